@@ -1,0 +1,113 @@
+package io.spate.log;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Group commit: produce requests that must not be acknowledged before their data is on disk
+ * queue here; one thread takes everything queued, fsyncs each log once, and completes them all.
+ * While an fsync runs the next requests gather, so under load many producers share one fsync
+ * and nobody waits on a timer.
+ */
+public final class FlushCoordinator implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FlushCoordinator.class);
+    private static final int QUEUE_CAPACITY = 65_536;
+
+    private record FlushRequest(PartitionLog log, CompletableFuture<Void> done) {
+    }
+
+    private final BlockingQueue<FlushRequest> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final Clock clock;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    public FlushCoordinator(Clock clock) {
+        this.clock = clock;
+        this.thread = Thread.ofPlatform().name("spate-group-commit").daemon().start(this::run);
+    }
+
+    /** Completes once everything appended to {@code partitionLog} before this call is fsynced. */
+    public CompletableFuture<Void> flush(PartitionLog partitionLog) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!running) {
+            done.completeExceptionally(new IOException("the log manager is shutting down"));
+        } else if (!queue.offer(new FlushRequest(partitionLog, done))) {
+            // Bounded queue: rather than grow without limit, the caller flushes on its own thread.
+            try {
+                partitionLog.flush(clock.millis());
+                done.complete(null);
+            } catch (IOException e) {
+                done.completeExceptionally(e);
+            }
+        }
+        return done;
+    }
+
+    private void run() {
+        List<FlushRequest> batch = new ArrayList<>();
+        while (running || !queue.isEmpty()) {
+            try {
+                FlushRequest first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch);
+                flushAll(batch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (RuntimeException e) {
+                log.error("group commit failed", e);
+                batch.forEach(r -> r.done().completeExceptionally(e));
+            } finally {
+                batch.clear();
+            }
+        }
+    }
+
+    private void flushAll(List<FlushRequest> batch) {
+        Map<PartitionLog, IOException> outcome = new IdentityHashMap<>();
+        for (FlushRequest request : batch) {
+            if (outcome.containsKey(request.log())) {
+                continue;
+            }
+            try {
+                request.log().flush(clock.millis());
+                outcome.put(request.log(), null);
+            } catch (IOException e) {
+                log.error("fsync of {} failed", request.log().topicPartition(), e);
+                outcome.put(request.log(), e);
+            }
+        }
+        for (FlushRequest request : batch) {
+            IOException failure = outcome.get(request.log());
+            if (failure == null) {
+                request.done().complete(null);
+            } else {
+                request.done().completeExceptionally(failure);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

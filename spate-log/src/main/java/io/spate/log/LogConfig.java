@@ -1,0 +1,136 @@
+package io.spate.log;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The per-topic settings the log obeys, under Kafka's topic-level names.
+ *
+ * <p>Durability is chosen with Kafka's two flush settings:
+ * <ul>
+ *   <li>{@code flush.messages=1}: every produce waits for an fsync before it is acknowledged;
+ *       concurrent producers share one fsync (group commit).</li>
+ *   <li>{@code flush.messages=N}: a produce that leaves N or more messages unflushed waits for
+ *       an fsync, so at most N-1 acknowledged messages can be lost on power loss.</li>
+ *   <li>{@code flush.ms=M}: a background flusher fsyncs every log at least every M ms.</li>
+ *   <li>neither (the default, as in Kafka): the OS page cache decides; a process crash loses
+ *       nothing, a machine crash can lose the unflushed tail.</li>
+ * </ul>
+ */
+public record LogConfig(
+        long segmentBytes,
+        long segmentMs,
+        long retentionMs,
+        long retentionBytes,
+        long flushMessages,
+        long flushMs,
+        int indexIntervalBytes,
+        int maxMessageBytes,
+        boolean logAppendTime,
+        String cleanupPolicy,
+        int minInsyncReplicas) {
+
+    public static final String SEGMENT_BYTES = "segment.bytes";
+    public static final String SEGMENT_MS = "segment.ms";
+    public static final String RETENTION_MS = "retention.ms";
+    public static final String RETENTION_BYTES = "retention.bytes";
+    public static final String FLUSH_MESSAGES = "flush.messages";
+    public static final String FLUSH_MS = "flush.ms";
+    public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
+    public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
+    public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+    public static final String CLEANUP_POLICY = "cleanup.policy";
+    public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+
+    /** Kafka's defaults for each topic-level setting, as strings, in a stable order. */
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new java.util.LinkedHashMap<>();
+        d.put(CLEANUP_POLICY, "delete");
+        d.put(FLUSH_MESSAGES, String.valueOf(Long.MAX_VALUE));
+        d.put(FLUSH_MS, String.valueOf(Long.MAX_VALUE));
+        d.put(INDEX_INTERVAL_BYTES, "4096");
+        d.put(MAX_MESSAGE_BYTES, "1048588");
+        d.put(MESSAGE_TIMESTAMP_TYPE, "CreateTime");
+        d.put(MIN_INSYNC_REPLICAS, "1");
+        d.put(RETENTION_BYTES, "-1");
+        d.put(RETENTION_MS, "604800000");
+        d.put(SEGMENT_BYTES, "1073741824");
+        d.put(SEGMENT_MS, "604800000");
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
+    public static LogConfig defaultConfig() {
+        return from(Map.of());
+    }
+
+    /** Builds a config from {@code overrides} on top of {@link #DEFAULTS}; rejects unknown names and bad values. */
+    public static LogConfig from(Map<String, String> overrides) {
+        Map<String, String> all = new HashMap<>(DEFAULTS);
+        for (Map.Entry<String, String> e : overrides.entrySet()) {
+            if (!DEFAULTS.containsKey(e.getKey())) {
+                throw new InvalidConfigException("unknown topic config '" + e.getKey() + "'");
+            }
+            all.put(e.getKey(), e.getValue());
+        }
+        String tsType = all.get(MESSAGE_TIMESTAMP_TYPE);
+        if (!tsType.equals("CreateTime") && !tsType.equals("LogAppendTime")) {
+            throw new InvalidConfigException(MESSAGE_TIMESTAMP_TYPE + " must be CreateTime or LogAppendTime, not '" + tsType + "'");
+        }
+        String cleanup = all.get(CLEANUP_POLICY).toLowerCase(Locale.ROOT);
+        for (String p : cleanup.split(",")) {
+            if (!p.trim().equals("delete") && !p.trim().equals("compact")) {
+                throw new InvalidConfigException(CLEANUP_POLICY + " must be delete, compact or both, not '" + cleanup + "'");
+            }
+        }
+        return new LogConfig(
+                positive(all, SEGMENT_BYTES, 1024),
+                positive(all, SEGMENT_MS, 1),
+                atLeast(all, RETENTION_MS, -1),
+                atLeast(all, RETENTION_BYTES, -1),
+                positive(all, FLUSH_MESSAGES, 1),
+                atLeast(all, FLUSH_MS, 0),
+                (int) Math.min(Integer.MAX_VALUE, atLeast(all, INDEX_INTERVAL_BYTES, 0)),
+                (int) Math.min(Integer.MAX_VALUE, atLeast(all, MAX_MESSAGE_BYTES, 0)),
+                tsType.equals("LogAppendTime"),
+                cleanup,
+                (int) Math.min(Integer.MAX_VALUE, positive(all, MIN_INSYNC_REPLICAS, 1)));
+    }
+
+    /** Validates one topic-level setting, as an AlterConfigs request would. */
+    public static void validate(String name, String value) {
+        from(Map.of(name, value));
+    }
+
+    public boolean flushesEveryMessage() {
+        return flushMessages == 1;
+    }
+
+    public boolean compact() {
+        return cleanupPolicy.contains("compact");
+    }
+
+    public boolean delete() {
+        return cleanupPolicy.contains("delete");
+    }
+
+    private static long positive(Map<String, String> all, String name, long min) {
+        return atLeast(all, name, min);
+    }
+
+    private static long atLeast(Map<String, String> all, String name, long min) {
+        String raw = all.get(name).trim();
+        long value;
+        try {
+            value = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigException(name + " must be a whole number, not '" + raw + "'");
+        }
+        if (value < min) {
+            throw new InvalidConfigException(name + " must be at least " + min + ", not " + value);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,15 @@
+package io.spate.log;
+
+/** Why the log refused an append or a read; the server maps each to a Kafka error code. */
+public enum LogError {
+    NONE,
+    CORRUPT_MESSAGE,
+    MESSAGE_TOO_LARGE,
+    RECORD_LIST_TOO_LARGE,
+    OUT_OF_ORDER_SEQUENCE,
+    INVALID_PRODUCER_EPOCH,
+    OFFSET_OUT_OF_RANGE,
+    UNSUPPORTED_TRANSACTIONS,
+    INVALID_RECORD,
+    STORAGE_ERROR
+}

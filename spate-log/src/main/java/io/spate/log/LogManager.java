@@ -1,0 +1,258 @@
+package io.spate.log;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Owns the data directory: locks it against a second process, opens and recovers partition
+ * logs, and runs the background duties (retention, periodic fsync for {@code flush.ms}, the
+ * recovery-point checkpoint).
+ *
+ * <p>After a clean shutdown every log is fsynced and a marker file says so; at the next start
+ * no data is re-validated. After a crash, each log re-validates (CRC, offsets) everything past
+ * its last checkpointed recovery point and cuts a torn tail.
+ */
+public final class LogManager implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LogManager.class);
+    static final String CLEAN_SHUTDOWN_FILE = ".spate-clean-shutdown";
+    static final String RECOVERY_CHECKPOINT_FILE = "recovery-point-offset-checkpoint";
+    private static final String LOCK_FILE = ".lock";
+
+    private final Path dataDir;
+    private final Clock clock;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final boolean cleanStart;
+    private final Map<TopicPartition, Long> checkpointedRecoveryPoints;
+    private final Map<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
+    private final FlushCoordinator flusher;
+    private final ScheduledExecutorService scheduler;
+    private final long retentionCheckIntervalMs;
+    private volatile boolean closed;
+
+    private LogManager(Path dataDir, Clock clock, long retentionCheckIntervalMs, FileChannel lockChannel, FileLock lock) throws IOException {
+        this.dataDir = dataDir;
+        this.clock = clock;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+        this.retentionCheckIntervalMs = retentionCheckIntervalMs;
+        Path marker = dataDir.resolve(CLEAN_SHUTDOWN_FILE);
+        this.cleanStart = Files.exists(marker);
+        this.checkpointedRecoveryPoints = readCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE));
+        Files.deleteIfExists(marker);
+        this.flusher = new FlushCoordinator(clock);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-scheduler").daemon().unstarted(r));
+    }
+
+    /**
+     * Opens {@code dataDir}, creating it if needed.
+     *
+     * @throws IOException when the directory cannot be created or another process holds it
+     */
+    public static LogManager open(Path dataDir, Clock clock, long retentionCheckIntervalMs) throws IOException {
+        Files.createDirectories(dataDir);
+        FileChannel channel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IOException("data directory " + dataDir.toAbsolutePath() + " is in use by another Spate node");
+        }
+        LogManager manager = new LogManager(dataDir, clock, retentionCheckIntervalMs, channel, lock);
+        manager.startBackgroundDuties();
+        return manager;
+    }
+
+    private void startBackgroundDuties() {
+        scheduler.scheduleWithFixedDelay(this::runRetention, retentionCheckIntervalMs, retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::checkpointRecoveryPoints, 10_000, 10_000, TimeUnit.MILLISECONDS);
+        scheduleFlushCheck(100);
+    }
+
+    public boolean wasCleanShutdown() {
+        return cleanStart;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public FlushCoordinator flusher() {
+        return flusher;
+    }
+
+    public PartitionLog log(TopicPartition tp) {
+        return logs.get(tp);
+    }
+
+    public Collection<PartitionLog> logs() {
+        return logs.values();
+    }
+
+    /** Opens (recovering if needed) or creates the log of {@code tp}. */
+    public PartitionLog getOrCreate(TopicPartition tp, LogConfig config) throws IOException {
+        PartitionLog existing = logs.get(tp);
+        if (existing != null) {
+            return existing;
+        }
+        synchronized (logs) {
+            existing = logs.get(tp);
+            if (existing != null) {
+                return existing;
+            }
+            long recoveryPoint = cleanStart ? Long.MAX_VALUE : checkpointedRecoveryPoints.getOrDefault(tp, 0L);
+            long started = System.nanoTime();
+            PartitionLog opened = PartitionLog.open(tp, dataDir.resolve(tp.dirName()), config, recoveryPoint, clock.millis());
+            long tookMs = (System.nanoTime() - started) / 1_000_000;
+            if (tookMs > 100) {
+                log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
+            }
+            logs.put(tp, opened);
+            return opened;
+        }
+    }
+
+    /** Closes the log of {@code tp} and deletes its files. */
+    public void delete(TopicPartition tp) throws IOException {
+        PartitionLog removed = logs.remove(tp);
+        if (removed != null) {
+            removed.deleteFiles();
+        }
+    }
+
+    /** Schedules a one-off task on the log scheduler (used by the server for housekeeping). */
+    public void schedule(Runnable task, long delayMs) {
+        if (!closed) {
+            scheduler.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void runRetention() {
+        long now = clock.millis();
+        for (PartitionLog partitionLog : logs.values()) {
+            try {
+                partitionLog.applyRetention(now);
+            } catch (IOException | RuntimeException e) {
+                log.error("{}: retention failed", partitionLog.topicPartition(), e);
+            }
+        }
+    }
+
+    /** Checks for logs whose {@code flush.ms} has passed, then re-arms at the smallest interval in use. */
+    private void scheduleFlushCheck(long delayMs) {
+        if (closed) {
+            return;
+        }
+        scheduler.schedule(() -> {
+            long now = clock.millis();
+            long next = 1_000;
+            for (PartitionLog partitionLog : logs.values()) {
+                next = Math.min(next, Math.max(1, partitionLog.config().flushMs()));
+                if (partitionLog.flushDue(now)) {
+                    flusher.flush(partitionLog);
+                }
+            }
+            scheduleFlushCheck(next);
+        }, delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void checkpointRecoveryPoints() {
+        Map<TopicPartition, Long> points = new HashMap<>();
+        for (PartitionLog partitionLog : logs.values()) {
+            points.put(partitionLog.topicPartition(), partitionLog.recoveryPoint());
+        }
+        try {
+            writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), points);
+        } catch (IOException e) {
+            log.error("could not write the recovery-point checkpoint", e);
+        }
+    }
+
+    static void writeCheckpoint(Path file, Map<TopicPartition, Long> points) throws IOException {
+        StringBuilder text = new StringBuilder("0\n").append(points.size()).append('\n');
+        points.forEach((tp, offset) -> text.append(tp.topic()).append(' ').append(tp.partition()).append(' ').append(offset).append('\n'));
+        writeAtomically(file, text.toString());
+    }
+
+    /** Writes a small file so that readers see the old or the new content, never a mix. */
+    public static void writeAtomically(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            channel.write(java.nio.ByteBuffer.wrap(content.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            channel.force(true);
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static Map<TopicPartition, Long> readCheckpoint(Path file) {
+        Map<TopicPartition, Long> points = new HashMap<>();
+        if (!Files.exists(file)) {
+            return points;
+        }
+        try {
+            var lines = Files.readAllLines(file);
+            for (int i = 2; i < lines.size(); i++) {
+                String[] parts = lines.get(i).trim().split(" ");
+                if (parts.length == 3) {
+                    points.put(new TopicPartition(parts[0], Integer.parseInt(parts[1])), Long.parseLong(parts[2]));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("ignoring unreadable recovery checkpoint {}: every log will be fully re-validated", file, e);
+            points.clear();
+        }
+        return points;
+    }
+
+    /** Fsyncs everything, records that the shutdown was clean, and releases the directory. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        scheduler.shutdownNow();
+        flusher.close();
+        boolean allFlushed = true;
+        for (PartitionLog partitionLog : logs.values()) {
+            try {
+                partitionLog.flush(clock.millis());
+            } catch (IOException e) {
+                allFlushed = false;
+                log.error("{}: final fsync failed", partitionLog.topicPartition(), e);
+            }
+            partitionLog.close();
+        }
+        checkpointRecoveryPoints();
+        try {
+            if (allFlushed) {
+                Files.writeString(dataDir.resolve(CLEAN_SHUTDOWN_FILE), "");
+            }
+            lock.release();
+            lockChannel.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,365 @@
+package io.spate.log;
+
+import io.spate.record.InvalidRecordBatchException;
+import io.spate.record.RecordBatch;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One file of a partition log: record batches laid end to end exactly as producers sent them,
+ * named after the offset of its first batch ({@code 00000000000000000042.log}).
+ *
+ * <p>Threading: one appender at a time (the partition's append lock); any number of readers.
+ * Readers only look below {@link #size()}, which moves after the bytes are written. The file is
+ * reference-counted so that a read in flight (a file region on its way to a socket) keeps it
+ * open while retention deletes it.
+ */
+public final class LogSegment {
+    private static final ThreadLocal<ByteBuffer> HEADER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(RecordBatch.HEADER_SIZE));
+
+    private final long baseOffset;
+    private final Path file;
+    private final FileChannel channel;
+    private final OffsetIndex offsetIndex = new OffsetIndex();
+    private final TimeIndex timeIndex = new TimeIndex();
+    private final int indexIntervalBytes;
+    private final AtomicInteger references = new AtomicInteger(1);
+
+    private volatile int size;
+    private volatile long nextOffset;
+    private volatile long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+    private volatile long offsetOfMaxTimestamp = -1;
+    private volatile boolean flushed = true;
+    private int bytesSinceIndexEntry;
+    private long firstAppendMs = -1;
+    private volatile boolean deleteOnRelease;
+
+    private LogSegment(Path file, long baseOffset, FileChannel channel, int indexIntervalBytes) {
+        this.file = file;
+        this.baseOffset = baseOffset;
+        this.channel = channel;
+        this.indexIntervalBytes = indexIntervalBytes;
+        this.nextOffset = baseOffset;
+    }
+
+    public static String fileName(long baseOffset) {
+        return String.format("%020d.log", baseOffset);
+    }
+
+    static LogSegment create(Path dir, long baseOffset, int indexIntervalBytes) throws IOException {
+        Path file = dir.resolve(fileName(baseOffset));
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        channel.truncate(0);
+        return new LogSegment(file, baseOffset, channel, indexIntervalBytes);
+    }
+
+    static LogSegment open(Path file, int indexIntervalBytes) throws IOException {
+        String name = file.getFileName().toString();
+        long base = Long.parseLong(name.substring(0, name.length() - ".log".length()));
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        LogSegment segment = new LogSegment(file, base, channel, indexIntervalBytes);
+        segment.size = (int) Math.min(Integer.MAX_VALUE, channel.size());
+        return segment;
+    }
+
+    public long baseOffset() {
+        return baseOffset;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** Offset after the last batch of this segment. */
+    public long nextOffset() {
+        return nextOffset;
+    }
+
+    public long maxTimestamp() {
+        return maxTimestamp;
+    }
+
+    long offsetOfMaxTimestamp() {
+        return offsetOfMaxTimestamp;
+    }
+
+    long firstAppendMs() {
+        return firstAppendMs;
+    }
+
+    public FileChannel channel() {
+        return channel;
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /**
+     * Appends already validated and numbered batches in one write. On an I/O error (a full
+     * disk) the file is cut back to where it was, so the segment stays a sequence of whole
+     * batches.
+     */
+    void append(ByteBuffer batches, long nowMs) throws IOException {
+        int startSize = size;
+        int length = batches.remaining();
+        int from = batches.position();
+        try {
+            long position = startSize;
+            while (batches.hasRemaining()) {
+                position += channel.write(batches, position);
+            }
+        } catch (IOException e) {
+            try {
+                channel.truncate(startSize);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            batches.position(from);
+            throw e;
+        }
+        indexAppended(batches, from, from + length, startSize);
+        if (firstAppendMs < 0) {
+            firstAppendMs = nowMs;
+        }
+        flushed = false;
+        size = startSize + length;
+    }
+
+    private void indexAppended(ByteBuffer buffer, int from, int to, int filePosition) {
+        RecordBatch batch = new RecordBatch();
+        int position = from;
+        while (position < to) {
+            batch.wrap(buffer, position);
+            int batchSize = batch.sizeInBytes();
+            onBatch(batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp(), filePosition + (position - from), batchSize);
+            position += batchSize;
+        }
+    }
+
+    private void onBatch(long base, long last, long batchMaxTimestamp, int filePosition, int batchSize) {
+        if (bytesSinceIndexEntry >= indexIntervalBytes || offsetIndex.entries() == 0) {
+            offsetIndex.append((int) (base - baseOffset), filePosition);
+            bytesSinceIndexEntry = 0;
+        }
+        bytesSinceIndexEntry += batchSize;
+        if (batchMaxTimestamp > maxTimestamp) {
+            maxTimestamp = batchMaxTimestamp;
+            offsetOfMaxTimestamp = last;
+            timeIndex.maybeAppend(batchMaxTimestamp, (int) (base - baseOffset));
+        }
+        nextOffset = last + 1;
+    }
+
+    boolean isFlushed() {
+        return flushed;
+    }
+
+    void flush() throws IOException {
+        if (!flushed) {
+            flushed = true;
+            try {
+                channel.force(false);
+            } catch (IOException e) {
+                flushed = false;
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Scans the file, rebuilding the indexes and what the segment knows of its batches.
+     * With {@code validate} every batch is read whole and its CRC checked, and the file is cut
+     * at the first torn or corrupt batch; without it only headers are read (for data below the
+     * recovery point, known to have been fsynced).
+     *
+     * @return bytes cut from the end of the file
+     */
+    int load(boolean validate, int maxBatchBytes, BatchVisitor visitor) throws IOException {
+        long fileSize = channel.size();
+        int position = 0;
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        RecordBatch view = new RecordBatch();
+        ByteBuffer whole = null;
+        while (position + RecordBatch.HEADER_SIZE <= fileSize) {
+            header.clear();
+            if (readFully(header, position) < RecordBatch.HEADER_SIZE) {
+                break;
+            }
+            view.wrap(header, 0);
+            int batchSize = view.sizeInBytes();
+            if (batchSize < RecordBatch.HEADER_SIZE || batchSize > maxBatchBytes || position + (long) batchSize > fileSize
+                    || view.magic() != RecordBatch.MAGIC_V2) {
+                break;
+            }
+            if (validate) {
+                if (whole == null || whole.capacity() < batchSize) {
+                    whole = ByteBuffer.allocate(Math.max(batchSize, 64 * 1024));
+                }
+                whole.clear().limit(batchSize);
+                readFully(whole, position);
+                whole.flip();
+                try {
+                    view.wrap(whole, 0).validate(batchSize);
+                } catch (InvalidRecordBatchException e) {
+                    break;
+                }
+                if (view.baseOffset() < nextOffset && position > 0) {
+                    break; // offsets must grow; anything else is garbage from a torn write
+                }
+            }
+            onBatch(view.baseOffset(), view.lastOffset(), view.maxTimestamp(), position, batchSize);
+            if (visitor != null) {
+                visitor.onBatch(view);
+            }
+            position += batchSize;
+        }
+        int cut = (int) (fileSize - position);
+        if (cut > 0) {
+            channel.truncate(position);
+            channel.force(true);
+        }
+        size = position;
+        return cut;
+    }
+
+    private int readFully(ByteBuffer into, long position) throws IOException {
+        int total = 0;
+        while (into.hasRemaining()) {
+            int n = channel.read(into, position + total);
+            if (n < 0) {
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /**
+     * File position of the first batch whose last offset is at or after {@code offset}, or -1
+     * when every batch below {@code limit} ends before it.
+     */
+    int positionOf(long offset, int limit) {
+        ByteBuffer header = HEADER.get();
+        int position = offsetIndex.floorPosition((int) Math.max(0, offset - baseOffset));
+        try {
+            while (position + RecordBatch.LOG_OVERHEAD <= limit) {
+                header.clear().limit(RecordBatch.LAST_OFFSET_DELTA_OFFSET + 4);
+                readFully(header, position);
+                long base = header.getLong(RecordBatch.BASE_OFFSET_OFFSET);
+                int batchSize = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+                long last = base + header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+                if (last >= offset) {
+                    return position;
+                }
+                position += batchSize;
+            }
+            return -1;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Position of the first batch that may hold a record with a timestamp at or after {@code timestamp}. */
+    int positionForTimestamp(long timestamp) {
+        int relative = timeIndex.startOffsetFor(timestamp);
+        return positionOf(baseOffset + relative, size);
+    }
+
+    /** Reads the whole batch that starts at {@code position}. */
+    ByteBuffer readBatch(int position) throws IOException {
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.LOG_OVERHEAD);
+        readFully(header, position);
+        int batchSize = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+        ByteBuffer batch = ByteBuffer.allocate(batchSize);
+        readFully(batch, position);
+        return batch.flip();
+    }
+
+    /** Reads {@code length} bytes at {@code position} into a new heap buffer. */
+    public ByteBuffer readBytes(int position, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        readFully(buffer, position);
+        return buffer.flip();
+    }
+
+    /** Cuts the segment so that it ends before {@code offset}; returns the new size. */
+    int truncateTo(long offset) throws IOException {
+        int position = positionOf(offset, size);
+        if (position < 0) {
+            return size;
+        }
+        ByteBuffer header = HEADER.get();
+        header.clear().limit(RecordBatch.LOG_OVERHEAD);
+        readFully(header, position);
+        if (header.getLong(RecordBatch.BASE_OFFSET_OFFSET) < offset) {
+            throw new IllegalStateException("cannot truncate " + file + " to " + offset + ": it falls inside a batch");
+        }
+        channel.truncate(position);
+        size = position;
+        nextOffset = offset;
+        offsetIndex.truncateToPosition(position);
+        timeIndex.truncateToRelativeOffset((int) (offset - baseOffset));
+        return position;
+    }
+
+    public boolean retain() {
+        while (true) {
+            int refs = references.get();
+            if (refs <= 0) {
+                return false;
+            }
+            if (references.compareAndSet(refs, refs + 1)) {
+                return true;
+            }
+        }
+    }
+
+    public void release() {
+        if (references.decrementAndGet() == 0) {
+            closeChannel();
+            if (deleteOnRelease) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // the directory sweep at start-up removes what is left
+                }
+            }
+        }
+    }
+
+    /** Deletes the file once the last reader is done with it. */
+    void markDeleted() {
+        deleteOnRelease = true;
+        release();
+    }
+
+    void close() {
+        release();
+    }
+
+    private void closeChannel() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing to do for a channel we are discarding
+        }
+    }
+
+    @FunctionalInterface
+    public interface BatchVisitor {
+        void onBatch(RecordBatch batch);
+    }
+
+    @Override
+    public String toString() {
+        return file.toString() + "[" + baseOffset + ".." + nextOffset + ", " + size + " B]";
+    }
+}

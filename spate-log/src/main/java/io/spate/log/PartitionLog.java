@@ -1,0 +1,513 @@
+package io.spate.log;
+
+import io.spate.record.InvalidRecordBatchException;
+import io.spate.record.RecordBatch;
+import io.spate.record.RecordBatches;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.stream.Stream;
+
+/**
+ * The log of one partition: an ordered run of {@link LogSegment}s.
+ *
+ * <p>Offsets: {@code logStartOffset <= highWatermark <= logEndOffset}. The log start offset is
+ * the first offset still stored (retention moves it); the log end offset is the offset the next
+ * record will get; the high watermark is what readers may see (on one node, everything appended;
+ * with replication, what the in-sync replicas hold). The recovery point is the offset below
+ * which every byte has been fsynced.
+ *
+ * <p>Threading: appends, truncation, rolls and retention hold the append lock; reads take no
+ * lock and see only bytes below the segment sizes and offsets published by appends; fsync runs
+ * on the flusher thread without the append lock, so producers keep appending while it runs.
+ */
+public final class PartitionLog {
+    private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
+
+    private final TopicPartition topicPartition;
+    private final Path dir;
+    private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+    private final ProducerStateTable producers = new ProducerStateTable();
+    private final Object appendLock = new Object();
+    private final Object flushLock = new Object();
+
+    private volatile LogConfig config;
+    private volatile LogSegment active;
+    private volatile long logStartOffset;
+    private volatile long logEndOffset;
+    private volatile long highWatermark;
+    private volatile long recoveryPoint;
+    private volatile long lastFlushMs;
+    private volatile boolean closed;
+
+    private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
+        this.topicPartition = topicPartition;
+        this.dir = dir;
+        this.config = config;
+        this.lastFlushMs = nowMs;
+    }
+
+    /** Creates a new empty log, or opens and recovers the one in {@code dir}. */
+    static PartitionLog open(TopicPartition tp, Path dir, LogConfig config, long recoveryPoint, long nowMs) throws IOException {
+        Files.createDirectories(dir);
+        PartitionLog partitionLog = new PartitionLog(tp, dir, config, nowMs);
+        partitionLog.load(recoveryPoint);
+        return partitionLog;
+    }
+
+    private void load(long checkpointedRecoveryPoint) throws IOException {
+        List<Path> files;
+        try (Stream<Path> list = Files.list(dir)) {
+            files = list.sorted().toList();
+        }
+        List<Path> segmentFiles = new ArrayList<>();
+        for (Path file : files) {
+            String name = file.getFileName().toString();
+            if (name.endsWith(".log") && name.length() == 24) {
+                segmentFiles.add(file);
+            } else if (name.endsWith(".deleted") || name.endsWith(".tmp")) {
+                Files.deleteIfExists(file);
+            }
+        }
+        int maxBatch = Math.max(config.maxMessageBytes(), 1) + 1024 * 1024;
+        long bytesCut = 0;
+        boolean gap = false;
+        for (int i = 0; i < segmentFiles.size(); i++) {
+            Path file = segmentFiles.get(i);
+            if (gap) {
+                log.warn("{}: deleting {} which follows a torn segment", topicPartition, file.getFileName());
+                Files.delete(file);
+                continue;
+            }
+            LogSegment segment = LogSegment.open(file, config.indexIntervalBytes());
+            long nextBase = i + 1 < segmentFiles.size() ? baseOffsetOf(segmentFiles.get(i + 1)) : Long.MAX_VALUE;
+            boolean belowRecoveryPoint = nextBase <= checkpointedRecoveryPoint;
+            int cut = segment.load(!belowRecoveryPoint, maxBatch, producers::update);
+            if (cut > 0) {
+                bytesCut += cut;
+                gap = true;
+            }
+            if (segment.size() == 0 && i > 0) {
+                segment.markDeleted();
+                continue;
+            }
+            segments.put(segment.baseOffset(), segment);
+        }
+        if (bytesCut > 0) {
+            log.warn("{}: recovery cut {} bytes of torn or corrupt data from the end of the log", topicPartition, bytesCut);
+        }
+        if (segments.isEmpty()) {
+            LogSegment first = LogSegment.create(dir, 0, config.indexIntervalBytes());
+            segments.put(0L, first);
+        }
+        active = segments.lastEntry().getValue();
+        logStartOffset = segments.firstKey();
+        logEndOffset = active.nextOffset();
+        highWatermark = logEndOffset;
+        recoveryPoint = Math.min(checkpointedRecoveryPoint, logEndOffset);
+    }
+
+    private static long baseOffsetOf(Path segmentFile) {
+        String name = segmentFile.getFileName().toString();
+        return Long.parseLong(name.substring(0, name.length() - ".log".length()));
+    }
+
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    public LogConfig config() {
+        return config;
+    }
+
+    public void updateConfig(LogConfig newConfig) {
+        this.config = newConfig;
+    }
+
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    public long recoveryPoint() {
+        return recoveryPoint;
+    }
+
+    /** Moves the high watermark; it never goes back and never passes the log end offset. */
+    public void updateHighWatermark(long offset) {
+        synchronized (appendLock) {
+            long bounded = Math.min(offset, logEndOffset);
+            if (bounded > highWatermark) {
+                highWatermark = bounded;
+            }
+        }
+    }
+
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment segment : segments.values()) {
+            total += segment.size();
+        }
+        return total;
+    }
+
+    public int segmentCount() {
+        return segments.size();
+    }
+
+    /**
+     * Validates {@code records} (the batches of one produce request), numbers them in place from
+     * the log end offset, stamps {@code leaderEpoch} and appends them to the active segment.
+     * The records are stored as they came: only header fields outside the CRC are rewritten.
+     */
+    public AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs) {
+        LogConfig cfg = config;
+        AppendResult invalid = validate(records, cfg, nowMs);
+        if (invalid != null) {
+            return invalid;
+        }
+        synchronized (appendLock) {
+            if (closed) {
+                return AppendResult.failed(LogError.STORAGE_ERROR, "log " + topicPartition + " is closed", logStartOffset);
+            }
+            RecordBatch batch = new RecordBatch();
+            ProducerStateTable.Check check = checkProducers(records, batch);
+            if (check instanceof ProducerStateTable.Reject reject) {
+                return AppendResult.failed(reject.error(), reject.message(), logStartOffset);
+            }
+            if (check instanceof ProducerStateTable.Duplicate duplicate) {
+                var original = duplicate.original();
+                return new AppendResult(LogError.NONE, null, original.firstOffset(), original.lastOffset(),
+                        cfg.logAppendTime() ? original.timestamp() : -1, logStartOffset, true);
+            }
+            long firstOffset = logEndOffset;
+            long next = firstOffset;
+            for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+                batch.wrap(records, position);
+                batch.assign(next, leaderEpoch);
+                next = batch.lastOffset() + 1;
+            }
+            try {
+                maybeRoll(records.remaining(), cfg, nowMs);
+                active.append(records, nowMs);
+            } catch (IOException e) {
+                log.error("{}: append of {} bytes failed; the log is unchanged", topicPartition, records.remaining(), e);
+                return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
+            }
+            for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+                producers.update(batch.wrap(records, position));
+            }
+            logEndOffset = next;
+            return new AppendResult(LogError.NONE, null, firstOffset, next - 1, cfg.logAppendTime() ? nowMs : -1, logStartOffset, false);
+        }
+    }
+
+    private AppendResult validate(ByteBuffer records, LogConfig cfg, long nowMs) {
+        try {
+            String[] problem = new String[1];
+            LogError[] error = new LogError[1];
+            RecordBatches.validateAll(records, batch -> {
+                if (problem[0] != null) {
+                    return;
+                }
+                if (batch.sizeInBytes() > cfg.maxMessageBytes()) {
+                    error[0] = LogError.MESSAGE_TOO_LARGE;
+                    problem[0] = "batch of " + batch.sizeInBytes() + " bytes exceeds max.message.bytes=" + cfg.maxMessageBytes();
+                } else if (batch.isTransactional() || batch.isControl()) {
+                    error[0] = LogError.UNSUPPORTED_TRANSACTIONS;
+                    problem[0] = "transactional and control batches are not supported by Spate yet";
+                } else if (cfg.logAppendTime()) {
+                    batch.stampLogAppendTime(nowMs);
+                }
+            });
+            return problem[0] == null ? null : AppendResult.failed(error[0], problem[0], logStartOffset);
+        } catch (InvalidRecordBatchException e) {
+            return AppendResult.failed(LogError.CORRUPT_MESSAGE, e.getMessage(), logStartOffset);
+        }
+    }
+
+    private ProducerStateTable.Check checkProducers(ByteBuffer records, RecordBatch batch) {
+        ProducerStateTable.Check result = ProducerStateTable.Check.ACCEPT;
+        int count = 0;
+        for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+            batch.wrap(records, position);
+            ProducerStateTable.Check check = producers.check(batch);
+            if (check instanceof ProducerStateTable.Reject) {
+                return check;
+            }
+            if (check instanceof ProducerStateTable.Duplicate && count > 0) {
+                return new ProducerStateTable.Reject(LogError.OUT_OF_ORDER_SEQUENCE, "a retried batch may only be sent alone");
+            }
+            if (count == 0) {
+                result = check;
+            }
+            count++;
+        }
+        if (result instanceof ProducerStateTable.Duplicate && count > 1) {
+            return new ProducerStateTable.Reject(LogError.OUT_OF_ORDER_SEQUENCE, "a retried batch may only be sent alone");
+        }
+        return result;
+    }
+
+    private void maybeRoll(int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
+        LogSegment current = active;
+        if (current.size() == 0) {
+            return;
+        }
+        boolean full = (long) current.size() + incomingBytes > Math.min(cfg.segmentBytes(), Integer.MAX_VALUE);
+        boolean old = current.firstAppendMs() >= 0 && nowMs - current.firstAppendMs() >= cfg.segmentMs();
+        if (full || old) {
+            roll();
+        }
+    }
+
+    private void roll() throws IOException {
+        LogSegment next = LogSegment.create(dir, logEndOffset, config.indexIntervalBytes());
+        segments.put(next.baseOffset(), next);
+        active = next;
+    }
+
+    /**
+     * Reads from {@code offset}: at most {@code maxBytes}, never at or past
+     * {@code maxOffsetExclusive} (the high watermark for consumers, the log end for followers),
+     * and, when {@code minOneBatch}, at least one whole batch even if it is larger than
+     * {@code maxBytes}, so that a consumer can always make progress.
+     */
+    public LogReadResult read(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        while (true) {
+            long start = logStartOffset;
+            long end = logEndOffset;
+            long hw = highWatermark;
+            if (offset < start || offset > end) {
+                return new LogReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw, start, end);
+            }
+            if (offset >= maxOffsetExclusive) {
+                return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end);
+            }
+            FileSlice slice = readSlice(offset, maxBytes, maxOffsetExclusive, minOneBatch);
+            if (slice != null) {
+                return new LogReadResult(LogError.NONE, slice, hw, start, end);
+            }
+            // A segment was deleted under us: retention moved the log start; look again.
+            if (logStartOffset == start) {
+                return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end);
+            }
+        }
+    }
+
+    private FileSlice readSlice(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
+        while (entry != null) {
+            LogSegment segment = entry.getValue();
+            int size = segment.size();
+            long segmentNext = segment.nextOffset();
+            int limit = segmentNext <= maxOffsetExclusive ? size : Math.max(0, segment.positionOf(maxOffsetExclusive, size));
+            int position = segment.positionOf(offset, limit);
+            if (position >= 0) {
+                if (!segment.retain()) {
+                    return null;
+                }
+                int length = Math.min(maxBytes, limit - position);
+                if (minOneBatch && length < limit - position) {
+                    length = Math.max(length, Math.min(limit - position, firstBatchSize(segment, position)));
+                }
+                if (length <= 0) {
+                    segment.release();
+                    return FileSlice.EMPTY;
+                }
+                return new FileSlice(segment, position, length);
+            }
+            if (segmentNext > maxOffsetExclusive) {
+                return FileSlice.EMPTY;
+            }
+            entry = segments.higherEntry(entry.getKey());
+        }
+        return FileSlice.EMPTY;
+    }
+
+    private static int firstBatchSize(LogSegment segment, int position) {
+        try {
+            ByteBuffer header = segment.readBytes(position, RecordBatch.LOG_OVERHEAD);
+            return RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * The first batch that may hold a record with a timestamp at or after {@code timestamp},
+     * and all batches after it in the same segment are in order, so the caller decodes forward
+     * from this batch. Null when every record is older.
+     */
+    public ByteBuffer batchesFromTimestamp(long timestamp, int maxBytes) throws IOException {
+        for (LogSegment segment : segments.values()) {
+            if (segment.maxTimestamp() < timestamp) {
+                continue;
+            }
+            int position = segment.positionForTimestamp(timestamp);
+            if (position < 0) {
+                continue;
+            }
+            int size = segment.size();
+            return segment.readBytes(position, Math.min(maxBytes, size - position));
+        }
+        return null;
+    }
+
+    /** Offset and timestamp of the record with the largest timestamp (ListOffsets MAX_TIMESTAMP). */
+    public long[] maxTimestampAndOffset() {
+        long ts = RecordBatch.NO_TIMESTAMP;
+        long offset = -1;
+        for (LogSegment segment : segments.values()) {
+            if (segment.maxTimestamp() > ts) {
+                ts = segment.maxTimestamp();
+                offset = segment.offsetOfMaxTimestamp();
+            }
+        }
+        return new long[]{ts, offset};
+    }
+
+    /** Fsyncs every segment with unflushed bytes; afterwards everything appended before the call is durable. */
+    public void flush(long nowMs) throws IOException {
+        synchronized (flushLock) {
+            long target = logEndOffset;
+            if (target <= recoveryPoint) {
+                return;
+            }
+            Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
+            for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
+                segment.flush();
+            }
+            recoveryPoint = target;
+            lastFlushMs = nowMs;
+        }
+    }
+
+    boolean flushDue(long nowMs) {
+        return logEndOffset > recoveryPoint && nowMs - lastFlushMs >= config.flushMs();
+    }
+
+    /** True when an acknowledgement of data up to {@code nextOffset} must wait for fsync. */
+    public boolean needsFlushBeforeAck(long nextOffset) {
+        return nextOffset - recoveryPoint >= config.flushMessages();
+    }
+
+    /**
+     * Deletes the oldest segments past the topic's retention time or size. An expired active
+     * segment is rolled first so that retention can take it too.
+     *
+     * @return the number of segments deleted
+     */
+    public int applyRetention(long nowMs) throws IOException {
+        LogConfig cfg = config;
+        if (!cfg.delete()) {
+            return 0;
+        }
+        int deleted = 0;
+        synchronized (appendLock) {
+            if (closed) {
+                return 0;
+            }
+            if (cfg.retentionMs() >= 0 && active.size() > 0 && active.maxTimestamp() >= 0 && nowMs - active.maxTimestamp() > cfg.retentionMs()) {
+                roll();
+            }
+            long total = sizeInBytes();
+            while (segments.size() > 1) {
+                LogSegment oldest = segments.firstEntry().getValue();
+                boolean expired = cfg.retentionMs() >= 0 && oldest.maxTimestamp() >= 0 && nowMs - oldest.maxTimestamp() > cfg.retentionMs();
+                boolean oversize = cfg.retentionBytes() >= 0 && total - oldest.size() >= cfg.retentionBytes();
+                if (!expired && !oversize) {
+                    break;
+                }
+                segments.remove(oldest.baseOffset());
+                total -= oldest.size();
+                logStartOffset = segments.firstKey();
+                oldest.markDeleted();
+                deleted++;
+            }
+        }
+        if (deleted > 0) {
+            log.info("{}: retention deleted {} segment(s); log start offset is now {}", topicPartition, deleted, logStartOffset);
+        }
+        return deleted;
+    }
+
+    /** Removes everything at or after {@code offset} (a follower aligning with a new leader). */
+    public void truncateTo(long offset) throws IOException {
+        synchronized (appendLock) {
+            if (offset >= logEndOffset) {
+                return;
+            }
+            while (segments.size() > 1 && segments.lastKey() >= offset) {
+                LogSegment last = segments.pollLastEntry().getValue();
+                last.markDeleted();
+            }
+            active = segments.lastEntry().getValue();
+            if (active.baseOffset() >= offset) {
+                active.truncateTo(active.baseOffset());
+            } else {
+                active.truncateTo(offset);
+            }
+            logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
+            highWatermark = Math.min(highWatermark, logEndOffset);
+            recoveryPoint = Math.min(recoveryPoint, logEndOffset);
+            producers.truncateFrom(offset);
+        }
+    }
+
+    public int producerCount() {
+        synchronized (appendLock) {
+            return producers.producerCount();
+        }
+    }
+
+    void close() {
+        synchronized (appendLock) {
+            closed = true;
+            for (LogSegment segment : segments.values()) {
+                segment.close();
+            }
+        }
+    }
+
+    /** Closes the log and removes its directory. */
+    void deleteFiles() throws IOException {
+        synchronized (appendLock) {
+            closed = true;
+            for (LogSegment segment : segments.values()) {
+                segment.markDeleted();
+            }
+            segments.clear();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    @Override
+    public String toString() {
+        return "PartitionLog[" + topicPartition + " start=" + logStartOffset + " hw=" + highWatermark + " end=" + logEndOffset + "]";
+    }
+}

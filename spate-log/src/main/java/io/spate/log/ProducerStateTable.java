@@ -1,0 +1,109 @@
+package io.spate.log;
+
+import io.spate.record.RecordBatch;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What an idempotent producer has written to one partition: its epoch and the sequence ranges
+ * of its last five batches (the most a Kafka producer keeps in flight per partition), so that a
+ * retried batch is recognised and acknowledged with the offsets it got the first time.
+ *
+ * <p>Guarded by the partition's append lock. Rebuilt from the batch headers when the log loads.
+ */
+public final class ProducerStateTable {
+    static final int BATCHES_KEPT = 5;
+
+    /** Offsets and sequences of one stored batch. */
+    public record BatchMetadata(int firstSequence, int lastSequence, long firstOffset, long lastOffset, long timestamp) {
+    }
+
+    private static final class ProducerEntry {
+        short epoch;
+        final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_KEPT);
+
+        int lastSequence() {
+            return batches.isEmpty() ? RecordBatch.NO_SEQUENCE : batches.peekLast().lastSequence();
+        }
+    }
+
+    /** The outcome of checking a batch against a producer's state. */
+    public sealed interface Check {
+        Check ACCEPT = new Accept();
+    }
+
+    public record Accept() implements Check {
+    }
+
+    public record Duplicate(BatchMetadata original) implements Check {
+    }
+
+    public record Reject(LogError error, String message) implements Check {
+    }
+
+    private final Map<Long, ProducerEntry> producers = new HashMap<>();
+
+    public Check check(RecordBatch batch) {
+        long producerId = batch.producerId();
+        if (producerId < 0) {
+            return Check.ACCEPT;
+        }
+        short epoch = batch.producerEpoch();
+        int firstSequence = batch.baseSequence();
+        ProducerEntry entry = producers.get(producerId);
+        if (entry == null) {
+            return firstSequence == 0 || firstSequence == RecordBatch.NO_SEQUENCE ? Check.ACCEPT
+                    : new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "first batch of producer " + producerId + " has sequence " + firstSequence + ", expected 0");
+        }
+        if (epoch < entry.epoch) {
+            return new Reject(LogError.INVALID_PRODUCER_EPOCH, "producer " + producerId + " epoch " + epoch + " is older than the current epoch " + entry.epoch);
+        }
+        if (epoch > entry.epoch) {
+            return firstSequence == 0 ? Check.ACCEPT
+                    : new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "new epoch " + epoch + " of producer " + producerId + " must start at sequence 0, not " + firstSequence);
+        }
+        for (BatchMetadata stored : entry.batches) {
+            if (stored.firstSequence() == firstSequence && stored.lastSequence() == batch.lastSequence()) {
+                return new Duplicate(stored);
+            }
+        }
+        int expected = nextSequence(entry.lastSequence());
+        if (firstSequence != expected) {
+            return new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "producer " + producerId + " sent sequence " + firstSequence + ", expected " + expected);
+        }
+        return Check.ACCEPT;
+    }
+
+    /** Records a batch that was appended (or found in the log at load). */
+    public void update(RecordBatch batch) {
+        long producerId = batch.producerId();
+        if (producerId < 0 || batch.baseSequence() == RecordBatch.NO_SEQUENCE) {
+            return;
+        }
+        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
+        if (batch.producerEpoch() != entry.epoch) {
+            entry.epoch = batch.producerEpoch();
+            entry.batches.clear();
+        }
+        if (entry.batches.size() == BATCHES_KEPT) {
+            entry.batches.removeFirst();
+        }
+        entry.batches.addLast(new BatchMetadata(batch.baseSequence(), batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp()));
+    }
+
+    /** Forgets batches at or after {@code offset}, after the log was truncated. */
+    void truncateFrom(long offset) {
+        producers.values().forEach(e -> e.batches.removeIf(b -> b.lastOffset() >= offset));
+        producers.values().removeIf(e -> e.batches.isEmpty());
+    }
+
+    public int producerCount() {
+        return producers.size();
+    }
+
+    private static int nextSequence(int sequence) {
+        return sequence == Integer.MAX_VALUE ? 0 : sequence + 1;
+    }
+}
