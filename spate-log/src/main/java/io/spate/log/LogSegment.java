@@ -267,10 +267,23 @@ public final class LogSegment {
         }
     }
 
-    /** Position of the first batch that may hold a record with a timestamp at or after {@code timestamp}. */
-    int positionForTimestamp(long timestamp) {
-        int relative = timeIndex.startOffsetFor(timestamp);
-        return positionOf(baseOffset + relative, size);
+    /** The first batch whose max timestamp is at or after {@code timestamp}, or null. */
+    ByteBuffer batchForTimestamp(long timestamp) throws IOException {
+        int limit = size;
+        int position = positionOf(baseOffset + timeIndex.startOffsetFor(timestamp), limit);
+        if (position < 0) {
+            return null;
+        }
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        while (position + RecordBatch.HEADER_SIZE <= limit) {
+            header.clear();
+            readFully(header, position);
+            if (header.getLong(RecordBatch.MAX_TIMESTAMP_OFFSET) >= timestamp) {
+                return readBatch(position);
+            }
+            position += RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+        }
+        return null;
     }
 
     /** Reads the whole batch that starts at {@code position}. */

@@ -350,21 +350,19 @@ public final class PartitionLog {
     }
 
     /**
-     * The first batch that may hold a record with a timestamp at or after {@code timestamp},
-     * and all batches after it in the same segment are in order, so the caller decodes forward
-     * from this batch. Null when every record is older.
+     * The first batch holding a record with a timestamp at or after {@code timestamp} (found
+     * through the time index and a header scan), for ListOffsets by time; null when every record
+     * is older. The caller decodes the batch to find the exact record.
      */
-    public ByteBuffer batchesFromTimestamp(long timestamp, int maxBytes) throws IOException {
+    public ByteBuffer batchForTimestamp(long timestamp) throws IOException {
         for (LogSegment segment : segments.values()) {
             if (segment.maxTimestamp() < timestamp) {
                 continue;
             }
-            int position = segment.positionForTimestamp(timestamp);
-            if (position < 0) {
-                continue;
+            ByteBuffer batch = segment.batchForTimestamp(timestamp);
+            if (batch != null) {
+                return batch;
             }
-            int size = segment.size();
-            return segment.readBytes(position, Math.min(maxBytes, size - position));
         }
         return null;
     }

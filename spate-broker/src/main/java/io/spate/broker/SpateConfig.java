@@ -1,0 +1,241 @@
+package io.spate.broker;
+
+import io.spate.log.InvalidConfigException;
+import io.spate.log.LogConfig;
+import io.spate.server.ServerConfig;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A node's settings, under Kafka's broker names where the meaning is the same. Every value is
+ * checked at start-up; an unknown name or a bad value stops the node with a message naming it.
+ *
+ * <p>Broker-level log settings ({@code log.segment.bytes}, {@code log.retention.ms}, ...) are the
+ * defaults of the topic-level ones ({@code segment.bytes}, {@code retention.ms}, ...), as in Kafka.
+ */
+public final class SpateConfig {
+    public static final String NODE_ID = "node.id";
+    public static final String HOST = "host";
+    public static final String PORT = "port";
+    public static final String LISTENERS = "listeners";
+    public static final String LOG_DIRS = "log.dirs";
+    public static final String LOG_DIR = "log.dir";
+    public static final String NUM_PARTITIONS = "num.partitions";
+    public static final String DEFAULT_REPLICATION_FACTOR = "default.replication.factor";
+    public static final String AUTO_CREATE_TOPICS = "auto.create.topics.enable";
+    public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+    public static final String NUM_IO_THREADS = "num.io.threads";
+    public static final String RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+
+    /** Broker-level name of each topic-level log setting. */
+    private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
+            Map.entry("log.segment.bytes", LogConfig.SEGMENT_BYTES),
+            Map.entry("log.roll.ms", LogConfig.SEGMENT_MS),
+            Map.entry("log.retention.ms", LogConfig.RETENTION_MS),
+            Map.entry("log.retention.bytes", LogConfig.RETENTION_BYTES),
+            Map.entry("log.flush.interval.messages", LogConfig.FLUSH_MESSAGES),
+            Map.entry("log.flush.interval.ms", LogConfig.FLUSH_MS),
+            Map.entry("log.index.interval.bytes", LogConfig.INDEX_INTERVAL_BYTES),
+            Map.entry("message.max.bytes", LogConfig.MAX_MESSAGE_BYTES),
+            Map.entry("log.message.timestamp.type", LogConfig.MESSAGE_TIMESTAMP_TYPE),
+            Map.entry("log.cleanup.policy", LogConfig.CLEANUP_POLICY),
+            Map.entry("min.insync.replicas", LogConfig.MIN_INSYNC_REPLICAS));
+    /** Kafka's coarser-unit spellings, converted to milliseconds. */
+    private static final Map<String, Long> HOURS_AND_MINUTES = Map.of(
+            "log.retention.hours", 3_600_000L, "log.retention.minutes", 60_000L, "log.roll.hours", 3_600_000L);
+
+    private static final Map<String, String> DEFAULTS = defaults();
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put(NODE_ID, "1");
+        d.put(HOST, "127.0.0.1");
+        d.put(PORT, "9092");
+        d.put(LOG_DIRS, "./spate-data");
+        d.put(NUM_PARTITIONS, "1");
+        d.put(DEFAULT_REPLICATION_FACTOR, "1");
+        d.put(AUTO_CREATE_TOPICS, "true");
+        d.put(SOCKET_REQUEST_MAX_BYTES, "104857600");
+        d.put(NUM_IO_THREADS, String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        d.put(RETENTION_CHECK_INTERVAL_MS, "300000");
+        return d;
+    }
+
+    private final Map<String, String> values;
+
+    private SpateConfig(Map<String, String> values) {
+        this.values = values;
+    }
+
+    /** Reads a properties file; names and values are checked by {@link #from}. */
+    public static Map<String, String> readFile(Path file) {
+        Properties props = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            props.load(reader);
+        } catch (IOException e) {
+            throw new InvalidConfigException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> map = new LinkedHashMap<>();
+        props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k).trim()));
+        return map;
+    }
+
+    /** Validates {@code settings} (broker names, or topic-level defaults under broker names). */
+    public static SpateConfig from(Map<String, String> settings) {
+        Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            String name = e.getKey();
+            String value = e.getValue();
+            if (name.equals(LISTENERS)) {
+                applyListener(values, value);
+            } else if (name.equals(LOG_DIR)) {
+                values.put(LOG_DIRS, value);
+            } else if (HOURS_AND_MINUTES.containsKey(name)) {
+                String target = name.startsWith("log.roll") ? "log.roll.ms" : "log.retention.ms";
+                values.put(target, String.valueOf(parseLong(name, value) * HOURS_AND_MINUTES.get(name)));
+            } else if (DEFAULTS.containsKey(name) || BROKER_TO_TOPIC.containsKey(name)) {
+                values.put(name, value);
+            } else {
+                Set<String> known = new TreeSet<>(DEFAULTS.keySet());
+                known.addAll(BROKER_TO_TOPIC.keySet());
+                known.addAll(HOURS_AND_MINUTES.keySet());
+                known.add(LISTENERS);
+                throw new InvalidConfigException("unknown setting '" + name + "'; Spate understands: " + String.join(", ", known));
+            }
+        }
+        SpateConfig config = new SpateConfig(values);
+        config.validate();
+        return config;
+    }
+
+    private static void applyListener(Map<String, String> values, String listeners) {
+        String first = listeners.split(",")[0].trim();
+        int scheme = first.indexOf("://");
+        String hostPort = scheme >= 0 ? first.substring(scheme + 3) : first;
+        int colon = hostPort.lastIndexOf(':');
+        if (colon < 0) {
+            throw new InvalidConfigException("listeners must look like PLAINTEXT://host:port, not '" + listeners + "'");
+        }
+        if (colon > 0) {
+            values.put(HOST, hostPort.substring(0, colon));
+        }
+        values.put(PORT, hostPort.substring(colon + 1));
+    }
+
+    private void validate() {
+        nodeId();
+        int port = intValue(PORT);
+        if (port < 0 || port > 65535) {
+            throw new InvalidConfigException("port must be between 0 and 65535, not " + port);
+        }
+        if (numPartitions() < 1) {
+            throw new InvalidConfigException(NUM_PARTITIONS + " must be at least 1");
+        }
+        if (intValue(DEFAULT_REPLICATION_FACTOR) != 1) {
+            throw new InvalidConfigException(DEFAULT_REPLICATION_FACTOR + " must be 1 on a single node");
+        }
+        String auto = values.get(AUTO_CREATE_TOPICS);
+        if (!auto.equals("true") && !auto.equals("false")) {
+            throw new InvalidConfigException(AUTO_CREATE_TOPICS + " must be true or false, not '" + auto + "'");
+        }
+        if (intValue(SOCKET_REQUEST_MAX_BYTES) < 1024) {
+            throw new InvalidConfigException(SOCKET_REQUEST_MAX_BYTES + " must be at least 1024");
+        }
+        if (intValue(NUM_IO_THREADS) < 1) {
+            throw new InvalidConfigException(NUM_IO_THREADS + " must be at least 1");
+        }
+        if (parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS)) < 1) {
+            throw new InvalidConfigException(RETENTION_CHECK_INTERVAL_MS + " must be at least 1");
+        }
+        try {
+            LogConfig.from(topicDefaults());
+        } catch (InvalidConfigException e) {
+            throw new InvalidConfigException("invalid log default: " + e.getMessage());
+        }
+    }
+
+    public int nodeId() {
+        int id = intValue(NODE_ID);
+        if (id < 0) {
+            throw new InvalidConfigException(NODE_ID + " must not be negative");
+        }
+        return id;
+    }
+
+    public String host() {
+        return values.get(HOST);
+    }
+
+    public int port() {
+        return intValue(PORT);
+    }
+
+    public Path dataDir() {
+        return Path.of(values.get(LOG_DIRS).split(",")[0].trim());
+    }
+
+    public int numPartitions() {
+        return intValue(NUM_PARTITIONS);
+    }
+
+    /** Topic-level defaults under topic-level names, from the broker-level settings. */
+    public Map<String, String> topicDefaults() {
+        Map<String, String> topic = new TreeMap<>(LogConfig.DEFAULTS);
+        BROKER_TO_TOPIC.forEach((broker, topicName) -> {
+            if (values.containsKey(broker)) {
+                topic.put(topicName, values.get(broker));
+            }
+        });
+        return topic;
+    }
+
+    public SpateConfig with(String name, String value) {
+        Map<String, String> copy = new LinkedHashMap<>(values);
+        copy.put(name, value);
+        return from(copy);
+    }
+
+    public ServerConfig toServerConfig(int boundPort) {
+        return new ServerConfig(nodeId(), host(), boundPort, dataDir(), intValue(SOCKET_REQUEST_MAX_BYTES), numPartitions(),
+                (short) intValue(DEFAULT_REPLICATION_FACTOR), Boolean.parseBoolean(values.get(AUTO_CREATE_TOPICS)),
+                intValue(NUM_IO_THREADS), parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS)),
+                topicDefaults(), new TreeMap<>(values));
+    }
+
+    public int ioThreads() {
+        return intValue(NUM_IO_THREADS);
+    }
+
+    public int socketRequestMaxBytes() {
+        return intValue(SOCKET_REQUEST_MAX_BYTES);
+    }
+
+    public long retentionCheckIntervalMs() {
+        return parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS));
+    }
+
+    private int intValue(String name) {
+        long value = parseLong(name, values.get(name));
+        if (value > Integer.MAX_VALUE || value < Integer.MIN_VALUE) {
+            throw new InvalidConfigException(name + " is out of range: " + value);
+        }
+        return (int) value;
+    }
+
+    private static long parseLong(String name, String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigException(name + " must be a whole number, not '" + value + "'");
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.spate.broker;
+
+import io.spate.log.LogManager;
+import io.spate.log.TopicPartition;
+import io.spate.server.ServerConfig;
+import io.spate.server.handlers.CreatePartitionsHandler;
+import io.spate.server.handlers.CreateTopicsHandler;
+import io.spate.server.handlers.DeleteTopicsHandler;
+import io.spate.server.handlers.DescribeClusterHandler;
+import io.spate.server.handlers.DescribeConfigsHandler;
+import io.spate.server.handlers.FetchHandler;
+import io.spate.server.handlers.IncrementalAlterConfigsHandler;
+import io.spate.server.handlers.InitProducerIdHandler;
+import io.spate.server.handlers.KafkaApis;
+import io.spate.server.handlers.ListOffsetsHandler;
+import io.spate.server.handlers.MetadataHandler;
+import io.spate.server.handlers.ProduceHandler;
+import io.spate.server.handlers.TopicConfigDescriber;
+import io.spate.server.metadata.ClusterIdentity;
+import io.spate.server.metadata.ProducerIdManager;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicManager;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.network.KafkaServer;
+import io.spate.server.partition.ReplicaManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * One Spate node: the composition root that wires the log, the topic metadata and the Kafka
+ * protocol server together. Used by {@code spate start} and embeddable in a JVM:
+ *
+ * <pre>{@code
+ * try (SpateNode node = SpateNode.builder().dataDir(tmp).port(0).start()) {
+ *     props.put("bootstrap.servers", node.bootstrapServers());
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class SpateNode implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SpateNode.class);
+
+    private final SpateConfig config;
+    private final LogManager logManager;
+    private final KafkaServer server;
+    private final String clusterId;
+    private final ReplicaManager replicas;
+    private volatile boolean closed;
+
+    private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId, ReplicaManager replicas) {
+        this.config = config;
+        this.logManager = logManager;
+        this.server = server;
+        this.clusterId = clusterId;
+        this.replicas = replicas;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Opens the data directory (recovering after a crash), binds the listener and starts serving. */
+    public static SpateNode start(SpateConfig config) throws IOException {
+        Clock clock = Clock.systemUTC();
+        Path dataDir = config.dataDir();
+        LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
+        KafkaServer server = null;
+        try {
+            ClusterIdentity identity = ClusterIdentity.loadOrCreate(dataDir, config.nodeId());
+            TopicRegistry registry = TopicRegistry.load(dataDir, config.topicDefaults());
+            ReplicaManager replicas = new ReplicaManager(logManager, registry);
+            for (TopicInfo topic : registry.all()) {
+                replicas.hostPartitions(topic);
+            }
+            removeOrphanPartitionDirs(dataDir, registry);
+            ProducerIdManager producerIds = ProducerIdManager.load(dataDir);
+            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads());
+            ServerConfig serverConfig = config.toServerConfig(server.port());
+            TopicManager topics = new TopicManager(registry, replicas, serverConfig);
+            TopicConfigDescriber describer = new TopicConfigDescriber(registry);
+            server.serve(new KafkaApis(List.of(
+                    new MetadataHandler(serverConfig, identity.clusterId(), topics, replicas),
+                    new ProduceHandler(registry, replicas, clock),
+                    new FetchHandler(registry, replicas),
+                    new ListOffsetsHandler(registry, replicas),
+                    new CreateTopicsHandler(topics, config.nodeId(), describer),
+                    new DeleteTopicsHandler(topics),
+                    new CreatePartitionsHandler(topics, config.nodeId()),
+                    new DescribeConfigsHandler(registry, describer, serverConfig),
+                    new IncrementalAlterConfigsHandler(topics),
+                    new DescribeClusterHandler(serverConfig, identity.clusterId()),
+                    new InitProducerIdHandler(producerIds))));
+            if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
+                log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
+            }
+            return new SpateNode(config, logManager, server, identity.clusterId(), replicas);
+        } catch (IOException | RuntimeException e) {
+            if (server != null) {
+                server.close();
+            }
+            logManager.close();
+            throw e;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            logManager.close();
+            throw new IOException("interrupted while binding the listener", e);
+        }
+    }
+
+    /** Deletes partition directories whose topic is gone (a delete interrupted by a crash). */
+    private static void removeOrphanPartitionDirs(Path dataDir, TopicRegistry registry) throws IOException {
+        try (Stream<Path> entries = Files.list(dataDir)) {
+            for (Path dir : entries.filter(Files::isDirectory).toList()) {
+                String name = dir.getFileName().toString();
+                if (!name.matches(".+-\\d+")) {
+                    continue;
+                }
+                TopicPartition tp = TopicPartition.fromDirName(name);
+                TopicInfo topic = registry.get(tp.topic());
+                if (topic == null || tp.partition() >= topic.partitions()) {
+                    log.warn("removing {}: its topic no longer exists", dir);
+                    try (Stream<Path> files = Files.list(dir)) {
+                        for (Path f : files.toList()) {
+                            Files.deleteIfExists(f);
+                        }
+                    }
+                    Files.deleteIfExists(dir);
+                }
+            }
+        }
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public String host() {
+        return config.host();
+    }
+
+    public String bootstrapServers() {
+        return config.host() + ":" + port();
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    public Path dataDir() {
+        return config.dataDir();
+    }
+
+    ReplicaManager replicas() {
+        return replicas;
+    }
+
+    /** Stops accepting requests, then fsyncs every log and marks the shutdown clean. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        server.close();
+        logManager.close();
+    }
+
+    /** Embedded start-up with defaults suited to tests: a free port and the given directory. */
+    public static final class Builder {
+        private final Map<String, String> settings = new LinkedHashMap<>();
+
+        private Builder() {
+            settings.put(SpateConfig.PORT, "0");
+        }
+
+        public Builder dataDir(Path dir) {
+            settings.put(SpateConfig.LOG_DIRS, dir.toString());
+            return this;
+        }
+
+        public Builder port(int port) {
+            settings.put(SpateConfig.PORT, String.valueOf(port));
+            return this;
+        }
+
+        /** Any broker setting, under its Kafka name (e.g. {@code log.flush.interval.messages}). */
+        public Builder config(String name, String value) {
+            settings.put(name, value);
+            return this;
+        }
+
+        public SpateNode start() throws IOException {
+            return SpateNode.start(SpateConfig.from(settings));
+        }
+    }
+}

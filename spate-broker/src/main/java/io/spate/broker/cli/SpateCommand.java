@@ -1,0 +1,25 @@
+package io.spate.broker.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code spate} command line. */
+@Command(name = "spate", mixinStandardHelpOptions = true, version = "Spate 0.1.0",
+        description = "A real-time streaming platform that speaks the Apache Kafka protocol.",
+        subcommands = {StartCommand.class, CommandLine.HelpCommand.class})
+public final class SpateCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        int exit = new CommandLine(new SpateCommand()).execute(args);
+        if (exit != 0) {
+            System.exit(exit);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.spate.server;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What the protocol server needs to know, already validated by the broker's configuration.
+ *
+ * @param topicDefaults  topic-level defaults under topic-level names (segment.bytes, ...)
+ * @param brokerConfigs  every broker setting in effect, for DescribeConfigs on the broker
+ */
+public record ServerConfig(
+        int nodeId,
+        String host,
+        int port,
+        Path dataDir,
+        int socketRequestMaxBytes,
+        int numPartitions,
+        short defaultReplicationFactor,
+        boolean autoCreateTopics,
+        int ioThreads,
+        long retentionCheckIntervalMs,
+        Map<String, String> topicDefaults,
+        Map<String, String> brokerConfigs) {
+}

@@ -1,0 +1,60 @@
+package io.spate.server.handlers;
+
+import io.spate.server.metadata.TopicManager;
+import io.spate.server.network.ClientConnection;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.message.CreatePartitionsRequestData;
+import org.apache.kafka.common.message.CreatePartitionsResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.CreatePartitionsRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** CreatePartitions: grows a topic; keys then spread over more partitions, as in Kafka. */
+public final class CreatePartitionsHandler implements ApiHandler {
+    private final TopicManager topics;
+    private final int nodeId;
+
+    public CreatePartitionsHandler(TopicManager topics, int nodeId) {
+        this.topics = topics;
+        this.nodeId = nodeId;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.CREATE_PARTITIONS;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        CreatePartitionsRequestData data = ((CreatePartitionsRequest) request).data();
+        CreatePartitionsResponseData response = new CreatePartitionsResponseData();
+        for (CreatePartitionsRequestData.CreatePartitionsTopic topic : data.topics()) {
+            CreatePartitionsResponseData.CreatePartitionsTopicResult result = new CreatePartitionsResponseData.CreatePartitionsTopicResult().setName(topic.name());
+            try {
+                if (topics.registry().get(topic.name()) == null) {
+                    throw new UnknownTopicOrPartitionException("topic '" + topic.name() + "' does not exist");
+                }
+                if (topic.assignments() != null) {
+                    for (CreatePartitionsRequestData.CreatePartitionsAssignment assignment : topic.assignments()) {
+                        if (!assignment.brokerIds().equals(List.of(nodeId))) {
+                            throw new InvalidReplicaAssignmentException("new partitions can only be assigned to broker " + nodeId);
+                        }
+                    }
+                }
+                topics.addPartitions(topic.name(), topic.count(), data.validateOnly());
+            } catch (ApiException e) {
+                result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+            }
+            response.results().add(result);
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,77 @@
+package io.spate.server.handlers;
+
+import io.spate.server.ServerConfig;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.network.ClientConnection;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.DescribeConfigsRequest;
+import org.apache.kafka.common.requests.DescribeConfigsResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** DescribeConfigs for topics (defaults, broker settings, overrides) and for this broker. */
+public final class DescribeConfigsHandler implements ApiHandler {
+    private final TopicRegistry topics;
+    private final TopicConfigDescriber describer;
+    private final ServerConfig config;
+
+    public DescribeConfigsHandler(TopicRegistry topics, TopicConfigDescriber describer, ServerConfig config) {
+        this.topics = topics;
+        this.describer = describer;
+        this.config = config;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.DESCRIBE_CONFIGS;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        DescribeConfigsRequestData data = ((DescribeConfigsRequest) request).data();
+        short version = header.apiVersion();
+        DescribeConfigsResponseData response = new DescribeConfigsResponseData();
+        for (DescribeConfigsRequestData.DescribeConfigsResource resource : data.resources()) {
+            DescribeConfigsResponseData.DescribeConfigsResult result = new DescribeConfigsResponseData.DescribeConfigsResult()
+                    .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
+            List<String> wanted = resource.configurationKeys();
+            ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+            if (type == ConfigResource.Type.TOPIC) {
+                TopicInfo topic = topics.get(resource.resourceName());
+                if (topic == null) {
+                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("topic '" + resource.resourceName() + "' does not exist");
+                } else {
+                    for (TopicConfigDescriber.Entry entry : describer.describe(topic)) {
+                        if (wanted == null || wanted.contains(entry.name())) {
+                            result.configs().add(TopicConfigDescriber.toResult(entry, false, version));
+                        }
+                    }
+                }
+            } else if (type == ConfigResource.Type.BROKER) {
+                if (!resource.resourceName().isEmpty() && !resource.resourceName().equals(String.valueOf(config.nodeId()))) {
+                    result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unknown broker " + resource.resourceName());
+                } else {
+                    config.brokerConfigs().forEach((name, value) -> {
+                        if (wanted == null || wanted.contains(name)) {
+                            result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(name, value,
+                                    DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.STRING), true, version));
+                        }
+                    });
+                }
+            } else {
+                result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Spate describes topic and broker configs only, not " + type);
+            }
+            response.results().add(result);
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}

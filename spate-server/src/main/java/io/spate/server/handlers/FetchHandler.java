@@ -1,0 +1,237 @@
+package io.spate.server.handlers;
+
+import io.spate.log.LogError;
+import io.spate.log.LogReadResult;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.network.ClientConnection;
+import io.spate.server.network.FileSliceRecords;
+import io.spate.server.partition.Partition;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Fetch: reads file slices below the high watermark, which the network layer sends with
+ * sendfile. A fetch that finds fewer than {@code min.bytes} waits, up to {@code max.wait.ms},
+ * for appends to any of its partitions (long poll), so idle consumers do not spin.
+ */
+public final class FetchHandler implements ApiHandler {
+    private final TopicRegistry topics;
+    private final ReplicaManager replicas;
+    private final FetchSessions sessions = new FetchSessions();
+
+    public FetchHandler(TopicRegistry topics, ReplicaManager replicas) {
+        this.topics = topics;
+        this.replicas = replicas;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.FETCH;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        FetchRequestData data = ((FetchRequest) request).data();
+        short version = header.apiVersion();
+        FetchSessions.Context context = sessions.open(data.sessionId(), data.sessionEpoch(), targets(data, version), forgotten(data, version));
+        if (context.error() != Errors.NONE) {
+            return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(context.error().code()).setSessionId(0));
+        }
+        List<PartitionRead> reads = readAll(context, data.maxBytes());
+        long bytes = reads.stream().mapToLong(r -> r.result == null ? 0 : r.result.sizeInBytes()).sum();
+        boolean errors = reads.stream().anyMatch(r -> r.error != Errors.NONE);
+        if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || context.targets().isEmpty()) {
+            return CompletableFuture.completedFuture(respond(context, reads, version));
+        }
+        release(reads);
+        return new DelayedFetch(context, data, version, connection).start();
+    }
+
+    private List<FetchTarget> targets(FetchRequestData data, short version) {
+        List<FetchTarget> targets = new ArrayList<>();
+        for (FetchRequestData.FetchTopic topicData : data.topics()) {
+            TopicInfo topic = version >= 13 ? topics.get(topicData.topicId()) : topics.get(topicData.topic());
+            for (FetchRequestData.FetchPartition p : topicData.partitions()) {
+                Partition partition = topic == null ? null : replicas.partition(topic.name(), p.partition());
+                Errors error = Errors.NONE;
+                if (topic == null) {
+                    error = version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (partition == null) {
+                    error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (p.currentLeaderEpoch() > partition.leaderEpoch()) {
+                    error = Errors.UNKNOWN_LEADER_EPOCH;
+                } else if (p.currentLeaderEpoch() >= 0 && p.currentLeaderEpoch() < partition.leaderEpoch()) {
+                    error = Errors.FENCED_LEADER_EPOCH;
+                }
+                String name = topic == null ? topicData.topic() : topic.name();
+                targets.add(new FetchTarget(name, topicData.topicId(), p.partition(), partition, error, p.fetchOffset(), p.partitionMaxBytes()));
+            }
+        }
+        return targets;
+    }
+
+    private static List<String> forgotten(FetchRequestData data, short version) {
+        List<String> keys = new ArrayList<>();
+        for (FetchRequestData.ForgottenTopic topic : data.forgottenTopicsData()) {
+            String prefix = version >= 13 && topic.topicId() != null && !Uuid.ZERO_UUID.equals(topic.topicId()) ? topic.topicId().toString() : topic.topic();
+            topic.partitions().forEach(p -> keys.add(prefix + ":" + p));
+        }
+        return keys;
+    }
+
+    private record PartitionRead(FetchTarget target, Errors error, LogReadResult result) {
+    }
+
+    /** Reads every target, in order, within the request's total byte budget (KIP-74). */
+    private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes) {
+        List<PartitionRead> reads = new ArrayList<>(context.targets().size());
+        int remaining = maxBytes;
+        boolean minOneBatch = true;
+        for (FetchTarget target : context.targets()) {
+            if (target.lookupError != Errors.NONE) {
+                reads.add(new PartitionRead(target, target.lookupError, null));
+                continue;
+            }
+            var log = target.resolved.log();
+            int budget = Math.max(0, Math.min(target.maxBytes, remaining));
+            LogReadResult result = log.read(target.fetchOffset, budget, log.highWatermark(), minOneBatch);
+            Errors error = result.error() == LogError.NONE ? Errors.NONE : LogErrors.toKafka(result.error());
+            reads.add(new PartitionRead(target, error, result));
+            if (result.sizeInBytes() > 0) {
+                remaining -= result.sizeInBytes();
+                minOneBatch = false;
+            }
+        }
+        return reads;
+    }
+
+    private static void release(List<PartitionRead> reads) {
+        reads.forEach(r -> {
+            if (r.result != null) {
+                r.result.slice().release();
+            }
+        });
+    }
+
+    private FetchResponseData respond(FetchSessions.Context context, List<PartitionRead> reads, short version) {
+        FetchResponseData response = new FetchResponseData().setSessionId(context.responseSessionId());
+        Map<String, FetchResponseData.FetchableTopicResponse> byTopic = new LinkedHashMap<>();
+        Object lock = context.session() == null ? new Object() : context.session();
+        synchronized (lock) {
+            for (PartitionRead read : reads) {
+                FetchTarget target = read.target;
+                LogReadResult result = read.result;
+                long hw = result == null ? -1 : result.highWatermark();
+                long logStart = result == null ? -1 : result.logStartOffset();
+                boolean hasData = result != null && result.sizeInBytes() > 0;
+                boolean changed = hasData || read.error != Errors.NONE || hw != target.lastSentHighWatermark || logStart != target.lastSentLogStartOffset;
+                if (context.incremental() && !changed) {
+                    continue;
+                }
+                target.lastSentHighWatermark = hw;
+                target.lastSentLogStartOffset = logStart;
+                FetchResponseData.PartitionData partitionData = new FetchResponseData.PartitionData()
+                        .setPartitionIndex(target.partition)
+                        .setErrorCode(read.error.code())
+                        .setHighWatermark(hw)
+                        .setLastStableOffset(hw)
+                        .setRecords(hasData ? new FileSliceRecords(result.slice()) : MemoryRecords.EMPTY);
+                if (version >= 5) {
+                    partitionData.setLogStartOffset(logStart);
+                }
+                if (result != null && !hasData) {
+                    result.slice().release();
+                }
+                byTopic.computeIfAbsent(target.key().substring(0, target.key().lastIndexOf(':')), k -> {
+                    FetchResponseData.FetchableTopicResponse topic = new FetchResponseData.FetchableTopicResponse();
+                    if (version >= 13) {
+                        topic.setTopicId(target.topicId);
+                    } else {
+                        topic.setTopic(target.topic);
+                    }
+                    return topic;
+                }).partitions().add(partitionData);
+            }
+        }
+        response.responses().addAll(byTopic.values());
+        return response;
+    }
+
+    /**
+     * A fetch parked until enough bytes are appended to its partitions or its wait runs out;
+     * then it reads again and answers on the connection's event loop.
+     */
+    private final class DelayedFetch implements Partition.AppendListener {
+        private final FetchSessions.Context context;
+        private final FetchRequestData data;
+        private final short version;
+        private final ClientConnection connection;
+        private final CompletableFuture<ApiMessage> response = new CompletableFuture<>();
+        private final AtomicBoolean completed = new AtomicBoolean();
+        private final AtomicInteger bytesAppended = new AtomicInteger();
+        private volatile ScheduledFuture<?> timeout;
+
+        DelayedFetch(FetchSessions.Context context, FetchRequestData data, short version, ClientConnection connection) {
+            this.context = context;
+            this.data = data;
+            this.version = version;
+            this.connection = connection;
+        }
+
+        CompletableFuture<ApiMessage> start() {
+            context.targets().forEach(t -> t.resolved.addWaiter(this));
+            timeout = connection.eventLoop().schedule(this::complete, data.maxWaitMs(), TimeUnit.MILLISECONDS);
+            // An append may have landed between the first read and the registration above.
+            for (FetchTarget target : context.targets()) {
+                if (target.resolved.log().highWatermark() > target.fetchOffset) {
+                    onAppend(target.resolved, data.minBytes());
+                    break;
+                }
+            }
+            return response;
+        }
+
+        @Override
+        public void onAppend(Partition partition, int bytes) {
+            if (bytesAppended.addAndGet(bytes) >= data.minBytes()) {
+                connection.eventLoop().execute(this::complete);
+            }
+        }
+
+        private void complete() {
+            if (!completed.compareAndSet(false, true)) {
+                return;
+            }
+            context.targets().forEach(t -> t.resolved.removeWaiter(this));
+            ScheduledFuture<?> pending = timeout;
+            if (pending != null) {
+                pending.cancel(false);
+            }
+            try {
+                response.complete(respond(context, readAll(context, data.maxBytes()), version));
+            } catch (RuntimeException e) {
+                response.completeExceptionally(e);
+            }
+        }
+    }
+}

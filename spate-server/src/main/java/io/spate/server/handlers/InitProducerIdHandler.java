@@ -1,0 +1,42 @@
+package io.spate.server.handlers;
+
+import io.spate.server.metadata.ProducerIdManager;
+import io.spate.server.network.ClientConnection;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * InitProducerId for idempotent producers: a fresh producer id (never reused) at epoch 0, as a
+ * Kafka broker gives producers without a transactional id. Transactions are not supported yet.
+ */
+public final class InitProducerIdHandler implements ApiHandler {
+    private final ProducerIdManager producerIds;
+
+    public InitProducerIdHandler(ProducerIdManager producerIds) {
+        this.producerIds = producerIds;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.INIT_PRODUCER_ID;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        InitProducerIdRequestData data = ((InitProducerIdRequest) request).data();
+        InitProducerIdResponseData response = new InitProducerIdResponseData();
+        if (data.transactionalId() != null) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
+                    .setProducerId(-1).setProducerEpoch((short) -1));
+        }
+        return CompletableFuture.completedFuture(response.setProducerId(producerIds.nextProducerId()).setProducerEpoch((short) 0));
+    }
+}

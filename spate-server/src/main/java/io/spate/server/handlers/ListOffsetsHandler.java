@@ -1,0 +1,125 @@
+package io.spate.server.handlers;
+
+import io.spate.log.PartitionLog;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.network.ClientConnection;
+import io.spate.server.partition.Partition;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * ListOffsets: earliest, latest, the record with the largest timestamp, or the first record at
+ * or after a time (found through the time index, then by decoding the one batch that holds it).
+ */
+public final class ListOffsetsHandler implements ApiHandler {
+    private static final long LATEST = -1L;
+    private static final long EARLIEST = -2L;
+    private static final long MAX_TIMESTAMP = -3L;
+    private static final long EARLIEST_LOCAL = -4L;
+
+    private final TopicRegistry topics;
+    private final ReplicaManager replicas;
+
+    public ListOffsetsHandler(TopicRegistry topics, ReplicaManager replicas) {
+        this.topics = topics;
+        this.replicas = replicas;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.LIST_OFFSETS;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        ListOffsetsRequestData data = ((ListOffsetsRequest) request).data();
+        short version = header.apiVersion();
+        ListOffsetsResponseData response = new ListOffsetsResponseData();
+        for (ListOffsetsRequestData.ListOffsetsTopic topicData : data.topics()) {
+            ListOffsetsResponseData.ListOffsetsTopicResponse topicResponse = new ListOffsetsResponseData.ListOffsetsTopicResponse().setName(topicData.name());
+            TopicInfo topic = topics.get(topicData.name());
+            for (ListOffsetsRequestData.ListOffsetsPartition p : topicData.partitions()) {
+                Partition partition = topic == null ? null : replicas.partition(topic.name(), p.partitionIndex());
+                topicResponse.partitions().add(lookup(partition, p, version));
+            }
+            response.topics().add(topicResponse);
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private ListOffsetsResponseData.ListOffsetsPartitionResponse lookup(Partition partition, ListOffsetsRequestData.ListOffsetsPartition p, short version) {
+        ListOffsetsResponseData.ListOffsetsPartitionResponse answer = new ListOffsetsResponseData.ListOffsetsPartitionResponse()
+                .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1);
+        if (partition == null) {
+            return answer.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+        }
+        if (p.currentLeaderEpoch() > partition.leaderEpoch()) {
+            return answer.setErrorCode(Errors.UNKNOWN_LEADER_EPOCH.code());
+        }
+        if (p.currentLeaderEpoch() >= 0 && p.currentLeaderEpoch() < partition.leaderEpoch()) {
+            return answer.setErrorCode(Errors.FENCED_LEADER_EPOCH.code());
+        }
+        PartitionLog log = partition.log();
+        long timestamp = p.timestamp();
+        long highWatermark = log.highWatermark();
+        if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
+            answer.setOffset(log.logStartOffset());
+        } else if (timestamp == LATEST) {
+            answer.setOffset(highWatermark);
+        } else if (timestamp == MAX_TIMESTAMP) {
+            long[] max = log.maxTimestampAndOffset();
+            if (max[1] >= 0 && max[1] < highWatermark) {
+                answer.setTimestamp(max[0]).setOffset(max[1]);
+            }
+        } else if (timestamp >= 0) {
+            try {
+                findByTimestamp(log, timestamp, highWatermark, answer);
+            } catch (IOException e) {
+                return answer.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+            }
+        } else {
+            return answer.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
+        }
+        if (version >= 4) {
+            answer.setLeaderEpoch(partition.leaderEpoch());
+        }
+        return answer;
+    }
+
+    private static void findByTimestamp(PartitionLog log, long timestamp, long highWatermark, ListOffsetsResponseData.ListOffsetsPartitionResponse answer) throws IOException {
+        ByteBuffer bytes = log.batchForTimestamp(timestamp);
+        if (bytes == null) {
+            return;
+        }
+        for (RecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
+            if (batch.baseOffset() >= highWatermark) {
+                return;
+            }
+            if (batch.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME) {
+                answer.setTimestamp(batch.maxTimestamp()).setOffset(batch.baseOffset());
+                return;
+            }
+            for (Record record : batch) {
+                if (record.timestamp() >= timestamp) {
+                    answer.setTimestamp(record.timestamp()).setOffset(record.offset());
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package io.spate.server.handlers;
+
+import io.spate.server.ServerConfig;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicManager;
+import io.spate.server.network.ClientConnection;
+import io.spate.server.partition.Partition;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Metadata: the brokers and where each partition's leader is. Asking for a topic that does not
+ * exist creates it when {@code auto.create.topics.enable} is on and the client allows it, as Kafka does.
+ */
+public final class MetadataHandler implements ApiHandler {
+    private final ServerConfig config;
+    private final String clusterId;
+    private final TopicManager topics;
+    private final ReplicaManager replicas;
+
+    public MetadataHandler(ServerConfig config, String clusterId, TopicManager topics, ReplicaManager replicas) {
+        this.config = config;
+        this.clusterId = clusterId;
+        this.topics = topics;
+        this.replicas = replicas;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.METADATA;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        MetadataRequestData data = ((MetadataRequest) request).data();
+        short version = header.apiVersion();
+        MetadataResponseData response = new MetadataResponseData();
+        response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
+                .setNodeId(config.nodeId()).setHost(config.host()).setPort(config.port()));
+        if (version >= 2) {
+            response.setClusterId(clusterId);
+        }
+        if (version >= 1) {
+            response.setControllerId(config.nodeId());
+        }
+        boolean allowCreate = version < 4 || data.allowAutoTopicCreation();
+        if (data.topics() == null) {
+            for (TopicInfo topic : topics.registry().all()) {
+                response.topics().add(describe(topic, version));
+            }
+        } else {
+            for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
+                response.topics().add(lookup(requested, allowCreate, version));
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private MetadataResponseData.MetadataResponseTopic lookup(MetadataRequestData.MetadataRequestTopic requested, boolean allowCreate, short version) {
+        String name = requested.name();
+        TopicInfo topic = null;
+        if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
+            topic = topics.registry().get(requested.topicId());
+            if (topic == null) {
+                return error(null, requested.topicId(), Errors.UNKNOWN_TOPIC_ID, version);
+            }
+        } else if (name != null) {
+            topic = topics.registry().get(name);
+        }
+        if (topic == null && name != null) {
+            if (!allowCreate || !config.autoCreateTopics()) {
+                return error(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION, version);
+            }
+            try {
+                topic = topics.create(name, -1, (short) -1, Map.of());
+            } catch (TopicExistsException raced) {
+                topic = topics.registry().get(name);
+            } catch (ApiException e) {
+                Errors error = Errors.forException(e);
+                return error(name, Uuid.ZERO_UUID, error == Errors.INVALID_TOPIC_EXCEPTION ? error : Errors.UNKNOWN_TOPIC_OR_PARTITION, version);
+            }
+        }
+        return describe(topic, version);
+    }
+
+    private MetadataResponseData.MetadataResponseTopic error(String name, Uuid id, Errors error, short version) {
+        MetadataResponseData.MetadataResponseTopic topic = new MetadataResponseData.MetadataResponseTopic()
+                .setName(name).setErrorCode(error.code());
+        if (version >= 10) {
+            topic.setTopicId(id);
+        }
+        return topic;
+    }
+
+    private MetadataResponseData.MetadataResponseTopic describe(TopicInfo topic, short version) {
+        MetadataResponseData.MetadataResponseTopic described = new MetadataResponseData.MetadataResponseTopic()
+                .setName(topic.name()).setIsInternal(false);
+        if (version >= 10) {
+            described.setTopicId(topic.id());
+        }
+        List<MetadataResponseData.MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
+        List<Integer> self = List.of(config.nodeId());
+        for (int p = 0; p < topic.partitions(); p++) {
+            Partition partition = replicas.partition(topic.name(), p);
+            MetadataResponseData.MetadataResponsePartition described1 = new MetadataResponseData.MetadataResponsePartition()
+                    .setPartitionIndex(p)
+                    .setLeaderId(partition == null ? -1 : config.nodeId())
+                    .setReplicaNodes(self)
+                    .setIsrNodes(partition == null ? List.of() : self)
+                    .setErrorCode(partition == null ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code());
+            if (version >= 7) {
+                described1.setLeaderEpoch(partition == null ? -1 : partition.leaderEpoch());
+            }
+            partitions.add(described1);
+        }
+        described.setPartitions(partitions);
+        return described;
+    }
+}

@@ -1,0 +1,116 @@
+package io.spate.server.handlers;
+
+import io.spate.log.AppendResult;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.network.ClientConnection;
+import io.spate.server.partition.Partition;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Produce: each partition's batches go to its log as they are (validated, numbered in place);
+ * the response waits only for what the topic's durability setting requires (an fsync shared
+ * with other producers, or nothing). {@code acks=0} gets no response at all.
+ */
+public final class ProduceHandler implements ApiHandler {
+    private final TopicRegistry topics;
+    private final ReplicaManager replicas;
+    private final Clock clock;
+
+    public ProduceHandler(TopicRegistry topics, ReplicaManager replicas, Clock clock) {
+        this.topics = topics;
+        this.replicas = replicas;
+        this.clock = clock;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.PRODUCE;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        ProduceRequestData data = ((ProduceRequest) request).data();
+        short version = header.apiVersion();
+        short acks = data.acks();
+        ProduceResponseData response = new ProduceResponseData();
+        List<CompletableFuture<Void>> durability = new ArrayList<>();
+        long now = clock.millis();
+        for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
+            TopicInfo topic = version >= 13 ? topics.get(topicData.topicId()) : topics.get(topicData.name());
+            ProduceResponseData.TopicProduceResponse topicResponse = new ProduceResponseData.TopicProduceResponse()
+                    .setName(topicData.name()).setTopicId(topicData.topicId());
+            for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
+                ProduceResponseData.PartitionProduceResponse partitionResponse = new ProduceResponseData.PartitionProduceResponse()
+                        .setIndex(partitionData.index()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+                topicResponse.partitionResponses().add(partitionResponse);
+                Errors refusal = refusal(acks, data.transactionalId(), topic, partitionData, version);
+                if (refusal != null) {
+                    partitionResponse.setErrorCode(refusal.code());
+                    continue;
+                }
+                Partition partition = replicas.partition(topic.name(), partitionData.index());
+                AppendResult result = partition.appendAsLeader(((MemoryRecords) partitionData.records()).buffer(), now);
+                if (!result.ok()) {
+                    partitionResponse.setErrorCode(LogErrors.toKafka(result.error()).code());
+                    if (version >= 8) {
+                        partitionResponse.setErrorMessage(result.message());
+                    }
+                    continue;
+                }
+                partitionResponse.setBaseOffset(result.baseOffset()).setLogAppendTimeMs(result.logAppendTimeMs());
+                if (version >= 5) {
+                    partitionResponse.setLogStartOffset(result.logStartOffset());
+                }
+                if (acks != 0) {
+                    durability.add(replicas.awaitDurable(partition, result.nextOffset()).exceptionally(failure -> {
+                        partitionResponse.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setBaseOffset(-1);
+                        return null;
+                    }));
+                }
+            }
+            response.responses().add(topicResponse);
+        }
+        if (durability.isEmpty()) {
+            return CompletableFuture.completedFuture(response);
+        }
+        return CompletableFuture.allOf(durability.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
+    }
+
+    private Errors refusal(short acks, String transactionalId, TopicInfo topic, ProduceRequestData.PartitionProduceData partitionData, short version) {
+        if (acks != 0 && acks != 1 && acks != -1) {
+            return Errors.INVALID_REQUIRED_ACKS;
+        }
+        if (transactionalId != null) {
+            return Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        }
+        if (topic == null) {
+            return version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        Partition partition = replicas.partition(topic.name(), partitionData.index());
+        if (partition == null) {
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        if (!(partitionData.records() instanceof MemoryRecords)) {
+            return Errors.CORRUPT_MESSAGE;
+        }
+        if (acks == -1 && partition.log().config().minInsyncReplicas() > 1) {
+            return Errors.NOT_ENOUGH_REPLICAS;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,75 @@
+package io.spate.server.handlers;
+
+import io.spate.log.LogConfig;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicRegistry;
+import org.apache.kafka.common.message.CreateTopicsResponseData;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
+import org.apache.kafka.common.requests.DescribeConfigsResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A topic's settings as Kafka describes them: value, where it comes from, and its type. */
+public final class TopicConfigDescriber {
+    private static final Map<String, DescribeConfigsResponse.ConfigType> TYPES = Map.ofEntries(
+            Map.entry(LogConfig.CLEANUP_POLICY, DescribeConfigsResponse.ConfigType.LIST),
+            Map.entry(LogConfig.FLUSH_MESSAGES, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.FLUSH_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.INDEX_INTERVAL_BYTES, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.MAX_MESSAGE_BYTES, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.MESSAGE_TIMESTAMP_TYPE, DescribeConfigsResponse.ConfigType.STRING),
+            Map.entry(LogConfig.MIN_INSYNC_REPLICAS, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.RETENTION_BYTES, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.RETENTION_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.SEGMENT_BYTES, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.SEGMENT_MS, DescribeConfigsResponse.ConfigType.LONG));
+
+    private final TopicRegistry registry;
+
+    public TopicConfigDescriber(TopicRegistry registry) {
+        this.registry = registry;
+    }
+
+    /** One described setting. */
+    public record Entry(String name, String value, DescribeConfigsResponse.ConfigSource source, DescribeConfigsResponse.ConfigType type) {
+    }
+
+    public List<Entry> describe(TopicInfo topic) {
+        List<Entry> entries = new ArrayList<>();
+        registry.effectiveConfig(topic).forEach((name, value) -> {
+            DescribeConfigsResponse.ConfigSource source;
+            if (topic.overrides().containsKey(name)) {
+                source = DescribeConfigsResponse.ConfigSource.TOPIC_CONFIG;
+            } else if (!value.equals(LogConfig.DEFAULTS.get(name))) {
+                source = DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG;
+            } else {
+                source = DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG;
+            }
+            entries.add(new Entry(name, value, source, TYPES.getOrDefault(name, DescribeConfigsResponse.ConfigType.UNKNOWN)));
+        });
+        return entries;
+    }
+
+    List<CreateTopicsResponseData.CreatableTopicConfigs> creatableConfigs(TopicInfo topic) {
+        Map<String, String> effective = new java.util.TreeMap<>(registry.topicDefaults());
+        effective.putAll(topic.overrides());
+        List<CreateTopicsResponseData.CreatableTopicConfigs> configs = new ArrayList<>();
+        effective.forEach((name, value) -> configs.add(new CreateTopicsResponseData.CreatableTopicConfigs()
+                .setName(name).setValue(value).setReadOnly(false).setIsSensitive(false)
+                .setConfigSource((topic.overrides().containsKey(name) ? DescribeConfigsResponse.ConfigSource.TOPIC_CONFIG
+                        : DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG).id())));
+        return configs;
+    }
+
+    static DescribeConfigsResponseData.DescribeConfigsResourceResult toResult(Entry entry, boolean readOnly, short version) {
+        DescribeConfigsResponseData.DescribeConfigsResourceResult result = new DescribeConfigsResponseData.DescribeConfigsResourceResult()
+                .setName(entry.name()).setValue(entry.value()).setReadOnly(readOnly).setIsSensitive(false)
+                .setConfigSource(entry.source().id());
+        if (version >= 3) {
+            result.setConfigType(entry.type().id()).setDocumentation(null);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,121 @@
+package io.spate.server.metadata;
+
+import io.spate.log.InvalidConfigException;
+import io.spate.log.LogConfig;
+import io.spate.server.ServerConfig;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.KafkaStorageException;
+import org.apache.kafka.common.internals.Topic;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Topic administration with every rule a Kafka broker applies: valid names, partition counts
+ * and replication factors, known configs with acceptable values. Creates and removes the logs
+ * that go with each change.
+ */
+public final class TopicManager {
+    /** Partitions beyond this in one request are refused, to bound the work a request can cause. */
+    static final int MAX_PARTITIONS_PER_TOPIC = 10_000;
+
+    private final TopicRegistry registry;
+    private final ReplicaManager replicas;
+    private final ServerConfig config;
+
+    public TopicManager(TopicRegistry registry, ReplicaManager replicas, ServerConfig config) {
+        this.registry = registry;
+        this.replicas = replicas;
+        this.config = config;
+    }
+
+    public TopicRegistry registry() {
+        return registry;
+    }
+
+    /** Checks a creation without performing it; returns the partitions and factor it would use. */
+    public TopicInfo validateCreate(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
+        Topic.validate(name);
+        int count = partitions == -1 ? config.numPartitions() : partitions;
+        short factor = replicationFactor == -1 ? config.defaultReplicationFactor() : replicationFactor;
+        if (count <= 0 || count > MAX_PARTITIONS_PER_TOPIC) {
+            throw new InvalidPartitionsException("number of partitions must be between 1 and " + MAX_PARTITIONS_PER_TOPIC + ", not " + count);
+        }
+        if (factor <= 0) {
+            throw new InvalidReplicationFactorException("replication factor must be positive, not " + factor);
+        }
+        if (factor > 1) {
+            throw new InvalidReplicationFactorException("replication factor " + factor + " is larger than the number of brokers (1)");
+        }
+        validateConfig(overrides);
+        if (registry.get(name) != null) {
+            throw new org.apache.kafka.common.errors.TopicExistsException("topic '" + name + "' already exists");
+        }
+        return new TopicInfo(name, org.apache.kafka.common.Uuid.ZERO_UUID, count, factor, overrides);
+    }
+
+    public TopicInfo create(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
+        TopicInfo planned = validateCreate(name, partitions, replicationFactor, overrides);
+        TopicInfo created = registry.create(name, planned.partitions(), planned.replicationFactor(), overrides);
+        host(created);
+        return created;
+    }
+
+    public void delete(String name) {
+        TopicInfo removed = registry.delete(name);
+        try {
+            replicas.removePartitions(removed);
+        } catch (IOException e) {
+            throw new KafkaStorageException("topic '" + name + "' was deleted but some of its files remain: " + e.getMessage(), e);
+        }
+    }
+
+    public TopicInfo addPartitions(String name, int newCount, boolean validateOnly) {
+        if (newCount > MAX_PARTITIONS_PER_TOPIC) {
+            throw new InvalidPartitionsException("number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC);
+        }
+        TopicInfo current = registry.get(name);
+        if (current != null && newCount <= current.partitions()) {
+            throw new InvalidPartitionsException("topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount);
+        }
+        if (validateOnly) {
+            return current;
+        }
+        TopicInfo updated = registry.addPartitions(name, newCount);
+        host(updated);
+        return updated;
+    }
+
+    public TopicInfo alterConfig(String name, Map<String, String> newOverrides, boolean validateOnly) {
+        validateConfig(newOverrides);
+        TopicInfo topic = registry.get(name);
+        if (validateOnly || topic == null) {
+            return topic;
+        }
+        TopicInfo updated = registry.setOverrides(name, newOverrides);
+        replicas.applyConfig(updated);
+        return updated;
+    }
+
+    private void validateConfig(Map<String, String> overrides) {
+        Map<String, String> effective = new HashMap<>(registry.topicDefaults());
+        effective.putAll(overrides);
+        try {
+            LogConfig.from(effective);
+        } catch (InvalidConfigException e) {
+            throw new InvalidConfigurationException(e.getMessage());
+        }
+    }
+
+    private void host(TopicInfo topic) {
+        try {
+            replicas.hostPartitions(topic);
+        } catch (IOException e) {
+            throw new KafkaStorageException("could not create the logs of topic '" + topic.name() + "': " + e.getMessage(), e);
+        }
+    }
+}

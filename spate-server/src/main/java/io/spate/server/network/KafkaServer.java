@@ -1,0 +1,86 @@
+package io.spate.server.network;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+
+import java.net.InetSocketAddress;
+
+/**
+ * The Kafka listener: size-prefixed frames over TCP, many connections on a few event loops.
+ * The NIO transport is used on purpose: it hands our file regions a real socket channel, so
+ * {@code FileChannel.transferTo} becomes sendfile.
+ */
+public final class KafkaServer implements AutoCloseable {
+    private final EventLoopGroup acceptor;
+    private final EventLoopGroup workers;
+    private final int maxRequestBytes;
+    private Channel serverChannel;
+    private volatile RequestDispatcher dispatcher;
+
+    private KafkaServer(EventLoopGroup acceptor, EventLoopGroup workers, int maxRequestBytes) {
+        this.acceptor = acceptor;
+        this.workers = workers;
+        this.maxRequestBytes = maxRequestBytes;
+    }
+
+    /**
+     * Binds the listening socket without accepting yet, so that the caller can learn the port
+     * (port 0 picks a free one) before it builds what answers requests; {@link #serve} starts.
+     */
+    public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads) throws InterruptedException {
+        EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
+        KafkaServer server = new KafkaServer(acceptor, workers, maxRequestBytes);
+        try {
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(acceptor, workers)
+                    .channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.AUTO_READ, false)
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            // A frame is a 4-byte size and that many bytes; an oversized or
+                            // negative size fails fast and closes only this connection.
+                            ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(server.maxRequestBytes + 4, 0, 4, 0, 4, true));
+                            ch.pipeline().addLast("kafka", new KafkaChannelHandler(server.dispatcher));
+                        }
+                    });
+            server.serverChannel = bootstrap.bind(host, port).sync().channel();
+            return server;
+        } catch (RuntimeException | InterruptedException e) {
+            acceptor.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
+            workers.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
+            throw e;
+        }
+    }
+
+    /** Starts accepting connections, answered by {@code requestDispatcher}. */
+    public void serve(RequestDispatcher requestDispatcher) {
+        this.dispatcher = requestDispatcher;
+        serverChannel.config().setAutoRead(true);
+        serverChannel.read();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    @Override
+    public void close() {
+        serverChannel.close().awaitUninterruptibly();
+        acceptor.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+}

@@ -1,0 +1,25 @@
+package io.spate.server.network;
+
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Routes decoded requests to their API handlers. The network layer knows nothing else about
+ * the Kafka APIs.
+ *
+ * <p>Contract: the request's byte buffers (produce records) belong to the network layer and are
+ * recycled as soon as {@link #dispatch} returns, so a handler must finish with them before it
+ * returns; only the response may complete later.
+ */
+public interface RequestDispatcher {
+    boolean supports(ApiKeys apiKey, short version);
+
+    /** The ApiVersions answer sent when a client asks with a version we don't know. */
+    ApiMessage unsupportedApiVersionsResponse();
+
+    CompletableFuture<ApiMessage> dispatch(RequestHeader header, AbstractRequest request, ClientConnection connection);
+}
