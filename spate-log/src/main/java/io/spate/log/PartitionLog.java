@@ -195,9 +195,12 @@ public final class PartitionLog {
                 return new AppendResult(LogError.NONE, null, original.firstOffset(), original.lastOffset(),
                         cfg.logAppendTime() ? original.timestamp() : -1, logStartOffset, true);
             }
+            // The write below consumes the buffer; walk the batches by these fixed bounds.
+            int start = records.position();
+            int end = records.limit();
             long firstOffset = logEndOffset;
             long next = firstOffset;
-            for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+            for (int position = start; position < end; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
                 batch.assign(next, leaderEpoch);
                 next = batch.lastOffset() + 1;
@@ -209,7 +212,7 @@ public final class PartitionLog {
                 log.error("{}: append of {} bytes failed; the log is unchanged", topicPartition, records.remaining(), e);
                 return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
             }
-            for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+            for (int position = start; position < end; position += batch.sizeInBytes()) {
                 producers.update(batch.wrap(records, position));
             }
             logEndOffset = next;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests, real-client integration tests, kcat, kill -9 crash tests.
+# Installs what the tests need when it is missing (kcat from Debian's packages).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=find-java.sh
+source "$ROOT/scripts/find-java.sh"
+spate_find_java || exit 1
+echo "test: using $("$JAVA" -version 2>&1 | head -1) at $JAVA_HOME"
+
+if ! command -v kcat >/dev/null 2>&1; then
+  echo "test: kcat not found; installing Debian's kcat package"
+  SUDO=""
+  [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
+fi
+command -v kcat >/dev/null || { echo "test: kcat is required (apt-get install kcat)" >&2; exit 1; }
+
+export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+cd "$ROOT"
+exec ./mvnw -B verify "$@"

@@ -1,0 +1,83 @@
+package io.spate.tests;
+
+import io.spate.broker.SpateNode;
+import io.spate.tests.support.Clients;
+import io.spate.tests.support.RawKafkaClient;
+import io.spate.tests.support.RawRequests;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.protocol.Errors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real full disk: the node's data directory on a 4 MiB tmpfs. Appends that do not fit get
+ * KAFKA_STORAGE_ERROR, the log keeps exactly the batches that were acknowledged, and once space
+ * is freed the node takes writes again. Needs root (to mount); skipped with a reason otherwise.
+ */
+class DiskFullTest {
+    @TempDir
+    Path tmp;
+    private Path mountPoint;
+
+    @AfterEach
+    void unmount() throws Exception {
+        if (mountPoint != null) {
+            new ProcessBuilder("umount", "-l", mountPoint.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void fullDiskRefusesWritesWithoutCorruptingTheLog() throws Exception {
+        Path dir = tmp.resolve("small-disk");
+        Files.createDirectories(dir);
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir.toString()).redirectErrorStream(true).start();
+        boolean mounted = mount.waitFor(30, TimeUnit.SECONDS) && mount.exitValue() == 0;
+        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()));
+        mountPoint = dir;
+
+        try (SpateNode node = SpateNode.builder().dataDir(dir.resolve("data")).start()) {
+            Clients.createTopic(node.bootstrapServers(), "filler", 1, Map.of());
+            Clients.createTopic(node.bootstrapServers(), "spare", 1, Map.of());
+            String value = "x".repeat(60_000);
+            List<String> acknowledged = new ArrayList<>();
+            short lastError = 0;
+            try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+                client.send(RawRequests.produce("spare", 0, (short) 1, RawRequests.records(value, value, value, value, value, value, value, value)));
+                for (int i = 0; i < 200 && lastError == 0; i++) {
+                    var answer = RawRequests.only(client.send(RawRequests.produce("filler", 0, (short) 1, RawRequests.records(value + i))));
+                    lastError = answer.errorCode();
+                    if (lastError == 0) {
+                        acknowledged.add(value + i);
+                    }
+                }
+                assertThat(lastError).isEqualTo(Errors.KAFKA_STORAGE_ERROR.code());
+                assertThat(acknowledged).isNotEmpty();
+
+                try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+                    List<ConsumerRecord<String, String>> records = Clients.readAll(consumer, Clients.partitions("filler", 1));
+                    assertThat(records).extracting(ConsumerRecord::value).containsExactlyElementsOf(acknowledged);
+                }
+
+                try (Admin admin = Clients.admin(node.bootstrapServers())) {
+                    admin.deleteTopics(List.of("spare")).all().get();
+                }
+                var afterFreeing = RawRequests.only(client.send(RawRequests.produce("filler", 0, (short) 1, RawRequests.records("small"))));
+                assertThat(afterFreeing.errorCode()).isZero();
+                assertThat(afterFreeing.baseOffset()).isEqualTo(acknowledged.size());
+            }
+        }
+    }
+}

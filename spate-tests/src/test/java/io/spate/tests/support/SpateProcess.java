@@ -1,0 +1,122 @@
+package io.spate.tests.support;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Spate node in a child JVM, started from the packaged broker jar, so that tests can kill it
+ * with {@code kill -9} (SIGKILL) and restart it on the same data directory.
+ */
+public final class SpateProcess implements AutoCloseable {
+    private final Path dataDir;
+    private final int port;
+    private final Path logFile;
+    private final Map<String, String> settings;
+    private Process process;
+
+    public SpateProcess(Path dataDir, Map<String, String> settings) throws IOException {
+        this.dataDir = dataDir;
+        this.port = freePort();
+        this.logFile = dataDir.resolveSibling(dataDir.getFileName() + "-node.log");
+        this.settings = settings;
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    public String bootstrap() {
+        return "127.0.0.1:" + port;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Starts the node and returns once it logs that it serves (or fails with its output). */
+    public SpateProcess start() throws Exception {
+        String jar = System.getProperty("spate.broker.jar");
+        if (jar == null || !Files.exists(Path.of(jar))) {
+            throw new IllegalStateException("broker jar not found at " + jar + "; run the build through Maven");
+        }
+        String javaBin = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx512m", "-jar", jar, "start",
+                "--data-dir", dataDir.toString(), "--port", String.valueOf(port)));
+        settings.forEach((k, v) -> command.addAll(List.of("-o", k + "=" + v)));
+        process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread pump = new Thread(() -> {
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    Files.writeString(logFile, line + "\n", StandardCharsets.UTF_8,
+                            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    if (line.contains("serving Kafka on")) {
+                        ready.complete(null);
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process is gone
+            }
+            ready.completeExceptionally(new IllegalStateException("node exited before serving; output:\n" + output()));
+        }, "spate-process-output");
+        pump.setDaemon(true);
+        pump.start();
+        ready.get(60, TimeUnit.SECONDS);
+        return this;
+    }
+
+    public String output() {
+        try {
+            return Files.exists(logFile) ? Files.readString(logFile) : "";
+        } catch (IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    /** SIGKILL: no shutdown hook, no final fsync, no clean-shutdown marker. */
+    public void kill9() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("node " + process.pid() + " survived SIGKILL");
+        }
+    }
+
+    /** SIGTERM: the node stops cleanly. */
+    public int terminate() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new IllegalStateException("node did not stop within 30 s of SIGTERM");
+        }
+        return process.exitValue();
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (isAlive()) {
+            kill9();
+        }
+    }
+}
