@@ -35,6 +35,11 @@ public final class SpateConfig {
     public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
     public static final String NUM_IO_THREADS = "num.io.threads";
     public static final String RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
+    public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
+    public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
+    public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
+    public static final String OFFSETS_TOPIC_PARTITIONS = "offsets.topic.num.partitions";
+    public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -67,6 +72,11 @@ public final class SpateConfig {
         d.put(SOCKET_REQUEST_MAX_BYTES, "104857600");
         d.put(NUM_IO_THREADS, String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
         d.put(RETENTION_CHECK_INTERVAL_MS, "300000");
+        d.put(GROUP_MIN_SESSION_TIMEOUT_MS, "6000");
+        d.put(GROUP_MAX_SESSION_TIMEOUT_MS, "1800000");
+        d.put(GROUP_INITIAL_REBALANCE_DELAY_MS, "3000");
+        d.put(OFFSETS_TOPIC_PARTITIONS, "50");
+        d.put(OFFSET_METADATA_MAX_BYTES, "4096");
         return d;
     }
 
@@ -156,6 +166,15 @@ public final class SpateConfig {
         if (parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS)) < 1) {
             throw new InvalidConfigException(RETENTION_CHECK_INTERVAL_MS + " must be at least 1");
         }
+        if (intValue(GROUP_MIN_SESSION_TIMEOUT_MS) < 1 || intValue(GROUP_MAX_SESSION_TIMEOUT_MS) < intValue(GROUP_MIN_SESSION_TIMEOUT_MS)) {
+            throw new InvalidConfigException(GROUP_MAX_SESSION_TIMEOUT_MS + " must be at least " + GROUP_MIN_SESSION_TIMEOUT_MS + ", which must be positive");
+        }
+        if (intValue(GROUP_INITIAL_REBALANCE_DELAY_MS) < 0) {
+            throw new InvalidConfigException(GROUP_INITIAL_REBALANCE_DELAY_MS + " must not be negative");
+        }
+        if (intValue(OFFSETS_TOPIC_PARTITIONS) < 1 || intValue(OFFSET_METADATA_MAX_BYTES) < 0) {
+            throw new InvalidConfigException(OFFSETS_TOPIC_PARTITIONS + " must be positive and " + OFFSET_METADATA_MAX_BYTES + " not negative");
+        }
         try {
             LogConfig.from(topicDefaults());
         } catch (InvalidConfigException e) {
@@ -209,6 +228,11 @@ public final class SpateConfig {
                 (short) intValue(DEFAULT_REPLICATION_FACTOR), Boolean.parseBoolean(values.get(AUTO_CREATE_TOPICS)),
                 intValue(NUM_IO_THREADS), parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS)),
                 topicDefaults(), new TreeMap<>(values));
+    }
+
+    public io.spate.server.group.GroupCoordinator.Settings groupSettings() {
+        return new io.spate.server.group.GroupCoordinator.Settings(intValue(GROUP_MIN_SESSION_TIMEOUT_MS), intValue(GROUP_MAX_SESSION_TIMEOUT_MS),
+                intValue(GROUP_INITIAL_REBALANCE_DELAY_MS), intValue(OFFSET_METADATA_MAX_BYTES), intValue(OFFSETS_TOPIC_PARTITIONS));
     }
 
     public int ioThreads() {

@@ -3,6 +3,9 @@ package io.spate.broker;
 import io.spate.log.LogManager;
 import io.spate.log.TopicPartition;
 import io.spate.server.ServerConfig;
+import io.spate.server.group.GroupCoordinator;
+import io.spate.server.handlers.ApiHandler;
+import io.spate.server.handlers.GroupHandlers;
 import io.spate.server.handlers.CreatePartitionsHandler;
 import io.spate.server.handlers.CreateTopicsHandler;
 import io.spate.server.handlers.DeleteTopicsHandler;
@@ -30,6 +33,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,9 +58,12 @@ public final class SpateNode implements AutoCloseable {
     private final KafkaServer server;
     private final String clusterId;
     private final ReplicaManager replicas;
+    private final GroupCoordinator coordinator;
     private volatile boolean closed;
 
-    private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId, ReplicaManager replicas) {
+    private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId, ReplicaManager replicas,
+                      GroupCoordinator coordinator) {
+        this.coordinator = coordinator;
         this.config = config;
         this.logManager = logManager;
         this.server = server;
@@ -74,6 +81,7 @@ public final class SpateNode implements AutoCloseable {
         Path dataDir = config.dataDir();
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
         KafkaServer server = null;
+        GroupCoordinator coordinator = null;
         try {
             ClusterIdentity identity = ClusterIdentity.loadOrCreate(dataDir, config.nodeId());
             TopicRegistry registry = TopicRegistry.load(dataDir, config.topicDefaults());
@@ -87,7 +95,9 @@ public final class SpateNode implements AutoCloseable {
             ServerConfig serverConfig = config.toServerConfig(server.port());
             TopicManager topics = new TopicManager(registry, replicas, serverConfig);
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
-            server.serve(new KafkaApis(List.of(
+            coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
+            coordinator.load();
+            List<ApiHandler> handlers = new ArrayList<>(List.of(
                     new MetadataHandler(serverConfig, identity.clusterId(), topics, replicas),
                     new ProduceHandler(registry, replicas, clock),
                     new FetchHandler(registry, replicas),
@@ -98,14 +108,19 @@ public final class SpateNode implements AutoCloseable {
                     new DescribeConfigsHandler(registry, describer, serverConfig),
                     new IncrementalAlterConfigsHandler(topics),
                     new DescribeClusterHandler(serverConfig, identity.clusterId()),
-                    new InitProducerIdHandler(producerIds))));
+                    new InitProducerIdHandler(producerIds)));
+            handlers.addAll(GroupHandlers.all(coordinator, serverConfig));
+            server.serve(new KafkaApis(handlers));
             if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
                 log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
             }
-            return new SpateNode(config, logManager, server, identity.clusterId(), replicas);
+            return new SpateNode(config, logManager, server, identity.clusterId(), replicas, coordinator);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
+            }
+            if (coordinator != null) {
+                coordinator.close();
             }
             logManager.close();
             throw e;
@@ -171,6 +186,7 @@ public final class SpateNode implements AutoCloseable {
         }
         closed = true;
         server.close();
+        coordinator.close();
         logManager.close();
     }
 

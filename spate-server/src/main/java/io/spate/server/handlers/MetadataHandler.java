@@ -109,7 +109,7 @@ public final class MetadataHandler implements ApiHandler {
 
     private MetadataResponseData.MetadataResponseTopic describe(TopicInfo topic, short version) {
         MetadataResponseData.MetadataResponseTopic described = new MetadataResponseData.MetadataResponseTopic()
-                .setName(topic.name()).setIsInternal(false);
+                .setName(topic.name()).setIsInternal(TopicManager.isInternal(topic.name()));
         if (version >= 10) {
             described.setTopicId(topic.id());
         }

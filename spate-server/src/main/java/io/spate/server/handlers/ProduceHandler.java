@@ -101,6 +101,9 @@ public final class ProduceHandler implements ApiHandler {
         if (topic == null) {
             return version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
+        if (io.spate.server.metadata.TopicManager.isInternal(topic.name())) {
+            return Errors.INVALID_TOPIC_EXCEPTION;
+        }
         Partition partition = replicas.partition(topic.name(), partitionData.index());
         if (partition == null) {
             return Errors.UNKNOWN_TOPIC_OR_PARTITION;

@@ -65,6 +65,21 @@ public final class TopicManager {
         return created;
     }
 
+    /** Creates an internal topic (a name starting with "__"), bypassing the user-facing defaults. */
+    public TopicInfo createInternal(String name, int partitions, Map<String, String> overrides) {
+        TopicInfo existing = registry.get(name);
+        if (existing != null) {
+            return existing;
+        }
+        TopicInfo created = registry.create(name, partitions, (short) 1, overrides);
+        host(created);
+        return created;
+    }
+
+    public static boolean isInternal(String name) {
+        return name.startsWith("__");
+    }
+
     public void delete(String name) {
         TopicInfo removed = registry.delete(name);
         try {

@@ -1,0 +1,220 @@
+package io.spate.server.group;
+
+import io.spate.log.LogReadResult;
+import io.spate.log.PartitionLog;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicManager;
+import io.spate.server.partition.Partition;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.utils.Utils;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * Committed offsets and group metadata as records of the compacted internal topic
+ * {@code __consumer_offsets}, written through the normal log; the coordinator rebuilds its
+ * state by replaying that topic at start-up.
+ *
+ * <p>Record layout (big-endian; strings are a 2-byte length and UTF-8):
+ * <pre>
+ * offset key:   version=0 int16, type=1 int8, group, topic, partition int32
+ * offset value: version=0 int16, offset int64, leaderEpoch int32, metadata, commitTimestamp int64
+ * group key:    version=0 int16, type=2 int8, group
+ * group value:  version=0 int16, protocolType, protocolName, generation int32
+ * </pre>
+ * A null value (tombstone) deletes the key.
+ */
+final class OffsetStore {
+    static final String TOPIC = "__consumer_offsets";
+    private static final byte OFFSET_KEY = 1;
+    private static final byte GROUP_KEY = 2;
+    private static final int REPLAY_CHUNK_BYTES = 1 << 20;
+
+    /** What replay finds, handed to the coordinator. */
+    interface Replayed {
+        void offset(String group, String topic, int partition, CommittedOffset offset);
+
+        void group(String group, String protocolType, String protocolName, int generation);
+
+        void groupDeleted(String group);
+    }
+
+    private final TopicManager topics;
+    private final ReplicaManager replicas;
+    private final Clock clock;
+    private final int numPartitions;
+
+    OffsetStore(TopicManager topics, ReplicaManager replicas, Clock clock, int numPartitions) {
+        this.topics = topics;
+        this.replicas = replicas;
+        this.clock = clock;
+        this.numPartitions = numPartitions;
+    }
+
+    /** Creates the internal topic on first use, as Kafka does when the first group appears. */
+    synchronized TopicInfo ensureTopic() {
+        TopicInfo topic = topics.registry().get(TOPIC);
+        if (topic == null) {
+            topic = topics.createInternal(TOPIC, numPartitions, Map.of("cleanup.policy", "compact", "segment.bytes", "104857600"));
+        }
+        return topic;
+    }
+
+    int partitionFor(String groupId) {
+        return Utils.abs(groupId.hashCode()) % partitionCount();
+    }
+
+    private int partitionCount() {
+        TopicInfo topic = topics.registry().get(TOPIC);
+        return topic == null ? numPartitions : topic.partitions();
+    }
+
+    static SimpleRecord offsetRecord(String group, String topic, int partition, CommittedOffset value, long now) {
+        byte[] key = encodeOffsetKey(group, topic, partition);
+        if (value == null) {
+            return new SimpleRecord(now, key, null);
+        }
+        byte[] metadata = utf8(value.metadata() == null ? "" : value.metadata());
+        ByteBuffer v = ByteBuffer.allocate(2 + 8 + 4 + 2 + metadata.length + 8);
+        v.putShort((short) 0).putLong(value.offset()).putInt(value.leaderEpoch()).putShort((short) metadata.length).put(metadata).putLong(value.commitTimestamp());
+        return new SimpleRecord(now, key, v.array());
+    }
+
+    static SimpleRecord groupRecord(String group, String protocolType, String protocolName, int generation, boolean tombstone, long now) {
+        byte[] g = utf8(group);
+        ByteBuffer key = ByteBuffer.allocate(2 + 1 + 2 + g.length).putShort((short) 0).put(GROUP_KEY).putShort((short) g.length).put(g);
+        if (tombstone) {
+            return new SimpleRecord(now, key.array(), null);
+        }
+        byte[] type = utf8(protocolType == null ? "" : protocolType);
+        byte[] name = utf8(protocolName == null ? "" : protocolName);
+        ByteBuffer value = ByteBuffer.allocate(2 + 2 + type.length + 2 + name.length + 4)
+                .putShort((short) 0).putShort((short) type.length).put(type).putShort((short) name.length).put(name).putInt(generation);
+        return new SimpleRecord(now, key.array(), value.array());
+    }
+
+    private static byte[] encodeOffsetKey(String group, String topic, int partition) {
+        byte[] g = utf8(group);
+        byte[] t = utf8(topic);
+        return ByteBuffer.allocate(2 + 1 + 2 + g.length + 2 + t.length + 4)
+                .putShort((short) 0).put(OFFSET_KEY).putShort((short) g.length).put(g).putShort((short) t.length).put(t).putInt(partition).array();
+    }
+
+    /** Appends records for {@code groupId}; completes when the topic's durability policy is met. */
+    CompletableFuture<Void> append(String groupId, List<SimpleRecord> records) {
+        ensureTopic();
+        Partition partition = replicas.partition(TOPIC, partitionFor(groupId));
+        if (partition == null) {
+            return CompletableFuture.failedFuture(new CoordinatorNotAvailableException("offsets partition not hosted"));
+        }
+        MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records.toArray(new SimpleRecord[0]));
+        var result = partition.appendAsLeader(batch.buffer(), clock.millis());
+        if (!result.ok()) {
+            return CompletableFuture.failedFuture(new CoordinatorNotAvailableException("could not store group data: " + result.message()));
+        }
+        return replicas.awaitDurable(partition, result.nextOffset());
+    }
+
+    /** Replays every partition of the internal topic, oldest record first. */
+    void replay(Replayed into) throws IOException {
+        TopicInfo topic = topics.registry().get(TOPIC);
+        if (topic == null) {
+            return;
+        }
+        for (int p = 0; p < topic.partitions(); p++) {
+            Partition partition = replicas.partition(TOPIC, p);
+            if (partition != null) {
+                replayPartition(partition.log(), record -> apply(record, into));
+            }
+        }
+    }
+
+    private static void replayPartition(PartitionLog log, Consumer<Record> visitor) throws IOException {
+        long offset = log.logStartOffset();
+        long end = log.highWatermark();
+        while (offset < end) {
+            LogReadResult read = log.read(offset, REPLAY_CHUNK_BYTES, end, true);
+            if (read.sizeInBytes() == 0) {
+                break;
+            }
+            ByteBuffer bytes;
+            try {
+                bytes = read.slice().readIntoHeap();
+            } finally {
+                read.slice().release();
+            }
+            long next = offset;
+            for (RecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
+                for (Record record : batch) {
+                    if (record.offset() >= offset) {
+                        visitor.accept(record);
+                    }
+                }
+                next = batch.lastOffset() + 1;
+            }
+            if (next == offset) {
+                break;
+            }
+            offset = next;
+        }
+    }
+
+    private static void apply(Record record, Replayed into) {
+        if (!record.hasKey()) {
+            return;
+        }
+        ByteBuffer key = record.key();
+        if (key.getShort() != 0) {
+            return;
+        }
+        byte type = key.get();
+        String group = readString(key);
+        if (type == OFFSET_KEY) {
+            String topic = readString(key);
+            int partition = key.getInt();
+            if (!record.hasValue()) {
+                into.offset(group, topic, partition, null);
+                return;
+            }
+            ByteBuffer value = record.value();
+            value.getShort();
+            long offset = value.getLong();
+            int epoch = value.getInt();
+            String metadata = readString(value);
+            long ts = value.getLong();
+            into.offset(group, topic, partition, new CommittedOffset(offset, epoch, metadata, ts));
+        } else if (type == GROUP_KEY) {
+            if (!record.hasValue()) {
+                into.groupDeleted(group);
+                return;
+            }
+            ByteBuffer value = record.value();
+            value.getShort();
+            into.group(group, readString(value), readString(value), value.getInt());
+        }
+    }
+
+    private static String readString(ByteBuffer buffer) {
+        int length = buffer.getShort();
+        byte[] bytes = new byte[length];
+        buffer.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,51 @@
+package io.spate.server.handlers;
+
+import io.spate.server.group.GroupCoordinator;
+import io.spate.server.network.ClientConnection;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetDeleteResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.OffsetDeleteRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** OffsetDelete: removes committed offsets of a group with no active members. */
+final class OffsetDeleteHandler implements ApiHandler {
+    private final GroupCoordinator coordinator;
+
+    OffsetDeleteHandler(GroupCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.OFFSET_DELETE;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
+        OffsetDeleteRequestData data = ((OffsetDeleteRequest) request).data();
+        List<GroupCoordinator.TopicPartitionKey> partitions = new ArrayList<>();
+        data.topics().forEach(t -> t.partitions().forEach(p -> partitions.add(new GroupCoordinator.TopicPartitionKey(t.name(), p.partitionIndex()))));
+        return coordinator.deleteOffsets(data.groupId(), partitions).handle((ok, failure) -> {
+            OffsetDeleteResponseData response = new OffsetDeleteResponseData();
+            if (failure != null) {
+                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                return response.setErrorCode(cause instanceof ApiException api ? Errors.forException(api).code() : Errors.UNKNOWN_SERVER_ERROR.code());
+            }
+            for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : data.topics()) {
+                var topic = new OffsetDeleteResponseData.OffsetDeleteResponseTopic().setName(t.name());
+                t.partitions().forEach(p -> topic.partitions().add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition().setPartitionIndex(p.partitionIndex())));
+                response.topics().add(topic);
+            }
+            return response;
+        });
+    }
+}
