@@ -197,7 +197,10 @@ public final class PartitionLog {
             }
             long firstOffset = logEndOffset;
             long next = firstOffset;
-            for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+            // The write below consumes the buffer (moves its position to the limit): keep the bounds.
+            int from = records.position();
+            int to = records.limit();
+            for (int position = from; position < to; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
                 batch.assign(next, leaderEpoch);
                 next = batch.lastOffset() + 1;
@@ -209,7 +212,7 @@ public final class PartitionLog {
                 log.error("{}: append of {} bytes failed; the log is unchanged", topicPartition, records.remaining(), e);
                 return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
             }
-            for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+            for (int position = from; position < to; position += batch.sizeInBytes()) {
                 producers.update(batch.wrap(records, position));
             }
             logEndOffset = next;
