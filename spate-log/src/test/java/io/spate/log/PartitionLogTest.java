@@ -522,6 +522,9 @@ class PartitionLogTest {
         assertThat(baseOffsets(bytes)).first().isEqualTo(0L);
         inFlight.slice().release();
         assertThat(first).doesNotExist();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).allMatch(n -> n.endsWith(".log"));
+        }
     }
 
     // ---------------------------------------------------------------- truncate
