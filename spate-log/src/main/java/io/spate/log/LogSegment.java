@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -25,7 +26,7 @@ public final class LogSegment {
     private static final ThreadLocal<ByteBuffer> HEADER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(RecordBatch.HEADER_SIZE));
 
     private final long baseOffset;
-    private final Path file;
+    private volatile Path file;
     private final FileChannel channel;
     private final OffsetIndex offsetIndex = new OffsetIndex();
     private final TimeIndex timeIndex = new TimeIndex();
@@ -348,8 +349,19 @@ public final class LogSegment {
         }
     }
 
-    /** Deletes the file once the last reader is done with it. */
+    /**
+     * Deletes the file once the last reader is done with it. The file is first renamed to
+     * {@code .deleted}, so that a new segment with the same base offset (after a truncation)
+     * gets a file of its own instead of the one a reader still holds.
+     */
     void markDeleted() {
+        Path renamed = file.resolveSibling(file.getFileName() + ".deleted");
+        try {
+            Files.move(file, renamed, StandardCopyOption.REPLACE_EXISTING);
+            file = renamed;
+        } catch (IOException e) {
+            // keep the old name; the file is deleted by name on release
+        }
         deleteOnRelease = true;
         release();
     }

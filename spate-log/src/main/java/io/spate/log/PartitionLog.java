@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -247,9 +248,15 @@ public final class PartitionLog {
     private ProducerStateTable.Check checkProducers(ByteBuffer records, RecordBatch batch) {
         ProducerStateTable.Check result = ProducerStateTable.Check.ACCEPT;
         int count = 0;
+        // A producer's later batches in the same request follow its earlier ones, not the table.
+        Map<Long, RecordBatch> earlier = new HashMap<>();
         for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
             batch.wrap(records, position);
-            ProducerStateTable.Check check = producers.check(batch);
+            RecordBatch previous = batch.hasProducerId() ? earlier.get(batch.producerId()) : null;
+            ProducerStateTable.Check check = previous == null ? producers.check(batch) : ProducerStateTable.checkFollowing(previous, batch);
+            if (batch.hasProducerId() && batch.baseSequence() != RecordBatch.NO_SEQUENCE) {
+                earlier.put(batch.producerId(), new RecordBatch().wrap(records, position));
+            }
             if (check instanceof ProducerStateTable.Reject) {
                 return check;
             }

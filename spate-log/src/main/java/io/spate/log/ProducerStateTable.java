@@ -76,6 +76,19 @@ public final class ProducerStateTable {
         return Check.ACCEPT;
     }
 
+    /** Checks {@code batch} against {@code previous}, an earlier batch of the same producer in the same request. */
+    static Check checkFollowing(RecordBatch previous, RecordBatch batch) {
+        long producerId = batch.producerId();
+        if (batch.producerEpoch() < previous.producerEpoch()) {
+            return new Reject(LogError.INVALID_PRODUCER_EPOCH, "producer " + producerId + " epoch " + batch.producerEpoch() + " is older than the current epoch " + previous.producerEpoch());
+        }
+        int expected = batch.producerEpoch() > previous.producerEpoch() ? 0 : nextSequence(previous.lastSequence());
+        if (batch.baseSequence() != expected) {
+            return new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "producer " + producerId + " sent sequence " + batch.baseSequence() + ", expected " + expected);
+        }
+        return Check.ACCEPT;
+    }
+
     /** Records a batch that was appended (or found in the log at load). */
     public void update(RecordBatch batch) {
         long producerId = batch.producerId();

@@ -1,0 +1,224 @@
+package io.spate.log;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.spate.log.LogTestSupport.TP;
+import static io.spate.log.LogTestSupport.append;
+import static io.spate.log.LogTestSupport.baseOffsets;
+import static io.spate.log.LogTestSupport.config;
+import static io.spate.log.LogTestSupport.readAll;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Idempotent producers against a real partition log. */
+class IdempotentProducerTest {
+    private static final long PID = 4242L;
+
+    @TempDir
+    Path dir;
+
+    private final List<PartitionLog> opened = new ArrayList<>();
+
+    @AfterEach
+    void closeLogs() {
+        opened.forEach(PartitionLog::close);
+    }
+
+    private PartitionLog open() throws IOException {
+        PartitionLog log = PartitionLog.open(TP, dir, LogConfig.defaultConfig(), 0, 0);
+        opened.add(log);
+        return log;
+    }
+
+    private static ByteBuffer batch(short epoch, int baseSequence, int count) {
+        return TestBatches.idempotent(PID, epoch, baseSequence, count);
+    }
+
+    @Test
+    void retriedBatchReturnsTheOriginalOffsetsAndIsStoredOnce() throws IOException {
+        PartitionLog log = open();
+        append(log, TestBatches.batch(1, "plain"), 0);
+        AppendResult first = append(log, batch((short) 0, 0, 3), 0);
+        long size = log.sizeInBytes();
+
+        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 3), 0, 0);
+
+        assertThat(retry.error()).isEqualTo(LogError.NONE);
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(first.baseOffset()).isEqualTo(1);
+        assertThat(retry.lastOffset()).isEqualTo(first.lastOffset()).isEqualTo(3);
+        assertThat(log.logEndOffset()).isEqualTo(4);
+        assertThat(log.sizeInBytes()).isEqualTo(size);
+        assertThat(baseOffsets(readAll(log, 0))).containsExactly(0L, 1L);
+        assertThat(log.producerCount()).isEqualTo(1);
+    }
+
+    @Test
+    void consecutiveSequencesAreAccepted() throws IOException {
+        PartitionLog log = open();
+        AppendResult a = append(log, batch((short) 0, 0, 2), 0);
+        AppendResult b = append(log, batch((short) 0, 2, 3), 0);
+        AppendResult c = append(log, batch((short) 0, 5, 1), 0);
+        assertThat(List.of(a.baseOffset(), b.baseOffset(), c.baseOffset())).containsExactly(0L, 2L, 5L);
+        assertThat(List.of(a.duplicate(), b.duplicate(), c.duplicate())).containsOnly(false);
+    }
+
+    @Test
+    void aRetryOfAnyOfTheLastFiveBatchesIsRecognised() throws IOException {
+        PartitionLog log = open();
+        List<AppendResult> results = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            results.add(append(log, batch((short) 0, i, 1), 0));
+        }
+        for (int i = 1; i < 6; i++) {
+            AppendResult retry = log.appendAsLeader(batch((short) 0, i, 1), 0, 0);
+            assertThat(retry.duplicate()).as("sequence %d", i).isTrue();
+            assertThat(retry.baseOffset()).isEqualTo(results.get(i).baseOffset());
+        }
+        // sequence 0 has left the window of five: it is no longer a known retry
+        AppendResult tooOld = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
+        assertThat(tooOld.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(log.logEndOffset()).isEqualTo(6);
+    }
+
+    @Test
+    void aGapInTheSequenceIsRejected() throws IOException {
+        PartitionLog log = open();
+        append(log, batch((short) 0, 0, 2), 0);
+        long size = log.sizeInBytes();
+
+        AppendResult gap = log.appendAsLeader(batch((short) 0, 3, 1), 0, 0);
+
+        assertThat(gap.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(gap.message()).contains("expected 2");
+        assertThat(log.logEndOffset()).isEqualTo(2);
+        assertThat(log.sizeInBytes()).isEqualTo(size);
+    }
+
+    @Test
+    void aNewProducerMustStartAtSequenceZero() throws IOException {
+        PartitionLog log = open();
+        AppendResult r = log.appendAsLeader(batch((short) 0, 5, 1), 0, 0);
+        assertThat(r.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(log.logEndOffset()).isZero();
+    }
+
+    @Test
+    void anOlderEpochIsFenced() throws IOException {
+        PartitionLog log = open();
+        append(log, batch((short) 0, 0, 1), 0);
+        append(log, batch((short) 1, 0, 1), 0);
+
+        AppendResult zombie = log.appendAsLeader(batch((short) 0, 1, 1), 0, 0);
+
+        assertThat(zombie.error()).isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+        assertThat(log.logEndOffset()).isEqualTo(2);
+    }
+
+    @Test
+    void aNewEpochMustRestartAtSequenceZero() throws IOException {
+        PartitionLog log = open();
+        append(log, batch((short) 0, 0, 3), 0);
+        AppendResult wrong = log.appendAsLeader(batch((short) 1, 3, 1), 0, 0);
+        assertThat(wrong.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        AppendResult right = log.appendAsLeader(batch((short) 1, 0, 1), 0, 0);
+        assertThat(right.ok()).isTrue();
+        assertThat(right.duplicate()).isFalse();
+        assertThat(right.baseOffset()).isEqualTo(3);
+    }
+
+    @Test
+    void producersAreTrackedIndependently() throws IOException {
+        PartitionLog log = open();
+        append(log, TestBatches.idempotent(1, (short) 0, 0, 1), 0);
+        append(log, TestBatches.idempotent(2, (short) 0, 0, 1), 0);
+        append(log, TestBatches.idempotent(1, (short) 0, 1, 1), 0);
+        assertThat(log.producerCount()).isEqualTo(2);
+        AppendResult retry = log.appendAsLeader(TestBatches.idempotent(2, (short) 0, 0, 1), 0, 0);
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(1);
+    }
+
+    @Test
+    void aRetryMayNotShareARequestWithOtherBatches() throws IOException {
+        PartitionLog log = open();
+        append(log, batch((short) 0, 0, 1), 0);
+        AppendResult mixed = log.appendAsLeader(TestBatches.concat(batch((short) 0, 0, 1), batch((short) 0, 1, 1)), 0, 0);
+        assertThat(mixed.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        AppendResult mixed2 = log.appendAsLeader(TestBatches.concat(TestBatches.idempotent(9, (short) 0, 0, 1), batch((short) 0, 0, 1)), 0, 0);
+        assertThat(mixed2.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(log.logEndOffset()).isEqualTo(1);
+    }
+
+    @Test
+    void severalBatchesOfOneProducerInOneRequest() throws IOException {
+        PartitionLog log = open();
+        AppendResult r = append(log, TestBatches.concat(batch((short) 0, 0, 2), batch((short) 0, 2, 2)), 0);
+        assertThat(r.lastOffset()).isEqualTo(3);
+        AppendResult retryOfSecond = log.appendAsLeader(batch((short) 0, 2, 2), 0, 0);
+        assertThat(retryOfSecond.duplicate()).isTrue();
+        assertThat(retryOfSecond.baseOffset()).isEqualTo(2);
+        assertThat(append(log, batch((short) 0, 4, 1), 0).baseOffset()).isEqualTo(4);
+    }
+
+    @Test
+    void duplicateUnderLogAppendTimeReportsTheOriginalTime() throws IOException {
+        PartitionLog log = PartitionLog.open(TP, dir, config(LogConfig.MESSAGE_TIMESTAMP_TYPE, "LogAppendTime"), 0, 0);
+        opened.add(log);
+        AppendResult first = log.appendAsLeader(batch((short) 0, 0, 1), 0, 5_000);
+        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 9_000);
+        assertThat(first.logAppendTimeMs()).isEqualTo(5_000);
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.logAppendTimeMs()).isEqualTo(5_000);
+    }
+
+    @Test
+    void aGapBetweenBatchesOfOneRequestIsRejectedAndNothingIsStored() throws IOException {
+        PartitionLog log = open();
+        AppendResult gap = log.appendAsLeader(TestBatches.concat(batch((short) 0, 0, 2), batch((short) 0, 3, 1)), 0, 0);
+        assertThat(gap.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(gap.message()).contains("expected 2");
+        AppendResult epochBack = log.appendAsLeader(TestBatches.concat(batch((short) 1, 0, 1), batch((short) 0, 1, 1)), 0, 0);
+        assertThat(epochBack.error()).isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+        assertThat(log.logEndOffset()).isZero();
+        assertThat(log.producerCount()).isZero();
+    }
+
+    @Test
+    void producerStateIsRebuiltWhenTheLogIsReopened() throws IOException {
+        PartitionLog log = PartitionLog.open(TP, dir, LogConfig.defaultConfig(), 0, 0);
+        AppendResult first = append(log, batch((short) 1, 0, 2), 0);
+        append(log, batch((short) 1, 2, 2), 0);
+        log.close();
+
+        PartitionLog reopened = open();
+        assertThat(reopened.producerCount()).isEqualTo(1);
+        AppendResult retry = reopened.appendAsLeader(batch((short) 1, 0, 2), 0, 0);
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(first.baseOffset());
+        assertThat(reopened.appendAsLeader(batch((short) 0, 4, 1), 0, 0).error()).isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+        assertThat(reopened.appendAsLeader(batch((short) 1, 5, 1), 0, 0).error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(append(reopened, batch((short) 1, 4, 1), 0).baseOffset()).isEqualTo(4);
+    }
+
+    @Test
+    void truncationForgetsTruncatedBatches() throws IOException {
+        PartitionLog log = open();
+        append(log, batch((short) 0, 0, 1), 0);
+        append(log, batch((short) 0, 1, 1), 0);
+        log.truncateTo(1);
+        // the batch with sequence 1 is gone: resending it is a new append, not a duplicate
+        AppendResult resend = log.appendAsLeader(batch((short) 0, 1, 1), 0, 0);
+        assertThat(resend.ok()).isTrue();
+        assertThat(resend.duplicate()).isFalse();
+        assertThat(resend.baseOffset()).isEqualTo(1);
+        assertThat(baseOffsets(readAll(log, 0))).containsExactly(0L, 1L);
+    }
+}

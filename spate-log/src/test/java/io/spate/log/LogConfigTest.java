@@ -1,0 +1,133 @@
+package io.spate.log;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class LogConfigTest {
+
+    @Test
+    void defaultsAreKafkas() {
+        LogConfig c = LogConfig.defaultConfig();
+        assertThat(c.segmentBytes()).isEqualTo(1_073_741_824L);
+        assertThat(c.segmentMs()).isEqualTo(604_800_000L);
+        assertThat(c.retentionMs()).isEqualTo(604_800_000L);
+        assertThat(c.retentionBytes()).isEqualTo(-1);
+        assertThat(c.flushMessages()).isEqualTo(Long.MAX_VALUE);
+        assertThat(c.flushMs()).isEqualTo(Long.MAX_VALUE);
+        assertThat(c.indexIntervalBytes()).isEqualTo(4096);
+        assertThat(c.maxMessageBytes()).isEqualTo(1_048_588);
+        assertThat(c.logAppendTime()).isFalse();
+        assertThat(c.cleanupPolicy()).isEqualTo("delete");
+        assertThat(c.delete()).isTrue();
+        assertThat(c.compact()).isFalse();
+        assertThat(c.minInsyncReplicas()).isEqualTo(1);
+        assertThat(c.flushesEveryMessage()).isFalse();
+        assertThat(LogConfig.DEFAULTS).hasSize(11);
+        assertThatThrownBy(() -> LogConfig.DEFAULTS.put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void overridesApply() {
+        LogConfig c = LogConfig.from(Map.of(
+                LogConfig.SEGMENT_BYTES, "2048",
+                LogConfig.RETENTION_MS, "-1",
+                LogConfig.RETENTION_BYTES, "1000",
+                LogConfig.FLUSH_MESSAGES, "1",
+                LogConfig.FLUSH_MS, "0",
+                LogConfig.MESSAGE_TIMESTAMP_TYPE, "LogAppendTime",
+                LogConfig.CLEANUP_POLICY, "compact,delete",
+                LogConfig.MIN_INSYNC_REPLICAS, "2",
+                LogConfig.MAX_MESSAGE_BYTES, " 500 "));
+        assertThat(c.segmentBytes()).isEqualTo(2048);
+        assertThat(c.retentionMs()).isEqualTo(-1);
+        assertThat(c.retentionBytes()).isEqualTo(1000);
+        assertThat(c.flushesEveryMessage()).isTrue();
+        assertThat(c.flushMs()).isZero();
+        assertThat(c.logAppendTime()).isTrue();
+        assertThat(c.compact()).isTrue();
+        assertThat(c.delete()).isTrue();
+        assertThat(c.minInsyncReplicas()).isEqualTo(2);
+        assertThat(c.maxMessageBytes()).isEqualTo(500);
+    }
+
+    @Test
+    void cleanupPolicyIsCaseInsensitive() {
+        LogConfig c = LogConfig.from(Map.of(LogConfig.CLEANUP_POLICY, "Compact"));
+        assertThat(c.compact()).isTrue();
+        assertThat(c.delete()).isFalse();
+    }
+
+    @Test
+    void unknownNamesAreRejected() {
+        assertThatThrownBy(() -> LogConfig.from(Map.of("segment.byte", "1024")))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessage("unknown topic config 'segment.byte'");
+        assertThatThrownBy(() -> LogConfig.validate("retention.hours", "1"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("retention.hours");
+    }
+
+    @Test
+    void nonNumbersAreRejected() {
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.SEGMENT_BYTES, "1GB"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessage("segment.bytes must be a whole number, not '1GB'");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.RETENTION_MS, "1.5"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("retention.ms must be a whole number");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.FLUSH_MS, ""))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("flush.ms");
+    }
+
+    @Test
+    void valuesBelowTheMinimumAreRejected() {
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.SEGMENT_BYTES, "1023"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessage("segment.bytes must be at least 1024, not 1023");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.SEGMENT_MS, "0"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("segment.ms must be at least 1");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.RETENTION_MS, "-2"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("retention.ms must be at least -1");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.RETENTION_BYTES, "-5"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("retention.bytes");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.FLUSH_MESSAGES, "0"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("flush.messages must be at least 1");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.FLUSH_MS, "-1"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("flush.ms must be at least 0");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.MIN_INSYNC_REPLICAS, "0"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("min.insync.replicas");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.MAX_MESSAGE_BYTES, "-1"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("max.message.bytes");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.INDEX_INTERVAL_BYTES, "-1"))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining("index.interval.bytes");
+    }
+
+    @Test
+    void badEnumValuesAreRejected() {
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.MESSAGE_TIMESTAMP_TYPE, "createtime"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessage("message.timestamp.type must be CreateTime or LogAppendTime, not 'createtime'");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.CLEANUP_POLICY, "delete,archive"))
+                .isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("cleanup.policy must be delete, compact or both");
+        assertThatThrownBy(() -> LogConfig.validate(LogConfig.CLEANUP_POLICY, ""))
+                .isInstanceOf(InvalidConfigException.class);
+    }
+
+    @Test
+    void validValuesPassValidation() {
+        assertThatCode(() -> {
+            LogConfig.validate(LogConfig.SEGMENT_BYTES, "1024");
+            LogConfig.validate(LogConfig.RETENTION_BYTES, "-1");
+            LogConfig.validate(LogConfig.FLUSH_MESSAGES, String.valueOf(Long.MAX_VALUE));
+            LogConfig.validate(LogConfig.CLEANUP_POLICY, "delete, compact");
+            LogConfig.validate(LogConfig.MESSAGE_TIMESTAMP_TYPE, "CreateTime");
+        }).doesNotThrowAnyException();
+    }
+}

@@ -1,0 +1,324 @@
+package io.spate.log;
+
+import io.spate.record.RecordBatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static io.spate.log.LogTestSupport.TP;
+import static io.spate.log.LogTestSupport.append;
+import static io.spate.log.LogTestSupport.baseOffsets;
+import static io.spate.log.LogTestSupport.config;
+import static io.spate.log.LogTestSupport.copyTree;
+import static io.spate.log.LogTestSupport.readAll;
+import static io.spate.log.LogTestSupport.segmentFiles;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class LogManagerTest {
+    private static final long HOUR = 3_600_000;
+    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
+    private static final LogConfig SMALL_SEGMENTS = config(LogConfig.SEGMENT_BYTES, "1024");
+
+    @TempDir
+    Path tmp;
+
+    private Path data() {
+        return tmp.resolve("data");
+    }
+
+    private static ByteBuffer sized(int valueBytes) {
+        return TestBatches.builder().baseTimestamp(999_000).recordOfSize(valueBytes).build();
+    }
+
+    private static ByteBuffer readEverything(PartitionLog log) {
+        List<ByteBuffer> parts = new ArrayList<>();
+        long offset = log.logStartOffset();
+        while (offset < log.logEndOffset()) {
+            ByteBuffer part = readAll(log, offset);
+            assertThat(part.remaining()).isPositive();
+            parts.add(part);
+            RecordBatch view = new RecordBatch();
+            long last = -1;
+            for (int pos = 0; pos < part.limit(); pos += view.sizeInBytes()) {
+                last = view.wrap(part, pos).lastOffset();
+            }
+            offset = last + 1;
+        }
+        return TestBatches.concat(parts.toArray(ByteBuffer[]::new));
+    }
+
+    /** Writes {@code count} batches, snapshots the directory as a crash would leave it, then closes. */
+    private ByteBuffer writeThenCrash(Path crashCopy, int count) throws IOException {
+        LogManager manager = LogManager.open(data(), CLOCK, HOUR);
+        try {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < count; i++) {
+                append(log, sized(150), CLOCK.millis());
+            }
+            ByteBuffer written = readEverything(log);
+            copyTree(data(), crashCopy);
+            return written;
+        } finally {
+            manager.close();
+        }
+    }
+
+    private static Path lastSegment(Path partitionDir) throws IOException {
+        List<String> files = segmentFiles(partitionDir);
+        return partitionDir.resolve(files.get(files.size() - 1));
+    }
+
+    private static void appendToFile(Path file, byte[] bytes) throws IOException {
+        Files.write(file, bytes, StandardOpenOption.APPEND);
+    }
+
+    /** Reopens the crashed copy and checks that it serves exactly what was written, and accepts more. */
+    private void assertRecoversTo(Path crashCopy, ByteBuffer written, int count, long lastSegmentSize) throws IOException {
+        try (LogManager manager = LogManager.open(crashCopy, CLOCK, HOUR)) {
+            assertThat(manager.wasCleanShutdown()).isFalse();
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            assertThat(log.logEndOffset()).isEqualTo(count);
+            assertThat(log.logStartOffset()).isZero();
+            assertThat(Files.size(lastSegment(crashCopy.resolve(TP.dirName())))).isEqualTo(lastSegmentSize);
+            ByteBuffer recovered = readEverything(log);
+            assertThat(TestBatches.bytes(recovered)).isEqualTo(TestBatches.bytes(written));
+            assertThat(log.read(count + 1, 1000, Long.MAX_VALUE, true).error()).isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+
+            AppendResult next = append(log, TestBatches.batch(999_000, "after-crash"), CLOCK.millis());
+            assertThat(next.baseOffset()).isEqualTo(count);
+            assertThat(TestBatches.values(readAll(log, count))).containsExactly("after-crash");
+        }
+    }
+
+    @Test
+    void crashWithAHalfWrittenBatchCutsTheTornTail() throws IOException {
+        Path crash = tmp.resolve("crash");
+        ByteBuffer written = writeThenCrash(crash, 12);
+        Path last = lastSegment(crash.resolve(TP.dirName()));
+        long goodSize = Files.size(last);
+        assertThat(segmentFiles(crash.resolve(TP.dirName())).size()).isGreaterThan(1);
+
+        ByteBuffer torn = TestBatches.builder().baseOffset(12).recordOfSize(150).build();
+        byte[] whole = TestBatches.bytes(torn);
+        appendToFile(last, java.util.Arrays.copyOf(whole, whole.length / 2));
+
+        assertRecoversTo(crash, written, 12, goodSize);
+    }
+
+    @Test
+    void crashWithAHalfWrittenHeaderCutsTheTornTail() throws IOException {
+        Path crash = tmp.resolve("crash");
+        ByteBuffer written = writeThenCrash(crash, 3);
+        Path last = lastSegment(crash.resolve(TP.dirName()));
+        long goodSize = Files.size(last);
+        byte[] whole = TestBatches.bytes(TestBatches.builder().baseOffset(3).recordOfSize(150).build());
+        appendToFile(last, java.util.Arrays.copyOf(whole, 20));
+
+        assertRecoversTo(crash, written, 3, goodSize);
+    }
+
+    @Test
+    void crashWithGarbageAfterTheLastBatchCutsIt() throws IOException {
+        Path crash = tmp.resolve("crash");
+        ByteBuffer written = writeThenCrash(crash, 7);
+        Path last = lastSegment(crash.resolve(TP.dirName()));
+        long goodSize = Files.size(last);
+        byte[] garbage = new byte[500];
+        new Random(42).nextBytes(garbage);
+        appendToFile(last, garbage);
+
+        assertRecoversTo(crash, written, 7, goodSize);
+    }
+
+    @Test
+    void crashWithAZeroFilledTailCutsIt() throws IOException {
+        Path crash = tmp.resolve("crash");
+        ByteBuffer written = writeThenCrash(crash, 5);
+        Path last = lastSegment(crash.resolve(TP.dirName()));
+        long goodSize = Files.size(last);
+        appendToFile(last, new byte[4096]);
+
+        assertRecoversTo(crash, written, 5, goodSize);
+    }
+
+    @Test
+    void crashWithAWholeBatchWithABadCrcCutsIt() throws IOException {
+        Path crash = tmp.resolve("crash");
+        ByteBuffer written = writeThenCrash(crash, 5);
+        Path last = lastSegment(crash.resolve(TP.dirName()));
+        long goodSize = Files.size(last);
+        ByteBuffer bad = TestBatches.builder().baseOffset(5).recordOfSize(150).build();
+        bad.put(bad.limit() - 10, (byte) 0x33);
+        appendToFile(last, TestBatches.bytes(bad));
+
+        assertRecoversTo(crash, written, 5, goodSize);
+    }
+
+    @Test
+    void crashWithAValidBatchWhoseOffsetsGoBackwardsCutsIt() throws IOException {
+        Path crash = tmp.resolve("crash");
+        ByteBuffer written = writeThenCrash(crash, 5);
+        Path last = lastSegment(crash.resolve(TP.dirName()));
+        long goodSize = Files.size(last);
+        // a stale but well-formed batch, as left by a reused file block
+        appendToFile(last, TestBatches.bytes(TestBatches.builder().baseOffset(0).recordOfSize(150).build()));
+
+        assertRecoversTo(crash, written, 5, goodSize);
+    }
+
+    @Test
+    void crashKeepsIdempotentProducerState() throws IOException {
+        Path crash = tmp.resolve("crash");
+        AppendResult first;
+        LogManager manager = LogManager.open(data(), CLOCK, HOUR);
+        try {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            first = append(log, TestBatches.idempotent(7, (short) 2, 0, 3), 0);
+            append(log, TestBatches.idempotent(7, (short) 2, 3, 1), 0);
+            copyTree(data(), crash);
+        } finally {
+            manager.close();
+        }
+        try (LogManager reopened = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = reopened.getOrCreate(TP, SMALL_SEGMENTS);
+            AppendResult retry = log.appendAsLeader(TestBatches.idempotent(7, (short) 2, 0, 3), 0, 0);
+            assertThat(retry.duplicate()).isTrue();
+            assertThat(retry.baseOffset()).isEqualTo(first.baseOffset());
+            assertThat(retry.lastOffset()).isEqualTo(first.lastOffset());
+            assertThat(log.appendAsLeader(TestBatches.idempotent(7, (short) 1, 4, 1), 0, 0).error()).isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+            assertThat(log.appendAsLeader(TestBatches.idempotent(7, (short) 2, 9, 1), 0, 0).error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+            assertThat(append(log, TestBatches.idempotent(7, (short) 2, 4, 1), 0).baseOffset()).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void cleanRestartKeepsEverything() throws IOException {
+        ByteBuffer written;
+        AppendResult idempotent;
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThat(manager.wasCleanShutdown()).isFalse();
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < 10; i++) {
+                append(log, sized(150), 0);
+            }
+            idempotent = append(log, TestBatches.idempotent(3, (short) 0, 0, 2), 0);
+            written = readEverything(log);
+        }
+        assertThat(data().resolve(LogManager.CLEAN_SHUTDOWN_FILE)).exists();
+        assertThat(LogManager.readCheckpoint(data().resolve(LogManager.RECOVERY_CHECKPOINT_FILE))).isEqualTo(Map.of(TP, 12L));
+
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThat(manager.wasCleanShutdown()).isTrue();
+            assertThat(data().resolve(LogManager.CLEAN_SHUTDOWN_FILE)).as("a crash from now on must not look clean").doesNotExist();
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            assertThat(log.logEndOffset()).isEqualTo(12);
+            assertThat(log.recoveryPoint()).isEqualTo(12);
+            assertThat(log.segmentCount()).isGreaterThan(1);
+            assertThat(TestBatches.bytes(readEverything(log))).isEqualTo(TestBatches.bytes(written));
+            AppendResult retry = log.appendAsLeader(TestBatches.idempotent(3, (short) 0, 0, 2), 0, 0);
+            assertThat(retry.duplicate()).isTrue();
+            assertThat(retry.baseOffset()).isEqualTo(idempotent.baseOffset());
+            assertThat(append(log, TestBatches.batch(1, "more"), 0).baseOffset()).isEqualTo(12);
+        }
+    }
+
+    @Test
+    void aCrashAfterACleanRestartStillValidatesTheNewTail() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < 4; i++) {
+                append(log, sized(150), 0);
+            }
+        }
+        Path crash = tmp.resolve("crash");
+        ByteBuffer written = writeThenCrash(crash, 2); // reopens cleanly, appends 2 more, crashes
+        Path last = lastSegment(crash.resolve(TP.dirName()));
+        long goodSize = Files.size(last);
+        ByteBuffer bad = TestBatches.builder().baseOffset(6).recordOfSize(150).build();
+        bad.put(bad.limit() - 1, (byte) 0x01);
+        appendToFile(last, TestBatches.bytes(bad));
+
+        assertRecoversTo(crash, written, 6, goodSize);
+    }
+
+    @Test
+    void aSecondOpenOfTheSameDirectoryIsRefused() throws IOException {
+        try (LogManager first = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThatThrownBy(() -> LogManager.open(data(), CLOCK, HOUR))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("in use");
+            // the refused attempt did not take the lock away from the first manager
+            assertThatThrownBy(() -> LogManager.open(data(), CLOCK, HOUR)).isInstanceOf(IOException.class);
+            assertThat(first.getOrCreate(TP, LogConfig.defaultConfig())).isNotNull();
+        }
+        try (LogManager again = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThat(again.wasCleanShutdown()).isTrue();
+        }
+    }
+
+    @Test
+    void getOrCreateReturnsTheSameLog() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog a = manager.getOrCreate(TP, LogConfig.defaultConfig());
+            PartitionLog b = manager.getOrCreate(TP, LogConfig.defaultConfig());
+            assertThat(b).isSameAs(a);
+            assertThat(manager.log(TP)).isSameAs(a);
+            assertThat(manager.logs()).containsExactly(a);
+            assertThat(a.topicPartition()).isEqualTo(TP);
+            assertThat(Files.isDirectory(data().resolve("orders-0"))).isTrue();
+        }
+    }
+
+    @Test
+    void deleteRemovesTheLogAndItsFiles() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, LogConfig.defaultConfig());
+            append(log, TestBatches.batch(1, "a"), 0);
+            manager.delete(TP);
+            assertThat(manager.log(TP)).isNull();
+            assertThat(data().resolve(TP.dirName())).doesNotExist();
+            assertThat(log.appendAsLeader(TestBatches.batch(1, "b"), 0, 0).error()).isEqualTo(LogError.STORAGE_ERROR);
+        }
+    }
+
+    @Test
+    void closeFlushesAndRecordsTheRecoveryPoints() throws IOException {
+        TopicPartition other = new TopicPartition("my-topic-with-dashes", 3);
+        PartitionLog log;
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            log = manager.getOrCreate(TP, LogConfig.defaultConfig());
+            append(log, TestBatches.batch(1, "a", "b"), 0);
+            manager.getOrCreate(other, LogConfig.defaultConfig());
+            assertThat(log.recoveryPoint()).isZero();
+        }
+        assertThat(log.recoveryPoint()).isEqualTo(2);
+        assertThat(LogManager.readCheckpoint(data().resolve(LogManager.RECOVERY_CHECKPOINT_FILE)))
+                .isEqualTo(Map.of(TP, 2L, other, 0L));
+    }
+
+    @Test
+    void checkpointRoundTripsAndAnUnreadableOneIsIgnored() throws IOException {
+        Path file = tmp.resolve("cp");
+        Map<TopicPartition, Long> points = Map.of(new TopicPartition("a-b", 0), 5L, new TopicPartition("c", 12), 0L);
+        LogManager.writeCheckpoint(file, points);
+        assertThat(LogManager.readCheckpoint(file)).isEqualTo(points);
+        assertThat(file.resolveSibling("cp.tmp")).doesNotExist();
+
+        Files.writeString(file, "0\n1\norders zero 12\n");
+        assertThat(LogManager.readCheckpoint(file)).isEmpty();
+        assertThat(LogManager.readCheckpoint(tmp.resolve("missing"))).isEmpty();
+    }
+}

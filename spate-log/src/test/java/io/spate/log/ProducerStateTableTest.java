@@ -1,0 +1,101 @@
+package io.spate.log;
+
+import io.spate.record.RecordBatch;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ProducerStateTableTest {
+    private final ProducerStateTable table = new ProducerStateTable();
+    private long nextOffset;
+
+    private RecordBatch batch(long pid, int epoch, int seq, int count) {
+        ByteBuffer buf = TestBatches.idempotent(pid, (short) epoch, seq, count);
+        RecordBatch b = RecordBatch.of(buf);
+        b.assign(nextOffset, 0);
+        return b;
+    }
+
+    private void store(RecordBatch b) {
+        assertThat(table.check(b)).isInstanceOf(ProducerStateTable.Accept.class);
+        table.update(b);
+        nextOffset = b.lastOffset() + 1;
+    }
+
+    @Test
+    void batchesWithoutProducerAreAlwaysAccepted() {
+        RecordBatch plain = RecordBatch.of(TestBatches.batch(1, "a"));
+        assertThat(table.check(plain)).isSameAs(ProducerStateTable.Check.ACCEPT);
+        table.update(plain);
+        assertThat(table.producerCount()).isZero();
+    }
+
+    @Test
+    void duplicateCarriesTheOriginalMetadata() {
+        store(batch(1, 0, 0, 3));
+        RecordBatch retry = batch(1, 0, 0, 3);
+        var check = table.check(retry);
+        assertThat(check).isInstanceOf(ProducerStateTable.Duplicate.class);
+        var original = ((ProducerStateTable.Duplicate) check).original();
+        assertThat(original.firstSequence()).isZero();
+        assertThat(original.lastSequence()).isEqualTo(2);
+        assertThat(original.firstOffset()).isZero();
+        assertThat(original.lastOffset()).isEqualTo(2);
+    }
+
+    @Test
+    void aBatchOverlappingButNotEqualToAStoredOneIsOutOfOrder() {
+        store(batch(1, 0, 0, 3));
+        var check = table.check(batch(1, 0, 0, 2));
+        assertThat(check).isInstanceOf(ProducerStateTable.Reject.class);
+        assertThat(((ProducerStateTable.Reject) check).error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+    }
+
+    @Test
+    void sequenceWrapsAfterIntMax() {
+        ProducerStateTable t = new ProducerStateTable();
+        RecordBatch top = RecordBatch.of(TestBatches.builder().producer(5, (short) 0, Integer.MAX_VALUE - 1)
+                .record(null, "a").record(null, "b").build());
+        t.update(top); // as found in the log at load
+        RecordBatch wrapped = RecordBatch.of(TestBatches.idempotent(5, (short) 0, 0, 1));
+        assertThat(t.check(wrapped)).isInstanceOf(ProducerStateTable.Accept.class);
+        RecordBatch notWrapped = RecordBatch.of(TestBatches.idempotent(5, (short) 0, 1, 1));
+        assertThat(t.check(notWrapped)).isInstanceOf(ProducerStateTable.Reject.class);
+    }
+
+    @Test
+    void aNewEpochForgetsTheOldBatches() {
+        store(batch(1, 0, 0, 1));
+        store(batch(1, 0, 1, 1));
+        store(batch(1, 1, 0, 1));
+        // sequence 1 of epoch 1 is next; epoch 0's batches are no longer duplicates
+        assertThat(table.check(batch(1, 1, 1, 1))).isInstanceOf(ProducerStateTable.Accept.class);
+        var old = table.check(batch(1, 0, 1, 1));
+        assertThat(((ProducerStateTable.Reject) old).error()).isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+    }
+
+    @Test
+    void onlyTheLastFiveBatchesAreKept() {
+        for (int i = 0; i < ProducerStateTable.BATCHES_KEPT + 2; i++) {
+            store(batch(1, 0, i, 1));
+        }
+        assertThat(table.check(batch(1, 0, 1, 1))).isInstanceOf(ProducerStateTable.Reject.class);
+        assertThat(table.check(batch(1, 0, 2, 1))).isInstanceOf(ProducerStateTable.Duplicate.class);
+        assertThat(table.check(batch(1, 0, 6, 1))).isInstanceOf(ProducerStateTable.Duplicate.class);
+        assertThat(table.check(batch(1, 0, 7, 1))).isInstanceOf(ProducerStateTable.Accept.class);
+    }
+
+    @Test
+    void truncateFromDropsLaterBatchesAndEmptyProducers() {
+        store(batch(1, 0, 0, 1)); // offset 0
+        store(batch(2, 0, 0, 1)); // offset 1
+        store(batch(1, 0, 1, 1)); // offset 2
+        table.truncateFrom(1);
+        assertThat(table.producerCount()).isEqualTo(1);
+        assertThat(table.check(batch(1, 0, 1, 1))).isInstanceOf(ProducerStateTable.Accept.class);
+        assertThat(table.check(batch(2, 0, 0, 1))).isInstanceOf(ProducerStateTable.Accept.class);
+        assertThat(table.check(batch(2, 0, 1, 1))).isInstanceOf(ProducerStateTable.Reject.class);
+    }
+}
