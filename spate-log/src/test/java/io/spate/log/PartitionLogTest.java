@@ -340,17 +340,17 @@ class PartitionLogTest {
     }
 
     @Test
-    void batchesFromTimestampFindsTheFirstCandidateBatch() throws IOException {
+    void batchForTimestampFindsTheFirstBatchReachingThatTime() throws IOException {
         PartitionLog log = open(config(LogConfig.INDEX_INTERVAL_BYTES, "0"));
         append(log, TestBatches.batch(100, "a"), 0);
         append(log, TestBatches.batch(200, "b"), 0);
         append(log, TestBatches.batch(300, "c"), 0);
 
-        assertThat(TestBatches.values(log.batchesFromTimestamp(0, 10_000))).containsExactly("a", "b", "c");
-        // starting one batch early is allowed (the caller decodes forward); never too late
-        assertThat(TestBatches.values(log.batchesFromTimestamp(250, 10_000))).contains("c").doesNotContain("a");
-        assertThat(TestBatches.values(log.batchesFromTimestamp(300, 10_000))).contains("c").doesNotContain("a");
-        assertThat(log.batchesFromTimestamp(301, 10_000)).isNull();
+        assertThat(TestBatches.values(log.batchForTimestamp(0))).containsExactly("a");
+        assertThat(TestBatches.values(log.batchForTimestamp(150))).containsExactly("b");
+        assertThat(TestBatches.values(log.batchForTimestamp(250))).containsExactly("c");
+        assertThat(TestBatches.values(log.batchForTimestamp(300))).containsExactly("c");
+        assertThat(log.batchForTimestamp(301)).isNull();
         assertThat(log.maxTimestampAndOffset()).containsExactly(300L, 2L);
     }
 
