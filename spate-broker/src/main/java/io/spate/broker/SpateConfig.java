@@ -40,6 +40,8 @@ public final class SpateConfig {
     public static final String GROUP_INITIAL_REBALANCE_DELAY_MS = "group.initial.rebalance.delay.ms";
     public static final String OFFSETS_TOPIC_PARTITIONS = "offsets.topic.num.partitions";
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
+    public static final String LOG_CLEANER_ENABLE = "log.cleaner.enable";
+    public static final String LOG_CLEANER_BACKOFF_MS = "log.cleaner.backoff.ms";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -53,7 +55,9 @@ public final class SpateConfig {
             Map.entry("message.max.bytes", LogConfig.MAX_MESSAGE_BYTES),
             Map.entry("log.message.timestamp.type", LogConfig.MESSAGE_TIMESTAMP_TYPE),
             Map.entry("log.cleanup.policy", LogConfig.CLEANUP_POLICY),
-            Map.entry("min.insync.replicas", LogConfig.MIN_INSYNC_REPLICAS));
+            Map.entry("min.insync.replicas", LogConfig.MIN_INSYNC_REPLICAS),
+            Map.entry("log.cleaner.delete.retention.ms", LogConfig.DELETE_RETENTION_MS),
+            Map.entry("log.cleaner.min.cleanable.ratio", LogConfig.MIN_CLEANABLE_DIRTY_RATIO));
     /** Kafka's coarser-unit spellings, converted to milliseconds. */
     private static final Map<String, Long> HOURS_AND_MINUTES = Map.of(
             "log.retention.hours", 3_600_000L, "log.retention.minutes", 60_000L, "log.roll.hours", 3_600_000L);
@@ -77,6 +81,8 @@ public final class SpateConfig {
         d.put(GROUP_INITIAL_REBALANCE_DELAY_MS, "3000");
         d.put(OFFSETS_TOPIC_PARTITIONS, "50");
         d.put(OFFSET_METADATA_MAX_BYTES, "4096");
+        d.put(LOG_CLEANER_ENABLE, "true");
+        d.put(LOG_CLEANER_BACKOFF_MS, "15000");
         return d;
     }
 
@@ -153,9 +159,14 @@ public final class SpateConfig {
         if (intValue(DEFAULT_REPLICATION_FACTOR) != 1) {
             throw new InvalidConfigException(DEFAULT_REPLICATION_FACTOR + " must be 1 on a single node");
         }
-        String auto = values.get(AUTO_CREATE_TOPICS);
-        if (!auto.equals("true") && !auto.equals("false")) {
-            throw new InvalidConfigException(AUTO_CREATE_TOPICS + " must be true or false, not '" + auto + "'");
+        for (String flag : new String[]{AUTO_CREATE_TOPICS, LOG_CLEANER_ENABLE}) {
+            String value = values.get(flag);
+            if (!value.equals("true") && !value.equals("false")) {
+                throw new InvalidConfigException(flag + " must be true or false, not '" + value + "'");
+            }
+        }
+        if (parseLong(LOG_CLEANER_BACKOFF_MS, values.get(LOG_CLEANER_BACKOFF_MS)) < 1) {
+            throw new InvalidConfigException(LOG_CLEANER_BACKOFF_MS + " must be at least 1");
         }
         if (intValue(SOCKET_REQUEST_MAX_BYTES) < 1024) {
             throw new InvalidConfigException(SOCKET_REQUEST_MAX_BYTES + " must be at least 1024");
@@ -233,6 +244,11 @@ public final class SpateConfig {
     public io.spate.server.group.GroupCoordinator.Settings groupSettings() {
         return new io.spate.server.group.GroupCoordinator.Settings(intValue(GROUP_MIN_SESSION_TIMEOUT_MS), intValue(GROUP_MAX_SESSION_TIMEOUT_MS),
                 intValue(GROUP_INITIAL_REBALANCE_DELAY_MS), intValue(OFFSET_METADATA_MAX_BYTES), intValue(OFFSETS_TOPIC_PARTITIONS));
+    }
+
+    /** Milliseconds between compaction passes, or 0 when the cleaner is off. */
+    public long cleanerBackoffMs() {
+        return Boolean.parseBoolean(values.get(LOG_CLEANER_ENABLE)) ? parseLong(LOG_CLEANER_BACKOFF_MS, values.get(LOG_CLEANER_BACKOFF_MS)) : 0;
     }
 
     public int ioThreads() {

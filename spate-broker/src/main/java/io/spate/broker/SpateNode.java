@@ -3,6 +3,7 @@ package io.spate.broker;
 import io.spate.log.LogManager;
 import io.spate.log.TopicPartition;
 import io.spate.server.ServerConfig;
+import io.spate.server.compaction.LogCompactor;
 import io.spate.server.group.GroupCoordinator;
 import io.spate.server.handlers.ApiHandler;
 import io.spate.server.handlers.GroupHandlers;
@@ -37,6 +38,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -59,11 +63,13 @@ public final class SpateNode implements AutoCloseable {
     private final String clusterId;
     private final ReplicaManager replicas;
     private final GroupCoordinator coordinator;
+    private final ScheduledExecutorService cleaner;
     private volatile boolean closed;
 
     private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId, ReplicaManager replicas,
-                      GroupCoordinator coordinator) {
+                      GroupCoordinator coordinator, ScheduledExecutorService cleaner) {
         this.coordinator = coordinator;
+        this.cleaner = cleaner;
         this.config = config;
         this.logManager = logManager;
         this.server = server;
@@ -82,6 +88,7 @@ public final class SpateNode implements AutoCloseable {
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
         KafkaServer server = null;
         GroupCoordinator coordinator = null;
+        ScheduledExecutorService cleaner = null;
         try {
             ClusterIdentity identity = ClusterIdentity.loadOrCreate(dataDir, config.nodeId());
             TopicRegistry registry = TopicRegistry.load(dataDir, config.topicDefaults());
@@ -111,16 +118,20 @@ public final class SpateNode implements AutoCloseable {
                     new InitProducerIdHandler(producerIds)));
             handlers.addAll(GroupHandlers.all(coordinator, serverConfig));
             server.serve(new KafkaApis(handlers));
+            cleaner = startCleaner(config, clock, logManager);
             if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
                 log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
             }
-            return new SpateNode(config, logManager, server, identity.clusterId(), replicas, coordinator);
+            return new SpateNode(config, logManager, server, identity.clusterId(), replicas, coordinator, cleaner);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
             }
             if (coordinator != null) {
                 coordinator.close();
+            }
+            if (cleaner != null) {
+                cleaner.shutdownNow();
             }
             logManager.close();
             throw e;
@@ -129,6 +140,18 @@ public final class SpateNode implements AutoCloseable {
             logManager.close();
             throw new IOException("interrupted while binding the listener", e);
         }
+    }
+
+    /** Runs compaction passes on its own thread, so that cleaning never delays produce or fetch. */
+    private static ScheduledExecutorService startCleaner(SpateConfig config, Clock clock, LogManager logManager) {
+        long backoffMs = config.cleanerBackoffMs();
+        if (backoffMs <= 0) {
+            return null;
+        }
+        LogCompactor compactor = new LogCompactor(clock);
+        ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-cleaner").daemon().unstarted(r));
+        cleaner.scheduleWithFixedDelay(() -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
+        return cleaner;
     }
 
     /** Deletes partition directories whose topic is gone (a delete interrupted by a crash). */
@@ -186,6 +209,14 @@ public final class SpateNode implements AutoCloseable {
         }
         closed = true;
         server.close();
+        if (cleaner != null) {
+            cleaner.shutdownNow();
+            try {
+                cleaner.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         coordinator.close();
         logManager.close();
     }

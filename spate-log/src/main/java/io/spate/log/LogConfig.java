@@ -29,7 +29,9 @@ public record LogConfig(
         int maxMessageBytes,
         boolean logAppendTime,
         String cleanupPolicy,
-        int minInsyncReplicas) {
+        int minInsyncReplicas,
+        long deleteRetentionMs,
+        double minCleanableDirtyRatio) {
 
     public static final String SEGMENT_BYTES = "segment.bytes";
     public static final String SEGMENT_MS = "segment.ms";
@@ -42,6 +44,8 @@ public record LogConfig(
     public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
     public static final String CLEANUP_POLICY = "cleanup.policy";
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
+    public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+    public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
 
     /** Kafka's defaults for each topic-level setting, as strings, in a stable order. */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -49,11 +53,13 @@ public record LogConfig(
     private static Map<String, String> defaults() {
         Map<String, String> d = new java.util.LinkedHashMap<>();
         d.put(CLEANUP_POLICY, "delete");
+        d.put(DELETE_RETENTION_MS, "86400000");
         d.put(FLUSH_MESSAGES, String.valueOf(Long.MAX_VALUE));
         d.put(FLUSH_MS, String.valueOf(Long.MAX_VALUE));
         d.put(INDEX_INTERVAL_BYTES, "4096");
         d.put(MAX_MESSAGE_BYTES, "1048588");
         d.put(MESSAGE_TIMESTAMP_TYPE, "CreateTime");
+        d.put(MIN_CLEANABLE_DIRTY_RATIO, "0.5");
         d.put(MIN_INSYNC_REPLICAS, "1");
         d.put(RETENTION_BYTES, "-1");
         d.put(RETENTION_MS, "604800000");
@@ -96,7 +102,9 @@ public record LogConfig(
                 (int) Math.min(Integer.MAX_VALUE, atLeast(all, MAX_MESSAGE_BYTES, 0)),
                 tsType.equals("LogAppendTime"),
                 cleanup,
-                (int) Math.min(Integer.MAX_VALUE, positive(all, MIN_INSYNC_REPLICAS, 1)));
+                (int) Math.min(Integer.MAX_VALUE, positive(all, MIN_INSYNC_REPLICAS, 1)),
+                atLeast(all, DELETE_RETENTION_MS, 0),
+                ratio(all, MIN_CLEANABLE_DIRTY_RATIO));
     }
 
     /** Validates one topic-level setting, as an AlterConfigs request would. */
@@ -114,6 +122,20 @@ public record LogConfig(
 
     public boolean delete() {
         return cleanupPolicy.contains("delete");
+    }
+
+    private static double ratio(Map<String, String> all, String name) {
+        String raw = all.get(name).trim();
+        double value;
+        try {
+            value = Double.parseDouble(raw);
+        } catch (NumberFormatException e) {
+            throw new InvalidConfigException(name + " must be a number between 0 and 1, not '" + raw + "'");
+        }
+        if (!(value >= 0 && value <= 1)) {
+            throw new InvalidConfigException(name + " must be between 0 and 1, not " + raw);
+        }
+        return value;
     }
 
     private static long positive(Map<String, String> all, String name, long min) {

@@ -70,13 +70,19 @@ public final class PartitionLog {
             files = list.sorted().toList();
         }
         List<Path> segmentFiles = new ArrayList<>();
+        List<Path> swaps = new ArrayList<>();
         for (Path file : files) {
             String name = file.getFileName().toString();
             if (name.endsWith(".log") && name.length() == 24) {
                 segmentFiles.add(file);
-            } else if (name.endsWith(".deleted") || name.endsWith(".tmp")) {
+            } else if (name.endsWith(".deleted") || name.endsWith(".tmp") || name.endsWith(".cleaned")) {
                 Files.deleteIfExists(file);
+            } else if (name.endsWith(".swap")) {
+                swaps.add(file);
             }
+        }
+        for (Path swap : swaps) {
+            segmentFiles = completeSwap(swap, segmentFiles);
         }
         int maxBatch = Math.max(config.maxMessageBytes(), 1) + 1024 * 1024;
         long bytesCut = 0;
@@ -114,6 +120,81 @@ public final class PartitionLog {
         logEndOffset = active.nextOffset();
         highWatermark = logEndOffset;
         recoveryPoint = Math.min(checkpointedRecoveryPoint, logEndOffset);
+    }
+
+    /**
+     * Finishes a compaction interrupted by a crash. A {@code .swap} file is complete (it was
+     * fsynced before being renamed), so the segments it replaces go and it takes their place.
+     */
+    private List<Path> completeSwap(Path swap, List<Path> segmentFiles) throws IOException {
+        String[] parts = swap.getFileName().toString().split("\\.");
+        long from = Long.parseLong(parts[0]);
+        long to = Long.parseLong(parts[2]);
+        List<Path> kept = new ArrayList<>();
+        for (Path file : segmentFiles) {
+            long base = baseOffsetOf(file);
+            if (base >= from && base < to) {
+                Files.delete(file);
+            } else {
+                kept.add(file);
+            }
+        }
+        Path target = dir.resolve(LogSegment.fileName(from));
+        Files.move(swap, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        kept.add(target);
+        kept.sort(null);
+        log.info("{}: completed an interrupted compaction of offsets [{}, {})", topicPartition, from, to);
+        return kept;
+    }
+
+    /** Base offset of the active segment: everything below it is sealed and may be compacted. */
+    public long activeSegmentBaseOffset() {
+        return active.baseOffset();
+    }
+
+    /** Bytes held by sealed segments at or after {@code offset}. */
+    public long sealedBytesFrom(long offset) {
+        long total = 0;
+        LogSegment current = active;
+        for (LogSegment segment : segments.values()) {
+            if (segment != current && segment.nextOffset() > offset) {
+                total += segment.size();
+            }
+        }
+        return total;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /**
+     * Replaces the sealed segments covering {@code [from, to)} with one compacted segment file.
+     * Crash-safe: the new file is renamed to {@code FROM.log.TO.swap} before the old segments are
+     * removed, and {@link #load} completes such a swap.
+     *
+     * @return false when the log changed meanwhile (retention or truncation) and nothing was replaced
+     */
+    public boolean replaceSegments(long from, long to, Path compacted) throws IOException {
+        synchronized (appendLock) {
+            var range = segments.subMap(from, true, to, false);
+            if (closed || range.isEmpty() || range.firstKey() != from || range.containsValue(active)
+                    || range.lastEntry().getValue().nextOffset() > to) {
+                Files.deleteIfExists(compacted);
+                return false;
+            }
+            Path swap = dir.resolve(String.format("%020d.log.%d.swap", from, to));
+            Files.move(compacted, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            List<LogSegment> old = new ArrayList<>(range.values());
+            old.forEach(segment -> segments.remove(segment.baseOffset()));
+            old.forEach(LogSegment::markDeleted);
+            Path target = dir.resolve(LogSegment.fileName(from));
+            Files.move(swap, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            LogSegment replacement = LogSegment.open(target, config.indexIntervalBytes());
+            replacement.load(false, Integer.MAX_VALUE, null);
+            segments.put(from, replacement);
+            return true;
+        }
     }
 
     private static long baseOffsetOf(Path segmentFile) {
@@ -508,10 +589,6 @@ public final class PartitionLog {
             }
         }
         Files.deleteIfExists(dir);
-    }
-
-    Path dir() {
-        return dir;
     }
 
     @Override

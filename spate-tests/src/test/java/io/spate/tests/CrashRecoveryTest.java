@@ -93,6 +93,43 @@ class CrashRecoveryTest {
         }
     }
 
+    @Test
+    void committedGroupOffsetsSurviveKill9() throws Exception {
+        Path dataDir = tmp.resolve("data");
+        Map<String, String> settings = Map.of("group.initial.rebalance.delay.ms", "0");
+        try (SpateProcess node = new SpateProcess(dataDir, settings).start()) {
+            Clients.createTopic(node.bootstrap(), "resume", 1, Map.of());
+            try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrap(), Map.of())) {
+                for (int i = 0; i < 100; i++) {
+                    producer.send(new ProducerRecord<>("resume", 0, "k", "value-" + i));
+                }
+                producer.flush();
+            }
+            Map<String, Object> group = Map.of("group.id", "resumers", "enable.auto.commit", false, "max.poll.records", 10);
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrap(), group)) {
+                consumer.subscribe(List.of("resume"));
+                List<ConsumerRecord<String, String>> got = new ArrayList<>();
+                await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+                    consumer.poll(java.time.Duration.ofMillis(100)).forEach(got::add);
+                    return got.size() >= 60;
+                });
+                consumer.commitSync(Map.of(new org.apache.kafka.common.TopicPartition("resume", 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(60)));
+            }
+            node.kill9();
+            node.start();
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrap(), group)) {
+                consumer.subscribe(List.of("resume"));
+                List<ConsumerRecord<String, String>> got = new ArrayList<>();
+                await().atMost(java.time.Duration.ofSeconds(60)).until(() -> {
+                    consumer.poll(java.time.Duration.ofMillis(100)).forEach(got::add);
+                    return got.size() >= 40;
+                });
+                assertThat(got.get(0).offset()).as("consumption resumes at the committed offset").isEqualTo(60);
+                assertThat(got).extracting(ConsumerRecord::value).startsWith("value-60");
+            }
+        }
+    }
+
     private List<Ack> produceUntilKilled(SpateProcess node, String topic, int killAfter) throws Exception {
         Queue acked = new Queue();
         Map<String, Object> config = new HashMap<>();

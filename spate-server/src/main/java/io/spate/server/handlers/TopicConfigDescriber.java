@@ -15,6 +15,8 @@ import java.util.Map;
 public final class TopicConfigDescriber {
     private static final Map<String, DescribeConfigsResponse.ConfigType> TYPES = Map.ofEntries(
             Map.entry(LogConfig.CLEANUP_POLICY, DescribeConfigsResponse.ConfigType.LIST),
+            Map.entry(LogConfig.DELETE_RETENTION_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.MIN_CLEANABLE_DIRTY_RATIO, DescribeConfigsResponse.ConfigType.DOUBLE),
             Map.entry(LogConfig.FLUSH_MESSAGES, DescribeConfigsResponse.ConfigType.LONG),
             Map.entry(LogConfig.FLUSH_MS, DescribeConfigsResponse.ConfigType.LONG),
             Map.entry(LogConfig.INDEX_INTERVAL_BYTES, DescribeConfigsResponse.ConfigType.INT),

@@ -24,6 +24,7 @@ public final class SpateProcess implements AutoCloseable {
     private final Path logFile;
     private final Map<String, String> settings;
     private Process process;
+    private Thread pump;
 
     public SpateProcess(Path dataDir, Map<String, String> settings) throws IOException {
         this.dataDir = dataDir;
@@ -62,7 +63,7 @@ public final class SpateProcess implements AutoCloseable {
         settings.forEach((k, v) -> command.addAll(List.of("-o", k + "=" + v)));
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<Void> ready = new CompletableFuture<>();
-        Thread pump = new Thread(() -> {
+        pump = new Thread(() -> {
             try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = reader.readLine()) != null) {
@@ -97,6 +98,7 @@ public final class SpateProcess implements AutoCloseable {
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("node " + process.pid() + " survived SIGKILL");
         }
+        pump.join(10_000);
     }
 
     /** SIGTERM: the node stops cleanly. */
@@ -106,6 +108,7 @@ public final class SpateProcess implements AutoCloseable {
             process.destroyForcibly();
             throw new IllegalStateException("node did not stop within 30 s of SIGTERM");
         }
+        pump.join(10_000); // everything the node printed is in the log file once its output ends
         return process.exitValue();
     }
 
