@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, real-client integration tests, kcat, kill -9 crash tests.
-# Installs what the tests need when it is missing (kcat from Debian's packages).
+# Installs what the tests need when it is missing (kcat from Debian's packages, kafkajs from npm).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=find-java.sh
@@ -16,6 +16,13 @@ if ! command -v kcat >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
 fi
 command -v kcat >/dev/null || { echo "test: kcat is required (apt-get install kcat)" >&2; exit 1; }
+
+NODE_TESTS="$ROOT/spate-tests/src/test/node"
+if [[ ! -d "$NODE_TESTS/node_modules" ]]; then
+  command -v npm >/dev/null 2>&1 || { echo "test: npm is required to install kafkajs for the Node.js client tests (install node and npm)" >&2; exit 1; }
+  echo "test: installing the Node.js test clients (npm ci in spate-tests/src/test/node)"
+  (cd "$NODE_TESTS" && npm ci --no-audit --no-fund) || { echo "test: npm ci failed in $NODE_TESTS" >&2; exit 1; }
+fi
 
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 cd "$ROOT"
