@@ -86,8 +86,8 @@ class CrashRecoveryTest {
                 }
             }
             assertThat(node.terminate()).as("JVM exit status after SIGTERM").isIn(0, 143);
+            assertThat(dataDir.resolve(".spate-clean-shutdown")).as(node.output()).exists();
             assertThat(node.output()).contains("stopped cleanly");
-            assertThat(dataDir.resolve(".spate-clean-shutdown")).exists();
             node.start();
             assertAckedRecordsPresentInOrder(node, "clean", acked);
         }

@@ -64,9 +64,15 @@ final class StartCommand implements Callable<Integer> {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
-            System.out.println("spate: stopped cleanly");
-            stopped.countDown();
+            try {
+                node.close();
+                System.out.println("spate: stopped cleanly");
+            } catch (RuntimeException e) {
+                System.out.println("spate: error while stopping: " + e);
+            } finally {
+                System.out.flush();
+                stopped.countDown();
+            }
         }, "spate-shutdown"));
         long startedMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
         System.out.printf("spate: node %d serving Kafka on %s (data in %s, cluster %s, ready %d ms after JVM start)%n",

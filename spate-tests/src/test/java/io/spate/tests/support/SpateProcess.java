@@ -94,7 +94,8 @@ public final class SpateProcess implements AutoCloseable {
 
     /** SIGKILL: no shutdown hook, no final fsync, no clean-shutdown marker. */
     public void kill9() throws InterruptedException {
-        process.destroyForcibly();
+        // ProcessHandle signals without closing our end of the node's output, unlike Process.destroy*.
+        process.toHandle().destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             throw new IllegalStateException("node " + process.pid() + " survived SIGKILL");
         }
@@ -103,7 +104,7 @@ public final class SpateProcess implements AutoCloseable {
 
     /** SIGTERM: the node stops cleanly. */
     public int terminate() throws InterruptedException {
-        process.destroy();
+        process.toHandle().destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             throw new IllegalStateException("node did not stop within 30 s of SIGTERM");
