@@ -77,12 +77,12 @@ class CrashRecoveryTest {
     void cleanStopWithSigtermThenRestartKeepsEverything() throws Exception {
         Path dataDir = tmp.resolve("data");
         try (SpateProcess node = new SpateProcess(dataDir, Map.of()).start()) {
-            Clients.createTopic(node.bootstrap(), "clean", 1, Map.of());
+            Clients.createTopic(node.bootstrap(), "clean", PARTITIONS, Map.of());
             List<Ack> acked = new ArrayList<>();
             try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrap(), Map.of())) {
                 for (int i = 0; i < 500; i++) {
-                    var meta = producer.send(new ProducerRecord<>("clean", 0, "k", "v" + i)).get();
-                    acked.add(new Ack(0, meta.offset(), "v" + i));
+                    var meta = producer.send(new ProducerRecord<>("clean", i % PARTITIONS, "k", "value-" + i)).get();
+                    acked.add(new Ack(meta.partition(), meta.offset(), "value-" + i));
                 }
             }
             assertThat(node.terminate()).as("JVM exit status after SIGTERM").isIn(0, 143);

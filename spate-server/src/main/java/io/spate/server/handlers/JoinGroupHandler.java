@@ -27,6 +27,13 @@ final class JoinGroupHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         String host = connection.remoteAddress() instanceof InetSocketAddress inet ? "/" + inet.getAddress().getHostAddress() : String.valueOf(connection.remoteAddress());
-        return coordinator.joinGroup(((JoinGroupRequest) request).data(), header.apiVersion(), header.clientId(), host).thenApply(r -> r);
+        short version = header.apiVersion();
+        return coordinator.joinGroup(((JoinGroupRequest) request).data(), version, header.clientId(), host).thenApply(r -> {
+            // The protocol name may only be null from v7 on; older clients get "" as from Kafka.
+            if (version < 7 && r.protocolName() == null) {
+                r.setProtocolName("");
+            }
+            return r;
+        });
     }
 }

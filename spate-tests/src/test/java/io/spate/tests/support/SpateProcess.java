@@ -119,6 +119,8 @@ public final class SpateProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        // Kept in the test's output file (surefire), for diagnosing a failed run.
+        System.out.println("---- output of node on " + bootstrap() + " ----\n" + output());
         if (isAlive()) {
             kill9();
         }
