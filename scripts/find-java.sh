@@ -1,7 +1,13 @@
 # Sourced by ./spate and .ci/run: sets JAVA_HOME and JAVA to a JDK of version 21 or newer.
 # Looks at JAVA_HOME, then every JDK under /usr/lib/jvm (newest first), then `java` on PATH.
 spate_java_major() {
-  "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+  # A JDK's release file names its version without starting a JVM; ask the JVM only if it is absent.
+  local release; release="$(dirname "$1")/../release"
+  if [[ -f "$release" ]]; then
+    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release"
+  else
+    "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+  fi
 }
 
 spate_find_java() {

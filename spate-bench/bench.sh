@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: Apache Kafka 4.4.0 and Spate on this machine, one after the other in
+# one run, driven by Kafka's own load tools. Not a test: it prints figures and ratios.
+#
+#   spate-bench/bench.sh [--runs N] [--quick]
+#
+# Per broker and run: start-up (process spawn -> first acknowledged produce), idle RSS,
+# ProducerPerformance throughput (unthrottled) and service time (fixed 20k rec/s) for acks=1 and
+# acks=all, EndToEndLatency (Kafka's tool, whole ms) and a microsecond ping-pong probe.
+# Reports the median of the runs per metric and the ratio Spate/Kafka.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/find-java.sh"
+spate_find_java || exit 1
+export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+
+RUNS=3; QUICK=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) RUNS="$2"; shift 2 ;;
+    --quick) QUICK=1; RUNS=1; shift ;;
+    *) echo "usage: $0 [--runs N] [--quick]" >&2; exit 2 ;;
+  esac
+done
+if (( QUICK )); then N_TPUT=300000; N_LAT=40000; N_E2E=2000; else N_TPUT=2000000; N_LAT=200000; N_E2E=10000; fi
+
+WORK="$ROOT/.bench/run-$(date -u +%Y%m%dT%H%M%SZ)"
+LIB="$ROOT/.bench/kafka-lib"
+mkdir -p "$WORK"
+METRICS="$WORK/metrics.tsv"
+: >"$METRICS"
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+if ! ls "$LIB"/kafka_2.13-4.4.0.jar >/dev/null 2>&1; then
+  echo "bench: fetching Apache Kafka 4.4.0 and its tools from Maven Central into $LIB"
+  (cd "$ROOT" && ./mvnw -q -B -f spate-bench/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$LIB" -DincludeScope=runtime)
+fi
+echo "bench: building Spate and the probes"
+(cd "$ROOT" && ./mvnw -q -B -DskipTests install -pl spate-broker,spate-bench -am)
+CP="$LIB/*:$ROOT/spate-bench/target/classes"
+LOG4J="$ROOT/spate-bench/kafka/log4j2.properties"
+
+tool() { "$JAVA" -Xmx512m -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" "$@"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$METRICS"; }   # run broker metric value
+
+kafka_command() {   # dir port -> writes config, formats storage, prints nothing; sets CMD
+  local dir="$1" port="$2" cport; cport="$(free_port)"
+  mkdir -p "$dir/data" "$dir/logs"
+  cat >"$dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$dir/data
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+PROPS
+  tool kafka.tools.StorageTool format -t "$(tool kafka.tools.StorageTool random-uuid | tail -1)" -c "$dir/server.properties" --standalone >"$dir/format.log" 2>&1
+  # JVM flags of kafka-server-start.sh / kafka-run-class.sh
+  CMD=("$JAVA" -Xmx1g -Xms1g -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+    -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true -Dkafka.logs.dir="$dir/logs"
+    -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" kafka.Kafka "$dir/server.properties")
+}
+
+spate_command() {   # dir port -> sets CMD
+  CMD=("$ROOT/spate" start --data-dir "$1/data" --port "$2")
+}
+
+start_broker() {   # broker dir port -> starts through the probe; sets BROKER_PID and STARTUP_MS
+  local broker="$1" dir="$2" port="$3"
+  if [[ "$broker" == kafka ]]; then kafka_command "$dir" "$port"; else spate_command "$dir" "$port"; fi
+  tool io.spate.bench.FirstProduceProbe "127.0.0.1:$port" startup-probe "$dir/broker.log" -- "${CMD[@]}" >"$dir/startup.log" 2>&1
+  BROKER_PID="$(awk '/BROKER_PID/ {print $2}' "$dir/startup.log")"; PIDS+=("$BROKER_PID")
+  STARTUP_MS="$(awk '/FIRST_PRODUCE_MS/ {print $2}' "$dir/startup.log")"
+}
+
+stop_broker() {
+  kill -TERM "$BROKER_PID" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$BROKER_PID" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$BROKER_PID" 2>/dev/null || true
+}
+
+# ProducerPerformance's summary line -> metrics
+perf_line() {   # run broker label file
+  local line; line="$(grep -E 'records sent' "$4" | tail -1)"
+  [[ -n "$line" ]] || { echo "bench: no summary in $4" >&2; return; }
+  record "$1" "$2" "$3 records/s" "$(sed -E 's/.* ([0-9.]+) records\/sec.*/\1/' <<<"$line")"
+  record "$1" "$2" "$3 p50 ms" "$(sed -E 's/.* ([0-9.]+) ms 50th.*/\1/' <<<"$line")"
+  record "$1" "$2" "$3 p99 ms" "$(sed -E 's/.* ([0-9.]+) ms 99th.*/\1/' <<<"$line")"
+  record "$1" "$2" "$3 p99.9 ms" "$(sed -E 's/.* ([0-9.]+) ms 99.9th.*/\1/' <<<"$line")"
+}
+
+measure() {   # run broker
+  local run="$1" broker="$2" dir="$WORK/$2-run$1" port; port="$(free_port)"; mkdir -p "$dir"
+  local bs="127.0.0.1:$port"
+  echo "bench: run $run, $broker on $bs"
+  start_broker "$broker" "$dir" "$port"
+  record "$run" "$broker" "start-up to first ack ms" "$STARTUP_MS"
+  sleep 5  # let start-up work settle before reading idle memory
+  record "$run" "$broker" "idle RSS MB" "$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/"$BROKER_PID"/status)"
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic perf --partitions 6 --replication-factor 1 >/dev/null
+  tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic e2e --partitions 1 --replication-factor 1 >/dev/null
+  for acks in 1 all; do
+    local a="acks=$acks"; [[ "$acks" == all ]] && a="acks=all"
+    tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_TPUT" --record-size 100 \
+      --throughput -1 --command-property acks="$acks" linger.ms=5 batch.size=65536 >"$dir/tput-$acks.log" 2>&1
+    perf_line "$run" "$broker" "produce $a unthrottled:" "$dir/tput-$acks.log"
+    tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_LAT" --record-size 100 \
+      --throughput 20000 --command-property acks="$acks" linger.ms=0 >"$dir/lat-$acks.log" 2>&1
+    perf_line "$run" "$broker" "produce $a at 20k/s:" "$dir/lat-$acks.log"
+    tool org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$bs" --topic e2e --num-records "$N_E2E" \
+      --producer-acks "$acks" --record-size 100 >"$dir/e2e-tool-$acks.log" 2>&1 || true
+    local pct; pct="$(grep -E 'Percentiles' "$dir/e2e-tool-$acks.log" | tail -1)"
+    [[ -n "$pct" ]] && record "$run" "$broker" "EndToEndLatency $a p99 ms (whole ms)" "$(sed -E 's/.*99th = ([0-9.]+).*/\1/' <<<"$pct")"
+    tool io.spate.bench.E2eLatencyProbe "$bs" e2e "$N_E2E" "$acks" 100 1000 >"$dir/e2e-probe-$acks.log" 2>&1
+    local res; res="$(grep RESULT "$dir/e2e-probe-$acks.log" | tail -1)"
+    for p in p50 p99 p999; do
+      record "$run" "$broker" "e2e probe $a $p us" "$(sed -E "s/.*${p}_us=([0-9]+).*/\1/" <<<"$res")"
+    done
+  done
+  stop_broker
+}
+
+# Spate's launcher creates its class-data archive on first start: do that once, untimed.
+mkdir -p "$WORK/warmup"; start_broker spate "$WORK/warmup" "$(free_port)"; stop_broker; rm -rf "$WORK/warmup"
+
+for ((run = 1; run <= RUNS; run++)); do
+  if (( run % 2 )); then order=(kafka spate); else order=(spate kafka); fi
+  for broker in "${order[@]}"; do measure "$run" "$broker"; done
+done
+
+python3 - "$METRICS" "$RUNS" <<'PY' | tee "$WORK/report.md"
+import sys, statistics, collections
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+values = collections.defaultdict(lambda: collections.defaultdict(list))
+order = []
+for run, broker, metric, value in rows:
+    if metric not in order:
+        order.append(metric)
+    try:
+        values[metric][broker].append(float(value))
+    except ValueError:
+        pass
+print(f"| metric (median of {sys.argv[2]} run(s)) | Kafka 4.4 | Spate | Spate/Kafka |")
+print("|---|---:|---:|---:|")
+for m in order:
+    k, s = values[m].get("kafka"), values[m].get("spate")
+    km = statistics.median(k) if k else None
+    sm = statistics.median(s) if s else None
+    ratio = f"{sm / km:.2f}" if km and sm is not None and km != 0 else "-"
+    fmt = lambda v: "-" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:g}")
+    print(f"| {m} | {fmt(km)} | {fmt(sm)} | {ratio} |")
+print()
+print("Records/s: higher is better; latencies, start-up and RSS: lower is better. On this shared")
+print("2-core machine a ratio within ±15% of 1 is a tie.")
+PY
+echo "bench: raw logs and metrics.tsv in $WORK"
