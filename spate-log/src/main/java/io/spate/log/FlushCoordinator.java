@@ -109,5 +109,11 @@ public final class FlushCoordinator implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // A request may have been queued after the thread's last look: serve it here.
+        List<FlushRequest> late = new ArrayList<>();
+        queue.drainTo(late);
+        if (!late.isEmpty()) {
+            flushAll(late);
+        }
     }
 }

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -82,14 +84,23 @@ class ConsumerGroupTest {
         }
     }
 
-    @Test
-    void twoMembersShareSixPartitionsAndTheSurvivorTakesOverFromCommittedOffsets() throws Exception {
-        String topic = "shared";
+    /** The broker only relays the leader's assignment, so every client-side assignor must work. */
+    @ParameterizedTest
+    @ValueSource(strings = {"range", "roundrobin", "cooperative-sticky"})
+    void twoMembersShareSixPartitionsAndTheSurvivorTakesOverFromCommittedOffsets(String assignor) throws Exception {
+        String topic = "shared-" + assignor;
+        String groupId = "sharers-" + assignor;
         Clients.createTopic(node.bootstrapServers(), topic, 6, Map.of());
         produce(topic, 6, 50, 0);
         ConcurrentLinkedQueue<ConsumerRecord<String, String>> consumed = new ConcurrentLinkedQueue<>();
-        try (GroupMemberRunner a = new GroupMemberRunner("a", node.bootstrapServers(), topic, groupConfig("sharers"), consumed)) {
-            GroupMemberRunner b = new GroupMemberRunner("b", node.bootstrapServers(), topic, groupConfig("sharers"), consumed);
+        Map<String, Object> config = groupConfig(groupId);
+        config.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, switch (assignor) {
+            case "range" -> org.apache.kafka.clients.consumer.RangeAssignor.class.getName();
+            case "roundrobin" -> org.apache.kafka.clients.consumer.RoundRobinAssignor.class.getName();
+            default -> org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName();
+        });
+        try (GroupMemberRunner a = new GroupMemberRunner("a", node.bootstrapServers(), topic, config, consumed)) {
+            GroupMemberRunner b = new GroupMemberRunner("b", node.bootstrapServers(), topic, config, consumed);
             await().atMost(Duration.ofSeconds(60)).until(() -> a.assignment().size() == 3 && b.assignment().size() == 3);
             assertThat(new HashSet<TopicPartition>() {{ addAll(a.assignment()); addAll(b.assignment()); }}).hasSize(6);
             await().atMost(Duration.ofSeconds(60)).until(() -> consumed.size() >= 300);
@@ -104,7 +115,7 @@ class ConsumerGroupTest {
         List<String> values = consumed.stream().map(ConsumerRecord::value).toList();
         assertThat(values).hasSize(600).doesNotHaveDuplicates();
         try (Admin admin = Clients.admin(node.bootstrapServers())) {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets("sharers").partitionsToOffsetAndMetadata().get();
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
             assertThat(committed).hasSize(6);
             committed.values().forEach(o -> assertThat(o.offset()).isEqualTo(100));
         }
