@@ -27,8 +27,19 @@ class LogConfigTest {
         assertThat(c.compact()).isFalse();
         assertThat(c.minInsyncReplicas()).isEqualTo(1);
         assertThat(c.flushesEveryMessage()).isFalse();
-        assertThat(LogConfig.DEFAULTS).hasSize(11);
+        assertThat(c.deleteRetentionMs()).isEqualTo(86_400_000L);
+        assertThat(c.minCleanableDirtyRatio()).isEqualTo(0.5);
+        assertThat(LogConfig.DEFAULTS).hasSize(13);
         assertThatThrownBy(() -> LogConfig.DEFAULTS.put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void dirtyRatioMustBeBetweenZeroAndOne() {
+        assertThat(LogConfig.from(Map.of(LogConfig.MIN_CLEANABLE_DIRTY_RATIO, "0.01")).minCleanableDirtyRatio()).isEqualTo(0.01);
+        assertThatThrownBy(() -> LogConfig.from(Map.of(LogConfig.MIN_CLEANABLE_DIRTY_RATIO, "1.5")))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining(LogConfig.MIN_CLEANABLE_DIRTY_RATIO);
+        assertThatThrownBy(() -> LogConfig.from(Map.of(LogConfig.MIN_CLEANABLE_DIRTY_RATIO, "half")))
+                .isInstanceOf(InvalidConfigException.class);
     }
 
     @Test
