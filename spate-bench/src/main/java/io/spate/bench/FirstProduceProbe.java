@@ -59,6 +59,8 @@ public final class FirstProduceProbe {
         props.put(ProducerConfig.RECONNECT_BACKOFF_MS_CONFIG, 5);
         props.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 20);
         props.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 5);
+        // Kafka clients back off exponentially up to retry.backoff.max.ms (1 s); keep polling tight.
+        props.put(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG, 20);
         props.put(ProducerConfig.METADATA_MAX_AGE_CONFIG, 100);
         return props;
     }
