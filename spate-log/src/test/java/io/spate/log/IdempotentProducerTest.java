@@ -1,5 +1,7 @@
 package io.spate.log;
 
+import io.spate.record.TestBatches;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
