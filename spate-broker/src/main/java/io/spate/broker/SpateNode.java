@@ -61,12 +61,11 @@ public final class SpateNode implements AutoCloseable {
     private final LogManager logManager;
     private final KafkaServer server;
     private final String clusterId;
-    private final ReplicaManager replicas;
     private final GroupCoordinator coordinator;
     private final ScheduledExecutorService cleaner;
     private volatile boolean closed;
 
-    private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId, ReplicaManager replicas,
+    private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId,
                       GroupCoordinator coordinator, ScheduledExecutorService cleaner) {
         this.coordinator = coordinator;
         this.cleaner = cleaner;
@@ -74,7 +73,6 @@ public final class SpateNode implements AutoCloseable {
         this.logManager = logManager;
         this.server = server;
         this.clusterId = clusterId;
-        this.replicas = replicas;
     }
 
     public static Builder builder() {
@@ -122,7 +120,7 @@ public final class SpateNode implements AutoCloseable {
             if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
                 log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
             }
-            return new SpateNode(config, logManager, server, identity.clusterId(), replicas, coordinator, cleaner);
+            return new SpateNode(config, logManager, server, identity.clusterId(), coordinator, cleaner);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
@@ -195,10 +193,6 @@ public final class SpateNode implements AutoCloseable {
 
     public Path dataDir() {
         return config.dataDir();
-    }
-
-    ReplicaManager replicas() {
-        return replicas;
     }
 
     /** Stops accepting requests, then fsyncs every log and marks the shutdown clean. */

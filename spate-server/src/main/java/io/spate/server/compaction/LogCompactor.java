@@ -1,9 +1,9 @@
 package io.spate.server.compaction;
 
 import io.spate.log.LogConfig;
-import io.spate.log.LogReadResult;
 import io.spate.log.LogSegment;
 import io.spate.log.PartitionLog;
+import io.spate.server.partition.LogScanner;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -20,7 +20,6 @@ import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.function.BiConsumer;
 
 /**
  * Log compaction for topics with {@code cleanup.policy=compact}: keeps the latest record of each
@@ -36,7 +35,6 @@ import java.util.function.BiConsumer;
  */
 public final class LogCompactor {
     private static final Logger log = LoggerFactory.getLogger(LogCompactor.class);
-    private static final int READ_CHUNK_BYTES = 1 << 20;
 
     private final Clock clock;
     private final Map<PartitionLog, Long> cleanedUpTo = new HashMap<>();
@@ -74,7 +72,7 @@ public final class LogCompactor {
             return false;
         }
         Map<ByteBuffer, Long> latest = new HashMap<>();
-        forEachBatch(partitionLog, from, to, (batch, bytes) -> {
+        LogScanner.forEachBatch(partitionLog, from, to, batch -> {
             for (Record record : batch) {
                 if (record.hasKey()) {
                     latest.put(copy(record.key()), record.offset());
@@ -106,7 +104,7 @@ public final class LogCompactor {
                 }
             };
             IOException[] writeError = new IOException[1];
-            forEachChunk(partitionLog, from, to, chunk -> {
+            LogScanner.forEachChunk(partitionLog, from, to, chunk -> {
                 MemoryRecords.FilterResult result = MemoryRecords.readableRecords(chunk)
                         .filterTo(filter, ByteBuffer.allocate(chunk.remaining()), BufferSupplier.NO_CACHING, Integer.MAX_VALUE);
                 ByteBuffer filtered = result.outputBuffer().flip();
@@ -140,54 +138,5 @@ public final class LogCompactor {
         ByteBuffer copy = ByteBuffer.allocate(key.remaining());
         copy.put(key.duplicate()).flip();
         return copy;
-    }
-
-    /** Calls {@code visitor} with every whole batch in [from, to). */
-    private static void forEachBatch(PartitionLog partitionLog, long from, long to, BiConsumer<RecordBatch, ByteBuffer> visitor) throws IOException {
-        forEachChunk(partitionLog, from, to, chunk -> {
-            for (RecordBatch batch : MemoryRecords.readableRecords(chunk).batches()) {
-                visitor.accept(batch, chunk);
-            }
-        });
-    }
-
-    /** Reads [from, to) in chunks that each end on a batch boundary. */
-    private static void forEachChunk(PartitionLog partitionLog, long from, long to, java.util.function.Consumer<ByteBuffer> visitor) throws IOException {
-        long offset = from;
-        while (offset < to) {
-            LogReadResult read = partitionLog.read(offset, READ_CHUNK_BYTES, to, true);
-            if (read.sizeInBytes() == 0) {
-                return;
-            }
-            ByteBuffer bytes;
-            try {
-                bytes = read.slice().readIntoHeap();
-            } finally {
-                read.slice().release();
-            }
-            int end = wholeBatchesEnd(bytes);
-            if (end == 0) {
-                return;
-            }
-            ByteBuffer whole = bytes.duplicate().limit(end);
-            long next = offset;
-            for (RecordBatch batch : MemoryRecords.readableRecords(whole.slice()).batches()) {
-                next = batch.lastOffset() + 1;
-            }
-            visitor.accept(whole.slice());
-            offset = next;
-        }
-    }
-
-    private static int wholeBatchesEnd(ByteBuffer bytes) {
-        int position = 0;
-        while (position + io.spate.record.RecordBatch.LOG_OVERHEAD <= bytes.limit()) {
-            int size = io.spate.record.RecordBatch.LOG_OVERHEAD + bytes.getInt(position + io.spate.record.RecordBatch.LENGTH_OFFSET);
-            if (position + size > bytes.limit()) {
-                break;
-            }
-            position += size;
-        }
-        return position;
     }
 }

@@ -1,16 +1,14 @@
 package io.spate.server.group;
 
-import io.spate.log.LogReadResult;
-import io.spate.log.PartitionLog;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
+import io.spate.server.partition.LogScanner;
 import io.spate.server.partition.Partition;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.utils.Utils;
 
@@ -21,7 +19,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 
 /**
  * Committed offsets and group metadata as records of the compacted internal topic
@@ -41,7 +38,6 @@ final class OffsetStore {
     static final String TOPIC = "__consumer_offsets";
     private static final byte OFFSET_KEY = 1;
     private static final byte GROUP_KEY = 2;
-    private static final int REPLAY_CHUNK_BYTES = 1 << 20;
 
     /** What replay finds, handed to the coordinator. */
     interface Replayed {
@@ -137,38 +133,9 @@ final class OffsetStore {
         for (int p = 0; p < topic.partitions(); p++) {
             Partition partition = replicas.partition(TOPIC, p);
             if (partition != null) {
-                replayPartition(partition.log(), record -> apply(record, into));
+                LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), partition.log().highWatermark(),
+                        batch -> batch.forEach(record -> apply(record, into)));
             }
-        }
-    }
-
-    private static void replayPartition(PartitionLog log, Consumer<Record> visitor) throws IOException {
-        long offset = log.logStartOffset();
-        long end = log.highWatermark();
-        while (offset < end) {
-            LogReadResult read = log.read(offset, REPLAY_CHUNK_BYTES, end, true);
-            if (read.sizeInBytes() == 0) {
-                break;
-            }
-            ByteBuffer bytes;
-            try {
-                bytes = read.slice().readIntoHeap();
-            } finally {
-                read.slice().release();
-            }
-            long next = offset;
-            for (RecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
-                for (Record record : batch) {
-                    if (record.offset() >= offset) {
-                        visitor.accept(record);
-                    }
-                }
-                next = batch.lastOffset() + 1;
-            }
-            if (next == offset) {
-                break;
-            }
-            offset = next;
         }
     }
 

@@ -55,13 +55,11 @@ public final class TopicConfigDescriber {
     }
 
     List<CreateTopicsResponseData.CreatableTopicConfigs> creatableConfigs(TopicInfo topic) {
-        Map<String, String> effective = new java.util.TreeMap<>(registry.topicDefaults());
-        effective.putAll(topic.overrides());
         List<CreateTopicsResponseData.CreatableTopicConfigs> configs = new ArrayList<>();
-        effective.forEach((name, value) -> configs.add(new CreateTopicsResponseData.CreatableTopicConfigs()
-                .setName(name).setValue(value).setReadOnly(false).setIsSensitive(false)
-                .setConfigSource((topic.overrides().containsKey(name) ? DescribeConfigsResponse.ConfigSource.TOPIC_CONFIG
-                        : DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG).id())));
+        for (Entry entry : describe(topic)) {
+            configs.add(new CreateTopicsResponseData.CreatableTopicConfigs().setName(entry.name()).setValue(entry.value())
+                    .setReadOnly(false).setIsSensitive(false).setConfigSource(entry.source().id()));
+        }
         return configs;
     }
 

@@ -1,6 +1,5 @@
 package io.spate.tests.support;
 
-import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.RequestHeader;
@@ -41,12 +40,6 @@ public final class RawKafkaClient implements AutoCloseable {
         return (R) AbstractResponse.parseResponse(request.apiKey(), new org.apache.kafka.common.protocol.ByteBufferAccessor(response), request.version());
     }
 
-    /** Sends a request and reads no response (acks=0). */
-    public void sendNoResponse(AbstractRequest request) throws IOException {
-        RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw-test", ++correlationId);
-        writeFrame(request.serializeWithHeader(header));
-    }
-
     public void writeFrame(ByteBuffer payload) throws IOException {
         byte[] frame = new byte[4 + payload.remaining()];
         ByteBuffer.wrap(frame).putInt(payload.remaining()).put(payload);
@@ -73,10 +66,6 @@ public final class RawKafkaClient implements AutoCloseable {
         } catch (IOException e) {
             return true;
         }
-    }
-
-    public static ApiKeys key(short id) {
-        return ApiKeys.forId(id);
     }
 
     @Override
