@@ -42,6 +42,15 @@ public final class SpateConfig {
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
     public static final String LOG_CLEANER_ENABLE = "log.cleaner.enable";
     public static final String LOG_CLEANER_BACKOFF_MS = "log.cleaner.backoff.ms";
+    public static final String CONTROLLER_QUORUM_VOTERS = "controller.quorum.voters";
+    public static final String BROKER_HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
+    public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
+    public static final String CONTROLLER_ELECTION_TIMEOUT_MS = "controller.quorum.election.timeout.ms";
+    public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
+    public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
+    public static final String AUTO_LEADER_REBALANCE = "auto.leader.rebalance.enable";
+    public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
+    public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -83,6 +92,18 @@ public final class SpateConfig {
         d.put(OFFSET_METADATA_MAX_BYTES, "4096");
         d.put(LOG_CLEANER_ENABLE, "true");
         d.put(LOG_CLEANER_BACKOFF_MS, "15000");
+        // Empty: a standalone node. Otherwise the Ratis voters, id@host:port, this node among them or not.
+        d.put(CONTROLLER_QUORUM_VOTERS, "");
+        // Kafka's defaults (2 s and 9 s) leave partitions leaderless for ~9 s after a crash; these
+        // bring a new leader within ~1.5 s at the cost of a heartbeat every 200 ms per node.
+        d.put(BROKER_HEARTBEAT_INTERVAL_MS, "200");
+        d.put(BROKER_SESSION_TIMEOUT_MS, "1000");
+        d.put(CONTROLLER_ELECTION_TIMEOUT_MS, "300");
+        d.put(REPLICA_LAG_TIME_MAX_MS, "10000");
+        d.put(REPLICA_FETCH_WAIT_MAX_MS, "500");
+        d.put(AUTO_LEADER_REBALANCE, "true");
+        d.put(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, "30");
+        d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
         return d;
     }
 
@@ -156,10 +177,25 @@ public final class SpateConfig {
         if (numPartitions() < 1) {
             throw new InvalidConfigException(NUM_PARTITIONS + " must be at least 1");
         }
-        if (intValue(DEFAULT_REPLICATION_FACTOR) != 1) {
-            throw new InvalidConfigException(DEFAULT_REPLICATION_FACTOR + " must be 1 on a single node");
+        if (intValue(DEFAULT_REPLICATION_FACTOR) < 1) {
+            throw new InvalidConfigException(DEFAULT_REPLICATION_FACTOR + " must be at least 1");
         }
-        for (String flag : new String[]{AUTO_CREATE_TOPICS, LOG_CLEANER_ENABLE}) {
+        if (!clustered() && intValue(DEFAULT_REPLICATION_FACTOR) != 1) {
+            throw new InvalidConfigException(DEFAULT_REPLICATION_FACTOR + " must be 1 on a standalone node (no " + CONTROLLER_QUORUM_VOTERS + ")");
+        }
+        if (clustered()) {
+            clusterSettings();
+        }
+        for (String name : new String[]{BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, CONTROLLER_ELECTION_TIMEOUT_MS,
+                REPLICA_LAG_TIME_MAX_MS, REPLICA_FETCH_WAIT_MAX_MS, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, OFFSETS_TOPIC_REPLICATION_FACTOR}) {
+            if (intValue(name) < 1) {
+                throw new InvalidConfigException(name + " must be at least 1");
+            }
+        }
+        if (intValue(BROKER_SESSION_TIMEOUT_MS) <= intValue(BROKER_HEARTBEAT_INTERVAL_MS)) {
+            throw new InvalidConfigException(BROKER_SESSION_TIMEOUT_MS + " must be longer than " + BROKER_HEARTBEAT_INTERVAL_MS);
+        }
+        for (String flag : new String[]{AUTO_CREATE_TOPICS, LOG_CLEANER_ENABLE, AUTO_LEADER_REBALANCE}) {
             String value = values.get(flag);
             if (!value.equals("true") && !value.equals("false")) {
                 throw new InvalidConfigException(flag + " must be true or false, not '" + value + "'");
@@ -199,6 +235,44 @@ public final class SpateConfig {
             throw new InvalidConfigException(NODE_ID + " must not be negative");
         }
         return id;
+    }
+
+    /** Whether this node is part of a cluster coordinated by a controller quorum. */
+    public boolean clustered() {
+        return !values.get(CONTROLLER_QUORUM_VOTERS).isBlank();
+    }
+
+    public io.spate.cluster.ClusterSettings clusterSettings() {
+        java.util.List<io.spate.cluster.ClusterSettings.Voter> voters;
+        try {
+            voters = io.spate.cluster.ClusterSettings.parseVoters(values.get(CONTROLLER_QUORUM_VOTERS));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(CONTROLLER_QUORUM_VOTERS + ": " + e.getMessage());
+        }
+        long rebalanceMs = Boolean.parseBoolean(values.get(AUTO_LEADER_REBALANCE)) ? intValue(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000L : 0;
+        return new io.spate.cluster.ClusterSettings(nodeId(), voters, dataDir().resolve("meta").resolve("raft"),
+                intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS), intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs);
+    }
+
+    public io.spate.replication.ReplicationSettings replicationSettings() {
+        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000);
+    }
+
+    /** How long a starting node waits for the controller quorum to take its registration. */
+    public long clusterJoinTimeoutMs() {
+        return 60_000;
+    }
+
+    public long replicaLagTimeMaxMs() {
+        return intValue(REPLICA_LAG_TIME_MAX_MS);
+    }
+
+    public int replicaFetchWaitMaxMs() {
+        return intValue(REPLICA_FETCH_WAIT_MAX_MS);
+    }
+
+    public short offsetsTopicReplicationFactor() {
+        return (short) Math.min(Short.MAX_VALUE, intValue(OFFSETS_TOPIC_REPLICATION_FACTOR));
     }
 
     public String host() {
@@ -243,7 +317,8 @@ public final class SpateConfig {
 
     public io.spate.server.group.GroupCoordinator.Settings groupSettings() {
         return new io.spate.server.group.GroupCoordinator.Settings(intValue(GROUP_MIN_SESSION_TIMEOUT_MS), intValue(GROUP_MAX_SESSION_TIMEOUT_MS),
-                intValue(GROUP_INITIAL_REBALANCE_DELAY_MS), intValue(OFFSET_METADATA_MAX_BYTES), intValue(OFFSETS_TOPIC_PARTITIONS));
+                intValue(GROUP_INITIAL_REBALANCE_DELAY_MS), intValue(OFFSET_METADATA_MAX_BYTES), intValue(OFFSETS_TOPIC_PARTITIONS),
+                offsetsTopicReplicationFactor());
     }
 
     /** Milliseconds between compaction passes, or 0 when the cleaner is off. */

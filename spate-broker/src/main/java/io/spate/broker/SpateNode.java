@@ -26,6 +26,10 @@ import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.KafkaServer;
+import io.spate.server.cluster.ClusterMember;
+import io.spate.server.handlers.OffsetForLeaderEpochHandler;
+import io.spate.server.metadata.ClusterControl;
+import io.spate.server.metadata.ClusterView;
 import io.spate.server.partition.ReplicaManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,10 +67,14 @@ public final class SpateNode implements AutoCloseable {
     private final String clusterId;
     private final GroupCoordinator coordinator;
     private final ScheduledExecutorService cleaner;
+    private final ClusterMember member;
+    private final ReplicaManager replicas;
     private volatile boolean closed;
 
     private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId,
-                      GroupCoordinator coordinator, ScheduledExecutorService cleaner) {
+                      GroupCoordinator coordinator, ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas) {
+        this.member = member;
+        this.replicas = replicas;
         this.coordinator = coordinator;
         this.cleaner = cleaner;
         this.config = config;
@@ -87,23 +95,40 @@ public final class SpateNode implements AutoCloseable {
         KafkaServer server = null;
         GroupCoordinator coordinator = null;
         ScheduledExecutorService cleaner = null;
+        ClusterMember member = null;
+        ReplicaManager replicas = null;
         try {
-            ClusterIdentity identity = ClusterIdentity.loadOrCreate(dataDir, config.nodeId());
-            TopicRegistry registry = TopicRegistry.load(dataDir, config.topicDefaults());
-            ReplicaManager replicas = new ReplicaManager(logManager, registry);
-            for (TopicInfo topic : registry.all()) {
-                replicas.hostPartitions(topic);
+            TopicRegistry registry;
+            ClusterControl control = null;
+            ProducerIdManager producerIds;
+            String clusterId;
+            if (config.clustered()) {
+                member = ClusterMember.start(config.clusterSettings());
+                registry = TopicRegistry.mirror(config.topicDefaults());
+                replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings());
+                control = new ClusterControl(member.metadata());
+                producerIds = ProducerIdManager.clustered(control, config.nodeId());
+                clusterId = member.clusterId();
+            } else {
+                clusterId = ClusterIdentity.loadOrCreate(dataDir, config.nodeId()).clusterId();
+                registry = TopicRegistry.load(dataDir, config.topicDefaults());
+                replicas = new ReplicaManager(logManager, registry);
+                for (TopicInfo topic : registry.all()) {
+                    replicas.hostPartitions(topic);
+                }
+                removeOrphanPartitionDirs(dataDir, registry);
+                producerIds = ProducerIdManager.load(dataDir);
             }
-            removeOrphanPartitionDirs(dataDir, registry);
-            ProducerIdManager producerIds = ProducerIdManager.load(dataDir);
             server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads());
             ServerConfig serverConfig = config.toServerConfig(server.port());
-            TopicManager topics = new TopicManager(registry, replicas, serverConfig);
+            TopicManager topics = new TopicManager(registry, replicas, serverConfig, control);
+            ClusterView view = member == null ? ClusterView.standalone(serverConfig, replicas) : ClusterView.of(member.metadata());
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
             coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
             coordinator.load();
             List<ApiHandler> handlers = new ArrayList<>(List.of(
-                    new MetadataHandler(serverConfig, identity.clusterId(), topics, replicas),
+                    new MetadataHandler(serverConfig, clusterId, topics, view),
+                    new OffsetForLeaderEpochHandler(registry, replicas),
                     new ProduceHandler(registry, replicas, clock),
                     new FetchHandler(registry, replicas),
                     new ListOffsetsHandler(registry, replicas),
@@ -112,18 +137,27 @@ public final class SpateNode implements AutoCloseable {
                     new CreatePartitionsHandler(topics, config.nodeId()),
                     new DescribeConfigsHandler(registry, describer, serverConfig),
                     new IncrementalAlterConfigsHandler(topics),
-                    new DescribeClusterHandler(serverConfig, identity.clusterId()),
+                    new DescribeClusterHandler(view, clusterId),
                     new InitProducerIdHandler(producerIds)));
             handlers.addAll(GroupHandlers.all(coordinator, serverConfig));
             server.serve(new KafkaApis(handlers));
+            if (member != null) {
+                member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
+            }
             cleaner = startCleaner(config, clock, logManager);
             if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
                 log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
             }
-            return new SpateNode(config, logManager, server, identity.clusterId(), coordinator, cleaner);
+            return new SpateNode(config, logManager, server, clusterId, coordinator, cleaner, member, replicas);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
+            }
+            if (replicas != null) {
+                replicas.close();
+            }
+            if (member != null) {
+                member.close();
             }
             if (coordinator != null) {
                 coordinator.close();
@@ -202,7 +236,11 @@ public final class SpateNode implements AutoCloseable {
             return;
         }
         closed = true;
+        if (member != null) {
+            member.leaveGracefully(5_000);
+        }
         server.close();
+        replicas.close();
         if (cleaner != null) {
             cleaner.shutdownNow();
             try {
@@ -212,6 +250,9 @@ public final class SpateNode implements AutoCloseable {
             }
         }
         coordinator.close();
+        if (member != null) {
+            member.close();
+        }
         logManager.close();
     }
 

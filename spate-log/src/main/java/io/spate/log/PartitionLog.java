@@ -37,6 +37,7 @@ public final class PartitionLog {
     private final Path dir;
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     private final ProducerStateTable producers = new ProducerStateTable();
+    private final LeaderEpochCache epochs = new LeaderEpochCache();
     private final Object appendLock = new Object();
     private final Object flushLock = new Object();
 
@@ -97,7 +98,10 @@ public final class PartitionLog {
             LogSegment segment = LogSegment.open(file, config.indexIntervalBytes());
             long nextBase = i + 1 < segmentFiles.size() ? baseOffsetOf(segmentFiles.get(i + 1)) : Long.MAX_VALUE;
             boolean belowRecoveryPoint = nextBase <= checkpointedRecoveryPoint;
-            int cut = segment.load(!belowRecoveryPoint, maxBatch, producers::update);
+            int cut = segment.load(!belowRecoveryPoint, maxBatch, batch -> {
+                producers.update(batch);
+                epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
+            });
             if (cut > 0) {
                 bytesCut += cut;
                 gap = true;
@@ -230,6 +234,34 @@ public final class PartitionLog {
         return recoveryPoint;
     }
 
+    /**
+     * Sets the high watermark even backwards: a replica that restarts or changes role does not
+     * know what the in-sync set holds, so it hides what it cannot vouch for until it learns.
+     */
+    public void resetHighWatermark(long offset) {
+        synchronized (appendLock) {
+            highWatermark = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+        }
+    }
+
+    /** The newest leader epoch in this log, or -1 when it holds no batch. */
+    public int latestEpoch() {
+        synchronized (appendLock) {
+            return epochs.latestEpoch();
+        }
+    }
+
+    /**
+     * Kafka's OffsetForLeaderEpoch answer: the largest epoch at or below {@code epoch} that this
+     * log knows and the offset where that epoch ended here (the start of the next epoch, or the
+     * log end offset for the newest). Returns {@code [-1, -1]} when no epoch that old exists.
+     */
+    public long[] endOffsetForEpoch(int epoch) {
+        synchronized (appendLock) {
+            return epochs.endOffsetFor(epoch, logEndOffset);
+        }
+    }
+
     /** Moves the high watermark; it never goes back and never passes the log end offset. */
     public void updateHighWatermark(long offset) {
         synchronized (appendLock) {
@@ -297,8 +329,60 @@ public final class PartitionLog {
             for (int position = start; position < end; position += batch.sizeInBytes()) {
                 producers.update(batch.wrap(records, position));
             }
+            epochs.observe(leaderEpoch, firstOffset);
             logEndOffset = next;
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, cfg.logAppendTime() ? nowMs : -1, logStartOffset, false);
+        }
+    }
+
+    /**
+     * Appends batches copied from the leader as they are: offsets, epochs and producer fields
+     * were set by the leader. The first batch must start at this log's end offset; a gap or an
+     * overlap means the follower is out of step and must realign (truncate) first.
+     */
+    public AppendResult appendAsFollower(ByteBuffer records, long nowMs) {
+        try {
+            RecordBatches.validateAll(records, batch -> { });
+        } catch (InvalidRecordBatchException e) {
+            return AppendResult.failed(LogError.CORRUPT_MESSAGE, e.getMessage(), logStartOffset);
+        }
+        synchronized (appendLock) {
+            if (closed) {
+                return AppendResult.failed(LogError.STORAGE_ERROR, "log " + topicPartition + " is closed", logStartOffset);
+            }
+            int start = records.position();
+            int end = records.limit();
+            if (start == end) {
+                return new AppendResult(LogError.NONE, null, logEndOffset, logEndOffset - 1, -1, logStartOffset, false);
+            }
+            RecordBatch batch = new RecordBatch().wrap(records, start);
+            long firstOffset = batch.baseOffset();
+            if (firstOffset != logEndOffset) {
+                return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE,
+                        "replicated batch starts at " + firstOffset + " but the log ends at " + logEndOffset, logStartOffset);
+            }
+            long next = firstOffset;
+            for (int position = start; position < end; position += batch.sizeInBytes()) {
+                batch.wrap(records, position);
+                if (batch.baseOffset() != next) {
+                    return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batches are not contiguous at " + next, logStartOffset);
+                }
+                next = batch.lastOffset() + 1;
+            }
+            try {
+                maybeRoll(end - start, config, nowMs);
+                active.append(records, nowMs);
+            } catch (IOException e) {
+                log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, end - start, e);
+                return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
+            }
+            for (int position = start; position < end; position += batch.sizeInBytes()) {
+                batch.wrap(records, position);
+                producers.update(batch);
+                epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
+            }
+            logEndOffset = next;
+            return new AppendResult(LogError.NONE, null, firstOffset, next - 1, -1, logStartOffset, false);
         }
     }
 
@@ -556,6 +640,7 @@ public final class PartitionLog {
             highWatermark = Math.min(highWatermark, logEndOffset);
             recoveryPoint = Math.min(recoveryPoint, logEndOffset);
             producers.truncateFrom(offset);
+            epochs.truncateFrom(logEndOffset);
         }
     }
 

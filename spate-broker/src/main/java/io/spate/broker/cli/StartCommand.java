@@ -26,6 +26,14 @@ final class StartCommand implements Callable<Integer> {
     @Option(names = "--host", paramLabel = "HOST", description = "Address to listen on and advertise (default: 127.0.0.1).")
     String host;
 
+    @Option(names = "--node-id", paramLabel = "N", description = "This node's id in a cluster (node.id; default: 1).")
+    Integer nodeId;
+
+    @Option(names = "--controllers", paramLabel = "ID@HOST:PORT,...",
+            description = "The controller quorum (controller.quorum.voters), e.g. 1@127.0.0.1:9192,2@127.0.0.1:9193,3@127.0.0.1:9194. "
+                    + "A node listed there runs a voter on that port, its node-to-node port. Without it the node runs standalone.")
+    String controllers;
+
     @Option(names = "--config", paramLabel = "FILE", description = "A properties file with Kafka-named settings.")
     Path configFile;
 
@@ -46,6 +54,12 @@ final class StartCommand implements Callable<Integer> {
             }
             if (port != null) {
                 settings.put(SpateConfig.PORT, port.toString());
+            }
+            if (nodeId != null) {
+                settings.put(SpateConfig.NODE_ID, nodeId.toString());
+            }
+            if (controllers != null) {
+                settings.put(SpateConfig.CONTROLLER_QUORUM_VOTERS, controllers);
             }
             if (host != null) {
                 settings.put(SpateConfig.HOST, host);

@@ -39,9 +39,9 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Settings under Kafka's broker names. */
     public record Settings(int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs,
-                           int maxMetadataBytes, int offsetsTopicPartitions) {
+                           int maxMetadataBytes, int offsetsTopicPartitions, short offsetsTopicReplicationFactor) {
         public static Settings defaults() {
-            return new Settings(6_000, 1_800_000, 3_000, 4_096, 50);
+            return new Settings(6_000, 1_800_000, 3_000, 4_096, 50, (short) 3);
         }
     }
 
@@ -62,7 +62,7 @@ public final class GroupCoordinator implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.topics = topicManager.registry();
-        this.store = new OffsetStore(topicManager, replicas, clock, settings.offsetsTopicPartitions());
+        this.store = new OffsetStore(topicManager, replicas, clock, settings.offsetsTopicPartitions(), settings.offsetsTopicReplicationFactor());
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-group-coordinator").daemon().unstarted(r));
     }
 

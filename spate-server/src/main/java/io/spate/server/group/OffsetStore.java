@@ -3,7 +3,7 @@ package io.spate.server.group;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.partition.LogScanner;
-import io.spate.server.partition.Partition;
+import io.spate.replication.Partition;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
@@ -52,8 +52,10 @@ final class OffsetStore {
     private final ReplicaManager replicas;
     private final Clock clock;
     private final int numPartitions;
+    private final short replicationFactor;
 
-    OffsetStore(TopicManager topics, ReplicaManager replicas, Clock clock, int numPartitions) {
+    OffsetStore(TopicManager topics, ReplicaManager replicas, Clock clock, int numPartitions, short replicationFactor) {
+        this.replicationFactor = replicationFactor;
         this.topics = topics;
         this.replicas = replicas;
         this.clock = clock;
@@ -64,7 +66,7 @@ final class OffsetStore {
     synchronized TopicInfo ensureTopic() {
         TopicInfo topic = topics.registry().get(TOPIC);
         if (topic == null) {
-            topic = topics.createInternal(TOPIC, numPartitions, Map.of("cleanup.policy", "compact", "segment.bytes", "104857600"));
+            topic = topics.createInternal(TOPIC, numPartitions, replicationFactor, Map.of("cleanup.policy", "compact", "segment.bytes", "104857600"));
         }
         return topic;
     }

@@ -1,6 +1,6 @@
 package io.spate.server.handlers;
 
-import io.spate.server.ServerConfig;
+import io.spate.server.metadata.ClusterView;
 import io.spate.server.network.ClientConnection;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -12,11 +12,11 @@ import java.util.concurrent.CompletableFuture;
 
 /** DescribeCluster: the cluster id, the controller, and the brokers. */
 public final class DescribeClusterHandler implements ApiHandler {
-    private final ServerConfig config;
+    private final ClusterView cluster;
     private final String clusterId;
 
-    public DescribeClusterHandler(ServerConfig config, String clusterId) {
-        this.config = config;
+    public DescribeClusterHandler(ClusterView cluster, String clusterId) {
+        this.cluster = cluster;
         this.clusterId = clusterId;
     }
 
@@ -28,9 +28,11 @@ public final class DescribeClusterHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         DescribeClusterResponseData response = new DescribeClusterResponseData()
-                .setClusterId(clusterId).setControllerId(config.nodeId());
-        response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
-                .setBrokerId(config.nodeId()).setHost(config.host()).setPort(config.port()));
+                .setClusterId(clusterId).setControllerId(cluster.controllerId());
+        for (ClusterView.Broker broker : cluster.brokers()) {
+            response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
+                    .setBrokerId(broker.id()).setHost(broker.host()).setPort(broker.port()));
+        }
         return CompletableFuture.completedFuture(response);
     }
 }

@@ -6,7 +6,7 @@ import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.ClientConnection;
 import io.spate.server.network.FileSliceRecords;
-import io.spate.server.partition.Partition;
+import io.spate.replication.Partition;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -53,21 +53,31 @@ public final class FetchHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         FetchRequestData data = ((FetchRequest) request).data();
         short version = header.apiVersion();
-        FetchSessions.Context context = sessions.open(data.sessionId(), data.sessionEpoch(), targets(data, version), forgotten(data, version));
+        int replicaId = FetchRequest.replicaId(data);
+        boolean replica = replicaId >= 0;
+        FetchSessions.Context context = sessions.open(data.sessionId(), data.sessionEpoch(), targets(data, version, replicaId), forgotten(data, version));
         if (context.error() != Errors.NONE) {
             return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(context.error().code()).setSessionId(0));
         }
-        List<PartitionRead> reads = readAll(context, data.maxBytes());
+        if (replica) {
+            // A follower's fetch offset is what it holds: the leader's view of it, and maybe its high watermark, move now.
+            for (FetchTarget target : context.targets()) {
+                if (target.lookupError == Errors.NONE) {
+                    replicas.onFollowerFetch(target.resolved, replicaId, target.fetchOffset);
+                }
+            }
+        }
+        List<PartitionRead> reads = readAll(context, data.maxBytes(), replica);
         long bytes = reads.stream().mapToLong(r -> r.result == null ? 0 : r.result.sizeInBytes()).sum();
         boolean errors = reads.stream().anyMatch(r -> r.error != Errors.NONE);
         if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || context.targets().isEmpty()) {
             return CompletableFuture.completedFuture(respond(context, reads, version));
         }
         release(reads);
-        return new DelayedFetch(context, data, version, connection).start();
+        return new DelayedFetch(context, data, version, connection, replica).start();
     }
 
-    private List<FetchTarget> targets(FetchRequestData data, short version) {
+    private List<FetchTarget> targets(FetchRequestData data, short version, int replicaId) {
         List<FetchTarget> targets = new ArrayList<>();
         for (FetchRequestData.FetchTopic topicData : data.topics()) {
             TopicInfo topic = version >= 13 ? topics.get(topicData.topicId()) : topics.get(topicData.topic());
@@ -76,8 +86,10 @@ public final class FetchHandler implements ApiHandler {
                 Errors error = Errors.NONE;
                 if (topic == null) {
                     error = version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (partition == null) {
+                } else if (p.partition() < 0 || p.partition() >= topic.partitions()) {
                     error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                } else if (partition == null || !partition.isLeader()) {
+                    error = replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (p.currentLeaderEpoch() > partition.leaderEpoch()) {
                     error = Errors.UNKNOWN_LEADER_EPOCH;
                 } else if (p.currentLeaderEpoch() >= 0 && p.currentLeaderEpoch() < partition.leaderEpoch()) {
@@ -103,7 +115,7 @@ public final class FetchHandler implements ApiHandler {
     }
 
     /** Reads every target, in order, within the request's total byte budget (KIP-74). */
-    private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes) {
+    private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes, boolean replica) {
         List<PartitionRead> reads = new ArrayList<>(context.targets().size());
         int remaining = maxBytes;
         boolean minOneBatch = true;
@@ -114,7 +126,9 @@ public final class FetchHandler implements ApiHandler {
             }
             var log = target.resolved.log();
             int budget = Math.max(0, Math.min(target.maxBytes, remaining));
-            LogReadResult result = log.read(target.fetchOffset, budget, log.highWatermark(), minOneBatch);
+            // Followers copy everything the leader has; consumers see only what the in-sync replicas hold.
+            long bound = replica ? log.logEndOffset() : log.highWatermark();
+            LogReadResult result = log.read(target.fetchOffset, budget, bound, minOneBatch);
             Errors error = result.error() == LogError.NONE ? Errors.NONE : LogErrors.toKafka(result.error());
             reads.add(new PartitionRead(target, error, result));
             if (result.sizeInBytes() > 0) {
@@ -186,12 +200,14 @@ public final class FetchHandler implements ApiHandler {
         private final FetchRequestData data;
         private final short version;
         private final ClientConnection connection;
+        private final boolean replica;
         private final CompletableFuture<ApiMessage> response = new CompletableFuture<>();
         private final AtomicBoolean completed = new AtomicBoolean();
         private final AtomicInteger bytesAppended = new AtomicInteger();
         private volatile ScheduledFuture<?> timeout;
 
-        DelayedFetch(FetchSessions.Context context, FetchRequestData data, short version, ClientConnection connection) {
+        DelayedFetch(FetchSessions.Context context, FetchRequestData data, short version, ClientConnection connection, boolean replica) {
+            this.replica = replica;
             this.context = context;
             this.data = data;
             this.version = version;
@@ -199,11 +215,12 @@ public final class FetchHandler implements ApiHandler {
         }
 
         CompletableFuture<ApiMessage> start() {
-            context.targets().forEach(t -> t.resolved.addWaiter(this));
+            context.targets().forEach(t -> t.resolved.addWaiter(this, replica));
             timeout = connection.eventLoop().schedule(this::complete, data.maxWaitMs(), TimeUnit.MILLISECONDS);
             // An append may have landed between the first read and the registration above.
             for (FetchTarget target : context.targets()) {
-                if (target.resolved.log().highWatermark() > target.fetchOffset) {
+                var log = target.resolved.log();
+                if ((replica ? log.logEndOffset() : log.highWatermark()) > target.fetchOffset) {
                     onAppend(target.resolved, data.minBytes());
                     break;
                 }
@@ -228,7 +245,7 @@ public final class FetchHandler implements ApiHandler {
                 pending.cancel(false);
             }
             try {
-                response.complete(respond(context, readAll(context, data.maxBytes()), version));
+                response.complete(respond(context, readAll(context, data.maxBytes(), replica), version));
             } catch (RuntimeException e) {
                 response.completeExceptionally(e);
             }

@@ -1,6 +1,6 @@
 package io.spate.server.handlers;
 
-import io.spate.server.partition.Partition;
+import io.spate.replication.Partition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
 

@@ -4,7 +4,7 @@ import io.spate.log.PartitionLog;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.ClientConnection;
-import io.spate.server.partition.Partition;
+import io.spate.replication.Partition;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
 import org.apache.kafka.common.message.ListOffsetsResponseData;
@@ -55,6 +55,11 @@ public final class ListOffsetsHandler implements ApiHandler {
             TopicInfo topic = topics.get(topicData.name());
             for (ListOffsetsRequestData.ListOffsetsPartition p : topicData.partitions()) {
                 Partition partition = topic == null ? null : replicas.partition(topic.name(), p.partitionIndex());
+                if (topic != null && p.partitionIndex() >= 0 && p.partitionIndex() < topic.partitions() && (partition == null || !partition.isLeader())) {
+                    topicResponse.partitions().add(new ListOffsetsResponseData.ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
+                            .setTimestamp(-1).setOffset(-1).setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()));
+                    continue;
+                }
                 topicResponse.partitions().add(lookup(partition, p, version));
             }
             response.topics().add(topicResponse);

@@ -4,8 +4,7 @@ import io.spate.server.ServerConfig;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.network.ClientConnection;
-import io.spate.server.partition.Partition;
-import io.spate.server.partition.ReplicaManager;
+import io.spate.server.metadata.ClusterView;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -31,13 +30,13 @@ public final class MetadataHandler implements ApiHandler {
     private final ServerConfig config;
     private final String clusterId;
     private final TopicManager topics;
-    private final ReplicaManager replicas;
+    private final ClusterView cluster;
 
-    public MetadataHandler(ServerConfig config, String clusterId, TopicManager topics, ReplicaManager replicas) {
+    public MetadataHandler(ServerConfig config, String clusterId, TopicManager topics, ClusterView cluster) {
         this.config = config;
         this.clusterId = clusterId;
         this.topics = topics;
-        this.replicas = replicas;
+        this.cluster = cluster;
     }
 
     @Override
@@ -50,13 +49,15 @@ public final class MetadataHandler implements ApiHandler {
         MetadataRequestData data = ((MetadataRequest) request).data();
         short version = header.apiVersion();
         MetadataResponseData response = new MetadataResponseData();
-        response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
-                .setNodeId(config.nodeId()).setHost(config.host()).setPort(config.port()));
+        for (ClusterView.Broker broker : cluster.brokers()) {
+            response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
+                    .setNodeId(broker.id()).setHost(broker.host()).setPort(broker.port()));
+        }
         if (version >= 2) {
             response.setClusterId(clusterId);
         }
         if (version >= 1) {
-            response.setControllerId(config.nodeId());
+            response.setControllerId(cluster.controllerId());
         }
         boolean allowCreate = version < 4 || data.allowAutoTopicCreation();
         if (data.topics() == null) {
@@ -114,15 +115,19 @@ public final class MetadataHandler implements ApiHandler {
             described.setTopicId(topic.id());
         }
         List<MetadataResponseData.MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
-        List<Integer> self = List.of(config.nodeId());
         for (int p = 0; p < topic.partitions(); p++) {
-            Partition partition = replicas.partition(topic.name(), p);
+            ClusterView.PartitionView partition = cluster.partition(topic.name(), p);
+            boolean led = partition != null && partition.leader() >= 0;
             MetadataResponseData.MetadataResponsePartition described1 = new MetadataResponseData.MetadataResponsePartition()
                     .setPartitionIndex(p)
-                    .setLeaderId(partition == null ? -1 : config.nodeId())
-                    .setReplicaNodes(self)
-                    .setIsrNodes(partition == null ? List.of() : self)
-                    .setErrorCode(partition == null ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code());
+                    .setLeaderId(led ? partition.leader() : -1)
+                    .setReplicaNodes(partition == null ? List.of() : partition.replicas())
+                    .setIsrNodes(partition == null ? List.of() : partition.isr())
+                    .setErrorCode(led ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code());
+            if (version >= 5) {
+                described1.setOfflineReplicas(partition == null ? List.of()
+                        : partition.replicas().stream().filter(id -> cluster.broker(id) == null).toList());
+            }
             if (version >= 7) {
                 described1.setLeaderEpoch(partition == null ? -1 : partition.leaderEpoch());
             }

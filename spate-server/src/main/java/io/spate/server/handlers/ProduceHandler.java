@@ -4,7 +4,7 @@ import io.spate.log.AppendResult;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.ClientConnection;
-import io.spate.server.partition.Partition;
+import io.spate.replication.Partition;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
@@ -20,6 +20,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Produce: each partition's batches go to its log as they are (validated, numbered in place);
@@ -65,6 +66,10 @@ public final class ProduceHandler implements ApiHandler {
                 }
                 Partition partition = replicas.partition(topic.name(), partitionData.index());
                 AppendResult result = partition.appendAsLeader(((MemoryRecords) partitionData.records()).buffer(), now);
+                if (result == null) {
+                    partitionResponse.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+                    continue;
+                }
                 if (!result.ok()) {
                     partitionResponse.setErrorCode(LogErrors.toKafka(result.error()).code());
                     if (version >= 8) {
@@ -82,6 +87,9 @@ public final class ProduceHandler implements ApiHandler {
                         return null;
                     }));
                 }
+                if (acks == -1 && replicas.clustered() && !result.duplicate()) {
+                    durability.add(awaitReplication(partition, result.nextOffset(), data.timeoutMs(), partitionResponse));
+                }
             }
             response.responses().add(topicResponse);
         }
@@ -89,6 +97,32 @@ public final class ProduceHandler implements ApiHandler {
             return CompletableFuture.completedFuture(response);
         }
         return CompletableFuture.allOf(durability.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
+    }
+
+    /** acks=all: the response waits until every in-sync replica holds the records, or says why it cannot. */
+    private CompletableFuture<Void> awaitReplication(Partition partition, long nextOffset, int timeoutMs,
+                                                     ProduceResponseData.PartitionProduceResponse partitionResponse) {
+        int minInsync = partition.log().config().minInsyncReplicas();
+        CompletableFuture<Void> replicated = partition.awaitReplication(nextOffset, minInsync);
+        return replicated.orTimeout(Math.max(1, timeoutMs), TimeUnit.MILLISECONDS).handle((ok, failure) -> {
+            if (failure == null) {
+                return null;
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+            Errors error;
+            if (cause instanceof java.util.concurrent.TimeoutException) {
+                partition.forget(nextOffset, replicated);
+                error = Errors.REQUEST_TIMED_OUT;
+            } else if (cause instanceof Partition.ReplicationException r && r.reason() == Partition.ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND) {
+                error = Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+            } else {
+                error = Errors.NOT_LEADER_OR_FOLLOWER;
+            }
+            synchronized (partitionResponse) {
+                partitionResponse.setErrorCode(error.code()).setBaseOffset(-1);
+            }
+            return null;
+        });
     }
 
     private Errors refusal(short acks, String transactionalId, TopicInfo topic, ProduceRequestData.PartitionProduceData partitionData, short version) {
@@ -104,14 +138,17 @@ public final class ProduceHandler implements ApiHandler {
         if (io.spate.server.metadata.TopicManager.isInternal(topic.name())) {
             return Errors.INVALID_TOPIC_EXCEPTION;
         }
-        Partition partition = replicas.partition(topic.name(), partitionData.index());
-        if (partition == null) {
+        if (partitionData.index() < 0 || partitionData.index() >= topic.partitions()) {
             return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        Partition partition = replicas.partition(topic.name(), partitionData.index());
+        if (partition == null || !partition.isLeader()) {
+            return replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
         if (!(partitionData.records() instanceof MemoryRecords)) {
             return Errors.CORRUPT_MESSAGE;
         }
-        if (acks == -1 && partition.log().config().minInsyncReplicas() > 1) {
+        if (acks == -1 && partition.log().config().minInsyncReplicas() > partition.isr().size()) {
             return Errors.NOT_ENOUGH_REPLICAS;
         }
         return null;

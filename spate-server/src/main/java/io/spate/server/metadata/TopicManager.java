@@ -26,11 +26,18 @@ public final class TopicManager {
     private final TopicRegistry registry;
     private final ReplicaManager replicas;
     private final ServerConfig config;
+    /** Null on a standalone node; in a cluster every change goes through the controller. */
+    private final ClusterControl cluster;
 
     public TopicManager(TopicRegistry registry, ReplicaManager replicas, ServerConfig config) {
+        this(registry, replicas, config, null);
+    }
+
+    public TopicManager(TopicRegistry registry, ReplicaManager replicas, ServerConfig config, ClusterControl cluster) {
         this.registry = registry;
         this.replicas = replicas;
         this.config = config;
+        this.cluster = cluster;
     }
 
     public TopicRegistry registry() {
@@ -48,8 +55,9 @@ public final class TopicManager {
         if (factor <= 0) {
             throw new InvalidReplicationFactorException("replication factor must be positive, not " + factor);
         }
-        if (factor > 1) {
-            throw new InvalidReplicationFactorException("replication factor " + factor + " is larger than the number of brokers (1)");
+        int nodes = cluster == null ? 1 : cluster.liveNodeCount();
+        if (factor > nodes) {
+            throw new InvalidReplicationFactorException("replication factor " + factor + " is larger than the number of live nodes (" + nodes + ")");
         }
         validateConfig(overrides);
         if (registry.get(name) != null) {
@@ -60,16 +68,29 @@ public final class TopicManager {
 
     public TopicInfo create(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
         TopicInfo planned = validateCreate(name, partitions, replicationFactor, overrides);
+        if (cluster != null) {
+            cluster.createTopic(name, java.util.UUID.randomUUID(), planned.partitions(), planned.replicationFactor(), overrides);
+            return registry.get(name);
+        }
         TopicInfo created = registry.create(name, planned.partitions(), planned.replicationFactor(), overrides);
         host(created);
         return created;
     }
 
     /** Creates an internal topic (a name starting with "__"), bypassing the user-facing defaults. */
-    public TopicInfo createInternal(String name, int partitions, Map<String, String> overrides) {
+    public TopicInfo createInternal(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
         TopicInfo existing = registry.get(name);
         if (existing != null) {
             return existing;
+        }
+        if (cluster != null) {
+            short factor = (short) Math.max(1, Math.min(replicationFactor, cluster.liveNodeCount()));
+            try {
+                cluster.createTopic(name, java.util.UUID.randomUUID(), partitions, factor, overrides);
+            } catch (org.apache.kafka.common.errors.TopicExistsException raced) {
+                // another node created it first
+            }
+            return registry.get(name);
         }
         TopicInfo created = registry.create(name, partitions, (short) 1, overrides);
         host(created);
@@ -81,6 +102,10 @@ public final class TopicManager {
     }
 
     public void delete(String name) {
+        if (cluster != null) {
+            cluster.deleteTopic(name);
+            return;
+        }
         TopicInfo removed = registry.delete(name);
         try {
             replicas.removePartitions(removed);
@@ -100,6 +125,10 @@ public final class TopicManager {
         if (validateOnly) {
             return current;
         }
+        if (cluster != null) {
+            cluster.addPartitions(name, newCount);
+            return registry.get(name);
+        }
         TopicInfo updated = registry.addPartitions(name, newCount);
         host(updated);
         return updated;
@@ -110,6 +139,10 @@ public final class TopicManager {
         TopicInfo topic = registry.get(name);
         if (validateOnly || topic == null) {
             return topic;
+        }
+        if (cluster != null) {
+            cluster.alterConfig(name, newOverrides);
+            return registry.get(name);
         }
         TopicInfo updated = registry.setOverrides(name, newOverrides);
         replicas.applyConfig(updated);

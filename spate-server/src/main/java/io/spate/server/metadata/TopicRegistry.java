@@ -52,6 +52,24 @@ public final class TopicRegistry {
         return registry;
     }
 
+    /**
+     * A registry that mirrors the cluster metadata: nothing is written here, since the metadata
+     * log is what persists topics in a cluster.
+     */
+    public static TopicRegistry mirror(Map<String, String> topicDefaults) {
+        return new TopicRegistry(null, topicDefaults);
+    }
+
+    /** Makes this registry hold exactly {@code current} (a mirror following the cluster metadata). */
+    public synchronized void replaceAll(Collection<TopicInfo> current) {
+        Map<String, TopicInfo> next = new HashMap<>();
+        current.forEach(t -> next.put(t.name(), t));
+        byName.keySet().retainAll(next.keySet());
+        byName.putAll(next);
+        next.values().forEach(t -> byId.put(t.id(), t));
+        byId.values().removeIf(t -> !next.containsKey(t.name()) || !next.get(t.name()).id().equals(t.id()));
+    }
+
     public TopicInfo get(String name) {
         return byName.get(name);
     }
@@ -107,7 +125,9 @@ public final class TopicRegistry {
     public synchronized TopicInfo delete(String name) {
         TopicInfo topic = require(name);
         try {
-            Files.deleteIfExists(fileOf(name));
+            if (dir != null) {
+                Files.deleteIfExists(fileOf(name));
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -132,6 +152,9 @@ public final class TopicRegistry {
     }
 
     private void persist(TopicInfo topic) {
+        if (dir == null) {
+            return;
+        }
         Properties props = new Properties();
         props.setProperty("name", topic.name());
         props.setProperty("id", topic.id().toString());

@@ -1,37 +1,85 @@
 package io.spate.server.partition;
 
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.MetadataCommand;
+import io.spate.cluster.MetadataLog;
+import io.spate.cluster.NodeInfo;
+import io.spate.cluster.PartitionState;
+import io.spate.cluster.TopicState;
 import io.spate.log.LogManager;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
+import io.spate.replication.FetcherPool;
+import io.spate.replication.Partition;
+import io.spate.replication.ReplicationSettings;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The partitions this node hosts, and the one place where logs are opened, closed and told to
  * become durable. Handlers reach partitions only through here.
+ *
+ * <p>Standalone, the node hosts every partition and leads it. In a cluster it hosts the
+ * partitions the metadata assigns to it and takes the role the metadata gives each one:
+ * leader (and then it also asks the controller to change the in-sync set as followers fall
+ * behind or catch up) or follower (and then a fetcher copies from the leader).
  */
 public final class ReplicaManager {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
+
     private final LogManager logManager;
     private final TopicRegistry topics;
+    private final int localId;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private final MetadataLog metadata;
+    private final FetcherPool fetchers;
+    private final ReplicationSettings replication;
+    private volatile ClusterImage lastImage = ClusterImage.EMPTY;
+    private volatile boolean selfFenced;
 
+    /** A standalone node: every partition is hosted and led here. */
     public ReplicaManager(LogManager logManager, TopicRegistry topics) {
+        this(logManager, topics, 0, null, null);
+    }
+
+    /** A cluster member: roles come from the metadata images given to {@link #applyImage}. */
+    public ReplicaManager(LogManager logManager, TopicRegistry topics, int localId, MetadataLog metadata, ReplicationSettings replication) {
         this.logManager = logManager;
         this.topics = topics;
+        this.localId = localId;
+        this.metadata = metadata;
+        this.replication = replication;
+        this.fetchers = metadata == null ? null : new FetcherPool(localId, replication);
+    }
+
+    public boolean clustered() {
+        return metadata != null;
+    }
+
+    public int localId() {
+        return localId;
     }
 
     /** Opens (and recovers) the logs of every partition of {@code topic} this node does not host yet. */
     public void hostPartitions(TopicInfo topic) throws IOException {
+        if (clustered()) {
+            return;
+        }
         for (int p = 0; p < topic.partitions(); p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
             if (!partitions.containsKey(tp)) {
                 PartitionLog log = logManager.getOrCreate(tp, topics.logConfig(topic));
-                partitions.put(tp, new Partition(tp, log, 0));
+                partitions.put(tp, new Partition(tp, log, localId, Partition.Role.STANDALONE));
             }
         }
     }
@@ -49,9 +97,133 @@ public final class ReplicaManager {
     public void removePartitions(TopicInfo topic) throws IOException {
         for (int p = 0; p < topic.partitions(); p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
-            partitions.remove(tp);
-            logManager.delete(tp);
+            removePartition(tp);
         }
+    }
+
+    private void removePartition(TopicPartition tp) throws IOException {
+        if (fetchers != null) {
+            fetchers.unfollow(tp);
+        }
+        Partition removed = partitions.remove(tp);
+        if (removed != null) {
+            removed.becomeFollower(removed.leaderEpoch() + 1, removed.partitionEpoch(), -1, List.of(), List.of());
+        }
+        logManager.delete(tp);
+    }
+
+    /**
+     * Makes this node's partitions match {@code image}: opens logs for new assignments, takes
+     * the leader or follower role each partition now has, and deletes logs no longer assigned.
+     */
+    public synchronized void applyImage(ClusterImage image) {
+        lastImage = image;
+        long now = System.currentTimeMillis();
+        Set<TopicPartition> assigned = new HashSet<>();
+        for (TopicState topic : image.topics().values()) {
+            TopicInfo info = topics.get(topic.name());
+            for (int p = 0; p < topic.partitions().size(); p++) {
+                PartitionState state = topic.partitions().get(p);
+                if (!state.replicas().contains(localId)) {
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(topic.name(), p);
+                assigned.add(tp);
+                try {
+                    Partition partition = partitions.get(tp);
+                    if (partition == null) {
+                        PartitionLog partitionLog = logManager.getOrCreate(tp, topics.logConfig(info));
+                        // What this replica holds beyond the committed point is unknown until the leader says.
+                        partitionLog.resetHighWatermark(partitionLog.logStartOffset());
+                        partition = new Partition(tp, partitionLog, localId, Partition.Role.FOLLOWER);
+                        partitions.put(tp, partition);
+                    }
+                    applyRole(partition, state, image, now);
+                } catch (IOException | RuntimeException e) {
+                    log.error("{}: could not take the role the metadata assigns", tp, e);
+                }
+            }
+        }
+        for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
+            if (!assigned.contains(tp)) {
+                try {
+                    log.info("{}: no longer assigned to this node; deleting its log", tp);
+                    removePartition(tp);
+                } catch (IOException e) {
+                    log.error("{}: could not delete the log of an unassigned partition", tp, e);
+                }
+            }
+        }
+    }
+
+    private void applyRole(Partition partition, PartitionState state, ClusterImage image, long now) {
+        TopicPartition tp = partition.topicPartition();
+        if (state.leader() == localId && !selfFenced) {
+            fetchers.unfollow(tp);
+            if (partition.role() != Partition.Role.LEADER || partition.leaderEpoch() != state.leaderEpoch()) {
+                log.info("{}: leading at epoch {} with in-sync replicas {}", tp, state.leaderEpoch(), state.isr());
+            }
+            partition.becomeLeader(state.leaderEpoch(), state.partitionEpoch(), state.replicas(), state.isr(), now);
+            return;
+        }
+        int leader = selfFenced && state.leader() == localId ? PartitionState.NO_LEADER : state.leader();
+        boolean changed = partition.role() == Partition.Role.LEADER || partition.leaderId() != leader || partition.leaderEpoch() != state.leaderEpoch();
+        partition.becomeFollower(state.leaderEpoch(), state.partitionEpoch(), leader, state.replicas(), state.isr());
+        NodeInfo leaderNode = leader < 0 ? null : image.node(leader);
+        if (leaderNode == null || leaderNode.fenced()) {
+            fetchers.unfollow(tp);
+            return;
+        }
+        if (changed) {
+            log.info("{}: following node {} at epoch {}", tp, leader, state.leaderEpoch());
+        }
+        fetchers.follow(partition, leader, leaderNode.host(), leaderNode.port(), state.leaderEpoch());
+    }
+
+    /**
+     * This node lost touch with the controller for longer than its session: it must assume it
+     * has been fenced and stop acting as leader, so that two leaders never accept writes.
+     */
+    public synchronized void setSelfFenced(boolean fenced) {
+        if (selfFenced != fenced) {
+            selfFenced = fenced;
+            log.warn(fenced ? "lost the controller for longer than the session timeout: no longer leading any partition"
+                    : "back in touch with the controller: taking the roles the metadata gives");
+            applyImage(lastImage);
+        }
+    }
+
+    /** A follower fetched from a partition led here: track it, and ask for it to rejoin the in-sync set once caught up. */
+    public void onFollowerFetch(Partition partition, int followerId, long fetchOffset) {
+        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis());
+        if (proposal != null) {
+            proposeIsr(partition, proposal);
+        }
+    }
+
+    /** Drops followers that have not caught up for replica.lag.time.max.ms from the in-sync sets of partitions led here. */
+    public void checkLaggingFollowers() {
+        if (!clustered()) {
+            return;
+        }
+        long now = System.currentTimeMillis();
+        for (Partition partition : partitions.values()) {
+            List<Integer> shrunk = partition.laggingIsr(now, replication.lagTimeMaxMs());
+            if (shrunk != null) {
+                log.info("{}: followers {} fell behind; asking to shrink the in-sync set to {}", partition.topicPartition(),
+                        partition.isr().stream().filter(id -> !shrunk.contains(id)).toList(), shrunk);
+                proposeIsr(partition, shrunk);
+            }
+        }
+    }
+
+    private void proposeIsr(Partition partition, List<Integer> proposed) {
+        if (!partition.beginIsrChange(proposed)) {
+            return;
+        }
+        TopicPartition tp = partition.topicPartition();
+        metadata.submit(new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), localId, partition.leaderEpoch(), partition.partitionEpoch(), proposed))
+                .whenComplete((result, failure) -> partition.endIsrChange(failure == null && result.succeeded()));
     }
 
     public Partition partition(TopicPartition tp) {
@@ -76,5 +248,11 @@ public final class ReplicaManager {
 
     public LogManager logManager() {
         return logManager;
+    }
+
+    public void close() {
+        if (fetchers != null) {
+            fetchers.close();
+        }
     }
 }

@@ -1,0 +1,65 @@
+package io.spate.cluster;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a node takes part in the cluster.
+ *
+ * @param voters              the controller quorum (Kafka's {@code controller.quorum.voters}: {@code id@host:port,...})
+ * @param heartbeatMs         how often a node tells the controller it is alive
+ * @param sessionTimeoutMs    silence after which the controller fences a node and moves its leaders
+ * @param electionTimeoutMs   Raft election timeout (lower bound; the upper bound is twice this)
+ * @param leaderRebalanceMs   how often the controller moves leadership back to preferred replicas (0: never)
+ */
+public record ClusterSettings(int nodeId, List<Voter> voters, Path metadataDir,
+                              long heartbeatMs, long sessionTimeoutMs, long electionTimeoutMs, long leaderRebalanceMs) {
+
+    public record Voter(int id, String host, int port) {
+        public String address() {
+            return host + ":" + port;
+        }
+    }
+
+    public boolean isVoter() {
+        return voters.stream().anyMatch(v -> v.id() == nodeId);
+    }
+
+    public Voter self() {
+        return voters.stream().filter(v -> v.id() == nodeId).findFirst().orElse(null);
+    }
+
+    /** Parses {@code 1@127.0.0.1:9093,2@127.0.0.1:9094}. */
+    public static List<Voter> parseVoters(String text) {
+        List<Voter> voters = new ArrayList<>();
+        for (String part : text.split(",")) {
+            String s = part.trim();
+            if (s.isEmpty()) {
+                continue;
+            }
+            int at = s.indexOf('@');
+            int colon = s.lastIndexOf(':');
+            if (at <= 0 || colon <= at + 1 || colon == s.length() - 1) {
+                throw new IllegalArgumentException("controller '" + s + "' must look like ID@HOST:PORT");
+            }
+            try {
+                int id = Integer.parseInt(s.substring(0, at));
+                int port = Integer.parseInt(s.substring(colon + 1));
+                if (id < 0 || port <= 0 || port > 65535) {
+                    throw new NumberFormatException();
+                }
+                voters.add(new Voter(id, s.substring(at + 1, colon), port));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("controller '" + s + "' must look like ID@HOST:PORT with a non-negative id and a valid port");
+            }
+        }
+        if (voters.isEmpty()) {
+            throw new IllegalArgumentException("at least one controller is needed");
+        }
+        if (voters.stream().map(Voter::id).distinct().count() != voters.size()) {
+            throw new IllegalArgumentException("controller ids must be distinct: " + text);
+        }
+        return voters;
+    }
+}

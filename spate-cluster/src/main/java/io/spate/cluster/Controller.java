@@ -1,0 +1,103 @@
+package io.spate.cluster;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The controller's duties, carried out by whichever voter currently leads the metadata quorum:
+ * fence nodes whose heartbeats stopped (which moves their partitions to in-sync followers), and
+ * now and then return leadership to preferred replicas. Its decisions are ordinary commands
+ * through the metadata log, so a controller that lost its quorum simply cannot make them.
+ */
+public final class Controller implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Controller.class);
+    private static final long TICK_MS = 50;
+
+    private final MetadataLog metadata;
+    private final LivenessTracker liveness;
+    private final long rebalanceIntervalNanos;
+    private final ScheduledExecutorService timer;
+    private final Set<String> pending = ConcurrentHashMap.newKeySet();
+    private boolean leading;
+    private long lastRebalanceNanos;
+
+    public Controller(MetadataLog metadata, LivenessTracker liveness, ClusterSettings settings) {
+        this.metadata = metadata;
+        this.liveness = liveness;
+        this.rebalanceIntervalNanos = settings.leaderRebalanceMs() * 1_000_000L;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-controller").daemon().unstarted(r));
+    }
+
+    public void start() {
+        timer.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private void tick() {
+        try {
+            long now = System.nanoTime();
+            boolean leader = metadata.isControllerLeader();
+            if (leader && !leading) {
+                log.info("this node now leads the controller quorum");
+                liveness.reset(metadata.image(), now);
+                lastRebalanceNanos = now;
+            }
+            leading = leader;
+            if (!leader) {
+                return;
+            }
+            ClusterImage image = metadata.image();
+            for (NodeInfo node : liveness.expired(image, now)) {
+                submitOnce("fence-" + node.id() + "-" + node.incarnation(), new MetadataCommand.FenceNode(node.id(), node.incarnation()),
+                        "node " + node.id() + " missed its session timeout: fencing it and moving its leaders");
+            }
+            if (rebalanceIntervalNanos > 0 && now - lastRebalanceNanos > rebalanceIntervalNanos) {
+                lastRebalanceNanos = now;
+                rebalance(image);
+            }
+        } catch (RuntimeException e) {
+            log.warn("controller tick failed", e);
+        }
+    }
+
+    /** Moves leadership back to preferred replicas that are alive and in sync (Kafka's auto leader rebalance). */
+    private void rebalance(ClusterImage image) {
+        Set<Integer> live = new HashSet<>(image.liveNodes());
+        for (TopicState topic : image.topics().values()) {
+            for (int p = 0; p < topic.partitions().size(); p++) {
+                PartitionState state = topic.partitions().get(p);
+                int preferred = state.preferredLeader();
+                if (state.leader() != preferred && live.contains(preferred) && state.isr().contains(preferred)) {
+                    submitOnce("elect-" + topic.name() + "-" + p + "-" + state.leaderEpoch(),
+                            new MetadataCommand.ElectPreferredLeader(topic.name(), p), null);
+                }
+            }
+        }
+    }
+
+    private void submitOnce(String key, MetadataCommand command, String why) {
+        if (!pending.add(key)) {
+            return;
+        }
+        if (why != null) {
+            log.warn(why);
+        }
+        metadata.submit(command).whenComplete((result, failure) -> {
+            pending.remove(key);
+            if (failure != null) {
+                log.debug("controller command {} failed: {}", command, failure.toString());
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,50 @@
+package io.spate.cluster;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The controller leader's memory of when each node last sent a heartbeat. Heartbeats are not
+ * written to the metadata log (they would flood it); only the verdict, fencing, is. A newly
+ * elected controller knows no heartbeats yet, so it starts every node's clock afresh.
+ */
+public final class LivenessTracker {
+    private record Seen(long incarnation, long atNanos) {
+    }
+
+    private final Map<Integer, Seen> lastSeen = new ConcurrentHashMap<>();
+    private final long sessionTimeoutNanos;
+
+    public LivenessTracker(long sessionTimeoutMs) {
+        this.sessionTimeoutNanos = sessionTimeoutMs * 1_000_000L;
+    }
+
+    public void heard(int nodeId, long incarnation, long nowNanos) {
+        lastSeen.put(nodeId, new Seen(incarnation, nowNanos));
+    }
+
+    /** Gives every node a full session from now (called when this controller becomes leader). */
+    public void reset(ClusterImage image, long nowNanos) {
+        lastSeen.clear();
+        image.nodes().values().forEach(n -> lastSeen.put(n.id(), new Seen(n.incarnation(), nowNanos)));
+    }
+
+    /** Unfenced nodes whose registered incarnation has been silent longer than the session timeout. */
+    public List<NodeInfo> expired(ClusterImage image, long nowNanos) {
+        List<NodeInfo> expired = new ArrayList<>();
+        for (NodeInfo node : image.nodes().values()) {
+            if (node.fenced()) {
+                continue;
+            }
+            Seen seen = lastSeen.get(node.id());
+            if (seen == null) {
+                lastSeen.put(node.id(), new Seen(node.incarnation(), nowNanos));
+            } else if (nowNanos - seen.atNanos > sessionTimeoutNanos) {
+                expired.add(node);
+            }
+        }
+        return expired;
+    }
+}

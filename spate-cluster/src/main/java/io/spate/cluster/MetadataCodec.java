@@ -1,0 +1,265 @@
+package io.spate.cluster;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Binary form of commands, results and whole images, as stored in the metadata log and its
+ * snapshots. A leading format byte lets a later release read what an older one wrote.
+ */
+public final class MetadataCodec {
+    private static final byte FORMAT = 1;
+
+    private MetadataCodec() {
+    }
+
+    public static byte[] encode(MetadataCommand command) {
+        return write(out -> {
+            out.writeByte(FORMAT);
+            switch (command) {
+                case MetadataCommand.RegisterNode c -> {
+                    out.writeByte(1);
+                    out.writeInt(c.nodeId());
+                    out.writeUTF(c.host());
+                    out.writeInt(c.port());
+                    out.writeLong(c.incarnation());
+                }
+                case MetadataCommand.FenceNode c -> {
+                    out.writeByte(2);
+                    out.writeInt(c.nodeId());
+                    out.writeLong(c.incarnation());
+                }
+                case MetadataCommand.CreateTopic c -> {
+                    out.writeByte(3);
+                    out.writeUTF(c.name());
+                    writeUuid(out, c.id());
+                    writeAssignment(out, c.assignment());
+                    writeMap(out, c.overrides());
+                }
+                case MetadataCommand.DeleteTopic c -> {
+                    out.writeByte(4);
+                    out.writeUTF(c.name());
+                }
+                case MetadataCommand.CreatePartitions c -> {
+                    out.writeByte(5);
+                    out.writeUTF(c.name());
+                    writeAssignment(out, c.newAssignment());
+                }
+                case MetadataCommand.AlterTopicConfig c -> {
+                    out.writeByte(6);
+                    out.writeUTF(c.name());
+                    writeMap(out, c.overrides());
+                }
+                case MetadataCommand.AlterIsr c -> {
+                    out.writeByte(7);
+                    out.writeUTF(c.topic());
+                    out.writeInt(c.partition());
+                    out.writeInt(c.leader());
+                    out.writeInt(c.leaderEpoch());
+                    out.writeInt(c.partitionEpoch());
+                    writeInts(out, c.isr());
+                }
+                case MetadataCommand.ElectPreferredLeader c -> {
+                    out.writeByte(8);
+                    out.writeUTF(c.topic());
+                    out.writeInt(c.partition());
+                }
+                case MetadataCommand.AllocateProducerIds c -> {
+                    out.writeByte(9);
+                    out.writeInt(c.nodeId());
+                    out.writeInt(c.count());
+                }
+            }
+        });
+    }
+
+    public static MetadataCommand decodeCommand(byte[] bytes) {
+        return read(bytes, in -> {
+            checkFormat(in);
+            int type = in.readByte();
+            return switch (type) {
+                case 1 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong());
+                case 2 -> new MetadataCommand.FenceNode(in.readInt(), in.readLong());
+                case 3 -> new MetadataCommand.CreateTopic(in.readUTF(), readUuid(in), readAssignment(in), readMap(in));
+                case 4 -> new MetadataCommand.DeleteTopic(in.readUTF());
+                case 5 -> new MetadataCommand.CreatePartitions(in.readUTF(), readAssignment(in));
+                case 6 -> new MetadataCommand.AlterTopicConfig(in.readUTF(), readMap(in));
+                case 7 -> new MetadataCommand.AlterIsr(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), readInts(in));
+                case 8 -> new MetadataCommand.ElectPreferredLeader(in.readUTF(), in.readInt());
+                case 9 -> new MetadataCommand.AllocateProducerIds(in.readInt(), in.readInt());
+                default -> throw new IOException("unknown metadata command type " + type);
+            };
+        });
+    }
+
+    public static byte[] encode(CommandResult result) {
+        return write(out -> {
+            out.writeByte(FORMAT);
+            out.writeByte(result.error().ordinal());
+            out.writeUTF(result.message());
+            out.writeLong(result.value());
+            out.writeLong(result.version());
+        });
+    }
+
+    public static CommandResult decodeResult(byte[] bytes) {
+        return read(bytes, in -> {
+            checkFormat(in);
+            return new CommandResult(CommandResult.Error.values()[in.readByte()], in.readUTF(), in.readLong(), in.readLong());
+        });
+    }
+
+    public static byte[] encode(ClusterImage image) {
+        return write(out -> {
+            out.writeByte(FORMAT);
+            out.writeLong(image.version());
+            out.writeLong(image.nextProducerId());
+            out.writeInt(image.nodes().size());
+            for (NodeInfo n : image.nodes().values()) {
+                out.writeInt(n.id());
+                out.writeUTF(n.host());
+                out.writeInt(n.port());
+                out.writeLong(n.incarnation());
+                out.writeBoolean(n.fenced());
+            }
+            out.writeInt(image.topics().size());
+            for (TopicState t : image.topics().values()) {
+                out.writeUTF(t.name());
+                writeUuid(out, t.id());
+                writeMap(out, t.overrides());
+                out.writeInt(t.partitions().size());
+                for (PartitionState p : t.partitions()) {
+                    writeInts(out, p.replicas());
+                    out.writeInt(p.leader());
+                    out.writeInt(p.leaderEpoch());
+                    writeInts(out, p.isr());
+                    out.writeInt(p.partitionEpoch());
+                }
+            }
+        });
+    }
+
+    public static ClusterImage decodeImage(byte[] bytes) {
+        return read(bytes, in -> {
+            checkFormat(in);
+            long version = in.readLong();
+            long nextProducerId = in.readLong();
+            Map<Integer, NodeInfo> nodes = new HashMap<>();
+            for (int i = in.readInt(); i > 0; i--) {
+                NodeInfo n = new NodeInfo(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean());
+                nodes.put(n.id(), n);
+            }
+            Map<String, TopicState> topics = new HashMap<>();
+            for (int i = in.readInt(); i > 0; i--) {
+                String name = in.readUTF();
+                UUID id = readUuid(in);
+                Map<String, String> overrides = readMap(in);
+                List<PartitionState> partitions = new ArrayList<>();
+                for (int p = in.readInt(); p > 0; p--) {
+                    partitions.add(new PartitionState(readInts(in), in.readInt(), in.readInt(), readInts(in), in.readInt()));
+                }
+                topics.put(name, new TopicState(name, id, partitions, overrides));
+            }
+            return new ClusterImage(version, nodes, topics, nextProducerId);
+        });
+    }
+
+    private interface Writer {
+        void write(DataOutputStream out) throws IOException;
+    }
+
+    private interface Reader<T> {
+        T read(DataInputStream in) throws IOException;
+    }
+
+    private static byte[] write(Writer writer) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writer.write(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static <T> T read(byte[] bytes, Reader<T> reader) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+            return reader.read(in);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("unreadable metadata entry: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkFormat(DataInputStream in) throws IOException {
+        byte format = in.readByte();
+        if (format != FORMAT) {
+            throw new IOException("metadata format " + format + " is not known to this release");
+        }
+    }
+
+    private static void writeUuid(DataOutputStream out, UUID id) throws IOException {
+        out.writeLong(id.getMostSignificantBits());
+        out.writeLong(id.getLeastSignificantBits());
+    }
+
+    private static UUID readUuid(DataInputStream in) throws IOException {
+        return new UUID(in.readLong(), in.readLong());
+    }
+
+    private static void writeInts(DataOutputStream out, List<Integer> values) throws IOException {
+        out.writeInt(values.size());
+        for (int v : values) {
+            out.writeInt(v);
+        }
+    }
+
+    private static List<Integer> readInts(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        List<Integer> values = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            values.add(in.readInt());
+        }
+        return values;
+    }
+
+    private static void writeAssignment(DataOutputStream out, List<List<Integer>> assignment) throws IOException {
+        out.writeInt(assignment.size());
+        for (List<Integer> replicas : assignment) {
+            writeInts(out, replicas);
+        }
+    }
+
+    private static List<List<Integer>> readAssignment(DataInputStream in) throws IOException {
+        int n = in.readInt();
+        List<List<Integer>> assignment = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            assignment.add(readInts(in));
+        }
+        return assignment;
+    }
+
+    private static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {
+        out.writeInt(map.size());
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(map).entrySet()) {
+            out.writeUTF(e.getKey());
+            out.writeUTF(e.getValue());
+        }
+    }
+
+    private static Map<String, String> readMap(DataInputStream in) throws IOException {
+        Map<String, String> map = new HashMap<>();
+        for (int i = in.readInt(); i > 0; i--) {
+            map.put(in.readUTF(), in.readUTF());
+        }
+        return map;
+    }
+}

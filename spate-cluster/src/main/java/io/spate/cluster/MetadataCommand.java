@@ -1,0 +1,47 @@
+package io.spate.cluster;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A change to the cluster metadata. Commands are entries of the replicated metadata log and are
+ * applied in log order on every controller voter by {@link MetadataTransitions}; applying must
+ * therefore be deterministic (ids and placements are chosen before a command is submitted).
+ */
+public sealed interface MetadataCommand {
+
+    /** A node (re)starts: it joins unfenced; a new incarnation first loses what the old one led. */
+    record RegisterNode(int nodeId, String host, int port, long incarnation) implements MetadataCommand {
+    }
+
+    /** A node missed its session timeout (or is shutting down): it leads nothing and leaves every in-sync set. */
+    record FenceNode(int nodeId, long incarnation) implements MetadataCommand {
+    }
+
+    /** {@code assignment.get(p)} lists the replicas of partition p, preferred leader first. */
+    record CreateTopic(String name, UUID id, List<List<Integer>> assignment, Map<String, String> overrides) implements MetadataCommand {
+    }
+
+    record DeleteTopic(String name) implements MetadataCommand {
+    }
+
+    /** Appends partitions with the given replica lists. */
+    record CreatePartitions(String name, List<List<Integer>> newAssignment) implements MetadataCommand {
+    }
+
+    record AlterTopicConfig(String name, Map<String, String> overrides) implements MetadataCommand {
+    }
+
+    /** The leader's request to change the in-sync set; refused when based on an old leader or partition epoch. */
+    record AlterIsr(String topic, int partition, int leader, int leaderEpoch, int partitionEpoch, List<Integer> isr) implements MetadataCommand {
+    }
+
+    /** Moves leadership back to the preferred replica when it is alive and in sync. */
+    record ElectPreferredLeader(String topic, int partition) implements MetadataCommand {
+    }
+
+    /** Hands a node a block of producer ids that no other node will hand out. */
+    record AllocateProducerIds(int nodeId, int count) implements MetadataCommand {
+    }
+}

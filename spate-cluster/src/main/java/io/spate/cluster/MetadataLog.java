@@ -1,0 +1,40 @@
+package io.spate.cluster;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The replicated metadata log as a node sees it: submit commands, learn committed images.
+ * Implemented on Apache Ratis ({@code io.spate.cluster.ratis}); nothing outside that package
+ * knows about Raft.
+ */
+public interface MetadataLog extends AutoCloseable {
+
+    /** The latest committed image this node has applied (or fetched, on a node that is not a voter). */
+    ClusterImage image();
+
+    /** Commits {@code command} through the controller quorum; completes with the outcome once applied. */
+    CompletableFuture<CommandResult> submit(MetadataCommand command);
+
+    /** Called with every newer image, in order, on one metadata thread; it must not block for long. */
+    void subscribe(Consumer<ClusterImage> listener);
+
+    /** Completes when this node's image has reached {@code version}. */
+    CompletableFuture<ClusterImage> awaitVersion(long version);
+
+    /** Tells the controller this node is alive; the answer says whether it is registered and unfenced. */
+    CompletableFuture<HeartbeatReply> heartbeat(int nodeId, long incarnation);
+
+    /** The node id of the controller quorum's current leader, or -1 while there is none. */
+    int controllerLeader();
+
+    /** Whether this node's voter currently leads the controller quorum. */
+    boolean isControllerLeader();
+
+    @Override
+    void close();
+
+    /** @param registered  the controller knows this node under this incarnation and has not fenced it */
+    record HeartbeatReply(boolean registered, long imageVersion) {
+    }
+}

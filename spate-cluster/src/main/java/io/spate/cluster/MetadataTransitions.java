@@ -1,0 +1,228 @@
+package io.spate.cluster;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The metadata state machine's transition function: (image, command) → (new image, result).
+ * Pure and deterministic, so every voter that applies the same log reaches the same image.
+ *
+ * <p>Leader election rules: a new leader is only ever taken from the in-sync set and must be
+ * alive (unclean election is not offered); when no in-sync replica is alive the partition is
+ * offline, keeping the last in-sync replica recorded, and comes back when that replica returns.
+ */
+public final class MetadataTransitions {
+    private MetadataTransitions() {
+    }
+
+    public record Outcome(ClusterImage image, CommandResult result) {
+    }
+
+    public static Outcome apply(ClusterImage image, MetadataCommand command, long index) {
+        Outcome outcome = switch (command) {
+            case MetadataCommand.RegisterNode c -> register(image, c);
+            case MetadataCommand.FenceNode c -> fence(image, c);
+            case MetadataCommand.CreateTopic c -> createTopic(image, c);
+            case MetadataCommand.DeleteTopic c -> deleteTopic(image, c);
+            case MetadataCommand.CreatePartitions c -> createPartitions(image, c);
+            case MetadataCommand.AlterTopicConfig c -> alterConfig(image, c);
+            case MetadataCommand.AlterIsr c -> alterIsr(image, c);
+            case MetadataCommand.ElectPreferredLeader c -> electPreferred(image, c);
+            case MetadataCommand.AllocateProducerIds c -> allocateProducerIds(image, c);
+        };
+        ClusterImage next = outcome.image;
+        ClusterImage versioned = new ClusterImage(index, next.nodes(), next.topics(), next.nextProducerId());
+        return new Outcome(versioned, outcome.result.at(index));
+    }
+
+    private static Outcome unchanged(ClusterImage image, CommandResult result) {
+        return new Outcome(image, result);
+    }
+
+    private static Outcome register(ClusterImage image, MetadataCommand.RegisterNode c) {
+        NodeInfo existing = image.node(c.nodeId());
+        ClusterImage base = image;
+        if (existing != null && !existing.fenced() && existing.incarnation() != c.incarnation()) {
+            // The node restarted before its session ran out: whatever the old process led may have
+            // lost an unflushed tail, so leadership moves on exactly as if it had been fenced.
+            base = fence(image, new MetadataCommand.FenceNode(c.nodeId(), existing.incarnation())).image;
+        }
+        Map<Integer, NodeInfo> nodes = new HashMap<>(base.nodes());
+        nodes.put(c.nodeId(), new NodeInfo(c.nodeId(), c.host(), c.port(), c.incarnation(), false));
+        Map<String, TopicState> topics = new HashMap<>(base.topics());
+        // Offline partitions whose last in-sync replica is this node come back with it.
+        for (TopicState topic : base.topics().values()) {
+            TopicState updated = topic;
+            for (int p = 0; p < topic.partitions().size(); p++) {
+                PartitionState state = topic.partitions().get(p);
+                if (!state.hasLeader() && state.isr().contains(c.nodeId())) {
+                    updated = updated.withPartition(p, state.withLeader(c.nodeId(), state.isr()));
+                }
+            }
+            topics.put(topic.name(), updated);
+        }
+        return unchanged(new ClusterImage(base.version(), nodes, topics, base.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static Outcome fence(ClusterImage image, MetadataCommand.FenceNode c) {
+        NodeInfo node = image.node(c.nodeId());
+        if (node == null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_NODE, "node " + c.nodeId() + " is not registered"));
+        }
+        if (node.fenced() || node.incarnation() != c.incarnation()) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "node " + c.nodeId() + " is already fenced or has restarted"));
+        }
+        Map<Integer, NodeInfo> nodes = new HashMap<>(image.nodes());
+        nodes.put(node.id(), node.fence());
+        Map<String, TopicState> topics = new HashMap<>();
+        for (TopicState topic : image.topics().values()) {
+            TopicState updated = topic;
+            for (int p = 0; p < topic.partitions().size(); p++) {
+                PartitionState state = topic.partitions().get(p);
+                if (!state.isr().contains(node.id()) && state.leader() != node.id()) {
+                    continue;
+                }
+                List<Integer> isr = new ArrayList<>(state.isr());
+                isr.remove(Integer.valueOf(node.id()));
+                if (state.leader() == node.id()) {
+                    int next = firstLive(isr, nodes);
+                    // Keep the fenced node as the last in-sync replica when no one else holds the data.
+                    updated = updated.withPartition(p, state.withLeader(next, isr.isEmpty() ? List.of(node.id()) : isr));
+                } else if (!isr.isEmpty()) {
+                    updated = updated.withPartition(p, state.withIsr(isr));
+                }
+            }
+            topics.put(topic.name(), updated);
+        }
+        return unchanged(new ClusterImage(image.version(), nodes, topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static int firstLive(List<Integer> candidates, Map<Integer, NodeInfo> nodes) {
+        for (int id : candidates) {
+            NodeInfo n = nodes.get(id);
+            if (n != null && !n.fenced()) {
+                return id;
+            }
+        }
+        return PartitionState.NO_LEADER;
+    }
+
+    private static Outcome createTopic(ClusterImage image, MetadataCommand.CreateTopic c) {
+        if (image.topic(c.name()) != null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.TOPIC_EXISTS, "topic '" + c.name() + "' already exists"));
+        }
+        List<PartitionState> partitions = new ArrayList<>();
+        for (List<Integer> replicas : c.assignment()) {
+            CommandResult invalid = checkReplicas(image, replicas);
+            if (invalid != null) {
+                return unchanged(image, invalid);
+            }
+            partitions.add(initialState(image, replicas));
+        }
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.put(c.name(), new TopicState(c.name(), c.id(), partitions, c.overrides()));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static CommandResult checkReplicas(ClusterImage image, List<Integer> replicas) {
+        if (replicas.isEmpty() || replicas.stream().distinct().count() != replicas.size()) {
+            return CommandResult.fail(CommandResult.Error.INVALID_REPLICATION_FACTOR, "a partition needs distinct replicas, not " + replicas);
+        }
+        for (int id : replicas) {
+            if (image.node(id) == null) {
+                return CommandResult.fail(CommandResult.Error.INVALID_REPLICATION_FACTOR, "replica " + id + " is not a registered node");
+            }
+        }
+        return null;
+    }
+
+    /** Live replicas start in sync (they hold nothing yet); the first live one leads. */
+    private static PartitionState initialState(ClusterImage image, List<Integer> replicas) {
+        List<Integer> live = replicas.stream().filter(id -> !image.node(id).fenced()).toList();
+        List<Integer> isr = live.isEmpty() ? List.of(replicas.get(0)) : live;
+        int leader = live.isEmpty() ? PartitionState.NO_LEADER : live.get(0);
+        return new PartitionState(replicas, leader, 0, isr, 0);
+    }
+
+    private static Outcome deleteTopic(ClusterImage image, MetadataCommand.DeleteTopic c) {
+        if (image.topic(c.name()) == null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, "topic '" + c.name() + "' does not exist"));
+        }
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.remove(c.name());
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static Outcome createPartitions(ClusterImage image, MetadataCommand.CreatePartitions c) {
+        TopicState topic = image.topic(c.name());
+        if (topic == null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, "topic '" + c.name() + "' does not exist"));
+        }
+        List<PartitionState> partitions = new ArrayList<>(topic.partitions());
+        for (List<Integer> replicas : c.newAssignment()) {
+            CommandResult invalid = checkReplicas(image, replicas);
+            if (invalid != null) {
+                return unchanged(image, invalid);
+            }
+            partitions.add(initialState(image, replicas));
+        }
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.put(c.name(), new TopicState(topic.name(), topic.id(), partitions, topic.overrides()));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static Outcome alterConfig(ClusterImage image, MetadataCommand.AlterTopicConfig c) {
+        TopicState topic = image.topic(c.name());
+        if (topic == null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, "topic '" + c.name() + "' does not exist"));
+        }
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.put(c.name(), new TopicState(topic.name(), topic.id(), topic.partitions(), c.overrides()));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static Outcome alterIsr(ClusterImage image, MetadataCommand.AlterIsr c) {
+        PartitionState state = image.partition(c.topic(), c.partition());
+        if (state == null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, c.topic() + "-" + c.partition() + " does not exist"));
+        }
+        if (state.leader() != c.leader() || state.leaderEpoch() != c.leaderEpoch() || state.partitionEpoch() != c.partitionEpoch()) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "partition state changed since the request was made"));
+        }
+        if (!c.isr().contains(c.leader()) || !state.replicas().containsAll(c.isr())) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "the in-sync set must hold the leader and only replicas"));
+        }
+        for (int id : c.isr()) {
+            if (!state.isr().contains(id) && (image.node(id) == null || image.node(id).fenced())) {
+                return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "a fenced node cannot join the in-sync set"));
+            }
+        }
+        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()));
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.put(topic.name(), topic);
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static Outcome electPreferred(ClusterImage image, MetadataCommand.ElectPreferredLeader c) {
+        PartitionState state = image.partition(c.topic(), c.partition());
+        if (state == null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, c.topic() + "-" + c.partition() + " does not exist"));
+        }
+        int preferred = state.preferredLeader();
+        NodeInfo node = image.node(preferred);
+        if (state.leader() == preferred || !state.isr().contains(preferred) || node == null || node.fenced()) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "the preferred replica cannot lead now"));
+        }
+        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withLeader(preferred, state.isr()));
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.put(topic.name(), topic);
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static Outcome allocateProducerIds(ClusterImage image, MetadataCommand.AllocateProducerIds c) {
+        long first = image.nextProducerId();
+        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), first + c.count()), CommandResult.ok(first));
+    }
+}

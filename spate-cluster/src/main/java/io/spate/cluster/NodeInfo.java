@@ -1,0 +1,12 @@
+package io.spate.cluster;
+
+/**
+ * A node as the cluster knows it: where clients reach its Kafka listener, which run of the
+ * process registered (the incarnation changes on every start), and whether it is fenced (its
+ * heartbeats stopped, so it leads nothing and is in no in-sync set).
+ */
+public record NodeInfo(int id, String host, int port, long incarnation, boolean fenced) {
+    public NodeInfo fence() {
+        return new NodeInfo(id, host, port, incarnation, true);
+    }
+}

@@ -1,0 +1,126 @@
+package io.spate.cluster.ratis;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.CommandResult;
+import io.spate.cluster.LivenessTracker;
+import io.spate.cluster.MetadataCodec;
+import io.spate.cluster.MetadataTransitions;
+import io.spate.cluster.NodeInfo;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * Ratis' view of the metadata: applies committed commands through {@link MetadataTransitions},
+ * answers the read-only requests (heartbeats, image fetches) on the leader, and keeps snapshots
+ * so that a restarting voter need not replay the whole log.
+ */
+final class MetadataStateMachine extends BaseStateMachine {
+    static final byte QUERY_HEARTBEAT = 1;
+    static final byte QUERY_IMAGE = 2;
+
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final LivenessTracker liveness;
+    private final Consumer<ClusterImage> onApplied;
+    private volatile ClusterImage image = ClusterImage.EMPTY;
+
+    MetadataStateMachine(LivenessTracker liveness, Consumer<ClusterImage> onApplied) {
+        this.liveness = liveness;
+        this.onApplied = onApplied;
+    }
+
+    ClusterImage image() {
+        return image;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        loadSnapshot(storage.getLatestSnapshot());
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        loadSnapshot(storage.loadLatestSnapshot());
+    }
+
+    private void loadSnapshot(SingleFileSnapshotInfo snapshot) throws IOException {
+        if (snapshot == null || !Files.exists(snapshot.getFile().getPath())) {
+            return;
+        }
+        ClusterImage loaded = MetadataCodec.decodeImage(Files.readAllBytes(snapshot.getFile().getPath()));
+        image = loaded;
+        updateLastAppliedTermIndex(snapshot.getTermIndex());
+        onApplied.accept(loaded);
+    }
+
+    @Override
+    public SimpleStateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        ClusterImage current = image;
+        TermIndex last = getLastAppliedTermIndex();
+        if (last == null || last.getIndex() <= 0) {
+            return -1;
+        }
+        var file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
+        Files.write(file, MetadataCodec.encode(current));
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new org.apache.ratis.server.storage.FileInfo(file, null), last));
+        return last.getIndex();
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
+        MetadataTransitions.Outcome outcome;
+        try {
+            outcome = MetadataTransitions.apply(image, MetadataCodec.decodeCommand(bytes), entry.getIndex());
+        } catch (IllegalArgumentException unreadable) {
+            // Every voter refuses the same bytes the same way, so the images stay identical.
+            outcome = new MetadataTransitions.Outcome(image, CommandResult.fail(CommandResult.Error.STALE_STATE, unreadable.getMessage()).at(entry.getIndex()));
+        }
+        image = outcome.image();
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        onApplied.accept(outcome.image());
+        return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(outcome.result()))));
+    }
+
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        ByteBuffer in = request.getContent().asReadOnlyByteBuffer();
+        byte type = in.get();
+        ClusterImage current = image;
+        if (type == QUERY_HEARTBEAT) {
+            int nodeId = in.getInt();
+            long incarnation = in.getLong();
+            liveness.heard(nodeId, incarnation, System.nanoTime());
+            NodeInfo node = current.node(nodeId);
+            boolean registered = node != null && !node.fenced() && node.incarnation() == incarnation;
+            ByteBuffer out = ByteBuffer.allocate(9).put((byte) (registered ? 1 : 0)).putLong(current.version()).flip();
+            return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(out)));
+        }
+        if (type == QUERY_IMAGE) {
+            return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(current))));
+        }
+        return CompletableFuture.failedFuture(new IllegalArgumentException("unknown metadata query " + type));
+    }
+}

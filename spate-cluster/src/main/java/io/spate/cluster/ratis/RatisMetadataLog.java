@@ -1,0 +1,264 @@
+package io.spate.cluster.ratis;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.ClusterSettings;
+import io.spate.cluster.CommandResult;
+import io.spate.cluster.LivenessTracker;
+import io.spate.cluster.MetadataCodec;
+import io.spate.cluster.MetadataCommand;
+import io.spate.cluster.MetadataLog;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The metadata log on Apache Ratis: one Raft group whose voters are the configured controllers.
+ * A voter runs a Ratis server with the {@link MetadataStateMachine} and learns every image as it
+ * applies it; a node that is not a voter learns images by asking the leader for the current one
+ * whenever a heartbeat tells it a newer one exists.
+ */
+public final class RatisMetadataLog implements MetadataLog {
+    private static final Logger log = LoggerFactory.getLogger(RatisMetadataLog.class);
+    /** Fixed, so that every node of every Spate cluster names the metadata group alike. */
+    private static final RaftGroupId GROUP_ID = RaftGroupId.valueOf(UUID.nameUUIDFromBytes("spate-metadata".getBytes(StandardCharsets.UTF_8)));
+
+    private final ClusterSettings settings;
+    private final RaftGroup group;
+    private final RaftServer server;
+    private final MetadataStateMachine stateMachine;
+    private final RaftClient client;
+    private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
+    private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
+    private final ConcurrentSkipListMap<Long, List<CompletableFuture<ClusterImage>>> waiters = new ConcurrentSkipListMap<>();
+    private volatile ClusterImage image = ClusterImage.EMPTY;
+    private volatile ClusterImage delivered = ClusterImage.EMPTY;
+
+    private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness) throws IOException {
+        this.settings = settings;
+        RaftPeer[] peers = settings.voters().stream()
+                .map(v -> RaftPeer.newBuilder().setId(peerId(v.id())).setAddress(v.address()).build())
+                .toArray(RaftPeer[]::new);
+        this.group = RaftGroup.valueOf(GROUP_ID, peers);
+        RaftProperties properties = properties(settings);
+        if (settings.isVoter()) {
+            this.stateMachine = new MetadataStateMachine(liveness, this::learn);
+            Files.createDirectories(settings.metadataDir());
+            boolean fresh = isEmpty(settings.metadataDir());
+            this.server = RaftServer.newBuilder()
+                    .setServerId(peerId(settings.nodeId()))
+                    .setGroup(group)
+                    .setStateMachine(stateMachine)
+                    .setProperties(properties)
+                    .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
+                    .build();
+        } else {
+            this.stateMachine = null;
+            this.server = null;
+        }
+        this.client = RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
+    /** Starts the voter (if this node is one) and the client; returns without waiting for a leader. */
+    public static RatisMetadataLog start(ClusterSettings settings, LivenessTracker liveness) throws IOException {
+        RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness);
+        if (metadataLog.server != null) {
+            metadataLog.server.start();
+        }
+        return metadataLog;
+    }
+
+    private static boolean isEmpty(java.nio.file.Path dir) throws IOException {
+        try (var entries = Files.list(dir)) {
+            return entries.findAny().isEmpty();
+        }
+    }
+
+    private static RaftPeerId peerId(int nodeId) {
+        return RaftPeerId.valueOf("n" + nodeId);
+    }
+
+    private static RaftProperties properties(ClusterSettings settings) {
+        RaftProperties p = new RaftProperties();
+        RaftServerConfigKeys.setStorageDir(p, List.of(settings.metadataDir().toFile()));
+        if (settings.isVoter()) {
+            GrpcConfigKeys.Server.setPort(p, settings.self().port());
+            GrpcConfigKeys.Server.setHost(p, settings.self().host());
+        }
+        // Ratis' defaults (150-300 ms) trip on a GC pause or a busy 2-core machine; these still
+        // elect a new controller well inside the 2 s failover budget.
+        long election = settings.electionTimeoutMs();
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(election * 2, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(Math.max(3000, election * 4), TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 10_000);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+        return p;
+    }
+
+    /** Called by the state machine on Ratis' apply thread; listeners run on our own thread. */
+    private void learn(ClusterImage next) {
+        image = next;
+        notifier.execute(this::deliver);
+    }
+
+    private void deliver() {
+        ClusterImage current = image;
+        if (current.version() > delivered.version() || delivered == ClusterImage.EMPTY) {
+            delivered = current;
+            for (Consumer<ClusterImage> listener : listeners) {
+                try {
+                    listener.accept(current);
+                } catch (RuntimeException e) {
+                    log.error("metadata listener failed on image {}", current.version(), e);
+                }
+            }
+        }
+        // Waiters are completed only once the listeners have seen the image they wait for.
+        ClusterImage seen = delivered;
+        Map<Long, List<CompletableFuture<ClusterImage>>> due = waiters.headMap(seen.version(), true);
+        due.values().forEach(list -> list.forEach(f -> f.complete(seen)));
+        due.clear();
+    }
+
+    @Override
+    public ClusterImage image() {
+        return image;
+    }
+
+    @Override
+    public CompletableFuture<CommandResult> submit(MetadataCommand command) {
+        Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
+        return client.async().send(message).thenApply(reply -> {
+            requireSuccess(reply);
+            return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
+        });
+    }
+
+    @Override
+    public void subscribe(Consumer<ClusterImage> listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public CompletableFuture<ClusterImage> awaitVersion(long version) {
+        CompletableFuture<ClusterImage> future = new CompletableFuture<>();
+        waiters.computeIfAbsent(version, v -> new CopyOnWriteArrayList<>()).add(future);
+        notifier.execute(this::deliver);
+        if (stateMachine == null) {
+            refreshImage();
+        }
+        return future;
+    }
+
+    @Override
+    public CompletableFuture<HeartbeatReply> heartbeat(int nodeId, long incarnation) {
+        ByteBuffer request = ByteBuffer.allocate(13).put(MetadataStateMachine.QUERY_HEARTBEAT).putInt(nodeId).putLong(incarnation).flip();
+        return client.async().sendReadOnly(Message.valueOf(ByteString.copyFrom(request))).thenApply(reply -> {
+            requireSuccess(reply);
+            ByteBuffer in = reply.getMessage().getContent().asReadOnlyByteBuffer();
+            HeartbeatReply answer = new HeartbeatReply(in.get() == 1, in.getLong());
+            if (stateMachine == null && answer.imageVersion() > image.version()) {
+                refreshImage();
+            }
+            return answer;
+        });
+    }
+
+    /** A node that is not a voter fetches the whole image; metadata is small and changes rarely. */
+    private void refreshImage() {
+        Message request = Message.valueOf(ByteString.copyFrom(new byte[]{MetadataStateMachine.QUERY_IMAGE}));
+        client.async().sendReadOnly(request).thenAccept(reply -> {
+            if (reply.isSuccess()) {
+                ClusterImage fetched = MetadataCodec.decodeImage(reply.getMessage().getContent().toByteArray());
+                synchronized (this) {
+                    if (fetched.version() > image.version()) {
+                        image = fetched;
+                    }
+                }
+                notifier.execute(this::deliver);
+            }
+        });
+    }
+
+    private static void requireSuccess(RaftClientReply reply) {
+        if (!reply.isSuccess()) {
+            throw new IllegalStateException("metadata quorum refused the request: " + reply.getException());
+        }
+    }
+
+    @Override
+    public int controllerLeader() {
+        try {
+            if (server != null) {
+                RaftPeerId leader = server.getDivision(GROUP_ID).getInfo().getLeaderId();
+                return leader == null ? -1 : Integer.parseInt(leader.toString().substring(1));
+            }
+            RaftPeerId leader = client.getLeaderId();
+            return leader == null ? -1 : Integer.parseInt(leader.toString().substring(1));
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public boolean isControllerLeader() {
+        try {
+            return server != null && server.getDivision(GROUP_ID).getInfo().isLeaderReady();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (IOException e) {
+            log.debug("closing the metadata client", e);
+        }
+        if (server != null) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                log.warn("closing the metadata server", e);
+            }
+        }
+        notifier.shutdownNow();
+        waiters.values().forEach(list -> list.forEach(f -> f.completeExceptionally(new IllegalStateException("metadata log closed"))));
+    }
+}

@@ -1,0 +1,64 @@
+package io.spate.replication;
+
+import io.spate.log.TopicPartition;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One {@link ReplicaFetcher} per leader node this node follows something from; a fetcher is
+ * started when the first partition is followed from that leader and stopped with the last.
+ */
+public final class FetcherPool implements AutoCloseable {
+    private final int localId;
+    private final ReplicationSettings settings;
+    private final Map<Integer, ReplicaFetcher> byLeader = new HashMap<>();
+    private final Map<TopicPartition, Integer> leaderOf = new HashMap<>();
+
+    public FetcherPool(int localId, ReplicationSettings settings) {
+        this.localId = localId;
+        this.settings = settings;
+    }
+
+    /** Follows {@code partition} from {@code leaderId} at {@code epoch}, moving it off any other leader's fetcher. */
+    public synchronized void follow(Partition partition, int leaderId, String host, int port, int epoch) {
+        TopicPartition tp = partition.topicPartition();
+        Integer previous = leaderOf.put(tp, leaderId);
+        if (previous != null && previous != leaderId) {
+            detach(tp, previous);
+        }
+        ReplicaFetcher fetcher = byLeader.computeIfAbsent(leaderId, id -> {
+            ReplicaFetcher f = new ReplicaFetcher(localId, id, host, port, settings);
+            f.start();
+            return f;
+        });
+        fetcher.updateAddress(host, port);
+        fetcher.follow(partition, epoch);
+    }
+
+    public synchronized void unfollow(TopicPartition tp) {
+        Integer previous = leaderOf.remove(tp);
+        if (previous != null) {
+            detach(tp, previous);
+        }
+    }
+
+    private void detach(TopicPartition tp, int leaderId) {
+        ReplicaFetcher fetcher = byLeader.get(leaderId);
+        if (fetcher == null) {
+            return;
+        }
+        fetcher.unfollow(tp);
+        if (fetcher.isIdle()) {
+            byLeader.remove(leaderId);
+            fetcher.shutdown();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        byLeader.values().forEach(ReplicaFetcher::shutdown);
+        byLeader.clear();
+        leaderOf.clear();
+    }
+}

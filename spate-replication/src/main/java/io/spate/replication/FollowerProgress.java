@@ -1,0 +1,40 @@
+package io.spate.replication;
+
+/**
+ * What the leader knows of one follower: the log end offset it reported with its last fetch,
+ * and when it was last caught up. Kafka's rule: a follower fetching at the leader's log end
+ * is caught up now; one fetching at what was the log end at its previous fetch was caught up
+ * then. A follower that has not been caught up for {@code replica.lag.time.max.ms} falls out of
+ * the in-sync set.
+ */
+final class FollowerProgress {
+    private long logEndOffset;
+    private long lastCaughtUpMs;
+    private long lastFetchMs;
+    private long leaderEndAtLastFetch;
+
+    FollowerProgress(long nowMs) {
+        this.lastCaughtUpMs = nowMs;
+        this.lastFetchMs = nowMs;
+    }
+
+    synchronized void onFetch(long fetchOffset, long leaderEnd, long nowMs) {
+        logEndOffset = fetchOffset;
+        if (fetchOffset >= leaderEnd) {
+            lastCaughtUpMs = nowMs;
+        } else if (fetchOffset >= leaderEndAtLastFetch) {
+            lastCaughtUpMs = Math.max(lastCaughtUpMs, lastFetchMs);
+        }
+        leaderEndAtLastFetch = leaderEnd;
+        lastFetchMs = nowMs;
+    }
+
+    synchronized long logEndOffset() {
+        return logEndOffset;
+    }
+
+    /** How long since this follower was last caught up; 0 while it is. */
+    synchronized long lagMs(long leaderEnd, long nowMs) {
+        return logEndOffset >= leaderEnd ? 0 : nowMs - lastCaughtUpMs;
+    }
+}

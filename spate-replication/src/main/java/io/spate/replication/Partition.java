@@ -1,0 +1,414 @@
+package io.spate.replication;
+
+import io.spate.log.AppendResult;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * One partition hosted on this node, in one of three roles: leader (takes writes, tracks what
+ * each follower has, moves the high watermark), follower (copies from the leader) or standalone
+ * (a node without a cluster: it is its own whole in-sync set).
+ *
+ * <p>The high watermark is the smallest log end offset over the in-sync set (plus any replica
+ * whose joining is not yet committed, so that a record is only acknowledged once every replica
+ * that could be elected holds it). Writers waiting for {@code acks=all} park here until it
+ * passes their records, or until the leadership they wrote under ends.
+ *
+ * <p>Role changes take the write lock; appends and follower bookkeeping take the read lock, so
+ * a batch is never appended under an epoch that has just ended.
+ */
+public final class Partition {
+    /** Told about new data; must not block (runs on the writer's thread). */
+    public interface AppendListener {
+        void onAppend(Partition partition, int bytes);
+    }
+
+    public enum Role { STANDALONE, LEADER, FOLLOWER, OFFLINE }
+
+    /** Why a write waiting for the in-sync replicas did not complete. */
+    public static final class ReplicationException extends RuntimeException {
+        public enum Reason { NOT_LEADER, NOT_ENOUGH_REPLICAS_AFTER_APPEND }
+
+        private final Reason reason;
+
+        ReplicationException(Reason reason, String message) {
+            super(message, null, false, false);
+            this.reason = reason;
+        }
+
+        public Reason reason() {
+            return reason;
+        }
+    }
+
+    private final TopicPartition topicPartition;
+    private final PartitionLog log;
+    private final int localId;
+    private final ReentrantReadWriteLock roleLock = new ReentrantReadWriteLock();
+    /** Consumers and other readers bounded by the high watermark. */
+    private final Set<AppendListener> readers = ConcurrentHashMap.newKeySet();
+    /** Followers' fetches, bounded by the log end offset. */
+    private final Set<AppendListener> replicaReaders = ConcurrentHashMap.newKeySet();
+    private final Map<Integer, FollowerProgress> followers = new ConcurrentHashMap<>();
+    private final TreeMap<Long, List<CompletableFuture<Void>>> ackWaiters = new TreeMap<>();
+
+    private volatile Role role;
+    private volatile int leaderEpoch;
+    private volatile int leaderId;
+    private volatile int partitionEpoch;
+    private volatile List<Integer> replicas = List.of();
+    private volatile List<Integer> isr = List.of();
+    /** A replica whose joining the in-sync set has been asked for but not yet committed. */
+    private volatile Integer pendingJoin;
+    private volatile boolean isrChangeInFlight;
+    /** The log end offset when this leader's epoch began; a follower must reach it to rejoin. */
+    private volatile long epochStartOffset;
+
+    public Partition(TopicPartition topicPartition, PartitionLog log, int localId, Role role) {
+        this.topicPartition = topicPartition;
+        this.log = log;
+        this.localId = localId;
+        this.role = role;
+        this.leaderId = role == Role.STANDALONE ? localId : -1;
+        this.isr = role == Role.STANDALONE ? List.of(localId) : List.of();
+        this.replicas = isr;
+    }
+
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    public PartitionLog log() {
+        return log;
+    }
+
+    public int leaderEpoch() {
+        return leaderEpoch;
+    }
+
+    public int leaderId() {
+        return leaderId;
+    }
+
+    public int partitionEpoch() {
+        return partitionEpoch;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    /** Whether this replica takes writes and serves consumers now. */
+    public boolean isLeader() {
+        Role r = role;
+        return r == Role.LEADER || r == Role.STANDALONE;
+    }
+
+    public List<Integer> isr() {
+        return isr;
+    }
+
+    public List<Integer> replicas() {
+        return replicas;
+    }
+
+    /**
+     * Takes leadership at {@code epoch}. Followers' positions are unknown until they fetch, so
+     * the high watermark stays where it is (never beyond what this replica could vouch for).
+     */
+    public void becomeLeader(int epoch, int newPartitionEpoch, List<Integer> newReplicas, List<Integer> newIsr, long nowMs) {
+        roleLock.writeLock().lock();
+        try {
+            boolean newTerm = role != Role.LEADER || epoch != leaderEpoch;
+            role = Role.LEADER;
+            leaderId = localId;
+            leaderEpoch = epoch;
+            partitionEpoch = newPartitionEpoch;
+            replicas = List.copyOf(newReplicas);
+            isr = List.copyOf(newIsr);
+            if (pendingJoin != null && isr.contains(pendingJoin)) {
+                pendingJoin = null;
+            }
+            if (newTerm) {
+                followers.clear();
+                pendingJoin = null;
+                isrChangeInFlight = false;
+                epochStartOffset = log.logEndOffset();
+            }
+            for (int id : newReplicas) {
+                if (id != localId) {
+                    followers.computeIfAbsent(id, k -> new FollowerProgress(nowMs));
+                }
+            }
+            followers.keySet().retainAll(newReplicas);
+        } finally {
+            roleLock.writeLock().unlock();
+        }
+        maybeAdvanceHighWatermark();
+    }
+
+    /** Follows {@code leader} at {@code epoch}; writes still waiting here will not be acknowledged by this replica. */
+    public void becomeFollower(int epoch, int newPartitionEpoch, int leader, List<Integer> newReplicas, List<Integer> newIsr) {
+        roleLock.writeLock().lock();
+        try {
+            role = leader < 0 ? Role.OFFLINE : Role.FOLLOWER;
+            leaderId = leader;
+            leaderEpoch = epoch;
+            partitionEpoch = newPartitionEpoch;
+            replicas = List.copyOf(newReplicas);
+            isr = List.copyOf(newIsr);
+            followers.clear();
+            pendingJoin = null;
+            isrChangeInFlight = false;
+        } finally {
+            roleLock.writeLock().unlock();
+        }
+        failAckWaiters(new ReplicationException(ReplicationException.Reason.NOT_LEADER,
+                topicPartition + " is no longer led by this node"));
+    }
+
+    /** Appends as leader under the current epoch; refuses when this replica no longer leads. */
+    public AppendResult appendAsLeader(ByteBuffer records, long nowMs) {
+        int bytes = records.remaining();
+        AppendResult result;
+        roleLock.readLock().lock();
+        try {
+            if (!isLeader()) {
+                return null;
+            }
+            result = log.appendAsLeader(records, leaderEpoch, nowMs);
+        } finally {
+            roleLock.readLock().unlock();
+        }
+        if (result.ok() && !result.duplicate()) {
+            wake(replicaReaders, bytes);
+            maybeAdvanceHighWatermark();
+        }
+        return result;
+    }
+
+    /** Appends batches fetched from the leader, then takes the leader's high watermark as far as this log reaches. */
+    public AppendResult appendAsFollower(ByteBuffer records, long leaderHighWatermark, long nowMs) {
+        AppendResult result = null;
+        if (records.hasRemaining()) {
+            result = log.appendAsFollower(records, nowMs);
+            if (!result.ok()) {
+                return result;
+            }
+        }
+        long before = log.highWatermark();
+        log.updateHighWatermark(leaderHighWatermark);
+        if (log.highWatermark() > before) {
+            wake(readers, (int) Math.min(Integer.MAX_VALUE, log.highWatermark() - before));
+        }
+        return result;
+    }
+
+    /**
+     * Records a follower's fetch at {@code fetchOffset} (it holds everything below). Returns the
+     * in-sync set this leader would now like to have, or null when no change is due.
+     */
+    public List<Integer> onFollowerFetch(int followerId, long fetchOffset, long nowMs) {
+        List<Integer> proposal = null;
+        roleLock.readLock().lock();
+        try {
+            if (role != Role.LEADER) {
+                return null;
+            }
+            FollowerProgress progress = followers.get(followerId);
+            if (progress == null) {
+                return null;
+            }
+            progress.onFetch(fetchOffset, log.logEndOffset(), nowMs);
+            List<Integer> current = isr;
+            if (!current.contains(followerId) && !isrChangeInFlight && fetchOffset >= log.highWatermark()
+                    && fetchOffset >= epochStartOffset) {
+                List<Integer> expanded = new ArrayList<>(current);
+                expanded.add(followerId);
+                proposal = expanded;
+            }
+        } finally {
+            roleLock.readLock().unlock();
+        }
+        maybeAdvanceHighWatermark();
+        return proposal;
+    }
+
+    /** In-sync followers that have not caught up for {@code lagMaxMs}; null when none. */
+    public List<Integer> laggingIsr(long nowMs, long lagMaxMs) {
+        roleLock.readLock().lock();
+        try {
+            if (role != Role.LEADER || isrChangeInFlight) {
+                return null;
+            }
+            List<Integer> shrunk = new ArrayList<>(isr);
+            boolean changed = shrunk.removeIf(id -> {
+                if (id == localId) {
+                    return false;
+                }
+                FollowerProgress progress = followers.get(id);
+                return progress == null || progress.lagMs(log.logEndOffset(), nowMs) > lagMaxMs;
+            });
+            return changed ? shrunk : null;
+        } finally {
+            roleLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Marks a change to {@code proposed} as asked for; only one may be in flight at a time. A
+     * joining replica counts for the high watermark from now on, since the controller may commit
+     * its joining (and later elect it) before this leader hears back.
+     */
+    public boolean beginIsrChange(List<Integer> proposed) {
+        roleLock.writeLock().lock();
+        try {
+            if (isrChangeInFlight || role != Role.LEADER) {
+                return false;
+            }
+            isrChangeInFlight = true;
+            for (int id : proposed) {
+                if (!isr.contains(id)) {
+                    pendingJoin = id;
+                }
+            }
+            return true;
+        } finally {
+            roleLock.writeLock().unlock();
+        }
+    }
+
+    /** The controller answered (committed or refused); the next metadata image carries the result. */
+    public void endIsrChange(boolean committed) {
+        roleLock.writeLock().lock();
+        try {
+            isrChangeInFlight = false;
+            if (!committed) {
+                pendingJoin = null;
+            }
+        } finally {
+            roleLock.writeLock().unlock();
+        }
+        maybeAdvanceHighWatermark();
+    }
+
+    /** Recomputes the high watermark; wakes readers and writers it lets through. */
+    public void maybeAdvanceHighWatermark() {
+        long newHw;
+        roleLock.readLock().lock();
+        try {
+            Role r = role;
+            if (r == Role.STANDALONE) {
+                newHw = log.logEndOffset();
+            } else if (r == Role.LEADER) {
+                newHw = log.logEndOffset();
+                Set<Integer> vouching = new HashSet<>(isr);
+                Integer joining = pendingJoin;
+                if (joining != null) {
+                    vouching.add(joining);
+                }
+                for (int id : vouching) {
+                    if (id == localId) {
+                        continue;
+                    }
+                    FollowerProgress progress = followers.get(id);
+                    newHw = Math.min(newHw, progress == null ? 0 : progress.logEndOffset());
+                }
+            } else {
+                return;
+            }
+        } finally {
+            roleLock.readLock().unlock();
+        }
+        long before = log.highWatermark();
+        log.updateHighWatermark(newHw);
+        long after = log.highWatermark();
+        if (after > before) {
+            wake(readers, (int) Math.min(Integer.MAX_VALUE, after - before));
+        }
+        completeAckWaiters(after);
+    }
+
+    /**
+     * Completes once the high watermark reaches {@code nextOffset}: every in-sync replica holds
+     * the records below it. Fails if this replica stops leading first, or if the in-sync set is
+     * then smaller than {@code minInsync}.
+     */
+    public CompletableFuture<Void> awaitReplication(long nextOffset, int minInsync) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        synchronized (ackWaiters) {
+            ackWaiters.computeIfAbsent(nextOffset, k -> new ArrayList<>()).add(future);
+        }
+        completeAckWaiters(log.highWatermark());
+        if (!isLeader()) {
+            failAckWaiters(new ReplicationException(ReplicationException.Reason.NOT_LEADER, topicPartition + " is no longer led by this node"));
+        }
+        return future.thenRun(() -> {
+            if (isr.size() < minInsync) {
+                throw new ReplicationException(ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+                        "the in-sync set of " + topicPartition + " shrank to " + isr.size() + " below min.insync.replicas=" + minInsync);
+            }
+        });
+    }
+
+    /** Gives up on a waiting write (its request timed out); the records may still replicate later. */
+    public void forget(long nextOffset, CompletableFuture<Void> future) {
+        synchronized (ackWaiters) {
+            List<CompletableFuture<Void>> list = ackWaiters.get(nextOffset);
+            if (list != null) {
+                list.remove(future);
+            }
+        }
+    }
+
+    private void completeAckWaiters(long highWatermark) {
+        List<CompletableFuture<Void>> due = new ArrayList<>();
+        synchronized (ackWaiters) {
+            var head = ackWaiters.headMap(highWatermark, true);
+            head.values().forEach(due::addAll);
+            head.clear();
+        }
+        due.forEach(f -> f.complete(null));
+    }
+
+    private void failAckWaiters(RuntimeException cause) {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        synchronized (ackWaiters) {
+            ackWaiters.values().forEach(all::addAll);
+            ackWaiters.clear();
+        }
+        all.forEach(f -> f.completeExceptionally(cause));
+    }
+
+    private void wake(Set<AppendListener> listeners, int bytes) {
+        for (AppendListener listener : listeners) {
+            listener.onAppend(this, bytes);
+        }
+    }
+
+    /** Registers a waiting read: {@code replica} reads are bounded by the log end, others by the high watermark. */
+    public void addWaiter(AppendListener listener, boolean replica) {
+        (replica ? replicaReaders : readers).add(listener);
+    }
+
+    public void removeWaiter(AppendListener listener) {
+        readers.remove(listener);
+        replicaReaders.remove(listener);
+    }
+
+    @Override
+    public String toString() {
+        return "Partition[" + topicPartition + " " + role + " epoch=" + leaderEpoch + " isr=" + isr + " " + log + "]";
+    }
+}

@@ -1,0 +1,190 @@
+package io.spate.server.cluster;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.ClusterSettings;
+import io.spate.cluster.CommandResult;
+import io.spate.cluster.Controller;
+import io.spate.cluster.LivenessTracker;
+import io.spate.cluster.MetadataCommand;
+import io.spate.cluster.MetadataLog;
+import io.spate.cluster.NodeInfo;
+import io.spate.cluster.TopicState;
+import io.spate.cluster.ratis.RatisMetadataLog;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.Uuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * This node's membership of the cluster: it runs its controller voter (if it is one), registers
+ * itself, sends heartbeats, and turns every committed metadata image into local action (topics
+ * known to the handlers, partitions led or followed). When it cannot reach the controller for
+ * longer than its session timeout it stops leading on its own, since by then the controller
+ * has fenced it and another replica leads.
+ */
+public final class ClusterMember implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterMember.class);
+
+    private final ClusterSettings settings;
+    private final MetadataLog metadata;
+    private final Controller controller;
+    private final long incarnation = System.currentTimeMillis();
+    private final ScheduledExecutorService timer;
+    private final AtomicBoolean registering = new AtomicBoolean();
+    private TopicRegistry registry;
+    private ReplicaManager replicas;
+    private String host;
+    private int port;
+    private volatile long lastHeartbeatAckNanos = System.nanoTime();
+    private volatile boolean registered;
+    private volatile boolean leaving;
+
+    private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller) {
+        this.settings = settings;
+        this.metadata = metadata;
+        this.controller = controller;
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-cluster-member").daemon().unstarted(r));
+    }
+
+    /** Starts the metadata log (and this node's voter and controller duties, if it is a voter). */
+    public static ClusterMember start(ClusterSettings settings) throws IOException {
+        LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs());
+        MetadataLog metadata = RatisMetadataLog.start(settings, liveness);
+        Controller controller = settings.isVoter() ? new Controller(metadata, liveness, settings) : null;
+        if (controller != null) {
+            controller.start();
+        }
+        return new ClusterMember(settings, metadata, controller);
+    }
+
+    public MetadataLog metadata() {
+        return metadata;
+    }
+
+    public int nodeId() {
+        return settings.nodeId();
+    }
+
+    /** A cluster id every node derives alike from the controller quorum. */
+    public String clusterId() {
+        String voters = settings.voters().toString();
+        java.util.UUID uuid = java.util.UUID.nameUUIDFromBytes(("spate-cluster:" + voters).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return new Uuid(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits()).toString();
+    }
+
+    /**
+     * Joins: follows metadata into {@code registry} and {@code replicas}, registers under the
+     * listener's address, and waits (up to {@code timeoutMs}) until the registration is committed.
+     */
+    public void join(TopicRegistry topicRegistry, ReplicaManager replicaManager, String listenerHost, int listenerPort, long timeoutMs) throws IOException {
+        this.registry = topicRegistry;
+        this.replicas = replicaManager;
+        this.host = listenerHost;
+        this.port = listenerPort;
+        metadata.subscribe(this::apply);
+        lastHeartbeatAckNanos = System.nanoTime();
+        timer.scheduleWithFixedDelay(this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
+        try {
+            CommandResult result = register().get(timeoutMs, TimeUnit.MILLISECONDS);
+            metadata.awaitVersion(result.version()).get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while joining the cluster", e);
+        } catch (Exception e) {
+            throw new IOException("could not register with the controller quorum " + settings.voters() + " within " + timeoutMs
+                    + " ms (are a majority of the controllers running?): " + e.getMessage(), e);
+        }
+    }
+
+    private java.util.concurrent.CompletableFuture<CommandResult> register() {
+        return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation)).whenComplete((r, e) -> {
+            if (e == null && r.succeeded()) {
+                registered = true;
+            }
+        });
+    }
+
+    private void heartbeat() {
+        try {
+            long now = System.nanoTime();
+            if (registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
+                replicas.setSelfFenced(true);
+            }
+            metadata.heartbeat(settings.nodeId(), incarnation).orTimeout(settings.sessionTimeoutMs(), TimeUnit.MILLISECONDS)
+                    .whenComplete((reply, failure) -> {
+                        if (failure != null) {
+                            return;
+                        }
+                        lastHeartbeatAckNanos = System.nanoTime();
+                        if (reply.registered()) {
+                            replicas.setSelfFenced(false);
+                        } else if (registered && !leaving && registering.compareAndSet(false, true)) {
+                            // The controller fenced us (we were silent too long): join again.
+                            log.warn("the controller had fenced this node; registering again");
+                            register().whenComplete((r, e) -> registering.set(false));
+                        }
+                    });
+        } catch (RuntimeException e) {
+            log.debug("heartbeat failed", e);
+        }
+    }
+
+    /** Runs on the metadata thread for every new image. */
+    private void apply(ClusterImage image) {
+        List<TopicInfo> topics = new ArrayList<>();
+        for (TopicState t : image.topics().values()) {
+            topics.add(new TopicInfo(t.name(), new Uuid(t.id().getMostSignificantBits(), t.id().getLeastSignificantBits()),
+                    t.partitions().size(), (short) t.replicationFactor(), t.overrides()));
+        }
+        registry.replaceAll(topics);
+        for (TopicInfo topic : topics) {
+            replicas.applyConfig(topic);
+        }
+        replicas.applyImage(image);
+    }
+
+    /** For status: the node ids the metadata knows, and whether each is live. */
+    public List<NodeInfo> nodes() {
+        return List.copyOf(metadata.image().nodes().values());
+    }
+
+    /**
+     * A planned stop: hand leadership to in-sync followers first (by fencing this node through
+     * the controller), so that clients move over without errors.
+     */
+    public void leaveGracefully(long timeoutMs) {
+        if (!registered) {
+            return;
+        }
+        leaving = true;
+        try {
+            CommandResult result = metadata.submit(new MetadataCommand.FenceNode(settings.nodeId(), incarnation)).get(timeoutMs, TimeUnit.MILLISECONDS);
+            if (result.succeeded()) {
+                metadata.awaitVersion(result.version()).get(timeoutMs, TimeUnit.MILLISECONDS);
+                log.info("moved leadership away before stopping");
+            }
+        } catch (Exception e) {
+            log.warn("could not move leadership away before stopping: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        if (controller != null) {
+            controller.close();
+        }
+        metadata.close();
+    }
+}

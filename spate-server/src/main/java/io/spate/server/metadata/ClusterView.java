@@ -1,0 +1,94 @@
+package io.spate.server.metadata;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.MetadataLog;
+import io.spate.cluster.NodeInfo;
+import io.spate.cluster.PartitionState;
+import io.spate.replication.Partition;
+import io.spate.server.ServerConfig;
+import io.spate.server.partition.ReplicaManager;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What clients are told about the cluster: its live nodes, who leads each partition, and which
+ * node is the controller. A standalone node describes itself; a cluster member describes the
+ * committed metadata it has learned.
+ */
+public interface ClusterView {
+    record Broker(int id, String host, int port) {
+    }
+
+    record PartitionView(int leader, int leaderEpoch, List<Integer> replicas, List<Integer> isr) {
+    }
+
+    List<Broker> brokers();
+
+    Broker broker(int id);
+
+    /** Null when the partition does not exist. */
+    PartitionView partition(String topic, int partition);
+
+    int controllerId();
+
+    static ClusterView standalone(ServerConfig config, ReplicaManager replicas) {
+        Broker self = new Broker(config.nodeId(), config.host(), config.port());
+        return new ClusterView() {
+            @Override
+            public List<Broker> brokers() {
+                return List.of(self);
+            }
+
+            @Override
+            public Broker broker(int id) {
+                return id == self.id() ? self : null;
+            }
+
+            @Override
+            public PartitionView partition(String topic, int partition) {
+                Partition p = replicas.partition(topic, partition);
+                List<Integer> me = List.of(self.id());
+                return p == null ? null : new PartitionView(self.id(), p.leaderEpoch(), me, me);
+            }
+
+            @Override
+            public int controllerId() {
+                return self.id();
+            }
+        };
+    }
+
+    static ClusterView of(MetadataLog metadata) {
+        return new ClusterView() {
+            @Override
+            public List<Broker> brokers() {
+                List<Broker> live = new ArrayList<>();
+                for (NodeInfo node : metadata.image().nodes().values()) {
+                    if (!node.fenced()) {
+                        live.add(new Broker(node.id(), node.host(), node.port()));
+                    }
+                }
+                return live;
+            }
+
+            @Override
+            public Broker broker(int id) {
+                NodeInfo node = metadata.image().node(id);
+                return node == null || node.fenced() ? null : new Broker(node.id(), node.host(), node.port());
+            }
+
+            @Override
+            public PartitionView partition(String topic, int partition) {
+                ClusterImage image = metadata.image();
+                PartitionState state = image.partition(topic, partition);
+                return state == null ? null : new PartitionView(state.leader(), state.leaderEpoch(), state.replicas(), state.isr());
+            }
+
+            @Override
+            public int controllerId() {
+                return metadata.controllerLeader();
+            }
+        };
+    }
+}
