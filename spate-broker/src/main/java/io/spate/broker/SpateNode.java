@@ -139,7 +139,10 @@ public final class SpateNode implements AutoCloseable {
                     new IncrementalAlterConfigsHandler(topics),
                     new DescribeClusterHandler(view, clusterId),
                     new InitProducerIdHandler(producerIds)));
-            handlers.addAll(GroupHandlers.all(coordinator, serverConfig));
+            handlers.addAll(GroupHandlers.all(coordinator, view));
+            if (member != null) {
+                replicas.addRoleListener(coordinator::onRolesChanged);
+            }
             server.serve(new KafkaApis(handlers));
             if (member != null) {
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());

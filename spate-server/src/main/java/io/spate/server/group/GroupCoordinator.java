@@ -35,6 +35,8 @@ import java.util.concurrent.TimeUnit;
  * -> CompletingRebalance (the leader computes assignments, everyone syncs) -> Stable.
  */
 public final class GroupCoordinator implements AutoCloseable {
+    /** The internal topic holding committed offsets and group metadata. */
+    public static final String OFFSETS_TOPIC = OffsetStore.TOPIC;
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
 
     /** Settings under Kafka's broker names. */
@@ -52,6 +54,9 @@ public final class GroupCoordinator implements AutoCloseable {
     private final ScheduledExecutorService thread;
     private final Map<String, ClassicGroup> groups = new HashMap<>();
     private final Map<String, Map<TopicPartitionKey, CommittedOffset>> offsets = new HashMap<>();
+    private final io.spate.server.partition.ReplicaManager replicas;
+    /** Offsets partitions whose groups are in memory (cluster mode); touched on the coordinator thread only. */
+    private final java.util.Set<Integer> loadedPartitions = new java.util.HashSet<>();
 
     /** A partition named by topic name, as groups commit them. */
     public record TopicPartitionKey(String topic, int partition) {
@@ -60,40 +65,21 @@ public final class GroupCoordinator implements AutoCloseable {
     public GroupCoordinator(Settings settings, Clock clock, io.spate.server.metadata.TopicManager topicManager,
                             io.spate.server.partition.ReplicaManager replicas) {
         this.settings = settings;
+        this.replicas = replicas;
         this.clock = clock;
         this.topics = topicManager.registry();
         this.store = new OffsetStore(topicManager, replicas, clock, settings.offsetsTopicPartitions(), settings.offsetsTopicReplicationFactor());
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-group-coordinator").daemon().unstarted(r));
     }
 
-    /** Rebuilds groups and committed offsets from {@code __consumer_offsets}. */
+    /** Rebuilds groups and committed offsets from {@code __consumer_offsets} (a standalone node leads every partition of it). */
     public void load() throws IOException {
+        if (replicas.clustered()) {
+            return;
+        }
         try {
             call(() -> {
-                store.replay(new OffsetStore.Replayed() {
-                    @Override
-                    public void offset(String group, String topic, int partition, CommittedOffset offset) {
-                        Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.computeIfAbsent(group, g -> new HashMap<>());
-                        if (offset == null) {
-                            groupOffsets.remove(new TopicPartitionKey(topic, partition));
-                        } else {
-                            groupOffsets.put(new TopicPartitionKey(topic, partition), offset);
-                        }
-                    }
-
-                    @Override
-                    public void group(String group, String protocolType, String protocolName, int generation) {
-                        ClassicGroup g = groups.computeIfAbsent(group, ClassicGroup::new);
-                        g.protocolType = protocolType.isEmpty() ? null : protocolType;
-                        g.generationId = generation;
-                    }
-
-                    @Override
-                    public void groupDeleted(String group) {
-                        groups.remove(group);
-                        offsets.remove(group);
-                    }
-                });
+                store.replay(replayer());
                 offsets.values().removeIf(Map::isEmpty);
                 return null;
             }).get();
@@ -101,6 +87,95 @@ public final class GroupCoordinator implements AutoCloseable {
             throw new IOException("could not load consumer groups from " + OffsetStore.TOPIC, e);
         }
         log.info("loaded {} group(s) with committed offsets", offsets.size());
+    }
+
+    private OffsetStore.Replayed replayer() {
+        return new OffsetStore.Replayed() {
+            @Override
+            public void offset(String group, String topic, int partition, CommittedOffset offset) {
+                Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.computeIfAbsent(group, g -> new HashMap<>());
+                if (offset == null) {
+                    groupOffsets.remove(new TopicPartitionKey(topic, partition));
+                } else {
+                    groupOffsets.put(new TopicPartitionKey(topic, partition), offset);
+                }
+            }
+
+            @Override
+            public void group(String group, String protocolType, String protocolName, int generation) {
+                ClassicGroup g = groups.computeIfAbsent(group, ClassicGroup::new);
+                g.protocolType = protocolType.isEmpty() ? null : protocolType;
+                g.generationId = generation;
+            }
+
+            @Override
+            public void groupDeleted(String group) {
+                groups.remove(group);
+                offsets.remove(group);
+            }
+        };
+    }
+
+    /**
+     * In a cluster a group is coordinated by the leader of its offsets partition. Called after
+     * every change of partition roles: loads the groups of offsets partitions this node has
+     * come to lead (replaying them from the log it now leads) and drops those of partitions it
+     * no longer leads, whose members will find the new coordinator.
+     */
+    public void onRolesChanged() {
+        if (!replicas.clustered()) {
+            return;
+        }
+        thread.execute(() -> {
+            io.spate.server.metadata.TopicInfo topic = topics.get(OffsetStore.TOPIC);
+            int count = topic == null ? 0 : topic.partitions();
+            for (int p = 0; p < count; p++) {
+                io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
+                boolean leads = partition != null && partition.isLeader();
+                if (leads && !loadedPartitions.contains(p)) {
+                    try {
+                        int before = groups.size();
+                        store.replay(p, replayer());
+                        offsets.values().removeIf(Map::isEmpty);
+                        loadedPartitions.add(p);
+                        log.info("now coordinating the groups of {}-{} ({} group(s) loaded)", OffsetStore.TOPIC, p, groups.size() - before);
+                    } catch (IOException | RuntimeException e) {
+                        log.error("could not load the groups of {}-{}", OffsetStore.TOPIC, p, e);
+                    }
+                } else if (!leads && loadedPartitions.remove(p)) {
+                    int partitionIndex = p;
+                    groups.values().removeIf(g -> {
+                        if (store.partitionFor(g.groupId) != partitionIndex) {
+                            return false;
+                        }
+                        g.members.values().forEach(m -> cancel(m.sessionTimer));
+                        return true;
+                    });
+                    offsets.keySet().removeIf(g -> store.partitionFor(g) == partitionIndex);
+                    log.info("no longer coordinating the groups of {}-{}", OffsetStore.TOPIC, partitionIndex);
+                }
+            }
+        });
+    }
+
+    /** Runs on the coordinator thread: refuses groups whose offsets partition this node does not lead (yet). */
+    private void requireCoordinator(String groupId) {
+        if (!replicas.clustered()) {
+            return;
+        }
+        int p = store.partitionFor(groupId);
+        io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
+        if (partition == null || !partition.isLeader()) {
+            throw new org.apache.kafka.common.errors.NotCoordinatorException("this node does not coordinate group '" + groupId + "'");
+        }
+        if (!loadedPartitions.contains(p)) {
+            throw new org.apache.kafka.common.errors.CoordinatorLoadInProgressException("group '" + groupId + "' is being loaded");
+        }
+    }
+
+    /** The offsets partition that holds {@code groupId}. */
+    public int partitionFor(String groupId) {
+        return store.partitionFor(groupId);
     }
 
     /** Makes sure the offsets topic exists (FindCoordinator does this, as in Kafka). */
@@ -127,7 +202,10 @@ public final class GroupCoordinator implements AutoCloseable {
     // ---------------------------------------------------------------- join
 
     public CompletableFuture<JoinGroupResponseData> joinGroup(JoinGroupRequestData request, short version, String clientId, String clientHost) {
-        return callAsync(() -> doJoin(request, version, clientId, clientHost));
+        return callAsync(() -> {
+            requireCoordinator(request.groupId());
+            return doJoin(request, version, clientId, clientHost);
+        });
     }
 
     private CompletableFuture<JoinGroupResponseData> doJoin(JoinGroupRequestData request, short version, String clientId, String clientHost) {
@@ -396,7 +474,10 @@ public final class GroupCoordinator implements AutoCloseable {
     // ---------------------------------------------------------------- sync
 
     public CompletableFuture<SyncGroupResponseData> syncGroup(SyncGroupRequestData request, short version) {
-        return callAsync(() -> doSync(request, version));
+        return callAsync(() -> {
+            requireCoordinator(request.groupId());
+            return doSync(request, version);
+        });
     }
 
     private CompletableFuture<SyncGroupResponseData> doSync(SyncGroupRequestData request, short version) {
@@ -480,6 +561,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     public CompletableFuture<Errors> heartbeat(String groupId, String memberId, String instanceId, int generationId) {
         return call(() -> {
+            requireCoordinator(groupId);
             ClassicGroup group = groups.get(groupId);
             if (group == null || group.is(GroupState.DEAD)) {
                 return Errors.UNKNOWN_MEMBER_ID;
@@ -502,6 +584,7 @@ public final class GroupCoordinator implements AutoCloseable {
     /** A member leaving; {@code memberId} may be empty when only the instance id is known. */
     public CompletableFuture<Errors> leaveGroup(String groupId, String memberId, String instanceId) {
         return call(() -> {
+            requireCoordinator(groupId);
             ClassicGroup group = groups.get(groupId);
             if (group == null) {
                 return Errors.UNKNOWN_MEMBER_ID;
@@ -587,6 +670,7 @@ public final class GroupCoordinator implements AutoCloseable {
     public CompletableFuture<Map<OffsetCommit, Errors>> commitOffsets(String groupId, int generationId, String memberId, String instanceId,
                                                                       List<OffsetCommit> commits) {
         return callAsync(() -> {
+            requireCoordinator(groupId);
             Map<OffsetCommit, Errors> results = new LinkedHashMap<>();
             Errors groupError = validateCommit(groupId, generationId, memberId, instanceId);
             List<SimpleRecord> records = new ArrayList<>();
@@ -659,11 +743,15 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Committed offset per partition; partitions without one are absent. Null topics means all. */
     public CompletableFuture<Map<TopicPartitionKey, CommittedOffset>> fetchOffsets(String groupId) {
-        return call(() -> new HashMap<>(offsets.getOrDefault(groupId, Map.of())));
+        return call(() -> {
+            requireCoordinator(groupId);
+            return new HashMap<>(offsets.getOrDefault(groupId, Map.of()));
+        });
     }
 
     public CompletableFuture<Map<String, Errors>> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {
         return callAsync(() -> {
+            requireCoordinator(groupId);
             Map<String, Errors> unused = new HashMap<>();
             ClassicGroup group = groups.get(groupId);
             if (group == null && !offsets.containsKey(groupId)) {
@@ -708,7 +796,10 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     public CompletableFuture<GroupSummary> describeGroup(String groupId) {
-        return call(() -> groups.containsKey(groupId) || offsets.containsKey(groupId) ? summary(groupId) : null);
+        return call(() -> {
+            requireCoordinator(groupId);
+            return groups.containsKey(groupId) || offsets.containsKey(groupId) ? summary(groupId) : null;
+        });
     }
 
     private GroupSummary summary(String groupId) {
@@ -725,6 +816,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     public CompletableFuture<Errors> deleteGroup(String groupId) {
         return callAsync(() -> {
+            requireCoordinator(groupId);
             ClassicGroup group = groups.get(groupId);
             if (group == null && !offsets.containsKey(groupId)) {
                 return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND);

@@ -120,10 +120,22 @@ final class OffsetStore {
         }
         MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records.toArray(new SimpleRecord[0]));
         var result = partition.appendAsLeader(batch.buffer(), clock.millis());
+        if (result == null) {
+            return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotCoordinatorException("this node no longer leads the offsets partition"));
+        }
         if (!result.ok()) {
             return CompletableFuture.failedFuture(new CoordinatorNotAvailableException("could not store group data: " + result.message()));
         }
-        return replicas.awaitDurable(partition, result.nextOffset());
+        CompletableFuture<Void> durable = replicas.awaitDurable(partition, result.nextOffset());
+        if (!replicas.clustered()) {
+            return durable;
+        }
+        // In a cluster a commit is acknowledged once the offsets partition's in-sync replicas hold it, so it survives failover.
+        CompletableFuture<Void> replicated = partition.awaitReplication(result.nextOffset(), 1)
+                .orTimeout(5, java.util.concurrent.TimeUnit.SECONDS)
+                .exceptionallyCompose(failure -> CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotCoordinatorException(
+                        "the offsets partition could not replicate the commit: " + failure.getMessage())));
+        return durable.thenCombine(replicated, (a, b) -> null);
     }
 
     /** Replays every partition of the internal topic, oldest record first. */
@@ -133,11 +145,20 @@ final class OffsetStore {
             return;
         }
         for (int p = 0; p < topic.partitions(); p++) {
-            Partition partition = replicas.partition(TOPIC, p);
-            if (partition != null) {
-                LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), partition.log().highWatermark(),
-                        batch -> batch.forEach(record -> apply(record, into)));
-            }
+            replay(p, into);
+        }
+    }
+
+    /**
+     * Replays one partition. A leader replays its whole log: what it holds beyond the high
+     * watermark is what it will replicate, and it is the only history there is now.
+     */
+    void replay(int p, Replayed into) throws IOException {
+        Partition partition = replicas.partition(TOPIC, p);
+        if (partition != null) {
+            long end = replicas.clustered() ? partition.log().logEndOffset() : partition.log().highWatermark();
+            LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), end,
+                    batch -> batch.forEach(record -> apply(record, into)));
         }
     }
 

@@ -1,6 +1,6 @@
 package io.spate.server.handlers;
 
-import io.spate.server.ServerConfig;
+import io.spate.server.metadata.ClusterView;
 import io.spate.server.group.GroupCoordinator;
 import io.spate.server.network.ClientConnection;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
@@ -19,11 +19,11 @@ import java.util.concurrent.CompletableFuture;
 final class FindCoordinatorHandler implements ApiHandler {
     private static final byte GROUP = 0;
     private final GroupCoordinator coordinator;
-    private final ServerConfig config;
+    private final ClusterView cluster;
 
-    FindCoordinatorHandler(GroupCoordinator coordinator, ServerConfig config) {
+    FindCoordinatorHandler(GroupCoordinator coordinator, ClusterView cluster) {
         this.coordinator = coordinator;
-        this.config = config;
+        this.cluster = cluster;
     }
 
     @Override
@@ -36,24 +36,39 @@ final class FindCoordinatorHandler implements ApiHandler {
         FindCoordinatorRequestData data = ((FindCoordinatorRequest) request).data();
         short version = header.apiVersion();
         byte keyType = version >= 1 ? data.keyType() : GROUP;
-        Errors error = keyType == GROUP ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
-        String message = keyType == GROUP ? null : "Spate coordinates consumer groups only; transactions and share groups are not supported";
-        if (error == Errors.NONE) {
-            coordinator.ensureOffsetsTopic();
+        String unsupported = keyType == GROUP ? null : "Spate coordinates consumer groups only; transactions and share groups are not supported";
+        String topicProblem = null;
+        if (unsupported == null) {
+            try {
+                coordinator.ensureOffsetsTopic();
+            } catch (RuntimeException e) {
+                topicProblem = "the offsets topic is not available yet: " + e.getMessage();
+            }
         }
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();
-        if (version >= 4) {
-            List<String> keys = data.coordinatorKeys();
-            for (String key : keys) {
-                response.coordinators().add(new FindCoordinatorResponseData.Coordinator().setKey(key)
-                        .setNodeId(error == Errors.NONE ? config.nodeId() : -1).setHost(error == Errors.NONE ? config.host() : "")
-                        .setPort(error == Errors.NONE ? config.port() : -1).setErrorCode(error.code()).setErrorMessage(message));
+        List<String> keys = version >= 4 ? data.coordinatorKeys() : List.of(data.key());
+        for (String key : keys) {
+            ClusterView.Broker broker = null;
+            String message = unsupported != null ? unsupported : topicProblem;
+            if (message == null) {
+                ClusterView.PartitionView partition = cluster.partition(GroupCoordinator.OFFSETS_TOPIC, coordinator.partitionFor(key));
+                broker = partition == null || partition.leader() < 0 ? null : cluster.broker(partition.leader());
+                if (broker == null) {
+                    message = "the offsets partition of group '" + key + "' has no leader right now";
+                }
             }
-        } else {
-            response.setErrorCode(error.code()).setNodeId(error == Errors.NONE ? config.nodeId() : -1)
-                    .setHost(error == Errors.NONE ? config.host() : "").setPort(error == Errors.NONE ? config.port() : -1);
-            if (version >= 1) {
-                response.setErrorMessage(message);
+            Errors error = broker == null ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.NONE;
+            int nodeId = broker == null ? -1 : broker.id();
+            String host = broker == null ? "" : broker.host();
+            int port = broker == null ? -1 : broker.port();
+            if (version >= 4) {
+                response.coordinators().add(new FindCoordinatorResponseData.Coordinator().setKey(key)
+                        .setNodeId(nodeId).setHost(host).setPort(port).setErrorCode(error.code()).setErrorMessage(message));
+            } else {
+                response.setErrorCode(error.code()).setNodeId(nodeId).setHost(host).setPort(port);
+                if (version >= 1) {
+                    response.setErrorMessage(message);
+                }
             }
         }
         return CompletableFuture.completedFuture(response);

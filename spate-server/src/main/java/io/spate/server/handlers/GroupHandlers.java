@@ -1,6 +1,6 @@
 package io.spate.server.handlers;
 
-import io.spate.server.ServerConfig;
+import io.spate.server.metadata.ClusterView;
 import io.spate.server.group.GroupCoordinator;
 
 import java.util.List;
@@ -10,9 +10,9 @@ public final class GroupHandlers {
     private GroupHandlers() {
     }
 
-    public static List<ApiHandler> all(GroupCoordinator coordinator, ServerConfig config) {
+    public static List<ApiHandler> all(GroupCoordinator coordinator, ClusterView cluster) {
         return List.of(
-                new FindCoordinatorHandler(coordinator, config),
+                new FindCoordinatorHandler(coordinator, cluster),
                 new JoinGroupHandler(coordinator),
                 new SyncGroupHandler(coordinator),
                 new HeartbeatHandler(coordinator),

@@ -46,6 +46,7 @@ public final class ReplicaManager {
     private final ReplicationSettings replication;
     private volatile ClusterImage lastImage = ClusterImage.EMPTY;
     private volatile boolean selfFenced;
+    private final List<Runnable> roleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A standalone node: every partition is hosted and led here. */
     public ReplicaManager(LogManager logManager, TopicRegistry topics) {
@@ -112,6 +113,11 @@ public final class ReplicaManager {
         logManager.delete(tp);
     }
 
+    /** Called after every change of partition roles (on the metadata thread; must not block). */
+    public void addRoleListener(Runnable listener) {
+        roleListeners.add(listener);
+    }
+
     /**
      * Makes this node's partitions match {@code image}: opens logs for new assignments, takes
      * the leader or follower role each partition now has, and deletes logs no longer assigned.
@@ -154,6 +160,7 @@ public final class ReplicaManager {
                 }
             }
         }
+        roleListeners.forEach(Runnable::run);
     }
 
     private void applyRole(Partition partition, PartitionState state, ClusterImage image, long now) {
