@@ -51,6 +51,7 @@ public final class SpateConfig {
     public static final String AUTO_LEADER_REBALANCE = "auto.leader.rebalance.enable";
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
+    public static final String BROKER_RACK = "broker.rack";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -104,6 +105,8 @@ public final class SpateConfig {
         d.put(AUTO_LEADER_REBALANCE, "true");
         d.put(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, "30");
         d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
+        // Set on nodes (and client.rack on consumers) to let consumers read from a follower in their rack.
+        d.put(BROKER_RACK, "");
         return d;
     }
 
@@ -255,7 +258,7 @@ public final class SpateConfig {
     }
 
     public io.spate.replication.ReplicationSettings replicationSettings() {
-        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000);
+        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000, values.get(BROKER_RACK).trim());
     }
 
     /** How long a starting node waits for the controller quorum to take its registration. */

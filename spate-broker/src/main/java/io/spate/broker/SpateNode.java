@@ -138,6 +138,7 @@ public final class SpateNode implements AutoCloseable {
                     new DescribeConfigsHandler(registry, describer, serverConfig),
                     new IncrementalAlterConfigsHandler(topics),
                     new DescribeClusterHandler(view, clusterId),
+                    new io.spate.server.handlers.ElectLeadersHandler(registry, view, control),
                     new InitProducerIdHandler(producerIds)));
             handlers.addAll(GroupHandlers.all(coordinator, view));
             if (member != null) {

@@ -10,8 +10,10 @@ import java.util.Map;
  * Pure and deterministic, so every voter that applies the same log reaches the same image.
  *
  * <p>Leader election rules: a new leader is only ever taken from the in-sync set and must be
- * alive (unclean election is not offered); when no in-sync replica is alive the partition is
+ * alive; when no in-sync replica is alive the partition is
  * offline, keeping the last in-sync replica recorded, and comes back when that replica returns.
+ * A topic with {@code unclean.leader.election.enable=true} instead lets any live replica lead
+ * then, accepting the loss of what only the in-sync replicas held.
  */
 public final class MetadataTransitions {
     private MetadataTransitions() {
@@ -59,6 +61,8 @@ public final class MetadataTransitions {
                 PartitionState state = topic.partitions().get(p);
                 if (!state.hasLeader() && state.isr().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), state.isr()));
+                } else if (!state.hasLeader() && unclean(topic) && state.replicas().contains(c.nodeId())) {
+                    updated = updated.withPartition(p, state.withLeader(c.nodeId(), List.of(c.nodeId())));
                 }
             }
             topics.put(topic.name(), updated);
@@ -88,6 +92,13 @@ public final class MetadataTransitions {
                 isr.remove(Integer.valueOf(node.id()));
                 if (state.leader() == node.id()) {
                     int next = firstLive(isr, nodes);
+                    if (next == PartitionState.NO_LEADER && unclean(topic)) {
+                        next = firstLive(state.replicas(), nodes);
+                        if (next != PartitionState.NO_LEADER) {
+                            updated = updated.withPartition(p, state.withLeader(next, List.of(next)));
+                            continue;
+                        }
+                    }
                     // Keep the fenced node as the last in-sync replica when no one else holds the data.
                     updated = updated.withPartition(p, state.withLeader(next, isr.isEmpty() ? List.of(node.id()) : isr));
                 } else if (!isr.isEmpty()) {
@@ -97,6 +108,10 @@ public final class MetadataTransitions {
             topics.put(topic.name(), updated);
         }
         return unchanged(new ClusterImage(image.version(), nodes, topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    static boolean unclean(TopicState topic) {
+        return "true".equals(topic.overrides().get("unclean.leader.election.enable"));
     }
 
     private static int firstLive(List<Integer> candidates, Map<Integer, NodeInfo> nodes) {
@@ -178,8 +193,19 @@ public final class MetadataTransitions {
         if (topic == null) {
             return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, "topic '" + c.name() + "' does not exist"));
         }
+        TopicState updated = new TopicState(topic.name(), topic.id(), topic.partitions(), c.overrides());
+        if (unclean(updated)) {
+            // Turning unclean election on brings offline partitions back with any live replica.
+            for (int p = 0; p < updated.partitions().size(); p++) {
+                PartitionState state = updated.partitions().get(p);
+                int next = state.hasLeader() ? PartitionState.NO_LEADER : firstLive(state.replicas(), image.nodes());
+                if (next != PartitionState.NO_LEADER) {
+                    updated = updated.withPartition(p, state.withLeader(next, List.of(next)));
+                }
+            }
+        }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
-        topics.put(c.name(), new TopicState(topic.name(), topic.id(), topic.partitions(), c.overrides()));
+        topics.put(c.name(), updated);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
     }
 

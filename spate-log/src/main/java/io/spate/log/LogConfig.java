@@ -46,6 +46,8 @@ public record LogConfig(
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String DELETE_RETENTION_MS = "delete.retention.ms";
     public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+    /** Read by the controller, not the log: may an out-of-sync replica lead when no in-sync one is alive? */
+    public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
 
     /** Kafka's defaults for each topic-level setting, as strings, in a stable order. */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -65,6 +67,7 @@ public record LogConfig(
         d.put(RETENTION_MS, "604800000");
         d.put(SEGMENT_BYTES, "1073741824");
         d.put(SEGMENT_MS, "604800000");
+        d.put(UNCLEAN_LEADER_ELECTION_ENABLE, "false");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -84,6 +87,10 @@ public record LogConfig(
         String tsType = all.get(MESSAGE_TIMESTAMP_TYPE);
         if (!tsType.equals("CreateTime") && !tsType.equals("LogAppendTime")) {
             throw new InvalidConfigException(MESSAGE_TIMESTAMP_TYPE + " must be CreateTime or LogAppendTime, not '" + tsType + "'");
+        }
+        String unclean = all.get(UNCLEAN_LEADER_ELECTION_ENABLE);
+        if (!unclean.equals("true") && !unclean.equals("false")) {
+            throw new InvalidConfigException(UNCLEAN_LEADER_ELECTION_ENABLE + " must be true or false, not '" + unclean + "'");
         }
         String cleanup = all.get(CLEANUP_POLICY).toLowerCase(Locale.ROOT);
         for (String p : cleanup.split(",")) {

@@ -29,7 +29,7 @@ class LogConfigTest {
         assertThat(c.flushesEveryMessage()).isFalse();
         assertThat(c.deleteRetentionMs()).isEqualTo(86_400_000L);
         assertThat(c.minCleanableDirtyRatio()).isEqualTo(0.5);
-        assertThat(LogConfig.DEFAULTS).hasSize(13);
+        assertThat(LogConfig.DEFAULTS).hasSize(14).containsEntry(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, "false");
         assertThatThrownBy(() -> LogConfig.DEFAULTS.put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
     }
 

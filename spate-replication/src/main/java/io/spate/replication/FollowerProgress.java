@@ -12,14 +12,16 @@ final class FollowerProgress {
     private long lastCaughtUpMs;
     private long lastFetchMs;
     private long leaderEndAtLastFetch;
+    private String rack = "";
 
     FollowerProgress(long nowMs) {
         this.lastCaughtUpMs = nowMs;
         this.lastFetchMs = nowMs;
     }
 
-    synchronized void onFetch(long fetchOffset, long leaderEnd, long nowMs) {
+    synchronized void onFetch(long fetchOffset, long leaderEnd, long nowMs, String followerRack) {
         logEndOffset = fetchOffset;
+        rack = followerRack == null ? "" : followerRack;
         if (fetchOffset >= leaderEnd) {
             lastCaughtUpMs = nowMs;
         } else if (fetchOffset >= leaderEndAtLastFetch) {
@@ -27,6 +29,10 @@ final class FollowerProgress {
         }
         leaderEndAtLastFetch = leaderEnd;
         lastFetchMs = nowMs;
+    }
+
+    synchronized String rack() {
+        return rack;
     }
 
     synchronized long logEndOffset() {

@@ -219,7 +219,7 @@ public final class Partition {
      * Records a follower's fetch at {@code fetchOffset} (it holds everything below). Returns the
      * in-sync set this leader would now like to have, or null when no change is due.
      */
-    public List<Integer> onFollowerFetch(int followerId, long fetchOffset, long nowMs) {
+    public List<Integer> onFollowerFetch(int followerId, long fetchOffset, long nowMs, String followerRack) {
         List<Integer> proposal = null;
         roleLock.readLock().lock();
         try {
@@ -230,7 +230,7 @@ public final class Partition {
             if (progress == null) {
                 return null;
             }
-            progress.onFetch(fetchOffset, log.logEndOffset(), nowMs);
+            progress.onFetch(fetchOffset, log.logEndOffset(), nowMs, followerRack);
             List<Integer> current = isr;
             if (!current.contains(followerId) && !isrChangeInFlight && fetchOffset >= log.highWatermark()
                     && fetchOffset >= epochStartOffset) {
@@ -243,6 +243,23 @@ public final class Partition {
         }
         maybeAdvanceHighWatermark();
         return proposal;
+    }
+
+    /**
+     * Follower fetching (KIP-392): an in-sync follower in the consumer's rack that already holds
+     * {@code fetchOffset}, when this leader is in another rack; -1 when the consumer should read here.
+     */
+    public int preferredReadReplica(String clientRack, String localRack, long fetchOffset) {
+        if (clientRack == null || clientRack.isEmpty() || clientRack.equals(localRack) || role != Role.LEADER) {
+            return -1;
+        }
+        for (int id : isr) {
+            FollowerProgress progress = followers.get(id);
+            if (id != localId && progress != null && clientRack.equals(progress.rack()) && progress.logEndOffset() >= fetchOffset) {
+                return id;
+            }
+        }
+        return -1;
     }
 
     /** In-sync followers that have not caught up for {@code lagMaxMs}; null when none. */
@@ -335,7 +352,11 @@ public final class Partition {
         log.updateHighWatermark(newHw);
         long after = log.highWatermark();
         if (after > before) {
-            wake(readers, (int) Math.min(Integer.MAX_VALUE, after - before));
+            int advanced = (int) Math.min(Integer.MAX_VALUE, after - before);
+            wake(readers, advanced);
+            // Followers learn the new high watermark now rather than at their next fetch timeout,
+            // so that a follower promoted later, or read from, is not behind on what is committed.
+            wake(replicaReaders, advanced);
         }
         completeAckWaiters(after);
     }

@@ -281,7 +281,7 @@ final class ReplicaFetcher implements Runnable {
         }
         FetchRequestData data = new FetchRequestData().setReplicaId(localId).setMaxWaitMs(settings.fetchWaitMaxMs())
                 .setMinBytes(1).setMaxBytes(settings.fetchMaxBytes()).setIsolationLevel((byte) 0)
-                .setSessionId(0).setSessionEpoch(-1).setTopics(new ArrayList<>(topics.values()));
+                .setSessionId(0).setSessionEpoch(-1).setRackId(settings.rack()).setTopics(new ArrayList<>(topics.values()));
         var response = (FetchResponse) c.send(new FetchRequest(data, FETCH_VERSION));
         if (response.data().errorCode() != Errors.NONE.code()) {
             log.debug("fetch from node {} failed: {}", leaderId, Errors.forCode(response.data().errorCode()));

@@ -56,6 +56,14 @@ public final class FetchHandler implements ApiHandler {
         int replicaId = FetchRequest.replicaId(data);
         boolean replica = replicaId >= 0;
         FetchSessions.Context context = sessions.open(data.sessionId(), data.sessionEpoch(), targets(data, version, replicaId), forgotten(data, version));
+        boolean redirected = false;
+        if (!replica && version >= 11) {
+            for (FetchTarget target : context.targets()) {
+                target.preferredReadReplica = target.lookupError == Errors.NONE
+                        ? target.resolved.preferredReadReplica(data.rackId(), replicas.rack(), target.fetchOffset) : -1;
+                redirected |= target.preferredReadReplica >= 0;
+            }
+        }
         if (context.error() != Errors.NONE) {
             return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(context.error().code()).setSessionId(0));
         }
@@ -63,14 +71,14 @@ public final class FetchHandler implements ApiHandler {
             // A follower's fetch offset is what it holds: the leader's view of it, and maybe its high watermark, move now.
             for (FetchTarget target : context.targets()) {
                 if (target.lookupError == Errors.NONE) {
-                    replicas.onFollowerFetch(target.resolved, replicaId, target.fetchOffset);
+                    replicas.onFollowerFetch(target.resolved, replicaId, target.fetchOffset, data.rackId());
                 }
             }
         }
         List<PartitionRead> reads = readAll(context, data.maxBytes(), replica);
         long bytes = reads.stream().mapToLong(r -> r.result == null ? 0 : r.result.sizeInBytes()).sum();
         boolean errors = reads.stream().anyMatch(r -> r.error != Errors.NONE);
-        if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || context.targets().isEmpty()) {
+        if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || redirected || context.targets().isEmpty()) {
             return CompletableFuture.completedFuture(respond(context, reads, version));
         }
         release(reads);
@@ -88,7 +96,7 @@ public final class FetchHandler implements ApiHandler {
                     error = version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (p.partition() < 0 || p.partition() >= topic.partitions()) {
                     error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (partition == null || !partition.isLeader()) {
+                } else if (partition == null || !(partition.isLeader() || servesConsumers(partition, replicaId, version))) {
                     error = replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
                 } else if (p.currentLeaderEpoch() > partition.leaderEpoch()) {
                     error = Errors.UNKNOWN_LEADER_EPOCH;
@@ -100,6 +108,11 @@ public final class FetchHandler implements ApiHandler {
             }
         }
         return targets;
+    }
+
+    /** Consumers that know about follower fetching (v11+) may read from a follower, below its high watermark. */
+    private static boolean servesConsumers(Partition partition, int replicaId, short version) {
+        return replicaId < 0 && version >= 11 && partition.role() == Partition.Role.FOLLOWER;
     }
 
     private static List<String> forgotten(FetchRequestData data, short version) {
@@ -122,6 +135,12 @@ public final class FetchHandler implements ApiHandler {
         for (FetchTarget target : context.targets()) {
             if (target.lookupError != Errors.NONE) {
                 reads.add(new PartitionRead(target, target.lookupError, null));
+                continue;
+            }
+            if (target.preferredReadReplica >= 0) {
+                var log = target.resolved.log();
+                reads.add(new PartitionRead(target, Errors.NONE, new LogReadResult(LogError.NONE, io.spate.log.FileSlice.EMPTY,
+                        log.highWatermark(), log.logStartOffset(), log.logEndOffset())));
                 continue;
             }
             var log = target.resolved.log();
@@ -158,7 +177,8 @@ public final class FetchHandler implements ApiHandler {
                 long hw = result == null ? -1 : result.highWatermark();
                 long logStart = result == null ? -1 : result.logStartOffset();
                 boolean hasData = result != null && result.sizeInBytes() > 0;
-                boolean changed = hasData || read.error != Errors.NONE || hw != target.lastSentHighWatermark || logStart != target.lastSentLogStartOffset;
+                boolean changed = hasData || read.error != Errors.NONE || hw != target.lastSentHighWatermark || logStart != target.lastSentLogStartOffset
+                        || target.preferredReadReplica >= 0;
                 if (context.incremental() && !changed) {
                     continue;
                 }
@@ -172,6 +192,9 @@ public final class FetchHandler implements ApiHandler {
                         .setRecords(hasData ? new FileSliceRecords(result.slice()) : MemoryRecords.EMPTY);
                 if (version >= 5) {
                     partitionData.setLogStartOffset(logStart);
+                }
+                if (version >= 11) {
+                    partitionData.setPreferredReadReplica(target.preferredReadReplica);
                 }
                 if (result != null && !hasData) {
                     result.slice().release();

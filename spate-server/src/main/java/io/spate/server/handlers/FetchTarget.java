@@ -18,6 +18,8 @@ final class FetchTarget {
     int maxBytes;
     long lastSentHighWatermark = -1;
     long lastSentLogStartOffset = -1;
+    /** Follower fetching: the replica the consumer should read from instead (-1: read here). */
+    int preferredReadReplica = -1;
 
     FetchTarget(String topic, Uuid topicId, int partition, Partition resolved, Errors lookupError, long fetchOffset, int maxBytes) {
         this.topic = topic;

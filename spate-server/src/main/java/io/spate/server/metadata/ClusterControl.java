@@ -72,6 +72,12 @@ public final class ClusterControl {
         commit(new MetadataCommand.AlterTopicConfig(name, overrides));
     }
 
+    /** Asks for the preferred replica to lead {@code topic}-{@code partition}; completes once applied here. */
+    public java.util.concurrent.CompletableFuture<CommandResult> electPreferredLeader(String topic, int partition) {
+        return metadata.submit(new MetadataCommand.ElectPreferredLeader(topic, partition))
+                .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
+    }
+
     /** Reserves {@code count} producer ids no other node will hand out; returns the first. */
     public long allocateProducerIds(int nodeId, int count) {
         return commit(new MetadataCommand.AllocateProducerIds(nodeId, count)).value();

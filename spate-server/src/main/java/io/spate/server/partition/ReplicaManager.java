@@ -201,8 +201,8 @@ public final class ReplicaManager {
     }
 
     /** A follower fetched from a partition led here: track it, and ask for it to rejoin the in-sync set once caught up. */
-    public void onFollowerFetch(Partition partition, int followerId, long fetchOffset) {
-        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis());
+    public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, String followerRack) {
+        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis(), followerRack);
         if (proposal != null) {
             proposeIsr(partition, proposal);
         }
@@ -231,6 +231,11 @@ public final class ReplicaManager {
         TopicPartition tp = partition.topicPartition();
         metadata.submit(new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), localId, partition.leaderEpoch(), partition.partitionEpoch(), proposed))
                 .whenComplete((result, failure) -> partition.endIsrChange(failure == null && result.succeeded()));
+    }
+
+    /** This node's broker.rack ("" when unset or standalone). */
+    public String rack() {
+        return replication == null ? "" : replication.rack();
     }
 
     public Partition partition(TopicPartition tp) {
