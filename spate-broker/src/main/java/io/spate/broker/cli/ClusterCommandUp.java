@@ -35,7 +35,8 @@ import java.util.stream.Stream;
                 "Returns once every node serves Kafka and the cluster lists all N nodes, then prints 'bootstrap: HOST:PORT,...'.",
                 "A stopped cluster restarts on its data when started again with the same --dir, --nodes and --base-port.",
                 "Exit codes: 0 up; 1 not up in time (the nodes that did not come up and the end of their logs are printed; "
-                        + "nodes that did start keep running); 2 refused (a cluster already runs in DIR, a port is in use, bad values)."})
+                        + "nodes that did start keep running); 2 refused (a cluster already runs in DIR, a port is in use, bad values).",
+                "On a directory whose cluster is partly running, only the stopped nodes are started again."})
 final class ClusterCommandUp extends ClusterCommand.Sub {
     static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xms32m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10");
     private static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
@@ -77,15 +78,23 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
             throw Failure.refused(dir + " exists and is not a directory");
         }
         int base = basePort == null ? ClusterCommand.DEFAULT_BASE_PORT : basePort;
+        java.util.Set<Integer> alreadyRunning = new java.util.HashSet<>();
         if (Files.isRegularFile(dir.resolve(ClusterCommand.LAYOUT_FILE))) {
             Layout existing = Layout.read(dir);
             List<String> running = new ArrayList<>();
             for (Node node : existing.nodes()) {
-                ClusterCommand.liveProcess(dir, node).ifPresent(p -> running.add("node " + node.id() + " pid " + p.pid()));
+                ClusterCommand.liveProcess(dir, node).ifPresent(p -> {
+                    running.add("node " + node.id() + " pid " + p.pid());
+                    alreadyRunning.add(node.id());
+                });
             }
-            if (!running.isEmpty()) {
+            if (running.size() == existing.nodes().size()) {
                 throw Failure.refused("a cluster is already running in " + dir + " (" + String.join(", ", running)
                         + "); stop it first with 'spate cluster down --dir " + dir + "'");
+            }
+            if (overrides.isEmpty()) {
+                // restarting: the nodes keep the settings they were created with
+                overrides.putAll(existing.overrides());
             }
             if (basePort == null) {
                 base = existing.basePort();
@@ -104,6 +113,9 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
         }
         Layout layout = Layout.of(nodes, base, overrides);
         for (Node node : layout.nodes()) {
+            if (alreadyRunning.contains(node.id())) {
+                continue;
+            }
             checkPortFree(node.kafkaPort(), "node " + node.id() + "'s Kafka port");
             if (node.voter()) {
                 checkPortFree(node.controllerPort(), "node " + node.id() + "'s controller port");
@@ -119,7 +131,13 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
         out.flush();
         long startNanos = System.nanoTime();
         List<Started> started = new ArrayList<>();
+        if (!alreadyRunning.isEmpty()) {
+            out.printf("nodes %s are running; starting the others%n", new java.util.TreeSet<>(alreadyRunning));
+        }
         for (Node node : layout.nodes()) {
+            if (alreadyRunning.contains(node.id())) {
+                continue;
+            }
             try {
                 started.add(launch(dir, layout, node, command));
             } catch (IOException e) {
@@ -239,11 +257,10 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
                     } catch (ExecutionException e) {
                         clusterError = ClusterCommand.explain(e);
                     }
-                    if (registered.size() == started.size()
-                            && started.stream().allMatch(s -> registered.contains(s.node().id()))) {
+                    if (layout.nodes().stream().allMatch(n -> registered.contains(n.id()))) {
                         double seconds = (System.nanoTime() - startNanos) / 1e9;
                         out().printf("cluster of %d node%s up in %.1f s; 'spate cluster status --dir %s' shows it, 'spate cluster down --dir %s' stops it%n",
-                                started.size(), started.size() == 1 ? "" : "s", seconds, dir, dir);
+                                layout.nodes().size(), layout.nodes().size() == 1 ? "" : "s", seconds, dir, dir);
                         out().println("bootstrap: " + layout.bootstrap());
                         return 0;
                     }
