@@ -7,6 +7,9 @@ package io.spate.log;
 public record AppendResult(LogError error, String message, long baseOffset, long lastOffset,
                            long logAppendTimeMs, long logStartOffset, boolean duplicate) {
 
+    /** An append of nothing (an empty replicated fetch): nothing assigned, nothing wrong. */
+    public static final AppendResult NOTHING = new AppendResult(LogError.NONE, null, -1, -2, -1, -1, false);
+
     public static AppendResult failed(LogError error, String message, long logStartOffset) {
         return new AppendResult(error, message, -1, -1, -1, logStartOffset, false);
     }

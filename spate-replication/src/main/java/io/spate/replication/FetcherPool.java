@@ -51,13 +51,13 @@ public final class FetcherPool implements AutoCloseable {
         fetcher.unfollow(tp);
         if (fetcher.isIdle()) {
             byLeader.remove(leaderId);
-            fetcher.shutdown();
+            fetcher.shutdown(false);
         }
     }
 
     @Override
     public synchronized void close() {
-        byLeader.values().forEach(ReplicaFetcher::shutdown);
+        byLeader.values().forEach(f -> f.shutdown(true));
         byLeader.clear();
         leaderOf.clear();
     }

@@ -198,14 +198,27 @@ public final class Partition {
         return result;
     }
 
-    /** Appends batches fetched from the leader, then takes the leader's high watermark as far as this log reaches. */
-    public AppendResult appendAsFollower(ByteBuffer records, long leaderHighWatermark, long nowMs) {
-        AppendResult result = null;
-        if (records.hasRemaining()) {
-            result = log.appendAsFollower(records, nowMs);
-            if (!result.ok()) {
-                return result;
+    /**
+     * Appends batches fetched from the leader of {@code fetchEpoch}, then takes the leader's high
+     * watermark as far as this log reaches. Returns null, appending nothing, when the partition
+     * has since moved to another epoch: a fetch answered by an old leader must never land after
+     * this replica aligned itself with the new one.
+     */
+    public AppendResult appendAsFollower(ByteBuffer records, long leaderHighWatermark, long nowMs, int fetchEpoch) {
+        AppendResult result = AppendResult.NOTHING;
+        roleLock.readLock().lock();
+        try {
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch) {
+                return null;
             }
+            if (records.hasRemaining()) {
+                result = log.appendAsFollower(records, nowMs);
+                if (!result.ok()) {
+                    return result;
+                }
+            }
+        } finally {
+            roleLock.readLock().unlock();
         }
         long before = log.highWatermark();
         log.updateHighWatermark(leaderHighWatermark);
@@ -213,6 +226,20 @@ public final class Partition {
             wake(readers, (int) Math.min(Integer.MAX_VALUE, log.highWatermark() - before));
         }
         return result;
+    }
+
+    /** Truncates to where this replica's history and the leader's of {@code fetchEpoch} part; false when the epoch has moved on. */
+    public boolean truncateAsFollower(long offset, int fetchEpoch) throws java.io.IOException {
+        roleLock.readLock().lock();
+        try {
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch) {
+                return false;
+            }
+            log.truncateTo(offset);
+            return true;
+        } finally {
+            roleLock.readLock().unlock();
+        }
     }
 
     /**

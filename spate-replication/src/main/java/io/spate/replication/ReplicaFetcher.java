@@ -105,13 +105,14 @@ final class ReplicaFetcher implements Runnable {
         return followed.isEmpty();
     }
 
-    void shutdown() {
+    /** Stops the thread; {@code wait} joins it (on close), otherwise it ends on its own shortly. */
+    void shutdown(boolean wait) {
         running = false;
         dropConnection();
         synchronized (wakeup) {
             wakeup.notifyAll();
         }
-        if (thread != null) {
+        if (wait && thread != null) {
             try {
                 thread.join(5_000);
             } catch (InterruptedException e) {
@@ -230,7 +231,9 @@ final class ReplicaFetcher implements Runnable {
         if (target < partitionLog.logEndOffset()) {
             log.info("{}: truncating from {} to {} to match leader {} (epoch {})", f.partition.topicPartition(),
                     partitionLog.logEndOffset(), target, leaderId, leaderEpoch);
-            partitionLog.truncateTo(target);
+            if (!f.partition.truncateAsFollower(target, f.epoch)) {
+                return;
+            }
         }
         f.truncated = true;
     }
@@ -306,8 +309,12 @@ final class ReplicaFetcher implements Runnable {
                     continue;
                 }
                 ByteBuffer records = wholeBatches(p.records() instanceof MemoryRecords memory ? memory.buffer() : ByteBuffer.allocate(0));
-                AppendResult result = f.partition.appendAsFollower(records, p.highWatermark(), now);
-                if (result != null && !result.ok()) {
+                AppendResult result = f.partition.appendAsFollower(records, p.highWatermark(), now, f.epoch);
+                if (result == null) {
+                    // The partition moved to another epoch while this fetch was out: drop what it brought.
+                    continue;
+                }
+                if (!result.ok()) {
                     log.warn("{}: could not append what leader {} sent: {}", f.partition.topicPartition(), leaderId, result.message());
                     if (result.error() == LogError.OFFSET_OUT_OF_RANGE) {
                         f.truncated = false;

@@ -127,7 +127,8 @@ public final class ClusterMember implements AutoCloseable {
                             return;
                         }
                         lastHeartbeatAckNanos = System.nanoTime();
-                        if (reply.registered()) {
+                        if (reply.registered() && metadata.image().version() >= reply.imageVersion()) {
+                            // Lead again only with metadata at least as new as the controller's at this answer.
                             replicas.setSelfFenced(false);
                         } else if (registered && !leaving && registering.compareAndSet(false, true)) {
                             // The controller fenced us (we were silent too long): join again.
