@@ -124,10 +124,10 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(election * 2, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(Math.max(3000, election * 4), TimeUnit.MILLISECONDS));
-        // Heartbeats are read-only queries: they must fail on a leader that lost its quorum, so that
-        // a node cut off from the majority notices and stops leading. A lease keeps them cheap.
-        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
-        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+        // Heartbeats are read-only queries served by the leader only (Ratis' default read option:
+        // a follower answers NotLeader), so liveness is recorded where the controller runs. A leader
+        // that stops hearing from a majority steps down within an election timeout, after which
+        // heartbeats fail and a node cut off from the quorum stops leading on its own.
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 10_000);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
