@@ -22,6 +22,14 @@ public record ClusterSettings(int nodeId, List<Voter> voters, Path metadataDir,
         }
     }
 
+    /**
+     * How long one heartbeat may take before the node tries another controller: short enough that
+     * a node finds a new controller leader well inside its session.
+     */
+    public long heartbeatTimeoutMs() {
+        return Math.max(200, Math.min(sessionTimeoutMs / 3, 2 * heartbeatMs));
+    }
+
     public boolean isVoter() {
         return voters.stream().anyMatch(v -> v.id() == nodeId);
     }

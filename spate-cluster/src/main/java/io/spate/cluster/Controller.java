@@ -24,6 +24,8 @@ public final class Controller implements AutoCloseable {
     private final LivenessTracker liveness;
     private final long rebalanceIntervalNanos;
     private final ScheduledExecutorService timer;
+    private final int selfId;
+    private final long takeoverGraceNanos;
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
     private boolean leading;
     private long lastRebalanceNanos;
@@ -32,6 +34,8 @@ public final class Controller implements AutoCloseable {
         this.metadata = metadata;
         this.liveness = liveness;
         this.rebalanceIntervalNanos = settings.leaderRebalanceMs() * 1_000_000L;
+        this.selfId = settings.nodeId();
+        this.takeoverGraceNanos = settings.heartbeatTimeoutMs() * 1_000_000L;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-controller").daemon().unstarted(r));
     }
 
@@ -45,7 +49,8 @@ public final class Controller implements AutoCloseable {
             boolean leader = metadata.isControllerLeader();
             if (leader && !leading) {
                 log.info("this node now leads the controller quorum");
-                liveness.reset(metadata.image(), now);
+                // Nodes spend up to a heartbeat timeout finding the new leader: count that in their first session.
+                liveness.reset(metadata.image(), now + takeoverGraceNanos);
                 lastRebalanceNanos = now;
             }
             leading = leader;
@@ -53,7 +58,7 @@ public final class Controller implements AutoCloseable {
                 return;
             }
             ClusterImage image = metadata.image();
-            for (NodeInfo node : liveness.expired(image, now)) {
+            for (NodeInfo node : liveness.expired(image, now, selfId)) {
                 submitOnce("fence-" + node.id() + "-" + node.incarnation(), new MetadataCommand.FenceNode(node.id(), node.incarnation()),
                         "node " + node.id() + " missed its session timeout: fencing it and moving its leaders");
             }

@@ -25,17 +25,23 @@ public final class LivenessTracker {
         lastSeen.put(nodeId, new Seen(incarnation, nowNanos));
     }
 
-    /** Gives every node a full session from now (called when this controller becomes leader). */
-    public void reset(ClusterImage image, long nowNanos) {
+    /**
+     * Gives every node a full session from {@code fromNanos} (called when this controller becomes
+     * leader, with a start a little in the future: nodes need a moment to find the new leader).
+     */
+    public void reset(ClusterImage image, long fromNanos) {
         lastSeen.clear();
-        image.nodes().values().forEach(n -> lastSeen.put(n.id(), new Seen(n.incarnation(), nowNanos)));
+        image.nodes().values().forEach(n -> lastSeen.put(n.id(), new Seen(n.incarnation(), fromNanos)));
     }
 
-    /** Unfenced nodes whose registered incarnation has been silent longer than the session timeout. */
-    public List<NodeInfo> expired(ClusterImage image, long nowNanos) {
+    /**
+     * Unfenced nodes whose registered incarnation has been silent longer than the session timeout,
+     * never {@code selfId}: the node running the controller is alive by definition.
+     */
+    public List<NodeInfo> expired(ClusterImage image, long nowNanos, int selfId) {
         List<NodeInfo> expired = new ArrayList<>();
         for (NodeInfo node : image.nodes().values()) {
-            if (node.fenced()) {
+            if (node.fenced() || node.id() == selfId) {
                 continue;
             }
             Seen seen = lastSeen.get(node.id());

@@ -106,25 +106,30 @@ class RatisMetadataLogTest {
         for (int id = 1; id <= 3; id++) {
             commit(1, new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, id));
         }
-        commit(1, new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(2, 1, 3)), Map.of()));
-        AtomicBoolean node2Alive = new AtomicBoolean(true);
+        await().atMost(Duration.ofSeconds(20)).until(() -> leader() > 0);
+        int controller = leader();
+        int silent = controller == 3 ? 2 : 3;   // the controller's own node is never fenced: it is the one deciding
+        int other = 6 - controller - silent;
+        commit(1, new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(silent, other, controller)), Map.of()));
+        AtomicBoolean silentAlive = new AtomicBoolean(true);
         heartbeats.scheduleWithFixedDelay(() -> {
             for (int id = 1; id <= 3; id++) {
-                if (id != 2 || node2Alive.get()) {
+                if (id != silent || silentAlive.get()) {
                     logs[id].heartbeat(id, id);
                 }
             }
         }, 0, 100, TimeUnit.MILLISECONDS);
         // Alive and heartbeating: nobody is fenced for several sessions.
         await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5))
-                .until(() -> logs[1].image().liveNodes().size() == 3);
-        node2Alive.set(false);
+                .until(() -> logs[controller].image().liveNodes().size() == 3);
+        silentAlive.set(false);
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            ClusterImage image = logs[3].image();
-            assertThat(image.node(2).fenced()).isTrue();
-            assertThat(image.partition("t", 0).leader()).isEqualTo(1);
+            ClusterImage image = logs[other].image();
+            assertThat(image.node(silent).fenced()).isTrue();
+            assertThat(image.partition("t", 0).leader()).isEqualTo(other);
             assertThat(image.partition("t", 0).leaderEpoch()).isEqualTo(1);
         });
+        assertThat(logs[other].image().liveNodes()).containsExactlyInAnyOrder(controller, other);
     }
 
     @Test
@@ -142,6 +147,30 @@ class RatisMetadataLogTest {
         start(leader);
         ClusterImage recovered = logs[leader].awaitVersion(second.version()).get(30, TimeUnit.SECONDS);
         assertThat(recovered.topics()).containsKeys("a", "b");
+    }
+
+    @Test
+    void aNewControllerFencesOnlyTheNodeThatStopped() throws Exception {
+        startQuorum();
+        for (int id = 1; id <= 3; id++) {
+            commit(1, new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, id));
+        }
+        heartbeats.scheduleWithFixedDelay(() -> {
+            for (int id = 1; id <= 3; id++) {
+                RatisMetadataLog log = logs[id];
+                if (log != null) {
+                    log.heartbeat(id, id);
+                }
+            }
+        }, 0, 100, TimeUnit.MILLISECONDS);
+        await().atMost(Duration.ofSeconds(20)).until(() -> leader() > 0);
+        int old = leader();
+        stop(old);
+        int survivor = old == 1 ? 2 : 1;
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(logs[survivor].image().node(old).fenced()).isTrue());
+        // Well past a session after the takeover, the nodes that kept sending heartbeats are still in.
+        await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(logs[survivor].image().liveNodes()).hasSize(2).doesNotContain(old));
     }
 
     private int leader() {

@@ -57,6 +57,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftServer server;
     private final MetadataStateMachine stateMachine;
     private final RaftClient client;
+    /** Heartbeats get a client of their own with a short timeout, so a dead or paused leader is left quickly. */
+    private final RaftClient heartbeatClient;
     private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
     private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
     private final ConcurrentSkipListMap<Long, List<CompletableFuture<ClusterImage>>> waiters = new ConcurrentSkipListMap<>();
@@ -89,6 +91,14 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setProperties(properties)
                 .setRaftGroup(group)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                .build();
+        RaftProperties heartbeatProperties = properties(settings);
+        org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(heartbeatProperties,
+                TimeDuration.valueOf(settings.heartbeatTimeoutMs(), TimeUnit.MILLISECONDS));
+        this.heartbeatClient = RaftClient.newBuilder()
+                .setProperties(heartbeatProperties)
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(5, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
                 .build();
     }
 
@@ -192,7 +202,14 @@ public final class RatisMetadataLog implements MetadataLog {
     @Override
     public CompletableFuture<HeartbeatReply> heartbeat(int nodeId, long incarnation) {
         ByteBuffer request = ByteBuffer.allocate(13).put(MetadataStateMachine.QUERY_HEARTBEAT).putInt(nodeId).putLong(incarnation).flip();
-        return client.async().sendReadOnly(Message.valueOf(ByteString.copyFrom(request))).thenApply(reply -> {
+        // Unordered: one heartbeat lost to a dead leader must not hold up the next. A voter sends
+        // straight to the leader its own Raft server knows, which it learns as soon as one is elected.
+        Message message = Message.valueOf(ByteString.copyFrom(request));
+        RaftPeerId knownLeader = knownLeader();
+        CompletableFuture<RaftClientReply> sent = knownLeader == null
+                ? heartbeatClient.async().sendReadOnlyUnordered(message)
+                : heartbeatClient.async().sendReadOnlyUnordered(message, knownLeader);
+        return sent.thenApply(reply -> {
             requireSuccess(reply);
             ByteBuffer in = reply.getMessage().getContent().asReadOnlyByteBuffer();
             HeartbeatReply answer = new HeartbeatReply(in.get() == 1, in.getLong());
@@ -203,10 +220,21 @@ public final class RatisMetadataLog implements MetadataLog {
         });
     }
 
+    private RaftPeerId knownLeader() {
+        if (server == null) {
+            return null;
+        }
+        try {
+            return server.getDivision(GROUP_ID).getInfo().getLeaderId();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** A node that is not a voter fetches the whole image; metadata is small and changes rarely. */
     private void refreshImage() {
         Message request = Message.valueOf(ByteString.copyFrom(new byte[]{MetadataStateMachine.QUERY_IMAGE}));
-        client.async().sendReadOnly(request).thenAccept(reply -> {
+        client.async().sendReadOnlyUnordered(request).thenAccept(reply -> {
             if (reply.isSuccess()) {
                 ClusterImage fetched = MetadataCodec.decodeImage(reply.getMessage().getContent().toByteArray());
                 synchronized (this) {
@@ -252,6 +280,7 @@ public final class RatisMetadataLog implements MetadataLog {
     public void close() {
         try {
             client.close();
+            heartbeatClient.close();
         } catch (IOException e) {
             log.debug("closing the metadata client", e);
         }

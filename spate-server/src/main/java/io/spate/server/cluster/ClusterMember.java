@@ -127,9 +127,11 @@ public final class ClusterMember implements AutoCloseable {
                             return;
                         }
                         lastHeartbeatAckNanos = System.nanoTime();
-                        if (reply.registered() && metadata.image().version() >= reply.imageVersion()) {
-                            // Lead again only with metadata at least as new as the controller's at this answer.
-                            replicas.setSelfFenced(false);
+                        if (reply.registered()) {
+                            if (metadata.image().version() >= reply.imageVersion()) {
+                                // Lead again only with metadata at least as new as the controller's at this answer.
+                                replicas.setSelfFenced(false);
+                            }
                         } else if (registered && !leaving && registering.compareAndSet(false, true)) {
                             // The controller fenced us (we were silent too long): join again.
                             log.warn("the controller had fenced this node; registering again");

@@ -123,39 +123,45 @@ public final class GroupCoordinator implements AutoCloseable {
      * no longer leads, whose members will find the new coordinator.
      */
     public void onRolesChanged() {
-        if (!replicas.clustered()) {
+        if (!replicas.clustered() || thread.isShutdown()) {
             return;
         }
-        thread.execute(() -> {
-            io.spate.server.metadata.TopicInfo topic = topics.get(OffsetStore.TOPIC);
-            int count = topic == null ? 0 : topic.partitions();
-            for (int p = 0; p < count; p++) {
-                io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
-                boolean leads = partition != null && partition.isLeader();
-                if (leads && !loadedPartitions.contains(p)) {
-                    try {
-                        int before = groups.size();
-                        store.replay(p, replayer());
-                        offsets.values().removeIf(Map::isEmpty);
-                        loadedPartitions.add(p);
-                        log.info("now coordinating the groups of {}-{} ({} group(s) loaded)", OffsetStore.TOPIC, p, groups.size() - before);
-                    } catch (IOException | RuntimeException e) {
-                        log.error("could not load the groups of {}-{}", OffsetStore.TOPIC, p, e);
-                    }
-                } else if (!leads && loadedPartitions.remove(p)) {
-                    int partitionIndex = p;
-                    groups.values().removeIf(g -> {
-                        if (store.partitionFor(g.groupId) != partitionIndex) {
-                            return false;
-                        }
-                        g.members.values().forEach(m -> cancel(m.sessionTimer));
-                        return true;
-                    });
-                    offsets.keySet().removeIf(g -> store.partitionFor(g) == partitionIndex);
-                    log.info("no longer coordinating the groups of {}-{}", OffsetStore.TOPIC, partitionIndex);
+        try {
+            thread.execute(this::reconcileLoadedPartitions);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // the node is stopping: nothing to coordinate any more
+        }
+    }
+
+    private void reconcileLoadedPartitions() {
+        io.spate.server.metadata.TopicInfo topic = topics.get(OffsetStore.TOPIC);
+        int count = topic == null ? 0 : topic.partitions();
+        for (int p = 0; p < count; p++) {
+            io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
+            boolean leads = partition != null && partition.isLeader();
+            if (leads && !loadedPartitions.contains(p)) {
+                try {
+                    int before = groups.size();
+                    store.replay(p, replayer());
+                    offsets.values().removeIf(Map::isEmpty);
+                    loadedPartitions.add(p);
+                    log.info("now coordinating the groups of {}-{} ({} group(s) loaded)", OffsetStore.TOPIC, p, groups.size() - before);
+                } catch (IOException | RuntimeException e) {
+                    log.error("could not load the groups of {}-{}", OffsetStore.TOPIC, p, e);
                 }
+            } else if (!leads && loadedPartitions.remove(p)) {
+                int partitionIndex = p;
+                groups.values().removeIf(g -> {
+                    if (store.partitionFor(g.groupId) != partitionIndex) {
+                        return false;
+                    }
+                    g.members.values().forEach(m -> cancel(m.sessionTimer));
+                    return true;
+                });
+                offsets.keySet().removeIf(g -> store.partitionFor(g) == partitionIndex);
+                log.info("no longer coordinating the groups of {}-{}", OffsetStore.TOPIC, partitionIndex);
             }
-        });
+        }
     }
 
     /** Runs on the coordinator thread: refuses groups whose offsets partition this node does not lead (yet). */

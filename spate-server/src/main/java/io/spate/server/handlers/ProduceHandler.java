@@ -87,7 +87,8 @@ public final class ProduceHandler implements ApiHandler {
                         return null;
                     }));
                 }
-                if (acks == -1 && replicas.clustered() && !result.duplicate()) {
+                // A retried batch (duplicate) waits too: its first attempt may have timed out unreplicated.
+                if (acks == -1 && replicas.clustered()) {
                     durability.add(awaitReplication(partition, result.nextOffset(), data.timeoutMs(), partitionResponse));
                 }
             }

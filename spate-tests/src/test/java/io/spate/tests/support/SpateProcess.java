@@ -23,14 +23,24 @@ public final class SpateProcess implements AutoCloseable {
     private final int port;
     private final Path logFile;
     private final Map<String, String> settings;
+    private final List<String> extraArgs;
     private Process process;
     private Thread pump;
 
     public SpateProcess(Path dataDir, Map<String, String> settings) throws IOException {
+        this(dataDir, freePort(), List.of(), settings);
+    }
+
+    /**
+     * A node on a given Kafka port with extra {@code spate start} arguments (for a cluster member:
+     * {@code --node-id}, {@code --controllers}, {@code --host}).
+     */
+    public SpateProcess(Path dataDir, int port, List<String> extraArgs, Map<String, String> settings) {
         this.dataDir = dataDir;
-        this.port = freePort();
+        this.port = port;
         this.logFile = dataDir.resolveSibling(dataDir.getFileName() + "-node.log");
         this.settings = settings;
+        this.extraArgs = List.copyOf(extraArgs);
     }
 
     public static int freePort() throws IOException {
@@ -41,6 +51,14 @@ public final class SpateProcess implements AutoCloseable {
 
     public String bootstrap() {
         return "127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path logFile() {
+        return logFile;
     }
 
     public Path dataDir() {
@@ -60,6 +78,7 @@ public final class SpateProcess implements AutoCloseable {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx512m", "-jar", jar, "start",
                 "--data-dir", dataDir.toString(), "--port", String.valueOf(port)));
+        command.addAll(extraArgs);
         settings.forEach((k, v) -> command.addAll(List.of("-o", k + "=" + v)));
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<Void> ready = new CompletableFuture<>();

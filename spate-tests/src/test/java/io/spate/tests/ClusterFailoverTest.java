@@ -1,0 +1,455 @@
+package io.spate.tests;
+
+import io.spate.tests.support.AckVerifier;
+import io.spate.tests.support.Clients;
+import io.spate.tests.support.ReplicaFiles;
+import io.spate.tests.support.SpateCluster;
+import io.spate.tests.support.SteadyProducer;
+import io.spate.tests.support.SteadyProducer.Ack;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Node;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static io.spate.tests.support.SpateCluster.log;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A three-node cluster (three node processes, all controller voters) losing a node while a real
+ * idempotent {@code acks=all} producer writes at a steady rate: the producer carries on through the
+ * new leaders by itself, every acknowledged record is read back exactly once at its acknowledged
+ * offset and in send order, and once the node is back every replica holds the same bytes up to
+ * the high watermark. Faults: kill -9 of a partition leader, of a follower, of the controller
+ * leader; SIGSTOP of a partition leader (and of one that also leads the controller quorum); a
+ * leader cut off from both followers and the quorum (acknowledges nothing, loses nothing
+ * acknowledged); SIGTERM of a leader (and of the controller leader).
+ *
+ * <p>The scenarios that fault "a partition leader" pick the partition whose leader is not (or,
+ * for the controller variants, is) the controller quorum's leader, so that each scenario hits the
+ * same kind of node whatever the previous tests left behind.
+ */
+class ClusterFailoverTest {
+    private static final int PARTITIONS = 3;
+    private static final int NODES = 3;
+    private static final int RATE = 300;
+    /** Records the producer must get acknowledged after a fault: about three seconds of producing. */
+    private static final int ACKS_AFTER_FAULT = 3 * RATE;
+    private static final Duration FAULT_WAIT = Duration.ofSeconds(30);
+
+    /**
+     * One cluster for the class (starting three JVMs on a small machine takes a while); each test
+     * writes its own topic, and leaves every node running and in sync, or the cluster is replaced.
+     */
+    @TempDir
+    static Path tmp;
+    static SpateCluster cluster;
+    static int generation;
+
+    /** This test's topic. */
+    String topic;
+
+    @BeforeEach
+    void ensureClusterAndTopic(TestInfo test) throws Exception {
+        String name = test.getTestMethod().orElseThrow().getName();
+        if (cluster == null) {
+            SpateCluster fresh = new SpateCluster(tmp.resolve("cluster-" + generation++), NODES, Map.of());
+            try {
+                fresh.start();
+            } catch (Exception | AssertionError e) {
+                fresh.close();
+                throw e;
+            }
+            cluster = fresh;
+        }
+        cluster.mark("==== " + name);
+        topic = name;
+        cluster.createTopic(topic, PARTITIONS, NODES, Map.of("min.insync.replicas", "2", "segment.bytes", "65536"));
+        log("topic " + topic + ": " + cluster.describeForHumans(topic));
+    }
+
+    /** Every node running, unpaused, registered and in sync again; otherwise a fresh cluster for the next test. */
+    @AfterEach
+    void restoreCluster() {
+        if (cluster == null) {
+            return;
+        }
+        try {
+            cluster.restoreAll();
+            cluster.awaitFullIsr(topic, PARTITIONS, NODES);
+        } catch (Throwable t) {
+            log("could not restore the cluster (" + t + "): replacing it");
+            cluster.close();
+            cluster = null;
+        }
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+            cluster = null;
+        }
+    }
+
+    @Test
+    void kill9OfPartitionLeaderUnderProduce() throws Exception {
+        Target t = target(false);
+        Map<Integer, Integer> leadersBefore = leaders();
+        try (SteadyProducer producer = steadyProducer()) {
+            awaitAcks(producer, 0, RATE, "warm-up");
+            long mark = producer.sent();
+            cluster.kill9(t.leader());
+            int newLeader = cluster.awaitLeaderOtherThan(topic, t.partition(), t.leader());
+            log("partition " + t.partition() + ": leader " + t.leader() + " killed, new leader " + newLeader);
+            awaitAcks(producer, mark, ACKS_AFTER_FAULT, "acks after the leader was killed");
+            Map<Integer, Integer> leadersDuring = leaders();
+            List<Ack> acks = stop(producer);
+            AckVerifier.verify(cluster.bootstrap(), topic, PARTITIONS, acks);
+
+            cluster.start(t.leader());
+            settleAndVerify(acks);
+            assertNoSendFailures(producer);
+            assertHealthyLeadersKept(leadersBefore, leadersDuring, t.leader());
+        }
+    }
+
+    @Test
+    void kill9OfFollowerUnderProduce() throws Exception {
+        Target t = target(false);
+        // the replica of the partition that neither leads it nor leads the controller quorum
+        int follower = cluster.partitionInfo(topic, t.partition()).replicas().stream().map(Node::id)
+                .filter(id -> id != t.leader() && id != t.controller()).findFirst().orElseThrow();
+        Map<Integer, Integer> leadersBefore = leaders();
+        Map<Integer, Integer> leadersDuring;
+        try (SteadyProducer producer = steadyProducer()) {
+            awaitAcks(producer, 0, RATE, "warm-up");
+            long mark = producer.sent();
+            cluster.kill9(follower);
+            awaitAcks(producer, mark, ACKS_AFTER_FAULT, "acks after follower " + follower + " was killed");
+            leadersDuring = leaders();
+
+            cluster.start(follower);
+            long restarted = producer.sent();
+            // the follower catches up while the producer keeps writing
+            cluster.awaitFullIsr(topic, PARTITIONS, NODES);
+            awaitAcks(producer, restarted, RATE, "acks after follower " + follower + " came back");
+            List<Ack> acks = stop(producer);
+            settleAndVerify(acks);
+            assertNoSendFailures(producer);
+        }
+        assertHealthyLeadersKept(leadersBefore, leadersDuring, follower);
+    }
+
+    @Test
+    void kill9OfControllerLeaderUnderProduce() throws Exception {
+        Target t = target(true);
+        int controller = t.controller();
+        Map<Integer, Integer> leadersBefore = leaders();
+        try (SteadyProducer producer = steadyProducer()) {
+            awaitAcks(producer, 0, RATE, "warm-up");
+            long mark = producer.sent();
+            cluster.kill9(controller);
+            int newController = await("a new controller leader").atMost(FAULT_WAIT).ignoreExceptions()
+                    .until(cluster::controller, c -> c.isPresent() && c.get() != controller).orElseThrow();
+            log("controller " + controller + " killed, new controller " + newController);
+            awaitAcks(producer, mark, ACKS_AFTER_FAULT, "acks after the controller leader was killed");
+            Map<Integer, Integer> leadersDuring = leaders();
+            List<Ack> acks = stop(producer);
+            AckVerifier.verify(cluster.bootstrap(), topic, PARTITIONS, acks);
+
+            cluster.start(controller);
+            settleAndVerify(acks);
+            assertNoSendFailures(producer);
+            assertHealthyLeadersKept(leadersBefore, leadersDuring, controller);
+        }
+    }
+
+    /** The paused node leads a partition but not the controller quorum. */
+    @Test
+    void pausedLeaderIsReplacedAndRejoinsAsFollower() throws Exception {
+        pauseLeaderUnderProduce(target(false));
+    }
+
+    /** The paused node leads a partition and the controller quorum. */
+    @Test
+    void pausedControllerAndLeaderIsReplacedAndRejoinsAsFollower() throws Exception {
+        pauseLeaderUnderProduce(target(true));
+    }
+
+    private void pauseLeaderUnderProduce(Target t) throws Exception {
+        Map<Integer, Integer> leadersBefore = leaders();
+        try (SteadyProducer producer = steadyProducer()) {
+            awaitAcks(producer, 0, RATE, "warm-up");
+            long mark = producer.sent();
+            long pausedAt = System.nanoTime();
+            cluster.pause(t.leader());
+            int newLeader = cluster.awaitLeaderOtherThan(topic, t.partition(), t.leader());
+            log("partition " + t.partition() + ": leader " + t.leader() + " paused, new leader " + newLeader);
+            awaitAcks(producer, mark, ACKS_AFTER_FAULT, "acks while the old leader is paused");
+            Map<Integer, Integer> leadersDuring = leaders();
+            // The fault's length (well beyond the 1 s session timeout), not a wait for a condition.
+            long left = Duration.ofSeconds(4).toNanos() - (System.nanoTime() - pausedAt);
+            if (left > 0) {
+                TimeUnit.NANOSECONDS.sleep(left);
+            }
+            long resumedMark = producer.sent();
+            cluster.resume(t.leader());
+            // The old leader learns it was replaced and follows, while the producer writes on.
+            cluster.awaitFullIsr(topic, PARTITIONS, NODES);
+            awaitAcks(producer, resumedMark, RATE, "acks after the old leader resumed");
+            log("after resume: " + cluster.describeForHumans(topic));
+            List<Ack> acks = stop(producer);
+            settleAndVerify(acks);
+            assertNoSendFailures(producer);
+            assertHealthyLeadersKept(leadersBefore, leadersDuring, t.leader());
+        }
+    }
+
+    /** As the brief has it: one batch, request timeout 1 s, delivery timeout 3 s. */
+    @Test
+    void leaderCutOffFromQuorumAndFollowersAcknowledgesNothing() throws Exception {
+        cutOffLeaderUnderAcksAll(1_000, 1, false);
+    }
+
+    /**
+     * Requests time out (and are retried, with the same producer sequence numbers) well inside
+     * the second the cut-off leader still believes it leads; several batches, one after another.
+     */
+    @Test
+    void leaderCutOffFromQuorumAndFollowersAcknowledgesNoRetriedBatch() throws Exception {
+        cutOffLeaderUnderAcksAll(200, 4, false);
+    }
+
+    /** As above, then the cut-off leader dies before the others come back: nothing acknowledged may be lost. */
+    @Test
+    void writesAcknowledgedByACutOffLeaderSurviveItsDeath() throws Exception {
+        cutOffLeaderUnderAcksAll(200, 4, true);
+    }
+
+    private void cutOffLeaderUnderAcksAll(int requestTimeoutMs, int rounds, boolean killLeader) throws Exception {
+        Target t = target(false);
+        int partition = t.partition();
+        int leader = t.leader();
+        List<Integer> others = cluster.ids().stream().filter(id -> id != leader).toList();
+        List<Ack> acks;
+        try (SteadyProducer producer = steadyProducer()) {
+            awaitAcks(producer, 0, 2L * RATE, "before the cut-off");
+            acks = new ArrayList<>(stop(producer));
+            assertNoSendFailures(producer);
+        }
+
+        Map<String, Object> cutOffConfig = Map.of(
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 3_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, requestTimeoutMs,
+                ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 50,
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 3_000);
+        List<String> acknowledgedDuringCutOff = new ArrayList<>();
+        boolean resumed = false;
+        try (KafkaProducer<String, String> cutOff = Clients.producer(cluster.bootstrap(leader), cutOffConfig)) {
+            // producer id and metadata first, while the cluster is whole: the cut-off is about the write
+            String warmValue = "cutoff-warm-up";
+            RecordMetadata warm = cutOff.send(new ProducerRecord<>(topic, partition, "w", warmValue)).get(30, TimeUnit.SECONDS);
+            acks.add(new Ack(-1, partition, -1, warm.offset(), warmValue));
+
+            for (int id : others) {
+                cluster.pause(id);
+            }
+            log("nodes " + others + " paused; leader " + leader + " of partition " + partition + " is cut off");
+            Map<String, Integer> errors = new java.util.TreeMap<>();
+            int perRound = 20 / rounds;
+            for (int round = 0; round < rounds; round++) {
+                // a round is sent once the previous one is done: later batches reach no follower fetch
+                List<Future<RecordMetadata>> futures = new ArrayList<>();
+                for (int i = 0; i < perRound; i++) {
+                    futures.add(cutOff.send(new ProducerRecord<>(topic, partition, "c", "cutoff-" + round + "-" + i)));
+                }
+                for (int i = 0; i < futures.size(); i++) {
+                    try {
+                        RecordMetadata meta = futures.get(i).get(60, TimeUnit.SECONDS);
+                        acknowledgedDuringCutOff.add("cutoff-" + round + "-" + i + "@" + meta.offset());
+                        acks.add(new Ack(-1, partition, -1, meta.offset(), "cutoff-" + round + "-" + i));
+                    } catch (ExecutionException expected) {
+                        errors.merge(String.valueOf(expected.getCause()), 1, Integer::sum);
+                    }
+                }
+            }
+            log("during the cut-off: acknowledged " + acknowledgedDuringCutOff + "; failed " + errors);
+            if (killLeader) {
+                cluster.kill9(leader);
+            }
+            for (int id : others) {
+                cluster.resume(id);
+            }
+            resumed = true;
+        } finally {
+            if (!resumed) {
+                for (int id : others) {
+                    cluster.resume(id);
+                }
+            }
+        }
+
+        if (killLeader) {
+            int newLeader = cluster.awaitLeaderOtherThan(topic, partition, leader);
+            log("partition " + partition + ": cut-off leader " + leader + " killed, new leader " + newLeader + "; "
+                    + cluster.describeForHumans(topic));
+            // what the survivors serve must hold every acknowledged record
+            AckVerifier.verify(cluster.bootstrap(), topic, PARTITIONS, acks);
+            cluster.start(leader);
+        }
+        cluster.awaitFullIsr(topic, PARTITIONS, NODES);
+        log("after the cut-off: " + cluster.describeForHumans(topic));
+        try (KafkaProducer<String, String> after = Clients.producer(cluster.bootstrap(), SteadyProducer.defaults())) {
+            RecordMetadata meta = after.send(new ProducerRecord<>(topic, partition, "a", "after-cutoff")).get(60, TimeUnit.SECONDS);
+            acks.add(new Ack(-1, partition, -1, meta.offset(), "after-cutoff"));
+        }
+        // Acknowledgements taken during the cut-off are checked for durability too, then refused.
+        settleAndVerify(acks);
+        assertThat(acknowledgedDuringCutOff)
+                .as("acks=all writes acknowledged by leader %d of partition %d while it could reach neither its followers nor the quorum",
+                        leader, partition)
+                .isEmpty();
+    }
+
+    /** The stopped node leads a partition but not the controller quorum. */
+    @Test
+    void sigtermOfLeaderUnderProduceLosesNoSend() throws Exception {
+        sigtermLeaderUnderProduce(target(false));
+    }
+
+    /** The stopped node leads a partition and the controller quorum. */
+    @Test
+    void sigtermOfControllerAndLeaderUnderProduceLosesNoSend() throws Exception {
+        sigtermLeaderUnderProduce(target(true));
+    }
+
+    private void sigtermLeaderUnderProduce(Target t) throws Exception {
+        Map<Integer, Integer> leadersBefore = leaders();
+        try (SteadyProducer producer = steadyProducer()) {
+            awaitAcks(producer, 0, RATE, "warm-up");
+            long mark = producer.sent();
+            int exit = cluster.stop(t.leader());
+            assertThat(exit).as("exit status after SIGTERM").isIn(0, 143);
+            int newLeader = cluster.awaitLeaderOtherThan(topic, t.partition(), t.leader());
+            log("partition " + t.partition() + ": leader " + t.leader() + " stopped, new leader " + newLeader);
+            awaitAcks(producer, mark, ACKS_AFTER_FAULT, "acks after the leader stopped");
+            Map<Integer, Integer> leadersDuring = leaders();
+            List<Ack> acks = stop(producer);
+            assertNoSendFailures(producer);
+            AckVerifier.verify(cluster.bootstrap(), topic, PARTITIONS, acks);
+
+            cluster.start(t.leader());
+            settleAndVerify(acks);
+            assertHealthyLeadersKept(leadersBefore, leadersDuring, t.leader());
+        }
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------
+
+    /** A partition, its leader, and the controller leader at the time. */
+    record Target(int partition, int leader, int controller) {
+    }
+
+    /**
+     * A partition whose leader is ({@code controller}) or is not the controller quorum's leader (of
+     * those, the one with the lowest node id), so that each scenario hits the same kind of node
+     * whatever earlier tests did to the cluster.
+     */
+    private Target target(boolean controller) {
+        Target t = await("a partition whose leader " + (controller ? "is" : "is not") + " the controller").atMost(FAULT_WAIT)
+                .ignoreExceptions().until(() -> {
+                    int c = cluster.controller().orElseThrow();
+                    Target best = null;
+                    for (int p = 0; p < PARTITIONS; p++) {
+                        int leader = cluster.leader(topic, p).orElseThrow();
+                        if ((leader == c) == controller && (best == null || leader < best.leader())) {
+                            best = new Target(p, leader, c);
+                        }
+                    }
+                    return best;
+                }, java.util.Objects::nonNull);
+        log("target: " + t + "; " + cluster.describeForHumans(topic));
+        return t;
+    }
+
+    private SteadyProducer steadyProducer() {
+        return new SteadyProducer(cluster.bootstrap(), topic, PARTITIONS, RATE, Map.of()).start();
+    }
+
+    /** At least {@code count} acks for records from {@code from} on, with some on every partition. */
+    private void awaitAcks(SteadyProducer producer, long from, long count, String what) {
+        try {
+            await(what).atMost(FAULT_WAIT).pollInterval(Duration.ofMillis(50))
+                    .until(() -> producer.ackedOnEveryPartitionFrom(from) && producer.ackedFrom(from) >= count);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(what + ": only " + producer.ackedFrom(from) + " of " + count + " acks for records from global "
+                    + from + " (sent " + producer.sent() + "), " + producer.failureSummary() + "; " + cluster.describeForHumans(topic), e);
+        }
+    }
+
+    private static List<Ack> stop(SteadyProducer producer) throws InterruptedException {
+        producer.stop();
+        List<Ack> acks = producer.acks();
+        log("producer stopped: sent " + producer.sent() + ", acknowledged " + acks.size() + ", " + producer.failureSummary());
+        return acks;
+    }
+
+    private static void assertNoSendFailures(SteadyProducer producer) {
+        assertThat(producer.failures()).as("send failures: %s", producer.failureSummary()).isEmpty();
+    }
+
+    /** The leader of every partition of this test's topic (awaiting one for each). */
+    private Map<Integer, Integer> leaders() {
+        Map<Integer, Integer> leaders = new java.util.TreeMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            leaders.put(p, cluster.awaitLeader(topic, p));
+        }
+        return leaders;
+    }
+
+    /**
+     * Checked last, after the scenario's own checks: a fault on one node moves the leadership of
+     * the partitions that node led, and of no other (as in Kafka, whose controller failover leaves
+     * partition leaders alone).
+     */
+    private void assertHealthyLeadersKept(Map<Integer, Integer> before, Map<Integer, Integer> during, int faulted) {
+        log("leaders before the fault on node " + faulted + ": " + before + ", during: " + during);
+        for (Map.Entry<Integer, Integer> e : before.entrySet()) {
+            if (e.getValue() != faulted) {
+                assertThat(during.get(e.getKey()))
+                        .as("leader of partition %d (led by healthy node %d before the fault on node %d); leaders before %s, during %s",
+                                e.getKey(), e.getValue(), faulted, before, during)
+                        .isEqualTo(e.getValue());
+            }
+        }
+    }
+
+    /** Every replica back in sync; every ack read back; every replica's log the same bytes up to the high watermark. */
+    private void settleAndVerify(List<Ack> acks) {
+        cluster.awaitFullIsr(topic, PARTITIONS, NODES);
+        log("settled: " + cluster.describeForHumans(topic));
+        AckVerifier.Read read = AckVerifier.verify(cluster.bootstrap(), topic, PARTITIONS, acks);
+        ReplicaFiles.assertReplicasAgree(cluster, topic, read.endOffsets());
+    }
+}

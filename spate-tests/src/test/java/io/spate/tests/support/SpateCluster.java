@@ -1,0 +1,330 @@
+package io.spate.tests.support;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A cluster of Spate nodes, each a child JVM ({@link SpateProcess}) on its own data directory,
+ * every one a controller-quorum voter. Nodes can be killed ({@code kill -9}), stopped (SIGTERM),
+ * paused (SIGSTOP) and resumed (SIGCONT), and restarted on the same directory and ports.
+ * {@link #close()} kills whatever still runs and prints every node's output.
+ */
+public final class SpateCluster implements AutoCloseable {
+    public static final Duration SETTLE = Duration.ofSeconds(60);
+
+    private final Map<Integer, SpateProcess> nodes = new TreeMap<>();
+    private final Set<Integer> paused = ConcurrentHashMap.newKeySet();
+    private Admin admin;
+
+    /** Chooses ports and directories ({@code baseDir/node-N}); {@link #start()} launches the nodes. */
+    public SpateCluster(Path baseDir, int size, Map<String, String> settings) throws IOException {
+        Set<Integer> used = new HashSet<>();
+        Map<Integer, Integer> kafkaPorts = new TreeMap<>();
+        Map<Integer, Integer> controllerPorts = new TreeMap<>();
+        for (int id = 1; id <= size; id++) {
+            kafkaPorts.put(id, distinctFreePort(used));
+            controllerPorts.put(id, distinctFreePort(used));
+        }
+        String controllers = controllerPorts.entrySet().stream()
+                .map(e -> e.getKey() + "@127.0.0.1:" + e.getValue()).collect(Collectors.joining(","));
+        for (int id = 1; id <= size; id++) {
+            Path dir = baseDir.resolve("node-" + id);
+            Files.createDirectories(dir);
+            List<String> args = List.of("--node-id", String.valueOf(id), "--controllers", controllers, "--host", "127.0.0.1");
+            nodes.put(id, new SpateProcess(dir, kafkaPorts.get(id), args, new LinkedHashMap<>(settings)));
+        }
+    }
+
+    private static int distinctFreePort(Set<Integer> used) throws IOException {
+        while (true) {
+            int port = SpateProcess.freePort();
+            if (used.add(port)) {
+                return port;
+            }
+        }
+    }
+
+    /** Starts every node at once (each waits for the quorum) and returns when all serve. */
+    public SpateCluster start() throws Exception {
+        List<CompletableFuture<Void>> starts = new ArrayList<>();
+        for (Map.Entry<Integer, SpateProcess> e : nodes.entrySet()) {
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            Thread.ofPlatform().name("start-node-" + e.getKey()).start(() -> {
+                try {
+                    e.getValue().start();
+                    f.complete(null);
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+            starts.add(f);
+        }
+        for (CompletableFuture<Void> f : starts) {
+            f.get(120, TimeUnit.SECONDS);
+        }
+        await().atMost(SETTLE).untilAsserted(() ->
+                assertThat(admin().describeCluster().nodes().get().stream().map(Node::id).toList())
+                        .containsExactlyInAnyOrderElementsOf(nodes.keySet()));
+        return this;
+    }
+
+    public Set<Integer> ids() {
+        return nodes.keySet();
+    }
+
+    public SpateProcess node(int id) {
+        return nodes.get(id);
+    }
+
+    public String bootstrap() {
+        return nodes.values().stream().map(SpateProcess::bootstrap).collect(Collectors.joining(","));
+    }
+
+    public String bootstrap(int id) {
+        return nodes.get(id).bootstrap();
+    }
+
+    public Path dataDir(int id) {
+        return nodes.get(id).dataDir();
+    }
+
+    /** A shared admin client for all nodes, with short request timeouts (a paused node never answers). */
+    public synchronized Admin admin() {
+        if (admin == null) {
+            Properties props = new Properties();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+            props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
+            props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+            props.put(AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, 100);
+            props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500);
+            props.put(AdminClientConfig.METADATA_MAX_AGE_CONFIG, 1_000);
+            admin = Admin.create(props);
+        }
+        return admin;
+    }
+
+    // ---- faults -------------------------------------------------------------------------------
+
+    /** SIGKILL. */
+    public void kill9(int id) throws InterruptedException {
+        logFault("kill -9 node " + id);
+        nodes.get(id).kill9();
+        paused.remove(id);
+    }
+
+    /** SIGTERM, waiting for the node to exit; returns its exit status. */
+    public int stop(int id) throws InterruptedException {
+        logFault("SIGTERM node " + id);
+        return nodes.get(id).terminate();
+    }
+
+    /** Restarts a stopped or killed node on the same directory and ports; returns once it serves. */
+    public void start(int id) throws Exception {
+        logFault("restart node " + id);
+        nodes.get(id).start();
+    }
+
+    /** SIGSTOP, returning once the kernel reports the process as stopped. */
+    public void pause(int id) throws Exception {
+        logFault("SIGSTOP node " + id);
+        signal(id, "-STOP");
+        paused.add(id);
+        long pid = nodes.get(id).pid();
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5)).until(() -> "T".equals(procState(pid)));
+    }
+
+    /** SIGCONT. */
+    public void resume(int id) throws Exception {
+        logFault("SIGCONT node " + id);
+        signal(id, "-CONT");
+        paused.remove(id);
+    }
+
+    private void signal(int id, String signal) throws Exception {
+        long pid = nodes.get(id).pid();
+        Process kill = new ProcessBuilder("kill", signal, String.valueOf(pid)).redirectErrorStream(true).start();
+        String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill " + signal + " " + pid + " failed: " + out);
+        }
+    }
+
+    /** The state letter of /proc/PID/stat (R, S, T, ...), or null when unreadable. */
+    private static String procState(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            return stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Undoes every fault: resumes paused nodes, restarts stopped or killed ones, and waits until
+     * the cluster lists every node again.
+     */
+    public void restoreAll() throws Exception {
+        for (int id : List.copyOf(paused)) {
+            resume(id);
+        }
+        for (Map.Entry<Integer, SpateProcess> e : nodes.entrySet()) {
+            if (!e.getValue().isAlive()) {
+                start(e.getKey());
+            }
+        }
+        await("every node registered").atMost(SETTLE).ignoreExceptions().untilAsserted(() ->
+                assertThat(admin().describeCluster().nodes().get().stream().map(Node::id).toList())
+                        .containsExactlyInAnyOrderElementsOf(nodes.keySet()));
+    }
+
+    /** Writes a line into every node's output file (between whole lines of the node's own output), to find a test's part. */
+    public void mark(String line) {
+        log(line);
+        for (SpateProcess node : nodes.values()) {
+            try {
+                Files.writeString(node.logFile(), java.time.LocalTime.now() + " [test] " + line + "\n", StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            } catch (IOException ignored) {
+                // only a marker
+            }
+        }
+    }
+
+    // ---- what the cluster says -----------------------------------------------------------------
+
+    public void createTopic(String topic, int partitions, int replicationFactor, Map<String, String> configs) throws Exception {
+        admin().createTopics(List.of(new NewTopic(topic, partitions, (short) replicationFactor).configs(configs)))
+                .all().get(60, TimeUnit.SECONDS);
+        awaitFullIsr(topic, partitions, replicationFactor);
+    }
+
+    public TopicDescription describe(String topic) throws ExecutionException, InterruptedException {
+        return admin().describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+    }
+
+    public TopicPartitionInfo partitionInfo(String topic, int partition) throws ExecutionException, InterruptedException {
+        return describe(topic).partitions().stream().filter(p -> p.partition() == partition).findFirst().orElseThrow();
+    }
+
+    /** The leader the cluster names for a partition, if any. */
+    public Optional<Integer> leader(String topic, int partition) throws ExecutionException, InterruptedException {
+        Node leader = partitionInfo(topic, partition).leader();
+        return leader == null || leader.id() < 0 ? Optional.empty() : Optional.of(leader.id());
+    }
+
+    /** Awaits a leader for a partition, then returns it. */
+    public int awaitLeader(String topic, int partition) {
+        return await().atMost(SETTLE).ignoreExceptions().until(() -> leader(topic, partition), Optional::isPresent).orElseThrow();
+    }
+
+    /** Awaits a leader for a partition other than {@code previous}. */
+    public int awaitLeaderOtherThan(String topic, int partition, int previous) {
+        try {
+            return await("a leader of " + topic + "-" + partition + " other than node " + previous)
+                    .atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> leader(topic, partition), l -> l.isPresent() && l.get() != previous).orElseThrow();
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            throw new AssertionError("no leader of " + topic + "-" + partition + " other than node " + previous
+                    + " within 30 s; the cluster says: " + describeForHumans(topic) + "; live nodes: " + liveNodes(), e);
+        }
+    }
+
+    /** The unfenced nodes DescribeCluster lists, for messages. */
+    public String liveNodes() {
+        try {
+            return admin().describeCluster().nodes().get().stream().map(Node::id).sorted().toList().toString();
+        } catch (Exception e) {
+            return "(describeCluster failed: " + e + ")";
+        }
+    }
+
+    /** The controller quorum's leader, as DescribeCluster reports it. */
+    public Optional<Integer> controller() throws ExecutionException, InterruptedException {
+        Node controller = admin().describeCluster().controller().get();
+        return controller == null || controller.id() < 0 ? Optional.empty() : Optional.of(controller.id());
+    }
+
+    /** Every partition has a leader and its whole replica set in sync, with {@code rf} replicas. */
+    public void awaitFullIsr(String topic, int partitions, int rf) {
+        await("every replica of " + topic + " in sync").atMost(SETTLE).ignoreExceptions().untilAsserted(() -> {
+            TopicDescription d = describe(topic);
+            assertThat(d.partitions()).hasSize(partitions);
+            for (TopicPartitionInfo p : d.partitions()) {
+                assertThat(p.leader()).as("leader of %s", p).isNotNull();
+                assertThat(p.leader().id()).as("leader of %s", p).isPositive();
+                assertThat(p.replicas()).as("replicas of %s", p).hasSize(rf);
+                assertThat(p.isr().stream().map(Node::id).collect(Collectors.toSet()))
+                        .as("isr of %s", p).isEqualTo(p.replicas().stream().map(Node::id).collect(Collectors.toSet()));
+            }
+        });
+    }
+
+    /** Leader, replicas and ISR of every partition, for messages. */
+    public String describeForHumans(String topic) {
+        try {
+            return describe(topic).partitions().stream()
+                    .map(p -> p.partition() + ": leader=" + (p.leader() == null ? "none" : p.leader().id())
+                            + " replicas=" + p.replicas().stream().map(Node::id).toList()
+                            + " isr=" + p.isr().stream().map(Node::id).toList())
+                    .collect(Collectors.joining("; "));
+        } catch (Exception e) {
+            return "(describe failed: " + e + ")";
+        }
+    }
+
+    /** Also marks the fault in every node's output. */
+    private void logFault(String message) {
+        mark(message);
+    }
+
+    public static void log(String message) {
+        System.out.println(java.time.LocalTime.now() + " [test] " + message);
+    }
+
+    /** Kills everything still running (paused ones included) and prints each node's output. */
+    @Override
+    public void close() {
+        if (admin != null) {
+            try {
+                admin.close(Duration.ofSeconds(1));
+            } catch (RuntimeException ignored) {
+                // closing anyway
+            }
+        }
+        for (Map.Entry<Integer, SpateProcess> e : nodes.entrySet()) {
+            System.out.println("==== node " + e.getKey() + " (" + e.getValue().bootstrap() + ", data " + e.getValue().dataDir() + ") ====");
+            try {
+                e.getValue().close();
+            } catch (Throwable t) {
+                System.out.println("could not kill node " + e.getKey() + ": " + t);
+            }
+        }
+    }
+}
