@@ -143,6 +143,7 @@ public final class SpateNode implements AutoCloseable {
             handlers.addAll(GroupHandlers.all(coordinator, view));
             if (member != null) {
                 replicas.addRoleListener(coordinator::onRolesChanged);
+                handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             }
             server.serve(new KafkaApis(handlers));
             if (member != null) {

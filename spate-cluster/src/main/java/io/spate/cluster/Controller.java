@@ -35,7 +35,7 @@ public final class Controller implements AutoCloseable {
         this.liveness = liveness;
         this.rebalanceIntervalNanos = settings.leaderRebalanceMs() * 1_000_000L;
         this.selfId = settings.nodeId();
-        this.takeoverGraceNanos = settings.heartbeatTimeoutMs() * 1_000_000L;
+        this.takeoverGraceNanos = settings.heartbeatMs() * 1_000_000L;
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-controller").daemon().unstarted(r));
     }
 
@@ -49,7 +49,7 @@ public final class Controller implements AutoCloseable {
             boolean leader = metadata.isControllerLeader();
             if (leader && !leading) {
                 log.info("this node now leads the controller quorum");
-                // Nodes spend up to a heartbeat timeout finding the new leader: count that in their first session.
+                // Voters learn the new leader from Raft at once; one heartbeat interval lets their next heartbeat arrive.
                 liveness.reset(metadata.image(), now + takeoverGraceNanos);
                 lastRebalanceNanos = now;
             }
@@ -93,7 +93,7 @@ public final class Controller implements AutoCloseable {
         if (why != null) {
             log.warn(why);
         }
-        metadata.submit(command).whenComplete((result, failure) -> {
+        metadata.submitAsLeader(command).whenComplete((result, failure) -> {
             pending.remove(key);
             if (failure != null) {
                 log.debug("controller command {} failed: {}", command, failure.toString());

@@ -16,6 +16,12 @@ public interface MetadataLog extends AutoCloseable {
     /** Commits {@code command} through the controller quorum; completes with the outcome once applied. */
     CompletableFuture<CommandResult> submit(MetadataCommand command);
 
+    /**
+     * Commits {@code command} from the quorum leader itself (the controller's own decisions), never
+     * waiting on a client's idea of who leads; fails if this node does not lead.
+     */
+    CompletableFuture<CommandResult> submitAsLeader(MetadataCommand command);
+
     /** Called with every newer image, in order, on one metadata thread; it must not block for long. */
     void subscribe(Consumer<ClusterImage> listener);
 

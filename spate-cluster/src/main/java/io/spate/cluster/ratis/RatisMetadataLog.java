@@ -57,6 +57,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftServer server;
     private final MetadataStateMachine stateMachine;
     private final RaftClient client;
+    /** The controller's own commands go to this node's voter directly (null on a node that is not a voter). */
+    private final RaftClient localClient;
     /** Heartbeats get a client of their own with a short timeout, so a dead or paused leader is left quickly. */
     private final RaftClient heartbeatClient;
     private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
@@ -92,6 +94,12 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setRaftGroup(group)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
                 .build();
+        this.localClient = settings.isVoter() ? RaftClient.newBuilder()
+                .setProperties(properties)
+                .setRaftGroup(group)
+                .setLeaderId(peerId(settings.nodeId()))
+                .setRetryPolicy(RetryPolicies.noRetry())
+                .build() : null;
         RaftProperties heartbeatProperties = properties(settings);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(heartbeatProperties,
                 TimeDuration.valueOf(settings.heartbeatTimeoutMs(), TimeUnit.MILLISECONDS));
@@ -178,6 +186,18 @@ public final class RatisMetadataLog implements MetadataLog {
     public CompletableFuture<CommandResult> submit(MetadataCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
         return client.async().send(message).thenApply(reply -> {
+            requireSuccess(reply);
+            return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
+        });
+    }
+
+    @Override
+    public CompletableFuture<CommandResult> submitAsLeader(MetadataCommand command) {
+        if (localClient == null || !isControllerLeader()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("this node does not lead the controller quorum"));
+        }
+        Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
+        return localClient.async().send(message).thenApply(reply -> {
             requireSuccess(reply);
             return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
         });
@@ -281,6 +301,9 @@ public final class RatisMetadataLog implements MetadataLog {
         try {
             client.close();
             heartbeatClient.close();
+            if (localClient != null) {
+                localClient.close();
+            }
         } catch (IOException e) {
             log.debug("closing the metadata client", e);
         }

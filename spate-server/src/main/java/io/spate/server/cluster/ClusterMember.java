@@ -14,6 +14,11 @@ import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
+import org.apache.kafka.common.message.BrokerHeartbeatResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.BrokerHeartbeatRequest;
+import org.apache.kafka.common.requests.BrokerHeartbeatResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +43,13 @@ public final class ClusterMember implements AutoCloseable {
     private final ClusterSettings settings;
     private final MetadataLog metadata;
     private final Controller controller;
+    private final LivenessTracker liveness;
+    /** Heartbeats block on a socket: they get their own thread so nothing else waits behind them. */
+    private final ScheduledExecutorService heartbeatThread;
+    private ControllerConnection controllerConnection;
+    private int nextCandidate;
+    /** The node the last heartbeat failed at: the next one tries the voters in turn instead. */
+    private int lastFailedTarget = -1;
     private final long incarnation = System.currentTimeMillis();
     private final ScheduledExecutorService timer;
     private final AtomicBoolean registering = new AtomicBoolean();
@@ -49,10 +61,12 @@ public final class ClusterMember implements AutoCloseable {
     private volatile boolean registered;
     private volatile boolean leaving;
 
-    private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller) {
+    private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
         this.settings = settings;
         this.metadata = metadata;
         this.controller = controller;
+        this.liveness = liveness;
+        this.heartbeatThread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-heartbeat").daemon().unstarted(r));
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-cluster-member").daemon().unstarted(r));
     }
 
@@ -64,7 +78,7 @@ public final class ClusterMember implements AutoCloseable {
         if (controller != null) {
             controller.start();
         }
-        return new ClusterMember(settings, metadata, controller);
+        return new ClusterMember(settings, metadata, controller, liveness);
     }
 
     public MetadataLog metadata() {
@@ -93,7 +107,7 @@ public final class ClusterMember implements AutoCloseable {
         this.port = listenerPort;
         metadata.subscribe(this::apply);
         lastHeartbeatAckNanos = System.nanoTime();
-        timer.scheduleWithFixedDelay(this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
+        heartbeatThread.scheduleWithFixedDelay(this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
         timer.scheduleWithFixedDelay(replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
         try {
             CommandResult result = register().get(timeoutMs, TimeUnit.MILLISECONDS);
@@ -121,26 +135,80 @@ public final class ClusterMember implements AutoCloseable {
             if (registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
                 replicas.setSelfFenced(true);
             }
-            metadata.heartbeat(settings.nodeId(), incarnation).orTimeout(settings.sessionTimeoutMs(), TimeUnit.MILLISECONDS)
-                    .whenComplete((reply, failure) -> {
-                        if (failure != null) {
-                            return;
-                        }
-                        lastHeartbeatAckNanos = System.nanoTime();
-                        if (reply.registered()) {
-                            if (metadata.image().version() >= reply.imageVersion()) {
-                                // Lead again only with metadata at least as new as the controller's at this answer.
-                                replicas.setSelfFenced(false);
-                            }
-                        } else if (registered && !leaving && registering.compareAndSet(false, true)) {
-                            // The controller fenced us (we were silent too long): join again.
-                            log.warn("the controller had fenced this node; registering again");
-                            register().whenComplete((r, e) -> registering.set(false));
-                        }
-                    });
+            BrokerHeartbeatResponseData reply = sendHeartbeat();
+            if (reply == null) {
+                return;
+            }
+            lastHeartbeatAckNanos = System.nanoTime();
+            if (!reply.isFenced()) {
+                if (reply.isCaughtUp()) {
+                    // Lead again only with metadata at least as new as the controller's at this answer.
+                    replicas.setSelfFenced(false);
+                }
+            } else if (registered && !leaving && registering.compareAndSet(false, true)) {
+                // The controller fenced us (we were silent too long): join again.
+                log.warn("the controller had fenced this node; registering again");
+                register().whenComplete((r, e) -> registering.set(false));
+            }
         } catch (RuntimeException e) {
             log.debug("heartbeat failed", e);
         }
+    }
+
+    /**
+     * One heartbeat to the node this node believes leads the controller quorum (or, not knowing,
+     * to the next voter in turn); null when none answered as controller within the timeout.
+     */
+    private BrokerHeartbeatResponseData sendHeartbeat() {
+        int target = metadata.controllerLeader();
+        List<ClusterSettings.Voter> voters = settings.voters();
+        if (target < 0 || target == lastFailedTarget) {
+            target = voters.get(Math.floorMod(nextCandidate++, voters.size())).id();
+        }
+        NodeInfo node = metadata.image().node(target);
+        if (node == null) {
+            return null;
+        }
+        try {
+            if (controllerConnection == null || controllerConnection.nodeId() != target) {
+                closeControllerConnection();
+                controllerConnection = new ControllerConnection(target, node.host(), node.port(), (int) settings.heartbeatTimeoutMs());
+            }
+            BrokerHeartbeatRequestData data = new BrokerHeartbeatRequestData().setBrokerId(settings.nodeId())
+                    .setBrokerEpoch(incarnation).setCurrentMetadataOffset(metadata.image().version());
+            BrokerHeartbeatResponse response = (BrokerHeartbeatResponse) controllerConnection.send(
+                    new BrokerHeartbeatRequest(data, (short) 0), "spate-node-" + settings.nodeId());
+            if (response.data().errorCode() != Errors.NONE.code()) {
+                lastFailedTarget = target;
+                return null;
+            }
+            lastFailedTarget = -1;
+            return response.data();
+        } catch (IOException | RuntimeException e) {
+            closeControllerConnection();
+            lastFailedTarget = target;
+            return null;
+        }
+    }
+
+    private void closeControllerConnection() {
+        if (controllerConnection != null) {
+            controllerConnection.close();
+            controllerConnection = null;
+        }
+    }
+
+    /** The controller's side of a heartbeat (see {@code BrokerHeartbeatHandler}). */
+    public BrokerHeartbeatResponseData onHeartbeat(int nodeId, long nodeIncarnation, long nodeMetadataVersion) {
+        if (!metadata.isControllerLeader()) {
+            return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
+        }
+        liveness.heard(nodeId, nodeIncarnation, System.nanoTime());
+        ClusterImage image = metadata.image();
+        NodeInfo node = image.node(nodeId);
+        boolean fenced = node == null || node.fenced() || node.incarnation() != nodeIncarnation;
+        return new BrokerHeartbeatResponseData().setErrorCode(Errors.NONE.code())
+                .setIsFenced(fenced).setIsCaughtUp(nodeMetadataVersion >= image.version());
     }
 
     /** Runs on the metadata thread for every new image. */
@@ -184,6 +252,7 @@ public final class ClusterMember implements AutoCloseable {
 
     @Override
     public void close() {
+        heartbeatThread.shutdownNow();
         timer.shutdownNow();
         if (controller != null) {
             controller.close();

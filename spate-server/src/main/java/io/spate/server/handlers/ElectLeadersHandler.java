@@ -81,6 +81,8 @@ public final class ElectLeadersHandler implements ApiHandler {
                 } else if (control == null || !state.isr().contains(state.replicas().get(0)) || cluster.broker(state.replicas().get(0)) == null) {
                     set(result, Errors.PREFERRED_LEADER_NOT_AVAILABLE, "the preferred replica is not alive and in sync");
                 } else {
+                    // Until the controller answers, the partition reads as timed out (what is sent if the wait runs out).
+                    set(result, Errors.REQUEST_TIMED_OUT, "the controller did not answer in time");
                     pending.add(control.electPreferredLeader(topicName, p).handle((outcome, failure) -> {
                         synchronized (response) {
                             if (failure != null) {
