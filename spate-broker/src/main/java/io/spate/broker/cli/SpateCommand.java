@@ -19,9 +19,20 @@ public final class SpateCommand implements Runnable {
     public static void main(String[] args) {
         int exit;
         if (args.length > 0 && args[0].equals("start")) {
-            // Start-up time counts: build only the start command's model, not every subcommand's.
-            CommandLine start = new CommandLine(new StartCommand()).setCommandName("spate start");
-            exit = start.execute(java.util.Arrays.copyOfRange(args, 1, args.length));
+            String[] startArgs = java.util.Arrays.copyOfRange(args, 1, args.length);
+            QuickStartArgs quick = QuickStartArgs.parse(startArgs);
+            if (quick != null) {
+                // Start-up time counts: plain flags need no picocli at all.
+                try {
+                    exit = StartCommand.run(quick.configFile(), quick.overrides(), quick.flagSettings());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    exit = 1;
+                }
+            } else {
+                CommandLine start = new CommandLine(new StartCommand()).setCommandName("spate start");
+                exit = start.execute(startArgs);
+            }
         } else {
             exit = new CommandLine(new SpateCommand()).execute(args);
         }

@@ -17,31 +17,64 @@ import java.util.concurrent.CountDownLatch;
 @Command(name = "start", mixinStandardHelpOptions = true,
         description = "Run a Spate node in the foreground (Ctrl-C or SIGTERM stops it cleanly).")
 final class StartCommand implements Callable<Integer> {
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the logs live (default: ./spate-data).")
+    static final String DATA_DIR = "--data-dir";
+    static final String PORT = "--port";
+    static final String HOST = "--host";
+    static final String NODE_ID = "--node-id";
+    static final String CONTROLLERS = "--controllers";
+    static final String CONFIG = "--config";
+    static final String OVERRIDE = "-o";
+
+    /** Each single-valued flag and the setting it stands for: one table for picocli and {@link QuickStartArgs}. */
+    static final Map<String, String> FLAG_SETTINGS = Map.of(
+            DATA_DIR, SpateConfig.LOG_DIRS, PORT, SpateConfig.PORT, HOST, SpateConfig.HOST,
+            NODE_ID, SpateConfig.NODE_ID, CONTROLLERS, SpateConfig.CONTROLLER_QUORUM_VOTERS);
+
+    @Option(names = DATA_DIR, paramLabel = "DIR", description = "Where the logs live (default: ./spate-data).")
     Path dataDir;
 
-    @Option(names = "--port", paramLabel = "PORT", description = "Kafka listener port on the host (default: 9092).")
+    @Option(names = PORT, paramLabel = "PORT", description = "Kafka listener port on the host (default: 9092).")
     Integer port;
 
-    @Option(names = "--host", paramLabel = "HOST", description = "Address to listen on and advertise (default: 127.0.0.1).")
+    @Option(names = HOST, paramLabel = "HOST", description = "Address to listen on and advertise (default: 127.0.0.1).")
     String host;
 
-    @Option(names = "--node-id", paramLabel = "N", description = "This node's id in a cluster (node.id; default: 1).")
+    @Option(names = NODE_ID, paramLabel = "N", description = "This node's id in a cluster (node.id; default: 1).")
     Integer nodeId;
 
-    @Option(names = "--controllers", paramLabel = "ID@HOST:PORT,...",
+    @Option(names = CONTROLLERS, paramLabel = "ID@HOST:PORT,...",
             description = "The controller quorum (controller.quorum.voters), e.g. 1@127.0.0.1:9192,2@127.0.0.1:9193,3@127.0.0.1:9194. "
                     + "A node listed there runs a voter on that port, its node-to-node port. Without it the node runs standalone.")
     String controllers;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "A properties file with Kafka-named settings.")
+    @Option(names = CONFIG, paramLabel = "FILE", description = "A properties file with Kafka-named settings.")
     Path configFile;
 
-    @Option(names = {"-o", "--override"}, paramLabel = "NAME=VALUE", description = "One setting, overriding the file; repeatable.")
+    @Option(names = {OVERRIDE, "--override"}, paramLabel = "NAME=VALUE", description = "One setting, overriding the file; repeatable.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     @Override
     public Integer call() throws Exception {
+        Map<String, String> flags = new LinkedHashMap<>();
+        put(flags, DATA_DIR, dataDir);
+        put(flags, PORT, port);
+        put(flags, HOST, host);
+        put(flags, NODE_ID, nodeId);
+        put(flags, CONTROLLERS, controllers);
+        return run(configFile, overrides, flags);
+    }
+
+    private static void put(Map<String, String> flags, String flag, Object value) {
+        if (value != null) {
+            flags.put(FLAG_SETTINGS.get(flag), value.toString());
+        }
+    }
+
+    /**
+     * Starts the node: settings from {@code configFile}, then {@code overrides}, then the flags
+     * (already translated to setting names); blocks until the node is stopped.
+     */
+    static int run(Path configFile, Map<String, String> overrides, Map<String, String> flagSettings) throws InterruptedException {
         SpateConfig config;
         try {
             Map<String, String> settings = new LinkedHashMap<>();
@@ -49,21 +82,7 @@ final class StartCommand implements Callable<Integer> {
                 settings.putAll(SpateConfig.readFile(configFile));
             }
             settings.putAll(overrides);
-            if (dataDir != null) {
-                settings.put(SpateConfig.LOG_DIRS, dataDir.toString());
-            }
-            if (port != null) {
-                settings.put(SpateConfig.PORT, port.toString());
-            }
-            if (nodeId != null) {
-                settings.put(SpateConfig.NODE_ID, nodeId.toString());
-            }
-            if (controllers != null) {
-                settings.put(SpateConfig.CONTROLLER_QUORUM_VOTERS, controllers);
-            }
-            if (host != null) {
-                settings.put(SpateConfig.HOST, host);
-            }
+            settings.putAll(flagSettings);
             config = SpateConfig.from(settings);
         } catch (InvalidConfigException e) {
             System.err.println("spate: bad configuration: " + e.getMessage());

@@ -45,6 +45,12 @@ public final class SpateCluster implements AutoCloseable {
 
     /** Chooses ports and directories ({@code baseDir/node-N}); {@link #start()} launches the nodes. */
     public SpateCluster(Path baseDir, int size, Map<String, String> settings) throws IOException {
+        this(baseDir, size, settings, id -> Map.of());
+    }
+
+    /** As above, with settings of each node's own on top (e.g. its {@code broker.rack}). */
+    public SpateCluster(Path baseDir, int size, Map<String, String> settings,
+                        java.util.function.IntFunction<Map<String, String>> perNode) throws IOException {
         Set<Integer> used = new HashSet<>();
         Map<Integer, Integer> kafkaPorts = new TreeMap<>();
         Map<Integer, Integer> controllerPorts = new TreeMap<>();
@@ -58,7 +64,9 @@ public final class SpateCluster implements AutoCloseable {
             Path dir = baseDir.resolve("node-" + id);
             Files.createDirectories(dir);
             List<String> args = List.of("--node-id", String.valueOf(id), "--controllers", controllers, "--host", "127.0.0.1");
-            nodes.put(id, new SpateProcess(dir, kafkaPorts.get(id), args, new LinkedHashMap<>(settings)));
+            Map<String, String> nodeSettings = new LinkedHashMap<>(settings);
+            nodeSettings.putAll(perNode.apply(id));
+            nodes.put(id, new SpateProcess(dir, kafkaPorts.get(id), args, nodeSettings));
         }
     }
 

@@ -1,0 +1,169 @@
+package io.spate.tests;
+
+import io.spate.tests.support.RawKafkaClient;
+import io.spate.tests.support.SpateCluster;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What clients other than producers see of a cluster: follower fetching by rack, and groups across a coordinator's death. */
+class ClusterClientsTest {
+    @TempDir
+    static Path tmp;
+
+    private static SpateCluster cluster;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = new SpateCluster(tmp.resolve("cluster"), 3, Map.of(), id -> Map.of("broker.rack", "rack-" + id)).start();
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static KafkaProducer<String, String> producer() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    }
+
+    private static KafkaConsumer<String, String> consumer(Map<String, Object> extra) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.putAll(extra);
+        return new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+    }
+
+    private static void produce(String topic, int partitions, int count) throws Exception {
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>(topic, i % partitions, "k" + i, "v" + i)).get();
+            }
+        }
+    }
+
+    @Test
+    void aConsumerInAFollowersRackIsSentToThatFollowerWhichServesIt() throws Exception {
+        String topic = "racks-" + UUID.randomUUID();
+        cluster.createTopic(topic, 1, 3, Map.of("min.insync.replicas", "2"));
+        cluster.awaitFullIsr(topic, 1, 3);
+        produce(topic, 1, 50);
+        int leader = cluster.awaitLeader(topic, 0);
+        int follower = leader == 1 ? 2 : 1;
+        await().atMost(SpateCluster.SETTLE).untilAsserted(() -> {
+            FetchResponseData.PartitionData atLeader = fetch(leader, topic, "rack-" + follower);
+            assertThat(atLeader.preferredReadReplica()).as("the leader names the follower in the consumer's rack").isEqualTo(follower);
+            assertThat(((MemoryRecords) atLeader.records()).sizeInBytes()).isZero();
+            FetchResponseData.PartitionData atFollower = fetch(follower, topic, "rack-" + follower);
+            assertThat(atFollower.errorCode()).isZero();
+            assertThat(atFollower.highWatermark()).isEqualTo(50);
+            assertThat(((MemoryRecords) atFollower.records()).sizeInBytes()).isPositive();
+        });
+        // And a real consumer in that rack reads everything, in order.
+        try (KafkaConsumer<String, String> consumer = consumer(Map.of(ConsumerConfig.CLIENT_RACK_CONFIG, "rack-" + follower))) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            List<String> values = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
+                return values.size() >= 50;
+            });
+            assertThat(values).hasSize(50).startsWith("v0", "v1").endsWith("v49");
+        }
+    }
+
+    private static FetchResponseData.PartitionData fetch(int node, String topic, String rack) throws Exception {
+        FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20)
+                .setSessionId(0).setSessionEpoch(-1).setRackId(rack)
+                .setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(topic).setPartitions(List.of(
+                        new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0).setPartitionMaxBytes(1 << 20)
+                                .setCurrentLeaderEpoch(-1).setLogStartOffset(-1).setLastFetchedEpoch(-1)))));
+        try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(node))) {
+            FetchResponse response = client.send(new FetchRequest(data, (short) 12));
+            return response.data().responses().get(0).partitions().get(0);
+        }
+    }
+
+    @Test
+    void aGroupCarriesOnWhenItsCoordinatorIsKilled() throws Exception {
+        String topic = "orders-" + UUID.randomUUID();
+        String group = "group-" + UUID.randomUUID();
+        cluster.createTopic(topic, 3, 3, Map.of("min.insync.replicas", "2"));
+        cluster.awaitFullIsr(topic, 3, 3);
+        produce(topic, 3, 300);
+        Map<String, Object> groupConfig = Map.of(ConsumerConfig.GROUP_ID_CONFIG, group, ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 20);
+        Set<String> seenBefore = new java.util.HashSet<>();
+        Map<TopicPartition, OffsetAndMetadata> committed = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
+        try (KafkaConsumer<String, String> consumer = consumer(groupConfig)) {
+            consumer.subscribe(List.of(topic));
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    seenBefore.add(r.value());
+                    committed.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                }
+                return seenBefore.size() >= 120;
+            });
+            consumer.commitSync(committed);
+        }
+        ConsumerGroupDescription description = cluster.admin().describeConsumerGroups(List.of(group)).all().get().get(group);
+        int coordinator = description.coordinator().id();
+        cluster.mark("killing coordinator node " + coordinator + " of " + group);
+        cluster.kill9(coordinator);
+        try {
+            // The offsets partition's new leader coordinates now, with every committed offset.
+            await().atMost(SpateCluster.SETTLE).untilAsserted(() -> {
+                Map<TopicPartition, OffsetAndMetadata> now = cluster.admin().listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                assertThat(now).containsExactlyInAnyOrderEntriesOf(committed);
+            });
+            Set<String> seenAfter = new java.util.HashSet<>();
+            try (KafkaConsumer<String, String> consumer = consumer(groupConfig)) {
+                consumer.subscribe(List.of(topic));
+                await().atMost(Duration.ofSeconds(60)).until(() -> {
+                    consumer.poll(Duration.ofMillis(200)).forEach(r -> assertThat(seenAfter.add(r.value())).isTrue());
+                    return seenBefore.size() + seenAfter.size() >= 300;
+                });
+            }
+            assertThat(seenAfter).doesNotContainAnyElementsOf(seenBefore);
+            assertThat(seenBefore.size() + seenAfter.size()).isEqualTo(300);
+        } finally {
+            cluster.start(coordinator);
+        }
+    }
+}
