@@ -93,12 +93,20 @@ public final class Controller implements AutoCloseable {
         if (why != null) {
             log.warn(why);
         }
-        metadata.submitAsLeader(command).whenComplete((result, failure) -> {
-            pending.remove(key);
-            if (failure != null) {
-                log.debug("controller command {} failed: {}", command, failure.toString());
-            }
-        });
+        // Through the local voter first; should that fail, through the ordinary client.
+        metadata.submitAsLeader(command)
+                .exceptionallyCompose(local -> {
+                    log.info("controller command {} failed at the local voter ({}); retrying through the client", command, local.toString());
+                    return metadata.submit(command);
+                })
+                .whenComplete((result, failure) -> {
+                    pending.remove(key);
+                    if (failure != null) {
+                        log.info("controller command {} failed: {}", command, failure.toString());
+                    } else if (!result.succeeded()) {
+                        log.info("controller command {} was refused: {} {}", command, result.error(), result.message());
+                    }
+                });
     }
 
     @Override

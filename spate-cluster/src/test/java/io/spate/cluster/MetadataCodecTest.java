@@ -2,6 +2,8 @@ package io.spate.cluster;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -9,41 +11,112 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+/** The binary form of log entries (commands), their answers (results) and snapshots (images). */
 class MetadataCodecTest {
+    private static final List<MetadataCommand> EVERY_COMMAND = List.of(
+            new MetadataCommand.RegisterNode(1, "broker-1.example.com", 9092, Long.MAX_VALUE),
+            new MetadataCommand.FenceNode(2, -43),
+            new MetadataCommand.CreateTopic("orders", UUID.randomUUID(), List.of(List.of(1, 2, 3), List.of(2, 3, 1), List.of(3)),
+                    Map.of("retention.ms", "1000", "cleanup.policy", "compact")),
+            new MetadataCommand.CreateTopic("empty", new UUID(0, 0), List.of(), Map.of()),
+            new MetadataCommand.DeleteTopic("orders"),
+            new MetadataCommand.CreatePartitions("orders", List.of(List.of(3, 1), List.of(1, 2))),
+            new MetadataCommand.AlterTopicConfig("orders", Map.of("min.insync.replicas", "2")),
+            new MetadataCommand.AlterTopicConfig("orders", Map.of()),
+            new MetadataCommand.AlterIsr("orders", 1, 2, 3, 4, List.of(2, 1)),
+            new MetadataCommand.ElectPreferredLeader("orders", 0),
+            new MetadataCommand.AllocateProducerIds(3, 1000),
+            new MetadataCommand.RegisterNode(7, "ünïcødé-höst", 1, 0));
+
     @Test
-    void everyCommandSurvivesTheRoundTrip() {
-        List<MetadataCommand> commands = List.of(
-                new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, 42),
-                new MetadataCommand.FenceNode(2, 43),
-                new MetadataCommand.CreateTopic("orders", UUID.randomUUID(), List.of(List.of(1, 2), List.of(2, 1)), Map.of("retention.ms", "1000")),
-                new MetadataCommand.DeleteTopic("orders"),
-                new MetadataCommand.CreatePartitions("orders", List.of(List.of(3, 1))),
-                new MetadataCommand.AlterTopicConfig("orders", Map.of("min.insync.replicas", "2")),
-                new MetadataCommand.AlterIsr("orders", 1, 2, 3, 4, List.of(2, 1)),
-                new MetadataCommand.ElectPreferredLeader("orders", 0),
-                new MetadataCommand.AllocateProducerIds(3, 1000));
-        for (MetadataCommand command : commands) {
+    void everyCommandTypeSurvivesTheRoundTrip() {
+        assertThat(EVERY_COMMAND.stream().<Class<?>>map(Object::getClass).distinct())
+                .as("the list covers every permitted command type")
+                .containsExactlyInAnyOrder(MetadataCommand.class.getPermittedSubclasses());
+        for (MetadataCommand command : EVERY_COMMAND) {
             assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(command))).isEqualTo(command);
         }
     }
 
     @Test
-    void resultsAndImagesSurviveTheRoundTrip() {
-        CommandResult result = CommandResult.fail(CommandResult.Error.TOPIC_EXISTS, "exists").at(17);
-        assertThat(MetadataCodec.decodeResult(MetadataCodec.encode(result))).isEqualTo(result);
-        ClusterImage image = new ClusterImage(9,
-                Map.of(1, new NodeInfo(1, "h1", 1, 5, false), 2, new NodeInfo(2, "h2", 2, 6, true)),
-                Map.of("t", new TopicState("t", UUID.randomUUID(),
-                        List.of(new PartitionState(List.of(1, 2), 1, 3, List.of(1), 4), new PartitionState(List.of(2, 1), -1, 0, List.of(2), 1)),
-                        Map.of("cleanup.policy", "compact"))),
+    void everyResultSurvivesTheRoundTrip() {
+        for (CommandResult.Error error : CommandResult.Error.values()) {
+            CommandResult result = new CommandResult(error, error == CommandResult.Error.NONE ? "" : "because " + error, 7_000_000_000L, 17);
+            assertThat(MetadataCodec.decodeResult(MetadataCodec.encode(result))).isEqualTo(result);
+        }
+        CommandResult ok = CommandResult.ok(5).at(Long.MAX_VALUE);
+        assertThat(MetadataCodec.decodeResult(MetadataCodec.encode(ok))).isEqualTo(ok);
+    }
+
+    private static ClusterImage nonTrivialImage() {
+        Map<Integer, NodeInfo> nodes = new HashMap<>();
+        nodes.put(3, new NodeInfo(3, "h3", 9093, 7, false));
+        nodes.put(1, new NodeInfo(1, "h1", 9091, 5, false));
+        nodes.put(2, new NodeInfo(2, "h2", 9092, 6, true));
+        Map<String, String> overrides = new HashMap<>();
+        overrides.put("cleanup.policy", "compact");
+        overrides.put("unclean.leader.election.enable", "true");
+        overrides.put("retention.ms", "-1");
+        return new ClusterImage(9, nodes, Map.of(
+                "orders", new TopicState("orders", UUID.randomUUID(), List.of(
+                        new PartitionState(List.of(1, 2, 3), 1, 3, List.of(1, 3), 4),
+                        new PartitionState(List.of(2, 3, 1), 3, 1, List.of(3, 1), 2),
+                        new PartitionState(List.of(2), PartitionState.NO_LEADER, 2, List.of(2), 5)), overrides),
+                "no-partitions", new TopicState("no-partitions", UUID.randomUUID(), List.of(), Map.of())),
                 2000);
+    }
+
+    @Test
+    void imagesSurviveTheRoundTrip() {
+        ClusterImage image = nonTrivialImage();
+        assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(image))).isEqualTo(image);
+        assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(ClusterImage.EMPTY))).isEqualTo(ClusterImage.EMPTY);
+    }
+
+    @Test
+    void anImageBuiltByTheTransitionsSurvivesTheRoundTrip() {
+        ClusterImage image = ClusterImage.EMPTY;
+        long index = 0;
+        for (int id = 1; id <= 4; id++) {
+            image = MetadataTransitions.apply(image, new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, id), ++index).image();
+        }
+        image = MetadataTransitions.apply(image, new MetadataCommand.CreateTopic("t", UUID.randomUUID(),
+                Placement.assign("t", 0, 8, 3, List.of(1, 2, 3, 4)), Map.of("retention.ms", "100")), ++index).image();
+        image = MetadataTransitions.apply(image, new MetadataCommand.FenceNode(2, 2), ++index).image();
+        image = MetadataTransitions.apply(image, new MetadataCommand.AllocateProducerIds(1, 1000), ++index).image();
         assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(image))).isEqualTo(image);
     }
 
     @Test
+    void equalImagesEncodeToTheSameBytes() {
+        // Snapshots of voters that applied the same log must not differ by hash-map order.
+        ClusterImage image = nonTrivialImage();
+        ClusterImage copy = MetadataCodec.decodeImage(MetadataCodec.encode(image));
+        assertThat(MetadataCodec.encode(copy)).isEqualTo(MetadataCodec.encode(image));
+    }
+
+    @Test
     void anUnknownFormatIsRefused() {
-        byte[] bytes = MetadataCodec.encode(new MetadataCommand.DeleteTopic("x"));
-        bytes[0] = 99;
-        assertThatThrownBy(() -> MetadataCodec.decodeCommand(bytes)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("99");
+        byte[] command = MetadataCodec.encode(new MetadataCommand.DeleteTopic("x"));
+        command[0] = 99;
+        assertThatThrownBy(() -> MetadataCodec.decodeCommand(command)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("99");
+        byte[] result = MetadataCodec.encode(CommandResult.ok(1));
+        result[0] = 2;
+        assertThatThrownBy(() -> MetadataCodec.decodeResult(result)).isInstanceOf(IllegalArgumentException.class);
+        byte[] image = MetadataCodec.encode(nonTrivialImage());
+        image[0] = 0;
+        assertThatThrownBy(() -> MetadataCodec.decodeImage(image)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void anUnknownCommandTypeOrATruncatedEntryIsRefused() {
+        byte[] command = MetadataCodec.encode(new MetadataCommand.DeleteTopic("x"));
+        command[1] = 42;
+        assertThatThrownBy(() -> MetadataCodec.decodeCommand(command)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("42");
+        byte[] full = MetadataCodec.encode(EVERY_COMMAND.get(2));
+        assertThatThrownBy(() -> MetadataCodec.decodeCommand(Arrays.copyOf(full, full.length - 3))).isInstanceOf(IllegalArgumentException.class);
+        byte[] image = MetadataCodec.encode(nonTrivialImage());
+        assertThatThrownBy(() -> MetadataCodec.decodeImage(Arrays.copyOf(image, image.length / 2))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> MetadataCodec.decodeCommand(new byte[0])).isInstanceOf(IllegalArgumentException.class);
     }
 }

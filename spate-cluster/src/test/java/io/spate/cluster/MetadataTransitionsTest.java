@@ -2,134 +2,341 @@ package io.spate.cluster;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+/**
+ * The pure transition function: every rule about who may lead, what the in-sync set holds and
+ * how epochs move is exercised here without any Raft around it.
+ */
 class MetadataTransitionsTest {
+    /** The log index handed to the next command, as the state machine would. */
     private long index;
 
     private MetadataTransitions.Outcome apply(ClusterImage image, MetadataCommand command) {
         return MetadataTransitions.apply(image, command, ++index);
     }
 
+    /** Applies a command that must succeed and returns the new image. */
+    private ClusterImage ok(ClusterImage image, MetadataCommand command) {
+        MetadataTransitions.Outcome outcome = apply(image, command);
+        assertThat(outcome.result().succeeded()).as("%s: %s", command, outcome.result().message()).isTrue();
+        return outcome.image();
+    }
+
+    /** Applies a command that must be refused with {@code error} and checks nothing but the version changed. */
+    private void refused(ClusterImage image, MetadataCommand command, CommandResult.Error error) {
+        MetadataTransitions.Outcome outcome = apply(image, command);
+        assertThat(outcome.result().error()).as("%s", command).isEqualTo(error);
+        assertThat(outcome.result().message()).isNotBlank();
+        assertThat(withVersion(outcome.image(), image.version())).as("a refused command changes nothing").isEqualTo(image);
+    }
+
+    private static ClusterImage withVersion(ClusterImage image, long version) {
+        return new ClusterImage(version, image.nodes(), image.topics(), image.nextProducerId());
+    }
+
+    private static MetadataCommand.RegisterNode register(int id) {
+        return register(id, 100 + id);
+    }
+
+    private static MetadataCommand.RegisterNode register(int id, long incarnation) {
+        return new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, incarnation);
+    }
+
+    private static MetadataCommand.FenceNode fence(ClusterImage image, int id) {
+        return new MetadataCommand.FenceNode(id, image.node(id).incarnation());
+    }
+
+    private static MetadataCommand.CreateTopic topic(String name, Map<String, String> overrides, List<List<Integer>> assignment) {
+        return new MetadataCommand.CreateTopic(name, UUID.randomUUID(), assignment, overrides);
+    }
+
+    /** Nodes 1..3 registered (incarnations 101..103); topic t: p0 on [1,2,3], p1 on [2,3,1]. */
     private ClusterImage threeNodesAndTopic(Map<String, String> overrides) {
         ClusterImage image = ClusterImage.EMPTY;
         for (int id = 1; id <= 3; id++) {
-            image = apply(image, new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, 100 + id)).image();
+            image = ok(image, register(id));
         }
-        return apply(image, new MetadataCommand.CreateTopic("t", UUID.randomUUID(),
-                List.of(List.of(1, 2, 3), List.of(2, 3, 1)), overrides)).image();
+        return ok(image, topic("t", overrides, List.of(List.of(1, 2, 3), List.of(2, 3, 1))));
     }
 
     @Test
-    void newTopicIsLedByFirstLiveReplicaWithEveryLiveReplicaInSync() {
+    void registeredNodesAreKnownUnfencedUnderTheirIncarnation() {
+        ClusterImage image = ClusterImage.EMPTY;
+        for (int id = 3; id >= 1; id--) {
+            image = ok(image, register(id));
+        }
+        assertThat(image.nodes()).containsOnlyKeys(1, 2, 3);
+        assertThat(image.node(2)).isEqualTo(new NodeInfo(2, "127.0.0.1", 9092, 102, false));
+        assertThat(image.liveNodes()).containsExactly(1, 2, 3);
+
+        // The same incarnation registering again (a retried request) changes nothing but the version.
+        ClusterImage again = ok(image, register(2));
+        assertThat(withVersion(again, image.version())).isEqualTo(image);
+
+        // A fenced node that registers again comes back unfenced, at its new address.
+        image = ok(image, fence(image, 2));
+        assertThat(image.liveNodes()).containsExactly(1, 3);
+        image = ok(image, new MetadataCommand.RegisterNode(2, "10.0.0.2", 19092, 202));
+        assertThat(image.node(2)).isEqualTo(new NodeInfo(2, "10.0.0.2", 19092, 202, false));
+        assertThat(image.liveNodes()).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void aNewTopicIsLedByItsFirstLiveReplicaWithEveryLiveReplicaInSync() {
         ClusterImage image = threeNodesAndTopic(Map.of());
         assertThat(image.partition("t", 0)).isEqualTo(new PartitionState(List.of(1, 2, 3), 1, 0, List.of(1, 2, 3), 0));
-        assertThat(image.partition("t", 1).leader()).isEqualTo(2);
-        assertThat(image.version()).isEqualTo(index);
+        assertThat(image.partition("t", 1)).isEqualTo(new PartitionState(List.of(2, 3, 1), 2, 0, List.of(2, 3, 1), 0));
+
+        // With the preferred replica fenced, the next live replica leads and the fenced one is not in sync.
+        image = ok(image, fence(image, 1));
+        image = ok(image, topic("u", Map.of(), List.of(List.of(1, 2, 3), List.of(3, 1, 2), List.of(1))));
+        assertThat(image.partition("u", 0)).isEqualTo(new PartitionState(List.of(1, 2, 3), 2, 0, List.of(2, 3), 0));
+        assertThat(image.partition("u", 1)).isEqualTo(new PartitionState(List.of(3, 1, 2), 3, 0, List.of(3, 2), 0));
+        // No live replica at all: offline, waiting for the (only possible) in-sync replica to return.
+        assertThat(image.partition("u", 2)).isEqualTo(new PartitionState(List.of(1), PartitionState.NO_LEADER, 0, List.of(1), 0));
+        assertThat(image.topic("u").replicationFactor()).isEqualTo(3);
     }
 
     @Test
-    void fencingTheLeaderElectsTheNextInSyncReplicaWithANewEpoch() {
+    void fencingALeaderElectsTheNextLiveInSyncReplicaWithANewEpoch() {
         ClusterImage image = threeNodesAndTopic(Map.of());
-        var outcome = apply(image, new MetadataCommand.FenceNode(1, 101));
+        MetadataTransitions.Outcome outcome = apply(image, fence(image, 1));
         assertThat(outcome.result().succeeded()).isTrue();
-        assertThat(outcome.result().version()).isEqualTo(index);
         PartitionState p0 = outcome.image().partition("t", 0);
         assertThat(p0.leader()).isEqualTo(2);
         assertThat(p0.leaderEpoch()).isEqualTo(1);
         assertThat(p0.isr()).containsExactly(2, 3);
-        PartitionState p1 = outcome.image().partition("t", 1);
-        assertThat(p1.leader()).as("a follower's fencing does not change the leader").isEqualTo(2);
-        assertThat(p1.leaderEpoch()).isZero();
-        assertThat(p1.isr()).containsExactly(2, 3);
-        assertThat(p1.partitionEpoch()).isEqualTo(1);
+        assertThat(p0.partitionEpoch()).isEqualTo(1);
+        assertThat(p0.replicas()).as("the assignment does not change").containsExactly(1, 2, 3);
         assertThat(outcome.image().node(1).fenced()).isTrue();
+        assertThat(outcome.image().leaderCount(1)).isZero();
     }
 
     @Test
-    void anOutOfSyncReplicaIsNeverElectedAndTheLastInSyncReplicaBringsThePartitionBack() {
+    void fencingAFollowerShrinksTheInSyncSetWithoutANewLeaderEpoch() {
         ClusterImage image = threeNodesAndTopic(Map.of());
-        image = apply(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1))).image();
-        image = apply(image, new MetadataCommand.FenceNode(1, 101)).image();
+        image = ok(image, fence(image, 3));
+        assertThat(image.partition("t", 0)).isEqualTo(new PartitionState(List.of(1, 2, 3), 1, 0, List.of(1, 2), 1));
+        assertThat(image.partition("t", 1)).isEqualTo(new PartitionState(List.of(2, 3, 1), 2, 0, List.of(2, 1), 1));
+    }
+
+    @Test
+    void fencingTheLastInSyncReplicaLeavesThePartitionOfflineUntilThatReplicaReturns() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, fence(image, 1));
+        image = ok(image, fence(image, 2));
+        assertThat(image.partition("t", 0)).isEqualTo(new PartitionState(List.of(1, 2, 3), 3, 2, List.of(3), 2));
+        image = ok(image, fence(image, 3));
         PartitionState offline = image.partition("t", 0);
         assertThat(offline.leader()).isEqualTo(PartitionState.NO_LEADER);
-        assertThat(offline.isr()).as("the last in-sync replica stays recorded").containsExactly(1);
+        assertThat(offline.hasLeader()).isFalse();
+        assertThat(offline.leaderEpoch()).isEqualTo(3);
+        assertThat(offline.isr()).as("the last in-sync replica stays recorded").containsExactly(3);
+        assertThat(image.liveNodes()).isEmpty();
 
-        image = apply(image, new MetadataCommand.RegisterNode(1, "127.0.0.1", 9091, 101)).image();
-        assertThat(image.partition("t", 0).leader()).isEqualTo(1);
-        assertThat(image.partition("t", 0).leaderEpoch()).isEqualTo(2);
+        // Replicas that fell out of sync come back without taking over: they may miss acknowledged records.
+        image = ok(image, register(1));
+        image = ok(image, register(2, 999));
+        assertThat(image.partition("t", 0).leader()).isEqualTo(PartitionState.NO_LEADER);
+        assertThat(image.partition("t", 0).isr()).containsExactly(3);
+
+        image = ok(image, register(3));
+        PartitionState back = image.partition("t", 0);
+        assertThat(back.leader()).isEqualTo(3);
+        assertThat(back.leaderEpoch()).isEqualTo(4);
+        assertThat(back.isr()).containsExactly(3);
+        assertThat(back.partitionEpoch()).isGreaterThan(offline.partitionEpoch());
     }
 
     @Test
-    void uncleanElectionWhenTheTopicAllowsIt() {
+    void anOutOfSyncReplicaIsNeverElected() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        // Node 2 fell behind: the leader drops it from the in-sync set.
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 3)));
+        image = ok(image, fence(image, 1));
+        assertThat(image.partition("t", 0).leader()).as("3 is in sync, 2 comes first in the assignment but is not").isEqualTo(3);
+        image = ok(image, fence(image, 3));
+        assertThat(image.partition("t", 0).leader()).as("live but out of sync: 2 must not lead").isEqualTo(PartitionState.NO_LEADER);
+        assertThat(image.partition("t", 0).isr()).containsExactly(3);
+        assertThat(image.node(2).fenced()).isFalse();
+        // Nor does anything else make it lead: preferred election and a new incarnation of it.
+        refused(image, new MetadataCommand.ElectPreferredLeader("t", 0), CommandResult.Error.STALE_STATE);
+        image = ok(image, register(2, 555));
+        assertThat(image.partition("t", 0).leader()).isEqualTo(PartitionState.NO_LEADER);
+    }
+
+    @Test
+    void uncleanElectionPicksAnyLiveReplicaWhenTheTopicAllowsIt() {
         ClusterImage image = threeNodesAndTopic(Map.of("unclean.leader.election.enable", "true"));
-        image = apply(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1))).image();
-        image = apply(image, new MetadataCommand.FenceNode(1, 101)).image();
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1)));
+        image = ok(image, fence(image, 1));
         assertThat(image.partition("t", 0).leader()).isEqualTo(2);
         assertThat(image.partition("t", 0).isr()).containsExactly(2);
     }
 
     @Test
-    void aRestartedIncarnationLosesItsLeadershipFirst() {
+    void turningUncleanElectionOnBringsOfflinePartitionsBack() {
         ClusterImage image = threeNodesAndTopic(Map.of());
-        image = apply(image, new MetadataCommand.RegisterNode(1, "127.0.0.1", 9091, 999)).image();
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1)));
+        image = ok(image, fence(image, 1));
+        assertThat(image.partition("t", 0).hasLeader()).isFalse();
+        image = ok(image, new MetadataCommand.AlterTopicConfig("t", Map.of("unclean.leader.election.enable", "true")));
         assertThat(image.partition("t", 0).leader()).isEqualTo(2);
-        assertThat(image.partition("t", 0).isr()).doesNotContain(1);
-        assertThat(image.node(1).fenced()).isFalse();
-        assertThat(image.node(1).incarnation()).isEqualTo(999);
+        assertThat(image.topic("t").overrides()).containsEntry("unclean.leader.election.enable", "true");
+    }
+
+    @Test
+    void aNewIncarnationOfAnUnfencedNodeGivesUpItsLeadershipFirst() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        PartitionState before = image.partition("t", 0);
+        image = ok(image, register(1, 999));
+        PartitionState p0 = image.partition("t", 0);
+        assertThat(p0.leader()).isEqualTo(2);
+        assertThat(p0.leaderEpoch()).isEqualTo(before.leaderEpoch() + 1);
+        assertThat(p0.isr()).containsExactly(2, 3);
+        assertThat(image.partition("t", 1).isr()).as("it must catch up before it is in sync again").containsExactly(2, 3);
+        assertThat(image.partition("t", 1).leaderEpoch()).isZero();
+        assertThat(image.node(1)).isEqualTo(new NodeInfo(1, "127.0.0.1", 9091, 999, false));
+
+        // Where the restarted node was the only in-sync replica it leads again, but under a new epoch,
+        // so that nothing the old process said under the old epoch is taken for the new one's.
+        image = ok(image, new MetadataCommand.AlterIsr("t", 1, 2, 0, image.partition("t", 1).partitionEpoch(), List.of(2)));
+        int epoch = image.partition("t", 1).leaderEpoch();
+        image = ok(image, register(2, 777));
+        assertThat(image.partition("t", 1).leader()).isEqualTo(2);
+        assertThat(image.partition("t", 1).leaderEpoch()).isGreaterThan(epoch);
     }
 
     @Test
     void fencingAStaleIncarnationOrAnUnknownNodeIsRefused() {
         ClusterImage image = threeNodesAndTopic(Map.of());
-        assertThat(apply(image, new MetadataCommand.FenceNode(1, 5)).result().error()).isEqualTo(CommandResult.Error.STALE_STATE);
-        assertThat(apply(image, new MetadataCommand.FenceNode(9, 5)).result().error()).isEqualTo(CommandResult.Error.UNKNOWN_NODE);
+        refused(image, new MetadataCommand.FenceNode(1, 5), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.FenceNode(9, 5), CommandResult.Error.UNKNOWN_NODE);
+        image = ok(image, fence(image, 1));
+        refused(image, new MetadataCommand.FenceNode(1, 101), CommandResult.Error.STALE_STATE);
     }
 
     @Test
-    void alterIsrIsRefusedWhenBasedOnOldStateOrAddingAFencedNode() {
+    void alterIsrChangesTheInSyncSetUnderTheSameLeaderEpoch() {
         ClusterImage image = threeNodesAndTopic(Map.of());
-        assertThat(apply(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 7, List.of(1, 2))).result().error())
-                .isEqualTo(CommandResult.Error.STALE_STATE);
-        image = apply(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2))).image();
-        assertThat(image.partition("t", 0).isr()).containsExactly(1, 2);
-        image = apply(image, new MetadataCommand.FenceNode(3, 103)).image();
-        int partitionEpoch = image.partition("t", 0).partitionEpoch();
-        assertThat(apply(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, partitionEpoch, List.of(1, 2, 3))).result().error())
-                .isEqualTo(CommandResult.Error.STALE_STATE);
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2)));
+        assertThat(image.partition("t", 0)).isEqualTo(new PartitionState(List.of(1, 2, 3), 1, 0, List.of(1, 2), 1));
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 1, List.of(1, 2, 3)));
+        assertThat(image.partition("t", 0)).isEqualTo(new PartitionState(List.of(1, 2, 3), 1, 0, List.of(1, 2, 3), 2));
     }
 
     @Test
-    void preferredLeaderElectionAndProducerIdBlocks() {
+    void alterIsrIsRefusedWhenBasedOnStaleStateOrAddingAFencedNode() {
         ClusterImage image = threeNodesAndTopic(Map.of());
-        image = apply(image, new MetadataCommand.FenceNode(1, 101)).image();
-        assertThat(apply(image, new MetadataCommand.ElectPreferredLeader("t", 0)).result().succeeded())
-                .as("the preferred replica is fenced").isFalse();
-        image = apply(image, new MetadataCommand.RegisterNode(1, "127.0.0.1", 9091, 101)).image();
-        image = apply(image, new MetadataCommand.AlterIsr("t", 0, 2, 1, image.partition("t", 0).partitionEpoch(), List.of(2, 3, 1))).image();
-        var elected = apply(image, new MetadataCommand.ElectPreferredLeader("t", 0));
-        assertThat(elected.result().succeeded()).isTrue();
-        assertThat(elected.image().partition("t", 0).leader()).isEqualTo(1);
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2)));   // partition epoch 1
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1)), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 1, 1, List.of(1)), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 2, 0, 1, List.of(2)), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 1, List.of(2)), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 1, List.of(1, 4)), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.AlterIsr("t", 7, 1, 0, 1, List.of(1)), CommandResult.Error.UNKNOWN_TOPIC);
+        refused(image, new MetadataCommand.AlterIsr("x", 0, 1, 0, 1, List.of(1)), CommandResult.Error.UNKNOWN_TOPIC);
 
-        var first = apply(image, new MetadataCommand.AllocateProducerIds(1, 1000));
-        var second = apply(first.image(), new MetadataCommand.AllocateProducerIds(2, 1000));
-        assertThat(first.result().value()).isZero();
-        assertThat(second.result().value()).isEqualTo(1000);
+        // A leader change makes the old leader's request stale even with a matching partition epoch.
+        ClusterImage moved = ok(image, fence(image, 1));
+        PartitionState p0 = moved.partition("t", 0);
+        assertThat(p0.leader()).isEqualTo(2);
+        refused(moved, new MetadataCommand.AlterIsr("t", 0, 1, 0, p0.partitionEpoch(), List.of(1, 2)), CommandResult.Error.STALE_STATE);
+        refused(moved, new MetadataCommand.AlterIsr("t", 0, 2, 0, p0.partitionEpoch(), List.of(2)), CommandResult.Error.STALE_STATE);
+
+        // The fenced node 3 cannot be added back to the in-sync set by the current leader.
+        image = ok(image, fence(image, 3));
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, image.partition("t", 0).partitionEpoch(), List.of(1, 2, 3)),
+                CommandResult.Error.STALE_STATE);
+        // Once it is back and caught up, it can.
+        image = ok(image, register(3, 303));
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, image.partition("t", 0).partitionEpoch(), List.of(1, 2, 3)));
+        assertThat(image.partition("t", 0).isr()).containsExactly(1, 2, 3);
     }
 
     @Test
-    void topicsAreCreatedOnceAndOnlyOnRegisteredNodes() {
+    void preferredLeaderElectionMovesLeadershipBackOnlyToALiveInSyncPreferredReplica() {
         ClusterImage image = threeNodesAndTopic(Map.of());
-        assertThat(apply(image, new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of())).result().error())
-                .isEqualTo(CommandResult.Error.TOPIC_EXISTS);
-        assertThat(apply(image, new MetadataCommand.CreateTopic("u", UUID.randomUUID(), List.of(List.of(1, 7)), Map.of())).result().error())
-                .isEqualTo(CommandResult.Error.INVALID_REPLICATION_FACTOR);
-        var grown = apply(image, new MetadataCommand.CreatePartitions("t", List.of(List.of(3, 1, 2))));
-        assertThat(grown.image().topic("t").partitions()).hasSize(3);
-        assertThat(apply(grown.image(), new MetadataCommand.DeleteTopic("t")).image().topic("t")).isNull();
+        refused(image, new MetadataCommand.ElectPreferredLeader("t", 0), CommandResult.Error.STALE_STATE);   // 1 already leads
+        image = ok(image, fence(image, 1));
+        refused(image, new MetadataCommand.ElectPreferredLeader("t", 0), CommandResult.Error.STALE_STATE);   // 1 is fenced
+        image = ok(image, register(1));
+        refused(image, new MetadataCommand.ElectPreferredLeader("t", 0), CommandResult.Error.STALE_STATE);   // 1 is not in sync yet
+        refused(image, new MetadataCommand.ElectPreferredLeader("x", 0), CommandResult.Error.UNKNOWN_TOPIC);
+
+        PartitionState p0 = image.partition("t", 0);
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 2, p0.leaderEpoch(), p0.partitionEpoch(), List.of(2, 3, 1)));
+        PartitionState caughtUp = image.partition("t", 0);
+        image = ok(image, new MetadataCommand.ElectPreferredLeader("t", 0));
+        PartitionState elected = image.partition("t", 0);
+        assertThat(elected.leader()).isEqualTo(1);
+        assertThat(elected.leaderEpoch()).isEqualTo(caughtUp.leaderEpoch() + 1);
+        assertThat(elected.partitionEpoch()).isEqualTo(caughtUp.partitionEpoch() + 1);
+        assertThat(elected.isr()).containsExactlyInAnyOrder(1, 2, 3);
+    }
+
+    @Test
+    void producerIdBlocksNeverOverlap() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        List<long[]> blocks = new ArrayList<>();
+        int[] counts = {1000, 1, 250, 1000};
+        for (int i = 0; i < counts.length; i++) {
+            MetadataTransitions.Outcome outcome = apply(image, new MetadataCommand.AllocateProducerIds(1 + i % 3, counts[i]));
+            assertThat(outcome.result().succeeded()).isTrue();
+            blocks.add(new long[]{outcome.result().value(), outcome.result().value() + counts[i]});
+            image = outcome.image();
+        }
+        for (int i = 0; i < blocks.size(); i++) {
+            for (int j = i + 1; j < blocks.size(); j++) {
+                long[] a = blocks.get(i);
+                long[] b = blocks.get(j);
+                assertThat(a[1] <= b[0] || b[1] <= a[0]).as("blocks %d and %d overlap", i, j).isTrue();
+            }
+        }
+        assertThat(blocks.get(0)[0]).isZero();
+        assertThat(image.nextProducerId()).isEqualTo(2251);
+    }
+
+    @Test
+    void theResultAndTheImageCarryTheLogIndexTheCommandWasAppliedAt() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        MetadataTransitions.Outcome applied = MetadataTransitions.apply(image, new MetadataCommand.AllocateProducerIds(1, 10), 4242);
+        assertThat(applied.result().version()).isEqualTo(4242);
+        assertThat(applied.image().version()).isEqualTo(4242);
+        // A refused command still consumes its log index: the image moves to it unchanged otherwise.
+        MetadataTransitions.Outcome refused = MetadataTransitions.apply(applied.image(), new MetadataCommand.DeleteTopic("missing"), 4243);
+        assertThat(refused.result().succeeded()).isFalse();
+        assertThat(refused.result().version()).isEqualTo(4243);
+        assertThat(refused.image().version()).isEqualTo(4243);
+        assertThat(withVersion(refused.image(), 4242)).isEqualTo(applied.image());
+        // The same command at the same index from the same image gives the same outcome (every voter agrees).
+        assertThat(MetadataTransitions.apply(image, new MetadataCommand.AllocateProducerIds(1, 10), 4242)).isEqualTo(applied);
+    }
+
+    @Test
+    void topicsAreCreatedOnceOnlyOnRegisteredNodesAndCanGrowAndBeDeleted() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        refused(image, topic("t", Map.of(), List.of(List.of(1))), CommandResult.Error.TOPIC_EXISTS);
+        refused(image, topic("u", Map.of(), List.of(List.of(1, 7))), CommandResult.Error.INVALID_REPLICATION_FACTOR);
+        refused(image, topic("u", Map.of(), List.of(List.of(1, 1))), CommandResult.Error.INVALID_REPLICATION_FACTOR);
+        refused(image, topic("u", Map.of(), List.of(List.of())), CommandResult.Error.INVALID_REPLICATION_FACTOR);
+        refused(image, new MetadataCommand.CreatePartitions("missing", List.of(List.of(1))), CommandResult.Error.UNKNOWN_TOPIC);
+        refused(image, new MetadataCommand.AlterTopicConfig("missing", Map.of()), CommandResult.Error.UNKNOWN_TOPIC);
+
+        UUID id = image.topic("t").id();
+        ClusterImage grown = ok(image, new MetadataCommand.CreatePartitions("t", List.of(List.of(3, 1, 2))));
+        assertThat(grown.topic("t").partitions()).hasSize(3);
+        assertThat(grown.partition("t", 2)).isEqualTo(new PartitionState(List.of(3, 1, 2), 3, 0, List.of(3, 1, 2), 0));
+        assertThat(grown.topic(id)).isSameAs(grown.topic("t"));
+        ClusterImage deleted = ok(grown, new MetadataCommand.DeleteTopic("t"));
+        assertThat(deleted.topic("t")).isNull();
+        assertThat(deleted.topic(id)).isNull();
+        refused(deleted, new MetadataCommand.DeleteTopic("t"), CommandResult.Error.UNKNOWN_TOPIC);
     }
 }

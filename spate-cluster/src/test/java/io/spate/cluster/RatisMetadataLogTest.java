@@ -1,58 +1,90 @@
 package io.spate.cluster;
 
 import io.spate.cluster.ratis.RatisMetadataLog;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.util.MD5FileUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** Three real Ratis voters on loopback in one JVM, with the controller running on each. */
+/**
+ * Three real Ratis voters on loopback in one JVM, each with its own metadata directory and its
+ * own liveness tracker and controller, as a Spate node runs them; node 4 is a node that is not a
+ * voter and reaches the quorum as a client only.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class RatisMetadataLogTest {
+    private static final int NON_VOTER = 4;
+    private static final Duration PATIENCE = Duration.ofSeconds(15);
+    private static final long COMMIT_TIMEOUT_S = 20;
+
     @TempDir
     Path dir;
 
     private final List<ClusterSettings.Voter> voters = new ArrayList<>();
-    private final RatisMetadataLog[] logs = new RatisMetadataLog[4];
-    private final Controller[] controllers = new Controller[4];
-    private final ScheduledExecutorService heartbeats = Executors.newScheduledThreadPool(1);
+    /** Index = node id; read by the heartbeat thread, hence atomic. */
+    private final AtomicReferenceArray<RatisMetadataLog> logs = new AtomicReferenceArray<>(NON_VOTER + 1);
+    private final Controller[] controllers = new Controller[NON_VOTER + 1];
+    /** Nodes whose heartbeats are sent, by id, with the incarnation they registered under. */
+    private final Map<Integer, Long> beating = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "test-heartbeats");
+        t.setDaemon(true);
+        return t;
+    });
+
+    // ---------------------------------------------------------------- the cluster
+
+    private Path metadataDir(int nodeId) {
+        return dir.resolve("node-" + nodeId);
+    }
 
     private ClusterSettings settings(int nodeId) {
-        return new ClusterSettings(nodeId, voters, dir.resolve("n" + nodeId), 100, 1000, 300, 0);
+        return new ClusterSettings(nodeId, voters, metadataDir(nodeId), 100, 1000, 300, 0);
     }
 
     private void start(int nodeId) throws IOException {
         ClusterSettings settings = settings(nodeId);
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs());
-        logs[nodeId] = RatisMetadataLog.start(settings, liveness);
+        RatisMetadataLog log = RatisMetadataLog.start(settings, liveness);
+        logs.set(nodeId, log);
         if (settings.isVoter()) {
-            controllers[nodeId] = new Controller(logs[nodeId], liveness, settings);
+            controllers[nodeId] = new Controller(log, liveness, settings);
             controllers[nodeId].start();
-        }
-    }
-
-    private void stop(int nodeId) {
-        if (controllers[nodeId] != null) {
-            controllers[nodeId].close();
-            controllers[nodeId] = null;
-        }
-        if (logs[nodeId] != null) {
-            logs[nodeId].close();
-            logs[nodeId] = null;
         }
     }
 
@@ -67,118 +99,405 @@ class RatisMetadataLogTest {
         }
     }
 
-    private CommandResult commit(int via, MetadataCommand command) throws Exception {
-        return logs[via].submit(command).get(20, TimeUnit.SECONDS);
+    private void stop(int nodeId) {
+        stop(IntStream.of(nodeId));
+    }
+
+    /** Closes the given nodes side by side: each Raft server takes about a second to close. */
+    private void stop(IntStream nodeIds) {
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
+        nodeIds.forEach(id -> {
+            Controller controller = controllers[id];
+            controllers[id] = null;
+            RatisMetadataLog log = logs.getAndSet(id, null);
+            closing.add(CompletableFuture.runAsync(() -> {
+                if (controller != null) {
+                    controller.close();
+                }
+                if (log != null) {
+                    log.close();
+                }
+            }));
+        });
+        CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).join();
     }
 
     @AfterEach
     void tearDown() {
         heartbeats.shutdownNow();
-        for (int id = 0; id < logs.length; id++) {
-            stop(id);
-        }
+        stop(IntStream.rangeClosed(0, NON_VOTER));
     }
 
-    @Test
-    void commandsReachEveryVoterAndAClientThatIsNotOne() throws Exception {
-        startQuorum();
-        CommandResult registered = commit(1, new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, 1));
-        assertThat(registered.succeeded()).isTrue();
-        CommandResult created = commit(2, new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
-        for (int id = 1; id <= 3; id++) {
-            ClusterImage image = logs[id].awaitVersion(created.version()).get(20, TimeUnit.SECONDS);
-            assertThat(image.topic("t")).isNotNull();
-        }
-        assertThat(logs[1].image()).isEqualTo(logs[3].awaitVersion(created.version()).get());
+    private RatisMetadataLog log(int nodeId) {
+        return logs.get(nodeId);
+    }
 
-        start(0);   // node 0 is not among the voters
-        assertThat(commit(0, new MetadataCommand.RegisterNode(0, "127.0.0.1", 9093, 7)).succeeded()).isTrue();
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            logs[0].heartbeat(0, 7).get(5, TimeUnit.SECONDS);
-            assertThat(logs[0].image().node(0)).isNotNull();
-            assertThat(logs[0].image().topic("t")).isNotNull();
+    private List<Integer> runningVoters() {
+        return IntStream.rangeClosed(1, 3).filter(id -> log(id) != null).boxed().toList();
+    }
+
+    private CommandResult commit(int via, MetadataCommand command) throws Exception {
+        CommandResult result = log(via).submit(command).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(result.succeeded()).as("%s: %s", command, result.message()).isTrue();
+        assertThat(result.version()).isPositive();
+        return result;
+    }
+
+    /** The voter whose Raft server leads and is ready, once there is one. */
+    private int awaitLeader() {
+        int[] leader = {-1};
+        await().atMost(PATIENCE).until(() -> {
+            leader[0] = runningVoters().stream().filter(id -> log(id).isControllerLeader()).findFirst().orElse(-1);
+            return leader[0] > 0;
         });
+        return leader[0];
     }
 
-    @Test
-    void theControllerFencesASilentNodeAndMovesItsLeadership() throws Exception {
-        startQuorum();
-        for (int id = 1; id <= 3; id++) {
-            commit(1, new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, id));
-        }
-        await().atMost(Duration.ofSeconds(20)).until(() -> leader() > 0);
-        int controller = leader();
-        int silent = controller == 3 ? 2 : 3;   // the controller's own node is never fenced: it is the one deciding
-        int other = 6 - controller - silent;
-        commit(1, new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(silent, other, controller)), Map.of()));
-        AtomicBoolean silentAlive = new AtomicBoolean(true);
-        heartbeats.scheduleWithFixedDelay(() -> {
-            for (int id = 1; id <= 3; id++) {
-                if (id != silent || silentAlive.get()) {
-                    logs[id].heartbeat(id, id);
-                }
+    /** Waits until every running voter holds the very same image, at {@code version} or later, and returns it. */
+    private ClusterImage awaitConverged(long version) {
+        List<ClusterImage> agreed = new ArrayList<>();
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            List<ClusterImage> images = runningVoters().stream().map(id -> log(id).image()).toList();
+            assertThat(images.get(0).version()).isGreaterThanOrEqualTo(version);
+            assertThat(images).allSatisfy(image -> assertThat(image).isEqualTo(images.get(0)));
+            agreed.clear();
+            agreed.addAll(images);
+        });
+        return agreed.get(0);
+    }
+
+    /** Sends heartbeats for every node in {@link #beating} every heartbeat interval, as a running node does. */
+    private void startHeartbeats() {
+        heartbeats.scheduleWithFixedDelay(() -> beating.forEach((id, incarnation) -> {
+            RatisMetadataLog log = log(id);
+            if (log != null) {
+                log.heartbeat(id, incarnation);
             }
-        }, 0, 100, TimeUnit.MILLISECONDS);
-        // Alive and heartbeating: nobody is fenced for several sessions.
-        await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5))
-                .until(() -> logs[controller].image().liveNodes().size() == 3);
-        silentAlive.set(false);
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-            ClusterImage image = logs[other].image();
-            assertThat(image.node(silent).fenced()).isTrue();
-            assertThat(image.partition("t", 0).leader()).isEqualTo(other);
-            assertThat(image.partition("t", 0).leaderEpoch()).isEqualTo(1);
-        });
-        assertThat(logs[other].image().liveNodes()).containsExactlyInAnyOrder(controller, other);
+        }), 0, 100, TimeUnit.MILLISECONDS);
+    }
+
+    private CommandResult registerAndBeat(int id) throws Exception {
+        CommandResult result = commit(id, new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, id));
+        beating.put(id, (long) id);
+        return result;
+    }
+
+    private static MetadataCommand.CreateTopic topic(String name, List<List<Integer>> assignment) {
+        return new MetadataCommand.CreateTopic(name, UUID.randomUUID(), assignment, Map.of());
+    }
+
+    // ---------------------------------------------------------------- the tests
+
+    @Test
+    void aCommittedCommandIsAppliedAlikeOnEveryVoter() throws Exception {
+        startQuorum();
+        Map<Integer, List<Long>> seen = new ConcurrentHashMap<>();
+        for (int id = 1; id <= 3; id++) {
+            List<Long> versions = new CopyOnWriteArrayList<>();
+            seen.put(id, versions);
+            log(id).subscribe(image -> versions.add(image.version()));
+        }
+        startHeartbeats();
+        // Each node registers through its own voter: a follower's submit reaches the leader too.
+        CommandResult registered = null;
+        for (int id = 1; id <= 3; id++) {
+            CommandResult result = registerAndBeat(id);
+            if (registered != null) {
+                assertThat(result.version()).isGreaterThan(registered.version());
+            }
+            registered = result;
+        }
+        List<List<Integer>> assignment = Placement.assign("orders", 0, 3, 3, List.of(1, 2, 3));
+        CommandResult created = commit(2, new MetadataCommand.CreateTopic("orders", UUID.randomUUID(), assignment, Map.of("retention.ms", "60000")));
+        assertThat(created.version()).isGreaterThan(registered.version());
+
+        for (int id = 1; id <= 3; id++) {
+            ClusterImage image = log(id).awaitVersion(created.version()).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+            assertThat(image.version()).isGreaterThanOrEqualTo(created.version());
+            assertThat(image.liveNodes()).containsExactly(1, 2, 3);
+            TopicState orders = image.topic("orders");
+            assertThat(orders.overrides()).containsEntry("retention.ms", "60000");
+            for (int p = 0; p < 3; p++) {
+                PartitionState state = orders.partitions().get(p);
+                assertThat(state.replicas()).isEqualTo(assignment.get(p));
+                assertThat(state.leader()).isEqualTo(assignment.get(p).get(0));
+                assertThat(state.isr()).isEqualTo(assignment.get(p));
+                assertThat(state.leaderEpoch()).isZero();
+            }
+        }
+        // The controller's own decisions go through its local voter, and only while it leads.
+        int leader = awaitLeader();
+        int follower = leader == 1 ? 2 : 1;
+        assertThatThrownBy(() -> log(follower).submitAsLeader(new MetadataCommand.AllocateProducerIds(1, 10)).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(IllegalStateException.class);
+        CommandResult own = log(leader).submitAsLeader(new MetadataCommand.AllocateProducerIds(1, 10)).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(own.succeeded()).isTrue();
+        assertThat(own.version()).isGreaterThan(created.version());
+
+        ClusterImage agreed = awaitConverged(own.version());
+        assertThat(agreed.topic("orders")).isNotNull();
+        assertThat(agreed.nextProducerId()).isEqualTo(own.value() + 10);
+        // Listeners saw the images in log order, ending with the latest one.
+        for (int id = 1; id <= 3; id++) {
+            List<Long> versions = seen.get(id);
+            await().atMost(PATIENCE).untilAsserted(() -> assertThat(versions).isNotEmpty().last().isEqualTo(agreed.version()));
+            assertThat(versions).isSorted().doesNotHaveDuplicates();
+        }
+        assertThat(runningVoters().stream().mapToInt(id -> log(id).controllerLeader()).distinct().toArray())
+                .as("every voter names the same leader").hasSize(1).doesNotContain(-1);
     }
 
     @Test
-    void aNewLeaderTakesOverAndARestartedVoterRecoversItsImage() throws Exception {
+    void aNodeThatIsNotAVoterSubmitsCommandsAndLearnsImagesByHeartbeat() throws Exception {
         startQuorum();
-        CommandResult first = commit(1, new MetadataCommand.CreateTopic("a", UUID.randomUUID(), List.of(), Map.of()));
-        await().atMost(Duration.ofSeconds(20)).until(() -> leader() > 0);
-        int leader = leader();
-        stop(leader);
-        int survivor = leader == 1 ? 2 : 1;
-        CommandResult second = commit(survivor, new MetadataCommand.CreateTopic("b", UUID.randomUUID(), List.of(), Map.of()));
-        assertThat(second.succeeded()).isTrue();
-        assertThat(second.version()).isGreaterThan(first.version());
+        assertThat(settings(NON_VOTER).isVoter()).isFalse();
+        start(NON_VOTER);
+        RatisMetadataLog client = log(NON_VOTER);
+        assertThat(client.isControllerLeader()).isFalse();
 
-        start(leader);
-        ClusterImage recovered = logs[leader].awaitVersion(second.version()).get(30, TimeUnit.SECONDS);
-        assertThat(recovered.topics()).containsKeys("a", "b");
+        CommandResult allocated = commit(NON_VOTER, new MetadataCommand.AllocateProducerIds(NON_VOTER, 500));
+        // Waiting for its own change makes the node fetch the image: no heartbeat has been sent yet.
+        ClusterImage fetched = client.awaitVersion(allocated.version()).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(fetched.version()).isGreaterThanOrEqualTo(allocated.version());
+        assertThat(fetched.nextProducerId()).isEqualTo(allocated.value() + 500);
+        assertThat(client.image()).isEqualTo(fetched);
+
+        beating.put(NON_VOTER, 44L);
+        startHeartbeats();
+        CommandResult registered = commit(NON_VOTER, new MetadataCommand.RegisterNode(NON_VOTER, "127.0.0.1", 9094, 44));
+        MetadataLog.HeartbeatReply reply = client.heartbeat(NON_VOTER, 44).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(reply.registered()).isTrue();
+        assertThat(reply.imageVersion()).isGreaterThanOrEqualTo(registered.version());
+        assertThat(client.heartbeat(NON_VOTER, 45).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS).registered())
+                .as("another incarnation is not the registered one").isFalse();
+
+        // Changes made elsewhere reach it through the heartbeat answers alone.
+        CommandResult created = commit(1, topic("from-a-voter", List.of(List.of(NON_VOTER))));
+        await().atMost(PATIENCE).untilAsserted(() -> {
+            ClusterImage image = client.image();
+            assertThat(image.version()).isGreaterThanOrEqualTo(created.version());
+            assertThat(image.node(NON_VOTER)).isEqualTo(new NodeInfo(NON_VOTER, "127.0.0.1", 9094, 44, false));
+            assertThat(image.partition("from-a-voter", 0).leader()).isEqualTo(NON_VOTER);
+        });
+        assertThat(client.image()).isEqualTo(awaitConverged(created.version()));
+        assertThat(client.controllerLeader()).isIn(1, 2, 3);
+    }
+
+    @Test
+    void theControllerFencesTheNodeWhoseHeartbeatsStopAndMovesItsLeadersWithinTheIsr() throws Exception {
+        startQuorum();
+        startHeartbeats();
+        for (int id = 1; id <= 3; id++) {
+            registerAndBeat(id);
+        }
+        int controller = awaitLeader();
+        // Node 2 goes silent, unless it is the controller: that one never fences its own node.
+        int silent = controller == 2 ? 3 : 2;
+        int other = 6 - controller - silent;
+        CommandResult created = commit(other, topic("t", Placement.assign("t", 0, 6, 3, List.of(1, 2, 3))));
+        awaitConverged(created.version());
+
+        // Alive and heartbeating: nobody is fenced for two sessions.
+        await().during(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(5))
+                .untilAsserted(() -> assertThat(log(controller).image().liveNodes()).containsExactly(1, 2, 3));
+        ClusterImage before = log(other).image();
+        assertThat(before.leaderCount(silent)).isEqualTo(2);
+
+        beating.remove(silent);   // its voter keeps running and replicating; only the heartbeats stop
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(other).image().node(silent).fenced()).isTrue());
+        // All three voters agree on it, the silent node's too: its voter still follows the log.
+        ClusterImage after = awaitConverged(0);
+        assertThat(after.liveNodes()).containsExactlyInAnyOrder(controller, other);
+
+        TopicState was = before.topic("t");
+        TopicState now = after.topic("t");
+        for (int p = 0; p < was.partitions().size(); p++) {
+            PartitionState old = was.partitions().get(p);
+            PartitionState moved = now.partitions().get(p);
+            assertThat(moved.isr()).doesNotContain(silent);
+            if (old.leader() == silent) {
+                assertThat(moved.leader()).as("partition %d", p).isNotEqualTo(silent).isNotEqualTo(PartitionState.NO_LEADER);
+                assertThat(old.isr()).as("the new leader of partition %d was in sync", p).contains(moved.leader());
+                assertThat(moved.leaderEpoch()).isEqualTo(old.leaderEpoch() + 1);
+            } else {
+                assertThat(moved.leader()).isEqualTo(old.leader());
+                assertThat(moved.leaderEpoch()).isEqualTo(old.leaderEpoch());
+            }
+        }
+        assertThat(after.leaderCount(silent)).isZero();
+        assertThat(log(silent).heartbeat(silent, silent).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS).registered())
+                .as("its next heartbeat tells the node it was fenced").isFalse();
     }
 
     @Test
     void aNewControllerFencesOnlyTheNodeThatStopped() throws Exception {
         startQuorum();
+        startHeartbeats();
         for (int id = 1; id <= 3; id++) {
-            commit(1, new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, id));
+            registerAndBeat(id);
         }
-        heartbeats.scheduleWithFixedDelay(() -> {
-            for (int id = 1; id <= 3; id++) {
-                RatisMetadataLog log = logs[id];
-                if (log != null) {
-                    log.heartbeat(id, id);
-                }
-            }
-        }, 0, 100, TimeUnit.MILLISECONDS);
-        await().atMost(Duration.ofSeconds(20)).until(() -> leader() > 0);
-        int old = leader();
+        int old = awaitLeader();
         stop(old);
         int survivor = old == 1 ? 2 : 1;
-        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(logs[survivor].image().node(old).fenced()).isTrue());
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(survivor).image().node(old).fenced()).isTrue());
         // Well past a session after the takeover, the nodes that kept sending heartbeats are still in.
-        await().during(Duration.ofMillis(2500)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
-                assertThat(logs[survivor].image().liveNodes()).hasSize(2).doesNotContain(old));
+        await().during(Duration.ofMillis(2000)).atMost(Duration.ofSeconds(5)).untilAsserted(() ->
+                assertThat(log(survivor).image().liveNodes()).hasSize(2).doesNotContain(old));
     }
 
-    private int leader() {
+    @Test
+    void whenTheLeaderClosesTheOthersElectANewOneAndTheClosedVoterRecoversOnRestart() throws Exception {
+        startQuorum();
+        CommandResult first = commit(1, topic("a", List.of()));
+        CommandResult ids = commit(3, new MetadataCommand.AllocateProducerIds(9, 1000));
+        awaitConverged(ids.version());
+        int old = awaitLeader();
+        ClusterImage atClose = log(old).image();
+        assertThat(atClose.version()).isGreaterThanOrEqualTo(ids.version());
+
+        stop(old);
+        List<Integer> survivors = runningVoters();
+        assertThat(survivors).hasSize(2).doesNotContain(old);
+        int newLeader = awaitLeader();
+        assertThat(newLeader).isNotEqualTo(old);
+        CommandResult second = commit(survivors.get(0), topic("b", List.of()));
+        CommandResult moreIds = commit(survivors.get(1), new MetadataCommand.AllocateProducerIds(9, 1000));
+        assertThat(second.version()).isGreaterThan(first.version());
+        assertThat(moreIds.value()).as("the new leader continues from the committed state").isEqualTo(ids.value() + 1000);
+        ClusterImage withoutOld = awaitConverged(moreIds.version());
+
+        start(old);   // the same directory: its log is recovered, not formatted anew
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(old).image().version()).isGreaterThanOrEqualTo(atClose.version()));
+        ClusterImage recovered = awaitConverged(withoutOld.version());
+        assertThat(recovered.topics()).containsKeys("a", "b");
+        assertThat(recovered.nextProducerId()).isEqualTo(moreIds.value() + 1000);
+        assertThat(log(old).image()).isEqualTo(recovered);
+    }
+
+    @Test
+    void aVoterRestartedAloneRecoversItsImageFromItsOwnSnapshotAndLog() throws Exception {
+        startQuorum();
+        commit(1, topic("before-snapshot", List.of()));
+        CommandResult ids = commit(2, new MetadataCommand.AllocateProducerIds(7, 1000));
+        awaitConverged(ids.version());
+        int node = awaitLeader();
+
+        long snapshotIndex = takeSnapshot(node);
+        assertThat(snapshotIndex).isGreaterThanOrEqualTo(ids.version());
+        Path snapshot = snapshotFile(node, snapshotIndex);
+        ClusterImage inSnapshot = MetadataCodec.decodeImage(Files.readAllBytes(snapshot));
+        assertThat(inSnapshot).as("nothing was committed since").isEqualTo(log(node).image());
+        assertThat(inSnapshot.topics()).containsKey("before-snapshot");
+
+        CommandResult after = commit(3, topic("after-snapshot", List.of()));
+        ClusterImage before = awaitConverged(after.version());
+        assertThat(before.topics()).containsKeys("before-snapshot", "after-snapshot");
+
+        stop(IntStream.rangeClosed(1, 3));
+        // Closing a voter snapshots whatever it applied since its last snapshot.
+        Map<Long, Path> atClose = snapshots(node);
+        long lastIndex = atClose.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+        assertThat(lastIndex).isGreaterThanOrEqualTo(after.version());
+        assertThat(MetadataCodec.decodeImage(Files.readAllBytes(atClose.get(lastIndex)))).isEqualTo(before);
+
+        // Restarted alone, without a quorum nothing new can commit: its image comes from its own disk.
+        // Without the snapshot taken at close (as after a kill) it starts from the earlier snapshot,
+        // not from the beginning of the log: a marked copy of that snapshot shows through, with the
+        // entry committed after it replayed on top.
+        byte[] original = Files.readAllBytes(snapshot);
+        long mark = 1_000_000;
+        deleteSnapshotsAfter(node, snapshotIndex);
+        rewrite(snapshot, MetadataCodec.encode(withNextProducerId(inSnapshot, inSnapshot.nextProducerId() + mark)));
+        start(node);
+        ClusterImage expectedMarked = withNextProducerId(before, before.nextProducerId() + mark);
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(node).image()).isEqualTo(expectedMarked));
+        stop(node);
+        deleteSnapshotsAfter(node, snapshotIndex);
+        rewrite(snapshot, original);
+
+        // A later snapshot whose writing was cut short (a kill, a full disk) is passed over for the last complete one.
+        Path interrupted = snapshot.resolveSibling(snapshot.getFileName().toString().replaceFirst("_\\d+$", "_" + (snapshotIndex + 1)));
+        Files.write(interrupted, Arrays.copyOf(original, original.length / 2));
+        start(node);
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(node).image()).isEqualTo(before));
+        assertThat(log(node).isControllerLeader()).isFalse();
+
         for (int id = 1; id <= 3; id++) {
-            if (logs[id] != null && logs[id].isControllerLeader()) {
-                return id;
+            if (id != node) {
+                start(id);
             }
         }
-        return -1;
+        CommandResult resumed = commit(node, new MetadataCommand.AllocateProducerIds(7, 1000));
+        assertThat(resumed.version()).isGreaterThan(after.version());
+        assertThat(resumed.value()).as("no producer id is handed out twice across a restart").isEqualTo(ids.value() + 1000);
+        ClusterImage restarted = awaitConverged(resumed.version());
+        assertThat(restarted.topics()).containsKeys("before-snapshot", "after-snapshot");
+    }
+
+    // ---------------------------------------------------------------- Ratis, directly
+
+    private static ClusterImage withNextProducerId(ClusterImage image, long nextProducerId) {
+        return new ClusterImage(image.version(), image.nodes(), image.topics(), nextProducerId);
+    }
+
+    /** Replaces a snapshot's content, keeping its checksum (if it has one) in step. */
+    private static void rewrite(Path snapshot, byte[] content) throws IOException {
+        Files.write(snapshot, content);
+        if (Files.exists(MD5FileUtil.getDigestFileForFile(snapshot.toFile()).toPath())) {
+            MD5FileUtil.computeAndSaveMd5ForFile(snapshot.toFile());
+        }
+    }
+
+    /** The Raft group as it is on disk: the group directory under a voter's metadata directory names it. */
+    private RaftGroup raftGroup(int nodeId) throws IOException {
+        try (Stream<Path> entries = Files.list(metadataDir(nodeId))) {
+            RaftGroupId id = entries.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                    .map(UUID::fromString).map(RaftGroupId::valueOf).findFirst().orElseThrow();
+            List<RaftPeer> peers = voters.stream()
+                    .map(v -> RaftPeer.newBuilder().setId("n" + v.id()).setAddress(v.address()).build())
+                    .toList();
+            return RaftGroup.valueOf(id, peers);
+        }
+    }
+
+    /** Asks one voter's Raft server to snapshot its state machine now; returns the index it covers. */
+    private long takeSnapshot(int nodeId) throws IOException {
+        try (RaftClient admin = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(raftGroup(nodeId)).build()) {
+            RaftClientReply reply = admin.getSnapshotManagementApi(RaftPeerId.valueOf("n" + nodeId)).create(true, 10_000);
+            assertThat(reply.isSuccess()).as("snapshot: %s", reply.getException()).isTrue();
+            return reply.getLogIndex();
+        }
+    }
+
+    /** A voter's snapshot files by the log index they cover. */
+    private Map<Long, Path> snapshots(int nodeId) throws IOException {
+        Path groupDir = metadataDir(nodeId).resolve(raftGroup(nodeId).getGroupId().getUuid().toString());
+        Pattern name = Pattern.compile("snapshot\\.\\d+_(\\d+)");
+        Map<Long, Path> snapshots = new TreeMap<>();
+        try (Stream<Path> files = Files.list(groupDir.resolve("sm"))) {
+            files.forEach(file -> {
+                Matcher m = name.matcher(file.getFileName().toString());
+                if (m.matches()) {
+                    snapshots.put(Long.parseLong(m.group(1)), file);
+                }
+            });
+        }
+        return snapshots;
+    }
+
+    private Path snapshotFile(int nodeId, long index) throws IOException {
+        Path file = snapshots(nodeId).get(index);
+        assertThat(file).as("snapshot at index %d", index).isNotNull();
+        return file;
+    }
+
+    /** Removes the snapshots after {@code index} (and their checksums), as if they had never been taken. */
+    private void deleteSnapshotsAfter(int nodeId, long index) throws IOException {
+        for (Map.Entry<Long, Path> e : snapshots(nodeId).entrySet()) {
+            if (e.getKey() > index) {
+                Files.delete(e.getValue());
+                Files.deleteIfExists(MD5FileUtil.getDigestFileForFile(e.getValue().toFile()).toPath());
+            }
+        }
     }
 }

@@ -6,18 +6,23 @@ import io.spate.cluster.LivenessTracker;
 import io.spate.cluster.MetadataCodec;
 import io.spate.cluster.MetadataTransitions;
 import io.spate.cluster.NodeInfo;
+import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.AtomicFileOutputStream;
+import org.apache.ratis.util.MD5FileUtil;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -81,9 +86,20 @@ final class MetadataStateMachine extends BaseStateMachine {
         if (last == null || last.getIndex() <= 0) {
             return -1;
         }
-        var file = storage.getSnapshotFile(last.getTerm(), last.getIndex()).toPath();
-        Files.write(file, MetadataCodec.encode(current));
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new org.apache.ratis.server.storage.FileInfo(file, null), last));
+        File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
+        // Whole or not at all: written to a temporary file, synced, then renamed. Its MD5 beside it
+        // marks it complete; on start Ratis takes the newest snapshot that has one, so a snapshot cut
+        // short (Ratis takes one at every close) is passed over instead of failing the voter's start.
+        AtomicFileOutputStream out = new AtomicFileOutputStream(file);
+        try {
+            out.write(MetadataCodec.encode(current));
+        } catch (IOException e) {
+            out.abort();
+            throw e;
+        }
+        out.close();
+        MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), last));
         return last.getIndex();
     }
 

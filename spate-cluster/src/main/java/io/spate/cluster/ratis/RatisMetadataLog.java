@@ -61,6 +61,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftClient localClient;
     /** Heartbeats get a client of their own with a short timeout, so a dead or paused leader is left quickly. */
     private final RaftClient heartbeatClient;
+    private final ExecutorService controllerSubmitter = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-controller-submit").daemon().unstarted(r));
     private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
     private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
     private final ConcurrentSkipListMap<Long, List<CompletableFuture<ClusterImage>>> waiters = new ConcurrentSkipListMap<>();
@@ -98,7 +99,7 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setProperties(properties)
                 .setRaftGroup(group)
                 .setLeaderId(peerId(settings.nodeId()))
-                .setRetryPolicy(RetryPolicies.noRetry())
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(2, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
                 .build() : null;
         RaftProperties heartbeatProperties = properties(settings);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(heartbeatProperties,
@@ -197,10 +198,17 @@ public final class RatisMetadataLog implements MetadataLog {
             return CompletableFuture.failedFuture(new IllegalStateException("this node does not lead the controller quorum"));
         }
         Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
-        return localClient.async().send(message).thenApply(reply -> {
-            requireSuccess(reply);
-            return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
-        });
+        // The blocking API, on a thread of its own: the ordered async client closes for good after
+        // one failed request, which would leave the controller unable to decide anything.
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                RaftClientReply reply = localClient.io().send(message);
+                requireSuccess(reply);
+                return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, controllerSubmitter);
     }
 
     @Override
@@ -315,6 +323,7 @@ public final class RatisMetadataLog implements MetadataLog {
             }
         }
         notifier.shutdownNow();
+        controllerSubmitter.shutdownNow();
         waiters.values().forEach(list -> list.forEach(f -> f.completeExceptionally(new IllegalStateException("metadata log closed"))));
     }
 }
