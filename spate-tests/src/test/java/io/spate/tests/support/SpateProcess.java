@@ -99,7 +99,12 @@ public final class SpateProcess implements AutoCloseable {
         }, "spate-process-output");
         pump.setDaemon(true);
         pump.start();
-        ready.get(60, TimeUnit.SECONDS);
+        try {
+            // Generous: a cluster node waits for a quorum, and several JVMs start at once on two cores.
+            ready.get(120, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("node did not serve within 120 s; output:\n" + output(), e);
+        }
         return this;
     }
 
