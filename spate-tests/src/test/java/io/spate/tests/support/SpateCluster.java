@@ -81,6 +81,16 @@ public final class SpateCluster implements AutoCloseable {
 
     /** Starts every node at once (each waits for the quorum) and returns when all serve. */
     public SpateCluster start() throws Exception {
+        try {
+            return startAll();
+        } catch (Exception | Error e) {
+            // A cluster that did not come up leaves no node process behind.
+            close();
+            throw e;
+        }
+    }
+
+    private SpateCluster startAll() throws Exception {
         List<CompletableFuture<Void>> starts = new ArrayList<>();
         for (Map.Entry<Integer, SpateProcess> e : nodes.entrySet()) {
             CompletableFuture<Void> f = new CompletableFuture<>();
