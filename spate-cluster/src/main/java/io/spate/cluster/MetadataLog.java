@@ -28,6 +28,9 @@ public interface MetadataLog extends AutoCloseable {
     /** Completes when this node's image has reached {@code version}. */
     CompletableFuture<ClusterImage> awaitVersion(long version);
 
+    /** Fetches the current image when this node is not a voter (a voter applies every entry itself). */
+    void refresh();
+
     /** Tells the controller this node is alive; the answer says whether it is registered and unfenced. */
     CompletableFuture<HeartbeatReply> heartbeat(int nodeId, long incarnation);
 

@@ -259,6 +259,13 @@ public final class RatisMetadataLog implements MetadataLog {
         }
     }
 
+    @Override
+    public void refresh() {
+        if (stateMachine == null) {
+            refreshImage();
+        }
+    }
+
     /** A node that is not a voter fetches the whole image; metadata is small and changes rarely. */
     private void refreshImage() {
         Message request = Message.valueOf(ByteString.copyFrom(new byte[]{MetadataStateMachine.QUERY_IMAGE}));

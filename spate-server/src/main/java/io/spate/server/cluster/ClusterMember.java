@@ -140,6 +140,10 @@ public final class ClusterMember implements AutoCloseable {
                 return;
             }
             lastHeartbeatAckNanos = System.nanoTime();
+            if (!reply.isCaughtUp()) {
+                // A node that is not a voter learns images only by asking; a voter's are on their way.
+                metadata.refresh();
+            }
             if (!reply.isFenced()) {
                 if (reply.isCaughtUp()) {
                     // Lead again only with metadata at least as new as the controller's at this answer.
@@ -167,6 +171,9 @@ public final class ClusterMember implements AutoCloseable {
         }
         NodeInfo node = metadata.image().node(target);
         if (node == null) {
+            // Its address is not in this node's image yet: ask the next voter next time, and catch up.
+            lastFailedTarget = target;
+            metadata.refresh();
             return null;
         }
         try {
@@ -223,11 +230,6 @@ public final class ClusterMember implements AutoCloseable {
             replicas.applyConfig(topic);
         }
         replicas.applyImage(image);
-    }
-
-    /** For status: the node ids the metadata knows, and whether each is live. */
-    public List<NodeInfo> nodes() {
-        return List.copyOf(metadata.image().nodes().values());
     }
 
     /**
