@@ -1,33 +1,51 @@
 # Sourced by ./spate and .ci/run: sets JAVA_HOME and JAVA to a JDK of version 21 or newer.
 # Looks at JAVA_HOME, then every JDK under /usr/lib/jvm (newest first), then `java` on PATH.
-spate_java_major() {
+# The common case (JAVA_HOME or the newest JDK qualifies) runs no subprocess: `./spate start`
+# counts its start-up from the moment it is launched.
+spate_java_major() {   # path/to/bin/java -> prints its major version
+  local java="$1" home line
+  home="${java%/bin/java}"
   # A JDK's release file names its version without starting a JVM; ask the JVM only if it is absent.
-  local release; release="$(dirname "$1")/../release"
-  if [[ -f "$release" ]]; then
-    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release"
+  if [[ -f "$home/release" ]]; then
+    while IFS= read -r line; do
+      if [[ "$line" =~ ^JAVA_VERSION=\"([0-9]+) ]]; then
+        echo "${BASH_REMATCH[1]}"
+        return
+      fi
+    done <"$home/release"
   else
-    "$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
+    "$java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}'
   fi
 }
 
+spate_accept_java() {   # candidate -> sets JAVA and JAVA_HOME if it is a JDK >= 21
+  local c="$1" major home
+  [[ -x "$c" ]] || return 1
+  major="$(spate_java_major "$c")"
+  major="${major%%.*}"
+  [[ "$major" =~ ^[0-9]+$ ]] && (( major >= 21 )) || return 1
+  home="${c%/bin/java}"
+  [[ "$home" == /* ]] || home="$(cd "$home" && pwd)"
+  JAVA="$c"
+  JAVA_HOME="$home"
+  export JAVA JAVA_HOME
+}
+
 spate_find_java() {
-  local candidates=() c major
-  [[ -n "${JAVA_HOME:-}" ]] && candidates+=("$JAVA_HOME/bin/java")
-  if [[ -d /usr/lib/jvm ]]; then
-    while IFS= read -r c; do candidates+=("$c"); done < <(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -rV)
+  local c
+  if [[ -n "${JAVA_HOME:-}" ]] && spate_accept_java "$JAVA_HOME/bin/java"; then
+    return 0
   fi
-  command -v java >/dev/null 2>&1 && candidates+=("$(command -v java)")
-  for c in "${candidates[@]}"; do
-    [[ -x "$c" ]] || continue
-    major="$(spate_java_major "$c")"
-    major="${major%%.*}"
-    if [[ "$major" =~ ^[0-9]+$ ]] && (( major >= 21 )); then
-      JAVA="$c"
-      JAVA_HOME="$(cd "$(dirname "$c")/.." && pwd)"
-      export JAVA JAVA_HOME
-      return 0
-    fi
-  done
+  if [[ -d /usr/lib/jvm ]]; then
+    while IFS= read -r c; do
+      spate_accept_java "$c" && return 0
+    done < <(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -rV)
+  fi
+  if c="$(command -v java 2>/dev/null)"; then
+    # A java on PATH is usually a symlink (/usr/bin/java -> /etc/alternatives/...): follow it to its JDK.
+    c="$(readlink -f "$c")"
+    spate_accept_java "$c" && return 0
+  fi
   echo "spate: no JDK 21 or newer found (looked at JAVA_HOME, /usr/lib/jvm/*, and java on PATH); install one, e.g. 'apt-get install openjdk-21-jdk-headless', or set JAVA_HOME" >&2
   return 1
 }

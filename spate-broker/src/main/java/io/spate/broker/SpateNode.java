@@ -89,6 +89,7 @@ public final class SpateNode implements AutoCloseable {
 
     /** Opens the data directory (recovering after a crash), binds the listener and starts serving. */
     public static SpateNode start(SpateConfig config) throws IOException {
+        StartupPreloader.startOnce();
         Clock clock = Clock.systemUTC();
         Path dataDir = config.dataDir();
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());

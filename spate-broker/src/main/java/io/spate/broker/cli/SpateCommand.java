@@ -17,8 +17,10 @@ public final class SpateCommand implements Runnable {
     }
 
     public static void main(String[] args) {
+        ProcessDefaults.apply();
         int exit;
         if (args.length > 0 && args[0].equals("start")) {
+            io.spate.broker.StartupPreloader.startOnce();
             String[] startArgs = java.util.Arrays.copyOfRange(args, 1, args.length);
             QuickStartArgs quick = QuickStartArgs.parse(startArgs);
             if (quick != null) {
