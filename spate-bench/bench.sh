@@ -133,6 +133,12 @@ measure() {   # run broker
     done
   done
   stop_broker
+  if [[ "$broker" == spate ]]; then
+    # The embedded node as a user's test meets it: a fresh JVM with no class-data archive of ours.
+    "$JAVA" -cp "$ROOT/spate-broker/target/spate.jar:$ROOT/spate-bench/target/classes" io.spate.bench.EmbeddedStartProbe >"$dir/embedded.log" 2>&1 || true
+    record "$run" spate "embedded: SpateNode.start() in a fresh JVM ms" "$(awk '/EMBEDDED_START_MS/ {print $2}' "$dir/embedded.log")"
+    record "$run" spate "embedded: start + first ack of a fresh producer ms" "$(awk '/EMBEDDED_FIRST_ACK_MS/ {print $2}' "$dir/embedded.log")"
+  fi
 }
 
 # Spate's launcher creates its class-data archive on first start: do that once, untimed.

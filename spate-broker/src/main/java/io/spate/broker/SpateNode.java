@@ -90,6 +90,7 @@ public final class SpateNode implements AutoCloseable {
     /** Opens the data directory (recovering after a crash), binds the listener and starts serving. */
     public static SpateNode start(SpateConfig config) throws IOException {
         StartupPreloader.startOnce();
+        turnOffNettyJfrEventsUnlessAsked();
         Clock clock = Clock.systemUTC();
         Path dataDir = config.dataDir();
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
@@ -177,6 +178,19 @@ public final class SpateNode implements AutoCloseable {
             Thread.currentThread().interrupt();
             logManager.close();
             throw new IOException("interrupted while binding the listener", e);
+        }
+    }
+
+    /**
+     * Netty 4.2 emits JFR events from its buffer allocators, and its first allocation loads and
+     * registers the JFR event machinery: 0.1 to 0.3 s paid by the node's first request. Nobody
+     * records these events without asking for them, so Spate turns them off unless the JVM was
+     * started with {@code -Dio.netty.jfr.enabled}. Netty reads the property once, when its
+     * first class initialises, so this only acts in a JVM where Netty has not run yet.
+     */
+    private static void turnOffNettyJfrEventsUnlessAsked() {
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
         }
     }
 

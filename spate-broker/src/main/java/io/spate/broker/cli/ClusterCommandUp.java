@@ -38,7 +38,7 @@ import java.util.stream.Stream;
                         + "nodes that did start keep running); 2 refused (a cluster already runs in DIR, a port is in use, bad values).",
                 "On a directory whose cluster is partly running, only the stopped nodes are started again."})
 final class ClusterCommandUp extends ClusterCommand.Sub {
-    static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xms32m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10");
+    static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xms128m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10");
     private static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     private static final int LOG_TAIL_LINES = 20;
     private static final File NULL_FILE = new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");

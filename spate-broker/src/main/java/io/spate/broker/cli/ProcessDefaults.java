@@ -13,10 +13,6 @@ final class ProcessDefaults {
         // SLF4J otherwise finds its provider with a ServiceLoader scan of every jar on the class
         // path (about 45 ms with the Ratis and gRPC jars there).
         setIfAbsent("slf4j.provider", "org.slf4j.simple.SimpleServiceProvider");
-        // Netty 4.2 emits JFR events from its buffer allocators; the first allocation then loads
-        // and registers the JFR event machinery (about 100 ms, paid by the first request).
-        // Nobody records these events unless they ask for them: -Dio.netty.jfr.enabled=true.
-        setIfAbsent("io.netty.jfr.enabled", "false");
         // Keeps SLF4J from announcing on stderr that it used the provider named above.
         setIfAbsent("slf4j.internal.verbosity", "WARN");
     }
