@@ -7,7 +7,8 @@
 # Per broker and run: start-up (process spawn -> first acknowledged produce of a client warmed up
 # on an earlier start, see FirstProduceProbe), idle RSS,
 # ProducerPerformance throughput (unthrottled) and service time (fixed 20k rec/s) for acks=1 and
-# acks=all, EndToEndLatency (Kafka's tool, whole ms) and a microsecond ping-pong probe.
+# acks=all, EndToEndLatency (Kafka's tool, whole ms) and a microsecond ping-pong probe; for
+# Spate also the embedded start (SpateNode.start() in a fresh JVM, EmbeddedStartProbe).
 # Reports the median of the runs per metric and the ratio Spate/Kafka.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
