@@ -141,6 +141,8 @@ public final class SpateNode implements AutoCloseable {
                     new IncrementalAlterConfigsHandler(topics),
                     new DescribeClusterHandler(view, clusterId),
                     new io.spate.server.handlers.ElectLeadersHandler(registry, view, control),
+                    new io.spate.server.handlers.AlterPartitionReassignmentsHandler(control),
+                    new io.spate.server.handlers.ListPartitionReassignmentsHandler(control),
                     new InitProducerIdHandler(producerIds)));
             handlers.addAll(GroupHandlers.all(coordinator, view));
             if (member != null) {

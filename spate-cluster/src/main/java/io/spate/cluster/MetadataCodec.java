@@ -17,7 +17,9 @@ import java.util.UUID;
  * snapshots. A leading format byte lets a later release read what an older one wrote.
  */
 public final class MetadataCodec {
-    private static final byte FORMAT = 1;
+    /** 2 added reassignments (the command, and adding/removing replicas in images); 1 is still read. */
+    private static final byte FORMAT = 2;
+    private static final byte FIRST_FORMAT = 1;
 
     private MetadataCodec() {
     }
@@ -73,6 +75,12 @@ public final class MetadataCodec {
                     out.writeUTF(c.topic());
                     out.writeInt(c.partition());
                 }
+                case MetadataCommand.ReassignPartition c -> {
+                    out.writeByte(10);
+                    out.writeUTF(c.topic());
+                    out.writeInt(c.partition());
+                    writeInts(out, c.target());
+                }
                 case MetadataCommand.AllocateProducerIds c -> {
                     out.writeByte(9);
                     out.writeInt(c.nodeId());
@@ -96,6 +104,7 @@ public final class MetadataCodec {
                 case 7 -> new MetadataCommand.AlterIsr(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), readInts(in));
                 case 8 -> new MetadataCommand.ElectPreferredLeader(in.readUTF(), in.readInt());
                 case 9 -> new MetadataCommand.AllocateProducerIds(in.readInt(), in.readInt());
+                case 10 -> new MetadataCommand.ReassignPartition(in.readUTF(), in.readInt(), readInts(in));
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });
@@ -143,6 +152,8 @@ public final class MetadataCodec {
                     out.writeInt(p.leaderEpoch());
                     writeInts(out, p.isr());
                     out.writeInt(p.partitionEpoch());
+                    writeInts(out, p.adding());
+                    writeInts(out, p.removing());
                 }
             }
         });
@@ -150,7 +161,7 @@ public final class MetadataCodec {
 
     public static ClusterImage decodeImage(byte[] bytes) {
         return read(bytes, in -> {
-            checkFormat(in);
+            byte format = checkFormat(in);
             long version = in.readLong();
             long nextProducerId = in.readLong();
             Map<Integer, NodeInfo> nodes = new HashMap<>();
@@ -165,7 +176,12 @@ public final class MetadataCodec {
                 Map<String, String> overrides = readMap(in);
                 List<PartitionState> partitions = new ArrayList<>();
                 for (int p = in.readInt(); p > 0; p--) {
-                    partitions.add(new PartitionState(readInts(in), in.readInt(), in.readInt(), readInts(in), in.readInt()));
+                    PartitionState state = new PartitionState(readInts(in), in.readInt(), in.readInt(), readInts(in), in.readInt());
+                    if (format >= 2) {
+                        state = new PartitionState(state.replicas(), state.leader(), state.leaderEpoch(), state.isr(), state.partitionEpoch(),
+                                readInts(in), readInts(in));
+                    }
+                    partitions.add(state);
                 }
                 topics.put(name, new TopicState(name, id, partitions, overrides));
             }
@@ -199,11 +215,12 @@ public final class MetadataCodec {
         }
     }
 
-    private static void checkFormat(DataInputStream in) throws IOException {
+    private static byte checkFormat(DataInputStream in) throws IOException {
         byte format = in.readByte();
-        if (format != FORMAT) {
+        if (format < FIRST_FORMAT || format > FORMAT) {
             throw new IOException("metadata format " + format + " is not known to this release");
         }
+        return format;
     }
 
     private static void writeUuid(DataOutputStream out, UUID id) throws IOException {

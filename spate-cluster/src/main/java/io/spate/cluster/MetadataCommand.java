@@ -41,6 +41,14 @@ public sealed interface MetadataCommand {
     record ElectPreferredLeader(String topic, int partition) implements MetadataCommand {
     }
 
+    /**
+     * Moves a partition to {@code target} replicas (preferred leader first): the new replicas copy
+     * from the leader and join the in-sync set, then the partition drops the replicas not in the
+     * target. An empty target cancels a running reassignment.
+     */
+    record ReassignPartition(String topic, int partition, List<Integer> target) implements MetadataCommand {
+    }
+
     /** Hands a node a block of producer ids that no other node will hand out. */
     record AllocateProducerIds(int nodeId, int count) implements MetadataCommand {
     }

@@ -32,6 +32,7 @@ public final class MetadataTransitions {
             case MetadataCommand.AlterTopicConfig c -> alterConfig(image, c);
             case MetadataCommand.AlterIsr c -> alterIsr(image, c);
             case MetadataCommand.ElectPreferredLeader c -> electPreferred(image, c);
+            case MetadataCommand.ReassignPartition c -> reassign(image, c);
             case MetadataCommand.AllocateProducerIds c -> allocateProducerIds(image, c);
         };
         ClusterImage next = outcome.image;
@@ -225,7 +226,7 @@ public final class MetadataTransitions {
                 return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "a fenced node cannot join the in-sync set"));
             }
         }
-        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()));
+        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), completeReassignment(state.withIsr(c.isr()), image.nodes()));
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
@@ -245,6 +246,77 @@ public final class MetadataTransitions {
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    private static Outcome reassign(ClusterImage image, MetadataCommand.ReassignPartition c) {
+        PartitionState state = image.partition(c.topic(), c.partition());
+        if (state == null) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, c.topic() + "-" + c.partition() + " does not exist"));
+        }
+        List<Integer> original = state.originalReplicas();
+        PartitionState next;
+        if (c.target().isEmpty()) {
+            if (!state.reassigning()) {
+                return unchanged(image, CommandResult.fail(CommandResult.Error.NO_REASSIGNMENT, "no reassignment of " + c.topic() + "-" + c.partition() + " is running"));
+            }
+            next = toReplicas(state, original, image.nodes());
+            if (next == null) {
+                return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "cannot cancel: none of the original replicas is alive and in sync"));
+            }
+        } else {
+            CommandResult invalid = checkReplicas(image, c.target());
+            if (invalid != null) {
+                return unchanged(image, invalid);
+            }
+            List<Integer> adding = new ArrayList<>(c.target());
+            adding.removeAll(original);
+            List<Integer> removing = new ArrayList<>(original);
+            removing.removeAll(c.target());
+            List<Integer> replicas = new ArrayList<>(c.target());
+            replicas.addAll(removing);
+            // A replica added by a replaced reassignment and not kept by this one leaves the in-sync set.
+            List<Integer> isr = new ArrayList<>(state.isr());
+            isr.retainAll(replicas);
+            if (isr.isEmpty()) {
+                return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "no in-sync replica would remain"));
+            }
+            next = new PartitionState(replicas, state.leader(), state.leaderEpoch(), isr, state.partitionEpoch() + 1, adding, removing);
+            if (state.hasLeader() && !isr.contains(state.leader())) {
+                next = next.withLeader(firstLive(isr, image.nodes()), isr);
+            }
+            next = completeReassignment(next, image.nodes());
+        }
+        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), next);
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.put(topic.name(), topic);
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    /**
+     * Ends a running reassignment once every target replica is in sync: the removed replicas
+     * leave, and if the leader was one of them, the first live in-sync target replica leads.
+     */
+    static PartitionState completeReassignment(PartitionState state, Map<Integer, NodeInfo> nodes) {
+        if (!state.reassigning() || !state.isr().containsAll(state.targetReplicas())) {
+            return state;
+        }
+        PartitionState done = toReplicas(state, state.targetReplicas(), nodes);
+        return done == null ? state : done;
+    }
+
+    /** The partition with exactly {@code replicas}, or null when none of them is alive and in sync to lead. */
+    private static PartitionState toReplicas(PartitionState state, List<Integer> replicas, Map<Integer, NodeInfo> nodes) {
+        List<Integer> isr = new ArrayList<>(state.isr());
+        isr.retainAll(replicas);
+        if (state.hasLeader() && isr.contains(state.leader())) {
+            return new PartitionState(replicas, state.leader(), state.leaderEpoch(), isr, state.partitionEpoch() + 1, List.of(), List.of());
+        }
+        // The first live in-sync replica in the new order, so that a moved partition is led by its new preferred replica.
+        int leader = firstLive(replicas.stream().filter(isr::contains).toList(), nodes);
+        if (leader == PartitionState.NO_LEADER) {
+            return null;
+        }
+        return new PartitionState(replicas, leader, state.leaderEpoch() + 1, isr, state.partitionEpoch() + 1, List.of(), List.of());
     }
 
     private static Outcome allocateProducerIds(ClusterImage image, MetadataCommand.AllocateProducerIds c) {

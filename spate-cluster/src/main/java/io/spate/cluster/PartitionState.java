@@ -1,18 +1,30 @@
 package io.spate.cluster;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * One partition's replication state. {@code leader} is -1 while no in-sync replica is alive.
  * The leader epoch grows on every leader change; the partition epoch on every change at all,
  * so that a leader's in-sync set update based on stale state is refused.
+ *
+ * <p>While a reassignment runs (KIP-455's way), {@code replicas} holds the target replicas
+ * first and then the ones being removed; {@code adding} are target replicas still copying,
+ * {@code removing} the replicas that go once every target replica is in sync.
  */
-public record PartitionState(List<Integer> replicas, int leader, int leaderEpoch, List<Integer> isr, int partitionEpoch) {
+public record PartitionState(List<Integer> replicas, int leader, int leaderEpoch, List<Integer> isr, int partitionEpoch,
+                             List<Integer> adding, List<Integer> removing) {
     public static final int NO_LEADER = -1;
 
     public PartitionState {
         replicas = List.copyOf(replicas);
         isr = List.copyOf(isr);
+        adding = List.copyOf(adding);
+        removing = List.copyOf(removing);
+    }
+
+    public PartitionState(List<Integer> replicas, int leader, int leaderEpoch, List<Integer> isr, int partitionEpoch) {
+        this(replicas, leader, leaderEpoch, isr, partitionEpoch, List.of(), List.of());
     }
 
     public int preferredLeader() {
@@ -23,11 +35,29 @@ public record PartitionState(List<Integer> replicas, int leader, int leaderEpoch
         return leader != NO_LEADER;
     }
 
+    public boolean reassigning() {
+        return !adding.isEmpty() || !removing.isEmpty();
+    }
+
+    /** The replicas the partition has once a running reassignment completes (all of them when none runs). */
+    public List<Integer> targetReplicas() {
+        List<Integer> target = new ArrayList<>(replicas);
+        target.removeAll(removing);
+        return target;
+    }
+
+    /** The replicas the partition had before a running reassignment began. */
+    public List<Integer> originalReplicas() {
+        List<Integer> original = new ArrayList<>(replicas);
+        original.removeAll(adding);
+        return original;
+    }
+
     public PartitionState withLeader(int newLeader, List<Integer> newIsr) {
-        return new PartitionState(replicas, newLeader, leaderEpoch + 1, newIsr, partitionEpoch + 1);
+        return new PartitionState(replicas, newLeader, leaderEpoch + 1, newIsr, partitionEpoch + 1, adding, removing);
     }
 
     public PartitionState withIsr(List<Integer> newIsr) {
-        return new PartitionState(replicas, leader, leaderEpoch, newIsr, partitionEpoch + 1);
+        return new PartitionState(replicas, leader, leaderEpoch, newIsr, partitionEpoch + 1, adding, removing);
     }
 }

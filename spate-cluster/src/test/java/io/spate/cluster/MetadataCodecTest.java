@@ -26,6 +26,8 @@ class MetadataCodecTest {
             new MetadataCommand.AlterIsr("orders", 1, 2, 3, 4, List.of(2, 1)),
             new MetadataCommand.ElectPreferredLeader("orders", 0),
             new MetadataCommand.AllocateProducerIds(3, 1000),
+            new MetadataCommand.ReassignPartition("orders", 2, List.of(4, 1, 2)),
+            new MetadataCommand.ReassignPartition("orders", 2, List.of()),
             new MetadataCommand.RegisterNode(7, "ünïcødé-höst", 1, 0));
 
     @Test
@@ -84,6 +86,8 @@ class MetadataCodecTest {
                 Placement.assign("t", 0, 8, 3, List.of(1, 2, 3, 4)), Map.of("retention.ms", "100")), ++index).image();
         image = MetadataTransitions.apply(image, new MetadataCommand.FenceNode(2, 2), ++index).image();
         image = MetadataTransitions.apply(image, new MetadataCommand.AllocateProducerIds(1, 1000), ++index).image();
+        image = MetadataTransitions.apply(image, new MetadataCommand.ReassignPartition("t", 0, List.of(4, 3, 1)), ++index).image();
+        assertThat(image.partition("t", 0).reassigning()).as("a reassignment in flight is part of the image").isTrue();
         assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(image))).isEqualTo(image);
     }
 
@@ -96,12 +100,24 @@ class MetadataCodecTest {
     }
 
     @Test
+    void anImageOfTheFirstFormatStillReads() {
+        // Format 1 wrote a partition without its adding and removing replicas (two empty lists,
+        // 8 bytes, now the last bytes of an image whose only partition is its last field).
+        ClusterImage image = new ClusterImage(5, Map.of(1, new NodeInfo(1, "h", 9, 1, false)),
+                Map.of("t", new TopicState("t", new UUID(1, 2), List.of(new PartitionState(List.of(1), 1, 0, List.of(1), 0)), Map.of())), 7);
+        byte[] current = MetadataCodec.encode(image);
+        byte[] first = java.util.Arrays.copyOf(current, current.length - 8);
+        first[0] = 1;
+        assertThat(MetadataCodec.decodeImage(first)).isEqualTo(image);
+    }
+
+    @Test
     void anUnknownFormatIsRefused() {
         byte[] command = MetadataCodec.encode(new MetadataCommand.DeleteTopic("x"));
         command[0] = 99;
         assertThatThrownBy(() -> MetadataCodec.decodeCommand(command)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("99");
         byte[] result = MetadataCodec.encode(CommandResult.ok(1));
-        result[0] = 2;
+        result[0] = 3;
         assertThatThrownBy(() -> MetadataCodec.decodeResult(result)).isInstanceOf(IllegalArgumentException.class);
         byte[] image = MetadataCodec.encode(nonTrivialImage());
         image[0] = 0;

@@ -339,4 +339,74 @@ class MetadataTransitionsTest {
         assertThat(deleted.topic(id)).isNull();
         refused(deleted, new MetadataCommand.DeleteTopic("t"), CommandResult.Error.UNKNOWN_TOPIC);
     }
+
+    private static MetadataCommand.AlterIsr isrOf(ClusterImage image, String topic, int p, List<Integer> isr) {
+        PartitionState state = image.partition(topic, p);
+        return new MetadataCommand.AlterIsr(topic, p, state.leader(), state.leaderEpoch(), state.partitionEpoch(), isr);
+    }
+
+    @Test
+    void reassignmentAddsTargetReplicasAndDropsTheOldOnesOnceAllTargetsAreInSync() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, register(4));
+        // p0 on [1,2,3] led by 1 moves to [4,2,3]: 4 copies first, 1 goes last.
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(4, 2, 3)));
+        PartitionState moving = image.partition("t", 0);
+        assertThat(moving.replicas()).containsExactly(4, 2, 3, 1);
+        assertThat(moving.adding()).containsExactly(4);
+        assertThat(moving.removing()).containsExactly(1);
+        assertThat(moving.leader()).as("the old leader leads until the new replica is in sync").isEqualTo(1);
+        assertThat(moving.isr()).containsExactly(1, 2, 3);
+
+        // The leader reports 4 caught up: the reassignment completes in the same step.
+        image = ok(image, isrOf(image, "t", 0, List.of(1, 2, 3, 4)));
+        PartitionState done = image.partition("t", 0);
+        assertThat(done.replicas()).containsExactly(4, 2, 3);
+        assertThat(done.reassigning()).isFalse();
+        assertThat(done.isr()).containsExactlyInAnyOrder(2, 3, 4);
+        assertThat(done.leader()).as("a removed leader hands over to the first in-sync target").isEqualTo(4);
+        assertThat(done.leaderEpoch()).isEqualTo(moving.leaderEpoch() + 1);
+        assertThat(image.partition("t", 1)).as("other partitions are untouched").isEqualTo(threeNodesAndTopic(Map.of()).partition("t", 1));
+    }
+
+    @Test
+    void reassignmentThatOnlyRemovesOrKeepsTheLeaderCompletesWithoutALeaderChange() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        PartitionState before = image.partition("t", 0);
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 2)));
+        PartitionState after = image.partition("t", 0);
+        assertThat(after.replicas()).containsExactly(1, 2);
+        assertThat(after.isr()).containsExactly(1, 2);
+        assertThat(after.reassigning()).isFalse();
+        assertThat(after.leader()).isEqualTo(1);
+        assertThat(after.leaderEpoch()).isEqualTo(before.leaderEpoch());
+        assertThat(after.partitionEpoch()).isGreaterThan(before.partitionEpoch());
+    }
+
+    @Test
+    void cancellingARunningReassignmentRestoresTheOriginalReplicas() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, register(4));
+        image = ok(image, register(5));
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(4, 5, 3)));
+        image = ok(image, isrOf(image, "t", 0, List.of(1, 2, 3, 4)));
+        assertThat(image.partition("t", 0).reassigning()).as("5 is not in sync yet").isTrue();
+
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of()));
+        PartitionState cancelled = image.partition("t", 0);
+        // As in Kafka, the original replicas come back in the order the reassignment listed them.
+        assertThat(cancelled.replicas()).containsExactly(3, 1, 2);
+        assertThat(cancelled.isr()).containsExactlyInAnyOrder(1, 2, 3);
+        assertThat(cancelled.leader()).isEqualTo(1);
+        assertThat(cancelled.reassigning()).isFalse();
+        refused(image, new MetadataCommand.ReassignPartition("t", 0, List.of()), CommandResult.Error.NO_REASSIGNMENT);
+    }
+
+    @Test
+    void reassignmentToUnknownOrRepeatedReplicasIsRefused() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        refused(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 9)), CommandResult.Error.INVALID_REPLICATION_FACTOR);
+        refused(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 1)), CommandResult.Error.INVALID_REPLICATION_FACTOR);
+        refused(image, new MetadataCommand.ReassignPartition("t", 7, List.of(1)), CommandResult.Error.UNKNOWN_TOPIC);
+    }
 }

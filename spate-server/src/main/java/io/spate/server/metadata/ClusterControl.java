@@ -78,6 +78,12 @@ public final class ClusterControl {
                 .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
     }
 
+    /** Asks for {@code topic}-{@code partition} to move to {@code target} (empty: cancel); completes once applied here. */
+    public java.util.concurrent.CompletableFuture<CommandResult> reassign(String topic, int partition, java.util.List<Integer> target) {
+        return metadata.submit(new MetadataCommand.ReassignPartition(topic, partition, target))
+                .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
+    }
+
     /** Reserves {@code count} producer ids no other node will hand out; returns the first. */
     public long allocateProducerIds(int nodeId, int count) {
         return commit(new MetadataCommand.AllocateProducerIds(nodeId, count)).value();

@@ -101,6 +101,12 @@ public final class ReplicaFiles {
      * the same bytes up to the partition's high watermark ({@code endOffsets}, from a consumer).
      */
     public static void assertReplicasAgree(SpateCluster cluster, String topic, Map<Integer, Long> endOffsets) {
+        assertReplicasAgree(cluster, topic, endOffsets, partition -> cluster.ids());
+    }
+
+    /** As above, for partitions held by some nodes only: {@code holders} names each partition's replicas. */
+    public static void assertReplicasAgree(SpateCluster cluster, String topic, Map<Integer, Long> endOffsets,
+                                           java.util.function.IntFunction<java.util.Collection<Integer>> holders) {
         for (Map.Entry<Integer, Long> e : endOffsets.entrySet()) {
             int partition = e.getKey();
             long hw = e.getValue();
@@ -108,7 +114,7 @@ public final class ReplicaFiles {
                     .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
                         Map<Integer, byte[]> prefixes = new LinkedHashMap<>();
                         List<String> problems = new ArrayList<>();
-                        for (int id : cluster.ids()) {
+                        for (int id : holders.apply(partition)) {
                             byte[] log = read(cluster.dataDir(id), topic, partition);
                             Object length = prefixLength(log, hw);
                             if (length instanceof Integer n) {

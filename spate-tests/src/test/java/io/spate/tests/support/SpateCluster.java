@@ -40,6 +40,10 @@ public final class SpateCluster implements AutoCloseable {
     public static final Duration SETTLE = Duration.ofSeconds(60);
 
     private final Map<Integer, SpateProcess> nodes = new TreeMap<>();
+    private final Path baseDir;
+    private final Map<String, String> settings;
+    private final java.util.function.IntFunction<Map<String, String>> perNode;
+    private final String controllers;
     private final Set<Integer> paused = ConcurrentHashMap.newKeySet();
     private Admin admin;
 
@@ -51,6 +55,9 @@ public final class SpateCluster implements AutoCloseable {
     /** As above, with settings of each node's own on top (e.g. its {@code broker.rack}). */
     public SpateCluster(Path baseDir, int size, Map<String, String> settings,
                         java.util.function.IntFunction<Map<String, String>> perNode) throws IOException {
+        this.baseDir = baseDir;
+        this.settings = Map.copyOf(settings);
+        this.perNode = perNode;
         Set<Integer> used = new HashSet<>();
         Map<Integer, Integer> kafkaPorts = new TreeMap<>();
         Map<Integer, Integer> controllerPorts = new TreeMap<>();
@@ -58,16 +65,38 @@ public final class SpateCluster implements AutoCloseable {
             kafkaPorts.put(id, distinctFreePort(used));
             controllerPorts.put(id, distinctFreePort(used));
         }
-        String controllers = controllerPorts.entrySet().stream()
+        this.controllers = controllerPorts.entrySet().stream()
                 .map(e -> e.getKey() + "@127.0.0.1:" + e.getValue()).collect(Collectors.joining(","));
         for (int id = 1; id <= size; id++) {
-            Path dir = baseDir.resolve("node-" + id);
-            Files.createDirectories(dir);
-            List<String> args = List.of("--node-id", String.valueOf(id), "--controllers", controllers, "--host", "127.0.0.1");
-            Map<String, String> nodeSettings = new LinkedHashMap<>(settings);
-            nodeSettings.putAll(perNode.apply(id));
-            nodes.put(id, new SpateProcess(dir, kafkaPorts.get(id), args, nodeSettings));
+            nodes.put(id, process(id, kafkaPorts.get(id)));
         }
+    }
+
+    private SpateProcess process(int id, int kafkaPort) throws IOException {
+        Path dir = baseDir.resolve("node-" + id);
+        Files.createDirectories(dir);
+        List<String> args = List.of("--node-id", String.valueOf(id), "--controllers", controllers, "--host", "127.0.0.1");
+        Map<String, String> nodeSettings = new LinkedHashMap<>(settings);
+        nodeSettings.putAll(perNode.apply(id));
+        return new SpateProcess(dir, kafkaPort, args, nodeSettings);
+    }
+
+    /**
+     * Starts one more node (not a controller voter: the quorum stays as it was) and returns its
+     * id once the cluster lists it, as an operator adding a server would.
+     */
+    public int addNode() throws Exception {
+        // Not synchronized: the await below asks admin() from Awaitility's own thread.
+        int id = nodes.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+        Set<Integer> used = new HashSet<>();
+        nodes.values().forEach(n -> used.add(n.port()));
+        SpateProcess node = process(id, distinctFreePort(used));
+        nodes.put(id, node);
+        logFault("add node " + id);
+        node.start();
+        await().atMost(SETTLE).untilAsserted(() ->
+                assertThat(admin().describeCluster().nodes().get().stream().map(Node::id).toList()).contains(id));
+        return id;
     }
 
     private static int distinctFreePort(Set<Integer> used) throws IOException {
