@@ -143,6 +143,7 @@ public final class SpateNode implements AutoCloseable {
                     new io.spate.server.handlers.ElectLeadersHandler(registry, view, control),
                     new io.spate.server.handlers.AlterPartitionReassignmentsHandler(control),
                     new io.spate.server.handlers.ListPartitionReassignmentsHandler(control),
+                    new io.spate.server.handlers.DescribeLogDirsHandler(replicas),
                     new InitProducerIdHandler(producerIds)));
             handlers.addAll(GroupHandlers.all(coordinator, view));
             if (member != null) {

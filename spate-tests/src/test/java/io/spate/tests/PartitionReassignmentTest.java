@@ -4,11 +4,15 @@ import io.spate.tests.support.AckVerifier;
 import io.spate.tests.support.ReplicaFiles;
 import io.spate.tests.support.SpateCluster;
 import io.spate.tests.support.SteadyProducer;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.PartitionReassignment;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.NoReassignmentInProgressException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -107,10 +111,20 @@ class PartitionReassignmentTest {
                     .until(() -> !Files.exists(oldReplica));
             assertThat(cluster.dataDir(added).resolve(topic + "-" + p)).isDirectory();
         }
+        // What kafka-log-dirs.sh and kafka-reassign-partitions.sh read: the added node now holds the moved replicas.
+        var dirs = cluster.admin().describeLogDirs(List.of(added)).allDescriptions().get().get(added);
+        assertThat(dirs).hasSize(1);
+        var replicaInfos = dirs.values().iterator().next().replicaInfos();
+        for (int p = 0; p < PARTITIONS; p++) {
+            TopicPartition tp = new TopicPartition(topic, p);
+            assertThat(replicaInfos).containsKey(tp);
+            assertThat(replicaInfos.get(tp).size()).as("bytes of %s on node %d", tp, added)
+                    .isEqualTo(ReplicaFiles.read(cluster.dataDir(added), topic, p).length).isPositive();
+        }
     }
 
     @Test
-    void cancellingWithNothingRunningIsRefusedAndAStandaloneStyleMistakeGetsAClearError() throws Exception {
+    void cancellingWithNothingRunningOrMovingToAnUnknownNodeIsRefused() throws Exception {
         String topic = "still-" + UUID.randomUUID();
         cluster.createTopic(topic, 1, 2, Map.of());
         TopicPartition tp = new TopicPartition(topic, 0);
@@ -121,5 +135,14 @@ class PartitionReassignmentTest {
                 .isInstanceOf(ExecutionException.class)
                 .hasMessageContaining("42");
         assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).isEmpty();
+
+        // kafka-reassign-partitions.sh --verify clears replication throttles; Spate sets none, so that succeeds,
+        // while setting one is refused (moves are not throttled).
+        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
+        cluster.admin().incrementalAlterConfigs(Map.of(broker, List.of(
+                new AlterConfigOp(new ConfigEntry("leader.replication.throttled.rate", ""), AlterConfigOp.OpType.DELETE)))).all().get();
+        assertThatThrownBy(() -> cluster.admin().incrementalAlterConfigs(Map.of(broker, List.of(
+                new AlterConfigOp(new ConfigEntry("leader.replication.throttled.rate", "1000"), AlterConfigOp.OpType.SET)))).all().get())
+                .hasCauseInstanceOf(InvalidRequestException.class);
     }
 }

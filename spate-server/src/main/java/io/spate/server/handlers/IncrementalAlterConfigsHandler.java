@@ -29,7 +29,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * IncrementalAlterConfigs on topics: SET, DELETE, and APPEND/SUBTRACT for list settings. The
  * change is validated whole, persisted, and applied to the running logs. Broker settings are
- * static in Spate and cannot be altered at run time.
+ * static in Spate and cannot be altered at run time; the one exception is deleting the
+ * replication throttles (Spate never sets one), which kafka-reassign-partitions.sh does after a
+ * move.
  */
 public final class IncrementalAlterConfigsHandler implements ApiHandler {
     private final TopicManager topics;
@@ -52,6 +54,11 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
             try {
                 if (ConfigResource.Type.forId(resource.resourceType()) != ConfigResource.Type.TOPIC) {
+                    if (onlyDeletesReplicationThrottles(resource.configs())) {
+                        // kafka-reassign-partitions.sh clears throttles after every move; none is ever set here.
+                        response.responses().add(result);
+                        continue;
+                    }
                     throw new InvalidRequestException("Spate's broker settings are static: edit the config file and restart the node");
                 }
                 TopicInfo topic = topics.registry().get(resource.resourceName());
@@ -65,6 +72,21 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
             response.responses().add(result);
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    private static final Set<String> REPLICATION_THROTTLES = Set.of(
+            "leader.replication.throttled.rate", "follower.replication.throttled.rate", "replica.alter.log.dirs.io.max.bytes.per.second");
+
+    private static boolean onlyDeletesReplicationThrottles(IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {
+        if (changes.isEmpty()) {
+            return false;
+        }
+        for (IncrementalAlterConfigsRequestData.AlterableConfig change : changes) {
+            if (change.configOperation() != AlterConfigOp.OpType.DELETE.id() || !REPLICATION_THROTTLES.contains(change.name())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private Map<String, String> apply(TopicInfo topic, IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {

@@ -238,6 +238,11 @@ public final class ReplicaManager {
         return replication == null ? "" : replication.rack();
     }
 
+    /** Every partition hosted here, whatever its role. */
+    public java.util.Collection<Partition> hostedPartitions() {
+        return java.util.Collections.unmodifiableCollection(partitions.values());
+    }
+
     public Partition partition(TopicPartition tp) {
         return partitions.get(tp);
     }
