@@ -58,15 +58,6 @@ public final class ListPartitionReassignmentsHandler implements ApiHandler {
         } else {
             data.topics().forEach(t -> wanted.computeIfAbsent(t.name(), n -> new ArrayList<>()).addAll(t.partitionIndexes()));
         }
-        for (var e : wanted.entrySet()) {
-            for (int p : e.getValue()) {
-                if (image.partition(e.getKey(), p) == null) {
-                    // As Kafka's controller does: a request naming a partition that does not exist fails whole.
-                    return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
-                            .setErrorMessage(e.getKey() + "-" + p + " does not exist"));
-                }
-            }
-        }
         wanted.forEach((name, partitions) -> {
             OngoingTopicReassignment topic = new OngoingTopicReassignment().setName(name);
             for (int p : partitions) {
