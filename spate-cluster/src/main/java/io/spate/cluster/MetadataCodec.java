@@ -17,7 +17,12 @@ import java.util.UUID;
  * snapshots. A leading format byte lets a later release read what an older one wrote.
  */
 public final class MetadataCodec {
-    /** 2 added reassignments (the command, and adding/removing replicas in images); 1 is still read. */
+    /**
+     * 2 added reassignments (the command, and adding/removing replicas in images); 1 is still read.
+     * Bytes are written in format 2 only when they hold a reassignment, so that a node of the
+     * previous release reads everything else during a rolling upgrade (its voters would otherwise
+     * skip the entries they cannot read and their images would drift apart).
+     */
     private static final byte FORMAT = 2;
     private static final byte FIRST_FORMAT = 1;
 
@@ -26,7 +31,7 @@ public final class MetadataCodec {
 
     public static byte[] encode(MetadataCommand command) {
         return write(out -> {
-            out.writeByte(FORMAT);
+            out.writeByte(command instanceof MetadataCommand.ReassignPartition ? FORMAT : FIRST_FORMAT);
             switch (command) {
                 case MetadataCommand.RegisterNode c -> {
                     out.writeByte(1);
@@ -112,7 +117,7 @@ public final class MetadataCodec {
 
     public static byte[] encode(CommandResult result) {
         return write(out -> {
-            out.writeByte(FORMAT);
+            out.writeByte(FIRST_FORMAT);
             out.writeByte(result.error().ordinal());
             out.writeUTF(result.message());
             out.writeLong(result.value());
@@ -128,8 +133,9 @@ public final class MetadataCodec {
     }
 
     public static byte[] encode(ClusterImage image) {
+        boolean moving = image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(PartitionState::reassigning);
         return write(out -> {
-            out.writeByte(FORMAT);
+            out.writeByte(moving ? FORMAT : FIRST_FORMAT);
             out.writeLong(image.version());
             out.writeLong(image.nextProducerId());
             out.writeInt(image.nodes().size());
@@ -152,8 +158,10 @@ public final class MetadataCodec {
                     out.writeInt(p.leaderEpoch());
                     writeInts(out, p.isr());
                     out.writeInt(p.partitionEpoch());
-                    writeInts(out, p.adding());
-                    writeInts(out, p.removing());
+                    if (moving) {
+                        writeInts(out, p.adding());
+                        writeInts(out, p.removing());
+                    }
                 }
             }
         });

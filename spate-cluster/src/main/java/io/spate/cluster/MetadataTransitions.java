@@ -35,7 +35,7 @@ public final class MetadataTransitions {
             case MetadataCommand.ReassignPartition c -> reassign(image, c);
             case MetadataCommand.AllocateProducerIds c -> allocateProducerIds(image, c);
         };
-        ClusterImage next = outcome.image;
+        ClusterImage next = completeReassignments(outcome.image);
         ClusterImage versioned = new ClusterImage(index, next.nodes(), next.topics(), next.nextProducerId());
         return new Outcome(versioned, outcome.result.at(index));
     }
@@ -94,7 +94,7 @@ public final class MetadataTransitions {
                 if (state.leader() == node.id()) {
                     int next = firstLive(isr, nodes);
                     if (next == PartitionState.NO_LEADER && unclean(topic)) {
-                        next = firstLive(state.replicas(), nodes);
+                        next = firstLiveUnclean(state, nodes);
                         if (next != PartitionState.NO_LEADER) {
                             updated = updated.withPartition(p, state.withLeader(next, List.of(next)));
                             continue;
@@ -113,6 +113,12 @@ public final class MetadataTransitions {
 
     static boolean unclean(TopicState topic) {
         return "true".equals(topic.overrides().get("unclean.leader.election.enable"));
+    }
+
+    /** An unclean leader: a replica that held the partition before a running move, if one lives, before a new one that may hold nothing. */
+    private static int firstLiveUnclean(PartitionState state, Map<Integer, NodeInfo> nodes) {
+        int original = firstLive(state.originalReplicas(), nodes);
+        return original != PartitionState.NO_LEADER ? original : firstLive(state.replicas(), nodes);
     }
 
     private static int firstLive(List<Integer> candidates, Map<Integer, NodeInfo> nodes) {
@@ -199,7 +205,7 @@ public final class MetadataTransitions {
             // Turning unclean election on brings offline partitions back with any live replica.
             for (int p = 0; p < updated.partitions().size(); p++) {
                 PartitionState state = updated.partitions().get(p);
-                int next = state.hasLeader() ? PartitionState.NO_LEADER : firstLive(state.replicas(), image.nodes());
+                int next = state.hasLeader() ? PartitionState.NO_LEADER : firstLiveUnclean(state, image.nodes());
                 if (next != PartitionState.NO_LEADER) {
                     updated = updated.withPartition(p, state.withLeader(next, List.of(next)));
                 }
@@ -226,7 +232,7 @@ public final class MetadataTransitions {
                 return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "a fenced node cannot join the in-sync set"));
             }
         }
-        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), completeReassignment(state.withIsr(c.isr()), image.nodes()));
+        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()));
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
@@ -261,7 +267,7 @@ public final class MetadataTransitions {
             }
             next = toReplicas(state, original, image.nodes());
             if (next == null) {
-                return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "cannot cancel: none of the original replicas is alive and in sync"));
+                return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "cannot cancel: none of the original replicas is in sync"));
             }
         } else {
             CommandResult invalid = checkReplicas(image, c.target());
@@ -284,12 +290,33 @@ public final class MetadataTransitions {
             if (state.hasLeader() && !isr.contains(state.leader())) {
                 next = next.withLeader(firstLive(isr, image.nodes()), isr);
             }
-            next = completeReassignment(next, image.nodes());
         }
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), next);
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    /** Any command can be the one after which a move is complete (a leader returning, an in-sync set growing). */
+    private static ClusterImage completeReassignments(ClusterImage image) {
+        Map<String, TopicState> topics = null;
+        for (TopicState topic : image.topics().values()) {
+            TopicState updated = topic;
+            for (int p = 0; p < topic.partitions().size(); p++) {
+                PartitionState state = topic.partitions().get(p);
+                PartitionState done = completeReassignment(state, image.nodes());
+                if (done != state) {
+                    updated = updated.withPartition(p, done);
+                }
+            }
+            if (updated != topic) {
+                if (topics == null) {
+                    topics = new HashMap<>(image.topics());
+                }
+                topics.put(topic.name(), updated);
+            }
+        }
+        return topics == null ? image : new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId());
     }
 
     /**
@@ -304,19 +331,23 @@ public final class MetadataTransitions {
         return done == null ? state : done;
     }
 
-    /** The partition with exactly {@code replicas}, or null when none of them is alive and in sync to lead. */
+    /**
+     * The partition with exactly {@code replicas}, or null when none of them is in sync (the data
+     * would go with the replicas left out). With no in-sync one alive it is offline until one returns.
+     */
     private static PartitionState toReplicas(PartitionState state, List<Integer> replicas, Map<Integer, NodeInfo> nodes) {
         List<Integer> isr = new ArrayList<>(state.isr());
         isr.retainAll(replicas);
+        if (isr.isEmpty()) {
+            return null;
+        }
         if (state.hasLeader() && isr.contains(state.leader())) {
             return new PartitionState(replicas, state.leader(), state.leaderEpoch(), isr, state.partitionEpoch() + 1, List.of(), List.of());
         }
         // The first live in-sync replica in the new order, so that a moved partition is led by its new preferred replica.
         int leader = firstLive(replicas.stream().filter(isr::contains).toList(), nodes);
-        if (leader == PartitionState.NO_LEADER) {
-            return null;
-        }
-        return new PartitionState(replicas, leader, state.leaderEpoch() + 1, isr, state.partitionEpoch() + 1, List.of(), List.of());
+        int epoch = leader == state.leader() ? state.leaderEpoch() : state.leaderEpoch() + 1;
+        return new PartitionState(replicas, leader, epoch, isr, state.partitionEpoch() + 1, List.of(), List.of());
     }
 
     private static Outcome allocateProducerIds(ClusterImage image, MetadataCommand.AllocateProducerIds c) {

@@ -12,7 +12,8 @@ public record TopicState(String name, UUID id, List<PartitionState> partitions, 
     }
 
     public int replicationFactor() {
-        return partitions.isEmpty() ? 0 : partitions.get(0).replicas().size();
+        // A running move lists its leaving replicas too: the factor is what the partition keeps.
+        return partitions.isEmpty() ? 0 : partitions.get(0).targetReplicas().size();
     }
 
     public TopicState withPartition(int index, PartitionState state) {

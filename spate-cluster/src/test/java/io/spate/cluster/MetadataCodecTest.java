@@ -100,15 +100,26 @@ class MetadataCodecTest {
     }
 
     @Test
-    void anImageOfTheFirstFormatStillReads() {
-        // Format 1 wrote a partition without its adding and removing replicas (two empty lists,
-        // 8 bytes, now the last bytes of an image whose only partition is its last field).
-        ClusterImage image = new ClusterImage(5, Map.of(1, new NodeInfo(1, "h", 9, 1, false)),
-                Map.of("t", new TopicState("t", new UUID(1, 2), List.of(new PartitionState(List.of(1), 1, 0, List.of(1), 0)), Map.of())), 7);
-        byte[] current = MetadataCodec.encode(image);
-        byte[] first = java.util.Arrays.copyOf(current, current.length - 8);
-        first[0] = 1;
-        assertThat(MetadataCodec.decodeImage(first)).isEqualTo(image);
+    void onlyBytesHoldingAReassignmentUseTheNewFormat() {
+        // A node of the previous release reads format 1 only: everything without a move stays readable to it.
+        for (MetadataCommand command : EVERY_COMMAND) {
+            assertThat(MetadataCodec.encode(command)[0]).as("%s", command)
+                    .isEqualTo((byte) (command instanceof MetadataCommand.ReassignPartition ? 2 : 1));
+        }
+        assertThat(MetadataCodec.encode(CommandResult.ok(1))[0]).isEqualTo((byte) 1);
+        PartitionState settled = new PartitionState(List.of(1, 2), 1, 0, List.of(1, 2), 0);
+        PartitionState moving = new PartitionState(List.of(3, 2, 1), 1, 0, List.of(1, 2), 1, List.of(3), List.of(1));
+        ClusterImage still = imageWith(settled);
+        ClusterImage inMotion = imageWith(moving);
+        assertThat(MetadataCodec.encode(still)[0]).isEqualTo((byte) 1);
+        assertThat(MetadataCodec.encode(inMotion)[0]).isEqualTo((byte) 2);
+        assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(still))).isEqualTo(still);
+        assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(inMotion))).isEqualTo(inMotion);
+    }
+
+    private static ClusterImage imageWith(PartitionState state) {
+        return new ClusterImage(5, Map.of(1, new NodeInfo(1, "h", 9, 1, false)),
+                Map.of("t", new TopicState("t", new UUID(1, 2), List.of(state), Map.of())), 7);
     }
 
     @Test

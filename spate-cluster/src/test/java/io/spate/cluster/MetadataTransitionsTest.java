@@ -409,4 +409,48 @@ class MetadataTransitionsTest {
         refused(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 1)), CommandResult.Error.INVALID_REPLICATION_FACTOR);
         refused(image, new MetadataCommand.ReassignPartition("t", 7, List.of(1)), CommandResult.Error.UNKNOWN_TOPIC);
     }
+
+    @Test
+    void aMoveOfAnOfflinePartitionCompletesAndThePartitionReturnsWithItsInSyncReplica() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, isrOf(image, "t", 0, List.of(1)));
+        image = ok(image, fence(image, 1));
+        assertThat(image.partition("t", 0).hasLeader()).isFalse();
+
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1)));
+        PartitionState moved = image.partition("t", 0);
+        assertThat(moved.replicas()).containsExactly(1);
+        assertThat(moved.reassigning()).isFalse();
+        assertThat(moved.hasLeader()).as("still offline: its only in-sync replica is down").isFalse();
+        assertThat(moved.isr()).containsExactly(1);
+
+        image = ok(image, register(1, 201));
+        assertThat(image.partition("t", 0).leader()).isEqualTo(1);
+    }
+
+    @Test
+    void aMoveCompletesWhenTheCommandThatMakesItPossibleIsNotAnInSyncSetChange() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, register(4));
+        // p0 [1,2,3] -> [2,3]: the in-sync set already holds the target, so the move ends at once...
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(2, 3)));
+        assertThat(image.partition("t", 0).reassigning()).isFalse();
+        // ...and moving p1 to [4,3,1] waits for 4; fencing 2 (being removed) changes nothing about that.
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 1, List.of(4, 3, 1)));
+        image = ok(image, fence(image, 2));
+        PartitionState p1 = image.partition("t", 1);
+        assertThat(p1.reassigning()).isTrue();
+        assertThat(p1.leader()).as("2 led p1; an in-sync replica takes over").isIn(3, 1);
+        assertThat(p1.isr()).doesNotContain(2);
+    }
+
+    @Test
+    void anUncleanLeaderComesFromTheReplicasThatHeldThePartitionBeforeAMove() {
+        ClusterImage image = threeNodesAndTopic(Map.of("unclean.leader.election.enable", "true"));
+        image = ok(image, register(4));
+        image = ok(image, isrOf(image, "t", 0, List.of(1)));
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(4, 2, 3)));
+        image = ok(image, fence(image, 1));
+        assertThat(image.partition("t", 0).leader()).as("2 held the data; 4 may hold nothing yet").isEqualTo(2);
+    }
 }
