@@ -322,7 +322,9 @@ public final class FailoverGapProbe {
                     tps.add(new TopicPartition(topic, p));
                 }
                 admin.electLeaders(ElectionType.PREFERRED, new HashSet<>(tps)).partitions().get(30, TimeUnit.SECONDS);
-                Thread.sleep(2000);
+                // The election is applied by now; wait until the metadata clients read says so too.
+                waitForPartitions(admin, topic, i -> i.leader() != null && i.leader().id() == i.replicas().get(0).id(),
+                        "every partition led by its preferred replica", 30_000);
             } catch (Exception e) {
                 log("preferred leader election failed: " + e);
                 when = when.replace(" and preferred leaders elected", "") + ", preferred leader election failed (" + e + ")";
@@ -357,19 +359,25 @@ public final class FailoverGapProbe {
     }
 
     private static void waitFullIsr(Admin admin, String topic, int rf, long timeoutMs) throws Exception {
+        waitForPartitions(admin, topic, i -> i.leader() != null && i.isr().size() >= rf, "all partitions have leader and full ISR", timeoutMs);
+    }
+
+    /** Polls the topic's metadata until every partition satisfies {@code condition}. */
+    private static void waitForPartitions(Admin admin, String topic, java.util.function.Predicate<org.apache.kafka.common.TopicPartitionInfo> condition,
+                                          String what, long timeoutMs) throws Exception {
         long end = System.currentTimeMillis() + timeoutMs;
         while (true) {
             try {
                 TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(topic);
-                if (d.partitions().stream().allMatch(i -> i.leader() != null && i.isr().size() >= rf)) {
-                    log("all partitions have leader and full ISR");
+                if (d.partitions().stream().allMatch(condition)) {
+                    log(what);
                     return;
                 }
             } catch (Exception e) {
                 // retry until the deadline
             }
             if (System.currentTimeMillis() > end) {
-                throw new IllegalStateException("ISR not full after " + timeoutMs + " ms");
+                throw new IllegalStateException("not reached after " + timeoutMs + " ms: " + what);
             }
             Thread.sleep(250);
         }

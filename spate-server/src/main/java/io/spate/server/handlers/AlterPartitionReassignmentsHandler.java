@@ -15,10 +15,8 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AlterPartitionReassignmentsRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * AlterPartitionReassignments ({@code kafka-reassign-partitions.sh --execute},
@@ -46,7 +44,7 @@ public final class AlterPartitionReassignmentsHandler implements ApiHandler {
         AlterPartitionReassignmentsResponseData response = new AlterPartitionReassignmentsResponseData()
                 .setErrorCode(Errors.NONE.code())
                 .setAllowReplicationFactorChange(mayChangeFactor);
-        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        ControllerReplies<AlterPartitionReassignmentsResponseData> replies = new ControllerReplies<>(response);
         for (AlterPartitionReassignmentsRequestData.ReassignableTopic topic : data.topics()) {
             ReassignableTopicResponse topicResponse = new ReassignableTopicResponse().setName(topic.name());
             response.responses().add(topicResponse);
@@ -66,26 +64,17 @@ public final class AlterPartitionReassignmentsHandler implements ApiHandler {
                             + state.originalReplicas().size() + " to " + target.size());
                 } else {
                     set(result, Errors.REQUEST_TIMED_OUT, "the controller did not answer in time");
-                    pending.add(control.reassign(topic.name(), partition.partitionIndex(), target).handle((outcome, failure) -> {
-                        synchronized (response) {
-                            if (failure != null) {
-                                set(result, Errors.REQUEST_TIMED_OUT, failure.getMessage());
-                            } else {
-                                set(result, errorOf(outcome.error()), outcome.succeeded() ? null : outcome.message());
-                            }
+                    replies.add(control.reassign(topic.name(), partition.partitionIndex(), target), (outcome, failure) -> {
+                        if (failure != null) {
+                            set(result, Errors.REQUEST_TIMED_OUT, failure.getMessage());
+                        } else {
+                            set(result, errorOf(outcome.error()), outcome.succeeded() ? null : outcome.message());
                         }
-                        return null;
-                    }));
+                    });
                 }
             }
         }
-        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-                .completeOnTimeout(null, Math.max(1, data.timeoutMs()), TimeUnit.MILLISECONDS)
-                .thenApply(ignored -> {
-                    synchronized (response) {
-                        return response;
-                    }
-                });
+        return replies.send(data.timeoutMs());
     }
 
     private static Errors errorOf(CommandResult.Error error) {

@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * ElectLeaders (kafka-leader-election.sh, Admin#electLeaders): moves leadership back to each
@@ -63,7 +62,7 @@ public final class ElectLeadersHandler implements ApiHandler {
             data.topicPartitions().forEach(tp -> wanted.computeIfAbsent(tp.topic(), t -> new ArrayList<>()).addAll(tp.partitions()));
         }
         ElectLeadersResponseData response = new ElectLeadersResponseData().setErrorCode(Errors.NONE.code());
-        List<CompletableFuture<Void>> pending = new ArrayList<>();
+        ControllerReplies<ElectLeadersResponseData> replies = new ControllerReplies<>(response);
         wanted.forEach((topicName, partitions) -> {
             ElectLeadersResponseData.ReplicaElectionResult topicResult = new ElectLeadersResponseData.ReplicaElectionResult().setTopic(topicName);
             response.replicaElectionResults().add(topicResult);
@@ -83,28 +82,19 @@ public final class ElectLeadersHandler implements ApiHandler {
                 } else {
                     // Until the controller answers, the partition reads as timed out (what is sent if the wait runs out).
                     set(result, Errors.REQUEST_TIMED_OUT, "the controller did not answer in time");
-                    pending.add(control.electPreferredLeader(topicName, p).handle((outcome, failure) -> {
-                        synchronized (response) {
-                            if (failure != null) {
-                                set(result, Errors.REQUEST_TIMED_OUT, failure.getMessage());
-                            } else if (outcome.error() != CommandResult.Error.NONE) {
-                                set(result, Errors.PREFERRED_LEADER_NOT_AVAILABLE, outcome.message());
-                            } else {
-                                set(result, Errors.NONE, null);
-                            }
+                    replies.add(control.electPreferredLeader(topicName, p), (outcome, failure) -> {
+                        if (failure != null) {
+                            set(result, Errors.REQUEST_TIMED_OUT, failure.getMessage());
+                        } else if (outcome.error() != CommandResult.Error.NONE) {
+                            set(result, Errors.PREFERRED_LEADER_NOT_AVAILABLE, outcome.message());
+                        } else {
+                            set(result, Errors.NONE, null);
                         }
-                        return null;
-                    }));
+                    });
                 }
             }
         });
-        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-                .completeOnTimeout(null, Math.max(1, data.timeoutMs()), TimeUnit.MILLISECONDS)
-                .thenApply(ignored -> {
-                    synchronized (response) {
-                        return response;
-                    }
-                });
+        return replies.send(data.timeoutMs());
     }
 
     private static void set(ElectLeadersResponseData.PartitionResult result, Errors error, String message) {

@@ -74,14 +74,17 @@ public final class ClusterControl {
 
     /** Asks for the preferred replica to lead {@code topic}-{@code partition}; completes once applied here. */
     public java.util.concurrent.CompletableFuture<CommandResult> electPreferredLeader(String topic, int partition) {
-        return metadata.submit(new MetadataCommand.ElectPreferredLeader(topic, partition))
-                .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
+        return submitAndAwait(new MetadataCommand.ElectPreferredLeader(topic, partition));
     }
 
     /** Asks for {@code topic}-{@code partition} to move to {@code target} (empty: cancel); completes once applied here. */
     public java.util.concurrent.CompletableFuture<CommandResult> reassign(String topic, int partition, java.util.List<Integer> target) {
-        return metadata.submit(new MetadataCommand.ReassignPartition(topic, partition, target))
-                .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
+        return submitAndAwait(new MetadataCommand.ReassignPartition(topic, partition, target));
+    }
+
+    /** Submits without blocking; completes once this node's image holds the command's outcome. */
+    private java.util.concurrent.CompletableFuture<CommandResult> submitAndAwait(MetadataCommand command) {
+        return metadata.submit(command).thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
     }
 
     /** Reserves {@code count} producer ids no other node will hand out; returns the first. */
