@@ -1,25 +1,69 @@
 package io.spate.log;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Where each leader epoch begins in the log, learned from the epoch stamped in every batch.
- * It is what lets a replica that comes back after a leader change find the point where its
- * history and the new leader's part (Kafka's KIP-101 / KIP-279), instead of trusting a high
- * watermark that may be stale. Rebuilt from batch headers when the log is opened.
+ * Where each leader epoch begins in the log. It is what lets a replica that comes back after a
+ * leader change find the point where its history and the new leader's part (Kafka's KIP-101 /
+ * KIP-279), instead of trusting a high watermark that may be stale.
+ *
+ * <p>Learned from the epoch stamped in every batch, and kept in a checkpoint file next to the
+ * segments, rewritten whenever an epoch begins or the log is cut: compaction can remove the
+ * first batch of an epoch and retention whole epochs, and a returning replica still needs those
+ * boundaries. At load the file is read first and the batches then add what it missed (a crash
+ * between an append and the checkpoint write).
  */
 final class LeaderEpochCache {
+    private static final Logger log = LoggerFactory.getLogger(LeaderEpochCache.class);
+    static final String FILE_NAME = "leader-epoch-checkpoint";
+
     private final TreeMap<Integer, Long> startOffsets = new TreeMap<>();
+    private final Path file;
+
+    /** A cache persisted in {@code file}, or kept in memory only when {@code file} is null. */
+    LeaderEpochCache(Path file) {
+        this.file = file;
+    }
+
+    LeaderEpochCache() {
+        this(null);
+    }
+
+    /** Reads the checkpoint, if there is a readable one. */
+    void load() {
+        if (file == null || !Files.exists(file)) {
+            return;
+        }
+        try {
+            var lines = Files.readAllLines(file);
+            int count = Integer.parseInt(lines.get(1).trim());
+            TreeMap<Integer, Long> read = new TreeMap<>();
+            for (int i = 0; i < count; i++) {
+                String[] parts = lines.get(2 + i).trim().split(" ");
+                read.put(Integer.parseInt(parts[0]), Long.parseLong(parts[1]));
+            }
+            startOffsets.putAll(read);
+        } catch (IOException | RuntimeException e) {
+            log.warn("ignoring unreadable {}: epochs are rebuilt from the batches", file, e);
+        }
+    }
 
     /** Records that a batch of {@code epoch} starts at {@code baseOffset}; only the first one of an epoch counts. */
-    void observe(int epoch, long baseOffset) {
+    void observe(int epoch, long baseOffset) throws IOException {
         if (epoch < 0) {
             return;
         }
         Map.Entry<Integer, Long> last = startOffsets.lastEntry();
         if (last == null || epoch > last.getKey()) {
             startOffsets.put(epoch, baseOffset);
+            persist();
         }
     }
 
@@ -37,7 +81,50 @@ final class LeaderEpochCache {
     }
 
     /** Forgets epochs that began at or after {@code offset} (the log was cut there). */
-    void truncateFrom(long offset) {
-        startOffsets.values().removeIf(start -> start >= offset);
+    void truncateFrom(long offset) throws IOException {
+        if (startOffsets.values().removeIf(start -> start >= offset)) {
+            persist();
+        }
+    }
+
+    /**
+     * The log now starts at {@code logStartOffset}: epochs that ended before it are dropped, and
+     * the one that spans it begins there (Kafka does the same), so that no answer points below
+     * the log start.
+     */
+    void truncateBefore(long logStartOffset) throws IOException {
+        Map.Entry<Integer, Long> spanning = null;
+        for (Map.Entry<Integer, Long> entry : startOffsets.entrySet()) {
+            if (entry.getValue() <= logStartOffset) {
+                spanning = entry;
+            }
+        }
+        if (spanning == null || spanning.getValue() == logStartOffset && spanning.getKey().equals(startOffsets.firstKey())) {
+            return;
+        }
+        int keep = spanning.getKey();
+        startOffsets.headMap(keep, false).clear();
+        startOffsets.put(keep, logStartOffset);
+        persist();
+    }
+
+    /** Forgets everything: the log restarts empty at a new offset. */
+    void clear() throws IOException {
+        startOffsets.clear();
+        persist();
+    }
+
+    private void persist() throws IOException {
+        if (file == null) {
+            return;
+        }
+        StringBuilder text = new StringBuilder("0\n").append(startOffsets.size()).append('\n');
+        startOffsets.forEach((epoch, start) -> text.append(epoch).append(' ').append(start).append('\n'));
+        LogManager.writeAtomically(file, text.toString());
+    }
+
+    @Override
+    public String toString() {
+        return startOffsets.toString();
     }
 }

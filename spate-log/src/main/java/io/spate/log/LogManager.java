@@ -33,6 +33,8 @@ public final class LogManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogManager.class);
     static final String CLEAN_SHUTDOWN_FILE = ".spate-clean-shutdown";
     static final String RECOVERY_CHECKPOINT_FILE = "recovery-point-offset-checkpoint";
+    static final String LOG_START_CHECKPOINT_FILE = "log-start-offset-checkpoint";
+    static final String HIGH_WATERMARK_CHECKPOINT_FILE = "replication-offset-checkpoint";
     private static final String LOCK_FILE = ".lock";
 
     private final Path dataDir;
@@ -41,6 +43,10 @@ public final class LogManager implements AutoCloseable {
     private final FileLock lock;
     private final boolean cleanStart;
     private final Map<TopicPartition, Long> checkpointedRecoveryPoints;
+    private final Map<TopicPartition, Long> checkpointedLogStarts;
+    private final Map<TopicPartition, Long> checkpointedHighWatermarks;
+    /** Why the whole directory is out of service (a failed fsync), or null. */
+    private volatile String offlineReason;
     private final Map<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
     private final FlushCoordinator flusher;
     private final ScheduledExecutorService scheduler;
@@ -56,6 +62,8 @@ public final class LogManager implements AutoCloseable {
         Path marker = dataDir.resolve(CLEAN_SHUTDOWN_FILE);
         this.cleanStart = Files.exists(marker);
         this.checkpointedRecoveryPoints = readCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE));
+        this.checkpointedLogStarts = readCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE));
+        this.checkpointedHighWatermarks = readCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE));
         Files.deleteIfExists(marker);
         this.flusher = new FlushCoordinator(clock);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-scheduler").daemon().unstarted(r));
@@ -86,7 +94,7 @@ public final class LogManager implements AutoCloseable {
 
     private void startBackgroundDuties() {
         scheduler.scheduleWithFixedDelay(this::runRetention, retentionCheckIntervalMs, retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::checkpointRecoveryPoints, 10_000, 10_000, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(this::writeCheckpoints, 10_000, 10_000, TimeUnit.MILLISECONDS);
         scheduleFlushCheck(100);
     }
 
@@ -121,21 +129,88 @@ public final class LogManager implements AutoCloseable {
             if (existing != null) {
                 return existing;
             }
-            long recoveryPoint = cleanStart ? Long.MAX_VALUE : checkpointedRecoveryPoints.getOrDefault(tp, 0L);
-            long started = System.nanoTime();
-            PartitionLog opened = PartitionLog.open(tp, dataDir.resolve(tp.dirName()), config, recoveryPoint, clock.millis());
-            long tookMs = (System.nanoTime() - started) / 1_000_000;
-            if (tookMs > 100) {
-                log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
-            }
+            PartitionLog opened = openLog(tp, config, false);
             logs.put(tp, opened);
             return opened;
+        }
+    }
+
+    private PartitionLog openLog(TopicPartition tp, LogConfig config, boolean setAsideCorruptData) throws IOException {
+        long recoveryPoint = cleanStart ? Long.MAX_VALUE : checkpointedRecoveryPoints.getOrDefault(tp, 0L);
+        PartitionLog.OpenOptions options = new PartitionLog.OpenOptions(recoveryPoint, checkpointedLogStarts.getOrDefault(tp, 0L),
+                checkpointedHighWatermarks.getOrDefault(tp, 0L), setAsideCorruptData);
+        long started = System.nanoTime();
+        PartitionLog opened = PartitionLog.open(tp, dataDir.resolve(tp.dirName()), config, options, clock.millis());
+        long tookMs = (System.nanoTime() - started) / 1_000_000;
+        if (tookMs > 100) {
+            log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
+        }
+        opened.onFsyncFailure(this::takeOffline);
+        String offline = offlineReason;
+        if (offline != null) {
+            opened.takeOffline(offline);
+        }
+        return opened;
+    }
+
+    /**
+     * Sets aside the corrupt data of an offline log (moved to the quarantine folder, never
+     * deleted) and reopens it with the valid data before it. The caller makes sure the data
+     * can be had again, from a healthy replica, or that the operator asked for it.
+     *
+     * @return the reopened log, or the log as it was when it is not offline for corrupt data
+     */
+    public PartitionLog setAsideCorruptData(TopicPartition tp, LogConfig config) throws IOException {
+        synchronized (logs) {
+            PartitionLog current = logs.get(tp);
+            if (current != null && !current.isOffline()) {
+                return current;
+            }
+            if (offlineReason != null) {
+                throw new IOException("the data directory is offline: " + offlineReason);
+            }
+            if (current != null) {
+                current.close();
+                logs.remove(tp);
+            }
+            PartitionLog reopened = openLog(tp, config, true);
+            logs.put(tp, reopened);
+            return reopened;
+        }
+    }
+
+    /** Why the data directory is out of service, or null. */
+    public String offlineReason() {
+        return offlineReason;
+    }
+
+    /**
+     * A failed fsync takes the whole directory offline, as Kafka takes a log directory offline:
+     * the same disk holds every log, and after an fsync error nobody can say which pages made
+     * it. Every log refuses appends, reads and fsyncs from now on; the node must be restarted
+     * once the disk is fixed (it then recovers past the last good recovery point).
+     */
+    void takeOffline(IOException cause) {
+        synchronized (logs) {
+            if (offlineReason != null) {
+                return;
+            }
+            offlineReason = "an fsync in " + dataDir.toAbsolutePath() + " failed (" + cause.getMessage() + ")";
+            log.error("the data directory {} is OFFLINE: {}. No partition is served from it until the node is restarted with a working disk.",
+                    dataDir.toAbsolutePath(), offlineReason, cause);
+            for (PartitionLog partitionLog : logs.values()) {
+                partitionLog.takeOffline(offlineReason);
+            }
         }
     }
 
     /** Closes the log of {@code tp} and deletes its files. */
     public void delete(TopicPartition tp) throws IOException {
         PartitionLog removed = logs.remove(tp);
+        // Checkpoints of logs not open (yet) are kept; those of a deleted one are not.
+        checkpointedRecoveryPoints.remove(tp);
+        checkpointedLogStarts.remove(tp);
+        checkpointedHighWatermarks.remove(tp);
         if (removed != null) {
             removed.deleteFiles();
         }
@@ -177,17 +252,38 @@ public final class LogManager implements AutoCloseable {
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 
-    private void checkpointRecoveryPoints() {
-        Map<TopicPartition, Long> points = new HashMap<>();
+    /**
+     * Writes the recovery points, log start offsets and high watermarks of every log. A log that
+     * is offline keeps the values read at start-up: what it holds in memory is not to be trusted.
+     */
+    public void writeCheckpoints() {
+        if (offlineReason != null) {
+            return;
+        }
+        Map<TopicPartition, Long> recoveryPoints = new HashMap<>(checkpointedRecoveryPoints);
+        Map<TopicPartition, Long> logStarts = new HashMap<>(checkpointedLogStarts);
+        Map<TopicPartition, Long> highWatermarks = new HashMap<>(checkpointedHighWatermarks);
         for (PartitionLog partitionLog : logs.values()) {
-            points.put(partitionLog.topicPartition(), partitionLog.recoveryPoint());
+            if (partitionLog.isOffline()) {
+                continue;
+            }
+            TopicPartition tp = partitionLog.topicPartition();
+            recoveryPoints.put(tp, partitionLog.recoveryPoint());
+            logStarts.put(tp, partitionLog.logStartOffset());
+            highWatermarks.put(tp, partitionLog.highWatermark());
         }
         try {
-            writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), points);
+            synchronized (checkpointLock) {
+                writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), recoveryPoints);
+                writeCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE), logStarts);
+                writeCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE), highWatermarks);
+            }
         } catch (IOException e) {
-            log.error("could not write the recovery-point checkpoint", e);
+            log.error("could not write the offset checkpoints of {}", dataDir, e);
         }
     }
+
+    private final Object checkpointLock = new Object();
 
     static void writeCheckpoint(Path file, Map<TopicPartition, Long> points) throws IOException {
         StringBuilder text = new StringBuilder("0\n").append(points.size()).append('\n');
@@ -203,10 +299,21 @@ public final class LogManager implements AutoCloseable {
             channel.force(true);
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        fsyncDirectory(file.getParent());
+    }
+
+    /**
+     * Makes the entries of {@code dir} durable: a file created or renamed there is only safe
+     * from a power loss once its directory has been fsynced too.
+     */
+    public static void fsyncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
     }
 
     static Map<TopicPartition, Long> readCheckpoint(Path file) {
-        Map<TopicPartition, Long> points = new HashMap<>();
+        Map<TopicPartition, Long> points = new ConcurrentHashMap<>();
         if (!Files.exists(file)) {
             return points;
         }
@@ -244,9 +351,9 @@ public final class LogManager implements AutoCloseable {
             }
             partitionLog.close();
         }
-        checkpointRecoveryPoints();
+        writeCheckpoints();
         try {
-            if (allFlushed) {
+            if (allFlushed && offlineReason == null) {
                 Files.writeString(dataDir.resolve(CLEAN_SHUTDOWN_FILE), "");
             }
             lock.release();

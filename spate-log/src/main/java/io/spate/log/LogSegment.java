@@ -65,8 +65,15 @@ public final class LogSegment {
         String name = file.getFileName().toString();
         long base = Long.parseLong(name.substring(0, name.length() - ".log".length()));
         FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        long fileSize = channel.size();
+        if (fileSize > Integer.MAX_VALUE) {
+            channel.close();
+            // Positions inside a segment are ints; Spate never writes a larger one (rolls and
+            // compaction both cap segments at segment.bytes <= 2 GiB - 1).
+            throw new IOException(file + " is " + fileSize + " bytes, larger than a segment can be (2 GiB - 1)");
+        }
         LogSegment segment = new LogSegment(file, base, channel, indexIntervalBytes);
-        segment.size = (int) Math.min(Integer.MAX_VALUE, channel.size());
+        segment.size = (int) fileSize;
         return segment;
     }
 
@@ -176,28 +183,60 @@ public final class LogSegment {
     }
 
     /**
-     * Scans the file, rebuilding the indexes and what the segment knows of its batches.
-     * With {@code validate} every batch is read whole and its CRC checked, and the file is cut
-     * at the first torn or corrupt batch; without it only headers are read (for data below the
-     * recovery point, known to have been fsynced).
+     * What a scan of the file found: the bytes that hold whole, valid batches from the start
+     * of the file, and, when something else follows them, what it is.
      *
-     * @return bytes cut from the end of the file
+     * @param validBytes   bytes from the start of the file that are whole valid batches
+     * @param problem      null when the whole file is valid; else what is wrong at {@code validBytes}
+     * @param tornTail     the bad bytes are what a write cut short by a crash leaves behind: they
+     *                     run to the end of the file and hold no whole batch after the bad one
      */
-    int load(boolean validate, int maxBatchBytes, BatchVisitor visitor) throws IOException {
+    record LoadOutcome(int validBytes, String problem, boolean tornTail) {
+        boolean clean() {
+            return problem == null;
+        }
+    }
+
+    /**
+     * Scans the file, rebuilding the indexes and what the segment knows of its batches. With
+     * {@code validate} every batch is read whole and its CRC checked; without it only headers
+     * are read (data below the recovery point, known to have been fsynced). The scan stops at
+     * the first bad batch and reports it; it never changes the file: whether the rest is a torn
+     * tail to cut or corruption to keep is the log's decision, not the segment's.
+     *
+     * <p>The size of a stored batch is never judged against today's {@code max.message.bytes}:
+     * the limit applies to what producers send, and may have been lowered since the batch was
+     * written.
+     */
+    LoadOutcome load(boolean validate, BatchVisitor visitor) throws IOException {
         long fileSize = channel.size();
         int position = 0;
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
         RecordBatch view = new RecordBatch();
         ByteBuffer whole = null;
-        while (position + RecordBatch.HEADER_SIZE <= fileSize) {
-            header.clear();
-            if (readFully(header, position) < RecordBatch.HEADER_SIZE) {
+        String problem = null;
+        boolean tornTail = false;
+        while (position < fileSize) {
+            long remaining = fileSize - position;
+            if (remaining < RecordBatch.HEADER_SIZE) {
+                problem = remaining + " byte(s) at the end of the file are less than a batch header";
+                tornTail = true;
                 break;
             }
+            header.clear();
+            readFully(header, position);
             view.wrap(header, 0);
             int batchSize = view.sizeInBytes();
-            if (batchSize < RecordBatch.HEADER_SIZE || batchSize > maxBatchBytes || position + (long) batchSize > fileSize
-                    || view.magic() != RecordBatch.MAGIC_V2) {
+            if (batchSize < RecordBatch.HEADER_SIZE || view.magic() != RecordBatch.MAGIC_V2) {
+                // Without a length there is no telling where a next batch would start: treat it as
+                // the end of what was written (zeros or garbage a crash leaves past the last write).
+                problem = "no batch header here (length " + batchSize + ", magic " + view.magic() + ")";
+                tornTail = true;
+                break;
+            }
+            if (batchSize > remaining) {
+                problem = "a batch of " + batchSize + " bytes runs past the end of the file (" + remaining + " bytes left)";
+                tornTail = true;
                 break;
             }
             if (validate) {
@@ -210,11 +249,17 @@ public final class LogSegment {
                 try {
                     view.wrap(whole, 0).validate(batchSize);
                 } catch (InvalidRecordBatchException e) {
+                    problem = e.getMessage();
+                    // A whole valid batch after the bad one means the bad one was damaged in
+                    // place (a bit flip, a torn page), not cut short by a crash.
+                    tornTail = !validBatchAt(position + (long) batchSize, fileSize);
                     break;
                 }
-                if (view.baseOffset() < nextOffset && position > 0) {
-                    break; // offsets must grow; anything else is garbage from a torn write
-                }
+            }
+            if (view.baseOffset() < nextOffset && position > 0 || view.baseOffset() < baseOffset) {
+                problem = "batch offset " + view.baseOffset() + " does not follow offset " + (nextOffset - 1);
+                tornTail = !validBatchAt(position + (long) batchSize, fileSize);
+                break;
             }
             onBatch(view.baseOffset(), view.lastOffset(), view.maxTimestamp(), position, batchSize);
             if (visitor != null) {
@@ -222,13 +267,36 @@ public final class LogSegment {
             }
             position += batchSize;
         }
-        int cut = (int) (fileSize - position);
-        if (cut > 0) {
-            channel.truncate(position);
-            channel.force(true);
-        }
         size = position;
-        return cut;
+        return new LoadOutcome(position, problem, tornTail);
+    }
+
+    /** Cuts the file back to {@code validBytes} (a torn tail after a crash) and makes the cut durable. */
+    void cutTail(int validBytes) throws IOException {
+        channel.truncate(validBytes);
+        channel.force(true);
+        size = validBytes;
+    }
+
+    private boolean validBatchAt(long position, long fileSize) throws IOException {
+        if (position + RecordBatch.HEADER_SIZE > fileSize) {
+            return false;
+        }
+        ByteBuffer header = ByteBuffer.allocate(RecordBatch.LOG_OVERHEAD);
+        readFully(header, position);
+        int size = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+        if (size < RecordBatch.HEADER_SIZE || position + size > fileSize) {
+            return false;
+        }
+        ByteBuffer batch = ByteBuffer.allocate(size);
+        readFully(batch, position);
+        batch.flip();
+        try {
+            new RecordBatch().wrap(batch, 0).validate(size);
+            return true;
+        } catch (InvalidRecordBatchException e) {
+            return false;
+        }
     }
 
     private int readFully(ByteBuffer into, long position) throws IOException {

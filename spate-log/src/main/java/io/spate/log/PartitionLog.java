@@ -33,11 +33,25 @@ import java.util.stream.Stream;
 public final class PartitionLog {
     private static final Logger log = LoggerFactory.getLogger(PartitionLog.class);
 
+    /**
+     * How a log is opened: the offsets the data directory's checkpoints hold for it, and whether
+     * corrupt data found on the way is set aside (an operator asked for it) or keeps the log
+     * offline.
+     */
+    public record OpenOptions(long recoveryPoint, long logStartOffset, long highWatermark, boolean setAsideCorruptData) {
+        public static OpenOptions recoveryPoint(long recoveryPoint) {
+            return new OpenOptions(recoveryPoint, 0, 0, false);
+        }
+    }
+
+    /** Where sets-aside of corrupt data go, under the data directory. */
+    public static final String QUARANTINE_DIR = "quarantine";
+
     private final TopicPartition topicPartition;
     private final Path dir;
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     private final ProducerStateTable producers = new ProducerStateTable();
-    private final LeaderEpochCache epochs = new LeaderEpochCache();
+    private final LeaderEpochCache epochs;
     private final Object appendLock = new Object();
     private final Object flushLock = new Object();
 
@@ -47,25 +61,58 @@ public final class PartitionLog {
     private volatile long logEndOffset;
     private volatile long highWatermark;
     private volatile long recoveryPoint;
+    private volatile long checkpointedHighWatermark;
     private volatile long lastFlushMs;
     private volatile boolean closed;
+    /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
+    private volatile String offlineReason;
+    private volatile java.util.function.Consumer<IOException> fsyncFailureListener = e -> { };
 
     private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
         this.topicPartition = topicPartition;
         this.dir = dir;
         this.config = config;
         this.lastFlushMs = nowMs;
+        this.epochs = new LeaderEpochCache(dir.resolve(LeaderEpochCache.FILE_NAME));
     }
 
     /** Creates a new empty log, or opens and recovers the one in {@code dir}. */
     static PartitionLog open(TopicPartition tp, Path dir, LogConfig config, long recoveryPoint, long nowMs) throws IOException {
+        return open(tp, dir, config, OpenOptions.recoveryPoint(recoveryPoint), nowMs);
+    }
+
+    static PartitionLog open(TopicPartition tp, Path dir, LogConfig config, OpenOptions options, long nowMs) throws IOException {
+        boolean created = !Files.isDirectory(dir);
         Files.createDirectories(dir);
+        if (created) {
+            LogManager.fsyncDirectory(dir.getParent());
+        }
         PartitionLog partitionLog = new PartitionLog(tp, dir, config, nowMs);
-        partitionLog.load(recoveryPoint);
+        try {
+            partitionLog.load(options);
+        } catch (IOException | RuntimeException e) {
+            partitionLog.close();
+            throw e;
+        }
         return partitionLog;
     }
 
-    private void load(long checkpointedRecoveryPoint) throws IOException {
+    /**
+     * Rebuilds the log from its files. Only data past the recovery point is validated (CRC,
+     * offsets); below it the batch headers are read to rebuild the indexes and the producer and
+     * epoch state. Two kinds of bad data are told apart:
+     * <ul>
+     *   <li>a <em>torn tail</em>: at the end of the last segment, past the recovery point, bytes
+     *       that hold no whole batch (a write cut short by a crash). Never acknowledged as
+     *       durable, so it is cut, as Kafka does;</li>
+     *   <li>anything else (a bit flip, a torn page in an older segment, data below the recovery
+     *       point): corruption. Nothing is cut or deleted: the log stays offline and says what
+     *       and where, until an operator sets the bad data aside or, in a cluster, the replica
+     *       sets it aside to copy it again from a healthy replica.</li>
+     * </ul>
+     */
+    private void load(OpenOptions options) throws IOException {
+        long checkpointedRecoveryPoint = options.recoveryPoint();
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.sorted().toList();
@@ -85,45 +132,123 @@ public final class PartitionLog {
         for (Path swap : swaps) {
             segmentFiles = completeSwap(swap, segmentFiles);
         }
-        int maxBatch = Math.max(config.maxMessageBytes(), 1) + 1024 * 1024;
-        long bytesCut = 0;
-        boolean gap = false;
+        epochs.load();
+        ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
+        snapshot.entries().forEach(producers::restore);
+        long replayFrom = snapshot.offset();
         for (int i = 0; i < segmentFiles.size(); i++) {
             Path file = segmentFiles.get(i);
-            if (gap) {
-                log.warn("{}: deleting {} which follows a torn segment", topicPartition, file.getFileName());
-                Files.delete(file);
-                continue;
-            }
+            boolean last = i == segmentFiles.size() - 1;
             LogSegment segment = LogSegment.open(file, config.indexIntervalBytes());
-            long nextBase = i + 1 < segmentFiles.size() ? baseOffsetOf(segmentFiles.get(i + 1)) : Long.MAX_VALUE;
+            long nextBase = last ? Long.MAX_VALUE : baseOffsetOf(segmentFiles.get(i + 1));
             boolean belowRecoveryPoint = nextBase <= checkpointedRecoveryPoint;
-            int cut = segment.load(!belowRecoveryPoint, maxBatch, batch -> {
-                producers.update(batch);
-                epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
+            IOException[] epochWrite = new IOException[1];
+            LogSegment.LoadOutcome outcome = segment.load(!belowRecoveryPoint, batch -> {
+                if (batch.baseOffset() >= replayFrom) {
+                    producers.update(batch);
+                }
+                try {
+                    epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
+                } catch (IOException e) {
+                    epochWrite[0] = e;
+                }
             });
-            if (cut > 0) {
-                bytesCut += cut;
-                gap = true;
+            if (epochWrite[0] != null) {
+                segment.close();
+                throw epochWrite[0];
             }
-            if (segment.size() == 0 && i > 0) {
+            if (!outcome.clean()) {
+                long badOffset = segment.nextOffset();
+                boolean tornTail = last && outcome.tornTail() && badOffset >= checkpointedRecoveryPoint;
+                if (tornTail) {
+                    log.warn("{}: cut a torn write of {} byte(s) at the end of {} (offsets from {} were never acknowledged as durable): {}",
+                            topicPartition, segment.channel().size() - outcome.validBytes(), file.getFileName(), badOffset, outcome.problem());
+                    segment.cutTail(outcome.validBytes());
+                } else if (options.setAsideCorruptData()) {
+                    setAside(segment, outcome, segmentFiles.subList(i + 1, segmentFiles.size()));
+                    segments.put(segment.baseOffset(), segment);
+                    break;
+                } else {
+                    offlineReason = "corrupt data in " + file + " at byte " + outcome.validBytes() + " (after offset "
+                            + (badOffset - 1) + "): " + outcome.problem() + "; " + (segmentFiles.size() - i - 1)
+                            + " later segment(s) are untouched";
+                    log.error("{}: {}. The partition is offline on this node and nothing was deleted.", topicPartition, offlineReason);
+                    segments.put(segment.baseOffset(), segment);
+                    break;
+                }
+            }
+            // An empty segment in the middle carries nothing; an empty last one is where the log ends.
+            if (segment.size() == 0 && i > 0 && !last) {
                 segment.markDeleted();
                 continue;
             }
             segments.put(segment.baseOffset(), segment);
         }
-        if (bytesCut > 0) {
-            log.warn("{}: recovery cut {} bytes of torn or corrupt data from the end of the log", topicPartition, bytesCut);
-        }
         if (segments.isEmpty()) {
-            LogSegment first = LogSegment.create(dir, 0, config.indexIntervalBytes());
-            segments.put(0L, first);
+            long start = Math.max(0, options.logStartOffset());
+            LogSegment first = LogSegment.create(dir, start, config.indexIntervalBytes());
+            LogManager.fsyncDirectory(dir);
+            segments.put(start, first);
         }
         active = segments.lastEntry().getValue();
-        logStartOffset = segments.firstKey();
-        logEndOffset = active.nextOffset();
+        logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
+        logStartOffset = Math.min(Math.max(segments.firstKey(), options.logStartOffset()), logEndOffset);
         highWatermark = logEndOffset;
+        checkpointedHighWatermark = Math.max(logStartOffset, Math.min(options.highWatermark(), logEndOffset));
         recoveryPoint = Math.min(checkpointedRecoveryPoint, logEndOffset);
+        if (replayFrom > logEndOffset) {
+            producers.truncateFrom(logEndOffset);
+        }
+        epochs.truncateFrom(logEndOffset);
+    }
+
+    /**
+     * An operator asked for corrupt data to be set aside: the bad part of {@code segment} and
+     * every later segment are moved under the data directory's quarantine folder (kept for
+     * inspection, never deleted), and the log ends where the valid data ends.
+     */
+    private void setAside(LogSegment segment, LogSegment.LoadOutcome outcome, List<Path> later) throws IOException {
+        Path quarantine = dir.getParent().resolve(QUARANTINE_DIR).resolve(dir.getFileName() + "-" + System.currentTimeMillis());
+        Files.createDirectories(quarantine);
+        Files.copy(segment.file(), quarantine.resolve(segment.file().getFileName()));
+        for (Path file : later) {
+            Files.move(file, quarantine.resolve(file.getFileName()));
+        }
+        segment.cutTail(outcome.validBytes());
+        LogManager.fsyncDirectory(quarantine);
+        LogManager.fsyncDirectory(dir);
+        log.warn("{}: set aside corrupt data from offset {} on ({} at byte {}: {}) and {} later segment(s) in {}",
+                topicPartition, segment.nextOffset(), segment.file().getFileName(), outcome.validBytes(), outcome.problem(),
+                later.size(), quarantine);
+    }
+
+    /** Why this log serves nothing, or null when it is in service. */
+    public String offlineReason() {
+        return offlineReason;
+    }
+
+    public boolean isOffline() {
+        return offlineReason != null;
+    }
+
+    /**
+     * Takes this log out of service: appends, reads and fsyncs fail from now on. Used when the
+     * log directory failed (an fsync error leaves the page cache in an unknown state: retrying
+     * and calling it a success would acknowledge data that may be gone).
+     */
+    void takeOffline(String reason) {
+        if (offlineReason == null) {
+            offlineReason = reason;
+        }
+    }
+
+    void onFsyncFailure(java.util.function.Consumer<IOException> listener) {
+        this.fsyncFailureListener = listener;
+    }
+
+    /** The high watermark this replica had when the data directory was last checkpointed. */
+    public long checkpointedHighWatermark() {
+        return checkpointedHighWatermark;
     }
 
     /**
@@ -195,7 +320,7 @@ public final class PartitionLog {
             Path target = dir.resolve(LogSegment.fileName(from));
             Files.move(swap, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             LogSegment replacement = LogSegment.open(target, config.indexIntervalBytes());
-            replacement.load(false, Integer.MAX_VALUE, null);
+            replacement.load(false, null);
             segments.put(from, replacement);
             return true;
         }
@@ -291,6 +416,9 @@ public final class PartitionLog {
      */
     public AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs) {
         LogConfig cfg = config;
+        if (offlineReason != null) {
+            return AppendResult.failed(LogError.STORAGE_ERROR, "partition " + topicPartition + " is offline on this node: " + offlineReason, logStartOffset);
+        }
         AppendResult invalid = validate(records, cfg, nowMs);
         if (invalid != null) {
             return invalid;
@@ -329,7 +457,7 @@ public final class PartitionLog {
             for (int position = start; position < end; position += batch.sizeInBytes()) {
                 producers.update(batch.wrap(records, position));
             }
-            epochs.observe(leaderEpoch, firstOffset);
+            observeEpoch(leaderEpoch, firstOffset);
             logEndOffset = next;
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, cfg.logAppendTime() ? nowMs : -1, logStartOffset, false);
         }
@@ -341,6 +469,9 @@ public final class PartitionLog {
      * overlap means the follower is out of step and must realign (truncate) first.
      */
     public AppendResult appendAsFollower(ByteBuffer records, long nowMs) {
+        if (offlineReason != null) {
+            return AppendResult.failed(LogError.STORAGE_ERROR, "partition " + topicPartition + " is offline on this node: " + offlineReason, logStartOffset);
+        }
         try {
             RecordBatches.validateAll(records, batch -> { });
         } catch (InvalidRecordBatchException e) {
@@ -379,10 +510,22 @@ public final class PartitionLog {
             for (int position = start; position < end; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
                 producers.update(batch);
-                epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
+                observeEpoch(batch.partitionLeaderEpoch(), batch.baseOffset());
             }
             logEndOffset = next;
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, -1, logStartOffset, false);
+        }
+    }
+
+    /**
+     * Notes where an epoch begins. A failed write of the epoch checkpoint does not undo the
+     * append: the epoch is in the batch headers too, and the cache in memory is right.
+     */
+    private void observeEpoch(int epoch, long baseOffset) {
+        try {
+            epochs.observe(epoch, baseOffset);
+        } catch (IOException e) {
+            log.error("{}: could not write the leader epoch checkpoint", topicPartition, e);
         }
     }
 
@@ -453,6 +596,9 @@ public final class PartitionLog {
 
     private void roll() throws IOException {
         LogSegment next = LogSegment.create(dir, logEndOffset, config.indexIntervalBytes());
+        // The new file's name must survive a power loss too: without this a crash could lose the
+        // directory entry of a segment whose data was fsynced.
+        LogManager.fsyncDirectory(dir);
         segments.put(next.baseOffset(), next);
         active = next;
     }
@@ -464,6 +610,9 @@ public final class PartitionLog {
      * {@code maxBytes}, so that a consumer can always make progress.
      */
     public LogReadResult read(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        if (offlineReason != null) {
+            return new LogReadResult(LogError.STORAGE_ERROR, FileSlice.EMPTY, highWatermark, logStartOffset, logEndOffset);
+        }
         while (true) {
             long start = logStartOffset;
             long end = logEndOffset;
@@ -558,13 +707,25 @@ public final class PartitionLog {
     /** Fsyncs every segment with unflushed bytes; afterwards everything appended before the call is durable. */
     public void flush(long nowMs) throws IOException {
         synchronized (flushLock) {
+            String offline = offlineReason;
+            if (offline != null) {
+                throw new IOException("partition " + topicPartition + " is offline on this node: " + offline);
+            }
             long target = logEndOffset;
             if (target <= recoveryPoint) {
                 return;
             }
             Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
-            for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
-                segment.flush();
+            try {
+                for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
+                    segment.flush();
+                }
+            } catch (IOException e) {
+                // After a failed fsync the kernel may have dropped the dirty pages and cleared the
+                // error: a retry could "succeed" without the data. Never retry; go offline.
+                takeOffline("fsync failed: " + e.getMessage());
+                fsyncFailureListener.accept(e);
+                throw e;
             }
             recoveryPoint = target;
             lastFlushMs = nowMs;
@@ -572,7 +733,7 @@ public final class PartitionLog {
     }
 
     boolean flushDue(long nowMs) {
-        return logEndOffset > recoveryPoint && nowMs - lastFlushMs >= config.flushMs();
+        return offlineReason == null && logEndOffset > recoveryPoint && nowMs - lastFlushMs >= config.flushMs();
     }
 
     /** True when an acknowledgement of data up to {@code nextOffset} must wait for fsync. */
@@ -593,7 +754,7 @@ public final class PartitionLog {
         }
         int deleted = 0;
         synchronized (appendLock) {
-            if (closed) {
+            if (closed || offlineReason != null) {
                 return 0;
             }
             if (cfg.retentionMs() >= 0 && active.size() > 0 && active.maxTimestamp() >= 0 && nowMs - active.maxTimestamp() > cfg.retentionMs()) {
@@ -604,14 +765,23 @@ public final class PartitionLog {
                 LogSegment oldest = segments.firstEntry().getValue();
                 boolean expired = cfg.retentionMs() >= 0 && oldest.maxTimestamp() >= 0 && nowMs - oldest.maxTimestamp() > cfg.retentionMs();
                 boolean oversize = cfg.retentionBytes() >= 0 && total - oldest.size() >= cfg.retentionBytes();
-                if (!expired && !oversize) {
+                // Never past the high watermark: a follower may not have copied it yet, and a
+                // leader that lost it before it was replicated would lose acknowledged data.
+                boolean replicated = oldest.nextOffset() <= highWatermark;
+                if (!expired && !oversize || !replicated) {
                     break;
+                }
+                if (deleted == 0) {
+                    ProducerSnapshot.write(dir, logEndOffset, producers);
                 }
                 segments.remove(oldest.baseOffset());
                 total -= oldest.size();
-                logStartOffset = segments.firstKey();
+                logStartOffset = Math.max(logStartOffset, segments.firstKey());
                 oldest.markDeleted();
                 deleted++;
+            }
+            if (deleted > 0) {
+                epochs.truncateBefore(logStartOffset);
             }
         }
         if (deleted > 0) {
@@ -641,6 +811,60 @@ public final class PartitionLog {
             recoveryPoint = Math.min(recoveryPoint, logEndOffset);
             producers.truncateFrom(offset);
             epochs.truncateFrom(logEndOffset);
+            // A snapshot taken past the cut would skip the batches that will now fill the gap.
+            ProducerSnapshot.delete(dir);
+            LogManager.fsyncDirectory(dir);
+        }
+    }
+
+    /**
+     * DeleteRecords: makes {@code offset} the first offset readers can see, and deletes the
+     * segments wholly below it. Only committed data can be deleted this way.
+     *
+     * @param offset the new log start offset; -1 means the high watermark
+     * @return the log start offset afterwards
+     * @throws IllegalArgumentException when {@code offset} is above the high watermark
+     */
+    public long deleteRecordsBefore(long offset) throws IOException {
+        synchronized (appendLock) {
+            if (offlineReason != null) {
+                throw new IOException("partition " + topicPartition + " is offline on this node: " + offlineReason);
+            }
+            long target = offset < 0 ? highWatermark : offset;
+            if (target > highWatermark) {
+                throw new IllegalArgumentException("offset " + target + " is above the high watermark " + highWatermark);
+            }
+            advanceLogStartOffset(target);
+            return logStartOffset;
+        }
+    }
+
+    /**
+     * Moves the log start offset forward to {@code offset} (never backwards, never past the log
+     * end) and deletes sealed segments that end at or below it. A follower calls it with the
+     * leader's log start offset so that DeleteRecords and retention reach every replica.
+     */
+    public void advanceLogStartOffset(long offset) throws IOException {
+        synchronized (appendLock) {
+            long target = Math.min(offset, logEndOffset);
+            if (closed || offlineReason != null || target <= logStartOffset) {
+                return;
+            }
+            logStartOffset = target;
+            boolean snapshotWritten = false;
+            while (segments.size() > 1) {
+                Map.Entry<Long, LogSegment> second = segments.higherEntry(segments.firstKey());
+                if (second.getKey() > target) {
+                    break;
+                }
+                if (!snapshotWritten) {
+                    ProducerSnapshot.write(dir, logEndOffset, producers);
+                    snapshotWritten = true;
+                }
+                segments.pollFirstEntry().getValue().markDeleted();
+            }
+            epochs.truncateBefore(logStartOffset);
+            log.info("{}: log start offset moved to {}", topicPartition, logStartOffset);
         }
     }
 
@@ -652,6 +876,13 @@ public final class PartitionLog {
 
     void close() {
         synchronized (appendLock) {
+            if (!closed && offlineReason == null && !segments.isEmpty()) {
+                try {
+                    ProducerSnapshot.write(dir, logEndOffset, producers);
+                } catch (IOException e) {
+                    log.warn("{}: could not write the producer state snapshot at close", topicPartition, e);
+                }
+            }
             closed = true;
             for (LogSegment segment : segments.values()) {
                 segment.close();

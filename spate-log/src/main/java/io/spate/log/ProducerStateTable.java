@@ -112,6 +112,25 @@ public final class ProducerStateTable {
         producers.values().removeIf(e -> e.batches.isEmpty());
     }
 
+    /** One producer's state as a snapshot holds it. */
+    record SnapshotEntry(long producerId, short epoch, java.util.List<BatchMetadata> batches) {
+    }
+
+    /** Every producer's state, oldest batch first, for a snapshot. */
+    java.util.List<SnapshotEntry> snapshot() {
+        java.util.List<SnapshotEntry> entries = new java.util.ArrayList<>(producers.size());
+        producers.forEach((id, entry) -> entries.add(new SnapshotEntry(id, entry.epoch, java.util.List.copyOf(entry.batches))));
+        return entries;
+    }
+
+    /** Puts back a producer read from a snapshot, replacing what the table had for it. */
+    void restore(SnapshotEntry snapshot) {
+        ProducerEntry entry = new ProducerEntry();
+        entry.epoch = snapshot.epoch();
+        entry.batches.addAll(snapshot.batches());
+        producers.put(snapshot.producerId(), entry);
+    }
+
     public int producerCount() {
         return producers.size();
     }

@@ -49,7 +49,7 @@ class LogSegmentTest {
         for (boolean validate : new boolean[]{true, false}) {
             LogSegment loaded = LogSegment.open(dir.resolve(LogSegment.fileName(100)), 0);
             List<Long> visited = new ArrayList<>();
-            assertThat(loaded.load(validate, 1 << 20, b -> visited.add(b.baseOffset()))).isZero();
+            assertThat(loaded.load(validate, b -> visited.add(b.baseOffset())).clean()).isTrue();
             assertThat(visited).containsExactly(100L, 101L, 103L);
             assertThat(loaded.baseOffset()).isEqualTo(100);
             assertThat(loaded.size()).isEqualTo(size);
@@ -60,7 +60,7 @@ class LogSegmentTest {
     }
 
     @Test
-    void loadWithValidationCutsACorruptTailAndReportsTheBytesCut() throws IOException {
+    void loadReportsABadLastBatchAsATornTailWithoutChangingTheFile() throws IOException {
         LogSegment segment = LogSegment.create(dir, 0, 4096);
         segment.append(numbered(0, "a"), 0);
         int good = segment.size();
@@ -68,26 +68,60 @@ class LogSegmentTest {
         ByteBuffer bad = numbered(1, "b");
         bad.put(bad.limit() - 1, (byte) 0x42);
         Files.write(dir.resolve(LogSegment.fileName(0)), TestBatches.bytes(bad), StandardOpenOption.APPEND);
+        long fileSize = Files.size(dir.resolve(LogSegment.fileName(0)));
 
         LogSegment loaded = LogSegment.open(dir.resolve(LogSegment.fileName(0)), 4096);
-        assertThat(loaded.load(true, 1 << 20, null)).isEqualTo(bad.remaining());
-        assertThat(loaded.size()).isEqualTo(good);
+        LogSegment.LoadOutcome outcome = loaded.load(true, null);
+        assertThat(outcome.validBytes()).isEqualTo(good);
+        assertThat(outcome.tornTail()).isTrue();
+        assertThat(outcome.problem()).contains("CRC");
         assertThat(loaded.nextOffset()).isEqualTo(1);
+        assertThat(Files.size(dir.resolve(LogSegment.fileName(0)))).as("the scan never changes the file").isEqualTo(fileSize);
+        loaded.cutTail(outcome.validBytes());
         assertThat(Files.size(dir.resolve(LogSegment.fileName(0)))).isEqualTo(good);
         loaded.close();
     }
 
     @Test
-    void loadCutsABatchLargerThanTheLimit() throws IOException {
+    void aBadBatchFollowedByAGoodOneIsCorruptionNotATornTail() throws IOException {
         LogSegment segment = LogSegment.create(dir, 0, 4096);
         segment.append(numbered(0, "a"), 0);
         int first = segment.size();
-        segment.append(numbered(1, "b".repeat(500)), 0);
+        segment.append(numbered(1, "b"), 0);
+        segment.append(numbered(2, "c"), 0);
         segment.close();
+        flipByte(dir.resolve(LogSegment.fileName(0)), first + RecordBatch.HEADER_SIZE + 2);
+
         LogSegment loaded = LogSegment.open(dir.resolve(LogSegment.fileName(0)), 4096);
-        assertThat(loaded.load(false, 200, null)).isPositive();
-        assertThat(loaded.size()).isEqualTo(first);
+        LogSegment.LoadOutcome outcome = loaded.load(true, null);
+        assertThat(outcome.validBytes()).isEqualTo(first);
+        assertThat(outcome.tornTail()).isFalse();
         loaded.close();
+    }
+
+    @Test
+    void storedBatchesAreNeverJudgedAgainstASizeLimit() throws IOException {
+        LogSegment segment = LogSegment.create(dir, 0, 4096);
+        segment.append(numbered(0, "a"), 0);
+        segment.append(numbered(1, "b".repeat(500_000)), 0);
+        int size = segment.size();
+        segment.close();
+        for (boolean validate : new boolean[]{true, false}) {
+            LogSegment loaded = LogSegment.open(dir.resolve(LogSegment.fileName(0)), 4096);
+            assertThat(loaded.load(validate, null).clean()).isTrue();
+            assertThat(loaded.size()).isEqualTo(size);
+            assertThat(loaded.nextOffset()).isEqualTo(2);
+            loaded.close();
+        }
+    }
+
+    static void flipByte(Path file, long position) throws IOException {
+        try (var channel = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, position);
+            one.put(0, (byte) (one.get(0) ^ 0x01)).rewind();
+            channel.write(one, position);
+        }
     }
 
     @Test

@@ -1,0 +1,180 @@
+package io.spate.log;
+
+import io.spate.record.RecordBatch;
+import io.spate.record.TestBatches;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static io.spate.log.LogTestSupport.TP;
+import static io.spate.log.LogTestSupport.append;
+import static io.spate.log.LogTestSupport.config;
+import static io.spate.log.LogTestSupport.copyTree;
+import static io.spate.log.LogTestSupport.readAll;
+import static io.spate.log.LogTestSupport.segmentFiles;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * What a restart must never do to stored data: judge it by today's limits, cut it for a bit
+ * flip, or forget the epochs, producers, log start and high watermark that removed segments
+ * carried.
+ */
+class StorageHardeningTest {
+    private static final long HOUR = 3_600_000;
+    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
+    private static final LogConfig SMALL_SEGMENTS = config(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_MS, "-1");
+
+    @TempDir
+    Path tmp;
+
+    private Path data() {
+        return tmp.resolve("data");
+    }
+
+    private static ByteBuffer sized(int valueBytes) {
+        return TestBatches.builder().baseTimestamp(999_000).recordOfSize(valueBytes).build();
+    }
+
+    @Test
+    void loweringMaxMessageBytesThenCrashingKeepsEveryStoredBatch() throws IOException {
+        LogConfig large = config(LogConfig.MAX_MESSAGE_BYTES, String.valueOf(4 << 20), LogConfig.SEGMENT_BYTES, String.valueOf(8 << 20));
+        Path crash = tmp.resolve("crash");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, large);
+            for (int i = 0; i < 5; i++) {
+                append(log, sized(3 << 20), 0);
+            }
+            copyTree(data(), crash); // as kill -9 leaves it: no clean-shutdown marker, no checkpoint
+        }
+        LogConfig lowered = config(LogConfig.MAX_MESSAGE_BYTES, "1000", LogConfig.SEGMENT_BYTES, String.valueOf(8 << 20));
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, lowered);
+            assertThat(log.isOffline()).isFalse();
+            assertThat(log.logEndOffset()).isEqualTo(5);
+            List<Long> offsets = new java.util.ArrayList<>();
+            while (offsets.size() < 5) {
+                List<Long> read = LogTestSupport.baseOffsets(readAll(log, offsets.size()));
+                assertThat(read).isNotEmpty();
+                offsets.addAll(read);
+            }
+            assertThat(offsets).containsExactly(0L, 1L, 2L, 3L, 4L);
+            assertThat(log.appendAsLeader(sized(2000), 0, 0).error()).as("new batches still meet the new limit").isEqualTo(LogError.MESSAGE_TOO_LARGE);
+        }
+    }
+
+    @Test
+    void aBitFlipInAnOldSegmentTakesThePartitionOfflineAndDeletesNothing() throws IOException {
+        Path crash = tmp.resolve("crash");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < 20; i++) {
+                append(log, sized(150), 0);
+            }
+            assertThat(log.segmentCount()).isGreaterThan(3);
+            copyTree(data(), crash);
+        }
+        Path dir = crash.resolve(TP.dirName());
+        List<String> segmentsBefore = segmentFiles(dir);
+        Path first = dir.resolve(segmentsBefore.get(0));
+        long secondBatch = firstBatchSize(first);
+        LogSegmentTest.flipByte(first, secondBatch + RecordBatch.HEADER_SIZE + 5);
+        byte[] firstBytes = Files.readAllBytes(first);
+
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            assertThat(log.isOffline()).isTrue();
+            assertThat(log.offlineReason()).contains(first.toString()).contains("at byte " + secondBatch).contains("CRC");
+            assertThat(log.appendAsLeader(sized(10), 0, 0).error()).isEqualTo(LogError.STORAGE_ERROR);
+            assertThat(log.read(0, 1000, Long.MAX_VALUE, true).error()).isEqualTo(LogError.STORAGE_ERROR);
+            assertThat(log.applyRetention(Long.MAX_VALUE / 2)).isZero();
+        }
+        assertThat(segmentFiles(dir)).as("no segment deleted").isEqualTo(segmentsBefore);
+        assertThat(Files.readAllBytes(first)).as("the corrupt segment is not cut").isEqualTo(firstBytes);
+
+        // Again, as after a restart: still offline, still nothing touched.
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            assertThat(manager.getOrCreate(TP, SMALL_SEGMENTS).isOffline()).isTrue();
+        }
+        assertThat(segmentFiles(dir)).isEqualTo(segmentsBefore);
+
+        // The operator sets the bad data aside: the log keeps what precedes it, the rest is quarantined.
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            manager.getOrCreate(TP, SMALL_SEGMENTS);
+            PartitionLog repaired = manager.setAsideCorruptData(TP, SMALL_SEGMENTS);
+            assertThat(repaired.isOffline()).isFalse();
+            assertThat(repaired.logEndOffset()).isEqualTo(1);
+            assertThat(TestBatches.values(readAll(repaired, 0))).hasSize(1);
+            assertThat(append(repaired, sized(10), 0).baseOffset()).isEqualTo(1);
+        }
+        try (Stream<Path> quarantined = Files.list(crash.resolve(PartitionLog.QUARANTINE_DIR))) {
+            Path setAside = quarantined.findFirst().orElseThrow();
+            assertThat(segmentFiles(setAside)).isEqualTo(segmentsBefore);
+            assertThat(Files.readAllBytes(setAside.resolve(segmentsBefore.get(0)))).isEqualTo(firstBytes);
+        }
+    }
+
+    @Test
+    void epochBoundariesAndProducersOutliveTheSegmentsThatHeldThem() throws IOException {
+        Path crash = tmp.resolve("crash");
+        AppendResult idempotent;
+        long deleteBefore;
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            idempotent = log.appendAsLeader(TestBatches.idempotent(42, (short) 0, 0, 2), 3, 0);
+            for (int epoch = 3; epoch <= 6; epoch++) {
+                for (int i = 0; i < 6; i++) {
+                    assertThat(log.appendAsLeader(sized(150), epoch, 0).ok()).isTrue();
+                }
+            }
+            log.updateHighWatermark(log.logEndOffset());
+            long[] epoch5Before = log.endOffsetForEpoch(5);
+            deleteBefore = epoch5Before[1] - 2; // inside epoch 5
+            log.deleteRecordsBefore(deleteBefore);
+            assertThat(log.logStartOffset()).isEqualTo(deleteBefore);
+            assertThat(segmentFiles(log.dir()).get(0)).isNotEqualTo(LogSegment.fileName(0));
+            manager.writeCheckpoints();
+            copyTree(data(), crash);
+        }
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            assertThat(log.logStartOffset()).as("log start offset from its checkpoint").isEqualTo(deleteBefore);
+            assertThat(log.read(log.logStartOffset() - 1, 100, Long.MAX_VALUE, true).error()).isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+            assertThat(log.checkpointedHighWatermark()).isEqualTo(log.logEndOffset());
+            assertThat(log.latestEpoch()).isEqualTo(6);
+            assertThat(log.endOffsetForEpoch(5)[0]).isEqualTo(5);
+            assertThat(log.endOffsetForEpoch(5)[1]).as("epoch 6 still begins where it did").isEqualTo(log.logEndOffset() - 6);
+            AppendResult retry = log.appendAsLeader(TestBatches.idempotent(42, (short) 0, 0, 2), 6, 0);
+            assertThat(retry.duplicate()).as("the producer whose only batch was deleted is still known").isTrue();
+            assertThat(retry.baseOffset()).isEqualTo(idempotent.baseOffset());
+        }
+    }
+
+    @Test
+    void deleteRecordsRefusesOffsetsAboveTheHighWatermark() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < 10; i++) {
+                append(log, sized(150), 0);
+            }
+            log.resetHighWatermark(4);
+            assertThatThrownBy(() -> log.deleteRecordsBefore(5)).isInstanceOf(IllegalArgumentException.class);
+            assertThat(log.deleteRecordsBefore(-1)).isEqualTo(4);
+            assertThat(log.deleteRecordsBefore(2)).as("never backwards").isEqualTo(4);
+        }
+    }
+
+    private static long firstBatchSize(Path segment) throws IOException {
+        ByteBuffer header = ByteBuffer.wrap(Files.readAllBytes(segment), 0, RecordBatch.LOG_OVERHEAD);
+        return RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+    }
+}
