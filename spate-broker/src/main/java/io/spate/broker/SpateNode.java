@@ -134,6 +134,7 @@ public final class SpateNode implements AutoCloseable {
                     new ProduceHandler(registry, replicas, clock),
                     new FetchHandler(registry, replicas),
                     new ListOffsetsHandler(registry, replicas),
+                    new io.spate.server.handlers.DeleteRecordsHandler(registry, replicas),
                     new CreateTopicsHandler(topics, config.nodeId(), describer),
                     new DeleteTopicsHandler(topics),
                     new CreatePartitionsHandler(topics, config.nodeId()),

@@ -146,6 +146,10 @@ public final class LogManager implements AutoCloseable {
             log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
         }
         opened.onFsyncFailure(this::takeOffline);
+        if (opened.isOffline()) {
+            log.error("{}: to keep the data before the damage and set the rest aside, stop the node and run: "
+                    + "spate log set-aside-corrupt --data-dir {} --partition {}", tp, dataDir, tp.dirName());
+        }
         String offline = offlineReason;
         if (offline != null) {
             opened.takeOffline(offline);
@@ -217,9 +221,15 @@ public final class LogManager implements AutoCloseable {
     }
 
     /** Schedules a one-off task on the log scheduler (used by the server for housekeeping). */
-    public void schedule(Runnable task, long delayMs) {
-        if (!closed) {
+    public boolean schedule(Runnable task, long delayMs) {
+        if (closed) {
+            return false;
+        }
+        try {
             scheduler.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return false;
         }
     }
 

@@ -139,8 +139,16 @@ public final class ReplicaManager {
                     Partition partition = partitions.get(tp);
                     if (partition == null) {
                         PartitionLog partitionLog = logManager.getOrCreate(tp, topics.logConfig(info));
-                        // What this replica holds beyond the committed point is unknown until the leader says.
-                        partitionLog.resetHighWatermark(partitionLog.logStartOffset());
+                        if (partitionLog.isOffline() && state.leader() >= 0 && state.leader() != localId && logManager.offlineReason() == null) {
+                            // Another replica leads and holds the data: set the damaged part aside
+                            // (kept in quarantine/) and copy it again from the leader.
+                            log.warn("{}: corrupt local replica ({}); setting the damaged data aside and copying it again from node {}",
+                                    tp, partitionLog.offlineReason(), state.leader());
+                            partitionLog = logManager.setAsideCorruptData(tp, topics.logConfig(info));
+                        }
+                        // Beyond the high watermark checkpointed here, what this replica holds is
+                        // unknown until the leader says: hide it.
+                        partitionLog.resetHighWatermark(partitionLog.checkpointedHighWatermark());
                         partition = new Partition(tp, partitionLog, localId, Partition.Role.FOLLOWER);
                         partitions.put(tp, partition);
                     }
