@@ -42,6 +42,7 @@ public final class SpateConfig {
     public static final String OFFSET_METADATA_MAX_BYTES = "offset.metadata.max.bytes";
     public static final String LOG_CLEANER_ENABLE = "log.cleaner.enable";
     public static final String LOG_CLEANER_BACKOFF_MS = "log.cleaner.backoff.ms";
+    public static final String LOG_CLEANER_DEDUPE_BUFFER_SIZE = "log.cleaner.dedupe.buffer.size";
     public static final String CONTROLLER_QUORUM_VOTERS = "controller.quorum.voters";
     public static final String BROKER_HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
     public static final String BROKER_SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
@@ -93,6 +94,9 @@ public final class SpateConfig {
         d.put(OFFSET_METADATA_MAX_BYTES, "4096");
         d.put(LOG_CLEANER_ENABLE, "true");
         d.put(LOG_CLEANER_BACKOFF_MS, "15000");
+        // Bytes of keys the cleaner maps per pass (Kafka's name; its default is 128 MB shared by
+        // its cleaner threads). A log with more distinct keys is compacted in several passes.
+        d.put(LOG_CLEANER_DEDUPE_BUFFER_SIZE, String.valueOf(32L << 20));
         // Empty: a standalone node. Otherwise the Ratis voters, id@host:port, this node among them or not.
         d.put(CONTROLLER_QUORUM_VOTERS, "");
         // Kafka's defaults (2 s and 9 s) leave partitions leaderless for ~9 s after a crash; these
@@ -203,6 +207,9 @@ public final class SpateConfig {
             if (!value.equals("true") && !value.equals("false")) {
                 throw new InvalidConfigException(flag + " must be true or false, not '" + value + "'");
             }
+        }
+        if (cleanerKeyMapBytes() < 1024) {
+            throw new InvalidConfigException(LOG_CLEANER_DEDUPE_BUFFER_SIZE + " must be at least 1024");
         }
         if (parseLong(LOG_CLEANER_BACKOFF_MS, values.get(LOG_CLEANER_BACKOFF_MS)) < 1) {
             throw new InvalidConfigException(LOG_CLEANER_BACKOFF_MS + " must be at least 1");
@@ -327,6 +334,11 @@ public final class SpateConfig {
     /** Milliseconds between compaction passes, or 0 when the cleaner is off. */
     public long cleanerBackoffMs() {
         return Boolean.parseBoolean(values.get(LOG_CLEANER_ENABLE)) ? parseLong(LOG_CLEANER_BACKOFF_MS, values.get(LOG_CLEANER_BACKOFF_MS)) : 0;
+    }
+
+    /** Bytes of keys one compaction pass may map ({@code log.cleaner.dedupe.buffer.size}). */
+    public long cleanerKeyMapBytes() {
+        return parseLong(LOG_CLEANER_DEDUPE_BUFFER_SIZE, values.get(LOG_CLEANER_DEDUPE_BUFFER_SIZE));
     }
 
     public int ioThreads() {

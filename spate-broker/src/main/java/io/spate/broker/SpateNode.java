@@ -204,7 +204,7 @@ public final class SpateNode implements AutoCloseable {
         if (backoffMs <= 0) {
             return null;
         }
-        LogCompactor compactor = new LogCompactor(clock);
+        LogCompactor compactor = new LogCompactor(clock, config.cleanerKeyMapBytes());
         ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-cleaner").daemon().unstarted(r));
         cleaner.scheduleWithFixedDelay(() -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
         return cleaner;

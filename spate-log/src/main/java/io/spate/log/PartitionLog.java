@@ -117,20 +117,31 @@ public final class PartitionLog {
         try (Stream<Path> list = Files.list(dir)) {
             files = list.sorted().toList();
         }
-        List<Path> segmentFiles = new ArrayList<>();
         List<Path> swaps = new ArrayList<>();
         for (Path file : files) {
             String name = file.getFileName().toString();
-            if (name.endsWith(".log") && name.length() == 24) {
-                segmentFiles.add(file);
-            } else if (name.endsWith(".deleted") || name.endsWith(".tmp") || name.endsWith(".cleaned")) {
+            if (name.endsWith(".deleted") || name.endsWith(".tmp") || name.endsWith(".cleaned")) {
                 Files.deleteIfExists(file);
+            } else if (name.endsWith(CleanedSegments.CLEANING_SUFFIX)) {
+                CleanedSegments.deleteFolder(file); // never committed: the old segments are whole
             } else if (name.endsWith(".swap")) {
                 swaps.add(file);
             }
         }
         for (Path swap : swaps) {
-            segmentFiles = completeSwap(swap, segmentFiles);
+            String name = swap.getFileName().toString();
+            if (Files.isDirectory(swap)) {
+                String[] range = name.substring(0, name.length() - CleanedSegments.SWAP_SUFFIX.length()).split("-");
+                completeSwapFolder(swap, Long.parseLong(range[0]), Long.parseLong(range[1]));
+                log.info("{}: completed an interrupted compaction of offsets [{}, {})", topicPartition, range[0], range[1]);
+            } else {
+                completeSwap(swap);
+            }
+        }
+        List<Path> segmentFiles;
+        try (Stream<Path> list = Files.list(dir)) {
+            segmentFiles = list.filter(f -> f.getFileName().toString().endsWith(".log") && f.getFileName().toString().length() == 24)
+                    .sorted().toList();
         }
         epochs.load();
         ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
@@ -252,28 +263,27 @@ public final class PartitionLog {
     }
 
     /**
-     * Finishes a compaction interrupted by a crash. A {@code .swap} file is complete (it was
-     * fsynced before being renamed), so the segments it replaces go and it takes their place.
+     * Finishes a compaction of an earlier release interrupted by a crash: one {@code FROM.log.TO.swap}
+     * file, complete (fsynced before being renamed), replaces the segments in {@code [FROM, TO)}.
      */
-    private List<Path> completeSwap(Path swap, List<Path> segmentFiles) throws IOException {
+    private void completeSwap(Path swap) throws IOException {
         String[] parts = swap.getFileName().toString().split("\\.");
         long from = Long.parseLong(parts[0]);
         long to = Long.parseLong(parts[2]);
-        List<Path> kept = new ArrayList<>();
-        for (Path file : segmentFiles) {
-            long base = baseOffsetOf(file);
-            if (base >= from && base < to) {
-                Files.delete(file);
-            } else {
-                kept.add(file);
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path file : list.toList()) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".log") && name.length() == 24) {
+                    long base = baseOffsetOf(file);
+                    if (base >= from && base < to) {
+                        Files.delete(file);
+                    }
+                }
             }
         }
-        Path target = dir.resolve(LogSegment.fileName(from));
-        Files.move(swap, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        kept.add(target);
-        kept.sort(null);
+        Files.move(swap, dir.resolve(LogSegment.fileName(from)), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        LogManager.fsyncDirectory(dir);
         log.info("{}: completed an interrupted compaction of offsets [{}, {})", topicPartition, from, to);
-        return kept;
     }
 
     /** Base offset of the active segment: everything below it is sealed and may be compacted. */
@@ -298,32 +308,99 @@ public final class PartitionLog {
     }
 
     /**
-     * Replaces the sealed segments covering {@code [from, to)} with one compacted segment file.
-     * Crash-safe: the new file is renamed to {@code FROM.log.TO.swap} before the old segments are
-     * removed, and {@link #load} completes such a swap.
-     *
-     * @return false when the log changed meanwhile (retention or truncation) and nothing was replaced
+     * Where compaction may clean up to: the base offset of the first segment that is active or
+     * holds offsets at or above the high watermark. Data not yet committed is never rewritten.
      */
-    public boolean replaceSegments(long from, long to, Path compacted) throws IOException {
+    public long cleanableEndOffset() {
+        long hw = highWatermark;
+        for (LogSegment segment : segments.values()) {
+            if (segment == active || segment.nextOffset() > hw) {
+                return segment.baseOffset();
+            }
+        }
+        return active.baseOffset();
+    }
+
+    /** Base offset of the segment holding {@code offset} (the first segment when it is below the log). */
+    public long segmentBaseAtOrBelow(long offset) {
+        Map.Entry<Long, LogSegment> floor = segments.floorEntry(offset);
+        return floor == null ? segments.firstKey() : floor.getKey();
+    }
+
+    /** Base offset of the first segment that starts after {@code offset}, or -1 when none does. */
+    public long nextSegmentBaseAfter(long offset) {
+        Long next = segments.higherKey(offset);
+        return next == null ? -1 : next;
+    }
+
+    /** Starts the output of a compaction of the sealed segments covering {@code [from, to)}. */
+    public CleanedSegments beginCleaning(long from, long to) throws IOException {
+        return new CleanedSegments(this, from, to, config.segmentBytes());
+    }
+
+    /**
+     * Commits and swaps in a compaction output (called by {@link CleanedSegments#commit}): under
+     * the append lock, checks that the segments covering {@code [from, to)} are still exactly
+     * the ones compacted, renames the output folder to {@code .swap} (the commit point) and
+     * completes the swap. Holding the lock from check to swap keeps retention and truncation
+     * from changing the range in between.
+     *
+     * @return false when the log changed meanwhile: nothing was committed
+     */
+    boolean swapIn(Path cleaning, long from, long to) throws IOException {
         synchronized (appendLock) {
             var range = segments.subMap(from, true, to, false);
-            if (closed || range.isEmpty() || range.firstKey() != from || range.containsValue(active)
+            if (closed || offlineReason != null || range.isEmpty() || range.firstKey() != from || range.containsValue(active)
                     || range.lastEntry().getValue().nextOffset() > to) {
-                Files.deleteIfExists(compacted);
                 return false;
             }
-            Path swap = dir.resolve(String.format("%020d.log.%d.swap", from, to));
-            Files.move(compacted, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Path swap = dir.resolve(from + "-" + to + CleanedSegments.SWAP_SUFFIX);
+            Files.move(cleaning, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            LogManager.fsyncDirectory(dir);
+            ProducerSnapshot.write(dir, logEndOffset, producers);
             List<LogSegment> old = new ArrayList<>(range.values());
             old.forEach(segment -> segments.remove(segment.baseOffset()));
             old.forEach(LogSegment::markDeleted);
-            Path target = dir.resolve(LogSegment.fileName(from));
-            Files.move(swap, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            LogSegment replacement = LogSegment.open(target, config.indexIntervalBytes());
-            replacement.load(false, null);
-            segments.put(from, replacement);
+            for (String name : completeSwapFolder(swap, from, to)) {
+                LogSegment replacement = LogSegment.open(dir.resolve(name), config.indexIntervalBytes());
+                replacement.load(false, null);
+                segments.put(replacement.baseOffset(), replacement);
+            }
             return true;
         }
+    }
+
+    /**
+     * Finishes a committed compaction swap: segment files in {@code [from, to)} that the
+     * manifest does not name go, the files it names move in (replacing old files of the same
+     * name), then the folder goes. Each step can be repeated, so a crash in the middle is
+     * completed by the next start.
+     *
+     * @return the names of the segment files now in place, in offset order
+     */
+    private List<String> completeSwapFolder(Path swap, long from, long to) throws IOException {
+        List<String> names = Files.readAllLines(swap.resolve(CleanedSegments.MANIFEST)).stream()
+                .map(String::trim).filter(n -> !n.isEmpty()).toList();
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path file : list.toList()) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".log") && name.length() == 24 && !names.contains(name)) {
+                    long base = baseOffsetOf(file);
+                    if (base >= from && base < to) {
+                        Files.delete(file);
+                    }
+                }
+            }
+        }
+        for (String name : names) {
+            Path source = swap.resolve(name);
+            if (Files.exists(source)) {
+                Files.move(source, dir.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        LogManager.fsyncDirectory(dir);
+        CleanedSegments.deleteFolder(swap);
+        return names;
     }
 
     private static long baseOffsetOf(Path segmentFile) {

@@ -69,7 +69,8 @@ class CompactionTest {
             assertThat(seen.get("key-4")).isNull();
             assertThat(countRecords(topic)).isLessThanOrEqualTo(5 + 2);
         });
-        assertThat(topicBytes(topic)).isLessThan(sizeBefore);
+        // The cleaner may have run before sizeBefore was taken: compare with what 2,000 records take.
+        assertThat(topicBytes(topic)).isLessThan(Math.min(sizeBefore + 1, 2_000L * 60 / 10));
 
         // After delete.retention.ms, a later pass removes the tombstone and the key is gone.
         try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of(ProducerConfig.LINGER_MS_CONFIG, 0))) {

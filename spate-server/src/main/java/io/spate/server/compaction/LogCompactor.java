@@ -1,7 +1,7 @@
 package io.spate.server.compaction;
 
+import io.spate.log.CleanedSegments;
 import io.spate.log.LogConfig;
-import io.spate.log.LogSegment;
 import io.spate.log.PartitionLog;
 import io.spate.server.partition.LogScanner;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -13,45 +13,55 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * Log compaction for topics with {@code cleanup.policy=compact}: keeps the latest record of each
- * key in the sealed segments, and drops tombstones (null values) once they are older than
- * {@code delete.retention.ms}, so that a consumer reading from the start sees the latest value
- * of every key and deleted keys eventually vanish.
+ * key in the sealed, committed segments, and drops tombstones (null values) once they are older
+ * than {@code delete.retention.ms}, so that a consumer reading from the start sees the latest
+ * value of every key and deleted keys eventually vanish.
  *
- * <p>One pass over a log: (1) map every key in the sealed segments to its last offset, (2)
- * rewrite the sealed segments keeping only those records (kafka-clients' {@code filterTo}
- * re-encodes batches keeping their offsets), (3) swap the result in through
- * {@link PartitionLog#replaceSegments}. The active segment is never touched. Offsets never
- * change; compacted logs simply have gaps, as in Kafka.
+ * <p>One pass: (1) map the keys of the dirty part (from where the last pass stopped) to their
+ * last offset, until the map reaches its memory bound ({@code log.cleaner.dedupe.buffer.size}),
+ * (2) rewrite every segment from the log start up to the end of the segment where the map
+ * stopped, keeping a record unless the map holds a later offset for its key
+ * (kafka-clients' {@code filterTo} re-encodes batches keeping their offsets), into new
+ * segments of at most {@code segment.bytes}, (3) swap them in through {@link CleanedSegments}.
+ * A log whose keys do not fit the bound takes several passes; each is correct on its own,
+ * since a record is only dropped for a later record of the same key that the map has seen.
+ * Never touches the active segment or anything at or above the high watermark. Offsets never
+ * change; compacted logs have gaps, as in Kafka.
  */
 public final class LogCompactor {
     private static final Logger log = LoggerFactory.getLogger(LogCompactor.class);
+    /** Per map entry on top of the key bytes: the HashMap node, the ByteBuffer and the Long. */
+    static final int ENTRY_OVERHEAD_BYTES = 96;
+    public static final long DEFAULT_KEY_MAP_BYTES = 32L << 20;
 
     private final Clock clock;
+    private final long keyMapBytes;
     private final Map<PartitionLog, Long> cleanedUpTo = new HashMap<>();
 
     public LogCompactor(Clock clock) {
+        this(clock, DEFAULT_KEY_MAP_BYTES);
+    }
+
+    public LogCompactor(Clock clock, long keyMapBytes) {
         this.clock = clock;
+        this.keyMapBytes = keyMapBytes;
     }
 
     /** Compacts every log in {@code logs} whose dirty share of sealed bytes reaches its threshold. */
     public void compactDue(Iterable<PartitionLog> logs) {
         for (PartitionLog partitionLog : logs) {
             LogConfig config = partitionLog.config();
-            if (!config.compact()) {
+            if (!config.compact() || partitionLog.isOffline()) {
                 continue;
             }
             try {
-                long cleaned = cleanedUpTo.getOrDefault(partitionLog, partitionLog.logStartOffset());
+                long cleaned = Math.max(cleanedUpTo.getOrDefault(partitionLog, partitionLog.logStartOffset()), partitionLog.logStartOffset());
                 long sealed = partitionLog.sealedBytesFrom(partitionLog.logStartOffset());
                 long dirty = partitionLog.sealedBytesFrom(cleaned);
                 if (sealed > 0 && dirty > 0 && (double) dirty / sealed >= config.minCleanableDirtyRatio()) {
@@ -64,56 +74,63 @@ public final class LogCompactor {
         cleanedUpTo.keySet().removeIf(l -> l.config() == null);
     }
 
-    /** One full compaction pass over the sealed segments of {@code partitionLog}. */
+    /**
+     * One compaction pass over the committed sealed segments of {@code partitionLog}.
+     *
+     * @return true when segments were replaced
+     */
     public boolean compact(PartitionLog partitionLog) throws IOException {
         long from = partitionLog.logStartOffset();
-        long to = partitionLog.activeSegmentBaseOffset();
-        if (to <= from) {
+        long end = partitionLog.cleanableEndOffset();
+        long dirtyFrom = Math.max(from, cleanedUpTo.getOrDefault(partitionLog, from));
+        if (end <= from) {
             return false;
         }
-        Map<ByteBuffer, Long> latest = new HashMap<>();
-        LogScanner.forEachBatch(partitionLog, from, to, batch -> {
-            for (Record record : batch) {
-                if (record.hasKey()) {
-                    latest.put(copy(record.key()), record.offset());
-                }
-            }
-        });
+        if (dirtyFrom >= end) {
+            dirtyFrom = from;
+        }
+        KeyMap latest = mapKeys(partitionLog, dirtyFrom, end);
+        // Rewrite whole segments: up to the start of the segment after the one the map ended in.
+        long to = segmentEndAtOrAfter(partitionLog, latest.mappedUpTo, end);
+        long firstSegment = partitionLog.segmentBaseAtOrBelow(from);
         long now = clock.millis();
         long deleteRetentionMs = partitionLog.config().deleteRetentionMs();
-        Path output = partitionLog.dir().resolve(LogSegment.fileName(from) + ".cleaned");
+        long mappedUpTo = latest.mappedUpTo;
         long[] kept = new long[2];
-        try (FileChannel out = FileChannel.open(output, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            MemoryRecords.RecordFilter filter = new MemoryRecords.RecordFilter(now, deleteRetentionMs) {
-                @Override
-                protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
-                    return new BatchRetentionResult(BatchRetention.DELETE_EMPTY, false);
-                }
+        MemoryRecords.RecordFilter filter = new MemoryRecords.RecordFilter(now, deleteRetentionMs) {
+            @Override
+            protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
+                return new BatchRetentionResult(BatchRetention.DELETE_EMPTY, false);
+            }
 
-                @Override
-                protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
-                    if (!record.hasKey()) {
-                        return true;
-                    }
-                    Long last = latest.get(record.key());
-                    if (last == null || last != record.offset()) {
-                        return false;
-                    }
-                    long timestamp = batch.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : record.timestamp();
-                    return record.hasValue() || timestamp + deleteRetentionMs > now;
+            @Override
+            protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
+                if (!record.hasKey() || record.offset() >= mappedUpTo) {
+                    return true;
                 }
-            };
+                Long last = latest.offsets.get(record.key());
+                if (last != null && last > record.offset()) {
+                    return false;
+                }
+                long timestamp = batch.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : record.timestamp();
+                return record.hasValue() || timestamp + deleteRetentionMs > now;
+            }
+        };
+        boolean replaced;
+        int outputs;
+        try (CleanedSegments output = partitionLog.beginCleaning(firstSegment, to)) {
             IOException[] writeError = new IOException[1];
-            LogScanner.forEachChunk(partitionLog, from, to, chunk -> {
+            LogScanner.forEachChunk(partitionLog, firstSegment, to, chunk -> {
+                if (writeError[0] != null) {
+                    return;
+                }
                 MemoryRecords.FilterResult result = MemoryRecords.readableRecords(chunk)
                         .filterTo(filter, ByteBuffer.allocate(chunk.remaining()), BufferSupplier.NO_CACHING, Integer.MAX_VALUE);
                 ByteBuffer filtered = result.outputBuffer().flip();
                 kept[0] += result.messagesRetained();
                 kept[1] += filtered.remaining();
                 try {
-                    while (filtered.hasRemaining()) {
-                        out.write(filtered);
-                    }
+                    output.append(filtered);
                 } catch (IOException e) {
                     writeError[0] = e;
                 }
@@ -121,17 +138,59 @@ public final class LogCompactor {
             if (writeError[0] != null) {
                 throw writeError[0];
             }
-            out.force(true);
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(output);
-            throw e;
+            replaced = output.commit();
+            outputs = output.segmentCount();
         }
-        boolean replaced = partitionLog.replaceSegments(from, to, output);
         if (replaced) {
-            cleanedUpTo.put(partitionLog, to);
-            log.info("{}: compacted offsets [{}, {}): {} record(s), {} bytes kept", partitionLog.topicPartition(), from, to, kept[0], kept[1]);
+            cleanedUpTo.put(partitionLog, mappedUpTo);
+            log.info("{}: compacted offsets [{}, {}) ({} key(s) mapped up to {}): {} record(s), {} bytes kept in {} segment(s)",
+                    partitionLog.topicPartition(), firstSegment, to, latest.offsets.size(), mappedUpTo, kept[0], kept[1], outputs);
         }
         return replaced;
+    }
+
+    /** The last offset of each key in [from, end), stopping at a batch boundary when the map is full. */
+    private KeyMap mapKeys(PartitionLog partitionLog, long from, long end) throws IOException {
+        KeyMap map = new KeyMap();
+        map.mappedUpTo = from;
+        LogScanner.forEachBatch(partitionLog, from, end, batch -> {
+            if (map.full) {
+                return;
+            }
+            if (map.bytes >= keyMapBytes && map.mappedUpTo > from) {
+                map.full = true;
+                return;
+            }
+            for (Record record : batch) {
+                if (record.hasKey()) {
+                    ByteBuffer key = record.key();
+                    if (map.offsets.put(copy(key), record.offset()) == null) {
+                        map.bytes += key.remaining() + ENTRY_OVERHEAD_BYTES;
+                    }
+                }
+            }
+            map.mappedUpTo = batch.lastOffset() + 1;
+        });
+        if (!map.full) {
+            map.mappedUpTo = end;
+        }
+        return map;
+    }
+
+    /** The end of the segment holding {@code offset} (the next segment's base), at most {@code end}. */
+    private static long segmentEndAtOrAfter(PartitionLog partitionLog, long offset, long end) {
+        if (offset >= end) {
+            return end;
+        }
+        long next = partitionLog.nextSegmentBaseAfter(offset);
+        return next < 0 ? end : Math.min(next, end);
+    }
+
+    private static final class KeyMap {
+        final Map<ByteBuffer, Long> offsets = new HashMap<>();
+        long bytes;
+        long mappedUpTo;
+        boolean full;
     }
 
     private static ByteBuffer copy(ByteBuffer key) {

@@ -24,6 +24,11 @@ public final class LogScanner {
         long offset = from;
         while (offset < to) {
             LogReadResult read = log.read(offset, CHUNK_BYTES, to, true);
+            if (read.error() != io.spate.log.LogError.NONE) {
+                // A scan that silently stopped early would look like a short log: compaction
+                // would then replace segments with a partial copy.
+                throw new IOException("cannot read " + log.topicPartition() + " at offset " + offset + ": " + read.error());
+            }
             if (read.sizeInBytes() == 0) {
                 return;
             }

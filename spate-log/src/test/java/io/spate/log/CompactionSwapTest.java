@@ -1,0 +1,137 @@
+package io.spate.log;
+
+import io.spate.record.RecordBatch;
+import io.spate.record.TestBatches;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.spate.log.LogTestSupport.TP;
+import static io.spate.log.LogTestSupport.append;
+import static io.spate.log.LogTestSupport.baseOffsets;
+import static io.spate.log.LogTestSupport.config;
+import static io.spate.log.LogTestSupport.copyTree;
+import static io.spate.log.LogTestSupport.readAll;
+import static io.spate.log.LogTestSupport.segmentFiles;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A compaction's output replaces segments in one step, bounded in size, and a crash at any point leaves one whole version. */
+class CompactionSwapTest {
+    private static final long HOUR = 3_600_000;
+    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
+    private static final LogConfig SMALL = config(LogConfig.SEGMENT_BYTES, "2048", LogConfig.CLEANUP_POLICY, "compact");
+
+    @TempDir
+    Path tmp;
+
+    /** Writes 40 one-record batches, then "compacts" the sealed segments keeping the even offsets. */
+    private CleanedSegments writeAndCleanEvenOffsets(PartitionLog log) throws IOException {
+        for (int i = 0; i < 40; i++) {
+            append(log, TestBatches.builder().baseTimestamp(999_000).recordOfSize(150).build(), 0);
+        }
+        log.updateHighWatermark(log.logEndOffset());
+        long end = log.cleanableEndOffset();
+        assertThat(end).isGreaterThan(20);
+        CleanedSegments output = log.beginCleaning(0, end);
+        long offset = 0;
+        while (offset < end) {
+            ByteBuffer batches = readAll(log, offset);
+            RecordBatch view = new RecordBatch();
+            for (int pos = 0; pos < batches.limit() && offset < end; pos += view.sizeInBytes()) {
+                view.wrap(batches, pos);
+                if (view.baseOffset() >= end) {
+                    offset = end;
+                    break;
+                }
+                if (view.baseOffset() % 2 == 0) {
+                    output.append(batches.duplicate().limit(pos + view.sizeInBytes()).position(pos).slice());
+                }
+                offset = view.lastOffset() + 1;
+            }
+        }
+        return output;
+    }
+
+    private static List<Long> allBaseOffsets(PartitionLog log) {
+        List<Long> offsets = new ArrayList<>();
+        long next = log.logStartOffset();
+        while (next < log.logEndOffset()) {
+            List<Long> read = baseOffsets(readAll(log, next));
+            if (read.isEmpty()) {
+                break;
+            }
+            offsets.addAll(read);
+            next = read.get(read.size() - 1) + 1;
+        }
+        return offsets;
+    }
+
+    @Test
+    void theOutputIsSplitIntoSegmentsNoLargerThanSegmentBytesAndSwappedIn() throws IOException {
+        try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL);
+            long end;
+            try (CleanedSegments output = writeAndCleanEvenOffsets(log)) {
+                end = output.to();
+                assertThat(output.commit()).isTrue();
+                assertThat(output.segmentCount()).isGreaterThan(1);
+            }
+            for (String file : segmentFiles(log.dir())) {
+                assertThat(Files.size(log.dir().resolve(file))).isLessThanOrEqualTo(2048);
+            }
+            List<Long> offsets = allBaseOffsets(log);
+            assertThat(offsets.stream().filter(o -> o < end)).allMatch(o -> o % 2 == 0).hasSize((int) ((end + 1) / 2));
+            assertThat(offsets.stream().filter(o -> o >= end)).hasSize((int) (40 - end));
+            assertThat(log.logStartOffset()).isZero();
+            assertThat(segmentFiles(log.dir()).get(0)).isEqualTo(LogSegment.fileName(0));
+        }
+    }
+
+    @Test
+    void aCrashBeforeTheCommitKeepsTheOldSegmentsAndOneAfterItCompletesTheSwap() throws IOException {
+        Path before = tmp.resolve("crash-before-commit");
+        Path after = tmp.resolve("crash-after-commit");
+        List<Long> original;
+        long end;
+        try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL);
+            try (CleanedSegments output = writeAndCleanEvenOffsets(log)) {
+                end = output.to();
+                original = allBaseOffsets(log);
+                Path folder = output.prepare();
+                copyTree(tmp.resolve("data"), before);
+                // The commit point, and a crash right after it: the swap is not applied yet.
+                Files.move(folder, log.dir().resolve("0-" + end + CleanedSegments.SWAP_SUFFIX));
+                copyTree(tmp.resolve("data"), after);
+                Files.move(log.dir().resolve("0-" + end + CleanedSegments.SWAP_SUFFIX), folder);
+            }
+        }
+        try (LogManager manager = LogManager.open(before, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL);
+            assertThat(allBaseOffsets(log)).isEqualTo(original);
+            try (var files = Files.list(log.dir())) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.CLEANING_SUFFIX));
+            }
+        }
+        try (LogManager manager = LogManager.open(after, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL);
+            List<Long> offsets = allBaseOffsets(log);
+            long cut = end;
+            assertThat(offsets.stream().filter(o -> o < cut)).allMatch(o -> o % 2 == 0).hasSize((int) ((end + 1) / 2));
+            assertThat(offsets.stream().filter(o -> o >= cut)).hasSize((int) (40 - end));
+            assertThat(log.logEndOffset()).isEqualTo(40);
+            try (var files = Files.list(log.dir())) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.SWAP_SUFFIX));
+            }
+        }
+    }
+}
