@@ -65,6 +65,8 @@ public final class SpateConfig {
             Map.entry("log.index.interval.bytes", LogConfig.INDEX_INTERVAL_BYTES),
             Map.entry("message.max.bytes", LogConfig.MAX_MESSAGE_BYTES),
             Map.entry("log.message.timestamp.type", LogConfig.MESSAGE_TIMESTAMP_TYPE),
+            Map.entry("log.message.timestamp.before.max.ms", LogConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS),
+            Map.entry("log.message.timestamp.after.max.ms", LogConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS),
             Map.entry("log.cleanup.policy", LogConfig.CLEANUP_POLICY),
             Map.entry("min.insync.replicas", LogConfig.MIN_INSYNC_REPLICAS),
             Map.entry("log.cleaner.delete.retention.ms", LogConfig.DELETE_RETENTION_MS),

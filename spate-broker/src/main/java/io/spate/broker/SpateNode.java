@@ -93,6 +93,7 @@ public final class SpateNode implements AutoCloseable {
         turnOffNettyJfrEventsUnlessAsked();
         Clock clock = Clock.systemUTC();
         Path dataDir = config.dataDir();
+        io.spate.log.PartitionLog.useDecompressor(io.spate.server.network.KafkaDecompressor.INSTANCE);
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
         KafkaServer server = null;
         GroupCoordinator coordinator = null;

@@ -31,7 +31,9 @@ public record LogConfig(
         String cleanupPolicy,
         int minInsyncReplicas,
         long deleteRetentionMs,
-        double minCleanableDirtyRatio) {
+        double minCleanableDirtyRatio,
+        long timestampBeforeMaxMs,
+        long timestampAfterMaxMs) {
 
     public static final String SEGMENT_BYTES = "segment.bytes";
     public static final String SEGMENT_MS = "segment.ms";
@@ -46,6 +48,10 @@ public record LogConfig(
     public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
     public static final String DELETE_RETENTION_MS = "delete.retention.ms";
     public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+    /** How far before the broker's clock a CreateTime timestamp may be (INVALID_TIMESTAMP beyond). */
+    public static final String MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "message.timestamp.before.max.ms";
+    /** How far after the broker's clock a CreateTime timestamp may be (Kafka 4.0's default: one hour). */
+    public static final String MESSAGE_TIMESTAMP_AFTER_MAX_MS = "message.timestamp.after.max.ms";
     /** Read by the controller, not the log: may an out-of-sync replica lead when no in-sync one is alive? */
     public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
 
@@ -61,6 +67,8 @@ public record LogConfig(
         d.put(INDEX_INTERVAL_BYTES, "4096");
         d.put(MAX_MESSAGE_BYTES, "1048588");
         d.put(MESSAGE_TIMESTAMP_TYPE, "CreateTime");
+        d.put(MESSAGE_TIMESTAMP_AFTER_MAX_MS, "3600000");
+        d.put(MESSAGE_TIMESTAMP_BEFORE_MAX_MS, String.valueOf(Long.MAX_VALUE));
         d.put(MIN_CLEANABLE_DIRTY_RATIO, "0.5");
         d.put(MIN_INSYNC_REPLICAS, "1");
         d.put(RETENTION_BYTES, "-1");
@@ -111,7 +119,9 @@ public record LogConfig(
                 cleanup,
                 (int) Math.min(Integer.MAX_VALUE, positive(all, MIN_INSYNC_REPLICAS, 1)),
                 atLeast(all, DELETE_RETENTION_MS, 0),
-                ratio(all, MIN_CLEANABLE_DIRTY_RATIO));
+                ratio(all, MIN_CLEANABLE_DIRTY_RATIO),
+                atLeast(all, MESSAGE_TIMESTAMP_BEFORE_MAX_MS, 0),
+                atLeast(all, MESSAGE_TIMESTAMP_AFTER_MAX_MS, 0));
     }
 
     /** Validates one topic-level setting, as an AlterConfigs request would. */

@@ -3,6 +3,7 @@ package io.spate.log;
 import io.spate.record.InvalidRecordBatchException;
 import io.spate.record.RecordBatch;
 import io.spate.record.RecordBatches;
+import io.spate.record.RecordsValidator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -606,15 +607,41 @@ public final class PartitionLog {
         }
     }
 
+    private static volatile RecordsValidator.Decompressor decompressor;
+    private static final ThreadLocal<RecordsValidator> VALIDATORS = new ThreadLocal<>();
+
+    /**
+     * Gives produce validation the codecs to inflate compressed batches with (the node does this
+     * once at start; without it compressed batches are checked up to their header only).
+     */
+    public static void useDecompressor(RecordsValidator.Decompressor codecs) {
+        decompressor = codecs;
+    }
+
     private AppendResult validate(ByteBuffer records, LogConfig cfg, long nowMs) {
         try {
             String[] problem = new String[1];
             LogError[] error = new LogError[1];
+            RecordsValidator checker = VALIDATORS.get();
+            if (checker == null || checker.decompressor() != decompressor) {
+                checker = new RecordsValidator(decompressor);
+                VALIDATORS.set(checker);
+            }
+            RecordsValidator records0 = checker;
+            RecordsValidator.Rules rules = RecordsValidator.Rules.of(cfg.compact(), cfg.logAppendTime(), nowMs,
+                    cfg.timestampBeforeMaxMs(), cfg.timestampAfterMaxMs());
             RecordBatches.validateAll(records, batch -> {
                 if (problem[0] != null) {
                     return;
                 }
-                if (batch.sizeInBytes() > cfg.maxMessageBytes()) {
+                if (!batch.isTransactional() && !records0.validate(batch, rules)) {
+                    error[0] = switch (records0.problem()) {
+                        case INVALID_TIMESTAMP -> LogError.INVALID_TIMESTAMP;
+                        case CORRUPT -> LogError.CORRUPT_MESSAGE;
+                        case INVALID_RECORD -> LogError.INVALID_RECORD;
+                    };
+                    problem[0] = records0.message();
+                } else if (batch.sizeInBytes() > cfg.maxMessageBytes()) {
                     error[0] = LogError.MESSAGE_TOO_LARGE;
                     problem[0] = "batch of " + batch.sizeInBytes() + " bytes exceeds max.message.bytes=" + cfg.maxMessageBytes();
                 } else if (batch.isTransactional() || batch.isControl()) {

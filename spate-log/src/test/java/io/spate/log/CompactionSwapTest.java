@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class CompactionSwapTest {
     private static final long HOUR = 3_600_000;
     private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
-    private static final LogConfig SMALL = config(LogConfig.SEGMENT_BYTES, "2048", LogConfig.CLEANUP_POLICY, "compact");
+    private static final LogConfig SMALL = config(LogConfig.SEGMENT_BYTES, "2048");
 
     @TempDir
     Path tmp;

@@ -29,7 +29,9 @@ class LogConfigTest {
         assertThat(c.flushesEveryMessage()).isFalse();
         assertThat(c.deleteRetentionMs()).isEqualTo(86_400_000L);
         assertThat(c.minCleanableDirtyRatio()).isEqualTo(0.5);
-        assertThat(LogConfig.DEFAULTS).hasSize(14).containsEntry(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, "false");
+        assertThat(c.timestampAfterMaxMs()).as("Kafka 4.0's default").isEqualTo(3_600_000L);
+        assertThat(c.timestampBeforeMaxMs()).isEqualTo(Long.MAX_VALUE);
+        assertThat(LogConfig.DEFAULTS).hasSize(16).containsEntry(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, "false");
         assertThatThrownBy(() -> LogConfig.DEFAULTS.put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
     }
 

@@ -186,7 +186,7 @@ class PartitionLogTest {
         AppendResult tx = log.appendAsLeader(TestBatches.builder().attributes(0x10).producer(1, (short) 0, 0).record(null, "a").build(), 0, 0);
         AppendResult control = log.appendAsLeader(TestBatches.builder().attributes(0x20).record(null, "a").build(), 0, 0);
         assertThat(tx.error()).isEqualTo(LogError.UNSUPPORTED_TRANSACTIONS);
-        assertThat(control.error()).isEqualTo(LogError.UNSUPPORTED_TRANSACTIONS);
+        assertThat(control.error()).as("clients may not write control batches, as in Kafka").isEqualTo(LogError.INVALID_RECORD);
         assertThat(log.logEndOffset()).isZero();
         assertThat(log.producerCount()).isZero();
     }

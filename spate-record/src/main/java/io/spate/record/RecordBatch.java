@@ -75,6 +75,11 @@ public final class RecordBatch {
         return start;
     }
 
+    /** The buffer this view reads. */
+    public ByteBuffer buffer() {
+        return buffer;
+    }
+
     /** Total size in bytes, header included. */
     public int sizeInBytes() {
         return LOG_OVERHEAD + buffer.getInt(start + LENGTH_OFFSET);

@@ -18,6 +18,7 @@ final class LogErrors {
             case INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
             case OFFSET_OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
             case UNSUPPORTED_TRANSACTIONS, INVALID_RECORD -> Errors.INVALID_RECORD;
+            case INVALID_TIMESTAMP -> Errors.INVALID_TIMESTAMP;
             case STORAGE_ERROR -> Errors.KAFKA_STORAGE_ERROR;
         };
     }
