@@ -287,6 +287,10 @@ public final class PartitionLog {
         log.info("{}: completed an interrupted compaction of offsets [{}, {})", topicPartition, from, to);
     }
 
+    LogSegment activeSegmentForTest() {
+        return active;
+    }
+
     /** Base offset of the active segment: everything below it is sealed and may be compacted. */
     public long activeSegmentBaseOffset() {
         return active.baseOffset();

@@ -173,6 +173,34 @@ class StorageHardeningTest {
         }
     }
 
+    @Test
+    void aFailedFsyncTakesTheWholeDirectoryOfflineAndIsNeverRetried() throws IOException {
+        LogConfig everyMessage = config(LogConfig.SEGMENT_BYTES, "1024", LogConfig.FLUSH_MESSAGES, "1");
+        TopicPartition other = new TopicPartition("other", 0);
+        LogManager manager = LogManager.open(data(), CLOCK, HOUR);
+        try {
+            PartitionLog log = manager.getOrCreate(TP, everyMessage);
+            PartitionLog bystander = manager.getOrCreate(other, everyMessage);
+            append(log, sized(100), 0);
+            manager.flusher().flush(log).join();
+            append(log, sized(100), 0);
+            long durable = log.recoveryPoint();
+            // The file under the segment goes away the way a failing device makes fsync fail: with an IOException.
+            log.activeSegmentForTest().channel().close();
+            assertThatThrownBy(() -> manager.flusher().flush(log).join()).hasCauseInstanceOf(IOException.class);
+            assertThat(log.recoveryPoint()).as("nothing counted as durable").isEqualTo(durable);
+            assertThat(manager.offlineReason()).contains("fsync");
+            assertThat(log.isOffline()).isTrue();
+            assertThat(bystander.isOffline()).as("the same disk holds every log").isTrue();
+            assertThatThrownBy(() -> log.flush(0)).as("never retried").isInstanceOf(IOException.class).hasMessageContaining("offline");
+            assertThat(bystander.appendAsLeader(sized(10), 0, 0).error()).isEqualTo(LogError.STORAGE_ERROR);
+            assertThat(manager.getOrCreate(new TopicPartition("late", 0), everyMessage).isOffline()).isTrue();
+        } finally {
+            manager.close();
+        }
+        assertThat(data().resolve(LogManager.CLEAN_SHUTDOWN_FILE)).as("a later start must recover").doesNotExist();
+    }
+
     private static long firstBatchSize(Path segment) throws IOException {
         ByteBuffer header = ByteBuffer.wrap(Files.readAllBytes(segment), 0, RecordBatch.LOG_OVERHEAD);
         return RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);

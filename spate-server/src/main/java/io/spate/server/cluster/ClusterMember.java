@@ -131,6 +131,13 @@ public final class ClusterMember implements AutoCloseable {
 
     private void heartbeat() {
         try {
+            String storageDown = replicas.logManager().offlineReason();
+            if (storageDown != null) {
+                // Every partition here refuses service: go silent so that the controller fences this
+                // node and moves its leaders to replicas whose disks work (Kafka's offline log dir).
+                replicas.setSelfFenced(true);
+                return;
+            }
             long now = System.nanoTime();
             if (registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
                 replicas.setSelfFenced(true);
