@@ -1,0 +1,108 @@
+package io.spate.tests;
+
+import io.spate.tests.support.Clients;
+import io.spate.tests.support.ReplicaFiles;
+import io.spate.tests.support.SpateCluster;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static io.spate.tests.support.SpateCluster.log;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Storage faults on one replica of a 3-node cluster are repaired from the healthy replicas, without loss. */
+class ClusterStorageTest {
+    private static final int NODES = 3;
+
+    @TempDir
+    static Path tmp;
+    static SpateCluster cluster;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = new SpateCluster(tmp.resolve("cluster"), NODES, Map.of());
+        try {
+            cluster.start();
+        } catch (Exception | AssertionError e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void aFollowerWithABitFlipInAnOldSegmentSetsItAsideAndCopiesItAgain() throws Exception {
+        String topic = "flipped";
+        cluster.createTopic(topic, 1, NODES, Map.of("min.insync.replicas", "2", "segment.bytes", "8192"));
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            for (int i = 0; i < 300; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "k" + i, "value-" + i + "-" + "z".repeat(60))).get();
+            }
+        }
+        int leader = cluster.awaitLeader(topic, 0);
+        int follower = cluster.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
+        cluster.awaitFullIsr(topic, 1, NODES);
+        cluster.kill9(follower);
+        Path partitionDir = cluster.dataDir(follower).resolve(topic + "-0");
+        Path first;
+        try (Stream<Path> files = Files.list(partitionDir)) {
+            first = files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().findFirst().orElseThrow();
+        }
+        flipBitInSecondBatch(first);
+        log("flipped a bit in " + first + " of follower " + follower);
+
+        cluster.start(follower);
+        cluster.awaitFullIsr(topic, 1, NODES);
+        assertThat(cluster.node(follower).output()).contains("corrupt local replica").contains("copying it again from node");
+        try (Stream<Path> quarantined = Files.list(cluster.dataDir(follower).resolve("quarantine"))) {
+            assertThat(quarantined.toList()).hasSize(1);
+        }
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            producer.send(new ProducerRecord<>(topic, 0, "k", "after the repair")).get();
+        }
+        List<ConsumerRecord<String, String>> all;
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of())) {
+            all = Clients.readAll(consumer, List.of(new TopicPartition(topic, 0)));
+        }
+        assertThat(all).hasSize(301);
+        for (int i = 0; i < 300; i++) {
+            assertThat(all.get(i).value()).startsWith("value-" + i + "-");
+        }
+        ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 301L));
+    }
+
+    private static void flipBitInSecondBatch(Path segment) throws Exception {
+        try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer header = ByteBuffer.allocate(12);
+            channel.read(header, 0);
+            long position = 12 + header.getInt(8) + 70;
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, position);
+            one.put(0, (byte) (one.get(0) ^ 0x10)).rewind();
+            channel.write(one, position);
+        }
+    }
+}
