@@ -35,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
  * A null value (tombstone) deletes the key.
  */
 final class OffsetStore {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OffsetStore.class);
     static final String TOPIC = "__consumer_offsets";
     private static final byte OFFSET_KEY = 1;
     private static final byte GROUP_KEY = 2;
@@ -155,6 +156,11 @@ final class OffsetStore {
      */
     void replay(int p, Replayed into) throws IOException {
         Partition partition = replicas.partition(TOPIC, p);
+        if (partition != null && partition.log().isOffline()) {
+            // Its groups cannot be loaded; commits to it fail with KAFKA_STORAGE_ERROR until it is repaired.
+            log.error("{}-{} is offline ({}): the groups it holds are unavailable on this node", TOPIC, p, partition.log().offlineReason());
+            return;
+        }
         if (partition != null) {
             long end = replicas.clustered() ? partition.log().logEndOffset() : partition.log().highWatermark();
             LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), end,
