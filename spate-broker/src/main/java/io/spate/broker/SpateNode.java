@@ -205,7 +205,7 @@ public final class SpateNode implements AutoCloseable {
         }
         LogCompactor compactor = new LogCompactor(clock);
         ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-cleaner").daemon().unstarted(r));
-        cleaner.scheduleWithFixedDelay(() -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
+        io.spate.log.ScheduledTasks.withFixedDelay(cleaner, "log cleaner", () -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
         return cleaner;
     }
 

@@ -22,6 +22,7 @@ import org.apache.kafka.common.requests.BrokerHeartbeatResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.spate.log.ScheduledTasks;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -107,8 +108,8 @@ public final class ClusterMember implements AutoCloseable {
         this.port = listenerPort;
         metadata.subscribe(this::apply);
         lastHeartbeatAckNanos = System.nanoTime();
-        heartbeatThread.scheduleWithFixedDelay(this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
+        ScheduledTasks.withFixedDelay(heartbeatThread, "heartbeat", this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
+        ScheduledTasks.withFixedDelay(timer, "in-sync replica check", replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
         try {
             CommandResult result = register().get(timeoutMs, TimeUnit.MILLISECONDS);
             metadata.awaitVersion(result.version()).get(timeoutMs, TimeUnit.MILLISECONDS);

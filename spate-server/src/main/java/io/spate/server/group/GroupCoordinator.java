@@ -11,6 +11,7 @@ import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.spate.log.ScheduledTasks;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -391,7 +392,7 @@ public final class GroupCoordinator implements AutoCloseable {
         group.initialDelay = wasEmpty && settings.initialRebalanceDelayMs() > 0;
         long delay = group.initialDelay ? settings.initialRebalanceDelayMs() : group.rebalanceTimeoutMs();
         cancel(group.joinTimer);
-        group.joinTimer = thread.schedule(() -> completeJoin(group), delay, TimeUnit.MILLISECONDS);
+        group.joinTimer = ScheduledTasks.once(thread, "join completion", () -> completeJoin(group), delay, TimeUnit.MILLISECONDS);
         maybeCompleteJoin(group);
     }
 
@@ -441,7 +442,7 @@ public final class GroupCoordinator implements AutoCloseable {
             scheduleSessionTimeout(group, member);
         }
         int generation = group.generationId;
-        group.syncTimer = thread.schedule(() -> {
+        group.syncTimer = ScheduledTasks.once(thread, "sync timeout", () -> {
             if (group.is(GroupState.COMPLETING_REBALANCE) && group.generationId == generation) {
                 for (GroupMember member : new ArrayList<>(group.members.values())) {
                     if (member.awaitingSync == null) {
@@ -618,7 +619,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     private void scheduleSessionTimeout(ClassicGroup group, GroupMember member) {
         cancel(member.sessionTimer);
-        member.sessionTimer = thread.schedule(() -> onSessionTimeout(group, member), member.sessionTimeoutMs, TimeUnit.MILLISECONDS);
+        member.sessionTimer = ScheduledTasks.once(thread, "session timeout", () -> onSessionTimeout(group, member), member.sessionTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
     private void onSessionTimeout(ClassicGroup group, GroupMember member) {
