@@ -54,8 +54,9 @@ public final class ProducerStateTable {
         int firstSequence = batch.baseSequence();
         ProducerEntry entry = producers.get(producerId);
         if (entry == null) {
-            return firstSequence == 0 || firstSequence == RecordBatch.NO_SEQUENCE ? Check.ACCEPT
-                    : new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "first batch of producer " + producerId + " has sequence " + firstSequence + ", expected 0");
+            // KIP-360 (Kafka 2.5+): with no state for this producer id (never seen here, or its batches were removed by
+            // retention, DeleteRecords or state expiry) any sequence starts it; rejecting would strand a live producer.
+            return Check.ACCEPT;
         }
         if (epoch < entry.epoch) {
             return new Reject(LogError.INVALID_PRODUCER_EPOCH, "producer " + producerId + " epoch " + epoch + " is older than the current epoch " + entry.epoch);
