@@ -52,6 +52,7 @@ public final class SpateConfig {
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     public static final String BROKER_RACK = "broker.rack";
+    public static final String CLUSTER_SECRET = "cluster.secret";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -107,6 +108,8 @@ public final class SpateConfig {
         d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
         // Set on nodes (and client.rack on consumers) to let consumers read from a follower in their rack.
         d.put(BROKER_RACK, "");
+        // Shared by every node of a cluster: signs node-to-node requests. Empty: derived from controller.quorum.voters.
+        d.put(CLUSTER_SECRET, "");
         return d;
     }
 
@@ -258,7 +261,14 @@ public final class SpateConfig {
     }
 
     public io.spate.replication.ReplicationSettings replicationSettings() {
-        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000, values.get(BROKER_RACK).trim());
+        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000, values.get(BROKER_RACK).trim(),
+                nodeCredentials().token(nodeId()));
+    }
+
+    /** What node-to-node requests are signed and checked with; none on a standalone node. */
+    public io.spate.cluster.NodeCredentials nodeCredentials() {
+        return clustered() ? io.spate.cluster.NodeCredentials.forCluster(values.get(CLUSTER_SECRET), clusterSettings().voters())
+                : io.spate.cluster.NodeCredentials.none();
     }
 
     /** How long a starting node waits for the controller quorum to take its registration. */
@@ -315,7 +325,15 @@ public final class SpateConfig {
         return new ServerConfig(nodeId(), host(), boundPort, dataDir(), intValue(SOCKET_REQUEST_MAX_BYTES), numPartitions(),
                 (short) intValue(DEFAULT_REPLICATION_FACTOR), Boolean.parseBoolean(values.get(AUTO_CREATE_TOPICS)),
                 intValue(NUM_IO_THREADS), parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS)),
-                topicDefaults(), new TreeMap<>(values));
+                topicDefaults(), describableValues());
+    }
+
+    /** Every setting but those node credentials derive from: DescribeConfigs is open to any client. */
+    private Map<String, String> describableValues() {
+        Map<String, String> shown = new TreeMap<>(values);
+        shown.remove(CLUSTER_SECRET);
+        shown.remove(CONTROLLER_QUORUM_VOTERS);
+        return shown;
     }
 
     public io.spate.server.group.GroupCoordinator.Settings groupSettings() {

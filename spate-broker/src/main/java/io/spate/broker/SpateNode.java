@@ -105,7 +105,7 @@ public final class SpateNode implements AutoCloseable {
             ProducerIdManager producerIds;
             String clusterId;
             if (config.clustered()) {
-                member = ClusterMember.start(config.clusterSettings());
+                member = ClusterMember.start(config.clusterSettings(), config.nodeCredentials());
                 registry = TopicRegistry.mirror(config.topicDefaults());
                 replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings());
                 control = new ClusterControl(member.metadata());
@@ -150,7 +150,7 @@ public final class SpateNode implements AutoCloseable {
                 replicas.addRoleListener(coordinator::onRolesChanged);
                 handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             }
-            server.serve(new KafkaApis(handlers));
+            server.serve(new KafkaApis(handlers, config.nodeCredentials()));
             if (member != null) {
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
             }

@@ -1,5 +1,6 @@
 package io.spate.tests;
 
+import io.spate.tests.support.RawKafkaClient;
 import io.spate.tests.support.SpateCluster;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -13,6 +14,13 @@ import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.BrokerHeartbeatRequest;
+import org.apache.kafka.common.requests.BrokerHeartbeatResponse;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -33,7 +41,7 @@ import java.util.stream.IntStream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Serving rules that only a cluster shows: fetch sessions across a leadership move. */
+/** Serving rules that only a cluster shows: fetch sessions across a leadership move, node-to-node requests from clients. */
 class ServingClusterTest {
     @TempDir
     static Path tmp;
@@ -114,6 +122,42 @@ class ServingClusterTest {
             });
         }
         assertThat(seen).containsExactlyElementsOf(IntStream.range(0, 400).mapToObj(i -> "v" + i).toList());
+    }
+
+    /**
+     * Node-to-node requests from a plain client, even one that names a real node, are refused and change nothing:
+     * a replica fetch gets no records (and does not count as that follower's progress), a heartbeat is not taken.
+     */
+    @Test
+    void aClientCannotSpeakAsANode() throws Exception {
+        String topic = "guarded";
+        cluster.createTopic(topic, 1, 3, Map.of());
+        produce(topic, 0, 10);
+        int leader = cluster.awaitLeader(topic, 0);
+        int follower = cluster.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
+        FetchRequestData replicaFetch = new FetchRequestData().setReplicaId(follower).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20)
+                .setSessionId(0).setSessionEpoch(-1)
+                .setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(topic).setPartitions(List.of(
+                        new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0).setPartitionMaxBytes(1 << 20)
+                                .setCurrentLeaderEpoch(-1).setLogStartOffset(-1).setLastFetchedEpoch(-1)))));
+        try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(leader))) {
+            FetchResponse response = client.send(new FetchRequest(replicaFetch, (short) 12));
+            assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.CLUSTER_AUTHORIZATION_FAILED);
+            response.data().responses().forEach(t -> t.partitions().forEach(p -> {
+                assertThat(p.errorCode()).isNotEqualTo(Errors.NONE.code());
+                assertThat(p.records() == null ? 0 : p.records().sizeInBytes()).isZero();
+            }));
+        }
+        int controller = await().atMost(SpateCluster.SETTLE).ignoreExceptions().until(cluster::controller, Optional::isPresent).orElseThrow();
+        int other = cluster.ids().stream().filter(id -> id != controller).findFirst().orElseThrow();
+        try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(controller))) {
+            BrokerHeartbeatResponse response = client.send(new BrokerHeartbeatRequest.Builder(new BrokerHeartbeatRequestData()
+                    .setBrokerId(other).setBrokerEpoch(0).setCurrentMetadataOffset(0)).build((short) 0));
+            assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.CLUSTER_AUTHORIZATION_FAILED);
+        }
+        // The nodes themselves still get through: replication and heartbeats carry on.
+        produce(topic, 10, 20);
+        cluster.awaitFullIsr(topic, 1, 3);
     }
 
     private static void pollUntil(KafkaConsumer<String, String> consumer, List<String> seen, int count) {

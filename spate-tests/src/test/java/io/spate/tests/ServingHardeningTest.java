@@ -93,6 +93,24 @@ class ServingHardeningTest {
         }
     }
 
+    /** A standalone node has no peers: a fetch that claims to come from a replica is refused and reads nothing. */
+    @Test
+    void aReplicaFetchFromAClientIsRefused() throws Exception {
+        Clients.createTopicQuietly(node.bootstrapServers(), "no-replicas");
+        RawRequests.only(new RawKafkaClient(node.bootstrapServers()).send(RawRequests.produce("no-replicas", 0, (short) 1, RawRequests.records("x"))));
+        org.apache.kafka.common.message.FetchRequestData data = new org.apache.kafka.common.message.FetchRequestData()
+                .setReplicaId(2).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20).setSessionId(0).setSessionEpoch(-1)
+                .setTopics(List.of(new org.apache.kafka.common.message.FetchRequestData.FetchTopic().setTopic("no-replicas").setPartitions(List.of(
+                        new org.apache.kafka.common.message.FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
+                                .setPartitionMaxBytes(1 << 20).setCurrentLeaderEpoch(-1).setLogStartOffset(-1).setLastFetchedEpoch(-1)))));
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            org.apache.kafka.common.requests.FetchResponse response = client.send(new org.apache.kafka.common.requests.FetchRequest(data, (short) 12));
+            assertThat(Errors.forCode(response.data().errorCode())).isEqualTo(Errors.CLUSTER_AUTHORIZATION_FAILED);
+            response.data().responses().forEach(t -> t.partitions().forEach(p ->
+                    assertThat(p.records() == null ? 0 : p.records().sizeInBytes()).isZero()));
+        }
+    }
+
     /** Transactions are not supported: clients hear so at once, not an authorization failure and not a 60 s retry loop. */
     @Test
     void aTransactionalProducerIsToldTransactionsAreUnsupported() {

@@ -61,6 +61,7 @@ public final class ClusterMember implements AutoCloseable {
     private volatile long lastHeartbeatAckNanos = System.nanoTime();
     private volatile boolean registered;
     private volatile boolean leaving;
+    private volatile String heartbeatClientId;
 
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
         this.settings = settings;
@@ -73,13 +74,20 @@ public final class ClusterMember implements AutoCloseable {
 
     /** Starts the metadata log (and this node's voter and controller duties, if it is a voter). */
     public static ClusterMember start(ClusterSettings settings) throws IOException {
+        return start(settings, io.spate.cluster.NodeCredentials.forCluster("", settings.voters()));
+    }
+
+    /** As above; {@code credentials} sign this node's heartbeats. */
+    public static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials) throws IOException {
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs());
         MetadataLog metadata = RatisMetadataLog.start(settings, liveness);
         Controller controller = settings.isVoter() ? new Controller(metadata, liveness, settings) : null;
         if (controller != null) {
             controller.start();
         }
-        return new ClusterMember(settings, metadata, controller, liveness);
+        ClusterMember member = new ClusterMember(settings, metadata, controller, liveness);
+        member.heartbeatClientId = "spate-node-" + settings.nodeId() + credentials.token(settings.nodeId());
+        return member;
     }
 
     public MetadataLog metadata() {
@@ -185,7 +193,7 @@ public final class ClusterMember implements AutoCloseable {
             BrokerHeartbeatRequestData data = new BrokerHeartbeatRequestData().setBrokerId(settings.nodeId())
                     .setBrokerEpoch(incarnation).setCurrentMetadataOffset(metadata.image().version());
             BrokerHeartbeatResponse response = (BrokerHeartbeatResponse) controllerConnection.send(
-                    new BrokerHeartbeatRequest(data, (short) 0), "spate-node-" + settings.nodeId());
+                    new BrokerHeartbeatRequest(data, (short) 0), heartbeatClientId);
             if (response.data().errorCode() != Errors.NONE.code()) {
                 lastFailedTarget = target;
                 return null;
