@@ -89,9 +89,13 @@ public final class SpateNode implements AutoCloseable {
 
     /** Opens the data directory (recovering after a crash), binds the listener and starts serving. */
     public static SpateNode start(SpateConfig config) throws IOException {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** As above, on {@code clock} (tests move time forward to see expiry). */
+    public static SpateNode start(SpateConfig config, Clock clock) throws IOException {
         StartupPreloader.startOnce();
         turnOffNettyJfrEventsUnlessAsked();
-        Clock clock = Clock.systemUTC();
         Path dataDir = config.dataDir();
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
         KafkaServer server = null;
@@ -121,7 +125,7 @@ public final class SpateNode implements AutoCloseable {
                 removeOrphanPartitionDirs(dataDir, registry);
                 producerIds = ProducerIdManager.load(dataDir);
             }
-            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads());
+            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits());
             ServerConfig serverConfig = config.toServerConfig(server.port());
             TopicManager topics = new TopicManager(registry, replicas, serverConfig, control);
             ClusterView view = member == null ? ClusterView.standalone(serverConfig, replicas) : ClusterView.of(member.metadata());
@@ -155,6 +159,8 @@ public final class SpateNode implements AutoCloseable {
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
             }
             cleaner = startCleaner(config, clock, logManager);
+            coordinator.startOffsetExpiry();
+            startProducerExpiry(config, clock, logManager);
             if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
                 log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
             }
@@ -209,6 +215,31 @@ public final class SpateNode implements AutoCloseable {
         return cleaner;
     }
 
+    /**
+     * Forgets idle producer ids (producer.id.expiration.ms) every producer.id.expiration.check.interval.ms, on the
+     * log manager's scheduler, which the log manager stops when it closes.
+     */
+    private static void startProducerExpiry(SpateConfig config, Clock clock, LogManager logManager) {
+        long expirationMs = config.producerIdExpirationMs();
+        long intervalMs = config.producerIdExpirationCheckIntervalMs();
+        Runnable[] check = new Runnable[1];
+        check[0] = io.spate.log.ScheduledTasks.logged("producer-id expiry", () -> {
+            try {
+                long now = clock.millis();
+                int removed = 0;
+                for (io.spate.log.PartitionLog partitionLog : logManager.logs()) {
+                    removed += partitionLog.removeExpiredProducers(now, expirationMs);
+                }
+                if (removed > 0) {
+                    log.info("forgot {} producer id(s) idle for {} ms", removed, expirationMs);
+                }
+            } finally {
+                logManager.schedule(check[0], intervalMs);
+            }
+        });
+        logManager.schedule(check[0], intervalMs);
+    }
+
     /** Deletes partition directories whose topic is gone (a delete interrupted by a crash). */
     private static void removeOrphanPartitionDirs(Path dataDir, TopicRegistry registry) throws IOException {
         try (Stream<Path> entries = Files.list(dataDir)) {
@@ -246,6 +277,21 @@ public final class SpateNode implements AutoCloseable {
 
     public String clusterId() {
         return clusterId;
+    }
+
+    /** Producer ids with state on this node, summed over its partitions (each partition counts its own). */
+    public int producerStateCount() {
+        return logManager.logs().stream().mapToInt(io.spate.log.PartitionLog::producerCount).sum();
+    }
+
+    /** Committed offsets held by this node's group coordinator. */
+    public int committedOffsetCount() {
+        return coordinator.committedOffsetCount().join();
+    }
+
+    /** Client and node connections open on the Kafka listener. */
+    public int connectionCount() {
+        return server.connectionCount();
     }
 
     public Path dataDir() {
@@ -303,8 +349,16 @@ public final class SpateNode implements AutoCloseable {
             return this;
         }
 
+        private Clock clock = Clock.systemUTC();
+
+        /** The node's clock (commit times, expiry); tests pass one they can move forward. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
         public SpateNode start() throws IOException {
-            return SpateNode.start(SpateConfig.from(settings));
+            return SpateNode.start(SpateConfig.from(settings), clock);
         }
     }
 }

@@ -113,6 +113,19 @@ public final class ProducerStateTable {
         producers.values().removeIf(e -> e.batches.isEmpty());
     }
 
+    /**
+     * Forgets producers whose last batch is older than {@code expirationMs} (Kafka's producer.id.expiration.ms, judged
+     * by the batch's timestamp as Kafka does), so that short-lived producers do not accumulate for ever. A forgotten
+     * producer that comes back is accepted at any sequence (KIP-360).
+     *
+     * @return how many were removed
+     */
+    public int removeExpired(long nowMs, long expirationMs) {
+        int before = producers.size();
+        producers.values().removeIf(e -> e.batches.isEmpty() || nowMs - e.batches.peekLast().timestamp() >= expirationMs);
+        return before - producers.size();
+    }
+
     public int producerCount() {
         return producers.size();
     }
