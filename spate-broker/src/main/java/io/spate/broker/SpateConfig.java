@@ -53,6 +53,14 @@ public final class SpateConfig {
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     public static final String BROKER_RACK = "broker.rack";
+    public static final String CLUSTER_SECRET = "cluster.secret";
+    public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
+    public static final String MAX_CONNECTIONS = "max.connections";
+    public static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
+    public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
+    public static final String PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = "producer.id.expiration.check.interval.ms";
+    public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
+    public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -113,6 +121,16 @@ public final class SpateConfig {
         d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
         // Set on nodes (and client.rack on consumers) to let consumers read from a follower in their rack.
         d.put(BROKER_RACK, "");
+        // Shared by every node of a cluster: signs node-to-node requests. Empty: derived from controller.quorum.voters.
+        d.put(CLUSTER_SECRET, "");
+        // Bounds on what clients can make a node hold; Kafka's names and defaults (-1: request memory unbounded).
+        d.put(QUEUED_MAX_REQUEST_BYTES, "-1");
+        d.put(MAX_CONNECTIONS, String.valueOf(Integer.MAX_VALUE));
+        d.put(MAX_CONNECTIONS_PER_IP, String.valueOf(Integer.MAX_VALUE));
+        d.put(PRODUCER_ID_EXPIRATION_MS, "86400000");
+        d.put(PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, "600000");
+        d.put(OFFSETS_RETENTION_MINUTES, "10080");
+        d.put(OFFSETS_RETENTION_CHECK_INTERVAL_MS, "600000");
         return d;
     }
 
@@ -234,6 +252,20 @@ public final class SpateConfig {
         if (intValue(OFFSETS_TOPIC_PARTITIONS) < 1 || intValue(OFFSET_METADATA_MAX_BYTES) < 0) {
             throw new InvalidConfigException(OFFSETS_TOPIC_PARTITIONS + " must be positive and " + OFFSET_METADATA_MAX_BYTES + " not negative");
         }
+        long queued = parseLong(QUEUED_MAX_REQUEST_BYTES, values.get(QUEUED_MAX_REQUEST_BYTES));
+        if (queued != -1 && queued < 1) {
+            throw new InvalidConfigException(QUEUED_MAX_REQUEST_BYTES + " must be -1 (no bound) or positive, not " + queued);
+        }
+        for (String name : new String[]{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, OFFSETS_RETENTION_MINUTES}) {
+            if (intValue(name) < 1) {
+                throw new InvalidConfigException(name + " must be at least 1");
+            }
+        }
+        for (String name : new String[]{PRODUCER_ID_EXPIRATION_MS, PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, OFFSETS_RETENTION_CHECK_INTERVAL_MS}) {
+            if (parseLong(name, values.get(name)) < 1) {
+                throw new InvalidConfigException(name + " must be at least 1");
+            }
+        }
         try {
             LogConfig.from(topicDefaults());
         } catch (InvalidConfigException e) {
@@ -267,7 +299,14 @@ public final class SpateConfig {
     }
 
     public io.spate.replication.ReplicationSettings replicationSettings() {
-        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000, values.get(BROKER_RACK).trim());
+        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000, values.get(BROKER_RACK).trim(),
+                nodeCredentials().token(nodeId()));
+    }
+
+    /** What node-to-node requests are signed and checked with; none on a standalone node. */
+    public io.spate.cluster.NodeCredentials nodeCredentials() {
+        return clustered() ? io.spate.cluster.NodeCredentials.forCluster(values.get(CLUSTER_SECRET), clusterSettings().voters())
+                : io.spate.cluster.NodeCredentials.none();
     }
 
     /** How long a starting node waits for the controller quorum to take its registration. */
@@ -324,13 +363,22 @@ public final class SpateConfig {
         return new ServerConfig(nodeId(), host(), boundPort, dataDir(), intValue(SOCKET_REQUEST_MAX_BYTES), numPartitions(),
                 (short) intValue(DEFAULT_REPLICATION_FACTOR), Boolean.parseBoolean(values.get(AUTO_CREATE_TOPICS)),
                 intValue(NUM_IO_THREADS), parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS)),
-                topicDefaults(), new TreeMap<>(values));
+                topicDefaults(), describableValues());
+    }
+
+    /** Every setting but those node credentials derive from: DescribeConfigs is open to any client. */
+    private Map<String, String> describableValues() {
+        Map<String, String> shown = new TreeMap<>(values);
+        shown.remove(CLUSTER_SECRET);
+        shown.remove(CONTROLLER_QUORUM_VOTERS);
+        return shown;
     }
 
     public io.spate.server.group.GroupCoordinator.Settings groupSettings() {
         return new io.spate.server.group.GroupCoordinator.Settings(intValue(GROUP_MIN_SESSION_TIMEOUT_MS), intValue(GROUP_MAX_SESSION_TIMEOUT_MS),
                 intValue(GROUP_INITIAL_REBALANCE_DELAY_MS), intValue(OFFSET_METADATA_MAX_BYTES), intValue(OFFSETS_TOPIC_PARTITIONS),
-                offsetsTopicReplicationFactor());
+                offsetsTopicReplicationFactor(), intValue(OFFSETS_RETENTION_MINUTES) * 60_000L,
+                parseLong(OFFSETS_RETENTION_CHECK_INTERVAL_MS, values.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS)));
     }
 
     /** Milliseconds between compaction passes, or 0 when the cleaner is off. */
@@ -341,6 +389,20 @@ public final class SpateConfig {
     /** Bytes of keys one compaction pass may map ({@code log.cleaner.dedupe.buffer.size}). */
     public long cleanerKeyMapBytes() {
         return parseLong(LOG_CLEANER_DEDUPE_BUFFER_SIZE, values.get(LOG_CLEANER_DEDUPE_BUFFER_SIZE));
+    }
+
+    public io.spate.server.network.KafkaServer.Limits networkLimits() {
+        return new io.spate.server.network.KafkaServer.Limits(parseLong(QUEUED_MAX_REQUEST_BYTES, values.get(QUEUED_MAX_REQUEST_BYTES)),
+                intValue(MAX_CONNECTIONS), intValue(MAX_CONNECTIONS_PER_IP));
+    }
+
+    /** producer.id.expiration.ms: a producer id with no append for this long is forgotten by each partition. */
+    public long producerIdExpirationMs() {
+        return parseLong(PRODUCER_ID_EXPIRATION_MS, values.get(PRODUCER_ID_EXPIRATION_MS));
+    }
+
+    public long producerIdExpirationCheckIntervalMs() {
+        return parseLong(PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, values.get(PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS));
     }
 
     public int ioThreads() {

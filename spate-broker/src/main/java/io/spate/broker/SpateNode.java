@@ -89,9 +89,13 @@ public final class SpateNode implements AutoCloseable {
 
     /** Opens the data directory (recovering after a crash), binds the listener and starts serving. */
     public static SpateNode start(SpateConfig config) throws IOException {
+        return start(config, Clock.systemUTC());
+    }
+
+    /** As above, on {@code clock} (tests move time forward to see expiry). */
+    public static SpateNode start(SpateConfig config, Clock clock) throws IOException {
         StartupPreloader.startOnce();
         turnOffNettyJfrEventsUnlessAsked();
-        Clock clock = Clock.systemUTC();
         Path dataDir = config.dataDir();
         io.spate.log.PartitionLog.useDecompressor(io.spate.server.network.KafkaDecompressor.INSTANCE);
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
@@ -106,7 +110,7 @@ public final class SpateNode implements AutoCloseable {
             ProducerIdManager producerIds;
             String clusterId;
             if (config.clustered()) {
-                member = ClusterMember.start(config.clusterSettings());
+                member = ClusterMember.start(config.clusterSettings(), config.nodeCredentials());
                 registry = TopicRegistry.mirror(config.topicDefaults());
                 replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings());
                 control = new ClusterControl(member.metadata());
@@ -122,7 +126,7 @@ public final class SpateNode implements AutoCloseable {
                 removeOrphanPartitionDirs(dataDir, registry);
                 producerIds = ProducerIdManager.load(dataDir);
             }
-            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads());
+            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits());
             ServerConfig serverConfig = config.toServerConfig(server.port());
             TopicManager topics = new TopicManager(registry, replicas, serverConfig, control);
             ClusterView view = member == null ? ClusterView.standalone(serverConfig, replicas) : ClusterView.of(member.metadata());
@@ -152,11 +156,13 @@ public final class SpateNode implements AutoCloseable {
                 replicas.addRoleListener(coordinator::onRolesChanged);
                 handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             }
-            server.serve(new KafkaApis(handlers));
+            server.serve(new KafkaApis(handlers, config.nodeCredentials()));
             if (member != null) {
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
             }
             cleaner = startCleaner(config, clock, logManager);
+            coordinator.startOffsetExpiry();
+            startProducerExpiry(config, clock, logManager);
             if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
                 log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
             }
@@ -207,8 +213,33 @@ public final class SpateNode implements AutoCloseable {
         }
         LogCompactor compactor = new LogCompactor(clock, config.cleanerKeyMapBytes());
         ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-cleaner").daemon().unstarted(r));
-        cleaner.scheduleWithFixedDelay(() -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
+        io.spate.log.ScheduledTasks.withFixedDelay(cleaner, "log cleaner", () -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
         return cleaner;
+    }
+
+    /**
+     * Forgets idle producer ids (producer.id.expiration.ms) every producer.id.expiration.check.interval.ms, on the
+     * log manager's scheduler, which the log manager stops when it closes.
+     */
+    private static void startProducerExpiry(SpateConfig config, Clock clock, LogManager logManager) {
+        long expirationMs = config.producerIdExpirationMs();
+        long intervalMs = config.producerIdExpirationCheckIntervalMs();
+        Runnable[] check = new Runnable[1];
+        check[0] = io.spate.log.ScheduledTasks.logged("producer-id expiry", () -> {
+            try {
+                long now = clock.millis();
+                int removed = 0;
+                for (io.spate.log.PartitionLog partitionLog : logManager.logs()) {
+                    removed += partitionLog.removeExpiredProducers(now, expirationMs);
+                }
+                if (removed > 0) {
+                    log.info("forgot {} producer id(s) idle for {} ms", removed, expirationMs);
+                }
+            } finally {
+                logManager.schedule(check[0], intervalMs);
+            }
+        });
+        logManager.schedule(check[0], intervalMs);
     }
 
     /** Deletes partition directories whose topic is gone (a delete interrupted by a crash). */
@@ -248,6 +279,21 @@ public final class SpateNode implements AutoCloseable {
 
     public String clusterId() {
         return clusterId;
+    }
+
+    /** Producer ids with state on this node, summed over its partitions (each partition counts its own). */
+    public int producerStateCount() {
+        return logManager.logs().stream().mapToInt(io.spate.log.PartitionLog::producerCount).sum();
+    }
+
+    /** Committed offsets held by this node's group coordinator. */
+    public int committedOffsetCount() {
+        return coordinator.committedOffsetCount().join();
+    }
+
+    /** Client and node connections open on the Kafka listener. */
+    public int connectionCount() {
+        return server.connectionCount();
     }
 
     public Path dataDir() {
@@ -305,8 +351,16 @@ public final class SpateNode implements AutoCloseable {
             return this;
         }
 
+        private Clock clock = Clock.systemUTC();
+
+        /** The node's clock (commit times, expiry); tests pass one they can move forward. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
         public SpateNode start() throws IOException {
-            return SpateNode.start(SpateConfig.from(settings));
+            return SpateNode.start(SpateConfig.from(settings), clock);
         }
     }
 }

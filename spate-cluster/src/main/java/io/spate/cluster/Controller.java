@@ -66,7 +66,8 @@ public final class Controller implements AutoCloseable {
                 lastRebalanceNanos = now;
                 rebalance(image);
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // Caught whole: a throw out of a scheduled task would cancel every later tick, and with it all fencing.
             log.warn("controller tick failed", e);
         }
     }

@@ -68,7 +68,8 @@ public final class FlushCoordinator implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 break;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Waiters learn of the failure; the thread lives on, or every later ack would hang.
                 log.error("group commit failed", e);
                 batch.forEach(r -> r.done().completeExceptionally(e));
             } finally {

@@ -93,8 +93,8 @@ public final class LogManager implements AutoCloseable {
     }
 
     private void startBackgroundDuties() {
-        scheduler.scheduleWithFixedDelay(this::runRetention, retentionCheckIntervalMs, retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
-        scheduler.scheduleWithFixedDelay(this::writeCheckpoints, 10_000, 10_000, TimeUnit.MILLISECONDS);
+        ScheduledTasks.withFixedDelay(scheduler, "retention", this::runRetention, retentionCheckIntervalMs, retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
+        ScheduledTasks.withFixedDelay(scheduler, "offset checkpoints", this::writeCheckpoints, 10_000, 10_000, TimeUnit.MILLISECONDS);
         scheduleFlushCheck(100);
     }
 
@@ -226,7 +226,7 @@ public final class LogManager implements AutoCloseable {
             return false;
         }
         try {
-            scheduler.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+            ScheduledTasks.once(scheduler, "housekeeping", task, delayMs, TimeUnit.MILLISECONDS);
             return true;
         } catch (java.util.concurrent.RejectedExecutionException e) {
             return false;
@@ -250,15 +250,21 @@ public final class LogManager implements AutoCloseable {
             return;
         }
         scheduler.schedule(() -> {
-            long now = clock.millis();
             long next = 1_000;
-            for (PartitionLog partitionLog : logs.values()) {
-                next = Math.min(next, Math.max(1, partitionLog.config().flushMs()));
-                if (partitionLog.flushDue(now)) {
-                    flusher.flush(partitionLog);
+            try {
+                long now = clock.millis();
+                for (PartitionLog partitionLog : logs.values()) {
+                    next = Math.min(next, Math.max(1, partitionLog.config().flushMs()));
+                    if (partitionLog.flushDue(now)) {
+                        flusher.flush(partitionLog);
+                    }
                 }
+            } catch (Throwable e) {
+                log.error("flush check failed; checking again in {} ms", next, e);
+            } finally {
+                // The check re-arms itself: without this, one throw would end flush.ms for good.
+                scheduleFlushCheck(next);
             }
-            scheduleFlushCheck(next);
         }, delayMs, TimeUnit.MILLISECONDS);
     }
 

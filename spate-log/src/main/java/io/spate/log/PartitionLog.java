@@ -982,6 +982,13 @@ public final class PartitionLog {
         }
     }
 
+    /** Drops the state of producers with no batch for {@code expirationMs}; see {@link ProducerStateTable#removeExpired}. */
+    public int removeExpiredProducers(long nowMs, long expirationMs) {
+        synchronized (appendLock) {
+            return producers.removeExpired(nowMs, expirationMs);
+        }
+    }
+
     void close() {
         synchronized (appendLock) {
             if (!closed && offlineReason == null && !segments.isEmpty()) {

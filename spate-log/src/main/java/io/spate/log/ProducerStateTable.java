@@ -54,8 +54,9 @@ public final class ProducerStateTable {
         int firstSequence = batch.baseSequence();
         ProducerEntry entry = producers.get(producerId);
         if (entry == null) {
-            return firstSequence == 0 || firstSequence == RecordBatch.NO_SEQUENCE ? Check.ACCEPT
-                    : new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "first batch of producer " + producerId + " has sequence " + firstSequence + ", expected 0");
+            // KIP-360 (Kafka 2.5+): with no state for this producer id (never seen here, or its batches were removed by
+            // retention, DeleteRecords or state expiry) any sequence starts it; rejecting would strand a live producer.
+            return Check.ACCEPT;
         }
         if (epoch < entry.epoch) {
             return new Reject(LogError.INVALID_PRODUCER_EPOCH, "producer " + producerId + " epoch " + epoch + " is older than the current epoch " + entry.epoch);
@@ -129,6 +130,19 @@ public final class ProducerStateTable {
         entry.epoch = snapshot.epoch();
         entry.batches.addAll(snapshot.batches());
         producers.put(snapshot.producerId(), entry);
+    }
+
+    /**
+     * Forgets producers whose last batch is older than {@code expirationMs} (Kafka's producer.id.expiration.ms, judged
+     * by the batch's timestamp as Kafka does), so that short-lived producers do not accumulate for ever. A forgotten
+     * producer that comes back is accepted at any sequence (KIP-360).
+     *
+     * @return how many were removed
+     */
+    public int removeExpired(long nowMs, long expirationMs) {
+        int before = producers.size();
+        producers.values().removeIf(e -> e.batches.isEmpty() || nowMs - e.batches.peekLast().timestamp() >= expirationMs);
+        return before - producers.size();
     }
 
     public int producerCount() {

@@ -105,11 +105,15 @@ class IdempotentProducerTest {
     }
 
     @Test
-    void aNewProducerMustStartAtSequenceZero() throws IOException {
+    void aProducerWithoutStateIsAcceptedAtAnySequenceAsSinceKip360() throws IOException {
         PartitionLog log = open();
         AppendResult r = log.appendAsLeader(batch((short) 0, 5, 1), 0, 0);
-        assertThat(r.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
-        assertThat(log.logEndOffset()).isZero();
+        assertThat(r.ok()).isTrue();
+        assertThat(log.logEndOffset()).isEqualTo(1);
+        // from then on its sequence is checked as usual
+        assertThat(log.appendAsLeader(batch((short) 0, 7, 1), 0, 0).error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(log.appendAsLeader(batch((short) 0, 5, 1), 0, 0).duplicate()).isTrue();
+        assertThat(append(log, batch((short) 0, 6, 1), 0).baseOffset()).isEqualTo(1);
     }
 
     @Test

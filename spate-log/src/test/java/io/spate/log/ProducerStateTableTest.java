@@ -98,6 +98,28 @@ class ProducerStateTableTest {
         assertThat(table.producerCount()).isEqualTo(1);
         assertThat(table.check(batch(1, 0, 1, 1))).isInstanceOf(ProducerStateTable.Accept.class);
         assertThat(table.check(batch(2, 0, 0, 1))).isInstanceOf(ProducerStateTable.Accept.class);
-        assertThat(table.check(batch(2, 0, 1, 1))).isInstanceOf(ProducerStateTable.Reject.class);
+        // producer 2 has no state left: like a producer never seen, it may go on at any sequence (KIP-360)
+        assertThat(table.check(batch(2, 0, 1, 1))).isInstanceOf(ProducerStateTable.Accept.class);
+        assertThat(table.check(batch(1, 0, 3, 1))).isInstanceOf(ProducerStateTable.Reject.class);
+    }
+
+    private RecordBatch batchAt(long pid, int seq, long timestamp) {
+        ByteBuffer buf = TestBatches.builder().producer(pid, (short) 0, seq).baseTimestamp(timestamp).record(null, "v").build();
+        RecordBatch b = RecordBatch.of(buf);
+        b.assign(nextOffset, 0);
+        return b;
+    }
+
+    @Test
+    void producersIdleForTheExpirationAreForgottenAndMayComeBackAtAnySequence() {
+        store(batchAt(1, 0, 1_000));
+        store(batchAt(2, 0, 1_000));
+        store(batchAt(2, 1, 5_000));
+        assertThat(table.removeExpired(6_000, 5_000)).isEqualTo(1);
+        assertThat(table.producerCount()).isEqualTo(1);
+        assertThat(table.check(batchAt(1, 7, 6_000))).as("an expired producer starts again anywhere").isInstanceOf(ProducerStateTable.Accept.class);
+        assertThat(table.check(batchAt(2, 7, 6_000))).as("a live one is still checked").isInstanceOf(ProducerStateTable.Reject.class);
+        assertThat(table.removeExpired(10_000, 5_000)).isEqualTo(1);
+        assertThat(table.producerCount()).isZero();
     }
 }

@@ -141,7 +141,7 @@ final class ReplicaFetcher implements Runnable {
                 }
                 LeaderConnection c = connection;
                 if (c == null) {
-                    c = new LeaderConnection(host, port, "spate-replica-" + localId, settings.connectTimeoutMs());
+                    c = new LeaderConnection(host, port, "spate-replica-" + localId + settings.nodeToken(), settings.connectTimeoutMs());
                     connection = c;
                 }
                 truncateWhereNeeded(c);

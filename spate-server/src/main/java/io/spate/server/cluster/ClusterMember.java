@@ -22,6 +22,7 @@ import org.apache.kafka.common.requests.BrokerHeartbeatResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.spate.log.ScheduledTasks;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,7 @@ public final class ClusterMember implements AutoCloseable {
     private volatile long lastHeartbeatAckNanos = System.nanoTime();
     private volatile boolean registered;
     private volatile boolean leaving;
+    private volatile String heartbeatClientId;
 
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
         this.settings = settings;
@@ -72,13 +74,20 @@ public final class ClusterMember implements AutoCloseable {
 
     /** Starts the metadata log (and this node's voter and controller duties, if it is a voter). */
     public static ClusterMember start(ClusterSettings settings) throws IOException {
+        return start(settings, io.spate.cluster.NodeCredentials.forCluster("", settings.voters()));
+    }
+
+    /** As above; {@code credentials} sign this node's heartbeats. */
+    public static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials) throws IOException {
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs());
         MetadataLog metadata = RatisMetadataLog.start(settings, liveness);
         Controller controller = settings.isVoter() ? new Controller(metadata, liveness, settings) : null;
         if (controller != null) {
             controller.start();
         }
-        return new ClusterMember(settings, metadata, controller, liveness);
+        ClusterMember member = new ClusterMember(settings, metadata, controller, liveness);
+        member.heartbeatClientId = "spate-node-" + settings.nodeId() + credentials.token(settings.nodeId());
+        return member;
     }
 
     public MetadataLog metadata() {
@@ -107,8 +116,8 @@ public final class ClusterMember implements AutoCloseable {
         this.port = listenerPort;
         metadata.subscribe(this::apply);
         lastHeartbeatAckNanos = System.nanoTime();
-        heartbeatThread.scheduleWithFixedDelay(this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
-        timer.scheduleWithFixedDelay(replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
+        ScheduledTasks.withFixedDelay(heartbeatThread, "heartbeat", this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
+        ScheduledTasks.withFixedDelay(timer, "in-sync replica check", replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
         try {
             CommandResult result = register().get(timeoutMs, TimeUnit.MILLISECONDS);
             metadata.awaitVersion(result.version()).get(timeoutMs, TimeUnit.MILLISECONDS);
@@ -191,7 +200,7 @@ public final class ClusterMember implements AutoCloseable {
             BrokerHeartbeatRequestData data = new BrokerHeartbeatRequestData().setBrokerId(settings.nodeId())
                     .setBrokerEpoch(incarnation).setCurrentMetadataOffset(metadata.image().version());
             BrokerHeartbeatResponse response = (BrokerHeartbeatResponse) controllerConnection.send(
-                    new BrokerHeartbeatRequest(data, (short) 0), "spate-node-" + settings.nodeId());
+                    new BrokerHeartbeatRequest(data, (short) 0), heartbeatClientId);
             if (response.data().errorCode() != Errors.NONE.code()) {
                 lastFailedTarget = target;
                 return null;

@@ -11,6 +11,7 @@ import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.spate.log.ScheduledTasks;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -40,8 +41,20 @@ public final class GroupCoordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
 
     /** Settings under Kafka's broker names. */
+    /**
+     * @param offsetsRetentionMs             offsets.retention.minutes, in ms: committed offsets of a group without members
+     *                                       expire this long after their last commit
+     * @param offsetsRetentionCheckIntervalMs offsets.retention.check.interval.ms
+     */
     public record Settings(int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs,
-                           int maxMetadataBytes, int offsetsTopicPartitions, short offsetsTopicReplicationFactor) {
+                           int maxMetadataBytes, int offsetsTopicPartitions, short offsetsTopicReplicationFactor,
+                           long offsetsRetentionMs, long offsetsRetentionCheckIntervalMs) {
+        public Settings(int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs,
+                        int maxMetadataBytes, int offsetsTopicPartitions, short offsetsTopicReplicationFactor) {
+            this(minSessionTimeoutMs, maxSessionTimeoutMs, initialRebalanceDelayMs, maxMetadataBytes, offsetsTopicPartitions,
+                    offsetsTopicReplicationFactor, 10_080 * 60_000L, 600_000L);
+        }
+
         public static Settings defaults() {
             return new Settings(6_000, 1_800_000, 3_000, 4_096, 50, (short) 3);
         }
@@ -70,6 +83,62 @@ public final class GroupCoordinator implements AutoCloseable {
         this.topics = topicManager.registry();
         this.store = new OffsetStore(topicManager, replicas, clock, settings.offsetsTopicPartitions(), settings.offsetsTopicReplicationFactor());
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-group-coordinator").daemon().unstarted(r));
+    }
+
+    /** Starts the periodic removal of expired offsets (offsets.retention.minutes). */
+    public void startOffsetExpiry() {
+        long interval = settings.offsetsRetentionCheckIntervalMs();
+        ScheduledTasks.withFixedDelay(thread, "offset expiry", this::expireOffsets, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Runs on the coordinator thread. Offsets of a group with no members (or no group state at all: commits from
+     * consumers using assign()) whose last commit is older than the retention are tombstoned in the offsets topic
+     * and forgotten, so that abandoned groups do not hold memory and disk for ever. Groups with members keep theirs,
+     * as in Kafka.
+     */
+    private void expireOffsets() {
+        long now = clock.millis();
+        long cutoff = now - settings.offsetsRetentionMs();
+        for (Map.Entry<String, Map<TopicPartitionKey, CommittedOffset>> entry : List.copyOf(offsets.entrySet())) {
+            String groupId = entry.getKey();
+            ClassicGroup group = groups.get(groupId);
+            if (group != null && !group.members.isEmpty()) {
+                continue;
+            }
+            List<TopicPartitionKey> expired = new ArrayList<>();
+            entry.getValue().forEach((tp, committed) -> {
+                if (committed.commitTimestamp() <= cutoff) {
+                    expired.add(tp);
+                }
+            });
+            if (expired.isEmpty()) {
+                continue;
+            }
+            List<SimpleRecord> tombstones = new ArrayList<>(expired.size());
+            expired.forEach(tp -> tombstones.add(OffsetStore.offsetRecord(groupId, tp.topic(), tp.partition(), null, now)));
+            store.append(groupId, tombstones).whenCompleteAsync((ok, failure) -> {
+                if (failure != null) {
+                    log.warn("could not expire {} offset(s) of group {}: {}", expired.size(), groupId, failure.getMessage());
+                    return;
+                }
+                Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.get(groupId);
+                if (groupOffsets == null) {
+                    return;
+                }
+                // A commit that landed meanwhile is newer than the cutoff and stays.
+                expired.forEach(tp -> groupOffsets.computeIfPresent(tp, (k, c) -> c.commitTimestamp() <= cutoff ? null : c));
+                if (groupOffsets.isEmpty()) {
+                    offsets.remove(groupId);
+                }
+                log.info("expired {} committed offset(s) of group {} (no commit for {} ms)", expired.size(), groupId, settings.offsetsRetentionMs());
+            }, thread);
+        }
+    }
+
+    /** Committed offsets held in memory, across groups (for tests and diagnostics). */
+    public CompletableFuture<Integer> committedOffsetCount() {
+        return call(() -> offsets.values().stream().mapToInt(Map::size).sum());
     }
 
     /** Rebuilds groups and committed offsets from {@code __consumer_offsets} (a standalone node leads every partition of it). */
@@ -391,7 +460,7 @@ public final class GroupCoordinator implements AutoCloseable {
         group.initialDelay = wasEmpty && settings.initialRebalanceDelayMs() > 0;
         long delay = group.initialDelay ? settings.initialRebalanceDelayMs() : group.rebalanceTimeoutMs();
         cancel(group.joinTimer);
-        group.joinTimer = thread.schedule(() -> completeJoin(group), delay, TimeUnit.MILLISECONDS);
+        group.joinTimer = ScheduledTasks.once(thread, "join completion", () -> completeJoin(group), delay, TimeUnit.MILLISECONDS);
         maybeCompleteJoin(group);
     }
 
@@ -441,7 +510,7 @@ public final class GroupCoordinator implements AutoCloseable {
             scheduleSessionTimeout(group, member);
         }
         int generation = group.generationId;
-        group.syncTimer = thread.schedule(() -> {
+        group.syncTimer = ScheduledTasks.once(thread, "sync timeout", () -> {
             if (group.is(GroupState.COMPLETING_REBALANCE) && group.generationId == generation) {
                 for (GroupMember member : new ArrayList<>(group.members.values())) {
                     if (member.awaitingSync == null) {
@@ -618,7 +687,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     private void scheduleSessionTimeout(ClassicGroup group, GroupMember member) {
         cancel(member.sessionTimer);
-        member.sessionTimer = thread.schedule(() -> onSessionTimeout(group, member), member.sessionTimeoutMs, TimeUnit.MILLISECONDS);
+        member.sessionTimer = ScheduledTasks.once(thread, "session timeout", () -> onSessionTimeout(group, member), member.sessionTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
     private void onSessionTimeout(ClassicGroup group, GroupMember member) {

@@ -56,6 +56,14 @@ public final class FetchHandler implements ApiHandler {
         int replicaId = FetchRequest.replicaId(data);
         boolean replica = replicaId >= 0;
         FetchSessions.Context context = sessions.open(data.sessionId(), data.sessionEpoch(), targets(data, version, replicaId), forgotten(data, version));
+        if (context.incremental()) {
+            // Partitions the request did not name were checked when they joined the session; since then leadership may
+            // have moved or the epoch advanced. Checking again sends the client NOT_LEADER_OR_FOLLOWER or
+            // FENCED_LEADER_EPOCH, so it finds the new leader instead of reading a stale replica or waiting forever.
+            for (FetchTarget target : context.targets()) {
+                resolve(target, replicaId, version);
+            }
+        }
         boolean redirected = false;
         if (!replica && version >= 11) {
             for (FetchTarget target : context.targets()) {
@@ -82,32 +90,46 @@ public final class FetchHandler implements ApiHandler {
             return CompletableFuture.completedFuture(respond(context, reads, version));
         }
         release(reads);
-        return new DelayedFetch(context, data, version, connection, replica).start();
+        return new DelayedFetch(context, data, version, connection, replicaId).start();
     }
 
     private List<FetchTarget> targets(FetchRequestData data, short version, int replicaId) {
         List<FetchTarget> targets = new ArrayList<>();
         for (FetchRequestData.FetchTopic topicData : data.topics()) {
             TopicInfo topic = version >= 13 ? topics.get(topicData.topicId()) : topics.get(topicData.topic());
+            String name = topic == null ? topicData.topic() : topic.name();
             for (FetchRequestData.FetchPartition p : topicData.partitions()) {
-                Partition partition = topic == null ? null : replicas.partition(topic.name(), p.partition());
-                Errors error = Errors.NONE;
-                if (topic == null) {
-                    error = version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (p.partition() < 0 || p.partition() >= topic.partitions()) {
-                    error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (partition == null || !(partition.isLeader() || servesConsumers(partition, replicaId, version))) {
-                    error = replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
-                } else if (p.currentLeaderEpoch() > partition.leaderEpoch()) {
-                    error = Errors.UNKNOWN_LEADER_EPOCH;
-                } else if (p.currentLeaderEpoch() >= 0 && p.currentLeaderEpoch() < partition.leaderEpoch()) {
-                    error = Errors.FENCED_LEADER_EPOCH;
-                }
-                String name = topic == null ? topicData.topic() : topic.name();
-                targets.add(new FetchTarget(name, topicData.topicId(), p.partition(), partition, error, p.fetchOffset(), p.partitionMaxBytes()));
+                FetchTarget target = new FetchTarget(name, topicData.topicId(), p.partition(), p.currentLeaderEpoch(), p.fetchOffset(), p.partitionMaxBytes());
+                resolve(target, topic, replicaId, version);
+                targets.add(target);
             }
         }
         return targets;
+    }
+
+    private void resolve(FetchTarget target, int replicaId, short version) {
+        resolve(target, version >= 13 ? topics.get(target.topicId) : topics.get(target.topic), replicaId, version);
+    }
+
+    /** Finds the partition a target reads and whether this node may serve it to this fetcher at the epoch it sent. */
+    private void resolve(FetchTarget target, TopicInfo topic, int replicaId, short version) {
+        int index = target.partition;
+        Partition partition = topic == null || index < 0 || index >= topic.partitions() ? null : replicas.partition(topic.name(), index);
+        int epoch = target.currentLeaderEpoch;
+        Errors error = Errors.NONE;
+        if (topic == null) {
+            error = version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        } else if (index < 0 || index >= topic.partitions()) {
+            error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        } else if (partition == null || !(partition.isLeader() || servesConsumers(partition, replicaId, version))) {
+            error = replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        } else if (epoch > partition.leaderEpoch()) {
+            error = Errors.UNKNOWN_LEADER_EPOCH;
+        } else if (epoch >= 0 && epoch < partition.leaderEpoch()) {
+            error = Errors.FENCED_LEADER_EPOCH;
+        }
+        target.resolved = partition;
+        target.lookupError = error;
     }
 
     /** Consumers that know about follower fetching (v11+) may read from a follower, below its high watermark. */
@@ -223,14 +245,16 @@ public final class FetchHandler implements ApiHandler {
         private final FetchRequestData data;
         private final short version;
         private final ClientConnection connection;
+        private final int replicaId;
         private final boolean replica;
         private final CompletableFuture<ApiMessage> response = new CompletableFuture<>();
         private final AtomicBoolean completed = new AtomicBoolean();
         private final AtomicInteger bytesAppended = new AtomicInteger();
         private volatile ScheduledFuture<?> timeout;
 
-        DelayedFetch(FetchSessions.Context context, FetchRequestData data, short version, ClientConnection connection, boolean replica) {
-            this.replica = replica;
+        DelayedFetch(FetchSessions.Context context, FetchRequestData data, short version, ClientConnection connection, int replicaId) {
+            this.replicaId = replicaId;
+            this.replica = replicaId >= 0;
             this.context = context;
             this.data = data;
             this.version = version;
@@ -268,6 +292,10 @@ public final class FetchHandler implements ApiHandler {
                 pending.cancel(false);
             }
             try {
+                // Leadership may have moved during the wait: the answer says so rather than reading a former leader's log.
+                for (FetchTarget target : context.targets()) {
+                    resolve(target, replicaId, version);
+                }
                 response.complete(respond(context, readAll(context, data.maxBytes(), replica), version));
             } catch (RuntimeException e) {
                 response.completeExceptionally(e);

@@ -78,6 +78,8 @@ final class FetchSessions {
                 if (known != null && known.resolved == target.resolved) {
                     known.fetchOffset = target.fetchOffset;
                     known.maxBytes = target.maxBytes;
+                    known.currentLeaderEpoch = target.currentLeaderEpoch;
+                    known.lookupError = target.lookupError;
                 } else {
                     session.partitions.put(target.key(), target);
                 }

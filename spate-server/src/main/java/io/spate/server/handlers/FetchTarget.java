@@ -12,8 +12,14 @@ final class FetchTarget {
     final String topic;
     final Uuid topicId;
     final int partition;
-    final Partition resolved;
-    final Errors lookupError;
+    /**
+     * The partition and whether it may be read here, as of the latest fetch: re-checked on every fetch of a
+     * session, because leadership and epochs move while a session stays open.
+     */
+    Partition resolved;
+    Errors lookupError;
+    /** The leader epoch the client last sent for this partition (-1: none). */
+    int currentLeaderEpoch;
     long fetchOffset;
     int maxBytes;
     long lastSentHighWatermark = -1;
@@ -21,12 +27,11 @@ final class FetchTarget {
     /** Follower fetching: the replica the consumer should read from instead (-1: read here). */
     int preferredReadReplica = -1;
 
-    FetchTarget(String topic, Uuid topicId, int partition, Partition resolved, Errors lookupError, long fetchOffset, int maxBytes) {
+    FetchTarget(String topic, Uuid topicId, int partition, int currentLeaderEpoch, long fetchOffset, int maxBytes) {
         this.topic = topic;
         this.topicId = topicId;
         this.partition = partition;
-        this.resolved = resolved;
-        this.lookupError = lookupError;
+        this.currentLeaderEpoch = currentLeaderEpoch;
         this.fetchOffset = fetchOffset;
         this.maxBytes = maxBytes;
     }

@@ -57,7 +57,8 @@ final class FindCoordinatorHandler implements ApiHandler {
                     message = "the offsets partition of group '" + key + "' has no leader right now";
                 }
             }
-            Errors error = broker == null ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.NONE;
+            // An unsupported key type fails at once: COORDINATOR_NOT_AVAILABLE would have clients retry until they time out.
+            Errors error = unsupported != null ? Errors.UNSUPPORTED_VERSION : broker == null ? Errors.COORDINATOR_NOT_AVAILABLE : Errors.NONE;
             int nodeId = broker == null ? -1 : broker.id();
             String host = broker == null ? "" : broker.host();
             int port = broker == null ? -1 : broker.port();

@@ -34,7 +34,8 @@ public final class InitProducerIdHandler implements ApiHandler {
         InitProducerIdRequestData data = ((InitProducerIdRequest) request).data();
         InitProducerIdResponseData response = new InitProducerIdResponseData();
         if (data.transactionalId() != null) {
-            return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code())
+            // Not supported, which is not the same as not allowed: an authorization error would send users to their ACLs.
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNSUPPORTED_VERSION.code())
                     .setProducerId(-1).setProducerEpoch((short) -1));
         }
         return CompletableFuture.completedFuture(response.setProducerId(producerIds.nextProducerId()).setProducerEpoch((short) 0));

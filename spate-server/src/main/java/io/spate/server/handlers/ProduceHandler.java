@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
  * with other producers, or nothing). {@code acks=0} gets no response at all.
  */
 public final class ProduceHandler implements ApiHandler {
+    static final String TRANSACTIONS_UNSUPPORTED = "Spate does not support transactions yet";
     private final TopicRegistry topics;
     private final ReplicaManager replicas;
     private final Clock clock;
@@ -62,6 +63,9 @@ public final class ProduceHandler implements ApiHandler {
                 Errors refusal = refusal(acks, data.transactionalId(), topic, partitionData, version);
                 if (refusal != null) {
                     partitionResponse.setErrorCode(refusal.code());
+                    if (refusal == Errors.UNSUPPORTED_VERSION && version >= 8) {
+                        partitionResponse.setErrorMessage(TRANSACTIONS_UNSUPPORTED);
+                    }
                     continue;
                 }
                 Partition partition = replicas.partition(topic.name(), partitionData.index());
@@ -131,7 +135,7 @@ public final class ProduceHandler implements ApiHandler {
             return Errors.INVALID_REQUIRED_ACKS;
         }
         if (transactionalId != null) {
-            return Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+            return Errors.UNSUPPORTED_VERSION;
         }
         if (topic == null) {
             return version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;

@@ -77,7 +77,7 @@ public final class TopicManager {
         return created;
     }
 
-    /** Creates an internal topic (a name starting with "__"), bypassing the user-facing defaults. */
+    /** Creates one of Spate's internal topics ({@link #INTERNAL_TOPICS}), bypassing the user-facing defaults. */
     public TopicInfo createInternal(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
         TopicInfo existing = registry.get(name);
         if (existing != null) {
@@ -97,8 +97,14 @@ public final class TopicManager {
         return created;
     }
 
+    /**
+     * Spate's own topics, which clients may not write to (Kafka's rule for its internal topics). Other names
+     * starting with "__" are ordinary user topics, as in Kafka: tools such as MirrorMaker and Connect use them.
+     */
+    static final java.util.Set<String> INTERNAL_TOPICS = java.util.Set.of("__consumer_offsets", "__transaction_state");
+
     public static boolean isInternal(String name) {
-        return name.startsWith("__");
+        return INTERNAL_TOPICS.contains(name);
     }
 
     public void delete(String name) {

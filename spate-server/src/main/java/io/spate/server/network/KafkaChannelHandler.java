@@ -50,8 +50,11 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    KafkaChannelHandler(RequestDispatcher dispatcher) {
+    private final RequestMemoryPool requestMemory;
+
+    KafkaChannelHandler(RequestDispatcher dispatcher, RequestMemoryPool requestMemory) {
         this.dispatcher = dispatcher;
+        this.requestMemory = requestMemory;
     }
 
     @Override
@@ -63,10 +66,13 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf frame = (ByteBuf) msg;
+        int reserved = frame.readableBytes();
         try {
             handleFrame(ctx, frame.nioBuffer());
         } finally {
             frame.release();
+            // The request's bytes are done with once dispatch returns (the handler contract): give the memory back.
+            requestMemory.release(reserved);
         }
     }
 
@@ -165,9 +171,14 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
-        if (inFlight.size() < MAX_IN_FLIGHT / 2 && !ctx.channel().config().isAutoRead()) {
+        if (inFlight.size() < MAX_IN_FLIGHT / 2 && !ctx.channel().config().isAutoRead() && !waitingForMemory(ctx)) {
             ctx.channel().config().setAutoRead(true);
         }
+    }
+
+    private static boolean waitingForMemory(ChannelHandlerContext ctx) {
+        RequestFrameDecoder frames = ctx.pipeline().get(RequestFrameDecoder.class);
+        return frames != null && frames.waitingForMemory();
     }
 
     private void closeWithReason(ChannelHandlerContext ctx, String reason) {

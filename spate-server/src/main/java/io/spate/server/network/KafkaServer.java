@@ -9,7 +9,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
 import java.net.InetSocketAddress;
 
@@ -25,10 +24,26 @@ public final class KafkaServer implements AutoCloseable {
     private Channel serverChannel;
     private volatile RequestDispatcher dispatcher;
 
-    private KafkaServer(EventLoopGroup acceptor, EventLoopGroup workers, int maxRequestBytes) {
+    private final RequestMemoryPool requestMemory;
+    private final ConnectionLimiter connections;
+
+    /**
+     * Bounds on what clients can make the listener hold, under Kafka's names.
+     *
+     * @param queuedMaxRequestBytes queued.max.request.bytes: request bytes being read or handled at once (-1: no bound)
+     * @param maxConnections        max.connections
+     * @param maxConnectionsPerIp   max.connections.per.ip
+     */
+    public record Limits(long queuedMaxRequestBytes, int maxConnections, int maxConnectionsPerIp) {
+        public static final Limits NONE = new Limits(-1, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    private KafkaServer(EventLoopGroup acceptor, EventLoopGroup workers, int maxRequestBytes, Limits limits) {
         this.acceptor = acceptor;
         this.workers = workers;
         this.maxRequestBytes = maxRequestBytes;
+        this.requestMemory = new RequestMemoryPool(limits.queuedMaxRequestBytes());
+        this.connections = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp());
     }
 
     /**
@@ -36,9 +51,14 @@ public final class KafkaServer implements AutoCloseable {
      * (port 0 picks a free one) before it builds what answers requests; {@link #serve} starts.
      */
     public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads) throws InterruptedException {
+        return bind(host, port, maxRequestBytes, ioThreads, Limits.NONE);
+    }
+
+    /** As above, with bounds on connections and on request memory. */
+    public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads, Limits limits) throws InterruptedException {
         EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
-        KafkaServer server = new KafkaServer(acceptor, workers, maxRequestBytes);
+        KafkaServer server = new KafkaServer(acceptor, workers, maxRequestBytes, limits);
         try {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(acceptor, workers)
@@ -51,10 +71,15 @@ public final class KafkaServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
+                            if (!server.connections.admit(ch)) {
+                                // Over max.connections or max.connections.per.ip: closed before it costs anything.
+                                ch.close();
+                                return;
+                            }
                             // A frame is a 4-byte size and that many bytes; an oversized or
                             // negative size fails fast and closes only this connection.
-                            ch.pipeline().addLast("frames", new LengthFieldBasedFrameDecoder(server.maxRequestBytes + 4, 0, 4, 0, 4, true));
-                            ch.pipeline().addLast("kafka", new KafkaChannelHandler(server.dispatcher));
+                            ch.pipeline().addLast("frames", new RequestFrameDecoder(server.maxRequestBytes, server.requestMemory));
+                            ch.pipeline().addLast("kafka", new KafkaChannelHandler(server.dispatcher, server.requestMemory));
                         }
                     });
             server.serverChannel = bootstrap.bind(host, port).sync().channel();
@@ -71,6 +96,16 @@ public final class KafkaServer implements AutoCloseable {
         this.dispatcher = requestDispatcher;
         serverChannel.config().setAutoRead(true);
         serverChannel.read();
+    }
+
+    /** Connections open now (for tests and diagnostics). */
+    public int connectionCount() {
+        return connections.connections();
+    }
+
+    /** Request bytes being read or handled now. */
+    public long queuedRequestBytes() {
+        return requestMemory.usedBytes();
     }
 
     public int port() {

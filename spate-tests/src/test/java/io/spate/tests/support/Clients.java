@@ -75,6 +75,17 @@ public final class Clients {
         }
     }
 
+    /** Creates a one-partition topic, ignoring that it may exist already (tests that share a node). */
+    public static void createTopicQuietly(String bootstrap, String name) {
+        try {
+            createTopic(bootstrap, name, 1, Map.of());
+        } catch (Exception e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
     /**
      * Reads every partition of {@code partitions} from the beginning up to the end offsets taken
      * at the start, with assign/seek (no group).

@@ -1,0 +1,89 @@
+package io.spate.server.network;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.TooLongFrameException;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class RequestFrameDecoderTest {
+    private static ByteBuf header(int size) {
+        return Unpooled.buffer(4).writeInt(size);
+    }
+
+    private static ByteBuf body(int bytes) {
+        return Unpooled.wrappedBuffer(new byte[bytes]);
+    }
+
+    @Test
+    void aFrameIsHandedOnWholeAndHoldsItsSizeInThePoolUntilReleased() {
+        RequestMemoryPool pool = new RequestMemoryPool(1_000);
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestFrameDecoder(10_000, pool));
+        channel.writeInbound(header(300), body(100));
+        assertThat((Object) channel.readInbound()).isNull();
+        assertThat(pool.usedBytes()).isEqualTo(300);
+        channel.writeInbound(body(200));
+        ByteBuf frame = channel.readInbound();
+        assertThat(frame.readableBytes()).isEqualTo(300);
+        frame.release();
+        pool.release(300);
+        assertThat(pool.usedBytes()).isZero();
+    }
+
+    @Test
+    void aConnectionStopsReadingWhileThePoolIsFullAndGoesOnWhenMemoryIsReleased() {
+        RequestMemoryPool pool = new RequestMemoryPool(1_000);
+        EmbeddedChannel first = new EmbeddedChannel(new RequestFrameDecoder(10_000, pool));
+        EmbeddedChannel second = new EmbeddedChannel(new RequestFrameDecoder(10_000, pool));
+        first.writeInbound(header(800), body(100));
+        second.writeInbound(header(800), body(800));
+
+        assertThat((Object) second.readInbound()).as("no room for a second 800-byte request").isNull();
+        assertThat(second.config().isAutoRead()).isFalse();
+        assertThat(pool.usedBytes()).isEqualTo(800);
+
+        first.writeInbound(body(700));
+        ByteBuf done = first.readInbound();
+        done.release();
+        pool.release(800);
+        second.runPendingTasks();
+
+        ByteBuf resumed = second.readInbound();
+        assertThat(resumed).as("the waiting request, read once memory came back").isNotNull();
+        assertThat(resumed.readableBytes()).isEqualTo(800);
+        assertThat(second.config().isAutoRead()).isTrue();
+        assertThat(pool.usedBytes()).isEqualTo(800);
+        resumed.release();
+    }
+
+    @Test
+    void oneRequestLargerThanThePoolStillGoesThroughAlone() {
+        RequestMemoryPool pool = new RequestMemoryPool(100);
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestFrameDecoder(10_000, pool));
+        channel.writeInbound(header(500), body(500));
+        ByteBuf frame = channel.readInbound();
+        assertThat(frame.readableBytes()).isEqualTo(500);
+        frame.release();
+    }
+
+    @Test
+    void aConnectionClosedMidRequestGivesItsReservationBack() {
+        RequestMemoryPool pool = new RequestMemoryPool(1_000);
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestFrameDecoder(10_000, pool));
+        channel.writeInbound(header(600), body(10));
+        assertThat(pool.usedBytes()).isEqualTo(600);
+        channel.close();
+        assertThat(pool.usedBytes()).isZero();
+    }
+
+    @Test
+    void anOversizedFrameFailsBeforeItsBodyIsRead() {
+        RequestMemoryPool pool = new RequestMemoryPool(-1);
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestFrameDecoder(1_000, pool));
+        assertThatThrownBy(() -> channel.writeInbound(header(5_000))).isInstanceOf(TooLongFrameException.class);
+        assertThat(pool.usedBytes()).isZero();
+    }
+}

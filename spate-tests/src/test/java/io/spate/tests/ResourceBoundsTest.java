@@ -1,0 +1,175 @@
+package io.spate.tests;
+
+import io.spate.broker.SpateNode;
+import io.spate.tests.support.Clients;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Memory stays bounded when clients misbehave: idle connections, abandoned producers, abandoned groups. */
+class ResourceBoundsTest {
+    @TempDir
+    Path dataDir;
+
+    /**
+     * 3000 idle connections from one address (127.0.0.2) against max.connections.per.ip=50: all but 50 are closed at
+     * once, and a real client from another address (127.0.0.1) is served throughout.
+     */
+    @Test
+    void idleConnectionsPastThePerAddressCapAreClosedAndRealClientsAreServed() throws Exception {
+        try (SpateNode node = SpateNode.builder().dataDir(dataDir).config("max.connections.per.ip", "50").start()) {
+            Clients.createTopic(node.bootstrapServers(), "served", 1, Map.of());
+            List<Socket> flood = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3000; i++) {
+                    Socket socket = new Socket();
+                    socket.bind(new InetSocketAddress("127.0.0.2", 0));
+                    socket.connect(new InetSocketAddress("127.0.0.1", node.port()), 5_000);
+                    flood.add(socket);
+                }
+                await("the node holds at most 50 of them").atMost(Duration.ofSeconds(60)).until(() -> node.connectionCount() <= 50);
+                int closedByNode = 0;
+                for (Socket socket : flood) {
+                    if (closedByNode(socket)) {
+                        closedByNode++;
+                    }
+                }
+                assertThat(closedByNode).isEqualTo(3000 - 50);
+
+                try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                    for (int i = 0; i < 20; i++) {
+                        producer.send(new ProducerRecord<>("served", "k", "v" + i)).get();
+                    }
+                }
+                try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+                    assertThat(Clients.readAll(consumer, Clients.partitions("served", 1))).hasSize(20);
+                }
+            } finally {
+                for (Socket socket : flood) {
+                    socket.close();
+                }
+            }
+            await("closed connections are no longer counted").atMost(Duration.ofSeconds(30)).until(() -> node.connectionCount() == 0);
+        }
+    }
+
+    private static boolean closedByNode(Socket socket) throws IOException {
+        socket.setSoTimeout(50);
+        try {
+            InputStream in = socket.getInputStream();
+            return in.read() == -1;
+        } catch (SocketTimeoutException stillOpen) {
+            return false;
+        } catch (IOException reset) {
+            return true;
+        }
+    }
+
+    /** producer.id.expiration.ms: many short-lived idempotent producers leave no state behind once idle that long. */
+    @Test
+    void idleProducerIdsAreForgotten() throws Exception {
+        try (SpateNode node = SpateNode.builder().dataDir(dataDir)
+                .config("producer.id.expiration.ms", "1000")
+                .config("producer.id.expiration.check.interval.ms", "100").start()) {
+            Clients.createTopic(node.bootstrapServers(), "short-lived", 1, Map.of());
+            for (int i = 0; i < 30; i++) {
+                try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                    producer.send(new ProducerRecord<>("short-lived", "k", "v" + i)).get();
+                }
+            }
+            assertThat(node.producerStateCount()).isPositive();
+            await("every producer id expires").atMost(Duration.ofSeconds(30)).until(() -> node.producerStateCount() == 0);
+            // A producer that comes back after its state expired carries on (KIP-360).
+            try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                for (int i = 0; i < 5; i++) {
+                    producer.send(new ProducerRecord<>("short-lived", "k", "again" + i)).get();
+                }
+            }
+        }
+    }
+
+    /**
+     * offsets.retention.minutes: offsets of a group without members whose last commit is older than the retention are
+     * removed and tombstoned, so they stay gone after a restart; a group that commits again keeps its own.
+     */
+    @Test
+    void committedOffsetsOfAnAbandonedGroupExpire() throws Exception {
+        AtomicLong skewMs = new AtomicLong();
+        Clock clock = new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneId.of("UTC");
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.now().plusMillis(skewMs.get());
+            }
+        };
+        Map<String, String> settings = Map.of("offsets.retention.minutes", "1", "offsets.retention.check.interval.ms", "100",
+                "offsets.topic.num.partitions", "1");
+        try (SpateNode node = start(settings, clock)) {
+            Clients.createTopic(node.bootstrapServers(), "tracked", 2, Map.of());
+            commit(node, "abandoned", 10);
+            assertThat(node.committedOffsetCount()).isEqualTo(2);
+            skewMs.addAndGet(Duration.ofMinutes(2).toMillis());
+            commit(node, "active", 20);
+            await("the abandoned group's offsets expire").atMost(Duration.ofSeconds(30)).until(() -> node.committedOffsetCount() == 2);
+            try (Admin admin = Clients.admin(node.bootstrapServers())) {
+                assertThat(admin.listConsumerGroupOffsets("abandoned").partitionsToOffsetAndMetadata().get()).isEmpty();
+                assertThat(admin.listConsumerGroupOffsets("active").partitionsToOffsetAndMetadata().get()).hasSize(2);
+            }
+        }
+        try (SpateNode restarted = start(settings, clock)) {
+            await("offsets replayed").atMost(Duration.ofSeconds(30)).until(() -> restarted.committedOffsetCount() == 2);
+            try (Admin admin = Clients.admin(restarted.bootstrapServers())) {
+                assertThat(admin.listConsumerGroupOffsets("abandoned").partitionsToOffsetAndMetadata().get()).isEmpty();
+            }
+        }
+    }
+
+    private SpateNode start(Map<String, String> settings, Clock clock) throws IOException {
+        SpateNode.Builder builder = SpateNode.builder().dataDir(dataDir).clock(clock);
+        settings.forEach(builder::config);
+        return builder.start();
+    }
+
+    private static void commit(SpateNode node, String group, long offset) {
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.GROUP_ID_CONFIG, group))) {
+            List<TopicPartition> partitions = Clients.partitions("tracked", 2);
+            consumer.assign(partitions);
+            Map<TopicPartition, OffsetAndMetadata> offsets = new java.util.HashMap<>();
+            partitions.forEach(tp -> offsets.put(tp, new OffsetAndMetadata(offset)));
+            consumer.commitSync(offsets);
+        }
+    }
+}
