@@ -337,7 +337,9 @@ public final class PartitionLog {
 
     /**
      * Appends batches copied from the leader as they are: offsets, epochs and producer fields
-     * were set by the leader. The first batch must start at this log's end offset; a gap or an
+     * were set by the leader. Offsets must only grow, as in Kafka: the first batch may start
+     * past this log's end offset and batches may leave gaps between them, because compaction
+     * on the leader drops whole batches (a follower that was away resumes after the gap). An
      * overlap means the follower is out of step and must realign (truncate) first.
      */
     public AppendResult appendAsFollower(ByteBuffer records, long nowMs) {
@@ -357,20 +359,21 @@ public final class PartitionLog {
             }
             RecordBatch batch = new RecordBatch().wrap(records, start);
             long firstOffset = batch.baseOffset();
-            if (firstOffset != logEndOffset) {
+            if (firstOffset < logEndOffset) {
                 return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE,
-                        "replicated batch starts at " + firstOffset + " but the log ends at " + logEndOffset, logStartOffset);
+                        "replicated batch starts at " + firstOffset + " but the log already ends at " + logEndOffset, logStartOffset);
             }
             long next = firstOffset;
             for (int position = start; position < end; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
-                if (batch.baseOffset() != next) {
-                    return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batches are not contiguous at " + next, logStartOffset);
+                if (batch.baseOffset() < next || batch.lastOffset() < batch.baseOffset()) {
+                    return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batch at " + batch.baseOffset()
+                            + " does not follow the previous one, which ends before " + next, logStartOffset);
                 }
                 next = batch.lastOffset() + 1;
             }
             try {
-                maybeRoll(end - start, config, nowMs);
+                maybeRollAt(firstOffset, end - start, config, nowMs);
                 active.append(records, nowMs);
             } catch (IOException e) {
                 log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, end - start, e);
@@ -452,7 +455,28 @@ public final class PartitionLog {
     }
 
     private void roll() throws IOException {
-        LogSegment next = LogSegment.create(dir, logEndOffset, config.indexIntervalBytes());
+        rollAt(logEndOffset);
+    }
+
+    /**
+     * As {@link #maybeRoll}, but a new segment is named after {@code nextBase}, the first
+     * incoming offset: after a gap (a compacted leader's batches) the segment then starts at its
+     * first batch, and offsets relative to the segment stay small.
+     */
+    private void maybeRollAt(long nextBase, int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
+        LogSegment current = active;
+        if (current.size() == 0) {
+            return;
+        }
+        boolean full = (long) current.size() + incomingBytes > Math.min(cfg.segmentBytes(), Integer.MAX_VALUE);
+        boolean old = current.firstAppendMs() >= 0 && nowMs - current.firstAppendMs() >= cfg.segmentMs();
+        if (full || old) {
+            rollAt(nextBase);
+        }
+    }
+
+    private void rollAt(long baseOffset) throws IOException {
+        LogSegment next = LogSegment.create(dir, baseOffset, config.indexIntervalBytes());
         segments.put(next.baseOffset(), next);
         active = next;
     }
@@ -642,6 +666,64 @@ public final class PartitionLog {
             producers.truncateFrom(offset);
             epochs.truncateFrom(logEndOffset);
         }
+    }
+
+    /**
+     * Throws the whole log away and starts it empty at {@code offset}: a follower whose log ends
+     * below the leader's log start offset (retention ran on the leader while this replica was
+     * away, or it is a new replica) can never fetch the missing offsets, so it starts where the
+     * leader's log starts. Crash-safe: a crash part-way leaves an empty log or an empty segment
+     * at {@code offset}, and the next fetch lands here again.
+     */
+    public void truncateFullyAndStartAt(long offset) throws IOException {
+        synchronized (appendLock) {
+            if (closed) {
+                throw new IOException("log " + topicPartition + " is closed");
+            }
+            List<LogSegment> old = new ArrayList<>(segments.values());
+            segments.clear();
+            old.forEach(LogSegment::markDeleted);
+            LogSegment fresh = LogSegment.create(dir, offset, config.indexIntervalBytes());
+            segments.put(offset, fresh);
+            active = fresh;
+            logStartOffset = offset;
+            logEndOffset = offset;
+            highWatermark = offset;
+            recoveryPoint = offset;
+            producers.truncateFrom(Long.MIN_VALUE);
+            epochs.truncateFrom(Long.MIN_VALUE);
+        }
+        log.info("{}: truncated fully; the log now starts and ends at {}", topicPartition, offset);
+    }
+
+    /**
+     * A follower follows its leader's log start offset (retention there): the log start moves up
+     * to {@code offset}, never past this log's end or backwards, and sealed segments wholly below
+     * it are deleted. Returns the number of segments deleted.
+     */
+    public int advanceLogStartOffset(long offset) {
+        int deleted = 0;
+        synchronized (appendLock) {
+            long target = Math.min(offset, logEndOffset);
+            if (closed || target <= logStartOffset) {
+                return 0;
+            }
+            while (segments.size() > 1) {
+                LogSegment oldest = segments.firstEntry().getValue();
+                if (oldest == active || segments.higherKey(oldest.baseOffset()) > target) {
+                    break;
+                }
+                segments.remove(oldest.baseOffset());
+                oldest.markDeleted();
+                deleted++;
+            }
+            logStartOffset = target;
+            highWatermark = Math.max(highWatermark, target);
+        }
+        if (deleted > 0) {
+            log.info("{}: following the leader's log start, deleted {} segment(s); log start offset is now {}", topicPartition, deleted, offset);
+        }
+        return deleted;
     }
 
     public int producerCount() {

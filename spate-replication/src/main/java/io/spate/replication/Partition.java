@@ -205,6 +205,14 @@ public final class Partition {
      * this replica aligned itself with the new one.
      */
     public AppendResult appendAsFollower(ByteBuffer records, long leaderHighWatermark, long nowMs, int fetchEpoch) {
+        return appendAsFollower(records, leaderHighWatermark, -1, nowMs, fetchEpoch);
+    }
+
+    /**
+     * As above, and the log start offset follows the leader's ({@code leaderLogStartOffset},
+     * from the fetch response; -1 when unknown): what retention removed there goes here too.
+     */
+    public AppendResult appendAsFollower(ByteBuffer records, long leaderHighWatermark, long leaderLogStartOffset, long nowMs, int fetchEpoch) {
         AppendResult result = AppendResult.NOTHING;
         roleLock.readLock().lock();
         try {
@@ -216,6 +224,9 @@ public final class Partition {
                 if (!result.ok()) {
                     return result;
                 }
+            }
+            if (leaderLogStartOffset > log.logStartOffset()) {
+                log.advanceLogStartOffset(leaderLogStartOffset);
             }
         } finally {
             roleLock.readLock().unlock();
@@ -236,6 +247,24 @@ public final class Partition {
                 return false;
             }
             log.truncateTo(offset);
+            return true;
+        } finally {
+            roleLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Empties the log and starts it at the leader's log start offset: this replica's log ends
+     * below it, so the offsets in between are gone everywhere and can never be fetched. False
+     * (nothing done) when the epoch has moved on.
+     */
+    public boolean truncateFullyAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
+        roleLock.readLock().lock();
+        try {
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || leaderLogStartOffset <= log.logEndOffset()) {
+                return false;
+            }
+            log.truncateFullyAndStartAt(leaderLogStartOffset);
             return true;
         } finally {
             roleLock.readLock().unlock();

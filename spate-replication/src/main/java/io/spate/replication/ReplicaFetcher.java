@@ -239,6 +239,24 @@ final class ReplicaFetcher implements Runnable {
     }
 
     /**
+     * The leader cannot serve this replica's fetch offset. Either this log ends below the
+     * leader's log start ({@code leaderLogStartOffset}: retention ran there while this replica
+     * was away, or it is new), and then it starts over at the leader's log start, as Kafka's
+     * followers do; or it ends past the leader's log end, and then it realigns by leader epoch
+     * first. Returns true when the next fetch can go out at once.
+     */
+    private boolean onOutOfRange(Followed f, long leaderLogStartOffset) throws IOException {
+        PartitionLog partitionLog = f.partition.log();
+        if (leaderLogStartOffset > partitionLog.logEndOffset()) {
+            log.info("{}: the log ends at {}, below leader {}'s log start {}: starting over there", f.partition.topicPartition(),
+                    partitionLog.logEndOffset(), leaderId, leaderLogStartOffset);
+            return f.partition.truncateFullyAsFollower(leaderLogStartOffset, f.epoch);
+        }
+        f.truncated = false;
+        return false;
+    }
+
+    /**
      * The leader may end a response with the first part of a batch that did not fit its byte
      * budget (as Kafka does); only whole batches are appended, the rest comes with the next fetch.
      */
@@ -302,14 +320,15 @@ final class ReplicaFetcher implements Runnable {
                 Errors error = Errors.forCode(p.errorCode());
                 if (error != Errors.NONE) {
                     // A leader change is on its way in the metadata; the new assignment will re-add the partition.
-                    backOff = true;
                     if (error == Errors.OFFSET_OUT_OF_RANGE) {
-                        f.truncated = false;
+                        backOff = !onOutOfRange(f, p.logStartOffset());
+                    } else {
+                        backOff = true;
                     }
                     continue;
                 }
                 ByteBuffer records = wholeBatches(p.records() instanceof MemoryRecords memory ? memory.buffer() : ByteBuffer.allocate(0));
-                AppendResult result = f.partition.appendAsFollower(records, p.highWatermark(), now, f.epoch);
+                AppendResult result = f.partition.appendAsFollower(records, p.highWatermark(), p.logStartOffset(), now, f.epoch);
                 if (result == null) {
                     // The partition moved to another epoch while this fetch was out: drop what it brought.
                     continue;
