@@ -141,11 +141,17 @@ final class ReplicaFetcher implements Runnable {
                 }
                 LeaderConnection c = connection;
                 if (c == null) {
-                    c = new LeaderConnection(host, port, "spate-replica-" + localId, settings.connectTimeoutMs());
+                    c = new LeaderConnection(host, port, "spate-replica-" + localId, settings.connectTimeoutMs(), settings.socketTimeoutMs());
                     connection = c;
                 }
                 truncateWhereNeeded(c);
                 fetchOnce(c);
+            } catch (java.net.SocketTimeoutException e) {
+                if (running) {
+                    log.info("no answer from leader {} within replica.socket.timeout.ms={} ms: reconnecting", leaderId, settings.socketTimeoutMs());
+                }
+                dropConnection();
+                pause();
             } catch (IOException e) {
                 if (running) {
                     log.debug("fetching from node {} failed: {}", leaderId, e.toString());

@@ -7,7 +7,11 @@ package io.spate.replication;
  * @param fetchMaxBytes               replica.fetch.response.max.bytes
  * @param fetchMaxBytesPerPartition   replica.fetch.max.bytes
  * @param lagTimeMaxMs                replica.lag.time.max.ms: a follower not caught up for this long leaves the in-sync set
+ * @param connectTimeoutMs            how long a follower waits for its connection to the leader to open
+ * @param socketTimeoutMs             replica.socket.timeout.ms: how long a follower waits for any answer from its leader
+ *                                    before it drops the connection and dials again (well above fetchWaitMaxMs)
  * @param rack                        broker.rack of this node ("" when unset); consumers in the same rack may read from it
  */
-public record ReplicationSettings(int fetchWaitMaxMs, int fetchMaxBytes, int fetchMaxBytesPerPartition, long lagTimeMaxMs, int connectTimeoutMs, String rack) {
+public record ReplicationSettings(int fetchWaitMaxMs, int fetchMaxBytes, int fetchMaxBytesPerPartition, long lagTimeMaxMs, int connectTimeoutMs,
+                                  int socketTimeoutMs, String rack) {
 }
