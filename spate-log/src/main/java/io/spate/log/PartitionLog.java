@@ -721,7 +721,7 @@ public final class PartitionLog {
             highWatermark = Math.max(highWatermark, target);
         }
         if (deleted > 0) {
-            log.info("{}: following the leader's log start, deleted {} segment(s); log start offset is now {}", topicPartition, deleted, offset);
+            log.info("{}: following the leader's log start, deleted {} segment(s); log start offset is now {}", topicPartition, deleted, logStartOffset);
         }
         return deleted;
     }

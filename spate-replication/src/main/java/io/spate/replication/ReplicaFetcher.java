@@ -325,10 +325,9 @@ final class ReplicaFetcher implements Runnable {
                 }
                 Errors error = Errors.forCode(p.errorCode());
                 if (error != Errors.NONE) {
-                    // A leader change is on its way in the metadata; the new assignment will re-add the partition.
-                    if (error == Errors.OFFSET_OUT_OF_RANGE) {
-                        backOff = !onOutOfRange(f, p.logStartOffset());
-                    } else {
+                    // Out of range: start over or realign (onOutOfRange). Any other error: a leader change
+                    // is on its way in the metadata, and the new assignment will re-add the partition.
+                    if (error != Errors.OFFSET_OUT_OF_RANGE || !onOutOfRange(f, p.logStartOffset())) {
                         backOff = true;
                     }
                     continue;
