@@ -49,6 +49,7 @@ public final class SpateConfig {
     public static final String CONTROLLER_ELECTION_TIMEOUT_MS = "controller.quorum.election.timeout.ms";
     public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
     public static final String REPLICA_FETCH_WAIT_MAX_MS = "replica.fetch.wait.max.ms";
+    public static final String REPLICA_SOCKET_TIMEOUT_MS = "replica.socket.timeout.ms";
     public static final String AUTO_LEADER_REBALANCE = "auto.leader.rebalance.enable";
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
@@ -116,6 +117,9 @@ public final class SpateConfig {
         d.put(CONTROLLER_ELECTION_TIMEOUT_MS, "300");
         d.put(REPLICA_LAG_TIME_MAX_MS, "10000");
         d.put(REPLICA_FETCH_WAIT_MAX_MS, "500");
+        // Kafka's default: how long a follower waits for any answer from its leader before it
+        // drops the connection (a half-open one after a leader froze or its host vanished) and dials again.
+        d.put(REPLICA_SOCKET_TIMEOUT_MS, "30000");
         d.put(AUTO_LEADER_REBALANCE, "true");
         d.put(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, "30");
         d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
@@ -176,6 +180,13 @@ public final class SpateConfig {
                 throw new InvalidConfigException("unknown setting '" + name + "'; Spate understands: " + String.join(", ", known));
             }
         }
+        String voters = values.get(CONTROLLER_QUORUM_VOTERS).trim();
+        if (!settings.containsKey(OFFSETS_TOPIC_REPLICATION_FACTOR) && !voters.isEmpty()) {
+            // A one- or two-voter cluster gets an offsets topic it can create; the factor is never
+            // lowered later for nodes that happen to be down (the topic then waits for them).
+            int voterCount = voters.split(",").length;
+            values.put(OFFSETS_TOPIC_REPLICATION_FACTOR, String.valueOf(Math.min(3, voterCount)));
+        }
         SpateConfig config = new SpateConfig(values);
         config.validate();
         return config;
@@ -214,10 +225,14 @@ public final class SpateConfig {
             clusterSettings();
         }
         for (String name : new String[]{BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, CONTROLLER_ELECTION_TIMEOUT_MS,
-                REPLICA_LAG_TIME_MAX_MS, REPLICA_FETCH_WAIT_MAX_MS, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, OFFSETS_TOPIC_REPLICATION_FACTOR}) {
+                REPLICA_LAG_TIME_MAX_MS, REPLICA_FETCH_WAIT_MAX_MS, REPLICA_SOCKET_TIMEOUT_MS, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, OFFSETS_TOPIC_REPLICATION_FACTOR}) {
             if (intValue(name) < 1) {
                 throw new InvalidConfigException(name + " must be at least 1");
             }
+        }
+        if (intValue(REPLICA_SOCKET_TIMEOUT_MS) <= intValue(REPLICA_FETCH_WAIT_MAX_MS)) {
+            // A fetch waits up to replica.fetch.wait.max.ms at the leader by design: that silence is not a dead leader.
+            throw new InvalidConfigException(REPLICA_SOCKET_TIMEOUT_MS + " must be longer than " + REPLICA_FETCH_WAIT_MAX_MS);
         }
         if (intValue(BROKER_SESSION_TIMEOUT_MS) <= intValue(BROKER_HEARTBEAT_INTERVAL_MS)) {
             throw new InvalidConfigException(BROKER_SESSION_TIMEOUT_MS + " must be longer than " + BROKER_HEARTBEAT_INTERVAL_MS);
@@ -299,8 +314,8 @@ public final class SpateConfig {
     }
 
     public io.spate.replication.ReplicationSettings replicationSettings() {
-        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000, values.get(BROKER_RACK).trim(),
-                nodeCredentials().token(nodeId()));
+        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000,
+                intValue(REPLICA_SOCKET_TIMEOUT_MS), values.get(BROKER_RACK).trim(), nodeCredentials().token(nodeId()));
     }
 
     /** What node-to-node requests are signed and checked with; none on a standalone node. */

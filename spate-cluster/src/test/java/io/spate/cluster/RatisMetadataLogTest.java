@@ -346,6 +346,23 @@ class RatisMetadataLogTest {
     }
 
     @Test
+    void aSubmitThatUsedUpItsRetriesDuringAQuorumOutageDoesNotPoisonTheNextOnes() throws Exception {
+        startQuorum();
+        commit(1, topic("before", List.of()));
+        stop(IntStream.of(2, 3));
+        // No quorum: the request fails once the client's retries are used up.
+        assertThatThrownBy(() -> log(1).submit(topic("during", List.of())).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS))
+                .isInstanceOf(java.util.concurrent.ExecutionException.class);
+        start(2);
+        start(3);
+        // The same node's next requests go through once the quorum is back.
+        await().atMost(PATIENCE).ignoreExceptions().until(() ->
+                log(1).submit(topic("after", List.of())).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS).succeeded());
+        commit(1, new MetadataCommand.AllocateProducerIds(9, 1000));
+        assertThat(awaitConverged(0).topics()).containsKeys("before", "after");
+    }
+
+    @Test
     void whenTheLeaderClosesTheOthersElectANewOneAndTheClosedVoterRecoversOnRestart() throws Exception {
         startQuorum();
         CommandResult first = commit(1, topic("a", List.of()));

@@ -547,7 +547,9 @@ public final class PartitionLog {
 
     /**
      * Appends batches copied from the leader as they are: offsets, epochs and producer fields
-     * were set by the leader. The first batch must start at this log's end offset; a gap or an
+     * were set by the leader. Offsets must only grow, as in Kafka: the first batch may start
+     * past this log's end offset and batches may leave gaps between them, because compaction
+     * on the leader drops whole batches (a follower that was away resumes after the gap). An
      * overlap means the follower is out of step and must realign (truncate) first.
      */
     public AppendResult appendAsFollower(ByteBuffer records, long nowMs) {
@@ -570,20 +572,21 @@ public final class PartitionLog {
             }
             RecordBatch batch = new RecordBatch().wrap(records, start);
             long firstOffset = batch.baseOffset();
-            if (firstOffset != logEndOffset) {
+            if (firstOffset < logEndOffset) {
                 return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE,
-                        "replicated batch starts at " + firstOffset + " but the log ends at " + logEndOffset, logStartOffset);
+                        "replicated batch starts at " + firstOffset + " but the log already ends at " + logEndOffset, logStartOffset);
             }
             long next = firstOffset;
             for (int position = start; position < end; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
-                if (batch.baseOffset() != next) {
-                    return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batches are not contiguous at " + next, logStartOffset);
+                if (batch.baseOffset() < next || batch.lastOffset() < batch.baseOffset()) {
+                    return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batch at " + batch.baseOffset()
+                            + " does not follow the previous one, which ends before " + next, logStartOffset);
                 }
                 next = batch.lastOffset() + 1;
             }
             try {
-                maybeRoll(end - start, config, nowMs);
+                maybeRollAt(firstOffset, end - start, config, nowMs);
                 active.append(records, nowMs);
             } catch (IOException e) {
                 log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, end - start, e);
@@ -703,7 +706,28 @@ public final class PartitionLog {
     }
 
     private void roll() throws IOException {
-        LogSegment next = LogSegment.create(dir, logEndOffset, config.indexIntervalBytes());
+        rollAt(logEndOffset);
+    }
+
+    /**
+     * As {@link #maybeRoll}, but a new segment is named after {@code nextBase}, the first
+     * incoming offset: after a gap (a compacted leader's batches) the segment then starts at its
+     * first batch, and offsets relative to the segment stay small.
+     */
+    private void maybeRollAt(long nextBase, int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
+        LogSegment current = active;
+        if (current.size() == 0) {
+            return;
+        }
+        boolean full = (long) current.size() + incomingBytes > Math.min(cfg.segmentBytes(), Integer.MAX_VALUE);
+        boolean old = current.firstAppendMs() >= 0 && nowMs - current.firstAppendMs() >= cfg.segmentMs();
+        if (full || old) {
+            rollAt(nextBase);
+        }
+    }
+
+    private void rollAt(long baseOffset) throws IOException {
+        LogSegment next = LogSegment.create(dir, baseOffset, config.indexIntervalBytes());
         // The new file's name must survive a power loss too: without this a crash could lose the
         // directory entry of a segment whose data was fsynced.
         LogManager.fsyncDirectory(dir);
@@ -949,31 +973,66 @@ public final class PartitionLog {
 
     /**
      * Moves the log start offset forward to {@code offset} (never backwards, never past the log
-     * end) and deletes sealed segments that end at or below it. A follower calls it with the
-     * leader's log start offset so that DeleteRecords and retention reach every replica.
+     * end) and deletes sealed segments that end at or below it. DeleteRecords calls it on the
+     * leader; a follower calls it with the leader's log start offset from each fetch, so that
+     * DeleteRecords and retention reach every replica.
+     *
+     * @return the number of segments deleted
      */
-    public void advanceLogStartOffset(long offset) throws IOException {
+    public int advanceLogStartOffset(long offset) throws IOException {
+        int deleted = 0;
         synchronized (appendLock) {
             long target = Math.min(offset, logEndOffset);
             if (closed || offlineReason != null || target <= logStartOffset) {
-                return;
+                return 0;
             }
             logStartOffset = target;
-            boolean snapshotWritten = false;
+            highWatermark = Math.max(highWatermark, target);
             while (segments.size() > 1) {
                 Map.Entry<Long, LogSegment> second = segments.higherEntry(segments.firstKey());
                 if (second.getKey() > target) {
                     break;
                 }
-                if (!snapshotWritten) {
+                if (deleted == 0) {
                     ProducerSnapshot.write(dir, logEndOffset, producers);
-                    snapshotWritten = true;
                 }
                 segments.pollFirstEntry().getValue().markDeleted();
+                deleted++;
             }
             epochs.truncateBefore(logStartOffset);
-            log.info("{}: log start offset moved to {}", topicPartition, logStartOffset);
         }
+        log.info("{}: log start offset moved to {} ({} segment(s) deleted)", topicPartition, logStartOffset, deleted);
+        return deleted;
+    }
+
+    /**
+     * Throws the whole log away and starts it empty at {@code offset}: a follower whose log ends
+     * below the leader's log start offset (retention ran on the leader while this replica was
+     * away, or it is a new replica) can never fetch the missing offsets, so it starts where the
+     * leader's log starts. Crash-safe: a crash part-way leaves an empty log or an empty segment
+     * at {@code offset}, and the next fetch lands here again.
+     */
+    public void truncateFullyAndStartAt(long offset) throws IOException {
+        synchronized (appendLock) {
+            if (closed) {
+                throw new IOException("log " + topicPartition + " is closed");
+            }
+            List<LogSegment> old = new ArrayList<>(segments.values());
+            segments.clear();
+            old.forEach(LogSegment::markDeleted);
+            LogSegment fresh = LogSegment.create(dir, offset, config.indexIntervalBytes());
+            segments.put(offset, fresh);
+            active = fresh;
+            logStartOffset = offset;
+            logEndOffset = offset;
+            highWatermark = offset;
+            recoveryPoint = offset;
+            producers.truncateFrom(Long.MIN_VALUE);
+            epochs.clear();
+            ProducerSnapshot.delete(dir);
+            LogManager.fsyncDirectory(dir);
+        }
+        log.info("{}: truncated fully; the log now starts and ends at {}", topicPartition, offset);
     }
 
     public int producerCount() {

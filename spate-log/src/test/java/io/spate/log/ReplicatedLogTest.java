@@ -1,5 +1,6 @@
 package io.spate.log;
 
+import io.spate.record.RecordBatch;
 import io.spate.record.TestBatches;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.List;
 
 import static io.spate.log.LogTestSupport.TP;
 import static io.spate.log.LogTestSupport.readAll;
@@ -72,12 +74,10 @@ class ReplicatedLogTest {
     }
 
     @Test
-    void followerAppendRefusesAGapAnOverlapOrACorruptBatch() throws IOException {
+    void followerAppendRefusesAnOverlapOrACorruptBatch() throws IOException {
         open();
         leader.appendAsLeader(TestBatches.batch(1, "a"), 0, 1);
         leader.appendAsLeader(TestBatches.batch(1, "b"), 0, 1);
-        ByteBuffer second = readAll(leader, 1);
-        assertThat(follower.appendAsFollower(second, 2).error()).as("a gap").isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
         follower.appendAsFollower(readAll(leader, 0), 2);
         assertThat(follower.appendAsFollower(readAll(leader, 0), 3).error()).as("an overlap").isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
         leader.appendAsLeader(TestBatches.batch(1, "c"), 0, 1);
@@ -101,5 +101,108 @@ class ReplicatedLogTest {
         assertThat(follower.highWatermark()).isEqualTo(1);
         follower.resetHighWatermark(0);
         assertThat(follower.highWatermark()).isEqualTo(0);
+    }
+
+    /** A batch of {@code values} numbered from {@code baseOffset}, as a leader would have stored it. */
+    private static ByteBuffer numbered(long baseOffset, int epoch, String... values) {
+        ByteBuffer batch = TestBatches.batch(1, values);
+        new RecordBatch().wrap(batch, batch.position()).assign(baseOffset, epoch);
+        return batch;
+    }
+
+    private static ByteBuffer concat(ByteBuffer... batches) {
+        int size = 0;
+        for (ByteBuffer b : batches) {
+            size += b.remaining();
+        }
+        ByteBuffer all = ByteBuffer.allocate(size);
+        for (ByteBuffer b : batches) {
+            all.put(b.duplicate());
+        }
+        return all.flip();
+    }
+
+    @Test
+    void followerAcceptsTheGapsOfACompactedLeaderAndReadsFindTheNextBatch() throws IOException {
+        leader = null;
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024"), 0, 0);
+        assertThat(follower.appendAsFollower(numbered(0, 1, "a", "b"), 2).ok()).isTrue();
+        // Compaction on the leader dropped the batches of offsets 2-98: the next one starts at 99.
+        AppendResult gap = follower.appendAsFollower(concat(numbered(99, 1, "c"), numbered(250, 1, "d", "e")), 2);
+        assertThat(gap.error()).as("%s", gap.message()).isEqualTo(LogError.NONE);
+        assertThat(follower.logEndOffset()).isEqualTo(252);
+        assertThat(LogTestSupport.baseOffsets(readAll(follower, 0))).containsExactly(0L, 99L, 250L);
+        assertThat(LogTestSupport.baseOffsets(readAll(follower, 2))).as("a read inside a gap starts at the next batch").containsExactly(99L, 250L);
+        assertThat(LogTestSupport.baseOffsets(readAll(follower, 100))).containsExactly(250L);
+        assertThat(follower.endOffsetForEpoch(1)).containsExactly(1, 252);
+
+        // Enough gapped batches to roll segments: each new segment is named after its first batch.
+        long next = 252;
+        for (int i = 0; i < 40; i++) {
+            next += 1_000;
+            assertThat(follower.appendAsFollower(numbered(next, 1, "value-" + i), 2).ok()).isTrue();
+            next += 1;
+        }
+        assertThat(follower.segmentCount()).isGreaterThan(1);
+        for (String name : LogTestSupport.segmentFiles(followerDir)) {
+            long base = Long.parseLong(name.substring(0, 20));
+            assertThat(base == 0 || LogTestSupport.baseOffsets(readAll(follower, base)).getFirst() == base)
+                    .as("segment %s starts with its own first batch", name).isTrue();
+        }
+        assertThat(follower.appendAsFollower(numbered(next - 1, 1, "overlap"), 3).error()).isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+        assertThat(follower.appendAsFollower(concat(numbered(next + 10, 1, "x"), numbered(next + 5, 1, "backwards")), 3).error())
+                .as("offsets must grow within a response too").isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+
+        long end = follower.logEndOffset();
+        follower.close();
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024"), 0, 0);
+        assertThat(follower.logEndOffset()).as("a gapped log reopens whole").isEqualTo(end);
+        assertThat(LogTestSupport.baseOffsets(readAll(follower, 0))).startsWith(0L, 99L, 250L, 1252L);
+    }
+
+    @Test
+    void truncateFullyStartsTheLogAtTheLeadersLogStart() throws IOException {
+        open();
+        follower.appendAsLeader(TestBatches.batch(1, "a", "b"), 1, 1);
+        follower.appendAsLeader(TestBatches.batch(1, "c"), 1, 1);
+        follower.updateHighWatermark(3);
+        follower.truncateFullyAndStartAt(500);
+        assertThat(follower.logStartOffset()).isEqualTo(500);
+        assertThat(follower.logEndOffset()).isEqualTo(500);
+        assertThat(follower.highWatermark()).isEqualTo(500);
+        assertThat(follower.latestEpoch()).as("no epoch survives").isEqualTo(-1);
+        assertThat(follower.read(0, 1000, 1000, true).error()).isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+        assertThat(follower.appendAsFollower(numbered(500, 2, "d"), 2).ok()).isTrue();
+        assertThat(follower.appendAsFollower(numbered(510, 2, "e"), 2).ok()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(511);
+        assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(500));
+
+        follower.close();
+        follower = PartitionLog.open(TP, followerDir, LogConfig.defaultConfig(), 0, 0);
+        assertThat(follower.logStartOffset()).isEqualTo(500);
+        assertThat(follower.logEndOffset()).isEqualTo(511);
+        assertThat(follower.latestEpoch()).isEqualTo(2);
+    }
+
+    @Test
+    void theLogStartFollowsTheLeadersDeletingWholeSegmentsBelowIt() throws IOException {
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024"), 0, 0);
+        for (int i = 0; i < 60; i++) {
+            follower.appendAsFollower(numbered(i, 1, "value-" + i), 1);
+        }
+        int segments = follower.segmentCount();
+        assertThat(segments).isGreaterThan(3);
+        List<String> files = LogTestSupport.segmentFiles(followerDir);
+        long thirdBase = Long.parseLong(files.get(2).substring(0, 20));
+        follower.updateHighWatermark(60);
+        assertThat(follower.advanceLogStartOffset(thirdBase + 1)).isEqualTo(2);
+        assertThat(follower.logStartOffset()).isEqualTo(thirdBase + 1);
+        assertThat(LogTestSupport.segmentFiles(followerDir).getFirst()).isEqualTo(files.get(2));
+        assertThat(follower.read(thirdBase, 100, 60, true).error()).isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+        assertThat(follower.advanceLogStartOffset(5)).as("never backwards").isZero();
+        assertThat(follower.logStartOffset()).isEqualTo(thirdBase + 1);
+        follower.advanceLogStartOffset(10_000);
+        assertThat(follower.logStartOffset()).as("never past the log end").isEqualTo(60);
+        assertThat(follower.segmentCount()).as("the active segment stays").isGreaterThanOrEqualTo(1);
     }
 }

@@ -8,60 +8,80 @@ import org.apache.kafka.common.requests.ResponseHeader;
 
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
+import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 
 /**
  * A blocking Kafka-protocol connection from a follower to a leader, one request at a time
  * (the fetcher has one fetch in flight per leader, as Kafka's does). The receive buffer is
  * reused across responses: the fetched records are slices of it and are appended to the log
  * before the next request is sent, so a steady stream of fetches allocates no new buffers.
+ *
+ * <p>Every read waits at most {@code readTimeoutMs} (replica.socket.timeout.ms) for the next
+ * bytes: a leader that froze (SIGSTOP, a stalled VM) or whose host vanished leaves a half-open
+ * connection that would otherwise block the fetcher for good, since TCP only notices a dead peer
+ * when it sends. The timeout throws, the fetcher drops the connection and dials again. A plain
+ * {@link Socket} is used because a blocking {@code SocketChannel} ignores read timeouts.
  */
 final class LeaderConnection implements AutoCloseable {
     private static final int MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-    private final SocketChannel channel;
+    private final Socket socket;
+    private final InputStream in;
+    private final OutputStream out;
     private final String clientId;
-    private final ByteBuffer sizeBuffer = ByteBuffer.allocate(4);
+    private final byte[] sizeBytes = new byte[4];
+    private final byte[] sizeOut = new byte[4];
     private ByteBuffer receive = ByteBuffer.allocate(1 << 20);
     private int correlationId;
 
-    LeaderConnection(String host, int port, String clientId, int connectTimeoutMs) throws IOException {
+    LeaderConnection(String host, int port, String clientId, int connectTimeoutMs, int readTimeoutMs) throws IOException {
         this.clientId = clientId;
-        SocketChannel ch = SocketChannel.open();
+        Socket s = new Socket();
         try {
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            ch.socket().connect(new InetSocketAddress(host, port), connectTimeoutMs);
+            s.setTcpNoDelay(true);
+            s.setSoTimeout(readTimeoutMs);
+            s.connect(new InetSocketAddress(host, port), connectTimeoutMs);
+            this.in = s.getInputStream();
+            this.out = s.getOutputStream();
         } catch (IOException e) {
-            ch.close();
+            s.close();
             throw e;
         }
-        this.channel = ch;
+        this.socket = s;
     }
 
     /** Sends {@code request} and waits for its response; the response may refer to the reused buffer. */
     AbstractResponse send(AbstractRequest request) throws IOException {
         RequestHeader header = new RequestHeader(request.apiKey(), request.version(), clientId, ++correlationId);
         ByteBuffer body = request.serializeWithHeader(header);
-        ByteBuffer size = ByteBuffer.allocate(4).putInt(0, body.remaining());
-        channel.write(new ByteBuffer[]{size, body});
-        while (size.hasRemaining() || body.hasRemaining()) {
-            channel.write(new ByteBuffer[]{size, body});
+        int length = body.remaining();
+        sizeOut[0] = (byte) (length >>> 24);
+        sizeOut[1] = (byte) (length >>> 16);
+        sizeOut[2] = (byte) (length >>> 8);
+        sizeOut[3] = (byte) length;
+        out.write(sizeOut);
+        if (body.hasArray()) {
+            out.write(body.array(), body.arrayOffset() + body.position(), length);
+        } else {
+            byte[] copy = new byte[length];
+            body.get(copy);
+            out.write(copy);
         }
-        sizeBuffer.clear();
-        readFully(sizeBuffer);
-        int length = sizeBuffer.getInt(0);
-        if (length < 0 || length > MAX_RESPONSE_BYTES) {
-            throw new IOException("leader sent a response of " + length + " bytes");
+        out.flush();
+        readFully(sizeBytes, 0, 4);
+        int size = ByteBuffer.wrap(sizeBytes).getInt();
+        if (size < 0 || size > MAX_RESPONSE_BYTES) {
+            throw new IOException("leader sent a response of " + size + " bytes");
         }
-        if (receive.capacity() < length) {
-            receive = ByteBuffer.allocate(Math.max(length, receive.capacity() * 2));
+        if (receive.capacity() < size) {
+            receive = ByteBuffer.allocate(Math.max(size, receive.capacity() * 2));
         }
-        receive.clear().limit(length);
-        readFully(receive);
-        receive.flip();
+        readFully(receive.array(), receive.arrayOffset(), size);
+        receive.clear().limit(size);
         ResponseHeader responseHeader = ResponseHeader.parse(receive, request.apiKey().responseHeaderVersion(request.version()));
         if (responseHeader.correlationId() != header.correlationId()) {
             throw new IOException("response correlation id " + responseHeader.correlationId() + " does not match request " + header.correlationId());
@@ -69,18 +89,22 @@ final class LeaderConnection implements AutoCloseable {
         return AbstractResponse.parseResponse(request.apiKey(), new ByteBufferAccessor(receive), request.version());
     }
 
-    private void readFully(ByteBuffer buffer) throws IOException {
-        while (buffer.hasRemaining()) {
-            if (channel.read(buffer) < 0) {
+    /** Reads exactly {@code length} bytes; a silence longer than the read timeout throws SocketTimeoutException. */
+    private void readFully(byte[] into, int offset, int length) throws IOException {
+        int done = 0;
+        while (done < length) {
+            int n = in.read(into, offset + done, length - done);
+            if (n < 0) {
                 throw new EOFException("leader closed the connection");
             }
+            done += n;
         }
     }
 
     @Override
     public void close() {
         try {
-            channel.close();
+            socket.close();
         } catch (IOException ignored) {
             // nothing left to release
         }

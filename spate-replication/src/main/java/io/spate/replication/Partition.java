@@ -69,9 +69,17 @@ public final class Partition {
     private volatile int partitionEpoch;
     private volatile List<Integer> replicas = List.of();
     private volatile List<Integer> isr = List.of();
-    /** A replica whose joining the in-sync set has been asked for but not yet committed. */
-    private volatile Integer pendingJoin;
+    /**
+     * Replicas whose joining the in-sync set has been asked for and whose outcome is not known:
+     * they count for the high watermark (the "maximal" in-sync set of Kafka's KIP-497), since the
+     * controller may have committed the change, and then elect one of them, before this leader
+     * hears of it. A shrink needs no such set: {@link #isr} keeps the larger, committed set until
+     * the metadata carries the smaller one. Guarded by the role lock.
+     */
+    private final Set<Integer> pendingJoins = new HashSet<>();
     private volatile boolean isrChangeInFlight;
+    /** A change whose answer was lost (timeout, quorum down): sent again until one is known. */
+    private volatile List<Integer> unresolvedIsrChange;
     /** The log end offset when this leader's epoch began; a follower must reach it to rejoin. */
     private volatile long epochStartOffset;
 
@@ -131,18 +139,22 @@ public final class Partition {
         roleLock.writeLock().lock();
         try {
             boolean newTerm = role != Role.LEADER || epoch != leaderEpoch;
+            int partitionEpochBefore = partitionEpoch;
             role = Role.LEADER;
             leaderId = localId;
             leaderEpoch = epoch;
             partitionEpoch = newPartitionEpoch;
             replicas = List.copyOf(newReplicas);
             isr = List.copyOf(newIsr);
-            if (pendingJoin != null && isr.contains(pendingJoin)) {
-                pendingJoin = null;
+            if (newTerm || newPartitionEpoch != partitionEpochBefore) {
+                // The metadata moved past the partition epoch every pending change was based on:
+                // the controller takes a change only at the epoch it names, so each one is now either
+                // in this in-sync set or can never be committed. The image is the answer.
+                pendingJoins.clear();
+                unresolvedIsrChange = null;
             }
             if (newTerm) {
                 followers.clear();
-                pendingJoin = null;
                 isrChangeInFlight = false;
                 epochStartOffset = log.logEndOffset();
             }
@@ -169,7 +181,8 @@ public final class Partition {
             replicas = List.copyOf(newReplicas);
             isr = List.copyOf(newIsr);
             followers.clear();
-            pendingJoin = null;
+            pendingJoins.clear();
+            unresolvedIsrChange = null;
             isrChangeInFlight = false;
         } finally {
             roleLock.writeLock().unlock();
@@ -205,6 +218,14 @@ public final class Partition {
      * this replica aligned itself with the new one.
      */
     public AppendResult appendAsFollower(ByteBuffer records, long leaderHighWatermark, long nowMs, int fetchEpoch) {
+        return appendAsFollower(records, leaderHighWatermark, -1, nowMs, fetchEpoch);
+    }
+
+    /**
+     * As above, and the log start offset follows the leader's ({@code leaderLogStartOffset},
+     * from the fetch response; -1 when unknown): what retention removed there goes here too.
+     */
+    public AppendResult appendAsFollower(ByteBuffer records, long leaderHighWatermark, long leaderLogStartOffset, long nowMs, int fetchEpoch) {
         AppendResult result = AppendResult.NOTHING;
         roleLock.readLock().lock();
         try {
@@ -215,6 +236,16 @@ public final class Partition {
                 result = log.appendAsFollower(records, nowMs);
                 if (!result.ok()) {
                     return result;
+                }
+            }
+            if (leaderLogStartOffset > log.logStartOffset()) {
+                try {
+                    log.advanceLogStartOffset(leaderLogStartOffset);
+                } catch (java.io.IOException e) {
+                    // The records were appended; only the snapshot or epoch checkpoint of the move
+                    // failed. The next fetch tries again.
+                    return AppendResult.failed(io.spate.log.LogError.STORAGE_ERROR, "could not move the log start offset: " + e.getMessage(),
+                            log.logStartOffset());
                 }
             }
         } finally {
@@ -236,6 +267,24 @@ public final class Partition {
                 return false;
             }
             log.truncateTo(offset);
+            return true;
+        } finally {
+            roleLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Empties the log and starts it at the leader's log start offset: this replica's log ends
+     * below it, so the offsets in between are gone everywhere and can never be fetched. False
+     * (nothing done) when the epoch has moved on.
+     */
+    public boolean truncateFullyAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
+        roleLock.readLock().lock();
+        try {
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || leaderLogStartOffset <= log.logEndOffset()) {
+                return false;
+            }
+            log.truncateFullyAndStartAt(leaderLogStartOffset);
             return true;
         } finally {
             roleLock.readLock().unlock();
@@ -310,6 +359,16 @@ public final class Partition {
         }
     }
 
+    /** What the controller said to a proposed in-sync set change. */
+    public enum IsrChangeOutcome {
+        /** Committed: the next metadata image carries the new set. */
+        COMMITTED,
+        /** Refused, and this node's metadata has caught up with the refusal: it was not applied. */
+        REFUSED,
+        /** Unknown: the request failed or timed out, and the controller may still have committed it. */
+        UNKNOWN
+    }
+
     /**
      * Marks a change to {@code proposed} as asked for; only one may be in flight at a time. A
      * joining replica counts for the high watermark from now on, since the controller may commit
@@ -324,7 +383,7 @@ public final class Partition {
             isrChangeInFlight = true;
             for (int id : proposed) {
                 if (!isr.contains(id)) {
-                    pendingJoin = id;
+                    pendingJoins.add(id);
                 }
             }
             return true;
@@ -333,18 +392,53 @@ public final class Partition {
         }
     }
 
-    /** The controller answered (committed or refused); the next metadata image carries the result. */
-    public void endIsrChange(boolean committed) {
+    /**
+     * The controller's answer to {@code proposed}, a change asked for at {@code basedOnPartitionEpoch}.
+     * Only a known refusal lets the replicas it would have added stop counting for the high
+     * watermark; an unknown outcome keeps them (the maximal set) and the change is sent again
+     * ({@link #isrChangeToRetry}) until an answer or a newer partition epoch settles it.
+     */
+    public void endIsrChange(List<Integer> proposed, int basedOnPartitionEpoch, IsrChangeOutcome outcome) {
         roleLock.writeLock().lock();
         try {
             isrChangeInFlight = false;
-            if (!committed) {
-                pendingJoin = null;
+            if (role != Role.LEADER || partitionEpoch != basedOnPartitionEpoch) {
+                return; // the metadata already answered (becomeLeader/becomeFollower settled it)
+            }
+            switch (outcome) {
+                case COMMITTED -> unresolvedIsrChange = null;
+                case REFUSED -> {
+                    unresolvedIsrChange = null;
+                    for (int id : proposed) {
+                        if (!isr.contains(id)) {
+                            pendingJoins.remove(id);
+                        }
+                    }
+                }
+                case UNKNOWN -> unresolvedIsrChange = List.copyOf(proposed);
             }
         } finally {
             roleLock.writeLock().unlock();
         }
         maybeAdvanceHighWatermark();
+    }
+
+    /** A change whose outcome is unknown, to send again now; null when there is none or one is in flight. */
+    public List<Integer> isrChangeToRetry() {
+        List<Integer> unresolved = unresolvedIsrChange;
+        return unresolved == null || isrChangeInFlight || role != Role.LEADER ? null : unresolved;
+    }
+
+    /** The replicas counted for the high watermark now: the in-sync set plus pending joins. */
+    public Set<Integer> maximalIsr() {
+        roleLock.readLock().lock();
+        try {
+            Set<Integer> maximal = new java.util.TreeSet<>(isr);
+            maximal.addAll(pendingJoins);
+            return maximal;
+        } finally {
+            roleLock.readLock().unlock();
+        }
     }
 
     /** Recomputes the high watermark; wakes readers and writers it lets through. */
@@ -358,10 +452,7 @@ public final class Partition {
             } else if (r == Role.LEADER) {
                 newHw = log.logEndOffset();
                 Set<Integer> vouching = new HashSet<>(isr);
-                Integer joining = pendingJoin;
-                if (joining != null) {
-                    vouching.add(joining);
-                }
+                vouching.addAll(pendingJoins);
                 for (int id : vouching) {
                     if (id == localId) {
                         continue;
@@ -391,16 +482,37 @@ public final class Partition {
     /**
      * Completes once the high watermark reaches {@code nextOffset}: every in-sync replica holds
      * the records below it. Fails if this replica stops leading first, or if the in-sync set is
-     * then smaller than {@code minInsync}.
+     * then smaller than {@code minInsync}. For records appended while this replica led at
+     * {@code appendEpoch} (read before the append). An acks=all write is only ever acknowledged by the leadership it was written
+     * under: if that ended, even briefly (leader, follower, leader again), the records may have
+     * been truncated and the offset reused, so the wait fails with NOT_LEADER and the producer
+     * retries. Registration happens under the role lock, so a role change either sees the waiter
+     * (and fails it) or the waiter sees the change.
+     *
+     * <p>What a leader cut off from the controller can still acknowledge: with acks=all, nothing
+     * past what its in-sync followers fetch; followers that moved to a new leader stop fetching
+     * here, so such writes time out or fail once it learns of the new epoch (or fences itself
+     * after broker.session.timeout.ms without the controller). Only if its in-sync set was
+     * already just itself can it acknowledge acks=all writes, and then no other replica can have
+     * been elected cleanly. With acks=1 it acknowledges every append until it learns of the new
+     * epoch or fences itself: those records were never replicated, and when it returns as a
+     * follower they are truncated away (acks=1 trades exactly this window for latency).
      */
-    public CompletableFuture<Void> awaitReplication(long nextOffset, int minInsync) {
+    public CompletableFuture<Void> awaitReplication(long nextOffset, int minInsync, int appendEpoch) {
         CompletableFuture<Void> future = new CompletableFuture<>();
-        synchronized (ackWaiters) {
-            ackWaiters.computeIfAbsent(nextOffset, k -> new ArrayList<>()).add(future);
-        }
-        completeAckWaiters(log.highWatermark());
-        if (!isLeader()) {
-            failAckWaiters(new ReplicationException(ReplicationException.Reason.NOT_LEADER, topicPartition + " is no longer led by this node"));
+        roleLock.readLock().lock();
+        try {
+            if (!isLeader() || leaderEpoch != appendEpoch) {
+                future.completeExceptionally(new ReplicationException(ReplicationException.Reason.NOT_LEADER,
+                        topicPartition + " is no longer led by this node at epoch " + appendEpoch));
+                return future;
+            }
+            synchronized (ackWaiters) {
+                ackWaiters.computeIfAbsent(nextOffset, k -> new ArrayList<>()).add(future);
+            }
+            completeAckWaiters(log.highWatermark());
+        } finally {
+            roleLock.readLock().unlock();
         }
         return future.thenRun(() -> {
             if (isr.size() < minInsync) {

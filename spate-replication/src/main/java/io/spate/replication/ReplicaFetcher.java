@@ -141,11 +141,17 @@ final class ReplicaFetcher implements Runnable {
                 }
                 LeaderConnection c = connection;
                 if (c == null) {
-                    c = new LeaderConnection(host, port, "spate-replica-" + localId + settings.nodeToken(), settings.connectTimeoutMs());
+                    c = new LeaderConnection(host, port, "spate-replica-" + localId + settings.nodeToken(), settings.connectTimeoutMs(), settings.socketTimeoutMs());
                     connection = c;
                 }
                 truncateWhereNeeded(c);
                 fetchOnce(c);
+            } catch (java.net.SocketTimeoutException e) {
+                if (running) {
+                    log.info("no answer from leader {} within replica.socket.timeout.ms={} ms: reconnecting", leaderId, settings.socketTimeoutMs());
+                }
+                dropConnection();
+                pause();
             } catch (IOException e) {
                 if (running) {
                     log.debug("fetching from node {} failed: {}", leaderId, e.toString());
@@ -239,6 +245,24 @@ final class ReplicaFetcher implements Runnable {
     }
 
     /**
+     * The leader cannot serve this replica's fetch offset. Either this log ends below the
+     * leader's log start ({@code leaderLogStartOffset}: retention ran there while this replica
+     * was away, or it is new), and then it starts over at the leader's log start, as Kafka's
+     * followers do; or it ends past the leader's log end, and then it realigns by leader epoch
+     * first. Returns true when the next fetch can go out at once.
+     */
+    private boolean onOutOfRange(Followed f, long leaderLogStartOffset) throws IOException {
+        PartitionLog partitionLog = f.partition.log();
+        if (leaderLogStartOffset > partitionLog.logEndOffset()) {
+            log.info("{}: the log ends at {}, below leader {}'s log start {}: starting over there", f.partition.topicPartition(),
+                    partitionLog.logEndOffset(), leaderId, leaderLogStartOffset);
+            return f.partition.truncateFullyAsFollower(leaderLogStartOffset, f.epoch);
+        }
+        f.truncated = false;
+        return false;
+    }
+
+    /**
      * The leader may end a response with the first part of a batch that did not fit its byte
      * budget (as Kafka does); only whole batches are appended, the rest comes with the next fetch.
      */
@@ -301,15 +325,15 @@ final class ReplicaFetcher implements Runnable {
                 }
                 Errors error = Errors.forCode(p.errorCode());
                 if (error != Errors.NONE) {
-                    // A leader change is on its way in the metadata; the new assignment will re-add the partition.
-                    backOff = true;
-                    if (error == Errors.OFFSET_OUT_OF_RANGE) {
-                        f.truncated = false;
+                    // Out of range: start over or realign (onOutOfRange). Any other error: a leader change
+                    // is on its way in the metadata, and the new assignment will re-add the partition.
+                    if (error != Errors.OFFSET_OUT_OF_RANGE || !onOutOfRange(f, p.logStartOffset())) {
+                        backOff = true;
                     }
                     continue;
                 }
                 ByteBuffer records = wholeBatches(p.records() instanceof MemoryRecords memory ? memory.buffer() : ByteBuffer.allocate(0));
-                AppendResult result = f.partition.appendAsFollower(records, p.highWatermark(), now, f.epoch);
+                AppendResult result = f.partition.appendAsFollower(records, p.highWatermark(), p.logStartOffset(), now, f.epoch);
                 if (result == null) {
                     // The partition moved to another epoch while this fetch was out: drop what it brought.
                     continue;

@@ -56,7 +56,15 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftGroup group;
     private final RaftServer server;
     private final MetadataStateMachine stateMachine;
-    private final RaftClient client;
+    /**
+     * Commands from this node. Replaced after a request fails: Ratis' ordered async client closes
+     * its sliding window for good once one request has used up its retries (a quorum outage
+     * longer than about five seconds), and every later request on it would fail at once.
+     */
+    private volatile RaftClient client;
+    private final RaftProperties clientProperties;
+    private final Object clientLock = new Object();
+    private volatile boolean closed;
     /** The controller's own commands go to this node's voter directly (null on a node that is not a voter). */
     private final RaftClient localClient;
     /** Heartbeats get a client of their own with a short timeout, so a dead or paused leader is left quickly. */
@@ -90,11 +98,8 @@ public final class RatisMetadataLog implements MetadataLog {
             this.stateMachine = null;
             this.server = null;
         }
-        this.client = RaftClient.newBuilder()
-                .setProperties(properties)
-                .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-                .build();
+        this.clientProperties = properties;
+        this.client = newClient();
         this.localClient = settings.isVoter() ? RaftClient.newBuilder()
                 .setProperties(properties)
                 .setRaftGroup(group)
@@ -109,6 +114,30 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setRaftGroup(group)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(5, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
                 .build();
+    }
+
+    private RaftClient newClient() {
+        return RaftClient.newBuilder()
+                .setProperties(clientProperties)
+                .setRaftGroup(group)
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
+    /** Swaps in a new client for {@code failed} (unless that was done already) and closes the failed one. */
+    private void replaceClient(RaftClient failed) {
+        synchronized (clientLock) {
+            if (client != failed || closed) {
+                return;
+            }
+            client = newClient();
+        }
+        log.info("a metadata request failed; later requests use a new client");
+        try {
+            failed.close();
+        } catch (IOException | RuntimeException e) {
+            log.debug("closing the failed metadata client", e);
+        }
     }
 
     /** Starts the voter (if this node is one) and the client; returns without waiting for a leader. */
@@ -186,7 +215,19 @@ public final class RatisMetadataLog implements MetadataLog {
     @Override
     public CompletableFuture<CommandResult> submit(MetadataCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
-        return client.async().send(message).thenApply(reply -> {
+        RaftClient current = client;
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = current.async().send(message);
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        return sent.handle((reply, failure) -> {
+            if (failure != null) {
+                // The outcome of this request is unknown (it may still commit); the next one gets a working client.
+                replaceClient(current);
+                throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
+            }
             requireSuccess(reply);
             return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
         });
@@ -313,6 +354,9 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public void close() {
+        synchronized (clientLock) {
+            closed = true;
+        }
         try {
             client.close();
             heartbeatClient.close();

@@ -118,15 +118,35 @@ public final class ClusterMember implements AutoCloseable {
         lastHeartbeatAckNanos = System.nanoTime();
         ScheduledTasks.withFixedDelay(heartbeatThread, "heartbeat", this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
         ScheduledTasks.withFixedDelay(timer, "in-sync replica check", replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         try {
-            CommandResult result = register().get(timeoutMs, TimeUnit.MILLISECONDS);
-            metadata.awaitVersion(result.version()).get(timeoutMs, TimeUnit.MILLISECONDS);
+            CommandResult result = registerBefore(deadline);
+            metadata.awaitVersion(result.version()).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while joining the cluster", e);
         } catch (Exception e) {
             throw new IOException("could not register with the controller quorum " + settings.voters() + " within " + timeoutMs
                     + " ms (are a majority of the controllers running?): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Registers, trying again until {@code deadline} (System.nanoTime) when a request fails: one
+     * failed request (the quorum still electing, or busy) must not stop the node from starting
+     * while the join timeout still has time left.
+     */
+    private CommandResult registerBefore(long deadline) throws Exception {
+        while (true) {
+            try {
+                return register().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (deadline - System.nanoTime() <= 0) {
+                    throw e;
+                }
+                log.info("registering with the controller quorum failed ({}); trying again", e.getCause().toString());
+                Thread.sleep(100);
+            }
         }
     }
 

@@ -120,6 +120,7 @@ final class OffsetStore {
             return CompletableFuture.failedFuture(new CoordinatorNotAvailableException("offsets partition not hosted"));
         }
         MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records.toArray(new SimpleRecord[0]));
+        int epoch = partition.leaderEpoch();
         var result = partition.appendAsLeader(batch.buffer(), clock.millis());
         if (result == null) {
             return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotCoordinatorException("this node no longer leads the offsets partition"));
@@ -132,7 +133,7 @@ final class OffsetStore {
             return durable;
         }
         // In a cluster a commit is acknowledged once the offsets partition's in-sync replicas hold it, so it survives failover.
-        CompletableFuture<Void> replicated = partition.awaitReplication(result.nextOffset(), 1)
+        CompletableFuture<Void> replicated = partition.awaitReplication(result.nextOffset(), 1, epoch)
                 .orTimeout(5, java.util.concurrent.TimeUnit.SECONDS)
                 .exceptionallyCompose(failure -> CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotCoordinatorException(
                         "the offsets partition could not replicate the commit: " + failure.getMessage())));

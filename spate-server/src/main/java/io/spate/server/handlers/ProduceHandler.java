@@ -69,6 +69,8 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 Partition partition = replicas.partition(topic.name(), partitionData.index());
+                // Read before the append: acks=all is only answered by the leadership the records went in under.
+                int epoch = partition.leaderEpoch();
                 AppendResult result = partition.appendAsLeader(((MemoryRecords) partitionData.records()).buffer(), now);
                 if (result == null) {
                     partitionResponse.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
@@ -93,7 +95,7 @@ public final class ProduceHandler implements ApiHandler {
                 }
                 // A retried batch (duplicate) waits too: its first attempt may have timed out unreplicated.
                 if (acks == -1 && replicas.clustered()) {
-                    durability.add(awaitReplication(partition, result.nextOffset(), data.timeoutMs(), partitionResponse));
+                    durability.add(awaitReplication(partition, epoch, result.nextOffset(), data.timeoutMs(), partitionResponse));
                 }
             }
             response.responses().add(topicResponse);
@@ -105,10 +107,10 @@ public final class ProduceHandler implements ApiHandler {
     }
 
     /** acks=all: the response waits until every in-sync replica holds the records, or says why it cannot. */
-    private CompletableFuture<Void> awaitReplication(Partition partition, long nextOffset, int timeoutMs,
+    private CompletableFuture<Void> awaitReplication(Partition partition, int appendEpoch, long nextOffset, int timeoutMs,
                                                      ProduceResponseData.PartitionProduceResponse partitionResponse) {
         int minInsync = partition.log().config().minInsyncReplicas();
-        CompletableFuture<Void> replicated = partition.awaitReplication(nextOffset, minInsync);
+        CompletableFuture<Void> replicated = partition.awaitReplication(nextOffset, minInsync, appendEpoch);
         return replicated.orTimeout(Math.max(1, timeoutMs), TimeUnit.MILLISECONDS).handle((ok, failure) -> {
             if (failure == null) {
                 return null;

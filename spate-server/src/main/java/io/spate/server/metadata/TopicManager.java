@@ -77,16 +77,27 @@ public final class TopicManager {
         return created;
     }
 
-    /** Creates one of Spate's internal topics ({@link #INTERNAL_TOPICS}), bypassing the user-facing defaults. */
+    /**
+     * Creates one of Spate's internal topics ({@link #INTERNAL_TOPICS}), bypassing the user-facing
+     * defaults. In a cluster it gets exactly {@code replicationFactor} replicas: while fewer nodes
+     * are live it is not created and the caller hears a retriable COORDINATOR_NOT_AVAILABLE, as in
+     * Kafka. Capping the factor at the nodes up at that moment would leave the topic
+     * under-replicated for good (a cluster's first consumer often arrives while nodes are still
+     * starting).
+     */
     public TopicInfo createInternal(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
         TopicInfo existing = registry.get(name);
         if (existing != null) {
             return existing;
         }
         if (cluster != null) {
-            short factor = (short) Math.max(1, Math.min(replicationFactor, cluster.liveNodeCount()));
+            int live = cluster.liveNodeCount();
+            if (replicationFactor > live) {
+                throw new org.apache.kafka.common.errors.CoordinatorNotAvailableException("internal topic " + name + " needs "
+                        + replicationFactor + " live nodes (offsets.topic.replication.factor) and " + live + " are live; it is created once they are");
+            }
             try {
-                cluster.createTopic(name, java.util.UUID.randomUUID(), partitions, factor, overrides);
+                cluster.createTopic(name, java.util.UUID.randomUUID(), partitions, replicationFactor, overrides);
             } catch (org.apache.kafka.common.errors.TopicExistsException raced) {
                 // another node created it first
             }

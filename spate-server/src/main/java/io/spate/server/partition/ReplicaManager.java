@@ -1,6 +1,7 @@
 package io.spate.server.partition;
 
 import io.spate.cluster.ClusterImage;
+import io.spate.cluster.CommandResult;
 import io.spate.cluster.MetadataCommand;
 import io.spate.cluster.MetadataLog;
 import io.spate.cluster.NodeInfo;
@@ -36,6 +37,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ReplicaManager {
     private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
+    /** How long an in-sync set change may go unanswered before it counts as unknown and is sent again. */
+    private static final long ISR_ANSWER_TIMEOUT_MS = 15_000;
 
     private final LogManager logManager;
     private final TopicRegistry topics;
@@ -223,6 +226,12 @@ public final class ReplicaManager {
         }
         long now = System.currentTimeMillis();
         for (Partition partition : partitions.values()) {
+            List<Integer> retry = partition.isrChangeToRetry();
+            if (retry != null) {
+                // The answer to the last change was lost: until one is known, nothing else is proposed.
+                proposeIsr(partition, retry);
+                continue;
+            }
             List<Integer> shrunk = partition.laggingIsr(now, replication.lagTimeMaxMs());
             if (shrunk != null) {
                 log.info("{}: followers {} fell behind; asking to shrink the in-sync set to {}", partition.topicPartition(),
@@ -232,13 +241,35 @@ public final class ReplicaManager {
         }
     }
 
+    /**
+     * Sends an in-sync set change to the controller. A refusal only counts once this node's
+     * metadata has caught up with it (so an earlier change that did commit is seen first); a
+     * failed or timed-out request is an unknown outcome, and the partition keeps counting the
+     * replicas it would add for the high watermark until the answer is known.
+     */
     private void proposeIsr(Partition partition, List<Integer> proposed) {
         if (!partition.beginIsrChange(proposed)) {
             return;
         }
         TopicPartition tp = partition.topicPartition();
-        metadata.submit(new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), localId, partition.leaderEpoch(), partition.partitionEpoch(), proposed))
-                .whenComplete((result, failure) -> partition.endIsrChange(failure == null && result.succeeded()));
+        int basedOn = partition.partitionEpoch();
+        CompletableFuture<CommandResult> answer;
+        try {
+            answer = metadata.submit(new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), localId, partition.leaderEpoch(), basedOn, proposed));
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        answer.thenCompose(result -> result.succeeded()
+                        ? CompletableFuture.completedFuture(Partition.IsrChangeOutcome.COMMITTED)
+                        : metadata.awaitVersion(result.version()).thenApply(image -> Partition.IsrChangeOutcome.REFUSED))
+                .orTimeout(ISR_ANSWER_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .whenComplete((outcome, failure) -> {
+                    if (failure != null) {
+                        log.warn("{}: no answer to the in-sync set change {} ({}); it counts as maybe committed and is sent again",
+                                tp, proposed, failure.toString());
+                    }
+                    partition.endIsrChange(proposed, basedOn, failure == null ? outcome : Partition.IsrChangeOutcome.UNKNOWN);
+                });
     }
 
     /** This node's broker.rack ("" when unset or standalone). */

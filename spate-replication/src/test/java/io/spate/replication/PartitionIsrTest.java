@@ -1,0 +1,176 @@
+package io.spate.replication;
+
+import io.spate.log.AppendResult;
+import io.spate.log.LogConfig;
+import io.spate.log.LogManager;
+import io.spate.log.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The leader's side of the in-sync set and acks=all, on one partition with a real log and the
+ * time passed in: the high watermark counts the larger ("maximal") in-sync set while a change's
+ * outcome is unknown, and a write is never acknowledged by a leadership other than its own.
+ */
+class PartitionIsrTest {
+    private static final TopicPartition TP = new TopicPartition("orders", 0);
+    private static final int LEADER = 1;
+
+    @TempDir
+    Path dataDir;
+
+    private LogManager logs;
+    private Partition partition;
+    private long now = 1_000;
+
+    @BeforeEach
+    void open() throws IOException {
+        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
+        partition = new Partition(TP, logs.getOrCreate(TP, LogConfig.defaultConfig()), LEADER, Partition.Role.FOLLOWER);
+        partition.becomeLeader(1, 1, List.of(1, 2, 3), List.of(1, 2), now);
+    }
+
+    @AfterEach
+    void close() {
+        logs.close();
+    }
+
+    private static ByteBuffer records(String... values) {
+        SimpleRecord[] records = new SimpleRecord[values.length];
+        for (int i = 0; i < values.length; i++) {
+            records[i] = new SimpleRecord(now(), null, values[i].getBytes(StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withRecords(Compression.NONE, records).buffer();
+    }
+
+    private static long now() {
+        return 1_000;
+    }
+
+    private long append(String... values) {
+        AppendResult result = partition.appendAsLeader(records(values), now);
+        assertThat(result.ok()).isTrue();
+        return result.nextOffset();
+    }
+
+    /** Replica 3 catches up and its joining is asked for; returns the proposal. */
+    private List<Integer> replica3CatchesUpAndAsksToJoin() {
+        partition.onFollowerFetch(2, partition.log().logEndOffset(), now, "");
+        List<Integer> proposal = partition.onFollowerFetch(3, partition.log().logEndOffset(), now, "");
+        assertThat(proposal).containsExactlyInAnyOrder(1, 2, 3);
+        assertThat(partition.beginIsrChange(proposal)).isTrue();
+        return proposal;
+    }
+
+    @Test
+    void aJoinWhoseOutcomeIsUnknownKeepsCountingForTheHighWatermarkAndIsSentAgain() {
+        append("a", "b");
+        List<Integer> proposal = replica3CatchesUpAndAsksToJoin();
+        long replica3End = partition.log().logEndOffset();
+
+        partition.endIsrChange(proposal, 1, Partition.IsrChangeOutcome.UNKNOWN);
+        long end = append("c");
+        partition.onFollowerFetch(2, end, now, "");
+        // The controller may have committed the join and may elect replica 3, which lacks "c".
+        assertThat(partition.log().highWatermark()).isEqualTo(replica3End);
+        assertThat(partition.maximalIsr()).containsExactly(1, 2, 3);
+        assertThat(partition.isrChangeToRetry()).isEqualTo(proposal);
+
+        // Sent again, still no answer: still counted.
+        assertThat(partition.beginIsrChange(proposal)).isTrue();
+        assertThat(partition.isrChangeToRetry()).as("not while in flight").isNull();
+        partition.endIsrChange(proposal, 1, Partition.IsrChangeOutcome.UNKNOWN);
+        assertThat(partition.log().highWatermark()).isEqualTo(replica3End);
+
+        // The metadata settles it: the join was committed (partition epoch 2).
+        partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1, 2, 3), now);
+        assertThat(partition.isrChangeToRetry()).isNull();
+        partition.onFollowerFetch(3, end, now, "");
+        assertThat(partition.log().highWatermark()).isEqualTo(end);
+    }
+
+    @Test
+    void aKnownRefusalStopsCountingTheReplicaItWouldHaveAdded() {
+        append("a", "b");
+        List<Integer> proposal = replica3CatchesUpAndAsksToJoin();
+        long replica3End = partition.log().logEndOffset();
+        long end = append("c");
+        partition.onFollowerFetch(2, end, now, "");
+        assertThat(partition.log().highWatermark()).as("in flight: counted").isEqualTo(replica3End);
+
+        partition.endIsrChange(proposal, 1, Partition.IsrChangeOutcome.REFUSED);
+        assertThat(partition.log().highWatermark()).isEqualTo(end);
+        assertThat(partition.maximalIsr()).containsExactly(1, 2);
+        assertThat(partition.isrChangeToRetry()).isNull();
+    }
+
+    @Test
+    void aNewerPartitionEpochSettlesAnUnknownJoinThatWasNotCommitted() {
+        append("a");
+        List<Integer> proposal = replica3CatchesUpAndAsksToJoin();
+        partition.endIsrChange(proposal, 1, Partition.IsrChangeOutcome.UNKNOWN);
+        // Another change (here replica 2 leaving) was committed at the epoch the join named: the join can never commit now.
+        partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
+        assertThat(partition.maximalIsr()).containsExactly(1);
+        assertThat(partition.isrChangeToRetry()).isNull();
+        long end = append("b");
+        assertThat(partition.log().highWatermark()).isEqualTo(end);
+        // A late answer to the old proposal changes nothing.
+        partition.endIsrChange(proposal, 1, Partition.IsrChangeOutcome.REFUSED);
+        assertThat(partition.maximalIsr()).containsExactly(1);
+    }
+
+    @Test
+    void aShrinkKeepsTheLargerSetUntilTheMetadataCarriesIt() {
+        long end = append("a");
+        partition.onFollowerFetch(2, end, now, "");
+        long later = append("b");
+        now += 20_000;
+        List<Integer> shrunk = partition.laggingIsr(now, 10_000);
+        assertThat(shrunk).containsExactly(1);
+        assertThat(partition.beginIsrChange(shrunk)).isTrue();
+        partition.endIsrChange(shrunk, 1, Partition.IsrChangeOutcome.UNKNOWN);
+        assertThat(partition.log().highWatermark()).as("replica 2 still counts").isEqualTo(end);
+        partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
+        assertThat(partition.log().highWatermark()).isEqualTo(later);
+    }
+
+    @Test
+    void acksAllIsNeverCompletedByALeadershipThatEnded() {
+        long end = append("a");
+        CompletableFuture<Void> waiting = partition.awaitReplication(end, 1, 1);
+        partition.becomeFollower(2, 2, 2, List.of(1, 2, 3), List.of(2, 3));
+        assertThatThrownBy(waiting::get).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(Partition.ReplicationException.class);
+
+        // The write's response is built late, after this replica became a follower and learned a
+        // high watermark from the new leader that covers the offset: still not acknowledged here.
+        partition.appendAsFollower(ByteBuffer.allocate(0), end + 10, now, 2);
+        CompletableFuture<Void> late = partition.awaitReplication(end, 1, 1);
+        assertThatThrownBy(late::get).hasCauseInstanceOf(Partition.ReplicationException.class);
+
+        // Leading again at a later epoch: the old write may have been truncated and its offset reused.
+        partition.becomeLeader(3, 3, List.of(1, 2, 3), List.of(1), now);
+        CompletableFuture<Void> afterReturn = partition.awaitReplication(end, 1, 1);
+        assertThatThrownBy(afterReturn::get).hasCauseInstanceOf(Partition.ReplicationException.class);
+
+        long next = append("b");
+        assertThat(partition.awaitReplication(next, 1, 3)).as("a write of the current leadership completes").isCompleted();
+    }
+}

@@ -1,0 +1,106 @@
+package io.spate.tests;
+
+import io.spate.tests.support.RawKafkaClient;
+import io.spate.tests.support.SpateCluster;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.CreateTopicsRequest;
+import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The controller quorum is gone for 30 s (two of three voters killed), longer than any request
+ * to it retries. Every metadata request a node made meanwhile failed; afterwards each
+ * node must go on by itself: register again, change in-sync sets, serve admin requests.
+ */
+class ControllerOutageTest {
+    private static final String TOPIC = "through-outage";
+    private static final int PARTITIONS = 3;
+
+    @TempDir
+    static Path tmp;
+
+    private static SpateCluster cluster;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = new SpateCluster(tmp.resolve("cluster"), 3, Map.of("replica.lag.time.max.ms", "3000")).start();
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void afterAQuorumOutageOfThirtySecondsEveryNodeRegistersChangesInSyncSetsAndServesAdminRequests() throws Exception {
+        cluster.createTopic(TOPIC, PARTITIONS, 3, Map.of());
+
+        // Two of three voters die: requests to the quorum fail fast (connections refused) and
+        // every retry a client has is used up long before the quorum is back.
+        cluster.kill9(2);
+        cluster.kill9(3);
+        // Node 1 still serves and an admin request reaches it: its metadata request fails.
+        assertThat(createTopicVia(1, "created-during-outage")).as("a topic created while the quorum is down").isNotEqualTo(Errors.NONE.code());
+        // The fault itself: the quorum stays down this long, well past every client retry.
+        Thread.sleep(30_000);
+        cluster.start(2);
+        cluster.start(3);
+
+        await("every node registered again").atMost(SpateCluster.SETTLE).ignoreExceptions().untilAsserted(() ->
+                assertThat(cluster.admin().describeCluster().nodes().get().stream().map(Node::id).toList())
+                        .containsExactlyInAnyOrder(1, 2, 3));
+        cluster.awaitFullIsr(TOPIC, PARTITIONS, 3);
+        await("CreateTopics through node 1, whose request failed during the outage").atMost(SpateCluster.SETTLE)
+                .until(() -> createTopicVia(1, "created-after-outage") == Errors.NONE.code());
+
+        // Each node in turn goes: the leaders left must shrink the in-sync sets, and grow them when it returns.
+        for (int victim : List.of(3, 2, 1)) {
+            cluster.kill9(victim);
+            await("the in-sync sets drop node " + victim).atMost(SpateCluster.SETTLE).ignoreExceptions().pollInterval(Duration.ofMillis(200))
+                    .untilAsserted(() -> {
+                        for (TopicPartitionInfo p : cluster.describe(TOPIC).partitions()) {
+                            assertThat(p.isr().stream().map(Node::id).toList()).as("isr of partition %d", p.partition())
+                                    .doesNotContain(victim).hasSize(2);
+                        }
+                    });
+            cluster.start(victim);
+            try {
+                cluster.awaitFullIsr(TOPIC, PARTITIONS, 3);
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                throw new AssertionError("node " + victim + " never rejoined the in-sync sets: " + cluster.describeForHumans(TOPIC), e);
+            }
+        }
+    }
+
+    /** CreateTopics sent to one node (not to the controller the metadata names); its error code. */
+    private static short createTopicVia(int node, String topic) {
+        CreateTopicsRequestData data = new CreateTopicsRequestData().setTimeoutMs(30_000);
+        data.topics().add(new CreateTopicsRequestData.CreatableTopic().setName(topic).setNumPartitions(1).setReplicationFactor((short) 3));
+        try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(node))) {
+            CreateTopicsResponse response = client.send(new CreateTopicsRequest.Builder(data).build((short) 5));
+            short error = response.data().topics().find(topic).errorCode();
+            SpateCluster.log("CreateTopics " + topic + " via node " + node + ": " + Errors.forCode(error));
+            return error;
+        } catch (IOException e) {
+            SpateCluster.log("CreateTopics " + topic + " via node " + node + " got no answer: " + e);
+            return Errors.REQUEST_TIMED_OUT.code();
+        }
+    }
+}
