@@ -94,6 +94,45 @@ class ClusterStorageTest {
         ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 301L));
     }
 
+    @Test
+    void deleteRecordsReachesEveryReplicaAndOutlivesTheLeader() throws Exception {
+        String topic = "purged";
+        cluster.createTopic(topic, 1, NODES, Map.of("min.insync.replicas", "2", "segment.bytes", "8192"));
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            for (int i = 0; i < 300; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "k" + i, "value-" + i + "-" + "p".repeat(60))).get();
+            }
+        }
+        TopicPartition tp = new TopicPartition(topic, 0);
+        long lowWatermark = cluster.admin().deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(200)))
+                .lowWatermarks().get(tp).get().lowWatermark();
+        assertThat(lowWatermark).isEqualTo(200);
+        // Every replica drops the segments wholly below 200 once its next fetch carries the new log start.
+        for (int id : cluster.ids()) {
+            Path dir = cluster.dataDir(id).resolve(topic + "-0");
+            org.awaitility.Awaitility.await("node " + id + " drops the deleted segments").atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {
+                try (Stream<Path> files = Files.list(dir)) {
+                    String first = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".log")).sorted().findFirst().orElseThrow();
+                    assertThat(Long.parseLong(first.substring(0, 20))).isPositive().isLessThanOrEqualTo(200);
+                }
+            });
+        }
+        int leader = cluster.awaitLeader(topic, 0);
+        cluster.kill9(leader);
+        cluster.awaitLeaderOtherThan(topic, 0, leader);
+        org.awaitility.Awaitility.await("the new leader's log start").atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(cluster.admin().listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest())).partitionResult(tp).get().offset())
+                        .isEqualTo(200));
+        cluster.start(leader);
+        cluster.awaitFullIsr(topic, 1, NODES);
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of())) {
+            List<ConsumerRecord<String, String>> rest = Clients.readAll(consumer, List.of(tp));
+            assertThat(rest).hasSize(100);
+            assertThat(rest.get(0).offset()).isEqualTo(200);
+        }
+    }
+
     private static void flipBitInSecondBatch(Path segment) throws Exception {
         try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer header = ByteBuffer.allocate(12);
