@@ -69,7 +69,7 @@ class ReplicaCatchUpTest {
     @Test
     void aFollowerThatWasDownWhileTheLeaderCompactedCrossesTheGapsAndRejoins() throws Exception {
         String topic = "compacted-" + UUID.randomUUID();
-        cluster.createTopic(topic, 1, 3, COMPACTED);
+        createTopic(topic, 1, 3, COMPACTED);
         int leader = cluster.awaitLeader(topic, 0);
         int follower = otherReplica(topic, leader);
         write(topic, 0, 300, 5, "");
@@ -102,7 +102,7 @@ class ReplicaCatchUpTest {
     @Test
     void aFollowerWhoseLogEndsBelowTheLeadersLogStartStartsOverThereAndRejoins() throws Exception {
         String topic = "retained-" + UUID.randomUUID();
-        cluster.createTopic(topic, 1, 3, SMALL_RETENTION);
+        createTopic(topic, 1, 3, SMALL_RETENTION);
         int leader = cluster.awaitLeader(topic, 0);
         int follower = otherReplica(topic, leader);
         write(topic, 0, 100, 0, "");
@@ -138,8 +138,8 @@ class ReplicaCatchUpTest {
     void partitionMovesCompleteForCompactedTopicsAndLogsThatNoLongerStartAtZero() throws Exception {
         String compacted = "moved-compacted-" + UUID.randomUUID();
         String retained = "moved-retained-" + UUID.randomUUID();
-        cluster.createTopic(compacted, 1, 2, COMPACTED);
-        cluster.createTopic(retained, 1, 2, SMALL_RETENTION);
+        createTopic(compacted, 1, 2, COMPACTED);
+        createTopic(retained, 1, 2, SMALL_RETENTION);
         write(compacted, 0, 20_000, 5, "");
         write(retained, 0, 3_000, 0, "x".repeat(100));
         int compactedLeader = cluster.awaitLeader(compacted, 0);
@@ -217,6 +217,23 @@ class ReplicaCatchUpTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * Creates a topic (a fresh name) and waits for its whole in-sync set. On a loaded machine the
+     * admin client may resend CreateTopics after its 2 s request timeout although the first one
+     * was committed: TOPIC_ALREADY_EXISTS then means created.
+     */
+    private static void createTopic(String topic, int partitions, int rf, Map<String, String> configs) throws Exception {
+        try {
+            cluster.createTopic(topic, partitions, rf, configs);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw e;
+            }
+            SpateCluster.log(topic + ": CreateTopics was resent and found its own topic");
+            cluster.awaitFullIsr(topic, partitions, rf);
+        }
+    }
 
     /** Writes {@code count} records numbered from {@code first}, keyed over {@code keys} keys (0: unkeyed), acks=all. */
     private static void write(String topic, int first, int count, int keys, String padding) throws Exception {
