@@ -291,6 +291,11 @@ public final class SpateNode implements AutoCloseable {
         return coordinator.committedOffsetCount().join();
     }
 
+    /** Request bytes being read or handled now, held under queued.max.request.bytes. */
+    public long queuedRequestBytes() {
+        return server.queuedRequestBytes();
+    }
+
     /** Client and node connections open on the Kafka listener. */
     public int connectionCount() {
         return server.connectionCount();

@@ -28,6 +28,7 @@ public final class FlushCoordinator implements AutoCloseable {
     }
 
     private final BlockingQueue<FlushRequest> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+    private final java.util.Queue<FlushRequest> overflow = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Clock clock;
     private final Thread thread;
     private volatile boolean running = true;
@@ -43,27 +44,27 @@ public final class FlushCoordinator implements AutoCloseable {
         if (!running) {
             done.completeExceptionally(new IOException("the log manager is shutting down"));
         } else if (!queue.offer(new FlushRequest(partitionLog, done))) {
-            // Bounded queue: rather than grow without limit, the caller flushes on its own thread.
-            try {
-                partitionLog.flush(clock.millis());
-                done.complete(null);
-            } catch (IOException e) {
-                done.completeExceptionally(e);
-            }
+            // The queue is full: the request waits in the overflow, which the group-commit thread empties with its next
+            // batch. The caller (a network thread) must not fsync itself. The overflow is bounded by the requests in
+            // flight, which the network layer bounds per connection.
+            overflow.add(new FlushRequest(partitionLog, done));
         }
         return done;
     }
 
     private void run() {
         List<FlushRequest> batch = new ArrayList<>();
-        while (running || !queue.isEmpty()) {
+        while (running || !queue.isEmpty() || !overflow.isEmpty()) {
             try {
-                FlushRequest first = queue.poll(100, TimeUnit.MILLISECONDS);
+                FlushRequest first = overflow.isEmpty() ? queue.poll(100, TimeUnit.MILLISECONDS) : overflow.poll();
                 if (first == null) {
                     continue;
                 }
                 batch.add(first);
                 queue.drainTo(batch);
+                for (FlushRequest more; (more = overflow.poll()) != null; ) {
+                    batch.add(more);
+                }
                 flushAll(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -77,6 +77,57 @@ class ResourceBoundsTest {
         }
     }
 
+    /**
+     * queued.max.request.bytes: clients that announce large requests and send them slowly hold at most the cap between
+     * them (the others wait, unread), small requests still fit, and memory comes back when a connection goes.
+     */
+    @Test
+    void halfSentRequestsHoldNoMoreThanTheQueuedRequestBytes() throws Exception {
+        try (SpateNode node = SpateNode.builder().dataDir(dataDir).config("queued.max.request.bytes", "1048576").start()) {
+            Clients.createTopic(node.bootstrapServers(), "small", 1, Map.of());
+            List<Socket> slow = new ArrayList<>();
+            try {
+                for (int i = 0; i < 5; i++) {
+                    Socket socket = new Socket("127.0.0.1", node.port());
+                    byte[] start = new byte[4 + 1000];
+                    java.nio.ByteBuffer.wrap(start).putInt(900_000);
+                    socket.getOutputStream().write(start);
+                    socket.getOutputStream().flush();
+                    slow.add(socket);
+                }
+                await("one 900 kB request is being read").atMost(Duration.ofSeconds(30)).until(() -> node.queuedRequestBytes() == 900_000);
+                try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                    for (int i = 0; i < 10; i++) {
+                        producer.send(new ProducerRecord<>("small", "k", "v" + i)).get();
+                    }
+                }
+                assertThat(node.queuedRequestBytes()).isLessThanOrEqualTo(1_048_576);
+                slow.remove(0).close();
+                // The memory comes back and the waiting requests are read one after the other to their end (their zero
+                // bytes are no valid request: the node closes each connection, which shows it was read).
+                for (Socket socket : slow) {
+                    Thread.ofVirtual().start(() -> {
+                        try {
+                            socket.getOutputStream().write(new byte[900_000 - 1000]);
+                            socket.getOutputStream().flush();
+                        } catch (IOException closedMeanwhile) {
+                            // the node may close it as soon as the frame is complete
+                        }
+                    });
+                }
+                for (Socket socket : slow) {
+                    socket.setSoTimeout(60_000);
+                    assertThat(socket.getInputStream().read()).as("the node read the request and closed the connection").isEqualTo(-1);
+                }
+            } finally {
+                for (Socket socket : slow) {
+                    socket.close();
+                }
+            }
+            await("everything released").atMost(Duration.ofSeconds(30)).until(() -> node.queuedRequestBytes() == 0);
+        }
+    }
+
     private static boolean closedByNode(Socket socket) throws IOException {
         socket.setSoTimeout(50);
         try {

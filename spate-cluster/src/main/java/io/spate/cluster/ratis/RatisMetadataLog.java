@@ -261,6 +261,13 @@ public final class RatisMetadataLog implements MetadataLog {
     public CompletableFuture<ClusterImage> awaitVersion(long version) {
         CompletableFuture<ClusterImage> future = new CompletableFuture<>();
         waiters.computeIfAbsent(version, v -> new CopyOnWriteArrayList<>()).add(future);
+        // deliver() may have completed this version's list and be about to drop it just as we added to it: then the
+        // image it delivered covers us, and we complete here, or the future would never complete (seen under a burst
+        // of concurrent topic creations).
+        ClusterImage seen = delivered;
+        if (seen != ClusterImage.EMPTY && seen.version() >= version) {
+            future.complete(seen);
+        }
         notifier.execute(this::deliver);
         if (stateMachine == null) {
             refreshImage();

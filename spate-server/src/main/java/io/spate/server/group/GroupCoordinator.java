@@ -258,6 +258,11 @@ public final class GroupCoordinator implements AutoCloseable {
         store.ensureTopic();
     }
 
+    /** Makes sure the offsets topic exists, completing once it does (in a cluster, once the controller has it). */
+    public CompletableFuture<Void> ensureOffsetsTopicAsync() {
+        return store.ensureTopicAsync().thenApply(topic -> null);
+    }
+
     private <T> CompletableFuture<T> call(Callable<T> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
         thread.execute(() -> {

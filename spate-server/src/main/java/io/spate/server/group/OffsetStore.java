@@ -72,6 +72,15 @@ final class OffsetStore {
         return topic;
     }
 
+    /** As {@link #ensureTopic}, without blocking: for network threads (FindCoordinator). */
+    java.util.concurrent.CompletableFuture<TopicInfo> ensureTopicAsync() {
+        TopicInfo topic = topics.registry().get(TOPIC);
+        if (topic != null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(topic);
+        }
+        return topics.createInternalAsync(TOPIC, numPartitions, replicationFactor, Map.of("cleanup.policy", "compact", "segment.bytes", "104857600"));
+    }
+
     int partitionFor(String groupId) {
         return Utils.abs(groupId.hashCode()) % partitionCount();
     }

@@ -15,6 +15,7 @@ import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
 import java.util.List;
+import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 
 /** CreatePartitions: grows a topic; keys then spread over more partitions, as in Kafka. */
@@ -36,8 +37,10 @@ public final class CreatePartitionsHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         CreatePartitionsRequestData data = ((CreatePartitionsRequest) request).data();
         CreatePartitionsResponseData response = new CreatePartitionsResponseData();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (CreatePartitionsRequestData.CreatePartitionsTopic topic : data.topics()) {
             CreatePartitionsResponseData.CreatePartitionsTopicResult result = new CreatePartitionsResponseData.CreatePartitionsTopicResult().setName(topic.name());
+            response.results().add(result);
             try {
                 if (topics.registry().get(topic.name()) == null) {
                     throw new UnknownTopicOrPartitionException("topic '" + topic.name() + "' does not exist");
@@ -49,12 +52,18 @@ public final class CreatePartitionsHandler implements ApiHandler {
                         }
                     }
                 }
-                topics.addPartitions(topic.name(), topic.count(), data.validateOnly());
+                // Completes when the controller quorum has the new partitions; the network thread does not wait.
+                pending.add(topics.addPartitionsAsync(topic.name(), topic.count(), data.validateOnly()).handle((updated, failure) -> {
+                    if (failure != null) {
+                        ApiException e = ApiErrors.unwrap(failure);
+                        result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+                    }
+                    return null;
+                }));
             } catch (ApiException e) {
                 result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
             }
-            response.results().add(result);
         }
-        return CompletableFuture.completedFuture(response);
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 }

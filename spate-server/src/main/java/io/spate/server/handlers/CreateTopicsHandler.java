@@ -15,7 +15,9 @@ import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
 import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -43,34 +45,54 @@ public final class CreateTopicsHandler implements ApiHandler {
         short version = header.apiVersion();
         CreateTopicsResponseData response = new CreateTopicsResponseData();
         Set<String> seen = new HashSet<>();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (CreateTopicsRequestData.CreatableTopic requested : data.topics()) {
             CreateTopicsResponseData.CreatableTopicResult result = new CreateTopicsResponseData.CreatableTopicResult().setName(requested.name());
+            response.topics().add(result);
             if (!seen.add(requested.name())) {
                 result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("topic '" + requested.name() + "' appears twice in the request");
-                response.topics().add(result);
                 continue;
             }
-            try {
-                TopicInfo topic = create(requested, data.validateOnly());
-                if (version >= 5) {
-                    result.setNumPartitions(topic.partitions()).setReplicationFactor(topic.replicationFactor());
-                    describer.creatableConfigs(topic).forEach(c -> result.configs().add(c));
+            // In a cluster each creation completes when the controller quorum has it: the network thread moves on,
+            // and the response goes out once every topic of the request is settled.
+            pending.add(create(requested, data.validateOnly(), data.timeoutMs()).handle((topic, failure) -> {
+                if (failure == null) {
+                    if (version >= 5) {
+                        result.setNumPartitions(topic.partitions()).setReplicationFactor(topic.replicationFactor());
+                        describer.creatableConfigs(topic).forEach(c -> result.configs().add(c));
+                    }
+                    if (version >= 7 && !data.validateOnly()) {
+                        result.setTopicId(topic.id());
+                    }
+                } else {
+                    ApiException e = ApiErrors.unwrap(failure);
+                    result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+                    if (version >= 5) {
+                        result.setNumPartitions(-1).setReplicationFactor((short) -1);
+                    }
                 }
-                if (version >= 7 && !data.validateOnly()) {
-                    result.setTopicId(topic.id());
-                }
-            } catch (ApiException e) {
-                result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
-                if (version >= 5) {
-                    result.setNumPartitions(-1).setReplicationFactor((short) -1);
-                }
-            }
-            response.topics().add(result);
+                return null;
+            }));
         }
-        return CompletableFuture.completedFuture(response);
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 
-    private TopicInfo create(CreateTopicsRequestData.CreatableTopic requested, boolean validateOnly) {
+    private CompletableFuture<TopicInfo> create(CreateTopicsRequestData.CreatableTopic requested, boolean validateOnly, int timeoutMs) {
+        try {
+            return validateOnly ? CompletableFuture.completedFuture(plan(requested, true)) : createPlanned(requested, timeoutMs);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private CompletableFuture<TopicInfo> createPlanned(CreateTopicsRequestData.CreatableTopic requested, int timeoutMs) {
+        TopicInfo asked = plan(requested, false);
+        // The request's own timeout, as Kafka's controller uses it: past it the client hears REQUEST_TIMED_OUT.
+        return topics.createAsync(requested.name(), asked.partitions(), asked.replicationFactor(), asked.overrides(), timeoutMs);
+    }
+
+    /** The partitions, factor and overrides asked for (validated in full when {@code validate}). */
+    private TopicInfo plan(CreateTopicsRequestData.CreatableTopic requested, boolean validate) {
         int partitions = requested.numPartitions();
         short replicationFactor = requested.replicationFactor();
         if (!requested.assignments().isEmpty()) {
@@ -87,9 +109,9 @@ public final class CreateTopicsHandler implements ApiHandler {
         }
         Map<String, String> overrides = new HashMap<>();
         requested.configs().forEach(c -> overrides.put(c.name(), c.value()));
-        if (validateOnly) {
+        if (validate) {
             return topics.validateCreate(requested.name(), partitions, replicationFactor, overrides);
         }
-        return topics.create(requested.name(), partitions, replicationFactor, overrides);
+        return new TopicInfo(requested.name(), org.apache.kafka.common.Uuid.ZERO_UUID, partitions, replicationFactor, overrides);
     }
 }

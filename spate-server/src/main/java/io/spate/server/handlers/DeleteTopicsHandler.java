@@ -42,6 +42,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
             data.topicNames().forEach(n -> requested.add(new DeleteTopicsRequestData.DeleteTopicState().setName(n)));
         }
         DeleteTopicsResponseData response = new DeleteTopicsResponseData();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (DeleteTopicsRequestData.DeleteTopicState state : requested) {
             DeleteTopicsResponseData.DeletableTopicResult result = new DeleteTopicsResponseData.DeletableTopicResult().setName(state.name());
             TopicInfo topic = state.name() != null ? topics.registry().get(state.name())
@@ -57,17 +58,20 @@ public final class DeleteTopicsHandler implements ApiHandler {
                 if (version >= 6) {
                     result.setTopicId(topic.id());
                 }
-                try {
-                    topics.delete(topic.name());
-                } catch (ApiException e) {
-                    result.setErrorCode(Errors.forException(e).code());
-                    if (version >= 5) {
-                        result.setErrorMessage(e.getMessage());
+                // Completes when the controller quorum has the deletion; the network thread does not wait.
+                pending.add(topics.deleteAsync(topic.name()).handle((ok, failure) -> {
+                    if (failure != null) {
+                        ApiException e = ApiErrors.unwrap(failure);
+                        result.setErrorCode(Errors.forException(e).code());
+                        if (version >= 5) {
+                            result.setErrorMessage(e.getMessage());
+                        }
                     }
-                }
+                    return null;
+                }));
             }
             response.responses().add(result);
         }
-        return CompletableFuture.completedFuture(response);
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 }

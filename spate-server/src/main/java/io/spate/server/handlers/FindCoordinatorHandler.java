@@ -37,14 +37,16 @@ final class FindCoordinatorHandler implements ApiHandler {
         short version = header.apiVersion();
         byte keyType = version >= 1 ? data.keyType() : GROUP;
         String unsupported = keyType == GROUP ? null : "Spate coordinates consumer groups only; transactions and share groups are not supported";
-        String topicProblem = null;
-        if (unsupported == null) {
-            try {
-                coordinator.ensureOffsetsTopic();
-            } catch (RuntimeException e) {
-                topicProblem = "the offsets topic is not available yet: " + e.getMessage();
-            }
+        if (unsupported != null) {
+            return CompletableFuture.completedFuture(answer(data, version, unsupported, null));
         }
+        // The first FindCoordinator creates the offsets topic, through the controller quorum in a cluster: answer
+        // when that is done rather than wait on the network thread.
+        return coordinator.ensureOffsetsTopicAsync().handle((ok, failure) -> answer(data, version, null,
+                failure == null ? null : "the offsets topic is not available yet: " + ApiErrors.unwrap(failure).getMessage()));
+    }
+
+    private ApiMessage answer(FindCoordinatorRequestData data, short version, String unsupported, String topicProblem) {
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();
         List<String> keys = version >= 4 ? data.coordinatorKeys() : List.of(data.key());
         for (String key : keys) {
@@ -72,6 +74,6 @@ final class FindCoordinatorHandler implements ApiHandler {
                 }
             }
         }
-        return CompletableFuture.completedFuture(response);
+        return response;
     }
 }

@@ -49,14 +49,15 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         IncrementalAlterConfigsRequestData data = ((IncrementalAlterConfigsRequest) request).data();
         IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (IncrementalAlterConfigsRequestData.AlterConfigsResource resource : data.resources()) {
             IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse result = new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
+            response.responses().add(result);
             try {
                 if (ConfigResource.Type.forId(resource.resourceType()) != ConfigResource.Type.TOPIC) {
                     if (onlyDeletesReplicationThrottles(resource.configs())) {
                         // kafka-reassign-partitions.sh clears throttles after every move; none is ever set here.
-                        response.responses().add(result);
                         continue;
                     }
                     throw new InvalidRequestException("Spate's broker settings are static: edit the config file and restart the node");
@@ -65,13 +66,19 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                 if (topic == null) {
                     throw new UnknownTopicOrPartitionException("topic '" + resource.resourceName() + "' does not exist");
                 }
-                topics.alterConfig(topic.name(), apply(topic, resource.configs()), data.validateOnly());
+                // Completes when the controller quorum has the change; the network thread does not wait.
+                pending.add(topics.alterConfigAsync(topic.name(), apply(topic, resource.configs()), data.validateOnly()).handle((updated, failure) -> {
+                    if (failure != null) {
+                        ApiException e = ApiErrors.unwrap(failure);
+                        result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+                    }
+                    return null;
+                }));
             } catch (ApiException e) {
                 result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
             }
-            response.responses().add(result);
         }
-        return CompletableFuture.completedFuture(response);
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 
     private static final Set<String> REPLICATION_THROTTLES = Set.of(

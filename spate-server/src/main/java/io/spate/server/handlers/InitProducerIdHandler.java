@@ -38,6 +38,12 @@ public final class InitProducerIdHandler implements ApiHandler {
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNSUPPORTED_VERSION.code())
                     .setProducerId(-1).setProducerEpoch((short) -1));
         }
-        return CompletableFuture.completedFuture(response.setProducerId(producerIds.nextProducerId()).setProducerEpoch((short) 0));
+        // In a cluster a used-up block of ids is refilled through the controller quorum: answer when it is, off the network thread.
+        return producerIds.nextProducerIdAsync().handle((id, failure) -> {
+            if (failure != null) {
+                return response.setErrorCode(Errors.forException(ApiErrors.unwrap(failure)).code()).setProducerId(-1).setProducerEpoch((short) -1);
+            }
+            return response.setProducerId(id).setProducerEpoch((short) 0);
+        });
     }
 }

@@ -65,38 +65,56 @@ public final class MetadataHandler implements ApiHandler {
                 response.topics().add(describe(topic, version));
             }
         } else {
+            List<CompletableFuture<MetadataResponseData.MetadataResponseTopic>> answers = new ArrayList<>(data.topics().size());
+            boolean waiting = false;
             for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
-                response.topics().add(lookup(requested, allowCreate, version));
+                CompletableFuture<MetadataResponseData.MetadataResponseTopic> answer = lookup(requested, allowCreate, version);
+                answers.add(answer);
+                waiting |= !answer.isDone();
             }
+            if (waiting) {
+                // Auto-creation goes through the controller quorum: answer once it is done, off the network thread.
+                return CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+                    answers.forEach(a -> response.topics().add(a.join()));
+                    return response;
+                });
+            }
+            answers.forEach(a -> response.topics().add(a.join()));
         }
         return CompletableFuture.completedFuture(response);
     }
 
-    private MetadataResponseData.MetadataResponseTopic lookup(MetadataRequestData.MetadataRequestTopic requested, boolean allowCreate, short version) {
+    private CompletableFuture<MetadataResponseData.MetadataResponseTopic> lookup(MetadataRequestData.MetadataRequestTopic requested, boolean allowCreate, short version) {
         String name = requested.name();
         TopicInfo topic = null;
         if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
             topic = topics.registry().get(requested.topicId());
             if (topic == null) {
-                return error(null, requested.topicId(), Errors.UNKNOWN_TOPIC_ID, version);
+                return CompletableFuture.completedFuture(error(null, requested.topicId(), Errors.UNKNOWN_TOPIC_ID, version));
             }
         } else if (name != null) {
             topic = topics.registry().get(name);
         }
         if (topic == null && name != null) {
             if (!allowCreate || !config.autoCreateTopics()) {
-                return error(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION, version);
+                return CompletableFuture.completedFuture(error(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION, version));
             }
-            try {
-                topic = topics.create(name, -1, (short) -1, Map.of());
-            } catch (TopicExistsException raced) {
-                topic = topics.registry().get(name);
-            } catch (ApiException e) {
+            return topics.createAsync(name, -1, (short) -1, Map.of()).handle((created, failure) -> {
+                if (failure == null) {
+                    return describe(created, version);
+                }
+                ApiException e = ApiErrors.unwrap(failure);
+                if (e instanceof TopicExistsException) {
+                    TopicInfo raced = topics.registry().get(name);
+                    if (raced != null) {
+                        return describe(raced, version);
+                    }
+                }
                 Errors error = Errors.forException(e);
                 return error(name, Uuid.ZERO_UUID, error == Errors.INVALID_TOPIC_EXCEPTION ? error : Errors.UNKNOWN_TOPIC_OR_PARTITION, version);
-            }
+            });
         }
-        return describe(topic, version);
+        return CompletableFuture.completedFuture(describe(topic, version));
     }
 
     private MetadataResponseData.MetadataResponseTopic error(String name, Uuid id, Errors error, short version) {

@@ -17,7 +17,8 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,6 +30,13 @@ public final class ClusterControl {
     private static final long COMMIT_TIMEOUT_MS = 15_000;
 
     private final MetadataLog metadata;
+    /**
+     * Hands commands to the metadata client. The Raft client's async send blocks its caller once too many requests
+     * are outstanding (a burst of topic creations): that caller must never be a network thread, which also answers
+     * the heartbeats that keep nodes alive.
+     */
+    private final java.util.concurrent.ExecutorService submitter = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> Thread.ofPlatform().name("spate-metadata-submit").daemon().unstarted(r));
 
     public ClusterControl(MetadataLog metadata) {
         this.metadata = metadata;
@@ -43,33 +51,57 @@ public final class ClusterControl {
     }
 
     public void createTopic(String name, UUID id, int partitions, short factor, Map<String, String> overrides) {
+        await(createTopicAsync(name, id, partitions, factor, overrides));
+    }
+
+    /** Completes once the topic exists in this node's image; never blocks the caller (a network thread). */
+    public CompletableFuture<CommandResult> createTopicAsync(String name, UUID id, int partitions, short factor, Map<String, String> overrides) {
+        return createTopicAsync(name, id, partitions, factor, overrides, COMMIT_TIMEOUT_MS);
+    }
+
+    /** As above, failing with a timeout after {@code timeoutMs} (CreateTopics' own timeout); the creation may still happen. */
+    public CompletableFuture<CommandResult> createTopicAsync(String name, UUID id, int partitions, short factor, Map<String, String> overrides,
+                                                             long timeoutMs) {
         List<Integer> live = metadata.image().liveNodes();
         if (factor > live.size()) {
-            throw new InvalidReplicationFactorException("replication factor " + factor + " is larger than the number of live nodes (" + live.size() + ")");
+            return CompletableFuture.failedFuture(new InvalidReplicationFactorException(
+                    "replication factor " + factor + " is larger than the number of live nodes (" + live.size() + ")"));
         }
-        commit(new MetadataCommand.CreateTopic(name, id, Placement.assign(name, 0, partitions, factor, live), overrides));
+        return commitAsync(new MetadataCommand.CreateTopic(name, id, Placement.assign(name, 0, partitions, factor, live), overrides), timeoutMs);
     }
 
     public void deleteTopic(String name) {
-        commit(new MetadataCommand.DeleteTopic(name));
+        await(deleteTopicAsync(name));
+    }
+
+    public CompletableFuture<CommandResult> deleteTopicAsync(String name) {
+        return commitAsync(new MetadataCommand.DeleteTopic(name));
     }
 
     public void addPartitions(String name, int newCount) {
+        await(addPartitionsAsync(name, newCount));
+    }
+
+    public CompletableFuture<CommandResult> addPartitionsAsync(String name, int newCount) {
         TopicState topic = metadata.image().topic(name);
         if (topic == null) {
-            throw new UnknownTopicOrPartitionException("topic '" + name + "' does not exist");
+            return CompletableFuture.failedFuture(new UnknownTopicOrPartitionException("topic '" + name + "' does not exist"));
         }
         List<Integer> live = metadata.image().liveNodes();
         int factor = topic.replicationFactor();
         if (factor > live.size()) {
-            throw new InvalidReplicationFactorException("only " + live.size() + " nodes are live; new partitions need " + factor);
+            return CompletableFuture.failedFuture(new InvalidReplicationFactorException("only " + live.size() + " nodes are live; new partitions need " + factor));
         }
         int current = topic.partitions().size();
-        commit(new MetadataCommand.CreatePartitions(name, Placement.assign(name, current, newCount - current, factor, live)));
+        return commitAsync(new MetadataCommand.CreatePartitions(name, Placement.assign(name, current, newCount - current, factor, live)));
     }
 
     public void alterConfig(String name, Map<String, String> overrides) {
-        commit(new MetadataCommand.AlterTopicConfig(name, overrides));
+        await(alterConfigAsync(name, overrides));
+    }
+
+    public CompletableFuture<CommandResult> alterConfigAsync(String name, Map<String, String> overrides) {
+        return commitAsync(new MetadataCommand.AlterTopicConfig(name, overrides));
     }
 
     /** Asks for the preferred replica to lead {@code topic}-{@code partition}; completes once applied here. */
@@ -84,31 +116,60 @@ public final class ClusterControl {
 
     /** Submits without blocking; completes once this node's image holds the command's outcome. */
     private java.util.concurrent.CompletableFuture<CommandResult> submitAndAwait(MetadataCommand command) {
-        return metadata.submit(command).thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
+        return CompletableFuture.supplyAsync(() -> metadata.submit(command), submitter).thenCompose(submitted -> submitted).thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result));
     }
 
     /** Reserves {@code count} producer ids no other node will hand out; returns the first. */
     public long allocateProducerIds(int nodeId, int count) {
-        return commit(new MetadataCommand.AllocateProducerIds(nodeId, count)).value();
+        return await(allocateProducerIdsAsync(nodeId, count)).value();
     }
 
-    private CommandResult commit(MetadataCommand command) {
-        CommandResult result;
+    public CompletableFuture<CommandResult> allocateProducerIdsAsync(int nodeId, int count) {
+        return commitAsync(new MetadataCommand.AllocateProducerIds(nodeId, count));
+    }
+
+    /**
+     * Submits {@code command} and completes, on a metadata thread, once this node's image holds its outcome: with the
+     * result, or with the Kafka exception a client should see. Nothing here waits on the calling thread.
+     */
+    private CompletableFuture<CommandResult> commitAsync(MetadataCommand command) {
+        return commitAsync(command, COMMIT_TIMEOUT_MS);
+    }
+
+    private CompletableFuture<CommandResult> commitAsync(MetadataCommand command, long timeoutMs) {
+        return CompletableFuture.supplyAsync(() -> metadata.submit(command), submitter)
+                .thenCompose(submitted -> submitted)
+                .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result))
+                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .handle((result, failure) -> {
+                    if (failure != null) {
+                        throw toKafka(failure, timeoutMs);
+                    }
+                    if (!result.succeeded()) {
+                        throw toKafka(result);
+                    }
+                    return result;
+                });
+    }
+
+    private static RuntimeException toKafka(Throwable failure, long timeoutMs) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof ApiException api) {
+            return api;
+        }
+        if (cause instanceof java.util.concurrent.TimeoutException) {
+            return new TimeoutException("the controller quorum did not commit the change within " + timeoutMs + " ms");
+        }
+        return new NotControllerException("the controller quorum is not available: " + cause.getMessage());
+    }
+
+    /** For callers on threads of their own (never a network thread): waits, and throws what a client should see. */
+    private static CommandResult await(CompletableFuture<CommandResult> future) {
         try {
-            result = metadata.submit(command).get(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-            metadata.awaitVersion(result.version()).get(COMMIT_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TimeoutException("interrupted while waiting for the controller");
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new TimeoutException("the controller quorum did not commit the change within " + COMMIT_TIMEOUT_MS + " ms");
-        } catch (ExecutionException e) {
-            throw new NotControllerException("the controller quorum is not available: " + e.getCause().getMessage());
+            return future.join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
-        if (!result.succeeded()) {
-            throw toKafka(result);
-        }
-        return result;
     }
 
     private static ApiException toKafka(CommandResult result) {

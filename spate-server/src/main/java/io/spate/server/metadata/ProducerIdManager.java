@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import io.spate.cluster.CommandResult;
 
 /**
  * Hands out producer ids that are never reused, even across crashes: ids are reserved in
@@ -15,11 +17,13 @@ public final class ProducerIdManager {
     private static final long BLOCK_SIZE = 1000;
     private final Path file;
     /** In a cluster, blocks come from the controller, so that no two nodes hand out the same id. */
-    private final java.util.function.LongSupplier clusterBlocks;
+    private final java.util.function.Supplier<CompletableFuture<Long>> clusterBlocks;
     private long next;
     private long blockEnd;
+    /** The block being fetched from the controller, which every request that finds the block empty waits for. */
+    private CompletableFuture<Void> refill;
 
-    private ProducerIdManager(Path file, long next, java.util.function.LongSupplier clusterBlocks) {
+    private ProducerIdManager(Path file, long next, java.util.function.Supplier<CompletableFuture<Long>> clusterBlocks) {
         this.file = file;
         this.next = next;
         this.blockEnd = next;
@@ -28,7 +32,7 @@ public final class ProducerIdManager {
 
     /** Ids in blocks of {@value #BLOCK_SIZE} reserved through the controller quorum. */
     public static ProducerIdManager clustered(ClusterControl control, int nodeId) {
-        return new ProducerIdManager(null, 0, () -> control.allocateProducerIds(nodeId, (int) BLOCK_SIZE));
+        return new ProducerIdManager(null, 0, () -> control.allocateProducerIdsAsync(nodeId, (int) BLOCK_SIZE).thenApply(CommandResult::value));
     }
 
     public static ProducerIdManager load(Path dataDir) throws IOException {
@@ -38,20 +42,53 @@ public final class ProducerIdManager {
         return new ProducerIdManager(file, next, null);
     }
 
-    public synchronized long nextProducerId() {
-        if (next >= blockEnd && clusterBlocks != null) {
-            next = clusterBlocks.getAsLong();
-            blockEnd = next + BLOCK_SIZE;
+    public long nextProducerId() {
+        try {
+            return nextProducerIdAsync().join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
-        if (next >= blockEnd) {
-            long newEnd = next + BLOCK_SIZE;
-            try {
-                LogManager.writeAtomically(file, Long.toString(newEnd));
-            } catch (IOException e) {
-                throw new UncheckedIOException("could not reserve producer ids", e);
+    }
+
+    /**
+     * The next id, without blocking the caller when a cluster node's block is used up: the request then completes
+     * when the controller quorum has reserved the next block (one reservation, however many requests wait for it).
+     * A standalone node persists its block end locally, which is quick.
+     */
+    public CompletableFuture<Long> nextProducerIdAsync() {
+        CompletableFuture<Void> waitFor;
+        synchronized (this) {
+            if (next < blockEnd) {
+                return CompletableFuture.completedFuture(next++);
             }
-            blockEnd = newEnd;
+            if (clusterBlocks == null) {
+                long newEnd = next + BLOCK_SIZE;
+                try {
+                    LogManager.writeAtomically(file, Long.toString(newEnd));
+                } catch (IOException e) {
+                    return CompletableFuture.failedFuture(new UncheckedIOException("could not reserve producer ids", e));
+                }
+                blockEnd = newEnd;
+                return CompletableFuture.completedFuture(next++);
+            }
+            if (refill == null) {
+                CompletableFuture<Void> fetching = clusterBlocks.get().thenAccept(first -> {
+                    synchronized (this) {
+                        next = first;
+                        blockEnd = first + BLOCK_SIZE;
+                    }
+                });
+                refill = fetching;
+                fetching.whenComplete((ok, failure) -> {
+                    synchronized (this) {
+                        if (refill == fetching) {
+                            refill = null;
+                        }
+                    }
+                });
+            }
+            waitFor = refill;
         }
-        return next++;
+        return waitFor.thenCompose(ignored -> nextProducerIdAsync());
     }
 }

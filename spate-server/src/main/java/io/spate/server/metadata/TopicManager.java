@@ -13,6 +13,7 @@ import org.apache.kafka.common.internals.Topic;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Topic administration with every rule a Kafka broker applies: valid names, partition counts
@@ -67,14 +68,66 @@ public final class TopicManager {
     }
 
     public TopicInfo create(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
-        TopicInfo planned = validateCreate(name, partitions, replicationFactor, overrides);
-        if (cluster != null) {
-            cluster.createTopic(name, java.util.UUID.randomUUID(), planned.partitions(), planned.replicationFactor(), overrides);
-            return registry.get(name);
+        return join(createAsync(name, partitions, replicationFactor, overrides));
+    }
+
+    /**
+     * Creates a topic without blocking the caller: in a cluster the future completes, on a metadata thread, once the
+     * controller quorum committed the topic and this node's image holds it. Validation failures come back as a
+     * failed future too. A standalone node creates the topic's logs at once (local files, no waiting on others).
+     */
+    public CompletableFuture<TopicInfo> createAsync(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
+        return createAsync(name, partitions, replicationFactor, overrides, 0);
+    }
+
+    /** As above, with CreateTopics' timeout (0 or less: the default wait for the controller). */
+    public CompletableFuture<TopicInfo> createAsync(String name, int partitions, short replicationFactor, Map<String, String> overrides,
+                                                    long timeoutMs) {
+        TopicInfo planned;
+        try {
+            planned = validateCreate(name, partitions, replicationFactor, overrides);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        TopicInfo created = registry.create(name, planned.partitions(), planned.replicationFactor(), overrides);
-        host(created);
-        return created;
+        if (cluster != null) {
+            java.util.UUID id = java.util.UUID.randomUUID();
+            return (timeoutMs > 0 ? cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides, timeoutMs)
+                    : cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides))
+                    .thenApply(result -> registry.get(name));
+        }
+        return supplyNow(() -> {
+            TopicInfo created = registry.create(name, planned.partitions(), planned.replicationFactor(), overrides);
+            host(created);
+            return created;
+        });
+    }
+
+    private static <T> CompletableFuture<T> supplyNow(java.util.function.Supplier<T> work) {
+        try {
+            return CompletableFuture.completedFuture(work.get());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** The exception inside a failed future's wrapping. */
+    private static final class ApiErrorsOf {
+        static Throwable unwrap(Throwable failure) {
+            Throwable cause = failure;
+            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            return cause;
+        }
+    }
+
+    /** Waits for {@code future}, throwing what it failed with (for callers that are not network threads). */
+    private static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
     }
 
     /**
@@ -86,22 +139,36 @@ public final class TopicManager {
      * starting).
      */
     public TopicInfo createInternal(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
+        return join(createInternalAsync(name, partitions, replicationFactor, overrides));
+    }
+
+    /** As {@link #createInternal}, completing (in a cluster) once the controller quorum has the topic; never blocks. */
+    public CompletableFuture<TopicInfo> createInternalAsync(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
         TopicInfo existing = registry.get(name);
         if (existing != null) {
-            return existing;
+            return CompletableFuture.completedFuture(existing);
         }
         if (cluster != null) {
             int live = cluster.liveNodeCount();
             if (replicationFactor > live) {
-                throw new org.apache.kafka.common.errors.CoordinatorNotAvailableException("internal topic " + name + " needs "
-                        + replicationFactor + " live nodes (offsets.topic.replication.factor) and " + live + " are live; it is created once they are");
+                return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.CoordinatorNotAvailableException("internal topic " + name
+                        + " needs " + replicationFactor + " live nodes (offsets.topic.replication.factor) and " + live + " are live; it is created once they are"));
             }
-            try {
-                cluster.createTopic(name, java.util.UUID.randomUUID(), partitions, replicationFactor, overrides);
-            } catch (org.apache.kafka.common.errors.TopicExistsException raced) {
-                // another node created it first
-            }
-            return registry.get(name);
+            return cluster.createTopicAsync(name, java.util.UUID.randomUUID(), partitions, replicationFactor, overrides).handle((result, failure) -> {
+                if (failure != null && !(ApiErrorsOf.unwrap(failure) instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                    throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
+                }
+                // created, or another node created it first
+                return registry.get(name);
+            });
+        }
+        return supplyNow(() -> createInternalLocally(name, partitions, overrides));
+    }
+
+    private synchronized TopicInfo createInternalLocally(String name, int partitions, Map<String, String> overrides) {
+        TopicInfo existing = registry.get(name);
+        if (existing != null) {
+            return existing;
         }
         TopicInfo created = registry.create(name, partitions, (short) 1, overrides);
         host(created);
@@ -119,51 +186,72 @@ public final class TopicManager {
     }
 
     public void delete(String name) {
+        join(deleteAsync(name));
+    }
+
+    public CompletableFuture<Void> deleteAsync(String name) {
         if (cluster != null) {
-            cluster.deleteTopic(name);
-            return;
+            return cluster.deleteTopicAsync(name).thenApply(result -> null);
         }
-        TopicInfo removed = registry.delete(name);
-        try {
-            replicas.removePartitions(removed);
-        } catch (IOException e) {
-            throw new KafkaStorageException("topic '" + name + "' was deleted but some of its files remain: " + e.getMessage(), e);
-        }
+        return supplyNow(() -> {
+            TopicInfo removed = registry.delete(name);
+            try {
+                replicas.removePartitions(removed);
+            } catch (IOException e) {
+                throw new KafkaStorageException("topic '" + name + "' was deleted but some of its files remain: " + e.getMessage(), e);
+            }
+            return null;
+        });
     }
 
     public TopicInfo addPartitions(String name, int newCount, boolean validateOnly) {
+        return join(addPartitionsAsync(name, newCount, validateOnly));
+    }
+
+    public CompletableFuture<TopicInfo> addPartitionsAsync(String name, int newCount, boolean validateOnly) {
         if (newCount > MAX_PARTITIONS_PER_TOPIC) {
-            throw new InvalidPartitionsException("number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC);
+            return CompletableFuture.failedFuture(new InvalidPartitionsException("number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC));
         }
         TopicInfo current = registry.get(name);
         if (current != null && newCount <= current.partitions()) {
-            throw new InvalidPartitionsException("topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount);
+            return CompletableFuture.failedFuture(new InvalidPartitionsException(
+                    "topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount));
         }
         if (validateOnly) {
-            return current;
+            return CompletableFuture.completedFuture(current);
         }
         if (cluster != null) {
-            cluster.addPartitions(name, newCount);
-            return registry.get(name);
+            return cluster.addPartitionsAsync(name, newCount).thenApply(result -> registry.get(name));
         }
-        TopicInfo updated = registry.addPartitions(name, newCount);
-        host(updated);
-        return updated;
+        return supplyNow(() -> {
+            TopicInfo updated = registry.addPartitions(name, newCount);
+            host(updated);
+            return updated;
+        });
     }
 
     public TopicInfo alterConfig(String name, Map<String, String> newOverrides, boolean validateOnly) {
-        validateConfig(newOverrides);
+        return join(alterConfigAsync(name, newOverrides, validateOnly));
+    }
+
+    public CompletableFuture<TopicInfo> alterConfigAsync(String name, Map<String, String> newOverrides, boolean validateOnly) {
+        try {
+            validateConfig(newOverrides);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         TopicInfo topic = registry.get(name);
         if (validateOnly || topic == null) {
-            return topic;
+            return CompletableFuture.completedFuture(topic);
         }
         if (cluster != null) {
-            cluster.alterConfig(name, newOverrides);
-            return registry.get(name);
+            return cluster.alterConfigAsync(name, newOverrides).thenApply(result -> registry.get(name));
         }
-        TopicInfo updated = registry.setOverrides(name, newOverrides);
-        replicas.applyConfig(updated);
-        return updated;
+        return supplyNow(() -> {
+            TopicInfo updated = registry.setOverrides(name, newOverrides);
+            replicas.applyConfig(updated);
+            return updated;
+        });
     }
 
     private void validateConfig(Map<String, String> overrides) {

@@ -85,8 +85,12 @@ final class RequestFrameDecoder extends ByteToMessageDecoder {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        releaseUnfinished();
-        super.channelInactive(ctx);
+        try {
+            // The decoder's last pass (on what is left) may reserve once more: release after it.
+            super.channelInactive(ctx);
+        } finally {
+            releaseUnfinished();
+        }
     }
 
     /** A connection that closes in the middle of a request gives its reservation back. */

@@ -202,12 +202,20 @@ public final class ReplicaManager {
      * This node lost touch with the controller for longer than its session: it must assume it
      * has been fenced and stop acting as leader, so that two leaders never accept writes.
      */
-    public synchronized void setSelfFenced(boolean fenced) {
-        if (selfFenced != fenced) {
-            selfFenced = fenced;
-            log.warn(fenced ? "lost the controller for longer than the session timeout: no longer leading any partition"
-                    : "back in touch with the controller: taking the roles the metadata gives");
-            applyImage(lastImage);
+    public void setSelfFenced(boolean fenced) {
+        // Called by every heartbeat: without a change there is nothing to do, and the heartbeat must not wait for the
+        // lock an image application holds while it opens hundreds of logs (a burst of topic creations), or the node
+        // misses its session and the controller fences it.
+        if (selfFenced == fenced) {
+            return;
+        }
+        synchronized (this) {
+            if (selfFenced != fenced) {
+                selfFenced = fenced;
+                log.warn(fenced ? "lost the controller for longer than the session timeout: no longer leading any partition"
+                        : "back in touch with the controller: taking the roles the metadata gives");
+                applyImage(lastImage);
+            }
         }
     }
 
