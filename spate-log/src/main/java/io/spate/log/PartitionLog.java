@@ -694,15 +694,7 @@ public final class PartitionLog {
     }
 
     private void maybeRoll(int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
-        LogSegment current = active;
-        if (current.size() == 0) {
-            return;
-        }
-        boolean full = (long) current.size() + incomingBytes > Math.min(cfg.segmentBytes(), Integer.MAX_VALUE);
-        boolean old = current.firstAppendMs() >= 0 && nowMs - current.firstAppendMs() >= cfg.segmentMs();
-        if (full || old) {
-            roll();
-        }
+        maybeRollAt(logEndOffset, incomingBytes, cfg, nowMs);
     }
 
     private void roll() throws IOException {

@@ -188,27 +188,15 @@ public final class RecordsValidator {
     }
 
     private int varint(ByteBuffer buffer, int end) {
-        long raw = 0;
-        int shift = 0;
-        while (true) {
-            if (position >= end) {
-                throw new IndexOutOfBoundsException();
-            }
-            byte b = buffer.get(position++);
-            raw |= (long) (b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                break;
-            }
-            shift += 7;
-            if (shift > 28) {
-                throw new IndexOutOfBoundsException();
-            }
-        }
-        int value = (int) raw;
-        return (value >>> 1) ^ -(value & 1);
+        return (int) zigzag(buffer, end, 28);
     }
 
     private long varlong(ByteBuffer buffer, int end) {
+        return zigzag(buffer, end, 63);
+    }
+
+    /** A zigzag-encoded varint of at most {@code maxShift / 7 + 1} bytes, as Kafka's record fields are. */
+    private long zigzag(ByteBuffer buffer, int end, int maxShift) {
         long raw = 0;
         int shift = 0;
         while (true) {
@@ -221,7 +209,7 @@ public final class RecordsValidator {
                 break;
             }
             shift += 7;
-            if (shift > 63) {
+            if (shift > maxShift) {
                 throw new IndexOutOfBoundsException();
             }
         }
