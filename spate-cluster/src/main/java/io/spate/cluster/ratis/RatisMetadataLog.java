@@ -75,6 +75,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private final ConcurrentSkipListMap<Long, List<CompletableFuture<ClusterImage>>> waiters = new ConcurrentSkipListMap<>();
     private volatile ClusterImage image = ClusterImage.EMPTY;
     private volatile ClusterImage delivered = ClusterImage.EMPTY;
+    /** The newest image every listener has finished with: what version waiters may rely on. */
+    private volatile ClusterImage listened = ClusterImage.EMPTY;
 
     private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness) throws IOException {
         this.settings = settings;
@@ -199,9 +201,10 @@ public final class RatisMetadataLog implements MetadataLog {
                     log.error("metadata listener failed on image {}", current.version(), e);
                 }
             }
+            listened = current;
         }
         // Waiters are completed only once the listeners have seen the image they wait for.
-        ClusterImage seen = delivered;
+        ClusterImage seen = listened;
         Map<Long, List<CompletableFuture<ClusterImage>>> due = waiters.headMap(seen.version(), true);
         due.values().forEach(list -> list.forEach(f -> f.complete(seen)));
         due.clear();
@@ -264,7 +267,7 @@ public final class RatisMetadataLog implements MetadataLog {
         // deliver() may have completed this version's list and be about to drop it just as we added to it: then the
         // image it delivered covers us, and we complete here, or the future would never complete (seen under a burst
         // of concurrent topic creations).
-        ClusterImage seen = delivered;
+        ClusterImage seen = listened;
         if (seen != ClusterImage.EMPTY && seen.version() >= version) {
             future.complete(seen);
         }
