@@ -629,25 +629,25 @@ public final class PartitionLog {
         try {
             String[] problem = new String[1];
             LogError[] error = new LogError[1];
-            RecordsValidator checker = VALIDATORS.get();
-            if (checker == null || checker.decompressor() != decompressor) {
-                checker = new RecordsValidator(decompressor);
-                VALIDATORS.set(checker);
+            RecordsValidator current = VALIDATORS.get();
+            if (current == null || current.decompressor() != decompressor) {
+                current = new RecordsValidator(decompressor);
+                VALIDATORS.set(current);
             }
-            RecordsValidator records0 = checker;
+            RecordsValidator checker = current;
             RecordsValidator.Rules rules = RecordsValidator.Rules.of(cfg.compact(), cfg.logAppendTime(), nowMs,
                     cfg.timestampBeforeMaxMs(), cfg.timestampAfterMaxMs());
             RecordBatches.validateAll(records, batch -> {
                 if (problem[0] != null) {
                     return;
                 }
-                if (!batch.isTransactional() && !records0.validate(batch, rules)) {
-                    error[0] = switch (records0.problem()) {
+                if (!batch.isTransactional() && !checker.validate(batch, rules)) {
+                    error[0] = switch (checker.problem()) {
                         case INVALID_TIMESTAMP -> LogError.INVALID_TIMESTAMP;
                         case CORRUPT -> LogError.CORRUPT_MESSAGE;
                         case INVALID_RECORD -> LogError.INVALID_RECORD;
                     };
-                    problem[0] = records0.message();
+                    problem[0] = checker.message();
                 } else if (batch.sizeInBytes() > cfg.maxMessageBytes()) {
                     error[0] = LogError.MESSAGE_TOO_LARGE;
                     problem[0] = "batch of " + batch.sizeInBytes() + " bytes exceeds max.message.bytes=" + cfg.maxMessageBytes();

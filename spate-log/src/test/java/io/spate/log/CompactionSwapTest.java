@@ -9,13 +9,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.spate.log.LogTestSupport.CLOCK;
+import static io.spate.log.LogTestSupport.HOUR;
 import static io.spate.log.LogTestSupport.TP;
+import static io.spate.log.LogTestSupport.sized;
 import static io.spate.log.LogTestSupport.append;
 import static io.spate.log.LogTestSupport.baseOffsets;
 import static io.spate.log.LogTestSupport.config;
@@ -26,8 +26,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** A compaction's output replaces segments in one step, bounded in size, and a crash at any point leaves one whole version. */
 class CompactionSwapTest {
-    private static final long HOUR = 3_600_000;
-    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
     private static final LogConfig SMALL = config(LogConfig.SEGMENT_BYTES, "2048");
 
     @TempDir
@@ -36,7 +34,7 @@ class CompactionSwapTest {
     /** Writes 40 one-record batches, then "compacts" the sealed segments keeping the even offsets. */
     private CleanedSegments writeAndCleanEvenOffsets(PartitionLog log) throws IOException {
         for (int i = 0; i < 40; i++) {
-            append(log, TestBatches.builder().baseTimestamp(999_000).recordOfSize(150).build(), 0);
+            append(log, sized(150), 0);
         }
         log.updateHighWatermark(log.logEndOffset());
         long end = log.cleanableEndOffset();

@@ -11,15 +11,15 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
+import static io.spate.log.LogTestSupport.CLOCK;
+import static io.spate.log.LogTestSupport.HOUR;
 import static io.spate.log.LogTestSupport.TP;
+import static io.spate.log.LogTestSupport.sized;
 import static io.spate.log.LogTestSupport.append;
 import static io.spate.log.LogTestSupport.baseOffsets;
 import static io.spate.log.LogTestSupport.config;
@@ -30,8 +30,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LogManagerTest {
-    private static final long HOUR = 3_600_000;
-    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
     private static final LogConfig SMALL_SEGMENTS = config(LogConfig.SEGMENT_BYTES, "1024");
 
     @TempDir
@@ -39,10 +37,6 @@ class LogManagerTest {
 
     private Path data() {
         return tmp.resolve("data");
-    }
-
-    private static ByteBuffer sized(int valueBytes) {
-        return TestBatches.builder().baseTimestamp(999_000).recordOfSize(valueBytes).build();
     }
 
     private static ByteBuffer readEverything(PartitionLog log) {

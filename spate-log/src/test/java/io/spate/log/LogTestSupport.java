@@ -17,6 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Helpers shared by the log tests. */
 final class LogTestSupport {
     static final TopicPartition TP = new TopicPartition("orders", 0);
+    /** A retention check interval that never fires during a test. */
+    static final long HOUR = 3_600_000;
+    static final java.time.Clock CLOCK = java.time.Clock.fixed(java.time.Instant.ofEpochMilli(1_000_000), java.time.ZoneOffset.UTC);
 
     private LogTestSupport() {
     }
@@ -27,6 +30,11 @@ final class LogTestSupport {
             overrides.put(keyValues[i], keyValues[i + 1]);
         }
         return LogConfig.from(overrides);
+    }
+
+    /** One record of {@code valueBytes}, timestamped just before {@link #CLOCK}'s time. */
+    static ByteBuffer sized(int valueBytes) {
+        return io.spate.record.TestBatches.builder().baseTimestamp(999_000).recordOfSize(valueBytes).build();
     }
 
     /** Appends and asserts that the append succeeded. */

@@ -9,13 +9,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static io.spate.log.LogTestSupport.CLOCK;
+import static io.spate.log.LogTestSupport.HOUR;
 import static io.spate.log.LogTestSupport.TP;
+import static io.spate.log.LogTestSupport.sized;
 import static io.spate.log.LogTestSupport.append;
 import static io.spate.log.LogTestSupport.config;
 import static io.spate.log.LogTestSupport.copyTree;
@@ -30,8 +30,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * carried.
  */
 class StorageHardeningTest {
-    private static final long HOUR = 3_600_000;
-    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_000_000), ZoneOffset.UTC);
     private static final LogConfig SMALL_SEGMENTS = config(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_MS, "-1");
 
     @TempDir
@@ -39,10 +37,6 @@ class StorageHardeningTest {
 
     private Path data() {
         return tmp.resolve("data");
-    }
-
-    private static ByteBuffer sized(int valueBytes) {
-        return TestBatches.builder().baseTimestamp(999_000).recordOfSize(valueBytes).build();
     }
 
     @Test

@@ -56,12 +56,7 @@ class ClusterStorageTest {
     void aFollowerWithABitFlipInAnOldSegmentSetsItAsideAndCopiesItAgain() throws Exception {
         String topic = "flipped";
         cluster.createTopic(topic, 1, NODES, Map.of("min.insync.replicas", "2", "segment.bytes", "8192"));
-        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.LINGER_MS_CONFIG, 0))) {
-            for (int i = 0; i < 300; i++) {
-                producer.send(new ProducerRecord<>(topic, 0, "k" + i, "value-" + i + "-" + "z".repeat(60))).get();
-            }
-        }
+        produce(topic, 300);
         int leader = cluster.awaitLeader(topic, 0);
         int follower = cluster.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
         cluster.awaitFullIsr(topic, 1, NODES);
@@ -98,12 +93,7 @@ class ClusterStorageTest {
     void deleteRecordsReachesEveryReplicaAndOutlivesTheLeader() throws Exception {
         String topic = "purged";
         cluster.createTopic(topic, 1, NODES, Map.of("min.insync.replicas", "2", "segment.bytes", "8192"));
-        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.LINGER_MS_CONFIG, 0))) {
-            for (int i = 0; i < 300; i++) {
-                producer.send(new ProducerRecord<>(topic, 0, "k" + i, "value-" + i + "-" + "p".repeat(60))).get();
-            }
-        }
+        produce(topic, 300);
         TopicPartition tp = new TopicPartition(topic, 0);
         long lowWatermark = cluster.admin().deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(200)))
                 .lowWatermarks().get(tp).get().lowWatermark();
@@ -130,6 +120,16 @@ class ClusterStorageTest {
             List<ConsumerRecord<String, String>> rest = Clients.readAll(consumer, List.of(tp));
             assertThat(rest).hasSize(100);
             assertThat(rest.get(0).offset()).isEqualTo(200);
+        }
+    }
+
+    /** {@code count} records to partition 0, one acks=all request each: many small batches, several segments. */
+    private static void produce(String topic, int count) throws Exception {
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "k" + i, "value-" + i + "-" + "z".repeat(60))).get();
+            }
         }
     }
 

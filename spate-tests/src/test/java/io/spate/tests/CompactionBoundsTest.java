@@ -60,8 +60,8 @@ class CompactionBoundsTest {
             long sizeBefore = log.sizeInBytes();
             assertThat(sizeBefore).isGreaterThan(15L * SEGMENT_BYTES);
 
-            // Room for about 200 of the 400 keys (one window of 4,800 records needs ~24 passes to sweep).
-            LogCompactor compactor = new LogCompactor(clock, 200L * (LogCompactorBytes.PER_ENTRY + 7));
+            // Room for about 200 of the 400 keys (7-byte keys) (one window of 4,800 records needs ~24 passes to sweep).
+            LogCompactor compactor = new LogCompactor(clock, 200L * (LogCompactor.ENTRY_OVERHEAD_BYTES + 7));
             int passes = 0;
             while (duplicatesBelow(log, log.activeSegmentBaseOffset()) > 0) {
                 assertThat(compactor.compact(log)).isTrue();
@@ -117,10 +117,5 @@ class CompactionBoundsTest {
         byte[] bytes = new byte[buffer.remaining()];
         buffer.duplicate().get(bytes);
         return new String(bytes, StandardCharsets.UTF_8);
-    }
-
-    /** The compactor's accounting per key-map entry (overhead plus this test's key length). */
-    private static final class LogCompactorBytes {
-        static final long PER_ENTRY = 96;
     }
 }

@@ -1,6 +1,7 @@
 package io.spate.tests;
 
 import io.spate.tests.support.RawKafkaClient;
+import io.spate.tests.support.Clients;
 import io.spate.tests.support.SpateCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -67,10 +68,7 @@ class ServingClusterTest {
     }
 
     private static KafkaProducer<String, String> producer() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+        return Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all"));
     }
 
     private static void produce(String topic, int from, int to) throws Exception {

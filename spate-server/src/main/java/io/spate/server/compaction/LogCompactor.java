@@ -37,7 +37,7 @@ import java.util.Map;
 public final class LogCompactor {
     private static final Logger log = LoggerFactory.getLogger(LogCompactor.class);
     /** Per map entry on top of the key bytes: the HashMap node, the ByteBuffer and the Long. */
-    static final int ENTRY_OVERHEAD_BYTES = 96;
+    public static final int ENTRY_OVERHEAD_BYTES = 96;
     public static final long DEFAULT_KEY_MAP_BYTES = 32L << 20;
 
     private final Clock clock;
