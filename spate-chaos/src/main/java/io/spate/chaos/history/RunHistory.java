@@ -1,0 +1,40 @@
+package io.spate.chaos.history;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a run observed, for the checker and the report.
+ *
+ * @param seed          the schedule's seed (a failing run is replayed with it)
+ * @param nodes         node ids
+ * @param voters        the controller quorum's voters
+ * @param replicas      each partition's replicas, as assigned when the topic was created
+ * @param faults        injected faults with their windows
+ * @param writes        every produce attempt
+ * @param reads         every record group consumers received
+ * @param commits       every offset commit attempt
+ * @param assignments   partitions given to and taken from group consumers
+ * @param finalLog      each partition's whole log after healing, offset by offset ({@code values.get(i)}
+ *                      is at {@code logStart + i}; offsets a partition lacks hold null)
+ * @param logStart      each partition's first offset when it was read at the end
+ * @param finalCommitted the group's committed offset per partition at the end (absent: none)
+ * @param bounds        the availability limits that apply to this run
+ * @param workloadStartUs when writes began
+ * @param healedUs      when the last fault was healed (every node up, every cut removed)
+ * @param endUs         when writes stopped
+ */
+public record RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
+                         List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
+                         List<Assignment> assignments, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
+                         Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs) {
+
+    /**
+     * @param maxStallUs    the longest a partition may accept no write while a quorum of its
+     *                      replicas and of the voters is up and connected (failure detection +
+     *                      election + 2 s)
+     * @param maxRecoveryUs the longest every partition may take to accept writes after the last fault healed
+     */
+    public record Bounds(long maxStallUs, long maxRecoveryUs) {
+    }
+}
