@@ -1,0 +1,156 @@
+package io.spate.chaos;
+
+import io.spate.chaos.fault.FaultKind;
+import io.spate.chaos.report.CampaignSummary;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code ./spate chaos}: seeded random fault schedules against a local cluster of node processes,
+ * each run checked for lost, duplicated, reordered or inconsistently read records, skipped reads,
+ * committed offsets going back, and for availability while a quorum is up.
+ */
+@Command(name = "chaos", mixinStandardHelpOptions = true,
+        description = {"Run randomized fault campaigns against a local Spate cluster and check every run's history.",
+                "Each run starts a fresh cluster, writes with idempotent acks=all producers and reads with a consumer group "
+                        + "that rebalances, injects a seeded schedule of faults (kill -9, SIGSTOP, SIGTERM and restart, "
+                        + "network partitions, a full disk, CPU starvation), heals everything, and checks the history.",
+                "Network partitions, full disks and CPU starvation need root (namespaces, tmpfs, cgroups); without it they are left out and said so."},
+        footer = {"", "Exit status: 0 every run passed, 1 a run failed a check, 2 bad arguments.",
+                "Replay a run: ./spate chaos --seed S (with the same --nodes, --duration and --neighbour)."})
+public final class ChaosCommand implements Callable<Integer> {
+
+    @Option(names = "--seed", description = "Seed of the first run (later runs use seed+1, ...). Default: random.")
+    Long seed;
+
+    @Option(names = "--runs", defaultValue = "1", description = "Number of runs (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--duration", defaultValue = "120", description = "Seconds of faults per run (default: ${DEFAULT-VALUE}).")
+    int durationSeconds;
+
+    @Option(names = "--tail", defaultValue = "20", description = "Seconds of writes after healing, to measure recovery (default: ${DEFAULT-VALUE}).")
+    int tailSeconds;
+
+    @Option(names = "--nodes", defaultValue = "3", description = "Nodes: 3 or 5 (default: ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--partitions", defaultValue = "6", description = "Partitions of the workload's topic (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--rate", defaultValue = "300", description = "Records per second offered by all producers (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--producers", defaultValue = "2", description = "Producer clients (default: ${DEFAULT-VALUE}).")
+    int producers;
+
+    @Option(names = "--consumers", defaultValue = "3", description = "Members of the consumer group (default: ${DEFAULT-VALUE}).")
+    int consumers;
+
+    @Option(names = "--faults", split = ",", description = "Fault kinds to use (default: all): kill, pause, term, disk-full, cpu-starve, isolate, one-way, split.")
+    List<String> faults;
+
+    @Option(names = "--neighbour", defaultValue = "off", description = "A CPU-heavy neighbour process: off, on, or alternate between runs (default: ${DEFAULT-VALUE}).")
+    String neighbour;
+
+    @Option(names = "--out", description = "Directory for the runs (default: .chaos/campaign-TIME under the current directory).")
+    Path out;
+
+    @Option(names = "--broker-jar", required = true, description = "The packaged node (spate.jar); ./spate passes it.")
+    Path brokerJar;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter console = spec.commandLine().getOut();
+        if (nodes != 3 && nodes != 5) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--nodes must be 3 or 5, not " + nodes);
+        }
+        if (runs < 1 || durationSeconds < 10 || tailSeconds < 5 || partitions < 1 || rate < 1 || producers < 1 || consumers < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--runs, --partitions, --rate, --producers, --consumers must be positive; --duration at least 10 and --tail at least 5");
+        }
+        if (!Set.of("off", "on", "alternate").contains(neighbour)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--neighbour must be off, on or alternate, not " + neighbour);
+        }
+        Set<FaultKind> kinds = EnumSet.allOf(FaultKind.class);
+        if (faults != null && !faults.isEmpty()) {
+            kinds = EnumSet.noneOf(FaultKind.class);
+            for (String f : faults) {
+                try {
+                    kinds.add(FaultKind.parse(f));
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "unknown fault kind '" + f + "'");
+                }
+            }
+        }
+        if (!Files.isRegularFile(brokerJar)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "no node jar at " + brokerJar);
+        }
+        Path base = out != null ? out : Path.of(".chaos", "campaign-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss")));
+        Files.createDirectories(base);
+        // The campaign runs its own copy of the node (the jar and the lib/ its manifest names): a
+        // rebuild meanwhile changes nothing mid-campaign.
+        Path jar = copyNode(brokerJar, base.resolve("node"));
+        long first = seed != null ? seed : Math.abs(new java.util.Random().nextLong() % 1_000_000_000L);
+        List<ChaosRun.Result> results = new ArrayList<>();
+        console.println("chaos: " + runs + " run(s) of " + durationSeconds + " s of faults + " + tailSeconds + " s tail, "
+                + nodes + " nodes, faults " + kinds + ", neighbour " + neighbour + "; output in " + base.toAbsolutePath());
+        for (int i = 0; i < runs; i++) {
+            long s = first + i;
+            boolean withNeighbour = neighbour.equals("on") || (neighbour.equals("alternate") && i % 2 == 1);
+            RunOptions options = new RunOptions(jar, nodes, partitions, rate, producers, consumers,
+                    durationSeconds * 1_000L, tailSeconds * 1_000L, kinds, withNeighbour);
+            Path dir = base.resolve("run-" + s + (withNeighbour ? "-neighbour" : ""));
+            try {
+                results.add(new ChaosRun(s, options, dir, console).run());
+            } catch (Exception e) {
+                console.println("run seed=" + s + " could not complete: " + e);
+                results.add(new ChaosRun.Result(s, withNeighbour, null, dir, null));
+            }
+            String table = CampaignSummary.write(results, base.resolve("summary.md"));
+            if (i == runs - 1) {
+                console.println(table);
+            }
+        }
+        boolean allPassed = results.stream().allMatch(r -> r.verdict() != null && r.verdict().ok());
+        return allPassed ? 0 : 1;
+    }
+
+    private static Path copyNode(Path jar, Path to) throws java.io.IOException {
+        Files.createDirectories(to.resolve("lib"));
+        Path lib = jar.toAbsolutePath().getParent().resolve("lib");
+        if (Files.isDirectory(lib)) {
+            try (var files = Files.list(lib)) {
+                for (Path f : files.toList()) {
+                    Files.copy(f, to.resolve("lib").resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        Path copy = to.resolve(jar.getFileName());
+        Files.copy(jar, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return copy;
+    }
+
+    public static void main(String[] args) {
+        // The clients' own logging goes to a file, warnings and worse only: the console is the verdicts'.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        System.setProperty("org.slf4j.simpleLogger.logFile", System.getProperty("spate.chaos.clientLog", "chaos-clients.log"));
+        System.exit(new CommandLine(new ChaosCommand()).execute(args));
+    }
+}

@@ -1,0 +1,220 @@
+package io.spate.chaos;
+
+import io.spate.chaos.check.Checker;
+import io.spate.chaos.check.Verdict;
+import io.spate.chaos.cluster.ChaosCluster;
+import io.spate.chaos.fault.FaultInjector;
+import io.spate.chaos.fault.PlannedFault;
+import io.spate.chaos.fault.Schedule;
+import io.spate.chaos.history.HistoryFile;
+import io.spate.chaos.history.RunHistory;
+import io.spate.chaos.report.TimelinePage;
+import io.spate.chaos.workload.FinalRead;
+import io.spate.chaos.workload.GroupWorkload;
+import io.spate.chaos.workload.ProducerWorkload;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * One chaos run: a fresh cluster, the workload, a seeded fault schedule, healing, a tail of
+ * writes to measure recovery, a final read, the check. Leaves in its directory the history
+ * ({@code history.tsv}), the schedule and fault windows ({@code faults.log}), each node's log,
+ * the timeline page ({@code timeline.html}) and the verdict ({@code verdict.txt}); a failed run
+ * also keeps its nodes' data.
+ */
+public final class ChaosRun {
+    static final String TOPIC = "chaos";
+
+    private final long seed;
+    private final RunOptions options;
+    private final Path dir;
+    private final PrintWriter console;
+
+    public ChaosRun(long seed, RunOptions options, Path dir, PrintWriter console) {
+        this.seed = seed;
+        this.options = options;
+        this.dir = dir;
+        this.console = console;
+    }
+
+    public record Result(long seed, boolean neighbour, Verdict verdict, Path dir, RunHistory history) {
+    }
+
+    public Result run() throws Exception {
+        Files.createDirectories(dir);
+        List<PlannedFault> plan = Schedule.generate(seed, options.nodes(), options.durationMs(), options.faults(),
+                RunOptions.SESSION_TIMEOUT_MS);
+        List<String> faultLog = new ArrayList<>();
+        faultLog.add("seed " + seed + ", " + options.nodes() + " nodes, " + options.durationMs() / 1000 + " s of faults"
+                + (options.neighbour() ? ", CPU-heavy neighbour" : ""));
+        faultLog.add("schedule:");
+        plan.forEach(f -> faultLog.add("  " + f.describe()));
+        say("run seed=" + seed + " in " + dir + ": " + plan.size() + " faults planned");
+        Neighbour neighbour = options.neighbour() ? Neighbour.start() : null;
+        RunClock clock = new RunClock();
+        try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.brokerJar(), Map.of(), this::say)) {
+            Result result = null;
+            try {
+                cluster.start();
+                awaitAllLive(cluster, Duration.ofSeconds(60));
+                Map<Integer, List<Integer>> replicas = createTopic(cluster);
+                FaultInjector injector = new FaultInjector(cluster, clock, RunOptions.SESSION_TIMEOUT_MS);
+                ProducerWorkload producers = new ProducerWorkload(cluster.bootstrap(), TOPIC, options.partitions(),
+                        options.producers(), options.rate(), clock);
+                GroupWorkload group = new GroupWorkload(cluster.bootstrap(), TOPIC, options.consumers(), seed, clock);
+                long workloadStart = clock.nowUs();
+                producers.start();
+                group.start();
+                injector.start(plan, workloadStart);
+                sleepUntil(clock, workloadStart + options.durationMs() * 1_000);
+                say("healing every fault");
+                injector.healAll();
+                long healed = clock.nowUs();
+                say("healed at " + seconds(healed - workloadStart) + "; writing for " + options.tailMs() / 1000 + " s more");
+                sleepUntil(clock, healed + options.tailMs() * 1_000);
+                long end = clock.nowUs();
+                producers.close();
+                group.close();
+                awaitAllLive(cluster, Duration.ofSeconds(60));
+                FinalRead last = FinalRead.read(cluster.bootstrap(), cluster.admin(), TOPIC, options.partitions(), Duration.ofSeconds(120));
+                faultLog.add("faults injected:");
+                injector.faults().forEach(f -> faultLog.add(String.format(java.util.Locale.ROOT, "  %8.3f .. %8.3f  %s",
+                        (f.startUs() - workloadStart) / 1e6, (f.endUs() - workloadStart) / 1e6, f.description())));
+                injector.skipped().forEach(s -> faultLog.add("  " + s));
+                RunHistory history = new RunHistory(seed, cluster.ids(), cluster.ids(), replicas, injector.faults(),
+                        producers.writes(), group.reads(), group.commits(), group.assignments(), last.log, last.logStart,
+                        last.committed, new RunHistory.Bounds(options.maxStallMs() * 1_000, options.maxRecoveryMs() * 1_000),
+                        workloadStart, healed, end);
+                Verdict verdict = Checker.check(history);
+                HistoryFile.write(history, dir.resolve("history.tsv"));
+                TimelinePage.write(history, verdict, dir.resolve("timeline.html"));
+                Files.writeString(dir.resolve("verdict.txt"), verdict.describe() + "\n");
+                result = new Result(seed, options.neighbour(), verdict, dir, history);
+                say((verdict.ok() ? "PASS " : "FAIL ") + verdict.summaryLine());
+                if (!verdict.ok()) {
+                    say(verdict.describe());
+                    say("replay: ./spate chaos --seed " + seed + " --nodes " + options.nodes()
+                            + " --duration " + options.durationMs() / 1000 + (options.neighbour() ? " --neighbour on" : ""));
+                }
+                return result;
+            } finally {
+                Files.write(dir.resolve("faults.log"), faultLog);
+                if (result == null || !result.verdict().ok()) {
+                    keepData(cluster);
+                }
+            }
+        } finally {
+            if (neighbour != null) {
+                neighbour.close();
+            }
+        }
+    }
+
+    /** The nodes' data lives on tmpfs and goes with the cluster: a failed run keeps a copy. */
+    private void keepData(ChaosCluster cluster) {
+        for (int id : cluster.ids()) {
+            Path from = cluster.disk(id).dataDir();
+            if (!Files.isDirectory(from)) {
+                continue;
+            }
+            Path to = dir.resolve("node-" + id).resolve("data-at-end");
+            try (var walk = Files.walk(from)) {
+                for (Path p : walk.toList()) {
+                    Path target = to.resolve(from.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(p, target);
+                    }
+                }
+            } catch (IOException e) {
+                say("could not keep node " + id + "'s data: " + e);
+            }
+        }
+    }
+
+    private Map<Integer, List<Integer>> createTopic(ChaosCluster cluster) throws Exception {
+        int rf = Math.min(3, options.nodes());
+        cluster.admin().createTopics(List.of(new NewTopic(TOPIC, options.partitions(), (short) rf)
+                .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                TopicDescription d = cluster.admin().describeTopics(List.of(TOPIC)).allTopicNames().get(10, TimeUnit.SECONDS).get(TOPIC);
+                boolean ready = d.partitions().size() == options.partitions() && d.partitions().stream().allMatch(p ->
+                        p.leader() != null && p.leader().id() >= 0 && p.isr().size() == rf);
+                if (ready) {
+                    Map<Integer, List<Integer>> replicas = new TreeMap<>();
+                    for (TopicPartitionInfo p : d.partitions()) {
+                        replicas.put(p.partition(), p.replicas().stream().map(Node::id).toList());
+                    }
+                    return replicas;
+                }
+            } catch (Exception e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("topic " + TOPIC + " did not get a leader and a full ISR within 60 s");
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    private static void awaitAllLive(ChaosCluster cluster, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Set<Integer> all = Set.copyOf(cluster.ids());
+        Set<Integer> live = Set.of();
+        while (System.nanoTime() < deadline) {
+            try {
+                live = cluster.liveNodes();
+                if (live.containsAll(all)) {
+                    return;
+                }
+            } catch (Exception ignored) {
+                // ask again
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the cluster lists " + live + ", not every node " + all + ", " + timeout.toSeconds() + " s after healing");
+    }
+
+    private static void sleepUntil(RunClock clock, long atUs) throws InterruptedException {
+        long left = atUs - clock.nowUs();
+        if (left > 0) {
+            Thread.sleep(left / 1_000, (int) (left % 1_000) * 1_000);
+        }
+    }
+
+    private void say(String line) {
+        synchronized (console) {
+            console.println(Instant.now().toString().substring(11, 19) + " " + line);
+            console.flush();
+        }
+    }
+
+    private static String seconds(long us) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", us / 1e6);
+    }
+
+    static String describeFaults(Set<?> kinds) {
+        return kinds.stream().map(Object::toString).collect(Collectors.joining(","));
+    }
+}

@@ -1,0 +1,189 @@
+package io.spate.chaos.cluster;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Node;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * A local cluster of node processes for one chaos run: every node a controller voter (up to
+ * five), each on its own disk and, where the machine allows, in its own network namespace.
+ * Closing it kills every node and removes namespaces, mounts and cgroups.
+ */
+public final class ChaosCluster implements AutoCloseable {
+    public static final long START_TIMEOUT_MS = 120_000;
+
+    private final Network network;
+    private final Map<Integer, NodeProcess> nodes = new TreeMap<>();
+    private final Map<Integer, NodeDisk> disks = new TreeMap<>();
+    private final Map<Integer, CpuThrottle> throttles = new TreeMap<>();
+    private final Map<Integer, Integer> kafkaPorts = new TreeMap<>();
+    private final Consumer<String> log;
+    private Admin admin;
+
+    public ChaosCluster(Path dir, int size, Path brokerJar, Map<String, String> settings, Consumer<String> log) throws IOException {
+        this.log = log;
+        this.network = NamespaceNetwork.createOrFallBack(size, log);
+        boolean shared = !network.canPartition();
+        Map<Integer, Integer> controllerPorts = new TreeMap<>();
+        Set<Integer> used = new java.util.HashSet<>();
+        for (int id = 1; id <= size; id++) {
+            // In namespaces every node has an address of its own, so all may use the same ports.
+            kafkaPorts.put(id, shared ? freePort(used) : 9092);
+            controllerPorts.put(id, shared ? freePort(used) : 9093);
+        }
+        String voters = controllerPorts.entrySet().stream()
+                .map(e -> e.getKey() + "@" + network.address(e.getKey()) + ":" + e.getValue())
+                .collect(Collectors.joining(","));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String tag = Long.toHexString(ProcessHandle.current().pid()) + "-" + Long.toHexString(System.nanoTime() & 0xffff);
+        for (int id = 1; id <= size; id++) {
+            Path nodeDir = dir.resolve("node-" + id);
+            NodeDisk disk = NodeDisk.create(nodeDir.resolve("disk"), 256L << 20);
+            disks.put(id, disk);
+            List<String> args = new ArrayList<>(List.of("--data-dir", disk.dataDir().toString(),
+                    "--port", String.valueOf(kafkaPorts.get(id)), "--node-id", String.valueOf(id),
+                    "--controllers", voters, "--host", network.address(id)));
+            settings.forEach((k, v) -> args.addAll(List.of("-o", k + "=" + v)));
+            List<String> command = NodeProcess.startCommand(java, brokerJar,
+                    List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"), args);
+            nodes.put(id, new NodeProcess(id, command, nodeDir.resolve("node.log"), network));
+            CpuThrottle throttle = CpuThrottle.create("spate-chaos-" + tag + "-" + id);
+            if (throttle != null) {
+                throttles.put(id, throttle);
+            }
+        }
+        if (!disks.values().iterator().next().canFill()) {
+            log.accept("disks: plain directories, no full-disk faults (mounting a tmpfs needs root)");
+        }
+        if (throttles.isEmpty()) {
+            log.accept("cpu: no cgroup available, CPU starvation falls back to SIGSTOP/SIGCONT duty cycles");
+        }
+    }
+
+    private static int freePort(Set<Integer> used) throws IOException {
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (used.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
+        }
+    }
+
+    /** Starts every node at once (each waits for the quorum) and returns when all serve. */
+    public void start() throws Exception {
+        List<CompletableFuture<Void>> starts = new ArrayList<>();
+        for (NodeProcess node : nodes.values()) {
+            starts.add(CompletableFuture.runAsync(() -> {
+                try {
+                    node.start(START_TIMEOUT_MS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e.getMessage(), e);
+                }
+            }, r -> Thread.ofPlatform().start(r)));
+        }
+        for (CompletableFuture<Void> f : starts) {
+            f.get(START_TIMEOUT_MS + 10_000, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    public List<Integer> ids() {
+        return List.copyOf(nodes.keySet());
+    }
+
+    public NodeProcess node(int id) {
+        return nodes.get(id);
+    }
+
+    public NodeDisk disk(int id) {
+        return disks.get(id);
+    }
+
+    public Network network() {
+        return network;
+    }
+
+    /** The node's cgroup, or null when CPU starvation must use signals. */
+    public CpuThrottle throttle(int id) {
+        return throttles.get(id);
+    }
+
+    public String bootstrap() {
+        return nodes.keySet().stream().map(id -> network.address(id) + ":" + kafkaPorts.get(id)).collect(Collectors.joining(","));
+    }
+
+    /** A shared admin client with short timeouts (a paused node never answers). */
+    public synchronized Admin admin() {
+        if (admin == null) {
+            Properties props = new Properties();
+            props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+            props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3_000);
+            props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+            props.put(AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, 100);
+            props.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500);
+            props.put(AdminClientConfig.METADATA_MAX_AGE_CONFIG, 1_000);
+            admin = Admin.create(props);
+        }
+        return admin;
+    }
+
+    /** Node ids the cluster lists as registered and unfenced. */
+    public Set<Integer> liveNodes() throws Exception {
+        return admin().describeCluster().nodes().get(10, TimeUnit.SECONDS).stream().map(Node::id).collect(Collectors.toSet());
+    }
+
+    public void log(String line) {
+        log.accept(line);
+    }
+
+    @Override
+    public void close() {
+        if (admin != null) {
+            try {
+                admin.close(java.time.Duration.ofSeconds(1));
+            } catch (RuntimeException ignored) {
+                // closing anyway
+            }
+        }
+        for (NodeProcess node : nodes.values()) {
+            try {
+                if (node.isAlive()) {
+                    node.signal("CONT"); // a stopped process takes SIGKILL too, but say it plainly
+                }
+                node.kill9();
+            } catch (Exception e) {
+                log.accept("could not kill node " + node.id() + ": " + e);
+            }
+        }
+        throttles.values().forEach(CpuThrottle::delete);
+        disks.values().forEach(NodeDisk::close);
+        network.close();
+    }
+
+    /** Keeps the run's directory small: the node data (in tmpfs) is gone after close; logs stay. */
+    public static void deleteQuietly(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var walk = Files.walk(dir)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
