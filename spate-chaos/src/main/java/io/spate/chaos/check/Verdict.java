@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * What the checker concluded about one run.
  *
- * @param violations   safety violations first-found order, then availability ones ({@code stall}, {@code recovery})
+ * @param violations   safety violations in the order the checks found them, then the availability ones
+ *                     ({@code stall}, {@code recovery})
  * @param notes        things that were not checked and why (normally empty)
  */
 public record Verdict(long seed, List<Violation> violations, Availability availability, RunCounts counts,
@@ -33,7 +34,7 @@ public record Verdict(long seed, List<Violation> violations, Availability availa
         return violations.isEmpty();
     }
 
-    public List<Violation> of(String check) {
+    public List<Violation> violationsOf(String check) {
         return violations.stream().filter(v -> v.check().equals(check)).toList();
     }
 
@@ -81,7 +82,7 @@ public record Verdict(long seed, List<Violation> violations, Availability availa
         for (Map.Entry<String, Long> e : failedChecks().entrySet()) {
             b.append("  ").append(e.getKey()).append(": ").append(e.getValue()).append(" violation")
                     .append(e.getValue() == 1 ? "" : "s").append('\n');
-            List<Violation> list = of(e.getKey());
+            List<Violation> list = violationsOf(e.getKey());
             for (Violation v : list.subList(0, Math.min(LISTED_PER_CHECK, list.size()))) {
                 b.append("    ").append(v.where()).append(": ").append(v.detail()).append('\n');
             }

@@ -1,6 +1,8 @@
 package io.spate.chaos.report;
 
+import io.spate.chaos.check.Availability;
 import io.spate.chaos.check.Times;
+import io.spate.chaos.check.Verdict;
 import io.spate.chaos.history.NodeFault;
 import io.spate.chaos.history.RunHistory;
 import io.spate.chaos.history.Write;
@@ -14,7 +16,8 @@ import java.util.Locale;
  * The run as one inline SVG: acknowledged writes per second as bars (left axis), p50 and max ack
  * latency per second as lines (right axis, ms, logarithmic so both a 3 ms median and a 30 s
  * timeout are readable), one labelled band per fault in its own lane, and markers for workload
- * start, heal and end. Buckets are by acknowledgement time.
+ * start, heal and end; stalls beyond the bound are a red strip along the bottom. Buckets are by
+ * acknowledgement time.
  */
 final class TimelineChart {
 
@@ -30,7 +33,7 @@ final class TimelineChart {
     private TimelineChart() {
     }
 
-    static String svg(RunHistory h) {
+    static String svg(RunHistory h, Verdict verdict) {
         long endUs = h.endUs();
         for (Write w : h.writes()) {
             endUs = Math.max(endUs, w.doneUs());
@@ -140,6 +143,18 @@ final class TimelineChart {
         svg.text(rx, top + PLOT_HEIGHT / 2.0, "middle", "ack latency ms (log)",
                 "rotate(90 " + fmt(rx) + " " + (top + PLOT_HEIGHT / 2) + ")");
         svg.text(LEFT + plotWidth / 2, bottom + 34, "middle", "seconds since start");
+
+        // Stalls beyond the bound: a red strip along the bottom of the plot, where the stall counted.
+        for (Availability.PartitionAvailability pa : verdict.availability().partitions().values()) {
+            Availability.Stall stall = pa.longestStall();
+            if (stall.lengthUs() > h.bounds().maxStallUs()) {
+                double x0 = LEFT + stall.startUs() / 1e6 * xPerSecond;
+                svg.raw("<rect x='" + fmt(x0) + "' y='" + (bottom - 6) + "' width='"
+                        + fmt(Math.max(2, stall.lengthUs() / 1e6 * xPerSecond)) + "' height='6' fill='#c62828'>"
+                        + "<title>p" + pa.partition() + " stalled " + Times.s(stall.lengthUs()) + " with a quorum up ("
+                        + Times.s(stall.startUs()) + " - " + Times.s(stall.endUs()) + ")</title></rect>");
+            }
+        }
 
         marker(svg, "workload start", h.workloadStartUs(), xPerSecond, top, bottom, "#555");
         if (!h.faults().isEmpty()) {

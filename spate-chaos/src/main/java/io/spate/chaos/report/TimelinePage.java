@@ -69,8 +69,9 @@ public final class TimelinePage {
                 .append("<span><i class='swatch' style='background:#4c78a8'></i>acknowledged writes per second</span>")
                 .append("<span><i class='swatch' style='background:#2ca02c'></i>p50 ack latency</span>")
                 .append("<span><i class='swatch' style='background:#e45756'></i>max ack latency</span>")
-                .append("<span>shaded: fault windows (hover for details)</span></div>\n");
-        b.append(TimelineChart.svg(h)).append('\n');
+                .append("<span>shaded: fault windows (hover for details)</span>")
+                .append("<span><i class='swatch' style='background:#c62828'></i>stall with quorum beyond the bound</span></div>\n");
+        b.append(TimelineChart.svg(h, v)).append('\n');
 
         b.append("<h2>Availability per partition</h2>\n");
         stallTable(b, h, v.availability());

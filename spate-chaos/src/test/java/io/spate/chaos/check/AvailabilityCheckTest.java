@@ -32,7 +32,7 @@ class AvailabilityCheckTest {
         Availability.Stall s = v.availability().partitions().get(0).longestStall();
         assertThat(s.startUs()).isEqualTo(3 * SECOND);
         assertThat(s.endUs()).isEqualTo(9 * SECOND);
-        assertThat(v.of(Violation.STALL)).singleElement()
+        assertThat(v.violationsOf(Violation.STALL)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).contains("6.000s").contains("from 3.000s to 9.000s"));
         assertThat(v.safetyOk()).isTrue();
         assertThat(v.availabilityOk()).isFalse();
@@ -61,7 +61,7 @@ class AvailabilityCheckTest {
                 3 * SECOND, 9 * SECOND);
         Verdict v = Checker.check(b.build());
         assertThat(v.availability().longestStallUs(0)).isEqualTo(6 * SECOND);
-        assertThat(v.of(Violation.STALL)).hasSize(1);
+        assertThat(v.violationsOf(Violation.STALL)).hasSize(1);
     }
 
     @Test
@@ -86,7 +86,7 @@ class AvailabilityCheckTest {
         assertThat(v.availability().partitions().get(0).longestStall().startUs()).isEqualTo(SECOND);
         assertThat(v.availability().longestStallUs(1)).isEqualTo(6_500_000);
         assertThat(v.availability().worstStall().orElseThrow().partition()).isEqualTo(1);
-        assertThat(v.of(Violation.STALL)).extracting(Violation::partition).containsExactly(0, 1);
+        assertThat(v.violationsOf(Violation.STALL)).extracting(Violation::partition).containsExactly(0, 1);
     }
 
     @Test
@@ -98,9 +98,9 @@ class AvailabilityCheckTest {
         b.bounds = new io.spate.chaos.history.RunHistory.Bounds(10 * SECOND, 2 * SECOND);
         Verdict v = Checker.check(b.build());
         assertThat(v.availability().recoveryUs(0)).isEqualTo(4 * SECOND);
-        assertThat(v.of(Violation.RECOVERY)).singleElement()
+        assertThat(v.violationsOf(Violation.RECOVERY)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).contains("4.000s after the heal at 5.000s"));
-        assertThat(v.of(Violation.STALL)).isEmpty(); // 4 s with quorum, under 10 s
+        assertThat(v.violationsOf(Violation.STALL)).isEmpty(); // 4 s with quorum, under 10 s
     }
 
     @Test
@@ -112,7 +112,7 @@ class AvailabilityCheckTest {
         Verdict v = Checker.check(b.build());
         assertThat(v.availability().allRecovered()).isFalse();
         assertThat(v.availability().recoveryUs(0)).isEqualTo(SECOND);
-        assertThat(v.of(Violation.RECOVERY)).singleElement()
+        assertThat(v.violationsOf(Violation.RECOVERY)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).contains("no write acknowledged after the heal"));
         assertThat(v.describe()).contains("recovery: 1 violation").contains("replay with seed 42");
     }

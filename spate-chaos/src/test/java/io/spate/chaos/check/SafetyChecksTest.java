@@ -42,7 +42,7 @@ class SafetyChecksTest {
         HistoryBuilder b = HistoryBuilder.clean();
         b.finalLog.get(0).set(10, null);
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.LOST_WRITE)).singleElement().satisfies(x -> {
+        assertThat(v.violationsOf(Violation.LOST_WRITE)).singleElement().satisfies(x -> {
             assertThat(x.partition()).isZero();
             assertThat(x.offset()).isEqualTo(10);
             assertThat(x.detail()).contains("has no record").contains("nowhere in the final log");
@@ -58,8 +58,8 @@ class SafetyChecksTest {
         String moved = log.remove(5); // everything after shifts down by one
         log.add(moved);
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.LOST_WRITE)).hasSize(log.size() - 5);
-        assertThat(v.of(Violation.LOST_WRITE).getFirst().detail())
+        assertThat(v.violationsOf(Violation.LOST_WRITE)).hasSize(log.size() - 5);
+        assertThat(v.violationsOf(Violation.LOST_WRITE).getFirst().detail())
                 .contains("holds " + log.get(5)).contains("at [p1@" + (log.size() - 1) + "] instead");
     }
 
@@ -69,7 +69,7 @@ class SafetyChecksTest {
         List<String> log = b.finalLog.get(0);
         log.subList(log.size() - 3, log.size()).clear();
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.LOST_WRITE)).hasSize(3)
+        assertThat(v.violationsOf(Violation.LOST_WRITE)).hasSize(3)
                 .allSatisfy(x -> assertThat(x.detail()).contains("beyond the log end"));
     }
 
@@ -79,7 +79,7 @@ class SafetyChecksTest {
         List<String> log = b.finalLog.get(0);
         log.add(log.get(7));
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.DUPLICATE)).singleElement().satisfies(x -> {
+        assertThat(v.violationsOf(Violation.DUPLICATE)).singleElement().satisfies(x -> {
             assertThat(x.offset()).isEqualTo(log.size() - 1);
             assertThat(x.detail()).contains(log.get(7)).contains("2 times");
         });
@@ -90,8 +90,8 @@ class SafetyChecksTest {
         HistoryBuilder b = HistoryBuilder.clean();
         b.finalLog.get(1).add(b.finalLog.get(0).get(3));
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.DUPLICATE)).hasSize(1);
-        assertThat(v.of(Violation.UNEXPECTED_VALUE)).singleElement()
+        assertThat(v.violationsOf(Violation.DUPLICATE)).hasSize(1);
+        assertThat(v.violationsOf(Violation.UNEXPECTED_VALUE)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).contains("was sent to partition 0"));
     }
 
@@ -100,7 +100,7 @@ class SafetyChecksTest {
         HistoryBuilder b = HistoryBuilder.clean();
         b.finalLog.get(1).add("garbage");
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.UNEXPECTED_VALUE)).singleElement()
+        assertThat(v.violationsOf(Violation.UNEXPECTED_VALUE)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).contains("garbage").contains("never written"));
     }
 
@@ -112,7 +112,7 @@ class SafetyChecksTest {
         b.ack(1, 0, SECOND + 20);
         b.finalLog.get(0).add(first.value()); // seq 0 landed after seq 1
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.OUT_OF_ORDER)).singleElement().satisfies(x -> {
+        assertThat(v.violationsOf(Violation.OUT_OF_ORDER)).singleElement().satisfies(x -> {
             assertThat(x.offset()).isEqualTo(1);
             assertThat(x.detail()).contains("seq 0").contains("after seq 1");
         });
@@ -127,8 +127,8 @@ class SafetyChecksTest {
         b.writes.add(new Write(1, 0, 1, "w-1-0-1", 20, SECOND + 20, Write.Outcome.OK, 0, ""));
         b.finalLog.get(0).addAll(List.of("w-1-0-1", "w-1-0-0"));
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.LOST_WRITE)).isEmpty();
-        assertThat(v.of(Violation.OUT_OF_ORDER)).hasSize(2)
+        assertThat(v.violationsOf(Violation.LOST_WRITE)).isEmpty();
+        assertThat(v.violationsOf(Violation.OUT_OF_ORDER)).hasSize(2)
                 .anySatisfy(x -> assertThat(x.detail()).contains("acknowledged at offset 0, not after seq 0 at offset 1"));
     }
 
@@ -137,7 +137,7 @@ class SafetyChecksTest {
         HistoryBuilder b = HistoryBuilder.clean();
         b.reads.add(new Read("c2", 0, 0, 4, "w-9-0-0", 14 * SECOND));
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.INCONSISTENT_READ)).singleElement().satisfies(x -> {
+        assertThat(v.violationsOf(Violation.INCONSISTENT_READ)).singleElement().satisfies(x -> {
             assertThat(x.offset()).isEqualTo(4);
             assertThat(x.detail()).contains("c2#0").contains("w-9-0-0").contains(b.finalLog.get(0).get(4));
         });
@@ -149,7 +149,7 @@ class SafetyChecksTest {
         long end = b.finalLog.get(1).size();
         b.reads.add(new Read("c2", 1, 1, end, "w-1-1-999", 14 * SECOND));
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.INCONSISTENT_READ)).singleElement()
+        assertThat(v.violationsOf(Violation.INCONSISTENT_READ)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).startsWith("read but not in final log"));
     }
 
@@ -160,7 +160,7 @@ class SafetyChecksTest {
         b.reads.removeIf(r -> r.partition() == 0 && r.offset() == 6);
         b.reads.add(new Read("c2", 0, 0, 6, b.finalLog.get(0).get(6), 14 * SECOND)); // someone else read it
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.SKIPPED)).singleElement().satisfies(x -> {
+        assertThat(v.violationsOf(Violation.SKIPPED)).singleElement().satisfies(x -> {
             assertThat(x.offset()).isEqualTo(6);
             assertThat(x.detail()).contains("c1#0 at 12.000s read offset 7 right after 5, skipping 1 record");
         });
@@ -179,7 +179,7 @@ class SafetyChecksTest {
         b.reads.add(new Read("c2", 0, 0, 41, b.finalLog.get(0).get(41), 18 * SECOND));
         b.finalCommitted.put(0, (long) b.finalLog.get(0).size()); // unchanged
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.SKIPPED)).singleElement().satisfies(x -> {
+        assertThat(v.violationsOf(Violation.SKIPPED)).singleElement().satisfies(x -> {
             assertThat(x.offset()).isEqualTo(30);
             assertThat(x.detail()).contains("first read offset 33 after being assigned at position 30");
         });
@@ -192,7 +192,7 @@ class SafetyChecksTest {
         b.assignments.add(new Assignment("c1", 1, 0, true, 50, true, 20 * SECOND));
         b.reads.add(new Read("c1", 1, 0, 50, b.finalLog.get(0).get(50), 20 * SECOND));
         b.reads.add(new Read("c1", 1, 0, 51, b.finalLog.get(0).get(51), 20 * SECOND));
-        assertThat(Checker.check(b.build()).of(Violation.SKIPPED)).isEmpty();
+        assertThat(Checker.check(b.build()).violationsOf(Violation.SKIPPED)).isEmpty();
     }
 
     @Test
@@ -202,7 +202,7 @@ class SafetyChecksTest {
                 || r.offset() >= 30 && r.offset() < 35));
         // c1's own chain also skips at those gaps.
         Verdict v = Checker.check(b.build());
-        List<Violation> groupLevel = v.of(Violation.SKIPPED).stream()
+        List<Violation> groupLevel = v.violationsOf(Violation.SKIPPED).stream()
                 .filter(x -> x.detail().contains("no consumer read them")).toList();
         assertThat(groupLevel).hasSize(2);
         assertThat(groupLevel.get(0).offset()).isEqualTo(10);
@@ -215,7 +215,7 @@ class SafetyChecksTest {
         HistoryBuilder b = HistoryBuilder.clean();
         b.commit("c2", 0, 10, 14 * SECOND, 14 * SECOND + 100);
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.COMMIT_REGRESSED)).singleElement().satisfies(x -> {
+        assertThat(v.violationsOf(Violation.COMMIT_REGRESSED)).singleElement().satisfies(x -> {
             assertThat(x.offset()).isEqualTo(10);
             assertThat(x.detail()).contains("commit of 10 by c2#0").contains("after the commit of 200");
         });
@@ -231,7 +231,7 @@ class SafetyChecksTest {
         b.commit("c1", 0, end, 13 * SECOND, 13 * SECOND + 1000);
         b.commit("c2", 0, end - 5, 13 * SECOND + 500, 13 * SECOND + 2000);
         b.finalCommitted.put(0, end - 5);
-        assertThat(Checker.check(b.build()).of(Violation.COMMIT_REGRESSED)).isEmpty();
+        assertThat(Checker.check(b.build()).violationsOf(Violation.COMMIT_REGRESSED)).isEmpty();
     }
 
     @Test
@@ -240,7 +240,7 @@ class SafetyChecksTest {
         b.assignments.add(new Assignment("c2", 0, 0, true, 100, true, 14 * SECOND));
         b.reads.add(new Read("c2", 0, 0, 100, b.finalLog.get(0).get(100), 14 * SECOND));
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.COMMIT_REGRESSED)).singleElement()
+        assertThat(v.violationsOf(Violation.COMMIT_REGRESSED)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).contains("starts at position 100, below the commit of 200"));
     }
 
@@ -249,7 +249,7 @@ class SafetyChecksTest {
         HistoryBuilder b = HistoryBuilder.clean();
         b.assignments.add(new Assignment("c2", 0, 1, true, 0, false, 14 * SECOND));
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.COMMIT_REGRESSED)).singleElement()
+        assertThat(v.violationsOf(Violation.COMMIT_REGRESSED)).singleElement()
                 .satisfies(x -> assertThat(x.detail()).contains("as if nothing was committed"));
     }
 
@@ -259,7 +259,7 @@ class SafetyChecksTest {
         b.finalCommitted.put(1, 150L);
         b.finalCommitted.remove(0);
         Verdict v = Checker.check(b.build());
-        assertThat(v.of(Violation.COMMIT_REGRESSED)).hasSize(2)
+        assertThat(v.violationsOf(Violation.COMMIT_REGRESSED)).hasSize(2)
                 .anySatisfy(x -> assertThat(x.detail()).contains("final committed offset 150 is below the commit of 200"))
                 .anySatisfy(x -> assertThat(x.detail()).contains("nothing is committed at the end"));
     }

@@ -52,10 +52,10 @@ class TimelinePageTest {
     }
 
     @Test
-    void emptyRunStillRenders() {
+    void runWithoutAcksStillRendersAndShowsItsStall() {
         HistoryBuilder b = new HistoryBuilder().partitions(1);
         RunHistory h = b.build();
         String page = TimelinePage.render(h, Checker.check(h));
-        assertThat(page).contains("<svg").contains("FAIL");
+        assertThat(page).contains("<svg").contains("FAIL: stall").contains("p0 stalled 10.000s with a quorum up");
     }
 }
