@@ -1,0 +1,140 @@
+package io.spate.chaos.check;
+
+import io.spate.chaos.history.NodeFault;
+import io.spate.chaos.history.RunHistory;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * When a partition could have accepted writes: a set of nodes holding a majority of its replicas
+ * and a majority of the controller voters was up and fully connected. Outside those times a
+ * stall is expected and does not count against the availability bounds.
+ */
+public final class HealthyTimeline {
+
+    /** A half-open interval [startUs, endUs). */
+    public record Interval(long startUs, long endUs) {
+        public long lengthUs() {
+            return endUs - startUs;
+        }
+    }
+
+    private HealthyTimeline() {
+    }
+
+    /**
+     * The healthy intervals of {@code replicas} within [fromUs, toUs), sorted and disjoint. Fault
+     * windows may overlap: between two consecutive window edges the set of active faults is
+     * constant, so health is decided once per such segment and adjacent healthy segments merged.
+     */
+    public static List<Interval> healthy(List<Integer> replicas, List<Integer> voters, List<Integer> nodes,
+                                         List<NodeFault> faults, long fromUs, long toUs) {
+        TreeSet<Long> edges = new TreeSet<>();
+        edges.add(fromUs);
+        edges.add(toUs);
+        for (NodeFault f : faults) {
+            if (f.startUs() > fromUs && f.startUs() < toUs) {
+                edges.add(f.startUs());
+            }
+            if (f.endUs() > fromUs && f.endUs() < toUs) {
+                edges.add(f.endUs());
+            }
+        }
+        List<Integer> universe = universe(replicas, voters, nodes);
+        List<Interval> out = new ArrayList<>();
+        Long segStart = null;
+        for (Long t : edges) {
+            if (segStart != null && t > segStart) {
+                if (healthyAt(segStart, replicas, voters, universe, faults)) {
+                    if (!out.isEmpty() && out.getLast().endUs() == segStart) {
+                        out.set(out.size() - 1, new Interval(out.getLast().startUs(), t));
+                    } else {
+                        out.add(new Interval(segStart, t));
+                    }
+                }
+            }
+            segStart = t;
+        }
+        return out;
+    }
+
+    /** Convenience for a run: the partition's healthy intervals over the workload. */
+    public static List<Interval> healthy(RunHistory h, int partition) {
+        List<Integer> replicas = h.replicas().getOrDefault(partition, h.nodes());
+        return healthy(replicas, h.voters(), h.nodes(), h.faults(), h.workloadStartUs(), h.endUs());
+    }
+
+    private static List<Integer> universe(List<Integer> replicas, List<Integer> voters, List<Integer> nodes) {
+        Set<Integer> all = new LinkedHashSet<>(nodes);
+        all.addAll(replicas);
+        all.addAll(voters);
+        if (all.size() > 20) {
+            throw new IllegalArgumentException("subset enumeration is meant for a handful of nodes, not " + all.size());
+        }
+        return List.copyOf(all);
+    }
+
+    /** Is there a connected set of up nodes with both majorities at {@code t}? n is at most 5: try every subset. */
+    static boolean healthyAt(long t, List<Integer> replicas, List<Integer> voters, List<Integer> universe,
+                             List<NodeFault> faults) {
+        int n = universe.size();
+        int downMask = 0;
+        // cut[i] has bit j when packets between i and j are dropped in either direction
+        int[] cut = new int[n];
+        for (NodeFault f : faults) {
+            if (f.startUs() <= t && t < f.endUs()) {
+                for (int node : f.down()) {
+                    int i = universe.indexOf(node);
+                    if (i >= 0) {
+                        downMask |= 1 << i;
+                    }
+                }
+                for (NodeFault.Cut c : f.cuts()) {
+                    int i = universe.indexOf(c.from());
+                    int j = universe.indexOf(c.to());
+                    if (i >= 0 && j >= 0) {
+                        cut[i] |= 1 << j;
+                        cut[j] |= 1 << i;
+                    }
+                }
+            }
+        }
+        int replicaMask = mask(replicas, universe);
+        int voterMask = mask(voters, universe);
+        for (int s = 1; s < 1 << n; s++) {
+            if ((s & downMask) != 0
+                    || !majority(s, replicaMask, replicas.size())
+                    || !majority(s, voterMask, voters.size())
+                    || !connected(s, cut, n)) {
+                continue;
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static boolean majority(int set, int of, int size) {
+        return Integer.bitCount(set & of) * 2 > size;
+    }
+
+    private static boolean connected(int set, int[] cut, int n) {
+        for (int i = 0; i < n; i++) {
+            if ((set & (1 << i)) != 0 && (cut[i] & set) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int mask(List<Integer> ids, List<Integer> universe) {
+        int m = 0;
+        for (int id : ids) {
+            m |= 1 << universe.indexOf(id);
+        }
+        return m;
+    }
+}

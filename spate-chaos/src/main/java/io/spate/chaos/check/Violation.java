@@ -1,0 +1,38 @@
+package io.spate.chaos.check;
+
+import java.util.Set;
+
+/**
+ * One thing the checker found wrong. {@code check} is one of the stable names below (scripts and
+ * the campaign summary group by it); {@code offset} is -1 when the violation is not about one
+ * offset (stalls, recovery, commit regressions are reported at the committed offset).
+ */
+public record Violation(String check, int partition, long offset, String detail) {
+
+    public static final String LOST_WRITE = "lost-write";
+    public static final String DUPLICATE = "duplicate";
+    public static final String UNEXPECTED_VALUE = "unexpected-value";
+    public static final String OUT_OF_ORDER = "out-of-order";
+    public static final String INCONSISTENT_READ = "inconsistent-read";
+    public static final String SKIPPED = "skipped";
+    public static final String COMMIT_REGRESSED = "commit-regressed";
+    public static final String STALL = "stall";
+    public static final String RECOVERY = "recovery";
+
+    /** Availability checks: a bound was exceeded, but nothing acknowledged was lost or corrupted. */
+    public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY);
+
+    public boolean safety() {
+        return !AVAILABILITY_CHECKS.contains(check);
+    }
+
+    /** Where, for one line of output: {@code p3@1207} or {@code p3}. */
+    public String where() {
+        return offset >= 0 ? "p" + partition + "@" + offset : "p" + partition;
+    }
+
+    @Override
+    public String toString() {
+        return check + " " + where() + ": " + detail;
+    }
+}

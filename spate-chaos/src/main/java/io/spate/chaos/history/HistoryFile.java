@@ -1,0 +1,315 @@
+package io.spate.chaos.history;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A run's history as a text file a person can grep: one item per line, tab separated, the first
+ * column saying what the line is. Strings escape backslash, tab, CR and newline as {@code \\},
+ * {@code \t}, {@code \r}, {@code \n}; a missing string (a hole in a final log) is {@code \N}.
+ *
+ * <pre>
+ * seed      SEED
+ * node      ID                                  (one line per node)
+ * voter     ID
+ * replicas  PARTITION  ID,ID,ID
+ * bounds    MAX_STALL_US  MAX_RECOVERY_US
+ * times     WORKLOAD_START_US  HEALED_US  END_US
+ * fault     KIND  DESCRIPTION  DOWN_IDS  CUTS(from>to,...)  START_US  END_US
+ * write     PRODUCER  PARTITION  SEQ  VALUE  SENT_US  DONE_US  OUTCOME  OFFSET  ERROR
+ * read      CONSUMER  INCARNATION  PARTITION  OFFSET  VALUE  AT_US
+ * commit    CONSUMER  INCARNATION  PARTITION  OFFSET  SENT_US  DONE_US  OK  ERROR
+ * assign    CONSUMER  INCARNATION  PARTITION  ASSIGNED  POSITION  FROM_COMMIT  AT_US
+ * logstart  PARTITION  LOG_START  LENGTH          (LENGTH: records in the final log, or - if none was read)
+ * final     PARTITION  OFFSET  VALUE               (one line per offset of the final log)
+ * committed PARTITION  OFFSET
+ * </pre>
+ *
+ * Lines starting with {@code #} and empty lines are ignored.
+ */
+public final class HistoryFile {
+
+    private static final String FORMAT = "# spate chaos history v1";
+    private static final String NULL = "\\N";
+
+    private HistoryFile() {
+    }
+
+    public static void write(RunHistory h, Path file) {
+        try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            write(h, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    public static RunHistory read(Path file) {
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            return read(in, file.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    static void write(RunHistory h, Writer out) throws IOException {
+        out.write(FORMAT + "\n");
+        line(out, "seed", h.seed());
+        for (int n : h.nodes()) {
+            line(out, "node", n);
+        }
+        for (int v : h.voters()) {
+            line(out, "voter", v);
+        }
+        for (Map.Entry<Integer, List<Integer>> e : new TreeMap<>(h.replicas()).entrySet()) {
+            line(out, "replicas", e.getKey(), ids(e.getValue()));
+        }
+        line(out, "bounds", h.bounds().maxStallUs(), h.bounds().maxRecoveryUs());
+        line(out, "times", h.workloadStartUs(), h.healedUs(), h.endUs());
+        for (NodeFault f : h.faults()) {
+            line(out, "fault", esc(f.kind()), esc(f.description()), ids(f.down()), cuts(f.cuts()), f.startUs(), f.endUs());
+        }
+        for (Write w : h.writes()) {
+            line(out, "write", w.producer(), w.partition(), w.seq(), esc(w.value()), w.sentUs(), w.doneUs(),
+                    w.outcome(), w.offset(), esc(w.error()));
+        }
+        for (Read r : h.reads()) {
+            line(out, "read", esc(r.consumer()), r.incarnation(), r.partition(), r.offset(), esc(r.value()), r.atUs());
+        }
+        for (Commit c : h.commits()) {
+            line(out, "commit", esc(c.consumer()), c.incarnation(), c.partition(), c.offset(), c.sentUs(), c.doneUs(),
+                    c.ok(), esc(c.error()));
+        }
+        for (Assignment a : h.assignments()) {
+            line(out, "assign", esc(a.consumer()), a.incarnation(), a.partition(), a.assigned(), a.position(),
+                    a.fromCommit(), a.atUs());
+        }
+        TreeMap<Integer, Long> starts = new TreeMap<>(h.logStart());
+        for (Integer p : h.finalLog().keySet()) {
+            starts.putIfAbsent(p, null);
+        }
+        for (Map.Entry<Integer, Long> e : starts.entrySet()) {
+            List<String> log = h.finalLog().get(e.getKey());
+            line(out, "logstart", e.getKey(), e.getValue() == null ? "-" : e.getValue(), log == null ? "-" : log.size());
+        }
+        for (Map.Entry<Integer, List<String>> e : new TreeMap<>(h.finalLog()).entrySet()) {
+            long start = h.logStart().getOrDefault(e.getKey(), 0L);
+            List<String> log = e.getValue();
+            for (int i = 0; i < log.size(); i++) {
+                line(out, "final", e.getKey(), start + i, esc(log.get(i)));
+            }
+        }
+        for (Map.Entry<Integer, Long> e : new TreeMap<>(h.finalCommitted()).entrySet()) {
+            line(out, "committed", e.getKey(), e.getValue());
+        }
+    }
+
+    static RunHistory read(BufferedReader in, String name) throws IOException {
+        long seed = 0;
+        List<Integer> nodes = new ArrayList<>();
+        List<Integer> voters = new ArrayList<>();
+        Map<Integer, List<Integer>> replicas = new LinkedHashMap<>();
+        RunHistory.Bounds bounds = new RunHistory.Bounds(0, 0);
+        long workloadStart = 0;
+        long healed = 0;
+        long end = 0;
+        List<NodeFault> faults = new ArrayList<>();
+        List<Write> writes = new ArrayList<>();
+        List<Read> reads = new ArrayList<>();
+        List<Commit> commits = new ArrayList<>();
+        List<Assignment> assignments = new ArrayList<>();
+        Map<Integer, Long> logStart = new LinkedHashMap<>();
+        Map<Integer, Integer> logLength = new LinkedHashMap<>();
+        Map<Integer, Map<Long, String>> finalValues = new LinkedHashMap<>();
+        Map<Integer, Long> committed = new LinkedHashMap<>();
+
+        String text;
+        int lineNo = 0;
+        while ((text = in.readLine()) != null) {
+            lineNo++;
+            if (text.isEmpty() || text.startsWith("#")) {
+                continue;
+            }
+            String[] f = text.split("\t", -1);
+            try {
+                switch (f[0]) {
+                    case "seed" -> seed = Long.parseLong(f[1]);
+                    case "node" -> nodes.add(Integer.parseInt(f[1]));
+                    case "voter" -> voters.add(Integer.parseInt(f[1]));
+                    case "replicas" -> replicas.put(Integer.parseInt(f[1]), parseIds(f[2]));
+                    case "bounds" -> bounds = new RunHistory.Bounds(Long.parseLong(f[1]), Long.parseLong(f[2]));
+                    case "times" -> {
+                        workloadStart = Long.parseLong(f[1]);
+                        healed = Long.parseLong(f[2]);
+                        end = Long.parseLong(f[3]);
+                    }
+                    case "fault" -> faults.add(new NodeFault(unesc(f[1]), unesc(f[2]), parseIds(f[3]), parseCuts(f[4]),
+                            Long.parseLong(f[5]), Long.parseLong(f[6])));
+                    case "write" -> writes.add(new Write(Integer.parseInt(f[1]), Integer.parseInt(f[2]),
+                            Long.parseLong(f[3]), unesc(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]),
+                            Write.Outcome.valueOf(f[7]), Long.parseLong(f[8]), unesc(f[9])));
+                    case "read" -> reads.add(new Read(unesc(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
+                            Long.parseLong(f[4]), unesc(f[5]), Long.parseLong(f[6])));
+                    case "commit" -> commits.add(new Commit(unesc(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
+                            Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]),
+                            Boolean.parseBoolean(f[7]), unesc(f[8])));
+                    case "assign" -> assignments.add(new Assignment(unesc(f[1]), Integer.parseInt(f[2]),
+                            Integer.parseInt(f[3]), Boolean.parseBoolean(f[4]), Long.parseLong(f[5]),
+                            Boolean.parseBoolean(f[6]), Long.parseLong(f[7])));
+                    case "logstart" -> {
+                        int p = Integer.parseInt(f[1]);
+                        if (!f[2].equals("-")) {
+                            logStart.put(p, Long.parseLong(f[2]));
+                        }
+                        if (f.length > 3 && !f[3].equals("-")) {
+                            logLength.put(p, Integer.parseInt(f[3]));
+                        }
+                    }
+                    case "final" -> finalValues.computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
+                            .put(Long.parseLong(f[2]), unesc(f[3]));
+                    case "committed" -> committed.put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
+                    default -> throw new IllegalArgumentException("unknown kind '" + f[0] + "'");
+                }
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(name + ":" + lineNo + ": cannot parse: " + e.getMessage(), e);
+            }
+        }
+        return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments,
+                finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end);
+    }
+
+    /** Places each final line at its index; a length longer than the lines leaves trailing holes. */
+    private static Map<Integer, List<String>> finalLogs(Map<Integer, Long> logStart, Map<Integer, Integer> logLength,
+                                                        Map<Integer, Map<Long, String>> finalValues) {
+        Map<Integer, List<String>> logs = new LinkedHashMap<>();
+        List<Integer> partitions = new ArrayList<>(logLength.keySet());
+        finalValues.keySet().stream().filter(p -> !logLength.containsKey(p)).forEach(partitions::add);
+        for (int p : partitions) {
+            long start = logStart.getOrDefault(p, 0L);
+            Map<Long, String> values = finalValues.getOrDefault(p, Map.of());
+            long length = logLength.containsKey(p) ? logLength.get(p)
+                    : values.keySet().stream().mapToLong(o -> o - start + 1).max().orElse(0);
+            List<String> log = new ArrayList<>((int) length);
+            for (long o = start; o < start + length; o++) {
+                log.add(values.get(o));
+            }
+            logs.put(p, log);
+        }
+        return logs;
+    }
+
+    private static void line(Writer out, String kind, Object... fields) throws IOException {
+        out.write(kind);
+        for (Object f : fields) {
+            out.write('\t');
+            out.write(String.valueOf(f));
+        }
+        out.write('\n');
+    }
+
+    static String esc(String s) {
+        if (s == null) {
+            return NULL;
+        }
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            String r = switch (c) {
+                case '\\' -> "\\\\";
+                case '\t' -> "\\t";
+                case '\n' -> "\\n";
+                case '\r' -> "\\r";
+                default -> null;
+            };
+            if (r != null && b == null) {
+                b = new StringBuilder(s.length() + 8).append(s, 0, i);
+            }
+            if (b != null) {
+                if (r != null) {
+                    b.append(r);
+                } else {
+                    b.append(c);
+                }
+            }
+        }
+        return b == null ? s : b.toString();
+    }
+
+    static String unesc(String s) {
+        if (s.equals(NULL)) {
+            return null;
+        }
+        if (s.indexOf('\\') < 0) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\' || i + 1 == s.length()) {
+                b.append(c);
+                continue;
+            }
+            char n = s.charAt(++i);
+            b.append(switch (n) {
+                case 't' -> '\t';
+                case 'n' -> '\n';
+                case 'r' -> '\r';
+                default -> n; // '\\'
+            });
+        }
+        return b.toString();
+    }
+
+    private static String ids(List<Integer> ids) {
+        StringBuilder b = new StringBuilder();
+        for (int id : ids) {
+            if (!b.isEmpty()) {
+                b.append(',');
+            }
+            b.append(id);
+        }
+        return b.isEmpty() ? "-" : b.toString();
+    }
+
+    private static List<Integer> parseIds(String s) {
+        List<Integer> ids = new ArrayList<>();
+        if (!s.equals("-") && !s.isEmpty()) {
+            for (String id : s.split(",")) {
+                ids.add(Integer.parseInt(id));
+            }
+        }
+        return ids;
+    }
+
+    private static String cuts(List<NodeFault.Cut> cuts) {
+        StringBuilder b = new StringBuilder();
+        for (NodeFault.Cut c : cuts) {
+            if (!b.isEmpty()) {
+                b.append(',');
+            }
+            b.append(c.from()).append('>').append(c.to());
+        }
+        return b.isEmpty() ? "-" : b.toString();
+    }
+
+    private static List<NodeFault.Cut> parseCuts(String s) {
+        List<NodeFault.Cut> cuts = new ArrayList<>();
+        if (!s.equals("-") && !s.isEmpty()) {
+            for (String c : s.split(",")) {
+                int gt = c.indexOf('>');
+                cuts.add(new NodeFault.Cut(Integer.parseInt(c.substring(0, gt)), Integer.parseInt(c.substring(gt + 1))));
+            }
+        }
+        return cuts;
+    }
+}

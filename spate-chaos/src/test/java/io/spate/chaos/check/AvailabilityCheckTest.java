@@ -1,0 +1,145 @@
+package io.spate.chaos.check;
+
+import io.spate.chaos.history.NodeFault;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.spate.chaos.check.HistoryBuilder.SECOND;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class AvailabilityCheckTest {
+
+    /** Partition 0 acks every 100 ms in [from, to] (seconds). */
+    private static void acks(HistoryBuilder b, int partition, double from, double to) {
+        for (long t = (long) (from * SECOND); t <= (long) (to * SECOND); t += 100_000) {
+            b.ack(1, partition, t);
+        }
+    }
+
+    /** Acks from 1 s to 3 s and from 9 s to 11 s: a 6 s gap, more than the 5 s bound. */
+    private static HistoryBuilder gapFrom3To9() {
+        HistoryBuilder b = new HistoryBuilder().partitions(1);
+        acks(b, 0, 1, 3);
+        acks(b, 0, 9, 11);
+        return b;
+    }
+
+    @Test
+    void stallWhileAQuorumIsUpIsAViolation() {
+        Verdict v = Checker.check(gapFrom3To9().build());
+        assertThat(v.availability().longestStallUs(0)).isEqualTo(6 * SECOND);
+        Availability.Stall s = v.availability().partitions().get(0).longestStall();
+        assertThat(s.startUs()).isEqualTo(3 * SECOND);
+        assertThat(s.endUs()).isEqualTo(9 * SECOND);
+        assertThat(v.violationsOf(Violation.STALL)).singleElement()
+                .satisfies(x -> assertThat(x.detail()).contains("6.000s").contains("from 3.000s to 9.000s"));
+        assertThat(v.safetyOk()).isTrue();
+        assertThat(v.availabilityOk()).isFalse();
+        assertThat(v.ok()).isFalse();
+        assertThat(v.summaryLine()).startsWith("FAIL seed 42 (stall x1)");
+    }
+
+    @Test
+    void onlyTheLongestHealthyStretchOfAGapCountsWithOverlappingFaults() {
+        HistoryBuilder b = gapFrom3To9();
+        // Node 2 down 2.9-6 s and node 3 down 4-9.5 s: no majority from 4 s to 6 s only.
+        b.fault("kill", List.of(2), List.of(), 2_900_000, 6 * SECOND);
+        b.fault("pause", List.of(3), List.of(), 4 * SECOND, 9_500_000);
+        Verdict v = Checker.check(b.build());
+        // The gap 3-9 s is healthy in 3-4 s and 6-9 s: the longest is 3 s.
+        assertThat(v.availability().longestStallUs(0)).isEqualTo(3 * SECOND);
+        assertThat(v.availability().partitions().get(0).longestStall().startUs()).isEqualTo(6 * SECOND);
+        assertThat(v.availability().recoveryUs(0)).isZero(); // an ack at exactly 9.5 s
+        assertThat(v.violations()).isEmpty();
+    }
+
+    @Test
+    void aMinorityCutOffDoesNotExcuseAStall() {
+        HistoryBuilder b = gapFrom3To9();
+        b.fault("partition", List.of(), List.of(new NodeFault.Cut(1, 2), new NodeFault.Cut(3, 1)),
+                3 * SECOND, 9 * SECOND);
+        Verdict v = Checker.check(b.build());
+        assertThat(v.availability().longestStallUs(0)).isEqualTo(6 * SECOND);
+        assertThat(v.violationsOf(Violation.STALL)).hasSize(1);
+    }
+
+    @Test
+    void aOneWayCutBetweenEveryPairExcusesAStall() {
+        HistoryBuilder b = gapFrom3To9();
+        b.fault("partition", List.of(),
+                List.of(new NodeFault.Cut(1, 2), new NodeFault.Cut(2, 3), new NodeFault.Cut(3, 1)),
+                3 * SECOND, 9 * SECOND);
+        Verdict v = Checker.check(b.build());
+        // Only the ordinary 100 ms between acks counts: 3-9 s had no connected majority.
+        assertThat(v.availability().longestStallUs(0)).isEqualTo(100_000);
+        assertThat(v.violations()).isEmpty();
+    }
+
+    @Test
+    void stallsAtTheStartAndEndOfTheWorkloadCount() {
+        HistoryBuilder b = new HistoryBuilder().partitions(2);
+        acks(b, 0, 7, 11);     // nothing from 1 s to 7 s
+        acks(b, 1, 1, 4.5);    // nothing from 4.5 s to 11 s
+        Verdict v = Checker.check(b.build());
+        assertThat(v.availability().longestStallUs(0)).isEqualTo(6 * SECOND);
+        assertThat(v.availability().partitions().get(0).longestStall().startUs()).isEqualTo(SECOND);
+        assertThat(v.availability().longestStallUs(1)).isEqualTo(6_500_000);
+        assertThat(v.availability().worstStall().orElseThrow().partition()).isEqualTo(1);
+        assertThat(v.violationsOf(Violation.STALL)).extracting(Violation::partition).containsExactly(0, 1);
+    }
+
+    @Test
+    void slowRecoveryAfterTheHealIsAViolation() {
+        HistoryBuilder b = new HistoryBuilder().partitions(1);
+        acks(b, 0, 1, 2);
+        acks(b, 0, 9, 11);
+        b.fault("kill", List.of(1, 2), List.of(), 2 * SECOND, 5 * SECOND);
+        b.bounds = new io.spate.chaos.history.RunHistory.Bounds(10 * SECOND, 2 * SECOND);
+        Verdict v = Checker.check(b.build());
+        assertThat(v.availability().recoveryUs(0)).isEqualTo(4 * SECOND);
+        assertThat(v.violationsOf(Violation.RECOVERY)).singleElement()
+                .satisfies(x -> assertThat(x.detail()).contains("4.000s after the heal at 5.000s"));
+        assertThat(v.violationsOf(Violation.STALL)).isEmpty(); // 4 s with quorum, under 10 s
+    }
+
+    @Test
+    void noAckAfterTheHealIsNotRecovered() {
+        HistoryBuilder b = new HistoryBuilder().partitions(1);
+        acks(b, 0, 1, 2);
+        b.fault("kill", List.of(1, 2), List.of(), 2 * SECOND, 10 * SECOND);
+        b.bounds = new io.spate.chaos.history.RunHistory.Bounds(10 * SECOND, 5 * SECOND);
+        Verdict v = Checker.check(b.build());
+        assertThat(v.availability().allRecovered()).isFalse();
+        assertThat(v.availability().recoveryUs(0)).isEqualTo(SECOND);
+        assertThat(v.violationsOf(Violation.RECOVERY)).singleElement()
+                .satisfies(x -> assertThat(x.detail()).contains("no write acknowledged after the heal"));
+        assertThat(v.describe()).contains("recovery: 1 violation").contains("replay with seed 42");
+    }
+
+    @Test
+    void partitionWithoutReplicaMajorityIsUnhealthyEvenWithVoterMajority() {
+        List<Integer> universe = List.of(1, 2, 3, 4, 5);
+        List<Integer> replicas = List.of(1, 2, 3);
+        List<Integer> voters = List.of(1, 2, 3, 4, 5);
+        List<NodeFault> replicasDown = List.of(new NodeFault("kill", "", List.of(1, 2), List.of(), 0, 10));
+        List<NodeFault> votersDown = List.of(new NodeFault("kill", "", List.of(3, 4, 5), List.of(), 0, 10));
+        List<NodeFault> twoOthersDown = List.of(new NodeFault("kill", "", List.of(4, 5), List.of(), 0, 10));
+        assertThat(HealthyTimeline.healthyAt(5, replicas, voters, universe, replicasDown)).isFalse();
+        assertThat(HealthyTimeline.healthyAt(5, replicas, voters, universe, votersDown)).isFalse();
+        assertThat(HealthyTimeline.healthyAt(5, replicas, voters, universe, twoOthersDown)).isTrue();
+        assertThat(HealthyTimeline.healthyAt(10, replicas, voters, universe, replicasDown)).isTrue(); // window is [start, end)
+    }
+
+    @Test
+    void healthyIntervalsMergeAcrossFaultEdges() {
+        List<NodeFault> faults = List.of(
+                new NodeFault("kill", "", List.of(1), List.of(), 10, 50),
+                new NodeFault("pause", "", List.of(2), List.of(), 30, 40),
+                new NodeFault("kill", "", List.of(3), List.of(), 45, 70));
+        List<HealthyTimeline.Interval> healthy = HealthyTimeline.healthy(List.of(1, 2, 3), List.of(1, 2, 3),
+                List.of(1, 2, 3), faults, 0, 100);
+        assertThat(healthy).containsExactly(new HealthyTimeline.Interval(0, 30), new HealthyTimeline.Interval(40, 45),
+                new HealthyTimeline.Interval(50, 100));
+    }
+}

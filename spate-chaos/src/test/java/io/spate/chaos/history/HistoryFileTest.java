@@ -1,0 +1,92 @@
+package io.spate.chaos.history;
+
+import io.spate.chaos.check.HistoryBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static io.spate.chaos.check.HistoryBuilder.SECOND;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HistoryFileTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void roundTripKeepsEverything() {
+        HistoryBuilder b = HistoryBuilder.clean();
+        b.nodes = List.of(1, 2, 3, 4, 5);
+        b.voters = List.of(1, 2, 3);
+        b.replicas.put(0, List.of(3, 1, 5));
+        b.fault("partition", List.of(), List.of(new NodeFault.Cut(1, 2), new NodeFault.Cut(2, 1)), 2 * SECOND, 3 * SECOND);
+        b.faults.add(new NodeFault("disk-full", "node 2\tdisk\nfull \\ 100%", List.of(2), List.of(), 5, 6));
+        b.writes.add(new Write(3, 1, 0, "w-3-1-0", 10, 20, Write.Outcome.INDETERMINATE, -1,
+                "org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s)\n\tat x\r\n \\N"));
+        b.commits.add(new Commit("c2", 1, 0, 5, 100, 200, false, "CommitFailedException:\tfenced"));
+        b.assignments.add(new Assignment("c2", 1, 0, false, -1, false, 300));
+        b.reads.add(new Read("c 3", 2, 1, 0, "\\N", 400)); // a value that looks like the null marker
+        b.finalLog.get(1).set(3, null); // a hole
+        b.finalLog.put(2, new ArrayList<>()); // a partition with an empty final log
+        b.logStart.put(2, 7L);
+        b.finalLog.put(3, new ArrayList<>(Arrays.asList("x", null, null))); // trailing holes
+        b.logStart.put(3, 100L);
+        b.finalCommitted.put(3, 101L);
+        b.bounds = new RunHistory.Bounds(7_000_000, 12_000_000);
+        b.seed = -8_123_456_789L;
+        RunHistory h = b.build();
+
+        Path file = dir.resolve("history.tsv");
+        HistoryFile.write(h, file);
+        RunHistory back = HistoryFile.read(file);
+
+        assertThat(back).isEqualTo(h);
+    }
+
+    @Test
+    void fileIsOneTabSeparatedItemPerLine() throws Exception {
+        HistoryBuilder b = new HistoryBuilder().partitions(1);
+        b.ack(1, 0, 2 * SECOND);
+        b.faults.add(new NodeFault("kill", "kill -9 node 2", List.of(2), List.of(), 5, 6));
+        Path file = dir.resolve("history.tsv");
+        HistoryFile.write(b.build(), file);
+        List<String> lines = Files.readAllLines(file);
+        assertThat(lines).contains("seed\t42", "node\t1", "voter\t3", "replicas\t0\t1,2,3",
+                "fault\tkill\tkill -9 node 2\t2\t-\t5\t6",
+                "write\t1\t0\t0\tw-1-0-0\t1998000\t2000000\tOK\t0\t",
+                "logstart\t0\t0\t1", "final\t0\t0\tw-1-0-0");
+    }
+
+    @Test
+    void largeHistoryRoundTripsQuickly() {
+        HistoryBuilder b = new HistoryBuilder().partitions(4);
+        for (int i = 0; i < 50_000; i++) {
+            b.ack(i % 7, i % 4, SECOND + i * 100L);
+        }
+        for (int p = 0; p < 4; p++) {
+            b.consumeAll("c" + p, p, SECOND, 20 * SECOND);
+        }
+        RunHistory h = b.build();
+        Path file = dir.resolve("big.tsv");
+        long start = System.nanoTime();
+        HistoryFile.write(h, file);
+        RunHistory back = HistoryFile.read(file);
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertThat(back).isEqualTo(h);
+        assertThat(ms).as("write + read of ~150k lines, ms").isLessThan(10_000);
+    }
+
+    @Test
+    void escapingRoundTrips() {
+        for (String s : List.of("", "plain", "\\", "\\N", "a\tb", "a\nb\r", "\\t", "trailing\\")) {
+            assertThat(HistoryFile.unesc(HistoryFile.esc(s))).isEqualTo(s);
+            assertThat(HistoryFile.esc(s)).doesNotContain("\t", "\n", "\r");
+        }
+        assertThat(HistoryFile.unesc(HistoryFile.esc(null))).isNull();
+    }
+}
