@@ -122,7 +122,8 @@ public final class ChaosCommand implements Callable<Integer> {
                 console.println("run seed=" + s + " could not complete: " + e);
                 results.add(new ChaosRun.Result(s, withNeighbour, null, dir, null));
             }
-            String table = CampaignSummary.write(results, base.resolve("summary.md"));
+            String table = CampaignSummary.write(results.stream()
+                    .map(r -> new CampaignSummary.Run(r.seed(), r.neighbour(), r.verdict(), r.dir())).toList(), base.resolve("summary.md"));
             if (i == runs - 1) {
                 console.println(table);
             }

@@ -106,7 +106,7 @@ public final class ChaosRun {
                 TimelinePage.write(history, verdict, dir.resolve("timeline.html"));
                 Files.writeString(dir.resolve("verdict.txt"), verdict.describe() + "\n");
                 result = new Result(seed, options.neighbour(), verdict, dir, history);
-                say((verdict.ok() ? "PASS " : "FAIL ") + verdict.summaryLine());
+                say(verdict.summaryLine());
                 if (!verdict.ok()) {
                     say(verdict.describe());
                     say("replay: ./spate chaos --seed " + seed + " --nodes " + options.nodes()

@@ -22,6 +22,10 @@ public final class CampaignSummary {
 
     /** One run of the campaign: {@code neighbour} tells a run with a noisy neighbour apart. */
     public record Run(long seed, boolean neighbour, Verdict verdict, Path runDir) {
+        /** False when the run could not finish (no verdict): it counts as failed. */
+        boolean checked() {
+            return verdict != null;
+        }
     }
 
     private static final List<String> HEADER = List.of("seed", "neighbour", "faults", "acked", "lost", "duplicates",
@@ -68,6 +72,10 @@ public final class CampaignSummary {
 
     static List<String> row(Run run) {
         Verdict v = run.verdict();
+        if (v == null) {
+            return List.of(String.valueOf(run.seed()), run.neighbour() ? "yes" : "no", "-", "-", "-", "-", "-", "-", "-",
+                    "DID NOT FINISH (see its directory)");
+        }
         long lost = v.count(Violation.LOST_WRITE);
         long duplicates = v.count(Violation.DUPLICATE);
         String verdict = v.ok() ? "PASS" : "FAIL " + String.join(",", v.failedChecks().keySet());
@@ -79,13 +87,16 @@ public final class CampaignSummary {
                 verdict);
     }
 
-    static List<String> totals(List<Run> runs) {
+    static List<String> totals(List<Run> all) {
+        long unfinished = all.stream().filter(r -> !r.checked()).count();
+        List<Run> runs = all.stream().filter(Run::checked).toList();
         long passed = runs.stream().filter(r -> r.verdict().ok()).count();
         long faults = runs.stream().mapToLong(r -> r.verdict().counts().faults()).sum();
         long acked = runs.stream().mapToLong(r -> r.verdict().counts().writesAcked()).sum();
         long safety = runs.stream().mapToLong(r -> r.verdict().safetyViolations()).sum();
         return List.of(
-                "runs: " + runs.size() + " (" + passed + " passed, " + (runs.size() - passed) + " failed)",
+                "runs: " + all.size() + " (" + passed + " passed, " + (runs.size() - passed) + " failed"
+                        + (unfinished > 0 ? ", " + unfinished + " did not finish" : "") + ")",
                 "faults injected: " + faults,
                 "writes acknowledged: " + acked,
                 "safety violations: " + safety,
