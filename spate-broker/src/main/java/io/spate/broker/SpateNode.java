@@ -70,6 +70,7 @@ public final class SpateNode implements AutoCloseable {
     private final ClusterMember member;
     private final ReplicaManager replicas;
     private volatile boolean closed;
+    private final java.util.concurrent.CompletableFuture<String> fatalError = new java.util.concurrent.CompletableFuture<>();
 
     private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId,
                       GroupCoordinator coordinator, ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas) {
@@ -81,6 +82,24 @@ public final class SpateNode implements AutoCloseable {
         this.logManager = logManager;
         this.server = server;
         this.clusterId = clusterId;
+        if (member != null) {
+            member.metadata().localLogFailure().thenAccept(cause -> {
+                String reason = "this node's copy of the metadata log (in " + config.dataDir().toAbsolutePath()
+                        + ") can no longer be written: " + cause;
+                log.error("{}; a voter that cannot append holds the controller quorum back: this node must stop"
+                        + " (restart it once its disk is repaired)", reason);
+                fatalError.complete(reason);
+            });
+        }
+    }
+
+    /**
+     * Completes, with the reason, when this node can no longer take part in the cluster and must be
+     * stopped (its metadata log cannot be written). {@code spate start} halts the process, as Kafka
+     * does when its metadata log directory fails; an embedding application decides for itself.
+     */
+    public java.util.concurrent.CompletableFuture<String> fatalError() {
+        return fatalError;
     }
 
     public static Builder builder() {

@@ -40,6 +40,14 @@ public interface MetadataLog extends AutoCloseable {
     /** Whether this node's voter currently leads the controller quorum. */
     boolean isControllerLeader();
 
+    /**
+     * Completes, with the cause, when this node's own copy of the metadata log can no longer be
+     * written (a full or failing disk): its voter then only holds the quorum back.
+     */
+    default CompletableFuture<Throwable> localLogFailure() {
+        return new CompletableFuture<>();
+    }
+
     @Override
     void close();
 

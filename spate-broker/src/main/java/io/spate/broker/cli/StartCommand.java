@@ -95,6 +95,14 @@ final class StartCommand implements Callable<Integer> {
             System.err.println("spate: cannot start: " + e.getMessage());
             return 1;
         }
+        node.fatalError().thenAccept(reason -> {
+            // Halt, as Kafka does on a failed metadata log directory: a clean stop would write to
+            // the disk that just failed, and the controller fences a silent node within its session.
+            System.err.println("spate: stopping at once: " + reason);
+            System.err.flush();
+            System.out.flush();
+            Runtime.getRuntime().halt(1);
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {

@@ -41,11 +41,22 @@ final class MetadataStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final LivenessTracker liveness;
     private final Consumer<ClusterImage> onApplied;
+    private final Consumer<Throwable> onLogFailed;
     private volatile ClusterImage image = ClusterImage.EMPTY;
 
-    MetadataStateMachine(LivenessTracker liveness, Consumer<ClusterImage> onApplied) {
+    MetadataStateMachine(LivenessTracker liveness, Consumer<ClusterImage> onApplied, Consumer<Throwable> onLogFailed) {
         this.liveness = liveness;
         this.onApplied = onApplied;
+        this.onLogFailed = onLogFailed;
+    }
+
+    /**
+     * Ratis failed to write this voter's log (its worker stops for good: every later append fails
+     * with "Log already failed"). The voter can neither append nor vote usefully from here on.
+     */
+    @Override
+    public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
+        onLogFailed.accept(cause);
     }
 
     ClusterImage image() {

@@ -56,6 +56,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftGroup group;
     private final RaftServer server;
     private final MetadataStateMachine stateMachine;
+    private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
     /**
      * Commands from this node. Replaced after a request fails: Ratis' ordered async client closes
      * its sliding window for good once one request has used up its retries (a quorum outage
@@ -86,7 +87,7 @@ public final class RatisMetadataLog implements MetadataLog {
         this.group = RaftGroup.valueOf(GROUP_ID, peers);
         RaftProperties properties = properties(settings);
         if (settings.isVoter()) {
-            this.stateMachine = new MetadataStateMachine(liveness, this::learn);
+            this.stateMachine = new MetadataStateMachine(liveness, this::learn, localLogFailure::complete);
             Files.createDirectories(settings.metadataDir());
             boolean fresh = isEmpty(settings.metadataDir());
             this.server = RaftServer.newBuilder()
@@ -182,6 +183,11 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 10_000);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
         return p;
+    }
+
+    @Override
+    public CompletableFuture<Throwable> localLogFailure() {
+        return localLogFailure;
     }
 
     /** Called by the state machine on Ratis' apply thread; listeners run on our own thread. */
