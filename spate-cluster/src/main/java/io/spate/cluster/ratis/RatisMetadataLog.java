@@ -72,6 +72,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftClient heartbeatClient;
     private final ExecutorService controllerSubmitter = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-controller-submit").daemon().unstarted(r));
     private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
+    private final java.util.concurrent.ScheduledExecutorService storageProbe =
+            Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-metadata-storage-probe").daemon().unstarted(r));
     private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
     private final ConcurrentSkipListMap<Long, List<CompletableFuture<ClusterImage>>> waiters = new ConcurrentSkipListMap<>();
     private volatile ClusterImage image = ClusterImage.EMPTY;
@@ -148,6 +150,7 @@ public final class RatisMetadataLog implements MetadataLog {
         RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness);
         if (metadataLog.server != null) {
             metadataLog.server.start();
+            metadataLog.storageProbe.scheduleWithFixedDelay(metadataLog::probeStorage, 1, 1, TimeUnit.SECONDS);
         }
         return metadataLog;
     }
@@ -183,6 +186,33 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 10_000);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
         return p;
+    }
+
+    /**
+     * Ratis reports a failed log write to the state machine only for some of its tasks: when the
+     * vote file or a new segment cannot be written, the log fails for good and says nothing (every
+     * later append is refused). So the voter also checks, once a second, that its directory still
+     * takes a write; a directory that does not is the same failure, seen first.
+     */
+    private void probeStorage() {
+        // Beside Ratis' directory, not in it: Ratis reads every entry there as a group. A new
+        // file each time: rewriting blocks already allocated would succeed on a full disk.
+        java.nio.file.Path probe = settings.metadataDir().resolveSibling("metadata-write-probe");
+        try {
+            Files.deleteIfExists(probe);
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(probe,
+                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer page = java.nio.ByteBuffer.allocate(4096);
+                while (page.hasRemaining()) {
+                    ch.write(page);
+                }
+            }
+            Files.deleteIfExists(probe);
+        } catch (IOException e) {
+            localLogFailure.complete(e);
+        } catch (RuntimeException e) {
+            log.debug("metadata storage probe", e);
+        }
     }
 
     @Override
@@ -389,6 +419,7 @@ public final class RatisMetadataLog implements MetadataLog {
                 log.warn("closing the metadata server", e);
             }
         }
+        storageProbe.shutdownNow();
         notifier.shutdownNow();
         controllerSubmitter.shutdownNow();
         waiters.values().forEach(list -> list.forEach(f -> f.completeExceptionally(new IllegalStateException("metadata log closed"))));
