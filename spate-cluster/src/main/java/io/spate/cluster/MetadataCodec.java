@@ -21,9 +21,12 @@ public final class MetadataCodec {
      * 2 added reassignments (the command, and adding/removing replicas in images); 1 is still read.
      * Bytes are written in format 2 only when they hold a reassignment, so that a node of the
      * previous release reads everything else during a rolling upgrade (its voters would otherwise
-     * skip the entries they cannot read and their images would drift apart).
+     * skip the entries they cannot read and their images would drift apart). 3 added eligible
+     * leader replicas (images) and registrations that say whether the node shut down cleanly.
      */
-    private static final byte FORMAT = 2;
+    private static final byte FORMAT = 3;
+    /** Partition moves (image: adding/removing replicas). */
+    private static final byte MOVES_FORMAT = 2;
     private static final byte FIRST_FORMAT = 1;
 
     private MetadataCodec() {
@@ -31,14 +34,19 @@ public final class MetadataCodec {
 
     public static byte[] encode(MetadataCommand command) {
         return write(out -> {
-            out.writeByte(command instanceof MetadataCommand.ReassignPartition ? FORMAT : FIRST_FORMAT);
+            out.writeByte(switch (command) {
+                case MetadataCommand.RegisterNode c -> FORMAT;
+                case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
+                default -> FIRST_FORMAT;
+            });
             switch (command) {
                 case MetadataCommand.RegisterNode c -> {
-                    out.writeByte(1);
+                    out.writeByte(11);
                     out.writeInt(c.nodeId());
                     out.writeUTF(c.host());
                     out.writeInt(c.port());
                     out.writeLong(c.incarnation());
+                    out.writeBoolean(c.cleanShutdown());
                 }
                 case MetadataCommand.FenceNode c -> {
                     out.writeByte(2);
@@ -110,6 +118,7 @@ public final class MetadataCodec {
                 case 8 -> new MetadataCommand.ElectPreferredLeader(in.readUTF(), in.readInt());
                 case 9 -> new MetadataCommand.AllocateProducerIds(in.readInt(), in.readInt());
                 case 10 -> new MetadataCommand.ReassignPartition(in.readUTF(), in.readInt(), readInts(in));
+                case 11 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean());
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });
@@ -133,9 +142,11 @@ public final class MetadataCodec {
     }
 
     public static byte[] encode(ClusterImage image) {
-        boolean moving = image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(PartitionState::reassigning);
+        boolean eligible = image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(p -> !p.elr().isEmpty());
+        boolean moving = eligible || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(PartitionState::reassigning);
         return write(out -> {
-            out.writeByte(moving ? FORMAT : FIRST_FORMAT);
+            // The oldest format that holds the image, so that older readers keep reading what they can.
+            out.writeByte(eligible ? FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
             out.writeLong(image.version());
             out.writeLong(image.nextProducerId());
             out.writeInt(image.nodes().size());
@@ -162,6 +173,9 @@ public final class MetadataCodec {
                         writeInts(out, p.adding());
                         writeInts(out, p.removing());
                     }
+                    if (eligible) {
+                        writeInts(out, p.elr());
+                    }
                 }
             }
         });
@@ -185,9 +199,12 @@ public final class MetadataCodec {
                 List<PartitionState> partitions = new ArrayList<>();
                 for (int p = in.readInt(); p > 0; p--) {
                     PartitionState state = new PartitionState(readInts(in), in.readInt(), in.readInt(), readInts(in), in.readInt());
-                    if (format >= 2) {
+                    if (format >= MOVES_FORMAT) {
                         state = new PartitionState(state.replicas(), state.leader(), state.leaderEpoch(), state.isr(), state.partitionEpoch(),
                                 readInts(in), readInts(in));
+                    }
+                    if (format >= FORMAT) {
+                        state = state.withElr(readInts(in));
                     }
                     partitions.add(state);
                 }

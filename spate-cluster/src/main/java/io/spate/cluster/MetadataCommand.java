@@ -11,8 +11,16 @@ import java.util.UUID;
  */
 public sealed interface MetadataCommand {
 
-    /** A node (re)starts: it joins unfenced; a new incarnation first loses what the old one led. */
-    record RegisterNode(int nodeId, String host, int port, long incarnation) implements MetadataCommand {
+    /**
+     * A node (re)starts: it joins unfenced; a new incarnation first loses what the old one led.
+     * {@code cleanShutdown}: its logs were closed cleanly before (or it never stopped), so nothing
+     * unflushed was lost; otherwise it is no longer eligible to lead where it was (KIP-966).
+     */
+    record RegisterNode(int nodeId, String host, int port, long incarnation, boolean cleanShutdown) implements MetadataCommand {
+        /** A registration that promises nothing about the node's logs. */
+        public RegisterNode(int nodeId, String host, int port, long incarnation) {
+            this(nodeId, host, port, incarnation, false);
+        }
     }
 
     /** A node missed its session timeout (or is shutting down): it leads nothing and leaves every in-sync set. */

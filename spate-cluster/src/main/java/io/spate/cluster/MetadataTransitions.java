@@ -60,8 +60,17 @@ public final class MetadataTransitions {
             TopicState updated = topic;
             for (int p = 0; p < topic.partitions().size(); p++) {
                 PartitionState state = topic.partitions().get(p);
+                if (!c.cleanShutdown() && state.elr().contains(c.nodeId())) {
+                    // Its log may have lost an unflushed tail: it no longer vouches for what was committed.
+                    List<Integer> elr = new ArrayList<>(state.elr());
+                    elr.remove(Integer.valueOf(c.nodeId()));
+                    state = state.withElr(elr);
+                    updated = updated.withPartition(p, state);
+                }
                 if (!state.hasLeader() && state.isr().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), state.isr()));
+                } else if (!state.hasLeader() && state.elr().contains(c.nodeId())) {
+                    updated = updated.withPartition(p, electEligible(state, c.nodeId()));
                 } else if (!state.hasLeader() && unclean(topic) && state.replicas().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), List.of(c.nodeId())));
                 }
@@ -91,12 +100,25 @@ public final class MetadataTransitions {
                 }
                 List<Integer> isr = new ArrayList<>(state.isr());
                 isr.remove(Integer.valueOf(node.id()));
+                if (!isr.isEmpty() && isr.size() < minInsync(topic) && state.isr().contains(node.id())) {
+                    // It leaves an in-sync set too small for the high watermark to move: it holds
+                    // everything committed, and may lead again (KIP-966).
+                    state = state.withElr(union(state.elr(), List.of(node.id())));
+                }
                 if (state.leader() == node.id()) {
                     int next = firstLive(isr, nodes);
+                    if (next == PartitionState.NO_LEADER) {
+                        int eligible = firstLive(state.elr(), nodes);
+                        if (eligible != PartitionState.NO_LEADER) {
+                            PartitionState kept = state.withElr(union(state.elr(), List.of(node.id())));
+                            updated = updated.withPartition(p, electEligible(kept, eligible));
+                            continue;
+                        }
+                    }
                     if (next == PartitionState.NO_LEADER && unclean(topic)) {
                         next = firstLiveUnclean(state, nodes);
                         if (next != PartitionState.NO_LEADER) {
-                            updated = updated.withPartition(p, state.withLeader(next, List.of(next)));
+                            updated = updated.withPartition(p, state.withLeader(next, List.of(next)).withElr(List.of()));
                             continue;
                         }
                     }
@@ -109,6 +131,35 @@ public final class MetadataTransitions {
             topics.put(topic.name(), updated);
         }
         return unchanged(new ClusterImage(image.version(), nodes, topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    /**
+     * The topic's {@code min.insync.replicas} as the controller knows it: its own setting, else 1
+     * (a node-wide default is not known here; with 1 no replica is ever only eligible).
+     */
+    static int minInsync(TopicState topic) {
+        try {
+            return Math.max(1, Integer.parseInt(topic.overrides().getOrDefault("min.insync.replicas", "1")));
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    /** {@code eligible} leads with itself as the in-sync set; the others stay eligible. */
+    private static PartitionState electEligible(PartitionState state, int eligible) {
+        List<Integer> elr = new ArrayList<>(state.elr());
+        elr.remove(Integer.valueOf(eligible));
+        return state.withLeader(eligible, List.of(eligible)).withElr(elr);
+    }
+
+    private static List<Integer> union(List<Integer> a, List<Integer> b) {
+        List<Integer> all = new ArrayList<>(a);
+        for (int id : b) {
+            if (!all.contains(id)) {
+                all.add(id);
+            }
+        }
+        return all;
     }
 
     static boolean unclean(TopicState topic) {
@@ -232,7 +283,17 @@ public final class MetadataTransitions {
                 return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "a fenced node cannot join the in-sync set"));
             }
         }
-        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()));
+        // Below min.insync.replicas the high watermark stands still, so the replicas leaving now
+        // hold everything committed and stay eligible; at or above it, it moves on without them.
+        List<Integer> elr = List.of();
+        if (c.isr().size() < minInsync(image.topic(c.topic()))) {
+            List<Integer> leaving = new ArrayList<>(state.isr());
+            leaving.removeAll(c.isr());
+            elr = union(state.elr(), leaving);
+            elr = new ArrayList<>(elr);
+            elr.removeAll(c.isr());
+        }
+        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()).withElr(elr));
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));

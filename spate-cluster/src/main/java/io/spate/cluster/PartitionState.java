@@ -8,12 +8,18 @@ import java.util.List;
  * The leader epoch grows on every leader change; the partition epoch on every change at all,
  * so that a leader's in-sync set update based on stale state is refused.
  *
+ * <p>{@code elr} (KIP-966's eligible leader replicas) are replicas that left the in-sync set while
+ * it was smaller than {@code min.insync.replicas}: the high watermark cannot advance in that state,
+ * so they hold every committed record and may lead when no in-sync replica is alive. A replica
+ * leaves it when it restarts after an unclean shutdown, and the set empties once the in-sync set
+ * is large enough again.
+ *
  * <p>While a reassignment runs (KIP-455's way), {@code replicas} holds the target replicas
  * first and then the ones being removed; {@code adding} are target replicas still copying,
  * {@code removing} the replicas that go once every target replica is in sync.
  */
 public record PartitionState(List<Integer> replicas, int leader, int leaderEpoch, List<Integer> isr, int partitionEpoch,
-                             List<Integer> adding, List<Integer> removing) {
+                             List<Integer> adding, List<Integer> removing, List<Integer> elr) {
     public static final int NO_LEADER = -1;
 
     public PartitionState {
@@ -21,6 +27,12 @@ public record PartitionState(List<Integer> replicas, int leader, int leaderEpoch
         isr = List.copyOf(isr);
         adding = List.copyOf(adding);
         removing = List.copyOf(removing);
+        elr = List.copyOf(elr);
+    }
+
+    public PartitionState(List<Integer> replicas, int leader, int leaderEpoch, List<Integer> isr, int partitionEpoch,
+                          List<Integer> adding, List<Integer> removing) {
+        this(replicas, leader, leaderEpoch, isr, partitionEpoch, adding, removing, List.of());
     }
 
     public PartitionState(List<Integer> replicas, int leader, int leaderEpoch, List<Integer> isr, int partitionEpoch) {
@@ -54,10 +66,15 @@ public record PartitionState(List<Integer> replicas, int leader, int leaderEpoch
     }
 
     public PartitionState withLeader(int newLeader, List<Integer> newIsr) {
-        return new PartitionState(replicas, newLeader, leaderEpoch + 1, newIsr, partitionEpoch + 1, adding, removing);
+        return new PartitionState(replicas, newLeader, leaderEpoch + 1, newIsr, partitionEpoch + 1, adding, removing, elr);
     }
 
     public PartitionState withIsr(List<Integer> newIsr) {
-        return new PartitionState(replicas, leader, leaderEpoch, newIsr, partitionEpoch + 1, adding, removing);
+        return new PartitionState(replicas, leader, leaderEpoch, newIsr, partitionEpoch + 1, adding, removing, elr);
+    }
+
+    /** The same state with another eligible-leader set (no epoch moves: it is a controller-side fact). */
+    public PartitionState withElr(List<Integer> newElr) {
+        return new PartitionState(replicas, leader, leaderEpoch, isr, partitionEpoch, adding, removing, newElr);
     }
 }

@@ -100,11 +100,13 @@ class MetadataCodecTest {
     }
 
     @Test
-    void onlyBytesHoldingAReassignmentUseTheNewFormat() {
-        // A node of the previous release reads format 1 only: everything without a move stays readable to it.
+    void onlyBytesThatNeedANewerFormatUseIt() {
+        // A node of an earlier release reads format 1 (or 2) only: everything without a move (or
+        // without eligible replicas and registrations) stays readable to it.
         for (MetadataCommand command : EVERY_COMMAND) {
-            assertThat(MetadataCodec.encode(command)[0]).as("%s", command)
-                    .isEqualTo((byte) (command instanceof MetadataCommand.ReassignPartition ? 2 : 1));
+            byte expected = (byte) (command instanceof MetadataCommand.ReassignPartition ? 2
+                    : command instanceof MetadataCommand.RegisterNode ? 3 : 1);
+            assertThat(MetadataCodec.encode(command)[0]).as("%s", command).isEqualTo(expected);
         }
         assertThat(MetadataCodec.encode(CommandResult.ok(1))[0]).isEqualTo((byte) 1);
         PartitionState settled = new PartitionState(List.of(1, 2), 1, 0, List.of(1, 2), 0);
@@ -115,6 +117,17 @@ class MetadataCodecTest {
         assertThat(MetadataCodec.encode(inMotion)[0]).isEqualTo((byte) 2);
         assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(still))).isEqualTo(still);
         assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(inMotion))).isEqualTo(inMotion);
+        ClusterImage withEligible = imageWith(settled.withIsr(List.of(1)).withElr(List.of(2)));
+        assertThat(MetadataCodec.encode(withEligible)[0]).isEqualTo((byte) 3);
+        assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(withEligible))).isEqualTo(withEligible);
+    }
+
+    @Test
+    void registrationsCarryWhetherTheNodeShutDownCleanly() {
+        for (boolean clean : new boolean[]{true, false}) {
+            MetadataCommand c = new MetadataCommand.RegisterNode(4, "h", 9092, 17, clean);
+            assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(c))).isEqualTo(c);
+        }
     }
 
     private static ClusterImage imageWith(PartitionState state) {
@@ -128,7 +141,7 @@ class MetadataCodecTest {
         command[0] = 99;
         assertThatThrownBy(() -> MetadataCodec.decodeCommand(command)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("99");
         byte[] result = MetadataCodec.encode(CommandResult.ok(1));
-        result[0] = 3;
+        result[0] = 4;
         assertThatThrownBy(() -> MetadataCodec.decodeResult(result)).isInstanceOf(IllegalArgumentException.class);
         byte[] image = MetadataCodec.encode(nonTrivialImage());
         image[0] = 0;

@@ -171,6 +171,64 @@ class MetadataTransitionsTest {
         assertThat(image.partition("t", 0).leader()).isEqualTo(PartitionState.NO_LEADER);
     }
 
+    private static MetadataCommand.RegisterNode registerClean(int id, long incarnation) {
+        return new MetadataCommand.RegisterNode(id, "127.0.0.1", 9090 + id, incarnation, true);
+    }
+
+    @Test
+    void replicasLeavingAnInSyncSetBelowMinInsyncStayEligibleAndLeadWhenNoInSyncReplicaLives() {
+        ClusterImage image = threeNodesAndTopic(Map.of("min.insync.replicas", "2"));
+        // 3 lags: the set stays at min.insync.replicas, so the high watermark moves on without 3.
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2)));
+        assertThat(image.partition("t", 0).elr()).isEmpty();
+        // 2 is fenced (cut off): the set drops below 2, the high watermark stops, 2 holds all committed.
+        image = ok(image, fence(image, 2));
+        assertThat(image.partition("t", 0).isr()).containsExactly(1);
+        assertThat(image.partition("t", 0).elr()).containsExactly(2);
+        // 2 comes back without having stopped; then the leader, the last in-sync replica, dies.
+        image = ok(image, registerClean(2, 102));
+        image = ok(image, fence(image, 1));
+        PartitionState p = image.partition("t", 0);
+        assertThat(p.leader()).as("the eligible replica leads rather than nobody").isEqualTo(2);
+        assertThat(p.isr()).containsExactly(2);
+        assertThat(p.elr()).as("the fenced last in-sync replica holds everything committed too").containsExactly(1);
+        // 3, never eligible, does not lead even when 2 goes too.
+        image = ok(image, fence(image, 2));
+        assertThat(image.partition("t", 0).leader()).isEqualTo(PartitionState.NO_LEADER);
+    }
+
+    @Test
+    void anEligibleReplicaBringsAnOfflinePartitionBackWhenItReturnsCleanlyButNotAfterACrash() {
+        ClusterImage image = threeNodesAndTopic(Map.of("min.insync.replicas", "2"));
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2)));
+        image = ok(image, fence(image, 2));
+        image = ok(image, fence(image, 1));
+        assertThat(image.partition("t", 0).leader()).isEqualTo(PartitionState.NO_LEADER);
+        assertThat(image.partition("t", 0).elr()).containsExactlyInAnyOrder(2);
+
+        ClusterImage crashed = ok(image, register(2, 777));
+        assertThat(crashed.partition("t", 0).leader()).as("an unclean restart may have lost the tail").isEqualTo(PartitionState.NO_LEADER);
+        assertThat(crashed.partition("t", 0).elr()).isEmpty();
+
+        ClusterImage resumed = ok(image, registerClean(2, 102));
+        assertThat(resumed.partition("t", 0).leader()).isEqualTo(2);
+        assertThat(resumed.partition("t", 0).isr()).containsExactly(2);
+    }
+
+    @Test
+    void theEligibleSetEmptiesOnceTheInSyncSetReachesMinInsyncAgain() {
+        ClusterImage image = threeNodesAndTopic(Map.of("min.insync.replicas", "2"));
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1)));
+        assertThat(image.partition("t", 0).elr()).containsExactlyInAnyOrder(2, 3);
+        PartitionState shrunk = image.partition("t", 0);
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, shrunk.partitionEpoch(), List.of(1, 3)));
+        assertThat(image.partition("t", 0).elr()).as("the high watermark moves again without 2").isEmpty();
+        // With the default of 1 nobody is ever only eligible.
+        ClusterImage plain = threeNodesAndTopic(Map.of());
+        plain = ok(plain, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1)));
+        assertThat(plain.partition("t", 0).elr()).isEmpty();
+    }
+
     @Test
     void uncleanElectionPicksAnyLiveReplicaWhenTheTopicAllowsIt() {
         ClusterImage image = threeNodesAndTopic(Map.of("unclean.leader.election.enable", "true"));

@@ -453,6 +453,11 @@ public final class Partition {
                 newHw = log.logEndOffset();
                 Set<Integer> vouching = new HashSet<>(isr);
                 vouching.addAll(pendingJoins);
+                if (vouching.size() < log.config().minInsyncReplicas()) {
+                    // KIP-966: nothing is committed on fewer than min.insync.replicas copies, so
+                    // the replicas that left the in-sync set hold all that is, and may lead.
+                    return;
+                }
                 for (int id : vouching) {
                     if (id == localId) {
                         continue;

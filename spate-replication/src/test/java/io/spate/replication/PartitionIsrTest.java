@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -172,5 +173,25 @@ class PartitionIsrTest {
 
         long next = append("b");
         assertThat(partition.awaitReplication(next, 1, 3)).as("a write of the current leadership completes").isCompleted();
+    }
+
+    @Test
+    void theHighWatermarkStandsStillWhileTheInSyncSetIsBelowMinInsync() throws IOException {
+        TopicPartition tp = new TopicPartition("strict", 0);
+        Partition strict = new Partition(tp, logs.getOrCreate(tp, LogConfig.from(Map.of("min.insync.replicas", "2"))), LEADER, Partition.Role.FOLLOWER);
+        strict.becomeLeader(1, 1, List.of(1, 2, 3), List.of(1, 2), now);
+        AppendResult first = strict.appendAsLeader(records("a"), now);
+        strict.onFollowerFetch(2, first.nextOffset(), now, "");
+        assertThat(strict.log().highWatermark()).isEqualTo(first.nextOffset());
+        // Replica 2 left (the controller committed it): what only the leader holds is not committed,
+        // so replica 2 still holds everything that is and may lead after it (KIP-966).
+        strict.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
+        strict.appendAsLeader(records("b"), now);
+        strict.maybeAdvanceHighWatermark();
+        assertThat(strict.log().highWatermark()).isEqualTo(first.nextOffset());
+        // With the default of 1, a lone leader commits what it holds.
+        long end = append("c");
+        partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
+        assertThat(partition.log().highWatermark()).isEqualTo(end);
     }
 }

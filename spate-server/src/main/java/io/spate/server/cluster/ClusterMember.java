@@ -60,6 +60,7 @@ public final class ClusterMember implements AutoCloseable {
     private int port;
     private volatile long lastHeartbeatAckNanos = System.nanoTime();
     private volatile boolean registered;
+    private volatile boolean registeredOnce;
     private volatile boolean leaving;
     private volatile String heartbeatClientId;
 
@@ -151,7 +152,14 @@ public final class ClusterMember implements AutoCloseable {
     }
 
     private java.util.concurrent.CompletableFuture<CommandResult> register() {
-        return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation)).whenComplete((r, e) -> {
+        // Clean when this process's logs were closed cleanly last time, or when it registers again
+        // without having stopped (nothing unflushed was lost in between).
+        boolean clean = registeredOnce || replicas.logManager().wasCleanShutdown();
+        return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation, clean)).whenComplete((r, e) -> {
+            if (e == null && r.succeeded()) {
+                registeredOnce = true;
+            }
+        }).whenComplete((r, e) -> {
             if (e == null && r.succeeded()) {
                 registered = true;
             }
