@@ -7,6 +7,8 @@ public enum LogError {
     MESSAGE_TOO_LARGE,
     RECORD_LIST_TOO_LARGE,
     OUT_OF_ORDER_SEQUENCE,
+    /** A retry of a batch written before the batches this log still remembers: written already, offset unknown. */
+    DUPLICATE_SEQUENCE,
     INVALID_PRODUCER_EPOCH,
     OFFSET_OUT_OF_RANGE,
     UNSUPPORTED_TRANSACTIONS,

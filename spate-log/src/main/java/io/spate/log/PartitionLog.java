@@ -514,6 +514,10 @@ public final class PartitionLog {
             if (check instanceof ProducerStateTable.Reject reject) {
                 return AppendResult.failed(reject.error(), reject.message(), logStartOffset);
             }
+            if (check instanceof ProducerStateTable.OldDuplicate old) {
+                // Written already, offset unknown: acknowledged (after what precedes it is replicated) without one.
+                return new AppendResult(LogError.DUPLICATE_SEQUENCE, old.message(), -1, old.before() - 1, -1, logStartOffset, true);
+            }
             if (check instanceof ProducerStateTable.Duplicate duplicate) {
                 var original = duplicate.original();
                 return new AppendResult(LogError.NONE, null, original.firstOffset(), original.lastOffset(),

@@ -43,6 +43,13 @@ public final class ProducerStateTable {
     public record Reject(LogError error, String message) implements Check {
     }
 
+    /**
+     * A retry of a batch written before the batches kept: it lies somewhere before {@code before},
+     * the first offset of the oldest kept batch, at an offset no longer known.
+     */
+    public record OldDuplicate(long before, String message) implements Check {
+    }
+
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
 
     public Check check(RecordBatch batch) {
@@ -72,9 +79,30 @@ public final class ProducerStateTable {
         }
         int expected = nextSequence(entry.lastSequence());
         if (firstSequence != expected) {
+            if (writtenBeforeTheKeptBatches(entry, firstSequence, batch.lastSequence())) {
+                // After a leader change a producer may retry a batch the old leader wrote while it
+                // had already sent later ones to the new leader: the retry is older than the
+                // batches kept here. Answering out-of-order would make the client think the batch
+                // was lost, bump its epoch and write everything again.
+                return new OldDuplicate(entry.batches.getFirst().firstOffset(), "producer " + producerId + " sent sequence " + firstSequence
+                        + ".." + batch.lastSequence() + ", written before the last " + entry.batches.size() + " batches kept");
+            }
             return new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "producer " + producerId + " sent sequence " + firstSequence + ", expected " + expected);
         }
         return Check.ACCEPT;
+    }
+
+    /**
+     * The range lies just before the oldest kept batch: by less than a quarter of the sequence
+     * space, read with wrap-around, so that a sequence from the far side of a wrap is not taken
+     * for an old one.
+     */
+    private static boolean writtenBeforeTheKeptBatches(ProducerEntry entry, int firstSequence, int lastSequence) {
+        // Sequences of one epoch are accepted only in order, so a range below the oldest kept batch was written.
+        int oldest = entry.batches.getFirst().firstSequence();
+        long behind = ((long) oldest - lastSequence + (1L << 31)) % (1L << 31);
+        long span = ((long) lastSequence - firstSequence + (1L << 31)) % (1L << 31);
+        return behind > 0 && behind < (1L << 29) && span < (1L << 29);
     }
 
     /** Checks {@code batch} against {@code previous}, an earlier batch of the same producer in the same request. */

@@ -84,9 +84,11 @@ class IdempotentProducerTest {
             assertThat(retry.duplicate()).as("sequence %d", i).isTrue();
             assertThat(retry.baseOffset()).isEqualTo(results.get(i).baseOffset());
         }
-        // sequence 0 has left the window of five: it is no longer a known retry
+        // sequence 0 has left the window of five: written, but its offset is no longer known (Kafka's
+        // DUPLICATE_SEQUENCE_NUMBER, which the client takes as written); nothing is appended again
         AppendResult tooOld = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
-        assertThat(tooOld.error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(tooOld.error()).isEqualTo(LogError.DUPLICATE_SEQUENCE);
+        assertThat(tooOld.nextOffset()).as("it lies before the oldest kept batch").isEqualTo(1);
         assertThat(log.logEndOffset()).isEqualTo(6);
     }
 

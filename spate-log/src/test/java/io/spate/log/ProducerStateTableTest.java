@@ -48,6 +48,22 @@ class ProducerStateTableTest {
     }
 
     @Test
+    void aRetryOlderThanTheKeptBatchesIsADuplicateNotAGap() {
+        // Found by the fault campaigns (seed 1011): after a leader change the client retried a batch
+        // the old leader had written while six later ones had reached the new leader. Out of order
+        // made the client bump its epoch and write all of them again (21 duplicates).
+        for (int i = 0; i < 7; i++) {
+            store(batch(1, 0, i * 3, 3));
+        }
+        var check = table.check(batch(1, 0, 0, 3));
+        assertThat(check).isInstanceOf(ProducerStateTable.OldDuplicate.class);
+        assertThat(((ProducerStateTable.OldDuplicate) check).before()).as("the oldest kept batch starts at 6").isEqualTo(6);
+        // A real gap is still out of order.
+        var gap = table.check(batch(1, 0, 30, 3));
+        assertThat(((ProducerStateTable.Reject) gap).error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+    }
+
+    @Test
     void aBatchOverlappingButNotEqualToAStoredOneIsOutOfOrder() {
         store(batch(1, 0, 0, 3));
         var check = table.check(batch(1, 0, 0, 2));
@@ -83,7 +99,8 @@ class ProducerStateTableTest {
         for (int i = 0; i < ProducerStateTable.BATCHES_KEPT + 2; i++) {
             store(batch(1, 0, i, 1));
         }
-        assertThat(table.check(batch(1, 0, 1, 1))).isInstanceOf(ProducerStateTable.Reject.class);
+        // older than the five kept: written, offset unknown
+        assertThat(table.check(batch(1, 0, 1, 1))).isInstanceOf(ProducerStateTable.OldDuplicate.class);
         assertThat(table.check(batch(1, 0, 2, 1))).isInstanceOf(ProducerStateTable.Duplicate.class);
         assertThat(table.check(batch(1, 0, 6, 1))).isInstanceOf(ProducerStateTable.Duplicate.class);
         assertThat(table.check(batch(1, 0, 7, 1))).isInstanceOf(ProducerStateTable.Accept.class);

@@ -67,6 +67,28 @@ class ServingHardeningTest {
         }
     }
 
+    /**
+     * Found by the fault campaigns (seed 1011): a retry older than the five batches a partition
+     * keeps per producer was answered OUT_OF_ORDER_SEQUENCE_NUMBER, so the Java client bumped its
+     * epoch and wrote its in-flight records again (duplicates). It was written: Kafka's
+     * DUPLICATE_SEQUENCE_NUMBER says so, the client completes it, and nothing is appended.
+     */
+    @Test
+    void aRetryOlderThanTheKeptBatchesIsAnsweredAsADuplicateAndNotWrittenAgain() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "old-retry", 1, Map.of());
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            for (int seq = 0; seq < 7; seq++) {
+                var answer = RawRequests.only(client.send(RawRequests.produce("old-retry", 0, (short) -1, RawRequests.idempotent(888, (short) 0, seq, "v" + seq))));
+                assertThat(answer.errorCode()).isEqualTo(Errors.NONE.code());
+            }
+            var old = RawRequests.only(client.send(RawRequests.produce("old-retry", 0, (short) -1, RawRequests.idempotent(888, (short) 0, 0, "v0"))));
+            assertThat(old.errorCode()).isEqualTo(Errors.DUPLICATE_SEQUENCE_NUMBER.code());
+            var next = RawRequests.only(client.send(RawRequests.produce("old-retry", 0, (short) -1, RawRequests.idempotent(888, (short) 0, 7, "v7"))));
+            assertThat(next.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(next.baseOffset()).as("the old retry added nothing").isEqualTo(7);
+        }
+    }
+
     @Test
     void userTopicsWhoseNamesStartWithTwoUnderscoresAreWritable() throws Exception {
         String topic = "__mirror.checkpoints.internal";

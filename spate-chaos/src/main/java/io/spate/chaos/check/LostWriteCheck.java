@@ -17,6 +17,17 @@ final class LostWriteCheck {
             if (!w.acknowledged()) {
                 continue;
             }
+            if (w.offset() < 0) {
+                // Acknowledged without an offset (DUPLICATE_SEQUENCE_NUMBER: a retry of a batch the
+                // broker wrote earlier but no longer tracks): it must be somewhere in its partition.
+                boolean present = log.locationsOf(w.value()).stream().anyMatch(l -> l.partition() == w.partition());
+                if (!present) {
+                    out.add(new Violation(Violation.LOST_WRITE, w.partition(), -1, "write " + w.value() + " (producer " + w.producer()
+                            + ", seq " + w.seq() + ") acknowledged without an offset at " + Times.s(w.doneUs())
+                            + " is nowhere in its partition's final log"));
+                }
+                continue;
+            }
             if (w.offset() < log.start(w.partition())) {
                 // Retention is off in campaigns, so this should not happen; we cannot check it
                 // either way, but a count tells that the log start moved.

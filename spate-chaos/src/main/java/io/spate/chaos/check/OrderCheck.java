@@ -50,7 +50,7 @@ final class OrderCheck {
     private static void checkAcknowledgedOffsets(List<Write> writes, List<Violation> out) {
         Map<Long, List<Write>> byProducerPartition = new HashMap<>();
         for (Write w : writes) {
-            if (w.acknowledged()) {
+            if (w.acknowledged() && w.offset() >= 0) { // an ack without an offset has nothing to order
                 long key = ((long) w.producer() << 32) | (w.partition() & 0xffffffffL);
                 byProducerPartition.computeIfAbsent(key, k -> new ArrayList<>()).add(w);
             }

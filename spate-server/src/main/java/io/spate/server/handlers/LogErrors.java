@@ -15,6 +15,8 @@ final class LogErrors {
             case MESSAGE_TOO_LARGE -> Errors.MESSAGE_TOO_LARGE;
             case RECORD_LIST_TOO_LARGE -> Errors.RECORD_LIST_TOO_LARGE;
             case OUT_OF_ORDER_SEQUENCE -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+            // The Java client completes such a batch as written, with an unknown offset.
+            case DUPLICATE_SEQUENCE -> Errors.DUPLICATE_SEQUENCE_NUMBER;
             case INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
             case OFFSET_OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
             case UNSUPPORTED_TRANSACTIONS, INVALID_RECORD -> Errors.INVALID_RECORD;

@@ -76,14 +76,20 @@ public final class ProduceHandler implements ApiHandler {
                     partitionResponse.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
                     continue;
                 }
-                if (!result.ok()) {
+                if (result.error() == io.spate.log.LogError.DUPLICATE_SEQUENCE) {
+                    // Written before, offset no longer known: the client takes this as written. Like any
+                    // retry it is answered only once what precedes the kept batches is as safe as acks asks.
+                    partitionResponse.setErrorCode(Errors.DUPLICATE_SEQUENCE_NUMBER.code()).setBaseOffset(-1);
+                } else if (!result.ok()) {
                     partitionResponse.setErrorCode(LogErrors.toKafka(result.error()).code());
                     if (version >= 8) {
                         partitionResponse.setErrorMessage(result.message());
                     }
                     continue;
                 }
-                partitionResponse.setBaseOffset(result.baseOffset()).setLogAppendTimeMs(result.logAppendTimeMs());
+                if (result.ok()) {
+                    partitionResponse.setBaseOffset(result.baseOffset()).setLogAppendTimeMs(result.logAppendTimeMs());
+                }
                 if (version >= 5) {
                     partitionResponse.setLogStartOffset(result.logStartOffset());
                 }
