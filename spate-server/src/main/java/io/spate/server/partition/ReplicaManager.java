@@ -64,6 +64,11 @@ public final class ReplicaManager {
         this.metadata = metadata;
         this.replication = replication;
         this.fetchers = metadata == null ? null : new FetcherPool(localId, replication);
+        // A member starts fenced: the image it replays from its own disk may be long stale (the
+        // quorum moved on while it was down, or has no leader yet), and leading from it would
+        // acknowledge writes the cluster later truncates. It leads once the controller has
+        // answered a heartbeat of this incarnation, unfenced and caught up.
+        this.selfFenced = metadata != null;
     }
 
     public boolean clustered() {
