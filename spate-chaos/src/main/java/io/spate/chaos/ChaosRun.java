@@ -93,9 +93,12 @@ public final class ChaosRun {
                 group.close();
                 awaitAllLive(cluster, Duration.ofSeconds(60));
                 FinalRead last = FinalRead.read(cluster.bootstrap(), cluster.admin(), TOPIC, options.partitions(), Duration.ofSeconds(120));
-                faultLog.add("faults injected:");
+                // Seconds on the run's clock (from the cluster's start), as in the verdict and the timeline;
+                // the schedule's @offsets count from the first write.
+                faultLog.add(String.format(java.util.Locale.ROOT, "faults injected (seconds since the run began; writes began at %.3f, healed at %.3f, writes ended at %.3f):",
+                        workloadStart / 1e6, healed / 1e6, end / 1e6));
                 injector.faults().forEach(f -> faultLog.add(String.format(java.util.Locale.ROOT, "  %8.3f .. %8.3f  %s",
-                        (f.startUs() - workloadStart) / 1e6, (f.endUs() - workloadStart) / 1e6, f.description())));
+                        f.startUs() / 1e6, f.endUs() / 1e6, f.description())));
                 injector.skipped().forEach(s -> faultLog.add("  " + s));
                 RunHistory history = new RunHistory(seed, cluster.ids(), cluster.ids(), replicas, injector.faults(),
                         producers.writes(), group.reads(), group.commits(), group.assignments(), last.log, last.logStart,

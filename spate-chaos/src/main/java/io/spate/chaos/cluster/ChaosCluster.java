@@ -33,11 +33,15 @@ public final class ChaosCluster implements AutoCloseable {
     private final Map<Integer, CpuThrottle> throttles = new TreeMap<>();
     private final Map<Integer, Integer> kafkaPorts = new TreeMap<>();
     private final Consumer<String> log;
+    /** Stopping the runner (Ctrl-C, SIGTERM) still kills the nodes and removes namespaces and mounts. */
+    private final Thread cleanupOnExit = new Thread(this::release, "chaos-cleanup");
+    private boolean released;
     private Admin admin;
 
     public ChaosCluster(Path dir, int size, Path brokerJar, Map<String, String> settings, Consumer<String> log) throws IOException {
         this.log = log;
         this.network = NamespaceNetwork.createOrFallBack(size, log);
+        Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         boolean shared = !network.canPartition();
         Map<Integer, Integer> controllerPorts = new TreeMap<>();
         Set<Integer> used = new java.util.HashSet<>();
@@ -153,6 +157,19 @@ public final class ChaosCluster implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanupOnExit);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs release() itself
+        }
+        release();
+    }
+
+    private synchronized void release() {
+        if (released) {
+            return;
+        }
+        released = true;
         if (admin != null) {
             try {
                 admin.close(java.time.Duration.ofSeconds(1));
