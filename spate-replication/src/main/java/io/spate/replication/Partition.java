@@ -453,9 +453,11 @@ public final class Partition {
                 newHw = log.logEndOffset();
                 Set<Integer> vouching = new HashSet<>(isr);
                 vouching.addAll(pendingJoins);
-                if (vouching.size() < log.config().minInsyncReplicas()) {
-                    // KIP-966: nothing is committed on fewer than min.insync.replicas copies, so
-                    // the replicas that left the in-sync set hold all that is, and may lead.
+                if (isr.size() < log.config().minInsyncReplicas()) {
+                    // KIP-966: nothing is committed while the in-sync set the controller holds is
+                    // below min.insync.replicas, so the replicas that left it hold all that is and
+                    // may lead. The committed set, not the larger one with joins in flight: a join
+                    // that never commits must not have let the high watermark pass them.
                     return;
                 }
                 for (int id : vouching) {

@@ -186,9 +186,18 @@ class PartitionIsrTest {
         // Replica 2 left (the controller committed it): what only the leader holds is not committed,
         // so replica 2 still holds everything that is and may lead after it (KIP-966).
         strict.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
-        strict.appendAsLeader(records("b"), now);
+        AppendResult second = strict.appendAsLeader(records("b"), now);
         strict.maybeAdvanceHighWatermark();
         assertThat(strict.log().highWatermark()).isEqualTo(first.nextOffset());
+        // Replica 3 catches up and asks to join: until the controller commits it, nothing moves
+        // (were the join lost, replica 2, eligible, would lead without "b").
+        List<Integer> proposal = strict.onFollowerFetch(3, second.nextOffset(), now, "");
+        assertThat(proposal).containsExactlyInAnyOrder(1, 3);
+        assertThat(strict.beginIsrChange(proposal)).isTrue();
+        strict.maybeAdvanceHighWatermark();
+        assertThat(strict.log().highWatermark()).isEqualTo(first.nextOffset());
+        strict.becomeLeader(1, 3, List.of(1, 2, 3), List.of(1, 3), now);
+        assertThat(strict.log().highWatermark()).isEqualTo(second.nextOffset());
         // With the default of 1, a lone leader commits what it holds.
         long end = append("c");
         partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
