@@ -69,7 +69,7 @@ public final class MetadataTransitions {
                 }
                 if (!state.hasLeader() && state.isr().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), state.isr()));
-                } else if (!state.hasLeader() && state.elr().contains(c.nodeId())) {
+                } else if (!state.hasLeader() && state.elr().contains(c.nodeId()) && state.isr().size() < minInsync(topic)) {
                     updated = updated.withPartition(p, electEligible(state, c.nodeId()));
                 } else if (!state.hasLeader() && unclean(topic) && state.replicas().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), List.of(c.nodeId())));
@@ -107,7 +107,7 @@ public final class MetadataTransitions {
                 }
                 if (state.leader() == node.id()) {
                     int next = firstLive(isr, nodes);
-                    if (next == PartitionState.NO_LEADER) {
+                    if (next == PartitionState.NO_LEADER && isr.size() < minInsync(topic)) {
                         int eligible = firstLive(state.elr(), nodes);
                         if (eligible != PartitionState.NO_LEADER) {
                             PartitionState kept = state.withElr(union(state.elr(), List.of(node.id())));
@@ -252,13 +252,23 @@ public final class MetadataTransitions {
             return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, "topic '" + c.name() + "' does not exist"));
         }
         TopicState updated = new TopicState(topic.name(), topic.id(), topic.partitions(), c.overrides());
+        if (minInsync(updated) != minInsync(topic)) {
+            // Under a lower bound the high watermark moves again without the eligible replicas
+            // (and a higher one says nothing about what they hold): none stays eligible.
+            for (int p = 0; p < updated.partitions().size(); p++) {
+                PartitionState state = updated.partitions().get(p);
+                if (!state.elr().isEmpty()) {
+                    updated = updated.withPartition(p, state.withElr(List.of()));
+                }
+            }
+        }
         if (unclean(updated)) {
             // Turning unclean election on brings offline partitions back with any live replica.
             for (int p = 0; p < updated.partitions().size(); p++) {
                 PartitionState state = updated.partitions().get(p);
                 int next = state.hasLeader() ? PartitionState.NO_LEADER : firstLiveUnclean(state, image.nodes());
                 if (next != PartitionState.NO_LEADER) {
-                    updated = updated.withPartition(p, state.withLeader(next, List.of(next)));
+                    updated = updated.withPartition(p, state.withLeader(next, List.of(next)).withElr(List.of()));
                 }
             }
         }

@@ -223,6 +223,11 @@ class MetadataTransitionsTest {
         PartitionState shrunk = image.partition("t", 0);
         image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, shrunk.partitionEpoch(), List.of(1, 3)));
         assertThat(image.partition("t", 0).elr()).as("the high watermark moves again without 2").isEmpty();
+        // Lowering min.insync.replicas lets the high watermark move without the eligible: they are dropped.
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, image.partition("t", 0).partitionEpoch(), List.of(1)));
+        assertThat(image.partition("t", 0).elr()).containsExactlyInAnyOrder(3);
+        image = ok(image, new MetadataCommand.AlterTopicConfig("t", Map.of("min.insync.replicas", "1")));
+        assertThat(image.partition("t", 0).elr()).isEmpty();
         // With the default of 1 nobody is ever only eligible.
         ClusterImage plain = threeNodesAndTopic(Map.of());
         plain = ok(plain, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1)));

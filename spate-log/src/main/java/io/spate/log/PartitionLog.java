@@ -683,7 +683,7 @@ public final class PartitionLog {
             if (check instanceof ProducerStateTable.Reject) {
                 return check;
             }
-            if (check instanceof ProducerStateTable.Duplicate && count > 0) {
+            if ((check instanceof ProducerStateTable.Duplicate || check instanceof ProducerStateTable.OldDuplicate) && count > 0) {
                 return new ProducerStateTable.Reject(LogError.OUT_OF_ORDER_SEQUENCE, "a retried batch may only be sent alone");
             }
             if (count == 0) {
@@ -691,7 +691,7 @@ public final class PartitionLog {
             }
             count++;
         }
-        if (result instanceof ProducerStateTable.Duplicate && count > 1) {
+        if ((result instanceof ProducerStateTable.Duplicate || result instanceof ProducerStateTable.OldDuplicate) && count > 1) {
             return new ProducerStateTable.Reject(LogError.OUT_OF_ORDER_SEQUENCE, "a retried batch may only be sent alone");
         }
         return result;

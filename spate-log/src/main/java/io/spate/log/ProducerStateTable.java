@@ -23,6 +23,13 @@ public final class ProducerStateTable {
     private static final class ProducerEntry {
         short epoch;
         final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_KEPT);
+        /**
+         * Every sequence of this epoch from here to the last batch was written here, in order. It
+         * is the first sequence this table saw for the epoch: 0 for a producer seen from its start,
+         * later for one taken up mid-stream (KIP-360, a log or snapshot loaded), so that a sequence
+         * before it may never have been written.
+         */
+        int contiguousSince = RecordBatch.NO_SEQUENCE;
 
         int lastSequence() {
             return batches.isEmpty() ? RecordBatch.NO_SEQUENCE : batches.peekLast().lastSequence();
@@ -98,11 +105,22 @@ public final class ProducerStateTable {
      * for an old one.
      */
     private static boolean writtenBeforeTheKeptBatches(ProducerEntry entry, int firstSequence, int lastSequence) {
-        // Sequences of one epoch are accepted only in order, so a range below the oldest kept batch was written.
+        // Sequences of one epoch are accepted only in order, so a range after the first sequence
+        // this table saw and before the oldest kept batch was written here.
+        if (entry.contiguousSince == RecordBatch.NO_SEQUENCE) {
+            return false;
+        }
         int oldest = entry.batches.getFirst().firstSequence();
-        long behind = ((long) oldest - lastSequence + (1L << 31)) % (1L << 31);
-        long span = ((long) lastSequence - firstSequence + (1L << 31)) % (1L << 31);
-        return behind > 0 && behind < (1L << 29) && span < (1L << 29);
+        long behind = distance(lastSequence, oldest);
+        long span = distance(firstSequence, lastSequence);
+        long sinceToFirst = distance(entry.contiguousSince, firstSequence);
+        long sinceToOldest = distance(entry.contiguousSince, oldest);
+        return behind > 0 && behind < (1L << 29) && span < (1L << 29) && sinceToFirst < sinceToOldest;
+    }
+
+    /** How far {@code to} is after {@code from}, with sequences wrapping at 2^31. */
+    private static long distance(int from, int to) {
+        return ((long) to - from + (1L << 31)) % (1L << 31);
     }
 
     /** Checks {@code batch} against {@code previous}, an earlier batch of the same producer in the same request. */
@@ -128,6 +146,10 @@ public final class ProducerStateTable {
         if (batch.producerEpoch() != entry.epoch) {
             entry.epoch = batch.producerEpoch();
             entry.batches.clear();
+            entry.contiguousSince = RecordBatch.NO_SEQUENCE;
+        }
+        if (entry.contiguousSince == RecordBatch.NO_SEQUENCE) {
+            entry.contiguousSince = batch.baseSequence();
         }
         if (entry.batches.size() == BATCHES_KEPT) {
             entry.batches.removeFirst();
@@ -157,6 +179,7 @@ public final class ProducerStateTable {
         ProducerEntry entry = new ProducerEntry();
         entry.epoch = snapshot.epoch();
         entry.batches.addAll(snapshot.batches());
+        entry.contiguousSince = snapshot.batches().isEmpty() ? RecordBatch.NO_SEQUENCE : snapshot.batches().get(0).firstSequence();
         producers.put(snapshot.producerId(), entry);
     }
 

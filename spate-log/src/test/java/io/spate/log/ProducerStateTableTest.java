@@ -64,6 +64,19 @@ class ProducerStateTableTest {
     }
 
     @Test
+    void aRetryFromBeforeTheFirstSequenceSeenHereIsNotTakenForWritten() {
+        // KIP-360: a producer this table did not know started at sequence 10; 9 may never have
+        // been written (refused before the append), so its retry is out of order, not "written".
+        for (int i = 0; i < 7; i++) {
+            store(batch(2, 0, 10 + i, 1));
+        }
+        var check = table.check(batch(2, 0, 9, 1));
+        assertThat(check).isInstanceOf(ProducerStateTable.Reject.class);
+        assertThat(((ProducerStateTable.Reject) check).error()).isEqualTo(LogError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(table.check(batch(2, 0, 11, 1))).as("seen here, before the kept five").isInstanceOf(ProducerStateTable.OldDuplicate.class);
+    }
+
+    @Test
     void aBatchOverlappingButNotEqualToAStoredOneIsOutOfOrder() {
         store(batch(1, 0, 0, 3));
         var check = table.check(batch(1, 0, 0, 2));

@@ -57,6 +57,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftServer server;
     private final MetadataStateMachine stateMachine;
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
+    private int probeFailures; // the probe thread's own
     /**
      * Commands from this node. Replaced after a request fails: Ratis' ordered async client closes
      * its sliding window for good once one request has used up its retries (a quorum outage
@@ -208,8 +209,12 @@ public final class RatisMetadataLog implements MetadataLog {
                 }
             }
             Files.deleteIfExists(probe);
+            probeFailures = 0;
         } catch (IOException e) {
-            localLogFailure.complete(e);
+            // Three seconds in a row, not one refusal: a passing shortage must not stop a voter.
+            if (++probeFailures >= 3) {
+                localLogFailure.complete(e);
+            }
         } catch (RuntimeException e) {
             log.debug("metadata storage probe", e);
         }

@@ -113,6 +113,7 @@ public final class ClusterMember implements AutoCloseable {
     public void join(TopicRegistry topicRegistry, ReplicaManager replicaManager, String listenerHost, int listenerPort, long timeoutMs) throws IOException {
         this.registry = topicRegistry;
         this.replicas = replicaManager;
+        replicaManager.setIncarnation(incarnation);
         this.host = listenerHost;
         this.port = listenerPort;
         metadata.subscribe(this::apply);

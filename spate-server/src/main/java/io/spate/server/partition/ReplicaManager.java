@@ -49,6 +49,7 @@ public final class ReplicaManager {
     private final ReplicationSettings replication;
     private volatile ClusterImage lastImage = ClusterImage.EMPTY;
     private volatile boolean selfFenced;
+    private volatile long incarnation = Long.MIN_VALUE;
     private final List<Runnable> roleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A standalone node: every partition is hosted and led here. */
@@ -181,7 +182,7 @@ public final class ReplicaManager {
 
     private void applyRole(Partition partition, PartitionState state, ClusterImage image, long now) {
         TopicPartition tp = partition.topicPartition();
-        if (state.leader() == localId && !selfFenced) {
+        if (state.leader() == localId && !selfFenced && registeredAsThisProcess(image)) {
             fetchers.unfollow(tp);
             if (partition.role() != Partition.Role.LEADER || partition.leaderEpoch() != state.leaderEpoch()) {
                 log.info("{}: leading at epoch {} with in-sync replicas {}", tp, state.leaderEpoch(), state.isr());
@@ -189,7 +190,7 @@ public final class ReplicaManager {
             partition.becomeLeader(state.leaderEpoch(), state.partitionEpoch(), state.replicas(), state.isr(), now);
             return;
         }
-        int leader = selfFenced && state.leader() == localId ? PartitionState.NO_LEADER : state.leader();
+        int leader = state.leader() == localId ? PartitionState.NO_LEADER : state.leader();
         boolean changed = partition.role() == Partition.Role.LEADER || partition.leaderId() != leader || partition.leaderEpoch() != state.leaderEpoch();
         partition.becomeFollower(state.leaderEpoch(), state.partitionEpoch(), leader, state.replicas(), state.isr());
         NodeInfo leaderNode = leader < 0 ? null : image.node(leader);
@@ -201,6 +202,22 @@ public final class ReplicaManager {
             log.info("{}: following node {} at epoch {}", tp, leader, state.leaderEpoch());
         }
         fetchers.follow(partition, leader, leaderNode.host(), leaderNode.port(), state.leaderEpoch());
+    }
+
+    /**
+     * Whether {@code image} holds this process's own registration, unfenced. An image that still
+     * names an earlier incarnation of this node names leaderships that incarnation held: the
+     * controller moves them when this one registers, and leading from them meanwhile would take
+     * writes the cluster truncates.
+     */
+    private boolean registeredAsThisProcess(ClusterImage image) {
+        io.spate.cluster.NodeInfo self = image.node(localId);
+        return self != null && !self.fenced() && self.incarnation() == incarnation;
+    }
+
+    /** The incarnation this process registers under (set before it joins). */
+    public void setIncarnation(long incarnation) {
+        this.incarnation = incarnation;
     }
 
     /**

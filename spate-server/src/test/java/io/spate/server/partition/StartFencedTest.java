@@ -57,10 +57,15 @@ class StartFencedTest {
             try {
                 ReplicaManager replicas = new ReplicaManager(logs, registry, 1, metadata,
                         new ReplicationSettings(500, 1 << 20, 1 << 20, 10_000, 1_000, 30_000, ""));
+                replicas.setIncarnation(2); // this process: the image holds incarnation 1, an earlier one
                 replicas.applyImage(image);
                 assertThat(replicas.partition("t", 0).role()).as("before the controller answered").isNotEqualTo(Partition.Role.LEADER);
-
                 replicas.setSelfFenced(false); // what ClusterMember does on an unfenced, caught-up heartbeat answer
+                assertThat(replicas.partition("t", 0).role()).as("the image names an earlier incarnation").isNotEqualTo(Partition.Role.LEADER);
+
+                CommandResult registered = submit(metadata, new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, 2, true));
+                ClusterImage current = metadata.awaitVersion(registered.version()).get(30, TimeUnit.SECONDS);
+                replicas.applyImage(current);
                 assertThat(replicas.partition("t", 0).role()).isEqualTo(Partition.Role.LEADER);
                 replicas.close();
             } finally {
