@@ -4,6 +4,7 @@ import io.spate.chaos.check.Checker;
 import io.spate.chaos.check.Verdict;
 import io.spate.chaos.cluster.ChaosCluster;
 import io.spate.chaos.fault.FaultInjector;
+import io.spate.chaos.fault.FaultKind;
 import io.spate.chaos.fault.PlannedFault;
 import io.spate.chaos.fault.Schedule;
 import io.spate.chaos.history.HistoryFile;
@@ -58,17 +59,26 @@ public final class ChaosRun {
 
     public Result run() throws Exception {
         Files.createDirectories(dir);
-        List<PlannedFault> plan = Schedule.generate(seed, options.nodes(), options.durationMs(), options.faults(),
-                RunOptions.SESSION_TIMEOUT_MS);
-        List<String> faultLog = new ArrayList<>();
-        faultLog.add("seed " + seed + ", " + options.nodes() + " nodes, " + options.durationMs() / 1000 + " s of faults"
-                + (options.neighbour() ? ", CPU-heavy neighbour" : ""));
-        faultLog.add("schedule:");
-        plan.forEach(f -> faultLog.add("  " + f.describe()));
-        say("run seed=" + seed + " in " + dir + ": " + plan.size() + " faults planned");
         Neighbour neighbour = options.neighbour() ? Neighbour.start() : null;
         RunClock clock = new RunClock();
+        List<String> faultLog = new ArrayList<>();
         try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.brokerJar(), Map.of(), this::say)) {
+            // Only the kinds this machine can inject: without namespaces no partition, without a
+            // node tmpfs no full disk (filling a shared directory would fill the host's disk).
+            java.util.Set<FaultKind> kinds = java.util.EnumSet.noneOf(FaultKind.class);
+            kinds.addAll(options.faults());
+            if (!cluster.network().canPartition()) {
+                kinds.removeAll(java.util.EnumSet.of(FaultKind.ISOLATE, FaultKind.ONE_WAY, FaultKind.SPLIT));
+            }
+            if (!cluster.disk(cluster.ids().get(0)).canFill()) {
+                kinds.remove(FaultKind.DISK_FULL);
+            }
+            List<PlannedFault> plan = Schedule.generate(seed, options.nodes(), options.durationMs(), kinds, RunOptions.SESSION_TIMEOUT_MS);
+            faultLog.add("seed " + seed + ", " + options.nodes() + " nodes, " + options.durationMs() / 1000 + " s of faults"
+                    + (options.neighbour() ? ", CPU-heavy neighbour" : "") + ", kinds " + kinds);
+            faultLog.add("schedule:");
+            plan.forEach(f -> faultLog.add("  " + f.describe()));
+            say("run seed=" + seed + " in " + dir + ": " + plan.size() + " faults planned");
             Result result = null;
             try {
                 cluster.start();

@@ -4,21 +4,19 @@ import io.spate.broker.SpateNode;
 import io.spate.tests.support.Clients;
 import io.spate.tests.support.RawKafkaClient;
 import io.spate.tests.support.RawRequests;
+import io.spate.tests.support.Tmpfs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,18 +32,12 @@ class DiskFullTest {
 
     @AfterEach
     void unmount() throws Exception {
-        if (mountPoint != null) {
-            new ProcessBuilder("umount", "-l", mountPoint.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
-        }
+        Tmpfs.unmount(mountPoint);
     }
 
     @Test
     void fullDiskRefusesWritesWithoutCorruptingTheLog() throws Exception {
-        Path dir = tmp.resolve("small-disk");
-        Files.createDirectories(dir);
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir.toString()).redirectErrorStream(true).start();
-        boolean mounted = mount.waitFor(30, TimeUnit.SECONDS) && mount.exitValue() == 0;
-        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()));
+        Path dir = Tmpfs.mountOrSkip(tmp.resolve("small-disk"), "4m");
         mountPoint = dir;
 
         try (SpateNode node = SpateNode.builder().dataDir(dir.resolve("data")).start()) {

@@ -1,9 +1,9 @@
 package io.spate.tests;
 
 import io.spate.tests.support.SpateCluster;
+import io.spate.tests.support.Tmpfs;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,19 +35,13 @@ class MetadataDiskFullTest {
 
     @AfterEach
     void unmount() throws Exception {
-        if (mountPoint != null) {
-            new ProcessBuilder("umount", "-l", mountPoint.toString()).inheritIO().start().waitFor(30, TimeUnit.SECONDS);
-        }
+        Tmpfs.unmount(mountPoint);
     }
 
     @Test
     void voterWhoseMetadataLogCannotBeWrittenStopsAndTheQuorumCarriesOn() throws Exception {
         try (SpateCluster cluster = new SpateCluster(tmp.resolve("cluster"), 3, Map.of())) {
-            Path disk = cluster.dataDir(3);
-            Files.createDirectories(disk);
-            Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", disk.toString()).redirectErrorStream(true).start();
-            boolean mounted = mount.waitFor(30, TimeUnit.SECONDS) && mount.exitValue() == 0;
-            Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()));
+            Path disk = Tmpfs.mountOrSkip(cluster.dataDir(3), "64m");
             mountPoint = disk;
             cluster.start();
             cluster.createTopic("before", 1, 3, Map.of());

@@ -43,6 +43,9 @@ public final class NodeDisk implements AutoCloseable {
 
     /** Writes zeros until the file system refuses: the node's next write gets ENOSPC. */
     public void fill() throws IOException {
+        if (!mounted) {
+            throw new IllegalStateException("the node's disk is a plain directory: filling it would fill the host's disk");
+        }
         ByteBuffer zeros = ByteBuffer.allocate(1 << 20);
         try (FileChannel ch = FileChannel.open(filler(), StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
             while (true) {
