@@ -94,12 +94,9 @@ public final class Controller implements AutoCloseable {
         if (why != null) {
             log.warn(why);
         }
-        // Through the local voter first; should that fail, through the ordinary client.
+        // Only through the local voter and bound to its term: a controller that lost its quorum must
+        // not have its decisions carried out later by another; the next tick decides again if need be.
         metadata.submitAsLeader(command)
-                .exceptionallyCompose(local -> {
-                    log.info("controller command {} failed at the local voter ({}); retrying through the client", command, local.toString());
-                    return metadata.submit(command);
-                })
                 .whenComplete((result, failure) -> {
                     pending.remove(key);
                     if (failure != null) {

@@ -346,6 +346,33 @@ class RatisMetadataLogTest {
     }
 
     @Test
+    void aDeposedControllersDecisionIsNotCarriedOutByItsSuccessor() throws Exception {
+        startQuorum();
+        startHeartbeats();
+        for (int id = 1; id <= 3; id++) {
+            registerAndBeat(id);
+        }
+        int old = awaitLeader();
+        long oldTerm = log(old).currentTerm();
+        int victim = old == 3 ? 2 : 3;
+        stop(old);
+        int successor = awaitLeader();
+        assertThat(log(successor).currentTerm()).isGreaterThan(oldTerm);
+        // The old controller had decided to fence a node it could no longer hear (cut off from it);
+        // its request reaches the new leader only after the takeover, as Ratis' client retries it.
+        CommandResult stale = log(successor).submitDecidedIn(oldTerm, new MetadataCommand.FenceNode(victim, victim))
+                .get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(stale.succeeded()).isFalse();
+        assertThat(stale.error()).isEqualTo(CommandResult.Error.STALE_STATE);
+        assertThat(stale.message()).contains("term " + oldTerm);
+        assertThat(awaitConverged(0).node(victim).fenced()).as("the node the new controller hears from stays in").isFalse();
+        // The same decision made by the controller that leads now is carried out.
+        CommandResult current = log(successor).submitAsLeader(new MetadataCommand.FenceNode(victim, victim)).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(current.succeeded()).as(current.message()).isTrue();
+        assertThat(awaitConverged(current.version()).node(victim).fenced()).isTrue();
+    }
+
+    @Test
     void aSubmitThatUsedUpItsRetriesDuringAQuorumOutageDoesNotPoisonTheNextOnes() throws Exception {
         startQuorum();
         commit(1, topic("before", List.of()));

@@ -120,7 +120,15 @@ final class MetadataStateMachine extends BaseStateMachine {
         byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
         MetadataTransitions.Outcome outcome;
         try {
-            outcome = MetadataTransitions.apply(image, MetadataCodec.decodeCommand(bytes), entry.getIndex());
+            MetadataCodec.Entry decoded = MetadataCodec.decodeEntry(bytes);
+            if (decoded.bindsTerm() && decoded.decidedInTerm() != entry.getTerm()) {
+                // A deposed controller's decision that reached the log only through its successor.
+                outcome = new MetadataTransitions.Outcome(image, CommandResult.fail(CommandResult.Error.STALE_STATE,
+                        "decided by the controller of term " + decoded.decidedInTerm() + ", which no longer leads (term "
+                                + entry.getTerm() + ")").at(entry.getIndex()));
+            } else {
+                outcome = MetadataTransitions.apply(image, decoded.command(), entry.getIndex());
+            }
         } catch (IllegalArgumentException unreadable) {
             // Every voter refuses the same bytes the same way, so the images stay identical.
             outcome = new MetadataTransitions.Outcome(image, CommandResult.fail(CommandResult.Error.STALE_STATE, unreadable.getMessage()).at(entry.getIndex()));

@@ -282,7 +282,24 @@ public final class RatisMetadataLog implements MetadataLog {
         if (localClient == null || !isControllerLeader()) {
             return CompletableFuture.failedFuture(new IllegalStateException("this node does not lead the controller quorum"));
         }
-        Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
+        return submitDecidedIn(currentTerm(), command);
+    }
+
+    /** This voter's current Raft term (-1 on a node that is not a voter). */
+    public long currentTerm() {
+        try {
+            return server == null ? -1 : server.getDivision(GROUP_ID).getInfo().getCurrentTerm();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Submits {@code command} as decided by the controller of {@code term}: applied only if the
+     * entry is committed in that term (visible for tests, which play a deposed controller).
+     */
+    public CompletableFuture<CommandResult> submitDecidedIn(long term, MetadataCommand command) {
+        Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encodeDecidedIn(term, command)));
         // The blocking API, on a thread of its own: the ordered async client closes for good after
         // one failed request, which would leave the controller unable to decide anything.
         return CompletableFuture.supplyAsync(() -> {
