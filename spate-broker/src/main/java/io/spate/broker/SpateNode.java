@@ -154,6 +154,7 @@ public final class SpateNode implements AutoCloseable {
             coordinator.load();
             List<ApiHandler> handlers = new ArrayList<>(List.of(
                     new MetadataHandler(serverConfig, clusterId, topics, view),
+                    new io.spate.server.handlers.DescribeTopicPartitionsHandler(registry, view),
                     new OffsetForLeaderEpochHandler(registry, replicas),
                     new ProduceHandler(registry, replicas, clock),
                     new FetchHandler(registry, replicas),

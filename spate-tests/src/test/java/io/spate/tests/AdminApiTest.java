@@ -73,6 +73,22 @@ class AdminApiTest {
     }
 
     @Test
+    void describeTopicsPagesThroughManyPartitions() throws Exception {
+        admin.createTopics(List.of(new NewTopic("paged-a", 5, (short) 1), new NewTopic("paged-b", 3, (short) 1))).all().get();
+        // Two partitions per answer: the client follows the cursor across answers and topics.
+        Map<String, TopicDescription> described = admin.describeTopics(List.of("paged-b", "paged-a"),
+                new org.apache.kafka.clients.admin.DescribeTopicsOptions().partitionSizeLimitPerResponse(2)).allTopicNames().get();
+        assertThat(described.get("paged-a").partitions()).extracting(p -> p.partition()).containsExactly(0, 1, 2, 3, 4);
+        assertThat(described.get("paged-b").partitions()).extracting(p -> p.partition()).containsExactly(0, 1, 2);
+        assertThat(described.get("paged-a").partitions()).allSatisfy(p -> {
+            assertThat(p.leader().id()).isEqualTo(1);
+            assertThat(p.elr()).isEmpty();
+        });
+        assertThatThrownBy(() -> admin.describeTopics(List.of("paged-missing")).allTopicNames().get())
+                .hasCauseInstanceOf(UnknownTopicOrPartitionException.class);
+    }
+
+    @Test
     void invalidCreationsGetKafkaErrors() {
         assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("bad/name", 1, (short) 1))).all().get())
                 .hasCauseInstanceOf(InvalidTopicException.class);

@@ -58,6 +58,8 @@ class EligibleLeaderTest {
             // The eligible replica freezes: the controller fences it, the set drops below 2.
             cluster.pause(eligible);
             awaitIsr(cluster, List.of(leader));
+            assertThat(cluster.partitionInfo("elr", 0).elr().stream().map(Node::id).toList())
+                    .as("the admin client sees the eligible replica (DescribeTopicPartitions)").containsExactly(eligible);
             // The last in-sync replica dies; the crashed one comes back, out of sync and not eligible.
             cluster.kill9(leader);
             cluster.start(crashed);

@@ -64,6 +64,31 @@ final class StartCommand implements Callable<Integer> {
         return run(configFile, overrides, flags);
     }
 
+    private static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.util.concurrent.TimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** ThreadInfo.toString cuts stacks at eight frames. */
+    private static String fullStack(java.lang.management.ThreadInfo thread) {
+        StringBuilder out = new StringBuilder("\"").append(thread.getThreadName()).append("\" ").append(thread.getThreadState());
+        if (thread.getLockName() != null) {
+            out.append(" on ").append(thread.getLockName());
+        }
+        if (thread.getLockOwnerName() != null) {
+            out.append(" owned by \"").append(thread.getLockOwnerName()).append('"');
+        }
+        out.append('\n');
+        for (StackTraceElement frame : thread.getStackTrace()) {
+            out.append("\tat ").append(frame).append('\n');
+        }
+        return out.append('\n').toString();
+    }
+
     private static void put(Map<String, String> flags, String flag, Object value) {
         if (value != null) {
             flags.put(FLAG_SETTINGS.get(flag), value.toString());
@@ -93,6 +118,13 @@ final class StartCommand implements Callable<Integer> {
             node = SpateNode.start(config);
         } catch (java.io.IOException | RuntimeException e) {
             System.err.println("spate: cannot start: " + e.getMessage());
+            if (timedOut(e)) {
+                // What start-up was still waiting on is the first thing anyone debugging this needs.
+                System.err.println("spate: the node's threads when it gave up:");
+                for (java.lang.management.ThreadInfo thread : java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+                    System.err.print(fullStack(thread));
+                }
+            }
             return 1;
         }
         node.fatalError().thenAccept(reason -> {

@@ -20,7 +20,8 @@ public interface ClusterView {
     record Broker(int id, String host, int port) {
     }
 
-    record PartitionView(int leader, int leaderEpoch, List<Integer> replicas, List<Integer> isr) {
+    /** {@code elr}: KIP-966's eligible leader replicas (out of the in-sync set, yet safe to elect). */
+    record PartitionView(int leader, int leaderEpoch, List<Integer> replicas, List<Integer> isr, List<Integer> elr) {
     }
 
     List<Broker> brokers();
@@ -49,7 +50,7 @@ public interface ClusterView {
             public PartitionView partition(String topic, int partition) {
                 Partition p = replicas.partition(topic, partition);
                 List<Integer> me = List.of(self.id());
-                return p == null ? null : new PartitionView(self.id(), p.leaderEpoch(), me, me);
+                return p == null ? null : new PartitionView(self.id(), p.leaderEpoch(), me, me, List.of());
             }
 
             @Override
@@ -82,7 +83,7 @@ public interface ClusterView {
             public PartitionView partition(String topic, int partition) {
                 ClusterImage image = metadata.image();
                 PartitionState state = image.partition(topic, partition);
-                return state == null ? null : new PartitionView(state.leader(), state.leaderEpoch(), state.replicas(), state.isr());
+                return state == null ? null : new PartitionView(state.leader(), state.leaderEpoch(), state.replicas(), state.isr(), state.elr());
             }
 
             @Override

@@ -245,6 +245,8 @@ public final class ReplicaManager {
     public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, String followerRack) {
         List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis(), followerRack);
         if (proposal != null) {
+            log.info("{}: follower {} caught up at offset {}; asking to grow the in-sync set to {}", partition.topicPartition(),
+                    followerId, fetchOffset, proposal);
             proposeIsr(partition, proposal);
         }
     }
