@@ -12,6 +12,7 @@ import io.spate.chaos.history.RunHistory;
 import io.spate.chaos.report.TimelinePage;
 import io.spate.chaos.workload.FinalRead;
 import io.spate.chaos.workload.GroupWorkload;
+import io.spate.chaos.workload.StatusWatcher;
 import io.spate.chaos.workload.ProducerWorkload;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -88,6 +89,8 @@ public final class ChaosRun {
                 ProducerWorkload producers = new ProducerWorkload(cluster.bootstrap(), TOPIC, options.partitions(),
                         options.producers(), options.rate(), clock);
                 GroupWorkload group = new GroupWorkload(cluster.bootstrap(), TOPIC, options.consumers(), seed, clock);
+                StatusWatcher watcher = new StatusWatcher(cluster.bootstrap(), TOPIC, clock);
+                watcher.start();
                 long workloadStart = clock.nowUs();
                 producers.start();
                 group.start();
@@ -101,6 +104,7 @@ public final class ChaosRun {
                 long end = clock.nowUs();
                 producers.close();
                 group.close();
+                watcher.close();
                 awaitAllLive(cluster, Duration.ofSeconds(60));
                 FinalRead last = FinalRead.read(cluster.bootstrap(), cluster.admin(), TOPIC, options.partitions(), Duration.ofSeconds(120));
                 // Seconds on the run's clock (from the cluster's start), as in the verdict and the timeline;
@@ -111,7 +115,7 @@ public final class ChaosRun {
                         f.startUs() / 1e6, f.endUs() / 1e6, f.description())));
                 injector.skipped().forEach(s -> faultLog.add("  " + s));
                 RunHistory history = new RunHistory(seed, cluster.ids(), cluster.ids(), replicas, injector.faults(),
-                        producers.writes(), group.reads(), group.commits(), group.assignments(), last.log, last.logStart,
+                        producers.writes(), group.reads(), group.commits(), group.assignments(), watcher.statuses(), last.log, last.logStart,
                         last.committed, new RunHistory.Bounds(options.maxStallMs() * 1_000, options.maxRecoveryMs() * 1_000),
                         workloadStart, healed, end);
                 Verdict verdict = Checker.check(history);

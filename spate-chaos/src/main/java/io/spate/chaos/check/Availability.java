@@ -24,11 +24,14 @@ public record Availability(Map<Integer, PartitionAvailability> partitions) {
     }
 
     /**
-     * @param recoveryUs time from the heal to the first acknowledged write (if never: to the end)
-     * @param recovered  false when no write was acknowledged after the heal
+     * @param longestStall       the longest stall with a quorum and a replica that may lead up (bounded)
+     * @param longestQuorumStall the longest stall with a quorum up, whether or not any replica up
+     *                           could lead (not bounded: reported so that no waiting hides)
+     * @param recoveryUs         time from the heal to the first acknowledged write (if never: to the end)
+     * @param recovered          false when no write was acknowledged after the heal
      */
-    public record PartitionAvailability(int partition, Stall longestStall, long recoveryUs, boolean recovered,
-                                        long acks) {
+    public record PartitionAvailability(int partition, Stall longestStall, Stall longestQuorumStall, long recoveryUs,
+                                        boolean recovered, long acks) {
     }
 
     public long longestStallUs(int partition) {
@@ -48,6 +51,11 @@ public record Availability(Map<Integer, PartitionAvailability> partitions) {
 
     public long worstStallUs() {
         return worstStall().map(a -> a.longestStall().lengthUs()).orElse(0L);
+    }
+
+    /** The longest stall with a quorum up, eligible replica or not. */
+    public long worstQuorumStallUs() {
+        return partitions.values().stream().mapToLong(a -> a.longestQuorumStall().lengthUs()).max().orElse(0L);
     }
 
     /** The partition slowest to recover (one that never recovered counts as slowest). */

@@ -12,8 +12,9 @@ import java.util.TreeMap;
 
 /**
  * Measures stalls and recovery per partition and reports those beyond the run's bounds. A stall
- * only counts for the time a quorum was up and connected: with no quorum, no write can be
- * acknowledged and that is correct behaviour.
+ * only counts for the time a quorum was up and connected with a replica among them that may lead
+ * ({@link HealthyTimeline}): with no quorum, or with only replicas up that lack acknowledged
+ * writes, no write can be acknowledged and that is correct behaviour.
  */
 final class AvailabilityCheck {
 
@@ -37,6 +38,7 @@ final class AvailabilityCheck {
             Arrays.sort(times);
             List<HealthyTimeline.Interval> healthy = HealthyTimeline.healthy(h, p);
             Availability.Stall stall = longestStall(times, healthy, h.workloadStartUs(), h.endUs());
+            Availability.Stall quorumStall = longestStall(times, HealthyTimeline.quorumUp(h, p), h.workloadStartUs(), h.endUs());
             // Writes cannot be acknowledged before the workload starts: a heal before that (or a
             // run without faults) is measured from the workload start.
             long from = Math.max(h.healedUs(), h.workloadStartUs());
@@ -44,7 +46,7 @@ final class AvailabilityCheck {
             // An ack that arrives after endUs (a send just before the end) still shows recovery.
             boolean recovered = i < times.length;
             long recovery = recovered ? times[i] - from : Math.max(0, h.endUs() - from);
-            result.put(p, new Availability.PartitionAvailability(p, stall, recovery, recovered, times.length));
+            result.put(p, new Availability.PartitionAvailability(p, stall, quorumStall, recovery, recovered, times.length));
         }
         return new Availability(result);
     }
@@ -55,7 +57,7 @@ final class AvailabilityCheck {
             Availability.Stall s = pa.longestStall();
             if (s.lengthUs() > bounds.maxStallUs()) {
                 out.add(new Violation(Violation.STALL, pa.partition(), -1,
-                        "no write acknowledged for " + Times.s(s.lengthUs()) + " with a quorum up, from "
+                        "no write acknowledged for " + Times.s(s.lengthUs()) + " with a quorum and a replica that may lead up, from "
                                 + Times.s(s.startUs()) + " to " + Times.s(s.endUs()) + " (bound "
                                 + Times.s(bounds.maxStallUs()) + ")"));
             }

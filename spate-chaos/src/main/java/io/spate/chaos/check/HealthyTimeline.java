@@ -1,6 +1,7 @@
 package io.spate.chaos.check;
 
 import io.spate.chaos.history.NodeFault;
+import io.spate.chaos.history.ReplicaStatus;
 import io.spate.chaos.history.RunHistory;
 
 import java.util.ArrayList;
@@ -11,8 +12,12 @@ import java.util.TreeSet;
 
 /**
  * When a partition could have accepted writes: a set of nodes holding a majority of its replicas
- * and a majority of the controller voters was up and fully connected. Outside those times a
- * stall is expected and does not count against the availability bounds.
+ * and a majority of the controller voters was up and fully connected, and among them a replica
+ * that may lead without losing acknowledged writes (the leader, an in-sync replica or an eligible
+ * leader replica, as the cluster last described the partition). Outside those times a stall is
+ * expected and does not count against the availability bounds: with the only replicas holding
+ * every acknowledged write down, waiting for one of them is the promise (no unclean election),
+ * as in Kafka. The weaker "quorum up" timeline, which ignores eligibility, is kept for reports.
  */
 public final class HealthyTimeline {
 
@@ -33,7 +38,21 @@ public final class HealthyTimeline {
      */
     public static List<Interval> healthy(List<Integer> replicas, List<Integer> voters, List<Integer> nodes,
                                          List<NodeFault> faults, long fromUs, long toUs) {
+        return healthy(replicas, voters, nodes, faults, List.of(), fromUs, toUs);
+    }
+
+    /**
+     * As above, also requiring a replica {@code statuses} (one partition's, in time order) name
+     * as eligible; before the first status every replica counts as eligible.
+     */
+    public static List<Interval> healthy(List<Integer> replicas, List<Integer> voters, List<Integer> nodes,
+                                         List<NodeFault> faults, List<ReplicaStatus> statuses, long fromUs, long toUs) {
         TreeSet<Long> edges = new TreeSet<>();
+        for (ReplicaStatus st : statuses) {
+            if (st.atUs() > fromUs && st.atUs() < toUs) {
+                edges.add(st.atUs());
+            }
+        }
         edges.add(fromUs);
         edges.add(toUs);
         for (NodeFault f : faults) {
@@ -49,7 +68,7 @@ public final class HealthyTimeline {
         Long segStart = null;
         for (Long t : edges) {
             if (segStart != null && t > segStart) {
-                if (healthyAt(segStart, replicas, voters, universe, faults)) {
+                if (healthyAt(segStart, replicas, voters, universe, faults, eligibleAt(statuses, segStart, replicas))) {
                     if (!out.isEmpty() && out.getLast().endUs() == segStart) {
                         out.set(out.size() - 1, new Interval(out.getLast().startUs(), t));
                     } else {
@@ -62,10 +81,30 @@ public final class HealthyTimeline {
         return out;
     }
 
-    /** Convenience for a run: the partition's healthy intervals over the workload. */
+    /** For a run: the partition's healthy intervals over the workload, eligibility included. */
     public static List<Interval> healthy(RunHistory h, int partition) {
         List<Integer> replicas = h.replicas().getOrDefault(partition, h.nodes());
-        return healthy(replicas, h.voters(), h.nodes(), h.faults(), h.workloadStartUs(), h.endUs());
+        List<ReplicaStatus> statuses = h.statuses().stream().filter(st -> st.partition() == partition)
+                .sorted(java.util.Comparator.comparingLong(ReplicaStatus::atUs)).toList();
+        return healthy(replicas, h.voters(), h.nodes(), h.faults(), statuses, h.workloadStartUs(), h.endUs());
+    }
+
+    /** For a run: the partition's intervals with a quorum up and connected, whoever could lead. */
+    public static List<Interval> quorumUp(RunHistory h, int partition) {
+        List<Integer> replicas = h.replicas().getOrDefault(partition, h.nodes());
+        return healthy(replicas, h.voters(), h.nodes(), h.faults(), List.of(), h.workloadStartUs(), h.endUs());
+    }
+
+    /** The replicas that may lead at {@code t}: as the last status at or before it says, or all before any. */
+    static Set<Integer> eligibleAt(List<ReplicaStatus> statuses, long t, List<Integer> replicas) {
+        Set<Integer> eligible = null;
+        for (ReplicaStatus st : statuses) {
+            if (st.atUs() > t) {
+                break;
+            }
+            eligible = st.eligible();
+        }
+        return eligible == null ? new java.util.HashSet<>(replicas) : eligible;
     }
 
     private static List<Integer> universe(List<Integer> replicas, List<Integer> voters, List<Integer> nodes) {
@@ -78,9 +117,14 @@ public final class HealthyTimeline {
         return List.copyOf(all);
     }
 
-    /** Is there a connected set of up nodes with both majorities at {@code t}? n is at most 5: try every subset. */
+    /** Is there a connected set of up nodes with both majorities and an eligible replica at {@code t}? n is at most 5: try every subset. */
     static boolean healthyAt(long t, List<Integer> replicas, List<Integer> voters, List<Integer> universe,
                              List<NodeFault> faults) {
+        return healthyAt(t, replicas, voters, universe, faults, new java.util.HashSet<>(replicas));
+    }
+
+    static boolean healthyAt(long t, List<Integer> replicas, List<Integer> voters, List<Integer> universe,
+                             List<NodeFault> faults, Set<Integer> eligible) {
         int n = universe.size();
         int downMask = 0;
         // cut[i] has bit j when packets between i and j are dropped in either direction
@@ -105,8 +149,16 @@ public final class HealthyTimeline {
         }
         int replicaMask = mask(replicas, universe);
         int voterMask = mask(voters, universe);
+        int eligibleMask = 0;
+        for (int id : eligible) {
+            int i = universe.indexOf(id);
+            if (i >= 0) {
+                eligibleMask |= 1 << i;
+            }
+        }
         for (int s = 1; s < 1 << n; s++) {
             if ((s & downMask) != 0
+                    || (s & eligibleMask) == 0
                     || !majority(s, replicaMask, replicas.size())
                     || !majority(s, voterMask, voters.size())
                     || !connected(s, cut, n)) {

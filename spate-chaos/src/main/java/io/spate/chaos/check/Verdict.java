@@ -69,6 +69,7 @@ public record Verdict(long seed, List<Violation> violations, Availability availa
                 .append(counts.writesIndeterminate()).append(" indeterminate), ").append(counts.reads())
                 .append(" reads, ").append(counts.commitsOk()).append(" commits, ").append(counts.faults())
                 .append(" faults; longest stall with quorum ").append(Times.s(availability.worstStallUs()))
+                .append(" (").append(Times.s(availability.worstQuorumStallUs())).append(" counting waits for an eligible replica)")
                 .append(", recovery ").append(Times.s(availability.worstRecoveryUs()))
                 .append(availability.allRecovered() ? "" : " (not recovered)").toString();
     }

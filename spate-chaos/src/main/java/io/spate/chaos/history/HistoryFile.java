@@ -31,6 +31,7 @@ import java.util.TreeMap;
  * read      CONSUMER  INCARNATION  PARTITION  OFFSET  VALUE  AT_US
  * commit    CONSUMER  INCARNATION  PARTITION  OFFSET  SENT_US  DONE_US  OK  ERROR
  * assign    CONSUMER  INCARNATION  PARTITION  ASSIGNED  POSITION  FROM_COMMIT  AT_US
+ * status    PARTITION  LEADER  ISR_IDS  ELR_IDS  AT_US   (the cluster's account, when it changed)
  * logstart  PARTITION  LOG_START  LENGTH          (LENGTH: records in the final log, or - if none was read)
  * final     PARTITION  OFFSET  VALUE               (one line per offset of the final log)
  * committed PARTITION  OFFSET
@@ -94,6 +95,9 @@ public final class HistoryFile {
             line(out, "assign", esc(a.consumer()), a.incarnation(), a.partition(), a.assigned(), a.position(),
                     a.fromCommit(), a.atUs());
         }
+        for (ReplicaStatus st : h.statuses()) {
+            line(out, "status", st.partition(), st.leader(), ids(st.isr()), ids(st.elr()), st.atUs());
+        }
         TreeMap<Integer, Long> starts = new TreeMap<>(h.logStart());
         for (Integer p : h.finalLog().keySet()) {
             starts.putIfAbsent(p, null);
@@ -128,6 +132,7 @@ public final class HistoryFile {
         List<Read> reads = new ArrayList<>();
         List<Commit> commits = new ArrayList<>();
         List<Assignment> assignments = new ArrayList<>();
+        List<ReplicaStatus> statuses = new ArrayList<>();
         Map<Integer, Long> logStart = new LinkedHashMap<>();
         Map<Integer, Integer> logLength = new LinkedHashMap<>();
         Map<Integer, Map<Long, String>> finalValues = new LinkedHashMap<>();
@@ -166,6 +171,8 @@ public final class HistoryFile {
                     case "assign" -> assignments.add(new Assignment(unesc(f[1]), Integer.parseInt(f[2]),
                             Integer.parseInt(f[3]), Boolean.parseBoolean(f[4]), Long.parseLong(f[5]),
                             Boolean.parseBoolean(f[6]), Long.parseLong(f[7])));
+                    case "status" -> statuses.add(new ReplicaStatus(Long.parseLong(f[5]), Integer.parseInt(f[1]),
+                            Integer.parseInt(f[2]), parseIds(f[3]), parseIds(f[4])));
                     case "logstart" -> {
                         int p = Integer.parseInt(f[1]);
                         if (!f[2].equals("-")) {
@@ -184,7 +191,7 @@ public final class HistoryFile {
                 throw new IllegalArgumentException(name + ":" + lineNo + ": cannot parse: " + e.getMessage(), e);
             }
         }
-        return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments,
+        return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses,
                 finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end);
     }
 

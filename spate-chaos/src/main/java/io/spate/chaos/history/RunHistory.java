@@ -15,6 +15,7 @@ import java.util.Map;
  * @param reads         every record group consumers received
  * @param commits       every offset commit attempt
  * @param assignments   partitions given to and taken from group consumers
+ * @param statuses      the cluster's account of each partition (leader, in-sync set, ELR) whenever it changed
  * @param finalLog      each partition's whole log after healing, offset by offset ({@code values.get(i)}
  *                      is at {@code logStart + i}; offsets a partition lacks hold null)
  * @param logStart      each partition's first offset when it was read at the end
@@ -26,13 +27,13 @@ import java.util.Map;
  */
 public record RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
                          List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
-                         List<Assignment> assignments, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
+                         List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
                          Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs) {
 
     /**
      * @param maxStallUs    the longest a partition may accept no write while a quorum of its
-     *                      replicas and of the voters is up and connected (failure detection +
-     *                      election + 2 s)
+     *                      replicas and of the voters is up and connected, with a replica among
+     *                      them that may lead (failure detection + election + 2 s)
      * @param maxRecoveryUs the longest every partition may take to accept writes after the last fault healed
      */
     public record Bounds(long maxStallUs, long maxRecoveryUs) {

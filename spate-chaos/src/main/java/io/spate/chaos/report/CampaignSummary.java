@@ -29,7 +29,8 @@ public final class CampaignSummary {
     }
 
     private static final List<String> HEADER = List.of("seed", "neighbour", "faults", "acked", "lost", "duplicates",
-            "other safety", "longest stall with quorum (s)", "recovery after heal (s)", "verdict");
+            "other safety", "longest stall, quorum and eligible replica up (s)", "longest stall, quorum up (s)",
+            "recovery after heal (s)", "verdict");
 
     private CampaignSummary() {
     }
@@ -73,7 +74,7 @@ public final class CampaignSummary {
     static List<String> row(Run run) {
         Verdict v = run.verdict();
         if (v == null) {
-            return List.of(String.valueOf(run.seed()), run.neighbour() ? "yes" : "no", "-", "-", "-", "-", "-", "-", "-",
+            return List.of(String.valueOf(run.seed()), run.neighbour() ? "yes" : "no", "-", "-", "-", "-", "-", "-", "-", "-",
                     "DID NOT FINISH (see its directory)");
         }
         long lost = v.count(Violation.LOST_WRITE);
@@ -83,6 +84,7 @@ public final class CampaignSummary {
                 String.valueOf(v.counts().faults()), String.valueOf(v.counts().writesAcked()), String.valueOf(lost),
                 String.valueOf(duplicates), String.valueOf(v.safetyViolations() - lost - duplicates),
                 Times.s1(v.availability().worstStallUs()),
+                Times.s1(v.availability().worstQuorumStallUs()),
                 Times.s1(v.availability().worstRecoveryUs()) + (v.availability().allRecovered() ? "" : " (never)"),
                 verdict);
     }
@@ -100,7 +102,10 @@ public final class CampaignSummary {
                 "faults injected: " + faults,
                 "writes acknowledged: " + acked,
                 "safety violations: " + safety,
-                "longest stall with quorum: median " + medianAndWorst(runs, r -> r.verdict().availability().worstStallUs()),
+                "longest stall with a quorum and an eligible replica up (bounded): median "
+                        + medianAndWorst(runs, r -> r.verdict().availability().worstStallUs()),
+                "longest stall with a quorum up, counting waits for an eligible replica (not bounded): median "
+                        + medianAndWorst(runs, r -> r.verdict().availability().worstQuorumStallUs()),
                 "recovery after heal: median " + medianAndWorst(runs, r -> r.verdict().availability().worstRecoveryUs()));
     }
 

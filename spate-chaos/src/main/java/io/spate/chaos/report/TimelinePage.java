@@ -100,7 +100,8 @@ public final class TimelinePage {
 
     private static void stallTable(StringBuilder b, RunHistory h, Availability a) {
         b.append("<table><tr><th>partition</th><th>replicas</th><th>acks</th>")
-                .append("<th>longest stall with quorum (s)</th><th>stall from &ndash; to (s)</th>")
+                .append("<th>longest stall, quorum and eligible replica up (s)</th><th>stall from &ndash; to (s)</th>")
+                .append("<th>longest stall, quorum up (s)</th>")
                 .append("<th>recovery after heal (s)</th></tr>\n");
         for (Availability.PartitionAvailability pa : a.partitions().values()) {
             Availability.Stall s = pa.longestStall();
@@ -112,6 +113,7 @@ public final class TimelinePage {
                     .append("<td class='num'>").append(pa.acks()).append("</td>")
                     .append("<td class='num'>").append(Times.s1(s.lengthUs())).append("</td>")
                     .append("<td>").append(s.lengthUs() == 0 ? "" : Times.s1(s.startUs()) + " &ndash; " + Times.s1(s.endUs()))
+                    .append("</td><td class='num'>").append(Times.s1(pa.longestQuorumStall().lengthUs()))
                     .append("</td><td class='num'>").append(Times.s1(pa.recoveryUs()))
                     .append(pa.recovered() ? "" : " (not recovered)").append("</td></tr>\n");
         }

@@ -55,6 +55,50 @@ class AvailabilityCheckTest {
     }
 
     @Test
+    void waitingWhileOnlyReplicasThatMayNotLeadAreUpIsNotAStall() {
+        HistoryBuilder b = gapFrom3To9();
+        // Node 3 was the last in-sync replica and is down 2-8.5 s; nodes 1 and 2 are up (a
+        // quorum) but the cluster says neither may lead: waiting for node 3 is the promise.
+        b.fault("kill", List.of(3), List.of(), 2 * SECOND, 8_500_000);
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(1 * SECOND, 0, 3, List.of(3), List.of()));
+        // Fenced, the last in-sync replica stays recorded as such (Spate and Kafka keep it).
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(2_500_000, 0, -1, List.of(3), List.of()));
+        Verdict v = Checker.check(b.build());
+        Availability.PartitionAvailability p = v.availability().partitions().get(0);
+        // Counted: only 8.5-9 s, once node 3 is back; the whole wait is reported, not bounded.
+        assertThat(p.longestStall().lengthUs()).isEqualTo(500_000);
+        assertThat(p.longestQuorumStall().lengthUs()).isEqualTo(6 * SECOND);
+        assertThat(v.violations()).isEmpty();
+        assertThat(v.summaryLine()).contains("6.000s counting waits for an eligible replica");
+    }
+
+    @Test
+    void anEligibleReplicaUpMakesTheWaitAStall() {
+        HistoryBuilder b = gapFrom3To9();
+        b.fault("kill", List.of(3), List.of(), 2 * SECOND, 8_500_000);
+        // Node 3 led; node 2 stayed eligible (KIP-966's ELR): an election could have ended the stall.
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(1 * SECOND, 0, 3, List.of(3), List.of(2)));
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(2_500_000, 0, -1, List.of(), List.of(2)));
+        Verdict v = Checker.check(b.build());
+        assertThat(v.availability().longestStallUs(0)).isEqualTo(6 * SECOND);
+        assertThat(v.violationsOf(Violation.STALL)).singleElement()
+                .satisfies(x -> assertThat(x.detail()).contains("a replica that may lead"));
+    }
+
+    @Test
+    void anEligibleReplicaCutOffFromTheQuorumDoesNotCount() {
+        HistoryBuilder b = gapFrom3To9();
+        // Node 2, the only one that may lead, is cut off from nodes 1 and 3 for the whole gap.
+        b.fault("isolate", List.of(), List.of(new NodeFault.Cut(2, 1), new NodeFault.Cut(1, 2),
+                new NodeFault.Cut(2, 3), new NodeFault.Cut(3, 2)), 2 * SECOND, 10 * SECOND);
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(1 * SECOND, 0, -1, List.of(2), List.of()));
+        Verdict v = Checker.check(b.build());
+        // Only the 100 ms between acks before the cut counts.
+        assertThat(v.availability().longestStallUs(0)).isEqualTo(100_000);
+        assertThat(v.availability().partitions().get(0).longestQuorumStall().lengthUs()).isEqualTo(6 * SECOND);
+    }
+
+    @Test
     void aMinorityCutOffDoesNotExcuseAStall() {
         HistoryBuilder b = gapFrom3To9();
         b.fault("partition", List.of(), List.of(new NodeFault.Cut(1, 2), new NodeFault.Cut(3, 1)),

@@ -30,6 +30,7 @@ public final class HistoryBuilder {
     public final List<Read> reads = new ArrayList<>();
     public final List<Commit> commits = new ArrayList<>();
     public final List<Assignment> assignments = new ArrayList<>();
+    public final List<io.spate.chaos.history.ReplicaStatus> statuses = new ArrayList<>();
     public final Map<Integer, List<String>> finalLog = new TreeMap<>();
     public final Map<Integer, Long> logStart = new TreeMap<>();
     public final Map<Integer, Long> finalCommitted = new TreeMap<>();
@@ -124,7 +125,7 @@ public final class HistoryBuilder {
     }
 
     public RunHistory build() {
-        return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, finalLog,
+        return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses, finalLog,
                 logStart, finalCommitted, bounds, workloadStartUs, healedUs, endUs);
     }
 }

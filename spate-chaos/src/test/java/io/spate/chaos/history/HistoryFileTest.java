@@ -30,6 +30,8 @@ class HistoryFileTest {
                 "org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s)\n\tat x\r\n \\N"));
         b.commits.add(new Commit("c2", 1, 0, 5, 100, 200, false, "CommitFailedException:\tfenced"));
         b.assignments.add(new Assignment("c2", 1, 0, false, -1, false, 300));
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(350, 0, 3, List.of(3, 1), List.of(5)));
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(360, 0, -1, List.of(), List.of()));
         b.reads.add(new Read("c 3", 2, 1, 0, "\\N", 400)); // a value that looks like the null marker
         b.finalLog.get(1).set(3, null); // a hole
         b.finalLog.put(2, new ArrayList<>()); // a partition with an empty final log

@@ -43,10 +43,11 @@ class CampaignSummaryTest {
                 .contains("- faults injected: 2")
                 .contains("- writes acknowledged: 800")
                 .contains("- safety violations: 5")
-                .contains("- longest stall with quorum: median ")
+                .contains("- longest stall with a quorum and an eligible replica up (bounded): median ")
+                .contains("- longest stall with a quorum up, counting waits for an eligible replica (not bounded): median ")
                 .contains("- recovery after heal: median ");
         assertThat(text).contains("seed  neighbour")
-                .containsPattern("(?m)^42 +no +1 +400 +0 +0 +0 +0\\.1 +0\\.0  PASS$")
+                .containsPattern("(?m)^42 +no +1 +400 +0 +0 +0 +0\\.1 +0\\.1 +0\\.0  PASS$")
                 .containsPattern("(?m)^7 +yes +1 +400 +1 +1 +3 ")
                 .contains("runs: 2 (1 passed, 1 failed)").doesNotContain("|");
     }
