@@ -64,14 +64,7 @@ final class StartCommand implements Callable<Integer> {
         return run(configFile, overrides, flags);
     }
 
-    private static boolean timedOut(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.util.concurrent.TimeoutException) {
-                return true;
-            }
-        }
-        return false;
-    }
+    private static final long SLOW_START_DUMP_MS = 30_000;
 
     /** ThreadInfo.toString cuts stacks at eight frames. */
     private static String fullStack(java.lang.management.ThreadInfo thread) {
@@ -114,18 +107,27 @@ final class StartCommand implements Callable<Integer> {
             return 2;
         }
         SpateNode node;
+        // A start that takes this long is waiting on something (a quorum, a peer): what it waits
+        // on, taken while it still waits, is the first thing anyone looking into it needs.
+        Thread watchdog = Thread.ofPlatform().name("spate-start-watchdog").daemon().start(() -> {
+            try {
+                Thread.sleep(SLOW_START_DUMP_MS);
+            } catch (InterruptedException started) {
+                return;
+            }
+            StringBuilder dump = new StringBuilder("spate: still starting after " + SLOW_START_DUMP_MS / 1000 + " s; the node's threads:\n");
+            for (java.lang.management.ThreadInfo thread : java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
+                dump.append(fullStack(thread));
+            }
+            System.err.print(dump);
+        });
         try {
             node = SpateNode.start(config);
         } catch (java.io.IOException | RuntimeException e) {
             System.err.println("spate: cannot start: " + e.getMessage());
-            if (timedOut(e)) {
-                // What start-up was still waiting on is the first thing anyone debugging this needs.
-                System.err.println("spate: the node's threads when it gave up:");
-                for (java.lang.management.ThreadInfo thread : java.lang.management.ManagementFactory.getThreadMXBean().dumpAllThreads(true, true)) {
-                    System.err.print(fullStack(thread));
-                }
-            }
             return 1;
+        } finally {
+            watchdog.interrupt();
         }
         node.fatalError().thenAccept(reason -> {
             // Halt, as Kafka does on a failed metadata log directory: a clean stop would write to
