@@ -360,14 +360,16 @@ class RatisMetadataLogTest {
         assertThat(log(successor).currentTerm()).isGreaterThan(oldTerm);
         // The old controller had decided to fence a node it could no longer hear (cut off from it);
         // its request reaches the new leader only after the takeover, as Ratis' client retries it.
-        CommandResult stale = log(successor).submitDecidedIn(oldTerm, new MetadataCommand.FenceNode(victim, victim))
-                .get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        // (Sent again while the new leader is still settling: the local client gives up after two tries.)
+        CommandResult stale = await().atMost(PATIENCE).ignoreExceptions().until(() -> log(successor)
+                .submitDecidedIn(oldTerm, new MetadataCommand.FenceNode(victim, victim)).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS), r -> true);
         assertThat(stale.succeeded()).isFalse();
         assertThat(stale.error()).isEqualTo(CommandResult.Error.STALE_STATE);
         assertThat(stale.message()).contains("term " + oldTerm);
         assertThat(awaitConverged(0).node(victim).fenced()).as("the node the new controller hears from stays in").isFalse();
         // The same decision made by the controller that leads now is carried out.
-        CommandResult current = log(successor).submitAsLeader(new MetadataCommand.FenceNode(victim, victim)).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        CommandResult current = await().atMost(PATIENCE).ignoreExceptions().until(() -> log(successor)
+                .submitAsLeader(new MetadataCommand.FenceNode(victim, victim)).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS), r -> true);
         assertThat(current.succeeded()).as(current.message()).isTrue();
         assertThat(awaitConverged(current.version()).node(victim).fenced()).isTrue();
     }
