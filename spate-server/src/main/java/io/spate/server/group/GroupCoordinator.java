@@ -606,7 +606,10 @@ public final class GroupCoordinator implements AutoCloseable {
                     return;
                 }
                 if (failure != null) {
-                    log.error("group {}: could not store the assignment", group.groupId, failure);
+                    // Usually this node lost the offsets partition's leadership mid-write: an
+                    // ordinary event of a failover, not a fault of this node, hence no stack.
+                    log.warn("group {}: could not store the assignment ({}); the group rebalances", group.groupId,
+                            failure.getCause() == null ? failure.toString() : failure.getCause().toString());
                     maybePrepareRebalance(group, "assignment could not be stored");
                     return;
                 }
