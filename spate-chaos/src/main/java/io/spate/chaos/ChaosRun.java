@@ -63,7 +63,7 @@ public final class ChaosRun {
         Neighbour neighbour = options.neighbour() ? Neighbour.start() : null;
         RunClock clock = new RunClock();
         List<String> faultLog = new ArrayList<>();
-        try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.brokerJar(), Map.of(), this::say)) {
+        try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.brokerJar(), RunOptions.nodeSettings(), this::say)) {
             // Only the kinds this machine can inject: without namespaces no partition, without a
             // node tmpfs no full disk (filling a shared directory would fill the host's disk).
             java.util.Set<FaultKind> kinds = java.util.EnumSet.noneOf(FaultKind.class);
