@@ -151,7 +151,17 @@ public final class ChaosCommand implements Callable<Integer> {
         // The clients' own logging goes to a file, warnings and worse only: the console is the verdicts'.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
-        System.setProperty("org.slf4j.simpleLogger.logFile", System.getProperty("spate.chaos.clientLog", "chaos-clients.log"));
+        // Beside the campaigns (git-ignored), not in whatever directory the command ran from.
+        String clientLog = System.getProperty("spate.chaos.clientLog", ".chaos/clients.log");
+        try {
+            Path parent = Path.of(clientLog).toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+        } catch (java.io.IOException e) {
+            clientLog = "System.err";
+        }
+        System.setProperty("org.slf4j.simpleLogger.logFile", clientLog);
         System.exit(new CommandLine(new ChaosCommand()).execute(args));
     }
 }
