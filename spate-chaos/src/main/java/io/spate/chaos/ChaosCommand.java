@@ -68,8 +68,14 @@ public final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Directory for the runs (default: .chaos/campaign-TIME under the current directory).")
     Path out;
 
-    @Option(names = "--broker-jar", required = true, description = "The packaged node (spate.jar); ./spate passes it.")
+    @Option(names = "--broker-jar", description = "The packaged node (spate.jar); ./spate passes it.")
     Path brokerJar;
+
+    @Option(names = "--summarize", arity = "1..*", paramLabel = "DIR",
+            description = "Start no cluster: check again every run kept in these campaign directories (their history.tsv) "
+                    + "and print one summary over all of them (written to --out, or the first DIR, as summary-all.md). "
+                    + "A campaign longer than one sitting is run in parts with consecutive seeds and summarized this way.")
+    List<Path> summarize;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -77,6 +83,24 @@ public final class ChaosCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter console = spec.commandLine().getOut();
+        if (summarize != null) {
+            List<CampaignSummary.Run> all = new ArrayList<>();
+            for (Path dir : summarize) {
+                if (!Files.isDirectory(dir)) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "no campaign directory " + dir);
+                }
+                all.addAll(KeptRuns.read(dir));
+            }
+            all.sort(java.util.Comparator.comparingLong(CampaignSummary.Run::seed));
+            Path target = (out != null ? out : summarize.get(0)).resolve("summary-all.md");
+            Files.createDirectories(target.getParent());
+            console.println(CampaignSummary.write(all, target));
+            console.println("summary written to " + target);
+            return all.stream().allMatch(r -> r.verdict() != null && r.verdict().ok()) ? 0 : 1;
+        }
+        if (brokerJar == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--broker-jar is required to run a campaign");
+        }
         if (nodes != 3 && nodes != 5) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--nodes must be 3 or 5, not " + nodes);
         }
