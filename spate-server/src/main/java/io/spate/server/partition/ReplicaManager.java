@@ -285,6 +285,7 @@ public final class ReplicaManager {
         }
         TopicPartition tp = partition.topicPartition();
         int basedOn = partition.partitionEpoch();
+        long sentNanos = System.nanoTime();
         CompletableFuture<CommandResult> answer;
         try {
             answer = metadata.submit(new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), localId, partition.leaderEpoch(), basedOn, proposed));
@@ -299,6 +300,12 @@ public final class ReplicaManager {
                     if (failure != null) {
                         log.warn("{}: no answer to the in-sync set change {} ({}); it counts as maybe committed and is sent again",
                                 tp, proposed, failure.toString());
+                    } else {
+                        // While a change is in flight no other is proposed: how long answers take is
+                        // part of every failover's length (the fault campaigns read it here).
+                        log.info("{}: in-sync set change {} {} after {} ms", tp, proposed,
+                                outcome == Partition.IsrChangeOutcome.COMMITTED ? "committed" : "refused",
+                                java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos));
                     }
                     partition.endIsrChange(proposed, basedOn, failure == null ? outcome : Partition.IsrChangeOutcome.UNKNOWN);
                 });
