@@ -63,9 +63,15 @@ final class MetadataStateMachine extends BaseStateMachine {
         return image;
     }
 
+    /** This voter's Raft server and group, to see how far its own log is on disk. */
+    private volatile RaftServer raftServer;
+    private volatile RaftGroupId raftGroup;
+
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
+        this.raftServer = server;
+        this.raftGroup = groupId;
         storage.init(raftStorage);
         loadSnapshot(storage.getLatestSnapshot());
     }
@@ -85,6 +91,19 @@ final class MetadataStateMachine extends BaseStateMachine {
         onApplied.accept(loaded);
     }
 
+    /** The last index of this voter's own log that is on disk, or -1 when it cannot be told. */
+    private long flushedIndex() {
+        RaftServer server = raftServer;
+        if (server == null) {
+            return -1;
+        }
+        try {
+            return server.getDivision(raftGroup).getRaftLog().getFlushIndex();
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     @Override
     public SimpleStateMachineStorage getStateMachineStorage() {
         return storage;
@@ -95,6 +114,16 @@ final class MetadataStateMachine extends BaseStateMachine {
         ClusterImage current = image;
         TermIndex last = getLastAppliedTermIndex();
         if (last == null || last.getIndex() <= 0) {
+            return -1;
+        }
+        long onDisk = flushedIndex();
+        if (onDisk >= 0 && last.getIndex() > onDisk) {
+            // A voter applies what the quorum committed even while its own log writer lags (a busy
+            // machine), so a snapshot taken at a close can lie past the end of its log on disk. Two
+            // voters found in that state by the fault campaigns (seeds 2001 and 2020: snapshot at
+            // 436, closed segments ending at 433) never accepted the leader's entries again after
+            // a restart (cf. RATIS-2507). Skipped: a later snapshot, or replaying the log, covers
+            // these entries.
             return -1;
         }
         File file = storage.getSnapshotFile(last.getTerm(), last.getIndex());
