@@ -64,7 +64,10 @@ public final class ChaosCluster implements AutoCloseable {
                     "--controllers", voters, "--host", network.address(id)));
             settings.forEach((k, v) -> args.addAll(List.of("-o", k + "=" + v)));
             List<String> command = NodeProcess.startCommand(java, brokerJar,
-                    List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"), args);
+                    List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10",
+                            // Ratis' server at INFO (the node's default keeps it at WARN): elections,
+                            // refused appends and truncations are what a run that went wrong is read by.
+                            "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server=info"), args);
             nodes.put(id, new NodeProcess(id, command, nodeDir.resolve("node.log"), network));
             CpuThrottle throttle = CpuThrottle.create("spate-chaos-" + tag + "-" + id);
             if (throttle != null) {
