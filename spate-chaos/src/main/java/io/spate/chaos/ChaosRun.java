@@ -81,6 +81,9 @@ public final class ChaosRun {
             plan.forEach(f -> faultLog.add("  " + f.describe()));
             say("run seed=" + seed + " in " + dir + ": " + plan.size() + " faults planned");
             Result result = null;
+            // Closed again at the end whatever happens: a run that fails midway must not leave its
+            // clients polling a cluster that is gone while the campaign goes on (close is idempotent).
+            List<AutoCloseable> workloads = new ArrayList<>();
             try {
                 cluster.start();
                 awaitAllLive(cluster, Duration.ofSeconds(60));
@@ -90,6 +93,7 @@ public final class ChaosRun {
                         options.producers(), options.rate(), clock);
                 GroupWorkload group = new GroupWorkload(cluster.bootstrap(), TOPIC, options.consumers(), seed, clock);
                 StatusWatcher watcher = new StatusWatcher(cluster.bootstrap(), TOPIC, clock);
+                workloads.addAll(List.of(producers, group, watcher));
                 watcher.start();
                 long workloadStart = clock.nowUs();
                 producers.start();
@@ -131,6 +135,13 @@ public final class ChaosRun {
                 }
                 return result;
             } finally {
+                for (AutoCloseable w : workloads) {
+                    try {
+                        w.close();
+                    } catch (Exception e) {
+                        say("could not stop a workload: " + e);
+                    }
+                }
                 Files.write(dir.resolve("faults.log"), faultLog);
                 if (result == null || !result.verdict().ok()) {
                     keepData(cluster);

@@ -149,13 +149,7 @@ public final class HealthyTimeline {
         }
         int replicaMask = mask(replicas, universe);
         int voterMask = mask(voters, universe);
-        int eligibleMask = 0;
-        for (int id : eligible) {
-            int i = universe.indexOf(id);
-            if (i >= 0) {
-                eligibleMask |= 1 << i;
-            }
-        }
+        int eligibleMask = mask(eligible, universe);
         for (int s = 1; s < 1 << n; s++) {
             if ((s & downMask) != 0
                     || (s & eligibleMask) == 0
@@ -182,10 +176,14 @@ public final class HealthyTimeline {
         return true;
     }
 
-    private static int mask(List<Integer> ids, List<Integer> universe) {
+    /** The bits of {@code ids} in {@code universe}; an id outside it (a node the run does not know) has none. */
+    private static int mask(java.util.Collection<Integer> ids, List<Integer> universe) {
         int m = 0;
         for (int id : ids) {
-            m |= 1 << universe.indexOf(id);
+            int i = universe.indexOf(id);
+            if (i >= 0) {
+                m |= 1 << i;
+            }
         }
         return m;
     }

@@ -123,11 +123,19 @@ public final class RatisMetadataLog implements MetadataLog {
     }
 
     private RaftClient newClient() {
-        return RaftClient.newBuilder()
+        return newClient(null);
+    }
+
+    /** The client for submissions; {@code leader}, when known, is where its first request goes. */
+    private RaftClient newClient(RaftPeerId leader) {
+        RaftClient.Builder builder = RaftClient.newBuilder()
                 .setProperties(clientProperties)
                 .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-                .build();
+                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)));
+        if (leader != null) {
+            builder.setLeaderId(leader);
+        }
+        return builder.build();
     }
 
     /**
@@ -151,12 +159,7 @@ public final class RatisMetadataLog implements MetadataLog {
                 return client;
             }
             replaced = current;
-            client = RaftClient.newBuilder()
-                    .setProperties(clientProperties)
-                    .setRaftGroup(group)
-                    .setLeaderId(known)
-                    .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-                    .build();
+            client = newClient(known);
             current = client;
         }
         retiredClients.add(replaced);

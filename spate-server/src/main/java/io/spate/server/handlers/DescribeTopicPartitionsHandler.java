@@ -105,6 +105,6 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
                 .setEligibleLeaderReplicas(partition.elr())
                 // Spate keeps no last-known ELR (KIP-966's unclean recovery is not implemented).
                 .setLastKnownElr(List.of())
-                .setOfflineReplicas(partition.replicas().stream().filter(id -> cluster.broker(id) == null).toList());
+                .setOfflineReplicas(cluster.offlineReplicas(partition));
     }
 }

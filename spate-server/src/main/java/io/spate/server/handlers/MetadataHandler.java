@@ -143,8 +143,7 @@ public final class MetadataHandler implements ApiHandler {
                     .setIsrNodes(partition == null ? List.of() : partition.isr())
                     .setErrorCode(led ? Errors.NONE.code() : Errors.LEADER_NOT_AVAILABLE.code());
             if (version >= 5) {
-                described1.setOfflineReplicas(partition == null ? List.of()
-                        : partition.replicas().stream().filter(id -> cluster.broker(id) == null).toList());
+                described1.setOfflineReplicas(partition == null ? List.of() : cluster.offlineReplicas(partition));
             }
             if (version >= 7) {
                 described1.setLeaderEpoch(partition == null ? -1 : partition.leaderEpoch());

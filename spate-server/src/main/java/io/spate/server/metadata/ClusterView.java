@@ -33,6 +33,11 @@ public interface ClusterView {
 
     int controllerId();
 
+    /** The partition's replicas on nodes that are not live (fenced or unknown). */
+    default List<Integer> offlineReplicas(PartitionView partition) {
+        return partition.replicas().stream().filter(id -> broker(id) == null).toList();
+    }
+
     static ClusterView standalone(ServerConfig config, ReplicaManager replicas) {
         Broker self = new Broker(config.nodeId(), config.host(), config.port());
         return new ClusterView() {
