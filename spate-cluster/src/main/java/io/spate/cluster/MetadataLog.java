@@ -28,8 +28,21 @@ public interface MetadataLog extends AutoCloseable {
     /** Completes when this node's image has reached {@code version}. */
     CompletableFuture<ClusterImage> awaitVersion(long version);
 
-    /** Fetches the current image when this node is not a voter (a voter applies every entry itself). */
+    /**
+     * The controller says this node's metadata is behind. A node that is not a voter fetches the
+     * current image; a voter's own replica catches up by itself, and one that stays behind
+     * without applying anything is bridged by fetching and, if need be, restarted.
+     */
     void refresh();
+
+    /**
+     * How far this node's own copy of the metadata log has applied: what heartbeats report, so
+     * that the controller tells a voter whose replica is stuck that it is behind even when the
+     * node's image was fetched. A node that is not a voter reports its image.
+     */
+    default long appliedVersion() {
+        return image().version();
+    }
 
     /** Tells the controller this node is alive; the answer says whether it is registered and unfenced. */
     CompletableFuture<HeartbeatReply> heartbeat(int nodeId, long incarnation);

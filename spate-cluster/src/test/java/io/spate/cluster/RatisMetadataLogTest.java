@@ -480,6 +480,48 @@ class RatisMetadataLogTest {
         assertThat(restarted.topics()).containsKeys("before-snapshot", "after-snapshot");
     }
 
+    @Test
+    void aVoterWhoseReplicaStopsApplyingIsBridgedByFetchingAndThenRestarted() throws Exception {
+        startQuorum();
+        CommandResult first = commit(1, topic("before", List.of()));
+        awaitConverged(first.version());
+        int leader = awaitLeader();
+        int stuck = leader == 3 ? 2 : 3;
+        int other = IntStream.rangeClosed(1, 3).filter(id -> id != leader && id != stuck).findFirst().orElseThrow();
+        // Wedge the follower from outside: its Raft server drops the group (the directory stays),
+        // so it applies nothing more while the node around it keeps running, as the voters the
+        // fault campaigns found stuck did.
+        try (RaftClient admin = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(raftGroup(stuck)).build()) {
+            RaftClientReply removed = admin.getGroupManagementApi(RaftPeerId.valueOf("n" + stuck)).remove(raftGroup(stuck).getGroupId(), false, false);
+            assertThat(removed.isSuccess()).as("group removal: %s", removed.getException()).isTrue();
+        }
+        long wedgedAt = log(stuck).appliedVersion();
+        // What a node's heartbeats do: the controller compares the version the node's own replica
+        // applied with its image and tells it when it is behind.
+        heartbeats.scheduleWithFixedDelay(() -> {
+            RatisMetadataLog node = log(stuck);
+            RatisMetadataLog controller = log(leader);
+            if (node != null && controller != null && node.appliedVersion() < controller.image().version()) {
+                node.refresh();
+            }
+        }, 0, 100, TimeUnit.MILLISECONDS);
+
+        CommandResult during = commit(leader, topic("while-stuck", List.of()));
+        assertThat(during.version()).isGreaterThan(wedgedAt);
+        // Bridged: the node learns the committed image by fetching it, though its replica is stuck.
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(stuck).image().topics()).containsKey("while-stuck"));
+        assertThat(log(stuck).appliedVersion()).as("its replica has not moved").isEqualTo(wedgedAt);
+
+        // Restarted: its Raft server reloads the log from disk and the leader catches it up.
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(log(stuck).appliedVersion()).isGreaterThanOrEqualTo(during.version()));
+        // The restarted voter counts again: with the third voter gone, the quorum is the leader and it.
+        stop(other);
+        CommandResult after = commit(stuck, topic("after-restart", List.of()));
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(stuck).appliedVersion()).isGreaterThanOrEqualTo(after.version()));
+        ClusterImage agreed = awaitConverged(after.version());
+        assertThat(agreed.topics()).containsKeys("before", "while-stuck", "after-restart");
+    }
+
     // ---------------------------------------------------------------- Ratis, directly
 
     private static ClusterImage withNextProducerId(ClusterImage image, long nextProducerId) {

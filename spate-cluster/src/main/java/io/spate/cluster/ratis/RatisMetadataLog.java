@@ -54,8 +54,17 @@ public final class RatisMetadataLog implements MetadataLog {
 
     private final ClusterSettings settings;
     private final RaftGroup group;
-    private final RaftServer server;
-    private final MetadataStateMachine stateMachine;
+    /** This voter's Raft server and its state machine (null on a node that is not a voter); replaced by {@link #restartVoter}. */
+    private volatile RaftServer server;
+    private volatile MetadataStateMachine stateMachine;
+    private final boolean voter;
+    private final LivenessTracker liveness;
+    private final RaftProperties serverProperties;
+    private final Object voterLock = new Object();
+    /** Guarded by itself. */
+    private final VoterLagWatch lagWatch;
+    private static final long BRIDGE_AFTER_S = 2;
+    private static final long RESTART_AFTER_S = 8;
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
     private int probeFailures; // the probe thread's own
     /**
@@ -89,20 +98,17 @@ public final class RatisMetadataLog implements MetadataLog {
                 .toArray(RaftPeer[]::new);
         this.group = RaftGroup.valueOf(GROUP_ID, peers);
         RaftProperties properties = properties(settings);
-        if (settings.isVoter()) {
-            this.stateMachine = new MetadataStateMachine(liveness, this::learn, localLogFailure::complete);
+        this.voter = settings.isVoter();
+        this.liveness = liveness;
+        this.serverProperties = properties;
+        long heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatMs());
+        this.lagWatch = new VoterLagWatch(TimeUnit.SECONDS.toNanos(BRIDGE_AFTER_S), TimeUnit.SECONDS.toNanos(RESTART_AFTER_S),
+                Math.max(TimeUnit.SECONDS.toNanos(1), 4 * heartbeatNanos), TimeUnit.SECONDS.toNanos(30));
+        if (voter) {
             Files.createDirectories(settings.metadataDir());
             boolean fresh = isEmpty(settings.metadataDir());
-            this.server = RaftServer.newBuilder()
-                    .setServerId(peerId(settings.nodeId()))
-                    .setGroup(group)
-                    .setStateMachine(stateMachine)
-                    .setProperties(properties)
-                    .setOption(fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER)
-                    .build();
-        } else {
-            this.stateMachine = null;
-            this.server = null;
+            this.stateMachine = newStateMachine();
+            this.server = newServer(stateMachine, fresh ? RaftStorage.StartupOption.FORMAT : RaftStorage.StartupOption.RECOVER);
         }
         this.clientProperties = properties;
         this.client = newClient();
@@ -119,6 +125,20 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setProperties(heartbeatProperties)
                 .setRaftGroup(group)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(5, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
+                .build();
+    }
+
+    private MetadataStateMachine newStateMachine() {
+        return new MetadataStateMachine(liveness, this::offer, localLogFailure::complete);
+    }
+
+    private RaftServer newServer(MetadataStateMachine machine, RaftStorage.StartupOption option) throws IOException {
+        return RaftServer.newBuilder()
+                .setServerId(peerId(settings.nodeId()))
+                .setGroup(group)
+                .setStateMachine(machine)
+                .setProperties(serverProperties)
+                .setOption(option)
                 .build();
     }
 
@@ -278,10 +298,23 @@ public final class RatisMetadataLog implements MetadataLog {
         return localLogFailure;
     }
 
-    /** Called by the state machine on Ratis' apply thread; listeners run on our own thread. */
-    private void learn(ClusterImage next) {
-        image = next;
-        notifier.execute(this::deliver);
+    /**
+     * A committed image, from this voter's state machine (on Ratis' apply thread) or fetched from
+     * the leader. Only a newer one is kept: a restarted voter replays images the node has already
+     * fetched. Listeners run on our own thread.
+     */
+    private void offer(ClusterImage next) {
+        synchronized (this) {
+            if (image != ClusterImage.EMPTY && next.version() <= image.version()) {
+                return;
+            }
+            image = next;
+        }
+        try {
+            notifier.execute(this::deliver);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // close() fails the waiters
+        }
     }
 
     private void deliver() {
@@ -383,7 +416,7 @@ public final class RatisMetadataLog implements MetadataLog {
             future.complete(seen);
         }
         notifier.execute(this::deliver);
-        if (stateMachine == null) {
+        if (!voter) {
             refreshImage();
         }
         return future;
@@ -403,7 +436,7 @@ public final class RatisMetadataLog implements MetadataLog {
             requireSuccess(reply);
             ByteBuffer in = reply.getMessage().getContent().asReadOnlyByteBuffer();
             HeartbeatReply answer = new HeartbeatReply(in.get() == 1, in.getLong());
-            if (stateMachine == null && answer.imageVersion() > image.version()) {
+            if (!voter && answer.imageVersion() > image.version()) {
                 refreshImage();
             }
             return answer;
@@ -423,23 +456,84 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public void refresh() {
-        if (stateMachine == null) {
+        if (!voter) {
             refreshImage();
+            return;
+        }
+        // The controller says this node is behind. A voter's own replica normally catches up by
+        // itself within a heartbeat or two; one that applies nothing for long is bridged, then restarted.
+        VoterLagWatch.Action action;
+        synchronized (lagWatch) {
+            action = lagWatch.behind(System.nanoTime(), appliedVersion());
+        }
+        switch (action) {
+            case NONE -> { }
+            case FETCH_IMAGE -> refreshImage();
+            case RESTART_VOTER -> {
+                refreshImage();
+                try {
+                    storageProbe.execute(this::restartVoterIfStillBehind);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // closed meanwhile
+                }
+            }
         }
     }
 
-    /** A node that is not a voter fetches the whole image; metadata is small and changes rarely. */
+    /** How far this node's own copy of the log has applied (a voter's replica; otherwise the image fetched). */
+    @Override
+    public long appliedVersion() {
+        MetadataStateMachine machine = stateMachine;
+        return machine == null ? image.version() : machine.image().version();
+    }
+
+    private void restartVoterIfStillBehind() {
+        if (closed || isControllerLeader()) {
+            return;
+        }
+        log.warn("this node's metadata voter has applied nothing past version {} for {} s while the quorum moved on"
+                + " (node image at {}): restarting its Raft server", appliedVersion(), RESTART_AFTER_S, image.version());
+        try {
+            restartVoter();
+        } catch (IOException | RuntimeException e) {
+            log.error("restarting the metadata voter failed; the node keeps fetching committed images from the leader", e);
+        }
+    }
+
+    /**
+     * Closes this voter's Raft server and starts a new one on the same storage: the log and the
+     * latest snapshot are read back from disk, and the leader catches the voter up from there.
+     * Visible for tests, which wedge a voter from outside.
+     */
+    public void restartVoter() throws IOException {
+        if (!voter) {
+            return;
+        }
+        synchronized (voterLock) {
+            if (closed) {
+                return;
+            }
+            RaftServer old = server;
+            try {
+                old.close();
+            } catch (IOException | RuntimeException e) {
+                log.warn("closing the metadata voter for its restart", e);
+            }
+            MetadataStateMachine machine = newStateMachine();
+            RaftServer fresh = newServer(machine, RaftStorage.StartupOption.RECOVER);
+            stateMachine = machine;
+            server = fresh;
+            fresh.start();
+        }
+        log.info("metadata voter restarted");
+    }
+
+    /** Fetches the committed image from the leader: how a node that is not a voter learns, and a stuck voter's bridge. */
     private void refreshImage() {
         Message request = Message.valueOf(ByteString.copyFrom(new byte[]{MetadataStateMachine.QUERY_IMAGE}));
         client.async().sendReadOnlyUnordered(request).thenAccept(reply -> {
             if (reply.isSuccess()) {
-                ClusterImage fetched = MetadataCodec.decodeImage(reply.getMessage().getContent().toByteArray());
-                synchronized (this) {
-                    if (fetched.version() > image.version()) {
-                        image = fetched;
-                    }
-                }
-                notifier.execute(this::deliver);
+                offer(MetadataCodec.decodeImage(reply.getMessage().getContent().toByteArray()));
             }
         });
     }
@@ -487,11 +581,14 @@ public final class RatisMetadataLog implements MetadataLog {
         } catch (IOException e) {
             log.debug("closing the metadata client", e);
         }
-        if (server != null) {
-            try {
-                server.close();
-            } catch (IOException e) {
-                log.warn("closing the metadata server", e);
+        synchronized (voterLock) {
+            // After a restart in progress (if any): closed is set, so no other will start.
+            if (server != null) {
+                try {
+                    server.close();
+                } catch (IOException e) {
+                    log.warn("closing the metadata server", e);
+                }
             }
         }
         storageProbe.shutdownNow();

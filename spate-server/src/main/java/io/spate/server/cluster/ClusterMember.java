@@ -189,7 +189,8 @@ public final class ClusterMember implements AutoCloseable {
             }
             lastHeartbeatAckNanos = System.nanoTime();
             if (!reply.isCaughtUp()) {
-                // A node that is not a voter learns images only by asking; a voter's are on their way.
+                // A node that is not a voter learns images only by asking; a voter's are on their way
+                // unless its replica is stuck, which refresh() watches for.
                 metadata.refresh();
             }
             if (!reply.isFenced()) {
@@ -234,7 +235,7 @@ public final class ClusterMember implements AutoCloseable {
                 controllerConnection = new ControllerConnection(target, node.host(), node.port(), (int) settings.heartbeatTimeoutMs());
             }
             BrokerHeartbeatRequestData data = new BrokerHeartbeatRequestData().setBrokerId(settings.nodeId())
-                    .setBrokerEpoch(incarnation).setCurrentMetadataOffset(metadata.image().version());
+                    .setBrokerEpoch(incarnation).setCurrentMetadataOffset(metadata.appliedVersion());
             BrokerHeartbeatResponse response = (BrokerHeartbeatResponse) controllerConnection.send(
                     new BrokerHeartbeatRequest(data, (short) 0), heartbeatClientId);
             if (response.data().errorCode() != Errors.NONE.code()) {

@@ -1,0 +1,68 @@
+package io.spate.cluster.ratis;
+
+/**
+ * Decides when a voter whose own Raft replica has stopped applying must be helped. It is told,
+ * at every controller answer that says this node is behind, how far its replica has applied;
+ * it answers on the time it is given (no clock of its own), so a test can replay any history.
+ *
+ * <p>Why it exists: the fault campaigns found Ratis followers that stopped taking the leader's
+ * entries for good while still answering it (an in-memory log refusing every append after a
+ * truncation, seed 2018; a restarted voter the leader never matched again, seeds 2001 and 2020).
+ * Such a voter holds no quorum back on its own, but its node works on an old image, and with a
+ * second voter down the whole cluster stops. A replica that stays behind without applying
+ * anything is first bridged (the node fetches the committed image from the leader, as a node
+ * that is not a voter does) and, if it still applies nothing, its Raft server is restarted,
+ * which reloads the log from disk and lets the leader catch it up from there.
+ */
+final class VoterLagWatch {
+    enum Action { NONE, FETCH_IMAGE, RESTART_VOTER }
+
+    private final long fetchAfterNanos;
+    private final long restartAfterNanos;
+    private final long staleAfterNanos;
+    private final long restartBackoffNanos;
+
+    private boolean observing;
+    private long lastObservedNanos;
+    private long behindSinceNanos;
+    private long appliedWhenBehind;
+    private boolean restartedOnce;
+    private long lastRestartNanos;
+
+    /**
+     * @param fetchAfterNanos     behind without applying anything this long: fetch the committed image
+     * @param restartAfterNanos   this long: restart the voter's Raft server
+     * @param staleAfterNanos     a gap between reports this long means the node was caught up (or cut
+     *                            off) meanwhile: the next report starts a new window
+     * @param restartBackoffNanos no second restart sooner than this after one
+     */
+    VoterLagWatch(long fetchAfterNanos, long restartAfterNanos, long staleAfterNanos, long restartBackoffNanos) {
+        if (fetchAfterNanos <= 0 || restartAfterNanos <= fetchAfterNanos || staleAfterNanos <= 0 || restartBackoffNanos < restartAfterNanos) {
+            throw new IllegalArgumentException("need 0 < fetchAfter < restartAfter <= restartBackoff and staleAfter > 0");
+        }
+        this.fetchAfterNanos = fetchAfterNanos;
+        this.restartAfterNanos = restartAfterNanos;
+        this.staleAfterNanos = staleAfterNanos;
+        this.restartBackoffNanos = restartBackoffNanos;
+    }
+
+    /** The controller says this node is behind; its replica has applied up to {@code appliedVersion}. */
+    Action behind(long nowNanos, long appliedVersion) {
+        boolean stale = !observing || nowNanos - lastObservedNanos > staleAfterNanos;
+        if (stale || appliedVersion != appliedWhenBehind) {
+            // A new window, or progress: a replica that applies, however slowly, is catching up.
+            behindSinceNanos = nowNanos;
+            appliedWhenBehind = appliedVersion;
+        }
+        observing = true;
+        lastObservedNanos = nowNanos;
+        long stalled = nowNanos - behindSinceNanos;
+        if (stalled >= restartAfterNanos && (!restartedOnce || nowNanos - lastRestartNanos >= restartBackoffNanos)) {
+            restartedOnce = true;
+            lastRestartNanos = nowNanos;
+            behindSinceNanos = nowNanos;
+            return Action.RESTART_VOTER;
+        }
+        return stalled >= fetchAfterNanos ? Action.FETCH_IMAGE : Action.NONE;
+    }
+}

@@ -1,0 +1,74 @@
+package io.spate.cluster.ratis;
+
+import io.spate.cluster.ratis.VoterLagWatch.Action;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The watch's decisions on made-up histories of "you are behind" answers, 100 ms apart unless said. */
+class VoterLagWatchTest {
+    private static final long MS = 1_000_000L;
+    private final VoterLagWatch watch = new VoterLagWatch(2_000 * MS, 8_000 * MS, 1_000 * MS, 30_000 * MS);
+
+    /** Reports "behind at {@code applied}" every 100 ms from {@code fromMs} to {@code toMs}; returns the last answer. */
+    private Action behindFor(long fromMs, long toMs, long applied) {
+        Action last = Action.NONE;
+        for (long t = fromMs; t <= toMs; t += 100) {
+            last = watch.behind(t * MS, applied);
+        }
+        return last;
+    }
+
+    @Test
+    void aReplicaThatIsBehindButApplyingIsLeftAlone() {
+        long applied = 10;
+        for (long t = 0; t < 60_000; t += 100) {
+            // One entry applied every 1.5 s: slow, but moving.
+            if (t % 1_500 == 0) {
+                applied++;
+            }
+            assertThat(watch.behind(t * MS, applied)).as("at %d ms", t).isEqualTo(Action.NONE);
+        }
+    }
+
+    @Test
+    void aReplicaThatAppliesNothingIsBridgedAfterTwoSecondsAndRestartedAfterEight() {
+        assertThat(behindFor(0, 1_900, 5)).isEqualTo(Action.NONE);
+        assertThat(watch.behind(2_000 * MS, 5)).isEqualTo(Action.FETCH_IMAGE);
+        assertThat(behindFor(2_100, 7_900, 5)).isEqualTo(Action.FETCH_IMAGE);
+        assertThat(watch.behind(8_000 * MS, 5)).isEqualTo(Action.RESTART_VOTER);
+        // Right after a restart: a new window, so no fetch until the restarted replica has had its two seconds.
+        assertThat(watch.behind(8_100 * MS, 5)).isEqualTo(Action.NONE);
+        assertThat(behindFor(8_200, 10_100, 5)).isEqualTo(Action.FETCH_IMAGE);
+    }
+
+    @Test
+    void aSecondRestartWaitsOutTheBackoffAndTheNodeKeepsFetchingMeanwhile() {
+        assertThat(behindFor(0, 8_000, 5)).isEqualTo(Action.RESTART_VOTER);
+        for (long t = 8_100; t < 38_000; t += 100) {
+            assertThat(watch.behind(t * MS, 5)).as("at %d ms", t).isNotEqualTo(Action.RESTART_VOTER);
+        }
+        assertThat(behindFor(38_000, 38_000, 5)).isEqualTo(Action.RESTART_VOTER);
+    }
+
+    @Test
+    void progressOrAGapInTheReportsStartsANewWindow() {
+        assertThat(behindFor(0, 7_000, 5)).isEqualTo(Action.FETCH_IMAGE);
+        assertThat(watch.behind(7_100 * MS, 6)).as("it applied one more").isEqualTo(Action.NONE);
+        assertThat(behindFor(7_200, 14_000, 6)).isEqualTo(Action.FETCH_IMAGE);
+        // Caught up (no report) for more than a second, then behind again at the same version:
+        // the node was simply idle at that version, not stuck.
+        assertThat(watch.behind(20_000 * MS, 6)).isEqualTo(Action.NONE);
+        assertThat(behindFor(20_100, 21_900, 6)).isEqualTo(Action.NONE);
+        // A node cut off from the controller hears nothing; once heard again it gets a fresh window too.
+        assertThat(watch.behind(60_000 * MS, 6)).isEqualTo(Action.NONE);
+    }
+
+    @Test
+    void thresholdsMustBeOrdered() {
+        assertThatThrownBy(() -> new VoterLagWatch(8 * MS, 2 * MS, MS, 30 * MS)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new VoterLagWatch(2 * MS, 8 * MS, 0, 30 * MS)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new VoterLagWatch(2 * MS, 8 * MS, MS, 4 * MS)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
