@@ -117,9 +117,13 @@ public final class SpateConfig {
         d.put(CONTROLLER_ELECTION_TIMEOUT_MS, "300");
         d.put(REPLICA_LAG_TIME_MAX_MS, "10000");
         d.put(REPLICA_FETCH_WAIT_MAX_MS, "500");
-        // Kafka's default: how long a follower waits for any answer from its leader before it
-        // drops the connection (a half-open one after a leader froze or its host vanished) and dials again.
-        d.put(REPLICA_SOCKET_TIMEOUT_MS, "30000");
+        // How long a follower waits for any answer from its leader before it drops the connection
+        // (a half-open one after a leader froze or its host vanished) and dials again. Kafka's 30 s
+        // also covers a fetch lost in a network partition: TCP then retransmits at growing intervals
+        // (several seconds after a 15 s loss), and the follower sat out that backoff after the heal
+        // (fault campaigns, seed 2014). Well below replica.lag.time.max.ms, so a follower whose
+        // fetch was lost reconnects before it is dropped from the in-sync set.
+        d.put(REPLICA_SOCKET_TIMEOUT_MS, "5000");
         d.put(AUTO_LEADER_REBALANCE, "true");
         d.put(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, "30");
         d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");

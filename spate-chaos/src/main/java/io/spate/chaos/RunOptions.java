@@ -20,7 +20,7 @@ public record RunOptions(Path brokerJar, int nodes, int partitions, int rate, in
     /** The workload's producers give up on a request after this (see ProducerWorkload). */
     public static final long CLIENT_REQUEST_TIMEOUT_MS = 2_000;
     /**
-     * The one setting the runs change: how long a follower may fail to keep up before it leaves
+     * The settings the runs change: how long a follower may fail to keep up before it leaves
      * the in-sync set. An {@code acks=all} write waits for every in-sync replica, so a follower
      * cut off from its leader while still heard by the controller (a one-way loss, a link down)
      * holds every write of the partition for this long; it is that failure's detector. Spate's
@@ -28,10 +28,17 @@ public record RunOptions(Path brokerJar, int nodes, int partitions, int rate, in
      * sets it as the broker session is set, to seconds.
      */
     public static final long REPLICA_LAG_TIME_MAX_MS = 2_000;
+    /**
+     * With it, the follower's own detector: how long a follower waits for its leader's answer
+     * before it dials again (default 5 s). A fetch lost in a partition otherwise waits out TCP's
+     * retransmission backoff after the heal, and the follower rejoins the in-sync set that late.
+     */
+    public static final long REPLICA_SOCKET_TIMEOUT_MS = 2_000;
 
     /** The node settings the runs use beyond Spate's defaults. */
     public static java.util.Map<String, String> nodeSettings() {
-        return java.util.Map.of("replica.lag.time.max.ms", String.valueOf(REPLICA_LAG_TIME_MAX_MS));
+        return java.util.Map.of("replica.lag.time.max.ms", String.valueOf(REPLICA_LAG_TIME_MAX_MS),
+                "replica.socket.timeout.ms", String.valueOf(REPLICA_SOCKET_TIMEOUT_MS));
     }
 
     /**
