@@ -522,6 +522,42 @@ class RatisMetadataLogTest {
         assertThat(agreed.topics()).containsKeys("before", "while-stuck", "after-restart");
     }
 
+    @Test
+    void aRaftMetaEmptiedByAFailedWriteIsRewrittenFromTheVotersMemoryAndTheVoterRestarts() throws Exception {
+        startQuorum();
+        CommandResult first = commit(1, topic("before", List.of()));
+        awaitConverged(first.version());
+        int node = awaitLeader() == 1 ? 2 : 1;
+        Path raftMeta = metadataDir(node).resolve(raftGroup(node).getGroupId().getUuid().toString()).resolve("current").resolve("raft-meta");
+        java.util.Properties before = properties(raftMeta);
+        assertThat(before.getProperty("term")).isNotBlank();
+        Path reserve = metadataDir(node).resolveSibling("metadata-reserve");
+        await().atMost(PATIENCE).until(() -> Files.exists(reserve));
+
+        // What Ratis leaves when writing raft-meta fails on a full disk: the file renamed over the old one, empty.
+        Files.write(raftMeta, new byte[0]);
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(Files.size(raftMeta)).isPositive());
+        java.util.Properties repaired = properties(raftMeta);
+        assertThat(repaired.getProperty("term")).isEqualTo(before.getProperty("term"));
+        assertThat(repaired.getProperty("votedFor")).isEqualTo(before.getProperty("votedFor"));
+        await("the reserve is put back once there is room").atMost(PATIENCE).until(() -> Files.exists(reserve));
+
+        // The voter starts again from its own storage and takes part as before.
+        stop(node);
+        start(node);
+        CommandResult after = commit(node, topic("after", List.of()));
+        ClusterImage agreed = awaitConverged(after.version());
+        assertThat(agreed.topics()).containsKeys("before", "after");
+    }
+
+    private static java.util.Properties properties(Path file) throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        try (var reader = Files.newBufferedReader(file)) {
+            p.load(reader);
+        }
+        return p;
+    }
+
     // ---------------------------------------------------------------- Ratis, directly
 
     private static ClusterImage withNextProducerId(ClusterImage image, long nextProducerId) {

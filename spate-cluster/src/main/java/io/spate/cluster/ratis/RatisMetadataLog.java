@@ -63,6 +63,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private final Object voterLock = new Object();
     /** Guarded by itself. */
     private final VoterLagWatch lagWatch;
+    private final RaftMetaGuard raftMetaGuard;
     private static final long BRIDGE_AFTER_S = 2;
     private static final long RESTART_AFTER_S = 8;
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
@@ -104,6 +105,7 @@ public final class RatisMetadataLog implements MetadataLog {
         long heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatMs());
         this.lagWatch = new VoterLagWatch(TimeUnit.SECONDS.toNanos(BRIDGE_AFTER_S), TimeUnit.SECONDS.toNanos(RESTART_AFTER_S),
                 Math.max(TimeUnit.SECONDS.toNanos(1), 4 * heartbeatNanos), TimeUnit.SECONDS.toNanos(30));
+        this.raftMetaGuard = new RaftMetaGuard(settings.metadataDir().resolveSibling("metadata-reserve"));
         if (voter) {
             Files.createDirectories(settings.metadataDir());
             boolean fresh = isEmpty(settings.metadataDir());
@@ -269,6 +271,7 @@ public final class RatisMetadataLog implements MetadataLog {
      * takes a write; a directory that does not is the same failure, seen first.
      */
     private void probeStorage() {
+        guardRaftMeta();
         // Beside Ratis' directory, not in it: Ratis reads every entry there as a group. A new
         // file each time: rewriting blocks already allocated would succeed on a full disk.
         java.nio.file.Path probe = settings.metadataDir().resolveSibling("metadata-write-probe");
@@ -290,6 +293,17 @@ public final class RatisMetadataLog implements MetadataLog {
             }
         } catch (RuntimeException e) {
             log.debug("metadata storage probe", e);
+        }
+    }
+
+    /** See {@link RaftMetaGuard}: runs before the write probe, so a repair comes before the node gives up on its disk. */
+    private void guardRaftMeta() {
+        try {
+            raftMetaGuard.check(server.getDivision(GROUP_ID));
+            raftMetaGuard.keepReserve();
+        } catch (IOException | RuntimeException e) {
+            // The division is restarting or closed, or the repair could not be written: the next second tries again.
+            log.debug("checking raft-meta", e);
         }
     }
 
