@@ -254,6 +254,13 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(election * 2, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(Math.max(3000, election * 4), TimeUnit.MILLISECONDS));
+        // A leader that steps down for want of a majority's answers stands for election again only
+        // after this; Ratis' default is 10 s. On a busy machine two voters (the third down) can
+        // both step down that way within a second, and then neither stands: the fault campaigns
+        // saw the quorum without a leader for 8 s, every partition stalled (seed 2016). Pre-vote
+        // already keeps a voter that was cut off from disrupting the others, so one full election
+        // window is wait enough.
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(election * 2, TimeUnit.MILLISECONDS));
         // Heartbeats are read-only queries served by the leader only (Ratis' default read option:
         // a follower answers NotLeader), so liveness is recorded where the controller runs. A leader
         // that stops hearing from a majority steps down within an election timeout, after which
