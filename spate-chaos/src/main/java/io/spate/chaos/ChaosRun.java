@@ -179,9 +179,25 @@ public final class ChaosRun {
 
     private Map<Integer, List<Integer>> createTopic(ChaosCluster cluster) throws Exception {
         int rf = Math.min(3, options.nodes());
-        cluster.admin().createTopics(List.of(new NewTopic(TOPIC, options.partitions(), (short) rf)
-                .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        // A fresh quorum can take a few seconds to elect its first controller on a busy machine
+        // (split votes); the creation then times out undecided and is asked again (seed 2014).
+        while (true) {
+            try {
+                cluster.admin().createTopics(List.of(new NewTopic(TOPIC, options.partitions(), (short) rf)
+                        .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
+                break;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+                    break;   // an earlier, timed-out attempt did commit
+                }
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                say("creating the topic: " + e.getCause().getMessage() + "; asking again");
+                Thread.sleep(500);
+            }
+        }
         while (true) {
             try {
                 TopicDescription d = cluster.admin().describeTopics(List.of(TOPIC)).allTopicNames().get(10, TimeUnit.SECONDS).get(TOPIC);

@@ -485,7 +485,7 @@ public final class RatisMetadataLog implements MetadataLog {
         // itself within a heartbeat or two; one that applies nothing for long is bridged, then restarted.
         VoterLagWatch.Action action;
         synchronized (lagWatch) {
-            action = lagWatch.behind(System.nanoTime(), appliedVersion());
+            action = lagWatch.behind(System.nanoTime(), appliedIndex());
         }
         switch (action) {
             case NONE -> { }
@@ -508,12 +508,23 @@ public final class RatisMetadataLog implements MetadataLog {
         return machine == null ? image.version() : machine.image().version();
     }
 
+    /**
+     * The last log index this voter's state machine applied: the watch's sign of progress. Not the
+     * image version, which Raft's own entries (a new leader's first entry, configurations) leave
+     * alone: a voter starting on a busy machine applied those for seconds and looked stuck.
+     */
+    private long appliedIndex() {
+        MetadataStateMachine machine = stateMachine;
+        org.apache.ratis.server.protocol.TermIndex last = machine == null ? null : machine.getLastAppliedTermIndex();
+        return last == null ? -1 : last.getIndex();
+    }
+
     private void restartVoterIfStillBehind() {
         if (closed || isControllerLeader()) {
             return;
         }
-        log.warn("this node's metadata voter has applied nothing past version {} for {} s while the quorum moved on"
-                + " (node image at {}): restarting its Raft server", appliedVersion(), RESTART_AFTER_S, image.version());
+        log.warn("this node's metadata voter has applied no entry past log index {} (image version {}) for {} s while the"
+                + " quorum moved on (node image at {}): restarting its Raft server", appliedIndex(), appliedVersion(), RESTART_AFTER_S, image.version());
         try {
             restartVoter();
         } catch (IOException | RuntimeException e) {

@@ -2,8 +2,8 @@ package io.spate.cluster.ratis;
 
 /**
  * Decides when a voter whose own Raft replica has stopped applying must be helped. It is told,
- * at every controller answer that says this node is behind, how far its replica has applied;
- * it answers on the time it is given (no clock of its own), so a test can replay any history.
+ * at every controller answer that says this node is behind, the last log index its replica
+ * applied; it answers on the time it is given (no clock of its own), so a test can replay any history.
  *
  * <p>Why it exists: the fault campaigns found Ratis followers that stopped taking the leader's
  * entries for good while still answering it (an in-memory log refusing every append after a
@@ -46,13 +46,13 @@ final class VoterLagWatch {
         this.restartBackoffNanos = restartBackoffNanos;
     }
 
-    /** The controller says this node is behind; its replica has applied up to {@code appliedVersion}. */
-    Action behind(long nowNanos, long appliedVersion) {
+    /** The controller says this node is behind; its replica has applied up to log index {@code appliedIndex}. */
+    Action behind(long nowNanos, long appliedIndex) {
         boolean stale = !observing || nowNanos - lastObservedNanos > staleAfterNanos;
-        if (stale || appliedVersion != appliedWhenBehind) {
+        if (stale || appliedIndex != appliedWhenBehind) {
             // A new window, or progress: a replica that applies, however slowly, is catching up.
             behindSinceNanos = nowNanos;
-            appliedWhenBehind = appliedVersion;
+            appliedWhenBehind = appliedIndex;
         }
         observing = true;
         lastObservedNanos = nowNanos;
