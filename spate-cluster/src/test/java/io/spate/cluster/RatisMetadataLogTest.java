@@ -505,6 +505,7 @@ class RatisMetadataLogTest {
     }
 
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)   // a voter is not restarted in its first 30 s
     void aVoterWhoseReplicaStopsApplyingIsBridgedByFetchingAndThenRestarted() throws Exception {
         startQuorum();
         CommandResult first = commit(1, topic("before", List.of()));
@@ -536,8 +537,9 @@ class RatisMetadataLogTest {
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(stuck).image().topics()).containsKey("while-stuck"));
         assertThat(log(stuck).appliedVersion()).as("its replica has not moved").isEqualTo(wedgedAt);
 
-        // Restarted: its Raft server reloads the log from disk and the leader catches it up.
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(log(stuck).appliedVersion()).isGreaterThanOrEqualTo(during.version()));
+        // Restarted (once 30 s have passed since its start): its Raft server reloads the log from
+        // disk and the leader catches it up.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(log(stuck).appliedVersion()).isGreaterThanOrEqualTo(during.version()));
         // The restarted voter counts again: with the third voter gone, the quorum is the leader and it.
         stop(other);
         CommandResult after = commit(stuck, topic("after-restart", List.of()));

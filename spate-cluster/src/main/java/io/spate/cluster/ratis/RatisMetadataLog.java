@@ -66,6 +66,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private final RaftMetaGuard raftMetaGuard;
     private static final long BRIDGE_AFTER_S = 2;
     private static final long RESTART_AFTER_S = 8;
+    private static final long START_GRACE_S = 30;
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
     private int probeFailures; // the probe thread's own
     /**
@@ -104,7 +105,7 @@ public final class RatisMetadataLog implements MetadataLog {
         this.serverProperties = properties;
         long heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatMs());
         this.lagWatch = new VoterLagWatch(TimeUnit.SECONDS.toNanos(BRIDGE_AFTER_S), TimeUnit.SECONDS.toNanos(RESTART_AFTER_S),
-                Math.max(TimeUnit.SECONDS.toNanos(1), 4 * heartbeatNanos), TimeUnit.SECONDS.toNanos(30));
+                Math.max(TimeUnit.SECONDS.toNanos(1), 4 * heartbeatNanos), TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(START_GRACE_S));
         this.raftMetaGuard = new RaftMetaGuard(settings.metadataDir().resolveSibling("metadata-reserve"));
         if (voter) {
             Files.createDirectories(settings.metadataDir());
@@ -225,6 +226,7 @@ public final class RatisMetadataLog implements MetadataLog {
     public static RatisMetadataLog start(ClusterSettings settings, LivenessTracker liveness) throws IOException {
         RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness);
         if (metadataLog.server != null) {
+            metadataLog.serverStarting();
             metadataLog.server.start();
             metadataLog.storageProbe.scheduleWithFixedDelay(metadataLog::probeStorage, 1, 1, TimeUnit.SECONDS);
         }
@@ -501,6 +503,12 @@ public final class RatisMetadataLog implements MetadataLog {
         }
     }
 
+    private void serverStarting() {
+        synchronized (lagWatch) {
+            lagWatch.serverStarted(System.nanoTime());
+        }
+    }
+
     /** How far this node's own copy of the log has applied (a voter's replica; otherwise the image fetched). */
     @Override
     public long appliedVersion() {
@@ -555,6 +563,7 @@ public final class RatisMetadataLog implements MetadataLog {
             RaftServer fresh = newServer(machine, RaftStorage.StartupOption.RECOVER);
             stateMachine = machine;
             server = fresh;
+            serverStarting();
             fresh.start();
         }
         log.info("metadata voter restarted");

@@ -28,6 +28,9 @@ final class VoterLagWatch {
     private long appliedWhenBehind;
     private boolean restartedOnce;
     private long lastRestartNanos;
+    private final long startGraceNanos;
+    private boolean graceSet;
+    private long graceUntilNanos;
 
     /**
      * @param fetchAfterNanos     behind without applying anything this long: fetch the committed image
@@ -35,15 +38,29 @@ final class VoterLagWatch {
      * @param staleAfterNanos     a gap between reports this long means the node was caught up (or cut
      *                            off) meanwhile: the next report starts a new window
      * @param restartBackoffNanos no second restart sooner than this after one
+     * @param startGraceNanos     no restart within this long of the Raft server's start (see {@link #serverStarted})
      */
-    VoterLagWatch(long fetchAfterNanos, long restartAfterNanos, long staleAfterNanos, long restartBackoffNanos) {
-        if (fetchAfterNanos <= 0 || restartAfterNanos <= fetchAfterNanos || staleAfterNanos <= 0 || restartBackoffNanos < restartAfterNanos) {
-            throw new IllegalArgumentException("need 0 < fetchAfter < restartAfter <= restartBackoff and staleAfter > 0");
+    VoterLagWatch(long fetchAfterNanos, long restartAfterNanos, long staleAfterNanos, long restartBackoffNanos, long startGraceNanos) {
+        if (fetchAfterNanos <= 0 || restartAfterNanos <= fetchAfterNanos || staleAfterNanos <= 0 || restartBackoffNanos < restartAfterNanos
+                || startGraceNanos < 0) {
+            throw new IllegalArgumentException("need 0 < fetchAfter < restartAfter <= restartBackoff, staleAfter > 0 and startGrace >= 0");
         }
+        this.startGraceNanos = startGraceNanos;
         this.fetchAfterNanos = fetchAfterNanos;
         this.restartAfterNanos = restartAfterNanos;
         this.staleAfterNanos = staleAfterNanos;
         this.restartBackoffNanos = restartBackoffNanos;
+    }
+
+    /**
+     * The voter's Raft server (re)started at {@code nowNanos}. A cluster starting on a busy machine
+     * (five nodes in one test, three beside a CPU hog) can leave a voter without an applied entry
+     * for many seconds while the others commit; restarting it then only makes the quorum weaker.
+     * A replica that stopped for good is still restarted, once the grace is over.
+     */
+    void serverStarted(long nowNanos) {
+        graceSet = true;
+        graceUntilNanos = nowNanos + startGraceNanos;
     }
 
     /** The controller says this node is behind; its replica has applied up to log index {@code appliedIndex}. */
@@ -57,7 +74,8 @@ final class VoterLagWatch {
         observing = true;
         lastObservedNanos = nowNanos;
         long stalled = nowNanos - behindSinceNanos;
-        if (stalled >= restartAfterNanos && (!restartedOnce || nowNanos - lastRestartNanos >= restartBackoffNanos)) {
+        boolean inGrace = graceSet && nowNanos - graceUntilNanos < 0;
+        if (stalled >= restartAfterNanos && !inGrace && (!restartedOnce || nowNanos - lastRestartNanos >= restartBackoffNanos)) {
             restartedOnce = true;
             lastRestartNanos = nowNanos;
             behindSinceNanos = nowNanos;

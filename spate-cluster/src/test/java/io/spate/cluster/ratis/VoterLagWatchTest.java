@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The watch's decisions on made-up histories of "you are behind" answers, 100 ms apart unless said. */
 class VoterLagWatchTest {
     private static final long MS = 1_000_000L;
-    private final VoterLagWatch watch = new VoterLagWatch(2_000 * MS, 8_000 * MS, 1_000 * MS, 30_000 * MS);
+    private final VoterLagWatch watch = new VoterLagWatch(2_000 * MS, 8_000 * MS, 1_000 * MS, 30_000 * MS, 30_000 * MS);
 
     /** Reports "behind at {@code applied}" every 100 ms from {@code fromMs} to {@code toMs}; returns the last answer. */
     private Action behindFor(long fromMs, long toMs, long applied) {
@@ -66,9 +66,25 @@ class VoterLagWatchTest {
     }
 
     @Test
+    void aServerThatStartedLessThanTheGraceAgoIsBridgedButNotRestarted() {
+        watch.serverStarted(0);
+        // A cluster starting on a busy machine: this voter applies nothing for 20 s while the others commit.
+        assertThat(behindFor(0, 20_000, -1)).isEqualTo(Action.FETCH_IMAGE);
+        for (long t = 20_100; t < 30_000; t += 100) {
+            assertThat(watch.behind(t * MS, -1)).as("at %d ms", t).isEqualTo(Action.FETCH_IMAGE);
+        }
+        // Stuck for good: restarted once the grace is over, and the restart starts a grace of its own.
+        assertThat(watch.behind(30_000 * MS, -1)).isEqualTo(Action.RESTART_VOTER);
+        watch.serverStarted(30_000 * MS);
+        assertThat(behindFor(30_100, 59_900, -1)).isNotEqualTo(Action.RESTART_VOTER);
+        assertThat(behindFor(60_000, 60_000, -1)).isEqualTo(Action.RESTART_VOTER);
+    }
+
+    @Test
     void thresholdsMustBeOrdered() {
-        assertThatThrownBy(() -> new VoterLagWatch(8 * MS, 2 * MS, MS, 30 * MS)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new VoterLagWatch(2 * MS, 8 * MS, 0, 30 * MS)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new VoterLagWatch(2 * MS, 8 * MS, MS, 4 * MS)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new VoterLagWatch(8 * MS, 2 * MS, MS, 30 * MS, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new VoterLagWatch(2 * MS, 8 * MS, 0, 30 * MS, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new VoterLagWatch(2 * MS, 8 * MS, MS, 4 * MS, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new VoterLagWatch(2 * MS, 8 * MS, MS, 30 * MS, -1)).isInstanceOf(IllegalArgumentException.class);
     }
 }

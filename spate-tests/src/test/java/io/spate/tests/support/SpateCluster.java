@@ -266,9 +266,31 @@ public final class SpateCluster implements AutoCloseable {
 
     // ---- what the cluster says -----------------------------------------------------------------
 
+    /**
+     * Creates the topic and waits for every replica to be in sync. A creation that timed out is an
+     * undecided outcome (on a busy machine a young quorum may take longer than the admin client's
+     * request timeout): it is asked again, and "already exists" then means the first one committed.
+     */
     public void createTopic(String topic, int partitions, int replicationFactor, Map<String, String> configs) throws Exception {
-        admin().createTopics(List.of(new NewTopic(topic, partitions, (short) replicationFactor).configs(configs)))
-                .all().get(60, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        boolean asked = false;
+        while (true) {
+            try {
+                admin().createTopics(List.of(new NewTopic(topic, partitions, (short) replicationFactor).configs(configs)))
+                        .all().get(60, TimeUnit.SECONDS);
+                break;
+            } catch (ExecutionException e) {
+                if (asked && e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+                    break;
+                }
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log("creating " + topic + ": " + e.getCause().getMessage() + "; asking again");
+                asked = true;
+                Thread.sleep(200);
+            }
+        }
         awaitFullIsr(topic, partitions, replicationFactor);
     }
 
