@@ -27,14 +27,25 @@ import java.util.Properties;
  * from the empty file; restarting the node then needs an operator. Raft cannot guess a lost vote
  * (a voter that forgets it may vote twice in one term), but here nothing is lost yet: the
  * running voter still holds the values that were last on disk. The guard checks the file once a
- * second and, finding it emptied or unreadable, writes those values back in Ratis' format,
- * first deleting a small reserve file kept for the purpose so that the write has room even on
- * the full disk that caused the damage.
+ * second and, finding it emptied or unreadable, writes a term well past the one in memory, with
+ * no vote, in Ratis' format, first deleting a small reserve file kept for the purpose so that the
+ * write has room even on the full disk that caused the damage.
+ *
+ * <p>Why a later term and not the values in memory: freeing the reserve lets Ratis' own next
+ * write succeed, and it may land between our reading of its memory and our rename, a vote we
+ * would then overwrite with an older one. A term no election can reach in that time is safe
+ * whatever happened meanwhile: restarted from it, the voter never votes again in any term it may
+ * already have voted in. It costs one extra election when the voter comes back. Ratis' own later
+ * writes replace the file with its true state, as before.
  */
 final class RaftMetaGuard {
     private static final Logger log = LoggerFactory.getLogger(RaftMetaGuard.class);
     static final String FILE_NAME = "raft-meta";
     private static final int RESERVE_BYTES = 1 << 20;
+    /** Past any term elections can reach while the repair is written (a few per second at most). */
+    static final long TERM_MARGIN = 1_000;
+    /** The reserve is put back only with this much room beside it, so that it never takes the last bytes. */
+    private static final long ROOM_FOR_RESERVE = 16L << 20;
 
     private final Path reserve;
 
@@ -46,6 +57,13 @@ final class RaftMetaGuard {
     /** Puts the reserve in place if it is not there (at start, and after it was used once the disk has room again). */
     void keepReserve() {
         if (Files.exists(reserve)) {
+            return;
+        }
+        try {
+            if (Files.getFileStore(reserve.getParent()).getUsableSpace() < RESERVE_BYTES + ROOM_FOR_RESERVE) {
+                return;
+            }
+        } catch (IOException e) {
             return;
         }
         Path partial = reserve.resolveSibling(reserve.getFileName() + ".tmp");
@@ -78,11 +96,18 @@ final class RaftMetaGuard {
         if (!Files.exists(file) || readable(file)) {
             return false;
         }
-        RaftStorageMetadata lastGood = division.getRaftStorage().getMetadataFile().getMetadata();
+        RaftStorageMetadata inMemory = division.getRaftStorage().getMetadataFile().getMetadata();
+        RaftStorageMetadata repaired = RaftStorageMetadata.valueOf(inMemory.getTerm() + TERM_MARGIN,
+                RaftStorageMetadata.getDefault().getVotedFor());
         Files.deleteIfExists(reserve);
-        write(file, lastGood);
-        log.warn("{} was emptied by a failed write (a full disk?); rewrote it from the voter's memory: term {}, voted for '{}'",
-                file, lastGood.getTerm(), lastGood.getVotedFor());
+        try {
+            write(file, repaired);
+        } catch (IOException e) {
+            log.warn("{} was emptied by a failed write and could not be rewritten yet: {}", file, e.toString());
+            throw e;
+        }
+        log.warn("{} was emptied by a failed write (a full disk?); rewrote it with term {} (the voter was at {}) and no vote,"
+                + " so that it never votes twice in a term", file, repaired.getTerm(), inMemory.getTerm());
         return true;
     }
 
@@ -113,6 +138,9 @@ final class RaftMetaGuard {
                 ch.write(buffer);
             }
             ch.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
         }
         if (!readable(temp) || Files.size(temp) != bytes.length) {
             Files.deleteIfExists(temp);

@@ -67,6 +67,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private static final long BRIDGE_AFTER_S = 2;
     private static final long RESTART_AFTER_S = 8;
     private static final long START_GRACE_S = 30;
+    private static final long VOTER_CLOSE_TIMEOUT_S = 15;
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
     private int probeFailures; // the probe thread's own
     /**
@@ -260,9 +261,10 @@ public final class RatisMetadataLog implements MetadataLog {
         // after this; Ratis' default is 10 s. On a busy machine two voters (the third down) can
         // both step down that way within a second, and then neither stands: the fault campaigns
         // saw the quorum without a leader for 8 s, every partition stalled (seed 2016). Pre-vote
-        // already keeps a voter that was cut off from disrupting the others, so one full election
-        // window is wait enough.
-        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(election * 2, TimeUnit.MILLISECONDS));
+        // already keeps a voter that was cut off from disrupting the others, so a short wait does.
+        // Ratis also makes a leader step down after a pause of the JVM longer than this: not shorter
+        // than 2 s, or every busy second of a 2-core machine would cost a controller election.
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(Math.max(2_000, election * 2), TimeUnit.MILLISECONDS));
         // Heartbeats are read-only queries served by the leader only (Ratis' default read option:
         // a follower answers NotLeader), so liveness is recorded where the controller runs. A leader
         // that stops hearing from a majority steps down within an election timeout, after which
@@ -554,17 +556,37 @@ public final class RatisMetadataLog implements MetadataLog {
                 return;
             }
             RaftServer old = server;
+            // Bounded: a second server must not open the storage while threads of the first may
+            // still write to it. A close that does not finish, or a start that fails, leaves this
+            // node without a working voter: that is the failure a restart of the process repairs.
+            Thread closing = Thread.ofPlatform().name("spate-metadata-voter-close").daemon().start(() -> {
+                try {
+                    old.close();
+                } catch (IOException | RuntimeException e) {
+                    log.warn("closing the metadata voter for its restart", e);
+                }
+            });
             try {
-                old.close();
-            } catch (IOException | RuntimeException e) {
-                log.warn("closing the metadata voter for its restart", e);
+                if (!closing.join(java.time.Duration.ofSeconds(VOTER_CLOSE_TIMEOUT_S))) {
+                    localLogFailure.complete(new IOException("the metadata voter did not close within "
+                            + VOTER_CLOSE_TIMEOUT_S + " s for its restart"));
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
-            MetadataStateMachine machine = newStateMachine();
-            RaftServer fresh = newServer(machine, RaftStorage.StartupOption.RECOVER);
-            stateMachine = machine;
-            server = fresh;
-            serverStarting();
-            fresh.start();
+            try {
+                MetadataStateMachine machine = newStateMachine();
+                RaftServer fresh = newServer(machine, RaftStorage.StartupOption.RECOVER);
+                stateMachine = machine;
+                server = fresh;
+                serverStarting();
+                fresh.start();
+            } catch (IOException | RuntimeException e) {
+                localLogFailure.complete(new IOException("the metadata voter could not start again: " + e, e));
+                throw e;
+            }
         }
         log.info("metadata voter restarted");
     }
