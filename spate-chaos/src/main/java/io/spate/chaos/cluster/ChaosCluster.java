@@ -185,7 +185,7 @@ public final class ChaosCluster implements AutoCloseable {
                 if (node.isAlive()) {
                     node.signal("CONT"); // a stopped process takes SIGKILL too, but say it plainly
                 }
-                node.kill9();
+                node.retire();
             } catch (Exception e) {
                 log.accept("could not kill node " + node.id() + ": " + e);
             }

@@ -40,14 +40,31 @@ public final class NodeProcess {
         return logFile;
     }
 
+    /**
+     * Kills the node and refuses every later start: a fault's restart racing with the runner's
+     * own shutdown left a node running after the runner had gone.
+     */
+    public void retire() throws InterruptedException {
+        synchronized (this) {
+            retired = true;
+        }
+        kill9();
+    }
+
     /** Starts the node and returns once it logs that it serves, or throws with the end of its output. */
     public void start(long timeoutMs) throws Exception {
         if (isAlive()) {
             throw new IllegalStateException("node " + id + " already runs");
         }
         mark("start");
-        Process p = new ProcessBuilder(network.wrap(id, command)).redirectErrorStream(true).start();
-        process = p;
+        Process p;
+        synchronized (this) {
+            if (retired) {
+                throw new IllegalStateException("node " + id + " was retired with its cluster");
+            }
+            p = new ProcessBuilder(network.wrap(id, command)).redirectErrorStream(true).start();
+            process = p;
+        }
         CompletableFuture<Void> ready = new CompletableFuture<>();
         Thread.ofPlatform().daemon().name("node-" + id + "-output").start(() -> pump(p, ready));
         try {
@@ -84,6 +101,8 @@ public final class NodeProcess {
             // only a marker
         }
     }
+
+    private boolean retired;
 
     public boolean isAlive() {
         Process p = process;
