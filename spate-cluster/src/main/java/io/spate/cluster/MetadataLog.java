@@ -54,6 +54,14 @@ public interface MetadataLog extends AutoCloseable {
     boolean isControllerLeader();
 
     /**
+     * How long ago this node's voter, as leader, last heard from enough other voters to make a
+     * majority with itself (0 for a quorum of one; {@link Long#MAX_VALUE} when it does not lead).
+     * A leader paused past an election still believes it leads until it hears the newer term; this
+     * age tells its answers apart from a live leader's.
+     */
+    long quorumContactAgeMs();
+
+    /**
      * Completes, with the cause, when this node's own copy of the metadata log can no longer be
      * written (a full or failing disk): its voter then only holds the quorum back.
      */

@@ -374,6 +374,27 @@ class RatisMetadataLogTest {
         assertThat(awaitConverged(current.version()).node(victim).fenced()).isTrue();
     }
 
+    /**
+     * What the controller checks before answering a heartbeat: a leader that stopped hearing from
+     * the other voters (here they are gone; in the campaigns it was itself paused) reports an
+     * ever older contact, and a voter that does not lead reports none.
+     */
+    @Test
+    void theLeadersQuorumContactAgeGrowsWhileItHearsNoMajorityAndIsFreshOnceItDoes() throws Exception {
+        startQuorum();
+        commit(1, topic("t", List.of()));
+        int leader = awaitLeader();
+        await().atMost(PATIENCE).until(() -> log(leader).quorumContactAgeMs() < 1_000);
+        runningVoters().stream().filter(id -> id != leader)
+                .forEach(id -> assertThat(log(id).quorumContactAgeMs()).isEqualTo(Long.MAX_VALUE));
+        int other = leader == 1 ? 2 : 1;
+        int last = 6 - leader - other;
+        stop(IntStream.of(other, last));
+        await().atMost(PATIENCE).until(() -> log(leader).quorumContactAgeMs() >= 1_500);
+        start(other);
+        await().atMost(PATIENCE).until(() -> runningVoters().stream().anyMatch(id -> log(id).quorumContactAgeMs() < 1_000));
+    }
+
     @Test
     void aLeaderThatSteppedDownForWantOfAMajorityStandsAgainAsSoonAsOnlyItCanWin() throws Exception {
         startQuorum();

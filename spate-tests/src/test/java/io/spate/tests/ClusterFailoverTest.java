@@ -11,6 +11,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.protocol.Errors;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -367,6 +368,93 @@ class ClusterFailoverTest {
             settleAndVerify(acks);
             assertHealthyLeadersKept(leadersBefore, leadersDuring, t.leader());
         }
+    }
+
+    /**
+     * A leader paused past its session and replaced, then resumed: requests that waited in its
+     * socket are read before its heartbeat thread has run. Answered from its stale log, a fetch at an
+     * offset the new leader has already written is "out of range", and a consumer with
+     * {@code auto.offset.reset=earliest} goes back to offset 0 (fault campaign 4, seed 3014); the
+     * log end it gives a ListOffsets is already behind. It must send both to the new leader.
+     */
+    @Test
+    void aResumedLeaderSendsClientsToTheNewLeaderBeforeItKnowsItWasReplaced() throws Exception {
+        Target t = target(false);
+        int partition = t.partition();
+        int old = t.leader();
+        String survivor = cluster.bootstrap(cluster.ids().stream().filter(id -> id != old).findFirst().orElseThrow());
+        int before = 50;
+        int during = 200;
+        long firstOffset;
+        try (KafkaProducer<String, String> producer = Clients.producer(survivor, Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            firstOffset = producer.send(new ProducerRecord<>(topic, partition, "k", "before-0")).get(30, TimeUnit.SECONDS).offset();
+            for (int i = 1; i < before; i++) {
+                producer.send(new ProducerRecord<>(topic, partition, "k", "before-" + i));
+            }
+            producer.flush();
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<String, String> probe = Clients.consumer(survivor, Map.of())) {
+                var tp = new org.apache.kafka.common.TopicPartition(topic, partition);
+                await("the first records in sync on all three").atMost(FAULT_WAIT)
+                        .until(() -> cluster.partitionInfo(topic, partition).isr().size() == NODES
+                                && probe.endOffsets(List.of(tp)).get(tp) == firstOffset + before);
+            }
+            try (io.spate.tests.support.RawKafkaClient raw = new io.spate.tests.support.RawKafkaClient(cluster.bootstrap(old))) {
+                cluster.pause(old);
+                int newLeader = cluster.awaitLeaderOtherThan(topic, partition, old);
+                for (int i = 0; i < during; i++) {
+                    producer.send(new ProducerRecord<>(topic, partition, "k", "during-" + i));
+                }
+                producer.flush();
+                long newEnd = firstOffset + before + during;
+                log("partition " + partition + ": leader " + old + " paused, node " + newLeader + " leads and holds up to " + newEnd);
+
+                // Queued while the old leader is stopped: it reads them the moment it runs again.
+                long beyondOldEnd = newEnd - 1;
+                List<org.apache.kafka.common.requests.AbstractRequest> queued = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    queued.add(consumerFetch(topic, partition, beyondOldEnd));
+                    queued.add(latestOffset(topic, partition));
+                }
+                for (var request : queued) {
+                    raw.write(request);
+                }
+                cluster.resume(old);
+                for (var request : queued) {
+                    if (request instanceof org.apache.kafka.common.requests.FetchRequest) {
+                        org.apache.kafka.common.requests.FetchResponse response = raw.read(request);
+                        var answer = response.data().responses().get(0).partitions().get(0);
+                        log("resumed old leader, fetch at " + beyondOldEnd + ": " + Errors.forCode(answer.errorCode()) + " (high watermark " + answer.highWatermark() + ")");
+                        assertThat(Errors.forCode(answer.errorCode())).as("the resumed old leader's answer to a fetch at %d", beyondOldEnd)
+                                .isIn(Errors.NOT_LEADER_OR_FOLLOWER, Errors.FENCED_LEADER_EPOCH, Errors.UNKNOWN_LEADER_EPOCH);
+                    } else {
+                        org.apache.kafka.common.requests.ListOffsetsResponse response = raw.read(request);
+                        var answer = response.data().topics().get(0).partitions().get(0);
+                        log("resumed old leader, latest offset: " + Errors.forCode(answer.errorCode()) + " " + answer.offset());
+                        assertThat(Errors.forCode(answer.errorCode())).as("the resumed old leader's answer to ListOffsets(latest)")
+                                .isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER);
+                    }
+                }
+            }
+        }
+    }
+
+    /** A consumer's fetch (version 12, as a client that knows nothing of the new leader sends it). */
+    private static org.apache.kafka.common.requests.FetchRequest consumerFetch(String topic, int partition, long offset) {
+        var data = new org.apache.kafka.common.message.FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0)
+                .setMaxBytes(1 << 20).setSessionId(0).setSessionEpoch(-1).setIsolationLevel((byte) 0)
+                .setTopics(List.of(new org.apache.kafka.common.message.FetchRequestData.FetchTopic().setTopic(topic).setPartitions(List.of(
+                        new org.apache.kafka.common.message.FetchRequestData.FetchPartition().setPartition(partition).setFetchOffset(offset)
+                                .setPartitionMaxBytes(1 << 20).setCurrentLeaderEpoch(-1).setLogStartOffset(-1).setLastFetchedEpoch(-1)))));
+        return new org.apache.kafka.common.requests.FetchRequest(data, (short) 12);
+    }
+
+    private static org.apache.kafka.common.requests.ListOffsetsRequest latestOffset(String topic, int partition) {
+        var topics = List.of(new org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic().setName(topic)
+                .setPartitions(List.of(new org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition()
+                        .setPartitionIndex(partition).setTimestamp(org.apache.kafka.common.requests.ListOffsetsRequest.LATEST_TIMESTAMP)
+                        .setCurrentLeaderEpoch(-1))));
+        return org.apache.kafka.common.requests.ListOffsetsRequest.Builder
+                .forConsumer(false, org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED).setTargetTimes(topics).build((short) 7);
     }
 
     // ---- helpers --------------------------------------------------------------------------------

@@ -641,6 +641,27 @@ public final class RatisMetadataLog implements MetadataLog {
     }
 
     @Override
+    public long quorumContactAgeMs() {
+        try {
+            org.apache.ratis.server.DivisionInfo info = server == null ? null : server.getDivision(GROUP_ID).getInfo();
+            if (info == null || !info.isLeader()) {
+                return Long.MAX_VALUE;
+            }
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto role = info.getRoleInfoProto();
+            if (!role.hasLeaderInfo()) {
+                return Long.MAX_VALUE;
+            }
+            // Ratis reports, per follower, the time since its last answer to this leader.
+            long[] ages = role.getLeaderInfo().getFollowerInfoList().stream()
+                    .mapToLong(org.apache.ratis.proto.RaftProtos.ServerRpcProto::getLastRpcElapsedTimeMs).sorted().toArray();
+            int othersNeeded = (ages.length + 1) / 2;
+            return othersNeeded == 0 ? 0 : ages[othersNeeded - 1];
+        } catch (IOException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    @Override
     public void close() {
         synchronized (clientLock) {
             closed = true;

@@ -12,6 +12,7 @@ import io.spate.cluster.TopicState;
 import io.spate.cluster.ratis.RatisMetadataLog;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.partition.LeaderLease;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
@@ -59,6 +60,7 @@ public final class ClusterMember implements AutoCloseable {
     private String host;
     private int port;
     private volatile long lastHeartbeatAckNanos = System.nanoTime();
+    private final LeaderLease lease;
     private volatile boolean registered;
     private volatile boolean registeredOnce;
     /** The metadata version at which this incarnation's registration was committed (-1: not yet). */
@@ -68,6 +70,7 @@ public final class ClusterMember implements AutoCloseable {
 
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
         this.settings = settings;
+        this.lease = LeaderLease.forSession(settings.sessionTimeoutMs());
         this.metadata = metadata;
         this.controller = controller;
         this.liveness = liveness;
@@ -116,6 +119,7 @@ public final class ClusterMember implements AutoCloseable {
         this.registry = topicRegistry;
         this.replicas = replicaManager;
         replicaManager.setIncarnation(incarnation);
+        replicaManager.setLease(lease);
         this.host = listenerHost;
         this.port = listenerPort;
         metadata.subscribe(this::apply);
@@ -176,6 +180,7 @@ public final class ClusterMember implements AutoCloseable {
             if (storageDown != null) {
                 // Every partition here refuses service: go silent so that the controller fences this
                 // node and moves its leaders to replicas whose disks work (Kafka's offline log dir).
+                lease.revoke();
                 replicas.setSelfFenced(true);
                 return;
             }
@@ -188,6 +193,11 @@ public final class ClusterMember implements AutoCloseable {
                 return;
             }
             lastHeartbeatAckNanos = System.nanoTime();
+            if (reply.isFenced()) {
+                lease.revoke();
+            } else {
+                lease.renew(now);
+            }
             if (!reply.isCaughtUp()) {
                 // A node that is not a voter learns images only by asking; a voter's are on their way
                 // unless its replica is stuck, which refresh() watches for.
@@ -260,7 +270,13 @@ public final class ClusterMember implements AutoCloseable {
 
     /** The controller's side of a heartbeat (see {@code BrokerHeartbeatHandler}). */
     public BrokerHeartbeatResponseData onHeartbeat(int nodeId, long nodeIncarnation, long nodeMetadataVersion) {
-        if (!metadata.isControllerLeader()) {
+        if (!metadata.isControllerLeader() || metadata.quorumContactAgeMs() >= settings.electionTimeoutMs()) {
+            // "Not fenced" renews the node's lease for most of a session from when it sent the
+            // heartbeat. A controller paused while the other voters elected a successor still
+            // believes it leads, and the successor fences nodes a session after its election, so
+            // only a leader that heard from a majority within the election timeout (the time the
+            // others wait before electing) may promise that; a live leader hears from them every
+            // half of it.
             return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
         }
         liveness.heard(nodeId, nodeIncarnation, System.nanoTime());

@@ -240,7 +240,7 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         int p = store.partitionFor(groupId);
         io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
-        if (partition == null || !partition.isLeader()) {
+        if (!replicas.servesAsLeader(partition)) {
             throw new org.apache.kafka.common.errors.NotCoordinatorException("this node does not coordinate group '" + groupId + "'");
         }
         if (!loadedPartitions.contains(p)) {

@@ -64,7 +64,7 @@ public final class DeleteRecordsHandler implements ApiHandler {
                     continue;
                 }
                 Partition partition = replicas.partition(topic.name(), p.partitionIndex());
-                if (partition == null || !partition.isLeader()) {
+                if (!replicas.servesAsLeader(partition)) {
                     result.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
                     continue;
                 }

@@ -121,7 +121,7 @@ public final class FetchHandler implements ApiHandler {
             error = version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (index < 0 || index >= topic.partitions()) {
             error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
-        } else if (partition == null || !(partition.isLeader() || servesConsumers(partition, replicaId, version))) {
+        } else if (partition == null || !(replicas.servesAsLeader(partition) || servesConsumers(partition, replicaId, version))) {
             error = replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (epoch > partition.leaderEpoch()) {
             error = Errors.UNKNOWN_LEADER_EPOCH;
@@ -171,6 +171,13 @@ public final class FetchHandler implements ApiHandler {
             long bound = replica ? log.logEndOffset() : log.highWatermark();
             LogReadResult result = log.read(target.fetchOffset, budget, bound, minOneBatch);
             Errors error = result.error() == LogError.NONE ? Errors.NONE : LogErrors.toKafka(result.error());
+            if (error == Errors.OFFSET_OUT_OF_RANGE && !replica && target.resolved.role() != Partition.Role.LEADER
+                    && target.fetchOffset > log.logEndOffset()) {
+                // A follower behind the consumer is no authority on where the log ends: out of range
+                // would send the consumer back to its reset policy (offset 0 with "earliest"); not
+                // leader sends it to the leader, clearing a preferred read replica on the way.
+                error = Errors.NOT_LEADER_OR_FOLLOWER;
+            }
             reads.add(new PartitionRead(target, error, result));
             if (result.sizeInBytes() > 0) {
                 remaining -= result.sizeInBytes();

@@ -55,7 +55,7 @@ public final class ListOffsetsHandler implements ApiHandler {
             TopicInfo topic = topics.get(topicData.name());
             for (ListOffsetsRequestData.ListOffsetsPartition p : topicData.partitions()) {
                 Partition partition = topic == null ? null : replicas.partition(topic.name(), p.partitionIndex());
-                if (topic != null && p.partitionIndex() >= 0 && p.partitionIndex() < topic.partitions() && (partition == null || !partition.isLeader())) {
+                if (topic != null && p.partitionIndex() >= 0 && p.partitionIndex() < topic.partitions() && !replicas.servesAsLeader(partition)) {
                     topicResponse.partitions().add(new ListOffsetsResponseData.ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
                             .setTimestamp(-1).setOffset(-1).setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()));
                     continue;

@@ -63,7 +63,7 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
             return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
         Partition partition = replicas.partition(topic.name(), p.partition());
-        if (partition == null || !partition.isLeader()) {
+        if (!replicas.servesAsLeader(partition)) {
             return result.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
         }
         if (p.currentLeaderEpoch() > partition.leaderEpoch()) {

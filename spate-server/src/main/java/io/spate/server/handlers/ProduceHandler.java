@@ -155,7 +155,7 @@ public final class ProduceHandler implements ApiHandler {
             return Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
         Partition partition = replicas.partition(topic.name(), partitionData.index());
-        if (partition == null || !partition.isLeader()) {
+        if (!replicas.servesAsLeader(partition)) {
             return replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
         if (!(partitionData.records() instanceof MemoryRecords)) {

@@ -50,6 +50,7 @@ public final class ReplicaManager {
     private volatile ClusterImage lastImage = ClusterImage.EMPTY;
     private volatile boolean selfFenced;
     private volatile long incarnation = Long.MIN_VALUE;
+    private volatile LeaderLease lease;
     private final List<Runnable> roleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A standalone node: every partition is hosted and led here. */
@@ -213,6 +214,24 @@ public final class ReplicaManager {
     private boolean registeredAsThisProcess(ClusterImage image) {
         io.spate.cluster.NodeInfo self = image.node(localId);
         return self != null && !self.fenced() && self.incarnation() == incarnation;
+    }
+
+    /**
+     * Whether this node may answer clients as {@code partition}'s leader now: it leads it in the
+     * metadata it holds, and (in a cluster) the controller answered a heartbeat recent enough that
+     * the leadership cannot have moved by fencing while this node was paused or cut off.
+     */
+    public boolean servesAsLeader(Partition partition) {
+        if (partition == null || !partition.isLeader()) {
+            return false;
+        }
+        LeaderLease current = lease;
+        return current == null || current.holds(System.nanoTime());
+    }
+
+    /** The lease that {@link #servesAsLeader} consults (set once by the cluster member before it joins). */
+    public void setLease(LeaderLease lease) {
+        this.lease = lease;
     }
 
     /** The incarnation this process registers under (set before it joins). */

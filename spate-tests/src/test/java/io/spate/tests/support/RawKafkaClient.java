@@ -30,11 +30,20 @@ public final class RawKafkaClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
-    @SuppressWarnings("unchecked")
     public <R extends AbstractResponse> R send(AbstractRequest request) throws IOException {
+        write(request);
+        return read(request);
+    }
+
+    /** Sends {@code request} without waiting: requests written in a row are pipelined on the connection. */
+    public void write(AbstractRequest request) throws IOException {
         RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw-test", ++correlationId);
-        ByteBuffer bytes = request.serializeWithHeader(header);
-        writeFrame(bytes);
+        writeFrame(request.serializeWithHeader(header));
+    }
+
+    /** Reads the next response, which answers {@code request} if requests were written in that order. */
+    @SuppressWarnings("unchecked")
+    public <R extends AbstractResponse> R read(AbstractRequest request) throws IOException {
         ByteBuffer response = readFrame();
         org.apache.kafka.common.requests.ResponseHeader.parse(response, request.apiKey().responseHeaderVersion(request.version()));
         return (R) AbstractResponse.parseResponse(request.apiKey(), new org.apache.kafka.common.protocol.ByteBufferAccessor(response), request.version());
