@@ -148,7 +148,7 @@ public final class SpateNode implements AutoCloseable {
             server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits());
             ServerConfig serverConfig = config.toServerConfig(server.port());
             TopicManager topics = new TopicManager(registry, replicas, serverConfig, control);
-            ClusterView view = member == null ? ClusterView.standalone(serverConfig, replicas) : ClusterView.of(member.metadata());
+            ClusterView view = member == null ? ClusterView.standalone(serverConfig, replicas) : ClusterView.of(member.metadata(), replicas);
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
             coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
             coordinator.load();

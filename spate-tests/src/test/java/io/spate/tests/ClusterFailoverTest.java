@@ -438,6 +438,44 @@ class ClusterFailoverTest {
         }
     }
 
+    /**
+     * A node that lost the controller (the other two are stopped) leaves itself out of the
+     * metadata it serves, and its leaderships with it: Kafka clients refresh metadata from the node
+     * they are connected to, and one that keeps naming itself leader held them for the whole of a
+     * cut-off (fault campaign 4, seed 3000). Once it hears the controller again it is back.
+     */
+    @Test
+    void aNodeThatLostTheControllerLeavesItselfOutOfTheMetadataItServes() throws Exception {
+        Target t = target(false);
+        int node = t.leader();
+        List<Integer> others = cluster.ids().stream().filter(id -> id != node).toList();
+        try (io.spate.tests.support.RawKafkaClient raw = new io.spate.tests.support.RawKafkaClient(cluster.bootstrap(node))) {
+            var before = metadata(raw);
+            assertThat(before.data().brokers().find(node)).as("node %d among the brokers it names", node).isNotNull();
+            assertThat(before.data().topics().find(topic).partitions().get(t.partition()).leaderId()).isEqualTo(node);
+            for (int id : others) {
+                cluster.pause(id);
+            }
+            log("nodes " + others + " paused; node " + node + " has lost the controller");
+            await("node " + node + " leaving itself out of its metadata").atMost(FAULT_WAIT).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                var during = metadata(raw);
+                assertThat(during.data().brokers().find(node)).as("node %d among the brokers it names", node).isNull();
+                var partition = during.data().topics().find(topic).partitions().get(t.partition());
+                assertThat(partition.leaderId()).isEqualTo(-1);
+                assertThat(Errors.forCode(partition.errorCode())).isEqualTo(Errors.LEADER_NOT_AVAILABLE);
+            });
+            for (int id : others) {
+                cluster.resume(id);
+            }
+            await("node " + node + " naming itself again").atMost(FAULT_WAIT).pollInterval(Duration.ofMillis(100))
+                    .until(() -> metadata(raw).data().brokers().find(node) != null);
+        }
+    }
+
+    private org.apache.kafka.common.requests.MetadataResponse metadata(io.spate.tests.support.RawKafkaClient raw) throws java.io.IOException {
+        return raw.send(new org.apache.kafka.common.requests.MetadataRequest.Builder(List.of(topic), false).build((short) 12));
+    }
+
     /** A consumer's fetch (version 12, as a client that knows nothing of the new leader sends it). */
     private static org.apache.kafka.common.requests.FetchRequest consumerFetch(String topic, int partition, long offset) {
         var data = new org.apache.kafka.common.message.FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0)

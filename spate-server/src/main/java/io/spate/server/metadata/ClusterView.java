@@ -65,13 +65,24 @@ public interface ClusterView {
         };
     }
 
-    static ClusterView of(MetadataLog metadata) {
+    /**
+     * The committed metadata {@code self} has learned, told as it is while {@code replicas} holds
+     * its leader lease. Without it (the node has not heard the controller for most of a session:
+     * cut off, paused, or not registered yet) the node leaves itself out: it is no broker to
+     * connect to and leads nothing. Kafka clients refresh metadata from the least-loaded node they
+     * know, which is the one they are connected to; told of the others only, they ask those next
+     * instead of coming back to a node that keeps naming itself leader (fault campaign 4, seed 3000:
+     * clients stayed 6 s with a node cut off from the others while every leader had moved).
+     */
+    static ClusterView of(MetadataLog metadata, ReplicaManager replicas) {
+        int self = replicas.localId();
         return new ClusterView() {
             @Override
             public List<Broker> brokers() {
+                boolean vouches = replicas.holdsLease();
                 List<Broker> live = new ArrayList<>();
                 for (NodeInfo node : metadata.image().nodes().values()) {
-                    if (!node.fenced()) {
+                    if (!node.fenced() && (vouches || node.id() != self)) {
                         live.add(new Broker(node.id(), node.host(), node.port()));
                     }
                 }
@@ -81,14 +92,21 @@ public interface ClusterView {
             @Override
             public Broker broker(int id) {
                 NodeInfo node = metadata.image().node(id);
-                return node == null || node.fenced() ? null : new Broker(node.id(), node.host(), node.port());
+                if (node == null || node.fenced() || (id == self && !replicas.holdsLease())) {
+                    return null;
+                }
+                return new Broker(node.id(), node.host(), node.port());
             }
 
             @Override
             public PartitionView partition(String topic, int partition) {
                 ClusterImage image = metadata.image();
                 PartitionState state = image.partition(topic, partition);
-                return state == null ? null : new PartitionView(state.leader(), state.leaderEpoch(), state.replicas(), state.isr(), state.elr());
+                if (state == null) {
+                    return null;
+                }
+                int leader = state.leader() == self && !replicas.holdsLease() ? PartitionState.NO_LEADER : state.leader();
+                return new PartitionView(leader, state.leaderEpoch(), state.replicas(), state.isr(), state.elr());
             }
 
             @Override

@@ -222,11 +222,13 @@ public final class ReplicaManager {
      * the leadership cannot have moved by fencing while this node was paused or cut off.
      */
     public boolean servesAsLeader(Partition partition) {
-        if (partition == null || !partition.isLeader()) {
-            return false;
-        }
+        return partition != null && partition.isLeader() && holdsLease();
+    }
+
+    /** Whether the controller answered this node recently enough for it to vouch for its leaderships (always, standalone; never before a member joins). */
+    public boolean holdsLease() {
         LeaderLease current = lease;
-        return current == null || current.holds(System.nanoTime());
+        return current == null ? !clustered() : current.holds(System.nanoTime());
     }
 
     /** The lease that {@link #servesAsLeader} consults (set once by the cluster member before it joins). */
