@@ -142,18 +142,33 @@ public final class ClusterMember implements AutoCloseable {
     /**
      * Registers, trying again until {@code deadline} (System.nanoTime) when a request fails: one
      * failed request (the quorum still electing, or busy) must not stop the node from starting
-     * while the join timeout still has time left.
+     * while the join timeout still has time left. One attempt waits a few election timeouts at
+     * most: a request sent before this node knew the quorum's leader may have gone to a voter that
+     * is down or paused and waits out the client's timeout there, while a new one goes to the
+     * leader known by then. Registering twice under one incarnation changes nothing.
      */
     private CommandResult registerBefore(long deadline) throws Exception {
-        while (true) {
+        long started = System.nanoTime();
+        long attemptNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1_000, 4 * settings.electionTimeoutMs()));
+        for (int attempt = 1; ; attempt++) {
+            long left = deadline - System.nanoTime();
             try {
-                return register().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                CommandResult result = register().get(Math.max(1, Math.min(left, attemptNanos)), TimeUnit.NANOSECONDS);
+                log.info("registered with the controller quorum in {} ms ({} attempt(s))",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), attempt);
+                return result;
             } catch (java.util.concurrent.ExecutionException e) {
                 if (deadline - System.nanoTime() <= 0) {
                     throw e;
                 }
                 log.info("registering with the controller quorum failed ({}); trying again", e.getCause().toString());
                 Thread.sleep(100);
+            } catch (java.util.concurrent.TimeoutException e) {
+                if (deadline - System.nanoTime() <= 0) {
+                    throw e;
+                }
+                log.info("no answer to registration attempt {} within {} ms (controller leader now {}); asking again",
+                        attempt, TimeUnit.NANOSECONDS.toMillis(attemptNanos), metadata.controllerLeader());
             }
         }
     }
