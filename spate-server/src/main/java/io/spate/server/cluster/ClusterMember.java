@@ -61,6 +61,7 @@ public final class ClusterMember implements AutoCloseable {
     private int port;
     private volatile long lastHeartbeatAckNanos = System.nanoTime();
     private final LeaderLease lease;
+    private final PauseWatch pauseWatch;
     private volatile boolean registered;
     private volatile boolean registeredOnce;
     /** The metadata version at which this incarnation's registration was committed (-1: not yet). */
@@ -71,6 +72,8 @@ public final class ClusterMember implements AutoCloseable {
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
         this.settings = settings;
         this.lease = LeaderLease.forSession(settings.sessionTimeoutMs());
+        // A gap of half an election timeout: shorter pauses cannot have let another voter win.
+        this.pauseWatch = new PauseWatch(settings.electionTimeoutMs() * 500_000L, 100_000_000L, System.nanoTime());
         this.metadata = metadata;
         this.controller = controller;
         this.liveness = liveness;
@@ -92,6 +95,7 @@ public final class ClusterMember implements AutoCloseable {
             controller.start();
         }
         ClusterMember member = new ClusterMember(settings, metadata, controller, liveness);
+        Thread.ofPlatform().name("spate-pause-watch").daemon().start(member::watchForPauses);
         member.heartbeatClientId = "spate-node-" + settings.nodeId() + credentials.token(settings.nodeId());
         return member;
     }
@@ -207,11 +211,11 @@ public final class ClusterMember implements AutoCloseable {
             if (reply == null) {
                 return;
             }
-            lastHeartbeatAckNanos = System.nanoTime();
+            // Counted from the send: an answer that waited in the socket while this process was
+            // paused must not restart the session clock as if the controller had just heard it.
+            lastHeartbeatAckNanos = now;
             if (reply.isFenced()) {
                 lease.revoke();
-            } else {
-                lease.renew(now);
             }
             if (!reply.isCaughtUp()) {
                 // A node that is not a voter learns images only by asking; a voter's are on their way
@@ -227,9 +231,15 @@ public final class ClusterMember implements AutoCloseable {
                 if (reply.isCaughtUp() || (registeredAt >= 0 && metadata.image().version() >= registeredAt)) {
                     replicas.setSelfFenced(false);
                 }
+                if (!replicas.selfFenced()) {
+                    lease.renew(now);
+                }
             } else if (registered && !leaving && registering.compareAndSet(false, true)) {
-                // The controller fenced us (we were silent too long): join again.
+                // The controller fenced us (we were silent too long): stop leading from what may be
+                // a stale image, forget the old registration's version, and join again.
                 log.warn("the controller had fenced this node; registering again");
+                replicas.setSelfFenced(true);
+                registeredAtVersion = -1;
                 register().whenComplete((r, e) -> registering.set(false));
             }
         } catch (RuntimeException e) {
@@ -264,7 +274,11 @@ public final class ClusterMember implements AutoCloseable {
             BrokerHeartbeatResponse response = (BrokerHeartbeatResponse) controllerConnection.send(
                     new BrokerHeartbeatRequest(data, (short) 0), heartbeatClientId);
             if (response.data().errorCode() != Errors.NONE.code()) {
-                lastFailedTarget = target;
+                // A leader that refused for now (no fresh contact with its quorum) is asked again
+                // next time; one that is not the leader is not.
+                if (target != metadata.controllerLeader()) {
+                    lastFailedTarget = target;
+                }
                 return null;
             }
             lastFailedTarget = -1;
@@ -285,16 +299,21 @@ public final class ClusterMember implements AutoCloseable {
 
     /** The controller's side of a heartbeat (see {@code BrokerHeartbeatHandler}). */
     public BrokerHeartbeatResponseData onHeartbeat(int nodeId, long nodeIncarnation, long nodeMetadataVersion) {
-        if (!metadata.isControllerLeader() || metadata.quorumContactAgeMs() >= settings.electionTimeoutMs()) {
+        if (!metadata.isControllerLeader()) {
+            return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
+        }
+        // Heard, even if refused below: refusing must never make this controller fence the node later.
+        liveness.heard(nodeId, nodeIncarnation, System.nanoTime());
+        long contactAgeMs = metadata.quorumContactAgeMs();
+        if (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, System.nanoTime())) {
             // "Not fenced" renews the node's lease for most of a session from when it sent the
             // heartbeat. A controller paused while the other voters elected a successor still
             // believes it leads, and the successor fences nodes a session after its election, so
             // only a leader that heard from a majority within the election timeout (the time the
-            // others wait before electing) may promise that; a live leader hears from them every
-            // half of it.
+            // others wait before electing), and since it last stopped running, may promise that;
+            // a live leader hears from them every half of it.
             return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
         }
-        liveness.heard(nodeId, nodeIncarnation, System.nanoTime());
         ClusterImage image = metadata.image();
         NodeInfo node = image.node(nodeId);
         boolean fenced = node == null || node.fenced() || node.incarnation() != nodeIncarnation;
@@ -333,6 +352,17 @@ public final class ClusterMember implements AutoCloseable {
             }
         } catch (Exception e) {
             log.warn("could not move leadership away before stopping: {}", e.toString());
+        }
+    }
+
+    private void watchForPauses() {
+        while (!heartbeatThread.isShutdown()) {
+            pauseWatch.tick(System.nanoTime());
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                return;
+            }
         }
     }
 

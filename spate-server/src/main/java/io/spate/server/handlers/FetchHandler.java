@@ -171,11 +171,12 @@ public final class FetchHandler implements ApiHandler {
             long bound = replica ? log.logEndOffset() : log.highWatermark();
             LogReadResult result = log.read(target.fetchOffset, budget, bound, minOneBatch);
             Errors error = result.error() == LogError.NONE ? Errors.NONE : LogErrors.toKafka(result.error());
-            if (error == Errors.OFFSET_OUT_OF_RANGE && !replica && target.resolved.role() != Partition.Role.LEADER
-                    && target.fetchOffset > log.logEndOffset()) {
-                // A follower behind the consumer is no authority on where the log ends: out of range
-                // would send the consumer back to its reset policy (offset 0 with "earliest"); not
-                // leader sends it to the leader, clearing a preferred read replica on the way.
+            if (error == Errors.OFFSET_OUT_OF_RANGE && !replica && target.fetchOffset > log.logEndOffset()
+                    && !replicas.servesAsLeader(target.resolved)) {
+                // Only a leader under its lease is an authority on where the log ends: a follower
+                // behind the consumer, or a leader that lost its lease since the lookup above (a pause
+                // in between), would send the consumer back to its reset policy (offset 0 with
+                // "earliest"); not leader sends it to the leader, clearing a preferred read replica.
                 error = Errors.NOT_LEADER_OR_FOLLOWER;
             }
             reads.add(new PartitionRead(target, error, result));

@@ -262,6 +262,11 @@ public final class ReplicaManager {
         }
     }
 
+    /** Whether this node stopped leading on its own (no controller, storage down, or fenced). */
+    public boolean selfFenced() {
+        return selfFenced;
+    }
+
     /** A follower fetched from a partition led here: track it, and ask for it to rejoin the in-sync set once caught up. */
     public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, String followerRack) {
         List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis(), followerRack);
