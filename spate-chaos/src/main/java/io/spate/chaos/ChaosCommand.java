@@ -130,6 +130,7 @@ public final class ChaosCommand implements Callable<Integer> {
         // The campaign runs its own copy of the node (the jar and the lib/ its manifest names): a
         // rebuild meanwhile changes nothing mid-campaign.
         Path jar = copyNode(brokerJar, base.resolve("node"));
+        io.spate.chaos.cluster.NodeArchive.train(ProcessHandle.current().info().command().orElse("java"), jar, console::println);
         long first = seed != null ? seed : Math.abs(new java.util.Random().nextLong() % 1_000_000_000L);
         List<ChaosRun.Result> results = new ArrayList<>();
         console.println("chaos: " + runs + " run(s) of " + durationSeconds + " s of faults + " + tailSeconds + " s tail, "

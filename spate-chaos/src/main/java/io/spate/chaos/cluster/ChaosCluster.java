@@ -63,11 +63,12 @@ public final class ChaosCluster implements AutoCloseable {
                     "--port", String.valueOf(kafkaPorts.get(id)), "--node-id", String.valueOf(id),
                     "--controllers", voters, "--host", network.address(id)));
             settings.forEach((k, v) -> args.addAll(List.of("-o", k + "=" + v)));
-            List<String> command = NodeProcess.startCommand(java, brokerJar,
-                    List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10",
-                            // Ratis' server at INFO (the node's default keeps it at WARN): elections,
-                            // refused appends and truncations are what a run that went wrong is read by.
-                            "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server=info"), args);
+            List<String> jvm = new ArrayList<>(List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10",
+                    // Ratis' server at INFO (the node's default keeps it at WARN): elections,
+                    // refused appends and truncations are what a run that went wrong is read by.
+                    "-Dorg.slf4j.simpleLogger.log.org.apache.ratis.server=info"));
+            jvm.addAll(NodeArchive.jvmOptions(brokerJar));
+            List<String> command = NodeProcess.startCommand(java, brokerJar, jvm, args);
             nodes.put(id, new NodeProcess(id, command, nodeDir.resolve("node.log"), network));
             CpuThrottle throttle = CpuThrottle.create("spate-chaos-" + tag + "-" + id);
             if (throttle != null) {
