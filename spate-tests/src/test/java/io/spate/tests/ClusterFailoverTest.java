@@ -461,7 +461,7 @@ class ClusterFailoverTest {
                 var during = metadata(raw);
                 assertThat(during.data().brokers().find(node)).as("node %d among the brokers it names", node).isNull();
                 var partition = during.data().topics().find(topic).partitions().get(t.partition());
-                assertThat(partition.leaderId()).isEqualTo(-1);
+                assertThat(during.data().topics().find(topic).partitions()).allSatisfy(p -> assertThat(p.leaderId()).isEqualTo(-1));
                 assertThat(Errors.forCode(partition.errorCode())).isEqualTo(Errors.LEADER_NOT_AVAILABLE);
             });
             for (int id : others) {

@@ -72,8 +72,10 @@ public final class ClusterMember implements AutoCloseable {
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
         this.settings = settings;
         this.lease = LeaderLease.forSession(settings.sessionTimeoutMs());
-        // A gap of half an election timeout: shorter pauses cannot have let another voter win.
-        this.pauseWatch = new PauseWatch(settings.electionTimeoutMs() * 500_000L, 100_000_000L, System.nanoTime());
+        // A gap of an election timeout: followers wait at least that long without hearing from their
+        // leader before they elect another, so shorter pauses cannot have let another voter win (half
+        // of it made a busy five-node test cluster refuse heartbeats for scheduling hiccups).
+        this.pauseWatch = new PauseWatch(settings.electionTimeoutMs() * 1_000_000L, 100_000_000L, System.nanoTime());
         this.metadata = metadata;
         this.controller = controller;
         this.liveness = liveness;

@@ -68,8 +68,8 @@ public interface ClusterView {
     /**
      * The committed metadata {@code self} has learned, told as it is while {@code replicas} holds
      * its leader lease. Without it (the node has not heard the controller for most of a session:
-     * cut off, paused, or not registered yet) the node leaves itself out: it is no broker to
-     * connect to and leads nothing. Kafka clients refresh metadata from the least-loaded node they
+     * cut off, paused, or not registered yet) the node leaves itself out, being no broker to
+     * connect to, and names no leader at all, since any of its image may be stale. Kafka clients refresh metadata from the least-loaded node they
      * know, which is the one they are connected to; told of the others only, they ask those next
      * instead of coming back to a node that keeps naming itself leader (fault campaign 4, seed 3000:
      * clients stayed 6 s with a node cut off from the others while every leader had moved).
@@ -105,7 +105,8 @@ public interface ClusterView {
                 if (state == null) {
                     return null;
                 }
-                int leader = state.leader() == self && !replicas.holdsLease() ? PartitionState.NO_LEADER : state.leader();
+                // Without its lease the node's whole image may be stale, not only its own leaderships.
+                int leader = replicas.holdsLease() ? state.leader() : PartitionState.NO_LEADER;
                 return new PartitionView(leader, state.leaderEpoch(), state.replicas(), state.isr(), state.elr());
             }
 
