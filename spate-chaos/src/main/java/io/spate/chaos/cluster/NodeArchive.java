@@ -37,16 +37,11 @@ public final class NodeArchive {
                 : List.of();
     }
 
-    /**
-     * Makes the archive for {@code jar} unless a newer one is there; on any failure the nodes
-     * simply start without one.
-     */
+    /** Makes the archive for {@code jar}; on any failure the nodes simply start without one. */
     public static void train(String java, Path jar, Consumer<String> log) {
         Path archive = of(jar);
         try {
-            if (Files.isRegularFile(archive) && Files.getLastModifiedTime(archive).compareTo(Files.getLastModifiedTime(jar)) > 0) {
-                return;
-            }
+            // The campaign copies the jar afresh each time, so an archive already there is for an older copy.
             Files.deleteIfExists(archive);
             Path work = Files.createTempDirectory("spate-chaos-cds-");
             try {

@@ -12,9 +12,7 @@ class PauseWatchTest {
 
     @Test
     void aProcessThatKeptRunningVouchesForFreshContact() {
-        for (long t = 10; t <= 5_000; t += 10) {
-            watch.tick(t * MS);
-        }
+        tickEvery10Ms(10, 5_000);
         assertThat(watch.mayBeStale(5 * MS, 5_001 * MS)).isFalse();
     }
 
@@ -26,9 +24,7 @@ class PauseWatchTest {
         watch.tick(12_001 * MS);
         assertThat(watch.mayBeStale(1 * MS, 12_002 * MS)).as("contact from just after the pause").isTrue();
         assertThat(watch.mayBeStale(20 * MS, 12_110 * MS)).as("contact 89 ms after the pause, not yet 100 ms clear").isTrue();
-        for (long t = 12_010; t <= 12_300; t += 10) {
-            watch.tick(t * MS);
-        }
+        tickEvery10Ms(12_010, 12_300);
         assertThat(watch.mayBeStale(50 * MS, 12_300 * MS)).as("contact heard 249 ms after the pause").isFalse();
     }
 
@@ -36,9 +32,7 @@ class PauseWatchTest {
     void aLeaderThatHeardNothingSinceThePauseStaysUnvouched() {
         watch.tick(1_000 * MS);
         watch.tick(3_000 * MS);
-        for (long t = 3_010; t <= 4_000; t += 10) {
-            watch.tick(t * MS);
-        }
+        tickEvery10Ms(3_010, 4_000);
         assertThat(watch.mayBeStale(1_200 * MS, 4_000 * MS)).isTrue();
     }
 
@@ -53,9 +47,14 @@ class PauseWatchTest {
     void aPauseLongAgoNoLongerMatters() {
         watch.tick(1_000 * MS);
         watch.tick(3_000 * MS);
-        for (long t = 3_010; t <= 14_000; t += 10) {
+        tickEvery10Ms(3_010, 14_000);
+        assertThat(watch.mayBeStale(140 * MS, 14_000 * MS)).isFalse();
+    }
+
+    /** The watch's thread running steadily from {@code fromMs} to {@code toMs}. */
+    private void tickEvery10Ms(long fromMs, long toMs) {
+        for (long t = fromMs; t <= toMs; t += 10) {
             watch.tick(t * MS);
         }
-        assertThat(watch.mayBeStale(140 * MS, 14_000 * MS)).isFalse();
     }
 }
