@@ -90,6 +90,14 @@ public final class SpateNode implements AutoCloseable {
                         + " (restart it once its disk is repaired)", reason);
                 fatalError.complete(reason);
             });
+            // A leader that cannot append keeps its partitions until it stops: every write fails
+            // while healthy replicas wait. Stopping hands them over within a session timeout.
+            logManager.firstWriteFailure().thenAccept(cause -> {
+                String reason = "this node's data directory can no longer be written (" + cause + ")";
+                log.error("{}; its partitions move to replicas with a working disk: this node must stop"
+                        + " (restart it once its disk is repaired)", reason);
+                fatalError.complete(reason);
+            });
         }
     }
 

@@ -47,6 +47,7 @@ public final class LogManager implements AutoCloseable {
     private final Map<TopicPartition, Long> checkpointedHighWatermarks;
     /** Why the whole directory is out of service (a failed fsync), or null. */
     private volatile String offlineReason;
+    private final java.util.concurrent.CompletableFuture<String> firstWriteFailure = new java.util.concurrent.CompletableFuture<>();
     private final Map<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
     private final FlushCoordinator flusher;
     private final ScheduledExecutorService scheduler;
@@ -146,6 +147,7 @@ public final class LogManager implements AutoCloseable {
             log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
         }
         opened.onFsyncFailure(this::takeOffline);
+        opened.onWriteFailure(e -> firstWriteFailure.complete("a write to " + dataDir.toAbsolutePath() + " failed: " + e.getMessage()));
         if (opened.isOffline()) {
             log.error("{}: to keep the data before the damage and set the rest aside, stop the node and run: "
                     + "spate log set-aside-corrupt --data-dir {} --partition {}", tp, dataDir, tp.dirName());
@@ -183,6 +185,16 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Completes, with a reason, at the first write to the data directory that failed (an append,
+     * a segment roll, an epoch checkpoint, an fsync). A standalone node keeps serving (appends
+     * fail with a storage error until space is freed); a cluster node stops, as a Kafka broker
+     * whose only log directory failed does, so that replicas with a working disk take over.
+     */
+    public java.util.concurrent.CompletableFuture<String> firstWriteFailure() {
+        return firstWriteFailure;
+    }
+
     /** Why the data directory is out of service, or null. */
     public String offlineReason() {
         return offlineReason;
@@ -200,6 +212,7 @@ public final class LogManager implements AutoCloseable {
                 return;
             }
             offlineReason = "an fsync in " + dataDir.toAbsolutePath() + " failed (" + cause.getMessage() + ")";
+            firstWriteFailure.complete(offlineReason);
             log.error("the data directory {} is OFFLINE: {}. No partition is served from it until the node is restarted with a working disk.",
                     dataDir.toAbsolutePath(), offlineReason, cause);
             for (PartitionLog partitionLog : logs.values()) {

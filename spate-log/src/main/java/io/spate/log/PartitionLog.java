@@ -68,6 +68,7 @@ public final class PartitionLog {
     /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
     private volatile String offlineReason;
     private volatile java.util.function.Consumer<IOException> fsyncFailureListener = e -> { };
+    private volatile java.util.function.Consumer<IOException> writeFailureListener = e -> { };
 
     private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
         this.topicPartition = topicPartition;
@@ -256,6 +257,11 @@ public final class PartitionLog {
 
     void onFsyncFailure(java.util.function.Consumer<IOException> listener) {
         this.fsyncFailureListener = listener;
+    }
+
+    /** Told of every write to this log's files that failed (append, roll, epoch checkpoint); the log stays as it was. */
+    void onWriteFailure(java.util.function.Consumer<IOException> listener) {
+        this.writeFailureListener = listener;
     }
 
     /** The high watermark this replica had when the data directory was last checkpointed. */
@@ -538,6 +544,7 @@ public final class PartitionLog {
                 active.append(records, nowMs);
             } catch (IOException e) {
                 log.error("{}: append of {} bytes failed; the log is unchanged", topicPartition, records.remaining(), e);
+                writeFailureListener.accept(e);
                 return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
             }
             for (int position = start; position < end; position += batch.sizeInBytes()) {
@@ -594,6 +601,7 @@ public final class PartitionLog {
                 active.append(records, nowMs);
             } catch (IOException e) {
                 log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, end - start, e);
+                writeFailureListener.accept(e);
                 return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
             }
             for (int position = start; position < end; position += batch.sizeInBytes()) {
@@ -615,6 +623,7 @@ public final class PartitionLog {
             epochs.observe(epoch, baseOffset);
         } catch (IOException e) {
             log.error("{}: could not write the leader epoch checkpoint", topicPartition, e);
+            writeFailureListener.accept(e);
         }
     }
 

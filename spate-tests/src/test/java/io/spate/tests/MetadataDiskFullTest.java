@@ -61,7 +61,8 @@ class MetadataDiskFullTest {
                 }
             }
             assertThat(cluster.node(3).isAlive()).as("node 3 stops once it cannot write its metadata log").isFalse();
-            assertThat(cluster.node(3).output()).contains("metadata log").contains("stopping at once");
+            // The metadata log or a follower's append of the new topics' data fails first: either stops it.
+            assertThat(cluster.node(3).output()).contains("stopping at once").containsAnyOf("metadata log", "data directory");
 
             // The two others still form the quorum and commit.
             cluster.createTopic("while-node-3-is-down", 1, 2, Map.of());
@@ -74,6 +75,54 @@ class MetadataDiskFullTest {
             cluster.stop(2);
             cluster.admin().createTopics(List.of(new NewTopic("without-node-2", 1, (short) 2))).all().get(60, TimeUnit.SECONDS);
             assertThat(cluster.admin().listTopics().names().get(30, TimeUnit.SECONDS)).contains("without-node-2");
+        }
+    }
+
+    /**
+     * Found by the fault campaigns (seed 3024): a leader whose disk filled kept its partitions and
+     * failed every append with KAFKA_STORAGE_ERROR for two seconds, until its metadata log failed
+     * too; the healthy replicas waited. A failed write to the data directory now stops a cluster
+     * node, as Kafka stops a broker whose only log directory failed, and a replica with room leads.
+     */
+    @Test
+    void leaderWhoseDataLogCannotBeWrittenStopsAndAHealthyReplicaTakesTheWrites() throws Exception {
+        try (SpateCluster cluster = new SpateCluster(tmp.resolve("cluster"), 3, Map.of())) {
+            Path disk = Tmpfs.mountOrSkip(cluster.dataDir(3), "64m");
+            mountPoint = disk;
+            cluster.start();
+            cluster.createTopic("events", 3, 3, Map.of("min.insync.replicas", "2"));
+            cluster.awaitFullIsr("events", 3, 3);
+            int partition = -1;
+            for (int p = 0; p < 3 && partition < 0; p++) {
+                if (cluster.leader("events", p).orElse(-1) == 3) {
+                    partition = p;
+                }
+            }
+            assertThat(partition).as("node 3 leads one of the three partitions").isNotNegative();
+
+            java.util.List<String> acknowledged = new java.util.ArrayList<>();
+            try (var producer = io.spate.tests.support.Clients.producer(cluster.bootstrap(),
+                    Map.of("acks", "all", "enable.idempotence", "true", "delivery.timeout.ms", "60000"))) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("events", partition, "k", "before")).get(30, TimeUnit.SECONDS);
+                acknowledged.add("before");
+                fill(disk.resolve("filler"));
+                // Node 3 fails this append (larger than what is left of the segment's last page),
+                // stops, and a replica with room leads: the producer's retries land there within
+                // its delivery timeout. The metadata log's own probe gives a full disk three seconds.
+                String padding = "x".repeat(16_384);
+                for (int i = 0; i < 20; i++) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("events", partition, "k", "after-" + i + padding)).get(60, TimeUnit.SECONDS);
+                    acknowledged.add("after-" + i + padding);
+                }
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> !cluster.node(3).isAlive());
+            assertThat(cluster.node(3).output()).contains("data directory can no longer be written").contains("stopping at once");
+            assertThat(cluster.leader("events", partition)).isPresent().get().isNotEqualTo(3);
+            try (var consumer = io.spate.tests.support.Clients.consumer(cluster.bootstrap(), Map.of())) {
+                var records = io.spate.tests.support.Clients.readAll(consumer,
+                        java.util.List.of(new org.apache.kafka.common.TopicPartition("events", partition)));
+                assertThat(records).extracting(org.apache.kafka.clients.consumer.ConsumerRecord::value).containsExactlyElementsOf(acknowledged);
+            }
         }
     }
 
