@@ -30,7 +30,6 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * This node's membership of the cluster: it runs its controller voter (if it is one), registers
@@ -54,7 +53,8 @@ public final class ClusterMember implements AutoCloseable {
     private int lastFailedTarget = -1;
     private final long incarnation = System.currentTimeMillis();
     private final ScheduledExecutorService timer;
-    private final AtomicBoolean registering = new AtomicBoolean();
+    /** The registration sent after the controller fenced this node, until it is committed; null otherwise. */
+    private volatile Reregistration reregistration;
     private TopicRegistry registry;
     private ReplicaManager replicas;
     private String host;
@@ -153,9 +153,13 @@ public final class ClusterMember implements AutoCloseable {
      * is down or paused and waits out the client's timeout there, while a new one goes to the
      * leader known by then. Registering twice under one incarnation changes nothing.
      */
+    private long registrationAttemptNanos() {
+        return TimeUnit.MILLISECONDS.toNanos(Math.max(1_000, 4 * settings.electionTimeoutMs()));
+    }
+
     private CommandResult registerBefore(long deadline) throws Exception {
         long started = System.nanoTime();
-        long attemptNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(1_000, 4 * settings.electionTimeoutMs()));
+        long attemptNanos = registrationAttemptNanos();
         for (int attempt = 1; ; attempt++) {
             long left = deadline - System.nanoTime();
             try {
@@ -209,6 +213,7 @@ public final class ClusterMember implements AutoCloseable {
             if (registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
                 replicas.setSelfFenced(true);
             }
+            followUpReregistration(now);
             BrokerHeartbeatResponseData reply = sendHeartbeat();
             if (reply == null) {
                 return;
@@ -236,17 +241,47 @@ public final class ClusterMember implements AutoCloseable {
                 if (!replicas.selfFenced()) {
                     lease.renew(now);
                 }
-            } else if (registered && !leaving && registering.compareAndSet(false, true)) {
+            } else if (registered && !leaving && reregistration == null) {
                 // The controller fenced us (we were silent too long): stop leading from what may be
                 // a stale image, forget the old registration's version, and join again.
                 log.warn("the controller had fenced this node; registering again");
                 replicas.setSelfFenced(true);
                 registeredAtVersion = -1;
-                register().whenComplete((r, e) -> registering.set(false));
+                reregistration = new Reregistration(now, now, metadata.controllerLeader(), register(), 1);
             }
         } catch (RuntimeException e) {
             log.debug("heartbeat failed", e);
         }
+    }
+
+    /**
+     * Sends the registration again when its answer is overdue or the quorum's leader changed since
+     * it was sent: the request waits out the client's timeout (seconds) at a leader that is paused
+     * or cut off, while this node stays fenced and out of every in-sync set (the fault campaigns
+     * saw a node fenced during a controller failover register five seconds late, seed 3026).
+     * Registering twice under one incarnation changes nothing.
+     */
+    private void followUpReregistration(long now) {
+        Reregistration pending = reregistration;
+        if (pending == null) {
+            return;
+        }
+        var answer = pending.answer();
+        if (answer.isDone() && !answer.isCompletedExceptionally() && answer.join().succeeded()) {
+            log.info("registered again {} ms after the controller fenced this node ({} attempt(s))",
+                    TimeUnit.NANOSECONDS.toMillis(now - pending.firstSentNanos()), pending.attempt());
+            reregistration = null;
+            return;
+        }
+        int leader = metadata.controllerLeader();
+        boolean leaderMoved = leader >= 0 && leader != pending.controllerLeader();
+        if (answer.isDone() || leaderMoved || now - pending.sentNanos() > registrationAttemptNanos()) {
+            reregistration = new Reregistration(pending.firstSentNanos(), now, leader, register(), pending.attempt() + 1);
+        }
+    }
+
+    private record Reregistration(long firstSentNanos, long sentNanos, int controllerLeader,
+                                  java.util.concurrent.CompletableFuture<CommandResult> answer, int attempt) {
     }
 
     /**

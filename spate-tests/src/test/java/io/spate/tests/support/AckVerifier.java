@@ -35,9 +35,15 @@ public final class AckVerifier {
                 ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
         try (KafkaConsumer<String, String> consumer = Clients.consumer(bootstrap, config)) {
             List<TopicPartition> tps = Clients.partitions(topic, partitions);
-            List<ConsumerRecord<String, String>> all = Clients.readAll(consumer, tps);
+            List<ConsumerRecord<String, String>> all = new ArrayList<>(Clients.readAll(consumer, tps));
+            // After a failover the high watermark can still move with no new write (the new leader
+            // commits what it held once a follower catches up): read on to the end offsets seen now,
+            // so that the records and the end offsets they are checked against agree.
+            Map<TopicPartition, Long> latest = consumer.endOffsets(tps);
+            Clients.readOn(consumer, latest, all);
+            all.removeIf(r -> r.offset() >= latest.get(new TopicPartition(r.topic(), r.partition())));
             Map<Integer, Long> end = new TreeMap<>();
-            consumer.endOffsets(tps).forEach((tp, offset) -> end.put(tp.partition(), offset));
+            latest.forEach((tp, offset) -> end.put(tp.partition(), offset));
             Map<Integer, List<ConsumerRecord<String, String>>> byPartition = new TreeMap<>();
             for (int p = 0; p < partitions; p++) {
                 byPartition.put(p, new ArrayList<>());

@@ -95,6 +95,12 @@ public final class Clients {
         consumer.seekToBeginning(partitions);
         Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
         List<ConsumerRecord<K, V>> records = new ArrayList<>();
+        readOn(consumer, end, records);
+        return records;
+    }
+
+    /** Goes on polling an assigned {@code consumer} into {@code records} until its positions reach {@code end}. */
+    public static <K, V> void readOn(KafkaConsumer<K, V> consumer, Map<TopicPartition, Long> end, List<ConsumerRecord<K, V>> records) {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!reachedEnd(consumer, end)) {
             if (System.nanoTime() > deadline) {
@@ -102,7 +108,6 @@ public final class Clients {
             }
             consumer.poll(Duration.ofMillis(200)).forEach(records::add);
         }
-        return records;
     }
 
     private static boolean reachedEnd(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
