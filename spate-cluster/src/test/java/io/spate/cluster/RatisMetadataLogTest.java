@@ -348,6 +348,36 @@ class RatisMetadataLogTest {
                 assertThat(log(survivor).image().liveNodes()).hasSize(2).doesNotContain(old));
     }
 
+    /**
+     * Found by the fault campaigns (seed 3025): a node fenced while cut off was heard once (its
+     * heartbeat told it so), registered again, and the registration took longer than a session to
+     * commit; the controller fenced it again the moment it was let in. A registration starts a
+     * full session, as it does in Kafka's controller.
+     */
+    @Test
+    void aNodeLetInAgainByItsRegistrationGetsAFullSessionFromThen() throws Exception {
+        startQuorum();
+        startHeartbeats();
+        for (int id = 1; id <= 3; id++) {
+            registerAndBeat(id);
+        }
+        int controller = awaitLeader();
+        int silent = controller == 2 ? 3 : 2;
+        beating.remove(silent);
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(controller).image().node(silent).fenced()).isTrue());
+
+        // Heard once, then nothing for longer than a session while its registration is on its way.
+        assertThat(log(silent).heartbeat(silent, silent).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS).registered()).isFalse();
+        Thread.sleep(sessionMs + 500);
+        CommandResult again = commit(silent, new MetadataCommand.RegisterNode(silent, "127.0.0.1", 9090 + silent, silent));
+        assertThat(log(controller).awaitVersion(again.version()).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS).node(silent).fenced()).isFalse();
+        // In for the first half of its new session at least (the controller checks every tick).
+        await().during(Duration.ofMillis(sessionMs / 2)).atMost(Duration.ofMillis(sessionMs))
+                .untilAsserted(() -> assertThat(log(controller).image().node(silent).fenced()).isFalse());
+        // Silent still: fenced once that session is over.
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(controller).image().node(silent).fenced()).isTrue());
+    }
+
     @Test
     void aDeposedControllersDecisionIsNotCarriedOutByItsSuccessor() throws Exception {
         // Long enough that the new controller fences nobody for want of heartbeats while it settles
