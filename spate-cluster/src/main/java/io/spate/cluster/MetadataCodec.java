@@ -23,8 +23,11 @@ public final class MetadataCodec {
      * previous release reads everything else during a rolling upgrade (its voters would otherwise
      * skip the entries they cannot read and their images would drift apart). 3 added eligible
      * leader replicas (images) and registrations that say whether the node shut down cleanly.
+     * 4 added batches of in-sync set changes (written in format 4 only for those).
      */
-    private static final byte FORMAT = 3;
+    private static final byte FORMAT = 4;
+    /** Eligible leader replicas and clean-shutdown registrations. */
+    private static final byte ELR_FORMAT = 3;
     /** Partition moves (image: adding/removing replicas). */
     private static final byte MOVES_FORMAT = 2;
     private static final byte FIRST_FORMAT = 1;
@@ -35,7 +38,8 @@ public final class MetadataCodec {
     public static byte[] encode(MetadataCommand command) {
         return write(out -> {
             out.writeByte(switch (command) {
-                case MetadataCommand.RegisterNode c -> FORMAT;
+                case MetadataCommand.AlterIsrs c -> FORMAT;
+                case MetadataCommand.RegisterNode c -> ELR_FORMAT;
                 case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
                 default -> FIRST_FORMAT;
             });
@@ -76,12 +80,14 @@ public final class MetadataCodec {
                 }
                 case MetadataCommand.AlterIsr c -> {
                     out.writeByte(7);
-                    out.writeUTF(c.topic());
-                    out.writeInt(c.partition());
-                    out.writeInt(c.leader());
-                    out.writeInt(c.leaderEpoch());
-                    out.writeInt(c.partitionEpoch());
-                    writeInts(out, c.isr());
+                    writeAlterIsr(out, c);
+                }
+                case MetadataCommand.AlterIsrs c -> {
+                    out.writeByte(12);
+                    out.writeInt(c.changes().size());
+                    for (MetadataCommand.AlterIsr change : c.changes()) {
+                        writeAlterIsr(out, change);
+                    }
                 }
                 case MetadataCommand.ElectPreferredLeader c -> {
                     out.writeByte(8);
@@ -149,7 +155,18 @@ public final class MetadataCodec {
                 case 4 -> new MetadataCommand.DeleteTopic(in.readUTF());
                 case 5 -> new MetadataCommand.CreatePartitions(in.readUTF(), readAssignment(in));
                 case 6 -> new MetadataCommand.AlterTopicConfig(in.readUTF(), readMap(in));
-                case 7 -> new MetadataCommand.AlterIsr(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), readInts(in));
+                case 7 -> readAlterIsr(in);
+                case 12 -> {
+                    int count = in.readInt();
+                    if (count < 0) {
+                        throw new IOException("negative count of in-sync set changes: " + count);
+                    }
+                    List<MetadataCommand.AlterIsr> changes = new java.util.ArrayList<>(Math.min(count, 1024));
+                    for (int i = 0; i < count; i++) {
+                        changes.add(readAlterIsr(in));
+                    }
+                    yield new MetadataCommand.AlterIsrs(changes);
+                }
                 case 8 -> new MetadataCommand.ElectPreferredLeader(in.readUTF(), in.readInt());
                 case 9 -> new MetadataCommand.AllocateProducerIds(in.readInt(), in.readInt());
                 case 10 -> new MetadataCommand.ReassignPartition(in.readUTF(), in.readInt(), readInts(in));
@@ -181,7 +198,7 @@ public final class MetadataCodec {
         boolean moving = eligible || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(PartitionState::reassigning);
         return write(out -> {
             // The oldest format that holds the image, so that older readers keep reading what they can.
-            out.writeByte(eligible ? FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
+            out.writeByte(eligible ? ELR_FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
             out.writeLong(image.version());
             out.writeLong(image.nextProducerId());
             out.writeInt(image.nodes().size());
@@ -238,7 +255,7 @@ public final class MetadataCodec {
                         state = new PartitionState(state.replicas(), state.leader(), state.leaderEpoch(), state.isr(), state.partitionEpoch(),
                                 readInts(in), readInts(in));
                     }
-                    if (format >= FORMAT) {
+                    if (format >= ELR_FORMAT) {
                         state = state.withElr(readInts(in));
                     }
                     partitions.add(state);
@@ -281,6 +298,19 @@ public final class MetadataCodec {
             throw new IOException("metadata format " + format + " is not known to this release");
         }
         return format;
+    }
+
+    private static void writeAlterIsr(DataOutputStream out, MetadataCommand.AlterIsr c) throws IOException {
+        out.writeUTF(c.topic());
+        out.writeInt(c.partition());
+        out.writeInt(c.leader());
+        out.writeInt(c.leaderEpoch());
+        out.writeInt(c.partitionEpoch());
+        writeInts(out, c.isr());
+    }
+
+    private static MetadataCommand.AlterIsr readAlterIsr(DataInputStream in) throws IOException {
+        return new MetadataCommand.AlterIsr(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(), readInts(in));
     }
 
     private static void writeUuid(DataOutputStream out, UUID id) throws IOException {

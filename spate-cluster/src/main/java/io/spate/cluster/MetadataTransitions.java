@@ -31,6 +31,7 @@ public final class MetadataTransitions {
             case MetadataCommand.CreatePartitions c -> createPartitions(image, c);
             case MetadataCommand.AlterTopicConfig c -> alterConfig(image, c);
             case MetadataCommand.AlterIsr c -> alterIsr(image, c);
+            case MetadataCommand.AlterIsrs c -> alterIsrs(image, c);
             case MetadataCommand.ElectPreferredLeader c -> electPreferred(image, c);
             case MetadataCommand.ReassignPartition c -> reassign(image, c);
             case MetadataCommand.AllocateProducerIds c -> allocateProducerIds(image, c);
@@ -307,6 +308,35 @@ public final class MetadataTransitions {
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+    }
+
+    /** The most changes one {@link MetadataCommand.AlterIsrs} may carry: its result marks the refused ones in a long. */
+    public static final int MAX_ISR_CHANGES = 64;
+
+    /**
+     * Each change in turn, as if alone. The result's value has bit i set when change i was
+     * refused; its message says why, change by change (for the leaders' logs).
+     */
+    private static Outcome alterIsrs(ClusterImage image, MetadataCommand.AlterIsrs c) {
+        if (c.changes().size() > MAX_ISR_CHANGES) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE,
+                    "at most " + MAX_ISR_CHANGES + " in-sync set changes per batch, not " + c.changes().size()));
+        }
+        ClusterImage current = image;
+        long refusedMask = 0;
+        StringBuilder reasons = new StringBuilder();
+        for (int i = 0; i < c.changes().size(); i++) {
+            MetadataCommand.AlterIsr change = c.changes().get(i);
+            Outcome outcome = alterIsr(current, change);
+            if (outcome.result().succeeded()) {
+                current = outcome.image();
+            } else {
+                refusedMask |= 1L << i;
+                reasons.append(reasons.isEmpty() ? "" : "; ").append(change.topic()).append('-').append(change.partition())
+                        .append(": ").append(outcome.result().message());
+            }
+        }
+        return unchanged(current, new CommandResult(CommandResult.Error.NONE, reasons.toString(), refusedMask, 0));
     }
 
     private static Outcome electPreferred(ClusterImage image, MetadataCommand.ElectPreferredLeader c) {

@@ -24,6 +24,9 @@ class MetadataCodecTest {
             new MetadataCommand.AlterTopicConfig("orders", Map.of("min.insync.replicas", "2")),
             new MetadataCommand.AlterTopicConfig("orders", Map.of()),
             new MetadataCommand.AlterIsr("orders", 1, 2, 3, 4, List.of(2, 1)),
+            new MetadataCommand.AlterIsrs(List.of(new MetadataCommand.AlterIsr("orders", 0, 1, 2, 3, List.of(1)),
+                    new MetadataCommand.AlterIsr("ünïcødé", 7, 3, 0, 9, List.of(3, 1, 2)))),
+            new MetadataCommand.AlterIsrs(List.of()),
             new MetadataCommand.ElectPreferredLeader("orders", 0),
             new MetadataCommand.AllocateProducerIds(3, 1000),
             new MetadataCommand.ReassignPartition("orders", 2, List.of(4, 1, 2)),
@@ -101,11 +104,13 @@ class MetadataCodecTest {
 
     @Test
     void onlyBytesThatNeedANewerFormatUseIt() {
-        // A node of an earlier release reads format 1 (or 2) only: everything without a move (or
-        // without eligible replicas and registrations) stays readable to it.
+        // A node of an earlier release reads format 1 (or 2, or 3) only: everything without a move
+        // (or without eligible replicas and registrations, or batched in-sync set changes) stays
+        // readable to it.
         for (MetadataCommand command : EVERY_COMMAND) {
             byte expected = (byte) (command instanceof MetadataCommand.ReassignPartition ? 2
-                    : command instanceof MetadataCommand.RegisterNode ? 3 : 1);
+                    : command instanceof MetadataCommand.RegisterNode ? 3
+                    : command instanceof MetadataCommand.AlterIsrs ? 4 : 1);
             assertThat(MetadataCodec.encode(command)[0]).as("%s", command).isEqualTo(expected);
         }
         assertThat(MetadataCodec.encode(CommandResult.ok(1))[0]).isEqualTo((byte) 1);
@@ -141,7 +146,7 @@ class MetadataCodecTest {
         command[0] = 99;
         assertThatThrownBy(() -> MetadataCodec.decodeCommand(command)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("99");
         byte[] result = MetadataCodec.encode(CommandResult.ok(1));
-        result[0] = 4;
+        result[0] = 5;
         assertThatThrownBy(() -> MetadataCodec.decodeResult(result)).isInstanceOf(IllegalArgumentException.class);
         byte[] image = MetadataCodec.encode(nonTrivialImage());
         image[0] = 0;

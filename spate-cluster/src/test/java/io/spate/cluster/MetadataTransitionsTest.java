@@ -295,6 +295,27 @@ class MetadataTransitionsTest {
     }
 
     @Test
+    void aBatchOfInSyncSetChangesAppliesEachAsIfAloneAndNamesTheRefusedOnes() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        ClusterImage fenced = ok(image, fence(image, 3));
+        int p1Epoch = fenced.partition("t", 1).partitionEpoch();
+        int p1LeaderEpoch = fenced.partition("t", 1).leaderEpoch();
+        MetadataTransitions.Outcome outcome = apply(fenced, new MetadataCommand.AlterIsrs(List.of(
+                new MetadataCommand.AlterIsr("t", 0, 1, 0, fenced.partition("t", 0).partitionEpoch(), List.of(1, 2, 3)),  // 3 is fenced
+                new MetadataCommand.AlterIsr("t", 1, 2, p1LeaderEpoch, p1Epoch, List.of(2)),
+                new MetadataCommand.AlterIsr("t", 1, 2, p1LeaderEpoch, p1Epoch, List.of(2, 1)),   // based on the epoch the one before moved on
+                new MetadataCommand.AlterIsr("gone", 0, 1, 0, 0, List.of(1)))));
+        assertThat(outcome.result().succeeded()).isTrue();
+        assertThat(outcome.result().value()).as("refused: changes 0, 2 and 3").isEqualTo(0b1101L);
+        assertThat(outcome.result().message()).contains("t-0: a fenced node cannot join").contains("t-1: partition state changed")
+                .contains("gone-0: ").doesNotContain("t-1: the in-sync set");
+        assertThat(outcome.image().partition("t", 0)).isEqualTo(fenced.partition("t", 0));
+        assertThat(outcome.image().partition("t", 1).isr()).containsExactly(2);
+        assertThat(outcome.image().partition("t", 1).partitionEpoch()).isEqualTo(p1Epoch + 1);
+        assertThat(outcome.image().version()).isEqualTo(index);
+    }
+
+    @Test
     void alterIsrIsRefusedWhenBasedOnStaleStateOrAddingAFencedNode() {
         ClusterImage image = threeNodesAndTopic(Map.of());
         image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2)));   // partition epoch 1

@@ -1,8 +1,6 @@
 package io.spate.server.partition;
 
 import io.spate.cluster.ClusterImage;
-import io.spate.cluster.CommandResult;
-import io.spate.cluster.MetadataCommand;
 import io.spate.cluster.MetadataLog;
 import io.spate.cluster.NodeInfo;
 import io.spate.cluster.PartitionState;
@@ -46,6 +44,7 @@ public final class ReplicaManager {
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final MetadataLog metadata;
     private final FetcherPool fetchers;
+    private final IsrChangeSender isrChanges;
     private final ReplicationSettings replication;
     private volatile ClusterImage lastImage = ClusterImage.EMPTY;
     private volatile boolean selfFenced;
@@ -66,6 +65,7 @@ public final class ReplicaManager {
         this.metadata = metadata;
         this.replication = replication;
         this.fetchers = metadata == null ? null : new FetcherPool(localId, replication);
+        this.isrChanges = metadata == null ? null : new IsrChangeSender(metadata, localId, ISR_ANSWER_TIMEOUT_MS);
         // A member starts fenced: the image it replays from its own disk may be long stale (the
         // quorum moved on while it was down, or has no leader yet), and leading from it would
         // acknowledge writes the cluster later truncates. It leads once the controller has
@@ -299,42 +299,8 @@ public final class ReplicaManager {
         }
     }
 
-    /**
-     * Sends an in-sync set change to the controller. A refusal only counts once this node's
-     * metadata has caught up with it (so an earlier change that did commit is seen first); a
-     * failed or timed-out request is an unknown outcome, and the partition keeps counting the
-     * replicas it would add for the high watermark until the answer is known.
-     */
     private void proposeIsr(Partition partition, List<Integer> proposed) {
-        if (!partition.beginIsrChange(proposed)) {
-            return;
-        }
-        TopicPartition tp = partition.topicPartition();
-        int basedOn = partition.partitionEpoch();
-        long sentNanos = System.nanoTime();
-        CompletableFuture<CommandResult> answer;
-        try {
-            answer = metadata.submit(new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), localId, partition.leaderEpoch(), basedOn, proposed));
-        } catch (RuntimeException e) {
-            answer = CompletableFuture.failedFuture(e);
-        }
-        answer.thenCompose(result -> result.succeeded()
-                        ? CompletableFuture.completedFuture(Partition.IsrChangeOutcome.COMMITTED)
-                        : metadata.awaitVersion(result.version()).thenApply(image -> Partition.IsrChangeOutcome.REFUSED))
-                .orTimeout(ISR_ANSWER_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-                .whenComplete((outcome, failure) -> {
-                    if (failure != null) {
-                        log.warn("{}: no answer to the in-sync set change {} ({}); it counts as maybe committed and is sent again",
-                                tp, proposed, failure.toString());
-                    } else {
-                        // While a change is in flight no other is proposed: how long answers take is
-                        // part of every failover's length (the fault campaigns read it here).
-                        log.info("{}: in-sync set change {} {} after {} ms", tp, proposed,
-                                outcome == Partition.IsrChangeOutcome.COMMITTED ? "committed" : "refused",
-                                java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sentNanos));
-                    }
-                    partition.endIsrChange(proposed, basedOn, failure == null ? outcome : Partition.IsrChangeOutcome.UNKNOWN);
-                });
+        isrChanges.propose(partition, proposed);
     }
 
     /** This node's broker.rack ("" when unset or standalone). */
@@ -374,6 +340,9 @@ public final class ReplicaManager {
     public void close() {
         if (fetchers != null) {
             fetchers.close();
+        }
+        if (isrChanges != null) {
+            isrChanges.close();
         }
     }
 }
