@@ -62,6 +62,14 @@ public interface MetadataLog extends AutoCloseable {
     long quorumContactAgeMs();
 
     /**
+     * Before a planned stop: if this node's voter leads the quorum, hands the lead to another
+     * voter (waiting at most {@code timeoutMs}), so that the others need not wait out an election
+     * timeout after it is gone; nothing otherwise.
+     */
+    default void handOverLeadership(long timeoutMs) {
+    }
+
+    /**
      * Completes, with the cause, when this node's own copy of the metadata log can no longer be
      * written (a full or failing disk): its voter then only holds the quorum back.
      */

@@ -378,6 +378,24 @@ class RatisMetadataLogTest {
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(controller).image().node(silent).fenced()).isTrue());
     }
 
+    /** Found by the fault campaigns (seed 3027): a SIGTERM of the controller's node stopped writes for two seconds. */
+    @Test
+    void aStoppingControllerHandsItsLeadToAnotherVoterWhileStillRunning() throws Exception {
+        startQuorum();
+        int old = awaitLeader();
+        log(old).handOverLeadership(3_000);
+        // Still running, no longer leading: another voter leads and commits.
+        assertThat(log(old).isControllerLeader()).isFalse();
+        int successor = awaitLeader();
+        assertThat(successor).isNotEqualTo(old);
+        CommandResult registered = commit(successor, new MetadataCommand.RegisterNode(old, "127.0.0.1", 9090 + old, old));
+        awaitConverged(registered.version());
+        // On a node that does not lead, it does nothing.
+        int follower = 6 - old - successor;
+        log(follower).handOverLeadership(1_000);
+        assertThat(awaitLeader()).isEqualTo(successor);
+    }
+
     @Test
     void aDeposedControllersDecisionIsNotCarriedOutByItsSuccessor() throws Exception {
         // Long enough that the new controller fences nobody for want of heartbeats while it settles

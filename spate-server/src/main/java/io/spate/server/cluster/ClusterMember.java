@@ -390,6 +390,8 @@ public final class ClusterMember implements AutoCloseable {
         } catch (Exception e) {
             log.warn("could not move leadership away before stopping: {}", e.toString());
         }
+        // The controller's lead too, while this node still answers the quorum's calls.
+        metadata.handOverLeadership(Math.min(timeoutMs, 3_000));
     }
 
     private void watchForPauses() {
