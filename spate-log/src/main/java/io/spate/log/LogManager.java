@@ -147,7 +147,7 @@ public final class LogManager implements AutoCloseable {
             log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
         }
         opened.onFsyncFailure(this::takeOffline);
-        opened.onWriteFailure(e -> firstWriteFailure.complete("a write to " + dataDir.toAbsolutePath() + " failed: " + e.getMessage()));
+        opened.onWriteFailure(this::writeFailed);
         if (opened.isOffline()) {
             log.error("{}: to keep the data before the damage and set the rest aside, stop the node and run: "
                     + "spate log set-aside-corrupt --data-dir {} --partition {}", tp, dataDir, tp.dirName());
@@ -193,6 +193,15 @@ public final class LogManager implements AutoCloseable {
      */
     public java.util.concurrent.CompletableFuture<String> firstWriteFailure() {
         return firstWriteFailure;
+    }
+
+    private void writeFailed(IOException e) {
+        // A thread interrupted during a write (a shutting-down executor) closes the channel under
+        // it: the disk did not fail, and a node that is stopping must not halt for it.
+        if (closed || e instanceof java.nio.channels.ClosedChannelException) {
+            return;
+        }
+        firstWriteFailure.complete("a write to " + dataDir.toAbsolutePath() + " failed: " + e.getMessage());
     }
 
     /** Why the data directory is out of service, or null. */

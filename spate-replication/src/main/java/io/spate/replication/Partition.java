@@ -338,6 +338,22 @@ public final class Partition {
         return -1;
     }
 
+    /**
+     * Whether {@code proposed} is a change this leader could have worked out from its current
+     * in-sync set: followers dropped (a shrink, or the current set itself), or exactly one added.
+     * A proposal from an older set that added or dropped others is neither. A stale shrink is let
+     * through: dropping a replica is the safe direction, nothing acknowledged relies on it.
+     */
+    private boolean followsFromCurrentIsr(List<Integer> proposed) {
+        int added = 0;
+        for (int id : proposed) {
+            if (!isr.contains(id)) {
+                added++;
+            }
+        }
+        return added == 0 || (added == 1 && proposed.containsAll(isr));
+    }
+
     /** In-sync followers that have not caught up for {@code lagMaxMs}; null when none. */
     public List<Integer> laggingIsr(long nowMs, long lagMaxMs) {
         roleLock.readLock().lock();
@@ -378,6 +394,13 @@ public final class Partition {
         roleLock.writeLock().lock();
         try {
             if (isrChangeInFlight || role != Role.LEADER) {
+                return false;
+            }
+            if (!proposed.equals(unresolvedIsrChange) && !followsFromCurrentIsr(proposed)) {
+                // Worked out under the read lock from an in-sync set that an image replaced before
+                // this write lock: sent with the new partition epoch, it would put back a replica the
+                // image had just dropped as lagging (a review found the window). The next fetch or
+                // check proposes again from the current set.
                 return false;
             }
             isrChangeInFlight = true;

@@ -80,6 +80,28 @@ class PartitionIsrTest {
         return proposal;
     }
 
+    /**
+     * A review found the window: a proposal is worked out under the read lock and begun under the
+     * write lock, and an image may land in between. Sent with the image's partition epoch, a
+     * proposal from the older in-sync set would put back the replica the image just dropped.
+     */
+    @Test
+    void aProposalWorkedOutFromAnInSyncSetThatAnImageReplacedIsNotBegun() {
+        long end = append("a", "b");
+        partition.onFollowerFetch(2, end, now, "");
+        List<Integer> stale = partition.onFollowerFetch(3, end, now, "");
+        assertThat(stale).containsExactlyInAnyOrder(1, 2, 3);
+        // The image lands: the controller dropped replica 2 (lagging), at partition epoch 2.
+        partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
+        assertThat(partition.beginIsrChange(stale)).as("would put 2 back").isFalse();
+        assertThat(partition.maximalIsr()).containsExactly(1);
+        // From the current set, one replica at a time, as before.
+        assertThat(partition.beginIsrChange(List.of(1, 3))).isTrue();
+        partition.endIsrChange(List.of(1, 3), 2, Partition.IsrChangeOutcome.REFUSED);
+        // A stale shrink is let through: dropping a replica is the safe direction.
+        assertThat(partition.beginIsrChange(List.of(1))).isTrue();
+    }
+
     @Test
     void aJoinWhoseOutcomeIsUnknownKeepsCountingForTheHighWatermarkAndIsSentAgain() {
         append("a", "b");

@@ -266,6 +266,11 @@ public final class ClusterMember implements AutoCloseable {
         if (pending == null) {
             return;
         }
+        if (leaving) {
+            // Stopping: registering again would let the node back in (and lead) as it closes.
+            reregistration = null;
+            return;
+        }
         var answer = pending.answer();
         if (answer.isDone() && !answer.isCompletedExceptionally() && answer.join().succeeded()) {
             log.info("registered again {} ms after the controller fenced this node ({} attempt(s))",
@@ -273,6 +278,8 @@ public final class ClusterMember implements AutoCloseable {
             reregistration = null;
             return;
         }
+        // Sent again to a new leader, or after a failed answer; a request merely overdue at the same
+        // leader waits in the same client's queue, so it is sent again only once an attempt's time passed.
         int leader = metadata.controllerLeader();
         boolean leaderMoved = leader >= 0 && leader != pending.controllerLeader();
         if (answer.isDone() || leaderMoved || now - pending.sentNanos() > registrationAttemptNanos()) {
