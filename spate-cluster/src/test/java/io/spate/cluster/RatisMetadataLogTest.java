@@ -185,6 +185,15 @@ class RatisMetadataLogTest {
         return result;
     }
 
+    /** Three voters, each also a node that registered and sends heartbeats. */
+    private void startQuorumOfBeatingNodes() throws Exception {
+        startQuorum();
+        startHeartbeats();
+        for (int id = 1; id <= 3; id++) {
+            registerAndBeat(id);
+        }
+    }
+
     private static MetadataCommand.CreateTopic topic(String name, List<List<Integer>> assignment) {
         return new MetadataCommand.CreateTopic(name, UUID.randomUUID(), assignment, Map.of());
     }
@@ -288,11 +297,7 @@ class RatisMetadataLogTest {
 
     @Test
     void theControllerFencesTheNodeWhoseHeartbeatsStopAndMovesItsLeadersWithinTheIsr() throws Exception {
-        startQuorum();
-        startHeartbeats();
-        for (int id = 1; id <= 3; id++) {
-            registerAndBeat(id);
-        }
+        startQuorumOfBeatingNodes();
         int controller = awaitLeader();
         // Node 2 goes silent, unless it is the controller: that one never fences its own node.
         int silent = controller == 2 ? 3 : 2;
@@ -334,11 +339,7 @@ class RatisMetadataLogTest {
 
     @Test
     void aNewControllerFencesOnlyTheNodeThatStopped() throws Exception {
-        startQuorum();
-        startHeartbeats();
-        for (int id = 1; id <= 3; id++) {
-            registerAndBeat(id);
-        }
+        startQuorumOfBeatingNodes();
         int old = awaitLeader();
         stop(old);
         int survivor = old == 1 ? 2 : 1;
@@ -356,11 +357,7 @@ class RatisMetadataLogTest {
      */
     @Test
     void aNodeLetInAgainByItsRegistrationGetsAFullSessionFromThen() throws Exception {
-        startQuorum();
-        startHeartbeats();
-        for (int id = 1; id <= 3; id++) {
-            registerAndBeat(id);
-        }
+        startQuorumOfBeatingNodes();
         int controller = awaitLeader();
         int silent = controller == 2 ? 3 : 2;
         beating.remove(silent);
@@ -401,11 +398,7 @@ class RatisMetadataLogTest {
         // Long enough that the new controller fences nobody for want of heartbeats while it settles
         // (with 1 s, a loaded CI machine once fenced the victim that way, which this test is not about).
         sessionMs = 5000;
-        startQuorum();
-        startHeartbeats();
-        for (int id = 1; id <= 3; id++) {
-            registerAndBeat(id);
-        }
+        startQuorumOfBeatingNodes();
         int old = awaitLeader();
         long oldTerm = log(old).currentTerm();
         int victim = old == 3 ? 2 : 3;
