@@ -38,7 +38,7 @@ public final class HealthyTimeline {
      */
     public static List<Interval> healthy(List<Integer> replicas, List<Integer> voters, List<Integer> nodes,
                                          List<NodeFault> faults, long fromUs, long toUs) {
-        return healthy(replicas, voters, nodes, faults, List.of(), fromUs, toUs);
+        return healthy(replicas, voters, nodes, faults, List.of(), false, fromUs, toUs);
     }
 
     /**
@@ -47,6 +47,12 @@ public final class HealthyTimeline {
      */
     public static List<Interval> healthy(List<Integer> replicas, List<Integer> voters, List<Integer> nodes,
                                          List<NodeFault> faults, List<ReplicaStatus> statuses, long fromUs, long toUs) {
+        return healthy(replicas, voters, nodes, faults, statuses, true, fromUs, toUs);
+    }
+
+    private static List<Interval> healthy(List<Integer> replicas, List<Integer> voters, List<Integer> nodes,
+                                          List<NodeFault> faults, List<ReplicaStatus> statuses, boolean judgeEligibility,
+                                          long fromUs, long toUs) {
         TreeSet<Long> edges = new TreeSet<>();
         for (ReplicaStatus st : statuses) {
             if (st.atUs() > fromUs && st.atUs() < toUs) {
@@ -68,7 +74,10 @@ public final class HealthyTimeline {
         Long segStart = null;
         for (Long t : edges) {
             if (segStart != null && t > segStart) {
-                if (healthyAt(segStart, replicas, voters, universe, faults, eligibleAt(statuses, segStart, replicas))) {
+                Set<Integer> eligible = judgeEligibility
+                        ? eligibleAt(statuses, faults, segStart, replicas)
+                        : new java.util.HashSet<>(replicas);
+                if (healthyAt(segStart, replicas, voters, universe, faults, eligible)) {
                     if (!out.isEmpty() && out.getLast().endUs() == segStart) {
                         out.set(out.size() - 1, new Interval(out.getLast().startUs(), t));
                     } else {
@@ -92,7 +101,57 @@ public final class HealthyTimeline {
     /** For a run: the partition's intervals with a quorum up and connected, whoever could lead. */
     public static List<Interval> quorumUp(RunHistory h, int partition) {
         List<Integer> replicas = h.replicas().getOrDefault(partition, h.nodes());
-        return healthy(replicas, h.voters(), h.nodes(), h.faults(), List.of(), h.workloadStartUs(), h.endUs());
+        return healthy(replicas, h.voters(), h.nodes(), h.faults(), List.of(), false, h.workloadStartUs(), h.endUs());
+    }
+
+    /**
+     * The replicas that may lead at {@code t}: the last status at or before it, less every replica
+     * restarted after an unclean stop (kill -9, or a halt when its disk filled) that no status
+     * since its restart names again, unless it was the whole in-sync set. Such a replica may have
+     * lost an unflushed tail, so on its return the cluster takes it out of the in-sync set and the
+     * ELR (KIP-966), keeping only a last in-sync replica, before any status can say so: while no
+     * controller quorum exists the last status goes stale, and without this the checker would
+     * count a quorum of such replicas as able to elect a leader.
+     */
+    static Set<Integer> eligibleAt(List<ReplicaStatus> statuses, List<NodeFault> faults, long t, List<Integer> replicas) {
+        Set<Integer> eligible = new java.util.HashSet<>(eligibleAt(statuses, t, replicas));
+        List<Integer> lastIsr = lastAtOrBefore(statuses, t).map(ReplicaStatus::isr).orElse(List.of());
+        for (NodeFault f : faults) {
+            if (!uncleanStop(f) || f.endUs() > t) {
+                continue;
+            }
+            for (int node : f.down()) {
+                if (eligible.contains(node) && !lastIsr.equals(List.of(node)) && !namedSince(statuses, node, f.endUs(), t)) {
+                    eligible.remove(node);
+                }
+            }
+        }
+        return eligible;
+    }
+
+    /** A fault after which the node came back from a stop that did not close its logs. */
+    static boolean uncleanStop(NodeFault f) {
+        return f.kind().equals("kill") || (f.kind().equals("disk-full") && f.description().contains("had exited"));
+    }
+
+    private static java.util.Optional<ReplicaStatus> lastAtOrBefore(List<ReplicaStatus> statuses, long t) {
+        ReplicaStatus last = null;
+        for (ReplicaStatus st : statuses) {
+            if (st.atUs() > t) {
+                break;
+            }
+            last = st;
+        }
+        return java.util.Optional.ofNullable(last);
+    }
+
+    private static boolean namedSince(List<ReplicaStatus> statuses, int node, long fromUs, long t) {
+        for (ReplicaStatus st : statuses) {
+            if (st.atUs() >= fromUs && st.atUs() <= t && st.eligible().contains(node)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The replicas that may lead at {@code t}: as the last status at or before it says, or all before any. */
