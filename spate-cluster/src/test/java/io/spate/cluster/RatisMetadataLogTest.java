@@ -487,6 +487,54 @@ class RatisMetadataLogTest {
         assertThat(awaitConverged(0).topics()).containsKeys("before", "after");
     }
 
+    /**
+     * Seed 3061: a request the controller never answered held back every later one on Ratis'
+     * ordered client, which then blocked the thread sending in-sync set changes once 100 were
+     * waiting. Here the voters accept connections and never answer: more requests than that limit
+     * are handed out at once, and each ends, unanswered, by its deadline.
+     */
+    @Test
+    void requestsAControllerNeverAnswersHoldUpNoCallerAndEachEndsByItsDeadline() throws Exception {
+        List<ServerSocket> silent = new ArrayList<>();
+        List<java.net.Socket> accepted = new CopyOnWriteArrayList<>();
+        try {
+            for (int id = 1; id <= 3; id++) {
+                ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                silent.add(socket);
+                voters.add(new ClusterSettings.Voter(id, "127.0.0.1", socket.getLocalPort()));
+                Thread.ofPlatform().daemon().name("silent-voter-" + id).start(() -> {
+                    while (!socket.isClosed()) {
+                        try {
+                            accepted.add(socket.accept()); // held open, never read from or written to
+                        } catch (IOException closed) {
+                            return;
+                        }
+                    }
+                });
+            }
+            start(NON_VOTER);
+            int requests = 150; // Ratis' ordered client blocked its caller from the 101st on
+            List<CompletableFuture<CommandResult>> answers = new ArrayList<>();
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                for (int i = 0; i < requests; i++) {
+                    answers.add(log(NON_VOTER).submit(topic("t" + i, List.of())));
+                }
+            }, "submit blocked its caller");
+            assertThat(answers).hasSize(requests);
+            await().atMost(Duration.ofSeconds(RatisMetadataLog.SUBMIT_DEADLINE_MS / 1000 * 4))
+                    .until(() -> answers.stream().allMatch(CompletableFuture::isDone));
+            assertThat(answers).allMatch(CompletableFuture::isCompletedExceptionally);
+            assertThat(accepted).isNotEmpty(); // the requests did reach the silent voters
+        } finally {
+            for (ServerSocket socket : silent) {
+                socket.close();
+            }
+            for (java.net.Socket socket : accepted) {
+                socket.close();
+            }
+        }
+    }
+
     @Test
     void whenTheLeaderClosesTheOthersElectANewOneAndTheClosedVoterRecoversOnRestart() throws Exception {
         startQuorum();

@@ -8,8 +8,10 @@ import io.spate.cluster.MetadataCodec;
 import io.spate.cluster.MetadataCommand;
 import io.spate.cluster.MetadataLog;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -68,14 +70,15 @@ public final class RatisMetadataLog implements MetadataLog {
     private static final long RESTART_AFTER_S = 8;
     private static final long START_GRACE_S = 30;
     private static final long VOTER_CLOSE_TIMEOUT_S = 15;
+    /** How long a command from this node is retried (over leader changes and timeouts) before its outcome counts as unknown. */
+    public static final long SUBMIT_DEADLINE_MS = 10_000;
     /** Ratis' retry syntax: sleep, count, ...; see {@link #properties}. Visible for its test. */
     static final String APPENDER_RETRY_POLICY = "1ms,500, 100ms,100, 1s,100000";
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
     private int probeFailures; // the probe thread's own
     /**
-     * Commands from this node. Replaced after a request fails: Ratis' ordered async client closes
-     * its sliding window for good once one request has used up its retries (a quorum outage
-     * longer than about five seconds), and every later request on it would fail at once.
+     * Commands from this node, sent with the blocking API (see {@link #submit}); replaced by one
+     * aimed at the leader this node's voter knows, when that changes.
      */
     private volatile RaftClient client;
     private final RaftProperties clientProperties;
@@ -86,6 +89,14 @@ public final class RatisMetadataLog implements MetadataLog {
     /** Heartbeats get a client of their own with a short timeout, so a dead or paused leader is left quickly. */
     private final RaftClient heartbeatClient;
     private final ExecutorService controllerSubmitter = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-controller-submit").daemon().unstarted(r));
+    /**
+     * Runs the blocking submissions. A thread per request in flight, not a fixed few: a request
+     * waiting out a dead controller must not queue the next one behind it. Each request ends
+     * within {@link #SUBMIT_DEADLINE_MS} plus one attempt, which bounds the threads to what a
+     * node sends in that time.
+     */
+    private final ExecutorService submitter = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("spate-metadata-submit-", 0).daemon().factory());
     private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
     private final java.util.concurrent.ScheduledExecutorService storageProbe =
             Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-metadata-storage-probe").daemon().unstarted(r));
@@ -157,7 +168,13 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftClient.Builder builder = RaftClient.newBuilder()
                 .setProperties(clientProperties)
                 .setRaftGroup(group)
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)));
+                .setRetryPolicy(RequestTypeDependentRetryPolicy.newBuilder()
+                        // Commands: retried over leader changes until the deadline, then unknown.
+                        .setRetryPolicy(TypeCase.WRITE, RetryPolicies.retryForeverWithSleep(TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                        .setTimeout(TypeCase.WRITE, TimeDuration.valueOf(SUBMIT_DEADLINE_MS, TimeUnit.MILLISECONDS))
+                        // Reads of the image (a node that is not a voter): a type left unset would retry without pause.
+                        .setRetryPolicy(TypeCase.READ, RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+                        .build());
         if (leader != null) {
             builder.setLeaderId(leader);
         }
@@ -206,22 +223,6 @@ public final class RatisMetadataLog implements MetadataLog {
             client.close();
         } catch (IOException | RuntimeException e) {
             log.debug("closing a replaced metadata client", e);
-        }
-    }
-
-    /** Swaps in a new client for {@code failed} (unless that was done already) and closes the failed one. */
-    private void replaceClient(RaftClient failed) {
-        synchronized (clientLock) {
-            if (client != failed || closed) {
-                return;
-            }
-            client = newClient();
-        }
-        log.info("a metadata request failed; later requests use a new client");
-        try {
-            failed.close();
-        } catch (IOException | RuntimeException e) {
-            log.debug("closing the failed metadata client", e);
         }
     }
 
@@ -387,25 +388,34 @@ public final class RatisMetadataLog implements MetadataLog {
         return image;
     }
 
+    /**
+     * Sends {@code command} on a thread of the submitter pool with Ratis' blocking API, so that
+     * every request stands on its own. Ratis' ordered async client (used here before) hands
+     * replies back in the order it sent the requests and blocks the caller once 100 are
+     * unanswered: one request left without an answer after a controller moved held back every
+     * later one, and then blocked the thread sending in-sync set changes, so no partition could
+     * grow its in-sync set again (seed 3061: writes stopped for good). Metadata commands need no
+     * order between them on the client: each carries the epochs it was decided on, and the Raft
+     * log orders them. A request gives up after {@link #SUBMIT_DEADLINE_MS}; its outcome is then
+     * unknown and the caller asks again or reads the metadata.
+     */
     @Override
     public CompletableFuture<CommandResult> submit(MetadataCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
         RaftClient current = clientForKnownLeader();
-        CompletableFuture<RaftClientReply> sent;
         try {
-            sent = current.async().send(message);
-        } catch (RuntimeException e) {
-            sent = CompletableFuture.failedFuture(e);
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    RaftClientReply reply = current.io().send(message);
+                    requireSuccess(reply);
+                    return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, submitter);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the metadata log is closed"));
         }
-        return sent.handle((reply, failure) -> {
-            if (failure != null) {
-                // The outcome of this request is unknown (it may still commit); the next one gets a working client.
-                replaceClient(current);
-                throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
-            }
-            requireSuccess(reply);
-            return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
-        });
     }
 
     @Override
@@ -720,6 +730,7 @@ public final class RatisMetadataLog implements MetadataLog {
         synchronized (clientLock) {
             closed = true;
         }
+        submitter.shutdownNow();
         try {
             client.close();
             heartbeatClient.close();
