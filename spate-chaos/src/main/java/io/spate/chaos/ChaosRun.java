@@ -3,11 +3,13 @@ package io.spate.chaos;
 import io.spate.chaos.check.Checker;
 import io.spate.chaos.check.Verdict;
 import io.spate.chaos.cluster.ChaosCluster;
+import io.spate.chaos.cluster.VoterLogSampler;
 import io.spate.chaos.fault.FaultInjector;
 import io.spate.chaos.fault.FaultKind;
 import io.spate.chaos.fault.PlannedFault;
 import io.spate.chaos.fault.Schedule;
 import io.spate.chaos.history.HistoryFile;
+import io.spate.chaos.history.MetadataLogEntry;
 import io.spate.chaos.history.RunHistory;
 import io.spate.chaos.report.TimelinePage;
 import io.spate.chaos.workload.FinalRead;
@@ -42,6 +44,8 @@ import java.util.stream.Collectors;
  */
 public final class ChaosRun {
     static final String TOPIC = "chaos";
+    /** How often the voters' Raft logs are read: well within the few hundred entries between two of their snapshots. */
+    private static final long VOTER_LOG_SAMPLE_MS = 3_000;
 
     private final long seed;
     private final RunOptions options;
@@ -93,8 +97,10 @@ public final class ChaosRun {
                         options.producers(), options.rate(), clock);
                 GroupWorkload group = new GroupWorkload(cluster.bootstrap(), TOPIC, options.consumers(), seed, clock);
                 StatusWatcher watcher = new StatusWatcher(cluster.bootstrap(), TOPIC, clock);
-                workloads.addAll(List.of(producers, group, watcher));
+                VoterLogSampler voterLogs = new VoterLogSampler(cluster.ids(), id -> cluster.disk(id).dataDir());
+                workloads.addAll(List.of(producers, group, watcher, voterLogs));
                 watcher.start();
+                voterLogs.start(VOTER_LOG_SAMPLE_MS);
                 long workloadStart = clock.nowUs();
                 producers.start();
                 group.start();
@@ -121,7 +127,7 @@ public final class ChaosRun {
                 RunHistory history = new RunHistory(seed, cluster.ids(), cluster.ids(), replicas, injector.faults(),
                         producers.writes(), group.reads(), group.commits(), group.assignments(), watcher.statuses(), last.log, last.logStart,
                         last.committed, new RunHistory.Bounds(options.maxStallMs() * 1_000, options.maxRecoveryMs() * 1_000),
-                        workloadStart, healed, end);
+                        workloadStart, healed, end, sampledAtEnd(voterLogs));
                 Verdict verdict = Checker.check(history);
                 HistoryFile.write(history, dir.resolve("history.tsv"));
                 TimelinePage.write(history, verdict, dir.resolve("timeline.html"));
@@ -152,6 +158,13 @@ public final class ChaosRun {
                 neighbour.close();
             }
         }
+    }
+
+    /** The voters' logs as sampled through the run, with one last look now that every node is back. */
+    private static List<MetadataLogEntry> sampledAtEnd(VoterLogSampler voterLogs) {
+        voterLogs.close();
+        voterLogs.sample();
+        return voterLogs.entries();
     }
 
     /** The nodes' data lives on tmpfs and goes with the cluster: a failed run keeps a copy. */

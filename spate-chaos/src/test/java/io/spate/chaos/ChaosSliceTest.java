@@ -38,6 +38,8 @@ class ChaosSliceTest {
         assertThat(h.faults()).as("faults were injected").isNotEmpty();
         assertThat(h.writes().stream().filter(Write::acknowledged).count()).as("writes acknowledged").isGreaterThan(1_000);
         assertThat(h.reads()).as("the group read").isNotEmpty();
+        assertThat(h.metadataLogs().stream().map(io.spate.chaos.history.MetadataLogEntry::node).collect(Collectors.toSet()))
+                .as("every voter's metadata log was read for the agreement check").containsExactlyInAnyOrderElementsOf(h.voters());
         Set<Integer> writtenAfterHealing = h.writes().stream()
                 .filter(w -> w.acknowledged() && w.doneUs() >= h.healedUs())
                 .map(Write::partition).collect(Collectors.toSet());

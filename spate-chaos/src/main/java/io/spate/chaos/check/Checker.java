@@ -36,6 +36,7 @@ public final class Checker {
         ReadConsistencyCheck.check(h.reads(), log, violations, notes);
         SkipCheck.check(h, log, violations);
         CommitCheck.check(h, violations);
+        MetadataAgreementCheck.check(h, violations);
 
         Availability availability = AvailabilityCheck.measure(h, partitions(h));
         AvailabilityCheck.check(h, availability, violations);

@@ -16,6 +16,8 @@ public record Violation(String check, int partition, long offset, String detail)
     public static final String INCONSISTENT_READ = "inconsistent-read";
     public static final String SKIPPED = "skipped";
     public static final String COMMIT_REGRESSED = "commit-regressed";
+    /** Two controller voters' Raft logs break log matching (offset: the Raft index). */
+    public static final String METADATA_DIVERGED = "metadata-diverged";
     public static final String STALL = "stall";
     public static final String RECOVERY = "recovery";
 
@@ -26,8 +28,11 @@ public record Violation(String check, int partition, long offset, String detail)
         return !AVAILABILITY_CHECKS.contains(check);
     }
 
-    /** Where, for one line of output: {@code p3@1207} or {@code p3}. */
+    /** Where, for one line of output: {@code p3@1207}, {@code p3}, or {@code metadata@52} (a Raft index). */
     public String where() {
+        if (check.equals(METADATA_DIVERGED)) {
+            return "metadata@" + offset;
+        }
         return offset >= 0 ? "p" + partition + "@" + offset : "p" + partition;
     }
 

@@ -98,6 +98,9 @@ public final class HistoryFile {
         for (ReplicaStatus st : h.statuses()) {
             line(out, "status", st.partition(), st.leader(), ids(st.isr()), ids(st.elr()), st.atUs());
         }
+        for (MetadataLogEntry e : h.metadataLogs()) {
+            line(out, "raft", e.node(), e.index(), e.term(), Long.toHexString(e.crc()));
+        }
         TreeMap<Integer, Long> starts = new TreeMap<>(h.logStart());
         for (Integer p : h.finalLog().keySet()) {
             starts.putIfAbsent(p, null);
@@ -133,6 +136,7 @@ public final class HistoryFile {
         List<Commit> commits = new ArrayList<>();
         List<Assignment> assignments = new ArrayList<>();
         List<ReplicaStatus> statuses = new ArrayList<>();
+        List<MetadataLogEntry> metadataLogs = new ArrayList<>();
         Map<Integer, Long> logStart = new LinkedHashMap<>();
         Map<Integer, Integer> logLength = new LinkedHashMap<>();
         Map<Integer, Map<Long, String>> finalValues = new LinkedHashMap<>();
@@ -185,6 +189,8 @@ public final class HistoryFile {
                     case "final" -> finalValues.computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
                             .put(Long.parseLong(f[2]), unesc(f[3]));
                     case "committed" -> committed.put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
+                    case "raft" -> metadataLogs.add(new MetadataLogEntry(Integer.parseInt(f[1]), Long.parseLong(f[2]),
+                            Long.parseLong(f[3]), Long.parseLong(f[4], 16)));
                     default -> throw new IllegalArgumentException("unknown kind '" + f[0] + "'");
                 }
             } catch (RuntimeException e) {
@@ -192,7 +198,7 @@ public final class HistoryFile {
             }
         }
         return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses,
-                finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end);
+                finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end, metadataLogs);
     }
 
     /** Places each final line at its index; a length longer than the lines leaves trailing holes. */

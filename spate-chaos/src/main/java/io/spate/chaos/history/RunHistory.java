@@ -24,11 +24,23 @@ import java.util.Map;
  * @param workloadStartUs when writes began
  * @param healedUs      when the last fault was healed (every node up, every cut removed)
  * @param endUs         when writes stopped
+ * @param metadataLogs  every controller voter's Raft log entries at the end (empty in histories
+ *                      written before they were kept)
  */
 public record RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
                          List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
                          List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
-                         Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs) {
+                         Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs,
+                         List<MetadataLogEntry> metadataLogs) {
+
+    /** A history without the voters' logs. */
+    public RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
+                      List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
+                      List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
+                      Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs) {
+        this(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses, finalLog, logStart,
+                finalCommitted, bounds, workloadStartUs, healedUs, endUs, List.of());
+    }
 
     /**
      * @param maxStallUs    the longest a partition may accept no write while a quorum of its
