@@ -29,8 +29,8 @@ public final class VoterLogReader {
     private VoterLogReader() {
     }
 
-    /** The entries of node {@code node}'s voter log under {@code dataDir}; none if it keeps no log there. */
-    public static List<MetadataLogEntry> read(int node, Path dataDir) throws IOException {
+    /** The entries of node {@code node}'s voter log under {@code dataDir}, as view {@code view}; none if it keeps no log there. */
+    public static List<MetadataLogEntry> read(int node, int view, Path dataDir) throws IOException {
         Path raft = dataDir.resolve("meta").resolve("raft");
         List<MetadataLogEntry> entries = new ArrayList<>();
         if (!Files.isDirectory(raft)) {
@@ -50,7 +50,7 @@ public final class VoterLogReader {
         }
         segments.sort(Comparator.comparingLong(VoterLogReader::firstIndex));
         for (Path segment : segments) {
-            readSegment(node, Files.readAllBytes(segment), entries);
+            readSegment(node, view, Files.readAllBytes(segment), entries);
         }
         return entries;
     }
@@ -60,7 +60,7 @@ public final class VoterLogReader {
         return m.matches() ? Long.parseLong(m.group(1)) : Long.MAX_VALUE;
     }
 
-    static void readSegment(int node, byte[] bytes, List<MetadataLogEntry> into) {
+    static void readSegment(int node, int view, byte[] bytes, List<MetadataLogEntry> into) {
         int pos = HEADER_BYTES;
         while (pos < bytes.length) {
             try {
@@ -73,7 +73,7 @@ public final class VoterLogReader {
                 LogEntryProto entry = LogEntryProto.parseFrom(CodedInputStream.newInstance(bytes, start, size));
                 CRC32C crc = new CRC32C();
                 crc.update(bytes, start, size);
-                into.add(new MetadataLogEntry(node, entry.getIndex(), entry.getTerm(), crc.getValue()));
+                into.add(new MetadataLogEntry(node, view, entry.getIndex(), entry.getTerm(), crc.getValue()));
                 pos = start + size + CHECKSUM_BYTES;
             } catch (IOException | RuntimeException torn) {
                 return;

@@ -5,57 +5,78 @@ import io.spate.chaos.history.MetadataLogEntry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 
 /**
- * Reads every voter's Raft log every few seconds while the run goes on, keeping for each voter and
- * index the entry last seen there. Reading only at the end would miss most of a run: a voter
+ * Reads every voter's Raft log every few seconds while the run goes on and keeps each read whole,
+ * as one view of that voter's log. Reading only at the end would miss most of a run: a voter
  * compacts its log into a snapshot every few hundred entries, and the divergence of fix 21 sat at
- * an index compacted long before the end. An entry Raft legitimately replaced (an uncommitted tail
- * a new leader overwrote) is replaced here too; one that stays wrong is kept until compacted.
+ * an index compacted long before the end. Views are not merged: a voter legitimately replaces an
+ * uncommitted tail, and an entry seen in an earlier read set beside a later one would make a log
+ * that never existed.
  */
 public final class VoterLogSampler implements AutoCloseable {
-    private record Key(int node, long index) {
-    }
-
     private final List<Integer> voters;
     private final IntFunction<Path> dataDir;
-    private final Map<Key, MetadataLogEntry> seen = new TreeMap<>(Comparator.comparingInt(Key::node).thenComparingLong(Key::index));
+    private final List<MetadataLogEntry> views = new ArrayList<>();
+    private final List<List<MetadataLogEntry>> lastView;
+    private int nextView;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("voter-log-sampler").daemon().factory());
 
     public VoterLogSampler(List<Integer> voters, IntFunction<Path> dataDir) {
         this.voters = List.copyOf(voters);
         this.dataDir = dataDir;
+        this.lastView = new ArrayList<>();
+        for (int i = 0; i < this.voters.size(); i++) {
+            lastView.add(List.of());
+        }
     }
 
     public void start(long everyMs) {
         timer.scheduleWithFixedDelay(this::sample, everyMs, everyMs, TimeUnit.MILLISECONDS);
     }
 
-    /** Reads every voter's log once more; a voter whose files moved under the reader (compaction) is read next time. */
+    /** Reads every voter's log once more; a read that met a segment compacted away meanwhile is dropped. */
     public synchronized void sample() {
-        for (int id : voters) {
+        for (int i = 0; i < voters.size(); i++) {
+            int id = voters.get(i);
+            int view = nextView++;
+            List<MetadataLogEntry> read;
             try {
-                for (MetadataLogEntry e : VoterLogReader.read(id, dataDir.apply(id))) {
-                    seen.put(new Key(e.node(), e.index()), e);
-                }
+                read = VoterLogReader.read(id, view, dataDir.apply(id));
             } catch (IOException | java.io.UncheckedIOException movedMeanwhile) {
-                // a segment compacted away between listing and reading: the next sample sees the new files
+                continue;
+            }
+            if (!read.isEmpty() && !sameEntries(read, lastView.get(i))) {
+                views.addAll(read);
+                lastView.set(i, read);
             }
         }
     }
 
-    /** Every entry seen, by voter and index. */
+    /** A voter whose log did not change since its last kept view adds nothing new to compare. */
+    private static boolean sameEntries(List<MetadataLogEntry> a, List<MetadataLogEntry> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            MetadataLogEntry x = a.get(i);
+            MetadataLogEntry y = b.get(i);
+            if (x.index() != y.index() || x.term() != y.term() || x.crc() != y.crc()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every kept view's entries, in the order read. */
     public synchronized List<MetadataLogEntry> entries() {
-        return new ArrayList<>(seen.values());
+        return new ArrayList<>(views);
     }
 
     @Override

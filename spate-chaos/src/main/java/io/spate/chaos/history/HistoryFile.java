@@ -99,7 +99,7 @@ public final class HistoryFile {
             line(out, "status", st.partition(), st.leader(), ids(st.isr()), ids(st.elr()), st.atUs());
         }
         for (MetadataLogEntry e : h.metadataLogs()) {
-            line(out, "raft", e.node(), e.index(), e.term(), Long.toHexString(e.crc()));
+            line(out, "raft", e.node(), e.view(), e.index(), e.term(), Long.toHexString(e.crc()));
         }
         TreeMap<Integer, Long> starts = new TreeMap<>(h.logStart());
         for (Integer p : h.finalLog().keySet()) {
@@ -189,8 +189,8 @@ public final class HistoryFile {
                     case "final" -> finalValues.computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
                             .put(Long.parseLong(f[2]), unesc(f[3]));
                     case "committed" -> committed.put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
-                    case "raft" -> metadataLogs.add(new MetadataLogEntry(Integer.parseInt(f[1]), Long.parseLong(f[2]),
-                            Long.parseLong(f[3]), Long.parseLong(f[4], 16)));
+                    case "raft" -> metadataLogs.add(new MetadataLogEntry(Integer.parseInt(f[1]), Integer.parseInt(f[2]),
+                            Long.parseLong(f[3]), Long.parseLong(f[4]), Long.parseLong(f[5], 16)));
                     default -> throw new IllegalArgumentException("unknown kind '" + f[0] + "'");
                 }
             } catch (RuntimeException e) {

@@ -44,7 +44,7 @@ class VoterLogReaderTest {
     @Test
     void readsEveryEntryInIndexOrder() throws Exception {
         writeLog(20);
-        List<MetadataLogEntry> entries = VoterLogReader.read(1, dataDir);
+        List<MetadataLogEntry> entries = VoterLogReader.read(1, 0, dataDir);
         // The 20 commands, plus the entries Ratis adds itself (configuration, a new leader's first entry).
         assertThat(entries).hasSizeGreaterThan(20).allSatisfy(e -> {
             assertThat(e.node()).isEqualTo(1);
@@ -58,7 +58,7 @@ class VoterLogReaderTest {
     @Test
     void stopsAtAnEntryCutShort() throws Exception {
         writeLog(5);
-        List<MetadataLogEntry> whole = VoterLogReader.read(1, dataDir);
+        List<MetadataLogEntry> whole = VoterLogReader.read(1, 0, dataDir);
         Path last;
         try (var files = Files.walk(dataDir.resolve("meta").resolve("raft"))) {
             last = files.filter(f -> f.getFileName().toString().startsWith("log_"))
@@ -68,7 +68,7 @@ class VoterLogReaderTest {
         try (FileChannel ch = FileChannel.open(last, StandardOpenOption.WRITE)) {
             ch.truncate(size - 3); // into the last entry's checksum: as kill -9 mid-write leaves it
         }
-        List<MetadataLogEntry> torn = VoterLogReader.read(1, dataDir);
+        List<MetadataLogEntry> torn = VoterLogReader.read(1, 0, dataDir);
         assertThat(torn).hasSize(whole.size() - 1).isEqualTo(whole.subList(0, whole.size() - 1));
     }
 
