@@ -72,6 +72,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private static final long VOTER_CLOSE_TIMEOUT_S = 15;
     /** How long a command from this node is retried (over leader changes and timeouts) before its outcome counts as unknown. */
     public static final long SUBMIT_DEADLINE_MS = 10_000;
+    /** How often a voter without a leader hastens its reconnections: well inside one election timeout. */
+    private static final long RECONNECT_CHECK_MS = 100;
     /** Ratis' retry syntax: sleep, count, ...; see {@link #properties}. Visible for its test. */
     static final String APPENDER_RETRY_POLICY = "1ms,500, 100ms,100, 1s,100000";
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
@@ -98,6 +100,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private final ExecutorService submitter = Executors.newCachedThreadPool(
             Thread.ofPlatform().name("spate-metadata-submit-", 0).daemon().factory());
     private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
+    private final java.util.concurrent.ScheduledExecutorService reconnector =
+            Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-metadata-reconnect").daemon().unstarted(r));
     private final java.util.concurrent.ScheduledExecutorService storageProbe =
             Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-metadata-storage-probe").daemon().unstarted(r));
     private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
@@ -233,8 +237,60 @@ public final class RatisMetadataLog implements MetadataLog {
             metadataLog.serverStarting();
             metadataLog.server.start();
             metadataLog.storageProbe.scheduleWithFixedDelay(metadataLog::probeStorage, 1, 1, TimeUnit.SECONDS);
+            metadataLog.reconnector.scheduleWithFixedDelay(metadataLog::hastenReconnectsWhileLeaderless,
+                    RECONNECT_CHECK_MS, RECONNECT_CHECK_MS, TimeUnit.MILLISECONDS);
         }
         return metadataLog;
+    }
+
+    /**
+     * Lets an election reach the voters it needs as soon as they can be reached. gRPC waits out an
+     * exponential backoff (1 s, then 1.6 times longer each time, up to minutes) before it connects
+     * again to a peer it could not reach, and fails every request to it meanwhile. Ratis resets that
+     * backoff for a leader's appends but not for votes: after a cut-off healed, a voter's
+     * (pre-)votes to the voter that came back failed at once for 3.5 s while a quorum was up
+     * (seed 3035), because it had tried to reach it during the cut. While this voter knows no
+     * leader, every peer connection is told to try again now (a no-op for one that is up).
+     */
+    private void hastenReconnectsWhileLeaderless() {
+        RaftServer current = server;
+        if (current == null || closed || RESET_CONNECT_BACKOFF == null) {
+            return;
+        }
+        try {
+            if (current.getDivision(GROUP_ID).getInfo().getLeaderId() != null
+                    || !(current.getServerRpc() instanceof org.apache.ratis.server.RaftServerRpcWithProxy<?, ?> rpc)) {
+                return;
+            }
+            for (RaftPeer peer : group.getPeers()) {
+                if (!peer.getId().equals(peerId(settings.nodeId()))) {
+                    RESET_CONNECT_BACKOFF.invoke(rpc.getProxies().getProxy(peer.getId()));
+                }
+            }
+        } catch (Throwable e) {
+            log.debug("could not hasten the reconnection to the other voters", e);
+        }
+    }
+
+    /**
+     * Ratis' {@code GrpcServerProtocolClient.resetConnectBackoff()}: public, on a class Ratis keeps
+     * package-private, so it is looked up once here; null if a Ratis upgrade dropped it (elections
+     * then wait for gRPC's own reconnection, and {@code ReconnectBackoffTest} fails). Takes a peer
+     * proxy (a {@link java.io.Closeable}).
+     */
+    static final java.lang.invoke.MethodHandle RESET_CONNECT_BACKOFF = resetConnectBackoff();
+
+    private static java.lang.invoke.MethodHandle resetConnectBackoff() {
+        try {
+            java.lang.reflect.Method m = Class.forName("org.apache.ratis.grpc.server.GrpcServerProtocolClient")
+                    .getMethod("resetConnectBackoff");
+            m.setAccessible(true);
+            return java.lang.invoke.MethodHandles.lookup().unreflect(m)
+                    .asType(java.lang.invoke.MethodType.methodType(void.class, java.io.Closeable.class));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.warn("Ratis offers no way to reset a peer connection's backoff here; elections wait for gRPC's own reconnections", e);
+            return null;
+        }
     }
 
     private static boolean isEmpty(java.nio.file.Path dir) throws IOException {
@@ -751,6 +807,7 @@ public final class RatisMetadataLog implements MetadataLog {
             }
         }
         storageProbe.shutdownNow();
+        reconnector.shutdownNow();
         retiredClients.forEach(RatisMetadataLog::closeQuietly);
         retiredClients.clear();
         notifier.shutdownNow();
