@@ -72,6 +72,8 @@ public final class RatisMetadataLog implements MetadataLog {
     private static final long VOTER_CLOSE_TIMEOUT_S = 15;
     /** How long a command from this node is retried (over leader changes and timeouts) before its outcome counts as unknown. */
     public static final long SUBMIT_DEADLINE_MS = 10_000;
+    /** The pause before a command refused during a leader's hand-over is sent again. */
+    private static final long RESEND_PAUSE_MS = 100;
     /** How often a voter without a leader hastens its reconnections: well inside one election timeout. */
     private static final long RECONNECT_CHECK_MS = 100;
     /** Ratis' retry syntax: sleep, count, ...; see {@link #properties}. Visible for its test. */
@@ -257,18 +259,25 @@ public final class RatisMetadataLog implements MetadataLog {
         if (current == null || closed || RESET_CONNECT_BACKOFF == null) {
             return;
         }
+        org.apache.ratis.server.RaftServerRpcWithProxy<?, ?> rpc;
         try {
             if (current.getDivision(GROUP_ID).getInfo().getLeaderId() != null
-                    || !(current.getServerRpc() instanceof org.apache.ratis.server.RaftServerRpcWithProxy<?, ?> rpc)) {
+                    || !(current.getServerRpc() instanceof org.apache.ratis.server.RaftServerRpcWithProxy<?, ?> withProxy)) {
                 return;
             }
-            for (RaftPeer peer : group.getPeers()) {
-                if (!peer.getId().equals(peerId(settings.nodeId()))) {
-                    RESET_CONNECT_BACKOFF.invoke(rpc.getProxies().getProxy(peer.getId()));
-                }
+            rpc = withProxy;
+        } catch (IOException | RuntimeException closing) {
+            return;
+        }
+        for (RaftPeer peer : group.getPeers()) {
+            if (peer.getId().equals(peerId(settings.nodeId()))) {
+                continue;
             }
-        } catch (Throwable e) {
-            log.debug("could not hasten the reconnection to the other voters", e);
+            try {
+                RESET_CONNECT_BACKOFF.invoke(rpc.getProxies().getProxy(peer.getId()));
+            } catch (Throwable e) {
+                log.debug("could not hasten the reconnection to voter {}", peer.getId(), e);
+            }
         }
     }
 
@@ -458,11 +467,11 @@ public final class RatisMetadataLog implements MetadataLog {
     @Override
     public CompletableFuture<CommandResult> submit(MetadataCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
-        RaftClient current = clientForKnownLeader();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUBMIT_DEADLINE_MS);
         try {
             return CompletableFuture.supplyAsync(() -> {
                 try {
-                    RaftClientReply reply = current.io().send(message);
+                    RaftClientReply reply = sendUntil(message, deadline);
                     requireSuccess(reply);
                     return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
                 } catch (IOException e) {
@@ -471,6 +480,33 @@ public final class RatisMetadataLog implements MetadataLog {
             }, submitter);
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             return CompletableFuture.failedFuture(new IllegalStateException("the metadata log is closed"));
+        }
+    }
+
+    /**
+     * Sends until answered or {@code deadline}. Ratis' blocking client gives up at once, without
+     * its retry policy, when the leader is stepping down or handing its lead over (every SIGTERM of
+     * the controller's node, fix 20) and when its client was closed (replaced by one aimed at a new
+     * leader); those requests were refused before anything was appended, so they are sent again,
+     * on the client for the leader known by then.
+     */
+    private RaftClientReply sendUntil(Message message, long deadline) throws IOException {
+        while (true) {
+            try {
+                return clientForKnownLeader().io().send(message);
+            } catch (org.apache.ratis.protocol.exceptions.LeaderSteppingDownException
+                     | org.apache.ratis.protocol.exceptions.TransferLeadershipException
+                     | org.apache.ratis.protocol.exceptions.AlreadyClosedException refusedBeforeAppend) {
+                if (closed || System.nanoTime() - deadline > 0) {
+                    throw refusedBeforeAppend;
+                }
+                try {
+                    Thread.sleep(RESEND_PAUSE_MS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("closing");
+                }
+            }
         }
     }
 
