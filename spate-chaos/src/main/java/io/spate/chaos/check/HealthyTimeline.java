@@ -74,10 +74,11 @@ public final class HealthyTimeline {
         Long segStart = null;
         for (Long t : edges) {
             if (segStart != null && t > segStart) {
-                Set<Integer> eligible = judgeEligibility
+                long at = segStart;
+                Eligibility eligible = judgeEligibility
                         ? eligibleAt(statuses, faults, segStart, replicas)
-                        : new java.util.HashSet<>(replicas);
-                if (healthyAt(segStart, replicas, voters, universe, faults, eligible)) {
+                        : new Eligibility(new java.util.HashSet<>(replicas), Set.of());
+                if (eligible.healthy(e -> healthyAt(at, replicas, voters, universe, faults, e))) {
                     if (!out.isEmpty() && out.getLast().endUs() == segStart) {
                         out.set(out.size() - 1, new Interval(out.getLast().startUs(), t));
                     } else {
@@ -105,33 +106,74 @@ public final class HealthyTimeline {
     }
 
     /**
-     * The replicas that may lead at {@code t}: the last status at or before it, less every replica
-     * restarted after an unclean stop (kill -9, or a halt when its disk filled) that no status
-     * since its restart names again, unless it was the whole in-sync set. Such a replica may have
-     * lost an unflushed tail, so on its return the cluster takes it out of the in-sync set and the
-     * ELR (KIP-966), keeping only a last in-sync replica, before any status can say so: while no
-     * controller quorum exists the last status goes stale, and without this the checker would
-     * count a quorum of such replicas as able to elect a leader.
+     * Who may lead at one moment: every replica of {@code certain}, and one of {@code oneOf} whose
+     * identity the checker cannot know (the cluster keeps one member of an in-sync set whose
+     * members all came back from unclean stops: the last one fenced).
      */
-    static Set<Integer> eligibleAt(List<ReplicaStatus> statuses, List<NodeFault> faults, long t, List<Integer> replicas) {
+    record Eligibility(Set<Integer> certain, Set<Integer> oneOf) {
+        /**
+         * Healthy with the certain replicas, or else whichever member of {@code oneOf} the cluster
+         * kept: an unknown choice never excuses a stall that every possible choice would allow.
+         */
+        boolean healthy(java.util.function.Predicate<Set<Integer>> healthyWith) {
+            if (healthyWith.test(certain)) {
+                return true;
+            }
+            if (oneOf.isEmpty()) {
+                return false;
+            }
+            for (int m : oneOf) {
+                Set<Integer> with = new java.util.HashSet<>(certain);
+                with.add(m);
+                if (!healthyWith.test(with)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * The replicas that may lead at {@code t}: the last status at or before it, less every replica
+     * restarted after an unclean stop (kill -9, a halt when its disk filled, a SIGTERM that had to
+     * end in SIGKILL) that no status since its restart names again. Such a replica may have lost an
+     * unflushed tail, so on its return the cluster takes it out of the in-sync set and the ELR
+     * (KIP-966) before any status can say so: while no controller quorum exists the last status
+     * goes stale, and without this the checker would count a quorum of such replicas as able to
+     * elect a leader. The cluster never empties an in-sync set, though: when every member of the
+     * last one is so removed, one of them (which, the checker cannot tell) still may lead.
+     */
+    static Eligibility eligibleAt(List<ReplicaStatus> statuses, List<NodeFault> faults, long t, List<Integer> replicas) {
         Set<Integer> eligible = new java.util.HashSet<>(eligibleAt(statuses, t, replicas));
         List<Integer> lastIsr = lastAtOrBefore(statuses, t).map(ReplicaStatus::isr).orElse(List.of());
+        Set<Integer> removedFromIsr = new java.util.TreeSet<>();
         for (NodeFault f : faults) {
             if (!uncleanStop(f) || f.endUs() > t) {
                 continue;
             }
             for (int node : f.down()) {
-                if (eligible.contains(node) && !lastIsr.equals(List.of(node)) && !namedSince(statuses, node, f.endUs(), t)) {
+                if (eligible.contains(node) && !namedSince(statuses, node, f.endUs(), t)) {
                     eligible.remove(node);
+                    if (lastIsr.contains(node)) {
+                        removedFromIsr.add(node);
+                    }
                 }
             }
         }
-        return eligible;
+        boolean isrEmptied = !removedFromIsr.isEmpty() && lastIsr.stream().noneMatch(eligible::contains);
+        return new Eligibility(eligible, isrEmptied ? removedFromIsr : Set.of());
     }
 
     /** A fault after which the node came back from a stop that did not close its logs. */
     static boolean uncleanStop(NodeFault f) {
-        return f.kind().equals("kill") || (f.kind().equals("disk-full") && f.description().contains("had exited"));
+        return switch (f.kind()) {
+            case "kill" -> true;
+            // The node halts on a failed write, or is stopped while its storage is offline: no clean close either way.
+            case "disk-full" -> f.description().contains("restarted");
+            // 143 is the exit of a clean stop on SIGTERM; anything else ended otherwise (SIGKILL after the grace period).
+            case "term" -> !f.description().contains("(exit 143)") && !f.description().contains("(exit 0)");
+            default -> false;
+        };
     }
 
     private static java.util.Optional<ReplicaStatus> lastAtOrBefore(List<ReplicaStatus> statuses, long t) {

@@ -49,8 +49,8 @@ public final class VoterLogSampler implements AutoCloseable {
             List<MetadataLogEntry> read;
             try {
                 read = VoterLogReader.read(id, view, dataDir.apply(id));
-            } catch (IOException | java.io.UncheckedIOException movedMeanwhile) {
-                continue;
+            } catch (IOException | RuntimeException movedMeanwhile) {
+                continue; // a read that met files changing, or anything else: the next one is made as usual
             }
             if (!read.isEmpty() && !sameEntries(read, lastView.get(i))) {
                 views.addAll(read);

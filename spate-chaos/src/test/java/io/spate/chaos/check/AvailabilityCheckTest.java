@@ -131,9 +131,40 @@ class AvailabilityCheckTest {
     }
 
     @Test
-    void aReplicaBackFromACleanStopKeepsWhatTheLastStatusSaid() {
+    void whenEveryInSyncReplicaCameBackFromKillDashNineOneOfThemMayStillLead() {
+        // Nodes 2 and 3, the whole in-sync set, are killed while no controller can fence either;
+        // the cluster keeps one of them (the checker cannot tell which) and elects it on return.
+        HistoryBuilder b = gapFrom3To9();
+        b.fault("kill", List.of(2), List.of(), 2 * SECOND, 4 * SECOND);
+        b.fault("kill", List.of(3), List.of(), 2 * SECOND, 6 * SECOND);
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(1 * SECOND, 0, 2, List.of(2, 3), List.of()));
+        Verdict v = Checker.check(b.build());
+        // 4-6 s: only node 2 of the two is back, and the kept one may be node 3: not counted.
+        // From 6 s both are back with node 1: whichever was kept may lead, so 6-9 s counts.
+        assertThat(v.availability().partitions().get(0).longestStall().lengthUs()).isEqualTo(3 * SECOND);
+        assertThat(v.availability().partitions().get(0).longestStall().startUs()).isEqualTo(6 * SECOND);
+    }
+
+    @Test
+    void aSigtermThatEndedInSigkillIsAnUncleanStop() {
         HistoryBuilder b = gapFrom3To9();
         b.fault("term", List.of(2), List.of(), 2 * SECOND, 5 * SECOND);
+        NodeFault clean = b.faults.getLast();
+        b.faults.set(b.faults.size() - 1, new NodeFault("term", "SIGTERM node 2, restart after 1.0s (exit 137)",
+                clean.down(), clean.cuts(), clean.startUs(), clean.endUs()));
+        assertThat(HealthyTimeline.uncleanStop(b.faults.getLast())).isTrue();
+        assertThat(HealthyTimeline.uncleanStop(new NodeFault("term", "SIGTERM node 2, restart after 1.0s (exit 143)",
+                List.of(2), List.of(), 0, 1))).isFalse();
+        assertThat(HealthyTimeline.uncleanStop(new NodeFault("disk-full", "fill the disk of node 3 for 4.1s (node fenced after the disk filled; restarted)",
+                List.of(3), List.of(), 0, 1))).isTrue();
+        assertThat(HealthyTimeline.uncleanStop(new NodeFault("disk-full", "fill the disk of node 3 for 4.1s",
+                List.of(3), List.of(), 0, 1))).isFalse();
+    }
+
+    @Test
+    void aReplicaBackFromACleanStopKeepsWhatTheLastStatusSaid() {
+        HistoryBuilder b = gapFrom3To9();
+        b.faults.add(new NodeFault("term", "SIGTERM node 2, restart after 3.0s (exit 143)", List.of(2), List.of(), 2 * SECOND, 5 * SECOND));
         b.fault("isolate", List.of(), List.of(new NodeFault.Cut(3, 1), new NodeFault.Cut(1, 3),
                 new NodeFault.Cut(3, 2), new NodeFault.Cut(2, 3)), 2_500_000, 8_500_000);
         b.statuses.add(new io.spate.chaos.history.ReplicaStatus(1 * SECOND, 0, 3, List.of(3), List.of(2)));
