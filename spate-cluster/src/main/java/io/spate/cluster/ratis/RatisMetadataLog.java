@@ -161,8 +161,16 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setGroup(group)
                 .setStateMachine(machine)
                 .setProperties(serverProperties)
+                .setParameters(serverParameters())
                 .setOption(option)
                 .build();
+    }
+
+    /** What Ratis takes as objects rather than properties: the voter's own gRPC services (see {@link OneAppendAtATime}). */
+    private static org.apache.ratis.conf.Parameters serverParameters() {
+        org.apache.ratis.conf.Parameters parameters = new org.apache.ratis.conf.Parameters();
+        GrpcConfigKeys.Server.setServicesCustomizer(parameters, new OneAppendAtATime());
+        return parameters;
     }
 
     private RaftClient newClient() {

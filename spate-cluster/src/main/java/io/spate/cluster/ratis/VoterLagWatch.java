@@ -27,6 +27,8 @@ final class VoterLagWatch {
     private long behindSinceNanos;
     private long appliedWhenBehind;
     private boolean restartedOnce;
+    /** The node fetched an image in the current window: it may look current while its replica is not. */
+    private boolean bridged;
     private long lastRestartNanos;
     private final long startGraceNanos;
     private boolean graceSet;
@@ -66,10 +68,16 @@ final class VoterLagWatch {
     /** The controller says this node is behind; its replica has applied up to log index {@code appliedIndex}. */
     Action behind(long nowNanos, long appliedIndex) {
         boolean stale = !observing || nowNanos - lastObservedNanos > staleAfterNanos;
-        if (stale || appliedIndex != appliedWhenBehind) {
+        boolean progress = observing && appliedIndex != appliedWhenBehind;
+        // A gap between reports ends the window when the replica caught up by itself, or the node
+        // was cut off. Not when the node only looked current because it fetched the image: its
+        // replica applied nothing meanwhile, and restarting the window at each metadata change
+        // kept a replica that had stopped for good bridged, and never restarted (seed 3090, 80 s).
+        if (progress || (stale && !(bridged && appliedIndex == appliedWhenBehind))) {
             // A new window, or progress: a replica that applies, however slowly, is catching up.
             behindSinceNanos = nowNanos;
             appliedWhenBehind = appliedIndex;
+            bridged = false;
         }
         observing = true;
         lastObservedNanos = nowNanos;
@@ -81,6 +89,10 @@ final class VoterLagWatch {
             behindSinceNanos = nowNanos;
             return Action.RESTART_VOTER;
         }
-        return stalled >= fetchAfterNanos ? Action.FETCH_IMAGE : Action.NONE;
+        if (stalled >= fetchAfterNanos) {
+            bridged = true;
+            return Action.FETCH_IMAGE;
+        }
+        return Action.NONE;
     }
 }

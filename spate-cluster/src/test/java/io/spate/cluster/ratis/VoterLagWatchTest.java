@@ -56,13 +56,25 @@ class VoterLagWatchTest {
     void progressOrAGapInTheReportsStartsANewWindow() {
         assertThat(behindFor(0, 7_000, 5)).isEqualTo(Action.FETCH_IMAGE);
         assertThat(watch.behind(7_100 * MS, 6)).as("it applied one more").isEqualTo(Action.NONE);
-        assertThat(behindFor(7_200, 14_000, 6)).isEqualTo(Action.FETCH_IMAGE);
-        // Caught up (no report) for more than a second, then behind again at the same version:
-        // the node was simply idle at that version, not stuck.
+        assertThat(behindFor(7_200, 8_900, 6)).isEqualTo(Action.NONE);
+        // Caught up by its own replica (no report) for more than a second, then behind again at
+        // the same index: the node was simply idle there, not stuck.
         assertThat(watch.behind(20_000 * MS, 6)).isEqualTo(Action.NONE);
         assertThat(behindFor(20_100, 21_900, 6)).isEqualTo(Action.NONE);
         // A node cut off from the controller hears nothing; once heard again it gets a fresh window too.
         assertThat(watch.behind(60_000 * MS, 6)).isEqualTo(Action.NONE);
+    }
+
+    @Test
+    void aReplicaKeptCurrentOnlyByFetchedImagesIsStillRestarted() {
+        // Seed 3090: the replica stopped for good at index 5. At each metadata change the node is
+        // behind for two seconds, fetches the image, and looks current until the next change.
+        for (long change = 0; change < 10_000; change += 5_000) {
+            assertThat(behindFor(change, change + 1_900, 5)).isEqualTo(change == 0 ? Action.NONE : Action.FETCH_IMAGE);
+            assertThat(watch.behind((change + 2_000) * MS, 5)).isEqualTo(Action.FETCH_IMAGE);
+        }
+        // Its replica has applied nothing for ten seconds: the gaps were the fetched images' doing.
+        assertThat(watch.behind(10_000 * MS, 5)).isEqualTo(Action.RESTART_VOTER);
     }
 
     @Test
