@@ -97,7 +97,7 @@ public final class ChaosRun {
                         options.producers(), options.rate(), clock);
                 GroupWorkload group = new GroupWorkload(cluster.bootstrap(), TOPIC, options.consumers(), seed, clock);
                 StatusWatcher watcher = new StatusWatcher(cluster.bootstrap(), TOPIC, clock);
-                VoterLogSampler voterLogs = new VoterLogSampler(cluster.ids(), id -> cluster.disk(id).dataDir());
+                VoterLogSampler voterLogs = new VoterLogSampler(cluster.ids(), id -> cluster.disk(id).dataDir(), clock::nowUs);
                 workloads.addAll(List.of(producers, group, watcher, voterLogs));
                 watcher.start();
                 voterLogs.start(VOTER_LOG_SAMPLE_MS);
@@ -127,7 +127,7 @@ public final class ChaosRun {
                 RunHistory history = new RunHistory(seed, cluster.ids(), cluster.ids(), replicas, injector.faults(),
                         producers.writes(), group.reads(), group.commits(), group.assignments(), watcher.statuses(), last.log, last.logStart,
                         last.committed, new RunHistory.Bounds(options.maxStallMs() * 1_000, options.maxRecoveryMs() * 1_000),
-                        workloadStart, healed, end, sampledAtEnd(voterLogs));
+                        workloadStart, healed, end, sampledAtEnd(voterLogs), voterLogs.progress());
                 Verdict verdict = Checker.check(history);
                 HistoryFile.write(history, dir.resolve("history.tsv"));
                 TimelinePage.write(history, verdict, dir.resolve("timeline.html"));

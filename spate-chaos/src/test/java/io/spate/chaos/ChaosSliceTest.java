@@ -40,6 +40,8 @@ class ChaosSliceTest {
         assertThat(h.reads()).as("the group read").isNotEmpty();
         assertThat(h.metadataLogs().stream().map(io.spate.chaos.history.MetadataLogEntry::node).collect(Collectors.toSet()))
                 .as("every voter's metadata log was read for the agreement check").containsExactlyInAnyOrderElementsOf(h.voters());
+        assertThat(h.voterProgress().stream().map(io.spate.chaos.history.VoterProgress::node).collect(Collectors.toSet()))
+                .as("every voter's progress was read for the stuck-voter check").containsExactlyInAnyOrderElementsOf(h.voters());
         Set<Integer> writtenAfterHealing = h.writes().stream()
                 .filter(w -> w.acknowledged() && w.doneUs() >= h.healedUs())
                 .map(Write::partition).collect(Collectors.toSet());

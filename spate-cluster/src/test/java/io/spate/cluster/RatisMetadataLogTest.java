@@ -696,6 +696,32 @@ class RatisMetadataLogTest {
         assertThat(agreed.topics()).containsKeys("before", "after");
     }
 
+    @Test
+    void aVoterThatGivesUpOnItsDiskFirstRepairsARaftMetaAFailedWriteJustEmptied() throws Exception {
+        startQuorum();
+        CommandResult first = commit(1, topic("before", List.of()));
+        awaitConverged(first.version());
+        int node = awaitLeader() == 1 ? 2 : 1;
+        Path raftMeta = metadataDir(node).resolve(raftGroup(node).getGroupId().getUuid().toString()).resolve("current").resolve("raft-meta");
+        java.util.Properties before = properties(raftMeta);
+        Path reserve = metadataDir(node).resolveSibling("metadata-reserve");
+        await().atMost(PATIENCE).until(() -> Files.exists(reserve));
+
+        // Seed 3099: Ratis' write emptied raft-meta on a full disk and, a moment later, its log
+        // failed; the node stopped before the once-a-second guard came round, and never started again.
+        Files.write(raftMeta, new byte[0]);
+        log(node).reportLocalLogFailure(new IOException("the disk is full"));
+
+        assertThat(log(node).localLogFailure()).isDone();
+        java.util.Properties repaired = properties(raftMeta);
+        assertThat(Long.parseLong(repaired.getProperty("term"))).isGreaterThanOrEqualTo(Long.parseLong(before.getProperty("term")) + 1000);
+        assertThat(repaired.getProperty("votedFor")).isEmpty();
+        stop(node);
+        start(node);
+        CommandResult after = commit(node, topic("after", List.of()));
+        assertThat(awaitConverged(after.version()).topics()).containsKeys("before", "after");
+    }
+
     private static java.util.Properties properties(Path file) throws IOException {
         java.util.Properties p = new java.util.Properties();
         try (var reader = Files.newBufferedReader(file)) {

@@ -40,6 +40,7 @@ public final class Checker {
 
         Availability availability = AvailabilityCheck.measure(h, partitions(h));
         AvailabilityCheck.check(h, availability, violations);
+        VoterProgressCheck.check(h, violations);
         return new Verdict(h.seed(), violations, availability, RunCounts.of(h), notes);
     }
 

@@ -19,19 +19,24 @@ public record Violation(String check, int partition, long offset, String detail)
     /** Two controller voters' Raft logs break log matching (offset: the Raft index). */
     public static final String METADATA_DIVERGED = "metadata-diverged";
     public static final String STALL = "stall";
+    /** A controller voter no fault touched stopped keeping up with the quorum (partition: the voter's node id). */
+    public static final String VOTER_STUCK = "voter-stuck";
     public static final String RECOVERY = "recovery";
 
     /** Availability checks: a bound was exceeded, but nothing acknowledged was lost or corrupted. */
-    public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY);
+    public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY, VOTER_STUCK);
 
     public boolean safety() {
         return !AVAILABILITY_CHECKS.contains(check);
     }
 
-    /** Where, for one line of output: {@code p3@1207}, {@code p3}, or {@code metadata@52} (a Raft index). */
+    /** Where, for one line of output: {@code p3@1207}, {@code p3}, {@code metadata@52} (a Raft index) or {@code voter 2}. */
     public String where() {
         if (check.equals(METADATA_DIVERGED)) {
             return "metadata@" + offset;
+        }
+        if (check.equals(VOTER_STUCK)) {
+            return "voter " + partition;
         }
         return offset >= 0 ? "p" + partition + "@" + offset : "p" + partition;
     }

@@ -1,6 +1,7 @@
 package io.spate.chaos.cluster;
 
 import io.spate.chaos.history.MetadataLogEntry;
+import io.spate.chaos.history.VoterProgress;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.function.LongSupplier;
 
 /**
  * Reads every voter's Raft log every few seconds while the run goes on and keeps each read whole,
@@ -22,15 +24,19 @@ import java.util.function.IntFunction;
 public final class VoterLogSampler implements AutoCloseable {
     private final List<Integer> voters;
     private final IntFunction<Path> dataDir;
+    private final LongSupplier nowUs;
     private final List<MetadataLogEntry> views = new ArrayList<>();
+    private final List<VoterProgress> progress = new ArrayList<>();
     private final List<List<MetadataLogEntry>> lastView;
     private int nextView;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("voter-log-sampler").daemon().factory());
 
-    public VoterLogSampler(List<Integer> voters, IntFunction<Path> dataDir) {
+    /** @param nowUs the run's clock, for when each read was made */
+    public VoterLogSampler(List<Integer> voters, IntFunction<Path> dataDir, LongSupplier nowUs) {
         this.voters = List.copyOf(voters);
         this.dataDir = dataDir;
+        this.nowUs = nowUs;
         this.lastView = new ArrayList<>();
         for (int i = 0; i < this.voters.size(); i++) {
             lastView.add(List.of());
@@ -52,6 +58,9 @@ public final class VoterLogSampler implements AutoCloseable {
             } catch (IOException | RuntimeException movedMeanwhile) {
                 continue; // a read that met files changing, or anything else: the next one is made as usual
             }
+            if (!read.isEmpty()) {
+                progress.add(new VoterProgress(id, nowUs.getAsLong(), read.stream().mapToLong(MetadataLogEntry::index).max().getAsLong()));
+            }
             if (!read.isEmpty() && !sameEntries(read, lastView.get(i))) {
                 views.addAll(read);
                 lastView.set(i, read);
@@ -72,6 +81,11 @@ public final class VoterLogSampler implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** How far each voter's log reached at every read that succeeded, in the order read. */
+    public synchronized List<VoterProgress> progress() {
+        return new ArrayList<>(progress);
     }
 
     /** Every kept view's entries, in the order read. */

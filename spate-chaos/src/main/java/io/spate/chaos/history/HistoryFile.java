@@ -35,6 +35,8 @@ import java.util.TreeMap;
  * logstart  PARTITION  LOG_START  LENGTH          (LENGTH: records in the final log, or - if none was read)
  * final     PARTITION  OFFSET  VALUE               (one line per offset of the final log)
  * committed PARTITION  OFFSET
+ * raft      NODE  VIEW  INDEX  TERM  CRC32C_HEX    (one entry of one read of a voter's Raft log)
+ * raftpos   NODE  AT_US  LAST_INDEX               (how far a voter's Raft log reached at one read)
  * </pre>
  *
  * Lines starting with {@code #} and empty lines are ignored.
@@ -101,6 +103,9 @@ public final class HistoryFile {
         for (MetadataLogEntry e : h.metadataLogs()) {
             line(out, "raft", e.node(), e.view(), e.index(), e.term(), Long.toHexString(e.crc()));
         }
+        for (VoterProgress v : h.voterProgress()) {
+            line(out, "raftpos", v.node(), v.atUs(), v.lastIndex());
+        }
         TreeMap<Integer, Long> starts = new TreeMap<>(h.logStart());
         for (Integer p : h.finalLog().keySet()) {
             starts.putIfAbsent(p, null);
@@ -137,6 +142,7 @@ public final class HistoryFile {
         List<Assignment> assignments = new ArrayList<>();
         List<ReplicaStatus> statuses = new ArrayList<>();
         List<MetadataLogEntry> metadataLogs = new ArrayList<>();
+        List<VoterProgress> voterProgress = new ArrayList<>();
         Map<Integer, Long> logStart = new LinkedHashMap<>();
         Map<Integer, Integer> logLength = new LinkedHashMap<>();
         Map<Integer, Map<Long, String>> finalValues = new LinkedHashMap<>();
@@ -191,6 +197,7 @@ public final class HistoryFile {
                     case "committed" -> committed.put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
                     case "raft" -> metadataLogs.add(new MetadataLogEntry(Integer.parseInt(f[1]), Integer.parseInt(f[2]),
                             Long.parseLong(f[3]), Long.parseLong(f[4]), Long.parseLong(f[5], 16)));
+                    case "raftpos" -> voterProgress.add(new VoterProgress(Integer.parseInt(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])));
                     default -> throw new IllegalArgumentException("unknown kind '" + f[0] + "'");
                 }
             } catch (RuntimeException e) {
@@ -198,7 +205,8 @@ public final class HistoryFile {
             }
         }
         return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses,
-                finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end, metadataLogs);
+                finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end, metadataLogs,
+                voterProgress);
     }
 
     /** Places each final line at its index; a length longer than the lines leaves trailing holes. */

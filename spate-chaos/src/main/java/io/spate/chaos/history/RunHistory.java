@@ -26,12 +26,24 @@ import java.util.Map;
  * @param endUs         when writes stopped
  * @param metadataLogs  every controller voter's Raft log entries at the end (empty in histories
  *                      written before they were kept)
+ * @param voterProgress the last index of each voter's Raft log at every read through the run (empty
+ *                      in histories written before it was kept)
  */
 public record RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
                          List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
                          List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
                          Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs,
-                         List<MetadataLogEntry> metadataLogs) {
+                         List<MetadataLogEntry> metadataLogs, List<VoterProgress> voterProgress) {
+
+    /** A history without the voters' progress. */
+    public RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
+                      List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
+                      List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
+                      Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs,
+                      List<MetadataLogEntry> metadataLogs) {
+        this(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses, finalLog, logStart,
+                finalCommitted, bounds, workloadStartUs, healedUs, endUs, metadataLogs, List.of());
+    }
 
     /** A history without the voters' logs. */
     public RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
@@ -39,7 +51,7 @@ public record RunHistory(long seed, List<Integer> nodes, List<Integer> voters, M
                       List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
                       Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs) {
         this(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses, finalLog, logStart,
-                finalCommitted, bounds, workloadStartUs, healedUs, endUs, List.of());
+                finalCommitted, bounds, workloadStartUs, healedUs, endUs, List.of(), List.of());
     }
 
     /**

@@ -34,6 +34,7 @@ class HistoryFileTest {
         b.statuses.add(new io.spate.chaos.history.ReplicaStatus(360, 0, -1, List.of(), List.of()));
         b.metadataLogs.add(new MetadataLogEntry(2, 7, 41, 3, 0xfedcba98L));
         b.metadataLogs.add(new MetadataLogEntry(3, 8, 41, 3, 0xfedcba98L));
+        b.voterProgress.add(new io.spate.chaos.history.VoterProgress(2, 3_000_123, 41));
         b.reads.add(new Read("c 3", 2, 1, 0, "\\N", 400)); // a value that looks like the null marker
         b.finalLog.get(1).set(3, null); // a hole
         b.finalLog.put(2, new ArrayList<>()); // a partition with an empty final log
