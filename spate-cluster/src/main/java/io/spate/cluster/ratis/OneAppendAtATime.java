@@ -1,6 +1,7 @@
 package io.spate.cluster.ratis;
 
 import org.apache.ratis.grpc.server.GrpcServices;
+import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.grpc.RaftServerProtocolServiceGrpc;
 import org.apache.ratis.thirdparty.io.grpc.ForwardingServerCallListener;
 import org.apache.ratis.thirdparty.io.grpc.Metadata;
@@ -27,7 +28,7 @@ import java.util.EnumSet;
  *
  * <p>Only the synchronous part of a request is serialized (the check and the queueing); the
  * appends themselves are already sequential on the voter's one server thread (see fix 21). Votes,
- * client requests and snapshots are not held up.
+ * client requests, snapshots and heartbeats (appendEntries without entries) are not held up.
  */
 final class OneAppendAtATime implements GrpcServices.Customizer, ServerInterceptor {
     private static final String APPEND_ENTRIES = RaftServerProtocolServiceGrpc.getAppendEntriesMethod().getFullMethodName();
@@ -48,6 +49,13 @@ final class OneAppendAtATime implements GrpcServices.Customizer, ServerIntercept
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
             @Override
             public void onMessage(Q message) {
+                if (message instanceof AppendEntriesRequestProto request && request.getEntriesCount() == 0) {
+                    // A heartbeat queues no append. Not held behind a request that waits (a leader
+                    // stepping down, an election shutting down: up to two election timeouts), or
+                    // the leader could count this voter silent and step down.
+                    super.onMessage(message);
+                    return;
+                }
                 synchronized (lock) {
                     super.onMessage(message);
                 }

@@ -376,7 +376,7 @@ public final class RatisMetadataLog implements MetadataLog {
      * takes a write; a directory that does not is the same failure, seen first.
      */
     private void probeStorage() {
-        guardRaftMeta();
+        guardRaftMeta(true);
         // Beside Ratis' directory, not in it: Ratis reads every entry there as a group. A new
         // file each time: rewriting blocks already allocated would succeed on a full disk.
         java.nio.file.Path probe = settings.metadataDir().resolveSibling("metadata-write-probe");
@@ -411,19 +411,25 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     public void reportLocalLogFailure(Throwable cause) {
         if (voter && server != null) {
-            guardRaftMeta();
+            guardRaftMeta(false);
         }
         localLogFailure.complete(cause);
     }
 
     /** See {@link RaftMetaGuard}: runs before the write probe, so a repair comes before the node gives up on its disk. */
-    private void guardRaftMeta() {
-        try {
-            raftMetaGuard.check(server.getDivision(GROUP_ID));
-            raftMetaGuard.keepReserve();
-        } catch (IOException | RuntimeException e) {
-            // The division is restarting or closed, or the repair could not be written: the next second tries again.
-            log.debug("checking raft-meta", e);
+    private void guardRaftMeta(boolean keepReserve) {
+        // One at a time: the probe's thread, Ratis' log worker (a failure) and a restart may all
+        // get here, and two repairs would share one temporary file.
+        synchronized (raftMetaGuard) {
+            try {
+                raftMetaGuard.check(server.getDivision(GROUP_ID));
+                if (keepReserve) {
+                    raftMetaGuard.keepReserve();
+                }
+            } catch (IOException | RuntimeException e) {
+                // The division is restarting or closed, or the repair could not be written: the next second tries again.
+                log.debug("checking raft-meta", e);
+            }
         }
     }
 
@@ -633,8 +639,9 @@ public final class RatisMetadataLog implements MetadataLog {
         // The controller says this node is behind. A voter's own replica normally catches up by
         // itself within a heartbeat or two; one that applies nothing for long is bridged, then restarted.
         VoterLagWatch.Action action;
+        long applied = appliedIndex();
         synchronized (lagWatch) {
-            action = lagWatch.behind(System.nanoTime(), appliedIndex());
+            action = lagWatch.behind(System.nanoTime(), applied);
         }
         switch (action) {
             case NONE -> { }
@@ -642,7 +649,7 @@ public final class RatisMetadataLog implements MetadataLog {
             case RESTART_VOTER -> {
                 refreshImage();
                 try {
-                    storageProbe.execute(this::restartVoterIfStillBehind);
+                    storageProbe.execute(() -> restartVoterIfStillBehind(applied));
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
                     // closed meanwhile
                 }
@@ -674,9 +681,9 @@ public final class RatisMetadataLog implements MetadataLog {
         return last == null ? -1 : last.getIndex();
     }
 
-    private void restartVoterIfStillBehind() {
-        if (closed || isControllerLeader()) {
-            return;
+    private void restartVoterIfStillBehind(long appliedWhenDecided) {
+        if (closed || isControllerLeader() || appliedIndex() != appliedWhenDecided) {
+            return; // closing, leading, or applying again since the decision: nothing to repair
         }
         log.warn("this node's metadata voter has applied no entry past log index {} (image version {}) for {} s while the"
                 + " quorum moved on (node image at {}): restarting its Raft server", appliedIndex(), appliedVersion(), RESTART_AFTER_S, image.version());

@@ -25,6 +25,8 @@ final class VoterLagWatch {
     private boolean observing;
     private long lastObservedNanos;
     private long behindSinceNanos;
+    /** The start of the current unbroken run of reports. */
+    private long stretchSinceNanos;
     private long appliedWhenBehind;
     private boolean restartedOnce;
     /** The node fetched an image in the current window: it may look current while its replica is not. */
@@ -79,20 +81,27 @@ final class VoterLagWatch {
             appliedWhenBehind = appliedIndex;
             bridged = false;
         }
+        if (stale || progress) {
+            stretchSinceNanos = nowNanos;
+        }
         observing = true;
         lastObservedNanos = nowNanos;
+        // Every unbroken run of reports gives the replica its own time to catch up by itself: a
+        // node heard again after a cut-off, or a quorum that has just elected a leader, is not
+        // judged on the time it could not have applied anything.
+        if (nowNanos - stretchSinceNanos < fetchAfterNanos) {
+            return Action.NONE;
+        }
         long stalled = nowNanos - behindSinceNanos;
         boolean inGrace = graceSet && nowNanos - graceUntilNanos < 0;
         if (stalled >= restartAfterNanos && !inGrace && (!restartedOnce || nowNanos - lastRestartNanos >= restartBackoffNanos)) {
             restartedOnce = true;
             lastRestartNanos = nowNanos;
             behindSinceNanos = nowNanos;
+            stretchSinceNanos = nowNanos;
             return Action.RESTART_VOTER;
         }
-        if (stalled >= fetchAfterNanos) {
-            bridged = true;
-            return Action.FETCH_IMAGE;
-        }
-        return Action.NONE;
+        bridged = true;
+        return Action.FETCH_IMAGE;
     }
 }

@@ -3,6 +3,7 @@ package io.spate.cluster.ratis;
 import org.apache.ratis.grpc.server.GrpcServices;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.grpc.RaftServerProtocolServiceGrpc;
 import org.apache.ratis.thirdparty.io.grpc.ManagedChannel;
 import org.apache.ratis.thirdparty.io.grpc.Server;
@@ -39,17 +40,26 @@ class OneAppendAtATimeTest {
         }
     }
 
+    private static final AppendEntriesRequestProto APPEND = AppendEntriesRequestProto.newBuilder()
+            .addEntries(LogEntryProto.getDefaultInstance()).build();
+    private static final AppendEntriesRequestProto HEARTBEAT = AppendEntriesRequestProto.getDefaultInstance();
+
     @Test
     void requestsOfTwoStreamsAreHandledOneAfterTheOther() throws Exception {
-        assertThat(mostAtOnce(true)).isEqualTo(1);
+        assertThat(mostAtOnce(true, APPEND, APPEND)).isEqualTo(1);
     }
 
     @Test
     void withoutItTheyOverlap() throws Exception {
-        assertThat(mostAtOnce(false)).isEqualTo(2);
+        assertThat(mostAtOnce(false, APPEND, APPEND)).isEqualTo(2);
     }
 
-    private int mostAtOnce(boolean serialized) throws Exception {
+    @Test
+    void aHeartbeatIsNotHeldBehindAnAppend() throws Exception {
+        assertThat(mostAtOnce(true, APPEND, HEARTBEAT)).isEqualTo(2);
+    }
+
+    private int mostAtOnce(boolean serialized, AppendEntriesRequestProto firstRequest, AppendEntriesRequestProto secondRequest) throws Exception {
         HoldingService service = new HoldingService();
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service);
         if (serialized) {
@@ -62,9 +72,9 @@ class OneAppendAtATimeTest {
         StreamObserver<AppendEntriesRequestProto> first = stub.appendEntries(counting(replies));
         StreamObserver<AppendEntriesRequestProto> second = stub.appendEntries(counting(replies));
 
-        first.onNext(AppendEntriesRequestProto.getDefaultInstance());
+        first.onNext(firstRequest);
         assertThat(service.firstInside.await(10, TimeUnit.SECONDS)).isTrue();
-        second.onNext(AppendEntriesRequestProto.getDefaultInstance());
+        second.onNext(secondRequest);
 
         assertThat(replies.await(10, TimeUnit.SECONDS)).isTrue();
         first.onCompleted();

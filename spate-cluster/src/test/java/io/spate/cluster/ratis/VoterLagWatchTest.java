@@ -56,12 +56,12 @@ class VoterLagWatchTest {
     void progressOrAGapInTheReportsStartsANewWindow() {
         assertThat(behindFor(0, 7_000, 5)).isEqualTo(Action.FETCH_IMAGE);
         assertThat(watch.behind(7_100 * MS, 6)).as("it applied one more").isEqualTo(Action.NONE);
-        assertThat(behindFor(7_200, 8_900, 6)).isEqualTo(Action.NONE);
-        // Caught up by its own replica (no report) for more than a second, then behind again at
-        // the same index: the node was simply idle there, not stuck.
+        assertThat(behindFor(7_200, 14_000, 6)).isEqualTo(Action.FETCH_IMAGE);
+        // No report for more than a second, then behind again: the replica gets two seconds of its
+        // own before anything is done.
         assertThat(watch.behind(20_000 * MS, 6)).isEqualTo(Action.NONE);
         assertThat(behindFor(20_100, 21_900, 6)).isEqualTo(Action.NONE);
-        // A node cut off from the controller hears nothing; once heard again it gets a fresh window too.
+        // A node cut off from the controller hears nothing; once heard again it gets its two seconds too.
         assertThat(watch.behind(60_000 * MS, 6)).isEqualTo(Action.NONE);
     }
 
@@ -70,11 +70,31 @@ class VoterLagWatchTest {
         // Seed 3090: the replica stopped for good at index 5. At each metadata change the node is
         // behind for two seconds, fetches the image, and looks current until the next change.
         for (long change = 0; change < 10_000; change += 5_000) {
-            assertThat(behindFor(change, change + 1_900, 5)).isEqualTo(change == 0 ? Action.NONE : Action.FETCH_IMAGE);
+            assertThat(behindFor(change, change + 1_900, 5)).isEqualTo(Action.NONE);
             assertThat(watch.behind((change + 2_000) * MS, 5)).isEqualTo(Action.FETCH_IMAGE);
         }
-        // Its replica has applied nothing for ten seconds: the gaps were the fetched images' doing.
-        assertThat(watch.behind(10_000 * MS, 5)).isEqualTo(Action.RESTART_VOTER);
+        // Its replica has applied nothing for twelve seconds: the gaps were the fetched images' doing.
+        assertThat(behindFor(10_000, 11_900, 5)).isEqualTo(Action.NONE);
+        assertThat(watch.behind(12_000 * MS, 5)).isEqualTo(Action.RESTART_VOTER);
+    }
+
+    @Test
+    void aBridgedVoterHeardAgainAfterACutOffHasTwoSecondsToApplyBeforeARestart() {
+        VoterLagWatch other = new VoterLagWatch(2_000 * MS, 8_000 * MS, 1_000 * MS, 30_000 * MS, 30_000 * MS);
+        for (VoterLagWatch w : java.util.List.of(watch, other)) {
+            for (long t = 0; t <= 2_000; t += 100) {
+                w.behind(t * MS, 5); // bridged at 2 s
+            }
+        }
+        // Cut off (or no leader) for 20 s, then heard again: its replica catches up at once.
+        assertThat(watch.behind(22_000 * MS, 5)).isEqualTo(Action.NONE);
+        assertThat(watch.behind(22_100 * MS, 9)).as("it applied: current again, the reports stop").isEqualTo(Action.NONE);
+        assertThat(behindFor(30_000, 31_900, 9)).as("behind at the next change: a fresh window").isEqualTo(Action.NONE);
+        // The same, but its replica still applies nothing two seconds after it is heard again.
+        for (long t = 22_000; t < 24_000; t += 100) {
+            assertThat(other.behind(t * MS, 5)).as("at %d ms", t).isEqualTo(Action.NONE);
+        }
+        assertThat(other.behind(24_000 * MS, 5)).isEqualTo(Action.RESTART_VOTER);
     }
 
     @Test
