@@ -722,6 +722,26 @@ class RatisMetadataLogTest {
         assertThat(awaitConverged(after.version()).topics()).containsKeys("before", "after");
     }
 
+    @Test
+    void aControllerWhoseDirectoryRefusesAWriteHandsTheLeadOver() throws Exception {
+        startQuorum();
+        CommandResult first = commit(1, topic("before", List.of()));
+        awaitConverged(first.version());
+        int leader = awaitLeader();
+        // Seed 3121: the controller's disk filled; it kept the lead, committing nothing, until its
+        // storage probe had failed three seconds in a row. A directory in the probe's place makes
+        // every probe write fail here, as a full disk does, while Ratis' own log still works.
+        Path probe = metadataDir(leader).resolveSibling("metadata-write-probe");
+        Files.createDirectories(probe);
+        Files.writeString(probe.resolve("blocker"), "the probe cannot replace a directory that is not empty");
+
+        await().atMost(PATIENCE).until(() -> awaitLeader() != leader);
+        Files.delete(probe.resolve("blocker"));
+        Files.delete(probe);
+        CommandResult after = commit(awaitLeader(), topic("after", List.of()));
+        assertThat(awaitConverged(after.version()).topics()).containsKeys("before", "after");
+    }
+
     private static java.util.Properties properties(Path file) throws IOException {
         java.util.Properties p = new java.util.Properties();
         try (var reader = Files.newBufferedReader(file)) {
