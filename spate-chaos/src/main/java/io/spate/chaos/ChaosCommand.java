@@ -176,6 +176,8 @@ public final class ChaosCommand implements Callable<Integer> {
         // The clients' own logging goes to a file, warnings and worse only: the console is the verdicts'.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
+        // Wall-clock times, as in the nodes' logs, so that a client's retries can be read beside them.
+        System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd'T'HH:mm:ss.SSS");
         // Beside the campaigns (git-ignored), not in whatever directory the command ran from.
         String clientLog = System.getProperty("spate.chaos.clientLog", ".chaos/clients.log");
         try {
