@@ -96,6 +96,9 @@ public final class SpateNode implements AutoCloseable {
                 String reason = "this node's data directory can no longer be written (" + cause + ")";
                 log.error("{}; its partitions move to replicas with a working disk: this node must stop"
                         + " (restart it once its disk is repaired)", reason);
+                // The same full disk may have emptied the voter's raft-meta a moment ago (seed 3128):
+                // repaired before the stop, or the node could not start again.
+                member.metadata().prepareForAbruptStop();
                 fatalError.complete(reason);
             });
         }

@@ -70,6 +70,14 @@ public interface MetadataLog extends AutoCloseable {
     }
 
     /**
+     * The node is about to stop at once (a disk failed): whatever this node's voter must find again
+     * when it restarts (its term and vote) is made readable first, from memory if a failed write
+     * damaged it. Nothing for a node that is not a voter.
+     */
+    default void prepareForAbruptStop() {
+    }
+
+    /**
      * Completes, with the cause, when this node's own copy of the metadata log can no longer be
      * written (a full or failing disk): its voter then only holds the quorum back.
      */

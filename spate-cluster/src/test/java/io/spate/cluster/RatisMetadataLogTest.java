@@ -723,6 +723,26 @@ class RatisMetadataLogTest {
     }
 
     @Test
+    void aNodeAboutToStopAtOnceFirstRepairsAnEmptiedRaftMeta() throws Exception {
+        startQuorum();
+        CommandResult first = commit(1, topic("before", List.of()));
+        awaitConverged(first.version());
+        int node = awaitLeader() == 1 ? 2 : 1;
+        Path raftMeta = metadataDir(node).resolve(raftGroup(node).getGroupId().getUuid().toString()).resolve("current").resolve("raft-meta");
+        java.util.Properties before = properties(raftMeta);
+        await().atMost(PATIENCE).until(() -> Files.exists(metadataDir(node).resolveSibling("metadata-reserve")));
+
+        // Seed 3128: the data directory's failure (not the metadata log's) stopped the node on the
+        // full disk that had just emptied raft-meta.
+        Files.write(raftMeta, new byte[0]);
+        log(node).prepareForAbruptStop();
+
+        java.util.Properties repaired = properties(raftMeta);
+        assertThat(Long.parseLong(repaired.getProperty("term"))).isGreaterThanOrEqualTo(Long.parseLong(before.getProperty("term")) + 1000);
+        assertThat(repaired.getProperty("votedFor")).isEmpty();
+    }
+
+    @Test
     void aControllerWhoseDirectoryRefusesAWriteHandsTheLeadOver() throws Exception {
         startQuorum();
         CommandResult first = commit(1, topic("before", List.of()));

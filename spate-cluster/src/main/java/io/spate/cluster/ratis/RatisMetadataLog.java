@@ -419,10 +419,16 @@ public final class RatisMetadataLog implements MetadataLog {
      * Public for tests, which stand in for a disk that fails.
      */
     public void reportLocalLogFailure(Throwable cause) {
+        prepareForAbruptStop();
+        localLogFailure.complete(cause);
+    }
+
+    /** See {@link RaftMetaGuard}: an emptied raft-meta is rewritten now, not at the guard's next round. */
+    @Override
+    public void prepareForAbruptStop() {
         if (voter && server != null) {
             guardRaftMeta(false);
         }
-        localLogFailure.complete(cause);
     }
 
     /** See {@link RaftMetaGuard}: runs before the write probe, so a repair comes before the node gives up on its disk. */
