@@ -674,7 +674,7 @@ class RatisMetadataLogTest {
         CommandResult first = commit(1, topic("before", List.of()));
         awaitConverged(first.version());
         int node = awaitLeader() == 1 ? 2 : 1;
-        Path raftMeta = metadataDir(node).resolve(raftGroup(node).getGroupId().getUuid().toString()).resolve("current").resolve("raft-meta");
+        Path raftMeta = raftMeta(node);
         java.util.Properties before = properties(raftMeta);
         assertThat(before.getProperty("term")).isNotBlank();
         Path reserve = metadataDir(node).resolveSibling("metadata-reserve");
@@ -685,8 +685,7 @@ class RatisMetadataLogTest {
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(Files.size(raftMeta)).isPositive());
         // Past any term the voter may have voted in, and no vote: it can never vote twice in one term.
         java.util.Properties repaired = properties(raftMeta);
-        assertThat(Long.parseLong(repaired.getProperty("term"))).isGreaterThanOrEqualTo(Long.parseLong(before.getProperty("term")) + 1000);
-        assertThat(repaired.getProperty("votedFor")).isEmpty();
+        assertRewrittenPast(before, repaired);
 
         // The voter starts again from its own storage and takes part as before.
         stop(node);
@@ -702,7 +701,7 @@ class RatisMetadataLogTest {
         CommandResult first = commit(1, topic("before", List.of()));
         awaitConverged(first.version());
         int node = awaitLeader() == 1 ? 2 : 1;
-        Path raftMeta = metadataDir(node).resolve(raftGroup(node).getGroupId().getUuid().toString()).resolve("current").resolve("raft-meta");
+        Path raftMeta = raftMeta(node);
         java.util.Properties before = properties(raftMeta);
         Path reserve = metadataDir(node).resolveSibling("metadata-reserve");
         await().atMost(PATIENCE).until(() -> Files.exists(reserve));
@@ -714,8 +713,7 @@ class RatisMetadataLogTest {
 
         assertThat(log(node).localLogFailure()).isDone();
         java.util.Properties repaired = properties(raftMeta);
-        assertThat(Long.parseLong(repaired.getProperty("term"))).isGreaterThanOrEqualTo(Long.parseLong(before.getProperty("term")) + 1000);
-        assertThat(repaired.getProperty("votedFor")).isEmpty();
+        assertRewrittenPast(before, repaired);
         stop(node);
         start(node);
         CommandResult after = commit(node, topic("after", List.of()));
@@ -728,7 +726,7 @@ class RatisMetadataLogTest {
         CommandResult first = commit(1, topic("before", List.of()));
         awaitConverged(first.version());
         int node = awaitLeader() == 1 ? 2 : 1;
-        Path raftMeta = metadataDir(node).resolve(raftGroup(node).getGroupId().getUuid().toString()).resolve("current").resolve("raft-meta");
+        Path raftMeta = raftMeta(node);
         java.util.Properties before = properties(raftMeta);
         await().atMost(PATIENCE).until(() -> Files.exists(metadataDir(node).resolveSibling("metadata-reserve")));
 
@@ -738,8 +736,7 @@ class RatisMetadataLogTest {
         log(node).prepareForAbruptStop();
 
         java.util.Properties repaired = properties(raftMeta);
-        assertThat(Long.parseLong(repaired.getProperty("term"))).isGreaterThanOrEqualTo(Long.parseLong(before.getProperty("term")) + 1000);
-        assertThat(repaired.getProperty("votedFor")).isEmpty();
+        assertRewrittenPast(before, repaired);
     }
 
     @Test
@@ -760,6 +757,16 @@ class RatisMetadataLogTest {
         Files.delete(probe);
         CommandResult after = commit(awaitLeader(), topic("after", List.of()));
         assertThat(awaitConverged(after.version()).topics()).containsKeys("before", "after");
+    }
+
+    private Path raftMeta(int node) throws IOException {
+        return metadataDir(node).resolve(raftGroup(node).getGroupId().getUuid().toString()).resolve("current").resolve("raft-meta");
+    }
+
+    /** Past any term the voter may have voted in, and no vote: it can never vote twice in one term. */
+    private static void assertRewrittenPast(java.util.Properties before, java.util.Properties repaired) {
+        assertThat(Long.parseLong(repaired.getProperty("term"))).isGreaterThanOrEqualTo(Long.parseLong(before.getProperty("term")) + 1000);
+        assertThat(repaired.getProperty("votedFor")).isEmpty();
     }
 
     private static java.util.Properties properties(Path file) throws IOException {
