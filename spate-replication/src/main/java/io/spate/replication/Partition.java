@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -61,7 +62,12 @@ public final class Partition {
     /** Followers' fetches, bounded by the log end offset. */
     private final Set<AppendListener> replicaReaders = ConcurrentHashMap.newKeySet();
     private final Map<Integer, FollowerProgress> followers = new ConcurrentHashMap<>();
-    private final TreeMap<Long, List<CompletableFuture<Void>>> ackWaiters = new TreeMap<>();
+    /** acks=all writes waiting for the high watermark, by the offset it must reach. */
+    private final TreeMap<Long, List<AckWaiter>> ackWaiters = new TreeMap<>();
+
+    /** A waiting write: answered when the high watermark passes it, if the in-sync set is then still large enough. */
+    private record AckWaiter(CompletableFuture<Void> done, int minInsync) {
+    }
 
     private volatile Role role;
     private volatile int leaderEpoch;
@@ -538,47 +544,78 @@ public final class Partition {
                 return future;
             }
             synchronized (ackWaiters) {
-                ackWaiters.computeIfAbsent(nextOffset, k -> new ArrayList<>()).add(future);
+                ackWaiters.computeIfAbsent(nextOffset, k -> new ArrayList<>()).add(new AckWaiter(future, minInsync));
             }
             completeAckWaiters(log.highWatermark());
         } finally {
             roleLock.readLock().unlock();
         }
-        return future.thenRun(() -> {
-            if (isr.size() < minInsync) {
-                throw new ReplicationException(ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-                        "the in-sync set of " + topicPartition + " shrank to " + isr.size() + " below min.insync.replicas=" + minInsync);
-            }
-        });
+        return future;
     }
 
-    /** Gives up on a waiting write (its request timed out); the records may still replicate later. */
-    public void forget(long nextOffset, CompletableFuture<Void> future) {
+    /**
+     * As {@link #awaitReplication(long, int, int)}, giving up after {@code timeoutMs}: the future then
+     * fails with a {@link java.util.concurrent.TimeoutException} and the write stops waiting here
+     * (its records may still replicate later).
+     */
+    public CompletableFuture<Void> awaitReplication(long nextOffset, int minInsync, int appendEpoch, long timeoutMs) {
+        CompletableFuture<Void> future = awaitReplication(nextOffset, minInsync, appendEpoch);
+        if (future.isDone()) {
+            return future;
+        }
+        future.orTimeout(Math.max(1, timeoutMs), TimeUnit.MILLISECONDS)
+                .whenComplete((ok, failure) -> {
+                    if (failure instanceof java.util.concurrent.TimeoutException) {
+                        forget(nextOffset, future);
+                    }
+                });
+        return future;
+    }
+
+    /** acks=all writes waiting here for the high watermark. */
+    public int waitingAcks() {
         synchronized (ackWaiters) {
-            List<CompletableFuture<Void>> list = ackWaiters.get(nextOffset);
-            if (list != null) {
-                list.remove(future);
+            return ackWaiters.values().stream().mapToInt(List::size).sum();
+        }
+    }
+
+    private void forget(long nextOffset, CompletableFuture<Void> future) {
+        synchronized (ackWaiters) {
+            List<AckWaiter> list = ackWaiters.get(nextOffset);
+            if (list != null && list.removeIf(w -> w.done() == future) && list.isEmpty()) {
+                ackWaiters.remove(nextOffset);
             }
         }
     }
 
     private void completeAckWaiters(long highWatermark) {
-        List<CompletableFuture<Void>> due = new ArrayList<>();
+        List<AckWaiter> due = new ArrayList<>();
         synchronized (ackWaiters) {
             var head = ackWaiters.headMap(highWatermark, true);
             head.values().forEach(due::addAll);
             head.clear();
         }
-        due.forEach(f -> f.complete(null));
+        if (due.isEmpty()) {
+            return;
+        }
+        int insync = isr.size();
+        for (AckWaiter w : due) {
+            if (insync < w.minInsync()) {
+                w.done().completeExceptionally(new ReplicationException(ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+                        "the in-sync set of " + topicPartition + " shrank to " + insync + " below min.insync.replicas=" + w.minInsync()));
+            } else {
+                w.done().complete(null);
+            }
+        }
     }
 
     private void failAckWaiters(RuntimeException cause) {
-        List<CompletableFuture<Void>> all = new ArrayList<>();
+        List<AckWaiter> all = new ArrayList<>();
         synchronized (ackWaiters) {
             ackWaiters.values().forEach(all::addAll);
             ackWaiters.clear();
         }
-        all.forEach(f -> f.completeExceptionally(cause));
+        all.forEach(w -> w.done().completeExceptionally(cause));
     }
 
     private void wake(Set<AppendListener> listeners, int bytes) {

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
  * The leader's side of the in-sync set and acks=all, on one partition with a real log and the
@@ -224,5 +225,38 @@ class PartitionIsrTest {
         long end = append("c");
         partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
         assertThat(partition.log().highWatermark()).isEqualTo(end);
+    }
+
+    /**
+     * A write whose request timed out stops waiting at once. A review found the timed-out futures
+     * kept until the high watermark passed them: a partition stuck below min.insync.replicas held
+     * one per retried request for as long as it stayed stuck.
+     */
+    @Test
+    void aWriteThatGaveUpWaitingLeavesNothingBehind() throws Exception {
+        long end = append("a");
+        CompletableFuture<Void> patient = partition.awaitReplication(end, 1, 1);
+        CompletableFuture<Void> hasty = partition.awaitReplication(end, 1, 1, 20);
+        assertThat(partition.waitingAcks()).isEqualTo(2);
+        assertThatThrownBy(() -> hasty.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> partition.waitingAcks() == 1);
+        assertThat(patient).isNotDone();
+        partition.onFollowerFetch(2, end, now, "");
+        assertThat(patient).isCompleted();
+        assertThat(partition.waitingAcks()).isZero();
+    }
+
+    @Test
+    void aWriteAnsweredAfterTheInSyncSetShrankBelowItsMinimumIsRefused() throws Exception {
+        long end = append("a");
+        CompletableFuture<Void> needsTwo = partition.awaitReplication(end, 2, 1);
+        // Replica 2 leaves before it fetched "a": the leader alone now makes the high watermark.
+        partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
+        assertThatThrownBy(() -> needsTwo.get(10, java.util.concurrent.TimeUnit.SECONDS))
+                .hasCauseInstanceOf(Partition.ReplicationException.class)
+                .hasMessageContaining("min.insync.replicas=2");
+        assertThat(((Partition.ReplicationException) catchThrowable(needsTwo::join).getCause()).reason())
+                .isEqualTo(Partition.ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
     }
 }

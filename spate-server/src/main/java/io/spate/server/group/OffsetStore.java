@@ -142,8 +142,7 @@ final class OffsetStore {
             return durable;
         }
         // In a cluster a commit is acknowledged once the offsets partition's in-sync replicas hold it, so it survives failover.
-        CompletableFuture<Void> replicated = partition.awaitReplication(result.nextOffset(), 1, epoch)
-                .orTimeout(5, java.util.concurrent.TimeUnit.SECONDS)
+        CompletableFuture<Void> replicated = partition.awaitReplication(result.nextOffset(), 1, epoch, 5_000)
                 .exceptionallyCompose(failure -> CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotCoordinatorException(
                         "the offsets partition could not replicate the commit: " + failure.getMessage())));
         return durable.thenCombine(replicated, (a, b) -> null);
