@@ -1,0 +1,251 @@
+package io.spate.replication;
+
+import io.spate.log.AppendResult;
+import io.spate.log.LogError;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What a follower does for the partitions it copies from one leader, without the wire: which
+ * partitions must first ask where their history parts from the leader's (OffsetForLeaderEpoch),
+ * where to truncate with the answer, where each fetch starts, and what to do with what a fetch
+ * brought. {@link ReplicaFetcher} carries the questions and answers over a connection; a
+ * simulation can carry them any other way. The time comes in with each call.
+ *
+ * <p>{@link #follow} and {@link #unfollow} may be called from any thread; the rest from the one
+ * thread that talks to the leader.
+ */
+public final class FollowerFetchLogic {
+    private static final Logger log = LoggerFactory.getLogger(FollowerFetchLogic.class);
+
+    /** A question to the leader: where does {@code epoch} (this log's newest) end in your log? */
+    public record EpochQuery(TopicPartition partition, int currentLeaderEpoch, int epoch) {
+    }
+
+    /** The leader's answer; {@code known} false when it could not answer (not leader yet, other epoch). */
+    public record EpochEnd(TopicPartition partition, boolean known, int leaderEpoch, long endOffset) {
+    }
+
+    /** Where a partition's next fetch starts. */
+    public record FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset) {
+    }
+
+    /** What the leader answered for one partition of a fetch. */
+    public record Fetched(TopicPartition partition, Outcome outcome, ByteBuffer records, long highWatermark, long logStartOffset) {
+        public enum Outcome {
+            /** Records (possibly none) from the fetch offset on. */
+            RECORDS,
+            /** The leader does not hold the fetch offset. */
+            OUT_OF_RANGE,
+            /** Anything else (not leader, fenced epoch, storage): a change is on its way in the metadata. */
+            REFUSED
+        }
+    }
+
+    private static final class Followed {
+        final Partition partition;
+        final int epoch;
+        volatile boolean truncated;
+
+        Followed(Partition partition, int epoch) {
+            this.partition = partition;
+            this.epoch = epoch;
+        }
+    }
+
+    private final int leaderId;
+    private final Map<TopicPartition, Followed> followed = new ConcurrentHashMap<>();
+    private long rounds;
+
+    public FollowerFetchLogic(int leaderId) {
+        this.leaderId = leaderId;
+    }
+
+    /** Starts (or restarts, at a new epoch) copying {@code partition}; false when it already copies it at that epoch. */
+    public boolean follow(Partition partition, int epoch) {
+        Followed current = followed.get(partition.topicPartition());
+        if (current != null && current.epoch == epoch && current.partition == partition) {
+            return false;
+        }
+        followed.put(partition.topicPartition(), new Followed(partition, epoch));
+        return true;
+    }
+
+    public void unfollow(TopicPartition tp) {
+        followed.remove(tp);
+    }
+
+    public boolean isIdle() {
+        return followed.isEmpty();
+    }
+
+    /**
+     * The partitions that must learn where their history parts from the leader's before they copy
+     * anything. An empty log shares nothing that could differ and skips the question.
+     */
+    public List<EpochQuery> epochQueries() {
+        List<EpochQuery> queries = new ArrayList<>();
+        for (Followed f : followed.values()) {
+            if (!f.truncated) {
+                int latest = f.partition.log().latestEpoch();
+                if (latest < 0) {
+                    f.truncated = true;
+                } else {
+                    queries.add(new EpochQuery(f.partition.topicPartition(), f.epoch, latest));
+                }
+            }
+        }
+        return queries;
+    }
+
+    /** Truncates each answered partition to where its history and the leader's agree. */
+    public void onEpochEnds(List<EpochEnd> answers) throws IOException {
+        for (EpochEnd answer : answers) {
+            Followed f = followed.get(answer.partition());
+            if (f == null || f.truncated) {
+                continue;
+            }
+            if (!answer.known()) {
+                log.debug("{}: leader {} cannot answer OffsetForLeaderEpoch yet", answer.partition(), leaderId);
+                continue;
+            }
+            truncate(f, answer.leaderEpoch(), answer.endOffset());
+        }
+    }
+
+    /**
+     * Where this replica's history and the leader's part: the end of the newest epoch both hold,
+     * never past either log's end. {@code leaderEpoch} and {@code leaderEndOffset} answer the
+     * question for this log's newest epoch: the largest epoch the leader holds at or below it,
+     * and where that epoch ends there (negative when the leader holds no epoch that old).
+     */
+    static long truncationOffset(PartitionLog local, int leaderEpoch, long leaderEndOffset) {
+        if (leaderEpoch < 0 || leaderEndOffset < 0) {
+            // The leader holds no epoch this old: nothing here is known to be shared with it.
+            return local.logStartOffset();
+        }
+        if (leaderEpoch == local.latestEpoch()) {
+            return Math.min(leaderEndOffset, local.logEndOffset());
+        }
+        long[] ours = local.endOffsetForEpoch(leaderEpoch);
+        return Math.min(leaderEndOffset, ours[1] < 0 ? local.logStartOffset() : ours[1]);
+    }
+
+    private void truncate(Followed f, int leaderEpoch, long leaderEndOffset) throws IOException {
+        PartitionLog partitionLog = f.partition.log();
+        long target = truncationOffset(partitionLog, leaderEpoch, leaderEndOffset);
+        if (target < partitionLog.logEndOffset()) {
+            log.info("{}: truncating from {} to {} to match leader {} (epoch {})", f.partition.topicPartition(),
+                    partitionLog.logEndOffset(), target, leaderId, leaderEpoch);
+            if (!f.partition.truncateAsFollower(target, f.epoch)) {
+                return;
+            }
+        }
+        f.truncated = true;
+    }
+
+    /**
+     * Where each partition ready to copy fetches from: its log end. The leader fills a response
+     * in request order until its byte budget runs out, so the order rotates each round and no
+     * partition is always last.
+     */
+    public List<FetchPosition> fetchPositions() {
+        List<Followed> order = new ArrayList<>(followed.values());
+        if (!order.isEmpty()) {
+            Collections.rotate(order, -(int) (rounds++ % order.size()));
+        }
+        List<FetchPosition> positions = new ArrayList<>(order.size());
+        for (Followed f : order) {
+            if (f.truncated) {
+                PartitionLog partitionLog = f.partition.log();
+                positions.add(new FetchPosition(f.partition.topicPartition(), f.epoch, partitionLog.logEndOffset(), partitionLog.logStartOffset()));
+            }
+        }
+        return positions;
+    }
+
+    /**
+     * Appends what one fetch brought. Returns true when the next fetch should wait a moment (the
+     * leader refused a partition, or an append failed) rather than go out at once.
+     */
+    public boolean onFetched(List<Fetched> answers, long nowMs) throws IOException {
+        boolean backOff = false;
+        for (Fetched p : answers) {
+            Followed f = followed.get(p.partition());
+            if (f == null) {
+                continue;
+            }
+            switch (p.outcome()) {
+                case REFUSED -> backOff = true;
+                case OUT_OF_RANGE -> {
+                    if (!onOutOfRange(f, p.logStartOffset())) {
+                        backOff = true;
+                    }
+                }
+                case RECORDS -> {
+                    ByteBuffer records = wholeBatches(p.records() == null ? ByteBuffer.allocate(0) : p.records());
+                    AppendResult result = f.partition.appendAsFollower(records, p.highWatermark(), p.logStartOffset(), nowMs, f.epoch);
+                    if (result == null) {
+                        // The partition moved to another epoch while this fetch was out: drop what it brought.
+                        continue;
+                    }
+                    if (!result.ok()) {
+                        log.warn("{}: could not append what leader {} sent: {}", p.partition(), leaderId, result.message());
+                        if (result.error() == LogError.OFFSET_OUT_OF_RANGE) {
+                            f.truncated = false;
+                        }
+                        backOff = true;
+                    }
+                }
+            }
+        }
+        return backOff;
+    }
+
+    /**
+     * The leader cannot serve this replica's fetch offset. Either this log ends below the
+     * leader's log start ({@code leaderLogStartOffset}: retention ran there while this replica
+     * was away, or it is new), and then it starts over at the leader's log start, as Kafka's
+     * followers do; or it ends past the leader's log end, and then it realigns by leader epoch
+     * first. Returns true when the next fetch can go out at once.
+     */
+    private boolean onOutOfRange(Followed f, long leaderLogStartOffset) throws IOException {
+        PartitionLog partitionLog = f.partition.log();
+        if (leaderLogStartOffset > partitionLog.logEndOffset()) {
+            log.info("{}: the log ends at {}, below leader {}'s log start {}: starting over there", f.partition.topicPartition(),
+                    partitionLog.logEndOffset(), leaderId, leaderLogStartOffset);
+            return f.partition.truncateFullyAsFollower(leaderLogStartOffset, f.epoch);
+        }
+        f.truncated = false;
+        return false;
+    }
+
+    /**
+     * The leader may end a response with the first part of a batch that did not fit its byte
+     * budget (as Kafka does); only whole batches are appended, the rest comes with the next fetch.
+     */
+    static ByteBuffer wholeBatches(ByteBuffer records) {
+        int start = records.position();
+        int position = start;
+        while (records.limit() - position >= 12) {
+            int size = 12 + records.getInt(position + 8);
+            if (size < 12 || records.limit() - position < size) {
+                break;
+            }
+            position += size;
+        }
+        ByteBuffer whole = records.duplicate();
+        whole.limit(position);
+        return whole;
+    }
+}

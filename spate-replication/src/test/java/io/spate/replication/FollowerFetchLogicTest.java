@@ -1,0 +1,186 @@
+package io.spate.replication;
+
+import io.spate.log.LogConfig;
+import io.spate.log.LogError;
+import io.spate.log.LogManager;
+import io.spate.log.LogReadResult;
+import io.spate.log.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The follower's side of replication without a network: two replicas with real logs, the
+ * leader's answers computed from its log the way the leader's handlers do, carried by the test.
+ */
+class FollowerFetchLogicTest {
+    private static final TopicPartition TP = new TopicPartition("orders", 0);
+    private static final long NOW = 1_000;
+
+    @TempDir
+    Path dirOne;
+    @TempDir
+    Path dirTwo;
+
+    private LogManager logsOne;
+    private LogManager logsTwo;
+    private Partition one;
+    private Partition two;
+
+    @BeforeEach
+    void open() throws IOException {
+        logsOne = LogManager.open(dirOne, Clock.systemUTC(), 300_000);
+        logsTwo = LogManager.open(dirTwo, Clock.systemUTC(), 300_000);
+        one = new Partition(TP, logsOne.getOrCreate(TP, LogConfig.defaultConfig()), 1, Partition.Role.FOLLOWER);
+        two = new Partition(TP, logsTwo.getOrCreate(TP, LogConfig.defaultConfig()), 2, Partition.Role.FOLLOWER);
+    }
+
+    @AfterEach
+    void close() {
+        logsOne.close();
+        logsTwo.close();
+    }
+
+    private static ByteBuffer records(String... values) {
+        SimpleRecord[] records = new SimpleRecord[values.length];
+        for (int i = 0; i < values.length; i++) {
+            records[i] = new SimpleRecord(NOW, null, values[i].getBytes(StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withRecords(Compression.NONE, records).buffer();
+    }
+
+    private static void append(Partition leader, String... values) {
+        assertThat(leader.appendAsLeader(records(values), NOW).ok()).isTrue();
+    }
+
+    /** The leader's OffsetForLeaderEpoch answer, from its log. */
+    private static List<FollowerFetchLogic.EpochEnd> answer(Partition leader, List<FollowerFetchLogic.EpochQuery> queries) {
+        List<FollowerFetchLogic.EpochEnd> answers = new ArrayList<>();
+        for (FollowerFetchLogic.EpochQuery q : queries) {
+            long[] end = leader.log().endOffsetForEpoch(q.epoch());
+            answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), true, (int) end[0], end[1]));
+        }
+        return answers;
+    }
+
+    /** The leader's fetch answer for a replica (bounded by its log end), from its log. */
+    private static List<FollowerFetchLogic.Fetched> fetch(Partition leader, List<FollowerFetchLogic.FetchPosition> positions) throws IOException {
+        List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
+        for (FollowerFetchLogic.FetchPosition p : positions) {
+            LogReadResult read = leader.log().read(p.fetchOffset(), 1 << 20, leader.log().logEndOffset(), true);
+            if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
+                answers.add(new FollowerFetchLogic.Fetched(p.partition(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
+                        leader.log().highWatermark(), leader.log().logStartOffset()));
+            } else {
+                answers.add(new FollowerFetchLogic.Fetched(p.partition(), FollowerFetchLogic.Fetched.Outcome.RECORDS,
+                        read.slice().readIntoHeap(), leader.log().highWatermark(), leader.log().logStartOffset()));
+            }
+        }
+        return answers;
+    }
+
+    /** One round of the follower's loop: align where needed, then fetch once. */
+    private static void round(FollowerFetchLogic follower, Partition leader) throws IOException {
+        follower.onEpochEnds(answer(leader, follower.epochQueries()));
+        follower.onFetched(fetch(leader, follower.fetchPositions()), NOW);
+    }
+
+    private static List<String> values(Partition p) throws IOException {
+        List<String> values = new ArrayList<>();
+        LogReadResult read = p.log().read(p.log().logStartOffset(), 1 << 24, p.log().logEndOffset(), true);
+        for (Record r : MemoryRecords.readableRecords(read.slice().readIntoHeap()).records()) {
+            values.add(StandardCharsets.UTF_8.decode(r.value()).toString());
+        }
+        return values;
+    }
+
+    @Test
+    void aFollowerDropsWhatOnlyItsOldLeadershipWroteAndCopiesTheNewLeaders() throws IOException {
+        one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
+        two.becomeFollower(1, 1, 1, List.of(1, 2), List.of(1, 2));
+        FollowerFetchLogic twoFromOne = new FollowerFetchLogic(1);
+        twoFromOne.follow(two, 1);
+        append(one, "a", "b", "c");
+        round(twoFromOne, one);
+        assertThat(values(two)).containsExactly("a", "b", "c");
+
+        // Replica 1 takes two more writes that replica 2 never copies, then loses the lead.
+        append(one, "d", "e");
+        two.becomeLeader(2, 2, List.of(1, 2), List.of(2), NOW);
+        append(two, "f", "g");
+        one.becomeFollower(2, 2, 2, List.of(1, 2), List.of(2));
+
+        FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
+        assertThat(oneFromTwo.follow(one, 2)).isTrue();
+        assertThat(oneFromTwo.follow(one, 2)).as("already copying at that epoch").isFalse();
+        assertThat(oneFromTwo.fetchPositions()).as("nothing is copied before the histories are aligned").isEmpty();
+        List<FollowerFetchLogic.EpochQuery> queries = oneFromTwo.epochQueries();
+        assertThat(queries).containsExactly(new FollowerFetchLogic.EpochQuery(TP, 2, 1));
+        oneFromTwo.onEpochEnds(answer(two, queries));
+        assertThat(one.log().logEndOffset()).as("epoch 1 ends at 3 on the new leader").isEqualTo(3);
+        oneFromTwo.onFetched(fetch(two, oneFromTwo.fetchPositions()), NOW);
+        assertThat(values(one)).containsExactly("a", "b", "c", "f", "g").isEqualTo(values(two));
+        assertThat(one.log().latestEpoch()).isEqualTo(2);
+    }
+
+    @Test
+    void aPartitionWhoseLeaderCannotAnswerYetKeepsAskingAndCopiesNothing() throws IOException {
+        one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
+        append(one, "a");
+        one.becomeFollower(2, 2, 2, List.of(1, 2), List.of(1, 2));
+        FollowerFetchLogic logic = new FollowerFetchLogic(2);
+        logic.follow(one, 2);
+        List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
+        logic.onEpochEnds(List.of(new FollowerFetchLogic.EpochEnd(TP, false, -1, -1)));
+        assertThat(logic.fetchPositions()).isEmpty();
+        assertThat(logic.epochQueries()).isEqualTo(queries);
+        assertThat(one.log().logEndOffset()).isEqualTo(1);
+    }
+
+    @Test
+    void aFollowerWhoseLogEndsBelowTheLeadersLogStartStartsOverThere() throws IOException {
+        two.becomeLeader(1, 1, List.of(1, 2), List.of(2), NOW);
+        for (int i = 0; i < 10; i++) {
+            append(two, "v" + i);
+        }
+        two.log().updateHighWatermark(10);
+        two.log().advanceLogStartOffset(6);
+        one.becomeFollower(1, 1, 2, List.of(1, 2), List.of(2));
+        FollowerFetchLogic logic = new FollowerFetchLogic(2);
+        logic.follow(one, 1);
+        round(logic, two);
+        assertThat(one.log().logStartOffset()).isEqualTo(6);
+        round(logic, two);
+        assertThat(values(one)).containsExactly("v6", "v7", "v8", "v9");
+    }
+
+    @Test
+    void aFetchForAnEpochThePartitionLeftIsDropped() throws IOException {
+        one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
+        append(one, "a", "b");
+        two.becomeFollower(1, 1, 1, List.of(1, 2), List.of(1, 2));
+        FollowerFetchLogic logic = new FollowerFetchLogic(1);
+        logic.follow(two, 1);
+        logic.epochQueries();
+        List<FollowerFetchLogic.Fetched> inFlight = fetch(one, logic.fetchPositions());
+        // Meanwhile the metadata moved replica 2 to epoch 2 (another leader): the old fetch's records are not its to append.
+        two.becomeFollower(2, 2, 3, List.of(1, 2, 3), List.of(2, 3));
+        logic.onFetched(inFlight, NOW);
+        assertThat(two.log().logEndOffset()).isZero();
+    }
+}
