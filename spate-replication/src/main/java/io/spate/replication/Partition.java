@@ -302,6 +302,16 @@ public final class Partition {
      * in-sync set this leader would now like to have, or null when no change is due.
      */
     public List<Integer> onFollowerFetch(int followerId, long fetchOffset, long nowMs, String followerRack) {
+        return onFollowerFetch(followerId, fetchOffset, nowMs, followerRack, true);
+    }
+
+    /**
+     * As above; {@code mayJoin} false when the metadata this leader holds says the follower may
+     * not join the in-sync set now (it is fenced: the controller would refuse, KIP-841). Without
+     * that check every fetch of a fenced follower that had caught up was asked for, refused and
+     * asked for again: a metadata log entry per fetch (found by the replication simulation).
+     */
+    public List<Integer> onFollowerFetch(int followerId, long fetchOffset, long nowMs, String followerRack, boolean mayJoin) {
         List<Integer> proposal = null;
         roleLock.readLock().lock();
         try {
@@ -314,7 +324,7 @@ public final class Partition {
             }
             progress.onFetch(fetchOffset, log.logEndOffset(), nowMs, followerRack);
             List<Integer> current = isr;
-            if (!current.contains(followerId) && !isrChangeInFlight && fetchOffset >= log.highWatermark()
+            if (mayJoin && !current.contains(followerId) && !isrChangeInFlight && fetchOffset >= log.highWatermark()
                     && fetchOffset >= epochStartOffset) {
                 List<Integer> expanded = new ArrayList<>(current);
                 expanded.add(followerId);

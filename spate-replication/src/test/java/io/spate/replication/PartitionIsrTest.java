@@ -259,4 +259,13 @@ class PartitionIsrTest {
         assertThat(((Partition.ReplicationException) catchThrowable(needsTwo::join).getCause()).reason())
                 .isEqualTo(Partition.ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
     }
+
+    @Test
+    void aCaughtUpFollowerThatMayNotJoinIsNotAskedFor() {
+        long end = append("a");
+        partition.onFollowerFetch(2, end, now, "");
+        assertThat(partition.onFollowerFetch(3, end, now, "", false)).as("fenced in this leader's metadata").isNull();
+        assertThat(partition.maximalIsr()).containsExactly(1, 2);
+        assertThat(partition.onFollowerFetch(3, end, now, "", true)).containsExactlyInAnyOrder(1, 2, 3);
+    }
 }

@@ -269,7 +269,10 @@ public final class ReplicaManager {
 
     /** A follower fetched from a partition led here: track it, and ask for it to rejoin the in-sync set once caught up. */
     public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, String followerRack) {
-        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis(), followerRack);
+        ClusterImage image = lastImage;
+        NodeInfo follower = image == null ? null : image.node(followerId);
+        boolean mayJoin = follower != null && !follower.fenced();
+        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis(), followerRack, mayJoin);
         if (proposal != null) {
             log.info("{}: follower {} caught up at offset {}; asking to grow the in-sync set to {}", partition.topicPartition(),
                     followerId, fetchOffset, proposal);

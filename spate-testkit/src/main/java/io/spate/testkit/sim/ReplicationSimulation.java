@@ -1,0 +1,367 @@
+package io.spate.testkit.sim;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.MetadataCommand;
+import io.spate.cluster.PartitionState;
+import io.spate.cluster.TopicState;
+import io.spate.log.LogReadResult;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+import io.spate.replication.Partition;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A seeded run of a replicated topic under faults: nodes crash and restart, pause, lose links to
+ * each other or to the controller, while a producer writes with acks=all. Everything happens on
+ * one thread in simulated time, so a seed replays exactly. Invariants are checked after every
+ * event (a replica's high watermark never moves back; a partition's leader is in its in-sync
+ * set), and at the end, once every fault is healed and the replicas have caught up, every
+ * acknowledged write must be where it was acknowledged, and the replicas must agree.
+ */
+public final class ReplicationSimulation {
+    static final String TOPIC = "sim";
+    /** Every move of every high watermark in the trace (long; for replaying one seed). */
+    private static final int TRACE_LINES = Integer.getInteger("spate.sim.traceLines", 200);
+    private static final boolean TRACE_HIGH_WATERMARKS = Boolean.getBoolean("spate.sim.traceHighWatermarks");
+
+    /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
+    public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long leaseMs, long lagTimeMaxMs) {
+    }
+
+    public static Options defaults(long seed) {
+        return new Options(seed, 3, 2, 20_000, 1_000, 800, 2_000);
+    }
+
+    /** What a run found: no violation means it passed. The trace's tail says what led there. */
+    public record Result(long seed, long events, long writes, long acked, int faults, List<String> violations, List<String> traceTail) {
+        public boolean passed() {
+            return violations.isEmpty();
+        }
+    }
+
+    private final Options options;
+    private final Random random;
+    private final EventLoop loop = new EventLoop();
+    private final SimNetwork network;
+    private final SimController controller;
+    private final Map<Integer, SimNode> nodes = new TreeMap<>();
+    private final SimProducer producer;
+    private final Path dir;
+    private final List<String> violations = new ArrayList<>();
+    private final Deque<String> trace = new ArrayDeque<>();
+    private final Map<String, Long> highWatermarks = new HashMap<>();
+    private int faults;
+
+    private ReplicationSimulation(Options options, Path dir) {
+        this.options = options;
+        this.random = new Random(options.seed());
+        this.network = new SimNetwork(random);
+        this.controller = new SimController(loop, options.sessionTimeoutMs());
+        this.dir = dir;
+        Map<String, String> topicConfig = Map.of("min.insync.replicas", "2");
+        for (int id = 1; id <= options.nodes(); id++) {
+            nodes.put(id, new SimNode(id, dir.resolve("node-" + id), loop, network, controller, nodes, topicConfig,
+                    options.leaseMs(), options.lagTimeMaxMs(), this::trace, this::violation));
+        }
+        this.producer = new SimProducer(loop, network, controller, nodes, TOPIC, options.partitions(), random);
+    }
+
+    /** Runs one seed in a directory of its own under {@code parent}, deleted afterwards. */
+    public static Result run(Options options, Path parent) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory(parent, "sim-" + options.seed() + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ReplicationSimulation sim = new ReplicationSimulation(options, dir);
+        try {
+            return sim.run();
+        } finally {
+            sim.nodes.values().forEach(SimNode::close);
+            deleteTree(dir);
+        }
+    }
+
+    private void violation(String what) {
+        if (violations.isEmpty()) {
+            trace("violation: " + what);
+        }
+        violations.add(what);
+    }
+
+    private void trace(String line) {
+        trace.addLast(String.format("%8d ms  %s", loop.nowMs(), line));
+        if (trace.size() > TRACE_LINES) {
+            trace.removeFirst();
+        }
+    }
+
+    private Result run() {
+        nodes.values().forEach(SimNode::start);
+        loop.runUntil(100, () -> { });
+        List<List<Integer>> assignment = new ArrayList<>();
+        for (int p = 0; p < options.partitions(); p++) {
+            List<Integer> replicas = new ArrayList<>();
+            for (int r = 0; r < Math.min(3, options.nodes()); r++) {
+                replicas.add(1 + (p + r) % options.nodes());
+            }
+            assignment.add(replicas);
+        }
+        controller.commit(new MetadataCommand.CreateTopic(TOPIC, new UUID(options.seed(), 1), assignment, Map.of("min.insync.replicas", "2")));
+        loop.every(0, 50, () -> nodes.values().forEach(SimNode::heartbeat));
+        loop.every(0, 50, controller::tick);
+        loop.every(0, 20, () -> nodes.values().forEach(SimNode::catchUpMetadata));
+        loop.every(0, 5, () -> nodes.values().forEach(SimNode::fetch));
+        loop.every(0, 200, () -> nodes.values().forEach(SimNode::checkInSyncSets));
+        loop.every(0, 100, producer::refreshMetadata);
+        loop.every(200, 4, producer::send);
+        long faultsEnd = loop.nowMs() + options.faultyMs();
+        scheduleFaults(faultsEnd);
+        loop.runUntil(faultsEnd, this::checkInvariants);
+        heal();
+        // Writes go on for a while after the heal (recovery is part of the run), then stop so that the replicas can agree.
+        producer.stopAt(loop.nowMs() + 2_000);
+        loop.runUntil(loop.nowMs() + 2_000, this::checkInvariants);
+        long settleBy = loop.nowMs() + 60_000;
+        while (violations.isEmpty() && loop.nowMs() < settleBy && !converged()) {
+            loop.runUntil(loop.nowMs() + 100, this::checkInvariants);
+        }
+        if (violations.isEmpty() && !converged()) {
+            violations.add("the replicas did not converge within 60 s of the heal: " + describe());
+        }
+        if (violations.isEmpty()) {
+            checkAcknowledgedWrites();
+        }
+        return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), faults, List.copyOf(violations), List.copyOf(trace));
+    }
+
+    // ---- faults -------------------------------------------------------------------------------
+
+    private void scheduleFaults(long until) {
+        long at = 300 + random.nextInt(700);
+        while (at < until - 500) {
+            long start = at;
+            loop.after(start - loop.nowMs(), () -> injectFault(until));
+            at += 300 + random.nextInt(1_500);
+        }
+    }
+
+    private void injectFault(long faultsEnd) {
+        List<SimNode> up = nodes.values().stream().filter(SimNode::alive).toList();
+        SimNode node = nodes.get(1 + random.nextInt(options.nodes()));
+        long length = 100 + random.nextInt(3_000);
+        length = Math.min(length, Math.max(50, faultsEnd - loop.nowMs()));
+        faults++;
+        switch (random.nextInt(6)) {
+            case 0 -> {
+                if (!node.alive() || up.size() < options.nodes()) {
+                    return; // one node down at a time: the fault budget of RF 3 and min.insync.replicas 2
+                }
+                node.crash();
+                loop.after(length, node::start);
+            }
+            case 1 -> {
+                if (node.alive() && !node.paused()) {
+                    node.pause(length);
+                }
+            }
+            case 2 -> {
+                trace("isolate node " + node.id() + " for " + length + " ms");
+                for (int other = 0; other <= options.nodes(); other++) {
+                    if (other != node.id()) {
+                        cutFor(node.id(), other, length);
+                        cutFor(other, node.id(), length);
+                    }
+                }
+            }
+            case 3 -> {
+                trace("cut node " + node.id() + " from the controller for " + length + " ms");
+                cutFor(node.id(), SimNetwork.CONTROLLER, length);
+                cutFor(SimNetwork.CONTROLLER, node.id(), length);
+            }
+            case 4 -> {
+                int other = 1 + random.nextInt(options.nodes());
+                if (other != node.id()) {
+                    trace("drop " + node.id() + "->" + other + " for " + length + " ms");
+                    cutFor(node.id(), other, length);
+                }
+            }
+            default -> {
+                int other = 1 + random.nextInt(options.nodes());
+                if (other != node.id()) {
+                    trace("cut " + node.id() + "<->" + other + " for " + length + " ms");
+                    cutFor(node.id(), other, length);
+                    cutFor(other, node.id(), length);
+                }
+            }
+        }
+    }
+
+    private void cutFor(int from, int to, long ms) {
+        network.cut(from, to);
+        loop.after(ms, () -> network.heal(from, to));
+    }
+
+    private void heal() {
+        trace("heal every fault");
+        network.healAll();
+        for (SimNode node : nodes.values()) {
+            if (!node.alive()) {
+                node.start();
+            } else {
+                node.resume();
+            }
+        }
+    }
+
+    // ---- checks -------------------------------------------------------------------------------
+
+    private void checkInvariants() {
+        if (!violations.isEmpty()) {
+            return;
+        }
+        for (SimNode node : nodes.values()) {
+            if (!node.alive()) {
+                continue;
+            }
+            for (Partition p : node.partitions().values()) {
+                PartitionLog log = p.log();
+                String key = node.id() + "/" + node.incarnation() + "/" + p.topicPartition();
+                long hw = log.highWatermark();
+                Long before = highWatermarks.put(key, hw);
+                if (TRACE_HIGH_WATERMARKS && before != null && hw != before) {
+                    trace("node " + node.id() + " " + p.topicPartition() + " hw " + before + " -> " + hw + " (" + p.role() + " epoch "
+                            + p.leaderEpoch() + " end " + log.logEndOffset() + " isr " + p.isr() + ")");
+                }
+                if (before != null && hw < before) {
+                    violations.add("node " + node.id() + ": the high watermark of " + p.topicPartition() + " went back from " + before + " to " + hw);
+                }
+                if (hw > log.logEndOffset()) {
+                    violations.add("node " + node.id() + ": the high watermark of " + p.topicPartition() + " is past its log end");
+                }
+            }
+        }
+        ClusterImage image = controller.image();
+        TopicState topic = image.topic(TOPIC);
+        if (topic != null) {
+            for (int i = 0; i < topic.partitions().size(); i++) {
+                PartitionState s = topic.partitions().get(i);
+                if (s.hasLeader() && !s.isr().contains(s.leader())) {
+                    violations.add("partition " + i + ": leader " + s.leader() + " is not in its in-sync set " + s.isr());
+                }
+            }
+        }
+    }
+
+    private boolean converged() {
+        TopicState topic = controller.image().topic(TOPIC);
+        if (topic == null) {
+            return false;
+        }
+        for (int i = 0; i < topic.partitions().size(); i++) {
+            PartitionState s = topic.partitions().get(i);
+            if (!s.hasLeader() || s.isr().size() != s.replicas().size()) {
+                return false;
+            }
+            TopicPartition tp = new TopicPartition(TOPIC, i);
+            Partition leader = nodes.get(s.leader()).partitions().get(tp);
+            if (leader == null || !leader.isLeader() || leader.log().highWatermark() != leader.log().logEndOffset()) {
+                return false;
+            }
+            for (int r : s.replicas()) {
+                Partition replica = nodes.get(r).partitions().get(tp);
+                if (replica == null || replica.log().logEndOffset() != leader.log().logEndOffset()) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private String describe() {
+        StringBuilder b = new StringBuilder();
+        TopicState topic = controller.image().topic(TOPIC);
+        for (int i = 0; topic != null && i < topic.partitions().size(); i++) {
+            PartitionState s = topic.partitions().get(i);
+            b.append("p").append(i).append(" leader ").append(s.leader()).append(" epoch ").append(s.leaderEpoch())
+                    .append(" isr ").append(s.isr()).append(" elr ").append(s.elr()).append(";");
+            for (SimNode n : nodes.values()) {
+                Partition p = n.partitions().get(new TopicPartition(TOPIC, i));
+                if (p != null) {
+                    b.append(" n").append(n.id()).append(' ').append(p.role()).append(" of ").append(p.leaderId()).append(" at ")
+                            .append(p.leaderEpoch()).append(" end ").append(p.log().logEndOffset())
+                            .append(" hw ").append(p.log().highWatermark()).append(" image ").append(n.imageVersion())
+                            .append(n.lease() ? "" : " no lease");
+                }
+            }
+            b.append(" controller at ").append(controller.image().version()).append(" | ");
+        }
+        return b.toString();
+    }
+
+    private void checkAcknowledgedWrites() {
+        TopicState topic = controller.image().topic(TOPIC);
+        for (int i = 0; i < topic.partitions().size(); i++) {
+            PartitionState s = topic.partitions().get(i);
+            TopicPartition tp = new TopicPartition(TOPIC, i);
+            Map<Long, String> leaderLog = read(nodes.get(s.leader()).partitions().get(tp).log());
+            for (int r : s.replicas()) {
+                Map<Long, String> replicaLog = read(nodes.get(r).partitions().get(tp).log());
+                if (!replicaLog.equals(leaderLog)) {
+                    violations.add(tp + ": replica " + r + " differs from leader " + s.leader() + " after convergence");
+                }
+            }
+            for (SimProducer.Ack ack : producer.acks()) {
+                if (ack.partition().equals(tp) && !ack.value().equals(leaderLog.get(ack.offset()))) {
+                    violations.add(tp + ": write " + ack.value() + " acknowledged at offset " + ack.offset() + " is lost (offset holds "
+                            + leaderLog.get(ack.offset()) + ")");
+                }
+            }
+        }
+    }
+
+    private static Map<Long, String> read(PartitionLog log) {
+        Map<Long, String> values = new LinkedHashMap<>();
+        try {
+            if (log.logEndOffset() == log.logStartOffset()) {
+                return values;
+            }
+            LogReadResult read = log.read(log.logStartOffset(), Integer.MAX_VALUE / 2, log.logEndOffset(), true);
+            for (Record r : MemoryRecords.readableRecords(read.slice().readIntoHeap()).records()) {
+                values.put(r.offset(), StandardCharsets.UTF_8.decode(r.value()).toString());
+            }
+            read.slice().release();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return values;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory left behind
+        }
+    }
+}

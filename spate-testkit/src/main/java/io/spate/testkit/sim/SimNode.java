@@ -1,0 +1,525 @@
+package io.spate.testkit.sim;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.CommandResult;
+import io.spate.cluster.MetadataCommand;
+import io.spate.cluster.NodeInfo;
+import io.spate.cluster.PartitionState;
+import io.spate.cluster.TopicState;
+import io.spate.log.AppendResult;
+import io.spate.log.LogConfig;
+import io.spate.log.LogError;
+import io.spate.log.LogManager;
+import io.spate.log.LogReadResult;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+import io.spate.replication.FollowerFetchLogic;
+import io.spate.replication.Partition;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * One node: its real logs and {@link Partition}s, one {@link FollowerFetchLogic} per leader it
+ * copies from, and, as a model of the node's glue (ReplicaManager, IsrChangeSender, the cluster
+ * member), the way it takes roles from images, heartbeats, keeps its lease and asks for in-sync
+ * set changes. Every message goes through the {@link SimNetwork} and the {@link EventLoop}.
+ */
+public final class SimNode {
+    static final int FETCH_MAX_BYTES = 64 * 1024;
+
+    private final int id;
+    private final Path dataDir;
+    private final EventLoop loop;
+    private final SimNetwork network;
+    private final SimController controller;
+    private final Map<Integer, SimNode> peers;
+    private final Map<String, String> topicConfig;
+    private final long leaseMs;
+    private final long lagTimeMaxMs;
+    private final Consumer<String> trace;
+    private final Consumer<String> violation;
+
+    private long incarnation;
+    private boolean alive;
+    private long pausedUntilMs = -1;
+    private LogManager logs;
+    private final Map<TopicPartition, Partition> partitions = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
+    private final Map<Integer, FollowerFetchLogic> fetchers = new TreeMap<>();
+    /** Per leader, the request now out to it (0: none). One at a time, as on the fetcher's one connection. */
+    private final Map<Integer, Long> fetchInFlight = new HashMap<>();
+    private long requests;
+    private ClusterImage image = ClusterImage.EMPTY;
+    private long leaseUntilMs = -1;
+    private boolean selfFenced = true;
+
+    SimNode(int id, Path dataDir, EventLoop loop, SimNetwork network, SimController controller, Map<Integer, SimNode> peers,
+            Map<String, String> topicConfig, long leaseMs, long lagTimeMaxMs, Consumer<String> trace, Consumer<String> violation) {
+        this.id = id;
+        this.dataDir = dataDir;
+        this.loop = loop;
+        this.network = network;
+        this.controller = controller;
+        this.peers = peers;
+        this.topicConfig = topicConfig;
+        this.leaseMs = leaseMs;
+        this.lagTimeMaxMs = lagTimeMaxMs;
+        this.trace = trace;
+        this.violation = violation;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public boolean alive() {
+        return alive;
+    }
+
+    public long incarnation() {
+        return incarnation;
+    }
+
+    boolean paused() {
+        return loop.nowMs() < pausedUntilMs;
+    }
+
+    /** Runs {@code action} as this node, now or, while it is paused, as soon as it resumes; never for another incarnation. */
+    private void onNode(long forIncarnation, Runnable action) {
+        if (!alive || incarnation != forIncarnation) {
+            return;
+        }
+        if (paused()) {
+            loop.after(pausedUntilMs - loop.nowMs(), () -> onNode(forIncarnation, action));
+            return;
+        }
+        action.run();
+    }
+
+    /** Sends {@code action} to {@code to} (run there as that node) when the link is up; lost otherwise. */
+    private void send(int to, Runnable action) {
+        if (!network.reaches(id, to)) {
+            return;
+        }
+        SimNode peer = peers.get(to);
+        long peerIncarnation = peer.incarnation;
+        loop.after(network.delayMs(), () -> peer.onNode(peerIncarnation, action));
+    }
+
+    /** As {@link #send}, for a message to the controller, which is always up. */
+    private void toController(Runnable action) {
+        if (network.reaches(id, SimNetwork.CONTROLLER)) {
+            loop.after(network.delayMs(), action);
+        }
+    }
+
+    /** As {@link #send}, from the controller to this node. */
+    void fromController(Runnable action) {
+        if (network.reaches(SimNetwork.CONTROLLER, id)) {
+            long at = incarnation;
+            loop.after(network.delayMs(), () -> onNode(at, action));
+        }
+    }
+
+    // ---- life ---------------------------------------------------------------------------------
+
+    void start() {
+        incarnation++;
+        alive = true;
+        pausedUntilMs = -1;
+        image = ClusterImage.EMPTY;
+        leaseUntilMs = -1;
+        selfFenced = true;
+        try {
+            logs = LogManager.open(dataDir, Clock.fixed(Instant.ofEpochMilli(loop.nowMs()), ZoneOffset.UTC), Long.MAX_VALUE / 4);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long at = incarnation;
+        trace.accept("node " + id + " starts (incarnation " + at + ")");
+        toController(() -> {
+            controller.heard(id, at);
+            controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, at, false));
+        });
+    }
+
+    /**
+     * kill -9: the process is gone; what it wrote stays as written (the operating system keeps
+     * it, as after a crash of the process alone). Unsynced-data loss needs a storage model of its own.
+     */
+    void crash() {
+        trace.accept("node " + id + " crashes");
+        alive = false;
+        partitions.clear();
+        fetchers.clear();
+        fetchInFlight.clear();
+        logs.close();
+        logs = null;
+    }
+
+    void pause(long ms) {
+        trace.accept("node " + id + " paused for " + ms + " ms");
+        pausedUntilMs = loop.nowMs() + ms;
+    }
+
+    void resume() {
+        pausedUntilMs = -1;
+    }
+
+    void close() {
+        if (logs != null) {
+            logs.close();
+            logs = null;
+        }
+    }
+
+    // ---- periodic duties ----------------------------------------------------------------------
+
+    /** A heartbeat to the controller; its answer renews the lease from the moment it was sent. */
+    void heartbeat() {
+        onNode(incarnation, () -> {
+            long sentAt = loop.nowMs();
+            long at = incarnation;
+            toController(() -> {
+                NodeInfo known = controller.image().node(id);
+                // Not registered as this process (its registration was lost), or fenced: it must register (again).
+                boolean fenced = known == null || known.incarnation() != at || known.fenced();
+                if (!fenced) {
+                    controller.heard(id, at);
+                }
+                fromController(() -> onHeartbeatAnswer(sentAt, fenced));
+            });
+            checkLease();
+        });
+    }
+
+    private void onHeartbeatAnswer(long sentAt, boolean fenced) {
+        if (fenced) {
+            // The controller fenced this incarnation: register again, as the cluster member does.
+            long at = incarnation;
+            toController(() -> controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, at, false)));
+            return;
+        }
+        leaseUntilMs = Math.max(leaseUntilMs, sentAt + leaseMs);
+        checkLease();
+    }
+
+    private void checkLease() {
+        boolean fenced = loop.nowMs() >= leaseUntilMs;
+        if (fenced != selfFenced) {
+            selfFenced = fenced;
+            trace.accept("node " + id + (fenced ? " lost its lease" : " holds its lease again"));
+            applyImage(image);
+        }
+    }
+
+    long imageVersion() {
+        return image.version();
+    }
+
+    boolean lease() {
+        return holdsLease();
+    }
+
+    boolean holdsLease() {
+        return loop.nowMs() < leaseUntilMs;
+    }
+
+    /** The controller delivers its latest image when this node's is older. */
+    void catchUpMetadata() {
+        ClusterImage latest = controller.image();
+        if (alive && image.version() < latest.version()) {
+            fromController(() -> {
+                if (latest.version() > image.version()) {
+                    applyImage(latest);
+                }
+            });
+        }
+    }
+
+    /** Retries of unanswered in-sync set changes and shrinks for lagging followers. */
+    void checkInSyncSets() {
+        onNode(incarnation, () -> {
+            for (Partition p : partitions.values()) {
+                List<Integer> retry = p.isrChangeToRetry();
+                if (retry != null) {
+                    propose(p, retry);
+                    continue;
+                }
+                List<Integer> shrunk = p.laggingIsr(loop.nowMs(), lagTimeMaxMs);
+                if (shrunk != null) {
+                    propose(p, shrunk);
+                }
+            }
+        });
+    }
+
+    /** One fetch round per leader this node copies from, unless the previous one is still out. */
+    void fetch() {
+        onNode(incarnation, () -> {
+            for (Map.Entry<Integer, FollowerFetchLogic> e : fetchers.entrySet()) {
+                int leaderId = e.getKey();
+                if (fetchInFlight.getOrDefault(leaderId, 0L) == 0L && !e.getValue().isIdle()) {
+                    fetchFrom(leaderId, e.getValue());
+                }
+            }
+        });
+    }
+
+    private void fetchFrom(int leaderId, FollowerFetchLogic logic) {
+        List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
+        List<FollowerFetchLogic.FetchPosition> positions = queries.isEmpty() ? logic.fetchPositions() : List.of();
+        if (queries.isEmpty() && positions.isEmpty()) {
+            return;
+        }
+        long request = ++requests;
+        fetchInFlight.put(leaderId, request);
+        long at = incarnation;
+        // No answer within the socket timeout: the connection is dropped, and with it any late answer.
+        loop.after(500, () -> {
+            if (incarnation == at) {
+                fetchInFlight.remove(leaderId, request);
+            }
+        });
+        SimNode leader = peers.get(leaderId);
+        send(leaderId, () -> {
+            if (!queries.isEmpty()) {
+                List<FollowerFetchLogic.EpochEnd> answers = leader.answerEpochQueries(queries);
+                leader.send(id, () -> onAnswer(leaderId, logic, request, () -> logic.onEpochEnds(answers)));
+            } else {
+                List<FollowerFetchLogic.Fetched> answers = leader.answerFetch(id, positions);
+                leader.send(id, () -> onAnswer(leaderId, logic, request, () -> logic.onFetched(answers, loop.nowMs())));
+            }
+        });
+    }
+
+    private interface Io {
+        void run() throws IOException;
+    }
+
+    private void onAnswer(int leaderId, FollowerFetchLogic logic, long request, Io apply) {
+        if (fetchers.get(leaderId) != logic || !fetchInFlight.remove(leaderId, request)) {
+            return;
+        }
+        try {
+            apply.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- the leader's side of replication (a model of the node's Fetch and OffsetForLeaderEpoch handling) ----
+
+    private Partition servingLeader(TopicPartition tp, int currentLeaderEpoch) {
+        Partition p = partitions.get(tp);
+        if (p == null || !p.isLeader() || !holdsLease() || p.leaderEpoch() != currentLeaderEpoch) {
+            return null;
+        }
+        return p;
+    }
+
+    List<FollowerFetchLogic.EpochEnd> answerEpochQueries(List<FollowerFetchLogic.EpochQuery> queries) {
+        List<FollowerFetchLogic.EpochEnd> answers = new ArrayList<>();
+        for (FollowerFetchLogic.EpochQuery q : queries) {
+            Partition p = servingLeader(q.partition(), q.currentLeaderEpoch());
+            if (p == null) {
+                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), false, -1, -1));
+            } else {
+                long[] end = p.log().endOffsetForEpoch(q.epoch());
+                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), true, (int) end[0], end[1]));
+            }
+        }
+        return answers;
+    }
+
+    List<FollowerFetchLogic.Fetched> answerFetch(int followerId, List<FollowerFetchLogic.FetchPosition> positions) {
+        List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
+        for (FollowerFetchLogic.FetchPosition pos : positions) {
+            Partition p = servingLeader(pos.partition(), pos.currentLeaderEpoch());
+            if (p == null) {
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
+                continue;
+            }
+            NodeInfo follower = image.node(followerId);
+            List<Integer> proposal = p.onFollowerFetch(followerId, pos.fetchOffset(), loop.nowMs(), "", follower != null && !follower.fenced());
+            if (proposal != null) {
+                propose(p, proposal);
+            }
+            PartitionLog log = p.log();
+            LogReadResult read = log.read(pos.fetchOffset(), FETCH_MAX_BYTES, log.logEndOffset(), true);
+            if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
+                        log.highWatermark(), log.logStartOffset()));
+            } else if (read.error() != LogError.NONE) {
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
+            } else {
+                try {
+                    ByteBuffer bytes = read.slice().size() == 0 ? ByteBuffer.allocate(0) : read.slice().readIntoHeap();
+                    read.slice().release();
+                    answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.RECORDS, bytes,
+                            log.highWatermark(), log.logStartOffset()));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return answers;
+    }
+
+    // ---- in-sync set changes (a model of IsrChangeSender) -------------------------------------
+
+    private void propose(Partition p, List<Integer> proposal) {
+        for (int joining : proposal) {
+            NodeInfo node = image.node(joining);
+            if (!p.isr().contains(joining) && (node == null || node.fenced())) {
+                // The controller refuses it (a metadata entry spent for nothing, on every fetch): KIP-841.
+                violation.accept("node " + id + " asked for " + joining + " to join the in-sync set of " + p.topicPartition()
+                        + " though its own metadata has that node fenced");
+            }
+        }
+        if (!p.beginIsrChange(proposal)) {
+            return;
+        }
+        TopicPartition tp = p.topicPartition();
+        int basedOn = p.partitionEpoch();
+        MetadataCommand.AlterIsr command = new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), id, p.leaderEpoch(), basedOn, List.copyOf(proposal));
+        trace.accept("node " + id + " asks " + command);
+        boolean[] settled = {false};
+        long at = incarnation;
+        // No answer within the timeout: the outcome is unknown and the change is asked for again.
+        loop.after(1_000, () -> onNode(at, () -> settle(p, proposal, basedOn, Partition.IsrChangeOutcome.UNKNOWN, settled)));
+        toController(() -> {
+            CommandResult result = controller.commit(command);
+            fromController(() -> {
+                if (result.succeeded()) {
+                    settle(p, proposal, basedOn, Partition.IsrChangeOutcome.COMMITTED, settled);
+                } else {
+                    // A refusal counts once this node's metadata has caught up with it.
+                    awaitVersion(result.version(), () -> settle(p, proposal, basedOn, Partition.IsrChangeOutcome.REFUSED, settled));
+                }
+            });
+        });
+    }
+
+    private void awaitVersion(long version, Runnable then) {
+        if (image.version() >= version) {
+            then.run();
+        } else {
+            long at = incarnation;
+            loop.after(10, () -> onNode(at, () -> awaitVersion(version, then)));
+        }
+    }
+
+    private void settle(Partition p, List<Integer> proposal, int basedOn, Partition.IsrChangeOutcome outcome, boolean[] settled) {
+        if (settled[0] || partitions.get(p.topicPartition()) != p) {
+            return;
+        }
+        settled[0] = true;
+        p.endIsrChange(proposal, basedOn, outcome);
+    }
+
+    // ---- produce (a model of the produce handler, acks=all) ------------------------------------
+
+    /** A write arriving from a client: handled now, or once this node resumes from a pause. */
+    void produceWhenRunning(TopicPartition tp, ByteBuffer batch, java.util.function.LongConsumer answer) {
+        onNode(incarnation, () -> produce(tp, batch, answer));
+    }
+
+    /** The leader's side of an acks=all write; {@code answer} gets the base offset, or -1 when refused or failed. */
+    private void produce(TopicPartition tp, ByteBuffer batch, java.util.function.LongConsumer answer) {
+        Partition p = partitions.get(tp);
+        if (p == null || !p.isLeader() || !holdsLease()) {
+            answer.accept(-1);
+            return;
+        }
+        int minInsync = p.log().config().minInsyncReplicas();
+        if (minInsync > p.isr().size()) {
+            answer.accept(-1);
+            return;
+        }
+        int epoch = p.leaderEpoch();
+        AppendResult result = p.appendAsLeader(batch, loop.nowMs());
+        if (result == null || !result.ok()) {
+            answer.accept(-1);
+            return;
+        }
+        long base = result.baseOffset();
+        p.awaitReplication(result.nextOffset(), minInsync, epoch).whenComplete((ok, failure) -> answer.accept(failure == null ? base : -1));
+    }
+
+    // ---- roles (a model of ReplicaManager.applyImage) ----------------------------------------
+
+    void applyImage(ClusterImage next) {
+        image = next;
+        for (TopicState topic : next.topics().values()) {
+            for (int i = 0; i < topic.partitions().size(); i++) {
+                PartitionState state = topic.partitions().get(i);
+                if (!state.replicas().contains(id)) {
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(topic.name(), i);
+                Partition p = partitions.get(tp);
+                if (p == null) {
+                    PartitionLog log;
+                    try {
+                        log = logs.getOrCreate(tp, LogConfig.from(topicConfig));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    log.resetHighWatermark(log.checkpointedHighWatermark());
+                    p = new Partition(tp, log, id, Partition.Role.FOLLOWER);
+                    partitions.put(tp, p);
+                }
+                applyRole(p, state, next);
+            }
+        }
+    }
+
+    private void applyRole(Partition p, PartitionState state, ClusterImage next) {
+        TopicPartition tp = p.topicPartition();
+        NodeInfo self = next.node(id);
+        boolean registered = self != null && !self.fenced() && self.incarnation() == incarnation;
+        if (state.leader() == id && !selfFenced && registered) {
+            unfollow(tp);
+            if (p.role() != Partition.Role.LEADER || p.leaderEpoch() != state.leaderEpoch()) {
+                trace.accept("node " + id + " leads " + tp + " at epoch " + state.leaderEpoch() + " isr " + state.isr());
+            }
+            p.becomeLeader(state.leaderEpoch(), state.partitionEpoch(), state.replicas(), state.isr(), loop.nowMs());
+            return;
+        }
+        int leader = state.leader() == id ? PartitionState.NO_LEADER : state.leader();
+        p.becomeFollower(state.leaderEpoch(), state.partitionEpoch(), leader, state.replicas(), state.isr());
+        NodeInfo leaderNode = leader < 0 ? null : next.node(leader);
+        if (leaderNode == null || leaderNode.fenced()) {
+            unfollow(tp);
+            return;
+        }
+        for (Map.Entry<Integer, FollowerFetchLogic> e : fetchers.entrySet()) {
+            if (e.getKey() != leader) {
+                e.getValue().unfollow(tp);
+            }
+        }
+        fetchers.computeIfAbsent(leader, FollowerFetchLogic::new).follow(p, state.leaderEpoch());
+    }
+
+    private void unfollow(TopicPartition tp) {
+        fetchers.values().forEach(f -> f.unfollow(tp));
+    }
+
+    // ---- what the checks read ----------------------------------------------------------------
+
+    Map<TopicPartition, Partition> partitions() {
+        return partitions;
+    }
+}
