@@ -460,7 +460,7 @@ class RatisMetadataLogTest {
         // a leader again only once the old leader stands. Ratis' default made it wait 10 s after
         // stepping down; both remaining voters waiting so left the fault campaigns' cluster
         // without a controller for 8 s (seed 2016). A liveness bound counted from the step-down,
-        // far from either figure (now 2 s, then 10 s).
+        // far from either figure (now 1 s, then 10 s).
         start(behind);
         long left = TimeUnit.SECONDS.toNanos(7) - (System.nanoTime() - steppedDown);
         assertThat(left).as("restarting the other voter took too long for this test to tell").isPositive();

@@ -338,9 +338,14 @@ public final class RatisMetadataLog implements MetadataLog {
         // both step down that way within a second, and then neither stands: the fault campaigns
         // saw the quorum without a leader for 8 s, every partition stalled (seed 2016). Pre-vote
         // already keeps a voter that was cut off from disrupting the others, so a short wait does.
-        // Ratis also makes a leader step down after a pause of the JVM longer than this: not shorter
-        // than 2 s, or every busy second of a 2-core machine would cost a controller election.
-        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(Math.max(2_000, election * 2), TimeUnit.MILLISECONDS));
+        // Ratis also makes a leader step down after a pause of the JVM longer than this, so not
+        // shorter than a second: by then the other voters have stood for election (an election
+        // timeout is at most 2 x election), and a leader that was gone so long has no lead left
+        // to keep. It was 2 s, and that cost a whole second more in campaign 10 (seed 3201): a
+        // voter back from kill -9 won an election but, busy starting, sent its first heartbeat
+        // after Ratis' grace (counted from the election, not from the first send), stepped down
+        // at once, and, the only voter whose log could win, refused to stand again for 2 s.
+        RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(Math.max(1_000, election * 2), TimeUnit.MILLISECONDS));
         // Heartbeats are read-only queries served by the leader only (Ratis' default read option:
         // a follower answers NotLeader), so liveness is recorded where the controller runs. A leader
         // that stops hearing from a majority steps down within an election timeout, after which
