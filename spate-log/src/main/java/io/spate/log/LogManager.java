@@ -16,8 +16,8 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -67,7 +67,11 @@ public final class LogManager implements AutoCloseable {
         this.checkpointedHighWatermarks = readCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE));
         Files.deleteIfExists(marker);
         this.flusher = new FlushCoordinator(clock);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-scheduler").daemon().unstarted(r));
+        ScheduledThreadPoolExecutor duties = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().name("spate-log-scheduler").daemon().unstarted(r));
+        // At close, a duty that is running finishes and nothing waiting starts (see close()).
+        duties.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        duties.setContinueExistingPeriodicTasksAfterShutdownPolicy(false);
+        this.scheduler = duties;
     }
 
     /**
@@ -377,7 +381,20 @@ public final class LogManager implements AutoCloseable {
             return;
         }
         closed = true;
-        scheduler.shutdownNow();
+        // Not shutdownNow(): interrupting a duty in the middle of a file operation closes the
+        // channel it uses (ClosedByInterruptException), so a checkpoint write racing a clean stop
+        // failed and was logged as an error (seen in the replication simulation, which stops and
+        // starts nodes by the hundred). A running duty finishes first; none waiting starts.
+        scheduler.shutdown();
+        try {
+            if (!scheduler.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("a background duty of {} did not finish within 10 s of the close: interrupting it", dataDir);
+                scheduler.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            scheduler.shutdownNow();
+        }
         flusher.close();
         boolean allFlushed = true;
         for (PartitionLog partitionLog : logs.values()) {

@@ -317,4 +317,35 @@ class LogManagerTest {
         assertThat(LogManager.readCheckpoint(file)).isEmpty();
         assertThat(LogManager.readCheckpoint(tmp.resolve("missing"))).isEmpty();
     }
+
+    /**
+     * A clean stop lets a background duty that is writing a file finish: interrupting it closed
+     * its channel mid-write (ClosedByInterruptException), so a checkpoint racing a stop failed.
+     */
+    @Test
+    void aCloseLetsARunningDutyFinishItsFileWork() throws Exception {
+        Path dir = data();
+        LogManager logs = LogManager.open(dir, CLOCK, HOUR);
+        java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        Path written = tmp.resolve("duty-output");
+        assertThat(logs.schedule(() -> {
+            running.countDown();
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(written,
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                // A duty in the middle of its work when the close comes (the latch orders the two).
+                Thread.sleep(300);
+                channel.write(ByteBuffer.wrap(new byte[] {42}));
+                channel.force(true);
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        }, 0)).isTrue();
+        running.await();
+        logs.close();
+        assertThat(done).isCompleted();
+        assertThat(Files.readAllBytes(written)).containsExactly(42);
+        assertThat(logs.schedule(() -> { }, 0)).as("nothing starts after the close").isFalse();
+    }
 }
