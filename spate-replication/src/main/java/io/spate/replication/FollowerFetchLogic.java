@@ -32,16 +32,20 @@ public final class FollowerFetchLogic {
     public record EpochQuery(TopicPartition partition, int currentLeaderEpoch, int epoch) {
     }
 
-    /** The leader's answer; {@code known} false when it could not answer (not leader yet, other epoch). */
-    public record EpochEnd(TopicPartition partition, boolean known, int leaderEpoch, long endOffset) {
+    /**
+     * The leader's answer to the query sent at {@code currentLeaderEpoch}; {@code known} false
+     * when it could not answer (not leader yet, other epoch).
+     */
+    public record EpochEnd(TopicPartition partition, int currentLeaderEpoch, boolean known, int leaderEpoch, long endOffset) {
     }
 
     /** Where a partition's next fetch starts. */
     public record FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset) {
     }
 
-    /** What the leader answered for one partition of a fetch. */
-    public record Fetched(TopicPartition partition, Outcome outcome, ByteBuffer records, long highWatermark, long logStartOffset) {
+    /** What the leader answered for one partition of a fetch sent at {@code currentLeaderEpoch}. */
+    public record Fetched(TopicPartition partition, int currentLeaderEpoch, Outcome outcome, ByteBuffer records, long highWatermark,
+                          long logStartOffset) {
         public enum Outcome {
             /** Records (possibly none) from the fetch offset on. */
             RECORDS,
@@ -112,7 +116,9 @@ public final class FollowerFetchLogic {
     public void onEpochEnds(List<EpochEnd> answers) throws IOException {
         for (EpochEnd answer : answers) {
             Followed f = followed.get(answer.partition());
-            if (f == null || f.truncated) {
+            if (f == null || f.truncated || f.epoch != answer.currentLeaderEpoch()) {
+                // Gone, done, or asked under an epoch the partition has left: the leader's log
+                // may have changed since (it can lead again at a later epoch), so ask again.
                 continue;
             }
             if (!answer.known()) {
@@ -182,7 +188,9 @@ public final class FollowerFetchLogic {
         boolean backOff = false;
         for (Fetched p : answers) {
             Followed f = followed.get(p.partition());
-            if (f == null) {
+            if (f == null || f.epoch != p.currentLeaderEpoch()) {
+                // Fetched under an epoch the partition has left, even from the same leader node:
+                // those records may not be this epoch's history. The new epoch aligns first.
                 continue;
             }
             switch (p.outcome()) {

@@ -575,8 +575,8 @@ public final class Partition {
         }
         future.orTimeout(Math.max(1, timeoutMs), TimeUnit.MILLISECONDS)
                 .whenComplete((ok, failure) -> {
-                    if (failure instanceof java.util.concurrent.TimeoutException) {
-                        forget(nextOffset, future);
+                    if (failure != null) {
+                        forget(nextOffset, future); // timed out, or cancelled by the caller
                     }
                 });
         return future;

@@ -181,11 +181,17 @@ final class ReplicaFetcher implements Runnable {
                     .setPartition(tp.partition()).setCurrentLeaderEpoch(q.currentLeaderEpoch()).setLeaderEpoch(q.epoch()));
         }
         var response = (OffsetsForLeaderEpochResponse) c.send(new OffsetsForLeaderEpochRequest(data, EPOCH_VERSION));
+        Map<TopicPartition, Integer> askedAt = new java.util.HashMap<>();
+        queries.forEach(q -> askedAt.put(q.partition(), q.currentLeaderEpoch()));
         List<FollowerFetchLogic.EpochEnd> answers = new ArrayList<>();
         for (OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult topic : response.data().topics()) {
             for (OffsetForLeaderEpochResponseData.EpochEndOffset result : topic.partitions()) {
-                answers.add(new FollowerFetchLogic.EpochEnd(new TopicPartition(topic.topic(), result.partition()),
-                        result.errorCode() == Errors.NONE.code(), result.leaderEpoch(), result.endOffset()));
+                TopicPartition tp = new TopicPartition(topic.topic(), result.partition());
+                Integer epoch = askedAt.get(tp);
+                if (epoch != null) {
+                    answers.add(new FollowerFetchLogic.EpochEnd(tp, epoch, result.errorCode() == Errors.NONE.code(),
+                            result.leaderEpoch(), result.endOffset()));
+                }
             }
         }
         logic.onEpochEnds(answers);
@@ -214,16 +220,22 @@ final class ReplicaFetcher implements Runnable {
             pause();
             return;
         }
+        Map<TopicPartition, Integer> fetchedAt = new java.util.HashMap<>();
+        positions.forEach(position -> fetchedAt.put(position.partition(), position.currentLeaderEpoch()));
         List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
         for (FetchResponseData.FetchableTopicResponse topic : response.data().responses()) {
             for (FetchResponseData.PartitionData p : topic.partitions()) {
+                TopicPartition tp = new TopicPartition(topic.topic(), p.partitionIndex());
+                Integer epoch = fetchedAt.get(tp);
+                if (epoch == null) {
+                    continue;
+                }
                 Errors error = Errors.forCode(p.errorCode());
                 FollowerFetchLogic.Fetched.Outcome outcome = error == Errors.NONE ? FollowerFetchLogic.Fetched.Outcome.RECORDS
                         : error == Errors.OFFSET_OUT_OF_RANGE ? FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE
                         : FollowerFetchLogic.Fetched.Outcome.REFUSED;
                 ByteBuffer records = p.records() instanceof MemoryRecords memory ? memory.buffer() : null;
-                answers.add(new FollowerFetchLogic.Fetched(new TopicPartition(topic.topic(), p.partitionIndex()), outcome, records,
-                        p.highWatermark(), p.logStartOffset()));
+                answers.add(new FollowerFetchLogic.Fetched(tp, epoch, outcome, records, p.highWatermark(), p.logStartOffset()));
             }
         }
         if (logic.onFetched(answers, System.currentTimeMillis())) {

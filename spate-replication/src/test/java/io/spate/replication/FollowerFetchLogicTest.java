@@ -73,7 +73,7 @@ class FollowerFetchLogicTest {
         List<FollowerFetchLogic.EpochEnd> answers = new ArrayList<>();
         for (FollowerFetchLogic.EpochQuery q : queries) {
             long[] end = leader.log().endOffsetForEpoch(q.epoch());
-            answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), true, (int) end[0], end[1]));
+            answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), q.currentLeaderEpoch(), true, (int) end[0], end[1]));
         }
         return answers;
     }
@@ -84,10 +84,10 @@ class FollowerFetchLogicTest {
         for (FollowerFetchLogic.FetchPosition p : positions) {
             LogReadResult read = leader.log().read(p.fetchOffset(), 1 << 20, leader.log().logEndOffset(), true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
-                answers.add(new FollowerFetchLogic.Fetched(p.partition(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
+                answers.add(new FollowerFetchLogic.Fetched(p.partition(), p.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
                         leader.log().highWatermark(), leader.log().logStartOffset()));
             } else {
-                answers.add(new FollowerFetchLogic.Fetched(p.partition(), FollowerFetchLogic.Fetched.Outcome.RECORDS,
+                answers.add(new FollowerFetchLogic.Fetched(p.partition(), p.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.RECORDS,
                         read.slice().readIntoHeap(), leader.log().highWatermark(), leader.log().logStartOffset()));
             }
         }
@@ -146,7 +146,7 @@ class FollowerFetchLogicTest {
         FollowerFetchLogic logic = new FollowerFetchLogic(2);
         logic.follow(one, 2);
         List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
-        logic.onEpochEnds(List.of(new FollowerFetchLogic.EpochEnd(TP, false, -1, -1)));
+        logic.onEpochEnds(List.of(new FollowerFetchLogic.EpochEnd(TP, 2, false, -1, -1)));
         assertThat(logic.fetchPositions()).isEmpty();
         assertThat(logic.epochQueries()).isEqualTo(queries);
         assertThat(one.log().logEndOffset()).isEqualTo(1);
@@ -182,5 +182,41 @@ class FollowerFetchLogicTest {
         two.becomeFollower(2, 2, 3, List.of(1, 2, 3), List.of(2, 3));
         logic.onFetched(inFlight, NOW);
         assertThat(two.log().logEndOffset()).isZero();
+    }
+
+    /**
+     * The same leader node can lead a partition again at a later epoch, and its log may have
+     * changed in between: an answer to a request sent under the earlier epoch is dropped, and the
+     * new epoch asks where the histories part before it copies anything (a review found answers
+     * matched by partition only).
+     */
+    @Test
+    void answersToRequestsSentUnderAnEpochThePartitionLeftAreDropped() throws IOException {
+        one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
+        append(one, "a", "b");
+        two.becomeFollower(1, 1, 1, List.of(1, 2), List.of(1, 2));
+        FollowerFetchLogic logic = new FollowerFetchLogic(1);
+        logic.follow(two, 1);
+        logic.epochQueries();
+        List<FollowerFetchLogic.Fetched> inFlight = fetch(one, logic.fetchPositions());
+        // Replica 1 leads again at epoch 3 (the metadata moved on while the fetch was out).
+        one.becomeLeader(3, 3, List.of(1, 2), List.of(1, 2), NOW);
+        two.becomeFollower(3, 3, 1, List.of(1, 2), List.of(1, 2));
+        logic.follow(two, 3);
+        logic.onFetched(inFlight, NOW);
+        assertThat(two.log().logEndOffset()).as("records fetched under epoch 1").isZero();
+        round(logic, one);
+        assertThat(values(two)).containsExactly("a", "b");
+        // An epoch answer to a query of the old epoch is dropped the same way.
+        append(one, "c");
+        two.becomeFollower(4, 4, 1, List.of(1, 2), List.of(1, 2));
+        one.becomeLeader(4, 4, List.of(1, 2), List.of(1, 2), NOW);
+        logic.follow(two, 4);
+        List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
+        assertThat(queries).singleElement().satisfies(q -> assertThat(q.currentLeaderEpoch()).isEqualTo(4));
+        logic.follow(two, 5);
+        two.becomeFollower(5, 5, 1, List.of(1, 2), List.of(1, 2));
+        logic.onEpochEnds(answer(one, queries));
+        assertThat(logic.fetchPositions()).as("epoch 5 has not asked yet").isEmpty();
     }
 }

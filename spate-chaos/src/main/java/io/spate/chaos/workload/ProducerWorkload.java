@@ -115,7 +115,8 @@ public final class ProducerWorkload implements AutoCloseable {
                 tries++;
             }
             if (tries == partitions) {
-                next = System.nanoTime(); // every partition is behind: no burst to catch up afterwards
+                // Every partition is behind: wait a period (no spinning), and no burst to catch up afterwards.
+                next = System.nanoTime() + periodNanos;
                 continue;
             }
             int p = partition;

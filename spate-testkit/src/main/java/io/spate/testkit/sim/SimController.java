@@ -36,6 +36,11 @@ public final class SimController {
     public CommandResult commit(MetadataCommand command) {
         MetadataTransitions.Outcome outcome = MetadataTransitions.apply(image, command, ++index);
         image = outcome.image();
+        if (command instanceof MetadataCommand.RegisterNode r && outcome.result().succeeded()) {
+            // A registration counts as hearing from the node, as in the real state machine: without
+            // it a node that registered again is fenced at the next tick, before its next heartbeat lands.
+            heard(r.nodeId(), r.incarnation());
+        }
         return outcome.result();
     }
 

@@ -195,7 +195,7 @@ public final class SimNode {
                 NodeInfo known = controller.image().node(id);
                 // Not registered as this process (its registration was lost), or fenced: it must register (again).
                 boolean fenced = known == null || known.incarnation() != at || known.fenced();
-                if (!fenced) {
+                if (known != null && known.incarnation() == at) {
                     controller.heard(id, at);
                 }
                 fromController(() -> onHeartbeatAnswer(sentAt, fenced));
@@ -334,10 +334,10 @@ public final class SimNode {
         for (FollowerFetchLogic.EpochQuery q : queries) {
             Partition p = servingLeader(q.partition(), q.currentLeaderEpoch());
             if (p == null) {
-                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), false, -1, -1));
+                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), q.currentLeaderEpoch(), false, -1, -1));
             } else {
                 long[] end = p.log().endOffsetForEpoch(q.epoch());
-                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), true, (int) end[0], end[1]));
+                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), q.currentLeaderEpoch(), true, (int) end[0], end[1]));
             }
         }
         return answers;
@@ -348,26 +348,32 @@ public final class SimNode {
         for (FollowerFetchLogic.FetchPosition pos : positions) {
             Partition p = servingLeader(pos.partition(), pos.currentLeaderEpoch());
             if (p == null) {
-                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
                 continue;
             }
             NodeInfo follower = image.node(followerId);
-            List<Integer> proposal = p.onFollowerFetch(followerId, pos.fetchOffset(), loop.nowMs(), "", follower != null && !follower.fenced());
+            boolean mayJoin = follower != null && !follower.fenced();
+            List<Integer> proposal = p.onFollowerFetch(followerId, pos.fetchOffset(), loop.nowMs(), "", mayJoin);
             if (proposal != null) {
+                if (!mayJoin && !p.isr().contains(followerId) && proposal.contains(followerId)) {
+                    // The controller would refuse it, a metadata entry spent for nothing on every fetch (KIP-841).
+                    violation.accept("node " + id + " asked for " + followerId + " to join the in-sync set of " + p.topicPartition()
+                            + " though its own metadata has that node fenced");
+                }
                 propose(p, proposal);
             }
             PartitionLog log = p.log();
             LogReadResult read = log.read(pos.fetchOffset(), FETCH_MAX_BYTES, log.logEndOffset(), true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
-                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
                         log.highWatermark(), log.logStartOffset()));
             } else if (read.error() != LogError.NONE) {
-                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
             } else {
                 try {
                     ByteBuffer bytes = read.slice().size() == 0 ? ByteBuffer.allocate(0) : read.slice().readIntoHeap();
                     read.slice().release();
-                    answers.add(new FollowerFetchLogic.Fetched(pos.partition(), FollowerFetchLogic.Fetched.Outcome.RECORDS, bytes,
+                    answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.RECORDS, bytes,
                             log.highWatermark(), log.logStartOffset()));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
@@ -380,14 +386,6 @@ public final class SimNode {
     // ---- in-sync set changes (a model of IsrChangeSender) -------------------------------------
 
     private void propose(Partition p, List<Integer> proposal) {
-        for (int joining : proposal) {
-            NodeInfo node = image.node(joining);
-            if (!p.isr().contains(joining) && (node == null || node.fenced())) {
-                // The controller refuses it (a metadata entry spent for nothing, on every fetch): KIP-841.
-                violation.accept("node " + id + " asked for " + joining + " to join the in-sync set of " + p.topicPartition()
-                        + " though its own metadata has that node fenced");
-            }
-        }
         if (!p.beginIsrChange(proposal)) {
             return;
         }
