@@ -327,14 +327,15 @@ class LogManagerTest {
         Path dir = data();
         LogManager logs = LogManager.open(dir, CLOCK, HOUR);
         java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closing = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         Path written = tmp.resolve("duty-output");
         assertThat(logs.schedule(() -> {
             running.countDown();
             try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(written,
                     StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-                // A duty in the middle of its work when the close comes (the latch orders the two).
-                Thread.sleep(300);
+                // In the middle of its work until the close has begun (an interrupt would end the wait).
+                closing.await();
                 channel.write(ByteBuffer.wrap(new byte[] {42}));
                 channel.force(true);
                 done.complete(null);
@@ -343,7 +344,15 @@ class LogManagerTest {
             }
         }, 0)).isTrue();
         running.await();
+        // Lets the duty go on once the close has begun (a closed manager refuses new work).
+        Thread watcher = Thread.ofPlatform().start(() -> {
+            while (logs.schedule(() -> { }, 60_000)) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            closing.countDown();
+        });
         logs.close();
+        watcher.join();
         assertThat(done).isCompleted();
         assertThat(Files.readAllBytes(written)).containsExactly(42);
         assertThat(logs.schedule(() -> { }, 0)).as("nothing starts after the close").isFalse();

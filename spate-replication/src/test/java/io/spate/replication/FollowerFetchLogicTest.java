@@ -169,15 +169,20 @@ class FollowerFetchLogicTest {
         assertThat(values(one)).containsExactly("v6", "v7", "v8", "v9");
     }
 
-    @Test
-    void aFetchForAnEpochThePartitionLeftIsDropped() throws IOException {
+    /** Replica 1 leads at epoch 1 with "a" and "b"; replica 2 follows it and has a fetch out, whose answer is returned. */
+    private List<FollowerFetchLogic.Fetched> replicaTwoFetchesAAndBFromOneAtEpoch1(FollowerFetchLogic logic) throws IOException {
         one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
         append(one, "a", "b");
         two.becomeFollower(1, 1, 1, List.of(1, 2), List.of(1, 2));
-        FollowerFetchLogic logic = new FollowerFetchLogic(1);
         logic.follow(two, 1);
         logic.epochQueries();
-        List<FollowerFetchLogic.Fetched> inFlight = fetch(one, logic.fetchPositions());
+        return fetch(one, logic.fetchPositions());
+    }
+
+    @Test
+    void aFetchForAnEpochThePartitionLeftIsDropped() throws IOException {
+        FollowerFetchLogic logic = new FollowerFetchLogic(1);
+        List<FollowerFetchLogic.Fetched> inFlight = replicaTwoFetchesAAndBFromOneAtEpoch1(logic);
         // Meanwhile the metadata moved replica 2 to epoch 2 (another leader): the old fetch's records are not its to append.
         two.becomeFollower(2, 2, 3, List.of(1, 2, 3), List.of(2, 3));
         logic.onFetched(inFlight, NOW);
@@ -192,13 +197,8 @@ class FollowerFetchLogicTest {
      */
     @Test
     void answersToRequestsSentUnderAnEpochThePartitionLeftAreDropped() throws IOException {
-        one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
-        append(one, "a", "b");
-        two.becomeFollower(1, 1, 1, List.of(1, 2), List.of(1, 2));
         FollowerFetchLogic logic = new FollowerFetchLogic(1);
-        logic.follow(two, 1);
-        logic.epochQueries();
-        List<FollowerFetchLogic.Fetched> inFlight = fetch(one, logic.fetchPositions());
+        List<FollowerFetchLogic.Fetched> inFlight = replicaTwoFetchesAAndBFromOneAtEpoch1(logic);
         // Replica 1 leads again at epoch 3 (the metadata moved on while the fetch was out).
         one.becomeLeader(3, 3, List.of(1, 2), List.of(1, 2), NOW);
         two.becomeFollower(3, 3, 1, List.of(1, 2), List.of(1, 2));
