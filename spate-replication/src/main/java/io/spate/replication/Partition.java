@@ -4,6 +4,9 @@ import io.spate.log.AppendResult;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
 
+import io.spate.log.LogError;
+import io.spate.time.Scheduler;
+
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -12,7 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -56,6 +59,7 @@ public final class Partition {
     private final TopicPartition topicPartition;
     private final PartitionLog log;
     private final int localId;
+    private final PartitionContext context;
     private final ReentrantReadWriteLock roleLock = new ReentrantReadWriteLock();
     /** Consumers and other readers bounded by the high watermark. */
     private final Set<AppendListener> readers = ConcurrentHashMap.newKeySet();
@@ -90,9 +94,14 @@ public final class Partition {
     private volatile long epochStartOffset;
 
     public Partition(TopicPartition topicPartition, PartitionLog log, int localId, Role role) {
+        this(topicPartition, log, localId, role, PartitionContext.defaults());
+    }
+
+    public Partition(TopicPartition topicPartition, PartitionLog log, int localId, Role role, PartitionContext context) {
         this.topicPartition = topicPartition;
         this.log = log;
         this.localId = localId;
+        this.context = context;
         this.role = role;
         this.leaderId = role == Role.STANDALONE ? localId : -1;
         this.isr = role == Role.STANDALONE ? List.of(localId) : List.of();
@@ -127,6 +136,14 @@ public final class Partition {
     public boolean isLeader() {
         Role r = role;
         return r == Role.LEADER || r == Role.STANDALONE;
+    }
+
+    /**
+     * Whether this replica may answer clients as leader now: it leads in the metadata it holds,
+     * and the node's lease says that leadership cannot have moved while it was paused or cut off.
+     */
+    public boolean servesAsLeader() {
+        return isLeader() && context.lease().holds();
     }
 
     public List<Integer> isr() {
@@ -197,16 +214,95 @@ public final class Partition {
                 topicPartition + " is no longer led by this node"));
     }
 
-    /** Appends as leader under the current epoch; refuses when this replica no longer leads. */
+    /**
+     * The one way to write to a partition this replica leads: checks the role (and lease), appends
+     * under the current epoch, and completes once the write is as safe as {@code acks} asks: the
+     * topic's flush policy met (acks 1 and all), and every in-sync replica holding it, with at
+     * least {@code min.insync.replicas} of them (acks all). {@code replicationWaitMs} bounds the
+     * wait for the in-sync replicas; the records stay in the log when it runs out (a retry is
+     * recognised by its producer sequence). Never completes exceptionally: failures are in the
+     * {@link Written}. Completes on the thread that made the write safe (the caller's, a follower
+     * fetch's, the group commit's or the deadline scheduler's); callers hop to their own.
+     */
+    public CompletableFuture<Written> append(ByteBuffer records, Acks acks, long replicationWaitMs, long nowMs) {
+        if (!context.lease().holds()) {
+            return CompletableFuture.completedFuture(Written.refused(WriteError.NOT_LEADER,
+                    topicPartition + ": this node has not heard from the controller within its lease"));
+        }
+        int minInsync = log.config().minInsyncReplicas();
+        LeaderAppend appended = leaderAppend(records, acks == Acks.ALL ? minInsync : 0, nowMs);
+        if (appended.refusal() != null) {
+            return CompletableFuture.completedFuture(appended.refusal());
+        }
+        AppendResult result = appended.result();
+        int epoch = appended.epoch();
+        Written written = Written.of(result);
+        if (written.error() == WriteError.REFUSED || acks == Acks.NONE) {
+            return CompletableFuture.completedFuture(written);
+        }
+        // A retried batch waits too (its first attempt may have timed out unreplicated), and for
+        // an old one whose offsets are forgotten, what precedes the batches the log remembers.
+        long next = result.nextOffset();
+        CompletableFuture<WriteError> durable = !log.needsFlushBeforeAck(next) ? CompletableFuture.completedFuture(WriteError.NONE)
+                : context.groupCommit().flush(log, nowMs).handle((ok, failure) -> failure == null ? WriteError.NONE : WriteError.NOT_DURABLE);
+        CompletableFuture<WriteError> replicated = acks != Acks.ALL ? CompletableFuture.completedFuture(WriteError.NONE)
+                : awaitReplication(next, minInsync, epoch, replicationWaitMs).handle((ok, failure) -> replicationError(failure));
+        return durable.thenCombine(replicated, (d, r) -> {
+            if (d != WriteError.NONE) {
+                return written.failed(d, "the fsync of " + topicPartition + " failed; the partition is offline on this node");
+            }
+            if (r != WriteError.NONE) {
+                return written.failed(r, r == WriteError.TIMED_OUT ? "the in-sync replicas of " + topicPartition + " did not catch up in "
+                        + replicationWaitMs + " ms" : r == WriteError.NOT_LEADER ? "the leadership of " + topicPartition + " at epoch "
+                        + epoch + " ended before the in-sync replicas held the write" : "the in-sync set of " + topicPartition
+                        + " shrank below min.insync.replicas=" + minInsync);
+            }
+            return written;
+        });
+    }
+
+    private static WriteError replicationError(Throwable failure) {
+        if (failure == null) {
+            return WriteError.NONE;
+        }
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+        if (cause instanceof TimeoutException) {
+            return WriteError.TIMED_OUT;
+        }
+        if (cause instanceof ReplicationException r && r.reason() == ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND) {
+            return WriteError.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
+        }
+        return WriteError.NOT_LEADER;
+    }
+
+    /**
+     * Appends as leader under the current epoch and returns at once, waiting for nothing (what
+     * {@link #append} with acks=0 does, without the lease check); null when this replica does
+     * not lead. For tests that drive the high watermark step by step.
+     */
     public AppendResult appendAsLeader(ByteBuffer records, long nowMs) {
+        return leaderAppend(records, 0, nowMs).result();
+    }
+
+    /** An append under the role lock: the result and the epoch it went in under, or why nothing was appended. */
+    private record LeaderAppend(AppendResult result, int epoch, Written refusal) {
+    }
+
+    private LeaderAppend leaderAppend(ByteBuffer records, int requiredInsync, long nowMs) {
         int bytes = records.remaining();
+        int epoch;
         AppendResult result;
         roleLock.readLock().lock();
         try {
             if (!isLeader()) {
-                return null;
+                return new LeaderAppend(null, -1, Written.refused(WriteError.NOT_LEADER, topicPartition + " is not led by this node"));
             }
-            result = log.appendAsLeader(records, leaderEpoch, nowMs);
+            if (isr.size() < requiredInsync) {
+                return new LeaderAppend(null, -1, Written.refused(WriteError.NOT_ENOUGH_REPLICAS,
+                        "the in-sync set of " + topicPartition + " is " + isr + ", below min.insync.replicas=" + requiredInsync));
+            }
+            epoch = leaderEpoch;
+            result = log.appendAsLeader(records, epoch, nowMs);
         } finally {
             roleLock.readLock().unlock();
         }
@@ -214,7 +310,7 @@ public final class Partition {
             wake(replicaReaders, bytes);
             maybeAdvanceHighWatermark();
         }
-        return result;
+        return new LeaderAppend(result, epoch, null);
     }
 
     /**
@@ -250,7 +346,7 @@ public final class Partition {
                 } catch (java.io.IOException e) {
                     // The records were appended; only the snapshot or epoch checkpoint of the move
                     // failed. The next fetch tries again.
-                    return AppendResult.failed(io.spate.log.LogError.STORAGE_ERROR, "could not move the log start offset: " + e.getMessage(),
+                    return AppendResult.failed(LogError.STORAGE_ERROR, "could not move the log start offset: " + e.getMessage(),
                             log.logStartOffset());
                 }
             }
@@ -573,12 +669,14 @@ public final class Partition {
         if (future.isDone()) {
             return future;
         }
-        future.orTimeout(Math.max(1, timeoutMs), TimeUnit.MILLISECONDS)
-                .whenComplete((ok, failure) -> {
-                    if (failure != null) {
-                        forget(nextOffset, future); // timed out, or cancelled by the caller
-                    }
-                });
+        Scheduler.Timer deadline = context.scheduler().schedule(Math.max(1, timeoutMs), () -> future.completeExceptionally(
+                new TimeoutException(topicPartition + ": the in-sync replicas did not reach " + nextOffset + " in " + timeoutMs + " ms")));
+        future.whenComplete((ok, failure) -> {
+            deadline.cancel();
+            if (failure != null) {
+                forget(nextOffset, future); // timed out, or cancelled by the caller
+            }
+        });
         return future;
     }
 

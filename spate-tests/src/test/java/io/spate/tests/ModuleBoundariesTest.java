@@ -30,6 +30,9 @@ class ModuleBoundariesTest {
 
     /** Module → packages its main code must not name. */
     private static final Map<String, List<String>> FORBIDDEN = Map.of(
+            // The clock and timers sit below everything: JDK only.
+            "spate-time", List.of("io.spate.record", "io.spate.log", "io.spate.cluster", "io.spate.replication", "io.spate.server",
+                    "io.spate.broker", "io.spate.testkit", "org.apache.kafka", "io.netty", "org.apache.ratis"),
             "spate-record", List.of("io.spate.log", "io.spate.cluster", "io.spate.replication", "io.spate.server", "io.spate.broker",
                     "org.apache.kafka", "io.netty", "org.apache.ratis"),
             "spate-log", List.of("io.spate.cluster", "io.spate.replication", "io.spate.server", "io.spate.broker",

@@ -782,7 +782,8 @@ public final class GroupCoordinator implements AutoCloseable {
             groups.computeIfAbsent(groupId, ClassicGroup::new);
             return store.append(groupId, records).handleAsync((ok, failure) -> {
                 if (failure != null) {
-                    accepted.forEach(c -> results.put(c, Errors.COORDINATOR_NOT_AVAILABLE));
+                    Errors error = storeError(failure);
+                    accepted.forEach(c -> results.put(c, error));
                     return results;
                 }
                 Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.computeIfAbsent(groupId, g -> new HashMap<>());
@@ -913,13 +914,19 @@ public final class GroupCoordinator implements AutoCloseable {
             tombstones.add(OffsetStore.groupRecord(groupId, null, null, 0, true, now));
             return store.append(groupId, tombstones).handleAsync((ok, failure) -> {
                 if (failure != null) {
-                    return failure instanceof ApiException api ? Errors.forException(api) : Errors.COORDINATOR_NOT_AVAILABLE;
+                    return storeError(failure);
                 }
                 groups.remove(groupId);
                 offsets.remove(groupId);
                 return Errors.NONE;
             }, thread);
         });
+    }
+
+    /** The error a member gets when the offsets store could not take its group's records (see {@link OffsetStore#coordinatorError}). */
+    private static Errors storeError(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        return cause instanceof ApiException api ? Errors.forException(api) : Errors.COORDINATOR_NOT_AVAILABLE;
     }
 
     private static void cancel(java.util.concurrent.ScheduledFuture<?> timer) {

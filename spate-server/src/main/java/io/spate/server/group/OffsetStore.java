@@ -3,7 +3,9 @@ package io.spate.server.group;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.partition.LogScanner;
+import io.spate.replication.Acks;
 import io.spate.replication.Partition;
+import io.spate.replication.Written;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
@@ -37,6 +39,8 @@ import java.util.concurrent.CompletableFuture;
 final class OffsetStore {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OffsetStore.class);
     static final String TOPIC = "__consumer_offsets";
+    /** How long a commit waits for the offsets partition's in-sync replicas (Kafka's offsets.commit.timeout.ms). */
+    static final long COMMIT_WAIT_MS = 5_000;
     private static final byte OFFSET_KEY = 1;
     private static final byte GROUP_KEY = 2;
 
@@ -121,7 +125,10 @@ final class OffsetStore {
                 .putShort((short) 0).put(OFFSET_KEY).putShort((short) g.length).put(g).putShort((short) t.length).put(t).putInt(partition).array();
     }
 
-    /** Appends records for {@code groupId}; completes when the topic's durability policy is met. */
+    /**
+     * Appends records for {@code groupId} with acks=all: completes once the offsets partition's
+     * in-sync replicas hold them (so a commit survives failover) and its flush policy is met.
+     */
     CompletableFuture<Void> append(String groupId, List<SimpleRecord> records) {
         ensureTopic();
         Partition partition = replicas.partition(TOPIC, partitionFor(groupId));
@@ -129,23 +136,25 @@ final class OffsetStore {
             return CompletableFuture.failedFuture(new CoordinatorNotAvailableException("offsets partition not hosted"));
         }
         MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records.toArray(new SimpleRecord[0]));
-        int epoch = partition.leaderEpoch();
-        var result = partition.appendAsLeader(batch.buffer(), clock.millis());
-        if (result == null) {
-            return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotCoordinatorException("this node no longer leads the offsets partition"));
-        }
-        if (!result.ok()) {
-            return CompletableFuture.failedFuture(new CoordinatorNotAvailableException("could not store group data: " + result.message()));
-        }
-        CompletableFuture<Void> durable = replicas.awaitDurable(partition, result.nextOffset());
-        if (!replicas.clustered()) {
-            return durable;
-        }
-        // In a cluster a commit is acknowledged once the offsets partition's in-sync replicas hold it, so it survives failover.
-        CompletableFuture<Void> replicated = partition.awaitReplication(result.nextOffset(), 1, epoch, 5_000)
-                .exceptionallyCompose(failure -> CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotCoordinatorException(
-                        "the offsets partition could not replicate the commit: " + failure.getMessage())));
-        return durable.thenCombine(replicated, (a, b) -> null);
+        return partition.append(batch.buffer(), Acks.ALL, COMMIT_WAIT_MS, clock.millis()).thenCompose(written ->
+                written.ok() ? CompletableFuture.<Void>completedFuture(null) : CompletableFuture.failedFuture(coordinatorError(written)));
+    }
+
+    /**
+     * What a group member is told when its group's records could not be stored: as Kafka's group
+     * coordinator does, NOT_COORDINATOR when this node no longer leads (or holds) the offsets
+     * partition, so the member looks the coordinator up again; COORDINATOR_NOT_AVAILABLE when the
+     * replicas are short or slow, so it retries.
+     */
+    static RuntimeException coordinatorError(Written written) {
+        String message = "could not store group data: " + written.message();
+        return switch (written.error()) {
+            case NOT_LEADER, NOT_DURABLE -> new org.apache.kafka.common.errors.NotCoordinatorException(message);
+            case REFUSED -> written.logError() == io.spate.log.LogError.STORAGE_ERROR
+                    ? new org.apache.kafka.common.errors.NotCoordinatorException(message)
+                    : new org.apache.kafka.common.errors.UnknownServerException(message);
+            default -> new CoordinatorNotAvailableException(message);
+        };
     }
 
     /** Replays every partition of the internal topic, oldest record first. */

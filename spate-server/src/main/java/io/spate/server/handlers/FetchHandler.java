@@ -170,7 +170,7 @@ public final class FetchHandler implements ApiHandler {
             // Followers copy everything the leader has; consumers see only what the in-sync replicas hold.
             long bound = replica ? log.logEndOffset() : log.highWatermark();
             LogReadResult result = log.read(target.fetchOffset, budget, bound, minOneBatch);
-            Errors error = result.error() == LogError.NONE ? Errors.NONE : LogErrors.toKafka(result.error());
+            Errors error = result.error() == LogError.NONE ? Errors.NONE : KafkaErrors.of(result.error());
             if (error == Errors.OFFSET_OUT_OF_RANGE && !replica && target.fetchOffset > log.logEndOffset()
                     && !replicas.servesAsLeader(target.resolved)) {
                 // Only a leader under its lease is an authority on where the log ends: a follower

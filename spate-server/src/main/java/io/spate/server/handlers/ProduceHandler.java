@@ -1,10 +1,11 @@
 package io.spate.server.handlers;
 
-import io.spate.log.AppendResult;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.ClientConnection;
+import io.spate.replication.Acks;
 import io.spate.replication.Partition;
+import io.spate.replication.Written;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
@@ -22,9 +23,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Produce: each partition's batches go to its log as they are (validated, numbered in place);
- * the response waits only for what the topic's durability setting requires (an fsync shared
- * with other producers, or nothing). {@code acks=0} gets no response at all.
+ * Produce: decodes the request, hands each partition's batches (as they are) to
+ * {@link Partition#append}, which numbers them in place and says when they are as safe as
+ * {@code acks} asks, and encodes the answers. {@code acks=0} gets no response at all.
  */
 public final class ProduceHandler implements ApiHandler {
     static final String TRANSACTIONS_UNSUPPORTED = "Spate does not support transactions yet";
@@ -47,10 +48,11 @@ public final class ProduceHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         ProduceRequestData data = ((ProduceRequest) request).data();
         short version = header.apiVersion();
-        short acks = data.acks();
+        Acks acks = Acks.fromKafka(data.acks());
         ProduceResponseData response = new ProduceResponseData();
-        List<CompletableFuture<Void>> durability = new ArrayList<>();
+        List<CompletableFuture<Void>> pending = null;
         long now = clock.millis();
+        long replicationWaitMs = ackWaitMs(data.timeoutMs());
         for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
             TopicInfo topic = version >= 13 ? topics.get(topicData.topicId()) : topics.get(topicData.name());
             ProduceResponseData.TopicProduceResponse topicResponse = new ProduceResponseData.TopicProduceResponse()
@@ -68,71 +70,34 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 Partition partition = replicas.partition(topic.name(), partitionData.index());
-                // Read before the append: acks=all is only answered by the leadership the records went in under.
-                int epoch = partition.leaderEpoch();
-                AppendResult result = partition.appendAsLeader(((MemoryRecords) partitionData.records()).buffer(), now);
-                if (result == null) {
-                    partitionResponse.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
-                    continue;
-                }
-                if (result.error() == io.spate.log.LogError.DUPLICATE_SEQUENCE) {
-                    // Written before, offset no longer known: the client takes this as written. Like any
-                    // retry it is answered only once what precedes the kept batches is as safe as acks asks.
-                    partitionResponse.setErrorCode(Errors.DUPLICATE_SEQUENCE_NUMBER.code()).setBaseOffset(-1);
-                } else if (!result.ok()) {
-                    partitionResponse.setErrorCode(LogErrors.toKafka(result.error()).code());
-                    if (version >= 8) {
-                        partitionResponse.setErrorMessage(result.message());
+                CompletableFuture<Written> written = partition.append(((MemoryRecords) partitionData.records()).buffer(), acks, replicationWaitMs, now);
+                if (written.isDone()) {
+                    answer(partitionResponse, written.join(), version);
+                } else {
+                    if (pending == null) {
+                        pending = new ArrayList<>();
                     }
-                    continue;
-                }
-                if (result.ok()) {
-                    partitionResponse.setBaseOffset(result.baseOffset()).setLogAppendTimeMs(result.logAppendTimeMs());
-                }
-                if (version >= 5) {
-                    partitionResponse.setLogStartOffset(result.logStartOffset());
-                }
-                if (acks != 0) {
-                    durability.add(replicas.awaitDurable(partition, result.nextOffset()).exceptionally(failure -> {
-                        partitionResponse.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setBaseOffset(-1);
-                        return null;
-                    }));
-                }
-                // A retried batch (duplicate) waits too: its first attempt may have timed out unreplicated.
-                if (acks == -1 && replicas.clustered()) {
-                    durability.add(awaitReplication(partition, epoch, result.nextOffset(), data.timeoutMs(), partitionResponse));
+                    pending.add(written.thenAccept(w -> answer(partitionResponse, w, version)));
                 }
             }
             response.responses().add(topicResponse);
         }
-        if (durability.isEmpty()) {
+        if (pending == null) {
             return CompletableFuture.completedFuture(response);
         }
-        return CompletableFuture.allOf(durability.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 
-    /** acks=all: the response waits until every in-sync replica holds the records, or says why it cannot. */
-    private CompletableFuture<Void> awaitReplication(Partition partition, int appendEpoch, long nextOffset, int timeoutMs,
-                                                     ProduceResponseData.PartitionProduceResponse partitionResponse) {
-        int minInsync = partition.log().config().minInsyncReplicas();
-        return partition.awaitReplication(nextOffset, minInsync, appendEpoch, ackWaitMs(timeoutMs)).handle((ok, failure) -> {
-            if (failure == null) {
-                return null;
+    private void answer(ProduceResponseData.PartitionProduceResponse partitionResponse, Written written, short version) {
+        partitionResponse.setErrorCode(KafkaErrors.of(written, replicas.clustered()).code())
+                .setBaseOffset(written.baseOffset()).setLogAppendTimeMs(written.logAppendTimeMs());
+        if (KafkaErrors.carriesMessage(written.error())) {
+            if (version >= 8) {
+                partitionResponse.setErrorMessage(written.message());
             }
-            Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
-            Errors error;
-            if (cause instanceof java.util.concurrent.TimeoutException) {
-                error = Errors.REQUEST_TIMED_OUT;
-            } else if (cause instanceof Partition.ReplicationException r && r.reason() == Partition.ReplicationException.Reason.NOT_ENOUGH_REPLICAS_AFTER_APPEND) {
-                error = Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
-            } else {
-                error = Errors.NOT_LEADER_OR_FOLLOWER;
-            }
-            synchronized (partitionResponse) {
-                partitionResponse.setErrorCode(error.code()).setBaseOffset(-1);
-            }
-            return null;
-        });
+        } else if (version >= 5) {
+            partitionResponse.setLogStartOffset(written.logStartOffset());
+        }
     }
 
     /**
@@ -147,8 +112,9 @@ public final class ProduceHandler implements ApiHandler {
         return Math.max(1, timeoutMs - Math.min(timeoutMs / 10, 1_000));
     }
 
-    private Errors refusal(short acks, String transactionalId, TopicInfo topic, ProduceRequestData.PartitionProduceData partitionData, short version) {
-        if (acks != 0 && acks != 1 && acks != -1) {
+    /** What the request itself gets wrong; leadership and the in-sync set are the partition's to judge. */
+    private Errors refusal(Acks acks, String transactionalId, TopicInfo topic, ProduceRequestData.PartitionProduceData partitionData, short version) {
+        if (acks == null) {
             return Errors.INVALID_REQUIRED_ACKS;
         }
         if (transactionalId != null) {
@@ -163,15 +129,11 @@ public final class ProduceHandler implements ApiHandler {
         if (partitionData.index() < 0 || partitionData.index() >= topic.partitions()) {
             return Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
-        Partition partition = replicas.partition(topic.name(), partitionData.index());
-        if (!replicas.servesAsLeader(partition)) {
+        if (replicas.partition(topic.name(), partitionData.index()) == null) {
             return replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
         if (!(partitionData.records() instanceof MemoryRecords)) {
             return Errors.CORRUPT_MESSAGE;
-        }
-        if (acks == -1 && partition.log().config().minInsyncReplicas() > partition.isr().size()) {
-            return Errors.NOT_ENOUGH_REPLICAS;
         }
         return null;
     }

@@ -51,6 +51,9 @@ public final class ReplicaManager {
     private volatile long incarnation = Long.MIN_VALUE;
     private volatile LeaderLease lease;
     private final List<Runnable> roleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Deadlines of acks=all writes waiting for the in-sync replicas. */
+    private final io.spate.time.SystemScheduler deadlines = new io.spate.time.SystemScheduler("spate-write-deadlines");
+    private final io.spate.replication.PartitionContext partitionContext;
 
     /** A standalone node: every partition is hosted and led here. */
     public ReplicaManager(LogManager logManager, TopicRegistry topics) {
@@ -71,6 +74,8 @@ public final class ReplicaManager {
         // acknowledge writes the cluster later truncates. It leads once the controller has
         // answered a heartbeat of this incarnation, unfenced and caught up.
         this.selfFenced = metadata != null;
+        this.partitionContext = new io.spate.replication.PartitionContext(
+                (partitionLog, nowMs) -> logManager.flusher().flush(partitionLog), this::holdsLease, deadlines);
     }
 
     public boolean clustered() {
@@ -90,7 +95,7 @@ public final class ReplicaManager {
             TopicPartition tp = new TopicPartition(topic.name(), p);
             if (!partitions.containsKey(tp)) {
                 PartitionLog log = logManager.getOrCreate(tp, topics.logConfig(topic));
-                partitions.put(tp, new Partition(tp, log, localId, Partition.Role.STANDALONE));
+                partitions.put(tp, new Partition(tp, log, localId, Partition.Role.STANDALONE, partitionContext));
             }
         }
     }
@@ -159,7 +164,7 @@ public final class ReplicaManager {
                         // Beyond the high watermark checkpointed here, what this replica holds is
                         // unknown until the leader says: hide it.
                         partitionLog.resetHighWatermark(partitionLog.checkpointedHighWatermark());
-                        partition = new Partition(tp, partitionLog, localId, Partition.Role.FOLLOWER);
+                        partition = new Partition(tp, partitionLog, localId, Partition.Role.FOLLOWER, partitionContext);
                         partitions.put(tp, partition);
                     }
                     applyRole(partition, state, image, now);
@@ -324,18 +329,6 @@ public final class ReplicaManager {
         return partitions.get(new TopicPartition(topic, partition));
     }
 
-    /**
-     * Completes when data up to {@code nextOffset} may be acknowledged under the topic's flush
-     * policy: at once, or after a (shared) fsync.
-     */
-    public CompletableFuture<Void> awaitDurable(Partition partition, long nextOffset) {
-        PartitionLog log = partition.log();
-        if (!log.needsFlushBeforeAck(nextOffset)) {
-            return CompletableFuture.completedFuture(null);
-        }
-        return logManager.flusher().flush(log);
-    }
-
     public LogManager logManager() {
         return logManager;
     }
@@ -347,5 +340,6 @@ public final class ReplicaManager {
         if (isrChanges != null) {
             isrChanges.close();
         }
+        deadlines.close();
     }
 }

@@ -14,7 +14,10 @@ import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
 import io.spate.replication.FollowerFetchLogic;
+import io.spate.replication.Acks;
+import io.spate.replication.GroupCommit;
 import io.spate.replication.Partition;
+import io.spate.replication.PartitionContext;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,6 +41,8 @@ import java.util.function.Consumer;
  */
 public final class SimNode {
     static final int FETCH_MAX_BYTES = 64 * 1024;
+    /** How long a write waits for the in-sync replicas: the Kafka client's default request timeout. */
+    static final long PRODUCE_WAIT_MS = 30_000;
 
     private final int id;
     private final Path dataDir;
@@ -50,6 +55,8 @@ public final class SimNode {
     private final long lagTimeMaxMs;
     private final Consumer<String> trace;
     private final Consumer<String> violation;
+    /** The partitions' node services: fsync in place, this node's lease, deadlines as events of the loop. */
+    private final PartitionContext partitionContext;
 
     private long incarnation;
     private boolean alive;
@@ -77,6 +84,7 @@ public final class SimNode {
         this.lagTimeMaxMs = lagTimeMaxMs;
         this.trace = trace;
         this.violation = violation;
+        this.partitionContext = new PartitionContext(GroupCommit.IN_PLACE, this::holdsLease, loop);
     }
 
     public int id() {
@@ -434,26 +442,14 @@ public final class SimNode {
         onNode(incarnation, () -> produce(tp, batch, answer));
     }
 
-    /** The leader's side of an acks=all write; {@code answer} gets the base offset, or -1 when refused or failed. */
+    /** The leader's side of an acks=all write, through the partition's own write path; {@code answer} gets the base offset, or -1. */
     private void produce(TopicPartition tp, ByteBuffer batch, java.util.function.LongConsumer answer) {
         Partition p = partitions.get(tp);
-        if (p == null || !p.isLeader() || !holdsLease()) {
+        if (p == null) {
             answer.accept(-1);
             return;
         }
-        int minInsync = p.log().config().minInsyncReplicas();
-        if (minInsync > p.isr().size()) {
-            answer.accept(-1);
-            return;
-        }
-        int epoch = p.leaderEpoch();
-        AppendResult result = p.appendAsLeader(batch, loop.nowMs());
-        if (result == null || !result.ok()) {
-            answer.accept(-1);
-            return;
-        }
-        long base = result.baseOffset();
-        p.awaitReplication(result.nextOffset(), minInsync, epoch).whenComplete((ok, failure) -> answer.accept(failure == null ? base : -1));
+        p.append(batch, Acks.ALL, PRODUCE_WAIT_MS, loop.nowMs()).thenAccept(written -> answer.accept(written.ok() ? written.baseOffset() : -1));
     }
 
     // ---- roles (a model of ReplicaManager.applyImage) ----------------------------------------
@@ -476,7 +472,7 @@ public final class SimNode {
                         throw new UncheckedIOException(e);
                     }
                     log.resetHighWatermark(log.checkpointedHighWatermark());
-                    p = new Partition(tp, log, id, Partition.Role.FOLLOWER);
+                    p = new Partition(tp, log, id, Partition.Role.FOLLOWER, partitionContext);
                     partitions.put(tp, p);
                 }
                 applyRole(p, state, next);
