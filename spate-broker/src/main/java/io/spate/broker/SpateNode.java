@@ -140,9 +140,11 @@ public final class SpateNode implements AutoCloseable {
             ProducerIdManager producerIds;
             String clusterId;
             if (config.clustered()) {
-                member = ClusterMember.start(config.clusterSettings(), config.nodeCredentials());
+                // One clock for the member's liveness, lease and pause decisions and the replicas' lag and lease checks.
+                io.spate.time.Time time = io.spate.time.Time.SYSTEM;
+                member = ClusterMember.start(config.clusterSettings(), config.nodeCredentials(), time);
                 registry = TopicRegistry.mirror(config.topicDefaults());
-                replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings());
+                replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings(), time);
                 control = new ClusterControl(member.metadata());
                 producerIds = ProducerIdManager.clustered(control, config.nodeId());
                 clusterId = member.clusterId();

@@ -45,7 +45,7 @@ public final class Controller implements AutoCloseable {
 
     private void tick() {
         try {
-            long now = System.nanoTime();
+            long now = liveness.time().nanos();
             boolean leader = metadata.isControllerLeader();
             if (leader && !leading) {
                 log.info("this node now leads the controller quorum");

@@ -17,8 +17,24 @@ public final class LivenessTracker {
     private final Map<Integer, Seen> lastSeen = new ConcurrentHashMap<>();
     private final long sessionTimeoutNanos;
 
+    private final io.spate.time.Time time;
+
     public LivenessTracker(long sessionTimeoutMs) {
+        this(sessionTimeoutMs, io.spate.time.Time.SYSTEM);
+    }
+
+    /**
+     * @param time the clock the heartbeats' arrival and the controller's fencing checks are read
+     *             on (the tracker itself only compares the times it is given)
+     */
+    public LivenessTracker(long sessionTimeoutMs, io.spate.time.Time time) {
+        this.time = time;
         this.sessionTimeoutNanos = sessionTimeoutMs * 1_000_000L;
+    }
+
+    /** The clock the tracker's callers read: both the state machine that hears heartbeats and the controller that fences. */
+    public io.spate.time.Time time() {
+        return time;
     }
 
     public void heard(int nodeId, long incarnation, long nowNanos) {

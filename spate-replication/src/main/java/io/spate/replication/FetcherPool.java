@@ -15,7 +15,15 @@ public final class FetcherPool implements AutoCloseable {
     private final Map<Integer, ReplicaFetcher> byLeader = new HashMap<>();
     private final Map<TopicPartition, Integer> leaderOf = new HashMap<>();
 
+    private final io.spate.time.Time time;
+
     public FetcherPool(int localId, ReplicationSettings settings) {
+        this(localId, settings, io.spate.time.Time.SYSTEM);
+    }
+
+    /** As above; the fetchers read {@code time} for the follower logic's decisions. */
+    public FetcherPool(int localId, ReplicationSettings settings, io.spate.time.Time time) {
+        this.time = time;
         this.localId = localId;
         this.settings = settings;
     }
@@ -28,7 +36,7 @@ public final class FetcherPool implements AutoCloseable {
             detach(tp, previous);
         }
         ReplicaFetcher fetcher = byLeader.computeIfAbsent(leaderId, id -> {
-            ReplicaFetcher f = new ReplicaFetcher(localId, id, host, port, settings);
+            ReplicaFetcher f = new ReplicaFetcher(localId, id, host, port, settings, time);
             f.start();
             return f;
         });

@@ -46,7 +46,14 @@ final class ReplicaFetcher implements Runnable {
     private volatile LeaderConnection connection;
     private Thread thread;
 
+    private final io.spate.time.Time time;
+
     ReplicaFetcher(int localId, int leaderId, String host, int port, ReplicationSettings settings) {
+        this(localId, leaderId, host, port, settings, io.spate.time.Time.SYSTEM);
+    }
+
+    ReplicaFetcher(int localId, int leaderId, String host, int port, ReplicationSettings settings, io.spate.time.Time time) {
+        this.time = time;
         this.localId = localId;
         this.leaderId = leaderId;
         this.host = host;
@@ -238,7 +245,7 @@ final class ReplicaFetcher implements Runnable {
                 answers.add(new FollowerFetchLogic.Fetched(tp, epoch, outcome, records, p.highWatermark(), p.logStartOffset()));
             }
         }
-        if (logic.onFetched(answers, System.currentTimeMillis())) {
+        if (logic.onFetched(answers, time.millis())) {
             pause();
         }
     }

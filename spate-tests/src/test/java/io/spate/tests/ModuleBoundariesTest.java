@@ -90,6 +90,38 @@ class ModuleBoundariesTest {
         assertThat(outside).as("files naming Ratis or its adapter outside io.spate.cluster.ratis").isEmpty();
     }
 
+    /** Modules whose decisions must read an injected {@code io.spate.time.Time} (or a {@code java.time.Clock} passed in), never the wall clock. */
+    private static final List<String> ON_INJECTED_TIME = List.of("spate-log", "spate-cluster", "spate-replication", "spate-testkit", "spate-server");
+
+    /** Wall-clock reads that decide nothing, each with why it may stay. */
+    private static final Set<String> WALL_CLOCK_ALLOWED = Set.of(
+            // How long the start-up recovery took, for its log line.
+            "spate-log/src/main/java/io/spate/log/LogManager.java",
+            // A unique name for a quarantined directory.
+            "spate-log/src/main/java/io/spate/log/PartitionLog.java",
+            // How long the simulation ran, for its summary line.
+            "spate-testkit/src/main/java/io/spate/testkit/sim/SimulateCommand.java");
+
+    private static final List<String> WALL_CLOCK_READS = List.of("System.currentTimeMillis(", "System.nanoTime(", "Clock.systemUTC(",
+            "Clock.systemDefaultZone(", "Instant.now(");
+
+    @Test
+    void decisionLogicReadsTheInjectedClockNotTheWallClock() throws IOException {
+        List<String> reads = new ArrayList<>();
+        for (String module : ON_INJECTED_TIME) {
+            for (Path file : sources(module)) {
+                String relative = ROOT.relativize(file).toString().replace('\\', '/');
+                String code = codeOnly(Files.readString(file)).replaceAll("\\s+", "");
+                for (String read : WALL_CLOCK_READS) {
+                    if (code.contains(read) && !WALL_CLOCK_ALLOWED.contains(relative)) {
+                        reads.add(relative + " -> " + read);
+                    }
+                }
+            }
+        }
+        assertThat(reads).as("wall-clock reads in decision logic (inject io.spate.time.Time instead)").isEmpty();
+    }
+
     @Test
     void theScannerSeesCodeButNotCommentsOrStrings() {
         assertThat(names(codeOnly("import io.netty.channel.Channel;"), "io.netty")).isTrue();

@@ -516,7 +516,7 @@ public final class RatisMetadataLog implements MetadataLog {
     @Override
     public CompletableFuture<CommandResult> submit(MetadataCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(command)));
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SUBMIT_DEADLINE_MS);
+        long deadline = liveness.time().nanos() + TimeUnit.MILLISECONDS.toNanos(SUBMIT_DEADLINE_MS);
         try {
             return CompletableFuture.supplyAsync(() -> {
                 try {
@@ -546,7 +546,7 @@ public final class RatisMetadataLog implements MetadataLog {
             } catch (org.apache.ratis.protocol.exceptions.LeaderSteppingDownException
                      | org.apache.ratis.protocol.exceptions.TransferLeadershipException
                      | org.apache.ratis.protocol.exceptions.AlreadyClosedException refusedBeforeAppend) {
-                if (closed || System.nanoTime() - deadline > 0) {
+                if (closed || liveness.time().nanos() - deadline > 0) {
                     throw refusedBeforeAppend;
                 }
                 try {
@@ -661,7 +661,7 @@ public final class RatisMetadataLog implements MetadataLog {
         VoterLagWatch.Action action;
         long applied = appliedIndex();
         synchronized (lagWatch) {
-            action = lagWatch.behind(System.nanoTime(), applied);
+            action = lagWatch.behind(liveness.time().nanos(), applied);
         }
         switch (action) {
             case NONE -> { }
@@ -679,7 +679,7 @@ public final class RatisMetadataLog implements MetadataLog {
 
     private void serverStarting() {
         synchronized (lagWatch) {
-            lagWatch.serverStarted(System.nanoTime());
+            lagWatch.serverStarted(liveness.time().nanos());
         }
     }
 
@@ -814,7 +814,7 @@ public final class RatisMetadataLog implements MetadataLog {
         if (localClient == null || !isControllerLeader()) {
             return;
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        long deadline = liveness.time().nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         List<RaftPeerId> candidates;
         try {
             org.apache.ratis.proto.RaftProtos.RoleInfoProto role = server.getDivision(GROUP_ID).getInfo().getRoleInfoProto();
@@ -827,7 +827,7 @@ public final class RatisMetadataLog implements MetadataLog {
             return;
         }
         for (RaftPeerId candidate : candidates) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - liveness.time().nanos());
             if (left <= 0) {
                 break;
             }

@@ -51,7 +51,9 @@ public final class ClusterMember implements AutoCloseable {
     private int nextCandidate;
     /** The node the last heartbeat failed at: the next one tries the voters in turn instead. */
     private int lastFailedTarget = -1;
-    private final long incarnation = System.currentTimeMillis();
+    /** The clock every liveness, lease and pause decision here reads (the liveness tracker's, so the controller agrees). */
+    private final io.spate.time.Time time;
+    private final long incarnation;
     private final ScheduledExecutorService timer;
     /** The registration sent after the controller fenced this node, until it is committed; null otherwise. */
     private volatile Reregistration reregistration;
@@ -59,7 +61,7 @@ public final class ClusterMember implements AutoCloseable {
     private ReplicaManager replicas;
     private String host;
     private int port;
-    private volatile long lastHeartbeatAckNanos = System.nanoTime();
+    private volatile long lastHeartbeatAckNanos;
     private final LeaderLease lease;
     private final PauseWatch pauseWatch;
     private volatile boolean registered;
@@ -71,11 +73,14 @@ public final class ClusterMember implements AutoCloseable {
 
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
         this.settings = settings;
+        this.time = liveness.time();
+        this.incarnation = time.millis();
+        this.lastHeartbeatAckNanos = time.nanos();
         this.lease = LeaderLease.forSession(settings.sessionTimeoutMs());
         // A gap of an election timeout: followers wait at least that long without hearing from their
         // leader before they elect another, so shorter pauses cannot have let another voter win (half
         // of it made a busy five-node test cluster refuse heartbeats for scheduling hiccups).
-        this.pauseWatch = new PauseWatch(settings.electionTimeoutMs() * 1_000_000L, 100_000_000L, System.nanoTime());
+        this.pauseWatch = new PauseWatch(settings.electionTimeoutMs() * 1_000_000L, 100_000_000L, time.nanos());
         this.metadata = metadata;
         this.controller = controller;
         this.liveness = liveness;
@@ -90,7 +95,12 @@ public final class ClusterMember implements AutoCloseable {
 
     /** As above; {@code credentials} sign this node's heartbeats. */
     public static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials) throws IOException {
-        LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs());
+        return start(settings, credentials, io.spate.time.Time.SYSTEM);
+    }
+
+    /** As above, on {@code time}: heartbeats, fencing, the lease and the pause watch all read it. */
+    public static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials, io.spate.time.Time time) throws IOException {
+        LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs(), time);
         MetadataLog metadata = RatisMetadataLog.start(settings, liveness);
         Controller controller = settings.isVoter() ? new Controller(metadata, liveness, settings) : null;
         if (controller != null) {
@@ -129,13 +139,13 @@ public final class ClusterMember implements AutoCloseable {
         this.host = listenerHost;
         this.port = listenerPort;
         metadata.subscribe(this::apply);
-        lastHeartbeatAckNanos = System.nanoTime();
+        lastHeartbeatAckNanos = time.nanos();
         ScheduledTasks.withFixedDelay(heartbeatThread, "heartbeat", this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
         ScheduledTasks.withFixedDelay(timer, "in-sync replica check", replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        long deadline = time.nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         try {
             CommandResult result = registerBefore(deadline);
-            metadata.awaitVersion(result.version()).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            metadata.awaitVersion(result.version()).get(Math.max(1, deadline - time.nanos()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while joining the cluster", e);
@@ -146,7 +156,7 @@ public final class ClusterMember implements AutoCloseable {
     }
 
     /**
-     * Registers, trying again until {@code deadline} (System.nanoTime) when a request fails: one
+     * Registers, trying again until {@code deadline} (nanoseconds on the member's clock) when a request fails: one
      * failed request (the quorum still electing, or busy) must not stop the node from starting
      * while the join timeout still has time left. One attempt waits a few election timeouts at
      * most: a request sent before this node knew the quorum's leader may have gone to a voter that
@@ -158,23 +168,23 @@ public final class ClusterMember implements AutoCloseable {
     }
 
     private CommandResult registerBefore(long deadline) throws Exception {
-        long started = System.nanoTime();
+        long started = time.nanos();
         long attemptNanos = registrationAttemptNanos();
         for (int attempt = 1; ; attempt++) {
-            long left = deadline - System.nanoTime();
+            long left = deadline - time.nanos();
             try {
                 CommandResult result = register().get(Math.max(1, Math.min(left, attemptNanos)), TimeUnit.NANOSECONDS);
                 log.info("registered with the controller quorum in {} ms ({} attempt(s))",
-                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), attempt);
+                        TimeUnit.NANOSECONDS.toMillis(time.nanos() - started), attempt);
                 return result;
             } catch (java.util.concurrent.ExecutionException e) {
-                if (deadline - System.nanoTime() <= 0) {
+                if (deadline - time.nanos() <= 0) {
                     throw e;
                 }
                 log.info("registering with the controller quorum failed ({}); trying again", e.getCause().toString());
                 Thread.sleep(100);
             } catch (java.util.concurrent.TimeoutException e) {
-                if (deadline - System.nanoTime() <= 0) {
+                if (deadline - time.nanos() <= 0) {
                     throw e;
                 }
                 log.info("no answer to registration attempt {} within {} ms (controller leader now {}); asking again",
@@ -209,7 +219,7 @@ public final class ClusterMember implements AutoCloseable {
                 replicas.setSelfFenced(true);
                 return;
             }
-            long now = System.nanoTime();
+            long now = time.nanos();
             if (registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
                 replicas.setSelfFenced(true);
             }
@@ -347,9 +357,9 @@ public final class ClusterMember implements AutoCloseable {
             return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
         }
         // Heard, even if refused below: refusing must never make this controller fence the node later.
-        liveness.heard(nodeId, nodeIncarnation, System.nanoTime());
+        liveness.heard(nodeId, nodeIncarnation, time.nanos());
         long contactAgeMs = metadata.quorumContactAgeMs();
-        if (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, System.nanoTime())) {
+        if (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, time.nanos())) {
             // "Not fenced" renews the node's lease for most of a session from when it sent the
             // heartbeat. A controller paused while the other voters elected a successor still
             // believes it leads, and the successor fences nodes a session after its election, so
@@ -403,7 +413,7 @@ public final class ClusterMember implements AutoCloseable {
 
     private void watchForPauses() {
         while (!heartbeatThread.isShutdown()) {
-            pauseWatch.tick(System.nanoTime());
+            pauseWatch.tick(time.nanos());
             try {
                 Thread.sleep(10);
             } catch (InterruptedException e) {

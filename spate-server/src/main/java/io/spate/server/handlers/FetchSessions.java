@@ -45,6 +45,15 @@ final class FetchSessions {
     }
 
     private final Map<Integer, Session> sessions = new ConcurrentHashMap<>();
+    private final io.spate.time.Time time;
+
+    FetchSessions() {
+        this(io.spate.time.Time.SYSTEM);
+    }
+
+    FetchSessions(io.spate.time.Time time) {
+        this.time = time;
+    }
 
     Context open(int sessionId, int epoch, List<FetchTarget> requested, List<String> forgottenKeys) {
         if (epoch == FINAL_EPOCH) {
@@ -72,7 +81,7 @@ final class FetchSessions {
                 return new Context(Errors.INVALID_FETCH_SESSION_EPOCH, null, List.of(), false);
             }
             session.nextEpoch = epoch == Integer.MAX_VALUE ? 1 : epoch + 1;
-            session.lastUsedNanos = System.nanoTime();
+            session.lastUsedNanos = time.nanos();
             for (FetchTarget target : requested) {
                 FetchTarget known = session.partitions.get(target.key());
                 if (known != null && known.resolved == target.resolved) {
@@ -97,7 +106,7 @@ final class FetchSessions {
         while (true) {
             int id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
             Session session = new Session(id);
-            session.lastUsedNanos = System.nanoTime();
+            session.lastUsedNanos = time.nanos();
             if (sessions.putIfAbsent(id, session) == null) {
                 return session;
             }

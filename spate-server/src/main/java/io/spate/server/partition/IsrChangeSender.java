@@ -51,7 +51,10 @@ final class IsrChangeSender implements AutoCloseable {
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final ExecutorService flusher = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-isr-changes").daemon().unstarted(r));
 
-    IsrChangeSender(MetadataLog metadata, int localId, long answerTimeoutMs) {
+    private final io.spate.time.Time time;
+
+    IsrChangeSender(MetadataLog metadata, int localId, long answerTimeoutMs, io.spate.time.Time time) {
+        this.time = time;
         this.metadata = metadata;
         this.localId = localId;
         this.answerTimeoutMs = answerTimeoutMs;
@@ -62,7 +65,7 @@ final class IsrChangeSender implements AutoCloseable {
         if (!partition.beginIsrChange(proposed)) {
             return;
         }
-        queue.add(new Change(partition, List.copyOf(proposed), partition.partitionEpoch(), partition.leaderEpoch(), System.nanoTime()));
+        queue.add(new Change(partition, List.copyOf(proposed), partition.partitionEpoch(), partition.leaderEpoch(), time.nanos()));
         if (flushScheduled.compareAndSet(false, true)) {
             try {
                 flusher.execute(this::flush);
@@ -127,7 +130,7 @@ final class IsrChangeSender implements AutoCloseable {
             outcome = refused ? Partition.IsrChangeOutcome.REFUSED : Partition.IsrChangeOutcome.COMMITTED;
             // While a change is in flight no other is proposed: how long answers take is part of
             // every failover's length (the fault campaigns read it here).
-            long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - change.askedNanos());
+            long tookMs = TimeUnit.NANOSECONDS.toMillis(time.nanos() - change.askedNanos());
             if (refused) {
                 log.info("{}: in-sync set change {} refused after {} ms ({})", tp, change.proposed(), tookMs, reason(result.message(), tp));
             } else {

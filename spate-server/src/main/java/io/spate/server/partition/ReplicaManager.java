@@ -54,6 +54,7 @@ public final class ReplicaManager {
     /** Deadlines of acks=all writes waiting for the in-sync replicas. */
     private final io.spate.time.SystemScheduler deadlines = new io.spate.time.SystemScheduler("spate-write-deadlines");
     private final io.spate.replication.PartitionContext partitionContext;
+    private final io.spate.time.Time time;
 
     /** A standalone node: every partition is hosted and led here. */
     public ReplicaManager(LogManager logManager, TopicRegistry topics) {
@@ -62,13 +63,20 @@ public final class ReplicaManager {
 
     /** A cluster member: roles come from the metadata images given to {@link #applyImage}. */
     public ReplicaManager(LogManager logManager, TopicRegistry topics, int localId, MetadataLog metadata, ReplicationSettings replication) {
+        this(logManager, topics, localId, metadata, replication, io.spate.time.Time.SYSTEM);
+    }
+
+    /** As above, on {@code time}: the lease, follower lag and in-sync set requests read it. */
+    public ReplicaManager(LogManager logManager, TopicRegistry topics, int localId, MetadataLog metadata, ReplicationSettings replication,
+                          io.spate.time.Time time) {
+        this.time = time;
         this.logManager = logManager;
         this.topics = topics;
         this.localId = localId;
         this.metadata = metadata;
         this.replication = replication;
-        this.fetchers = metadata == null ? null : new FetcherPool(localId, replication);
-        this.isrChanges = metadata == null ? null : new IsrChangeSender(metadata, localId, ISR_ANSWER_TIMEOUT_MS);
+        this.fetchers = metadata == null ? null : new FetcherPool(localId, replication, time);
+        this.isrChanges = metadata == null ? null : new IsrChangeSender(metadata, localId, ISR_ANSWER_TIMEOUT_MS, time);
         // A member starts fenced: the image it replays from its own disk may be long stale (the
         // quorum moved on while it was down, or has no leader yet), and leading from it would
         // acknowledge writes the cluster later truncates. It leads once the controller has
@@ -139,7 +147,7 @@ public final class ReplicaManager {
      */
     public synchronized void applyImage(ClusterImage image) {
         lastImage = image;
-        long now = System.currentTimeMillis();
+        long now = time.millis();
         Set<TopicPartition> assigned = new HashSet<>();
         for (TopicState topic : image.topics().values()) {
             TopicInfo info = topics.get(topic.name());
@@ -233,7 +241,7 @@ public final class ReplicaManager {
     /** Whether the controller answered this node recently enough for it to vouch for its leaderships (always, standalone; never before a member joins). */
     public boolean holdsLease() {
         LeaderLease current = lease;
-        return current == null ? !clustered() : current.holds(System.nanoTime());
+        return current == null ? !clustered() : current.holds(time.nanos());
     }
 
     /** The lease that {@link #servesAsLeader} consults (set once by the cluster member before it joins). */
@@ -277,7 +285,7 @@ public final class ReplicaManager {
         ClusterImage image = lastImage;
         NodeInfo follower = image == null ? null : image.node(followerId);
         boolean mayJoin = follower != null && !follower.fenced();
-        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, System.currentTimeMillis(), followerRack, mayJoin);
+        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, time.millis(), followerRack, mayJoin);
         if (proposal != null) {
             log.info("{}: follower {} caught up at offset {}; asking to grow the in-sync set to {}", partition.topicPartition(),
                     followerId, fetchOffset, proposal);
@@ -290,7 +298,7 @@ public final class ReplicaManager {
         if (!clustered()) {
             return;
         }
-        long now = System.currentTimeMillis();
+        long now = time.millis();
         for (Partition partition : partitions.values()) {
             List<Integer> retry = partition.isrChangeToRetry();
             if (retry != null) {
