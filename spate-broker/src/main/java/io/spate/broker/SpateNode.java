@@ -186,7 +186,7 @@ public final class SpateNode implements AutoCloseable {
                     new InitProducerIdHandler(producerIds)));
             handlers.addAll(GroupHandlers.all(coordinator, view));
             if (member != null) {
-                replicas.addRoleListener(coordinator::onRolesChanged);
+                replicas.addLeadershipListener(coordinator.offsetsLeadership());
                 handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             }
             server.serve(new KafkaApis(handlers, config.nodeCredentials()));

@@ -159,9 +159,10 @@ public final class Partition {
      * the high watermark stays where it is (never beyond what this replica could vouch for).
      */
     public void becomeLeader(int epoch, int newPartitionEpoch, List<Integer> newReplicas, List<Integer> newIsr, long nowMs) {
+        boolean newTerm;
         roleLock.writeLock().lock();
         try {
-            boolean newTerm = role != Role.LEADER || epoch != leaderEpoch;
+            newTerm = role != Role.LEADER || epoch != leaderEpoch;
             int partitionEpochBefore = partitionEpoch;
             role = Role.LEADER;
             leaderId = localId;
@@ -191,12 +192,19 @@ public final class Partition {
             roleLock.writeLock().unlock();
         }
         maybeAdvanceHighWatermark();
+        if (newTerm) {
+            context.leadership().onBecameLeader(this, epoch);
+        }
     }
 
     /** Follows {@code leader} at {@code epoch}; writes still waiting here will not be acknowledged by this replica. */
     public void becomeFollower(int epoch, int newPartitionEpoch, int leader, List<Integer> newReplicas, List<Integer> newIsr) {
+        boolean wasLeading;
+        int ledAt;
         roleLock.writeLock().lock();
         try {
+            wasLeading = isLeader();
+            ledAt = leaderEpoch;
             role = leader < 0 ? Role.OFFLINE : Role.FOLLOWER;
             leaderId = leader;
             leaderEpoch = epoch;
@@ -212,6 +220,9 @@ public final class Partition {
         }
         failAckWaiters(new ReplicationException(ReplicationException.Reason.NOT_LEADER,
                 topicPartition + " is no longer led by this node"));
+        if (wasLeading) {
+            context.leadership().onResigned(this, ledAt);
+        }
     }
 
     /**

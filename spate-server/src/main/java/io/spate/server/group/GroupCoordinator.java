@@ -186,51 +186,76 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /**
-     * In a cluster a group is coordinated by the leader of its offsets partition. Called after
-     * every change of partition roles: loads the groups of offsets partitions this node has
-     * come to lead (replaying them from the log it now leads) and drops those of partitions it
-     * no longer leads, whose members will find the new coordinator.
+     * In a cluster a group is coordinated by the leader of its offsets partition. This listener
+     * loads the groups of an offsets partition when this node comes to lead it (replaying them
+     * from the log it now leads) and drops them when it stops, whose members then find the new
+     * coordinator. The calls are handled on the coordinator thread in the order they came, one
+     * each time a leadership begins or ends: a partition that was lost and led again between two
+     * looks is dropped and loaded again, so groups are never served from a log another leader
+     * has since truncated and written.
      */
-    public void onRolesChanged() {
+    public io.spate.replication.LeadershipListener offsetsLeadership() {
+        return new io.spate.replication.LeadershipListener() {
+            @Override
+            public void onBecameLeader(io.spate.replication.Partition partition, int leaderEpoch) {
+                if (partition.topicPartition().topic().equals(OffsetStore.TOPIC)) {
+                    onCoordinatorThread(() -> load(partition.topicPartition().partition(), leaderEpoch));
+                }
+            }
+
+            @Override
+            public void onResigned(io.spate.replication.Partition partition, int leaderEpoch) {
+                if (partition.topicPartition().topic().equals(OffsetStore.TOPIC)) {
+                    onCoordinatorThread(() -> unload(partition.topicPartition().partition(), leaderEpoch));
+                }
+            }
+        };
+    }
+
+    private void onCoordinatorThread(Runnable task) {
         if (!replicas.clustered() || thread.isShutdown()) {
             return;
         }
         try {
-            thread.execute(this::reconcileLoadedPartitions);
+            thread.execute(task);
         } catch (java.util.concurrent.RejectedExecutionException stopping) {
             // the node is stopping: nothing to coordinate any more
         }
     }
 
-    private void reconcileLoadedPartitions() {
-        io.spate.server.metadata.TopicInfo topic = topics.get(OffsetStore.TOPIC);
-        int count = topic == null ? 0 : topic.partitions();
-        for (int p = 0; p < count; p++) {
-            io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
-            boolean leads = partition != null && partition.isLeader();
-            if (leads && !loadedPartitions.contains(p)) {
-                try {
-                    int before = groups.size();
-                    store.replay(p, replayer());
-                    offsets.values().removeIf(Map::isEmpty);
-                    loadedPartitions.add(p);
-                    log.info("now coordinating the groups of {}-{} ({} group(s) loaded)", OffsetStore.TOPIC, p, groups.size() - before);
-                } catch (IOException | RuntimeException e) {
-                    log.error("could not load the groups of {}-{}", OffsetStore.TOPIC, p, e);
-                }
-            } else if (!leads && loadedPartitions.remove(p)) {
-                int partitionIndex = p;
-                groups.values().removeIf(g -> {
-                    if (store.partitionFor(g.groupId) != partitionIndex) {
-                        return false;
-                    }
-                    g.members.values().forEach(m -> cancel(m.sessionTimer));
-                    return true;
-                });
-                offsets.keySet().removeIf(g -> store.partitionFor(g) == partitionIndex);
-                log.info("no longer coordinating the groups of {}-{}", OffsetStore.TOPIC, partitionIndex);
-            }
+    private void load(int p, int leaderEpoch) {
+        if (loadedPartitions.contains(p)) {
+            return; // led already; only the epoch moved, and a leader's log is never truncated under it
         }
+        io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
+        if (partition == null || !partition.isLeader() || partition.leaderEpoch() != leaderEpoch) {
+            return; // this leadership has already ended: its resignation is queued behind
+        }
+        try {
+            int before = groups.size();
+            store.replay(p, replayer());
+            offsets.values().removeIf(Map::isEmpty);
+            loadedPartitions.add(p);
+            log.info("now coordinating the groups of {}-{} at leader epoch {} ({} group(s) loaded)", OffsetStore.TOPIC, p, leaderEpoch,
+                    groups.size() - before);
+        } catch (IOException | RuntimeException e) {
+            log.error("could not load the groups of {}-{}", OffsetStore.TOPIC, p, e);
+        }
+    }
+
+    private void unload(int p, int leaderEpoch) {
+        if (!loadedPartitions.remove(p)) {
+            return;
+        }
+        groups.values().removeIf(g -> {
+            if (store.partitionFor(g.groupId) != p) {
+                return false;
+            }
+            g.members.values().forEach(m -> cancel(m.sessionTimer));
+            return true;
+        });
+        offsets.keySet().removeIf(g -> store.partitionFor(g) == p);
+        log.info("no longer coordinating the groups of {}-{} (led at epoch {})", OffsetStore.TOPIC, p, leaderEpoch);
     }
 
     /** Runs on the coordinator thread: refuses groups whose offsets partition this node does not lead (yet). */

@@ -50,7 +50,7 @@ public final class ReplicaManager {
     private volatile boolean selfFenced;
     private volatile long incarnation = Long.MIN_VALUE;
     private volatile LeaderLease lease;
-    private final List<Runnable> roleListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<io.spate.replication.LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Deadlines of acks=all writes waiting for the in-sync replicas. */
     private final io.spate.time.SystemScheduler deadlines = new io.spate.time.SystemScheduler("spate-write-deadlines");
     private final io.spate.replication.PartitionContext partitionContext;
@@ -83,7 +83,17 @@ public final class ReplicaManager {
         // answered a heartbeat of this incarnation, unfenced and caught up.
         this.selfFenced = metadata != null;
         this.partitionContext = new io.spate.replication.PartitionContext(
-                (partitionLog, nowMs) -> logManager.flusher().flush(partitionLog), this::holdsLease, deadlines);
+                (partitionLog, nowMs) -> logManager.flusher().flush(partitionLog), this::holdsLease, deadlines, new io.spate.replication.LeadershipListener() {
+                    @Override
+                    public void onBecameLeader(Partition partition, int leaderEpoch) {
+                        leadershipListeners.forEach(l -> l.onBecameLeader(partition, leaderEpoch));
+                    }
+
+                    @Override
+                    public void onResigned(Partition partition, int leaderEpoch) {
+                        leadershipListeners.forEach(l -> l.onResigned(partition, leaderEpoch));
+                    }
+                });
     }
 
     public boolean clustered() {
@@ -136,9 +146,9 @@ public final class ReplicaManager {
         logManager.delete(tp);
     }
 
-    /** Called after every change of partition roles (on the metadata thread; must not block). */
-    public void addRoleListener(Runnable listener) {
-        roleListeners.add(listener);
+    /** Told of every leadership a partition here takes or gives up (on the metadata thread, in order; must not block). */
+    public void addLeadershipListener(io.spate.replication.LeadershipListener listener) {
+        leadershipListeners.add(listener);
     }
 
     /**
@@ -191,7 +201,6 @@ public final class ReplicaManager {
                 }
             }
         }
-        roleListeners.forEach(Runnable::run);
     }
 
     private void applyRole(Partition partition, PartitionState state, ClusterImage image, long now) {
