@@ -8,6 +8,8 @@ import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.CreateTopicsRequest;
 import org.apache.kafka.common.requests.CreateTopicsResponse;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,7 +27,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The controller quorum is gone for 30 s (two of three voters killed), longer than any request
  * to it retries. Every metadata request a node made meanwhile failed; afterwards each
- * node must go on by itself: register again, change in-sync sets, serve admin requests.
+ * node must go on by itself: register again, change in-sync sets, serve admin requests. And a
+ * node cut off from the quorum answers what it can at once instead of holding clients.
  */
 class ControllerOutageTest {
     private static final String TOPIC = "through-outage";
@@ -86,6 +89,36 @@ class ControllerOutageTest {
             } catch (org.awaitility.core.ConditionTimeoutException e) {
                 throw new AssertionError("node " + victim + " never rejoined the in-sync sets: " + cluster.describeForHumans(TOPIC), e);
             }
+        }
+    }
+
+    @Test
+    void aNodeThatCannotReachTheQuorumAnswersAMetadataRequestThatWouldCreateATopicAtOnce() throws Exception {
+        await("every node registered").atMost(SpateCluster.SETTLE).ignoreExceptions().untilAsserted(() ->
+                assertThat(cluster.admin().describeCluster().nodes().get().stream().map(Node::id).toList()).containsExactlyInAnyOrder(1, 2, 3));
+        String topic = "auto-created-while-cut-off";
+        // Paused voters refuse nothing: a request to the quorum waits out the controller deadline.
+        cluster.pause(2);
+        cluster.pause(3);
+        try {
+            short error = autoCreatingMetadataVia(1, topic);
+            assertThat(Errors.forCode(error)).as("the topic is being created; the answer does not wait for the quorum (as in Kafka)")
+                    .isEqualTo(Errors.LEADER_NOT_AVAILABLE);
+        } finally {
+            cluster.resume(2);
+            cluster.resume(3);
+        }
+        await("the creation goes on without the request that asked for it").atMost(SpateCluster.SETTLE).pollInterval(Duration.ofMillis(500))
+                .until(() -> autoCreatingMetadataVia(1, topic) == Errors.NONE.code());
+    }
+
+    /** A Metadata request for {@code topic} that lets the node create it, sent to one node; the topic's error code. */
+    private static short autoCreatingMetadataVia(int node, String topic) throws IOException {
+        try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(node))) {
+            MetadataResponse response = client.send(new MetadataRequest.Builder(List.of(topic), true).build((short) 12));
+            short error = response.data().topics().find(topic).errorCode();
+            SpateCluster.log("Metadata (auto-create) " + topic + " via node " + node + ": " + Errors.forCode(error));
+            return error;
         }
     }
 

@@ -25,8 +25,18 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Metadata: the brokers and where each partition's leader is. Asking for a topic that does not
  * exist creates it when {@code auto.create.topics.enable} is on and the client allows it, as Kafka does.
+ *
+ * <p>In a cluster the creation goes through the controller quorum, and the answer does not wait
+ * for it: as in Kafka, the topic is reported LEADER_NOT_AVAILABLE while it is being created and
+ * the client asks again. Waiting held every metadata request a node received while it could not
+ * reach the quorum (still joining after a restart, or cut off) until the client's request timeout;
+ * the producers then spent seconds at a time on that node instead of asking another (fault
+ * campaign 10, seeds 3245 and 3252).
  */
 public final class MetadataHandler implements ApiHandler {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MetadataHandler.class);
+    /** Topics whose creation this node has asked the controller for and not heard back about: asked once, not per request. */
+    private final Map<String, CompletableFuture<TopicInfo>> autoCreating = new java.util.concurrent.ConcurrentHashMap<>();
     private final ServerConfig config;
     private final String clusterId;
     private final TopicManager topics;
@@ -99,9 +109,17 @@ public final class MetadataHandler implements ApiHandler {
             if (!allowCreate || !config.autoCreateTopics()) {
                 return CompletableFuture.completedFuture(error(name, Uuid.ZERO_UUID, Errors.UNKNOWN_TOPIC_OR_PARTITION, version));
             }
-            return topics.createAsync(name, -1, (short) -1, Map.of()).handle((created, failure) -> {
+            CompletableFuture<TopicInfo> creation = autoCreating.get(name);
+            if (creation == null) {
+                creation = startAutoCreation(name);
+            }
+            if (!creation.isDone()) {
+                return CompletableFuture.completedFuture(error(name, Uuid.ZERO_UUID, Errors.LEADER_NOT_AVAILABLE, version));
+            }
+            return creation.handle((created, failure) -> {
                 if (failure == null) {
-                    return describe(created, version);
+                    // Committed, but this node's registry may not have applied it yet: ask again.
+                    return created != null ? describe(created, version) : error(name, Uuid.ZERO_UUID, Errors.LEADER_NOT_AVAILABLE, version);
                 }
                 ApiException e = ApiErrors.unwrap(failure);
                 if (e instanceof TopicExistsException) {
@@ -115,6 +133,20 @@ public final class MetadataHandler implements ApiHandler {
             });
         }
         return CompletableFuture.completedFuture(describe(topic, version));
+    }
+
+    private CompletableFuture<TopicInfo> startAutoCreation(String name) {
+        CompletableFuture<TopicInfo> creation = topics.createAsync(name, -1, (short) -1, Map.of());
+        if (creation.isDone() || autoCreating.putIfAbsent(name, creation) != null) {
+            return creation; // settled on the spot (standalone, or refused), or another request's creation is already out
+        }
+        creation.whenComplete((created, failure) -> {
+            autoCreating.remove(name, creation);
+            if (failure != null && !(ApiErrors.unwrap(failure) instanceof TopicExistsException)) {
+                log.info("auto-creating topic '{}' failed: {}", name, ApiErrors.unwrap(failure).toString());
+            }
+        });
+        return creation;
     }
 
     private MetadataResponseData.MetadataResponseTopic error(String name, Uuid id, Errors error, short version) {
