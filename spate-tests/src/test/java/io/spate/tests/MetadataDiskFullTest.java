@@ -74,7 +74,9 @@ class MetadataDiskFullTest {
                     .get().stream().map(org.apache.kafka.common.Node::id).toList().contains(3));
             cluster.stop(2);
             cluster.admin().createTopics(List.of(new NewTopic("without-node-2", 1, (short) 2))).all().get(60, TimeUnit.SECONDS);
-            assertThat(cluster.admin().listTopics().names().get(30, TimeUnit.SECONDS)).contains("without-node-2");
+            // Committed; the node the admin client asks next may apply it a moment later (as in Kafka).
+            await().atMost(SpateCluster.SETTLE).untilAsserted(() ->
+                    assertThat(cluster.admin().listTopics().names().get(30, TimeUnit.SECONDS)).contains("without-node-2"));
         }
     }
 
