@@ -254,22 +254,38 @@ public final class Partition {
         // A retried batch waits too (its first attempt may have timed out unreplicated), and for
         // an old one whose offsets are forgotten, what precedes the batches the log remembers.
         long next = result.nextOffset();
-        CompletableFuture<WriteError> durable = !log.needsFlushBeforeAck(next) ? CompletableFuture.completedFuture(WriteError.NONE)
-                : context.groupCommit().flush(log, nowMs).handle((ok, failure) -> failure == null ? WriteError.NONE : WriteError.NOT_DURABLE);
-        CompletableFuture<WriteError> replicated = acks != Acks.ALL ? CompletableFuture.completedFuture(WriteError.NONE)
-                : awaitReplication(next, minInsync, epoch, replicationWaitMs).handle((ok, failure) -> replicationError(failure));
-        return durable.thenCombine(replicated, (d, r) -> {
-            if (d != WriteError.NONE) {
-                return written.failed(d, "the fsync of " + topicPartition + " failed; the partition is offline on this node");
-            }
-            if (r != WriteError.NONE) {
-                return written.failed(r, r == WriteError.TIMED_OUT ? "the in-sync replicas of " + topicPartition + " did not catch up in "
-                        + replicationWaitMs + " ms" : r == WriteError.NOT_LEADER ? "the leadership of " + topicPartition + " at epoch "
-                        + epoch + " ended before the in-sync replicas held the write" : "the in-sync set of " + topicPartition
-                        + " shrank below min.insync.replicas=" + minInsync);
-            }
-            return written;
-        });
+        boolean flush = log.needsFlushBeforeAck(next);
+        if (!flush && acks != Acks.ALL) {
+            return CompletableFuture.completedFuture(written); // acks=1 with no fsync asked for: nothing to wait for
+        }
+        CompletableFuture<WriteError> durable = flush
+                ? context.groupCommit().flush(log, nowMs).handle((ok, failure) -> failure == null ? WriteError.NONE : WriteError.NOT_DURABLE)
+                : null;
+        CompletableFuture<WriteError> replicated = acks == Acks.ALL
+                ? awaitReplication(next, minInsync, epoch, replicationWaitMs).handle((ok, failure) -> replicationError(failure))
+                : null;
+        if (durable == null) {
+            return replicated.thenApply(r -> settle(written, WriteError.NONE, r, epoch, minInsync, replicationWaitMs));
+        }
+        if (replicated == null) {
+            return durable.thenApply(d -> settle(written, d, WriteError.NONE, epoch, minInsync, replicationWaitMs));
+        }
+        return durable.thenCombine(replicated, (d, r) -> settle(written, d, r, epoch, minInsync, replicationWaitMs));
+    }
+
+    /** The answer once the fsync ({@code durable}) and the in-sync replicas ({@code replicated}) have had their say. */
+    private Written settle(Written written, WriteError durable, WriteError replicated, int epoch, int minInsync, long replicationWaitMs) {
+        if (durable != WriteError.NONE) {
+            return written.failed(durable, "the fsync of " + topicPartition + " failed; the partition is offline on this node");
+        }
+        if (replicated != WriteError.NONE) {
+            return written.failed(replicated, switch (replicated) {
+                case TIMED_OUT -> "the in-sync replicas of " + topicPartition + " did not catch up in " + replicationWaitMs + " ms";
+                case NOT_LEADER -> "the leadership of " + topicPartition + " at epoch " + epoch + " ended before the in-sync replicas held the write";
+                default -> "the in-sync set of " + topicPartition + " shrank below min.insync.replicas=" + minInsync;
+            });
+        }
+        return written;
     }
 
     private static WriteError replicationError(Throwable failure) {
