@@ -349,6 +349,9 @@ public final class SpateNode implements AutoCloseable {
             member.leaveGracefully(5_000);
         }
         server.close();
+        // The coordinator's last writes (expiry, a rebalance in flight) wait on the partitions'
+        // deadlines: it stops before the replicas do.
+        coordinator.close();
         replicas.close();
         if (cleaner != null) {
             cleaner.shutdownNow();
@@ -358,7 +361,6 @@ public final class SpateNode implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        coordinator.close();
         if (member != null) {
             member.close();
         }

@@ -3,10 +3,12 @@ package io.spate.replication;
 /**
  * Told when this node starts or stops leading a partition: what a tier that keeps state next to
  * a partition (the group coordinator today; transactions, processing tasks and tables later)
- * loads and drops its state on. Every leadership this node takes is followed by exactly one
- * {@link #onResigned} when it ends, so a listener that handles the calls in order always knows
- * which partitions it leads, even when a leadership ends and a new one begins between two looks.
- * Runs on the thread that changed the role (the metadata thread), in order; must not block.
+ * loads and drops its state on. {@link #onBecameLeader} comes when this node starts leading, and
+ * again when its epoch moves while it keeps leading (its log was never truncated in between);
+ * {@link #onResigned} comes exactly once when it stops leading. A listener that handles the calls
+ * in order therefore always knows which partitions it leads, even when a leadership ends and a new
+ * one begins between two looks. Runs on the thread that changed the role (the metadata thread), in
+ * order; must not block.
  */
 public interface LeadershipListener {
     /** This node now leads {@code partition} at {@code leaderEpoch} (also when it led already and only the epoch moved). */

@@ -53,6 +53,9 @@ class MetadataDiskFullTest {
             int created = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (cluster.node(3).isAlive() && System.nanoTime() < deadline) {
+                // Whatever the node frees (a failed write's blocks, a removed probe file) is taken
+                // again: left free, it let the metadata probe pass now and then, and the node ran on.
+                fill(filler);
                 List<NewTopic> batch = List.of(new NewTopic("t" + created++, 1, (short) 2), new NewTopic("t" + created++, 1, (short) 2));
                 try {
                     cluster.admin().createTopics(batch).all().get(10, TimeUnit.SECONDS);
@@ -128,15 +131,18 @@ class MetadataDiskFullTest {
         }
     }
 
+    /** Appends to {@code file} until the disk is full, in large writes and then in pages, so no page is left free. */
     private static void fill(Path file) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocate(1 << 16);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            while (true) {
-                zeros.clear();
-                ch.write(zeros);
+        for (int chunk : new int[] {1 << 16, 4096}) {
+            ByteBuffer zeros = ByteBuffer.allocate(chunk);
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+                while (true) {
+                    zeros.clear();
+                    ch.write(zeros);
+                }
+            } catch (IOException full) {
+                assertThat(full.getMessage()).contains("No space left");
             }
-        } catch (IOException full) {
-            assertThat(full.getMessage()).contains("No space left");
         }
     }
 }

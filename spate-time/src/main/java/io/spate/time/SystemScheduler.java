@@ -24,10 +24,16 @@ public final class SystemScheduler implements Scheduler, AutoCloseable {
         return Time.SYSTEM;
     }
 
+    /** After {@link #close} nothing runs any more: the task is dropped (the process is stopping). */
     @Override
     public Timer schedule(long delayMs, Runnable task) {
-        ScheduledFuture<?> future = executor.schedule(task, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
-        return () -> future.cancel(false);
+        try {
+            ScheduledFuture<?> future = executor.schedule(task, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
+            return () -> future.cancel(false);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            return () -> {
+            };
+        }
     }
 
     @Override

@@ -69,7 +69,10 @@ public final class GroupCoordinator implements AutoCloseable {
     private final Map<String, Map<TopicPartitionKey, CommittedOffset>> offsets = new HashMap<>();
     private final io.spate.server.partition.ReplicaManager replicas;
     /** Offsets partitions whose groups are in memory (cluster mode); touched on the coordinator thread only. */
-    private final java.util.Set<Integer> loadedPartitions = new java.util.HashSet<>();
+    /** How soon a failed load of an offsets partition is tried again (while this node still leads it). */
+    private static final long LOAD_RETRY_MS = 1_000;
+    /** Offsets partitions whose groups are loaded here, with the leader epoch they are served at (coordinator thread only). */
+    private final Map<Integer, Integer> loadedEpochs = new HashMap<>();
 
     /** A partition named by topic name, as groups commit them. */
     public record TopicPartitionKey(String topic, int partition) {
@@ -224,27 +227,35 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private void load(int p, int leaderEpoch) {
-        if (loadedPartitions.contains(p)) {
-            return; // led already; only the epoch moved, and a leader's log is never truncated under it
-        }
         io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
         if (partition == null || !partition.isLeader() || partition.leaderEpoch() != leaderEpoch) {
             return; // this leadership has already ended: its resignation is queued behind
+        }
+        if (loadedEpochs.containsKey(p)) {
+            loadedEpochs.put(p, leaderEpoch); // led throughout, only the epoch moved: a leader's log is never truncated under it
+            return;
         }
         try {
             int before = groups.size();
             store.replay(p, replayer());
             offsets.values().removeIf(Map::isEmpty);
-            loadedPartitions.add(p);
+            loadedEpochs.put(p, leaderEpoch);
             log.info("now coordinating the groups of {}-{} at leader epoch {} ({} group(s) loaded)", OffsetStore.TOPIC, p, leaderEpoch,
                     groups.size() - before);
         } catch (IOException | RuntimeException e) {
-            log.error("could not load the groups of {}-{}", OffsetStore.TOPIC, p, e);
+            // Nothing else would ask again until the leadership changes: its groups would answer
+            // COORDINATOR_LOAD_IN_PROGRESS for good. Try again while this leadership lasts.
+            log.error("could not load the groups of {}-{}; trying again in {} ms", OffsetStore.TOPIC, p, LOAD_RETRY_MS, e);
+            try {
+                thread.schedule(() -> load(p, leaderEpoch), LOAD_RETRY_MS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // the node is stopping
+            }
         }
     }
 
     private void unload(int p, int leaderEpoch) {
-        if (!loadedPartitions.remove(p)) {
+        if (loadedEpochs.remove(p) == null) {
             return;
         }
         groups.values().removeIf(g -> {
@@ -268,7 +279,10 @@ public final class GroupCoordinator implements AutoCloseable {
         if (!replicas.servesAsLeader(partition)) {
             throw new org.apache.kafka.common.errors.NotCoordinatorException("this node does not coordinate group '" + groupId + "'");
         }
-        if (!loadedPartitions.contains(p)) {
+        Integer loadedAt = loadedEpochs.get(p);
+        if (loadedAt == null || loadedAt != partition.leaderEpoch()) {
+            // Not loaded yet, or loaded under a leadership that has since ended (the calls that
+            // drop and load it again are queued behind this request): nothing here is current.
             throw new org.apache.kafka.common.errors.CoordinatorLoadInProgressException("group '" + groupId + "' is being loaded");
         }
     }

@@ -150,9 +150,12 @@ final class OffsetStore {
         String message = "could not store group data: " + written.message();
         return switch (written.error()) {
             case NOT_LEADER, NOT_DURABLE -> new org.apache.kafka.common.errors.NotCoordinatorException(message);
-            case REFUSED -> written.logError() == io.spate.log.LogError.STORAGE_ERROR
-                    ? new org.apache.kafka.common.errors.NotCoordinatorException(message)
-                    : new org.apache.kafka.common.errors.UnknownServerException(message);
+            case REFUSED -> switch (written.logError()) {
+                case STORAGE_ERROR -> new org.apache.kafka.common.errors.NotCoordinatorException(message);
+                // Too many offsets in one commit for the offsets topic's max.message.bytes, as Kafka answers it.
+                case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE -> new org.apache.kafka.common.errors.InvalidCommitOffsetSizeException(message);
+                default -> new org.apache.kafka.common.errors.UnknownServerException(message);
+            };
             default -> new CoordinatorNotAvailableException(message);
         };
     }

@@ -70,6 +70,10 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 Partition partition = replicas.partition(topic.name(), partitionData.index());
+                if (partition == null) { // removed since the check above (the topic was deleted, or moved away)
+                    partitionResponse.setErrorCode((replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    continue;
+                }
                 CompletableFuture<Written> written = partition.append(((MemoryRecords) partitionData.records()).buffer(), acks, replicationWaitMs, now);
                 if (written.isDone()) {
                     answer(partitionResponse, written.join(), version);
