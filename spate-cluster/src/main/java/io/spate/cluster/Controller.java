@@ -1,20 +1,21 @@
 package io.spate.cluster;
 
+import io.spate.time.Scheduler;
+import io.spate.time.SystemScheduler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The controller's duties, carried out by whichever voter currently leads the metadata quorum:
  * fence nodes whose heartbeats stopped (which moves their partitions to in-sync followers), and
  * now and then return leadership to preferred replicas. Its decisions are ordinary commands
  * through the metadata log, so a controller that lost its quorum simply cannot make them.
+ * It ticks on an injected {@link Scheduler}, reading time from the liveness tracker's clock, so a
+ * test or the simulation decides when it looks.
  */
 public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
@@ -23,27 +24,52 @@ public final class Controller implements AutoCloseable {
     private final MetadataLog metadata;
     private final LivenessTracker liveness;
     private final long rebalanceIntervalNanos;
-    private final ScheduledExecutorService timer;
+    private final Scheduler scheduler;
+    /** Closed with the controller when it made the scheduler itself. */
+    private final SystemScheduler ownedScheduler;
+    private volatile boolean closed;
     private final int selfId;
     private final long takeoverGraceNanos;
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
     private boolean leading;
     private long lastRebalanceNanos;
 
+    /** Ticks on its own thread, {@code spate-controller}. */
     public Controller(MetadataLog metadata, LivenessTracker liveness, ClusterSettings settings) {
+        this(metadata, liveness, settings, new SystemScheduler("spate-controller"), true);
+    }
+
+    /** Ticks on {@code scheduler}, whose clock should be the liveness tracker's. */
+    public Controller(MetadataLog metadata, LivenessTracker liveness, ClusterSettings settings, Scheduler scheduler) {
+        this(metadata, liveness, settings, scheduler, false);
+    }
+
+    private Controller(MetadataLog metadata, LivenessTracker liveness, ClusterSettings settings, Scheduler scheduler, boolean ownsScheduler) {
         this.metadata = metadata;
         this.liveness = liveness;
         this.rebalanceIntervalNanos = settings.leaderRebalanceMs() * 1_000_000L;
         this.selfId = settings.nodeId();
         this.takeoverGraceNanos = settings.heartbeatMs() * 1_000_000L;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-controller").daemon().unstarted(r));
+        this.scheduler = scheduler;
+        this.ownedScheduler = ownsScheduler ? (SystemScheduler) scheduler : null;
     }
 
     public void start() {
-        timer.scheduleWithFixedDelay(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        scheduler.schedule(TICK_MS, this::tickAndRepeat);
     }
 
-    private void tick() {
+    private void tickAndRepeat() {
+        if (closed) {
+            return;
+        }
+        try {
+            tick();
+        } finally {
+            scheduler.schedule(TICK_MS, this::tickAndRepeat);
+        }
+    }
+
+    void tick() {
         try {
             long now = liveness.time().nanos();
             boolean leader = metadata.isControllerLeader();
@@ -68,7 +94,7 @@ public final class Controller implements AutoCloseable {
             }
         } catch (RuntimeException | Error e) {
             // Caught whole: a throw out of a scheduled task would cancel every later tick, and with it all fencing.
-            log.warn("controller tick failed", e);
+            log.error("controller tick failed", e);
         }
     }
 
@@ -109,6 +135,9 @@ public final class Controller implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
+        closed = true;
+        if (ownedScheduler != null) {
+            ownedScheduler.close();
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.spate.replication;
 
 import io.spate.log.AppendResult;
+import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
 
@@ -34,7 +35,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class Partition {
     /** Told about new data; must not block (runs on the writer's thread). */
-    public interface AppendListener {
+    interface AppendListener {
         void onAppend(Partition partition, int bytes);
     }
 
@@ -759,14 +760,38 @@ public final class Partition {
         }
     }
 
-    /** Registers a waiting read: {@code replica} reads are bounded by the log end, others by the high watermark. */
-    public void addWaiter(AppendListener listener, boolean replica) {
-        (replica ? replicaReaders : readers).add(listener);
+    /** The offset a reader with {@code bound} reads up to (exclusive). */
+    public long readLimit(ReadBound bound) {
+        return switch (bound) {
+            case LOG_END -> log.logEndOffset();
+            case HIGH_WATERMARK -> log.highWatermark();
+            case LAST_STABLE -> lastStableOffset();
+        };
     }
 
-    public void removeWaiter(AppendListener listener) {
+    /** Where read_committed readers stop: the high watermark until transactions are written. */
+    public long lastStableOffset() {
+        return log.highWatermark();
+    }
+
+    /** Reads from {@code offset} up to {@code bound}, at most {@code maxBytes} (but one whole batch if {@code minOneBatch}). */
+    public LogReadResult read(long offset, int maxBytes, ReadBound bound, boolean minOneBatch) {
+        return log.read(offset, maxBytes, readLimit(bound), minOneBatch);
+    }
+
+    /** Registers a waiting read, woken as data within {@code bound} grows; see {@link ParkedReads}. */
+    void addWaiter(AppendListener listener, ReadBound bound) {
+        (bound == ReadBound.LOG_END ? replicaReaders : readers).add(listener);
+    }
+
+    void removeWaiter(AppendListener listener) {
         readers.remove(listener);
         replicaReaders.remove(listener);
+    }
+
+    /** Reads parked here: a completed read must leave none behind. */
+    int parkedReads() {
+        return readers.size() + replicaReaders.size();
     }
 
     @Override

@@ -13,6 +13,8 @@ public final class ManualScheduler implements Scheduler, Time {
     private long nowNanos;
     private final long epochMillis;
     private long sequence;
+    private int live;
+    private long ran;
 
     private final class Task implements Comparable<Task>, Timer {
         final long dueNanos;
@@ -35,8 +37,8 @@ public final class ManualScheduler implements Scheduler, Time {
         @Override
         public void cancel() {
             if (!cancelled) {
-                cancelled = true;
-                queue.remove(this);
+                cancelled = true; // left in the heap and skipped when it comes up: removal is linear
+                live--;
             }
         }
     }
@@ -69,18 +71,33 @@ public final class ManualScheduler implements Scheduler, Time {
     public Timer schedule(long delayMs, Runnable task) {
         Task t = new Task(nowNanos + Math.max(0, delayMs) * 1_000_000, sequence++, task);
         queue.add(t);
+        live++;
         return t;
     }
 
     /** Moves the clock {@code ms} forward, running each task as its time comes (tasks may schedule more). */
     public void advance(long ms) {
-        long target = nowNanos + ms * 1_000_000;
+        advance(ms, () -> { });
+    }
+
+    /**
+     * As {@link #advance(long)}, calling {@code afterEach} after every task: the simulation checks
+     * its invariants there, so a violation is caught at the event that caused it.
+     */
+    public void advance(long ms, Runnable afterEach) {
+        long target = nowNanos + Math.max(0, ms) * 1_000_000;
         Task next;
         while ((next = queue.peek()) != null && next.dueNanos <= target) {
             queue.poll();
+            if (next.cancelled) {
+                continue;
+            }
             nowNanos = Math.max(nowNanos, next.dueNanos);
             next.cancelled = true; // ran: a later cancel is a no-op
+            live--;
             next.action.run();
+            ran++;
+            afterEach.run();
         }
         nowNanos = target;
     }
@@ -92,6 +109,11 @@ public final class ManualScheduler implements Scheduler, Time {
 
     /** Tasks scheduled and neither run nor cancelled. */
     public int pending() {
-        return queue.size();
+        return live;
+    }
+
+    /** Tasks run since the start: how far a seeded run got, in steps that replay. */
+    public long tasksRun() {
+        return ran;
     }
 }

@@ -50,4 +50,20 @@ class ManualSchedulerTest {
         assertThat(ran).containsExactly("kept");
         assertThat(scheduler.pending()).isZero();
     }
+
+    @Test
+    void theHookRunsAfterEveryTaskAndCancelledTasksAreNeitherRunNorCounted() {
+        ManualScheduler scheduler = new ManualScheduler(0);
+        List<String> seen = new ArrayList<>();
+        scheduler.schedule(1, () -> seen.add("a"));
+        scheduler.schedule(2, () -> seen.add("dropped")).cancel();
+        scheduler.schedule(3, () -> seen.add("b"));
+        assertThat(scheduler.pending()).isEqualTo(2);
+
+        scheduler.advance(10, () -> seen.add("check@" + scheduler.millis()));
+
+        assertThat(seen).containsExactly("a", "check@1", "b", "check@3");
+        assertThat(scheduler.tasksRun()).isEqualTo(2);
+        assertThat(scheduler.pending()).isZero();
+    }
 }

@@ -5,7 +5,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ScheduledFuture;
 
 /**
  * A consumer group under the classic protocol: members, generation, leader and the chosen
@@ -23,9 +22,9 @@ final class ClassicGroup {
     final Map<String, String> staticMembers = new HashMap<>();
     /** Member ids handed out with MEMBER_ID_REQUIRED and not yet used to join. */
     final Set<String> pendingMembers = new HashSet<>();
-    ScheduledFuture<?> joinTimer;
+    io.spate.time.Scheduler.Timer joinTimer;
     boolean initialDelay;
-    ScheduledFuture<?> syncTimer;
+    io.spate.time.Scheduler.Timer syncTimer;
 
     ClassicGroup(String groupId) {
         this.groupId = groupId;

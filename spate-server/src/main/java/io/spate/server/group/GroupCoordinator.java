@@ -12,6 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.spate.log.ScheduledTasks;
+import io.spate.time.Scheduler;
+import io.spate.time.SystemScheduler;
+import io.spate.time.Time;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -22,16 +25,17 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Executor;
 
 /**
  * The group coordinator for the classic consumer-group protocol: join, sync, heartbeat, leave,
  * and the committed offsets of every group.
  *
- * <p>All decisions run on one thread ({@code spate-group-coordinator}), timers included, so
- * the state machine needs no locks; request handlers only submit work and wait on futures.
+ * <p>All decisions run as tasks of one {@link Scheduler} (in a node, the thread
+ * {@code spate-group-coordinator}), timers included, so the state machine needs no locks;
+ * request handlers only submit work and wait on futures. Time is injected too: a test drives the
+ * coordinator with a manual scheduler and sees session and rebalance timeouts fire exactly when
+ * it moves the clock.
  * Rebalance: Empty/Stable -> PreparingRebalance (members rejoin within the rebalance timeout)
  * -> CompletingRebalance (the leader computes assignments, everyone syncs) -> Stable.
  */
@@ -61,16 +65,24 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private final Settings settings;
-    private final Clock clock;
+    private final Time time;
     private final OffsetStore store;
     private final TopicRegistry topics;
-    private final ScheduledExecutorService thread;
+    /** Runs every decision and timer, one at a time. */
+    private final Scheduler scheduler;
+    /** The same, for futures' continuations. */
+    private final Executor thread;
+    /** Closed with the coordinator when it made the scheduler itself. */
+    private final AutoCloseable ownedScheduler;
+    private volatile boolean closed;
     private final Map<String, ClassicGroup> groups = new HashMap<>();
     private final Map<String, Map<TopicPartitionKey, CommittedOffset>> offsets = new HashMap<>();
     private final io.spate.server.partition.ReplicaManager replicas;
     /** Offsets partitions whose groups are in memory (cluster mode); touched on the coordinator thread only. */
     /** How soon a failed load of an offsets partition is tried again (while this node still leads it). */
     private static final long LOAD_RETRY_MS = 1_000;
+    /** How long a new member's first join may wait for the rebalance to complete (Kafka's value). */
+    static final long NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000;
     /** Offsets partitions whose groups are loaded here, with the leader epoch they are served at (coordinator thread only). */
     private final Map<Integer, Integer> loadedEpochs = new HashMap<>();
 
@@ -78,20 +90,63 @@ public final class GroupCoordinator implements AutoCloseable {
     public record TopicPartitionKey(String topic, int partition) {
     }
 
+    /** On its own thread, {@code spate-group-coordinator}; timestamps (commits, expiry) from {@code clock}. */
     public GroupCoordinator(Settings settings, Clock clock, io.spate.server.metadata.TopicManager topicManager,
                             io.spate.server.partition.ReplicaManager replicas) {
+        this(settings, clockTime(clock), new SystemScheduler("spate-group-coordinator"), topicManager, replicas, true);
+    }
+
+    /** Driven by {@code scheduler}, whose tasks must run one at a time; timestamps from {@code time}. */
+    public GroupCoordinator(Settings settings, Time time, Scheduler scheduler, io.spate.server.metadata.TopicManager topicManager,
+                            io.spate.server.partition.ReplicaManager replicas) {
+        this(settings, time, scheduler, topicManager, replicas, false);
+    }
+
+    private GroupCoordinator(Settings settings, Time time, Scheduler scheduler, io.spate.server.metadata.TopicManager topicManager,
+                             io.spate.server.partition.ReplicaManager replicas, boolean ownsScheduler) {
         this.settings = settings;
         this.replicas = replicas;
-        this.clock = clock;
+        this.time = time;
         this.topics = topicManager.registry();
-        this.store = new OffsetStore(topicManager, replicas, clock, settings.offsetsTopicPartitions(), settings.offsetsTopicReplicationFactor());
-        this.thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-group-coordinator").daemon().unstarted(r));
+        this.store = new OffsetStore(topicManager, replicas, time, settings.offsetsTopicPartitions(), settings.offsetsTopicReplicationFactor());
+        this.scheduler = scheduler;
+        this.thread = task -> scheduler.schedule(0, ScheduledTasks.logged("group coordinator task", task));
+        this.ownedScheduler = ownsScheduler && scheduler instanceof AutoCloseable closeable ? closeable : null;
+    }
+
+    /** Milliseconds from a {@link Clock} (tests move it to see expiry); intervals from the monotonic counter. */
+    private static Time clockTime(Clock clock) {
+        return new Time() {
+            @Override
+            public long millis() {
+                return clock.millis();
+            }
+
+            @Override
+            public long nanos() {
+                return Time.SYSTEM.nanos();
+            }
+        };
     }
 
     /** Starts the periodic removal of expired offsets (offsets.retention.minutes). */
     public void startOffsetExpiry() {
         long interval = settings.offsetsRetentionCheckIntervalMs();
-        ScheduledTasks.withFixedDelay(thread, "offset expiry", this::expireOffsets, interval, interval, TimeUnit.MILLISECONDS);
+        after(interval, "offset expiry", new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    expireOffsets();
+                } finally {
+                    after(interval, "offset expiry", this);
+                }
+            }
+        });
+    }
+
+    /** A timer on the coordinator's scheduler; what it throws is logged, not lost in a future. */
+    private Scheduler.Timer after(long delayMs, String name, Runnable task) {
+        return scheduler.schedule(delayMs, ScheduledTasks.logged(name, task));
     }
 
     /**
@@ -101,7 +156,7 @@ public final class GroupCoordinator implements AutoCloseable {
      * as in Kafka.
      */
     private void expireOffsets() {
-        long now = clock.millis();
+        long now = time.millis();
         long cutoff = now - settings.offsetsRetentionMs();
         for (Map.Entry<String, Map<TopicPartitionKey, CommittedOffset>> entry : List.copyOf(offsets.entrySet())) {
             String groupId = entry.getKey();
@@ -216,14 +271,10 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private void onCoordinatorThread(Runnable task) {
-        if (!replicas.clustered() || thread.isShutdown()) {
-            return;
+        if (!replicas.clustered() || closed) {
+            return; // the node is stopping: nothing to coordinate any more
         }
-        try {
-            thread.execute(task);
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            // the node is stopping: nothing to coordinate any more
-        }
+        thread.execute(task);
     }
 
     private void load(int p, int leaderEpoch) {
@@ -246,10 +297,8 @@ public final class GroupCoordinator implements AutoCloseable {
             // Nothing else would ask again until the leadership changes: its groups would answer
             // COORDINATOR_LOAD_IN_PROGRESS for good. Try again while this leadership lasts.
             log.error("could not load the groups of {}-{}; trying again in {} ms", OffsetStore.TOPIC, p, LOAD_RETRY_MS, e);
-            try {
-                thread.schedule(() -> load(p, leaderEpoch), LOAD_RETRY_MS, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException stopping) {
-                // the node is stopping
+            if (!closed) {
+                after(LOAD_RETRY_MS, "load of " + OffsetStore.TOPIC + "-" + p, () -> load(p, leaderEpoch));
             }
         }
     }
@@ -292,11 +341,6 @@ public final class GroupCoordinator implements AutoCloseable {
         return store.partitionFor(groupId);
     }
 
-    /** Makes sure the offsets topic exists (FindCoordinator does this, as in Kafka). */
-    public void ensureOffsetsTopic() {
-        store.ensureTopic();
-    }
-
     /** Makes sure the offsets topic exists, completing once it does (in a cluster, once the controller has it). */
     public CompletableFuture<Void> ensureOffsetsTopicAsync() {
         return store.ensureTopicAsync().thenApply(topic -> null);
@@ -304,6 +348,10 @@ public final class GroupCoordinator implements AutoCloseable {
 
     private <T> CompletableFuture<T> call(Callable<T> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(Errors.COORDINATOR_NOT_AVAILABLE.exception("the group coordinator is stopping"));
+            return result;
+        }
         thread.execute(() -> {
             try {
                 result.complete(task.call());
@@ -391,7 +439,10 @@ public final class GroupCoordinator implements AutoCloseable {
         if (member.isStatic()) {
             group.staticMembers.put(member.groupInstanceId, member.memberId);
         }
-        scheduleSessionTimeout(group, member);
+        // A newcomer's join is held up to five minutes, as in Kafka, not one session: a slow member
+        // may keep the rebalance open far longer, and dropping the newcomer meanwhile would send it
+        // back to the start (a new member id, a new wait) over and over.
+        scheduleExpiry(group, member, NEW_MEMBER_JOIN_TIMEOUT_MS);
         CompletableFuture<JoinGroupResponseData> response = member.awaitingJoin;
         maybePrepareRebalance(group, "member " + member.memberId + " joined");
         return response;
@@ -504,7 +555,7 @@ public final class GroupCoordinator implements AutoCloseable {
         group.initialDelay = wasEmpty && settings.initialRebalanceDelayMs() > 0;
         long delay = group.initialDelay ? settings.initialRebalanceDelayMs() : group.rebalanceTimeoutMs();
         cancel(group.joinTimer);
-        group.joinTimer = ScheduledTasks.once(thread, "join completion", () -> completeJoin(group), delay, TimeUnit.MILLISECONDS);
+        group.joinTimer = after(delay, "join completion", () -> completeJoin(group));
         maybeCompleteJoin(group);
     }
 
@@ -554,7 +605,7 @@ public final class GroupCoordinator implements AutoCloseable {
             scheduleSessionTimeout(group, member);
         }
         int generation = group.generationId;
-        group.syncTimer = ScheduledTasks.once(thread, "sync timeout", () -> {
+        group.syncTimer = after(Math.max(1, group.rebalanceTimeoutMs()), "sync timeout", () -> {
             if (group.is(GroupState.COMPLETING_REBALANCE) && group.generationId == generation) {
                 for (GroupMember member : new ArrayList<>(group.members.values())) {
                     if (member.awaitingSync == null) {
@@ -563,7 +614,7 @@ public final class GroupCoordinator implements AutoCloseable {
                 }
                 maybePrepareRebalance(group, "members failed to sync");
             }
-        }, Math.max(1, group.rebalanceTimeoutMs()), TimeUnit.MILLISECONDS);
+        });
     }
 
     private static List<JoinGroupResponseData.JoinGroupResponseMember> memberList(ClassicGroup group) {
@@ -675,7 +726,7 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private CompletableFuture<Void> persistGroup(ClassicGroup group) {
-        long now = clock.millis();
+        long now = time.millis();
         return store.append(group.groupId, List.of(OffsetStore.groupRecord(group.groupId, group.protocolType, group.protocolName, group.generationId, false, now)));
     }
 
@@ -733,8 +784,12 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private void scheduleSessionTimeout(ClassicGroup group, GroupMember member) {
+        scheduleExpiry(group, member, member.sessionTimeoutMs);
+    }
+
+    private void scheduleExpiry(ClassicGroup group, GroupMember member, long timeoutMs) {
         cancel(member.sessionTimer);
-        member.sessionTimer = ScheduledTasks.once(thread, "session timeout", () -> onSessionTimeout(group, member), member.sessionTimeoutMs, TimeUnit.MILLISECONDS);
+        member.sessionTimer = after(timeoutMs, "session timeout", () -> onSessionTimeout(group, member));
     }
 
     private void onSessionTimeout(ClassicGroup group, GroupMember member) {
@@ -744,7 +799,9 @@ public final class GroupCoordinator implements AutoCloseable {
         if (member.awaitingJoin != null && !member.isNew) {
             return; // a parked join is governed by the rebalance timeout
         }
-        removeMember(group, member, "session timed out after " + member.sessionTimeoutMs + " ms without a heartbeat");
+        removeMember(group, member, member.isNew
+                ? "its first join did not complete within " + NEW_MEMBER_JOIN_TIMEOUT_MS + " ms"
+                : "session timed out after " + member.sessionTimeoutMs + " ms without a heartbeat");
         afterMemberRemoved(group);
     }
 
@@ -797,7 +854,7 @@ public final class GroupCoordinator implements AutoCloseable {
             Errors groupError = validateCommit(groupId, generationId, memberId, instanceId);
             List<SimpleRecord> records = new ArrayList<>();
             List<OffsetCommit> accepted = new ArrayList<>();
-            long now = clock.millis();
+            long now = time.millis();
             for (OffsetCommit commit : commits) {
                 Errors error = groupError;
                 if (error == Errors.NONE) {
@@ -883,7 +940,7 @@ public final class GroupCoordinator implements AutoCloseable {
             if (group != null && !group.members.isEmpty() && !group.is(GroupState.EMPTY)) {
                 return CompletableFuture.failedFuture(Errors.NON_EMPTY_GROUP.exception("group " + groupId + " has active members; stop them before deleting offsets"));
             }
-            long now = clock.millis();
+            long now = time.millis();
             List<SimpleRecord> tombstones = new ArrayList<>();
             partitions.forEach(tp -> tombstones.add(OffsetStore.offsetRecord(groupId, tp.topic(), tp.partition(), null, now)));
             if (tombstones.isEmpty()) {
@@ -947,7 +1004,7 @@ public final class GroupCoordinator implements AutoCloseable {
             if (group != null && !group.members.isEmpty()) {
                 return CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP);
             }
-            long now = clock.millis();
+            long now = time.millis();
             List<SimpleRecord> tombstones = new ArrayList<>();
             offsets.getOrDefault(groupId, Map.of()).keySet().forEach(tp -> tombstones.add(OffsetStore.offsetRecord(groupId, tp.topic(), tp.partition(), null, now)));
             tombstones.add(OffsetStore.groupRecord(groupId, null, null, 0, true, now));
@@ -968,14 +1025,21 @@ public final class GroupCoordinator implements AutoCloseable {
         return cause instanceof ApiException api ? Errors.forException(api) : Errors.COORDINATOR_NOT_AVAILABLE;
     }
 
-    private static void cancel(java.util.concurrent.ScheduledFuture<?> timer) {
+    private static void cancel(Scheduler.Timer timer) {
         if (timer != null) {
-            timer.cancel(false);
+            timer.cancel();
         }
     }
 
     @Override
     public void close() {
-        thread.shutdownNow();
+        closed = true;
+        if (ownedScheduler != null) {
+            try {
+                ownedScheduler.close();
+            } catch (Exception e) {
+                log.warn("could not stop the group coordinator's thread", e);
+            }
+        }
     }
 }

@@ -6,7 +6,6 @@ import org.apache.kafka.common.message.SyncGroupResponseData;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
 
 /** One member of a classic group; confined to the coordinator thread. */
 final class GroupMember {
@@ -23,7 +22,7 @@ final class GroupMember {
     short joinVersion;
     CompletableFuture<JoinGroupResponseData> awaitingJoin;
     CompletableFuture<SyncGroupResponseData> awaitingSync;
-    ScheduledFuture<?> sessionTimer;
+    io.spate.time.Scheduler.Timer sessionTimer;
     boolean isNew;
 
     GroupMember(String memberId, String groupInstanceId, String clientId, String clientHost) {

@@ -17,7 +17,6 @@ import org.apache.kafka.common.utils.Utils;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -55,28 +54,22 @@ final class OffsetStore {
 
     private final TopicManager topics;
     private final ReplicaManager replicas;
-    private final Clock clock;
+    private final io.spate.time.Time time;
     private final int numPartitions;
     private final short replicationFactor;
 
-    OffsetStore(TopicManager topics, ReplicaManager replicas, Clock clock, int numPartitions, short replicationFactor) {
+    OffsetStore(TopicManager topics, ReplicaManager replicas, io.spate.time.Time time, int numPartitions, short replicationFactor) {
         this.replicationFactor = replicationFactor;
         this.topics = topics;
         this.replicas = replicas;
-        this.clock = clock;
+        this.time = time;
         this.numPartitions = numPartitions;
     }
 
-    /** Creates the internal topic on first use, as Kafka does when the first group appears. */
-    synchronized TopicInfo ensureTopic() {
-        TopicInfo topic = topics.registry().get(TOPIC);
-        if (topic == null) {
-            topic = topics.createInternal(TOPIC, numPartitions, replicationFactor, Map.of("cleanup.policy", "compact", "segment.bytes", "104857600"));
-        }
-        return topic;
-    }
-
-    /** As {@link #ensureTopic}, without blocking: for network threads (FindCoordinator). */
+    /**
+     * Creates the internal topic on first use, as Kafka does when the first group appears; never
+     * blocks (the callers are network threads and the coordinator's own).
+     */
     java.util.concurrent.CompletableFuture<TopicInfo> ensureTopicAsync() {
         TopicInfo topic = topics.registry().get(TOPIC);
         if (topic != null) {
@@ -130,13 +123,20 @@ final class OffsetStore {
      * in-sync replicas hold them (so a commit survives failover) and its flush policy is met.
      */
     CompletableFuture<Void> append(String groupId, List<SimpleRecord> records) {
-        ensureTopic();
+        if (topics.registry().get(TOPIC) == null) {
+            // The first commit of a node that has never seen a group (assign() consumers commit without joining).
+            return ensureTopicAsync().thenCompose(topic -> appendToPartition(groupId, records));
+        }
+        return appendToPartition(groupId, records);
+    }
+
+    private CompletableFuture<Void> appendToPartition(String groupId, List<SimpleRecord> records) {
         Partition partition = replicas.partition(TOPIC, partitionFor(groupId));
         if (partition == null) {
             return CompletableFuture.failedFuture(new CoordinatorNotAvailableException("offsets partition not hosted"));
         }
         MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records.toArray(new SimpleRecord[0]));
-        return partition.append(batch.buffer(), Acks.ALL, COMMIT_WAIT_MS, clock.millis()).thenCompose(written ->
+        return partition.append(batch.buffer(), Acks.ALL, COMMIT_WAIT_MS, time.millis()).thenCompose(written ->
                 written.ok() ? CompletableFuture.<Void>completedFuture(null) : CompletableFuture.failedFuture(coordinatorError(written)));
     }
 

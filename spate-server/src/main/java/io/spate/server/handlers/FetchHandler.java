@@ -6,8 +6,11 @@ import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.ClientConnection;
 import io.spate.server.network.FileSliceRecords;
+import io.spate.replication.ParkedReads;
 import io.spate.replication.Partition;
+import io.spate.replication.ReadBound;
 import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -24,15 +27,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Fetch: reads file slices below the high watermark, which the network layer sends with
  * sendfile. A fetch that finds fewer than {@code min.bytes} waits, up to {@code max.wait.ms},
- * for appends to any of its partitions (long poll), so idle consumers do not spin.
+ * for appends to any of its partitions (long poll, parked in replication's {@link ParkedReads}),
+ * so idle consumers do not spin; woken, it reads again on its connection's event loop.
  */
 public final class FetchHandler implements ApiHandler {
     private final TopicRegistry topics;
@@ -83,14 +83,31 @@ public final class FetchHandler implements ApiHandler {
                 }
             }
         }
-        List<PartitionRead> reads = readAll(context, data.maxBytes(), replica);
+        List<PartitionRead> reads = readAll(context, data.maxBytes(), replica, data.isolationLevel());
         long bytes = reads.stream().mapToLong(r -> r.result == null ? 0 : r.result.sizeInBytes()).sum();
         boolean errors = reads.stream().anyMatch(r -> r.error != Errors.NONE);
         if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || redirected || context.targets().isEmpty()) {
             return CompletableFuture.completedFuture(respond(context, reads, version));
         }
         release(reads);
-        return new DelayedFetch(context, data, version, connection, replicaId).start();
+        List<ParkedReads.Position> positions = new ArrayList<>(context.targets().size());
+        context.targets().forEach(t -> positions.add(new ParkedReads.Position(t.resolved, t.fetchOffset)));
+        return replicas.parkedReads().park(positions, bound(replica, data.isolationLevel()), data.minBytes(), data.maxWaitMs())
+                .<ApiMessage>thenApplyAsync(woken -> {
+                    // Leadership may have moved during the wait: the answer says so rather than reading a former leader's log.
+                    for (FetchTarget target : context.targets()) {
+                        resolve(target, replicaId, version);
+                    }
+                    return respond(context, readAll(context, data.maxBytes(), replica, data.isolationLevel()), version);
+                }, connection.eventLoop());
+    }
+
+    /** Followers copy everything the leader has; consumers see only what the in-sync replicas hold (and, read_committed, what is decided). */
+    private static ReadBound bound(boolean replica, byte isolationLevel) {
+        if (replica) {
+            return ReadBound.LOG_END;
+        }
+        return isolationLevel == IsolationLevel.READ_COMMITTED.id() ? ReadBound.LAST_STABLE : ReadBound.HIGH_WATERMARK;
     }
 
     private List<FetchTarget> targets(FetchRequestData data, short version, int replicaId) {
@@ -150,7 +167,8 @@ public final class FetchHandler implements ApiHandler {
     }
 
     /** Reads every target, in order, within the request's total byte budget (KIP-74). */
-    private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes, boolean replica) {
+    private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes, boolean replica, byte isolationLevel) {
+        ReadBound bound = bound(replica, isolationLevel);
         List<PartitionRead> reads = new ArrayList<>(context.targets().size());
         int remaining = maxBytes;
         boolean minOneBatch = true;
@@ -167,9 +185,7 @@ public final class FetchHandler implements ApiHandler {
             }
             var log = target.resolved.log();
             int budget = Math.max(0, Math.min(target.maxBytes, remaining));
-            // Followers copy everything the leader has; consumers see only what the in-sync replicas hold.
-            long bound = replica ? log.logEndOffset() : log.highWatermark();
-            LogReadResult result = log.read(target.fetchOffset, budget, bound, minOneBatch);
+            LogReadResult result = target.resolved.read(target.fetchOffset, budget, bound, minOneBatch);
             Errors error = result.error() == LogError.NONE ? Errors.NONE : KafkaErrors.of(result.error());
             if (error == Errors.OFFSET_OUT_OF_RANGE && !replica && target.fetchOffset > log.logEndOffset()
                     && !replicas.servesAsLeader(target.resolved)) {
@@ -242,72 +258,5 @@ public final class FetchHandler implements ApiHandler {
         }
         response.responses().addAll(byTopic.values());
         return response;
-    }
-
-    /**
-     * A fetch parked until enough bytes are appended to its partitions or its wait runs out;
-     * then it reads again and answers on the connection's event loop.
-     */
-    private final class DelayedFetch implements Partition.AppendListener {
-        private final FetchSessions.Context context;
-        private final FetchRequestData data;
-        private final short version;
-        private final ClientConnection connection;
-        private final int replicaId;
-        private final boolean replica;
-        private final CompletableFuture<ApiMessage> response = new CompletableFuture<>();
-        private final AtomicBoolean completed = new AtomicBoolean();
-        private final AtomicInteger bytesAppended = new AtomicInteger();
-        private volatile ScheduledFuture<?> timeout;
-
-        DelayedFetch(FetchSessions.Context context, FetchRequestData data, short version, ClientConnection connection, int replicaId) {
-            this.replicaId = replicaId;
-            this.replica = replicaId >= 0;
-            this.context = context;
-            this.data = data;
-            this.version = version;
-            this.connection = connection;
-        }
-
-        CompletableFuture<ApiMessage> start() {
-            context.targets().forEach(t -> t.resolved.addWaiter(this, replica));
-            timeout = connection.eventLoop().schedule(this::complete, data.maxWaitMs(), TimeUnit.MILLISECONDS);
-            // An append may have landed between the first read and the registration above.
-            for (FetchTarget target : context.targets()) {
-                var log = target.resolved.log();
-                if ((replica ? log.logEndOffset() : log.highWatermark()) > target.fetchOffset) {
-                    onAppend(target.resolved, data.minBytes());
-                    break;
-                }
-            }
-            return response;
-        }
-
-        @Override
-        public void onAppend(Partition partition, int bytes) {
-            if (bytesAppended.addAndGet(bytes) >= data.minBytes()) {
-                connection.eventLoop().execute(this::complete);
-            }
-        }
-
-        private void complete() {
-            if (!completed.compareAndSet(false, true)) {
-                return;
-            }
-            context.targets().forEach(t -> t.resolved.removeWaiter(this));
-            ScheduledFuture<?> pending = timeout;
-            if (pending != null) {
-                pending.cancel(false);
-            }
-            try {
-                // Leadership may have moved during the wait: the answer says so rather than reading a former leader's log.
-                for (FetchTarget target : context.targets()) {
-                    resolve(target, replicaId, version);
-                }
-                response.complete(respond(context, readAll(context, data.maxBytes(), replica), version));
-            } catch (RuntimeException e) {
-                response.completeExceptionally(e);
-            }
-        }
     }
 }

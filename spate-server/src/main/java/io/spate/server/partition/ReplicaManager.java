@@ -51,8 +51,9 @@ public final class ReplicaManager {
     private volatile long incarnation = Long.MIN_VALUE;
     private volatile LeaderLease lease;
     private final List<io.spate.replication.LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** Deadlines of acks=all writes waiting for the in-sync replicas. */
-    private final io.spate.time.SystemScheduler deadlines = new io.spate.time.SystemScheduler("spate-write-deadlines");
+    /** Deadlines of acks=all writes waiting for the in-sync replicas and of parked fetches. */
+    private final io.spate.time.SystemScheduler deadlines = new io.spate.time.SystemScheduler("spate-deadlines");
+    private final io.spate.replication.ParkedReads parkedReads = new io.spate.replication.ParkedReads(deadlines);
     private final io.spate.replication.PartitionContext partitionContext;
     private final io.spate.time.Time time;
 
@@ -94,6 +95,11 @@ public final class ReplicaManager {
                         leadershipListeners.forEach(l -> l.onResigned(partition, leaderEpoch));
                     }
                 });
+    }
+
+    /** Where fetches that found too little wait for appends. */
+    public io.spate.replication.ParkedReads parkedReads() {
+        return parkedReads;
     }
 
     public boolean clustered() {

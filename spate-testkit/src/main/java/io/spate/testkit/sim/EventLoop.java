@@ -1,58 +1,32 @@
 package io.spate.testkit.sim;
 
+import io.spate.time.ManualScheduler;
 import io.spate.time.Scheduler;
 import io.spate.time.Time;
-
-import java.util.PriorityQueue;
 
 /**
  * Simulated time and the events due in it, run one at a time in time order (ties in the order
  * they were scheduled): nothing in a simulation happens on another thread, so a seed replays.
- * It is also the {@link Scheduler} and {@link Time} handed to the real partition code, whose
- * deadlines then fire as events of the same loop.
+ * The ordering and the clock are the {@link ManualScheduler} the unit tests use; this adds what a
+ * simulation says (periodic events, running to a time with a check after each event). It is also
+ * the {@link Scheduler} and {@link Time} handed to the real partition code, whose deadlines then
+ * fire as events of the same loop.
  */
 public final class EventLoop implements Scheduler, Time {
-    private static final class Event implements Comparable<Event>, Timer {
-        final long atMs;
-        final long seq;
-        final Runnable action;
-        boolean cancelled;
-
-        Event(long atMs, long seq, Runnable action) {
-            this.atMs = atMs;
-            this.seq = seq;
-            this.action = action;
-        }
-
-        @Override
-        public int compareTo(Event o) {
-            int byTime = Long.compare(atMs, o.atMs);
-            return byTime != 0 ? byTime : Long.compare(seq, o.seq);
-        }
-
-        @Override
-        public void cancel() {
-            cancelled = true; // skipped when it comes up: cheaper than taking it out of the heap
-        }
-    }
-
-    private final PriorityQueue<Event> queue = new PriorityQueue<>();
-    private long nowMs;
-    private long seq;
-    private long ran;
+    private final ManualScheduler scheduler = new ManualScheduler(0);
 
     public long nowMs() {
-        return nowMs;
+        return scheduler.millis();
     }
 
     @Override
     public long millis() {
-        return nowMs;
+        return scheduler.millis();
     }
 
     @Override
     public long nanos() {
-        return nowMs * 1_000_000;
+        return scheduler.nanos();
     }
 
     @Override
@@ -62,17 +36,15 @@ public final class EventLoop implements Scheduler, Time {
 
     @Override
     public Timer schedule(long delayMs, Runnable task) {
-        Event event = new Event(nowMs + Math.max(0, delayMs), seq++, task);
-        queue.add(event);
-        return event;
+        return scheduler.schedule(delayMs, task);
     }
 
     public long eventsRun() {
-        return ran;
+        return scheduler.tasksRun();
     }
 
     public void after(long delayMs, Runnable action) {
-        schedule(delayMs, action);
+        scheduler.schedule(delayMs, action);
     }
 
     /** Runs {@code action} every {@code periodMs} from {@code firstDelayMs} on, for as long as the loop runs. */
@@ -86,19 +58,8 @@ public final class EventLoop implements Scheduler, Time {
         });
     }
 
-    /** Runs events until none is due before {@code untilMs}; {@code afterEach} runs after every event. */
+    /** Runs the events due up to {@code untilMs}; {@code afterEach} runs after every event. */
     public void runUntil(long untilMs, Runnable afterEach) {
-        while (!queue.isEmpty() && queue.peek().atMs <= untilMs) {
-            Event e = queue.poll();
-            if (e.cancelled) {
-                continue;
-            }
-            nowMs = e.atMs;
-            e.cancelled = true; // ran: a later cancel is a no-op
-            e.action.run();
-            ran++;
-            afterEach.run();
-        }
-        nowMs = Math.max(nowMs, untilMs);
+        scheduler.advance(untilMs - scheduler.millis(), afterEach);
     }
 }

@@ -39,6 +39,8 @@ import java.util.stream.Stream;
  */
 public final class ReplicationSimulation {
     static final String TOPIC = "sim";
+    /** How often nodes heartbeat (the controller's takeover grace too). */
+    private static final long HEARTBEAT_MS = 50;
     /** Every move of every high watermark in the trace (long; for replaying one seed). */
     private static final int TRACE_LINES = Integer.getInteger("spate.sim.traceLines", 200);
     private static final boolean TRACE_HIGH_WATERMARKS = Boolean.getBoolean("spate.sim.traceHighWatermarks");
@@ -75,7 +77,7 @@ public final class ReplicationSimulation {
         this.options = options;
         this.random = new Random(options.seed());
         this.network = new SimNetwork(random);
-        this.controller = new SimController(loop, options.sessionTimeoutMs());
+        this.controller = new SimController(loop, options.sessionTimeoutMs(), HEARTBEAT_MS);
         this.dir = dir;
         Map<String, String> topicConfig = Map.of("min.insync.replicas", "2");
         for (int id = 1; id <= options.nodes(); id++) {
@@ -128,8 +130,8 @@ public final class ReplicationSimulation {
             assignment.add(replicas);
         }
         controller.commit(new MetadataCommand.CreateTopic(TOPIC, new UUID(options.seed(), 1), assignment, Map.of("min.insync.replicas", "2")));
-        loop.every(0, 50, () -> nodes.values().forEach(SimNode::heartbeat));
-        loop.every(0, 50, controller::tick);
+        loop.every(0, HEARTBEAT_MS, () -> nodes.values().forEach(SimNode::heartbeat));
+        controller.start();
         loop.every(0, 20, () -> nodes.values().forEach(SimNode::catchUpMetadata));
         loop.every(0, 5, () -> nodes.values().forEach(SimNode::fetch));
         loop.every(0, 200, () -> nodes.values().forEach(SimNode::checkInSyncSets));

@@ -17,6 +17,7 @@ import io.spate.replication.FollowerFetchLogic;
 import io.spate.replication.Acks;
 import io.spate.replication.GroupCommit;
 import io.spate.replication.Partition;
+import io.spate.replication.ReadBound;
 import io.spate.replication.PartitionContext;
 
 import java.io.IOException;
@@ -200,12 +201,8 @@ public final class SimNode {
             long sentAt = loop.nowMs();
             long at = incarnation;
             toController(() -> {
-                NodeInfo known = controller.image().node(id);
                 // Not registered as this process (its registration was lost), or fenced: it must register (again).
-                boolean fenced = known == null || known.incarnation() != at || known.fenced();
-                if (known != null && known.incarnation() == at) {
-                    controller.heard(id, at);
-                }
+                boolean fenced = !controller.heartbeat(id, at).join().registered();
                 fromController(() -> onHeartbeatAnswer(sentAt, fenced));
             });
             checkLease();
@@ -371,7 +368,7 @@ public final class SimNode {
                 propose(p, proposal);
             }
             PartitionLog log = p.log();
-            LogReadResult read = log.read(pos.fetchOffset(), FETCH_MAX_BYTES, log.logEndOffset(), true);
+            LogReadResult read = p.read(pos.fetchOffset(), FETCH_MAX_BYTES, ReadBound.LOG_END, true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
                 answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
                         log.highWatermark(), log.logStartOffset()));

@@ -1,0 +1,84 @@
+package io.spate.replication;
+
+import io.spate.time.Scheduler;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Reads that found too little and wait (long poll): each waits until enough has been appended
+ * to any of its partitions within its bound, or until its wait runs out, then completes so the
+ * reader reads again. Owned by replication, where appends and the high watermark move, so every
+ * reader (a Kafka fetch, a follower, a processing task) waits the same way without replication
+ * knowing who they are. Deadlines run on the injected scheduler.
+ */
+public final class ParkedReads {
+    /** Where one partition's read stands: it wakes once the partition's bound passes {@code offset}. */
+    public record Position(Partition partition, long offset) {
+    }
+
+    private final Scheduler scheduler;
+
+    public ParkedReads(Scheduler scheduler) {
+        this.scheduler = scheduler;
+    }
+
+    /**
+     * Completes (never exceptionally) once {@code minBytes} have been appended within
+     * {@code bound} across {@code positions}, or data already lies past one of them, or
+     * {@code maxWaitMs} has passed. Completes on the appending thread or the scheduler's:
+     * readers hop to their own thread before reading.
+     */
+    public CompletableFuture<Void> park(List<Position> positions, ReadBound bound, int minBytes, long maxWaitMs) {
+        ParkedRead read = new ParkedRead(positions, minBytes);
+        read.start(bound, maxWaitMs);
+        return read.done;
+    }
+
+    private final class ParkedRead implements Partition.AppendListener {
+        private final List<Position> positions;
+        private final int minBytes;
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+        private final AtomicBoolean completed = new AtomicBoolean();
+        private final AtomicInteger appended = new AtomicInteger();
+        private volatile Scheduler.Timer timeout;
+
+        ParkedRead(List<Position> positions, int minBytes) {
+            this.positions = positions;
+            this.minBytes = minBytes;
+        }
+
+        void start(ReadBound bound, long maxWaitMs) {
+            positions.forEach(p -> p.partition().addWaiter(this, bound));
+            timeout = scheduler.schedule(maxWaitMs, this::complete);
+            // An append may have landed between the reader's first read and the registration above.
+            for (Position p : positions) {
+                if (p.partition().readLimit(bound) > p.offset()) {
+                    complete();
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void onAppend(Partition partition, int bytes) {
+            if (appended.addAndGet(bytes) >= minBytes) {
+                complete();
+            }
+        }
+
+        private void complete() {
+            if (!completed.compareAndSet(false, true)) {
+                return;
+            }
+            positions.forEach(p -> p.partition().removeWaiter(this));
+            Scheduler.Timer pending = timeout;
+            if (pending != null) {
+                pending.cancel();
+            }
+            done.complete(null);
+        }
+    }
+}

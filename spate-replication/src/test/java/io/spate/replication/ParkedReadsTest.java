@@ -1,0 +1,127 @@
+package io.spate.replication;
+
+import io.spate.log.LogConfig;
+import io.spate.log.LogManager;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+import io.spate.time.ManualScheduler;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link ParkedReads}: the long poll of every reader. A real log on disk; the wait's deadline
+ * runs on a {@link ManualScheduler}, so a read that should still be waiting is seen waiting.
+ */
+class ParkedReadsTest {
+    private static final TopicPartition TP = new TopicPartition("clicks", 0);
+    private static final long MAX_WAIT_MS = 500;
+
+    @TempDir
+    Path dataDir;
+
+    private final ManualScheduler scheduler = new ManualScheduler(1_000);
+    private final ParkedReads parked = new ParkedReads(scheduler);
+    private LogManager logs;
+
+    @BeforeEach
+    void open() throws IOException {
+        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
+    }
+
+    @AfterEach
+    void close() {
+        logs.close();
+    }
+
+    /** Leads with follower 2 in the in-sync set, so the log end and the high watermark can differ. */
+    private Partition leader() throws IOException {
+        PartitionLog log = logs.getOrCreate(TP, LogConfig.from(Map.of()));
+        Partition partition = new Partition(TP, log, 1, Partition.Role.FOLLOWER,
+                new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
+        partition.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), scheduler.millis());
+        return partition;
+    }
+
+    private static ByteBuffer records(String value) {
+        return MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(0L, null, value.getBytes(StandardCharsets.UTF_8))).buffer();
+    }
+
+    private CompletableFuture<Void> park(Partition partition, long offset, ReadBound bound, int minBytes) {
+        return parked.park(List.of(new ParkedReads.Position(partition, offset)), bound, minBytes, MAX_WAIT_MS);
+    }
+
+    @Test
+    void aConsumerWaitsForTheHighWatermarkNotForTheAppend() throws IOException {
+        Partition partition = leader();
+        CompletableFuture<Void> consumer = park(partition, 0, ReadBound.HIGH_WATERMARK, 1);
+        CompletableFuture<Void> follower = park(partition, 0, ReadBound.LOG_END, 1);
+
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        assertThat(follower).as("a follower copies what is appended").isDone();
+        assertThat(consumer).as("nothing is committed until follower 2 holds it").isNotDone();
+
+        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        assertThat(consumer).isDone();
+        assertThat(partition.read(0, 1 << 20, ReadBound.HIGH_WATERMARK, true).sizeInBytes()).isPositive();
+        assertThat(partition.parkedReads()).isZero();
+    }
+
+    @Test
+    void aReadThatFindsNothingCompletesAtItsDeadlineAndLeavesNothingParked() throws IOException {
+        Partition partition = leader();
+        CompletableFuture<Void> read = park(partition, 0, ReadBound.LOG_END, 1);
+
+        scheduler.advance(MAX_WAIT_MS - 1);
+        assertThat(read).isNotDone();
+        scheduler.advance(1);
+
+        assertThat(read).isCompleted();
+        assertThat(partition.parkedReads()).isZero();
+        assertThat(scheduler.pending()).isZero();
+    }
+
+    @Test
+    void dataAlreadyPastThePositionWakesTheReadAtOnce() throws IOException {
+        Partition partition = leader();
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+
+        assertThat(park(partition, 0, ReadBound.LOG_END, Integer.MAX_VALUE))
+                .as("appended between the reader's first read and its parking").isDone();
+        assertThat(park(partition, 1, ReadBound.LOG_END, 1)).as("nothing past offset 1 yet").isNotDone();
+        assertThat(scheduler.pending()).as("the woken read cancelled its deadline").isEqualTo(1);
+    }
+
+    @Test
+    void aReadWaitsUntilItsMinimumHasBeenAppendedAcrossItsPartitions() throws IOException {
+        Partition first = leader();
+        PartitionLog otherLog = logs.getOrCreate(new TopicPartition("clicks", 1), LogConfig.from(Map.of()));
+        Partition second = new Partition(new TopicPartition("clicks", 1), otherLog, 1, Partition.Role.STANDALONE,
+                new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
+        int oneBatch = records("a").remaining();
+        CompletableFuture<Void> read = parked.park(List.of(new ParkedReads.Position(first, 0), new ParkedReads.Position(second, 0)),
+                ReadBound.LOG_END, oneBatch * 2, MAX_WAIT_MS);
+
+        first.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        assertThat(read).as("one batch of the two asked for").isNotDone();
+        second.append(records("b"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+
+        assertThat(read).isDone();
+        assertThat(first.parkedReads() + second.parkedReads()).isZero();
+    }
+}

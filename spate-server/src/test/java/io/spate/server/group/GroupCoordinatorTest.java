@@ -1,0 +1,193 @@
+package io.spate.server.group;
+
+import io.spate.log.LogManager;
+import io.spate.server.ServerConfig;
+import io.spate.server.metadata.TopicManager;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.partition.ReplicaManager;
+import io.spate.time.ManualScheduler;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The classic group protocol's state machine on a manual clock: every timer (initial rebalance
+ * delay, session timeout, rebalance timeout, offset expiry) fires exactly when the test moves
+ * time, and never otherwise. A standalone node's real offsets log on disk underneath.
+ */
+class GroupCoordinatorTest {
+    private static final int SESSION_MS = 10_000;
+    private static final int REBALANCE_MS = 30_000;
+    private static final int INITIAL_DELAY_MS = 3_000;
+    private static final short JOIN_VERSION = 9;
+    private static final short SYNC_VERSION = 5;
+    private static final long RETENTION_MS = 60_000;
+    private static final long RETENTION_CHECK_MS = 5_000;
+
+    @TempDir
+    Path dataDir;
+
+    private final ManualScheduler scheduler = new ManualScheduler(1_700_000_000_000L);
+    private LogManager logs;
+    private GroupCoordinator coordinator;
+
+    @BeforeEach
+    void start() throws IOException {
+        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
+        TopicRegistry registry = TopicRegistry.load(dataDir, Map.of());
+        ReplicaManager replicas = new ReplicaManager(logs, registry);
+        ServerConfig config = new ServerConfig(0, "127.0.0.1", 9092, dataDir, 100 << 20, 1, (short) 1, true, 1, 300_000, Map.of(), Map.of());
+        TopicManager topics = new TopicManager(registry, replicas, config);
+        topics.create("orders", 2, (short) 1, Map.of());
+        var settings = new GroupCoordinator.Settings(6_000, 300_000, INITIAL_DELAY_MS, 4_096, 1, (short) 1, RETENTION_MS, RETENTION_CHECK_MS);
+        coordinator = new GroupCoordinator(settings, scheduler, scheduler, topics, replicas);
+    }
+
+    @AfterEach
+    void stop() {
+        coordinator.close();
+        logs.close();
+    }
+
+    /** Runs what the coordinator has queued for now; the test's thread is the coordinator's. */
+    private <T> T settled(CompletableFuture<T> future) {
+        scheduler.runDue();
+        assertThat(future).as("answered without the clock moving").isDone();
+        return future.join();
+    }
+
+    private CompletableFuture<JoinGroupResponseData> join(String memberId) {
+        JoinGroupRequestData.JoinGroupRequestProtocolCollection protocols = new JoinGroupRequestData.JoinGroupRequestProtocolCollection();
+        protocols.add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range").setMetadata(new byte[]{1}));
+        return coordinator.joinGroup(new JoinGroupRequestData().setGroupId("billing").setMemberId(memberId)
+                .setSessionTimeoutMs(SESSION_MS).setRebalanceTimeoutMs(REBALANCE_MS)
+                .setProtocolType("consumer").setProtocols(protocols), JOIN_VERSION, "client", "/127.0.0.1");
+    }
+
+    /** The two-step join of v4+: the first answer only hands out a member id. */
+    private CompletableFuture<JoinGroupResponseData> joinAsNewMember() {
+        JoinGroupResponseData first = settled(join(""));
+        assertThat(Errors.forCode(first.errorCode())).isEqualTo(Errors.MEMBER_ID_REQUIRED);
+        CompletableFuture<JoinGroupResponseData> second = join(first.memberId());
+        scheduler.runDue();
+        return second;
+    }
+
+    private SyncGroupResponseData sync(JoinGroupResponseData joined) {
+        SyncGroupRequestData request = new SyncGroupRequestData().setGroupId("billing").setMemberId(joined.memberId())
+                .setGenerationId(joined.generationId()).setProtocolType("consumer").setProtocolName(joined.protocolName());
+        if (joined.leader().equals(joined.memberId())) {
+            request.setAssignments(joined.members().stream().map(m -> new SyncGroupRequestData.SyncGroupRequestAssignment()
+                    .setMemberId(m.memberId()).setAssignment(new byte[]{7})).toList());
+        }
+        return settled(coordinator.syncGroup(request, SYNC_VERSION));
+    }
+
+    @Test
+    void aGroupFormingFromEmptyWaitsTheInitialDelayForMoreMembersThenAnswersThemAllInOneGeneration() {
+        CompletableFuture<JoinGroupResponseData> first = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS / 2);
+        CompletableFuture<JoinGroupResponseData> second = joinAsNewMember();
+        assertThat(first).isNotDone();
+        assertThat(second).isNotDone();
+
+        scheduler.advance(INITIAL_DELAY_MS / 2 - 1);
+        assertThat(first).as("the delay runs from the first join").isNotDone();
+        scheduler.advance(1);
+
+        assertThat(first.join().generationId()).isEqualTo(1).isEqualTo(second.join().generationId());
+        assertThat(first.join().members()).as("the leader learns both members").hasSize(2);
+        assertThat(Errors.forCode(sync(first.join()).errorCode())).isEqualTo(Errors.NONE);
+        assertThat(sync(second.join()).assignment()).containsExactly(7);
+    }
+
+    @Test
+    void aMemberThatStopsHeartbeatingIsRemovedAtItsSessionTimeoutAndTheOtherRejoinsAlone() {
+        CompletableFuture<JoinGroupResponseData> a = joinAsNewMember();
+        CompletableFuture<JoinGroupResponseData> b = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(a.join());
+        sync(b.join());
+
+        // Only a heartbeats; b goes silent. Both sessions started when the join completed.
+        for (int i = 0; i < 3; i++) {
+            scheduler.advance(SESSION_MS / 4);
+            assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1))).isEqualTo(Errors.NONE);
+        }
+        scheduler.advance(SESSION_MS / 4 - 1);
+        assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1))).as("b's session has 1 ms left").isEqualTo(Errors.NONE);
+        scheduler.advance(1);
+        assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1)))
+                .as("b's session ended: the group is rebalancing").isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+        assertThat(settled(coordinator.heartbeat("billing", b.join().memberId(), null, 1))).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+
+        CompletableFuture<JoinGroupResponseData> rejoined = join(a.join().memberId());
+        JoinGroupResponseData alone = settled(rejoined);
+        assertThat(alone.generationId()).isEqualTo(2);
+        assertThat(alone.members()).extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId).containsExactly(a.join().memberId());
+    }
+
+    /**
+     * The newcomer waits in its join far longer than its session timeout: like Kafka, a new member's
+     * join is held for up to five minutes, not dropped after one session (it would be told
+     * UNKNOWN_MEMBER_ID and start over, again and again, while a slow member holds the rebalance).
+     */
+    @Test
+    void aMemberThatDoesNotRejoinWithinTheRebalanceTimeoutIsDroppedAndTheWaitingNewcomerIsKept() {
+        CompletableFuture<JoinGroupResponseData> a = joinAsNewMember();
+        CompletableFuture<JoinGroupResponseData> b = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(a.join());
+        sync(b.join());
+
+        CompletableFuture<JoinGroupResponseData> newcomer = joinAsNewMember(); // a third member starts a rebalance
+        CompletableFuture<JoinGroupResponseData> aAgain = join(a.join().memberId());
+        scheduler.runDue();
+        // b keeps heartbeating (told to rejoin) but never does.
+        for (int i = 0; i < 9; i++) {
+            scheduler.advance(3_000);
+            assertThat(settled(coordinator.heartbeat("billing", b.join().memberId(), null, 1))).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+        }
+        scheduler.advance(REBALANCE_MS - 27_000 - 1);
+        assertThat(aAgain).as("the rebalance timeout has 1 ms left").isNotDone();
+        assertThat(newcomer).as("past its session timeout, still waiting").isNotDone();
+        scheduler.advance(1);
+
+        assertThat(aAgain.join().generationId()).isEqualTo(2);
+        assertThat(newcomer.join().generationId()).isEqualTo(2);
+        assertThat(aAgain.join().leader().equals(aAgain.join().memberId()) ? aAgain.join().members() : newcomer.join().members())
+                .extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId)
+                .containsExactlyInAnyOrder(a.join().memberId(), newcomer.join().memberId());
+    }
+
+    @Test
+    void committedOffsetsOfAGroupWithoutMembersExpireAfterTheRetentionAndNotBefore() {
+        coordinator.startOffsetExpiry();
+        var commit = new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, "");
+        Map<GroupCoordinator.OffsetCommit, Errors> result = settled(coordinator.commitOffsets("audit", -1, "", null, List.of(commit)));
+        assertThat(result).containsEntry(commit, Errors.NONE);
+        assertThat(settled(coordinator.fetchOffsets("audit"))).hasSize(1);
+
+        scheduler.advance(RETENTION_MS - 1);
+        assertThat(settled(coordinator.fetchOffsets("audit"))).as("the retention has not passed").hasSize(1);
+
+        scheduler.advance(RETENTION_CHECK_MS);
+        assertThat(settled(coordinator.fetchOffsets("audit"))).isEmpty();
+        assertThat(settled(coordinator.committedOffsetCount())).isZero();
+    }
+}
