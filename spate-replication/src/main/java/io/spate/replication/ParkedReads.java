@@ -32,8 +32,16 @@ public final class ParkedReads {
      * readers hop to their own thread before reading.
      */
     public CompletableFuture<Void> park(List<Position> positions, ReadBound bound, int minBytes, long maxWaitMs) {
+        return park(positions, bound, minBytes, maxWaitMs, scheduler);
+    }
+
+    /**
+     * As above, with the deadline on {@code deadlines}: a reader that has a thread of its own (a
+     * connection's event loop) passes it, so the deadline wakes no other thread.
+     */
+    public CompletableFuture<Void> park(List<Position> positions, ReadBound bound, int minBytes, long maxWaitMs, Scheduler deadlines) {
         ParkedRead read = new ParkedRead(positions, minBytes);
-        read.start(bound, maxWaitMs);
+        read.start(bound, maxWaitMs, deadlines);
         return read.done;
     }
 
@@ -50,9 +58,9 @@ public final class ParkedReads {
             this.minBytes = minBytes;
         }
 
-        void start(ReadBound bound, long maxWaitMs) {
+        void start(ReadBound bound, long maxWaitMs, Scheduler deadlines) {
             positions.forEach(p -> p.partition().addWaiter(this, bound));
-            timeout = scheduler.schedule(maxWaitMs, this::complete);
+            timeout = deadlines.schedule(maxWaitMs, this::complete);
             // An append may have landed between the reader's first read and the registration above.
             for (Position p : positions) {
                 if (p.partition().readLimit(bound) > p.offset()) {

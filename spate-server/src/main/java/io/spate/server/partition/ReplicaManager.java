@@ -51,7 +51,7 @@ public final class ReplicaManager {
     private volatile long incarnation = Long.MIN_VALUE;
     private volatile LeaderLease lease;
     private final List<io.spate.replication.LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
-    /** Deadlines of acks=all writes waiting for the in-sync replicas and of parked fetches. */
+    /** Deadlines of acks=all writes waiting for the in-sync replicas (and of parked reads that bring no thread of their own). */
     private final io.spate.time.SystemScheduler deadlines = new io.spate.time.SystemScheduler("spate-deadlines");
     private final io.spate.replication.ParkedReads parkedReads = new io.spate.replication.ParkedReads(deadlines);
     private final io.spate.replication.PartitionContext partitionContext;
