@@ -27,6 +27,9 @@ public final class FlushCoordinator implements AutoCloseable {
     private record FlushRequest(PartitionLog log, CompletableFuture<Void> done) {
     }
 
+    /** Wakes the thread at a close, so that the close does not wait out its poll. */
+    private static final FlushRequest WAKE_UP = new FlushRequest(null, null);
+
     private final BlockingQueue<FlushRequest> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final java.util.Queue<FlushRequest> overflow = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Clock clock;
@@ -57,7 +60,7 @@ public final class FlushCoordinator implements AutoCloseable {
         while (running || !queue.isEmpty() || !overflow.isEmpty()) {
             try {
                 FlushRequest first = overflow.isEmpty() ? queue.poll(100, TimeUnit.MILLISECONDS) : overflow.poll();
-                if (first == null) {
+                if (first == null || first == WAKE_UP) {
                     continue;
                 }
                 batch.add(first);
@@ -65,6 +68,7 @@ public final class FlushCoordinator implements AutoCloseable {
                 for (FlushRequest more; (more = overflow.poll()) != null; ) {
                     batch.add(more);
                 }
+                batch.removeIf(r -> r == WAKE_UP);
                 flushAll(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -106,6 +110,8 @@ public final class FlushCoordinator implements AutoCloseable {
     @Override
     public void close() {
         running = false;
+        // Left in a full queue it is simply not needed: the thread is busy, not waiting.
+        queue.offer(WAKE_UP);
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {
@@ -114,6 +120,7 @@ public final class FlushCoordinator implements AutoCloseable {
         // A request may have been queued after the thread's last look: serve it here.
         List<FlushRequest> late = new ArrayList<>();
         queue.drainTo(late);
+        late.removeIf(r -> r == WAKE_UP);
         if (!late.isEmpty()) {
             flushAll(late);
         }

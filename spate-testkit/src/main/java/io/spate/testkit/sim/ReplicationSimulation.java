@@ -47,6 +47,10 @@ public final class ReplicationSimulation {
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
     public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long leaseMs, long lagTimeMaxMs) {
+        /** The same run with a fault phase of {@code ms} of simulated time. */
+        public Options withFaultyMs(long ms) {
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, leaseMs, lagTimeMaxMs);
+        }
     }
 
     public static Options defaults(long seed) {

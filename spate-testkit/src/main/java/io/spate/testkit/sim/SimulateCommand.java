@@ -6,7 +6,8 @@ import java.nio.file.Path;
 /**
  * {@code ./spate simulate [--seeds N] [--seed S]}: runs N seeds of the replication simulation
  * from S, prints one line per failing seed (with the trace that led there) and a summary; exits
- * 1 when any seed failed. A failing seed replays exactly with {@code --seeds 1 --seed S}.
+ * 1 when any seed failed. A failing seed replays exactly with {@code --seeds 1 --seed S} (and the
+ * same {@code --faulty-ms}).
  */
 public final class SimulateCommand {
     private SimulateCommand() {
@@ -15,14 +16,17 @@ public final class SimulateCommand {
     public static void main(String[] args) throws Exception {
         long first = 1;
         int seeds = 100;
+        long faultyMs = ReplicationSimulation.defaults(0).faultyMs();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seed" -> first = Long.parseLong(value(args, ++i));
                 case "--seeds" -> seeds = Integer.parseInt(value(args, ++i));
+                case "--faulty-ms" -> faultyMs = Long.parseLong(value(args, ++i));
                 case "-h", "--help" -> {
-                    System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST]\n"
+                    System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST] [--faulty-ms MS]\n"
                             + "Runs N seeded schedules of crashes, pauses and network cuts against three nodes' real partition,\n"
-                            + "log, follower-fetch and metadata code in simulated time; checks every acknowledged write survives.");
+                            + "log, follower-fetch, metadata and controller code in simulated time; checks every acknowledged\n"
+                            + "write survives. --faulty-ms: how long each schedule injects faults (simulated ms, default 20000).");
                     return;
                 }
                 default -> {
@@ -31,8 +35,8 @@ public final class SimulateCommand {
                 }
             }
         }
-        if (seeds < 1) {
-            System.err.println("--seeds must be at least 1");
+        if (seeds < 1 || faultyMs < 1) {
+            System.err.println("--seeds and --faulty-ms must be at least 1");
             System.exit(2);
         }
         Path dir = Files.createTempDirectory("spate-simulate-");
@@ -42,13 +46,13 @@ public final class SimulateCommand {
         long events = 0;
         long started = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
-            ReplicationSimulation.Result r = ReplicationSimulation.run(ReplicationSimulation.defaults(seed), dir);
+            ReplicationSimulation.Result r = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs), dir);
             acked += r.acked();
             writes += r.writes();
             events += r.events();
             if (!r.passed()) {
                 failed++;
-                System.out.println("FAIL seed " + seed + ": " + r.violations());
+                System.out.println("FAIL seed " + seed + " (--faulty-ms " + faultyMs + "): " + r.violations());
                 r.traceTail().forEach(line -> System.out.println("    " + line));
             }
         }

@@ -17,6 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReplicationSimulationTest {
     private static final int SEEDS = Integer.getInteger("spate.sim.seeds", 20);
     private static final long FIRST = Long.getLong("spate.sim.seed", 1);
+    private static final int SHORT_SEEDS = Integer.getInteger("spate.sim.shortSeeds", 1_000);
+    private static final long SHORT_FIRST = Long.getLong("spate.sim.shortSeed", 100_000);
+    private static final long SHORT_FAULTY_MS = 3_000;
 
     @TempDir
     Path dir;
@@ -37,6 +40,27 @@ class ReplicationSimulationTest {
         System.out.printf("replication simulation: %d seeds from %d, %d writes, %d acknowledged, %d failed%n", SEEDS, FIRST, writes, acked, failed.size());
         assertThat(failed).isEmpty();
         assertThat(acked).as("the runs acknowledged writes at all").isPositive();
+    }
+
+    /**
+     * Many more schedules, each with a short fault phase: most bugs need a few faults at the wrong
+     * moment rather than a long run, so breadth of seeds finds more per second of the build.
+     */
+    @Test
+    void everyAcknowledgedWriteSurvivesManyShortSchedules() {
+        List<String> failed = new ArrayList<>();
+        long acked = 0;
+        for (long seed = SHORT_FIRST; seed < SHORT_FIRST + SHORT_SEEDS; seed++) {
+            ReplicationSimulation.Result result = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withFaultyMs(SHORT_FAULTY_MS), dir);
+            acked += result.acked();
+            if (!result.passed()) {
+                failed.add("seed " + seed + " (--faulty-ms " + SHORT_FAULTY_MS + "): " + result.violations() + "\n  "
+                        + String.join("\n  ", result.traceTail()));
+            }
+        }
+        System.out.printf("replication simulation: %d short schedules from %d, %d acknowledged, %d failed%n", SHORT_SEEDS, SHORT_FIRST, acked, failed.size());
+        assertThat(failed).isEmpty();
+        assertThat(acked).isPositive();
     }
 
     @Test
