@@ -28,7 +28,7 @@ public final class FlushCoordinator implements AutoCloseable {
     }
 
     /** Wakes the thread at a close, so that the close does not wait out its poll. */
-    private static final FlushRequest WAKE_UP = new FlushRequest(null, null);
+    private static final FlushRequest WAKE_UP = new FlushRequest(null, new CompletableFuture<>());
 
     private final BlockingQueue<FlushRequest> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     private final java.util.Queue<FlushRequest> overflow = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -120,6 +120,9 @@ public final class FlushCoordinator implements AutoCloseable {
         // A request may have been queued after the thread's last look: serve it here.
         List<FlushRequest> late = new ArrayList<>();
         queue.drainTo(late);
+        for (FlushRequest more; (more = overflow.poll()) != null; ) {
+            late.add(more);
+        }
         late.removeIf(r -> r == WAKE_UP);
         if (!late.isEmpty()) {
             flushAll(late);

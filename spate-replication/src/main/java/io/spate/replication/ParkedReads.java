@@ -29,7 +29,10 @@ public final class ParkedReads {
      * Completes (never exceptionally) once {@code minBytes} have been appended within
      * {@code bound} across {@code positions}, or data already lies past one of them, or
      * {@code maxWaitMs} has passed. Completes on the appending thread or the scheduler's:
-     * readers hop to their own thread before reading.
+     * readers hop to their own thread before reading. What is counted as appended is bytes for
+     * follower reads and offsets for high-watermark moves, and data already there wakes the read
+     * however little it is: a consumer's {@code fetch.min.bytes} above 1 is not waited for as
+     * Kafka does (it gets what there is at once).
      */
     public CompletableFuture<Void> park(List<Position> positions, ReadBound bound, int minBytes, long maxWaitMs) {
         return park(positions, bound, minBytes, maxWaitMs, scheduler);
@@ -60,7 +63,12 @@ public final class ParkedReads {
 
         void start(ReadBound bound, long maxWaitMs, Scheduler deadlines) {
             positions.forEach(p -> p.partition().addWaiter(this, bound));
-            timeout = deadlines.schedule(maxWaitMs, this::complete);
+            Scheduler.Timer timer = deadlines.schedule(maxWaitMs, this::complete);
+            timeout = timer;
+            if (completed.get()) {
+                timer.cancel(); // an append on another thread completed the read before the timer was known
+                return;
+            }
             // An append may have landed between the reader's first read and the registration above.
             for (Position p : positions) {
                 if (p.partition().readLimit(bound) > p.offset()) {

@@ -96,7 +96,12 @@ public final class GroupCoordinator implements AutoCloseable {
         this(settings, clockTime(clock), new SystemScheduler("spate-group-coordinator"), topicManager, replicas, true);
     }
 
-    /** Driven by {@code scheduler}, whose tasks must run one at a time; timestamps from {@code time}. */
+    /**
+     * Driven by {@code scheduler}, whose tasks must run one at a time and which network and append
+     * threads schedule on (a manual scheduler only where one thread does everything, as in a unit
+     * test); timestamps from {@code time}. After {@link #close} no decision or timer runs; a request
+     * still waiting then is not answered (the node closes its connections first).
+     */
     public GroupCoordinator(Settings settings, Time time, Scheduler scheduler, io.spate.server.metadata.TopicManager topicManager,
                             io.spate.server.partition.ReplicaManager replicas) {
         this(settings, time, scheduler, topicManager, replicas, false);
@@ -138,15 +143,22 @@ public final class GroupCoordinator implements AutoCloseable {
                 try {
                     expireOffsets();
                 } finally {
-                    after(interval, "offset expiry", this);
+                    if (!closed) {
+                        after(interval, "offset expiry", this);
+                    }
                 }
             }
         });
     }
 
-    /** A timer on the coordinator's scheduler; what it throws is logged, not lost in a future. */
+    /** A timer on the coordinator's scheduler; what it throws is logged, not lost in a future. Nothing fires after close. */
     private Scheduler.Timer after(long delayMs, String name, Runnable task) {
-        return scheduler.schedule(delayMs, ScheduledTasks.logged(name, task));
+        Runnable logged = ScheduledTasks.logged(name, task);
+        return scheduler.schedule(delayMs, () -> {
+            if (!closed) {
+                logged.run();
+            }
+        });
     }
 
     /**

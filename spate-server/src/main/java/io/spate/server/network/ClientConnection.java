@@ -32,6 +32,7 @@ public record ClientConnection(String id, SocketAddress remoteAddress, Scheduled
                     ScheduledFuture<?> future = eventLoop.schedule(task, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
                     return () -> future.cancel(false);
                 } catch (RejectedExecutionException closing) {
+                    task.run(); // the connection is closing: nothing to wait for
                     return () -> {
                     };
                 }

@@ -44,13 +44,14 @@ class GroupCoordinatorTest {
 
     private final ManualScheduler scheduler = new ManualScheduler(1_700_000_000_000L);
     private LogManager logs;
+    private ReplicaManager replicas;
     private GroupCoordinator coordinator;
 
     @BeforeEach
     void start() throws IOException {
         logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
         TopicRegistry registry = TopicRegistry.load(dataDir, Map.of());
-        ReplicaManager replicas = new ReplicaManager(logs, registry);
+        replicas = new ReplicaManager(logs, registry);
         ServerConfig config = new ServerConfig(0, "127.0.0.1", 9092, dataDir, 100 << 20, 1, (short) 1, true, 1, 300_000, Map.of(), Map.of());
         TopicManager topics = new TopicManager(registry, replicas, config);
         topics.create("orders", 2, (short) 1, Map.of());
@@ -61,6 +62,7 @@ class GroupCoordinatorTest {
     @AfterEach
     void stop() {
         coordinator.close();
+        replicas.close();
         logs.close();
     }
 
@@ -72,10 +74,14 @@ class GroupCoordinatorTest {
     }
 
     private CompletableFuture<JoinGroupResponseData> join(String memberId) {
+        return join(memberId, REBALANCE_MS);
+    }
+
+    private CompletableFuture<JoinGroupResponseData> join(String memberId, int rebalanceTimeoutMs) {
         JoinGroupRequestData.JoinGroupRequestProtocolCollection protocols = new JoinGroupRequestData.JoinGroupRequestProtocolCollection();
         protocols.add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range").setMetadata(new byte[]{1}));
         return coordinator.joinGroup(new JoinGroupRequestData().setGroupId("billing").setMemberId(memberId)
-                .setSessionTimeoutMs(SESSION_MS).setRebalanceTimeoutMs(REBALANCE_MS)
+                .setSessionTimeoutMs(SESSION_MS).setRebalanceTimeoutMs(rebalanceTimeoutMs)
                 .setProtocolType("consumer").setProtocols(protocols), JOIN_VERSION, "client", "/127.0.0.1");
     }
 
@@ -173,6 +179,27 @@ class GroupCoordinatorTest {
         assertThat(aAgain.join().leader().equals(aAgain.join().memberId()) ? aAgain.join().members() : newcomer.join().members())
                 .extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId)
                 .containsExactlyInAnyOrder(a.join().memberId(), newcomer.join().memberId());
+    }
+
+    @Test
+    void aNewMemberStillWaitingAfterFiveMinutesIsDroppedAndToldToStartOver() {
+        JoinGroupResponseData first = settled(join(""));
+        CompletableFuture<JoinGroupResponseData> slow = join(first.memberId(), 600_000); // a rebalance timeout of ten minutes
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(slow.join());
+
+        CompletableFuture<JoinGroupResponseData> newcomer = joinAsNewMember();
+        long joinedAt = scheduler.millis();
+        // The slow member heartbeats (told to rejoin) but does not rejoin: the rebalance may last ten minutes.
+        while (scheduler.millis() + 3_000 < joinedAt + GroupCoordinator.NEW_MEMBER_JOIN_TIMEOUT_MS) {
+            scheduler.advance(3_000);
+            assertThat(settled(coordinator.heartbeat("billing", slow.join().memberId(), null, 1))).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+        }
+        scheduler.advance(joinedAt + GroupCoordinator.NEW_MEMBER_JOIN_TIMEOUT_MS - 1 - scheduler.millis());
+        assertThat(newcomer).isNotDone();
+        scheduler.advance(1);
+
+        assertThat(Errors.forCode(newcomer.join().errorCode())).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
     }
 
     @Test

@@ -70,8 +70,11 @@ public final class SimController implements MetadataLog {
         if (image != before) {
             listeners.forEach(l -> l.accept(image));
             Map<Long, List<CompletableFuture<ClusterImage>>> due = versionWaiters.headMap(image.version(), true);
-            due.values().forEach(waiting -> waiting.forEach(w -> w.complete(image)));
-            due.clear();
+            List<CompletableFuture<ClusterImage>> reached = new ArrayList<>();
+            due.values().forEach(reached::addAll);
+            due.clear(); // before completing: a waiter's continuation may wait again
+            ClusterImage now = image;
+            reached.forEach(w -> w.complete(now));
         }
         return outcome.result();
     }
