@@ -1,0 +1,149 @@
+package io.spate.server.handlers;
+
+import io.spate.log.LogManager;
+import io.spate.replication.Acks;
+import io.spate.replication.Partition;
+import io.spate.server.ServerConfig;
+import io.spate.server.metadata.TopicManager;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.network.ClientConnection;
+import io.spate.server.network.FileSliceRecords;
+import io.spate.server.partition.ReplicaManager;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The fetch handler without the network: a standalone node's real logs and partitions, the
+ * request as kafka-clients encodes it, a single-threaded executor standing for the connection's
+ * event loop. The long poll parks in replication and is answered by an append on another thread.
+ */
+class FetchHandlerTest {
+    private static final short VERSION = 12;
+    /** Far longer than any test takes: a fetch answered before it was woken by an append or its deadline. */
+    private static final int LONG_POLL_MS = 60_000;
+
+    @TempDir
+    Path dataDir;
+
+    private final ScheduledExecutorService eventLoop = Executors.newSingleThreadScheduledExecutor();
+    private LogManager logs;
+    private ReplicaManager replicas;
+    private FetchHandler handler;
+    private Partition partition;
+
+    @BeforeEach
+    void start() throws Exception {
+        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
+        TopicRegistry registry = TopicRegistry.load(dataDir, Map.of());
+        replicas = new ReplicaManager(logs, registry);
+        ServerConfig config = new ServerConfig(0, "127.0.0.1", 9092, dataDir, 100 << 20, 1, (short) 1, true, 1, 300_000, Map.of(), Map.of());
+        new TopicManager(registry, replicas, config).create("events", 1, (short) 1, Map.of());
+        partition = replicas.partition("events", 0);
+        handler = new FetchHandler(registry, replicas);
+    }
+
+    @AfterEach
+    void stop() {
+        eventLoop.shutdownNow();
+        replicas.close();
+        logs.close();
+    }
+
+    private CompletableFuture<ApiMessage> fetch(String topic, long offset, int maxWaitMs) {
+        FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(maxWaitMs).setMinBytes(1).setMaxBytes(1 << 20)
+                .setSessionId(0).setSessionEpoch(-1);
+        data.topics().add(new FetchRequestData.FetchTopic().setTopic(topic).setTopicId(Uuid.ZERO_UUID)
+                .setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset).setPartitionMaxBytes(1 << 20))));
+        return handler.handle(new RequestHeader(ApiKeys.FETCH, VERSION, "test", 1), new FetchRequest(data, VERSION),
+                new ClientConnection("c1", null, eventLoop));
+    }
+
+    private void append(String value) {
+        var batch = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(0L, null, value.getBytes(StandardCharsets.UTF_8)));
+        assertThat(partition.append(batch.buffer(), Acks.LEADER, 1_000, System.currentTimeMillis()).join().ok()).isTrue();
+    }
+
+    private static FetchResponseData.PartitionData only(ApiMessage message) {
+        FetchResponseData response = (FetchResponseData) message;
+        assertThat(response.errorCode()).isZero();
+        assertThat(response.responses()).hasSize(1);
+        assertThat(response.responses().get(0).partitions()).hasSize(1);
+        return response.responses().get(0).partitions().get(0);
+    }
+
+    private static List<String> values(FetchResponseData.PartitionData data) throws Exception {
+        List<String> values = new ArrayList<>();
+        if (data.records() instanceof FileSliceRecords file) {
+            var bytes = file.slice().readIntoHeap();
+            file.slice().release();
+            for (Record record : MemoryRecords.readableRecords(bytes).records()) {
+                values.add(StandardCharsets.UTF_8.decode(record.value()).toString());
+            }
+        }
+        return values;
+    }
+
+    @Test
+    void aFetchThatFindsNothingWaitsAndTheNextAppendAnswersIt() throws Exception {
+        CompletableFuture<ApiMessage> parked = fetch("events", 0, LONG_POLL_MS);
+        assertThat(parked).as("nothing to read yet, and its wait is a minute").isNotDone();
+
+        append("first");
+
+        FetchResponseData.PartitionData data = only(parked.get(10, TimeUnit.SECONDS));
+        assertThat(Errors.forCode(data.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(values(data)).containsExactly("first");
+        assertThat(data.highWatermark()).isEqualTo(1);
+    }
+
+    @Test
+    void aFetchWithDataAlreadyThereIsAnsweredAtOnce() throws Exception {
+        append("a");
+        append("b");
+        CompletableFuture<ApiMessage> answered = fetch("events", 1, LONG_POLL_MS);
+        assertThat(answered).isDone();
+        assertThat(values(only(answered.join()))).containsExactly("b");
+    }
+
+    @Test
+    void aFetchThatStaysEmptyIsAnsweredEmptyAtItsDeadline() throws Exception {
+        FetchResponseData.PartitionData data = only(fetch("events", 0, 50).get(10, TimeUnit.SECONDS));
+        assertThat(Errors.forCode(data.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(data.records().sizeInBytes()).isZero();
+        assertThat(data.highWatermark()).isZero();
+    }
+
+    @Test
+    void anUnknownTopicIsRefusedAtOnceRatherThanParked() {
+        CompletableFuture<ApiMessage> answered = fetch("no-such-topic", 0, LONG_POLL_MS);
+        assertThat(answered).isDone();
+        assertThat(Errors.forCode(only(answered.join()).errorCode())).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+}
