@@ -1,8 +1,6 @@
 package io.spate.time;
 
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The wall-clock scheduler: one daemon thread runs every task in due order. Tasks must be short
@@ -10,6 +8,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SystemScheduler implements Scheduler, AutoCloseable {
     private final ScheduledThreadPoolExecutor executor;
+    private final ExecutorScheduler scheduler;
 
     public SystemScheduler(String threadName) {
         executor = new ScheduledThreadPoolExecutor(1, task -> Thread.ofPlatform().name(threadName).daemon().unstarted(task));
@@ -17,6 +16,7 @@ public final class SystemScheduler implements Scheduler, AutoCloseable {
         // rather than keeping them queued until their time comes.
         executor.setRemoveOnCancelPolicy(true);
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        scheduler = new ExecutorScheduler(executor, false);
     }
 
     @Override
@@ -27,13 +27,7 @@ public final class SystemScheduler implements Scheduler, AutoCloseable {
     /** After {@link #close} nothing runs any more: the task is dropped (the process is stopping). */
     @Override
     public Timer schedule(long delayMs, Runnable task) {
-        try {
-            ScheduledFuture<?> future = executor.schedule(task, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
-            return () -> future.cancel(false);
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            return () -> {
-            };
-        }
+        return scheduler.schedule(delayMs, task);
     }
 
     @Override
