@@ -68,7 +68,15 @@ public final class MetadataTransitions {
                     state = state.withElr(elr);
                     updated = updated.withPartition(p, state);
                 }
-                if (!state.hasLeader() && state.isr().contains(c.nodeId())) {
+                if (!state.hasLeader() && state.isr().contains(c.nodeId()) && !c.cleanShutdown() && !state.elr().isEmpty()) {
+                    // The last in-sync replica is back from an unclean stop: its log may have lost
+                    // an unflushed tail that an eligible replica still holds, so that one leads,
+                    // now if it is up, else when it registers (found by the simulated disk).
+                    int eligible = firstLive(state.elr(), nodes);
+                    if (eligible != PartitionState.NO_LEADER) {
+                        updated = updated.withPartition(p, electEligible(state, eligible));
+                    }
+                } else if (!state.hasLeader() && state.isr().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), state.isr()));
                 } else if (!state.hasLeader() && state.elr().contains(c.nodeId()) && state.isr().size() < minInsync(topic)) {
                     updated = updated.withPartition(p, electEligible(state, c.nodeId()));

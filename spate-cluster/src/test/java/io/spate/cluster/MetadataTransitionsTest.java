@@ -215,6 +215,31 @@ class MetadataTransitionsTest {
         assertThat(resumed.partition("t", 0).isr()).containsExactly(2);
     }
 
+    /**
+     * Found by the simulation once its disks could lose power (seed 195): the last in-sync replica
+     * restarted uncleanly, its log short of records that only an eligible replica still held, and
+     * took the lead back on registering; the other replicas then truncated acknowledged records.
+     */
+    @Test
+    void theLastInSyncReplicaBackFromAnUncleanStopLetsAnEligibleReplicaLead() {
+        ClusterImage image = threeNodesAndTopic(Map.of("min.insync.replicas", "2"));
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2)));
+        image = ok(image, fence(image, 2));
+        assertThat(image.partition("t", 0).elr()).containsExactly(2);
+        // 1, the last in-sync replica, loses power and is back (a new incarnation) while 2 is still away.
+        ClusterImage back = ok(image, register(1, 901));
+        assertThat(back.partition("t", 0).leader()).as("1 may have lost the tail that 2 holds").isEqualTo(PartitionState.NO_LEADER);
+        back = ok(back, registerClean(2, 102));
+        assertThat(back.partition("t", 0).leader()).as("the eligible replica leads once it is back").isEqualTo(2);
+        assertThat(back.partition("t", 0).isr()).containsExactly(2);
+        // Had 2 been up, it would have been elected at once.
+        ClusterImage withTwoUp = ok(ok(image, registerClean(2, 102)), register(1, 901));
+        assertThat(withTwoUp.partition("t", 0).leader()).isEqualTo(2);
+        // A clean return of the last in-sync replica needs nobody else.
+        ClusterImage clean = ok(image, registerClean(1, 901));
+        assertThat(clean.partition("t", 0).leader()).isEqualTo(1);
+    }
+
     @Test
     void theEligibleSetEmptiesOnceTheInSyncSetReachesMinInsyncAgain() {
         ClusterImage image = threeNodesAndTopic(Map.of("min.insync.replicas", "2"));

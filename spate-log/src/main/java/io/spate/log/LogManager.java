@@ -80,6 +80,21 @@ public final class LogManager implements AutoCloseable {
      * @throws IOException when the directory cannot be created or another process holds it
      */
     public static LogManager open(Path dataDir, Clock clock, long retentionCheckIntervalMs) throws IOException {
+        LogManager manager = openLocked(dataDir, clock, retentionCheckIntervalMs);
+        manager.startBackgroundDuties();
+        return manager;
+    }
+
+    /**
+     * As {@link #open}, without the background threads that run retention, write checkpoints and
+     * check flush deadlines: the caller runs {@link #writeCheckpoints()} when it chooses. The
+     * simulation opens its nodes' logs this way, so that nothing happens outside simulated time.
+     */
+    public static LogManager openWithoutDuties(Path dataDir, Clock clock) throws IOException {
+        return openLocked(dataDir, clock, Long.MAX_VALUE / 4);
+    }
+
+    private static LogManager openLocked(Path dataDir, Clock clock, long retentionCheckIntervalMs) throws IOException {
         Files.createDirectories(dataDir);
         FileChannel channel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
@@ -92,9 +107,7 @@ public final class LogManager implements AutoCloseable {
             channel.close();
             throw new IOException("data directory " + dataDir.toAbsolutePath() + " is in use by another Spate node");
         }
-        LogManager manager = new LogManager(dataDir, clock, retentionCheckIntervalMs, channel, lock);
-        manager.startBackgroundDuties();
-        return manager;
+        return new LogManager(dataDir, clock, retentionCheckIntervalMs, channel, lock);
     }
 
     private void startBackgroundDuties() {
@@ -372,6 +385,33 @@ public final class LogManager implements AutoCloseable {
             points.clear();
         }
         return points;
+    }
+
+    /**
+     * What kill -9 leaves behind, for tests of recovery and for the simulation: the duties stop
+     * and every file is closed with no fsync, no checkpoint, no producer snapshot and no
+     * clean-shutdown marker; the directory's lock goes, as the operating system would drop it.
+     */
+    public void halt() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        scheduler.shutdownNow();
+        flusher.close();
+        for (PartitionLog partitionLog : logs.values()) {
+            partitionLog.halt();
+        }
+        try {
+            lock.release();
+        } catch (IOException ignored) {
+            // the process is gone in the model: its lock with it
+        }
+        try {
+            lockChannel.close();
+        } catch (IOException ignored) {
+            // likewise
+        }
     }
 
     /** Fsyncs everything, records that the shutdown was clean, and releases the directory. */

@@ -385,6 +385,7 @@ public final class LogSegment {
             throw new IllegalStateException("cannot truncate " + file + " to " + offset + ": it falls inside a batch");
         }
         channel.truncate(position);
+        flushed = false; // the cut is not durable until the next flush
         size = position;
         nextOffset = offset;
         offsetIndex.truncateToPosition(position);

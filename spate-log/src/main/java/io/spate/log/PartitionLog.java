@@ -172,11 +172,19 @@ public final class PartitionLog {
             }
             if (!outcome.clean()) {
                 long badOffset = segment.nextOffset();
-                boolean tornTail = last && outcome.tornTail() && badOffset >= checkpointedRecoveryPoint;
+                // Past the recovery point nothing was fsynced, and a power loss keeps each file's
+                // unsynced writes independently: an older segment's tail can be torn while the
+                // next segment (created by the roll) survives. Found by the simulated disk.
+                boolean tornTail = outcome.tornTail() && badOffset >= checkpointedRecoveryPoint;
                 if (tornTail) {
                     log.warn("{}: cut a torn write of {} byte(s) at the end of {} (offsets from {} were never acknowledged as durable): {}",
                             topicPartition, segment.channel().size() - outcome.validBytes(), file.getFileName(), badOffset, outcome.problem());
                     segment.cutTail(outcome.validBytes());
+                    if (!last) {
+                        dropUnflushedAfterTear(segmentFiles.subList(i + 1, segmentFiles.size()), badOffset);
+                    }
+                    segments.put(segment.baseOffset(), segment);
+                    break;
                 } else if (options.setAsideCorruptData()) {
                     setAside(segment, outcome, segmentFiles.subList(i + 1, segmentFiles.size()));
                     segments.put(segment.baseOffset(), segment);
@@ -189,6 +197,19 @@ public final class PartitionLog {
                     segments.put(segment.baseOffset(), segment);
                     break;
                 }
+            }
+            long end = Math.max(segment.nextOffset(), segment.baseOffset());
+            if (!last && end < nextBase && end >= checkpointedRecoveryPoint && !config.compact()) {
+                // A gap past the recovery point: the operating system wrote the next segment back
+                // before this one's unsynced tail, and a power loss kept only the former. Only
+                // compaction leaves gaps on purpose, so outside compacted logs this is a tear.
+                dropUnflushedAfterTear(segmentFiles.subList(i + 1, segmentFiles.size()), end);
+                if (segment.size() == 0 && i > 0) {
+                    segment.markDeleted();
+                } else {
+                    segments.put(segment.baseOffset(), segment);
+                }
+                break;
             }
             // An empty segment in the middle carries nothing; an empty last one is where the log ends.
             if (segment.size() == 0 && i > 0 && !last) {
@@ -213,6 +234,21 @@ public final class PartitionLog {
             producers.truncateFrom(logEndOffset);
         }
         epochs.truncateFrom(logEndOffset);
+    }
+
+    /**
+     * The segments after a torn write past the recovery point: none of their offsets was
+     * fsynced, and they cannot follow the gap the tear left, so they go (as Kafka's recovery
+     * deletes the unflushed segments after a truncated one). The node registers as uncleanly
+     * stopped, so what it loses here is not counted on by its partitions' leaders.
+     */
+    private void dropUnflushedAfterTear(List<Path> later, long tornAt) throws IOException {
+        for (Path file : later) {
+            Files.delete(file);
+        }
+        LogManager.fsyncDirectory(dir);
+        log.warn("{}: removed {} unflushed segment(s) after the torn write at offset {}: {}", topicPartition, later.size(), tornAt,
+                later.stream().map(p -> p.getFileName().toString()).toList());
     }
 
     /**
@@ -947,10 +983,15 @@ public final class PartitionLog {
             highWatermark = Math.min(highWatermark, logEndOffset);
             recoveryPoint = Math.min(recoveryPoint, logEndOffset);
             producers.truncateFrom(offset);
-            epochs.truncateFrom(logEndOffset);
             // A snapshot taken past the cut would skip the batches that will now fill the gap.
             ProducerSnapshot.delete(dir);
+            // The cut goes to the platter before anything that relies on it: the epoch
+            // checkpoint below and the appends that will refill these offsets. Otherwise a power
+            // loss could keep the new epochs' checkpoint and bring back the cut batches under it,
+            // a replica that diverges where its epochs say it cannot (found by the simulated disk).
+            active.flush();
             LogManager.fsyncDirectory(dir);
+            epochs.truncateFrom(logEndOffset);
         }
     }
 
@@ -1062,6 +1103,16 @@ public final class PartitionLog {
                     log.warn("{}: could not write the producer state snapshot at close", topicPartition, e);
                 }
             }
+            closed = true;
+            for (LogSegment segment : segments.values()) {
+                segment.close();
+            }
+        }
+    }
+
+    /** Closes the segments and writes nothing: the files stay as a killed process leaves them. */
+    void halt() {
+        synchronized (appendLock) {
             closed = true;
             for (LogSegment segment : segments.values()) {
                 segment.close();

@@ -125,7 +125,7 @@ class ReplicatedLogTest {
     @Test
     void followerAcceptsTheGapsOfACompactedLeaderAndReadsFindTheNextBatch() throws IOException {
         leader = null;
-        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024"), 0, 0);
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024", "cleanup.policy", "compact"), 0, 0);
         assertThat(follower.appendAsFollower(numbered(0, 1, "a", "b"), 2).ok()).isTrue();
         // Compaction on the leader dropped the batches of offsets 2-98: the next one starts at 99.
         AppendResult gap = follower.appendAsFollower(concat(numbered(99, 1, "c"), numbered(250, 1, "d", "e")), 2);
@@ -155,7 +155,7 @@ class ReplicatedLogTest {
 
         long end = follower.logEndOffset();
         follower.close();
-        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024"), 0, 0);
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024", "cleanup.policy", "compact"), 0, 0);
         assertThat(follower.logEndOffset()).as("a gapped log reopens whole").isEqualTo(end);
         assertThat(LogTestSupport.baseOffsets(readAll(follower, 0))).startsWith(0L, 99L, 250L, 1252L);
     }

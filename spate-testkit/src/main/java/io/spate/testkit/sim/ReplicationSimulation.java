@@ -8,17 +8,15 @@ import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
 import io.spate.replication.Partition;
+import io.spate.testkit.disk.SimDisk;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -27,7 +25,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * A seeded run of a replicated topic under faults: nodes crash and restart, pause, lose links to
@@ -44,6 +41,8 @@ public final class ReplicationSimulation {
     /** Every move of every high watermark in the trace (long; for replaying one seed). */
     private static final int TRACE_LINES = Integer.getInteger("spate.sim.traceLines", 200);
     private static final boolean TRACE_HIGH_WATERMARKS = Boolean.getBoolean("spate.sim.traceHighWatermarks");
+    /** How often nodes write their checkpoints (high watermarks, recovery points); a node does every 10 s. */
+    private static final long CHECKPOINT_MS = 700;
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
     public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long leaseMs, long lagTimeMaxMs) {
@@ -58,7 +57,8 @@ public final class ReplicationSimulation {
     }
 
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
-    public record Result(long seed, long events, long writes, long acked, int faults, List<String> violations, List<String> traceTail) {
+    public record Result(long seed, long events, long writes, long acked, int faults, long powerLosses, long filesThatLostWrites,
+                         List<String> violations, List<String> traceTail) {
         public boolean passed() {
             return violations.isEmpty();
         }
@@ -71,40 +71,31 @@ public final class ReplicationSimulation {
     private final SimController controller;
     private final Map<Integer, SimNode> nodes = new TreeMap<>();
     private final SimProducer producer;
-    private final Path dir;
     private final List<String> violations = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
     private final Map<String, Long> highWatermarks = new HashMap<>();
     private int faults;
 
-    private ReplicationSimulation(Options options, Path dir) {
+    private ReplicationSimulation(Options options) {
         this.options = options;
         this.random = new Random(options.seed());
         this.network = new SimNetwork(random);
         this.controller = new SimController(loop, options.sessionTimeoutMs(), HEARTBEAT_MS);
-        this.dir = dir;
         Map<String, String> topicConfig = Map.of("min.insync.replicas", "2");
         for (int id = 1; id <= options.nodes(); id++) {
-            nodes.put(id, new SimNode(id, dir.resolve("node-" + id), loop, network, controller, nodes, topicConfig,
+            nodes.put(id, new SimNode(id, SimDisk.create("node-" + id), loop, network, controller, nodes, topicConfig,
                     options.leaseMs(), options.lagTimeMaxMs(), this::trace, this::violation));
         }
         this.producer = new SimProducer(loop, network, controller, nodes, TOPIC, options.partitions(), random);
     }
 
-    /** Runs one seed in a directory of its own under {@code parent}, deleted afterwards. */
-    public static Result run(Options options, Path parent) {
-        Path dir;
-        try {
-            dir = Files.createTempDirectory(parent, "sim-" + options.seed() + "-");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        ReplicationSimulation sim = new ReplicationSimulation(options, dir);
+    /** Runs one seed; each node's disk is simulated, in memory. */
+    public static Result run(Options options) {
+        ReplicationSimulation sim = new ReplicationSimulation(options);
         try {
             return sim.run();
         } finally {
             sim.nodes.values().forEach(SimNode::close);
-            deleteTree(dir);
         }
     }
 
@@ -139,6 +130,7 @@ public final class ReplicationSimulation {
         loop.every(0, 20, () -> nodes.values().forEach(SimNode::catchUpMetadata));
         loop.every(0, 5, () -> nodes.values().forEach(SimNode::fetch));
         loop.every(0, 200, () -> nodes.values().forEach(SimNode::checkInSyncSets));
+        loop.every(0, CHECKPOINT_MS, () -> nodes.values().forEach(SimNode::writeCheckpoints));
         loop.every(0, 100, producer::refreshMetadata);
         loop.every(200, 4, producer::send);
         long faultsEnd = loop.nowMs() + options.faultyMs();
@@ -158,7 +150,14 @@ public final class ReplicationSimulation {
         if (violations.isEmpty()) {
             checkAcknowledgedWrites();
         }
-        return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), faults, List.copyOf(violations), List.copyOf(trace));
+        long powerLosses = 0;
+        long filesThatLostWrites = 0;
+        for (SimNode node : nodes.values()) {
+            powerLosses += node.disk().stats().powerLosses();
+            filesThatLostWrites += node.disk().stats().filesThatLostWrites();
+        }
+        return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), faults, powerLosses, filesThatLostWrites,
+                List.copyOf(violations), List.copyOf(trace));
     }
 
     // ---- faults -------------------------------------------------------------------------------
@@ -178,12 +177,19 @@ public final class ReplicationSimulation {
         long length = 100 + random.nextInt(3_000);
         length = Math.min(length, Math.max(50, faultsEnd - loop.nowMs()));
         faults++;
-        switch (random.nextInt(6)) {
+        switch (random.nextInt(7)) {
             case 0 -> {
                 if (!node.alive() || up.size() < options.nodes()) {
                     return; // one node down at a time: the fault budget of RF 3 and min.insync.replicas 2
                 }
                 node.crash();
+                loop.after(length, node::start);
+            }
+            case 6 -> {
+                if (!node.alive() || !everyReplicaInSync()) {
+                    return; // a power loss while an earlier failure is unrepaired is two failures of the same data
+                }
+                node.losePower(random);
                 loop.after(length, node::start);
             }
             case 1 -> {
@@ -221,6 +227,30 @@ public final class ReplicationSimulation {
                 }
             }
         }
+    }
+
+    /**
+     * Every node is up, registered as the process it is now, and in the in-sync set of every
+     * partition it replicates: no earlier failure is still being repaired.
+     */
+    private boolean everyReplicaInSync() {
+        ClusterImage image = controller.image();
+        for (SimNode n : nodes.values()) {
+            var info = image.node(n.id());
+            if (!n.alive() || info == null || info.fenced() || info.incarnation() != n.incarnation()) {
+                return false;
+            }
+        }
+        TopicState topic = image.topic(TOPIC);
+        if (topic == null) {
+            return false;
+        }
+        for (PartitionState s : topic.partitions()) {
+            if (s.isr().size() != s.replicas().size()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void cutFor(int from, int to, long ms) {
@@ -334,7 +364,8 @@ public final class ReplicationSimulation {
             for (int r : s.replicas()) {
                 Map<Long, String> replicaLog = read(nodes.get(r).partitions().get(tp).log());
                 if (!replicaLog.equals(leaderLog)) {
-                    violations.add(tp + ": replica " + r + " differs from leader " + s.leader() + " after convergence");
+                    violations.add(tp + ": replica " + r + " differs from leader " + s.leader() + " after convergence"
+                            + firstDifference(leaderLog, replicaLog));
                 }
             }
             for (SimProducer.Ack ack : producer.acks()) {
@@ -346,28 +377,38 @@ public final class ReplicationSimulation {
         }
     }
 
+    private static String firstDifference(Map<Long, String> leader, Map<Long, String> replica) {
+        java.util.TreeSet<Long> offsets = new java.util.TreeSet<>(leader.keySet());
+        offsets.addAll(replica.keySet());
+        for (long offset : offsets) {
+            if (!java.util.Objects.equals(leader.get(offset), replica.get(offset))) {
+                return " (first at offset " + offset + ": leader " + leader.get(offset) + ", replica " + replica.get(offset) + ")";
+            }
+        }
+        return "";
+    }
+
     private static Map<Long, String> read(PartitionLog log) {
         Map<Long, String> values = new LinkedHashMap<>();
         try {
             if (log.logEndOffset() == log.logStartOffset()) {
                 return values;
             }
-            LogReadResult read = log.read(log.logStartOffset(), Integer.MAX_VALUE / 2, log.logEndOffset(), true);
-            for (Record r : MemoryRecords.readableRecords(read.slice().readIntoHeap()).records()) {
-                values.put(r.offset(), StandardCharsets.UTF_8.decode(r.value()).toString());
+            long next = log.logStartOffset();
+            while (next < log.logEndOffset()) { // a read returns one segment's slice at most
+                LogReadResult read = log.read(next, Integer.MAX_VALUE / 2, log.logEndOffset(), true);
+                if (read.slice().size() == 0) {
+                    throw new IllegalStateException(log.topicPartition() + ": nothing to read at " + next + " below the log end " + log.logEndOffset());
+                }
+                for (Record r : MemoryRecords.readableRecords(read.slice().readIntoHeap()).records()) {
+                    values.put(r.offset(), StandardCharsets.UTF_8.decode(r.value()).toString());
+                    next = r.offset() + 1;
+                }
+                read.slice().release();
             }
-            read.slice().release();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return values;
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory left behind
-        }
     }
 }

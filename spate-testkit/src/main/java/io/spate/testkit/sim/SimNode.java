@@ -19,11 +19,11 @@ import io.spate.replication.GroupCommit;
 import io.spate.replication.Partition;
 import io.spate.replication.ReadBound;
 import io.spate.replication.PartitionContext;
+import io.spate.testkit.disk.SimDisk;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -46,7 +46,8 @@ public final class SimNode {
     static final long PRODUCE_WAIT_MS = 30_000;
 
     private final int id;
-    private final Path dataDir;
+    /** This node's machine's disk: survives a kill, loses what was not fsynced in a power loss. */
+    private final SimDisk disk;
     private final EventLoop loop;
     private final SimNetwork network;
     private final SimController controller;
@@ -71,11 +72,13 @@ public final class SimNode {
     private ClusterImage image = ClusterImage.EMPTY;
     private long leaseUntilMs = -1;
     private boolean selfFenced = true;
+    /** A registration of this incarnation was answered: later ones say the shutdown was clean. */
+    private boolean registeredOnce;
 
-    SimNode(int id, Path dataDir, EventLoop loop, SimNetwork network, SimController controller, Map<Integer, SimNode> peers,
+    SimNode(int id, SimDisk disk, EventLoop loop, SimNetwork network, SimController controller, Map<Integer, SimNode> peers,
             Map<String, String> topicConfig, long leaseMs, long lagTimeMaxMs, Consumer<String> trace, Consumer<String> violation) {
         this.id = id;
-        this.dataDir = dataDir;
+        this.disk = disk;
         this.loop = loop;
         this.network = network;
         this.controller = controller;
@@ -151,30 +154,68 @@ public final class SimNode {
         leaseUntilMs = -1;
         selfFenced = true;
         try {
-            logs = LogManager.open(dataDir, Clock.fixed(Instant.ofEpochMilli(loop.nowMs()), ZoneOffset.UTC), Long.MAX_VALUE / 4);
+            logs = LogManager.openWithoutDuties(disk.root().resolve("data"), Clock.fixed(Instant.ofEpochMilli(loop.nowMs()), ZoneOffset.UTC));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         long at = incarnation;
         trace.accept("node " + id + " starts (incarnation " + at + ")");
+        registeredOnce = false;
+        toController(() -> controller.heard(id, at));
+        register();
+    }
+
+    /**
+     * As the cluster member registers: unclean until a registration of this process has been
+     * answered (every start in the simulation follows a kill or a power loss), clean afterwards,
+     * since a process that did not stop lost nothing.
+     */
+    private void register() {
+        long at = incarnation;
+        boolean clean = registeredOnce;
         toController(() -> {
-            controller.heard(id, at);
-            controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, at, false));
+            CommandResult result = controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, at, clean));
+            fromController(() -> {
+                if (result.succeeded()) {
+                    registeredOnce = true;
+                }
+            });
         });
     }
 
     /**
-     * kill -9: the process is gone; what it wrote stays as written (the operating system keeps
-     * it, as after a crash of the process alone). Unsynced-data loss needs a storage model of its own.
+     * kill -9: the process is gone, with no fsync, checkpoint or clean-shutdown marker; what it
+     * wrote stays as written (the operating system still holds it).
      */
     void crash() {
-        trace.accept("node " + id + " crashes");
+        trace.accept("node " + id + " is killed");
+        die();
+    }
+
+    /** The machine loses power: the process dies, and the disk keeps only part of what was not fsynced. */
+    void losePower(java.util.Random random) {
+        trace.accept("node " + id + " loses power");
+        die();
+        disk.losePower(random);
+    }
+
+    private void die() {
         alive = false;
         partitions.clear();
         fetchers.clear();
         fetchInFlight.clear();
-        logs.close();
+        logs.halt();
         logs = null;
+        disk.kill();
+    }
+
+    /** The log manager's periodic checkpoints (recovery points, log starts, high watermarks). */
+    void writeCheckpoints() {
+        onNode(incarnation, () -> logs.writeCheckpoints());
+    }
+
+    SimDisk disk() {
+        return disk;
     }
 
     void pause(long ms) {
@@ -212,8 +253,7 @@ public final class SimNode {
     private void onHeartbeatAnswer(long sentAt, boolean fenced) {
         if (fenced) {
             // The controller fenced this incarnation: register again, as the cluster member does.
-            long at = incarnation;
-            toController(() -> controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, at, false)));
+            register();
             return;
         }
         leaseUntilMs = Math.max(leaseUntilMs, sentAt + leaseMs);

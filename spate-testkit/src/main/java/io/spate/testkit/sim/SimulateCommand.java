@@ -1,7 +1,5 @@
 package io.spate.testkit.sim;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * {@code ./spate simulate [--seeds N] [--seed S]}: runs N seeds of the replication simulation
@@ -39,26 +37,29 @@ public final class SimulateCommand {
             System.err.println("--seeds and --faulty-ms must be at least 1");
             System.exit(2);
         }
-        Path dir = Files.createTempDirectory("spate-simulate-");
         int failed = 0;
         long acked = 0;
         long writes = 0;
         long events = 0;
+        long powerLosses = 0;
+        long filesThatLostWrites = 0;
         long started = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
-            ReplicationSimulation.Result r = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs), dir);
+            ReplicationSimulation.Result r = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs));
             acked += r.acked();
             writes += r.writes();
             events += r.events();
+            powerLosses += r.powerLosses();
+            filesThatLostWrites += r.filesThatLostWrites();
             if (!r.passed()) {
                 failed++;
                 System.out.println("FAIL seed " + seed + " (--faulty-ms " + faultyMs + "): " + r.violations());
                 r.traceTail().forEach(line -> System.out.println("    " + line));
             }
         }
-        Files.deleteIfExists(dir);
-        System.out.printf("%d seed(s) from %d: %d passed, %d failed; %d events, %d writes, %d acknowledged; %.1f s%n",
-                seeds, first, seeds - failed, failed, events, writes, acked, (System.nanoTime() - started) / 1e9);
+        System.out.printf("%d seed(s) from %d: %d passed, %d failed; %d events, %d writes, %d acknowledged; "
+                        + "%d power losses, %d files lost unsynced writes; %.1f s%n",
+                seeds, first, seeds - failed, failed, events, writes, acked, powerLosses, filesThatLostWrites, (System.nanoTime() - started) / 1e9);
         System.exit(failed == 0 ? 0 : 1);
     }
 

@@ -1,0 +1,116 @@
+package io.spate.testkit.disk;
+
+import io.spate.log.LogConfig;
+import io.spate.log.LogManager;
+import io.spate.log.LogReadResult;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The log under power losses on a simulated disk: whatever a seed's schedule of appends, fsyncs,
+ * segment rolls, checkpoints and power losses, the log that reopens holds a prefix of what was
+ * appended, at least everything that was fsynced, and its recovery never fails or goes offline.
+ */
+class LogPowerLossTest {
+    private static final TopicPartition TP = new TopicPartition("t", 0);
+    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
+    /** Small segments, so that schedules roll often. */
+    private static final LogConfig CONFIG = LogConfig.from(Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+
+    @Test
+    void theReopenedLogHoldsAPrefixWithEverythingFsynced() throws IOException {
+        List<String> failures = new ArrayList<>();
+        for (long seed = 0; seed < 300; seed++) {
+            String failure;
+            try {
+                failure = runSeed(seed);
+            } catch (AssertionError | RuntimeException e) {
+                failure = e.toString();
+            }
+            if (failure != null) {
+                failures.add("seed " + seed + ": " + failure);
+            }
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    /** One schedule; returns what went wrong, or null. */
+    private static String runSeed(long seed) throws IOException {
+        Random random = new Random(seed);
+        SimDisk disk = SimDisk.create("seed-" + seed);
+        List<String> appended = new ArrayList<>();
+        long fsynced = 0;
+        for (int life = 0; life < 4; life++) {
+            LogManager logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
+            PartitionLog log = logs.getOrCreate(TP, CONFIG);
+            if (log.isOffline()) {
+                return "life " + life + ": the log reopened offline: " + log.offlineReason();
+            }
+            List<String> found = read(log);
+            if (found.size() < fsynced) {
+                return "life " + life + ": " + fsynced + " records were fsynced, " + found.size() + " survived; disk " + disk.listing();
+            }
+            if (!appended.subList(0, found.size()).equals(found)) {
+                return "life " + life + ": the log is not a prefix of what was appended: " + found;
+            }
+            appended = new ArrayList<>(found);
+            fsynced = found.size(); // after a power loss, what is there is on the platter
+            int steps = 5 + random.nextInt(60);
+            for (int i = 0; i < steps; i++) {
+                int what = random.nextInt(10);
+                if (what < 7) {
+                    String value = "r" + life + "-" + i + "-" + "x".repeat(random.nextInt(200));
+                    var result = log.appendAsLeader(MemoryRecords.withRecords(Compression.NONE,
+                            new SimpleRecord(CLOCK.millis(), null, value.getBytes(StandardCharsets.UTF_8))).buffer(), life, CLOCK.millis());
+                    if (!result.ok()) {
+                        return "life " + life + ": append failed: " + result.message();
+                    }
+                    appended.add(value);
+                } else if (what < 9) {
+                    log.flush(CLOCK.millis());
+                    fsynced = appended.size();
+                } else {
+                    logs.writeCheckpoints();
+                }
+            }
+            logs.halt();
+            disk.losePower(random);
+        }
+        return null;
+    }
+
+    private static List<String> read(PartitionLog log) throws IOException {
+        List<String> values = new ArrayList<>();
+        if (log.logEndOffset() == log.logStartOffset()) {
+            return values;
+        }
+        long next = log.logStartOffset();
+        while (next < log.logEndOffset()) { // a read returns one segment's slice at most
+            LogReadResult read = log.read(next, Integer.MAX_VALUE / 2, log.logEndOffset(), true);
+            assertThat(read.slice().size()).as("a read at %d below the log end %d", next, log.logEndOffset()).isPositive();
+            for (Record r : MemoryRecords.readableRecords(read.slice().readIntoHeap()).records()) {
+                values.add(StandardCharsets.UTF_8.decode(r.value()).toString());
+                next = r.offset() + 1;
+            }
+            read.slice().release();
+        }
+        return values;
+    }
+}
