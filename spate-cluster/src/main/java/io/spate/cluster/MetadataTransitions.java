@@ -61,12 +61,14 @@ public final class MetadataTransitions {
             TopicState updated = topic;
             for (int p = 0; p < topic.partitions().size(); p++) {
                 PartitionState state = topic.partitions().get(p);
+                boolean leftEligible = false;
                 if (!c.cleanShutdown() && state.elr().contains(c.nodeId())) {
                     // Its log may have lost an unflushed tail: it no longer vouches for what was committed.
                     List<Integer> elr = new ArrayList<>(state.elr());
                     elr.remove(Integer.valueOf(c.nodeId()));
                     state = state.withElr(elr);
                     updated = updated.withPartition(p, state);
+                    leftEligible = true;
                 }
                 if (!state.hasLeader() && state.isr().contains(c.nodeId()) && !c.cleanShutdown() && !state.elr().isEmpty()) {
                     // The last in-sync replica is back from an unclean stop: its log may have lost
@@ -82,6 +84,10 @@ public final class MetadataTransitions {
                     updated = updated.withPartition(p, electEligible(state, c.nodeId()));
                 } else if (!state.hasLeader() && unclean(topic) && state.replicas().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), List.of(c.nodeId())));
+                } else if (leftEligible && !state.hasLeader() && state.elr().isEmpty() && firstLive(state.isr(), nodes) != PartitionState.NO_LEADER) {
+                    // The last in-sync replica waited for the eligible ones, and the last of them is
+                    // back uncleanly too: no replica holds more than the in-sync one, which leads.
+                    updated = updated.withPartition(p, state.withLeader(firstLive(state.isr(), nodes), state.isr()));
                 }
             }
             topics.put(topic.name(), updated);

@@ -238,6 +238,10 @@ class MetadataTransitionsTest {
         // A clean return of the last in-sync replica needs nobody else.
         ClusterImage clean = ok(image, registerClean(1, 901));
         assertThat(clean.partition("t", 0).leader()).isEqualTo(1);
+        // If the eligible replica comes back uncleanly too, nobody holds more than 1: it leads.
+        ClusterImage bothLost = ok(ok(image, register(1, 901)), register(2, 902));
+        assertThat(bothLost.partition("t", 0).leader()).as("not offline for good").isEqualTo(1);
+        assertThat(bothLost.partition("t", 0).elr()).isEmpty();
     }
 
     @Test

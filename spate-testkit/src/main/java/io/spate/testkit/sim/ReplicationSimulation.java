@@ -56,6 +56,15 @@ public final class ReplicationSimulation {
         return new Options(seed, 3, 2, 20_000, 1_000, 800, 2_000);
     }
 
+    /**
+     * The topic's settings: odd seeds leave fsync to the operating system (Kafka's default, and
+     * Spate's), even seeds fsync every write before it is acknowledged (flush.messages=1), so that
+     * power losses meet both durability choices.
+     */
+    static Map<String, String> topicConfig(long seed) {
+        return seed % 2 == 0 ? Map.of("min.insync.replicas", "2", "flush.messages", "1") : Map.of("min.insync.replicas", "2");
+    }
+
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
     public record Result(long seed, long events, long writes, long acked, int faults, long powerLosses, long filesThatLostWrites,
                          List<String> violations, List<String> traceTail) {
@@ -71,6 +80,7 @@ public final class ReplicationSimulation {
     private final SimController controller;
     private final Map<Integer, SimNode> nodes = new TreeMap<>();
     private final SimProducer producer;
+    private final Map<String, String> topicConfig;
     private final List<String> violations = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
     private final Map<String, Long> highWatermarks = new HashMap<>();
@@ -81,7 +91,7 @@ public final class ReplicationSimulation {
         this.random = new Random(options.seed());
         this.network = new SimNetwork(random);
         this.controller = new SimController(loop, options.sessionTimeoutMs(), HEARTBEAT_MS);
-        Map<String, String> topicConfig = Map.of("min.insync.replicas", "2");
+        this.topicConfig = topicConfig(options.seed());
         for (int id = 1; id <= options.nodes(); id++) {
             nodes.put(id, new SimNode(id, SimDisk.create("node-" + id), loop, network, controller, nodes, topicConfig,
                     options.leaseMs(), options.lagTimeMaxMs(), this::trace, this::violation));
@@ -124,7 +134,7 @@ public final class ReplicationSimulation {
             }
             assignment.add(replicas);
         }
-        controller.commit(new MetadataCommand.CreateTopic(TOPIC, new UUID(options.seed(), 1), assignment, Map.of("min.insync.replicas", "2")));
+        controller.commit(new MetadataCommand.CreateTopic(TOPIC, new UUID(options.seed(), 1), assignment, topicConfig));
         loop.every(0, HEARTBEAT_MS, () -> nodes.values().forEach(SimNode::heartbeat));
         controller.start();
         loop.every(0, 20, () -> nodes.values().forEach(SimNode::catchUpMetadata));
@@ -177,7 +187,7 @@ public final class ReplicationSimulation {
         long length = 100 + random.nextInt(3_000);
         length = Math.min(length, Math.max(50, faultsEnd - loop.nowMs()));
         faults++;
-        switch (random.nextInt(7)) {
+        switch (random.nextInt(8)) {
             case 0 -> {
                 if (!node.alive() || up.size() < options.nodes()) {
                     return; // one node down at a time: the fault budget of RF 3 and min.insync.replicas 2
@@ -191,6 +201,16 @@ public final class ReplicationSimulation {
                 }
                 node.losePower(random);
                 loop.after(length, node::start);
+            }
+            case 7 -> {
+                if (!topicConfig.containsKey("flush.messages") || up.size() < options.nodes()) {
+                    return; // without an fsync per write, a power loss of every node may lose acknowledged writes by design
+                }
+                trace("the whole cluster loses power");
+                for (SimNode each : nodes.values()) {
+                    each.losePower(random);
+                    loop.after(length + random.nextInt(500), each::start);
+                }
             }
             case 1 -> {
                 if (node.alive() && !node.paused()) {

@@ -146,7 +146,11 @@ public final class SimNode {
 
     // ---- life ---------------------------------------------------------------------------------
 
+    /** Starts the process; nothing when it runs already (the final heal may come before a scheduled restart). */
     void start() {
+        if (alive) {
+            return;
+        }
         incarnation++;
         alive = true;
         pausedUntilMs = -1;
