@@ -164,6 +164,7 @@ public final class LogManager implements AutoCloseable {
             log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
         }
         opened.onFsyncFailure(this::takeOffline);
+        opened.onRecoveryPointLowered(this::writeCheckpoints);
         opened.onWriteFailure(this::writeFailed);
         if (opened.isOffline()) {
             log.error("{}: to keep the data before the damage and set the rest aside, stop the node and run: "
@@ -315,20 +316,22 @@ public final class LogManager implements AutoCloseable {
         if (offlineReason != null) {
             return;
         }
-        Map<TopicPartition, Long> recoveryPoints = new HashMap<>(checkpointedRecoveryPoints);
-        Map<TopicPartition, Long> logStarts = new HashMap<>(checkpointedLogStarts);
-        Map<TopicPartition, Long> highWatermarks = new HashMap<>(checkpointedHighWatermarks);
-        for (PartitionLog partitionLog : logs.values()) {
-            if (partitionLog.isOffline()) {
-                continue;
-            }
-            TopicPartition tp = partitionLog.topicPartition();
-            recoveryPoints.put(tp, partitionLog.recoveryPoint());
-            logStarts.put(tp, partitionLog.logStartOffset());
-            highWatermarks.put(tp, partitionLog.highWatermark());
-        }
         try {
+            // The values are read under the lock too: a writer that read a recovery point before a
+            // truncation lowered it must not write it after the truncation's own checkpoint.
             synchronized (checkpointLock) {
+                Map<TopicPartition, Long> recoveryPoints = new HashMap<>(checkpointedRecoveryPoints);
+                Map<TopicPartition, Long> logStarts = new HashMap<>(checkpointedLogStarts);
+                Map<TopicPartition, Long> highWatermarks = new HashMap<>(checkpointedHighWatermarks);
+                for (PartitionLog partitionLog : logs.values()) {
+                    if (partitionLog.isOffline()) {
+                        continue;
+                    }
+                    TopicPartition tp = partitionLog.topicPartition();
+                    recoveryPoints.put(tp, partitionLog.recoveryPoint());
+                    logStarts.put(tp, partitionLog.logStartOffset());
+                    highWatermarks.put(tp, partitionLog.highWatermark());
+                }
                 writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), recoveryPoints);
                 writeCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE), logStarts);
                 writeCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE), highWatermarks);

@@ -68,6 +68,7 @@ public final class PartitionLog {
     /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
     private volatile String offlineReason;
     private volatile java.util.function.Consumer<IOException> fsyncFailureListener = e -> { };
+    private volatile Runnable recoveryPointLowered = () -> { };
     private volatile java.util.function.Consumer<IOException> writeFailureListener = e -> { };
 
     private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
@@ -293,6 +294,15 @@ public final class PartitionLog {
 
     void onFsyncFailure(java.util.function.Consumer<IOException> listener) {
         this.fsyncFailureListener = listener;
+    }
+
+    /**
+     * Told, under the append lock and before any later append, when a truncation took the
+     * recovery point back: the checkpoint on disk must follow before new writes below the old
+     * point, or a power loss tearing one of them would look like damage to flushed data.
+     */
+    void onRecoveryPointLowered(Runnable listener) {
+        this.recoveryPointLowered = listener;
     }
 
     /** Told of every write to this log's files that failed (append, roll, epoch checkpoint); the log stays as it was. */
@@ -981,6 +991,7 @@ public final class PartitionLog {
             }
             logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
             highWatermark = Math.min(highWatermark, logEndOffset);
+            long recoveryPointBefore = recoveryPoint;
             recoveryPoint = Math.min(recoveryPoint, logEndOffset);
             producers.truncateFrom(offset);
             // A snapshot taken past the cut would skip the batches that will now fill the gap.
@@ -992,6 +1003,9 @@ public final class PartitionLog {
             active.flush();
             LogManager.fsyncDirectory(dir);
             epochs.truncateFrom(logEndOffset);
+            if (recoveryPoint < recoveryPointBefore) {
+                recoveryPointLowered.run();
+            }
         }
     }
 

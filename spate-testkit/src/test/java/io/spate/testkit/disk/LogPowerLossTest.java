@@ -25,10 +25,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The log under power losses on a simulated disk: whatever a seed's schedule of appends, fsyncs,
- * segment rolls, checkpoints and power losses, the log that reopens holds a prefix of what was
+ * segment rolls, truncations, checkpoints and power losses, the log that reopens holds a prefix of what was
  * appended, at least everything that was fsynced, and its recovery never fails or goes offline.
  */
 class LogPowerLossTest {
+    private static final int SEEDS = Integer.getInteger("spate.disk.seeds", 500);
     private static final TopicPartition TP = new TopicPartition("t", 0);
     private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
     /** Small segments, so that schedules roll often. */
@@ -37,7 +38,7 @@ class LogPowerLossTest {
     @Test
     void theReopenedLogHoldsAPrefixWithEverythingFsynced() throws IOException {
         List<String> failures = new ArrayList<>();
-        for (long seed = 0; seed < 300; seed++) {
+        for (long seed = 0; seed < SEEDS; seed++) {
             String failure;
             try {
                 failure = runSeed(seed);
@@ -86,8 +87,14 @@ class LogPowerLossTest {
                 } else if (what < 9) {
                     log.flush(CLOCK.millis());
                     fsynced = appended.size();
-                } else {
+                } else if (random.nextBoolean()) {
                     logs.writeCheckpoints();
+                } else if (!appended.isEmpty()) {
+                    // A follower cutting its log back to where it parts from a new leader's.
+                    int to = random.nextInt(appended.size());
+                    log.truncateTo(to);
+                    appended = new ArrayList<>(appended.subList(0, to));
+                    fsynced = Math.min(fsynced, to);
                 }
             }
             logs.halt();
