@@ -61,33 +61,35 @@ public final class MetadataTransitions {
             TopicState updated = topic;
             for (int p = 0; p < topic.partitions().size(); p++) {
                 PartitionState state = topic.partitions().get(p);
-                boolean leftEligible = false;
                 if (!c.cleanShutdown() && state.elr().contains(c.nodeId())) {
                     // Its log may have lost an unflushed tail: it no longer vouches for what was committed.
                     List<Integer> elr = new ArrayList<>(state.elr());
                     elr.remove(Integer.valueOf(c.nodeId()));
                     state = state.withElr(elr);
                     updated = updated.withPartition(p, state);
-                    leftEligible = true;
                 }
-                if (!state.hasLeader() && state.isr().contains(c.nodeId()) && !c.cleanShutdown() && !state.elr().isEmpty()) {
+                if (!state.hasLeader() && !c.cleanShutdown() && state.isr().equals(List.of(c.nodeId())) && !state.elr().isEmpty()) {
                     // The last in-sync replica is back from an unclean stop: its log may have lost
-                    // an unflushed tail that an eligible replica still holds, so that one leads,
-                    // now if it is up, else when it registers (found by the simulated disk).
+                    // an unflushed tail that the eligible replicas still hold. One of them takes its
+                    // place in the in-sync set and leads, now if it is up, else when it registers;
+                    // this node rejoins by catching up like any follower. Taking it out of the set
+                    // is what keeps every other path (a preferred-leader election, its own clean
+                    // registration after a fence) from electing it (found by the simulated disk).
                     int eligible = firstLive(state.elr(), nodes);
-                    if (eligible != PartitionState.NO_LEADER) {
-                        updated = updated.withPartition(p, electEligible(state, eligible));
+                    int successor = eligible != PartitionState.NO_LEADER ? eligible : state.elr().getFirst();
+                    List<Integer> elr = new ArrayList<>(state.elr());
+                    elr.remove(Integer.valueOf(successor));
+                    state = state.withLeader(eligible, List.of(successor)).withElr(elr);
+                    if (!state.hasLeader() && unclean(topic)) {
+                        state = state.withLeader(c.nodeId(), List.of(c.nodeId())).withElr(List.of());
                     }
+                    updated = updated.withPartition(p, state);
                 } else if (!state.hasLeader() && state.isr().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), state.isr()));
                 } else if (!state.hasLeader() && state.elr().contains(c.nodeId()) && state.isr().size() < minInsync(topic)) {
                     updated = updated.withPartition(p, electEligible(state, c.nodeId()));
                 } else if (!state.hasLeader() && unclean(topic) && state.replicas().contains(c.nodeId())) {
                     updated = updated.withPartition(p, state.withLeader(c.nodeId(), List.of(c.nodeId())));
-                } else if (leftEligible && !state.hasLeader() && state.elr().isEmpty() && firstLive(state.isr(), nodes) != PartitionState.NO_LEADER) {
-                    // The last in-sync replica waited for the eligible ones, and the last of them is
-                    // back uncleanly too: no replica holds more than the in-sync one, which leads.
-                    updated = updated.withPartition(p, state.withLeader(firstLive(state.isr(), nodes), state.isr()));
                 }
             }
             topics.put(topic.name(), updated);

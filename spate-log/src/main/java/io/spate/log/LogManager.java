@@ -53,8 +53,17 @@ public final class LogManager implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final long retentionCheckIntervalMs;
     private volatile boolean closed;
+    /** Guards the checkpoint files: one writer at a time, each reading the values it writes under it. */
+    private final Object checkpointLock = new Object();
+    /** The recovery points the checkpoint file holds now, per partition (guarded by the checkpoint lock). */
+    private final Map<TopicPartition, Long> writtenRecoveryPoints = new HashMap<>();
+    /** Logs that rolled since the last {@link #flushRolledLogs()}, without background duties. */
+    private final java.util.Queue<PartitionLog> rolledLogs = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final boolean backgroundDuties;
 
-    private LogManager(Path dataDir, Clock clock, long retentionCheckIntervalMs, FileChannel lockChannel, FileLock lock) throws IOException {
+    private LogManager(Path dataDir, Clock clock, long retentionCheckIntervalMs, boolean backgroundDuties, FileChannel lockChannel, FileLock lock)
+            throws IOException {
+        this.backgroundDuties = backgroundDuties;
         this.dataDir = dataDir;
         this.clock = clock;
         this.lockChannel = lockChannel;
@@ -65,7 +74,11 @@ public final class LogManager implements AutoCloseable {
         this.checkpointedRecoveryPoints = readCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE));
         this.checkpointedLogStarts = readCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE));
         this.checkpointedHighWatermarks = readCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE));
-        Files.deleteIfExists(marker);
+        if (Files.deleteIfExists(marker)) {
+            // Durably gone before anything is written: a power loss must not bring the marker
+            // back over logs that were not closed cleanly (their recovery would be skipped).
+            fsyncDirectory(dataDir);
+        }
         this.flusher = new FlushCoordinator(clock);
         ScheduledThreadPoolExecutor duties = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().name("spate-log-scheduler").daemon().unstarted(r));
         // At close, a duty that is running finishes and nothing waiting starts (see close()).
@@ -80,21 +93,23 @@ public final class LogManager implements AutoCloseable {
      * @throws IOException when the directory cannot be created or another process holds it
      */
     public static LogManager open(Path dataDir, Clock clock, long retentionCheckIntervalMs) throws IOException {
-        LogManager manager = openLocked(dataDir, clock, retentionCheckIntervalMs);
+        LogManager manager = openLocked(dataDir, clock, retentionCheckIntervalMs, true);
         manager.startBackgroundDuties();
         return manager;
     }
 
     /**
-     * As {@link #open}, without the background threads that run retention, write checkpoints and
-     * check flush deadlines: the caller runs {@link #writeCheckpoints()} when it chooses. The
-     * simulation opens its nodes' logs this way, so that nothing happens outside simulated time.
+     * As {@link #open}, without the background duties that run retention, write checkpoints,
+     * check flush deadlines and flush rolled segments: the caller runs {@link #writeCheckpoints()}
+     * and {@link #flushRolledLogs()} when it chooses (the group-commit thread still starts, for
+     * the produce requests that ask it). The simulation opens its nodes' logs this way, so that
+     * nothing happens outside simulated time.
      */
     public static LogManager openWithoutDuties(Path dataDir, Clock clock) throws IOException {
-        return openLocked(dataDir, clock, Long.MAX_VALUE / 4);
+        return openLocked(dataDir, clock, Long.MAX_VALUE / 4, false);
     }
 
-    private static LogManager openLocked(Path dataDir, Clock clock, long retentionCheckIntervalMs) throws IOException {
+    private static LogManager openLocked(Path dataDir, Clock clock, long retentionCheckIntervalMs, boolean backgroundDuties) throws IOException {
         Files.createDirectories(dataDir);
         FileChannel channel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
@@ -107,7 +122,7 @@ public final class LogManager implements AutoCloseable {
             channel.close();
             throw new IOException("data directory " + dataDir.toAbsolutePath() + " is in use by another Spate node");
         }
-        return new LogManager(dataDir, clock, retentionCheckIntervalMs, channel, lock);
+        return new LogManager(dataDir, clock, retentionCheckIntervalMs, backgroundDuties, channel, lock);
     }
 
     private void startBackgroundDuties() {
@@ -164,7 +179,8 @@ public final class LogManager implements AutoCloseable {
             log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
         }
         opened.onFsyncFailure(this::takeOffline);
-        opened.onRecoveryPointLowered(this::writeCheckpoints);
+        opened.onRecoveryPointLowered(() -> recoveryPointLowered(opened));
+        opened.onRoll(this::flushAfterRoll);
         opened.onWriteFailure(this::writeFailed);
         if (opened.isOffline()) {
             log.error("{}: to keep the data before the damage and set the rest aside, stop the node and run: "
@@ -317,31 +333,87 @@ public final class LogManager implements AutoCloseable {
             return;
         }
         try {
-            // The values are read under the lock too: a writer that read a recovery point before a
-            // truncation lowered it must not write it after the truncation's own checkpoint.
-            synchronized (checkpointLock) {
-                Map<TopicPartition, Long> recoveryPoints = new HashMap<>(checkpointedRecoveryPoints);
-                Map<TopicPartition, Long> logStarts = new HashMap<>(checkpointedLogStarts);
-                Map<TopicPartition, Long> highWatermarks = new HashMap<>(checkpointedHighWatermarks);
-                for (PartitionLog partitionLog : logs.values()) {
-                    if (partitionLog.isOffline()) {
-                        continue;
-                    }
-                    TopicPartition tp = partitionLog.topicPartition();
-                    recoveryPoints.put(tp, partitionLog.recoveryPoint());
-                    logStarts.put(tp, partitionLog.logStartOffset());
-                    highWatermarks.put(tp, partitionLog.highWatermark());
-                }
-                writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), recoveryPoints);
-                writeCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE), logStarts);
-                writeCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE), highWatermarks);
-            }
+            writeCheckpointsOrFail();
         } catch (IOException e) {
             log.error("could not write the offset checkpoints of {}", dataDir, e);
         }
     }
 
-    private final Object checkpointLock = new Object();
+    /**
+     * A truncation took {@code partitionLog}'s recovery point back: unless the checkpoint on disk
+     * is already at or below it, it is rewritten now, before any later append can be torn below
+     * the old point. Throws when it cannot be (the log then goes offline).
+     */
+    private void recoveryPointLowered(PartitionLog partitionLog) throws IOException {
+        synchronized (checkpointLock) {
+            Long written = writtenRecoveryPoints.get(partitionLog.topicPartition());
+            if (written != null && written <= partitionLog.recoveryPoint()) {
+                return;
+            }
+            if (offlineReason != null) {
+                throw new IOException("the data directory is offline: " + offlineReason);
+            }
+            writeCheckpointsOrFail();
+        }
+    }
+
+    /**
+     * A roll sealed a segment: it is flushed in the background, as Kafka does, so that the
+     * recovery point follows the rolls. Without background duties (the simulation) the flush
+     * waits for {@link #flushRolledLogs()}.
+     */
+    private void flushAfterRoll(PartitionLog partitionLog) {
+        if (!backgroundDuties) {
+            rolledLogs.add(partitionLog);
+            return;
+        }
+        if (closed) {
+            return;
+        }
+        try {
+            scheduler.execute(() -> flushQuietly(partitionLog));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: the close flushes every log itself
+        }
+    }
+
+    /** Flushes the logs that rolled since the last call (for a caller that runs no background duties). */
+    public void flushRolledLogs() {
+        for (PartitionLog partitionLog; (partitionLog = rolledLogs.poll()) != null; ) {
+            flushQuietly(partitionLog);
+        }
+    }
+
+    private void flushQuietly(PartitionLog partitionLog) {
+        try {
+            partitionLog.flush(clock.millis());
+        } catch (IOException e) {
+            // flush() took the directory offline and said why
+        }
+    }
+
+    private void writeCheckpointsOrFail() throws IOException {
+        // The values are read under the lock too: a writer that read a recovery point before a
+        // truncation lowered it must not write it after the truncation's own checkpoint.
+        synchronized (checkpointLock) {
+            Map<TopicPartition, Long> recoveryPoints = new HashMap<>(checkpointedRecoveryPoints);
+            Map<TopicPartition, Long> logStarts = new HashMap<>(checkpointedLogStarts);
+            Map<TopicPartition, Long> highWatermarks = new HashMap<>(checkpointedHighWatermarks);
+            for (PartitionLog partitionLog : logs.values()) {
+                if (partitionLog.isOffline()) {
+                    continue;
+                }
+                TopicPartition tp = partitionLog.topicPartition();
+                recoveryPoints.put(tp, partitionLog.recoveryPoint());
+                logStarts.put(tp, partitionLog.logStartOffset());
+                highWatermarks.put(tp, partitionLog.highWatermark());
+            }
+            writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), recoveryPoints);
+            writeCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE), logStarts);
+            writeCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE), highWatermarks);
+            writtenRecoveryPoints.putAll(recoveryPoints);
+        }
+    }
 
     static void writeCheckpoint(Path file, Map<TopicPartition, Long> points) throws IOException {
         StringBuilder text = new StringBuilder("0\n").append(points.size()).append('\n');

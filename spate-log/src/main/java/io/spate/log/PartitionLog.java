@@ -68,7 +68,8 @@ public final class PartitionLog {
     /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
     private volatile String offlineReason;
     private volatile java.util.function.Consumer<IOException> fsyncFailureListener = e -> { };
-    private volatile Runnable recoveryPointLowered = () -> { };
+    private volatile RecoveryPointListener recoveryPointLowered = () -> { };
+    private volatile java.util.function.Consumer<PartitionLog> rolled = l -> { };
     private volatile java.util.function.Consumer<IOException> writeFailureListener = e -> { };
 
     private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
@@ -101,21 +102,26 @@ public final class PartitionLog {
     }
 
     /**
-     * Rebuilds the log from its files. Only data past the recovery point is validated (CRC,
-     * offsets); below it the batch headers are read to rebuild the indexes and the producer and
+     * Rebuilds the log from its files. After a crash every batch is validated (CRC, offsets);
+     * after a clean stop the batch headers are read to rebuild the indexes and the producer and
      * epoch state. Two kinds of bad data are told apart:
      * <ul>
-     *   <li>a <em>torn tail</em>: at the end of the last segment, past the recovery point, bytes
-     *       that hold no whole batch (a write cut short by a crash). Never acknowledged as
-     *       durable, so it is cut, as Kafka does;</li>
-     *   <li>anything else (a bit flip, a torn page in an older segment, data below the recovery
-     *       point): corruption. Nothing is cut or deleted: the log stays offline and says what
+     *   <li>a <em>torn tail</em>: past the recovery point, bytes that hold no whole batch (a
+     *       write cut short by a crash), or a gap before the next segment outside compacted
+     *       topics (a tail lost whole). A power loss keeps each file's unsynced writes
+     *       independently, so this can be in any segment past the recovery point. Never
+     *       acknowledged as durable, so it is cut, with the unflushed segments after it, as
+     *       Kafka's recovery does;</li>
+     *   <li>anything else (a bit flip inside the data, data below the recovery point):
+     *       corruption. Nothing is cut or deleted: the log stays offline and says what
      *       and where, until an operator sets the bad data aside or, in a cluster, the replica
      *       sets it aside to copy it again from a healthy replica.</li>
      * </ul>
      */
     private void load(OpenOptions options) throws IOException {
         long checkpointedRecoveryPoint = options.recoveryPoint();
+        // The log manager passes Long.MAX_VALUE after a clean stop: every segment was fsynced.
+        boolean cleanStop = checkpointedRecoveryPoint == Long.MAX_VALUE;
         List<Path> files;
         try (Stream<Path> list = Files.list(dir)) {
             files = list.sorted().toList();
@@ -155,9 +161,12 @@ public final class PartitionLog {
             boolean last = i == segmentFiles.size() - 1;
             LogSegment segment = LogSegment.open(file, config.indexIntervalBytes());
             long nextBase = last ? Long.MAX_VALUE : baseOffsetOf(segmentFiles.get(i + 1));
-            boolean belowRecoveryPoint = nextBase <= checkpointedRecoveryPoint;
+            // After a crash every batch is checked, below the recovery point too: a flipped bit
+            // in an old segment is found now, as corruption, rather than by a consumer later. The
+            // recovery point decides only what bad bytes are: a tear past it, damage below it.
+            boolean validate = !cleanStop;
             IOException[] epochWrite = new IOException[1];
-            LogSegment.LoadOutcome outcome = segment.load(!belowRecoveryPoint, batch -> {
+            LogSegment.LoadOutcome outcome = segment.load(validate, batch -> {
                 if (batch.baseOffset() >= replayFrom) {
                     producers.update(batch);
                 }
@@ -240,8 +249,9 @@ public final class PartitionLog {
     /**
      * The segments after a torn write past the recovery point: none of their offsets was
      * fsynced, and they cannot follow the gap the tear left, so they go (as Kafka's recovery
-     * deletes the unflushed segments after a truncated one). The node registers as uncleanly
-     * stopped, so what it loses here is not counted on by its partitions' leaders.
+     * deletes the unflushed segments after a truncated one). In a cluster the node registers as
+     * uncleanly stopped and copies them again from the leader; alone, they were never promised
+     * to survive a power loss (no fsync was asked for).
      */
     private void dropUnflushedAfterTear(List<Path> later, long tornAt) throws IOException {
         for (Path file : later) {
@@ -260,7 +270,12 @@ public final class PartitionLog {
     private void setAside(LogSegment segment, LogSegment.LoadOutcome outcome, List<Path> later) throws IOException {
         Path quarantine = dir.getParent().resolve(QUARANTINE_DIR).resolve(dir.getFileName() + "-" + System.currentTimeMillis());
         Files.createDirectories(quarantine);
-        Files.copy(segment.file(), quarantine.resolve(segment.file().getFileName()));
+        Path copy = quarantine.resolve(segment.file().getFileName());
+        Files.copy(segment.file(), copy);
+        // The copy is what the operator is promised to keep: on the platter before the cut is.
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
         for (Path file : later) {
             Files.move(file, quarantine.resolve(file.getFileName()));
         }
@@ -301,8 +316,23 @@ public final class PartitionLog {
      * recovery point back: the checkpoint on disk must follow before new writes below the old
      * point, or a power loss tearing one of them would look like damage to flushed data.
      */
-    void onRecoveryPointLowered(Runnable listener) {
+    void onRecoveryPointLowered(RecoveryPointListener listener) {
         this.recoveryPointLowered = listener;
+    }
+
+    /** Makes a lowered recovery point durable; a failure takes the log offline. */
+    @FunctionalInterface
+    interface RecoveryPointListener {
+        void lowered() throws IOException;
+    }
+
+    /**
+     * Told, under the append lock, of every roll: the log manager flushes the sealed segment in
+     * the background (as Kafka does), so that the recovery point keeps up with the rolls and
+     * recovery after a crash only has the last segments to validate and, at worst, to cut.
+     */
+    void onRoll(java.util.function.Consumer<PartitionLog> listener) {
+        this.rolled = listener;
     }
 
     /** Told of every write to this log's files that failed (append, roll, epoch checkpoint); the log stays as it was. */
@@ -784,6 +814,7 @@ public final class PartitionLog {
         LogManager.fsyncDirectory(dir);
         segments.put(next.baseOffset(), next);
         active = next;
+        rolled.accept(this);
     }
 
     /**
@@ -975,37 +1006,59 @@ public final class PartitionLog {
 
     /** Removes everything at or after {@code offset} (a follower aligning with a new leader). */
     public void truncateTo(long offset) throws IOException {
-        synchronized (appendLock) {
-            if (offset >= logEndOffset) {
-                return;
+        // The flush lock first: a flush that read the log end before the cut must not publish
+        // it as the recovery point after the cut (nothing takes these locks the other way round).
+        synchronized (flushLock) {
+            synchronized (appendLock) {
+                if (offset >= logEndOffset) {
+                    return;
+                }
+                while (segments.size() > 1 && segments.lastKey() >= offset) {
+                    LogSegment last = segments.pollLastEntry().getValue();
+                    last.markDeleted();
+                }
+                active = segments.lastEntry().getValue();
+                if (active.baseOffset() >= offset) {
+                    active.truncateTo(active.baseOffset());
+                } else {
+                    active.truncateTo(offset);
+                }
+                logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
+                highWatermark = Math.min(highWatermark, logEndOffset);
+                long recoveryPointBefore = recoveryPoint;
+                recoveryPoint = Math.min(recoveryPoint, logEndOffset);
+                producers.truncateFrom(offset);
+                // A snapshot taken past the cut would skip the batches that will now fill the gap.
+                ProducerSnapshot.delete(dir);
+                // The cut goes to the platter before anything that relies on it: the epoch
+                // checkpoint below and the appends that will refill these offsets. Otherwise a
+                // power loss could keep the new epochs' checkpoint and bring back the cut batches
+                // under it, a replica that diverges where its epochs say it cannot (found by the
+                // simulated disk).
+                durably("the fsync of a truncation", () -> {
+                    active.flush();
+                    LogManager.fsyncDirectory(dir);
+                });
+                epochs.truncateFrom(logEndOffset);
+                if (recoveryPoint < recoveryPointBefore) {
+                    durably("the recovery checkpoint after a truncation", recoveryPointLowered::lowered);
+                }
             }
-            while (segments.size() > 1 && segments.lastKey() >= offset) {
-                LogSegment last = segments.pollLastEntry().getValue();
-                last.markDeleted();
-            }
-            active = segments.lastEntry().getValue();
-            if (active.baseOffset() >= offset) {
-                active.truncateTo(active.baseOffset());
-            } else {
-                active.truncateTo(offset);
-            }
-            logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
-            highWatermark = Math.min(highWatermark, logEndOffset);
-            long recoveryPointBefore = recoveryPoint;
-            recoveryPoint = Math.min(recoveryPoint, logEndOffset);
-            producers.truncateFrom(offset);
-            // A snapshot taken past the cut would skip the batches that will now fill the gap.
-            ProducerSnapshot.delete(dir);
-            // The cut goes to the platter before anything that relies on it: the epoch
-            // checkpoint below and the appends that will refill these offsets. Otherwise a power
-            // loss could keep the new epochs' checkpoint and bring back the cut batches under it,
-            // a replica that diverges where its epochs say it cannot (found by the simulated disk).
-            active.flush();
-            LogManager.fsyncDirectory(dir);
-            epochs.truncateFrom(logEndOffset);
-            if (recoveryPoint < recoveryPointBefore) {
-                recoveryPointLowered.run();
-            }
+        }
+    }
+
+    private interface Io {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code step}; if it fails the log goes offline, as after any failed fsync (never retried). */
+    private void durably(String what, Io step) throws IOException {
+        try {
+            step.run();
+        } catch (IOException e) {
+            takeOffline(what + " failed: " + e.getMessage());
+            fsyncFailureListener.accept(e);
+            throw e;
         }
     }
 
@@ -1073,6 +1126,13 @@ public final class PartitionLog {
      * at {@code offset}, and the next fetch lands here again.
      */
     public void truncateFullyAndStartAt(long offset) throws IOException {
+        synchronized (flushLock) {
+            truncateFullyAndStartAtLocked(offset);
+        }
+        log.info("{}: truncated fully; the log now starts and ends at {}", topicPartition, offset);
+    }
+
+    private void truncateFullyAndStartAtLocked(long offset) throws IOException {
         synchronized (appendLock) {
             if (closed) {
                 throw new IOException("log " + topicPartition + " is closed");
@@ -1086,13 +1146,16 @@ public final class PartitionLog {
             logStartOffset = offset;
             logEndOffset = offset;
             highWatermark = offset;
+            long recoveryPointBefore = recoveryPoint;
             recoveryPoint = offset;
             producers.truncateFrom(Long.MIN_VALUE);
             epochs.clear();
             ProducerSnapshot.delete(dir);
-            LogManager.fsyncDirectory(dir);
+            durably("the fsync of a full truncation", () -> LogManager.fsyncDirectory(dir));
+            if (recoveryPoint < recoveryPointBefore) {
+                durably("the recovery checkpoint after a truncation", recoveryPointLowered::lowered);
+            }
         }
-        log.info("{}: truncated fully; the log now starts and ends at {}", topicPartition, offset);
     }
 
     public int producerCount() {

@@ -367,18 +367,6 @@ public final class Partition {
                 if (!result.ok()) {
                     return result;
                 }
-                if (log.needsFlushBeforeAck(log.logEndOffset())) {
-                    // The topic fsyncs before it acknowledges: a follower does so before its next
-                    // fetch reports these records, so the high watermark only passes what every
-                    // in-sync replica has on disk, and a power loss of every node loses no
-                    // acknowledged write (as Kafka's followers flush by flush.messages too).
-                    try {
-                        log.flush(nowMs);
-                    } catch (java.io.IOException e) {
-                        return AppendResult.failed(LogError.STORAGE_ERROR, "the fsync of replicated records failed: " + e.getMessage(),
-                                log.logStartOffset());
-                    }
-                }
             }
             if (leaderLogStartOffset > log.logStartOffset()) {
                 try {
@@ -392,6 +380,19 @@ public final class Partition {
             }
         } finally {
             roleLock.readLock().unlock();
+        }
+        if (result.ok() && result != AppendResult.NOTHING && log.needsFlushBeforeAck(log.logEndOffset())) {
+            // The topic fsyncs before it acknowledges: a follower does so before its next fetch
+            // reports these records, so the high watermark only passes what every in-sync replica
+            // has on disk, and a power loss of every node loses no acknowledged write (Kafka's
+            // followers flush by flush.messages too). Outside the role lock: a slow fsync must not
+            // hold up a role change.
+            try {
+                context.groupCommit().flush(log, nowMs).join();
+            } catch (java.util.concurrent.CompletionException e) {
+                return AppendResult.failed(LogError.STORAGE_ERROR, "the fsync of replicated records failed: " + e.getCause().getMessage(),
+                        log.logStartOffset());
+            }
         }
         long before = log.highWatermark();
         log.updateHighWatermark(leaderHighWatermark);

@@ -37,6 +37,9 @@ final class SimFile extends SimInode {
     }
 
     void write(int position, byte[] bytes) {
+        if (bytes.length == 0) {
+            return; // writes nothing and, as write(2) of zero bytes, does not extend the file
+        }
         data = apply(data, size, position, bytes, bytes.length);
         size = Math.max(size, position + bytes.length);
         pending.add(new Write(position, bytes));
@@ -85,7 +88,7 @@ final class SimFile extends SimInode {
         return true;
     }
 
-    /** The whole durable content (for a copy, which the simulated disk makes in the page cache). */
+    /** The content as the process sees it (for a copy, which lands in the page cache, unsynced). */
     byte[] contents() {
         return Arrays.copyOf(data, size);
     }

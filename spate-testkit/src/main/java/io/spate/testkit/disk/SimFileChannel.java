@@ -217,6 +217,11 @@ final class SimFileChannel extends FileChannel {
 
     @Override
     public long transferFrom(ReadableByteChannel src, long at, long count) throws IOException {
+        synchronized (disk) {
+            if (at > fileForWrite().size()) {
+                return 0; // as FileChannel: nothing is transferred past the end
+            }
+        }
         ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(count, 1 << 20));
         long total = 0;
         while (total < count) {
@@ -267,6 +272,9 @@ final class SimFileChannel extends FileChannel {
             checkLive();
             if (file == null) {
                 throw new IOException("Is a directory");
+            }
+            if (!shared && !writable) {
+                throw new NonWritableChannelException();
             }
             if (file.lockHolder != null) {
                 return null;

@@ -4,22 +4,15 @@ import io.spate.cluster.ClusterImage;
 import io.spate.cluster.MetadataCommand;
 import io.spate.cluster.PartitionState;
 import io.spate.cluster.TopicState;
-import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
 import io.spate.replication.Partition;
 import io.spate.testkit.disk.SimDisk;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -380,9 +373,9 @@ public final class ReplicationSimulation {
         for (int i = 0; i < topic.partitions().size(); i++) {
             PartitionState s = topic.partitions().get(i);
             TopicPartition tp = new TopicPartition(TOPIC, i);
-            Map<Long, String> leaderLog = read(nodes.get(s.leader()).partitions().get(tp).log());
+            Map<Long, String> leaderLog = LogValues.read(nodes.get(s.leader()).partitions().get(tp).log());
             for (int r : s.replicas()) {
-                Map<Long, String> replicaLog = read(nodes.get(r).partitions().get(tp).log());
+                Map<Long, String> replicaLog = LogValues.read(nodes.get(r).partitions().get(tp).log());
                 if (!replicaLog.equals(leaderLog)) {
                     violations.add(tp + ": replica " + r + " differs from leader " + s.leader() + " after convergence"
                             + firstDifference(leaderLog, replicaLog));
@@ -408,27 +401,5 @@ public final class ReplicationSimulation {
         return "";
     }
 
-    private static Map<Long, String> read(PartitionLog log) {
-        Map<Long, String> values = new LinkedHashMap<>();
-        try {
-            if (log.logEndOffset() == log.logStartOffset()) {
-                return values;
-            }
-            long next = log.logStartOffset();
-            while (next < log.logEndOffset()) { // a read returns one segment's slice at most
-                LogReadResult read = log.read(next, Integer.MAX_VALUE / 2, log.logEndOffset(), true);
-                if (read.slice().size() == 0) {
-                    throw new IllegalStateException(log.topicPartition() + ": nothing to read at " + next + " below the log end " + log.logEndOffset());
-                }
-                for (Record r : MemoryRecords.readableRecords(read.slice().readIntoHeap()).records()) {
-                    values.put(r.offset(), StandardCharsets.UTF_8.decode(r.value()).toString());
-                    next = r.offset() + 1;
-                }
-                read.slice().release();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return values;
-    }
+
 }

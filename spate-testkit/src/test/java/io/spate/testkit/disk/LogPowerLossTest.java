@@ -2,12 +2,11 @@ package io.spate.testkit.disk;
 
 import io.spate.log.LogConfig;
 import io.spate.log.LogManager;
-import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
+import io.spate.testkit.sim.LogValues;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.Test;
 
@@ -30,6 +29,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class LogPowerLossTest {
     private static final int SEEDS = Integer.getInteger("spate.disk.seeds", 500);
+    /** Power losses per seed, each followed by a check of the reopened log. */
+    private static final int LIVES = 4;
     private static final TopicPartition TP = new TopicPartition("t", 0);
     private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
     /** Small segments, so that schedules roll often. */
@@ -58,13 +59,13 @@ class LogPowerLossTest {
         SimDisk disk = SimDisk.create("seed-" + seed);
         List<String> appended = new ArrayList<>();
         long fsynced = 0;
-        for (int life = 0; life < 4; life++) {
+        for (int life = 0; life <= LIVES; life++) {
             LogManager logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
             PartitionLog log = logs.getOrCreate(TP, CONFIG);
             if (log.isOffline()) {
                 return "life " + life + ": the log reopened offline: " + log.offlineReason();
             }
-            List<String> found = read(log);
+            List<String> found = new ArrayList<>(LogValues.read(log).values());
             if (found.size() < fsynced) {
                 return "life " + life + ": " + fsynced + " records were fsynced, " + found.size() + " survived; disk " + disk.listing();
             }
@@ -73,6 +74,10 @@ class LogPowerLossTest {
             }
             appended = new ArrayList<>(found);
             fsynced = found.size(); // after a power loss, what is there is on the platter
+            if (life == LIVES) {
+                logs.close(); // the last power loss has been checked
+                break;
+            }
             int steps = 5 + random.nextInt(60);
             for (int i = 0; i < steps; i++) {
                 int what = random.nextInt(10);
@@ -88,7 +93,12 @@ class LogPowerLossTest {
                     log.flush(CLOCK.millis());
                     fsynced = appended.size();
                 } else if (random.nextBoolean()) {
-                    logs.writeCheckpoints();
+                    if (random.nextBoolean()) {
+                        logs.writeCheckpoints();
+                    } else {
+                        logs.flushRolledLogs(); // what the log manager's background duty does after a roll
+                        fsynced = Math.max(fsynced, (int) log.recoveryPoint());
+                    }
                 } else if (!appended.isEmpty()) {
                     // A follower cutting its log back to where it parts from a new leader's.
                     int to = random.nextInt(appended.size());
@@ -101,23 +111,5 @@ class LogPowerLossTest {
             disk.losePower(random);
         }
         return null;
-    }
-
-    private static List<String> read(PartitionLog log) throws IOException {
-        List<String> values = new ArrayList<>();
-        if (log.logEndOffset() == log.logStartOffset()) {
-            return values;
-        }
-        long next = log.logStartOffset();
-        while (next < log.logEndOffset()) { // a read returns one segment's slice at most
-            LogReadResult read = log.read(next, Integer.MAX_VALUE / 2, log.logEndOffset(), true);
-            assertThat(read.slice().size()).as("a read at %d below the log end %d", next, log.logEndOffset()).isPositive();
-            for (Record r : MemoryRecords.readableRecords(read.slice().readIntoHeap()).records()) {
-                values.add(StandardCharsets.UTF_8.decode(r.value()).toString());
-                next = r.offset() + 1;
-            }
-            read.slice().release();
-        }
-        return values;
     }
 }
