@@ -52,7 +52,24 @@ public final class FlushCoordinator implements AutoCloseable {
             // flight, which the network layer bounds per connection.
             overflow.add(new FlushRequest(partitionLog, done));
         }
+        if (!running && !thread.isAlive()) {
+            // Queued after the close had drained the queue: nobody else will serve it.
+            failLate();
+        }
         return done;
+    }
+
+    private void failLate() {
+        List<FlushRequest> late = new ArrayList<>();
+        queue.drainTo(late);
+        for (FlushRequest more; (more = overflow.poll()) != null; ) {
+            late.add(more);
+        }
+        for (FlushRequest r : late) {
+            if (r != WAKE_UP) {
+                r.done().completeExceptionally(new IOException("the log manager is shutting down"));
+            }
+        }
     }
 
     private void run() {

@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * recovery-point checkpoint).
  *
  * <p>After a clean shutdown every log is fsynced and a marker file says so; at the next start
- * no data is re-validated. After a crash, each log re-validates (CRC, offsets) everything past
- * its last checkpointed recovery point and cuts a torn tail.
+ * no data is re-validated. After a crash, each log re-validates (CRC, offsets) every batch and
+ * cuts a torn tail past its last checkpointed recovery point; bad data below it is damage.
  */
 public final class LogManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LogManager.class);
@@ -72,6 +72,7 @@ public final class LogManager implements AutoCloseable {
         Path marker = dataDir.resolve(CLEAN_SHUTDOWN_FILE);
         this.cleanStart = Files.exists(marker);
         this.checkpointedRecoveryPoints = readCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE));
+        this.writtenRecoveryPoints.putAll(checkpointedRecoveryPoints);
         this.checkpointedLogStarts = readCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE));
         this.checkpointedHighWatermarks = readCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE));
         if (Files.deleteIfExists(marker)) {
@@ -408,10 +409,16 @@ public final class LogManager implements AutoCloseable {
                 logStarts.put(tp, partitionLog.logStartOffset());
                 highWatermarks.put(tp, partitionLog.highWatermark());
             }
-            writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), recoveryPoints);
+            try {
+                writeCheckpoint(dataDir.resolve(RECOVERY_CHECKPOINT_FILE), recoveryPoints);
+            } catch (IOException e) {
+                // The file holds the old or the new points: unknown, so the next lowering rewrites it.
+                recoveryPoints.keySet().forEach(tp -> writtenRecoveryPoints.put(tp, Long.MAX_VALUE));
+                throw e;
+            }
+            writtenRecoveryPoints.putAll(recoveryPoints);
             writeCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE), logStarts);
             writeCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE), highWatermarks);
-            writtenRecoveryPoints.putAll(recoveryPoints);
         }
     }
 

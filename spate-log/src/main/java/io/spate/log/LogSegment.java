@@ -439,6 +439,11 @@ public final class LogSegment {
         release();
     }
 
+    /** Marked for deletion (retention, DeleteRecords, compaction, truncation): its data is not wanted any more. */
+    boolean deleted() {
+        return deleteOnRelease;
+    }
+
     private void closeChannel() {
         try {
             channel.close();

@@ -932,7 +932,20 @@ public final class PartitionLog {
             Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
             try {
                 for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
-                    segment.flush();
+                    // Retention, DeleteRecords, compaction or a truncation may delete a segment
+                    // meanwhile (under the append lock only): a deleted one needs no fsync, and
+                    // its closed channel must not read as a failed one.
+                    if (!segment.retain()) {
+                        if (segment.deleted()) {
+                            continue;
+                        }
+                        throw new java.nio.channels.ClosedChannelException(); // the log was closed: nothing was fsynced
+                    }
+                    try {
+                        segment.flush();
+                    } finally {
+                        segment.release();
+                    }
                 }
             } catch (IOException e) {
                 // After a failed fsync the kernel may have dropped the dirty pages and cleared the
@@ -1199,12 +1212,14 @@ public final class PartitionLog {
 
     /** Closes the log and removes its directory. */
     void deleteFiles() throws IOException {
-        synchronized (appendLock) {
-            closed = true;
-            for (LogSegment segment : segments.values()) {
-                segment.markDeleted();
+        synchronized (flushLock) {
+            synchronized (appendLock) {
+                closed = true;
+                for (LogSegment segment : segments.values()) {
+                    segment.markDeleted();
+                }
+                segments.clear();
             }
-            segments.clear();
         }
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.toList()) {

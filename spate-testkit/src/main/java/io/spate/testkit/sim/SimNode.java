@@ -213,9 +213,12 @@ public final class SimNode {
         disk.kill();
     }
 
-    /** The log manager's periodic checkpoints (recovery points, log starts, high watermarks). */
+    /** The log manager's background duties, in simulated time: roll flushes, then the checkpoints. */
     void writeCheckpoints() {
-        onNode(incarnation, () -> logs.writeCheckpoints());
+        onNode(incarnation, () -> {
+            logs.flushRolledLogs();
+            logs.writeCheckpoints();
+        });
     }
 
     SimDisk disk() {
