@@ -54,6 +54,15 @@ final class SimFileSystemProvider extends FileSystemProvider {
         return p;
     }
 
+    /** The node at {@code path}, holding the disk's monitor; NoSuchFileException when there is none. */
+    private SimInode existing(SimPath path) throws IOException {
+        SimInode node = disk.lookup(path);
+        if (node == null) {
+            throw new NoSuchFileException(path.toString());
+        }
+        return node;
+    }
+
     @Override
     public String getScheme() {
         return "simdisk";
@@ -116,10 +125,7 @@ final class SimFileSystemProvider extends FileSystemProvider {
         SimPath p = check(dir);
         List<Path> children = new ArrayList<>();
         synchronized (disk) {
-            SimInode node = disk.lookup(p);
-            if (node == null) {
-                throw new NoSuchFileException(dir.toString());
-            }
+            SimInode node = existing(p);
             if (!(node instanceof SimDirectory d)) {
                 throw new NotDirectoryException(dir.toString());
             }
@@ -167,10 +173,7 @@ final class SimFileSystemProvider extends FileSystemProvider {
     public void delete(Path path) throws IOException {
         SimPath p = check(path);
         synchronized (disk) {
-            SimInode node = disk.lookup(p);
-            if (node == null) {
-                throw new NoSuchFileException(path.toString());
-            }
+            SimInode node = existing(p);
             if (node instanceof SimDirectory d && !d.entries.isEmpty()) {
                 throw new DirectoryNotEmptyException(path.toString());
             }
@@ -186,10 +189,7 @@ final class SimFileSystemProvider extends FileSystemProvider {
         SimPath from = check(source);
         SimPath to = check(target);
         synchronized (disk) {
-            SimInode node = disk.lookup(from);
-            if (node == null) {
-                throw new NoSuchFileException(source.toString());
-            }
+            SimInode node = existing(from);
             SimDirectory targetParent = replaceableTarget(to, options);
             SimInode copy;
             if (node instanceof SimFile f) {
@@ -208,10 +208,7 @@ final class SimFileSystemProvider extends FileSystemProvider {
         SimPath from = check(source);
         SimPath to = check(target);
         synchronized (disk) {
-            SimInode node = disk.lookup(from);
-            if (node == null) {
-                throw new NoSuchFileException(source.toString());
-            }
+            SimInode node = existing(from);
             if (from.toAbsolutePath().normalize().equals(to.toAbsolutePath().normalize())) {
                 return;
             }
@@ -245,11 +242,7 @@ final class SimFileSystemProvider extends FileSystemProvider {
         SimPath a = check(path);
         SimPath b = check(path2);
         synchronized (disk) {
-            SimInode x = disk.lookup(a);
-            if (x == null) {
-                throw new NoSuchFileException(path.toString());
-            }
-            return x == disk.lookup(b);
+            return existing(a) == disk.lookup(b);
         }
     }
 
@@ -267,9 +260,7 @@ final class SimFileSystemProvider extends FileSystemProvider {
     public void checkAccess(Path path, AccessMode... modes) throws IOException {
         SimPath p = check(path);
         synchronized (disk) {
-            if (disk.lookup(p) == null) {
-                throw new NoSuchFileException(path.toString());
-            }
+            existing(p);
         }
     }
 
@@ -342,10 +333,7 @@ final class SimFileSystemProvider extends FileSystemProvider {
         SimInode node;
         long size;
         synchronized (disk) {
-            node = disk.lookup(path);
-            if (node == null) {
-                throw new NoSuchFileException(path.toString());
-            }
+            node = existing(path);
             size = node instanceof SimFile f ? f.size() : 0;
         }
         SimInode key = node;

@@ -133,7 +133,7 @@ public final class ReplicationSimulation {
         loop.every(0, 20, () -> nodes.values().forEach(SimNode::catchUpMetadata));
         loop.every(0, 5, () -> nodes.values().forEach(SimNode::fetch));
         loop.every(0, 200, () -> nodes.values().forEach(SimNode::checkInSyncSets));
-        loop.every(0, CHECKPOINT_MS, () -> nodes.values().forEach(SimNode::writeCheckpoints));
+        loop.every(0, CHECKPOINT_MS, () -> nodes.values().forEach(SimNode::runLogDuties));
         loop.every(0, 100, producer::refreshMetadata);
         loop.every(200, 4, producer::send);
         long faultsEnd = loop.nowMs() + options.faultyMs();

@@ -214,7 +214,7 @@ public final class SimNode {
     }
 
     /** The log manager's background duties, in simulated time: roll flushes, then the checkpoints. */
-    void writeCheckpoints() {
+    void runLogDuties() {
         onNode(incarnation, () -> {
             logs.flushRolledLogs();
             logs.writeCheckpoints();
