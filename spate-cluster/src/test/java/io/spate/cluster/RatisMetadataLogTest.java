@@ -59,6 +59,7 @@ class RatisMetadataLogTest {
     /** Index = node id; read by the heartbeat thread, hence atomic. */
     private final AtomicReferenceArray<RatisMetadataLog> logs = new AtomicReferenceArray<>(NON_VOTER + 1);
     private final Controller[] controllers = new Controller[NON_VOTER + 1];
+    private final LivenessTracker[] trackers = new LivenessTracker[NON_VOTER + 1];
     /** Nodes whose heartbeats are sent, by id, with the incarnation they registered under. */
     private final Map<Integer, Long> beating = new ConcurrentHashMap<>();
     private final ScheduledExecutorService heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -83,6 +84,7 @@ class RatisMetadataLogTest {
     private void start(int nodeId) throws IOException {
         ClusterSettings settings = settings(nodeId);
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs());
+        trackers[nodeId] = liveness;
         RatisMetadataLog log = RatisMetadataLog.start(settings, liveness);
         logs.set(nodeId, log);
         if (settings.isVoter()) {
@@ -348,6 +350,10 @@ class RatisMetadataLogTest {
         stop(old);
         int survivor = old == 1 ? 2 : 1;
         await().atMost(PATIENCE).untilAsserted(() -> assertThat(log(survivor).image().node(old).fenced()).isTrue());
+        // Each survivor's voter noticed whose lead it lost: its successor counts that node's session from then.
+        int otherSurvivor = 6 - old - survivor;
+        assertThat(trackers[survivor].lostLeader()).hasValue(old);
+        assertThat(trackers[otherSurvivor].lostLeader()).hasValue(old);
         // Well past a session after the takeover, the nodes that kept sending heartbeats are still in.
         await().during(Duration.ofMillis(2 * sessionMs)).atMost(Duration.ofMillis(3 * sessionMs)).untilAsserted(() ->
                 assertThat(log(survivor).image().liveNodes()).hasSize(2).doesNotContain(old));

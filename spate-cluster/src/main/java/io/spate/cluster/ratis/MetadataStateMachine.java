@@ -10,6 +10,8 @@ import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
@@ -57,6 +59,18 @@ final class MetadataStateMachine extends BaseStateMachine {
     @Override
     public void notifyLogFailed(Throwable cause, LogEntryProto failedEntry) {
         onLogFailed.accept(cause);
+    }
+
+    /** The controller leader this voter last followed, to tell its successor when it went quiet. */
+    private volatile RaftPeerId followedLeader;
+
+    @Override
+    public void notifyLeaderChanged(RaftGroupMemberId self, RaftPeerId newLeader) {
+        RaftPeerId previous = followedLeader;
+        if (previous != null && !previous.equals(newLeader) && !previous.equals(self.getPeerId())) {
+            liveness.leaderLost(RatisMetadataLog.nodeId(previous), liveness.time().nanos());
+        }
+        followedLeader = newLeader;
     }
 
     ClusterImage image() {

@@ -320,6 +320,11 @@ public final class RatisMetadataLog implements MetadataLog {
         return RaftPeerId.valueOf("n" + nodeId);
     }
 
+    /** The node a voter's peer id names ({@link #peerId}'s inverse). */
+    static int nodeId(RaftPeerId peer) {
+        return Integer.parseInt(peer.toString().substring(1));
+    }
+
     private static RaftProperties properties(ClusterSettings settings) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(settings.metadataDir().toFile()));
@@ -784,10 +789,10 @@ public final class RatisMetadataLog implements MetadataLog {
         try {
             if (server != null) {
                 RaftPeerId leader = server.getDivision(GROUP_ID).getInfo().getLeaderId();
-                return leader == null ? -1 : Integer.parseInt(leader.toString().substring(1));
+                return leader == null ? -1 : nodeId(leader);
             }
             RaftPeerId leader = client.getLeaderId();
-            return leader == null ? -1 : Integer.parseInt(leader.toString().substring(1));
+            return leader == null ? -1 : nodeId(leader);
         } catch (IOException | RuntimeException e) {
             return -1;
         }
