@@ -42,8 +42,17 @@ public final class LivenessTracker {
         return time;
     }
 
-    public void heard(int nodeId, long incarnation, long nowNanos) {
-        lastSeen.put(nodeId, new Seen(incarnation, nowNanos));
+    /**
+     * A heartbeat from {@code incarnation} of {@code nodeId}. It counts only for that incarnation's
+     * registration in {@code image}: a restarted process's heartbeats, sent before its new
+     * registration commits, must not keep the dead one's partitions from moving (as a Kafka
+     * controller ignores heartbeats with a stale broker epoch).
+     */
+    public void heard(ClusterImage image, int nodeId, long incarnation, long nowNanos) {
+        NodeInfo node = image.node(nodeId);
+        if (node != null && node.incarnation() == incarnation) {
+            lastSeen.put(nodeId, new Seen(incarnation, nowNanos));
+        }
     }
 
     /**
@@ -93,7 +102,8 @@ public final class LivenessTracker {
                 continue;
             }
             Seen seen = lastSeen.get(node.id());
-            if (seen == null) {
+            if (seen == null || seen.incarnation() != node.incarnation()) {
+                // Registered again since last heard (a registration starts a full session).
                 lastSeen.put(node.id(), new Seen(node.incarnation(), nowNanos));
             } else if (nowNanos - seen.atNanos > sessionTimeoutNanos) {
                 expired.add(node);

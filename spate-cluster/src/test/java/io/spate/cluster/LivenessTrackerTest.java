@@ -41,7 +41,7 @@ class LivenessTrackerTest {
     void aHeartbeatAfterTheTakeoverStillCounts() {
         liveness.leaderLost(2, 4_600 * MS);
         liveness.reset(image, 5_000 * MS);
-        liveness.heard(2, 12, 5_200 * MS);
+        liveness.heard(image, 2, 12, 5_200 * MS);
         assertThat(expiredAt(6_100)).containsExactly(3);
     }
 
@@ -58,5 +58,23 @@ class LivenessTrackerTest {
         liveness.leaderLost(9, 4_600 * MS);
         liveness.reset(image, 5_000 * MS);
         assertThat(expiredAt(6_000)).isEmpty();
+    }
+
+    @Test
+    void aHeartbeatFromAnotherIncarnationDoesNotKeepTheRegisteredOneAlive() {
+        liveness.reset(image, 5_000 * MS);
+        // Node 3 restarted as incarnation 14; its registration has not committed yet.
+        liveness.heard(image, 3, 14, 5_900 * MS);
+        liveness.heard(image, 2, 12, 5_900 * MS);
+        assertThat(expiredAt(6_001)).containsExactly(3);
+    }
+
+    @Test
+    void aNodeRegisteredAgainStartsAFullSession() {
+        liveness.reset(image, 5_000 * MS);
+        ClusterImage registeredAgain = new ClusterImage(8, Map.of(
+                1, image.node(1), 2, image.node(2), 3, new NodeInfo(3, "127.0.0.1", 9093, 14, false)), Map.of(), 0);
+        assertThat(liveness.expired(registeredAgain, 6_500 * MS, 1)).extracting(NodeInfo::id).containsExactly(2);
+        assertThat(liveness.expired(registeredAgain, 7_501 * MS, 1)).extracting(NodeInfo::id).containsExactlyInAnyOrder(2, 3);
     }
 }

@@ -54,6 +54,8 @@ public final class PartitionLog {
     private final ProducerStateTable producers = new ProducerStateTable();
     private final LeaderEpochCache epochs;
     private final Object appendLock = new Object();
+    /** Bytes appended above the high watermark, for readers that wait for a number of bytes; under appendLock. */
+    private final UncommittedBytes uncommitted = new UncommittedBytes(0);
     private final Object flushLock = new Object();
 
     private volatile LogConfig config;
@@ -529,7 +531,11 @@ public final class PartitionLog {
      */
     public void resetHighWatermark(long offset) {
         synchronized (appendLock) {
+            long before = highWatermark;
             highWatermark = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+            if (highWatermark < before) {
+                uncommitted.highWatermarkSetBack();
+            }
         }
     }
 
@@ -553,11 +559,23 @@ public final class PartitionLog {
 
     /** Moves the high watermark; it never goes back and never passes the log end offset. */
     public void updateHighWatermark(long offset) {
+        advanceHighWatermark(offset);
+    }
+
+    /**
+     * As {@link #updateHighWatermark}, and says how many bytes the move made readable: 0 when
+     * it did not move, at least 1 when it did, {@link Long#MAX_VALUE} when that is not known
+     * (a reader waiting for a number of bytes should then read and see).
+     */
+    public long advanceHighWatermark(long offset) {
         synchronized (appendLock) {
             long bounded = Math.min(offset, logEndOffset);
-            if (bounded > highWatermark) {
-                highWatermark = bounded;
+            if (bounded <= highWatermark) {
+                return 0;
             }
+            long bytes = uncommitted.committed(highWatermark, bounded);
+            highWatermark = bounded;
+            return bytes;
         }
     }
 
@@ -628,6 +646,7 @@ public final class PartitionLog {
             }
             observeEpoch(leaderEpoch, firstOffset);
             logEndOffset = next;
+            uncommitted.appended(firstOffset, next, end - start);
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, cfg.logAppendTime() ? nowMs : -1, logStartOffset, false);
         }
     }
@@ -686,6 +705,7 @@ public final class PartitionLog {
                 observeEpoch(batch.partitionLeaderEpoch(), batch.baseOffset());
             }
             logEndOffset = next;
+            uncommitted.appended(firstOffset, next, end - start);
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, -1, logStartOffset, false);
         }
     }
@@ -1037,7 +1057,11 @@ public final class PartitionLog {
                     active.truncateTo(offset);
                 }
                 logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
-                highWatermark = Math.min(highWatermark, logEndOffset);
+                uncommitted.truncatedTo(logEndOffset);
+                if (logEndOffset < highWatermark) {
+                    highWatermark = logEndOffset;
+                    uncommitted.highWatermarkSetBack();
+                }
                 long recoveryPointBefore = recoveryPoint;
                 recoveryPoint = Math.min(recoveryPoint, logEndOffset);
                 producers.truncateFrom(offset);
@@ -1159,6 +1183,7 @@ public final class PartitionLog {
             logStartOffset = offset;
             logEndOffset = offset;
             highWatermark = offset;
+            uncommitted.restartAt(offset);
             long recoveryPointBefore = recoveryPoint;
             recoveryPoint = offset;
             producers.truncateFrom(Long.MIN_VALUE);

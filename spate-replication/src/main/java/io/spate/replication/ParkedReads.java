@@ -5,7 +5,7 @@ import io.spate.time.Scheduler;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Reads that found too little and wait (long poll): each waits until enough has been appended
@@ -26,24 +26,25 @@ public final class ParkedReads {
     }
 
     /**
-     * Completes (never exceptionally) once {@code minBytes} have been appended within
+     * Completes (never exceptionally) once {@code minBytes} have become readable within
      * {@code bound} across {@code positions}, or data already lies past one of them, or
      * {@code maxWaitMs} has passed. Completes on the appending thread or the scheduler's:
-     * readers hop to their own thread before reading. What is counted as appended is bytes for
-     * follower reads and offsets for high-watermark moves, and data already there wakes the read
-     * however little it is: a consumer's {@code fetch.min.bytes} above 1 is not waited for as
-     * Kafka does (it gets what there is at once).
+     * readers hop to their own thread before reading.
      */
     public CompletableFuture<Void> park(List<Position> positions, ReadBound bound, int minBytes, long maxWaitMs) {
-        return park(positions, bound, minBytes, maxWaitMs, scheduler);
+        return park(positions, bound, minBytes, 0, maxWaitMs, scheduler);
     }
 
     /**
-     * As above, with the deadline on {@code deadlines}: a reader that has a thread of its own (a
+     * As above, for a reader that already found {@code alreadyRead} bytes (fewer than
+     * {@code minBytes}: a consumer's {@code fetch.min.bytes}): those count towards the minimum,
+     * and the read waits for the rest rather than waking because data lies past its positions.
+     * The deadline runs on {@code deadlines}: a reader that has a thread of its own (a
      * connection's event loop) passes it, so the deadline wakes no other thread.
      */
-    public CompletableFuture<Void> park(List<Position> positions, ReadBound bound, int minBytes, long maxWaitMs, Scheduler deadlines) {
-        ParkedRead read = new ParkedRead(positions, minBytes);
+    public CompletableFuture<Void> park(List<Position> positions, ReadBound bound, int minBytes, long alreadyRead, long maxWaitMs,
+                                        Scheduler deadlines) {
+        ParkedRead read = new ParkedRead(positions, minBytes, alreadyRead);
         read.start(bound, maxWaitMs, deadlines);
         return read.done;
     }
@@ -53,12 +54,14 @@ public final class ParkedReads {
         private final int minBytes;
         private final CompletableFuture<Void> done = new CompletableFuture<>();
         private final AtomicBoolean completed = new AtomicBoolean();
-        private final AtomicInteger appended = new AtomicInteger();
+        /** Readable bytes found or announced since the reader's first read (saturating). */
+        private final AtomicLong readable;
         private volatile Scheduler.Timer timeout;
 
-        ParkedRead(List<Position> positions, int minBytes) {
+        ParkedRead(List<Position> positions, int minBytes, long alreadyRead) {
             this.positions = positions;
             this.minBytes = minBytes;
+            this.readable = new AtomicLong(alreadyRead);
         }
 
         void start(ReadBound bound, long maxWaitMs, Scheduler deadlines) {
@@ -67,6 +70,12 @@ public final class ParkedReads {
             timeout = timer;
             if (completed.get()) {
                 timer.cancel(); // an append on another thread completed the read before the timer was known
+                return;
+            }
+            if (readable.get() > 0) {
+                // The first read found some, not enough. Appends between it and the registration
+                // above are not counted: the read may wait longer than it had to, never past its
+                // deadline (a reader asking for a minimum accepts that wait).
                 return;
             }
             // An append may have landed between the reader's first read and the registration above.
@@ -79,8 +88,8 @@ public final class ParkedReads {
         }
 
         @Override
-        public void onAppend(Partition partition, int bytes) {
-            if (appended.addAndGet(bytes) >= minBytes) {
+        public void onAppend(Partition partition, long bytes) {
+            if (readable.accumulateAndGet(bytes, ParkedReads::saturatingAdd) >= minBytes) {
                 complete();
             }
         }
@@ -96,5 +105,10 @@ public final class ParkedReads {
             }
             done.complete(null);
         }
+    }
+
+    private static long saturatingAdd(long a, long b) {
+        long sum = a + b;
+        return sum < 0 ? Long.MAX_VALUE : sum;
     }
 }

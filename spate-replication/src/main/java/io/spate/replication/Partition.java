@@ -36,7 +36,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class Partition {
     /** Told about new data; must not block (runs on the writer's thread). */
     interface AppendListener {
-        void onAppend(Partition partition, int bytes);
+        /** {@code bytes} more can be read within the listener's bound ({@link Long#MAX_VALUE}: not known, read and see). */
+        void onAppend(Partition partition, long bytes);
     }
 
     public enum Role { STANDALONE, LEADER, FOLLOWER, OFFLINE }
@@ -394,10 +395,9 @@ public final class Partition {
                         log.logStartOffset());
             }
         }
-        long before = log.highWatermark();
-        log.updateHighWatermark(leaderHighWatermark);
-        if (log.highWatermark() > before) {
-            wake(readers, (int) Math.min(Integer.MAX_VALUE, log.highWatermark() - before));
+        long madeReadable = log.advanceHighWatermark(leaderHighWatermark);
+        if (madeReadable > 0) {
+            wake(readers, madeReadable);
         }
         return result;
     }
@@ -649,15 +649,13 @@ public final class Partition {
         } finally {
             roleLock.readLock().unlock();
         }
-        long before = log.highWatermark();
-        log.updateHighWatermark(newHw);
+        long madeReadable = log.advanceHighWatermark(newHw);
         long after = log.highWatermark();
-        if (after > before) {
-            int advanced = (int) Math.min(Integer.MAX_VALUE, after - before);
-            wake(readers, advanced);
+        if (madeReadable > 0) {
+            wake(readers, madeReadable);
             // Followers learn the new high watermark now rather than at their next fetch timeout,
             // so that a follower promoted later, or read from, is not behind on what is committed.
-            wake(replicaReaders, advanced);
+            wake(replicaReaders, madeReadable);
         }
         completeAckWaiters(after);
     }
@@ -767,7 +765,7 @@ public final class Partition {
         all.forEach(w -> w.done().completeExceptionally(cause));
     }
 
-    private void wake(Set<AppendListener> listeners, int bytes) {
+    private void wake(Set<AppendListener> listeners, long bytes) {
         for (AppendListener listener : listeners) {
             listener.onAppend(this, bytes);
         }

@@ -124,4 +124,26 @@ class ParkedReadsTest {
         assertThat(read).isDone();
         assertThat(first.parkedReads() + second.parkedReads()).isZero();
     }
+
+    @Test
+    void aConsumerThatFoundTooLittleWaitsForItsMinimumOfCommittedBytes() throws IOException {
+        Partition partition = leader();
+        int oneBatch = records("a").remaining();
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        // It read the one committed batch and asks for three: data past its position does not wake it.
+        CompletableFuture<Void> read = parked.park(List.of(new ParkedReads.Position(partition, 0)), ReadBound.HIGH_WATERMARK,
+                3 * oneBatch, oneBatch, MAX_WAIT_MS, scheduler);
+        assertThat(read).isNotDone();
+
+        partition.append(records("b"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        partition.append(records("c"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        assertThat(read).as("appended, not committed: follower 2 has not copied them").isNotDone();
+        partition.onFollowerFetch(2, 2, scheduler.millis(), "");
+        assertThat(read).as("two committed batches of three").isNotDone();
+        partition.onFollowerFetch(2, 3, scheduler.millis(), "");
+
+        assertThat(read).isDone();
+        assertThat(partition.parkedReads()).isZero();
+    }
 }

@@ -194,7 +194,7 @@ final class MetadataStateMachine extends BaseStateMachine {
         for (NodeInfo node : after.nodes().values()) {
             NodeInfo was = before.node(node.id());
             if (!node.fenced() && (was == null || was.fenced() || was.incarnation() != node.incarnation())) {
-                liveness.heard(node.id(), node.incarnation(), liveness.time().nanos());
+                liveness.heard(after, node.id(), node.incarnation(), liveness.time().nanos());
             }
         }
     }
@@ -207,7 +207,7 @@ final class MetadataStateMachine extends BaseStateMachine {
         if (type == QUERY_HEARTBEAT) {
             int nodeId = in.getInt();
             long incarnation = in.getLong();
-            liveness.heard(nodeId, incarnation, liveness.time().nanos());
+            liveness.heard(current, nodeId, incarnation, liveness.time().nanos());
             NodeInfo node = current.node(nodeId);
             boolean registered = node != null && !node.fenced() && node.incarnation() == incarnation;
             ByteBuffer out = ByteBuffer.allocate(9).put((byte) (registered ? 1 : 0)).putLong(current.version()).flip();

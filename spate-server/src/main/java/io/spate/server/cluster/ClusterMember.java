@@ -357,7 +357,7 @@ public final class ClusterMember implements AutoCloseable {
             return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
         }
         // Heard, even if refused below: refusing must never make this controller fence the node later.
-        liveness.heard(nodeId, nodeIncarnation, time.nanos());
+        liveness.heard(metadata.image(), nodeId, nodeIncarnation, time.nanos());
         long contactAgeMs = metadata.quorumContactAgeMs();
         if (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, time.nanos())) {
             // "Not fenced" renews the node's lease for most of a session from when it sent the

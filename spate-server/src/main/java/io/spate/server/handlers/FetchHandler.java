@@ -92,7 +92,8 @@ public final class FetchHandler implements ApiHandler {
         release(reads);
         List<ParkedReads.Position> positions = new ArrayList<>(context.targets().size());
         context.targets().forEach(t -> positions.add(new ParkedReads.Position(t.resolved, t.fetchOffset)));
-        return replicas.parkedReads().park(positions, bound(replica, data.isolationLevel()), data.minBytes(), data.maxWaitMs(), connection.scheduler())
+        return replicas.parkedReads().park(positions, bound(replica, data.isolationLevel()), data.minBytes(), bytes, data.maxWaitMs(),
+                        connection.scheduler())
                 .<ApiMessage>thenApplyAsync(woken -> {
                     // Leadership may have moved during the wait: the answer says so rather than reading a former leader's log.
                     for (FetchTarget target : context.targets()) {

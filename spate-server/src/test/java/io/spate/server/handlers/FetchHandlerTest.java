@@ -77,7 +77,11 @@ class FetchHandlerTest {
     }
 
     private CompletableFuture<ApiMessage> fetch(String topic, long offset, int maxWaitMs) {
-        FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(maxWaitMs).setMinBytes(1).setMaxBytes(1 << 20)
+        return fetch(topic, offset, maxWaitMs, 1);
+    }
+
+    private CompletableFuture<ApiMessage> fetch(String topic, long offset, int maxWaitMs, int minBytes) {
+        FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(maxWaitMs).setMinBytes(minBytes).setMaxBytes(1 << 20)
                 .setSessionId(0).setSessionEpoch(-1);
         data.topics().add(new FetchRequestData.FetchTopic().setTopic(topic).setTopicId(Uuid.ZERO_UUID)
                 .setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset).setPartitionMaxBytes(1 << 20))));
@@ -121,6 +125,20 @@ class FetchHandlerTest {
         assertThat(Errors.forCode(data.errorCode())).isEqualTo(Errors.NONE);
         assertThat(values(data)).containsExactly("first");
         assertThat(data.highWatermark()).isEqualTo(1);
+    }
+
+    @Test
+    void aFetchAskingForMoreThanIsThereWaitsUntilItsMinimumIsReadable() throws Exception {
+        append("a");
+        int oneBatch = partition.read(0, 1 << 20, io.spate.replication.ReadBound.HIGH_WATERMARK, true).sizeInBytes();
+        // fetch.min.bytes of three batches: one is there, so the fetch waits (as Kafka's does).
+        CompletableFuture<ApiMessage> parked = fetch("events", 0, LONG_POLL_MS, 3 * oneBatch);
+        assertThat(parked).isNotDone();
+        append("b");
+        assertThat(parked).as("two batches of the three asked for").isNotDone();
+        append("c");
+
+        assertThat(values(only(parked.get(10, TimeUnit.SECONDS)))).containsExactly("a", "b", "c");
     }
 
     @Test

@@ -80,7 +80,7 @@ public final class SimController implements MetadataLog {
     }
 
     void heard(int nodeId, long incarnation) {
-        liveness.heard(nodeId, incarnation, liveness.time().nanos());
+        liveness.heard(image, nodeId, incarnation, liveness.time().nanos());
     }
 
     @Override
