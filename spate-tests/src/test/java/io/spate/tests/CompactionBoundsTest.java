@@ -4,7 +4,7 @@ import io.spate.log.LogConfig;
 import io.spate.log.LogManager;
 import io.spate.log.PartitionLog;
 import io.spate.server.compaction.LogCompactor;
-import io.spate.server.partition.LogScanner;
+import io.spate.replication.LogScanner;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;

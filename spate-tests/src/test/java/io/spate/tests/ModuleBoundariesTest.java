@@ -40,6 +40,8 @@ class ModuleBoundariesTest {
             "spate-cluster", List.of("io.spate.record", "io.spate.log", "io.spate.replication", "io.spate.server", "io.spate.broker",
                     "org.apache.kafka", "io.netty"),
             "spate-replication", List.of("io.spate.server", "io.spate.broker", "io.netty", "org.apache.ratis"),
+            // Coordinators' state machines over the partition API: no wire, no consensus, no server.
+            "spate-coordinator", List.of("io.spate.cluster", "io.spate.server", "io.spate.broker", "io.netty", "org.apache.ratis"),
             "spate-server", List.of("io.spate.broker", "org.apache.ratis"),
             "spate-broker", List.of("org.apache.ratis", "io.netty"),
             // The simulation drives the nodes' core below the network: no server, no wire, no Ratis.
@@ -91,7 +93,8 @@ class ModuleBoundariesTest {
     }
 
     /** Modules whose decisions must read an injected {@code io.spate.time.Time} (or a {@code java.time.Clock} passed in), never the wall clock. */
-    private static final List<String> ON_INJECTED_TIME = List.of("spate-log", "spate-cluster", "spate-replication", "spate-testkit", "spate-server");
+    private static final List<String> ON_INJECTED_TIME = List.of("spate-log", "spate-cluster", "spate-replication", "spate-coordinator", "spate-testkit",
+            "spate-server");
 
     /** Wall-clock reads that decide nothing, each with why it may stay. */
     private static final Set<String> WALL_CLOCK_ALLOWED = Set.of(

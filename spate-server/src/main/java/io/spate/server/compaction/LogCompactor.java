@@ -3,7 +3,7 @@ package io.spate.server.compaction;
 import io.spate.log.CleanedSegments;
 import io.spate.log.LogConfig;
 import io.spate.log.PartitionLog;
-import io.spate.server.partition.LogScanner;
+import io.spate.replication.LogScanner;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;

@@ -26,8 +26,12 @@ final class ClassicGroup {
     boolean initialDelay;
     io.spate.time.Scheduler.Timer syncTimer;
 
-    ClassicGroup(String groupId) {
+    /** Where its timers run: they die with the shard that holds the group. */
+    final io.spate.coordinator.ShardContext timers;
+
+    ClassicGroup(String groupId, io.spate.coordinator.ShardContext timers) {
         this.groupId = groupId;
+        this.timers = timers;
     }
 
     boolean is(GroupState s) {

@@ -1,20 +1,22 @@
 package io.spate.server.group;
 
+import io.spate.coordinator.CoordinatorException;
+import io.spate.coordinator.CoordinatorResult;
+import io.spate.coordinator.CoordinatorRuntime;
+import io.spate.log.ScheduledTasks;
 import io.spate.server.metadata.TopicRegistry;
+import io.spate.time.Scheduler;
+import io.spate.time.SystemScheduler;
+import io.spate.time.Time;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.spate.log.ScheduledTasks;
-import io.spate.time.Scheduler;
-import io.spate.time.SystemScheduler;
-import io.spate.time.Time;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -23,9 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 
 /**
  * The group coordinator for the classic consumer-group protocol: join, sync, heartbeat, leave,
@@ -68,23 +70,16 @@ public final class GroupCoordinator implements AutoCloseable {
     private final Time time;
     private final OffsetStore store;
     private final TopicRegistry topics;
-    /** Runs every decision and timer, one at a time. */
+    /** Runs every decision and timer, one at a time: the runtime's thread. */
     private final Scheduler scheduler;
-    /** The same, for futures' continuations. */
-    private final Executor thread;
     /** Closed with the coordinator when it made the scheduler itself. */
     private final AutoCloseable ownedScheduler;
-    private volatile boolean closed;
-    private final Map<String, ClassicGroup> groups = new HashMap<>();
-    private final Map<String, Map<TopicPartitionKey, CommittedOffset>> offsets = new HashMap<>();
+    /** The groups, one shard per partition of the offsets topic, and the records that make them durable. */
+    private final CoordinatorRuntime<GroupShard, GroupRecord> runtime;
     private final io.spate.server.partition.ReplicaManager replicas;
-    /** Offsets partitions whose groups are in memory (cluster mode); touched on the coordinator thread only. */
-    /** How soon a failed load of an offsets partition is tried again (while this node still leads it). */
-    private static final long LOAD_RETRY_MS = 1_000;
+    private volatile boolean closed;
     /** How long a new member's first join may wait for the rebalance to complete (Kafka's value). */
     static final long NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000;
-    /** Offsets partitions whose groups are loaded here, with the leader epoch they are served at (coordinator thread only). */
-    private final Map<Integer, Integer> loadedEpochs = new HashMap<>();
 
     /** A partition named by topic name, as groups commit them. */
     public record TopicPartitionKey(String topic, int partition) {
@@ -110,13 +105,26 @@ public final class GroupCoordinator implements AutoCloseable {
     private GroupCoordinator(Settings settings, Time time, Scheduler scheduler, io.spate.server.metadata.TopicManager topicManager,
                              io.spate.server.partition.ReplicaManager replicas, boolean ownsScheduler) {
         this.settings = settings;
-        this.replicas = replicas;
         this.time = time;
+        this.replicas = replicas;
         this.topics = topicManager.registry();
-        this.store = new OffsetStore(topicManager, replicas, time, settings.offsetsTopicPartitions(), settings.offsetsTopicReplicationFactor());
+        this.store = new OffsetStore(topicManager, settings.offsetsTopicPartitions(), settings.offsetsTopicReplicationFactor());
         this.scheduler = scheduler;
-        this.thread = task -> scheduler.schedule(0, ScheduledTasks.logged("group coordinator task", task));
         this.ownedScheduler = ownsScheduler && scheduler instanceof AutoCloseable closeable ? closeable : null;
+        CoordinatorRuntime.Partitions partitions = new CoordinatorRuntime.Partitions() {
+            @Override
+            public io.spate.replication.Partition partition(int p) {
+                return replicas.partition(OffsetStore.TOPIC, p);
+            }
+
+            @Override
+            public boolean leads(io.spate.replication.Partition partition) {
+                return replicas.servesAsLeader(partition);
+            }
+        };
+        // A cluster loads each shard when this node comes to lead its partition; a standalone node leads them all for good.
+        this.runtime = new CoordinatorRuntime<>(OffsetStore.TOPIC, scheduler, partitions, GroupShard::new, GroupRecordSerde.INSTANCE,
+                OffsetStore.COMMIT_WAIT_MS, replicas.clustered());
     }
 
     /** Milliseconds from a {@link Clock} (tests move it to see expiry); intervals from the monotonic counter. */
@@ -134,218 +142,97 @@ public final class GroupCoordinator implements AutoCloseable {
         };
     }
 
-    /** Starts the periodic removal of expired offsets (offsets.retention.minutes). */
+    /** Starts the periodic removal of expired offsets (offsets.retention.minutes), shard by shard. */
     public void startOffsetExpiry() {
         long interval = settings.offsetsRetentionCheckIntervalMs();
-        after(interval, "offset expiry", new Runnable() {
+        scheduler.schedule(interval, new Runnable() {
             @Override
             public void run() {
-                try {
-                    expireOffsets();
-                } finally {
-                    if (!closed) {
-                        after(interval, "offset expiry", this);
-                    }
+                if (closed) {
+                    return;
                 }
-            }
-        });
-    }
-
-    /** A timer on the coordinator's scheduler; what it throws is logged, not lost in a future. Nothing fires after close. */
-    private Scheduler.Timer after(long delayMs, String name, Runnable task) {
-        Runnable logged = ScheduledTasks.logged(name, task);
-        return scheduler.schedule(delayMs, () -> {
-            if (!closed) {
-                logged.run();
+                ScheduledTasks.logged("offset expiry", () -> runtime.readAll(shard -> shard.context.partition())
+                        .thenAccept(loaded -> loaded.forEach(p -> runtime.write(p, GroupCoordinator.this::expireOffsets)
+                                .whenComplete((expired, failure) -> {
+                                    if (failure != null) {
+                                        log.warn("could not expire offsets of {}-{}: {}", OffsetStore.TOPIC, p, failure.toString());
+                                    }
+                                })))).run();
+                scheduler.schedule(interval, this);
             }
         });
     }
 
     /**
-     * Runs on the coordinator thread. Offsets of a group with no members (or no group state at all: commits from
-     * consumers using assign()) whose last commit is older than the retention are tombstoned in the offsets topic
-     * and forgotten, so that abandoned groups do not hold memory and disk for ever. Groups with members keep theirs,
-     * as in Kafka.
+     * Offsets of a group with no members (or no group state at all: commits from consumers using
+     * assign()) whose last commit is older than the retention are tombstoned, and forgotten when
+     * the tombstones commit, so that abandoned groups do not hold memory and disk for ever. Groups
+     * with members keep theirs, as in Kafka, and so do groups with a commit on its way (decided on
+     * what is committed, a tombstone must not land after a newer commit).
      */
-    private void expireOffsets() {
-        long now = time.millis();
-        long cutoff = now - settings.offsetsRetentionMs();
-        for (Map.Entry<String, Map<TopicPartitionKey, CommittedOffset>> entry : List.copyOf(offsets.entrySet())) {
-            String groupId = entry.getKey();
-            ClassicGroup group = groups.get(groupId);
-            if (group != null && !group.members.isEmpty()) {
-                continue;
+    private CoordinatorResult<GroupRecord, Integer> expireOffsets(GroupShard shard) {
+        long cutoff = time.millis() - settings.offsetsRetentionMs();
+        List<GroupRecord> tombstones = new ArrayList<>();
+        shard.offsets.forEach((groupId, committed) -> {
+            ClassicGroup group = shard.groups.get(groupId);
+            if (group != null && !group.members.isEmpty() || shard.offsetWritesInFlight.containsKey(groupId)) {
+                return;
             }
-            List<TopicPartitionKey> expired = new ArrayList<>();
-            entry.getValue().forEach((tp, committed) -> {
-                if (committed.commitTimestamp() <= cutoff) {
-                    expired.add(tp);
+            committed.forEach((tp, offset) -> {
+                if (offset.commitTimestamp() <= cutoff) {
+                    tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null));
                 }
             });
-            if (expired.isEmpty()) {
-                continue;
-            }
-            List<SimpleRecord> tombstones = new ArrayList<>(expired.size());
-            expired.forEach(tp -> tombstones.add(OffsetStore.offsetRecord(groupId, tp.topic(), tp.partition(), null, now)));
-            store.append(groupId, tombstones).whenCompleteAsync((ok, failure) -> {
-                if (failure != null) {
-                    log.warn("could not expire {} offset(s) of group {}: {}", expired.size(), groupId, failure.getMessage());
-                    return;
-                }
-                Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.get(groupId);
-                if (groupOffsets == null) {
-                    return;
-                }
-                // A commit that landed meanwhile is newer than the cutoff and stays.
-                expired.forEach(tp -> groupOffsets.computeIfPresent(tp, (k, c) -> c.commitTimestamp() <= cutoff ? null : c));
-                if (groupOffsets.isEmpty()) {
-                    offsets.remove(groupId);
-                }
-                log.info("expired {} committed offset(s) of group {} (no commit for {} ms)", expired.size(), groupId, settings.offsetsRetentionMs());
-            }, thread);
+        });
+        if (!tombstones.isEmpty()) {
+            log.info("expiring {} committed offset(s) of {}-{} (no commit for {} ms)", tombstones.size(), OffsetStore.TOPIC,
+                    shard.context.partition(), settings.offsetsRetentionMs());
         }
+        return CoordinatorResult.of(tombstones, tombstones.size());
     }
 
     /** Committed offsets held in memory, across groups (for tests and diagnostics). */
     public CompletableFuture<Integer> committedOffsetCount() {
-        return call(() -> offsets.values().stream().mapToInt(Map::size).sum());
+        return runtime.readAll(GroupShard::committedOffsetCount).thenApply(counts -> counts.stream().mapToInt(Integer::intValue).sum());
     }
 
-    /** Rebuilds groups and committed offsets from {@code __consumer_offsets} (a standalone node leads every partition of it). */
+    /**
+     * A standalone node loads every shard from {@code __consumer_offsets} at start-up, so that
+     * expiry sees them all (a cluster loads each when it comes to lead its partition). Blocks
+     * until they are loaded; a shard whose partition is offline is left out, logged, and its
+     * groups answer COORDINATOR_NOT_AVAILABLE until it is repaired.
+     */
     public void load() throws IOException {
         if (replicas.clustered()) {
             return;
         }
-        try {
-            call(() -> {
-                store.replay(replayer());
-                offsets.values().removeIf(Map::isEmpty);
-                return null;
-            }).get();
-        } catch (Exception e) {
-            throw new IOException("could not load consumer groups from " + OffsetStore.TOPIC, e);
+        io.spate.server.metadata.TopicInfo topic = topics.get(OffsetStore.TOPIC);
+        if (topic == null) {
+            return;
         }
-        log.info("loaded {} group(s) with committed offsets", offsets.size());
-    }
-
-    private OffsetStore.Replayed replayer() {
-        return new OffsetStore.Replayed() {
-            @Override
-            public void offset(String group, String topic, int partition, CommittedOffset offset) {
-                Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.computeIfAbsent(group, g -> new HashMap<>());
-                if (offset == null) {
-                    groupOffsets.remove(new TopicPartitionKey(topic, partition));
-                } else {
-                    groupOffsets.put(new TopicPartitionKey(topic, partition), offset);
-                }
+        int groups = 0;
+        for (int p = 0; p < topic.partitions(); p++) {
+            try {
+                groups += runtime.read(p, shard -> shard.offsets.size()).get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                log.error("the groups of {}-{} are unavailable on this node: {}", OffsetStore.TOPIC, p, e.getCause().getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while loading consumer groups", e);
             }
-
-            @Override
-            public void group(String group, String protocolType, String protocolName, int generation) {
-                ClassicGroup g = groups.computeIfAbsent(group, ClassicGroup::new);
-                g.protocolType = protocolType.isEmpty() ? null : protocolType;
-                g.generationId = generation;
-            }
-
-            @Override
-            public void groupDeleted(String group) {
-                groups.remove(group);
-                offsets.remove(group);
-            }
-        };
+        }
+        log.info("loaded {} group(s) with committed offsets", groups);
     }
 
     /**
-     * In a cluster a group is coordinated by the leader of its offsets partition. This listener
+     * In a cluster a group is coordinated by the leader of its offsets partition: the runtime
      * loads the groups of an offsets partition when this node comes to lead it (replaying them
      * from the log it now leads) and drops them when it stops, whose members then find the new
-     * coordinator. The calls are handled on the coordinator thread in the order they came, one
-     * each time a leadership begins or ends: a partition that was lost and led again between two
-     * looks is dropped and loaded again, so groups are never served from a log another leader
-     * has since truncated and written.
+     * coordinator; each on the leadership call that says so, in order, so groups are never served
+     * from a log another leader has since truncated and written.
      */
     public io.spate.replication.LeadershipListener offsetsLeadership() {
-        return new io.spate.replication.LeadershipListener() {
-            @Override
-            public void onBecameLeader(io.spate.replication.Partition partition, int leaderEpoch) {
-                if (partition.topicPartition().topic().equals(OffsetStore.TOPIC)) {
-                    onCoordinatorThread(() -> load(partition.topicPartition().partition(), leaderEpoch));
-                }
-            }
-
-            @Override
-            public void onResigned(io.spate.replication.Partition partition, int leaderEpoch) {
-                if (partition.topicPartition().topic().equals(OffsetStore.TOPIC)) {
-                    onCoordinatorThread(() -> unload(partition.topicPartition().partition(), leaderEpoch));
-                }
-            }
-        };
-    }
-
-    private void onCoordinatorThread(Runnable task) {
-        if (!replicas.clustered() || closed) {
-            return; // the node is stopping: nothing to coordinate any more
-        }
-        thread.execute(task);
-    }
-
-    private void load(int p, int leaderEpoch) {
-        io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
-        if (partition == null || !partition.isLeader() || partition.leaderEpoch() != leaderEpoch) {
-            return; // this leadership has already ended: its resignation is queued behind
-        }
-        if (loadedEpochs.containsKey(p)) {
-            loadedEpochs.put(p, leaderEpoch); // led throughout, only the epoch moved: a leader's log is never truncated under it
-            return;
-        }
-        try {
-            int before = groups.size();
-            store.replay(p, replayer());
-            offsets.values().removeIf(Map::isEmpty);
-            loadedEpochs.put(p, leaderEpoch);
-            log.info("now coordinating the groups of {}-{} at leader epoch {} ({} group(s) loaded)", OffsetStore.TOPIC, p, leaderEpoch,
-                    groups.size() - before);
-        } catch (IOException | RuntimeException e) {
-            // Nothing else would ask again until the leadership changes: its groups would answer
-            // COORDINATOR_LOAD_IN_PROGRESS for good. Try again while this leadership lasts.
-            log.error("could not load the groups of {}-{}; trying again in {} ms", OffsetStore.TOPIC, p, LOAD_RETRY_MS, e);
-            if (!closed) {
-                after(LOAD_RETRY_MS, "load of " + OffsetStore.TOPIC + "-" + p, () -> load(p, leaderEpoch));
-            }
-        }
-    }
-
-    private void unload(int p, int leaderEpoch) {
-        if (loadedEpochs.remove(p) == null) {
-            return;
-        }
-        groups.values().removeIf(g -> {
-            if (store.partitionFor(g.groupId) != p) {
-                return false;
-            }
-            g.members.values().forEach(m -> cancel(m.sessionTimer));
-            return true;
-        });
-        offsets.keySet().removeIf(g -> store.partitionFor(g) == p);
-        log.info("no longer coordinating the groups of {}-{} (led at epoch {})", OffsetStore.TOPIC, p, leaderEpoch);
-    }
-
-    /** Runs on the coordinator thread: refuses groups whose offsets partition this node does not lead (yet). */
-    private void requireCoordinator(String groupId) {
-        if (!replicas.clustered()) {
-            return;
-        }
-        int p = store.partitionFor(groupId);
-        io.spate.replication.Partition partition = replicas.partition(OffsetStore.TOPIC, p);
-        if (!replicas.servesAsLeader(partition)) {
-            throw new org.apache.kafka.common.errors.NotCoordinatorException("this node does not coordinate group '" + groupId + "'");
-        }
-        Integer loadedAt = loadedEpochs.get(p);
-        if (loadedAt == null || loadedAt != partition.leaderEpoch()) {
-            // Not loaded yet, or loaded under a leadership that has since ended (the calls that
-            // drop and load it again are queued behind this request): nothing here is current.
-            throw new org.apache.kafka.common.errors.CoordinatorLoadInProgressException("group '" + groupId + "' is being loaded");
-        }
+        return runtime.leadership();
     }
 
     /** The offsets partition that holds {@code groupId}. */
@@ -358,36 +245,54 @@ public final class GroupCoordinator implements AutoCloseable {
         return store.ensureTopicAsync().thenApply(topic -> null);
     }
 
-    private <T> CompletableFuture<T> call(Callable<T> task) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        if (closed) {
-            result.completeExceptionally(Errors.COORDINATOR_NOT_AVAILABLE.exception("the group coordinator is stopping"));
-            return result;
-        }
-        thread.execute(() -> {
-            try {
-                result.complete(task.call());
-            } catch (Throwable t) {
-                result.completeExceptionally(t);
-            }
-        });
-        return result;
+    /** Runs {@code op} on the shard of {@code groupId}'s partition; Kafka's coordinator errors when it is not here. */
+    private <T> CompletableFuture<T> inShard(String groupId, Function<GroupShard, T> op) {
+        return asKafka(runtime.read(partitionFor(groupId), op));
     }
 
-    private <T> CompletableFuture<T> callAsync(Callable<CompletableFuture<T>> task) {
-        return call(task).thenCompose(f -> f);
+    /** As {@link #inShard}, for an operation that answers later (a join held until the rebalance completes). */
+    private <T> CompletableFuture<T> inShardLater(String groupId, Function<GroupShard, CompletableFuture<T>> op) {
+        return inShard(groupId, op).thenCompose(answer -> answer);
+    }
+
+    /**
+     * Runs {@code op} on the shard of {@code groupId}'s partition and writes the records it
+     * returns, answering once they are committed. The offsets topic is created first if need be,
+     * as Kafka does when the first group appears (consumers using assign() commit without joining).
+     */
+    private <T> CompletableFuture<T> write(String groupId, Function<GroupShard, CoordinatorResult<GroupRecord, T>> op) {
+        if (store.topicExists()) {
+            return asKafka(runtime.write(partitionFor(groupId), op));
+        }
+        return asKafka(store.ensureTopicAsync().thenCompose(topic -> runtime.write(partitionFor(groupId), op)));
+    }
+
+    private static <T> CompletableFuture<T> asKafka(CompletableFuture<T> future) {
+        return future.exceptionallyCompose(failure -> CompletableFuture.failedFuture(kafkaError(failure)));
+    }
+
+    /** The runtime's refusals as a Kafka group coordinator's errors, which clients act on (look up, wait, retry). */
+    static Throwable kafkaError(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof CoordinatorException refused) {
+            return switch (refused.reason()) {
+                case NOT_COORDINATOR -> new org.apache.kafka.common.errors.NotCoordinatorException(refused.getMessage());
+                case LOADING -> new org.apache.kafka.common.errors.CoordinatorLoadInProgressException(refused.getMessage());
+                case NOT_AVAILABLE -> new org.apache.kafka.common.errors.CoordinatorNotAvailableException(refused.getMessage());
+                case WRITE_FAILED -> OffsetStore.coordinatorError(refused.written());
+            };
+        }
+        return cause;
     }
 
     // ---------------------------------------------------------------- join
 
     public CompletableFuture<JoinGroupResponseData> joinGroup(JoinGroupRequestData request, short version, String clientId, String clientHost) {
-        return callAsync(() -> {
-            requireCoordinator(request.groupId());
-            return doJoin(request, version, clientId, clientHost);
-        });
+        return inShardLater(request.groupId(), shard -> doJoin(shard, request, version, clientId, clientHost));
     }
 
-    private CompletableFuture<JoinGroupResponseData> doJoin(JoinGroupRequestData request, short version, String clientId, String clientHost) {
+    private CompletableFuture<JoinGroupResponseData> doJoin(GroupShard shard, JoinGroupRequestData request, short version, String clientId,
+                                                            String clientHost) {
         String groupId = request.groupId();
         String memberId = request.memberId();
         int rebalanceTimeout = version >= 1 ? request.rebalanceTimeoutMs() : request.sessionTimeoutMs();
@@ -399,7 +304,7 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         Map<String, byte[]> protocols = new LinkedHashMap<>();
         request.protocols().forEach(p -> protocols.put(p.name(), p.metadata()));
-        ClassicGroup group = groups.computeIfAbsent(groupId, ClassicGroup::new);
+        ClassicGroup group = shard.group(groupId);
         if (group.is(GroupState.DEAD)) {
             return joinError(Errors.COORDINATOR_NOT_AVAILABLE, memberId);
         }
@@ -567,7 +472,7 @@ public final class GroupCoordinator implements AutoCloseable {
         group.initialDelay = wasEmpty && settings.initialRebalanceDelayMs() > 0;
         long delay = group.initialDelay ? settings.initialRebalanceDelayMs() : group.rebalanceTimeoutMs();
         cancel(group.joinTimer);
-        group.joinTimer = after(delay, "join completion", () -> completeJoin(group));
+        group.joinTimer = group.timers.schedule("join completion", delay, () -> completeJoin(group));
         maybeCompleteJoin(group);
     }
 
@@ -617,7 +522,7 @@ public final class GroupCoordinator implements AutoCloseable {
             scheduleSessionTimeout(group, member);
         }
         int generation = group.generationId;
-        group.syncTimer = after(Math.max(1, group.rebalanceTimeoutMs()), "sync timeout", () -> {
+        group.syncTimer = group.timers.schedule("sync timeout", Math.max(1, group.rebalanceTimeoutMs()), () -> {
             if (group.is(GroupState.COMPLETING_REBALANCE) && group.generationId == generation) {
                 for (GroupMember member : new ArrayList<>(group.members.values())) {
                     if (member.awaitingSync == null) {
@@ -656,14 +561,11 @@ public final class GroupCoordinator implements AutoCloseable {
     // ---------------------------------------------------------------- sync
 
     public CompletableFuture<SyncGroupResponseData> syncGroup(SyncGroupRequestData request, short version) {
-        return callAsync(() -> {
-            requireCoordinator(request.groupId());
-            return doSync(request, version);
-        });
+        return inShardLater(request.groupId(), shard -> doSync(shard, request, version));
     }
 
-    private CompletableFuture<SyncGroupResponseData> doSync(SyncGroupRequestData request, short version) {
-        ClassicGroup group = groups.get(request.groupId());
+    private CompletableFuture<SyncGroupResponseData> doSync(GroupShard shard, SyncGroupRequestData request, short version) {
+        ClassicGroup group = shard.groups.get(request.groupId());
         if (group == null || group.is(GroupState.DEAD)) {
             return syncError(Errors.UNKNOWN_MEMBER_ID);
         }
@@ -723,7 +625,7 @@ public final class GroupCoordinator implements AutoCloseable {
                         m.awaitingSync = null;
                     }
                 }
-            }, thread);
+            }, runtime::execute);
         }
         return response;
     }
@@ -737,17 +639,17 @@ public final class GroupCoordinator implements AutoCloseable {
         return CompletableFuture.completedFuture(new SyncGroupResponseData().setErrorCode(error.code()).setAssignment(new byte[0]));
     }
 
+    /** Writes the group's new generation (decided now: the write runs as the runtime's next task). */
     private CompletableFuture<Void> persistGroup(ClassicGroup group) {
-        long now = time.millis();
-        return store.append(group.groupId, List.of(OffsetStore.groupRecord(group.groupId, group.protocolType, group.protocolName, group.generationId, false, now)));
+        GroupRecord record = new GroupRecord.Metadata(group.groupId, group.protocolType, group.protocolName, group.generationId);
+        return write(group.groupId, shard -> CoordinatorResult.of(List.of(record), null));
     }
 
     // ---------------------------------------------------------------- heartbeat, leave, expiry
 
     public CompletableFuture<Errors> heartbeat(String groupId, String memberId, String instanceId, int generationId) {
-        return call(() -> {
-            requireCoordinator(groupId);
-            ClassicGroup group = groups.get(groupId);
+        return inShard(groupId, shard -> {
+            ClassicGroup group = shard.groups.get(groupId);
             if (group == null || group.is(GroupState.DEAD)) {
                 return Errors.UNKNOWN_MEMBER_ID;
             }
@@ -768,9 +670,8 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** A member leaving; {@code memberId} may be empty when only the instance id is known. */
     public CompletableFuture<Errors> leaveGroup(String groupId, String memberId, String instanceId) {
-        return call(() -> {
-            requireCoordinator(groupId);
-            ClassicGroup group = groups.get(groupId);
+        return inShard(groupId, shard -> {
+            ClassicGroup group = shard.groups.get(groupId);
             if (group == null) {
                 return Errors.UNKNOWN_MEMBER_ID;
             }
@@ -801,7 +702,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     private void scheduleExpiry(ClassicGroup group, GroupMember member, long timeoutMs) {
         cancel(member.sessionTimer);
-        member.sessionTimer = after(timeoutMs, "session timeout", () -> onSessionTimeout(group, member));
+        member.sessionTimer = group.timers.schedule("session timeout", timeoutMs, () -> onSessionTimeout(group, member));
     }
 
     private void onSessionTimeout(ClassicGroup group, GroupMember member) {
@@ -860,11 +761,16 @@ public final class GroupCoordinator implements AutoCloseable {
 
     public CompletableFuture<Map<OffsetCommit, Errors>> commitOffsets(String groupId, int generationId, String memberId, String instanceId,
                                                                       List<OffsetCommit> commits) {
-        return callAsync(() -> {
-            requireCoordinator(groupId);
+        // What the shard decided, for the answer when the write fails (the write's own answer is then lost).
+        var decided = new Object() {
+            Map<OffsetCommit, Errors> results;
+            List<OffsetCommit> accepted = List.of();
+            GroupShard shard;
+        };
+        return write(groupId, shard -> {
             Map<OffsetCommit, Errors> results = new LinkedHashMap<>();
-            Errors groupError = validateCommit(groupId, generationId, memberId, instanceId);
-            List<SimpleRecord> records = new ArrayList<>();
+            Errors groupError = validateCommit(shard, groupId, generationId, memberId, instanceId);
+            List<GroupRecord> records = new ArrayList<>();
             List<OffsetCommit> accepted = new ArrayList<>();
             long now = time.millis();
             for (OffsetCommit commit : commits) {
@@ -880,35 +786,40 @@ public final class GroupCoordinator implements AutoCloseable {
                 results.put(commit, error);
                 if (error == Errors.NONE) {
                     accepted.add(commit);
-                    records.add(OffsetStore.offsetRecord(groupId, commit.topic(), commit.partition(),
-                            new CommittedOffset(commit.offset(), commit.leaderEpoch(), commit.metadata(), now), now));
+                    records.add(new GroupRecord.Offset(groupId, commit.topic(), commit.partition(),
+                            new CommittedOffset(commit.offset(), commit.leaderEpoch(), commit.metadata(), now)));
                 }
             }
-            if (records.isEmpty()) {
-                return CompletableFuture.completedFuture(results);
+            decided.results = results;
+            if (!records.isEmpty()) {
+                shard.group(groupId);
+                shard.offsetWritesInFlight.merge(groupId, 1, Integer::sum);
+                decided.accepted = accepted;
+                decided.shard = shard;
             }
-            groups.computeIfAbsent(groupId, ClassicGroup::new);
-            return store.append(groupId, records).handleAsync((ok, failure) -> {
-                if (failure != null) {
-                    Errors error = storeError(failure);
-                    accepted.forEach(c -> results.put(c, error));
-                    return results;
-                }
-                Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.computeIfAbsent(groupId, g -> new HashMap<>());
-                for (OffsetCommit c : accepted) {
-                    groupOffsets.put(new TopicPartitionKey(c.topic(), c.partition()),
-                            new CommittedOffset(c.offset(), c.leaderEpoch(), c.metadata(), now));
-                }
+            return CoordinatorResult.of(records, results);
+        }).handle((results, failure) -> {
+            if (decided.shard != null) {
+                GroupShard shard = decided.shard;
+                runtime.execute(() -> shard.offsetWritesInFlight.computeIfPresent(groupId, (g, n) -> n == 1 ? null : n - 1));
+            }
+            if (failure == null) {
                 return results;
-            }, thread);
+            }
+            if (decided.results == null) {
+                throw failure instanceof CompletionException c ? c : new CompletionException(failure);
+            }
+            Errors error = storeError(failure);
+            decided.accepted.forEach(c -> decided.results.put(c, error));
+            return decided.results;
         });
     }
 
-    private Errors validateCommit(String groupId, int generationId, String memberId, String instanceId) {
+    private Errors validateCommit(GroupShard shard, String groupId, int generationId, String memberId, String instanceId) {
         if (groupId == null || groupId.isEmpty()) {
             return Errors.INVALID_GROUP_ID;
         }
-        ClassicGroup group = groups.get(groupId);
+        ClassicGroup group = shard.groups.get(groupId);
         boolean simple = generationId < 0 && (memberId == null || memberId.isEmpty());
         if (group == null || group.is(GroupState.EMPTY) && group.members.isEmpty()) {
             return simple ? Errors.NONE : Errors.ILLEGAL_GENERATION;
@@ -935,36 +846,21 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Committed offset per partition; partitions without one are absent. Null topics means all. */
     public CompletableFuture<Map<TopicPartitionKey, CommittedOffset>> fetchOffsets(String groupId) {
-        return call(() -> {
-            requireCoordinator(groupId);
-            return new HashMap<>(offsets.getOrDefault(groupId, Map.of()));
-        });
+        return inShard(groupId, shard -> new HashMap<>(shard.offsets.getOrDefault(groupId, Map.of())));
     }
 
     public CompletableFuture<Map<String, Errors>> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {
-        return callAsync(() -> {
-            requireCoordinator(groupId);
-            Map<String, Errors> unused = new HashMap<>();
-            ClassicGroup group = groups.get(groupId);
-            if (group == null && !offsets.containsKey(groupId)) {
-                return CompletableFuture.failedFuture(Errors.GROUP_ID_NOT_FOUND.exception());
+        return write(groupId, shard -> {
+            ClassicGroup group = shard.groups.get(groupId);
+            if (group == null && !shard.offsets.containsKey(groupId)) {
+                throw Errors.GROUP_ID_NOT_FOUND.exception();
             }
             if (group != null && !group.members.isEmpty() && !group.is(GroupState.EMPTY)) {
-                return CompletableFuture.failedFuture(Errors.NON_EMPTY_GROUP.exception("group " + groupId + " has active members; stop them before deleting offsets"));
+                throw Errors.NON_EMPTY_GROUP.exception("group " + groupId + " has active members; stop them before deleting offsets");
             }
-            long now = time.millis();
-            List<SimpleRecord> tombstones = new ArrayList<>();
-            partitions.forEach(tp -> tombstones.add(OffsetStore.offsetRecord(groupId, tp.topic(), tp.partition(), null, now)));
-            if (tombstones.isEmpty()) {
-                return CompletableFuture.completedFuture(unused);
-            }
-            return store.append(groupId, tombstones).thenApplyAsync(ok -> {
-                Map<TopicPartitionKey, CommittedOffset> groupOffsets = offsets.get(groupId);
-                if (groupOffsets != null) {
-                    partitions.forEach(groupOffsets::remove);
-                }
-                return unused;
-            }, thread);
+            List<GroupRecord> tombstones = new ArrayList<>();
+            partitions.forEach(tp -> tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null)));
+            return CoordinatorResult.of(tombstones, new HashMap<String, Errors>());
         });
     }
 
@@ -977,25 +873,22 @@ public final class GroupCoordinator implements AutoCloseable {
     public record MemberSummary(String memberId, String groupInstanceId, String clientId, String clientHost, byte[] metadata, byte[] assignment) {
     }
 
+    /** Every group coordinated here, across the shards this node holds, by id. */
     public CompletableFuture<List<GroupSummary>> listGroups() {
-        return call(() -> {
-            List<GroupSummary> list = new ArrayList<>();
-            java.util.Set<String> ids = new java.util.TreeSet<>(groups.keySet());
-            ids.addAll(offsets.keySet());
-            ids.forEach(id -> list.add(summary(id)));
-            return list;
-        });
+        return asKafka(runtime.readAll(shard -> {
+            java.util.Set<String> ids = new java.util.TreeSet<>(shard.groups.keySet());
+            ids.addAll(shard.offsets.keySet());
+            return ids.stream().map(id -> summary(shard, id)).toList();
+        })).thenApply(perShard -> perShard.stream().flatMap(List::stream)
+                .sorted(java.util.Comparator.comparing(GroupSummary::groupId)).toList());
     }
 
     public CompletableFuture<GroupSummary> describeGroup(String groupId) {
-        return call(() -> {
-            requireCoordinator(groupId);
-            return groups.containsKey(groupId) || offsets.containsKey(groupId) ? summary(groupId) : null;
-        });
+        return inShard(groupId, shard -> shard.groups.containsKey(groupId) || shard.offsets.containsKey(groupId) ? summary(shard, groupId) : null);
     }
 
-    private GroupSummary summary(String groupId) {
-        ClassicGroup group = groups.get(groupId);
+    private static GroupSummary summary(GroupShard shard, String groupId) {
+        ClassicGroup group = shard.groups.get(groupId);
         if (group == null) {
             return new GroupSummary(groupId, GroupState.EMPTY.displayName(), "", "", List.of());
         }
@@ -1007,34 +900,25 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     public CompletableFuture<Errors> deleteGroup(String groupId) {
-        return callAsync(() -> {
-            requireCoordinator(groupId);
-            ClassicGroup group = groups.get(groupId);
-            if (group == null && !offsets.containsKey(groupId)) {
-                return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND);
+        return write(groupId, shard -> {
+            ClassicGroup group = shard.groups.get(groupId);
+            if (group == null && !shard.offsets.containsKey(groupId)) {
+                return CoordinatorResult.<GroupRecord, Errors>of(Errors.GROUP_ID_NOT_FOUND);
             }
             if (group != null && !group.members.isEmpty()) {
-                return CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP);
+                return CoordinatorResult.<GroupRecord, Errors>of(Errors.NON_EMPTY_GROUP);
             }
-            long now = time.millis();
-            List<SimpleRecord> tombstones = new ArrayList<>();
-            offsets.getOrDefault(groupId, Map.of()).keySet().forEach(tp -> tombstones.add(OffsetStore.offsetRecord(groupId, tp.topic(), tp.partition(), null, now)));
-            tombstones.add(OffsetStore.groupRecord(groupId, null, null, 0, true, now));
-            return store.append(groupId, tombstones).handleAsync((ok, failure) -> {
-                if (failure != null) {
-                    return storeError(failure);
-                }
-                groups.remove(groupId);
-                offsets.remove(groupId);
-                return Errors.NONE;
-            }, thread);
-        });
+            List<GroupRecord> tombstones = new ArrayList<>();
+            shard.offsets.getOrDefault(groupId, Map.of()).keySet()
+                    .forEach(tp -> tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null)));
+            tombstones.add(new GroupRecord.Removed(groupId));
+            return CoordinatorResult.of(tombstones, Errors.NONE);
+        }).exceptionally(GroupCoordinator::storeError);
     }
 
     /** The error a member gets when the offsets store could not take its group's records (see {@link OffsetStore#coordinatorError}). */
     private static Errors storeError(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        return cause instanceof ApiException api ? Errors.forException(api) : Errors.COORDINATOR_NOT_AVAILABLE;
+        return kafkaError(failure) instanceof ApiException api ? Errors.forException(api) : Errors.COORDINATOR_NOT_AVAILABLE;
     }
 
     private static void cancel(Scheduler.Timer timer) {
@@ -1046,6 +930,7 @@ public final class GroupCoordinator implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        runtime.close();
         if (ownedScheduler != null) {
             try {
                 ownedScheduler.close();

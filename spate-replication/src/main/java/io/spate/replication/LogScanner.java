@@ -1,4 +1,4 @@
-package io.spate.server.partition;
+package io.spate.replication;
 
 import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
@@ -10,8 +10,8 @@ import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
 /**
- * Reads a range of a partition log in bounded chunks of whole batches, for the server's own
- * scans (rebuilding group state, compaction); not for the fetch path, which never copies.
+ * Reads a range of a partition log in bounded chunks of whole batches, for a node's own scans
+ * (a coordinator rebuilding its state, compaction); not for the fetch path, which never copies.
  */
 public final class LogScanner {
     private static final int CHUNK_BYTES = 1 << 20;

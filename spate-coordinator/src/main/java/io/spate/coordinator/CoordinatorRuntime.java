@@ -1,0 +1,351 @@
+package io.spate.coordinator;
+
+import io.spate.log.ScheduledTasks;
+import io.spate.replication.Acks;
+import io.spate.replication.LeadershipListener;
+import io.spate.replication.LogScanner;
+import io.spate.replication.Partition;
+import io.spate.time.Scheduler;
+import io.spate.time.Time;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+
+/**
+ * Runs a coordinator (groups today, transactions next) as shards, one per partition of its
+ * internal topic, in the manner of Kafka's coordinator runtime: an operation on a shard returns
+ * records and an answer; the runtime appends the records through the partition API with
+ * {@code acks=all}, and once they are committed replays them into the shard and gives the answer.
+ * A shard is loaded by replaying its partition's log when this node comes to lead it and dropped,
+ * timers and all, when the leadership ends, each on the {@link LeadershipListener} call that says
+ * so, in order. A standalone node, which leads every partition for good, loads each shard the
+ * first time it is used.
+ *
+ * <p>Everything (operations, loads, commits, timers) runs as tasks of one {@link Scheduler},
+ * which runs them one at a time: shards need no locks, and a test drives the whole runtime on a
+ * manual clock.
+ */
+public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorRuntime.class);
+    /** How soon a failed load is tried again, while this node still leads the partition. */
+    static final long LOAD_RETRY_MS = 1_000;
+
+    /** Where the shards' partitions are and whether this node may act as their leader now. */
+    public interface Partitions {
+        /** The partition {@code p} of the coordinator's topic hosted here, or null. */
+        Partition partition(int p);
+
+        /** Whether this node serves {@code partition} as its leader now (role and lease). */
+        boolean leads(Partition partition);
+    }
+
+    /** Makes the (empty) shard of a partition; the runtime then replays the partition's log into it. */
+    public interface ShardFactory<S> {
+        S create(ShardContext context);
+    }
+
+    private final String topic;
+    private final Scheduler scheduler;
+    private final Time time;
+    private final Partitions partitions;
+    private final ShardFactory<S> factory;
+    private final RecordSerde<R> serde;
+    private final long commitTimeoutMs;
+    /** True on a cluster: shards follow leadership calls; false standalone: loaded on first use. */
+    private final boolean followsLeadership;
+    private final Executor thread;
+    /** Loaded shards by partition; touched on the runtime's thread only. */
+    private final Map<Integer, Loaded> shards = new HashMap<>();
+    private volatile boolean closed;
+
+    /**
+     * @param topic             the coordinator's internal topic
+     * @param scheduler         runs every task one at a time
+     * @param commitTimeoutMs   how long a write waits for the in-sync replicas (Kafka's offsets.commit.timeout.ms)
+     * @param followsLeadership true when shards load and drop on {@link #leadership()} calls (a
+     *                          cluster), false when every partition is led here for good (standalone)
+     */
+    public CoordinatorRuntime(String topic, Scheduler scheduler, Partitions partitions, ShardFactory<S> factory, RecordSerde<R> serde,
+                              long commitTimeoutMs, boolean followsLeadership) {
+        this.topic = topic;
+        this.scheduler = scheduler;
+        this.time = scheduler.time();
+        this.partitions = partitions;
+        this.factory = factory;
+        this.serde = serde;
+        this.commitTimeoutMs = commitTimeoutMs;
+        this.followsLeadership = followsLeadership;
+        this.thread = task -> scheduler.schedule(0, ScheduledTasks.logged(topic + " coordinator task", task));
+    }
+
+    /** One loaded shard: the leadership epoch it serves and the timers that die with it. */
+    private final class Loaded implements ShardContext {
+        final int partition;
+        int epoch;
+        S shard;
+        final Set<Scheduler.Timer> timers = new HashSet<>();
+        boolean dropped;
+
+        Loaded(int partition, int epoch) {
+            this.partition = partition;
+            this.epoch = epoch;
+        }
+
+        @Override
+        public int partition() {
+            return partition;
+        }
+
+        @Override
+        public Time time() {
+            return time;
+        }
+
+        @Override
+        public Scheduler.Timer schedule(String name, long delayMs, Runnable task) {
+            Runnable logged = ScheduledTasks.logged(name, task);
+            Scheduler.Timer[] self = new Scheduler.Timer[1];
+            Scheduler.Timer timer = scheduler.schedule(delayMs, () -> {
+                timers.remove(self[0]);
+                if (!dropped && !closed) {
+                    logged.run();
+                }
+            });
+            self[0] = timer;
+            timers.add(timer);
+            return () -> {
+                timers.remove(timer);
+                timer.cancel();
+            };
+        }
+
+        void drop() {
+            dropped = true;
+            List.copyOf(timers).forEach(Scheduler.Timer::cancel);
+            timers.clear();
+            shard.onUnloaded();
+        }
+    }
+
+    // ---------------------------------------------------------------- loading
+
+    /**
+     * Loads a partition's shard when this node comes to lead it and drops it when that ends.
+     * Leadership of the same partition that continues at a newer epoch keeps the shard: a leader's
+     * log is never truncated under it.
+     */
+    public LeadershipListener leadership() {
+        return new LeadershipListener() {
+            @Override
+            public void onBecameLeader(Partition partition, int leaderEpoch) {
+                if (followsLeadership && !closed && partition.topicPartition().topic().equals(topic)) {
+                    int p = partition.topicPartition().partition();
+                    thread.execute(() -> load(p, leaderEpoch));
+                }
+            }
+
+            @Override
+            public void onResigned(Partition partition, int leaderEpoch) {
+                if (followsLeadership && !closed && partition.topicPartition().topic().equals(topic)) {
+                    int p = partition.topicPartition().partition();
+                    thread.execute(() -> unload(p, leaderEpoch));
+                }
+            }
+        };
+    }
+
+    private void load(int p, int leaderEpoch) {
+        Partition partition = partitions.partition(p);
+        if (closed || partition == null || !partition.isLeader() || partition.leaderEpoch() != leaderEpoch) {
+            return; // this leadership has already ended: its resignation is queued behind
+        }
+        Loaded current = shards.get(p);
+        if (current != null) {
+            current.epoch = leaderEpoch;
+            return;
+        }
+        try {
+            Loaded loaded = loadFromLog(p, leaderEpoch, partition);
+            shards.put(p, loaded);
+            log.info("now coordinating {}-{} at leader epoch {}", topic, p, leaderEpoch);
+        } catch (IOException | RuntimeException e) {
+            // Nothing else would ask again until the leadership changes: the shard would answer
+            // LOADING for good. Try again while this leadership lasts.
+            log.error("could not load {}-{}; trying again in {} ms", topic, p, LOAD_RETRY_MS, e);
+            scheduler.schedule(LOAD_RETRY_MS, () -> thread.execute(() -> load(p, leaderEpoch)));
+        }
+    }
+
+    /** Replays the whole log: what a leader holds past the high watermark is what it will replicate, the only history there is now. */
+    private Loaded loadFromLog(int p, int leaderEpoch, Partition partition) throws IOException {
+        Loaded loaded = new Loaded(p, leaderEpoch);
+        loaded.shard = factory.create(loaded);
+        if (partition != null) {
+            if (partition.log().isOffline()) {
+                throw new IOException(topic + "-" + p + " is offline: " + partition.log().offlineReason());
+            }
+            LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), partition.log().logEndOffset(),
+                    batch -> batch.forEach(record -> replay(loaded.shard, record)));
+        }
+        return loaded;
+    }
+
+    private void replay(S shard, Record record) {
+        if (!record.hasKey()) {
+            return;
+        }
+        R decoded = serde.read(record.key(), record.hasValue() ? record.value() : null);
+        if (decoded != null) {
+            shard.replay(decoded);
+        }
+    }
+
+    private void unload(int p, int leaderEpoch) {
+        Loaded loaded = shards.remove(p);
+        if (loaded != null) {
+            loaded.drop();
+            log.info("no longer coordinating {}-{} (led at epoch {})", topic, p, leaderEpoch);
+        }
+    }
+
+    /** On the runtime's thread: the shard an operation on {@code p} may use, or why there is none. */
+    private Loaded shardFor(int p) {
+        if (closed) {
+            throw new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "the " + topic + " coordinator is stopping");
+        }
+        Partition partition = partitions.partition(p);
+        if (!followsLeadership) {
+            Loaded loaded = shards.get(p);
+            if (loaded == null) {
+                try {
+                    loaded = loadFromLog(p, 0, partition);
+                } catch (IOException e) {
+                    throw new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "could not load " + topic + "-" + p + ": " + e.getMessage());
+                }
+                shards.put(p, loaded);
+            }
+            return loaded;
+        }
+        if (partition == null || !partitions.leads(partition)) {
+            throw new CoordinatorException(CoordinatorException.Reason.NOT_COORDINATOR, "this node does not lead " + topic + "-" + p);
+        }
+        Loaded loaded = shards.get(p);
+        if (loaded == null || loaded.epoch != partition.leaderEpoch()) {
+            // Not loaded yet, or loaded under a leadership that has since ended (the calls that drop
+            // and load it again are queued behind this operation): nothing here is current.
+            throw new CoordinatorException(CoordinatorException.Reason.LOADING, topic + "-" + p + " is being loaded");
+        }
+        return loaded;
+    }
+
+    // ---------------------------------------------------------------- operations
+
+    /** Runs {@code op} on the shard of {@code p} and answers with what it returns; writes nothing. */
+    public <T> CompletableFuture<T> read(int p, Function<S, T> op) {
+        return write(p, shard -> CoordinatorResult.of(op.apply(shard)));
+    }
+
+    /**
+     * Runs {@code op} on the shard of {@code p}; appends the records it returns and, once they are
+     * committed, replays them into the shard and completes with its answer. Fails with a
+     * {@link CoordinatorException} when the shard is not here or the records were not committed
+     * (they may still be in the log: a later leader replays them), or with what {@code op} threw.
+     */
+    public <T> CompletableFuture<T> write(int p, Function<S, CoordinatorResult<R, T>> op) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "the " + topic + " coordinator is stopping"));
+            return result;
+        }
+        thread.execute(() -> {
+            try {
+                Loaded loaded = shardFor(p);
+                CoordinatorResult<R, T> decided = op.apply(loaded.shard);
+                if (decided.records().isEmpty()) {
+                    result.complete(decided.response());
+                } else {
+                    append(p, loaded, decided, result);
+                }
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+
+    /** Runs {@code op} on every loaded shard (for listings across the coordinator), in partition order. */
+    public <T> CompletableFuture<List<T>> readAll(Function<S, T> op) {
+        CompletableFuture<List<T>> result = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                List<T> answers = new ArrayList<>();
+                new java.util.TreeMap<>(shards).values().forEach(loaded -> answers.add(op.apply(loaded.shard)));
+                result.complete(answers);
+            } catch (Throwable t) {
+                result.completeExceptionally(t);
+            }
+        });
+        return result;
+    }
+
+    private <T> void append(int p, Loaded loaded, CoordinatorResult<R, T> decided, CompletableFuture<T> result) {
+        Partition partition = partitions.partition(p);
+        if (partition == null) {
+            result.completeExceptionally(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, topic + "-" + p + " does not exist yet"));
+            return;
+        }
+        long now = time.millis();
+        SimpleRecord[] records = new SimpleRecord[decided.records().size()];
+        for (int i = 0; i < records.length; i++) {
+            R record = decided.records().get(i);
+            records[i] = new SimpleRecord(now, serde.key(record), serde.value(record));
+        }
+        MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records);
+        partition.append(batch.buffer(), Acks.ALL, commitTimeoutMs, now).whenComplete((written, failure) -> thread.execute(() -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+            } else if (!written.ok()) {
+                result.completeExceptionally(CoordinatorException.writeFailed(written));
+            } else {
+                committed(loaded, decided, result);
+            }
+        }));
+    }
+
+    private <T> void committed(Loaded loaded, CoordinatorResult<R, T> decided, CompletableFuture<T> result) {
+        // Appends commit in log order and each hops to this thread in that order, so shards replay in log order.
+        // A shard dropped meanwhile has nothing to replay into: the records are committed and the next leader replays them.
+        if (!loaded.dropped) {
+            decided.records().forEach(loaded.shard::replay);
+        }
+        result.complete(decided.response());
+    }
+
+    /** Runs {@code task} on the runtime's thread (for a caller that holds no shard, such as a coordinator's own bookkeeping). */
+    public void execute(Runnable task) {
+        thread.execute(task);
+    }
+
+    /** Drops every shard; afterwards operations fail with NOT_AVAILABLE and no timer runs. */
+    public void close() {
+        closed = true;
+        thread.execute(() -> {
+            shards.values().forEach(Loaded::drop);
+            shards.clear();
+        });
+    }
+}

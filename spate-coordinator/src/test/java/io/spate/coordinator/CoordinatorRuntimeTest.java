@@ -1,0 +1,257 @@
+package io.spate.coordinator;
+
+import io.spate.log.LogConfig;
+import io.spate.log.LogManager;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+import io.spate.replication.GroupCommit;
+import io.spate.replication.LeadershipLease;
+import io.spate.replication.Partition;
+import io.spate.replication.PartitionContext;
+import io.spate.time.ManualScheduler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The runtime with a real log and partition (leader 1, follower 2 in the in-sync set, so a
+ * write commits only when the test says follower 2 copied it) and a manual clock: every task and
+ * timer runs when the test runs them. The shard is a small counter store.
+ */
+class CoordinatorRuntimeTest {
+    private static final String TOPIC = "__counters";
+    private static final TopicPartition TP = new TopicPartition(TOPIC, 0);
+    private static final long COMMIT_TIMEOUT_MS = 5_000;
+
+    /** A counter set, or removed (a tombstone). */
+    record Count(String key, Long value) {
+    }
+
+    static final class Counters implements CoordinatorShard<Count> {
+        final ShardContext context;
+        final Map<String, Long> values = new HashMap<>();
+        final List<String> reminders = new ArrayList<>();
+        boolean unloaded;
+
+        Counters(ShardContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public void replay(Count record) {
+            if (record.value() == null) {
+                values.remove(record.key());
+            } else {
+                values.put(record.key(), record.value());
+            }
+        }
+
+        @Override
+        public void onUnloaded() {
+            unloaded = true;
+        }
+
+        CoordinatorResult<Count, Long> increment(String key) {
+            long next = values.getOrDefault(key, 0L) + 1;
+            return CoordinatorResult.of(List.of(new Count(key, next)), next);
+        }
+    }
+
+    static final class CountSerde implements RecordSerde<Count> {
+        @Override
+        public byte[] key(Count record) {
+            return record.key().getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public byte[] value(Count record) {
+            return record.value() == null ? null : ByteBuffer.allocate(8).putLong(record.value()).array();
+        }
+
+        @Override
+        public Count read(ByteBuffer key, ByteBuffer value) {
+            return new Count(StandardCharsets.UTF_8.decode(key).toString(), value == null ? null : value.getLong());
+        }
+    }
+
+    @TempDir
+    Path dataDir;
+
+    private final ManualScheduler scheduler = new ManualScheduler(1_000);
+    private final List<Counters> created = new ArrayList<>();
+    private LogManager logs;
+    private Partition partition;
+    private CoordinatorRuntime<Counters, Count> runtime;
+
+    @BeforeEach
+    void open() throws IOException {
+        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
+        runtime = newRuntime(true);
+        PartitionLog log = logs.getOrCreate(TP, LogConfig.from(Map.of()));
+        partition = new Partition(TP, log, 1, Partition.Role.FOLLOWER,
+                new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler, runtime.leadership()));
+    }
+
+    @AfterEach
+    void close() {
+        logs.close();
+    }
+
+    private CoordinatorRuntime<Counters, Count> newRuntime(boolean followsLeadership) {
+        CoordinatorRuntime.Partitions partitions = new CoordinatorRuntime.Partitions() {
+            @Override
+            public Partition partition(int p) {
+                return p == 0 ? partition : null;
+            }
+
+            @Override
+            public boolean leads(Partition candidate) {
+                return candidate.isLeader();
+            }
+        };
+        return new CoordinatorRuntime<>(TOPIC, scheduler, partitions, context -> {
+            Counters shard = new Counters(context);
+            created.add(shard);
+            return shard;
+        }, new CountSerde(), COMMIT_TIMEOUT_MS, followsLeadership);
+    }
+
+    private void lead(int epoch) {
+        partition.becomeLeader(epoch, epoch, List.of(1, 2), List.of(1, 2), scheduler.millis());
+        scheduler.runDue();
+    }
+
+    /** Follower 2 copies everything: the high watermark reaches the log end. */
+    private void replicate() {
+        partition.onFollowerFetch(2, partition.log().logEndOffset(), scheduler.millis(), "");
+        scheduler.runDue();
+    }
+
+    private <T> T done(CompletableFuture<T> future) {
+        scheduler.runDue();
+        assertThat(future).isDone();
+        return future.join();
+    }
+
+    private long read(String key) {
+        return done(runtime.read(0, shard -> shard.values.getOrDefault(key, 0L)));
+    }
+
+    @Test
+    void aWriteIsAnsweredAndReplayedOnlyOnceItsRecordsAreCommitted() {
+        lead(1);
+        CompletableFuture<Long> written = runtime.write(0, shard -> shard.increment("clicks"));
+        scheduler.runDue();
+
+        assertThat(written).as("follower 2 has not copied it").isNotDone();
+        assertThat(partition.log().logEndOffset()).as("the record is in the leader's log").isEqualTo(1);
+        assertThat(read("clicks")).as("the shard holds what is committed only").isZero();
+
+        replicate();
+        assertThat(written).isCompletedWithValue(1L);
+        assertThat(read("clicks")).isEqualTo(1);
+    }
+
+    @Test
+    void aShardIsDroppedWithItsLeadershipAndRebuiltFromTheLogWhenLedAgain() {
+        lead(1);
+        CompletableFuture<Long> first = runtime.write(0, shard -> shard.increment("clicks"));
+        CompletableFuture<Long> second = runtime.write(0, shard -> shard.increment("views"));
+        scheduler.runDue();
+        replicate();
+        assertThat(first).isCompletedWithValue(1L);
+        assertThat(second).isCompletedWithValue(1L);
+
+        partition.becomeFollower(2, 2, 2, List.of(1, 2), List.of(1, 2));
+        scheduler.runDue();
+        assertThat(created.get(0).unloaded).isTrue();
+        assertThatThrownBy(() -> read("clicks")).hasCauseInstanceOf(CoordinatorException.class)
+                .cause().extracting(e -> ((CoordinatorException) e).reason()).isEqualTo(CoordinatorException.Reason.NOT_COORDINATOR);
+
+        lead(3);
+        assertThat(created).as("a fresh shard, loaded from the log").hasSize(2);
+        assertThat(read("clicks")).isEqualTo(1);
+        assertThat(read("views")).isEqualTo(1);
+    }
+
+    @Test
+    void aLeaderTheRuntimeHasNotLoadedYetAnswersLoading() {
+        CoordinatorRuntime<Counters, Count> unaware = newRuntime(true);
+        lead(1);
+        CompletableFuture<Long> answer = unaware.read(0, shard -> 0L);
+        scheduler.runDue();
+        assertThat(answer).isCompletedExceptionally();
+        assertThatThrownBy(answer::join).cause().isInstanceOf(CoordinatorException.class)
+                .extracting(e -> ((CoordinatorException) e).reason()).isEqualTo(CoordinatorException.Reason.LOADING);
+    }
+
+    @Test
+    void aWriteTheInSyncReplicasDoNotTakeInTimeFailsAndIsNotReplayed() {
+        lead(1);
+        CompletableFuture<Long> written = runtime.write(0, shard -> shard.increment("clicks"));
+        scheduler.advance(COMMIT_TIMEOUT_MS);
+
+        assertThat(written).isCompletedExceptionally();
+        assertThatThrownBy(written::join).isInstanceOf(CompletionException.class).cause()
+                .isInstanceOf(CoordinatorException.class)
+                .extracting(e -> ((CoordinatorException) e).reason()).isEqualTo(CoordinatorException.Reason.WRITE_FAILED);
+        assertThat(read("clicks")).isZero();
+    }
+
+    @Test
+    void aShardsTimersRunOnItsThreadAndDieWithIt() {
+        lead(1);
+        done(runtime.read(0, shard -> shard.context.schedule("remind", 1_000, () -> shard.reminders.add("first"))));
+        done(runtime.read(0, shard -> shard.context.schedule("remind", 5_000, () -> shard.reminders.add("second"))));
+        scheduler.advance(1_000);
+        assertThat(created.get(0).reminders).containsExactly("first");
+
+        partition.becomeFollower(2, 2, 2, List.of(1, 2), List.of(1, 2));
+        scheduler.advance(10_000);
+        assertThat(created.get(0).reminders).as("dropped before the second was due").containsExactly("first");
+    }
+
+    @Test
+    void aStandaloneRuntimeLoadsEachShardOnFirstUseFromWhatTheLogHolds() {
+        partition = new Partition(TP, partition.log(), 1, Partition.Role.STANDALONE,
+                new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
+        CoordinatorRuntime<Counters, Count> first = newRuntime(false);
+        CompletableFuture<Long> written = first.write(0, shard -> shard.increment("clicks"));
+        Long value = done(written);
+        assertThat(value).isEqualTo(1L);
+
+        // A restart: a new runtime over the same log.
+        CoordinatorRuntime<Counters, Count> restarted = newRuntime(false);
+        Long replayed = done(restarted.read(0, shard -> shard.values.get("clicks")));
+        assertThat(replayed).isEqualTo(1L);
+        Long next = done(restarted.write(0, shard -> shard.increment("clicks")));
+        assertThat(next).isEqualTo(2L);
+    }
+
+    @Test
+    void afterCloseNothingRunsAndOperationsAreRefused() {
+        lead(1);
+        done(runtime.read(0, shard -> shard.context.schedule("remind", 1_000, () -> shard.reminders.add("late"))));
+        runtime.close();
+        scheduler.advance(2_000);
+        assertThat(created.get(0).reminders).isEmpty();
+        assertThat(created.get(0).unloaded).isTrue();
+        assertThat(runtime.read(0, shard -> 0L)).isCompletedExceptionally();
+    }
+}
