@@ -85,6 +85,11 @@ public final class LivenessTracker {
         lostLeader = new LostLeader(nodeId, atNanos);
     }
 
+    /** This voter follows a controller leader again: the loss it noticed before is history. */
+    public void leaderFollowed() {
+        lostLeader = null;
+    }
+
     /** The node of the controller leader this voter last stopped following, if any. */
     public java.util.OptionalInt lostLeader() {
         LostLeader lost = lostLeader;

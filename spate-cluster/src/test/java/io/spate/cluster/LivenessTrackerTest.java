@@ -77,4 +77,12 @@ class LivenessTrackerTest {
         assertThat(liveness.expired(registeredAgain, 6_500 * MS, 1)).extracting(NodeInfo::id).containsExactly(2);
         assertThat(liveness.expired(registeredAgain, 7_501 * MS, 1)).extracting(NodeInfo::id).containsExactlyInAnyOrder(2, 3);
     }
+
+    @Test
+    void aLossFollowedByAnotherLeaderIsForgotten() {
+        liveness.leaderLost(2, 4_600 * MS);
+        liveness.leaderFollowed();
+        liveness.reset(image, 5_000 * MS);
+        assertThat(expiredAt(6_000)).isEmpty();
+    }
 }

@@ -5,6 +5,8 @@ import io.spate.replication.Acks;
 import io.spate.replication.LeadershipListener;
 import io.spate.replication.LogScanner;
 import io.spate.replication.Partition;
+import io.spate.replication.WriteError;
+import io.spate.replication.Written;
 import io.spate.time.Scheduler;
 import io.spate.time.Time;
 import org.apache.kafka.common.compress.Compression;
@@ -15,6 +17,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -75,15 +78,16 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     /**
      * @param topic             the coordinator's internal topic
      * @param scheduler         runs every task one at a time
+     * @param time              the clock records are stamped with and shards read
      * @param commitTimeoutMs   how long a write waits for the in-sync replicas (Kafka's offsets.commit.timeout.ms)
      * @param followsLeadership true when shards load and drop on {@link #leadership()} calls (a
      *                          cluster), false when every partition is led here for good (standalone)
      */
-    public CoordinatorRuntime(String topic, Scheduler scheduler, Partitions partitions, ShardFactory<S> factory, RecordSerde<R> serde,
-                              long commitTimeoutMs, boolean followsLeadership) {
+    public CoordinatorRuntime(String topic, Scheduler scheduler, Time time, Partitions partitions, ShardFactory<S> factory,
+                              RecordSerde<R> serde, long commitTimeoutMs, boolean followsLeadership) {
         this.topic = topic;
         this.scheduler = scheduler;
-        this.time = scheduler.time();
+        this.time = time;
         this.partitions = partitions;
         this.factory = factory;
         this.serde = serde;
@@ -98,6 +102,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         int epoch;
         S shard;
         final Set<Scheduler.Timer> timers = new HashSet<>();
+        /** Writes appended under this shard whose records are not replayed yet, in log order. */
+        final ArrayDeque<PendingWrite<?>> pending = new ArrayDeque<>();
         boolean dropped;
 
         Loaded(int partition, int epoch) {
@@ -233,7 +239,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             if (loaded == null) {
                 try {
                     loaded = loadFromLog(p, 0, partition);
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
                     throw new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "could not load " + topic + "-" + p + ": " + e.getMessage());
                 }
                 shards.put(p, loaded);
@@ -290,6 +296,10 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     /** Runs {@code op} on every loaded shard (for listings across the coordinator), in partition order. */
     public <T> CompletableFuture<List<T>> readAll(Function<S, T> op) {
         CompletableFuture<List<T>> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "the " + topic + " coordinator is stopping"));
+            return result;
+        }
         thread.execute(() -> {
             try {
                 List<T> answers = new ArrayList<>();
@@ -300,6 +310,20 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             }
         });
         return result;
+    }
+
+    /** A write on its way: answered when its own outcome comes, replayed when it, or a later write, commits. */
+    private final class PendingWrite<T> {
+        final CoordinatorResult<R, T> decided;
+        final CompletableFuture<T> result;
+        /** Answered failed, but its records are in the log and commit if a later write does. */
+        boolean failedInLog;
+        boolean done;
+
+        PendingWrite(CoordinatorResult<R, T> decided, CompletableFuture<T> result) {
+            this.decided = decided;
+            this.result = result;
+        }
     }
 
     private <T> void append(int p, Loaded loaded, CoordinatorResult<R, T> decided, CompletableFuture<T> result) {
@@ -315,24 +339,67 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             records[i] = new SimpleRecord(now, serde.key(record), serde.value(record));
         }
         MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records);
-        partition.append(batch.buffer(), Acks.ALL, commitTimeoutMs, now).whenComplete((written, failure) -> thread.execute(() -> {
-            if (failure != null) {
-                result.completeExceptionally(failure);
-            } else if (!written.ok()) {
-                result.completeExceptionally(CoordinatorException.writeFailed(written));
-            } else {
-                committed(loaded, decided, result);
-            }
-        }));
+        PendingWrite<T> write = new PendingWrite<>(decided, result);
+        loaded.pending.add(write);
+        partition.append(batch.buffer(), Acks.ALL, commitTimeoutMs, now)
+                .whenComplete((written, failure) -> thread.execute(() -> completed(loaded, write, written, failure)));
     }
 
-    private <T> void committed(Loaded loaded, CoordinatorResult<R, T> decided, CompletableFuture<T> result) {
-        // Appends commit in log order and each hops to this thread in that order, so shards replay in log order.
+    /**
+     * On the runtime's thread, when a write's outcome comes. Outcomes come from several threads
+     * (each follower's fetch moves the high watermark) and may hop here out of log order, and a
+     * write that timed out may commit after all; so a commit replays, in log order, every write
+     * of the shard still pending up to and including it: the high watermark passed them all.
+     */
+    private void completed(Loaded loaded, PendingWrite<?> write, Written written, Throwable failure) {
+        if (write.done) {
+            return; // replayed and answered already, when a later write committed
+        }
+        if (failure == null && written.ok()) {
+            while (!loaded.pending.isEmpty()) {
+                PendingWrite<?> earlier = loaded.pending.poll();
+                replayAndAnswer(loaded, earlier);
+                if (earlier == write) {
+                    break;
+                }
+            }
+            return;
+        }
+        if (!write.failedInLog) {
+            write.result.completeExceptionally(failure != null ? failure : CoordinatorException.writeFailed(written));
+        }
+        if (failure == null && inTheLog(written.error())) {
+            write.failedInLog = true;
+        } else {
+            write.done = true;
+            loaded.pending.remove(write);
+        }
+    }
+
+    private <T> void replayAndAnswer(Loaded loaded, PendingWrite<T> write) {
+        write.done = true;
         // A shard dropped meanwhile has nothing to replay into: the records are committed and the next leader replays them.
         if (!loaded.dropped) {
-            decided.records().forEach(loaded.shard::replay);
+            for (R record : write.decided.records()) {
+                try {
+                    loaded.shard.replay(record);
+                } catch (RuntimeException e) {
+                    log.error("{}-{}: replaying a record it wrote failed; the shard may differ from its log until it is loaded again",
+                            topic, loaded.partition, e);
+                }
+            }
         }
-        result.complete(decided.response());
+        if (!write.failedInLog) {
+            write.result.complete(write.decided.response());
+        }
+    }
+
+    /** Whether a write that was not acknowledged left its records in the log (they commit if a later write does). */
+    private static boolean inTheLog(WriteError error) {
+        return switch (error) {
+            case NOT_ENOUGH_REPLICAS_AFTER_APPEND, TIMED_OUT, NOT_DURABLE -> true;
+            case NONE, NOT_LEADER, NOT_ENOUGH_REPLICAS, REFUSED -> false;
+        };
     }
 
     /** Runs {@code task} on the runtime's thread (for a caller that holds no shard, such as a coordinator's own bookkeeping). */

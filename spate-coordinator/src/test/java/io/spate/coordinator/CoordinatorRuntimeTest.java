@@ -125,7 +125,7 @@ class CoordinatorRuntimeTest {
                 return candidate.isLeader();
             }
         };
-        return new CoordinatorRuntime<>(TOPIC, scheduler, partitions, context -> {
+        return new CoordinatorRuntime<>(TOPIC, scheduler, scheduler, partitions, context -> {
             Counters shard = new Counters(context);
             created.add(shard);
             return shard;
@@ -212,6 +212,22 @@ class CoordinatorRuntimeTest {
                 .isInstanceOf(CoordinatorException.class)
                 .extracting(e -> ((CoordinatorException) e).reason()).isEqualTo(CoordinatorException.Reason.WRITE_FAILED);
         assertThat(read("clicks")).isZero();
+    }
+
+    @Test
+    void aWriteThatTimedOutButCommittedWithALaterOneIsReplayedBeforeIt() {
+        lead(1);
+        CompletableFuture<Long> late = runtime.write(0, shard -> shard.increment("clicks"));
+        scheduler.advance(COMMIT_TIMEOUT_MS);
+        assertThat(late).as("told it failed: its record stays in the log").isCompletedExceptionally();
+        CompletableFuture<Long> next = runtime.write(0, shard -> shard.increment("views"));
+        scheduler.runDue();
+
+        replicate();
+        assertThat(next).isCompletedWithValue(1L);
+        // The high watermark passed both records: the shard holds what its log holds.
+        assertThat(read("clicks")).isEqualTo(1);
+        assertThat(read("views")).isEqualTo(1);
     }
 
     @Test

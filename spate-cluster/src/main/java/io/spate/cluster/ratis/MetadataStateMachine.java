@@ -69,6 +69,8 @@ final class MetadataStateMachine extends BaseStateMachine {
         RaftPeerId previous = followedLeader;
         if (previous != null && !previous.equals(newLeader) && !previous.equals(self.getPeerId())) {
             liveness.leaderLost(RatisMetadataLog.nodeId(previous), liveness.time().nanos());
+        } else if (newLeader != null && !newLeader.equals(self.getPeerId())) {
+            liveness.leaderFollowed(); // following another: a loss noticed before says nothing about a later takeover
         }
         followedLeader = newLeader;
     }

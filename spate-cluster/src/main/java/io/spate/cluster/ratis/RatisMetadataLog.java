@@ -244,6 +244,7 @@ public final class RatisMetadataLog implements MetadataLog {
     public static RatisMetadataLog start(ClusterSettings settings, LivenessTracker liveness) throws IOException {
         RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness);
         if (metadataLog.server != null) {
+            LeaderClassPreloader.startOnce();
             metadataLog.serverStarting();
             metadataLog.server.start();
             metadataLog.storageProbe.scheduleWithFixedDelay(metadataLog::probeStorage, 1, 1, TimeUnit.SECONDS);

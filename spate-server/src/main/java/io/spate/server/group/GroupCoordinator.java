@@ -123,7 +123,7 @@ public final class GroupCoordinator implements AutoCloseable {
             }
         };
         // A cluster loads each shard when this node comes to lead its partition; a standalone node leads them all for good.
-        this.runtime = new CoordinatorRuntime<>(OffsetStore.TOPIC, scheduler, partitions, GroupShard::new, GroupRecordSerde.INSTANCE,
+        this.runtime = new CoordinatorRuntime<>(OffsetStore.TOPIC, scheduler, time, partitions, GroupShard::new, GroupRecordSerde.INSTANCE,
                 OffsetStore.COMMIT_WAIT_MS, replicas.clustered());
     }
 
@@ -152,13 +152,22 @@ public final class GroupCoordinator implements AutoCloseable {
                     return;
                 }
                 ScheduledTasks.logged("offset expiry", () -> runtime.readAll(shard -> shard.context.partition())
-                        .thenAccept(loaded -> loaded.forEach(p -> runtime.write(p, GroupCoordinator.this::expireOffsets)
-                                .whenComplete((expired, failure) -> {
-                                    if (failure != null) {
-                                        log.warn("could not expire offsets of {}-{}: {}", OffsetStore.TOPIC, p, failure.toString());
-                                    }
-                                })))).run();
+                        .thenAccept(loaded -> loaded.forEach(GroupCoordinator.this::expireOffsets))).run();
                 scheduler.schedule(interval, this);
+            }
+        });
+    }
+
+    /** Most tombstones one expiry write carries: a batch must fit the offsets topic's max.message.bytes (1 MiB). */
+    static final int MAX_TOMBSTONES_PER_WRITE = 1_000;
+
+    /** Expires what is due in the shard of {@code p}, a bounded batch at a time, until none is left. */
+    private void expireOffsets(int p) {
+        runtime.write(p, this::expireSome).whenComplete((expired, failure) -> {
+            if (failure != null) {
+                log.warn("could not expire offsets of {}-{}: {}", OffsetStore.TOPIC, p, failure.toString());
+            } else if (expired == MAX_TOMBSTONES_PER_WRITE && !closed) {
+                expireOffsets(p);
             }
         });
     }
@@ -170,20 +179,27 @@ public final class GroupCoordinator implements AutoCloseable {
      * with members keep theirs, as in Kafka, and so do groups with a commit on its way (decided on
      * what is committed, a tombstone must not land after a newer commit).
      */
-    private CoordinatorResult<GroupRecord, Integer> expireOffsets(GroupShard shard) {
+    private CoordinatorResult<GroupRecord, Integer> expireSome(GroupShard shard) {
         long cutoff = time.millis() - settings.offsetsRetentionMs();
         List<GroupRecord> tombstones = new ArrayList<>();
-        shard.offsets.forEach((groupId, committed) -> {
+        for (var entry : shard.offsets.entrySet()) {
+            String groupId = entry.getKey();
             ClassicGroup group = shard.groups.get(groupId);
             if (group != null && !group.members.isEmpty() || shard.offsetWritesInFlight.containsKey(groupId)) {
-                return;
+                continue;
             }
-            committed.forEach((tp, offset) -> {
-                if (offset.commitTimestamp() <= cutoff) {
-                    tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null));
+            for (var committed : entry.getValue().entrySet()) {
+                if (committed.getValue().commitTimestamp() <= cutoff) {
+                    tombstones.add(new GroupRecord.Offset(groupId, committed.getKey().topic(), committed.getKey().partition(), null));
+                    if (tombstones.size() == MAX_TOMBSTONES_PER_WRITE) {
+                        break;
+                    }
                 }
-            });
-        });
+            }
+            if (tombstones.size() == MAX_TOMBSTONES_PER_WRITE) {
+                break;
+            }
+        }
         if (!tombstones.isEmpty()) {
             log.info("expiring {} committed offset(s) of {}-{} (no commit for {} ms)", tombstones.size(), OffsetStore.TOPIC,
                     shard.context.partition(), settings.offsetsRetentionMs());
