@@ -59,7 +59,8 @@ public final class ReplicationSimulation {
     }
 
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
-    public record Result(long seed, long events, long writes, long acked, int faults, long powerLosses, long filesThatLostWrites,
+    public record Result(long seed, long events, long writes, long acked, long commitsAcked, long offsetFetches, int faults,
+                         long powerLosses, long filesThatLostWrites,
                          List<String> violations, List<String> traceTail) {
         public boolean passed() {
             return violations.isEmpty();
@@ -73,6 +74,7 @@ public final class ReplicationSimulation {
     private final SimController controller;
     private final Map<Integer, SimNode> nodes = new TreeMap<>();
     private final SimProducer producer;
+    private final SimCommitter committer;
     private final Map<String, String> topicConfig;
     private final List<String> violations = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
@@ -90,6 +92,7 @@ public final class ReplicationSimulation {
                     options.leaseMs(), options.lagTimeMaxMs(), this::trace, this::violation));
         }
         this.producer = new SimProducer(loop, network, controller, nodes, TOPIC, options.partitions(), random);
+        this.committer = new SimCommitter(loop, network, controller, nodes, this::violation);
     }
 
     /** Runs one seed; each node's disk is simulated, in memory. */
@@ -128,6 +131,7 @@ public final class ReplicationSimulation {
             assignment.add(replicas);
         }
         controller.commit(new MetadataCommand.CreateTopic(TOPIC, new UUID(options.seed(), 1), assignment, topicConfig));
+        controller.commit(new MetadataCommand.CreateTopic(SimOffsets.TOPIC, new UUID(options.seed(), 2), List.of(assignment.get(0)), topicConfig));
         loop.every(0, HEARTBEAT_MS, () -> nodes.values().forEach(SimNode::heartbeat));
         controller.start();
         loop.every(0, 20, () -> nodes.values().forEach(SimNode::catchUpMetadata));
@@ -136,12 +140,16 @@ public final class ReplicationSimulation {
         loop.every(0, CHECKPOINT_MS, () -> nodes.values().forEach(SimNode::runLogDuties));
         loop.every(0, 100, producer::refreshMetadata);
         loop.every(200, 4, producer::send);
+        loop.every(0, 100, committer::refreshMetadata);
+        loop.every(200, 10, committer::commit);
+        loop.every(205, 25, committer::fetch);
         long faultsEnd = loop.nowMs() + options.faultyMs();
         scheduleFaults(faultsEnd);
         loop.runUntil(faultsEnd, this::checkInvariants);
         heal();
         // Writes go on for a while after the heal (recovery is part of the run), then stop so that the replicas can agree.
         producer.stopAt(loop.nowMs() + 2_000);
+        committer.stopAt(loop.nowMs() + 2_000);
         loop.runUntil(loop.nowMs() + 2_000, this::checkInvariants);
         long settleBy = loop.nowMs() + 60_000;
         while (violations.isEmpty() && loop.nowMs() < settleBy && !converged()) {
@@ -153,13 +161,22 @@ public final class ReplicationSimulation {
         if (violations.isEmpty()) {
             checkAcknowledgedWrites();
         }
+        if (violations.isEmpty()) {
+            // Healed and caught up: the group's coordinator answers again (each answer checked as it comes).
+            long answered = committer.fetchesAnswered();
+            loop.runUntil(loop.nowMs() + 1_000, this::checkInvariants);
+            if (committer.fetchesAnswered() == answered) {
+                violations.add("no fetch of the committed offset was answered within 1 s of convergence: " + describe());
+            }
+        }
         long powerLosses = 0;
         long filesThatLostWrites = 0;
         for (SimNode node : nodes.values()) {
             powerLosses += node.disk().stats().powerLosses();
             filesThatLostWrites += node.disk().stats().filesThatLostWrites();
         }
-        return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), faults, powerLosses, filesThatLostWrites,
+        return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), committer.commitsAcknowledged(),
+                committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites,
                 List.copyOf(violations), List.copyOf(trace));
     }
 
@@ -323,7 +340,11 @@ public final class ReplicationSimulation {
     }
 
     private boolean converged() {
-        TopicState topic = controller.image().topic(TOPIC);
+        return converged(TOPIC) && converged(SimOffsets.TOPIC);
+    }
+
+    private boolean converged(String name) {
+        TopicState topic = controller.image().topic(name);
         if (topic == null) {
             return false;
         }
@@ -332,7 +353,7 @@ public final class ReplicationSimulation {
             if (!s.hasLeader() || s.isr().size() != s.replicas().size()) {
                 return false;
             }
-            TopicPartition tp = new TopicPartition(TOPIC, i);
+            TopicPartition tp = new TopicPartition(name, i);
             Partition leader = nodes.get(s.leader()).partitions().get(tp);
             if (leader == null || !leader.isLeader() || leader.log().highWatermark() != leader.log().logEndOffset()) {
                 return false;

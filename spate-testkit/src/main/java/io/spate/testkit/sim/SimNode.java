@@ -13,7 +13,9 @@ import io.spate.log.LogManager;
 import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
+import io.spate.coordinator.CoordinatorRuntime;
 import io.spate.replication.FollowerFetchLogic;
+import io.spate.replication.LeadershipListener;
 import io.spate.replication.Acks;
 import io.spate.replication.GroupCommit;
 import io.spate.replication.Partition;
@@ -44,6 +46,8 @@ public final class SimNode {
     static final int FETCH_MAX_BYTES = 64 * 1024;
     /** How long a write waits for the in-sync replicas: the Kafka client's default request timeout. */
     static final long PRODUCE_WAIT_MS = 30_000;
+    /** How long a group's commit waits for the in-sync replicas: Kafka's offsets.commit.timeout.ms. */
+    static final long COMMIT_WAIT_MS = 5_000;
 
     private final int id;
     /** This node's machine's disk: survives a kill, loses what was not fsynced in a power loss. */
@@ -59,6 +63,8 @@ public final class SimNode {
     private final Consumer<String> violation;
     /** The partitions' node services: fsync in place, this node's lease, deadlines as events of the loop. */
     private final PartitionContext partitionContext;
+    /** This process's coordinator runtime (the real one) over the offsets topic; null while the node is down. */
+    private CoordinatorRuntime<SimOffsets, SimOffsets.Commit> coordinator;
 
     private long incarnation;
     private boolean alive;
@@ -88,7 +94,21 @@ public final class SimNode {
         this.lagTimeMaxMs = lagTimeMaxMs;
         this.trace = trace;
         this.violation = violation;
-        this.partitionContext = new PartitionContext(GroupCommit.IN_PLACE, this::holdsLease, loop);
+        this.partitionContext = new PartitionContext(GroupCommit.IN_PLACE, this::holdsLease, loop, new LeadershipListener() {
+            @Override
+            public void onBecameLeader(Partition partition, int leaderEpoch) {
+                if (coordinator != null) {
+                    coordinator.leadership().onBecameLeader(partition, leaderEpoch);
+                }
+            }
+
+            @Override
+            public void onResigned(Partition partition, int leaderEpoch) {
+                if (coordinator != null) {
+                    coordinator.leadership().onResigned(partition, leaderEpoch);
+                }
+            }
+        });
     }
 
     public int id() {
@@ -162,6 +182,7 @@ public final class SimNode {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        coordinator = newCoordinator();
         long at = incarnation;
         trace.accept("node " + id + " starts (incarnation " + at + ")");
         registeredOnce = false;
@@ -205,6 +226,8 @@ public final class SimNode {
 
     private void die() {
         alive = false;
+        coordinator.close();
+        coordinator = null;
         partitions.clear();
         fetchers.clear();
         fetchInFlight.clear();
@@ -494,6 +517,35 @@ public final class SimNode {
             return;
         }
         p.append(batch, Acks.ALL, PRODUCE_WAIT_MS, loop.nowMs()).thenAccept(written -> answer.accept(written.ok() ? written.baseOffset() : -1));
+    }
+
+    // ---- the coordinator (the real runtime, on this node's partitions of the offsets topic) ---
+
+    private CoordinatorRuntime<SimOffsets, SimOffsets.Commit> newCoordinator() {
+        CoordinatorRuntime.Partitions offsetsPartitions = new CoordinatorRuntime.Partitions() {
+            @Override
+            public Partition partition(int p) {
+                return partitions.get(new TopicPartition(SimOffsets.TOPIC, p));
+            }
+
+            @Override
+            public boolean leads(Partition partition) {
+                return partition.isLeader() && holdsLease();
+            }
+        };
+        return new CoordinatorRuntime<>(SimOffsets.TOPIC, loop, loop, offsetsPartitions, context -> new SimOffsets(), SimOffsets.SERDE,
+                COMMIT_WAIT_MS, true);
+    }
+
+    /** A group's commit arriving from a client; {@code answer} gets whether it was acknowledged. */
+    void commitWhenRunning(String group, long offset, Consumer<Boolean> answer) {
+        onNode(incarnation, () -> coordinator.write(0, shard -> shard.commit(group, offset))
+                .whenComplete((committed, failure) -> answer.accept(failure == null)));
+    }
+
+    /** A fetch of a group's committed offset; answered only when this node coordinates the group (loaded, leading). */
+    void fetchCommittedWhenRunning(String group, java.util.function.LongConsumer answer) {
+        onNode(incarnation, () -> coordinator.read(0, shard -> shard.committed(group)).thenAccept(answer::accept));
     }
 
     // ---- roles (a model of ReplicaManager.applyImage) ----------------------------------------

@@ -40,6 +40,8 @@ public final class SimulateCommand {
         int failed = 0;
         long acked = 0;
         long writes = 0;
+        long commits = 0;
+        long offsetFetches = 0;
         long events = 0;
         long powerLosses = 0;
         long filesThatLostWrites = 0;
@@ -48,6 +50,8 @@ public final class SimulateCommand {
             ReplicationSimulation.Result r = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs));
             acked += r.acked();
             writes += r.writes();
+            commits += r.commitsAcked();
+            offsetFetches += r.offsetFetches();
             events += r.events();
             powerLosses += r.powerLosses();
             filesThatLostWrites += r.filesThatLostWrites();
@@ -58,8 +62,10 @@ public final class SimulateCommand {
             }
         }
         System.out.printf("%d seed(s) from %d: %d passed, %d failed; %d events, %d writes, %d acknowledged; "
+                        + "%d group commits acknowledged, %d committed-offset fetches checked; "
                         + "%d power losses, %d files lost unsynced writes; %.1f s%n",
-                seeds, first, seeds - failed, failed, events, writes, acked, powerLosses, filesThatLostWrites, (System.nanoTime() - started) / 1e9);
+                seeds, first, seeds - failed, failed, events, writes, acked, commits, offsetFetches, powerLosses, filesThatLostWrites,
+                (System.nanoTime() - started) / 1e9);
         System.exit(failed == 0 ? 0 : 1);
     }
 

@@ -24,17 +24,24 @@ class ReplicationSimulationTest {
         List<String> failed = new ArrayList<>();
         long acked = 0;
         long writes = 0;
+        long commits = 0;
+        long offsetFetches = 0;
         for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
             ReplicationSimulation.Result result = ReplicationSimulation.run(ReplicationSimulation.defaults(seed));
             acked += result.acked();
             writes += result.writes();
+            commits += result.commitsAcked();
+            offsetFetches += result.offsetFetches();
             if (!result.passed()) {
                 failed.add("seed " + seed + ": " + result.violations() + "\n  " + String.join("\n  ", result.traceTail()));
             }
         }
-        System.out.printf("replication simulation: %d seeds from %d, %d writes, %d acknowledged, %d failed%n", SEEDS, FIRST, writes, acked, failed.size());
+        System.out.printf("replication simulation: %d seeds from %d, %d writes, %d acknowledged, %d group commits acknowledged, "
+                + "%d committed-offset fetches checked, %d failed%n", SEEDS, FIRST, writes, acked, commits, offsetFetches, failed.size());
         assertThat(failed).isEmpty();
         assertThat(acked).as("the runs acknowledged writes at all").isPositive();
+        assertThat(commits).as("the coordinator acknowledged group commits").isPositive();
+        assertThat(offsetFetches).as("fetches of the committed offset were answered and checked").isPositive();
     }
 
     /**
