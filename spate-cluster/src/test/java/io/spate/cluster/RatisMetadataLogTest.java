@@ -403,6 +403,26 @@ class RatisMetadataLogTest {
         assertThat(awaitLeader()).isEqualTo(successor);
     }
 
+    /**
+     * Found by the fault campaigns (seed 3341): the controller's submissions went through a Raft
+     * client that followed the leader named by earlier answers; leading again, the controller sent
+     * a fencing to another voter just back from a pause and waited out a 3 s timeout there. Its
+     * decisions now go to its own voter only: one that does not lead refuses them, and no other
+     * voter carries them out.
+     */
+    @Test
+    void aControllerDecisionGoesToItsOwnVoterOnly() throws Exception {
+        startQuorumOfBeatingNodes();
+        int leader = awaitLeader();
+        int follower = leader == 1 ? 2 : 1;
+        int victim = 6 - leader - follower;
+        CompletableFuture<CommandResult> sent = log(follower).submitDecidedIn(log(follower).currentTerm(),
+                new MetadataCommand.FenceNode(victim, victim));
+        assertThatThrownBy(() -> sent.get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS)).hasMessageContaining("NotLeader");
+        CommandResult marker = commit(leader, new MetadataCommand.RegisterNode(victim, "127.0.0.1", 9090 + victim, victim));
+        assertThat(awaitConverged(marker.version()).node(victim).fenced()).as("no other voter carried the follower's decision out").isFalse();
+    }
+
     @Test
     void aDeposedControllersDecisionIsNotCarriedOutByItsSuccessor() throws Exception {
         // Long enough that the new controller fences nobody for want of heartbeats while it settles

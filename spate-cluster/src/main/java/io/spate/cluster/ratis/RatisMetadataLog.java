@@ -12,7 +12,9 @@ import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -89,7 +91,9 @@ public final class RatisMetadataLog implements MetadataLog {
     private final Object clientLock = new Object();
     private volatile boolean closed;
     /** The controller's own commands go to this node's voter directly (null on a node that is not a voter). */
-    private final RaftClient localClient;
+    /** Who the controller's own submissions come from, and their call ids (Ratis' retry cache keys on both). */
+    private final ClientId controllerClientId = ClientId.randomId();
+    private final java.util.concurrent.atomic.AtomicLong controllerCallIds = new java.util.concurrent.atomic.AtomicLong();
     /** Heartbeats get a client of their own with a short timeout, so a dead or paused leader is left quickly. */
     private final RaftClient heartbeatClient;
     private final ExecutorService controllerSubmitter = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-controller-submit").daemon().unstarted(r));
@@ -135,12 +139,6 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         this.clientProperties = properties;
         this.client = newClient();
-        this.localClient = settings.isVoter() ? RaftClient.newBuilder()
-                .setProperties(properties)
-                .setRaftGroup(group)
-                .setLeaderId(peerId(settings.nodeId()))
-                .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(2, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
-                .build() : null;
         RaftProperties heartbeatProperties = properties(settings);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(heartbeatProperties,
                 TimeDuration.valueOf(settings.heartbeatTimeoutMs(), TimeUnit.MILLISECONDS));
@@ -567,7 +565,7 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public CompletableFuture<CommandResult> submitAsLeader(MetadataCommand command) {
-        if (localClient == null || !isControllerLeader()) {
+        if (server == null || !isControllerLeader()) {
             return CompletableFuture.failedFuture(new IllegalStateException("this node does not lead the controller quorum"));
         }
         return submitDecidedIn(currentTerm(), command);
@@ -588,16 +586,32 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     public CompletableFuture<CommandResult> submitDecidedIn(long term, MetadataCommand command) {
         Message message = Message.valueOf(ByteString.copyFrom(MetadataCodec.encodeDecidedIn(term, command)));
-        // The blocking API, on a thread of its own: the ordered async client closes for good after
-        // one failed request, which would leave the controller unable to decide anything.
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                RaftClientReply reply = localClient.io().send(message);
-                requireSuccess(reply);
-                return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
+        // Handed to this voter's own Raft server, not through a client: a client follows the
+        // leader its answers named, and the controller's had learned of another voter while this
+        // one did not lead. Leading again, it sent the fencing of a dead node to a voter just back
+        // from a pause, waited out the 3 s request timeout there, and every partition of the dead
+        // node waited with it (the fault campaigns, seed 3341). A voter that no longer leads
+        // answers NotLeader here, and the controller decides again at its next tick.
+        if (server == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("this node is not a controller voter"));
+        }
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(controllerClientId)
+                .setServerId(peerId(settings.nodeId()))
+                .setGroupId(GROUP_ID)
+                .setCallId(controllerCallIds.incrementAndGet())
+                .setMessage(message)
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = server.submitClientRequestAsync(request);
+        } catch (IOException | RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return sent.orTimeout(SUBMIT_DEADLINE_MS, TimeUnit.MILLISECONDS).thenApplyAsync(reply -> {
+            requireSuccess(reply);
+            return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());
         }, controllerSubmitter);
     }
 
@@ -817,7 +831,7 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     @Override
     public void handOverLeadership(long timeoutMs) {
-        if (localClient == null || !isControllerLeader()) {
+        if (server == null || !isControllerLeader()) {
             return;
         }
         long deadline = liveness.time().nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -840,13 +854,20 @@ public final class RatisMetadataLog implements MetadataLog {
             try {
                 // A voter that answers a leader's appends takes the lead within an election or two:
                 // one that does not in 1.5 s is paused or cut off, and the next is asked.
-                RaftClientReply reply = localClient.admin().transferLeadership(candidate, Math.min(left, 1_500));
+                // Through this voter's own server, as the controller's decisions go (not a client that may follow another).
+                long wait = Math.min(left, 1_500);
+                RaftClientReply reply = server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(
+                                controllerClientId, peerId(settings.nodeId()), GROUP_ID, controllerCallIds.incrementAndGet(), candidate, wait))
+                        .get(wait + 500, TimeUnit.MILLISECONDS);
                 if (reply.isSuccess()) {
                     log.info("handed the controller lead to {}", candidate);
                     return;
                 }
                 log.info("{} did not take the controller lead: {}", candidate, reply.getException());
-            } catch (IOException | RuntimeException e) {
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 log.info("{} did not take the controller lead: {}", candidate, e.toString());
             }
         }
@@ -882,9 +903,6 @@ public final class RatisMetadataLog implements MetadataLog {
         try {
             client.close();
             heartbeatClient.close();
-            if (localClient != null) {
-                localClient.close();
-            }
         } catch (IOException e) {
             log.debug("closing the metadata client", e);
         }

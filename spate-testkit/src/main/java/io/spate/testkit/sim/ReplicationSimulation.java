@@ -79,6 +79,10 @@ public final class ReplicationSimulation {
     private final List<String> violations = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
     private final Map<String, Long> highWatermarks = new HashMap<>();
+    /** Per node process and partition, the newest leader epoch it has been in. */
+    private final Map<String, Integer> epochs = new HashMap<>();
+    /** Per partition and leader epoch, the node that led it: one at most. */
+    private final Map<String, Integer> leaders = new HashMap<>();
     private int faults;
 
     private ReplicationSimulation(Options options) {
@@ -324,6 +328,17 @@ public final class ReplicationSimulation {
                 }
                 if (hw > log.logEndOffset()) {
                     violations.add("node " + node.id() + ": the high watermark of " + p.topicPartition() + " is past its log end");
+                }
+                Integer epochBefore = epochs.put(key, p.leaderEpoch());
+                if (epochBefore != null && p.leaderEpoch() < epochBefore) {
+                    violations.add("node " + node.id() + ": the leader epoch of " + p.topicPartition() + " went back from " + epochBefore
+                            + " to " + p.leaderEpoch());
+                }
+                if (p.isLeader()) {
+                    Integer other = leaders.putIfAbsent(p.topicPartition() + "@" + p.leaderEpoch(), node.id());
+                    if (other != null && other != node.id()) {
+                        violations.add(p.topicPartition() + ": nodes " + other + " and " + node.id() + " both led at epoch " + p.leaderEpoch());
+                    }
                 }
             }
         }
