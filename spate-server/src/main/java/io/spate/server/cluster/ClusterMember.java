@@ -24,11 +24,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.spate.log.ScheduledTasks;
+import io.spate.time.Scheduler;
+import io.spate.time.SystemScheduler;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,8 +45,8 @@ public final class ClusterMember implements AutoCloseable {
     private final MetadataLog metadata;
     private final Controller controller;
     private final LivenessTracker liveness;
-    /** Heartbeats block on a socket: they get their own thread so nothing else waits behind them. */
-    private final ScheduledExecutorService heartbeatThread;
+    /** Heartbeats block on a socket: they get a scheduler (a thread) of their own so nothing else waits behind them. */
+    private final SystemScheduler heartbeats;
     private ControllerConnection controllerConnection;
     private int nextCandidate;
     /** The node the last heartbeat failed at: the next one tries the voters in turn instead. */
@@ -54,7 +54,9 @@ public final class ClusterMember implements AutoCloseable {
     /** The clock every liveness, lease and pause decision here reads (the liveness tracker's, so the controller agrees). */
     private final io.spate.time.Time time;
     private final long incarnation;
-    private final ScheduledExecutorService timer;
+    /** The in-sync set checks of the partitions this node leads. */
+    private final SystemScheduler checks;
+    private volatile boolean closed;
     /** The registration sent after the controller fenced this node, until it is committed; null otherwise. */
     private volatile Reregistration reregistration;
     private TopicRegistry registry;
@@ -84,8 +86,8 @@ public final class ClusterMember implements AutoCloseable {
         this.metadata = metadata;
         this.controller = controller;
         this.liveness = liveness;
-        this.heartbeatThread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-heartbeat").daemon().unstarted(r));
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-cluster-member").daemon().unstarted(r));
+        this.heartbeats = new SystemScheduler("spate-heartbeat");
+        this.checks = new SystemScheduler("spate-cluster-member");
     }
 
     /** Starts the metadata log (and this node's voter and controller duties, if it is a voter). */
@@ -140,8 +142,8 @@ public final class ClusterMember implements AutoCloseable {
         this.port = listenerPort;
         metadata.subscribe(this::apply);
         lastHeartbeatAckNanos = time.nanos();
-        ScheduledTasks.withFixedDelay(heartbeatThread, "heartbeat", this::heartbeat, 0, settings.heartbeatMs(), TimeUnit.MILLISECONDS);
-        ScheduledTasks.withFixedDelay(timer, "in-sync replica check", replicas::checkLaggingFollowers, 1000, 1000, TimeUnit.MILLISECONDS);
+        repeat(heartbeats, "heartbeat", 0, settings.heartbeatMs(), this::heartbeat);
+        repeat(checks, "in-sync replica check", 1000, 1000, replicas::checkLaggingFollowers);
         long deadline = time.nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         try {
             CommandResult result = registerBefore(deadline);
@@ -411,8 +413,25 @@ public final class ClusterMember implements AutoCloseable {
         metadata.handOverLeadership(Math.min(timeoutMs, 3_000));
     }
 
+    /** Runs {@code task} on {@code scheduler} after {@code firstMs}, then {@code periodMs} after each run ends, until close. */
+    private void repeat(Scheduler scheduler, String name, long firstMs, long periodMs, Runnable task) {
+        Runnable logged = ScheduledTasks.logged(name, task);
+        scheduler.schedule(firstMs, new Runnable() {
+            @Override
+            public void run() {
+                if (closed) {
+                    return;
+                }
+                logged.run();
+                if (!closed) {
+                    scheduler.schedule(periodMs, this);
+                }
+            }
+        });
+    }
+
     private void watchForPauses() {
-        while (!heartbeatThread.isShutdown()) {
+        while (!closed) {
             pauseWatch.tick(time.nanos());
             try {
                 Thread.sleep(10);
@@ -424,8 +443,9 @@ public final class ClusterMember implements AutoCloseable {
 
     @Override
     public void close() {
-        heartbeatThread.shutdownNow();
-        timer.shutdownNow();
+        closed = true;
+        heartbeats.close();
+        checks.close();
         if (controller != null) {
             controller.close();
         }
