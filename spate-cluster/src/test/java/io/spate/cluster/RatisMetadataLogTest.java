@@ -436,8 +436,8 @@ class RatisMetadataLogTest {
         int successor = awaitLeader();
         assertThat(log(successor).currentTerm()).isGreaterThan(oldTerm);
         // The old controller had decided to fence a node it could no longer hear (cut off from it);
-        // its request reaches the new leader only after the takeover, as Ratis' client retries it.
-        // (Sent again while the new leader is still settling: the local client gives up after two tries.)
+        // its request reaches the new leader only after the takeover (played here by submitting it,
+        // with the old term, through the new leader's voter; sent again while that voter is still settling).
         CommandResult stale = await().atMost(PATIENCE).ignoreExceptions().until(() -> log(successor)
                 .submitDecidedIn(oldTerm, new MetadataCommand.FenceNode(victim, victim)).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS), r -> true);
         assertThat(stale.succeeded()).isFalse();

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -272,6 +273,17 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
      * (they may still be in the log: a later leader replays them), or with what {@code op} threw.
      */
     public <T> CompletableFuture<T> write(int p, Function<S, CoordinatorResult<R, T>> op) {
+        return write(p, op, null);
+    }
+
+    /**
+     * As {@link #write(int, Function)}; {@code onSettled}, when not null, runs on the runtime's
+     * thread with the shard once the records are replayed or known not to be in the log, which
+     * for a write answered as timed out may be long after its answer (not at all if the shard is
+     * dropped first). A coordinator that decides on what is committed uses it to know which of
+     * its writes may still land.
+     */
+    public <T> CompletableFuture<T> write(int p, Function<S, CoordinatorResult<R, T>> op, Consumer<S> onSettled) {
         CompletableFuture<T> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "the " + topic + " coordinator is stopping"));
@@ -280,11 +292,15 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         thread.execute(() -> {
             try {
                 Loaded loaded = shardFor(p);
+                replayCommitted(loaded);
                 CoordinatorResult<R, T> decided = op.apply(loaded.shard);
                 if (decided.records().isEmpty()) {
                     result.complete(decided.response());
+                    if (onSettled != null) {
+                        onSettled.accept(loaded.shard);
+                    }
                 } else {
-                    append(p, loaded, decided, result);
+                    append(p, loaded, decided, result, onSettled);
                 }
             } catch (Throwable t) {
                 result.completeExceptionally(t);
@@ -316,20 +332,34 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     private final class PendingWrite<T> {
         final CoordinatorResult<R, T> decided;
         final CompletableFuture<T> result;
-        /** Answered failed, but its records are in the log and commit if a later write does. */
-        boolean failedInLog;
+        final Consumer<S> onSettled;
+        /** The log end offset right after the append: the records are committed once the high watermark reaches it. */
+        long endOffset = Long.MAX_VALUE;
+        /** The caller has its answer (a failure, when the records stayed in the log and may still commit). */
+        boolean answered;
+        /** Replayed, or known not to be in the log. */
         boolean done;
 
-        PendingWrite(CoordinatorResult<R, T> decided, CompletableFuture<T> result) {
+        PendingWrite(CoordinatorResult<R, T> decided, CompletableFuture<T> result, Consumer<S> onSettled) {
             this.decided = decided;
             this.result = result;
+            this.onSettled = onSettled;
+        }
+
+        void fail(Throwable cause) {
+            if (!answered) {
+                answered = true;
+                result.completeExceptionally(cause);
+            }
         }
     }
 
-    private <T> void append(int p, Loaded loaded, CoordinatorResult<R, T> decided, CompletableFuture<T> result) {
+    private <T> void append(int p, Loaded loaded, CoordinatorResult<R, T> decided, CompletableFuture<T> result, Consumer<S> onSettled) {
+        PendingWrite<T> write = new PendingWrite<>(decided, result, onSettled);
         Partition partition = partitions.partition(p);
         if (partition == null) {
-            result.completeExceptionally(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, topic + "-" + p + " does not exist yet"));
+            write.fail(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, topic + "-" + p + " does not exist yet"));
+            settle(loaded, write);
             return;
         }
         long now = time.millis();
@@ -339,23 +369,41 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             records[i] = new SimpleRecord(now, serde.key(record), serde.value(record));
         }
         MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records);
-        PendingWrite<T> write = new PendingWrite<>(decided, result);
         loaded.pending.add(write);
-        partition.append(batch.buffer(), Acks.ALL, commitTimeoutMs, now)
-                .whenComplete((written, failure) -> thread.execute(() -> completed(loaded, write, written, failure)));
+        long endBefore = partition.log().logEndOffset();
+        CompletableFuture<Written> appended;
+        try {
+            appended = partition.append(batch.buffer(), Acks.ALL, commitTimeoutMs, now);
+        } catch (RuntimeException e) {
+            loaded.pending.remove(write);
+            write.fail(e);
+            settle(loaded, write);
+            return;
+        }
+        // The append itself ran on this thread, the only one that writes this topic: what the log
+        // end moved by is this batch (it did not move when the write was refused).
+        long endAfter = partition.log().logEndOffset();
+        if (endAfter > endBefore) {
+            write.endOffset = endAfter;
+        }
+        appended.whenComplete((written, failure) -> thread.execute(() -> completed(loaded, write, written, failure)));
     }
 
     /**
      * On the runtime's thread, when a write's outcome comes. Outcomes come from several threads
      * (each follower's fetch moves the high watermark) and may hop here out of log order, and a
-     * write that timed out may commit after all; so a commit replays, in log order, every write
-     * of the shard still pending up to and including it: the high watermark passed them all.
+     * write answered as timed out may commit after all; so a commit replays, in log order, every
+     * write of the shard still pending up to and including it: the high watermark passed them all.
      */
     private void completed(Loaded loaded, PendingWrite<?> write, Written written, Throwable failure) {
         if (write.done) {
             return; // replayed and answered already, when a later write committed
         }
-        if (failure == null && written.ok()) {
+        // NOT_ENOUGH_REPLICAS_AFTER_APPEND is told once the high watermark passed the records: committed, but not acknowledged.
+        if (failure == null && (written.ok() || written.error() == WriteError.NOT_ENOUGH_REPLICAS_AFTER_APPEND)) {
+            if (!written.ok()) {
+                write.fail(CoordinatorException.writeFailed(written));
+            }
             while (!loaded.pending.isEmpty()) {
                 PendingWrite<?> earlier = loaded.pending.poll();
                 replayAndAnswer(loaded, earlier);
@@ -365,19 +413,26 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             }
             return;
         }
-        if (!write.failedInLog) {
-            write.result.completeExceptionally(failure != null ? failure : CoordinatorException.writeFailed(written));
-        }
-        if (failure == null && inTheLog(written.error())) {
-            write.failedInLog = true;
-        } else {
-            write.done = true;
+        write.fail(failure != null ? failure : CoordinatorException.writeFailed(written));
+        if (failure != null || !inTheLog(written)) {
             loaded.pending.remove(write);
+            settle(loaded, write);
+        }
+    }
+
+    /** Replays the pending writes the high watermark has passed meanwhile (one answered as timed out, say). */
+    private void replayCommitted(Loaded loaded) {
+        Partition partition = partitions.partition(loaded.partition);
+        if (partition == null || loaded.pending.isEmpty()) {
+            return;
+        }
+        long highWatermark = partition.log().highWatermark();
+        while (!loaded.pending.isEmpty() && loaded.pending.peek().endOffset <= highWatermark) {
+            replayAndAnswer(loaded, loaded.pending.poll());
         }
     }
 
     private <T> void replayAndAnswer(Loaded loaded, PendingWrite<T> write) {
-        write.done = true;
         // A shard dropped meanwhile has nothing to replay into: the records are committed and the next leader replays them.
         if (!loaded.dropped) {
             for (R record : write.decided.records()) {
@@ -389,16 +444,32 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
                 }
             }
         }
-        if (!write.failedInLog) {
+        if (!write.answered) {
+            write.answered = true;
             write.result.complete(write.decided.response());
+        }
+        settle(loaded, write);
+    }
+
+    /** The write is replayed or known not to be in the log: its caller's bookkeeping may let go of it. */
+    private void settle(Loaded loaded, PendingWrite<?> write) {
+        write.done = true;
+        if (write.onSettled != null && !loaded.dropped) {
+            try {
+                write.onSettled.accept(loaded.shard);
+            } catch (RuntimeException e) {
+                log.error("{}-{}: a settled write's callback failed", topic, loaded.partition, e);
+            }
         }
     }
 
     /** Whether a write that was not acknowledged left its records in the log (they commit if a later write does). */
-    private static boolean inTheLog(WriteError error) {
-        return switch (error) {
+    private static boolean inTheLog(Written written) {
+        return switch (written.error()) {
             case NOT_ENOUGH_REPLICAS_AFTER_APPEND, TIMED_OUT, NOT_DURABLE -> true;
-            case NONE, NOT_LEADER, NOT_ENOUGH_REPLICAS, REFUSED -> false;
+            // Refused before the append (no log start offset), or appended and then the epoch moved on (it has one).
+            case NOT_LEADER -> written.logStartOffset() >= 0;
+            case NONE, NOT_ENOUGH_REPLICAS, REFUSED -> false;
         };
     }
 
@@ -411,7 +482,12 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     public void close() {
         closed = true;
         thread.execute(() -> {
-            shards.values().forEach(Loaded::drop);
+            CoordinatorException stopping = new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE,
+                    "the " + topic + " coordinator stopped before the write was committed");
+            for (Loaded loaded : shards.values()) {
+                loaded.drop();
+                loaded.pending.forEach(write -> write.fail(stopping));
+            }
             shards.clear();
         });
     }

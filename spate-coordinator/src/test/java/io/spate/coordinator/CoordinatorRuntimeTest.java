@@ -231,6 +231,20 @@ class CoordinatorRuntimeTest {
     }
 
     @Test
+    void aWriteThatTimedOutIsReplayedAndSettledOnceTheHighWatermarkPassesIt() {
+        lead(1);
+        List<String> settled = new ArrayList<>();
+        CompletableFuture<Long> late = runtime.write(0, shard -> shard.increment("clicks"), shard -> settled.add("clicks"));
+        scheduler.advance(COMMIT_TIMEOUT_MS);
+        assertThat(late).isCompletedExceptionally();
+        assertThat(settled).as("its record may still commit: not settled yet").isEmpty();
+
+        replicate(); // no later write: the next operation on the shard sees the high watermark past it
+        assertThat(read("clicks")).isEqualTo(1);
+        assertThat(settled).containsExactly("clicks");
+    }
+
+    @Test
     void aShardsTimersRunOnItsThreadAndDieWithIt() {
         lead(1);
         done(runtime.read(0, shard -> shard.context.schedule("remind", 1_000, () -> shard.reminders.add("first"))));

@@ -568,7 +568,11 @@ public final class RatisMetadataLog implements MetadataLog {
         if (server == null || !isControllerLeader()) {
             return CompletableFuture.failedFuture(new IllegalStateException("this node does not lead the controller quorum"));
         }
-        return submitDecidedIn(currentTerm(), command);
+        try {
+            return submitDecidedIn(currentTerm(), command);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e); // a thrown decision would stay "pending" at the controller for good
+        }
     }
 
     /** This voter's current Raft term (-1 on a node that is not a voter). */
@@ -603,12 +607,16 @@ public final class RatisMetadataLog implements MetadataLog {
                 .setMessage(message)
                 .setType(RaftClientRequest.writeRequestType())
                 .build();
-        CompletableFuture<RaftClientReply> sent;
-        try {
-            sent = server.submitClientRequestAsync(request);
-        } catch (IOException | RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        RaftServer voter = server;
+        // On the submitter's thread: Ratis hands the request over synchronously, under its server's
+        // lock, and the controller's tick must not wait on that.
+        CompletableFuture<RaftClientReply> sent = CompletableFuture.supplyAsync(() -> {
+            try {
+                return voter.submitClientRequestAsync(request);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, controllerSubmitter).thenCompose(reply -> reply);
         return sent.orTimeout(SUBMIT_DEADLINE_MS, TimeUnit.MILLISECONDS).thenApplyAsync(reply -> {
             requireSuccess(reply);
             return MetadataCodec.decodeResult(reply.getMessage().getContent().toByteArray());

@@ -158,15 +158,15 @@ public final class GroupCoordinator implements AutoCloseable {
         });
     }
 
-    /** Most tombstones one expiry write carries: a batch must fit the offsets topic's max.message.bytes (1 MiB). */
-    static final int MAX_TOMBSTONES_PER_WRITE = 1_000;
+    /** Most key bytes one expiry write carries: a batch must fit the offsets topic's max.message.bytes (1 MiB). */
+    static final int MAX_TOMBSTONE_BYTES_PER_WRITE = 256 * 1024;
 
     /** Expires what is due in the shard of {@code p}, a bounded batch at a time, until none is left. */
     private void expireOffsets(int p) {
         runtime.write(p, this::expireSome).whenComplete((expired, failure) -> {
             if (failure != null) {
                 log.warn("could not expire offsets of {}-{}: {}", OffsetStore.TOPIC, p, failure.toString());
-            } else if (expired == MAX_TOMBSTONES_PER_WRITE && !closed) {
+            } else if (expired && !closed) {
                 expireOffsets(p);
             }
         });
@@ -179,9 +179,11 @@ public final class GroupCoordinator implements AutoCloseable {
      * with members keep theirs, as in Kafka, and so do groups with a commit on its way (decided on
      * what is committed, a tombstone must not land after a newer commit).
      */
-    private CoordinatorResult<GroupRecord, Integer> expireSome(GroupShard shard) {
+    /** Tombstones what is due, up to a batch's worth; answers whether the batch was full (more may be due). */
+    private CoordinatorResult<GroupRecord, Boolean> expireSome(GroupShard shard) {
         long cutoff = time.millis() - settings.offsetsRetentionMs();
         List<GroupRecord> tombstones = new ArrayList<>();
+        int bytes = 0;
         for (var entry : shard.offsets.entrySet()) {
             String groupId = entry.getKey();
             ClassicGroup group = shard.groups.get(groupId);
@@ -191,12 +193,14 @@ public final class GroupCoordinator implements AutoCloseable {
             for (var committed : entry.getValue().entrySet()) {
                 if (committed.getValue().commitTimestamp() <= cutoff) {
                     tombstones.add(new GroupRecord.Offset(groupId, committed.getKey().topic(), committed.getKey().partition(), null));
-                    if (tombstones.size() == MAX_TOMBSTONES_PER_WRITE) {
+                    // The key, in UTF-8 at most three bytes a char, and a record's overhead.
+                    bytes += 3 * (groupId.length() + committed.getKey().topic().length()) + 32;
+                    if (bytes >= MAX_TOMBSTONE_BYTES_PER_WRITE) {
                         break;
                     }
                 }
             }
-            if (tombstones.size() == MAX_TOMBSTONES_PER_WRITE) {
+            if (bytes >= MAX_TOMBSTONE_BYTES_PER_WRITE) {
                 break;
             }
         }
@@ -204,7 +208,7 @@ public final class GroupCoordinator implements AutoCloseable {
             log.info("expiring {} committed offset(s) of {}-{} (no commit for {} ms)", tombstones.size(), OffsetStore.TOPIC,
                     shard.context.partition(), settings.offsetsRetentionMs());
         }
-        return CoordinatorResult.of(tombstones, tombstones.size());
+        return CoordinatorResult.of(tombstones, bytes >= MAX_TOMBSTONE_BYTES_PER_WRITE);
     }
 
     /** Committed offsets held in memory, across groups (for tests and diagnostics). */
@@ -277,10 +281,16 @@ public final class GroupCoordinator implements AutoCloseable {
      * as Kafka does when the first group appears (consumers using assign() commit without joining).
      */
     private <T> CompletableFuture<T> write(String groupId, Function<GroupShard, CoordinatorResult<GroupRecord, T>> op) {
+        return write(groupId, op, null);
+    }
+
+    /** As above; {@code onSettled} runs once the records are replayed or known not to be in the log (see the runtime). */
+    private <T> CompletableFuture<T> write(String groupId, Function<GroupShard, CoordinatorResult<GroupRecord, T>> op,
+                                           java.util.function.Consumer<GroupShard> onSettled) {
         if (store.topicExists()) {
-            return asKafka(runtime.write(partitionFor(groupId), op));
+            return asKafka(runtime.write(partitionFor(groupId), op, onSettled));
         }
-        return asKafka(store.ensureTopicAsync().thenCompose(topic -> runtime.write(partitionFor(groupId), op)));
+        return asKafka(store.ensureTopicAsync().thenCompose(topic -> runtime.write(partitionFor(groupId), op, onSettled)));
     }
 
     private static <T> CompletableFuture<T> asKafka(CompletableFuture<T> future) {
@@ -781,7 +791,7 @@ public final class GroupCoordinator implements AutoCloseable {
         var decided = new Object() {
             Map<OffsetCommit, Errors> results;
             List<OffsetCommit> accepted = List.of();
-            GroupShard shard;
+            boolean writing;
         };
         return write(groupId, shard -> {
             Map<OffsetCommit, Errors> results = new LinkedHashMap<>();
@@ -809,16 +819,18 @@ public final class GroupCoordinator implements AutoCloseable {
             decided.results = results;
             if (!records.isEmpty()) {
                 shard.group(groupId);
+                // Until the records are replayed or known not to be in the log, expiry leaves the group alone:
+                // a commit answered as timed out may still land.
                 shard.offsetWritesInFlight.merge(groupId, 1, Integer::sum);
                 decided.accepted = accepted;
-                decided.shard = shard;
+                decided.writing = true;
             }
             return CoordinatorResult.of(records, results);
-        }).handle((results, failure) -> {
-            if (decided.shard != null) {
-                GroupShard shard = decided.shard;
-                runtime.execute(() -> shard.offsetWritesInFlight.computeIfPresent(groupId, (g, n) -> n == 1 ? null : n - 1));
+        }, shard -> {
+            if (decided.writing) {
+                shard.offsetWritesInFlight.computeIfPresent(groupId, (g, n) -> n == 1 ? null : n - 1);
             }
+        }).handle((results, failure) -> {
             if (failure == null) {
                 return results;
             }
