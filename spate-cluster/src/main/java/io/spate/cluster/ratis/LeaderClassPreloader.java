@@ -19,8 +19,8 @@ import java.util.jar.JarFile;
  * lost the lead again for want of a majority's answers and the quorum stood without a leader for
  * 3.8 s (campaign 11, seed 3323).
  *
- * <p>Classes are loaded and linked, never initialised: initialising a library's classes from two
- * threads in different orders is how class-initialisation deadlocks happen.
+ * <p>Classes are loaded (read, parsed, defined), never initialised: initialising a library's
+ * classes from two threads in different orders is how class-initialisation deadlocks happen.
  */
 final class LeaderClassPreloader {
     private static final AtomicBoolean STARTED = new AtomicBoolean();

@@ -343,12 +343,12 @@ public final class ReplicationSimulation {
             }
         }
         ClusterImage image = controller.image();
-        TopicState topic = image.topic(TOPIC);
-        if (topic != null) {
-            for (int i = 0; i < topic.partitions().size(); i++) {
+        for (String name : List.of(TOPIC, SimOffsets.TOPIC)) {
+            TopicState topic = image.topic(name);
+            for (int i = 0; topic != null && i < topic.partitions().size(); i++) {
                 PartitionState s = topic.partitions().get(i);
                 if (s.hasLeader() && !s.isr().contains(s.leader())) {
-                    violations.add("partition " + i + ": leader " + s.leader() + " is not in its in-sync set " + s.isr());
+                    violations.add(name + "-" + i + ": leader " + s.leader() + " is not in its in-sync set " + s.isr());
                 }
             }
         }
