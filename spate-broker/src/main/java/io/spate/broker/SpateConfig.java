@@ -185,7 +185,9 @@ public final class SpateConfig {
             }
         }
         String voters = values.get(CONTROLLER_QUORUM_VOTERS).trim();
-        if (!settings.containsKey(OFFSETS_TOPIC_REPLICATION_FACTOR) && !voters.isEmpty()) {
+        if (!settings.containsKey(OFFSETS_TOPIC_REPLICATION_FACTOR) && voters.isEmpty()) {
+            values.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "1"); // a standalone node holds the only replica
+        } else if (!settings.containsKey(OFFSETS_TOPIC_REPLICATION_FACTOR)) {
             // A one- or two-voter cluster gets an offsets topic it can create; the factor is never
             // lowered later for nodes that happen to be down (the topic then waits for them).
             int voterCount = voters.split(",").length;
@@ -224,6 +226,9 @@ public final class SpateConfig {
         }
         if (!clustered() && intValue(DEFAULT_REPLICATION_FACTOR) != 1) {
             throw new InvalidConfigException(DEFAULT_REPLICATION_FACTOR + " must be 1 on a standalone node (no " + CONTROLLER_QUORUM_VOTERS + ")");
+        }
+        if (!clustered() && intValue(OFFSETS_TOPIC_REPLICATION_FACTOR) != 1) {
+            throw new InvalidConfigException(OFFSETS_TOPIC_REPLICATION_FACTOR + " must be 1 on a standalone node (no " + CONTROLLER_QUORUM_VOTERS + ")");
         }
         if (clustered()) {
             clusterSettings();
@@ -308,11 +313,17 @@ public final class SpateConfig {
     public io.spate.cluster.ClusterSettings clusterSettings() {
         java.util.List<io.spate.cluster.ClusterSettings.Voter> voters;
         try {
-            voters = io.spate.cluster.ClusterSettings.parseVoters(values.get(CONTROLLER_QUORUM_VOTERS));
+            voters = clustered() ? io.spate.cluster.ClusterSettings.parseVoters(values.get(CONTROLLER_QUORUM_VOTERS)) : java.util.List.of();
         } catch (IllegalArgumentException e) {
             throw new InvalidConfigException(CONTROLLER_QUORUM_VOTERS + ": " + e.getMessage());
         }
         long rebalanceMs = Boolean.parseBoolean(values.get(AUTO_LEADER_REBALANCE)) ? intValue(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS) * 1000L : 0;
+        if (voters.isEmpty()) {
+            // Standalone: the node is its own, only voter, over a metadata log in a local file.
+            return new io.spate.cluster.ClusterSettings(nodeId(), java.util.List.of(new io.spate.cluster.ClusterSettings.Voter(nodeId(), host(), port())),
+                    dataDir().resolve("meta").resolve("metadata"), intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS),
+                    intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs);
+        }
         return new io.spate.cluster.ClusterSettings(nodeId(), voters, dataDir().resolve("meta").resolve("raft"),
                 intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS), intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs);
     }

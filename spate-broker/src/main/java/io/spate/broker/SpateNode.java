@@ -82,16 +82,17 @@ public final class SpateNode implements AutoCloseable {
         this.logManager = logManager;
         this.server = server;
         this.clusterId = clusterId;
-        if (member != null) {
-            member.metadata().localLogFailure().thenAccept(cause -> {
-                String reason = "this node's copy of the metadata log (in " + config.dataDir().toAbsolutePath()
-                        + ") can no longer be written: " + cause;
-                log.error("{}; a voter that cannot append holds the controller quorum back: this node must stop"
-                        + " (restart it once its disk is repaired)", reason);
-                fatalError.complete(reason);
-            });
+        member.metadata().localLogFailure().thenAccept(cause -> {
+            String reason = "this node's copy of the metadata log (in " + config.dataDir().toAbsolutePath()
+                    + ") can no longer be written: " + cause;
+            log.error("{}; a voter that cannot append holds the controller quorum back: this node must stop"
+                    + " (restart it once its disk is repaired)", reason);
+            fatalError.complete(reason);
+        });
+        if (config.clustered()) {
             // A leader that cannot append keeps its partitions until it stops: every write fails
-            // while healthy replicas wait. Stopping hands them over within a session timeout.
+            // while healthy replicas wait. Stopping hands them over within a session timeout. A
+            // standalone node has nobody to hand them to: it keeps serving what it can read.
             logManager.firstWriteFailure().thenAccept(cause -> {
                 String reason = "this node's data directory can no longer be written (" + cause + ")";
                 log.error("{}; its partitions move to replicas with a working disk: this node must stop"
@@ -135,36 +136,24 @@ public final class SpateNode implements AutoCloseable {
         ClusterMember member = null;
         ReplicaManager replicas = null;
         try {
-            TopicRegistry registry;
-            ClusterControl control = null;
-            ProducerIdManager producerIds;
-            String clusterId;
-            if (config.clustered()) {
-                // One clock for the member's liveness, lease and pause decisions and the replicas' lag and lease checks.
-                io.spate.time.Time time = io.spate.time.Time.SYSTEM;
-                member = ClusterMember.start(config.clusterSettings(), config.nodeCredentials(), time);
-                registry = TopicRegistry.mirror(config.topicDefaults());
-                replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings(), time);
-                control = new ClusterControl(member.metadata());
-                producerIds = ProducerIdManager.clustered(control, config.nodeId());
-                clusterId = member.clusterId();
-            } else {
-                clusterId = ClusterIdentity.loadOrCreate(dataDir, config.nodeId()).clusterId();
-                registry = TopicRegistry.load(dataDir, config.topicDefaults());
-                replicas = new ReplicaManager(logManager, registry);
-                for (TopicInfo topic : registry.all()) {
-                    replicas.hostPartitions(topic);
-                }
-                removeOrphanPartitionDirs(dataDir, registry);
-                producerIds = ProducerIdManager.load(dataDir);
-            }
+            // One clock for the member's liveness, lease and pause decisions and the replicas' lag and lease checks.
+            io.spate.time.Time time = io.spate.time.Time.SYSTEM;
+            // Standalone and cluster run the same metadata code: a standalone node is the only voter
+            // of its own controller quorum, over a metadata log in a local file.
+            member = config.clustered()
+                    ? ClusterMember.start(config.clusterSettings(), config.nodeCredentials(), time)
+                    : ClusterMember.startAlone(config.clusterSettings(), time);
+            TopicRegistry registry = TopicRegistry.mirror(config.topicDefaults());
+            replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings(), time);
+            ClusterControl control = new ClusterControl(member.metadata());
+            ProducerIdManager producerIds = new ProducerIdManager(control, config.nodeId());
+            String clusterId = config.clustered() ? member.clusterId() : ClusterIdentity.loadOrCreate(dataDir, config.nodeId()).clusterId();
             server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits());
             ServerConfig serverConfig = config.toServerConfig(server.port());
-            TopicManager topics = new TopicManager(registry, replicas, serverConfig, control);
-            ClusterView view = member == null ? ClusterView.standalone(serverConfig, replicas) : ClusterView.of(member.metadata(), replicas);
+            TopicManager topics = new TopicManager(registry, serverConfig, control);
+            ClusterView view = ClusterView.of(member.metadata(), replicas);
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
             coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
-            coordinator.load();
             List<ApiHandler> handlers = new ArrayList<>(List.of(
                     new MetadataHandler(serverConfig, clusterId, topics, view),
                     new io.spate.server.handlers.DescribeTopicPartitionsHandler(registry, view),
@@ -185,13 +174,15 @@ public final class SpateNode implements AutoCloseable {
                     new io.spate.server.handlers.DescribeLogDirsHandler(replicas),
                     new InitProducerIdHandler(producerIds)));
             handlers.addAll(GroupHandlers.all(coordinator, view));
-            if (member != null) {
-                replicas.addLeadershipListener(coordinator.offsetsLeadership());
-                handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
-            }
+            replicas.addLeadershipListener(coordinator.offsetsLeadership());
+            handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             server.serve(new KafkaApis(handlers, config.nodeCredentials()));
-            if (member != null) {
-                member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
+            member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
+            if (!config.clustered()) {
+                io.spate.server.metadata.StandaloneMetadataImport.importOnce(dataDir, member.metadata(), config.nodeId());
+                // Alone, this node's image is the whole truth: a partition directory it does not name
+                // is left over from a topic deleted while the files could not be removed.
+                removeOrphanPartitionDirs(dataDir, registry);
             }
             cleaner = startCleaner(config, clock, logManager);
             coordinator.startOffsetExpiry();
@@ -345,7 +336,8 @@ public final class SpateNode implements AutoCloseable {
             return;
         }
         closed = true;
-        if (member != null) {
+        if (config.clustered()) {
+            // Alone, there is nobody to hand leadership to.
             member.leaveGracefully(5_000);
         }
         server.close();
@@ -361,9 +353,7 @@ public final class SpateNode implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (member != null) {
-            member.close();
-        }
+        member.close();
         logManager.close();
     }
 

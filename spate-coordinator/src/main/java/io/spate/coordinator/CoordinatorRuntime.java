@@ -36,8 +36,7 @@ import java.util.function.Function;
  * {@code acks=all}, and once they are committed replays them into the shard and gives the answer.
  * A shard is loaded by replaying its partition's log when this node comes to lead it and dropped,
  * timers and all, when the leadership ends, each on the {@link LeadershipListener} call that says
- * so, in order. A standalone node, which leads every partition for good, loads each shard the
- * first time it is used.
+ * so, in order (a standalone node too: it leads its partitions as the only voter of its own quorum).
  *
  * <p>Everything (operations, loads, commits, timers) runs as tasks of one {@link Scheduler},
  * which runs them one at a time: shards need no locks, and a test drives the whole runtime on a
@@ -69,8 +68,6 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     private final ShardFactory<S> factory;
     private final RecordSerde<R> serde;
     private final long commitTimeoutMs;
-    /** True on a cluster: shards follow leadership calls; false standalone: loaded on first use. */
-    private final boolean followsLeadership;
     private final Executor thread;
     /** Loaded shards by partition; touched on the runtime's thread only. */
     private final Map<Integer, Loaded> shards = new HashMap<>();
@@ -81,11 +78,9 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
      * @param scheduler         runs every task one at a time
      * @param time              the clock records are stamped with and shards read
      * @param commitTimeoutMs   how long a write waits for the in-sync replicas (Kafka's offsets.commit.timeout.ms)
-     * @param followsLeadership true when shards load and drop on {@link #leadership()} calls (a
-     *                          cluster), false when every partition is led here for good (standalone)
      */
     public CoordinatorRuntime(String topic, Scheduler scheduler, Time time, Partitions partitions, ShardFactory<S> factory,
-                              RecordSerde<R> serde, long commitTimeoutMs, boolean followsLeadership) {
+                              RecordSerde<R> serde, long commitTimeoutMs) {
         this.topic = topic;
         this.scheduler = scheduler;
         this.time = time;
@@ -93,7 +88,6 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         this.factory = factory;
         this.serde = serde;
         this.commitTimeoutMs = commitTimeoutMs;
-        this.followsLeadership = followsLeadership;
         this.thread = task -> scheduler.schedule(0, ScheduledTasks.logged(topic + " coordinator task", task));
     }
 
@@ -159,7 +153,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         return new LeadershipListener() {
             @Override
             public void onBecameLeader(Partition partition, int leaderEpoch) {
-                if (followsLeadership && !closed && partition.topicPartition().topic().equals(topic)) {
+                if (!closed && partition.topicPartition().topic().equals(topic)) {
                     int p = partition.topicPartition().partition();
                     thread.execute(() -> load(p, leaderEpoch));
                 }
@@ -167,7 +161,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
 
             @Override
             public void onResigned(Partition partition, int leaderEpoch) {
-                if (followsLeadership && !closed && partition.topicPartition().topic().equals(topic)) {
+                if (!closed && partition.topicPartition().topic().equals(topic)) {
                     int p = partition.topicPartition().partition();
                     thread.execute(() -> unload(p, leaderEpoch));
                 }
@@ -235,18 +229,6 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             throw new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "the " + topic + " coordinator is stopping");
         }
         Partition partition = partitions.partition(p);
-        if (!followsLeadership) {
-            Loaded loaded = shards.get(p);
-            if (loaded == null) {
-                try {
-                    loaded = loadFromLog(p, 0, partition);
-                } catch (IOException | RuntimeException e) {
-                    throw new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "could not load " + topic + "-" + p + ": " + e.getMessage());
-                }
-                shards.put(p, loaded);
-            }
-            return loaded;
-        }
         if (partition == null || !partitions.leads(partition)) {
             throw new CoordinatorException(CoordinatorException.Reason.NOT_COORDINATOR, "this node does not lead " + topic + "-" + p);
         }

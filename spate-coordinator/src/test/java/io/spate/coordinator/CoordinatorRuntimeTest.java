@@ -102,7 +102,7 @@ class CoordinatorRuntimeTest {
     @BeforeEach
     void open() throws IOException {
         logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
-        runtime = newRuntime(true);
+        runtime = newRuntime();
         PartitionLog log = logs.getOrCreate(TP, LogConfig.from(Map.of()));
         partition = new Partition(TP, log, 1, Partition.Role.FOLLOWER,
                 new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler, runtime.leadership()));
@@ -113,7 +113,7 @@ class CoordinatorRuntimeTest {
         logs.close();
     }
 
-    private CoordinatorRuntime<Counters, Count> newRuntime(boolean followsLeadership) {
+    private CoordinatorRuntime<Counters, Count> newRuntime() {
         CoordinatorRuntime.Partitions partitions = new CoordinatorRuntime.Partitions() {
             @Override
             public Partition partition(int p) {
@@ -129,7 +129,7 @@ class CoordinatorRuntimeTest {
             Counters shard = new Counters(context);
             created.add(shard);
             return shard;
-        }, new CountSerde(), COMMIT_TIMEOUT_MS, followsLeadership);
+        }, new CountSerde(), COMMIT_TIMEOUT_MS);
     }
 
     private void lead(int epoch) {
@@ -192,7 +192,7 @@ class CoordinatorRuntimeTest {
 
     @Test
     void aLeaderTheRuntimeHasNotLoadedYetAnswersLoading() {
-        CoordinatorRuntime<Counters, Count> unaware = newRuntime(true);
+        CoordinatorRuntime<Counters, Count> unaware = newRuntime();
         lead(1);
         CompletableFuture<Long> answer = unaware.read(0, shard -> 0L);
         scheduler.runDue();
@@ -258,20 +258,25 @@ class CoordinatorRuntimeTest {
     }
 
     @Test
-    void aStandaloneRuntimeLoadsEachShardOnFirstUseFromWhatTheLogHolds() {
-        partition = new Partition(TP, partition.log(), 1, Partition.Role.STANDALONE,
-                new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
-        CoordinatorRuntime<Counters, Count> first = newRuntime(false);
-        CompletableFuture<Long> written = first.write(0, shard -> shard.increment("clicks"));
-        Long value = done(written);
-        assertThat(value).isEqualTo(1L);
+    void aRestartedNodeLoadsEachShardFromWhatTheLogHolds() {
+        lead(1);
+        CompletableFuture<Long> written = runtime.write(0, shard -> shard.increment("clicks"));
+        scheduler.runDue();
+        replicate();
+        assertThat(done(written)).isEqualTo(1L);
+        runtime.close();
 
-        // A restart: a new runtime over the same log.
-        CoordinatorRuntime<Counters, Count> restarted = newRuntime(false);
+        // A restart: a new runtime and partition over the same log, led again.
+        CoordinatorRuntime<Counters, Count> restarted = newRuntime();
+        partition = new Partition(TP, partition.log(), 1, Partition.Role.FOLLOWER,
+                new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler, restarted.leadership()));
+        lead(2);
         Long replayed = done(restarted.read(0, shard -> shard.values.get("clicks")));
         assertThat(replayed).isEqualTo(1L);
-        Long next = done(restarted.write(0, shard -> shard.increment("clicks")));
-        assertThat(next).isEqualTo(2L);
+        CompletableFuture<Long> next = restarted.write(0, shard -> shard.increment("clicks"));
+        scheduler.runDue();
+        replicate();
+        assertThat(done(next)).isEqualTo(2L);
     }
 
     @Test

@@ -21,9 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * One partition hosted on this node, in one of three roles: leader (takes writes, tracks what
- * each follower has, moves the high watermark), follower (copies from the leader) or standalone
- * (a node without a cluster: it is its own whole in-sync set).
+ * One partition hosted on this node, as leader (takes writes, tracks what each follower has,
+ * moves the high watermark; alone in its in-sync set on a standalone node), follower (copies
+ * from the leader) or offline (its log failed).
  *
  * <p>The high watermark is the smallest log end offset over the in-sync set (plus any replica
  * whose joining is not yet committed, so that a record is only acknowledged once every replica
@@ -40,7 +40,7 @@ public final class Partition {
         void onAppend(Partition partition, long bytes);
     }
 
-    public enum Role { STANDALONE, LEADER, FOLLOWER, OFFLINE }
+    public enum Role { LEADER, FOLLOWER, OFFLINE }
 
     /** Why a write waiting for the in-sync replicas did not complete. */
     public static final class ReplicationException extends RuntimeException {
@@ -105,8 +105,8 @@ public final class Partition {
         this.localId = localId;
         this.context = context;
         this.role = role;
-        this.leaderId = role == Role.STANDALONE ? localId : -1;
-        this.isr = role == Role.STANDALONE ? List.of(localId) : List.of();
+        this.leaderId = -1;
+        this.isr = List.of();
         this.replicas = isr;
     }
 
@@ -137,7 +137,7 @@ public final class Partition {
     /** Whether this replica takes writes and serves consumers now. */
     public boolean isLeader() {
         Role r = role;
-        return r == Role.LEADER || r == Role.STANDALONE;
+        return r == Role.LEADER;
     }
 
     /**
@@ -623,9 +623,7 @@ public final class Partition {
         roleLock.readLock().lock();
         try {
             Role r = role;
-            if (r == Role.STANDALONE) {
-                newHw = log.logEndOffset();
-            } else if (r == Role.LEADER) {
+            if (r == Role.LEADER) {
                 newHw = log.logEndOffset();
                 Set<Integer> vouching = new HashSet<>(isr);
                 vouching.addAll(pendingJoins);

@@ -111,8 +111,9 @@ class ParkedReadsTest {
     void aReadWaitsUntilItsMinimumHasBeenAppendedAcrossItsPartitions() throws IOException {
         Partition first = leader();
         PartitionLog otherLog = logs.getOrCreate(new TopicPartition("clicks", 1), LogConfig.from(Map.of()));
-        Partition second = new Partition(new TopicPartition("clicks", 1), otherLog, 1, Partition.Role.STANDALONE,
+        Partition second = new Partition(new TopicPartition("clicks", 1), otherLog, 1, Partition.Role.FOLLOWER,
                 new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
+        second.becomeLeader(0, 0, List.of(1), List.of(1), scheduler.millis());
         int oneBatch = records("a").remaining();
         CompletableFuture<Void> read = parked.park(List.of(new ParkedReads.Position(first, 0), new ParkedReads.Position(second, 0)),
                 ReadBound.LOG_END, oneBatch * 2, MAX_WAIT_MS);

@@ -198,10 +198,11 @@ class PartitionAppendTest {
     }
 
     @Test
-    void aStandaloneNodeIsItsOwnInSyncSetAndAnswersAcksAllAtOnce() throws IOException {
+    void aLeaderThatIsItsOwnInSyncSetAnswersAcksAllAtOnce() throws IOException {
         PartitionLog log = logs.getOrCreate(TP, LogConfig.defaultConfig());
-        Partition partition = new Partition(TP, log, 0, Partition.Role.STANDALONE,
+        Partition partition = new Partition(TP, log, 0, Partition.Role.FOLLOWER,
                 new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
+        partition.becomeLeader(0, 0, List.of(0), List.of(0), scheduler.millis());
         Written written = write(partition, Acks.ALL, "a", "b").join();
         assertThat(written.ok()).isTrue();
         assertThat(log.highWatermark()).isEqualTo(2);

@@ -9,6 +9,7 @@ import io.spate.cluster.MetadataCommand;
 import io.spate.cluster.MetadataLog;
 import io.spate.cluster.NodeInfo;
 import io.spate.cluster.TopicState;
+import io.spate.cluster.local.LocalMetadataLog;
 import io.spate.cluster.ratis.RatisMetadataLog;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
@@ -103,7 +104,24 @@ public final class ClusterMember implements AutoCloseable {
     /** As above, on {@code time}: heartbeats, fencing, the lease and the pause watch all read it. */
     public static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials, io.spate.time.Time time) throws IOException {
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs(), time);
-        MetadataLog metadata = RatisMetadataLog.start(settings, liveness);
+        return start(settings, credentials, liveness, RatisMetadataLog.start(settings, liveness));
+    }
+
+    /**
+     * A node that is its own, only controller voter (a standalone node): the same membership, over a
+     * metadata log in a local file ({@link LocalMetadataLog}, in the settings' metadata directory)
+     * instead of a Raft quorum.
+     */
+    public static ClusterMember startAlone(ClusterSettings settings, io.spate.time.Time time) throws IOException {
+        if (settings.voters().size() != 1 || !settings.isVoter()) {
+            throw new IllegalArgumentException("a node alone must be the only controller voter, not one of " + settings.voters());
+        }
+        LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs(), time);
+        return start(settings, io.spate.cluster.NodeCredentials.none(), liveness, LocalMetadataLog.open(settings.metadataDir(), settings.nodeId()));
+    }
+
+    private static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials, LivenessTracker liveness,
+                                       MetadataLog metadata) {
         Controller controller = settings.isVoter() ? new Controller(metadata, liveness, settings) : null;
         if (controller != null) {
             controller.start();
@@ -148,6 +166,18 @@ public final class ClusterMember implements AutoCloseable {
         try {
             CommandResult result = registerBefore(deadline);
             metadata.awaitVersion(result.version()).get(Math.max(1, deadline - time.nanos()), TimeUnit.NANOSECONDS);
+            // One heartbeat answered before the node reports itself started, so that it leads what
+            // it should at once instead of a heartbeat interval later (a standalone node answers
+            // its first request then).
+            java.util.concurrent.CompletableFuture<Void> heartbeatAnswered = new java.util.concurrent.CompletableFuture<>();
+            heartbeats.schedule(0, () -> {
+                try {
+                    heartbeat();
+                } finally {
+                    heartbeatAnswered.complete(null);
+                }
+            });
+            heartbeatAnswered.get(Math.max(1, deadline - time.nanos()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while joining the cluster", e);
@@ -313,6 +343,15 @@ public final class ClusterMember implements AutoCloseable {
         if (target < 0 || target == lastFailedTarget) {
             target = voters.get(Math.floorMod(nextCandidate++, voters.size())).id();
         }
+        if (target == settings.nodeId()) {
+            // This node's own voter leads: asked directly, not through a socket to itself.
+            BrokerHeartbeatResponseData own = onHeartbeat(settings.nodeId(), incarnation, metadata.appliedVersion());
+            if (own.errorCode() != Errors.NONE.code()) {
+                return null;
+            }
+            lastFailedTarget = -1;
+            return own;
+        }
         NodeInfo node = metadata.image().node(target);
         if (node == null) {
             // Its address is not in this node's image yet: ask the next voter next time, and catch up.
@@ -361,13 +400,13 @@ public final class ClusterMember implements AutoCloseable {
         // Heard, even if refused below: refusing must never make this controller fence the node later.
         liveness.heard(metadata.image(), nodeId, nodeIncarnation, time.nanos());
         long contactAgeMs = metadata.quorumContactAgeMs();
-        if (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, time.nanos())) {
+        if (settings.voters().size() > 1 && (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, time.nanos()))) {
             // "Not fenced" renews the node's lease for most of a session from when it sent the
             // heartbeat. A controller paused while the other voters elected a successor still
             // believes it leads, and the successor fences nodes a session after its election, so
             // only a leader that heard from a majority within the election timeout (the time the
             // others wait before electing), and since it last stopped running, may promise that;
-            // a live leader hears from them every half of it.
+            // a live leader hears from them every half of it. A quorum of one has nobody to be deposed by.
             return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
         }
         ClusterImage image = metadata.image();

@@ -122,9 +122,9 @@ public final class GroupCoordinator implements AutoCloseable {
                 return replicas.servesAsLeader(partition);
             }
         };
-        // A cluster loads each shard when this node comes to lead its partition; a standalone node leads them all for good.
+        // Each shard loads when this node comes to lead its partition (see offsetsLeadership()).
         this.runtime = new CoordinatorRuntime<>(OffsetStore.TOPIC, scheduler, time, partitions, GroupShard::new, GroupRecordSerde.INSTANCE,
-                OffsetStore.COMMIT_WAIT_MS, replicas.clustered());
+                OffsetStore.COMMIT_WAIT_MS);
     }
 
     /** Milliseconds from a {@link Clock} (tests move it to see expiry); intervals from the monotonic counter. */
@@ -214,34 +214,6 @@ public final class GroupCoordinator implements AutoCloseable {
     /** Committed offsets held in memory, across groups (for tests and diagnostics). */
     public CompletableFuture<Integer> committedOffsetCount() {
         return runtime.readAll(GroupShard::committedOffsetCount).thenApply(counts -> counts.stream().mapToInt(Integer::intValue).sum());
-    }
-
-    /**
-     * A standalone node loads every shard from {@code __consumer_offsets} at start-up, so that
-     * expiry sees them all (a cluster loads each when it comes to lead its partition). Blocks
-     * until they are loaded; a shard whose partition is offline is left out, logged, and its
-     * groups answer COORDINATOR_NOT_AVAILABLE until it is repaired.
-     */
-    public void load() throws IOException {
-        if (replicas.clustered()) {
-            return;
-        }
-        io.spate.server.metadata.TopicInfo topic = topics.get(OffsetStore.TOPIC);
-        if (topic == null) {
-            return;
-        }
-        int groups = 0;
-        for (int p = 0; p < topic.partitions(); p++) {
-            try {
-                groups += runtime.read(p, shard -> shard.offsets.size()).get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                log.error("the groups of {}-{} are unavailable on this node: {}", OffsetStore.TOPIC, p, e.getCause().getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while loading consumer groups", e);
-            }
-        }
-        log.info("loaded {} group(s) with committed offsets", groups);
     }
 
     /**

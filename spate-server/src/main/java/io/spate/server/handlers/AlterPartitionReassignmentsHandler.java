@@ -27,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 public final class AlterPartitionReassignmentsHandler implements ApiHandler {
     private final ClusterControl control;
 
-    /** {@code control} is null on a standalone node, which has nowhere to move a partition to. */
     public AlterPartitionReassignmentsHandler(ClusterControl control) {
         this.control = control;
     }
@@ -51,11 +50,9 @@ public final class AlterPartitionReassignmentsHandler implements ApiHandler {
             for (AlterPartitionReassignmentsRequestData.ReassignablePartition partition : topic.partitions()) {
                 ReassignablePartitionResponse result = new ReassignablePartitionResponse().setPartitionIndex(partition.partitionIndex());
                 topicResponse.partitions().add(result);
-                PartitionState state = control == null ? null : control.image().partition(topic.name(), partition.partitionIndex());
+                PartitionState state = control.image().partition(topic.name(), partition.partitionIndex());
                 List<Integer> target = partition.replicas() == null ? List.of() : partition.replicas();
-                if (control == null) {
-                    set(result, Errors.INVALID_REPLICA_ASSIGNMENT, "a standalone node holds the only replica of every partition");
-                } else if (state == null) {
+                if (state == null) {
                     set(result, Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
                 } else if (partition.replicas() != null && target.isEmpty()) {
                     set(result, Errors.INVALID_REPLICA_ASSIGNMENT, "a partition needs at least one replica");

@@ -33,7 +33,6 @@ public final class ElectLeadersHandler implements ApiHandler {
     private final ClusterView cluster;
     private final ClusterControl control;
 
-    /** {@code control} is null on a standalone node, where every partition already has its only possible leader. */
     public ElectLeadersHandler(TopicRegistry topics, ClusterView cluster, ClusterControl control) {
         this.topics = topics;
         this.cluster = cluster;
@@ -77,7 +76,7 @@ public final class ElectLeadersHandler implements ApiHandler {
                             state.leader() >= 0 ? null : "unclean leader election is not offered: a leader comes only from the in-sync replicas");
                 } else if (state.leader() == state.replicas().get(0)) {
                     set(result, Errors.ELECTION_NOT_NEEDED, null);
-                } else if (control == null || !state.isr().contains(state.replicas().get(0)) || cluster.broker(state.replicas().get(0)) == null) {
+                } else if (!state.isr().contains(state.replicas().get(0)) || cluster.broker(state.replicas().get(0)) == null) {
                     set(result, Errors.PREFERRED_LEADER_NOT_AVAILABLE, "the preferred replica is not alive and in sync");
                 } else {
                     // Until the controller answers, the partition reads as timed out (what is sent if the wait runs out).

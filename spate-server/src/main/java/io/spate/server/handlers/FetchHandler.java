@@ -140,7 +140,7 @@ public final class FetchHandler implements ApiHandler {
         } else if (index < 0 || index >= topic.partitions()) {
             error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (partition == null || !(replicas.servesAsLeader(partition) || servesConsumers(partition, replicaId, version))) {
-            error = replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            error = Errors.NOT_LEADER_OR_FOLLOWER;
         } else if (epoch > partition.leaderEpoch()) {
             error = Errors.UNKNOWN_LEADER_EPOCH;
         } else if (epoch >= 0 && epoch < partition.leaderEpoch()) {

@@ -27,15 +27,11 @@ final class KafkaErrors {
         };
     }
 
-    /**
-     * A produce answer. A node without a cluster leads everything it hosts, so "not the leader"
-     * there means the partition is gone: the client should refresh its metadata, not look for
-     * another leader.
-     */
-    static Errors of(Written written, boolean clustered) {
+    /** A produce answer. */
+    static Errors of(Written written) {
         return switch (written.error()) {
             case NONE -> written.logError() == LogError.DUPLICATE_SEQUENCE ? Errors.DUPLICATE_SEQUENCE_NUMBER : Errors.NONE;
-            case NOT_LEADER -> clustered ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            case NOT_LEADER -> Errors.NOT_LEADER_OR_FOLLOWER;
             case NOT_ENOUGH_REPLICAS -> Errors.NOT_ENOUGH_REPLICAS;
             case NOT_ENOUGH_REPLICAS_AFTER_APPEND -> Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND;
             case TIMED_OUT -> Errors.REQUEST_TIMED_OUT;

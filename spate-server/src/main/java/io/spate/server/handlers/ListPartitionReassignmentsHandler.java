@@ -28,7 +28,6 @@ import java.util.concurrent.CompletableFuture;
 public final class ListPartitionReassignmentsHandler implements ApiHandler {
     private final ClusterControl control;
 
-    /** {@code control} is null on a standalone node, where no move ever runs. */
     public ListPartitionReassignmentsHandler(ClusterControl control) {
         this.control = control;
     }
@@ -42,9 +41,6 @@ public final class ListPartitionReassignmentsHandler implements ApiHandler {
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         ListPartitionReassignmentsRequestData data = ((ListPartitionReassignmentsRequest) request).data();
         ListPartitionReassignmentsResponseData response = new ListPartitionReassignmentsResponseData().setErrorCode(Errors.NONE.code());
-        if (control == null) {
-            return CompletableFuture.completedFuture(response);
-        }
         ClusterImage image = control.image();
         TreeMap<String, List<Integer>> wanted = new TreeMap<>();
         if (data.topics() == null) {

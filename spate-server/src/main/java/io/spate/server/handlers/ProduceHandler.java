@@ -71,7 +71,7 @@ public final class ProduceHandler implements ApiHandler {
                 }
                 Partition partition = replicas.partition(topic.name(), partitionData.index());
                 if (partition == null) { // removed since the check above (the topic was deleted, or moved away)
-                    partitionResponse.setErrorCode((replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    partitionResponse.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
                     continue;
                 }
                 CompletableFuture<Written> written = partition.append(((MemoryRecords) partitionData.records()).buffer(), acks, replicationWaitMs, now);
@@ -93,7 +93,7 @@ public final class ProduceHandler implements ApiHandler {
     }
 
     private void answer(ProduceResponseData.PartitionProduceResponse partitionResponse, Written written, short version) {
-        partitionResponse.setErrorCode(KafkaErrors.of(written, replicas.clustered()).code())
+        partitionResponse.setErrorCode(KafkaErrors.of(written).code())
                 .setBaseOffset(written.baseOffset()).setLogAppendTimeMs(written.logAppendTimeMs());
         if (KafkaErrors.carriesMessage(written.error())) {
             if (version >= 8) {
@@ -134,7 +134,7 @@ public final class ProduceHandler implements ApiHandler {
             return Errors.UNKNOWN_TOPIC_OR_PARTITION;
         }
         if (replicas.partition(topic.name(), partitionData.index()) == null) {
-            return replicas.clustered() ? Errors.NOT_LEADER_OR_FOLLOWER : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            return Errors.NOT_LEADER_OR_FOLLOWER;
         }
         if (!(partitionData.records() instanceof MemoryRecords)) {
             return Errors.CORRUPT_MESSAGE;

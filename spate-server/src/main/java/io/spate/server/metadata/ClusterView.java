@@ -4,8 +4,6 @@ import io.spate.cluster.ClusterImage;
 import io.spate.cluster.MetadataLog;
 import io.spate.cluster.NodeInfo;
 import io.spate.cluster.PartitionState;
-import io.spate.replication.Partition;
-import io.spate.server.ServerConfig;
 import io.spate.server.partition.ReplicaManager;
 
 import java.util.ArrayList;
@@ -13,8 +11,7 @@ import java.util.List;
 
 /**
  * What clients are told about the cluster: its live nodes, who leads each partition, and which
- * node is the controller. A standalone node describes itself; a cluster member describes the
- * committed metadata it has learned.
+ * node is the controller: the committed metadata this node has learned (a standalone node's own).
  */
 public interface ClusterView {
     record Broker(int id, String host, int port) {
@@ -36,33 +33,6 @@ public interface ClusterView {
     /** The partition's replicas on nodes that are not live (fenced or unknown). */
     default List<Integer> offlineReplicas(PartitionView partition) {
         return partition.replicas().stream().filter(id -> broker(id) == null).toList();
-    }
-
-    static ClusterView standalone(ServerConfig config, ReplicaManager replicas) {
-        Broker self = new Broker(config.nodeId(), config.host(), config.port());
-        return new ClusterView() {
-            @Override
-            public List<Broker> brokers() {
-                return List.of(self);
-            }
-
-            @Override
-            public Broker broker(int id) {
-                return id == self.id() ? self : null;
-            }
-
-            @Override
-            public PartitionView partition(String topic, int partition) {
-                Partition p = replicas.partition(topic, partition);
-                List<Integer> me = List.of(self.id());
-                return p == null ? null : new PartitionView(self.id(), p.leaderEpoch(), me, me, List.of());
-            }
-
-            @Override
-            public int controllerId() {
-                return self.id();
-            }
-        };
     }
 
     /**

@@ -3,14 +3,11 @@ package io.spate.server.metadata;
 import io.spate.log.InvalidConfigException;
 import io.spate.log.LogConfig;
 import io.spate.server.ServerConfig;
-import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
-import org.apache.kafka.common.errors.KafkaStorageException;
 import org.apache.kafka.common.internals.Topic;
 
-import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -25,18 +22,12 @@ public final class TopicManager {
     static final int MAX_PARTITIONS_PER_TOPIC = 10_000;
 
     private final TopicRegistry registry;
-    private final ReplicaManager replicas;
     private final ServerConfig config;
-    /** Null on a standalone node; in a cluster every change goes through the controller. */
+    /** Every change goes through the controller quorum (a standalone node's is its own, of one voter). */
     private final ClusterControl cluster;
 
-    public TopicManager(TopicRegistry registry, ReplicaManager replicas, ServerConfig config) {
-        this(registry, replicas, config, null);
-    }
-
-    public TopicManager(TopicRegistry registry, ReplicaManager replicas, ServerConfig config, ClusterControl cluster) {
+    public TopicManager(TopicRegistry registry, ServerConfig config, ClusterControl cluster) {
         this.registry = registry;
-        this.replicas = replicas;
         this.config = config;
         this.cluster = cluster;
     }
@@ -56,7 +47,7 @@ public final class TopicManager {
         if (factor <= 0) {
             throw new InvalidReplicationFactorException("replication factor must be positive, not " + factor);
         }
-        int nodes = cluster == null ? 1 : cluster.liveNodeCount();
+        int nodes = cluster.liveNodeCount();
         if (factor > nodes) {
             throw new InvalidReplicationFactorException("replication factor " + factor + " is larger than the number of live nodes (" + nodes + ")");
         }
@@ -72,9 +63,9 @@ public final class TopicManager {
     }
 
     /**
-     * Creates a topic without blocking the caller: in a cluster the future completes, on a metadata thread, once the
+     * Creates a topic without blocking the caller: the future completes, on a metadata thread, once the
      * controller quorum committed the topic and this node's image holds it. Validation failures come back as a
-     * failed future too. A standalone node creates the topic's logs at once (local files, no waiting on others).
+     * failed future too.
      */
     public CompletableFuture<TopicInfo> createAsync(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
         return createAsync(name, partitions, replicationFactor, overrides, 0);
@@ -89,25 +80,10 @@ public final class TopicManager {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        if (cluster != null) {
-            java.util.UUID id = java.util.UUID.randomUUID();
-            return (timeoutMs > 0 ? cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides, timeoutMs)
-                    : cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides))
-                    .thenApply(result -> registry.get(name));
-        }
-        return supplyNow(() -> {
-            TopicInfo created = registry.create(name, planned.partitions(), planned.replicationFactor(), overrides);
-            host(created);
-            return created;
-        });
-    }
-
-    private static <T> CompletableFuture<T> supplyNow(java.util.function.Supplier<T> work) {
-        try {
-            return CompletableFuture.completedFuture(work.get());
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        java.util.UUID id = java.util.UUID.randomUUID();
+        return (timeoutMs > 0 ? cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides, timeoutMs)
+                : cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides))
+                .thenApply(result -> registry.get(name));
     }
 
     /** The exception inside a failed future's wrapping. */
@@ -148,31 +124,18 @@ public final class TopicManager {
         if (existing != null) {
             return CompletableFuture.completedFuture(existing);
         }
-        if (cluster != null) {
-            int live = cluster.liveNodeCount();
-            if (replicationFactor > live) {
-                return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.CoordinatorNotAvailableException("internal topic " + name
-                        + " needs " + replicationFactor + " live nodes (offsets.topic.replication.factor) and " + live + " are live; it is created once they are"));
+        int live = cluster.liveNodeCount();
+        if (replicationFactor > live) {
+            return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.CoordinatorNotAvailableException("internal topic " + name
+                    + " needs " + replicationFactor + " live nodes (offsets.topic.replication.factor) and " + live + " are live; it is created once they are"));
+        }
+        return cluster.createTopicAsync(name, java.util.UUID.randomUUID(), partitions, replicationFactor, overrides).handle((result, failure) -> {
+            if (failure != null && !(ApiErrorsOf.unwrap(failure) instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
             }
-            return cluster.createTopicAsync(name, java.util.UUID.randomUUID(), partitions, replicationFactor, overrides).handle((result, failure) -> {
-                if (failure != null && !(ApiErrorsOf.unwrap(failure) instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-                    throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
-                }
-                // created, or another node created it first
-                return registry.get(name);
-            });
-        }
-        return supplyNow(() -> createInternalLocally(name, partitions, overrides));
-    }
-
-    private synchronized TopicInfo createInternalLocally(String name, int partitions, Map<String, String> overrides) {
-        TopicInfo existing = registry.get(name);
-        if (existing != null) {
-            return existing;
-        }
-        TopicInfo created = registry.create(name, partitions, (short) 1, overrides);
-        host(created);
-        return created;
+            // created, or another node created it first
+            return registry.get(name);
+        });
     }
 
     /**
@@ -190,18 +153,7 @@ public final class TopicManager {
     }
 
     public CompletableFuture<Void> deleteAsync(String name) {
-        if (cluster != null) {
-            return cluster.deleteTopicAsync(name).thenApply(result -> null);
-        }
-        return supplyNow(() -> {
-            TopicInfo removed = registry.delete(name);
-            try {
-                replicas.removePartitions(removed);
-            } catch (IOException e) {
-                throw new KafkaStorageException("topic '" + name + "' was deleted but some of its files remain: " + e.getMessage(), e);
-            }
-            return null;
-        });
+        return cluster.deleteTopicAsync(name).thenApply(result -> null);
     }
 
     public TopicInfo addPartitions(String name, int newCount, boolean validateOnly) {
@@ -220,14 +172,7 @@ public final class TopicManager {
         if (validateOnly) {
             return CompletableFuture.completedFuture(current);
         }
-        if (cluster != null) {
-            return cluster.addPartitionsAsync(name, newCount).thenApply(result -> registry.get(name));
-        }
-        return supplyNow(() -> {
-            TopicInfo updated = registry.addPartitions(name, newCount);
-            host(updated);
-            return updated;
-        });
+        return cluster.addPartitionsAsync(name, newCount).thenApply(result -> registry.get(name));
     }
 
     public TopicInfo alterConfig(String name, Map<String, String> newOverrides, boolean validateOnly) {
@@ -244,14 +189,7 @@ public final class TopicManager {
         if (validateOnly || topic == null) {
             return CompletableFuture.completedFuture(topic);
         }
-        if (cluster != null) {
-            return cluster.alterConfigAsync(name, newOverrides).thenApply(result -> registry.get(name));
-        }
-        return supplyNow(() -> {
-            TopicInfo updated = registry.setOverrides(name, newOverrides);
-            replicas.applyConfig(updated);
-            return updated;
-        });
+        return cluster.alterConfigAsync(name, newOverrides).thenApply(result -> registry.get(name));
     }
 
     private void validateConfig(Map<String, String> overrides) {
@@ -261,14 +199,6 @@ public final class TopicManager {
             LogConfig.from(effective);
         } catch (InvalidConfigException e) {
             throw new InvalidConfigurationException(e.getMessage());
-        }
-    }
-
-    private void host(TopicInfo topic) {
-        try {
-            replicas.hostPartitions(topic);
-        } catch (IOException e) {
-            throw new KafkaStorageException("could not create the logs of topic '" + topic.name() + "': " + e.getMessage(), e);
         }
     }
 }

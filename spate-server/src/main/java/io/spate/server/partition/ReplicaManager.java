@@ -28,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The partitions this node hosts, and the one place where logs are opened, closed and told to
  * become durable. Handlers reach partitions only through here.
  *
- * <p>Standalone, the node hosts every partition and leads it. In a cluster it hosts the
- * partitions the metadata assigns to it and takes the role the metadata gives each one:
+ * <p>It hosts the partitions the metadata assigns to it and takes the role the metadata gives each one
+ * (a standalone node, its own only voter, leads every partition):
  * leader (and then it also asks the controller to change the in-sync set as followers fall
  * behind or catch up) or follower (and then a fetcher copies from the leader).
  */
@@ -48,6 +48,8 @@ public final class ReplicaManager {
     private final ReplicationSettings replication;
     private volatile ClusterImage lastImage = ClusterImage.EMPTY;
     private volatile boolean selfFenced;
+    /** Whether this process has led before (its first unfencing is start-up, not a recovery worth a warning). */
+    private boolean unfencedBefore;
     private volatile long incarnation = Long.MIN_VALUE;
     private volatile LeaderLease lease;
     private final List<io.spate.replication.LeadershipListener> leadershipListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -56,11 +58,6 @@ public final class ReplicaManager {
     private final io.spate.replication.ParkedReads parkedReads = new io.spate.replication.ParkedReads(deadlines);
     private final io.spate.replication.PartitionContext partitionContext;
     private final io.spate.time.Time time;
-
-    /** A standalone node: every partition is hosted and led here. */
-    public ReplicaManager(LogManager logManager, TopicRegistry topics) {
-        this(logManager, topics, 0, null, null);
-    }
 
     /** A cluster member: roles come from the metadata images given to {@link #applyImage}. */
     public ReplicaManager(LogManager logManager, TopicRegistry topics, int localId, MetadataLog metadata, ReplicationSettings replication) {
@@ -76,13 +73,13 @@ public final class ReplicaManager {
         this.localId = localId;
         this.metadata = metadata;
         this.replication = replication;
-        this.fetchers = metadata == null ? null : new FetcherPool(localId, replication, time);
-        this.isrChanges = metadata == null ? null : new IsrChangeSender(metadata, localId, ISR_ANSWER_TIMEOUT_MS, time);
+        this.fetchers = new FetcherPool(localId, replication, time);
+        this.isrChanges = new IsrChangeSender(metadata, localId, ISR_ANSWER_TIMEOUT_MS, time);
         // A member starts fenced: the image it replays from its own disk may be long stale (the
         // quorum moved on while it was down, or has no leader yet), and leading from it would
         // acknowledge writes the cluster later truncates. It leads once the controller has
         // answered a heartbeat of this incarnation, unfenced and caught up.
-        this.selfFenced = metadata != null;
+        this.selfFenced = true;
         this.partitionContext = new io.spate.replication.PartitionContext(
                 (partitionLog, nowMs) -> logManager.flusher().flush(partitionLog), this::holdsLease, deadlines, new io.spate.replication.LeadershipListener() {
                     @Override
@@ -102,26 +99,8 @@ public final class ReplicaManager {
         return parkedReads;
     }
 
-    public boolean clustered() {
-        return metadata != null;
-    }
-
     public int localId() {
         return localId;
-    }
-
-    /** Opens (and recovers) the logs of every partition of {@code topic} this node does not host yet. */
-    public void hostPartitions(TopicInfo topic) throws IOException {
-        if (clustered()) {
-            return;
-        }
-        for (int p = 0; p < topic.partitions(); p++) {
-            TopicPartition tp = new TopicPartition(topic.name(), p);
-            if (!partitions.containsKey(tp)) {
-                PartitionLog log = logManager.getOrCreate(tp, topics.logConfig(topic));
-                partitions.put(tp, new Partition(tp, log, localId, Partition.Role.STANDALONE, partitionContext));
-            }
-        }
     }
 
     public void applyConfig(TopicInfo topic) {
@@ -142,9 +121,7 @@ public final class ReplicaManager {
     }
 
     private void removePartition(TopicPartition tp) throws IOException {
-        if (fetchers != null) {
-            fetchers.unfollow(tp);
-        }
+        fetchers.unfollow(tp);
         Partition removed = partitions.remove(tp);
         if (removed != null) {
             removed.becomeFollower(removed.leaderEpoch() + 1, removed.partitionEpoch(), -1, List.of(), List.of());
@@ -253,10 +230,10 @@ public final class ReplicaManager {
         return partition != null && partition.isLeader() && holdsLease();
     }
 
-    /** Whether the controller answered this node recently enough for it to vouch for its leaderships (always, standalone; never before a member joins). */
+    /** Whether the controller answered this node recently enough for it to vouch for its leaderships (never before the member joins). */
     public boolean holdsLease() {
         LeaderLease current = lease;
-        return current == null ? !clustered() : current.holds(time.nanos());
+        return current != null && current.holds(time.nanos());
     }
 
     /** The lease that {@link #servesAsLeader} consults (set once by the cluster member before it joins). */
@@ -283,8 +260,14 @@ public final class ReplicaManager {
         synchronized (this) {
             if (selfFenced != fenced) {
                 selfFenced = fenced;
-                log.warn(fenced ? "lost the controller for longer than the session timeout: no longer leading any partition"
-                        : "back in touch with the controller: taking the roles the metadata gives");
+                if (fenced) {
+                    log.warn("lost the controller for longer than the session timeout: no longer leading any partition");
+                } else if (unfencedBefore) {
+                    log.warn("back in touch with the controller: taking the roles the metadata gives");
+                } else {
+                    log.info("the controller answered: taking the roles the metadata gives");
+                }
+                unfencedBefore |= !fenced;
                 applyImage(lastImage);
             }
         }
@@ -310,9 +293,6 @@ public final class ReplicaManager {
 
     /** Drops followers that have not caught up for replica.lag.time.max.ms from the in-sync sets of partitions led here. */
     public void checkLaggingFollowers() {
-        if (!clustered()) {
-            return;
-        }
         long now = time.millis();
         for (Partition partition : partitions.values()) {
             List<Integer> retry = partition.isrChangeToRetry();
@@ -357,12 +337,8 @@ public final class ReplicaManager {
     }
 
     public void close() {
-        if (fetchers != null) {
-            fetchers.close();
-        }
-        if (isrChanges != null) {
-            isrChanges.close();
-        }
+        fetchers.close();
+        isrChanges.close();
         deadlines.close();
     }
 }

@@ -1,9 +1,6 @@
 package io.spate.server.group;
 
-import io.spate.log.LogManager;
-import io.spate.server.ServerConfig;
-import io.spate.server.metadata.TopicManager;
-import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.StandaloneCore;
 import io.spate.server.partition.ReplicaManager;
 import io.spate.time.ManualScheduler;
 import org.apache.kafka.common.message.JoinGroupRequestData;
@@ -43,27 +40,28 @@ class GroupCoordinatorTest {
     Path dataDir;
 
     private final ManualScheduler scheduler = new ManualScheduler(1_700_000_000_000L);
-    private LogManager logs;
+    private StandaloneCore node;
     private ReplicaManager replicas;
     private GroupCoordinator coordinator;
 
     @BeforeEach
     void start() throws IOException {
-        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
-        TopicRegistry registry = TopicRegistry.load(dataDir, Map.of());
-        replicas = new ReplicaManager(logs, registry);
-        ServerConfig config = new ServerConfig(0, "127.0.0.1", 9092, dataDir, 100 << 20, 1, (short) 1, true, 1, 300_000, Map.of(), Map.of());
-        TopicManager topics = new TopicManager(registry, replicas, config);
-        topics.create("orders", 2, (short) 1, Map.of());
+        node = StandaloneCore.start(dataDir);
+        replicas = node.replicas;
+        node.topics.create("orders", 2, (short) 1, Map.of());
         var settings = new GroupCoordinator.Settings(6_000, 300_000, INITIAL_DELAY_MS, 4_096, 1, (short) 1, RETENTION_MS, RETENTION_CHECK_MS);
-        coordinator = new GroupCoordinator(settings, scheduler, scheduler, topics, replicas);
+        coordinator = new GroupCoordinator(settings, scheduler, scheduler, node.topics, replicas);
+        replicas.addLeadershipListener(coordinator.offsetsLeadership());
+        // Created here, not on the first request, so that its shard loads before the test's first step
+        // (the node leads it once the metadata holds it; the load is a task on the manual scheduler).
+        node.topics.createInternal("__consumer_offsets", 1, (short) 1, Map.of("cleanup.policy", "compact"));
+        scheduler.runDue();
     }
 
     @AfterEach
     void stop() {
         coordinator.close();
-        replicas.close();
-        logs.close();
+        node.close();
     }
 
     /** Runs what the coordinator has queued for now; the test's thread is the coordinator's. */

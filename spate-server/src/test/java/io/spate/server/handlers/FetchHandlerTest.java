@@ -1,11 +1,8 @@
 package io.spate.server.handlers;
 
-import io.spate.log.LogManager;
 import io.spate.replication.Acks;
 import io.spate.replication.Partition;
-import io.spate.server.ServerConfig;
-import io.spate.server.metadata.TopicManager;
-import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.StandaloneCore;
 import io.spate.server.network.ClientConnection;
 import io.spate.server.network.FileSliceRecords;
 import io.spate.server.partition.ReplicaManager;
@@ -53,27 +50,24 @@ class FetchHandlerTest {
     Path dataDir;
 
     private final ScheduledExecutorService eventLoop = Executors.newSingleThreadScheduledExecutor();
-    private LogManager logs;
+    private StandaloneCore node;
     private ReplicaManager replicas;
     private FetchHandler handler;
     private Partition partition;
 
     @BeforeEach
     void start() throws Exception {
-        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
-        TopicRegistry registry = TopicRegistry.load(dataDir, Map.of());
-        replicas = new ReplicaManager(logs, registry);
-        ServerConfig config = new ServerConfig(0, "127.0.0.1", 9092, dataDir, 100 << 20, 1, (short) 1, true, 1, 300_000, Map.of(), Map.of());
-        new TopicManager(registry, replicas, config).create("events", 1, (short) 1, Map.of());
+        node = StandaloneCore.start(dataDir);
+        replicas = node.replicas;
+        node.topics.create("events", 1, (short) 1, Map.of());
         partition = replicas.partition("events", 0);
-        handler = new FetchHandler(registry, replicas);
+        handler = new FetchHandler(node.registry, replicas);
     }
 
     @AfterEach
     void stop() {
         eventLoop.shutdownNow();
-        replicas.close();
-        logs.close();
+        node.close();
     }
 
     private CompletableFuture<ApiMessage> fetch(String topic, long offset, int maxWaitMs) {
