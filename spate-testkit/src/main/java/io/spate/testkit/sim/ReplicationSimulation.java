@@ -201,7 +201,7 @@ public final class ReplicationSimulation {
         long length = 100 + random.nextInt(3_000);
         length = Math.min(length, Math.max(50, faultsEnd - loop.nowMs()));
         faults++;
-        switch (random.nextInt(8)) {
+        switch (random.nextInt(9)) {
             case 0 -> {
                 if (!node.alive() || up.size() < options.nodes()) {
                     return; // one node down at a time: the fault budget of RF 3 and min.insync.replicas 2
@@ -244,6 +244,14 @@ public final class ReplicationSimulation {
                 trace("cut node " + node.id() + " from the controller for " + length + " ms");
                 cutFor(node.id(), SimNetwork.CONTROLLER, length);
                 cutFor(SimNetwork.CONTROLLER, node.id(), length);
+            }
+            case 8 -> {
+                int other = random.nextInt(options.nodes() + 1); // 0: the controller
+                if (other != node.id()) {
+                    trace("duplicate messages " + node.id() + "<->" + other + " for " + length + " ms");
+                    duplicateFor(node.id(), other, length);
+                    duplicateFor(other, node.id(), length);
+                }
             }
             case 4 -> {
                 int other = 1 + random.nextInt(options.nodes());
@@ -290,6 +298,11 @@ public final class ReplicationSimulation {
     private void cutFor(int from, int to, long ms) {
         network.cut(from, to);
         loop.after(ms, () -> network.heal(from, to));
+    }
+
+    private void duplicateFor(int from, int to, long ms) {
+        network.duplicate(from, to);
+        loop.after(ms, () -> network.stopDuplicating(from, to));
     }
 
     private void heal() {

@@ -5,7 +5,8 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Who can reach whom, one way at a time, and how long a message takes. Node 0 is the controller
+ * Who can reach whom, one way at a time, how long a message takes (independently, so messages
+ * overtake one another), and which links deliver messages twice. Node 0 is the controller
  * quorum, seen as one always-available party: its own faults are Raft's business, tested apart.
  */
 public final class SimNetwork {
@@ -13,6 +14,8 @@ public final class SimNetwork {
 
     private final Random random;
     private final Set<Long> cut = new HashSet<>();
+    /** Links that deliver every message twice (a request retried on a new connection while the first still runs). */
+    private final Set<Long> duplicating = new HashSet<>();
 
     SimNetwork(Random random) {
         this.random = random;
@@ -36,6 +39,20 @@ public final class SimNetwork {
 
     void healAll() {
         cut.clear();
+        duplicating.clear();
+    }
+
+    /** Whether a message from {@code from} to {@code to} arrives a second time, after a delay of its own. */
+    public boolean duplicates(int from, int to) {
+        return duplicating.contains(link(from, to));
+    }
+
+    void duplicate(int from, int to) {
+        duplicating.add(link(from, to));
+    }
+
+    void stopDuplicating(int from, int to) {
+        duplicating.remove(link(from, to));
     }
 
     /** A message's one-way delay: mostly a millisecond or two, now and then much longer. */

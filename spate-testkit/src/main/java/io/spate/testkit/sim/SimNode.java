@@ -147,12 +147,18 @@ public final class SimNode {
         SimNode peer = peers.get(to);
         long peerIncarnation = peer.incarnation;
         loop.after(network.delayMs(), () -> peer.onNode(peerIncarnation, action));
+        if (network.duplicates(id, to)) {
+            loop.after(network.delayMs(), () -> peer.onNode(peerIncarnation, action));
+        }
     }
 
     /** As {@link #send}, for a message to the controller, which is always up. */
     private void toController(Runnable action) {
         if (network.reaches(id, SimNetwork.CONTROLLER)) {
             loop.after(network.delayMs(), action);
+            if (network.duplicates(id, SimNetwork.CONTROLLER)) {
+                loop.after(network.delayMs(), action);
+            }
         }
     }
 
@@ -161,6 +167,9 @@ public final class SimNode {
         if (network.reaches(SimNetwork.CONTROLLER, id)) {
             long at = incarnation;
             loop.after(network.delayMs(), () -> onNode(at, action));
+            if (network.duplicates(SimNetwork.CONTROLLER, id)) {
+                loop.after(network.delayMs(), () -> onNode(at, action));
+            }
         }
     }
 
@@ -534,7 +543,7 @@ public final class SimNode {
             }
         };
         return new CoordinatorRuntime<>(SimOffsets.TOPIC, loop, loop, offsetsPartitions, context -> new SimOffsets(), SimOffsets.SERDE,
-                COMMIT_WAIT_MS, true);
+                COMMIT_WAIT_MS);
     }
 
     /** A group's commit arriving from a client; {@code answer} gets whether it was acknowledged. */
