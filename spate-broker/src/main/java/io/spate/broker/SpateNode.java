@@ -176,13 +176,20 @@ public final class SpateNode implements AutoCloseable {
             handlers.addAll(GroupHandlers.all(coordinator, view));
             replicas.addLeadershipListener(coordinator.offsetsLeadership());
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
-            server.serve(new KafkaApis(handlers, config.nodeCredentials()));
-            member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
-            if (!config.clustered()) {
+            if (config.clustered()) {
+                // Serving first: a voter answers the other nodes' heartbeats on this listener.
+                server.serve(new KafkaApis(handlers, config.nodeCredentials()));
+                member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
+            } else {
+                // Alone, the node answers its own heartbeats in-process, so it joins before any client
+                // can reach it: an earlier layout's topics and producer ids are in the metadata before
+                // a request could create a topic of the same name or take a producer id again.
+                member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
                 io.spate.server.metadata.StandaloneMetadataImport.importOnce(dataDir, member.metadata(), config.nodeId());
-                // Alone, this node's image is the whole truth: a partition directory it does not name
-                // is left over from a topic deleted while the files could not be removed.
+                // Its image is the whole truth: a partition directory it does not name is left over
+                // from a topic deleted while the files could not be removed.
                 removeOrphanPartitionDirs(dataDir, registry);
+                server.serve(new KafkaApis(handlers, config.nodeCredentials()));
             }
             cleaner = startCleaner(config, clock, logManager);
             coordinator.startOffsetExpiry();

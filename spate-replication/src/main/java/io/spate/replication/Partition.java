@@ -627,10 +627,12 @@ public final class Partition {
                 newHw = log.logEndOffset();
                 Set<Integer> vouching = new HashSet<>(isr);
                 vouching.addAll(pendingJoins);
-                if (isr.size() < log.config().minInsyncReplicas()) {
+                if (isr.size() < Math.min(log.config().minInsyncReplicas(), replicas.size())) {
                     // KIP-966: nothing is committed while the in-sync set the controller holds is
                     // below min.insync.replicas, so the replicas that left it hold all that is and
-                    // may lead. The committed set, not the larger one with joins in flight: a join
+                    // may lead. A set holding every replica has nobody outside it to vouch for
+                    // anything: a partition with fewer replicas than min.insync.replicas (one, on a
+                    // standalone node) commits what they all hold; acks=all is refused all the same. The committed set, not the larger one with joins in flight: a join
                     // that never commits must not have let the high watermark pass them.
                     return;
                 }

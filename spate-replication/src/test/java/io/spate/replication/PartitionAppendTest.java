@@ -149,6 +149,18 @@ class PartitionAppendTest {
     }
 
     @Test
+    void aPartitionWithFewerReplicasThanMinInsyncCommitsWhatAllItsReplicasHoldButRefusesAcksAll() throws IOException {
+        PartitionLog log = logs.getOrCreate(TP, LogConfig.from(Map.of("min.insync.replicas", "2")));
+        Partition partition = new Partition(TP, log, LEADER, Partition.Role.FOLLOWER,
+                new PartitionContext(heldGroupCommit, () -> leaseHeld, scheduler));
+        partition.becomeLeader(0, 0, List.of(LEADER), List.of(LEADER), scheduler.millis());
+        assertThat(write(partition, Acks.ALL, "a").join().error()).isEqualTo(WriteError.NOT_ENOUGH_REPLICAS);
+        assertThat(write(partition, Acks.LEADER, "b").join().ok()).isTrue();
+        // Its only replica holds it and nobody outside the in-sync set could vouch for more: readable.
+        assertThat(log.highWatermark()).isEqualTo(1);
+    }
+
+    @Test
     void aWriteWaitsWhileTheInSyncSetIsBelowMinInsyncAndIsAnsweredWhenItRecovers() throws IOException {
         Partition partition = leader(Map.of("min.insync.replicas", "2"), List.of(1, 2));
         CompletableFuture<Written> written = write(partition, Acks.ALL, "a");

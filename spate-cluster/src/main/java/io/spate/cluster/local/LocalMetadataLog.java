@@ -36,8 +36,10 @@ import java.util.zip.CRC32C;
  *
  * <p>On disk, in its directory: {@code image} (the image at some version, written whole and
  * renamed into place) and {@code commands} (every command committed after it, each framed as
- * length, CRC-32C, index, bytes). A command is answered only after its frame is synced, so a
- * crash can only cut off a frame that was never answered; opening drops such a torn tail.
+ * length, CRC-32C, index, bytes, and followed by zeroed space kept allocated so that a node can
+ * still register after its disk filled up). A command is answered only after its frame is synced,
+ * so a crash can only cut off a frame that was never answered: opening clears such a torn tail,
+ * and refuses to open over a damaged frame that has commands after it.
  */
 public final class LocalMetadataLog implements MetadataLog {
     private static final Logger log = LoggerFactory.getLogger(LocalMetadataLog.class);
@@ -47,6 +49,9 @@ public final class LocalMetadataLog implements MetadataLog {
     private static final int FRAME_HEADER = 4 + 4 + 8;
     /** Commands before the image is written again and the command file starts over. */
     private static final int COMMANDS_PER_IMAGE = 4096;
+    /** Zeroed space kept allocated past the last command (see reserveSpace), topped up below the minimum. */
+    private static final int RESERVE_BYTES = 64 << 10;
+    private static final int RESERVE_MIN_BYTES = 16 << 10;
     /** Far above any command (the largest, a topic's assignment, is a few bytes per replica). */
     private static final int MAX_COMMAND_BYTES = 64 << 20;
 
@@ -87,14 +92,18 @@ public final class LocalMetadataLog implements MetadataLog {
         FileChannel channel = FileChannel.open(dir.resolve(COMMANDS_FILE), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
             Replayed replayed = replay(channel, image);
-            if (replayed.validBytes() < channel.size()) {
-                // Only the last frame can be cut short (it was never answered); anything else is damage.
-                log.warn("metadata log {}: dropping {} byte(s) of an unfinished last command", dir, channel.size() - replayed.validBytes());
-                channel.truncate(replayed.validBytes());
+            long end = replayed.validBytes();
+            if (!zerosFrom(channel, end)) {
+                // A last command cut short by a crash (never synced, never answered): cleared in
+                // place, which needs no new space on a full disk.
+                log.warn("metadata log {}: clearing an unfinished last command", dir);
+                writeZeros(channel, end, channel.size());
                 channel.force(true);
             }
-            channel.position(replayed.validBytes());
-            return new LocalMetadataLog(dir, nodeId, channel, replayed.image(), replayed.count(), commandsPerImage);
+            channel.position(end);
+            LocalMetadataLog opened = new LocalMetadataLog(dir, nodeId, channel, replayed.image(), replayed.count(), commandsPerImage);
+            opened.reserveSpace();
+            return opened;
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -135,17 +144,22 @@ public final class LocalMetadataLog implements MetadataLog {
             int length = header.getInt();
             int crc = header.getInt();
             long index = header.getLong();
-            if (length < 0 || length > MAX_COMMAND_BYTES) {
-                throw new IOException("metadata log " + COMMANDS_FILE + " is damaged at byte " + position + " (a command of " + length + " bytes)");
+            if (length == 0 && crc == 0 && index == 0) {
+                break; // the zeros reserved past the last command
             }
-            if (position + FRAME_HEADER + length > size) {
-                break; // the last command, cut short by a crash before it was synced and answered
+            long frameEnd = position + FRAME_HEADER + (long) length;
+            if (length < 0 || length > MAX_COMMAND_BYTES || frameEnd > size) {
+                if (zerosFrom(channel, position + FRAME_HEADER)) {
+                    break; // the last command, cut short by a crash before it was synced and answered
+                }
+                throw new IOException("metadata log " + COMMANDS_FILE + " is damaged at byte " + position + " (a command of " + length
+                        + " bytes); restore the data directory from a copy");
             }
             ByteBuffer body = ByteBuffer.allocate(length);
             readFully(channel, body, position + FRAME_HEADER);
             byte[] bytes = body.array();
             if (frameCrc(index, bytes) != crc) {
-                if (position + FRAME_HEADER + length < size) {
+                if (!zerosFrom(channel, frameEnd)) {
                     // Commands follow it, so it was synced whole once: damage, not a torn write.
                     // Dropping it and what follows would forget committed metadata.
                     throw new IOException("metadata log " + COMMANDS_FILE + " is damaged at byte " + position
@@ -164,6 +178,53 @@ public final class LocalMetadataLog implements MetadataLog {
             count++;
         }
         return new Replayed(image, position, count);
+    }
+
+    /** Whether every byte from {@code position} to the end of the file is zero. */
+    private static boolean zerosFrom(FileChannel channel, long position) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(8192);
+        long at = position;
+        while (at < channel.size()) {
+            buf.clear();
+            int read = channel.read(buf, at);
+            if (read <= 0) {
+                break;
+            }
+            for (int i = 0; i < read; i++) {
+                if (buf.get(i) != 0) {
+                    return false;
+                }
+            }
+            at += read;
+        }
+        return true;
+    }
+
+    private static void writeZeros(FileChannel channel, long from, long to) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocate(8192);
+        for (long at = from; at < to; ) {
+            zeros.clear().limit((int) Math.min(zeros.capacity(), to - at));
+            at += channel.write(zeros, at);
+        }
+    }
+
+    /**
+     * Keeps zeroed space allocated past the last command, so that the commands a node must write to
+     * start (its registration) still fit when its disk has filled up: they overwrite these zeros
+     * instead of growing the file. Failing to reserve more is only logged.
+     */
+    private void reserveSpace() {
+        try {
+            long end = commands.position();
+            long size = commands.size();
+            if (size - end >= RESERVE_MIN_BYTES) {
+                return;
+            }
+            writeZeros(commands, size, end + RESERVE_BYTES);
+            commands.force(true);
+        } catch (IOException e) {
+            log.warn("could not reserve space for the metadata log in {} ({}); commands still fit in what is left", dir, e.toString());
+        }
     }
 
     private static void readFully(FileChannel channel, ByteBuffer buf, long position) throws IOException {
@@ -222,7 +283,8 @@ public final class LocalMetadataLog implements MetadataLog {
             // A full disk: take back whatever part of the frame reached the file, so that the next
             // command follows the last whole one. If even that fails the file's end is unknown.
             try {
-                commands.truncate(before);
+                long reached = commands.position();
+                writeZeros(commands, before, Math.min(reached, commands.size()));
                 commands.position(before);
                 commands.force(false);
             } catch (IOException | RuntimeException undo) {
@@ -231,6 +293,7 @@ public final class LocalMetadataLog implements MetadataLog {
             }
             throw e;
         }
+        reserveSpace();
     }
 
     /** Every so many commands the image is written whole and the commands start over, so opening replays little. */
@@ -240,10 +303,12 @@ public final class LocalMetadataLog implements MetadataLog {
         }
         try {
             writeImage(image);
+            // The image holds every command now: the file starts over (and its reserve with it).
             commands.truncate(0);
             commands.position(0);
             commands.force(true);
             commandsSinceImage = 0;
+            reserveSpace();
         } catch (IOException e) {
             // Nothing is lost: the commands stay and are replayed on top of the older image.
             log.warn("could not write the metadata image in {} ({}); trying again after more commands", dir, e.toString());
@@ -266,10 +331,10 @@ public final class LocalMetadataLog implements MetadataLog {
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(tmp, dir.resolve(IMAGE_FILE), StandardCopyOption.REPLACE_EXISTING);
         }
+        // Not durable until the directory is: the commands are kept (an IOException) rather than
+        // cleared after an image whose rename a crash could still undo.
         try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
             directory.force(true);
-        } catch (IOException ignored) {
-            // Some file systems cannot sync a directory; the rename is then as durable as they make it.
         }
     }
 
@@ -342,6 +407,9 @@ public final class LocalMetadataLog implements MetadataLog {
 
     @Override
     public CompletableFuture<ClusterImage> awaitVersion(long version) {
+        if (closed) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the metadata log is closed"));
+        }
         CompletableFuture<ClusterImage> future = new CompletableFuture<>();
         synchronized (waiters) {
             waiters.computeIfAbsent(version, v -> new java.util.ArrayList<>()).add(future);
@@ -397,5 +465,11 @@ public final class LocalMetadataLog implements MetadataLog {
             }
         }
         notifier.shutdown();
+        List<CompletableFuture<ClusterImage>> waiting = new java.util.ArrayList<>();
+        synchronized (waiters) {
+            waiters.values().forEach(waiting::addAll);
+            waiters.clear();
+        }
+        waiting.forEach(f -> f.completeExceptionally(new IllegalStateException("the metadata log is closed")));
     }
 }

@@ -72,11 +72,11 @@ class LocalMetadataLogTest {
         try (LocalMetadataLog log = LocalMetadataLog.open(dir, NODE)) {
             registerAndCreate(log, "orders");
             long version = log.image().version();
-            long size = Files.size(dir.resolve(LocalMetadataLog.COMMANDS_FILE));
+            long size = endOfCommands(dir.resolve(LocalMetadataLog.COMMANDS_FILE));
             CommandResult refused = submit(log, new MetadataCommand.CreateTopic("orders", UUID.randomUUID(), List.of(List.of(NODE)), Map.of()));
             assertThat(refused.error()).isEqualTo(CommandResult.Error.TOPIC_EXISTS);
             assertThat(refused.version()).isEqualTo(version);
-            assertThat(Files.size(dir.resolve(LocalMetadataLog.COMMANDS_FILE))).isEqualTo(size);
+            assertThat(endOfCommands(dir.resolve(LocalMetadataLog.COMMANDS_FILE))).isEqualTo(size);
         }
     }
 
@@ -88,19 +88,34 @@ class LocalMetadataLogTest {
             before = log.image();
         }
         Path commands = dir.resolve(LocalMetadataLog.COMMANDS_FILE);
-        long whole = Files.size(commands);
-        // The start of a frame that claims 100 bytes, of which only 5 reached the disk.
-        try (FileChannel out = FileChannel.open(commands, StandardOpenOption.APPEND)) {
-            out.write(ByteBuffer.allocate(21).putInt(100).putInt(42).putLong(before.version() + 1).put(new byte[5]).flip());
+        long end = endOfCommands(commands);
+        assertThat(Files.size(commands)).as("zeros kept past the last command").isGreaterThan(end);
+        // The start of a frame that claims 100 bytes, of which only 13 reached the disk.
+        try (FileChannel out = FileChannel.open(commands, StandardOpenOption.WRITE)) {
+            out.write(ByteBuffer.allocate(29).putInt(100).putInt(42).putLong(before.version() + 1).put(new byte[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}).flip(), end);
         }
         try (LocalMetadataLog log = LocalMetadataLog.open(dir, NODE)) {
             assertThat(log.image()).isEqualTo(before);
-            assertThat(Files.size(commands)).as("the torn frame was cut off").isEqualTo(whole);
+            assertThat(endOfCommands(commands)).as("the torn frame was cleared").isEqualTo(end);
             assertThat(submit(log, new MetadataCommand.DeleteTopic("orders")).succeeded()).isTrue();
         }
         try (LocalMetadataLog log = LocalMetadataLog.open(dir, NODE)) {
             assertThat(log.image().topic("orders")).as("the command after the cut survived too").isNull();
         }
+    }
+
+    /** Where the commands end: the first all-zero frame header. */
+    private static long endOfCommands(Path commands) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(commands));
+        long position = 0;
+        while (position + 16 <= bytes.limit()) {
+            int length = bytes.getInt((int) position);
+            if (length == 0 && bytes.getInt((int) position + 4) == 0 && bytes.getLong((int) position + 8) == 0) {
+                return position;
+            }
+            position += 16 + length;
+        }
+        return position;
     }
 
     @Test
@@ -114,7 +129,7 @@ class LocalMetadataLogTest {
         bytes[20] ^= 0x40; // inside the first command's body
         Files.write(commands, bytes);
         assertThatThrownBy(() -> LocalMetadataLog.open(dir, NODE)).isInstanceOf(IOException.class).hasMessageContaining("damaged");
-        assertThat(Files.readAllBytes(commands)).as("nothing was cut").hasSize(bytes.length);
+        assertThat(Files.readAllBytes(commands)).as("nothing was cleared").isEqualTo(bytes);
     }
 
     @Test

@@ -73,13 +73,20 @@ public final class ClusterMember implements AutoCloseable {
     private volatile long registeredAtVersion = -1;
     private volatile boolean leaving;
     private volatile String heartbeatClientId;
+    /**
+     * This node is its own, only controller voter, with no other node (a standalone node): nobody
+     * can fence it or take its leaderships, so it neither loses its lease nor fences itself when
+     * its heartbeats run late (a collection pause or a starved machine must not stop it serving).
+     */
+    private final boolean alone;
 
-    private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness) {
+    private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness, boolean alone) {
         this.settings = settings;
+        this.alone = alone;
         this.time = liveness.time();
         this.incarnation = time.millis();
         this.lastHeartbeatAckNanos = time.nanos();
-        this.lease = LeaderLease.forSession(settings.sessionTimeoutMs());
+        this.lease = alone ? LeaderLease.withoutExpiry() : LeaderLease.forSession(settings.sessionTimeoutMs());
         // A gap of an election timeout: followers wait at least that long without hearing from their
         // leader before they elect another, so shorter pauses cannot have let another voter win (half
         // of it made a busy five-node test cluster refuse heartbeats for scheduling hiccups).
@@ -104,7 +111,7 @@ public final class ClusterMember implements AutoCloseable {
     /** As above, on {@code time}: heartbeats, fencing, the lease and the pause watch all read it. */
     public static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials, io.spate.time.Time time) throws IOException {
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs(), time);
-        return start(settings, credentials, liveness, RatisMetadataLog.start(settings, liveness));
+        return start(settings, credentials, liveness, RatisMetadataLog.start(settings, liveness), false);
     }
 
     /**
@@ -117,16 +124,16 @@ public final class ClusterMember implements AutoCloseable {
             throw new IllegalArgumentException("a node alone must be the only controller voter, not one of " + settings.voters());
         }
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs(), time);
-        return start(settings, io.spate.cluster.NodeCredentials.none(), liveness, LocalMetadataLog.open(settings.metadataDir(), settings.nodeId()));
+        return start(settings, io.spate.cluster.NodeCredentials.none(), liveness, LocalMetadataLog.open(settings.metadataDir(), settings.nodeId()), true);
     }
 
     private static ClusterMember start(ClusterSettings settings, io.spate.cluster.NodeCredentials credentials, LivenessTracker liveness,
-                                       MetadataLog metadata) {
+                                       MetadataLog metadata, boolean alone) {
         Controller controller = settings.isVoter() ? new Controller(metadata, liveness, settings) : null;
         if (controller != null) {
             controller.start();
         }
-        ClusterMember member = new ClusterMember(settings, metadata, controller, liveness);
+        ClusterMember member = new ClusterMember(settings, metadata, controller, liveness, alone);
         Thread.ofPlatform().name("spate-pause-watch").daemon().start(member::watchForPauses);
         member.heartbeatClientId = "spate-node-" + settings.nodeId() + credentials.token(settings.nodeId());
         return member;
@@ -177,7 +184,12 @@ public final class ClusterMember implements AutoCloseable {
                     heartbeatAnswered.complete(null);
                 }
             });
-            heartbeatAnswered.get(Math.max(1, deadline - time.nanos()), TimeUnit.NANOSECONDS);
+            try {
+                heartbeatAnswered.get(Math.max(settings.heartbeatTimeoutMs() * 1_000_000L, deadline - time.nanos()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException late) {
+                // Registered all the same: the node leads once a later heartbeat is answered.
+                log.info("registered, but no heartbeat answered yet; leading once one is");
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while joining the cluster", e);
@@ -252,7 +264,7 @@ public final class ClusterMember implements AutoCloseable {
                 return;
             }
             long now = time.nanos();
-            if (registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
+            if (!alone && registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
                 replicas.setSelfFenced(true);
             }
             followUpReregistration(now);
@@ -400,13 +412,13 @@ public final class ClusterMember implements AutoCloseable {
         // Heard, even if refused below: refusing must never make this controller fence the node later.
         liveness.heard(metadata.image(), nodeId, nodeIncarnation, time.nanos());
         long contactAgeMs = metadata.quorumContactAgeMs();
-        if (settings.voters().size() > 1 && (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, time.nanos()))) {
+        if (!alone && (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, time.nanos()))) {
             // "Not fenced" renews the node's lease for most of a session from when it sent the
             // heartbeat. A controller paused while the other voters elected a successor still
             // believes it leads, and the successor fences nodes a session after its election, so
             // only a leader that heard from a majority within the election timeout (the time the
             // others wait before electing), and since it last stopped running, may promise that;
-            // a live leader hears from them every half of it. A quorum of one has nobody to be deposed by.
+            // a live leader hears from them every half of it. A node alone has nobody to be deposed by.
             return new BrokerHeartbeatResponseData().setErrorCode(Errors.NOT_CONTROLLER.code()).setIsFenced(true);
         }
         ClusterImage image = metadata.image();

@@ -27,6 +27,14 @@ public final class LeaderLease {
         return new LeaderLease(sessionMs * 900_000L);
     }
 
+    /**
+     * The lease of a node that is its own, only controller (a standalone node): no other node can
+     * be given its leaderships while it is paused, so once granted it lasts until revoked.
+     */
+    public static LeaderLease withoutExpiry() {
+        return new LeaderLease(Long.MAX_VALUE);
+    }
+
     /** The controller answered, unfenced, a heartbeat this node sent at {@code sentAtNanos}. */
     public void renew(long sentAtNanos) {
         if (!granted || sentAtNanos - this.sentAtNanos > 0) {
