@@ -324,7 +324,7 @@ public final class RatisMetadataLog implements MetadataLog {
         return Integer.parseInt(peer.toString().substring(1));
     }
 
-    private static RaftProperties properties(ClusterSettings settings) {
+    static RaftProperties properties(ClusterSettings settings) {
         RaftProperties p = new RaftProperties();
         RaftServerConfigKeys.setStorageDir(p, List.of(settings.metadataDir().toFile()));
         if (settings.isVoter()) {
@@ -372,6 +372,16 @@ public final class RatisMetadataLog implements MetadataLog {
         // leader's appender had queued thousands of requests). One thread makes them sequential.
         RaftServerConfigKeys.ThreadPool.setServerCached(p, false);
         RaftServerConfigKeys.ThreadPool.setServerSize(p, 1);
+        // A follower checks an appendEntries request against its log and, with "compose" on (Ratis
+        // 3.3's default), also against the entries it has queued but not yet written. A heartbeat
+        // naming a queued entry as its previous one then passes and raises the commit index to it,
+        // while the log still holds the old entry at that index, to be replaced only when the
+        // queued append runs: the state machine applies the old one. The fault campaigns saw it
+        // (seed 3387): a voter that had led term 6, restarted, applied its own term-6 decision
+        // (fence two nodes, move every leadership to the third) that the quorum had replaced, and
+        // from then on named leaders and epochs no other node had. Without compose, a request is
+        // checked against the log as it is, and appends still run one at a time (above).
+        RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, false);
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, 10_000);
         RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
