@@ -1,6 +1,7 @@
 package io.spate.cluster.local;
 
 import io.spate.cluster.ClusterImage;
+import io.spate.cluster.ImageDelivery;
 import io.spate.cluster.CommandResult;
 import io.spate.cluster.MetadataCodec;
 import io.spate.cluster.MetadataCommand;
@@ -18,13 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
-import java.util.NavigableMap;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
@@ -58,16 +53,10 @@ public final class LocalMetadataLog implements MetadataLog {
     private final Path dir;
     private final int nodeId;
     private final FileChannel commands;
-    private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
-    /** Listeners hear images on this one thread, in order, as they do from the Raft log. */
-    private final ExecutorService notifier = Executors.newSingleThreadExecutor(
-            r -> Thread.ofPlatform().name("spate-metadata").daemon().unstarted(r));
-    private final NavigableMap<Long, List<CompletableFuture<ClusterImage>>> waiters = new TreeMap<>();
+    /** Listeners hear images on one thread, in order, as they do from the Raft log. */
+    private final ImageDelivery delivery = new ImageDelivery("spate-metadata", () -> this.image);
     private final CompletableFuture<Throwable> failure = new CompletableFuture<>();
     private volatile ClusterImage image;
-    /** The newest image every listener has seen (on the notifier thread only). */
-    private ClusterImage delivered = ClusterImage.EMPTY;
-    private volatile ClusterImage listened = ClusterImage.EMPTY;
     private int commandsSinceImage;
     private final int commandsPerImage;
     private volatile boolean closed;
@@ -351,30 +340,6 @@ public final class LocalMetadataLog implements MetadataLog {
         return (int) crc.getValue();
     }
 
-    /** On the notifier thread: listeners see the newest image once, then waiters up to it complete. */
-    private void deliver() {
-        ClusterImage current = image;
-        if (current.version() > delivered.version() || delivered == ClusterImage.EMPTY) {
-            delivered = current;
-            for (Consumer<ClusterImage> listener : listeners) {
-                try {
-                    listener.accept(current);
-                } catch (RuntimeException e) {
-                    log.error("metadata listener failed on image {}", current.version(), e);
-                }
-            }
-            listened = current;
-        }
-        ClusterImage seen = listened;
-        List<CompletableFuture<ClusterImage>> due = new java.util.ArrayList<>();
-        synchronized (waiters) {
-            var head = waiters.headMap(seen.version(), true);
-            head.values().forEach(due::addAll);
-            head.clear();
-        }
-        due.forEach(f -> f.complete(seen));
-    }
-
     @Override
     public CompletableFuture<CommandResult> submitAsLeader(MetadataCommand command) {
         return submit(command);
@@ -382,27 +347,11 @@ public final class LocalMetadataLog implements MetadataLog {
 
     @Override
     public void subscribe(Consumer<ClusterImage> listener) {
-        listeners.add(listener);
-        notifier.execute(() -> {
-            // A listener added after images were delivered still starts from the current one.
-            ClusterImage current = delivered;
-            if (current != ClusterImage.EMPTY) {
-                try {
-                    listener.accept(current);
-                } catch (RuntimeException e) {
-                    log.error("metadata listener failed on image {}", current.version(), e);
-                }
-            }
-        });
-        deliverSoon();
+        delivery.subscribe(listener);
     }
 
     private void deliverSoon() {
-        try {
-            notifier.execute(this::deliver);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // Closed: nothing is delivered any more.
-        }
+        delivery.offered();
     }
 
     @Override
@@ -410,12 +359,7 @@ public final class LocalMetadataLog implements MetadataLog {
         if (closed) {
             return CompletableFuture.failedFuture(new IllegalStateException("the metadata log is closed"));
         }
-        CompletableFuture<ClusterImage> future = new CompletableFuture<>();
-        synchronized (waiters) {
-            waiters.computeIfAbsent(version, v -> new java.util.ArrayList<>()).add(future);
-        }
-        deliverSoon();
-        return future;
+        return delivery.awaitVersion(version);
     }
 
     @Override
@@ -464,12 +408,6 @@ public final class LocalMetadataLog implements MetadataLog {
                 log.warn("closing the metadata log in {}: {}", dir, e.toString());
             }
         }
-        notifier.shutdown();
-        List<CompletableFuture<ClusterImage>> waiting = new java.util.ArrayList<>();
-        synchronized (waiters) {
-            waiters.values().forEach(waiting::addAll);
-            waiters.clear();
-        }
-        waiting.forEach(f -> f.completeExceptionally(new IllegalStateException("the metadata log is closed")));
+        delivery.close();
     }
 }

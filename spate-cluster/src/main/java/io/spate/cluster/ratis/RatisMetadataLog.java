@@ -2,6 +2,7 @@ package io.spate.cluster.ratis;
 
 import io.spate.cluster.ClusterImage;
 import io.spate.cluster.ClusterSettings;
+import io.spate.cluster.ImageDelivery;
 import io.spate.cluster.CommandResult;
 import io.spate.cluster.LivenessTracker;
 import io.spate.cluster.MetadataCodec;
@@ -35,10 +36,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -105,17 +104,12 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     private final ExecutorService submitter = Executors.newCachedThreadPool(
             Thread.ofPlatform().name("spate-metadata-submit-", 0).daemon().factory());
-    private final ExecutorService notifier = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-metadata-listener").daemon().unstarted(r));
     private final java.util.concurrent.ScheduledExecutorService reconnector =
             Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-metadata-reconnect").daemon().unstarted(r));
     private final java.util.concurrent.ScheduledExecutorService storageProbe =
             Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-metadata-storage-probe").daemon().unstarted(r));
-    private final List<Consumer<ClusterImage>> listeners = new CopyOnWriteArrayList<>();
-    private final ConcurrentSkipListMap<Long, List<CompletableFuture<ClusterImage>>> waiters = new ConcurrentSkipListMap<>();
     private volatile ClusterImage image = ClusterImage.EMPTY;
-    private volatile ClusterImage delivered = ClusterImage.EMPTY;
-    /** The newest image every listener has finished with: what version waiters may rely on. */
-    private volatile ClusterImage listened = ClusterImage.EMPTY;
+    private final ImageDelivery delivery = new ImageDelivery("spate-metadata-listener", () -> image);
 
     private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness) throws IOException {
         this.settings = settings;
@@ -484,31 +478,7 @@ public final class RatisMetadataLog implements MetadataLog {
             }
             image = next;
         }
-        try {
-            notifier.execute(this::deliver);
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            // close() fails the waiters
-        }
-    }
-
-    private void deliver() {
-        ClusterImage current = image;
-        if (current.version() > delivered.version() || delivered == ClusterImage.EMPTY) {
-            delivered = current;
-            for (Consumer<ClusterImage> listener : listeners) {
-                try {
-                    listener.accept(current);
-                } catch (RuntimeException e) {
-                    log.error("metadata listener failed on image {}", current.version(), e);
-                }
-            }
-            listened = current;
-        }
-        // Waiters are completed only once the listeners have seen the image they wait for.
-        ClusterImage seen = listened;
-        Map<Long, List<CompletableFuture<ClusterImage>>> due = waiters.headMap(seen.version(), true);
-        due.values().forEach(list -> list.forEach(f -> f.complete(seen)));
-        due.clear();
+        delivery.offered();
     }
 
     @Override
@@ -635,21 +605,12 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public void subscribe(Consumer<ClusterImage> listener) {
-        listeners.add(listener);
+        delivery.subscribe(listener);
     }
 
     @Override
     public CompletableFuture<ClusterImage> awaitVersion(long version) {
-        CompletableFuture<ClusterImage> future = new CompletableFuture<>();
-        waiters.computeIfAbsent(version, v -> new CopyOnWriteArrayList<>()).add(future);
-        // deliver() may have completed this version's list and be about to drop it just as we added to it: then the
-        // image it delivered covers us, and we complete here, or the future would never complete (seen under a burst
-        // of concurrent topic creations).
-        ClusterImage seen = listened;
-        if (seen != ClusterImage.EMPTY && seen.version() >= version) {
-            future.complete(seen);
-        }
-        notifier.execute(this::deliver);
+        CompletableFuture<ClusterImage> future = delivery.awaitVersion(version);
         if (!voter) {
             refreshImage();
         }
@@ -938,8 +899,7 @@ public final class RatisMetadataLog implements MetadataLog {
         reconnector.shutdownNow();
         retiredClients.forEach(RatisMetadataLog::closeQuietly);
         retiredClients.clear();
-        notifier.shutdownNow();
+        delivery.close();
         controllerSubmitter.shutdownNow();
-        waiters.values().forEach(list -> list.forEach(f -> f.completeExceptionally(new IllegalStateException("metadata log closed"))));
     }
 }
