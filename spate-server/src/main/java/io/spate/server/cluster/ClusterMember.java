@@ -13,8 +13,9 @@ import io.spate.cluster.local.LocalMetadataLog;
 import io.spate.cluster.ratis.RatisMetadataLog;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
-import io.spate.server.partition.LeaderLease;
 import io.spate.server.partition.ReplicaManager;
+import io.spate.replication.node.LeaderLease;
+import io.spate.replication.node.NodeRoles;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
 import org.apache.kafka.common.message.BrokerHeartbeatResponseData;
@@ -62,16 +63,12 @@ public final class ClusterMember implements AutoCloseable {
     private volatile Reregistration reregistration;
     private TopicRegistry registry;
     private ReplicaManager replicas;
+    /** The decisions on this node's lease, self-fencing and registrations (the replica manager's). */
+    private NodeRoles roles;
     private String host;
     private int port;
-    private volatile long lastHeartbeatAckNanos;
     private final LeaderLease lease;
     private final PauseWatch pauseWatch;
-    private volatile boolean registered;
-    private volatile boolean registeredOnce;
-    /** The metadata version at which this incarnation's registration was committed (-1: not yet). */
-    private volatile long registeredAtVersion = -1;
-    private volatile boolean leaving;
     private volatile String heartbeatClientId;
     /**
      * This node is its own, only controller voter, with no other node (a standalone node): nobody
@@ -85,7 +82,6 @@ public final class ClusterMember implements AutoCloseable {
         this.alone = alone;
         this.time = liveness.time();
         this.incarnation = time.millis();
-        this.lastHeartbeatAckNanos = time.nanos();
         this.lease = alone ? LeaderLease.withoutExpiry() : LeaderLease.forSession(settings.sessionTimeoutMs());
         // A gap of an election timeout: followers wait at least that long without hearing from their
         // leader before they elect another, so shorter pauses cannot have let another voter win (half
@@ -161,12 +157,11 @@ public final class ClusterMember implements AutoCloseable {
     public void join(TopicRegistry topicRegistry, ReplicaManager replicaManager, String listenerHost, int listenerPort, long timeoutMs) throws IOException {
         this.registry = topicRegistry;
         this.replicas = replicaManager;
-        replicaManager.setIncarnation(incarnation);
-        replicaManager.setLease(lease);
+        this.roles = replicaManager.roles();
+        roles.join(incarnation, lease, settings.sessionTimeoutMs(), alone);
         this.host = listenerHost;
         this.port = listenerPort;
         metadata.subscribe(this::apply);
-        lastHeartbeatAckNanos = time.nanos();
         repeat(heartbeats, "heartbeat", 0, settings.heartbeatMs(), this::heartbeat);
         repeat(checks, "in-sync replica check", 1000, 1000, replicas::checkLaggingFollowers);
         long deadline = time.nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
@@ -240,67 +235,32 @@ public final class ClusterMember implements AutoCloseable {
     private java.util.concurrent.CompletableFuture<CommandResult> register() {
         // Clean when this process's logs were closed cleanly last time, or when it registers again
         // without having stopped (nothing unflushed was lost in between).
-        boolean clean = registeredOnce || replicas.logManager().wasCleanShutdown();
+        boolean clean = roles.registersClean(replicas.logManager().wasCleanShutdown());
         return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation, clean)).whenComplete((r, e) -> {
             if (e == null && r.succeeded()) {
-                registeredOnce = true;
-                registeredAtVersion = r.version();
-            }
-        }).whenComplete((r, e) -> {
-            if (e == null && r.succeeded()) {
-                registered = true;
+                roles.onRegistered(r.version());
             }
         });
     }
 
     private void heartbeat() {
         try {
-            String storageDown = replicas.logManager().offlineReason();
-            if (storageDown != null) {
-                // Every partition here refuses service: go silent so that the controller fences this
-                // node and moves its leaders to replicas whose disks work (Kafka's offline log dir).
-                lease.revoke();
-                replicas.setSelfFenced(true);
-                return;
-            }
             long now = time.nanos();
-            if (!alone && registered && now - lastHeartbeatAckNanos > settings.sessionTimeoutMs() * 1_000_000L) {
-                replicas.setSelfFenced(true);
+            if (!roles.beforeHeartbeat(now, replicas.logManager().offlineReason())) {
+                return;
             }
             followUpReregistration(now);
             BrokerHeartbeatResponseData reply = sendHeartbeat();
             if (reply == null) {
                 return;
             }
-            // Counted from the send: an answer that waited in the socket while this process was
-            // paused must not restart the session clock as if the controller had just heard it.
-            lastHeartbeatAckNanos = now;
-            if (reply.isFenced()) {
-                lease.revoke();
-            }
             if (!reply.isCaughtUp()) {
                 // A node that is not a voter learns images only by asking; a voter's are on their way
                 // unless its replica is stuck, which refresh() watches for.
                 metadata.refresh();
             }
-            if (!reply.isFenced()) {
-                // Lead again only with metadata at least as new as the controller's at this answer, or
-                // at least as new as this incarnation's registration (KRaft's rule): under a steady
-                // flow of in-sync set changes a node is always a version or two behind the newest and
-                // stayed fenced for minutes (found by the fault campaigns, seed 1008).
-                long registeredAt = registeredAtVersion;
-                if (reply.isCaughtUp() || (registeredAt >= 0 && metadata.image().version() >= registeredAt)) {
-                    replicas.setSelfFenced(false);
-                }
-                if (!replicas.selfFenced()) {
-                    lease.renew(now);
-                }
-            } else if (registered && !leaving && reregistration == null) {
-                // The controller fenced us (we were silent too long): stop leading from what may be
-                // a stale image, forget the old registration's version, and join again.
-                log.warn("the controller had fenced this node; registering again");
-                replicas.setSelfFenced(true);
-                registeredAtVersion = -1;
+            if (roles.onHeartbeatAnswer(now, reply.isFenced(), reply.isCaughtUp(), metadata.image().version())
+                    == NodeRoles.AfterAnswer.REGISTER_AGAIN) {
                 reregistration = new Reregistration(now, now, metadata.controllerLeader(), register(), 1);
             }
         } catch (RuntimeException e) {
@@ -320,7 +280,7 @@ public final class ClusterMember implements AutoCloseable {
         if (pending == null) {
             return;
         }
-        if (leaving) {
+        if (roles.leaving()) {
             // Stopping: registering again would let the node back in (and lead) as it closes.
             reregistration = null;
             return;
@@ -447,10 +407,10 @@ public final class ClusterMember implements AutoCloseable {
      * the controller), so that clients move over without errors.
      */
     public void leaveGracefully(long timeoutMs) {
-        if (!registered) {
+        if (roles == null || !roles.registered()) {
             return;
         }
-        leaving = true;
+        roles.leave();
         try {
             CommandResult result = metadata.submit(new MetadataCommand.FenceNode(settings.nodeId(), incarnation)).get(timeoutMs, TimeUnit.MILLISECONDS);
             if (result.succeeded()) {

@@ -8,6 +8,7 @@ import io.spate.server.network.ClientConnection;
 import io.spate.server.network.FileSliceRecords;
 import io.spate.replication.ParkedReads;
 import io.spate.replication.Partition;
+import io.spate.replication.node.NodeRoles;
 import io.spate.replication.ReadBound;
 import io.spate.server.partition.ReplicaManager;
 import org.apache.kafka.common.IsolationLevel;
@@ -141,10 +142,8 @@ public final class FetchHandler implements ApiHandler {
             error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (partition == null || !(replicas.servesAsLeader(partition) || servesConsumers(partition, replicaId, version))) {
             error = Errors.NOT_LEADER_OR_FOLLOWER;
-        } else if (epoch > partition.leaderEpoch()) {
-            error = Errors.UNKNOWN_LEADER_EPOCH;
-        } else if (epoch >= 0 && epoch < partition.leaderEpoch()) {
-            error = Errors.FENCED_LEADER_EPOCH;
+        } else {
+            error = LeaderErrors.of(NodeRoles.epochCheck(partition, epoch));
         }
         target.resolved = partition;
         target.lookupError = error;

@@ -63,14 +63,9 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
             return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
         Partition partition = replicas.partition(topic.name(), p.partition());
-        if (!replicas.servesAsLeader(partition)) {
-            return result.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
-        }
-        if (p.currentLeaderEpoch() > partition.leaderEpoch()) {
-            return result.setErrorCode(Errors.UNKNOWN_LEADER_EPOCH.code());
-        }
-        if (p.currentLeaderEpoch() >= 0 && p.currentLeaderEpoch() < partition.leaderEpoch()) {
-            return result.setErrorCode(Errors.FENCED_LEADER_EPOCH.code());
+        Errors refused = LeaderErrors.of(replicas.roles().leaderCheck(partition, p.currentLeaderEpoch()));
+        if (refused != Errors.NONE) {
+            return result.setErrorCode(refused.code());
         }
         long[] end = partition.log().endOffsetForEpoch(p.leaderEpoch());
         return result.setErrorCode(Errors.NONE.code()).setLeaderEpoch((int) end[0]).setEndOffset(end[1]);

@@ -57,10 +57,12 @@ class StartFencedTest {
             try {
                 ReplicaManager replicas = new ReplicaManager(logs, registry, 1, metadata,
                         new ReplicationSettings(500, 1 << 20, 1 << 20, 10_000, 1_000, 30_000, ""));
-                replicas.setIncarnation(2); // this process: the image holds incarnation 1, an earlier one
+                // This process is incarnation 2; the image holds incarnation 1, an earlier one.
+                replicas.roles().join(2, io.spate.replication.node.LeaderLease.forSession(1000), 1000, false);
                 replicas.applyImage(image);
                 assertThat(replicas.partition("t", 0).role()).as("before the controller answered").isNotEqualTo(Partition.Role.LEADER);
-                replicas.setSelfFenced(false); // what ClusterMember does on an unfenced, caught-up heartbeat answer
+                // An unfenced, caught-up heartbeat answer.
+                replicas.roles().onHeartbeatAnswer(System.nanoTime(), false, true, image.version());
                 assertThat(replicas.partition("t", 0).role()).as("the image names an earlier incarnation").isNotEqualTo(Partition.Role.LEADER);
 
                 CommandResult registered = submit(metadata, new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, 2, true));

@@ -38,15 +38,15 @@ public final class ReplicationSimulation {
     private static final long CHECKPOINT_MS = 700;
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
-    public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long leaseMs, long lagTimeMaxMs) {
+    public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs) {
         /** The same run with a fault phase of {@code ms} of simulated time. */
         public Options withFaultyMs(long ms) {
-            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, leaseMs, lagTimeMaxMs);
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs);
         }
     }
 
     public static Options defaults(long seed) {
-        return new Options(seed, 3, 2, 20_000, 1_000, 800, 2_000);
+        return new Options(seed, 3, 2, 20_000, 1_000, 2_000);
     }
 
     /**
@@ -93,7 +93,7 @@ public final class ReplicationSimulation {
         this.topicConfig = topicConfig(options.seed());
         for (int id = 1; id <= options.nodes(); id++) {
             nodes.put(id, new SimNode(id, SimDisk.create("node-" + id), loop, network, controller, nodes, topicConfig,
-                    options.leaseMs(), options.lagTimeMaxMs(), this::trace, this::violation));
+                    options.sessionTimeoutMs(), options.lagTimeMaxMs(), this::trace, this::violation));
         }
         this.producer = new SimProducer(loop, network, controller, nodes, TOPIC, options.partitions(), random);
         this.committer = new SimCommitter(loop, network, controller, nodes, this::violation);
@@ -140,7 +140,8 @@ public final class ReplicationSimulation {
         controller.start();
         loop.every(0, 20, () -> nodes.values().forEach(SimNode::catchUpMetadata));
         loop.every(0, 5, () -> nodes.values().forEach(SimNode::fetch));
-        loop.every(0, 200, () -> nodes.values().forEach(SimNode::checkInSyncSets));
+        // As often as a node checks (ClusterMember).
+        loop.every(0, 1_000, () -> nodes.values().forEach(SimNode::checkInSyncSets));
         loop.every(0, CHECKPOINT_MS, () -> nodes.values().forEach(SimNode::runLogDuties));
         loop.every(0, 100, producer::refreshMetadata);
         loop.every(200, 4, producer::send);

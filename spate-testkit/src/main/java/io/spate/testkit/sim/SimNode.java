@@ -4,9 +4,6 @@ import io.spate.cluster.ClusterImage;
 import io.spate.cluster.CommandResult;
 import io.spate.cluster.MetadataCommand;
 import io.spate.cluster.NodeInfo;
-import io.spate.cluster.PartitionState;
-import io.spate.cluster.TopicState;
-import io.spate.log.AppendResult;
 import io.spate.log.LogConfig;
 import io.spate.log.LogError;
 import io.spate.log.LogManager;
@@ -20,8 +17,11 @@ import io.spate.replication.Acks;
 import io.spate.replication.GroupCommit;
 import io.spate.replication.Partition;
 import io.spate.replication.ReadBound;
-import io.spate.replication.PartitionContext;
+import io.spate.replication.node.IsrChanges;
+import io.spate.replication.node.LeaderLease;
+import io.spate.replication.node.NodeRoles;
 import io.spate.testkit.disk.SimDisk;
+import io.spate.time.Scheduler;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -38,9 +38,10 @@ import java.util.function.Consumer;
 
 /**
  * One node: its real logs and {@link Partition}s, one {@link FollowerFetchLogic} per leader it
- * copies from, and, as a model of the node's glue (ReplicaManager, IsrChangeSender, the cluster
- * member), the way it takes roles from images, heartbeats, keeps its lease and asks for in-sync
- * set changes. Every message goes through the {@link SimNetwork} and the {@link EventLoop}.
+ * copies from, and the node's own decisions on roles, its lease, self-fencing, registering again
+ * and in-sync set changes ({@link NodeRoles} and {@link IsrChanges}, as a node runs them). What
+ * stays a model here is the wire: heartbeats, registrations, fetches and metadata go through the
+ * {@link SimNetwork} and the {@link EventLoop}.
  */
 public final class SimNode {
     static final int FETCH_MAX_BYTES = 64 * 1024;
@@ -48,6 +49,12 @@ public final class SimNode {
     static final long PRODUCE_WAIT_MS = 30_000;
     /** How long a group's commit waits for the in-sync replicas: Kafka's offsets.commit.timeout.ms. */
     static final long COMMIT_WAIT_MS = 5_000;
+    /** As a node's: how long an in-sync set change may go unanswered before it is sent again. */
+    static final long ISR_ANSWER_TIMEOUT_MS = 15_000;
+    /** As a node's (its heartbeat timeout): a heartbeat unanswered this long no longer holds up the next. */
+    static final long HEARTBEAT_TIMEOUT_MS = 200;
+    /** As a node's registration attempts: one unanswered this long is sent again. */
+    static final long REGISTRATION_ATTEMPT_MS = 1_000;
 
     private final int id;
     /** This node's machine's disk: survives a kill, loses what was not fsynced in a power loss. */
@@ -57,12 +64,10 @@ public final class SimNode {
     private final SimController controller;
     private final Map<Integer, SimNode> peers;
     private final Map<String, String> topicConfig;
-    private final long leaseMs;
+    private final long sessionMs;
     private final long lagTimeMaxMs;
     private final Consumer<String> trace;
     private final Consumer<String> violation;
-    /** The partitions' node services: fsync in place, this node's lease, deadlines as events of the loop. */
-    private final PartitionContext partitionContext;
     /** This process's coordinator runtime (the real one) over the offsets topic; null while the node is down. */
     private CoordinatorRuntime<SimOffsets, SimOffsets.Commit> coordinator;
 
@@ -70,19 +75,21 @@ public final class SimNode {
     private boolean alive;
     private long pausedUntilMs = -1;
     private LogManager logs;
-    private final Map<TopicPartition, Partition> partitions = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
+    /** This process's decisions (null while the node is down). */
+    private NodeRoles roles;
     private final Map<Integer, FollowerFetchLogic> fetchers = new TreeMap<>();
     /** Per leader, the request now out to it (0: none). One at a time, as on the fetcher's one connection. */
     private final Map<Integer, Long> fetchInFlight = new HashMap<>();
     private long requests;
-    private ClusterImage image = ClusterImage.EMPTY;
-    private long leaseUntilMs = -1;
-    private boolean selfFenced = true;
-    /** A registration of this incarnation was answered: later ones say the shutdown was clean. */
-    private boolean registeredOnce;
+    /** Futures waiting for this node's metadata to reach a version (in-sync set refusals wait for it). */
+    private final TreeMap<Long, List<java.util.concurrent.CompletableFuture<ClusterImage>>> versionWaiters = new TreeMap<>();
+    /** When the last heartbeat went out, while it is unanswered (-1: none out). One at a time, as a node sends them. */
+    private long heartbeatOutSinceMs = -1;
+    /** When the last registration went out (-1: none yet this incarnation). */
+    private long registrationSentMs = -1;
 
     SimNode(int id, SimDisk disk, EventLoop loop, SimNetwork network, SimController controller, Map<Integer, SimNode> peers,
-            Map<String, String> topicConfig, long leaseMs, long lagTimeMaxMs, Consumer<String> trace, Consumer<String> violation) {
+            Map<String, String> topicConfig, long sessionMs, long lagTimeMaxMs, Consumer<String> trace, Consumer<String> violation) {
         this.id = id;
         this.disk = disk;
         this.loop = loop;
@@ -90,11 +97,64 @@ public final class SimNode {
         this.controller = controller;
         this.peers = peers;
         this.topicConfig = topicConfig;
-        this.leaseMs = leaseMs;
+        this.sessionMs = sessionMs;
         this.lagTimeMaxMs = lagTimeMaxMs;
         this.trace = trace;
         this.violation = violation;
-        this.partitionContext = new PartitionContext(GroupCommit.IN_PLACE, this::holdsLease, loop, new LeadershipListener() {
+    }
+
+    /** A fresh process's decisions, over its logs, with this node's wire: fetchers, the controller link, the event loop. */
+    private NodeRoles newRoles(long at) {
+        NodeRoles.Followers followers = new NodeRoles.Followers() {
+            @Override
+            public void follow(Partition partition, NodeInfo leader, int leaderEpoch) {
+                TopicPartition tp = partition.topicPartition();
+                for (Map.Entry<Integer, FollowerFetchLogic> e : fetchers.entrySet()) {
+                    if (e.getKey() != leader.id()) {
+                        e.getValue().unfollow(tp);
+                    }
+                }
+                fetchers.computeIfAbsent(leader.id(), FollowerFetchLogic::new).follow(partition, leaderEpoch);
+            }
+
+            @Override
+            public void unfollow(TopicPartition tp) {
+                fetchers.values().forEach(f -> f.unfollow(tp));
+            }
+        };
+        // This process's timers: they fire only while it runs (a paused process runs them on resuming).
+        Scheduler processTimers = new Scheduler() {
+            @Override
+            public io.spate.time.Time time() {
+                return loop;
+            }
+
+            @Override
+            public Timer schedule(long delayMs, Runnable task) {
+                return loop.schedule(delayMs, () -> onNode(at, task));
+            }
+        };
+        IsrChanges isrChanges = new IsrChanges(new IsrChanges.Controller() {
+            @Override
+            public java.util.concurrent.CompletableFuture<CommandResult> submit(MetadataCommand command) {
+                trace.accept("node " + id + " asks " + command);
+                java.util.concurrent.CompletableFuture<CommandResult> answer = new java.util.concurrent.CompletableFuture<>();
+                toController(() -> {
+                    CommandResult result = controller.commit(command);
+                    fromController(() -> answer.complete(result));
+                });
+                return answer;
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<?> awaitVersion(long version) {
+                java.util.concurrent.CompletableFuture<ClusterImage> reached = new java.util.concurrent.CompletableFuture<>();
+                versionWaiters.computeIfAbsent(version, v -> new ArrayList<>()).add(reached);
+                completeVersionWaiters();
+                return reached;
+            }
+        }, id, ISR_ANSWER_TIMEOUT_MS, processTimers);
+        LeadershipListener leadership = new LeadershipListener() {
             @Override
             public void onBecameLeader(Partition partition, int leaderEpoch) {
                 if (coordinator != null) {
@@ -108,7 +168,51 @@ public final class SimNode {
                     coordinator.leadership().onResigned(partition, leaderEpoch);
                 }
             }
-        });
+        };
+        return new NodeRoles(id, logs, topic -> LogConfig.from(topicConfig), followers, isrChanges, GroupCommit.IN_PLACE, loop,
+                leadership, lagTimeMaxMs, new TracedEvents(), loop);
+    }
+
+    /** The decisions' events in the run's trace; a request the controller would refuse for a reason the node could see is a violation. */
+    private final class TracedEvents implements NodeRoles.Events {
+        @Override
+        public void leading(TopicPartition tp, int leaderEpoch, List<Integer> isr) {
+            trace.accept("node " + id + " leads " + tp + " at epoch " + leaderEpoch + " isr " + isr);
+        }
+
+        @Override
+        public void following(TopicPartition tp, int leader, int leaderEpoch) {
+            trace.accept("node " + id + " follows " + leader + " for " + tp + " at epoch " + leaderEpoch);
+        }
+
+        @Override
+        public void selfFencing(boolean fenced, boolean before) {
+            trace.accept("node " + id + (fenced ? " stops leading on its own" : " takes the roles its metadata gives"));
+        }
+
+        @Override
+        public void askingToGrow(TopicPartition tp, int follower, long fetchOffset, List<Integer> proposal) {
+            NodeInfo node = roles.lastImage().node(follower);
+            if (node == null || node.fenced()) {
+                // The controller would refuse it, a metadata entry spent for nothing on every fetch (KIP-841).
+                violation.accept("node " + id + " asked for " + follower + " to join the in-sync set of " + tp
+                        + " though its own metadata has that node fenced");
+            }
+        }
+
+        @Override
+        public void askingToShrink(TopicPartition tp, List<Integer> dropped, List<Integer> proposal) {
+        }
+
+        @Override
+        public void registeringAgain() {
+            trace.accept("node " + id + " was fenced: registers again");
+        }
+
+        @Override
+        public void couldNotTakeRole(TopicPartition tp, Exception e) {
+            violation.accept("node " + id + " could not take the role of " + tp + ": " + e);
+        }
     }
 
     public int id() {
@@ -183,9 +287,9 @@ public final class SimNode {
         incarnation++;
         alive = true;
         pausedUntilMs = -1;
-        image = ClusterImage.EMPTY;
-        leaseUntilMs = -1;
-        selfFenced = true;
+        heartbeatOutSinceMs = -1;
+        registrationSentMs = -1;
+        versionWaiters.clear();
         try {
             logs = LogManager.openWithoutDuties(disk.root().resolve("data"), Clock.fixed(Instant.ofEpochMilli(loop.nowMs()), ZoneOffset.UTC));
         } catch (IOException e) {
@@ -193,25 +297,27 @@ public final class SimNode {
         }
         coordinator = newCoordinator();
         long at = incarnation;
+        roles = newRoles(at);
+        roles.join(at, LeaderLease.forSession(sessionMs), sessionMs, false);
         trace.accept("node " + id + " starts (incarnation " + at + ")");
-        registeredOnce = false;
         toController(() -> controller.heard(id, at));
         register();
     }
 
     /**
-     * As the cluster member registers: unclean until a registration of this process has been
-     * answered (every start in the simulation follows a kill or a power loss), clean afterwards,
-     * since a process that did not stop lost nothing.
+     * As the cluster member registers: unclean unless a registration of this process was
+     * committed before (every start in the simulation follows a kill or a power loss), and sent
+     * again when its answer is overdue.
      */
     private void register() {
         long at = incarnation;
-        boolean clean = registeredOnce;
+        boolean clean = roles.registersClean(false);
+        registrationSentMs = loop.nowMs();
         toController(() -> {
             CommandResult result = controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, at, clean));
             fromController(() -> {
                 if (result.succeeded()) {
-                    registeredOnce = true;
+                    roles.onRegistered(result.version());
                 }
             });
         });
@@ -237,7 +343,8 @@ public final class SimNode {
         alive = false;
         coordinator.close();
         coordinator = null;
-        partitions.clear();
+        roles = null;
+        versionWaiters.clear();
         fetchers.clear();
         fetchInFlight.clear();
         logs.halt();
@@ -275,41 +382,45 @@ public final class SimNode {
 
     // ---- periodic duties ----------------------------------------------------------------------
 
-    /** A heartbeat to the controller; its answer renews the lease from the moment it was sent. */
+    /**
+     * A heartbeat to the controller, one at a time as a node sends them; the node's own decisions
+     * take its answer. A registration not yet answered (or one after a fence) is sent again when
+     * overdue, as the cluster member does.
+     */
     void heartbeat() {
         onNode(incarnation, () -> {
-            long sentAt = loop.nowMs();
+            long now = loop.nowMs();
+            if (heartbeatOutSinceMs >= 0 && now - heartbeatOutSinceMs < HEARTBEAT_TIMEOUT_MS) {
+                return;
+            }
+            if (!roles.beforeHeartbeat(loop.nanos(), null)) {
+                return;
+            }
+            if ((!roles.registered() || roles.registeringAgain()) && now - registrationSentMs > REGISTRATION_ATTEMPT_MS) {
+                register();
+            }
+            long sentAtNanos = loop.nanos();
+            long sentVersion = roles.lastImage().version();
             long at = incarnation;
+            heartbeatOutSinceMs = now;
             toController(() -> {
-                // Not registered as this process (its registration was lost), or fenced: it must register (again).
-                boolean fenced = !controller.heartbeat(id, at).join().registered();
-                fromController(() -> onHeartbeatAnswer(sentAt, fenced));
+                // Not registered as this process (its registration was lost), or fenced.
+                var reply = controller.heartbeat(id, at).join();
+                boolean caughtUp = sentVersion >= reply.imageVersion();
+                fromController(() -> onHeartbeatAnswer(sentAtNanos, !reply.registered(), caughtUp));
             });
-            checkLease();
         });
     }
 
-    private void onHeartbeatAnswer(long sentAt, boolean fenced) {
-        if (fenced) {
-            // The controller fenced this incarnation: register again, as the cluster member does.
+    private void onHeartbeatAnswer(long sentAtNanos, boolean fenced, boolean caughtUp) {
+        heartbeatOutSinceMs = -1;
+        if (roles.onHeartbeatAnswer(sentAtNanos, fenced, caughtUp, roles.lastImage().version()) == NodeRoles.AfterAnswer.REGISTER_AGAIN) {
             register();
-            return;
-        }
-        leaseUntilMs = Math.max(leaseUntilMs, sentAt + leaseMs);
-        checkLease();
-    }
-
-    private void checkLease() {
-        boolean fenced = loop.nowMs() >= leaseUntilMs;
-        if (fenced != selfFenced) {
-            selfFenced = fenced;
-            trace.accept("node " + id + (fenced ? " lost its lease" : " holds its lease again"));
-            applyImage(image);
         }
     }
 
     long imageVersion() {
-        return image.version();
+        return roles == null ? -1 : roles.lastImage().version();
     }
 
     boolean lease() {
@@ -317,15 +428,15 @@ public final class SimNode {
     }
 
     boolean holdsLease() {
-        return loop.nowMs() < leaseUntilMs;
+        return roles != null && roles.holdsLease();
     }
 
     /** The controller delivers its latest image when this node's is older. */
     void catchUpMetadata() {
         ClusterImage latest = controller.image();
-        if (alive && image.version() < latest.version()) {
+        if (alive && imageVersion() < latest.version()) {
             fromController(() -> {
-                if (latest.version() > image.version()) {
+                if (latest.version() > imageVersion()) {
                     applyImage(latest);
                 }
             });
@@ -334,19 +445,7 @@ public final class SimNode {
 
     /** Retries of unanswered in-sync set changes and shrinks for lagging followers. */
     void checkInSyncSets() {
-        onNode(incarnation, () -> {
-            for (Partition p : partitions.values()) {
-                List<Integer> retry = p.isrChangeToRetry();
-                if (retry != null) {
-                    propose(p, retry);
-                    continue;
-                }
-                List<Integer> shrunk = p.laggingIsr(loop.nowMs(), lagTimeMaxMs);
-                if (shrunk != null) {
-                    propose(p, shrunk);
-                }
-            }
-        });
+        onNode(incarnation, () -> roles.checkLaggingFollowers());
     }
 
     /** One fetch round per leader this node copies from, unless the previous one is still out. */
@@ -406,11 +505,8 @@ public final class SimNode {
     // ---- the leader's side of replication (a model of the node's Fetch and OffsetForLeaderEpoch handling) ----
 
     private Partition servingLeader(TopicPartition tp, int currentLeaderEpoch) {
-        Partition p = partitions.get(tp);
-        if (p == null || !p.isLeader() || !holdsLease() || p.leaderEpoch() != currentLeaderEpoch) {
-            return null;
-        }
-        return p;
+        Partition p = roles.partition(tp);
+        return p != null && roles.leaderCheck(p, currentLeaderEpoch) == NodeRoles.LeaderCheck.SERVES ? p : null;
     }
 
     List<FollowerFetchLogic.EpochEnd> answerEpochQueries(List<FollowerFetchLogic.EpochQuery> queries) {
@@ -435,17 +531,7 @@ public final class SimNode {
                 answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
                 continue;
             }
-            NodeInfo follower = image.node(followerId);
-            boolean mayJoin = follower != null && !follower.fenced();
-            List<Integer> proposal = p.onFollowerFetch(followerId, pos.fetchOffset(), loop.nowMs(), "", mayJoin);
-            if (proposal != null) {
-                if (!mayJoin && !p.isr().contains(followerId) && proposal.contains(followerId)) {
-                    // The controller would refuse it, a metadata entry spent for nothing on every fetch (KIP-841).
-                    violation.accept("node " + id + " asked for " + followerId + " to join the in-sync set of " + p.topicPartition()
-                            + " though its own metadata has that node fenced");
-                }
-                propose(p, proposal);
-            }
+            roles.onFollowerFetch(p, followerId, pos.fetchOffset(), "");
             PartitionLog log = p.log();
             LogReadResult read = p.read(pos.fetchOffset(), FETCH_MAX_BYTES, ReadBound.LOG_END, true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
@@ -467,50 +553,6 @@ public final class SimNode {
         return answers;
     }
 
-    // ---- in-sync set changes (a model of IsrChangeSender) -------------------------------------
-
-    private void propose(Partition p, List<Integer> proposal) {
-        if (!p.beginIsrChange(proposal)) {
-            return;
-        }
-        TopicPartition tp = p.topicPartition();
-        int basedOn = p.partitionEpoch();
-        MetadataCommand.AlterIsr command = new MetadataCommand.AlterIsr(tp.topic(), tp.partition(), id, p.leaderEpoch(), basedOn, List.copyOf(proposal));
-        trace.accept("node " + id + " asks " + command);
-        boolean[] settled = {false};
-        long at = incarnation;
-        // No answer within the timeout: the outcome is unknown and the change is asked for again.
-        loop.after(1_000, () -> onNode(at, () -> settle(p, proposal, basedOn, Partition.IsrChangeOutcome.UNKNOWN, settled)));
-        toController(() -> {
-            CommandResult result = controller.commit(command);
-            fromController(() -> {
-                if (result.succeeded()) {
-                    settle(p, proposal, basedOn, Partition.IsrChangeOutcome.COMMITTED, settled);
-                } else {
-                    // A refusal counts once this node's metadata has caught up with it.
-                    awaitVersion(result.version(), () -> settle(p, proposal, basedOn, Partition.IsrChangeOutcome.REFUSED, settled));
-                }
-            });
-        });
-    }
-
-    private void awaitVersion(long version, Runnable then) {
-        if (image.version() >= version) {
-            then.run();
-        } else {
-            long at = incarnation;
-            loop.after(10, () -> onNode(at, () -> awaitVersion(version, then)));
-        }
-    }
-
-    private void settle(Partition p, List<Integer> proposal, int basedOn, Partition.IsrChangeOutcome outcome, boolean[] settled) {
-        if (settled[0] || partitions.get(p.topicPartition()) != p) {
-            return;
-        }
-        settled[0] = true;
-        p.endIsrChange(proposal, basedOn, outcome);
-    }
-
     // ---- produce (a model of the produce handler, acks=all) ------------------------------------
 
     /** A write arriving from a client: handled now, or once this node resumes from a pause. */
@@ -520,7 +562,7 @@ public final class SimNode {
 
     /** The leader's side of an acks=all write, through the partition's own write path; {@code answer} gets the base offset, or -1. */
     private void produce(TopicPartition tp, ByteBuffer batch, java.util.function.LongConsumer answer) {
-        Partition p = partitions.get(tp);
+        Partition p = roles.partition(tp);
         if (p == null) {
             answer.accept(-1);
             return;
@@ -534,7 +576,7 @@ public final class SimNode {
         CoordinatorRuntime.Partitions offsetsPartitions = new CoordinatorRuntime.Partitions() {
             @Override
             public Partition partition(int p) {
-                return partitions.get(new TopicPartition(SimOffsets.TOPIC, p));
+                return roles == null ? null : roles.partition(new TopicPartition(SimOffsets.TOPIC, p));
             }
 
             @Override
@@ -557,68 +599,26 @@ public final class SimNode {
         onNode(incarnation, () -> coordinator.read(0, shard -> shard.committed(group)).thenAccept(answer::accept));
     }
 
-    // ---- roles (a model of ReplicaManager.applyImage) ----------------------------------------
+    // ---- metadata -------------------------------------------------------------------------------
 
     void applyImage(ClusterImage next) {
-        image = next;
-        for (TopicState topic : next.topics().values()) {
-            for (int i = 0; i < topic.partitions().size(); i++) {
-                PartitionState state = topic.partitions().get(i);
-                if (!state.replicas().contains(id)) {
-                    continue;
-                }
-                TopicPartition tp = new TopicPartition(topic.name(), i);
-                Partition p = partitions.get(tp);
-                if (p == null) {
-                    PartitionLog log;
-                    try {
-                        log = logs.getOrCreate(tp, LogConfig.from(topicConfig));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                    log.resetHighWatermark(log.checkpointedHighWatermark());
-                    p = new Partition(tp, log, id, Partition.Role.FOLLOWER, partitionContext);
-                    partitions.put(tp, p);
-                }
-                applyRole(p, state, next);
-            }
-        }
+        roles.applyImage(next);
+        completeVersionWaiters();
     }
 
-    private void applyRole(Partition p, PartitionState state, ClusterImage next) {
-        TopicPartition tp = p.topicPartition();
-        NodeInfo self = next.node(id);
-        boolean registered = self != null && !self.fenced() && self.incarnation() == incarnation;
-        if (state.leader() == id && !selfFenced && registered) {
-            unfollow(tp);
-            if (p.role() != Partition.Role.LEADER || p.leaderEpoch() != state.leaderEpoch()) {
-                trace.accept("node " + id + " leads " + tp + " at epoch " + state.leaderEpoch() + " isr " + state.isr());
-            }
-            p.becomeLeader(state.leaderEpoch(), state.partitionEpoch(), state.replicas(), state.isr(), loop.nowMs());
-            return;
-        }
-        int leader = state.leader() == id ? PartitionState.NO_LEADER : state.leader();
-        p.becomeFollower(state.leaderEpoch(), state.partitionEpoch(), leader, state.replicas(), state.isr());
-        NodeInfo leaderNode = leader < 0 ? null : next.node(leader);
-        if (leaderNode == null || leaderNode.fenced()) {
-            unfollow(tp);
-            return;
-        }
-        for (Map.Entry<Integer, FollowerFetchLogic> e : fetchers.entrySet()) {
-            if (e.getKey() != leader) {
-                e.getValue().unfollow(tp);
-            }
-        }
-        fetchers.computeIfAbsent(leader, FollowerFetchLogic::new).follow(p, state.leaderEpoch());
-    }
-
-    private void unfollow(TopicPartition tp) {
-        fetchers.values().forEach(f -> f.unfollow(tp));
+    private void completeVersionWaiters() {
+        ClusterImage image = roles.lastImage();
+        var due = versionWaiters.headMap(image.version(), true);
+        List<java.util.concurrent.CompletableFuture<ClusterImage>> reached = new ArrayList<>();
+        due.values().forEach(reached::addAll);
+        due.clear();
+        reached.forEach(f -> f.complete(image));
     }
 
     // ---- what the checks read ----------------------------------------------------------------
 
+    /** This process's partitions (none while it is down): a view, read after every event. */
     Map<TopicPartition, Partition> partitions() {
-        return partitions;
+        return roles == null ? Map.of() : roles.partitionsByName();
     }
 }

@@ -1,4 +1,4 @@
-package io.spate.server.partition;
+package io.spate.replication.node;
 
 import org.junit.jupiter.api.Test;
 

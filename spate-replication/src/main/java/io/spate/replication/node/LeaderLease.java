@@ -1,4 +1,4 @@
-package io.spate.server.partition;
+package io.spate.replication.node;
 
 /**
  * How long this node may still trust the leaderships its metadata names. The controller fences a

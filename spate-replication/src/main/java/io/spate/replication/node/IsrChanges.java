@@ -1,4 +1,4 @@
-package io.spate.server.partition;
+package io.spate.replication.node;
 
 import io.spate.cluster.CommandResult;
 import io.spate.cluster.MetadataCommand;
@@ -6,6 +6,8 @@ import io.spate.cluster.MetadataLog;
 import io.spate.cluster.MetadataTransitions;
 import io.spate.log.TopicPartition;
 import io.spate.replication.Partition;
+import io.spate.time.Scheduler;
+import io.spate.time.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,10 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -30,9 +30,35 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>A refusal only counts once this node's metadata has caught up with it (so an earlier change
  * that did commit is seen first); a failed or timed-out request is an unknown outcome, and the
  * partition keeps counting the replicas it would add for the high watermark until it is known.
+ *
+ * <p>Batches are sent, and answers time out, on the {@link Scheduler} it is given: a thread of its
+ * own in a node, the event loop in the simulation, which runs this same class.
  */
-final class IsrChangeSender implements AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(IsrChangeSender.class);
+public final class IsrChanges {
+    private static final Logger log = LoggerFactory.getLogger(IsrChanges.class);
+
+    /** The controller, as far as in-sync set changes need it. */
+    public interface Controller {
+        CompletableFuture<CommandResult> submit(MetadataCommand command);
+
+        /** Completes once this node's metadata is at {@code version} or newer. */
+        CompletableFuture<?> awaitVersion(long version);
+
+        /** A node's metadata log, as the controller its changes go to. */
+        static Controller of(MetadataLog metadata) {
+            return new Controller() {
+                @Override
+                public CompletableFuture<CommandResult> submit(MetadataCommand command) {
+                    return metadata.submit(command);
+                }
+
+                @Override
+                public CompletableFuture<?> awaitVersion(long version) {
+                    return metadata.awaitVersion(version);
+                }
+            };
+        }
+    }
 
     private record Change(Partition partition, List<Integer> proposed, int basedOnPartitionEpoch, int leaderEpoch, long askedNanos) {
         TopicPartition tp() {
@@ -44,34 +70,32 @@ final class IsrChangeSender implements AutoCloseable {
         }
     }
 
-    private final MetadataLog metadata;
+    private final Controller metadata;
     private final int localId;
     private final long answerTimeoutMs;
     private final ConcurrentLinkedQueue<Change> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
-    private final ExecutorService flusher = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("spate-isr-changes").daemon().unstarted(r));
+    private final Scheduler scheduler;
+    private final Time time;
 
-    private final io.spate.time.Time time;
-
-    IsrChangeSender(MetadataLog metadata, int localId, long answerTimeoutMs, io.spate.time.Time time) {
-        this.time = time;
+    /** @param answerTimeoutMs how long a change may go unanswered before it counts as unknown and is sent again */
+    public IsrChanges(Controller metadata, int localId, long answerTimeoutMs, Scheduler scheduler) {
         this.metadata = metadata;
         this.localId = localId;
         this.answerTimeoutMs = answerTimeoutMs;
+        this.scheduler = scheduler;
+        this.time = scheduler.time();
     }
 
     /** Asks for {@code proposed}, unless the partition has a change in flight already or no longer leads. */
-    void propose(Partition partition, List<Integer> proposed) {
+    public void propose(Partition partition, List<Integer> proposed) {
         if (!partition.beginIsrChange(proposed)) {
             return;
         }
         queue.add(new Change(partition, List.copyOf(proposed), partition.partitionEpoch(), partition.leaderEpoch(), time.nanos()));
         if (flushScheduled.compareAndSet(false, true)) {
-            try {
-                flusher.execute(this::flush);
-            } catch (RejectedExecutionException closing) {
-                flushScheduled.set(false);
-            }
+            // A scheduler that is closed runs nothing: the node is stopping.
+            scheduler.schedule(0, this::flush);
         }
     }
 
@@ -100,15 +124,25 @@ final class IsrChangeSender implements AutoCloseable {
         } catch (RuntimeException e) {
             answer = CompletableFuture.failedFuture(e);
         }
+        CompletableFuture<CommandResult> settled = new CompletableFuture<>();
         answer.thenCompose(result -> refusedMask(result, batch.size()) == 0 ? CompletableFuture.completedFuture(result)
                         : metadata.awaitVersion(result.version()).thenApply(image -> result))
-                .orTimeout(answerTimeoutMs, TimeUnit.MILLISECONDS)
                 .whenComplete((result, failure) -> {
-                    long refused = failure == null ? refusedMask(result, batch.size()) : 0;
-                    for (int i = 0; i < batch.size(); i++) {
-                        settle(batch.get(i), (refused & (1L << i)) != 0, result, failure);
+                    if (failure != null) {
+                        settled.completeExceptionally(failure);
+                    } else {
+                        settled.complete(result);
                     }
                 });
+        Scheduler.Timer deadline = scheduler.schedule(answerTimeoutMs, () -> settled.completeExceptionally(
+                new TimeoutException("no answer within " + answerTimeoutMs + " ms")));
+        settled.whenComplete((result, failure) -> {
+            deadline.cancel();
+            long refused = failure == null ? refusedMask(result, batch.size()) : 0;
+            for (int i = 0; i < batch.size(); i++) {
+                settle(batch.get(i), (refused & (1L << i)) != 0, result, failure);
+            }
+        });
     }
 
     /** Bit i set: change i of the batch was refused. A lone change is sent as itself and answers for itself. */
@@ -150,10 +184,5 @@ final class IsrChangeSender implements AutoCloseable {
         int start = at == 0 ? prefix.length() : at + 2 + prefix.length();
         int end = message.indexOf("; ", start);
         return message.substring(start, end < 0 ? message.length() : end);
-    }
-
-    @Override
-    public void close() {
-        flusher.shutdownNow();
     }
 }

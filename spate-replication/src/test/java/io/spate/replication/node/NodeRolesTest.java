@@ -1,0 +1,257 @@
+package io.spate.replication.node;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.CommandResult;
+import io.spate.cluster.MetadataCommand;
+import io.spate.cluster.NodeInfo;
+import io.spate.cluster.local.LocalMetadataLog;
+import io.spate.log.LogConfig;
+import io.spate.log.LogManager;
+import io.spate.log.TopicPartition;
+import io.spate.replication.GroupCommit;
+import io.spate.replication.LeadershipListener;
+import io.spate.replication.Partition;
+import io.spate.time.ManualScheduler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A node's decisions on its lease, self-fencing and registrations, driven by heartbeat answers on
+ * a manual clock, over real logs and real metadata images (from a node's own metadata log): the
+ * rules the cluster member and the simulation both run.
+ */
+class NodeRolesTest {
+    private static final long SESSION_MS = 1_000;
+    private static final long INCARNATION = 7;
+    private static final TopicPartition TP = new TopicPartition("t", 0);
+
+    @TempDir
+    Path dir;
+
+    private final ManualScheduler clock = new ManualScheduler();
+    private final List<String> followed = new ArrayList<>();
+    private final List<String> events = new ArrayList<>();
+    private LocalMetadataLog metadata;
+    private LogManager logs;
+    private NodeRoles roles;
+
+    @BeforeEach
+    void start() throws Exception {
+        metadata = LocalMetadataLog.open(dir.resolve("meta"), 1);
+        logs = LogManager.open(dir.resolve("data"), Clock.systemUTC(), 300_000);
+        NodeRoles.Followers followers = new NodeRoles.Followers() {
+            @Override
+            public void follow(Partition partition, NodeInfo leader, int leaderEpoch) {
+                followed.add(partition.topicPartition() + "<-" + leader.id());
+            }
+
+            @Override
+            public void unfollow(TopicPartition tp) {
+            }
+        };
+        IsrChanges isrChanges = new IsrChanges(IsrChanges.Controller.of(metadata), 1, 15_000, clock);
+        roles = new NodeRoles(1, logs, topic -> LogConfig.defaultConfig(), followers, isrChanges, GroupCommit.IN_PLACE, clock,
+                LeadershipListener.NONE, 10_000, recordingEvents(), clock);
+    }
+
+    @AfterEach
+    void stop() {
+        logs.close();
+        metadata.close();
+    }
+
+    private NodeRoles.Events recordingEvents() {
+        return new NodeRoles.Events() {
+            @Override
+            public void leading(TopicPartition tp, int leaderEpoch, List<Integer> isr) {
+                events.add("lead " + tp + "@" + leaderEpoch);
+            }
+
+            @Override
+            public void following(TopicPartition tp, int leader, int leaderEpoch) {
+                events.add("follow " + tp + "@" + leaderEpoch);
+            }
+
+            @Override
+            public void selfFencing(boolean fenced, boolean before) {
+                events.add(fenced ? "fenced" : before ? "unfenced again" : "unfenced");
+            }
+
+            @Override
+            public void askingToGrow(TopicPartition tp, int follower, long fetchOffset, List<Integer> proposal) {
+            }
+
+            @Override
+            public void askingToShrink(TopicPartition tp, List<Integer> dropped, List<Integer> proposal) {
+            }
+
+            @Override
+            public void registeringAgain() {
+                events.add("register again");
+            }
+
+            @Override
+            public void couldNotTakeRole(TopicPartition tp, Exception e) {
+                events.add("failed " + tp + ": " + e);
+            }
+        };
+    }
+
+    private CommandResult commit(MetadataCommand command) throws Exception {
+        CommandResult result = metadata.submit(command).get(10, TimeUnit.SECONDS);
+        assertThat(result.succeeded()).as("%s: %s", command, result).isTrue();
+        return result;
+    }
+
+    /** This node registered as {@link #INCARNATION}, and a topic it leads; the image applied. */
+    private ClusterImage registeredAndLeading() throws Exception {
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        roles.onRegistered(registered.version());
+        CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
+        ClusterImage image = metadata.awaitVersion(created.version()).get(10, TimeUnit.SECONDS);
+        roles.applyImage(image);
+        return image;
+    }
+
+    private long nanos() {
+        return clock.nanos();
+    }
+
+    @Test
+    void aNodeLeadsOnlyOnceTheControllerAnsweredAHeartbeatOfThisProcess() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        assertThat(roles.partition(TP).role()).as("started fenced").isNotEqualTo(Partition.Role.LEADER);
+        assertThat(roles.holdsLease()).isFalse();
+
+        assertThat(roles.onHeartbeatAnswer(nanos(), false, true, image.version())).isEqualTo(NodeRoles.AfterAnswer.NOTHING);
+        assertThat(roles.partition(TP).role()).isEqualTo(Partition.Role.LEADER);
+        assertThat(roles.holdsLease()).isTrue();
+        Partition led = roles.partition(TP);
+        assertThat(roles.leaderCheck(led, led.leaderEpoch())).isEqualTo(NodeRoles.LeaderCheck.SERVES);
+        assertThat(roles.leaderCheck(led, -1)).as("a request that names no epoch").isEqualTo(NodeRoles.LeaderCheck.SERVES);
+        assertThat(roles.leaderCheck(led, led.leaderEpoch() + 1)).isEqualTo(NodeRoles.LeaderCheck.UNKNOWN_EPOCH);
+        assertThat(events).containsExactly("unfenced", "lead t-0@" + image.partition("t", 0).leaderEpoch());
+    }
+
+    @Test
+    void aNodeBehindTheControllerLeadsOnceItsImageIsAsNewAsItsRegistration() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        roles.onHeartbeatAnswer(nanos(), false, false, image.version() - 2);
+        assertThat(roles.selfFenced()).as("older than its own registration").isTrue();
+        roles.onHeartbeatAnswer(nanos(), false, false, image.version());
+        assertThat(roles.selfFenced()).as("not caught up, but past its registration (KRaft's rule)").isFalse();
+    }
+
+    @Test
+    void theLeaseRunsFromTheHeartbeatsSendTimeNotFromItsAnswer() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        long sent = nanos();
+        // The answer waited in a socket while the node was paused for most of a session.
+        clock.advance(950);
+        roles.onHeartbeatAnswer(sent, false, true, image.version());
+        assertThat(roles.holdsLease()).as("90% of the session from the send has passed").isFalse();
+        assertThat(roles.leaderCheck(roles.partition(TP), -1)).isEqualTo(NodeRoles.LeaderCheck.NOT_LEADER);
+    }
+
+    @Test
+    void aSessionWithoutAnAnswerStopsTheNodeLeadingOnItsOwn() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        clock.advance(SESSION_MS);
+        assertThat(roles.beforeHeartbeat(nanos(), null)).isTrue();
+        assertThat(roles.selfFenced()).as("a whole session is not more than a session").isFalse();
+        clock.advance(1);
+        roles.beforeHeartbeat(nanos(), null);
+        assertThat(roles.selfFenced()).isTrue();
+        assertThat(roles.partition(TP).role()).isNotEqualTo(Partition.Role.LEADER);
+    }
+
+    @Test
+    void aLateAnswerToAnOlderHeartbeatDoesNotShortenTheSession() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        long first = nanos();
+        clock.advance(400);
+        long second = nanos();
+        roles.onHeartbeatAnswer(second, false, true, image.version());
+        roles.onHeartbeatAnswer(first, false, true, image.version());
+        clock.advance(SESSION_MS);
+        roles.beforeHeartbeat(nanos(), null);
+        assertThat(roles.selfFenced()).as("the session counts from the newer send").isFalse();
+    }
+
+    @Test
+    void aNodeAloneNeverFencesItselfForSilence() throws Exception {
+        roles.join(INCARNATION, LeaderLease.withoutExpiry(), SESSION_MS, true);
+        CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        roles.onRegistered(registered.version());
+        roles.onHeartbeatAnswer(nanos(), false, true, registered.version());
+        clock.advance(60_000);
+        roles.beforeHeartbeat(nanos(), null);
+        assertThat(roles.selfFenced()).isFalse();
+        assertThat(roles.holdsLease()).isTrue();
+    }
+
+    @Test
+    void aFencedAnswerEndsTheLeaseAtOnceAndAsksForOneRegistration() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        assertThat(roles.holdsLease()).isTrue();
+
+        assertThat(roles.onHeartbeatAnswer(nanos(), true, true, image.version())).isEqualTo(NodeRoles.AfterAnswer.REGISTER_AGAIN);
+        assertThat(roles.holdsLease()).isFalse();
+        assertThat(roles.selfFenced()).isTrue();
+        assertThat(roles.onHeartbeatAnswer(nanos(), true, true, image.version()))
+                .as("one registration is on its way already").isEqualTo(NodeRoles.AfterAnswer.NOTHING);
+
+        CommandResult again = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, roles.registersClean(false)));
+        assertThat(roles.registersClean(false)).as("this process registered before: it lost nothing").isTrue();
+        roles.onRegistered(again.version());
+        assertThat(roles.registeringAgain()).isFalse();
+        roles.onHeartbeatAnswer(nanos(), false, false, again.version());
+        assertThat(roles.selfFenced()).isFalse();
+        assertThat(roles.onHeartbeatAnswer(nanos(), true, true, again.version())).isEqualTo(NodeRoles.AfterAnswer.REGISTER_AGAIN);
+    }
+
+    @Test
+    void aNodeThatIsLeavingDoesNotRegisterAgain() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        roles.leave();
+        assertThat(roles.onHeartbeatAnswer(nanos(), true, true, image.version())).isEqualTo(NodeRoles.AfterAnswer.NOTHING);
+        assertThat(roles.holdsLease()).isFalse();
+    }
+
+    @Test
+    void aNodeWhoseStorageIsDownGoesSilent() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        assertThat(roles.beforeHeartbeat(nanos(), "disk gone")).as("no heartbeat").isFalse();
+        assertThat(roles.selfFenced()).isTrue();
+        assertThat(roles.holdsLease()).isFalse();
+    }
+
+    @Test
+    void anImageOfAnEarlierIncarnationIsNotLedFrom() throws Exception {
+        roles.join(INCARNATION + 1, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
+        ClusterImage image = metadata.awaitVersion(created.version()).get(10, TimeUnit.SECONDS);
+        roles.applyImage(image);
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        assertThat(roles.selfFenced()).isFalse();
+        assertThat(roles.partition(TP).role()).as("the image names incarnation " + INCARNATION).isNotEqualTo(Partition.Role.LEADER);
+    }
+}
