@@ -146,6 +146,8 @@ public final class NodeRoles {
     private volatile boolean registeredOnce;
     /** The metadata version at which this incarnation's registration was committed (-1: not yet). */
     private volatile long registeredAtVersion = -1;
+    /** When the last registration was heard committed (this node's clock). */
+    private volatile long registeredAtNanos = Long.MIN_VALUE;
     private volatile boolean registeringAgain;
     private volatile boolean leaving;
 
@@ -423,6 +425,11 @@ public final class NodeRoles {
         if (current != null) {
             current.revoke();
         }
+        if (registeredAtNanos != Long.MIN_VALUE && sentAtNanos - registeredAtNanos < 0) {
+            // Sent before the last registration committed: it says nothing about that one (a
+            // review found the node registering twice on such answers).
+            return AfterAnswer.NOTHING;
+        }
         if (registered && !leaving && !registeringAgain) {
             // The controller fenced us (we were silent too long): stop leading from what may be a
             // stale image, forget the old registration's version, and join again.
@@ -445,6 +452,7 @@ public final class NodeRoles {
 
     /** A registration of this incarnation was committed at {@code version}. */
     public void onRegistered(long version) {
+        registeredAtNanos = time.nanos();
         registeredOnce = true;
         registeredAtVersion = version;
         registered = true;

@@ -226,6 +226,22 @@ class NodeRolesTest {
     }
 
     @Test
+    void aFencedAnswerToAHeartbeatSentBeforeTheRegistrationCommittedAsksForNoOther() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        assertThat(roles.onHeartbeatAnswer(nanos(), true, true, image.version())).isEqualTo(NodeRoles.AfterAnswer.REGISTER_AGAIN);
+        clock.advance(10);
+        long sentBefore = nanos();
+        clock.advance(10);
+        CommandResult again = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        roles.onRegistered(again.version());
+        // The heartbeat sent before the registration committed was answered "fenced" after it.
+        assertThat(roles.onHeartbeatAnswer(sentBefore, true, false, again.version())).isEqualTo(NodeRoles.AfterAnswer.NOTHING);
+        roles.onHeartbeatAnswer(nanos(), false, false, again.version());
+        assertThat(roles.selfFenced()).as("the registration's version was kept").isFalse();
+    }
+
+    @Test
     void aNodeThatIsLeavingDoesNotRegisterAgain() throws Exception {
         ClusterImage image = registeredAndLeading();
         roles.onHeartbeatAnswer(nanos(), false, true, image.version());

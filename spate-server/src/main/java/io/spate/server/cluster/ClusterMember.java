@@ -254,13 +254,13 @@ public final class ClusterMember implements AutoCloseable {
             if (reply == null) {
                 return;
             }
+            NodeRoles.AfterAnswer next = roles.onHeartbeatAnswer(now, reply.isFenced(), reply.isCaughtUp(), metadata.image().version());
             if (!reply.isCaughtUp()) {
                 // A node that is not a voter learns images only by asking; a voter's are on their way
                 // unless its replica is stuck, which refresh() watches for.
                 metadata.refresh();
             }
-            if (roles.onHeartbeatAnswer(now, reply.isFenced(), reply.isCaughtUp(), metadata.image().version())
-                    == NodeRoles.AfterAnswer.REGISTER_AGAIN) {
+            if (next == NodeRoles.AfterAnswer.REGISTER_AGAIN) {
                 reregistration = new Reregistration(now, now, metadata.controllerLeader(), register(), 1);
             }
         } catch (RuntimeException e) {
@@ -278,6 +278,10 @@ public final class ClusterMember implements AutoCloseable {
     private void followUpReregistration(long now) {
         Reregistration pending = reregistration;
         if (pending == null) {
+            if (roles.registeringAgain() && !roles.leaving()) {
+                // Asked for, but the request was never made (it threw): make it now.
+                reregistration = new Reregistration(now, now, metadata.controllerLeader(), register(), 1);
+            }
             return;
         }
         if (roles.leaving()) {

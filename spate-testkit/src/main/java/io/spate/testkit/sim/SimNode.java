@@ -49,8 +49,12 @@ public final class SimNode {
     static final long PRODUCE_WAIT_MS = 30_000;
     /** How long a group's commit waits for the in-sync replicas: Kafka's offsets.commit.timeout.ms. */
     static final long COMMIT_WAIT_MS = 5_000;
-    /** As a node's: how long an in-sync set change may go unanswered before it is sent again. */
-    static final long ISR_ANSWER_TIMEOUT_MS = 15_000;
+    /**
+     * How long an in-sync set change may go unanswered before it counts as unknown and is sent
+     * again: a node waits 15 s, compressed here as the session is, so that the unknown outcome
+     * of a lost answer is met and settled within a fault phase.
+     */
+    static final long ISR_ANSWER_TIMEOUT_MS = 1_000;
     /** As a node's (its heartbeat timeout): a heartbeat unanswered this long no longer holds up the next. */
     static final long HEARTBEAT_TIMEOUT_MS = 200;
     /** As a node's registration attempts: one unanswered this long is sent again. */
@@ -141,7 +145,7 @@ public final class SimNode {
                 java.util.concurrent.CompletableFuture<CommandResult> answer = new java.util.concurrent.CompletableFuture<>();
                 toController(() -> {
                     CommandResult result = controller.commit(command);
-                    fromController(() -> answer.complete(result));
+                    fromController(at, () -> answer.complete(result));
                 });
                 return answer;
             }
@@ -268,8 +272,12 @@ public final class SimNode {
 
     /** As {@link #send}, from the controller to this node. */
     void fromController(Runnable action) {
+        fromController(incarnation, action);
+    }
+
+    /** An answer to a request the process of incarnation {@code at} sent: lost if the node restarted since. */
+    private void fromController(long at, Runnable action) {
         if (network.reaches(SimNetwork.CONTROLLER, id)) {
-            long at = incarnation;
             loop.after(network.delayMs(), () -> onNode(at, action));
             if (network.duplicates(SimNetwork.CONTROLLER, id)) {
                 loop.after(network.delayMs(), () -> onNode(at, action));
@@ -315,7 +323,7 @@ public final class SimNode {
         registrationSentMs = loop.nowMs();
         toController(() -> {
             CommandResult result = controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, at, clean));
-            fromController(() -> {
+            fromController(at, () -> {
                 if (result.succeeded()) {
                     roles.onRegistered(result.version());
                 }
@@ -407,13 +415,16 @@ public final class SimNode {
                 // Not registered as this process (its registration was lost), or fenced.
                 var reply = controller.heartbeat(id, at).join();
                 boolean caughtUp = sentVersion >= reply.imageVersion();
-                fromController(() -> onHeartbeatAnswer(sentAtNanos, !reply.registered(), caughtUp));
+                fromController(at, () -> onHeartbeatAnswer(now, sentAtNanos, !reply.registered(), caughtUp));
             });
         });
     }
 
-    private void onHeartbeatAnswer(long sentAtNanos, boolean fenced, boolean caughtUp) {
-        heartbeatOutSinceMs = -1;
+    private void onHeartbeatAnswer(long sentAtMs, long sentAtNanos, boolean fenced, boolean caughtUp) {
+        if (heartbeatOutSinceMs == sentAtMs) {
+            // The one out now (a late answer to an earlier one, or a duplicate, frees nothing).
+            heartbeatOutSinceMs = -1;
+        }
         if (roles.onHeartbeatAnswer(sentAtNanos, fenced, caughtUp, roles.lastImage().version()) == NodeRoles.AfterAnswer.REGISTER_AGAIN) {
             register();
         }
