@@ -57,10 +57,11 @@ public final class ImageDelivery implements AutoCloseable {
     /** Completes once every listener has heard an image of at least {@code version}. */
     public CompletableFuture<ClusterImage> awaitVersion(long version) {
         CompletableFuture<ClusterImage> future = new CompletableFuture<>();
-        if (closed) {
-            return CompletableFuture.failedFuture(new IllegalStateException("the metadata log is closed"));
-        }
         synchronized (waiters) {
+            // Under the lock close() fails the waiters with: a future added after that would wait forever.
+            if (closed) {
+                return CompletableFuture.failedFuture(new IllegalStateException("the metadata log is closed"));
+            }
             waiters.computeIfAbsent(version, v -> new ArrayList<>()).add(future);
         }
         // Also when the image is already there: the deliver run queued here completes it.
@@ -74,6 +75,9 @@ public final class ImageDelivery implements AutoCloseable {
     }
 
     private void deliver() {
+        if (closed) {
+            return;
+        }
         ClusterImage newest = current.get();
         // Nothing to tell before the first image: a node must not act on an empty cluster.
         if (newest != ClusterImage.EMPTY) {
@@ -129,16 +133,25 @@ public final class ImageDelivery implements AutoCloseable {
         }
     }
 
-    /** Stops delivering and fails every future still waiting. */
+    /**
+     * Stops delivering and fails every future still waiting. A listener running now finishes
+     * (it is not interrupted: it may be writing a partition's files); deliveries queued behind it
+     * do nothing.
+     */
     @Override
     public void close() {
-        closed = true;
-        notifier.shutdownNow();
         List<CompletableFuture<ClusterImage>> waiting = new ArrayList<>();
         synchronized (waiters) {
+            closed = true;
             waiters.values().forEach(waiting::addAll);
             waiters.clear();
         }
+        notifier.shutdown();
         waiting.forEach(f -> f.completeExceptionally(new IllegalStateException("the metadata log is closed")));
+    }
+
+    /** After {@link #close}: whether the listener running then has finished within {@code ms}. */
+    boolean awaitClosed(long ms) throws InterruptedException {
+        return notifier.awaitTermination(ms, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 }

@@ -98,6 +98,34 @@ class ImageDeliveryTest {
     }
 
     @Test
+    void aListenerRunningAtCloseFinishesUninterruptedAndNothingQueuedRunsAfter() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch mayFinish = new CountDownLatch(1);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        delivery.subscribe(image -> {
+            seen.add("v" + image.version());
+            if (image.version() == 1) {
+                started.countDown();
+                try {
+                    mayFinish.await();
+                    seen.add("finished");
+                } catch (InterruptedException e) {
+                    seen.add("interrupted");
+                }
+            }
+        });
+        newest = version(1);
+        delivery.offered();
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+        newest = version(2);
+        delivery.offered();
+        delivery.close();
+        mayFinish.countDown();
+        assertThat(delivery.awaitClosed(10_000)).isTrue();
+        assertThat(seen).as("not interrupted, and the delivery of version 2 queued behind it did nothing").containsExactly("v1", "finished");
+    }
+
+    @Test
     void closingFailsWaitersAndRefusesNewOnes() {
         CompletableFuture<ClusterImage> waiting = delivery.awaitVersion(9);
         delivery.close();
