@@ -3,7 +3,7 @@ package io.spate.broker;
 import io.spate.log.LogManager;
 import io.spate.log.TopicPartition;
 import io.spate.server.ServerConfig;
-import io.spate.server.compaction.LogCompactor;
+import io.spate.log.compaction.LogCompactor;
 import io.spate.server.group.GroupCoordinator;
 import io.spate.server.handlers.ApiHandler;
 import io.spate.server.handlers.GroupHandlers;
@@ -128,7 +128,7 @@ public final class SpateNode implements AutoCloseable {
         StartupPreloader.startOnce();
         turnOffNettyJfrEventsUnlessAsked();
         Path dataDir = config.dataDir();
-        io.spate.log.PartitionLog.useDecompressor(io.spate.server.network.KafkaDecompressor.INSTANCE);
+        io.spate.log.PartitionLog.useDecompressor(io.spate.server.network.KafkaCodecs.INSTANCE);
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
         KafkaServer server = null;
         GroupCoordinator coordinator = null;
@@ -242,7 +242,7 @@ public final class SpateNode implements AutoCloseable {
         if (backoffMs <= 0) {
             return null;
         }
-        LogCompactor compactor = new LogCompactor(clock, config.cleanerKeyMapBytes());
+        LogCompactor compactor = new LogCompactor(clock, config.cleanerKeyMapBytes(), io.spate.server.network.KafkaCodecs.INSTANCE);
         ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-cleaner").daemon().unstarted(r));
         io.spate.log.ScheduledTasks.withFixedDelay(cleaner, "log cleaner", () -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
         return cleaner;

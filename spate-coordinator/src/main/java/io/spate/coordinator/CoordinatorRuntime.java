@@ -1,22 +1,23 @@
 package io.spate.coordinator;
 
+import io.spate.log.LogScanner;
+import io.spate.log.PartitionLog;
 import io.spate.log.ScheduledTasks;
+import io.spate.record.Record;
+import io.spate.record.RecordBatchBuilder;
+import io.spate.record.RecordReader;
 import io.spate.replication.Acks;
 import io.spate.replication.LeadershipListener;
-import io.spate.replication.LogScanner;
 import io.spate.replication.Partition;
 import io.spate.replication.WriteError;
 import io.spate.replication.Written;
 import io.spate.time.Scheduler;
 import io.spate.time.Time;
-import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -199,8 +200,12 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             if (partition.log().isOffline()) {
                 throw new IOException(topic + "-" + p + " is offline: " + partition.log().offlineReason());
             }
-            LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), partition.log().logEndOffset(),
-                    batch -> batch.forEach(record -> replay(loaded.shard, record)));
+            RecordReader reader = new RecordReader(PartitionLog.decompressor());
+            LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), partition.log().logEndOffset(), batch -> {
+                if (!batch.isControl()) {
+                    reader.forEach(batch, record -> replay(loaded.shard, record));
+                }
+            });
         }
         return loaded;
     }
@@ -345,17 +350,16 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             return;
         }
         long now = time.millis();
-        SimpleRecord[] records = new SimpleRecord[decided.records().size()];
-        for (int i = 0; i < records.length; i++) {
-            R record = decided.records().get(i);
-            records[i] = new SimpleRecord(now, serde.key(record), serde.value(record));
+        RecordBatchBuilder batch = new RecordBatchBuilder(now);
+        for (R record : decided.records()) {
+            byte[] value = serde.value(record);
+            batch.append(now, ByteBuffer.wrap(serde.key(record)), value == null ? null : ByteBuffer.wrap(value));
         }
-        MemoryRecords batch = MemoryRecords.withRecords(Compression.NONE, records);
         loaded.pending.add(write);
         long endBefore = partition.log().logEndOffset();
         CompletableFuture<Written> appended;
         try {
-            appended = partition.append(batch.buffer(), Acks.ALL, commitTimeoutMs, now);
+            appended = partition.append(batch.build(), Acks.ALL, commitTimeoutMs, now);
         } catch (RuntimeException e) {
             loaded.pending.remove(write);
             write.fail(e);

@@ -734,6 +734,11 @@ public final class PartitionLog {
         decompressor = codecs;
     }
 
+    /** The codecs given by {@link #useDecompressor}, for the node's own reads of its logs; null when none were. */
+    public static RecordsValidator.Decompressor decompressor() {
+        return decompressor;
+    }
+
     private AppendResult validate(ByteBuffer records, LogConfig cfg, long nowMs) {
         try {
             String[] problem = new String[1];

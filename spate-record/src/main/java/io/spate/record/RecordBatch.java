@@ -201,6 +201,12 @@ public final class RecordBatch {
         }
     }
 
+    /** Sets the batch's length and then its CRC: the last step of writing a batch of {@code sizeInBytes}. */
+    void seal(int sizeInBytes) {
+        buffer.putInt(start + LENGTH_OFFSET, sizeInBytes - LOG_OVERHEAD);
+        buffer.putInt(start + CRC_OFFSET, (int) computeCrc());
+    }
+
     /** Assigns the batch its place in the log; both fields sit outside the CRC. */
     public void assign(long baseOffset, int partitionLeaderEpoch) {
         buffer.putLong(start + BASE_OFFSET_OFFSET, baseOffset);

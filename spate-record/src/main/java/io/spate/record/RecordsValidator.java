@@ -49,7 +49,7 @@ public final class RecordsValidator {
     private ByteBuffer inflated = ByteBuffer.allocate(0);
     private Problem problem;
     private String message;
-    private int position;
+    private final ByteCursor cursor = new ByteCursor();
 
     /** @param decompressor null when no codec is at hand: compressed batches are then checked up to their header */
     public RecordsValidator(Decompressor decompressor) {
@@ -113,22 +113,24 @@ public final class RecordsValidator {
     }
 
     private boolean walk(ByteBuffer buffer, int from, int to, int count, long baseTimestamp, Rules rules, boolean checkTimestamps) {
-        position = from;
+        ByteCursor in = cursor.at(buffer, from, to);
         try {
             for (int i = 0; i < count; i++) {
-                int length = varint(buffer, to);
-                int start = position;
+                in.end = to;
+                int length = in.varint();
+                int start = in.position;
                 if (length <= 0 || (long) start + length > to) {
                     return fail(Problem.CORRUPT, "record " + i + " claims " + length + " bytes");
                 }
                 int end = start + length;
-                position++; // attributes
-                long timestampDelta = varlong(buffer, end);
-                int offsetDelta = varint(buffer, end);
+                in.end = end;
+                in.get(); // attributes
+                long timestampDelta = in.varlong();
+                int offsetDelta = in.varint();
                 if (offsetDelta != i) {
                     return fail(Problem.INVALID_RECORD, "record " + i + " has offset delta " + offsetDelta);
                 }
-                int keyLength = varint(buffer, end);
+                int keyLength = in.varint();
                 if (keyLength < 0) {
                     if (keyLength != -1) {
                         return fail(Problem.CORRUPT, "record " + i + " has key length " + keyLength);
@@ -137,31 +139,31 @@ public final class RecordsValidator {
                         return fail(Problem.INVALID_RECORD, "a compacted topic only takes records with a key");
                     }
                 } else {
-                    skip(keyLength, end);
+                    in.skip(keyLength);
                 }
-                int valueLength = varint(buffer, end);
+                int valueLength = in.varint();
                 if (valueLength < -1) {
                     return fail(Problem.CORRUPT, "record " + i + " has value length " + valueLength);
                 }
-                skip(Math.max(0, valueLength), end);
-                int headers = varint(buffer, end);
+                in.skip(Math.max(0, valueLength));
+                int headers = in.varint();
                 if (headers < 0) {
                     return fail(Problem.CORRUPT, "record " + i + " has " + headers + " headers");
                 }
                 for (int h = 0; h < headers; h++) {
-                    int headerKeyLength = varint(buffer, end);
+                    int headerKeyLength = in.varint();
                     if (headerKeyLength < 0) {
                         return fail(Problem.CORRUPT, "record " + i + " has a header without a key");
                     }
-                    skip(headerKeyLength, end);
-                    int headerValueLength = varint(buffer, end);
+                    in.skip(headerKeyLength);
+                    int headerValueLength = in.varint();
                     if (headerValueLength < -1) {
                         return fail(Problem.CORRUPT, "record " + i + " has a header value length of " + headerValueLength);
                     }
-                    skip(Math.max(0, headerValueLength), end);
+                    in.skip(Math.max(0, headerValueLength));
                 }
-                if (position != end) {
-                    return fail(Problem.CORRUPT, "record " + i + " is " + length + " bytes but its fields take " + (position - start));
+                if (in.position != end) {
+                    return fail(Problem.CORRUPT, "record " + i + " is " + length + " bytes but its fields take " + (in.position - start));
                 }
                 if (checkTimestamps) {
                     long timestamp = baseTimestamp + timestampDelta;
@@ -174,46 +176,10 @@ public final class RecordsValidator {
         } catch (IndexOutOfBoundsException e) {
             return fail(Problem.CORRUPT, "records end in the middle of a field");
         }
-        if (position != to) {
-            return fail(Problem.CORRUPT, (to - position) + " bytes follow the last of " + count + " records");
+        if (in.position != to) {
+            return fail(Problem.CORRUPT, (to - in.position) + " bytes follow the last of " + count + " records");
         }
         return true;
-    }
-
-    private void skip(int bytes, int end) {
-        if ((long) position + bytes > end) {
-            throw new IndexOutOfBoundsException();
-        }
-        position += bytes;
-    }
-
-    private int varint(ByteBuffer buffer, int end) {
-        return (int) zigzag(buffer, end, 28);
-    }
-
-    private long varlong(ByteBuffer buffer, int end) {
-        return zigzag(buffer, end, 63);
-    }
-
-    /** A zigzag-encoded varint of at most {@code maxShift / 7 + 1} bytes, as Kafka's record fields are. */
-    private long zigzag(ByteBuffer buffer, int end, int maxShift) {
-        long raw = 0;
-        int shift = 0;
-        while (true) {
-            if (position >= end) {
-                throw new IndexOutOfBoundsException();
-            }
-            byte b = buffer.get(position++);
-            raw |= (long) (b & 0x7f) << shift;
-            if ((b & 0x80) == 0) {
-                break;
-            }
-            shift += 7;
-            if (shift > maxShift) {
-                throw new IndexOutOfBoundsException();
-            }
-        }
-        return (raw >>> 1) ^ -(raw & 1);
     }
 
     private boolean fail(Problem kind, String why) {

@@ -41,7 +41,9 @@ class ModuleBoundariesTest {
                     "org.apache.kafka", "io.netty"),
             "spate-replication", List.of("io.spate.server", "io.spate.broker", "io.netty", "org.apache.ratis"),
             // Coordinators' state machines over the partition API: no wire, no consensus, no server.
-            "spate-coordinator", List.of("io.spate.cluster", "io.spate.server", "io.spate.broker", "io.netty", "org.apache.ratis"),
+            // Their records are built and read with spate-record's codec, not kafka-clients'.
+            "spate-coordinator", List.of("io.spate.cluster", "io.spate.server", "io.spate.broker", "io.netty", "org.apache.ratis",
+                    "org.apache.kafka"),
             "spate-server", List.of("io.spate.broker", "org.apache.ratis"),
             "spate-broker", List.of("org.apache.ratis", "io.netty"),
             // The simulation drives the nodes' core below the network: no server, no wire, no Ratis.

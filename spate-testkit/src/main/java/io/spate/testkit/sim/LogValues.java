@@ -11,7 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Every record of a log, offset to value (UTF-8), for checks that compare logs with what was written. */
+/**
+ * Every record of a log, offset to value (UTF-8), for checks that compare logs with what was
+ * written. Read with kafka-clients' decoder, not Spate's: the simulated producers write with
+ * Spate's encoder, so each check also checks one against the other.
+ */
 public final class LogValues {
     private LogValues() {
     }

@@ -3,9 +3,6 @@ package io.spate.testkit.sim;
 import io.spate.cluster.ClusterImage;
 import io.spate.cluster.PartitionState;
 import io.spate.log.TopicPartition;
-import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.SimpleRecord;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -75,7 +72,9 @@ public final class SimProducer {
         SimNode leader = nodes.get(state.leader());
         String value = "p" + partition + "-" + (sent++);
         TopicPartition tp = new TopicPartition(topic, partition);
-        var batch = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(loop.nowMs(), null, value.getBytes(StandardCharsets.UTF_8))).buffer();
+        // Written with Spate's encoder and read back by the checker with kafka-clients' decoder (LogValues).
+        var batch = new io.spate.record.RecordBatchBuilder(loop.nowMs())
+                .append(loop.nowMs(), null, java.nio.ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8))).build();
         long at = leader.incarnation();
         // The client is not one of the nodes: only a node's own faults (down, paused) stand in the way.
         loop.after(network.delayMs(), () -> {

@@ -1,13 +1,14 @@
-package io.spate.server.compaction;
+package io.spate.log.compaction;
 
 import io.spate.log.CleanedSegments;
 import io.spate.log.LogConfig;
+import io.spate.log.LogScanner;
 import io.spate.log.PartitionLog;
-import io.spate.replication.LogScanner;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.RecordBatch;
-import org.apache.kafka.common.utils.internals.BufferSupplier;
+import io.spate.record.Codecs;
+import io.spate.record.Record;
+import io.spate.record.RecordBatch;
+import io.spate.record.RecordBatchFilter;
+import io.spate.record.RecordReader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,12 +28,15 @@ import java.util.Map;
  * last offset, until the map reaches its memory bound ({@code log.cleaner.dedupe.buffer.size}),
  * (2) rewrite every segment from the log start up to the end of the segment where the map
  * stopped, keeping a record unless the map holds a later offset for its key
- * (kafka-clients' {@code filterTo} re-encodes batches keeping their offsets), into new
+ * ({@link RecordBatchFilter} rewrites batches keeping their offsets), into new
  * segments of at most {@code segment.bytes}, (3) swap them in through {@link CleanedSegments}.
  * A log whose keys do not fit the bound takes several passes; each is correct on its own,
  * since a record is only dropped for a later record of the same key that the map has seen.
  * Never touches the active segment or anything at or above the high watermark. Offsets never
- * change; compacted logs have gaps, as in Kafka.
+ * change; compacted logs have gaps, as in Kafka. Control batches (transaction markers) are kept
+ * as they are.
+ *
+ * <p>Not thread-safe: one compactor per cleaner thread.
  */
 public final class LogCompactor {
     private static final Logger log = LoggerFactory.getLogger(LogCompactor.class);
@@ -42,15 +46,17 @@ public final class LogCompactor {
 
     private final Clock clock;
     private final long keyMapBytes;
+    private final RecordReader reader;
+    private final RecordBatchFilter filter;
     private final Map<PartitionLog, Long> cleanedUpTo = new HashMap<>();
+    private ByteBuffer output = ByteBuffer.allocate(0);
 
-    public LogCompactor(Clock clock) {
-        this(clock, DEFAULT_KEY_MAP_BYTES);
-    }
-
-    public LogCompactor(Clock clock, long keyMapBytes) {
+    /** @param codecs inflate and deflate compressed batches (null: only uncompressed topics can be compacted) */
+    public LogCompactor(Clock clock, long keyMapBytes, Codecs codecs) {
         this.clock = clock;
         this.keyMapBytes = keyMapBytes;
+        this.reader = new RecordReader(codecs);
+        this.filter = new RecordBatchFilter(codecs);
     }
 
     /** Compacts every log in {@code logs} whose dirty share of sealed bytes reaches its threshold. */
@@ -96,50 +102,33 @@ public final class LogCompactor {
         long now = clock.millis();
         long deleteRetentionMs = partitionLog.config().deleteRetentionMs();
         long mappedUpTo = latest.mappedUpTo;
-        long[] kept = new long[2];
-        MemoryRecords.RecordFilter filter = new MemoryRecords.RecordFilter(now, deleteRetentionMs) {
-            @Override
-            protected BatchRetentionResult checkBatchRetention(RecordBatch batch) {
-                return new BatchRetentionResult(BatchRetention.DELETE_EMPTY, false);
+        RecordBatchFilter.Retention retention = (batch, record) -> {
+            if (!record.hasKey() || record.offset() >= mappedUpTo) {
+                return true;
             }
-
-            @Override
-            protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
-                if (!record.hasKey() || record.offset() >= mappedUpTo) {
-                    return true;
-                }
-                Long last = latest.offsets.get(record.key());
-                if (last != null && last > record.offset()) {
-                    return false;
-                }
-                long timestamp = batch.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME ? batch.maxTimestamp() : record.timestamp();
-                return record.hasValue() || timestamp + deleteRetentionMs > now;
+            Long last = latest.offsets.get(record.key());
+            if (last != null && last > record.offset()) {
+                return false;
             }
+            // A tombstone stays until delete.retention.ms after its time (the batch's, for log-append time).
+            return record.hasValue() || record.timestamp() + deleteRetentionMs > now;
         };
+        long[] kept = new long[2];
         boolean replaced;
         int outputs;
-        try (CleanedSegments output = partitionLog.beginCleaning(firstSegment, to)) {
-            IOException[] writeError = new IOException[1];
+        try (CleanedSegments cleaned = partitionLog.beginCleaning(firstSegment, to)) {
             LogScanner.forEachChunk(partitionLog, firstSegment, to, chunk -> {
-                if (writeError[0] != null) {
-                    return;
+                if (output.capacity() < chunk.remaining()) {
+                    output = ByteBuffer.allocate(chunk.remaining());
                 }
-                MemoryRecords.FilterResult result = MemoryRecords.readableRecords(chunk)
-                        .filterTo(filter, ByteBuffer.allocate(chunk.remaining()), BufferSupplier.NO_CACHING, Integer.MAX_VALUE);
-                ByteBuffer filtered = result.outputBuffer().flip();
-                kept[0] += result.messagesRetained();
-                kept[1] += filtered.remaining();
-                try {
-                    output.append(filtered);
-                } catch (IOException e) {
-                    writeError[0] = e;
-                }
+                RecordBatchFilter.Result result = filter.filter(chunk, retention, output);
+                output = result.output();
+                kept[0] += result.recordsKept();
+                kept[1] += result.output().remaining();
+                cleaned.append(result.output());
             });
-            if (writeError[0] != null) {
-                throw writeError[0];
-            }
-            replaced = output.commit();
-            outputs = output.segmentCount();
+            replaced = cleaned.commit();
+            outputs = cleaned.segmentCount();
         }
         if (replaced) {
             cleanedUpTo.put(partitionLog, mappedUpTo);
@@ -161,11 +150,15 @@ public final class LogCompactor {
                 map.full = true;
                 return;
             }
-            for (Record record : batch) {
-                if (record.hasKey()) {
-                    ByteBuffer key = record.key();
-                    if (map.offsets.put(copy(key), record.offset()) == null) {
-                        map.bytes += key.remaining() + ENTRY_OVERHEAD_BYTES;
+            if (!batch.isControl()) {
+                reader.open(batch);
+                while (reader.hasNext()) {
+                    Record record = reader.next();
+                    if (record.hasKey()) {
+                        ByteBuffer key = record.key();
+                        if (map.offsets.put(copy(key), record.offset()) == null) {
+                            map.bytes += key.remaining() + ENTRY_OVERHEAD_BYTES;
+                        }
                     }
                 }
             }
