@@ -352,8 +352,9 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         long now = time.millis();
         RecordBatchBuilder batch = new RecordBatchBuilder(now);
         for (R record : decided.records()) {
+            byte[] key = serde.key(record);
             byte[] value = serde.value(record);
-            batch.append(now, ByteBuffer.wrap(serde.key(record)), value == null ? null : ByteBuffer.wrap(value));
+            batch.append(now, key == null ? null : ByteBuffer.wrap(key), value == null ? null : ByteBuffer.wrap(value));
         }
         loaded.pending.add(write);
         long endBefore = partition.log().logEndOffset();

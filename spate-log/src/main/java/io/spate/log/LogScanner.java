@@ -1,5 +1,6 @@
 package io.spate.log;
 
+import io.spate.record.InvalidRecordBatchException;
 import io.spate.record.RecordBatch;
 
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.nio.ByteBuffer;
 /**
  * Reads a range of a partition log in bounded chunks of whole batches, for a node's own scans
  * (a coordinator rebuilding its state, compaction); not for the fetch path, which never copies.
+ * Every batch is checked (header and CRC) before a visitor sees it: a bad read fails the scan.
  */
 public final class LogScanner {
     private static final int CHUNK_BYTES = 1 << 20;
@@ -54,6 +56,14 @@ public final class LogScanner {
                 int size = batch.sizeInBytes();
                 if (end + size > bytes.limit()) {
                     break;
+                }
+                try {
+                    batch.validate(size);
+                } catch (InvalidRecordBatchException e) {
+                    // What the node makes of its own records (a compacted copy, a coordinator's state)
+                    // would otherwise carry a bad read on as good data, under a new CRC.
+                    throw new IOException("cannot read " + log.topicPartition() + " at offset " + batch.baseOffset()
+                            + ": the batch read fails its check (" + e.getMessage() + ")", e);
                 }
                 next = batch.lastOffset() + 1;
                 end += size;

@@ -216,6 +216,7 @@ public final class LogSegment {
         ByteBuffer whole = null;
         String problem = null;
         boolean tornTail = false;
+        scan:
         while (position < fileSize) {
             long remaining = fileSize - position;
             if (remaining < RecordBatch.HEADER_SIZE) {
@@ -223,49 +224,67 @@ public final class LogSegment {
                 tornTail = true;
                 break;
             }
-            header.clear();
-            readFully(header, position);
-            view.wrap(header, 0);
-            int batchSize = view.sizeInBytes();
-            if (batchSize < RecordBatch.HEADER_SIZE || view.magic() != RecordBatch.MAGIC_V2) {
-                // Without a length there is no telling where a next batch would start: treat it as
-                // the end of what was written (zeros or garbage a crash leaves past the last write).
-                problem = "no batch header here (length " + batchSize + ", magic " + view.magic() + ")";
-                tornTail = true;
-                break;
-            }
-            if (batchSize > remaining) {
-                problem = "a batch of " + batchSize + " bytes runs past the end of the file (" + remaining + " bytes left)";
-                tornTail = true;
-                break;
-            }
-            if (validate) {
-                if (whole == null || whole.capacity() < batchSize) {
-                    whole = ByteBuffer.allocate(Math.max(batchSize, 64 * 1024));
+            // A problem is read twice before it counts: a read that returns a wrong bit once (the
+            // platter intact) must not make recovery cut or set aside data that is good.
+            for (int read = 1; ; read++) {
+                boolean confirmed = read == 2;
+                header.clear();
+                readFully(header, position);
+                view.wrap(header, 0);
+                int batchSize = view.sizeInBytes();
+                if (batchSize < RecordBatch.HEADER_SIZE || view.magic() != RecordBatch.MAGIC_V2) {
+                    if (!confirmed) {
+                        continue;
+                    }
+                    // Without a length there is no telling where a next batch would start: treat it as
+                    // the end of what was written (zeros or garbage a crash leaves past the last write).
+                    problem = "no batch header here (length " + batchSize + ", magic " + view.magic() + ")";
+                    tornTail = true;
+                    break scan;
                 }
-                whole.clear().limit(batchSize);
-                readFully(whole, position);
-                whole.flip();
-                try {
-                    view.wrap(whole, 0).validate(batchSize);
-                } catch (InvalidRecordBatchException e) {
-                    problem = e.getMessage();
-                    // A whole valid batch after the bad one means the bad one was damaged in
-                    // place (a bit flip, a torn page), not cut short by a crash.
-                    tornTail = !validBatchAt(position + (long) batchSize, fileSize);
-                    break;
+                if (batchSize > remaining) {
+                    if (!confirmed) {
+                        continue;
+                    }
+                    problem = "a batch of " + batchSize + " bytes runs past the end of the file (" + remaining + " bytes left)";
+                    tornTail = true;
+                    break scan;
                 }
-            }
-            if (view.baseOffset() < nextOffset && position > 0 || view.baseOffset() < baseOffset) {
-                problem = "batch offset " + view.baseOffset() + " does not follow offset " + (nextOffset - 1);
-                tornTail = !validBatchAt(position + (long) batchSize, fileSize);
+                if (validate) {
+                    if (whole == null || whole.capacity() < batchSize) {
+                        whole = ByteBuffer.allocate(Math.max(batchSize, 64 * 1024));
+                    }
+                    whole.clear().limit(batchSize);
+                    readFully(whole, position);
+                    whole.flip();
+                    try {
+                        view.wrap(whole, 0).validate(batchSize);
+                    } catch (InvalidRecordBatchException e) {
+                        if (!confirmed) {
+                            continue;
+                        }
+                        problem = e.getMessage();
+                        // A whole valid batch after the bad one means the bad one was damaged in
+                        // place (a bit flip, a torn page), not cut short by a crash.
+                        tornTail = !validBatchAfter(position + (long) batchSize, fileSize);
+                        break scan;
+                    }
+                }
+                if (view.baseOffset() < nextOffset && position > 0 || view.baseOffset() < baseOffset) {
+                    if (!confirmed) {
+                        continue;
+                    }
+                    problem = "batch offset " + view.baseOffset() + " does not follow offset " + (nextOffset - 1);
+                    tornTail = !validBatchAfter(position + (long) batchSize, fileSize);
+                    break scan;
+                }
+                onBatch(view.baseOffset(), view.lastOffset(), view.maxTimestamp(), position, batchSize);
+                if (visitor != null) {
+                    visitor.onBatch(view);
+                }
+                position += batchSize;
                 break;
             }
-            onBatch(view.baseOffset(), view.lastOffset(), view.maxTimestamp(), position, batchSize);
-            if (visitor != null) {
-                visitor.onBatch(view);
-            }
-            position += batchSize;
         }
         size = position;
         return new LoadOutcome(position, problem, tornTail);
@@ -276,6 +295,11 @@ public final class LogSegment {
         channel.truncate(validBytes);
         channel.force(true);
         size = validBytes;
+    }
+
+    /** Whether a whole valid batch starts at {@code position}; a "no" is read twice (see {@link #load}). */
+    private boolean validBatchAfter(long position, long fileSize) throws IOException {
+        return validBatchAt(position, fileSize) || validBatchAt(position, fileSize);
     }
 
     private boolean validBatchAt(long position, long fileSize) throws IOException {
@@ -319,12 +343,24 @@ public final class LogSegment {
         ByteBuffer header = HEADER.get();
         int position = offsetIndex.floorPosition((int) Math.max(0, offset - baseOffset));
         try {
+            boolean again = false;
             while (position + RecordBatch.LOG_OVERHEAD <= limit) {
                 header.clear().limit(RecordBatch.LAST_OFFSET_DELTA_OFFSET + 4);
                 readFully(header, position);
                 long base = header.getLong(RecordBatch.BASE_OFFSET_OFFSET);
                 int batchSize = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
                 long last = base + header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+                if (batchSize < RecordBatch.HEADER_SIZE || position + (long) batchSize > limit || base < baseOffset || last < base) {
+                    // Loaded batches were whole and in order: a header that is not read a wrong bit.
+                    // Once more, then the read fails rather than serve from a wrong place.
+                    if (again) {
+                        throw new IOException("the batch header at byte " + position + " of " + file + " reads back wrong (length "
+                                + batchSize + ", offsets " + base + ".." + last + ")");
+                    }
+                    again = true;
+                    continue;
+                }
+                again = false;
                 if (last >= offset) {
                     return position;
                 }

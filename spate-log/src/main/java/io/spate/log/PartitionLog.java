@@ -862,7 +862,14 @@ public final class PartitionLog {
             if (offset >= maxOffsetExclusive) {
                 return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end);
             }
-            FileSlice slice = readSlice(offset, maxBytes, maxOffsetExclusive, minOneBatch);
+            FileSlice slice;
+            try {
+                slice = readSlice(offset, maxBytes, maxOffsetExclusive, minOneBatch);
+            } catch (java.io.UncheckedIOException e) {
+                // This read only: the log stays online, and the reader (a consumer, a follower) retries.
+                log.warn("{}: a read at offset {} failed: {}", topicPartition, offset, e.getCause().getMessage());
+                return new LogReadResult(LogError.STORAGE_ERROR, FileSlice.EMPTY, hw, start, end);
+            }
             if (slice != null) {
                 return new LogReadResult(LogError.NONE, slice, hw, start, end);
             }

@@ -65,7 +65,8 @@ class CompactionBoundsTest {
             }
             log.updateHighWatermark(log.logEndOffset());
             long sizeBefore = log.sizeInBytes();
-            assertThat(sizeBefore).isGreaterThan(6L * SEGMENT_BYTES);
+            boolean compressed = codec != CompressionType.NONE;
+            assertThat(sizeBefore).isGreaterThan((compressed ? 6L : 15L) * SEGMENT_BYTES);
 
             // Room for about 200 of the 400 keys (7-byte keys) (one window of 4,800 records needs ~24 passes to sweep).
             LogCompactor compactor = new LogCompactor(clock, 200L * (LogCompactor.ENTRY_OVERHEAD_BYTES + 7), KafkaCodecs.INSTANCE);
@@ -80,7 +81,8 @@ class CompactionBoundsTest {
                 assertLatestValuesKept(log, latest);
             }
             assertThat(passes).as("the key map bound forced several passes").isGreaterThan(3);
-            assertThat(log.sizeInBytes()).isLessThan(sizeBefore / 3);
+            // Kept records recompress in small batches: less gain than without a codec.
+            assertThat(log.sizeInBytes()).isLessThan(sizeBefore / (compressed ? 3 : 4));
             assertThat(log.logStartOffset()).isZero();
         }
         try (LogManager manager = LogManager.open(tmp.resolve("data"), clock, 3_600_000)) {

@@ -45,6 +45,8 @@ public final class SimDisk {
     private boolean full;
     private double flipChance;
     private Random flipRandom;
+    private SimFile pendingFlipFile;
+    private long pendingFlipPosition;
     private long fileSyncs;
     private long directorySyncs;
     private long kills;
@@ -105,6 +107,18 @@ public final class SimDisk {
     public synchronized void flipBitsOnRead(double chance, Random random) {
         this.flipChance = chance;
         this.flipRandom = random;
+    }
+
+    /**
+     * The next read of {@code file} that covers byte {@code position} returns that byte with its
+     * lowest bit flipped, once; the platter stays intact. For tests of one wrong read at a chosen place.
+     */
+    public synchronized void flipNextReadAt(java.nio.file.Path file, long position) {
+        if (!(lookup((SimPath) file) instanceof SimFile target)) {
+            throw new IllegalArgumentException("no file " + file);
+        }
+        this.pendingFlipFile = target;
+        this.pendingFlipPosition = position;
     }
 
     public synchronized Stats stats() {
@@ -227,7 +241,13 @@ public final class SimDisk {
         }
     }
 
-    void maybeFlip(byte[] bytes, int offset, int length) {
+    void maybeFlip(SimFile file, long readAt, byte[] bytes, int offset, int length) {
+        if (file == pendingFlipFile && pendingFlipPosition >= readAt && pendingFlipPosition < readAt + length) {
+            bytes[offset + (int) (pendingFlipPosition - readAt)] ^= 1;
+            pendingFlipFile = null;
+            bitFlips++;
+            return;
+        }
         if (length > 0 && flipChance > 0 && flipRandom.nextDouble() < flipChance) {
             int at = offset + flipRandom.nextInt(length);
             bytes[at] ^= (byte) (1 << flipRandom.nextInt(8));

@@ -79,7 +79,7 @@ final class SimFileChannel extends FileChannel {
         }
         byte[] bytes = new byte[(int) Math.min(dst.remaining(), f.size() - at)];
         int n = f.read(checkedPosition(at), bytes, 0, bytes.length);
-        disk.maybeFlip(bytes, 0, n);
+        disk.maybeFlip(f, at, bytes, 0, n);
         dst.put(bytes, 0, n);
         return n;
     }

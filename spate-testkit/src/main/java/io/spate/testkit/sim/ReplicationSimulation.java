@@ -38,15 +38,24 @@ public final class ReplicationSimulation {
     private static final long CHECKPOINT_MS = 700;
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
-    public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs) {
+    public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs, boolean bitFlips) {
         /** The same run with a fault phase of {@code ms} of simulated time. */
         public Options withFaultyMs(long ms) {
-            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs);
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips);
+        }
+
+        /**
+         * The same run with one more kind of fault: a node's disk that reads back a wrong bit now
+         * and then. Not in CI's schedules yet: the storage does not survive it (see the module's
+         * README), and a seed's other faults are drawn the same either way only without it.
+         */
+        public Options withBitFlips(boolean on) {
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on);
         }
     }
 
     public static Options defaults(long seed) {
-        return new Options(seed, 3, 2, 20_000, 1_000, 2_000);
+        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false);
     }
 
     /**
@@ -202,7 +211,7 @@ public final class ReplicationSimulation {
         long length = 100 + random.nextInt(3_000);
         length = Math.min(length, Math.max(50, faultsEnd - loop.nowMs()));
         faults++;
-        switch (random.nextInt(9)) {
+        switch (random.nextInt(options.bitFlips() ? 10 : 9)) {
             case 0 -> {
                 if (!node.alive() || up.size() < options.nodes()) {
                     return; // one node down at a time: the fault budget of RF 3 and min.insync.replicas 2
@@ -253,6 +262,14 @@ public final class ReplicationSimulation {
                     duplicateFor(node.id(), other, length);
                     duplicateFor(other, node.id(), length);
                 }
+            }
+            case 9 -> {
+                // A disk that reads back a wrong bit now and then (the platter is intact): what the
+                // node reads to serve, replicate, recover or replay may be wrong, what it wrote is not.
+                double chance = 0.0005 + random.nextDouble() * 0.002;
+                trace("node " + node.id() + "'s disk flips a bit in " + Math.round(chance * 100_000) / 1000.0 + "% of reads for " + length + " ms");
+                node.disk().flipBitsOnRead(chance, new java.util.Random(random.nextLong()));
+                loop.after(length, () -> node.disk().flipBitsOnRead(0, null));
             }
             case 4 -> {
                 int other = 1 + random.nextInt(options.nodes());

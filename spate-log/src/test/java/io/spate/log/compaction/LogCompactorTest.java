@@ -1,0 +1,134 @@
+package io.spate.log.compaction;
+
+import io.spate.log.LogConfig;
+import io.spate.log.LogError;
+import io.spate.log.LogManager;
+import io.spate.log.LogScanner;
+import io.spate.log.PartitionLog;
+import io.spate.log.TopicPartition;
+import io.spate.record.Record;
+import io.spate.record.RecordReader;
+import io.spate.record.TestBatches;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class LogCompactorTest {
+    private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(10_000_000), ZoneOffset.UTC);
+    private static final LogConfig COMPACTED = LogConfig.from(Map.of(LogConfig.CLEANUP_POLICY, "compact",
+            LogConfig.SEGMENT_BYTES, "1024", "delete.retention.ms", "1000"));
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void keepsTheLastRecordOfEachKeyAndDropsOldTombstonesButNotRecentOnes() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long old = CLOCK.millis() - 5_000;
+            append(log, TestBatches.builder().baseTimestamp(old).record("a", "1").record("b", "1").record("c", "1").build());
+            append(log, TestBatches.builder().baseTimestamp(old).record("a", "2").record("b", null).build());
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("c", null).record("d", "1").build());
+            fillToRoll(log);
+
+            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+
+            // b's tombstone is older than delete.retention.ms; c's is not, so readers still learn c is gone.
+            assertThat(records(log, 7)).containsExactly("3:a=2", "5:c=null", "6:d=1");
+        }
+    }
+
+    @Test
+    void aBatchThatReadsBackWrongFailsThePassAndLeavesTheLogAsItWas() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "first-value").build());
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "second-value").build());
+            fillToRoll(log);
+            Path segment = firstSegment(log.dir());
+            byte[] before = Files.readAllBytes(segment);
+            flipLastByteOfFirstBatchValue(segment);
+            byte[] flipped = Files.readAllBytes(segment);
+
+            assertThatThrownBy(() -> new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log))
+                    .isInstanceOf(IOException.class).hasMessageContaining("fails its check");
+
+            assertThat(Files.readAllBytes(segment)).isEqualTo(flipped).isNotEqualTo(before);
+            assertThat(log.logStartOffset()).isZero();
+        }
+    }
+
+    private static void append(PartitionLog log, ByteBuffer batch) {
+        assertThat(log.appendAsLeader(batch, 0, CLOCK.millis()).error()).isEqualTo(LogError.NONE);
+    }
+
+    /** Writes keyless-free filler under its own keys until the first segments are sealed and committed. */
+    private static void fillToRoll(PartitionLog log) {
+        for (int i = 0; i < 20; i++) {
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("filler-" + i, "x".repeat(100)).build());
+        }
+        log.updateHighWatermark(log.logEndOffset());
+        assertThat(log.cleanableEndOffset()).isGreaterThan(6);
+    }
+
+    /** Records below {@code end} as offset:key=value, read back with Spate's reader. */
+    private static List<String> records(PartitionLog log, long end) throws IOException {
+        List<String> seen = new ArrayList<>();
+        RecordReader reader = new RecordReader(null);
+        LogScanner.forEachBatch(log, log.logStartOffset(), log.logEndOffset(), batch -> {
+            reader.open(batch);
+            while (reader.hasNext()) {
+                Record r = reader.next();
+                if (r.offset() < end) {
+                    seen.add(r.offset() + ":" + utf8(r.key()) + "=" + utf8(r.value()));
+                }
+            }
+        });
+        return seen;
+    }
+
+    private static void flipLastByteOfFirstBatchValue(Path segment) throws IOException {
+        try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer header = ByteBuffer.allocate(12);
+            channel.read(header, 0);
+            int size = 12 + header.getInt(8);
+            // The last byte of the one record is its header count (0); the byte before is the value's last.
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, size - 2);
+            one.put(0, (byte) (one.get(0) ^ 0x01)).rewind();
+            channel.write(one, size - 2);
+        }
+    }
+
+    private static Path firstSegment(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().findFirst().orElseThrow();
+        }
+    }
+
+    private static String utf8(ByteBuffer buffer) {
+        if (buffer == null) {
+            return "null";
+        }
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}
