@@ -2,6 +2,7 @@ package io.spate.log;
 
 import io.spate.record.InvalidRecordBatchException;
 import io.spate.record.RecordBatch;
+import io.spate.record.RecordReader;
 import io.spate.record.RecordBatches;
 import io.spate.record.RecordsValidator;
 import org.slf4j.Logger;
@@ -922,9 +923,9 @@ public final class PartitionLog {
     /**
      * The first batch holding a record with a timestamp at or after {@code timestamp} (found
      * through the time index and a header scan), for ListOffsets by time; null when every record
-     * is older. The caller decodes the batch to find the exact record.
+     * is older.
      */
-    public ByteBuffer batchForTimestamp(long timestamp) throws IOException {
+    ByteBuffer batchForTimestamp(long timestamp) throws IOException {
         for (LogSegment segment : segments.values()) {
             if (segment.maxTimestamp() < timestamp) {
                 continue;
@@ -932,6 +933,40 @@ public final class PartitionLog {
             ByteBuffer batch = segment.batchForTimestamp(timestamp);
             if (batch != null) {
                 return batch;
+            }
+        }
+        return null;
+    }
+
+    /** A record's place and time, as ListOffsets by time answers it. */
+    public record TimestampAndOffset(long timestamp, long offset) {
+    }
+
+    /**
+     * The first record below {@code endOffset} whose timestamp is at or after {@code timestamp}
+     * (ListOffsets by time), or null when there is none. A batch stamped with log-append time
+     * answers with its own time and base offset, as Kafka does.
+     */
+    public TimestampAndOffset offsetForTimestamp(long timestamp, long endOffset) throws IOException {
+        ByteBuffer bytes = batchForTimestamp(timestamp);
+        if (bytes == null) {
+            return null;
+        }
+        RecordBatch batch = RecordBatch.of(bytes);
+        if (batch.baseOffset() >= endOffset) {
+            return null;
+        }
+        if (batch.isLogAppendTime()) {
+            return new TimestampAndOffset(batch.maxTimestamp(), batch.baseOffset());
+        }
+        RecordReader reader = new RecordReader(decompressor).open(batch);
+        while (reader.hasNext()) {
+            io.spate.record.Record record = reader.next();
+            if (record.offset() >= endOffset) {
+                return null;
+            }
+            if (record.timestamp() >= timestamp) {
+                return new TimestampAndOffset(record.timestamp(), record.offset());
             }
         }
         return null;

@@ -356,6 +356,20 @@ class PartitionLogTest {
         assertThat(log.maxTimestampAndOffset()).containsExactly(300L, 2L);
     }
 
+    @Test
+    void offsetForTimestampFindsTheFirstRecordReachingThatTimeBelowTheBound() throws IOException {
+        PartitionLog log = open(config(LogConfig.INDEX_INTERVAL_BYTES, "0"));
+        append(log, TestBatches.builder().baseTimestamp(100).record(null, "a", 0).record(null, "b", 50).record(null, "c", 20).build(), 0);
+        append(log, TestBatches.batch(300, "d"), 0);
+
+        assertThat(log.offsetForTimestamp(0, 10)).isEqualTo(new PartitionLog.TimestampAndOffset(100, 0));
+        assertThat(log.offsetForTimestamp(110, 10)).as("the first record at or after, not the latest")
+                .isEqualTo(new PartitionLog.TimestampAndOffset(150, 1));
+        assertThat(log.offsetForTimestamp(151, 10)).isEqualTo(new PartitionLog.TimestampAndOffset(300, 3));
+        assertThat(log.offsetForTimestamp(151, 3)).as("nothing below the bound").isNull();
+        assertThat(log.offsetForTimestamp(301, 10)).isNull();
+    }
+
     // ---------------------------------------------------------------- roll
 
     @Test

@@ -11,15 +11,11 @@ import org.apache.kafka.common.message.ListOffsetsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -107,24 +103,9 @@ public final class ListOffsetsHandler implements ApiHandler {
     }
 
     private static void findByTimestamp(PartitionLog log, long timestamp, long highWatermark, ListOffsetsResponseData.ListOffsetsPartitionResponse answer) throws IOException {
-        ByteBuffer bytes = log.batchForTimestamp(timestamp);
-        if (bytes == null) {
-            return;
-        }
-        for (RecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
-            if (batch.baseOffset() >= highWatermark) {
-                return;
-            }
-            if (batch.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME) {
-                answer.setTimestamp(batch.maxTimestamp()).setOffset(batch.baseOffset());
-                return;
-            }
-            for (Record record : batch) {
-                if (record.timestamp() >= timestamp) {
-                    answer.setTimestamp(record.timestamp()).setOffset(record.offset());
-                    return;
-                }
-            }
+        PartitionLog.TimestampAndOffset found = log.offsetForTimestamp(timestamp, highWatermark);
+        if (found != null) {
+            answer.setTimestamp(found.timestamp()).setOffset(found.offset());
         }
     }
 }
