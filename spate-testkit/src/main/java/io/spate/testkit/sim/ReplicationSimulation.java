@@ -427,7 +427,7 @@ public final class ReplicationSimulation {
                     b.append(" n").append(n.id()).append(' ').append(p.role()).append(" of ").append(p.leaderId()).append(" at ")
                             .append(p.leaderEpoch()).append(" end ").append(p.log().logEndOffset())
                             .append(" hw ").append(p.log().highWatermark()).append(" image ").append(n.imageVersion())
-                            .append(n.lease() ? "" : " no lease");
+                            .append(n.holdsLease() ? "" : " no lease");
                 }
             }
             b.append(" controller at ").append(controller.image().version()).append(" | ");

@@ -434,10 +434,6 @@ public final class SimNode {
         return roles == null ? -1 : roles.lastImage().version();
     }
 
-    boolean lease() {
-        return holdsLease();
-    }
-
     boolean holdsLease() {
         return roles != null && roles.holdsLease();
     }
@@ -592,7 +588,7 @@ public final class SimNode {
 
             @Override
             public boolean leads(Partition partition) {
-                return partition.isLeader() && holdsLease();
+                return roles != null && roles.servesAsLeader(partition);
             }
         };
         return new CoordinatorRuntime<>(SimOffsets.TOPIC, loop, loop, offsetsPartitions, context -> new SimOffsets(), SimOffsets.SERDE,
