@@ -125,7 +125,6 @@ public final class SpateNode implements AutoCloseable {
 
     /** As above, on {@code clock} (tests move time forward to see expiry). */
     public static SpateNode start(SpateConfig config, Clock clock) throws IOException {
-        StartupPreloader.startOnce();
         turnOffNettyJfrEventsUnlessAsked();
         Path dataDir = config.dataDir();
         io.spate.log.PartitionLog.useDecompressor(io.spate.server.network.KafkaCodecs.INSTANCE);
@@ -178,7 +177,7 @@ public final class SpateNode implements AutoCloseable {
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             if (config.clustered()) {
                 // Serving first: a voter answers the other nodes' heartbeats on this listener.
-                server.serve(new KafkaApis(handlers, config.nodeCredentials()));
+                server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())));
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
             } else {
                 // Alone, the node answers its own heartbeats in-process, so it joins before any client
@@ -189,7 +188,7 @@ public final class SpateNode implements AutoCloseable {
                 // Its image is the whole truth: a partition directory it does not name is left over
                 // from a topic deleted while the files could not be removed.
                 removeOrphanPartitionDirs(dataDir, registry);
-                server.serve(new KafkaApis(handlers, config.nodeCredentials()));
+                server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())));
             }
             cleaner = startCleaner(config, clock, logManager);
             coordinator.startOffsetExpiry();
@@ -197,6 +196,10 @@ public final class SpateNode implements AutoCloseable {
             if (!logManager.wasCleanShutdown() && !logManager.logs().isEmpty()) {
                 log.info("recovered {} partition log(s) after an unclean shutdown", logManager.logs().size());
             }
+            // Kafka's protocol tables, which the first request needs and the start does not (the
+            // dispatcher is built lazily, heartbeats use bare error codes): warmed now, beside the
+            // caller's next steps (a test creating its first client), not on two cores the start needs.
+            StartupPreloader.startOnce();
             return new SpateNode(config, logManager, server, clusterId, coordinator, cleaner, member, replicas);
         } catch (IOException | RuntimeException e) {
             if (server != null) {

@@ -96,11 +96,13 @@ public final class ImageDelivery implements AutoCloseable {
                 someoneBehind = false;
                 for (Listener listener : listeners) {
                     if (listener.heard < newest.version()) {
-                        if (listener.heard < 0) {
-                            newListeners.decrementAndGet();
-                        }
+                        boolean first = listener.heard < 0;
                         listener.heard = newest.version();
                         tell(listener.consumer, newest);
+                        if (first) {
+                            // Only once it has finished with its first image may a waiter skip the notifier.
+                            newListeners.decrementAndGet();
+                        }
                         someoneBehind = true;
                     }
                 }

@@ -257,8 +257,14 @@ public final class LogSegment {
                     whole.clear().limit(batchSize);
                     readFully(whole, position);
                     whole.flip();
+                    long headerBase = view.baseOffset();
                     try {
                         view.wrap(whole, 0).validate(batchSize);
+                        // Length and base offset lie outside the CRC: the two reads must agree on them.
+                        if (view.sizeInBytes() != batchSize || view.baseOffset() != headerBase) {
+                            throw new InvalidRecordBatchException("the batch reads back as " + view.sizeInBytes() + " bytes from offset "
+                                    + view.baseOffset() + ", its header as " + batchSize + " bytes from offset " + headerBase);
+                        }
                     } catch (InvalidRecordBatchException e) {
                         if (!confirmed) {
                             continue;

@@ -948,7 +948,12 @@ public final class PartitionLog {
      * answers with its own time and base offset, as Kafka does.
      */
     public TimestampAndOffset offsetForTimestamp(long timestamp, long endOffset) throws IOException {
-        ByteBuffer bytes = batchForTimestamp(timestamp);
+        ByteBuffer bytes;
+        try {
+            bytes = batchForTimestamp(timestamp);
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
         if (bytes == null) {
             return null;
         }

@@ -50,6 +50,24 @@ class OneWrongReadTest {
     }
 
     @Test
+    void recoveryThatReadsABatchLengthOneTooLargeOnceKeepsEveryRecord() throws IOException {
+        SimDisk disk = SimDisk.create("length");
+        Path data = disk.root().resolve("data");
+        List<String> written = writeAndKill(disk, data, 20);
+        // The low byte of the fifth batch's length (outside the CRC): the header read says one byte
+        // more, the whole batch read after it is right and passes its CRC.
+        disk.flipNextReadAt(data.resolve("t-0").resolve("00000000000000000000.log"), positionOfBatch(4) + 11);
+
+        LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
+        PartitionLog log = logs.getOrCreate(TP, CONFIG);
+
+        assertThat(disk.stats().bitFlips()).isEqualTo(1);
+        assertThat(log.isOffline()).as("offline: %s", log.offlineReason()).isFalse();
+        assertThat(new ArrayList<>(LogValues.read(log).values())).isEqualTo(written);
+        logs.close();
+    }
+
+    @Test
     void aReadWhoseHeaderWalkReadsAWrongLengthOnceServesFromTheRightPlace() throws IOException {
         SimDisk disk = SimDisk.create("fetch");
         Path data = disk.root().resolve("data");
