@@ -32,8 +32,6 @@ public final class ImageDelivery implements AutoCloseable {
     /** The newest image every listener has finished with. */
     private volatile ClusterImage listened = ClusterImage.EMPTY;
     private volatile boolean closed;
-    /** Listeners that have not heard an image yet: until they have, no version counts as heard by all. */
-    private final java.util.concurrent.atomic.AtomicInteger newListeners = new java.util.concurrent.atomic.AtomicInteger();
 
     /** @param current the log's newest image, read on the notifier thread each time something may be due */
     public ImageDelivery(String threadName, Supplier<ClusterImage> current) {
@@ -52,19 +50,12 @@ public final class ImageDelivery implements AutoCloseable {
      * heard by it.
      */
     public void subscribe(Consumer<ClusterImage> listener) {
-        newListeners.incrementAndGet();
         listeners.add(new Listener(listener));
         offered();
     }
 
     /** Completes once every listener has heard an image of at least {@code version}. */
     public CompletableFuture<ClusterImage> awaitVersion(long version) {
-        ClusterImage heard = listened;
-        if (heard.version() >= version && newListeners.get() == 0 && !closed) {
-            // Every listener has finished with it already: no hop to the notifier thread (an admin
-            // answer would otherwise queue behind the application of newer images).
-            return CompletableFuture.completedFuture(heard);
-        }
         CompletableFuture<ClusterImage> future = new CompletableFuture<>();
         synchronized (waiters) {
             // Under the lock close() fails the waiters with: a future added after that would wait forever.
@@ -96,13 +87,8 @@ public final class ImageDelivery implements AutoCloseable {
                 someoneBehind = false;
                 for (Listener listener : listeners) {
                     if (listener.heard < newest.version()) {
-                        boolean first = listener.heard < 0;
                         listener.heard = newest.version();
                         tell(listener.consumer, newest);
-                        if (first) {
-                            // Only once it has finished with its first image may a waiter skip the notifier.
-                            newListeners.decrementAndGet();
-                        }
                         someoneBehind = true;
                     }
                 }

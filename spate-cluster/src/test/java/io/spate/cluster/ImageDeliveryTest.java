@@ -72,33 +72,6 @@ class ImageDeliveryTest {
     }
 
     @Test
-    void aVersionEveryListenerHasHeardCompletesWithoutWaitingForTheNotifier() throws Exception {
-        CountDownLatch listenerMayFinish = new CountDownLatch(1);
-        CountDownLatch busyWithSix = new CountDownLatch(1);
-        delivery.subscribe(image -> {
-            if (image.version() == 6) {
-                busyWithSix.countDown();
-                try {
-                    listenerMayFinish.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
-        newest = version(5);
-        delivery.offered();
-        delivery.awaitVersion(5).get(10, TimeUnit.SECONDS);
-        newest = version(6);
-        delivery.offered();
-        assertThat(busyWithSix.await(10, TimeUnit.SECONDS)).isTrue();
-
-        // The notifier thread is held by image 6: version 5, heard by all, is answered anyway.
-        CompletableFuture<ClusterImage> five = delivery.awaitVersion(5);
-        assertThat(five).isCompletedWithValueMatching(image -> image.version() == 5);
-        listenerMayFinish.countDown();
-    }
-
-    @Test
     void aVersionAwaitedAfterSubscribingHasBeenHeardByTheNewListener() throws Exception {
         newest = version(6);
         delivery.offered();

@@ -668,6 +668,25 @@ public final class PartitionLog {
         } catch (InvalidRecordBatchException e) {
             return AppendResult.failed(LogError.CORRUPT_MESSAGE, e.getMessage(), logStartOffset);
         }
+        if (records.hasRemaining()) {
+            RecordBatch first = RecordBatch.of(records);
+            long end = logEndOffset;
+            if (logStartOffset == end && first.baseOffset() < end && first.lastOffset() >= end) {
+                // DeleteRecords put the leader's log start inside this batch, and this replica, empty,
+                // started over there: the leader serves the whole batch, which begins below this log's
+                // end. Start over at the batch's base instead, as Kafka's followers do; the log start
+                // follows the leader's again after the append. (Only the fetcher appends here, so
+                // nothing moves the log between the check and the append.)
+                log.info("{}: the first batch the leader sent starts at {}, inside this empty log's start {}: starting over at {}",
+                        topicPartition, first.baseOffset(), end, first.baseOffset());
+                try {
+                    truncateFullyAndStartAt(first.baseOffset());
+                } catch (IOException e) {
+                    return AppendResult.failed(LogError.STORAGE_ERROR, "could not start the log over at " + first.baseOffset() + ": "
+                            + e.getMessage(), logStartOffset);
+                }
+            }
+        }
         synchronized (appendLock) {
             if (closed) {
                 return AppendResult.failed(LogError.STORAGE_ERROR, "log " + topicPartition + " is closed", logStartOffset);

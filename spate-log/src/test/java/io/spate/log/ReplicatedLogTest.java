@@ -185,6 +185,26 @@ class ReplicatedLogTest {
     }
 
     @Test
+    void anEmptyReplicaStartedInsideABatchTakesThatWholeBatchFromItsBase() throws IOException {
+        open();
+        // DeleteRecords moved the leader's log start to 102, inside its batch 100..104; a replica
+        // below it started over there, and the leader serves the whole batch from 100.
+        follower.truncateFullyAndStartAt(102);
+
+        AppendResult result = follower.appendAsFollower(numbered(100, 3, "a", "b", "c", "d", "e"), 2);
+
+        assertThat(result.ok()).as("%s", result.message()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(105);
+        assertThat(follower.appendAsFollower(numbered(105, 3, "f"), 2).ok()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(106);
+        assertThat(follower.advanceLogStartOffset(102)).isZero();
+        assertThat(follower.logStartOffset()).as("follows the leader's again").isEqualTo(102);
+        assertThat(LogTestSupport.baseOffsets(readAll(follower, 102))).containsExactly(100L, 105L);
+        // A log that holds records still refuses a batch that starts below its end.
+        assertThat(follower.appendAsFollower(numbered(103, 3, "x", "y", "z", "w"), 2).error()).isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+    }
+
+    @Test
     void theLogStartFollowsTheLeadersDeletingWholeSegmentsBelowIt() throws IOException {
         follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("segment.bytes", "1024"), 0, 0);
         for (int i = 0; i < 60; i++) {

@@ -135,6 +135,30 @@ class ReplicaCatchUpTest {
     }
 
     @Test
+    void aFollowerThatStartsOverInsideABatchAfterDeleteRecordsCatchesUp() throws Exception {
+        String topic = "deleted-inside-" + UUID.randomUUID();
+        createTopic(topic, 1, 3, Map.of());
+        int leader = cluster.awaitLeader(topic, 0);
+        int follower = otherReplica(topic, leader);
+        cluster.kill9(follower);
+        awaitIsrWithout(topic, follower);
+        write(topic, 0, 2_000, 0, "");
+        // DeleteRecords (as Kafka Streams purges its repartition topics) to an offset inside a batch.
+        ReplicaBatches.Batch batch = ReplicaBatches.read(cluster.dataDir(leader), topic, 0).stream()
+                .filter(b -> b.lastOffset() > b.baseOffset()).findFirst().orElseThrow();
+        long inside = batch.baseOffset() + 1;
+        TopicPartition tp = new TopicPartition(topic, 0);
+        assertThat(cluster.admin().deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(inside)))
+                .lowWatermarks().get(tp).get().lowWatermark()).isEqualTo(inside);
+
+        // Its log ends below the leader's log start: it starts over there, and the leader's first
+        // batch for it begins below that. Before the fix it refused that batch forever.
+        cluster.start(follower);
+        awaitFullIsr(topic, 3);
+        assertThat(endOf(follower, topic)).isEqualTo(endOf(leader, topic));
+    }
+
+    @Test
     void partitionMovesCompleteForCompactedTopicsAndLogsThatNoLongerStartAtZero() throws Exception {
         String compacted = "moved-compacted-" + UUID.randomUUID();
         String retained = "moved-retained-" + UUID.randomUUID();
