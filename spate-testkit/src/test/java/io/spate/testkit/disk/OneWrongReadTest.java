@@ -34,34 +34,28 @@ class OneWrongReadTest {
 
     @Test
     void recoveryAfterAKillReadsAWrongBitOnceAndKeepsEveryRecord() throws IOException {
+        // A byte of the fifth batch's record: the scan that checks every batch after a kill reads it wrong once.
+        assertRecoveryKeepsEveryRecordAfterOneWrongReadAt(positionOfBatch(4) + 63);
+    }
+
+    @Test
+    void recoveryThatReadsABatchLengthOneTooLargeOnceKeepsEveryRecord() throws IOException {
+        // The low byte of the fifth batch's length (outside the CRC): the header read says one byte
+        // more, the whole batch read after it is right and passes its CRC.
+        assertRecoveryKeepsEveryRecordAfterOneWrongReadAt(positionOfBatch(4) + 11);
+    }
+
+    /** Twenty batches, a kill, then recovery reads the segment's byte {@code position} wrong once. */
+    private static void assertRecoveryKeepsEveryRecordAfterOneWrongReadAt(long position) throws IOException {
         SimDisk disk = SimDisk.create("recovery");
         Path data = disk.root().resolve("data");
         List<String> written = writeAndKill(disk, data, 20);
-        // A byte of the fifth batch's record: the scan that checks every batch after a kill reads it wrong once.
-        disk.flipNextReadAt(data.resolve("t-0").resolve("00000000000000000000.log"), positionOfBatch(4) + 63);
+        disk.flipNextReadAt(data.resolve("t-0").resolve("00000000000000000000.log"), position);
 
         LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
         PartitionLog log = logs.getOrCreate(TP, CONFIG);
 
         assertThat(disk.stats().bitFlips()).as("the wrong read happened").isEqualTo(1);
-        assertThat(log.isOffline()).as("offline: %s", log.offlineReason()).isFalse();
-        assertThat(new ArrayList<>(LogValues.read(log).values())).isEqualTo(written);
-        logs.close();
-    }
-
-    @Test
-    void recoveryThatReadsABatchLengthOneTooLargeOnceKeepsEveryRecord() throws IOException {
-        SimDisk disk = SimDisk.create("length");
-        Path data = disk.root().resolve("data");
-        List<String> written = writeAndKill(disk, data, 20);
-        // The low byte of the fifth batch's length (outside the CRC): the header read says one byte
-        // more, the whole batch read after it is right and passes its CRC.
-        disk.flipNextReadAt(data.resolve("t-0").resolve("00000000000000000000.log"), positionOfBatch(4) + 11);
-
-        LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
-        PartitionLog log = logs.getOrCreate(TP, CONFIG);
-
-        assertThat(disk.stats().bitFlips()).isEqualTo(1);
         assertThat(log.isOffline()).as("offline: %s", log.offlineReason()).isFalse();
         assertThat(new ArrayList<>(LogValues.read(log).values())).isEqualTo(written);
         logs.close();
