@@ -51,8 +51,8 @@ class ModuleBoundariesTest {
 
     /** Known exceptions, each with the reason it is still there. */
     private static final Set<String> ALLOWED = Set.of(
-            // Composition of the Ratis metadata log belongs in spate-broker; it moves there with the
-            // one metadata path of the core issue.
+            // The cluster member still builds a cluster node's Ratis metadata log (a standalone node's
+            // local log is built in spate-broker); that composition belongs in spate-broker too.
             "spate-server/src/main/java/io/spate/server/cluster/ClusterMember.java -> io.spate.cluster.ratis");
 
     private static final List<String> EVERYWHERE = List.of("io.spate.tests", "io.spate.chaos", "io.spate.bench");
@@ -92,6 +92,31 @@ class ModuleBoundariesTest {
             }
         }
         assertThat(outside).as("files naming Ratis or its adapter outside io.spate.cluster.ratis").isEmpty();
+    }
+
+    /**
+     * Where kafka-clients' protocol classes may be named in modules that use them: the edge that
+     * speaks the wire (decoding, encoding, the handlers that map Kafka's requests to the services,
+     * the node's own requests to the controller and to a partition's leader). Services behind it
+     * (groups, topics, the partition API, role decisions) speak Spate's own types and errors.
+     */
+    private static final Map<String, List<String>> KAFKA_PROTOCOL_EDGE = Map.of(
+            "spate-server", List.of("io/spate/server/network/", "io/spate/server/handlers/", "io/spate/server/cluster/"),
+            "spate-replication", List.of("io/spate/replication/LeaderConnection.java", "io/spate/replication/ReplicaFetcher.java"));
+
+    @Test
+    void kafkaClientsStaysAtTheProtocolEdge() throws IOException {
+        List<String> inside = new ArrayList<>();
+        for (var module : KAFKA_PROTOCOL_EDGE.entrySet()) {
+            for (Path file : sources(module.getKey())) {
+                String relative = file.toString().replace('\\', '/');
+                boolean edge = module.getValue().stream().anyMatch(relative::contains);
+                if (!edge && names(codeOnly(Files.readString(file)), "org.apache.kafka")) {
+                    inside.add(ROOT.relativize(file).toString());
+                }
+            }
+        }
+        assertThat(inside).as("files behind the protocol edge naming kafka-clients").isEmpty();
     }
 
     /** Modules whose decisions must read an injected {@code io.spate.time.Time} (or a {@code java.time.Clock} passed in), never the wall clock. */

@@ -11,12 +11,12 @@ import io.spate.cluster.NodeInfo;
 import io.spate.cluster.TopicState;
 import io.spate.cluster.local.LocalMetadataLog;
 import io.spate.cluster.ratis.RatisMetadataLog;
+import io.spate.server.metadata.Base64Ids;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.partition.ReplicaManager;
 import io.spate.replication.node.LeaderLease;
 import io.spate.replication.node.NodeRoles;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.BrokerHeartbeatRequestData;
 import org.apache.kafka.common.message.BrokerHeartbeatResponseData;
 import org.apache.kafka.common.requests.BrokerHeartbeatRequest;
@@ -155,7 +155,7 @@ public final class ClusterMember implements AutoCloseable {
     public String clusterId() {
         String voters = settings.voters().toString();
         java.util.UUID uuid = java.util.UUID.nameUUIDFromBytes(("spate-cluster:" + voters).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return new Uuid(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits()).toString();
+        return Base64Ids.toText(uuid);
     }
 
     /**
@@ -404,7 +404,7 @@ public final class ClusterMember implements AutoCloseable {
     private void apply(ClusterImage image) {
         List<TopicInfo> topics = new ArrayList<>();
         for (TopicState t : image.topics().values()) {
-            topics.add(new TopicInfo(t.name(), new Uuid(t.id().getMostSignificantBits(), t.id().getLeastSignificantBits()),
+            topics.add(new TopicInfo(t.name(), t.id(),
                     t.partitions().size(), (short) t.replicationFactor(), t.overrides()));
         }
         registry.replaceAll(topics);

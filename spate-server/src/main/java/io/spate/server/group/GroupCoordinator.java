@@ -4,16 +4,12 @@ import io.spate.coordinator.CoordinatorException;
 import io.spate.coordinator.CoordinatorResult;
 import io.spate.coordinator.CoordinatorRuntime;
 import io.spate.log.ScheduledTasks;
+import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.time.Scheduler;
 import io.spate.time.SystemScheduler;
 import io.spate.time.Time;
-import org.apache.kafka.common.errors.ApiException;
-import org.apache.kafka.common.message.JoinGroupRequestData;
-import org.apache.kafka.common.message.JoinGroupResponseData;
-import org.apache.kafka.common.message.SyncGroupRequestData;
-import org.apache.kafka.common.message.SyncGroupResponseData;
-import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -236,9 +232,9 @@ public final class GroupCoordinator implements AutoCloseable {
         return store.ensureTopicAsync().thenApply(topic -> null);
     }
 
-    /** Runs {@code op} on the shard of {@code groupId}'s partition; Kafka's coordinator errors when it is not here. */
+    /** Runs {@code op} on the shard of {@code groupId}'s partition; a coordinator's refusal when it is not here. */
     private <T> CompletableFuture<T> inShard(String groupId, Function<GroupShard, T> op) {
-        return asKafka(runtime.read(partitionFor(groupId), op));
+        return refused(runtime.read(partitionFor(groupId), op));
     }
 
     /** As {@link #inShard}, for an operation that answers later (a join held until the rebalance completes). */
@@ -259,23 +255,23 @@ public final class GroupCoordinator implements AutoCloseable {
     private <T> CompletableFuture<T> write(String groupId, Function<GroupShard, CoordinatorResult<GroupRecord, T>> op,
                                            java.util.function.Consumer<GroupShard> onSettled) {
         if (store.topicExists()) {
-            return asKafka(runtime.write(partitionFor(groupId), op, onSettled));
+            return refused(runtime.write(partitionFor(groupId), op, onSettled));
         }
-        return asKafka(store.ensureTopicAsync().thenCompose(topic -> runtime.write(partitionFor(groupId), op, onSettled)));
+        return refused(store.ensureTopicAsync().thenCompose(topic -> runtime.write(partitionFor(groupId), op, onSettled)));
     }
 
-    private static <T> CompletableFuture<T> asKafka(CompletableFuture<T> future) {
-        return future.exceptionallyCompose(failure -> CompletableFuture.failedFuture(kafkaError(failure)));
+    private static <T> CompletableFuture<T> refused(CompletableFuture<T> future) {
+        return future.exceptionallyCompose(failure -> CompletableFuture.failedFuture(refusal(failure)));
     }
 
-    /** The runtime's refusals as a Kafka group coordinator's errors, which clients act on (look up, wait, retry). */
-    static Throwable kafkaError(Throwable failure) {
+    /** The runtime's refusals as a group coordinator's errors, which clients act on (look up, wait, retry). */
+    static Throwable refusal(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof CoordinatorException refused) {
             return switch (refused.reason()) {
-                case NOT_COORDINATOR -> new org.apache.kafka.common.errors.NotCoordinatorException(refused.getMessage());
-                case LOADING -> new org.apache.kafka.common.errors.CoordinatorLoadInProgressException(refused.getMessage());
-                case NOT_AVAILABLE -> new org.apache.kafka.common.errors.CoordinatorNotAvailableException(refused.getMessage());
+                case NOT_COORDINATOR -> new ServiceException(ServiceError.NOT_COORDINATOR, refused.getMessage());
+                case LOADING -> new ServiceException(ServiceError.COORDINATOR_LOAD_IN_PROGRESS, refused.getMessage());
+                case NOT_AVAILABLE -> new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, refused.getMessage());
                 case WRITE_FAILED -> OffsetStore.coordinatorError(refused.written());
             };
         }
@@ -284,63 +280,60 @@ public final class GroupCoordinator implements AutoCloseable {
 
     // ---------------------------------------------------------------- join
 
-    public CompletableFuture<JoinGroupResponseData> joinGroup(JoinGroupRequestData request, short version, String clientId, String clientHost) {
-        return inShardLater(request.groupId(), shard -> doJoin(shard, request, version, clientId, clientHost));
+    public CompletableFuture<JoinResult> joinGroup(JoinRequest request) {
+        return inShardLater(request.groupId(), shard -> doJoin(shard, request));
     }
 
-    private CompletableFuture<JoinGroupResponseData> doJoin(GroupShard shard, JoinGroupRequestData request, short version, String clientId,
-                                                            String clientHost) {
+    private CompletableFuture<JoinResult> doJoin(GroupShard shard, JoinRequest request) {
         String groupId = request.groupId();
         String memberId = request.memberId();
-        int rebalanceTimeout = version >= 1 ? request.rebalanceTimeoutMs() : request.sessionTimeoutMs();
+        String clientId = request.clientId();
+        String clientHost = request.clientHost();
         if (groupId == null || groupId.isEmpty()) {
-            return joinError(Errors.INVALID_GROUP_ID, memberId);
+            return joinError(ServiceError.INVALID_GROUP_ID, memberId);
         }
         if (request.sessionTimeoutMs() < settings.minSessionTimeoutMs() || request.sessionTimeoutMs() > settings.maxSessionTimeoutMs()) {
-            return joinError(Errors.INVALID_SESSION_TIMEOUT, memberId);
+            return joinError(ServiceError.INVALID_SESSION_TIMEOUT, memberId);
         }
-        Map<String, byte[]> protocols = new LinkedHashMap<>();
-        request.protocols().forEach(p -> protocols.put(p.name(), p.metadata()));
+        Map<String, byte[]> protocols = request.protocols();
         ClassicGroup group = shard.group(groupId);
         if (group.is(GroupState.DEAD)) {
-            return joinError(Errors.COORDINATOR_NOT_AVAILABLE, memberId);
+            return joinError(ServiceError.COORDINATOR_NOT_AVAILABLE, memberId);
         }
         if (!group.supports(request.protocolType(), protocols.keySet())) {
-            return joinError(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId);
+            return joinError(ServiceError.INCONSISTENT_GROUP_PROTOCOL, memberId);
         }
-        String instanceId = version >= 5 ? request.groupInstanceId() : null;
+        String instanceId = request.groupInstanceId();
         if (memberId.isEmpty()) {
             String newId = clientId + "-" + UUID.randomUUID();
             if (instanceId != null && group.staticMembers.containsKey(instanceId)) {
-                return rejoinStatic(group, instanceId, newId, request, protocols, version, rebalanceTimeout);
+                return rejoinStatic(group, instanceId, newId, request);
             }
-            if (instanceId == null && version >= 4) {
+            if (instanceId == null && request.memberIdRequired()) {
                 group.pendingMembers.add(newId);
-                return joinError(Errors.MEMBER_ID_REQUIRED, newId);
+                return joinError(ServiceError.MEMBER_ID_REQUIRED, newId);
             }
             GroupMember member = new GroupMember(newId, instanceId, clientId, clientHost);
-            return addMemberAndRebalance(group, member, request, protocols, version, rebalanceTimeout);
+            return addMemberAndRebalance(group, member, request);
         }
         GroupMember member = group.members.get(memberId);
         if (member == null) {
             if (group.pendingMembers.remove(memberId)) {
-                return addMemberAndRebalance(group, new GroupMember(memberId, instanceId, clientId, clientHost), request, protocols, version, rebalanceTimeout);
+                return addMemberAndRebalance(group, new GroupMember(memberId, instanceId, clientId, clientHost), request);
             }
-            return joinError(Errors.UNKNOWN_MEMBER_ID, memberId);
+            return joinError(ServiceError.UNKNOWN_MEMBER_ID, memberId);
         }
         if (instanceId != null && !memberId.equals(group.staticMembers.get(instanceId))) {
-            return joinError(Errors.FENCED_INSTANCE_ID, memberId);
+            return joinError(ServiceError.FENCED_INSTANCE_ID, memberId);
         }
-        return updateMemberAndMaybeRebalance(group, member, request, protocols, version, rebalanceTimeout);
+        return updateMemberAndMaybeRebalance(group, member, request);
     }
 
-    private CompletableFuture<JoinGroupResponseData> addMemberAndRebalance(ClassicGroup group, GroupMember member, JoinGroupRequestData request,
-                                                                           Map<String, byte[]> protocols, short version, int rebalanceTimeout) {
+    private CompletableFuture<JoinResult> addMemberAndRebalance(ClassicGroup group, GroupMember member, JoinRequest request) {
         member.sessionTimeoutMs = request.sessionTimeoutMs();
-        member.rebalanceTimeoutMs = rebalanceTimeout;
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
         member.protocolType = request.protocolType();
-        member.protocols = protocols;
-        member.joinVersion = version;
+        member.protocols = request.protocols();
         member.isNew = true;
         member.awaitingJoin = new CompletableFuture<>();
         if (group.members.isEmpty()) {
@@ -357,23 +350,21 @@ public final class GroupCoordinator implements AutoCloseable {
         // may keep the rebalance open far longer, and dropping the newcomer meanwhile would send it
         // back to the start (a new member id, a new wait) over and over.
         scheduleExpiry(group, member, NEW_MEMBER_JOIN_TIMEOUT_MS);
-        CompletableFuture<JoinGroupResponseData> response = member.awaitingJoin;
+        CompletableFuture<JoinResult> response = member.awaitingJoin;
         maybePrepareRebalance(group, "member " + member.memberId + " joined");
         return response;
     }
 
-    private CompletableFuture<JoinGroupResponseData> updateMemberAndMaybeRebalance(ClassicGroup group, GroupMember member, JoinGroupRequestData request,
-                                                                                   Map<String, byte[]> protocols, short version, int rebalanceTimeout) {
-        boolean changed = !sameProtocols(member.protocols, protocols);
+    private CompletableFuture<JoinResult> updateMemberAndMaybeRebalance(ClassicGroup group, GroupMember member, JoinRequest request) {
+        boolean changed = !sameProtocols(member.protocols, request.protocols());
         member.sessionTimeoutMs = request.sessionTimeoutMs();
-        member.rebalanceTimeoutMs = rebalanceTimeout;
-        member.protocols = protocols;
-        member.joinVersion = version;
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        member.protocols = request.protocols();
         if (member.awaitingJoin != null) {
-            member.awaitingJoin.complete(joinResponse(group, member, Errors.UNKNOWN_MEMBER_ID).setMemberId(member.memberId));
+            member.awaitingJoin.complete(joinResponse(group, member, ServiceError.UNKNOWN_MEMBER_ID, false));
         }
         member.awaitingJoin = new CompletableFuture<>();
-        CompletableFuture<JoinGroupResponseData> response = member.awaitingJoin;
+        CompletableFuture<JoinResult> response = member.awaitingJoin;
         scheduleSessionTimeout(group, member);
         switch (group.state) {
             case PREPARING_REBALANCE -> maybeCompleteJoin(group);
@@ -382,9 +373,9 @@ public final class GroupCoordinator implements AutoCloseable {
                     maybePrepareRebalance(group, "member " + member.memberId + " rejoined");
                 } else {
                     // Nothing changed: hand the current generation back without a rebalance.
-                    CompletableFuture<JoinGroupResponseData> current = member.awaitingJoin;
+                    CompletableFuture<JoinResult> current = member.awaitingJoin;
                     member.awaitingJoin = null;
-                    current.complete(joinResponse(group, member, Errors.NONE));
+                    current.complete(joinResponse(group, member, ServiceError.NONE, false));
                 }
             }
             default -> maybePrepareRebalance(group, "member " + member.memberId + " rejoined");
@@ -392,16 +383,15 @@ public final class GroupCoordinator implements AutoCloseable {
         return response;
     }
 
-    private CompletableFuture<JoinGroupResponseData> rejoinStatic(ClassicGroup group, String instanceId, String newId, JoinGroupRequestData request,
-                                                                  Map<String, byte[]> protocols, short version, int rebalanceTimeout) {
+    private CompletableFuture<JoinResult> rejoinStatic(ClassicGroup group, String instanceId, String newId, JoinRequest request) {
         GroupMember member = group.members.remove(group.staticMembers.get(instanceId));
         String oldId = member.memberId;
         if (member.awaitingJoin != null) {
-            member.awaitingJoin.complete(new JoinGroupResponseData().setErrorCode(Errors.FENCED_INSTANCE_ID.code()).setMemberId(oldId));
+            member.awaitingJoin.complete(JoinResult.refused(ServiceError.FENCED_INSTANCE_ID, oldId));
             member.awaitingJoin = null;
         }
         if (member.awaitingSync != null) {
-            member.awaitingSync.complete(new SyncGroupResponseData().setErrorCode(Errors.FENCED_INSTANCE_ID.code()));
+            member.awaitingSync.complete(SyncResult.refused(ServiceError.FENCED_INSTANCE_ID));
             member.awaitingSync = null;
         }
         member.memberId = newId;
@@ -410,25 +400,20 @@ public final class GroupCoordinator implements AutoCloseable {
         if (oldId.equals(group.leaderId)) {
             group.leaderId = newId;
         }
-        boolean changed = !sameProtocols(member.protocols, protocols);
-        member.protocols = protocols;
+        boolean changed = !sameProtocols(member.protocols, request.protocols());
+        member.protocols = request.protocols();
         member.sessionTimeoutMs = request.sessionTimeoutMs();
-        member.rebalanceTimeoutMs = rebalanceTimeout;
-        member.joinVersion = version;
+        member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
         scheduleSessionTimeout(group, member);
         boolean leader = newId.equals(group.leaderId);
-        if (group.is(GroupState.STABLE) && !changed && (!leader || version >= 9)) {
+        if (group.is(GroupState.STABLE) && !changed && (!leader || request.leaderMaySkipAssignment())) {
             // A static member restarting with the same subscription keeps its assignment: no rebalance.
-            JoinGroupResponseData response = joinResponse(group, member, Errors.NONE);
-            if (leader) {
-                response.setSkipAssignment(true);
-                response.setMembers(memberList(group));
-            }
+            JoinResult response = joinResponse(group, member, ServiceError.NONE, leader);
             log.info("group {}: static member {} rejoined as {} without a rebalance", group.groupId, instanceId, newId);
             return CompletableFuture.completedFuture(response);
         }
         member.awaitingJoin = new CompletableFuture<>();
-        CompletableFuture<JoinGroupResponseData> response = member.awaitingJoin;
+        CompletableFuture<JoinResult> response = member.awaitingJoin;
         if (group.is(GroupState.PREPARING_REBALANCE)) {
             maybeCompleteJoin(group);
         } else {
@@ -458,7 +443,7 @@ public final class GroupCoordinator implements AutoCloseable {
         cancel(group.syncTimer);
         for (GroupMember member : group.members.values()) {
             if (member.awaitingSync != null) {
-                member.awaitingSync.complete(new SyncGroupResponseData().setErrorCode(Errors.REBALANCE_IN_PROGRESS.code()));
+                member.awaitingSync.complete(SyncResult.refused(ServiceError.REBALANCE_IN_PROGRESS));
                 member.awaitingSync = null;
             }
         }
@@ -508,12 +493,9 @@ public final class GroupCoordinator implements AutoCloseable {
         group.state = GroupState.COMPLETING_REBALANCE;
         log.info("group {}: generation {} with {} member(s), protocol {}", group.groupId, group.generationId, group.members.size(), group.protocolName);
         for (GroupMember member : group.members.values()) {
-            JoinGroupResponseData response = joinResponse(group, member, Errors.NONE);
-            if (member.memberId.equals(group.leaderId)) {
-                response.setMembers(memberList(group));
-            }
+            JoinResult response = joinResponse(group, member, ServiceError.NONE, false);
             member.isNew = false;
-            CompletableFuture<JoinGroupResponseData> waiting = member.awaitingJoin;
+            CompletableFuture<JoinResult> waiting = member.awaitingJoin;
             member.awaitingJoin = null;
             waiting.complete(response);
             scheduleSessionTimeout(group, member);
@@ -531,73 +513,67 @@ public final class GroupCoordinator implements AutoCloseable {
         });
     }
 
-    private static List<JoinGroupResponseData.JoinGroupResponseMember> memberList(ClassicGroup group) {
-        List<JoinGroupResponseData.JoinGroupResponseMember> list = new ArrayList<>();
+    private static List<JoinResult.Member> memberList(ClassicGroup group) {
+        List<JoinResult.Member> list = new ArrayList<>();
         for (GroupMember m : group.members.values()) {
-            list.add(new JoinGroupResponseData.JoinGroupResponseMember().setMemberId(m.memberId)
-                    .setGroupInstanceId(m.joinVersion >= 5 ? m.groupInstanceId : null).setMetadata(m.metadata(group.protocolName)));
+            list.add(new JoinResult.Member(m.memberId, m.groupInstanceId, m.metadata(group.protocolName)));
         }
         return list;
     }
 
-    private static JoinGroupResponseData joinResponse(ClassicGroup group, GroupMember member, Errors error) {
-        JoinGroupResponseData response = new JoinGroupResponseData().setErrorCode(error.code())
-                .setGenerationId(group.generationId).setProtocolName(group.protocolName)
-                .setLeader(group.leaderId == null ? "" : group.leaderId).setMemberId(member.memberId);
-        if (member.joinVersion >= 7) {
-            response.setProtocolType(group.protocolType);
-        }
-        return response;
+    /** The group's generation as {@code member} is told it; the leader also gets the members, unless it skips the assignment. */
+    private static JoinResult joinResponse(ClassicGroup group, GroupMember member, ServiceError error, boolean skipAssignment) {
+        boolean leader = error == ServiceError.NONE && member.memberId.equals(group.leaderId);
+        return new JoinResult(error, group.generationId, group.protocolType, group.protocolName, group.leaderId == null ? "" : group.leaderId,
+                member.memberId, skipAssignment, leader ? memberList(group) : List.of());
     }
 
-    private static CompletableFuture<JoinGroupResponseData> joinError(Errors error, String memberId) {
-        return CompletableFuture.completedFuture(new JoinGroupResponseData().setErrorCode(error.code())
-                .setMemberId(memberId == null ? "" : memberId).setGenerationId(-1).setLeader("").setProtocolName(null));
+    private static CompletableFuture<JoinResult> joinError(ServiceError error, String memberId) {
+        return CompletableFuture.completedFuture(JoinResult.refused(error, memberId));
     }
 
     // ---------------------------------------------------------------- sync
 
-    public CompletableFuture<SyncGroupResponseData> syncGroup(SyncGroupRequestData request, short version) {
-        return inShardLater(request.groupId(), shard -> doSync(shard, request, version));
+    public CompletableFuture<SyncResult> syncGroup(SyncRequest request) {
+        return inShardLater(request.groupId(), shard -> doSync(shard, request));
     }
 
-    private CompletableFuture<SyncGroupResponseData> doSync(GroupShard shard, SyncGroupRequestData request, short version) {
+    private CompletableFuture<SyncResult> doSync(GroupShard shard, SyncRequest request) {
         ClassicGroup group = shard.groups.get(request.groupId());
         if (group == null || group.is(GroupState.DEAD)) {
-            return syncError(Errors.UNKNOWN_MEMBER_ID);
+            return syncError(ServiceError.UNKNOWN_MEMBER_ID);
         }
         GroupMember member = group.members.get(request.memberId());
         if (member == null) {
-            return syncError(Errors.UNKNOWN_MEMBER_ID);
+            return syncError(ServiceError.UNKNOWN_MEMBER_ID);
         }
-        String instanceId = version >= 3 ? request.groupInstanceId() : null;
+        String instanceId = request.groupInstanceId();
         if (instanceId != null && !request.memberId().equals(group.staticMembers.get(instanceId))) {
-            return syncError(Errors.FENCED_INSTANCE_ID);
+            return syncError(ServiceError.FENCED_INSTANCE_ID);
         }
         if (request.generationId() != group.generationId) {
-            return syncError(Errors.ILLEGAL_GENERATION);
+            return syncError(ServiceError.ILLEGAL_GENERATION);
         }
-        if (version >= 5 && ((request.protocolType() != null && !request.protocolType().equals(group.protocolType))
-                || (request.protocolName() != null && !request.protocolName().equals(group.protocolName)))) {
-            return syncError(Errors.INCONSISTENT_GROUP_PROTOCOL);
+        if ((request.protocolType() != null && !request.protocolType().equals(group.protocolType))
+                || (request.protocolName() != null && !request.protocolName().equals(group.protocolName))) {
+            return syncError(ServiceError.INCONSISTENT_GROUP_PROTOCOL);
         }
         switch (group.state) {
             case PREPARING_REBALANCE:
-                return syncError(Errors.REBALANCE_IN_PROGRESS);
+                return syncError(ServiceError.REBALANCE_IN_PROGRESS);
             case STABLE:
                 scheduleSessionTimeout(group, member);
                 return CompletableFuture.completedFuture(syncResponse(group, member));
             case COMPLETING_REBALANCE:
                 break;
             default:
-                return syncError(Errors.UNKNOWN_MEMBER_ID);
+                return syncError(ServiceError.UNKNOWN_MEMBER_ID);
         }
         member.awaitingSync = new CompletableFuture<>();
-        CompletableFuture<SyncGroupResponseData> response = member.awaitingSync;
+        CompletableFuture<SyncResult> response = member.awaitingSync;
         scheduleSessionTimeout(group, member);
         if (member.memberId.equals(group.leaderId)) {
-            Map<String, byte[]> assignments = new HashMap<>();
-            request.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
+            Map<String, byte[]> assignments = request.assignments();
             for (GroupMember m : group.members.values()) {
                 m.assignment = assignments.getOrDefault(m.memberId, new byte[0]);
             }
@@ -627,13 +603,12 @@ public final class GroupCoordinator implements AutoCloseable {
         return response;
     }
 
-    private static SyncGroupResponseData syncResponse(ClassicGroup group, GroupMember member) {
-        return new SyncGroupResponseData().setAssignment(member.assignment)
-                .setProtocolType(group.protocolType).setProtocolName(group.protocolName);
+    private static SyncResult syncResponse(ClassicGroup group, GroupMember member) {
+        return new SyncResult(ServiceError.NONE, group.protocolType, group.protocolName, member.assignment);
     }
 
-    private static CompletableFuture<SyncGroupResponseData> syncError(Errors error) {
-        return CompletableFuture.completedFuture(new SyncGroupResponseData().setErrorCode(error.code()).setAssignment(new byte[0]));
+    private static CompletableFuture<SyncResult> syncError(ServiceError error) {
+        return CompletableFuture.completedFuture(SyncResult.refused(error));
     }
 
     /** Writes the group's new generation (decided now: the write runs as the runtime's next task). */
@@ -644,52 +619,52 @@ public final class GroupCoordinator implements AutoCloseable {
 
     // ---------------------------------------------------------------- heartbeat, leave, expiry
 
-    public CompletableFuture<Errors> heartbeat(String groupId, String memberId, String instanceId, int generationId) {
+    public CompletableFuture<ServiceError> heartbeat(String groupId, String memberId, String instanceId, int generationId) {
         return inShard(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
             if (group == null || group.is(GroupState.DEAD)) {
-                return Errors.UNKNOWN_MEMBER_ID;
+                return ServiceError.UNKNOWN_MEMBER_ID;
             }
             GroupMember member = group.members.get(memberId);
             if (member == null) {
-                return Errors.UNKNOWN_MEMBER_ID;
+                return ServiceError.UNKNOWN_MEMBER_ID;
             }
             if (instanceId != null && !memberId.equals(group.staticMembers.get(instanceId))) {
-                return Errors.FENCED_INSTANCE_ID;
+                return ServiceError.FENCED_INSTANCE_ID;
             }
             if (generationId != group.generationId) {
-                return Errors.ILLEGAL_GENERATION;
+                return ServiceError.ILLEGAL_GENERATION;
             }
             scheduleSessionTimeout(group, member);
-            return group.is(GroupState.PREPARING_REBALANCE) ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE;
+            return group.is(GroupState.PREPARING_REBALANCE) ? ServiceError.REBALANCE_IN_PROGRESS : ServiceError.NONE;
         });
     }
 
     /** A member leaving; {@code memberId} may be empty when only the instance id is known. */
-    public CompletableFuture<Errors> leaveGroup(String groupId, String memberId, String instanceId) {
+    public CompletableFuture<ServiceError> leaveGroup(String groupId, String memberId, String instanceId) {
         return inShard(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
             if (group == null) {
-                return Errors.UNKNOWN_MEMBER_ID;
+                return ServiceError.UNKNOWN_MEMBER_ID;
             }
             String id = memberId;
             if (instanceId != null) {
                 String known = group.staticMembers.get(instanceId);
                 if (known == null) {
-                    return Errors.UNKNOWN_MEMBER_ID;
+                    return ServiceError.UNKNOWN_MEMBER_ID;
                 }
                 if (!id.isEmpty() && !id.equals(known)) {
-                    return Errors.FENCED_INSTANCE_ID;
+                    return ServiceError.FENCED_INSTANCE_ID;
                 }
                 id = known;
             }
             GroupMember member = group.members.get(id);
             if (member == null) {
-                return group.pendingMembers.remove(id) ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+                return group.pendingMembers.remove(id) ? ServiceError.NONE : ServiceError.UNKNOWN_MEMBER_ID;
             }
             removeMember(group, member, "left the group");
             afterMemberRemoved(group);
-            return Errors.NONE;
+            return ServiceError.NONE;
         });
     }
 
@@ -723,11 +698,11 @@ public final class GroupCoordinator implements AutoCloseable {
             group.staticMembers.remove(member.groupInstanceId);
         }
         if (member.awaitingJoin != null) {
-            member.awaitingJoin.complete(new JoinGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()).setMemberId(member.memberId));
+            member.awaitingJoin.complete(JoinResult.refused(ServiceError.UNKNOWN_MEMBER_ID, member.memberId));
             member.awaitingJoin = null;
         }
         if (member.awaitingSync != null) {
-            member.awaitingSync.complete(new SyncGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()));
+            member.awaitingSync.complete(SyncResult.refused(ServiceError.UNKNOWN_MEMBER_ID));
             member.awaitingSync = null;
         }
         if (member.memberId.equals(group.leaderId)) {
@@ -756,32 +731,32 @@ public final class GroupCoordinator implements AutoCloseable {
     public record OffsetCommit(String topic, int partition, long offset, int leaderEpoch, String metadata) {
     }
 
-    public CompletableFuture<Map<OffsetCommit, Errors>> commitOffsets(String groupId, int generationId, String memberId, String instanceId,
+    public CompletableFuture<Map<OffsetCommit, ServiceError>> commitOffsets(String groupId, int generationId, String memberId, String instanceId,
                                                                       List<OffsetCommit> commits) {
         // What the shard decided, for the answer when the write fails (the write's own answer is then lost).
         var decided = new Object() {
-            Map<OffsetCommit, Errors> results;
+            Map<OffsetCommit, ServiceError> results;
             List<OffsetCommit> accepted = List.of();
             boolean writing;
         };
         return write(groupId, shard -> {
-            Map<OffsetCommit, Errors> results = new LinkedHashMap<>();
-            Errors groupError = validateCommit(shard, groupId, generationId, memberId, instanceId);
+            Map<OffsetCommit, ServiceError> results = new LinkedHashMap<>();
+            ServiceError groupError = validateCommit(shard, groupId, generationId, memberId, instanceId);
             List<GroupRecord> records = new ArrayList<>();
             List<OffsetCommit> accepted = new ArrayList<>();
             long now = time.millis();
             for (OffsetCommit commit : commits) {
-                Errors error = groupError;
-                if (error == Errors.NONE) {
+                ServiceError error = groupError;
+                if (error == ServiceError.NONE) {
                     var topic = topics.get(commit.topic());
                     if (topic == null || commit.partition() < 0 || commit.partition() >= topic.partitions()) {
-                        error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                        error = ServiceError.UNKNOWN_TOPIC_OR_PARTITION;
                     } else if (commit.metadata() != null && commit.metadata().length() > settings.maxMetadataBytes()) {
-                        error = Errors.OFFSET_METADATA_TOO_LARGE;
+                        error = ServiceError.OFFSET_METADATA_TOO_LARGE;
                     }
                 }
                 results.put(commit, error);
-                if (error == Errors.NONE) {
+                if (error == ServiceError.NONE) {
                     accepted.add(commit);
                     records.add(new GroupRecord.Offset(groupId, commit.topic(), commit.partition(),
                             new CommittedOffset(commit.offset(), commit.leaderEpoch(), commit.metadata(), now)));
@@ -808,39 +783,39 @@ public final class GroupCoordinator implements AutoCloseable {
             if (decided.results == null) {
                 throw failure instanceof CompletionException c ? c : new CompletionException(failure);
             }
-            Errors error = storeError(failure);
+            ServiceError error = storeError(failure);
             decided.accepted.forEach(c -> decided.results.put(c, error));
             return decided.results;
         });
     }
 
-    private Errors validateCommit(GroupShard shard, String groupId, int generationId, String memberId, String instanceId) {
+    private ServiceError validateCommit(GroupShard shard, String groupId, int generationId, String memberId, String instanceId) {
         if (groupId == null || groupId.isEmpty()) {
-            return Errors.INVALID_GROUP_ID;
+            return ServiceError.INVALID_GROUP_ID;
         }
         ClassicGroup group = shard.groups.get(groupId);
         boolean simple = generationId < 0 && (memberId == null || memberId.isEmpty());
         if (group == null || group.is(GroupState.EMPTY) && group.members.isEmpty()) {
-            return simple ? Errors.NONE : Errors.ILLEGAL_GENERATION;
+            return simple ? ServiceError.NONE : ServiceError.ILLEGAL_GENERATION;
         }
         if (simple) {
-            return group.members.isEmpty() ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID;
+            return group.members.isEmpty() ? ServiceError.NONE : ServiceError.UNKNOWN_MEMBER_ID;
         }
         GroupMember member = group.members.get(memberId);
         if (member == null) {
-            return Errors.UNKNOWN_MEMBER_ID;
+            return ServiceError.UNKNOWN_MEMBER_ID;
         }
         if (instanceId != null && !memberId.equals(group.staticMembers.get(instanceId))) {
-            return Errors.FENCED_INSTANCE_ID;
+            return ServiceError.FENCED_INSTANCE_ID;
         }
         if (generationId != group.generationId) {
-            return Errors.ILLEGAL_GENERATION;
+            return ServiceError.ILLEGAL_GENERATION;
         }
         if (group.is(GroupState.COMPLETING_REBALANCE)) {
-            return Errors.REBALANCE_IN_PROGRESS;
+            return ServiceError.REBALANCE_IN_PROGRESS;
         }
         scheduleSessionTimeout(group, member);
-        return Errors.NONE;
+        return ServiceError.NONE;
     }
 
     /** Committed offset per partition; partitions without one are absent. Null topics means all. */
@@ -848,18 +823,18 @@ public final class GroupCoordinator implements AutoCloseable {
         return inShard(groupId, shard -> new HashMap<>(shard.offsets.getOrDefault(groupId, Map.of())));
     }
 
-    public CompletableFuture<Map<String, Errors>> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {
+    public CompletableFuture<Void> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {
         return write(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
             if (group == null && !shard.offsets.containsKey(groupId)) {
-                throw Errors.GROUP_ID_NOT_FOUND.exception();
+                throw new ServiceException(ServiceError.GROUP_ID_NOT_FOUND, "group " + groupId + " has no committed offsets");
             }
             if (group != null && !group.members.isEmpty() && !group.is(GroupState.EMPTY)) {
-                throw Errors.NON_EMPTY_GROUP.exception("group " + groupId + " has active members; stop them before deleting offsets");
+                throw new ServiceException(ServiceError.NON_EMPTY_GROUP, "group " + groupId + " has active members; stop them before deleting offsets");
             }
             List<GroupRecord> tombstones = new ArrayList<>();
             partitions.forEach(tp -> tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null)));
-            return CoordinatorResult.of(tombstones, new HashMap<String, Errors>());
+            return CoordinatorResult.<GroupRecord, Void>of(tombstones, null);
         });
     }
 
@@ -874,7 +849,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Every group coordinated here, across the shards this node holds, by id. */
     public CompletableFuture<List<GroupSummary>> listGroups() {
-        return asKafka(runtime.readAll(shard -> {
+        return refused(runtime.readAll(shard -> {
             java.util.Set<String> ids = new java.util.TreeSet<>(shard.groups.keySet());
             ids.addAll(shard.offsets.keySet());
             return ids.stream().map(id -> summary(shard, id)).toList();
@@ -898,26 +873,26 @@ public final class GroupCoordinator implements AutoCloseable {
                 group.protocolName == null ? "" : group.protocolName, members);
     }
 
-    public CompletableFuture<Errors> deleteGroup(String groupId) {
+    public CompletableFuture<ServiceError> deleteGroup(String groupId) {
         return write(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
             if (group == null && !shard.offsets.containsKey(groupId)) {
-                return CoordinatorResult.<GroupRecord, Errors>of(Errors.GROUP_ID_NOT_FOUND);
+                return CoordinatorResult.<GroupRecord, ServiceError>of(ServiceError.GROUP_ID_NOT_FOUND);
             }
             if (group != null && !group.members.isEmpty()) {
-                return CoordinatorResult.<GroupRecord, Errors>of(Errors.NON_EMPTY_GROUP);
+                return CoordinatorResult.<GroupRecord, ServiceError>of(ServiceError.NON_EMPTY_GROUP);
             }
             List<GroupRecord> tombstones = new ArrayList<>();
             shard.offsets.getOrDefault(groupId, Map.of()).keySet()
                     .forEach(tp -> tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null)));
             tombstones.add(new GroupRecord.Removed(groupId));
-            return CoordinatorResult.of(tombstones, Errors.NONE);
+            return CoordinatorResult.of(tombstones, ServiceError.NONE);
         }).exceptionally(GroupCoordinator::storeError);
     }
 
     /** The error a member gets when the offsets store could not take its group's records (see {@link OffsetStore#coordinatorError}). */
-    private static Errors storeError(Throwable failure) {
-        return kafkaError(failure) instanceof ApiException api ? Errors.forException(api) : Errors.COORDINATOR_NOT_AVAILABLE;
+    private static ServiceError storeError(Throwable failure) {
+        return ServiceException.errorOf(refusal(failure), ServiceError.COORDINATOR_NOT_AVAILABLE);
     }
 
     private static void cancel(Scheduler.Timer timer) {

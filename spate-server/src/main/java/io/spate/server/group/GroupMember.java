@@ -1,8 +1,5 @@
 package io.spate.server.group;
 
-import org.apache.kafka.common.message.JoinGroupResponseData;
-import org.apache.kafka.common.message.SyncGroupResponseData;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,9 +16,8 @@ final class GroupMember {
     /** Protocol name to subscription metadata, in the member's order of preference. */
     Map<String, byte[]> protocols = new LinkedHashMap<>();
     byte[] assignment = new byte[0];
-    short joinVersion;
-    CompletableFuture<JoinGroupResponseData> awaitingJoin;
-    CompletableFuture<SyncGroupResponseData> awaitingSync;
+    CompletableFuture<JoinResult> awaitingJoin;
+    CompletableFuture<SyncResult> awaitingSync;
     io.spate.time.Scheduler.Timer sessionTimer;
     boolean isNew;
 

@@ -2,6 +2,7 @@ package io.spate.server.group;
 
 import io.spate.coordinator.CoordinatorShard;
 import io.spate.coordinator.ShardContext;
+import io.spate.server.errors.ServiceError;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -69,13 +70,11 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
         for (ClassicGroup group : groups.values()) {
             for (GroupMember member : group.members.values()) {
                 if (member.awaitingJoin != null) {
-                    member.awaitingJoin.complete(new org.apache.kafka.common.message.JoinGroupResponseData()
-                            .setErrorCode(org.apache.kafka.common.protocol.Errors.NOT_COORDINATOR.code()).setMemberId(member.memberId));
+                    member.awaitingJoin.complete(JoinResult.refused(ServiceError.NOT_COORDINATOR, member.memberId));
                     member.awaitingJoin = null;
                 }
                 if (member.awaitingSync != null) {
-                    member.awaitingSync.complete(new org.apache.kafka.common.message.SyncGroupResponseData()
-                            .setErrorCode(org.apache.kafka.common.protocol.Errors.NOT_COORDINATOR.code()).setAssignment(new byte[0]));
+                    member.awaitingSync.complete(SyncResult.refused(ServiceError.NOT_COORDINATOR));
                     member.awaitingSync = null;
                 }
             }

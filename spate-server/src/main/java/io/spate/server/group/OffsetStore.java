@@ -1,10 +1,10 @@
 package io.spate.server.group;
 
 import io.spate.replication.Written;
+import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
-import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
-import org.apache.kafka.common.utils.Utils;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -46,8 +46,10 @@ final class OffsetStore {
         return topics.createInternalAsync(TOPIC, numPartitions, replicationFactor, Map.of("cleanup.policy", "compact", "segment.bytes", "104857600"));
     }
 
+    /** Kafka's placement, so that a group lands on the same partition as on a Kafka cluster: |hash| mod the count, 0 for Integer.MIN_VALUE. */
     int partitionFor(String groupId) {
-        return Utils.abs(groupId.hashCode()) % partitionCount();
+        int hash = groupId.hashCode();
+        return (hash == Integer.MIN_VALUE ? 0 : Math.abs(hash)) % partitionCount();
     }
 
     private int partitionCount() {
@@ -61,17 +63,17 @@ final class OffsetStore {
      * partition, so the member looks the coordinator up again; COORDINATOR_NOT_AVAILABLE when the
      * replicas are short or slow, so it retries.
      */
-    static RuntimeException coordinatorError(Written written) {
-        String message = "could not store group data: " + written.message();
-        return switch (written.error()) {
-            case NOT_LEADER, NOT_DURABLE -> new org.apache.kafka.common.errors.NotCoordinatorException(message);
+    static ServiceException coordinatorError(Written written) {
+        ServiceError error = switch (written.error()) {
+            case NOT_LEADER, NOT_DURABLE -> ServiceError.NOT_COORDINATOR;
             case REFUSED -> switch (written.logError()) {
-                case STORAGE_ERROR -> new org.apache.kafka.common.errors.NotCoordinatorException(message);
+                case STORAGE_ERROR -> ServiceError.NOT_COORDINATOR;
                 // Too many offsets in one commit for the offsets topic's max.message.bytes, as Kafka answers it.
-                case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE -> new org.apache.kafka.common.errors.InvalidCommitOffsetSizeException(message);
-                default -> new org.apache.kafka.common.errors.UnknownServerException(message);
+                case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE -> ServiceError.INVALID_COMMIT_OFFSET_SIZE;
+                default -> ServiceError.UNKNOWN;
             };
-            default -> new CoordinatorNotAvailableException(message);
+            default -> ServiceError.COORDINATOR_NOT_AVAILABLE;
         };
+        return new ServiceException(error, "could not store group data: " + written.message());
     }
 }

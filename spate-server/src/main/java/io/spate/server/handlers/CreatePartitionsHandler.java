@@ -1,5 +1,6 @@
 package io.spate.server.handlers;
 
+import io.spate.server.errors.ServiceException;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.network.ClientConnection;
 import org.apache.kafka.common.errors.ApiException;
@@ -14,8 +15,8 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.CreatePartitionsRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
-import java.util.List;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** CreatePartitions: grows a topic; keys then spread over more partitions, as in Kafka. */
@@ -60,7 +61,8 @@ public final class CreatePartitionsHandler implements ApiHandler {
                     }
                     return null;
                 }));
-            } catch (ApiException e) {
+            } catch (ApiException | ServiceException refused) {
+                ApiException e = ApiErrors.unwrap(refused);
                 result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
             }
         }

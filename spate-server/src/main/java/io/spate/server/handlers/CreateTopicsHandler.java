@@ -62,7 +62,7 @@ public final class CreateTopicsHandler implements ApiHandler {
                         describer.creatableConfigs(topic).forEach(c -> result.configs().add(c));
                     }
                     if (version >= 7 && !data.validateOnly()) {
-                        result.setTopicId(topic.id());
+                        result.setTopicId(TopicIds.toWire(topic.id()));
                     }
                 } else {
                     ApiException e = ApiErrors.unwrap(failure);
@@ -112,6 +112,6 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (validate) {
             return topics.validateCreate(requested.name(), partitions, replicationFactor, overrides);
         }
-        return new TopicInfo(requested.name(), org.apache.kafka.common.Uuid.ZERO_UUID, partitions, replicationFactor, overrides);
+        return new TopicInfo(requested.name(), TopicInfo.NO_ID, partitions, replicationFactor, overrides);
     }
 }

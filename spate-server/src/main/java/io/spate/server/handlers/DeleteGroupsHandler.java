@@ -33,7 +33,7 @@ final class DeleteGroupsHandler implements ApiHandler {
         List<CompletableFuture<DeleteGroupsResponseData.DeletableGroupResult>> results = new ArrayList<>();
         for (String groupId : data.groupsNames()) {
             results.add(coordinator.deleteGroup(groupId).thenApply(error ->
-                    new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId).setErrorCode(error.code())));
+                    new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId).setErrorCode(KafkaErrors.of(error).code())));
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
             DeleteGroupsResponseData response = new DeleteGroupsResponseData();

@@ -46,7 +46,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
         for (DeleteTopicsRequestData.DeleteTopicState state : requested) {
             DeleteTopicsResponseData.DeletableTopicResult result = new DeleteTopicsResponseData.DeletableTopicResult().setName(state.name());
             TopicInfo topic = state.name() != null ? topics.registry().get(state.name())
-                    : (state.topicId() == null || Uuid.ZERO_UUID.equals(state.topicId()) ? null : topics.registry().get(state.topicId()));
+                    : (state.topicId() == null || Uuid.ZERO_UUID.equals(state.topicId()) ? null : topics.registry().get(TopicIds.fromWire(state.topicId())));
             if (topic == null) {
                 boolean byId = state.name() == null;
                 result.setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
@@ -56,7 +56,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
             } else {
                 result.setName(topic.name());
                 if (version >= 6) {
-                    result.setTopicId(topic.id());
+                    result.setTopicId(TopicIds.toWire(topic.id()));
                 }
                 // Completes when the controller quorum has the deletion; the network thread does not wait.
                 pending.add(topics.deleteAsync(topic.name()).handle((ok, failure) -> {

@@ -78,7 +78,7 @@ public final class DescribeTopicPartitionsHandler implements ApiHandler {
                 partitions.add(describe(name, p));
             }
             budget -= end - start;
-            response.topics().add(new DescribeTopicPartitionsResponseTopic().setName(name).setTopicId(topic.id())
+            response.topics().add(new DescribeTopicPartitionsResponseTopic().setName(name).setTopicId(TopicIds.toWire(topic.id()))
                     .setIsInternal(TopicManager.isInternal(name)).setPartitions(partitions));
             if (end < topic.partitions()) {
                 response.setNextCursor(new DescribeTopicPartitionsResponseData.Cursor().setTopicName(name).setPartitionIndex(end));

@@ -115,7 +115,7 @@ public final class FetchHandler implements ApiHandler {
     private List<FetchTarget> targets(FetchRequestData data, short version, int replicaId) {
         List<FetchTarget> targets = new ArrayList<>();
         for (FetchRequestData.FetchTopic topicData : data.topics()) {
-            TopicInfo topic = version >= 13 ? topics.get(topicData.topicId()) : topics.get(topicData.topic());
+            TopicInfo topic = version >= 13 ? topics.get(TopicIds.fromWire(topicData.topicId())) : topics.get(topicData.topic());
             String name = topic == null ? topicData.topic() : topic.name();
             for (FetchRequestData.FetchPartition p : topicData.partitions()) {
                 FetchTarget target = new FetchTarget(name, topicData.topicId(), p.partition(), p.currentLeaderEpoch(), p.fetchOffset(), p.partitionMaxBytes());
@@ -127,7 +127,7 @@ public final class FetchHandler implements ApiHandler {
     }
 
     private void resolve(FetchTarget target, int replicaId, short version) {
-        resolve(target, version >= 13 ? topics.get(target.topicId) : topics.get(target.topic), replicaId, version);
+        resolve(target, version >= 13 ? topics.get(TopicIds.fromWire(target.topicId)) : topics.get(target.topic), replicaId, version);
     }
 
     /** Finds the partition a target reads and whether this node may serve it to this fetcher at the epoch it sent. */
@@ -143,7 +143,7 @@ public final class FetchHandler implements ApiHandler {
         } else if (partition == null || !(replicas.servesAsLeader(partition) || servesConsumers(partition, replicaId, version))) {
             error = Errors.NOT_LEADER_OR_FOLLOWER;
         } else {
-            error = LeaderErrors.of(NodeRoles.epochCheck(partition, epoch));
+            error = KafkaErrors.of(NodeRoles.epochCheck(partition, epoch));
         }
         target.resolved = partition;
         target.lookupError = error;

@@ -30,6 +30,6 @@ final class HeartbeatHandler implements ApiHandler {
         HeartbeatRequestData data = ((HeartbeatRequest) request).data();
         String instanceId = header.apiVersion() >= 3 ? data.groupInstanceId() : null;
         return coordinator.heartbeat(data.groupId(), data.memberId(), instanceId, data.generationId())
-                .thenApply(error -> new HeartbeatResponseData().setErrorCode(error.code()));
+                .thenApply(error -> new HeartbeatResponseData().setErrorCode(KafkaErrors.of(error).code()));
     }
 }

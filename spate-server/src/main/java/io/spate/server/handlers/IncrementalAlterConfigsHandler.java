@@ -1,5 +1,6 @@
 package io.spate.server.handlers;
 
+import io.spate.server.errors.ServiceException;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.network.ClientConnection;
@@ -74,7 +75,8 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                     }
                     return null;
                 }));
-            } catch (ApiException e) {
+            } catch (ApiException | ServiceException refused) {
+                ApiException e = ApiErrors.unwrap(refused);
                 result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
             }
         }

@@ -1,6 +1,7 @@
 package io.spate.server.handlers;
 
 import io.spate.cluster.NodeCredentials;
+import io.spate.server.errors.ServiceException;
 import io.spate.server.network.ClientConnection;
 import io.spate.server.network.RequestDispatcher;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
@@ -70,6 +71,12 @@ public final class KafkaApis implements RequestDispatcher {
             return CompletableFuture.completedFuture(request.getErrorResponse(0, Errors.CLUSTER_AUTHORIZATION_FAILED.exception()).data());
         }
         return handlers.get(header.apiKey()).handle(header, request, connection);
+    }
+
+    /** A service's refusal becomes its Kafka error; anything else stays as it is (an unexpected failure, logged as such). */
+    @Override
+    public Throwable clientError(Throwable cause) {
+        return ServiceException.in(cause) != null ? ApiErrors.unwrap(cause) : cause;
     }
 
     private static final int NOT_A_NODE_REQUEST = Integer.MIN_VALUE;

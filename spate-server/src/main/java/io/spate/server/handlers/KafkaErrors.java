@@ -3,9 +3,17 @@ package io.spate.server.handlers;
 import io.spate.log.LogError;
 import io.spate.replication.WriteError;
 import io.spate.replication.Written;
+import io.spate.replication.node.NodeRoles;
+import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
 
-/** The Kafka error code for each reason the log and the partition give: the one table of them. */
+/**
+ * The one table from Spate's own reasons (the log's, the partition's, a leader's check, the
+ * services') to the Kafka error a client acts on. Nothing behind the protocol edge names a Kafka
+ * error; everything the edge answers with comes through here.
+ */
 final class KafkaErrors {
     private KafkaErrors() {
     }
@@ -43,5 +51,51 @@ final class KafkaErrors {
     /** Whether a produce answer should carry the error message (only for the log's own refusals, as Kafka does). */
     static boolean carriesMessage(WriteError error) {
         return error == WriteError.REFUSED;
+    }
+
+    /** A leader's answer to a replica's or a client's epoch. */
+    static Errors of(NodeRoles.LeaderCheck check) {
+        return switch (check) {
+            case SERVES -> Errors.NONE;
+            case NOT_LEADER -> Errors.NOT_LEADER_OR_FOLLOWER;
+            case UNKNOWN_EPOCH -> Errors.UNKNOWN_LEADER_EPOCH;
+            case FENCED_EPOCH -> Errors.FENCED_LEADER_EPOCH;
+        };
+    }
+
+    /** A service's refusal (groups, topics, the controller). */
+    static Errors of(ServiceError error) {
+        return switch (error) {
+            case NONE -> Errors.NONE;
+            case NOT_COORDINATOR -> Errors.NOT_COORDINATOR;
+            case COORDINATOR_NOT_AVAILABLE -> Errors.COORDINATOR_NOT_AVAILABLE;
+            case COORDINATOR_LOAD_IN_PROGRESS -> Errors.COORDINATOR_LOAD_IN_PROGRESS;
+            case INVALID_GROUP_ID -> Errors.INVALID_GROUP_ID;
+            case INVALID_SESSION_TIMEOUT -> Errors.INVALID_SESSION_TIMEOUT;
+            case INCONSISTENT_GROUP_PROTOCOL -> Errors.INCONSISTENT_GROUP_PROTOCOL;
+            case MEMBER_ID_REQUIRED -> Errors.MEMBER_ID_REQUIRED;
+            case UNKNOWN_MEMBER_ID -> Errors.UNKNOWN_MEMBER_ID;
+            case FENCED_INSTANCE_ID -> Errors.FENCED_INSTANCE_ID;
+            case ILLEGAL_GENERATION -> Errors.ILLEGAL_GENERATION;
+            case REBALANCE_IN_PROGRESS -> Errors.REBALANCE_IN_PROGRESS;
+            case GROUP_ID_NOT_FOUND -> Errors.GROUP_ID_NOT_FOUND;
+            case NON_EMPTY_GROUP -> Errors.NON_EMPTY_GROUP;
+            case OFFSET_METADATA_TOO_LARGE -> Errors.OFFSET_METADATA_TOO_LARGE;
+            case INVALID_COMMIT_OFFSET_SIZE -> Errors.INVALID_COMMIT_OFFSET_SIZE;
+            case UNKNOWN_TOPIC_OR_PARTITION -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            case TOPIC_ALREADY_EXISTS -> Errors.TOPIC_ALREADY_EXISTS;
+            case INVALID_TOPIC -> Errors.INVALID_TOPIC_EXCEPTION;
+            case INVALID_PARTITIONS -> Errors.INVALID_PARTITIONS;
+            case INVALID_REPLICATION_FACTOR -> Errors.INVALID_REPLICATION_FACTOR;
+            case INVALID_CONFIG -> Errors.INVALID_CONFIG;
+            case NOT_CONTROLLER -> Errors.NOT_CONTROLLER;
+            case TIMED_OUT -> Errors.REQUEST_TIMED_OUT;
+            case UNKNOWN -> Errors.UNKNOWN_SERVER_ERROR;
+        };
+    }
+
+    /** The Kafka exception a refusal is answered with, carrying its message. */
+    static ApiException of(ServiceException refused) {
+        return of(refused.error()).exception(refused.getMessage());
     }
 }

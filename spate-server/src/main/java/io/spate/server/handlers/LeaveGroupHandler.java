@@ -33,13 +33,13 @@ final class LeaveGroupHandler implements ApiHandler {
         LeaveGroupRequestData data = ((LeaveGroupRequest) request).data();
         if (header.apiVersion() < 3) {
             return coordinator.leaveGroup(data.groupId(), data.memberId(), null)
-                    .thenApply(error -> new LeaveGroupResponseData().setErrorCode(error.code()));
+                    .thenApply(error -> new LeaveGroupResponseData().setErrorCode(KafkaErrors.of(error).code()));
         }
         List<CompletableFuture<LeaveGroupResponseData.MemberResponse>> results = new ArrayList<>();
         for (LeaveGroupRequestData.MemberIdentity member : data.members()) {
             results.add(coordinator.leaveGroup(data.groupId(), member.memberId(), member.groupInstanceId())
                     .thenApply(error -> new LeaveGroupResponseData.MemberResponse().setMemberId(member.memberId())
-                            .setGroupInstanceId(member.groupInstanceId()).setErrorCode(error.code())));
+                            .setGroupInstanceId(member.groupInstanceId()).setErrorCode(KafkaErrors.of(error).code())));
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
             LeaveGroupResponseData response = new LeaveGroupResponseData();

@@ -98,7 +98,7 @@ public final class MetadataHandler implements ApiHandler {
         String name = requested.name();
         TopicInfo topic = null;
         if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
-            topic = topics.registry().get(requested.topicId());
+            topic = topics.registry().get(TopicIds.fromWire(requested.topicId()));
             if (topic == null) {
                 return CompletableFuture.completedFuture(error(null, requested.topicId(), Errors.UNKNOWN_TOPIC_ID, version));
             }
@@ -162,7 +162,7 @@ public final class MetadataHandler implements ApiHandler {
         MetadataResponseData.MetadataResponseTopic described = new MetadataResponseData.MetadataResponseTopic()
                 .setName(topic.name()).setIsInternal(TopicManager.isInternal(topic.name()));
         if (version >= 10) {
-            described.setTopicId(topic.id());
+            described.setTopicId(TopicIds.toWire(topic.id()));
         }
         List<MetadataResponseData.MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
         for (int p = 0; p < topic.partitions(); p++) {

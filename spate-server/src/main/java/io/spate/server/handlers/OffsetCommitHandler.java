@@ -54,7 +54,7 @@ final class OffsetCommitHandler implements ApiHandler {
             OffsetCommitResponseData response = new OffsetCommitResponseData();
             Map<String, OffsetCommitResponseData.OffsetCommitResponseTopic> byTopic = new LinkedHashMap<>();
             results.forEach((commit, error) -> byTopic.computeIfAbsent(commit.topic(), t -> new OffsetCommitResponseData.OffsetCommitResponseTopic().setName(t))
-                    .partitions().add(new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(commit.partition()).setErrorCode(error.code())));
+                    .partitions().add(new OffsetCommitResponseData.OffsetCommitResponsePartition().setPartitionIndex(commit.partition()).setErrorCode(KafkaErrors.of(error).code())));
             response.topics().addAll(byTopic.values());
             return response;
         });

@@ -2,7 +2,6 @@ package io.spate.server.handlers;
 
 import io.spate.server.group.GroupCoordinator;
 import io.spate.server.network.ClientConnection;
-import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -37,8 +36,7 @@ final class OffsetDeleteHandler implements ApiHandler {
         return coordinator.deleteOffsets(data.groupId(), partitions).handle((ok, failure) -> {
             OffsetDeleteResponseData response = new OffsetDeleteResponseData();
             if (failure != null) {
-                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                return response.setErrorCode(cause instanceof ApiException api ? Errors.forException(api).code() : Errors.UNKNOWN_SERVER_ERROR.code());
+                return response.setErrorCode(Errors.forException(ApiErrors.unwrap(failure)).code());
             }
             for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : data.topics()) {
                 var topic = new OffsetDeleteResponseData.OffsetDeleteResponseTopic().setName(t.name());

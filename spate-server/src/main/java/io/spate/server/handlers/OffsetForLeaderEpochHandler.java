@@ -63,7 +63,7 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
             return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
         Partition partition = replicas.partition(topic.name(), p.partition());
-        Errors refused = LeaderErrors.of(replicas.roles().leaderCheck(partition, p.currentLeaderEpoch()));
+        Errors refused = KafkaErrors.of(replicas.roles().leaderCheck(partition, p.currentLeaderEpoch()));
         if (refused != Errors.NONE) {
             return result.setErrorCode(refused.code());
         }

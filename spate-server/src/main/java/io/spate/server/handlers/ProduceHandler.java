@@ -54,7 +54,7 @@ public final class ProduceHandler implements ApiHandler {
         long now = clock.millis();
         long replicationWaitMs = ackWaitMs(data.timeoutMs());
         for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
-            TopicInfo topic = version >= 13 ? topics.get(topicData.topicId()) : topics.get(topicData.name());
+            TopicInfo topic = version >= 13 ? topics.get(TopicIds.fromWire(topicData.topicId())) : topics.get(topicData.name());
             ProduceResponseData.TopicProduceResponse topicResponse = new ProduceResponseData.TopicProduceResponse()
                     .setName(topicData.name()).setTopicId(topicData.topicId());
             for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {

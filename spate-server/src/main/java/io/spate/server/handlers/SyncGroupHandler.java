@@ -1,13 +1,19 @@
 package io.spate.server.handlers;
 
 import io.spate.server.group.GroupCoordinator;
+import io.spate.server.group.SyncRequest;
+import io.spate.server.group.SyncResult;
 import io.spate.server.network.ClientConnection;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.SyncGroupRequest;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /** SyncGroup: the leader's assignment goes in, each member's share comes out. */
@@ -26,11 +32,22 @@ final class SyncGroupHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         short version = header.apiVersion();
-        return coordinator.syncGroup(((SyncGroupRequest) request).data(), version).thenApply(r -> {
-            if (version < 5) {
-                r.setProtocolType(null).setProtocolName(null);
-            }
-            return r;
-        });
+        return coordinator.syncGroup(syncRequest(((SyncGroupRequest) request).data(), version)).thenApply(result -> response(result, version));
+    }
+
+    static SyncRequest syncRequest(SyncGroupRequestData data, short version) {
+        Map<String, byte[]> assignments = new HashMap<>();
+        data.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
+        return new SyncRequest(data.groupId(), data.memberId(), version >= 3 ? data.groupInstanceId() : null, data.generationId(),
+                version >= 5 ? data.protocolType() : null, version >= 5 ? data.protocolName() : null, assignments);
+    }
+
+    static SyncGroupResponseData response(SyncResult result, short version) {
+        SyncGroupResponseData response = new SyncGroupResponseData().setErrorCode(KafkaErrors.of(result.error()).code())
+                .setAssignment(result.assignment());
+        if (version >= 5) {
+            response.setProtocolType(result.protocolType()).setProtocolName(result.protocolName());
+        }
+        return response;
     }
 }

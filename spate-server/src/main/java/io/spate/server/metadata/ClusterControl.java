@@ -6,13 +6,8 @@ import io.spate.cluster.MetadataCommand;
 import io.spate.cluster.MetadataLog;
 import io.spate.cluster.Placement;
 import io.spate.cluster.TopicState;
-import org.apache.kafka.common.errors.ApiException;
-import org.apache.kafka.common.errors.InvalidPartitionsException;
-import org.apache.kafka.common.errors.InvalidReplicationFactorException;
-import org.apache.kafka.common.errors.NotControllerException;
-import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
 
 import java.util.List;
 import java.util.Map;
@@ -64,7 +59,7 @@ public final class ClusterControl {
                                                              long timeoutMs) {
         List<Integer> live = metadata.image().liveNodes();
         if (factor > live.size()) {
-            return CompletableFuture.failedFuture(new InvalidReplicationFactorException(
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_REPLICATION_FACTOR,
                     "replication factor " + factor + " is larger than the number of live nodes (" + live.size() + ")"));
         }
         return commitAsync(new MetadataCommand.CreateTopic(name, id, Placement.assign(name, 0, partitions, factor, live), overrides), timeoutMs);
@@ -85,12 +80,12 @@ public final class ClusterControl {
     public CompletableFuture<CommandResult> addPartitionsAsync(String name, int newCount) {
         TopicState topic = metadata.image().topic(name);
         if (topic == null) {
-            return CompletableFuture.failedFuture(new UnknownTopicOrPartitionException("topic '" + name + "' does not exist"));
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist"));
         }
         List<Integer> live = metadata.image().liveNodes();
         int factor = topic.replicationFactor();
         if (factor > live.size()) {
-            return CompletableFuture.failedFuture(new InvalidReplicationFactorException("only " + live.size() + " nodes are live; new partitions need " + factor));
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_REPLICATION_FACTOR, "only " + live.size() + " nodes are live; new partitions need " + factor));
         }
         int current = topic.partitions().size();
         return commitAsync(new MetadataCommand.CreatePartitions(name, Placement.assign(name, current, newCount - current, factor, live)));
@@ -143,24 +138,24 @@ public final class ClusterControl {
                 .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
                 .handle((result, failure) -> {
                     if (failure != null) {
-                        throw toKafka(failure, timeoutMs);
+                        throw refusal(failure, timeoutMs);
                     }
                     if (!result.succeeded()) {
-                        throw toKafka(result);
+                        throw refusal(result);
                     }
                     return result;
                 });
     }
 
-    private static RuntimeException toKafka(Throwable failure, long timeoutMs) {
+    private static RuntimeException refusal(Throwable failure, long timeoutMs) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof ApiException api) {
-            return api;
+        if (cause instanceof ServiceException refused) {
+            return refused;
         }
         if (cause instanceof java.util.concurrent.TimeoutException) {
-            return new TimeoutException("the controller quorum did not commit the change within " + timeoutMs + " ms");
+            return new ServiceException(ServiceError.TIMED_OUT, "the controller quorum did not commit the change within " + timeoutMs + " ms");
         }
-        return new NotControllerException("the controller quorum is not available: " + cause.getMessage());
+        return new ServiceException(ServiceError.NOT_CONTROLLER, "the controller quorum is not available: " + cause.getMessage());
     }
 
     /** For callers on threads of their own (never a network thread): waits, and throws what a client should see. */
@@ -172,13 +167,14 @@ public final class ClusterControl {
         }
     }
 
-    private static ApiException toKafka(CommandResult result) {
-        return switch (result.error()) {
-            case TOPIC_EXISTS -> new TopicExistsException(result.message());
-            case UNKNOWN_TOPIC -> new UnknownTopicOrPartitionException(result.message());
-            case INVALID_PARTITIONS -> new InvalidPartitionsException(result.message());
-            case INVALID_REPLICATION_FACTOR -> new InvalidReplicationFactorException(result.message());
-            default -> new NotControllerException(result.message());
+    private static ServiceException refusal(CommandResult result) {
+        ServiceError error = switch (result.error()) {
+            case TOPIC_EXISTS -> ServiceError.TOPIC_ALREADY_EXISTS;
+            case UNKNOWN_TOPIC -> ServiceError.UNKNOWN_TOPIC_OR_PARTITION;
+            case INVALID_PARTITIONS -> ServiceError.INVALID_PARTITIONS;
+            case INVALID_REPLICATION_FACTOR -> ServiceError.INVALID_REPLICATION_FACTOR;
+            default -> ServiceError.NOT_CONTROLLER;
         };
+        return new ServiceException(error, result.message());
     }
 }

@@ -1,7 +1,6 @@
 package io.spate.server.metadata;
 
 import io.spate.log.LogManager;
-import org.apache.kafka.common.Uuid;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -23,7 +22,7 @@ public record ClusterIdentity(String clusterId, int nodeId) {
             }
             return new ClusterIdentity(props.getProperty("cluster.id"), storedNode);
         }
-        String clusterId = Uuid.randomUuid().toString();
+        String clusterId = Base64Ids.randomText();
         LogManager.writeAtomically(file, "cluster.id=" + clusterId + "\nnode.id=" + nodeId + "\n");
         return new ClusterIdentity(clusterId, nodeId);
     }

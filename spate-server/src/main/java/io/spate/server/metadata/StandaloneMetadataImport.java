@@ -105,8 +105,7 @@ public final class StandaloneMetadataImport {
                         overrides.put(key.substring("config.".length()), props.getProperty(key));
                     }
                 }
-                org.apache.kafka.common.Uuid id = org.apache.kafka.common.Uuid.fromString(props.getProperty("id"));
-                topics.add(new OldTopic(props.getProperty("name"), new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits()),
+                topics.add(new OldTopic(props.getProperty("name"), Base64Ids.fromText(props.getProperty("id")),
                         Integer.parseInt(props.getProperty("partitions")), overrides));
             }
         }

@@ -3,10 +3,8 @@ package io.spate.server.metadata;
 import io.spate.log.InvalidConfigException;
 import io.spate.log.LogConfig;
 import io.spate.server.ServerConfig;
-import org.apache.kafka.common.errors.InvalidConfigurationException;
-import org.apache.kafka.common.errors.InvalidPartitionsException;
-import org.apache.kafka.common.errors.InvalidReplicationFactorException;
-import org.apache.kafka.common.internals.Topic;
+import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -38,24 +36,24 @@ public final class TopicManager {
 
     /** Checks a creation without performing it; returns the partitions and factor it would use. */
     public TopicInfo validateCreate(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
-        Topic.validate(name);
+        TopicNames.validate(name);
         int count = partitions == -1 ? config.numPartitions() : partitions;
         short factor = replicationFactor == -1 ? config.defaultReplicationFactor() : replicationFactor;
         if (count <= 0 || count > MAX_PARTITIONS_PER_TOPIC) {
-            throw new InvalidPartitionsException("number of partitions must be between 1 and " + MAX_PARTITIONS_PER_TOPIC + ", not " + count);
+            throw new ServiceException(ServiceError.INVALID_PARTITIONS, "number of partitions must be between 1 and " + MAX_PARTITIONS_PER_TOPIC + ", not " + count);
         }
         if (factor <= 0) {
-            throw new InvalidReplicationFactorException("replication factor must be positive, not " + factor);
+            throw new ServiceException(ServiceError.INVALID_REPLICATION_FACTOR, "replication factor must be positive, not " + factor);
         }
         int nodes = cluster.liveNodeCount();
         if (factor > nodes) {
-            throw new InvalidReplicationFactorException("replication factor " + factor + " is larger than the number of live nodes (" + nodes + ")");
+            throw new ServiceException(ServiceError.INVALID_REPLICATION_FACTOR, "replication factor " + factor + " is larger than the number of live nodes (" + nodes + ")");
         }
         validateConfig(overrides);
         if (registry.get(name) != null) {
-            throw new org.apache.kafka.common.errors.TopicExistsException("topic '" + name + "' already exists");
+            throw new ServiceException(ServiceError.TOPIC_ALREADY_EXISTS, "topic '" + name + "' already exists");
         }
-        return new TopicInfo(name, org.apache.kafka.common.Uuid.ZERO_UUID, count, factor, overrides);
+        return new TopicInfo(name, TopicInfo.NO_ID, count, factor, overrides);
     }
 
     public TopicInfo create(String name, int partitions, short replicationFactor, Map<String, String> overrides) {
@@ -84,17 +82,6 @@ public final class TopicManager {
         return (timeoutMs > 0 ? cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides, timeoutMs)
                 : cluster.createTopicAsync(name, id, planned.partitions(), planned.replicationFactor(), overrides))
                 .thenApply(result -> registry.get(name));
-    }
-
-    /** The exception inside a failed future's wrapping. */
-    private static final class ApiErrorsOf {
-        static Throwable unwrap(Throwable failure) {
-            Throwable cause = failure;
-            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-                cause = cause.getCause();
-            }
-            return cause;
-        }
     }
 
     /** Waits for {@code future}, throwing what it failed with (for callers that are not network threads). */
@@ -126,11 +113,11 @@ public final class TopicManager {
         }
         int live = cluster.liveNodeCount();
         if (replicationFactor > live) {
-            return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.CoordinatorNotAvailableException("internal topic " + name
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, "internal topic " + name
                     + " needs " + replicationFactor + " live nodes (offsets.topic.replication.factor) and " + live + " are live; it is created once they are"));
         }
         return cluster.createTopicAsync(name, java.util.UUID.randomUUID(), partitions, replicationFactor, overrides).handle((result, failure) -> {
-            if (failure != null && !(ApiErrorsOf.unwrap(failure) instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+            if (failure != null && ServiceException.errorOf(failure, ServiceError.UNKNOWN) != ServiceError.TOPIC_ALREADY_EXISTS) {
                 throw failure instanceof java.util.concurrent.CompletionException c ? c : new java.util.concurrent.CompletionException(failure);
             }
             // created, or another node created it first
@@ -162,11 +149,11 @@ public final class TopicManager {
 
     public CompletableFuture<TopicInfo> addPartitionsAsync(String name, int newCount, boolean validateOnly) {
         if (newCount > MAX_PARTITIONS_PER_TOPIC) {
-            return CompletableFuture.failedFuture(new InvalidPartitionsException("number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC));
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS, "number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC));
         }
         TopicInfo current = registry.get(name);
         if (current != null && newCount <= current.partitions()) {
-            return CompletableFuture.failedFuture(new InvalidPartitionsException(
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS,
                     "topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount));
         }
         if (validateOnly) {
@@ -198,7 +185,7 @@ public final class TopicManager {
         try {
             LogConfig.from(effective);
         } catch (InvalidConfigException e) {
-            throw new InvalidConfigurationException(e.getMessage());
+            throw new ServiceException(ServiceError.INVALID_CONFIG, e.getMessage());
         }
     }
 }

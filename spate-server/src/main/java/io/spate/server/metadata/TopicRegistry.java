@@ -1,12 +1,12 @@
 package io.spate.server.metadata;
 
 import io.spate.log.LogConfig;
-import org.apache.kafka.common.Uuid;
 
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -16,7 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class TopicRegistry {
     private final Map<String, String> topicDefaults;
     private final Map<String, TopicInfo> byName = new ConcurrentHashMap<>();
-    private final Map<Uuid, TopicInfo> byId = new ConcurrentHashMap<>();
+    private final Map<UUID, TopicInfo> byId = new ConcurrentHashMap<>();
 
     private TopicRegistry(Map<String, String> topicDefaults) {
         this.topicDefaults = Map.copyOf(topicDefaults);
@@ -41,7 +41,7 @@ public final class TopicRegistry {
         return byName.get(name);
     }
 
-    public TopicInfo get(Uuid id) {
+    public TopicInfo get(UUID id) {
         return byId.get(id);
     }
 

@@ -138,7 +138,8 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
 
     private void complete(ChannelHandlerContext ctx, PendingResponse pending, AbstractRequest request, ApiMessage response, Throwable error) {
         if (error != null) {
-            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error;
+            Throwable cause = dispatcher.clientError(error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error);
             if (!(cause instanceof ApiException)) {
                 log.error("unexpected failure handling {} from {}", pending.header.apiKey(), connection.remoteAddress(), cause);
             }

@@ -50,4 +50,9 @@ public final class LazyDispatcher implements RequestDispatcher {
     public CompletableFuture<ApiMessage> dispatch(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         return dispatcher().dispatch(header, request, connection);
     }
+
+    @Override
+    public Throwable clientError(Throwable cause) {
+        return dispatcher().clientError(cause);
+    }
 }

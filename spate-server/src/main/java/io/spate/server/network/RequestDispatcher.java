@@ -22,4 +22,9 @@ public interface RequestDispatcher {
     ApiMessage unsupportedApiVersionsResponse();
 
     CompletableFuture<ApiMessage> dispatch(RequestHeader header, AbstractRequest request, ClientConnection connection);
+
+    /** What a request that failed with {@code cause} is answered with: the Kafka error the cause stands for (by default, itself). */
+    default Throwable clientError(Throwable cause) {
+        return cause;
+    }
 }

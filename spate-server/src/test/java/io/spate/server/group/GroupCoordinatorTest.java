@@ -1,13 +1,9 @@
 package io.spate.server.group;
 
 import io.spate.server.StandaloneCore;
+import io.spate.server.errors.ServiceError;
 import io.spate.server.partition.ReplicaManager;
 import io.spate.time.ManualScheduler;
-import org.apache.kafka.common.message.JoinGroupRequestData;
-import org.apache.kafka.common.message.JoinGroupResponseData;
-import org.apache.kafka.common.message.SyncGroupRequestData;
-import org.apache.kafka.common.message.SyncGroupResponseData;
-import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +11,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,8 +26,6 @@ class GroupCoordinatorTest {
     private static final int SESSION_MS = 10_000;
     private static final int REBALANCE_MS = 30_000;
     private static final int INITIAL_DELAY_MS = 3_000;
-    private static final short JOIN_VERSION = 9;
-    private static final short SYNC_VERSION = 5;
     private static final long RETENTION_MS = 60_000;
     private static final long RETENTION_CHECK_MS = 5_000;
 
@@ -71,42 +64,38 @@ class GroupCoordinatorTest {
         return future.join();
     }
 
-    private CompletableFuture<JoinGroupResponseData> join(String memberId) {
+    private CompletableFuture<JoinResult> join(String memberId) {
         return join(memberId, REBALANCE_MS);
     }
 
-    private CompletableFuture<JoinGroupResponseData> join(String memberId, int rebalanceTimeoutMs) {
-        JoinGroupRequestData.JoinGroupRequestProtocolCollection protocols = new JoinGroupRequestData.JoinGroupRequestProtocolCollection();
-        protocols.add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range").setMetadata(new byte[]{1}));
-        return coordinator.joinGroup(new JoinGroupRequestData().setGroupId("billing").setMemberId(memberId)
-                .setSessionTimeoutMs(SESSION_MS).setRebalanceTimeoutMs(rebalanceTimeoutMs)
-                .setProtocolType("consumer").setProtocols(protocols), JOIN_VERSION, "client", "/127.0.0.1");
+    private CompletableFuture<JoinResult> join(String memberId, int rebalanceTimeoutMs) {
+        return coordinator.joinGroup(new JoinRequest("billing", memberId, null, "client", "/127.0.0.1", "consumer",
+                Map.of("range", new byte[]{1}), SESSION_MS, rebalanceTimeoutMs, true, true));
     }
 
     /** The two-step join of v4+: the first answer only hands out a member id. */
-    private CompletableFuture<JoinGroupResponseData> joinAsNewMember() {
-        JoinGroupResponseData first = settled(join(""));
-        assertThat(Errors.forCode(first.errorCode())).isEqualTo(Errors.MEMBER_ID_REQUIRED);
-        CompletableFuture<JoinGroupResponseData> second = join(first.memberId());
+    private CompletableFuture<JoinResult> joinAsNewMember() {
+        JoinResult first = settled(join(""));
+        assertThat(first.error()).isEqualTo(ServiceError.MEMBER_ID_REQUIRED);
+        CompletableFuture<JoinResult> second = join(first.memberId());
         scheduler.runDue();
         return second;
     }
 
-    private SyncGroupResponseData sync(JoinGroupResponseData joined) {
-        SyncGroupRequestData request = new SyncGroupRequestData().setGroupId("billing").setMemberId(joined.memberId())
-                .setGenerationId(joined.generationId()).setProtocolType("consumer").setProtocolName(joined.protocolName());
-        if (joined.leader().equals(joined.memberId())) {
-            request.setAssignments(joined.members().stream().map(m -> new SyncGroupRequestData.SyncGroupRequestAssignment()
-                    .setMemberId(m.memberId()).setAssignment(new byte[]{7})).toList());
+    private SyncResult sync(JoinResult joined) {
+        Map<String, byte[]> assignments = new java.util.HashMap<>();
+        if (joined.leaderId().equals(joined.memberId())) {
+            joined.members().forEach(m -> assignments.put(m.memberId(), new byte[]{7}));
         }
-        return settled(coordinator.syncGroup(request, SYNC_VERSION));
+        return settled(coordinator.syncGroup(new SyncRequest("billing", joined.memberId(), null, joined.generationId(), "consumer",
+                joined.protocolName(), assignments)));
     }
 
     @Test
     void aGroupFormingFromEmptyWaitsTheInitialDelayForMoreMembersThenAnswersThemAllInOneGeneration() {
-        CompletableFuture<JoinGroupResponseData> first = joinAsNewMember();
+        CompletableFuture<JoinResult> first = joinAsNewMember();
         scheduler.advance(INITIAL_DELAY_MS / 2);
-        CompletableFuture<JoinGroupResponseData> second = joinAsNewMember();
+        CompletableFuture<JoinResult> second = joinAsNewMember();
         assertThat(first).isNotDone();
         assertThat(second).isNotDone();
 
@@ -116,14 +105,14 @@ class GroupCoordinatorTest {
 
         assertThat(first.join().generationId()).isEqualTo(1).isEqualTo(second.join().generationId());
         assertThat(first.join().members()).as("the leader learns both members").hasSize(2);
-        assertThat(Errors.forCode(sync(first.join()).errorCode())).isEqualTo(Errors.NONE);
+        assertThat(sync(first.join()).error()).isEqualTo(ServiceError.NONE);
         assertThat(sync(second.join()).assignment()).containsExactly(7);
     }
 
     @Test
     void aMemberThatStopsHeartbeatingIsRemovedAtItsSessionTimeoutAndTheOtherRejoinsAlone() {
-        CompletableFuture<JoinGroupResponseData> a = joinAsNewMember();
-        CompletableFuture<JoinGroupResponseData> b = joinAsNewMember();
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        CompletableFuture<JoinResult> b = joinAsNewMember();
         scheduler.advance(INITIAL_DELAY_MS);
         sync(a.join());
         sync(b.join());
@@ -131,19 +120,19 @@ class GroupCoordinatorTest {
         // Only a heartbeats; b goes silent. Both sessions started when the join completed.
         for (int i = 0; i < 3; i++) {
             scheduler.advance(SESSION_MS / 4);
-            assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1))).isEqualTo(Errors.NONE);
+            assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1))).isEqualTo(ServiceError.NONE);
         }
         scheduler.advance(SESSION_MS / 4 - 1);
-        assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1))).as("b's session has 1 ms left").isEqualTo(Errors.NONE);
+        assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1))).as("b's session has 1 ms left").isEqualTo(ServiceError.NONE);
         scheduler.advance(1);
         assertThat(settled(coordinator.heartbeat("billing", a.join().memberId(), null, 1)))
-                .as("b's session ended: the group is rebalancing").isEqualTo(Errors.REBALANCE_IN_PROGRESS);
-        assertThat(settled(coordinator.heartbeat("billing", b.join().memberId(), null, 1))).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+                .as("b's session ended: the group is rebalancing").isEqualTo(ServiceError.REBALANCE_IN_PROGRESS);
+        assertThat(settled(coordinator.heartbeat("billing", b.join().memberId(), null, 1))).isEqualTo(ServiceError.UNKNOWN_MEMBER_ID);
 
-        CompletableFuture<JoinGroupResponseData> rejoined = join(a.join().memberId());
-        JoinGroupResponseData alone = settled(rejoined);
+        CompletableFuture<JoinResult> rejoined = join(a.join().memberId());
+        JoinResult alone = settled(rejoined);
         assertThat(alone.generationId()).isEqualTo(2);
-        assertThat(alone.members()).extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId).containsExactly(a.join().memberId());
+        assertThat(alone.members()).extracting(JoinResult.Member::memberId).containsExactly(a.join().memberId());
     }
 
     /**
@@ -153,19 +142,19 @@ class GroupCoordinatorTest {
      */
     @Test
     void aMemberThatDoesNotRejoinWithinTheRebalanceTimeoutIsDroppedAndTheWaitingNewcomerIsKept() {
-        CompletableFuture<JoinGroupResponseData> a = joinAsNewMember();
-        CompletableFuture<JoinGroupResponseData> b = joinAsNewMember();
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        CompletableFuture<JoinResult> b = joinAsNewMember();
         scheduler.advance(INITIAL_DELAY_MS);
         sync(a.join());
         sync(b.join());
 
-        CompletableFuture<JoinGroupResponseData> newcomer = joinAsNewMember(); // a third member starts a rebalance
-        CompletableFuture<JoinGroupResponseData> aAgain = join(a.join().memberId());
+        CompletableFuture<JoinResult> newcomer = joinAsNewMember(); // a third member starts a rebalance
+        CompletableFuture<JoinResult> aAgain = join(a.join().memberId());
         scheduler.runDue();
         // b keeps heartbeating (told to rejoin) but never does.
         for (int i = 0; i < 9; i++) {
             scheduler.advance(3_000);
-            assertThat(settled(coordinator.heartbeat("billing", b.join().memberId(), null, 1))).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+            assertThat(settled(coordinator.heartbeat("billing", b.join().memberId(), null, 1))).isEqualTo(ServiceError.REBALANCE_IN_PROGRESS);
         }
         scheduler.advance(REBALANCE_MS - 27_000 - 1);
         assertThat(aAgain).as("the rebalance timeout has 1 ms left").isNotDone();
@@ -174,38 +163,38 @@ class GroupCoordinatorTest {
 
         assertThat(aAgain.join().generationId()).isEqualTo(2);
         assertThat(newcomer.join().generationId()).isEqualTo(2);
-        assertThat(aAgain.join().leader().equals(aAgain.join().memberId()) ? aAgain.join().members() : newcomer.join().members())
-                .extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId)
+        assertThat(aAgain.join().leaderId().equals(aAgain.join().memberId()) ? aAgain.join().members() : newcomer.join().members())
+                .extracting(JoinResult.Member::memberId)
                 .containsExactlyInAnyOrder(a.join().memberId(), newcomer.join().memberId());
     }
 
     @Test
     void aNewMemberStillWaitingAfterFiveMinutesIsDroppedAndToldToStartOver() {
-        JoinGroupResponseData first = settled(join(""));
-        CompletableFuture<JoinGroupResponseData> slow = join(first.memberId(), 600_000); // a rebalance timeout of ten minutes
+        JoinResult first = settled(join(""));
+        CompletableFuture<JoinResult> slow = join(first.memberId(), 600_000); // a rebalance timeout of ten minutes
         scheduler.advance(INITIAL_DELAY_MS);
         sync(slow.join());
 
-        CompletableFuture<JoinGroupResponseData> newcomer = joinAsNewMember();
+        CompletableFuture<JoinResult> newcomer = joinAsNewMember();
         long joinedAt = scheduler.millis();
         // The slow member heartbeats (told to rejoin) but does not rejoin: the rebalance may last ten minutes.
         while (scheduler.millis() + 3_000 < joinedAt + GroupCoordinator.NEW_MEMBER_JOIN_TIMEOUT_MS) {
             scheduler.advance(3_000);
-            assertThat(settled(coordinator.heartbeat("billing", slow.join().memberId(), null, 1))).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+            assertThat(settled(coordinator.heartbeat("billing", slow.join().memberId(), null, 1))).isEqualTo(ServiceError.REBALANCE_IN_PROGRESS);
         }
         scheduler.advance(joinedAt + GroupCoordinator.NEW_MEMBER_JOIN_TIMEOUT_MS - 1 - scheduler.millis());
         assertThat(newcomer).isNotDone();
         scheduler.advance(1);
 
-        assertThat(Errors.forCode(newcomer.join().errorCode())).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+        assertThat(newcomer.join().error()).isEqualTo(ServiceError.UNKNOWN_MEMBER_ID);
     }
 
     @Test
     void committedOffsetsOfAGroupWithoutMembersExpireAfterTheRetentionAndNotBefore() {
         coordinator.startOffsetExpiry();
         var commit = new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, "");
-        Map<GroupCoordinator.OffsetCommit, Errors> result = settled(coordinator.commitOffsets("audit", -1, "", null, List.of(commit)));
-        assertThat(result).containsEntry(commit, Errors.NONE);
+        Map<GroupCoordinator.OffsetCommit, ServiceError> result = settled(coordinator.commitOffsets("audit", -1, "", null, List.of(commit)));
+        assertThat(result).containsEntry(commit, ServiceError.NONE);
         assertThat(settled(coordinator.fetchOffsets("audit"))).hasSize(1);
 
         scheduler.advance(RETENTION_MS - 1);

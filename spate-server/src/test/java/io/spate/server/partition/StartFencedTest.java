@@ -11,7 +11,6 @@ import io.spate.replication.Partition;
 import io.spate.replication.ReplicationSettings;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
-import org.apache.kafka.common.Uuid;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +51,7 @@ class StartFencedTest {
             assertThat(image.partition("t", 0).leader()).as("the metadata names this node leader").isEqualTo(1);
 
             TopicRegistry registry = TopicRegistry.mirror(Map.of());
-            registry.replaceAll(List.of(new TopicInfo("t", new Uuid(id.getMostSignificantBits(), id.getLeastSignificantBits()), 1, (short) 1, Map.of())));
+            registry.replaceAll(List.of(new TopicInfo("t", id, 1, (short) 1, Map.of())));
             LogManager logs = LogManager.open(dir.resolve("data"), Clock.systemUTC(), 300_000);
             try {
                 ReplicaManager replicas = new ReplicaManager(logs, registry, 1, metadata,

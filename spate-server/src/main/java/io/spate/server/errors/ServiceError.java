@@ -1,0 +1,38 @@
+package io.spate.server.errors;
+
+/**
+ * Why a service of this node (the group coordinator, topic administration, the controller's
+ * answers) refused or could not finish a request, in Spate's own words. The protocol edge turns
+ * each into the Kafka error code a client acts on (see {@code handlers.KafkaErrors}), so the
+ * services behind it never name kafka-clients' classes.
+ */
+public enum ServiceError {
+    NONE,
+    // Groups and their coordinator.
+    NOT_COORDINATOR,
+    COORDINATOR_NOT_AVAILABLE,
+    COORDINATOR_LOAD_IN_PROGRESS,
+    INVALID_GROUP_ID,
+    INVALID_SESSION_TIMEOUT,
+    INCONSISTENT_GROUP_PROTOCOL,
+    MEMBER_ID_REQUIRED,
+    UNKNOWN_MEMBER_ID,
+    FENCED_INSTANCE_ID,
+    ILLEGAL_GENERATION,
+    REBALANCE_IN_PROGRESS,
+    GROUP_ID_NOT_FOUND,
+    NON_EMPTY_GROUP,
+    OFFSET_METADATA_TOO_LARGE,
+    INVALID_COMMIT_OFFSET_SIZE,
+    // Topics and the controller.
+    UNKNOWN_TOPIC_OR_PARTITION,
+    TOPIC_ALREADY_EXISTS,
+    INVALID_TOPIC,
+    INVALID_PARTITIONS,
+    INVALID_REPLICATION_FACTOR,
+    INVALID_CONFIG,
+    NOT_CONTROLLER,
+    TIMED_OUT,
+    // Nothing a client can act on.
+    UNKNOWN
+}
