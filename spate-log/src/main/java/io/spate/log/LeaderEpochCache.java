@@ -42,7 +42,7 @@ final class LeaderEpochCache {
             return;
         }
         try {
-            var lines = Files.readAllLines(file);
+            var lines = StableRead.lines(file);
             int count = Integer.parseInt(lines.get(1).trim());
             TreeMap<Integer, Long> read = new TreeMap<>();
             for (int i = 0; i < count; i++) {

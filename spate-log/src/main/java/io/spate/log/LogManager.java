@@ -455,7 +455,7 @@ public final class LogManager implements AutoCloseable {
             return points;
         }
         try {
-            var lines = Files.readAllLines(file);
+            var lines = StableRead.lines(file);
             for (int i = 2; i < lines.size(); i++) {
                 String[] parts = lines.get(i).trim().split(" ");
                 if (parts.length == 3) {

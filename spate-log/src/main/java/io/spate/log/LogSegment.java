@@ -228,8 +228,13 @@ public final class LogSegment {
             // platter intact) must not make recovery cut or set aside data that is good.
             for (int read = 1; ; read++) {
                 boolean confirmed = read == 2;
-                header.clear();
-                readFully(header, position);
+                if (validate) {
+                    header.clear();
+                    readFully(header, position);
+                } else {
+                    // Only the header is read (no CRC covers what is used of it): it must read the same twice.
+                    readHeaderTwice(header, position);
+                }
                 view.wrap(header, 0);
                 int batchSize = view.sizeInBytes();
                 if (batchSize < RecordBatch.HEADER_SIZE || view.magic() != RecordBatch.MAGIC_V2) {
@@ -258,12 +263,14 @@ public final class LogSegment {
                     readFully(whole, position);
                     whole.flip();
                     long headerBase = view.baseOffset();
+                    int headerEpoch = view.partitionLeaderEpoch();
                     try {
                         view.wrap(whole, 0).validate(batchSize);
                         // Length and base offset lie outside the CRC: the two reads must agree on them.
-                        if (view.sizeInBytes() != batchSize || view.baseOffset() != headerBase) {
+                        if (view.sizeInBytes() != batchSize || view.baseOffset() != headerBase || view.partitionLeaderEpoch() != headerEpoch) {
                             throw new InvalidRecordBatchException("the batch reads back as " + view.sizeInBytes() + " bytes from offset "
-                                    + view.baseOffset() + ", its header as " + batchSize + " bytes from offset " + headerBase);
+                                    + view.baseOffset() + " at epoch " + view.partitionLeaderEpoch() + ", its header as " + batchSize
+                                    + " bytes from offset " + headerBase + " at epoch " + headerEpoch);
                         }
                     } catch (InvalidRecordBatchException e) {
                         if (!confirmed) {
@@ -294,6 +301,30 @@ public final class LogSegment {
         }
         size = position;
         return new LoadOutcome(position, problem, tornTail);
+    }
+
+    private ByteBuffer secondHeaderRead;
+
+    /**
+     * Reads the header at {@code position} until two reads in a row agree (at most four reads):
+     * a read that returns a wrong bit once must not put a wrong offset or length into the index.
+     */
+    private void readHeaderTwice(ByteBuffer header, long position) throws IOException {
+        if (secondHeaderRead == null) {
+            secondHeaderRead = ByteBuffer.allocate(header.capacity());
+        }
+        header.clear();
+        readFully(header, position);
+        for (int read = 2; read <= 4; read++) {
+            secondHeaderRead.clear();
+            readFully(secondHeaderRead, position);
+            if (secondHeaderRead.flip().equals(header.duplicate().flip())) {
+                return;
+            }
+            header.clear();
+            header.put(secondHeaderRead);
+        }
+        throw new IOException("the batch header at byte " + position + " of " + file + " reads back differently each time");
     }
 
     /** Cuts the file back to {@code validBytes} (a torn tail after a crash) and makes the cut durable. */
@@ -347,32 +378,34 @@ public final class LogSegment {
      */
     int positionOf(long offset, int limit) {
         ByteBuffer header = HEADER.get();
-        int position = offsetIndex.floorPosition((int) Math.max(0, offset - baseOffset));
+        int start = offsetIndex.floorPosition((int) Math.max(0, offset - baseOffset));
         try {
-            boolean again = false;
-            while (position + RecordBatch.LOG_OVERHEAD <= limit) {
-                header.clear().limit(RecordBatch.LAST_OFFSET_DELTA_OFFSET + 4);
-                readFully(header, position);
-                long base = header.getLong(RecordBatch.BASE_OFFSET_OFFSET);
-                int batchSize = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
-                long last = base + header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
-                if (batchSize < RecordBatch.HEADER_SIZE || position + (long) batchSize > limit || base < baseOffset || last < base) {
-                    // Loaded batches were whole and in order: a header that is not read a wrong bit.
-                    // Once more, then the read fails rather than serve from a wrong place.
-                    if (again) {
-                        throw new IOException("the batch header at byte " + position + " of " + file + " reads back wrong (length "
-                                + batchSize + ", offsets " + base + ".." + last + ")");
+            String wrong = null;
+            walks:
+            for (int walk = 1; walk <= 2; walk++) {
+                int position = start;
+                while (position + RecordBatch.LOG_OVERHEAD <= limit) {
+                    header.clear().limit(RecordBatch.LAST_OFFSET_DELTA_OFFSET + 4);
+                    readFully(header, position);
+                    long base = header.getLong(RecordBatch.BASE_OFFSET_OFFSET);
+                    int batchSize = RecordBatch.LOG_OVERHEAD + header.getInt(RecordBatch.LENGTH_OFFSET);
+                    long last = base + header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
+                    if (batchSize < RecordBatch.HEADER_SIZE || position + (long) batchSize > limit || base < baseOffset || last < base) {
+                        // Loaded batches were whole and in order: a header that is not was read wrong,
+                        // here or (a wrong length) in the header before it, so the walk starts over once;
+                        // then the read fails rather than serve from a wrong place.
+                        wrong = "the batch header at byte " + position + " of " + file + " reads back wrong (length "
+                                + batchSize + ", offsets " + base + ".." + last + ")";
+                        continue walks;
                     }
-                    again = true;
-                    continue;
+                    if (last >= offset) {
+                        return position;
+                    }
+                    position += batchSize;
                 }
-                again = false;
-                if (last >= offset) {
-                    return position;
-                }
-                position += batchSize;
+                return -1;
             }
-            return -1;
+            throw new IOException(wrong);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -416,15 +449,21 @@ public final class LogSegment {
 
     /** Cuts the segment so that it ends before {@code offset}; returns the new size. */
     int truncateTo(long offset) throws IOException {
-        int position = positionOf(offset, size);
+        // A cut destroys what lies past it: where it goes is read twice, and a batch that seems
+        // to hold the cut is looked for once more, so that one wrong read neither cuts a good
+        // batch nor stops a follower.
+        int position = agreedPositionOf(offset);
         if (position < 0) {
             return size;
         }
-        ByteBuffer header = HEADER.get();
-        header.clear().limit(RecordBatch.LOG_OVERHEAD);
-        readFully(header, position);
-        if (header.getLong(RecordBatch.BASE_OFFSET_OFFSET) < offset) {
-            throw new IllegalStateException("cannot truncate " + file + " to " + offset + ": it falls inside a batch");
+        if (baseOffsetAt(position) < offset) {
+            position = agreedPositionOf(offset);
+            if (position >= 0 && baseOffsetAt(position) < offset) {
+                throw new IllegalStateException("cannot truncate " + file + " to " + offset + ": it falls inside a batch");
+            }
+            if (position < 0) {
+                return size;
+            }
         }
         channel.truncate(position);
         flushed = false; // the cut is not durable until the next flush
@@ -433,6 +472,31 @@ public final class LogSegment {
         offsetIndex.truncateToPosition(position);
         timeIndex.truncateToRelativeOffset((int) (offset - baseOffset));
         return position;
+    }
+
+    /** {@link #positionOf} as two walks of the headers agree on it (a third and fourth when they differ). */
+    private int agreedPositionOf(long offset) throws IOException {
+        for (int attempt = 0; attempt < 2; attempt++) {
+            int first;
+            try {
+                first = positionOf(offset, size);
+                if (first == positionOf(offset, size)) {
+                    return first;
+                }
+            } catch (UncheckedIOException e) {
+                if (attempt == 1) {
+                    throw e.getCause();
+                }
+            }
+        }
+        throw new IOException("reads of " + file + " disagree about where offset " + offset + " is");
+    }
+
+    private long baseOffsetAt(int position) throws IOException {
+        ByteBuffer header = HEADER.get();
+        header.clear().limit(RecordBatch.LOG_OVERHEAD);
+        readFully(header, position);
+        return header.getLong(RecordBatch.BASE_OFFSET_OFFSET);
     }
 
     public boolean retain() {

@@ -60,6 +60,9 @@ public final class PartitionLog {
     private final Object flushLock = new Object();
 
     private volatile LogConfig config;
+    /** A gap a leader sent once in a topic that does not compact (see appendAsFollower): where it began and where the batch after it starts. */
+    private long unconfirmedGapAt = -1;
+    private long unconfirmedGapTo = -1;
     private volatile LogSegment active;
     private volatile long logStartOffset;
     private volatile long logEndOffset;
@@ -469,7 +472,7 @@ public final class PartitionLog {
      * @return the names of the segment files now in place, in offset order
      */
     private List<String> completeSwapFolder(Path swap, long from, long to) throws IOException {
-        List<String> names = Files.readAllLines(swap.resolve(CleanedSegments.MANIFEST)).stream()
+        List<String> names = StableRead.lines(swap.resolve(CleanedSegments.MANIFEST)).stream()
                 .map(String::trim).filter(n -> !n.isEmpty()).toList();
         try (Stream<Path> list = Files.list(dir)) {
             for (Path file : list.toList()) {
@@ -660,6 +663,16 @@ public final class PartitionLog {
      * overlap means the follower is out of step and must realign (truncate) first.
      */
     public AppendResult appendAsFollower(ByteBuffer records, long nowMs) {
+        return appendAsFollower(records, nowMs, Integer.MAX_VALUE);
+    }
+
+    /**
+     * As above, from a leader at {@code leaderEpoch}. A batch's leader epoch lies outside its CRC,
+     * so it is checked as far as it can be: no batch can carry an epoch newer than its leader's,
+     * and epochs never go back along a log. One wrong bit read on the leader's side would
+     * otherwise become an epoch boundary here, and a later truncation would cut good data at it.
+     */
+    public AppendResult appendAsFollower(ByteBuffer records, long nowMs, int leaderEpoch) {
         if (offlineReason != null) {
             return AppendResult.failed(LogError.STORAGE_ERROR, "partition " + topicPartition + " is offline on this node: " + offlineReason, logStartOffset);
         }
@@ -702,30 +715,60 @@ public final class PartitionLog {
                 return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE,
                         "replicated batch starts at " + firstOffset + " but the log already ends at " + logEndOffset, logStartOffset);
             }
-            long next = firstOffset;
+            // A base offset lies outside the CRC too, and one bit read wrong on the leader's side moves it
+            // up by a power of two: outside compaction, which leaves gaps of any size, such a gap is taken
+            // only when the leader sends it again. What comes before it is appended now, and the next
+            // fetch starts at it (the topic may have compacted before a change of policy).
+            boolean compacted = config.compact();
+            long next = logEndOffset;
+            int epoch = epochs.latestEpoch();
+            int upTo = end;
             for (int position = start; position < end; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
+                long gap = batch.baseOffset() - next;
+                if (!compacted && gap > 0 && Long.bitCount(gap) == 1) {
+                    boolean confirmed = unconfirmedGapAt == next && unconfirmedGapTo == batch.baseOffset();
+                    unconfirmedGapAt = next;
+                    unconfirmedGapTo = batch.baseOffset();
+                    if (!confirmed) {
+                        upTo = position;
+                        break;
+                    }
+                }
                 if (batch.baseOffset() < next || batch.lastOffset() < batch.baseOffset()) {
                     return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batch at " + batch.baseOffset()
                             + " does not follow the previous one, which ends before " + next, logStartOffset);
                 }
+                int batchEpoch = batch.partitionLeaderEpoch();
+                if (batchEpoch > leaderEpoch || batchEpoch < epoch && batchEpoch >= 0) {
+                    return AppendResult.failed(LogError.CORRUPT_MESSAGE, "replicated batch at " + batch.baseOffset() + " carries leader epoch "
+                            + batchEpoch + ", outside " + Math.max(epoch, 0) + ".." + leaderEpoch + " (the epochs before it and its leader's)",
+                            logStartOffset);
+                }
+                epoch = Math.max(epoch, batchEpoch);
                 next = batch.lastOffset() + 1;
             }
+            if (upTo == start) {
+                log.info("{}: the leader's batch at {} leaves a gap of a power of two after {}: fetching it again before taking it",
+                        topicPartition, unconfirmedGapTo, unconfirmedGapAt - 1);
+                return new AppendResult(LogError.NONE, null, logEndOffset, logEndOffset - 1, -1, logStartOffset, false);
+            }
+            ByteBuffer taken = records.duplicate().limit(upTo);
             try {
-                maybeRollAt(firstOffset, end - start, config, nowMs);
-                active.append(records, nowMs);
+                maybeRollAt(firstOffset, upTo - start, config, nowMs);
+                active.append(taken, nowMs);
             } catch (IOException e) {
-                log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, end - start, e);
+                log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, upTo - start, e);
                 writeFailureListener.accept(e);
                 return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
             }
-            for (int position = start; position < end; position += batch.sizeInBytes()) {
+            for (int position = start; position < upTo; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
                 producers.update(batch);
                 observeEpoch(batch.partitionLeaderEpoch(), batch.baseOffset());
             }
             logEndOffset = next;
-            uncommitted.appended(firstOffset, next, end - start);
+            uncommitted.appended(firstOffset, next, upTo - start);
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, -1, logStartOffset, false);
         }
     }
@@ -1117,16 +1160,15 @@ public final class PartitionLog {
                 if (offset >= logEndOffset) {
                     return;
                 }
-                while (segments.size() > 1 && segments.lastKey() >= offset) {
-                    LogSegment last = segments.pollLastEntry().getValue();
-                    last.markDeleted();
+                // The segment that will end the log is cut first: if its cut fails (its reads
+                // disagree about where the offset is), nothing has changed yet.
+                var holding = segments.lowerEntry(offset);
+                LogSegment last = holding != null ? holding.getValue() : segments.firstEntry().getValue();
+                last.truncateTo(holding != null ? offset : last.baseOffset());
+                while (segments.lastKey() > last.baseOffset()) {
+                    segments.pollLastEntry().getValue().markDeleted();
                 }
-                active = segments.lastEntry().getValue();
-                if (active.baseOffset() >= offset) {
-                    active.truncateTo(active.baseOffset());
-                } else {
-                    active.truncateTo(offset);
-                }
+                active = last;
                 logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
                 uncommitted.truncatedTo(logEndOffset);
                 if (logEndOffset < highWatermark) {

@@ -55,7 +55,7 @@ final class ProducerSnapshot {
             return Contents.NONE;
         }
         try {
-            List<String> lines = Files.readAllLines(file);
+            List<String> lines = StableRead.lines(file);
             if (!lines.get(0).trim().equals("1")) {
                 throw new IOException("unknown producer snapshot version " + lines.get(0));
             }

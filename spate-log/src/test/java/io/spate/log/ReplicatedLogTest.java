@@ -88,6 +88,57 @@ class ReplicatedLogTest {
     }
 
     @Test
+    void followerAppendRefusesAnEpochItsLeaderCannotHaveWrittenOrOneThatGoesBack() throws IOException {
+        open();
+        leader.appendAsLeader(TestBatches.batch(1, "a"), 2, 1);   // 0, epoch 2
+        leader.appendAsLeader(TestBatches.batch(1, "b"), 3, 1);   // 1, epoch 3
+        ByteBuffer both = readAll(leader, 0);
+        // The leader's epoch lies outside the CRC: one wrong bit read on the leader's side changes it unseen.
+        assertThat(follower.appendAsFollower(both.duplicate(), 2, 2).error()).as("epoch 3 from a leader at epoch 2")
+                .isEqualTo(LogError.CORRUPT_MESSAGE);
+        assertThat(follower.logEndOffset()).isZero();
+        assertThat(follower.appendAsFollower(both.duplicate(), 2, 3).ok()).isTrue();
+
+        leader.appendAsLeader(TestBatches.batch(1, "c"), 3, 1);   // 2, epoch 3
+        ByteBuffer third = readAll(leader, 2);
+        third.putInt(RecordBatch.PARTITION_LEADER_EPOCH_OFFSET, 1);
+        assertThat(follower.appendAsFollower(third, 3, 3).error()).as("epoch 1 after epoch 3").isEqualTo(LogError.CORRUPT_MESSAGE);
+        assertThat(follower.latestEpoch()).isEqualTo(3);
+        assertThat(follower.endOffsetForEpoch(2)).containsExactly(2, 1);
+    }
+
+    @Test
+    void aGapOfAPowerOfTwoOutsideCompactionIsTakenOnlyWhenTheLeaderSendsItTwice() throws IOException {
+        open();
+        leader.appendAsLeader(TestBatches.batch(1, "a"), 0, 1);
+        follower.appendAsFollower(readAll(leader, 0), 2, 0);
+        leader.appendAsLeader(TestBatches.batch(1, "b"), 0, 1);   // offset 1
+        ByteBuffer shifted = readAll(leader, 1);
+        // A base offset lies outside the CRC too: read wrong once on the leader, 1 becomes 3 (one bit).
+        shifted.putLong(RecordBatch.BASE_OFFSET_OFFSET, 3);
+        AppendResult once = follower.appendAsFollower(shifted.duplicate(), 3, 0);
+        assertThat(once.ok()).as("nothing is wrong with the replica: it asks again").isTrue();
+        assertThat(follower.logEndOffset()).as("no hole left").isEqualTo(1);
+        assertThat(follower.appendAsFollower(readAll(leader, 1), 3, 0).ok()).as("the right read of the same batch").isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(2);
+
+        // A real gap (the topic compacted before its policy changed) comes again on the next fetch and is taken.
+        ByteBuffer gap = numbered(6, 0, "z");
+        follower.appendAsFollower(gap.duplicate(), 3, 0);
+        assertThat(follower.logEndOffset()).isEqualTo(2);
+        assertThat(follower.appendAsFollower(gap.duplicate(), 3, 0).ok()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(7);
+        // Gaps no single wrong bit makes are compaction's, taken at once.
+        assertThat(follower.appendAsFollower(numbered(10, 0, "y"), 3, 0).ok()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(11);
+        // What comes before such a gap in the same response is taken; the next fetch starts at the gap.
+        assertThat(follower.appendAsFollower(concat(numbered(11, 0, "p"), numbered(14, 0, "q")), 3, 0).ok()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(12);
+        assertThat(follower.appendAsFollower(numbered(14, 0, "q"), 3, 0).ok()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(15);
+    }
+
+    @Test
     void truncationForgetsEpochsAndHighWatermarkCanBeResetBackwards() throws IOException {
         open();
         follower.appendAsLeader(TestBatches.batch(1, "a"), 1, 1);   // 0, epoch 1

@@ -153,7 +153,15 @@ public final class FollowerFetchLogic {
         if (target < partitionLog.logEndOffset()) {
             log.info("{}: truncating from {} to {} to match leader {} (epoch {})", f.partition.topicPartition(),
                     partitionLog.logEndOffset(), target, leaderId, leaderEpoch);
-            if (!f.partition.truncateAsFollower(target, f.epoch)) {
+            try {
+                if (!f.partition.truncateAsFollower(target, f.epoch)) {
+                    return;
+                }
+            } catch (IOException e) {
+                // The log could not find the cut (its reads disagreed): nothing was cut, and the
+                // partition asks the leader again on the next round; the others go on.
+                log.warn("{}: could not truncate to {}: {}; asking leader {} again", f.partition.topicPartition(), target, e.getMessage(),
+                        leaderId);
                 return;
             }
         }

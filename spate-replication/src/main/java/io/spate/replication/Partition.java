@@ -364,7 +364,7 @@ public final class Partition {
                 return null;
             }
             if (records.hasRemaining()) {
-                result = log.appendAsFollower(records, nowMs);
+                result = log.appendAsFollower(records, nowMs, fetchEpoch);
                 if (!result.ok()) {
                     return result;
                 }

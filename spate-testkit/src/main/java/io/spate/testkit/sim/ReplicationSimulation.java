@@ -46,8 +46,7 @@ public final class ReplicationSimulation {
 
         /**
          * The same run with one more kind of fault: a node's disk that reads back a wrong bit now
-         * and then. Not in CI's schedules yet: the storage does not survive it (see the module's
-         * README), and a seed's other faults are drawn the same either way only without it.
+         * and then (the other faults a seed draws differ with it on).
          */
         public Options withBitFlips(boolean on) {
             return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on);
@@ -69,7 +68,7 @@ public final class ReplicationSimulation {
 
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
     public record Result(long seed, long events, long writes, long acked, long commitsAcked, long offsetFetches, int faults,
-                         long powerLosses, long filesThatLostWrites,
+                         long powerLosses, long filesThatLostWrites, long wrongReads,
                          List<String> violations, List<String> traceTail) {
         public boolean passed() {
             return violations.isEmpty();
@@ -113,6 +112,10 @@ public final class ReplicationSimulation {
         ReplicationSimulation sim = new ReplicationSimulation(options);
         try {
             return sim.run();
+        } catch (RuntimeException e) {
+            // A node's code throwing out of an event is a failure of the seed like any violation: it
+            // gets the seed and the trace that led there, and the other seeds still run.
+            return sim.threw(e);
         } finally {
             sim.nodes.values().forEach(SimNode::close);
         }
@@ -130,6 +133,16 @@ public final class ReplicationSimulation {
         if (trace.size() > TRACE_LINES) {
             trace.removeFirst();
         }
+    }
+
+    private Result threw(RuntimeException e) {
+        StringBuilder where = new StringBuilder();
+        StackTraceElement[] stack = e.getStackTrace();
+        for (int i = 0; i < Math.min(6, stack.length); i++) {
+            where.append(i == 0 ? " at " : " <- ").append(stack[i]);
+        }
+        violation("an event threw " + e + where);
+        return result();
     }
 
     private Result run() {
@@ -183,14 +196,20 @@ public final class ReplicationSimulation {
                 violations.add("no fetch of the committed offset was answered within 1 s of convergence: " + describe());
             }
         }
+        return result();
+    }
+
+    private Result result() {
         long powerLosses = 0;
         long filesThatLostWrites = 0;
+        long wrongReads = 0;
         for (SimNode node : nodes.values()) {
+            wrongReads += node.disk().stats().bitFlips();
             powerLosses += node.disk().stats().powerLosses();
             filesThatLostWrites += node.disk().stats().filesThatLostWrites();
         }
         return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), committer.commitsAcknowledged(),
-                committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites,
+                committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites, wrongReads,
                 List.copyOf(violations), List.copyOf(trace));
     }
 

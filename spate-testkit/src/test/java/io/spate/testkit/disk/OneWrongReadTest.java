@@ -81,6 +81,100 @@ class OneWrongReadTest {
         logs.close();
     }
 
+    @Test
+    void aReadWhoseHeaderWalkReadsALengthOneOffOnceServesFromTheRightPlace() throws IOException {
+        SimDisk disk = SimDisk.create("fetch-one-off");
+        Path data = disk.root().resolve("data");
+        writeAndKill(disk, data, 20);
+        LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
+        PartitionLog log = logs.getOrCreate(TP, CONFIG);
+        // The low byte of batch 2's length: the walk then lands one byte off, where every read finds
+        // no header; the wrong read was the length before it, so only a new walk finds the way.
+        disk.flipNextReadAt(segment(data), positionOfBatch(2) + 11);
+
+        var read = log.read(10, Integer.MAX_VALUE, Long.MAX_VALUE, true);
+
+        assertThat(read.error()).isEqualTo(LogError.NONE);
+        ByteBuffer bytes = read.slice().readIntoHeap();
+        read.slice().release();
+        assertThat(bytes.getLong(0)).as("base offset of the first batch served").isEqualTo(10);
+        logs.close();
+    }
+
+    @Test
+    void aTruncationThatReadsABatchsLastOffsetWrongOnceCutsWhereItShould() throws IOException {
+        SimDisk disk = SimDisk.create("truncate");
+        Path data = disk.root().resolve("data");
+        List<String> written = writeAndKill(disk, data, 20);
+        LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
+        PartitionLog log = logs.getOrCreate(TP, CONFIG);
+        // The low byte of batch 9's last offset delta: read once, batch 9 seems to hold offset 10 too.
+        disk.flipNextReadAt(segment(data), positionOfBatch(9) + 26);
+
+        log.truncateTo(10);
+
+        assertThat(disk.stats().bitFlips()).as("the wrong read happened").isEqualTo(1);
+        assertThat(log.logEndOffset()).isEqualTo(10);
+        assertThat(new ArrayList<>(LogValues.read(log).values())).isEqualTo(written.subList(0, 10));
+        logs.close();
+    }
+
+    @Test
+    void aCleanStopsRecoveryReadsAHeaderLengthWrongOnceAndKeepsEveryRecord() throws IOException {
+        SimDisk disk = SimDisk.create("clean-stop");
+        Path data = disk.root().resolve("data");
+        List<String> written = write(data, 20, null);
+        // After a clean stop only batch headers are read (no CRC): batch 4's length reads one off, once.
+        disk.flipNextReadAt(segment(data), positionOfBatch(4) + 11);
+
+        LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
+        PartitionLog log = logs.getOrCreate(TP, CONFIG);
+
+        assertThat(disk.stats().bitFlips()).as("the wrong read happened").isEqualTo(1);
+        assertThat(log.isOffline()).as("offline: %s", log.offlineReason()).isFalse();
+        assertThat(log.logEndOffset()).isEqualTo(20);
+        assertThat(new ArrayList<>(LogValues.read(log).values())).isEqualTo(written);
+        logs.close();
+    }
+
+    @Test
+    void anEpochCheckpointReadWrongOnceKeepsTheEpochBoundaries() throws IOException {
+        SimDisk disk = SimDisk.create("epochs");
+        Path data = disk.root().resolve("data");
+        write(data, 20, 10);
+        // "0\n2\n0 0\n1 10\n": the last '0' of "1 10" reads as '1' once, epoch 1 would begin at 11.
+        disk.flipNextReadAt(data.resolve("t-0").resolve("leader-epoch-checkpoint"), "0\n2\n0 0\n1 1".length());
+
+        LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
+        PartitionLog log = logs.getOrCreate(TP, CONFIG);
+
+        assertThat(disk.stats().bitFlips()).as("the wrong read happened").isEqualTo(1);
+        assertThat(log.endOffsetForEpoch(0)).containsExactly(0, 10);
+        assertThat(log.endOffsetForEpoch(1)).containsExactly(1, 20);
+        logs.close();
+    }
+
+    private static Path segment(Path data) {
+        return data.resolve("t-0").resolve("00000000000000000000.log");
+    }
+
+    /** Writes {@code batches} one-record batches (epoch 0, and 1 from {@code epochOneFrom} when not null) and stops cleanly. */
+    private static List<String> write(Path data, int batches, Integer epochOneFrom) throws IOException {
+        LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
+        PartitionLog log = logs.getOrCreate(TP, CONFIG);
+        List<String> written = new ArrayList<>();
+        for (int i = 0; i < batches; i++) {
+            String value = String.format("value-%04d", i);
+            ByteBuffer batch = new RecordBatchBuilder(CLOCK.millis())
+                    .append(CLOCK.millis(), null, ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8))).build();
+            int epoch = epochOneFrom != null && i >= epochOneFrom ? 1 : 0;
+            assertThat(log.appendAsLeader(batch, epoch, CLOCK.millis()).ok()).isTrue();
+            written.add(value);
+        }
+        logs.close();
+        return written;
+    }
+
     /** One record per batch, each the same size, so a batch's position is known. */
     private static List<String> writeAndKill(SimDisk disk, Path data, int batches) throws IOException {
         LogManager logs = LogManager.openWithoutDuties(data, CLOCK);

@@ -18,6 +18,8 @@ class ReplicationSimulationTest {
     private static final int SHORT_SEEDS = Integer.getInteger("spate.sim.shortSeeds", 3_000);
     private static final long SHORT_FIRST = Long.getLong("spate.sim.shortSeed", 100_000);
     private static final long SHORT_FAULTY_MS = 3_000;
+    private static final int WRONG_READ_SEEDS = Integer.getInteger("spate.sim.wrongReadSeeds", 200);
+    private static final long WRONG_READ_FIRST = Long.getLong("spate.sim.wrongReadSeed", 40_000);
 
     @Test
     void everyAcknowledgedWriteSurvivesEverySeed() {
@@ -67,6 +69,30 @@ class ReplicationSimulationTest {
         assertThat(failed).isEmpty();
         assertThat(acked).isPositive();
         assertThat(filesThatLostWrites).as("the schedules' power losses took unsynced writes away").isPositive();
+    }
+
+    /**
+     * Disks that now and then read back a wrong bit (the platter intact) join the faults: no read
+     * may become a cut of good data, a hole, an epoch boundary or a high watermark that goes back.
+     */
+    @Test
+    void everyAcknowledgedWriteSurvivesDisksThatReadAWrongBit() {
+        List<String> failed = new ArrayList<>();
+        long acked = 0;
+        long wrongReads = 0;
+        for (long seed = WRONG_READ_FIRST; seed < WRONG_READ_FIRST + WRONG_READ_SEEDS; seed++) {
+            ReplicationSimulation.Result result = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withBitFlips(true));
+            acked += result.acked();
+            wrongReads += result.wrongReads();
+            if (!result.passed()) {
+                failed.add("seed " + seed + " (--bit-flips): " + result.violations() + "\n  " + String.join("\n  ", result.traceTail()));
+            }
+        }
+        System.out.printf("replication simulation: %d seeds with wrong reads from %d, %d acknowledged, %d wrong reads, %d failed%n",
+                WRONG_READ_SEEDS, WRONG_READ_FIRST, acked, wrongReads, failed.size());
+        assertThat(failed).isEmpty();
+        assertThat(acked).isPositive();
+        assertThat(wrongReads).as("the disks did read wrong bits").isPositive();
     }
 
     @Test
