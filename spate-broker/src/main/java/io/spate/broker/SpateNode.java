@@ -153,6 +153,7 @@ public final class SpateNode implements AutoCloseable {
             ClusterView view = ClusterView.of(member.metadata(), replicas);
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
             coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
+            var partitionAdmin = new io.spate.server.admin.PartitionAdmin(registry, view, control, replicas);
             List<ApiHandler> handlers = new ArrayList<>(List.of(
                     new MetadataHandler(serverConfig, clusterId, topics, view),
                     new io.spate.server.handlers.DescribeTopicPartitionsHandler(registry, view),
@@ -160,15 +161,15 @@ public final class SpateNode implements AutoCloseable {
                     new ProduceHandler(registry, replicas, clock),
                     new FetchHandler(registry, replicas),
                     new ListOffsetsHandler(registry, replicas),
-                    new io.spate.server.handlers.DeleteRecordsHandler(registry, replicas),
+                    new io.spate.server.handlers.DeleteRecordsHandler(partitionAdmin),
                     new CreateTopicsHandler(topics, config.nodeId(), describer),
                     new DeleteTopicsHandler(topics),
                     new CreatePartitionsHandler(topics, config.nodeId()),
                     new DescribeConfigsHandler(registry, describer, serverConfig),
                     new IncrementalAlterConfigsHandler(topics),
                     new DescribeClusterHandler(view, clusterId),
-                    new io.spate.server.handlers.ElectLeadersHandler(registry, view, control),
-                    new io.spate.server.handlers.AlterPartitionReassignmentsHandler(control),
+                    new io.spate.server.handlers.ElectLeadersHandler(registry, partitionAdmin),
+                    new io.spate.server.handlers.AlterPartitionReassignmentsHandler(partitionAdmin),
                     new io.spate.server.handlers.ListPartitionReassignmentsHandler(control),
                     new io.spate.server.handlers.DescribeLogDirsHandler(replicas),
                     new InitProducerIdHandler(producerIds)));

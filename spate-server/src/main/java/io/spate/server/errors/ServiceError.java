@@ -33,6 +33,16 @@ public enum ServiceError {
     INVALID_CONFIG,
     NOT_CONTROLLER,
     TIMED_OUT,
+    // Partitions: leaders, replica moves, records.
+    NOT_LEADER,
+    ELECTION_NOT_NEEDED,
+    ELIGIBLE_LEADERS_NOT_AVAILABLE,
+    PREFERRED_LEADER_NOT_AVAILABLE,
+    INVALID_REPLICA_ASSIGNMENT,
+    NO_REASSIGNMENT_IN_PROGRESS,
+    POLICY_VIOLATION,
+    OFFSET_OUT_OF_RANGE,
+    STORAGE_ERROR,
     // Nothing a client can act on.
     UNKNOWN
 }

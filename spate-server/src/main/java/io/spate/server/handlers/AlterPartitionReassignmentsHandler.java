@@ -1,8 +1,7 @@
 package io.spate.server.handlers;
 
-import io.spate.cluster.CommandResult;
-import io.spate.cluster.PartitionState;
-import io.spate.server.metadata.ClusterControl;
+import io.spate.server.admin.PartitionAdmin;
+import io.spate.server.errors.ServiceError;
 import io.spate.server.network.ClientConnection;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsResponseData;
@@ -15,20 +14,19 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AlterPartitionReassignmentsRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * AlterPartitionReassignments ({@code kafka-reassign-partitions.sh --execute},
  * Admin#alterPartitionReassignments): starts moving partitions to other replicas, or cancels a
- * move (null replicas). The answer comes once the controller has recorded the move; the copying
+ * move (null replicas); {@link PartitionAdmin#reassign} decides. The answer comes once the controller has recorded the move; the copying
  * runs on afterwards, and ListPartitionReassignments shows it until it completes.
  */
 public final class AlterPartitionReassignmentsHandler implements ApiHandler {
-    private final ClusterControl control;
+    private final PartitionAdmin admin;
 
-    public AlterPartitionReassignmentsHandler(ClusterControl control) {
-        this.control = control;
+    public AlterPartitionReassignmentsHandler(PartitionAdmin admin) {
+        this.admin = admin;
     }
 
     @Override
@@ -48,42 +46,16 @@ public final class AlterPartitionReassignmentsHandler implements ApiHandler {
             ReassignableTopicResponse topicResponse = new ReassignableTopicResponse().setName(topic.name());
             response.responses().add(topicResponse);
             for (AlterPartitionReassignmentsRequestData.ReassignablePartition partition : topic.partitions()) {
-                ReassignablePartitionResponse result = new ReassignablePartitionResponse().setPartitionIndex(partition.partitionIndex());
+                // Until the controller answers, the partition reads as timed out (what is sent if the wait runs out).
+                ReassignablePartitionResponse result = new ReassignablePartitionResponse().setPartitionIndex(partition.partitionIndex())
+                        .setErrorCode(Errors.REQUEST_TIMED_OUT.code()).setErrorMessage("the controller did not answer in time");
                 topicResponse.partitions().add(result);
-                PartitionState state = control.image().partition(topic.name(), partition.partitionIndex());
-                List<Integer> target = partition.replicas() == null ? List.of() : partition.replicas();
-                if (state == null) {
-                    set(result, Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
-                } else if (partition.replicas() != null && target.isEmpty()) {
-                    set(result, Errors.INVALID_REPLICA_ASSIGNMENT, "a partition needs at least one replica");
-                } else if (!mayChangeFactor && !target.isEmpty() && target.size() != state.originalReplicas().size()) {
-                    set(result, Errors.INVALID_REPLICATION_FACTOR, "the request does not allow changing the replication factor from "
-                            + state.originalReplicas().size() + " to " + target.size());
-                } else {
-                    set(result, Errors.REQUEST_TIMED_OUT, "the controller did not answer in time");
-                    replies.add(control.reassign(topic.name(), partition.partitionIndex(), target), (outcome, failure) -> {
-                        if (failure != null) {
-                            set(result, Errors.REQUEST_TIMED_OUT, failure.getMessage());
-                        } else {
-                            set(result, errorOf(outcome.error()), outcome.succeeded() ? null : outcome.message());
-                        }
-                    });
-                }
+                replies.add(admin.reassign(topic.name(), partition.partitionIndex(), partition.replicas(), mayChangeFactor), (outcome, failure) -> {
+                    PartitionAdmin.Outcome settled = failure == null ? outcome : new PartitionAdmin.Outcome(ServiceError.TIMED_OUT, failure.getMessage());
+                    result.setErrorCode(KafkaErrors.of(settled.error()).code()).setErrorMessage(settled.message());
+                });
             }
         }
         return replies.send(data.timeoutMs());
-    }
-
-    private static Errors errorOf(CommandResult.Error error) {
-        return switch (error) {
-            case NONE -> Errors.NONE;
-            case UNKNOWN_TOPIC -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
-            case NO_REASSIGNMENT -> Errors.NO_REASSIGNMENT_IN_PROGRESS;
-            default -> Errors.INVALID_REPLICA_ASSIGNMENT;
-        };
-    }
-
-    private static void set(ReassignablePartitionResponse result, Errors error, String message) {
-        result.setErrorCode(error.code()).setErrorMessage(message);
     }
 }

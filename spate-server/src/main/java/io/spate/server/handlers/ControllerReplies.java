@@ -1,6 +1,5 @@
 package io.spate.server.handlers;
 
-import io.spate.cluster.CommandResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 
 import java.util.ArrayList;
@@ -24,7 +23,7 @@ final class ControllerReplies<R extends ApiMessage> {
     }
 
     /** Runs {@code record} with the command's outcome, or its failure, once it completes. */
-    void add(CompletableFuture<CommandResult> command, BiConsumer<CommandResult, Throwable> record) {
+    <T> void add(CompletableFuture<T> command, BiConsumer<T, Throwable> record) {
         pending.add(command.handle((outcome, failure) -> {
             synchronized (response) {
                 record.accept(outcome, failure);

@@ -1,8 +1,7 @@
 package io.spate.server.handlers;
 
-import io.spate.cluster.CommandResult;
-import io.spate.server.metadata.ClusterControl;
-import io.spate.server.metadata.ClusterView;
+import io.spate.server.admin.PartitionAdmin;
+import io.spate.server.errors.ServiceError;
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.ClientConnection;
@@ -23,20 +22,18 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * ElectLeaders (kafka-leader-election.sh, Admin#electLeaders): moves leadership back to each
- * partition's preferred replica when it is alive and in sync. Unclean election is refused:
- * Spate only ever elects from the in-sync set.
+ * partition's preferred replica when it is alive and in sync ({@link PartitionAdmin#electLeader}
+ * decides). Unclean election is refused: Spate only ever elects from the in-sync set.
  */
 public final class ElectLeadersHandler implements ApiHandler {
     private static final byte PREFERRED = 0;
 
     private final TopicRegistry topics;
-    private final ClusterView cluster;
-    private final ClusterControl control;
+    private final PartitionAdmin admin;
 
-    public ElectLeadersHandler(TopicRegistry topics, ClusterView cluster, ClusterControl control) {
+    public ElectLeadersHandler(TopicRegistry topics, PartitionAdmin admin) {
         this.topics = topics;
-        this.cluster = cluster;
-        this.control = control;
+        this.admin = admin;
     }
 
     @Override
@@ -47,7 +44,7 @@ public final class ElectLeadersHandler implements ApiHandler {
     @Override
     public CompletableFuture<ApiMessage> handle(RequestHeader header, AbstractRequest request, ClientConnection connection) {
         ElectLeadersRequestData data = ((ElectLeadersRequest) request).data();
-        byte type = header.apiVersion() >= 1 ? data.electionType() : PREFERRED;
+        boolean preferred = (header.apiVersion() >= 1 ? data.electionType() : PREFERRED) == PREFERRED;
         Map<String, List<Integer>> wanted = new LinkedHashMap<>();
         if (data.topicPartitions() == null) {
             for (TopicInfo topic : topics.all()) {
@@ -66,37 +63,17 @@ public final class ElectLeadersHandler implements ApiHandler {
             ElectLeadersResponseData.ReplicaElectionResult topicResult = new ElectLeadersResponseData.ReplicaElectionResult().setTopic(topicName);
             response.replicaElectionResults().add(topicResult);
             for (int p : partitions) {
-                ElectLeadersResponseData.PartitionResult result = new ElectLeadersResponseData.PartitionResult().setPartitionId(p);
+                // Until the controller answers, the partition reads as timed out (what is sent if the wait runs out).
+                ElectLeadersResponseData.PartitionResult result = new ElectLeadersResponseData.PartitionResult().setPartitionId(p)
+                        .setErrorCode(Errors.REQUEST_TIMED_OUT.code()).setErrorMessage("the controller did not answer in time");
                 topicResult.partitionResult().add(result);
-                ClusterView.PartitionView state = cluster.partition(topicName, p);
-                if (state == null) {
-                    set(result, Errors.UNKNOWN_TOPIC_OR_PARTITION, null);
-                } else if (type != PREFERRED) {
-                    set(result, state.leader() >= 0 ? Errors.ELECTION_NOT_NEEDED : Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE,
-                            state.leader() >= 0 ? null : "unclean leader election is not offered: a leader comes only from the in-sync replicas");
-                } else if (state.leader() == state.replicas().get(0)) {
-                    set(result, Errors.ELECTION_NOT_NEEDED, null);
-                } else if (!state.isr().contains(state.replicas().get(0)) || cluster.broker(state.replicas().get(0)) == null) {
-                    set(result, Errors.PREFERRED_LEADER_NOT_AVAILABLE, "the preferred replica is not alive and in sync");
-                } else {
-                    // Until the controller answers, the partition reads as timed out (what is sent if the wait runs out).
-                    set(result, Errors.REQUEST_TIMED_OUT, "the controller did not answer in time");
-                    replies.add(control.electPreferredLeader(topicName, p), (outcome, failure) -> {
-                        if (failure != null) {
-                            set(result, Errors.REQUEST_TIMED_OUT, failure.getMessage());
-                        } else if (outcome.error() != CommandResult.Error.NONE) {
-                            set(result, Errors.PREFERRED_LEADER_NOT_AVAILABLE, outcome.message());
-                        } else {
-                            set(result, Errors.NONE, null);
-                        }
-                    });
-                }
+                replies.add(admin.electLeader(topicName, p, preferred), (outcome, failure) -> {
+                    PartitionAdmin.Outcome settled = failure == null ? outcome : new PartitionAdmin.Outcome(
+                            ServiceError.TIMED_OUT, failure.getMessage());
+                    result.setErrorCode(KafkaErrors.of(settled.error()).code()).setErrorMessage(settled.message());
+                });
             }
         });
         return replies.send(data.timeoutMs());
-    }
-
-    private static void set(ElectLeadersResponseData.PartitionResult result, Errors error, String message) {
-        result.setErrorCode(error.code()).setErrorMessage(message);
     }
 }

@@ -90,6 +90,15 @@ final class KafkaErrors {
             case INVALID_CONFIG -> Errors.INVALID_CONFIG;
             case NOT_CONTROLLER -> Errors.NOT_CONTROLLER;
             case TIMED_OUT -> Errors.REQUEST_TIMED_OUT;
+            case NOT_LEADER -> Errors.NOT_LEADER_OR_FOLLOWER;
+            case ELECTION_NOT_NEEDED -> Errors.ELECTION_NOT_NEEDED;
+            case ELIGIBLE_LEADERS_NOT_AVAILABLE -> Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE;
+            case PREFERRED_LEADER_NOT_AVAILABLE -> Errors.PREFERRED_LEADER_NOT_AVAILABLE;
+            case INVALID_REPLICA_ASSIGNMENT -> Errors.INVALID_REPLICA_ASSIGNMENT;
+            case NO_REASSIGNMENT_IN_PROGRESS -> Errors.NO_REASSIGNMENT_IN_PROGRESS;
+            case POLICY_VIOLATION -> Errors.POLICY_VIOLATION;
+            case OFFSET_OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
+            case STORAGE_ERROR -> Errors.KAFKA_STORAGE_ERROR;
             case UNKNOWN -> Errors.UNKNOWN_SERVER_ERROR;
         };
     }
