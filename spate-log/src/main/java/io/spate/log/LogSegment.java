@@ -209,6 +209,11 @@ public final class LogSegment {
      * written.
      */
     LoadOutcome load(boolean validate, BatchVisitor visitor) throws IOException {
+        return load(validate, true, visitor);
+    }
+
+    /** As above; {@code confirmHeaders} false trusts one read of each header (a segment this process just wrote and synced). */
+    LoadOutcome load(boolean validate, boolean confirmHeaders, BatchVisitor visitor) throws IOException {
         long fileSize = channel.size();
         int position = 0;
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
@@ -228,7 +233,7 @@ public final class LogSegment {
             // platter intact) must not make recovery cut or set aside data that is good.
             for (int read = 1; ; read++) {
                 boolean confirmed = read == 2;
-                if (validate) {
+                if (validate || !confirmHeaders) {
                     header.clear();
                     readFully(header, position);
                 } else {
@@ -449,22 +454,29 @@ public final class LogSegment {
 
     /** Cuts the segment so that it ends before {@code offset}; returns the new size. */
     int truncateTo(long offset) throws IOException {
-        // A cut destroys what lies past it: where it goes is read twice, and a batch that seems
-        // to hold the cut is looked for once more, so that one wrong read neither cuts a good
-        // batch nor stops a follower.
+        int position = cutPositionFor(offset);
+        return position < 0 ? size : cutAt(position, offset);
+    }
+
+    /**
+     * Where a cut that makes the segment end before {@code offset} goes, or -1 when no batch of it
+     * reaches that far. A cut destroys what lies past it: where it goes is read twice, and a batch
+     * that seems to hold the cut is looked for once more, so that one wrong read neither cuts a
+     * good batch nor stops a follower.
+     */
+    int cutPositionFor(long offset) throws IOException {
         int position = agreedPositionOf(offset);
-        if (position < 0) {
-            return size;
-        }
-        if (baseOffsetAt(position) < offset) {
+        if (position >= 0 && baseOffsetAt(position) < offset) {
             position = agreedPositionOf(offset);
             if (position >= 0 && baseOffsetAt(position) < offset) {
                 throw new IllegalStateException("cannot truncate " + file + " to " + offset + ": it falls inside a batch");
             }
-            if (position < 0) {
-                return size;
-            }
         }
+        return position;
+    }
+
+    /** Cuts the segment at {@code position}, found by {@link #cutPositionFor} for {@code offset}. */
+    int cutAt(int position, long offset) throws IOException {
         channel.truncate(position);
         flushed = false; // the cut is not durable until the next flush
         size = position;

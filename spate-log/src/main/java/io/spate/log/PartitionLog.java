@@ -63,6 +63,9 @@ public final class PartitionLog {
     /** A gap a leader sent once in a topic that does not compact (see appendAsFollower): where it began and where the batch after it starts. */
     private long unconfirmedGapAt = -1;
     private long unconfirmedGapTo = -1;
+    /** Likewise a batch whose leader epoch a follower cannot place: its base offset and epoch. */
+    private long unconfirmedEpochAt = -1;
+    private int unconfirmedEpoch = -1;
     private volatile LogSegment active;
     private volatile long logStartOffset;
     private volatile long logEndOffset;
@@ -456,7 +459,8 @@ public final class PartitionLog {
             old.forEach(LogSegment::markDeleted);
             for (String name : completeSwapFolder(swap, from, to)) {
                 LogSegment replacement = LogSegment.open(dir.resolve(name), config.indexIntervalBytes());
-                replacement.load(false, null);
+                // Just written and synced by the cleaner: one read of each header (this runs under the append lock).
+                replacement.load(false, false, null);
                 segments.put(replacement.baseOffset(), replacement);
             }
             return true;
@@ -540,7 +544,16 @@ public final class PartitionLog {
             if (highWatermark < before) {
                 uncommitted.highWatermarkSetBack();
             }
+            assert highWatermarkWithinLog();
         }
+    }
+
+    /** The core invariant of a log, checked by {@code assert} wherever the high watermark moves: it never passes the log end. */
+    private boolean highWatermarkWithinLog() {
+        if (highWatermark > logEndOffset) {
+            throw new AssertionError(topicPartition + ": high watermark " + highWatermark + " past the log end " + logEndOffset);
+        }
+        return true;
     }
 
     /** The newest leader epoch in this log, or -1 when it holds no batch. */
@@ -579,6 +592,7 @@ public final class PartitionLog {
             }
             long bytes = uncommitted.committed(highWatermark, bounded);
             highWatermark = bounded;
+            assert highWatermarkWithinLog();
             return bytes;
         }
     }
@@ -649,6 +663,7 @@ public final class PartitionLog {
                 producers.update(batch.wrap(records, position));
             }
             observeEpoch(leaderEpoch, firstOffset);
+            assert next > logEndOffset : topicPartition + ": an append moved the log end from " + logEndOffset + " to " + next;
             logEndOffset = next;
             uncommitted.appended(firstOffset, next, end - start);
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, cfg.logAppendTime() ? nowMs : -1, logStartOffset, false);
@@ -741,9 +756,18 @@ public final class PartitionLog {
                 }
                 int batchEpoch = batch.partitionLeaderEpoch();
                 if (batchEpoch > leaderEpoch || batchEpoch < epoch && batchEpoch >= 0) {
-                    return AppendResult.failed(LogError.CORRUPT_MESSAGE, "replicated batch at " + batch.baseOffset() + " carries leader epoch "
-                            + batchEpoch + ", outside " + Math.max(epoch, 0) + ".." + leaderEpoch + " (the epochs before it and its leader's)",
-                            logStartOffset);
+                    // Taken when the leader sends the same again (a log written before this check may
+                    // hold such epochs): refusing it for good would stop this replica for good.
+                    boolean confirmed = unconfirmedEpochAt == batch.baseOffset() && unconfirmedEpoch == batchEpoch;
+                    unconfirmedEpochAt = batch.baseOffset();
+                    unconfirmedEpoch = batchEpoch;
+                    if (!confirmed) {
+                        return AppendResult.failed(LogError.CORRUPT_MESSAGE, "replicated batch at " + batch.baseOffset() + " carries leader epoch "
+                                + batchEpoch + ", outside " + Math.max(epoch, 0) + ".." + leaderEpoch
+                                + " (the epochs before it and its leader's): asking the leader again", logStartOffset);
+                    }
+                    log.warn("{}: the leader sent the batch at {} with leader epoch {} twice, outside {}..{}: taking it", topicPartition,
+                            batch.baseOffset(), batchEpoch, Math.max(epoch, 0), leaderEpoch);
                 }
                 epoch = Math.max(epoch, batchEpoch);
                 next = batch.lastOffset() + 1;
@@ -767,10 +791,19 @@ public final class PartitionLog {
                 producers.update(batch);
                 observeEpoch(batch.partitionLeaderEpoch(), batch.baseOffset());
             }
+            assert next > logEndOffset : topicPartition + ": a replicated append moved the log end from " + logEndOffset + " to " + next;
             logEndOffset = next;
             uncommitted.appended(firstOffset, next, upTo - start);
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, -1, logStartOffset, false);
         }
+    }
+
+    /** The log was cut: a gap or epoch a leader sent once before no longer follows this log's end. */
+    private void forgetUnconfirmedReads() {
+        unconfirmedGapAt = -1;
+        unconfirmedGapTo = -1;
+        unconfirmedEpochAt = -1;
+        unconfirmedEpoch = -1;
     }
 
     /**
@@ -1160,21 +1193,28 @@ public final class PartitionLog {
                 if (offset >= logEndOffset) {
                     return;
                 }
-                // The segment that will end the log is cut first: if its cut fails (its reads
-                // disagree about where the offset is), nothing has changed yet.
+                // Where the segment that will end the log is cut is found first: if that fails (its
+                // reads disagree), nothing has changed yet. Later segments go before the cut, so a
+                // reader never finds a hole between the cut and them.
                 var holding = segments.lowerEntry(offset);
                 LogSegment last = holding != null ? holding.getValue() : segments.firstEntry().getValue();
-                last.truncateTo(holding != null ? offset : last.baseOffset());
+                long cutBefore = holding != null ? offset : last.baseOffset();
+                int cut = last.cutPositionFor(cutBefore);
                 while (segments.lastKey() > last.baseOffset()) {
                     segments.pollLastEntry().getValue().markDeleted();
                 }
+                if (cut >= 0) {
+                    last.cutAt(cut, cutBefore);
+                }
                 active = last;
+                forgetUnconfirmedReads();
                 logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
                 uncommitted.truncatedTo(logEndOffset);
                 if (logEndOffset < highWatermark) {
                     highWatermark = logEndOffset;
                     uncommitted.highWatermarkSetBack();
                 }
+                assert highWatermarkWithinLog();
                 long recoveryPointBefore = recoveryPoint;
                 recoveryPoint = Math.min(recoveryPoint, logEndOffset);
                 producers.truncateFrom(offset);
@@ -1290,6 +1330,7 @@ public final class PartitionLog {
             List<LogSegment> old = new ArrayList<>(segments.values());
             segments.clear();
             old.forEach(LogSegment::markDeleted);
+            forgetUnconfirmedReads();
             LogSegment fresh = LogSegment.create(dir, offset, config.indexIntervalBytes());
             segments.put(offset, fresh);
             active = fresh;

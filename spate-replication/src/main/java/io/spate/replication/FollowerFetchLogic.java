@@ -158,8 +158,9 @@ public final class FollowerFetchLogic {
                     return;
                 }
             } catch (IOException e) {
-                // The log could not find the cut (its reads disagreed): nothing was cut, and the
-                // partition asks the leader again on the next round; the others go on.
+                // Usually the log could not find where to cut (its reads disagreed) and nothing was
+                // cut; a write that failed after a cut has taken the log offline already. Either way
+                // the partition asks the leader again on the next round, and the others go on.
                 log.warn("{}: could not truncate to {}: {}; asking leader {} again", f.partition.topicPartition(), target, e.getMessage(),
                         leaderId);
                 return;

@@ -112,8 +112,8 @@ public final class ReplicationSimulation {
         ReplicationSimulation sim = new ReplicationSimulation(options);
         try {
             return sim.run();
-        } catch (RuntimeException e) {
-            // A node's code throwing out of an event is a failure of the seed like any violation: it
+        } catch (RuntimeException | AssertionError e) {
+            // A node's code throwing (or failing one of its assertions) out of an event is a failure of the seed like any violation: it
             // gets the seed and the trace that led there, and the other seeds still run.
             return sim.threw(e);
         } finally {
@@ -135,7 +135,7 @@ public final class ReplicationSimulation {
         }
     }
 
-    private Result threw(RuntimeException e) {
+    private Result threw(Throwable e) {
         StringBuilder where = new StringBuilder();
         StackTraceElement[] stack = e.getStackTrace();
         for (int i = 0; i < Math.min(6, stack.length); i++) {
