@@ -4,14 +4,19 @@ import java.nio.ByteBuffer;
 
 /**
  * Encodes a new, uncompressed v2 batch of records with keys and values and no headers, as a
- * node writes its own records (a coordinator's state). The batch has no producer id, base offset
- * 0 and no leader epoch: the log assigns both when it appends it.
+ * node writes its own records (a coordinator's state, a transaction marker). The batch has base
+ * offset 0 and no leader epoch: the log assigns both when it appends it. By default it has no
+ * producer id and is neither transactional nor a control batch.
  */
 public final class RecordBatchBuilder {
     private final long baseTimestamp;
     private ByteBuffer records = ByteBuffer.allocate(256);
     private int count;
     private long maxTimestamp = RecordBatch.NO_TIMESTAMP;
+    private long producerId = RecordBatch.NO_PRODUCER_ID;
+    private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+    private int baseSequence = RecordBatch.NO_SEQUENCE;
+    private short attributes;
 
     /** @param baseTimestamp the timestamp the records' deltas count from (their first one, usually) */
     public RecordBatchBuilder(long baseTimestamp) {
@@ -46,6 +51,20 @@ public final class RecordBatchBuilder {
         return this;
     }
 
+    /** The producer the batch comes from; {@code baseSequence} -1 for none (a marker has none). */
+    public RecordBatchBuilder producer(long id, short epoch, int baseSequence) {
+        this.producerId = id;
+        this.producerEpoch = epoch;
+        this.baseSequence = baseSequence;
+        return this;
+    }
+
+    /** Marks the batch as part of a transaction ({@code transactional}) and as a control batch ({@code control}). */
+    public RecordBatchBuilder attributes(boolean transactional, boolean control) {
+        attributes = (short) ((transactional ? RecordBatch.TRANSACTIONAL_MASK : 0) | (control ? RecordBatch.CONTROL_MASK : 0));
+        return this;
+    }
+
     public int recordCount() {
         return count;
     }
@@ -62,13 +81,13 @@ public final class RecordBatchBuilder {
                 .putInt(-1)
                 .put(RecordBatch.MAGIC_V2)
                 .putInt(0) // CRC: below
-                .putShort((short) 0)
+                .putShort(attributes)
                 .putInt(count - 1)
                 .putLong(baseTimestamp)
                 .putLong(maxTimestamp)
-                .putLong(RecordBatch.NO_PRODUCER_ID)
-                .putShort(RecordBatch.NO_PRODUCER_EPOCH)
-                .putInt(RecordBatch.NO_SEQUENCE)
+                .putLong(producerId)
+                .putShort(producerEpoch)
+                .putInt(baseSequence)
                 .putInt(count)
                 .put(section);
         batch.flip();
