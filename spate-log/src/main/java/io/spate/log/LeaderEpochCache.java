@@ -62,9 +62,6 @@ final class LeaderEpochCache {
         }
         Map.Entry<Integer, Long> last = startOffsets.lastEntry();
         if (last == null || epoch > last.getKey()) {
-            // Epochs and where they begin only grow along a log.
-            assert last == null || baseOffset >= last.getValue() : "epoch " + epoch + " begins at " + baseOffset + ", before epoch "
-                    + last.getKey() + " at " + last.getValue();
             startOffsets.put(epoch, baseOffset);
             persist();
         }

@@ -209,11 +209,6 @@ public final class LogSegment {
      * written.
      */
     LoadOutcome load(boolean validate, BatchVisitor visitor) throws IOException {
-        return load(validate, true, visitor);
-    }
-
-    /** As above; {@code confirmHeaders} false trusts one read of each header (a segment this process just wrote and synced). */
-    LoadOutcome load(boolean validate, boolean confirmHeaders, BatchVisitor visitor) throws IOException {
         long fileSize = channel.size();
         int position = 0;
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
@@ -233,7 +228,7 @@ public final class LogSegment {
             // platter intact) must not make recovery cut or set aside data that is good.
             for (int read = 1; ; read++) {
                 boolean confirmed = read == 2;
-                if (validate || !confirmHeaders) {
+                if (validate) {
                     header.clear();
                     readFully(header, position);
                 } else {

@@ -459,8 +459,7 @@ public final class PartitionLog {
             old.forEach(LogSegment::markDeleted);
             for (String name : completeSwapFolder(swap, from, to)) {
                 LogSegment replacement = LogSegment.open(dir.resolve(name), config.indexIntervalBytes());
-                // Just written and synced by the cleaner: one read of each header (this runs under the append lock).
-                replacement.load(false, false, null);
+                replacement.load(false, null);
                 segments.put(replacement.baseOffset(), replacement);
             }
             return true;
@@ -747,6 +746,8 @@ public final class PartitionLog {
                     unconfirmedGapTo = batch.baseOffset();
                     if (!confirmed) {
                         upTo = position;
+                        log.info("{}: the leader's batch at {} leaves a gap of a power of two after {}: fetching it again before taking it",
+                                topicPartition, batch.baseOffset(), next - 1);
                         break;
                     }
                 }
@@ -757,24 +758,25 @@ public final class PartitionLog {
                 int batchEpoch = batch.partitionLeaderEpoch();
                 if (batchEpoch > leaderEpoch || batchEpoch < epoch && batchEpoch >= 0) {
                     // Taken when the leader sends the same again (a log written before this check may
-                    // hold such epochs): refusing it for good would stop this replica for good.
+                    // hold such epochs: refusing it for good would stop this replica for good), but
+                    // it moves no epoch boundary here. What comes before it is appended now.
                     boolean confirmed = unconfirmedEpochAt == batch.baseOffset() && unconfirmedEpoch == batchEpoch;
                     unconfirmedEpochAt = batch.baseOffset();
                     unconfirmedEpoch = batchEpoch;
                     if (!confirmed) {
-                        return AppendResult.failed(LogError.CORRUPT_MESSAGE, "replicated batch at " + batch.baseOffset() + " carries leader epoch "
-                                + batchEpoch + ", outside " + Math.max(epoch, 0) + ".." + leaderEpoch
-                                + " (the epochs before it and its leader's): asking the leader again", logStartOffset);
+                        upTo = position;
+                        log.info("{}: the leader's batch at {} carries leader epoch {}, outside {}..{}: fetching it again before taking it",
+                                topicPartition, batch.baseOffset(), batchEpoch, Math.max(epoch, 0), leaderEpoch);
+                        break;
                     }
                     log.warn("{}: the leader sent the batch at {} with leader epoch {} twice, outside {}..{}: taking it", topicPartition,
                             batch.baseOffset(), batchEpoch, Math.max(epoch, 0), leaderEpoch);
+                } else {
+                    epoch = Math.max(epoch, batchEpoch);
                 }
-                epoch = Math.max(epoch, batchEpoch);
                 next = batch.lastOffset() + 1;
             }
             if (upTo == start) {
-                log.info("{}: the leader's batch at {} leaves a gap of a power of two after {}: fetching it again before taking it",
-                        topicPartition, unconfirmedGapTo, unconfirmedGapAt - 1);
                 return new AppendResult(LogError.NONE, null, logEndOffset, logEndOffset - 1, -1, logStartOffset, false);
             }
             ByteBuffer taken = records.duplicate().limit(upTo);
@@ -789,7 +791,9 @@ public final class PartitionLog {
             for (int position = start; position < upTo; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
                 producers.update(batch);
-                observeEpoch(batch.partitionLeaderEpoch(), batch.baseOffset());
+                if (batch.partitionLeaderEpoch() <= leaderEpoch) {
+                    observeEpoch(batch.partitionLeaderEpoch(), batch.baseOffset());
+                }
             }
             assert next > logEndOffset : topicPartition + ": a replicated append moved the log end from " + logEndOffset + " to " + next;
             logEndOffset = next;
@@ -1203,11 +1207,20 @@ public final class PartitionLog {
                 while (segments.lastKey() > last.baseOffset()) {
                     segments.pollLastEntry().getValue().markDeleted();
                 }
-                if (cut >= 0) {
-                    last.cutAt(cut, cutBefore);
-                }
                 active = last;
                 forgetUnconfirmedReads();
+                if (cut >= 0) {
+                    // Later segments are gone already: a cut that fails leaves a log that ends where
+                    // it should not, so the log goes offline as after a failed fsync.
+                    try {
+                        last.cutAt(cut, cutBefore);
+                    } catch (IOException e) {
+                        logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
+                        durably("the cut of a truncation", () -> {
+                            throw e;
+                        });
+                    }
+                }
                 logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
                 uncommitted.truncatedTo(logEndOffset);
                 if (logEndOffset < highWatermark) {

@@ -88,28 +88,45 @@ class ReplicatedLogTest {
     }
 
     @Test
-    void followerAppendRefusesAnEpochItsLeaderCannotHaveWrittenOrOneThatGoesBack() throws IOException {
+    void followerAppendTakesAnEpochItsLeaderCannotHaveWrittenOnlyWhenSentTwiceAndMovesNoBoundaryForIt() throws IOException {
         open();
         leader.appendAsLeader(TestBatches.batch(1, "a"), 2, 1);   // 0, epoch 2
         leader.appendAsLeader(TestBatches.batch(1, "b"), 3, 1);   // 1, epoch 3
         ByteBuffer both = readAll(leader, 0);
         // The leader's epoch lies outside the CRC: one wrong bit read on the leader's side changes it unseen.
-        assertThat(follower.appendAsFollower(both.duplicate(), 2, 2).error()).as("epoch 3 from a leader at epoch 2")
-                .isEqualTo(LogError.CORRUPT_MESSAGE);
-        assertThat(follower.logEndOffset()).isZero();
-        assertThat(follower.appendAsFollower(both.duplicate(), 2, 3).ok()).isTrue();
+        AppendResult once = follower.appendAsFollower(both.duplicate(), 2, 2);
+        assertThat(once.ok()).as("nothing is wrong with the replica: it asks again").isTrue();
+        assertThat(follower.logEndOffset()).as("the batch before the doubtful one is taken").isEqualTo(1);
+        assertThat(follower.appendAsFollower(readAll(leader, 1), 2, 3).ok()).as("from the leader at epoch 3").isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(2);
 
         leader.appendAsLeader(TestBatches.batch(1, "c"), 3, 1);   // 2, epoch 3
         ByteBuffer third = readAll(leader, 2);
         third.putInt(RecordBatch.PARTITION_LEADER_EPOCH_OFFSET, 1);
-        assertThat(follower.appendAsFollower(third.duplicate(), 3, 3).error()).as("epoch 1 after epoch 3").isEqualTo(LogError.CORRUPT_MESSAGE);
-        assertThat(follower.latestEpoch()).isEqualTo(3);
-        assertThat(follower.endOffsetForEpoch(2)).containsExactly(2, 1);
+        follower.appendAsFollower(third.duplicate(), 3, 3);
+        assertThat(follower.logEndOffset()).as("epoch 1 after epoch 3, sent once").isEqualTo(2);
         // Sent again, it is taken: a log written before this check may hold such a batch, and
         // refusing it for good would stop the replica for good. It moves no epoch boundary.
         assertThat(follower.appendAsFollower(third.duplicate(), 3, 3).ok()).isTrue();
         assertThat(follower.logEndOffset()).isEqualTo(3);
         assertThat(follower.latestEpoch()).isEqualTo(3);
+        assertThat(follower.endOffsetForEpoch(2)).containsExactly(2, 1);
+    }
+
+    @Test
+    void aRunOfDoubtfulEpochsIsTakenOneBatchAtATimeWithoutMovingTheEpochs() throws IOException {
+        open();
+        follower.appendAsFollower(numbered(0, 3, "a"), 2, 3);
+        // Two batches whose epoch (9) no leader at epoch 3 can have written.
+        ByteBuffer run = concat(numbered(1, 9, "x"), numbered(2, 9, "y"));
+        follower.appendAsFollower(run.duplicate(), 3, 3);
+        assertThat(follower.logEndOffset()).isEqualTo(1);
+        follower.appendAsFollower(run.duplicate(), 3, 3);
+        assertThat(follower.logEndOffset()).as("the first taken on its second sending, the second asked again").isEqualTo(2);
+        follower.appendAsFollower(numbered(2, 9, "y"), 3, 3);
+        assertThat(follower.logEndOffset()).isEqualTo(3);
+        assertThat(follower.latestEpoch()).as("no boundary for an epoch its leader cannot have").isEqualTo(3);
+        assertThat(follower.endOffsetForEpoch(3)).containsExactly(3, 3);
     }
 
     @Test

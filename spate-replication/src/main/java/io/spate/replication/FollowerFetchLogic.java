@@ -159,8 +159,8 @@ public final class FollowerFetchLogic {
                 }
             } catch (IOException e) {
                 // Usually the log could not find where to cut (its reads disagreed) and nothing was
-                // cut; a write that failed after a cut has taken the log offline already. Either way
-                // the partition asks the leader again on the next round, and the others go on.
+                // cut; a cut or fsync that failed has taken the log offline. Either way the
+                // partition asks the leader again on the next round, and the others go on.
                 log.warn("{}: could not truncate to {}: {}; asking leader {} again", f.partition.topicPartition(), target, e.getMessage(),
                         leaderId);
                 return;
