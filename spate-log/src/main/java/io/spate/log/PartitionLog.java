@@ -1197,6 +1197,14 @@ public final class PartitionLog {
                 if (offset >= logEndOffset) {
                     return;
                 }
+                if (offset < logStartOffset) {
+                    // Nothing left would be shared with the leader (an unclean election let a replica
+                    // holding less lead): as Kafka does, the log starts over, empty, at the cut.
+                    log.warn("{}: truncating to {}, below the log start {}: starting the log over there", topicPartition, offset,
+                            logStartOffset);
+                    truncateFullyAndStartAtLocked(offset);
+                    return;
+                }
                 // Where the segment that will end the log is cut is found first: if that fails (its
                 // reads disagree), nothing has changed yet. Later segments go before the cut, so a
                 // reader never finds a hole between the cut and them.

@@ -161,6 +161,24 @@ class ReplicatedLogTest {
     }
 
     @Test
+    void aTruncationBelowTheLogStartStartsTheLogOverThere() throws IOException {
+        open();
+        for (int i = 0; i < 5; i++) {
+            follower.appendAsLeader(TestBatches.batch(1, "v" + i), 1, 1);
+        }
+        follower.updateHighWatermark(5);
+        follower.advanceLogStartOffset(3);
+        // After an unclean election the new leader may hold less than this log's start.
+        follower.truncateTo(2);
+        assertThat(follower.logStartOffset()).isEqualTo(2);
+        assertThat(follower.logEndOffset()).isEqualTo(2);
+        assertThat(follower.highWatermark()).isEqualTo(2);
+        assertThat(follower.latestEpoch()).isEqualTo(-1);
+        assertThat(follower.appendAsFollower(numbered(2, 4, "w"), 2, 4).ok()).isTrue();
+        assertThat(follower.logEndOffset()).isEqualTo(3);
+    }
+
+    @Test
     void truncationForgetsEpochsAndHighWatermarkCanBeResetBackwards() throws IOException {
         open();
         follower.appendAsLeader(TestBatches.batch(1, "a"), 1, 1);   // 0, epoch 1
