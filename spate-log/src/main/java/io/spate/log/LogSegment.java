@@ -212,6 +212,7 @@ public final class LogSegment {
         long fileSize = channel.size();
         int position = 0;
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
+        ByteBuffer secondRead = validate ? null : ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
         RecordBatch view = new RecordBatch();
         ByteBuffer whole = null;
         String problem = null;
@@ -233,7 +234,7 @@ public final class LogSegment {
                     readFully(header, position);
                 } else {
                     // Only the header is read (no CRC covers what is used of it): it must read the same twice.
-                    readHeaderTwice(header, position);
+                    readHeaderTwice(header, secondRead, position);
                 }
                 view.wrap(header, 0);
                 int batchSize = view.sizeInBytes();
@@ -303,16 +304,11 @@ public final class LogSegment {
         return new LoadOutcome(position, problem, tornTail);
     }
 
-    private ByteBuffer secondHeaderRead;
-
     /**
      * Reads the header at {@code position} until two reads in a row agree (at most four reads):
      * a read that returns a wrong bit once must not put a wrong offset or length into the index.
      */
-    private void readHeaderTwice(ByteBuffer header, long position) throws IOException {
-        if (secondHeaderRead == null) {
-            secondHeaderRead = ByteBuffer.allocate(header.capacity());
-        }
+    private void readHeaderTwice(ByteBuffer header, ByteBuffer secondHeaderRead, long position) throws IOException {
         header.clear();
         readFully(header, position);
         for (int read = 2; read <= 4; read++) {

@@ -153,7 +153,13 @@ class OneWrongReadTest {
     /** Writes {@code batches} one-record batches (epoch 0, and 1 from {@code epochOneFrom} when not null) and stops cleanly. */
     private static List<String> write(Path data, int batches, Integer epochOneFrom) throws IOException {
         LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
-        PartitionLog log = logs.getOrCreate(TP, CONFIG);
+        List<String> written = append(logs.getOrCreate(TP, CONFIG), batches, epochOneFrom);
+        logs.close();
+        return written;
+    }
+
+    /** Appends {@code batches} one-record batches, flushed; epoch 1 from {@code epochOneFrom} when not null, else 0. */
+    private static List<String> append(PartitionLog log, int batches, Integer epochOneFrom) throws IOException {
         List<String> written = new ArrayList<>();
         for (int i = 0; i < batches; i++) {
             String value = String.format("value-%04d", i);
@@ -163,23 +169,14 @@ class OneWrongReadTest {
             assertThat(log.appendAsLeader(batch, epoch, CLOCK.millis()).ok()).isTrue();
             written.add(value);
         }
-        logs.close();
+        log.flush(CLOCK.millis());
         return written;
     }
 
-    /** One record per batch, each the same size, so a batch's position is known. */
+    /** One record per batch, each the same size, so a batch's position is known; then a kill. */
     private static List<String> writeAndKill(SimDisk disk, Path data, int batches) throws IOException {
         LogManager logs = LogManager.openWithoutDuties(data, CLOCK);
-        PartitionLog log = logs.getOrCreate(TP, CONFIG);
-        List<String> written = new ArrayList<>();
-        for (int i = 0; i < batches; i++) {
-            String value = String.format("value-%04d", i);
-            ByteBuffer batch = new RecordBatchBuilder(CLOCK.millis())
-                    .append(CLOCK.millis(), null, ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8))).build();
-            assertThat(log.appendAsLeader(batch, 0, CLOCK.millis()).ok()).isTrue();
-            written.add(value);
-        }
-        log.flush(CLOCK.millis());
+        List<String> written = append(logs.getOrCreate(TP, CONFIG), batches, null);
         logs.halt();
         disk.kill();
         return written;
