@@ -12,6 +12,10 @@ public enum LogError {
     INVALID_PRODUCER_EPOCH,
     OFFSET_OUT_OF_RANGE,
     UNSUPPORTED_TRANSACTIONS,
+    /** Non-transactional data from a producer with an open transaction, or a marker that fits no transaction. */
+    INVALID_TXN_STATE,
+    /** A marker from a transaction coordinator older than the one whose marker the partition has seen. */
+    TRANSACTION_COORDINATOR_FENCED,
     INVALID_RECORD,
     INVALID_TIMESTAMP,
     STORAGE_ERROR

@@ -1429,6 +1429,35 @@ public final class PartitionLog {
         Files.deleteIfExists(dir);
     }
 
+    // ------------------------------------------------------------ transactions (API skeleton: bodies being written)
+
+    /**
+     * Appends an end-transaction marker for {@code producerId} as leader (WriteTxnMarkers):
+     * commits or aborts its open transaction here. A marker with an older producer epoch or an
+     * older coordinator epoch than this partition has seen is refused (INVALID_PRODUCER_EPOCH,
+     * TRANSACTION_COORDINATOR_FENCED); one for a producer with no open transaction is written
+     * all the same (a retried marker; harmless).
+     */
+    public AppendResult appendControlAsLeader(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                              int leaderEpoch, long nowMs) {
+        throw new UnsupportedOperationException("skeleton");
+    }
+
+    /** Where read_committed readers stop: max(log start, min(first open transaction, high watermark)). */
+    public long lastStableOffset() {
+        return highWatermark;
+    }
+
+    /** The aborted transactions whose records may lie in [from, toExclusive), by first offset. */
+    public List<AbortedTxn> abortedTransactions(long from, long toExclusive) {
+        return List.of();
+    }
+
+    /** Every producer's state on this partition (DescribeProducers, open transactions). */
+    public List<ProducerView> producerStates() {
+        return List.of();
+    }
+
     @Override
     public String toString() {
         return "PartitionLog[" + topicPartition + " start=" + logStartOffset + " hw=" + highWatermark + " end=" + logEndOffset + "]";

@@ -313,6 +313,16 @@ public final class Partition {
         return leaderAppend(records, 0, nowMs).result();
     }
 
+    /**
+     * Writes an end-transaction marker for {@code producerId} as leader with acks=all (what
+     * WriteTxnMarkers asks of a partition): completes, as {@link #append} does, once the in-sync
+     * replicas hold it, or with why not.
+     */
+    public CompletableFuture<Written> appendControl(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                                    long replicationWaitMs, long nowMs) {
+        throw new UnsupportedOperationException("skeleton");
+    }
+
     /** An append under the role lock: the result and the epoch it went in under, or why nothing was appended. */
     private record LeaderAppend(AppendResult result, int epoch, Written refusal) {
     }

@@ -31,6 +31,8 @@ final class KafkaErrors {
             case OFFSET_OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
             case UNSUPPORTED_TRANSACTIONS, INVALID_RECORD -> Errors.INVALID_RECORD;
             case INVALID_TIMESTAMP -> Errors.INVALID_TIMESTAMP;
+            case INVALID_TXN_STATE -> Errors.INVALID_TXN_STATE;
+            case TRANSACTION_COORDINATOR_FENCED -> Errors.TRANSACTION_COORDINATOR_FENCED;
             case STORAGE_ERROR -> Errors.KAFKA_STORAGE_ERROR;
         };
     }
