@@ -30,6 +30,7 @@ public final class LogSegment {
     private final FileChannel channel;
     private final OffsetIndex offsetIndex = new OffsetIndex();
     private final TimeIndex timeIndex = new TimeIndex();
+    private final AbortedTxnIndex abortedTxns = new AbortedTxnIndex();
     private final int indexIntervalBytes;
     private final AtomicInteger references = new AtomicInteger(1);
 
@@ -108,6 +109,11 @@ public final class LogSegment {
 
     Path file() {
         return file;
+    }
+
+    /** The transactions aborted by a marker in this segment. */
+    AbortedTxnIndex abortedTxns() {
+        return abortedTxns;
     }
 
     /**
@@ -200,7 +206,10 @@ public final class LogSegment {
     /**
      * Scans the file, rebuilding the indexes and what the segment knows of its batches. With
      * {@code validate} every batch is read whole and its CRC checked; without it only headers
-     * are read (data below the recovery point, known to have been fsynced). The scan stops at
+     * are read (data below the recovery point, known to have been fsynced), except for control
+     * batches: a transaction marker is read whole and checked even then, since one wrong bit in
+     * its record would turn a commit into an abort. The visitor sees a control batch whole and
+     * any other batch as its header alone unless {@code validate}. The scan stops at
      * the first bad batch and reports it; it never changes the file: whether the rest is a torn
      * tail to cut or corruption to keep is the log's decision, not the segment's.
      *
@@ -256,7 +265,7 @@ public final class LogSegment {
                     tornTail = true;
                     break scan;
                 }
-                if (validate) {
+                if (validate || view.isControl()) {
                     if (whole == null || whole.capacity() < batchSize) {
                         whole = ByteBuffer.allocate(Math.max(batchSize, 64 * 1024));
                     }
@@ -474,7 +483,18 @@ public final class LogSegment {
         nextOffset = offset;
         offsetIndex.truncateToPosition(position);
         timeIndex.truncateToRelativeOffset((int) (offset - baseOffset));
+        abortedTxns.cutFrom(offset);
         return position;
+    }
+
+    /**
+     * An offset that no batch starting before {@code position} reaches: the base offset of the
+     * first indexed batch at or after it, else the segment's next offset. Found in the offset
+     * index, without reading the file (a read ending at {@code position} may end inside a batch).
+     */
+    long offsetBoundAfter(int position) {
+        int relative = offsetIndex.relativeOffsetAtOrAfterPosition(position);
+        return relative >= 0 ? baseOffset + relative : nextOffset;
     }
 
     /** {@link #positionOf} as two walks of the headers agree on it (a third and fourth when they differ). */

@@ -35,6 +35,17 @@ final class OffsetIndex {
         return insertion == 0 ? 0 : positions[insertion - 1];
     }
 
+    /**
+     * Relative offset of the first indexed batch starting at or after {@code position}, or -1
+     * when none is indexed there: no batch that starts before {@code position} holds that offset
+     * or a later one (a bound on what a read ending at {@code position} returned).
+     */
+    synchronized int relativeOffsetAtOrAfterPosition(int position) {
+        int i = Arrays.binarySearch(positions, 0, entries, position);
+        int at = i >= 0 ? i : -i - 1;
+        return at < entries ? relativeOffsets[at] : -1;
+    }
+
     /** Drops entries at or beyond {@code position}, after the segment was truncated. */
     synchronized void truncateToPosition(int position) {
         while (entries > 0 && positions[entries - 1] >= position) {

@@ -1,5 +1,6 @@
 package io.spate.log;
 
+import io.spate.record.ControlBatches;
 import io.spate.record.InvalidRecordBatchException;
 import io.spate.record.RecordBatch;
 import io.spate.record.RecordReader;
@@ -17,15 +18,18 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.LongConsumer;
 import java.util.stream.Stream;
 
 /**
  * The log of one partition: an ordered run of {@link LogSegment}s.
  *
- * <p>Offsets: {@code logStartOffset <= highWatermark <= logEndOffset}. The log start offset is
- * the first offset still stored (retention moves it); the log end offset is the offset the next
- * record will get; the high watermark is what readers may see (on one node, everything appended;
- * with replication, what the in-sync replicas hold). The recovery point is the offset below
+ * <p>Offsets: {@code logStartOffset <= lastStableOffset <= highWatermark <= logEndOffset}. The
+ * log start offset is the first offset still stored (retention moves it); the log end offset is
+ * the offset the next record will get; the high watermark is what readers may see (on one node,
+ * everything appended; with replication, what the in-sync replicas hold); the last stable offset
+ * is what read_committed readers may see: below the first transaction not yet decided (open, or
+ * ended by a marker the high watermark has not passed). The recovery point is the offset below
  * which every byte has been fsynced.
  *
  * <p>Threading: appends, truncation, rolls and retention hold the append lock; reads take no
@@ -52,7 +56,8 @@ public final class PartitionLog {
     private final TopicPartition topicPartition;
     private final Path dir;
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
-    private final ProducerStateTable producers = new ProducerStateTable();
+    /** Guarded by the append lock; replaced whole when a truncation rebuilds it by replay. */
+    private ProducerStateTable producers = new ProducerStateTable();
     private final LeaderEpochCache epochs;
     private final Object appendLock = new Object();
     /** Bytes appended above the high watermark, for readers that wait for a number of bytes; under appendLock. */
@@ -70,6 +75,8 @@ public final class PartitionLog {
     private volatile long logStartOffset;
     private volatile long logEndOffset;
     private volatile long highWatermark;
+    /** Recomputed under the append lock whenever the high watermark, the log start or the transactions move. */
+    private volatile long lastStableOffset;
     private volatile long recoveryPoint;
     private volatile long checkpointedHighWatermark;
     private volatile long lastFlushMs;
@@ -80,6 +87,7 @@ public final class PartitionLog {
     private volatile RecoveryPointListener recoveryPointLowered = () -> { };
     private volatile java.util.function.Consumer<PartitionLog> rolled = l -> { };
     private volatile java.util.function.Consumer<IOException> writeFailureListener = e -> { };
+    private volatile LongConsumer stableOffsetAdvanced = bytes -> { };
 
     private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
         this.topicPartition = topicPartition;
@@ -163,8 +171,9 @@ public final class PartitionLog {
         }
         epochs.load();
         ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
-        snapshot.entries().forEach(producers::restore);
+        snapshot.restoreInto(producers);
         long replayFrom = snapshot.offset();
+        AbortedTxnIndexBuilder aborts = new AbortedTxnIndexBuilder();
         for (int i = 0; i < segmentFiles.size(); i++) {
             Path file = segmentFiles.get(i);
             boolean last = i == segmentFiles.size() - 1;
@@ -176,8 +185,23 @@ public final class PartitionLog {
             boolean validate = !cleanStop;
             IOException[] epochWrite = new IOException[1];
             LogSegment.LoadOutcome outcome = segment.load(validate, batch -> {
-                if (batch.baseOffset() >= replayFrom) {
-                    producers.update(batch);
+                if (batch.isControl()) {
+                    ControlBatches.EndTxnMarker marker = storedMarker(batch);
+                    if (marker != null) {
+                        AbortedTxn aborted = aborts.onMarker(batch.producerId(), batch.baseOffset(), marker.commit());
+                        if (aborted != null) {
+                            segment.abortedTxns().add(aborted);
+                        }
+                        if (batch.baseOffset() >= replayFrom) {
+                            producers.completeTxn(batch.producerId(), batch.producerEpoch(), marker.coordinatorEpoch(), marker.commit(),
+                                    batch.baseOffset(), batch.maxTimestamp());
+                        }
+                    }
+                } else {
+                    aborts.onData(batch);
+                    if (batch.baseOffset() >= replayFrom) {
+                        producers.update(batch);
+                    }
                 }
                 try {
                     epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
@@ -249,10 +273,30 @@ public final class PartitionLog {
         highWatermark = logEndOffset;
         checkpointedHighWatermark = Math.max(logStartOffset, Math.min(options.highWatermark(), logEndOffset));
         recoveryPoint = Math.min(checkpointedRecoveryPoint, logEndOffset);
-        if (replayFrom > logEndOffset) {
-            producers.truncateFrom(logEndOffset);
+        if (replayFrom > logEndOffset && !producers.truncateFrom(logEndOffset)) {
+            // The snapshot is newer than what survived (a tail was lost) and reaches below what
+            // it could cut exactly: the state is replayed from the segments instead.
+            replayProducerState(ProducerSnapshot.Contents.NONE);
         }
+        // Transactions decided below the checkpointed high watermark stay decided; those above
+        // it are kept, since the replica's high watermark may be set back to it.
+        producers.onHighWatermark(checkpointedHighWatermark);
+        refreshLastStableOffset();
         epochs.truncateFrom(logEndOffset);
+    }
+
+    /**
+     * The end marker a stored control batch holds, or null: a marker whose record cannot be read
+     * (it passed its CRC, so it was written so) decides nothing, and the log still loads.
+     */
+    private ControlBatches.EndTxnMarker storedMarker(RecordBatch batch) {
+        try {
+            return ControlBatches.readMarker(batch);
+        } catch (InvalidRecordBatchException e) {
+            log.warn("{}: the control batch at offset {} holds no readable marker ({}); it decides no transaction", topicPartition,
+                    batch.baseOffset(), e.getMessage());
+            return null;
+        }
     }
 
     /**
@@ -405,12 +449,14 @@ public final class PartitionLog {
 
     /**
      * Where compaction may clean up to: the base offset of the first segment that is active or
-     * holds offsets at or above the high watermark. Data not yet committed is never rewritten.
+     * holds offsets at or above the last stable offset. Data not yet committed, or of a
+     * transaction not yet decided, is never rewritten (compaction must know which records a
+     * transaction aborted).
      */
     public long cleanableEndOffset() {
-        long hw = highWatermark;
+        long stable = lastStableOffset;
         for (LogSegment segment : segments.values()) {
-            if (segment == active || segment.nextOffset() > hw) {
+            if (segment == active || segment.nextOffset() > stable) {
                 return segment.baseOffset();
             }
         }
@@ -455,11 +501,21 @@ public final class PartitionLog {
             LogManager.fsyncDirectory(dir);
             ProducerSnapshot.write(dir, logEndOffset, producers);
             List<LogSegment> old = new ArrayList<>(range.values());
+            // Compaction keeps every marker, so the aborted transactions of the range stay as they
+            // were (with their first offsets and last stable offsets, which the copy cannot show).
+            List<AbortedTxn> aborted = new ArrayList<>();
+            old.forEach(segment -> aborted.addAll(segment.abortedTxns().entries()));
             old.forEach(segment -> segments.remove(segment.baseOffset()));
             old.forEach(LogSegment::markDeleted);
-            for (String name : completeSwapFolder(swap, from, to)) {
-                LogSegment replacement = LogSegment.open(dir.resolve(name), config.indexIntervalBytes());
+            List<String> names = completeSwapFolder(swap, from, to);
+            int next = 0;
+            for (int i = 0; i < names.size(); i++) {
+                LogSegment replacement = LogSegment.open(dir.resolve(names.get(i)), config.indexIntervalBytes());
                 replacement.load(false, null);
+                long end = i + 1 < names.size() ? baseOffsetOf(dir.resolve(names.get(i + 1))) : Long.MAX_VALUE;
+                while (next < aborted.size() && aborted.get(next).lastOffset() < end) {
+                    replacement.abortedTxns().add(aborted.get(next++));
+                }
                 segments.put(replacement.baseOffset(), replacement);
             }
             return true;
@@ -537,14 +593,20 @@ public final class PartitionLog {
      * know what the in-sync set holds, so it hides what it cannot vouch for until it learns.
      */
     public void resetHighWatermark(long offset) {
+        long stableBefore;
         synchronized (appendLock) {
+            stableBefore = lastStableOffset;
             long before = highWatermark;
             highWatermark = Math.max(logStartOffset, Math.min(offset, logEndOffset));
             if (highWatermark < before) {
                 uncommitted.highWatermarkSetBack();
+            } else {
+                producers.onHighWatermark(highWatermark);
             }
             assert highWatermarkWithinLog();
+            refreshLastStableOffset();
         }
+        tellIfStableOffsetAdvanced(stableBefore, UncommittedBytes.UNKNOWN);
     }
 
     /** The core invariant of a log, checked by {@code assert} wherever the high watermark moves: it never passes the log end. */
@@ -584,16 +646,27 @@ public final class PartitionLog {
      * (a reader waiting for a number of bytes should then read and see).
      */
     public long advanceHighWatermark(long offset) {
+        long stableBefore;
+        long bytes;
+        boolean inStep;
         synchronized (appendLock) {
             long bounded = Math.min(offset, logEndOffset);
             if (bounded <= highWatermark) {
                 return 0;
             }
-            long bytes = uncommitted.committed(highWatermark, bounded);
+            stableBefore = lastStableOffset;
+            boolean wasInStep = stableBefore == highWatermark;
+            bytes = uncommitted.committed(highWatermark, bounded);
             highWatermark = bounded;
             assert highWatermarkWithinLog();
-            return bytes;
+            producers.onHighWatermark(bounded);
+            refreshLastStableOffset();
+            inStep = wasInStep && lastStableOffset == bounded;
         }
+        // With no transaction in the way the last stable offset moves with the high watermark, by
+        // the same bytes; otherwise how many bytes it passed is not known here.
+        tellIfStableOffsetAdvanced(stableBefore, inStep ? bytes : UncommittedBytes.UNKNOWN);
+        return bytes;
     }
 
     public long sizeInBytes() {
@@ -614,11 +687,21 @@ public final class PartitionLog {
      * The records are stored as they came: only header fields outside the CRC are rewritten.
      */
     public AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs) {
+        return appendAsLeader(records, leaderEpoch, nowMs, AppendOrigin.CLIENT);
+    }
+
+    /**
+     * As above, for a writer of {@code origin}: the node's coordinators may write transactional
+     * batches without a sequence. Transactional batches open or extend their producer's
+     * transaction; a producer with one open may not write non-transactional data
+     * ({@link LogError#INVALID_TXN_STATE}).
+     */
+    public AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs, AppendOrigin origin) {
         LogConfig cfg = config;
         if (offlineReason != null) {
             return AppendResult.failed(LogError.STORAGE_ERROR, "partition " + topicPartition + " is offline on this node: " + offlineReason, logStartOffset);
         }
-        AppendResult invalid = validate(records, cfg, nowMs);
+        AppendResult invalid = validate(records, cfg, nowMs, origin);
         if (invalid != null) {
             return invalid;
         }
@@ -755,6 +838,15 @@ public final class PartitionLog {
                     return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batch at " + batch.baseOffset()
                             + " does not follow the previous one, which ends before " + next, logStartOffset);
                 }
+                if (batch.isControl()) {
+                    try {
+                        ControlBatches.readMarker(batch);
+                    } catch (InvalidRecordBatchException e) {
+                        // Refused before anything is written: a marker this log cannot read would decide nothing here.
+                        return AppendResult.failed(LogError.CORRUPT_MESSAGE, "replicated control batch at " + batch.baseOffset() + ": "
+                                + e.getMessage(), logStartOffset);
+                    }
+                }
                 int batchEpoch = batch.partitionLeaderEpoch();
                 if (batchEpoch > leaderEpoch || batchEpoch < epoch && batchEpoch >= 0) {
                     // Taken when the leader sends the same again (a log written before this check may
@@ -788,9 +880,14 @@ public final class PartitionLog {
                 writeFailureListener.accept(e);
                 return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
             }
+            boolean markers = false;
             for (int position = start; position < upTo; position += batch.sizeInBytes()) {
                 batch.wrap(records, position);
-                producers.update(batch);
+                if (batch.isControl()) {
+                    markers |= applyMarker(batch);
+                } else {
+                    producers.update(batch);
+                }
                 if (batch.partitionLeaderEpoch() <= leaderEpoch) {
                     observeEpoch(batch.partitionLeaderEpoch(), batch.baseOffset());
                 }
@@ -798,8 +895,30 @@ public final class PartitionLog {
             assert next > logEndOffset : topicPartition + ": a replicated append moved the log end from " + logEndOffset + " to " + next;
             logEndOffset = next;
             uncommitted.appended(firstOffset, next, upTo - start);
+            if (markers) {
+                refreshLastStableOffset();
+            }
             return new AppendResult(LogError.NONE, null, firstOffset, next - 1, -1, logStartOffset, false);
         }
+    }
+
+    /**
+     * Applies a replicated control batch, just appended to the active segment, to the producer
+     * state and the aborted-transaction index (the leader decided it: nothing is checked).
+     *
+     * @return whether it was an end marker
+     */
+    private boolean applyMarker(RecordBatch batch) {
+        ControlBatches.EndTxnMarker marker = ControlBatches.readMarker(batch);
+        if (marker == null) {
+            return false;
+        }
+        AbortedTxn aborted = producers.completeTxn(batch.producerId(), batch.producerEpoch(), marker.coordinatorEpoch(), marker.commit(),
+                batch.baseOffset(), batch.maxTimestamp());
+        if (aborted != null) {
+            active.abortedTxns().add(aborted);
+        }
+        return true;
     }
 
     /** The log was cut: a gap or epoch a leader sent once before no longer follows this log's end. */
@@ -839,7 +958,7 @@ public final class PartitionLog {
         return decompressor;
     }
 
-    private AppendResult validate(ByteBuffer records, LogConfig cfg, long nowMs) {
+    private AppendResult validate(ByteBuffer records, LogConfig cfg, long nowMs, AppendOrigin origin) {
         try {
             String[] problem = new String[1];
             LogError[] error = new LogError[1];
@@ -855,7 +974,9 @@ public final class PartitionLog {
                 if (problem[0] != null) {
                     return;
                 }
-                if (!batch.isTransactional() && !checker.validate(batch, rules)) {
+                boolean unsequenced = origin == AppendOrigin.COORDINATOR && batch.isTransactional() && !batch.isControl()
+                        && batch.hasProducerId() && batch.baseSequence() == RecordBatch.NO_SEQUENCE;
+                if (!(unsequenced ? checker.validate(withSequence(batch), rules) : checker.validate(batch, rules))) {
                     error[0] = switch (checker.problem()) {
                         case INVALID_TIMESTAMP -> LogError.INVALID_TIMESTAMP;
                         case CORRUPT -> LogError.CORRUPT_MESSAGE;
@@ -865,9 +986,9 @@ public final class PartitionLog {
                 } else if (batch.sizeInBytes() > cfg.maxMessageBytes()) {
                     error[0] = LogError.MESSAGE_TOO_LARGE;
                     problem[0] = "batch of " + batch.sizeInBytes() + " bytes exceeds max.message.bytes=" + cfg.maxMessageBytes();
-                } else if (batch.isTransactional() || batch.isControl()) {
-                    error[0] = LogError.UNSUPPORTED_TRANSACTIONS;
-                    problem[0] = "transactional and control batches are not supported by Spate yet";
+                } else if (batch.isTransactional() && !batch.hasProducerId()) {
+                    error[0] = LogError.INVALID_RECORD;
+                    problem[0] = "a transactional batch without a producer id";
                 } else if (cfg.logAppendTime()) {
                     batch.stampLogAppendTime(nowMs);
                 }
@@ -876,6 +997,18 @@ public final class PartitionLog {
         } catch (InvalidRecordBatchException e) {
             return AppendResult.failed(LogError.CORRUPT_MESSAGE, e.getMessage(), logStartOffset);
         }
+    }
+
+    /**
+     * A copy of {@code batch} that carries sequence 0, for the record checks: the validator
+     * refuses a producer id without a sequence, as Kafka refuses it from clients, before it
+     * looks at the records. Only the coordinator's rare unsequenced batches pay for the copy.
+     */
+    private static RecordBatch withSequence(RecordBatch batch) {
+        ByteBuffer copy = ByteBuffer.allocate(batch.sizeInBytes());
+        copy.put(batch.buffer().duplicate().position(batch.start()).limit(batch.start() + batch.sizeInBytes())).flip();
+        copy.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, 0);
+        return RecordBatch.of(copy);
     }
 
     private ProducerStateTable.Check checkProducers(ByteBuffer records, RecordBatch batch) {
@@ -949,18 +1082,30 @@ public final class PartitionLog {
      * {@code maxBytes}, so that a consumer can always make progress.
      */
     public LogReadResult read(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        return read(offset, maxBytes, maxOffsetExclusive, minOneBatch, false);
+    }
+
+    /**
+     * As above; with {@code readCommitted} (a read_committed consumer, who passes the last stable
+     * offset as the bound) the result also holds the aborted transactions whose records may lie
+     * in the bytes read, for the consumer to drop.
+     */
+    public LogReadResult read(long offset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch, boolean readCommitted) {
         if (offlineReason != null) {
-            return new LogReadResult(LogError.STORAGE_ERROR, FileSlice.EMPTY, highWatermark, logStartOffset, logEndOffset);
+            return new LogReadResult(LogError.STORAGE_ERROR, FileSlice.EMPTY, highWatermark, logStartOffset, logEndOffset,
+                    lastStableOffset, List.of());
         }
         while (true) {
             long start = logStartOffset;
             long end = logEndOffset;
             long hw = highWatermark;
+            // Read without the lock, each value may be of another moment: held to the order they keep.
+            long stable = Math.max(start, Math.min(lastStableOffset, hw));
             if (offset < start || offset > end) {
-                return new LogReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw, start, end);
+                return new LogReadResult(LogError.OFFSET_OUT_OF_RANGE, FileSlice.EMPTY, hw, start, end, stable, List.of());
             }
             if (offset >= maxOffsetExclusive) {
-                return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end);
+                return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end, stable, List.of());
             }
             FileSlice slice;
             try {
@@ -968,14 +1113,17 @@ public final class PartitionLog {
             } catch (java.io.UncheckedIOException e) {
                 // This read only: the log stays online, and the reader (a consumer, a follower) retries.
                 log.warn("{}: a read at offset {} failed: {}", topicPartition, offset, e.getCause().getMessage());
-                return new LogReadResult(LogError.STORAGE_ERROR, FileSlice.EMPTY, hw, start, end);
+                return new LogReadResult(LogError.STORAGE_ERROR, FileSlice.EMPTY, hw, start, end, stable, List.of());
             }
             if (slice != null) {
-                return new LogReadResult(LogError.NONE, slice, hw, start, end);
+                List<AbortedTxn> aborted = readCommitted && slice.size() > 0
+                        ? abortedTransactions(offset, Math.min(maxOffsetExclusive, slice.segment().offsetBoundAfter(slice.position() + slice.size())))
+                        : List.of();
+                return new LogReadResult(LogError.NONE, slice, hw, start, end, stable, aborted);
             }
             // A segment was deleted under us: retention moved the log start; look again.
             if (logStartOffset == start) {
-                return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end);
+                return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end, stable, List.of());
             }
         }
     }
@@ -1151,10 +1299,12 @@ public final class PartitionLog {
             return 0;
         }
         int deleted = 0;
+        long stableBefore;
         synchronized (appendLock) {
             if (closed || offlineReason != null) {
                 return 0;
             }
+            stableBefore = lastStableOffset;
             if (cfg.retentionMs() >= 0 && active.size() > 0 && active.maxTimestamp() >= 0 && nowMs - active.maxTimestamp() > cfg.retentionMs()) {
                 roll();
             }
@@ -1180,8 +1330,10 @@ public final class PartitionLog {
             }
             if (deleted > 0) {
                 epochs.truncateBefore(logStartOffset);
+                refreshLastStableOffset();
             }
         }
+        tellIfStableOffsetAdvanced(stableBefore, UncommittedBytes.UNKNOWN);
         if (deleted > 0) {
             log.info("{}: retention deleted {} segment(s); log start offset is now {}", topicPartition, deleted, logStartOffset);
         }
@@ -1238,9 +1390,18 @@ public final class PartitionLog {
                 assert highWatermarkWithinLog();
                 long recoveryPointBefore = recoveryPoint;
                 recoveryPoint = Math.min(recoveryPoint, logEndOffset);
-                producers.truncateFrom(offset);
-                // A snapshot taken past the cut would skip the batches that will now fill the gap.
-                ProducerSnapshot.delete(dir);
+                ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
+                if (!producers.truncateFrom(offset)) {
+                    // The cut went below the markers the table still holds: a marker it cut may have
+                    // decided a transaction that is open again now, so the state is replayed.
+                    replayProducerState(snapshot.offset() <= offset ? snapshot : ProducerSnapshot.Contents.NONE);
+                    producers.onHighWatermark(highWatermark);
+                }
+                refreshLastStableOffset();
+                if (snapshot.offset() > offset) {
+                    // A snapshot taken past the cut would skip the batches that will now fill the gap.
+                    ProducerSnapshot.delete(dir);
+                }
                 // The cut goes to the platter before anything that relies on it: the epoch
                 // checkpoint below and the appends that will refill these offsets. Otherwise a
                 // power loss could keep the new epochs' checkpoint and bring back the cut batches
@@ -1282,6 +1443,9 @@ public final class PartitionLog {
      * @throws IllegalArgumentException when {@code offset} is above the high watermark
      */
     public long deleteRecordsBefore(long offset) throws IOException {
+        long stableBefore;
+        long start;
+        int deleted;
         synchronized (appendLock) {
             if (offlineReason != null) {
                 throw new IOException("partition " + topicPartition + " is offline on this node: " + offlineReason);
@@ -1290,9 +1454,14 @@ public final class PartitionLog {
             if (target > highWatermark) {
                 throw new IllegalArgumentException("offset " + target + " is above the high watermark " + highWatermark);
             }
-            advanceLogStartOffset(target);
-            return logStartOffset;
+            stableBefore = lastStableOffset;
+            deleted = advanceLogStartOffsetLocked(target);
+            start = logStartOffset;
         }
+        if (deleted >= 0) {
+            afterLogStartMoved(stableBefore, deleted);
+        }
+        return start;
     }
 
     /**
@@ -1304,29 +1473,48 @@ public final class PartitionLog {
      * @return the number of segments deleted
      */
     public int advanceLogStartOffset(long offset) throws IOException {
-        int deleted = 0;
+        long stableBefore;
+        int deleted;
         synchronized (appendLock) {
-            long target = Math.min(offset, logEndOffset);
-            if (closed || offlineReason != null || target <= logStartOffset) {
-                return 0;
-            }
-            logStartOffset = target;
-            highWatermark = Math.max(highWatermark, target);
-            while (segments.size() > 1) {
-                Map.Entry<Long, LogSegment> second = segments.higherEntry(segments.firstKey());
-                if (second.getKey() > target) {
-                    break;
-                }
-                if (deleted == 0) {
-                    ProducerSnapshot.write(dir, logEndOffset, producers);
-                }
-                segments.pollFirstEntry().getValue().markDeleted();
-                deleted++;
-            }
-            epochs.truncateBefore(logStartOffset);
+            stableBefore = lastStableOffset;
+            deleted = advanceLogStartOffsetLocked(offset);
         }
-        log.info("{}: log start offset moved to {} ({} segment(s) deleted)", topicPartition, logStartOffset, deleted);
+        if (deleted >= 0) {
+            afterLogStartMoved(stableBefore, deleted);
+        }
+        return Math.max(0, deleted);
+    }
+
+    /** {@link #advanceLogStartOffset} under the append lock: the segments deleted, -1 when the log start did not move. */
+    private int advanceLogStartOffsetLocked(long offset) throws IOException {
+        long target = Math.min(offset, logEndOffset);
+        if (closed || offlineReason != null || target <= logStartOffset) {
+            return -1;
+        }
+        int deleted = 0;
+        logStartOffset = target;
+        highWatermark = Math.max(highWatermark, target);
+        producers.onHighWatermark(highWatermark);
+        while (segments.size() > 1) {
+            Map.Entry<Long, LogSegment> second = segments.higherEntry(segments.firstKey());
+            if (second.getKey() > target) {
+                break;
+            }
+            if (deleted == 0) {
+                ProducerSnapshot.write(dir, logEndOffset, producers);
+            }
+            segments.pollFirstEntry().getValue().markDeleted();
+            deleted++;
+        }
+        epochs.truncateBefore(logStartOffset);
+        // Past an open transaction's start, read_committed readers start at the log start (as in Kafka).
+        refreshLastStableOffset();
         return deleted;
+    }
+
+    private void afterLogStartMoved(long stableBefore, int deleted) {
+        log.info("{}: log start offset moved to {} ({} segment(s) deleted)", topicPartition, logStartOffset, deleted);
+        tellIfStableOffsetAdvanced(stableBefore, UncommittedBytes.UNKNOWN);
     }
 
     /**
@@ -1361,7 +1549,8 @@ public final class PartitionLog {
             uncommitted.restartAt(offset);
             long recoveryPointBefore = recoveryPoint;
             recoveryPoint = offset;
-            producers.truncateFrom(Long.MIN_VALUE);
+            producers.clear();
+            refreshLastStableOffset();
             epochs.clear();
             ProducerSnapshot.delete(dir);
             durably("the fsync of a full truncation", () -> LogManager.fsyncDirectory(dir));
@@ -1429,33 +1618,152 @@ public final class PartitionLog {
         Files.deleteIfExists(dir);
     }
 
-    // ------------------------------------------------------------ transactions (API skeleton: bodies being written)
+    // ------------------------------------------------------------ transactions (KIP-98)
 
     /**
      * Appends an end-transaction marker for {@code producerId} as leader (WriteTxnMarkers):
      * commits or aborts its open transaction here. A marker with an older producer epoch or an
      * older coordinator epoch than this partition has seen is refused (INVALID_PRODUCER_EPOCH,
-     * TRANSACTION_COORDINATOR_FENCED); one for a producer with no open transaction is written
-     * all the same (a retried marker; harmless).
+     * TRANSACTION_COORDINATOR_FENCED); a newer producer epoch is taken (the coordinator aborting
+     * the transaction of a producer it fenced). One for a producer with no open transaction is
+     * written all the same (a retried marker; harmless). The last stable offset moves past the
+     * transaction once the high watermark passes the marker.
      */
     public AppendResult appendControlAsLeader(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
                                               int leaderEpoch, long nowMs) {
-        throw new UnsupportedOperationException("skeleton");
+        LogConfig cfg = config;
+        if (offlineReason != null) {
+            return AppendResult.failed(LogError.STORAGE_ERROR, "partition " + topicPartition + " is offline on this node: " + offlineReason, logStartOffset);
+        }
+        ByteBuffer marker = ControlBatches.endTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, nowMs);
+        RecordBatch batch = RecordBatch.of(marker);
+        if (cfg.logAppendTime()) {
+            batch.stampLogAppendTime(nowMs);
+        }
+        int size = marker.remaining();
+        synchronized (appendLock) {
+            if (closed) {
+                return AppendResult.failed(LogError.STORAGE_ERROR, "log " + topicPartition + " is closed", logStartOffset);
+            }
+            if (producers.checkMarker(producerId, producerEpoch, coordinatorEpoch) instanceof ProducerStateTable.Reject reject) {
+                return AppendResult.failed(reject.error(), reject.message(), logStartOffset);
+            }
+            long offset = logEndOffset;
+            batch.assign(offset, leaderEpoch);
+            try {
+                maybeRoll(size, cfg, nowMs);
+                active.append(marker, nowMs);
+            } catch (IOException e) {
+                log.error("{}: append of a transaction marker failed; the log is unchanged", topicPartition, e);
+                writeFailureListener.accept(e);
+                return AppendResult.failed(LogError.STORAGE_ERROR, "could not write to the log: " + e.getMessage(), logStartOffset);
+            }
+            AbortedTxn aborted = producers.completeTxn(producerId, producerEpoch, coordinatorEpoch, commit, offset, nowMs);
+            if (aborted != null) {
+                active.abortedTxns().add(aborted);
+            }
+            observeEpoch(leaderEpoch, offset);
+            logEndOffset = offset + 1;
+            uncommitted.appended(offset, offset + 1, size);
+            refreshLastStableOffset();
+            return new AppendResult(LogError.NONE, null, offset, offset, cfg.logAppendTime() ? nowMs : -1, logStartOffset, false);
+        }
     }
 
-    /** Where read_committed readers stop: max(log start, min(first open transaction, high watermark)). */
+    /** Where read_committed readers stop: max(log start, min(first undecided transaction, high watermark)). */
     public long lastStableOffset() {
-        return highWatermark;
+        return lastStableOffset;
     }
 
-    /** The aborted transactions whose records may lie in [from, toExclusive), by first offset. */
+    /**
+     * The aborted transactions whose records may lie in [from, toExclusive): those whose marker
+     * is at or after {@code from} and whose first offset is before {@code toExclusive}, by first
+     * offset. Segments are looked through from the one holding {@code from} until a marker says
+     * no later one can matter (see {@link AbortedTxnIndex#collect}).
+     */
     public List<AbortedTxn> abortedTransactions(long from, long toExclusive) {
-        return List.of();
+        if (toExclusive <= from) {
+            return List.of();
+        }
+        List<AbortedTxn> found = new ArrayList<>();
+        Long first = segments.floorKey(from);
+        for (LogSegment segment : (first == null ? segments : segments.tailMap(first)).values()) {
+            if (segment.abortedTxns().collect(from, toExclusive, found)) {
+                break;
+            }
+        }
+        if (found.size() > 1) {
+            found.sort(java.util.Comparator.comparingLong(AbortedTxn::firstOffset));
+        }
+        return found;
     }
 
     /** Every producer's state on this partition (DescribeProducers, open transactions). */
     public List<ProducerView> producerStates() {
-        return List.of();
+        synchronized (appendLock) {
+            return producers.views();
+        }
+    }
+
+    /**
+     * Told, outside the log's locks, each time the last stable offset moves forward: how many
+     * bytes it made readable, or {@link Long#MAX_VALUE} when that is not known. The partition
+     * wakes its read_committed readers with it. One listener per log.
+     */
+    public void onLastStableOffsetAdvanced(LongConsumer listener) {
+        this.stableOffsetAdvanced = listener;
+    }
+
+    private void tellIfStableOffsetAdvanced(long before, long bytes) {
+        if (lastStableOffset > before) {
+            stableOffsetAdvanced.accept(bytes);
+        }
+    }
+
+    /** Recomputes the last stable offset from the high watermark, the log start and the transactions; under the append lock. */
+    private void refreshLastStableOffset() {
+        long hw = highWatermark;
+        lastStableOffset = Math.max(logStartOffset, Math.min(producers.firstUnstableOffset(hw), hw));
+        assert stableOffsetWithinLog();
+    }
+
+    private boolean stableOffsetWithinLog() {
+        if (logStartOffset > lastStableOffset || lastStableOffset > highWatermark || highWatermark > logEndOffset) {
+            throw new AssertionError(topicPartition + ": log start " + logStartOffset + ", last stable offset " + lastStableOffset
+                    + ", high watermark " + highWatermark + ", log end " + logEndOffset + " out of order");
+        }
+        return true;
+    }
+
+    /**
+     * Rebuilds the producer state by replaying the log's batches (markers included) on top of
+     * {@code snapshot}, from its offset, or from the log start without one; under the append
+     * lock. A read that fails leaves the state as it was, with a warning: what it holds is then
+     * what the table could keep, not exactly the log's.
+     */
+    private void replayProducerState(ProducerSnapshot.Contents snapshot) {
+        ProducerStateTable replayed = new ProducerStateTable();
+        snapshot.restoreInto(replayed);
+        long from = Math.max(snapshot.offset(), logStartOffset);
+        try {
+            LogScanner.forEachBatch(this, from, logEndOffset, batch -> {
+                if (!batch.isControl()) {
+                    replayed.update(batch);
+                    return;
+                }
+                ControlBatches.EndTxnMarker marker = storedMarker(batch);
+                if (marker != null) {
+                    replayed.completeTxn(batch.producerId(), batch.producerEpoch(), marker.coordinatorEpoch(), marker.commit(),
+                            batch.baseOffset(), batch.maxTimestamp());
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            log.warn("{}: could not replay the producer state from offset {} ({}); it is kept as the truncation left it", topicPartition,
+                    from, e.getMessage());
+            return;
+        }
+        producers = replayed;
+        log.info("{}: replayed the producer state from offset {} to {}", topicPartition, from, logEndOffset);
     }
 
     @Override

@@ -3,15 +3,27 @@ package io.spate.log;
 import io.spate.record.RecordBatch;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * What an idempotent producer has written to one partition: its epoch and the sequence ranges
- * of its last five batches (the most a Kafka producer keeps in flight per partition), so that a
- * retried batch is recognised and acknowledged with the offsets it got the first time.
+ * What each producer has written to one partition: its epoch and the sequence ranges of its
+ * last five batches (the most a Kafka producer keeps in flight per partition), so that a
+ * retried batch is recognised and acknowledged with the offsets it got the first time; and,
+ * for transactional producers (KIP-98), where its open transaction began, the coordinator epoch
+ * of its last marker and the time of its last batch or marker.
  *
- * <p>Guarded by the partition's append lock. Rebuilt from the batch headers when the log loads.
+ * <p>The table also knows the transactions that hold back the last stable offset: those still
+ * open, by first offset, and those whose marker the high watermark has not passed yet (a marker
+ * that is not replicated may still be cut, and its transaction would then be open again). A
+ * truncation that cuts such a marker reopens its transaction from what the table holds; one
+ * that cuts below what it holds ({@link #truncateFrom} answers false) needs a replay of the log.
+ *
+ * <p>Guarded by the partition's append lock. Rebuilt from the batch headers (and the markers)
+ * when the log loads.
  */
 public final class ProducerStateTable {
     static final int BATCHES_KEPT = 5;
@@ -20,8 +32,18 @@ public final class ProducerStateTable {
     public record BatchMetadata(int firstSequence, int lastSequence, long firstOffset, long lastOffset, long timestamp) {
     }
 
+    /** A transaction ended by the marker at {@code markerOffset}, which the high watermark has not passed yet. */
+    record CompletedTxn(long producerId, short producerEpoch, long firstOffset, long markerOffset) {
+    }
+
     private static final class ProducerEntry {
         short epoch;
+        int coordinatorEpoch = -1;
+        long lastTimestamp = RecordBatch.NO_TIMESTAMP;
+        /** First offset of the open transaction, -1 when none is open. */
+        long txnFirstOffset = -1;
+        /** Offset of the last batch or marker that changed this entry: a cut below it may leave nothing of it. */
+        long lastOffset = -1;
         final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_KEPT);
         /**
          * Every sequence of this epoch from here to the last batch was written here, in order. It
@@ -33,6 +55,13 @@ public final class ProducerStateTable {
 
         int lastSequence() {
             return batches.isEmpty() ? RecordBatch.NO_SEQUENCE : batches.peekLast().lastSequence();
+        }
+
+        /** A new epoch starts afresh: its sequences begin at 0 again. */
+        void moveToEpoch(short newEpoch) {
+            epoch = newEpoch;
+            batches.clear();
+            contiguousSince = RecordBatch.NO_SEQUENCE;
         }
     }
 
@@ -58,6 +87,12 @@ public final class ProducerStateTable {
     }
 
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
+    /** The open transactions: first offset to producer id. */
+    private final TreeMap<Long, Long> openTxns = new TreeMap<>();
+    /** Transactions whose marker the high watermark has not passed, in marker order. */
+    private final ArrayDeque<CompletedTxn> unreplicatedTxns = new ArrayDeque<>();
+    /** Every transaction whose marker is at or after this offset and not past the high watermark is in {@link #unreplicatedTxns}. */
+    private long completedKnownFrom;
 
     public Check check(RecordBatch batch) {
         long producerId = batch.producerId();
@@ -75,14 +110,25 @@ public final class ProducerStateTable {
         if (epoch < entry.epoch) {
             return new Reject(LogError.INVALID_PRODUCER_EPOCH, "producer " + producerId + " epoch " + epoch + " is older than the current epoch " + entry.epoch);
         }
+        if (epoch == entry.epoch && firstSequence != RecordBatch.NO_SEQUENCE) {
+            for (BatchMetadata stored : entry.batches) {
+                if (stored.firstSequence() == firstSequence && stored.lastSequence() == batch.lastSequence()) {
+                    return new Duplicate(stored);
+                }
+            }
+        }
+        if (!batch.isTransactional() && entry.txnFirstOffset >= 0) {
+            return new Reject(LogError.INVALID_TXN_STATE, "producer " + producerId + " sent non-transactional data while its transaction from offset "
+                    + entry.txnFirstOffset + " is open");
+        }
+        if (firstSequence == RecordBatch.NO_SEQUENCE) {
+            // A transactional write of the group coordinator (offsets of a transaction), which Kafka
+            // writes with the producer's id and epoch and no sequence: only the epoch is checked.
+            return Check.ACCEPT;
+        }
         if (epoch > entry.epoch) {
             return firstSequence == 0 ? Check.ACCEPT
                     : new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "new epoch " + epoch + " of producer " + producerId + " must start at sequence 0, not " + firstSequence);
-        }
-        for (BatchMetadata stored : entry.batches) {
-            if (stored.firstSequence() == firstSequence && stored.lastSequence() == batch.lastSequence()) {
-                return new Duplicate(stored);
-            }
         }
         int expected = nextSequence(entry.lastSequence());
         if (firstSequence != expected) {
@@ -129,6 +175,12 @@ public final class ProducerStateTable {
         if (batch.producerEpoch() < previous.producerEpoch()) {
             return new Reject(LogError.INVALID_PRODUCER_EPOCH, "producer " + producerId + " epoch " + batch.producerEpoch() + " is older than the current epoch " + previous.producerEpoch());
         }
+        if (previous.isTransactional() && !batch.isTransactional()) {
+            return new Reject(LogError.INVALID_TXN_STATE, "producer " + producerId + " sent non-transactional data after transactional data");
+        }
+        if (batch.baseSequence() == RecordBatch.NO_SEQUENCE) {
+            return Check.ACCEPT;
+        }
         int expected = batch.producerEpoch() > previous.producerEpoch() ? 0 : nextSequence(previous.lastSequence());
         if (batch.baseSequence() != expected) {
             return new Reject(LogError.OUT_OF_ORDER_SEQUENCE, "producer " + producerId + " sent sequence " + batch.baseSequence() + ", expected " + expected);
@@ -136,42 +188,181 @@ public final class ProducerStateTable {
         return Check.ACCEPT;
     }
 
-    /** Records a batch that was appended (or found in the log at load). */
+    /**
+     * Records a data batch that was appended (or found in the log at load, or copied from the
+     * leader). A transactional batch opens its producer's transaction unless one is open.
+     */
     public void update(RecordBatch batch) {
         long producerId = batch.producerId();
-        if (producerId < 0 || batch.baseSequence() == RecordBatch.NO_SEQUENCE) {
+        if (producerId < 0) {
+            return;
+        }
+        boolean transactional = batch.isTransactional();
+        int baseSequence = batch.baseSequence();
+        if (baseSequence == RecordBatch.NO_SEQUENCE && !transactional) {
             return;
         }
         ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
         if (batch.producerEpoch() != entry.epoch) {
-            entry.epoch = batch.producerEpoch();
-            entry.batches.clear();
-            entry.contiguousSince = RecordBatch.NO_SEQUENCE;
+            entry.moveToEpoch(batch.producerEpoch());
         }
-        if (entry.contiguousSince == RecordBatch.NO_SEQUENCE) {
-            entry.contiguousSince = batch.baseSequence();
+        if (baseSequence != RecordBatch.NO_SEQUENCE) {
+            if (entry.contiguousSince == RecordBatch.NO_SEQUENCE) {
+                entry.contiguousSince = baseSequence;
+            }
+            if (entry.batches.size() == BATCHES_KEPT) {
+                entry.batches.removeFirst();
+            }
+            entry.batches.addLast(new BatchMetadata(baseSequence, batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp()));
         }
-        if (entry.batches.size() == BATCHES_KEPT) {
-            entry.batches.removeFirst();
+        entry.lastTimestamp = batch.maxTimestamp();
+        entry.lastOffset = batch.lastOffset();
+        if (transactional && entry.txnFirstOffset < 0) {
+            entry.txnFirstOffset = batch.baseOffset();
+            openTxns.put(batch.baseOffset(), producerId);
         }
-        entry.batches.addLast(new BatchMetadata(batch.baseSequence(), batch.lastSequence(), batch.baseOffset(), batch.lastOffset(), batch.maxTimestamp()));
     }
 
-    /** Forgets batches at or after {@code offset}, after the log was truncated. */
-    void truncateFrom(long offset) {
+    /**
+     * Whether an end marker from the coordinator may be written for {@code producerId}: not with
+     * an older producer epoch than this partition has seen (a newer one is how the coordinator
+     * aborts a zombie's transaction after fencing it), nor from an older coordinator.
+     */
+    public Check checkMarker(long producerId, short producerEpoch, int coordinatorEpoch) {
+        ProducerEntry entry = producers.get(producerId);
+        if (entry == null) {
+            return Check.ACCEPT;
+        }
+        if (producerEpoch < entry.epoch) {
+            return new Reject(LogError.INVALID_PRODUCER_EPOCH, "a marker for producer " + producerId + " at epoch " + producerEpoch
+                    + ", older than its current epoch " + entry.epoch);
+        }
+        if (coordinatorEpoch < entry.coordinatorEpoch) {
+            return new Reject(LogError.TRANSACTION_COORDINATOR_FENCED, "a marker for producer " + producerId + " from coordinator epoch "
+                    + coordinatorEpoch + ", older than the " + entry.coordinatorEpoch + " of its last marker");
+        }
+        return Check.ACCEPT;
+    }
+
+    /**
+     * Records an end marker written at {@code markerOffset}: the producer's open transaction (if
+     * any: a retried marker finds none, and changes only the epochs and the time) is decided.
+     *
+     * @return the aborted transaction for the segment's index, or null for a commit
+     */
+    public AbortedTxn completeTxn(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit, long markerOffset, long timestamp) {
+        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
+        if (producerEpoch != entry.epoch) {
+            entry.moveToEpoch(producerEpoch);
+        }
+        entry.coordinatorEpoch = coordinatorEpoch;
+        entry.lastTimestamp = timestamp;
+        entry.lastOffset = markerOffset;
+        long firstOffset = entry.txnFirstOffset;
+        if (firstOffset >= 0) {
+            openTxns.remove(firstOffset);
+            entry.txnFirstOffset = -1;
+            unreplicatedTxns.addLast(new CompletedTxn(producerId, producerEpoch, firstOffset, markerOffset));
+        } else {
+            firstOffset = markerOffset; // as Kafka: an empty transaction, covering the marker alone
+        }
+        if (commit) {
+            return null;
+        }
+        // Kafka's last stable offset at the abort: the first transaction still open, else past the marker.
+        long lastStable = openTxns.isEmpty() ? markerOffset + 1 : openTxns.firstKey();
+        return new AbortedTxn(producerId, firstOffset, markerOffset, lastStable);
+    }
+
+    /** The high watermark reached {@code highWatermark}: the transactions decided below it stay decided. */
+    void onHighWatermark(long highWatermark) {
+        while (!unreplicatedTxns.isEmpty() && unreplicatedTxns.peekFirst().markerOffset() < highWatermark) {
+            unreplicatedTxns.removeFirst();
+        }
+        completedKnownFrom = Math.max(completedKnownFrom, highWatermark);
+    }
+
+    /**
+     * The first offset of a transaction not decided for readers at {@code highWatermark}: open,
+     * or ended by a marker at or past it; {@link Long#MAX_VALUE} when there is none.
+     */
+    long firstUnstableOffset(long highWatermark) {
+        long first = openTxns.isEmpty() ? Long.MAX_VALUE : openTxns.firstKey();
+        for (CompletedTxn txn : unreplicatedTxns) {
+            if (txn.markerOffset() >= highWatermark && txn.firstOffset() < first) {
+                first = txn.firstOffset();
+            }
+        }
+        return first;
+    }
+
+    /**
+     * Forgets what lies at or after {@code offset}, after the log was cut there: batches,
+     * transactions that began there, and the markers there (their transactions are open again).
+     * The epochs and times a cut marker or batch set stay (an epoch only fences older writers).
+     *
+     * @return false when the cut may have taken a marker this table no longer holds (below the
+     *         high watermark it was told): the state is then only as good as this table could
+     *         make it, and the log replays its batches to rebuild it
+     */
+    boolean truncateFrom(long offset) {
+        boolean exact = offset >= completedKnownFrom;
+        var begunAfterCut = openTxns.tailMap(offset, true);
+        for (long producerId : begunAfterCut.values()) {
+            producers.get(producerId).txnFirstOffset = -1;
+        }
+        begunAfterCut.clear();
+        while (!unreplicatedTxns.isEmpty() && unreplicatedTxns.peekLast().markerOffset() >= offset) {
+            CompletedTxn txn = unreplicatedTxns.removeLast();
+            if (txn.firstOffset() < offset) {
+                ProducerEntry entry = producers.get(txn.producerId());
+                if (entry == null) { // expired since its marker
+                    entry = new ProducerEntry();
+                    entry.epoch = txn.producerEpoch();
+                    producers.put(txn.producerId(), entry);
+                }
+                entry.txnFirstOffset = txn.firstOffset();
+                openTxns.put(txn.firstOffset(), txn.producerId());
+            }
+        }
         producers.values().forEach(e -> e.batches.removeIf(b -> b.lastOffset() >= offset));
-        producers.values().removeIf(e -> e.batches.isEmpty());
+        producers.values().removeIf(e -> e.batches.isEmpty() && e.txnFirstOffset < 0 && e.lastOffset >= offset);
+        return exact;
+    }
+
+    /** Forgets everything (the log was emptied). */
+    void clear() {
+        producers.clear();
+        openTxns.clear();
+        unreplicatedTxns.clear();
+        completedKnownFrom = 0;
     }
 
     /** One producer's state as a snapshot holds it. */
-    record SnapshotEntry(long producerId, short epoch, java.util.List<BatchMetadata> batches) {
+    record SnapshotEntry(long producerId, short epoch, List<BatchMetadata> batches, int coordinatorEpoch, long txnFirstOffset,
+                         long lastTimestamp) {
+        /** As a version 1 snapshot held it (written before transactions were taken): no transaction, times from the batches. */
+        static SnapshotEntry withoutTransactions(long producerId, short epoch, List<BatchMetadata> batches) {
+            return new SnapshotEntry(producerId, epoch, batches, -1, -1,
+                    batches.isEmpty() ? RecordBatch.NO_TIMESTAMP : batches.get(batches.size() - 1).timestamp());
+        }
     }
 
     /** Every producer's state, oldest batch first, for a snapshot. */
-    java.util.List<SnapshotEntry> snapshot() {
-        java.util.List<SnapshotEntry> entries = new java.util.ArrayList<>(producers.size());
-        producers.forEach((id, entry) -> entries.add(new SnapshotEntry(id, entry.epoch, java.util.List.copyOf(entry.batches))));
+    List<SnapshotEntry> snapshot() {
+        List<SnapshotEntry> entries = new ArrayList<>(producers.size());
+        producers.forEach((id, entry) -> entries.add(new SnapshotEntry(id, entry.epoch, List.copyOf(entry.batches), entry.coordinatorEpoch,
+                entry.txnFirstOffset, entry.lastTimestamp)));
         return entries;
+    }
+
+    /** The transactions whose marker the high watermark has not passed, for a snapshot. */
+    List<CompletedTxn> unreplicatedTxns() {
+        return List.copyOf(unreplicatedTxns);
+    }
+
+    long completedKnownFrom() {
+        return completedKnownFrom;
     }
 
     /** Puts back a producer read from a snapshot, replacing what the table had for it. */
@@ -180,20 +371,47 @@ public final class ProducerStateTable {
         entry.epoch = snapshot.epoch();
         entry.batches.addAll(snapshot.batches());
         entry.contiguousSince = snapshot.batches().isEmpty() ? RecordBatch.NO_SEQUENCE : snapshot.batches().get(0).firstSequence();
-        producers.put(snapshot.producerId(), entry);
+        entry.coordinatorEpoch = snapshot.coordinatorEpoch();
+        entry.lastTimestamp = snapshot.lastTimestamp();
+        entry.lastOffset = snapshot.batches().isEmpty() ? -1 : snapshot.batches().get(snapshot.batches().size() - 1).lastOffset();
+        ProducerEntry replaced = producers.put(snapshot.producerId(), entry);
+        if (replaced != null && replaced.txnFirstOffset >= 0) {
+            openTxns.remove(replaced.txnFirstOffset);
+        }
+        if (snapshot.txnFirstOffset() >= 0) {
+            entry.txnFirstOffset = snapshot.txnFirstOffset();
+            entry.lastOffset = Math.max(entry.lastOffset, snapshot.txnFirstOffset());
+            openTxns.put(snapshot.txnFirstOffset(), snapshot.producerId());
+        }
+    }
+
+    /** Puts back the undecided-for-readers transactions a snapshot held, and from where it held them all. */
+    void restoreUnreplicated(List<CompletedTxn> txns, long knownFrom) {
+        unreplicatedTxns.clear();
+        unreplicatedTxns.addAll(txns);
+        completedKnownFrom = knownFrom;
     }
 
     /**
-     * Forgets producers whose last batch is older than {@code expirationMs} (Kafka's producer.id.expiration.ms, judged
-     * by the batch's timestamp as Kafka does), so that short-lived producers do not accumulate for ever. A forgotten
-     * producer that comes back is accepted at any sequence (KIP-360).
+     * Forgets producers whose last batch or marker is older than {@code expirationMs} (Kafka's producer.id.expiration.ms,
+     * judged by the batch's timestamp as Kafka does), so that short-lived producers do not accumulate for ever. A
+     * producer with an open transaction is kept however old (its transaction still holds back the last stable offset,
+     * and the coordinator will end it). A forgotten producer that comes back is accepted at any sequence (KIP-360).
      *
      * @return how many were removed
      */
     public int removeExpired(long nowMs, long expirationMs) {
         int before = producers.size();
-        producers.values().removeIf(e -> e.batches.isEmpty() || nowMs - e.batches.peekLast().timestamp() >= expirationMs);
+        producers.values().removeIf(e -> e.txnFirstOffset < 0 && nowMs - e.lastTimestamp >= expirationMs);
         return before - producers.size();
+    }
+
+    /** Every producer's state, as DescribeProducers shows it. */
+    List<ProducerView> views() {
+        List<ProducerView> views = new ArrayList<>(producers.size());
+        producers.forEach((id, e) -> views.add(new ProducerView(id, e.epoch, e.lastSequence(), e.lastTimestamp, e.coordinatorEpoch,
+                e.txnFirstOffset)));
+        return views;
     }
 
     public int producerCount() {

@@ -181,11 +181,13 @@ class PartitionLogTest {
     }
 
     @Test
-    void transactionalAndControlBatchesAreRejected() throws IOException {
+    void controlBatchesAndTransactionalBatchesWithoutAProducerOrSequenceAreRejected() throws IOException {
         PartitionLog log = open(LogConfig.defaultConfig());
-        AppendResult tx = log.appendAsLeader(TestBatches.builder().attributes(0x10).producer(1, (short) 0, 0).record(null, "a").build(), 0, 0);
-        AppendResult control = log.appendAsLeader(TestBatches.builder().attributes(0x20).record(null, "a").build(), 0, 0);
-        assertThat(tx.error()).isEqualTo(LogError.UNSUPPORTED_TRANSACTIONS);
+        AppendResult noProducer = log.appendAsLeader(TestBatches.builder().attributes(0x10).record(null, "a").build(), 0, 0);
+        AppendResult noSequence = log.appendAsLeader(TestBatches.builder().attributes(0x10).producer(1, (short) 0, -1).record(null, "a").build(), 0, 0);
+        AppendResult control = log.appendAsLeader(TestBatches.builder().attributes(0x30).producer(1, (short) 0, -1).record(null, "a").build(), 0, 0);
+        assertThat(noProducer.error()).isEqualTo(LogError.INVALID_RECORD);
+        assertThat(noSequence.error()).as("only the node's coordinators write transactional batches without a sequence").isEqualTo(LogError.INVALID_RECORD);
         assertThat(control.error()).as("clients may not write control batches, as in Kafka").isEqualTo(LogError.INVALID_RECORD);
         assertThat(log.logEndOffset()).isZero();
         assertThat(log.producerCount()).isZero();
