@@ -32,9 +32,16 @@ import java.util.Map;
  * segments of at most {@code segment.bytes}, (3) swap them in through {@link CleanedSegments}.
  * A log whose keys do not fit the bound takes several passes; each is correct on its own,
  * since a record is only dropped for a later record of the same key that the map has seen.
- * Never touches the active segment or anything at or above the high watermark. Offsets never
- * change; compacted logs have gaps, as in Kafka. Control batches (transaction markers) are kept
- * as they are.
+ * Never touches the active segment or anything at or above the last stable offset (so every
+ * transaction in the range is decided). Offsets never change; compacted logs have gaps, as in
+ * Kafka.
+ *
+ * <p>Transactions (KIP-98): the records of aborted transactions, found through the log's
+ * aborted-transaction index, never enter the key map and are dropped (an aborted value or
+ * tombstone must not replace or delete an older committed one); committed transactional records
+ * are compacted like any others. Control batches (transaction markers) are kept as they are:
+ * removing them needs Kafka's delete horizon (KIP-534), which is not built, so a marker stays
+ * for as long as its segment does.
  *
  * <p>Not thread-safe: one compactor per cleaner thread.
  */
@@ -95,14 +102,18 @@ public final class LogCompactor {
         if (dirtyFrom >= end) {
             dirtyFrom = from;
         }
-        KeyMap latest = mapKeys(partitionLog, dirtyFrom, end);
+        long firstSegment = partitionLog.segmentBaseAtOrBelow(from);
+        AbortedBatches aborted = new AbortedBatches(partitionLog.abortedTransactions(firstSegment, end));
+        KeyMap latest = mapKeys(partitionLog, dirtyFrom, end, aborted);
         // Rewrite whole segments: up to the start of the segment after the one the map ended in.
         long to = segmentEndAtOrAfter(partitionLog, latest.mappedUpTo, end);
-        long firstSegment = partitionLog.segmentBaseAtOrBelow(from);
         long now = clock.millis();
         long deleteRetentionMs = partitionLog.config().deleteRetentionMs();
         long mappedUpTo = latest.mappedUpTo;
         RecordBatchFilter.Retention retention = (batch, record) -> {
+            if (aborted.contains(batch)) {
+                return false;
+            }
             if (!record.hasKey() || record.offset() >= mappedUpTo) {
                 return true;
             }
@@ -138,8 +149,11 @@ public final class LogCompactor {
         return replaced;
     }
 
-    /** The last offset of each key in [from, end), stopping at a batch boundary when the map is full. */
-    private KeyMap mapKeys(PartitionLog partitionLog, long from, long end) throws IOException {
+    /**
+     * The last offset of each key in [from, end), stopping at a batch boundary when the map is
+     * full. Records of aborted transactions are not mapped: they never supersede anything.
+     */
+    private KeyMap mapKeys(PartitionLog partitionLog, long from, long end, AbortedBatches aborted) throws IOException {
         KeyMap map = new KeyMap();
         map.mappedUpTo = from;
         LogScanner.forEachBatch(partitionLog, from, end, batch -> {
@@ -150,7 +164,7 @@ public final class LogCompactor {
                 map.full = true;
                 return;
             }
-            if (!batch.isControl()) {
+            if (!batch.isControl() && !aborted.contains(batch)) {
                 reader.open(batch);
                 while (reader.hasNext()) {
                     Record record = reader.next();

@@ -75,6 +75,92 @@ class LogCompactorTest {
         }
     }
 
+    @Test
+    void recordsOfAbortedTransactionsAreDroppedAndNeverReplaceOrDeleteCommittedValuesWhileMarkersStay() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long now = CLOCK.millis();
+            append(log, TestBatches.builder().baseTimestamp(now).record("a", "1").record("b", "1").record("c", "1").build()); // 0..2
+            append(log, transactional(ABORTING).record("a", "aborted").record("b", null).build());                        // 3..4
+            append(log, transactional(COMMITTING).record("c", "2").build());                                               // 5
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();                  // 6
+            assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();                 // 7
+            fillToRoll(log);
+            assertThat(log.cleanableEndOffset()).isGreaterThan(8);
+            List<io.spate.log.AbortedTxn> aborted = log.abortedTransactions(0, 8);
+            assertThat(aborted).containsExactly(new io.spate.log.AbortedTxn(ABORTING, 3, 6, 5));
+
+            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+
+            assertThat(dataRecords(log, 8)).as("c's committed transactional value replaces the older one; the aborted ones are gone")
+                    .containsExactly("0:a=1", "1:b=1", "5:c=2");
+            assertThat(markerOffsets(log)).containsExactly(6L, 7L);
+            assertThat(log.abortedTransactions(0, 8)).as("the swap keeps the index of the segments it replaced").isEqualTo(aborted);
+        }
+    }
+
+    @Test
+    void neverCleansPastTheLastStableOffset() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long now = CLOCK.millis();
+            append(log, TestBatches.builder().baseTimestamp(now).record("a", "1").build());                               // 0
+            append(log, TestBatches.builder().baseTimestamp(now).record("a", "2").build());                               // 1
+            fillToRoll(log);
+            long open = log.logEndOffset();
+            append(log, transactional(ABORTING).record("x", "open").build());                                             // stays open
+            append(log, TestBatches.builder().baseTimestamp(now).record("z", "1").build());
+            append(log, TestBatches.builder().baseTimestamp(now).record("z", "2").build());
+            fillToRoll(log);
+            assertThat(log.lastStableOffset()).isEqualTo(open);
+            assertThat(log.cleanableEndOffset()).isLessThanOrEqualTo(open);
+
+            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+
+            List<String> kept = dataRecords(log, log.logEndOffset());
+            assertThat(kept).as("below the last stable offset: compacted").doesNotContain("0:a=1").contains("1:a=2");
+            assertThat(kept).as("at or past it: untouched").contains((open + 1) + ":z=1", (open + 2) + ":z=2", open + ":x=open");
+        }
+    }
+
+    private static final long ABORTING = 71;
+    private static final long COMMITTING = 72;
+
+    /** A transactional batch of {@code producerId} at epoch 0, sequence 0. */
+    private static TestBatches.Builder transactional(long producerId) {
+        return TestBatches.builder().baseTimestamp(CLOCK.millis()).attributes(io.spate.record.RecordBatch.TRANSACTIONAL_MASK)
+                .producer(producerId, (short) 0, 0);
+    }
+
+    /** Records of data batches below {@code end} as offset:key=value. */
+    private static List<String> dataRecords(PartitionLog log, long end) throws IOException {
+        List<String> seen = new ArrayList<>();
+        RecordReader reader = new RecordReader(null);
+        LogScanner.forEachBatch(log, log.logStartOffset(), log.logEndOffset(), batch -> {
+            if (batch.isControl()) {
+                return;
+            }
+            reader.open(batch);
+            while (reader.hasNext()) {
+                Record r = reader.next();
+                if (r.offset() < end) {
+                    seen.add(r.offset() + ":" + utf8(r.key()) + "=" + utf8(r.value()));
+                }
+            }
+        });
+        return seen;
+    }
+
+    private static List<Long> markerOffsets(PartitionLog log) throws IOException {
+        List<Long> offsets = new ArrayList<>();
+        LogScanner.forEachBatch(log, log.logStartOffset(), log.logEndOffset(), batch -> {
+            if (batch.isControl()) {
+                offsets.add(batch.baseOffset());
+            }
+        });
+        return offsets;
+    }
+
     private static void append(PartitionLog log, ByteBuffer batch) {
         assertThat(log.appendAsLeader(batch, 0, CLOCK.millis()).error()).isEqualTo(LogError.NONE);
     }
