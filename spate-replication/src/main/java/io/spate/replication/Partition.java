@@ -1,5 +1,6 @@
 package io.spate.replication;
 
+import io.spate.log.AppendOrigin;
 import io.spate.log.AppendResult;
 import io.spate.log.LogReadResult;
 import io.spate.log.PartitionLog;
@@ -42,6 +43,9 @@ public final class Partition {
 
     public enum Role { LEADER, FOLLOWER, OFFLINE }
 
+    /** How many bytes a marker append made readable, for the readers it wakes: not known here, read and see. */
+    private static final long UNKNOWN_BYTES = Long.MAX_VALUE;
+
     /** Why a write waiting for the in-sync replicas did not complete. */
     public static final class ReplicationException extends RuntimeException {
         public enum Reason { NOT_LEADER, NOT_ENOUGH_REPLICAS_AFTER_APPEND }
@@ -65,6 +69,8 @@ public final class Partition {
     private final ReentrantReadWriteLock roleLock = new ReentrantReadWriteLock();
     /** Consumers and other readers bounded by the high watermark. */
     private final Set<AppendListener> readers = ConcurrentHashMap.newKeySet();
+    /** read_committed consumers, bounded by the last stable offset: woken when it moves, which an open transaction holds back. */
+    private final Set<AppendListener> stableReaders = ConcurrentHashMap.newKeySet();
     /** Followers' fetches, bounded by the log end offset. */
     private final Set<AppendListener> replicaReaders = ConcurrentHashMap.newKeySet();
     private final Map<Integer, FollowerProgress> followers = new ConcurrentHashMap<>();
@@ -108,6 +114,9 @@ public final class Partition {
         this.leaderId = -1;
         this.isr = List.of();
         this.replicas = isr;
+        // The log moves the last stable offset (the high watermark passing a marker, the log start
+        // passing an open transaction's start, retention and DeleteRecords included) and says so.
+        log.onLastStableOffsetAdvanced(bytes -> wake(stableReaders, bytes));
     }
 
     public TopicPartition topicPartition() {
@@ -238,12 +247,45 @@ public final class Partition {
      * fetch's, the group commit's or the deadline scheduler's); callers hop to their own.
      */
     public CompletableFuture<Written> append(ByteBuffer records, Acks acks, long replicationWaitMs, long nowMs) {
+        return append(records, acks, replicationWaitMs, nowMs, AppendOrigin.CLIENT);
+    }
+
+    /**
+     * As above, for a writer of {@code origin}: the node's coordinators pass
+     * {@link AppendOrigin#COORDINATOR} (a transaction's offsets are written with the producer's id
+     * and epoch and no sequence, as in Kafka).
+     */
+    public CompletableFuture<Written> append(ByteBuffer records, Acks acks, long replicationWaitMs, long nowMs, AppendOrigin origin) {
+        int bytes = records.remaining();
+        return write(epoch -> log.appendAsLeader(records, epoch, nowMs, origin), bytes, acks, replicationWaitMs, nowMs);
+    }
+
+    /**
+     * Writes an end-transaction marker for {@code producerId} as leader with acks=all (what
+     * WriteTxnMarkers asks of a partition): completes, as {@link #append} does, once the in-sync
+     * replicas hold it (and the topic's flush policy is met), or with why not: refused by the log
+     * ({@link io.spate.log.LogError#INVALID_PRODUCER_EPOCH}, {@link io.spate.log.LogError#TRANSACTION_COORDINATOR_FENCED}
+     * in {@link Written#logError()}), not leader, not enough replicas, timed out.
+     */
+    public CompletableFuture<Written> appendControl(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                                    long replicationWaitMs, long nowMs) {
+        return write(epoch -> log.appendControlAsLeader(producerId, producerEpoch, coordinatorEpoch, commit, epoch, nowMs),
+                UNKNOWN_BYTES, Acks.ALL, replicationWaitMs, nowMs);
+    }
+
+    /** An append to the log as leader at {@code epoch}; under the role lock. */
+    @FunctionalInterface
+    private interface LeaderWrite {
+        AppendResult appendAt(int epoch);
+    }
+
+    private CompletableFuture<Written> write(LeaderWrite write, long bytes, Acks acks, long replicationWaitMs, long nowMs) {
         if (!context.lease().holds()) {
             return CompletableFuture.completedFuture(Written.refused(WriteError.NOT_LEADER,
                     topicPartition + ": this node has not heard from the controller within its lease"));
         }
         int minInsync = log.config().minInsyncReplicas();
-        LeaderAppend appended = leaderAppend(records, acks == Acks.ALL ? minInsync : 0, nowMs);
+        LeaderAppend appended = leaderAppend(write, bytes, acks == Acks.ALL ? minInsync : 0);
         if (appended.refusal() != null) {
             return CompletableFuture.completedFuture(appended.refusal());
         }
@@ -310,25 +352,14 @@ public final class Partition {
      * not lead. For tests that drive the high watermark step by step.
      */
     public AppendResult appendAsLeader(ByteBuffer records, long nowMs) {
-        return leaderAppend(records, 0, nowMs).result();
-    }
-
-    /**
-     * Writes an end-transaction marker for {@code producerId} as leader with acks=all (what
-     * WriteTxnMarkers asks of a partition): completes, as {@link #append} does, once the in-sync
-     * replicas hold it, or with why not.
-     */
-    public CompletableFuture<Written> appendControl(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
-                                                    long replicationWaitMs, long nowMs) {
-        throw new UnsupportedOperationException("skeleton");
+        return leaderAppend(epoch -> log.appendAsLeader(records, epoch, nowMs), records.remaining(), 0).result();
     }
 
     /** An append under the role lock: the result and the epoch it went in under, or why nothing was appended. */
     private record LeaderAppend(AppendResult result, int epoch, Written refusal) {
     }
 
-    private LeaderAppend leaderAppend(ByteBuffer records, int requiredInsync, long nowMs) {
-        int bytes = records.remaining();
+    private LeaderAppend leaderAppend(LeaderWrite write, long bytes, int requiredInsync) {
         int epoch;
         AppendResult result;
         roleLock.readLock().lock();
@@ -341,7 +372,7 @@ public final class Partition {
                         "the in-sync set of " + topicPartition + " is " + isr + ", below min.insync.replicas=" + requiredInsync));
             }
             epoch = leaderEpoch;
-            result = log.appendAsLeader(records, epoch, nowMs);
+            result = write.appendAt(epoch);
         } finally {
             roleLock.readLock().unlock();
         }
@@ -790,29 +821,38 @@ public final class Partition {
         };
     }
 
-    /** Where read_committed readers stop: the high watermark until transactions are written. */
+    /** Where read_committed readers stop: below the first transaction not yet decided, at most the high watermark. */
     public long lastStableOffset() {
-        return log.highWatermark();
+        return log.lastStableOffset();
     }
 
-    /** Reads from {@code offset} up to {@code bound}, at most {@code maxBytes} (but one whole batch if {@code minOneBatch}). */
+    /**
+     * Reads from {@code offset} up to {@code bound}, at most {@code maxBytes} (but one whole batch
+     * if {@code minOneBatch}). A read to {@link ReadBound#LAST_STABLE} also returns the aborted
+     * transactions whose records may lie in what it read ({@link LogReadResult#abortedTransactions()}).
+     */
     public LogReadResult read(long offset, int maxBytes, ReadBound bound, boolean minOneBatch) {
-        return log.read(offset, maxBytes, readLimit(bound), minOneBatch);
+        return log.read(offset, maxBytes, readLimit(bound), minOneBatch, bound == ReadBound.LAST_STABLE);
     }
 
     /** Registers a waiting read, woken as data within {@code bound} grows; see {@link ParkedReads}. */
     void addWaiter(AppendListener listener, ReadBound bound) {
-        (bound == ReadBound.LOG_END ? replicaReaders : readers).add(listener);
+        (switch (bound) {
+            case LOG_END -> replicaReaders;
+            case HIGH_WATERMARK -> readers;
+            case LAST_STABLE -> stableReaders;
+        }).add(listener);
     }
 
     void removeWaiter(AppendListener listener) {
         readers.remove(listener);
         replicaReaders.remove(listener);
+        stableReaders.remove(listener);
     }
 
     /** Reads parked here: a completed read must leave none behind. */
     int parkedReads() {
-        return readers.size() + replicaReaders.size();
+        return readers.size() + replicaReaders.size() + stableReaders.size();
     }
 
     @Override

@@ -7,8 +7,8 @@ public enum ReadBound {
     /** A consumer reading uncommitted: what every in-sync replica holds. */
     HIGH_WATERMARK,
     /**
-     * A consumer reading committed: below the first transaction not yet decided. With no
-     * transactions written yet this is the high watermark.
+     * A consumer reading committed: below the first transaction not yet decided (open, or ended
+     * by a marker the high watermark has not passed), at most the high watermark.
      */
     LAST_STABLE
 }
