@@ -3,12 +3,24 @@ package io.spate.coordinator;
 import java.util.List;
 
 /**
- * What an operation on a shard decided: the records to write (none for a read-only answer) and
- * the answer to give once they are committed.
+ * What an operation on a shard decided: the records to write (none for a read-only answer), the
+ * answer to give once they are committed, and the transaction they belong to when a producer
+ * writes them inside one (null otherwise).
  */
-public record CoordinatorResult<R, T>(List<R> records, T response) {
+public record CoordinatorResult<R, T>(List<R> records, T response, Transaction transaction) {
+    /**
+     * The producer whose transaction the records are part of: they are written as its
+     * transactional batch and count only once its commit marker follows them in the log.
+     */
+    public record Transaction(long producerId, short producerEpoch) {
+    }
+
     public CoordinatorResult {
         records = List.copyOf(records);
+    }
+
+    public CoordinatorResult(List<R> records, T response) {
+        this(records, response, null);
     }
 
     /** An answer that writes nothing. */
@@ -19,5 +31,13 @@ public record CoordinatorResult<R, T>(List<R> records, T response) {
     /** Records to write, answered with {@code response} once they are committed. */
     public static <R, T> CoordinatorResult<R, T> of(List<R> records, T response) {
         return new CoordinatorResult<>(records, response);
+    }
+
+    /**
+     * Records {@code producerId} writes inside its transaction, answered with {@code response}
+     * once they are committed to the log (the transaction itself may still abort).
+     */
+    public static <R, T> CoordinatorResult<R, T> transactional(long producerId, short producerEpoch, List<R> records, T response) {
+        return new CoordinatorResult<>(records, response, new Transaction(producerId, producerEpoch));
     }
 }

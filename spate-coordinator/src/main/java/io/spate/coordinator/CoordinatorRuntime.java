@@ -1,9 +1,12 @@
 package io.spate.coordinator;
 
+import io.spate.log.AppendOrigin;
 import io.spate.log.LogScanner;
 import io.spate.log.PartitionLog;
 import io.spate.log.ScheduledTasks;
+import io.spate.record.ControlBatches;
 import io.spate.record.Record;
+import io.spate.record.RecordBatch;
 import io.spate.record.RecordBatchBuilder;
 import io.spate.record.RecordReader;
 import io.spate.replication.Acks;
@@ -27,8 +30,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Runs a coordinator (groups today, transactions next) as shards, one per partition of its
@@ -38,6 +43,11 @@ import java.util.function.Function;
  * A shard is loaded by replaying its partition's log when this node comes to lead it and dropped,
  * timers and all, when the leadership ends, each on the {@link LeadershipListener} call that says
  * so, in order (a standalone node too: it leads its partitions as the only voter of its own quorum).
+ *
+ * <p>A write may belong to a producer's transaction (KIP-98): its records go into a transactional
+ * batch and reach the shard through {@link CoordinatorShard#replayTransactional}; the transaction's
+ * end marker, written here by {@link #completeTransaction} (or found in the log at load), reaches
+ * it through {@link CoordinatorShard#replayEndTransaction}, in log order with everything else.
  *
  * <p>Everything (operations, loads, commits, timers) runs as tasks of one {@link Scheduler},
  * which runs them one at a time: shards need no locks, and a test drives the whole runtime on a
@@ -189,6 +199,13 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             // LOADING for good. Try again while this leadership lasts.
             log.error("could not load {}-{}; trying again in {} ms", topic, p, LOAD_RETRY_MS, e);
             scheduler.schedule(LOAD_RETRY_MS, () -> thread.execute(() -> load(p, leaderEpoch)));
+            return;
+        }
+        try {
+            shards.get(p).shard.onLoaded();
+        } catch (RuntimeException e) {
+            // The shard is loaded and serves; what it wanted to start on loading did not start.
+            log.error("{}-{}: the shard's start after loading failed", topic, p, e);
         }
     }
 
@@ -201,23 +218,39 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
                 throw new IOException(topic + "-" + p + " is offline: " + partition.log().offlineReason());
             }
             RecordReader reader = new RecordReader(PartitionLog.decompressor());
+            S shard = loaded.shard;
             LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), partition.log().logEndOffset(), batch -> {
-                if (!batch.isControl()) {
-                    reader.forEach(batch, record -> replay(loaded.shard, record));
+                if (batch.isControl()) {
+                    // Other control types than end markers mean nothing to a coordinator.
+                    ControlBatches.EndTxnMarker marker = ControlBatches.readMarker(batch);
+                    if (marker != null) {
+                        shard.replayEndTransaction(batch.producerId(), marker.commit());
+                    }
+                } else if (batch.isTransactional()) {
+                    long producerId = batch.producerId();
+                    short producerEpoch = batch.producerEpoch();
+                    reader.forEach(batch, record -> {
+                        R decoded = decode(record);
+                        if (decoded != null) {
+                            shard.replayTransactional(producerId, producerEpoch, decoded);
+                        }
+                    });
+                } else {
+                    reader.forEach(batch, record -> {
+                        R decoded = decode(record);
+                        if (decoded != null) {
+                            shard.replay(decoded);
+                        }
+                    });
                 }
             });
         }
         return loaded;
     }
 
-    private void replay(S shard, Record record) {
-        if (!record.hasKey()) {
-            return;
-        }
-        R decoded = serde.read(record.key(), record.hasValue() ? record.value() : null);
-        if (decoded != null) {
-            shard.replay(decoded);
-        }
+    /** The coordinator's record in a log record, or null for one it does not know (nor writes: it has no key). */
+    private R decode(Record record) {
+        return record.hasKey() ? serde.read(record.key(), record.hasValue() ? record.value() : null) : null;
     }
 
     private void unload(int p, int leaderEpoch) {
@@ -271,6 +304,42 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
      * its writes may still land.
      */
     public <T> CompletableFuture<T> write(int p, Function<S, CoordinatorResult<R, T>> op, Consumer<S> onSettled) {
+        return onShard(p, (loaded, result) -> {
+            CoordinatorResult<R, T> decided = op.apply(loaded.shard);
+            if (decided.records().isEmpty()) {
+                result.complete(decided.response());
+                if (onSettled != null) {
+                    onSettled.accept(loaded.shard);
+                }
+            } else {
+                append(p, loaded, decided, result, onSettled);
+            }
+        });
+    }
+
+    /**
+     * Writes the end marker of {@code producerId}'s transaction (commit or abort, from the
+     * transaction coordinator at {@code coordinatorEpoch}) to the partition {@code p} with
+     * {@code acks=all}, after the shard's writes before it; once it is committed, replays it into
+     * the shard ({@link CoordinatorShard#replayEndTransaction}) and completes. Fails as
+     * {@link #write} does; the partition's refusal of the marker (a stale producer or
+     * coordinator epoch) is a WRITE_FAILED with its {@link Written}.
+     */
+    public CompletableFuture<Void> completeTransaction(int p, long producerId, short producerEpoch, int coordinatorEpoch, boolean commit) {
+        return onShard(p, (loaded, result) -> {
+            Partition partition = partitions.partition(p);
+            long now = time.millis();
+            PendingWrite<Void> write = new PendingWrite<>(shard -> shard.replayEndTransaction(producerId, commit), null, result, null);
+            appendPending(loaded, partition, write,
+                    () -> partition.appendControl(producerId, producerEpoch, coordinatorEpoch, commit, commitTimeoutMs, now));
+        });
+    }
+
+    /**
+     * Runs {@code task} on the runtime's thread with the shard {@code p} may use (once writes the
+     * high watermark has passed meanwhile are replayed); the task completes the result, now or later.
+     */
+    private <T> CompletableFuture<T> onShard(int p, BiConsumer<Loaded, CompletableFuture<T>> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, "the " + topic + " coordinator is stopping"));
@@ -280,15 +349,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             try {
                 Loaded loaded = shardFor(p);
                 replayCommitted(loaded);
-                CoordinatorResult<R, T> decided = op.apply(loaded.shard);
-                if (decided.records().isEmpty()) {
-                    result.complete(decided.response());
-                    if (onSettled != null) {
-                        onSettled.accept(loaded.shard);
-                    }
-                } else {
-                    append(p, loaded, decided, result, onSettled);
-                }
+                task.accept(loaded, result);
             } catch (Throwable t) {
                 result.completeExceptionally(t);
             }
@@ -317,7 +378,9 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
 
     /** A write on its way: answered when its own outcome comes, replayed when it, or a later write, commits. */
     private final class PendingWrite<T> {
-        final CoordinatorResult<R, T> decided;
+        /** What the write does to the shard once committed. */
+        final Consumer<S> replay;
+        final T response;
         final CompletableFuture<T> result;
         final Consumer<S> onSettled;
         /** The log end offset right after the append: the records are committed once the high watermark reaches it. */
@@ -327,8 +390,9 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         /** Replayed, or known not to be in the log. */
         boolean done;
 
-        PendingWrite(CoordinatorResult<R, T> decided, CompletableFuture<T> result, Consumer<S> onSettled) {
-            this.decided = decided;
+        PendingWrite(Consumer<S> replay, T response, CompletableFuture<T> result, Consumer<S> onSettled) {
+            this.replay = replay;
+            this.response = response;
             this.result = result;
             this.onSettled = onSettled;
         }
@@ -342,7 +406,7 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     }
 
     private <T> void append(int p, Loaded loaded, CoordinatorResult<R, T> decided, CompletableFuture<T> result, Consumer<S> onSettled) {
-        PendingWrite<T> write = new PendingWrite<>(decided, result, onSettled);
+        PendingWrite<T> write = new PendingWrite<>(shard -> replayRecords(shard, p, decided), decided.response(), result, onSettled);
         Partition partition = partitions.partition(p);
         if (partition == null) {
             write.fail(new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE, topic + "-" + p + " does not exist yet"));
@@ -351,16 +415,28 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         }
         long now = time.millis();
         RecordBatchBuilder batch = new RecordBatchBuilder(now);
+        CoordinatorResult.Transaction transaction = decided.transaction();
+        if (transaction != null) {
+            // No sequence, as Kafka's coordinators write it: the coordinator writes for the producer, outside
+            // the sequence of the producer's own batches (the log takes it so from AppendOrigin.COORDINATOR).
+            batch.producer(transaction.producerId(), transaction.producerEpoch(), RecordBatch.NO_SEQUENCE).attributes(true, false);
+        }
         for (R record : decided.records()) {
             byte[] key = serde.key(record);
             byte[] value = serde.value(record);
             batch.append(now, key == null ? null : ByteBuffer.wrap(key), value == null ? null : ByteBuffer.wrap(value));
         }
+        ByteBuffer records = batch.build();
+        appendPending(loaded, partition, write, () -> partition.append(records, Acks.ALL, commitTimeoutMs, now, AppendOrigin.COORDINATOR));
+    }
+
+    /** Appends through {@code appendToLog} (on this thread) and follows the outcome; the write is pending from now on. */
+    private void appendPending(Loaded loaded, Partition partition, PendingWrite<?> write, Supplier<CompletableFuture<Written>> appendToLog) {
         loaded.pending.add(write);
         long endBefore = partition.log().logEndOffset();
         CompletableFuture<Written> appended;
         try {
-            appended = partition.append(batch.build(), Acks.ALL, commitTimeoutMs, now);
+            appended = appendToLog.get();
         } catch (RuntimeException e) {
             loaded.pending.remove(write);
             write.fail(e);
@@ -374,6 +450,22 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             write.endOffset = endAfter;
         }
         appended.whenComplete((written, failure) -> thread.execute(() -> completed(loaded, write, written, failure)));
+    }
+
+    private void replayRecords(S shard, int p, CoordinatorResult<R, ?> decided) {
+        CoordinatorResult.Transaction transaction = decided.transaction();
+        for (R record : decided.records()) {
+            try {
+                if (transaction == null) {
+                    shard.replay(record);
+                } else {
+                    shard.replayTransactional(transaction.producerId(), transaction.producerEpoch(), record);
+                }
+            } catch (RuntimeException e) {
+                log.error("{}-{}: replaying a record it wrote failed; the shard may differ from its log until it is loaded again",
+                        topic, p, e);
+            }
+        }
     }
 
     /**
@@ -422,18 +514,16 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     private <T> void replayAndAnswer(Loaded loaded, PendingWrite<T> write) {
         // A shard dropped meanwhile has nothing to replay into: the records are committed and the next leader replays them.
         if (!loaded.dropped) {
-            for (R record : write.decided.records()) {
-                try {
-                    loaded.shard.replay(record);
-                } catch (RuntimeException e) {
-                    log.error("{}-{}: replaying a record it wrote failed; the shard may differ from its log until it is loaded again",
-                            topic, loaded.partition, e);
-                }
+            try {
+                write.replay.accept(loaded.shard);
+            } catch (RuntimeException e) {
+                log.error("{}-{}: replaying what it wrote failed; the shard may differ from its log until it is loaded again",
+                        topic, loaded.partition, e);
             }
         }
         if (!write.answered) {
             write.answered = true;
-            write.result.complete(write.decided.response());
+            write.result.complete(write.response);
         }
         settle(loaded, write);
     }

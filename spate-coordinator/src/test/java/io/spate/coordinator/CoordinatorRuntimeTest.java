@@ -2,8 +2,12 @@ package io.spate.coordinator;
 
 import io.spate.log.LogConfig;
 import io.spate.log.LogManager;
+import io.spate.log.LogScanner;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
+import io.spate.record.ControlBatches;
+import io.spate.record.RecordBatch;
+import io.spate.record.RecordBatchBuilder;
 import io.spate.replication.GroupCommit;
 import io.spate.replication.LeadershipLease;
 import io.spate.replication.Partition;
@@ -43,9 +47,13 @@ class CoordinatorRuntimeTest {
     record Count(String key, Long value) {
     }
 
+    /** Counters; those a producer sets inside its transaction count once the transaction commits. */
     static final class Counters implements CoordinatorShard<Count> {
         final ShardContext context;
         final Map<String, Long> values = new HashMap<>();
+        final Map<Long, Map<String, Long>> inTransaction = new HashMap<>();
+        /** What the runtime told the shard, in order. */
+        final List<String> told = new ArrayList<>();
         final List<String> reminders = new ArrayList<>();
         boolean unloaded;
 
@@ -55,11 +63,32 @@ class CoordinatorRuntimeTest {
 
         @Override
         public void replay(Count record) {
+            told.add(record.key() + "=" + record.value());
             if (record.value() == null) {
                 values.remove(record.key());
             } else {
                 values.put(record.key(), record.value());
             }
+        }
+
+        @Override
+        public void replayTransactional(long producerId, short producerEpoch, Count record) {
+            told.add("producer " + producerId + "/" + producerEpoch + ": " + record.key() + "=" + record.value());
+            inTransaction.computeIfAbsent(producerId, p -> new HashMap<>()).put(record.key(), record.value());
+        }
+
+        @Override
+        public void replayEndTransaction(long producerId, boolean commit) {
+            told.add((commit ? "commit " : "abort ") + producerId);
+            Map<String, Long> ended = inTransaction.remove(producerId);
+            if (commit && ended != null) {
+                values.putAll(ended);
+            }
+        }
+
+        @Override
+        public void onLoaded() {
+            told.add("loaded");
         }
 
         @Override
@@ -70,6 +99,11 @@ class CoordinatorRuntimeTest {
         CoordinatorResult<Count, Long> increment(String key) {
             long next = values.getOrDefault(key, 0L) + 1;
             return CoordinatorResult.of(List.of(new Count(key, next)), next);
+        }
+
+        CoordinatorResult<Count, Long> incrementInTransaction(long producerId, short producerEpoch, String key) {
+            long next = values.getOrDefault(key, 0L) + 1;
+            return CoordinatorResult.transactional(producerId, producerEpoch, List.of(new Count(key, next)), next);
         }
     }
 
@@ -277,6 +311,97 @@ class CoordinatorRuntimeTest {
         scheduler.runDue();
         replicate();
         assertThat(done(next)).isEqualTo(2L);
+    }
+
+    /** Appends {@code batch} to the log as a follower does, at the log's end: the log as a previous leader left it. */
+    private void copiedFromAnEarlierLeader(ByteBuffer batch) {
+        RecordBatch.of(batch).assign(partition.log().logEndOffset(), 0);
+        assertThat(partition.log().appendAsFollower(batch, scheduler.millis()).ok()).isTrue();
+    }
+
+    private ByteBuffer countBatch(String key, long value, Long producerId) {
+        RecordBatchBuilder builder = new RecordBatchBuilder(scheduler.millis());
+        if (producerId != null) {
+            builder.producer(producerId, (short) 0, RecordBatch.NO_SEQUENCE).attributes(true, false);
+        }
+        CountSerde serde = new CountSerde();
+        Count count = new Count(key, value);
+        return builder.append(scheduler.millis(), ByteBuffer.wrap(serde.key(count)), ByteBuffer.wrap(serde.value(count))).build();
+    }
+
+    private List<Long> openTransactions() {
+        return done(runtime.read(0, shard -> List.copyOf(shard.inTransaction.keySet())));
+    }
+
+    @Test
+    void aLoadTellsTheShardTransactionalRecordsAndMarkersInLogOrderThenThatItIsLoaded() {
+        copiedFromAnEarlierLeader(countBatch("clicks", 1, null));
+        copiedFromAnEarlierLeader(countBatch("views", 5, 7L));
+        copiedFromAnEarlierLeader(countBatch("likes", 9, 8L));
+        copiedFromAnEarlierLeader(ControlBatches.endTxnMarker(7, (short) 0, 3, true, scheduler.millis()));
+        copiedFromAnEarlierLeader(ControlBatches.endTxnMarker(8, (short) 0, 3, false, scheduler.millis()));
+
+        lead(1);
+        Counters shard = created.get(0);
+        assertThat(shard.told).containsExactly("clicks=1", "producer 7/0: views=5", "producer 8/0: likes=9", "commit 7", "abort 8", "loaded");
+        assertThat(read("views")).isEqualTo(5);
+        assertThat(read("likes")).as("its transaction aborted").isZero();
+    }
+
+    @Test
+    void aTransactionalWriteIsTheProducersBatchAndCountsOnceTheCommitMarkerWrittenAfterItIsCommitted() throws IOException {
+        lead(1);
+        CompletableFuture<Long> written = runtime.write(0, shard -> shard.incrementInTransaction(7, (short) 2, "clicks"));
+        CompletableFuture<Void> committed = runtime.completeTransaction(0, 7, (short) 2, 4, true);
+        scheduler.runDue();
+        assertThat(written).isNotDone();
+        assertThat(committed).as("follower 2 has copied neither").isNotDone();
+
+        replicate();
+        assertThat(written).isCompletedWithValue(1L);
+        assertThat(committed).isCompleted();
+        assertThat(created.get(0).told).as("in log order").containsExactly("loaded", "producer 7/2: clicks=1", "commit 7");
+        assertThat(read("clicks")).isEqualTo(1);
+
+        List<String> batches = new ArrayList<>();
+        LogScanner.forEachBatch(partition.log(), 0, partition.log().logEndOffset(), batch -> batches.add(
+                (batch.isControl() ? "marker " + ControlBatches.readMarker(batch) : "data") + " transactional=" + batch.isTransactional()
+                        + " producer=" + batch.producerId() + "/" + batch.producerEpoch() + " sequence=" + batch.baseSequence()));
+        assertThat(batches).containsExactly(
+                "data transactional=true producer=7/2 sequence=-1",
+                "marker " + new ControlBatches.EndTxnMarker(true, 4) + " transactional=true producer=7/2 sequence=-1");
+    }
+
+    @Test
+    void anAbortMarkerVoidsTheTransactionsRecordsAndALoadRebuildsTheSame() {
+        lead(1);
+        runtime.write(0, shard -> shard.increment("clicks"));
+        scheduler.runDue();
+        replicate();
+        runtime.write(0, shard -> shard.incrementInTransaction(7, (short) 0, "clicks"));
+        runtime.write(0, shard -> shard.incrementInTransaction(8, (short) 0, "views"));
+        CompletableFuture<Void> aborted = runtime.completeTransaction(0, 7, (short) 0, 1, false);
+        scheduler.runDue();
+        replicate();
+        assertThat(aborted).isCompleted();
+        assertThat(read("clicks")).isEqualTo(1);
+        assertThat(openTransactions()).as("producer 8's transaction is still open").containsExactly(8L);
+
+        partition.becomeFollower(2, 2, 2, List.of(1, 2), List.of(1, 2));
+        lead(3);
+        Counters reloaded = created.get(1);
+        assertThat(reloaded.told).containsExactly("clicks=1", "producer 7/0: clicks=2", "producer 8/0: views=1", "abort 7", "loaded");
+        assertThat(read("clicks")).isEqualTo(1);
+        assertThat(openTransactions()).containsExactly(8L);
+    }
+
+    @Test
+    void aMarkerForAPartitionThisNodeDoesNotLeadIsRefusedAndNothingIsWritten() {
+        CompletableFuture<Void> marker = runtime.completeTransaction(0, 7, (short) 0, 1, true);
+        scheduler.runDue();
+        assertThatThrownBy(marker::join).cause().isInstanceOf(CoordinatorException.class)
+                .extracting(e -> ((CoordinatorException) e).reason()).isEqualTo(CoordinatorException.Reason.NOT_COORDINATOR);
+        assertThat(partition.log().logEndOffset()).isZero();
     }
 
     @Test

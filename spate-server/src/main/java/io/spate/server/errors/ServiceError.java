@@ -24,6 +24,8 @@ public enum ServiceError {
     NON_EMPTY_GROUP,
     OFFSET_METADATA_TOO_LARGE,
     INVALID_COMMIT_OFFSET_SIZE,
+    /** An offset a transaction committed and has not ended yet, asked for with requireStable (KIP-447). */
+    UNSTABLE_OFFSET_COMMIT,
     // Topics and the controller.
     UNKNOWN_TOPIC_OR_PARTITION,
     TOPIC_ALREADY_EXISTS,

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -186,7 +187,8 @@ public final class GroupCoordinator implements AutoCloseable {
                 continue;
             }
             for (var committed : entry.getValue().entrySet()) {
-                if (committed.getValue().commitTimestamp() <= cutoff) {
+                // A transaction's offset for the partition may still commit: the tombstone would void it (Kafka's rule).
+                if (committed.getValue().commitTimestamp() <= cutoff && !shard.pendingTxnOffsets.has(groupId, committed.getKey())) {
                     tombstones.add(new GroupRecord.Offset(groupId, committed.getKey().topic(), committed.getKey().partition(), null));
                     // The key, in UTF-8 at most three bytes a char, and a record's overhead.
                     bytes += 3 * (groupId.length() + committed.getKey().topic().length()) + 32;
@@ -733,6 +735,36 @@ public final class GroupCoordinator implements AutoCloseable {
 
     public CompletableFuture<Map<OffsetCommit, ServiceError>> commitOffsets(String groupId, int generationId, String memberId, String instanceId,
                                                                       List<OffsetCommit> commits) {
+        return storeOffsets(groupId, commits, shard -> validateCommit(shard, groupId, generationId, memberId, instanceId), null);
+    }
+
+    /**
+     * TxnOffsetCommit (KIP-98): offsets {@code producerId} commits inside its transaction, written
+     * as its transactional batch to the group's offsets partition. They count for the group only
+     * once the transaction coordinator's commit marker follows ({@link #completeTransaction});
+     * until then a fetch with requireStable answers their partitions UNSTABLE_OFFSET_COMMIT, and
+     * an abort voids them. A member that names itself (v3+, KIP-447: generation, member id,
+     * instance id) is checked against the group as Kafka does, so that a zombie producer whose
+     * consumer lost its partitions cannot commit; one that does not is taken as it comes, as the
+     * older versions carry no member.
+     */
+    public CompletableFuture<Map<OffsetCommit, ServiceError>> txnCommitOffsets(String transactionalId, String groupId, long producerId,
+                                                                         short producerEpoch, int generationId, String memberId,
+                                                                         String groupInstanceId, List<OffsetCommit> offsets) {
+        log.debug("group {}: {} offset(s) committed inside the transaction of {} (producer {} epoch {})", groupId, offsets.size(),
+                transactionalId, producerId, producerEpoch);
+        return storeOffsets(groupId, offsets, shard -> validateTxnCommit(shard, groupId, generationId, memberId, groupInstanceId),
+                new CoordinatorResult.Transaction(producerId, producerEpoch));
+    }
+
+    /**
+     * Writes what {@code validate} (on the group's shard) lets through of {@code commits}, as part
+     * of {@code transaction} when not null; answers each commit's error once the write is
+     * committed, or the write's own error when it failed.
+     */
+    private CompletableFuture<Map<OffsetCommit, ServiceError>> storeOffsets(String groupId, List<OffsetCommit> commits,
+                                                                         Function<GroupShard, ServiceError> validate,
+                                                                         CoordinatorResult.Transaction transaction) {
         // What the shard decided, for the answer when the write fails (the write's own answer is then lost).
         var decided = new Object() {
             Map<OffsetCommit, ServiceError> results;
@@ -741,7 +773,7 @@ public final class GroupCoordinator implements AutoCloseable {
         };
         return write(groupId, shard -> {
             Map<OffsetCommit, ServiceError> results = new LinkedHashMap<>();
-            ServiceError groupError = validateCommit(shard, groupId, generationId, memberId, instanceId);
+            ServiceError groupError = validate.apply(shard);
             List<GroupRecord> records = new ArrayList<>();
             List<OffsetCommit> accepted = new ArrayList<>();
             long now = time.millis();
@@ -771,7 +803,7 @@ public final class GroupCoordinator implements AutoCloseable {
                 decided.accepted = accepted;
                 decided.writing = true;
             }
-            return CoordinatorResult.of(records, results);
+            return new CoordinatorResult<>(records, results, transaction);
         }, shard -> {
             if (decided.writing) {
                 shard.offsetWritesInFlight.computeIfPresent(groupId, (g, n) -> n == 1 ? null : n - 1);
@@ -818,15 +850,84 @@ public final class GroupCoordinator implements AutoCloseable {
         return ServiceError.NONE;
     }
 
-    /** Committed offset per partition; partitions without one are absent. Null topics means all. */
+    /**
+     * Kafka's ClassicGroup.validateOffsetCommit for a transactional commit: no REBALANCE_IN_PROGRESS
+     * (the producer commits what it consumed in the generation it names), and a commit that names
+     * no member goes through even into a group with members.
+     */
+    private static ServiceError validateTxnCommit(GroupShard shard, String groupId, int generationId, String memberId, String instanceId) {
+        if (groupId == null || groupId.isEmpty()) {
+            return ServiceError.INVALID_GROUP_ID;
+        }
+        ClassicGroup group = shard.groups.get(groupId);
+        if (group == null) {
+            return generationId < 0 ? ServiceError.NONE : ServiceError.ILLEGAL_GENERATION;
+        }
+        if (group.is(GroupState.DEAD)) {
+            return ServiceError.COORDINATOR_NOT_AVAILABLE;
+        }
+        boolean namesMember = generationId >= 0 || memberId != null && !memberId.isEmpty() || instanceId != null;
+        if (!namesMember || generationId < 0 && group.is(GroupState.EMPTY)) {
+            return ServiceError.NONE;
+        }
+        if (instanceId != null) {
+            String known = group.staticMembers.get(instanceId);
+            if (known == null) {
+                return ServiceError.UNKNOWN_MEMBER_ID;
+            }
+            if (!known.equals(memberId)) {
+                return ServiceError.FENCED_INSTANCE_ID;
+            }
+        } else if (!group.hasMember(memberId)) {
+            return ServiceError.UNKNOWN_MEMBER_ID;
+        }
+        return generationId == group.generationId ? ServiceError.NONE : ServiceError.ILLEGAL_GENERATION;
+    }
+
+    /**
+     * Writes the end marker of {@code producerId}'s transaction to the offsets partition
+     * {@code offsetsPartition}, which this node must lead, and completes once it is committed and
+     * the offsets the transaction committed there count (commit) or are void (abort). What the
+     * transaction coordinator's marker sender uses for {@code __consumer_offsets} partitions
+     * instead of writing the marker itself, so that the groups see it in log order. Fails with a
+     * ServiceException: NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
+     * COORDINATOR_NOT_AVAILABLE while this node cannot write it (the sender tries again, as Kafka
+     * answers it NOT_LEADER_OR_FOLLOWER), or the partition's refusal (INVALID_PRODUCER_EPOCH,
+     * TRANSACTION_COORDINATOR_FENCED).
+     */
+    public CompletableFuture<Void> completeTransaction(int offsetsPartition, long producerId, short producerEpoch, int coordinatorEpoch,
+                                                       boolean commit) {
+        return refused(runtime.completeTransaction(offsetsPartition, producerId, producerEpoch, coordinatorEpoch, commit));
+    }
+
+    /**
+     * A group's committed offsets as OffsetFetch answers them. {@code unstable}: the partitions an
+     * open transaction has committed an offset for, when the fetch required stable offsets
+     * (KIP-447: a read_committed consumer must not start from an offset about to change); empty
+     * otherwise.
+     */
+    public record FetchedOffsets(Map<TopicPartitionKey, CommittedOffset> committed, Set<TopicPartitionKey> unstable) {
+        /** UNSTABLE_OFFSET_COMMIT for an unstable partition (the consumer retries), NONE otherwise. */
+        public ServiceError error(TopicPartitionKey partition) {
+            return unstable.contains(partition) ? ServiceError.UNSTABLE_OFFSET_COMMIT : ServiceError.NONE;
+        }
+    }
+
+    /** Committed offset per partition; partitions without one are absent. */
     public CompletableFuture<Map<TopicPartitionKey, CommittedOffset>> fetchOffsets(String groupId) {
-        return inShard(groupId, shard -> new HashMap<>(shard.offsets.getOrDefault(groupId, Map.of())));
+        return fetchOffsets(groupId, false).thenApply(FetchedOffsets::committed);
+    }
+
+    /** As above; with {@code requireStable}, also which partitions an open transaction holds an offset for. */
+    public CompletableFuture<FetchedOffsets> fetchOffsets(String groupId, boolean requireStable) {
+        return inShard(groupId, shard -> new FetchedOffsets(new HashMap<>(shard.offsets.getOrDefault(groupId, Map.of())),
+                requireStable ? shard.pendingTxnOffsets.partitions(groupId) : Set.of()));
     }
 
     public CompletableFuture<Void> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {
         return write(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
-            if (group == null && !shard.offsets.containsKey(groupId)) {
+            if (group == null && !shard.offsets.containsKey(groupId) && !shard.pendingTxnOffsets.has(groupId)) {
                 throw new ServiceException(ServiceError.GROUP_ID_NOT_FOUND, "group " + groupId + " has no committed offsets");
             }
             if (group != null && !group.members.isEmpty() && !group.is(GroupState.EMPTY)) {
@@ -852,13 +953,15 @@ public final class GroupCoordinator implements AutoCloseable {
         return refused(runtime.readAll(shard -> {
             java.util.Set<String> ids = new java.util.TreeSet<>(shard.groups.keySet());
             ids.addAll(shard.offsets.keySet());
+            ids.addAll(shard.pendingTxnOffsets.groups());
             return ids.stream().map(id -> summary(shard, id)).toList();
         })).thenApply(perShard -> perShard.stream().flatMap(List::stream)
                 .sorted(java.util.Comparator.comparing(GroupSummary::groupId)).toList());
     }
 
     public CompletableFuture<GroupSummary> describeGroup(String groupId) {
-        return inShard(groupId, shard -> shard.groups.containsKey(groupId) || shard.offsets.containsKey(groupId) ? summary(shard, groupId) : null);
+        return inShard(groupId, shard -> shard.groups.containsKey(groupId) || shard.offsets.containsKey(groupId)
+                || shard.pendingTxnOffsets.has(groupId) ? summary(shard, groupId) : null);
     }
 
     private static GroupSummary summary(GroupShard shard, String groupId) {
@@ -876,15 +979,18 @@ public final class GroupCoordinator implements AutoCloseable {
     public CompletableFuture<ServiceError> deleteGroup(String groupId) {
         return write(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
-            if (group == null && !shard.offsets.containsKey(groupId)) {
+            if (group == null && !shard.offsets.containsKey(groupId) && !shard.pendingTxnOffsets.has(groupId)) {
                 return CoordinatorResult.<GroupRecord, ServiceError>of(ServiceError.GROUP_ID_NOT_FOUND);
             }
             if (group != null && !group.members.isEmpty()) {
                 return CoordinatorResult.<GroupRecord, ServiceError>of(ServiceError.NON_EMPTY_GROUP);
             }
+            // Partitions only a transaction holds an offset for get a tombstone too, which voids it, as in Kafka:
+            // the group must not come back with offsets when that transaction commits.
+            java.util.Set<TopicPartitionKey> partitions = new java.util.LinkedHashSet<>(shard.offsets.getOrDefault(groupId, Map.of()).keySet());
+            partitions.addAll(shard.pendingTxnOffsets.partitions(groupId));
             List<GroupRecord> tombstones = new ArrayList<>();
-            shard.offsets.getOrDefault(groupId, Map.of()).keySet()
-                    .forEach(tp -> tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null)));
+            partitions.forEach(tp -> tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null)));
             tombstones.add(new GroupRecord.Removed(groupId));
             return CoordinatorResult.of(tombstones, ServiceError.NONE);
         }).exceptionally(GroupCoordinator::storeError);

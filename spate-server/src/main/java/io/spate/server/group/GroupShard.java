@@ -9,16 +9,29 @@ import java.util.Map;
 
 /**
  * The groups whose ids hash to one partition of {@code __consumer_offsets}: their committed
- * offsets and stored generations, rebuilt by replaying that partition, and the members of each
- * (kept in memory only, as in Kafka: members rejoin a new coordinator). Confined to the
- * coordinator runtime's thread; the transitions live in {@link GroupCoordinator}.
+ * offsets and stored generations, rebuilt by replaying that partition, the offsets committed inside
+ * transactions not yet ended, and the members of each group (kept in memory only, as in Kafka:
+ * members rejoin a new coordinator). Confined to the coordinator runtime's thread; the
+ * transitions live in {@link GroupCoordinator}.
  */
 final class GroupShard implements CoordinatorShard<GroupRecord> {
     final ShardContext context;
     final Map<String, ClassicGroup> groups = new HashMap<>();
     final Map<String, Map<GroupCoordinator.TopicPartitionKey, CommittedOffset>> offsets = new HashMap<>();
+    /** Offsets committed inside producers' open transactions: counted on their commit marker, dropped on abort. */
+    final PendingTxnOffsets pendingTxnOffsets = new PendingTxnOffsets();
     /** Offset writes decided and not yet answered, per group: expiry leaves such groups alone. */
     final Map<String, Integer> offsetWritesInFlight = new HashMap<>();
+    /**
+     * Records replayed so far: a record's place in the log among those the shard has seen, the
+     * same whatever compaction removed (it never reorders). A transaction's offset replaces the
+     * committed one on its commit only if it was written after it, as Kafka decides by record
+     * offset; otherwise the order the markers came in would decide, and a compacted log would
+     * rebuild other offsets than the log it came from.
+     */
+    private long replayed;
+    /** Where each committed offset was written (see {@link #replayed}). */
+    private final Map<String, Map<GroupCoordinator.TopicPartitionKey, Long>> committedAt = new HashMap<>();
 
     GroupShard(ShardContext context) {
         this.context = context;
@@ -30,19 +43,15 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
 
     @Override
     public void replay(GroupRecord record) {
+        replayed++;
         switch (record) {
             case GroupRecord.Offset o -> {
                 var key = new GroupCoordinator.TopicPartitionKey(o.topic(), o.partition());
                 if (o.offset() != null) {
-                    offsets.computeIfAbsent(o.group(), g -> new HashMap<>()).put(key, o.offset());
+                    commit(o.group(), key, o.offset(), replayed);
                 } else {
-                    Map<GroupCoordinator.TopicPartitionKey, CommittedOffset> groupOffsets = offsets.get(o.group());
-                    if (groupOffsets != null) {
-                        groupOffsets.remove(key);
-                        if (groupOffsets.isEmpty()) {
-                            offsets.remove(o.group());
-                        }
-                    }
+                    uncommit(o.group(), key);
+                    pendingTxnOffsets.remove(o.group(), key);
                 }
             }
             case GroupRecord.Metadata m -> {
@@ -56,10 +65,54 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
             }
             case GroupRecord.Removed r -> {
                 offsets.remove(r.group());
+                committedAt.remove(r.group());
                 ClassicGroup group = groups.get(r.group());
                 if (group != null && group.members.isEmpty()) {
                     groups.remove(r.group());
                 }
+            }
+        }
+    }
+
+    /** An offset committed inside {@code producerId}'s transaction waits for its marker; other records written in one apply now, as in Kafka. */
+    @Override
+    public void replayTransactional(long producerId, short producerEpoch, GroupRecord record) {
+        if (record instanceof GroupRecord.Offset o && o.offset() != null) {
+            replayed++;
+            var key = new GroupCoordinator.TopicPartitionKey(o.topic(), o.partition());
+            pendingTxnOffsets.add(producerId, o.group(), key, new PendingTxnOffsets.Pending(o.offset(), replayed));
+        } else {
+            replay(record);
+        }
+    }
+
+    @Override
+    public void replayEndTransaction(long producerId, boolean commit) {
+        Map<String, Map<GroupCoordinator.TopicPartitionKey, PendingTxnOffsets.Pending>> ended = pendingTxnOffsets.end(producerId);
+        if (!commit) {
+            return;
+        }
+        ended.forEach((groupId, partitions) -> partitions.forEach((key, pending) -> {
+            Long current = committedAt.getOrDefault(groupId, Map.of()).get(key);
+            if (current == null || current < pending.position()) {
+                commit(groupId, key, pending.offset(), pending.position());
+            }
+        }));
+    }
+
+    private void commit(String groupId, GroupCoordinator.TopicPartitionKey key, CommittedOffset offset, long position) {
+        offsets.computeIfAbsent(groupId, g -> new HashMap<>()).put(key, offset);
+        committedAt.computeIfAbsent(groupId, g -> new HashMap<>()).put(key, position);
+    }
+
+    private void uncommit(String groupId, GroupCoordinator.TopicPartitionKey key) {
+        Map<GroupCoordinator.TopicPartitionKey, CommittedOffset> groupOffsets = offsets.get(groupId);
+        if (groupOffsets != null) {
+            groupOffsets.remove(key);
+            committedAt.get(groupId).remove(key);
+            if (groupOffsets.isEmpty()) {
+                offsets.remove(groupId);
+                committedAt.remove(groupId);
             }
         }
     }
@@ -81,6 +134,8 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
         }
         groups.clear();
         offsets.clear();
+        committedAt.clear();
+        pendingTxnOffsets.clear();
     }
 
     int committedOffsetCount() {

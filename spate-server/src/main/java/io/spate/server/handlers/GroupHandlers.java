@@ -18,6 +18,7 @@ public final class GroupHandlers {
                 new HeartbeatHandler(coordinator),
                 new LeaveGroupHandler(coordinator),
                 new OffsetCommitHandler(coordinator),
+                new TxnOffsetCommitHandler(coordinator),
                 new OffsetFetchHandler(coordinator),
                 new ListGroupsHandler(coordinator),
                 new DescribeGroupsHandler(coordinator),

@@ -2,6 +2,7 @@ package io.spate.server.group;
 
 import io.spate.server.StandaloneCore;
 import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
 import io.spate.server.partition.ReplicaManager;
 import io.spate.time.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
@@ -35,14 +36,16 @@ class GroupCoordinatorTest {
     private final ManualScheduler scheduler = new ManualScheduler(1_700_000_000_000L);
     private StandaloneCore node;
     private ReplicaManager replicas;
+    private GroupCoordinator.Settings settings;
     private GroupCoordinator coordinator;
+    private final List<GroupCoordinator> reloaded = new java.util.ArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
         node = StandaloneCore.start(dataDir);
         replicas = node.replicas;
         node.topics.create("orders", 2, (short) 1, Map.of());
-        var settings = new GroupCoordinator.Settings(6_000, 300_000, INITIAL_DELAY_MS, 4_096, 1, (short) 1, RETENTION_MS, RETENTION_CHECK_MS);
+        settings = new GroupCoordinator.Settings(6_000, 300_000, INITIAL_DELAY_MS, 4_096, 1, (short) 1, RETENTION_MS, RETENTION_CHECK_MS);
         coordinator = new GroupCoordinator(settings, scheduler, scheduler, node.topics, replicas);
         replicas.addLeadershipListener(coordinator.offsetsLeadership());
         // Created here, not on the first request, so that its shard loads before the test's first step
@@ -53,6 +56,7 @@ class GroupCoordinatorTest {
 
     @AfterEach
     void stop() {
+        reloaded.forEach(GroupCoordinator::close);
         coordinator.close();
         node.close();
     }
@@ -203,5 +207,155 @@ class GroupCoordinatorTest {
         scheduler.advance(RETENTION_CHECK_MS);
         assertThat(settled(coordinator.fetchOffsets("audit"))).isEmpty();
         assertThat(settled(coordinator.committedOffsetCount())).isZero();
+    }
+
+    // ---------------------------------------------------------------- transactional offsets (KIP-98, KIP-447)
+
+    private static final long PRODUCER = 7;
+    private static final short EPOCH = 0;
+    private static final int TXN_COORDINATOR_EPOCH = 1;
+
+    private Map<GroupCoordinator.OffsetCommit, ServiceError> txnCommit(long producerId, String group, GroupCoordinator.OffsetCommit commit) {
+        return settled(coordinator.txnCommitOffsets("payments-tx", group, producerId, EPOCH, -1, "", null, List.of(commit)));
+    }
+
+    private void endTransaction(GroupCoordinator on, long producerId, boolean commit) {
+        settled(on.completeTransaction(on.partitionFor("audit"), producerId, EPOCH, TXN_COORDINATOR_EPOCH, commit));
+    }
+
+    private Long committed(GroupCoordinator on, GroupCoordinator.TopicPartitionKey partition) {
+        CommittedOffset offset = settled(on.fetchOffsets("audit")).get(partition);
+        return offset == null ? null : offset.offset();
+    }
+
+    /** A second coordinator that loads the offsets partition from its log, as a new leader would. */
+    private GroupCoordinator reload() {
+        GroupCoordinator fresh = new GroupCoordinator(settings, scheduler, scheduler, node.topics, replicas);
+        reloaded.add(fresh);
+        var partition = replicas.partition(GroupCoordinator.OFFSETS_TOPIC, 0);
+        fresh.offsetsLeadership().onBecameLeader(partition, partition.leaderEpoch());
+        scheduler.runDue();
+        return fresh;
+    }
+
+    @Test
+    void offsetsCommittedInATransactionAreUnstableUntilItsCommitMarkerAndThenCount() {
+        var orders1 = new GroupCoordinator.TopicPartitionKey("orders", 1);
+        var commit = new GroupCoordinator.OffsetCommit("orders", 1, 42, 3, "from the transaction");
+        assertThat(txnCommit(PRODUCER, "audit", commit)).containsEntry(commit, ServiceError.NONE);
+
+        assertThat(settled(coordinator.fetchOffsets("audit"))).as("not committed yet").isEmpty();
+        GroupCoordinator.FetchedOffsets stable = settled(coordinator.fetchOffsets("audit", true));
+        assertThat(stable.error(orders1)).isEqualTo(ServiceError.UNSTABLE_OFFSET_COMMIT);
+        assertThat(settled(coordinator.fetchOffsets("audit", false)).unstable()).as("only when asked for").isEmpty();
+
+        endTransaction(coordinator, PRODUCER, true);
+        assertThat(settled(coordinator.fetchOffsets("audit"))).containsEntry(orders1, new CommittedOffset(42, 3, "from the transaction",
+                settled(coordinator.fetchOffsets("audit")).get(orders1).commitTimestamp()));
+        assertThat(settled(coordinator.fetchOffsets("audit", true)).error(orders1)).isEqualTo(ServiceError.NONE);
+    }
+
+    @Test
+    void anAbortedTransactionsOffsetsNeverCount() {
+        var orders1 = new GroupCoordinator.TopicPartitionKey("orders", 1);
+        settled(coordinator.commitOffsets("audit", -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 1, 10, -1, ""))));
+        txnCommit(PRODUCER, "audit", new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, ""));
+
+        endTransaction(coordinator, PRODUCER, false);
+        assertThat(committed(coordinator, orders1)).isEqualTo(10);
+        assertThat(settled(coordinator.fetchOffsets("audit", true)).unstable()).isEmpty();
+    }
+
+    @Test
+    void aReloadCountsWhatCommittedTransactionsWroteAndKeepsAnOpenTransactionsOffsetsPending() {
+        var orders0 = new GroupCoordinator.TopicPartitionKey("orders", 0);
+        var orders1 = new GroupCoordinator.TopicPartitionKey("orders", 1);
+        txnCommit(PRODUCER, "audit", new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, ""));
+        txnCommit(PRODUCER + 1, "audit", new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, ""));
+        endTransaction(coordinator, PRODUCER, true);
+
+        GroupCoordinator fresh = reload();
+        assertThat(committed(fresh, orders0)).isEqualTo(5);
+        assertThat(committed(fresh, orders1)).as("its transaction is still open").isNull();
+        assertThat(settled(fresh.fetchOffsets("audit", true)).unstable()).containsExactly(orders1);
+
+        endTransaction(fresh, PRODUCER + 1, true);
+        assertThat(committed(fresh, orders1)).isEqualTo(42);
+    }
+
+    @Test
+    void aTransactionalCommitThatNamesAMemberIsCheckedAgainstTheGroup() {
+        CompletableFuture<JoinResult> joining = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult member = joining.join();
+        sync(member);
+        CompletableFuture<JoinResult> staticJoin = coordinator.joinGroup(new JoinRequest("static-billing", "", "instance-1", "client",
+                "/127.0.0.1", "consumer", Map.of("range", new byte[]{1}), SESSION_MS, REBALANCE_MS, true, true));
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult staticMember = staticJoin.join();
+        var commit = new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "");
+        var offsetsLog = replicas.partition(GroupCoordinator.OFFSETS_TOPIC, 0).log();
+        long endBefore = offsetsLog.logEndOffset();
+
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "billing", PRODUCER, EPOCH, member.generationId() - 1,
+                member.memberId(), null, List.of(commit)))).as("a zombie of an earlier generation").containsEntry(commit, ServiceError.ILLEGAL_GENERATION);
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "billing", PRODUCER, EPOCH, member.generationId(),
+                "gone-member", null, List.of(commit)))).containsEntry(commit, ServiceError.UNKNOWN_MEMBER_ID);
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "static-billing", PRODUCER, EPOCH, staticMember.generationId(),
+                "an-older-incarnation", "instance-1", List.of(commit)))).containsEntry(commit, ServiceError.FENCED_INSTANCE_ID);
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "static-billing", PRODUCER, EPOCH, staticMember.generationId(),
+                staticMember.memberId(), "instance-2", List.of(commit)))).containsEntry(commit, ServiceError.UNKNOWN_MEMBER_ID);
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "no-such-group", PRODUCER, EPOCH, 4, "m-1", null, List.of(commit))))
+                .as("a generation of a group this coordinator does not have").containsEntry(commit, ServiceError.ILLEGAL_GENERATION);
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "", PRODUCER, EPOCH, -1, "", null, List.of(commit))))
+                .containsEntry(commit, ServiceError.INVALID_GROUP_ID);
+        assertThat(offsetsLog.logEndOffset()).as("nothing refused is written").isEqualTo(endBefore);
+    }
+
+    @Test
+    void aTransactionalCommitFromTheMembersGenerationOrNamingNoMemberIsTaken() {
+        CompletableFuture<JoinResult> joining = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult member = joining.join();
+        sync(member);
+        var commit = new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "");
+
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "billing", PRODUCER, EPOCH, member.generationId(),
+                member.memberId(), null, List.of(commit)))).containsEntry(commit, ServiceError.NONE);
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "billing", PRODUCER, EPOCH, -1, "", null, List.of(commit))))
+                .as("versions before 3 name no member").containsEntry(commit, ServiceError.NONE);
+    }
+
+    @Test
+    void expiryLeavesAnOffsetAnOpenTransactionHoldsAlone() {
+        var orders1 = new GroupCoordinator.TopicPartitionKey("orders", 1);
+        coordinator.startOffsetExpiry();
+        settled(coordinator.commitOffsets("audit", -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 1, 10, -1, ""))));
+        txnCommit(PRODUCER, "audit", new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, ""));
+
+        scheduler.advance(RETENTION_MS + RETENTION_CHECK_MS);
+        assertThat(committed(coordinator, orders1)).as("its tombstone would void the transaction's offset").isEqualTo(10);
+
+        endTransaction(coordinator, PRODUCER, false);
+        scheduler.advance(RETENTION_CHECK_MS);
+        assertThat(committed(coordinator, orders1)).isNull();
+    }
+
+    @Test
+    void deletingAGroupVoidsWhatItsOpenTransactionsCommitted() {
+        txnCommit(PRODUCER, "audit", new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, ""));
+        assertThat(settled(coordinator.deleteGroup("audit"))).isEqualTo(ServiceError.NONE);
+
+        endTransaction(coordinator, PRODUCER, true);
+        assertThat(settled(coordinator.fetchOffsets("audit"))).as("the group does not come back with offsets").isEmpty();
+    }
+
+    @Test
+    void aMarkerForAnOffsetsPartitionThisNodeDoesNotLeadIsRefusedAsNotTheCoordinator() {
+        CompletableFuture<Void> marker = coordinator.completeTransaction(3, PRODUCER, EPOCH, TXN_COORDINATOR_EPOCH, true);
+        scheduler.runDue();
+        assertThat(marker).isCompletedExceptionally();
+        assertThat(ServiceException.errorOf(marker.handle((ok, failure) -> failure).join(), ServiceError.UNKNOWN))
+                .isEqualTo(ServiceError.NOT_COORDINATOR);
     }
 }
