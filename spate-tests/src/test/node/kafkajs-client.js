@@ -15,6 +15,12 @@
 //        [--partitions P] [--prefix S] [--client-id ID]
 //     Sends N messages (key k<i>, value <prefix>-<i>, header seq=<i>, to partition i % P when P
 //     is given) with acks=-1 and prints {"event":"produced",...} with the broker's answers.
+//
+//   node kafkajs-client.js transact --bootstrap HOST:PORT --topic T --transactional-id ID
+//        --transactions N --per-transaction M [--group G] [--client-id ID]
+//     Runs N transactions of M messages (value t<n>-<i>), each also committing offset n+1 of
+//     partition 0 of T for group G when given (sendOffsets); every third one (n % 3 == 2) is
+//     aborted, the others committed. Prints {"event":"transacted","outcomes":[...]}.
 
 const { Kafka, Partitioners, logLevel } = require('kafkajs')
 const readline = require('readline')
@@ -152,9 +158,41 @@ async function produce(opts) {
   })
 }
 
+async function transact(opts) {
+  const topic = required(opts, 'topic')
+  const transactions = Number(required(opts, 'transactions'))
+  const perTransaction = Number(required(opts, 'per-transaction'))
+  const group = opts.group
+  const producer = kafkaFor(opts, 'kafkajs-transactional').producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    transactionalId: required(opts, 'transactional-id'),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  })
+  await producer.connect()
+  const outcomes = []
+  for (let t = 0; t < transactions; t++) {
+    const transaction = await producer.transaction()
+    const messages = []
+    for (let i = 0; i < perTransaction; i++) messages.push({ key: `k${i}`, value: `t${t}-${i}` })
+    await transaction.send({ topic, acks: -1, messages })
+    if (group) {
+      // The offsets of a pretend input topic, committed with the transaction (KIP-98's sendOffsetsToTransaction).
+      await transaction.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition: 0, offset: String(t + 1) }] }] })
+    }
+    const abort = t % 3 === 2
+    if (abort) await transaction.abort()
+    else await transaction.commit()
+    outcomes.push(abort ? 'aborted' : 'committed')
+  }
+  await producer.disconnect()
+  emit({ event: 'transacted', outcomes })
+}
+
 const { mode, opts } = parseArgs(process.argv.slice(2))
-const run = mode === 'consume' ? consume : mode === 'produce' ? produce : null
-if (!run) fail(`unknown mode ${mode}; use consume or produce`)
+const run = mode === 'consume' ? consume : mode === 'produce' ? produce : mode === 'transact' ? transact : null
+if (!run) fail(`unknown mode ${mode}; use consume, produce or transact`)
 run(opts).catch(e => {
   emit({ event: 'error', error: String(e), stack: e.stack })
   process.exit(1)

@@ -62,6 +62,12 @@ public final class SpateConfig {
     public static final String PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = "producer.id.expiration.check.interval.ms";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
     public static final String OFFSETS_RETENTION_CHECK_INTERVAL_MS = "offsets.retention.check.interval.ms";
+    public static final String TRANSACTION_STATE_PARTITIONS = "transaction.state.log.num.partitions";
+    public static final String TRANSACTION_STATE_REPLICATION_FACTOR = "transaction.state.log.replication.factor";
+    public static final String TRANSACTION_STATE_MIN_ISR = "transaction.state.log.min.isr";
+    public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
+    public static final String TRANSACTION_ABORT_CHECK_INTERVAL_MS = "transaction.abort.timed.out.transaction.cleanup.interval.ms";
+    public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -139,6 +145,12 @@ public final class SpateConfig {
         d.put(PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, "600000");
         d.put(OFFSETS_RETENTION_MINUTES, "10080");
         d.put(OFFSETS_RETENTION_CHECK_INTERVAL_MS, "600000");
+        d.put(TRANSACTION_STATE_PARTITIONS, "50");
+        d.put(TRANSACTION_STATE_REPLICATION_FACTOR, "3");
+        d.put(TRANSACTION_STATE_MIN_ISR, "2");
+        d.put(TRANSACTION_MAX_TIMEOUT_MS, "900000");
+        d.put(TRANSACTION_ABORT_CHECK_INTERVAL_MS, "10000");
+        d.put(TRANSACTIONAL_ID_EXPIRATION_MS, "604800000");
         return d;
     }
 
@@ -193,6 +205,10 @@ public final class SpateConfig {
             int voterCount = voters.split(",").length;
             values.put(OFFSETS_TOPIC_REPLICATION_FACTOR, String.valueOf(Math.min(3, voterCount)));
         }
+        if (!settings.containsKey(TRANSACTION_STATE_REPLICATION_FACTOR)) {
+            // As the offsets topic: one replica alone, at most three in a cluster, never more than its voters.
+            values.put(TRANSACTION_STATE_REPLICATION_FACTOR, values.get(OFFSETS_TOPIC_REPLICATION_FACTOR));
+        }
         SpateConfig config = new SpateConfig(values);
         config.validate();
         return config;
@@ -229,6 +245,9 @@ public final class SpateConfig {
         }
         if (!clustered() && intValue(OFFSETS_TOPIC_REPLICATION_FACTOR) != 1) {
             throw new InvalidConfigException(OFFSETS_TOPIC_REPLICATION_FACTOR + " must be 1 on a standalone node (no " + CONTROLLER_QUORUM_VOTERS + ")");
+        }
+        if (!clustered() && intValue(TRANSACTION_STATE_REPLICATION_FACTOR) != 1) {
+            throw new InvalidConfigException(TRANSACTION_STATE_REPLICATION_FACTOR + " must be 1 on a standalone node (no " + CONTROLLER_QUORUM_VOTERS + ")");
         }
         if (clustered()) {
             clusterSettings();
@@ -280,12 +299,14 @@ public final class SpateConfig {
         if (queued != -1 && queued < 1) {
             throw new InvalidConfigException(QUEUED_MAX_REQUEST_BYTES + " must be -1 (no bound) or positive, not " + queued);
         }
-        for (String name : new String[]{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, OFFSETS_RETENTION_MINUTES}) {
+        for (String name : new String[]{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, OFFSETS_RETENTION_MINUTES, TRANSACTION_STATE_PARTITIONS,
+                TRANSACTION_STATE_REPLICATION_FACTOR, TRANSACTION_STATE_MIN_ISR, TRANSACTION_MAX_TIMEOUT_MS}) {
             if (intValue(name) < 1) {
                 throw new InvalidConfigException(name + " must be at least 1");
             }
         }
-        for (String name : new String[]{PRODUCER_ID_EXPIRATION_MS, PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, OFFSETS_RETENTION_CHECK_INTERVAL_MS}) {
+        for (String name : new String[]{PRODUCER_ID_EXPIRATION_MS, PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, OFFSETS_RETENTION_CHECK_INTERVAL_MS,
+                TRANSACTION_ABORT_CHECK_INTERVAL_MS, TRANSACTIONAL_ID_EXPIRATION_MS}) {
             if (parseLong(name, values.get(name)) < 1) {
                 throw new InvalidConfigException(name + " must be at least 1");
             }
@@ -409,6 +430,13 @@ public final class SpateConfig {
                 intValue(GROUP_INITIAL_REBALANCE_DELAY_MS), intValue(OFFSET_METADATA_MAX_BYTES), intValue(OFFSETS_TOPIC_PARTITIONS),
                 offsetsTopicReplicationFactor(), intValue(OFFSETS_RETENTION_MINUTES) * 60_000L,
                 parseLong(OFFSETS_RETENTION_CHECK_INTERVAL_MS, values.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS)));
+    }
+
+    public io.spate.server.txn.TransactionCoordinator.Settings transactionSettings() {
+        return new io.spate.server.txn.TransactionCoordinator.Settings(intValue(TRANSACTION_STATE_PARTITIONS),
+                (short) Math.min(Short.MAX_VALUE, intValue(TRANSACTION_STATE_REPLICATION_FACTOR)), intValue(TRANSACTION_STATE_MIN_ISR),
+                intValue(TRANSACTION_MAX_TIMEOUT_MS), parseLong(TRANSACTION_ABORT_CHECK_INTERVAL_MS, values.get(TRANSACTION_ABORT_CHECK_INTERVAL_MS)),
+                parseLong(TRANSACTIONAL_ID_EXPIRATION_MS, values.get(TRANSACTIONAL_ID_EXPIRATION_MS)));
     }
 
     /** Milliseconds between compaction passes, or 0 when the cleaner is off. */

@@ -66,6 +66,8 @@ public final class SpateNode implements AutoCloseable {
     private final KafkaServer server;
     private final String clusterId;
     private final GroupCoordinator coordinator;
+    private final io.spate.server.txn.TransactionCoordinator transactions;
+    private final io.spate.server.cluster.RemoteTxnMarkers remoteMarkers;
     private final ScheduledExecutorService cleaner;
     private final ClusterMember member;
     private final ReplicaManager replicas;
@@ -73,8 +75,12 @@ public final class SpateNode implements AutoCloseable {
     private final java.util.concurrent.CompletableFuture<String> fatalError = new java.util.concurrent.CompletableFuture<>();
 
     private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId,
-                      GroupCoordinator coordinator, ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas) {
+                      GroupCoordinator coordinator, io.spate.server.txn.TransactionCoordinator transactions,
+                      io.spate.server.cluster.RemoteTxnMarkers remoteMarkers, ScheduledExecutorService cleaner, ClusterMember member,
+                      ReplicaManager replicas) {
         this.member = member;
+        this.transactions = transactions;
+        this.remoteMarkers = remoteMarkers;
         this.replicas = replicas;
         this.coordinator = coordinator;
         this.cleaner = cleaner;
@@ -131,6 +137,8 @@ public final class SpateNode implements AutoCloseable {
         LogManager logManager = LogManager.open(dataDir, clock, config.retentionCheckIntervalMs());
         KafkaServer server = null;
         GroupCoordinator coordinator = null;
+        io.spate.server.txn.TransactionCoordinator transactions = null;
+        io.spate.server.cluster.RemoteTxnMarkers remoteMarkers = null;
         ScheduledExecutorService cleaner = null;
         ClusterMember member = null;
         ReplicaManager replicas = null;
@@ -153,6 +161,17 @@ public final class SpateNode implements AutoCloseable {
             ClusterView view = ClusterView.of(member.metadata(), replicas);
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
             coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
+            GroupCoordinator groups = coordinator;
+            io.spate.time.Time clockTime = timeOf(clock);
+            var localMarkers = new io.spate.server.txn.LocalTxnMarkers(replicas, registry, GroupCoordinator.OFFSETS_TOPIC,
+                    (p, marker) -> groups.completeTransaction(p, marker.producerId(), marker.producerEpoch(), marker.coordinatorEpoch(), marker.commit()),
+                    clockTime);
+            remoteMarkers = new io.spate.server.cluster.RemoteTxnMarkers(config.nodeId(), view);
+            io.spate.time.SystemScheduler txnThread = new io.spate.time.SystemScheduler("spate-txn-coordinator");
+            var markerChannel = new io.spate.server.txn.TxnMarkerChannel(markerLeaders(view, registry, config.nodeId()), localMarkers,
+                    remoteMarkers, txnThread);
+            transactions = new io.spate.server.txn.TransactionCoordinator(config.transactionSettings(), clockTime, txnThread, topics, replicas,
+                    producerIds, markerChannel);
             var partitionAdmin = new io.spate.server.admin.PartitionAdmin(registry, view, control, replicas);
             List<ApiHandler> handlers = new ArrayList<>(List.of(
                     new MetadataHandler(serverConfig, clusterId, topics, view),
@@ -172,9 +191,11 @@ public final class SpateNode implements AutoCloseable {
                     new io.spate.server.handlers.AlterPartitionReassignmentsHandler(partitionAdmin),
                     new io.spate.server.handlers.ListPartitionReassignmentsHandler(control),
                     new io.spate.server.handlers.DescribeLogDirsHandler(replicas),
-                    new InitProducerIdHandler(producerIds)));
-            handlers.addAll(GroupHandlers.all(coordinator, view));
+                    new InitProducerIdHandler(producerIds, transactions)));
+            handlers.addAll(GroupHandlers.all(coordinator, transactions, view));
+            handlers.addAll(io.spate.server.handlers.TransactionHandlers.all(transactions, coordinator, registry, replicas, localMarkers, clockTime));
             replicas.addLeadershipListener(coordinator.offsetsLeadership());
+            replicas.addLeadershipListener(transactions.leadership());
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             if (config.clustered()) {
                 // Serving first: a voter answers the other nodes' heartbeats on this listener.
@@ -201,7 +222,7 @@ public final class SpateNode implements AutoCloseable {
             // dispatcher is built lazily, heartbeats use bare error codes): warmed now, beside the
             // caller's next steps (a test creating its first client), not on two cores the start needs.
             StartupPreloader.startOnce();
-            return new SpateNode(config, logManager, server, clusterId, coordinator, cleaner, member, replicas);
+            return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, cleaner, member, replicas);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
@@ -211,6 +232,12 @@ public final class SpateNode implements AutoCloseable {
             }
             if (member != null) {
                 member.close();
+            }
+            if (transactions != null) {
+                transactions.close();
+            }
+            if (remoteMarkers != null) {
+                remoteMarkers.close();
             }
             if (coordinator != null) {
                 coordinator.close();
@@ -225,6 +252,41 @@ public final class SpateNode implements AutoCloseable {
             logManager.close();
             throw new IOException("interrupted while binding the listener", e);
         }
+    }
+
+    /** Milliseconds from {@code clock} (tests move it to see timeouts and expiry); intervals from the monotonic counter. */
+    private static io.spate.time.Time timeOf(Clock clock) {
+        return new io.spate.time.Time() {
+            @Override
+            public long millis() {
+                return clock.millis();
+            }
+
+            @Override
+            public long nanos() {
+                return io.spate.time.Time.SYSTEM.nanos();
+            }
+        };
+    }
+
+    /** Where the transaction coordinator's markers go: each partition's leader, or gone once its topic is deleted. */
+    private static io.spate.server.txn.TxnMarkerChannel.Leaders markerLeaders(ClusterView view, TopicRegistry registry, int localId) {
+        return new io.spate.server.txn.TxnMarkerChannel.Leaders() {
+            @Override
+            public int leaderOf(io.spate.log.TopicPartition partition) {
+                var topic = registry.get(partition.topic());
+                if (topic == null || partition.partition() >= topic.partitions()) {
+                    return GONE;
+                }
+                ClusterView.PartitionView state = view.partition(partition.topic(), partition.partition());
+                return state == null ? -1 : state.leader();
+            }
+
+            @Override
+            public int localId() {
+                return localId;
+            }
+        };
     }
 
     /**
@@ -352,8 +414,10 @@ public final class SpateNode implements AutoCloseable {
             member.leaveGracefully(5_000);
         }
         server.close();
-        // The coordinator's last writes (expiry, a rebalance in flight) wait on the partitions'
-        // deadlines: it stops before the replicas do.
+        // The coordinators' last writes (expiry, a rebalance in flight) wait on the partitions'
+        // deadlines: they stop before the replicas do.
+        transactions.close();
+        remoteMarkers.close();
         coordinator.close();
         replicas.close();
         if (cleaner != null) {

@@ -132,35 +132,4 @@ class ServingHardeningTest {
                     assertThat(p.records() == null ? 0 : p.records().sizeInBytes()).isZero()));
         }
     }
-
-    /** Transactions are not supported: clients hear so at once, not an authorization failure and not a 60 s retry loop. */
-    @Test
-    void aTransactionalProducerIsToldTransactionsAreUnsupported() {
-        Clients.createTopicQuietly(node.bootstrapServers(), "tx");
-        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of(
-                ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-1", ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000))) {
-            Throwable failure = catchThrowable(producer::initTransactions);
-            assertThat(failure).isNotNull().isNotInstanceOf(TimeoutException.class).isNotInstanceOf(AuthorizationException.class);
-            assertThat(failure).hasMessageContaining("transactions");
-        }
-    }
-
-    @Test
-    void transactionalRequestsGetUnsupportedVersionNotAnAuthorizationError() throws Exception {
-        Clients.createTopicQuietly(node.bootstrapServers(), "tx-raw");
-        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
-            InitProducerIdResponse init = client.send(new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
-                    .setTransactionalId("tx-2").setTransactionTimeoutMs(60_000)).build((short) 4));
-            assertThat(init.error()).isEqualTo(Errors.UNSUPPORTED_VERSION);
-
-            FindCoordinatorResponse coordinator = client.send(new FindCoordinatorRequest.Builder(new FindCoordinatorRequestData()
-                    .setKeyType((byte) 1).setCoordinatorKeys(List.of("tx-2"))).build((short) 4));
-            assertThat(coordinator.data().coordinators().get(0).errorCode()).isEqualTo(Errors.UNSUPPORTED_VERSION.code());
-
-            ProduceRequest produce = RawRequests.produce("tx-raw", 0, (short) -1, RawRequests.idempotent(1, (short) 0, 0, "x"));
-            produce.data().setTransactionalId("tx-2");
-            ProduceResponse response = client.send(produce);
-            assertThat(RawRequests.only(response).errorCode()).isEqualTo(Errors.UNSUPPORTED_VERSION.code());
-        }
-    }
 }

@@ -5,6 +5,7 @@ import io.spate.tests.support.Clients;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -264,6 +265,39 @@ class ThirdPartyGroupClientsTest {
                 assertThat(new String(record.headers().lastHeader("seq").value(), StandardCharsets.UTF_8)).isEqualTo(String.valueOf(i));
             }
         }
+    }
+
+    /** kafkajs' transactional producer (and its sendOffsets) as the Java client's read_committed consumer sees it. */
+    @Test
+    void kafkajsTransactionsAreSeenByTheJavaReadCommittedConsumer() throws Exception {
+        requireNodeModules();
+        String topic = "kafkajs-transactions";
+        Clients.createTopic(node.bootstrapServers(), topic, 1, Map.of());
+        Child producer = start("kafkajs-transactional", NODE_DIR, List.of("node", "kafkajs-client.js", "transact",
+                "--bootstrap", node.bootstrapServers(), "--topic", topic, "--transactional-id", "kafkajs-tx",
+                "--transactions", "6", "--per-transaction", "10", "--group", "kafkajs-tx-group"));
+        assertThat(producer.awaitExit()).as(producer.describe()).isZero();
+        assertThat(kafkajsEvents(producer, "transacted")).hasSize(1);
+
+        List<String> committed = new ArrayList<>();
+        List<String> all = new ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            for (int i = 0; i < 10; i++) {
+                all.add("t" + t + "-" + i);
+                if (t % 3 != 2) {
+                    committed.add("t" + t + "-" + i);
+                }
+            }
+        }
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            assertThat(Clients.readAll(consumer, List.of(tp))).extracting(ConsumerRecord::value).containsExactlyElementsOf(committed);
+        }
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+            assertThat(Clients.readAll(consumer, List.of(tp))).extracting(ConsumerRecord::value).containsExactlyElementsOf(all);
+        }
+        // The last committed transaction (t4) committed offset 5; the aborted t5's offset 6 never became visible.
+        assertThat(committed("kafkajs-tx-group")).isEqualTo(Map.of(tp, 5L));
     }
 
     private static void requireNodeModules() {

@@ -1,5 +1,6 @@
 package io.spate.server.handlers;
 
+import io.spate.log.AbortedTxn;
 import io.spate.log.LogError;
 import io.spate.log.LogReadResult;
 import io.spate.server.metadata.TopicInfo;
@@ -163,7 +164,14 @@ public final class FetchHandler implements ApiHandler {
         return keys;
     }
 
-    private record PartitionRead(FetchTarget target, Errors error, LogReadResult result) {
+    /**
+     * One partition's read: what was read, the last stable offset, and (read_committed only) the
+     * aborted transactions whose records the client must drop, null otherwise as Kafka answers.
+     */
+    private record PartitionRead(FetchTarget target, Errors error, LogReadResult result, long lastStableOffset, List<AbortedTxn> aborted) {
+        PartitionRead(FetchTarget target, Errors error, LogReadResult result) {
+            this(target, error, result, result == null ? -1 : result.lastStableOffset(), null);
+        }
     }
 
     /** Reads every target, in order, within the request's total byte budget (KIP-74). */
@@ -195,7 +203,9 @@ public final class FetchHandler implements ApiHandler {
                 // "earliest"); not leader sends it to the leader, clearing a preferred read replica.
                 error = Errors.NOT_LEADER_OR_FOLLOWER;
             }
-            reads.add(new PartitionRead(target, error, result));
+            // Kafka answers read_uncommitted fetches with no aborted-transaction list at all.
+            reads.add(new PartitionRead(target, error, result, result.lastStableOffset(),
+                    bound == ReadBound.LAST_STABLE ? result.abortedTransactions() : null));
             if (result.sizeInBytes() > 0) {
                 remaining -= result.sizeInBytes();
                 minOneBatch = false;
@@ -224,20 +234,28 @@ public final class FetchHandler implements ApiHandler {
                 long logStart = result == null ? -1 : result.logStartOffset();
                 boolean hasData = result != null && result.sizeInBytes() > 0;
                 boolean changed = hasData || read.error != Errors.NONE || hw != target.lastSentHighWatermark || logStart != target.lastSentLogStartOffset
-                        || target.preferredReadReplica >= 0;
+                        || read.lastStableOffset != target.lastSentLastStableOffset || target.preferredReadReplica >= 0;
                 if (context.incremental() && !changed) {
                     continue;
                 }
                 target.lastSentHighWatermark = hw;
                 target.lastSentLogStartOffset = logStart;
+                target.lastSentLastStableOffset = read.lastStableOffset;
                 FetchResponseData.PartitionData partitionData = new FetchResponseData.PartitionData()
                         .setPartitionIndex(target.partition)
                         .setErrorCode(read.error.code())
                         .setHighWatermark(hw)
-                        .setLastStableOffset(hw)
+                        .setLastStableOffset(read.lastStableOffset)
                         .setRecords(hasData ? new FileSliceRecords(result.slice()) : MemoryRecords.EMPTY);
                 if (version >= 5) {
                     partitionData.setLogStartOffset(logStart);
+                }
+                if (read.aborted != null) {
+                    List<FetchResponseData.AbortedTransaction> aborted = new ArrayList<>(read.aborted.size());
+                    for (AbortedTxn txn : read.aborted) {
+                        aborted.add(new FetchResponseData.AbortedTransaction().setProducerId(txn.producerId()).setFirstOffset(txn.firstOffset()));
+                    }
+                    partitionData.setAbortedTransactions(aborted);
                 }
                 if (version >= 11) {
                     partitionData.setPreferredReadReplica(target.preferredReadReplica);

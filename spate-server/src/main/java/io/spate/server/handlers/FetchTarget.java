@@ -24,6 +24,7 @@ final class FetchTarget {
     int maxBytes;
     long lastSentHighWatermark = -1;
     long lastSentLogStartOffset = -1;
+    long lastSentLastStableOffset = -1;
     /** Follower fetching: the replica the consumer should read from instead (-1: read here). */
     int preferredReadReplica = -1;
 

@@ -2,6 +2,7 @@ package io.spate.server.handlers;
 
 import io.spate.server.metadata.ClusterView;
 import io.spate.server.group.GroupCoordinator;
+import io.spate.server.txn.TransactionCoordinator;
 
 import java.util.List;
 
@@ -10,9 +11,9 @@ public final class GroupHandlers {
     private GroupHandlers() {
     }
 
-    public static List<ApiHandler> all(GroupCoordinator coordinator, ClusterView cluster) {
+    public static List<ApiHandler> all(GroupCoordinator coordinator, TransactionCoordinator transactions, ClusterView cluster) {
         return List.of(
-                new FindCoordinatorHandler(coordinator, cluster),
+                new FindCoordinatorHandler(coordinator, transactions, cluster),
                 new JoinGroupHandler(coordinator),
                 new SyncGroupHandler(coordinator),
                 new HeartbeatHandler(coordinator),

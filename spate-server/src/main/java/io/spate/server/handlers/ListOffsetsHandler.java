@@ -46,6 +46,7 @@ public final class ListOffsetsHandler implements ApiHandler {
         ListOffsetsRequestData data = ((ListOffsetsRequest) request).data();
         short version = header.apiVersion();
         ListOffsetsResponseData response = new ListOffsetsResponseData();
+        boolean readCommitted = version >= 2 && data.isolationLevel() == org.apache.kafka.common.IsolationLevel.READ_COMMITTED.id();
         for (ListOffsetsRequestData.ListOffsetsTopic topicData : data.topics()) {
             ListOffsetsResponseData.ListOffsetsTopicResponse topicResponse = new ListOffsetsResponseData.ListOffsetsTopicResponse().setName(topicData.name());
             TopicInfo topic = topics.get(topicData.name());
@@ -56,14 +57,16 @@ public final class ListOffsetsHandler implements ApiHandler {
                             .setTimestamp(-1).setOffset(-1).setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code()));
                     continue;
                 }
-                topicResponse.partitions().add(lookup(partition, p, version));
+                topicResponse.partitions().add(lookup(partition, p, version, readCommitted));
             }
             response.topics().add(topicResponse);
         }
         return CompletableFuture.completedFuture(response);
     }
 
-    private ListOffsetsResponseData.ListOffsetsPartitionResponse lookup(Partition partition, ListOffsetsRequestData.ListOffsetsPartition p, short version) {
+    /** {@code readCommitted}: offsets a read_committed consumer may read, below the last stable offset (as Kafka answers). */
+    private ListOffsetsResponseData.ListOffsetsPartitionResponse lookup(Partition partition, ListOffsetsRequestData.ListOffsetsPartition p, short version,
+                                                                        boolean readCommitted) {
         ListOffsetsResponseData.ListOffsetsPartitionResponse answer = new ListOffsetsResponseData.ListOffsetsPartitionResponse()
                 .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1);
         if (partition == null) {
@@ -77,19 +80,19 @@ public final class ListOffsetsHandler implements ApiHandler {
         }
         PartitionLog log = partition.log();
         long timestamp = p.timestamp();
-        long highWatermark = log.highWatermark();
+        long readableEnd = readCommitted ? partition.lastStableOffset() : log.highWatermark();
         if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
             answer.setOffset(log.logStartOffset());
         } else if (timestamp == LATEST) {
-            answer.setOffset(highWatermark);
+            answer.setOffset(readableEnd);
         } else if (timestamp == MAX_TIMESTAMP) {
             long[] max = log.maxTimestampAndOffset();
-            if (max[1] >= 0 && max[1] < highWatermark) {
+            if (max[1] >= 0 && max[1] < readableEnd) {
                 answer.setTimestamp(max[0]).setOffset(max[1]);
             }
         } else if (timestamp >= 0) {
             try {
-                findByTimestamp(log, timestamp, highWatermark, answer);
+                findByTimestamp(log, timestamp, readableEnd, answer);
             } catch (IOException e) {
                 return answer.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
             }

@@ -28,7 +28,6 @@ import java.util.concurrent.CompletableFuture;
  * {@code acks} asks, and encodes the answers. {@code acks=0} gets no response at all.
  */
 public final class ProduceHandler implements ApiHandler {
-    static final String TRANSACTIONS_UNSUPPORTED = "Spate does not support transactions yet";
     private final TopicRegistry topics;
     private final ReplicaManager replicas;
     private final Clock clock;
@@ -61,12 +60,9 @@ public final class ProduceHandler implements ApiHandler {
                 ProduceResponseData.PartitionProduceResponse partitionResponse = new ProduceResponseData.PartitionProduceResponse()
                         .setIndex(partitionData.index()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
                 topicResponse.partitionResponses().add(partitionResponse);
-                Errors refusal = refusal(acks, data.transactionalId(), topic, partitionData, version);
+                Errors refusal = refusal(acks, topic, partitionData, version);
                 if (refusal != null) {
                     partitionResponse.setErrorCode(refusal.code());
-                    if (refusal == Errors.UNSUPPORTED_VERSION && version >= 8) {
-                        partitionResponse.setErrorMessage(TRANSACTIONS_UNSUPPORTED);
-                    }
                     continue;
                 }
                 Partition partition = replicas.partition(topic.name(), partitionData.index());
@@ -117,12 +113,9 @@ public final class ProduceHandler implements ApiHandler {
     }
 
     /** What the request itself gets wrong; leadership and the in-sync set are the partition's to judge. */
-    private Errors refusal(Acks acks, String transactionalId, TopicInfo topic, ProduceRequestData.PartitionProduceData partitionData, short version) {
+    private Errors refusal(Acks acks, TopicInfo topic, ProduceRequestData.PartitionProduceData partitionData, short version) {
         if (acks == null) {
             return Errors.INVALID_REQUIRED_ACKS;
-        }
-        if (transactionalId != null) {
-            return Errors.UNSUPPORTED_VERSION;
         }
         if (topic == null) {
             return version >= 13 ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;

@@ -1,0 +1,381 @@
+package io.spate.server.txn;
+
+import io.spate.coordinator.CoordinatorException;
+import io.spate.coordinator.CoordinatorResult;
+import io.spate.coordinator.CoordinatorRuntime;
+import io.spate.log.TopicPartition;
+import io.spate.replication.LeadershipListener;
+import io.spate.replication.Partition;
+import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
+import io.spate.server.metadata.ProducerIdManager;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicManager;
+import io.spate.server.partition.ReplicaManager;
+import io.spate.time.Scheduler;
+import io.spate.time.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.BiFunction;
+import java.util.function.Predicate;
+
+/**
+ * Kafka's transaction coordinator (KIP-98) on the coordinator runtime: each transactional id
+ * lives in the shard of its {@code __transaction_state} partition, led by one node, and moves with
+ * that partition's leadership. A transaction is Ongoing while its producer adds partitions; EndTxn
+ * writes PrepareCommit or PrepareAbort (the decision, durable before any marker), then markers go
+ * to every partition it touched, then CompleteCommit or CompleteAbort. A new leader of the
+ * partition finds Prepare states in the log and writes their markers again.
+ *
+ * <p>Decisions are {@link TxnTransitions}; they run as tasks of one {@link Scheduler} on a clock
+ * from {@link Time}, so that a test drives timeouts by moving a manual clock.
+ */
+public final class TransactionCoordinator implements AutoCloseable {
+    public static final String TOPIC = "__transaction_state";
+    private static final Logger log = LoggerFactory.getLogger(TransactionCoordinator.class);
+    /** How long a state write waits for the in-sync replicas of its partition. */
+    static final long WRITE_WAIT_MS = 5_000;
+
+    /**
+     * Settings under Kafka's broker names: transaction.state.log.num.partitions, .replication.factor,
+     * .min.isr, transaction.max.timeout.ms, transaction.abort.timed.out.transaction.cleanup.interval.ms,
+     * transactional.id.expiration.ms.
+     */
+    public record Settings(int partitions, short replicationFactor, int minInsync, int maxTimeoutMs, long abortCheckIntervalMs,
+                           long idExpirationMs) {
+        public static Settings defaults() {
+            return new Settings(50, (short) 3, 2, 900_000, 10_000, 604_800_000L);
+        }
+    }
+
+    /** A producer id and epoch handed out by InitProducerId. */
+    public record ProducerIdAndEpoch(long producerId, short epoch) {
+    }
+
+    private final Settings settings;
+    private final Time time;
+    private final TopicManager topics;
+    private final ReplicaManager replicas;
+    private final ProducerIdManager producerIds;
+    private final TxnMarkerChannel markers;
+    private final CoordinatorRuntime<TransactionShard, TxnRecord> runtime;
+    private final AutoCloseable ownedScheduler;
+
+    public TransactionCoordinator(Settings settings, Time time, Scheduler scheduler, TopicManager topics, ReplicaManager replicas,
+                                  ProducerIdManager producerIds, TxnMarkerChannel markers) {
+        this.settings = settings;
+        this.time = time;
+        this.topics = topics;
+        this.replicas = replicas;
+        this.producerIds = producerIds;
+        this.markers = markers;
+        this.ownedScheduler = scheduler instanceof AutoCloseable closeable ? closeable : null;
+        CoordinatorRuntime.Partitions partitions = new CoordinatorRuntime.Partitions() {
+            @Override
+            public Partition partition(int p) {
+                return replicas.partition(TOPIC, p);
+            }
+
+            @Override
+            public boolean leads(Partition partition) {
+                return replicas.servesAsLeader(partition);
+            }
+        };
+        this.runtime = new CoordinatorRuntime<>(TOPIC, scheduler, time, partitions,
+                context -> new TransactionShard(context, this::loaded), TxnRecordSerde.INSTANCE, WRITE_WAIT_MS);
+    }
+
+    /** Loads and drops shards as this node comes to lead and stops leading partitions of {@link #TOPIC}. */
+    public LeadershipListener leadership() {
+        return runtime.leadership();
+    }
+
+    /** Kafka's placement of a transactional id: |hash| mod the partition count, 0 for Integer.MIN_VALUE. */
+    public int partitionFor(String transactionalId) {
+        int hash = transactionalId.hashCode();
+        TopicInfo topic = topics.registry().get(TOPIC);
+        int count = topic == null ? settings.partitions() : topic.partitions();
+        return (hash == Integer.MIN_VALUE ? 0 : Math.abs(hash)) % count;
+    }
+
+    /** Creates {@link #TOPIC} on first use (FindCoordinator for a transactional id), as Kafka does. */
+    public CompletableFuture<Void> ensureTopicAsync() {
+        if (topics.registry().get(TOPIC) != null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        int minInsync = Math.max(1, Math.min(settings.minInsync(), settings.replicationFactor()));
+        return topics.createInternalAsync(TOPIC, settings.partitions(), settings.replicationFactor(), Map.of(
+                "cleanup.policy", "compact", "min.insync.replicas", String.valueOf(minInsync), "segment.bytes", "104857600"))
+                .thenApply(topic -> null);
+    }
+
+    // ---------------------------------------------------------------- requests
+
+    /**
+     * InitProducerId with a transactional id: a new producer id, or the next epoch of the current
+     * one (fencing the producer that had it). An open transaction is aborted first, and the answer
+     * is then CONCURRENT_TRANSACTIONS: the client asks again once the abort is complete.
+     */
+    public CompletableFuture<ProducerIdAndEpoch> initProducerId(String transactionalId, int timeoutMs, long expectedProducerId,
+                                                                short expectedEpoch) {
+        if (timeoutMs <= 0 || timeoutMs > settings.maxTimeoutMs()) {
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_TRANSACTION_TIMEOUT, "transaction.timeout.ms="
+                    + timeoutMs + " is outside 1.." + settings.maxTimeoutMs() + " (transaction.max.timeout.ms)"));
+        }
+        int p = partitionFor(transactionalId);
+        // Ask the shard first whether a new producer id is needed, so that retries and epoch bumps use none.
+        return refused(runtime.read(p, shard -> needsFreshId(shard.get(transactionalId))))
+                .thenCompose(needed -> needed ? producerIds.nextProducerIdAsync() : CompletableFuture.completedFuture(-1L))
+                .thenCompose(fresh -> update(transactionalId, (shard, current) -> {
+                    boolean missingId = fresh < 0 && needsFreshId(current);
+                    if (missingId) {
+                        throw new ServiceException(ServiceError.CONCURRENT_TRANSACTIONS, "the state of '" + transactionalId + "' changed; try again");
+                    }
+                    TxnTransitions.Decision decision = TxnTransitions.init(current, transactionalId, timeoutMs, expectedProducerId, expectedEpoch,
+                            fresh, time.millis());
+                    throwIfRefused(decision);
+                    TxnMetadata answer = decision.next() != null ? decision.next() : current;
+                    return new Outcome<>(decision.next(), answer);
+                }))
+                .thenCompose(state -> {
+                    if (state.state() == TxnState.PREPARE_ABORT) {
+                        // The open transaction of a fenced producer is being aborted; the new producer waits for it.
+                        startCompletion(transactionalId);
+                        return CompletableFuture.failedFuture(new ServiceException(ServiceError.CONCURRENT_TRANSACTIONS,
+                                "aborting the open transaction of '" + transactionalId + "' before a new producer may start"));
+                    }
+                    return CompletableFuture.completedFuture(new ProducerIdAndEpoch(state.producerId(), state.producerEpoch()));
+                });
+    }
+
+    private static boolean needsFreshId(TxnMetadata current) {
+        return current == null || (current.state().idle() && TxnTransitions.epochExhausted(current.producerEpoch()));
+    }
+
+    /** AddPartitionsToTxn: the partitions join the open transaction (which this begins, if none is open). */
+    public CompletableFuture<Void> addPartitions(String transactionalId, long producerId, short epoch, Set<TopicPartition> partitions) {
+        return update(transactionalId, (shard, current) -> {
+            TxnTransitions.Decision decision = TxnTransitions.addPartitions(current, transactionalId, producerId, epoch, partitions, time.millis());
+            throwIfRefused(decision);
+            return new Outcome<Void>(decision.next(), null);
+        });
+    }
+
+    /**
+     * Whether every one of {@code partitions} is in the open transaction of the producer (the
+     * verification a partition leader asks for before taking transactional data, KIP-890 part 1).
+     */
+    public CompletableFuture<Boolean> verifyPartitions(String transactionalId, long producerId, short epoch, Set<TopicPartition> partitions) {
+        return refused(runtime.read(partitionFor(transactionalId), shard -> {
+            TxnMetadata current = shard.get(transactionalId);
+            throwIfRefused(TxnTransitions.checkProducer(current, transactionalId, producerId, epoch));
+            return current.state() == TxnState.ONGOING && current.partitions().containsAll(partitions);
+        }));
+    }
+
+    /**
+     * EndTxn: writes the decision (PrepareCommit or PrepareAbort) and answers once it is committed;
+     * the markers and the Complete state follow. A retry of a completed end answers at once.
+     */
+    public CompletableFuture<Void> endTransaction(String transactionalId, long producerId, short epoch, boolean commit) {
+        return update(transactionalId, (shard, current) -> {
+            TxnTransitions.Decision decision = TxnTransitions.end(current, transactionalId, producerId, epoch, commit, time.millis());
+            throwIfRefused(decision);
+            return new Outcome<>(decision.next(), decision.next());
+        }).thenApply(prepared -> {
+            if (prepared != null) {
+                startCompletion(transactionalId);
+            }
+            return null;
+        });
+    }
+
+    /** DescribeTransactions: the state of a transactional id this node coordinates. */
+    public CompletableFuture<TxnMetadata> describe(String transactionalId) {
+        return refused(runtime.read(partitionFor(transactionalId), shard -> {
+            TxnMetadata current = shard.get(transactionalId);
+            if (current == null) {
+                throw new ServiceException(ServiceError.TRANSACTIONAL_ID_NOT_FOUND, "no transactional id '" + transactionalId + "' here");
+            }
+            return current;
+        }));
+    }
+
+    /** ListTransactions: the transactional ids of every shard loaded here that {@code filter} keeps. */
+    public CompletableFuture<List<TxnMetadata>> list(Predicate<TxnMetadata> filter) {
+        return runtime.readAll(shard -> shard.transactions.values().stream().filter(filter).toList()).thenApply(lists -> {
+            List<TxnMetadata> all = new ArrayList<>();
+            lists.forEach(all::addAll);
+            return all;
+        });
+    }
+
+    // ---------------------------------------------------------------- completion and timers
+
+    /** What an operation decided: the state to write (null: nothing) and its answer. */
+    private record Outcome<T>(TxnMetadata next, T answer) {
+    }
+
+    /**
+     * Decides on the current state of {@code transactionalId} and writes the state decided,
+     * answering once it is committed. While one write for an id is in flight, others are refused
+     * with CONCURRENT_TRANSACTIONS (the client retries), so each decision sees the state before it.
+     */
+    private <T> CompletableFuture<T> update(String transactionalId, BiFunction<TransactionShard, TxnMetadata, Outcome<T>> decide) {
+        boolean[] wrote = new boolean[1];
+        return refused(runtime.write(partitionFor(transactionalId), shard -> {
+            if (shard.writing.contains(transactionalId)) {
+                throw new ServiceException(ServiceError.CONCURRENT_TRANSACTIONS, "another request for '" + transactionalId + "' is being written");
+            }
+            Outcome<T> outcome = decide.apply(shard, shard.get(transactionalId));
+            if (outcome.next() == null) {
+                return CoordinatorResult.of(outcome.answer());
+            }
+            shard.writing.add(transactionalId);
+            wrote[0] = true;
+            return CoordinatorResult.of(List.of(new TxnRecord(transactionalId, outcome.next())), outcome.answer());
+        }, shard -> {
+            if (wrote[0]) {
+                shard.writing.remove(transactionalId);
+            }
+        }));
+    }
+
+    private static void throwIfRefused(TxnTransitions.Decision decision) {
+        if (decision.refused()) {
+            throw new ServiceException(decision.error(), decision.message());
+        }
+    }
+
+    /** Starts writing the markers of a transaction in a Prepare state, unless this leadership is at it already. */
+    private void startCompletion(String transactionalId) {
+        runtime.read(partitionFor(transactionalId), shard -> {
+            complete(shard, transactionalId);
+            return null;
+        }).exceptionally(failure -> null); // no longer led here: the next leader completes it
+    }
+
+    /** On the runtime's thread. */
+    private void complete(TransactionShard shard, String transactionalId) {
+        TxnMetadata preparing = shard.get(transactionalId);
+        if (preparing == null || !preparing.state().preparing() || !shard.completing.add(transactionalId)) {
+            return;
+        }
+        int p = shard.context.partition();
+        Partition partition = replicas.partition(TOPIC, p);
+        if (partition == null) {
+            shard.completing.remove(transactionalId);
+            return;
+        }
+        int coordinatorEpoch = partition.leaderEpoch();
+        TxnMarker marker = new TxnMarker(preparing.producerId(), preparing.producerEpoch(), coordinatorEpoch, preparing.commits());
+        markers.write(marker, preparing.partitions(), () -> partition.leaderEpoch() == coordinatorEpoch && replicas.servesAsLeader(partition))
+                .whenComplete((ok, failure) -> runtime.write(p, current -> {
+                    if (current != shard) {
+                        return CoordinatorResult.of(null); // the shard was reloaded meanwhile; its own leadership completes it
+                    }
+                    TxnMetadata now = shard.get(transactionalId);
+                    boolean same = now != null && now.state() == preparing.state() && now.producerId() == preparing.producerId()
+                            && now.producerEpoch() == preparing.producerEpoch();
+                    if (failure != null || !same) {
+                        if (failure != null) {
+                            log.warn("markers of '{}' (producer {} epoch {}) not written: {}", transactionalId, preparing.producerId(),
+                                    preparing.producerEpoch(), failure.getMessage());
+                        }
+                        shard.completing.remove(transactionalId);
+                        return CoordinatorResult.of(null);
+                    }
+                    return CoordinatorResult.of(List.of(new TxnRecord(transactionalId, TxnTransitions.complete(now, time.millis()))), null);
+                }, settled -> {
+                    if (settled == shard) {
+                        shard.completing.remove(transactionalId);
+                        // A Complete state that did not commit leaves the Prepare state: try again on the next check.
+                    }
+                }));
+    }
+
+    /** A shard finished replaying its log: complete what was decided and start its timeout checks. */
+    private void loaded(TransactionShard shard) {
+        List.copyOf(shard.transactions.values()).forEach(txn -> complete(shard, txn.transactionalId()));
+        scheduleChecks(shard);
+    }
+
+    private void scheduleChecks(TransactionShard shard) {
+        shard.context.schedule("transaction timeouts", settings.abortCheckIntervalMs(), () -> {
+            check(shard);
+            scheduleChecks(shard);
+        });
+    }
+
+    /**
+     * Aborts open transactions past their timeout (under a bumped epoch, which fences their
+     * producer, as Kafka does), resumes completions whose markers failed, and removes
+     * transactional ids idle for longer than transactional.id.expiration.ms.
+     */
+    void check(TransactionShard shard) {
+        long now = time.millis();
+        for (TxnMetadata txn : List.copyOf(shard.transactions.values())) {
+            String id = txn.transactionalId();
+            if (shard.writing.contains(id)) {
+                continue;
+            }
+            if (txn.state().preparing()) {
+                complete(shard, id);
+            } else if (TxnTransitions.timedOut(txn, now)) {
+                log.info("aborting the transaction of '{}' (producer {}): open for {} ms, longer than its timeout of {} ms", id,
+                        txn.producerId(), now - txn.startMs(), txn.timeoutMs());
+                update(id, (s, current) -> s == shard && current != null && TxnTransitions.timedOut(current, time.millis())
+                        ? new Outcome<>(TxnTransitions.fenceAndAbort(current, time.millis()), Boolean.TRUE)
+                        : new Outcome<>(null, Boolean.FALSE))
+                        .whenComplete((aborting, failure) -> {
+                            if (Boolean.TRUE.equals(aborting)) {
+                                startCompletion(id);
+                            }
+                        });
+            } else if (txn.state().idle() && now - txn.lastUpdateMs() > settings.idExpirationMs()) {
+                runtime.write(shard.context.partition(), s -> s == shard && s.get(id) == txn && !s.writing.contains(id)
+                        ? CoordinatorResult.of(List.of(new TxnRecord(id, null)), null)
+                        : CoordinatorResult.of(null));
+            }
+        }
+    }
+
+    /** The runtime's refusals as the errors a transactional client acts on (look up, wait, retry). */
+    private static <T> CompletableFuture<T> refused(CompletableFuture<T> future) {
+        return future.exceptionallyCompose(failure -> CompletableFuture.failedFuture(refusal(failure)));
+    }
+
+    static Throwable refusal(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof CoordinatorException refused) {
+            return switch (refused.reason()) {
+                case NOT_COORDINATOR -> new ServiceException(ServiceError.NOT_COORDINATOR, refused.getMessage());
+                case LOADING -> new ServiceException(ServiceError.COORDINATOR_LOAD_IN_PROGRESS, refused.getMessage());
+                case NOT_AVAILABLE -> new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, refused.getMessage());
+                // Kafka's answer when the transaction log cannot be written: NOT_COORDINATOR if this node lost it, else retry.
+                case WRITE_FAILED -> new ServiceException(refused.written() != null && refused.written().error() == io.spate.replication.WriteError.NOT_LEADER
+                        ? ServiceError.NOT_COORDINATOR : ServiceError.COORDINATOR_NOT_AVAILABLE, refused.getMessage());
+            };
+        }
+        return cause;
+    }
+
+    @Override
+    public void close() {
+        runtime.close();
+        if (ownedScheduler != null) {
+            try {
+                ownedScheduler.close();
+            } catch (Exception e) {
+                log.warn("could not stop the transaction coordinator's thread", e);
+            }
+        }
+    }
+}

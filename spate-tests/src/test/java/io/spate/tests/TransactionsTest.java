@@ -1,0 +1,273 @@
+package io.spate.tests;
+
+import io.spate.broker.SpateNode;
+import io.spate.tests.support.Clients;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ProducerState;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Transactions (KIP-98, KIP-447) on one node with the real Java client: commits and aborts across
+ * partitions of several topics as read_committed and read_uncommitted consumers see them, zombie
+ * fencing, the coordinator aborting a transaction past its timeout, offsets committed inside a
+ * transaction, and what the admin client's transaction calls (kafka-transactions.sh) show.
+ */
+class TransactionsTest {
+    @TempDir
+    static Path dataDir;
+    static SpateNode node;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = SpateNode.builder().dataDir(dataDir)
+                .config("transaction.abort.timed.out.transaction.cleanup.interval.ms", "200")
+                .start();
+    }
+
+    @AfterAll
+    static void stop() {
+        node.close();
+    }
+
+    private static KafkaProducer<String, String> transactional(String id, Map<String, Object> more) {
+        Map<String, Object> settings = new HashMap<>(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id, ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000));
+        settings.putAll(more);
+        return Clients.producer(node.bootstrapServers(), settings);
+    }
+
+    private static List<ConsumerRecord<String, String>> readAll(String isolation, Collection<TopicPartition> partitions) {
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(),
+                Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation))) {
+            return Clients.readAll(consumer, partitions);
+        }
+    }
+
+    private static List<String> values(List<ConsumerRecord<String, String>> records) {
+        return records.stream().map(ConsumerRecord::value).sorted().toList();
+    }
+
+    @Test
+    void readCommittedSeesEachCommittedRecordOnceAndNoAbortedOne() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-a", 3, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "tx-b", 2, Map.of());
+        List<TopicPartition> partitions = new ArrayList<>(Clients.partitions("tx-a", 3));
+        partitions.addAll(Clients.partitions("tx-b", 2));
+        List<String> committed = new ArrayList<>();
+        List<String> aborted = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = transactional("tx-many", Map.of())) {
+            producer.initTransactions();
+            for (int txn = 0; txn < 10; txn++) {
+                producer.beginTransaction();
+                List<String> sent = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    String value = "t" + txn + "-" + i;
+                    String topic = i % 2 == 0 ? "tx-a" : "tx-b";
+                    producer.send(new ProducerRecord<>(topic, "k" + i, value));
+                    sent.add(value);
+                }
+                if (txn % 3 == 2) {
+                    // Sent first, so that the aborted records are in the log (an abort drops what is still unsent).
+                    producer.flush();
+                    producer.abortTransaction();
+                    aborted.addAll(sent);
+                } else {
+                    producer.commitTransaction();
+                    committed.addAll(sent);
+                }
+            }
+        }
+        assertThat(values(readAll("read_committed", partitions))).containsExactlyElementsOf(committed.stream().sorted().toList());
+        List<String> everything = new ArrayList<>(committed);
+        everything.addAll(aborted);
+        assertThat(values(readAll("read_uncommitted", partitions))).containsExactlyElementsOf(everything.stream().sorted().toList());
+    }
+
+    @Test
+    void anOpenTransactionHoldsReadCommittedConsumersBackUntilItEnds() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-open", 1, Map.of());
+        TopicPartition tp = new TopicPartition("tx-open", 0);
+        try (KafkaProducer<String, String> producer = transactional("tx-open-1", Map.of());
+             KafkaProducer<String, String> plain = Clients.producer(node.bootstrapServers(), Map.of());
+             KafkaConsumer<String, String> committed = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tx-open", "k", "in-txn")).get();
+            plain.send(new ProducerRecord<>("tx-open", "k", "after")).get();
+            committed.assign(List.of(tp));
+            committed.seekToBeginning(List.of(tp));
+            // The last stable offset stays at the transaction's first record: nothing past it is readable yet.
+            assertThat(committed.endOffsets(List.of(tp)).get(tp)).isZero();
+            assertThat(committed.poll(Duration.ofMillis(500))).isEmpty();
+            producer.commitTransaction();
+            List<ConsumerRecord<String, String>> records = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                committed.poll(Duration.ofMillis(100)).forEach(records::add);
+                return records.size() == 2;
+            });
+            assertThat(records).extracting(ConsumerRecord::value).containsExactly("in-txn", "after");
+        }
+    }
+
+    @Test
+    void aSecondProducerWithTheSameIdFencesTheFirstAndAbortsItsTransaction() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-zombie", 1, Map.of());
+        TopicPartition tp = new TopicPartition("tx-zombie", 0);
+        try (KafkaProducer<String, String> zombie = transactional("tx-fence", Map.of())) {
+            zombie.initTransactions();
+            zombie.beginTransaction();
+            zombie.send(new ProducerRecord<>("tx-zombie", "k", "zombie")).get();
+            try (KafkaProducer<String, String> successor = transactional("tx-fence", Map.of())) {
+                successor.initTransactions();
+                successor.beginTransaction();
+                successor.send(new ProducerRecord<>("tx-zombie", "k", "successor")).get();
+                successor.commitTransaction();
+            }
+            Throwable fenced = catchThrowable(() -> {
+                zombie.send(new ProducerRecord<>("tx-zombie", "k", "late")).get();
+                zombie.commitTransaction();
+            });
+            assertThat(fenced).isNotNull();
+            assertThat(causes(fenced)).anyMatch(t -> t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException);
+        }
+        assertThat(values(readAll("read_committed", List.of(tp)))).containsExactly("successor");
+    }
+
+    @Test
+    void theCoordinatorAbortsATransactionPastItsTimeout() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-timeout", 1, Map.of());
+        TopicPartition tp = new TopicPartition("tx-timeout", 0);
+        try (KafkaProducer<String, String> slow = transactional("tx-slow", Map.of(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 1_000))) {
+            slow.initTransactions();
+            slow.beginTransaction();
+            slow.send(new ProducerRecord<>("tx-timeout", "k", "abandoned")).get();
+            try (Admin admin = Clients.admin(node.bootstrapServers())) {
+                await().atMost(Duration.ofSeconds(30)).until(() ->
+                        admin.describeTransactions(List.of("tx-slow")).all().get().get("tx-slow").state() == TransactionState.COMPLETE_ABORT);
+            }
+            Throwable fenced = catchThrowable(slow::commitTransaction);
+            assertThat(fenced).isNotNull();
+        }
+        try (KafkaProducer<String, String> next = transactional("tx-after-timeout", Map.of())) {
+            next.initTransactions();
+            next.beginTransaction();
+            next.send(new ProducerRecord<>("tx-timeout", "k", "kept"));
+            next.commitTransaction();
+        }
+        assertThat(values(readAll("read_committed", List.of(tp)))).containsExactly("kept");
+    }
+
+    @Test
+    void offsetsSentToATransactionAreCommittedWithItAndOnlyThen() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-in", 2, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "tx-out", 2, Map.of());
+        try (KafkaProducer<String, String> plain = Clients.producer(node.bootstrapServers(), Map.of())) {
+            for (int i = 0; i < 40; i++) {
+                plain.send(new ProducerRecord<>("tx-in", "k" + i, "v" + i));
+            }
+        }
+        String group = "tx-ctp";
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.GROUP_ID_CONFIG, group,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false, ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"));
+             KafkaProducer<String, String> producer = transactional("tx-ctp-1", Map.of())) {
+            producer.initTransactions();
+            consumer.subscribe(List.of("tx-in"));
+            int processed = 0;
+            boolean abortedOnce = false;
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (processed < 40 && System.nanoTime() < deadline) {
+                var records = consumer.poll(Duration.ofMillis(200));
+                if (records.isEmpty()) {
+                    continue;
+                }
+                producer.beginTransaction();
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (ConsumerRecord<String, String> record : records) {
+                    producer.send(new ProducerRecord<>("tx-out", record.key(), record.value().toUpperCase()));
+                    offsets.put(new TopicPartition(record.topic(), record.partition()), new OffsetAndMetadata(record.offset() + 1));
+                }
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                if (!abortedOnce) {
+                    // The first batch is aborted: its output vanishes and its offsets are not committed, so it is read again.
+                    abortedOnce = true;
+                    producer.abortTransaction();
+                    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(offsets.keySet());
+                    assertThat(committed.values()).allMatch(o -> o == null || o.offset() == 0);
+                    offsets.keySet().forEach(tp -> consumer.seek(tp, 0));
+                    continue;
+                }
+                producer.commitTransaction();
+                processed += records.count();
+                assertThat(consumer.committed(offsets.keySet())).isEqualTo(offsets);
+            }
+            assertThat(processed).isEqualTo(40);
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            expected.add("V" + i);
+        }
+        assertThat(values(readAll("read_committed", Clients.partitions("tx-out", 2)))).containsExactlyElementsOf(expected.stream().sorted().toList());
+    }
+
+    @Test
+    void theAdminClientListsAndDescribesTransactionsAndProducers() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-admin", 1, Map.of());
+        try (KafkaProducer<String, String> producer = transactional("tx-admin-1", Map.of());
+             Admin admin = Clients.admin(node.bootstrapServers())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tx-admin", "k", "v")).get();
+            Collection<TransactionListing> listed = admin.listTransactions().all().get();
+            assertThat(listed).anyMatch(t -> t.transactionalId().equals("tx-admin-1") && t.state() == TransactionState.ONGOING);
+            TransactionDescription described = admin.describeTransactions(List.of("tx-admin-1")).all().get().get("tx-admin-1");
+            assertThat(described.topicPartitions()).containsExactly(new TopicPartition("tx-admin", 0));
+            assertThat(described.transactionStartTimeMs()).isPresent();
+            TopicPartition tp = new TopicPartition("tx-admin", 0);
+            List<ProducerState> producers = admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers();
+            assertThat(producers).singleElement().satisfies(p -> {
+                assertThat(p.producerId()).isEqualTo(described.producerId());
+                assertThat(p.currentTransactionStartOffset()).hasValue(0L);
+            });
+            producer.commitTransaction();
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    admin.describeTransactions(List.of("tx-admin-1")).all().get().get("tx-admin-1").state() == TransactionState.COMPLETE_COMMIT);
+            assertThat(admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers())
+                    .singleElement().satisfies(p -> assertThat(p.currentTransactionStartOffset()).isEmpty());
+        }
+    }
+
+    private static List<Throwable> causes(Throwable t) {
+        List<Throwable> chain = new ArrayList<>();
+        for (Throwable c = t; c != null && !chain.contains(c); c = c.getCause()) {
+            chain.add(c);
+        }
+        return chain;
+    }
+}
