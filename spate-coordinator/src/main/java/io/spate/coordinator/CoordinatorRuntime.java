@@ -36,7 +36,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Runs a coordinator (groups today, transactions next) as shards, one per partition of its
+ * Runs a coordinator (the group and the transaction coordinators) as shards, one per partition of its
  * internal topic, in the manner of Kafka's coordinator runtime: an operation on a shard returns
  * records and an answer; the runtime appends the records through the partition API with
  * {@code acks=all}, and once they are committed replays them into the shard and gives the answer.

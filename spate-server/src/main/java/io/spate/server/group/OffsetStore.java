@@ -61,7 +61,7 @@ final class OffsetStore {
      * What a group member is told when its group's records could not be stored: as Kafka's group
      * coordinator does, NOT_COORDINATOR when this node no longer leads (or holds) the offsets
      * partition, so the member looks the coordinator up again; COORDINATOR_NOT_AVAILABLE when the
-     * replicas are short or slow, so it retries.
+     * replicas are short or slow, so it retries; a refusal of a transaction's write as it is.
      */
     static ServiceException coordinatorError(Written written) {
         ServiceError error = switch (written.error()) {
@@ -70,6 +70,11 @@ final class OffsetStore {
                 case STORAGE_ERROR -> ServiceError.NOT_COORDINATOR;
                 // Too many offsets in one commit for the offsets topic's max.message.bytes, as Kafka answers it.
                 case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE -> ServiceError.INVALID_COMMIT_OFFSET_SIZE;
+                // A transactional commit or an end marker the partition's producer state refuses: the
+                // producer or the transaction coordinator was superseded, or the transaction is not open.
+                case INVALID_PRODUCER_EPOCH -> ServiceError.INVALID_PRODUCER_EPOCH;
+                case TRANSACTION_COORDINATOR_FENCED -> ServiceError.TRANSACTION_COORDINATOR_FENCED;
+                case INVALID_TXN_STATE -> ServiceError.INVALID_TXN_STATE;
                 default -> ServiceError.UNKNOWN;
             };
             default -> ServiceError.COORDINATOR_NOT_AVAILABLE;

@@ -351,6 +351,22 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void aFencedProducersCommitAndAStaleTransactionCoordinatorsMarkerAreRefusedAsTheLogRefusesThem() {
+        var commit = new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, "");
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "audit", PRODUCER, (short) 1, -1, "", null, List.of(commit))))
+                .containsEntry(commit, ServiceError.NONE);
+        settled(coordinator.completeTransaction(coordinator.partitionFor("audit"), PRODUCER, (short) 1, 5, true));
+
+        assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "audit", PRODUCER, (short) 0, -1, "", null, List.of(commit))))
+                .as("an epoch the producer has moved past").containsEntry(commit, ServiceError.INVALID_PRODUCER_EPOCH);
+        CompletableFuture<Void> stale = coordinator.completeTransaction(coordinator.partitionFor("audit"), PRODUCER, (short) 1, 4, false);
+        scheduler.runDue();
+        assertThat(ServiceException.errorOf(stale.handle((ok, failure) -> failure).join(), ServiceError.NONE))
+                .isEqualTo(ServiceError.TRANSACTION_COORDINATOR_FENCED);
+        assertThat(committed(coordinator, new GroupCoordinator.TopicPartitionKey("orders", 1))).isEqualTo(42);
+    }
+
+    @Test
     void aMarkerForAnOffsetsPartitionThisNodeDoesNotLeadIsRefusedAsNotTheCoordinator() {
         CompletableFuture<Void> marker = coordinator.completeTransaction(3, PRODUCER, EPOCH, TXN_COORDINATOR_EPOCH, true);
         scheduler.runDue();
