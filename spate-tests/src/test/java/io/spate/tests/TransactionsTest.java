@@ -2,6 +2,8 @@ package io.spate.tests;
 
 import io.spate.broker.SpateNode;
 import io.spate.tests.support.Clients;
+import io.spate.tests.support.RawKafkaClient;
+import io.spate.tests.support.RawRequests;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ProducerState;
 import org.apache.kafka.clients.admin.TransactionDescription;
@@ -17,6 +19,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.InitProducerIdRequest;
+import org.apache.kafka.common.requests.InitProducerIdResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -261,6 +267,58 @@ class TransactionsTest {
             assertThat(admin.describeProducers(List.of(tp)).partitionResult(tp).get().activeProducers())
                     .singleElement().satisfies(p -> assertThat(p.currentTransactionStartOffset()).isEmpty());
         }
+    }
+
+    /**
+     * kafka-transactions.sh (Kafka's TransactionsCommand, run as its own process) against a
+     * hanging transaction: transactional data the coordinator never heard of (what a produce that
+     * arrives after its transaction's abort leaves) pins the last stable offset; the tool lists,
+     * describes, finds it hanging and aborts it, and read_committed consumers move on.
+     */
+    @Test
+    void kafkaTransactionsToolFindsAndAbortsAHangingTransaction() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-hanging", 1, Map.of());
+        TopicPartition tp = new TopicPartition("tx-hanging", 0);
+        long producerId;
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            InitProducerIdResponse init = client.send(new InitProducerIdRequest.Builder(new InitProducerIdRequestData().setTransactionalId(null)
+                    .setTransactionTimeoutMs(60_000)).build((short) 4));
+            producerId = init.data().producerId();
+            var written = RawRequests.only(client.send(RawRequests.produce("tx-hanging", 0, (short) -1,
+                    RawRequests.transactional(producerId, (short) 0, 0, "hung"))));
+            assertThat(written.errorCode()).isEqualTo(Errors.NONE.code());
+        }
+        try (KafkaProducer<String, String> plain = Clients.producer(node.bootstrapServers(), Map.of())) {
+            plain.send(new ProducerRecord<>("tx-hanging", "k", "after")).get();
+        }
+        try (KafkaProducer<String, String> listed = transactional("tx-tool-listed", Map.of())) {
+            listed.initTransactions();
+            listed.beginTransaction();
+            listed.send(new ProducerRecord<>("tx-hanging", "k", "listed")).get();
+            assertThat(transactionsTool("list")).contains("tx-tool-listed").contains("Ongoing");
+            assertThat(transactionsTool("describe", "--transactional-id", "tx-tool-listed")).contains("Ongoing").contains("tx-hanging-0");
+            listed.abortTransaction();
+        }
+        assertThat(transactionsTool("describe-producers", "--topic", "tx-hanging", "--partition", "0")).contains(String.valueOf(producerId));
+        assertThat(transactionsTool("find-hanging", "--topic", "tx-hanging", "--partition", "0", "--max-transaction-timeout", "0"))
+                .contains(String.valueOf(producerId));
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("the hanging transaction pins the last stable offset").isZero();
+        }
+        transactionsTool("abort", "--topic", "tx-hanging", "--partition", "0", "--start-offset", "0");
+        assertThat(values(readAll("read_committed", List.of(tp)))).containsExactly("after");
+    }
+
+    /** Runs Kafka's kafka-transactions.sh (TransactionsCommand) in a process of its own; its output. */
+    private static String transactionsTool(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.apache.kafka.tools.TransactionsCommand",
+                "--bootstrap-server", node.bootstrapServers()));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).as("kafka-transactions.sh %s: %s", String.join(" ", args), output).isZero();
+        return output;
     }
 
     private static List<Throwable> causes(Throwable t) {

@@ -32,6 +32,15 @@ public final class RawRequests {
         return MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, epoch, baseSequence, records);
     }
 
+    /** A transactional batch (KIP-98) of {@code producerId}, as a transactional producer sends it. */
+    public static MemoryRecords transactional(long producerId, short epoch, int baseSequence, String... values) {
+        SimpleRecord[] records = new SimpleRecord[values.length];
+        for (int i = 0; i < values.length; i++) {
+            records[i] = new SimpleRecord(System.currentTimeMillis(), null, values[i].getBytes(StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch, baseSequence, records);
+    }
+
     public static ProduceRequest produce(String topic, int partition, short acks, MemoryRecords records) {
         ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
         ProduceRequestData.TopicProduceData topicData = new ProduceRequestData.TopicProduceData().setName(topic);
