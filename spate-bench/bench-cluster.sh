@@ -8,6 +8,7 @@
 # Every run starts each cluster afresh (alternating which system goes first), with each system's
 # own defaults, and a topic of 6 partitions, RF 3, min.insync.replicas=2:
 #   (a) ProducerPerformance acks=all, 100-byte records, batch.size=65536, linger.ms=5, unthrottled
+#   (a') the same, transactional: --transactional-id, a commit every TXN_MS ms
 #   (b) ProducerPerformance acks=all at a fixed rate (service latency p50/p99/p99.9),
 #       EndToEndLatency (Kafka's tool, acks=all, whole ms) and E2eLatencyProbe (microseconds)
 #   (c) FailoverGapProbe (the Kafka anchor's FailoverProbe, made to report a cluster that does not
@@ -17,6 +18,7 @@
 #
 # Sizes (environment; defaults in brackets):
 #   N_TPUT [1000000] records for (a)       N_LAT [200000] records for (b)     LAT_RATE [20000] rec/s for (b)
+#   TXN_MS [100] --transaction-duration-ms for (a')
 #   LAT_LINGER_MS [0] linger.ms for (b)    N_E2E [10000] ping-pongs           E2E_WARMUP [1000] probe warm-up rounds
 #   FO_RUNS [=runs] runs that include (c)  FO_RATE [2000] rec/s               FO_PRE_MS [8000]  FO_POST_MS [30000]
 #   FO_VICTIM [partition0|controller|non-controller]                          KAFKA_HEAP [1g] per Kafka node
@@ -40,7 +42,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench-cluster: --runs must be a positive integer" >&2; exit 2; }
 N_TPUT="${N_TPUT:-1000000}"; N_LAT="${N_LAT:-200000}"; LAT_RATE="${LAT_RATE:-20000}"; LAT_LINGER_MS="${LAT_LINGER_MS:-0}"
-N_E2E="${N_E2E:-10000}"; E2E_WARMUP="${E2E_WARMUP:-1000}"
+N_E2E="${N_E2E:-10000}"; E2E_WARMUP="${E2E_WARMUP:-1000}"; TXN_MS="${TXN_MS:-100}"
 FO_RUNS="${FO_RUNS:-$RUNS}"; FO_RATE="${FO_RATE:-2000}"; FO_PRE_MS="${FO_PRE_MS:-8000}"; FO_POST_MS="${FO_POST_MS:-30000}"
 FO_VICTIM="${FO_VICTIM:-partition0}"; KAFKA_HEAP="${KAFKA_HEAP:-1g}"; FO_DELIVERY_TIMEOUT_MS="${FO_DELIVERY_TIMEOUT_MS:-120000}"
 read -r -a SYSTEMS <<<"${SYSTEMS:-kafka spate}"
@@ -364,6 +366,11 @@ measure() {   # run system
   run "$dir/tput.log" tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$BS" --topic perf --num-records "$N_TPUT" \
     --record-size 100 --throughput -1 --command-property acks=all linger.ms=5 batch.size=65536 || warn "$sys run $run: ProducerPerformance (a) failed"
   perf_line "$run" "$sys" "(a) acks=all unthrottled:" "$dir/tput.log"
+  say "run $run: $sys (a') ProducerPerformance transactional (${TXN_MS} ms transactions), $N_TPUT records"
+  run "$dir/tput-txn.log" tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$BS" --topic perf --num-records "$N_TPUT" \
+    --record-size 100 --throughput -1 --transactional-id "bench-txn-$run" --transaction-duration-ms "$TXN_MS" \
+    --command-property acks=all linger.ms=5 batch.size=65536 || warn "$sys run $run: ProducerPerformance (a') failed"
+  perf_line "$run" "$sys" "(a') transactional, ${TXN_MS} ms transactions:" "$dir/tput-txn.log"
   say "run $run: $sys (b) ProducerPerformance acks=all at $LAT_RATE rec/s, $N_LAT records"
   run "$dir/lat.log" tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$BS" --topic perf --num-records "$N_LAT" \
     --record-size 100 --throughput "$LAT_RATE" --command-property acks=all linger.ms="$LAT_LINGER_MS" batch.size=65536 || warn "$sys run $run: ProducerPerformance (b) failed"
@@ -434,6 +441,7 @@ rm -rf "$DIST"
   echo "- Spate: $SPATE_BUILD; \`spate cluster up --nodes 3\` defaults"
   echo "- Kafka: 3 combined broker+controller KRaft nodes, -Xmx$KAFKA_HEAP, default broker settings apart from RF3 / min.insync.replicas=2 for internal topics"
   echo "- (a) ProducerPerformance $N_TPUT x 100 B, acks=all, linger.ms=5, batch.size=65536, --throughput -1, topic 6 partitions RF3 min.insync=2"
+  echo "- (a') as (a), with --transactional-id and --transaction-duration-ms $TXN_MS (a commit every $TXN_MS ms)"
   echo "- (b) ProducerPerformance $N_LAT x 100 B at $LAT_RATE rec/s, acks=all, linger.ms=$LAT_LINGER_MS; EndToEndLatency and E2eLatencyProbe $N_E2E round trips (probe: $E2E_WARMUP warm-up rounds dropped), 1 partition RF3"
   echo "- (c) $(basename "$FAILOVER_PROBE" .java): $FO_RATE rec/s idempotent acks=all, kill -9 of the leader ($FO_VICTIM) after $FO_PRE_MS ms, $FO_POST_MS ms watched, delivery.timeout.ms=$FO_DELIVERY_TIMEOUT_MS, victim restarted, everything read back; in runs 1..$FO_RUNS"
   echo

@@ -7,7 +7,10 @@
 # Per broker and run: start-up (process spawn -> first acknowledged produce of a client warmed up
 # on an earlier start, see FirstProduceProbe), idle RSS,
 # ProducerPerformance throughput (unthrottled) and service time (fixed 20k rec/s) for acks=1 and
-# acks=all, EndToEndLatency (Kafka's tool, whole ms) and a microsecond ping-pong probe; for
+# acks=all, transactional ProducerPerformance (--transactional-id, a commit every TXN_MS [100] ms),
+# EndToEndLatency (Kafka's tool, whole ms), a microsecond ping-pong probe and the produce-to-result
+# latency of a Kafka Streams app with exactly_once_v2 at STREAMS_RATE [5000] events/s
+# (StreamsLatencyBench); for
 # Spate also the embedded start (SpateNode.start() in a fresh JVM, EmbeddedStartProbe).
 # Reports the median of the runs per metric and the ratio Spate/Kafka.
 set -euo pipefail
@@ -24,7 +27,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--runs N] [--quick]" >&2; exit 2 ;;
   esac
 done
-if (( QUICK )); then N_TPUT=300000; N_LAT=60000; N_WARM=20000; N_E2E=2000; else N_TPUT=2000000; N_LAT=300000; N_WARM=100000; N_E2E=10000; fi
+TXN_MS="${TXN_MS:-100}"; STREAMS_RATE="${STREAMS_RATE:-5000}"
+if (( QUICK )); then N_TPUT=300000; N_LAT=60000; N_WARM=20000; N_E2E=2000; STREAMS_WARMUP_S=5; STREAMS_MEASURE_S=15
+else N_TPUT=2000000; N_LAT=300000; N_WARM=100000; N_E2E=10000; STREAMS_WARMUP_S=10; STREAMS_MEASURE_S=30; fi
 
 WORK="$ROOT/.bench/run-$(date -u +%Y%m%dT%H%M%SZ)"
 LIB="$ROOT/.bench/kafka-lib"
@@ -35,7 +40,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
-if ! ls "$LIB"/kafka_2.13-4.4.0.jar >/dev/null 2>&1; then
+if ! ls "$LIB"/kafka_2.13-4.4.0.jar "$LIB"/kafka-streams-4.4.0.jar >/dev/null 2>&1; then
   echo "bench: fetching Apache Kafka 4.4.0 and its tools from Maven Central into $LIB"
   (cd "$ROOT" && ./mvnw -q -B -f spate-bench/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory="$LIB" -DincludeScope=runtime)
 fi
@@ -133,6 +138,19 @@ measure() {   # run broker
       record "$run" "$broker" "e2e probe $a $p us" "$(sed -E "s/.*${p}_us=([0-9]+).*/\1/" <<<"$res")"
     done
   done
+  # Transactions (KIP-98): ProducerPerformance commits a transaction every TXN_MS ms.
+  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_TPUT" --record-size 100 \
+    --throughput -1 --transactional-id "bench-txn-$run" --transaction-duration-ms "$TXN_MS" \
+    --command-property acks=all linger.ms=5 batch.size=65536 >"$dir/tput-txn.log" 2>&1
+  perf_line "$run" "$broker" "produce transactional (${TXN_MS} ms transactions) unthrottled:" "$dir/tput-txn.log"
+  # Event processing time of a Kafka Streams 4.4 app (windowed count behind a repartition) with exactly_once_v2.
+  tool io.spate.bench.StreamsLatencyBench "$bs" eos "$STREAMS_RATE" "$STREAMS_WARMUP_S" "$STREAMS_MEASURE_S" 6 1 >"$dir/streams-eos.log" 2>&1 || true
+  local sres; sres="$(grep RESULT "$dir/streams-eos.log" | tail -1)"
+  for p in p50 p99 p999; do
+    record "$run" "$broker" "Streams exactly_once_v2 at ${STREAMS_RATE}/s, produce-to-result $p ms" \
+      "$(sed -E "s/.*${p}_us=([0-9]+).*/\1/" <<<"$sres" | awk '{printf "%.1f", $1/1000}')"
+  done
+  record "$run" "$broker" "Streams exactly_once_v2 results missing" "$(sed -E 's/.*missing=([0-9]+).*/\1/' <<<"$sres")"
   stop_broker
   if [[ "$broker" == spate ]]; then
     # The embedded node as a user's test meets it: a fresh JVM with no class-data archive of ours.

@@ -68,6 +68,7 @@ public final class SpateConfig {
     public static final String TRANSACTION_MAX_TIMEOUT_MS = "transaction.max.timeout.ms";
     public static final String TRANSACTION_ABORT_CHECK_INTERVAL_MS = "transaction.abort.timed.out.transaction.cleanup.interval.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
+    public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -151,6 +152,7 @@ public final class SpateConfig {
         d.put(TRANSACTION_MAX_TIMEOUT_MS, "900000");
         d.put(TRANSACTION_ABORT_CHECK_INTERVAL_MS, "10000");
         d.put(TRANSACTIONAL_ID_EXPIRATION_MS, "604800000");
+        d.put(TRANSACTION_PARTITION_VERIFICATION_ENABLE, "true");
         return d;
     }
 
@@ -430,6 +432,11 @@ public final class SpateConfig {
                 intValue(GROUP_INITIAL_REBALANCE_DELAY_MS), intValue(OFFSET_METADATA_MAX_BYTES), intValue(OFFSETS_TOPIC_PARTITIONS),
                 offsetsTopicReplicationFactor(), intValue(OFFSETS_RETENTION_MINUTES) * 60_000L,
                 parseLong(OFFSETS_RETENTION_CHECK_INTERVAL_MS, values.get(OFFSETS_RETENTION_CHECK_INTERVAL_MS)));
+    }
+
+    /** KIP-890 part 1: partition leaders ask the coordinator before a transaction's first write (Kafka's default: on). */
+    public boolean transactionVerification() {
+        return Boolean.parseBoolean(values.get(TRANSACTION_PARTITION_VERIFICATION_ENABLE));
     }
 
     public io.spate.server.txn.TransactionCoordinator.Settings transactionSettings() {

@@ -67,7 +67,9 @@ public final class SpateNode implements AutoCloseable {
     private final String clusterId;
     private final GroupCoordinator coordinator;
     private final io.spate.server.txn.TransactionCoordinator transactions;
-    private final io.spate.server.cluster.RemoteTxnMarkers remoteMarkers;
+    private final io.spate.server.cluster.RemoteTxnRequests remoteMarkers;
+    /** KIP-890 part 1's questions to other nodes' coordinators; null with transaction.partition.verification.enable=false. */
+    private final io.spate.server.cluster.RemoteTxnRequests remoteVerifications;
     private final ScheduledExecutorService cleaner;
     private final ClusterMember member;
     private final ReplicaManager replicas;
@@ -76,8 +78,9 @@ public final class SpateNode implements AutoCloseable {
 
     private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId,
                       GroupCoordinator coordinator, io.spate.server.txn.TransactionCoordinator transactions,
-                      io.spate.server.cluster.RemoteTxnMarkers remoteMarkers, ScheduledExecutorService cleaner, ClusterMember member,
-                      ReplicaManager replicas) {
+                      io.spate.server.cluster.RemoteTxnRequests remoteMarkers, io.spate.server.cluster.RemoteTxnRequests remoteVerifications,
+                      ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas) {
+        this.remoteVerifications = remoteVerifications;
         this.member = member;
         this.transactions = transactions;
         this.remoteMarkers = remoteMarkers;
@@ -138,7 +141,8 @@ public final class SpateNode implements AutoCloseable {
         KafkaServer server = null;
         GroupCoordinator coordinator = null;
         io.spate.server.txn.TransactionCoordinator transactions = null;
-        io.spate.server.cluster.RemoteTxnMarkers remoteMarkers = null;
+        io.spate.server.cluster.RemoteTxnRequests remoteMarkers = null;
+        io.spate.server.cluster.RemoteTxnRequests remoteVerifications = null;
         ScheduledExecutorService cleaner = null;
         ClusterMember member = null;
         ReplicaManager replicas = null;
@@ -166,18 +170,23 @@ public final class SpateNode implements AutoCloseable {
             var localMarkers = new io.spate.server.txn.LocalTxnMarkers(replicas, registry, GroupCoordinator.OFFSETS_TOPIC,
                     (p, marker) -> groups.completeTransaction(p, marker.producerId(), marker.producerEpoch(), marker.coordinatorEpoch(), marker.commit()),
                     clockTime);
-            remoteMarkers = new io.spate.server.cluster.RemoteTxnMarkers(config.nodeId(), view);
+            remoteMarkers = new io.spate.server.cluster.RemoteTxnRequests(config.nodeId(), view, "txn-markers");
             io.spate.time.SystemScheduler txnThread = new io.spate.time.SystemScheduler("spate-txn-coordinator");
             var markerChannel = new io.spate.server.txn.TxnMarkerChannel(markerLeaders(view, registry, config.nodeId()), localMarkers,
                     remoteMarkers, txnThread);
             transactions = new io.spate.server.txn.TransactionCoordinator(config.transactionSettings(), clockTime, txnThread, topics, replicas,
                     producerIds, markerChannel);
+            io.spate.server.txn.TxnVerifier verifier = null;
+            if (config.transactionVerification()) {
+                remoteVerifications = new io.spate.server.cluster.RemoteTxnRequests(config.nodeId(), view, "txn-verify");
+                verifier = new io.spate.server.txn.TxnVerifier(transactions, view, config.nodeId(), remoteVerifications);
+            }
             var partitionAdmin = new io.spate.server.admin.PartitionAdmin(registry, view, control, replicas);
             List<ApiHandler> handlers = new ArrayList<>(List.of(
                     new MetadataHandler(serverConfig, clusterId, topics, view),
                     new io.spate.server.handlers.DescribeTopicPartitionsHandler(registry, view),
                     new OffsetForLeaderEpochHandler(registry, replicas),
-                    new ProduceHandler(registry, replicas, clock),
+                    new ProduceHandler(registry, replicas, clock, verifier),
                     new FetchHandler(registry, replicas),
                     new ListOffsetsHandler(registry, replicas),
                     new io.spate.server.handlers.DeleteRecordsHandler(partitionAdmin),
@@ -222,7 +231,8 @@ public final class SpateNode implements AutoCloseable {
             // dispatcher is built lazily, heartbeats use bare error codes): warmed now, beside the
             // caller's next steps (a test creating its first client), not on two cores the start needs.
             StartupPreloader.startOnce();
-            return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, cleaner, member, replicas);
+            return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications, cleaner,
+                    member, replicas);
         } catch (IOException | RuntimeException e) {
             if (server != null) {
                 server.close();
@@ -238,6 +248,9 @@ public final class SpateNode implements AutoCloseable {
             }
             if (remoteMarkers != null) {
                 remoteMarkers.close();
+            }
+            if (remoteVerifications != null) {
+                remoteVerifications.close();
             }
             if (coordinator != null) {
                 coordinator.close();
@@ -418,6 +431,9 @@ public final class SpateNode implements AutoCloseable {
         // deadlines: they stop before the replicas do.
         transactions.close();
         remoteMarkers.close();
+        if (remoteVerifications != null) {
+            remoteVerifications.close();
+        }
         coordinator.close();
         replicas.close();
         if (cleaner != null) {

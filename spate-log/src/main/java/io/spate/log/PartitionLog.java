@@ -58,6 +58,8 @@ public final class PartitionLog {
     private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
     /** Guarded by the append lock; replaced whole when a truncation rebuilds it by replay. */
     private ProducerStateTable producers = new ProducerStateTable();
+    /** KIP-890 part 1: the guard of each producer whose transaction is being verified; under the append lock. */
+    private final Map<Long, TxnVerificationGuard> verificationGuards = new HashMap<>();
     private final LeaderEpochCache epochs;
     private final Object appendLock = new Object();
     /** Bytes appended above the high watermark, for readers that wait for a number of bytes; under appendLock. */
@@ -697,6 +699,17 @@ public final class PartitionLog {
      * ({@link LogError#INVALID_TXN_STATE}).
      */
     public AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs, AppendOrigin origin) {
+        return appendAsLeader(records, leaderEpoch, nowMs, origin, null);
+    }
+
+    /**
+     * As above, with the guard of a verified transaction (KIP-890 part 1; null when no
+     * verification was asked for): a client's transactional batch whose producer has no
+     * transaction open here is taken only with the producer's current guard, from
+     * {@link #beginTransactionVerification}, and then opens its transaction; otherwise it is
+     * refused with {@link LogError#INVALID_TXN_STATE} and nothing is written.
+     */
+    public AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs, AppendOrigin origin, TxnVerificationGuard verified) {
         LogConfig cfg = config;
         if (offlineReason != null) {
             return AppendResult.failed(LogError.STORAGE_ERROR, "partition " + topicPartition + " is offline on this node: " + offlineReason, logStartOffset);
@@ -723,6 +736,12 @@ public final class PartitionLog {
                 return new AppendResult(LogError.NONE, null, original.firstOffset(), original.lastOffset(),
                         cfg.logAppendTime() ? original.timestamp() : -1, logStartOffset, true);
             }
+            if (verified != null && origin == AppendOrigin.CLIENT) {
+                String unverified = unverifiedTransaction(records, batch, verified);
+                if (unverified != null) {
+                    return AppendResult.failed(LogError.INVALID_TXN_STATE, unverified, logStartOffset);
+                }
+            }
             // The write below consumes the buffer; walk the batches by these fixed bounds.
             int start = records.position();
             int end = records.limit();
@@ -743,6 +762,9 @@ public final class PartitionLog {
             }
             for (int position = start; position < end; position += batch.sizeInBytes()) {
                 producers.update(batch.wrap(records, position));
+                if (batch.isTransactional() && !verificationGuards.isEmpty()) {
+                    verificationGuards.remove(batch.producerId()); // its transaction is open here now
+                }
             }
             observeEpoch(leaderEpoch, firstOffset);
             assert next > logEndOffset : topicPartition + ": an append moved the log end from " + logEndOffset + " to " + next;
@@ -956,6 +978,36 @@ public final class PartitionLog {
     /** The codecs given by {@link #useDecompressor}, for the node's own reads of its logs; null when none were. */
     public static RecordsValidator.Decompressor decompressor() {
         return decompressor;
+    }
+
+    /**
+     * KIP-890 part 1: a guard for verifying with the transaction coordinator that
+     * {@code producerId}'s transaction includes this partition, or
+     * {@link TxnVerificationGuard#ALREADY_OPEN} when the transaction is open here already. One
+     * guard per producer at a time: verifications in flight together share it.
+     */
+    public TxnVerificationGuard beginTransactionVerification(long producerId, short epoch) {
+        synchronized (appendLock) {
+            if (producers.hasOpenTransaction(producerId, epoch)) {
+                return TxnVerificationGuard.ALREADY_OPEN;
+            }
+            return verificationGuards.computeIfAbsent(producerId, TxnVerificationGuard::new);
+        }
+    }
+
+    /** Under the append lock: why the transactional batches of {@code records} may not be taken, or null. */
+    private String unverifiedTransaction(ByteBuffer records, RecordBatch batch, TxnVerificationGuard verified) {
+        for (int position = records.position(); position < records.limit(); position += batch.sizeInBytes()) {
+            batch.wrap(records, position);
+            if (!batch.isTransactional() || producers.hasOpenTransaction(batch.producerId(), batch.producerEpoch())) {
+                continue;
+            }
+            if (verified == TxnVerificationGuard.ALREADY_OPEN || verificationGuards.get(batch.producerId()) != verified) {
+                return "the transaction of producer " + batch.producerId() + " at epoch " + batch.producerEpoch() + " is not open on "
+                        + topicPartition + ": it ended, or did not add this partition, before the write arrived";
+            }
+        }
+        return null;
     }
 
     private AppendResult validate(ByteBuffer records, LogConfig cfg, long nowMs, AppendOrigin origin) {
@@ -1391,6 +1443,7 @@ public final class PartitionLog {
                 long recoveryPointBefore = recoveryPoint;
                 recoveryPoint = Math.min(recoveryPoint, logEndOffset);
                 ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
+                verificationGuards.clear(); // a truncating replica is a follower: what a leader verified is void
                 if (!producers.truncateFrom(offset)) {
                     // The cut went below the markers the table still holds: a marker it cut may have
                     // decided a transaction that is open again now, so the state is replayed.
@@ -1550,6 +1603,7 @@ public final class PartitionLog {
             long recoveryPointBefore = recoveryPoint;
             recoveryPoint = offset;
             producers.clear();
+            verificationGuards.clear();
             refreshLastStableOffset();
             epochs.clear();
             ProducerSnapshot.delete(dir);
@@ -1662,6 +1716,8 @@ public final class PartitionLog {
             if (aborted != null) {
                 active.abortedTxns().add(aborted);
             }
+            // A verification in flight for this producer was of the transaction just ended: its write must not reopen it.
+            verificationGuards.remove(producerId);
             observeEpoch(leaderEpoch, offset);
             logEndOffset = offset + 1;
             uncommitted.appended(offset, offset + 1, size);

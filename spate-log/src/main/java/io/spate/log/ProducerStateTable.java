@@ -406,6 +406,12 @@ public final class ProducerStateTable {
         return before - producers.size();
     }
 
+    /** Whether {@code producerId} at {@code epoch} has a transaction open here. */
+    boolean hasOpenTransaction(long producerId, short epoch) {
+        ProducerEntry entry = producers.get(producerId);
+        return entry != null && entry.epoch == epoch && entry.txnFirstOffset >= 0;
+    }
+
     /** Every producer's state, as DescribeProducers shows it. */
     List<ProducerView> views() {
         List<ProducerView> views = new ArrayList<>(producers.size());

@@ -474,4 +474,32 @@ class TransactionalLogTest {
         assertThat(log.abortedTransactions(2, 8)).containsExactly(new AbortedTxn(PID, 0, 11, 12), new AbortedTxn(OTHER, 5, 6, 0));
         assertThat(log.abortedTransactions(12, 20)).isEmpty();
     }
+
+    /** KIP-890 part 1: a transaction's first write here needs the producer's current verification guard. */
+    @Test
+    void aVerifiedWriteOpensItsTransactionAndOneWhoseTransactionEndedMeanwhileIsRefused() throws IOException {
+        PartitionLog log = open();
+        TxnVerificationGuard guard = log.beginTransactionVerification(PID, EPOCH);
+        assertThat(guard).isNotSameAs(TxnVerificationGuard.ALREADY_OPEN);
+        assertThat(log.beginTransactionVerification(PID, EPOCH)).as("verifications in flight together share the guard").isSameAs(guard);
+        assertThat(log.appendAsLeader(txn(PID, EPOCH, 0, "a"), 0, CLOCK.millis(), AppendOrigin.CLIENT, guard).error()).isEqualTo(LogError.NONE);
+        assertThat(log.beginTransactionVerification(PID, EPOCH)).isSameAs(TxnVerificationGuard.ALREADY_OPEN);
+        assertThat(log.appendAsLeader(txn(PID, EPOCH, 1, "b"), 0, CLOCK.millis(), AppendOrigin.CLIENT, TxnVerificationGuard.ALREADY_OPEN).error())
+                .isEqualTo(LogError.NONE);
+
+        // The transaction ends while the next one's verification is in flight: that verification's write is refused...
+        TxnVerificationGuard late = TxnVerificationGuard.ALREADY_OPEN;
+        TxnVerificationGuard pending = log.beginTransactionVerification(OTHER, EPOCH);
+        abort(log, OTHER);
+        long end = log.logEndOffset();
+        assertThat(log.appendAsLeader(txn(OTHER, EPOCH, 0, "late"), 0, CLOCK.millis(), AppendOrigin.CLIENT, pending).error())
+                .isEqualTo(LogError.INVALID_TXN_STATE);
+        // ...as is one that found the transaction open before its marker came.
+        commit(log, PID);
+        assertThat(log.appendAsLeader(txn(PID, EPOCH, 2, "after-commit"), 0, CLOCK.millis(), AppendOrigin.CLIENT, late).error())
+                .isEqualTo(LogError.INVALID_TXN_STATE);
+        assertThat(log.logEndOffset()).as("the commit marker only").isEqualTo(end + 1);
+        assertThat(view(log, OTHER).currentTxnStartOffset()).isEqualTo(-1);
+        assertThat(view(log, PID).currentTxnStartOffset()).isEqualTo(-1);
+    }
 }

@@ -256,8 +256,17 @@ public final class Partition {
      * and epoch and no sequence, as in Kafka).
      */
     public CompletableFuture<Written> append(ByteBuffer records, Acks acks, long replicationWaitMs, long nowMs, AppendOrigin origin) {
+        return append(records, acks, replicationWaitMs, nowMs, origin, null);
+    }
+
+    /**
+     * As above, with the guard of a transaction verified with its coordinator (KIP-890 part 1; see
+     * {@link PartitionLog#beginTransactionVerification}); null when none was asked for.
+     */
+    public CompletableFuture<Written> append(ByteBuffer records, Acks acks, long replicationWaitMs, long nowMs, AppendOrigin origin,
+                                             io.spate.log.TxnVerificationGuard verified) {
         int bytes = records.remaining();
-        return write(epoch -> log.appendAsLeader(records, epoch, nowMs, origin), bytes, acks, replicationWaitMs, nowMs);
+        return write(epoch -> log.appendAsLeader(records, epoch, nowMs, origin, verified), bytes, acks, replicationWaitMs, nowMs);
     }
 
     /**

@@ -450,9 +450,12 @@ class ClusterFailoverTest {
         int node = t.leader();
         List<Integer> others = cluster.ids().stream().filter(id -> id != node).toList();
         try (io.spate.tests.support.RawKafkaClient raw = new io.spate.tests.support.RawKafkaClient(cluster.bootstrap(node))) {
-            var before = metadata(raw);
-            assertThat(before.data().brokers().find(node)).as("node %d among the brokers it names", node).isNotNull();
-            assertThat(before.data().topics().find(topic).partitions().get(t.partition()).leaderId()).isEqualTo(node);
+            // The starting point: the node under its lease (an earlier test's faults may have lapsed it a moment ago).
+            await("node " + node + " naming itself").atMost(FAULT_WAIT).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                var before = metadata(raw);
+                assertThat(before.data().brokers().find(node)).as("node %d among the brokers it names", node).isNotNull();
+                assertThat(before.data().topics().find(topic).partitions().get(t.partition()).leaderId()).isEqualTo(node);
+            });
             for (int id : others) {
                 cluster.pause(id);
             }

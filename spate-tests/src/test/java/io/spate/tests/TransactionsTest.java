@@ -23,6 +23,7 @@ import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -278,8 +279,45 @@ class TransactionsTest {
      * arrives after its transaction's abort leaves) pins the last stable offset; the tool lists,
      * describes, finds it hanging and aborts it, and read_committed consumers move on.
      */
+    /**
+     * KIP-890 part 1: a transactional write for a partition that no open transaction of its
+     * producer includes (here: a late write after the commit) is refused, so it cannot leave a
+     * transaction nobody will end.
+     */
     @Test
-    void kafkaTransactionsToolFindsAndAbortsAHangingTransaction() throws Exception {
+    void aTransactionalWriteOutsideAnOpenTransactionIsRefused() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-late", 1, Map.of());
+        TopicPartition tp = new TopicPartition("tx-late", 0);
+        TransactionDescription ended;
+        try (KafkaProducer<String, String> producer = transactional("tx-late-1", Map.of());
+             Admin admin = Clients.admin(node.bootstrapServers())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tx-late", "k", "committed")).get();
+            producer.commitTransaction();
+            ended = admin.describeTransactions(List.of("tx-late-1")).all().get().get("tx-late-1");
+        }
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            ProduceRequest late = RawRequests.produce("tx-late", 0, (short) -1,
+                    RawRequests.transactional(ended.producerId(), (short) ended.producerEpoch(), 1, "late"));
+            late.data().setTransactionalId("tx-late-1");
+            assertThat(Errors.forCode(RawRequests.only(client.send(late)).errorCode())).isEqualTo(Errors.INVALID_TXN_STATE);
+        }
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("no transaction left open: the last stable offset is the log end").isEqualTo(2);
+        }
+        assertThat(values(readAll("read_uncommitted", List.of(tp)))).containsExactly("committed");
+    }
+
+    /** With verification off (as on Kafka before 3.6), a late write leaves a hanging transaction for the tool to find and abort. */
+    @Test
+    void kafkaTransactionsToolFindsAndAbortsAHangingTransaction(@TempDir Path unverifiedDir) throws Exception {
+        try (SpateNode unverified = SpateNode.builder().dataDir(unverifiedDir).config("transaction.partition.verification.enable", "false").start()) {
+            findAndAbortAHangingTransaction(unverified);
+        }
+    }
+
+    private static void findAndAbortAHangingTransaction(SpateNode node) throws Exception {
         Clients.createTopic(node.bootstrapServers(), "tx-hanging", 1, Map.of());
         TopicPartition tp = new TopicPartition("tx-hanging", 0);
         long producerId;
@@ -294,26 +332,28 @@ class TransactionsTest {
         try (KafkaProducer<String, String> plain = Clients.producer(node.bootstrapServers(), Map.of())) {
             plain.send(new ProducerRecord<>("tx-hanging", "k", "after")).get();
         }
-        try (KafkaProducer<String, String> listed = transactional("tx-tool-listed", Map.of())) {
+        try (KafkaProducer<String, String> listed = Clients.producer(node.bootstrapServers(), Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-tool-listed"))) {
             listed.initTransactions();
             listed.beginTransaction();
             listed.send(new ProducerRecord<>("tx-hanging", "k", "listed")).get();
-            assertThat(transactionsTool("list")).contains("tx-tool-listed").contains("Ongoing");
-            assertThat(transactionsTool("describe", "--transactional-id", "tx-tool-listed")).contains("Ongoing").contains("tx-hanging-0");
+            assertThat(transactionsTool(node, "list")).contains("tx-tool-listed").contains("Ongoing");
+            assertThat(transactionsTool(node, "describe", "--transactional-id", "tx-tool-listed")).contains("Ongoing").contains("tx-hanging-0");
             listed.abortTransaction();
         }
-        assertThat(transactionsTool("describe-producers", "--topic", "tx-hanging", "--partition", "0")).contains(String.valueOf(producerId));
-        assertThat(transactionsTool("find-hanging", "--topic", "tx-hanging", "--partition", "0", "--max-transaction-timeout", "0"))
+        assertThat(transactionsTool(node, "describe-producers", "--topic", "tx-hanging", "--partition", "0")).contains(String.valueOf(producerId));
+        assertThat(transactionsTool(node, "find-hanging", "--topic", "tx-hanging", "--partition", "0", "--max-transaction-timeout", "0"))
                 .contains(String.valueOf(producerId));
         try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
             assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("the hanging transaction pins the last stable offset").isZero();
         }
-        transactionsTool("abort", "--topic", "tx-hanging", "--partition", "0", "--start-offset", "0");
-        assertThat(values(readAll("read_committed", List.of(tp)))).containsExactly("after");
+        transactionsTool(node, "abort", "--topic", "tx-hanging", "--partition", "0", "--start-offset", "0");
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            assertThat(values(Clients.readAll(consumer, List.of(tp)))).containsExactly("after");
+        }
     }
 
     /** Runs Kafka's kafka-transactions.sh (TransactionsCommand) in a process of its own; its output. */
-    private static String transactionsTool(String... args) throws Exception {
+    private static String transactionsTool(SpateNode node, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "org.apache.kafka.tools.TransactionsCommand",
                 "--bootstrap-server", node.bootstrapServers()));

@@ -2,7 +2,13 @@ package io.spate.server.handlers;
 
 import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
+import io.spate.log.AppendOrigin;
+import io.spate.log.TxnVerificationGuard;
+import io.spate.record.RecordBatch;
+import io.spate.server.errors.ServiceError;
+import io.spate.server.errors.ServiceException;
 import io.spate.server.network.ClientConnection;
+import io.spate.server.txn.TxnVerifier;
 import io.spate.replication.Acks;
 import io.spate.replication.Partition;
 import io.spate.replication.Written;
@@ -18,6 +24,7 @@ import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
 import java.time.Clock;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,10 +39,18 @@ public final class ProduceHandler implements ApiHandler {
     private final ReplicaManager replicas;
     private final Clock clock;
 
+    /** KIP-890 part 1 (transaction.partition.verification.enable); null when off. */
+    private final TxnVerifier verifier;
+
     public ProduceHandler(TopicRegistry topics, ReplicaManager replicas, Clock clock) {
+        this(topics, replicas, clock, null);
+    }
+
+    public ProduceHandler(TopicRegistry topics, ReplicaManager replicas, Clock clock, TxnVerifier verifier) {
         this.topics = topics;
         this.replicas = replicas;
         this.clock = clock;
+        this.verifier = verifier;
     }
 
     @Override
@@ -70,7 +85,24 @@ public final class ProduceHandler implements ApiHandler {
                     partitionResponse.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
                     continue;
                 }
-                CompletableFuture<Written> written = partition.append(((MemoryRecords) partitionData.records()).buffer(), acks, replicationWaitMs, now);
+                ByteBuffer records = ((MemoryRecords) partitionData.records()).buffer();
+                CompletableFuture<Written> written;
+                if (data.transactionalId() != null && verifier != null && records.remaining() >= RecordBatch.HEADER_SIZE
+                        && RecordBatch.of(records).isTransactional()) {
+                    RecordBatch first = RecordBatch.of(records);
+                    TxnVerificationGuard guard = partition.log().beginTransactionVerification(first.producerId(), first.producerEpoch());
+                    if (guard != TxnVerificationGuard.ALREADY_OPEN) {
+                        if (pending == null) {
+                            pending = new ArrayList<>();
+                        }
+                        pending.add(verifyThenAppend(data.transactionalId(), first.producerId(), first.producerEpoch(), partition, records, guard,
+                                acks, replicationWaitMs, partitionResponse, version));
+                        continue;
+                    }
+                    written = partition.append(records, acks, replicationWaitMs, now, AppendOrigin.CLIENT, guard);
+                } else {
+                    written = partition.append(records, acks, replicationWaitMs, now);
+                }
                 if (written.isDone()) {
                     answer(partitionResponse, written.join(), version);
                 } else {
@@ -86,6 +118,38 @@ public final class ProduceHandler implements ApiHandler {
             return CompletableFuture.completedFuture(response);
         }
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
+    }
+
+    /**
+     * KIP-890 part 1: the producer's first transactional write here waits for its coordinator to
+     * say the partition is in the open transaction. The request's bytes are recycled when the
+     * handler returns, so the batches wait in a copy (once per transaction and partition).
+     */
+    private CompletableFuture<Void> verifyThenAppend(String transactionalId, long producerId, short epoch, Partition partition, ByteBuffer records,
+                                                     TxnVerificationGuard guard, Acks acks, long replicationWaitMs,
+                                                     ProduceResponseData.PartitionProduceResponse partitionResponse, short version) {
+        ByteBuffer copy = ByteBuffer.allocate(records.remaining()).put(records.duplicate()).flip();
+        io.spate.log.TopicPartition tp = partition.topicPartition();
+        return verifier.verify(transactionalId, producerId, epoch, java.util.Set.of(tp)).handle((inTransaction, failure) -> {
+            if (failure != null) {
+                // Kafka's answers: a fenced producer learns it; a coordinator that could not be asked is retried.
+                ServiceError error = ServiceException.errorOf(failure, ServiceError.COORDINATOR_NOT_AVAILABLE);
+                return error == ServiceError.PRODUCER_FENCED || error == ServiceError.INVALID_PRODUCER_ID_MAPPING
+                        ? Errors.INVALID_PRODUCER_EPOCH : Errors.NOT_ENOUGH_REPLICAS;
+            }
+            return inTransaction ? Errors.NONE : Errors.INVALID_TXN_STATE;
+        }).thenCompose(verdict -> {
+            if (verdict != Errors.NONE) {
+                partitionResponse.setErrorCode(verdict.code());
+                if (version >= 8) {
+                    partitionResponse.setErrorMessage(verdict == Errors.INVALID_TXN_STATE ? "partition " + tp
+                            + " is not in the open transaction of '" + transactionalId + "'" : null);
+                }
+                return CompletableFuture.completedFuture(null);
+            }
+            return partition.append(copy, acks, replicationWaitMs, clock.millis(), AppendOrigin.CLIENT, guard)
+                    .thenAccept(w -> answer(partitionResponse, w, version));
+        });
     }
 
     private void answer(ProduceResponseData.PartitionProduceResponse partitionResponse, Written written, short version) {

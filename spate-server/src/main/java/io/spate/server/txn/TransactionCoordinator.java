@@ -42,6 +42,8 @@ public final class TransactionCoordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TransactionCoordinator.class);
     /** How long a state write waits for the in-sync replicas of its partition. */
     static final long WRITE_WAIT_MS = 5_000;
+    /** How often a newly loaded shard looks whether what it replayed is committed yet. */
+    static final long RESUME_POLL_MS = 100;
 
     /**
      * Settings under Kafka's broker names: transaction.state.log.num.partitions, .replication.factor,
@@ -146,8 +148,8 @@ public final class TransactionCoordinator implements AutoCloseable {
                 }))
                 .thenCompose(state -> {
                     if (state.state() == TxnState.PREPARE_ABORT) {
-                        // The open transaction of a fenced producer is being aborted; the new producer waits for it.
-                        startCompletion(transactionalId);
+                        // The open transaction of a fenced producer is being aborted (its markers start once the
+                        // decision is replayed); the new producer waits for it.
                         return CompletableFuture.failedFuture(new ServiceException(ServiceError.CONCURRENT_TRANSACTIONS,
                                 "aborting the open transaction of '" + transactionalId + "' before a new producer may start"));
                     }
@@ -188,12 +190,7 @@ public final class TransactionCoordinator implements AutoCloseable {
         return update(transactionalId, (shard, current) -> {
             TxnTransitions.Decision decision = TxnTransitions.end(current, transactionalId, producerId, epoch, commit, time.millis());
             throwIfRefused(decision);
-            return new Outcome<>(decision.next(), decision.next());
-        }).thenApply(prepared -> {
-            if (prepared != null) {
-                startCompletion(transactionalId);
-            }
-            return null;
+            return new Outcome<Void>(decision.next(), null);
         });
     }
 
@@ -244,6 +241,8 @@ public final class TransactionCoordinator implements AutoCloseable {
         }, shard -> {
             if (wrote[0]) {
                 shard.writing.remove(transactionalId);
+                // A decision whose write was answered as timed out may still commit: its markers start once it is replayed.
+                complete(shard, transactionalId);
             }
         }));
     }
@@ -254,63 +253,81 @@ public final class TransactionCoordinator implements AutoCloseable {
         }
     }
 
-    /** Starts writing the markers of a transaction in a Prepare state, unless this leadership is at it already. */
-    private void startCompletion(String transactionalId) {
-        runtime.read(partitionFor(transactionalId), shard -> {
-            complete(shard, transactionalId);
-            return null;
-        }).exceptionally(failure -> null); // no longer led here: the next leader completes it
-    }
-
-    /** On the runtime's thread. */
+    /**
+     * On the runtime's thread: writes the markers of a transaction in a Prepare state, then its
+     * Complete state, unless an attempt of this leadership is still at it. Every way an attempt
+     * ends (written, fenced, no longer coordinating, the follow-up write refused, an exception)
+     * marks it done, so a later check starts another.
+     */
     private void complete(TransactionShard shard, String transactionalId) {
         TxnMetadata preparing = shard.get(transactionalId);
-        if (preparing == null || !preparing.state().preparing() || !shard.completing.add(transactionalId)) {
+        CompletableFuture<Void> running = shard.completing.get(transactionalId);
+        if (preparing == null || !preparing.state().preparing() || (running != null && !running.isDone())) {
             return;
         }
         int p = shard.context.partition();
         Partition partition = replicas.partition(TOPIC, p);
         if (partition == null) {
-            shard.completing.remove(transactionalId);
             return;
         }
+        CompletableFuture<Void> attempt = new CompletableFuture<>();
+        shard.completing.put(transactionalId, attempt);
         int coordinatorEpoch = partition.leaderEpoch();
         TxnMarker marker = new TxnMarker(preparing.producerId(), preparing.producerEpoch(), coordinatorEpoch, preparing.commits());
-        markers.write(marker, preparing.partitions(), () -> partition.leaderEpoch() == coordinatorEpoch && replicas.servesAsLeader(partition))
-                .whenComplete((ok, failure) -> runtime.write(p, current -> {
-                    if (current != shard) {
-                        return CoordinatorResult.of(null); // the shard was reloaded meanwhile; its own leadership completes it
-                    }
-                    TxnMetadata now = shard.get(transactionalId);
-                    boolean same = now != null && now.state() == preparing.state() && now.producerId() == preparing.producerId()
-                            && now.producerEpoch() == preparing.producerEpoch();
-                    if (failure != null || !same) {
+        try {
+            markers.write(marker, preparing.partitions(), () -> partition.leaderEpoch() == coordinatorEpoch && replicas.servesAsLeader(partition))
+                    .whenComplete((ok, failure) -> {
                         if (failure != null) {
-                            log.warn("markers of '{}' (producer {} epoch {}) not written: {}", transactionalId, preparing.producerId(),
-                                    preparing.producerEpoch(), failure.getMessage());
+                            log.warn("markers of '{}' (producer {} epoch {}) not written: {}; tried again at the next check", transactionalId,
+                                    preparing.producerId(), preparing.producerEpoch(), failure.getMessage());
+                            attempt.complete(null);
+                            return;
                         }
-                        shard.completing.remove(transactionalId);
-                        return CoordinatorResult.of(null);
-                    }
-                    return CoordinatorResult.of(List.of(new TxnRecord(transactionalId, TxnTransitions.complete(now, time.millis()))), null);
-                }, settled -> {
-                    if (settled == shard) {
-                        shard.completing.remove(transactionalId);
-                        // A Complete state that did not commit leaves the Prepare state: try again on the next check.
-                    }
-                }));
+                        runtime.write(p, current -> {
+                            TxnMetadata now = current == shard ? shard.get(transactionalId) : null;
+                            boolean same = now != null && now.state() == preparing.state() && now.producerId() == preparing.producerId()
+                                    && now.producerEpoch() == preparing.producerEpoch();
+                            return same ? CoordinatorResult.of(List.of(new TxnRecord(transactionalId, TxnTransitions.complete(now, time.millis()))), null)
+                                    : CoordinatorResult.<TxnRecord, Void>of(null);
+                        }).whenComplete((written, refused) -> attempt.complete(null));
+                    });
+        } catch (RuntimeException e) {
+            log.error("could not start writing the markers of '{}'; tried again at the next check", transactionalId, e);
+            attempt.complete(null);
+        }
     }
 
-    /** A shard finished replaying its log: complete what was decided and start its timeout checks. */
+    /**
+     * A shard finished replaying its log: once what it replayed is committed (a Prepare state
+     * past the high watermark may vanish with this leader, and its transaction then be timed out
+     * and aborted by the next one), complete what was decided; and start the timeout checks.
+     */
     private void loaded(TransactionShard shard) {
-        List.copyOf(shard.transactions.values()).forEach(txn -> complete(shard, txn.transactionalId()));
         scheduleChecks(shard);
+        Partition partition = replicas.partition(TOPIC, shard.context.partition());
+        resumeWhenCommitted(shard, partition == null ? 0 : partition.log().logEndOffset());
     }
 
+    private void resumeWhenCommitted(TransactionShard shard, long loadedTo) {
+        Partition partition = replicas.partition(TOPIC, shard.context.partition());
+        if (partition != null && partition.log().highWatermark() < loadedTo) {
+            shard.context.schedule("resume transaction completions", RESUME_POLL_MS, () -> resumeWhenCommitted(shard, loadedTo));
+            return;
+        }
+        for (TxnMetadata txn : List.copyOf(shard.transactions.values())) {
+            try {
+                complete(shard, txn.transactionalId());
+            } catch (RuntimeException e) {
+                log.error("could not resume the completion of '{}'", txn.transactionalId(), e);
+            }
+        }
+    }
+
+    /** Checks the shard's transactions every transaction.abort.timed.out.transaction.cleanup.interval.ms, re-armed before each check runs. */
     private void scheduleChecks(TransactionShard shard) {
         shard.context.schedule("transaction timeouts", settings.abortCheckIntervalMs(), () -> {
-            check(shard);
             scheduleChecks(shard);
+            check(shard);
         });
     }
 
@@ -322,28 +339,31 @@ public final class TransactionCoordinator implements AutoCloseable {
     void check(TransactionShard shard) {
         long now = time.millis();
         for (TxnMetadata txn : List.copyOf(shard.transactions.values())) {
-            String id = txn.transactionalId();
-            if (shard.writing.contains(id)) {
-                continue;
+            try {
+                check(shard, txn, now);
+            } catch (RuntimeException e) {
+                log.error("could not check the transaction of '{}'", txn.transactionalId(), e);
             }
-            if (txn.state().preparing()) {
-                complete(shard, id);
-            } else if (TxnTransitions.timedOut(txn, now)) {
-                log.info("aborting the transaction of '{}' (producer {}): open for {} ms, longer than its timeout of {} ms", id,
-                        txn.producerId(), now - txn.startMs(), txn.timeoutMs());
-                update(id, (s, current) -> s == shard && current != null && TxnTransitions.timedOut(current, time.millis())
-                        ? new Outcome<>(TxnTransitions.fenceAndAbort(current, time.millis()), Boolean.TRUE)
-                        : new Outcome<>(null, Boolean.FALSE))
-                        .whenComplete((aborting, failure) -> {
-                            if (Boolean.TRUE.equals(aborting)) {
-                                startCompletion(id);
-                            }
-                        });
-            } else if (txn.state().idle() && now - txn.lastUpdateMs() > settings.idExpirationMs()) {
-                runtime.write(shard.context.partition(), s -> s == shard && s.get(id) == txn && !s.writing.contains(id)
-                        ? CoordinatorResult.of(List.of(new TxnRecord(id, null)), null)
-                        : CoordinatorResult.of(null));
-            }
+        }
+    }
+
+    private void check(TransactionShard shard, TxnMetadata txn, long now) {
+        String id = txn.transactionalId();
+        if (shard.writing.contains(id)) {
+            return;
+        }
+        if (txn.state().preparing()) {
+            complete(shard, id);
+        } else if (TxnTransitions.timedOut(txn, now)) {
+            log.info("aborting the transaction of '{}' (producer {}): open for {} ms, longer than its timeout of {} ms", id,
+                    txn.producerId(), now - txn.startMs(), txn.timeoutMs());
+            update(id, (s, current) -> s == shard && current != null && TxnTransitions.timedOut(current, time.millis())
+                    ? new Outcome<>(TxnTransitions.fenceAndAbort(current, time.millis()), Boolean.TRUE)
+                    : new Outcome<>(null, Boolean.FALSE));
+        } else if (txn.state().idle() && now - txn.lastUpdateMs() > settings.idExpirationMs()) {
+            runtime.write(shard.context.partition(), s -> s == shard && s.get(id) == txn && !s.writing.contains(id)
+                    ? CoordinatorResult.of(List.of(new TxnRecord(id, null)), null)
+                    : CoordinatorResult.of(null));
         }
     }
 
@@ -360,11 +380,31 @@ public final class TransactionCoordinator implements AutoCloseable {
                 case LOADING -> new ServiceException(ServiceError.COORDINATOR_LOAD_IN_PROGRESS, refused.getMessage());
                 case NOT_AVAILABLE -> new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, refused.getMessage());
                 // Kafka's answer when the transaction log cannot be written: NOT_COORDINATOR if this node lost it, else retry.
-                case WRITE_FAILED -> new ServiceException(refused.written() != null && refused.written().error() == io.spate.replication.WriteError.NOT_LEADER
-                        ? ServiceError.NOT_COORDINATOR : ServiceError.COORDINATOR_NOT_AVAILABLE, refused.getMessage());
+                case WRITE_FAILED -> new ServiceException(writeError(refused.written()), refused.getMessage());
             };
         }
         return cause;
+    }
+
+    /**
+     * Kafka's answers when the transaction log cannot be written: NOT_COORDINATOR when this node
+     * lost the partition or its disk (the client looks the coordinator up again), UNKNOWN for a
+     * state too large for the topic (retrying cannot help), COORDINATOR_NOT_AVAILABLE otherwise
+     * (short of in-sync replicas, slow: the client retries).
+     */
+    private static ServiceError writeError(io.spate.replication.Written written) {
+        if (written == null) {
+            return ServiceError.COORDINATOR_NOT_AVAILABLE;
+        }
+        return switch (written.error()) {
+            case NOT_LEADER, NOT_DURABLE -> ServiceError.NOT_COORDINATOR;
+            case REFUSED -> switch (written.logError()) {
+                case STORAGE_ERROR -> ServiceError.NOT_COORDINATOR;
+                case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE -> ServiceError.UNKNOWN;
+                default -> ServiceError.COORDINATOR_NOT_AVAILABLE;
+            };
+            default -> ServiceError.COORDINATOR_NOT_AVAILABLE;
+        };
     }
 
     @Override

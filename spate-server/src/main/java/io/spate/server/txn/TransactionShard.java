@@ -20,8 +20,12 @@ final class TransactionShard implements CoordinatorShard<TxnRecord> {
     final Map<String, TxnMetadata> transactions = new HashMap<>();
     /** Ids with a state write decided and not yet replayed: other requests for them wait (CONCURRENT_TRANSACTIONS). */
     final Set<String> writing = new HashSet<>();
-    /** Ids whose markers this leadership is writing. */
-    final Set<String> completing = new HashSet<>();
+    /**
+     * Ids whose markers this leadership is writing, each with its attempt, done once the attempt
+     * ended either way: one that ended without a Complete state written (the markers failed, the
+     * lease lapsed for a moment) is started again by the next check.
+     */
+    final Map<String, java.util.concurrent.CompletableFuture<Void>> completing = new HashMap<>();
     private final Consumer<TransactionShard> loaded;
 
     TransactionShard(ShardContext context, Consumer<TransactionShard> loaded) {

@@ -71,6 +71,15 @@ public final class TxnMarkerChannel {
     }
 
     private void attempt(TxnMarker marker, Set<TopicPartition> remaining, BooleanSupplier stillCoordinating, CompletableFuture<Void> done, int round) {
+        try {
+            tryOnce(marker, remaining, stillCoordinating, done, round);
+        } catch (RuntimeException e) {
+            // The caller must hear of it: a round that threw would otherwise leave the transaction waiting for good.
+            done.completeExceptionally(e);
+        }
+    }
+
+    private void tryOnce(TxnMarker marker, Set<TopicPartition> remaining, BooleanSupplier stillCoordinating, CompletableFuture<Void> done, int round) {
         if (remaining.isEmpty()) {
             done.complete(null);
             return;

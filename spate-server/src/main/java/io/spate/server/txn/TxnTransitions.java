@@ -86,7 +86,8 @@ final class TxnTransitions {
      * producer that opened it on every partition it wrote to (a zombie, or one that timed out).
      */
     static TxnMetadata fenceAndAbort(TxnMetadata current, long nowMs) {
-        TxnMetadata fenced = epochExhausted(current.producerEpoch()) ? current
+        // Up to the very last epoch (Kafka's rule): a marker without a bump would not fence the producer that opened the transaction.
+        TxnMetadata fenced = current.producerEpoch() == Short.MAX_VALUE ? current
                 : current.withProducer(current.producerId(), current.previousProducerId(), (short) (current.producerEpoch() + 1), current.producerEpoch());
         return fenced.withState(TxnState.PREPARE_ABORT, current.partitions(), current.startMs(), nowMs);
     }

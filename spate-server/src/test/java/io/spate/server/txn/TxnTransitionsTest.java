@@ -107,6 +107,9 @@ class TxnTransitionsTest {
         TxnMetadata aborting = TxnTransitions.fenceAndAbort(ongoing, 61_001);
         assertThat(aborting.state()).isEqualTo(TxnState.PREPARE_ABORT);
         assertThat(aborting.producerEpoch()).isEqualTo((short) 1);
+        // Even the next-to-last epoch is bumped: markers at the old one would not fence the producer.
+        TxnMetadata late = ongoing.withProducer(7, -1, (short) (Short.MAX_VALUE - 1), (short) (Short.MAX_VALUE - 2));
+        assertThat(TxnTransitions.fenceAndAbort(late, 61_001).producerEpoch()).isEqualTo(Short.MAX_VALUE);
     }
 
     @Test
