@@ -126,7 +126,7 @@ public final class StreamsLatencyBench {
         };
         builder.stream(in, Consumed.with(strings, strings))
                 .groupBy((event, value) -> value.substring(0, value.indexOf(',')), Grouped.with("by-user", strings, strings))
-                .windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofSeconds(1)))
+                .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofSeconds(1), Duration.ofSeconds(5)))
                 .aggregate(() -> "", countAndStamp, Materialized.with(strings, strings))
                 .toStream()
                 .map((window, agg) -> KeyValue.pair(window.key() + "@" + window.window().start(), agg))

@@ -117,6 +117,30 @@ class TransactionsTest {
         assertThat(values(readAll("read_uncommitted", partitions))).containsExactlyElementsOf(everything.stream().sorted().toList());
     }
 
+    /**
+     * A transaction's writes to a partition pipelined (five requests in flight, small batches):
+     * the first waits for its verification with the coordinator and the others behind it, in
+     * order, so none is refused as out of sequence (ProducerPerformance --transactional-id found
+     * that they were).
+     */
+    @Test
+    void pipelinedWritesOfATransactionLandInOrderBehindTheirVerification() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-pipelined", 3, Map.of());
+        int perTransaction = 6_000;
+        try (KafkaProducer<String, String> producer = transactional("tx-pipelined-1", Map.of(ProducerConfig.BATCH_SIZE_CONFIG, 1_024,
+                ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            producer.initTransactions();
+            for (int txn = 0; txn < 5; txn++) {
+                producer.beginTransaction();
+                for (int i = 0; i < perTransaction; i++) {
+                    producer.send(new ProducerRecord<>("tx-pipelined", i % 3, null, "t" + txn + "-" + i));
+                }
+                producer.commitTransaction();
+            }
+        }
+        assertThat(readAll("read_committed", Clients.partitions("tx-pipelined", 3))).hasSize(5 * perTransaction);
+    }
+
     @Test
     void anOpenTransactionHoldsReadCommittedConsumersBackUntilItEnds() throws Exception {
         Clients.createTopic(node.bootstrapServers(), "tx-open", 1, Map.of());
@@ -362,6 +386,38 @@ class TransactionsTest {
         String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         assertThat(process.waitFor()).as("kafka-transactions.sh %s: %s", String.join(" ", args), output).isZero();
         return output;
+    }
+
+    /** {@code spate transactions list --open} and {@code describe} show an open transaction, its partitions and state. */
+    @Test
+    void theSpateCliShowsOpenTransactions() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-cli", 2, Map.of());
+        try (KafkaProducer<String, String> producer = transactional("tx-cli-1", Map.of())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tx-cli", 1, "k", "v")).get();
+            GroupsCommandTest.Run open = GroupsCommandTest.spate("transactions", "list", "--open", "--bootstrap-server", node.bootstrapServers());
+            assertThat(open.exit()).as(open.err()).isZero();
+            assertThat(open.row("tx-cli-1")).contains("Ongoing");
+            GroupsCommandTest.Run described = GroupsCommandTest.spate("transactions", "describe", "tx-cli-1", "--bootstrap-server", node.bootstrapServers());
+            assertThat(described.exit()).as(described.err()).isZero();
+            assertThat(described.row("tx-cli-1")).contains("Ongoing", "tx-cli-1");
+            producer.commitTransaction();
+            await().atMost(Duration.ofSeconds(30)).until(() ->
+                    !GroupsCommandTest.spate("transactions", "list", "--open", "--bootstrap-server", node.bootstrapServers()).out().contains("tx-cli-1"));
+        }
+        GroupsCommandTest.Run missing = GroupsCommandTest.spate("transactions", "describe", "no-such-id", "--bootstrap-server", node.bootstrapServers());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("transactional id 'no-such-id' does not exist");
+    }
+
+    /** transaction.timeout.ms above the node's transaction.max.timeout.ms is refused, as Kafka refuses it. */
+    @Test
+    void aTimeoutAboveTheMaximumIsRefused() {
+        try (KafkaProducer<String, String> producer = transactional("tx-too-long", Map.of(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 900_001))) {
+            // The Java client reports INVALID_TRANSACTION_TIMEOUT as an unexpected error carrying its description.
+            assertThat(catchThrowable(producer::initTransactions)).hasMessageContaining("transaction.max.timeout.ms");
+        }
     }
 
     private static List<Throwable> causes(Throwable t) {

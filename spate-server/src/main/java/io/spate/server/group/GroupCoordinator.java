@@ -1,9 +1,9 @@
 package io.spate.server.group;
 
-import io.spate.coordinator.CoordinatorException;
 import io.spate.coordinator.CoordinatorResult;
 import io.spate.coordinator.CoordinatorRuntime;
 import io.spate.log.ScheduledTasks;
+import io.spate.server.errors.CoordinatorRefusals;
 import io.spate.server.errors.ServiceError;
 import io.spate.server.errors.ServiceException;
 import io.spate.server.metadata.TopicRegistry;
@@ -263,21 +263,12 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     private static <T> CompletableFuture<T> refused(CompletableFuture<T> future) {
-        return future.exceptionallyCompose(failure -> CompletableFuture.failedFuture(refusal(failure)));
+        return CoordinatorRefusals.mapped(future, OffsetStore::coordinatorError);
     }
 
     /** The runtime's refusals as a group coordinator's errors, which clients act on (look up, wait, retry). */
     static Throwable refusal(Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof CoordinatorException refused) {
-            return switch (refused.reason()) {
-                case NOT_COORDINATOR -> new ServiceException(ServiceError.NOT_COORDINATOR, refused.getMessage());
-                case LOADING -> new ServiceException(ServiceError.COORDINATOR_LOAD_IN_PROGRESS, refused.getMessage());
-                case NOT_AVAILABLE -> new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, refused.getMessage());
-                case WRITE_FAILED -> OffsetStore.coordinatorError(refused.written());
-            };
-        }
-        return cause;
+        return CoordinatorRefusals.of(failure, OffsetStore::coordinatorError);
     }
 
     // ---------------------------------------------------------------- join

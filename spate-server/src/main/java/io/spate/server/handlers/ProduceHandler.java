@@ -41,6 +41,8 @@ public final class ProduceHandler implements ApiHandler {
 
     /** KIP-890 part 1 (transaction.partition.verification.enable); null when off. */
     private final TxnVerifier verifier;
+    /** The last write of each producer and partition waiting for its verification, or behind one that is. */
+    private final java.util.concurrent.ConcurrentHashMap<ProducerPartition, CompletableFuture<Void>> verifyingWrites = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProduceHandler(TopicRegistry topics, ReplicaManager replicas, Clock clock) {
         this(topics, replicas, clock, null);
@@ -90,12 +92,14 @@ public final class ProduceHandler implements ApiHandler {
                 if (data.transactionalId() != null && verifier != null && records.remaining() >= RecordBatch.HEADER_SIZE
                         && RecordBatch.of(records).isTransactional()) {
                     RecordBatch first = RecordBatch.of(records);
+                    ProducerPartition key = new ProducerPartition(partition.topicPartition(), first.producerId());
+                    CompletableFuture<Void> ahead = verifyingWrites.get(key);
                     TxnVerificationGuard guard = partition.log().beginTransactionVerification(first.producerId(), first.producerEpoch());
-                    if (guard != TxnVerificationGuard.ALREADY_OPEN) {
+                    if (guard != TxnVerificationGuard.ALREADY_OPEN || (ahead != null && !ahead.isDone())) {
                         if (pending == null) {
                             pending = new ArrayList<>();
                         }
-                        pending.add(verifyThenAppend(data.transactionalId(), first.producerId(), first.producerEpoch(), partition, records, guard,
+                        pending.add(verifyThenAppend(data.transactionalId(), key, first.producerEpoch(), partition, records, guard,
                                 acks, replicationWaitMs, partitionResponse, version));
                         continue;
                     }
@@ -120,36 +124,49 @@ public final class ProduceHandler implements ApiHandler {
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 
+    /** A producer's writes to one partition, which must be appended in the order they came. */
+    private record ProducerPartition(io.spate.log.TopicPartition partition, long producerId) {
+    }
+
     /**
      * KIP-890 part 1: the producer's first transactional write here waits for its coordinator to
-     * say the partition is in the open transaction. The request's bytes are recycled when the
-     * handler returns, so the batches wait in a copy (once per transaction and partition).
+     * say the partition is in the open transaction. Its next writes (up to five in flight) wait
+     * behind it, in the order they came, or their sequences would land out of order. The
+     * request's bytes are recycled when the handler returns, so the batches wait in a copy (once
+     * per transaction and partition, and for writes that came while one waited).
      */
-    private CompletableFuture<Void> verifyThenAppend(String transactionalId, long producerId, short epoch, Partition partition, ByteBuffer records,
+    private CompletableFuture<Void> verifyThenAppend(String transactionalId, ProducerPartition key, short epoch, Partition partition, ByteBuffer records,
                                                      TxnVerificationGuard guard, Acks acks, long replicationWaitMs,
                                                      ProduceResponseData.PartitionProduceResponse partitionResponse, short version) {
         ByteBuffer copy = ByteBuffer.allocate(records.remaining()).put(records.duplicate()).flip();
-        io.spate.log.TopicPartition tp = partition.topicPartition();
-        return verifier.verify(transactionalId, producerId, epoch, java.util.Set.of(tp)).handle((inTransaction, failure) -> {
-            if (failure != null) {
-                // Kafka's answers: a fenced producer learns it; a coordinator that could not be asked is retried.
-                ServiceError error = ServiceException.errorOf(failure, ServiceError.COORDINATOR_NOT_AVAILABLE);
-                return error == ServiceError.PRODUCER_FENCED || error == ServiceError.INVALID_PRODUCER_ID_MAPPING
-                        ? Errors.INVALID_PRODUCER_EPOCH : Errors.NOT_ENOUGH_REPLICAS;
-            }
-            return inTransaction ? Errors.NONE : Errors.INVALID_TXN_STATE;
-        }).thenCompose(verdict -> {
-            if (verdict != Errors.NONE) {
-                partitionResponse.setErrorCode(verdict.code());
-                if (version >= 8) {
-                    partitionResponse.setErrorMessage(verdict == Errors.INVALID_TXN_STATE ? "partition " + tp
-                            + " is not in the open transaction of '" + transactionalId + "'" : null);
+        io.spate.log.TopicPartition tp = key.partition();
+        CompletableFuture<Errors> verdict = guard == TxnVerificationGuard.ALREADY_OPEN ? CompletableFuture.completedFuture(Errors.NONE)
+                : verifier.verify(transactionalId, key.producerId(), epoch, java.util.Set.of(tp)).handle((inTransaction, failure) -> {
+                    if (failure != null) {
+                        // Kafka's answers: a fenced producer learns it; a coordinator that could not be asked is retried.
+                        ServiceError error = ServiceException.errorOf(failure, ServiceError.COORDINATOR_NOT_AVAILABLE);
+                        return error == ServiceError.PRODUCER_FENCED || error == ServiceError.INVALID_PRODUCER_ID_MAPPING
+                                ? Errors.INVALID_PRODUCER_EPOCH : Errors.NOT_ENOUGH_REPLICAS;
+                    }
+                    return inTransaction ? Errors.NONE : Errors.INVALID_TXN_STATE;
+                });
+        // Handlers of one connection run on its event loop, one at a time: each write chains behind the one before it.
+        CompletableFuture<Void> previous = verifyingWrites.get(key);
+        CompletableFuture<Void> ahead = previous == null ? CompletableFuture.completedFuture(null) : previous;
+        CompletableFuture<Void> mine = ahead.handle((ignored, failure) -> null).thenCombine(verdict, (ignored, v) -> v).thenCompose(v -> {
+            if (v != Errors.NONE) {
+                partitionResponse.setErrorCode(v.code());
+                if (version >= 8 && v == Errors.INVALID_TXN_STATE) {
+                    partitionResponse.setErrorMessage("partition " + tp + " is not in the open transaction of '" + transactionalId + "'");
                 }
                 return CompletableFuture.completedFuture(null);
             }
             return partition.append(copy, acks, replicationWaitMs, clock.millis(), AppendOrigin.CLIENT, guard)
                     .thenAccept(w -> answer(partitionResponse, w, version));
         });
+        verifyingWrites.put(key, mine);
+        mine.whenComplete((ignored, failure) -> verifyingWrites.remove(key, mine));
+        return mine;
     }
 
     private void answer(ProduceResponseData.PartitionProduceResponse partitionResponse, Written written, short version) {

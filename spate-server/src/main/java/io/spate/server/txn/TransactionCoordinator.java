@@ -1,11 +1,11 @@
 package io.spate.server.txn;
 
-import io.spate.coordinator.CoordinatorException;
 import io.spate.coordinator.CoordinatorResult;
 import io.spate.coordinator.CoordinatorRuntime;
 import io.spate.log.TopicPartition;
 import io.spate.replication.LeadershipListener;
 import io.spate.replication.Partition;
+import io.spate.server.errors.CoordinatorRefusals;
 import io.spate.server.errors.ServiceError;
 import io.spate.server.errors.ServiceException;
 import io.spate.server.metadata.ProducerIdManager;
@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.BiFunction;
 import java.util.function.Predicate;
 
@@ -369,21 +368,7 @@ public final class TransactionCoordinator implements AutoCloseable {
 
     /** The runtime's refusals as the errors a transactional client acts on (look up, wait, retry). */
     private static <T> CompletableFuture<T> refused(CompletableFuture<T> future) {
-        return future.exceptionallyCompose(failure -> CompletableFuture.failedFuture(refusal(failure)));
-    }
-
-    static Throwable refusal(Throwable failure) {
-        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        if (cause instanceof CoordinatorException refused) {
-            return switch (refused.reason()) {
-                case NOT_COORDINATOR -> new ServiceException(ServiceError.NOT_COORDINATOR, refused.getMessage());
-                case LOADING -> new ServiceException(ServiceError.COORDINATOR_LOAD_IN_PROGRESS, refused.getMessage());
-                case NOT_AVAILABLE -> new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, refused.getMessage());
-                // Kafka's answer when the transaction log cannot be written: NOT_COORDINATOR if this node lost it, else retry.
-                case WRITE_FAILED -> new ServiceException(writeError(refused.written()), refused.getMessage());
-            };
-        }
-        return cause;
+        return CoordinatorRefusals.mapped(future, TransactionCoordinator::writeFailed);
     }
 
     /**
@@ -392,10 +377,11 @@ public final class TransactionCoordinator implements AutoCloseable {
      * state too large for the topic (retrying cannot help), COORDINATOR_NOT_AVAILABLE otherwise
      * (short of in-sync replicas, slow: the client retries).
      */
+    private static ServiceException writeFailed(io.spate.replication.Written written) {
+        return new ServiceException(writeError(written), "could not store the transaction's state: " + written.message());
+    }
+
     private static ServiceError writeError(io.spate.replication.Written written) {
-        if (written == null) {
-            return ServiceError.COORDINATOR_NOT_AVAILABLE;
-        }
         return switch (written.error()) {
             case NOT_LEADER, NOT_DURABLE -> ServiceError.NOT_COORDINATOR;
             case REFUSED -> switch (written.logError()) {
