@@ -823,6 +823,11 @@ public final class PartitionLog {
             if (closed) {
                 return AppendResult.failed(LogError.STORAGE_ERROR, "log " + topicPartition + " is closed", logStartOffset);
             }
+            // Replicated data means another replica leads: what this one verified as leader is void (a marker may
+            // be among these batches, and this replica may lead again before a delayed write comes).
+            if (!verificationGuards.isEmpty()) {
+                verificationGuards.clear();
+            }
             int start = records.position();
             int end = records.limit();
             if (start == end) {
@@ -986,12 +991,12 @@ public final class PartitionLog {
      * {@link TxnVerificationGuard#ALREADY_OPEN} when the transaction is open here already. One
      * guard per producer at a time: verifications in flight together share it.
      */
-    public TxnVerificationGuard beginTransactionVerification(long producerId, short epoch) {
+    public TxnVerificationGuard beginTransactionVerification(long producerId, short epoch, long nowMs) {
         synchronized (appendLock) {
             if (producers.hasOpenTransaction(producerId, epoch)) {
                 return TxnVerificationGuard.ALREADY_OPEN;
             }
-            return verificationGuards.computeIfAbsent(producerId, TxnVerificationGuard::new);
+            return verificationGuards.computeIfAbsent(producerId, id -> new TxnVerificationGuard(id, nowMs));
         }
     }
 
@@ -1623,6 +1628,8 @@ public final class PartitionLog {
     /** Drops the state of producers with no batch for {@code expirationMs}; see {@link ProducerStateTable#removeExpired}. */
     public int removeExpiredProducers(long nowMs, long expirationMs) {
         synchronized (appendLock) {
+            // A verification whose write never came (a fenced or timed-out producer) goes with the idle producers.
+            verificationGuards.values().removeIf(guard -> nowMs - guard.createdMs() >= expirationMs);
             return producers.removeExpired(nowMs, expirationMs);
         }
     }

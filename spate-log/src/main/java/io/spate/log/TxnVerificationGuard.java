@@ -10,12 +10,19 @@ package io.spate.log;
  */
 public final class TxnVerificationGuard {
     /** The producer's transaction was open here already: nothing to verify, but it must still be open at the append. */
-    public static final TxnVerificationGuard ALREADY_OPEN = new TxnVerificationGuard(-1);
+    public static final TxnVerificationGuard ALREADY_OPEN = new TxnVerificationGuard(-1, Long.MAX_VALUE);
 
     private final long producerId;
+    private final long createdMs;
 
-    TxnVerificationGuard(long producerId) {
+    TxnVerificationGuard(long producerId, long createdMs) {
         this.producerId = producerId;
+        this.createdMs = createdMs;
+    }
+
+    /** When the verification began: one whose write never comes expires with idle producers (producer.id.expiration.ms). */
+    long createdMs() {
+        return createdMs;
     }
 
     @Override

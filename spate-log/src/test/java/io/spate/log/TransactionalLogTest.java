@@ -479,17 +479,17 @@ class TransactionalLogTest {
     @Test
     void aVerifiedWriteOpensItsTransactionAndOneWhoseTransactionEndedMeanwhileIsRefused() throws IOException {
         PartitionLog log = open();
-        TxnVerificationGuard guard = log.beginTransactionVerification(PID, EPOCH);
+        TxnVerificationGuard guard = log.beginTransactionVerification(PID, EPOCH, CLOCK.millis());
         assertThat(guard).isNotSameAs(TxnVerificationGuard.ALREADY_OPEN);
-        assertThat(log.beginTransactionVerification(PID, EPOCH)).as("verifications in flight together share the guard").isSameAs(guard);
+        assertThat(log.beginTransactionVerification(PID, EPOCH, CLOCK.millis())).as("verifications in flight together share the guard").isSameAs(guard);
         assertThat(log.appendAsLeader(txn(PID, EPOCH, 0, "a"), 0, CLOCK.millis(), AppendOrigin.CLIENT, guard).error()).isEqualTo(LogError.NONE);
-        assertThat(log.beginTransactionVerification(PID, EPOCH)).isSameAs(TxnVerificationGuard.ALREADY_OPEN);
+        assertThat(log.beginTransactionVerification(PID, EPOCH, CLOCK.millis())).isSameAs(TxnVerificationGuard.ALREADY_OPEN);
         assertThat(log.appendAsLeader(txn(PID, EPOCH, 1, "b"), 0, CLOCK.millis(), AppendOrigin.CLIENT, TxnVerificationGuard.ALREADY_OPEN).error())
                 .isEqualTo(LogError.NONE);
 
         // The transaction ends while the next one's verification is in flight: that verification's write is refused...
         TxnVerificationGuard late = TxnVerificationGuard.ALREADY_OPEN;
-        TxnVerificationGuard pending = log.beginTransactionVerification(OTHER, EPOCH);
+        TxnVerificationGuard pending = log.beginTransactionVerification(OTHER, EPOCH, CLOCK.millis());
         abort(log, OTHER);
         long end = log.logEndOffset();
         assertThat(log.appendAsLeader(txn(OTHER, EPOCH, 0, "late"), 0, CLOCK.millis(), AppendOrigin.CLIENT, pending).error())
@@ -501,5 +501,30 @@ class TransactionalLogTest {
         assertThat(log.logEndOffset()).as("the commit marker only").isEqualTo(end + 1);
         assertThat(view(log, OTHER).currentTxnStartOffset()).isEqualTo(-1);
         assertThat(view(log, PID).currentTxnStartOffset()).isEqualTo(-1);
+    }
+
+    /**
+     * A replica that copied from another leader meanwhile (a marker may have been among what it
+     * copied) takes no write under a guard of its own earlier leadership.
+     */
+    @Test
+    void aGuardFromAnEarlierLeadershipIsVoidOnceTheReplicaHasFollowed() throws IOException {
+        PartitionLog other = open(dir.resolve("other-leader"), LogConfig.defaultConfig());
+        PartitionLog log = open(dir.resolve("this"), LogConfig.defaultConfig());
+        TxnVerificationGuard guard = log.beginTransactionVerification(PID, EPOCH, CLOCK.millis());
+        assertThat(other.appendAsLeader(plain("from the other leader"), 1, CLOCK.millis()).error()).isEqualTo(LogError.NONE);
+        assertThat(log.appendAsFollower(readAll(other, 0), 0, 1).error()).isEqualTo(LogError.NONE);
+        assertThat(log.appendAsLeader(txn(PID, EPOCH, 0, "delayed"), 2, CLOCK.millis(), AppendOrigin.CLIENT, guard).error())
+                .isEqualTo(LogError.INVALID_TXN_STATE);
+    }
+
+    @Test
+    void aGuardWhoseWriteNeverCameExpiresWithIdleProducers() throws IOException {
+        PartitionLog log = open();
+        TxnVerificationGuard guard = log.beginTransactionVerification(PID, EPOCH, 1_000);
+        log.removeExpiredProducers(1_000 + 60_000, 60_000);
+        assertThat(log.beginTransactionVerification(PID, EPOCH, 70_000)).isNotSameAs(guard);
+        assertThat(log.appendAsLeader(txn(PID, EPOCH, 0, "late"), 0, CLOCK.millis(), AppendOrigin.CLIENT, guard).error())
+                .isEqualTo(LogError.INVALID_TXN_STATE);
     }
 }

@@ -326,6 +326,10 @@ class TransactionsTest {
                     RawRequests.transactional(ended.producerId(), (short) ended.producerEpoch(), 1, "late"));
             late.data().setTransactionalId("tx-late-1");
             assertThat(Errors.forCode(RawRequests.only(client.send(late)).errorCode())).isEqualTo(Errors.INVALID_TXN_STATE);
+            // Transactional data is taken only under the transactional id it belongs to, as Kafka answers.
+            ProduceRequest anonymous = RawRequests.produce("tx-late", 0, (short) -1,
+                    RawRequests.transactional(ended.producerId(), (short) ended.producerEpoch(), 1, "anonymous"));
+            assertThat(Errors.forCode(RawRequests.only(client.send(anonymous)).errorCode())).isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
         }
         try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
             assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("no transaction left open: the last stable offset is the log end").isEqualTo(2);
@@ -349,8 +353,9 @@ class TransactionsTest {
             InitProducerIdResponse init = client.send(new InitProducerIdRequest.Builder(new InitProducerIdRequestData().setTransactionalId(null)
                     .setTransactionTimeoutMs(60_000)).build((short) 4));
             producerId = init.data().producerId();
-            var written = RawRequests.only(client.send(RawRequests.produce("tx-hanging", 0, (short) -1,
-                    RawRequests.transactional(producerId, (short) 0, 0, "hung"))));
+            ProduceRequest hung = RawRequests.produce("tx-hanging", 0, (short) -1, RawRequests.transactional(producerId, (short) 0, 0, "hung"));
+            hung.data().setTransactionalId("tx-hanging-writer");
+            var written = RawRequests.only(client.send(hung));
             assertThat(written.errorCode()).isEqualTo(Errors.NONE.code());
         }
         try (KafkaProducer<String, String> plain = Clients.producer(node.bootstrapServers(), Map.of())) {

@@ -123,8 +123,10 @@ public final class RemoteTxnRequests implements TxnMarkerChannel.RemoteWriter, i
             return switch (worst) {
                 case NONE -> true;
                 case INVALID_TXN_STATE -> false;
-                case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH, INVALID_PRODUCER_ID_MAPPING ->
+                case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH ->
                         throw new ServiceException(ServiceError.PRODUCER_FENCED, "the coordinator of '" + transactionalId + "' fenced producer " + producerId);
+                case INVALID_PRODUCER_ID_MAPPING -> throw new ServiceException(ServiceError.INVALID_PRODUCER_ID_MAPPING,
+                        "producer " + producerId + " is not the producer of '" + transactionalId + "'");
                 default -> throw new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, "the coordinator of '" + transactionalId
                         + "' on node " + nodeId + " answered " + worst);
             };

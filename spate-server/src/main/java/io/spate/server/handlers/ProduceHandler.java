@@ -42,7 +42,7 @@ public final class ProduceHandler implements ApiHandler {
     /** KIP-890 part 1 (transaction.partition.verification.enable); null when off. */
     private final TxnVerifier verifier;
     /** The last write of each producer and partition waiting for its verification, or behind one that is. */
-    private final java.util.concurrent.ConcurrentHashMap<ProducerPartition, CompletableFuture<Void>> verifyingWrites = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.concurrent.ConcurrentHashMap<ProducerPartition, CompletableFuture<Boolean>> verifyingWrites = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ProduceHandler(TopicRegistry topics, ReplicaManager replicas, Clock clock) {
         this(topics, replicas, clock, null);
@@ -88,19 +88,24 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 ByteBuffer records = ((MemoryRecords) partitionData.records()).buffer();
+                boolean transactional = records.remaining() >= RecordBatch.HEADER_SIZE && RecordBatch.of(records).isTransactional();
+                if (transactional && data.transactionalId() == null) {
+                    // Kafka's answer: transactional data is written only under the transactional id it belongs to.
+                    partitionResponse.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 CompletableFuture<Written> written;
-                if (data.transactionalId() != null && verifier != null && records.remaining() >= RecordBatch.HEADER_SIZE
-                        && RecordBatch.of(records).isTransactional()) {
+                if (transactional && verifier != null) {
                     RecordBatch first = RecordBatch.of(records);
                     ProducerPartition key = new ProducerPartition(partition.topicPartition(), first.producerId());
-                    CompletableFuture<Void> ahead = verifyingWrites.get(key);
-                    TxnVerificationGuard guard = partition.log().beginTransactionVerification(first.producerId(), first.producerEpoch());
+                    TxnVerificationGuard guard = partition.log().beginTransactionVerification(first.producerId(), first.producerEpoch(), now);
+                    CompletableFuture<Boolean> ahead = verifyingWrites.get(key);
                     if (guard != TxnVerificationGuard.ALREADY_OPEN || (ahead != null && !ahead.isDone())) {
                         if (pending == null) {
                             pending = new ArrayList<>();
                         }
                         pending.add(verifyThenAppend(data.transactionalId(), key, first.producerEpoch(), partition, records, guard,
-                                acks, replicationWaitMs, partitionResponse, version));
+                                acks, replicationWaitMs, partitionResponse, version, connection));
                         continue;
                     }
                     written = partition.append(records, acks, replicationWaitMs, now, AppendOrigin.CLIENT, guard);
@@ -130,43 +135,68 @@ public final class ProduceHandler implements ApiHandler {
 
     /**
      * KIP-890 part 1: the producer's first transactional write here waits for its coordinator to
-     * say the partition is in the open transaction. Its next writes (up to five in flight) wait
-     * behind it, in the order they came, or their sequences would land out of order. The
-     * request's bytes are recycled when the handler returns, so the batches wait in a copy (once
-     * per transaction and partition, and for writes that came while one waited).
+     * say the partition is in the open transaction. Its next writes (up to five in flight) queue
+     * behind it, in the order they came, each taking its turn once the one before it is appended
+     * here (not replicated): their sequences must land in order. At its turn a write whose
+     * transaction is open by then needs no verdict; one whose transaction is still not open after
+     * the write ahead failed is refused as retriable, since its sequence would leave a gap. The
+     * turns run on the connection's event loop, like the handler. The request's bytes are
+     * recycled when the handler returns, so the batches wait in a copy.
      */
     private CompletableFuture<Void> verifyThenAppend(String transactionalId, ProducerPartition key, short epoch, Partition partition, ByteBuffer records,
                                                      TxnVerificationGuard guard, Acks acks, long replicationWaitMs,
-                                                     ProduceResponseData.PartitionProduceResponse partitionResponse, short version) {
+                                                     ProduceResponseData.PartitionProduceResponse partitionResponse, short version,
+                                                     ClientConnection connection) {
         ByteBuffer copy = ByteBuffer.allocate(records.remaining()).put(records.duplicate()).flip();
         io.spate.log.TopicPartition tp = key.partition();
         CompletableFuture<Errors> verdict = guard == TxnVerificationGuard.ALREADY_OPEN ? CompletableFuture.completedFuture(Errors.NONE)
                 : verifier.verify(transactionalId, key.producerId(), epoch, java.util.Set.of(tp)).handle((inTransaction, failure) -> {
                     if (failure != null) {
                         // Kafka's answers: a fenced producer learns it; a coordinator that could not be asked is retried.
-                        ServiceError error = ServiceException.errorOf(failure, ServiceError.COORDINATOR_NOT_AVAILABLE);
-                        return error == ServiceError.PRODUCER_FENCED || error == ServiceError.INVALID_PRODUCER_ID_MAPPING
-                                ? Errors.INVALID_PRODUCER_EPOCH : Errors.NOT_ENOUGH_REPLICAS;
+                        return switch (ServiceException.errorOf(failure, ServiceError.COORDINATOR_NOT_AVAILABLE)) {
+                            case PRODUCER_FENCED -> Errors.INVALID_PRODUCER_EPOCH;
+                            case INVALID_PRODUCER_ID_MAPPING -> Errors.INVALID_PRODUCER_ID_MAPPING;
+                            default -> Errors.NOT_ENOUGH_REPLICAS;
+                        };
                     }
                     return inTransaction ? Errors.NONE : Errors.INVALID_TXN_STATE;
                 });
-        // Handlers of one connection run on its event loop, one at a time: each write chains behind the one before it.
-        CompletableFuture<Void> previous = verifyingWrites.get(key);
-        CompletableFuture<Void> ahead = previous == null ? CompletableFuture.completedFuture(null) : previous;
-        CompletableFuture<Void> mine = ahead.handle((ignored, failure) -> null).thenCombine(verdict, (ignored, v) -> v).thenCompose(v -> {
-            if (v != Errors.NONE) {
-                partitionResponse.setErrorCode(v.code());
-                if (version >= 8 && v == Errors.INVALID_TXN_STATE) {
-                    partitionResponse.setErrorMessage("partition " + tp + " is not in the open transaction of '" + transactionalId + "'");
+        // Completes at this write's turn's end: true when it was appended here.
+        CompletableFuture<Boolean> turnDone = new CompletableFuture<>();
+        CompletableFuture<Void> answered = new CompletableFuture<>();
+        CompletableFuture<Boolean> previous = verifyingWrites.put(key, turnDone);
+        CompletableFuture<Boolean> ahead = previous == null ? CompletableFuture.completedFuture(true) : previous;
+        ahead.thenCombineAsync(verdict, (aheadAppended, v) -> {
+            try {
+                boolean openNow = partition.log().beginTransactionVerification(key.producerId(), epoch, clock.millis()) == TxnVerificationGuard.ALREADY_OPEN;
+                Errors refusal = openNow ? Errors.NONE : !aheadAppended ? Errors.NOT_ENOUGH_REPLICAS : v;
+                if (refusal != Errors.NONE) {
+                    partitionResponse.setErrorCode(refusal.code());
+                    if (version >= 8 && refusal == Errors.INVALID_TXN_STATE) {
+                        partitionResponse.setErrorMessage("partition " + tp + " is not in the open transaction of '" + transactionalId + "'");
+                    }
+                    answered.complete(null);
+                    return false;
                 }
-                return CompletableFuture.completedFuture(null);
+                CompletableFuture<Written> written = partition.append(copy, acks, replicationWaitMs, clock.millis(), AppendOrigin.CLIENT,
+                        openNow ? TxnVerificationGuard.ALREADY_OPEN : guard);
+                written.whenComplete((w, failure) -> {
+                    if (w != null) {
+                        answer(partitionResponse, w, version);
+                    }
+                    answered.complete(null);
+                });
+                // The local append has happened (the future waits for replication): the next write may take its turn.
+                return !written.isDone() || written.join().ok();
+            } catch (RuntimeException e) {
+                answered.completeExceptionally(e);
+                return false;
             }
-            return partition.append(copy, acks, replicationWaitMs, clock.millis(), AppendOrigin.CLIENT, guard)
-                    .thenAccept(w -> answer(partitionResponse, w, version));
+        }, connection.eventLoop()).whenComplete((appended, failure) -> {
+            turnDone.complete(failure == null && appended);
+            verifyingWrites.remove(key, turnDone);
         });
-        verifyingWrites.put(key, mine);
-        mine.whenComplete((ignored, failure) -> verifyingWrites.remove(key, mine));
-        return mine;
+        return answered;
     }
 
     private void answer(ProduceResponseData.PartitionProduceResponse partitionResponse, Written written, short version) {

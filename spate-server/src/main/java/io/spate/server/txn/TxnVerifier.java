@@ -48,6 +48,12 @@ public final class TxnVerifier {
         if (coordinator.leader() == localId) {
             return transactions.verifyPartitions(transactionalId, producerId, epoch, partitions);
         }
-        return remote.verify(coordinator.leader(), transactionalId, producerId, epoch, partitions);
+        try {
+            return remote.verify(coordinator.leader(), transactionalId, producerId, epoch, partitions);
+        } catch (RuntimeException e) {
+            // Stopping: the question cannot be asked; the writer retries elsewhere.
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.COORDINATOR_NOT_AVAILABLE, "could not ask node "
+                    + coordinator.leader() + ": " + e.getMessage()));
+        }
     }
 }
