@@ -503,8 +503,11 @@ public final class PartitionLog {
             LogManager.fsyncDirectory(dir);
             ProducerSnapshot.write(dir, logEndOffset, producers);
             List<LogSegment> old = new ArrayList<>(range.values());
-            // Compaction keeps every marker, so the aborted transactions of the range stay as they
-            // were (with their first offsets and last stable offsets, which the copy cannot show).
+            // The aborted transactions of the range stay as they were (with their first offsets and
+            // last stable offsets, which the copy cannot show), but for those whose marker the
+            // compaction removed (KIP-534's delete horizon): their records went before the marker
+            // did, and a read_committed reader told of an abort it never sees the marker of would
+            // skip that producer's later transactions.
             List<AbortedTxn> aborted = new ArrayList<>();
             old.forEach(segment -> aborted.addAll(segment.abortedTxns().entries()));
             old.forEach(segment -> segments.remove(segment.baseOffset()));
@@ -513,10 +516,18 @@ public final class PartitionLog {
             int next = 0;
             for (int i = 0; i < names.size(); i++) {
                 LogSegment replacement = LogSegment.open(dir.resolve(names.get(i)), config.indexIntervalBytes());
-                replacement.load(false, null);
+                java.util.Set<Long> markers = new java.util.HashSet<>();
+                replacement.load(false, batch -> {
+                    if (batch.isControl()) {
+                        markers.add(batch.baseOffset());
+                    }
+                });
                 long end = i + 1 < names.size() ? baseOffsetOf(dir.resolve(names.get(i + 1))) : Long.MAX_VALUE;
                 while (next < aborted.size() && aborted.get(next).lastOffset() < end) {
-                    replacement.abortedTxns().add(aborted.get(next++));
+                    AbortedTxn txn = aborted.get(next++);
+                    if (markers.contains(txn.lastOffset())) {
+                        replacement.abortedTxns().add(txn);
+                    }
                 }
                 segments.put(replacement.baseOffset(), replacement);
             }

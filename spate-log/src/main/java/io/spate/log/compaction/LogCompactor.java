@@ -39,9 +39,13 @@ import java.util.Map;
  * <p>Transactions (KIP-98): the records of aborted transactions, found through the log's
  * aborted-transaction index, never enter the key map and are dropped (an aborted value or
  * tombstone must not replace or delete an older committed one); committed transactional records
- * are compacted like any others. Control batches (transaction markers) are kept as they are:
- * removing them needs Kafka's delete horizon (KIP-534), which is not built, so a marker stays
- * for as long as its segment does.
+ * are compacted like any others. A transaction marker goes once its transaction has no data
+ * left before it and its delete horizon has passed ({@link TxnMarkers}, KIP-534): the first pass
+ * that finds the transaction empty stamps the horizon ({@code delete.retention.ms} from then),
+ * a pass after it removes the marker; a log with a stamped marker is due again at its horizon
+ * even without new dirty data. The swap drops the aborted-transaction index entries of removed
+ * abort markers. Tombstones keep their own rule (their record timestamp plus
+ * {@code delete.retention.ms}).
  *
  * <p>Not thread-safe: one compactor per cleaner thread.
  */
@@ -56,6 +60,8 @@ public final class LogCompactor {
     private final RecordReader reader;
     private final RecordBatchFilter filter;
     private final Map<PartitionLog, Long> cleanedUpTo = new HashMap<>();
+    /** Per log, the earliest delete horizon of a marker the last pass stamped or kept: the log is due again then. */
+    private final Map<PartitionLog, Long> horizonDue = new HashMap<>();
     private ByteBuffer output = ByteBuffer.allocate(0);
 
     /** @param codecs inflate and deflate compressed batches (null: only uncompressed topics can be compacted) */
@@ -77,7 +83,9 @@ public final class LogCompactor {
                 long cleaned = Math.max(cleanedUpTo.getOrDefault(partitionLog, partitionLog.logStartOffset()), partitionLog.logStartOffset());
                 long sealed = partitionLog.sealedBytesFrom(partitionLog.logStartOffset());
                 long dirty = partitionLog.sealedBytesFrom(cleaned);
-                if (sealed > 0 && dirty > 0 && (double) dirty / sealed >= config.minCleanableDirtyRatio()) {
+                Long horizon = horizonDue.get(partitionLog);
+                boolean markersDue = horizon != null && horizon <= clock.millis();
+                if (sealed > 0 && (markersDue || dirty > 0 && (double) dirty / sealed >= config.minCleanableDirtyRatio())) {
                     compact(partitionLog);
                 }
             } catch (IOException | RuntimeException e) {
@@ -85,6 +93,7 @@ public final class LogCompactor {
             }
         }
         cleanedUpTo.keySet().removeIf(l -> l.config() == null);
+        horizonDue.keySet().removeIf(l -> l.config() == null);
     }
 
     /**
@@ -124,6 +133,7 @@ public final class LogCompactor {
             // A tombstone stays until delete.retention.ms after its time (the batch's, for log-append time).
             return record.hasValue() || record.timestamp() + deleteRetentionMs > now;
         };
+        TxnMarkers markers = new TxnMarkers(end, now, deleteRetentionMs);
         long[] kept = new long[2];
         boolean replaced;
         int outputs;
@@ -134,17 +144,25 @@ public final class LogCompactor {
                 }
                 RecordBatchFilter.Result result = filter.filter(chunk, retention, output);
                 output = result.output();
+                ByteBuffer batches = markers.apply(result.output());
                 kept[0] += result.recordsKept();
-                kept[1] += result.output().remaining();
-                cleaned.append(result.output());
+                kept[1] += batches.remaining();
+                cleaned.append(batches);
             });
             replaced = cleaned.commit();
             outputs = cleaned.segmentCount();
         }
         if (replaced) {
             cleanedUpTo.put(partitionLog, mappedUpTo);
-            log.info("{}: compacted offsets [{}, {}) ({} key(s) mapped up to {}): {} record(s), {} bytes kept in {} segment(s)",
-                    partitionLog.topicPartition(), firstSegment, to, latest.offsets.size(), mappedUpTo, kept[0], kept[1], outputs);
+            if (markers.earliestHorizon() == Long.MAX_VALUE) {
+                horizonDue.remove(partitionLog);
+            } else {
+                horizonDue.put(partitionLog, markers.earliestHorizon());
+            }
+            log.info("{}: compacted offsets [{}, {}) ({} key(s) mapped up to {}): {} record(s), {} bytes kept in {} segment(s); "
+                            + "{} transaction marker(s) given a delete horizon, {} removed",
+                    partitionLog.topicPartition(), firstSegment, to, latest.offsets.size(), mappedUpTo, kept[0], kept[1], outputs,
+                    markers.stamped(), markers.removed());
         }
         return replaced;
     }

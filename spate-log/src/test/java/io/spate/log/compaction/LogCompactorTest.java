@@ -3,6 +3,7 @@ package io.spate.log.compaction;
 import io.spate.log.LogConfig;
 import io.spate.log.LogError;
 import io.spate.log.LogManager;
+import io.spate.log.LogReadResult;
 import io.spate.log.LogScanner;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
@@ -37,6 +38,8 @@ class LogCompactorTest {
 
     @TempDir
     Path tmp;
+    @TempDir
+    Path noSnapshot;
 
     @Test
     void keepsTheLastRecordOfEachKeyAndDropsOldTombstonesButNotRecentOnes() throws IOException {
@@ -123,13 +126,265 @@ class LogCompactorTest {
         }
     }
 
+    @Test
+    void anAbortMarkerSurvivesTheFirstPassWithADeleteHorizonAndGoesAfterIt() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long now = CLOCK.millis();
+            append(log, TestBatches.builder().baseTimestamp(now).record("a", "1").build());                                // 0
+            append(log, transactional(ABORTING, 0).record("a", "aborted").record("b", "aborted").build());                 // 1..2
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();                  // 3
+            append(log, transactional(ABORTING, 2).record("c", "committed").build());                                      // 4
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, true, 0, now).ok()).isTrue();                   // 5
+            fillToRoll(log);
+            assertThat(log.abortedTransactions(0, 6)).containsExactly(new io.spate.log.AbortedTxn(ABORTING, 1, 3, 4));
+            MutableClock clock = new MutableClock(now);
+            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+
+            assertThat(compactor.compact(log)).isTrue();
+
+            assertThat(dataRecords(log, 6)).containsExactly("0:a=1", "4:c=committed");
+            io.spate.record.RecordBatch abort = marker(log, 3);
+            assertThat(abort).as("kept by the first pass").isNotNull();
+            abort.validate(abort.sizeInBytes());
+            assertThat(abort.attributes() & TxnMarkers.DELETE_HORIZON_MASK).as("delete-horizon bit").isNotZero();
+            assertThat(abort.baseTimestamp()).as("the horizon: now + delete.retention.ms").isEqualTo(now + 1000);
+            assertThat(io.spate.record.ControlBatches.readMarker(abort)).isEqualTo(new io.spate.record.ControlBatches.EndTxnMarker(false, 0));
+            assertThat(new RecordReader(null).open(abort).next().timestamp()).as("the record keeps its timestamp").isEqualTo(now);
+            assertThat(abort.maxTimestamp()).isEqualTo(now);
+            assertThat(abort.producerId()).isEqualTo(ABORTING);
+            assertThat(marker(log, 5)).as("the commit's record is still there").isNotNull()
+                    .satisfies(b -> assertThat(b.attributes() & TxnMarkers.DELETE_HORIZON_MASK).isZero());
+            assertThat(log.abortedTransactions(0, 6)).as("the marker is there, so is its entry").hasSize(1);
+
+            clock.set(now + 999);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(markerOffsets(log)).as("before the horizon").containsExactly(3L, 5L);
+            assertThat(marker(log, 3).baseTimestamp()).as("a later pass keeps the first horizon").isEqualTo(now + 1000);
+
+            clock.set(now + 1000);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(markerOffsets(log)).as("the abort marker went at its horizon").containsExactly(5L);
+            assertThat(log.abortedTransactions(0, log.logEndOffset())).as("and its index entry with it").isEmpty();
+
+            // read_committed: only committed records, and no aborted transaction to skip (an entry
+            // without its marker would make a consumer skip the producer's committed transaction at 4).
+            LogReadResult read = log.read(0, Integer.MAX_VALUE, log.lastStableOffset(), true, true);
+            try {
+                assertThat(read.error()).isEqualTo(LogError.NONE);
+                assertThat(read.abortedTransactions()).isEmpty();
+                assertThat(recordsIn(read.slice().readIntoHeap(), 6)).containsExactly("0:a=1", "4:c=committed", "5:commit");
+            } finally {
+                read.slice().release();
+            }
+        }
+    }
+
+    @Test
+    void aCommitMarkerStaysWhileAnyOfItsRecordsRemainAndGoesOnceTheyAreCompactedAwayAndTheHorizonPassed() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long now = CLOCK.millis();
+            append(log, transactional(COMMITTING, 0).record("k", "1").build());                                           // 0
+            append(log, transactional(COMMITTING, 1).record("j", "1").build());                                           // 1
+            assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();                 // 2
+            fillToRoll(log);
+            // Far past any horizon: the marker is held by its records alone.
+            MutableClock clock = new MutableClock(now + 86_400_000);
+            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(marker(log, 2)).as("both records remain").isNotNull()
+                    .satisfies(b -> assertThat(b.attributes() & TxnMarkers.DELETE_HORIZON_MASK).isZero());
+
+            append(log, TestBatches.builder().baseTimestamp(now).record("k", "2").build());
+            fillToRoll(log);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(dataRecords(log, 3)).containsExactly("1:j=1");
+            assertThat(marker(log, 2)).as("j=1 remains").isNotNull()
+                    .satisfies(b -> assertThat(b.attributes() & TxnMarkers.DELETE_HORIZON_MASK).isZero());
+
+            append(log, TestBatches.builder().baseTimestamp(now).record("j", "2").build());
+            fillToRoll(log);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(dataRecords(log, 3)).isEmpty();
+            io.spate.record.RecordBatch commit = marker(log, 2);
+            assertThat(commit).as("emptied now: kept until its horizon").isNotNull();
+            commit.validate(commit.sizeInBytes());
+            assertThat(commit.baseTimestamp()).isEqualTo(clock.millis() + 1000);
+            assertThat(io.spate.record.ControlBatches.readMarker(commit)).isEqualTo(new io.spate.record.ControlBatches.EndTxnMarker(true, 0));
+
+            clock.set(clock.millis() + 1000);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(markerOffsets(log)).isEmpty();
+            assertThat(log.lastStableOffset()).isEqualTo(log.highWatermark());
+        }
+    }
+
+    @Test
+    void aLogWithAStampedMarkerIsDueAgainAtItsHorizonWithoutNewData() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long now = CLOCK.millis();
+            append(log, transactional(ABORTING, 0).record("a", "aborted").build());                                       // 0
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();                  // 1
+            fillToRoll(log);
+            MutableClock clock = new MutableClock(now);
+            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+
+            compactor.compactDue(List.of(log));
+            assertThat(markerOffsets(log)).containsExactly(1L);
+            clock.set(now + 999);
+            compactor.compactDue(List.of(log));
+            assertThat(markerOffsets(log)).containsExactly(1L);
+            clock.set(now + 1000);
+            compactor.compactDue(List.of(log));
+            assertThat(markerOffsets(log)).as("nothing dirty, but the horizon passed").isEmpty();
+        }
+    }
+
+    @Test
+    void aLogReloadedAfterItsMarkersWentKeepsItsProducerStateAndLastStableOffset() throws IOException {
+        long now = CLOCK.millis();
+        TopicPartition tp = new TopicPartition("t", 0);
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+            append(log, transactional(ABORTING, 0).record("a", "aborted").build());                                       // 0
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();                  // 1
+            append(log, transactional(COMMITTING, 0).record("k", "1").build());                                           // 2
+            assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();                 // 3
+            append(log, TestBatches.builder().baseTimestamp(now).record("k", "2").build());                               // 4
+            fillToRoll(log);
+            MutableClock clock = new MutableClock(now);
+            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            assertThat(compactor.compact(log)).isTrue();
+            clock.set(now + 1000);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(markerOffsets(log)).isEmpty();
+            assertThat(dataRecords(log, 5)).containsExactly("4:k=2");
+        }
+        copyTree(tmp, noSnapshot);
+        Files.delete(noSnapshot.resolve("t-0").resolve("producer-state-snapshot"));
+        for (boolean withSnapshot : new boolean[] {true, false}) {
+            try (LogManager manager = LogManager.open(withSnapshot ? tmp : noSnapshot, CLOCK, 3_600_000)) {
+                PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+                assertThat(markerOffsets(log)).isEmpty();
+                assertThat(log.producerStates()).as("with snapshot: %s", withSnapshot)
+                        .allSatisfy(p -> assertThat(p.currentTxnStartOffset()).as("no transaction reopened").isEqualTo(-1));
+                assertThat(log.lastStableOffset()).isEqualTo(log.highWatermark()).isEqualTo(log.logEndOffset());
+                assertThat(log.abortedTransactions(0, log.logEndOffset())).isEmpty();
+                if (withSnapshot) {
+                    assertThat(log.producerStates()).as("the producers are still known")
+                            .anySatisfy(p -> assertThat(p).extracting(io.spate.log.ProducerView::producerId, io.spate.log.ProducerView::lastSequence)
+                                    .containsExactly(COMMITTING, 0))
+                            .anySatisfy(p -> assertThat(p.producerId()).isEqualTo(ABORTING));
+                    // The committing producer's next transaction follows its last sequence.
+                    append(log, transactional(COMMITTING, 1).record("k", "3").build());
+                    assertThat(log.lastStableOffset()).isEqualTo(log.logEndOffset() - 1);
+                    assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();
+                    log.updateHighWatermark(log.logEndOffset());
+                    assertThat(log.lastStableOffset()).isEqualTo(log.logEndOffset());
+                }
+            }
+        }
+    }
+
     private static final long ABORTING = 71;
     private static final long COMMITTING = 72;
 
     /** A transactional batch of {@code producerId} at epoch 0, sequence 0. */
     private static TestBatches.Builder transactional(long producerId) {
+        return transactional(producerId, 0);
+    }
+
+    private static TestBatches.Builder transactional(long producerId, int sequence) {
         return TestBatches.builder().baseTimestamp(CLOCK.millis()).attributes(io.spate.record.RecordBatch.TRANSACTIONAL_MASK)
-                .producer(producerId, (short) 0, 0);
+                .producer(producerId, (short) 0, sequence);
+    }
+
+    /** The control batch at {@code offset}, copied, or null when there is none. */
+    private static io.spate.record.RecordBatch marker(PartitionLog log, long offset) throws IOException {
+        io.spate.record.RecordBatch[] found = new io.spate.record.RecordBatch[1];
+        LogScanner.forEachBatch(log, log.logStartOffset(), log.logEndOffset(), batch -> {
+            if (batch.isControl() && batch.baseOffset() == offset) {
+                ByteBuffer copy = ByteBuffer.allocate(batch.sizeInBytes());
+                copy.put(batch.buffer().duplicate().limit(batch.start() + batch.sizeInBytes()).position(batch.start())).flip();
+                found[0] = io.spate.record.RecordBatch.of(copy);
+            }
+        });
+        return found[0];
+    }
+
+    /** Records of the whole batches in {@code bytes} below {@code end}, control records included, as offset:key=value. */
+    private static List<String> recordsIn(ByteBuffer bytes, long end) throws IOException {
+        List<String> seen = new ArrayList<>();
+        RecordReader reader = new RecordReader(null);
+        io.spate.record.RecordBatch view = new io.spate.record.RecordBatch();
+        int position = bytes.position();
+        while (position < bytes.limit()) {
+            view.wrap(bytes, position);
+            if (view.isControl()) {
+                seen.add(view.baseOffset() + ":" + (io.spate.record.ControlBatches.readMarker(view).commit() ? "commit" : "abort"));
+                position += view.sizeInBytes();
+                continue;
+            }
+            reader.open(view);
+            while (reader.hasNext()) {
+                Record r = reader.next();
+                if (r.offset() < end) {
+                    seen.add(r.offset() + ":" + utf8(r.key()) + "=" + utf8(r.value()));
+                }
+            }
+            position += view.sizeInBytes();
+        }
+        return seen;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> walk = Files.walk(from)) {
+            for (Path p : walk.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    /** A clock the test moves. */
+    private static final class MutableClock extends Clock {
+        private long millis;
+
+        MutableClock(long millis) {
+            this.millis = millis;
+        }
+
+        void set(long millis) {
+            this.millis = millis;
+        }
+
+        @Override
+        public long millis() {
+            return millis;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
     }
 
     /** Records of data batches below {@code end} as offset:key=value. */
