@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Helpers shared by the log tests. */
-final class LogTestSupport {
+public final class LogTestSupport {
     static final TopicPartition TP = new TopicPartition("orders", 0);
     /** A retention check interval that never fires during a test. */
     static final long HOUR = 3_600_000;
@@ -85,7 +85,7 @@ final class LogTestSupport {
     }
 
     /** Copies a directory tree: a snapshot of a data directory as a crash would leave it. */
-    static void copyTree(Path from, Path to) throws IOException {
+    public static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> walk = Files.walk(from)) {
             for (Path p : walk.toList()) {
                 Path target = to.resolve(from.relativize(p).toString());

@@ -264,7 +264,7 @@ class LogCompactorTest {
             assertThat(markerOffsets(log)).isEmpty();
             assertThat(dataRecords(log, 5)).containsExactly("4:k=2");
         }
-        copyTree(tmp, noSnapshot);
+        io.spate.log.LogTestSupport.copyTree(tmp, noSnapshot);
         Files.delete(noSnapshot.resolve("t-0").resolve("producer-state-snapshot"));
         for (boolean withSnapshot : new boolean[] {true, false}) {
             try (LogManager manager = LogManager.open(withSnapshot ? tmp : noSnapshot, CLOCK, 3_600_000)) {
@@ -339,19 +339,6 @@ class LogCompactorTest {
             position += view.sizeInBytes();
         }
         return seen;
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> walk = Files.walk(from)) {
-            for (Path p : walk.toList()) {
-                Path target = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(target);
-                } else {
-                    Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
     }
 
     /** A clock the test moves. */
