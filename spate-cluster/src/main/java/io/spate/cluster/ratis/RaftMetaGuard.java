@@ -47,15 +47,97 @@ final class RaftMetaGuard {
     /** The reserve is put back only with this much room beside it, so that it never takes the last bytes. */
     private static final long ROOM_FOR_RESERVE = 16L << 20;
 
+    /** The fallback's size: room for a term and a vote in Ratis' format, padded with a comment. */
+    static final int FALLBACK_BYTES = 256;
+
     private final Path reserve;
+    /**
+     * A small file allocated ahead, where a repair is also written in place (overwriting its own
+     * bytes needs no new blocks): when something else takes the room the reserve freed before the
+     * repair itself is written, the node stops with an empty raft-meta, and its next start
+     * restores raft-meta from here ({@link #restoreAtStart}). Blank (a comment) otherwise.
+     */
+    private final Path fallback;
 
     /** @param reserve where to keep the reserve file: on the same file system as the Raft storage */
     RaftMetaGuard(Path reserve) {
         this.reserve = reserve;
+        this.fallback = reserve.resolveSibling(reserve.getFileName() + "-raft-meta");
+    }
+
+    /**
+     * Before the voter starts: a raft-meta a failed repair left empty is restored from the
+     * fallback that repair wrote; a fallback no longer needed is blanked, so that an old repair
+     * is never taken for a new one. Returns true when it restored raft-meta.
+     */
+    boolean restoreAtStart(Path raftMeta) throws IOException {
+        if (!Files.exists(fallback)) {
+            keepFallback();
+            return false;
+        }
+        boolean restored = false;
+        if (Files.exists(raftMeta) && !readable(raftMeta) && readable(fallback)) {
+            Properties saved = load(fallback);
+            write(raftMeta, RaftStorageMetadata.valueOf(Long.parseLong(saved.getProperty("term")),
+                    RaftStorageMetadata.getDefault().getVotedFor()));
+            log.warn("{} was left empty by a repair that found no room; restored it from {} (term {}, no vote)", raftMeta, fallback,
+                    saved.getProperty("term"));
+            restored = true;
+        }
+        blankFallback();
+        return restored;
+    }
+
+    /** Allocates the fallback if it is not there (blank). */
+    void keepFallback() {
+        if (!Files.exists(fallback)) {
+            try {
+                blankFallback();
+            } catch (IOException e) {
+                // No room yet: the next check tries again.
+            }
+        }
+    }
+
+    private void blankFallback() throws IOException {
+        byte[] blank = new byte[FALLBACK_BYTES];
+        java.util.Arrays.fill(blank, (byte) '#');
+        blank[FALLBACK_BYTES - 1] = '\n';
+        writeInPlace(fallback, blank);
+    }
+
+    /** Overwrites {@code file}'s bytes from the start, not changing its size: no new blocks when it exists at this size. */
+    static void writeInPlace(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                ch.write(buffer, buffer.position());
+            }
+            ch.force(true);
+        }
+    }
+
+    /** The repair in Ratis' format, padded to the fallback's size with a comment line. */
+    static byte[] fallbackBytes(RaftStorageMetadata metadata) {
+        byte[] text = ("term=" + metadata.getTerm() + "\nvotedFor=" + metadata.getVotedFor() + "\n#").getBytes(StandardCharsets.UTF_8);
+        byte[] padded = new byte[FALLBACK_BYTES];
+        java.util.Arrays.fill(padded, (byte) '#');
+        System.arraycopy(text, 0, padded, 0, Math.min(text.length, FALLBACK_BYTES - 1));
+        padded[FALLBACK_BYTES - 1] = '\n';
+        return padded;
+    }
+
+    private static Properties load(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            Properties p = new Properties();
+            p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+            return p;
+        }
     }
 
     /** Puts the reserve in place if it is not there (at start, and after it was used once the disk has room again). */
     void keepReserve() {
+        keepFallback();
         if (Files.exists(reserve)) {
             return;
         }
@@ -99,6 +181,10 @@ final class RaftMetaGuard {
         RaftStorageMetadata inMemory = division.getRaftStorage().getMetadataFile().getMetadata();
         RaftStorageMetadata repaired = RaftStorageMetadata.valueOf(inMemory.getTerm() + TERM_MARGIN,
                 RaftStorageMetadata.getDefault().getVotedFor());
+        if (Files.exists(fallback) && Files.size(fallback) == FALLBACK_BYTES) {
+            // First where it needs no room: if the process stops before raft-meta is rewritten, its next start restores it.
+            writeInPlace(fallback, fallbackBytes(repaired));
+        }
         Files.deleteIfExists(reserve);
         try {
             write(file, repaired);
@@ -106,6 +192,7 @@ final class RaftMetaGuard {
             log.warn("{} was emptied by a failed write and could not be rewritten yet: {}", file, e.toString());
             throw e;
         }
+        blankFallback();
         log.warn("{} was emptied by a failed write (a full disk?); rewrote it with term {} (the voter was at {}) and no vote,"
                 + " so that it never votes twice in a term", file, repaired.getTerm(), inMemory.getTerm());
         return true;

@@ -32,6 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -238,6 +239,7 @@ public final class RatisMetadataLog implements MetadataLog {
         if (metadataLog.server != null) {
             LeaderClassPreloader.startOnce();
             metadataLog.serverStarting();
+            metadataLog.restoreRaftMeta();
             metadataLog.server.start();
             metadataLog.storageProbe.scheduleWithFixedDelay(metadataLog::probeStorage, 1, 1, TimeUnit.SECONDS);
             metadataLog.reconnector.scheduleWithFixedDelay(metadataLog::hastenReconnectsWhileLeaderless,
@@ -434,6 +436,14 @@ public final class RatisMetadataLog implements MetadataLog {
     public void reportLocalLogFailure(Throwable cause) {
         prepareForAbruptStop();
         localLogFailure.complete(cause);
+    }
+
+    /** See {@link RaftMetaGuard#restoreAtStart}: before Ratis reads raft-meta. */
+    private void restoreRaftMeta() throws IOException {
+        Path raftMeta = settings.metadataDir().resolve(GROUP_ID.getUuid().toString()).resolve("current").resolve(RaftMetaGuard.FILE_NAME);
+        synchronized (raftMetaGuard) {
+            raftMetaGuard.restoreAtStart(raftMeta);
+        }
     }
 
     /** See {@link RaftMetaGuard}: an emptied raft-meta is rewritten now, not at the guard's next round. */
@@ -753,6 +763,7 @@ public final class RatisMetadataLog implements MetadataLog {
                 stateMachine = machine;
                 server = fresh;
                 serverStarting();
+                restoreRaftMeta();
                 fresh.start();
             } catch (IOException | RuntimeException e) {
                 reportLocalLogFailure(new IOException("the metadata voter could not start again: " + e, e));
