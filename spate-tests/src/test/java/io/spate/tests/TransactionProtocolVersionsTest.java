@@ -74,17 +74,13 @@ class TransactionProtocolVersionsTest {
         try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
             client.send(new org.apache.kafka.common.requests.FindCoordinatorRequest.Builder(new org.apache.kafka.common.message.FindCoordinatorRequestData()
                     .setKeyType((byte) 1).setKey(txnId)).build((short) 1));
-            InitProducerIdResponse init = null;
-            for (int attempt = 0; attempt < 50; attempt++) {
-                // The first lookup creates __transaction_state; its shard loads a moment later.
-                init = client.send(new InitProducerIdRequest.Builder(new InitProducerIdRequestData().setTransactionalId(txnId)
-                        .setTransactionTimeoutMs(60_000)).build(initVersion));
-                if (init.error() != Errors.COORDINATOR_LOAD_IN_PROGRESS && init.error() != Errors.COORDINATOR_NOT_AVAILABLE
-                        && init.error() != Errors.NOT_COORDINATOR) {
-                    break;
-                }
-                Thread.sleep(100);
-            }
+            // The first lookup creates __transaction_state; its shard loads a moment later: until then the answer says to retry.
+            InitProducerIdResponse init = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .pollInterval(java.time.Duration.ofMillis(100))
+                    .until(() -> client.send(new InitProducerIdRequest.Builder(new InitProducerIdRequestData().setTransactionalId(txnId)
+                                    .setTransactionTimeoutMs(60_000)).build(initVersion)),
+                            answer -> answer.error() != Errors.COORDINATOR_LOAD_IN_PROGRESS && answer.error() != Errors.COORDINATOR_NOT_AVAILABLE
+                                    && answer.error() != Errors.NOT_COORDINATOR);
             assertThat(init.error()).isEqualTo(Errors.NONE);
             long producerId = init.data().producerId();
             short epoch = init.data().producerEpoch();
