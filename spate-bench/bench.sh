@@ -27,7 +27,10 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--runs N] [--quick]" >&2; exit 2 ;;
   esac
 done
-TXN_MS="${TXN_MS:-100}"; STREAMS_RATE="${STREAMS_RATE:-5000}"
+TXN_MS="${TXN_MS:-100}"; STREAMS_RATE="${STREAMS_RATE:-5000}"; STREAMS_COMMIT_MS="${STREAMS_COMMIT_MS:-100 10}"
+# SECTIONS picks what runs in each broker's turn: any of produce, e2e, txn, streams (default: all).
+SECTIONS="${SECTIONS:-produce e2e txn streams}"
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 if (( QUICK )); then N_TPUT=300000; N_LAT=60000; N_WARM=20000; N_E2E=2000; STREAMS_WARMUP_S=5; STREAMS_MEASURE_S=15
 else N_TPUT=2000000; N_LAT=300000; N_WARM=100000; N_E2E=10000; STREAMS_WARMUP_S=10; STREAMS_MEASURE_S=30; fi
 
@@ -119,7 +122,8 @@ measure() {   # run broker
   tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$bs" --create --topic e2e --partitions 1 --replication-factor 1 >/dev/null
   for acks in 1 all; do
     local a="acks=$acks"; [[ "$acks" == all ]] && a="acks=all"
-    tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_TPUT" --record-size 100 \
+    if want produce; then
+      tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_TPUT" --record-size 100 \
       --throughput -1 --command-property acks="$acks" linger.ms=5 batch.size=65536 >"$dir/tput-$acks.log" 2>&1
     perf_line "$run" "$broker" "produce $a unthrottled:" "$dir/tput-$acks.log"
     # The first records of a ProducerPerformance run wait for the tool's own JVM to warm up (up to
@@ -128,6 +132,8 @@ measure() {   # run broker
     tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_LAT" --record-size 100 \
       --throughput 20000 --warmup-records "$N_WARM" --command-property acks="$acks" linger.ms=0 >"$dir/lat-$acks.log" 2>&1
     perf_line "$run" "$broker" "produce $a at 20k/s, steady state:" "$dir/lat-$acks.log"
+    fi
+    want e2e || continue
     tool org.apache.kafka.tools.EndToEndLatency --bootstrap-server "$bs" --topic e2e --num-records "$N_E2E" \
       --producer-acks "$acks" --record-size 100 >"$dir/e2e-tool-$acks.log" 2>&1 || true
     local pct; pct="$(grep -E 'Percentiles' "$dir/e2e-tool-$acks.log" | tail -1)"
@@ -139,18 +145,25 @@ measure() {   # run broker
     done
   done
   # Transactions (KIP-98): ProducerPerformance commits a transaction every TXN_MS ms.
-  tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_TPUT" --record-size 100 \
-    --throughput -1 --transactional-id "bench-txn-$run" --transaction-duration-ms "$TXN_MS" \
-    --command-property acks=all linger.ms=5 batch.size=65536 >"$dir/tput-txn.log" 2>&1
-  perf_line "$run" "$broker" "produce transactional (${TXN_MS} ms transactions) unthrottled:" "$dir/tput-txn.log"
-  # Event processing time of a Kafka Streams 4.4 app (windowed count behind a repartition) with exactly_once_v2.
-  tool io.spate.bench.StreamsLatencyBench "$bs" eos "$STREAMS_RATE" "$STREAMS_WARMUP_S" "$STREAMS_MEASURE_S" 6 1 >"$dir/streams-eos.log" 2>&1 || true
-  local sres; sres="$(grep RESULT "$dir/streams-eos.log" | tail -1)"
-  for p in p50 p99 p999; do
-    record "$run" "$broker" "Streams exactly_once_v2 at ${STREAMS_RATE}/s, produce-to-result $p ms" \
-      "$(sed -E "s/.*${p}_us=([0-9]+).*/\1/" <<<"$sres" | awk '{printf "%.1f", $1/1000}')"
-  done
-  record "$run" "$broker" "Streams exactly_once_v2 results missing" "$(sed -E 's/.*missing=([0-9]+).*/\1/' <<<"$sres")"
+  if want txn; then
+    tool org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$bs" --topic perf --num-records "$N_TPUT" --record-size 100 \
+      --throughput -1 --transactional-id "bench-txn-$run" --transaction-duration-ms "$TXN_MS" \
+      --command-property acks=all linger.ms=5 batch.size=65536 >"$dir/tput-txn.log" 2>&1
+    perf_line "$run" "$broker" "produce transactional (${TXN_MS} ms transactions) unthrottled:" "$dir/tput-txn.log"
+  fi
+  # Event processing time of a Kafka Streams 4.4 app (windowed count behind a repartition) with
+  # exactly_once_v2, once per commit interval in STREAMS_COMMIT_MS.
+  if want streams; then
+    for cms in $STREAMS_COMMIT_MS; do
+      tool io.spate.bench.StreamsLatencyBench "$bs" eos "$STREAMS_RATE" "$STREAMS_WARMUP_S" "$STREAMS_MEASURE_S" 6 1 "$cms" >"$dir/streams-eos-$cms.log" 2>&1 || true
+      local sres; sres="$(grep RESULT "$dir/streams-eos-$cms.log" | tail -1)"
+      for p in p50 p99 p999; do
+        record "$run" "$broker" "Streams exactly_once_v2 at ${STREAMS_RATE}/s, commit ${cms} ms, produce-to-result $p ms" \
+          "$(sed -E "s/.*${p}_us=([0-9]+).*/\1/" <<<"$sres" | awk '{printf "%.1f", $1/1000}')"
+      done
+      record "$run" "$broker" "Streams exactly_once_v2, commit ${cms} ms, results missing" "$(sed -E 's/.*missing=([0-9]+).*/\1/' <<<"$sres")"
+    done
+  fi
   stop_broker
   if [[ "$broker" == spate ]]; then
     # The embedded node as a user's test meets it: a fresh JVM with no class-data archive of ours.

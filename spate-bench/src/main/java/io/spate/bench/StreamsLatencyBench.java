@@ -37,13 +37,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Event processing time of a Kafka Streams application on a broker: a producer at a fixed rate,
- * a windowed count behind a repartition step ({@code exactly_once_v2} or at-least-once, commits
- * every 100 ms, caches off), and a read_committed consumer of the counts. Each input carries its
+ * a windowed count behind a repartition step ({@code exactly_once_v2} or at-least-once, a commit
+ * every COMMIT_MS [100] ms, caches off), and a read_committed consumer of the counts. Each input carries its
  * send time (nanoTime; all three run in this JVM) and each count the send time of the event that
  * made it, so the latency of an event is the time from its send to its count being readable.
  * Prints {@code RESULT p50_us=.. p99_us=.. p999_us=.. events=.. missing=..}.
  *
- * <pre>java io.spate.bench.StreamsLatencyBench BOOTSTRAP eos|alos RATE WARMUP_S MEASURE_S PARTITIONS RF</pre>
+ * <pre>java io.spate.bench.StreamsLatencyBench BOOTSTRAP eos|alos RATE WARMUP_S MEASURE_S PARTITIONS RF [COMMIT_MS]</pre>
  */
 public final class StreamsLatencyBench {
     private static final int USERS = 1_000;
@@ -59,6 +59,7 @@ public final class StreamsLatencyBench {
         int measureS = Integer.parseInt(args[4]);
         int partitions = Integer.parseInt(args[5]);
         short rf = Short.parseShort(args[6]);
+        int commitMs = args.length > 7 ? Integer.parseInt(args[7]) : 100;
         String run = "slb-" + System.currentTimeMillis();
         String in = run + "-events";
         String out = run + "-counts";
@@ -66,7 +67,7 @@ public final class StreamsLatencyBench {
             admin.createTopics(List.of(new NewTopic(in, partitions, rf), new NewTopic(out, partitions, rf))).all().get();
         }
         Path state = Files.createTempDirectory("slb-state");
-        KafkaStreams streams = new KafkaStreams(topology(in, out), streamsConfig(bootstrap, run, eos, rf, state));
+        KafkaStreams streams = new KafkaStreams(topology(in, out), streamsConfig(bootstrap, run, eos, rf, state, commitMs));
         streams.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (streams.state() != KafkaStreams.State.RUNNING && System.nanoTime() < deadline) {
@@ -134,12 +135,12 @@ public final class StreamsLatencyBench {
         return builder.build();
     }
 
-    private static Properties streamsConfig(String bootstrap, String run, boolean eos, short rf, Path state) {
+    private static Properties streamsConfig(String bootstrap, String run, boolean eos, short rf, Path state, int commitMs) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, run);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, eos ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
-        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, String.valueOf(commitMs));
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, "0");
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, String.valueOf(rf));
         p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());

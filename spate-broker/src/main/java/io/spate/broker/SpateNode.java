@@ -73,13 +73,16 @@ public final class SpateNode implements AutoCloseable {
     private final ScheduledExecutorService cleaner;
     private final ClusterMember member;
     private final ReplicaManager replicas;
+    private final io.spate.processing.ProcessingRuntime processing;
     private volatile boolean closed;
     private final java.util.concurrent.CompletableFuture<String> fatalError = new java.util.concurrent.CompletableFuture<>();
 
     private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId,
                       GroupCoordinator coordinator, io.spate.server.txn.TransactionCoordinator transactions,
                       io.spate.server.cluster.RemoteTxnRequests remoteMarkers, io.spate.server.cluster.RemoteTxnRequests remoteVerifications,
-                      ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas) {
+                      ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas,
+                      io.spate.processing.ProcessingRuntime processing) {
+        this.processing = processing;
         this.remoteVerifications = remoteVerifications;
         this.member = member;
         this.transactions = transactions;
@@ -146,6 +149,7 @@ public final class SpateNode implements AutoCloseable {
         ScheduledExecutorService cleaner = null;
         ClusterMember member = null;
         ReplicaManager replicas = null;
+        io.spate.processing.ProcessingRuntime processing = null;
         try {
             // One clock for the member's liveness, lease and pause decisions and the replicas' lag and lease checks.
             io.spate.time.Time time = io.spate.time.Time.SYSTEM;
@@ -205,6 +209,11 @@ public final class SpateNode implements AutoCloseable {
             handlers.addAll(io.spate.server.handlers.TransactionHandlers.all(transactions, coordinator, registry, replicas, localMarkers, clockTime));
             replicas.addLeadershipListener(coordinator.offsetsLeadership());
             replicas.addLeadershipListener(transactions.leadership());
+            ReplicaManager hosted = replicas;
+            processing = new io.spate.processing.ProcessingRuntime(config.nodeId(), dataDir, replicas.parkedReads(),
+                    tp -> hosted.partition(tp.topic(), tp.partition()),
+                    () -> registry.get(io.spate.processing.CatalogRecords.CATALOG_TOPIC) != null);
+            replicas.addLeadershipListener(processing.leadership());
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             if (config.clustered()) {
                 // Serving first: a voter answers the other nodes' heartbeats on this listener.
@@ -231,9 +240,13 @@ public final class SpateNode implements AutoCloseable {
             // dispatcher is built lazily, heartbeats use bare error codes): warmed now, beside the
             // caller's next steps (a test creating its first client), not on two cores the start needs.
             StartupPreloader.startOnce();
+            processing.start(config.host() + ":" + server.port());
             return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications, cleaner,
-                    member, replicas);
+                    member, replicas, processing);
         } catch (IOException | RuntimeException e) {
+            if (processing != null) {
+                processing.close();
+            }
             if (server != null) {
                 server.close();
             }
@@ -415,6 +428,19 @@ public final class SpateNode implements AutoCloseable {
         return config.dataDir();
     }
 
+    /**
+     * Deploys, lists and manages pipelines on the cluster this node belongs to, as `spate pipeline`
+     * does (over this node's own listener). The caller closes it.
+     */
+    public io.spate.processing.PipelineAdmin pipelines() {
+        return new io.spate.processing.PipelineAdmin(bootstrapServers());
+    }
+
+    /** The pipeline tasks running on this node now. */
+    public java.util.Set<io.spate.processing.TaskId> pipelineTasks() throws Exception {
+        return processing.runningTasks();
+    }
+
     /** Stops accepting requests, then fsyncs every log and marks the shutdown clean. */
     @Override
     public synchronized void close() {
@@ -422,6 +448,8 @@ public final class SpateNode implements AutoCloseable {
             return;
         }
         closed = true;
+        // Tasks first: their last commit goes through this node's listener.
+        processing.close();
         if (config.clustered()) {
             // Alone, there is nobody to hand leadership to.
             member.leaveGracefully(5_000);

@@ -56,6 +56,12 @@ public record LogConfig(
     public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
 
     /** Kafka's defaults for each topic-level setting, as strings, in a stable order. */
+    /**
+     * Spate's own: place this topic's partition p on the replicas of partition p of the named topic,
+     * led by the same node (a pipeline's internal topics next to its input). A placement hint read
+     * once, at creation; empty: the usual spread.
+     */
+    public static final String COLOCATE_WITH = "spate.colocate.with";
     public static final Map<String, String> DEFAULTS = defaults();
 
     private static Map<String, String> defaults() {
@@ -76,6 +82,7 @@ public record LogConfig(
         d.put(SEGMENT_BYTES, "1073741824");
         d.put(SEGMENT_MS, "604800000");
         d.put(UNCLEAN_LEADER_ELECTION_ENABLE, "false");
+        d.put(COLOCATE_WITH, "");
         return java.util.Collections.unmodifiableMap(d);
     }
 

@@ -62,7 +62,49 @@ public final class ClusterControl {
             return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_REPLICATION_FACTOR,
                     "replication factor " + factor + " is larger than the number of live nodes (" + live.size() + ")"));
         }
-        return commitAsync(new MetadataCommand.CreateTopic(name, id, Placement.assign(name, 0, partitions, factor, live), overrides), timeoutMs);
+        return commitAsync(new MetadataCommand.CreateTopic(name, id, placement(name, partitions, factor, live, overrides), overrides), timeoutMs);
+    }
+
+    /**
+     * The usual spread, or, for a topic created with {@code spate.colocate.with}, the replicas of the
+     * named topic's partition p for partition p, its current leader first (so that it leads both),
+     * where that topic has such a partition with enough live replicas.
+     */
+    private List<List<Integer>> placement(String name, int partitions, short factor, List<Integer> live, Map<String, String> overrides) {
+        List<List<Integer>> spread = Placement.assign(name, 0, partitions, factor, live);
+        String with = overrides.get(io.spate.log.LogConfig.COLOCATE_WITH);
+        io.spate.cluster.TopicState anchor = with == null || with.isEmpty() ? null : metadata.image().topic(with);
+        if (anchor == null) {
+            return spread;
+        }
+        List<List<Integer>> placed = new java.util.ArrayList<>(partitions);
+        for (int p = 0; p < partitions; p++) {
+            List<Integer> replicas = new java.util.ArrayList<>();
+            if (p < anchor.partitions().size()) {
+                io.spate.cluster.PartitionState next = anchor.partitions().get(p);
+                if (next.leader() >= 0 && live.contains(next.leader())) {
+                    replicas.add(next.leader());
+                }
+                for (int r : next.replicas()) {
+                    if (replicas.size() < factor && !replicas.contains(r) && live.contains(r)) {
+                        replicas.add(r);
+                    }
+                }
+            }
+            // Too few live replicas there: fill from the usual spread.
+            for (int r : spread.get(p)) {
+                if (replicas.size() < factor && !replicas.contains(r)) {
+                    replicas.add(r);
+                }
+            }
+            for (int r : live) {
+                if (replicas.size() < factor && !replicas.contains(r)) {
+                    replicas.add(r);
+                }
+            }
+            placed.add(replicas);
+        }
+        return placed;
     }
 
     public void deleteTopic(String name) {

@@ -1,0 +1,251 @@
+package io.spate.processing;
+
+import io.spate.stream.Pipeline;
+import io.spate.stream.engine.CompiledPipeline;
+import io.spate.stream.engine.PipelineCompiler;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Deploys, lists, describes, pauses, resumes and deletes pipelines over the Kafka protocol only:
+ * what `spate pipeline` and the embedded {@code SpateNode} API do. A deploy checks the pipeline
+ * here first (it loads, its graph compiles, its inputs exist), creates its topics, then writes
+ * its jar and spec to the catalog, which every node reads.
+ */
+public final class PipelineAdmin implements AutoCloseable {
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private final String bootstrap;
+    private final Admin admin;
+    private KafkaProducer<String, byte[]> producer;
+
+    public PipelineAdmin(String bootstrap) {
+        this.bootstrap = bootstrap;
+        this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()));
+    }
+
+    /** Where a pipeline's code comes from. */
+    public sealed interface Code {
+        record Example(String name) implements Code { }
+
+        record Jar(Path path, String className) implements Code { }
+
+        record OnClassPath(String className) implements Code { }
+    }
+
+    /** What a deploy did: the spec written and the graph it runs. */
+    public record Deployed(PipelineSpec spec, String topology, int partitions) { }
+
+    /** A pipeline and its tasks' last reports (tasks of an older generation left out). */
+    public record Description(PipelineSpec spec, List<TaskStatus> tasks) { }
+
+    public Deployed deploy(String name, Code code, Map<String, String> settings) throws Exception {
+        PipelineNames.validate(name);
+        PipelineSettings.of(settings);
+        PipelineSpec current = spec(name).orElse(null);
+        long generation = current == null ? 1 : current.generation() + 1;
+        String source;
+        String reference;
+        String className;
+        byte[] jar = null;
+        switch (code) {
+            case Code.Example e -> {
+                source = PipelineSpec.EXAMPLE;
+                reference = e.name();
+                className = PipelineLoader.exampleClass(e.name());
+            }
+            case Code.OnClassPath c -> {
+                source = PipelineSpec.CLASSPATH;
+                reference = "";
+                className = c.className();
+            }
+            case Code.Jar j -> {
+                source = PipelineSpec.JAR;
+                jar = Files.readAllBytes(j.path());
+                if (jar.length > CatalogRecords.MAX_JAR_BYTES) {
+                    throw new IllegalArgumentException(j.path() + " is " + jar.length + " bytes; a pipeline jar may be at most "
+                            + CatalogRecords.MAX_JAR_BYTES);
+                }
+                reference = sha256(jar);
+                className = j.className();
+            }
+        }
+        PipelineSpec spec = new PipelineSpec(name, source, reference, className, settings, false, generation);
+        CompiledPipeline compiled;
+        Path jarPath = code instanceof Code.Jar j ? j.path() : null;
+        try (PipelineLoader.Loaded loaded = PipelineLoader.load(spec, jarPath)) {
+            compiled = compile(name, loaded.pipeline(), settings);
+        }
+        ensureCatalogTopics();
+        int partitions = PipelineTopics.ensure(admin, compiled);
+        if (jar != null) {
+            send(CatalogRecords.jarKey(reference), jar);
+        }
+        send(CatalogRecords.pipelineKey(name), CatalogRecords.encode(spec));
+        return new Deployed(spec, compiled.describe(), partitions);
+    }
+
+    /** Compiles with the pipeline's code errors told as such. */
+    public static CompiledPipeline compile(String name, Pipeline pipeline, Map<String, String> settings) {
+        try {
+            return PipelineCompiler.compile(name, pipeline, settings);
+        } catch (RuntimeException | LinkageError e) {
+            throw new IllegalArgumentException("pipeline " + name + " does not build: " + e, e);
+        }
+    }
+
+    public List<PipelineSpec> list() {
+        List<PipelineSpec> specs = new ArrayList<>();
+        CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, TIMEOUT).forEach((key, value) -> {
+            if (key.startsWith(CatalogRecords.PIPELINE_PREFIX)) {
+                specs.add(CatalogRecords.decodeSpec(value));
+            }
+        });
+        specs.sort((a, b) -> a.name().compareTo(b.name()));
+        return specs;
+    }
+
+    public Optional<PipelineSpec> spec(String name) {
+        byte[] value = CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, TIMEOUT).get(CatalogRecords.pipelineKey(name));
+        return value == null ? Optional.empty() : Optional.of(CatalogRecords.decodeSpec(value));
+    }
+
+    public Optional<Description> describe(String name) {
+        Optional<PipelineSpec> spec = spec(name);
+        if (spec.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new Description(spec.get(), tasks(name, spec.get().generation())));
+    }
+
+    /** The last reports of {@code name}'s tasks of {@code generation} (or newer). */
+    public List<TaskStatus> tasks(String name, long generation) {
+        List<TaskStatus> tasks = new ArrayList<>();
+        CompactedTopicReader.readAll(bootstrap, CatalogRecords.STATUS_TOPIC, TIMEOUT).forEach((key, value) -> {
+            if (key.startsWith(name + "/")) {
+                TaskStatus status = CatalogRecords.decodeStatus(value);
+                if (status.pipeline().equals(name) && status.generation() >= generation) {
+                    tasks.add(status);
+                }
+            }
+        });
+        tasks.sort((a, b) -> a.subTopology() != b.subTopology() ? Integer.compare(a.subTopology(), b.subTopology())
+                : Integer.compare(a.partition(), b.partition()));
+        return tasks;
+    }
+
+    public PipelineSpec pause(String name) throws Exception {
+        return setPaused(name, true);
+    }
+
+    public PipelineSpec resume(String name) throws Exception {
+        return setPaused(name, false);
+    }
+
+    private PipelineSpec setPaused(String name, boolean paused) throws Exception {
+        PipelineSpec current = spec(name).orElseThrow(() -> new IllegalArgumentException("no pipeline named " + name));
+        // A new generation also on resume: a task that failed for good gets its fresh start.
+        PipelineSpec changed = current.paused(paused, current.generation() + 1);
+        send(CatalogRecords.pipelineKey(name), CatalogRecords.encode(changed));
+        return changed;
+    }
+
+    /**
+     * Removes the pipeline; with {@code removeState}, also its repartition and changelog topics and
+     * its positions (its outputs stay), once its tasks have stopped.
+     */
+    public void delete(String name, boolean removeState) throws Exception {
+        spec(name).orElseThrow(() -> new IllegalArgumentException("no pipeline named " + name));
+        send(CatalogRecords.pipelineKey(name), null);
+        if (!removeState) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!tasks(name, 0).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        List<String> internal = new ArrayList<>();
+        for (String topic : admin.listTopics().names().get(30, TimeUnit.SECONDS)) {
+            if (topic.startsWith(name + "-") && (topic.endsWith("-repartition") || topic.endsWith("-changelog"))) {
+                internal.add(topic);
+            }
+        }
+        if (!internal.isEmpty()) {
+            admin.deleteTopics(internal).all().get(30, TimeUnit.SECONDS);
+        }
+        try {
+            admin.deleteConsumerGroups(List.of(PipelineNames.group(name))).all().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (!(e.getCause() instanceof GroupIdNotFoundException)) {
+                throw e;
+            }
+        }
+    }
+
+    private void ensureCatalogTopics() throws Exception {
+        int nodes = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+        short factor = (short) Math.min(3, nodes);
+        List<NewTopic> topics = List.of(
+                new NewTopic(CatalogRecords.CATALOG_TOPIC, 1, factor).configs(Map.of("cleanup.policy", "compact",
+                        "max.message.bytes", String.valueOf(CatalogRecords.MAX_JAR_BYTES + (1 << 20)))),
+                new NewTopic(CatalogRecords.STATUS_TOPIC, 1, factor).configs(Map.of("cleanup.policy", "compact")));
+        for (NewTopic topic : topics) {
+            try {
+                admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private synchronized void send(String key, byte[] value) throws Exception {
+        if (producer == null) {
+            producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
+                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20),
+                    ProducerConfig.BUFFER_MEMORY_CONFIG, (long) CatalogRecords.MAX_JAR_BYTES * 2 + (1 << 20)),
+                    new StringSerializer(), new ByteArraySerializer());
+        }
+        producer.send(new ProducerRecord<>(CatalogRecords.CATALOG_TOPIC, 0, key, value)).get(60, TimeUnit.SECONDS);
+    }
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+        admin.close(Duration.ofSeconds(5));
+    }
+
+}

@@ -1,0 +1,56 @@
+package io.spate.processing;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The runtime's settings of one pipeline (the rest of a pipeline's settings belong to its code).
+ *
+ * @param commitIntervalMs how often a task commits its positions (and, exactly-once, its transaction)
+ * @param batchMaxRecords  at most this many input records in one micro-batch
+ * @param batchMaxBytes    at most about this many input bytes in one micro-batch (one whole batch at least)
+ * @param idleWaitMs       how long an idle task waits for its inputs to grow before it looks again
+ * @param taskTimeoutMs    a micro-batch that runs longer fails its task (user code that loops)
+ */
+public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int batchMaxRecords, int batchMaxBytes, long idleWaitMs,
+                               long taskTimeoutMs) {
+    public static final String GUARANTEE = "processing.guarantee";
+    public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
+    public static final String BATCH_MAX_RECORDS = "batch.max.records";
+    public static final String BATCH_MAX_BYTES = "batch.max.bytes";
+    public static final String IDLE_WAIT_MS = "idle.wait.ms";
+    public static final String TASK_TIMEOUT_MS = "task.timeout.ms";
+    public static final Set<String> KEYS = Set.of(GUARANTEE, COMMIT_INTERVAL_MS, BATCH_MAX_RECORDS, BATCH_MAX_BYTES, IDLE_WAIT_MS, TASK_TIMEOUT_MS);
+
+    public PipelineSettings {
+        if (commitIntervalMs < 1 || batchMaxRecords < 1 || batchMaxBytes < 1024 || idleWaitMs < 1 || taskTimeoutMs < 100) {
+            throw new IllegalArgumentException("pipeline settings out of range: " + COMMIT_INTERVAL_MS + " >= 1, " + BATCH_MAX_RECORDS
+                    + " >= 1, " + BATCH_MAX_BYTES + " >= 1024, " + IDLE_WAIT_MS + " >= 1, " + TASK_TIMEOUT_MS + " >= 100");
+        }
+    }
+
+    public static PipelineSettings of(Map<String, String> settings) {
+        Guarantee guarantee = Guarantee.parse(settings.getOrDefault(GUARANTEE, "at_least_once"));
+        // Exactly-once results become readable when the transaction commits: its interval is the
+        // latency floor, so it is shorter than Kafka Streams' 100 ms by default.
+        long commitDefault = guarantee == Guarantee.EXACTLY_ONCE ? 20 : 100;
+        return new PipelineSettings(guarantee,
+                number(settings, COMMIT_INTERVAL_MS, commitDefault),
+                (int) number(settings, BATCH_MAX_RECORDS, 10_000),
+                (int) number(settings, BATCH_MAX_BYTES, 1 << 20),
+                number(settings, IDLE_WAIT_MS, 100),
+                number(settings, TASK_TIMEOUT_MS, 30_000));
+    }
+
+    private static long number(Map<String, String> settings, String key, long defaultValue) {
+        String text = settings.get(key);
+        if (text == null) {
+            return defaultValue;
+        }
+        try {
+            return Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, not '" + text + "'");
+        }
+    }
+}

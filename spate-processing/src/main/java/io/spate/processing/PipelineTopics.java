@@ -1,0 +1,92 @@
+package io.spate.processing;
+
+import io.spate.stream.engine.CompiledPipeline;
+import io.spate.stream.engine.InternalTopic;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The topics a pipeline needs besides its inputs: its outputs, repartition and changelog topics,
+ * all with as many partitions as its inputs (partition p of each belongs with input partition p)
+ * and the inputs' replication factor; changelogs compacted. Internal topics, and outputs when
+ * created here, are co-located: partition p is placed on the replicas of input partition p, led
+ * by the same node ({@value #COLOCATE_CONFIG}).
+ */
+public final class PipelineTopics {
+    /** Spate's topic config asking for the placement of another topic's partitions. */
+    public static final String COLOCATE_CONFIG = "spate.colocate.with";
+
+    private PipelineTopics() {
+    }
+
+    /** Creates what is missing; checks that the inputs exist and agree on their partition count. Returns the count. */
+    public static int ensure(Admin admin, CompiledPipeline pipeline) throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        Map<String, TopicDescription> sources;
+        try {
+            sources = admin.describeTopics(pipeline.sourceTopics()).allTopicNames().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                throw new IllegalArgumentException("pipeline " + pipeline.name() + " reads " + pipeline.sourceTopics()
+                        + ", and not all of them exist: create its input topics first", e.getCause());
+            }
+            throw e;
+        }
+        int partitions = -1;
+        short factor = 1;
+        String anchor = null;
+        for (String topic : pipeline.sourceTopics()) {
+            TopicDescription d = sources.get(topic);
+            if (partitions == -1) {
+                partitions = d.partitions().size();
+                factor = (short) d.partitions().get(0).replicas().size();
+                anchor = topic;
+            } else if (d.partitions().size() != partitions) {
+                throw new IllegalArgumentException("the inputs of pipeline " + pipeline.name() + " must have the same number of partitions"
+                        + " (records with the same key meet in the same task): " + anchor + " has " + partitions + ", " + topic + " has "
+                        + d.partitions().size());
+            }
+        }
+        Map<String, NewTopic> wanted = new LinkedHashMap<>();
+        for (String sink : pipeline.sinkTopics()) {
+            wanted.put(sink, topic(sink, partitions, factor, anchor, false));
+        }
+        for (InternalTopic internal : pipeline.internalTopics()) {
+            wanted.put(internal.name(), topic(internal.name(), partitions, factor, anchor, internal.compacted()));
+        }
+        List<String> existing = new ArrayList<>(admin.listTopics().names().get(30, TimeUnit.SECONDS));
+        wanted.keySet().removeAll(existing);
+        for (String topic : pipeline.sourceTopics()) {
+            wanted.remove(topic);
+        }
+        if (!wanted.isEmpty()) {
+            try {
+                admin.createTopics(wanted.values()).all().get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        }
+        return partitions;
+    }
+
+    private static NewTopic topic(String name, int partitions, short factor, String anchor, boolean compacted) {
+        Map<String, String> configs = new HashMap<>();
+        configs.put(COLOCATE_CONFIG, anchor);
+        if (compacted) {
+            configs.put("cleanup.policy", "compact");
+        }
+        return new NewTopic(name, partitions, factor).configs(configs);
+    }
+}

@@ -1,0 +1,56 @@
+package io.spate.processing;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A pipeline's input positions, kept as the committed offsets of its consumer group
+ * ({@link PipelineNames#group}), so that `spate groups`, kafka-consumer-groups.sh and lag
+ * monitors see a pipeline as they see any consumer. At-least-once tasks commit here; exactly-once
+ * tasks commit through their transaction and only read here (stable offsets only).
+ */
+final class PositionStore implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+
+    PositionStore(String bootstrap, String pipeline, boolean requireStable) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, PipelineNames.group(pipeline));
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-pipeline-positions-" + pipeline);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        // read_committed makes committed() ask for stable offsets (KIP-447): a task that takes
+        // over waits for its predecessor's transaction to end instead of reading a stale position.
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, requireStable ? "read_committed" : "read_uncommitted");
+        consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** The committed positions of {@code partitions} (absent: none committed). One caller at a time. */
+    synchronized Map<TopicPartition, Long> committed(Set<TopicPartition> partitions) {
+        Map<TopicPartition, Long> positions = new HashMap<>();
+        consumer.committed(partitions, Duration.ofSeconds(30)).forEach((tp, offset) -> {
+            if (offset != null) {
+                positions.put(tp, offset.offset());
+            }
+        });
+        return positions;
+    }
+
+    synchronized void commit(Map<TopicPartition, Long> positions) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        positions.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
+        consumer.commitSync(offsets, Duration.ofSeconds(30));
+    }
+
+    @Override
+    public synchronized void close() {
+        consumer.close(Duration.ofSeconds(1));
+    }
+}

@@ -1,0 +1,490 @@
+package io.spate.processing;
+
+import io.spate.replication.LeadershipListener;
+import io.spate.replication.ParkedReads;
+import io.spate.replication.Partition;
+import io.spate.stream.engine.CompiledPipeline;
+import io.spate.stream.engine.SubTopology;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The processing tier of one node. It reads the pipeline catalog, loads and compiles each
+ * pipeline, and runs the tasks whose anchor partitions this node leads ({@link TaskPlacement}),
+ * starting and stopping them as leadership comes and goes. Its decisions run on one thread; each
+ * task runs on its own ({@link TaskRunner}); the catalog is read on another, and set-up work
+ * that waits on the network (loading a jar, creating topics) on a fourth.
+ */
+public final class ProcessingRuntime implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProcessingRuntime.class);
+    private static final long REPORT_INTERVAL_MS = 1_000;
+
+    private final int nodeId;
+    private final Path jarDir;
+    private final ParkedReads parkedReads;
+    private final Function<TopicPartition, Partition> localPartition;
+    private final ScheduledExecutorService decisions;
+    private final ExecutorService setup;
+    private final Map<String, PipelineSpec> specs = new HashMap<>();
+    private final Map<String, Deployment> deployments = new HashMap<>();
+    private final Set<TopicPartition> led = new HashSet<>();
+    private final Map<TaskId, TaskRunner> running = new TreeMap<>();
+    private volatile boolean closed;
+    private String bootstrap;
+    private Thread catalogReader;
+    private KafkaConsumer<String, byte[]> catalogConsumer;
+    private Producer<byte[], byte[]> sharedProducer;
+    private Producer<String, byte[]> statusProducer;
+    private Admin admin;
+
+    /** A pipeline this node has loaded and compiled, at one generation of its spec. */
+    private static final class Deployment {
+        final PipelineSpec spec;
+        PipelineLoader.Loaded loaded;
+        CompiledPipeline compiled;
+        List<TaskPlacement.Anchored> anchored = List.of();
+        PositionStore positions;
+        String failure;
+
+        Deployment(PipelineSpec spec) {
+            this.spec = spec;
+        }
+
+        boolean ready() {
+            return compiled != null;
+        }
+    }
+
+    private final java.util.function.BooleanSupplier catalogExists;
+
+    /**
+     * @param catalogExists whether this node's metadata holds the catalog topic yet: until a first
+     *                      deploy creates it, the tier costs nothing (no client, no connection)
+     */
+    public ProcessingRuntime(int nodeId, Path dataDir, ParkedReads parkedReads, Function<TopicPartition, Partition> localPartition,
+                             java.util.function.BooleanSupplier catalogExists) {
+        this.nodeId = nodeId;
+        this.catalogExists = catalogExists;
+        this.jarDir = dataDir.resolve("pipelines").resolve("jars");
+        this.parkedReads = parkedReads;
+        this.localPartition = localPartition;
+        this.decisions = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing").unstarted(r));
+        this.setup = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing-setup").unstarted(r));
+    }
+
+    /** Told of this node's leaderships (registered before the node joins, so none is missed). */
+    public LeadershipListener leadership() {
+        return new LeadershipListener() {
+            @Override
+            public void onBecameLeader(Partition partition, int leaderEpoch) {
+                TopicPartition tp = new TopicPartition(partition.topicPartition().topic(), partition.topicPartition().partition());
+                onDecisions(() -> {
+                    led.add(tp);
+                    reconcile();
+                });
+            }
+
+            @Override
+            public void onResigned(Partition partition, int leaderEpoch) {
+                TopicPartition tp = new TopicPartition(partition.topicPartition().topic(), partition.topicPartition().partition());
+                onDecisions(() -> {
+                    led.remove(tp);
+                    reconcile();
+                });
+            }
+        };
+    }
+
+    /** Starts reading the catalog through the node's own listener, once it serves. */
+    public void start(String bootstrap) {
+        this.bootstrap = bootstrap;
+        catalogReader = Thread.ofPlatform().daemon().name("spate-pipeline-catalog").start(this::readCatalog);
+    }
+
+    /** The clients the tier writes with, made when the catalog first appears (on the catalog thread, before any record is applied). */
+    private void openClients() {
+        sharedProducer = new KafkaProducer<>(producerConfig(Map.of()), new ByteArraySerializer(), new ByteArraySerializer());
+        statusProducer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "1",
+                ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-status-" + nodeId,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000), new StringSerializer(), new ByteArraySerializer());
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, AdminClientConfig.CLIENT_ID_CONFIG,
+                "spate-processing-" + nodeId));
+        decisions.scheduleWithFixedDelay(() -> guarded(this::report), REPORT_INTERVAL_MS, REPORT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+    }
+
+    private Map<String, Object> producerConfig(Map<String, Object> extra) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-output-" + nodeId);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // A task's micro-batch is already a batch: send it at once rather than linger.
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 1 << 16);
+        config.putAll(extra);
+        return config;
+    }
+
+    private void onDecisions(Runnable action) {
+        if (!closed) {
+            try {
+                decisions.execute(() -> guarded(action));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closing
+            }
+        }
+    }
+
+    private static void guarded(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            log.error("processing: a decision failed", e);
+        }
+    }
+
+    // ---- the catalog -------------------------------------------------------------------------
+
+    private void readCatalog() {
+        try {
+            // A local look, no request: no pipeline was ever deployed until the catalog exists.
+            while (!closed && !catalogExists.getAsBoolean()) {
+                Thread.sleep(1_000);
+            }
+        } catch (InterruptedException e) {
+            return;
+        }
+        if (closed) {
+            return;
+        }
+        openClients();
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-pipeline-catalog-" + nodeId);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));
+        config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 200);
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+            catalogConsumer = consumer;
+            while (!closed) {
+                List<PartitionInfo> partitions;
+                try {
+                    partitions = consumer.partitionsFor(CatalogRecords.CATALOG_TOPIC, Duration.ofSeconds(5));
+                } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                    partitions = List.of();
+                }
+                if (partitions != null && !partitions.isEmpty()) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
+            TopicPartition catalog = new TopicPartition(CatalogRecords.CATALOG_TOPIC, 0);
+            consumer.assign(List.of(catalog));
+            consumer.seekToBeginning(List.of(catalog));
+            while (!closed) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    applyCatalogRecord(r.key(), r.value());
+                }
+            }
+        } catch (WakeupException | InterruptedException e) {
+            // closing
+        } catch (RuntimeException e) {
+            if (!closed) {
+                log.error("processing: reading the pipeline catalog failed; pipelines will not change on this node until it restarts", e);
+            }
+        }
+    }
+
+    private void applyCatalogRecord(String key, byte[] value) {
+        if (key == null) {
+            return;
+        }
+        if (key.startsWith(CatalogRecords.JAR_PREFIX) && value != null) {
+            String sha = key.substring(CatalogRecords.JAR_PREFIX.length());
+            try {
+                storeJar(sha, value);
+                onDecisions(() -> {
+                    for (PipelineSpec spec : List.copyOf(specs.values())) {
+                        if (spec.source().equals(PipelineSpec.JAR) && spec.reference().equals(sha)) {
+                            changed(spec.name());
+                        }
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                log.error("processing: cannot keep the jar {}", sha, e);
+            }
+        } else if (key.startsWith(CatalogRecords.PIPELINE_PREFIX)) {
+            String name = key.substring(CatalogRecords.PIPELINE_PREFIX.length());
+            PipelineSpec spec;
+            try {
+                spec = value == null ? null : CatalogRecords.decodeSpec(value);
+            } catch (IllegalArgumentException e) {
+                log.error("processing: the catalog's record for {} is not a spec; ignored", name, e);
+                return;
+            }
+            onDecisions(() -> {
+                if (spec == null) {
+                    specs.remove(name);
+                } else {
+                    specs.put(name, spec);
+                }
+                changed(name);
+            });
+        }
+    }
+
+    private void storeJar(String sha, byte[] bytes) throws IOException {
+        if (!PipelineAdmin.sha256(bytes).equals(sha)) {
+            throw new IOException("the catalog's jar " + sha + " does not match its own SHA-256");
+        }
+        Path target = jarDir.resolve(sha + ".jar");
+        if (Files.exists(target)) {
+            return;
+        }
+        Files.createDirectories(jarDir);
+        Path temporary = jarDir.resolve(sha + ".jar.tmp");
+        Files.write(temporary, bytes);
+        Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    // ---- decisions (on the decisions thread) ---------------------------------------------------
+
+    /** The spec of {@code name} changed (or went): tear down what ran the old one, set up the new one. */
+    private void changed(String name) {
+        PipelineSpec spec = specs.get(name);
+        Deployment current = deployments.get(name);
+        if (current != null && spec != null && current.spec.generation() == spec.generation()) {
+            return;
+        }
+        if (current != null) {
+            deployments.remove(name);
+            stopTasks(name, spec);
+            Deployment old = current;
+            setup.execute(() -> {
+                if (old.positions != null) {
+                    old.positions.close();
+                }
+                if (old.loaded != null) {
+                    old.loaded.close();
+                }
+            });
+        }
+        if (spec == null || spec.paused()) {
+            return;
+        }
+        if (spec.source().equals(PipelineSpec.JAR) && !Files.exists(jarDir.resolve(spec.reference() + ".jar"))) {
+            return; // the jar's record comes first in the catalog; until it is read, nothing to run
+        }
+        Deployment deployment = new Deployment(spec);
+        deployments.put(name, deployment);
+        setup.execute(() -> prepare(deployment));
+    }
+
+    /** Loads, compiles and makes the topics of a deployment (off the decisions thread: it waits on the network). */
+    private void prepare(Deployment d) {
+        try {
+            d.loaded = PipelineLoader.load(d.spec, jarDir.resolve(d.spec.reference() + ".jar"));
+            d.compiled = PipelineAdmin.compile(d.spec.name(), d.loaded.pipeline(), d.spec.settings());
+            PipelineTopics.ensure(admin, d.compiled);
+            List<TaskPlacement.Anchored> anchored = new ArrayList<>();
+            for (SubTopology s : d.compiled.subTopologies()) {
+                anchored.add(new TaskPlacement.Anchored(d.spec.name(), s.id(), TaskPlacement.anchor(s.inputTopics())));
+            }
+            d.anchored = anchored;
+            d.positions = new PositionStore(bootstrap, d.spec.name(), d.spec.parsedSettings().guarantee() == Guarantee.EXACTLY_ONCE);
+            log.info("pipeline {} (generation {}) is ready: {} sub-topologies", d.spec.name(), d.spec.generation(), anchored.size());
+        } catch (Exception | LinkageError e) {
+            d.failure = e.getMessage() == null ? e.toString() : e.getMessage();
+            d.compiled = null;
+            log.error("pipeline {} (generation {}) cannot run on this node: {}", d.spec.name(), d.spec.generation(), d.failure, e);
+        }
+        onDecisions(this::reconcile);
+    }
+
+    /** Starts the tasks this node should run and stops the others. */
+    private void reconcile() {
+        if (closed) {
+            return;
+        }
+        List<TaskPlacement.Anchored> anchored = new ArrayList<>();
+        for (Deployment d : deployments.values()) {
+            if (d.ready()) {
+                anchored.addAll(d.anchored);
+            }
+        }
+        Set<TaskId> wanted = TaskPlacement.tasksHere(anchored, led);
+        for (TaskId id : List.copyOf(running.keySet())) {
+            TaskRunner runner = running.get(id);
+            Deployment d = deployments.get(id.pipeline());
+            if (!wanted.contains(id) || d == null || d.spec.generation() != runner.generation()) {
+                running.remove(id);
+                runner.stop();
+                log.info("task {} stops here", id);
+            }
+        }
+        for (TaskId id : wanted) {
+            if (!running.containsKey(id)) {
+                Deployment d = deployments.get(id.pipeline());
+                TaskRunner runner = new TaskRunner(id, d.spec.generation(), d.compiled, d.spec.parsedSettings(), environment(), d.positions);
+                running.put(id, runner);
+                runner.start();
+                log.info("task {} starts here", id);
+            }
+        }
+    }
+
+    private TaskEnvironment environment() {
+        return new TaskEnvironment(nodeId, bootstrap, localPartition, parkedReads, sharedProducer,
+                extra -> new KafkaProducer<>(producerConfig(extra), new ByteArraySerializer(), new ByteArraySerializer()),
+                System::currentTimeMillis);
+    }
+
+    /** Stops {@code pipeline}'s tasks here; their reports go ({@code next} null: deleted) or say PAUSED under the new generation. */
+    private void stopTasks(String pipeline, PipelineSpec next) {
+        long now = System.currentTimeMillis();
+        for (TaskId id : List.copyOf(running.keySet())) {
+            if (id.pipeline().equals(pipeline)) {
+                TaskRunner runner = running.remove(id);
+                runner.stop();
+                String key = CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition());
+                if (next == null) {
+                    statusProducer.send(new ProducerRecord<>(CatalogRecords.STATUS_TOPIC, 0, key, null));
+                } else if (next.paused()) {
+                    TaskStatus last = runner.report(now);
+                    publish(key, new TaskStatus(last.pipeline(), last.subTopology(), last.partition(), nodeId, "PAUSED", next.generation(),
+                            last.recordsProcessed(), last.inputLag(), 0, 0, 0, 0, last.lateRecords(), last.restores(), last.lastRestoreMs(),
+                            last.restoredRecords(), last.failures(), "", now));
+                }
+            }
+        }
+        if (next == null) {
+            statusProducer.send(new ProducerRecord<>(CatalogRecords.STATUS_TOPIC, 0, CatalogRecords.statusKey(pipeline, -1, nodeId), null));
+        }
+    }
+
+    /** Publishes every task's report and fails those stuck in their pipeline's code. */
+    private void report() {
+        long now = System.currentTimeMillis();
+        for (TaskRunner runner : running.values()) {
+            if (runner.stuck(now)) {
+                runner.abandon("the pipeline's code did not return within task.timeout.ms; the task is failed (its thread may still run)");
+                log.error("task {}: its micro-batch has been in the pipeline's code for longer than task.timeout.ms; failed", runner.id());
+            }
+            TaskStatus status = runner.report(now);
+            publish(CatalogRecords.statusKey(status.pipeline(), status.subTopology(), status.partition()), status);
+        }
+        for (Deployment d : deployments.values()) {
+            if (d.failure != null) {
+                // A pipeline that cannot run here is told under this node's key of it.
+                publish(CatalogRecords.statusKey(d.spec.name(), -1, nodeId), new TaskStatus(d.spec.name(), -1, -1, nodeId, "FAILED",
+                        d.spec.generation(), 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1, d.failure, now));
+            }
+        }
+    }
+
+    private void publish(String key, TaskStatus status) {
+        if (statusProducer == null) {
+            return;
+        }
+        try {
+            statusProducer.send(new ProducerRecord<>(CatalogRecords.STATUS_TOPIC, 0, key, CatalogRecords.encode(status)));
+        } catch (RuntimeException e) {
+            log.debug("processing: a status report was not sent", e);
+        }
+    }
+
+    /** The tasks running here now (for the embedded API and tests). */
+    public Set<TaskId> runningTasks() throws Exception {
+        return decisions.submit(() -> Set.copyOf(running.keySet())).get(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        List<TaskRunner> stopping = new ArrayList<>();
+        try {
+            decisions.submit(() -> {
+                closed = true;
+                stopping.addAll(running.values());
+                running.clear();
+                stopping.forEach(TaskRunner::stop);
+            }).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            closed = true;
+        }
+        for (TaskRunner runner : stopping) {
+            try {
+                runner.awaitStopped(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (catalogConsumer != null) {
+            catalogConsumer.wakeup();
+        }
+        decisions.shutdownNow();
+        setup.shutdownNow();
+        if (catalogReader != null) {
+            catalogReader.interrupt();
+            try {
+                catalogReader.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Deployment d : deployments.values()) {
+            if (d.positions != null) {
+                d.positions.close();
+            }
+            if (d.loaded != null) {
+                d.loaded.close();
+            }
+        }
+        if (sharedProducer != null) {
+            sharedProducer.close(Duration.ofSeconds(5));
+        }
+        if (statusProducer != null) {
+            statusProducer.close(Duration.ofSeconds(2));
+        }
+        if (admin != null) {
+            admin.close(Duration.ofSeconds(2));
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.spate.processing;
+
+import io.spate.stream.engine.InputRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * An input partition this node holds no replica of (it was placed elsewhere, or its leadership
+ * and the task's anchor went separate ways after a failover): read over the network with the
+ * Kafka consumer, as any client would. Correct, but it costs the hop that co-location saves.
+ */
+final class RemoteInput implements TaskInput {
+    private final TopicPartition topicPartition;
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private long seekedTo = -1;
+
+    RemoteInput(TopicPartition topicPartition, String bootstrap, boolean readCommitted, int maxBytes) {
+        this.topicPartition = topicPartition;
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-task-input-" + topicPartition);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(maxBytes, 1 << 16));
+        consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        consumer.assign(List.of(topicPartition));
+    }
+
+    @Override
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    @Override
+    public long poll(long position, int maxRecords, int maxBytes, List<InputRecord> into) {
+        if (seekedTo != position) {
+            consumer.seek(topicPartition, position);
+        }
+        long next = position;
+        int taken = 0;
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(5)).records(topicPartition)) {
+            if (r.offset() < position) {
+                continue;
+            }
+            if (taken >= maxRecords) {
+                break;
+            }
+            into.add(new InputRecord(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), r.value()));
+            next = r.offset() + 1;
+            taken++;
+        }
+        // Past skipped markers and aborted records too, as the consumer's own position is.
+        long consumerPosition = consumer.position(topicPartition);
+        if (taken < maxRecords || consumerPosition == next) {
+            next = Math.max(next, consumerPosition);
+        }
+        seekedTo = next;
+        if (next != consumerPosition) {
+            seekedTo = -1;
+        }
+        return next;
+    }
+
+    @Override
+    public long lag(long position) {
+        OptionalLong lag = consumer.currentLag(topicPartition);
+        return lag.isPresent() ? lag.getAsLong() : 0;
+    }
+
+    @Override
+    public long earliest() {
+        return consumer.beginningOffsets(List.of(topicPartition)).getOrDefault(topicPartition, 0L);
+    }
+
+    @Override
+    public void close() {
+        consumer.close(Duration.ofSeconds(1));
+    }
+}

@@ -1,0 +1,28 @@
+package io.spate.processing;
+
+import io.spate.stream.engine.InputRecord;
+import org.apache.kafka.common.TopicPartition;
+
+import java.io.IOException;
+import java.util.List;
+
+/** One input partition of a task, read from a position the task keeps. */
+interface TaskInput extends AutoCloseable {
+    TopicPartition topicPartition();
+
+    /**
+     * Adds to {@code into} the records from {@code position} on, at most {@code maxRecords} and
+     * about {@code maxBytes}, and returns the position after what it read (past skipped control
+     * and aborted records too); {@code position} itself when there was nothing to read.
+     */
+    long poll(long position, int maxRecords, int maxBytes, List<InputRecord> into) throws IOException;
+
+    /** The records readable past {@code position} now (0 when unknown). */
+    long lag(long position);
+
+    /** Where reading starts when no position was committed: the log start. */
+    long earliest();
+
+    @Override
+    void close();
+}

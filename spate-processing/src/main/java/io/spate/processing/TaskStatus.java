@@ -1,0 +1,17 @@
+package io.spate.processing;
+
+/**
+ * One task's last report, as `spate pipeline describe` shows it. Latencies are of the last
+ * report's interval, from a record's timestamp to its micro-batch's outputs being acknowledged
+ * (at-least-once) or committed (exactly-once), in microseconds.
+ *
+ * @param state        RUNNING, RESTORING, FAILED or STOPPED
+ * @param inputLag     records in the task's input partitions past its position
+ * @param recordsPerSecond over the last interval
+ * @param error        the failure of a FAILED task, else empty
+ */
+public record TaskStatus(String pipeline, int subTopology, int partition, int node, String state, long generation,
+                         long recordsProcessed, long inputLag, double recordsPerSecond, long latencyP50Us, long latencyP99Us,
+                         long latencyP999Us, long lateRecords, int restores, long lastRestoreMs, long restoredRecords,
+                         int failures, String error, long reportedAtMs) {
+}

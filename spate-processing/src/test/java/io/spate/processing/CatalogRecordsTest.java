@@ -1,0 +1,43 @@
+package io.spate.processing;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CatalogRecordsTest {
+    @Test
+    void aSpecSurvivesItsRecord() {
+        PipelineSpec spec = new PipelineSpec("counts", PipelineSpec.JAR, "ab12", "com.example.Counts",
+                Map.of("processing.guarantee", "exactly_once", "window.s", "5"), true, 7);
+
+        assertThat(CatalogRecords.decodeSpec(CatalogRecords.encode(spec))).isEqualTo(spec);
+    }
+
+    @Test
+    void aTaskStatusSurvivesItsRecord() {
+        TaskStatus status = new TaskStatus("counts", 1, 4, 2, "RUNNING", 3, 1000, 12, 250.5, 800, 2500, 9000, 3, 1, 42, 77, 0, "", 123456789L);
+
+        assertThat(CatalogRecords.decodeStatus(CatalogRecords.encode(status))).isEqualTo(status);
+    }
+
+    @Test
+    void aRecordThatIsNotASpecIsRefusedWithItsText() {
+        assertThatThrownBy(() -> CatalogRecords.decodeSpec("{\"name\":1}".getBytes()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a pipeline spec");
+    }
+
+    @Test
+    void badNamesAndSettingsAreRefusedBeforeAnythingIsWritten() {
+        assertThatThrownBy(() -> new PipelineSpec("no spaces", PipelineSpec.EXAMPLE, "wordcount", "x", Map.of(), false, 1))
+                .hasMessageContaining("a pipeline name");
+        assertThatThrownBy(() -> PipelineSettings.of(Map.of("processing.guarantee", "twice")))
+                .hasMessageContaining("at_least_once or exactly_once");
+        assertThatThrownBy(() -> PipelineSettings.of(Map.of("commit.interval.ms", "soon")))
+                .hasMessageContaining("commit.interval.ms must be a whole number");
+        assertThat(PipelineSettings.of(Map.of("processing.guarantee", "exactly_once")).commitIntervalMs()).isEqualTo(20);
+        assertThat(PipelineSettings.of(Map.of()).guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
+    }
+}

@@ -1,0 +1,6 @@
+package io.spate.stream;
+
+@FunctionalInterface
+public interface KeyValueMapper<K, V, R> {
+    R apply(K key, V value);
+}

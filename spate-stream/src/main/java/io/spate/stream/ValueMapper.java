@@ -1,0 +1,6 @@
+package io.spate.stream;
+
+@FunctionalInterface
+public interface ValueMapper<V, R> {
+    R apply(V value);
+}

@@ -1,0 +1,624 @@
+package io.spate.stream.engine;
+
+import io.spate.stream.Aggregator;
+import io.spate.stream.EmitMode;
+import io.spate.stream.ForeachAction;
+import io.spate.stream.Initializer;
+import io.spate.stream.KeyValue;
+import io.spate.stream.KeyValueMapper;
+import io.spate.stream.Merger;
+import io.spate.stream.Predicate;
+import io.spate.stream.Serde;
+import io.spate.stream.ValueJoiner;
+import io.spate.stream.ValueMapper;
+import io.spate.stream.Windowed;
+import io.spate.stream.store.Bytes;
+import io.spate.stream.store.KeyValueStore;
+import io.spate.stream.store.SessionStore;
+import io.spate.stream.store.WindowStore;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The runtime operators. Functions are held as {@code <Object, Object>}: the DSL checked the types. */
+final class Processors {
+    private Processors() {
+    }
+
+    static final class Source extends ProcessorNode implements ProcessorNode.InputNode {
+        private final Serde<Object> keySerde;
+        private final Serde<Object> valueSerde;
+
+        Source(String name, Serde<Object> keySerde, Serde<Object> valueSerde) {
+            super(name);
+            this.keySerde = keySerde;
+            this.valueSerde = valueSerde;
+        }
+
+        @Override
+        public void processInput(InputRecord r) {
+            forward(keySerde.deserialize(r.key()), valueSerde.deserialize(r.value()), r.timestamp());
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            throw new IllegalStateException("a source reads only its topic");
+        }
+    }
+
+    /** A table's topic into its store: keyed by the record's key bytes as they are; a null value deletes. */
+    static final class TableSource extends ProcessorNode implements ProcessorNode.InputNode {
+        private final Serde<Object> keySerde;
+        private final Serde<Object> valueSerde;
+        private final KeyValueStore<Object> store;
+        final TaskContext ctx;
+
+        TableSource(String name, TaskContext ctx, String storeName, Serde<Object> keySerde, Serde<Object> valueSerde) {
+            super(name);
+            this.ctx = ctx;
+            this.keySerde = keySerde;
+            this.valueSerde = valueSerde;
+            this.store = ctx.store(storeName);
+        }
+
+        @Override
+        public void processInput(InputRecord r) {
+            if (r.key() == null) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            Object value = valueSerde.deserialize(r.value());
+            store.put(Bytes.wrap(r.key()), value);
+            if (children.length > 0) {
+                forward(keySerde.deserialize(r.key()), value, r.timestamp());
+            }
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            throw new IllegalStateException("a table source reads only its topic");
+        }
+    }
+
+    static final class PassThrough extends ProcessorNode {
+        PassThrough(String name) {
+            super(name);
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            forward(key, value, ts);
+        }
+    }
+
+    static final class Filter extends ProcessorNode {
+        private final Predicate<Object, Object> predicate;
+        private final boolean keep;
+
+        Filter(String name, Predicate<Object, Object> predicate, boolean keep) {
+            super(name);
+            this.predicate = predicate;
+            this.keep = keep;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            if (predicate.test(key, value) == keep) {
+                forward(key, value, ts);
+            }
+        }
+    }
+
+    static final class Map extends ProcessorNode {
+        private final KeyValueMapper<Object, Object, KeyValue<Object, Object>> mapper;
+
+        Map(String name, KeyValueMapper<Object, Object, KeyValue<Object, Object>> mapper) {
+            super(name);
+            this.mapper = mapper;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            KeyValue<Object, Object> kv = mapper.apply(key, value);
+            forward(kv.key(), kv.value(), ts);
+        }
+    }
+
+    static final class KeyBy extends ProcessorNode {
+        private final KeyValueMapper<Object, Object, Object> mapper;
+
+        KeyBy(String name, KeyValueMapper<Object, Object, Object> mapper) {
+            super(name);
+            this.mapper = mapper;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            forward(mapper.apply(key, value), value, ts);
+        }
+    }
+
+    static final class MapValues extends ProcessorNode {
+        private final ValueMapper<Object, Object> mapper;
+
+        MapValues(String name, ValueMapper<Object, Object> mapper) {
+            super(name);
+            this.mapper = mapper;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            forward(key, mapper.apply(value), ts);
+        }
+    }
+
+    static final class FlatMap extends ProcessorNode {
+        private final KeyValueMapper<Object, Object, Iterable<KeyValue<Object, Object>>> mapper;
+
+        FlatMap(String name, KeyValueMapper<Object, Object, Iterable<KeyValue<Object, Object>>> mapper) {
+            super(name);
+            this.mapper = mapper;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            for (KeyValue<Object, Object> kv : mapper.apply(key, value)) {
+                forward(kv.key(), kv.value(), ts);
+            }
+        }
+    }
+
+    static final class FlatMapValues extends ProcessorNode {
+        private final ValueMapper<Object, Iterable<Object>> mapper;
+
+        FlatMapValues(String name, ValueMapper<Object, Iterable<Object>> mapper) {
+            super(name);
+            this.mapper = mapper;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            for (Object v : mapper.apply(value)) {
+                forward(key, v, ts);
+            }
+        }
+    }
+
+    static final class Peek extends ProcessorNode {
+        private final ForeachAction<Object, Object> action;
+
+        Peek(String name, ForeachAction<Object, Object> action) {
+            super(name);
+            this.action = action;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            action.apply(key, value);
+            forward(key, value, ts);
+        }
+    }
+
+    /** Children are the branches, in predicate order. */
+    static final class Branch extends ProcessorNode {
+        private final Predicate<Object, Object>[] predicates;
+
+        Branch(String name, Predicate<Object, Object>[] predicates) {
+            super(name);
+            this.predicates = predicates;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            for (int i = 0; i < predicates.length; i++) {
+                if (predicates[i].test(key, value)) {
+                    children[i].process(key, value, ts);
+                    return;
+                }
+            }
+        }
+    }
+
+    /** To an external topic: by key, or to the task's partition when the key is null. */
+    static final class Sink extends ProcessorNode {
+        private final TaskContext ctx;
+        private final String topic;
+        private final Serde<Object> keySerde;
+        private final Serde<Object> valueSerde;
+
+        Sink(String name, TaskContext ctx, String topic, Serde<Object> keySerde, Serde<Object> valueSerde) {
+            super(name);
+            this.ctx = ctx;
+            this.topic = topic;
+            this.keySerde = keySerde;
+            this.valueSerde = valueSerde;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            byte[] k = keySerde.serialize(key);
+            ctx.send(topic, k == null ? ctx.partition : Output.BY_KEY, k, valueSerde.serialize(value), ts);
+        }
+    }
+
+    /** To a repartition topic, by key; a record without a key cannot be placed and is dropped. */
+    static final class RepartitionSink extends ProcessorNode {
+        private final TaskContext ctx;
+        private final String topic;
+        private final Serde<Object> keySerde;
+        private final Serde<Object> valueSerde;
+
+        RepartitionSink(String name, TaskContext ctx, String topic, Serde<Object> keySerde, Serde<Object> valueSerde) {
+            super(name);
+            this.ctx = ctx;
+            this.topic = topic;
+            this.keySerde = keySerde;
+            this.valueSerde = valueSerde;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            byte[] k = key == null ? null : keySerde.serialize(key);
+            if (k == null) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            ctx.send(topic, Output.BY_KEY, k, valueSerde.serialize(value), ts);
+        }
+    }
+
+    static final class StreamTableJoin extends ProcessorNode {
+        private final TaskContext ctx;
+        private final KeyValueStore<Object> table;
+        private final Serde<Object> tableKeySerde;
+        private final ValueJoiner<Object, Object, Object> joiner;
+        private final boolean left;
+
+        StreamTableJoin(String name, TaskContext ctx, String tableStore, Serde<Object> tableKeySerde, ValueJoiner<Object, Object, Object> joiner,
+                        boolean left) {
+            super(name);
+            this.ctx = ctx;
+            this.table = ctx.store(tableStore);
+            this.tableKeySerde = tableKeySerde;
+            this.joiner = joiner;
+            this.left = left;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            Object other = null;
+            if (key != null) {
+                other = table.get(Bytes.wrap(tableKeySerde.serialize(key)));
+            } else if (!left) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            if (other == null && !left) {
+                return;
+            }
+            forward(key, joiner.apply(value, other), ts);
+        }
+    }
+
+    /** count, reduce and aggregate per key: the store, a changelog record per update, the update downstream. */
+    static final class Aggregate extends ProcessorNode {
+        private final TaskContext ctx;
+        private final KeyValueStore<Object> store;
+        private final String changelog;
+        private final Serde<Object> keySerde;
+        private final Serde<Object> aggregateSerde;
+        private final Initializer<Object> initializer;
+        private final Aggregator<Object, Object, Object> aggregator;
+
+        Aggregate(String name, TaskContext ctx, String storeName, String changelog, Serde<Object> keySerde, Serde<Object> aggregateSerde,
+                  Initializer<Object> initializer, Aggregator<Object, Object, Object> aggregator) {
+            super(name);
+            this.ctx = ctx;
+            this.store = ctx.store(storeName);
+            this.changelog = changelog;
+            this.keySerde = keySerde;
+            this.aggregateSerde = aggregateSerde;
+            this.initializer = initializer;
+            this.aggregator = aggregator;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            if (key == null) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            byte[] k = keySerde.serialize(key);
+            Bytes storeKey = Bytes.wrap(k);
+            Object aggregate = store.get(storeKey);
+            if (aggregate == null) {
+                aggregate = initializer.apply();
+            }
+            aggregate = aggregator.apply(key, value, aggregate);
+            store.put(storeKey, aggregate);
+            ctx.log(changelog, k, aggregateSerde.serialize(aggregate), ts);
+            forward(key, aggregate, ts);
+        }
+    }
+
+    /** Where a late record goes besides the count: nowhere, or a side topic. */
+    static final class LateRecords {
+        private final TaskContext ctx;
+        private final String topic;
+        private final Serde<Object> keySerde;
+        private final Serde<Object> valueSerde;
+
+        LateRecords(TaskContext ctx, String topic, Serde<Object> keySerde, Serde<Object> valueSerde) {
+            this.ctx = ctx;
+            this.topic = topic;
+            this.keySerde = keySerde;
+            this.valueSerde = valueSerde;
+        }
+
+        void late(byte[] key, Object value, long ts) {
+            ctx.lateRecordsDropped++;
+            if (topic != null) {
+                ctx.send(topic, Output.BY_KEY, key, valueSerde.serialize(value), ts);
+            }
+        }
+    }
+
+    /**
+     * Tumbling and hopping windows. A window {@code [start, start+size)} closes once stream time
+     * reaches {@code end + grace}: its state is dropped (a tombstone in the changelog) and, in
+     * ON_WINDOW_CLOSE mode, its final aggregate emitted.
+     */
+    static final class WindowAggregate extends ProcessorNode implements TaskContext.StreamTimeListener {
+        private final TaskContext ctx;
+        private final WindowStore<Object> store;
+        private final String changelog;
+        private final Serde<Object> keySerde;
+        private final Serde<Object> aggregateSerde;
+        private final Initializer<Object> initializer;
+        private final Aggregator<Object, Object, Object> aggregator;
+        private final long sizeMs;
+        private final long advanceMs;
+        private final long graceMs;
+        private final boolean emitOnUpdate;
+        private final LateRecords late;
+
+        WindowAggregate(String name, TaskContext ctx, String storeName, String changelog, Serde<Object> keySerde, Serde<Object> aggregateSerde,
+                        Initializer<Object> initializer, Aggregator<Object, Object, Object> aggregator, long sizeMs, long advanceMs, long graceMs,
+                        EmitMode emitMode, LateRecords late) {
+            super(name);
+            this.ctx = ctx;
+            this.store = ctx.store(storeName);
+            this.changelog = changelog;
+            this.keySerde = keySerde;
+            this.aggregateSerde = aggregateSerde;
+            this.initializer = initializer;
+            this.aggregator = aggregator;
+            this.sizeMs = sizeMs;
+            this.advanceMs = advanceMs;
+            this.graceMs = graceMs;
+            this.emitOnUpdate = emitMode == EmitMode.ON_EVERY_UPDATE;
+            this.late = late;
+            ctx.streamTimeListeners.add(this);
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            if (key == null) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            byte[] k = keySerde.serialize(key);
+            Bytes storeKey = Bytes.wrap(k);
+            long streamTime = ctx.streamTime;
+            boolean updated = false;
+            for (long start = Math.max(0, ts - sizeMs + advanceMs) / advanceMs * advanceMs; start <= ts; start += advanceMs) {
+                long end = start + sizeMs;
+                if (end + graceMs <= streamTime) {
+                    continue;                       // this window has closed
+                }
+                updated = true;
+                Object aggregate = store.fetch(storeKey, start);
+                if (aggregate == null) {
+                    aggregate = initializer.apply();
+                }
+                aggregate = aggregator.apply(key, value, aggregate);
+                store.put(storeKey, start, aggregate);
+                ctx.log(changelog, StoreKeys.windowKey(k, start), aggregateSerde.serialize(aggregate), ts);
+                if (emitOnUpdate) {
+                    forward(new Windowed<>(key, start, end), aggregate, ts);
+                }
+            }
+            if (!updated) {
+                late.late(k, value, ts);
+            }
+        }
+
+        @Override
+        public void onStreamTime(long streamTimeMs) {
+            // closed: start + size + grace <= streamTime
+            long limit = streamTimeMs - sizeMs - graceMs + 1;
+            if (store.earliestStart() >= limit) {
+                return;
+            }
+            store.removeStartingBefore(limit, (key, start, aggregate) -> {
+                ctx.log(changelog, StoreKeys.windowKey(key.get(), start), null, streamTimeMs);
+                if (!emitOnUpdate) {
+                    forward(new Windowed<>(keySerde.deserialize(key.get()), start, start + sizeMs), aggregate, start + sizeMs - 1);
+                }
+            });
+        }
+    }
+
+    /**
+     * Session windows. A record's session is merged with the key's sessions within gap of it; a
+     * session {@code [start, end]} closes once stream time passes {@code end + gap + grace}.
+     */
+    static final class SessionAggregate extends ProcessorNode implements TaskContext.StreamTimeListener {
+        private record Found(long start, long end, Object value) {
+        }
+
+        private final TaskContext ctx;
+        private final SessionStore<Object> store;
+        private final String changelog;
+        private final Serde<Object> keySerde;
+        private final Serde<Object> aggregateSerde;
+        private final Initializer<Object> initializer;
+        private final Aggregator<Object, Object, Object> aggregator;
+        private final Merger<Object, Object> merger;
+        private final long gapMs;
+        private final long graceMs;
+        private final boolean emitOnUpdate;
+        private final LateRecords late;
+        private final List<Found> found = new ArrayList<>();
+
+        SessionAggregate(String name, TaskContext ctx, String storeName, String changelog, Serde<Object> keySerde, Serde<Object> aggregateSerde,
+                         Initializer<Object> initializer, Aggregator<Object, Object, Object> aggregator, Merger<Object, Object> merger, long gapMs,
+                         long graceMs, EmitMode emitMode, LateRecords late) {
+            super(name);
+            this.ctx = ctx;
+            this.store = ctx.store(storeName);
+            this.changelog = changelog;
+            this.keySerde = keySerde;
+            this.aggregateSerde = aggregateSerde;
+            this.initializer = initializer;
+            this.aggregator = aggregator;
+            this.merger = merger;
+            this.gapMs = gapMs;
+            this.graceMs = graceMs;
+            this.emitOnUpdate = emitMode == EmitMode.ON_EVERY_UPDATE;
+            this.late = late;
+            ctx.streamTimeListeners.add(this);
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            if (key == null) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            byte[] k = keySerde.serialize(key);
+            Bytes storeKey = Bytes.wrap(k);
+            found.clear();
+            store.find(storeKey, ts - gapMs, ts + gapMs, (sk, s, e, v) -> found.add(new Found(s, e, v)));
+            long start = ts;
+            long end = ts;
+            Object aggregate = initializer.apply();
+            for (Found f : found) {
+                start = Math.min(start, f.start);
+                end = Math.max(end, f.end);
+                aggregate = merger.apply(key, aggregate, f.value);
+            }
+            if (end + gapMs + graceMs < ctx.streamTime) {
+                late.late(k, value, ts);
+                return;
+            }
+            aggregate = aggregator.apply(key, value, aggregate);
+            for (Found f : found) {
+                if (f.start == start && f.end == end) {
+                    continue;                   // replaced in place below
+                }
+                store.put(storeKey, f.start, f.end, null);
+                ctx.log(changelog, StoreKeys.sessionKey(k, f.start, f.end), null, ts);
+                if (emitOnUpdate) {
+                    forward(new Windowed<>(key, f.start, f.end), null, ts);
+                }
+            }
+            store.put(storeKey, start, end, aggregate);
+            ctx.log(changelog, StoreKeys.sessionKey(k, start, end), aggregateSerde.serialize(aggregate), ts);
+            if (emitOnUpdate) {
+                forward(new Windowed<>(key, start, end), aggregate, ts);
+            }
+        }
+
+        @Override
+        public void onStreamTime(long streamTimeMs) {
+            // closed: end + gap + grace < streamTime
+            long limit = streamTimeMs - gapMs - graceMs;
+            if (store.earliestEnd() >= limit) {
+                return;
+            }
+            store.removeEndingBefore(limit, (key, start, end, aggregate) -> {
+                ctx.log(changelog, StoreKeys.sessionKey(key.get(), start, end), null, streamTimeMs);
+                if (!emitOnUpdate) {
+                    forward(new Windowed<>(keySerde.deserialize(key.get()), start, end), aggregate, end);
+                }
+            });
+        }
+    }
+
+    /**
+     * One side of a windowed stream-stream join: buffers its record (by key and timestamp, with a
+     * changelog) and joins it with the other side's buffered records within its window. A record's
+     * window ({@code [t - before, t + after]} on the left, the mirror on the right) closes once
+     * stream time reaches its end plus grace: a record whose window is closed on arrival is late.
+     * A buffered record is kept while a record of the other side that is not late could still
+     * match it: until stream time passes {@code t + before + after + grace}.
+     */
+    static final class JoinSide extends ProcessorNode implements TaskContext.StreamTimeListener {
+        private final TaskContext ctx;
+        private final boolean thisIsLeft;
+        private final WindowStore<List<Object>> own;
+        private final WindowStore<List<Object>> other;
+        private final String changelog;
+        private final Serde<Object> keySerde;
+        private final Serde<List<Object>> bufferSerde;
+        private final ValueJoiner<Object, Object, Object> joiner;
+        private final long lookBackMs;
+        private final long lookAheadMs;
+        private final long graceMs;
+        private final long retentionMs;
+        private final List<Object> matches = new ArrayList<>();
+
+        JoinSide(String name, TaskContext ctx, boolean thisIsLeft, String ownStore, String otherStore, String changelog, Serde<Object> keySerde,
+                 Serde<Object> valueSerde, ValueJoiner<Object, Object, Object> joiner, long beforeMs, long afterMs, long graceMs) {
+            super(name);
+            this.ctx = ctx;
+            this.thisIsLeft = thisIsLeft;
+            this.own = ctx.store(ownStore);
+            this.other = ctx.store(otherStore);
+            this.changelog = changelog;
+            this.keySerde = keySerde;
+            this.bufferSerde = StoreKeys.listSerde(valueSerde);
+            this.joiner = joiner;
+            // the left record at t joins right records in [t - before, t + after]; the right one the mirror
+            this.lookBackMs = thisIsLeft ? beforeMs : afterMs;
+            this.lookAheadMs = thisIsLeft ? afterMs : beforeMs;
+            this.graceMs = graceMs;
+            this.retentionMs = beforeMs + afterMs + graceMs;
+            ctx.streamTimeListeners.add(this);
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            if (key == null) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            if (ts + lookAheadMs + graceMs <= ctx.streamTime) {
+                ctx.lateRecordsDropped++;
+                return;
+            }
+            byte[] k = keySerde.serialize(key);
+            Bytes storeKey = Bytes.wrap(k);
+            List<Object> buffered = own.fetch(storeKey, ts);
+            List<Object> updated = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
+            updated.add(value);
+            own.put(storeKey, ts, updated);
+            ctx.log(changelog, StoreKeys.windowKey(k, ts), bufferSerde.serialize(updated), ts);
+            matches.clear();
+            other.fetch(storeKey, ts - lookBackMs, ts + lookAheadMs, (sk, otherTs, values) -> matches.addAll(values));
+            for (Object o : matches) {
+                forward(key, thisIsLeft ? joiner.apply(value, o) : joiner.apply(o, value), ts);
+            }
+        }
+
+        @Override
+        public void onStreamTime(long streamTimeMs) {
+            long limit = streamTimeMs - retentionMs + 1;      // expired: t + retention < streamTime + 1
+            if (own.earliestStart() >= limit) {
+                return;
+            }
+            own.removeStartingBefore(limit, (key, ts, values) -> ctx.log(changelog, StoreKeys.windowKey(key.get(), ts), null, streamTimeMs));
+        }
+    }
+}

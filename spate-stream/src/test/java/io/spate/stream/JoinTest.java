@@ -1,0 +1,133 @@
+package io.spate.stream;
+
+import io.spate.stream.engine.CompiledPipeline;
+import io.spate.stream.testing.PipelineTestDriver;
+import io.spate.stream.testing.TestRecord;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class JoinTest {
+    private static final Serde<String> S = Serdes.string();
+
+    private static Pipeline streamTable(boolean left) {
+        return b -> {
+            KTable<String, String> users = b.table("users", S, S, Named.as("users"));
+            KStream<String, String> clicks = b.stream("clicks", S, S);
+            (left ? clicks.leftJoin(users, (click, user) -> click + "/" + user) : clicks.join(users, (click, user) -> click + "/" + user))
+                    .to("enriched", S, S);
+        };
+    }
+
+    @Test
+    void streamTableJoinSeesTableUpdatesAndTombstones() {
+        try (PipelineTestDriver d = new PipelineTestDriver("j", streamTable(false), Map.of(), 3)) {
+            CompiledPipeline c = d.pipeline();
+            assertThat(c.subTopologies()).hasSize(1);
+            assertThat(c.subTopologies().get(0).inputTopics()).containsExactly("users", "clicks");
+            assertThat(c.internalTopics()).isEmpty();
+            var users = d.input("users", S, S);
+            var clicks = d.input("clicks", S, S);
+            var out = d.output("enriched", S, S);
+            clicks.pipe("u1", "c0", 1);                 // no user yet: dropped
+            users.pipe("u1", "alice", 2).pipe("u2", "bob", 3);
+            clicks.pipe("u1", "c1", 4).pipe("u2", "c2", 5);
+            users.pipe("u1", "alice2", 6);
+            clicks.pipe("u1", "c3", 7);
+            users.pipe("u2", null, 8);                  // tombstone
+            clicks.pipe("u2", "c4", 9);
+            assertThat(out.readAll()).extracting(TestRecord::key, TestRecord::value).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple("u1", "c1/alice"),
+                    org.assertj.core.groups.Tuple.tuple("u2", "c2/bob"),
+                    org.assertj.core.groups.Tuple.tuple("u1", "c3/alice2"));
+        }
+    }
+
+    @Test
+    void leftJoinPassesNullForMissingTableValues() {
+        try (PipelineTestDriver d = new PipelineTestDriver("j", streamTable(true), Map.of(), 2)) {
+            var users = d.input("users", S, S);
+            var clicks = d.input("clicks", S, S);
+            clicks.pipe("u1", "c0", 1);
+            users.pipe("u1", "alice", 2);
+            clicks.pipe("u1", "c1", 3);
+            users.pipe("u1", null, 4);
+            clicks.pipe("u1", "c2", 5);
+            assertThat(d.output("enriched", S, S).readAll()).extracting(TestRecord::value).containsExactly("c0/null", "c1/alice", "c2/null");
+        }
+    }
+
+    @Test
+    void aReKeyedStreamIsRepartitionedBeforeATableJoin() {
+        Pipeline p = b -> {
+            KTable<String, String> users = b.table("users", S, S);
+            b.stream("orders", S, S)
+                    .keyBy((orderId, v) -> v.split(",")[0], S, Named.as("by-user"))
+                    .join(users, (order, user) -> order + " by " + user)
+                    .to("out", S, S);
+        };
+        try (PipelineTestDriver d = new PipelineTestDriver("j", p, Map.of(), 3)) {
+            assertThat(d.pipeline().subTopologies()).hasSize(2);
+            assertThat(d.pipeline().subTopologies()).extracting(t -> t.inputTopics())
+                    .containsExactly(List.of("users", "j-by-user-repartition"), List.of("orders"));
+            d.input("users", S, S).pipe("u7", "gina", 1);
+            d.input("orders", S, S).pipe("o1", "u7,42", 2);
+            assertThat(d.output("out", S, S).readAll()).extracting(TestRecord::key, TestRecord::value)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("u7", "u7,42 by gina"));
+        }
+    }
+
+    @Test
+    void windowedStreamStreamJoin() {
+        Pipeline p = b -> {
+            KStream<String, String> views = b.stream("views", S, S);
+            KStream<String, String> clicks = b.stream("clicks", S, S);
+            views.join(clicks, (v, c) -> v + "+" + c, JoinWindows.of(Duration.ofMillis(100)).grace(Duration.ofMillis(50)), Named.as("vc"))
+                    .to("joined", S, S);
+        };
+        try (PipelineTestDriver d = new PipelineTestDriver("ss", p, Map.of(), 1)) {
+            assertThat(d.pipeline().subTopologies()).hasSize(1);
+            assertThat(d.pipeline().internalTopics()).extracting(t -> t.name())
+                    .containsExactly("ss-vc-left-changelog", "ss-vc-right-changelog");
+            var views = d.input("views", S, S);
+            var clicks = d.input("clicks", S, S);
+            var out = d.output("joined", S, S);
+            views.pipe("k", "v1", 1000);
+            clicks.pipe("k", "c1", 1050);               // within 100 ms of v1
+            clicks.pipe("k", "c2", 1200);               // 200 ms after v1: no
+            clicks.pipe("other", "c3", 1100);           // other key
+            views.pipe("k", "v2", 1150);                // joins c1 (100 before) and c2 (50 after)
+            assertThat(out.readAll()).extracting(TestRecord::value).containsExactly("v1+c1", "v2+c1", "v2+c2");
+            // stream time 1200: a view at 900 has its window [800, 1000] closed (1000 + grace 50 <= 1200)
+            views.pipe("k", "v3", 900);
+            assertThat(out.readAll()).isEmpty();
+            assertThat(d.totalStats().lateRecordsDropped()).isEqualTo(1);
+            // stream time 1500 expires every buffered record (t + 250 < 1500)
+            clicks.pipe("x", "c9", 1500);
+            assertThat(d.size("ss-vc-right-changelog", 0)).isEqualTo(4 + 3);   // c1, c2, c3, c9, then tombstones of c1, c2, c3
+            clicks.pipe("k", "c5", 1380);               // window [1280, 1480] still open (1480 + 50 > 1500)
+            views.pipe("k", "v4", 1360);
+            assertThat(out.readAll()).extracting(TestRecord::value).containsExactly("v4+c5");
+        }
+    }
+
+    @Test
+    void streamStreamJoinRepartitionsAReKeyedSide() {
+        Pipeline p = b -> {
+            KStream<String, String> left = b.stream("a", S, S);
+            KStream<String, String> right = b.stream("b", S, S).keyBy((k, v) -> v, S);
+            left.join(right, (x, y) -> x + y, JoinWindows.of(Duration.ofSeconds(1))).to("out", S, S);
+        };
+        try (PipelineTestDriver d = new PipelineTestDriver("ss", p, Map.of(), 3)) {
+            List<String> names = d.pipeline().internalTopics().stream().map(t -> t.name()).toList();
+            assertThat(names).contains("ss-keyby-0002-repartition");
+            d.input("b", S, S).pipe("ignored", "key1", 10);
+            d.input("a", S, S).pipe("key1", "L", 20);
+            assertThat(d.output("out", S, S).readAll()).extracting(TestRecord::value).containsExactly("Lkey1");
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package io.spate.tests;
+
+import io.spate.broker.SpateNode;
+import io.spate.processing.PipelineAdmin;
+import io.spate.processing.TaskId;
+import io.spate.processing.TaskStatus;
+import io.spate.stream.KeyValue;
+import io.spate.stream.Pipeline;
+import io.spate.stream.PipelineBuilder;
+import io.spate.stream.Serdes;
+import io.spate.tests.support.Clients;
+import io.spate.tests.support.PipelineJars;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.LongDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Pipelines at the data on one node, with the real Kafka clients writing their inputs and reading
+ * their outputs: deployed through the embedded API and the CLI (a shipped example, a jar built
+ * here), run by tasks reading the node's log in place, with a stream-table join and a re-keyed
+ * count; at-least-once and exactly-once; paused, resumed, deleted; a failing pipeline isolated;
+ * state and positions kept across a restart of the node.
+ */
+class PipelineTest {
+    @TempDir
+    static Path dataDir;
+    @TempDir
+    static Path work;
+    static SpateNode node;
+
+    @BeforeAll
+    static void start() throws Exception {
+        node = SpateNode.builder().dataDir(dataDir).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (node != null) {
+            node.close();
+        }
+    }
+
+    /** Clicks (user -> page) joined with users (user -> region), counted per region after a re-key. */
+    public static final class ClicksPerRegion implements Pipeline {
+        @Override
+        public void define(PipelineBuilder builder) {
+            String prefix = builder.setting("topics", "clicks");
+            var users = builder.table(prefix + "-users", Serdes.string(), Serdes.string());
+            builder.stream(prefix, Serdes.string(), Serdes.string())
+                    .join(users, (page, region) -> region)
+                    .withSerdes(Serdes.string(), Serdes.string())
+                    .groupBy((user, region) -> region, Serdes.string())
+                    .count()
+                    .toStream()
+                    .to(prefix + "-per-region", Serdes.string(), Serdes.longs());
+        }
+    }
+
+    /** Upper-cases values, and throws on "boom": a pipeline whose own code fails. */
+    public static final class Exploding implements Pipeline {
+        @Override
+        public void define(PipelineBuilder builder) {
+            builder.stream("fragile", Serdes.string(), Serdes.string())
+                    .mapValues(v -> {
+                        if (v.equals("boom")) {
+                            throw new IllegalStateException("the pipeline's own bug at " + v);
+                        }
+                        return v.toUpperCase();
+                    })
+                    .to("fragile-out", Serdes.string(), Serdes.string());
+        }
+    }
+
+    private static void produce(String topic, List<KeyValue<String, String>> records) throws Exception {
+        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+            for (KeyValue<String, String> r : records) {
+                producer.send(new ProducerRecord<>(topic, r.key(), r.value())).get();
+            }
+        }
+    }
+
+    /** The last count per key of a count's output topic (every update is a record). */
+    private static Map<String, Long> lastCounts(String topic, int partitions, String isolation) {
+        Map<String, Long> counts = new TreeMap<>();
+        try (KafkaConsumer<String, Long> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers(),
+                "isolation.level", isolation), new StringDeserializer(), new LongDeserializer())) {
+            for (ConsumerRecord<String, Long> r : Clients.readAll(consumer, Clients.partitions(topic, partitions))) {
+                counts.put(r.key(), r.value());
+            }
+        }
+        return counts;
+    }
+
+    private static List<KeyValue<String, String>> clicks(int count) {
+        List<KeyValue<String, String>> clicks = new java.util.ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            clicks.add(KeyValue.pair("user" + (i % 7), "/page/" + i));
+        }
+        return clicks;
+    }
+
+    /** What the pipeline should count: clicks per region of their user. */
+    private static Map<String, Long> expectedPerRegion(int clicks) {
+        Map<String, Long> expected = new TreeMap<>();
+        for (int i = 0; i < clicks; i++) {
+            expected.merge(region(i % 7), 1L, Long::sum);
+        }
+        return expected;
+    }
+
+    private static String region(int user) {
+        return user % 2 == 0 ? "eu" : "us";
+    }
+
+    private static void createUsersAndClicks(String prefix) throws Exception {
+        Clients.createTopic(node.bootstrapServers(), prefix, 3, Map.of());
+        Clients.createTopic(node.bootstrapServers(), prefix + "-users", 3, Map.of("cleanup.policy", "compact"));
+        List<KeyValue<String, String>> users = new java.util.ArrayList<>();
+        for (int u = 0; u < 7; u++) {
+            users.add(KeyValue.pair("user" + u, region(u)));
+        }
+        produce(prefix + "-users", users);
+    }
+
+    @Test
+    void aJoinAndAReKeyedCountRunAtTheDataAndCountEveryClick() throws Exception {
+        createUsersAndClicks("clicks");
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("regions", new PipelineAdmin.Code.OnClassPath(ClicksPerRegion.class.getName()), Map.of("topics", "clicks"));
+            produce("clicks", clicks(700));
+
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(lastCounts("clicks-per-region", 3, "read_uncommitted")).isEqualTo(expectedPerRegion(700)));
+            // One task per partition of each sub-topology (the join, then the count behind the re-key), all here.
+            assertThat(node.pipelineTasks()).filteredOn(t -> t.pipeline().equals("regions")).hasSize(6);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                List<TaskStatus> tasks = pipelines.describe("regions").orElseThrow().tasks();
+                assertThat(tasks).hasSize(6).allSatisfy(t -> {
+                    assertThat(t.state()).isEqualTo("RUNNING");
+                    assertThat(t.node()).isEqualTo(1);
+                    assertThat(t.inputLag()).isZero();
+                });
+                assertThat(tasks.stream().mapToLong(TaskStatus::recordsProcessed).sum()).isGreaterThanOrEqualTo(1400);
+            });
+            // Its positions are a consumer group's committed offsets, as Kafka's tools see them.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                try (var admin = Clients.admin(node.bootstrapServers())) {
+                    long committed = admin.listConsumerGroupOffsets("spate-pipeline-regions").partitionsToOffsetAndMetadata().get()
+                            .entrySet().stream().filter(e -> e.getKey().topic().equals("clicks")).mapToLong(e -> e.getValue().offset()).sum();
+                    assertThat(committed).isEqualTo(700);
+                }
+            });
+        }
+    }
+
+    @Test
+    void exactlyOnceResultsAreReadCommitted() throws Exception {
+        createUsersAndClicks("eclicks");
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("eregions", new PipelineAdmin.Code.OnClassPath(ClicksPerRegion.class.getName()),
+                    Map.of("topics", "eclicks", "processing.guarantee", "exactly_once"));
+            produce("eclicks", clicks(350));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(lastCounts("eclicks-per-region", 3, "read_committed")).isEqualTo(expectedPerRegion(350)));
+            // The tasks write in transactions of their own, one transactional id per task.
+            try (var admin = Clients.admin(node.bootstrapServers())) {
+                List<String> ids = admin.listTransactions().all().get().stream().map(t -> t.transactionalId())
+                        .filter(id -> id.startsWith("spate-pipeline-eregions-")).toList();
+                assertThat(ids).hasSize(6);
+            }
+        }
+    }
+
+    @Test
+    void theCliDeploysAShippedExampleAndManagesIt() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "lines", 2, Map.of());
+        GroupsCommandTest.Run deployed = GroupsCommandTest.spate("pipeline", "deploy", "--name", "wc", "--example", "wordcount",
+                "--bootstrap-server", node.bootstrapServers());
+        assertThat(deployed.exit()).as(deployed.err()).isZero();
+        assertThat(deployed.out()).contains("deployed pipeline wc");
+        produce("lines", List.of(KeyValue.pair("a", "the quick fox"), KeyValue.pair("b", "the lazy dog"), KeyValue.pair("c", "the end")));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Map<String, Long> counts = lastCounts("word-counts", 2, "read_uncommitted");
+            assertThat(counts).containsEntry("the", 3L).containsEntry("fox", 1L).containsEntry("dog", 1L);
+        });
+        GroupsCommandTest.Run listed = GroupsCommandTest.spate("pipeline", "list", "--bootstrap-server", node.bootstrapServers());
+        assertThat(listed.out()).contains("wc").contains("RUNNING").contains("example wordcount");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            GroupsCommandTest.Run described = GroupsCommandTest.spate("pipeline", "describe", "wc", "--bootstrap-server", node.bootstrapServers());
+            assertThat(described.out()).contains("RUNNING").contains("P99-MS");
+        });
+
+        GroupsCommandTest.Run paused = GroupsCommandTest.spate("pipeline", "pause", "wc", "--bootstrap-server", node.bootstrapServers());
+        assertThat(paused.exit()).as(paused.err()).isZero();
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineTasks().stream().noneMatch(t -> t.pipeline().equals("wc")));
+        produce("lines", List.of(KeyValue.pair("d", "the pause")));
+        assertThat(lastCounts("word-counts", 2, "read_uncommitted")).containsEntry("the", 3L).doesNotContainKey("pause");
+
+        GroupsCommandTest.Run resumed = GroupsCommandTest.spate("pipeline", "resume", "wc", "--bootstrap-server", node.bootstrapServers());
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(lastCounts("word-counts", 2, "read_uncommitted")).containsEntry("the", 4L).containsEntry("pause", 1L));
+
+        GroupsCommandTest.Run deleted = GroupsCommandTest.spate("pipeline", "delete", "wc", "--bootstrap-server", node.bootstrapServers());
+        assertThat(deleted.exit()).as(deleted.err()).isZero();
+        assertThat(GroupsCommandTest.spate("pipeline", "list", "--bootstrap-server", node.bootstrapServers()).out()).doesNotContain("wc ");
+        try (var admin = Clients.admin(node.bootstrapServers())) {
+            assertThat(admin.listTopics().names().get()).contains("word-counts").noneMatch(t -> t.startsWith("wc-") && t.endsWith("-changelog"));
+        }
+        GroupsCommandTest.Run missing = GroupsCommandTest.spate("pipeline", "describe", "wc", "--bootstrap-server", node.bootstrapServers());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("no pipeline named wc");
+    }
+
+    @Test
+    void aJarIsLoadedInAClassLoaderThatSeesTheApiButNotTheNode() throws Exception {
+        Path jar = PipelineJars.build(work, "shout", List.of(new PipelineJars.Source("com.example.Shout", """
+                package com.example;
+
+                import io.spate.stream.Pipeline;
+                import io.spate.stream.PipelineBuilder;
+                import io.spate.stream.Serdes;
+
+                public class Shout implements Pipeline {
+                    @Override
+                    public void define(PipelineBuilder builder) {
+                        String seen;
+                        try {
+                            Class.forName("io.spate.broker.SpateNode");
+                            seen = "sees-the-node";
+                        } catch (ClassNotFoundException e) {
+                            seen = "isolated";
+                        }
+                        String visibility = seen;
+                        builder.stream("shout-in", Serdes.string(), Serdes.string())
+                                .mapValues(v -> v.toUpperCase() + "!" + visibility)
+                                .to("shout-out", Serdes.string(), Serdes.string());
+                    }
+                }
+                """)));
+        Clients.createTopic(node.bootstrapServers(), "shout-in", 1, Map.of());
+        GroupsCommandTest.Run deployed = GroupsCommandTest.spate("pipeline", "deploy", "--name", "shout", "--jar", jar.toString(),
+                "--class", "com.example.Shout", "--bootstrap-server", node.bootstrapServers());
+        assertThat(deployed.exit()).as(deployed.err()).isZero();
+        produce("shout-in", List.of(KeyValue.pair("k", "hello")));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+                assertThat(Clients.readAll(consumer, Clients.partitions("shout-out", 1))).extracting(ConsumerRecord::value)
+                        .containsExactly("HELLO!isolated");
+            }
+        });
+        // The node kept the jar it runs, by its hash.
+        assertThat(java.nio.file.Files.list(dataDir.resolve("pipelines").resolve("jars")).toList()).hasSize(1);
+
+        GroupsCommandTest.Run wrongClass = GroupsCommandTest.spate("pipeline", "deploy", "--name", "shout2", "--jar", jar.toString(),
+                "--class", "com.example.Missing", "--bootstrap-server", node.bootstrapServers());
+        assertThat(wrongClass.exit()).isEqualTo(1);
+        assertThat(wrongClass.err()).contains("cannot load class com.example.Missing");
+    }
+
+    @Test
+    void aPipelineWhoseCodeThrowsFailsAloneAndTheNodeKeepsServing() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "fragile", 1, Map.of());
+        createUsersAndClicks("sclicks");
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("fragile", new PipelineAdmin.Code.OnClassPath(Exploding.class.getName()), Map.of());
+            pipelines.deploy("steady", new PipelineAdmin.Code.OnClassPath(ClicksPerRegion.class.getName()), Map.of("topics", "sclicks"));
+            produce("fragile", List.of(KeyValue.pair("k", "fine"), KeyValue.pair("k", "boom"), KeyValue.pair("k", "never")));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                TaskStatus task = pipelines.describe("fragile").orElseThrow().tasks().get(0);
+                assertThat(task.state()).isEqualTo("FAILED");
+                assertThat(task.error()).contains("the pipeline's own bug at boom");
+            });
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+                assertThat(Clients.readAll(consumer, Clients.partitions("fragile-out", 1))).extracting(ConsumerRecord::value).containsExactly("FINE");
+            }
+            // Other pipelines, and the node's clients, go on.
+            produce("sclicks", clicks(14));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(lastCounts("sclicks-per-region", 3, "read_uncommitted")).isEqualTo(expectedPerRegion(14)));
+            pipelines.delete("fragile", true);
+            pipelines.delete("steady", true);
+        }
+    }
+
+    @Test
+    void aRestartedNodeRestoresTheStateAndGoesOnFromItsPositions() throws Exception {
+        createUsersAndClicks("rclicks");
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("rregions", new PipelineAdmin.Code.OnClassPath(ClicksPerRegion.class.getName()), Map.of("topics", "rclicks"));
+        }
+        produce("rclicks", clicks(140));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(lastCounts("rclicks-per-region", 3, "read_uncommitted")).isEqualTo(expectedPerRegion(140)));
+
+        node.close();
+        node = SpateNode.builder().dataDir(dataDir).start();
+
+        List<KeyValue<String, String>> more = clicks(280).subList(140, 280);
+        produce("rclicks", more);
+        // The counts go on from the restored state: a count that started over would be lower.
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() ->
+                assertThat(lastCounts("rclicks-per-region", 3, "read_uncommitted")).isEqualTo(expectedPerRegion(280)));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (PipelineAdmin pipelines = node.pipelines()) {
+                assertThat(pipelines.describe("rregions").orElseThrow().tasks())
+                        .filteredOn(t -> t.subTopology() == 1).allSatisfy(t -> assertThat(t.restores()).isGreaterThanOrEqualTo(1));
+            }
+        });
+        assertThat(node.pipelineTasks()).contains(new TaskId("rregions", 1, 0));
+    }
+}
