@@ -24,6 +24,8 @@ final class CompactedTopicReader {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-catalog-reader");
+        // A missing topic must stay missing: auto-created, it would get the defaults (one replica, not compacted).
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));
         config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));

@@ -64,6 +64,7 @@ public final class PipelineAdmin implements AutoCloseable {
     public Deployed deploy(String name, Code code, Map<String, String> settings) throws Exception {
         PipelineNames.validate(name);
         PipelineSettings.of(settings);
+        ensureCatalogTopics();
         PipelineSpec current = spec(name).orElse(null);
         long generation = current == null ? 1 : current.generation() + 1;
         String source;
@@ -98,7 +99,6 @@ public final class PipelineAdmin implements AutoCloseable {
         try (PipelineLoader.Loaded loaded = PipelineLoader.load(spec, jarPath)) {
             compiled = compile(name, loaded.pipeline(), settings);
         }
-        ensureCatalogTopics();
         int partitions = PipelineTopics.ensure(admin, compiled);
         if (jar != null) {
             send(CatalogRecords.jarKey(reference), jar);

@@ -25,6 +25,8 @@ final class PositionStore implements AutoCloseable {
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(ConsumerConfig.GROUP_ID_CONFIG, PipelineNames.group(pipeline));
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-pipeline-positions-" + pipeline);
+        // A missing topic must stay missing: auto-created, it would get the defaults (one replica, not compacted).
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         // read_committed makes committed() ask for stable offsets (KIP-447): a task that takes
         // over waits for its predecessor's transaction to end instead of reading a stale position.

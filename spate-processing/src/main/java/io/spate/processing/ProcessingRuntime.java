@@ -195,6 +195,8 @@ public final class ProcessingRuntime implements AutoCloseable {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-pipeline-catalog-" + nodeId);
+        // A missing topic must stay missing: auto-created, it would get the defaults (one replica, not compacted).
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));
         config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));

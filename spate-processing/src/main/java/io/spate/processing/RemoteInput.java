@@ -28,6 +28,8 @@ final class RemoteInput implements TaskInput {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-task-input-" + topicPartition);
+        // A missing topic must stay missing: auto-created, it would get the defaults (one replica, not compacted).
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

@@ -1,0 +1,210 @@
+package io.spate.tests;
+
+import io.spate.processing.PipelineAdmin;
+import io.spate.processing.TaskStatus;
+import io.spate.tests.support.PipelineJars;
+import io.spate.tests.support.SpateCluster;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.LongDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A pipeline deployed as a jar on a 3-node cluster of real node processes: clicks joined with a
+ * users table, re-keyed by region and counted in tumbling windows, under a steady load from the
+ * real Kafka producer, while the node leading most of its input is killed with {@code kill -9} and
+ * later restarted. The tasks follow the input leaders (checked from `describe`); at the end,
+ * exactly-once counts are exact (read_committed) and at-least-once counts miss nothing.
+ */
+class PipelineClusterTest {
+    private static final long WINDOW_MS = 600_000;
+    private static final int USERS = 20;
+
+    @TempDir
+    static Path tmp;
+    private static SpateCluster cluster;
+    private static Path jar;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = new SpateCluster(tmp.resolve("cluster"), 3, Map.of("transaction.state.log.num.partitions", "3",
+                "offsets.topic.num.partitions", "3")).start();
+        jar = PipelineJars.build(tmp, "regions", List.of(new PipelineJars.Source("com.example.RegionWindows", """
+                package com.example;
+
+                import io.spate.stream.KeyValue;
+                import io.spate.stream.Pipeline;
+                import io.spate.stream.PipelineBuilder;
+                import io.spate.stream.Serdes;
+                import io.spate.stream.TumblingWindows;
+                import java.time.Duration;
+
+                public class RegionWindows implements Pipeline {
+                    @Override
+                    public void define(PipelineBuilder builder) {
+                        String prefix = builder.setting("prefix", "x");
+                        var users = builder.table(prefix + "-users", Serdes.string(), Serdes.string());
+                        builder.stream(prefix + "-clicks", Serdes.string(), Serdes.string())
+                                .join(users, (page, region) -> region)
+                                .withSerdes(Serdes.string(), Serdes.string())
+                                .groupBy((user, region) -> region, Serdes.string())
+                                .windowedBy(TumblingWindows.of(Duration.ofMillis(%d)).grace(Duration.ofHours(1)))
+                                .count()
+                                .toStream()
+                                .map((window, count) -> KeyValue.pair(window.key() + "@" + window.start(), count), Serdes.string(), Serdes.longs())
+                                .to(prefix + "-counts", Serdes.string(), Serdes.longs());
+                    }
+                }
+                """.formatted(WINDOW_MS))));
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    private static String region(int user) {
+        return "r" + (user % 3);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"exactly_once", "at_least_once"})
+    void countsSurviveAKill9OfTheNodeLeadingMostOfTheInput(String guarantee) throws Exception {
+        String prefix = guarantee.equals("exactly_once") ? "eos" : "alos";
+        String clicks = prefix + "-clicks";
+        cluster.createTopic(clicks, 6, 3, Map.of("min.insync.replicas", "2"));
+        cluster.createTopic(prefix + "-users", 6, 3, Map.of("cleanup.policy", "compact", "spate.colocate.with", clicks));
+        cluster.awaitFullIsr(clicks, 6, 3);
+        cluster.awaitFullIsr(prefix + "-users", 6, 3);
+        for (int p = 0; p < 6; p++) {
+            assertThat(cluster.awaitLeader(prefix + "-users", p)).as("users-%d is led with clicks-%d", p, p).isEqualTo(cluster.awaitLeader(clicks, p));
+        }
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int u = 0; u < USERS; u++) {
+                producer.send(new ProducerRecord<>(prefix + "-users", "user" + u, region(u))).get();
+            }
+        }
+        try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+            pipelines.deploy(prefix, new PipelineAdmin.Code.Jar(jar, "com.example.RegionWindows"),
+                    Map.of("prefix", prefix, "processing.guarantee", guarantee));
+        }
+
+        Map<String, Long> expected = new ConcurrentHashMap<>();
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<Throwable> loadFailure = new AtomicReference<>();
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        Thread load = Thread.ofPlatform().name("clicks-" + prefix).start(() -> {
+            try (KafkaProducer<String, String> producer = producer()) {
+                int i = 0;
+                while (!stop.get()) {
+                    int user = i % USERS;
+                    RecordMetadata written = producer.send(new ProducerRecord<>(clicks, "user" + user, "/page/" + i)).get();
+                    expected.merge(region(user) + "@" + (written.timestamp() - written.timestamp() % WINDOW_MS), 1L, Long::sum);
+                    sent.set(++i);
+                    Thread.sleep(5);
+                }
+            } catch (Throwable e) {
+                loadFailure.set(e);
+            }
+        });
+        int victim = -1;
+        try {
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> readCounts(prefix + "-counts").values().stream().mapToLong(Long::longValue).sum() > 0);
+            Map<Integer, Integer> leads = new HashMap<>();
+            for (int p = 0; p < 6; p++) {
+                leads.merge(cluster.awaitLeader(clicks, p), 1, Integer::sum);
+            }
+            victim = leads.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+            cluster.mark("killing node " + victim + ", leader of " + leads.get(victim) + " clicks partitions, after " + sent.get() + " clicks");
+            cluster.kill9(victim);
+            int killed = victim;
+            // The tasks follow the new leaders: every task of the join reports from its input's leader.
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> {
+                try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+                    List<TaskStatus> tasks = pipelines.describe(prefix).orElseThrow().tasks();
+                    SpateCluster.log("tasks after the kill: " + tasks);
+                    List<TaskStatus> join = tasks.stream().filter(t -> t.subTopology() == 0).toList();
+                    assertThat(join).hasSize(6);
+                    for (TaskStatus t : join) {
+                        assertThat(t.node()).as("task 0/%d", t.partition()).isNotEqualTo(killed)
+                                .isEqualTo(cluster.leader(clicks, t.partition()).orElse(-1));
+                        assertThat(t.state()).isEqualTo("RUNNING");
+                    }
+                }
+            });
+            int before = sent.get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() > before + 200 || loadFailure.get() != null);
+            cluster.start(victim);
+            victim = -1;
+            int afterRestart = sent.get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() > afterRestart + 200 || loadFailure.get() != null);
+        } finally {
+            stop.set(true);
+            load.join(60_000);
+            if (victim >= 0) {
+                cluster.start(victim);
+            }
+        }
+        assertThat(loadFailure.get()).isNull();
+        Map<String, Long> want = new TreeMap<>(expected);
+        await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
+            Map<String, Long> counts = readCounts(prefix + "-counts");
+            if (guarantee.equals("exactly_once")) {
+                assertThat(counts).isEqualTo(want);
+            } else {
+                assertThat(counts.keySet()).isEqualTo(want.keySet());
+                want.forEach((key, count) -> assertThat(counts.get(key)).as(key).isGreaterThanOrEqualTo(count));
+            }
+        });
+        SpateCluster.log(prefix + ": " + sent.get() + " clicks counted as " + want);
+    }
+
+    private static KafkaProducer<String, String> producer() {
+        return new KafkaProducer<>(Map.of("bootstrap.servers", cluster.bootstrap(), ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000), new StringSerializer(), new StringSerializer());
+    }
+
+    /** The last count of each region and window, as a read_committed consumer sees the output. */
+    private static Map<String, Long> readCounts(String topic) {
+        Map<String, Long> counts = new TreeMap<>();
+        try (KafkaConsumer<String, Long> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", cluster.bootstrap(),
+                "isolation.level", "read_committed"), new StringDeserializer(), new LongDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int p = 0; p < 6; p++) {
+                partitions.add(new TopicPartition(topic, p));
+            }
+            for (ConsumerRecord<String, Long> r : io.spate.tests.support.Clients.readAll(consumer, partitions)) {
+                counts.put(r.key(), r.value());
+            }
+        }
+        return counts;
+    }
+}
