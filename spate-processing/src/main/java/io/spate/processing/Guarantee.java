@@ -22,8 +22,4 @@ public enum Guarantee {
             default -> throw new IllegalArgumentException("processing.guarantee must be at_least_once or exactly_once, not '" + text + "'");
         };
     }
-
-    public String settingValue() {
-        return name().toLowerCase(Locale.ROOT);
-    }
 }

@@ -60,7 +60,11 @@ final class LocalInput implements TaskInput {
         }
         LogReadResult read = partition.read(position, maxBytes, bound, true);
         if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
-            throw new PositionOutOfRangeException(topicPartition, position, read.logStartOffset());
+            if (position >= read.logStartOffset()) {
+                // Past this replica's end: a copy still catching up on what the task already took.
+                return position;
+            }
+            throw new PositionOutOfRangeException(topicPartition, position, read.logStartOffset(), read.logEndOffset());
         }
         if (read.error() != LogError.NONE) {
             throw new IOException("cannot read " + topicPartition + " at " + position + ": " + read.error());
@@ -135,6 +139,11 @@ final class LocalInput implements TaskInput {
     @Override
     public long lag(long position) {
         return Math.max(0, partition.readLimit(bound) - position);
+    }
+
+    @Override
+    public long end() {
+        return partition.readLimit(bound);
     }
 
     @Override

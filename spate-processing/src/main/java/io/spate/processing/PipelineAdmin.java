@@ -173,33 +173,79 @@ public final class PipelineAdmin implements AutoCloseable {
     }
 
     /**
-     * Removes the pipeline; with {@code removeState}, also its repartition and changelog topics and
-     * its positions (its outputs stay), once its tasks have stopped.
+     * Removes the pipeline (and its jar, if no other pipeline runs it); with {@code removeState},
+     * also its repartition and changelog topics and its positions, once its tasks have stopped
+     * (its outputs stay). Returns what it could not do, or an empty list.
      */
-    public void delete(String name, boolean removeState) throws Exception {
-        spec(name).orElseThrow(() -> new IllegalArgumentException("no pipeline named " + name));
-        send(CatalogRecords.pipelineKey(name), null);
-        if (!removeState) {
-            return;
+    public List<String> delete(String name, boolean removeState) throws Exception {
+        Map<String, byte[]> catalog = CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, TIMEOUT);
+        byte[] value = catalog.get(CatalogRecords.pipelineKey(name));
+        if (value == null) {
+            throw new IllegalArgumentException("no pipeline named " + name);
         }
+        PipelineSpec spec = CatalogRecords.decodeSpec(value);
+        List<String> internal = removeState ? internalTopics(spec, catalog) : List.of();
+        send(CatalogRecords.pipelineKey(name), null);
+        if (spec.source().equals(PipelineSpec.JAR)) {
+            boolean shared = false;
+            for (Map.Entry<String, byte[]> e : catalog.entrySet()) {
+                if (e.getKey().startsWith(CatalogRecords.PIPELINE_PREFIX) && !e.getKey().equals(CatalogRecords.pipelineKey(name))) {
+                    PipelineSpec other = CatalogRecords.decodeSpec(e.getValue());
+                    shared |= other.source().equals(PipelineSpec.JAR) && other.reference().equals(spec.reference());
+                }
+            }
+            if (!shared) {
+                send(CatalogRecords.jarKey(spec.reference()), null);
+            }
+        }
+        List<String> left = new ArrayList<>();
+        if (!removeState) {
+            return left;
+        }
+        // Each node takes its tasks' reports back once their threads have ended.
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!tasks(name, 0).isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
-        List<String> internal = new ArrayList<>();
-        for (String topic : admin.listTopics().names().get(30, TimeUnit.SECONDS)) {
-            if (topic.startsWith(name + "-") && (topic.endsWith("-repartition") || topic.endsWith("-changelog"))) {
-                internal.add(topic);
-            }
+        if (!tasks(name, 0).isEmpty()) {
+            left.add("some of its tasks still reported after 30 s (a node down?); its state was removed anyway");
         }
-        if (!internal.isEmpty()) {
-            admin.deleteTopics(internal).all().get(30, TimeUnit.SECONDS);
+        List<String> present = new ArrayList<>(internal);
+        present.retainAll(admin.listTopics().names().get(30, TimeUnit.SECONDS));
+        if (!present.isEmpty()) {
+            admin.deleteTopics(present).all().get(30, TimeUnit.SECONDS);
         }
         try {
             admin.deleteConsumerGroups(List.of(PipelineNames.group(name))).all().get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof GroupIdNotFoundException)) {
-                throw e;
+                left.add("its positions (group " + PipelineNames.group(name) + ") were not removed: " + e.getCause());
+            }
+        }
+        return left;
+    }
+
+    /** The repartition and changelog topics the spec's code makes, compiled here (its jar taken from the catalog). */
+    private static List<String> internalTopics(PipelineSpec spec, Map<String, byte[]> catalog) throws IOException {
+        Path jar = null;
+        try {
+            if (spec.source().equals(PipelineSpec.JAR)) {
+                byte[] bytes = catalog.get(CatalogRecords.jarKey(spec.reference()));
+                if (bytes == null) {
+                    throw new IllegalArgumentException("pipeline " + spec.name() + "'s jar is not in the catalog: its internal topics are"
+                            + " unknown; delete it with --keep-state and remove them by hand");
+                }
+                jar = Files.createTempFile("spate-pipeline-", ".jar");
+                Files.write(jar, bytes);
+            }
+            try (PipelineLoader.Loaded loaded = PipelineLoader.load(spec, jar)) {
+                List<String> topics = new ArrayList<>();
+                compile(spec.name(), loaded.pipeline(), spec.settings()).internalTopics().forEach(t -> topics.add(t.name()));
+                return topics;
+            }
+        } finally {
+            if (jar != null) {
+                Files.deleteIfExists(jar);
             }
         }
     }

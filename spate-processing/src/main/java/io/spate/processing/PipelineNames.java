@@ -21,8 +21,12 @@ public final class PipelineNames {
         return "spate-pipeline-" + pipeline;
     }
 
-    /** One per task, stable across nodes, so that a task's new node fences its old one (exactly-once). */
-    public static String transactionalId(String pipeline, int subTopology, int partition) {
-        return "spate-pipeline-" + pipeline + "-" + subTopology + "-" + partition;
+    /**
+     * One per task, stable across nodes, so that a task's new node fences its old one (exactly-once).
+     * Named by the task's anchor topic, not its sub-topology's number: a redeploy that renumbers the
+     * sub-topologies still fences the old generation's instance of the same task.
+     */
+    public static String transactionalId(String pipeline, String anchorTopic, int partition) {
+        return "spate-pipeline-" + pipeline + "-" + anchorTopic + "-" + partition;
     }
 }

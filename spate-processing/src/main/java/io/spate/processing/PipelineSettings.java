@@ -1,7 +1,6 @@
 package io.spate.processing;
 
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The runtime's settings of one pipeline (the rest of a pipeline's settings belong to its code).
@@ -20,9 +19,14 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
     public static final String BATCH_MAX_BYTES = "batch.max.bytes";
     public static final String IDLE_WAIT_MS = "idle.wait.ms";
     public static final String TASK_TIMEOUT_MS = "task.timeout.ms";
-    public static final Set<String> KEYS = Set.of(GUARANTEE, COMMIT_INTERVAL_MS, BATCH_MAX_RECORDS, BATCH_MAX_BYTES, IDLE_WAIT_MS, TASK_TIMEOUT_MS);
+    /** Under the transaction timeout of the tasks' producers (60 s), with room: a longer transaction would be aborted by its coordinator. */
+    public static final long MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS = 30_000;
 
     public PipelineSettings {
+        if (guarantee == Guarantee.EXACTLY_ONCE && commitIntervalMs > MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS) {
+            throw new IllegalArgumentException(COMMIT_INTERVAL_MS + " is at most " + MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS
+                    + " with exactly_once: each interval is one transaction, and the coordinator aborts those older than 60 s");
+        }
         if (commitIntervalMs < 1 || batchMaxRecords < 1 || batchMaxBytes < 1024 || idleWaitMs < 1 || taskTimeoutMs < 100) {
             throw new IllegalArgumentException("pipeline settings out of range: " + COMMIT_INTERVAL_MS + " >= 1, " + BATCH_MAX_RECORDS
                     + " >= 1, " + BATCH_MAX_BYTES + " >= 1024, " + IDLE_WAIT_MS + " >= 1, " + TASK_TIMEOUT_MS + " >= 100");

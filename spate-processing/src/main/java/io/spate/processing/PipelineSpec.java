@@ -28,6 +28,10 @@ public record PipelineSpec(String name, String source, String reference, String 
         }
         settings = Map.copyOf(new TreeMap<>(settings));
         reference = reference == null ? "" : reference;
+        if (source.equals(JAR) && !reference.matches("[0-9a-f]{64}")) {
+            // It names a file under the node's data directory: nothing but a hash may.
+            throw new IllegalArgumentException("a jar is referenced by its SHA-256 in hex, not '" + reference + "'");
+        }
     }
 
     public PipelineSettings parsedSettings() {
@@ -36,11 +40,5 @@ public record PipelineSpec(String name, String source, String reference, String 
 
     public PipelineSpec paused(boolean paused, long generation) {
         return new PipelineSpec(name, source, reference, className, settings, paused, generation);
-    }
-
-    /** What makes the tasks differ: a pause is not a change of code or settings. */
-    public boolean sameCode(PipelineSpec other) {
-        return other != null && source.equals(other.source) && reference.equals(other.reference) && className.equals(other.className)
-                && settings.equals(other.settings);
     }
 }

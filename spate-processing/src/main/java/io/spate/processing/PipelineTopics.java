@@ -2,6 +2,7 @@ package io.spate.processing;
 
 import io.spate.stream.engine.CompiledPipeline;
 import io.spate.stream.engine.InternalTopic;
+import io.spate.stream.engine.SubTopology;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -21,11 +22,12 @@ import java.util.concurrent.TimeUnit;
  * all with as many partitions as its inputs (partition p of each belongs with input partition p)
  * and the inputs' replication factor; changelogs compacted. Internal topics, and outputs when
  * created here, are co-located: partition p is placed on the replicas of input partition p, led
- * by the same node ({@value #COLOCATE_CONFIG}).
+ * by the same node (the topic config spate.colocate.with); a changelog goes next to the anchor of
+ * the sub-topology that keeps the store, where the task that restores it runs.
  */
 public final class PipelineTopics {
-    /** Spate's topic config asking for the placement of another topic's partitions. */
-    public static final String COLOCATE_CONFIG = "spate.colocate.with";
+    /** Spate's topic config asking for the placement of another topic's partitions (io.spate.log.LogConfig.COLOCATE_WITH). */
+    public static final String COLOCATE_CONFIG = io.spate.log.LogConfig.COLOCATE_WITH;
 
     private PipelineTopics() {
     }
@@ -57,21 +59,48 @@ public final class PipelineTopics {
                         + d.partitions().size());
             }
         }
-        Map<String, NewTopic> wanted = new LinkedHashMap<>();
+        // Which sub-topology keeps each changelog: it goes where that sub-topology's anchor is.
+        Map<String, String> changelogAnchor = new HashMap<>();
+        for (SubTopology sub : pipeline.subTopologies()) {
+            for (String store : sub.stores()) {
+                changelogAnchor.put(pipeline.name() + "-" + store + "-changelog", TaskPlacement.anchor(sub.inputTopics()));
+            }
+        }
+        // Two rounds: a changelog may belong next to a repartition topic, which must exist first.
+        Map<String, NewTopic> first = new LinkedHashMap<>();
+        Map<String, NewTopic> second = new LinkedHashMap<>();
         for (String sink : pipeline.sinkTopics()) {
-            wanted.put(sink, topic(sink, partitions, factor, anchor, false));
+            first.put(sink, topic(sink, partitions, factor, anchor, false));
         }
         for (InternalTopic internal : pipeline.internalTopics()) {
-            wanted.put(internal.name(), topic(internal.name(), partitions, factor, anchor, internal.compacted()));
+            String with = changelogAnchor.getOrDefault(internal.name(), anchor);
+            (with.equals(anchor) ? first : second).put(internal.name(), topic(internal.name(), partitions, factor, with, internal.compacted()));
         }
-        List<String> existing = new ArrayList<>(admin.listTopics().names().get(30, TimeUnit.SECONDS));
-        wanted.keySet().removeAll(existing);
-        for (String topic : pipeline.sourceTopics()) {
-            wanted.remove(topic);
+        Map<String, TopicDescription> existing = new HashMap<>();
+        List<String> names = new ArrayList<>(first.keySet());
+        names.addAll(second.keySet());
+        names.removeAll(pipeline.sourceTopics());
+        java.util.Set<String> listed = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+        names.removeIf(n -> !listed.contains(n));
+        if (!names.isEmpty()) {
+            existing.putAll(admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS));
         }
-        if (!wanted.isEmpty()) {
+        for (TopicDescription d : existing.values()) {
+            boolean internal = pipeline.internalTopics().stream().anyMatch(t -> t.name().equals(d.name()));
+            if (internal && d.partitions().size() != partitions) {
+                throw new IllegalArgumentException("pipeline " + pipeline.name() + "'s topic " + d.name() + " has " + d.partitions().size()
+                        + " partitions and its inputs " + partitions + ": task p keeps its state in partition p (delete the pipeline"
+                        + " with its state, or its topic, to start over)");
+            }
+        }
+        for (Map<String, NewTopic> round : List.of(first, second)) {
+            round.keySet().removeAll(existing.keySet());
+            round.keySet().removeAll(pipeline.sourceTopics());
+            if (round.isEmpty()) {
+                continue;
+            }
             try {
-                admin.createTopics(wanted.values()).all().get(60, TimeUnit.SECONDS);
+                admin.createTopics(round.values()).all().get(60, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;

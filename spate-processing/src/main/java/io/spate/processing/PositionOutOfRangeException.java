@@ -8,8 +8,9 @@ import java.io.IOException;
 final class PositionOutOfRangeException extends IOException {
     final long logStartOffset;
 
-    PositionOutOfRangeException(TopicPartition tp, long position, long logStartOffset) {
-        super(tp + ": position " + position + " is below the log start " + logStartOffset);
+    PositionOutOfRangeException(TopicPartition tp, long position, long logStartOffset, long logEndOffset) {
+        super(tp + ": position " + position + " is below the log start " + logStartOffset + " (log end " + logEndOffset
+                + "): retention removed records the task had not read");
         this.logStartOffset = logStartOffset;
     }
 }

@@ -34,21 +34,36 @@ final class PositionStore implements AutoCloseable {
         consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** The committed positions of {@code partitions} (absent: none committed). One caller at a time. */
-    synchronized Map<TopicPartition, Long> committed(Set<TopicPartition> partitions) {
-        Map<TopicPartition, Long> positions = new HashMap<>();
+    /** The committed positions of {@code partitions}, with their metadata (absent: none committed). One caller at a time. */
+    synchronized Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
         consumer.committed(partitions, Duration.ofSeconds(30)).forEach((tp, offset) -> {
             if (offset != null) {
-                positions.put(tp, offset.offset());
+                positions.put(tp, offset);
             }
         });
         return positions;
     }
 
-    synchronized void commit(Map<TopicPartition, Long> positions) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        positions.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
-        consumer.commitSync(offsets, Duration.ofSeconds(30));
+    synchronized void commit(Map<TopicPartition, OffsetAndMetadata> positions) {
+        consumer.commitSync(positions, Duration.ofSeconds(30));
+    }
+
+    /** A task's stream time rides in its positions' metadata, as Kafka Streams keeps it: "st=MILLIS". */
+    static String streamTimeMetadata(long streamTimeMs) {
+        return streamTimeMs == Long.MIN_VALUE ? "" : "st=" + streamTimeMs;
+    }
+
+    static long streamTimeOf(OffsetAndMetadata committed) {
+        String metadata = committed == null ? null : committed.metadata();
+        if (metadata == null || !metadata.startsWith("st=")) {
+            return Long.MIN_VALUE;
+        }
+        try {
+            return Long.parseLong(metadata.substring(3));
+        } catch (NumberFormatException e) {
+            return Long.MIN_VALUE;
+        }
     }
 
     @Override

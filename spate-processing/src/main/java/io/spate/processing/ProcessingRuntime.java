@@ -63,6 +63,13 @@ public final class ProcessingRuntime implements AutoCloseable {
     private final Map<String, Deployment> deployments = new HashMap<>();
     private final Set<TopicPartition> led = new HashSet<>();
     private final Map<TaskId, TaskRunner> running = new TreeMap<>();
+    /** Tasks asked to stop whose threads have not ended yet. */
+    private final Map<TaskId, TaskRunner> stopping = new HashMap<>();
+    /** The status keys this node has reported, by pipeline: what it takes back when a pipeline goes. */
+    private final Map<String, Set<String>> published = new HashMap<>();
+    private final ExecutorService statusSender;
+    /** Every runner whose thread may still run, for close() to stop and await without the decisions thread. */
+    private final Set<TaskRunner> allRunners = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
     private String bootstrap;
     private Thread catalogReader;
@@ -79,6 +86,10 @@ public final class ProcessingRuntime implements AutoCloseable {
         List<TaskPlacement.Anchored> anchored = List.of();
         PositionStore positions;
         String failure;
+        /** Replaced or removed: its resources close once its last task has ended. */
+        boolean retired;
+        boolean closed;
+        int liveTasks;
 
         Deployment(PipelineSpec spec) {
             this.spec = spec;
@@ -104,6 +115,7 @@ public final class ProcessingRuntime implements AutoCloseable {
         this.localPartition = localPartition;
         this.decisions = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing").unstarted(r));
         this.setup = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing-setup").unstarted(r));
+        this.statusSender = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing-status").unstarted(r));
     }
 
     /** Told of this node's leaderships (registered before the node joins, so none is missed). */
@@ -136,7 +148,10 @@ public final class ProcessingRuntime implements AutoCloseable {
     }
 
     /** The clients the tier writes with, made when the catalog first appears (on the catalog thread, before any record is applied). */
-    private void openClients() {
+    private synchronized void openClients() {
+        if (closed) {
+            return;
+        }
         sharedProducer = new KafkaProducer<>(producerConfig(Map.of()), new ByteArraySerializer(), new ByteArraySerializer());
         statusProducer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "1",
                 ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-status-" + nodeId,
@@ -155,6 +170,9 @@ public final class ProcessingRuntime implements AutoCloseable {
         // A task's micro-batch is already a batch: send it at once rather than linger.
         config.put(ProducerConfig.LINGER_MS_CONFIG, 0);
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 1 << 16);
+        // Well under task.timeout.ms: a send that cannot go (no metadata, a full buffer) fails as the
+        // node's fault, not as a task stuck in its own code.
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
         config.putAll(extra);
         return config;
     }
@@ -192,6 +210,30 @@ public final class ProcessingRuntime implements AutoCloseable {
             return;
         }
         openClients();
+        long backoffMs = 500;
+        while (!closed) {
+            try {
+                followCatalog();
+                return;
+            } catch (WakeupException | InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (closed) {
+                    return;
+                }
+                // The catalog's partition moving, a timeout: read it again from the start (applying is idempotent).
+                log.warn("processing: reading the pipeline catalog failed; reading it again in {} ms", backoffMs, e);
+                try {
+                    Thread.sleep(backoffMs);
+                } catch (InterruptedException interrupted) {
+                    return;
+                }
+                backoffMs = Math.min(backoffMs * 2, 10_000);
+            }
+        }
+    }
+
+    private void followCatalog() throws InterruptedException {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "spate-pipeline-catalog-" + nodeId);
@@ -222,12 +264,6 @@ public final class ProcessingRuntime implements AutoCloseable {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     applyCatalogRecord(r.key(), r.value());
                 }
-            }
-        } catch (WakeupException | InterruptedException e) {
-            // closing
-        } catch (RuntimeException e) {
-            if (!closed) {
-                log.error("processing: reading the pipeline catalog failed; pipelines will not change on this node until it restarts", e);
             }
         }
     }
@@ -286,56 +322,95 @@ public final class ProcessingRuntime implements AutoCloseable {
 
     // ---- decisions (on the decisions thread) ---------------------------------------------------
 
-    /** The spec of {@code name} changed (or went): tear down what ran the old one, set up the new one. */
+    /** The spec of {@code name} changed (or went): retire what ran the old one, set up the new one. */
     private void changed(String name) {
         PipelineSpec spec = specs.get(name);
         Deployment current = deployments.get(name);
-        if (current != null && spec != null && current.spec.generation() == spec.generation()) {
+        if (current != null && current.spec.equals(spec)) {
             return;
         }
         if (current != null) {
             deployments.remove(name);
+            current.retired = true;
             stopTasks(name, spec);
-            Deployment old = current;
-            setup.execute(() -> {
-                if (old.positions != null) {
-                    old.positions.close();
-                }
-                if (old.loaded != null) {
-                    old.loaded.close();
-                }
-            });
+            closeIfDone(current);
+        } else if (spec == null || spec.paused()) {
+            // Nothing runs here; still, reports this node made of the pipeline go or say PAUSED.
+            stopTasks(name, spec);
         }
         if (spec == null || spec.paused()) {
             return;
         }
         if (spec.source().equals(PipelineSpec.JAR) && !Files.exists(jarDir.resolve(spec.reference() + ".jar"))) {
-            return; // the jar's record comes first in the catalog; until it is read, nothing to run
+            log.info("pipeline {} (generation {}) waits for its jar {} from the catalog", name, spec.generation(), spec.reference());
+            return; // the jar's record comes first in the catalog; its arrival calls this again
         }
         Deployment deployment = new Deployment(spec);
         deployments.put(name, deployment);
-        setup.execute(() -> prepare(deployment));
+        setup.execute(() -> prepare(deployment, 0));
     }
 
-    /** Loads, compiles and makes the topics of a deployment (off the decisions thread: it waits on the network). */
-    private void prepare(Deployment d) {
+    /**
+     * Loads, compiles and makes the topics of a deployment (off the decisions thread: it waits on the
+     * network); what it made is handed to the decisions thread, which alone reads a deployment.
+     * A failure (the inputs not there yet, a timeout) is retried while the deployment is current.
+     */
+    private void prepare(Deployment d, int attempt) {
+        PipelineLoader.Loaded loaded = null;
         try {
-            d.loaded = PipelineLoader.load(d.spec, jarDir.resolve(d.spec.reference() + ".jar"));
-            d.compiled = PipelineAdmin.compile(d.spec.name(), d.loaded.pipeline(), d.spec.settings());
-            PipelineTopics.ensure(admin, d.compiled);
+            loaded = PipelineLoader.load(d.spec, jarDir.resolve(d.spec.reference() + ".jar"));
+            CompiledPipeline compiled = PipelineAdmin.compile(d.spec.name(), loaded.pipeline(), d.spec.settings());
+            PipelineTopics.ensure(admin, compiled);
             List<TaskPlacement.Anchored> anchored = new ArrayList<>();
-            for (SubTopology s : d.compiled.subTopologies()) {
+            for (SubTopology s : compiled.subTopologies()) {
                 anchored.add(new TaskPlacement.Anchored(d.spec.name(), s.id(), TaskPlacement.anchor(s.inputTopics())));
             }
-            d.anchored = anchored;
-            d.positions = new PositionStore(bootstrap, d.spec.name(), d.spec.parsedSettings().guarantee() == Guarantee.EXACTLY_ONCE);
-            log.info("pipeline {} (generation {}) is ready: {} sub-topologies", d.spec.name(), d.spec.generation(), anchored.size());
+            PositionStore positions = new PositionStore(bootstrap, d.spec.name(), d.spec.parsedSettings().guarantee() == Guarantee.EXACTLY_ONCE);
+            PipelineLoader.Loaded made = loaded;
+            onDecisions(() -> {
+                d.loaded = made;
+                d.compiled = compiled;
+                d.anchored = anchored;
+                d.positions = positions;
+                d.failure = null;
+                if (d.retired) {
+                    closeIfDone(d);
+                    return;
+                }
+                log.info("pipeline {} (generation {}) is ready: {} sub-topologies", d.spec.name(), d.spec.generation(), anchored.size());
+                reconcile();
+            });
         } catch (Exception | LinkageError e) {
-            d.failure = e.getMessage() == null ? e.toString() : e.getMessage();
-            d.compiled = null;
-            log.error("pipeline {} (generation {}) cannot run on this node: {}", d.spec.name(), d.spec.generation(), d.failure, e);
+            if (loaded != null) {
+                loaded.close();
+            }
+            String failure = e.getMessage() == null ? e.toString() : e.getMessage();
+            long retryMs = Math.min(30_000, 1_000L << Math.min(attempt, 5));
+            log.error("pipeline {} (generation {}) cannot run on this node yet: {}; trying again in {} ms", d.spec.name(), d.spec.generation(),
+                    failure, retryMs, e);
+            onDecisions(() -> {
+                d.failure = failure + " (retrying)";
+                if (!d.retired) {
+                    decisions.schedule(() -> setup.execute(() -> prepare(d, attempt + 1)), retryMs, TimeUnit.MILLISECONDS);
+                }
+            });
         }
-        onDecisions(this::reconcile);
+    }
+
+    /** Closes a retired deployment's clients and class loader once the last of its tasks has ended. */
+    private void closeIfDone(Deployment d) {
+        if (!d.retired || d.liveTasks > 0 || d.closed) {
+            return;
+        }
+        d.closed = true;
+        setup.execute(() -> {
+            if (d.positions != null) {
+                d.positions.close();
+            }
+            if (d.loaded != null) {
+                d.loaded.close();
+            }
+        });
     }
 
     /** Starts the tasks this node should run and stops the others. */
@@ -354,19 +429,75 @@ public final class ProcessingRuntime implements AutoCloseable {
             TaskRunner runner = running.get(id);
             Deployment d = deployments.get(id.pipeline());
             if (!wanted.contains(id) || d == null || d.spec.generation() != runner.generation()) {
-                running.remove(id);
-                runner.stop();
-                log.info("task {} stops here", id);
+                stop(id, runner);
             }
         }
         for (TaskId id : wanted) {
-            if (!running.containsKey(id)) {
-                Deployment d = deployments.get(id.pipeline());
-                TaskRunner runner = new TaskRunner(id, d.spec.generation(), d.compiled, d.spec.parsedSettings(), environment(), d.positions);
-                running.put(id, runner);
-                runner.start();
-                log.info("task {} starts here", id);
+            // A task of the same id still stopping here starts again only once it has ended: two
+            // instances would race for its outputs and positions.
+            if (!running.containsKey(id) && !stopping.containsKey(id)) {
+                start(id, deployments.get(id.pipeline()));
             }
+        }
+    }
+
+    private void start(TaskId id, Deployment d) {
+        TaskRunner[] self = new TaskRunner[1];
+        TopicPartition anchor = null;
+        for (TaskPlacement.Anchored a : d.anchored) {
+            if (a.subTopology() == id.subTopology()) {
+                anchor = new TopicPartition(a.anchorTopic(), id.partition());
+            }
+        }
+        TopicPartition anchorPartition = anchor;
+        ClassLoader codeLoader = d.loaded.loader() != null ? d.loaded.loader() : ProcessingRuntime.class.getClassLoader();
+        TaskRunner runner = new TaskRunner(id, d.spec.generation(), d.compiled, d.spec.parsedSettings(), environment(), d.positions, codeLoader,
+                () -> {
+                    Partition partition = anchorPartition == null ? null : localPartition.apply(anchorPartition);
+                    return partition != null && partition.isLeader();
+                },
+                ending -> onDecisions(() -> ended(id, self[0], d, ending)));
+        self[0] = runner;
+        running.put(id, runner);
+        allRunners.add(runner);
+        d.liveTasks++;
+        runner.start();
+        log.info("task {} starts here", id);
+    }
+
+    private void stop(TaskId id, TaskRunner runner) {
+        running.remove(id);
+        // A task whose thread ended (failed for good) or was abandoned in its own code holds nothing a new instance could race for.
+        if (!runner.hasEnded() && !runner.failedForGood()) {
+            stopping.put(id, runner);
+        }
+        runner.stop();
+        log.info("task {} stops here", id);
+    }
+
+    /** A task's thread ended: free its place, close what it used if its deployment is gone, start it again if it should run. */
+    private void ended(TaskId id, TaskRunner runner, Deployment d, TaskRunner.Ending ending) {
+        stopping.remove(id, runner);
+        allRunners.remove(runner);
+        d.liveTasks--;
+        boolean current = running.get(id) == runner;
+        if (current && ending != TaskRunner.Ending.FAILED) {
+            // Fenced, or no longer leading: not this node's to run unless leadership says so again.
+            running.remove(id);
+        }
+        if (current && ending == TaskRunner.Ending.FAILED) {
+            publish(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()), runner.report(System.currentTimeMillis()));
+        }
+        if (!deployments.containsKey(id.pipeline()) && !specs.containsKey(id.pipeline())) {
+            // Deleted: its report goes once the task has really stopped.
+            tombstone(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()));
+        }
+        closeIfDone(d);
+        if (ending == TaskRunner.Ending.FENCED) {
+            // Give the metadata a moment to tell this node where the leadership went.
+            decisions.schedule(() -> guarded(this::reconcile), 1, TimeUnit.SECONDS);
+        } else {
+            reconcile();
         }
     }
 
@@ -376,26 +507,33 @@ public final class ProcessingRuntime implements AutoCloseable {
                 System::currentTimeMillis);
     }
 
-    /** Stops {@code pipeline}'s tasks here; their reports go ({@code next} null: deleted) or say PAUSED under the new generation. */
+    /** Stops {@code pipeline}'s tasks here; their reports say PAUSED under the new generation, or go once the tasks end ({@code next} null: deleted). */
     private void stopTasks(String pipeline, PipelineSpec next) {
         long now = System.currentTimeMillis();
         for (TaskId id : List.copyOf(running.keySet())) {
             if (id.pipeline().equals(pipeline)) {
-                TaskRunner runner = running.remove(id);
-                runner.stop();
-                String key = CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition());
-                if (next == null) {
-                    statusProducer.send(new ProducerRecord<>(CatalogRecords.STATUS_TOPIC, 0, key, null));
-                } else if (next.paused()) {
+                TaskRunner runner = running.get(id);
+                stop(id, runner);
+                if (next != null && next.paused()) {
                     TaskStatus last = runner.report(now);
-                    publish(key, new TaskStatus(last.pipeline(), last.subTopology(), last.partition(), nodeId, "PAUSED", next.generation(),
-                            last.recordsProcessed(), last.inputLag(), 0, 0, 0, 0, last.lateRecords(), last.restores(), last.lastRestoreMs(),
-                            last.restoredRecords(), last.failures(), "", now));
+                    publish(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()), new TaskStatus(last.pipeline(),
+                            last.subTopology(), last.partition(), nodeId, "PAUSED", next.generation(), last.recordsProcessed(), last.inputLag(),
+                            0, 0, 0, 0, last.lateRecords(), last.restores(), last.lastRestoreMs(), last.restoredRecords(), last.failures(), "", now));
                 }
             }
         }
+        Set<String> mine = published.getOrDefault(pipeline, Set.of());
+        for (String key : List.copyOf(mine)) {
+            boolean ofARunningTask = false;
+            for (TaskId id : stopping.keySet()) {
+                ofARunningTask |= key.equals(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()));
+            }
+            if (next == null && !ofARunningTask) {
+                tombstone(key);
+            }
+        }
         if (next == null) {
-            statusProducer.send(new ProducerRecord<>(CatalogRecords.STATUS_TOPIC, 0, CatalogRecords.statusKey(pipeline, -1, nodeId), null));
+            tombstone(CatalogRecords.statusKey(pipeline, -1, nodeId));
         }
     }
 
@@ -419,14 +557,39 @@ public final class ProcessingRuntime implements AutoCloseable {
         }
     }
 
+    /** Sends a report on the status thread: a slow status topic never holds up a decision. */
     private void publish(String key, TaskStatus status) {
         if (statusProducer == null) {
             return;
         }
+        published.computeIfAbsent(status.pipeline(), p -> new HashSet<>()).add(key);
+        byte[] value = CatalogRecords.encode(status);
+        send(key, value);
+    }
+
+    private void tombstone(String key) {
+        if (statusProducer == null) {
+            return;
+        }
+        String pipeline = key.substring(0, key.indexOf('/'));
+        Set<String> keys = published.get(pipeline);
+        if (keys != null) {
+            keys.remove(key);
+        }
+        send(key, null);
+    }
+
+    private void send(String key, byte[] value) {
         try {
-            statusProducer.send(new ProducerRecord<>(CatalogRecords.STATUS_TOPIC, 0, key, CatalogRecords.encode(status)));
-        } catch (RuntimeException e) {
-            log.debug("processing: a status report was not sent", e);
+            statusSender.execute(() -> {
+                try {
+                    statusProducer.send(new ProducerRecord<>(CatalogRecords.STATUS_TOPIC, 0, key, value));
+                } catch (RuntimeException e) {
+                    log.debug("processing: a status report was not sent", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing
         }
     }
 
@@ -440,20 +603,23 @@ public final class ProcessingRuntime implements AutoCloseable {
         if (closed) {
             return;
         }
-        List<TaskRunner> stopping = new ArrayList<>();
+        List<TaskRunner> stoppingNow = new ArrayList<>();
+        List<Deployment> deployed = new ArrayList<>();
         try {
             decisions.submit(() -> {
                 closed = true;
-                stopping.addAll(running.values());
-                running.clear();
-                stopping.forEach(TaskRunner::stop);
+                deployed.addAll(deployments.values());
             }).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             closed = true;
         }
-        for (TaskRunner runner : stopping) {
+        // Every task ever started that may still run, stopped together and awaited against one deadline.
+        stoppingNow.addAll(allRunners);
+        stoppingNow.forEach(TaskRunner::stop);
+        long deadline = System.currentTimeMillis() + 10_000;
+        for (TaskRunner runner : stoppingNow) {
             try {
-                runner.awaitStopped(5_000);
+                runner.awaitStopped(deadline - System.currentTimeMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -461,8 +627,6 @@ public final class ProcessingRuntime implements AutoCloseable {
         if (catalogConsumer != null) {
             catalogConsumer.wakeup();
         }
-        decisions.shutdownNow();
-        setup.shutdownNow();
         if (catalogReader != null) {
             catalogReader.interrupt();
             try {
@@ -471,7 +635,18 @@ public final class ProcessingRuntime implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (Deployment d : deployments.values()) {
+        for (ExecutorService executor : List.of(decisions, setup, statusSender)) {
+            executor.shutdown();
+            try {
+                if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
+                    executor.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                executor.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Deployment d : deployed) {
             if (d.positions != null) {
                 d.positions.close();
             }
@@ -479,14 +654,16 @@ public final class ProcessingRuntime implements AutoCloseable {
                 d.loaded.close();
             }
         }
-        if (sharedProducer != null) {
-            sharedProducer.close(Duration.ofSeconds(5));
-        }
-        if (statusProducer != null) {
-            statusProducer.close(Duration.ofSeconds(2));
-        }
-        if (admin != null) {
-            admin.close(Duration.ofSeconds(2));
+        synchronized (this) {
+            if (sharedProducer != null) {
+                sharedProducer.close(Duration.ofSeconds(5));
+            }
+            if (statusProducer != null) {
+                statusProducer.close(Duration.ofSeconds(2));
+            }
+            if (admin != null) {
+                admin.close(Duration.ofSeconds(2));
+            }
         }
     }
 }

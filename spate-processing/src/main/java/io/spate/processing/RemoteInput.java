@@ -32,7 +32,8 @@ final class RemoteInput implements TaskInput {
         config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, readCommitted ? "read_committed" : "read_uncommitted");
-        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        // Out of range is the task's to judge: below the log start it goes on from there, past the end it waits.
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5);
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, Math.max(maxBytes, 1 << 16));
         consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -45,13 +46,25 @@ final class RemoteInput implements TaskInput {
     }
 
     @Override
-    public long poll(long position, int maxRecords, int maxBytes, List<InputRecord> into) {
+    public long poll(long position, int maxRecords, int maxBytes, List<InputRecord> into) throws PositionOutOfRangeException {
         if (seekedTo != position) {
             consumer.seek(topicPartition, position);
         }
         long next = position;
         int taken = 0;
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(5)).records(topicPartition)) {
+        List<ConsumerRecord<byte[], byte[]>> polled;
+        try {
+            polled = consumer.poll(Duration.ofMillis(5)).records(topicPartition);
+        } catch (org.apache.kafka.clients.consumer.OffsetOutOfRangeException e) {
+            seekedTo = -1;
+            long start = earliest();
+            long end = consumer.endOffsets(List.of(topicPartition)).getOrDefault(topicPartition, 0L);
+            if (position < start) {
+                throw new PositionOutOfRangeException(topicPartition, position, start, end);
+            }
+            return position;
+        }
+        for (ConsumerRecord<byte[], byte[]> r : polled) {
             if (r.offset() < position) {
                 continue;
             }
@@ -78,6 +91,11 @@ final class RemoteInput implements TaskInput {
     public long lag(long position) {
         OptionalLong lag = consumer.currentLag(topicPartition);
         return lag.isPresent() ? lag.getAsLong() : 0;
+    }
+
+    @Override
+    public long end() {
+        return consumer.endOffsets(List.of(topicPartition)).getOrDefault(topicPartition, 0L);
     }
 
     @Override

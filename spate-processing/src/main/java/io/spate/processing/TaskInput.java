@@ -17,8 +17,11 @@ interface TaskInput extends AutoCloseable {
      */
     long poll(long position, int maxRecords, int maxBytes, List<InputRecord> into) throws IOException;
 
-    /** The records readable past {@code position} now (0 when unknown). */
+    /** The records readable past {@code position} now, as far as this input knows cheaply (for reports). */
     long lag(long position);
+
+    /** The offset readable data ends at now, asked of the partition's leader when not read in place (a restore's target). */
+    long end();
 
     /** Where reading starts when no position was committed: the log start. */
     long earliest();

@@ -25,7 +25,6 @@ final class TaskOutput implements Output {
             failure.compareAndSet(null, exception);
         }
     };
-    private long sent;
 
     TaskOutput(Producer<byte[], byte[]> producer) {
         this.producer = producer;
@@ -42,7 +41,6 @@ final class TaskOutput implements Output {
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new OutputFailedException(e);
         }
-        sent++;
     }
 
     private int partitions(String topic) {
@@ -63,10 +61,6 @@ final class TaskOutput implements Output {
         OutputFailedException(Throwable cause) {
             super(cause.toString(), cause);
         }
-    }
-
-    long sent() {
-        return sent;
     }
 
     /** The first send that failed since the last look, cleared. */

@@ -1,6 +1,7 @@
 package io.spate.processing;
 
 import io.spate.replication.ParkedReads;
+import io.spate.replication.Partition;
 import io.spate.stream.engine.ChangelogRecord;
 import io.spate.stream.engine.CompiledPipeline;
 import io.spate.stream.engine.InputRecord;
@@ -13,6 +14,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,18 +25,26 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * Runs one task on a thread of its own: restores its stores, then takes micro-batches from its
  * input partitions (read in place when this node holds them), hands them to the engine, sends
  * the results and commits its positions every commit interval. Any failure restarts it from its
- * last commit; a failure of the pipeline's own code three times running fails it for good (until
- * the pipeline is resumed or redeployed), and the node goes on serving.
+ * last commit, state restored from the changelogs; a failure of the pipeline's own code three
+ * times running fails it for good (until the pipeline is resumed or redeployed), and the node
+ * goes on serving. It tells its node when it ends, so that a task of the same id starts only
+ * after this one is gone.
  */
 final class TaskRunner implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
     private static final int RESTORE_CHUNK = 10_000;
+    private static final long RESTORE_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(10);
     private static final int USER_FAILURES_BEFORE_GIVING_UP = 3;
+
+    /** How a task ended: what its node does next depends on it. */
+    enum Ending { STOPPED, FAILED, FENCED, NOT_LEADER }
 
     private final TaskId id;
     private final long generation;
@@ -42,9 +52,13 @@ final class TaskRunner implements Runnable {
     private final PipelineSettings settings;
     private final TaskEnvironment env;
     private final PositionStore positions;
+    private final ClassLoader codeLoader;
+    private final BooleanSupplier stillLeads;
+    private final Consumer<Ending> onEnded;
     private final Thread thread;
     private final Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 2);
     private volatile boolean stopped;
+    private volatile boolean ended;
     private volatile String state = "STARTING";
     private volatile String error = "";
     private volatile long processingSinceMs = -1;
@@ -59,13 +73,17 @@ final class TaskRunner implements Runnable {
     private long reportedProcessed;
     private long reportedAtMs;
 
-    TaskRunner(TaskId id, long generation, CompiledPipeline pipeline, PipelineSettings settings, TaskEnvironment env, PositionStore positions) {
+    TaskRunner(TaskId id, long generation, CompiledPipeline pipeline, PipelineSettings settings, TaskEnvironment env, PositionStore positions,
+               ClassLoader codeLoader, BooleanSupplier stillLeads, Consumer<Ending> onEnded) {
         this.id = id;
         this.generation = generation;
         this.pipeline = pipeline;
         this.settings = settings;
         this.env = env;
         this.positions = positions;
+        this.codeLoader = codeLoader;
+        this.stillLeads = stillLeads;
+        this.onEnded = onEnded;
         this.thread = Thread.ofPlatform().daemon().name("spate-task-" + id).unstarted(this);
     }
 
@@ -82,7 +100,7 @@ final class TaskRunner implements Runnable {
         thread.start();
     }
 
-    /** Asks the task to stop after its current micro-batch (it commits nothing more at-least-once past what it acknowledged). */
+    /** Asks the task to stop after its current micro-batch; at-least-once, it first commits what was acknowledged. */
     void stop() {
         // No interrupt: a task blocked in its client would lose the hand-over commit; an idle one
         // wakes within idle.wait.ms.
@@ -90,8 +108,12 @@ final class TaskRunner implements Runnable {
     }
 
     boolean awaitStopped(long timeoutMs) throws InterruptedException {
-        thread.join(timeoutMs);
+        thread.join(Math.max(1, timeoutMs));
         return !thread.isAlive();
+    }
+
+    boolean hasEnded() {
+        return ended;
     }
 
     boolean failedForGood() {
@@ -101,7 +123,7 @@ final class TaskRunner implements Runnable {
     /** True when a micro-batch has been in the pipeline's code longer than {@code task.timeout.ms}. */
     boolean stuck(long nowMs) {
         long since = processingSinceMs;
-        return since >= 0 && nowMs - since > settings.taskTimeoutMs();
+        return since >= 0 && !failedForGood() && nowMs - since > settings.taskTimeoutMs();
     }
 
     /** Fails a task whose code does not return: its thread is left to end by itself (Java cannot stop it). */
@@ -109,42 +131,61 @@ final class TaskRunner implements Runnable {
         error = why;
         state = "FAILED";
         failures++;
+        processingSinceMs = -1;
         stopped = true;
         thread.interrupt();
     }
 
     @Override
     public void run() {
+        Ending ending = Ending.STOPPED;
+        try {
+            ending = runAttempts();
+        } finally {
+            state = ending == Ending.FAILED ? "FAILED" : "STOPPED";
+            ended = true;
+            onEnded.accept(ending);
+        }
+    }
+
+    private Ending runAttempts() {
         int userFailuresInARow = 0;
         long backoffMs = 100;
         while (!stopped) {
+            if (!stillLeads.getAsBoolean()) {
+                // Leadership moved while this task waited to start again: the new leader runs it.
+                return Ending.NOT_LEADER;
+            }
+            long processedBefore = processed;
             try {
                 attempt();
-                return;
+                return failedForGood() ? Ending.FAILED : Ending.STOPPED;
             } catch (InterruptedException e) {
-                return;
-            } catch (ProducerFencedException e) {
-                // Another node runs this task now (a leadership it has not heard of yet): leave it.
-                log.info("task {} was fenced by a newer instance; stopping here", id);
-                state = "STOPPED";
-                return;
+                return failedForGood() ? Ending.FAILED : Ending.STOPPED;
+            } catch (ProducerFencedException | InvalidProducerEpochException e) {
+                // A newer instance of this task took over (a leadership this node has not heard of yet).
+                log.info("task {} was fenced by a newer instance of itself; its node decides whether to start it again", id);
+                return Ending.FENCED;
             } catch (UserCodeException e) {
                 failures++;
                 error = e.getMessage();
-                userFailuresInARow++;
+                userFailuresInARow = processed > processedBefore ? 1 : userFailuresInARow + 1;
                 log.warn("task {}: the pipeline's code failed ({} in a row)", id, userFailuresInARow, e.getCause());
                 if (userFailuresInARow >= USER_FAILURES_BEFORE_GIVING_UP) {
                     state = "FAILED";
-                    log.error("task {} failed {} times in its own code and stays failed until the pipeline is resumed or redeployed: {}",
-                            id, userFailuresInARow, e.getMessage());
-                    return;
+                    log.error("task {} failed {} times in a row in its own code and stays failed until the pipeline is resumed or"
+                            + " redeployed: {}", id, userFailuresInARow, e.getMessage());
+                    return Ending.FAILED;
                 }
             } catch (Throwable e) {
                 if (stopped) {
-                    return;
+                    return failedForGood() ? Ending.FAILED : Ending.STOPPED;
                 }
                 failures++;
                 error = e.toString();
+                if (processed > processedBefore) {
+                    backoffMs = 100;
+                }
                 log.warn("task {} failed; restarting from its last commit in {} ms", id, backoffMs, e);
             } finally {
                 closeInputs();
@@ -155,24 +196,26 @@ final class TaskRunner implements Runnable {
                 try {
                     Thread.sleep(backoffMs);
                 } catch (InterruptedException e) {
-                    return;
+                    return failedForGood() ? Ending.FAILED : Ending.STOPPED;
                 }
                 backoffMs = Math.min(backoffMs * 2, 10_000);
             }
         }
+        return Ending.STOPPED;
     }
 
     private void attempt() throws Exception {
         state = "RESTORING";
         boolean exactlyOnce = settings.guarantee() == Guarantee.EXACTLY_ONCE;
-        try (Task task = pipeline.createTask(id.subTopology(), id.partition())) {
+        try (Task task = inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition()))) {
             Producer<byte[], byte[]> producer = env.sharedProducer();
             Producer<byte[], byte[]> own = null;
             try {
                 if (exactlyOnce) {
                     own = env.producerFactory().apply(Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG,
-                            PipelineNames.transactionalId(id.pipeline(), id.subTopology(), id.partition())));
-                    // Fences the task's previous instance, wherever it ran, and aborts what it left open.
+                            PipelineNames.transactionalId(id.pipeline(), anchorTopic(task), id.partition())));
+                    // Fences the task's previous instance, wherever it ran, and aborts what it left open,
+                    // before the positions are read: they are then stable (KIP-447).
                     own.initTransactions();
                     producer = own;
                 }
@@ -184,38 +227,70 @@ final class TaskRunner implements Runnable {
             } finally {
                 if (own != null) {
                     try {
+                        // Closing aborts a transaction still open: its results are never read_committed.
                         own.close(java.time.Duration.ofSeconds(5));
                     } catch (RuntimeException ignored) {
-                        // an open transaction is aborted by the next instance's initTransactions
+                        // the next instance's initTransactions aborts it then
                     }
                 }
             }
         }
     }
 
+    /**
+     * Runs the pipeline's code with its own class loader as the thread's context loader (what
+     * ServiceLoader and Jackson look in), and the node's everywhere else: the Kafka clients find
+     * their classes through it.
+     */
+    private <T> T inCodeLoader(java.util.function.Supplier<T> code) {
+        Thread thread = Thread.currentThread();
+        ClassLoader before = thread.getContextClassLoader();
+        thread.setContextClassLoader(codeLoader);
+        try {
+            return code.get();
+        } finally {
+            thread.setContextClassLoader(before);
+        }
+    }
+
+    private static String anchorTopic(Task task) {
+        return TaskPlacement.anchor(task.inputTopics());
+    }
+
     private Map<TopicPartition, Long> openInputs(Task task, boolean readCommitted) throws Exception {
         for (String topic : task.inputTopics()) {
             TopicPartition tp = new TopicPartition(topic, id.partition());
-            inputs.put(tp, openInput(tp, readCommitted));
+            inputs.put(tp, openInput(tp, readCommitted, false));
         }
-        Map<TopicPartition, Long> committed = positions.committed(inputs.keySet());
+        Map<TopicPartition, OffsetAndMetadata> committed = positions.committed(inputs.keySet());
         Map<TopicPartition, Long> at = new HashMap<>();
         for (TaskInput input : inputs.values()) {
-            Long position = committed.get(input.topicPartition());
-            at.put(input.topicPartition(), position != null ? position : input.earliest());
+            OffsetAndMetadata position = committed.get(input.topicPartition());
+            at.put(input.topicPartition(), position != null ? position.offset() : input.earliest());
+        }
+        long streamTime = Long.MIN_VALUE;
+        for (OffsetAndMetadata position : committed.values()) {
+            streamTime = Math.max(streamTime, PositionStore.streamTimeOf(position));
+        }
+        if (streamTime != Long.MIN_VALUE) {
+            task.restoreStreamTime(streamTime);
         }
         return at;
     }
 
-    private TaskInput openInput(TopicPartition tp, boolean readCommitted) {
-        io.spate.replication.Partition local = env.localPartition().apply(tp);
-        if (local != null) {
+    /**
+     * In place when this node holds a replica; for a restore only when it leads it (a follower's
+     * copy may lack the last transaction the committed positions already count).
+     */
+    private TaskInput openInput(TopicPartition tp, boolean readCommitted, boolean mustBeCurrent) {
+        Partition local = env.localPartition().apply(tp);
+        if (local != null && (!mustBeCurrent || local.isLeader())) {
             return new LocalInput(local, readCommitted);
         }
         return new RemoteInput(tp, env.bootstrap(), readCommitted, settings.batchMaxBytes());
     }
 
-    /** Fills the task's stores from their changelogs: the local replica when this node holds one (co-location), else over the network. */
+    /** Fills the task's stores from their changelogs, to their end as the leader has it now. */
     private void restore(Task task, boolean readCommitted) throws Exception {
         if (task.changelogTopics().isEmpty()) {
             return;
@@ -224,26 +299,32 @@ final class TaskRunner implements Runnable {
         long records = 0;
         for (Map.Entry<String, String> store : task.changelogTopics().entrySet()) {
             TopicPartition tp = new TopicPartition(store.getValue(), id.partition());
-            try (TaskInput changelog = openInput(tp, readCommitted)) {
+            try (TaskInput changelog = openInput(tp, readCommitted, true)) {
                 long position = changelog.earliest();
-                long end = position + changelog.lag(position);
+                long end = changelog.end();
                 List<InputRecord> chunk = new ArrayList<>();
-                while (position < end && !stopped) {
+                while (position < end) {
+                    if (stopped) {
+                        throw new InterruptedException("stopped while restoring");
+                    }
+                    if (env.clock().get() - started > RESTORE_TIMEOUT_MS) {
+                        throw new java.util.concurrent.TimeoutException("restoring " + tp + " reached " + position + " of " + end
+                                + " in " + RESTORE_TIMEOUT_MS + " ms");
+                    }
                     chunk.clear();
                     long next = changelog.poll(position, RESTORE_CHUNK, settings.batchMaxBytes(), chunk);
                     if (next == position) {
-                        // What remains lies past what can be read now (an open transaction): restored to here.
-                        end = Math.min(end, position + changelog.lag(position));
-                        if (changelog.lag(position) == 0) {
-                            break;
-                        }
+                        Thread.sleep(5); // a remote read still on its way
                         continue;
                     }
                     List<ChangelogRecord> entries = new ArrayList<>(chunk.size());
                     for (InputRecord r : chunk) {
                         entries.add(new ChangelogRecord(r.key(), r.value()));
                     }
-                    task.restore(store.getKey(), entries);
+                    inCodeLoader(() -> {
+                        task.restore(store.getKey(), entries);
+                        return null;
+                    });
                     records += entries.size();
                     position = next;
                 }
@@ -294,10 +375,15 @@ final class TaskRunner implements Runnable {
                 }
                 processingSinceMs = now;
                 try {
-                    task.process(batch, output);
-                } catch (TaskOutput.OutputFailedException e) {
-                    throw new KafkaException("sending a result failed", e.getCause());
+                    inCodeLoader(() -> {
+                        task.process(batch, output);
+                        return null;
+                    });
                 } catch (RuntimeException | StackOverflowError e) {
+                    TaskOutput.OutputFailedException failedSend = outputFailure(e);
+                    if (failedSend != null) {
+                        throw new KafkaException("sending a result failed", failedSend.getCause());
+                    }
                     throw new UserCodeException(e);
                 } finally {
                     processingSinceMs = -1;
@@ -310,30 +396,29 @@ final class TaskRunner implements Runnable {
                     pendingStamps[pending++] = r.timestamp();
                 }
                 if (!exactlyOnce) {
-                    // At-least-once results are readable once acknowledged, moments after they are sent.
-                    now = env.clock().get();
-                    recordLatencies(pendingStamps, pending, now);
+                    // At-least-once results are readable once acknowledged, moments after they are sent: measured at the send.
+                    recordLatencies(pendingStamps, pending, env.clock().get());
                     pending = 0;
                 }
             }
             updateLag(at);
             now = env.clock().get();
             if (dirty && now - lastCommitMs >= settings.commitIntervalMs()) {
+                Map<TopicPartition, OffsetAndMetadata> offsets = offsets(at, task.stats().streamTimeMs());
                 if (exactlyOnce) {
                     if (!inTransaction) {
                         producer.beginTransaction();
                     }
-                    producer.sendOffsetsToTransaction(offsets(at), group);
+                    producer.sendOffsetsToTransaction(offsets, group);
                     producer.commitTransaction();
                     inTransaction = false;
                     checkSends(output);
-                    now = env.clock().get();
-                    recordLatencies(pendingStamps, pending, now);
+                    recordLatencies(pendingStamps, pending, env.clock().get());
                     pending = 0;
                 } else {
                     producer.flush();
                     checkSends(output);
-                    positions.commit(at);
+                    positions.commit(offsets);
                 }
                 lateRecords = task.stats().lateRecordsDropped();
                 dirty = false;
@@ -348,9 +433,18 @@ final class TaskRunner implements Runnable {
             // A clean hand-over: what was acknowledged is committed, so the next owner repeats nothing.
             producer.flush();
             if (output.takeFailure() == null) {
-                positions.commit(at);
+                positions.commit(offsets(at, task.stats().streamTimeMs()));
             }
         }
+    }
+
+    private static TaskOutput.OutputFailedException outputFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TaskOutput.OutputFailedException failed) {
+                return failed;
+            }
+        }
+        return null;
     }
 
     private void checkSends(TaskOutput output) {
@@ -360,9 +454,10 @@ final class TaskRunner implements Runnable {
         }
     }
 
-    private static Map<TopicPartition, OffsetAndMetadata> offsets(Map<TopicPartition, Long> at) {
+    private static Map<TopicPartition, OffsetAndMetadata> offsets(Map<TopicPartition, Long> at, long streamTimeMs) {
+        String metadata = PositionStore.streamTimeMetadata(streamTimeMs);
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        at.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset)));
+        at.forEach((tp, offset) -> offsets.put(tp, new OffsetAndMetadata(offset, metadata)));
         return offsets;
     }
 

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class CatalogRecordsTest {
     @Test
     void aSpecSurvivesItsRecord() {
-        PipelineSpec spec = new PipelineSpec("counts", PipelineSpec.JAR, "ab12", "com.example.Counts",
+        PipelineSpec spec = new PipelineSpec("counts", PipelineSpec.JAR, "ab12".repeat(16), "com.example.Counts",
                 Map.of("processing.guarantee", "exactly_once", "window.s", "5"), true, 7);
 
         assertThat(CatalogRecords.decodeSpec(CatalogRecords.encode(spec))).isEqualTo(spec);
@@ -39,5 +39,23 @@ class CatalogRecordsTest {
                 .hasMessageContaining("commit.interval.ms must be a whole number");
         assertThat(PipelineSettings.of(Map.of("processing.guarantee", "exactly_once")).commitIntervalMs()).isEqualTo(20);
         assertThat(PipelineSettings.of(Map.of()).guarantee()).isEqualTo(Guarantee.AT_LEAST_ONCE);
+    }
+
+    @Test
+    void aTasksStreamTimeRidesInItsCommittedPositions() {
+        String metadata = PositionStore.streamTimeMetadata(1_700_000_123_456L);
+
+        assertThat(PositionStore.streamTimeOf(new org.apache.kafka.clients.consumer.OffsetAndMetadata(10, metadata))).isEqualTo(1_700_000_123_456L);
+        assertThat(PositionStore.streamTimeOf(new org.apache.kafka.clients.consumer.OffsetAndMetadata(10, ""))).isEqualTo(Long.MIN_VALUE);
+        assertThat(PositionStore.streamTimeOf(new org.apache.kafka.clients.consumer.OffsetAndMetadata(10, "st=soon"))).isEqualTo(Long.MIN_VALUE);
+        assertThat(PositionStore.streamTimeMetadata(Long.MIN_VALUE)).isEmpty();
+    }
+
+    @Test
+    void aJarIsNamedByItsHashOnly() {
+        assertThatThrownBy(() -> new PipelineSpec("p", PipelineSpec.JAR, "../../etc/passwd", "x", Map.of(), false, 1))
+                .hasMessageContaining("SHA-256");
+        assertThatThrownBy(() -> PipelineSettings.of(Map.of("processing.guarantee", "exactly_once", "commit.interval.ms", "60000")))
+                .hasMessageContaining("at most 30000");
     }
 }

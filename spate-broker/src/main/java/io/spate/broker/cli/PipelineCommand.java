@@ -192,8 +192,11 @@ public final class PipelineCommand implements Runnable {
 
         @Override
         void run(PipelineAdmin pipelines) throws Exception {
-            pipelines.delete(name, !keepState);
+            List<String> left = pipelines.delete(name, !keepState);
             out().printf("deleted pipeline %s%n", name);
+            for (String what : left) {
+                out().println("note: " + what);
+            }
         }
     }
 }

@@ -67,8 +67,9 @@ public final class ClusterControl {
 
     /**
      * The usual spread, or, for a topic created with {@code spate.colocate.with}, the replicas of the
-     * named topic's partition p for partition p, its current leader first (so that it leads both),
-     * where that topic has such a partition with enough live replicas.
+     * named topic's partition p for partition p, in that topic's order (the same preferred leader:
+     * the same election outcome with the same in-sync set, and a preferred-leader rebalance moves
+     * both together), filled from the usual spread where it has too few live replicas.
      */
     private List<List<Integer>> placement(String name, int partitions, short factor, List<Integer> live, Map<String, String> overrides) {
         List<List<Integer>> spread = Placement.assign(name, 0, partitions, factor, live);
@@ -82,9 +83,6 @@ public final class ClusterControl {
             List<Integer> replicas = new java.util.ArrayList<>();
             if (p < anchor.partitions().size()) {
                 io.spate.cluster.PartitionState next = anchor.partitions().get(p);
-                if (next.leader() >= 0 && live.contains(next.leader())) {
-                    replicas.add(next.leader());
-                }
                 for (int r : next.replicas()) {
                     if (replicas.size() < factor && !replicas.contains(r) && live.contains(r)) {
                         replicas.add(r);

@@ -67,6 +67,14 @@ final class StreamTask implements Task {
     }
 
     @Override
+    public void restoreStreamTime(long streamTimeMs) {
+        if (processing) {
+            throw new IllegalStateException("task " + this + " restores its stream time after it started processing");
+        }
+        ctx.streamTime = Math.max(ctx.streamTime, streamTimeMs);
+    }
+
+    @Override
     public void process(List<InputRecord> batch, Output out) {
         if (closed) {
             throw new IllegalStateException("task " + this + " is closed");

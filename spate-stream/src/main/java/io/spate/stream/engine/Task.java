@@ -28,6 +28,13 @@ public interface Task extends AutoCloseable {
     void restore(String store, List<ChangelogRecord> records);
 
     /**
+     * Sets the task's stream time to what it was when its positions were last committed (the
+     * runtime keeps it with them), before any {@link #process}: a window that closed before a
+     * restart stays closed after it, and a late record stays late.
+     */
+    void restoreStreamTime(long streamTimeMs);
+
+    /**
      * Processes one micro-batch; records may come from several of the task's input topics, each
      * topic's in log order. Results go to {@code out} before this returns.
      *
