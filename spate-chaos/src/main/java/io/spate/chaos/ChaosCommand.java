@@ -25,11 +25,11 @@ import java.util.concurrent.Callable;
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = {"Run randomized fault campaigns against a local Spate cluster and check every run's history.",
                 "Each run starts a fresh cluster, writes with idempotent acks=all producers and reads with a consumer group "
-                        + "that rebalances, injects a seeded schedule of faults (kill -9, SIGSTOP, SIGTERM and restart, "
+                        + "that rebalances (or, with --workload txn, processes the writes exactly once in transactions), injects a seeded schedule of faults (kill -9, SIGSTOP, SIGTERM and restart, "
                         + "network partitions, a full disk, CPU starvation), heals everything, and checks the history.",
                 "Network partitions, full disks and CPU starvation need root (namespaces, tmpfs, cgroups); without it they are left out and said so."},
         footer = {"", "Exit status: 0 every run passed, 1 a run failed a check, 2 bad arguments.",
-                "Replay a run: ./spate chaos --seed S (with the same --nodes, --duration and --neighbour)."})
+                "Replay a run: ./spate chaos --seed S (with the same --nodes, --duration, --workload and --neighbour)."})
 public final class ChaosCommand implements Callable<Integer> {
 
     @Option(names = "--seed", description = "Seed of the first run (later runs use seed+1, ...). Default: random.")
@@ -58,6 +58,15 @@ public final class ChaosCommand implements Callable<Integer> {
 
     @Option(names = "--consumers", defaultValue = "3", description = "Members of the consumer group (default: ${DEFAULT-VALUE}).")
     int consumers;
+
+    @Option(names = "--workload", split = ",", defaultValue = "group",
+            description = "What runs beside the producers (default: ${DEFAULT-VALUE}): group (a consumer group that rebalances), "
+                    + "txn (an exactly-once consume-transform-produce pipeline in transactions, from the producers' topic to chaos-out, "
+                    + "checked for results lost, duplicated or read from aborted transactions), or both: group,txn.")
+    List<String> workload;
+
+    @Option(names = "--pipelines", defaultValue = "2", description = "Members of the exactly-once pipeline's group, each with its own transactional id (default: ${DEFAULT-VALUE}).")
+    int pipelines;
 
     @Option(names = "--faults", split = ",", description = "Fault kinds to use (default: all): kill, pause, term, disk-full, cpu-starve, isolate, one-way, split.")
     List<String> faults;
@@ -104,9 +113,18 @@ public final class ChaosCommand implements Callable<Integer> {
         if (nodes != 3 && nodes != 5) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--nodes must be 3 or 5, not " + nodes);
         }
-        if (runs < 1 || durationSeconds < 10 || tailSeconds < 5 || partitions < 1 || rate < 1 || producers < 1 || consumers < 1) {
+        if (runs < 1 || durationSeconds < 10 || tailSeconds < 5 || partitions < 1 || rate < 1 || producers < 1 || consumers < 1
+                || pipelines < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--runs, --partitions, --rate, --producers, --consumers must be positive; --duration at least 10 and --tail at least 5");
+                    "--runs, --partitions, --rate, --producers, --consumers, --pipelines must be positive; --duration at least 10 and --tail at least 5");
+        }
+        Set<Workload> workloads = EnumSet.noneOf(Workload.class);
+        for (String w : workload) {
+            try {
+                workloads.add(Workload.parse(w));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "unknown workload '" + w + "' (group, txn)");
+            }
         }
         if (!Set.of("off", "on", "alternate").contains(neighbour)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--neighbour must be off, on or alternate, not " + neighbour);
@@ -134,12 +152,13 @@ public final class ChaosCommand implements Callable<Integer> {
         long first = seed != null ? seed : Math.abs(new java.util.Random().nextLong() % 1_000_000_000L);
         List<ChaosRun.Result> results = new ArrayList<>();
         console.println("chaos: " + runs + " run(s) of " + durationSeconds + " s of faults + " + tailSeconds + " s tail, "
-                + nodes + " nodes, faults " + kinds + ", neighbour " + neighbour + "; output in " + base.toAbsolutePath());
+                + nodes + " nodes, faults " + kinds + ", workloads " + workloads + ", neighbour " + neighbour
+                + "; output in " + base.toAbsolutePath());
         for (int i = 0; i < runs; i++) {
             long s = first + i;
             boolean withNeighbour = neighbour.equals("on") || (neighbour.equals("alternate") && i % 2 == 1);
             RunOptions options = new RunOptions(jar, nodes, partitions, rate, producers, consumers,
-                    durationSeconds * 1_000L, tailSeconds * 1_000L, kinds, withNeighbour);
+                    durationSeconds * 1_000L, tailSeconds * 1_000L, kinds, withNeighbour, workloads, pipelines);
             Path dir = base.resolve("run-" + s + (withNeighbour ? "-neighbour" : ""));
             try {
                 results.add(new ChaosRun(s, options, dir, console).run());

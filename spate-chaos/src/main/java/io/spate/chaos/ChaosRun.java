@@ -11,9 +11,12 @@ import io.spate.chaos.fault.Schedule;
 import io.spate.chaos.history.HistoryFile;
 import io.spate.chaos.history.MetadataLogEntry;
 import io.spate.chaos.history.RunHistory;
+import io.spate.chaos.history.TxnHistory;
 import io.spate.chaos.report.TimelinePage;
 import io.spate.chaos.workload.FinalRead;
+import io.spate.chaos.workload.FinalTxnRead;
 import io.spate.chaos.workload.GroupWorkload;
+import io.spate.chaos.workload.TxnWorkload;
 import io.spate.chaos.workload.StatusWatcher;
 import io.spate.chaos.workload.ProducerWorkload;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -44,6 +47,8 @@ import java.util.stream.Collectors;
  */
 public final class ChaosRun {
     static final String TOPIC = "chaos";
+    /** The exactly-once pipeline's output topic (its input is {@link #TOPIC}). */
+    static final String OUTPUT_TOPIC = "chaos-out";
     /** How often the voters' Raft logs are read: well within the few hundred entries between two of their snapshots. */
     private static final long VOTER_LOG_SAMPLE_MS = 3_000;
 
@@ -91,19 +96,31 @@ public final class ChaosRun {
             try {
                 cluster.start();
                 awaitAllLive(cluster, Duration.ofSeconds(60));
-                Map<Integer, List<Integer>> replicas = createTopic(cluster);
+                Map<Integer, List<Integer>> replicas = createTopic(cluster, TOPIC);
+                if (options.has(Workload.TXN)) {
+                    createTopic(cluster, OUTPUT_TOPIC);
+                }
                 FaultInjector injector = new FaultInjector(cluster, clock, RunOptions.SESSION_TIMEOUT_MS);
                 ProducerWorkload producers = new ProducerWorkload(cluster.bootstrap(), TOPIC, options.partitions(),
                         options.producers(), options.rate(), clock);
-                GroupWorkload group = new GroupWorkload(cluster.bootstrap(), TOPIC, options.consumers(), seed, clock);
+                GroupWorkload group = options.has(Workload.GROUP)
+                        ? new GroupWorkload(cluster.bootstrap(), TOPIC, options.consumers(), seed, clock) : null;
+                TxnWorkload pipeline = options.has(Workload.TXN)
+                        ? new TxnWorkload(cluster.bootstrap(), TOPIC, OUTPUT_TOPIC, options.pipelineMembers(), seed, clock) : null;
                 StatusWatcher watcher = new StatusWatcher(cluster.bootstrap(), TOPIC, clock);
                 VoterLogSampler voterLogs = new VoterLogSampler(cluster.ids(), id -> cluster.disk(id).dataDir(), clock::nowUs);
-                workloads.addAll(List.of(producers, group, watcher, voterLogs));
+                workloads.addAll(java.util.stream.Stream.of(producers, group, pipeline, watcher, voterLogs)
+                        .filter(java.util.Objects::nonNull).toList());
                 watcher.start();
                 voterLogs.start(VOTER_LOG_SAMPLE_MS);
                 long workloadStart = clock.nowUs();
                 producers.start();
-                group.start();
+                if (group != null) {
+                    group.start();
+                }
+                if (pipeline != null) {
+                    pipeline.start();
+                }
                 injector.start(plan, workloadStart);
                 sleepUntil(clock, workloadStart + options.durationMs() * 1_000);
                 say("healing every fault");
@@ -113,10 +130,23 @@ public final class ChaosRun {
                 sleepUntil(clock, healed + options.tailMs() * 1_000);
                 long end = clock.nowUs();
                 producers.close();
-                group.close();
+                if (group != null) {
+                    group.close();
+                }
                 watcher.close();
                 awaitAllLive(cluster, Duration.ofSeconds(60));
-                FinalRead last = FinalRead.read(cluster.bootstrap(), cluster.admin(), TOPIC, options.partitions(), Duration.ofSeconds(120));
+                if (pipeline != null) {
+                    // The rest of the input is consumed before the pipeline stops, so that every
+                    // acknowledged input's result can be asked for.
+                    boolean drained = pipeline.awaitDrained(cluster.admin(), options.partitions(), Duration.ofMillis(RunOptions.PIPELINE_DRAIN_MS));
+                    say(drained ? "the pipeline consumed the whole input" : "the pipeline did not consume the whole input within "
+                            + RunOptions.PIPELINE_DRAIN_MS / 1000 + " s");
+                    pipeline.close();
+                }
+                FinalRead last = FinalRead.read(cluster.bootstrap(), cluster.admin(), TOPIC, options.partitions(),
+                        group != null ? GroupWorkload.GROUP : null, Duration.ofSeconds(120));
+                TxnHistory txn = pipeline == null ? TxnHistory.NONE : FinalTxnRead.read(cluster.bootstrap(), cluster.admin(), pipeline,
+                        OUTPUT_TOPIC, options.partitions(), Duration.ofSeconds(45), Duration.ofSeconds(120));
                 // Seconds on the run's clock (from the cluster's start), as in the verdict and the timeline;
                 // the schedule's @offsets count from the first write.
                 faultLog.add(String.format(java.util.Locale.ROOT, "faults injected (seconds since the run began; writes began at %.3f, healed at %.3f, writes ended at %.3f):",
@@ -125,9 +155,10 @@ public final class ChaosRun {
                         f.startUs() / 1e6, f.endUs() / 1e6, f.description())));
                 injector.skipped().forEach(s -> faultLog.add("  " + s));
                 RunHistory history = new RunHistory(seed, cluster.ids(), cluster.ids(), replicas, injector.faults(),
-                        producers.writes(), group.reads(), group.commits(), group.assignments(), watcher.statuses(), last.log, last.logStart,
+                        producers.writes(), group != null ? group.reads() : List.of(), group != null ? group.commits() : List.of(),
+                        group != null ? group.assignments() : List.of(), watcher.statuses(), last.log, last.logStart,
                         last.committed, new RunHistory.Bounds(options.maxStallMs() * 1_000, options.maxRecoveryMs() * 1_000),
-                        workloadStart, healed, end, sampledAtEnd(voterLogs), voterLogs.progress());
+                        workloadStart, healed, end, sampledAtEnd(voterLogs), voterLogs.progress(), txn);
                 Verdict verdict = Checker.check(history);
                 HistoryFile.write(history, dir.resolve("history.tsv"));
                 TimelinePage.write(history, verdict, dir.resolve("timeline.html"));
@@ -137,7 +168,9 @@ public final class ChaosRun {
                 if (!verdict.ok()) {
                     say(verdict.describe());
                     say("replay: ./spate chaos --seed " + seed + " --nodes " + options.nodes()
-                            + " --duration " + options.durationMs() / 1000 + (options.neighbour() ? " --neighbour on" : ""));
+                            + " --duration " + options.durationMs() / 1000 + (options.neighbour() ? " --neighbour on" : "")
+                            + (options.workloads().equals(Set.of(Workload.GROUP)) ? "" : " --workload "
+                            + options.workloads().stream().map(Workload::label).sorted().collect(Collectors.joining(","))));
                 }
                 return result;
             } finally {
@@ -190,14 +223,14 @@ public final class ChaosRun {
         }
     }
 
-    private Map<Integer, List<Integer>> createTopic(ChaosCluster cluster) throws Exception {
+    private Map<Integer, List<Integer>> createTopic(ChaosCluster cluster, String topic) throws Exception {
         int rf = Math.min(3, options.nodes());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         // A fresh quorum can take a few seconds to elect its first controller on a busy machine
         // (split votes); the creation then times out undecided and is asked again (seed 2014).
         while (true) {
             try {
-                cluster.admin().createTopics(List.of(new NewTopic(TOPIC, options.partitions(), (short) rf)
+                cluster.admin().createTopics(List.of(new NewTopic(topic, options.partitions(), (short) rf)
                         .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
                 break;
             } catch (java.util.concurrent.ExecutionException e) {
@@ -213,7 +246,7 @@ public final class ChaosRun {
         }
         while (true) {
             try {
-                TopicDescription d = cluster.admin().describeTopics(List.of(TOPIC)).allTopicNames().get(10, TimeUnit.SECONDS).get(TOPIC);
+                TopicDescription d = cluster.admin().describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
                 boolean ready = d.partitions().size() == options.partitions() && d.partitions().stream().allMatch(p ->
                         p.leader() != null && p.leader().id() >= 0 && p.isr().size() == rf);
                 if (ready) {
@@ -229,7 +262,7 @@ public final class ChaosRun {
                 }
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("topic " + TOPIC + " did not get a leader and a full ISR within 60 s");
+                throw new IllegalStateException("topic " + topic + " did not get a leader and a full ISR within 60 s");
             }
             Thread.sleep(200);
         }

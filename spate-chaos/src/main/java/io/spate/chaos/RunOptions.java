@@ -10,9 +10,29 @@ import java.util.Set;
  *
  * @param durationMs  how long faults are injected (writes go on for {@code tailMs} more after healing)
  * @param neighbour   a CPU-heavy process per core beside the cluster, as on a shared machine
+ * @param workloads   what runs beside the producers: the consumer group, the exactly-once pipeline, or both
+ * @param pipelineMembers members of the exactly-once pipeline's group (with {@link Workload#TXN})
  */
 public record RunOptions(Path brokerJar, int nodes, int partitions, int rate, int producers, int consumers,
-                         long durationMs, long tailMs, Set<FaultKind> faults, boolean neighbour) {
+                         long durationMs, long tailMs, Set<FaultKind> faults, boolean neighbour,
+                         Set<Workload> workloads, int pipelineMembers) {
+
+    /** The producers and the consumer group, without the exactly-once pipeline. */
+    public RunOptions(Path brokerJar, int nodes, int partitions, int rate, int producers, int consumers,
+                      long durationMs, long tailMs, Set<FaultKind> faults, boolean neighbour) {
+        this(brokerJar, nodes, partitions, rate, producers, consumers, durationMs, tailMs, faults, neighbour,
+                Set.of(Workload.GROUP), 2);
+    }
+
+    public boolean has(Workload w) {
+        return workloads.contains(w);
+    }
+
+    /**
+     * How long the exactly-once pipeline may take, once the producers stopped, to consume the rest
+     * of the input: it keeps up during the tail, so this is a generous bound, not a measure.
+     */
+    public static final long PIPELINE_DRAIN_MS = 60_000;
 
     /** Spate's defaults, which the runs use unchanged: what a user gets. */
     public static final long SESSION_TIMEOUT_MS = 1_000;

@@ -37,6 +37,7 @@ public final class Checker {
         SkipCheck.check(h, log, violations);
         CommitCheck.check(h, violations);
         MetadataAgreementCheck.check(h, violations);
+        ExactlyOnceCheck.check(h, log, violations, notes);
 
         Availability availability = AvailabilityCheck.measure(h, partitions(h));
         AvailabilityCheck.check(h, availability, violations);

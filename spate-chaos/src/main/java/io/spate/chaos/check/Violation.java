@@ -23,8 +23,34 @@ public record Violation(String check, int partition, long offset, String detail)
     public static final String VOTER_STUCK = "voter-stuck";
     public static final String RECOVERY = "recovery";
 
-    /** Availability checks: a bound was exceeded, but nothing acknowledged was lost or corrupted. */
-    public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY, VOTER_STUCK);
+    // The exactly-once pipeline's (ExactlyOnceCheck). Partition and offset are the output's unless
+    // the offset is -1: then the partition is the input's, and the detail names the input or transaction.
+    /** An input record has more than one result in the committed output. */
+    public static final String TXN_DUPLICATE = "txn-duplicate";
+    /** An input below the committed offset, or a transaction seen committed, has no result in the committed output. */
+    public static final String TXN_MISSING = "txn-missing";
+    /** A result of a transaction its client saw aborted (or never asked to commit) is read committed. */
+    public static final String TXN_ABORTED_READ = "txn-aborted-read";
+    /** A zombie's commit was acknowledged after a successor with its transactional id had initialized. */
+    public static final String TXN_ZOMBIE = "txn-zombie";
+    /** Some but not all results of one transaction are read committed. */
+    public static final String TXN_PARTIAL = "txn-partial";
+    /** A result no transaction wrote, of an input that is not there, in the wrong partition, or past the committed offset. */
+    public static final String TXN_UNEXPECTED = "txn-unexpected";
+    /** The results of one input partition are not in input order. */
+    public static final String TXN_OUT_OF_ORDER = "txn-out-of-order";
+    /** read_committed read a record read_uncommitted did not read at that offset. */
+    public static final String TXN_SUPERSET = "txn-superset";
+    /** A transaction is still open at the end (the last stable offset below the high watermark). */
+    public static final String TXN_HANGING = "txn-hanging";
+    /** The pipeline did not consume the whole input by the end. */
+    public static final String TXN_UNDRAINED = "txn-undrained";
+
+    /**
+     * Availability checks: a bound was exceeded, but nothing acknowledged was lost or corrupted. A
+     * hanging transaction and an undrained pipeline hold readers back without losing anything.
+     */
+    public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY, VOTER_STUCK, TXN_HANGING, TXN_UNDRAINED);
 
     public boolean safety() {
         return !AVAILABILITY_CHECKS.contains(check);

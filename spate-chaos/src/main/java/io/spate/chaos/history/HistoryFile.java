@@ -37,6 +37,11 @@ import java.util.TreeMap;
  * committed PARTITION  OFFSET
  * raft      NODE  VIEW  INDEX  TERM  CRC32C_HEX    (one entry of one read of a voter's Raft log)
  * raftpos   NODE  AT_US  LAST_INDEX               (how far a voter's Raft log reached at one read)
+ * pipeline  MEMBERS                              (the exactly-once pipeline ran; the lines below are its)
+ * txn       MEMBER  INCARNATION  NUMBER  OUTCOME  BEGIN_US  END_US  INPUTS  ERROR   (INPUTS: P:FIRST-LAST,...)
+ * txninput  PARTITION  OFFSET                     (the pipeline group's committed input offset at the end)
+ * outlog    PARTITION  LOG_START  LSO  HW         (the output partition at the end)
+ * out       PARTITION  OFFSET  READ_UNCOMMITTED  READ_COMMITTED   (an output offset either read has a record at)
  * </pre>
  *
  * Lines starting with {@code #} and empty lines are ignored.
@@ -124,6 +129,39 @@ public final class HistoryFile {
         for (Map.Entry<Integer, Long> e : new TreeMap<>(h.finalCommitted()).entrySet()) {
             line(out, "committed", e.getKey(), e.getValue());
         }
+        writeTxn(h.txn(), out);
+    }
+
+    private static void writeTxn(TxnHistory t, Writer out) throws IOException {
+        if (!t.ran()) {
+            return;
+        }
+        line(out, "pipeline", t.members());
+        for (Txn x : t.transactions()) {
+            line(out, "txn", esc(x.member()), x.incarnation(), x.number(), x.outcome(), x.beginUs(), x.endUs(),
+                    ranges(x.inputs()), esc(x.error()));
+        }
+        for (Map.Entry<Integer, Long> e : new TreeMap<>(t.committedInput()).entrySet()) {
+            line(out, "txninput", e.getKey(), e.getValue());
+        }
+        java.util.TreeSet<Integer> partitions = new java.util.TreeSet<>(t.outputStart().keySet());
+        partitions.addAll(t.readCommitted().keySet());
+        partitions.addAll(t.readUncommitted().keySet());
+        for (int p : partitions) {
+            line(out, "outlog", p, t.outputStart().getOrDefault(p, 0L), t.lastStable(p), t.highWatermark(p));
+        }
+        for (int p : partitions) {
+            long start = t.outputStart().getOrDefault(p, 0L);
+            List<String> committed = t.readCommitted().getOrDefault(p, List.of());
+            List<String> uncommitted = t.readUncommitted().getOrDefault(p, List.of());
+            for (int i = 0; i < Math.max(committed.size(), uncommitted.size()); i++) {
+                String u = i < uncommitted.size() ? uncommitted.get(i) : null;
+                String c = i < committed.size() ? committed.get(i) : null;
+                if (u != null || c != null) {
+                    line(out, "out", p, start + i, esc(u), esc(c));
+                }
+            }
+        }
     }
 
     static RunHistory read(BufferedReader in, String name) throws IOException {
@@ -147,6 +185,11 @@ public final class HistoryFile {
         Map<Integer, Integer> logLength = new LinkedHashMap<>();
         Map<Integer, Map<Long, String>> finalValues = new LinkedHashMap<>();
         Map<Integer, Long> committed = new LinkedHashMap<>();
+        int pipelineMembers = 0;
+        List<Txn> transactions = new ArrayList<>();
+        Map<Integer, Long> committedInput = new LinkedHashMap<>();
+        Map<Integer, long[]> outputBounds = new LinkedHashMap<>(); // partition -> {log start, LSO, HW}
+        Map<Integer, Map<Long, String[]>> outputValues = new LinkedHashMap<>(); // offset -> {uncommitted, committed}
 
         String text;
         int lineNo = 0;
@@ -198,6 +241,14 @@ public final class HistoryFile {
                     case "raft" -> metadataLogs.add(new MetadataLogEntry(Integer.parseInt(f[1]), Integer.parseInt(f[2]),
                             Long.parseLong(f[3]), Long.parseLong(f[4]), Long.parseLong(f[5], 16)));
                     case "raftpos" -> voterProgress.add(new VoterProgress(Integer.parseInt(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3])));
+                    case "pipeline" -> pipelineMembers = Integer.parseInt(f[1]);
+                    case "txn" -> transactions.add(new Txn(unesc(f[1]), Integer.parseInt(f[2]), Integer.parseInt(f[3]),
+                            Txn.Outcome.valueOf(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]), parseRanges(f[7]), unesc(f[8])));
+                    case "txninput" -> committedInput.put(Integer.parseInt(f[1]), Long.parseLong(f[2]));
+                    case "outlog" -> outputBounds.put(Integer.parseInt(f[1]),
+                            new long[]{Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4])});
+                    case "out" -> outputValues.computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
+                            .put(Long.parseLong(f[2]), new String[]{unesc(f[3]), unesc(f[4])});
                     default -> throw new IllegalArgumentException("unknown kind '" + f[0] + "'");
                 }
             } catch (RuntimeException e) {
@@ -206,7 +257,35 @@ public final class HistoryFile {
         }
         return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses,
                 finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end, metadataLogs,
-                voterProgress);
+                voterProgress, txnHistory(pipelineMembers, transactions, committedInput, outputBounds, outputValues));
+    }
+
+    private static TxnHistory txnHistory(int members, List<Txn> transactions, Map<Integer, Long> committedInput,
+                                         Map<Integer, long[]> bounds, Map<Integer, Map<Long, String[]>> values) {
+        if (members == 0) {
+            return TxnHistory.NONE;
+        }
+        Map<Integer, Long> start = new LinkedHashMap<>();
+        Map<Integer, List<String>> committed = new LinkedHashMap<>();
+        Map<Integer, List<String>> uncommitted = new LinkedHashMap<>();
+        for (Map.Entry<Integer, long[]> e : bounds.entrySet()) {
+            int p = e.getKey();
+            long from = e.getValue()[0];
+            Map<Long, String[]> at = values.getOrDefault(p, Map.of());
+            start.put(p, from);
+            committed.put(p, outputList(at, from, e.getValue()[1], 1));
+            uncommitted.put(p, outputList(at, from, e.getValue()[2], 0));
+        }
+        return new TxnHistory(members, transactions, committedInput, start, committed, uncommitted);
+    }
+
+    private static List<String> outputList(Map<Long, String[]> values, long from, long to, int column) {
+        List<String> list = new ArrayList<>((int) Math.max(0, to - from));
+        for (long o = from; o < to; o++) {
+            String[] v = values.get(o);
+            list.add(v == null ? null : v[column]);
+        }
+        return list;
     }
 
     /** Places each final line at its index; a length longer than the lines leaves trailing holes. */
@@ -310,6 +389,30 @@ public final class HistoryFile {
             }
         }
         return ids;
+    }
+
+    private static String ranges(List<Txn.InputRange> ranges) {
+        StringBuilder b = new StringBuilder();
+        for (Txn.InputRange r : ranges) {
+            if (!b.isEmpty()) {
+                b.append(',');
+            }
+            b.append(r.partition()).append(':').append(r.first()).append('-').append(r.last());
+        }
+        return b.isEmpty() ? "-" : b.toString();
+    }
+
+    private static List<Txn.InputRange> parseRanges(String s) {
+        List<Txn.InputRange> ranges = new ArrayList<>();
+        if (!s.equals("-") && !s.isEmpty()) {
+            for (String r : s.split(",")) {
+                int colon = r.indexOf(':');
+                int dash = r.indexOf('-', colon);
+                ranges.add(new Txn.InputRange(Integer.parseInt(r.substring(0, colon)), Long.parseLong(r.substring(colon + 1, dash)),
+                        Long.parseLong(r.substring(dash + 1))));
+            }
+        }
+        return ranges;
     }
 
     private static String cuts(List<NodeFault.Cut> cuts) {

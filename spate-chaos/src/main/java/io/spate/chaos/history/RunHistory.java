@@ -28,12 +28,24 @@ import java.util.Map;
  *                      written before they were kept)
  * @param voterProgress the last index of each voter's Raft log at every read through the run (empty
  *                      in histories written before it was kept)
+ * @param txn           the exactly-once pipeline's transactions and output ({@link TxnHistory#NONE}
+ *                      when the run did not have it)
  */
 public record RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
                          List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
                          List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
                          Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs,
-                         List<MetadataLogEntry> metadataLogs, List<VoterProgress> voterProgress) {
+                         List<MetadataLogEntry> metadataLogs, List<VoterProgress> voterProgress, TxnHistory txn) {
+
+    /** A history without the exactly-once pipeline. */
+    public RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
+                      List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
+                      List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
+                      Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs,
+                      List<MetadataLogEntry> metadataLogs, List<VoterProgress> voterProgress) {
+        this(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses, finalLog, logStart,
+                finalCommitted, bounds, workloadStartUs, healedUs, endUs, metadataLogs, voterProgress, TxnHistory.NONE);
+    }
 
     /** A history without the voters' progress. */
     public RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,

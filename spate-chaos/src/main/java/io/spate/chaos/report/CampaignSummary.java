@@ -96,7 +96,9 @@ public final class CampaignSummary {
         long faults = runs.stream().mapToLong(r -> r.verdict().counts().faults()).sum();
         long acked = runs.stream().mapToLong(r -> r.verdict().counts().writesAcked()).sum();
         long safety = runs.stream().mapToLong(r -> r.verdict().safetyViolations()).sum();
-        return List.of(
+        java.util.Map<String, Integer> txns = new java.util.TreeMap<>();
+        runs.forEach(r -> r.verdict().counts().txnsByOutcome().forEach((k, n) -> txns.merge(k, n, Integer::sum)));
+        List<String> lines = new ArrayList<>(List.of(
                 "runs: " + all.size() + " (" + passed + " passed, " + (runs.size() - passed) + " failed"
                         + (unfinished > 0 ? ", " + unfinished + " did not finish" : "") + ")",
                 "faults injected: " + faults,
@@ -106,7 +108,12 @@ public final class CampaignSummary {
                         + medianAndWorst(runs, r -> r.verdict().availability().worstStallUs()),
                 "longest stall with a quorum up, counting waits for an eligible replica (not bounded): median "
                         + medianAndWorst(runs, r -> r.verdict().availability().worstQuorumStallUs()),
-                "recovery after heal: median " + medianAndWorst(runs, r -> r.verdict().availability().worstRecoveryUs()));
+                "recovery after heal: median " + medianAndWorst(runs, r -> r.verdict().availability().worstRecoveryUs())));
+        if (!txns.isEmpty()) {
+            lines.add(3, "exactly-once pipeline transactions: " + txns.values().stream().mapToInt(Integer::intValue).sum()
+                    + " (" + txns.toString().replaceAll("[{}]", "").replace("=", " ") + ")");
+        }
+        return lines;
     }
 
     private static String medianAndWorst(List<Run> runs, ToLongFunction<Run> us) {

@@ -68,6 +68,33 @@ class HistoryFileTest {
     }
 
     @Test
+    void pipelineRoundTrips() throws Exception {
+        HistoryBuilder b = HistoryBuilder.clean();
+        b.txn = new TxnHistory(2, List.of(
+                new Txn("t1", 1, 1, Txn.Outcome.COMMITTED, 100, 200, List.of(new Txn.InputRange(0, 0, 9), new Txn.InputRange(1, 3, 3)), ""),
+                new Txn("t2", 3, 7, Txn.Outcome.UNKNOWN, 300, 400, List.of(), "TimeoutException: x\ty\n")),
+                java.util.Map.of(0, 10L, 1, 4L),
+                java.util.Map.of(0, 0L, 1, 5L),
+                java.util.Map.of(0, Arrays.asList("0@0 w-1-0-0 t1.1.1", null), 1, Arrays.asList((String) null)),
+                java.util.Map.of(0, Arrays.asList("0@0 w-1-0-0 t1.1.1", null, "0@1 w-1-0-1 t2.3.7"), 1, Arrays.asList("1@3 w-2-1-1 t1.1.1")));
+        RunHistory h = b.build();
+        Path file = dir.resolve("history.tsv");
+        HistoryFile.write(h, file);
+
+        assertThat(HistoryFile.read(file)).isEqualTo(h);
+        assertThat(Files.readAllLines(file)).contains("pipeline\t2", "txn\tt1\t1\t1\tCOMMITTED\t100\t200\t0:0-9,1:3-3\t",
+                "txninput\t1\t4", "outlog\t0\t0\t2\t3", "outlog\t1\t5\t6\t6",
+                "out\t0\t0\t0@0 w-1-0-0 t1.1.1\t0@0 w-1-0-0 t1.1.1", "out\t0\t2\t0@1 w-1-0-1 t2.3.7\t\\N");
+    }
+
+    @Test
+    void historyWithoutThePipelineReadsBackWithout() {
+        Path file = dir.resolve("history.tsv");
+        HistoryFile.write(HistoryBuilder.clean().build(), file);
+        assertThat(HistoryFile.read(file).txn()).isEqualTo(TxnHistory.NONE);
+    }
+
+    @Test
     void largeHistoryRoundTripsQuickly() {
         HistoryBuilder b = new HistoryBuilder().partitions(4);
         for (int i = 0; i < 50_000; i++) {
