@@ -74,7 +74,6 @@ public final class ProcessingRuntime implements AutoCloseable {
     private String bootstrap;
     private Thread catalogReader;
     private KafkaConsumer<String, byte[]> catalogConsumer;
-    private Producer<byte[], byte[]> sharedProducer;
     private Producer<String, byte[]> statusProducer;
     private Admin admin;
 
@@ -85,6 +84,12 @@ public final class ProcessingRuntime implements AutoCloseable {
         CompiledPipeline compiled;
         List<TaskPlacement.Anchored> anchored = List.of();
         PositionStore positions;
+        /**
+         * The pipeline's at-least-once producer, one per deployment rather than per node: a producer
+         * refreshes the metadata of every topic it ever wrote, and the refresh of a deleted topic
+         * would create it again with the broker's defaults.
+         */
+        Producer<byte[], byte[]> producer;
         String failure;
         /** Replaced or removed: its resources close once its last task has ended. */
         boolean retired;
@@ -152,7 +157,6 @@ public final class ProcessingRuntime implements AutoCloseable {
         if (closed) {
             return;
         }
-        sharedProducer = new KafkaProducer<>(producerConfig(Map.of()), new ByteArraySerializer(), new ByteArraySerializer());
         statusProducer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "1",
                 ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-status-" + nodeId,
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000), new StringSerializer(), new ByteArraySerializer());
@@ -365,9 +369,13 @@ public final class ProcessingRuntime implements AutoCloseable {
             for (SubTopology s : compiled.subTopologies()) {
                 anchored.add(new TaskPlacement.Anchored(d.spec.name(), s.id(), TaskPlacement.anchor(s.inputTopics())));
             }
-            PositionStore positions = new PositionStore(bootstrap, d.spec.name(), d.spec.parsedSettings().guarantee() == Guarantee.EXACTLY_ONCE);
+            boolean exactlyOnce = d.spec.parsedSettings().guarantee() == Guarantee.EXACTLY_ONCE;
+            PositionStore positions = new PositionStore(bootstrap, d.spec.name(), exactlyOnce);
+            Producer<byte[], byte[]> producer = exactlyOnce ? null : new KafkaProducer<>(producerConfig(Map.of(
+                    ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-" + d.spec.name() + "-" + nodeId)), new ByteArraySerializer(), new ByteArraySerializer());
             PipelineLoader.Loaded made = loaded;
             onDecisions(() -> {
+                d.producer = producer;
                 d.loaded = made;
                 d.compiled = compiled;
                 d.anchored = anchored;
@@ -404,6 +412,9 @@ public final class ProcessingRuntime implements AutoCloseable {
         }
         d.closed = true;
         setup.execute(() -> {
+            if (d.producer != null) {
+                d.producer.close(Duration.ofSeconds(5));
+            }
             if (d.positions != null) {
                 d.positions.close();
             }
@@ -451,7 +462,7 @@ public final class ProcessingRuntime implements AutoCloseable {
         }
         TopicPartition anchorPartition = anchor;
         ClassLoader codeLoader = d.loaded.loader() != null ? d.loaded.loader() : ProcessingRuntime.class.getClassLoader();
-        TaskRunner runner = new TaskRunner(id, d.spec.generation(), d.compiled, d.spec.parsedSettings(), environment(), d.positions, codeLoader,
+        TaskRunner runner = new TaskRunner(id, d.spec.generation(), d.compiled, d.spec.parsedSettings(), environment(d), d.positions, codeLoader,
                 () -> {
                     Partition partition = anchorPartition == null ? null : localPartition.apply(anchorPartition);
                     return partition != null && partition.isLeader();
@@ -501,8 +512,8 @@ public final class ProcessingRuntime implements AutoCloseable {
         }
     }
 
-    private TaskEnvironment environment() {
-        return new TaskEnvironment(nodeId, bootstrap, localPartition, parkedReads, sharedProducer,
+    private TaskEnvironment environment(Deployment d) {
+        return new TaskEnvironment(nodeId, bootstrap, localPartition, parkedReads, d.producer,
                 extra -> new KafkaProducer<>(producerConfig(extra), new ByteArraySerializer(), new ByteArraySerializer()),
                 System::currentTimeMillis);
     }
@@ -647,6 +658,9 @@ public final class ProcessingRuntime implements AutoCloseable {
             }
         }
         for (Deployment d : deployed) {
+            if (d.producer != null) {
+                d.producer.close(Duration.ofSeconds(5));
+            }
             if (d.positions != null) {
                 d.positions.close();
             }
@@ -655,9 +669,6 @@ public final class ProcessingRuntime implements AutoCloseable {
             }
         }
         synchronized (this) {
-            if (sharedProducer != null) {
-                sharedProducer.close(Duration.ofSeconds(5));
-            }
             if (statusProducer != null) {
                 statusProducer.close(Duration.ofSeconds(2));
             }

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 /**
  * What a task needs of its node: the node's own listener (for the clients it writes with), the
  * partitions it holds a replica of (read in place), a way to wait for them to grow, and the
- * node's shared at-least-once producer.
+ * pipeline's at-least-once producer (shared by its tasks on this node).
  *
  * @param localPartition the replica this node holds of a partition, or null
  * @param producerFactory makes a producer with the given extra settings (transactional ones, exactly-once)

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Side-by-side pipeline benchmark: Kafka Streams 4.4 on Apache Kafka 4.4 against Spate's pipelines
+# running at the data, on this machine, in one run. Topologies A (stateless filter+map) and B
+# (windowed count behind a repartition) of the shared Kafka Streams anchor, timed by the same load
+# generator and latency consumer (io.spate.bench.PipelineLoad) on both systems.
+#
+#   spate-bench/bench-pipelines.sh [--runs N] [--quick]
+#
+# Per system and run: one broker (Kafka: single KRaft node as bench.sh; Spate: `spate start`'s JVM
+# line on a snapshot of the jar built at the start), then for each step fresh topics events/out-a/
+# out-b (6 partitions, RF 1) and a fresh processing app:
+#   Kafka: io.spate.bench.PipelineStreamsApp (its own JVM, -Xmx1g, one stream thread, caches off,
+#          commit.interval.ms=$KS_COMMIT_MS [100] for at_least_once and exactly_once_v2 alike)
+#   Spate: spate pipeline deploy --example bench-a|bench-b --set processing.guarantee=... (Spate's
+#          own defaults otherwise; $SPATE_SETTINGS adds --set k=v), deleted after the step.
+#  1. fixed rate $RATE [10000] events/s for every mode in $FIXED_MODES, warm-up then a window;
+#  2. capacity: for $CAP_MODES [B alos, B eos] the rates of $CAP_RATES in order, a shorter window,
+#     stopping at the first rate that fails (p99 >= 1 s, or outputs missing, or send errors, or the
+#     generator more than 1 s behind); the capacity is the highest rate passed (the fixed-rate
+#     step counts as the first rung).
+# Correctness is checked on every step: missing / duplicate / wrong / unexpected outputs and B's
+# per-window counts. A Spate failure (deploy, tasks not RUNNING, a lost or repeated result) is
+# reported with its logs, never hidden.
+# Reports the median over runs and Spate/Kafka; raw logs in .bench/pipelines-run-<time>/.
+# Holds /tmp/spate-build.lock for the whole run (the build included): it re-executes itself under
+# flock. $MAX_MINUTES [24, quick 10] bounds the run: capacity rungs that would start later are
+# skipped and marked so.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOCK=/tmp/spate-build.lock
+if [[ -z "${SPATE_PIPELINE_BENCH_LOCKED:-}" ]]; then
+  export SPATE_PIPELINE_BENCH_LOCKED=1 SPATE_PIPELINE_BENCH_CALLED="$(date +%s)"
+  echo "bench-pipelines: waiting for $LOCK (held by builds and benchmarks of others)"
+  exec flock "$LOCK" "$0" "$@"
+fi
+LOCK_WAIT_S=$(( $(date +%s) - ${SPATE_PIPELINE_BENCH_CALLED:-$(date +%s)} ))
+BENCH_START="$(date +%s)"
+
+source "$ROOT/scripts/find-java.sh"
+spate_find_java || exit 1
+export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+
+RUNS=1; QUICK=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) RUNS="$2"; shift 2 ;;
+    --quick) QUICK=1; RUNS=1; shift ;;
+    *) echo "usage: $0 [--runs N] [--quick]" >&2; exit 2 ;;
+  esac
+done
+RATE="${RATE:-10000}"
+KS_COMMIT_MS="${KS_COMMIT_MS:-100}"
+SPATE_SETTINGS="${SPATE_SETTINGS:-}"          # e.g. "commit.interval.ms=100 batch.max.records=5000"
+SYSTEMS="${SYSTEMS:-kafka spate}"
+if (( QUICK )); then
+  FIXED_MODES="${FIXED_MODES:-a-alos b-alos b-eos}"; CAP_MODES="${CAP_MODES:-b-alos b-eos}"
+  CAP_RATES="${CAP_RATES:-25000 50000 100000}"
+  WARMUP_S="${WARMUP_S:-10}"; MEASURE_S="${MEASURE_S:-10}"; DRAIN_S="${DRAIN_S:-10}"
+  CAP_WARMUP_S="${CAP_WARMUP_S:-10}"; CAP_MEASURE_S="${CAP_MEASURE_S:-10}"; CAP_DRAIN_S="${CAP_DRAIN_S:-5}"
+  MAX_MINUTES="${MAX_MINUTES:-10}"
+else
+  FIXED_MODES="${FIXED_MODES:-a-alos a-eos b-alos b-eos}"; CAP_MODES="${CAP_MODES:-b-alos b-eos}"
+  CAP_RATES="${CAP_RATES:-25000 50000 75000 100000 150000 200000 250000 300000}"
+  WARMUP_S="${WARMUP_S:-10}"; MEASURE_S="${MEASURE_S:-30}"; DRAIN_S="${DRAIN_S:-20}"
+  CAP_WARMUP_S="${CAP_WARMUP_S:-20}"; CAP_MEASURE_S="${CAP_MEASURE_S:-10}"; CAP_DRAIN_S="${CAP_DRAIN_S:-10}"
+  MAX_MINUTES="${MAX_MINUTES:-24}"
+fi
+DEADLINE=$(( BENCH_START + MAX_MINUTES * 60 ))
+
+WORK="$ROOT/.bench/pipelines-run-$(date -u +%Y%m%dT%H%M%SZ)"
+LIB="$ROOT/.bench/kafka-lib"
+CP="$LIB/*:$ROOT/spate-bench/target/classes"
+LOG4J="$ROOT/spate-bench/kafka/log4j2.properties"
+mkdir -p "$WORK"
+STEPS="$WORK/steps.tsv"      # run system kind mode rate status RESULT-line
+: >"$STEPS"
+PIDS=(); APP_PID=""; SNAP="$WORK/spate-bin"
+cleanup() {
+  [[ -n "$APP_PID" ]] && kill -9 "$APP_PID" 2>/dev/null || true
+  for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$SNAP" "$WORK/ks-state"
+}
+trap cleanup EXIT
+# fetch_kafka_lib, tool, free_port, kafka_command, stop_broker (start_broker and spate_command are not used)
+source "$ROOT/spate-bench/lib.sh"
+log() { echo "bench-pipelines $(date -u +%T): $*" | tee -a "$WORK/progress.log"; }
+
+fetch_kafka_lib
+log "building spate-broker and spate-bench (offline; build.log)"
+{ git -C "$ROOT" rev-parse HEAD; git -C "$ROOT" status --short; } >"$WORK/source-state.txt" 2>&1 || true
+if ! (cd "$ROOT" && ./mvnw -B -o -q install -DskipTests -pl spate-broker,spate-bench -am) >"$WORK/build.log" 2>&1; then
+  echo "bench-pipelines: the build failed:"; tail -40 "$WORK/build.log"; exit 1
+fi
+# The node and the CLI run from a copy of the jar just built: sources edited by others during the
+# run must not make `spate` rebuild (or change) the code under test halfway.
+mkdir -p "$SNAP" && cp -r "$ROOT/spate-broker/target/spate.jar" "$ROOT/spate-broker/target/lib" "$SNAP/"
+SPATE_JVM=(${SPATE_JVM_OPTS:--Xms128m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=10})
+spate_cli() { "$JAVA" "${SPATE_JVM[@]}" -jar "$SNAP/spate.jar" "$@"; }
+spate_command() {   # dir port -> sets CMD: the JVM line of `./spate start` (class-data archive included)
+  CMD=("$JAVA" "${SPATE_JVM[@]}" -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$SNAP/spate.jsa" -Xlog:cds=off
+    -Xlog:cds+dynamic=off -jar "$SNAP/spate.jar" start --data-dir "$1/data" --port "$2")
+}
+load() { "$JAVA" -Xms2g -Xmx2g -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" io.spate.bench.PipelineLoad "$@"; }
+SPATE_DEFAULTS="$(grep -ho 'commitDefault = [^;]*' "$ROOT/spate-processing/src/main/java/io/spate/processing/PipelineSettings.java" 2>/dev/null || true)"
+{
+  echo "java: $("$JAVA" -version 2>&1 | head -1) ($JAVA)"
+  echo "kafka: Apache Kafka 4.4.0 single KRaft node, Kafka's JVM flags (-Xmx1g), group.initial.rebalance.delay.ms=0"
+  echo "kafka streams: 4.4.0, -Xmx1g, num.stream.threads=1, statestore.cache.max.bytes=0, commit.interval.ms=$KS_COMMIT_MS (alos and eos), exactly_once_v2 for eos"
+  echo "spate: $(head -1 "$WORK/source-state.txt"), \`spate start\` JVM: ${SPATE_JVM[*]}; pipelines: --example bench-a|bench-b, processing.guarantee=at_least_once|exactly_once${SPATE_SETTINGS:+, $SPATE_SETTINGS}; other settings Spate's defaults (PipelineSettings: $SPATE_DEFAULTS)"
+  echo "load: 1000 users, ~100 B CSV events, 6 partitions RF 1, read_committed latency consumer, fetch.max.wait.ms=100"
+  echo "fixed rate: $RATE/s, modes: $FIXED_MODES; warm-up ${WARMUP_S} s, window ${MEASURE_S} s, drain <= ${DRAIN_S} s"
+  echo "capacity: modes $CAP_MODES; rates $CAP_RATES; warm-up ${CAP_WARMUP_S} s, window ${CAP_MEASURE_S} s, drain <= ${CAP_DRAIN_S} s; pass = p99 < 1 s, missing 0, no send errors, generator lag < 1 s"
+} >"$WORK/settings.txt"
+cat "$WORK/settings.txt"
+
+launch_broker() {   # system dir -> BROKER_PID, BS
+  local system="$1" dir="$2" port; port="$(free_port)"; mkdir -p "$dir"
+  if [[ "$system" == kafka ]]; then KAFKA_EXTRA_PROPS="group.initial.rebalance.delay.ms=0" kafka_command "$dir" "$port"
+  else spate_command "$dir" "$port"; fi
+  ( exec "${CMD[@]}" ) >"$dir/broker.log" 2>&1 &
+  BROKER_PID=$!; PIDS+=("$BROKER_PID"); BS="127.0.0.1:$port"
+  if ! load ready --bootstrap "$BS" --timeout-s 120 >"$dir/ready.log" 2>&1; then
+    echo "bench-pipelines: $system did not come up on $BS:"; tail -30 "$dir/broker.log"; return 1
+  fi
+  log "$system up on $BS (pid $BROKER_PID, $(awk '/READY_MS/ {print $2}' "$dir/ready.log") ms after the probe started)"
+}
+
+stop_app() {
+  [[ -n "$APP_PID" ]] || return 0
+  kill -TERM "$APP_PID" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$APP_PID" 2>/dev/null || true
+  APP_PID=""
+}
+
+# One step: fresh topics and app, one load run. Appends a line to steps.tsv and sets STEP_RESULT
+# (the RESULT line, empty on failure) and STEP_STATUS.
+step() {   # run system kind mode rate warmup measure drain
+  local run="$1" system="$2" kind="$3" mode="$4" rate="$5" warm="$6" meas="$7" drain="$8"
+  local topo="${mode%%-*}" guar="${mode#*-}" label="$system-$mode-r$rate-$kind-$run"
+  local d="$WORK/$system-run$run/$label"; mkdir -p "$d"
+  local out="out-$topo" cpu="broker=$BROKER_PID"
+  STEP_RESULT=""; STEP_STATUS=ok
+  if [[ "$system" == kafka ]]; then
+    load setup --bootstrap "$BS" --delete events,out-a,out-b --delete-prefix psbench- --create events,out-a,out-b >"$d/setup.log" 2>&1 \
+      || { STEP_STATUS=setup-failed; }
+    if [[ "$STEP_STATUS" == ok ]]; then
+      ( exec "$JAVA" -Xms1g -Xmx1g --enable-native-access=ALL-UNNAMED -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" \
+          io.spate.bench.PipelineStreamsApp --bootstrap "$BS" --topology "$topo" --guarantee "$guar" --commit-ms "$KS_COMMIT_MS" \
+          --app-id "psbench-$label" --state-dir "$WORK/ks-state/$label" ) >"$d/app.log" 2>&1 &
+      APP_PID=$!
+      for _ in $(seq 1 240); do
+        grep -q "STATE RUNNING" "$d/app.log" && break
+        kill -0 "$APP_PID" 2>/dev/null || break
+        sleep 0.25
+      done
+      grep -q "STATE RUNNING" "$d/app.log" || STEP_STATUS=app-not-running
+      cpu="$cpu,streams=$APP_PID"
+    fi
+  else
+    local name="pb-$topo-$guar-r$rate-$kind-$run" tasks=6 sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
+    [[ "$topo" == b ]] && tasks=12
+    for kv in $SPATE_SETTINGS; do sets+=(--set "$kv"); done
+    load setup --bootstrap "$BS" --delete events,out-a,out-b --create events >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
+    if [[ "$STEP_STATUS" == ok ]]; then
+      if ! spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" >"$d/deploy.log" 2>&1; then
+        STEP_STATUS=deploy-failed
+      else
+        local running=0
+        for _ in $(seq 1 60); do
+          spate_cli pipeline describe "$name" --bootstrap-server "$BS" >"$d/describe-before.log" 2>&1 || true
+          running="$(awk '$1 ~ /^[0-9]+\/[0-9]+$/ && $3 == "RUNNING"' "$d/describe-before.log" | wc -l)"
+          (( running >= tasks )) && break
+          sleep 1
+        done
+        (( running >= tasks )) || STEP_STATUS=tasks-not-running
+      fi
+    fi
+  fi
+  if [[ "$STEP_STATUS" == ok ]]; then
+    load run --bootstrap "$BS" --out "$out" --expect "$topo" --rate "$rate" --warmup-s "$warm" --measure-s "$meas" \
+      --drain-s "$drain" --label "$label" --cpu-pids "$cpu" >"$d/bench.log" 2>&1 || STEP_STATUS=load-failed
+    STEP_RESULT="$(grep '^RESULT' "$d/bench.log" || true)"
+    [[ -n "$STEP_RESULT" ]] || STEP_STATUS=load-failed
+  fi
+  if [[ "$system" == kafka ]]; then
+    stop_app; rm -rf "$WORK/ks-state/$label"
+  elif [[ -n "${name:-}" ]]; then
+    spate_cli pipeline describe "$name" --bootstrap-server "$BS" >"$d/describe-after.log" 2>&1 || true
+    spate_cli pipeline delete "$name" --bootstrap-server "$BS" >"$d/delete.log" 2>&1 || echo "pipeline delete failed: $(tail -3 "$d/delete.log")" >>"$d/notes.log"
+  fi
+  if ! kill -0 "$BROKER_PID" 2>/dev/null; then STEP_STATUS="$STEP_STATUS,broker-died"; fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$system" "$kind" "$mode" "$rate" "$STEP_STATUS" "$d" "$STEP_RESULT" >>"$STEPS"
+  local brief; brief="$(sed -E 's/.*(missing=[0-9-]+ dups=[0-9]+).*(p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p999_ms=[0-9.]+).*/\1 \2/' <<<"$STEP_RESULT")"
+  log "  $label: $STEP_STATUS ${brief}"
+}
+
+passes() {   # RESULT line -> exit 0 when the rung is sustained
+  python3 - "$1" <<'PY'
+import sys
+kv = dict(x.split("=", 1) for x in sys.argv[1].split()[1:] if "=" in x)
+ok = (float(kv.get("p99_ms", "1e9")) < 1000 and int(kv.get("missing", "1")) == 0 and int(kv.get("errors", "1")) == 0
+      and float(kv.get("max_sched_lag_ms", "1e9")) < 1000)
+sys.exit(0 if ok else 1)
+PY
+}
+
+measure_system() {   # run system
+  local run="$1" system="$2" dir="$WORK/$2-run$1"
+  log "run $run: $system"
+  launch_broker "$system" "$dir/broker" || { printf '%s\t%s\tbroker\t-\t-\tbroker-failed\t%s\t\n' "$run" "$system" "$dir" >>"$STEPS"; return 0; }
+  local mode
+  declare -A FIXED_OK=()
+  for mode in $FIXED_MODES; do
+    step "$run" "$system" fixed "$mode" "$RATE" "$WARMUP_S" "$MEASURE_S" "$DRAIN_S"
+    [[ "$STEP_STATUS" == ok ]] && passes "$STEP_RESULT" && FIXED_OK[$mode]=1
+  done
+  for mode in $CAP_MODES; do
+    # The fixed-rate step is the first rung when it ran; else the ladder starts at $RATE.
+    local rates="$CAP_RATES"
+    if [[ " $FIXED_MODES " != *" $mode "* ]]; then rates="$RATE $CAP_RATES"
+    elif [[ -z "${FIXED_OK[$mode]:-}" ]]; then log "  $system $mode: capacity < $RATE/s (the fixed-rate step failed)"; continue; fi
+    local r
+    for r in $rates; do
+      (( r > RATE || r == RATE )) || continue
+      if (( $(date +%s) + CAP_WARMUP_S + CAP_MEASURE_S + 30 > DEADLINE )); then
+        printf '%s\t%s\tcap\t%s\t%s\tskipped-time-budget\t-\t\n' "$run" "$system" "$mode" "$r" >>"$STEPS"
+        log "  $system $mode @ $r/s: skipped (MAX_MINUTES=$MAX_MINUTES)"; break
+      fi
+      step "$run" "$system" cap "$mode" "$r" "$CAP_WARMUP_S" "$CAP_MEASURE_S" "$CAP_DRAIN_S"
+      [[ "$STEP_STATUS" == ok ]] && passes "$STEP_RESULT" || break
+    done
+  done
+  stop_broker
+  [[ "${KEEP_DATA:-0}" == 1 ]] || rm -rf "$dir/broker/data"   # gigabytes after the high rungs
+}
+
+for ((run = 1; run <= RUNS; run++)); do
+  if (( run % 2 )); then order=($SYSTEMS); else order=($(tr ' ' '\n' <<<"$SYSTEMS" | tac)); fi
+  for system in "${order[@]}"; do measure_system "$run" "$system"; done
+done
+
+{ echo "## Pipelines: Kafka Streams 4.4 on Kafka 4.4 vs Spate ($(date -u +%F), $(nproc) cores)"; echo
+  sed 's/^/    /' "$WORK/settings.txt"; echo
+  python3 "$ROOT/spate-bench/pipelines-report.py" "$STEPS" "$RUNS" "$RATE"; } | tee "$WORK/report.md"
+BENCH_S=$(( $(date +%s) - BENCH_START ))
+printf '\nwall time: %d min %02d s (plus %d s waiting for %s)\n' $((BENCH_S / 60)) $((BENCH_S % 60)) "$LOCK_WAIT_S" "$LOCK" | tee -a "$WORK/report.md"
+echo "bench-pipelines: raw logs, steps.tsv and report.md in $WORK"
