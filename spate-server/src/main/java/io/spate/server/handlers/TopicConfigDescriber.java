@@ -26,7 +26,8 @@ public final class TopicConfigDescriber {
             Map.entry(LogConfig.RETENTION_BYTES, DescribeConfigsResponse.ConfigType.LONG),
             Map.entry(LogConfig.RETENTION_MS, DescribeConfigsResponse.ConfigType.LONG),
             Map.entry(LogConfig.SEGMENT_BYTES, DescribeConfigsResponse.ConfigType.INT),
-            Map.entry(LogConfig.SEGMENT_MS, DescribeConfigsResponse.ConfigType.LONG));
+            Map.entry(LogConfig.SEGMENT_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.COLOCATE_WITH, DescribeConfigsResponse.ConfigType.STRING));
 
     private final TopicRegistry registry;
 
