@@ -4,7 +4,7 @@
 # (windowed count behind a repartition) of the shared Kafka Streams anchor, timed by the same load
 # generator and latency consumer (io.spate.bench.PipelineLoad) on both systems.
 #
-#   spate-bench/bench-pipelines.sh [--runs N] [--quick]
+#   spate-bench/bench-pipelines.sh [--runs N] [--quick] [--nodes 1|3]
 #
 # Per system and run: one broker (Kafka: single KRaft node as bench.sh; Spate: `spate start`'s JVM
 # line on a snapshot of the jar built at the start), then for each step fresh topics events/out-a/
@@ -13,6 +13,13 @@
 #          commit.interval.ms=$KS_COMMIT_MS [100] for at_least_once and exactly_once_v2 alike)
 #   Spate: spate pipeline deploy --example bench-a|bench-b --set processing.guarantee=... (Spate's
 #          own defaults otherwise; $SPATE_SETTINGS adds --set k=v), deleted after the step.
+# --nodes 3: a 3-node cluster per system instead, on loopback, as bench-cluster.sh starts them (Kafka:
+# 3 combined broker+controller KRaft nodes, RF 3 / min.insync 2 for its internal topics; Spate:
+# `spate cluster up --nodes 3` from the snapshot, node JVMs as `spate start`); events, out-a, out-b
+# with 6 partitions RF 3 and min.insync.replicas=2 (Spate: the pipeline creates its outputs, co-
+# located, with the inputs' RF; the script then sets min.insync.replicas=2 on them); Kafka Streams
+# with replication.factor=3 for its internal topics, Spate's internal topics take the inputs' RF.
+# The CPU figures sum the three nodes. Same steps and pass rules as one node.
 #  1. fixed rate $RATE [10000] events/s for every mode in $FIXED_MODES, warm-up then a window;
 #  2. capacity: for $CAP_MODES [B alos, B eos] the rates of $CAP_RATES in order, a shorter window,
 #     stopping at the first rate that fails (p99 >= 1 s, or outputs missing, or send errors, or the
@@ -40,14 +47,21 @@ source "$ROOT/scripts/find-java.sh"
 spate_find_java || exit 1
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 
-RUNS=1; QUICK=0
+RUNS=1; QUICK=0; NODES=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS="$2"; shift 2 ;;
     --quick) QUICK=1; RUNS=1; shift ;;
-    *) echo "usage: $0 [--runs N] [--quick]" >&2; exit 2 ;;
+    --nodes) NODES="$2"; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--quick] [--nodes 1|3]" >&2; exit 2 ;;
   esac
 done
+[[ "$NODES" == 1 || "$NODES" == 3 ]] || { echo "bench-pipelines: --nodes takes 1 or 3" >&2; exit 2; }
+if (( NODES == 3 )); then
+  TOPIC_ARGS=(--rf 3 --config min.insync.replicas=2); KS_ARGS=(--prop replication.factor=3); SHAPE="3 nodes, RF 3"
+else
+  TOPIC_ARGS=(); KS_ARGS=(); SHAPE="1 node, RF 1"
+fi
 RATE="${RATE:-10000}"
 KS_COMMIT_MS="${KS_COMMIT_MS:-100}"
 SPATE_SETTINGS="${SPATE_SETTINGS:-}"          # e.g. "commit.interval.ms=100 batch.max.records=5000"
@@ -67,17 +81,18 @@ else
 fi
 DEADLINE=$(( BENCH_START + MAX_MINUTES * 60 ))
 
-WORK="$ROOT/.bench/pipelines-run-$(date -u +%Y%m%dT%H%M%SZ)"
+WORK="$ROOT/.bench/pipelines-run-$(date -u +%Y%m%dT%H%M%SZ)$( (( NODES == 3 )) && echo -3nodes)"
 LIB="$ROOT/.bench/kafka-lib"
 CP="$LIB/*:$ROOT/spate-bench/target/classes"
 LOG4J="$ROOT/spate-bench/kafka/log4j2.properties"
 mkdir -p "$WORK"
 STEPS="$WORK/steps.tsv"      # run system kind mode rate status RESULT-line
 : >"$STEPS"
-PIDS=(); APP_PID=""; SNAP="$WORK/spate-bin"
+PIDS=(); APP_PID=""; SNAP="$WORK/spate-bin"; BROKER_PIDS=(); SPATE_CLUSTER_DIR=""
 cleanup() {
   [[ -n "$APP_PID" ]] && kill -9 "$APP_PID" 2>/dev/null || true
   for p in "${PIDS[@]:-}"; do [[ -n "$p" ]] && kill -9 "$p" 2>/dev/null || true; done
+  spate_cluster_pids_kill
   rm -rf "$SNAP" "$WORK/ks-state"
 }
 trap cleanup EXIT
@@ -100,14 +115,35 @@ spate_command() {   # dir port -> sets CMD: the JVM line of `./spate start` (cla
   CMD=("$JAVA" "${SPATE_JVM[@]}" -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$SNAP/spate.jsa" -Xlog:cds=off
     -Xlog:cds+dynamic=off -jar "$SNAP/spate.jar" start --data-dir "$1/data" --port "$2")
 }
+# the nodes of a Spate cluster are started by `spate cluster up` (detached): their pid files, checked
+# against the command line so that only this run's nodes are ever signalled
+spate_cluster_pids() {
+  local f pid
+  [[ -n "$SPATE_CLUSTER_DIR" ]] || return 0
+  for f in "$SPATE_CLUSTER_DIR"/node-*/pid; do
+    [[ -f "$f" ]] || continue
+    pid="$(tr -dc 0-9 <"$f")"
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$SPATE_CLUSTER_DIR/" && echo "$pid"
+  done
+  return 0
+}
+spate_cluster_pids_kill() { local p; for p in $(spate_cluster_pids); do kill -9 "$p" 2>/dev/null || true; done; }
 load() { "$JAVA" -Xms2g -Xmx2g -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" io.spate.bench.PipelineLoad "$@"; }
 SPATE_DEFAULTS="$(grep -ho 'commitDefault = [^;]*' "$ROOT/spate-processing/src/main/java/io/spate/processing/PipelineSettings.java" 2>/dev/null || true)"
 {
   echo "java: $("$JAVA" -version 2>&1 | head -1) ($JAVA)"
+  if (( NODES == 3 )); then
+    echo "shape: 3 nodes, RF 3 (per system a 3-node cluster on loopback; only one system runs at a time)"
+    echo "kafka: Apache Kafka 4.4.0, 3 combined broker+controller KRaft nodes, Kafka's JVM flags (-Xmx1g each), default.replication.factor=3, min.insync.replicas=2, offsets/transaction state RF 3 (txn min.isr 2), group.initial.rebalance.delay.ms=0"
+    echo "kafka streams: 4.4.0, -Xmx1g, num.stream.threads=1, statestore.cache.max.bytes=0, commit.interval.ms=$KS_COMMIT_MS (alos and eos), exactly_once_v2 for eos, replication.factor=3 (internal topics)"
+    echo "spate: $(head -1 "$WORK/source-state.txt"), \`spate cluster up --nodes 3\`, node JVMs: ${SPATE_JVM[*]}; pipelines: --example bench-a|bench-b, processing.guarantee=at_least_once|exactly_once${SPATE_SETTINGS:+, $SPATE_SETTINGS}; other settings Spate's defaults (PipelineSettings: $SPATE_DEFAULTS); outputs and internal topics created by the pipeline with the inputs' RF (3), then min.insync.replicas=2 set on the output"
+    echo "load: 1000 users, ~100 B CSV events, events/out-a/out-b 6 partitions RF 3 min.insync.replicas=2, read_committed latency consumer, fetch.max.wait.ms=100; CPU 'broker' = the 3 nodes together"
+  else
   echo "kafka: Apache Kafka 4.4.0 single KRaft node, Kafka's JVM flags (-Xmx1g), group.initial.rebalance.delay.ms=0"
   echo "kafka streams: 4.4.0, -Xmx1g, num.stream.threads=1, statestore.cache.max.bytes=0, commit.interval.ms=$KS_COMMIT_MS (alos and eos), exactly_once_v2 for eos"
   echo "spate: $(head -1 "$WORK/source-state.txt"), \`spate start\` JVM: ${SPATE_JVM[*]}; pipelines: --example bench-a|bench-b, processing.guarantee=at_least_once|exactly_once${SPATE_SETTINGS:+, $SPATE_SETTINGS}; other settings Spate's defaults (PipelineSettings: $SPATE_DEFAULTS)"
   echo "load: 1000 users, ~100 B CSV events, 6 partitions RF 1, read_committed latency consumer, fetch.max.wait.ms=100"
+  fi
   echo "fixed rate: $RATE/s, modes: $FIXED_MODES; warm-up ${WARMUP_S} s, window ${MEASURE_S} s, drain <= ${DRAIN_S} s"
   echo "capacity: modes $CAP_MODES; rates $CAP_RATES; warm-up ${CAP_WARMUP_S} s, window ${CAP_MEASURE_S} s, drain <= ${CAP_DRAIN_S} s; pass = p99 < 1 s, missing 0, no send errors, generator lag < 1 s"
 } >"$WORK/settings.txt"
@@ -118,12 +154,117 @@ launch_broker() {   # system dir -> BROKER_PID, BS
   if [[ "$system" == kafka ]]; then KAFKA_EXTRA_PROPS="group.initial.rebalance.delay.ms=0" kafka_command "$dir" "$port"
   else spate_command "$dir" "$port"; fi
   ( exec "${CMD[@]}" ) >"$dir/broker.log" 2>&1 &
-  BROKER_PID=$!; PIDS+=("$BROKER_PID"); BS="127.0.0.1:$port"
+  BROKER_PID=$!; PIDS+=("$BROKER_PID"); BROKER_PIDS=("$BROKER_PID"); BS="127.0.0.1:$port"
   if ! load ready --bootstrap "$BS" --timeout-s 120 >"$dir/ready.log" 2>&1; then
     echo "bench-pipelines: $system did not come up on $BS:"; tail -30 "$dir/broker.log"; return 1
   fi
   log "$system up on $BS (pid $BROKER_PID, $(awk '/READY_MS/ {print $2}' "$dir/ready.log") ms after the probe started)"
 }
+
+# ---- 3-node clusters (--nodes 3), as bench-cluster.sh starts them
+free_base_port() {   # P with P..P+2 and P+100..P+102 all free on 127.0.0.1
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 60000)
+    socks, ok = [], True
+    for p in [base, base + 1, base + 2, base + 100, base + 101, base + 102]:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p)); socks.append(s)
+        except OSError:
+            ok = False; s.close(); break
+    for s in socks: s.close()
+    if ok:
+        print(base); break
+PY
+}
+kafka_uuid() { python3 -c 'import base64,os
+while True:
+    u = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    if not u.startswith("-"): print(u); break'; }
+
+launch_cluster() {   # system dir -> BROKER_PIDS, BROKER_PID (node 1), BS
+  local system="$1" dir="$2" base n d quorum="" init="" cid t0
+  mkdir -p "$dir"; base="$(free_base_port)"; t0="$(date +%s)"
+  BROKER_PIDS=(); BS=""
+  if [[ "$system" == kafka ]]; then
+    for n in 1 2 3; do quorum+="${quorum:+,}127.0.0.1:$((base + 100 + n - 1))"; done
+    cid="$(kafka_uuid)"
+    for n in 1 2 3; do init+="${init:+,}$n@127.0.0.1:$((base + 100 + n - 1)):$(kafka_uuid)"; done
+    for n in 1 2 3; do
+      d="$dir/node-$n"; mkdir -p "$d/data" "$d/logs"
+      BS+="${BS:+,}127.0.0.1:$((base + n - 1))"
+      cat >"$d/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=$n
+controller.quorum.bootstrap.servers=$quorum
+listeners=PLAINTEXT://127.0.0.1:$((base + n - 1)),CONTROLLER://127.0.0.1:$((base + 100 + n - 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:$((base + n - 1)),CONTROLLER://127.0.0.1:$((base + 100 + n - 1))
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$d/data
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+group.initial.rebalance.delay.ms=0
+PROPS
+      tool kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" --initial-controllers "$init" >"$d/format.log" 2>&1 \
+        || { echo "bench-pipelines: formatting Kafka node $n failed:"; tail -20 "$d/format.log"; return 1; }
+    done
+    for n in 1 2 3; do
+      d="$dir/node-$n"
+      # JVM flags of kafka-server-start.sh / kafka-run-class.sh (as kafka_command in lib.sh)
+      ( exec "$JAVA" -Xmx1g -Xms1g -server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+          -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true -Dkafka.logs.dir="$d/logs" \
+          -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" kafka.Kafka "$d/server.properties" ) >"$d/broker.log" 2>&1 &
+      BROKER_PIDS+=($!); PIDS+=($!)
+    done
+  else
+    SPATE_CLUSTER_DIR="$dir/cluster"
+    if ! SPATE_JVM_OPTS="${SPATE_JVM[*]}" spate_cli cluster up --nodes 3 --dir "$dir/cluster" --base-port "$base" >"$dir/cluster-up.log" 2>&1; then
+      echo "bench-pipelines: spate cluster up failed:"; tail -30 "$dir/cluster-up.log"; return 1
+    fi
+    BS="$(sed -n 's/^bootstrap: //p' "$dir/cluster-up.log" | tail -1)"
+    for n in 1 2 3; do
+      d="$dir/cluster/node-$n"
+      local pid; pid="$(tr -dc 0-9 <"$d/pid" 2>/dev/null || true)"
+      [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || { echo "bench-pipelines: Spate node $n is not running after cluster up"; tail -20 "$d/node.log" 2>/dev/null; return 1; }
+      BROKER_PIDS+=("$pid"); PIDS+=("$pid")
+    done
+    [[ -n "$BS" ]] || { echo "bench-pipelines: no bootstrap line in $dir/cluster-up.log"; return 1; }
+  fi
+  BROKER_PID="${BROKER_PIDS[0]}"
+  if ! load ready --bootstrap "$BS" --nodes 3 --timeout-s 120 >"$dir/ready.log" 2>&1; then
+    echo "bench-pipelines: the $system cluster did not come up on $BS:"; tail -30 "$dir/ready.log"; return 1
+  fi
+  log "$system 3-node cluster up on $BS (pids ${BROKER_PIDS[*]}, $(( $(date +%s) - t0 )) s)"
+}
+
+stop_system() {   # system dir
+  if (( NODES == 1 )); then stop_broker; return 0; fi
+  local p i left
+  if [[ "$1" == spate ]]; then
+    spate_cli cluster down --dir "$2/cluster" --timeout-s 60 >"$2/cluster-down.log" 2>&1 || log "spate cluster down failed: $(tail -3 "$2/cluster-down.log")"
+  else
+    for p in "${BROKER_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  fi
+  # (the last node of a stopping KRaft cluster keeps waiting for a quorum that is gone: SIGKILL after 20 s)
+  for ((i = 0; i < 200; i++)); do
+    left=0; for p in "${BROKER_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && left=1; done
+    (( left )) || break
+    sleep 0.1
+  done
+  for p in "${BROKER_PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  spate_cluster_pids_kill; SPATE_CLUSTER_DIR=""
+}
+
+brokers_alive() { local p; for p in "${BROKER_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done; }
 
 stop_app() {
   [[ -n "$APP_PID" ]] || return 0
@@ -139,15 +280,15 @@ step() {   # run system kind mode rate warmup measure drain
   local run="$1" system="$2" kind="$3" mode="$4" rate="$5" warm="$6" meas="$7" drain="$8"
   local topo="${mode%%-*}" guar="${mode#*-}" label="$system-$mode-r$rate-$kind-$run"
   local d="$WORK/$system-run$run/$label"; mkdir -p "$d"
-  local out="out-$topo" cpu="broker=$BROKER_PID"
+  local out="out-$topo" cpu="broker=$(IFS=+; echo "${BROKER_PIDS[*]}")"
   STEP_RESULT=""; STEP_STATUS=ok
   if [[ "$system" == kafka ]]; then
-    load setup --bootstrap "$BS" --delete events,out-a,out-b --delete-prefix psbench- --create events,out-a,out-b >"$d/setup.log" 2>&1 \
+    load setup --bootstrap "$BS" --delete events,out-a,out-b --delete-prefix psbench- --create events,out-a,out-b "${TOPIC_ARGS[@]}" >"$d/setup.log" 2>&1 \
       || { STEP_STATUS=setup-failed; }
     if [[ "$STEP_STATUS" == ok ]]; then
       ( exec "$JAVA" -Xms1g -Xmx1g --enable-native-access=ALL-UNNAMED -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" \
           io.spate.bench.PipelineStreamsApp --bootstrap "$BS" --topology "$topo" --guarantee "$guar" --commit-ms "$KS_COMMIT_MS" \
-          --app-id "psbench-$label" --state-dir "$WORK/ks-state/$label" ) >"$d/app.log" 2>&1 &
+          --app-id "psbench-$label" --state-dir "$WORK/ks-state/$label" "${KS_ARGS[@]}" ) >"$d/app.log" 2>&1 &
       APP_PID=$!
       for _ in $(seq 1 240); do
         grep -q "STATE RUNNING" "$d/app.log" && break
@@ -161,7 +302,7 @@ step() {   # run system kind mode rate warmup measure drain
     local name="pb-$topo-$guar-r$rate-$kind-$run" tasks=6 sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
     [[ "$topo" == b ]] && tasks=12
     for kv in $SPATE_SETTINGS; do sets+=(--set "$kv"); done
-    load setup --bootstrap "$BS" --delete events,out-a,out-b --create events >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
+    load setup --bootstrap "$BS" --delete events,out-a,out-b --create events "${TOPIC_ARGS[@]}" >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
     if [[ "$STEP_STATUS" == ok ]]; then
       if ! spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" >"$d/deploy.log" 2>&1; then
         STEP_STATUS=deploy-failed
@@ -174,6 +315,10 @@ step() {   # run system kind mode rate warmup measure drain
           sleep 1
         done
         (( running >= tasks )) || STEP_STATUS=tasks-not-running
+        # 3 nodes: the pipeline created its output with the inputs' RF; it gets min.insync.replicas=2 as Kafka's
+        if [[ "$STEP_STATUS" == ok ]] && (( NODES == 3 )); then
+          load setup --bootstrap "$BS" --alter "$out" --config min.insync.replicas=2 >"$d/setup-out.log" 2>&1 || STEP_STATUS=setup-out-failed
+        fi
       fi
     fi
   fi
@@ -189,7 +334,7 @@ step() {   # run system kind mode rate warmup measure drain
     spate_cli pipeline describe "$name" --bootstrap-server "$BS" >"$d/describe-after.log" 2>&1 || true
     spate_cli pipeline delete "$name" --bootstrap-server "$BS" >"$d/delete.log" 2>&1 || echo "pipeline delete failed: $(tail -3 "$d/delete.log")" >>"$d/notes.log"
   fi
-  if ! kill -0 "$BROKER_PID" 2>/dev/null; then STEP_STATUS="$STEP_STATUS,broker-died"; fi
+  brokers_alive || STEP_STATUS="$STEP_STATUS,broker-died"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$system" "$kind" "$mode" "$rate" "$STEP_STATUS" "$d" "$STEP_RESULT" >>"$STEPS"
   local brief; brief="$(sed -E 's/.*(missing=[0-9-]+ dups=[0-9]+).*(p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p999_ms=[0-9.]+).*/\1 \2/' <<<"$STEP_RESULT")"
   log "  $label: $STEP_STATUS ${brief}"
@@ -208,7 +353,8 @@ PY
 measure_system() {   # run system
   local run="$1" system="$2" dir="$WORK/$2-run$1"
   log "run $run: $system"
-  launch_broker "$system" "$dir/broker" || { printf '%s\t%s\tbroker\t-\t-\tbroker-failed\t%s\t\n' "$run" "$system" "$dir" >>"$STEPS"; return 0; }
+  if (( NODES == 3 )); then launch=launch_cluster; else launch=launch_broker; fi
+  $launch "$system" "$dir/broker" || { stop_system "$system" "$dir/broker" 2>/dev/null || true; printf '%s\t%s\tbroker\t-\t-\tbroker-failed\t%s\t\n' "$run" "$system" "$dir" >>"$STEPS"; return 0; }
   local mode
   declare -A FIXED_OK=()
   for mode in $FIXED_MODES; do
@@ -231,8 +377,8 @@ measure_system() {   # run system
       [[ "$STEP_STATUS" == ok ]] && passes "$STEP_RESULT" || break
     done
   done
-  stop_broker
-  [[ "${KEEP_DATA:-0}" == 1 ]] || rm -rf "$dir/broker/data"   # gigabytes after the high rungs
+  stop_system "$system" "$dir/broker"
+  [[ "${KEEP_DATA:-0}" == 1 ]] || rm -rf "$dir/broker/data" "$dir"/broker/node-{1,2,3}/data "$dir"/broker/cluster/node-{1,2,3}/data   # gigabytes after the high rungs
 }
 
 for ((run = 1; run <= RUNS; run++)); do
@@ -240,9 +386,9 @@ for ((run = 1; run <= RUNS; run++)); do
   for system in "${order[@]}"; do measure_system "$run" "$system"; done
 done
 
-{ echo "## Pipelines: Kafka Streams 4.4 on Kafka 4.4 vs Spate ($(date -u +%F), $(nproc) cores)"; echo
+{ echo "## Pipelines: Kafka Streams 4.4 on Kafka 4.4 vs Spate, $SHAPE ($(date -u +%F), $(nproc) cores)"; echo
   sed 's/^/    /' "$WORK/settings.txt"; echo
-  python3 "$ROOT/spate-bench/pipelines-report.py" "$STEPS" "$RUNS" "$RATE"; } | tee "$WORK/report.md"
+  CAP_MODES="$CAP_MODES" python3 "$ROOT/spate-bench/pipelines-report.py" "$STEPS" "$RUNS" "$RATE" "$SHAPE"; } | tee "$WORK/report.md"
 BENCH_S=$(( $(date +%s) - BENCH_START ))
 printf '\nwall time: %d min %02d s (plus %d s waiting for %s)\n' $((BENCH_S / 60)) $((BENCH_S % 60)) "$LOCK_WAIT_S" "$LOCK" | tee -a "$WORK/report.md"
 echo "bench-pipelines: raw logs, steps.tsv and report.md in $WORK"

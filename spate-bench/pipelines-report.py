@@ -2,15 +2,17 @@
 """Report of bench-pipelines.sh: reads its steps.tsv and prints Markdown tables.
 
 steps.tsv: run, system, kind (fixed|cap|broker), mode (a-alos...), rate, status, step dir, RESULT line.
-Usage: pipelines-report.py STEPS_TSV RUNS RATE
+Usage: pipelines-report.py STEPS_TSV RUNS RATE [SHAPE]   (SHAPE e.g. "3 nodes, RF 3"; default "1 node, RF 1")
 """
 import collections
+import glob
 import os
 import re
 import statistics
 import sys
 
 steps_file, runs, fixed_rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+shape = sys.argv[4] if len(sys.argv) > 4 else "1 node, RF 1"
 NAMES = {"kafka": "Kafka 4.4 + Streams", "spate": "Spate"}
 BAD_COUNTERS = ("dups", "unexpected", "wrong", "count_breaks", "errors")
 
@@ -83,7 +85,7 @@ modes = []
 for s in steps:
     if s["kind"] == "fixed" and s["mode"] not in modes:
         modes.append(s["mode"])
-print(f"### Fixed rate: {fixed_rate:,} events/s")
+print(f"### Fixed rate: {fixed_rate:,} events/s ({shape})")
 print()
 print(f"| metric (median of {runs} run(s)) | {NAMES['kafka']} | {NAMES['spate']} | Spate/Kafka |")
 print("|---|---:|---:|---:|")
@@ -116,19 +118,20 @@ for mode in modes:
 print()
 
 # ---- capacity
-cap_modes = []
+# $CAP_MODES (from bench-pipelines.sh) also names the modes whose ladder stopped at the fixed-rate step
+cap_modes = [m for m in os.environ.get("CAP_MODES", "").split() if any(s["mode"] == m for s in steps)]
 for s in steps:
     if s["kind"] == "cap" and s["mode"] not in cap_modes:
         cap_modes.append(s["mode"])
 if cap_modes:
-    print("### Capacity: the highest rate with p99 < 1 s (and nothing missing)")
+    print(f"### Capacity ({shape}): the highest rate with p99 < 1 s (and nothing missing)")
     print()
     print(f"| mode (median of {runs} run(s)) | {NAMES['kafka']} | {NAMES['spate']} | Spate/Kafka | first failing rung (Kafka / Spate) |")
     print("|---|---:|---:|---:|---|")
     for mode in cap_modes:
-        best, first_fail, open_top = {}, {}, {}
+        best, first_fail, open_top, below = {}, {}, {}, {}
         for sysname in ("kafka", "spate"):
-            caps, fails, opens = [], [], []
+            caps, fails, opens, lows = [], [], [], []
             for run in range(1, runs + 1):
                 ladder = [s for s in steps if s["run"] == run and s["system"] == sysname and s["mode"] == mode
                           and (s["kind"] == "cap" or (s["kind"] == "fixed" and s["rate"] == fixed_rate))]
@@ -148,14 +151,19 @@ if cap_modes:
                 caps.append(top)
                 fails.append(fail or "none (top rung passed)")
                 opens.append(fail is None or "skipped" in fail)
+                lows.append(ladder[0]["rate"])
             best[sysname] = median(caps) if caps else None
             first_fail[sysname] = "; ".join(fails) if fails else "-"
             open_top[sysname] = any(opens)
-        show = {k: (("≥ " if open_top[k] else "") + fmt(v) if v is not None else "-") for k, v in best.items()}
+            # no rung passed, not even the lowest: the capacity is below it
+            below[sysname] = min(lows) if caps and max(caps) == 0 and not any(opens) else None
+        show = {k: ("< " + fmt(below[k]) if below[k] else ("≥ " if open_top[k] else "") + fmt(v) if v is not None else "-")
+                for k, v in best.items()}
         print(f"| {mode_name(mode)} events/s | {show['kafka']} | {show['spate']} | {ratio(best['kafka'], best['spate'])} "
               f"| {first_fail['kafka']} / {first_fail['spate']} |")
     print()
-    print("Every rung (fresh topics and app each; CPU in % of one core, the machine has 200 %):")
+    print(f"Every rung (fresh topics and app each; CPU in % of one core, the machine has {os.cpu_count() * 100} %"
+      + ("; broker = the 3 nodes together" if shape.startswith("3") else "") + "):")
     print()
     print("| run | system | mode | rate/s | p50 ms | p99 ms | p99.9 ms | missing | out/s | CPU broker / app / bench | idle | verdict |")
     print("|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|")
@@ -204,11 +212,14 @@ for s, bad in problems:
         if lines:
             excerpts.append(f"    {name}:")
             excerpts += ["      " + l[:300] for l in lines[:limit]]
-    broker_log = os.path.join(os.path.dirname(d), "broker", "broker.log")
-    if s["system"] == "spate" and os.path.exists(broker_log):
+    broker_dir = os.path.join(os.path.dirname(d), "broker")
+    node_logs = [os.path.join(broker_dir, "broker.log")] + sorted(glob.glob(os.path.join(broker_dir, "cluster", "node-*", "node.log")))
+    for broker_log in node_logs:
+        if s["system"] != "spate" or not os.path.exists(broker_log):
+            continue
         lines = [l.rstrip() for l in open(broker_log, errors="replace") if re.search(r"\b(WARN|ERROR)\b", l)]
         if lines:
-            excerpts.append(f"    broker.log (WARN/ERROR, {len(lines)} lines, first 10):")
+            excerpts.append(f"    {os.path.relpath(broker_log, broker_dir)} (WARN/ERROR, {len(lines)} lines, first 10):")
             excerpts += ["      " + l[:300] for l in lines[:10]]
     if excerpts:
         print("\n".join(excerpts))

@@ -46,9 +46,15 @@ import java.util.concurrent.locks.LockSupport;
  * Spate's pipelines are timed by the same code. It talks to the broker only (the processing runs
  * elsewhere: a Kafka Streams JVM, or inside Spate).
  *
- * <p>{@code setup --bootstrap B --delete t1,t2 [--delete-prefix P] --create t1 [--partitions 6] [--rf 1]}
+ * <p>{@code setup --bootstrap B --delete t1,t2 [--delete-prefix P] --create t1 [--partitions 6] [--rf 1]
+ * [--config k=v,k=v] [--alter t2,t3]}
  * deletes topics (and those starting with P), waits until they are gone, creates the listed
- * ones and waits until every partition has a leader.
+ * ones (with the topic configs of --config) and waits until every partition has a leader;
+ * --alter sets the --config values on existing topics instead. Prints each created or altered
+ * topic's partitions, replication factor and min.insync.replicas.
+ *
+ * <p>{@code ready --bootstrap B [--nodes N] [--timeout-s 120]} waits until the cluster answers and
+ * lists at least N brokers.
  *
  * <p>{@code run --bootstrap B --out out-a|out-b --expect a|b --rate R --warmup-s W --measure-s M --drain-s D [--label L]
  * [--cpu-pids name=pid,...] [--pprop k=v]... [--cprop k=v]...}:
@@ -135,9 +141,9 @@ public final class PipelineLoad {
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000))) {
             waitUntil(() -> {
                 try {
-                    admin.describeCluster().nodes().get(3, TimeUnit.SECONDS);
+                    int nodes = admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).size();
                     admin.listTopics().names().get(3, TimeUnit.SECONDS);
-                    return true;
+                    return nodes >= Integer.parseInt(opt("nodes", "1"));
                 } catch (java.util.concurrent.TimeoutException | org.apache.kafka.common.KafkaException e) {
                     return false;
                 }
@@ -154,6 +160,11 @@ public final class PipelineLoad {
         String prefix = opt("delete-prefix", "");
         int partitions = Integer.parseInt(opt("partitions", "6"));
         short rf = Short.parseShort(opt("rf", "1"));
+        Map<String, String> configs = new LinkedHashMap<>();
+        for (String kv : list(opt("config", ""))) {
+            configs.put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+        List<String> alter = list(opt("alter", ""));
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, opt("bootstrap", "127.0.0.1:9092")))) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<String> gone = existing.stream().filter(t -> delete.contains(t) || create.contains(t) || (!prefix.isEmpty() && t.startsWith(prefix))).toList();
@@ -167,7 +178,7 @@ public final class PipelineLoad {
             for (int attempt = 0; !create.isEmpty(); attempt++) {
                 try {
                     Set<String> now = admin.listTopics().names().get(30, TimeUnit.SECONDS);
-                    List<NewTopic> missing = create.stream().filter(t -> !now.contains(t)).map(t -> new NewTopic(t, partitions, rf)).toList();
+                    List<NewTopic> missing = create.stream().filter(t -> !now.contains(t)).map(t -> new NewTopic(t, partitions, rf).configs(configs)).toList();
                     if (!missing.isEmpty()) {
                         admin.createTopics(missing).all().get(60, TimeUnit.SECONDS);
                     }
@@ -187,7 +198,35 @@ public final class PipelineLoad {
                             && td.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
                 }, 30_000, "topics " + create + " have no leader for every partition after 30 s");
             }
-            System.out.println("setup: deleted " + gone + ", created " + create + " (" + partitions + " partitions, RF " + rf + ")");
+            if (!alter.isEmpty() && !configs.isEmpty()) {
+                Map<org.apache.kafka.common.config.ConfigResource, java.util.Collection<org.apache.kafka.clients.admin.AlterConfigOp>> ops = new HashMap<>();
+                for (String t : alter) {
+                    ops.put(new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t),
+                            configs.entrySet().stream().map(e -> new org.apache.kafka.clients.admin.AlterConfigOp(
+                                    new org.apache.kafka.clients.admin.ConfigEntry(e.getKey(), e.getValue()),
+                                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)).toList());
+                }
+                admin.incrementalAlterConfigs(ops).all().get(60, TimeUnit.SECONDS);
+            }
+            System.out.println("setup: deleted " + gone + (create.isEmpty() ? "" : ", created " + create + " (" + partitions + " partitions, RF " + rf
+                    + (configs.isEmpty() ? "" : ", " + configs) + ")") + (alter.isEmpty() ? "" : ", altered " + alter + " (" + configs + ")"));
+            List<String> shown = new ArrayList<>(create);
+            shown.addAll(alter);
+            if (!shown.isEmpty()) {
+                Map<String, TopicDescription> d = admin.describeTopics(shown).allTopicNames().get(30, TimeUnit.SECONDS);
+                List<org.apache.kafka.common.config.ConfigResource> res = shown.stream().map(t -> new org.apache.kafka.common.config.ConfigResource(
+                        org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t)).toList();
+                var described = admin.describeConfigs(res).all().get(30, TimeUnit.SECONDS);
+                for (String t : shown) {
+                    TopicDescription td = d.get(t);
+                    var cfg = described.get(new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t));
+                    var minIsr = cfg == null ? null : cfg.get("min.insync.replicas");
+                    System.out.println("TOPIC " + t + " partitions=" + td.partitions().size()
+                            + " rf=" + td.partitions().stream().mapToInt(p -> p.replicas().size()).min().orElse(0)
+                            + " leaders=" + td.partitions().stream().map(p -> p.leader() == null ? "-" : String.valueOf(p.leader().id())).toList()
+                            + " min.insync.replicas=" + (minIsr == null ? "?" : minIsr.value()));
+                }
+            }
         }
     }
 
@@ -594,7 +633,19 @@ public final class PipelineLoad {
     }
 
     // CPU time from /proc (Linux): utime+stime of a process, and the machine's total and idle ticks.
-    private static long procTicks(String pid) {
+    private static long procTicks(String pids) {
+        long sum = 0;
+        for (String pid : pids.split("\\+")) {   // name=pid+pid+...: the sum of the processes (the nodes of a cluster)
+            long t = procTicks1(pid);
+            if (t < 0) {
+                return -1;
+            }
+            sum += t;
+        }
+        return sum;
+    }
+
+    private static long procTicks1(String pid) {
         try {
             String s = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
