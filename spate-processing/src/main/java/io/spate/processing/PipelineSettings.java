@@ -10,15 +10,17 @@ import java.util.Map;
  * @param batchMaxBytes    at most about this many input bytes in one micro-batch (one whole batch at least)
  * @param idleWaitMs       how long an idle task waits for its inputs to grow before it looks again
  * @param taskTimeoutMs    a micro-batch that runs longer fails its task (user code that loops)
+ * @param stateStore       where tasks keep their stores (in memory, or RocksDB under the node's data directory)
  */
 public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int batchMaxRecords, int batchMaxBytes, long idleWaitMs,
-                               long taskTimeoutMs) {
+                               long taskTimeoutMs, StateStoreType stateStore) {
     public static final String GUARANTEE = "processing.guarantee";
     public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
     public static final String BATCH_MAX_RECORDS = "batch.max.records";
     public static final String BATCH_MAX_BYTES = "batch.max.bytes";
     public static final String IDLE_WAIT_MS = "idle.wait.ms";
     public static final String TASK_TIMEOUT_MS = "task.timeout.ms";
+    public static final String STATE_STORE = "state.store";
     /** Under the transaction timeout of the tasks' producers (60 s), with room: a longer transaction would be aborted by its coordinator. */
     public static final long MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS = 30_000;
 
@@ -43,7 +45,8 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
                 (int) number(settings, BATCH_MAX_RECORDS, 10_000),
                 (int) number(settings, BATCH_MAX_BYTES, 1 << 20),
                 number(settings, IDLE_WAIT_MS, 100),
-                number(settings, TASK_TIMEOUT_MS, 30_000));
+                number(settings, TASK_TIMEOUT_MS, 30_000),
+                StateStoreType.parse(settings.getOrDefault(STATE_STORE, "in_memory")));
     }
 
     private static long number(Map<String, String> settings, String key, long defaultValue) {

@@ -55,6 +55,8 @@ public final class ProcessingRuntime implements AutoCloseable {
 
     private final int nodeId;
     private final Path jarDir;
+    /** Tasks' stores on disk ({@code state.store=rocksdb}): {@code <pipeline>/<sub-topology>_<partition>/<store>-<partition>}. */
+    private final Path stateDir;
     private final ParkedReads parkedReads;
     private final Function<TopicPartition, Partition> localPartition;
     private final ScheduledExecutorService decisions;
@@ -116,6 +118,13 @@ public final class ProcessingRuntime implements AutoCloseable {
         this.nodeId = nodeId;
         this.catalogExists = catalogExists;
         this.jarDir = dataDir.resolve("pipelines").resolve("jars");
+        this.stateDir = dataDir.resolve("pipelines").resolve("state");
+        try {
+            // What tasks of a previous run left (a crash): a task restores its stores from their changelogs.
+            io.spate.processing.store.RocksDbStores.deleteRecursively(stateDir);
+        } catch (RuntimeException e) {
+            log.warn("cannot delete the pipelines' old state in {}; each task wipes its own directory when it starts", stateDir, e);
+        }
         this.parkedReads = parkedReads;
         this.localPartition = localPartition;
         this.decisions = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing").unstarted(r));
@@ -502,6 +511,12 @@ public final class ProcessingRuntime implements AutoCloseable {
         if (!deployments.containsKey(id.pipeline()) && !specs.containsKey(id.pipeline())) {
             // Deleted: its report goes once the task has really stopped.
             tombstone(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()));
+            try {
+                // Its tasks deleted their own state directories; the last one to end takes the pipeline's.
+                java.nio.file.Files.deleteIfExists(stateDir.resolve(id.pipeline()));
+            } catch (java.io.IOException e) {
+                // not empty yet (a task still ending), or not deletable: the next start of the node clears it
+            }
         }
         closeIfDone(d);
         if (ending == TaskRunner.Ending.FENCED) {
@@ -515,7 +530,7 @@ public final class ProcessingRuntime implements AutoCloseable {
     private TaskEnvironment environment(Deployment d) {
         return new TaskEnvironment(nodeId, bootstrap, localPartition, parkedReads, d.producer,
                 extra -> new KafkaProducer<>(producerConfig(extra), new ByteArraySerializer(), new ByteArraySerializer()),
-                System::currentTimeMillis);
+                System::currentTimeMillis, stateDir);
     }
 
     /** Stops {@code pipeline}'s tasks here; their reports say PAUSED under the new generation, or go once the tasks end ({@code next} null: deleted). */

@@ -15,9 +15,10 @@ import java.util.function.Supplier;
  *
  * @param localPartition the replica this node holds of a partition, or null
  * @param producerFactory makes a producer with the given extra settings (transactional ones, exactly-once)
+ * @param stateDir        where tasks keep stores on disk ({@code state.store=rocksdb}), a directory per task under it
  */
 record TaskEnvironment(int nodeId, String bootstrap, Function<TopicPartition, Partition> localPartition, ParkedReads parkedReads,
                        Producer<byte[], byte[]> sharedProducer,
                        Function<java.util.Map<String, Object>, Producer<byte[], byte[]>> producerFactory,
-                       Supplier<Long> clock) {
+                       Supplier<Long> clock, java.nio.file.Path stateDir) {
 }

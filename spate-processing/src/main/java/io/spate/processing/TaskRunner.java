@@ -1,11 +1,14 @@
 package io.spate.processing;
 
+import io.spate.processing.store.RocksDbStores;
+import io.spate.processing.store.StoreFailedException;
 import io.spate.replication.ParkedReads;
 import io.spate.replication.Partition;
 import io.spate.stream.engine.ChangelogRecord;
 import io.spate.stream.engine.CompiledPipeline;
 import io.spate.stream.engine.InputRecord;
 import io.spate.stream.engine.Task;
+import io.spate.stream.store.InMemoryStores;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -207,7 +210,11 @@ final class TaskRunner implements Runnable {
     private void attempt() throws Exception {
         state = "RESTORING";
         boolean exactlyOnce = settings.guarantee() == Guarantee.EXACTLY_ONCE;
-        try (Task task = inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition()))) {
+        // Stores on disk are this attempt's alone: created empty, restored, deleted when it ends.
+        try (RocksDbStores onDisk = settings.stateStore() == StateStoreType.ROCKSDB
+                ? RocksDbStores.open(env.stateDir().resolve(id.pipeline()).resolve(id.subTopology() + "_" + id.partition())) : null;
+             Task task = inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition(),
+                     onDisk != null ? onDisk : InMemoryStores.INSTANCE))) {
             Producer<byte[], byte[]> producer = env.sharedProducer();
             Producer<byte[], byte[]> own = null;
             try {
@@ -383,6 +390,10 @@ final class TaskRunner implements Runnable {
                     TaskOutput.OutputFailedException failedSend = outputFailure(e);
                     if (failedSend != null) {
                         throw new KafkaException("sending a result failed", failedSend.getCause());
+                    }
+                    StoreFailedException failedStore = StoreFailedException.findIn(e);
+                    if (failedStore != null) {
+                        throw failedStore; // the node's disk, not the pipeline's code: restarted as after any other failure
                     }
                     throw new UserCodeException(e);
                 } finally {

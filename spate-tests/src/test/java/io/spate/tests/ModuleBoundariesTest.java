@@ -45,10 +45,10 @@ class ModuleBoundariesTest {
             Map.entry("spate-coordinator", List.of("io.spate.cluster", "io.spate.server", "io.spate.broker", "io.netty", "org.apache.ratis",
                     "org.apache.kafka")),
             Map.entry("spate-server", List.of("io.spate.broker", "io.spate.processing", "org.apache.ratis")),
-            // What a user's pipeline compiles against: nothing of the node, no client, no wire.
+            // What a user's pipeline compiles against: nothing of the node, no client, no wire, no native store.
             Map.entry("spate-stream", List.of("io.spate.time", "io.spate.record", "io.spate.log", "io.spate.cluster", "io.spate.replication",
                     "io.spate.coordinator", "io.spate.server", "io.spate.processing", "io.spate.broker", "io.spate.testkit",
-                    "org.apache.kafka", "io.netty", "org.apache.ratis")),
+                    "org.apache.kafka", "io.netty", "org.apache.ratis", "org.rocksdb")),
             // Tasks read logs through the partition API and write with the Kafka client: no server internals, no wire codec, no Raft.
             Map.entry("spate-processing", List.of("io.spate.server", "io.spate.broker", "io.spate.cluster", "io.netty", "org.apache.ratis",
                     "org.apache.kafka.common.message", "org.apache.kafka.common.requests", "org.apache.kafka.common.protocol")),

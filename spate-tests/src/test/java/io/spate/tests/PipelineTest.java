@@ -327,4 +327,50 @@ class PipelineTest {
         });
         assertThat(node.pipelineTasks()).contains(new TaskId("rregions", 1, 0));
     }
+
+    @Test
+    void stateInRocksDbLivesInTheDataDirectoryWhileItsTaskRunsAndComesBackFromTheChangelog() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "dlines", 2, Map.of());
+        GroupsCommandTest.Run unknown = GroupsCommandTest.spate("pipeline", "deploy", "--name", "dwc", "--example", "wordcount",
+                "--set", "state.store=lmdb", "--bootstrap-server", node.bootstrapServers());
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).contains("state.store must be in_memory or rocksdb, not 'lmdb'");
+
+        GroupsCommandTest.Run deployed = GroupsCommandTest.spate("pipeline", "deploy", "--name", "dwc", "--example", "wordcount",
+                "--set", "in=dlines", "--set", "out=dword-counts", "--set", "state.store=rocksdb", "--bootstrap-server", node.bootstrapServers());
+        assertThat(deployed.exit()).as(deployed.err()).isZero();
+        produce("dlines", List.of(KeyValue.pair("a", "the quick fox"), KeyValue.pair("b", "the lazy dog"), KeyValue.pair("c", "the end")));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            Map<String, Long> counts = lastCounts("dword-counts", 2, "read_uncommitted");
+            assertThat(counts).containsEntry("the", 3L).containsEntry("fox", 1L).containsEntry("dog", 1L);
+        });
+        // The counting tasks (sub-topology 1, behind the re-key) keep their store in RocksDB under the node's data directory.
+        Path state = dataDir.resolve("pipelines").resolve("state").resolve("dwc");
+        assertThat(state.resolve("1_0").resolve("counts-0")).isDirectory();
+        assertThat(state.resolve("1_1").resolve("counts-1")).isDirectory();
+
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.pause("dwc");
+            // A task that ends deletes its stores: their changelog is the durable copy.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                try (var left = java.nio.file.Files.list(state)) {
+                    assertThat(left).isEmpty();
+                }
+            });
+            produce("dlines", List.of(KeyValue.pair("d", "the pause")));
+            pipelines.resume("dwc");
+            // Counts that go on from 3 were restored from the changelog into new RocksDB stores.
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                    assertThat(lastCounts("dword-counts", 2, "read_uncommitted")).containsEntry("the", 4L).containsEntry("pause", 1L)
+                            .containsEntry("fox", 1L));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(pipelines.describe("dwc").orElseThrow().tasks()).filteredOn(t -> t.subTopology() == 1).hasSize(2)
+                            .allSatisfy(t -> {
+                                assertThat(t.state()).isEqualTo("RUNNING");
+                                assertThat(t.restores()).isGreaterThanOrEqualTo(1);
+                            }));
+            pipelines.delete("dwc", true);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !java.nio.file.Files.exists(state));
+        }
+    }
 }

@@ -80,7 +80,7 @@ public final class PipelineCommand implements Runnable {
         Code code;
 
         @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A setting of the pipeline (processing.guarantee, commit.interval.ms, "
-                + "batch.max.records, ...; the rest go to its code). Repeatable.")
+                + "batch.max.records, state.store, ...; the rest go to its code). Repeatable.")
         Map<String, String> settings = new LinkedHashMap<>();
 
         @Override

@@ -11,6 +11,8 @@ import io.spate.stream.engine.PipelineCompiler;
 import io.spate.stream.engine.SubTopology;
 import io.spate.stream.engine.Task;
 import io.spate.stream.engine.TaskStats;
+import io.spate.stream.store.InMemoryStores;
+import io.spate.stream.store.StoreFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,6 +36,7 @@ public final class PipelineTestDriver implements AutoCloseable {
 
     private final CompiledPipeline pipeline;
     private final int partitions;
+    private final StoreFactory storeFactory;
     private final Map<String, List<List<StoredRecord>>> topics = new HashMap<>();
     private final List<TaskSlot> tasks = new ArrayList<>();
     private final Output output = this::append;
@@ -53,15 +56,21 @@ public final class PipelineTestDriver implements AutoCloseable {
     }
 
     public PipelineTestDriver(String pipelineName, Pipeline pipeline, Map<String, String> settings, int partitions) {
+        this(pipelineName, pipeline, settings, partitions, InMemoryStores.INSTANCE);
+    }
+
+    /** A driver whose tasks' stores come from {@code storeFactory} (a runtime's own stores, on disk say) instead of the heap. */
+    public PipelineTestDriver(String pipelineName, Pipeline pipeline, Map<String, String> settings, int partitions, StoreFactory storeFactory) {
         if (partitions < 1) {
             throw new IllegalArgumentException("partitions " + partitions);
         }
         this.pipeline = PipelineCompiler.compile(pipelineName, pipeline, settings);
         this.partitions = partitions;
+        this.storeFactory = storeFactory;
         for (SubTopology sub : this.pipeline.subTopologies()) {
             for (int p = 0; p < partitions; p++) {
                 TaskSlot slot = new TaskSlot(sub.id(), p);
-                slot.task = this.pipeline.createTask(sub.id(), p);
+                slot.task = this.pipeline.createTask(sub.id(), p, storeFactory);
                 tasks.add(slot);
             }
         }
@@ -109,7 +118,7 @@ public final class PipelineTestDriver implements AutoCloseable {
     public void restartTasks() {
         for (TaskSlot slot : tasks) {
             slot.task.close();
-            Task task = pipeline.createTask(slot.subTopologyId, slot.partition);
+            Task task = pipeline.createTask(slot.subTopologyId, slot.partition, storeFactory);
             for (Map.Entry<String, String> e : task.changelogTopics().entrySet()) {
                 List<ChangelogRecord> records = new ArrayList<>();
                 for (StoredRecord r : partition(e.getValue(), slot.partition)) {

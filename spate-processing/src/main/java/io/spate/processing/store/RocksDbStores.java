@@ -1,0 +1,187 @@
+package io.spate.processing.store;
+
+import io.spate.stream.Serde;
+import io.spate.stream.store.KeyValueStore;
+import io.spate.stream.store.SessionStore;
+import io.spate.stream.store.StoreFactory;
+import io.spate.stream.store.WindowStore;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.InfoLogLevel;
+import org.rocksdb.LRUCache;
+import org.rocksdb.RocksDB;
+import org.rocksdb.WriteOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The stores of one task in RocksDB (the {@code state.store=rocksdb} setting): a task's state may
+ * then outgrow its share of the heap. Values are kept serialized with the serde the engine gives,
+ * so every read deserializes a fresh value. One database per store, in
+ * {@code <dir>/<store>-<partition>}; the stores share this task's block cache.
+ *
+ * <p>Nothing survives the task: a store's directory is wiped when it opens and deleted when it
+ * closes, and {@link #close} deletes {@code dir}. That is correct because a task fills its stores
+ * from their changelog topics on every start (the changelog is the durable copy), and it is why
+ * writes skip RocksDB's write-ahead log. A later improvement could keep the databases with a
+ * checkpoint of the changelog offsets they hold, and restore only what follows.
+ *
+ * <p>Used from its task's thread only. Closing the task closes its stores; closing this closes
+ * any left open (a task whose creation failed half-way) and the options they share.
+ */
+public final class RocksDbStores implements StoreFactory, AutoCloseable {
+    /** Small memtables: a node runs many tasks, and a task's working set is mostly recent windows. */
+    private static final long WRITE_BUFFER_BYTES = 4L << 20;
+    private static final int MAX_WRITE_BUFFERS = 2;
+    private static final long BLOCK_CACHE_BYTES = 8L << 20;
+
+    private final Path dir;
+    private final LRUCache blockCache = new LRUCache(BLOCK_CACHE_BYTES);
+    private final BloomFilter bloomFilter = new BloomFilter(10);
+    /** No write-ahead log: the changelog is the durable copy, and the stores start empty after a crash. */
+    private final WriteOptions writeOptions = new WriteOptions().setDisableWAL(true);
+    private final List<RocksDbStore<?>> open = new ArrayList<>();
+    private boolean closed;
+
+    private RocksDbStores(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Loads RocksDB's native library once, on first use: a node whose pipelines keep their state in memory never extracts it. */
+    private static final class NativeLibrary {
+        static {
+            RocksDB.loadLibrary();
+        }
+
+        static void load() {
+            // the class initializer did it
+        }
+    }
+
+    /** Stores under {@code dir}, wiped first (what a previous instance of the task may have left). */
+    public static RocksDbStores open(Path dir) {
+        NativeLibrary.load();
+        deleteRecursively(dir);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StoreFailedException("cannot create the state directory " + dir, e);
+        }
+        return new RocksDbStores(dir);
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    @Override
+    public <V> KeyValueStore<V> keyValueStore(String name, int partition, Serde<V> valueSerde) {
+        return opened(new RocksDbKeyValueStore<>(name, storeDir(name, partition), this, valueSerde));
+    }
+
+    @Override
+    public <V> WindowStore<V> windowStore(String name, int partition, Serde<V> valueSerde) {
+        return opened(new RocksDbWindowStore<>(name, storeDir(name, partition), this, valueSerde));
+    }
+
+    @Override
+    public <V> SessionStore<V> sessionStore(String name, int partition, Serde<V> valueSerde) {
+        return opened(new RocksDbSessionStore<>(name, storeDir(name, partition), this, valueSerde));
+    }
+
+    private Path storeDir(String name, int partition) {
+        if (closed) {
+            throw new IllegalStateException("the stores in " + dir + " are closed");
+        }
+        // Store names are topic-name characters (they name the changelog topics): safe as a file name.
+        return dir.resolve(name + "-" + partition);
+    }
+
+    private <S extends RocksDbStore<?>> S opened(S store) {
+        open.add(store);
+        return store;
+    }
+
+    void closed(RocksDbStore<?> store) {
+        open.remove(store);
+    }
+
+    DBOptions dbOptions() {
+        return new DBOptions()
+                .setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true)
+                // Closing deletes the files: nothing to flush first.
+                .setAvoidFlushDuringShutdown(true)
+                .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
+                .setKeepLogFileNum(1)
+                .setStatsDumpPeriodSec(0);
+    }
+
+    ColumnFamilyOptions familyOptions() {
+        return new ColumnFamilyOptions()
+                .setWriteBufferSize(WRITE_BUFFER_BYTES)
+                .setMaxWriteBufferNumber(MAX_WRITE_BUFFERS)
+                .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloomFilter));
+    }
+
+    WriteOptions writeOptions() {
+        return writeOptions;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException failure = null;
+        for (RocksDbStore<?> store : List.copyOf(open)) {
+            try {
+                store.close();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        writeOptions.close();
+        bloomFilter.close();
+        blockCache.close();
+        if (failure != null) {
+            throw failure;
+        }
+        deleteRecursively(dir);
+    }
+
+    /** Deletes {@code path} and everything under it; nothing when it does not exist. */
+    public static void deleteRecursively(Path path) {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(path)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (NoSuchFileException ignored) {
+                    // gone already
+                }
+            }
+        } catch (NoSuchFileException ignored) {
+            // deleted meanwhile
+        } catch (IOException e) {
+            throw new StoreFailedException("cannot delete " + path, e);
+        } catch (UncheckedIOException e) {
+            if (!(e.getCause() instanceof NoSuchFileException)) {
+                throw new StoreFailedException("cannot delete " + path, e.getCause());
+            }
+        }
+    }
+}
