@@ -20,18 +20,23 @@
 # located, with the inputs' RF; the script then sets min.insync.replicas=2 on them); Kafka Streams
 # with replication.factor=3 for its internal topics, Spate's internal topics take the inputs' RF.
 # The CPU figures sum the three nodes. Same steps and pass rules as one node.
-#  1. fixed rate $RATE [10000] events/s for every mode in $FIXED_MODES, warm-up then a window;
+#  1. fixed rate $RATE [10000] events/s for every mode in $FIXED_MODES, warm-up then a window (a mode
+#     may name its own rate and Spate settings: a-eos@20000+commit.interval.ms=10);
 #  2. capacity: for $CAP_MODES [B alos, B eos] the rates of $CAP_RATES in order, a shorter window,
 #     stopping at the first rate that fails (p99 >= 1 s, or outputs missing, or send errors, or the
 #     generator more than 1 s behind); the capacity is the highest rate passed (the fixed-rate
 #     step counts as the first rung).
+#  3. restore (Spate, one node, $RESTORE_MODES [none]): a stateful pipeline filled at $RESTORE_RATE
+#     [50000]/s for $RESTORE_FILL_S [20] s, its node killed with kill -9 and started again; the
+#     tasks' restore times and changelog records restored, from `spate pipeline describe`.
 # Correctness is checked on every step: missing / duplicate / wrong / unexpected outputs and B's
 # per-window counts. A Spate failure (deploy, tasks not RUNNING, a lost or repeated result) is
 # reported with its logs, never hidden.
 # Reports the median over runs and Spate/Kafka; raw logs in .bench/pipelines-run-<time>/.
 # Holds /tmp/spate-build.lock for the whole run (the build included): it re-executes itself under
 # flock. $MAX_MINUTES [24, quick 10] bounds the run: capacity rungs that would start later are
-# skipped and marked so.
+# skipped and marked so. SKIP_BUILD=1 uses what is built; PIPELINE_BENCH_WORK names the run's directory
+# (bench-pipeline-settings.sh sets both).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCK=/tmp/spate-build.lock
@@ -66,14 +71,16 @@ RATE="${RATE:-10000}"
 KS_COMMIT_MS="${KS_COMMIT_MS:-100}"
 SPATE_SETTINGS="${SPATE_SETTINGS:-}"          # e.g. "commit.interval.ms=100 batch.max.records=5000"
 SYSTEMS="${SYSTEMS:-kafka spate}"
+RESTORE_MODES="${RESTORE_MODES:-}"            # e.g. "b-alos b-alos+state.store=rocksdb" (Spate, one node)
+RESTORE_RATE="${RESTORE_RATE:-50000}"; RESTORE_FILL_S="${RESTORE_FILL_S:-20}"
 if (( QUICK )); then
-  FIXED_MODES="${FIXED_MODES:-a-alos b-alos b-eos}"; CAP_MODES="${CAP_MODES:-b-alos b-eos}"
+  FIXED_MODES="${FIXED_MODES:-a-alos b-alos b-eos}"; CAP_MODES="${CAP_MODES-b-alos b-eos}"
   CAP_RATES="${CAP_RATES:-25000 50000 100000}"
   WARMUP_S="${WARMUP_S:-10}"; MEASURE_S="${MEASURE_S:-10}"; DRAIN_S="${DRAIN_S:-10}"
   CAP_WARMUP_S="${CAP_WARMUP_S:-10}"; CAP_MEASURE_S="${CAP_MEASURE_S:-10}"; CAP_DRAIN_S="${CAP_DRAIN_S:-5}"
   MAX_MINUTES="${MAX_MINUTES:-10}"
 else
-  FIXED_MODES="${FIXED_MODES:-a-alos a-eos b-alos b-eos}"; CAP_MODES="${CAP_MODES:-b-alos b-eos}"
+  FIXED_MODES="${FIXED_MODES:-a-alos a-eos b-alos b-eos}"; CAP_MODES="${CAP_MODES-b-alos b-eos}"
   CAP_RATES="${CAP_RATES:-25000 50000 75000 100000 150000 200000 250000 300000}"
   WARMUP_S="${WARMUP_S:-10}"; MEASURE_S="${MEASURE_S:-30}"; DRAIN_S="${DRAIN_S:-20}"
   CAP_WARMUP_S="${CAP_WARMUP_S:-20}"; CAP_MEASURE_S="${CAP_MEASURE_S:-10}"; CAP_DRAIN_S="${CAP_DRAIN_S:-10}"
@@ -81,7 +88,7 @@ else
 fi
 DEADLINE=$(( BENCH_START + MAX_MINUTES * 60 ))
 
-WORK="$ROOT/.bench/pipelines-run-$(date -u +%Y%m%dT%H%M%SZ)$( (( NODES == 3 )) && echo -3nodes)"
+WORK="${PIPELINE_BENCH_WORK:-$ROOT/.bench/pipelines-run-$(date -u +%Y%m%dT%H%M%SZ)$( (( NODES == 3 )) && echo -3nodes || true)}"
 LIB="$ROOT/.bench/kafka-lib"
 CP="$LIB/*:$ROOT/spate-bench/target/classes"
 LOG4J="$ROOT/spate-bench/kafka/log4j2.properties"
@@ -101,9 +108,11 @@ source "$ROOT/spate-bench/lib.sh"
 log() { echo "bench-pipelines $(date -u +%T): $*" | tee -a "$WORK/progress.log"; }
 
 fetch_kafka_lib
-log "building spate-broker and spate-bench (offline; build.log)"
 { git -C "$ROOT" rev-parse HEAD; git -C "$ROOT" status --short; } >"$WORK/source-state.txt" 2>&1 || true
-if ! (cd "$ROOT" && ./mvnw -B -o -q install -DskipTests -pl spate-broker,spate-bench -am) >"$WORK/build.log" 2>&1; then
+if [[ "${SKIP_BUILD:-0}" == 1 ]]; then
+  log "SKIP_BUILD=1: using the spate.jar and classes already built"
+elif log "building spate-broker and spate-bench (offline; build.log)"
+  ! (cd "$ROOT" && ./mvnw -B -o -q install -DskipTests -pl spate-broker,spate-bench -am) >"$WORK/build.log" 2>&1; then
   echo "bench-pipelines: the build failed:"; tail -40 "$WORK/build.log"; exit 1
 fi
 # The node and the CLI run from a copy of the jar just built: sources edited by others during the
@@ -276,9 +285,17 @@ stop_app() {
 
 # One step: fresh topics and app, one load run. Appends a line to steps.tsv and sets STEP_RESULT
 # (the RESULT line, empty on failure) and STEP_STATUS.
+STEP_NO=0
 step() {   # run system kind mode rate warmup measure drain
-  local run="$1" system="$2" kind="$3" mode="$4" rate="$5" warm="$6" meas="$7" drain="$8"
+  # A mode may carry its own rate and Spate settings: a-eos@20000+commit.interval.ms=10+batch.max.records=100
+  local run="$1" system="$2" kind="$3" spec="$4" rate="$5" warm="$6" meas="$7" drain="$8"
+  local mode="${spec%%[@+]*}" extra step_sets=()
+  extra="${spec#"$mode"}"
+  if [[ "$extra" =~ ^@([0-9]+) ]]; then rate="${BASH_REMATCH[1]}"; extra="${extra#@"$rate"}"; fi
+  [[ -n "$extra" ]] && IFS=+ read -ra step_sets <<<"${extra#+}"
+  STEP_NO=$((STEP_NO + 1))
   local topo="${mode%%-*}" guar="${mode#*-}" label="$system-$mode-r$rate-$kind-$run"
+  [[ "$spec" == "$mode" ]] || label="$label-v$STEP_NO"
   local d="$WORK/$system-run$run/$label"; mkdir -p "$d"
   local out="out-$topo" cpu="broker=$(IFS=+; echo "${BROKER_PIDS[*]}")"
   STEP_RESULT=""; STEP_STATUS=ok
@@ -299,9 +316,9 @@ step() {   # run system kind mode rate warmup measure drain
       cpu="$cpu,streams=$APP_PID"
     fi
   else
-    local name="pb-$topo-$guar-r$rate-$kind-$run" tasks=6 sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
+    local name="pb-$topo-$guar-r$rate-$kind-$run${label##*-r$rate-$kind-$run}" tasks=6 sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
     [[ "$topo" == b ]] && tasks=12
-    for kv in $SPATE_SETTINGS; do sets+=(--set "$kv"); done
+    for kv in $SPATE_SETTINGS "${step_sets[@]}"; do [[ -n "$kv" ]] && sets+=(--set "$kv"); done
     load setup --bootstrap "$BS" --delete events,out-a,out-b --create events "${TOPIC_ARGS[@]}" >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
     if [[ "$STEP_STATUS" == ok ]]; then
       if ! spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" >"$d/deploy.log" 2>&1; then
@@ -335,9 +352,67 @@ step() {   # run system kind mode rate warmup measure drain
     spate_cli pipeline delete "$name" --bootstrap-server "$BS" >"$d/delete.log" 2>&1 || echo "pipeline delete failed: $(tail -3 "$d/delete.log")" >>"$d/notes.log"
   fi
   brokers_alive || STEP_STATUS="$STEP_STATUS,broker-died"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$system" "$kind" "$mode" "$rate" "$STEP_STATUS" "$d" "$STEP_RESULT" >>"$STEPS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$system" "$kind" "$spec" "$rate" "$STEP_STATUS" "$d" "$STEP_RESULT" >>"$STEPS"
   local brief; brief="$(sed -E 's/.*(missing=[0-9-]+ dups=[0-9]+).*(p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p999_ms=[0-9.]+).*/\1 \2/' <<<"$STEP_RESULT")"
   log "  $label: $STEP_STATUS ${brief}"
+}
+
+# Restore: Spate's tasks of a stateful mode after a kill -9 of their node (one node). Fills the state
+# at $RESTORE_RATE for $RESTORE_FILL_S s, kills the node, starts it on the same data and port, and
+# reads from `describe` the tasks' restore times and changelog records restored, and the wall time
+# from the start of the node to every task RUNNING.
+restore_step() {   # run mode
+  local run="$1" spec="$2" mode extra step_sets=()
+  mode="${spec%%[@+]*}"; extra="${spec#"$mode"}"
+  [[ -n "$extra" ]] && IFS=+ read -ra step_sets <<<"${extra#+}"
+  STEP_NO=$((STEP_NO + 1))
+  local topo="${mode%%-*}" guar="${mode#*-}" label="spate-$mode-restore-$run-v$STEP_NO" tasks=12
+  local d="$WORK/spate-run$run/$label" name="pr-$topo-$guar-$run-v$STEP_NO" port="${BS##*:}" running t0 t1
+  local sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
+  for kv in $SPATE_SETTINGS "${step_sets[@]}"; do [[ -n "$kv" ]] && sets+=(--set "$kv"); done
+  mkdir -p "$d"; STEP_STATUS=ok; STEP_RESULT=""
+  load setup --bootstrap "$BS" --delete events,out-a,out-b --create events >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
+  [[ "$STEP_STATUS" == ok ]] && { spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" \
+    >"$d/deploy.log" 2>&1 || STEP_STATUS=deploy-failed; }
+  [[ "$STEP_STATUS" == ok ]] && { load run --bootstrap "$BS" --out "out-$topo" --expect "$topo" --rate "$RESTORE_RATE" --warmup-s 0 \
+    --measure-s "$RESTORE_FILL_S" --drain-s 10 --label "$label-fill" >"$d/fill.log" 2>&1 || STEP_STATUS=fill-failed; }
+  if [[ "$STEP_STATUS" == ok ]]; then
+    kill -9 "$BROKER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+    spate_command "$WORK/spate-run$run/broker" "$port"
+    t0="$(date +%s%3N)"
+    ( exec "${CMD[@]}" ) >>"$WORK/spate-run$run/broker/broker.log" 2>&1 &
+    BROKER_PID=$!; PIDS+=("$BROKER_PID"); BROKER_PIDS=("$BROKER_PID")
+    running=0
+    for _ in $(seq 1 600); do
+      spate_cli pipeline describe "$name" --bootstrap-server "$BS" >"$d/describe.log" 2>&1 || true
+      running="$(awk '$1 ~ /^[0-9]+\/[0-9]+$/ && $3 == "RUNNING"' "$d/describe.log" | wc -l)"
+      (( running >= tasks )) && grep -q "RUNNING" "$d/describe.log" && python3 - "$d/describe.log" <<'PY' && break
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l.split() and "/" in l.split()[0]]
+head = next(l.split() for l in open(sys.argv[1]) if l.startswith("TASK"))
+i = head.index("RESTORES")
+sys.exit(0 if sum(1 for r in rows if int(r[i]) >= 1) >= 6 else 1)   # B's six stateful tasks (one per partition)
+PY
+      sleep 0.2
+    done
+    t1="$(date +%s%3N)"
+    (( running >= tasks )) || STEP_STATUS=tasks-not-running
+    STEP_RESULT="$(python3 - "$d/describe.log" "$label" "$((t1 - t0))" <<'PY'
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+head = next(l.split() for l in lines if l.startswith("TASK"))
+rows = [l.split() for l in lines if l.split() and "/" in l.split()[0]]
+ms = [int(r[head.index("RESTORE-MS")]) for r in rows if r[head.index("RESTORE-MS")] != "-"]
+recs = [int(r[head.index("RESTORED")]) for r in rows]
+print(f"RESULT label={sys.argv[2]} tasks={len(rows)} restored_records={sum(recs)} restore_ms_max={max(ms) if ms else -1} "
+      f"restore_ms_sum={sum(ms)} start_to_running_ms={sys.argv[3]}")
+PY
+)"
+  fi
+  spate_cli pipeline delete "$name" --bootstrap-server "$BS" >"$d/delete.log" 2>&1 || true
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" spate restore "$spec" "$RESTORE_RATE" "$STEP_STATUS" "$d" "$STEP_RESULT" >>"$STEPS"
+  log "  $label: $STEP_STATUS ${STEP_RESULT#RESULT }"
 }
 
 passes() {   # RESULT line -> exit 0 when the rung is sustained
@@ -377,6 +452,9 @@ measure_system() {   # run system
       [[ "$STEP_STATUS" == ok ]] && passes "$STEP_RESULT" || break
     done
   done
+  if [[ "$system" == spate ]] && (( NODES == 1 )); then
+    for mode in $RESTORE_MODES; do restore_step "$run" "$mode"; done
+  fi
   stop_system "$system" "$dir/broker"
   [[ "${KEEP_DATA:-0}" == 1 ]] || rm -rf "$dir/broker/data" "$dir"/broker/node-{1,2,3}/data "$dir"/broker/cluster/node-{1,2,3}/data   # gigabytes after the high rungs
 }

@@ -178,6 +178,26 @@ if cap_modes:
               f"| {r.get('missing', '-')} | {g('out_rate_by_recv')} | {cpu} | {r.get('machine_idle', '-')} | {verdict} |")
     print()
 
+# ---- restore after a kill -9 (Spate, one node)
+restores = [s for s in steps if s["kind"] == "restore"]
+if restores:
+    print(f"### Restore after kill -9 (Spate, {shape})")
+    print()
+    print("| mode | changelog records restored | slowest task's restore ms | node start to every task RUNNING, ms | runs ok |")
+    print("|---|---:|---:|---:|---:|")
+    specs = []
+    for s in restores:
+        if s["mode"] not in specs:
+            specs.append(s["mode"])
+    for spec in specs:
+        ok = [s["r"] for s in restores if s["mode"] == spec and s["status"] == "ok" and s["r"]]
+        def med(key):
+            xs = [float(r[key]) for r in ok if key in r]
+            return fmt(statistics.median(xs)) if xs else "-"
+        total = sum(1 for s in restores if s["mode"] == spec)
+        print(f"| {mode_name(spec)} | {med('restored_records')} | {med('restore_ms_max')} | {med('start_to_running_ms')} | {len(ok)}/{total} |")
+    print()
+
 # ---- correctness
 problems = []
 for s in steps:

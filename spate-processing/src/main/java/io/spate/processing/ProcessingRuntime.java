@@ -544,7 +544,8 @@ public final class ProcessingRuntime implements AutoCloseable {
                     TaskStatus last = runner.report(now);
                     publish(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()), new TaskStatus(last.pipeline(),
                             last.subTopology(), last.partition(), nodeId, "PAUSED", next.generation(), last.recordsProcessed(), last.inputLag(),
-                            0, 0, 0, 0, last.lateRecords(), last.restores(), last.lastRestoreMs(), last.restoredRecords(), last.failures(), "", now));
+                            0, 0, 0, 0, last.lateRecords(), last.restores(), last.lastRestoreMs(), last.restoredRecords(), last.failures(), "", now,
+                            last.resultsInPlace(), last.resultsSent()));
                 }
             }
         }
@@ -578,7 +579,7 @@ public final class ProcessingRuntime implements AutoCloseable {
             if (d.failure != null) {
                 // A pipeline that cannot run here is told under this node's key of it.
                 publish(CatalogRecords.statusKey(d.spec.name(), -1, nodeId), new TaskStatus(d.spec.name(), -1, -1, nodeId, "FAILED",
-                        d.spec.generation(), 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1, d.failure, now));
+                        d.spec.generation(), 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1, d.failure, now, 0, 0));
             }
         }
     }

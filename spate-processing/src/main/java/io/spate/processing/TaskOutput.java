@@ -1,24 +1,61 @@
 package io.spate.processing;
 
+import io.spate.replication.Acks;
+import io.spate.replication.Partition;
+import io.spate.replication.Written;
 import io.spate.stream.engine.Output;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.utils.Utils;
 
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 
 /**
- * Where a task's micro-batch results go: the producer the task writes with (the node's shared
- * idempotent one at-least-once, the task's transactional one exactly-once). It partitions by key
- * as Kafka's default partitioner does, so a re-keyed record lands where a Kafka client would
- * have put it, and remembers the first failed send: the task must not commit past it.
+ * Where a task's micro-batch results go. It partitions by key as Kafka's default partitioner
+ * does, so a re-keyed record lands where a Kafka client would have put it, and remembers the
+ * first failed write: the task must not commit past it.
+ *
+ * <p>At-least-once, a result for a partition this node leads is appended to that partition in
+ * place, one record batch per partition and micro-batch, as a produce with acks=all would be
+ * (the data locality of the reads, kept for the writes: no socket, no request, no copy). Every
+ * other result goes through the producer the task writes with (the node's shared idempotent one
+ * at-least-once, the task's transactional one exactly-once: a transaction's writes must carry
+ * its producer's id, epoch and sequence, which only its producer has).
  */
 final class TaskOutput implements Output {
+    /** Below the default max.message.bytes (1 MiB): a batch the log would refuse is never built. */
+    private static final int LOCAL_BATCH_BYTES = 512 * 1024;
+    private static final long REPLICATION_WAIT_MS = 30_000;
+
     private final Producer<byte[], byte[]> producer;
+    /** The replica this node holds of a partition, or null; null when every write goes through the producer. */
+    private final Function<TopicPartition, Partition> localReplicas;
     private final Map<String, Integer> partitionCounts = new HashMap<>();
+    private final Map<TopicPartition, MemoryRecordsBuilder> buffered = new LinkedHashMap<>();
+    private final Map<TopicPartition, Partition> bufferedFor = new HashMap<>();
+    /** Partitions written through the producer since its last flush: an append in place must not overtake them. */
+    private final Set<TopicPartition> sentSinceFlush = new HashSet<>();
+    private final List<CompletableFuture<Written>> appending = new ArrayList<>();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final Callback onSent = (metadata, exception) -> {
         if (exception != null) {
@@ -26,8 +63,19 @@ final class TaskOutput implements Output {
         }
     };
 
+    private final LongAdder inPlace;
+    private final LongAdder sent;
+
     TaskOutput(Producer<byte[], byte[]> producer) {
+        this(producer, null, new LongAdder(), new LongAdder());
+    }
+
+    /** Counts the results written in place and those sent into {@code inPlace} and {@code sent}. */
+    TaskOutput(Producer<byte[], byte[]> producer, Function<TopicPartition, Partition> localReplicas, LongAdder inPlace, LongAdder sent) {
         this.producer = producer;
+        this.localReplicas = localReplicas;
+        this.inPlace = inPlace;
+        this.sent = sent;
     }
 
     @Override
@@ -36,10 +84,92 @@ final class TaskOutput implements Output {
         if (partition == BY_KEY) {
             target = key == null ? null : Utils.toPositive(Utils.murmur2(key)) % partitions(topic);
         }
+        if (target != null && localReplicas != null && bufferInPlace(new TopicPartition(topic, target), key, value, timestamp)) {
+            inPlace.increment();
+            return;
+        }
         try {
             producer.send(new ProducerRecord<>(topic, target, timestamp, key, value), onSent);
+            sent.increment();
+            if (target != null && localReplicas != null) {
+                sentSinceFlush.add(new TopicPartition(topic, target));
+            }
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new OutputFailedException(e);
+        }
+    }
+
+    private boolean bufferInPlace(TopicPartition tp, byte[] key, byte[] value, long timestamp) {
+        MemoryRecordsBuilder builder = buffered.get(tp);
+        if (builder == null) {
+            Partition replica = localReplicas.apply(tp);
+            if (replica == null || !replica.isLeader()) {
+                return false;
+            }
+            builder = MemoryRecords.builder(ByteBuffer.allocate(Math.min(LOCAL_BATCH_BYTES, 16 * 1024)), Compression.NONE,
+                    TimestampType.CREATE_TIME, 0L);
+            buffered.put(tp, builder);
+            bufferedFor.put(tp, replica);
+        }
+        builder.append(timestamp, key, value);
+        if (builder.estimatedSizeInBytes() >= LOCAL_BATCH_BYTES) {
+            appendInPlace(tp, buffered.remove(tp), bufferedFor.remove(tp));
+        }
+        return true;
+    }
+
+    /** Appends what the micro-batch left buffered for the partitions this node leads. */
+    void appendBuffered() {
+        if (buffered.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<TopicPartition, MemoryRecordsBuilder> e : buffered.entrySet()) {
+            appendInPlace(e.getKey(), e.getValue(), bufferedFor.get(e.getKey()));
+        }
+        buffered.clear();
+        bufferedFor.clear();
+    }
+
+    private void appendInPlace(TopicPartition tp, MemoryRecordsBuilder builder, Partition replica) {
+        if (sentSinceFlush.contains(tp)) {
+            // The partition's leader moved here since earlier results went out through the producer:
+            // they land first, as a producer's own results would.
+            producer.flush();
+            sentSinceFlush.clear();
+        }
+        ByteBuffer records = builder.build().buffer();
+        appending.add(replica.append(records, Acks.ALL, REPLICATION_WAIT_MS, System.currentTimeMillis()).whenComplete((written, e) -> {
+            if (e != null) {
+                failure.compareAndSet(null, e instanceof Exception x ? x : new RuntimeException(e));
+            } else if (!written.ok()) {
+                failure.compareAndSet(null, new LocalAppendException(tp, written));
+            }
+        }));
+    }
+
+    /**
+     * Waits until everything sent is as safe as acks=all makes it: the producer's sends and the
+     * appends in place. Failures are then in {@link #takeFailure()}.
+     */
+    void flush() throws InterruptedException, TimeoutException {
+        appendBuffered();
+        producer.flush();
+        sentSinceFlush.clear();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPLICATION_WAIT_MS + 5_000);
+        for (CompletableFuture<Written> write : appending) {
+            try {
+                write.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                failure.compareAndSet(null, e);
+            }
+        }
+        appending.clear();
+    }
+
+    /** An append in place the partition did not acknowledge (not leader any more, too few in-sync replicas, ...). */
+    static final class LocalAppendException extends Exception {
+        LocalAppendException(TopicPartition tp, Written written) {
+            super(tp + ": " + written.error() + (written.message() == null ? "" : " (" + written.message() + ")"));
         }
     }
 

@@ -71,6 +71,8 @@ final class TaskRunner implements Runnable {
     private volatile int restores;
     private volatile long lastRestoreMs = -1;
     private volatile long restoredRecords;
+    private final java.util.concurrent.atomic.LongAdder resultsInPlace = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder resultsSent = new java.util.concurrent.atomic.LongAdder();
     private volatile int failures;
     private final Map<TopicPartition, TaskInput> inputs = new LinkedHashMap<>();
     private long reportedProcessed;
@@ -344,7 +346,8 @@ final class TaskRunner implements Runnable {
     }
 
     private void process(Task task, Producer<byte[], byte[]> producer, boolean exactlyOnce, Map<TopicPartition, Long> at) throws Exception {
-        TaskOutput output = new TaskOutput(producer);
+        // At-least-once, results for partitions this node leads are appended in place.
+        TaskOutput output = new TaskOutput(producer, exactlyOnce ? null : env.localPartition(), resultsInPlace, resultsSent);
         ConsumerGroupMetadata group = new ConsumerGroupMetadata(PipelineNames.group(id.pipeline()));
         List<InputRecord> batch = new ArrayList<>();
         long[] pendingStamps = new long[1024];
@@ -386,6 +389,7 @@ final class TaskRunner implements Runnable {
                         task.process(batch, output);
                         return null;
                     });
+                    output.appendBuffered();
                 } catch (RuntimeException | StackOverflowError e) {
                     TaskOutput.OutputFailedException failedSend = outputFailure(e);
                     if (failedSend != null) {
@@ -427,7 +431,7 @@ final class TaskRunner implements Runnable {
                     recordLatencies(pendingStamps, pending, env.clock().get());
                     pending = 0;
                 } else {
-                    producer.flush();
+                    output.flush();
                     checkSends(output);
                     positions.commit(offsets);
                 }
@@ -442,7 +446,7 @@ final class TaskRunner implements Runnable {
         }
         if (!exactlyOnce && dirty) {
             // A clean hand-over: what was acknowledged is committed, so the next owner repeats nothing.
-            producer.flush();
+            output.flush();
             if (output.takeFailure() == null) {
                 positions.commit(offsets(at, task.stats().streamTimeMs()));
             }
@@ -533,6 +537,7 @@ final class TaskRunner implements Runnable {
         boolean none = interval.getTotalCount() == 0;
         return new TaskStatus(id.pipeline(), id.subTopology(), id.partition(), env.nodeId(), state, generation, done, inputLag, rate,
                 none ? 0 : interval.getValueAtPercentile(50), none ? 0 : interval.getValueAtPercentile(99),
-                none ? 0 : interval.getValueAtPercentile(99.9), lateRecords, restores, lastRestoreMs, restoredRecords, failures, error, nowMs);
+                none ? 0 : interval.getValueAtPercentile(99.9), lateRecords, restores, lastRestoreMs, restoredRecords, failures, error, nowMs,
+                resultsInPlace.sum(), resultsSent.sum());
     }
 }

@@ -159,6 +159,9 @@ class PipelineTest {
                     assertThat(t.inputLag()).isZero();
                 });
                 assertThat(tasks.stream().mapToLong(TaskStatus::recordsProcessed).sum()).isGreaterThanOrEqualTo(1400);
+                // One node leads every partition: each result (re-keyed, counted, changelogged) was appended in place.
+                assertThat(tasks.stream().mapToLong(TaskStatus::resultsInPlace).sum()).isGreaterThanOrEqualTo(700 + 700);
+                assertThat(tasks.stream().mapToLong(TaskStatus::resultsSent).sum()).isZero();
             });
             // Its positions are a consumer group's committed offsets, as Kafka's tools see them.
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -186,6 +189,12 @@ class PipelineTest {
                         .filter(id -> id.startsWith("spate-pipeline-eregions-")).toList();
                 assertThat(ids).hasSize(6);
             }
+            // Exactly-once results carry their transaction's producer: they go through it, never in place.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                List<TaskStatus> tasks = pipelines.describe("eregions").orElseThrow().tasks();
+                assertThat(tasks.stream().mapToLong(TaskStatus::resultsSent).sum()).isGreaterThanOrEqualTo(350 + 350);
+                assertThat(tasks.stream().mapToLong(TaskStatus::resultsInPlace).sum()).isZero();
+            });
         }
     }
 
@@ -205,7 +214,7 @@ class PipelineTest {
         assertThat(listed.out()).contains("wc").contains("RUNNING").contains("example wordcount");
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             GroupsCommandTest.Run described = GroupsCommandTest.spate("pipeline", "describe", "wc", "--bootstrap-server", node.bootstrapServers());
-            assertThat(described.out()).contains("RUNNING").contains("P99-MS");
+            assertThat(described.out()).contains("RUNNING").contains("P99-MS").contains("OUT-IN-PLACE").contains("100%");
         });
 
         GroupsCommandTest.Run paused = GroupsCommandTest.spate("pipeline", "pause", "wc", "--bootstrap-server", node.bootstrapServers());
