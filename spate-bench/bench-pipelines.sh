@@ -379,6 +379,7 @@ restore_step() {   # run mode
   if [[ "$STEP_STATUS" == ok ]]; then
     kill -9 "$BROKER_PID" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$BROKER_PID" 2>/dev/null || break; sleep 0.1; done
+    sleep 2   # the reports from before the kill are then older than anything since the start
     spate_command "$WORK/spate-run$run/broker" "$port"
     t0="$(date +%s%3N)"
     ( exec "${CMD[@]}" ) >>"$WORK/spate-run$run/broker/broker.log" 2>&1 &
@@ -387,12 +388,13 @@ restore_step() {   # run mode
     for _ in $(seq 1 600); do
       spate_cli pipeline describe "$name" --bootstrap-server "$BS" >"$d/describe.log" 2>&1 || true
       running="$(awk '$1 ~ /^[0-9]+\/[0-9]+$/ && $3 == "RUNNING"' "$d/describe.log" | wc -l)"
-      (( running >= tasks )) && grep -q "RUNNING" "$d/describe.log" && python3 - "$d/describe.log" <<'PY' && break
+      (( running >= tasks )) && python3 - "$d/describe.log" "$(( $(date +%s%3N) - t0 ))" <<'PY' && break
 import sys
 rows = [l.split() for l in open(sys.argv[1]) if l.split() and "/" in l.split()[0]]
 head = next(l.split() for l in open(sys.argv[1]) if l.startswith("TASK"))
-i = head.index("RESTORES")
-sys.exit(0 if sum(1 for r in rows if int(r[i]) >= 1) >= 6 else 1)   # B's six stateful tasks (one per partition)
+restores, age = head.index("RESTORES"), head.index("AGE-MS")
+fresh = all(int(r[age]) <= int(sys.argv[2]) for r in rows)   # reported since the node started again
+sys.exit(0 if rows and fresh and sum(1 for r in rows if int(r[restores]) >= 1) >= 6 else 1)   # B's six stateful tasks
 PY
       sleep 0.2
     done

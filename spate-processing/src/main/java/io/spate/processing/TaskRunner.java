@@ -229,7 +229,7 @@ final class TaskRunner implements Runnable {
                     producer = own;
                 }
                 Map<TopicPartition, Long> at = openInputs(task, exactlyOnce);
-                restore(task, exactlyOnce);
+                restore(task, exactlyOnce, committedPositions(at));
                 state = "RUNNING";
                 error = "";
                 process(task, producer, exactlyOnce, at);
@@ -266,6 +266,15 @@ final class TaskRunner implements Runnable {
         return TaskPlacement.anchor(task.inputTopics());
     }
 
+    /** The inputs' positions that were committed (not defaulted to the log start): where a source table's restore stops. */
+    private final Map<TopicPartition, Long> committedInputs = new HashMap<>();
+
+    private Map<TopicPartition, Long> committedPositions(Map<TopicPartition, Long> at) {
+        Map<TopicPartition, Long> limits = new HashMap<>(committedInputs);
+        limits.keySet().retainAll(at.keySet());
+        return limits;
+    }
+
     private Map<TopicPartition, Long> openInputs(Task task, boolean readCommitted) throws Exception {
         for (String topic : task.inputTopics()) {
             TopicPartition tp = new TopicPartition(topic, id.partition());
@@ -276,6 +285,11 @@ final class TaskRunner implements Runnable {
         for (TaskInput input : inputs.values()) {
             OffsetAndMetadata position = committed.get(input.topicPartition());
             at.put(input.topicPartition(), position != null ? position.offset() : input.earliest());
+            if (position != null) {
+                committedInputs.put(input.topicPartition(), position.offset());
+            } else {
+                committedInputs.remove(input.topicPartition());
+            }
         }
         long streamTime = Long.MIN_VALUE;
         for (OffsetAndMetadata position : committed.values()) {
@@ -299,8 +313,15 @@ final class TaskRunner implements Runnable {
         return new RemoteInput(tp, env.bootstrap(), readCommitted, settings.batchMaxBytes());
     }
 
-    /** Fills the task's stores from their changelogs, to their end as the leader has it now. */
-    private void restore(Task task, boolean readCommitted) throws Exception {
+    /**
+     * Fills the task's stores from their changelogs, to their end as the leader has it now. A
+     * source table (a store whose changelog is one of the task's inputs) stops at the committed
+     * input position when there is one: the records past it are replayed as input, in the order
+     * they were first processed with the stream, so a replayed join sees the table as it was
+     * then, not its later values. Without a committed position (a first start) the whole table
+     * is loaded before the first record is joined.
+     */
+    private void restore(Task task, boolean readCommitted, Map<TopicPartition, Long> committedInputs) throws Exception {
         if (task.changelogTopics().isEmpty()) {
             return;
         }
@@ -311,6 +332,10 @@ final class TaskRunner implements Runnable {
             try (TaskInput changelog = openInput(tp, readCommitted, true)) {
                 long position = changelog.earliest();
                 long end = changelog.end();
+                Long committed = committedInputs.get(tp);
+                if (committed != null) {
+                    end = Math.min(end, committed);
+                }
                 List<InputRecord> chunk = new ArrayList<>();
                 while (position < end) {
                     if (stopped) {
@@ -328,7 +353,9 @@ final class TaskRunner implements Runnable {
                     }
                     List<ChangelogRecord> entries = new ArrayList<>(chunk.size());
                     for (InputRecord r : chunk) {
-                        entries.add(new ChangelogRecord(r.key(), r.value()));
+                        if (r.offset() < end) { // a batch read whole may run past a source table's committed position
+                            entries.add(new ChangelogRecord(r.key(), r.value()));
+                        }
                     }
                     inCodeLoader(() -> {
                         task.restore(store.getKey(), entries);
@@ -355,15 +382,25 @@ final class TaskRunner implements Runnable {
         boolean inTransaction = false;
         boolean dirty = false;
         long lastCommitMs = env.clock().get();
+        boolean merging = inputs.size() > 1;
+        List<List<InputRecord>> parts = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) {
+            parts.add(new ArrayList<>());
+        }
         while (!stopped) {
             batch.clear();
             int room = settings.batchMaxRecords();
+            int part = 0;
             for (TaskInput input : inputs.values()) {
                 TopicPartition tp = input.topicPartition();
                 long position = at.get(tp);
+                List<InputRecord> into = merging ? parts.get(part++) : batch;
+                into.clear();
                 long next;
                 try {
-                    next = input.poll(position, room, settings.batchMaxBytes(), batch);
+                    // Several inputs (a join): each may bring up to the limit, so that a busy stream
+                    // does not hold its table's updates back to a later micro-batch.
+                    next = input.poll(position, room, settings.batchMaxBytes(), into);
                 } catch (PositionOutOfRangeException e) {
                     log.warn("task {}: {}; going on from the log start", id, e.getMessage());
                     next = e.logStartOffset;
@@ -372,10 +409,15 @@ final class TaskRunner implements Runnable {
                     at.put(tp, next);
                     dirty = true;
                 }
-                room = settings.batchMaxRecords() - batch.size();
-                if (room <= 0) {
-                    break;
+                if (!merging) {
+                    room = settings.batchMaxRecords() - batch.size();
+                    if (room <= 0) {
+                        break;
+                    }
                 }
+            }
+            if (merging) {
+                mergeByTimestamp(parts, batch);
             }
             long now = env.clock().get();
             if (!batch.isEmpty()) {
@@ -450,6 +492,33 @@ final class TaskRunner implements Runnable {
             if (output.takeFailure() == null) {
                 positions.commit(offsets(at, task.stats().streamTimeMs()));
             }
+        }
+    }
+
+    /**
+     * Merges the inputs' records, each input's in its log order, by timestamp (the lowest head
+     * first; on a tie the input named first): a table update stamped before a stream record is
+     * applied before that record is joined, whichever topic the micro-batch read first.
+     */
+    static void mergeByTimestamp(List<List<InputRecord>> parts, List<InputRecord> into) {
+        int[] heads = new int[parts.size()];
+        while (true) {
+            int pick = -1;
+            long lowest = Long.MAX_VALUE;
+            for (int i = 0; i < parts.size(); i++) {
+                List<InputRecord> part = parts.get(i);
+                if (heads[i] < part.size()) {
+                    long ts = part.get(heads[i]).timestamp();
+                    if (pick < 0 || ts < lowest) {
+                        pick = i;
+                        lowest = ts;
+                    }
+                }
+            }
+            if (pick < 0) {
+                return;
+            }
+            into.add(parts.get(pick).get(heads[pick]++));
         }
     }
 

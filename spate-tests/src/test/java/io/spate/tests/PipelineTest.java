@@ -74,6 +74,19 @@ class PipelineTest {
         }
     }
 
+    /** Each click (user -> page) with the region its user had when the click was joined. */
+    public static final class ClickRegions implements Pipeline {
+        @Override
+        public void define(PipelineBuilder builder) {
+            String prefix = builder.setting("topics", "tclicks");
+            var users = builder.table(prefix + "-users", Serdes.string(), Serdes.string());
+            builder.stream(prefix, Serdes.string(), Serdes.string())
+                    .join(users, (page, region) -> page + "@" + region)
+                    .withSerdes(Serdes.string(), Serdes.string())
+                    .to(prefix + "-regions", Serdes.string(), Serdes.string());
+        }
+    }
+
     /** Upper-cases values, and throws on "boom": a pipeline whose own code fails. */
     public static final class Exploding implements Pipeline {
         @Override
@@ -172,6 +185,64 @@ class PipelineTest {
                 }
             });
         }
+    }
+
+    /**
+     * A click joins its user's region as of the click's timestamp, across a pause: the table is
+     * restored only to the committed input position, and the table updates and clicks past it are
+     * merged by timestamp, whichever topic a micro-batch reads first.
+     */
+    @Test
+    void aClickJoinsTheTableAsOfItsTimestampAcrossAPause() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tclicks", 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "tclicks-users", 1, Map.of("cleanup.policy", "compact"));
+        produce("tclicks-users", List.of(KeyValue.pair("u1", "eu")));
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("tjoin", new PipelineAdmin.Code.OnClassPath(ClickRegions.class.getName()), Map.of("topics", "tclicks"));
+            produce("tclicks", List.of(KeyValue.pair("u1", "/a")));
+            await().atMost(Duration.ofSeconds(60)).until(() -> joined().equals(List.of("/a@eu")));
+            pausePastEverything(pipelines, Map.of("tclicks", 1L, "tclicks-users", 1L));
+
+            // Paused: the region changes, then a click. Resumed, the click sees the new region.
+            produce("tclicks-users", List.of(KeyValue.pair("u1", "us")));
+            produce("tclicks", List.of(KeyValue.pair("u1", "/b")));
+            pipelines.resume("tjoin");
+            await().atMost(Duration.ofSeconds(60)).until(() -> joined().equals(List.of("/a@eu", "/b@us")));
+            pausePastEverything(pipelines, Map.of("tclicks", 2L, "tclicks-users", 2L));
+
+            // Paused: a click, then a region change stamped a minute after it (written first here).
+            // The click is joined with the region of its time, not the table's latest value.
+            long now = System.currentTimeMillis();
+            try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                producer.send(new ProducerRecord<>("tclicks-users", 0, now + 60_000, "u1", "apac")).get();
+                producer.send(new ProducerRecord<>("tclicks", 0, now, "u1", "/c")).get();
+            }
+            pipelines.resume("tjoin");
+            await().atMost(Duration.ofSeconds(60)).until(() -> joined().size() == 3);
+            assertThat(joined()).containsExactly("/a@eu", "/b@us", "/c@us");
+            pipelines.delete("tjoin", true);
+        }
+    }
+
+    private static List<String> joined() {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers()),
+                new StringDeserializer(), new StringDeserializer())) {
+            return Clients.readAll(consumer, Clients.partitions("tclicks-regions", 1)).stream().map(ConsumerRecord::value).toList();
+        }
+    }
+
+    /** Pauses "tjoin" once its committed positions have reached {@code positions}, and waits for its tasks to end. */
+    private static void pausePastEverything(PipelineAdmin pipelines, Map<String, Long> positions) throws Exception {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (var admin = Clients.admin(node.bootstrapServers())) {
+                Map<String, Long> committed = new TreeMap<>();
+                admin.listConsumerGroupOffsets("spate-pipeline-tjoin").partitionsToOffsetAndMetadata().get()
+                        .forEach((tp, offset) -> committed.put(tp.topic(), offset.offset()));
+                assertThat(committed).isEqualTo(new TreeMap<>(positions));
+            }
+        });
+        pipelines.pause("tjoin");
+        await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineTasks().stream().noneMatch(t -> t.pipeline().equals("tjoin")));
     }
 
     @Test
