@@ -69,6 +69,9 @@ public final class SpateConfig {
     public static final String TRANSACTION_ABORT_CHECK_INTERVAL_MS = "transaction.abort.timed.out.transaction.cleanup.interval.ms";
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
+    public static final String HTTP_PORT = "http.port";
+    public static final String HTTP_MAX_BODY_BYTES = "http.max.body.bytes";
+    public static final String HTTP_MAX_IN_FLIGHT_BYTES = "http.max.in.flight.bytes";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -153,6 +156,10 @@ public final class SpateConfig {
         d.put(TRANSACTION_ABORT_CHECK_INTERVAL_MS, "10000");
         d.put(TRANSACTIONAL_ID_EXPIRATION_MS, "604800000");
         d.put(TRANSACTION_PARTITION_VERIFICATION_ENABLE, "true");
+        // The HTTP API (spate-http): -1 serves none (an embedded node); `spate start` asks for 8082.
+        d.put(HTTP_PORT, "-1");
+        d.put(HTTP_MAX_BODY_BYTES, String.valueOf(8 << 20));
+        d.put(HTTP_MAX_IN_FLIGHT_BYTES, String.valueOf(64L << 20));
         return d;
     }
 
@@ -235,6 +242,13 @@ public final class SpateConfig {
         int port = intValue(PORT);
         if (port < 0 || port > 65535) {
             throw new InvalidConfigException("port must be between 0 and 65535, not " + port);
+        }
+        int httpPort = intValue(HTTP_PORT);
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new InvalidConfigException(HTTP_PORT + " must be between 0 and 65535, or -1 for no HTTP, not " + httpPort);
+        }
+        if (httpMaxBodyBytes() < 1 || httpMaxBodyBytes() > httpMaxInFlightBytes()) {
+            throw new InvalidConfigException(HTTP_MAX_BODY_BYTES + " must be at least 1 and at most " + HTTP_MAX_IN_FLIGHT_BYTES);
         }
         if (numPartitions() < 1) {
             throw new InvalidConfigException(NUM_PARTITIONS + " must be at least 1");
@@ -385,6 +399,19 @@ public final class SpateConfig {
 
     public int port() {
         return intValue(PORT);
+    }
+
+    /** The HTTP API's port: 0 for any free one, -1 for none. */
+    public int httpPort() {
+        return intValue(HTTP_PORT);
+    }
+
+    public int httpMaxBodyBytes() {
+        return intValue(HTTP_MAX_BODY_BYTES);
+    }
+
+    public long httpMaxInFlightBytes() {
+        return parseLong(HTTP_MAX_IN_FLIGHT_BYTES, values.get(HTTP_MAX_IN_FLIGHT_BYTES));
     }
 
     public Path dataDir() {

@@ -74,6 +74,9 @@ public final class SpateNode implements AutoCloseable {
     private final ClusterMember member;
     private final ReplicaManager replicas;
     private final io.spate.processing.ProcessingRuntime processing;
+    private final HttpNodePartitions httpPartitions;
+    /** The HTTP API; null while it serves none (http.port -1, and no {@link #serveHttp} yet). */
+    private volatile io.spate.http.HttpServer http;
     private volatile boolean closed;
     private final java.util.concurrent.CompletableFuture<String> fatalError = new java.util.concurrent.CompletableFuture<>();
 
@@ -81,8 +84,10 @@ public final class SpateNode implements AutoCloseable {
                       GroupCoordinator coordinator, io.spate.server.txn.TransactionCoordinator transactions,
                       io.spate.server.cluster.RemoteTxnRequests remoteMarkers, io.spate.server.cluster.RemoteTxnRequests remoteVerifications,
                       ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas,
-                      io.spate.processing.ProcessingRuntime processing) {
+                      io.spate.processing.ProcessingRuntime processing, HttpNodePartitions httpPartitions, io.spate.http.HttpServer http) {
         this.processing = processing;
+        this.httpPartitions = httpPartitions;
+        this.http = http;
         this.remoteVerifications = remoteVerifications;
         this.member = member;
         this.transactions = transactions;
@@ -241,8 +246,10 @@ public final class SpateNode implements AutoCloseable {
             // caller's next steps (a test creating its first client), not on two cores the start needs.
             StartupPreloader.startOnce();
             processing.start(config.host() + ":" + server.port());
+            HttpNodePartitions httpPartitions = new HttpNodePartitions(registry, replicas, view);
+            io.spate.http.HttpServer http = config.httpPort() < 0 ? null : startHttp(config, config.httpPort(), server.port(), httpPartitions);
             return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications, cleaner,
-                    member, replicas, processing);
+                    member, replicas, processing, httpPartitions, http);
         } catch (IOException | RuntimeException e) {
             if (processing != null) {
                 processing.close();
@@ -396,6 +403,36 @@ public final class SpateNode implements AutoCloseable {
         return config.host();
     }
 
+    /** The HTTP API's port; -1 when this node serves none. */
+    public int httpPort() {
+        io.spate.http.HttpServer serving = http;
+        return serving == null ? -1 : serving.port();
+    }
+
+    /**
+     * Starts the HTTP API on {@code port} (0: any free one) on a node started without one; false
+     * when the port cannot be bound. {@code spate start} uses it for its default port, which a node
+     * does without when another process holds it.
+     */
+    public synchronized boolean serveHttp(int port) {
+        if (http != null || closed) {
+            throw new IllegalStateException(closed ? "the node is closed" : "the node already serves HTTP on " + http.port());
+        }
+        try {
+            http = startHttp(config, port, server.port(), httpPartitions);
+            return true;
+        } catch (IOException e) {
+            log.warn("{}", e.getMessage());
+            return false;
+        }
+    }
+
+    private static io.spate.http.HttpServer startHttp(SpateConfig config, int port, int kafkaPort, HttpNodePartitions partitions)
+            throws IOException {
+        return io.spate.http.HttpServer.start(new io.spate.http.HttpSettings(config.host(), port, config.httpMaxBodyBytes(),
+                config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort), partitions);
+    }
+
     public String bootstrapServers() {
         return config.host() + ":" + port();
     }
@@ -448,6 +485,9 @@ public final class SpateNode implements AutoCloseable {
             return;
         }
         closed = true;
+        if (http != null) {
+            http.close(); // its internal clients use the Kafka listener
+        }
         // Tasks first: their last commit goes through this node's listener.
         processing.close();
         if (config.clustered()) {
@@ -491,6 +531,12 @@ public final class SpateNode implements AutoCloseable {
 
         public Builder port(int port) {
             settings.put(SpateConfig.PORT, String.valueOf(port));
+            return this;
+        }
+
+        /** Serves the HTTP API on {@code port} (0: any free port; see {@link SpateNode#httpPort()}). */
+        public Builder httpPort(int port) {
+            settings.put(SpateConfig.HTTP_PORT, String.valueOf(port));
             return this;
         }
 

@@ -82,7 +82,7 @@ class ClusterCommandTest {
             int base = ThreadLocalRandom.current().nextInt(20_000, 32_000 - 200);
             boolean free = true;
             for (int i = 0; i < NODES && free; i++) {
-                free = isFree(base + i) && isFree(base + 100 + i);
+                free = isFree(base + i) && isFree(base + 100 + i) && isFree(base + 200 + i);
             }
             if (free) {
                 return base;
@@ -147,7 +147,9 @@ class ClusterCommandTest {
                 "--base-port", String.valueOf(base), "--timeout-s", "120");
         assertThat(up.exit()).as(up.err()).isZero();
         assertThat(up.out().lines().filter(l -> l.startsWith("bootstrap:"))).containsExactly("bootstrap: " + bootstrap);
-        assertThat(up.out().lines().toList().getLast()).isEqualTo("bootstrap: " + bootstrap);
+        // then the nodes' HTTP APIs, each on its Kafka port + 200
+        assertThat(up.out().lines().toList().getLast()).isEqualTo("http: http://127.0.0.1:" + (base + 200) + ",http://127.0.0.1:" + (base + 201)
+                + ",http://127.0.0.1:" + (base + 202));
         assertThat(dir.resolve("cluster.properties")).exists();
         List<Long> pids = new ArrayList<>();
         for (int node = 1; node <= NODES; node++) {

@@ -52,6 +52,9 @@ class ModuleBoundariesTest {
             // Tasks read logs through the partition API and write with the Kafka client: no server internals, no wire codec, no Raft.
             Map.entry("spate-processing", List.of("io.spate.server", "io.spate.broker", "io.spate.cluster", "io.netty", "org.apache.ratis",
                     "org.apache.kafka.common.message", "org.apache.kafka.common.requests", "org.apache.kafka.common.protocol")),
+            // HTTP over the partition API and a NodePartitions view the node hands it: no server internals, no wire codec, no Raft.
+            Map.entry("spate-http", List.of("io.spate.server", "io.spate.broker", "io.spate.cluster", "io.spate.processing", "io.spate.coordinator",
+                    "org.apache.ratis", "org.apache.kafka.common.message", "org.apache.kafka.common.requests", "org.apache.kafka.common.protocol")),
             Map.entry("spate-broker", List.of("org.apache.ratis", "io.netty")),
             // The simulation drives the nodes' core below the network: no server, no wire, no Ratis.
             Map.entry("spate-testkit", List.of("io.spate.server", "io.spate.broker", "io.netty", "org.apache.ratis")));

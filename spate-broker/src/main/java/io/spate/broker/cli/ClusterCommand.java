@@ -44,6 +44,8 @@ public final class ClusterCommand implements Runnable {
     static final int DEFAULT_BASE_PORT = 19092;
     /** Controller ports sit this far above the Kafka ports. */
     static final int CONTROLLER_PORT_OFFSET = 100;
+    /** Node i serves HTTP on its Kafka port plus this. */
+    static final int HTTP_PORT_OFFSET = 200;
     /** Up to this many nodes, every node is a voter; above it, only the first {@link #VOTERS_IN_LARGE_CLUSTERS}. */
     static final int MAX_ALL_VOTERS = 5;
     static final int VOTERS_IN_LARGE_CLUSTERS = 3;
@@ -144,6 +146,10 @@ public final class ClusterCommand implements Runnable {
             return HOST + ":" + kafkaPort;
         }
 
+        int httpPort() {
+            return kafkaPort + HTTP_PORT_OFFSET;
+        }
+
         Path home(Path dir) {
             return dir.resolve("node-" + id);
         }
@@ -184,6 +190,11 @@ public final class ClusterCommand implements Runnable {
 
         String bootstrap() {
             return nodes.stream().map(Node::bootstrap).collect(Collectors.joining(","));
+        }
+
+        /** The nodes' HTTP APIs: {@code http://127.0.0.1:19292,...}. */
+        String http() {
+            return nodes.stream().map(n -> "http://" + HOST + ":" + n.httpPort()).collect(Collectors.joining(","));
         }
 
         void write(Path dir) throws IOException {

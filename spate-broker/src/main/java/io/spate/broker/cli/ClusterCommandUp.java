@@ -32,7 +32,7 @@ import java.util.stream.Stream;
 /** {@code spate cluster up}: starts the nodes in the background and returns once all of them serve Kafka. */
 @Command(name = "up", mixinStandardHelpOptions = true,
         description = {"Start a local cluster: N 'spate start' processes on 127.0.0.1 that keep running after this command exits.",
-                "Returns once every node serves Kafka and the cluster lists all N nodes, then prints 'bootstrap: HOST:PORT,...'.",
+                "Returns once every node serves Kafka and the cluster lists all N nodes, then prints 'bootstrap: HOST:PORT,...' and 'http: http://HOST:PORT,...' (node i's HTTP on its Kafka port + 200).",
                 "A stopped cluster restarts on its data when started again with the same --dir, --nodes and --base-port.",
                 "Exit codes: 0 up; 1 not up in time (the nodes that did not come up and the end of their logs are printed; "
                         + "nodes that did start keep running); 2 refused (a cluster already runs in DIR, a port is in use, bad values).",
@@ -106,7 +106,7 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
         } else if (Files.isDirectory(dir) && !isEmpty(dir)) {
             throw Failure.refused(dir + " is not empty and holds no " + ClusterCommand.LAYOUT_FILE + "; use a new or empty directory");
         }
-        int highest = base + ClusterCommand.CONTROLLER_PORT_OFFSET + nodes - 1;
+        int highest = base + ClusterCommand.HTTP_PORT_OFFSET + nodes - 1;
         if (base < 1 || highest > 65535) {
             throw Failure.refused("--base-port " + base + " does not leave room for " + nodes + " node(s): ports up to " + highest
                     + " are needed, and the highest is 65535");
@@ -117,6 +117,7 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
                 continue;
             }
             checkPortFree(node.kafkaPort(), "node " + node.id() + "'s Kafka port");
+            checkPortFree(node.httpPort(), "node " + node.id() + "'s HTTP port");
             if (node.voter()) {
                 checkPortFree(node.controllerPort(), "node " + node.id() + "'s controller port");
             }
@@ -204,7 +205,8 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
         long offset = Files.exists(log) ? Files.size(log) : 0;
         List<String> command = new ArrayList<>(launcher);
         command.addAll(List.of("start", "--node-id", String.valueOf(node.id()), "--controllers", layout.controllers(),
-                "--host", ClusterCommand.HOST, "--port", String.valueOf(node.kafkaPort()), "--data-dir", node.dataDir(dir).toString()));
+                "--host", ClusterCommand.HOST, "--port", String.valueOf(node.kafkaPort()),
+                "--http-port", String.valueOf(node.httpPort()), "--data-dir", node.dataDir(dir).toString()));
         Map<String, String> settings = new LinkedHashMap<>();
         if (layout.nodes().size() < 3) {
             // the default (3) cannot be met by fewer nodes: the first consumer group would fail
@@ -262,6 +264,7 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
                         out().printf("cluster of %d node%s up in %.1f s; 'spate cluster status --dir %s' shows it, 'spate cluster down --dir %s' stops it%n",
                                 layout.nodes().size(), layout.nodes().size() == 1 ? "" : "s", seconds, dir, dir);
                         out().println("bootstrap: " + layout.bootstrap());
+                        out().println("http: " + layout.http());
                         return 0;
                     }
                 }

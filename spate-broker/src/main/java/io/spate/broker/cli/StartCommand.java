@@ -24,11 +24,14 @@ final class StartCommand implements Callable<Integer> {
     static final String CONTROLLERS = "--controllers";
     static final String CONFIG = "--config";
     static final String OVERRIDE = "-o";
+    static final String HTTP_PORT = "--http-port";
+    /** The HTTP API's port when none is chosen (Confluent's REST Proxy's): taken only if free. */
+    static final int DEFAULT_HTTP_PORT = 8082;
 
     /** Each single-valued flag and the setting it stands for: one table for picocli and {@link QuickStartArgs}. */
     static final Map<String, String> FLAG_SETTINGS = Map.of(
             DATA_DIR, SpateConfig.LOG_DIRS, PORT, SpateConfig.PORT, HOST, SpateConfig.HOST,
-            NODE_ID, SpateConfig.NODE_ID, CONTROLLERS, SpateConfig.CONTROLLER_QUORUM_VOTERS);
+            NODE_ID, SpateConfig.NODE_ID, CONTROLLERS, SpateConfig.CONTROLLER_QUORUM_VOTERS, HTTP_PORT, SpateConfig.HTTP_PORT);
 
     @Option(names = DATA_DIR, paramLabel = "DIR", description = "Where the logs live (default: ./spate-data).")
     Path dataDir;
@@ -47,6 +50,10 @@ final class StartCommand implements Callable<Integer> {
                     + "A node listed there runs a voter on that port, its node-to-node port. Without it the node runs standalone.")
     String controllers;
 
+    @Option(names = HTTP_PORT, paramLabel = "PORT", description = "HTTP API port (http.port; default: " + DEFAULT_HTTP_PORT
+            + " when free, else none; 0: any free port; -1: no HTTP).")
+    Integer httpPort;
+
     @Option(names = CONFIG, paramLabel = "FILE", description = "A properties file with Kafka-named settings.")
     Path configFile;
 
@@ -61,10 +68,16 @@ final class StartCommand implements Callable<Integer> {
         put(flags, HOST, host);
         put(flags, NODE_ID, nodeId);
         put(flags, CONTROLLERS, controllers);
+        put(flags, HTTP_PORT, httpPort);
         return run(configFile, overrides, flags);
     }
 
     private static final long SLOW_START_DUMP_MS = 30_000;
+
+    private static boolean configuredHttpPort(Path configFile, Map<String, String> overrides, Map<String, String> flagSettings) {
+        return flagSettings.containsKey(SpateConfig.HTTP_PORT) || overrides.containsKey(SpateConfig.HTTP_PORT)
+                || (configFile != null && SpateConfig.readFile(configFile).containsKey(SpateConfig.HTTP_PORT));
+    }
 
     /** ThreadInfo.toString cuts stacks at eight frames. */
     private static String fullStack(java.lang.management.ThreadInfo thread) {
@@ -106,6 +119,9 @@ final class StartCommand implements Callable<Integer> {
             System.err.println("spate: bad configuration: " + e.getMessage());
             return 2;
         }
+        // A port asked for must be served; the default is taken when free, after the start (several
+        // nodes on one host, as scripts and tests run them, need not each name a port).
+        boolean defaultHttpPort = !configuredHttpPort(configFile, overrides, flagSettings);
         SpateNode node;
         // A start that takes this long is waiting on something (a quorum, a peer): what it waits
         // on, taken while it still waits, is the first thing anyone looking into it needs.
@@ -128,6 +144,9 @@ final class StartCommand implements Callable<Integer> {
             return 1;
         } finally {
             watchdog.interrupt();
+        }
+        if (defaultHttpPort && config.httpPort() < 0) {
+            node.serveHttp(DEFAULT_HTTP_PORT);
         }
         node.fatalError().thenAccept(reason -> {
             // Halt, as Kafka does on a failed metadata log directory: a clean stop would write to
@@ -152,6 +171,11 @@ final class StartCommand implements Callable<Integer> {
         long startedMs = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
         System.out.printf("spate: node %d serving Kafka on %s (data in %s, cluster %s, ready %d ms after JVM start)%n",
                 config.nodeId(), node.bootstrapServers(), config.dataDir().toAbsolutePath(), node.clusterId(), startedMs);
+        if (node.httpPort() >= 0) {
+            System.out.printf("spate: node %d serving HTTP on http://%s:%d%n", config.nodeId(), config.host(), node.httpPort());
+        } else {
+            System.out.printf("spate: node %d serves no HTTP (port %d is in use, or --http-port -1)%n", config.nodeId(), DEFAULT_HTTP_PORT);
+        }
         System.out.flush();
         stopped.await();
         return 0;

@@ -1,0 +1,46 @@
+package io.spate.broker;
+
+import io.spate.http.NodePartitions;
+import io.spate.log.TopicPartition;
+import io.spate.replication.Partition;
+import io.spate.server.metadata.ClusterView;
+import io.spate.server.metadata.TopicInfo;
+import io.spate.server.metadata.TopicRegistry;
+import io.spate.server.partition.ReplicaManager;
+
+import java.util.List;
+
+/** The HTTP API's view of this node: its replicas, and the topics and placements its metadata holds. */
+final class HttpNodePartitions implements NodePartitions {
+    private final TopicRegistry registry;
+    private final ReplicaManager replicas;
+    private final ClusterView view;
+
+    HttpNodePartitions(TopicRegistry registry, ReplicaManager replicas, ClusterView view) {
+        this.registry = registry;
+        this.replicas = replicas;
+        this.view = view;
+    }
+
+    @Override
+    public Partition localReplica(TopicPartition partition) {
+        return replicas.partition(partition);
+    }
+
+    @Override
+    public int partitionCount(String topic) {
+        TopicInfo info = registry.get(topic);
+        return info == null ? -1 : info.partitions();
+    }
+
+    @Override
+    public List<String> topics() {
+        return registry.all().stream().map(TopicInfo::name).toList();
+    }
+
+    @Override
+    public Placement placement(String topic, int partition) {
+        ClusterView.PartitionView p = view.partition(topic, partition);
+        return p == null ? null : new Placement(p.leader(), p.replicas(), p.isr());
+    }
+}

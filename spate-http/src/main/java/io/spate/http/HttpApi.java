@@ -1,0 +1,194 @@
+package io.spate.http;
+
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.spate.log.TopicPartition;
+import io.spate.replication.Partition;
+import io.spate.replication.ReadBound;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The routes, and what they share: the node's partitions, the internal Kafka clients, the
+ * executor requests are handled on (a virtual thread each: a handler may wait on a write's
+ * acknowledgement or a consumer), and the live streams open now.
+ *
+ * <pre>
+ * GET  /topics                                   topics and their partition counts
+ * GET  /topics/{topic}                           partitions: leader, replicas, in-sync set, local offsets
+ * POST /topics/{topic}/records                   produce (JSON array, NDJSON, raw body)
+ * GET  /topics/{topic}/partitions/{p}/records    read from an offset
+ * GET  /topics/{topic}/live                      Server-Sent Events
+ * </pre>
+ */
+final class HttpApi {
+    private final NodePartitions node;
+    private final KafkaClients clients;
+    private final ExecutorService executor;
+    private final ProduceHandler produce;
+    private final ReadHandler read;
+    private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
+
+    HttpApi(NodePartitions node, KafkaClients clients, ExecutorService executor) {
+        this.node = node;
+        this.clients = clients;
+        this.executor = executor;
+        this.produce = new ProduceHandler(node, clients, executor);
+        this.read = new ReadHandler(node, clients);
+    }
+
+    void execute(Runnable task) {
+        executor.execute(task);
+    }
+
+    Outcome handle(FullHttpRequest request, Channel channel) {
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        List<String> path = new ArrayList<>();
+        try {
+            query.parameters();
+            for (String segment : query.rawPath().split("/")) {
+                if (!segment.isEmpty()) {
+                    path.add(QueryStringDecoder.decodeComponent(segment));
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(ApiError.MALFORMED_REQUEST, "malformed URI: " + e.getMessage());
+        }
+        HttpMethod method = request.method();
+        if (path.isEmpty() || !path.getFirst().equals("topics")) {
+            throw noSuchPath(query);
+        }
+        if (path.size() == 1) {
+            allow(method, HttpMethod.GET);
+            return listTopics();
+        }
+        String topic = path.get(1);
+        if (path.size() == 2) {
+            allow(method, HttpMethod.GET);
+            return describeTopic(topic);
+        }
+        if (path.size() == 3 && path.get(2).equals("records")) {
+            allow(method, HttpMethod.POST);
+            return produce.produce(topic, request, query);
+        }
+        if (path.size() == 3 && path.get(2).equals("live")) {
+            allow(method, HttpMethod.GET);
+            return live(topic, request, query, channel);
+        }
+        if (path.size() == 5 && path.get(2).equals("partitions") && path.get(4).equals("records")) {
+            allow(method, HttpMethod.GET);
+            return read.read(topic, path.get(3), query);
+        }
+        throw noSuchPath(query);
+    }
+
+    private static ApiError noSuchPath(QueryStringDecoder query) {
+        return new ApiError(HttpResponseStatus.NOT_FOUND, ApiError.NO_SUCH_PATH, "no such path: " + query.rawPath());
+    }
+
+    private static void allow(HttpMethod method, HttpMethod allowed) {
+        if (!method.equals(allowed)) {
+            throw new MethodNotAllowed(method, allowed);
+        }
+    }
+
+    /** A 405, which must name the method the path takes. */
+    static final class MethodNotAllowed extends ApiError {
+        final HttpMethod allowed;
+
+        MethodNotAllowed(HttpMethod method, HttpMethod allowed) {
+            super(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed here; this path takes " + allowed);
+            this.allowed = allowed;
+        }
+    }
+
+    private Response listTopics() {
+        List<String> names = node.topics().stream().sorted().toList();
+        return Response.json(HttpResponseStatus.OK, out -> {
+            out.writeStartArray();
+            for (String name : names) {
+                int partitions = node.partitionCount(name);
+                if (partitions >= 0) {
+                    out.writeStartObject();
+                    out.writeStringField("name", name);
+                    out.writeNumberField("partitions", partitions);
+                    out.writeEndObject();
+                }
+            }
+            out.writeEndArray();
+        });
+    }
+
+    private Response describeTopic(String topic) {
+        int partitions = node.partitionCount(topic);
+        if (partitions < 0) {
+            throw ApiError.topicNotFound(topic);
+        }
+        return Response.json(HttpResponseStatus.OK, out -> {
+            out.writeStartObject();
+            out.writeStringField("name", topic);
+            out.writeArrayFieldStart("partitions");
+            for (int p = 0; p < partitions; p++) {
+                out.writeStartObject();
+                out.writeNumberField("partition", p);
+                NodePartitions.Placement placement = node.placement(topic, p);
+                if (placement != null) {
+                    out.writeNumberField("leader", placement.leader());
+                    writeIds(out, "replicas", placement.replicas());
+                    writeIds(out, "isr", placement.isr());
+                }
+                Partition local = node.localReplica(new TopicPartition(topic, p));
+                if (local != null) {
+                    out.writeObjectFieldStart("local");
+                    out.writeStringField("role", local.role().name().toLowerCase(java.util.Locale.ROOT));
+                    out.writeNumberField("log_start_offset", local.log().logStartOffset());
+                    out.writeNumberField("high_watermark", local.readLimit(ReadBound.HIGH_WATERMARK));
+                    out.writeNumberField("log_end_offset", local.log().logEndOffset());
+                    out.writeEndObject();
+                }
+                out.writeEndObject();
+            }
+            out.writeEndArray();
+            out.writeEndObject();
+        });
+    }
+
+    private static void writeIds(com.fasterxml.jackson.core.JsonGenerator out, String name, List<Integer> ids) throws java.io.IOException {
+        out.writeArrayFieldStart(name);
+        for (int id : ids) {
+            out.writeNumber(id);
+        }
+        out.writeEndArray();
+    }
+
+    private LiveStream live(String topic, FullHttpRequest request, QueryStringDecoder query, Channel channel) {
+        int partitions = node.partitionCount(topic);
+        if (partitions < 0) {
+            throw ApiError.topicNotFound(topic);
+        }
+        String from = Params.string(query, "from", "end");
+        if (!from.equals("end") && !from.equals("beginning")) {
+            throw ApiError.badRequest(ApiError.BAD_PARAMETER, "from must be end or beginning, not '" + from + "'");
+        }
+        RecordJson.Format format = RecordJson.Format.of(Params.string(query, "format", "text"));
+        String lastEventId = request.headers().get("Last-Event-ID", Params.string(query, "last_event_id", null));
+        Map<Integer, Long> resume = lastEventId == null || lastEventId.isBlank() ? Map.of() : LiveStream.parseEventId(lastEventId, partitions);
+        LiveStream stream = new LiveStream(channel, topic, partitions, resume, from.equals("beginning"), format, clients, executor,
+                streams::remove);
+        streams.add(stream);
+        return stream;
+    }
+
+    /** Ends every live stream (the server is closing). */
+    void stopStreams() {
+        streams.forEach(LiveStream::stop);
+    }
+}

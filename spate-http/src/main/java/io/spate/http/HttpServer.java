@@ -1,0 +1,117 @@
+package io.spate.http;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The node's HTTP listener. Two event-loop threads decode HTTP and admit requests
+ * ({@link RequestReader}); handlers run on virtual threads ({@link ConnectionHandler}), since a
+ * produce waits on its acknowledgement and a read may wait on a consumer. See the module README.
+ */
+public final class HttpServer implements AutoCloseable {
+    /** A connection with nothing to do (no request, no stream) for this long is closed; a body that stops arriving gets 408. */
+    static final int IDLE_SECONDS = 60;
+    private static final int IO_THREADS = 2;
+
+    private final EventLoopGroup group;
+    private final Channel listener;
+    private final ChannelGroup connections;
+    private final ExecutorService executor;
+    private final KafkaClients clients;
+    private final HttpApi api;
+    private final InFlightBytes inFlight;
+
+    private HttpServer(EventLoopGroup group, Channel listener, ChannelGroup connections, ExecutorService executor, KafkaClients clients,
+                       HttpApi api, InFlightBytes inFlight) {
+        this.group = group;
+        this.listener = listener;
+        this.connections = connections;
+        this.executor = executor;
+        this.clients = clients;
+        this.api = api;
+        this.inFlight = inFlight;
+    }
+
+    /** Binds {@code settings.host():settings.port()} and serves {@code node}'s partitions. */
+    public static HttpServer start(HttpSettings settings, NodePartitions node) throws IOException {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(IO_THREADS, NioIoHandler.newFactory());
+        ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spate-http-", 0).factory());
+        KafkaClients clients = new KafkaClients(settings.kafkaBootstrap());
+        HttpApi api = new HttpApi(node, clients, executor);
+        InFlightBytes inFlight = new InFlightBytes(settings.maxInFlightBytes());
+        ChannelGroup connections = new DefaultChannelGroup("spate-http", GlobalEventExecutor.INSTANCE);
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                // A live stream stops polling once this much waits unsent.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(64 << 10, 256 << 10))
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
+                        ch.pipeline().addLast(
+                                new IdleStateHandler(IDLE_SECONDS, 0, 0),
+                                new HttpServerCodec(),
+                                new RequestReader(settings.maxBodyBytes(), inFlight),
+                                new ConnectionHandler(api));
+                    }
+                });
+        try {
+            Channel listener = bootstrap.bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();
+            return new HttpServer(group, listener, connections, executor, clients, api, inFlight);
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            executor.shutdownNow();
+            clients.close();
+            throw new IOException("cannot listen for HTTP on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** Request bytes admitted and not yet answered. */
+    public long inFlightBytes() {
+        return inFlight.usedBytes();
+    }
+
+    /** Stops listening, ends the live streams and open connections, then the internal clients. */
+    @Override
+    public void close() {
+        listener.close().syncUninterruptibly();
+        api.stopStreams();
+        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            executor.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        clients.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

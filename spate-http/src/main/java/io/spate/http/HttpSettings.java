@@ -1,0 +1,30 @@
+package io.spate.http;
+
+/**
+ * How the HTTP server listens and what it bounds.
+ *
+ * @param host             the address to bind
+ * @param port             the port to bind, 0 for any free one
+ * @param maxBodyBytes     the largest request body taken; a larger one is answered 413
+ * @param maxInFlightBytes request bytes being received or handled at once, over all connections;
+ *                         a request that would pass it is answered 429 (never queued)
+ * @param kafkaBootstrap   this node's own Kafka listener, for partitions it does not lead or hold
+ */
+public record HttpSettings(String host, int port, int maxBodyBytes, long maxInFlightBytes, String kafkaBootstrap) {
+    public static final int DEFAULT_MAX_BODY_BYTES = 8 << 20;
+    public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 64L << 20;
+
+    public HttpSettings {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("HTTP port must be between 0 and 65535, not " + port);
+        }
+        if (maxBodyBytes < 1 || maxBodyBytes > maxInFlightBytes) {
+            throw new IllegalArgumentException("the body limit (" + maxBodyBytes + ") must be at least 1 and at most the in-flight limit ("
+                    + maxInFlightBytes + ")");
+        }
+    }
+
+    public static HttpSettings defaults(String host, int port, String kafkaBootstrap) {
+        return new HttpSettings(host, port, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT_BYTES, kafkaBootstrap);
+    }
+}

@@ -1,0 +1,33 @@
+package io.spate.http;
+
+import io.spate.log.TopicPartition;
+import io.spate.replication.Partition;
+
+import java.util.List;
+
+/**
+ * What the HTTP API needs of the node it runs in: its replicas, and what the cluster metadata says
+ * about topics. The node implements it over its replica manager and topic registry, so this module
+ * depends on the partition API and not on the server.
+ */
+public interface NodePartitions {
+    /** This node's replica of {@code partition}, leader or follower; null when it holds none. */
+    Partition localReplica(TopicPartition partition);
+
+    /** The topic's partition count; -1 when the topic is unknown. */
+    int partitionCount(String topic);
+
+    /** Every topic's name. */
+    List<String> topics();
+
+    /** Where a partition is led and replicated, as this node's metadata says; null when it does not know. */
+    Placement placement(String topic, int partition);
+
+    /** A partition's leader (-1 when none), its replicas and its in-sync set. */
+    record Placement(int leader, List<Integer> replicas, List<Integer> isr) {
+        public Placement {
+            replicas = List.copyOf(replicas);
+            isr = List.copyOf(isr);
+        }
+    }
+}

@@ -1,0 +1,237 @@
+package io.spate.http;
+
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.spate.log.TopicPartition;
+import io.spate.replication.Acks;
+import io.spate.replication.Partition;
+import io.spate.replication.Written;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.kafka.common.utils.Utils;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * {@code POST /topics/{topic}/records}: the request's records, grouped by partition, each group
+ * one record batch. A partition this node leads takes its batch through {@link Partition#append}
+ * (all of it or none of it); one led elsewhere gets its records through the internal producer.
+ * The answer lists partition and offset per record in request order, or the partition's error.
+ */
+final class ProduceHandler {
+    static final long DEFAULT_TIMEOUT_MS = 30_000;
+    static final long MAX_TIMEOUT_MS = 300_000;
+
+    private final NodePartitions node;
+    private final KafkaClients clients;
+    private final Executor executor;
+    /** Where keyless records without a partition go next: one partition per request, in turn. */
+    private final AtomicInteger roundRobin = new AtomicInteger();
+
+    ProduceHandler(NodePartitions node, KafkaClients clients, Executor executor) {
+        this.node = node;
+        this.clients = clients;
+        this.executor = executor;
+    }
+
+    /** One record's outcome: its offset (-1 when unknown, as with acks=0 through the producer) or why it failed. */
+    private record Result(int partition, long offset, WriteFailure failure) {
+    }
+
+    Response produce(String topic, FullHttpRequest request, QueryStringDecoder query) {
+        int partitions = node.partitionCount(topic);
+        if (partitions < 0) {
+            throw ApiError.topicNotFound(topic);
+        }
+        Acks acks = acks(Params.string(query, "acks", "all"));
+        long timeoutMs = Params.longValue(query, "timeout_ms", DEFAULT_TIMEOUT_MS, 0, MAX_TIMEOUT_MS);
+        String rawKey = Params.string(query, "key", null);
+        Integer rawPartition = query.parameters().containsKey("partition")
+                ? (int) Params.longValue(query, "partition", 0, 0, Integer.MAX_VALUE) : null;
+        byte[] body = new byte[request.content().readableBytes()];
+        request.content().getBytes(request.content().readerIndex(), body);
+        List<IncomingRecord> records = RecordParser.parse(request.headers().get(HttpHeaderNames.CONTENT_TYPE), body,
+                rawKey == null ? null : rawKey.getBytes(StandardCharsets.UTF_8), rawPartition);
+        if (records.isEmpty()) {
+            throw ApiError.badRequest(ApiError.MALFORMED_BODY, "no records in the request");
+        }
+        int[] partitionOf = assign(records, partitions, topic);
+        Map<Integer, List<Integer>> byPartition = new TreeMap<>();
+        for (int i = 0; i < records.size(); i++) {
+            byPartition.computeIfAbsent(partitionOf[i], p -> new ArrayList<>()).add(i);
+        }
+        Result[] results = new Result[records.size()];
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (var group : byPartition.entrySet()) {
+            List<IncomingRecord> batch = group.getValue().stream().map(records::get).toList();
+            writes.add(write(new TopicPartition(topic, group.getKey()), batch, acks, timeoutMs).thenAccept(outcome -> {
+                for (int j = 0; j < outcome.size(); j++) {
+                    results[group.getValue().get(j)] = outcome.get(j);
+                }
+            }));
+        }
+        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
+        return answer(results);
+    }
+
+    private int[] assign(List<IncomingRecord> records, int partitions, String topic) {
+        int[] partitionOf = new int[records.size()];
+        int keyless = -1;
+        for (int i = 0; i < records.size(); i++) {
+            IncomingRecord r = records.get(i);
+            if (r.partition() != null) {
+                if (r.partition() >= partitions) {
+                    throw ApiError.badRequest(ApiError.BAD_PARTITION, (records.size() == 1 ? "the record" : "element " + i)
+                            + ": partition " + r.partition() + " does not exist (topic '" + topic + "' has " + partitions + ")");
+                }
+                partitionOf[i] = r.partition();
+            } else if (r.key() != null) {
+                partitionOf[i] = partitionForKey(r.key(), partitions);
+            } else {
+                if (keyless < 0) {
+                    keyless = Utils.toPositive(roundRobin.getAndIncrement()) % partitions;
+                }
+                partitionOf[i] = keyless;
+            }
+        }
+        return partitionOf;
+    }
+
+    /** Kafka's default partitioner for a keyed record (BuiltInPartitioner.partitionForKey). */
+    static int partitionForKey(byte[] key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key)) % partitions;
+    }
+
+    private CompletableFuture<List<Result>> write(TopicPartition tp, List<IncomingRecord> records, Acks acks, long timeoutMs) {
+        Partition local = node.localReplica(tp);
+        if (local == null || !local.isLeader()) {
+            return CompletableFuture.supplyAsync(() -> sendThroughProducer(tp, records, acks, timeoutMs), executor);
+        }
+        long nowMs = System.currentTimeMillis();
+        CompletableFuture<Written> appended;
+        try {
+            appended = local.append(batch(records, nowMs), acks, timeoutMs, nowMs);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(e), records.size()));
+        }
+        return appended.thenComposeAsync(written -> {
+            if (written.ok()) {
+                return CompletableFuture.completedFuture(offsets(tp.partition(), written, records.size()));
+            }
+            if (WriteFailure.isNotLeader(written)) {
+                // Nothing was appended: leadership moved since the check; the producer finds the new leader.
+                return CompletableFuture.completedFuture(sendThroughProducer(tp, records, acks, timeoutMs));
+            }
+            return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(written), records.size()));
+        }, executor);
+    }
+
+    private static List<Result> offsets(int partition, Written written, int count) {
+        List<Result> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(new Result(partition, written.baseOffset() < 0 ? -1 : written.baseOffset() + i, null));
+        }
+        return out;
+    }
+
+    private static List<Result> failed(int partition, WriteFailure failure, int count) {
+        List<Result> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            out.add(new Result(partition, -1, failure));
+        }
+        return out;
+    }
+
+    /** One batch, offsets from 0 (the log assigns them), create time now, no producer id. */
+    static ByteBuffer batch(List<IncomingRecord> records, long nowMs) {
+        int estimate = 61 + records.stream().mapToInt(IncomingRecord::estimatedBytes).sum();
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(estimate), Compression.NONE, TimestampType.CREATE_TIME, 0L);
+        for (IncomingRecord r : records) {
+            builder.append(nowMs, r.key(), r.value(), r.headers().toArray(Header[]::new));
+        }
+        return builder.build().buffer();
+    }
+
+    /** Blocking, off the event loop: the records through the internal producer, waited for up to {@code timeoutMs}. */
+    private List<Result> sendThroughProducer(TopicPartition tp, List<IncomingRecord> records, Acks acks, long timeoutMs) {
+        KafkaProducer<byte[], byte[]> producer;
+        try {
+            producer = clients.producer(acks);
+        } catch (RuntimeException e) {
+            return failed(tp.partition(), WriteFailure.of(e), records.size());
+        }
+        List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
+        List<Result> out = new ArrayList<>(records.size());
+        for (IncomingRecord r : records) {
+            try {
+                sent.add(producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, r.key(), r.value(), r.headers())));
+            } catch (RuntimeException e) {
+                sent.add(CompletableFuture.failedFuture(e));
+            }
+        }
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        for (Future<RecordMetadata> f : sent) {
+            try {
+                RecordMetadata metadata = f.get(Math.max(0, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
+                out.add(new Result(tp.partition(), metadata.hasOffset() ? metadata.offset() : -1, null));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                out.add(new Result(tp.partition(), -1, WriteFailure.of(e)));
+            } catch (Exception e) {
+                out.add(new Result(tp.partition(), -1, WriteFailure.of(e)));
+            }
+        }
+        return out;
+    }
+
+    /** 200 when every record was written, 207 when some were, 500 when none was. */
+    private static Response answer(Result[] results) {
+        long failures = java.util.Arrays.stream(results).filter(r -> r.failure() != null).count();
+        HttpResponseStatus status = failures == 0 ? HttpResponseStatus.OK
+                : failures < results.length ? HttpResponseStatus.MULTI_STATUS : HttpResponseStatus.INTERNAL_SERVER_ERROR;
+        return Response.json(status, out -> {
+            out.writeStartObject();
+            out.writeArrayFieldStart("offsets");
+            for (Result r : results) {
+                out.writeStartObject();
+                out.writeNumberField("partition", r.partition());
+                if (r.failure() == null) {
+                    out.writeNumberField("offset", r.offset());
+                } else {
+                    out.writeNumberField("error_code", r.failure().errorCode());
+                    out.writeStringField("error", r.failure().errorName() + ": " + r.failure().message());
+                }
+                out.writeEndObject();
+            }
+            out.writeEndArray();
+            out.writeEndObject();
+        });
+    }
+
+    private static Acks acks(String value) {
+        return switch (value) {
+            case "0" -> Acks.NONE;
+            case "1" -> Acks.LEADER;
+            case "all", "-1" -> Acks.ALL;
+            default -> throw ApiError.badRequest(ApiError.BAD_PARAMETER, "acks must be 0, 1 or all, not '" + value + "'");
+        };
+    }
+}

@@ -1,0 +1,180 @@
+package io.spate.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Admits a request and gathers its body, one connection's worth: refuses a body over the limit
+ * (413) and a request whose bytes would pass the node's in-flight limit (429), before reading it,
+ * from its Content-Length (a chunked body reserves the whole limit until it ends). Passes each
+ * whole request on as an {@link ApiRequest} holding its reservation.
+ *
+ * <p>A refusal closes the connection the way HTTP servers do when they did not read the body: the
+ * answer, then a half-close, then the rest of the body read and dropped until the client closes
+ * (at most {@link #LINGER_MS}), so the client sees the answer rather than a reset.
+ */
+final class RequestReader extends ChannelInboundHandlerAdapter {
+    static final long LINGER_MS = 5_000;
+
+    private final int maxBodyBytes;
+    private final InFlightBytes inFlight;
+    private HttpRequest head;
+    private CompositeByteBuf body;
+    private long reservedBytes;
+    private boolean refused;
+
+    RequestReader(int maxBodyBytes, InFlightBytes inFlight) {
+        this.maxBodyBytes = maxBodyBytes;
+        this.inFlight = inFlight;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (refused) {
+                return;
+            }
+            if (msg instanceof HttpRequest request && !begin(ctx, request)) {
+                return;
+            }
+            if (msg instanceof HttpContent content && head != null) {
+                append(ctx, content);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** Admits a request's head; false when it was refused. */
+    private boolean begin(ChannelHandlerContext ctx, HttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            refuse(ctx, HttpResponseStatus.BAD_REQUEST, ApiError.MALFORMED_REQUEST,
+                    "malformed HTTP request: " + request.decoderResult().cause().getMessage(), Map.of());
+            return false;
+        }
+        long length;
+        try {
+            length = HttpUtil.getContentLength(request, -1L);
+        } catch (NumberFormatException e) {
+            refuse(ctx, HttpResponseStatus.BAD_REQUEST, ApiError.MALFORMED_REQUEST, "malformed Content-Length", Map.of());
+            return false;
+        }
+        if (length > maxBodyBytes) {
+            refuseTooLarge(ctx);
+            return false;
+        }
+        long reserve = length >= 0 ? length : HttpUtil.isTransferEncodingChunked(request) ? maxBodyBytes : 0;
+        if (reserve > 0 && !inFlight.tryReserve(reserve)) {
+            refuse(ctx, HttpResponseStatus.TOO_MANY_REQUESTS, ApiError.TOO_MANY_BYTES_IN_FLIGHT,
+                    "this node holds as many request bytes as it takes at once; retry shortly", Map.of("Retry-After", "1"));
+            return false;
+        }
+        reservedBytes = reserve;
+        head = request;
+        body = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+        if (HttpUtil.is100ContinueExpected(request)) {
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+        }
+        return true;
+    }
+
+    private void append(ChannelHandlerContext ctx, HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            refuse(ctx, HttpResponseStatus.BAD_REQUEST, ApiError.MALFORMED_REQUEST,
+                    "malformed HTTP body: " + content.decoderResult().cause().getMessage(), Map.of());
+            return;
+        }
+        ByteBuf chunk = content.content();
+        if ((long) body.readableBytes() + chunk.readableBytes() > maxBodyBytes) {
+            refuseTooLarge(ctx);
+            return;
+        }
+        if (chunk.isReadable()) {
+            body.addComponent(true, chunk.retain());
+        }
+        if (content instanceof LastHttpContent) {
+            long heldBytes = Math.min(reservedBytes, body.readableBytes());
+            if (reservedBytes > heldBytes) {
+                inFlight.release(reservedBytes - heldBytes); // a chunked body reserved the whole limit
+            }
+            ApiRequest request = new ApiRequest(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(), body,
+                    head.headers(), ((LastHttpContent) content).trailingHeaders()), heldBytes, inFlight);
+            head = null;
+            body = null;
+            reservedBytes = 0;
+            ctx.fireChannelRead(request);
+        }
+    }
+
+    private void refuseTooLarge(ChannelHandlerContext ctx) {
+        refuse(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, ApiError.BODY_TOO_LARGE,
+                "the request body is over this node's limit of " + maxBodyBytes + " bytes", Map.of());
+    }
+
+    private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int errorCode, String message, Map<String, String> headers) {
+        refused = true;
+        discardPartial();
+        Response answer = Response.error(status, errorCode, message, headers);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(answer.json()));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, answer.json().length)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        answer.headers().forEach(response.headers()::set);
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {
+            if (written.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+                ctx.executor().schedule(() -> ctx.close(), LINGER_MS, TimeUnit.MILLISECONDS);
+            } else {
+                ctx.close();
+            }
+        });
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof IdleStateEvent && head != null && !refused) {
+            refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, ApiError.REQUEST_TIMEOUT, "the request body stopped arriving", Map.of());
+            return;
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        discardPartial();
+        ctx.fireChannelInactive();
+    }
+
+    private void discardPartial() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+        head = null;
+        if (reservedBytes > 0) {
+            inFlight.release(reservedBytes);
+            reservedBytes = 0;
+        }
+    }
+}
