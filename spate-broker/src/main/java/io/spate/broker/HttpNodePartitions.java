@@ -34,6 +34,11 @@ final class HttpNodePartitions implements NodePartitions {
     }
 
     @Override
+    public boolean isInternal(String topic) {
+        return io.spate.server.metadata.TopicManager.isInternal(topic);
+    }
+
+    @Override
     public List<String> topics() {
         return registry.all().stream().map(TopicInfo::name).toList();
     }

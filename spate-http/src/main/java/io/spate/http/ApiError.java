@@ -12,12 +12,14 @@ class ApiError extends RuntimeException {
     static final int BAD_PARAMETER = 40002;
     static final int BAD_PARTITION = 40003;
     static final int OFFSET_OUT_OF_RANGE = 40004;
+    static final int INTERNAL_TOPIC = 40301;
     static final int NO_SUCH_PATH = 40400;
     static final int TOPIC_NOT_FOUND = 40401;
     static final int METHOD_NOT_ALLOWED = 40500;
     static final int REQUEST_TIMEOUT = 40800;
     static final int BODY_TOO_LARGE = 41300;
     static final int TOO_MANY_BYTES_IN_FLIGHT = 42900;
+    static final int TOO_MANY_LIVE_STREAMS = 42901;
     static final int INTERNAL = 50000;
 
     final HttpResponseStatus status;
@@ -31,6 +33,11 @@ class ApiError extends RuntimeException {
 
     static ApiError badRequest(int errorCode, String message) {
         return new ApiError(HttpResponseStatus.BAD_REQUEST, errorCode, message);
+    }
+
+    static ApiError internalTopic(String topic) {
+        return new ApiError(HttpResponseStatus.FORBIDDEN, INTERNAL_TOPIC, "topic '" + topic
+                + "' is internal: only its coordinators write it (as Kafka refuses a produce to it)");
     }
 
     static ApiError topicNotFound(String topic) {

@@ -36,6 +36,7 @@ final class HttpApi {
     private final ProduceHandler produce;
     private final ReadHandler read;
     private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
+    static final int MAX_LIVE_STREAMS = 128;
 
     HttpApi(NodePartitions node, KafkaClients clients, ExecutorService executor) {
         this.node = node;
@@ -77,6 +78,9 @@ final class HttpApi {
         }
         if (path.size() == 3 && path.get(2).equals("records")) {
             allow(method, HttpMethod.POST);
+            if (node.isInternal(topic)) {
+                throw ApiError.internalTopic(topic);
+            }
             return produce.produce(topic, request, query);
         }
         if (path.size() == 3 && path.get(2).equals("live")) {
@@ -173,6 +177,11 @@ final class HttpApi {
         int partitions = node.partitionCount(topic);
         if (partitions < 0) {
             throw ApiError.topicNotFound(topic);
+        }
+        if (streams.size() >= MAX_LIVE_STREAMS) {
+            // Each stream holds a consumer and its fetch buffers: their number is what bounds that memory.
+            throw new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, ApiError.TOO_MANY_LIVE_STREAMS, "this node serves "
+                    + MAX_LIVE_STREAMS + " live streams already; try another node or later");
         }
         String from = Params.string(query, "from", "end");
         if (!from.equals("end") && !from.equals("beginning")) {

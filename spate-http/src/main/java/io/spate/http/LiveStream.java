@@ -58,6 +58,7 @@ final class LiveStream implements Outcome {
     private final KafkaClients clients;
     private final Executor executor;
     private final Consumer<LiveStream> onEnd;
+    private volatile boolean started;
     /** Released whenever the connection's writability changes, or the stream is stopped. */
     private final Semaphore wake = new Semaphore(0);
     private volatile boolean stopped;
@@ -103,6 +104,7 @@ final class LiveStream implements Outcome {
 
     /** On the connection's event loop: the response head, then the stream on its own thread. */
     void start() {
+        started = true;
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
@@ -113,6 +115,9 @@ final class LiveStream implements Outcome {
 
     void stop() {
         stopped = true;
+        if (!started) {
+            onEnd.accept(this); // never ran (the client left before it began): nothing else ends it
+        }
         wake.release();
         KafkaConsumer<byte[], byte[]> c = consumer;
         if (c != null) {

@@ -17,6 +17,9 @@ public interface NodePartitions {
     /** The topic's partition count; -1 when the topic is unknown. */
     int partitionCount(String topic);
 
+    /** True for the topics only the node's coordinators write (group offsets, transaction state). */
+    boolean isInternal(String topic);
+
     /** Every topic's name. */
     List<String> topics();
 

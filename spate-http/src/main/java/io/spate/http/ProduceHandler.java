@@ -136,8 +136,10 @@ final class ProduceHandler {
             if (written.ok()) {
                 return CompletableFuture.completedFuture(offsets(tp.partition(), written, records.size()));
             }
-            if (WriteFailure.isNotLeader(written)) {
+            if (WriteFailure.isNotLeader(written) && written.logStartOffset() < 0) {
                 // Nothing was appended: leadership moved since the check; the producer finds the new leader.
+                // (Appended, then not replicated before leadership moved: the records may live on at the
+                // new leader, so sending them again could write them twice; that one is answered as failed.)
                 return CompletableFuture.completedFuture(sendThroughProducer(tp, records, acks, timeoutMs));
             }
             return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(written), records.size()));

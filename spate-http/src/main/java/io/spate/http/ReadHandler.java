@@ -32,6 +32,9 @@ final class ReadHandler {
     static final int DEFAULT_MAX_RECORDS = 100;
     static final int MAX_RECORDS = 1_000;
     private static final int READ_CHUNK_BYTES = 1 << 20;
+    /** About this many key and value bytes per answer unless ?max_bytes= says otherwise (one record at least). */
+    static final long DEFAULT_MAX_BYTES = 1 << 20;
+    static final long MAX_BYTES = 16 << 20;
     private static final Duration CONSUMER_READ_TIMEOUT = Duration.ofSeconds(5);
 
     private final NodePartitions node;
@@ -50,10 +53,12 @@ final class ReadHandler {
         int partition = partition(partitionText, partitions, topic);
         Long offset = query.parameters().containsKey("offset") ? Params.longValue(query, "offset", 0, 0, Long.MAX_VALUE) : null;
         int max = (int) Params.longValue(query, "max", DEFAULT_MAX_RECORDS, 1, MAX_RECORDS);
+        long maxBytes = Params.longValue(query, "max_bytes", DEFAULT_MAX_BYTES, 1, MAX_BYTES);
         RecordJson.Format format = RecordJson.Format.of(Params.string(query, "format", "text"));
         TopicPartition tp = new TopicPartition(topic, partition);
         Partition local = node.localReplica(tp);
-        List<RecordJson.OutgoingRecord> records = local != null ? readLocal(local, offset, max) : readThroughConsumer(tp, offset, max);
+        List<RecordJson.OutgoingRecord> records = local != null ? readLocal(local, offset, max, maxBytes)
+                : readThroughConsumer(tp, offset, max, maxBytes);
         return Response.json(HttpResponseStatus.OK, out -> {
             out.writeStartArray();
             for (RecordJson.OutgoingRecord r : records) {
@@ -77,13 +82,14 @@ final class ReadHandler {
         return partition;
     }
 
-    private static List<RecordJson.OutgoingRecord> readLocal(Partition local, Long requested, int max) {
+    private static List<RecordJson.OutgoingRecord> readLocal(Partition local, Long requested, int max, long maxBytes) {
         long start = local.log().logStartOffset();
         long end = local.readLimit(ReadBound.HIGH_WATERMARK);
         long cursor = requested == null ? start : requested;
         checkRange(cursor, start, end);
         List<RecordJson.OutgoingRecord> out = new ArrayList<>();
-        while (out.size() < max && cursor < end) {
+        long[] bytes = {0};
+        while (out.size() < max && cursor < end && bytes[0] < maxBytes) {
             LogReadResult read = local.read(cursor, READ_CHUNK_BYTES, ReadBound.HIGH_WATERMARK, true);
             if (read.error() != LogError.NONE) {
                 if (out.isEmpty()) {
@@ -92,7 +98,7 @@ final class ReadHandler {
                 break;
             }
             long before = cursor;
-            cursor = decode(heapCopy(read.slice()), cursor, max, local.topicPartition().partition(), out);
+            cursor = decode(heapCopy(read.slice()), cursor, max, maxBytes, bytes, local.topicPartition().partition(), out);
             if (cursor == before) {
                 break;
             }
@@ -112,6 +118,12 @@ final class ReadHandler {
 
     /** Adds the data records at or after {@code cursor} to {@code out} (up to {@code max}); returns the next offset to read. */
     static long decode(ByteBuffer batches, long cursor, int max, int partition, List<RecordJson.OutgoingRecord> out) {
+        return decode(batches, cursor, max, Long.MAX_VALUE, new long[1], partition, out);
+    }
+
+    /** As above, stopping once the key and value bytes taken ({@code bytes[0]}, kept up to date) reach {@code maxBytes}. */
+    static long decode(ByteBuffer batches, long cursor, int max, long maxBytes, long[] bytes, int partition,
+                       List<RecordJson.OutgoingRecord> out) {
         long next = cursor;
         for (MutableRecordBatch batch : MemoryRecords.readableRecords(batches).batches()) {
             if (!batch.isControlBatch()) {
@@ -119,11 +131,13 @@ final class ReadHandler {
                     if (r.offset() < next) {
                         continue;
                     }
-                    if (out.size() >= max) {
+                    if (out.size() >= max || bytes[0] >= maxBytes) {
                         return next;
                     }
-                    out.add(new RecordJson.OutgoingRecord(partition, r.offset(), r.timestamp(), bytes(r.key()), bytes(r.value()),
-                            headers(r.headers())));
+                    RecordJson.OutgoingRecord record = new RecordJson.OutgoingRecord(partition, r.offset(), r.timestamp(), bytes(r.key()),
+                            bytes(r.value()), headers(r.headers()));
+                    out.add(record);
+                    bytes[0] += size(record);
                     next = r.offset() + 1;
                 }
             }
@@ -132,7 +146,11 @@ final class ReadHandler {
         return next;
     }
 
-    private List<RecordJson.OutgoingRecord> readThroughConsumer(TopicPartition tp, Long requested, int max) {
+    private static long size(RecordJson.OutgoingRecord r) {
+        return (r.key() == null ? 0 : r.key().length) + (r.value() == null ? 0 : r.value().length);
+    }
+
+    private List<RecordJson.OutgoingRecord> readThroughConsumer(TopicPartition tp, Long requested, int max, long maxBytes) {
         var kafkaTp = new org.apache.kafka.common.TopicPartition(tp.topic(), tp.partition());
         try (KafkaConsumer<byte[], byte[]> consumer = clients.consumer(max)) {
             long start = consumer.beginningOffsets(List.of(kafkaTp), CONSUMER_READ_TIMEOUT).get(kafkaTp);
@@ -143,10 +161,13 @@ final class ReadHandler {
             consumer.seek(kafkaTp, cursor);
             List<RecordJson.OutgoingRecord> out = new ArrayList<>();
             long deadlineNs = System.nanoTime() + CONSUMER_READ_TIMEOUT.toNanos();
-            while (out.size() < max && consumer.position(kafkaTp) < end && System.nanoTime() < deadlineNs) {
+            long bytes = 0;
+            while (out.size() < max && bytes < maxBytes && consumer.position(kafkaTp) < end && System.nanoTime() < deadlineNs) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (out.size() < max) {
-                        out.add(of(r));
+                    if (out.size() < max && bytes < maxBytes) {
+                        RecordJson.OutgoingRecord record = of(r);
+                        out.add(record);
+                        bytes += size(record);
                     }
                 }
             }

@@ -42,6 +42,8 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     private HttpRequest head;
     private CompositeByteBuf body;
     private long reservedBytes;
+    private java.util.concurrent.ScheduledFuture<?> bodyDeadline;
+    static final long BODY_DEADLINE_MS = 60_000;
     private boolean refused;
 
     RequestReader(int maxBodyBytes, InFlightBytes inFlight) {
@@ -92,7 +94,17 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         }
         reservedBytes = reserve;
         head = request;
-        body = ctx.alloc().compositeBuffer(Integer.MAX_VALUE);
+        // Consolidated past 64 components: a body trickled in tiny pieces does not keep a buffer per piece.
+        body = ctx.alloc().compositeBuffer(64);
+        // A whole-body deadline, not only an idle one: a client sending a byte now and then must not
+        // hold its share of the in-flight bytes for ever.
+        HttpRequest pending = request;
+        bodyDeadline = ctx.executor().schedule(() -> {
+            if (head == pending && !refused) {
+                refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, ApiError.REQUEST_TIMEOUT,
+                        "the request body did not arrive within " + BODY_DEADLINE_MS + " ms", Map.of());
+            }
+        }, BODY_DEADLINE_MS, TimeUnit.MILLISECONDS);
         if (HttpUtil.is100ContinueExpected(request)) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
         }
@@ -123,6 +135,7 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
             head = null;
             body = null;
             reservedBytes = 0;
+            cancelDeadline();
             ctx.fireChannelRead(request);
         }
     }
@@ -166,7 +179,15 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    private void cancelDeadline() {
+        if (bodyDeadline != null) {
+            bodyDeadline.cancel(false);
+            bodyDeadline = null;
+        }
+    }
+
     private void discardPartial() {
+        cancelDeadline();
         if (body != null) {
             body.release();
             body = null;

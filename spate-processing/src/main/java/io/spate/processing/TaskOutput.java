@@ -46,6 +46,10 @@ final class TaskOutput implements Output {
     /** Below the default max.message.bytes (1 MiB): a batch the log would refuse is never built. */
     private static final int LOCAL_BATCH_BYTES = 512 * 1024;
     private static final long REPLICATION_WAIT_MS = 30_000;
+    private static final int INITIAL_BATCH_BYTES = 64 * 1024;
+    /** A v2 batch header, and a record's worst-case framing (varints, attributes, header count). */
+    private static final int BATCH_OVERHEAD = 61;
+    private static final int RECORD_OVERHEAD = 32;
 
     private final Producer<byte[], byte[]> producer;
     /** The replica this node holds of a partition, or null; null when every write goes through the producer. */
@@ -56,6 +60,9 @@ final class TaskOutput implements Output {
     /** Partitions written through the producer since its last flush: an append in place must not overtake them. */
     private final Set<TopicPartition> sentSinceFlush = new HashSet<>();
     private final List<CompletableFuture<Written>> appending = new ArrayList<>();
+    /** Partitions appended to in place since the last flush: until acknowledged, nothing for them may overtake. */
+    private final Set<TopicPartition> appendedSinceFlush = new HashSet<>();
+    private final Map<String, TopicPartition[]> topicPartitions = new HashMap<>();
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final Callback onSent = (metadata, exception) -> {
         if (exception != null) {
@@ -84,37 +91,79 @@ final class TaskOutput implements Output {
         if (partition == BY_KEY) {
             target = key == null ? null : Utils.toPositive(Utils.murmur2(key)) % partitions(topic);
         }
-        if (target != null && localReplicas != null && bufferInPlace(new TopicPartition(topic, target), key, value, timestamp)) {
-            inPlace.increment();
-            return;
+        TopicPartition tp = null;
+        if (target != null && localReplicas != null) {
+            tp = topicPartition(topic, target);
+            if (bufferInPlace(tp, key, value, timestamp)) {
+                inPlace.increment();
+                return;
+            }
+            if (appendedSinceFlush.contains(tp)) {
+                // Leadership left this node while earlier results were being appended here: sent now,
+                // these could be read before those (should those fail). Back to the last commit.
+                throw new OutputFailedException(new IllegalStateException(tp + " is no longer led here while results appended"
+                        + " in place are unacknowledged; the task goes back to its last commit"));
+            }
         }
         try {
             producer.send(new ProducerRecord<>(topic, target, timestamp, key, value), onSent);
             sent.increment();
-            if (target != null && localReplicas != null) {
-                sentSinceFlush.add(new TopicPartition(topic, target));
+            if (tp != null) {
+                sentSinceFlush.add(tp);
             }
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new OutputFailedException(e);
         }
     }
 
+    private TopicPartition topicPartition(String topic, int partition) {
+        TopicPartition[] known = topicPartitions.get(topic);
+        if (known == null || partition >= known.length) {
+            known = known == null ? new TopicPartition[partition + 1] : java.util.Arrays.copyOf(known, partition + 1);
+            topicPartitions.put(topic, known);
+        }
+        TopicPartition tp = known[partition];
+        if (tp == null) {
+            tp = new TopicPartition(topic, partition);
+            known[partition] = tp;
+        }
+        return tp;
+    }
+
     private boolean bufferInPlace(TopicPartition tp, byte[] key, byte[] value, long timestamp) {
+        if (sentSinceFlush.contains(tp)) {
+            // Results for it are on their way through the producer (its leadership arrived since):
+            // it stays there until the next commit has flushed them, so the order holds without
+            // waiting here, inside the task's micro-batch.
+            return false;
+        }
         MemoryRecordsBuilder builder = buffered.get(tp);
+        Partition replica;
         if (builder == null) {
-            Partition replica = localReplicas.apply(tp);
+            replica = localReplicas.apply(tp);
             if (replica == null || !replica.isLeader()) {
                 return false;
             }
-            builder = MemoryRecords.builder(ByteBuffer.allocate(Math.min(LOCAL_BATCH_BYTES, 16 * 1024)), Compression.NONE,
-                    TimestampType.CREATE_TIME, 0L);
+        } else {
+            replica = bufferedFor.get(tp);
+        }
+        // Never a batch the log refuses: under the topic's max.message.bytes (and our own bound),
+        // with room for the batch header and the record's own framing.
+        int limit = Math.min(LOCAL_BATCH_BYTES, replica.log().config().maxMessageBytes()) - BATCH_OVERHEAD;
+        int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        if (size > limit) {
+            return false; // alone too large for one batch here: the producer says why, as it would for any client
+        }
+        if (builder != null && builder.estimatedSizeInBytes() + size > limit) {
+            appendInPlace(tp, buffered.remove(tp), bufferedFor.remove(tp));
+            builder = null;
+        }
+        if (builder == null) {
+            builder = MemoryRecords.builder(ByteBuffer.allocate(INITIAL_BATCH_BYTES), Compression.NONE, TimestampType.CREATE_TIME, 0L);
             buffered.put(tp, builder);
             bufferedFor.put(tp, replica);
         }
         builder.append(timestamp, key, value);
-        if (builder.estimatedSizeInBytes() >= LOCAL_BATCH_BYTES) {
-            appendInPlace(tp, buffered.remove(tp), bufferedFor.remove(tp));
-        }
         return true;
     }
 
@@ -131,12 +180,7 @@ final class TaskOutput implements Output {
     }
 
     private void appendInPlace(TopicPartition tp, MemoryRecordsBuilder builder, Partition replica) {
-        if (sentSinceFlush.contains(tp)) {
-            // The partition's leader moved here since earlier results went out through the producer:
-            // they land first, as a producer's own results would.
-            producer.flush();
-            sentSinceFlush.clear();
-        }
+        appendedSinceFlush.add(tp);
         ByteBuffer records = builder.build().buffer();
         appending.add(replica.append(records, Acks.ALL, REPLICATION_WAIT_MS, System.currentTimeMillis()).whenComplete((written, e) -> {
             if (e != null) {
@@ -155,6 +199,7 @@ final class TaskOutput implements Output {
         appendBuffered();
         producer.flush();
         sentSinceFlush.clear();
+        appendedSinceFlush.clear();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPLICATION_WAIT_MS + 5_000);
         for (CompletableFuture<Written> write : appending) {
             try {

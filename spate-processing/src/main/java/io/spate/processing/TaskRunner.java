@@ -43,7 +43,8 @@ import java.util.function.Consumer;
 final class TaskRunner implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(TaskRunner.class);
     private static final int RESTORE_CHUNK = 10_000;
-    private static final long RESTORE_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(10);
+    /** A restore that reads nothing for this long fails (and is tried again); a large one that progresses never does. */
+    private static final long RESTORE_STALL_MS = TimeUnit.MINUTES.toMillis(2);
     private static final int USER_FAILURES_BEFORE_GIVING_UP = 3;
 
     /** How a task ended: what its node does next depends on it. */
@@ -337,16 +338,20 @@ final class TaskRunner implements Runnable {
                     end = Math.min(end, committed);
                 }
                 List<InputRecord> chunk = new ArrayList<>();
+                long progressedAt = env.clock().get();
                 while (position < end) {
                     if (stopped) {
                         throw new InterruptedException("stopped while restoring");
                     }
-                    if (env.clock().get() - started > RESTORE_TIMEOUT_MS) {
-                        throw new java.util.concurrent.TimeoutException("restoring " + tp + " reached " + position + " of " + end
-                                + " in " + RESTORE_TIMEOUT_MS + " ms");
+                    if (env.clock().get() - progressedAt > RESTORE_STALL_MS) {
+                        throw new java.util.concurrent.TimeoutException("restoring " + tp + " stopped at " + position + " of " + end
+                                + ": nothing read for " + RESTORE_STALL_MS + " ms");
                     }
                     chunk.clear();
                     long next = changelog.poll(position, RESTORE_CHUNK, settings.batchMaxBytes(), chunk);
+                    if (next != position) {
+                        progressedAt = env.clock().get();
+                    }
                     if (next == position) {
                         Thread.sleep(5); // a remote read still on its way
                         continue;

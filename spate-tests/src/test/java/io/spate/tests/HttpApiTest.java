@@ -153,6 +153,10 @@ class HttpApiTest {
         assertError(get("/topics/" + topic + "/partitions/x/records"), 400, 40003);
         assertError(get("/topics/" + topic + "/partitions/1/records?max=0"), 400, 40002);
         assertError(get("/topics/" + topic + "/partitions/1/records?format=hex"), 400, 40002);
+        // A byte bound as well as a count: "v0" is 2 bytes of value and key, "k0" 2 more, so 5 bytes stop after two.
+        assertThat(JSON.readTree(get("/topics/" + topic + "/partitions/1/records?max_bytes=5").body())).hasSize(2);
+        assertThat(JSON.readTree(get("/topics/" + topic + "/partitions/1/records?max_bytes=1").body())).hasSize(1);
+        assertError(get("/topics/" + topic + "/partitions/1/records?max_bytes=0"), 400, 40002);
         assertError(get("/topics/no-such-topic/partitions/0/records"), 404, 40401);
     }
 
@@ -288,6 +292,9 @@ class HttpApiTest {
         assertError(post(records + "?acks=2", "text/plain", "x"), 400, 40002);
         assertError(post(records + "?timeout_ms=soon", "text/plain", "x"), 400, 40002);
         assertError(post("/topics/no-such-topic/records", "text/plain", "x"), 404, 40401);
+        // The coordinators' own topics take no records from outside, as a Kafka produce to them is refused.
+        assertError(post("/topics/__consumer_offsets/records?partition=0", "text/plain", "x"), 403, 40301);
+        assertError(post("/topics/__transaction_state/records", "application/json", "[{\"value\": \"x\"}]"), 403, 40301);
         // Nothing of a refused request was written.
         assertThat(JSON.readTree(get("/topics/" + topic).body()).get("partitions").findValues("log_end_offset"))
                 .allMatch(end -> end.asLong() == 0);

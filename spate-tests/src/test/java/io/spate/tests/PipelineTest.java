@@ -87,6 +87,17 @@ class PipelineTest {
         }
     }
 
+    /** Upper-cases the values of {@code <topics>} into {@code <topics>-out}. */
+    public static final class Upper implements Pipeline {
+        @Override
+        public void define(PipelineBuilder builder) {
+            String in = builder.setting("topics", "upper");
+            builder.stream(in, Serdes.string(), Serdes.string())
+                    .mapValues(v -> v.toUpperCase(java.util.Locale.ROOT))
+                    .to(in + "-out", Serdes.string(), Serdes.string());
+        }
+    }
+
     /** Upper-cases values, and throws on "boom": a pipeline whose own code fails. */
     public static final class Exploding implements Pipeline {
         @Override
@@ -243,6 +254,40 @@ class PipelineTest {
         });
         pipelines.pause("tjoin");
         await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineTasks().stream().noneMatch(t -> t.pipeline().equals("tjoin")));
+    }
+
+    /** A micro-batch's results appended in place come in batches the output topic's max.message.bytes takes. */
+    @Test
+    void resultsAppendedInPlaceFitTheOutputsMaxMessageBytes() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "wide", 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "wide-out", 1, Map.of("max.message.bytes", "2048"));
+        // 300 values of 100 bytes in one producer batch: about 30 KB of results from one micro-batch.
+        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(),
+                Map.of("linger.ms", 1000, "batch.size", 1 << 20))) {
+            for (int i = 0; i < 300; i++) {
+                producer.send(new ProducerRecord<>("wide", "k" + i, String.format("value %03d ", i) + "x".repeat(90)));
+            }
+            producer.flush();
+        }
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("upper", new PipelineAdmin.Code.OnClassPath(Upper.class.getName()), Map.of("topics", "wide"));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers()),
+                        new StringDeserializer(), new StringDeserializer())) {
+                    List<ConsumerRecord<String, String>> out = Clients.readAll(consumer, Clients.partitions("wide-out", 1));
+                    assertThat(out).hasSize(300);
+                    assertThat(out.get(299).value()).startsWith("VALUE 299 XXX");
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                List<TaskStatus> tasks = pipelines.describe("upper").orElseThrow().tasks();
+                assertThat(tasks).singleElement().satisfies(t -> {
+                    assertThat(t.resultsInPlace()).isEqualTo(300);
+                    assertThat(t.failures()).isZero();
+                });
+            });
+            pipelines.delete("upper", true);
+        }
     }
 
     @Test

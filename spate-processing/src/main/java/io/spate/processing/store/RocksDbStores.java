@@ -124,6 +124,8 @@ public final class RocksDbStores implements StoreFactory, AutoCloseable {
                 .setAvoidFlushDuringShutdown(true)
                 .setInfoLogLevel(InfoLogLevel.WARN_LEVEL)
                 .setKeepLogFileNum(1)
+                // Tasks x stores databases share the node's file descriptors with its logs and sockets.
+                .setMaxOpenFiles(64)
                 .setStatsDumpPeriodSec(0);
     }
 
