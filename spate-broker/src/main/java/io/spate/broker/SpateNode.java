@@ -75,6 +75,7 @@ public final class SpateNode implements AutoCloseable {
     private final ReplicaManager replicas;
     private final io.spate.processing.ProcessingRuntime processing;
     private final HttpNodePartitions httpPartitions;
+    private final NodeMetrics metrics;
     /** The HTTP API; null while it serves none (http.port -1, and no {@link #serveHttp} yet). */
     private volatile io.spate.http.HttpServer http;
     private volatile boolean closed;
@@ -84,10 +85,12 @@ public final class SpateNode implements AutoCloseable {
                       GroupCoordinator coordinator, io.spate.server.txn.TransactionCoordinator transactions,
                       io.spate.server.cluster.RemoteTxnRequests remoteMarkers, io.spate.server.cluster.RemoteTxnRequests remoteVerifications,
                       ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas,
-                      io.spate.processing.ProcessingRuntime processing, HttpNodePartitions httpPartitions, io.spate.http.HttpServer http) {
+                      io.spate.processing.ProcessingRuntime processing, HttpNodePartitions httpPartitions, NodeMetrics metrics,
+                      io.spate.http.HttpServer http) {
         this.processing = processing;
         this.httpPartitions = httpPartitions;
         this.http = http;
+        this.metrics = metrics;
         this.remoteVerifications = remoteVerifications;
         this.member = member;
         this.transactions = transactions;
@@ -172,6 +175,8 @@ public final class SpateNode implements AutoCloseable {
             ServerConfig serverConfig = config.toServerConfig(server.port());
             TopicManager topics = new TopicManager(registry, serverConfig, control);
             ClusterView view = ClusterView.of(member.metadata(), replicas);
+            NodeMetrics metrics = new NodeMetrics();
+            metrics.partitionHealth(registry, view, config.nodeId());
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
             coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
             GroupCoordinator groups = coordinator;
@@ -219,10 +224,12 @@ public final class SpateNode implements AutoCloseable {
                     tp -> hosted.partition(tp.topic(), tp.partition()),
                     () -> registry.get(io.spate.processing.CatalogRecords.CATALOG_TOPIC) != null);
             replicas.addLeadershipListener(processing.leadership());
+            metrics.pipelineTasks(processing::taskReports);
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             if (config.clustered()) {
                 // Serving first: a voter answers the other nodes' heartbeats on this listener.
-                server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())));
+                server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())),
+                        metrics.kafkaRequests());
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
             } else {
                 // Alone, the node answers its own heartbeats in-process, so it joins before any client
@@ -233,7 +240,8 @@ public final class SpateNode implements AutoCloseable {
                 // Its image is the whole truth: a partition directory it does not name is left over
                 // from a topic deleted while the files could not be removed.
                 removeOrphanPartitionDirs(dataDir, registry);
-                server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())));
+                server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())),
+                        metrics.kafkaRequests());
             }
             cleaner = startCleaner(config, clock, logManager);
             coordinator.startOffsetExpiry();
@@ -247,9 +255,10 @@ public final class SpateNode implements AutoCloseable {
             StartupPreloader.startOnce();
             processing.start(config.host() + ":" + server.port());
             HttpNodePartitions httpPartitions = new HttpNodePartitions(registry, replicas, view);
-            io.spate.http.HttpServer http = config.httpPort() < 0 ? null : startHttp(config, config.httpPort(), server.port(), httpPartitions);
+            io.spate.http.HttpServer http = config.httpPort() < 0 ? null : startHttp(config, config.httpPort(), server.port(), httpPartitions,
+                    metrics);
             return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications, cleaner,
-                    member, replicas, processing, httpPartitions, http);
+                    member, replicas, processing, httpPartitions, metrics, http);
         } catch (IOException | RuntimeException e) {
             if (processing != null) {
                 processing.close();
@@ -419,7 +428,7 @@ public final class SpateNode implements AutoCloseable {
             throw new IllegalStateException(closed ? "the node is closed" : "the node already serves HTTP on " + http.port());
         }
         try {
-            http = startHttp(config, port, server.port(), httpPartitions);
+            http = startHttp(config, port, server.port(), httpPartitions, metrics);
             return true;
         } catch (IOException e) {
             log.warn("{}", e.getMessage());
@@ -427,10 +436,10 @@ public final class SpateNode implements AutoCloseable {
         }
     }
 
-    private static io.spate.http.HttpServer startHttp(SpateConfig config, int port, int kafkaPort, HttpNodePartitions partitions)
-            throws IOException {
+    private static io.spate.http.HttpServer startHttp(SpateConfig config, int port, int kafkaPort, HttpNodePartitions partitions,
+                                                      NodeMetrics metrics) throws IOException {
         return io.spate.http.HttpServer.start(new io.spate.http.HttpSettings(config.host(), port, config.httpMaxBodyBytes(),
-                config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort), partitions);
+                config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort), partitions, metrics.registry());
     }
 
     public String bootstrapServers() {

@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /** A whole request and the in-flight bytes it holds until {@link #release()}. */
 final class ApiRequest {
     final FullHttpRequest http;
+    /** When the whole request had arrived (System.nanoTime), for the HTTP request metrics. */
+    final long arrivalNanos = System.nanoTime();
     private final long reservedBytes;
     private final InFlightBytes inFlight;
     private final AtomicBoolean released = new AtomicBoolean();

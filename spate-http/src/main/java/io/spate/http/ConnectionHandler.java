@@ -73,6 +73,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Off the event loop: handles the request and writes the answer. */
     private void serve(ChannelHandlerContext ctx, ApiRequest request) {
+        HttpMetrics.Route route = HttpMetrics.Route.of(request.http.uri());
         Outcome outcome;
         try {
             outcome = api.handle(request.http, ctx.channel());
@@ -83,20 +84,22 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             outcome = Response.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ApiError.INTERNAL, "internal error: " + e, Map.of());
         }
         if (outcome instanceof LiveStream live) {
+            api.metrics().answered(route, request.arrivalNanos);
             request.release();
             ctx.executor().execute(() -> startStream(ctx, live));
             return;
         }
         Response response = (Response) outcome;
         boolean keepAlive = HttpUtil.isKeepAlive(request.http);
-        FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.wrappedBuffer(response.json()));
-        http.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.json().length);
+        FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.wrappedBuffer(response.body()));
+        http.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.body().length);
         response.headers().forEach(http.headers()::set);
         if (!keepAlive) {
             http.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         ctx.writeAndFlush(http).addListener((ChannelFutureListener) written -> {
+            api.metrics().answered(route, request.arrivalNanos);
             request.release();
             if (!written.isSuccess() || !keepAlive) {
                 ctx.close();

@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
  * POST /topics/{topic}/records                   produce (JSON array, NDJSON, raw body)
  * GET  /topics/{topic}/partitions/{p}/records    read from an offset
  * GET  /topics/{topic}/live                      Server-Sent Events
+ * GET  /metrics                                  the node's figures, Prometheus text format
  * </pre>
  */
 final class HttpApi {
@@ -35,15 +36,21 @@ final class HttpApi {
     private final ExecutorService executor;
     private final ProduceHandler produce;
     private final ReadHandler read;
+    private final HttpMetrics metrics;
     private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
     static final int MAX_LIVE_STREAMS = 128;
 
-    HttpApi(NodePartitions node, KafkaClients clients, ExecutorService executor) {
+    HttpApi(NodePartitions node, KafkaClients clients, ExecutorService executor, HttpMetrics metrics) {
         this.node = node;
+        this.metrics = metrics;
         this.clients = clients;
         this.executor = executor;
         this.produce = new ProduceHandler(node, clients, executor);
         this.read = new ReadHandler(node, clients);
+    }
+
+    HttpMetrics metrics() {
+        return metrics;
     }
 
     void execute(Runnable task) {
@@ -64,6 +71,10 @@ final class HttpApi {
             throw ApiError.badRequest(ApiError.MALFORMED_REQUEST, "malformed URI: " + e.getMessage());
         }
         HttpMethod method = request.method();
+        if (path.size() == 1 && path.getFirst().equals("metrics")) {
+            allow(method, HttpMethod.GET);
+            return metrics.scrape();
+        }
         if (path.isEmpty() || !path.getFirst().equals("topics")) {
             throw noSuchPath(query);
         }

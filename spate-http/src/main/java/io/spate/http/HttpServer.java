@@ -15,6 +15,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -51,12 +52,21 @@ public final class HttpServer implements AutoCloseable {
         this.inFlight = inFlight;
     }
 
-    /** Binds {@code settings.host():settings.port()} and serves {@code node}'s partitions. */
+    /** Binds {@code settings.host():settings.port()} and serves {@code node}'s partitions; {@code /metrics} shows only the HTTP figures. */
     public static HttpServer start(HttpSettings settings, NodePartitions node) throws IOException {
+        return start(settings, node, new PrometheusRegistry());
+    }
+
+    /**
+     * As above; {@code /metrics} shows what {@code metrics} holds (the node's figures), to which
+     * this server adds its HTTP request figures while it listens.
+     */
+    public static HttpServer start(HttpSettings settings, NodePartitions node, PrometheusRegistry metrics) throws IOException {
+        HttpMetrics httpMetrics = new HttpMetrics(metrics);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(IO_THREADS, NioIoHandler.newFactory());
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spate-http-", 0).factory());
         KafkaClients clients = new KafkaClients(settings.kafkaBootstrap());
-        HttpApi api = new HttpApi(node, clients, executor);
+        HttpApi api = new HttpApi(node, clients, executor, httpMetrics);
         InFlightBytes inFlight = new InFlightBytes(settings.maxInFlightBytes());
         ChannelGroup connections = new DefaultChannelGroup("spate-http", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -78,6 +88,7 @@ public final class HttpServer implements AutoCloseable {
                 });
         try {
             Channel listener = bootstrap.bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();
+            httpMetrics.register();
             return new HttpServer(group, listener, connections, executor, clients, api, inFlight);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -113,5 +124,6 @@ public final class HttpServer implements AutoCloseable {
         }
         clients.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        api.metrics().unregister();
     }
 }

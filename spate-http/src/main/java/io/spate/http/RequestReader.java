@@ -149,9 +149,9 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         refused = true;
         discardPartial();
         Response answer = Response.error(status, errorCode, message, headers);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(answer.json()));
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(answer.body()));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, answer.json().length)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, answer.body().length)
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         answer.headers().forEach(response.headers()::set);
         ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {

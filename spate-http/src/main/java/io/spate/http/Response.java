@@ -9,9 +9,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
 
-/** A whole JSON answer: status, body and any extra headers. */
-record Response(HttpResponseStatus status, byte[] json, Map<String, String> headers) implements Outcome {
+/** A whole answer: status, body (JSON but for {@code /metrics}), its content type and any extra headers. */
+record Response(HttpResponseStatus status, byte[] body, String contentType, Map<String, String> headers) implements Outcome {
     private static final JsonFactory JSON = new JsonFactory();
+    static final String APPLICATION_JSON = "application/json";
+
+    /** A JSON answer. */
+    Response(HttpResponseStatus status, byte[] json, Map<String, String> headers) {
+        this(status, json, APPLICATION_JSON, headers);
+    }
 
     /** Writes one JSON value. */
     @FunctionalInterface

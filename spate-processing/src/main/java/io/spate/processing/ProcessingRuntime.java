@@ -65,6 +65,8 @@ public final class ProcessingRuntime implements AutoCloseable {
     private final Map<String, Deployment> deployments = new HashMap<>();
     private final Set<TopicPartition> led = new HashSet<>();
     private final Map<TaskId, TaskRunner> running = new TreeMap<>();
+    /** The running tasks' reports as of the last report round (every second), for the node's metrics. */
+    private volatile List<TaskStatus> lastReports = List.of();
     /** Tasks asked to stop whose threads have not ended yet. */
     private final Map<TaskId, TaskRunner> stopping = new HashMap<>();
     /** The status keys this node has reported, by pipeline: what it takes back when a pipeline goes. */
@@ -567,14 +569,17 @@ public final class ProcessingRuntime implements AutoCloseable {
     /** Publishes every task's report and fails those stuck in their pipeline's code. */
     private void report() {
         long now = System.currentTimeMillis();
+        List<TaskStatus> reports = new ArrayList<>(running.size());
         for (TaskRunner runner : running.values()) {
             if (runner.stuck(now)) {
                 runner.abandon("the pipeline's code did not return within task.timeout.ms; the task is failed (its thread may still run)");
                 log.error("task {}: its micro-batch has been in the pipeline's code for longer than task.timeout.ms; failed", runner.id());
             }
             TaskStatus status = runner.report(now);
+            reports.add(status);
             publish(CatalogRecords.statusKey(status.pipeline(), status.subTopology(), status.partition()), status);
         }
+        lastReports = List.copyOf(reports);
         for (Deployment d : deployments.values()) {
             if (d.failure != null) {
                 // A pipeline that cannot run here is told under this node's key of it.
@@ -618,6 +623,11 @@ public final class ProcessingRuntime implements AutoCloseable {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             // closing
         }
+    }
+
+    /** The reports of the tasks running here, as of the last report round (at most a second old): for the node's metrics. */
+    public List<TaskStatus> taskReports() {
+        return lastReports;
     }
 
     /** The tasks running here now (for the embedded API and tests). */

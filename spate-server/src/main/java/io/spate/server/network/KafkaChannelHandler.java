@@ -3,6 +3,7 @@ package io.spate.server.network;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.FileRegion;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.DecoderException;
@@ -37,23 +38,28 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
     private static final int MAX_IN_FLIGHT = 512;
 
     private final RequestDispatcher dispatcher;
+    private final RequestMetrics metrics;
     private final ArrayDeque<PendingResponse> inFlight = new ArrayDeque<>();
     private ClientConnection connection;
 
     private static final class PendingResponse {
         final RequestHeader header;
+        /** The {@link RequestMetrics} stamp of its arrival. */
+        final long arrivalStamp;
         ApiMessage response;
         boolean done;
 
-        PendingResponse(RequestHeader header) {
+        PendingResponse(RequestHeader header, long arrivalStamp) {
             this.header = header;
+            this.arrivalStamp = arrivalStamp;
         }
     }
 
     private final RequestMemoryPool requestMemory;
 
-    KafkaChannelHandler(RequestDispatcher dispatcher, RequestMemoryPool requestMemory) {
+    KafkaChannelHandler(RequestDispatcher dispatcher, RequestMemoryPool requestMemory, RequestMetrics metrics) {
         this.dispatcher = dispatcher;
+        this.metrics = metrics;
         this.requestMemory = requestMemory;
     }
 
@@ -89,9 +95,11 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         ApiKeys apiKey = ApiKeys.forId(apiKeyId);
+        long arrivalStamp = metrics.onRequest(apiKey, buffer.remaining() + 4);
         if (!dispatcher.supports(apiKey, version)) {
             if (apiKey == ApiKeys.API_VERSIONS) {
-                PendingResponse pending = new PendingResponse(new RequestHeader(ApiKeys.API_VERSIONS, (short) 0, null, correlationId));
+                PendingResponse pending = new PendingResponse(new RequestHeader(ApiKeys.API_VERSIONS, (short) 0, null, correlationId),
+                        arrivalStamp);
                 pending.response = dispatcher.unsupportedApiVersionsResponse();
                 pending.done = true;
                 inFlight.add(pending);
@@ -111,7 +119,7 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         boolean answers = !(request instanceof ProduceRequest produce && produce.acks() == 0);
-        PendingResponse pending = answers ? new PendingResponse(header) : null;
+        PendingResponse pending = answers ? new PendingResponse(header, arrivalStamp) : null;
         if (pending != null) {
             inFlight.add(pending);
             if (inFlight.size() >= MAX_IN_FLIGHT) {
@@ -126,6 +134,7 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
         }
         result.whenComplete((response, error) -> {
             if (pending == null) {
+                metrics.onResponse(apiKey, arrivalStamp, 0);
                 return;
             }
             if (ctx.executor().inEventLoop()) {
@@ -164,9 +173,12 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
                 return;
             }
+            long responseBytes = 0;
             for (Object part : parts) {
+                responseBytes += part instanceof ByteBuf buf ? buf.readableBytes() : ((FileRegion) part).count();
                 ctx.write(part, ctx.voidPromise());
             }
+            metrics.onResponse(header.apiKey(), next.arrivalStamp, responseBytes);
             wrote = true;
         }
         if (wrote) {

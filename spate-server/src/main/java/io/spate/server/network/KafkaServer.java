@@ -23,6 +23,7 @@ public final class KafkaServer implements AutoCloseable {
     private final int maxRequestBytes;
     private Channel serverChannel;
     private volatile RequestDispatcher dispatcher;
+    private volatile RequestMetrics metrics = RequestMetrics.NOOP;
 
     private final RequestMemoryPool requestMemory;
     private final ConnectionLimiter connections;
@@ -79,7 +80,7 @@ public final class KafkaServer implements AutoCloseable {
                             // A frame is a 4-byte size and that many bytes; an oversized or
                             // negative size fails fast and closes only this connection.
                             ch.pipeline().addLast("frames", new RequestFrameDecoder(server.maxRequestBytes, server.requestMemory));
-                            ch.pipeline().addLast("kafka", new KafkaChannelHandler(server.dispatcher, server.requestMemory));
+                            ch.pipeline().addLast("kafka", new KafkaChannelHandler(server.dispatcher, server.requestMemory, server.metrics));
                         }
                     });
             server.serverChannel = bootstrap.bind(host, port).sync().channel();
@@ -93,6 +94,12 @@ public final class KafkaServer implements AutoCloseable {
 
     /** Starts accepting connections, answered by {@code requestDispatcher}. */
     public void serve(RequestDispatcher requestDispatcher) {
+        serve(requestDispatcher, RequestMetrics.NOOP);
+    }
+
+    /** Starts accepting connections, answered by {@code requestDispatcher}, each request reported to {@code requestMetrics}. */
+    public void serve(RequestDispatcher requestDispatcher, RequestMetrics requestMetrics) {
+        this.metrics = requestMetrics;
         this.dispatcher = requestDispatcher;
         serverChannel.config().setAutoRead(true);
         serverChannel.read();

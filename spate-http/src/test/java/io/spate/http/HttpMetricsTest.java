@@ -1,0 +1,43 @@
+package io.spate.http;
+
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HttpMetricsTest {
+    @Test
+    void routesAreTakenFromThePathsShape() {
+        assertThat(HttpMetrics.Route.of("/topics/t/records?acks=1")).isEqualTo(HttpMetrics.Route.PRODUCE);
+        assertThat(HttpMetrics.Route.of("/topics/t/partitions/0/records?offset=3")).isEqualTo(HttpMetrics.Route.READ);
+        assertThat(HttpMetrics.Route.of("/topics/t/live")).isEqualTo(HttpMetrics.Route.LIVE);
+        assertThat(HttpMetrics.Route.of("/topics")).isEqualTo(HttpMetrics.Route.ADMIN);
+        assertThat(HttpMetrics.Route.of("/topics/t/")).isEqualTo(HttpMetrics.Route.ADMIN);
+        assertThat(HttpMetrics.Route.of("/metrics")).isEqualTo(HttpMetrics.Route.METRICS);
+        assertThat(HttpMetrics.Route.of("/")).isEqualTo(HttpMetrics.Route.UNKNOWN);
+        assertThat(HttpMetrics.Route.of("/nope/a")).isEqualTo(HttpMetrics.Route.UNKNOWN);
+        assertThat(HttpMetrics.Route.of("/topics/t/partitions/0/other")).isEqualTo(HttpMetrics.Route.UNKNOWN);
+    }
+
+    @Test
+    void theScrapeShowsEachRoutesCountAndLatencyOnceRegistered() {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        HttpMetrics metrics = new HttpMetrics(registry);
+        assertThat(text(metrics)).doesNotContain("spate_http_requests_total");
+        metrics.register();
+        metrics.answered(HttpMetrics.Route.PRODUCE, System.nanoTime() - 2_000_000);
+        metrics.answered(HttpMetrics.Route.PRODUCE, System.nanoTime());
+        String text = text(metrics);
+        assertThat(text).contains("spate_http_requests_total{route=\"produce\"} 2.0", "spate_http_requests_total{route=\"read\"} 0.0",
+                "spate_http_request_duration_seconds_count{route=\"produce\"} 2");
+        assertThat(metrics.scrape().contentType()).startsWith("text/plain; version=0.0.4");
+        metrics.unregister();
+        assertThat(text(metrics)).doesNotContain("spate_http_requests_total");
+    }
+
+    private static String text(HttpMetrics metrics) {
+        return new String(metrics.scrape().body(), StandardCharsets.UTF_8);
+    }
+}
