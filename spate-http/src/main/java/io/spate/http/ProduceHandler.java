@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The answer lists partition and offset per record in request order, or the partition's error.
  */
 final class ProduceHandler {
+    /** Batches for a partition led here are at most this large (or the topic's max.message.bytes, if smaller). */
+    static final int MAX_BATCH_BYTES = 1 << 20;
     static final long DEFAULT_TIMEOUT_MS = 30_000;
     static final long MAX_TIMEOUT_MS = 300_000;
 
@@ -128,7 +130,8 @@ final class ProduceHandler {
         long nowMs = System.currentTimeMillis();
         CompletableFuture<Written> appended;
         try {
-            appended = local.append(batch(records, nowMs), acks, timeoutMs, nowMs);
+            int batchLimit = Math.min(MAX_BATCH_BYTES, local.log().config().maxMessageBytes());
+            appended = local.append(batches(records, nowMs, batchLimit), acks, timeoutMs, nowMs);
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(e), records.size()));
         }
@@ -160,6 +163,42 @@ final class ProduceHandler {
             out.add(new Result(partition, -1, failure));
         }
         return out;
+    }
+
+    /**
+     * As many batches as the topic's {@code max.message.bytes} ({@code batchLimit}) needs, one after
+     * the other in one buffer, appended in one write: all or none, with consecutive offsets. A
+     * record too large for any batch gets one of its own, which the log refuses with its reason.
+     */
+    static ByteBuffer batches(List<IncomingRecord> records, long nowMs, int batchLimit) {
+        List<ByteBuffer> built = new ArrayList<>();
+        MemoryRecordsBuilder builder = null;
+        int total = 0;
+        for (IncomingRecord r : records) {
+            // 16 more than the estimate: a record's varint framing at worst.
+            if (builder != null && builder.estimatedSizeInBytes() + r.estimatedBytes() + 16 > batchLimit) {
+                ByteBuffer batch = builder.build().buffer();
+                built.add(batch);
+                total += batch.remaining();
+                builder = null;
+            }
+            if (builder == null) {
+                builder = MemoryRecords.builder(ByteBuffer.allocate(Math.min(batchLimit, 64 + r.estimatedBytes() * 4)), Compression.NONE,
+                        TimestampType.CREATE_TIME, 0L);
+            }
+            builder.append(nowMs, r.key(), r.value(), r.headers().toArray(Header[]::new));
+        }
+        if (builder != null) {
+            ByteBuffer batch = builder.build().buffer();
+            built.add(batch);
+            total += batch.remaining();
+        }
+        if (built.size() == 1) {
+            return built.getFirst();
+        }
+        ByteBuffer all = ByteBuffer.allocate(total);
+        built.forEach(all::put);
+        return all.flip();
     }
 
     /** One batch, offsets from 0 (the log assigns them), create time now, no producer id. */

@@ -119,6 +119,29 @@ class HttpApiTest {
         assertThat(offsets.get(0).get("partition").asInt()).isEqualTo(v1.partition());
     }
 
+    /** A request's records for a partition led here go in as many batches as max.message.bytes needs, in one write. */
+    @Test
+    void recordsOverTheTopicsMaxMessageBytesAreWrittenInSeveralBatches() throws Exception {
+        String topic = "http-small-batches";
+        Clients.createTopic(node.bootstrapServers(), topic, 1, Map.of("max.message.bytes", "2048"));
+        StringBuilder json = new StringBuilder("[");
+        for (int i = 0; i < 50; i++) {
+            json.append(i == 0 ? "" : ",").append("{\"value\": \"").append(String.format("%03d", i)).append("x".repeat(97)).append("\"}");
+        }
+        HttpResponse<String> answer = post("/topics/" + topic + "/records", "application/json", json.append(']').toString());
+        assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+        JsonNode offsets = JSON.readTree(answer.body()).get("offsets");
+        assertThat(offsets).hasSize(50);
+        for (int i = 0; i < 50; i++) {
+            assertThat(offsets.get(i).get("offset").asLong()).isEqualTo(i);
+        }
+        try (KafkaConsumer<byte[], byte[]> consumer = Clients.bytesConsumer(node.bootstrapServers())) {
+            List<ConsumerRecord<byte[], byte[]>> read = Clients.readAll(consumer, Clients.partitions(topic, 1));
+            assertThat(read).hasSize(50);
+            assertThat(new String(read.get(49).value(), StandardCharsets.UTF_8)).startsWith("049xxx");
+        }
+    }
+
     @Test
     void readsRecordsFromAnOffset() throws Exception {
         String topic = "http-read";
