@@ -225,6 +225,9 @@ public final class SpateNode implements AutoCloseable {
                     () -> registry.get(io.spate.processing.CatalogRecords.CATALOG_TOPIC) != null);
             replicas.addLeadershipListener(processing.leadership());
             metrics.pipelineTasks(processing::taskReports);
+            metrics.fsyncs(logManager);
+            metrics.roleChanges(replicas.roleEvents());
+            metrics.groupLag(coordinator, hosted::partition);
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             if (config.clustered()) {
                 // Serving first: a voter answers the other nodes' heartbeats on this listener.

@@ -50,6 +50,7 @@ public final class LogManager implements AutoCloseable {
     private final java.util.concurrent.CompletableFuture<String> firstWriteFailure = new java.util.concurrent.CompletableFuture<>();
     private final Map<TopicPartition, PartitionLog> logs = new ConcurrentHashMap<>();
     private final FlushCoordinator flusher;
+    private volatile java.util.function.LongConsumer fsyncObserver = nanos -> { };
     private final ScheduledExecutorService scheduler;
     private final long retentionCheckIntervalMs;
     private volatile boolean closed;
@@ -180,6 +181,7 @@ public final class LogManager implements AutoCloseable {
             log.info("{}: loaded {} segment(s) in {} ms", tp, opened.segmentCount(), tookMs);
         }
         opened.onFsyncFailure(this::takeOffline);
+        opened.onFsynced(nanos -> fsyncObserver.accept(nanos));
         opened.onRecoveryPointLowered(() -> recoveryPointLowered(opened));
         opened.onRoll(this::flushAfterRoll);
         opened.onWriteFailure(this::writeFailed);
@@ -237,6 +239,15 @@ public final class LogManager implements AutoCloseable {
             return;
         }
         firstWriteFailure.complete("a write to " + dataDir.toAbsolutePath() + " failed: " + e.getMessage());
+    }
+
+    /**
+     * Told the duration (nanoseconds) of every fsync of a log's appended data: group commits,
+     * {@code flush.ms} and {@code flush.messages} flushes, rolls and the final flush at shutdown.
+     * Called on the thread that fsynced; it must be quick and thread-safe.
+     */
+    public void observeFsyncs(java.util.function.LongConsumer observer) {
+        this.fsyncObserver = observer;
     }
 
     /** Why the data directory is out of service, or null. */

@@ -90,6 +90,7 @@ public final class PartitionLog {
     private volatile java.util.function.Consumer<PartitionLog> rolled = l -> { };
     private volatile java.util.function.Consumer<IOException> writeFailureListener = e -> { };
     private volatile LongConsumer stableOffsetAdvanced = bytes -> { };
+    private volatile LongConsumer fsynced = nanos -> { };
 
     private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
         this.topicPartition = topicPartition;
@@ -364,6 +365,11 @@ public final class PartitionLog {
 
     void onFsyncFailure(java.util.function.Consumer<IOException> listener) {
         this.fsyncFailureListener = listener;
+    }
+
+    /** Told how long each fsync of this log's unflushed segments took, in nanoseconds. */
+    void onFsynced(LongConsumer listener) {
+        this.fsynced = listener;
     }
 
     /**
@@ -1317,6 +1323,7 @@ public final class PartitionLog {
                 return;
             }
             Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
+            long started = System.nanoTime(); // observed for the metrics only; no decision reads it
             try {
                 for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
                     // Retention, DeleteRecords, compaction or a truncation may delete a segment
@@ -1341,6 +1348,7 @@ public final class PartitionLog {
                 fsyncFailureListener.accept(e);
                 throw e;
             }
+            fsynced.accept(System.nanoTime() - started);
             recoveryPoint = target;
             lastFlushMs = nowMs;
         }

@@ -4,6 +4,7 @@ import io.spate.tests.support.AckVerifier;
 import io.spate.tests.support.Clients;
 import io.spate.tests.support.ReplicaFiles;
 import io.spate.tests.support.SpateCluster;
+import io.spate.tests.support.SpateProcess;
 import io.spate.tests.support.SteadyProducer;
 import io.spate.tests.support.SteadyProducer.Ack;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -63,6 +64,8 @@ class ClusterFailoverTest {
     static Path tmp;
     static SpateCluster cluster;
     static int generation;
+    /** Each node's HTTP port, for its {@code /metrics}. */
+    static final Map<Integer, Integer> httpPorts = new java.util.HashMap<>();
 
     /** This test's topic. */
     String topic;
@@ -71,7 +74,11 @@ class ClusterFailoverTest {
     void ensureClusterAndTopic(TestInfo test) throws Exception {
         String name = test.getTestMethod().orElseThrow().getName();
         if (cluster == null) {
-            SpateCluster fresh = new SpateCluster(tmp.resolve("cluster-" + generation++), NODES, Map.of());
+            for (int id = 1; id <= NODES; id++) {
+                httpPorts.put(id, SpateProcess.freePort());
+            }
+            SpateCluster fresh = new SpateCluster(tmp.resolve("cluster-" + generation++), NODES, Map.of(),
+                    id -> Map.of("http.port", String.valueOf(httpPorts.get(id))));
             try {
                 fresh.start();
             } catch (Exception | AssertionError e) {
@@ -114,12 +121,19 @@ class ClusterFailoverTest {
     void kill9OfPartitionLeaderUnderProduce() throws Exception {
         Target t = target(false);
         Map<Integer, Integer> leadersBefore = leaders();
+        Map<Integer, Double> electionsBefore = new java.util.HashMap<>();
+        for (int id : cluster.ids()) {
+            electionsBefore.put(id, metric(id, "spate_leader_elections_total"));
+        }
         try (SteadyProducer producer = steadyProducer()) {
             awaitAcks(producer, 0, RATE, "warm-up");
             long mark = producer.sent();
             cluster.kill9(t.leader());
             int newLeader = cluster.awaitLeaderOtherThan(topic, t.partition(), t.leader());
             log("partition " + t.partition() + ": leader " + t.leader() + " killed, new leader " + newLeader);
+            // The election shows in the new leader's metrics.
+            await().atMost(FAULT_WAIT).untilAsserted(() ->
+                    assertThat(metric(newLeader, "spate_leader_elections_total")).isGreaterThan(electionsBefore.get(newLeader)));
             awaitAcks(producer, mark, ACKS_AFTER_FAULT, "acks after the leader was killed");
             Map<Integer, Integer> leadersDuring = leaders();
             List<Ack> acks = stop(producer);
@@ -140,17 +154,23 @@ class ClusterFailoverTest {
                 .filter(id -> id != t.leader() && id != t.controller()).findFirst().orElseThrow();
         Map<Integer, Integer> leadersBefore = leaders();
         Map<Integer, Integer> leadersDuring;
+        double shrinksBefore = metric(t.leader(), "spate_isr_shrinks_total");
+        double expandsBefore = metric(t.leader(), "spate_isr_expands_total");
         try (SteadyProducer producer = steadyProducer()) {
             awaitAcks(producer, 0, RATE, "warm-up");
             long mark = producer.sent();
             cluster.kill9(follower);
             awaitAcks(producer, mark, ACKS_AFTER_FAULT, "acks after follower " + follower + " was killed");
             leadersDuring = leaders();
+            // The leader dropped the dead follower from the in-sync set, and its metrics say so.
+            assertThat(metric(t.leader(), "spate_isr_shrinks_total")).isGreaterThan(shrinksBefore);
+            await().atMost(FAULT_WAIT).untilAsserted(() -> assertThat(metric(t.leader(), "spate_partitions_under_replicated")).isPositive());
 
             cluster.start(follower);
             long restarted = producer.sent();
             // the follower catches up while the producer keeps writing
             cluster.awaitFullIsr(topic, PARTITIONS, NODES);
+            assertThat(metric(t.leader(), "spate_isr_expands_total")).isGreaterThan(expandsBefore);
             awaitAcks(producer, restarted, RATE, "acks after follower " + follower + " came back");
             List<Ack> acks = stop(producer);
             settleAndVerify(acks);
@@ -501,6 +521,22 @@ class ClusterFailoverTest {
     // ---- helpers --------------------------------------------------------------------------------
 
     /** A partition, its leader, and the controller leader at the time. */
+    /** A sample's value in node {@code id}'s {@code /metrics} (0 when the node has no such sample yet). */
+    private static double metric(int id, String sample) throws Exception {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpResponse<String> answer = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + httpPorts.get(id) + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).isEqualTo(200);
+            for (String line : answer.body().split("\n")) {
+                if (line.startsWith(sample + " ")) {
+                    return Double.parseDouble(line.substring(sample.length() + 1).split(" ")[0]);
+                }
+            }
+            return 0;
+        }
+    }
+
     record Target(int partition, int leader, int controller) {
     }
 

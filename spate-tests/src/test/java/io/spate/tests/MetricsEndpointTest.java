@@ -112,10 +112,56 @@ class MetricsEndpointTest {
     }
 
     @Test
+    void timesEachFsyncOfATopicThatFsyncsEveryMessage() throws Exception {
+        String topic = "metrics-fsync";
+        Clients.createTopic(node.bootstrapServers(), topic, 1, Map.of("flush.messages", "1"));
+        String before = scrape();
+        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of(ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            for (int i = 0; i < 5; i++) {
+                // One at a time: each acknowledgement waited for its own fsync.
+                producer.send(new ProducerRecord<>(topic, "k", "v" + i)).get();
+            }
+        }
+        String after = scrape();
+        assertThat(value(after, "spate_log_fsync_duration_seconds_count") - value(before, "spate_log_fsync_duration_seconds_count"))
+                .isGreaterThanOrEqualTo(5);
+        assertThat(value(after, "spate_log_fsync_duration_seconds_sum")).isPositive();
+        assertThat(value(after, "spate_log_fsync_duration_seconds_bucket{le=\"+Inf\"}"))
+                .isEqualTo(value(after, "spate_log_fsync_duration_seconds_count"));
+    }
+
+    @Test
+    void showsEachGroupsLagFromItsCommittedOffsets() throws Exception {
+        String topic = "metrics-lag";
+        String group = "metrics-lag-group";
+        Clients.createTopic(node.bootstrapServers(), topic, 2, Map.of());
+        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+            for (int i = 0; i < 10; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "k", "a" + i)).get();
+                producer.send(new ProducerRecord<>(topic, 1, "k", "b" + i)).get();
+            }
+        }
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                Map.of(org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, node.bootstrapServers()))) {
+            // Partition 0 consumed up to offset 7 (3 behind), partition 1 up to 2 (8 behind).
+            admin.alterConsumerGroupOffsets(group, Map.of(
+                    new org.apache.kafka.common.TopicPartition(topic, 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(7),
+                    new org.apache.kafka.common.TopicPartition(topic, 1), new org.apache.kafka.clients.consumer.OffsetAndMetadata(2))).all().get();
+        }
+        String labels = "{group=\"" + group + "\"}";
+        String text = scrape();
+        assertThat(value(text, "spate_consumer_group_lag_sum" + labels)).as(text).isEqualTo(11);
+        assertThat(value(text, "spate_consumer_group_lag_max" + labels)).isEqualTo(8);
+    }
+
+    @Test
     void showsPartitionHealthAndTheJvm() throws Exception {
+        double electionsBefore = value(scrape(), "spate_leader_elections_total");
         Clients.createTopic(node.bootstrapServers(), "metrics-health", 3, Map.of());
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             String health = scrape();
+            // The node took the lead of each new partition.
+            assertThat(value(health, "spate_leader_elections_total") - electionsBefore).isGreaterThanOrEqualTo(3);
             assertThat(value(health, "spate_partitions_led")).isGreaterThanOrEqualTo(3);
             assertThat(value(health, "spate_partitions_under_replicated")).isZero();
             assertThat(value(health, "spate_partitions_offline")).isZero();

@@ -62,6 +62,13 @@ public final class NodeRoles {
 
         void askingToShrink(TopicPartition tp, List<Integer> dropped, List<Integer> proposal);
 
+        /**
+         * The metadata changed the in-sync set of a partition this node leads, at the same leader
+         * epoch: a change this node asked for, or one the controller made (a fenced node dropped).
+         */
+        default void isrChanged(TopicPartition tp, List<Integer> before, List<Integer> after) {
+        }
+
         void registeringAgain();
 
         /** A partition's log could not be opened (or its role taken); the others go on. */
@@ -238,6 +245,8 @@ public final class NodeRoles {
             followers.unfollow(tp);
             if (partition.role() != Partition.Role.LEADER || partition.leaderEpoch() != state.leaderEpoch()) {
                 events.leading(tp, state.leaderEpoch(), state.isr());
+            } else if (!new java.util.HashSet<>(partition.isr()).equals(new java.util.HashSet<>(state.isr()))) {
+                events.isrChanged(tp, partition.isr(), state.isr());
             }
             partition.becomeLeader(state.leaderEpoch(), state.partitionEpoch(), state.replicas(), state.isr(), now);
             return;

@@ -48,6 +48,7 @@ public final class ReplicaManager {
     /** In-sync set changes are batched and sent from a thread of their own, never the deadlines' one. */
     private final SystemScheduler isrChangeThread = new SystemScheduler("spate-isr-changes");
     private final ParkedReads parkedReads = new ParkedReads(deadlines);
+    private final CountedRoleEvents roleEvents = new CountedRoleEvents(NodeRoles.Events.LOGGED);
 
     /** A cluster member: roles come from the metadata images given to {@link #applyImage}. */
     public ReplicaManager(LogManager logManager, TopicRegistry topics, int localId, MetadataLog metadata, ReplicationSettings replication) {
@@ -85,12 +86,17 @@ public final class ReplicaManager {
                     public void onResigned(Partition partition, int leaderEpoch) {
                         leadershipListeners.forEach(l -> l.onResigned(partition, leaderEpoch));
                     }
-                }, replication.lagTimeMaxMs(), NodeRoles.Events.LOGGED, time);
+                }, replication.lagTimeMaxMs(), roleEvents, time);
     }
 
     /** The role decisions: images, the lease, self-fencing, registration and in-sync set changes. */
     public NodeRoles roles() {
         return roles;
+    }
+
+    /** Leaderships taken and in-sync set changes asked for here, counted. */
+    public CountedRoleEvents roleEvents() {
+        return roleEvents;
     }
 
     /** Where fetches that found too little wait for appends. */
