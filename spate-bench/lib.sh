@@ -47,7 +47,8 @@ PROPS
 }
 
 spate_command() {   # dir port -> sets CMD
-  CMD=("$ROOT/spate" start --data-dir "$1/data" --port "$2")
+  # shellcheck disable=SC2206 # $SPATE_START_ARGS: extra flags, split on spaces
+  CMD=("$ROOT/spate" start --data-dir "$1/data" --port "$2" ${SPATE_START_ARGS:-})
 }
 
 start_broker() {   # broker dir port -> starts through the probe; sets BROKER_PID and STARTUP_MS
