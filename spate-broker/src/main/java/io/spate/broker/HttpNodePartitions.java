@@ -15,11 +15,18 @@ final class HttpNodePartitions implements NodePartitions {
     private final TopicRegistry registry;
     private final ReplicaManager replicas;
     private final ClusterView view;
+    private final HttpNodeAdmin admin;
 
-    HttpNodePartitions(TopicRegistry registry, ReplicaManager replicas, ClusterView view) {
+    HttpNodePartitions(TopicRegistry registry, ReplicaManager replicas, ClusterView view, HttpNodeAdmin admin) {
         this.registry = registry;
         this.replicas = replicas;
         this.view = view;
+        this.admin = admin;
+    }
+
+    /** The console's and {@code /admin}'s view of the node, beyond its partitions. */
+    HttpNodeAdmin admin() {
+        return admin;
     }
 
     @Override

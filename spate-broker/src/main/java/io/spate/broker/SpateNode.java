@@ -176,6 +176,9 @@ public final class SpateNode implements AutoCloseable {
             TopicManager topics = new TopicManager(registry, serverConfig, control);
             ClusterView view = ClusterView.of(member.metadata(), replicas);
             NodeMetrics metrics = new NodeMetrics();
+            // The web console's live figures (p50/p99 per API each second) beside the Prometheus ones.
+            io.spate.http.RequestStats liveStats = new io.spate.http.RequestStats();
+            io.spate.server.network.RequestMetrics requestMetrics = new LiveRequestMetrics(metrics.kafkaRequests(), liveStats);
             metrics.partitionHealth(registry, view, config.nodeId());
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
             coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
@@ -232,7 +235,7 @@ public final class SpateNode implements AutoCloseable {
             if (config.clustered()) {
                 // Serving first: a voter answers the other nodes' heartbeats on this listener.
                 server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())),
-                        metrics.kafkaRequests());
+                        requestMetrics);
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
             } else {
                 // Alone, the node answers its own heartbeats in-process, so it joins before any client
@@ -244,7 +247,7 @@ public final class SpateNode implements AutoCloseable {
                 // from a topic deleted while the files could not be removed.
                 removeOrphanPartitionDirs(dataDir, registry);
                 server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())),
-                        metrics.kafkaRequests());
+                        requestMetrics);
             }
             cleaner = startCleaner(config, clock, logManager);
             coordinator.startOffsetExpiry();
@@ -257,7 +260,9 @@ public final class SpateNode implements AutoCloseable {
             // caller's next steps (a test creating its first client), not on two cores the start needs.
             StartupPreloader.startOnce();
             processing.start(config.host() + ":" + server.port());
-            HttpNodePartitions httpPartitions = new HttpNodePartitions(registry, replicas, view);
+            HttpNodePartitions httpPartitions = new HttpNodePartitions(registry, replicas, view, new HttpNodeAdmin(config.nodeId(), clusterId,
+                    config.replicationSettings().rack(), member.metadata(), replicas, config.clusterSettings().voters(),
+                    config.host() + ":" + server.port(), liveStats));
             io.spate.http.HttpServer http = config.httpPort() < 0 ? null : startHttp(config, config.httpPort(), server.port(), httpPartitions,
                     metrics);
             return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications, cleaner,
@@ -442,7 +447,7 @@ public final class SpateNode implements AutoCloseable {
     private static io.spate.http.HttpServer startHttp(SpateConfig config, int port, int kafkaPort, HttpNodePartitions partitions,
                                                       NodeMetrics metrics) throws IOException {
         return io.spate.http.HttpServer.start(new io.spate.http.HttpSettings(config.host(), port, config.httpMaxBodyBytes(),
-                config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort), partitions, metrics.registry());
+                config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort), partitions, metrics.registry(), partitions.admin());
     }
 
     public String bootstrapServers() {
@@ -500,6 +505,7 @@ public final class SpateNode implements AutoCloseable {
         if (http != null) {
             http.close(); // its internal clients use the Kafka listener
         }
+        httpPartitions.admin().close();
         // Tasks first: their last commit goes through this node's listener.
         processing.close();
         if (config.clustered()) {

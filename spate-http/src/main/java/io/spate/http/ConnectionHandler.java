@@ -32,7 +32,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Requests already decoded from one read while an earlier one is handled (pipelining); bounded by their reservations. */
     private final ArrayDeque<ApiRequest> waiting = new ArrayDeque<>();
     private boolean busy;
-    private LiveStream stream;
+    private StreamingOutcome stream;
 
     ConnectionHandler(HttpApi api) {
         this.api = api;
@@ -83,7 +83,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             log.warn("HTTP {} {} failed", request.http.method(), request.http.uri(), e);
             outcome = Response.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ApiError.INTERNAL, "internal error: " + e, Map.of());
         }
-        if (outcome instanceof LiveStream live) {
+        if (outcome instanceof StreamingOutcome live) {
             api.metrics().answered(route, request.arrivalNanos);
             request.release();
             ctx.executor().execute(() -> startStream(ctx, live));
@@ -110,7 +110,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         });
     }
 
-    private void startStream(ChannelHandlerContext ctx, LiveStream live) {
+    private void startStream(ChannelHandlerContext ctx, StreamingOutcome live) {
         busy = false;
         stream = live;
         waiting.forEach(ApiRequest::release);

@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutorService;
  * GET  /topics/{topic}/partitions/{p}/records    read from an offset
  * GET  /topics/{topic}/live                      Server-Sent Events
  * GET  /metrics                                  the node's figures, Prometheus text format
+ * /admin/..., / and /console/...                 the admin endpoints and the web console ({@link AdminApi})
  * </pre>
  */
 final class HttpApi {
@@ -53,6 +54,13 @@ final class HttpApi {
         return metrics;
     }
 
+    /** The console and {@code /admin} endpoints; none until set (a 404 then). */
+    private volatile AdminApi admin;
+
+    void serveAdmin(AdminApi admin) {
+        this.admin = admin;
+    }
+
     void execute(Runnable task) {
         executor.execute(task);
     }
@@ -74,6 +82,10 @@ final class HttpApi {
         if (path.size() == 1 && path.getFirst().equals("metrics")) {
             allow(method, HttpMethod.GET);
             return metrics.scrape();
+        }
+        AdminApi adminApi = admin;
+        if (adminApi != null && AdminApi.owns(path)) {
+            return adminApi.handle(method, path, request, query, channel);
         }
         if (path.isEmpty() || !path.getFirst().equals("topics")) {
             throw noSuchPath(query);

@@ -40,9 +40,11 @@ public final class HttpServer implements AutoCloseable {
     private final KafkaClients clients;
     private final HttpApi api;
     private final InFlightBytes inFlight;
+    private final AdminApi adminApi;
 
     private HttpServer(EventLoopGroup group, Channel listener, ChannelGroup connections, ExecutorService executor, KafkaClients clients,
-                       HttpApi api, InFlightBytes inFlight) {
+                       HttpApi api, InFlightBytes inFlight, AdminApi adminApi) {
+        this.adminApi = adminApi;
         this.group = group;
         this.listener = listener;
         this.connections = connections;
@@ -62,11 +64,22 @@ public final class HttpServer implements AutoCloseable {
      * this server adds its HTTP request figures while it listens.
      */
     public static HttpServer start(HttpSettings settings, NodePartitions node, PrometheusRegistry metrics) throws IOException {
+        return start(settings, node, metrics, NodeAdmin.none(new RequestStats()));
+    }
+
+    /**
+     * As above, also serving the web console and the {@code /admin} endpoints over what
+     * {@code admin} tells of the cluster, its pipelines and the node's request figures.
+     */
+    public static HttpServer start(HttpSettings settings, NodePartitions node, PrometheusRegistry metrics, NodeAdmin admin)
+            throws IOException {
         HttpMetrics httpMetrics = new HttpMetrics(metrics);
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(IO_THREADS, NioIoHandler.newFactory());
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spate-http-", 0).factory());
         KafkaClients clients = new KafkaClients(settings.kafkaBootstrap());
         HttpApi api = new HttpApi(node, clients, executor, httpMetrics);
+        AdminApi adminApi = new AdminApi(node, admin, settings.kafkaBootstrap());
+        api.serveAdmin(adminApi);
         InFlightBytes inFlight = new InFlightBytes(settings.maxInFlightBytes());
         ChannelGroup connections = new DefaultChannelGroup("spate-http", GlobalEventExecutor.INSTANCE);
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -89,11 +102,12 @@ public final class HttpServer implements AutoCloseable {
         try {
             Channel listener = bootstrap.bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();
             httpMetrics.register();
-            return new HttpServer(group, listener, connections, executor, clients, api, inFlight);
+            return new HttpServer(group, listener, connections, executor, clients, api, inFlight, adminApi);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             executor.shutdownNow();
             clients.close();
+            adminApi.close();
             throw new IOException("cannot listen for HTTP on " + settings.host() + ":" + settings.port() + ": " + e.getMessage(), e);
         }
     }
@@ -112,6 +126,7 @@ public final class HttpServer implements AutoCloseable {
     public void close() {
         listener.close().syncUninterruptibly();
         api.stopStreams();
+        adminApi.close(); // its stats streams, and its admin client (which uses the Kafka listener)
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         executor.shutdown();
         try {

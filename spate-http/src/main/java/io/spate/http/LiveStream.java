@@ -43,7 +43,7 @@ import java.util.function.Consumer;
  * poll while the connection is not writable, and the stream ends once it stays so for
  * {@link #SLOW_CLIENT_CLOSE_MS}.
  */
-final class LiveStream implements Outcome {
+final class LiveStream implements StreamingOutcome {
     private static final Logger log = LoggerFactory.getLogger(LiveStream.class);
     static final long HEARTBEAT_MS = 15_000;
     static final long SLOW_CLIENT_CLOSE_MS = 10_000;
@@ -103,7 +103,8 @@ final class LiveStream implements Outcome {
     }
 
     /** On the connection's event loop: the response head, then the stream on its own thread. */
-    void start() {
+    @Override
+    public void start() {
         started = true;
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
@@ -113,7 +114,8 @@ final class LiveStream implements Outcome {
         executor.execute(this::run);
     }
 
-    void stop() {
+    @Override
+    public void stop() {
         stopped = true;
         if (!started) {
             onEnd.accept(this); // never ran (the client left before it began): nothing else ends it
@@ -125,7 +127,8 @@ final class LiveStream implements Outcome {
         }
     }
 
-    void writabilityChanged() {
+    @Override
+    public void writabilityChanged() {
         wake.release();
     }
 

@@ -1,0 +1,103 @@
+package io.spate.broker;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.ClusterSettings;
+import io.spate.cluster.MetadataLog;
+import io.spate.cluster.NodeInfo;
+import io.spate.http.NodeAdmin;
+import io.spate.http.RequestStats;
+import io.spate.processing.PipelineAdmin;
+import io.spate.processing.PipelineSpec;
+import io.spate.processing.TaskStatus;
+import io.spate.server.partition.ReplicaManager;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The web console's and {@code /admin}'s view of the node: the cluster from its committed metadata
+ * (fenced nodes and voters included), the pipelines as {@code spate pipeline describe} reads them
+ * (the catalog and status topics, through {@link PipelineAdmin}), and its live request figures.
+ */
+final class HttpNodeAdmin implements NodeAdmin, AutoCloseable {
+    private final int nodeId;
+    private final String clusterId;
+    private final String rack;
+    private final MetadataLog metadata;
+    private final ReplicaManager replicas;
+    private final List<ClusterSettings.Voter> voters;
+    private final String bootstrap;
+    private final RequestStats stats;
+    private PipelineAdmin pipelines;
+    private boolean closed;
+
+    HttpNodeAdmin(int nodeId, String clusterId, String rack, MetadataLog metadata, ReplicaManager replicas, List<ClusterSettings.Voter> voters,
+                  String bootstrap, RequestStats stats) {
+        this.nodeId = nodeId;
+        this.clusterId = clusterId;
+        this.rack = rack == null || rack.isBlank() ? null : rack;
+        this.metadata = metadata;
+        this.replicas = replicas;
+        this.voters = List.copyOf(voters);
+        this.bootstrap = bootstrap;
+        this.stats = stats;
+    }
+
+    @Override
+    public Cluster cluster() {
+        ClusterImage image = metadata.image();
+        Map<Integer, Node> nodes = new TreeMap<>();
+        for (NodeInfo n : image.nodes().values()) {
+            boolean voter = voters.stream().anyMatch(v -> v.id() == n.id());
+            nodes.put(n.id(), new Node(n.id(), n.host(), n.port(), n.id() == nodeId ? rack : null, n.fenced(), voter, true,
+                    image.leaderCount(n.id())));
+        }
+        for (ClusterSettings.Voter v : voters) {
+            // A voter the metadata does not hold has never registered (its process never started).
+            nodes.putIfAbsent(v.id(), new Node(v.id(), v.host(), -1, v.id() == nodeId ? rack : null, false, true, false, 0));
+        }
+        return new Cluster(clusterId, nodeId, metadata.controllerLeader(), rack, replicas.holdsLease(), image.version(),
+                new ArrayList<>(nodes.values()));
+    }
+
+    @Override
+    public List<Pipeline> pipelines() {
+        PipelineAdmin admin = pipelineAdmin();
+        List<Pipeline> answer = new ArrayList<>();
+        for (PipelineSpec spec : admin.list()) {
+            List<Task> tasks = new ArrayList<>();
+            for (TaskStatus t : admin.tasks(spec.name(), spec.generation())) {
+                tasks.add(new Task(t.subTopology(), t.partition(), t.node(), t.state(), t.recordsProcessed(), t.inputLag(), t.recordsPerSecond(),
+                        t.latencyP50Us(), t.latencyP99Us(), t.restores(), t.failures(), t.error(), t.reportedAtMs()));
+            }
+            answer.add(new Pipeline(spec.name(), spec.source(), spec.className(), spec.paused(), spec.generation(), spec.settings(), tasks));
+        }
+        return answer;
+    }
+
+    private synchronized PipelineAdmin pipelineAdmin() {
+        if (closed) {
+            throw new IllegalStateException("the node is closing");
+        }
+        if (pipelines == null) {
+            pipelines = new PipelineAdmin(bootstrap);
+        }
+        return pipelines;
+    }
+
+    @Override
+    public RequestStats requestStats() {
+        return stats;
+    }
+
+    @Override
+    public synchronized void close() {
+        closed = true;
+        if (pipelines != null) {
+            pipelines.close();
+            pipelines = null;
+        }
+    }
+}
