@@ -71,6 +71,26 @@ public interface KStream<K, V> {
     <VO, VR> KStream<K, VR> join(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows, Named named);
 
     /**
+     * Windowed left join: as {@link #join(KStream, ValueJoiner, JoinWindows)}, and a record of
+     * this stream that matched nothing is joined with null once no record of the other stream
+     * can match it any more (stream time past its timestamp + before + after + grace). A record
+     * that matched is never joined with null.
+     */
+    <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows,
+                                     Named named);
+
+    /**
+     * Windowed outer join: as the left join, for both streams: a record of either side that
+     * matched nothing is joined with null on the missing side when its match can no longer come.
+     */
+    <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows);
+
+    <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows,
+                                      Named named);
+
+    /**
      * Writes to an external topic: to the key's partition (Kafka's default partitioner) when the
      * key is not null, else to the partition the task reads.
      */

@@ -130,4 +130,49 @@ class JoinTest {
             assertThat(d.output("out", S, S).readAll()).extracting(TestRecord::value).containsExactly("Lkey1");
         }
     }
+
+    @Test
+    void windowedLeftJoinJoinsAnUnmatchedRecordWithNullOnceNoMatchCanCome() {
+        Pipeline p = b -> b.stream("views", S, S)
+                .leftJoin(b.stream("clicks", S, S), (v, c) -> v + "+" + c, JoinWindows.of(Duration.ofMillis(100)).grace(Duration.ofMillis(50)),
+                        Named.as("vc"))
+                .to("joined", S, S);
+        try (PipelineTestDriver d = new PipelineTestDriver("lj", p, Map.of(), 1)) {
+            var views = d.input("views", S, S);
+            var clicks = d.input("clicks", S, S);
+            var out = d.output("joined", S, S);
+            views.pipe("a", "v1", 1000);               // matched later by c1
+            views.pipe("b", "v2", 1000);               // never matched
+            clicks.pipe("a", "c1", 1080);
+            clicks.pipe("z", "c0", 1100);              // a click without a view: a left join never emits it alone
+            assertThat(out.readAll()).extracting(TestRecord::value).containsExactly("v1+c1");
+            // v2 could still be matched by a click up to 1100 arriving before stream time 1250 (1100 + 100 + 50)
+            clicks.pipe("x", "c2", 1249);
+            assertThat(out.readAll()).isEmpty();
+            clicks.pipe("x", "c3", 1250);              // 1000 + 100 + 100 + 50: v1 and v2 leave the buffer
+            assertThat(out.readAll()).extracting(r -> r.key() + "=" + r.value() + "@" + r.timestamp()).containsExactly("b=v2+null@1000");
+        }
+    }
+
+    @Test
+    void windowedOuterJoinEmitsBothSidesUnmatchedAndKeepsFlagsAcrossARestart() {
+        Pipeline p = b -> b.stream("views", S, S)
+                .outerJoin(b.stream("clicks", S, S), (v, c) -> v + "+" + c, JoinWindows.of(Duration.ofMillis(100)).grace(Duration.ofMillis(0)),
+                        Named.as("vc"))
+                .to("joined", S, S);
+        try (PipelineTestDriver d = new PipelineTestDriver("oj", p, Map.of(), 1)) {
+            var views = d.input("views", S, S);
+            var clicks = d.input("clicks", S, S);
+            var out = d.output("joined", S, S);
+            views.pipe("a", "v1", 1000);
+            views.pipe("b", "v2", 1010);
+            clicks.pipe("c", "c1", 1020);
+            clicks.pipe("a", "c2", 1050);              // matches v1: both flagged matched
+            assertThat(out.readAll()).extracting(TestRecord::value).containsExactly("v1+c2");
+            // The flags are in the changelogs: a restarted task restores them and emits no null join for v1 or c2.
+            d.restartTasks();
+            views.pipe("y", "tick", 1300);             // every record above leaves the buffer (t + 200 <= 1300)
+            assertThat(out.readAll()).extracting(TestRecord::value).containsExactlyInAnyOrder("v2+null", "null+c1");
+        }
+    }
 }

@@ -218,6 +218,33 @@ final class KStreamImpl<K, V> implements KStream<K, V> {
     @Override
     public <VO, VR> KStream<K, VR> join(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows,
                                         Named named) {
+        return windowedJoin(other, joiner, windows, named, Processors.JoinKind.INNER);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows) {
+        return leftJoin(other, joiner, windows, null);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> leftJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows,
+                                            Named named) {
+        return windowedJoin(other, joiner, windows, named, Processors.JoinKind.LEFT);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows) {
+        return outerJoin(other, joiner, windows, null);
+    }
+
+    @Override
+    public <VO, VR> KStream<K, VR> outerJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows,
+                                             Named named) {
+        return windowedJoin(other, joiner, windows, named, Processors.JoinKind.OUTER);
+    }
+
+    private <VO, VR> KStream<K, VR> windowedJoin(KStream<K, VO> other, ValueJoiner<? super V, ? super VO, ? extends VR> joiner, JoinWindows windows,
+                                                 Named named, Processors.JoinKind kind) {
         Objects.requireNonNull(joiner, "joiner");
         Objects.requireNonNull(windows, "windows");
         KStreamImpl<K, V> l = partitioned();
@@ -232,17 +259,19 @@ final class KStreamImpl<K, V> implements KStream<K, V> {
         String leftLog = builder.changelogTopic(leftStore);
         String rightLog = builder.changelogTopic(rightStore);
         Serde<K> ks = l.keySerde;
-        Serde<V> lvs = l.valueSerde;
-        Serde<VO> rvs = r.valueSerde;
-        builder.addStore(new StoreSpec(leftStore, leftLog, leftLog,
-                (ctx, topic) -> GraphBuilder.windowStore(ctx, leftStore, topic, StoreKeys.listSerde(lvs))));
-        builder.addStore(new StoreSpec(rightStore, rightLog, rightLog,
-                (ctx, topic) -> GraphBuilder.windowStore(ctx, rightStore, topic, StoreKeys.listSerde(rvs))));
-        String detail = "window -" + windows.beforeMs() + "/+" + windows.afterMs() + " ms, grace " + windows.graceMs() + " ms";
-        GraphNode ln = builder.addNode(base + "-this", "join-this", detail, (ctx, name) -> new Processors.JoinSide(name, ctx, true, leftStore,
-                rightStore, leftLog, cast(ks), cast(lvs), cast(joiner), windows.beforeMs(), windows.afterMs(), windows.graceMs()), l.node);
-        GraphNode rn = builder.addNode(base + "-other", "join-other", detail, (ctx, name) -> new Processors.JoinSide(name, ctx, false, rightStore,
-                leftStore, rightLog, cast(ks), cast(rvs), cast(joiner), windows.beforeMs(), windows.afterMs(), windows.graceMs()), r.node);
+        // A side whose unmatched records are joined with null keeps a matched flag with each record.
+        Serde<List<Object>> leftBuffer = Processors.JoinSide.bufferSerde(cast(l.valueSerde), kind.emitsUnmatched(true));
+        Serde<List<Object>> rightBuffer = Processors.JoinSide.bufferSerde(cast(r.valueSerde), kind.emitsUnmatched(false));
+        builder.addStore(new StoreSpec(leftStore, leftLog, leftLog, (ctx, topic) -> GraphBuilder.windowStore(ctx, leftStore, topic, leftBuffer)));
+        builder.addStore(new StoreSpec(rightStore, rightLog, rightLog, (ctx, topic) -> GraphBuilder.windowStore(ctx, rightStore, topic, rightBuffer)));
+        String detail = (kind == Processors.JoinKind.INNER ? "" : kind.name().toLowerCase(java.util.Locale.ROOT) + ", ")
+                + "window -" + windows.beforeMs() + "/+" + windows.afterMs() + " ms, grace " + windows.graceMs() + " ms";
+        Processors.JoinSide.Buffer leftSide = new Processors.JoinSide.Buffer(leftStore, leftLog, leftBuffer, kind.emitsUnmatched(true));
+        Processors.JoinSide.Buffer rightSide = new Processors.JoinSide.Buffer(rightStore, rightLog, rightBuffer, kind.emitsUnmatched(false));
+        GraphNode ln = builder.addNode(base + "-this", "join-this", detail, (ctx, name) -> new Processors.JoinSide(name, ctx, true, leftSide,
+                rightSide, cast(ks), cast(joiner), windows.beforeMs(), windows.afterMs(), windows.graceMs()), l.node);
+        GraphNode rn = builder.addNode(base + "-other", "join-other", detail, (ctx, name) -> new Processors.JoinSide(name, ctx, false, rightSide,
+                leftSide, cast(ks), cast(joiner), windows.beforeMs(), windows.afterMs(), windows.graceMs()), r.node);
         ln.stores.add(leftStore);
         ln.stores.add(rightStore);
         rn.stores.add(leftStore);

@@ -546,6 +546,19 @@ final class Processors {
         }
     }
 
+    /** Which unmatched records a windowed join joins with null: none, the left side's, or both sides'. */
+    enum JoinKind {
+        INNER, LEFT, OUTER;
+
+        boolean emitsUnmatched(boolean leftSide) {
+            return this == OUTER || this == LEFT && leftSide;
+        }
+    }
+
+    /** A buffered record of a side whose unmatched records are joined with null, and whether it matched. */
+    record Buffered(Object value, boolean matched) {
+    }
+
     /**
      * One side of a windowed stream-stream join: buffers its record (by key and timestamp, with a
      * changelog) and joins it with the other side's buffered records within its window. A record's
@@ -553,32 +566,44 @@ final class Processors {
      * stream time reaches its end plus grace: a record whose window is closed on arrival is late.
      * A buffered record is kept while a record of the other side that is not late could still
      * match it: until stream time passes {@code t + before + after + grace}.
+     *
+     * <p>In a left or outer join, the sides whose unmatched records count keep a matched flag with
+     * each buffered record (in the store and its changelog, so a restored task knows it), set when
+     * the record finds a match or is found by one. When such a record leaves the buffer unmatched,
+     * no match can come any more, and it is joined with null: later than Kafka Streams, which
+     * emits at {@code t + after + grace} and may then still see a match, but never a null join
+     * for a record that does match.
      */
     static final class JoinSide extends ProcessorNode implements TaskContext.StreamTimeListener {
+        /** A side's buffer: its store, changelog and serde, and whether its records carry the matched flag. */
+        record Buffer(String store, String changelog, Serde<List<Object>> serde, boolean flagged) {
+        }
+
         private final TaskContext ctx;
         private final boolean thisIsLeft;
+        private final Buffer ownBuffer;
+        private final Buffer otherBuffer;
         private final WindowStore<List<Object>> own;
         private final WindowStore<List<Object>> other;
-        private final String changelog;
         private final Serde<Object> keySerde;
-        private final Serde<List<Object>> bufferSerde;
         private final ValueJoiner<Object, Object, Object> joiner;
         private final long lookBackMs;
         private final long lookAheadMs;
         private final long graceMs;
         private final long retentionMs;
-        private final List<Object> matches = new ArrayList<>();
+        private final List<Long> matchTimes = new ArrayList<>();
+        private final List<List<Object>> matchLists = new ArrayList<>();
 
-        JoinSide(String name, TaskContext ctx, boolean thisIsLeft, String ownStore, String otherStore, String changelog, Serde<Object> keySerde,
-                 Serde<Object> valueSerde, ValueJoiner<Object, Object, Object> joiner, long beforeMs, long afterMs, long graceMs) {
+        JoinSide(String name, TaskContext ctx, boolean thisIsLeft, Buffer ownBuffer, Buffer otherBuffer, Serde<Object> keySerde,
+                 ValueJoiner<Object, Object, Object> joiner, long beforeMs, long afterMs, long graceMs) {
             super(name);
             this.ctx = ctx;
             this.thisIsLeft = thisIsLeft;
-            this.own = ctx.store(ownStore);
-            this.other = ctx.store(otherStore);
-            this.changelog = changelog;
+            this.ownBuffer = ownBuffer;
+            this.otherBuffer = otherBuffer;
+            this.own = ctx.store(ownBuffer.store());
+            this.other = ctx.store(otherBuffer.store());
             this.keySerde = keySerde;
-            this.bufferSerde = StoreKeys.listSerde(valueSerde);
             this.joiner = joiner;
             // the left record at t joins right records in [t - before, t + after]; the right one the mirror
             this.lookBackMs = thisIsLeft ? beforeMs : afterMs;
@@ -586,6 +611,26 @@ final class Processors {
             this.graceMs = graceMs;
             this.retentionMs = beforeMs + afterMs + graceMs;
             ctx.streamTimeListeners.add(this);
+        }
+
+        /** The buffer's serde: a list of the side's values, each with its matched flag when {@code flagged}. */
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        static Serde<List<Object>> bufferSerde(Serde<Object> valueSerde, boolean flagged) {
+            if (!flagged) {
+                return StoreKeys.listSerde(valueSerde);
+            }
+            Serde<Object> entry = Serde.of(b -> {
+                Buffered buffered = (Buffered) b;
+                byte[] value = buffered.value() == null ? null : valueSerde.serialize(buffered.value());
+                byte[] bytes = new byte[1 + (value == null ? 0 : value.length)];
+                bytes[0] = (byte) ((buffered.matched() ? 1 : 0) | (value == null ? 2 : 0));
+                if (value != null) {
+                    System.arraycopy(value, 0, bytes, 1, value.length);
+                }
+                return bytes;
+            }, bytes -> new Buffered((bytes[0] & 2) != 0 ? null : valueSerde.deserialize(java.util.Arrays.copyOfRange(bytes, 1, bytes.length)),
+                    (bytes[0] & 1) != 0));
+            return (Serde) StoreKeys.listSerde(entry);
         }
 
         @Override
@@ -600,15 +645,42 @@ final class Processors {
             }
             byte[] k = keySerde.serialize(key);
             Bytes storeKey = Bytes.wrap(k);
+            matchTimes.clear();
+            matchLists.clear();
+            other.fetch(storeKey, ts - lookBackMs, ts + lookAheadMs, (sk, otherTs, values) -> {
+                matchTimes.add(otherTs);
+                matchLists.add(values);
+            });
+            boolean matched = !matchTimes.isEmpty();
             List<Object> buffered = own.fetch(storeKey, ts);
             List<Object> updated = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
-            updated.add(value);
+            updated.add(ownBuffer.flagged() ? new Buffered(value, matched) : value);
             own.put(storeKey, ts, updated);
-            ctx.log(changelog, StoreKeys.windowKey(k, ts), bufferSerde.serialize(updated), ts);
-            matches.clear();
-            other.fetch(storeKey, ts - lookBackMs, ts + lookAheadMs, (sk, otherTs, values) -> matches.addAll(values));
-            for (Object o : matches) {
-                forward(key, thisIsLeft ? joiner.apply(value, o) : joiner.apply(o, value), ts);
+            ctx.log(ownBuffer.changelog(), StoreKeys.windowKey(k, ts), ownBuffer.serde().serialize(updated), ts);
+            for (int i = 0; i < matchTimes.size(); i++) {
+                List<Object> values = matchLists.get(i);
+                boolean flipped = false;
+                for (int j = 0; j < values.size(); j++) {
+                    Object o = values.get(j);
+                    if (otherBuffer.flagged()) {
+                        Buffered b = (Buffered) o;
+                        o = b.value();
+                        if (!b.matched()) {
+                            if (!flipped) {
+                                values = new ArrayList<>(values);
+                                flipped = true;
+                            }
+                            values.set(j, new Buffered(o, true));
+                        }
+                    }
+                    forward(key, thisIsLeft ? joiner.apply(value, o) : joiner.apply(o, value), ts);
+                }
+                if (flipped) {
+                    // The other side's records that matched for the first time: their flags change in its buffer and changelog.
+                    long otherTs = matchTimes.get(i);
+                    other.put(storeKey, otherTs, values);
+                    ctx.log(otherBuffer.changelog(), StoreKeys.windowKey(k, otherTs), otherBuffer.serde().serialize(values), ts);
+                }
             }
         }
 
@@ -618,7 +690,19 @@ final class Processors {
             if (own.earliestStart() >= limit) {
                 return;
             }
-            own.removeStartingBefore(limit, (key, ts, values) -> ctx.log(changelog, StoreKeys.windowKey(key.get(), ts), null, streamTimeMs));
+            own.removeStartingBefore(limit, (key, ts, values) -> {
+                ctx.log(ownBuffer.changelog(), StoreKeys.windowKey(key.get(), ts), null, streamTimeMs);
+                if (ownBuffer.flagged()) {
+                    Object k = null;
+                    for (Object o : values) {
+                        Buffered b = (Buffered) o;
+                        if (!b.matched()) {
+                            k = k == null ? keySerde.deserialize(key.get()) : k;
+                            forward(k, thisIsLeft ? joiner.apply(b.value(), null) : joiner.apply(null, b.value()), ts);
+                        }
+                    }
+                }
+            });
         }
     }
 }
