@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, real-client integration tests, kcat, kill -9 crash tests.
-# Installs what the tests need when it is missing (kcat from Debian's packages, kafkajs from npm).
+# Installs what the tests need when it is missing (kcat, chromium and chromium-driver from Debian's packages,
+# kafkajs from npm).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=find-java.sh
@@ -16,6 +17,17 @@ if ! command -v kcat >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq kcat >/dev/null
 fi
 command -v kcat >/dev/null || { echo "test: kcat is required (apt-get install kcat)" >&2; exit 1; }
+
+# ConsoleBrowserTest drives the web console in Debian's headless Chromium through its chromedriver
+# (Selenium is pointed at /usr/bin/chromedriver; nothing is downloaded at run time).
+if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]]; then
+  echo "test: chromium or chromedriver not found; installing Debian's chromium and chromium-driver packages"
+  SUDO=""
+  [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+[[ -x /usr/bin/chromium && -x /usr/bin/chromedriver ]] || { echo "test: chromium and chromium-driver are required (apt-get install chromium chromium-driver)" >&2; exit 1; }
 
 NODE_TESTS="$ROOT/spate-tests/src/test/node"
 if [[ ! -d "$NODE_TESTS/node_modules" ]]; then

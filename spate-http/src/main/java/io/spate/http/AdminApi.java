@@ -484,10 +484,10 @@ final class AdminApi implements AutoCloseable {
     }
 
     private Response deleteTopic(String topic) {
-        requireTopic(topic);
         if (node.isInternal(topic)) {
             throw new ApiError(HttpResponseStatus.FORBIDDEN, ApiError.INTERNAL_TOPIC, "topic '" + topic + "' is internal and cannot be deleted");
         }
+        requireTopic(topic);
         call(admin().deleteTopics(List.of(topic)).all());
         return Response.json(HttpResponseStatus.OK, out -> {
             out.writeStartObject();
