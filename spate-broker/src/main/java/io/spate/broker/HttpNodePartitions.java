@@ -55,4 +55,9 @@ final class HttpNodePartitions implements NodePartitions {
         ClusterView.PartitionView p = view.partition(topic, partition);
         return p == null ? null : new Placement(p.leader(), p.replicas(), p.isr());
     }
+
+    @Override
+    public List<Integer> brokers() {
+        return view.brokers().stream().map(ClusterView.Broker::id).sorted().toList();
+    }
 }

@@ -72,6 +72,8 @@ public final class SpateConfig {
     public static final String HTTP_PORT = "http.port";
     public static final String HTTP_MAX_BODY_BYTES = "http.max.body.bytes";
     public static final String HTTP_MAX_IN_FLIGHT_BYTES = "http.max.in.flight.bytes";
+    public static final String HTTP_CONSUMER_INSTANCE_TIMEOUT_MS = "http.consumer.instance.timeout.ms";
+    public static final String HTTP_CONSUMER_MAX_INSTANCES = "http.consumer.max.instances";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -160,6 +162,9 @@ public final class SpateConfig {
         d.put(HTTP_PORT, "-1");
         d.put(HTTP_MAX_BODY_BYTES, String.valueOf(8 << 20));
         d.put(HTTP_MAX_IN_FLIGHT_BYTES, String.valueOf(64L << 20));
+        // REST Proxy v2 consumer instances: closed after this long unused (Confluent's default), at most this many per node.
+        d.put(HTTP_CONSUMER_INSTANCE_TIMEOUT_MS, "300000");
+        d.put(HTTP_CONSUMER_MAX_INSTANCES, "100");
         return d;
     }
 
@@ -249,6 +254,12 @@ public final class SpateConfig {
         }
         if (httpMaxBodyBytes() < 1 || httpMaxBodyBytes() > httpMaxInFlightBytes()) {
             throw new InvalidConfigException(HTTP_MAX_BODY_BYTES + " must be at least 1 and at most " + HTTP_MAX_IN_FLIGHT_BYTES);
+        }
+        if (httpConsumerInstanceTimeoutMs() < 1) {
+            throw new InvalidConfigException(HTTP_CONSUMER_INSTANCE_TIMEOUT_MS + " must be at least 1");
+        }
+        if (httpConsumerMaxInstances() < 0) {
+            throw new InvalidConfigException(HTTP_CONSUMER_MAX_INSTANCES + " must not be negative");
         }
         if (numPartitions() < 1) {
             throw new InvalidConfigException(NUM_PARTITIONS + " must be at least 1");
@@ -412,6 +423,16 @@ public final class SpateConfig {
 
     public long httpMaxInFlightBytes() {
         return parseLong(HTTP_MAX_IN_FLIGHT_BYTES, values.get(HTTP_MAX_IN_FLIGHT_BYTES));
+    }
+
+    /** A REST Proxy v2 consumer instance unused this long is closed. */
+    public long httpConsumerInstanceTimeoutMs() {
+        return parseLong(HTTP_CONSUMER_INSTANCE_TIMEOUT_MS, values.get(HTTP_CONSUMER_INSTANCE_TIMEOUT_MS));
+    }
+
+    /** REST Proxy v2 consumer instances one node keeps at once. */
+    public int httpConsumerMaxInstances() {
+        return intValue(HTTP_CONSUMER_MAX_INSTANCES);
     }
 
     public Path dataDir() {

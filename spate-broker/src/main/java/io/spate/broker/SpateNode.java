@@ -447,7 +447,8 @@ public final class SpateNode implements AutoCloseable {
     private static io.spate.http.HttpServer startHttp(SpateConfig config, int port, int kafkaPort, HttpNodePartitions partitions,
                                                       NodeMetrics metrics) throws IOException {
         return io.spate.http.HttpServer.start(new io.spate.http.HttpSettings(config.host(), port, config.httpMaxBodyBytes(),
-                config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort), partitions, metrics.registry(), partitions.admin());
+                config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort, config.httpConsumerInstanceTimeoutMs(),
+                config.httpConsumerMaxInstances()), partitions, metrics.registry(), partitions.admin());
     }
 
     public String bootstrapServers() {

@@ -73,7 +73,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Off the event loop: handles the request and writes the answer. */
     private void serve(ChannelHandlerContext ctx, ApiRequest request) {
-        HttpMetrics.Route route = HttpMetrics.Route.of(request.http.uri());
+        HttpMetrics.Route route = HttpMetrics.route(request.http.method(), request.http.uri());
         Outcome outcome;
         try {
             outcome = api.handle(request.http, ctx.channel());

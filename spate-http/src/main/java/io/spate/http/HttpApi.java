@@ -28,6 +28,8 @@ import java.util.concurrent.ExecutorService;
  * GET  /topics/{topic}/partitions/{p}/records    read from an offset
  * GET  /topics/{topic}/live                      Server-Sent Events
  * GET  /metrics                                  the node's figures, Prometheus text format
+ * /consumers/..., /brokers, POST /topics/{topic}[/partitions/{p}], GET /topics/{topic}/partitions[/{p}],
+ *   GET /topics[/{topic}] accepting application/vnd.kafka.v2+json: Confluent REST Proxy v2 ({@link RestProxy})
  * /admin/..., / and /console/...                 the admin endpoints and the web console ({@link AdminApi})
  * </pre>
  */
@@ -37,17 +39,20 @@ final class HttpApi {
     private final ExecutorService executor;
     private final ProduceHandler produce;
     private final ReadHandler read;
+    private final RestProxy restProxy;
     private final HttpMetrics metrics;
     private final Set<LiveStream> streams = ConcurrentHashMap.newKeySet();
     static final int MAX_LIVE_STREAMS = 128;
 
-    HttpApi(NodePartitions node, KafkaClients clients, ExecutorService executor, HttpMetrics metrics) {
+    HttpApi(NodePartitions node, KafkaClients clients, ExecutorService executor, HttpMetrics metrics, RestProxyConsumers consumers) {
         this.node = node;
         this.metrics = metrics;
         this.clients = clients;
         this.executor = executor;
-        this.produce = new ProduceHandler(node, clients, executor);
+        RecordWriter writer = new RecordWriter(node, clients, executor);
+        this.produce = new ProduceHandler(node, writer);
         this.read = new ReadHandler(node, clients);
+        this.restProxy = new RestProxy(node, writer, consumers);
     }
 
     HttpMetrics metrics() {
@@ -79,6 +84,10 @@ final class HttpApi {
             throw ApiError.badRequest(ApiError.MALFORMED_REQUEST, "malformed URI: " + e.getMessage());
         }
         HttpMethod method = request.method();
+        Response restProxyV2 = restProxy.route(method, path, request, channel); // Confluent REST Proxy v2 paths, or null
+        if (restProxyV2 != null) {
+            return restProxyV2;
+        }
         if (path.size() == 1 && path.getFirst().equals("metrics")) {
             allow(method, HttpMethod.GET);
             return metrics.scrape();

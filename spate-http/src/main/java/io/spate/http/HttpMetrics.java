@@ -24,7 +24,7 @@ import java.util.Locale;
 final class HttpMetrics {
     /** The routes, as the {@code route} label names them. */
     enum Route {
-        PRODUCE, READ, LIVE, ADMIN, METRICS, UNKNOWN;
+        PRODUCE, READ, LIVE, ADMIN, METRICS, REST_PROXY, UNKNOWN;
 
         final String label = name().toLowerCase(Locale.ROOT);
 
@@ -41,7 +41,11 @@ final class HttpMetrics {
                 }
                 segments++;
                 if (segments == 1 && !segment.equals("topics")) {
-                    return segment.equals("metrics") ? METRICS : UNKNOWN;
+                    return switch (segment) {
+                        case "metrics" -> METRICS;
+                        case "consumers", "brokers" -> REST_PROXY;
+                        default -> UNKNOWN;
+                    };
                 }
                 if (segments == 3) {
                     third = segment;
@@ -51,11 +55,21 @@ final class HttpMetrics {
             }
             return switch (segments) {
                 case 1, 2 -> ADMIN;
-                case 3 -> "records".equals(third) ? PRODUCE : "live".equals(third) ? LIVE : UNKNOWN;
+                case 3 -> "records".equals(third) ? PRODUCE : "live".equals(third) ? LIVE : "partitions".equals(third) ? REST_PROXY : UNKNOWN;
+                case 4 -> "partitions".equals(third) ? REST_PROXY : UNKNOWN;
                 case 5 -> "records".equals(fifth) ? READ : UNKNOWN;
                 default -> UNKNOWN;
             };
         }
+    }
+
+    /** As {@link Route#of(String)}, but a POST to a topic is a REST Proxy v2 produce. */
+    static Route route(io.netty.handler.codec.http.HttpMethod method, String uri) {
+        Route route = Route.of(uri);
+        int end = uri.indexOf('?');
+        String path = (end < 0 ? uri : uri.substring(0, end)).replaceAll("^/+|/+$", "");
+        boolean topic = path.indexOf('/') > 0; // /topics/{t}, not /topics
+        return route == Route.ADMIN && topic && method.equals(io.netty.handler.codec.http.HttpMethod.POST) ? Route.REST_PROXY : route;
     }
 
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -71,7 +85,7 @@ final class HttpMetrics {
         this.registry = registry;
         this.requests = Counter.builder()
                 .name("spate_http_requests")
-                .help("HTTP requests answered, per route (produce, read, live, admin, metrics, unknown)")
+                .help("HTTP requests answered, per route (produce, read, live, admin, metrics, rest_proxy, unknown)")
                 .labelNames("route")
                 .build();
         this.latency = Histogram.builder()

@@ -40,10 +40,12 @@ public final class HttpServer implements AutoCloseable {
     private final KafkaClients clients;
     private final HttpApi api;
     private final InFlightBytes inFlight;
+    private final RestProxyConsumers consumers;
     private final AdminApi adminApi;
 
     private HttpServer(EventLoopGroup group, Channel listener, ChannelGroup connections, ExecutorService executor, KafkaClients clients,
-                       HttpApi api, InFlightBytes inFlight, AdminApi adminApi) {
+                       HttpApi api, InFlightBytes inFlight, AdminApi adminApi, RestProxyConsumers consumers) {
+        this.consumers = consumers;
         this.adminApi = adminApi;
         this.group = group;
         this.listener = listener;
@@ -77,7 +79,8 @@ public final class HttpServer implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(IO_THREADS, NioIoHandler.newFactory());
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spate-http-", 0).factory());
         KafkaClients clients = new KafkaClients(settings.kafkaBootstrap());
-        HttpApi api = new HttpApi(node, clients, executor, httpMetrics);
+        RestProxyConsumers consumers = RestProxyConsumers.start(clients, settings, executor);
+        HttpApi api = new HttpApi(node, clients, executor, httpMetrics, consumers);
         AdminApi adminApi = new AdminApi(node, admin, settings.kafkaBootstrap());
         api.serveAdmin(adminApi);
         InFlightBytes inFlight = new InFlightBytes(settings.maxInFlightBytes());
@@ -102,9 +105,10 @@ public final class HttpServer implements AutoCloseable {
         try {
             Channel listener = bootstrap.bind(new InetSocketAddress(settings.host(), settings.port())).sync().channel();
             httpMetrics.register();
-            return new HttpServer(group, listener, connections, executor, clients, api, inFlight, adminApi);
+            return new HttpServer(group, listener, connections, executor, clients, api, inFlight, adminApi, consumers);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            consumers.close();
             executor.shutdownNow();
             clients.close();
             adminApi.close();
@@ -126,6 +130,7 @@ public final class HttpServer implements AutoCloseable {
     public void close() {
         listener.close().syncUninterruptibly();
         api.stopStreams();
+        consumers.close(); // REST Proxy v2 consumer instances leave their groups
         adminApi.close(); // its stats streams, and its admin client (which uses the Kafka listener)
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         executor.shutdown();

@@ -9,10 +9,16 @@ package io.spate.http;
  * @param maxInFlightBytes request bytes being received or handled at once, over all connections;
  *                         a request that would pass it is answered 429 (never queued)
  * @param kafkaBootstrap   this node's own Kafka listener, for partitions it does not lead or hold
+ * @param consumerInstanceTimeoutMs a REST Proxy v2 consumer instance unused this long is closed
+ * @param maxConsumerInstances      REST Proxy v2 consumer instances this node keeps at once; one more is answered 429
  */
-public record HttpSettings(String host, int port, int maxBodyBytes, long maxInFlightBytes, String kafkaBootstrap) {
+public record HttpSettings(String host, int port, int maxBodyBytes, long maxInFlightBytes, String kafkaBootstrap,
+                           long consumerInstanceTimeoutMs, int maxConsumerInstances) {
     public static final int DEFAULT_MAX_BODY_BYTES = 8 << 20;
     public static final long DEFAULT_MAX_IN_FLIGHT_BYTES = 64L << 20;
+    /** Confluent's REST Proxy default for {@code consumer.instance.timeout.ms}: 5 minutes. */
+    public static final long DEFAULT_CONSUMER_INSTANCE_TIMEOUT_MS = 300_000;
+    public static final int DEFAULT_MAX_CONSUMER_INSTANCES = 100;
 
     public HttpSettings {
         if (port < 0 || port > 65535) {
@@ -22,6 +28,18 @@ public record HttpSettings(String host, int port, int maxBodyBytes, long maxInFl
             throw new IllegalArgumentException("the body limit (" + maxBodyBytes + ") must be at least 1 and at most the in-flight limit ("
                     + maxInFlightBytes + ")");
         }
+        if (consumerInstanceTimeoutMs < 1) {
+            throw new IllegalArgumentException("the consumer instance timeout must be at least 1 ms, not " + consumerInstanceTimeoutMs);
+        }
+        if (maxConsumerInstances < 0) {
+            throw new IllegalArgumentException("the consumer instance limit must not be negative, not " + maxConsumerInstances);
+        }
+    }
+
+    /** With the REST Proxy v2 consumer defaults (5 min idle timeout, 100 instances). */
+    public HttpSettings(String host, int port, int maxBodyBytes, long maxInFlightBytes, String kafkaBootstrap) {
+        this(host, port, maxBodyBytes, maxInFlightBytes, kafkaBootstrap, DEFAULT_CONSUMER_INSTANCE_TIMEOUT_MS,
+                DEFAULT_MAX_CONSUMER_INSTANCES);
     }
 
     public static HttpSettings defaults(String host, int port, String kafkaBootstrap) {

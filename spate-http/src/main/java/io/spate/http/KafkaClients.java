@@ -63,6 +63,24 @@ final class KafkaClients implements AutoCloseable {
         return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
+    /**
+     * A new consumer of group {@code groupId} (a REST Proxy v2 consumer instance) named
+     * {@code clientId}, with the instance's own settings on top; no auto commit (the instance
+     * commits what it handed out). The caller closes it.
+     */
+    KafkaConsumer<byte[], byte[]> groupConsumer(String groupId, String clientId, Map<String, Object> overrides) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 << 20);
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1 << 20);
+        config.putAll(overrides);
+        return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+
     @Override
     public synchronized void close() {
         closed = true;

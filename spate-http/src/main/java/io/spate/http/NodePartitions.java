@@ -26,6 +26,23 @@ public interface NodePartitions {
     /** Where a partition is led and replicated, as this node's metadata says; null when it does not know. */
     Placement placement(String topic, int partition);
 
+    /**
+     * The ids of the live brokers, ascending (REST Proxy v2 {@code GET /brokers}). By default those
+     * any partition places a replica on; the node lists its cluster's registered, unfenced nodes.
+     */
+    default List<Integer> brokers() {
+        java.util.TreeSet<Integer> ids = new java.util.TreeSet<>();
+        for (String topic : topics()) {
+            for (int p = 0; p < Math.max(0, partitionCount(topic)); p++) {
+                Placement placement = placement(topic, p);
+                if (placement != null) {
+                    ids.addAll(placement.replicas());
+                }
+            }
+        }
+        return List.copyOf(ids);
+    }
+
     /** A partition's leader (-1 when none), its replicas and its in-sync set. */
     record Placement(int leader, List<Integer> replicas, List<Integer> isr) {
         public Placement {

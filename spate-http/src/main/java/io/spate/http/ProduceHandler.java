@@ -4,58 +4,26 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.spate.log.TopicPartition;
 import io.spate.replication.Acks;
-import io.spate.replication.Partition;
-import io.spate.replication.Written;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.record.TimestampType;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
-import org.apache.kafka.common.utils.Utils;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * {@code POST /topics/{topic}/records}: the request's records, grouped by partition, each group
- * one record batch. A partition this node leads takes its batch through {@link Partition#append}
- * (all of it or none of it); one led elsewhere gets its records through the internal producer.
- * The answer lists partition and offset per record in request order, or the partition's error.
+ * {@code POST /topics/{topic}/records}: the request's records, parsed in one of the three body
+ * forms, written by the {@link RecordWriter} every HTTP produce shares. The answer lists partition
+ * and offset per record in request order, or the partition's error.
  */
 final class ProduceHandler {
-    /** Batches for a partition led here are at most this large (or the topic's max.message.bytes, if smaller). */
-    static final int MAX_BATCH_BYTES = 1 << 20;
     static final long DEFAULT_TIMEOUT_MS = 30_000;
     static final long MAX_TIMEOUT_MS = 300_000;
 
     private final NodePartitions node;
-    private final KafkaClients clients;
-    private final Executor executor;
-    /** Where keyless records without a partition go next: one partition per request, in turn. */
-    private final AtomicInteger roundRobin = new AtomicInteger();
+    private final RecordWriter writer;
 
-    ProduceHandler(NodePartitions node, KafkaClients clients, Executor executor) {
+    ProduceHandler(NodePartitions node, RecordWriter writer) {
         this.node = node;
-        this.clients = clients;
-        this.executor = executor;
-    }
-
-    /** One record's outcome: its offset (-1 when unknown, as with acks=0 through the producer) or why it failed. */
-    private record Result(int partition, long offset, WriteFailure failure) {
+        this.writer = writer;
     }
 
     Response produce(String topic, FullHttpRequest request, QueryStringDecoder query) {
@@ -75,183 +43,25 @@ final class ProduceHandler {
         if (records.isEmpty()) {
             throw ApiError.badRequest(ApiError.MALFORMED_BODY, "no records in the request");
         }
-        int[] partitionOf = assign(records, partitions, topic);
-        Map<Integer, List<Integer>> byPartition = new TreeMap<>();
         for (int i = 0; i < records.size(); i++) {
-            byPartition.computeIfAbsent(partitionOf[i], p -> new ArrayList<>()).add(i);
-        }
-        Result[] results = new Result[records.size()];
-        List<CompletableFuture<Void>> writes = new ArrayList<>();
-        for (var group : byPartition.entrySet()) {
-            List<IncomingRecord> batch = group.getValue().stream().map(records::get).toList();
-            writes.add(write(new TopicPartition(topic, group.getKey()), batch, acks, timeoutMs).thenAccept(outcome -> {
-                for (int j = 0; j < outcome.size(); j++) {
-                    results[group.getValue().get(j)] = outcome.get(j);
-                }
-            }));
-        }
-        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).join();
-        return answer(results);
-    }
-
-    private int[] assign(List<IncomingRecord> records, int partitions, String topic) {
-        int[] partitionOf = new int[records.size()];
-        int keyless = -1;
-        for (int i = 0; i < records.size(); i++) {
-            IncomingRecord r = records.get(i);
-            if (r.partition() != null) {
-                if (r.partition() >= partitions) {
-                    throw ApiError.badRequest(ApiError.BAD_PARTITION, (records.size() == 1 ? "the record" : "element " + i)
-                            + ": partition " + r.partition() + " does not exist (topic '" + topic + "' has " + partitions + ")");
-                }
-                partitionOf[i] = r.partition();
-            } else if (r.key() != null) {
-                partitionOf[i] = partitionForKey(r.key(), partitions);
-            } else {
-                if (keyless < 0) {
-                    keyless = Utils.toPositive(roundRobin.getAndIncrement()) % partitions;
-                }
-                partitionOf[i] = keyless;
+            Integer p = records.get(i).partition();
+            if (p != null && p >= partitions) {
+                throw ApiError.badRequest(ApiError.BAD_PARTITION, (records.size() == 1 ? "the record" : "element " + i)
+                        + ": partition " + p + " does not exist (topic '" + topic + "' has " + partitions + ")");
             }
         }
-        return partitionOf;
-    }
-
-    /** Kafka's default partitioner for a keyed record (BuiltInPartitioner.partitionForKey). */
-    static int partitionForKey(byte[] key, int partitions) {
-        return Utils.toPositive(Utils.murmur2(key)) % partitions;
-    }
-
-    private CompletableFuture<List<Result>> write(TopicPartition tp, List<IncomingRecord> records, Acks acks, long timeoutMs) {
-        Partition local = node.localReplica(tp);
-        if (local == null || !local.isLeader()) {
-            return CompletableFuture.supplyAsync(() -> sendThroughProducer(tp, records, acks, timeoutMs), executor);
-        }
-        long nowMs = System.currentTimeMillis();
-        CompletableFuture<Written> appended;
-        try {
-            int batchLimit = Math.min(MAX_BATCH_BYTES, local.log().config().maxMessageBytes());
-            appended = local.append(batches(records, nowMs, batchLimit), acks, timeoutMs, nowMs);
-        } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(e), records.size()));
-        }
-        return appended.thenComposeAsync(written -> {
-            if (written.ok()) {
-                return CompletableFuture.completedFuture(offsets(tp.partition(), written, records.size()));
-            }
-            if (WriteFailure.isNotLeader(written) && written.logStartOffset() < 0) {
-                // Nothing was appended: leadership moved since the check; the producer finds the new leader.
-                // (Appended, then not replicated before leadership moved: the records may live on at the
-                // new leader, so sending them again could write them twice; that one is answered as failed.)
-                return CompletableFuture.completedFuture(sendThroughProducer(tp, records, acks, timeoutMs));
-            }
-            return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(written), records.size()));
-        }, executor);
-    }
-
-    private static List<Result> offsets(int partition, Written written, int count) {
-        List<Result> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            out.add(new Result(partition, written.baseOffset() < 0 ? -1 : written.baseOffset() + i, null));
-        }
-        return out;
-    }
-
-    private static List<Result> failed(int partition, WriteFailure failure, int count) {
-        List<Result> out = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            out.add(new Result(partition, -1, failure));
-        }
-        return out;
-    }
-
-    /**
-     * As many batches as the topic's {@code max.message.bytes} ({@code batchLimit}) needs, one after
-     * the other in one buffer, appended in one write: all or none, with consecutive offsets. A
-     * record too large for any batch gets one of its own, which the log refuses with its reason.
-     */
-    static ByteBuffer batches(List<IncomingRecord> records, long nowMs, int batchLimit) {
-        List<ByteBuffer> built = new ArrayList<>();
-        MemoryRecordsBuilder builder = null;
-        int total = 0;
-        for (IncomingRecord r : records) {
-            // 16 more than the estimate: a record's varint framing at worst.
-            if (builder != null && builder.estimatedSizeInBytes() + r.estimatedBytes() + 16 > batchLimit) {
-                ByteBuffer batch = builder.build().buffer();
-                built.add(batch);
-                total += batch.remaining();
-                builder = null;
-            }
-            if (builder == null) {
-                builder = MemoryRecords.builder(ByteBuffer.allocate(Math.min(batchLimit, 64 + r.estimatedBytes() * 4)), Compression.NONE,
-                        TimestampType.CREATE_TIME, 0L);
-            }
-            builder.append(nowMs, r.key(), r.value(), r.headers().toArray(Header[]::new));
-        }
-        if (builder != null) {
-            ByteBuffer batch = builder.build().buffer();
-            built.add(batch);
-            total += batch.remaining();
-        }
-        if (built.size() == 1) {
-            return built.getFirst();
-        }
-        ByteBuffer all = ByteBuffer.allocate(total);
-        built.forEach(all::put);
-        return all.flip();
-    }
-
-    /** One batch, offsets from 0 (the log assigns them), create time now, no producer id. */
-    static ByteBuffer batch(List<IncomingRecord> records, long nowMs) {
-        int estimate = 61 + records.stream().mapToInt(IncomingRecord::estimatedBytes).sum();
-        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(estimate), Compression.NONE, TimestampType.CREATE_TIME, 0L);
-        for (IncomingRecord r : records) {
-            builder.append(nowMs, r.key(), r.value(), r.headers().toArray(Header[]::new));
-        }
-        return builder.build().buffer();
-    }
-
-    /** Blocking, off the event loop: the records through the internal producer, waited for up to {@code timeoutMs}. */
-    private List<Result> sendThroughProducer(TopicPartition tp, List<IncomingRecord> records, Acks acks, long timeoutMs) {
-        KafkaProducer<byte[], byte[]> producer;
-        try {
-            producer = clients.producer(acks);
-        } catch (RuntimeException e) {
-            return failed(tp.partition(), WriteFailure.of(e), records.size());
-        }
-        List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
-        List<Result> out = new ArrayList<>(records.size());
-        for (IncomingRecord r : records) {
-            try {
-                sent.add(producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, r.key(), r.value(), r.headers())));
-            } catch (RuntimeException e) {
-                sent.add(CompletableFuture.failedFuture(e));
-            }
-        }
-        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        for (Future<RecordMetadata> f : sent) {
-            try {
-                RecordMetadata metadata = f.get(Math.max(0, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
-                out.add(new Result(tp.partition(), metadata.hasOffset() ? metadata.offset() : -1, null));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                out.add(new Result(tp.partition(), -1, WriteFailure.of(e)));
-            } catch (Exception e) {
-                out.add(new Result(tp.partition(), -1, WriteFailure.of(e)));
-            }
-        }
-        return out;
+        return answer(writer.write(topic, partitions, records, acks, timeoutMs));
     }
 
     /** 200 when every record was written, 207 when some were, 500 when none was. */
-    private static Response answer(Result[] results) {
+    private static Response answer(RecordWriter.Result[] results) {
         long failures = java.util.Arrays.stream(results).filter(r -> r.failure() != null).count();
         HttpResponseStatus status = failures == 0 ? HttpResponseStatus.OK
                 : failures < results.length ? HttpResponseStatus.MULTI_STATUS : HttpResponseStatus.INTERNAL_SERVER_ERROR;
         return Response.json(status, out -> {
             out.writeStartObject();
             out.writeArrayFieldStart("offsets");
-            for (Result r : results) {
+            for (RecordWriter.Result r : results) {
                 out.writeStartObject();
                 out.writeNumberField("partition", r.partition());
                 if (r.failure() == null) {

@@ -19,6 +19,13 @@ class HttpMetricsTest {
         assertThat(HttpMetrics.Route.of("/")).isEqualTo(HttpMetrics.Route.UNKNOWN);
         assertThat(HttpMetrics.Route.of("/nope/a")).isEqualTo(HttpMetrics.Route.UNKNOWN);
         assertThat(HttpMetrics.Route.of("/topics/t/partitions/0/other")).isEqualTo(HttpMetrics.Route.UNKNOWN);
+        assertThat(HttpMetrics.Route.of("/consumers/g/instances/i/records?timeout=1")).isEqualTo(HttpMetrics.Route.REST_PROXY);
+        assertThat(HttpMetrics.Route.of("/brokers")).isEqualTo(HttpMetrics.Route.REST_PROXY);
+        assertThat(HttpMetrics.Route.of("/topics/t/partitions")).isEqualTo(HttpMetrics.Route.REST_PROXY);
+        assertThat(HttpMetrics.Route.of("/topics/t/partitions/2")).isEqualTo(HttpMetrics.Route.REST_PROXY);
+        assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/topics/t")).isEqualTo(HttpMetrics.Route.REST_PROXY);
+        assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.GET, "/topics/t")).isEqualTo(HttpMetrics.Route.ADMIN);
+        assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/topics")).isEqualTo(HttpMetrics.Route.ADMIN);
     }
 
     @Test

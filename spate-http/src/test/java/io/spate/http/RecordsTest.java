@@ -21,7 +21,7 @@ class RecordsTest {
         for (int i = 0; i < 1_000; i++) {
             byte[] key = ("key-" + i).getBytes(StandardCharsets.UTF_8);
             for (int partitions : new int[]{1, 3, 7, 50}) {
-                assertThat(ProduceHandler.partitionForKey(key, partitions)).isEqualTo(BuiltInPartitioner.partitionForKey(key, partitions));
+                assertThat(RecordWriter.partitionForKey(key, partitions)).isEqualTo(BuiltInPartitioner.partitionForKey(key, partitions));
             }
         }
     }
@@ -32,7 +32,7 @@ class RecordsTest {
                 new IncomingRecord(bytes("k0"), bytes("v0"), List.of(new RecordHeader("h", bytes("x"))), null),
                 new IncomingRecord(null, null, List.of(), null),
                 new IncomingRecord(bytes("k2"), bytes("v2"), List.of(), 0));
-        ByteBuffer batch = ProduceHandler.batch(records, 1_000L);
+        ByteBuffer batch = RecordWriter.batch(records, 1_000L);
 
         List<RecordJson.OutgoingRecord> out = new ArrayList<>();
         long next = ReadHandler.decode(batch.duplicate(), 0, 10, 4, out);
