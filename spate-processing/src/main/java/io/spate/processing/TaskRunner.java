@@ -392,6 +392,8 @@ final class TaskRunner implements Runnable {
         for (int i = 0; i < inputs.size(); i++) {
             parts.add(new ArrayList<>());
         }
+        boolean[] more = new boolean[inputs.size()];
+        long[] polledTo = new long[inputs.size()];
         while (!stopped) {
             batch.clear();
             int room = settings.batchMaxRecords();
@@ -399,7 +401,7 @@ final class TaskRunner implements Runnable {
             for (TaskInput input : inputs.values()) {
                 TopicPartition tp = input.topicPartition();
                 long position = at.get(tp);
-                List<InputRecord> into = merging ? parts.get(part++) : batch;
+                List<InputRecord> into = merging ? parts.get(part) : batch;
                 into.clear();
                 long next;
                 try {
@@ -410,19 +412,34 @@ final class TaskRunner implements Runnable {
                     log.warn("task {}: {}; going on from the log start", id, e.getMessage());
                     next = e.logStartOffset;
                 }
+                if (merging) {
+                    // Its position moves once the merge says how much of what it read is processed.
+                    more[part] = !into.isEmpty() && input.lag(next) > 0;
+                    polledTo[part++] = next;
+                    continue;
+                }
                 if (next != position) {
                     at.put(tp, next);
                     dirty = true;
                 }
-                if (!merging) {
-                    room = settings.batchMaxRecords() - batch.size();
-                    if (room <= 0) {
-                        break;
-                    }
+                room = settings.batchMaxRecords() - batch.size();
+                if (room <= 0) {
+                    break;
                 }
             }
             if (merging) {
-                mergeByTimestamp(parts, batch);
+                int[] taken = mergeByTimestamp(parts, more, batch);
+                part = 0;
+                for (TaskInput input : inputs.values()) {
+                    List<InputRecord> read = parts.get(part);
+                    // Records read but not merged are read again by the next micro-batch (in place: a read of the page cache).
+                    long next = taken[part] < read.size() ? read.get(taken[part]).offset() : polledTo[part];
+                    part++;
+                    if (next != at.get(input.topicPartition())) {
+                        at.put(input.topicPartition(), next);
+                        dirty = true;
+                    }
+                }
             }
             long now = env.clock().get();
             if (!batch.isEmpty()) {
@@ -504,8 +521,15 @@ final class TaskRunner implements Runnable {
      * Merges the inputs' records, each input's in its log order, by timestamp (the lowest head
      * first; on a tie the input named first): a table update stamped before a stream record is
      * applied before that record is joined, whichever topic the micro-batch read first.
+     *
+     * <p>An input with {@code more[i]} has records past what it read: the merge stops as soon as
+     * all of its read records are taken, since its next record, unseen, may be older than the
+     * other inputs' remaining heads (Kafka Streams likewise picks only while every partition's
+     * buffer holds a record, and does not wait for one that is caught up: its default
+     * {@code max.task.idle.ms} of 0). Returns how many records of each input were taken; the rest
+     * are read again by the next micro-batch.
      */
-    static void mergeByTimestamp(List<List<InputRecord>> parts, List<InputRecord> into) {
+    static int[] mergeByTimestamp(List<List<InputRecord>> parts, boolean[] more, List<InputRecord> into) {
         int[] heads = new int[parts.size()];
         while (true) {
             int pick = -1;
@@ -518,10 +542,12 @@ final class TaskRunner implements Runnable {
                         pick = i;
                         lowest = ts;
                     }
+                } else if (more[i]) {
+                    return heads;
                 }
             }
             if (pick < 0) {
-                return;
+                return heads;
             }
             into.add(parts.get(pick).get(heads[pick]++));
         }

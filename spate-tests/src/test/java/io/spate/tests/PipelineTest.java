@@ -235,10 +235,43 @@ class PipelineTest {
         }
     }
 
+    /**
+     * A backlog longer than a micro-batch: the clicks come ten per micro-batch, the table's two
+     * updates in the first one. The region change stamped after the 25th click is applied only
+     * once every click before it is joined, in whichever micro-batch that happens.
+     */
+    @Test
+    void aBacklogIsJoinedAsOfEachClicksTimestampAcrossMicroBatches() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "bclicks", 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "bclicks-users", 1, Map.of("cleanup.policy", "compact"));
+        long t0 = System.currentTimeMillis();
+        List<String> expected = new java.util.ArrayList<>();
+        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+            producer.send(new ProducerRecord<>("bclicks-users", 0, t0, "u1", "eu")).get();
+            producer.send(new ProducerRecord<>("bclicks-users", 0, t0 + 51, "u1", "us")).get();
+            for (int i = 1; i <= 50; i++) {
+                producer.send(new ProducerRecord<>("bclicks", 0, t0 + 2L * i, "u1", "/p" + i));
+                expected.add("/p" + i + "@" + (2 * i < 51 ? "eu" : "us"));
+            }
+            producer.flush();
+        }
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("bjoin", new PipelineAdmin.Code.OnClassPath(ClickRegions.class.getName()),
+                    Map.of("topics", "bclicks", "batch.max.records", "10"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> joined("bclicks-regions").size() >= 50);
+            assertThat(joined("bclicks-regions")).containsExactlyElementsOf(expected);
+            pipelines.delete("bjoin", true);
+        }
+    }
+
     private static List<String> joined() {
+        return joined("tclicks-regions");
+    }
+
+    private static List<String> joined(String topic) {
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers()),
                 new StringDeserializer(), new StringDeserializer())) {
-            return Clients.readAll(consumer, Clients.partitions("tclicks-regions", 1)).stream().map(ConsumerRecord::value).toList();
+            return Clients.readAll(consumer, Clients.partitions(topic, 1)).stream().map(ConsumerRecord::value).toList();
         }
     }
 
