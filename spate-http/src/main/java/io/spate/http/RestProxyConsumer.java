@@ -153,7 +153,7 @@ final class RestProxyConsumer {
                 bytes += size;
                 it.remove();
             }
-            if (full || (!out.isEmpty() && bytes >= Math.max(1, settings.responseMinBytes()))) {
+            if (full || (!out.isEmpty() && (settings.responseMinBytes() <= 0 || bytes >= settings.responseMinBytes()))) {
                 break;
             }
             long remainingMs = Duration.ofNanos(deadline - System.nanoTime()).toMillis();

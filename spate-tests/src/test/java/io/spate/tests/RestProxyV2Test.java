@@ -302,6 +302,16 @@ class RestProxyV2Test {
         HttpResponse<String> atEnd = send("GET", path + "/records?timeout=200", null, V2_BINARY, null);
         assertThat(atEnd.statusCode()).isEqualTo(200);
         assertThat(JSON.readTree(atEnd.body())).isEmpty();
+
+        // A record with neither key nor value is an answer as soon as it is there, not at the timeout.
+        try (KafkaProducer<byte[], byte[]> producer = Clients.bytesProducer(node.bootstrapServers(), Map.of())) {
+            producer.send(new ProducerRecord<>(topic, 0, null, null)).get();
+        }
+        long started = System.nanoTime();
+        HttpResponse<String> empty = send("GET", path + "/records?timeout=25000", null, V2_BINARY, null);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+        assertThat(JSON.readTree(empty.body())).isEqualTo(JSON.readTree("[{\"topic\": \"" + topic
+                + "\", \"key\": null, \"value\": null, \"partition\": 0, \"offset\": 3}]"));
         assertThat(send("DELETE", path, null, null, null).statusCode()).isEqualTo(204);
     }
 
