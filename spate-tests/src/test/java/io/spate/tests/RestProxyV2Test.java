@@ -254,6 +254,15 @@ class RestProxyV2Test {
         HttpResponse<String> unsubscribed = send("DELETE", path + "/subscription", null, null, null);
         assertThat(unsubscribed.statusCode()).isEqualTo(204);
         assertThat(JSON.readTree(send("GET", path + "/subscription", null, V2, null).body()).get("topics")).isEmpty();
+
+        // A pattern subscription: the matching topics are assigned once the instance polls.
+        assertThat(send("POST", path + "/subscription", V2, null, "{\"topic_pattern\": \"v2-cons.*\"}").statusCode()).isEqualTo(204);
+        await().atMost(Duration.ofSeconds(15)).until(() -> {
+            assertThat(send("GET", path + "/records?timeout=200", null, V2_JSON, null).statusCode()).isEqualTo(200);
+            return JSON.readTree(send("GET", path + "/assignments", null, V2, null).body()).get("partitions").size() == 2;
+        });
+        assertThat(JSON.readTree(send("GET", path + "/subscription", null, V2, null).body()))
+                .isEqualTo(JSON.readTree("{\"topics\": [\"" + topic + "\"]}"));
         assertThat(send("DELETE", path, null, null, null).statusCode()).isEqualTo(204);
         assertError(send("GET", path + "/subscription", null, V2, null), 404, 40403);
 

@@ -31,6 +31,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -101,8 +104,11 @@ class TopicProduceConsumeCommandTest {
 
     /** {@code spate <args>} in process; {@code stdin} is what produce reads. */
     static Run run(String stdin, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
+        return run(stdin, new StringWriter(), new StringWriter(), args);
+    }
+
+    /** As {@link #run(String, String...)}, into writers the caller can read while it runs. */
+    static Run run(String stdin, StringWriter out, StringWriter err, String... args) {
         CommandLine.IFactory factory = new CommandLine.IFactory() {
             @Override
             public <K> K create(Class<K> cls) throws Exception {
@@ -324,6 +330,77 @@ class TopicProduceConsumeCommandTest {
         }
         spate("consume", "cli-history", "-g", "cli-readers", "-o", "5")
                 .failedWith("with --group, --offset must be start or end (where a partition without a committed offset begins)");
+    }
+
+    /**
+     * Two members of one group: when a partition moves from the first to the second, what the
+     * first printed from it is committed at the move and never again, so the second goes on from
+     * there and its own commits stand: every record printed once, the group's offsets at the end.
+     */
+    @Test
+    void twoGroupMembersSharePartitionsWithoutDuplicatesOrStaleCommits() throws Exception {
+        assertThat(spate("topic", "create", "cli-shared", "-p", "2").exit()).isZero();
+        produceValues("cli-shared", 0, 5);
+        try (Admin admin = Clients.admin(node.bootstrapServers())) {
+            ExecutorService threads = Executors.newFixedThreadPool(2);
+            try {
+                StringWriter firstOut = new StringWriter();
+                Future<Run> first = threads.submit(() -> run("", firstOut, new StringWriter(), "consume", "cli-shared",
+                        "-g", "cli-sharers", "-n", "16", "-f", "%p:%v\\n", "--bootstrap-server", node.bootstrapServers()));
+                await().atMost(Duration.ofSeconds(20)).until(() -> firstOut.toString().lines().count() == 10);
+                await().atMost(Duration.ofSeconds(10)).until(() -> committed("cli-sharers") == 10);
+
+                Future<Run> second = threads.submit(() -> spate("consume", "cli-shared", "-g", "cli-sharers", "-n", "5", "-f", "%p:%v\\n"));
+                // both members hold a partition before more records come
+                await().atMost(Duration.ofSeconds(20)).until(() -> {
+                    ConsumerGroupDescription g = admin.describeConsumerGroups(List.of("cli-sharers")).all().get().get("cli-sharers");
+                    return g.members().size() == 2 && g.members().stream().allMatch(m -> m.assignment().topicPartitions().size() == 1);
+                });
+                produceValues("cli-shared", 5, 10);
+
+                // the second stops after its 5 and leaves: the first takes its partition back, from
+                // where the second committed (a stale commit of its own would make it print 5 again)
+                Run b = second.get(30, TimeUnit.SECONDS);
+                assertThat(b.exit()).as(b.err()).isZero();
+                await().atMost(Duration.ofSeconds(20)).until(() -> firstOut.toString().lines().count() == 15);
+                await().atMost(Duration.ofSeconds(20)).until(() -> {
+                    ConsumerGroupDescription g = admin.describeConsumerGroups(List.of("cli-sharers")).all().get().get("cli-sharers");
+                    return g.members().size() == 1 && g.members().iterator().next().assignment().topicPartitions().size() == 2;
+                });
+                try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                    producer.send(new ProducerRecord<>("cli-shared", 1, null, "v10")).get();
+                }
+                Run a = first.get(30, TimeUnit.SECONDS);
+                assertThat(a.exit()).as(a.err()).isZero();
+                List<String> printed = new ArrayList<>(a.out().lines().toList());
+                printed.addAll(b.out().lines().toList());
+                List<String> expected = new ArrayList<>();
+                for (int p = 0; p < 2; p++) {
+                    for (int i = 0; i < 10; i++) {
+                        expected.add(p + ":v" + i);
+                    }
+                }
+                expected.add("1:v10");
+                assertThat(printed).containsExactlyInAnyOrderElementsOf(expected);
+                Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets("cli-sharers").partitionsToOffsetAndMetadata().get();
+                assertThat(offsets.get(new TopicPartition("cli-shared", 0)).offset()).isEqualTo(10);
+                assertThat(offsets.get(new TopicPartition("cli-shared", 1)).offset()).isEqualTo(11);
+            } finally {
+                threads.shutdownNow();
+            }
+        }
+    }
+
+    /** Values v{from}..v{to - 1} to both partitions of {@code topic}. */
+    private static void produceValues(String topic, int from, int to) {
+        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+            for (int p = 0; p < 2; p++) {
+                for (int i = from; i < to; i++) {
+                    producer.send(new ProducerRecord<>(topic, p, null, "v" + i));
+                }
+            }
+            producer.flush();
+        }
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.spate.broker.cli;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -20,6 +21,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -139,7 +141,32 @@ public final class ConsumeCommand extends ClientCommand {
                 consumer.assign(assigned);
                 position(consumer, assigned, start);
             } else {
-                consumer.subscribe(topics);
+                consumer.subscribe(topics, new ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+                        // what was printed from a partition leaving this member is committed now,
+                        // and never again: its next owner's commits must not be overwritten
+                        Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>();
+                        for (TopicPartition tp : revoked) {
+                            OffsetAndMetadata o = toCommit.remove(tp);
+                            if (o != null) {
+                                leaving.put(tp, o);
+                            }
+                        }
+                        if (!leaving.isEmpty()) {
+                            commit(consumer, leaving);
+                        }
+                    }
+
+                    @Override
+                    public void onPartitionsLost(Collection<TopicPartition> lost) {
+                        lost.forEach(toCommit::remove); // another member may own them already
+                    }
+
+                    @Override
+                    public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+                    }
+                });
             }
             while (!stopping.get() && (num == null || printed < num)) {
                 ConsumerRecords<byte[], byte[]> records;
@@ -185,13 +212,17 @@ public final class ConsumeCommand extends ClientCommand {
         return 0;
     }
 
-    /** Commits what was printed; a wakeup (Ctrl-C) during a commit is retried once, uninterruptibly. */
+    /**
+     * Commits what was printed and forgets it (committed once: a later commit of the same offsets
+     * could overwrite a newer owner's); a wakeup (Ctrl-C) during a commit is retried once.
+     */
     private static void commit(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, OffsetAndMetadata> offsets) {
         try {
             consumer.commitSync(offsets);
         } catch (WakeupException e) {
             consumer.commitSync(offsets);
         }
+        offsets.clear();
     }
 
     /** Seeks every assigned partition to where {@code start} says. */
