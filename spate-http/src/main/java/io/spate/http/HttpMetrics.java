@@ -43,6 +43,7 @@ final class HttpMetrics {
                 if (segments == 1 && !segment.equals("topics")) {
                     return switch (segment) {
                         case "metrics" -> METRICS;
+                        case "admin", "console" -> ADMIN; // the admin endpoints and the web console's files
                         case "consumers", "brokers" -> REST_PROXY;
                         default -> UNKNOWN;
                     };
@@ -54,7 +55,7 @@ final class HttpMetrics {
                 }
             }
             return switch (segments) {
-                case 1, 2 -> ADMIN;
+                case 0, 1, 2 -> ADMIN; // 0: the web console's page
                 case 3 -> "records".equals(third) ? PRODUCE : "live".equals(third) ? LIVE : "partitions".equals(third) ? REST_PROXY : UNKNOWN;
                 case 4 -> "partitions".equals(third) ? REST_PROXY : UNKNOWN;
                 case 5 -> "records".equals(fifth) ? READ : UNKNOWN;

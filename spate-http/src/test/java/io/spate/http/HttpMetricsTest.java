@@ -16,7 +16,9 @@ class HttpMetricsTest {
         assertThat(HttpMetrics.Route.of("/topics")).isEqualTo(HttpMetrics.Route.ADMIN);
         assertThat(HttpMetrics.Route.of("/topics/t/")).isEqualTo(HttpMetrics.Route.ADMIN);
         assertThat(HttpMetrics.Route.of("/metrics")).isEqualTo(HttpMetrics.Route.METRICS);
-        assertThat(HttpMetrics.Route.of("/")).isEqualTo(HttpMetrics.Route.UNKNOWN);
+        assertThat(HttpMetrics.Route.of("/")).isEqualTo(HttpMetrics.Route.ADMIN);
+        assertThat(HttpMetrics.Route.of("/admin/topics/t/configs")).isEqualTo(HttpMetrics.Route.ADMIN);
+        assertThat(HttpMetrics.Route.of("/console/app.js")).isEqualTo(HttpMetrics.Route.ADMIN);
         assertThat(HttpMetrics.Route.of("/nope/a")).isEqualTo(HttpMetrics.Route.UNKNOWN);
         assertThat(HttpMetrics.Route.of("/topics/t/partitions/0/other")).isEqualTo(HttpMetrics.Route.UNKNOWN);
         assertThat(HttpMetrics.Route.of("/consumers/g/instances/i/records?timeout=1")).isEqualTo(HttpMetrics.Route.REST_PROXY);

@@ -123,6 +123,9 @@ class AdminHttpApiTest {
         assertThat(config(ok(get("/admin/topics/" + topic + "/configs")), "cleanup.policy").get("value").asText()).isEqualTo("compact");
 
         assertError(send("POST", "/admin/topics", "{\"name\": \"admin-orders\", \"partitions\": 1}"), 409, 40901);
+        HttpResponse<String> defaults = send("POST", "/admin/topics", "{\"name\": \"admin-defaults\"}");
+        assertThat(defaults.statusCode()).as(defaults.body()).isEqualTo(201);
+        assertThat(ok(get("/admin/topics/admin-defaults")).get("partitions")).as("num.partitions, 1 by default").hasSize(1);
 
         JsonNode deleted = ok(send("DELETE", "/admin/topics/" + topic, null));
         assertThat(deleted.get("deleted").asText()).isEqualTo(topic);

@@ -215,6 +215,16 @@ class ConsoleBrowserTest {
             awaitChart("#chart-latency", "p99");
             screenshot("stats");
 
+            // The dark theme, from the header's toggle.
+            browser.get(console + "#topics");
+            await("the topics listed").atMost(Duration.ofSeconds(15)).ignoreExceptions().until(() ->
+                    browser.findElements(By.cssSelector("#topics-table tbody tr[data-topic='" + TOPIC + "']")).size() == 1);
+            browser.findElement(By.id("theme")).click();
+            assertThat(browser.findElement(By.tagName("html")).getAttribute("data-theme")).isEqualTo("dark");
+            screenshot("topics-dark");
+            browser.findElement(By.id("theme")).click();
+            assertThat(browser.findElement(By.tagName("html")).getAttribute("data-theme")).isEqualTo("light");
+
             // A node killed with kill -9 shows as down within seconds (the session timeout is 3 s).
             browser.get(console + "#cluster");
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> browser.findElements(By.cssSelector("#nodes tbody tr")).size() == 3);
