@@ -52,7 +52,7 @@ final class HttpApi {
         RecordWriter writer = new RecordWriter(node, clients, executor);
         this.produce = new ProduceHandler(node, writer);
         this.read = new ReadHandler(node, clients);
-        this.restProxy = new RestProxy(node, writer, consumers);
+        this.restProxy = new RestProxy(node, writer, clients, consumers);
     }
 
     HttpMetrics metrics() {

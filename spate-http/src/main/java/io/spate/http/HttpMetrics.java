@@ -58,7 +58,7 @@ final class HttpMetrics {
                 case 0, 1, 2 -> ADMIN; // 0: the web console's page
                 case 3 -> "records".equals(third) ? PRODUCE : "live".equals(third) ? LIVE : "partitions".equals(third) ? REST_PROXY : UNKNOWN;
                 case 4 -> "partitions".equals(third) ? REST_PROXY : UNKNOWN;
-                case 5 -> "records".equals(fifth) ? READ : UNKNOWN;
+                case 5 -> "records".equals(fifth) ? READ : "offsets".equals(fifth) ? REST_PROXY : UNKNOWN;
                 default -> UNKNOWN;
             };
         }

@@ -65,11 +65,13 @@ final class RestProxy {
 
     private final NodePartitions node;
     private final RecordWriter writer;
+    private final KafkaClients clients;
     private final RestProxyConsumerApi consumers;
 
-    RestProxy(NodePartitions node, RecordWriter writer, RestProxyConsumers instances) {
+    RestProxy(NodePartitions node, RecordWriter writer, KafkaClients clients, RestProxyConsumers instances) {
         this.node = node;
         this.writer = writer;
+        this.clients = clients;
         this.consumers = new RestProxyConsumerApi(instances);
     }
 
@@ -86,7 +88,8 @@ final class RestProxy {
             case "topics" -> (size <= 2 && method.equals(HttpMethod.GET) && acceptsV2Metadata(request))
                     || (size == 2 && method.equals(HttpMethod.POST))
                     || (size == 3 && path.get(2).equals("partitions"))
-                    || (size == 4 && path.get(2).equals("partitions"));
+                    || (size == 4 && path.get(2).equals("partitions"))
+                    || (size == 5 && path.get(2).equals("partitions") && path.get(4).equals("offsets"));
             default -> false;
         };
         if (!ours) {
@@ -167,6 +170,11 @@ final class RestProxy {
         }
         int partitions = partitions(topic);
         int partition = partitionNumber(topic, path.get(3), partitions);
+        if (path.size() == 5) {
+            allow(method, HttpMethod.GET);
+            checkAcceptsV2(request);
+            return offsets(topic, partition);
+        }
         if (method.equals(HttpMethod.POST)) {
             return produce(topic, partition, request);
         }
@@ -175,6 +183,37 @@ final class RestProxy {
         }
         checkAcceptsV2(request);
         return json(HttpResponseStatus.OK, out -> writePartition(out, topic, partition));
+    }
+
+    /**
+     * {@code {"beginning_offset", "end_offset"}}: the log start and the high watermark, from this
+     * node's replica when it leads the partition, else asked of the leader by a short-lived consumer.
+     */
+    private Response offsets(String topic, int partition) {
+        io.spate.log.TopicPartition tp = new io.spate.log.TopicPartition(topic, partition);
+        io.spate.replication.Partition local = node.localReplica(tp);
+        long beginning;
+        long end;
+        if (local != null && local.isLeader()) {
+            beginning = local.log().logStartOffset();
+            end = local.readLimit(io.spate.replication.ReadBound.HIGH_WATERMARK);
+        } else {
+            org.apache.kafka.common.TopicPartition kafka = new org.apache.kafka.common.TopicPartition(topic, partition);
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer = clients.consumer(1)) {
+                java.time.Duration timeout = java.time.Duration.ofSeconds(10);
+                beginning = consumer.beginningOffsets(List.of(kafka), timeout).get(kafka);
+                end = consumer.endOffsets(List.of(kafka), timeout).get(kafka);
+            } catch (org.apache.kafka.common.KafkaException e) {
+                throw new ApiError(HttpResponseStatus.INTERNAL_SERVER_ERROR, e instanceof RetriableException ? KAFKA_RETRIABLE_ERROR : KAFKA_ERROR,
+                        e.getClass().getSimpleName() + ": " + e.getMessage());
+            }
+        }
+        return json(HttpResponseStatus.OK, out -> {
+            out.writeStartObject();
+            out.writeNumberField("beginning_offset", beginning);
+            out.writeNumberField("end_offset", end);
+            out.writeEndObject();
+        });
     }
 
     private int partitions(String topic) {

@@ -25,6 +25,7 @@ class HttpMetricsTest {
         assertThat(HttpMetrics.Route.of("/brokers")).isEqualTo(HttpMetrics.Route.REST_PROXY);
         assertThat(HttpMetrics.Route.of("/topics/t/partitions")).isEqualTo(HttpMetrics.Route.REST_PROXY);
         assertThat(HttpMetrics.Route.of("/topics/t/partitions/2")).isEqualTo(HttpMetrics.Route.REST_PROXY);
+        assertThat(HttpMetrics.Route.of("/topics/t/partitions/2/offsets")).isEqualTo(HttpMetrics.Route.REST_PROXY);
         assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/topics/t")).isEqualTo(HttpMetrics.Route.REST_PROXY);
         assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.GET, "/topics/t")).isEqualTo(HttpMetrics.Route.ADMIN);
         assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/topics")).isEqualTo(HttpMetrics.Route.ADMIN);

@@ -117,6 +117,11 @@ class RestProxyV2Test {
         assertThat(byValue.get("\"plain\"").partition()).isEqualTo(2);
         assertThat(byValue.get("bin-value").key()).isEqualTo(binaryKey);
         assertThat(byValue.get("bin-value").partition()).isEqualTo(1);
+        HttpResponse<String> partitionOffsets = send("GET", "/topics/" + topic + "/partitions/1/offsets", null, V2, null);
+        assertThat(partitionOffsets.statusCode()).as(partitionOffsets.body()).isEqualTo(200);
+        long onePartition = read.stream().filter(r -> r.partition() == 1).count();
+        assertThat(JSON.readTree(partitionOffsets.body()))
+                .isEqualTo(JSON.readTree("{\"beginning_offset\": 0, \"end_offset\": " + onePartition + "}"));
 
         // A keyed record lands where Kafka's own producer puts the same key bytes.
         Clients.createTopic(node.bootstrapServers(), "v2-partitioner-check", 3, Map.of());
@@ -333,6 +338,7 @@ class RestProxyV2Test {
         assertError(send("POST", "/topics/v2-nope", V2_JSON, null, "{\"records\": [{\"value\": 1}]}"), 404, 40401);
         assertError(send("GET", "/topics/v2-nope", null, V2, null), 404, 40401);
         assertError(send("GET", "/topics/" + topic + "/partitions/2", null, V2, null), 404, 40402);
+        assertError(send("GET", "/topics/" + topic + "/partitions/x/offsets", null, V2, null), 404, 40402);
         assertError(send("POST", "/topics/" + topic + "/partitions/7", V2_BINARY, null, "{\"records\": [{\"value\": null}]}"), 404, 40402);
         assertError(send("POST", "/topics/" + topic, V2_JSON, null, "{\"records\": [{\"value\": 1, \"partition\": 5}]}"), 404, 40402);
         assertError(send("GET", "/consumers/g/instances/nope/records", null, V2_BINARY, null), 404, 40403);
