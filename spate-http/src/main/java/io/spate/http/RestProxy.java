@@ -15,7 +15,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.spate.replication.Acks;
 import org.apache.kafka.common.errors.RetriableException;
-import org.apache.kafka.common.protocol.Errors;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -334,10 +333,17 @@ final class RestProxy {
         });
     }
 
+    /**
+     * The Kafka error codes a write may fail with ({@link WriteFailure}) whose exceptions are
+     * retriable in kafka-clients: CORRUPT_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER,
+     * REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND, KAFKA_STORAGE_ERROR.
+     * (Named here rather than looked up: this module keeps out of kafka-clients' protocol package.)
+     */
+    private static final Set<Integer> RETRIABLE_KAFKA_ERRORS = Set.of(2, 3, 6, 7, 19, 20, 56);
+
     /** As Confluent's proxy reports a record Kafka refused: 50003 when a retry may succeed, else 50002. */
     static int kafkaErrorCode(int kafkaCode) {
-        Errors error = Errors.forCode((short) kafkaCode);
-        return error.exception() instanceof RetriableException ? KAFKA_RETRIABLE_ERROR : KAFKA_ERROR;
+        return RETRIABLE_KAFKA_ERRORS.contains(kafkaCode) ? KAFKA_RETRIABLE_ERROR : KAFKA_ERROR;
     }
 
     private static Embedded produceFormat(String contentType) {

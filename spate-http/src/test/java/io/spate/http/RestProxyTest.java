@@ -98,6 +98,13 @@ class RestProxyTest {
         assertThat(RestProxy.kafkaErrorCode(7)).isEqualTo(RestProxy.KAFKA_RETRIABLE_ERROR); // REQUEST_TIMED_OUT
         assertThat(RestProxy.kafkaErrorCode(10)).isEqualTo(RestProxy.KAFKA_ERROR); // MESSAGE_TOO_LARGE
         assertThat(RestProxy.kafkaErrorCode(-1)).isEqualTo(RestProxy.KAFKA_ERROR);
+        // The set agrees with kafka-clients' own view of which errors are retriable (the test may name its protocol package).
+        for (int code : new int[]{-1, 2, 3, 6, 7, 10, 18, 19, 20, 32, 56, 87}) {
+            boolean retriable = org.apache.kafka.common.protocol.Errors.forCode((short) code).exception()
+                    instanceof org.apache.kafka.common.errors.RetriableException;
+            assertThat(RestProxy.kafkaErrorCode(code)).as("code %d", code)
+                    .isEqualTo(retriable ? RestProxy.KAFKA_RETRIABLE_ERROR : RestProxy.KAFKA_ERROR);
+        }
     }
 
     @Test
