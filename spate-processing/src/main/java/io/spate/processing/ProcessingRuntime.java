@@ -122,8 +122,9 @@ public final class ProcessingRuntime implements AutoCloseable {
         this.jarDir = dataDir.resolve("pipelines").resolve("jars");
         this.stateDir = dataDir.resolve("pipelines").resolve("state");
         try {
-            // What tasks of a previous run left (a crash): a task restores its stores from their changelogs.
-            io.spate.processing.store.RocksDbStores.deleteRecursively(stateDir);
+            // What tasks of a previous run left: a clean stop's stores with their checkpoint stay for the
+            // task's next start here; the rest (a crash's, an old checkpoint's) go, rebuilt from the changelogs.
+            io.spate.processing.store.StateCheckpoint.clearUnusable(stateDir, System.currentTimeMillis());
         } catch (RuntimeException e) {
             log.warn("cannot delete the pipelines' old state in {}; each task wipes its own directory when it starts", stateDir, e);
         }
@@ -541,6 +542,10 @@ public final class ProcessingRuntime implements AutoCloseable {
         for (TaskId id : List.copyOf(running.keySet())) {
             if (id.pipeline().equals(pipeline)) {
                 TaskRunner runner = running.get(id);
+                if (next == null || !next.paused()) {
+                    // Deleted or redeployed: its stores on disk are of no use to a next start.
+                    runner.stopAndDiscardState();
+                }
                 stop(id, runner);
                 if (next != null && next.paused()) {
                     TaskStatus last = runner.report(now);

@@ -1,6 +1,7 @@
 package io.spate.processing;
 
 import io.spate.processing.store.RocksDbStores;
+import io.spate.processing.store.StateCheckpoint;
 import io.spate.processing.store.StoreFailedException;
 import io.spate.replication.ParkedReads;
 import io.spate.replication.Partition;
@@ -62,6 +63,8 @@ final class TaskRunner implements Runnable {
     private final Thread thread;
     private final Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 2);
     private volatile boolean stopped;
+    /** The pipeline is deleted or redeployed: a clean stop keeps no state on disk. */
+    private volatile boolean discardState;
     private volatile boolean ended;
     private volatile String state = "STARTING";
     private volatile String error = "";
@@ -111,6 +114,12 @@ final class TaskRunner implements Runnable {
         // No interrupt: a task blocked in its client would lose the hand-over commit; an idle one
         // wakes within idle.wait.ms.
         stopped = true;
+    }
+
+    /** As {@link #stop}, for a pipeline deleted or redeployed: its stores are not kept for a next start. */
+    void stopAndDiscardState() {
+        discardState = true;
+        stop();
     }
 
     boolean awaitStopped(long timeoutMs) throws InterruptedException {
@@ -211,11 +220,27 @@ final class TaskRunner implements Runnable {
     }
 
     private void attempt() throws Exception {
+        boolean onDisk = settings.stateStore() == StateStoreType.ROCKSDB;
+        StateCheckpoint checkpoint = onDisk ? StateCheckpoint.take(taskStateDir(), env.clock().get()) : null;
+        try {
+            attempt(checkpoint);
+        } catch (CheckpointUnusableException e) {
+            log.info("task {}: {}; rebuilding its stores from their changelogs", id, e.getMessage());
+            attempt(null);
+        }
+    }
+
+    private java.nio.file.Path taskStateDir() {
+        return env.stateDir().resolve(id.pipeline()).resolve(id.subTopology() + "_" + id.partition());
+    }
+
+    /** One attempt, its RocksDB stores reopened from {@code checkpoint} when there is one, else empty. */
+    private void attempt(StateCheckpoint checkpoint) throws Exception {
         state = "RESTORING";
         boolean exactlyOnce = settings.guarantee() == Guarantee.EXACTLY_ONCE;
-        // Stores on disk are this attempt's alone: created empty, restored, deleted when it ends.
-        try (RocksDbStores onDisk = settings.stateStore() == StateStoreType.ROCKSDB
-                ? RocksDbStores.open(env.stateDir().resolve(id.pipeline()).resolve(id.subTopology() + "_" + id.partition())) : null;
+        // Stores on disk are this attempt's: kept only past a clean stop, with a checkpoint.
+        try (RocksDbStores onDisk = settings.stateStore() != StateStoreType.ROCKSDB ? null
+                : checkpoint != null ? RocksDbStores.reopen(taskStateDir(), checkpoint) : RocksDbStores.open(taskStateDir());
              Task task = inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition(),
                      onDisk != null ? onDisk : InMemoryStores.INSTANCE))) {
             Producer<byte[], byte[]> producer = env.sharedProducer();
@@ -230,10 +255,16 @@ final class TaskRunner implements Runnable {
                     producer = own;
                 }
                 Map<TopicPartition, Long> at = openInputs(task, exactlyOnce);
-                restore(task, exactlyOnce, committedPositions(at));
+                restore(task, exactlyOnce, committedPositions(at), checkpoint);
                 state = "RUNNING";
                 error = "";
-                process(task, producer, exactlyOnce, at);
+                boolean clean = process(task, producer, exactlyOnce, at);
+                if (clean && onDisk != null && !discardState) {
+                    Map<String, Long> offsets = checkpointOffsets(task, exactlyOnce, at);
+                    if (offsets != null) {
+                        onDisk.keepOnClose(offsets, env.clock().get());
+                    }
+                }
             } finally {
                 if (own != null) {
                     try {
@@ -244,6 +275,38 @@ final class TaskRunner implements Runnable {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * After a clean stop, the offsets the stores reflect every changelog record below: a source
+     * table's, the input position processed up to; any other's, the changelog's readable end now
+     * (every result of this task is acknowledged, or committed, by then). Null when a changelog is
+     * not on this node (its end would take a request): the stores are then not kept.
+     */
+    private Map<String, Long> checkpointOffsets(Task task, boolean readCommitted, Map<TopicPartition, Long> at) {
+        Map<String, Long> offsets = new HashMap<>();
+        for (String topic : task.changelogTopics().values()) {
+            TopicPartition tp = new TopicPartition(topic, id.partition());
+            Long position = at.get(tp);
+            if (position == null) {
+                Partition local = env.localPartition().apply(tp);
+                if (local == null) {
+                    return null;
+                }
+                try (TaskInput changelog = new LocalInput(local, readCommitted)) {
+                    position = changelog.end();
+                }
+            }
+            offsets.put(StateCheckpoint.partitionKey(tp.topic(), tp.partition()), position);
+        }
+        return offsets;
+    }
+
+    /** A checkpoint that does not fit the changelogs as they are now (truncated, deleted past, or for other stores). */
+    private static final class CheckpointUnusableException extends Exception {
+        CheckpointUnusableException(String message) {
+            super(message);
         }
     }
 
@@ -322,7 +385,8 @@ final class TaskRunner implements Runnable {
      * then, not its later values. Without a committed position (a first start) the whole table
      * is loaded before the first record is joined.
      */
-    private void restore(Task task, boolean readCommitted, Map<TopicPartition, Long> committedInputs) throws Exception {
+    private void restore(Task task, boolean readCommitted, Map<TopicPartition, Long> committedInputs, StateCheckpoint checkpoint)
+            throws Exception {
         if (task.changelogTopics().isEmpty()) {
             return;
         }
@@ -336,6 +400,15 @@ final class TaskRunner implements Runnable {
                 Long committed = committedInputs.get(tp);
                 if (committed != null) {
                     end = Math.min(end, committed);
+                }
+                if (checkpoint != null) {
+                    // The kept stores hold everything below the checkpoint: only what follows is read.
+                    Long from = checkpoint.changelogOffsets().get(StateCheckpoint.partitionKey(tp.topic(), tp.partition()));
+                    if (from == null || from < position || from > end) {
+                        throw new CheckpointUnusableException("its state checkpoint has " + tp + " at " + from + ", the changelog now runs "
+                                + position + " to " + end);
+                    }
+                    position = from;
                 }
                 List<InputRecord> chunk = new ArrayList<>();
                 long progressedAt = env.clock().get();
@@ -377,7 +450,8 @@ final class TaskRunner implements Runnable {
         log.info("task {} restored {} changelog records in {} ms", id, records, lastRestoreMs);
     }
 
-    private void process(Task task, Producer<byte[], byte[]> producer, boolean exactlyOnce, Map<TopicPartition, Long> at) throws Exception {
+    /** Runs micro-batches until stopped; true when it stopped cleanly, everything processed committed. */
+    private boolean process(Task task, Producer<byte[], byte[]> producer, boolean exactlyOnce, Map<TopicPartition, Long> at) throws Exception {
         // At-least-once, results for partitions this node leads are appended in place.
         TaskOutput output = new TaskOutput(producer, exactlyOnce ? null : env.localPartition(), resultsInPlace, resultsSent);
         ConsumerGroupMetadata group = new ConsumerGroupMetadata(PipelineNames.group(id.pipeline()));
@@ -511,10 +585,26 @@ final class TaskRunner implements Runnable {
         if (!exactlyOnce && dirty) {
             // A clean hand-over: what was acknowledged is committed, so the next owner repeats nothing.
             output.flush();
-            if (output.takeFailure() == null) {
-                positions.commit(offsets(at, task.stats().streamTimeMs()));
+            if (output.takeFailure() != null) {
+                return false;
+            }
+            positions.commit(offsets(at, task.stats().streamTimeMs()));
+        }
+        if (exactlyOnce && dirty) {
+            // Committing the open transaction keeps what was processed, and lets the stores be kept.
+            try {
+                if (!inTransaction) {
+                    producer.beginTransaction();
+                }
+                producer.sendOffsetsToTransaction(offsets(at, task.stats().streamTimeMs()), group);
+                producer.commitTransaction();
+                checkSends(output);
+            } catch (RuntimeException e) {
+                log.info("task {}: its last transaction did not commit at the stop ({}); the next owner repeats it", id, e.toString());
+                return false;
             }
         }
+        return true;
     }
 
     /**

@@ -29,6 +29,7 @@ final class RocksDbSessionStore<V> extends RocksDbStore<V> implements SessionSto
 
     RocksDbSessionStore(String name, Path dir, RocksDbStores owner, Serde<V> valueSerde) {
         super(name, dir, owner, valueSerde, List.of("by-end"));
+        earliestKnown = size == 0; // a kept store's earliest session is looked up on the first ask
     }
 
     @Override

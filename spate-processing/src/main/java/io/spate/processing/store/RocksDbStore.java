@@ -6,6 +6,7 @@ import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -19,9 +20,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One store in a RocksDB database of its own (its directory is wiped when it opens and deleted
- * when it closes), with the column families its layout needs: the first is RocksDB's default one.
- * Holds the entry count in memory, as the store starts empty. Used from its task's thread only.
+ * One store in a RocksDB database of its own, with the column families its layout needs: the
+ * first is RocksDB's default one. Its directory is wiped when it opens and deleted when it closes,
+ * unless its owner keeps the stores across a clean stop (then it is flushed and kept, and its
+ * entry count goes into the checkpoint). Holds the entry count in memory. Used from its task's
+ * thread only.
  */
 abstract class RocksDbStore<V> implements StateStore {
     /** What a scan does with one entry: false stops it. */
@@ -46,7 +49,10 @@ abstract class RocksDbStore<V> implements StateStore {
         this.dir = dir;
         this.owner = owner;
         this.valueSerde = valueSerde;
-        RocksDbStores.deleteRecursively(dir);
+        if (!owner.reopened()) {
+            RocksDbStores.deleteRecursively(dir);
+        }
+        this.size = owner.keptSize(dir.getFileName().toString());
         this.dbOptions = owner.dbOptions();
         this.familyOptions = owner.familyOptions();
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
@@ -157,18 +163,36 @@ abstract class RocksDbStore<V> implements StateStore {
         return new StoreFailedException("store " + name + " in " + dir + ": RocksDB failed to " + what + ": " + e.getMessage(), e);
     }
 
-    /** Closes the database and deletes its directory: the changelog holds the state. */
+    /**
+     * Closes the database and deletes its directory (the changelog holds the state), or, when the
+     * owner keeps the stores, flushes the memtables first (writes skip the write-ahead log) and
+     * keeps the files.
+     */
     @Override
     public final void close() {
         if (closed) {
             return;
         }
         closed = true;
+        boolean keep = owner.keeping();
+        RocksDBException flushFailed = null;
+        if (keep) {
+            try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+                db.flush(flush, families);
+            } catch (RocksDBException e) {
+                flushFailed = e;
+            }
+        }
         families.forEach(ColumnFamilyHandle::close);
         db.close();
         familyOptions.close();
         dbOptions.close();
-        owner.closed(this);
-        RocksDbStores.deleteRecursively(dir);
+        owner.closed(this, dir.getFileName().toString(), size);
+        if (flushFailed != null) {
+            throw failed("flush before keeping the store", flushFailed);
+        }
+        if (!keep) {
+            RocksDbStores.deleteRecursively(dir);
+        }
     }
 }

@@ -22,6 +22,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -30,11 +32,11 @@ import java.util.stream.Stream;
  * so every read deserializes a fresh value. One database per store, in
  * {@code <dir>/<store>-<partition>}; the stores share this task's block cache.
  *
- * <p>Nothing survives the task: a store's directory is wiped when it opens and deleted when it
- * closes, and {@link #close} deletes {@code dir}. That is correct because a task fills its stores
- * from their changelog topics on every start (the changelog is the durable copy), and it is why
- * writes skip RocksDB's write-ahead log. A later improvement could keep the databases with a
- * checkpoint of the changelog offsets they hold, and restore only what follows.
+ * <p>The changelog topics are the durable copy, which is why writes skip RocksDB's write-ahead
+ * log. A task that stops cleanly keeps its databases ({@link #keepOnClose}): their memtables are
+ * flushed and a {@link StateCheckpoint} says which changelog offsets they reflect, so that the
+ * task's next start here restores only what follows ({@link #reopen}). Otherwise nothing survives
+ * the task: a store's directory is wiped when it opens, and {@link #close} deletes {@code dir}.
  *
  * <p>Used from its task's thread only. Closing the task closes its stores; closing this closes
  * any left open (a task whose creation failed half-way) and the options they share.
@@ -51,10 +53,17 @@ public final class RocksDbStores implements StoreFactory, AutoCloseable {
     /** No write-ahead log: the changelog is the durable copy, and the stores start empty after a crash. */
     private final WriteOptions writeOptions = new WriteOptions().setDisableWAL(true);
     private final List<RocksDbStore<?>> open = new ArrayList<>();
+    /** Entry counts of the stores kept by the checkpoint this was reopened from (null: opened empty). */
+    private final Map<String, Long> keptSizes;
+    /** The changelog offsets to checkpoint at close (null: the stores are deleted then). */
+    private Map<String, Long> keepOffsets;
+    private long keepAtMs;
+    private final Map<String, Long> closedSizes = new TreeMap<>();
     private boolean closed;
 
-    private RocksDbStores(Path dir) {
+    private RocksDbStores(Path dir, Map<String, Long> keptSizes) {
         this.dir = dir;
+        this.keptSizes = keptSizes;
     }
 
     /** Loads RocksDB's native library once, on first use: a node whose pipelines keep their state in memory never extracts it. */
@@ -77,7 +86,36 @@ public final class RocksDbStores implements StoreFactory, AutoCloseable {
         } catch (IOException e) {
             throw new StoreFailedException("cannot create the state directory " + dir, e);
         }
-        return new RocksDbStores(dir);
+        return new RocksDbStores(dir, null);
+    }
+
+    /** The stores a clean stop left under {@code dir}, as {@code checkpoint} (already taken from the disk) describes them. */
+    public static RocksDbStores reopen(Path dir, StateCheckpoint checkpoint) {
+        NativeLibrary.load();
+        return new RocksDbStores(dir, new TreeMap<>(checkpoint.storeSizes()));
+    }
+
+    /** True when the stores were kept from a clean stop rather than opened empty. */
+    boolean reopened() {
+        return keptSizes != null;
+    }
+
+    /** The entry count a kept store had at the checkpoint; 0 for a new one. */
+    long keptSize(String storeDirName) {
+        return keptSizes == null ? 0 : keptSizes.getOrDefault(storeDirName, 0L);
+    }
+
+    /**
+     * At close, keep the databases and write a checkpoint: the stores reflect every record of
+     * each changelog partition below {@code changelogOffsets} (keys from {@link StateCheckpoint#partitionKey}).
+     */
+    public void keepOnClose(Map<String, Long> changelogOffsets, long nowMs) {
+        this.keepOffsets = Map.copyOf(changelogOffsets);
+        this.keepAtMs = nowMs;
+    }
+
+    boolean keeping() {
+        return keepOffsets != null;
     }
 
     public Path dir() {
@@ -112,8 +150,9 @@ public final class RocksDbStores implements StoreFactory, AutoCloseable {
         return store;
     }
 
-    void closed(RocksDbStore<?> store) {
+    void closed(RocksDbStore<?> store, String storeDirName, long size) {
         open.remove(store);
+        closedSizes.put(storeDirName, size);
     }
 
     DBOptions dbOptions() {
@@ -158,7 +197,18 @@ public final class RocksDbStores implements StoreFactory, AutoCloseable {
         bloomFilter.close();
         blockCache.close();
         if (failure != null) {
+            deleteRecursively(dir);
             throw failure;
+        }
+        if (keeping()) {
+            try {
+                new StateCheckpoint(keepAtMs, keepOffsets, closedSizes).write(dir);
+                return;
+            } catch (IOException e) {
+                // No checkpoint: the next start rebuilds the stores, as after a crash.
+                deleteRecursively(dir);
+                throw new StoreFailedException("cannot write the state checkpoint in " + dir, e);
+            }
         }
         deleteRecursively(dir);
     }

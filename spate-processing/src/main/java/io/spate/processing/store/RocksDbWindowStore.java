@@ -25,6 +25,7 @@ final class RocksDbWindowStore<V> extends RocksDbStore<V> implements WindowStore
 
     RocksDbWindowStore(String name, Path dir, RocksDbStores owner, Serde<V> valueSerde) {
         super(name, dir, owner, valueSerde, List.of("by-key"));
+        earliestKnown = size == 0; // a kept store's earliest window is looked up on the first ask
     }
 
     @Override
