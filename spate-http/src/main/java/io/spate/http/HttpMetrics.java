@@ -27,6 +27,8 @@ final class HttpMetrics {
         PRODUCE, READ, LIVE, ADMIN, METRICS, REST_PROXY, UNKNOWN;
 
         final String label = name().toLowerCase(Locale.ROOT);
+        /** As the console's live figures name it. */
+        final String statsName = "HTTP " + label.replace('_', ' ');
 
         /** The route {@code uri} takes, from its path's shape (the router proper decides what is valid). */
         static Route of(String uri) {
@@ -114,8 +116,21 @@ final class HttpMetrics {
         registry.unregister(latency);
     }
 
+    /** The console's live figures, which also take HTTP requests (as "HTTP produce"...); none until set. */
+    private volatile RequestStats live;
+
+    void recordInto(RequestStats stats) {
+        this.live = stats;
+    }
+
     /** A request on {@code route} that arrived at {@code arrivalNanos} (System.nanoTime) is answered. */
     void answered(Route route, long arrivalNanos) {
+        RequestStats stats = live;
+        if (stats != null) {
+            // One slot per route, past Kafka's api keys; bytes are not known here.
+            stats.onRequest(RequestStats.FIRST_HTTP_ID + route.ordinal(), route.statsName, 0);
+            stats.onResponse(RequestStats.FIRST_HTTP_ID + route.ordinal(), route.statsName, System.nanoTime() - arrivalNanos, 0);
+        }
         requestsByRoute[route.ordinal()].inc();
         latencyByRoute[route.ordinal()].observe(Math.max(0, System.nanoTime() - arrivalNanos) / 1e9);
     }

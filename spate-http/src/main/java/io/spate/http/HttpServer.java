@@ -76,6 +76,7 @@ public final class HttpServer implements AutoCloseable {
     public static HttpServer start(HttpSettings settings, NodePartitions node, PrometheusRegistry metrics, NodeAdmin admin)
             throws IOException {
         HttpMetrics httpMetrics = new HttpMetrics(metrics);
+        httpMetrics.recordInto(admin.requestStats());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(IO_THREADS, NioIoHandler.newFactory());
         ExecutorService executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spate-http-", 0).factory());
         KafkaClients clients = new KafkaClients(settings.kafkaBootstrap());

@@ -43,7 +43,7 @@ public final class RequestStats {
 
     private Api api(int id, String name) {
         if (id < 0 || id >= apis.length()) {
-            id = apis.length() - 1; // no Kafka API key is this large; kept apart rather than lost
+            id = FIRST_HTTP_ID - 1; // no Kafka API key is this large; kept apart rather than lost
         }
         Api api = apis.get(id);
         if (api == null) {
@@ -69,8 +69,11 @@ public final class RequestStats {
         }
     }
 
+    /** Ids from here on are HTTP routes (the node's HTTP server records them), below Kafka api keys. */
+    static final int FIRST_HTTP_ID = 200;
+
     /** One API's figures over a sample's interval: per second, and latency percentiles in milliseconds. */
-    public record ApiSample(String api, double requestsPerSecond, double bytesInPerSecond, double bytesOutPerSecond, long answered,
+    public record ApiSample(String api, boolean http, double requestsPerSecond, double bytesInPerSecond, double bytesOutPerSecond, long answered,
                             double p50Ms, double p99Ms, double maxMs) {
     }
 
@@ -101,7 +104,7 @@ public final class RequestStats {
             if (dRequests == 0 && answered == 0) {
                 continue;
             }
-            samples.add(new ApiSample(api.name, dRequests / seconds, dIn / seconds, dOut / seconds, answered,
+            samples.add(new ApiSample(api.name, i >= FIRST_HTTP_ID, dRequests / seconds, dIn / seconds, dOut / seconds, answered,
                     answered == 0 ? 0 : h.getValueAtPercentile(50) / 1000.0,
                     answered == 0 ? 0 : h.getValueAtPercentile(99) / 1000.0,
                     answered == 0 ? 0 : h.getMaxValue() / 1000.0));

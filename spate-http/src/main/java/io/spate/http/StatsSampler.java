@@ -53,6 +53,9 @@ final class StatsSampler implements AutoCloseable {
                 double in = 0;
                 double outBytes = 0;
                 for (RequestStats.ApiSample a : apis) {
+                    if (a.http()) {
+                        continue; // the totals are the Kafka listener's
+                    }
                     requests += a.requestsPerSecond();
                     in += a.bytesInPerSecond();
                     outBytes += a.bytesOutPerSecond();
@@ -63,6 +66,7 @@ final class StatsSampler implements AutoCloseable {
                 out.writeObjectFieldStart("apis");
                 for (RequestStats.ApiSample a : apis) {
                     out.writeObjectFieldStart(a.api());
+                    out.writeStringField("protocol", a.http() ? "http" : "kafka");
                     out.writeNumberField("requests_per_sec", round(a.requestsPerSecond()));
                     out.writeNumberField("bytes_in_per_sec", round(a.bytesInPerSecond()));
                     out.writeNumberField("bytes_out_per_sec", round(a.bytesOutPerSecond()));

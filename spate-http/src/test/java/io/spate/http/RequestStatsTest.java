@@ -46,6 +46,19 @@ class RequestStatsTest {
     }
 
     @Test
+    void httpRequestsAreRecordedPerRouteApartFromKafkas() {
+        RequestStats stats = new RequestStats();
+        HttpMetrics metrics = new HttpMetrics(new io.prometheus.metrics.model.registry.PrometheusRegistry());
+        metrics.recordInto(stats);
+        metrics.answered(HttpMetrics.Route.PRODUCE, System.nanoTime() - 2_000_000);
+        stats.onRequest(PRODUCE, "Produce", 100);
+        List<RequestStats.ApiSample> sample = stats.sample(1.0);
+        assertThat(sample).extracting(RequestStats.ApiSample::api, RequestStats.ApiSample::http)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("Produce", false), org.assertj.core.groups.Tuple.tuple("HTTP produce", true));
+        assertThat(sample.get(1).p50Ms()).isGreaterThanOrEqualTo(1.9);
+    }
+
+    @Test
     void anOutOfRangeApiIdOrLatencyIsKeptNotLost() {
         RequestStats stats = new RequestStats();
         stats.onRequest(9999, "Odd", 10);
