@@ -75,7 +75,9 @@ final class KafkaClients implements AutoCloseable {
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
-        config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 << 20);
+        // What an instance holds (fetched ahead, or polled and not yet handed out) is about a fetch of
+        // this per node it fetches from: with 100 instances on a node, that bounds their memory.
+        config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 1 << 20);
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1 << 20);
         config.putAll(overrides);
         return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
