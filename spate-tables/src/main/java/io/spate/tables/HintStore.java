@@ -1,0 +1,181 @@
+package io.spate.tables;
+
+import io.spate.time.Time;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes held for a replica that could not take them (down, or silent past the request
+ * timeout), kept durably in a {@link TableStore} of their own and handed over when the replica is
+ * live again. One hint per (replica, table, key): a newer write to the key replaces the older hint,
+ * last writer wins, so a long outage costs one hint per key written, not one per write.
+ *
+ * <p>Bounded: at most {@code maxHints}; past that a new hint is refused (counted as dropped) and
+ * anti-entropy repairs that replica instead. Expiring: a hint whose write is older than
+ * {@code maxHintAgeMs} is dropped rather than delivered. The age must stay below the tables'
+ * tombstone grace: a value delivered after the deletion that replaced it was collected
+ * everywhere would come back.
+ *
+ * <pre>
+ * hint key: [target length: 2][target UTF-8][table length: 2][table UTF-8][key bytes]
+ * hint cell: the write itself
+ * </pre>
+ */
+public final class HintStore {
+    public record Hint(String target, String table, byte[] key, Cell cell) {
+    }
+
+    private final TableStore store;
+    private final Time time;
+    private final int maxHints;
+    private final long maxHintAgeMs;
+    private final Map<String, Integer> pendingByTarget = new HashMap<>();
+    private long stored;
+    private long delivered;
+    private long dropped;
+    private long expired;
+
+    public HintStore(TableStore store, Time time, int maxHints, long maxHintAgeMs) {
+        this.store = store;
+        this.time = time;
+        this.maxHints = maxHints;
+        this.maxHintAgeMs = maxHintAgeMs;
+        store.scanAll((k, c) -> pendingByTarget.merge(decode(k, c).target, 1, Integer::sum));
+    }
+
+    static byte[] encodeKey(String target, String table, byte[] key) {
+        byte[] t = target.getBytes(StandardCharsets.UTF_8);
+        byte[] tb = table.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(4 + t.length + tb.length + key.length)
+                .putShort((short) t.length).put(t).putShort((short) tb.length).put(tb).put(key).array();
+    }
+
+    static Hint decode(byte[] hintKey, Cell cell) {
+        ByteBuffer b = ByteBuffer.wrap(hintKey);
+        byte[] t = new byte[b.getShort()];
+        b.get(t);
+        byte[] tb = new byte[b.getShort()];
+        b.get(tb);
+        byte[] key = Arrays.copyOfRange(hintKey, b.position(), hintKey.length);
+        return new Hint(new String(t, StandardCharsets.UTF_8), new String(tb, StandardCharsets.UTF_8), key, cell);
+    }
+
+    private boolean isExpired(Cell cell) {
+        return HybridLogicalClock.physicalMs(cell.hlc()) < time.millis() - maxHintAgeMs;
+    }
+
+    /**
+     * Keeps a hint. {@code whenDurable} runs once it is on disk, per the hint store's durability.
+     *
+     * @return false when refused (the store is full, or the write is already too old to hint)
+     */
+    public boolean add(String target, String table, byte[] key, Cell cell, Runnable whenDurable) {
+        if (isExpired(cell)) {
+            expired++;
+            return false;
+        }
+        byte[] hintKey = encodeKey(target, table, key);
+        Cell existing = store.get(hintKey);
+        if (existing == null && store.size() >= maxHints) {
+            dropped++;
+            return false;
+        }
+        store.merge(hintKey, cell, whenDurable);
+        if (existing == null) {
+            pendingByTarget.merge(target, 1, Integer::sum);
+        }
+        stored++;
+        return true;
+    }
+
+    /** Up to {@code max} hints for {@code target}; expired ones met on the way are dropped. */
+    public List<Hint> forTarget(String target, int max) {
+        List<Hint> out = new ArrayList<>();
+        List<Hint> stale = new ArrayList<>();
+        store.scanAll((k, c) -> {
+            if (out.size() >= max) {
+                return;
+            }
+            Hint h = decode(k, c);
+            if (isExpired(c)) {
+                stale.add(h);
+            } else if (h.target.equals(target)) {
+                out.add(h);
+            }
+        });
+        for (Hint h : stale) {
+            if (remove(h)) {
+                expired++;
+            }
+        }
+        return out;
+    }
+
+    /** The target took the hint: forget it, unless a newer write replaced it meanwhile. */
+    public void delivered(Hint hint) {
+        if (remove(hint)) {
+            delivered++;
+        }
+    }
+
+    private boolean remove(Hint h) {
+        if (!store.removeIf(encodeKey(h.target, h.table, h.key), h.cell)) {
+            return false;
+        }
+        pendingByTarget.computeIfPresent(h.target, (t, n) -> n == 1 ? null : n - 1);
+        return true;
+    }
+
+    /** Drops hints past their age for every target (those that stay down too). */
+    public void expire() {
+        List<Hint> stale = new ArrayList<>();
+        store.scanAll((k, c) -> {
+            if (isExpired(c)) {
+                stale.add(decode(k, c));
+            }
+        });
+        for (Hint h : stale) {
+            if (remove(h)) {
+                expired++;
+            }
+        }
+    }
+
+    public Iterable<String> targets() {
+        return List.copyOf(pendingByTarget.keySet());
+    }
+
+    public long pending() {
+        return store.size();
+    }
+
+    public int pending(String target) {
+        return pendingByTarget.getOrDefault(target, 0);
+    }
+
+    public long stored() {
+        return stored;
+    }
+
+    public long deliveredCount() {
+        return delivered;
+    }
+
+    public long dropped() {
+        return dropped;
+    }
+
+    public long expired() {
+        return expired;
+    }
+
+    public long maxHintAgeMs() {
+        return maxHintAgeMs;
+    }
+}

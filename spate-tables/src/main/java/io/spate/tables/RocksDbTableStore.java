@@ -1,0 +1,190 @@
+package io.spate.tables;
+
+import io.spate.time.Scheduler;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteOptions;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+/**
+ * A replica's cells in a RocksDB database of their own (layout in {@link StoreKey}). Writes go to
+ * the write-ahead log without a sync; durability comes from {@code syncWal()}: after each write
+ * (SYNC_EACH) or once per group (BATCHED), as {@link GroupCommitStore} decides. A kill of the process
+ * loses nothing either way (the WAL is in the page cache); a power loss loses what was not synced,
+ * and RocksDB's recovery replays the WAL up to its last intact record.
+ *
+ * <p>The read-merge-write of {@link #merge} is not atomic in RocksDB terms; it needs none, because
+ * one thread (the node's) does every write.
+ */
+public final class RocksDbTableStore extends GroupCommitStore {
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final Path dir;
+    private final Options options;
+    private final WriteOptions writeOptions;
+    private final RocksDB db;
+    private long size;
+    private boolean closed;
+
+    public RocksDbTableStore(Path dir, Durability durability, Scheduler scheduler) {
+        super(durability, scheduler);
+        this.dir = dir;
+        this.options = new Options().setCreateIfMissing(true);
+        this.writeOptions = new WriteOptions().setSync(false);
+        try {
+            Files.createDirectories(dir);
+            this.db = RocksDB.open(options, dir.toString());
+        } catch (RocksDBException e) {
+            writeOptions.close();
+            options.close();
+            throw new StoreException("cannot open table store in " + dir, e);
+        } catch (IOException e) {
+            writeOptions.close();
+            options.close();
+            throw new UncheckedIOException(e);
+        }
+        scanAll((k, c) -> size++); // counted once at open; kept in memory after
+    }
+
+    @Override
+    public Cell get(byte[] key) {
+        try {
+            byte[] stored = db.get(StoreKey.encodeKey(key));
+            return stored == null ? null : StoreKey.decodeCell(stored);
+        } catch (RocksDBException e) {
+            throw new StoreException("read of " + dir, e);
+        }
+    }
+
+    @Override
+    public boolean merge(byte[] key, Cell cell, Runnable whenDurable) {
+        byte[] storedKey = StoreKey.encodeKey(key);
+        try {
+            byte[] stored = db.get(storedKey);
+            Cell old = stored == null ? null : StoreKey.decodeCell(stored);
+            boolean changed = Cell.compare(cell, old) > 0;
+            if (changed) {
+                db.put(writeOptions, storedKey, StoreKey.encodeCell(cell));
+                if (old == null) {
+                    size++;
+                }
+            }
+            afterWrite(whenDurable);
+            return changed;
+        } catch (RocksDBException e) {
+            throw new StoreException("write to " + dir, e);
+        }
+    }
+
+    @Override
+    public boolean removeIf(byte[] key, Cell expected) {
+        byte[] storedKey = StoreKey.encodeKey(key);
+        try {
+            byte[] stored = db.get(storedKey);
+            if (stored == null || !expected.equals(StoreKey.decodeCell(stored))) {
+                return false;
+            }
+            db.delete(writeOptions, storedKey);
+            size--;
+            return true;
+        } catch (RocksDBException e) {
+            throw new StoreException("delete in " + dir, e);
+        }
+    }
+
+    @Override
+    public void scan(TokenRange range, BiConsumer<byte[], Cell> visitor) {
+        long a = range.startExclusive();
+        long b = range.endInclusive();
+        if (range.wraps()) {
+            if (a != Long.MAX_VALUE) {
+                scanTokens(a + 1, Long.MAX_VALUE, visitor);
+            }
+            scanTokens(Long.MIN_VALUE, b, visitor);
+        } else {
+            scanTokens(a + 1, b, visitor);
+        }
+    }
+
+    /** Keys with tokens in [from, to], in order. */
+    private void scanTokens(long from, long to, BiConsumer<byte[], Cell> visitor) {
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(StoreKey.seekKey(from)); it.isValid(); it.next()) {
+                byte[] storedKey = it.key();
+                if (StoreKey.tokenOf(storedKey) > to) {
+                    break;
+                }
+                visitor.accept(StoreKey.keyOf(storedKey), StoreKey.decodeCell(it.value()));
+            }
+        }
+    }
+
+    @Override
+    public void scanAll(BiConsumer<byte[], Cell> visitor) {
+        scanTokens(Long.MIN_VALUE, Long.MAX_VALUE, visitor);
+    }
+
+    @Override
+    public int purgeTombstones(long purgeBeforeMs) {
+        List<byte[]> keys = new ArrayList<>();
+        List<Cell> cells = new ArrayList<>();
+        scanAll((k, c) -> {
+            if (c.purgeable(purgeBeforeMs)) {
+                keys.add(k);
+                cells.add(c);
+            }
+        });
+        int purged = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            purged += removeIf(keys.get(i), cells.get(i)) ? 1 : 0;
+        }
+        return purged;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    protected void syncToDisk() {
+        try {
+            db.syncWal();
+        } catch (RocksDBException e) {
+            throw new StoreException("fsync of " + dir, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            flush();
+        } finally {
+            db.close();
+            writeOptions.close();
+            options.close();
+        }
+    }
+
+    /** A store that cannot read or write its disk: the node takes the table offline. */
+    public static final class StoreException extends RuntimeException {
+        StoreException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.spate.tables;
+
+import java.util.function.BiConsumer;
+
+/**
+ * One replica's cells of one table (or a node's hints), ordered by token then key bytes so that a
+ * token range is one contiguous scan (what a Merkle tree and a range stream read).
+ *
+ * <p>Writes merge last-writer-wins and report durability through a callback: at once, after
+ * the write's own fsync, or after the next group fsync, per the store's {@link Durability}. A
+ * replica acknowledges a write only from that callback. Used from the node's event thread only;
+ * the callback runs on it too.
+ */
+public interface TableStore extends AutoCloseable {
+    /** The stored cell (a tombstone included), or null. */
+    Cell get(byte[] key);
+
+    /**
+     * Merges {@code cell} into the key's stored cell, last writer wins. {@code whenDurable} runs once
+     * the result (the stored cell, whichever won) is as durable as the store's setting makes it.
+     *
+     * @return whether the stored cell changed
+     */
+    boolean merge(byte[] key, Cell cell, Runnable whenDurable);
+
+    /** Deletes the key outright if it still holds {@code expected} (a delivered hint, a collected tombstone). */
+    boolean removeIf(byte[] key, Cell expected);
+
+    /** Every key in the range with its cell, in token order. The visitor must not write to the store. */
+    void scan(TokenRange range, BiConsumer<byte[], Cell> visitor);
+
+    /** Every key, in token order. */
+    void scanAll(BiConsumer<byte[], Cell> visitor);
+
+    /** Collects tombstones written before {@code purgeBeforeMs} (physical clock); returns how many. */
+    int purgeTombstones(long purgeBeforeMs);
+
+    /** Keys stored, tombstones included. */
+    long size();
+
+    /** Makes everything written so far durable now and runs the waiting callbacks. */
+    void flush();
+
+    @Override
+    void close();
+}

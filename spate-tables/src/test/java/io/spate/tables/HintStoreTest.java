@@ -1,0 +1,96 @@
+package io.spate.tables;
+
+import io.spate.time.ManualScheduler;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class HintStoreTest {
+    private final ManualScheduler time = new ManualScheduler(1_000_000);
+    private final MemoryTableStore backing = new MemoryTableStore(Durability.SYNC_EACH, time);
+
+    private long now() {
+        return HybridLogicalClock.of(time.millis(), 0);
+    }
+
+    @Test
+    void oneHintPerKeyTheNewestWriteWins() {
+        HintStore hints = new HintStore(backing, time, 10, 60_000);
+        AtomicInteger durable = new AtomicInteger();
+        assertThat(hints.add("n2", "t", "k".getBytes(), Cell.value(now(), "a".getBytes()), durable::incrementAndGet)).isTrue();
+        assertThat(hints.add("n2", "t", "k".getBytes(), Cell.value(now() + 1, "b".getBytes()), durable::incrementAndGet)).isTrue();
+        assertThat(hints.add("n3", "t", "k".getBytes(), Cell.value(now(), "a".getBytes()), durable::incrementAndGet)).isTrue();
+        assertThat(durable).hasValue(3);
+        assertThat(hints.pending()).isEqualTo(2);
+        assertThat(hints.pending("n2")).isEqualTo(1);
+        assertThat(hints.forTarget("n2", 10)).singleElement().satisfies(h -> {
+            assertThat(h.table()).isEqualTo("t");
+            assertThat(h.key()).isEqualTo("k".getBytes());
+            assertThat(h.cell().value()).isEqualTo("b".getBytes());
+        });
+    }
+
+    @Test
+    void refusesPastItsBoundAndKeepsReplacingKnownKeys() {
+        HintStore hints = new HintStore(backing, time, 3, 60_000);
+        for (int i = 0; i < 3; i++) {
+            assertThat(hints.add("n2", "t", ("k" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { })).isTrue();
+        }
+        assertThat(hints.add("n2", "t", "k9".getBytes(), Cell.value(now(), "v".getBytes()), () -> { })).isFalse();
+        assertThat(hints.add("n2", "t", "k0".getBytes(), Cell.value(now() + 1, "w".getBytes()), () -> { })).isTrue();
+        assertThat(hints.dropped()).isEqualTo(1);
+        assertThat(hints.pending()).isEqualTo(3);
+    }
+
+    @Test
+    void expiredHintsAreDroppedNotDelivered() {
+        HintStore hints = new HintStore(backing, time, 10, 5_000);
+        hints.add("n2", "t", "old".getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+        time.advance(3_000);
+        hints.add("n2", "t", "new".getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+        assertThat(hints.add("n2", "t", "stale".getBytes(), Cell.value(HybridLogicalClock.of(time.millis() - 6_000, 0),
+                "v".getBytes()), () -> { })).isFalse();
+        time.advance(2_500);
+        assertThat(hints.forTarget("n2", 10)).extracting(h -> new String(h.key())).containsExactly("new");
+        time.advance(3_000);
+        hints.expire();
+        assertThat(hints.pending()).isZero();
+        assertThat(hints.expired()).isEqualTo(3);
+    }
+
+    @Test
+    void aDeliveredHintIsForgottenUnlessANewerWriteReplacedIt() {
+        HintStore hints = new HintStore(backing, time, 10, 60_000);
+        hints.add("n2", "t", "a".getBytes(), Cell.value(now(), "1".getBytes()), () -> { });
+        hints.add("n2", "t", "b".getBytes(), Cell.value(now(), "1".getBytes()), () -> { });
+        var batch = hints.forTarget("n2", 10);
+        hints.add("n2", "t", "b".getBytes(), Cell.value(now() + 5, "2".getBytes()), () -> { });
+        batch.forEach(hints::delivered);
+        assertThat(hints.forTarget("n2", 10)).extracting(h -> new String(h.cell().value())).containsExactly("2");
+        assertThat(hints.deliveredCount()).isEqualTo(1);
+    }
+
+    @Test
+    void hintsSurviveARestartOnceDurable() {
+        MemoryTableStore batched = new MemoryTableStore(Durability.batched(10), time);
+        HintStore hints = new HintStore(batched, time, 10, 60_000);
+        AtomicInteger acked = new AtomicInteger();
+        hints.add("n2", "t", "a".getBytes(), Cell.value(now(), "1".getBytes()), acked::incrementAndGet);
+        assertThat(acked).hasValue(0);
+        time.advance(10);
+        assertThat(acked).hasValue(1);
+        hints.add("n3", "t", "b".getBytes(), Cell.value(now(), "1".getBytes()), acked::incrementAndGet);
+        batched.crash(new java.util.Random(1) {
+            @Override
+            public int nextInt(int bound) {
+                return 0; // the power loss keeps none of the unsynced writes
+            }
+        });
+        HintStore reopened = new HintStore(batched, time, 10, 60_000);
+        assertThat(reopened.pending()).isEqualTo(1);
+        assertThat(reopened.pending("n2")).isEqualTo(1);
+        assertThat(acked).hasValue(1);
+    }
+}

@@ -1,0 +1,108 @@
+package io.spate.tables;
+
+import io.spate.time.ManualScheduler;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What every {@link TableStore} does, run against the in-memory one and RocksDB. */
+abstract class TableStoreContract {
+    final ManualScheduler scheduler = new ManualScheduler();
+
+    abstract TableStore open(Durability durability);
+
+    static byte[] key(int i) {
+        return ("key-" + i).getBytes();
+    }
+
+    @Test
+    void mergeKeepsTheWinnerAndReportsChanges() {
+        try (TableStore store = open(Durability.SYNC_EACH)) {
+            assertThat(store.merge(key(1), Cell.value(5, "a".getBytes()), () -> { })).isTrue();
+            assertThat(store.merge(key(1), Cell.value(4, "old".getBytes()), () -> { })).isFalse();
+            assertThat(store.merge(key(1), Cell.tombstone(6), () -> { })).isTrue();
+            assertThat(store.get(key(1))).isEqualTo(Cell.tombstone(6));
+            assertThat(store.get(key(2))).isNull();
+            assertThat(store.size()).isEqualTo(1);
+            assertThat(store.removeIf(key(1), Cell.tombstone(5))).isFalse();
+            assertThat(store.removeIf(key(1), Cell.tombstone(6))).isTrue();
+            assertThat(store.size()).isZero();
+        }
+    }
+
+    @Test
+    void scansARangeInTokenOrderIncludingWrappingAndWholeRanges() {
+        try (TableStore store = open(Durability.NONE)) {
+            for (int i = 0; i < 500; i++) {
+                store.merge(key(i), Cell.value(1, new byte[]{(byte) i}), () -> { });
+            }
+            TokenRing ring = TokenRing.of(List.of("a", "b", "c"), 4);
+            Set<String> seen = new HashSet<>();
+            int total = 0;
+            for (TokenRing.RangeReplicas r : ring.ranges(1)) {
+                List<Long> tokens = new ArrayList<>();
+                store.scan(r.range(), (k, c) -> {
+                    assertThat(r.range().contains(TokenRing.token(k))).isTrue();
+                    tokens.add(TokenRing.token(k));
+                    seen.add(new String(k));
+                });
+                if (!r.range().wraps()) {
+                    assertThat(tokens).isSorted();
+                }
+                total += tokens.size();
+            }
+            assertThat(total).isEqualTo(500);
+            assertThat(seen).hasSize(500);
+            AtomicInteger all = new AtomicInteger();
+            store.scan(new TokenRange(42, 42), (k, c) -> all.incrementAndGet());
+            assertThat(all).hasValue(500);
+        }
+    }
+
+    @Test
+    void batchedDurabilityAcknowledgesAGroupAfterOneFsync() {
+        try (TableStore store = open(Durability.batched(20))) {
+            AtomicInteger acked = new AtomicInteger();
+            for (int i = 0; i < 10; i++) {
+                store.merge(key(i), Cell.value(1, "v".getBytes()), acked::incrementAndGet);
+                scheduler.advance(1);
+            }
+            assertThat(acked).hasValue(0);
+            scheduler.advance(11);
+            assertThat(acked).hasValue(10);
+            assertThat(((GroupCommitStore) store).syncs()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void syncEachAndNoneAcknowledgeAtOnce() {
+        for (Durability d : List.of(Durability.SYNC_EACH, Durability.NONE)) {
+            try (TableStore store = open(d)) {
+                AtomicInteger acked = new AtomicInteger();
+                store.merge(key(1), Cell.value(1, "v".getBytes()), acked::incrementAndGet);
+                assertThat(acked).hasValue(1);
+                assertThat(((GroupCommitStore) store).syncs()).isEqualTo(d == Durability.NONE ? 0 : 1);
+            }
+        }
+    }
+
+    @Test
+    void collectsOnlyTombstonesPastTheGrace() {
+        try (TableStore store = open(Durability.NONE)) {
+            store.merge(key(1), Cell.tombstone(HybridLogicalClock.of(1000, 0)), () -> { });
+            store.merge(key(2), Cell.tombstone(HybridLogicalClock.of(3000, 0)), () -> { });
+            store.merge(key(3), Cell.value(HybridLogicalClock.of(10, 0), "v".getBytes()), () -> { });
+            assertThat(store.purgeTombstones(2000)).isEqualTo(1);
+            assertThat(store.get(key(1))).isNull();
+            assertThat(store.get(key(2))).isNotNull();
+            assertThat(store.get(key(3))).isNotNull();
+            assertThat(store.size()).isEqualTo(2);
+        }
+    }
+}
