@@ -51,7 +51,7 @@ final class HttpNodeAdmin implements NodeAdmin, AutoCloseable {
         Map<Integer, Node> nodes = new TreeMap<>();
         for (NodeInfo n : image.nodes().values()) {
             boolean voter = voters.stream().anyMatch(v -> v.id() == n.id());
-            nodes.put(n.id(), new Node(n.id(), n.host(), n.port(), n.id() == nodeId ? rack : null, n.fenced(), voter, true,
+            nodes.put(n.id(), new Node(n.id(), n.host(), n.port(), n.rack().isEmpty() ? null : n.rack(), n.fenced(), voter, true,
                     image.leaderCount(n.id())));
         }
         for (ClusterSettings.Voter v : voters) {

@@ -23,9 +23,14 @@ public final class MetadataCodec {
      * previous release reads everything else during a rolling upgrade (its voters would otherwise
      * skip the entries they cannot read and their images would drift apart). 3 added eligible
      * leader replicas (images) and registrations that say whether the node shut down cleanly.
-     * 4 added batches of in-sync set changes (written in format 4 only for those).
+     * 4 added batches of in-sync set changes (written in format 4 only for those). 5 added the
+     * node's rack (registrations and images; written in format 5 only when a node has one).
      */
-    private static final byte FORMAT = 4;
+    private static final byte FORMAT = 5;
+    /** Racks: registrations with {@code broker.rack} set, images where a node has a rack. */
+    private static final byte RACK_FORMAT = 5;
+    /** Batches of in-sync set changes. */
+    private static final byte ISR_BATCH_FORMAT = 4;
     /** Eligible leader replicas and clean-shutdown registrations. */
     private static final byte ELR_FORMAT = 3;
     /** Partition moves (image: adding/removing replicas). */
@@ -38,19 +43,22 @@ public final class MetadataCodec {
     public static byte[] encode(MetadataCommand command) {
         return write(out -> {
             out.writeByte(switch (command) {
-                case MetadataCommand.AlterIsrs c -> FORMAT;
-                case MetadataCommand.RegisterNode c -> ELR_FORMAT;
+                case MetadataCommand.AlterIsrs c -> ISR_BATCH_FORMAT;
+                case MetadataCommand.RegisterNode c -> c.rack().isEmpty() ? ELR_FORMAT : RACK_FORMAT;
                 case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
                 default -> FIRST_FORMAT;
             });
             switch (command) {
                 case MetadataCommand.RegisterNode c -> {
-                    out.writeByte(11);
+                    out.writeByte(c.rack().isEmpty() ? 11 : 13);
                     out.writeInt(c.nodeId());
                     out.writeUTF(c.host());
                     out.writeInt(c.port());
                     out.writeLong(c.incarnation());
                     out.writeBoolean(c.cleanShutdown());
+                    if (!c.rack().isEmpty()) {
+                        out.writeUTF(c.rack());
+                    }
                 }
                 case MetadataCommand.FenceNode c -> {
                     out.writeByte(2);
@@ -171,6 +179,7 @@ public final class MetadataCodec {
                 case 9 -> new MetadataCommand.AllocateProducerIds(in.readInt(), in.readInt());
                 case 10 -> new MetadataCommand.ReassignPartition(in.readUTF(), in.readInt(), readInts(in));
                 case 11 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean());
+                case 13 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean(), in.readUTF());
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });
@@ -194,11 +203,13 @@ public final class MetadataCodec {
     }
 
     public static byte[] encode(ClusterImage image) {
-        boolean eligible = image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(p -> !p.elr().isEmpty());
+        boolean racks = image.nodes().values().stream().anyMatch(n -> !n.rack().isEmpty());
+        // Each format holds the fields of the ones before it.
+        boolean eligible = racks || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(p -> !p.elr().isEmpty());
         boolean moving = eligible || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(PartitionState::reassigning);
         return write(out -> {
             // The oldest format that holds the image, so that older readers keep reading what they can.
-            out.writeByte(eligible ? ELR_FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
+            out.writeByte(racks ? RACK_FORMAT : eligible ? ELR_FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
             out.writeLong(image.version());
             out.writeLong(image.nextProducerId());
             out.writeInt(image.nodes().size());
@@ -208,6 +219,9 @@ public final class MetadataCodec {
                 out.writeInt(n.port());
                 out.writeLong(n.incarnation());
                 out.writeBoolean(n.fenced());
+                if (racks) {
+                    out.writeUTF(n.rack());
+                }
             }
             out.writeInt(image.topics().size());
             for (TopicState t : image.topics().values()) {
@@ -241,6 +255,9 @@ public final class MetadataCodec {
             Map<Integer, NodeInfo> nodes = new HashMap<>();
             for (int i = in.readInt(); i > 0; i--) {
                 NodeInfo n = new NodeInfo(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean());
+                if (format >= RACK_FORMAT) {
+                    n = new NodeInfo(n.id(), n.host(), n.port(), n.incarnation(), n.fenced(), in.readUTF());
+                }
                 nodes.put(n.id(), n);
             }
             Map<String, TopicState> topics = new HashMap<>();

@@ -16,7 +16,16 @@ public sealed interface MetadataCommand {
      * {@code cleanShutdown}: its logs were closed cleanly before (or it never stopped), so nothing
      * unflushed was lost; otherwise it is no longer eligible to lead where it was (KIP-966).
      */
-    record RegisterNode(int nodeId, String host, int port, long incarnation, boolean cleanShutdown) implements MetadataCommand {
+    record RegisterNode(int nodeId, String host, int port, long incarnation, boolean cleanShutdown, String rack) implements MetadataCommand {
+        public RegisterNode {
+            rack = rack == null ? "" : rack;
+        }
+
+        /** A registration with no rack ({@code broker.rack} unset). */
+        public RegisterNode(int nodeId, String host, int port, long incarnation, boolean cleanShutdown) {
+            this(nodeId, host, port, incarnation, cleanShutdown, "");
+        }
+
         /** A registration that promises nothing about the node's logs. */
         public RegisterNode(int nodeId, String host, int port, long incarnation) {
             this(nodeId, host, port, incarnation, false);

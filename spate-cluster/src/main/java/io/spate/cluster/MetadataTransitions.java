@@ -54,7 +54,7 @@ public final class MetadataTransitions {
             base = fence(image, new MetadataCommand.FenceNode(c.nodeId(), existing.incarnation())).image;
         }
         Map<Integer, NodeInfo> nodes = new HashMap<>(base.nodes());
-        nodes.put(c.nodeId(), new NodeInfo(c.nodeId(), c.host(), c.port(), c.incarnation(), false));
+        nodes.put(c.nodeId(), new NodeInfo(c.nodeId(), c.host(), c.port(), c.incarnation(), false, c.rack()));
         Map<String, TopicState> topics = new HashMap<>(base.topics());
         // Offline partitions whose last in-sync replica is this node come back with it.
         for (TopicState topic : base.topics().values()) {

@@ -135,6 +135,27 @@ class MetadataCodecTest {
         }
     }
 
+    @Test
+    void aNodesRackGoesInFormat5AndOnlyWhenItHasOne() {
+        MetadataCommand withRack = new MetadataCommand.RegisterNode(4, "h", 9092, 17, true, "eu-west-1a");
+        assertThat(MetadataCodec.encode(withRack)[0]).isEqualTo((byte) 5);
+        assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(withRack))).isEqualTo(withRack);
+        assertThat(MetadataCodec.encode(new MetadataCommand.RegisterNode(4, "h", 9092, 17, true, ""))[0])
+                .as("no rack: readable by the release before").isEqualTo((byte) 3);
+
+        ClusterImage racked = MetadataTransitions.apply(ClusterImage.EMPTY, withRack, 1).image();
+        racked = MetadataTransitions.apply(racked, new MetadataCommand.RegisterNode(5, "g", 9093, 18, true), 2).image();
+        assertThat(racked.node(4).rack()).isEqualTo("eu-west-1a");
+        assertThat(racked.node(5).rack()).isEmpty();
+        byte[] bytes = MetadataCodec.encode(racked);
+        assertThat(bytes[0]).isEqualTo((byte) 5);
+        assertThat(MetadataCodec.decodeImage(bytes)).isEqualTo(racked);
+        // Fencing keeps the rack.
+        ClusterImage fenced = MetadataTransitions.apply(racked, new MetadataCommand.FenceNode(4, 17), 3).image();
+        assertThat(fenced.node(4).fenced()).isTrue();
+        assertThat(fenced.node(4).rack()).isEqualTo("eu-west-1a");
+    }
+
     private static ClusterImage imageWith(PartitionState state) {
         return new ClusterImage(5, Map.of(1, new NodeInfo(1, "h", 9, 1, false)),
                 Map.of("t", new TopicState("t", new UUID(1, 2), List.of(state), Map.of())), 7);
@@ -146,7 +167,7 @@ class MetadataCodecTest {
         command[0] = 99;
         assertThatThrownBy(() -> MetadataCodec.decodeCommand(command)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("99");
         byte[] result = MetadataCodec.encode(CommandResult.ok(1));
-        result[0] = 5;
+        result[0] = 99;
         assertThatThrownBy(() -> MetadataCodec.decodeResult(result)).isInstanceOf(IllegalArgumentException.class);
         byte[] image = MetadataCodec.encode(nonTrivialImage());
         image[0] = 0;

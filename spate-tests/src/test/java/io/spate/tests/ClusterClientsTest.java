@@ -80,6 +80,16 @@ class ClusterClientsTest {
     }
 
     @Test
+    void everyNodesRackIsInTheMetadataClientsSee() throws Exception {
+        // Registered with the node: Metadata and DescribeCluster name each broker's rack, as Kafka
+        // does (rack-aware consumer assignment, KIP-881, reads them there).
+        await().atMost(SpateCluster.SETTLE).untilAsserted(() -> {
+            var nodes = cluster.admin().describeCluster().nodes().get();
+            assertThat(nodes).hasSize(3).allSatisfy(n -> assertThat(n.rack()).isEqualTo("rack-" + n.id()));
+        });
+    }
+
+    @Test
     void aConsumerInAFollowersRackIsSentToThatFollowerWhichServesIt() throws Exception {
         String topic = "racks-" + UUID.randomUUID();
         cluster.createTopic(topic, 1, 3, Map.of("min.insync.replicas", "2"));

@@ -116,7 +116,7 @@ class ConsoleBrowserTest {
                 List<WebElement> rows = browser.findElements(By.cssSelector("#nodes tbody tr"));
                 assertThat(rows).hasSize(3);
                 assertThat(rows).allSatisfy(r -> assertThat(r.getAttribute("data-live")).isEqualTo("true"));
-                assertThat(browser.findElement(By.cssSelector("#nodes")).getText()).contains("controller", "this node", "rack-1");
+                assertThat(browser.findElement(By.cssSelector("#nodes")).getText()).contains("controller", "this node", "rack-1", "rack-2", "rack-3");
                 assertThat(browser.findElement(By.id("cluster-cards")).getText()).contains("3 / 3");
             });
             awaitChart("#chart-rate", "Produce");

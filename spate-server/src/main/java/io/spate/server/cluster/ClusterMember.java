@@ -244,7 +244,7 @@ public final class ClusterMember implements AutoCloseable {
         // Clean when this process's logs were closed cleanly last time, or when it registers again
         // without having stopped (nothing unflushed was lost in between).
         boolean clean = roles.registersClean(replicas.logManager().wasCleanShutdown());
-        return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation, clean)).whenComplete((r, e) -> {
+        return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation, clean, replicas.rack())).whenComplete((r, e) -> {
             if (e == null && r.succeeded()) {
                 roles.onRegistered(r.version());
             }

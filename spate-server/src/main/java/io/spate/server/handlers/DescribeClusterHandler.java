@@ -31,7 +31,7 @@ public final class DescribeClusterHandler implements ApiHandler {
                 .setClusterId(clusterId).setControllerId(cluster.controllerId());
         for (ClusterView.Broker broker : cluster.brokers()) {
             response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
-                    .setBrokerId(broker.id()).setHost(broker.host()).setPort(broker.port()));
+                    .setBrokerId(broker.id()).setHost(broker.host()).setPort(broker.port()).setRack(broker.rack()));
         }
         return CompletableFuture.completedFuture(response);
     }

@@ -61,7 +61,7 @@ public final class MetadataHandler implements ApiHandler {
         MetadataResponseData response = new MetadataResponseData();
         for (ClusterView.Broker broker : cluster.brokers()) {
             response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
-                    .setNodeId(broker.id()).setHost(broker.host()).setPort(broker.port()));
+                    .setNodeId(broker.id()).setHost(broker.host()).setPort(broker.port()).setRack(broker.rack()));
         }
         if (version >= 2) {
             response.setClusterId(clusterId);

@@ -14,7 +14,11 @@ import java.util.List;
  * node is the controller: the committed metadata this node has learned (a standalone node's own).
  */
 public interface ClusterView {
-    record Broker(int id, String host, int port) {
+    /** {@code rack}: the node's {@code broker.rack}, null when it has none. */
+    record Broker(int id, String host, int port, String rack) {
+        static Broker of(NodeInfo node) {
+            return new Broker(node.id(), node.host(), node.port(), node.rack().isEmpty() ? null : node.rack());
+        }
     }
 
     /** {@code elr}: KIP-966's eligible leader replicas (out of the in-sync set, yet safe to elect). */
@@ -53,7 +57,7 @@ public interface ClusterView {
                 List<Broker> live = new ArrayList<>();
                 for (NodeInfo node : metadata.image().nodes().values()) {
                     if (!node.fenced() && (vouches || node.id() != self)) {
-                        live.add(new Broker(node.id(), node.host(), node.port()));
+                        live.add(Broker.of(node));
                     }
                 }
                 return live;
@@ -65,7 +69,7 @@ public interface ClusterView {
                 if (node == null || node.fenced() || (id == self && !replicas.holdsLease())) {
                     return null;
                 }
-                return new Broker(node.id(), node.host(), node.port());
+                return Broker.of(node);
             }
 
             @Override
