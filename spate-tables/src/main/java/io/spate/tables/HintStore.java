@@ -17,10 +17,14 @@ import java.util.Map;
  * last writer wins, so a long outage costs one hint per key written, not one per write.
  *
  * <p>Bounded: at most {@code maxHints}; past that a new hint is refused (counted as dropped) and
- * anti-entropy repairs that replica instead. Expiring: a hint whose write is older than
- * {@code maxHintAgeMs} is dropped rather than delivered. The age must stay below the tables'
+ * anti-entropy repairs that replica instead. Expiring: a hint of a value whose write is older than
+ * {@code maxHintAgeMs} is dropped rather than delivered. That age must stay below the tables'
  * tombstone grace: a value delivered after the deletion that replaced it was collected
- * everywhere would come back.
+ * everywhere would come back. A hint of a deletion is the other way round: delivered late it
+ * harms nothing, and not delivered within the grace it lets the deleted value come back; it is
+ * kept for the longer {@code maxTombstoneHintAgeMs}. (The table simulation found this: with one
+ * age for both, a replica cut off and then restarted for most of the grace lost its tombstone
+ * hint to expiry, and the value it still held came back once the others collected theirs.)
  *
  * <pre>
  * hint key: [target length: 2][target UTF-8][table length: 2][table UTF-8][key bytes]
@@ -35,17 +39,22 @@ public final class HintStore {
     private final Time time;
     private final int maxHints;
     private final long maxHintAgeMs;
+    private final long maxTombstoneHintAgeMs;
     private final Map<String, Integer> pendingByTarget = new HashMap<>();
     private long stored;
     private long delivered;
     private long dropped;
     private long expired;
 
-    public HintStore(TableStore store, Time time, int maxHints, long maxHintAgeMs) {
+    public HintStore(TableStore store, Time time, int maxHints, long maxHintAgeMs, long maxTombstoneHintAgeMs) {
+        if (maxTombstoneHintAgeMs < maxHintAgeMs) {
+            throw new IllegalArgumentException("tombstone hints must not expire before value hints");
+        }
         this.store = store;
         this.time = time;
         this.maxHints = maxHints;
         this.maxHintAgeMs = maxHintAgeMs;
+        this.maxTombstoneHintAgeMs = maxTombstoneHintAgeMs;
         store.scanAll((k, c) -> pendingByTarget.merge(decode(k, c).target, 1, Integer::sum));
     }
 
@@ -67,7 +76,8 @@ public final class HintStore {
     }
 
     private boolean isExpired(Cell cell) {
-        return HybridLogicalClock.physicalMs(cell.hlc()) < time.millis() - maxHintAgeMs;
+        long maxAgeMs = cell.tombstone() ? maxTombstoneHintAgeMs : maxHintAgeMs;
+        return HybridLogicalClock.physicalMs(cell.hlc()) < time.millis() - maxAgeMs;
     }
 
     /**

@@ -17,7 +17,7 @@ class HintStoreTest {
 
     @Test
     void oneHintPerKeyTheNewestWriteWins() {
-        HintStore hints = new HintStore(backing, time, 10, 60_000);
+        HintStore hints = new HintStore(backing, time, 10, 60_000, 60_000);
         AtomicInteger durable = new AtomicInteger();
         assertThat(hints.add("n2", "t", "k".getBytes(), Cell.value(now(), "a".getBytes()), durable::incrementAndGet)).isTrue();
         assertThat(hints.add("n2", "t", "k".getBytes(), Cell.value(now() + 1, "b".getBytes()), durable::incrementAndGet)).isTrue();
@@ -34,7 +34,7 @@ class HintStoreTest {
 
     @Test
     void refusesPastItsBoundAndKeepsReplacingKnownKeys() {
-        HintStore hints = new HintStore(backing, time, 3, 60_000);
+        HintStore hints = new HintStore(backing, time, 3, 60_000, 60_000);
         for (int i = 0; i < 3; i++) {
             assertThat(hints.add("n2", "t", ("k" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { })).isTrue();
         }
@@ -46,7 +46,7 @@ class HintStoreTest {
 
     @Test
     void expiredHintsAreDroppedNotDelivered() {
-        HintStore hints = new HintStore(backing, time, 10, 5_000);
+        HintStore hints = new HintStore(backing, time, 10, 5_000, 5_000);
         hints.add("n2", "t", "old".getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
         time.advance(3_000);
         hints.add("n2", "t", "new".getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
@@ -61,8 +61,20 @@ class HintStoreTest {
     }
 
     @Test
+    void aDeletionsHintOutlivesAValues() {
+        HintStore hints = new HintStore(backing, time, 10, 1_000, 10_000);
+        hints.add("n2", "t", "v".getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+        hints.add("n2", "t", "d".getBytes(), Cell.tombstone(now()), () -> { });
+        time.advance(5_000);
+        assertThat(hints.forTarget("n2", 10)).extracting(h -> new String(h.key())).containsExactly("d");
+        time.advance(5_001);
+        hints.expire();
+        assertThat(hints.pending()).isZero();
+    }
+
+    @Test
     void aDeliveredHintIsForgottenUnlessANewerWriteReplacedIt() {
-        HintStore hints = new HintStore(backing, time, 10, 60_000);
+        HintStore hints = new HintStore(backing, time, 10, 60_000, 60_000);
         hints.add("n2", "t", "a".getBytes(), Cell.value(now(), "1".getBytes()), () -> { });
         hints.add("n2", "t", "b".getBytes(), Cell.value(now(), "1".getBytes()), () -> { });
         var batch = hints.forTarget("n2", 10);
@@ -75,7 +87,7 @@ class HintStoreTest {
     @Test
     void hintsSurviveARestartOnceDurable() {
         MemoryTableStore batched = new MemoryTableStore(Durability.batched(10), time);
-        HintStore hints = new HintStore(batched, time, 10, 60_000);
+        HintStore hints = new HintStore(batched, time, 10, 60_000, 60_000);
         AtomicInteger acked = new AtomicInteger();
         hints.add("n2", "t", "a".getBytes(), Cell.value(now(), "1".getBytes()), acked::incrementAndGet);
         assertThat(acked).hasValue(0);
@@ -88,7 +100,7 @@ class HintStoreTest {
                 return 0; // the power loss keeps none of the unsynced writes
             }
         });
-        HintStore reopened = new HintStore(batched, time, 10, 60_000);
+        HintStore reopened = new HintStore(batched, time, 10, 60_000, 60_000);
         assertThat(reopened.pending()).isEqualTo(1);
         assertThat(reopened.pending("n2")).isEqualTo(1);
         assertThat(acked).hasValue(1);

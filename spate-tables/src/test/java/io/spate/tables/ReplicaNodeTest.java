@@ -27,7 +27,7 @@ class ReplicaNodeTest {
 
     private ReplicaNode add(String id) {
         MemoryTableStore store = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
-        HintStore hints = new HintStore(new MemoryTableStore(Durability.SYNC_EACH, scheduler), scheduler, 1000, 30_000);
+        HintStore hints = new HintStore(new MemoryTableStore(Durability.SYNC_EACH, scheduler), scheduler, 1000, 30_000, 30_000);
         ReplicaNode node = new ReplicaNode(id, 1, scheduler, scheduler, (to, env) -> {
             if (!unreachable.contains(to) && !unreachable.contains(env.from())) {
                 scheduler.schedule(1, () -> nodes.get(to).receive(env));
