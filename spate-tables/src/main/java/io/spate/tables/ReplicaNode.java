@@ -77,6 +77,7 @@ public final class ReplicaNode {
         if (tables.putIfAbsent(config.name(), new Table(config, store)) != null) {
             throw new IllegalArgumentException("table " + config.name() + " already added");
         }
+        antiEntropy.ringChanged(); // the new table's ranges join the rounds
     }
 
     /** Starts the periodic work. */
