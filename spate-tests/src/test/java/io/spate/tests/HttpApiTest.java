@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spate.broker.SpateNode;
 import io.spate.tests.support.Clients;
+import io.spate.tests.support.HttpNode;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -45,24 +46,23 @@ class HttpApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     @TempDir
     static Path dataDir;
+    static HttpNode web;
     static SpateNode node;
     static HttpClient http;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        node = SpateNode.builder().dataDir(dataDir).httpPort(0).start();
-        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        base = "http://127.0.0.1:" + node.httpPort();
+        web = HttpNode.start(SpateNode.builder().dataDir(dataDir));
+        node = web.node();
+        http = web.http();
+        base = web.base();
     }
 
     @AfterAll
     static void stop() {
-        if (http != null) {
-            http.close();
-        }
-        if (node != null) {
-            node.close();
+        if (web != null) {
+            web.close();
         }
     }
 

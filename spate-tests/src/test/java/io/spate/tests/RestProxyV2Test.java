@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spate.broker.SpateNode;
 import io.spate.tests.support.Clients;
+import io.spate.tests.support.HttpNode;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,27 +47,25 @@ class RestProxyV2Test {
     private static final int MAX_INSTANCES = 6;
     @TempDir
     static Path dataDir;
+    static HttpNode web;
     static SpateNode node;
     static HttpClient http;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        node = SpateNode.builder().dataDir(dataDir).httpPort(0)
+        web = HttpNode.start(SpateNode.builder().dataDir(dataDir)
                 .config("group.initial.rebalance.delay.ms", "0")
-                .config("http.consumer.max.instances", String.valueOf(MAX_INSTANCES))
-                .start();
-        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        base = "http://127.0.0.1:" + node.httpPort();
+                .config("http.consumer.max.instances", String.valueOf(MAX_INSTANCES)));
+        node = web.node();
+        http = web.http();
+        base = web.base();
     }
 
     @AfterAll
     static void stop() {
-        if (http != null) {
-            http.close();
-        }
-        if (node != null) {
-            node.close();
+        if (web != null) {
+            web.close();
         }
     }
 
