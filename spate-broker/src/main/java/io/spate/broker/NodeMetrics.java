@@ -7,6 +7,9 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.MultiCollector;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.Labels;
+import io.prometheus.metrics.model.snapshots.MetricSnapshots;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.spate.log.LogManager;
 import io.spate.log.TopicPartition;
@@ -154,18 +157,19 @@ final class NodeMetrics {
      * fetch at most.
      */
     void groupLag(GroupCoordinator groups, Function<TopicPartition, Partition> replicas) {
-        GaugeWithCallback.builder()
-                .name("spate_consumer_group_lag_sum")
-                .help("Records behind the high watermark, summed over a group's committed partitions held on this node")
-                .labelNames("group")
-                .callback(cb -> groupLags(groups, replicas).forEach(l -> cb.call(l.sum(), l.group())))
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("spate_consumer_group_lag_max")
-                .help("Records behind the high watermark in a group's most lagging committed partition held on this node")
-                .labelNames("group")
-                .callback(cb -> groupLags(groups, replicas).forEach(l -> cb.call(l.max(), l.group())))
-                .register(registry);
+        // One collector for both metrics: a scrape asks every group's offsets once.
+        registry.register((MultiCollector) () -> {
+            GaugeSnapshot.Builder sum = GaugeSnapshot.builder().name("spate_consumer_group_lag_sum")
+                    .help("Records behind the high watermark, summed over a group's committed partitions held on this node");
+            GaugeSnapshot.Builder max = GaugeSnapshot.builder().name("spate_consumer_group_lag_max")
+                    .help("Records behind the high watermark in a group's most lagging committed partition held on this node");
+            for (GroupLag lag : groupLags(groups, replicas)) {
+                Labels labels = Labels.of("group", lag.group());
+                sum.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels).value(lag.sum()).build());
+                max.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels).value(lag.max()).build());
+            }
+            return MetricSnapshots.of(sum.build(), max.build());
+        });
     }
 
     private record GroupLag(String group, long sum, long max) {

@@ -104,7 +104,14 @@ final class AdminApi implements AutoCloseable {
         this.node = node;
         this.nodeAdmin = nodeAdmin;
         this.bootstrap = bootstrap;
-        this.stats = new StatsSampler(nodeAdmin.requestStats(), () -> nodeAdmin.cluster().nodeId());
+        // The node's id never changes: asked of the cluster view once, not on every sample (a view costs nodes x partitions).
+        int[] nodeId = {Integer.MIN_VALUE};
+        this.stats = new StatsSampler(nodeAdmin.requestStats(), () -> {
+            if (nodeId[0] == Integer.MIN_VALUE) {
+                nodeId[0] = nodeAdmin.cluster().nodeId();
+            }
+            return nodeId[0];
+        });
     }
 
     /** Whether {@code path} is the console's or the admin API's. */
@@ -560,7 +567,7 @@ final class AdminApi implements AutoCloseable {
         if (value == null || value.isNull()) {
             return Optional.empty();
         }
-        if (!value.isIntegralNumber() || value.asLong() < min || value.asLong() > max) {
+        if (!value.isIntegralNumber() || !value.canConvertToInt() || value.asInt() < min || value.asInt() > max) {
             throw ApiError.badRequest(ApiError.MALFORMED_BODY, "\"" + field + "\" must be a whole number between " + min + " and " + max
                     + ", not " + value);
         }

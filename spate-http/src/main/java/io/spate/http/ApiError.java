@@ -13,6 +13,7 @@ class ApiError extends RuntimeException {
     static final int BAD_PARTITION = 40003;
     static final int OFFSET_OUT_OF_RANGE = 40004;
     static final int INTERNAL_TOPIC = 40301;
+    static final int CROSS_SITE = 40302;
     static final int NO_SUCH_PATH = 40400;
     static final int TOPIC_NOT_FOUND = 40401;
     static final int METHOD_NOT_ALLOWED = 40500;

@@ -84,6 +84,7 @@ final class HttpApi {
             throw ApiError.badRequest(ApiError.MALFORMED_REQUEST, "malformed URI: " + e.getMessage());
         }
         HttpMethod method = request.method();
+        refuseCrossSite(request);
         Response restProxyV2 = restProxy.route(method, path, request, channel); // Confluent REST Proxy v2 paths, or null
         if (restProxyV2 != null) {
             return restProxyV2;
@@ -124,6 +125,30 @@ final class HttpApi {
             return read.read(topic, path.get(3), query);
         }
         throw noSuchPath(query);
+    }
+
+    /**
+     * Another web site's page must not act through a browser that can reach this port (an
+     * operator's, on the trusted network): a form or a fetch posting a text/plain body needs no
+     * CORS preflight, so without this it could create topics, produce or take consumer instances.
+     * Refused: what the browser marks cross-site ({@code Sec-Fetch-Site}), and a write whose
+     * {@code Origin} is not this host. Clients other than browsers send neither header.
+     */
+    private static void refuseCrossSite(FullHttpRequest request) {
+        String site = request.headers().get("Sec-Fetch-Site");
+        boolean crossSite = "cross-site".equalsIgnoreCase(site);
+        HttpMethod method = request.method();
+        String origin = request.headers().get("Origin");
+        if (!crossSite && origin != null && !method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
+            String host = request.headers().get("Host");
+            int scheme = origin.indexOf("://");
+            String originHost = scheme < 0 ? "" : origin.substring(scheme + 3);
+            crossSite = host == null || !originHost.equalsIgnoreCase(host);
+        }
+        if (crossSite) {
+            throw new ApiError(HttpResponseStatus.FORBIDDEN, ApiError.CROSS_SITE,
+                    "requests from another site's pages are refused (Origin " + origin + ", Sec-Fetch-Site " + site + ")");
+        }
     }
 
     private static ApiError noSuchPath(QueryStringDecoder query) {
@@ -210,11 +235,6 @@ final class HttpApi {
         if (partitions < 0) {
             throw ApiError.topicNotFound(topic);
         }
-        if (streams.size() >= MAX_LIVE_STREAMS) {
-            // Each stream holds a consumer and its fetch buffers: their number is what bounds that memory.
-            throw new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, ApiError.TOO_MANY_LIVE_STREAMS, "this node serves "
-                    + MAX_LIVE_STREAMS + " live streams already; try another node or later");
-        }
         String from = Params.string(query, "from", "end");
         if (!from.equals("end") && !from.equals("beginning")) {
             throw ApiError.badRequest(ApiError.BAD_PARAMETER, "from must be end or beginning, not '" + from + "'");
@@ -222,10 +242,17 @@ final class HttpApi {
         RecordJson.Format format = RecordJson.Format.of(Params.string(query, "format", "text"));
         String lastEventId = request.headers().get("Last-Event-ID", Params.string(query, "last_event_id", null));
         Map<Integer, Long> resume = lastEventId == null || lastEventId.isBlank() ? Map.of() : LiveStream.parseEventId(lastEventId, partitions);
-        LiveStream stream = new LiveStream(channel, topic, partitions, resume, from.equals("beginning"), format, clients, executor,
-                streams::remove);
-        streams.add(stream);
-        return stream;
+        synchronized (streams) { // the count and the add as one: concurrent requests do not pass the limit
+            if (streams.size() >= MAX_LIVE_STREAMS) {
+                // Each stream holds a consumer and its fetch buffers: their number is what bounds that memory.
+                throw new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, ApiError.TOO_MANY_LIVE_STREAMS, "this node serves "
+                        + MAX_LIVE_STREAMS + " live streams already; try another node or later");
+            }
+            LiveStream stream = new LiveStream(channel, topic, partitions, resume, from.equals("beginning"), format, clients, executor,
+                    streams::remove);
+            streams.add(stream);
+            return stream;
+        }
     }
 
     /** Ends every live stream (the server is closing). */

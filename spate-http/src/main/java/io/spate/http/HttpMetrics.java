@@ -71,7 +71,7 @@ final class HttpMetrics {
         Route route = Route.of(uri);
         int end = uri.indexOf('?');
         String path = (end < 0 ? uri : uri.substring(0, end)).replaceAll("^/+|/+$", "");
-        boolean topic = path.indexOf('/') > 0; // /topics/{t}, not /topics
+        boolean topic = path.startsWith("topics/"); // /topics/{t}, not /topics nor /admin/...
         return route == Route.ADMIN && topic && method.equals(io.netty.handler.codec.http.HttpMethod.POST) ? Route.REST_PROXY : route;
     }
 

@@ -66,7 +66,7 @@ final class RestProxyConsumer {
     private volatile long lastUsedMs;
     private volatile boolean closed;
     /** A read waits in poll: a close wakes it up. */
-    private volatile boolean polling;
+    private volatile boolean closing;
     /** Polled and not yet handed out, in poll order. */
     private final ArrayDeque<ConsumerRecord<byte[], byte[]>> buffered = new ArrayDeque<>();
     /** Per partition, the offset after the last record handed out: what "commit all consumed" commits. */
@@ -152,25 +152,22 @@ final class RestProxyConsumer {
                 out.add(r);
                 bytes += size;
                 it.remove();
+                // Counted as consumed as soon as it is taken: a rebalance during a later poll of this
+                // read then commits it with its partition, and forgets the partition for good.
+                consumed.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
             }
             if (full || (!out.isEmpty() && (settings.responseMinBytes() <= 0 || bytes >= settings.responseMinBytes()))) {
                 break;
             }
             long remainingMs = Duration.ofNanos(deadline - System.nanoTime()).toMillis();
-            if (remainingMs <= 0) {
+            if (remainingMs <= 0 || closing) {
                 break;
             }
-            polling = true;
             try {
                 consumer.poll(Duration.ofMillis(remainingMs)).forEach(buffered::add);
             } catch (WakeupException e) {
                 break; // the instance is being deleted
-            } finally {
-                polling = false;
             }
-        }
-        for (ConsumerRecord<byte[], byte[]> r : out) {
-            consumed.put(new TopicPartition(r.topic(), r.partition()), r.offset() + 1);
         }
         if (settings.autoCommit() && !out.isEmpty()) {
             commitConsumed(null, false);
@@ -225,9 +222,10 @@ final class RestProxyConsumer {
 
     /** Closes the instance, interrupting a read that waits for records; any request after this gets 40403. */
     void close() {
-        if (polling) {
-            consumer.wakeup();
-        }
+        // Always: a read between two polls sees the flag, one in a poll is woken (a wakeup with no
+        // poll running makes the next one throw, which a read takes as the end as well).
+        closing = true;
+        consumer.wakeup();
         lock.lock();
         try {
             if (!closed) {

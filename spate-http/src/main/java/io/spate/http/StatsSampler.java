@@ -133,13 +133,15 @@ final class StatsSampler implements AutoCloseable {
 
     /** {@code GET /admin/stats/live}: a stream that starts with the samples kept, then one a second. */
     StatsStream stream(Channel channel) {
-        if (streams.size() >= AdminApi.MAX_STATS_STREAMS) {
-            throw new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, AdminApi.TOO_MANY_STATS_STREAMS, "this node serves "
-                    + AdminApi.MAX_STATS_STREAMS + " stats streams already; try later");
+        synchronized (streams) { // the count and the add as one: concurrent requests do not pass the limit
+            if (streams.size() >= AdminApi.MAX_STATS_STREAMS) {
+                throw new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, AdminApi.TOO_MANY_STATS_STREAMS, "this node serves "
+                        + AdminApi.MAX_STATS_STREAMS + " stats streams already; try later");
+            }
+            StatsStream stream = new StatsStream(channel, this);
+            streams.add(stream);
+            return stream;
         }
-        StatsStream stream = new StatsStream(channel, this);
-        streams.add(stream);
-        return stream;
     }
 
     /** The samples a new stream begins with. */

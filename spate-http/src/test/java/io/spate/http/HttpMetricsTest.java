@@ -29,6 +29,8 @@ class HttpMetricsTest {
         assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/topics/t")).isEqualTo(HttpMetrics.Route.REST_PROXY);
         assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.GET, "/topics/t")).isEqualTo(HttpMetrics.Route.ADMIN);
         assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/topics")).isEqualTo(HttpMetrics.Route.ADMIN);
+        assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/admin/topics")).isEqualTo(HttpMetrics.Route.ADMIN);
+        assertThat(HttpMetrics.route(io.netty.handler.codec.http.HttpMethod.POST, "/consumers/g")).isEqualTo(HttpMetrics.Route.REST_PROXY);
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.spate.broker.SpateNode;
 import io.spate.tests.support.Clients;
+import io.spate.tests.support.HttpNode;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -36,24 +37,23 @@ class AdminHttpApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     @TempDir
     static Path dataDir;
+    static HttpNode web;
     static SpateNode node;
     static HttpClient http;
     static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        node = SpateNode.builder().dataDir(dataDir).httpPort(0).config("broker.rack", "rack-a").start();
-        http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        base = "http://127.0.0.1:" + node.httpPort();
+        web = HttpNode.start(SpateNode.builder().dataDir(dataDir).config("broker.rack", "rack-a"));
+        node = web.node();
+        http = web.http();
+        base = web.base();
     }
 
     @AfterAll
     static void stop() {
-        if (http != null) {
-            http.close();
-        }
-        if (node != null) {
-            node.close();
+        if (web != null) {
+            web.close();
         }
     }
 
@@ -245,6 +245,25 @@ class AdminHttpApiTest {
         assertThat(index.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
         assertThat(index.body()).contains("/console/app.js");
         assertThat(get("/console/app.js").headers().firstValue("Content-Type").orElse("")).startsWith("text/javascript");
+    }
+
+    @Test
+    void anotherSitesPageCannotActThroughABrowser() throws Exception {
+        // A page of another site posting a text/plain body (no CORS preflight): refused, nothing created.
+        HttpResponse<String> forged = http.send(HttpRequest.newBuilder(URI.create(base + "/admin/topics"))
+                .header("Content-Type", "text/plain").header("Origin", "http://evil.example")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"forged\", \"partitions\": 1}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(forged, 403, 40302);
+        HttpResponse<String> produce = http.send(HttpRequest.newBuilder(URI.create(base + "/topics/admin-csrf/records"))
+                .header("Sec-Fetch-Site", "cross-site").POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(produce, 403, 40302);
+        assertError(get("/admin/topics/forged"), 404, 40401);
+        // The console's own page: the same origin as the host it was served from.
+        HttpResponse<String> own = http.send(HttpRequest.newBuilder(URI.create(base + "/admin/topics"))
+                .header("Content-Type", "application/json").header("Origin", base).header("Sec-Fetch-Site", "same-origin")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"name\": \"admin-same-origin\", \"partitions\": 1}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(own.statusCode()).as(own.body()).isBetween(200, 299);
     }
 
     private static JsonNode config(JsonNode configs, String name) {

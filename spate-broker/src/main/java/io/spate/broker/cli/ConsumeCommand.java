@@ -175,18 +175,22 @@ public final class ConsumeCommand extends ClientCommand {
                 } catch (WakeupException e) {
                     break;
                 }
+                Map<TopicPartition, OffsetAndMetadata> printedNow = new HashMap<>();
                 for (ConsumerRecord<byte[], byte[]> r : records) {
                     if (num != null && printed >= num) {
                         break;
                     }
                     print(out, r, segments);
                     printed++;
-                    toCommit.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                    printedNow.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
                 }
                 out.flush();
                 if (out.checkError()) {
-                    break; // stdout went away (e.g. the reader of a pipe stopped): nothing more to print to
+                    // stdout went away (the reader of a pipe stopped): this batch may not have been
+                    // printed, so it is not committed; nothing more to print to
+                    break;
                 }
+                toCommit.putAll(printedNow);
                 if (group != null && !toCommit.isEmpty()) {
                     commit(consumer, toCommit);
                 }
