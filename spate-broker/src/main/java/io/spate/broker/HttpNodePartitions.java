@@ -42,7 +42,10 @@ final class HttpNodePartitions implements NodePartitions {
 
     @Override
     public boolean isInternal(String topic) {
-        return io.spate.server.metadata.TopicManager.isInternal(topic);
+        // The pipelines' catalog and status topics too: only the processing tier writes them, and
+        // a console user deleting one would take every pipeline's definition with it.
+        return io.spate.server.metadata.TopicManager.isInternal(topic) || topic.equals(io.spate.processing.CatalogRecords.CATALOG_TOPIC)
+                || topic.equals(io.spate.processing.CatalogRecords.STATUS_TOPIC);
     }
 
     @Override

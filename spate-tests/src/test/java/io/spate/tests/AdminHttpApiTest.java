@@ -230,6 +230,7 @@ class AdminHttpApiTest {
         assertError(get("/admin/topics/no-such-topic"), 404, 40401);
         assertError(send("DELETE", "/admin/topics/no-such-topic", null), 404, 40401);
         assertError(send("DELETE", "/admin/topics/__consumer_offsets", null), 403, 40301);
+        assertError(send("DELETE", "/admin/topics/__spate_pipelines", null), 403, 40301);
         assertError(send("PATCH", "/admin/topics/no-such-topic/configs", "{\"set\": {\"retention.ms\": \"1\"}}"), 404, 40401);
         Clients.createTopicQuietly(node.bootstrapServers(), "admin-bad");
         assertError(send("PATCH", "/admin/topics/admin-bad/configs", "{}"), 400, 40001);
