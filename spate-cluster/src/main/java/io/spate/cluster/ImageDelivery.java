@@ -100,11 +100,27 @@ public final class ImageDelivery implements AutoCloseable {
         ClusterImage seen = listened;
         List<CompletableFuture<ClusterImage>> due = new ArrayList<>();
         synchronized (waiters) {
+            // A listener subscribed while this run was telling the others is not in its snapshot, yet
+            // a version awaited after subscribing must have been heard by it. It was added before any
+            // such waiter (under this lock), so it is seen here; the run its subscribe queued tells it
+            // and completes the waiters then.
+            if (seen != ClusterImage.EMPTY && someoneHasNotHeard(seen.version())) {
+                return;
+            }
             var head = waiters.headMap(seen.version(), true);
             head.values().forEach(due::addAll);
             head.clear();
         }
         due.forEach(f -> f.complete(seen));
+    }
+
+    private boolean someoneHasNotHeard(long version) {
+        for (Listener listener : listeners) {
+            if (listener.heard < version) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void tell(Consumer<ClusterImage> listener, ClusterImage image) {

@@ -76,7 +76,7 @@ class ImageDeliveryTest {
         newest = version(6);
         delivery.offered();
         assertThat(delivery.awaitVersion(6).get(10, TimeUnit.SECONDS).version()).isEqualTo(6);
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < 5000; i++) {
             List<Long> heard = new CopyOnWriteArrayList<>();
             delivery.subscribe(image -> heard.add(image.version()));
             delivery.awaitVersion(6).get(10, TimeUnit.SECONDS);
