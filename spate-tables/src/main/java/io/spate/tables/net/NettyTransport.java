@@ -1,0 +1,384 @@
+package io.spate.tables.net;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.spate.tables.Envelope;
+import io.spate.tables.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The tables' network: TCP between nodes, each message one frame ({@code [length: 4][}{@link TableCodec}{@code ]}).
+ * Every node connects out to each peer it sends to and only receives on the connections peers
+ * open to it: one connection per pair and direction, so no handshake decides who keeps which.
+ *
+ * <p>{@link #send} never blocks and never throws: the envelope joins the peer's bounded queue (a full
+ * queue drops it, counted), and the peer's connection, on the transport's one event-loop thread,
+ * drains the queue while the socket takes more. A peer whose endpoint is unknown, or whose
+ * connection is down, loses what overflows; the protocol's timeouts, hints and anti-entropy make
+ * up for lost messages, so a queue that grows without bound while a peer is away buys nothing.
+ * A lost connection is opened again on the next send, no sooner than a backoff (100 ms doubling to
+ * 2 s, reset by a connection that works).
+ *
+ * <p>Frames received are decoded on the event loop and handed to {@code deliver}, which posts them
+ * to the receiving node's event thread.
+ */
+public final class NettyTransport implements Transport, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NettyTransport.class);
+    static final long MIN_BACKOFF_MS = 100;
+    static final long MAX_BACKOFF_MS = 2_000;
+
+    public record Settings(int maxQueuedPerPeer, int maxFrameBytes) {
+        public static Settings defaults() {
+            return new Settings(10_000, 64 << 20);
+        }
+    }
+
+    private final String self;
+    private final Settings settings;
+    private final Consumer<Envelope> deliver;
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final Channel listener;
+    private final Map<String, InetSocketAddress> endpoints = new ConcurrentHashMap<>();
+    private final Map<String, Peer> peers = new ConcurrentHashMap<>();
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong received;
+    /** Every connection, both directions: closed with the transport, so peers see it go at once. */
+    private final ChannelGroup channels;
+    private volatile boolean closed;
+
+    private NettyTransport(String self, Settings settings, Consumer<Envelope> deliver, EventLoopGroup group, Channel listener,
+                           AtomicLong received, ChannelGroup channels) {
+        this.self = self;
+        this.channels = channels;
+        this.received = received;
+        this.settings = settings;
+        this.deliver = deliver;
+        this.group = group;
+        this.loop = group.next();
+        this.listener = listener;
+    }
+
+    /**
+     * Listens on {@code host:port} (0: a free port) for the frames peers send to {@code self}.
+     *
+     * @param deliver gets every envelope received, on the transport's thread; it must only hand it on
+     */
+    public static NettyTransport bind(String self, String host, int port, Settings settings, Consumer<Envelope> deliver) {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        AtomicLong received = new AtomicLong();
+        ChannelGroup channels = new DefaultChannelGroup("spate-tables", GlobalEventExecutor.INSTANCE);
+        try {
+            Channel listener = new ServerBootstrap()
+                    .group(group)
+                    .channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            channels.add(ch);
+                            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(settings.maxFrameBytes(), 0, 4, 0, 4),
+                                    new Inbound(deliver, received));
+                        }
+                    })
+                    .bind(new InetSocketAddress(host, port)).sync().channel();
+            return new NettyTransport(self, settings, deliver, group, listener, received, channels);
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            throw new IllegalStateException("cannot listen for table messages on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int port() {
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    /** Where {@code node} listens; a changed address closes the connection to the old one. Null forgets it. */
+    public void endpoint(String node, InetSocketAddress address) {
+        InetSocketAddress old = address == null ? endpoints.remove(node) : endpoints.put(node, address);
+        if (old != null && !old.equals(address)) {
+            Peer peer = peers.get(node);
+            if (peer != null) {
+                loop.execute(peer::disconnect);
+            }
+        }
+    }
+
+    @Override
+    public void send(String to, Envelope envelope) {
+        if (closed || !endpoints.containsKey(to)) {
+            dropped.incrementAndGet();
+            return;
+        }
+        Peer peer = peers.computeIfAbsent(to, Peer::new);
+        if (!peer.offer(envelope)) {
+            dropped.incrementAndGet();
+            return;
+        }
+        if (peer.scheduleFlush()) {
+            loop.execute(peer::flush);
+        }
+    }
+
+    /** Envelopes written to a socket. */
+    public long sent() {
+        return sent.get();
+    }
+
+    /** Envelopes dropped: no endpoint known, a full queue, a connection lost with them queued. */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    public long received() {
+        return received.get();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        listener.close().syncUninterruptibly();
+        channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /** One peer's outgoing side. The queue is shared with senders (under its lock); the connection belongs to the event loop. */
+    private final class Peer {
+        private final String id;
+        private final ArrayDeque<Envelope> queue = new ArrayDeque<>();
+        private boolean flushScheduled;
+        private Channel channel; // event loop only
+        private boolean connecting;
+        private long backoffMs = MIN_BACKOFF_MS;
+        private long nextAttemptNanos;
+
+        Peer(String id) {
+            this.id = id;
+        }
+
+        synchronized boolean offer(Envelope envelope) {
+            if (queue.size() >= settings.maxQueuedPerPeer()) {
+                return false;
+            }
+            queue.add(envelope);
+            return true;
+        }
+
+        synchronized boolean scheduleFlush() {
+            if (flushScheduled) {
+                return false;
+            }
+            flushScheduled = true;
+            return true;
+        }
+
+        private synchronized Envelope poll() {
+            return queue.poll();
+        }
+
+        private synchronized void doneFlushing() {
+            flushScheduled = false;
+        }
+
+        private synchronized boolean isEmpty() {
+            return queue.isEmpty();
+        }
+
+        /** On the event loop: writes what is queued while the socket takes it, or opens the connection first. */
+        void flush() {
+            doneFlushing();
+            if (closed) {
+                return;
+            }
+            if (channel == null || !channel.isActive()) {
+                connect();
+                return;
+            }
+            boolean wrote = false;
+            while (channel.isWritable()) {
+                Envelope next = poll();
+                if (next == null) {
+                    break;
+                }
+                byte[] body = TableCodec.encode(next);
+                ByteBuf frame = channel.alloc().buffer(4 + body.length).writeInt(body.length).writeBytes(body);
+                channel.write(frame, channel.voidPromise());
+                sent.incrementAndGet();
+                wrote = true;
+            }
+            if (wrote) {
+                channel.flush();
+            }
+        }
+
+        private void connect() {
+            if (connecting) {
+                return;
+            }
+            long waitNanos = nextAttemptNanos - System.nanoTime();
+            if (waitNanos > 0) {
+                connecting = true;
+                loop.schedule(() -> {
+                    connecting = false;
+                    flush();
+                }, waitNanos, TimeUnit.NANOSECONDS);
+                return;
+            }
+            InetSocketAddress address = endpoints.get(id);
+            if (address == null) {
+                discardQueued();
+                return;
+            }
+            connecting = true;
+            ChannelFuture future = new Bootstrap()
+                    .group(loop)
+                    .channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 2_000)
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
+                    .handler(new Outbound(this))
+                    .connect(address);
+            future.addListener(f -> {
+                connecting = false;
+                if (f.isSuccess()) {
+                    channel = future.channel();
+                    channels.add(channel);
+                    backoffMs = MIN_BACKOFF_MS;
+                    flush();
+                } else {
+                    log.debug("{}: cannot connect to {} at {}: {}", self, id, address, f.cause().toString());
+                    failed();
+                }
+            });
+        }
+
+        /** The connection failed or broke: what waits is dropped (it would be stale by the next attempt), the next send tries again after the backoff. */
+        private void failed() {
+            nextAttemptNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+            discardQueued();
+        }
+
+        private void discardQueued() {
+            int n;
+            synchronized (this) {
+                n = queue.size();
+                queue.clear();
+            }
+            dropped.addAndGet(n);
+        }
+
+        void disconnect() {
+            if (channel != null) {
+                channel.close();
+                channel = null;
+            }
+        }
+
+        void writable() {
+            if (!isEmpty() && scheduleFlush()) {
+                flush();
+            }
+        }
+
+        void closed(Channel which) {
+            if (channel == which) {
+                channel = null;
+                failed();
+            }
+        }
+    }
+
+    private static final class Outbound extends ChannelInboundHandlerAdapter {
+        private final Peer peer;
+
+        Outbound(Peer peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                peer.writable();
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            io.netty.util.ReferenceCountUtil.release(msg); // peers never answer on this connection
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            peer.closed(ctx.channel());
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("table connection to {} failed: {}", peer.id, cause.toString());
+            ctx.close();
+        }
+    }
+
+    private static final class Inbound extends SimpleChannelInboundHandler<ByteBuf> {
+        private final Consumer<Envelope> deliver;
+        private final AtomicLong received;
+
+        Inbound(Consumer<Envelope> deliver, AtomicLong received) {
+            this.deliver = deliver;
+            this.received = received;
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            Envelope envelope;
+            try {
+                envelope = TableCodec.decode(ByteBufUtil.getBytes(frame));
+            } catch (TableCodec.MalformedFrameException e) {
+                log.warn("closing the table connection from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+                ctx.close();
+                return;
+            }
+            received.incrementAndGet();
+            deliver.accept(envelope);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.debug("table connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        }
+    }
+}
