@@ -13,13 +13,21 @@ import java.util.UUID;
  *
  * @param version          index of the last metadata log entry applied (0: nothing yet)
  * @param nextProducerId   the first producer id not yet handed out to any node
+ * @param tables           the masterless tables' catalog, by name
  */
-public record ClusterImage(long version, Map<Integer, NodeInfo> nodes, Map<String, TopicState> topics, long nextProducerId) {
+public record ClusterImage(long version, Map<Integer, NodeInfo> nodes, Map<String, TopicState> topics, long nextProducerId,
+                           Map<String, TableSpec> tables) {
     public static final ClusterImage EMPTY = new ClusterImage(0, Map.of(), Map.of(), 0);
 
     public ClusterImage {
         nodes = Collections.unmodifiableMap(new TreeMap<>(nodes));
         topics = Collections.unmodifiableMap(new TreeMap<>(topics));
+        tables = Collections.unmodifiableMap(new TreeMap<>(tables));
+    }
+
+    /** An image with no tables. */
+    public ClusterImage(long version, Map<Integer, NodeInfo> nodes, Map<String, TopicState> topics, long nextProducerId) {
+        this(version, nodes, topics, nextProducerId, Map.of());
     }
 
     public TopicState topic(String name) {

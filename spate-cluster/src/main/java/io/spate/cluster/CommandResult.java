@@ -7,7 +7,7 @@ package io.spate.cluster;
  */
 public record CommandResult(Error error, String message, long value, long version) {
     public enum Error {
-        NONE, TOPIC_EXISTS, UNKNOWN_TOPIC, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, STALE_STATE, UNKNOWN_NODE, NO_REASSIGNMENT
+        NONE, TOPIC_EXISTS, UNKNOWN_TOPIC, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, STALE_STATE, UNKNOWN_NODE, NO_REASSIGNMENT, TABLE_EXISTS
     }
 
     public static CommandResult ok(long value) {

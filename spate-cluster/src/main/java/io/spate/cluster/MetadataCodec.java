@@ -24,9 +24,13 @@ public final class MetadataCodec {
      * skip the entries they cannot read and their images would drift apart). 3 added eligible
      * leader replicas (images) and registrations that say whether the node shut down cleanly.
      * 4 added batches of in-sync set changes (written in format 4 only for those). 5 added the
-     * node's rack (registrations and images; written in format 5 only when a node has one).
+     * node's rack (registrations and images; written in format 5 only when a node has one). 6
+     * added the masterless tables: a node's tables port (registrations and images) and the tables'
+     * catalog (the command and images); written in format 6 only when there is one of those.
      */
-    private static final byte FORMAT = 5;
+    private static final byte FORMAT = 6;
+    /** Tables: registrations with a tables port, the table catalog's commands, images with either. */
+    private static final byte TABLES_FORMAT = 6;
     /** Racks: registrations with {@code broker.rack} set, images where a node has a rack. */
     private static final byte RACK_FORMAT = 5;
     /** Batches of in-sync set changes. */
@@ -44,11 +48,28 @@ public final class MetadataCodec {
         return write(out -> {
             out.writeByte(switch (command) {
                 case MetadataCommand.AlterIsrs c -> ISR_BATCH_FORMAT;
-                case MetadataCommand.RegisterNode c -> c.rack().isEmpty() ? ELR_FORMAT : RACK_FORMAT;
+                case MetadataCommand.RegisterNode c -> c.tablesPort() != NodeInfo.NO_TABLES_PORT ? TABLES_FORMAT
+                        : c.rack().isEmpty() ? ELR_FORMAT : RACK_FORMAT;
+                case MetadataCommand.CreateTable c -> TABLES_FORMAT;
                 case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
                 default -> FIRST_FORMAT;
             });
             switch (command) {
+                case MetadataCommand.RegisterNode c when c.tablesPort() != NodeInfo.NO_TABLES_PORT -> {
+                    out.writeByte(14);
+                    out.writeInt(c.nodeId());
+                    out.writeUTF(c.host());
+                    out.writeInt(c.port());
+                    out.writeLong(c.incarnation());
+                    out.writeBoolean(c.cleanShutdown());
+                    out.writeUTF(c.rack());
+                    out.writeInt(c.tablesPort());
+                }
+                case MetadataCommand.CreateTable c -> {
+                    out.writeByte(15);
+                    out.writeUTF(c.name());
+                    writeMap(out, c.config());
+                }
                 case MetadataCommand.RegisterNode c -> {
                     out.writeByte(c.rack().isEmpty() ? 11 : 13);
                     out.writeInt(c.nodeId());
@@ -180,6 +201,9 @@ public final class MetadataCodec {
                 case 10 -> new MetadataCommand.ReassignPartition(in.readUTF(), in.readInt(), readInts(in));
                 case 11 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean());
                 case 13 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean(), in.readUTF());
+                case 14 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean(), in.readUTF(),
+                        in.readInt());
+                case 15 -> new MetadataCommand.CreateTable(in.readUTF(), readMap(in));
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });
@@ -203,13 +227,14 @@ public final class MetadataCodec {
     }
 
     public static byte[] encode(ClusterImage image) {
-        boolean racks = image.nodes().values().stream().anyMatch(n -> !n.rack().isEmpty());
+        boolean tables = !image.tables().isEmpty() || image.nodes().values().stream().anyMatch(n -> n.tablesPort() != NodeInfo.NO_TABLES_PORT);
+        boolean racks = tables || image.nodes().values().stream().anyMatch(n -> !n.rack().isEmpty());
         // Each format holds the fields of the ones before it.
         boolean eligible = racks || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(p -> !p.elr().isEmpty());
         boolean moving = eligible || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(PartitionState::reassigning);
         return write(out -> {
             // The oldest format that holds the image, so that older readers keep reading what they can.
-            out.writeByte(racks ? RACK_FORMAT : eligible ? ELR_FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
+            out.writeByte(tables ? TABLES_FORMAT : racks ? RACK_FORMAT : eligible ? ELR_FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
             out.writeLong(image.version());
             out.writeLong(image.nextProducerId());
             out.writeInt(image.nodes().size());
@@ -221,6 +246,9 @@ public final class MetadataCodec {
                 out.writeBoolean(n.fenced());
                 if (racks) {
                     out.writeUTF(n.rack());
+                }
+                if (tables) {
+                    out.writeInt(n.tablesPort());
                 }
             }
             out.writeInt(image.topics().size());
@@ -244,6 +272,13 @@ public final class MetadataCodec {
                     }
                 }
             }
+            if (tables) {
+                out.writeInt(image.tables().size());
+                for (TableSpec t : image.tables().values()) {
+                    out.writeUTF(t.name());
+                    writeMap(out, t.config());
+                }
+            }
         });
     }
 
@@ -257,6 +292,9 @@ public final class MetadataCodec {
                 NodeInfo n = new NodeInfo(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean());
                 if (format >= RACK_FORMAT) {
                     n = new NodeInfo(n.id(), n.host(), n.port(), n.incarnation(), n.fenced(), in.readUTF());
+                }
+                if (format >= TABLES_FORMAT) {
+                    n = new NodeInfo(n.id(), n.host(), n.port(), n.incarnation(), n.fenced(), n.rack(), in.readInt());
                 }
                 nodes.put(n.id(), n);
             }
@@ -279,7 +317,14 @@ public final class MetadataCodec {
                 }
                 topics.put(name, new TopicState(name, id, partitions, overrides));
             }
-            return new ClusterImage(version, nodes, topics, nextProducerId);
+            Map<String, TableSpec> tables = new HashMap<>();
+            if (format >= TABLES_FORMAT) {
+                for (int i = in.readInt(); i > 0; i--) {
+                    String name = in.readUTF();
+                    tables.put(name, new TableSpec(name, readMap(in)));
+                }
+            }
+            return new ClusterImage(version, nodes, topics, nextProducerId, tables);
         });
     }
 

@@ -16,9 +16,15 @@ public sealed interface MetadataCommand {
      * {@code cleanShutdown}: its logs were closed cleanly before (or it never stopped), so nothing
      * unflushed was lost; otherwise it is no longer eligible to lead where it was (KIP-966).
      */
-    record RegisterNode(int nodeId, String host, int port, long incarnation, boolean cleanShutdown, String rack) implements MetadataCommand {
+    record RegisterNode(int nodeId, String host, int port, long incarnation, boolean cleanShutdown, String rack, int tablesPort)
+            implements MetadataCommand {
         public RegisterNode {
             rack = rack == null ? "" : rack;
+        }
+
+        /** A registration that advertises no tables listener. */
+        public RegisterNode(int nodeId, String host, int port, long incarnation, boolean cleanShutdown, String rack) {
+            this(nodeId, host, port, incarnation, cleanShutdown, rack, NodeInfo.NO_TABLES_PORT);
         }
 
         /** A registration with no rack ({@code broker.rack} unset). */
@@ -77,6 +83,16 @@ public sealed interface MetadataCommand {
      * target. An empty target cancels a running reassignment.
      */
     record ReassignPartition(String topic, int partition, List<Integer> target) implements MetadataCommand {
+    }
+
+    /**
+     * Adds a masterless table to the catalog every node serves ({@link TableSpec}); refused when a
+     * table of that name exists. The settings are validated before the command is submitted.
+     */
+    record CreateTable(String name, Map<String, String> config) implements MetadataCommand {
+        public CreateTable {
+            config = Map.copyOf(config);
+        }
     }
 
     /** Hands a node a block of producer ids that no other node will hand out. */

@@ -35,9 +35,10 @@ public final class MetadataTransitions {
             case MetadataCommand.ElectPreferredLeader c -> electPreferred(image, c);
             case MetadataCommand.ReassignPartition c -> reassign(image, c);
             case MetadataCommand.AllocateProducerIds c -> allocateProducerIds(image, c);
+            case MetadataCommand.CreateTable c -> createTable(image, c);
         };
         ClusterImage next = completeReassignments(outcome.image);
-        ClusterImage versioned = new ClusterImage(index, next.nodes(), next.topics(), next.nextProducerId());
+        ClusterImage versioned = new ClusterImage(index, next.nodes(), next.topics(), next.nextProducerId(), next.tables());
         return new Outcome(versioned, outcome.result.at(index));
     }
 
@@ -54,7 +55,7 @@ public final class MetadataTransitions {
             base = fence(image, new MetadataCommand.FenceNode(c.nodeId(), existing.incarnation())).image;
         }
         Map<Integer, NodeInfo> nodes = new HashMap<>(base.nodes());
-        nodes.put(c.nodeId(), new NodeInfo(c.nodeId(), c.host(), c.port(), c.incarnation(), false, c.rack()));
+        nodes.put(c.nodeId(), new NodeInfo(c.nodeId(), c.host(), c.port(), c.incarnation(), false, c.rack(), c.tablesPort()));
         Map<String, TopicState> topics = new HashMap<>(base.topics());
         // Offline partitions whose last in-sync replica is this node come back with it.
         for (TopicState topic : base.topics().values()) {
@@ -94,7 +95,7 @@ public final class MetadataTransitions {
             }
             topics.put(topic.name(), updated);
         }
-        return unchanged(new ClusterImage(base.version(), nodes, topics, base.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(base.version(), nodes, topics, base.nextProducerId(), base.tables()), CommandResult.ok(0));
     }
 
     private static Outcome fence(ClusterImage image, MetadataCommand.FenceNode c) {
@@ -147,7 +148,7 @@ public final class MetadataTransitions {
             }
             topics.put(topic.name(), updated);
         }
-        return unchanged(new ClusterImage(image.version(), nodes, topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), nodes, topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     /**
@@ -213,7 +214,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(c.name(), new TopicState(c.name(), c.id(), partitions, c.overrides()));
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     private static CommandResult checkReplicas(ClusterImage image, List<Integer> replicas) {
@@ -242,7 +243,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.remove(c.name());
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     private static Outcome createPartitions(ClusterImage image, MetadataCommand.CreatePartitions c) {
@@ -260,7 +261,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(c.name(), new TopicState(topic.name(), topic.id(), partitions, topic.overrides()));
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     private static Outcome alterConfig(ClusterImage image, MetadataCommand.AlterTopicConfig c) {
@@ -291,7 +292,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(c.name(), updated);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     private static Outcome alterIsr(ClusterImage image, MetadataCommand.AlterIsr c) {
@@ -323,7 +324,7 @@ public final class MetadataTransitions {
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()).withElr(elr));
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     /** The most changes one {@link MetadataCommand.AlterIsrs} may carry: its result marks the refused ones in a long. */
@@ -368,7 +369,7 @@ public final class MetadataTransitions {
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withLeader(preferred, state.isr()));
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     private static Outcome reassign(ClusterImage image, MetadataCommand.ReassignPartition c) {
@@ -411,7 +412,7 @@ public final class MetadataTransitions {
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), next);
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
     }
 
     /** Any command can be the one after which a move is complete (a leader returning, an in-sync set growing). */
@@ -433,7 +434,7 @@ public final class MetadataTransitions {
                 topics.put(topic.name(), updated);
             }
         }
-        return topics == null ? image : new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId());
+        return topics == null ? image : new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables());
     }
 
     /**
@@ -469,6 +470,15 @@ public final class MetadataTransitions {
 
     private static Outcome allocateProducerIds(ClusterImage image, MetadataCommand.AllocateProducerIds c) {
         long first = image.nextProducerId();
-        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), first + c.count()), CommandResult.ok(first));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), first + c.count(), image.tables()), CommandResult.ok(first));
+    }
+
+    private static Outcome createTable(ClusterImage image, MetadataCommand.CreateTable c) {
+        if (image.tables().containsKey(c.name())) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.TABLE_EXISTS, "table '" + c.name() + "' already exists"));
+        }
+        Map<String, TableSpec> tables = new HashMap<>(image.tables());
+        tables.put(c.name(), new TableSpec(c.name(), c.config()));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), image.nextProducerId(), tables), CommandResult.ok(0));
     }
 }

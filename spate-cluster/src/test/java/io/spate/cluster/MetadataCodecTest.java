@@ -31,7 +31,8 @@ class MetadataCodecTest {
             new MetadataCommand.AllocateProducerIds(3, 1000),
             new MetadataCommand.ReassignPartition("orders", 2, List.of(4, 1, 2)),
             new MetadataCommand.ReassignPartition("orders", 2, List.of()),
-            new MetadataCommand.RegisterNode(7, "ünïcødé-höst", 1, 0));
+            new MetadataCommand.RegisterNode(7, "ünïcødé-höst", 1, 0),
+            new MetadataCommand.CreateTable("sessions", Map.of("replication.factor", "3", "durability", "batched:5")));
 
     @Test
     void everyCommandTypeSurvivesTheRoundTrip() {
@@ -108,7 +109,8 @@ class MetadataCodecTest {
         // (or without eligible replicas and registrations, or batched in-sync set changes) stays
         // readable to it.
         for (MetadataCommand command : EVERY_COMMAND) {
-            byte expected = (byte) (command instanceof MetadataCommand.ReassignPartition ? 2
+            byte expected = (byte) (command instanceof MetadataCommand.CreateTable ? 6
+                    : command instanceof MetadataCommand.ReassignPartition ? 2
                     : command instanceof MetadataCommand.RegisterNode ? 3
                     : command instanceof MetadataCommand.AlterIsrs ? 4 : 1);
             assertThat(MetadataCodec.encode(command)[0]).as("%s", command).isEqualTo(expected);
@@ -154,6 +156,35 @@ class MetadataCodecTest {
         ClusterImage fenced = MetadataTransitions.apply(racked, new MetadataCommand.FenceNode(4, 17), 3).image();
         assertThat(fenced.node(4).fenced()).isTrue();
         assertThat(fenced.node(4).rack()).isEqualTo("eu-west-1a");
+    }
+
+    @Test
+    void tablesPortsAndTheTableCatalogGoInFormat6AndOnlyWhenThereAreAny() {
+        MetadataCommand withTables = new MetadataCommand.RegisterNode(4, "h", 9092, 17, true, "", 7100);
+        assertThat(MetadataCodec.encode(withTables)[0]).isEqualTo((byte) 6);
+        assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(withTables))).isEqualTo(withTables);
+        MetadataCommand racked = new MetadataCommand.RegisterNode(5, "g", 9093, 18, false, "r1", 7101);
+        assertThat(MetadataCodec.decodeCommand(MetadataCodec.encode(racked))).isEqualTo(racked);
+
+        ClusterImage image = MetadataTransitions.apply(ClusterImage.EMPTY, withTables, 1).image();
+        image = MetadataTransitions.apply(image, new MetadataCommand.RegisterNode(6, "f", 9094, 19, true), 2).image();
+        assertThat(image.node(4).tablesPort()).isEqualTo(7100);
+        assertThat(image.node(6).tablesPort()).isEqualTo(NodeInfo.NO_TABLES_PORT);
+        CommandResult created = MetadataTransitions.apply(image, new MetadataCommand.CreateTable("t", Map.of("replication.factor", "3")), 3).result();
+        assertThat(created.succeeded()).isTrue();
+        image = MetadataTransitions.apply(image, new MetadataCommand.CreateTable("t", Map.of("replication.factor", "3")), 3).image();
+        assertThat(image.tables()).containsOnlyKeys("t");
+        assertThat(MetadataTransitions.apply(image, new MetadataCommand.CreateTable("t", Map.of()), 4).result().error())
+                .isEqualTo(CommandResult.Error.TABLE_EXISTS);
+        // Other changes keep the catalog, and fencing keeps the port.
+        image = MetadataTransitions.apply(image, new MetadataCommand.FenceNode(4, 17), 5).image();
+        assertThat(image.tables()).containsOnlyKeys("t");
+        assertThat(image.node(4).tablesPort()).isEqualTo(7100);
+        byte[] bytes = MetadataCodec.encode(image);
+        assertThat(bytes[0]).isEqualTo((byte) 6);
+        assertThat(MetadataCodec.decodeImage(bytes)).isEqualTo(image);
+        // Without either, images stay in the older formats.
+        assertThat(MetadataCodec.encode(nonTrivialImage())[0]).isLessThan((byte) 6);
     }
 
     private static ClusterImage imageWith(PartitionState state) {
