@@ -8,6 +8,7 @@ import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.partition.ReplicaManager;
 
+import java.net.InetSocketAddress;
 import java.util.List;
 
 /** The HTTP API's view of this node: its replicas, and the topics and placements its metadata holds. */
@@ -57,6 +58,26 @@ final class HttpNodePartitions implements NodePartitions {
     public Placement placement(String topic, int partition) {
         ClusterView.PartitionView p = view.partition(topic, partition);
         return p == null ? null : new Placement(p.leader(), p.replicas(), p.isr());
+    }
+
+    @Override
+    public InetSocketAddress kafkaAddress(int id) {
+        ClusterView.Broker broker = view.broker(id);
+        return broker == null ? null : InetSocketAddress.createUnresolved(broker.host(), broker.port());
+    }
+
+    @Override
+    public int maxMessageBytes(String topic) {
+        TopicInfo info = registry.get(topic);
+        String override = info == null ? null : info.overrides().get("max.message.bytes");
+        if (override == null) {
+            return Integer.MAX_VALUE;
+        }
+        try {
+            return Integer.parseInt(override.trim());
+        } catch (NumberFormatException e) {
+            return Integer.MAX_VALUE;
+        }
     }
 
     @Override

@@ -1,51 +1,29 @@
 package io.spate.http;
 
-import io.spate.replication.Acks;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import java.time.Duration;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The Kafka clients the API uses for what this node does not hold: one producer per acks level
- * (made on first use, shared by all requests) for partitions led elsewhere, and consumers, one per
- * read or live stream, for partitions it holds no replica of. All talk to this node's own listener.
+ * The Kafka clients the API uses for what this node does not hold: connections to the leaders of
+ * partitions led elsewhere (writes go to them directly, see {@link LeaderForwarder}), and
+ * consumers, one per read or live stream, for partitions it holds no replica of, which bootstrap
+ * from this node's own listener.
  */
 final class KafkaClients implements AutoCloseable {
     private final String bootstrap;
-    private final Map<Acks, KafkaProducer<byte[], byte[]>> producers = new EnumMap<>(Acks.class);
-    private boolean closed;
+    private final LeaderForwarder forwarder = new LeaderForwarder("spate-http-forwarder");
 
     KafkaClients(String bootstrap) {
         this.bootstrap = bootstrap;
     }
 
-    synchronized KafkaProducer<byte[], byte[]> producer(Acks acks) {
-        if (closed) {
-            throw new IllegalStateException("the HTTP server is closing");
-        }
-        return producers.computeIfAbsent(acks, a -> {
-            Map<String, Object> config = new HashMap<>();
-            config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            config.put(ProducerConfig.CLIENT_ID_CONFIG, "spate-http-acks-" + a.name().toLowerCase(java.util.Locale.ROOT));
-            config.put(ProducerConfig.ACKS_CONFIG, switch (a) {
-                case NONE -> "0";
-                case LEADER -> "1";
-                case ALL -> "all";
-            });
-            // Idempotence needs acks=all; the HTTP request is the unit a client retries anyway.
-            config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, a == Acks.ALL);
-            config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
-            config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-            return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
-        });
+    /** Sends a partition's records to the node leading it (shared by all requests). */
+    LeaderForwarder forwarder() {
+        return forwarder;
     }
 
     /** A new consumer with no group (the caller assigns and seeks) returning at most {@code maxPollRecords}; the caller closes it. */
@@ -84,9 +62,7 @@ final class KafkaClients implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        closed = true;
-        producers.values().forEach(p -> p.close(Duration.ofSeconds(5)));
-        producers.clear();
+    public void close() {
+        forwarder.close();
     }
 }

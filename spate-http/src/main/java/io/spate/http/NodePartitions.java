@@ -43,6 +43,14 @@ public interface NodePartitions {
         return List.copyOf(ids);
     }
 
+    /** Where node {@code id} takes Kafka-protocol requests; null when it is not live (or not known here). */
+    java.net.InetSocketAddress kafkaAddress(int id);
+
+    /** The largest record batch {@code topic} takes (its {@code max.message.bytes}), as far as this node knows. */
+    default int maxMessageBytes(String topic) {
+        return Integer.MAX_VALUE;
+    }
+
     /** A partition's leader (-1 when none), its replicas and its in-sync set. */
     record Placement(int leader, List<Integer> replicas, List<Integer> isr) {
         public Placement {

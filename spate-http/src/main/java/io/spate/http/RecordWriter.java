@@ -4,16 +4,15 @@ import io.spate.log.TopicPartition;
 import io.spate.replication.Acks;
 import io.spate.replication.Partition;
 import io.spate.replication.Written;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.utils.Utils;
 
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,16 +20,16 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The write path every HTTP produce shares (the native {@code POST /topics/{t}/records} and the
  * REST Proxy v2 {@code POST /topics/{t}[/partitions/{p}]}): records are given their partition as
- * Kafka's producer would, grouped by partition in request order; a partition this node leads gets
- * its group through {@link Partition#append} (all of it or none of it), one led elsewhere through
- * the internal producer. Callers check the partitions records name before calling.
+ * Kafka's producer would, grouped by partition in request order, and each group is written in one
+ * append, all of it or none of it: through {@link Partition#append} when this node leads the
+ * partition, as one Produce request to its leader otherwise ({@link LeaderForwarder}). Callers
+ * check the partitions records name before calling.
  */
 final class RecordWriter {
     /** Batches for a partition led here are at most this large (or the topic's max.message.bytes, if smaller). */
@@ -104,10 +103,21 @@ final class RecordWriter {
     }
 
     private CompletableFuture<List<Result>> write(TopicPartition tp, List<IncomingRecord> records, Acks acks, long timeoutMs) {
+        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         Partition local = node.localReplica(tp);
         if (local == null || !local.isLeader()) {
-            return CompletableFuture.supplyAsync(() -> sendThroughProducer(tp, records, acks, timeoutMs), executor);
+            return CompletableFuture.supplyAsync(() -> writeWhereLed(tp, records, acks, deadlineNs), executor);
         }
+        return appendHere(local, tp, records, acks, timeoutMs).thenComposeAsync(appended -> appended != null
+                ? CompletableFuture.completedFuture(appended)
+                : CompletableFuture.completedFuture(writeWhereLed(tp, records, acks, deadlineNs)), executor);
+    }
+
+    /**
+     * Appends the records to {@code local}, the partition's leader here, in one write. Null when
+     * leadership moved before anything was appended: the caller sends them where it went.
+     */
+    private CompletableFuture<List<Result>> appendHere(Partition local, TopicPartition tp, List<IncomingRecord> records, Acks acks, long timeoutMs) {
         long nowMs = System.currentTimeMillis();
         CompletableFuture<Written> appended;
         try {
@@ -116,24 +126,84 @@ final class RecordWriter {
         } catch (RuntimeException e) {
             return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(e), records.size()));
         }
-        return appended.thenComposeAsync(written -> {
+        return appended.thenApply(written -> {
             if (written.ok()) {
-                return CompletableFuture.completedFuture(offsets(tp.partition(), written, records.size()));
+                return offsets(tp.partition(), written.baseOffset(), records.size());
             }
             if (WriteFailure.isNotLeader(written) && written.logStartOffset() < 0) {
-                // Nothing was appended: leadership moved since the check; the producer finds the new leader.
-                // (Appended, then not replicated before leadership moved: the records may live on at the
-                // new leader, so sending them again could write them twice; that one is answered as failed.)
-                return CompletableFuture.completedFuture(sendThroughProducer(tp, records, acks, timeoutMs));
+                // Nothing was appended. (Appended, then not replicated before leadership moved: the
+                // records may live on at the new leader, so sending them again could write them twice;
+                // that one is answered as failed.)
+                return null;
             }
-            return CompletableFuture.completedFuture(failed(tp.partition(), WriteFailure.of(written), records.size()));
-        }, executor);
+            return failed(tp.partition(), WriteFailure.of(written), records.size());
+        });
     }
 
-    private static List<Result> offsets(int partition, Written written, int count) {
+    /**
+     * Blocking, on a virtual thread: the records to wherever {@code tp} is led, here or on another
+     * node, in one write either way. A leader not known yet, gone, or no longer leading (and so
+     * having written nothing) is looked up again until the deadline, as a Kafka producer retries.
+     */
+    private List<Result> writeWhereLed(TopicPartition tp, List<IncomingRecord> records, Acks acks, long deadlineNs) {
+        long backoffMs = 5;
+        while (true) {
+            long remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+            WriteFailure notYet;
+            Partition local = node.localReplica(tp);
+            NodePartitions.Placement placement = node.placement(tp.topic(), tp.partition());
+            int leader = placement == null ? -1 : placement.leader();
+            if (local != null && local.isLeader()) {
+                List<Result> appended = appendHere(local, tp, records, acks, Math.max(1, remainingMs)).join();
+                if (appended != null) {
+                    return appended;
+                }
+                notYet = new WriteFailure(6, "NOT_LEADER_OR_FOLLOWER", "leadership of " + tp + " moved while the records were sent");
+            } else if (leader < 0) {
+                notYet = new WriteFailure(5, "LEADER_NOT_AVAILABLE", tp + " has no leader now");
+            } else {
+                InetSocketAddress address = node.kafkaAddress(leader);
+                if (address == null) {
+                    notYet = new WriteFailure(5, "LEADER_NOT_AVAILABLE", tp + "'s leader, node " + leader + ", is not live");
+                } else {
+                    int batchLimit = Math.min(MAX_BATCH_BYTES, node.maxMessageBytes(tp.topic()));
+                    LeaderForwarder.Answer answer = clients.forwarder().send(leader, address, tp,
+                            batches(records, System.currentTimeMillis(), batchLimit), acks, (int) Math.max(1, Math.min(Integer.MAX_VALUE, remainingMs)));
+                    if (answer.ok()) {
+                        return offsets(tp.partition(), answer.baseOffset(), records.size());
+                    }
+                    WriteFailure failure = new WriteFailure(answer.error().code(), answer.error().name(), answer.message());
+                    if (answer.delivered() && !nothingWritten(answer.error())) {
+                        return failed(tp.partition(), failure, records.size());
+                    }
+                    notYet = failure;
+                }
+            }
+            remainingMs = TimeUnit.NANOSECONDS.toMillis(deadlineNs - System.nanoTime());
+            if (remainingMs <= backoffMs) {
+                return failed(tp.partition(), notYet, records.size());
+            }
+            try {
+                // The metadata this node learns next (a new leader, a node back) is what a retry needs.
+                Thread.sleep(backoffMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return failed(tp.partition(), WriteFailure.of(e), records.size());
+            }
+            backoffMs = Math.min(backoffMs * 2, 200);
+        }
+    }
+
+    /** Errors with which a leader answers before appending anything: sending again cannot write twice. */
+    private static boolean nothingWritten(Errors error) {
+        return error == Errors.NOT_LEADER_OR_FOLLOWER || error == Errors.LEADER_NOT_AVAILABLE
+                || error == Errors.UNKNOWN_TOPIC_OR_PARTITION || error == Errors.FENCED_LEADER_EPOCH;
+    }
+
+    private static List<Result> offsets(int partition, long baseOffset, int count) {
         List<Result> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            out.add(new Result(partition, written.baseOffset() < 0 ? -1 : written.baseOffset() + i, null));
+            out.add(new Result(partition, baseOffset < 0 ? -1 : baseOffset + i, null));
         }
         return out;
     }
@@ -190,37 +260,5 @@ final class RecordWriter {
             builder.append(nowMs, r.key(), r.value(), r.headers().toArray(Header[]::new));
         }
         return builder.build().buffer();
-    }
-
-    /** Blocking, off the event loop: the records through the internal producer, waited for up to {@code timeoutMs}. */
-    private List<Result> sendThroughProducer(TopicPartition tp, List<IncomingRecord> records, Acks acks, long timeoutMs) {
-        KafkaProducer<byte[], byte[]> producer;
-        try {
-            producer = clients.producer(acks);
-        } catch (RuntimeException e) {
-            return failed(tp.partition(), WriteFailure.of(e), records.size());
-        }
-        List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
-        List<Result> out = new ArrayList<>(records.size());
-        for (IncomingRecord r : records) {
-            try {
-                sent.add(producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, r.key(), r.value(), r.headers())));
-            } catch (RuntimeException e) {
-                sent.add(CompletableFuture.failedFuture(e));
-            }
-        }
-        long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        for (Future<RecordMetadata> f : sent) {
-            try {
-                RecordMetadata metadata = f.get(Math.max(0, deadlineNs - System.nanoTime()), TimeUnit.NANOSECONDS);
-                out.add(new Result(tp.partition(), metadata.hasOffset() ? metadata.offset() : -1, null));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                out.add(new Result(tp.partition(), -1, WriteFailure.of(e)));
-            } catch (Exception e) {
-                out.add(new Result(tp.partition(), -1, WriteFailure.of(e)));
-            }
-        }
-        return out;
     }
 }

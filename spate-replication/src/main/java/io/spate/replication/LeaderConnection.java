@@ -16,7 +16,8 @@ import java.nio.ByteBuffer;
 
 /**
  * A blocking Kafka-protocol connection from a follower to a leader, one request at a time
- * (the fetcher has one fetch in flight per leader, as Kafka's does). The receive buffer is
+ * (the fetcher has one fetch in flight per leader, as Kafka's does; the HTTP API forwards a
+ * partition's records to its leader through these too). The receive buffer is
  * reused across responses: the fetched records are slices of it and are appended to the log
  * before the next request is sent, so a steady stream of fetches allocates no new buffers.
  *
@@ -26,7 +27,7 @@ import java.nio.ByteBuffer;
  * when it sends. The timeout throws, the fetcher drops the connection and dials again. A plain
  * {@link Socket} is used because a blocking {@code SocketChannel} ignores read timeouts.
  */
-final class LeaderConnection implements AutoCloseable {
+public final class LeaderConnection implements AutoCloseable {
     private static final int MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
     private final Socket socket;
@@ -38,7 +39,7 @@ final class LeaderConnection implements AutoCloseable {
     private ByteBuffer receive = ByteBuffer.allocate(1 << 20);
     private int correlationId;
 
-    LeaderConnection(String host, int port, String clientId, int connectTimeoutMs, int readTimeoutMs) throws IOException {
+    public LeaderConnection(String host, int port, String clientId, int connectTimeoutMs, int readTimeoutMs) throws IOException {
         this.clientId = clientId;
         Socket s = new Socket();
         try {
@@ -55,7 +56,7 @@ final class LeaderConnection implements AutoCloseable {
     }
 
     /** Sends {@code request} and waits for its response; the response may refer to the reused buffer. */
-    AbstractResponse send(AbstractRequest request) throws IOException {
+    public AbstractResponse send(AbstractRequest request) throws IOException {
         RequestHeader header = new RequestHeader(request.apiKey(), request.version(), clientId, ++correlationId);
         ByteBuffer body = request.serializeWithHeader(header);
         int length = body.remaining();
@@ -87,6 +88,11 @@ final class LeaderConnection implements AutoCloseable {
             throw new IOException("response correlation id " + responseHeader.correlationId() + " does not match request " + header.correlationId());
         }
         return AbstractResponse.parseResponse(request.apiKey(), new ByteBufferAccessor(receive), request.version());
+    }
+
+    /** How long each read of the next answer may wait from now on (a kept connection serves requests of different timeouts). */
+    public void readTimeout(int ms) throws IOException {
+        socket.setSoTimeout(ms);
     }
 
     /** Reads exactly {@code length} bytes; a silence longer than the read timeout throws SocketTimeoutException. */

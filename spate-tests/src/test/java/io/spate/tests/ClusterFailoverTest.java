@@ -129,6 +129,10 @@ class ClusterFailoverTest {
             awaitAcks(producer, 0, RATE, "warm-up");
             long mark = producer.sent();
             cluster.kill9(t.leader());
+            // Over HTTP to a survivor, at once: it first sends them to the dead leader (refused), then
+            // to the one elected, or appends them itself; all three in one write wherever.
+            int survivor = cluster.ids().stream().filter(id -> id != t.leader()).findFirst().orElseThrow();
+            List<Long> httpOffsets = postThree(survivor, t.partition());
             int newLeader = cluster.awaitLeaderOtherThan(topic, t.partition(), t.leader());
             log("partition " + t.partition() + ": leader " + t.leader() + " killed, new leader " + newLeader);
             // The election shows in the new leader's metrics.
@@ -138,11 +142,36 @@ class ClusterFailoverTest {
             Map<Integer, Integer> leadersDuring = leaders();
             List<Ack> acks = stop(producer);
             AckVerifier.verify(cluster.bootstrap(), topic, PARTITIONS, acks);
+            assertThat(httpOffsets.get(1)).isEqualTo(httpOffsets.get(0) + 1);
+            assertThat(httpOffsets.get(2)).isEqualTo(httpOffsets.get(0) + 2);
+            try (org.apache.kafka.clients.consumer.KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of())) {
+                List<String> read = Clients.readAll(consumer, List.of(new org.apache.kafka.common.TopicPartition(topic, t.partition()))).stream()
+                        .filter(r -> r.value().startsWith("http-")).map(r -> r.offset() + "=" + r.value()).toList();
+                assertThat(read).containsExactly(httpOffsets.get(0) + "=http-0", httpOffsets.get(1) + "=http-1", httpOffsets.get(2) + "=http-2");
+            }
 
             cluster.start(t.leader());
             settleAndVerify(acks);
             assertNoSendFailures(producer);
             assertHealthyLeadersKept(leadersBefore, leadersDuring, t.leader());
+        }
+    }
+
+    /** Three records for {@code partition} through node {@code id}'s HTTP API, acks=all: their offsets. */
+    private List<Long> postThree(int id, int partition) throws Exception {
+        String body = "{\"value\": \"http-0\", \"partition\": " + partition + "}\n{\"value\": \"http-1\", \"partition\": " + partition
+                + "}\n{\"value\": \"http-2\", \"partition\": " + partition + "}\n";
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.net.http.HttpResponse<String> answer = http.send(java.net.http.HttpRequest.newBuilder(
+                            java.net.URI.create("http://127.0.0.1:" + httpPorts.get(id) + "/topics/" + topic + "/records?acks=all&timeout_ms=30000"))
+                    .header("Content-Type", "application/x-ndjson").POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            List<Long> offsets = new ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode o : new com.fasterxml.jackson.databind.ObjectMapper().readTree(answer.body()).get("offsets")) {
+                offsets.add(o.get("offset").asLong());
+            }
+            return offsets;
         }
     }
 

@@ -26,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The HTTP API of one node of a two-node cluster, for partitions it leads (written through the
- * partition API, read in place) and partitions the other node leads (through its internal
- * producer and consumers).
+ * partition API, read in place) and partitions the other node leads (written as one Produce
+ * request to that node, read through the internal consumers).
  */
 class HttpApiClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -112,6 +112,49 @@ class HttpApiClusterTest {
             assertThat(live.awaitEvents(PARTITIONS)).extracting(HttpApiClusterTest::value)
                     .containsExactlyInAnyOrder("to-0", "to-1", "to-2", "to-3");
         }
+    }
+
+    @Test
+    void recordsForAPartitionLedElsewhereAreWrittenWholeOrNotAtAll() throws Exception {
+        String topic = "http-cluster-limited";
+        cluster.createTopic(topic, PARTITIONS, 1, Map.of("max.message.bytes", "2000"));
+        Map<Integer, Integer> leaders = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            leaders.put(p, cluster.awaitLeader(topic, p));
+        }
+        int remote = leaders.entrySet().stream().filter(e -> e.getValue() == 2).findFirst().orElseThrow().getKey();
+        int local = leaders.entrySet().stream().filter(e -> e.getValue() == 1).findFirst().orElseThrow().getKey();
+        String records = "http://127.0.0.1:" + httpPorts.get(1) + "/topics/" + topic + "/records";
+
+        // The middle record is larger than the topic takes: node 2 refuses its partition's records
+        // together, while node 1's own partition is written.
+        String tooLarge = "x".repeat(5_000);
+        String body = "[{\"value\": \"first\", \"partition\": " + remote + "}, {\"value\": \"" + tooLarge + "\", \"partition\": " + remote
+                + "}, {\"value\": \"third\", \"partition\": " + remote + "}, {\"value\": \"here\", \"partition\": " + local + "}]";
+        HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(records))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(refused.statusCode()).as(refused.body()).isEqualTo(207);
+        JsonNode answers = JSON.readTree(refused.body()).get("offsets");
+        for (int i = 0; i < 3; i++) {
+            assertThat(answers.get(i).get("error").asText()).as("record %d: %s", i, refused.body()).contains("TOO_LARGE");
+            assertThat(answers.get(i).has("offset")).isFalse();
+        }
+        assertThat(answers.get(3).get("offset").asLong()).isZero();
+
+        String again = "{\"value\": \"a\", \"partition\": " + remote + "}\n{\"value\": \"b\", \"partition\": " + remote
+                + "}\n{\"value\": \"c\", \"partition\": " + remote + "}\n";
+        HttpResponse<String> written = http.send(HttpRequest.newBuilder(URI.create(records + "?acks=all"))
+                .header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(again)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(written.statusCode()).as(written.body()).isEqualTo(200);
+        assertThat(JSON.readTree(written.body()).get("offsets")).extracting(o -> o.get("offset").asLong()).containsExactly(0L, 1L, 2L);
+
+        List<ConsumerRecord<String, String>> read;
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of())) {
+            read = Clients.readAll(consumer, Clients.partitions(topic, PARTITIONS));
+        }
+        assertThat(read).filteredOn(r -> r.partition() == remote).extracting(r -> r.offset() + "=" + r.value())
+                .as("nothing of the refused request is in partition %d", remote).containsExactly("0=a", "1=b", "2=c");
+        assertThat(read).filteredOn(r -> r.partition() == local).extracting(ConsumerRecord::value).containsExactly("here");
     }
 
     private static String value(String event) {

@@ -1,0 +1,173 @@
+package io.spate.http;
+
+import io.spate.log.TopicPartition;
+import io.spate.replication.Acks;
+import io.spate.replication.LeaderConnection;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Sends a partition's records, built into batches here, to the node that leads the partition as
+ * one Produce request. The leader appends a request's records for a partition in one write, as it
+ * does a Kafka producer's, so they are all written or none wherever the partition is led; the
+ * internal Kafka producer this replaced could split them over batches and write some.
+ *
+ * <p>Connections are blocking, one request at a time each, kept per leader for the next request
+ * (callers run on virtual threads). One idle longer than {@link #MAX_IDLE_NS} is closed rather than
+ * used: a connection the leader dropped while it sat idle would fail after the request was written,
+ * which reads as "may or may not be written" and costs the client a retry it need not make.
+ */
+final class LeaderForwarder implements AutoCloseable {
+    /** The last Produce version that names topics (13 names them by id). */
+    static final short PRODUCE_VERSION = 12;
+    private static final long MAX_IDLE_NS = 30_000_000_000L;
+    private static final int CONNECT_TIMEOUT_MS = 3_000;
+    /** Beyond the request's own timeout, how long the leader may take to answer before the connection is given up. */
+    private static final int ANSWER_GRACE_MS = 5_000;
+
+    private final String clientId;
+    private final Map<Integer, Deque<Idle>> idle = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    LeaderForwarder(String clientId) {
+        this.clientId = clientId;
+    }
+
+    /**
+     * What the leader answered. {@code delivered} is false when the request never reached it (it
+     * wrote nothing, so sending again is safe); {@code error} is null on success.
+     */
+    record Answer(Errors error, String message, long baseOffset, boolean delivered) {
+        static Answer undelivered(String why) {
+            return new Answer(Errors.NETWORK_EXCEPTION, why, -1, false);
+        }
+
+        boolean ok() {
+            return error == null || error == Errors.NONE;
+        }
+    }
+
+    /**
+     * Sends {@code records} (one or more batches, offsets from 0) for {@code tp} to node
+     * {@code leaderId} at {@code address} and waits for its answer. {@code acks} NONE is sent as
+     * LEADER: a Kafka-protocol request with acks=0 gets no answer at all, and the connection must
+     * know where one answer ends before it carries the next request.
+     */
+    Answer send(int leaderId, InetSocketAddress address, TopicPartition tp, ByteBuffer records, Acks acks, int timeoutMs) {
+        LeaderConnection connection;
+        try {
+            connection = borrow(leaderId, address, timeoutMs);
+        } catch (IOException e) {
+            return Answer.undelivered("could not connect to the leader, node " + leaderId + " at " + address + ": " + e.getMessage());
+        }
+        ProduceResponse response;
+        try {
+            response = (ProduceResponse) connection.send(new ProduceRequest(request(tp, records, acks, timeoutMs), PRODUCE_VERSION));
+        } catch (IOException | RuntimeException e) {
+            connection.close();
+            return new Answer(Errors.NETWORK_EXCEPTION, "the connection to the leader, node " + leaderId + ", failed while it had the records"
+                    + " (they may or may not be written): " + e.getMessage(), -1, true);
+        }
+        Answer answer = answer(response, tp);
+        giveBack(leaderId, address, connection);
+        return answer;
+    }
+
+    private static ProduceRequestData request(TopicPartition tp, ByteBuffer records, Acks acks, int timeoutMs) {
+        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+        topics.add(new ProduceRequestData.TopicProduceData().setName(tp.topic()).setPartitionData(List.of(
+                new ProduceRequestData.PartitionProduceData().setIndex(tp.partition()).setRecords(MemoryRecords.readableRecords(records.duplicate())))));
+        return new ProduceRequestData()
+                .setAcks(acks == Acks.ALL ? (short) -1 : (short) 1)
+                .setTimeoutMs(timeoutMs)
+                .setTopicData(topics);
+    }
+
+    private static Answer answer(ProduceResponse response, TopicPartition tp) {
+        for (ProduceResponseData.TopicProduceResponse topic : response.data().responses()) {
+            for (ProduceResponseData.PartitionProduceResponse partition : topic.partitionResponses()) {
+                if (partition.index() == tp.partition()) {
+                    Errors error = Errors.forCode(partition.errorCode());
+                    String message = partition.errorMessage() != null ? partition.errorMessage() : error.message();
+                    return new Answer(error, message, partition.baseOffset(), true);
+                }
+            }
+        }
+        return new Answer(Errors.UNKNOWN_SERVER_ERROR, "the leader's answer did not name partition " + tp, -1, true);
+    }
+
+    private LeaderConnection borrow(int leaderId, InetSocketAddress address, int timeoutMs) throws IOException {
+        if (closed) {
+            throw new IOException("the HTTP server is closing");
+        }
+        Deque<Idle> waiting = idle.get(leaderId);
+        if (waiting != null) {
+            long now = System.nanoTime();
+            while (true) {
+                Idle next;
+                synchronized (waiting) {
+                    next = waiting.pollLast();
+                }
+                if (next == null) {
+                    break;
+                }
+                // A node id's address changes when the node comes back elsewhere: its old connections go.
+                if (now - next.sinceNs < MAX_IDLE_NS && next.address.equals(address)) {
+                    try {
+                        next.connection.readTimeout(timeoutMs + ANSWER_GRACE_MS);
+                        return next.connection;
+                    } catch (IOException e) {
+                        // closed under us: the next one, or a new connection
+                    }
+                }
+                next.connection.close();
+            }
+        }
+        return new LeaderConnection(address.getHostString(), address.getPort(), clientId,
+                Math.min(CONNECT_TIMEOUT_MS, Math.max(1, timeoutMs)), timeoutMs + ANSWER_GRACE_MS);
+    }
+
+    private void giveBack(int leaderId, InetSocketAddress address, LeaderConnection connection) {
+        Deque<Idle> waiting = idle.computeIfAbsent(leaderId, id -> new ArrayDeque<>());
+        synchronized (waiting) {
+            waiting.addLast(new Idle(connection, address, System.nanoTime()));
+        }
+        if (closed) {
+            closeIdle();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        closeIdle();
+    }
+
+    private void closeIdle() {
+        List<Idle> all = new ArrayList<>();
+        for (Deque<Idle> waiting : idle.values()) {
+            synchronized (waiting) {
+                all.addAll(waiting);
+                waiting.clear();
+            }
+        }
+        all.forEach(i -> i.connection.close());
+    }
+
+    private record Idle(LeaderConnection connection, InetSocketAddress address, long sinceNs) {
+    }
+}
