@@ -34,11 +34,24 @@ import java.util.Set;
  * waits for the range's next turn.
  */
 final class AntiEntropy {
+    /** How often a repair runs one range with one peer again while it still finds differences (more than a message's keys). */
+    static final int MAX_REPAIR_ROUNDS_PER_STEP = 50;
     private final ReplicaNode node;
     private List<Step> plan = List.of();
     private int cursor;
     private Session session;
     private long nextSession;
+    /** Steps an asked-for repair still has to run, before the periodic rounds' next turn. */
+    private final java.util.ArrayDeque<RepairStep> repairSteps = new java.util.ArrayDeque<>();
+    private final List<java.util.function.Consumer<RepairResult>> repairWaiters = new ArrayList<>();
+    private int repairSessions;
+    private int repairInSync;
+    private int repairAbandoned;
+    private long repairPushedBefore;
+    private long repairPulledBefore;
+
+    private record RepairStep(Step step, int round) {
+    }
 
     /** One unit of work: a range of a table and the peer to compare it with. */
     private record Step(String table, TokenRange range, String peer) {
@@ -47,17 +60,21 @@ final class AntiEntropy {
     private final class Session {
         final long id;
         final Step step;
+        /** The round of an asked-for repair this is, or -1 for a periodic one. */
+        final int repairRound;
         final Scheduler.Timer timer;
         MerkleTree tree;
         List<Integer> leaves;
 
-        Session(long id, Step step) {
+        Session(long id, Step step, int repairRound) {
             this.id = id;
             this.step = step;
+            this.repairRound = repairRound;
             this.timer = node.scheduler.schedule(node.settings.requestTimeoutMs(), () -> {
                 if (session == this) {
                     node.metrics.antiEntropyAbandoned++;
                     session = null;
+                    over(this, true);
                 }
             });
         }
@@ -95,26 +112,94 @@ final class AntiEntropy {
         if (session != null) {
             return;
         }
+        while (!repairSteps.isEmpty()) {
+            RepairStep next = repairSteps.poll();
+            if (node.membership().isLive(next.step.peer) && node.tables.containsKey(next.step.table)) {
+                start(next.step, next.round);
+                return;
+            }
+        }
         List<Step> steps = plan();
         for (int tried = 0; tried < steps.size(); tried++) {
             Step step = steps.get(cursor);
             cursor = (cursor + 1) % steps.size();
             if (node.membership().isLive(step.peer) && node.tables.containsKey(step.table)) {
-                start(step);
+                start(step, -1);
                 return;
             }
         }
     }
 
-    private void start(Step step) {
-        session = new Session(nextSession++, step);
+    private void start(Step step, int repairRound) {
+        session = new Session(nextSession++, step, repairRound);
         node.metrics.antiEntropySessions++;
         node.send(step.peer, new TableMessage.TreeRequest(session.id, step.table, step.range, node.settings.merkleDepth()));
     }
 
     private void end() {
-        session.timer.cancel();
+        Session s = session;
+        s.timer.cancel();
         session = null;
+        over(s, false);
+    }
+
+    /**
+     * Runs every (range, other replica) of the table now, one session after another, each again
+     * while it still finds differences (a message carries at most {@code maxKeysPerMessage} keys),
+     * and reports once all have run. Replicas not live are skipped.
+     */
+    void repair(String table, java.util.function.Consumer<RepairResult> done) {
+        if (repairWaiters.isEmpty()) {
+            repairSessions = 0;
+            repairInSync = 0;
+            repairAbandoned = 0;
+            repairPushedBefore = node.metrics.keysPushedByAntiEntropy;
+            repairPulledBefore = node.metrics.keysPulledByAntiEntropy;
+        }
+        for (Step step : plan()) {
+            if (step.table.equals(table)) {
+                repairSteps.add(new RepairStep(step, 0));
+            }
+        }
+        repairWaiters.add(done);
+        tick();
+        if (session == null || session.repairRound < 0) {
+            repairDoneIfIdle();
+        }
+    }
+
+    /** A session ended: an asked-for repair's next step follows at once. */
+    private void over(Session s, boolean abandoned) {
+        if (s.repairRound < 0) {
+            if (!repairSteps.isEmpty()) {
+                node.scheduler.schedule(0, this::tick); // a repair asked for during a periodic session
+            }
+            return;
+        }
+        repairSessions++;
+        if (abandoned) {
+            repairAbandoned++;
+        } else if (s.leaves != null && s.leaves.isEmpty()) {
+            repairInSync++;
+        } else if (s.repairRound + 1 < MAX_REPAIR_ROUNDS_PER_STEP) {
+            repairSteps.addFirst(new RepairStep(s.step, s.repairRound + 1));
+        }
+        if (!repairSteps.isEmpty()) {
+            node.scheduler.schedule(0, this::tick);
+        } else {
+            repairDoneIfIdle();
+        }
+    }
+
+    private void repairDoneIfIdle() {
+        if (!repairSteps.isEmpty() || repairWaiters.isEmpty()) {
+            return;
+        }
+        RepairResult result = new RepairResult(repairSessions, repairInSync, repairAbandoned,
+                node.metrics.keysPushedByAntiEntropy - repairPushedBefore, node.metrics.keysPulledByAntiEntropy - repairPulledBefore);
+        List<java.util.function.Consumer<RepairResult>> waiting = List.copyOf(repairWaiters);
+        repairWaiters.clear();
+        waiting.forEach(w -> w.accept(result));
     }
 
     private Session current(String from, long id) {

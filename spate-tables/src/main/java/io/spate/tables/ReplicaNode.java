@@ -228,6 +228,31 @@ public final class ReplicaNode {
         }
     }
 
+    /**
+     * Anti-entropy for one table now: every range this node replicates, with each other live
+     * replica, one session after another; {@code done} gets what they found.
+     */
+    public void repair(String table, Consumer<RepairResult> done) {
+        if (!running || !tables.containsKey(table)) {
+            done.accept(new RepairResult(0, 0, 0, 0, 0));
+            return;
+        }
+        antiEntropy.repair(table, done);
+    }
+
+    /** Whether this node serves the table (its store is open). */
+    public boolean hasTable(String table) {
+        return tables.containsKey(table);
+    }
+
+    /** Every key of the table this node holds, with its cell, in token order (tombstones included). */
+    public void scan(String table, java.util.function.BiConsumer<byte[], Cell> visitor) {
+        Table t = tables.get(table);
+        if (t != null) {
+            t.store().scanAll(visitor);
+        }
+    }
+
     /** Starts an anti-entropy session now if none runs (tests drive rounds instead of waiting for the period). */
     void antiEntropyRound() {
         antiEntropy.tick();

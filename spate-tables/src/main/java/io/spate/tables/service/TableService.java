@@ -1,0 +1,362 @@
+package io.spate.tables.service;
+
+import io.spate.tables.Consistency;
+import io.spate.tables.HintStore;
+import io.spate.tables.Membership;
+import io.spate.tables.NodeSettings;
+import io.spate.tables.ReadResult;
+import io.spate.tables.ReplicaNode;
+import io.spate.tables.RepairResult;
+import io.spate.tables.RocksDbTableStore;
+import io.spate.tables.TableConfig;
+import io.spate.tables.TableMessage;
+import io.spate.tables.TableMetrics;
+import io.spate.tables.TableStore;
+import io.spate.tables.WriteResult;
+import io.spate.tables.net.NettyTransport;
+import io.spate.time.SystemScheduler;
+import io.spate.time.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * A node's tables in a process: the {@link ReplicaNode} on its own event thread, the network
+ * transport, a RocksDB store per table and one for hints, under {@code dir}. The process feeds it
+ * views of the cluster ({@link #apply}: members with their tables endpoints, which are live, the
+ * catalog); clients' requests come in from any thread and are posted to the event thread, their
+ * answers come back as futures completed there.
+ *
+ * <pre>
+ * dir/incarnation        the last incarnation used (request ids of a new run start above it)
+ * dir/hints/             the hint store (RocksDB)
+ * dir/data/{table}/      one RocksDB store per table
+ * </pre>
+ */
+public final class TableService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TableService.class);
+    /** Incarnations count seconds from here, so they fit the 30 bits request ids give them until 2057. */
+    static final long INCARNATION_ORIGIN_SECONDS = 1_700_000_000L;
+
+    /** Bounds of the hint store: how many hints, how long a value's and a deletion's hint is kept. */
+    public record HintSettings(int maxHints, long maxHintAgeMs, long maxTombstoneHintAgeMs) {
+        /** Three hours for values (Cassandra's hint window), thirty days for deletions (longer than the default grace). */
+        public static HintSettings defaults() {
+            return new HintSettings(1_000_000, 3 * 3600_000L, 30 * 24 * 3600_000L);
+        }
+    }
+
+    /** Where a member's tables listen. */
+    public record Endpoint(String host, int port) {
+    }
+
+    /**
+     * The cluster as the metadata says: {@code members} own tokens (with their endpoints),
+     * {@code live} are those not fenced, {@code tables} the catalog; {@code epoch} orders views.
+     */
+    public record View(long epoch, Map<String, Endpoint> members, Set<String> live, Map<String, TableConfig> tables) {
+    }
+
+    /** The request names a table this node does not serve (not in the catalog, or not yet opened here). */
+    public static final class UnknownTableException extends RuntimeException {
+        public UnknownTableException(String table) {
+            super("table '" + table + "' not found", null, false, false);
+        }
+    }
+
+    private final String id;
+    private final Path dir;
+    private final SystemScheduler thread;
+    private final NettyTransport transport;
+    private final RocksDbTableStore hintCells;
+    private final ReplicaNode node;
+    private final long incarnation;
+    /** The tables open on this node, readable from any thread (the node's own map is its thread's). */
+    private final Map<String, TableConfig> open = new ConcurrentHashMap<>();
+    private final Map<String, TableStore> stores = new HashMap<>();
+    private final Map<String, List<CompletableFuture<TableConfig>>> waitingFor = new HashMap<>();
+    private volatile boolean closed;
+
+    private TableService(String id, Path dir, SystemScheduler thread, NettyTransport transport, RocksDbTableStore hintCells,
+                         ReplicaNode node, long incarnation) {
+        this.id = id;
+        this.dir = dir;
+        this.thread = thread;
+        this.transport = transport;
+        this.hintCells = hintCells;
+        this.node = node;
+        this.incarnation = incarnation;
+    }
+
+    /**
+     * Opens the stores under {@code dir} and listens on {@code host:port} (0: a free port).
+     *
+     * @param brokerEpochMs the broker epoch of this run's registration (its start time): the
+     *                      incarnation is derived from it, kept above the last one used
+     */
+    public static TableService start(String id, long brokerEpochMs, Path dir, String host, int port, NodeSettings settings,
+                                     HintSettings hintSettings) {
+        long incarnation = nextIncarnation(dir, brokerEpochMs);
+        SystemScheduler thread = new SystemScheduler("spate-tables");
+        ReplicaNode[] node = new ReplicaNode[1];
+        NettyTransport transport = null;
+        RocksDbTableStore hintCells = null;
+        try {
+            NettyTransport bound = NettyTransport.bind(id, host, port, NettyTransport.Settings.defaults(),
+                    envelope -> thread.schedule(0, () -> node[0].receive(envelope)));
+            transport = bound;
+            RocksDbTableStore hints = onThread(thread, () -> new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), thread));
+            hintCells = hints;
+            node[0] = onThread(thread, () -> {
+                HintStore hintStore = new HintStore(hints, Time.SYSTEM, hintSettings.maxHints(), hintSettings.maxHintAgeMs(),
+                        hintSettings.maxTombstoneHintAgeMs());
+                ReplicaNode n = new ReplicaNode(id, incarnation, thread, Time.SYSTEM, bound, hintStore, settings);
+                n.start();
+                return n;
+            });
+            log.info("tables: node {} (incarnation {}) takes table messages on {}:{}, data in {}", id, incarnation, host,
+                    bound.port(), dir.toAbsolutePath());
+            return new TableService(id, dir, thread, bound, hints, node[0], incarnation);
+        } catch (RuntimeException e) {
+            if (transport != null) {
+                transport.close();
+            }
+            if (hintCells != null) {
+                RocksDbTableStore h = hintCells;
+                onThread(thread, () -> {
+                    h.close();
+                    return null;
+                });
+            }
+            thread.close();
+            throw e;
+        }
+    }
+
+    /** Seconds since {@link #INCARNATION_ORIGIN_SECONDS} of the broker epoch, or one more than the last run's if that is not larger. */
+    static long nextIncarnation(Path dir, long brokerEpochMs) {
+        try {
+            Files.createDirectories(dir);
+            Path file = dir.resolve("incarnation");
+            long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.UTF_8).trim()) : 0;
+            long next = Math.max(brokerEpochMs / 1000 - INCARNATION_ORIGIN_SECONDS, last + 1);
+            if (next >= 1L << 30) {
+                throw new IllegalStateException("table incarnation " + next + " does not fit request ids");
+            }
+            Path tmp = dir.resolve("incarnation.tmp");
+            Files.writeString(tmp, Long.toString(next), StandardCharsets.UTF_8);
+            try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                channel.force(true);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return next;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot record the tables' incarnation in " + dir, e);
+        }
+    }
+
+    private static <T> T onThread(SystemScheduler thread, Supplier<T> work) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        thread.schedule(0, () -> {
+            try {
+                done.complete(work.get());
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        try {
+            return done.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the tables' thread did not answer within 60 s", e);
+        }
+    }
+
+    public String nodeId() {
+        return id;
+    }
+
+    public long incarnation() {
+        return incarnation;
+    }
+
+    /** The port other nodes send table messages to. */
+    public int port() {
+        return transport.port();
+    }
+
+    /** Applies a view of the cluster: endpoints, membership, and any table of the catalog not yet open here. */
+    public void apply(View view) {
+        for (Map.Entry<String, Endpoint> e : view.members().entrySet()) {
+            if (!e.getKey().equals(id)) {
+                transport.endpoint(e.getKey(), new InetSocketAddress(e.getValue().host(), e.getValue().port()));
+            }
+        }
+        thread.schedule(0, () -> {
+            if (closed) {
+                return;
+            }
+            for (TableConfig config : view.tables().values()) {
+                if (!node.hasTable(config.name())) {
+                    openTable(config);
+                }
+            }
+            Set<String> live = new TreeSet<>(view.live());
+            live.retainAll(view.members().keySet());
+            node.onMembership(new Membership(view.epoch(), new TreeSet<>(view.members().keySet()), live));
+        });
+    }
+
+    private void openTable(TableConfig config) {
+        TableStore store;
+        try {
+            store = new RocksDbTableStore(dir.resolve("data").resolve(config.name()), config.durability(), thread);
+        } catch (RuntimeException e) {
+            log.error("tables: cannot open the store of table '{}': {}", config.name(), e.toString());
+            return;
+        }
+        stores.put(config.name(), store);
+        node.addTable(config, store);
+        open.put(config.name(), config);
+        List<CompletableFuture<TableConfig>> waiting = waitingFor.remove(config.name());
+        if (waiting != null) {
+            waiting.forEach(w -> w.complete(config));
+        }
+        log.info("tables: serving table '{}' (replication factor {}, durability {})", config.name(), config.replicationFactor(),
+                config.durability());
+    }
+
+    /** The tables open on this node. */
+    public Map<String, TableConfig> tables() {
+        return Map.copyOf(open);
+    }
+
+    /** Completes once the table is open on this node (a table just created: once this node's view has it). */
+    public CompletableFuture<TableConfig> awaitTable(String name) {
+        CompletableFuture<TableConfig> done = new CompletableFuture<>();
+        thread.schedule(0, () -> {
+            TableConfig config = open.get(name);
+            if (config != null) {
+                done.complete(config);
+            } else {
+                waitingFor.computeIfAbsent(name, n -> new ArrayList<>()).add(done);
+            }
+        });
+        return done;
+    }
+
+    private TableConfig config(String table) {
+        TableConfig config = open.get(table);
+        if (config == null) {
+            throw new UnknownTableException(table);
+        }
+        return config;
+    }
+
+    /** {@code w} null: the table's default. */
+    public CompletableFuture<WriteResult> put(String table, byte[] key, byte[] value, Consistency w, long after) {
+        Consistency level = w != null ? w : config(table).defaultWrite();
+        return call(done -> node.put(table, key, value, level, after, done::complete));
+    }
+
+    public CompletableFuture<WriteResult> delete(String table, byte[] key, Consistency w, long after) {
+        Consistency level = w != null ? w : config(table).defaultWrite();
+        return call(done -> node.delete(table, key, level, after, done::complete));
+    }
+
+    public CompletableFuture<ReadResult> get(String table, byte[] key, Consistency r) {
+        Consistency level = r != null ? r : config(table).defaultRead();
+        return call(done -> node.get(table, key, level, done::complete));
+    }
+
+    /** Anti-entropy of the table now, with every other live replica of every range this node holds. */
+    public CompletableFuture<RepairResult> repair(String table) {
+        config(table);
+        return call(done -> node.repair(table, done::complete));
+    }
+
+    /** This node's own replica of the table, key by key in token order, tombstones included (what an operator compares across replicas). */
+    public CompletableFuture<List<TableMessage.KeyCell>> scan(String table) {
+        config(table);
+        return call(done -> {
+            List<TableMessage.KeyCell> cells = new ArrayList<>();
+            node.scan(table, (k, c) -> cells.add(new TableMessage.KeyCell(k, c)));
+            done.complete(cells);
+        });
+    }
+
+    /** Hints this node holds for other replicas. */
+    public CompletableFuture<Long> hintsPending() {
+        return call(done -> done.complete(node.hints().pending()));
+    }
+
+    /** The protocol's counters, read on the event thread. */
+    public <T> CompletableFuture<T> metrics(java.util.function.Function<TableMetrics, T> read) {
+        return call(done -> done.complete(read.apply(node.metrics())));
+    }
+
+    private <T> CompletableFuture<T> call(java.util.function.Consumer<CompletableFuture<T>> work) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        if (closed) {
+            done.completeExceptionally(new IllegalStateException("the tables are closed"));
+            return done;
+        }
+        thread.schedule(0, () -> {
+            try {
+                work.accept(done);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        return done;
+    }
+
+    /** Stops the node (requests in flight are not answered), flushes and closes every store, stops listening. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            onThread(thread, () -> {
+                closed = true;
+                node.stop();
+                for (TableStore store : stores.values()) {
+                    store.close();
+                }
+                hintCells.close();
+                return null;
+            });
+        } finally {
+            closed = true;
+            transport.close();
+            thread.close();
+        }
+    }
+}
