@@ -70,6 +70,9 @@ public final class SpateConfig {
     public static final String TRANSACTIONAL_ID_EXPIRATION_MS = "transactional.id.expiration.ms";
     public static final String TRANSACTION_PARTITION_VERIFICATION_ENABLE = "transaction.partition.verification.enable";
     public static final String HTTP_PORT = "http.port";
+    public static final String TABLES_PORT = "tables.port";
+    public static final String TABLES_MAX_VALUE_BYTES = "tables.max.value.bytes";
+    public static final String TABLES_REQUEST_TIMEOUT_MS = "tables.request.timeout.ms";
     public static final String HTTP_MAX_BODY_BYTES = "http.max.body.bytes";
     public static final String HTTP_MAX_IN_FLIGHT_BYTES = "http.max.in.flight.bytes";
     public static final String HTTP_CONSUMER_INSTANCE_TIMEOUT_MS = "http.consumer.instance.timeout.ms";
@@ -165,6 +168,11 @@ public final class SpateConfig {
         // REST Proxy v2 consumer instances: closed after this long unused (Confluent's default), at most this many per node.
         d.put(HTTP_CONSUMER_INSTANCE_TIMEOUT_MS, "300000");
         d.put(HTTP_CONSUMER_MAX_INSTANCES, "100");
+        // The masterless tables (spate-tables): the port other nodes send table messages to (0: a free
+        // one, advertised in the node's registration), the largest value, a coordinator's wait for replicas.
+        d.put(TABLES_PORT, "0");
+        d.put(TABLES_MAX_VALUE_BYTES, String.valueOf(1 << 20));
+        d.put(TABLES_REQUEST_TIMEOUT_MS, "2000");
         return d;
     }
 
@@ -251,6 +259,13 @@ public final class SpateConfig {
         int httpPort = intValue(HTTP_PORT);
         if (httpPort < -1 || httpPort > 65535) {
             throw new InvalidConfigException(HTTP_PORT + " must be between 0 and 65535, or -1 for no HTTP, not " + httpPort);
+        }
+        int tablesPort = intValue(TABLES_PORT);
+        if (tablesPort < 0 || tablesPort > 65535) {
+            throw new InvalidConfigException(TABLES_PORT + " must be between 0 and 65535, not " + tablesPort);
+        }
+        if (intValue(TABLES_MAX_VALUE_BYTES) < 1 || intValue(TABLES_REQUEST_TIMEOUT_MS) < 1) {
+            throw new InvalidConfigException(TABLES_MAX_VALUE_BYTES + " and " + TABLES_REQUEST_TIMEOUT_MS + " must be positive");
         }
         if (httpMaxBodyBytes() < 1 || httpMaxBodyBytes() > httpMaxInFlightBytes()) {
             throw new InvalidConfigException(HTTP_MAX_BODY_BYTES + " must be at least 1 and at most " + HTTP_MAX_IN_FLIGHT_BYTES);
@@ -410,6 +425,19 @@ public final class SpateConfig {
 
     public int port() {
         return intValue(PORT);
+    }
+
+    /** Where other nodes send this node's table messages: 0 for any free port. */
+    public int tablesPort() {
+        return intValue(TABLES_PORT);
+    }
+
+    public int tablesMaxValueBytes() {
+        return intValue(TABLES_MAX_VALUE_BYTES);
+    }
+
+    public int tablesRequestTimeoutMs() {
+        return intValue(TABLES_REQUEST_TIMEOUT_MS);
     }
 
     /** The HTTP API's port: 0 for any free one, -1 for none. */

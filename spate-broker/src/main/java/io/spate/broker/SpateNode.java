@@ -76,6 +76,8 @@ public final class SpateNode implements AutoCloseable {
     private final io.spate.processing.ProcessingRuntime processing;
     private final HttpNodePartitions httpPartitions;
     private final NodeMetrics metrics;
+    /** The masterless tables (set once, before the node is handed out). */
+    private ClusterTables tables;
     /** The HTTP API; null while it serves none (http.port -1, and no {@link #serveHttp} yet). */
     private volatile io.spate.http.HttpServer http;
     private volatile boolean closed;
@@ -158,6 +160,7 @@ public final class SpateNode implements AutoCloseable {
         ClusterMember member = null;
         ReplicaManager replicas = null;
         io.spate.processing.ProcessingRuntime processing = null;
+        ClusterTables tables = null;
         try {
             // One clock for the member's liveness, lease and pause decisions and the replicas' lag and lease checks.
             io.spate.time.Time time = io.spate.time.Time.SYSTEM;
@@ -166,6 +169,9 @@ public final class SpateNode implements AutoCloseable {
             member = config.clustered()
                     ? ClusterMember.start(config.clusterSettings(), config.nodeCredentials(), time)
                     : ClusterMember.startAlone(config.clusterSettings(), time);
+            // The tables' listener port goes into the node's registration: opened before it joins.
+            tables = ClusterTables.start(config, member.metadata(), member.incarnation());
+            member.advertiseTablesPort(tables.port());
             TopicRegistry registry = TopicRegistry.mirror(config.topicDefaults());
             replicas = new ReplicaManager(logManager, registry, config.nodeId(), member.metadata(), config.replicationSettings(), time);
             ClusterControl control = new ClusterControl(member.metadata());
@@ -263,10 +269,16 @@ public final class SpateNode implements AutoCloseable {
             HttpNodePartitions httpPartitions = new HttpNodePartitions(registry, replicas, view, new HttpNodeAdmin(config.nodeId(), clusterId,
                     config.replicationSettings().rack(), member.metadata(), replicas, config.clusterSettings().voters(),
                     config.host() + ":" + server.port(), liveStats));
+            tables.follow();
             io.spate.http.HttpServer http = config.httpPort() < 0 ? null : startHttp(config, config.httpPort(), server.port(), httpPartitions,
                     metrics);
-            return new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications, cleaner,
-                    member, replicas, processing, httpPartitions, metrics, http);
+            if (http != null) {
+                http.serveTables(tables);
+            }
+            SpateNode node = new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications,
+                    cleaner, member, replicas, processing, httpPartitions, metrics, http);
+            node.tables = tables;
+            return node;
         } catch (IOException | RuntimeException e) {
             if (processing != null) {
                 processing.close();
@@ -295,10 +307,16 @@ public final class SpateNode implements AutoCloseable {
             if (cleaner != null) {
                 cleaner.shutdownNow();
             }
+            if (tables != null) {
+                tables.close();
+            }
             logManager.close();
             throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            if (tables != null) {
+                tables.close();
+            }
             logManager.close();
             throw new IOException("interrupted while binding the listener", e);
         }
@@ -437,6 +455,7 @@ public final class SpateNode implements AutoCloseable {
         }
         try {
             http = startHttp(config, port, server.port(), httpPartitions, metrics);
+            http.serveTables(tables);
             return true;
         } catch (IOException e) {
             log.warn("{}", e.getMessage());
@@ -531,8 +550,20 @@ public final class SpateNode implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        // Table requests come in over HTTP (closed above); its peers see this node fenced once it has left.
+        tables.close();
         member.close();
         logManager.close();
+    }
+
+    /** The node's masterless tables (the stores, the coordinator, the catalog it serves). */
+    public io.spate.tables.service.TableService tables() {
+        return tables.service();
+    }
+
+    /** Creates a table in the cluster's catalog; completes once this node serves it. */
+    public java.util.concurrent.CompletableFuture<io.spate.tables.TableConfig> createTable(io.spate.tables.TableConfig config) {
+        return tables.create(config);
     }
 
     /** Embedded start-up with defaults suited to tests: a free port and the given directory. */

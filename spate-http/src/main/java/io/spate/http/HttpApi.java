@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutorService;
  * /consumers/..., /brokers, POST /topics/{topic}[/partitions/{p}], GET /topics/{topic}/partitions[/{p}],
  *   GET /topics[/{topic}] accepting application/vnd.kafka.v2+json: Confluent REST Proxy v2 ({@link RestProxy})
  * /admin/..., / and /console/...                 the admin endpoints and the web console ({@link AdminApi})
+ * /tables/...                                    the masterless tables ({@link TablesApi})
  * </pre>
  */
 final class HttpApi {
@@ -66,6 +67,13 @@ final class HttpApi {
         this.admin = admin;
     }
 
+    /** The {@code /tables} endpoints; none until set (a 404 then). */
+    private volatile TablesApi tables;
+
+    void serveTables(TablesApi tables) {
+        this.tables = tables;
+    }
+
     void execute(Runnable task) {
         executor.execute(task);
     }
@@ -96,6 +104,10 @@ final class HttpApi {
         AdminApi adminApi = admin;
         if (adminApi != null && AdminApi.owns(path)) {
             return adminApi.handle(method, path, request, query, channel);
+        }
+        TablesApi tablesApi = tables;
+        if (tablesApi != null && TablesApi.owns(path)) {
+            return tablesApi.handle(method, path, request, query);
         }
         if (path.isEmpty() || !path.getFirst().equals("topics")) {
             throw noSuchPath(query);

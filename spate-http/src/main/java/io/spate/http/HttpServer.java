@@ -121,6 +121,11 @@ public final class HttpServer implements AutoCloseable {
         return ((InetSocketAddress) listener.localAddress()).getPort();
     }
 
+    /** Serves the masterless tables under {@code /tables} from now on. */
+    public void serveTables(NodeTables tables) {
+        api.serveTables(new TablesApi(tables));
+    }
+
     /** Request bytes admitted and not yet answered. */
     public long inFlightBytes() {
         return inFlight.usedBytes();

@@ -140,6 +140,10 @@ public final class ReplicaNode {
         return id;
     }
 
+    public long settingsRequestTimeoutMs() {
+        return settings.requestTimeoutMs();
+    }
+
     public TableMetrics metrics() {
         return metrics;
     }

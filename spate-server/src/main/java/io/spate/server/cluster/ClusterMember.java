@@ -75,6 +75,8 @@ public final class ClusterMember implements AutoCloseable {
     private NodeRoles roles;
     private String host;
     private int port;
+    /** Where this node's tables take messages from other nodes, advertised in its registration. */
+    private volatile int tablesPort = io.spate.cluster.NodeInfo.NO_TABLES_PORT;
     private final LeaderLease lease;
     private final PauseWatch pauseWatch;
     private volatile String heartbeatClientId;
@@ -149,6 +151,16 @@ public final class ClusterMember implements AutoCloseable {
 
     public int nodeId() {
         return settings.nodeId();
+    }
+
+    /** This run's broker epoch: the incarnation its registrations carry, larger with every start. */
+    public long incarnation() {
+        return incarnation;
+    }
+
+    /** Advertises the tables' listener port in this node's registrations; called before {@link #join}. */
+    public void advertiseTablesPort(int port) {
+        this.tablesPort = port;
     }
 
     /** A cluster id every node derives alike from the controller quorum. */
@@ -244,7 +256,7 @@ public final class ClusterMember implements AutoCloseable {
         // Clean when this process's logs were closed cleanly last time, or when it registers again
         // without having stopped (nothing unflushed was lost in between).
         boolean clean = roles.registersClean(replicas.logManager().wasCleanShutdown());
-        return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation, clean, replicas.rack())).whenComplete((r, e) -> {
+        return metadata.submit(new MetadataCommand.RegisterNode(settings.nodeId(), host, port, incarnation, clean, replicas.rack(), tablesPort)).whenComplete((r, e) -> {
             if (e == null && r.succeeded()) {
                 roles.onRegistered(r.version());
             }

@@ -90,6 +90,7 @@ public final class TableService implements AutoCloseable {
     private final RocksDbTableStore hintCells;
     private final ReplicaNode node;
     private final long incarnation;
+    private final long requestTimeoutMs;
     /** The tables open on this node, readable from any thread (the node's own map is its thread's). */
     private final Map<String, TableConfig> open = new ConcurrentHashMap<>();
     private final Map<String, TableStore> stores = new HashMap<>();
@@ -105,6 +106,7 @@ public final class TableService implements AutoCloseable {
         this.hintCells = hintCells;
         this.node = node;
         this.incarnation = incarnation;
+        this.requestTimeoutMs = node.settingsRequestTimeoutMs();
     }
 
     /**
@@ -204,6 +206,11 @@ public final class TableService implements AutoCloseable {
 
     public long incarnation() {
         return incarnation;
+    }
+
+    /** How long a coordinator waits for replicas before it answers TIMEOUT. */
+    public long requestTimeoutMs() {
+        return requestTimeoutMs;
     }
 
     /** The port other nodes send table messages to. */

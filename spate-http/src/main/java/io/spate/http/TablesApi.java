@@ -1,0 +1,395 @@
+package io.spate.http;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.spate.tables.Cell;
+import io.spate.tables.Consistency;
+import io.spate.tables.ReadResult;
+import io.spate.tables.RepairResult;
+import io.spate.tables.TableConfig;
+import io.spate.tables.TableMessage;
+import io.spate.tables.WriteResult;
+import io.spate.tables.service.TableService;
+import io.spate.tables.service.TableSettings;
+
+import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The masterless tables over HTTP. Any node takes any request and coordinates it (there is no
+ * leader to forward to). Values are the raw bodies; versions (hybrid-logical-clock timestamps,
+ * unsigned decimal) travel in the {@code Spate-Version} header, and a client passes the last one it
+ * saw as {@code after} so that its next write is ordered after it whatever the clocks say.
+ *
+ * <pre>
+ * POST|PUT /tables                      create: {"name", "replicationFactor", "writeConsistency", "readConsistency",
+ *                                        "durability", "tombstoneGraceMs", "sloppyQuorum"} (only name and replicationFactor required)
+ * GET  /tables                          the catalog
+ * GET  /tables/{t}                      one table's settings, and this node's hints pending
+ * GET|PUT|DELETE /tables/{t}/keys/{k}   ?consistency=one|quorum|all (the table's default otherwise), &after=VERSION for writes
+ * POST /tables/{t}/repair               anti-entropy of the table now, from this node with every other live replica
+ * GET  /tables/{t}/replica              this node's own replica: keys, tombstones, and a digest of every cell
+ * </pre>
+ */
+final class TablesApi {
+    static final String VERSION_HEADER = "Spate-Version";
+    static final int TABLE_NOT_FOUND = 40410;
+    static final int KEY_NOT_FOUND = 40411;
+    static final int TABLE_EXISTS = 40910;
+    static final int VALUE_TOO_LARGE = 41310;
+    static final int OVERLOADED = 42910;
+    static final int UNAVAILABLE = 50310;
+    static final int TIMEOUT = 50410;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final NodeTables tables;
+
+    TablesApi(NodeTables tables) {
+        this.tables = tables;
+    }
+
+    static boolean owns(List<String> path) {
+        return !path.isEmpty() && path.getFirst().equals("tables");
+    }
+
+    Response handle(HttpMethod method, List<String> path, FullHttpRequest request, QueryStringDecoder query) {
+        if (path.size() == 1) {
+            if (method.equals(HttpMethod.GET)) {
+                return list();
+            }
+            if (method.equals(HttpMethod.POST) || method.equals(HttpMethod.PUT)) {
+                return create(request);
+            }
+            throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed on /tables");
+        }
+        String table = path.get(1);
+        if (path.size() == 2) {
+            onlyGet(method);
+            return describe(table);
+        }
+        if (path.size() == 3 && path.get(2).equals("repair")) {
+            if (!method.equals(HttpMethod.POST)) {
+                throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed here; this path takes POST");
+            }
+            return repair(table);
+        }
+        if (path.size() == 3 && path.get(2).equals("replica")) {
+            onlyGet(method);
+            return replica(table);
+        }
+        if (path.size() == 4 && path.get(2).equals("keys")) {
+            byte[] key = path.get(3).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            Consistency level = consistency(query);
+            if (method.equals(HttpMethod.GET)) {
+                return get(table, key, level);
+            }
+            if (method.equals(HttpMethod.PUT) || method.equals(HttpMethod.POST)) {
+                byte[] value = new byte[request.content().readableBytes()];
+                if (value.length > tables.maxValueBytes()) {
+                    throw new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, VALUE_TOO_LARGE, "a value of " + value.length
+                            + " bytes is over the " + tables.maxValueBytes() + " bytes a table value may hold");
+                }
+                request.content().getBytes(request.content().readerIndex(), value);
+                return write(table, key, value, false, level, after(query));
+            }
+            if (method.equals(HttpMethod.DELETE)) {
+                return write(table, key, null, true, level, after(query));
+            }
+            throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed on a key");
+        }
+        throw new ApiError(HttpResponseStatus.NOT_FOUND, ApiError.NO_SUCH_PATH, "no such path: " + query.rawPath());
+    }
+
+    private static void onlyGet(HttpMethod method) {
+        if (!method.equals(HttpMethod.GET)) {
+            throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed here; this path takes GET");
+        }
+    }
+
+    private static Consistency consistency(QueryStringDecoder query) {
+        List<String> values = query.parameters().get("consistency");
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        try {
+            return TableSettings.consistency("consistency", values.getFirst());
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(ApiError.BAD_PARAMETER, e.getMessage());
+        }
+    }
+
+    private static long after(QueryStringDecoder query) {
+        List<String> values = query.parameters().get("after");
+        if (values == null || values.isEmpty()) {
+            return 0;
+        }
+        try {
+            return Long.parseUnsignedLong(values.getFirst());
+        } catch (NumberFormatException e) {
+            throw ApiError.badRequest(ApiError.BAD_PARAMETER, "after must be a version (an unsigned number), not '" + values.getFirst() + "'");
+        }
+    }
+
+    private TableConfig known(String table) {
+        TableConfig config = tables.service().tables().get(table);
+        if (config == null) {
+            throw tableNotFound(table);
+        }
+        return config;
+    }
+
+    private static ApiError tableNotFound(String table) {
+        return new ApiError(HttpResponseStatus.NOT_FOUND, TABLE_NOT_FOUND, "table '" + table + "' not found");
+    }
+
+    private static String version(long hlc) {
+        return Long.toUnsignedString(hlc);
+    }
+
+    /** Waits past the request timeout the coordinator keeps itself: its answer normally comes first. */
+    private <T> T await(CompletableFuture<T> future, String table) {
+        try {
+            return future.get(tables.service().requestTimeoutMs() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof TableService.UnknownTableException) {
+                throw tableNotFound(table);
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "no answer from the table's coordinator");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "the node is stopping");
+        }
+    }
+
+    private Response get(String table, byte[] key, Consistency level) {
+        TableConfig config = known(table);
+        ReadResult result;
+        try {
+            result = await(tables.service().get(table, key, level), table);
+        } catch (TableService.UnknownTableException e) {
+            throw tableNotFound(table);
+        }
+        Consistency used = level != null ? level : config.defaultRead();
+        Map<String, String> headers = Map.of(VERSION_HEADER, version(result.version()));
+        return switch (result.status()) {
+            case OK -> result.found()
+                    ? new Response(HttpResponseStatus.OK, result.value(), "application/octet-stream", headers)
+                    : Response.error(HttpResponseStatus.NOT_FOUND, KEY_NOT_FOUND, "key not found in table '" + table + "'"
+                            + (result.cell() != null ? " (deleted)" : ""), headers);
+            case TIMEOUT -> Response.error(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "fewer than " + used.required(config.replicationFactor())
+                    + " replicas answered within the request timeout (read at " + name(used) + ")", headers);
+            case UNAVAILABLE -> Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: fewer than "
+                    + used.required(config.replicationFactor()) + " of the key's " + config.replicationFactor()
+                    + " replicas are live (read at " + name(used) + ")", headers);
+            case OVERLOADED -> overloaded();
+        };
+    }
+
+    private Response write(String table, byte[] key, byte[] value, boolean delete, Consistency level, long after) {
+        TableConfig config = known(table);
+        WriteResult result;
+        try {
+            result = await(delete ? tables.service().delete(table, key, level, after) : tables.service().put(table, key, value, level, after), table);
+        } catch (TableService.UnknownTableException e) {
+            throw tableNotFound(table);
+        }
+        Consistency used = level != null ? level : config.defaultWrite();
+        Map<String, String> headers = Map.of(VERSION_HEADER, version(result.version()));
+        return switch (result.status()) {
+            case OK -> new Response(HttpResponseStatus.OK, Response.bytes(out -> {
+                out.writeStartObject();
+                out.writeStringField("version", version(result.version()));
+                out.writeEndObject();
+            }), headers);
+            case TIMEOUT -> Response.error(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "fewer than " + used.required(config.replicationFactor())
+                    + " replicas acknowledged within the request timeout (write at " + name(used)
+                    + "); it may still be applied: pass the version as 'after' to order a retry after it", headers);
+            case UNAVAILABLE -> Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: fewer than "
+                    + used.required(config.replicationFactor()) + " of the key's " + config.replicationFactor()
+                    + " replicas are live (write at " + name(used) + "); nothing was written", Map.of());
+            case OVERLOADED -> overloaded();
+        };
+    }
+
+    private static Response overloaded() {
+        return Response.error(HttpResponseStatus.TOO_MANY_REQUESTS, OVERLOADED, "this node coordinates too many table requests now; retry",
+                Map.of("Retry-After", "1"));
+    }
+
+    private static String name(Consistency c) {
+        return c.name().toLowerCase(Locale.ROOT);
+    }
+
+    private Response create(FullHttpRequest request) {
+        JsonNode body;
+        try {
+            body = JSON.readTree(request.content().toString(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw ApiError.badRequest(ApiError.MALFORMED_BODY, "the body must be a JSON object: " + e.getMessage());
+        }
+        if (body == null || !body.isObject()) {
+            throw ApiError.badRequest(ApiError.MALFORMED_BODY, "the body must be a JSON object with name and replicationFactor");
+        }
+        Map<String, String> settings = new HashMap<>();
+        String name = body.path("name").asText(null);
+        java.util.Iterator<Map.Entry<String, JsonNode>> fields = body.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            String setting = switch (f.getKey()) {
+                case "name" -> null;
+                case "replicationFactor" -> TableSettings.REPLICATION_FACTOR;
+                case "writeConsistency" -> TableSettings.WRITE_CONSISTENCY;
+                case "readConsistency" -> TableSettings.READ_CONSISTENCY;
+                case "durability" -> TableSettings.DURABILITY;
+                case "tombstoneGraceMs" -> TableSettings.TOMBSTONE_GRACE_MS;
+                case "sloppyQuorum" -> TableSettings.SLOPPY_QUORUM;
+                default -> throw ApiError.badRequest(ApiError.MALFORMED_BODY, "unknown table field '" + f.getKey() + "'");
+            };
+            if (setting != null) {
+                settings.put(setting, f.getValue().asText());
+            }
+        }
+        TableConfig config;
+        try {
+            config = TableSettings.parse(name, settings);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(ApiError.MALFORMED_BODY, e.getMessage());
+        }
+        try {
+            TableConfig created = tables.create(config).get(30, TimeUnit.SECONDS);
+            return Response.json(HttpResponseStatus.CREATED, out -> writeTable(out, created));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof NodeTables.TableExistsException exists) {
+                throw new ApiError(HttpResponseStatus.CONFLICT, TABLE_EXISTS, exists.getMessage());
+            }
+            if (e.getCause() instanceof IllegalArgumentException bad) {
+                throw ApiError.badRequest(ApiError.MALFORMED_BODY, bad.getMessage());
+            }
+            throw new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "the table could not be created: " + e.getCause());
+        } catch (TimeoutException e) {
+            throw new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "the cluster metadata did not take the table within 30 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "the node is stopping");
+        }
+    }
+
+    private static void writeTable(JsonGenerator out, TableConfig t) throws IOException {
+        out.writeStartObject();
+        out.writeStringField("name", t.name());
+        out.writeNumberField("replicationFactor", t.replicationFactor());
+        out.writeStringField("writeConsistency", name(t.defaultWrite()));
+        out.writeStringField("readConsistency", name(t.defaultRead()));
+        out.writeStringField("durability", TableSettings.durabilityText(t.durability()));
+        out.writeNumberField("tombstoneGraceMs", t.tombstoneGraceMs());
+        out.writeBooleanField("sloppyQuorum", t.sloppyQuorum());
+        out.writeEndObject();
+    }
+
+    private Response list() {
+        List<TableConfig> all = tables.catalog().values().stream().sorted((a, b) -> a.name().compareTo(b.name())).toList();
+        return Response.json(HttpResponseStatus.OK, out -> {
+            out.writeStartObject();
+            out.writeArrayFieldStart("tables");
+            for (TableConfig t : all) {
+                writeTable(out, t);
+            }
+            out.writeEndArray();
+            out.writeEndObject();
+        });
+    }
+
+    private Response describe(String table) {
+        TableConfig config = tables.catalog().get(table);
+        if (config == null) {
+            throw tableNotFound(table);
+        }
+        long hints = await(tables.service().hintsPending(), table);
+        boolean served = tables.service().tables().containsKey(table);
+        return Response.json(HttpResponseStatus.OK, out -> {
+            out.writeStartObject();
+            out.writeFieldName("table");
+            writeTable(out, config);
+            out.writeBooleanField("servedHere", served);
+            out.writeNumberField("hintsPendingHere", hints);
+            out.writeEndObject();
+        });
+    }
+
+    private Response repair(String table) {
+        known(table);
+        RepairResult r;
+        try {
+            r = tables.service().repair(table).get(10, TimeUnit.MINUTES);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "the repair did not finish: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "the node is stopping");
+        }
+        return Response.json(HttpResponseStatus.OK, out -> {
+            out.writeStartObject();
+            out.writeStringField("table", table);
+            out.writeNumberField("sessions", r.sessions());
+            out.writeNumberField("inSync", r.inSync());
+            out.writeNumberField("abandoned", r.abandoned());
+            out.writeNumberField("keysPushed", r.keysPushed());
+            out.writeNumberField("keysPulled", r.keysPulled());
+            out.writeEndObject();
+        });
+    }
+
+    /** This node's replica as one SHA-256 over (key, version, tombstone, value) in token order: replicas holding the same cells give the same digest. */
+    private Response replica(String table) {
+        known(table);
+        List<TableMessage.KeyCell> cells = await(tables.service().scan(table), table);
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long tombstones = 0;
+        java.nio.ByteBuffer fixed = java.nio.ByteBuffer.allocate(17);
+        for (TableMessage.KeyCell kc : cells) {
+            Cell c = kc.cell();
+            tombstones += c.tombstone() ? 1 : 0;
+            fixed.clear();
+            fixed.putInt(kc.key().length).putLong(c.hlc()).put((byte) (c.tombstone() ? 1 : 0)).putInt(c.value().length);
+            sha.update(fixed.array(), 0, 17);
+            sha.update(kc.key());
+            sha.update(c.value());
+        }
+        String digest = HexFormat.of().formatHex(sha.digest());
+        long keys = cells.size();
+        long dead = tombstones;
+        return Response.json(HttpResponseStatus.OK, out -> {
+            out.writeStartObject();
+            out.writeStringField("table", table);
+            out.writeNumberField("keys", keys);
+            out.writeNumberField("tombstones", dead);
+            out.writeStringField("digest", digest);
+            out.writeEndObject();
+        });
+    }
+}
