@@ -23,8 +23,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The masterless tables from Java, over any nodes' HTTP API (the JDK's HTTP client, nothing else).
  * Any node coordinates any request, so the client spreads requests over the nodes it was given and
- * moves to the next when one cannot be reached (a request the node refused or timed out is not
- * retried: the caller decides, with the version the failure carries as its next {@code after}).
+ * moves to the next when one cannot be reached or its connection breaks (an answer the node gave,
+ * a refusal or a timeout included, is not retried: the caller decides, with the version the
+ * failure carries as its next {@code after}). A write retried on the next node after a broken
+ * connection may have been applied by the first one too: the retry writes the same value again
+ * with a later version, which last-writer-wins makes harmless for a key with one writer.
  *
  * <pre>{@code
  * try (TablesClient tables = TablesClient.of("http://127.0.0.1:8082")) {
@@ -206,7 +209,7 @@ public final class TablesClient implements AutoCloseable {
         }
     }
 
-    /** Only connection failures: they say nothing of whether the request was applied, so only a request never sent moves on. */
+    /** A connection failure, the one case that moves a request on to the next node. */
     private static final class UncheckedIOException extends RuntimeException {
         UncheckedIOException(IOException cause) {
             super(cause);

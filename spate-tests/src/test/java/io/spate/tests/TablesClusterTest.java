@@ -1,0 +1,141 @@
+package io.spate.tests;
+
+import io.spate.tables.Consistency;
+import io.spate.tables.client.TablesClient;
+import io.spate.tests.support.SpateCluster;
+import io.spate.tests.support.SpateProcess;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static io.spate.tests.support.SpateCluster.log;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Masterless tables on three node processes: a table with three replicas written at QUORUM
+ * through every node's HTTP API while one node is killed with {@code kill -9}; every acknowledged
+ * write reads back at QUORUM from the survivors; the killed node restarts, the hints held for it
+ * are delivered, and after a repair the three replicas hold identical cells (their stores'
+ * contents compared as digests, key count and tombstones).
+ */
+class TablesClusterTest {
+    private static final String TABLE = "sessions";
+    private static final int NODES = 3;
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void quorumWritesSurviveAKill9AndTheReplicasConvergeAfterHintsAndRepair() throws Exception {
+        Map<Integer, Integer> httpPorts = new HashMap<>();
+        for (int id = 1; id <= NODES; id++) {
+            httpPorts.put(id, SpateProcess.freePort());
+        }
+        Map<Integer, String> base = new HashMap<>();
+        httpPorts.forEach((id, port) -> base.put(id, "http://127.0.0.1:" + port));
+        try (SpateCluster cluster = new SpateCluster(tmp, NODES, Map.of(), id -> Map.of("http.port", String.valueOf(httpPorts.get(id))))) {
+            cluster.start();
+            Map<Integer, TablesClient> clients = new HashMap<>();
+            for (int id = 1; id <= NODES; id++) {
+                clients.put(id, TablesClient.of(List.of(base.get(id)), Duration.ofSeconds(10)));
+            }
+            clients.get(1).create(TABLE, 3, Map.of("durability", "batched:5"));
+            for (int id = 1; id <= NODES; id++) {
+                int node = id;
+                // Each node serves the table once its metadata image has it.
+                await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() ->
+                        clients.get(node).put(TABLE, "probe-" + node, new byte[]{1}, Consistency.ALL, 0) > 0);
+            }
+
+            // Three writers, one per node, each writing keys of its own (one writer per key) at QUORUM.
+            Map<String, String> acknowledged = new ConcurrentHashMap<>();
+            AtomicInteger failed = new AtomicInteger();
+            AtomicBoolean stop = new AtomicBoolean();
+            CountDownLatch warmedUp = new CountDownLatch(NODES * 50);
+            List<Thread> writers = new ArrayList<>();
+            for (int id = 1; id <= NODES; id++) {
+                int writer = id;
+                // A writer whose node dies goes on through the next one: any node coordinates.
+                List<String> order = List.of(base.get(writer), base.get(writer % NODES + 1), base.get((writer + 1) % NODES + 1));
+                writers.add(Thread.ofPlatform().name("table-writer-" + writer).start(() -> {
+                    try (TablesClient client = TablesClient.of(order, Duration.ofSeconds(10))) {
+                        for (int i = 0; !stop.get(); i++) {
+                            String key = "w" + writer + "-" + i;
+                            String value = "value-" + writer + "-" + i;
+                            try {
+                                client.put(TABLE, key, value.getBytes(StandardCharsets.UTF_8), Consistency.QUORUM, 0);
+                                acknowledged.put(key, value);
+                                warmedUp.countDown();
+                            } catch (RuntimeException e) {
+                                failed.incrementAndGet(); // unknown outcome (a node died under it): not counted as acknowledged
+                            }
+                        }
+                    }
+                }));
+            }
+            assertThat(warmedUp.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            cluster.kill9(3);
+            int ackedAtKill = acknowledged.size();
+            // The writers go on through the survivors for a while: writes for node 3 become hints.
+            await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= ackedAtKill + 600);
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join(30_000);
+            }
+            log("tables: " + acknowledged.size() + " writes acknowledged (" + ackedAtKill + " before the kill), " + failed.get() + " failed");
+
+            // Every acknowledged write reads back at QUORUM from the survivors.
+            int checked = 0;
+            for (Map.Entry<String, String> e : acknowledged.entrySet()) {
+                TablesClient survivor = clients.get(1 + checked++ % 2);
+                assertThat(survivor.get(TABLE, e.getKey(), Consistency.QUORUM).map(v -> new String(v.value(), StandardCharsets.UTF_8)))
+                        .as(e.getKey()).contains(e.getValue());
+            }
+            long hintsHeld = hintsPending(base.get(1)) + hintsPending(base.get(2));
+            assertThat(hintsHeld).as("hints for the killed node").isPositive();
+
+            cluster.start(3);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> hintsPending(base.get(1)) + hintsPending(base.get(2)) == 0);
+            log("tables: " + hintsHeld + " hints delivered to node 3");
+            for (int id = 1; id <= NODES; id++) {
+                TablesClient.Repair repair = clients.get(id).repair(TABLE);
+                log("tables: repair from node " + id + ": " + repair);
+                assertThat(repair.abandoned()).isZero();
+            }
+            List<TablesClient.Replica> replicas = new ArrayList<>();
+            for (int id = 1; id <= NODES; id++) {
+                replicas.add(clients.get(id).replica(TABLE));
+            }
+            log("tables: replicas " + replicas);
+            assertThat(replicas.getFirst().keys()).isGreaterThanOrEqualTo(acknowledged.size());
+            assertThat(replicas).allSatisfy(r -> assertThat(r).isEqualTo(replicas.getFirst()));
+            clients.values().forEach(TablesClient::close);
+        }
+    }
+
+    private static long hintsPending(String base) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/tables/" + TABLE)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("hintsPendingHere").asLong();
+        }
+    }
+}
