@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code spate} command line. */
 @Command(name = "spate", mixinStandardHelpOptions = true, version = "Spate 0.1.0",
         description = "A real-time streaming platform that speaks the Apache Kafka protocol.",
-        subcommands = {StartCommand.class, TopicCommand.class, ProduceCommand.class, ConsumeCommand.class, GroupsCommand.class, TransactionsCommand.class, PipelineCommand.class, ClusterCommand.class, LogCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {StartCommand.class, TopicCommand.class, TableCommand.class, ProduceCommand.class, ConsumeCommand.class, GroupsCommand.class, TransactionsCommand.class, PipelineCommand.class, ClusterCommand.class, LogCommand.class, CommandLine.HelpCommand.class})
 public final class SpateCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
