@@ -26,6 +26,7 @@ import org.apache.kafka.common.requests.TxnOffsetCommitRequest;
 import org.apache.kafka.common.requests.TxnOffsetCommitResponse;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -116,6 +117,58 @@ class TransactionProtocolVersionsTest {
             org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() ->
                     assertThat(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().get(new TopicPartition(topic, 0)).offset())
                             .isEqualTo(1));
+        }
+    }
+
+    /**
+     * The next transaction's first AddPartitionsToTxn, written right behind the EndTxn that
+     * commits the last one (pipelined, so it is decided while that commit's state write and
+     * markers are under way): answered once the commit completed, not refused with
+     * CONCURRENT_TRANSACTIONS, which costs a Kafka producer a 20 ms back-off per transaction.
+     */
+    @Test
+    void theNextTransactionsFirstPartitionWaitsForTheLastOnesCompletionInsteadOfBeingRefused() throws Exception {
+        String topic = "pipelined-next-txn";
+        String txnId = "pipelined-next-txn";
+        Clients.createTopic(node.bootstrapServers(), topic, 1, Map.of());
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            client.send(new org.apache.kafka.common.requests.FindCoordinatorRequest.Builder(new org.apache.kafka.common.message.FindCoordinatorRequestData()
+                    .setKeyType((byte) 1).setKey(txnId)).build((short) 1));
+            InitProducerIdResponse init = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .pollInterval(java.time.Duration.ofMillis(100))
+                    .until(() -> client.send(new InitProducerIdRequest.Builder(new InitProducerIdRequestData().setTransactionalId(txnId)
+                                    .setTransactionTimeoutMs(60_000)).build((short) 4)),
+                            answer -> answer.error() != Errors.COORDINATOR_LOAD_IN_PROGRESS && answer.error() != Errors.COORDINATOR_NOT_AVAILABLE
+                                    && answer.error() != Errors.NOT_COORDINATOR);
+            assertThat(init.error()).isEqualTo(Errors.NONE);
+            long producerId = init.data().producerId();
+            short epoch = init.data().producerEpoch();
+            for (int round = 0; round < 50; round++) {
+                AddPartitionsToTxnResponse added = client.send(AddPartitionsToTxnRequest.Builder.forClient(txnId, producerId, epoch, List.of(tp)).build((short) 3));
+                assertThat(added.errors().values()).allSatisfy(errors -> assertThat(errors.values()).containsOnly(Errors.NONE));
+                ProduceRequest produce = RawRequests.produce(topic, 0, (short) -1, RawRequests.transactional(producerId, epoch, round, "r" + round));
+                produce.data().setTransactionalId(txnId);
+                assertThat(RawRequests.only(client.send(produce)).errorCode()).isEqualTo(Errors.NONE.code());
+
+                EndTxnRequest end = new EndTxnRequest.Builder(new EndTxnRequestData().setTransactionalId(txnId)
+                        .setProducerId(producerId).setProducerEpoch(epoch).setCommitted(true), false).build((short) 4);
+                AddPartitionsToTxnRequest next = AddPartitionsToTxnRequest.Builder.forClient(txnId, producerId, epoch, List.of(tp)).build((short) 3);
+                client.write(end);
+                client.write(next);
+                EndTxnResponse ended = client.read(end);
+                AddPartitionsToTxnResponse nextAdded = client.read(next);
+                assertThat(ended.error()).isEqualTo(Errors.NONE);
+                assertThat(nextAdded.errors().values()).as("round %d", round)
+                        .allSatisfy(errors -> assertThat(errors.values()).containsOnly(Errors.NONE));
+                // The transaction the pipelined request opened ends empty, before the next round opens another.
+                EndTxnResponse abortedEmpty = client.send(new EndTxnRequest.Builder(new EndTxnRequestData().setTransactionalId(txnId)
+                        .setProducerId(producerId).setProducerEpoch(epoch).setCommitted(false), false).build((short) 4));
+                assertThat(abortedEmpty.error()).isEqualTo(Errors.NONE);
+            }
+        }
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            assertThat(Clients.readAll(consumer, List.of(tp))).hasSize(50);
         }
     }
 }

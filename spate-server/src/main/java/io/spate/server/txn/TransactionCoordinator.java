@@ -68,6 +68,7 @@ public final class TransactionCoordinator implements AutoCloseable {
     private final TxnMarkerChannel markers;
     private final CoordinatorRuntime<TransactionShard, TxnRecord> runtime;
     private final AutoCloseable ownedScheduler;
+    private final Scheduler scheduler;
 
     public TransactionCoordinator(Settings settings, Time time, Scheduler scheduler, TopicManager topics, ReplicaManager replicas,
                                   ProducerIdManager producerIds, TxnMarkerChannel markers) {
@@ -78,6 +79,7 @@ public final class TransactionCoordinator implements AutoCloseable {
         this.producerIds = producerIds;
         this.markers = markers;
         this.ownedScheduler = scheduler instanceof AutoCloseable closeable ? closeable : null;
+        this.scheduler = scheduler;
         CoordinatorRuntime.Partitions partitions = new CoordinatorRuntime.Partitions() {
             @Override
             public Partition partition(int p) {
@@ -160,13 +162,54 @@ public final class TransactionCoordinator implements AutoCloseable {
         return current == null || (current.state().idle() && TxnTransitions.epochExhausted(current.producerEpoch()));
     }
 
-    /** AddPartitionsToTxn: the partitions join the open transaction (which this begins, if none is open). */
+    /**
+     * AddPartitionsToTxn: the partitions join the open transaction (which this begins, if none is
+     * open). The first one of a producer's next transaction often comes while the markers of the
+     * one it just committed are being written; refused, the client would back off 20 ms (Kafka's
+     * producer does for CONCURRENT_TRANSACTIONS), which at a 10 ms commit interval is most of a
+     * cycle. So the request waits for that completion, up to {@link #COMPLETION_WAIT_MS}, and
+     * is only then refused.
+     */
     public CompletableFuture<Void> addPartitions(String transactionalId, long producerId, short epoch, Set<TopicPartition> partitions) {
-        return update(transactionalId, (shard, current) -> {
+        return afterCompletion(transactionalId, time.millis() + COMPLETION_WAIT_MS, () -> update(transactionalId, (shard, current) -> {
             TxnTransitions.Decision decision = TxnTransitions.addPartitions(current, transactionalId, producerId, epoch, partitions, time.millis());
             throwIfRefused(decision);
             return new Outcome<Void>(decision.next(), null);
-        });
+        }));
+    }
+
+    /** How long a request meeting the previous transaction's completion waits for it before CONCURRENT_TRANSACTIONS. */
+    static final long COMPLETION_WAIT_MS = 100;
+
+    /**
+     * Runs {@code operation}; while it is refused with CONCURRENT_TRANSACTIONS and {@code deadlineMs}
+     * has not passed, runs it again once the completion under way for the id has ended (or 1 ms
+     * later, when none is: a state write in flight). The decision stays the shard's: this only
+     * chooses when to ask again, as the client would.
+     */
+    private <T> CompletableFuture<T> afterCompletion(String transactionalId, long deadlineMs, java.util.function.Supplier<CompletableFuture<T>> operation) {
+        return operation.get().handle((answer, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(answer);
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (!(cause instanceof ServiceException refusal) || refusal.error() != ServiceError.CONCURRENT_TRANSACTIONS || time.millis() >= deadlineMs) {
+                return CompletableFuture.<T>failedFuture(cause);
+            }
+            CompletableFuture<Void> turn = new CompletableFuture<>();
+            runtime.read(partitionFor(transactionalId), shard -> shard.completing.get(transactionalId)).whenComplete((running, unreadable) -> {
+                if (unreadable != null || running == null || running.isDone()) {
+                    scheduler.schedule(1, () -> turn.complete(null));
+                } else {
+                    Scheduler.Timer bound = scheduler.schedule(Math.max(1, deadlineMs - time.millis()), () -> turn.complete(null));
+                    running.whenComplete((done, e) -> {
+                        bound.cancel();
+                        turn.complete(null);
+                    });
+                }
+            });
+            return turn.thenCompose(ready -> afterCompletion(transactionalId, deadlineMs, operation));
+        }).thenCompose(x -> x);
     }
 
     /**
