@@ -117,6 +117,100 @@ final class NodeMetrics {
                 .register(registry);
     }
 
+    /** A copy of the tables' counters, taken on their event thread (they are that thread's alone). */
+    private record TableFigures(long[][] latency, long[] counters, long hintsPending, double readRepairRate, long dropped) {
+        static final String[] OPS = {"write", "read"};
+        static final String[] COUNTERS = {"write_timeouts", "writes_unavailable", "read_timeouts", "reads_unavailable",
+                "read_repairs_blocking", "read_repairs_background", "keys_read_repaired", "anti_entropy_sessions",
+                "anti_entropy_in_sync", "anti_entropy_abandoned", "anti_entropy_keys_pushed", "anti_entropy_keys_pulled",
+                "tombstones_collected", "hints_sent"};
+        static final String[] HELP = {"Table writes coordinated here that timed out", "Table writes refused here: fewer than W replicas live",
+                "Table reads coordinated here that timed out", "Table reads refused here: fewer than R replicas live",
+                "Reads that repaired stale replicas before answering", "Reads that repaired stale replicas after answering",
+                "Keys written back to replicas by read repair", "Anti-entropy sessions started here (one range, one peer)",
+                "Anti-entropy sessions that found the range in sync", "Anti-entropy sessions abandoned (the peer did not answer in time)",
+                "Keys anti-entropy pushed from here to peers", "Keys anti-entropy pulled here from peers",
+                "Tombstones collected past their grace", "Hints delivered to replicas back up"};
+
+        static TableFigures of(io.spate.tables.TableMetrics m, long hintsPending, long dropped) {
+            io.spate.tables.Consistency[] levels = io.spate.tables.Consistency.values();
+            long[][] latency = new long[2 * levels.length][];
+            for (int i = 0; i < levels.length; i++) {
+                var w = m.writeLatency(levels[i]);
+                var r = m.readLatency(levels[i]);
+                latency[i] = new long[]{w.count(), w.totalNanos(), w.maxNanos()};
+                latency[levels.length + i] = new long[]{r.count(), r.totalNanos(), r.maxNanos()};
+            }
+            long[] counters = {m.writeTimeouts(), m.writesUnavailable(), m.readTimeouts(), m.readsUnavailable(), m.blockingReadRepairs(),
+                    m.backgroundReadRepairs(), m.keysReadRepaired(), m.antiEntropySessions(), m.antiEntropyInSync(), m.antiEntropyAbandoned(),
+                    m.keysPushedByAntiEntropy(), m.keysPulledByAntiEntropy(), m.tombstonesPurged(), m.hintsSent()};
+            return new TableFigures(latency, counters, hintsPending, m.readRepairRate(), dropped);
+        }
+    }
+
+    /**
+     * The masterless tables' figures on this node, read at scrape time from its event thread:
+     * requests it coordinated per operation and consistency (count, total and largest latency),
+     * their timeouts and refusals, read repairs, anti-entropy sessions and keys, tombstones
+     * collected, hints sent and pending, and messages the transport dropped.
+     */
+    void tables(io.spate.tables.service.TableService tables) {
+        registry.register((MultiCollector) () -> {
+            TableFigures f;
+            try {
+                f = tables.metrics(m -> TableFigures.of(m, 0, 0))
+                        .thenCombine(tables.hintsPending(), (figures, hints) -> new TableFigures(figures.latency(), figures.counters(), hints,
+                                figures.readRepairRate(), tables.messagesDropped()))
+                        .get(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return MetricSnapshots.of();
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                return MetricSnapshots.of(); // the tables are closing or their thread is busy: no figures this scrape
+            }
+            List<io.prometheus.metrics.model.snapshots.MetricSnapshot> out = new ArrayList<>();
+            io.spate.tables.Consistency[] levels = io.spate.tables.Consistency.values();
+            var count = io.prometheus.metrics.model.snapshots.CounterSnapshot.builder().name("spate_table_requests")
+                    .help("Table requests this node coordinated and answered OK, by operation and consistency");
+            var total = io.prometheus.metrics.model.snapshots.CounterSnapshot.builder().name("spate_table_request_duration_seconds")
+                    .help("Summed latency of those requests");
+            var max = GaugeSnapshot.builder().name("spate_table_request_duration_seconds_max")
+                    .help("Largest latency of those requests since the node started");
+            for (int op = 0; op < 2; op++) {
+                for (int i = 0; i < levels.length; i++) {
+                    long[] l = f.latency()[op * levels.length + i];
+                    Labels labels = Labels.of("op", TableFigures.OPS[op], "consistency", levels[i].name().toLowerCase(java.util.Locale.ROOT));
+                    count.dataPoint(io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot.builder()
+                            .labels(labels).value(l[0]).build());
+                    total.dataPoint(io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot.builder()
+                            .labels(labels).value(l[1] / 1e9).build());
+                    max.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels).value(l[2] / 1e9).build());
+                }
+            }
+            out.add(count.build());
+            out.add(total.build());
+            out.add(max.build());
+            for (int i = 0; i < TableFigures.COUNTERS.length; i++) {
+                out.add(io.prometheus.metrics.model.snapshots.CounterSnapshot.builder().name("spate_table_" + TableFigures.COUNTERS[i])
+                        .help(TableFigures.HELP[i])
+                        .dataPoint(io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot.builder()
+                                .value(f.counters()[i]).build())
+                        .build());
+            }
+            out.add(GaugeSnapshot.builder().name("spate_table_hints_pending").help("Hints this node holds for replicas that are down")
+                    .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(f.hintsPending()).build()).build());
+            out.add(GaugeSnapshot.builder().name("spate_table_read_repair_rate")
+                    .help("Share of reads coordinated here that repaired a replica, since the node started")
+                    .dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(f.readRepairRate()).build()).build());
+            out.add(io.prometheus.metrics.model.snapshots.CounterSnapshot.builder().name("spate_table_messages_dropped")
+                    .help("Table messages to other nodes dropped: no endpoint known, a full queue, a connection that failed")
+                    .dataPoint(io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot.builder()
+                            .value(f.dropped()).build())
+                    .build());
+            return MetricSnapshots.of(out.toArray(new io.prometheus.metrics.model.snapshots.MetricSnapshot[0]));
+        });
+    }
+
     /** How long each fsync of appended data took (group commits, {@code flush.ms}, rolls, shutdown). */
     void fsyncs(LogManager logs) {
         Histogram fsync = Histogram.builder()

@@ -270,6 +270,7 @@ public final class SpateNode implements AutoCloseable {
                     config.replicationSettings().rack(), member.metadata(), replicas, config.clusterSettings().voters(),
                     config.host() + ":" + server.port(), liveStats));
             tables.follow();
+            metrics.tables(tables.service());
             io.spate.http.HttpServer http = config.httpPort() < 0 ? null : startHttp(config, config.httpPort(), server.port(), httpPartitions,
                     metrics);
             if (http != null) {

@@ -81,6 +81,16 @@ class TablesHttpTest {
             TablesClient.Replica replica = client.replica("sessions");
             assertThat(replica.keys()).isEqualTo(3); // user-1, user-2 and the tombstone of user 3/ü
             assertThat(replica.tombstones()).isEqualTo(1);
+
+            // The node's Prometheus scrape has the tables' figures.
+            String metrics = call(web, "GET", "/metrics", null).body();
+            assertThat(metrics).contains("spate_table_requests_total{consistency=\"quorum\",op=\"write\"} 3.0")
+                    .contains("spate_table_requests_total{consistency=\"one\",op=\"write\"} 1.0")
+                    .contains("spate_table_requests_total{consistency=\"all\",op=\"read\"} 1.0")
+                    .contains("spate_table_request_duration_seconds_total{consistency=\"quorum\",op=\"write\"}")
+                    .contains("spate_table_hints_pending 0.0")
+                    .contains("spate_table_anti_entropy_sessions_total")
+                    .contains("spate_table_messages_dropped_total 0.0");
         }
 
         // A clean stop and a start on the same directory: the catalog and the data are back.

@@ -323,6 +323,11 @@ public final class TableService implements AutoCloseable {
         return call(done -> done.complete(node.hints().pending()));
     }
 
+    /** Messages to other nodes the transport dropped (no endpoint, a full queue, a failed connection). */
+    public long messagesDropped() {
+        return transport.dropped();
+    }
+
     /** The protocol's counters, read on the event thread. */
     public <T> CompletableFuture<T> metrics(java.util.function.Function<TableMetrics, T> read) {
         return call(done -> done.complete(read.apply(node.metrics())));
