@@ -96,6 +96,12 @@ final class ClusterTables implements NodeTables, AutoCloseable {
 
     @Override
     public CompletableFuture<TableConfig> create(TableConfig config) {
+        long hintAgeMs = TableService.HintSettings.defaults().maxHintAgeMs();
+        if (config.tombstoneGraceMs() <= hintAgeMs) {
+            // A value's hint delivered after its deletion's tombstone was collected would bring the value back.
+            return CompletableFuture.failedFuture(new IllegalArgumentException("tombstone.grace.ms must be above the "
+                    + hintAgeMs + " ms a value's hint is kept, not " + config.tombstoneGraceMs()));
+        }
         MetadataCommand.CreateTable command = new MetadataCommand.CreateTable(config.name(), TableSettings.toMap(config));
         return metadata.submit(command).thenCompose((CommandResult result) -> {
             if (result.error() == CommandResult.Error.TABLE_EXISTS) {

@@ -44,6 +44,9 @@ class TablesHttpTest {
             assertThat(call(web, "POST", "/tables", "{\"name\": \"sessions\", \"replicationFactor\": 1}").statusCode()).isEqualTo(409);
             assertThat(call(web, "POST", "/tables", "{\"name\": \"a/b\", \"replicationFactor\": 1}").statusCode()).isEqualTo(400);
             assertThat(call(web, "POST", "/tables", "{\"name\": \"x\"}").body()).contains("replication.factor is required");
+            HttpResponse<String> shortGrace = call(web, "POST", "/tables", "{\"name\": \"x\", \"replicationFactor\": 1, \"tombstoneGraceMs\": 1000}");
+            assertThat(shortGrace.statusCode()).isEqualTo(400);
+            assertThat(shortGrace.body()).contains("tombstone.grace.ms must be above");
             assertThat(call(web, "POST", "/tables", "{\"name\": \"x\", \"replicationFactor\": 1, \"colour\": \"red\"}").statusCode()).isEqualTo(400);
 
             HttpResponse<String> put = call(web, "PUT", "/tables/sessions/keys/user-1?consistency=quorum", "hello");
