@@ -140,9 +140,6 @@ public final class ReplicaNode {
         return id;
     }
 
-    public long settingsRequestTimeoutMs() {
-        return settings.requestTimeoutMs();
-    }
 
     public TableMetrics metrics() {
         return metrics;

@@ -63,7 +63,8 @@ class TablesClusterTest {
                         clients.get(node).put(TABLE, "probe-" + node, new byte[]{1}, Consistency.ALL, 0) > 0);
             }
 
-            // Three writers, one per node, each writing keys of its own (one writer per key) at QUORUM.
+            // Three writers, each writing keys of its own (one writer per key) at QUORUM, each spreading
+            // its requests over the three nodes (the client takes them in turn).
             Map<String, String> acknowledged = new ConcurrentHashMap<>();
             AtomicInteger failed = new AtomicInteger();
             AtomicBoolean stop = new AtomicBoolean();
@@ -71,7 +72,7 @@ class TablesClusterTest {
             List<Thread> writers = new ArrayList<>();
             for (int id = 1; id <= NODES; id++) {
                 int writer = id;
-                // A writer whose node dies goes on through the next one: any node coordinates.
+                // A request whose node dies under it goes on through the next one: any node coordinates.
                 List<String> order = List.of(base.get(writer), base.get(writer % NODES + 1), base.get((writer + 1) % NODES + 1));
                 writers.add(Thread.ofPlatform().name("table-writer-" + writer).start(() -> {
                     try (TablesClient client = TablesClient.of(order, Duration.ofSeconds(10))) {
@@ -107,6 +108,21 @@ class TablesClusterTest {
                 assertThat(survivor.get(TABLE, e.getKey(), Consistency.QUORUM).map(v -> new String(v.value(), StandardCharsets.UTF_8)))
                         .as(e.getKey()).contains(e.getValue());
             }
+            // Once node 3 is fenced, ALL cannot be met: refused at once with 503 and the reason, nothing
+            // sent (before that, the coordinator waits for node 3 and answers 504).
+            AtomicInteger timeouts = new AtomicInteger();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                try {
+                    clients.get(1).put(TABLE, "at-all", new byte[]{1}, Consistency.ALL, 0);
+                    throw new AssertionError("a write at ALL succeeded with a replica dead");
+                } catch (TablesClient.TablesException e) {
+                    if (e.status() == 504) {
+                        timeouts.incrementAndGet();
+                    }
+                    return e.status() == 503 && e.getMessage().contains("UNAVAILABLE: fewer than 3 of the key's 3 replicas are live");
+                }
+            });
+            log("tables: a write at ALL refused with 503 once node 3 was fenced (" + timeouts.get() + " timed out with 504 before)");
             long hintsHeld = hintsPending(base.get(1)) + hintsPending(base.get(2));
             assertThat(hintsHeld).as("hints for the killed node").isPositive();
 

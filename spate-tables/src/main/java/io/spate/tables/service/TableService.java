@@ -11,6 +11,7 @@ import io.spate.tables.RocksDbTableStore;
 import io.spate.tables.TableConfig;
 import io.spate.tables.TableMessage;
 import io.spate.tables.TableMetrics;
+import io.spate.tables.Transport;
 import io.spate.tables.TableStore;
 import io.spate.tables.WriteResult;
 import io.spate.tables.net.NettyTransport;
@@ -86,31 +87,34 @@ public final class TableService implements AutoCloseable {
     private final String id;
     private final Path dir;
     private final SystemScheduler thread;
-    private final NettyTransport transport;
-    private final RocksDbTableStore hintCells;
-    private final ReplicaNode node;
     private final long incarnation;
     private final long requestTimeoutMs;
+    /** Set once the listener is bound, before {@link #start} returns. */
+    private volatile NettyTransport transport;
+    // The event thread's alone: null until the stores are open (or for good, if they could not be).
+    private RocksDbTableStore hintCells;
+    private ReplicaNode node;
+    private RuntimeException openFailure;
     /** The tables open on this node, readable from any thread (the node's own map is its thread's). */
     private final Map<String, TableConfig> open = new ConcurrentHashMap<>();
     private final Map<String, TableStore> stores = new HashMap<>();
     private final Map<String, List<CompletableFuture<TableConfig>>> waitingFor = new HashMap<>();
     private volatile boolean closed;
 
-    private TableService(String id, Path dir, SystemScheduler thread, NettyTransport transport, RocksDbTableStore hintCells,
-                         ReplicaNode node, long incarnation) {
+    private TableService(String id, Path dir, SystemScheduler thread, long incarnation, long requestTimeoutMs) {
         this.id = id;
         this.dir = dir;
         this.thread = thread;
-        this.transport = transport;
-        this.hintCells = hintCells;
-        this.node = node;
         this.incarnation = incarnation;
-        this.requestTimeoutMs = node.settingsRequestTimeoutMs();
+        this.requestTimeoutMs = requestTimeoutMs;
     }
 
     /**
-     * Opens the stores under {@code dir} and listens on {@code host:port} (0: a free port).
+     * Listens on {@code host:port} (0: a free port) and opens the stores under {@code dir} on the
+     * tables' thread, in the background: loading RocksDB's native library and opening the stores
+     * takes from a fraction of a second to many on a busy machine, and nothing else of the node's
+     * start needs to wait for it. Whatever reaches the tables meanwhile (messages, requests, views)
+     * queues behind the opening on that thread.
      *
      * @param brokerEpochMs the broker epoch of this run's registration (its start time): the
      *                      incarnation is derived from it, kept above the last one used
@@ -119,38 +123,49 @@ public final class TableService implements AutoCloseable {
                                      HintSettings hintSettings) {
         long incarnation = nextIncarnation(dir, brokerEpochMs);
         SystemScheduler thread = new SystemScheduler("spate-tables");
-        ReplicaNode[] node = new ReplicaNode[1];
-        NettyTransport transport = null;
-        RocksDbTableStore hintCells = null;
+        TableService service = new TableService(id, dir, thread, incarnation, settings.requestTimeoutMs());
+        // Never throws, as the seam requires: a message sent before the listener is bound is lost like any other.
+        Transport network = (to, envelope) -> {
+            NettyTransport t = service.transport;
+            if (t != null) {
+                t.send(to, envelope);
+            }
+        };
+        // First on the thread, so that every message and request queues behind it.
+        thread.schedule(0, () -> service.open(settings, hintSettings, network));
         try {
-            NettyTransport bound = NettyTransport.bind(id, host, port, NettyTransport.Settings.defaults(),
-                    envelope -> thread.schedule(0, () -> node[0].receive(envelope)));
-            transport = bound;
-            RocksDbTableStore hints = onThread(thread, () -> new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), thread));
-            hintCells = hints;
-            node[0] = onThread(thread, () -> {
-                HintStore hintStore = new HintStore(hints, Time.SYSTEM, hintSettings.maxHints(), hintSettings.maxHintAgeMs(),
-                        hintSettings.maxTombstoneHintAgeMs());
-                ReplicaNode n = new ReplicaNode(id, incarnation, thread, Time.SYSTEM, bound, hintStore, settings);
-                n.start();
-                return n;
-            });
-            log.info("tables: node {} (incarnation {}) takes table messages on {}:{}, data in {}", id, incarnation, host,
-                    bound.port(), dir.toAbsolutePath());
-            return new TableService(id, dir, thread, bound, hints, node[0], incarnation);
+            service.transport = NettyTransport.bind(id, host, port, NettyTransport.Settings.defaults(),
+                    envelope -> thread.schedule(0, () -> service.receive(envelope)));
         } catch (RuntimeException e) {
-            if (transport != null) {
-                transport.close();
-            }
-            if (hintCells != null) {
-                RocksDbTableStore h = hintCells;
-                onThread(thread, () -> {
-                    h.close();
-                    return null;
-                });
-            }
-            thread.close();
+            service.close();
             throw e;
+        }
+        log.info("tables: node {} (incarnation {}) takes table messages on {}:{}, data in {}", id, incarnation, host,
+                service.transport.port(), dir.toAbsolutePath());
+        return service;
+    }
+
+    private void open(NodeSettings settings, HintSettings hintSettings, Transport network) {
+        try {
+            hintCells = new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), thread);
+            HintStore hintStore = new HintStore(hintCells, Time.SYSTEM, hintSettings.maxHints(), hintSettings.maxHintAgeMs(),
+                    hintSettings.maxTombstoneHintAgeMs());
+            ReplicaNode n = new ReplicaNode(id, incarnation, thread, Time.SYSTEM, network, hintStore, settings);
+            n.start();
+            node = n;
+        } catch (RuntimeException e) {
+            openFailure = e;
+            log.error("tables: cannot open the hint store in {}: {}; this node serves no tables", dir.toAbsolutePath(), e.toString());
+            if (hintCells != null) {
+                hintCells.close();
+                hintCells = null;
+            }
+        }
+    }
+
+    private void receive(io.spate.tables.Envelope envelope) {
+        if (node != null) {
+            node.receive(envelope);
         }
     }
 
@@ -226,7 +241,7 @@ public final class TableService implements AutoCloseable {
             }
         }
         thread.schedule(0, () -> {
-            if (closed) {
+            if (closed || node == null) {
                 return;
             }
             for (TableConfig config : view.tables().values()) {
@@ -340,6 +355,10 @@ public final class TableService implements AutoCloseable {
             return done;
         }
         thread.schedule(0, () -> {
+            if (node == null) {
+                done.completeExceptionally(new IllegalStateException("this node's tables could not open their stores", openFailure));
+                return;
+            }
             try {
                 work.accept(done);
             } catch (Throwable t) {
@@ -358,16 +377,23 @@ public final class TableService implements AutoCloseable {
         try {
             onThread(thread, () -> {
                 closed = true;
-                node.stop();
+                if (node != null) {
+                    node.stop();
+                }
                 for (TableStore store : stores.values()) {
                     store.close();
                 }
-                hintCells.close();
+                if (hintCells != null) {
+                    hintCells.close();
+                }
                 return null;
             });
         } finally {
             closed = true;
-            transport.close();
+            NettyTransport t = transport;
+            if (t != null) {
+                t.close();
+            }
             thread.close();
         }
     }
