@@ -32,7 +32,8 @@ import static org.awaitility.Awaitility.await;
  * through every node's HTTP API while one node is killed with {@code kill -9}; every acknowledged
  * write reads back at QUORUM from the survivors; the killed node restarts, the hints held for it
  * are delivered, and after a repair the three replicas hold identical cells (their stores'
- * contents compared as digests, key count and tombstones).
+ * contents compared as digests, key count and tombstones). Then the same with another node
+ * paused by SIGSTOP instead of killed.
  */
 class TablesClusterTest {
     private static final String TABLE = "sessions";
@@ -42,7 +43,7 @@ class TablesClusterTest {
     Path tmp;
 
     @Test
-    void quorumWritesSurviveAKill9AndTheReplicasConvergeAfterHintsAndRepair() throws Exception {
+    void quorumWritesSurviveAKill9AndASigstopAndTheReplicasConvergeAfterHintsAndRepair() throws Exception {
         Map<Integer, Integer> httpPorts = new HashMap<>();
         for (int id = 1; id <= NODES; id++) {
             httpPorts.put(id, SpateProcess.freePort());
@@ -63,51 +64,9 @@ class TablesClusterTest {
                         clients.get(node).put(TABLE, "probe-" + node, new byte[]{1}, Consistency.ALL, 0) > 0);
             }
 
-            // Three writers, each writing keys of its own (one writer per key) at QUORUM, each spreading
-            // its requests over the three nodes (the client takes them in turn).
-            Map<String, String> acknowledged = new ConcurrentHashMap<>();
-            AtomicInteger failed = new AtomicInteger();
-            AtomicBoolean stop = new AtomicBoolean();
-            CountDownLatch warmedUp = new CountDownLatch(NODES * 50);
-            List<Thread> writers = new ArrayList<>();
-            for (int id = 1; id <= NODES; id++) {
-                int writer = id;
-                // A request whose node dies under it goes on through the next one: any node coordinates.
-                List<String> order = List.of(base.get(writer), base.get(writer % NODES + 1), base.get((writer + 1) % NODES + 1));
-                writers.add(Thread.ofPlatform().name("table-writer-" + writer).start(() -> {
-                    try (TablesClient client = TablesClient.of(order, Duration.ofSeconds(10))) {
-                        for (int i = 0; !stop.get(); i++) {
-                            String key = "w" + writer + "-" + i;
-                            String value = "value-" + writer + "-" + i;
-                            try {
-                                client.put(TABLE, key, value.getBytes(StandardCharsets.UTF_8), Consistency.QUORUM, 0);
-                                acknowledged.put(key, value);
-                                warmedUp.countDown();
-                            } catch (RuntimeException e) {
-                                failed.incrementAndGet(); // unknown outcome (a node died under it): not counted as acknowledged
-                            }
-                        }
-                    }
-                }));
-            }
-            assertThat(warmedUp.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            cluster.kill9(3);
-            int ackedAtKill = acknowledged.size();
-            // The writers go on through the survivors for a while: writes for node 3 become hints.
-            await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= ackedAtKill + 600);
-            stop.set(true);
-            for (Thread t : writers) {
-                t.join(30_000);
-            }
-            log("tables: " + acknowledged.size() + " writes acknowledged (" + ackedAtKill + " before the kill), " + failed.get() + " failed");
-
-            // Every acknowledged write reads back at QUORUM from the survivors.
-            int checked = 0;
-            for (Map.Entry<String, String> e : acknowledged.entrySet()) {
-                TablesClient survivor = clients.get(1 + checked++ % 2);
-                assertThat(survivor.get(TABLE, e.getKey(), Consistency.QUORUM).map(v -> new String(v.value(), StandardCharsets.UTF_8)))
-                        .as(e.getKey()).contains(e.getValue());
-            }
+            // Phase 1: kill -9 of node 3 under QUORUM writes through all three nodes.
+            Map<String, String> acknowledged = writeUnderFault("a", List.of(base.get(1), base.get(2), base.get(3)), () -> cluster.kill9(3));
+            readBack(acknowledged, List.of(clients.get(1), clients.get(2)));
             // Once node 3 is fenced, ALL cannot be met: refused at once with 503 and the reason, nothing
             // sent (before that, the coordinator waits for node 3 and answers 504).
             AtomicInteger timeouts = new AtomicInteger();
@@ -142,7 +101,91 @@ class TablesClusterTest {
             log("tables: replicas " + replicas);
             assertThat(replicas.getFirst().keys()).isGreaterThanOrEqualTo(acknowledged.size());
             assertThat(replicas).allSatisfy(r -> assertThat(r).isEqualTo(replicas.getFirst()));
+
+            // Phase 2: node 2 paused with SIGSTOP (its process holds its connections, answers nothing)
+            // under QUORUM writes through nodes 1 and 3; it resumes, gets its hints, and after a
+            // repair the replicas are identical again.
+            Map<String, String> whilePaused = writeUnderFault("b", List.of(base.get(1), base.get(3)), () -> cluster.pause(2));
+            readBack(whilePaused, List.of(clients.get(1), clients.get(3)));
+            // Hinted at once once node 2 is fenced, or after the request timeout before that.
+            await().atMost(Duration.ofSeconds(10)).until(() -> hintsPending(base.get(1)) + hintsPending(base.get(3)) > 0);
+            log("tables: " + (hintsPending(base.get(1)) + hintsPending(base.get(3))) + " hints held for node 2");
+            cluster.resume(2);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> hintsPending(base.get(1)) + hintsPending(base.get(3)) == 0);
+            for (int id = 1; id <= NODES; id++) {
+                assertThat(clients.get(id).repair(TABLE).abandoned()).isZero();
+            }
+            List<TablesClient.Replica> after = new ArrayList<>();
+            for (int id = 1; id <= NODES; id++) {
+                after.add(clients.get(id).replica(TABLE));
+            }
+            log("tables: replicas after the pause " + after);
+            assertThat(after.getFirst().keys()).isGreaterThanOrEqualTo(acknowledged.size() + whilePaused.size());
+            assertThat(after).allSatisfy(r -> assertThat(r).isEqualTo(after.getFirst()));
             clients.values().forEach(TablesClient::close);
+        }
+    }
+
+    private interface Fault {
+        void inject() throws Exception;
+    }
+
+    /**
+     * Three writers, each writing keys of its own (one writer per key) at QUORUM and spreading its
+     * requests over {@code nodes} (the client takes them in turn, and moves on when one cannot be
+     * reached); the fault comes after 150 acknowledged writes, and writing goes on until 600 more
+     * are acknowledged. Returns the acknowledged writes; others had an unknown outcome.
+     */
+    private static Map<String, String> writeUnderFault(String phase, List<String> nodes, Fault fault) throws Exception {
+        Map<String, String> acknowledged = new ConcurrentHashMap<>();
+        AtomicInteger failed = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch warmedUp = new CountDownLatch(150);
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 1; w <= 3; w++) {
+            int writer = w;
+            List<String> order = new ArrayList<>(nodes);
+            java.util.Collections.rotate(order, writer);
+            writers.add(Thread.ofPlatform().name("table-writer-" + phase + writer).start(() -> {
+                try (TablesClient client = TablesClient.of(order, Duration.ofSeconds(5))) {
+                    for (int i = 0; !stop.get(); i++) {
+                        String key = phase + writer + "-" + i;
+                        String value = "value-" + phase + writer + "-" + i;
+                        try {
+                            client.put(TABLE, key, value.getBytes(StandardCharsets.UTF_8), Consistency.QUORUM, 0);
+                            acknowledged.put(key, value);
+                            warmedUp.countDown();
+                        } catch (RuntimeException e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                }
+            }));
+        }
+        try {
+            assertThat(warmedUp.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            fault.inject();
+            int ackedAtFault = acknowledged.size();
+            await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() >= ackedAtFault + 600);
+            log("tables: phase " + phase + ": " + acknowledged.size() + " writes acknowledged (" + ackedAtFault + " before the fault), "
+                    + failed.get() + " with an unknown outcome");
+        } finally {
+            stop.set(true);
+            for (Thread t : writers) {
+                t.join(30_000);
+            }
+        }
+        return Map.copyOf(acknowledged);
+    }
+
+    /** Every acknowledged write reads back at QUORUM, through the given nodes in turn. */
+    private static void readBack(Map<String, String> acknowledged, List<TablesClient> through) {
+        int i = 0;
+        for (Map.Entry<String, String> e : acknowledged.entrySet()) {
+            TablesClient node = through.get(i++ % through.size());
+            assertThat(node.get(TABLE, e.getKey(), Consistency.QUORUM).map(v -> new String(v.value(), StandardCharsets.UTF_8)))
+                    .as(e.getKey()).contains(e.getValue());
         }
     }
 
