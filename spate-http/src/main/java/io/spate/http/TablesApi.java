@@ -42,6 +42,7 @@ import java.util.concurrent.TimeoutException;
  * GET  /tables                          the catalog
  * GET  /tables/{t}                      one table's settings, and this node's hints pending
  * GET|PUT|DELETE /tables/{t}/keys/{k}   ?consistency=one|quorum|all (the table's default otherwise), &after=VERSION for writes
+ * POST /tables/{t}/keys                 a batch: {"writes": [{"key", "value" | "delete": true, "after"}]}, each its own write
  * POST /tables/{t}/repair               anti-entropy of the table now, from this node with every other live replica
  * GET  /tables/{t}/replica              this node's own replica: keys, tombstones, and a digest of every cell
  * </pre>
@@ -91,6 +92,12 @@ final class TablesApi {
         if (path.size() == 3 && path.get(2).equals("replica")) {
             onlyGet(method);
             return replica(table);
+        }
+        if (path.size() == 3 && path.get(2).equals("keys")) {
+            if (!method.equals(HttpMethod.POST)) {
+                throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed here; this path takes POST");
+            }
+            return batch(table, request, consistency(query));
         }
         if (path.size() == 4 && path.get(2).equals("keys")) {
             byte[] key = path.get(3).getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -233,6 +240,83 @@ final class TablesApi {
                     + " replicas are live (write at " + name(used) + "); nothing was written", Map.of());
             case OVERLOADED -> overloaded();
         };
+    }
+
+    /** The most writes one batch takes: each is coordinated on its own, all at once. */
+    static final int MAX_BATCH = 1_000;
+
+    /**
+     * Several writes in one request, each coordinated on its own and all at once (not atomic: some
+     * may succeed and others fail); the answer lists each one's status and version, in order.
+     * Values are JSON strings, written as their UTF-8 bytes.
+     */
+    private Response batch(String table, FullHttpRequest request, Consistency level) {
+        known(table);
+        JsonNode body;
+        try {
+            body = JSON.readTree(request.content().toString(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw ApiError.badRequest(ApiError.MALFORMED_BODY, "the body must be a JSON object: " + e.getMessage());
+        }
+        JsonNode writes = body == null ? null : body.get("writes");
+        if (writes == null || !writes.isArray()) {
+            throw ApiError.badRequest(ApiError.MALFORMED_BODY, "the body must be {\"writes\": [{\"key\", \"value\" or \"delete\": true}, ...]}");
+        }
+        if (writes.size() > MAX_BATCH) {
+            throw new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, VALUE_TOO_LARGE, "a batch of " + writes.size()
+                    + " writes is over the " + MAX_BATCH + " one request takes");
+        }
+        List<byte[]> keys = new java.util.ArrayList<>();
+        List<byte[]> values = new java.util.ArrayList<>();
+        List<Long> afters = new java.util.ArrayList<>();
+        List<CompletableFuture<WriteResult>> results = new java.util.ArrayList<>();
+        for (int i = 0; i < writes.size(); i++) {
+            JsonNode w = writes.get(i);
+            JsonNode key = w.get("key");
+            boolean delete = w.path("delete").asBoolean(false);
+            JsonNode value = w.get("value");
+            if (key == null || !key.isTextual() || (!delete && (value == null || !value.isTextual()))) {
+                throw ApiError.badRequest(ApiError.MALFORMED_BODY, "writes[" + i + "] needs a string key and a string value (or \"delete\": true)");
+            }
+            byte[] bytes = delete ? null : value.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            if (bytes != null && bytes.length > tables.maxValueBytes()) {
+                throw new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, VALUE_TOO_LARGE, "writes[" + i + "]: a value of " + bytes.length
+                        + " bytes is over the " + tables.maxValueBytes() + " bytes a table value may hold");
+            }
+            long after;
+            try {
+                after = w.has("after") ? Long.parseUnsignedLong(w.get("after").asText()) : 0;
+            } catch (NumberFormatException e) {
+                throw ApiError.badRequest(ApiError.BAD_PARAMETER, "writes[" + i + "]: after must be a version, not '" + w.get("after").asText() + "'");
+            }
+            keys.add(key.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            values.add(bytes);
+            afters.add(after);
+        }
+        // Only a batch whose every write is well formed is sent: a refused one writes nothing.
+        for (int i = 0; i < keys.size(); i++) {
+            results.add(values.get(i) == null ? tables.service().delete(table, keys.get(i), level, afters.get(i))
+                    : tables.service().put(table, keys.get(i), values.get(i), level, afters.get(i)));
+        }
+        List<WriteResult> done = new java.util.ArrayList<>();
+        for (CompletableFuture<WriteResult> r : results) {
+            done.add(await(r, table));
+        }
+        boolean allOk = done.stream().allMatch(WriteResult::ok);
+        return Response.json(HttpResponseStatus.OK, out -> {
+            out.writeStartObject();
+            out.writeBooleanField("ok", allOk);
+            out.writeArrayFieldStart("results");
+            for (int i = 0; i < done.size(); i++) {
+                out.writeStartObject();
+                out.writeStringField("key", new String(keys.get(i), java.nio.charset.StandardCharsets.UTF_8));
+                out.writeStringField("status", done.get(i).status().name());
+                out.writeStringField("version", version(done.get(i).version()));
+                out.writeEndObject();
+            }
+            out.writeEndArray();
+            out.writeEndObject();
+        });
     }
 
     private static Response overloaded() {

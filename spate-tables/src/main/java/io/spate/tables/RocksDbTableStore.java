@@ -40,7 +40,18 @@ public final class RocksDbTableStore extends GroupCommitStore {
     public RocksDbTableStore(Path dir, Durability durability, Scheduler scheduler) {
         super(durability, scheduler);
         this.dir = dir;
-        this.options = new Options().setCreateIfMissing(true);
+        // The stores share the node's data directory with its logs, which may be a small or full
+        // disk: no space reserved ahead of need (RocksDB would fallocate about 70 MB of WAL and 4 MB
+        // of manifest per store, more than a small disk holds), a smaller memtable than RocksDB's
+        // 64 MB default (a node holds one store per table), and RocksDB's own log kept short.
+        this.options = new Options().setCreateIfMissing(true)
+                .setAllowFAllocate(false)
+                .setManifestPreallocationSize(64 << 10)
+                .setWriteBufferSize(16 << 20)
+                .setInfoLogLevel(org.rocksdb.InfoLogLevel.WARN_LEVEL)
+                .setKeepLogFileNum(2)
+                .setMaxLogFileSize(1 << 20)
+                .setStatsDumpPeriodSec(0);
         this.writeOptions = new WriteOptions().setSync(false);
         try {
             Files.createDirectories(dir);

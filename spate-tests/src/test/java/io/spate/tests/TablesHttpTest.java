@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -80,14 +81,25 @@ class TablesHttpTest {
             assertThatThrownBy(() -> client.create("sessions", 1, Map.of())).isInstanceOfSatisfying(TablesClient.TablesException.class,
                     e -> assertThat(e.status()).isEqualTo(409));
             assertThat(client.list()).extracting(TablesClient.TableInfo::name).containsExactly("sessions");
+            // A batch: each write on its own, results in order.
+            List<TablesClient.BatchResult> batch = client.write("sessions", List.of(new TablesClient.BatchWrite("b1", "one", 0),
+                    new TablesClient.BatchWrite("b2", "two", 0), new TablesClient.BatchWrite("b1", null, 0)), Consistency.QUORUM);
+            assertThat(batch).extracting(TablesClient.BatchResult::key).containsExactly("b1", "b2", "b1");
+            assertThat(batch).allMatch(TablesClient.BatchResult::ok);
+            assertThat(new String(client.get("sessions", "b2", null).orElseThrow().value(), StandardCharsets.UTF_8)).isEqualTo("two");
+            assertThat(call(web, "POST", "/tables/sessions/keys", "{\"writes\": [{\"key\": 1}]}").statusCode()).isEqualTo(400);
+            assertThat(call(web, "POST", "/tables/sessions/keys", "{\"writes\": [{\"key\": \"b3\", \"value\": \"v\"}, "
+                    + "{\"key\": \"b4\", \"value\": \"" + "x".repeat(1001) + "\"}]}").statusCode()).isEqualTo(413);
+            assertThat(client.get("sessions", "b3", null)).isEmpty(); // a refused batch writes nothing
+            client.delete("sessions", "b2", null, 0);
             assertThat(client.repair("sessions").abandoned()).isZero();
             TablesClient.Replica replica = client.replica("sessions");
-            assertThat(replica.keys()).isEqualTo(3); // user-1, user-2 and the tombstone of user 3/ü
-            assertThat(replica.tombstones()).isEqualTo(1);
+            assertThat(replica.keys()).isEqualTo(5); // user-1, user-2, and the tombstones of user 3/ü, b1 and b2
+            assertThat(replica.tombstones()).isEqualTo(3);
 
             // The node's Prometheus scrape has the tables' figures.
             String metrics = call(web, "GET", "/metrics", null).body();
-            assertThat(metrics).contains("spate_table_requests_total{consistency=\"quorum\",op=\"write\"} 3.0")
+            assertThat(metrics).contains("spate_table_requests_total{consistency=\"quorum\",op=\"write\"} 7.0")
                     .contains("spate_table_requests_total{consistency=\"one\",op=\"write\"} 1.0")
                     .contains("spate_table_requests_total{consistency=\"all\",op=\"read\"} 1.0")
                     .contains("spate_table_request_duration_seconds_total{consistency=\"quorum\",op=\"write\"}")

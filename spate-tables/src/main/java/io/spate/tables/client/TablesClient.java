@@ -151,6 +151,41 @@ public final class TablesClient implements AutoCloseable {
         return version(check(send(keyPath(table, key, w, after), "DELETE", HttpRequest.BodyPublishers.noBody(), null), 200));
     }
 
+    /** One write of a batch: a value (UTF-8 text), or a deletion when {@code value} is null. */
+    public record BatchWrite(String key, String value, long after) {
+    }
+
+    /** How one write of a batch ended: OK, TIMEOUT, UNAVAILABLE or OVERLOADED, with its version. */
+    public record BatchResult(String key, String status, long version) {
+        public boolean ok() {
+            return status.equals("OK");
+        }
+    }
+
+    /** Several writes in one request, each coordinated on its own (not atomic); results in order. */
+    public List<BatchResult> write(String table, List<BatchWrite> writes, Consistency w) {
+        ObjectNode body = JSON.createObjectNode();
+        var array = body.putArray("writes");
+        for (BatchWrite bw : writes) {
+            ObjectNode one = array.addObject();
+            one.put("key", bw.key());
+            if (bw.value() == null) {
+                one.put("delete", true);
+            } else {
+                one.put("value", bw.value());
+            }
+            if (bw.after() != 0) {
+                one.put("after", Long.toUnsignedString(bw.after()));
+            }
+        }
+        String path = "/tables/" + enc(table) + "/keys" + (w == null ? "" : "?consistency=" + w.name().toLowerCase(Locale.ROOT));
+        JsonNode answer = json(check(send(path, "POST", HttpRequest.BodyPublishers.ofString(body.toString()), "application/json"), 200));
+        List<BatchResult> out = new ArrayList<>();
+        answer.path("results").forEach(r -> out.add(new BatchResult(r.path("key").asText(), r.path("status").asText(),
+                Long.parseUnsignedLong(r.path("version").asText("0")))));
+        return out;
+    }
+
     /** Anti-entropy of the table now, run by the node asked, with every other live replica. */
     public Repair repair(String table) {
         JsonNode b = json(check(send("/tables/" + enc(table) + "/repair", "POST", HttpRequest.BodyPublishers.noBody(), null), 200));

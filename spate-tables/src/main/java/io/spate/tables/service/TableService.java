@@ -21,7 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -169,26 +168,38 @@ public final class TableService implements AutoCloseable {
         }
     }
 
-    /** Seconds since {@link #INCARNATION_ORIGIN_SECONDS} of the broker epoch, or one more than the last run's if that is not larger. */
+    /**
+     * Seconds since {@link #INCARNATION_ORIGIN_SECONDS} of the broker epoch, or one more than the
+     * last run's if that is not larger. A node must start on a full disk (to serve what it holds):
+     * when the new value cannot be recorded it is used all the same, which only risks a repeat if
+     * the next start comes within the same second.
+     */
     static long nextIncarnation(Path dir, long brokerEpochMs) {
+        Path file = dir.resolve("incarnation");
+        long last = 0;
+        try {
+            if (Files.exists(file)) {
+                last = Long.parseLong(Files.readString(file, StandardCharsets.UTF_8).trim());
+            }
+        } catch (IOException | NumberFormatException e) {
+            log.warn("tables: cannot read the last incarnation in {}: {}", file, e.toString());
+        }
+        long next = Math.max(brokerEpochMs / 1000 - INCARNATION_ORIGIN_SECONDS, last + 1);
+        if (next >= 1L << 30) {
+            throw new IllegalStateException("table incarnation " + next + " does not fit request ids");
+        }
         try {
             Files.createDirectories(dir);
-            Path file = dir.resolve("incarnation");
-            long last = Files.exists(file) ? Long.parseLong(Files.readString(file, StandardCharsets.UTF_8).trim()) : 0;
-            long next = Math.max(brokerEpochMs / 1000 - INCARNATION_ORIGIN_SECONDS, last + 1);
-            if (next >= 1L << 30) {
-                throw new IllegalStateException("table incarnation " + next + " does not fit request ids");
-            }
             Path tmp = dir.resolve("incarnation.tmp");
             Files.writeString(tmp, Long.toString(next), StandardCharsets.UTF_8);
             try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.force(true);
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            return next;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot record the tables' incarnation in " + dir, e);
+            log.warn("tables: cannot record incarnation {} in {}: {}", next, file, e.toString());
         }
+        return next;
     }
 
     private static <T> T onThread(SystemScheduler thread, Supplier<T> work) {
