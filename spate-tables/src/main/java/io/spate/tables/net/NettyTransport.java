@@ -65,7 +65,6 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
     private final String self;
     private final Settings settings;
-    private final Consumer<Envelope> deliver;
     private final EventLoopGroup group;
     private final EventLoop loop;
     private final Channel listener;
@@ -78,13 +77,12 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final ChannelGroup channels;
     private volatile boolean closed;
 
-    private NettyTransport(String self, Settings settings, Consumer<Envelope> deliver, EventLoopGroup group, Channel listener,
+    private NettyTransport(String self, Settings settings, EventLoopGroup group, Channel listener,
                            AtomicLong received, ChannelGroup channels) {
         this.self = self;
         this.channels = channels;
         this.received = received;
         this.settings = settings;
-        this.deliver = deliver;
         this.group = group;
         this.loop = group.next();
         this.listener = listener;
@@ -113,7 +111,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
                         }
                     })
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            return new NettyTransport(self, settings, deliver, group, listener, received, channels);
+            return new NettyTransport(self, settings, group, listener, received, channels);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             throw new IllegalStateException("cannot listen for table messages on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -129,8 +127,12 @@ public final class NettyTransport implements Transport, AutoCloseable {
         InetSocketAddress old = address == null ? endpoints.remove(node) : endpoints.put(node, address);
         if (old != null && !old.equals(address)) {
             Peer peer = peers.get(node);
-            if (peer != null) {
-                loop.execute(peer::disconnect);
+            if (peer != null && !closed) {
+                try {
+                    loop.execute(peer::disconnect);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // closing: every connection goes anyway
+                }
             }
         }
     }
@@ -147,7 +149,11 @@ public final class NettyTransport implements Transport, AutoCloseable {
             return;
         }
         if (peer.scheduleFlush()) {
-            loop.execute(peer::flush);
+            try {
+                loop.execute(peer::flush);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                dropped.incrementAndGet(); // the transport is closing: as lost as any other message
+            }
         }
     }
 
