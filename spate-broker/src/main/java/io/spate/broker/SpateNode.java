@@ -76,8 +76,8 @@ public final class SpateNode implements AutoCloseable {
     private final io.spate.processing.ProcessingRuntime processing;
     private final HttpNodePartitions httpPartitions;
     private final NodeMetrics metrics;
-    /** The masterless tables (set once, before the node is handed out). */
-    private ClusterTables tables;
+    /** The masterless tables (set once, before the node is handed out; volatile for a shutdown hook's thread). */
+    private volatile ClusterTables tables;
     /** The HTTP API; null while it serves none (http.port -1, and no {@link #serveHttp} yet). */
     private volatile io.spate.http.HttpServer http;
     private volatile boolean closed;
@@ -232,6 +232,7 @@ public final class SpateNode implements AutoCloseable {
             processing = new io.spate.processing.ProcessingRuntime(config.nodeId(), dataDir, replicas.parkedReads(),
                     tp -> hosted.partition(tp.topic(), tp.partition()),
                     () -> registry.get(io.spate.processing.CatalogRecords.CATALOG_TOPIC) != null);
+            processing.useTables(new PipelineTableWrites(tables));
             replicas.addLeadershipListener(processing.leadership());
             metrics.pipelineTasks(processing::taskReports);
             metrics.fsyncs(logManager);
