@@ -18,7 +18,8 @@ public final class PipelineLoader {
     public static final Map<String, String> EXAMPLES = Map.of(
             "wordcount", "io.spate.stream.examples.WordCount",
             "bench-a", "io.spate.stream.examples.BenchA",
-            "bench-b", "io.spate.stream.examples.BenchB");
+            "bench-b", "io.spate.stream.examples.BenchB",
+            "topic-to-table", "io.spate.stream.examples.TopicToTable");
 
     /** What a jar's classes may see of the node's: the API they were compiled against, and its logging and JSON. */
     private static final String[] SHARED_PREFIXES = {"io.spate.stream.", "com.fasterxml.jackson.", "org.slf4j."};

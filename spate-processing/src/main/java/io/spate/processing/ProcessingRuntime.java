@@ -110,6 +110,7 @@ public final class ProcessingRuntime implements AutoCloseable {
     }
 
     private final java.util.function.BooleanSupplier catalogExists;
+    private volatile TableWrites tables = TableWrites.NONE;
 
     /**
      * @param catalogExists whether this node's metadata holds the catalog topic yet: until a first
@@ -533,7 +534,12 @@ public final class ProcessingRuntime implements AutoCloseable {
     private TaskEnvironment environment(Deployment d) {
         return new TaskEnvironment(nodeId, bootstrap, localPartition, parkedReads, d.producer,
                 extra -> new KafkaProducer<>(producerConfig(extra), new ByteArraySerializer(), new ByteArraySerializer()),
-                System::currentTimeMillis, stateDir);
+                System::currentTimeMillis, stateDir, tables);
+    }
+
+    /** Where pipelines' {@code toTable} writes go from now on (the node's tables, once they run). */
+    public void useTables(TableWrites tables) {
+        this.tables = tables;
     }
 
     /** Stops {@code pipeline}'s tasks here; their reports say PAUSED under the new generation, or go once the tasks end ({@code next} null: deleted). */

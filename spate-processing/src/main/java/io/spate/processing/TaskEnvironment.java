@@ -16,9 +16,10 @@ import java.util.function.Supplier;
  * @param localPartition the replica this node holds of a partition, or null
  * @param producerFactory makes a producer with the given extra settings (transactional ones, exactly-once)
  * @param stateDir        where tasks keep stores on disk ({@code state.store=rocksdb}), a directory per task under it
+ * @param tables          where {@code toTable} writes go
  */
 record TaskEnvironment(int nodeId, String bootstrap, Function<TopicPartition, Partition> localPartition, ParkedReads parkedReads,
                        Producer<byte[], byte[]> sharedProducer,
                        Function<java.util.Map<String, Object>, Producer<byte[], byte[]>> producerFactory,
-                       Supplier<Long> clock, java.nio.file.Path stateDir) {
+                       Supplier<Long> clock, java.nio.file.Path stateDir, TableWrites tables) {
 }

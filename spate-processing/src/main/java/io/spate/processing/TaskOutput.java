@@ -50,6 +50,8 @@ final class TaskOutput implements Output {
     /** A v2 batch header, and a record's worst-case framing (varints, attributes, header count). */
     private static final int BATCH_OVERHEAD = 61;
     private static final int RECORD_OVERHEAD = 32;
+    /** Per task: below a table coordinator's own bound on pending requests (10,000) with several tasks on a node. */
+    static final int MAX_TABLE_WRITES_IN_FLIGHT = 1_000;
 
     private final Producer<byte[], byte[]> producer;
     /** The replica this node holds of a partition, or null; null when every write goes through the producer. */
@@ -73,16 +75,70 @@ final class TaskOutput implements Output {
     private final LongAdder inPlace;
     private final LongAdder sent;
 
+    private final TableWrites tables;
+    /** Table writes not yet known acknowledged, oldest first. */
+    private final java.util.ArrayDeque<CompletableFuture<Void>> tableWrites = new java.util.ArrayDeque<>();
+
     TaskOutput(Producer<byte[], byte[]> producer) {
-        this(producer, null, new LongAdder(), new LongAdder());
+        this(producer, null, new LongAdder(), new LongAdder(), TableWrites.NONE);
     }
 
     /** Counts the results written in place and those sent into {@code inPlace} and {@code sent}. */
-    TaskOutput(Producer<byte[], byte[]> producer, Function<TopicPartition, Partition> localReplicas, LongAdder inPlace, LongAdder sent) {
+    TaskOutput(Producer<byte[], byte[]> producer, Function<TopicPartition, Partition> localReplicas, LongAdder inPlace, LongAdder sent,
+               TableWrites tables) {
         this.producer = producer;
         this.localReplicas = localReplicas;
         this.inPlace = inPlace;
         this.sent = sent;
+        this.tables = tables;
+    }
+
+    /**
+     * A {@code toTable} write, sent at once; acknowledged before the task commits past it. At most
+     * {@link #MAX_TABLE_WRITES_IN_FLIGHT} wait at a time: beyond that the task waits for the oldest,
+     * so a slow table slows the pipeline instead of filling the heap.
+     */
+    @Override
+    public void writeTable(String table, byte[] key, byte[] value, long timestamp) {
+        while (tableWrites.size() >= MAX_TABLE_WRITES_IN_FLIGHT) {
+            awaitOne(tableWrites.pollFirst());
+        }
+        CompletableFuture<Void> write;
+        try {
+            write = tables.write(table, key, value);
+        } catch (RuntimeException e) {
+            write = CompletableFuture.failedFuture(e);
+        }
+        tableWrites.addLast(write.whenComplete((ok, e) -> {
+            if (e != null) {
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+                failure.compareAndSet(null, new TableWriteException(table, cause));
+            }
+        }));
+        sent.increment();
+    }
+
+    /** Waits until every table write sent has been acknowledged or has failed (failures in {@link #takeFailure()}). */
+    void awaitTableWrites() {
+        while (!tableWrites.isEmpty()) {
+            awaitOne(tableWrites.pollFirst());
+        }
+    }
+
+    private static void awaitOne(CompletableFuture<Void> write) {
+        try {
+            // Bounded by the table's own request timeout, which answers every write.
+            write.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            // recorded in failure by the write's own callback
+        }
+    }
+
+    /** A table write that did not reach its consistency level. */
+    static final class TableWriteException extends Exception {
+        TableWriteException(String table, Throwable cause) {
+            super("table " + table + ": " + cause.getMessage(), cause);
+        }
     }
 
     @Override
@@ -197,6 +253,7 @@ final class TaskOutput implements Output {
      */
     void flush() throws InterruptedException, TimeoutException {
         appendBuffered();
+        awaitTableWrites();
         producer.flush();
         sentSinceFlush.clear();
         appendedSinceFlush.clear();

@@ -78,6 +78,8 @@ final class TaskRunner implements Runnable {
     private final java.util.concurrent.atomic.LongAdder resultsInPlace = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder resultsSent = new java.util.concurrent.atomic.LongAdder();
     private volatile int failures;
+    /** Commits made since the task was created here: an attempt that made one made progress. */
+    private volatile long commits;
     private final Map<TopicPartition, TaskInput> inputs = new LinkedHashMap<>();
     private long reportedProcessed;
     private long reportedAtMs;
@@ -172,6 +174,7 @@ final class TaskRunner implements Runnable {
                 return Ending.NOT_LEADER;
             }
             long processedBefore = processed;
+            long commitsBefore = commits;
             try {
                 attempt();
                 return failedForGood() ? Ending.FAILED : Ending.STOPPED;
@@ -197,8 +200,10 @@ final class TaskRunner implements Runnable {
                     return failedForGood() ? Ending.FAILED : Ending.STOPPED;
                 }
                 failures++;
-                error = e.toString();
-                if (processed > processedBefore) {
+                error = causes(e);
+                // Only a commit is progress: an attempt that processed and could not commit (a table
+                // that does not exist, too few replicas) fails the same way next time, later and later.
+                if (commits > commitsBefore) {
                     backoffMs = 100;
                 }
                 log.warn("task {} failed; restarting from its last commit in {} ms", id, backoffMs, e);
@@ -257,7 +262,6 @@ final class TaskRunner implements Runnable {
                 Map<TopicPartition, Long> at = openInputs(task, exactlyOnce);
                 restore(task, exactlyOnce, committedPositions(at), checkpoint);
                 state = "RUNNING";
-                error = "";
                 boolean clean = process(task, producer, exactlyOnce, at);
                 if (clean && onDisk != null && !discardState) {
                     Map<String, Long> offsets = checkpointOffsets(task, exactlyOnce, at);
@@ -453,7 +457,7 @@ final class TaskRunner implements Runnable {
     /** Runs micro-batches until stopped; true when it stopped cleanly, everything processed committed. */
     private boolean process(Task task, Producer<byte[], byte[]> producer, boolean exactlyOnce, Map<TopicPartition, Long> at) throws Exception {
         // At-least-once, results for partitions this node leads are appended in place.
-        TaskOutput output = new TaskOutput(producer, exactlyOnce ? null : env.localPartition(), resultsInPlace, resultsSent);
+        TaskOutput output = new TaskOutput(producer, exactlyOnce ? null : env.localPartition(), resultsInPlace, resultsSent, env.tables());
         ConsumerGroupMetadata group = new ConsumerGroupMetadata(PipelineNames.group(id.pipeline()));
         List<InputRecord> batch = new ArrayList<>();
         long[] pendingStamps = new long[1024];
@@ -562,8 +566,12 @@ final class TaskRunner implements Runnable {
                     if (!inTransaction) {
                         producer.beginTransaction();
                     }
+                    // Table writes are not in the transaction: acknowledged before it commits the positions past them.
+                    output.awaitTableWrites();
+                    checkSends(output);
                     producer.sendOffsetsToTransaction(offsets, group);
                     producer.commitTransaction();
+                    committed();
                     inTransaction = false;
                     checkSends(output);
                     recordLatencies(pendingStamps, pending, env.clock().get());
@@ -572,6 +580,7 @@ final class TaskRunner implements Runnable {
                     output.flush();
                     checkSends(output);
                     positions.commit(offsets);
+                    committed();
                 }
                 lateRecords = task.stats().lateRecordsDropped();
                 dirty = false;
@@ -596,6 +605,8 @@ final class TaskRunner implements Runnable {
                 if (!inTransaction) {
                     producer.beginTransaction();
                 }
+                output.awaitTableWrites();
+                checkSends(output);
                 producer.sendOffsetsToTransaction(offsets(at, task.stats().streamTimeMs()), group);
                 producer.commitTransaction();
                 checkSends(output);
@@ -650,6 +661,28 @@ final class TaskRunner implements Runnable {
             }
         }
         return null;
+    }
+
+    /** The last failure stays in the task's status until a commit shows the task past it. */
+    private void committed() {
+        commits++;
+        if (!error.isEmpty()) {
+            error = "";
+        }
+    }
+
+    /** A failure and its causes, each message once: what an operator reads in {@code describe}. */
+    static String causes(Throwable e) {
+        StringBuilder text = new StringBuilder(e.toString());
+        java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        seen.add(e);
+        for (Throwable c = e.getCause(); c != null && seen.add(c); c = c.getCause()) {
+            String message = c.getMessage();
+            if (message != null && !text.toString().contains(message)) {
+                text.append(": ").append(message);
+            }
+        }
+        return text.toString();
     }
 
     private void checkSends(TaskOutput output) {

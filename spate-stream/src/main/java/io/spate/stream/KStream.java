@@ -98,4 +98,17 @@ public interface KStream<K, V> {
 
     /** As {@link #to(String, Serde, Serde)} with the stream's known serdes. */
     void to(String topic);
+
+    /**
+     * Writes each record to the Spate table {@code table} (created beforehand, e.g. with
+     * {@code spate table create}): the key's latest value, a null value deleting it, at the table's
+     * default write consistency. Records without a key are dropped (counted). Table writes are
+     * at-least-once in both guarantees and idempotent per key: a task that goes back to its last
+     * commit writes the same values again, in the same order, and the table ends with the same
+     * latest value per key; they are not part of an exactly-once pipeline's transaction.
+     */
+    void toTable(String table, Serde<K> keySerde, Serde<V> valueSerde);
+
+    /** As {@link #toTable(String, Serde, Serde)} with the stream's known serdes. */
+    void toTable(String table);
 }

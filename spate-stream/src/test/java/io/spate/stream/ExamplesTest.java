@@ -32,6 +32,33 @@ class ExamplesTest {
         }
     }
 
+    @Test
+    void topicToTableKeepsEachKeysLatestValueAndDeletesOnTombstones() {
+        try (PipelineTestDriver d = new PipelineTestDriver("users", new io.spate.stream.examples.TopicToTable(),
+                Map.of("in", "users", "table", "user-table"), 3)) {
+            assertThat(d.pipeline().sinkTables()).containsExactly("user-table");
+            var in = d.input("users", S, S);
+            in.pipe("u1", "ada", 1).pipe("u2", "bob", 2).pipe("u1", "ada lovelace", 3).pipe("u3", "cy", 4).pipe("u2", null, 5);
+            in.pipe(null, "no key", 6);
+            assertThat(d.table("user-table", S, S)).containsExactlyInAnyOrderEntriesOf(Map.of("u1", "ada lovelace", "u3", "cy"));
+            assertThat(d.totalStats().nullKeyRecordsDropped()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void countsGoToATableAsTheyChange() {
+        Pipeline counting = builder -> builder.stream("clicks", S, S)
+                .groupBy((user, page) -> page, S)
+                .count(Named.as("per-page"))
+                .toStream()
+                .toTable("page-counts", S, Serdes.longs());
+        try (PipelineTestDriver d = new PipelineTestDriver("pages", counting, Map.of(), 2)) {
+            var in = d.input("clicks", S, S);
+            in.pipe("u1", "/home", 1).pipe("u2", "/home", 2).pipe("u1", "/docs", 3).pipe("u3", "/home", 4);
+            assertThat(d.table("page-counts", S, Serdes.longs())).containsExactlyInAnyOrderEntriesOf(Map.of("/home", 3L, "/docs", 1L));
+        }
+    }
+
     /** Events as the bench's load generator writes them: "sendMicros,seq,user,type,amount,padding", keyed by the user. */
     private static String event(long sendMicros, long seq, String user, String type, int amount) {
         return sendMicros + "," + seq + "," + user + "," + type + "," + amount + ",xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";

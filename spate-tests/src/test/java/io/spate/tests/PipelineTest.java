@@ -442,7 +442,19 @@ class PipelineTest {
         try (PipelineAdmin pipelines = node.pipelines()) {
             pipelines.deploy("fragile", new PipelineAdmin.Code.OnClassPath(Exploding.class.getName()), Map.of());
             pipelines.deploy("steady", new PipelineAdmin.Code.OnClassPath(ClicksPerRegion.class.getName()), Map.of("topics", "sclicks"));
-            produce("fragile", List.of(KeyValue.pair("k", "fine"), KeyValue.pair("k", "boom"), KeyValue.pair("k", "never")));
+            // "fine" alone first: in one micro-batch with "boom", its result would go back with the batch.
+            produce("fragile", List.of(KeyValue.pair("k", "fine")));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+                    assertThat(Clients.readAll(consumer, Clients.partitions("fragile-out", 1))).extracting(ConsumerRecord::value).containsExactly("FINE");
+                }
+                // and committed, or the failure at "boom" would take the task back to before it, and write it again
+                try (var admin = Clients.admin(node.bootstrapServers())) {
+                    assertThat(admin.listConsumerGroupOffsets("spate-pipeline-fragile").partitionsToOffsetAndMetadata().get()
+                            .get(new org.apache.kafka.common.TopicPartition("fragile", 0))).isNotNull().extracting(o -> o.offset()).isEqualTo(1L);
+                }
+            });
+            produce("fragile", List.of(KeyValue.pair("k", "boom"), KeyValue.pair("k", "never")));
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 TaskStatus task = pipelines.describe("fragile").orElseThrow().tasks().get(0);
                 assertThat(task.state()).isEqualTo("FAILED");

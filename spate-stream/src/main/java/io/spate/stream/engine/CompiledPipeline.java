@@ -19,6 +19,7 @@ public final class CompiledPipeline {
     private final String name;
     private final List<String> sourceTopics;
     private final List<String> sinkTopics;
+    private final List<String> sinkTables;
     private final List<InternalTopic> internalTopics;
     private final List<SubTopology> subTopologies;
     private final List<List<GraphNode>> nodesBySubTopology;
@@ -29,6 +30,7 @@ public final class CompiledPipeline {
         this.name = b.pipelineName;
         this.sourceTopics = List.copyOf(b.sourceTopics);
         this.sinkTopics = List.copyOf(b.sinkTopics);
+        this.sinkTables = List.copyOf(b.sinkTables);
         this.internalTopics = List.copyOf(b.internalTopics.values());
         this.stores = Map.copyOf(b.stores);
         this.nodeCount = b.nodes.size();
@@ -104,6 +106,11 @@ public final class CompiledPipeline {
         return sinkTopics;
     }
 
+    /** The Spate tables the pipeline writes ({@code toTable}). */
+    public List<String> sinkTables() {
+        return sinkTables;
+    }
+
     public List<InternalTopic> internalTopics() {
         return internalTopics;
     }
@@ -154,6 +161,9 @@ public final class CompiledPipeline {
         StringBuilder sb = new StringBuilder("Pipeline ").append(name).append('\n');
         sb.append("  sources: ").append(sourceTopics).append('\n');
         sb.append("  sinks: ").append(sinkTopics).append('\n');
+        if (!sinkTables.isEmpty()) {
+            sb.append("  tables: ").append(sinkTables).append('\n');
+        }
         for (InternalTopic t : internalTopics) {
             sb.append("  internal: ").append(t.name()).append(" (").append(t.kind()).append(t.compacted() ? ", compacted" : "").append(")\n");
         }

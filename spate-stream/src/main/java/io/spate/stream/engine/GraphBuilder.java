@@ -31,6 +31,7 @@ final class GraphBuilder implements PipelineBuilder {
     final Map<String, StoreSpec> stores = new LinkedHashMap<>();
     final Set<String> sourceTopics = new LinkedHashSet<>();
     final Set<String> sinkTopics = new LinkedHashSet<>();
+    final Set<String> sinkTables = new LinkedHashSet<>();
     final Map<String, InternalTopic> internalTopics = new LinkedHashMap<>();
     private final Set<String> names = new HashSet<>();
     private int counter;
@@ -130,6 +131,13 @@ final class GraphBuilder implements PipelineBuilder {
             throw new IllegalArgumentException("pipeline " + pipelineName + " writes to its own source topic " + topic);
         }
         sinkTopics.add(topic);
+    }
+
+    void addTableSink(String table) {
+        if (table.isBlank()) {
+            throw new IllegalArgumentException("pipeline " + pipelineName + " writes to a table with a blank name");
+        }
+        sinkTables.add(table);
     }
 
     void addStore(StoreSpec spec) {

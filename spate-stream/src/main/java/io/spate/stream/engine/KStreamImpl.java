@@ -294,4 +294,19 @@ final class KStreamImpl<K, V> implements KStream<K, V> {
         requireSerdes("the sink to " + topic);
         to(topic, keySerde, valueSerde);
     }
+
+    @Override
+    public void toTable(String table, Serde<K> ks, Serde<V> vs) {
+        Objects.requireNonNull(table, "table");
+        Objects.requireNonNull(ks, "keySerde");
+        Objects.requireNonNull(vs, "valueSerde");
+        builder.addTableSink(table);
+        builder.node("table-sink", null, "table " + table, (ctx, name) -> new Processors.TableSink(name, ctx, table, cast(ks), cast(vs)), node);
+    }
+
+    @Override
+    public void toTable(String table) {
+        requireSerdes("the table sink to " + table);
+        toTable(table, keySerde, valueSerde);
+    }
 }

@@ -13,4 +13,13 @@ public interface Output {
     int BY_KEY = -1;
 
     void send(String topic, int partition, byte[] key, byte[] value, long timestamp);
+
+    /**
+     * A write of {@code key} to the Spate table {@code table} (a masterless table: the latest value
+     * per key), {@code value} null deleting it. The runtime makes it durable at the table's write
+     * consistency before it commits the task's input offsets, as with records sent.
+     */
+    default void writeTable(String table, byte[] key, byte[] value, long timestamp) {
+        throw new UnsupportedOperationException("this output writes no tables (table " + table + ")");
+    }
 }

@@ -241,6 +241,32 @@ final class Processors {
         }
     }
 
+    /** To a Spate table: the key's latest value, null deleting it; a record without a key names no row and is dropped. */
+    static final class TableSink extends ProcessorNode {
+        private final TaskContext ctx;
+        private final String table;
+        private final Serde<Object> keySerde;
+        private final Serde<Object> valueSerde;
+
+        TableSink(String name, TaskContext ctx, String table, Serde<Object> keySerde, Serde<Object> valueSerde) {
+            super(name);
+            this.ctx = ctx;
+            this.table = table;
+            this.keySerde = keySerde;
+            this.valueSerde = valueSerde;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            byte[] k = key == null ? null : keySerde.serialize(key);
+            if (k == null) {
+                ctx.nullKeyRecordsDropped++;
+                return;
+            }
+            ctx.writeTable(table, k, value == null ? null : valueSerde.serialize(value), ts);
+        }
+    }
+
     /** To a repartition topic, by key; a record without a key cannot be placed and is dropped. */
     static final class RepartitionSink extends ProcessorNode {
         private final TaskContext ctx;

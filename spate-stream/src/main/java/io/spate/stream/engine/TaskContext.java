@@ -58,6 +58,11 @@ final class TaskContext {
         output.send(topic, partition, key, value, timestamp);
     }
 
+    void writeTable(String table, byte[] key, byte[] value, long timestamp) {
+        recordsSent++;
+        output.writeTable(table, key, value, timestamp);
+    }
+
     /** A store change: to the changelog's partition of this task. */
     void log(String changelogTopic, byte[] key, byte[] value, long timestamp) {
         changelogRecordsSent++;

@@ -5,7 +5,7 @@ package io.spate.stream.engine;
  *
  * @param recordsProcessed       input records processed
  * @param lateRecordsDropped     records that came too late for every window they belong to (by stream time)
- * @param nullKeyRecordsDropped  records dropped by an aggregation, join or repartition because their key was null
+ * @param nullKeyRecordsDropped  records dropped by an aggregation, join, repartition or table sink because their key was null
  * @param recordsSent            records sent to sinks, repartition and side topics
  * @param changelogRecordsSent   records sent to changelog topics
  * @param streamTimeMs           the largest record timestamp seen, or {@link Long#MIN_VALUE} before any record

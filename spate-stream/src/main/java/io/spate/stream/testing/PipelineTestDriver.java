@@ -39,7 +39,24 @@ public final class PipelineTestDriver implements AutoCloseable {
     private final StoreFactory storeFactory;
     private final Map<String, List<List<StoredRecord>>> topics = new HashMap<>();
     private final List<TaskSlot> tasks = new ArrayList<>();
-    private final Output output = this::append;
+    /** Each table's rows by key bytes, as {@code toTable} left them (a delete removes the row). */
+    private final Map<String, Map<java.nio.ByteBuffer, byte[]>> tables = new HashMap<>();
+    private final Output output = new Output() {
+        @Override
+        public void send(String topic, int partition, byte[] key, byte[] value, long timestamp) {
+            append(topic, partition, key, value, timestamp);
+        }
+
+        @Override
+        public void writeTable(String table, byte[] key, byte[] value, long timestamp) {
+            Map<java.nio.ByteBuffer, byte[]> rows = tables.computeIfAbsent(table, t -> new java.util.LinkedHashMap<>());
+            if (value == null) {
+                rows.remove(java.nio.ByteBuffer.wrap(key.clone()));
+            } else {
+                rows.put(java.nio.ByteBuffer.wrap(key.clone()), value.clone());
+            }
+        }
+    };
     private long seq;
     private int roundRobin;
 
@@ -90,6 +107,14 @@ public final class PipelineTestDriver implements AutoCloseable {
 
     public <K, V> TestOutput<K, V> output(String topic, Serde<K> keySerde, Serde<V> valueSerde) {
         return new TestOutput<>(this, topic, keySerde, valueSerde);
+    }
+
+    /** What {@code toTable(table)} has written: each key's latest value, deleted keys absent. */
+    public <K, V> Map<K, V> table(String table, Serde<K> keySerde, Serde<V> valueSerde) {
+        Map<K, V> rows = new java.util.LinkedHashMap<>();
+        tables.getOrDefault(table, Map.of()).forEach((key, value) ->
+                rows.put(keySerde.deserialize(key.array()), valueSerde.deserialize(value)));
+        return rows;
     }
 
     public TaskStats stats(int subTopologyId, int partition) {
