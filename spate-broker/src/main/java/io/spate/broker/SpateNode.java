@@ -232,6 +232,7 @@ public final class SpateNode implements AutoCloseable {
             processing = new io.spate.processing.ProcessingRuntime(config.nodeId(), dataDir, replicas.parkedReads(),
                     tp -> hosted.partition(tp.topic(), tp.partition()),
                     () -> registry.get(io.spate.processing.CatalogRecords.CATALOG_TOPIC) != null);
+            processing.useTables(new PipelineTableWrites(tables));
             replicas.addLeadershipListener(processing.leadership());
             metrics.pipelineTasks(processing::taskReports);
             metrics.fsyncs(logManager);
