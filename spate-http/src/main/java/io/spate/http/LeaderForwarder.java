@@ -3,12 +3,7 @@ package io.spate.http;
 import io.spate.log.TopicPartition;
 import io.spate.replication.Acks;
 import io.spate.replication.LeaderConnection;
-import org.apache.kafka.common.message.ProduceRequestData;
-import org.apache.kafka.common.message.ProduceResponseData;
-import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.requests.ProduceRequest;
-import org.apache.kafka.common.requests.ProduceResponse;
+import io.spate.replication.LeaderProduce;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -32,8 +27,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * which reads as "may or may not be written" and costs the client a retry it need not make.
  */
 final class LeaderForwarder implements AutoCloseable {
-    /** The last Produce version that names topics (13 names them by id). */
-    static final short PRODUCE_VERSION = 12;
     private static final long MAX_IDLE_NS = 30_000_000_000L;
     private static final int CONNECT_TIMEOUT_MS = 3_000;
     /** Beyond the request's own timeout, how long the leader may take to answer before the connection is given up. */
@@ -48,16 +41,16 @@ final class LeaderForwarder implements AutoCloseable {
     }
 
     /**
-     * What the leader answered. {@code delivered} is false when the request never reached it (it
-     * wrote nothing, so sending again is safe); {@code error} is null on success.
+     * What the leader answered ({@code answer}), or why nothing was answered. {@code delivered} is
+     * false when the request never reached the leader (it wrote nothing, so sending again is safe).
      */
-    record Answer(Errors error, String message, long baseOffset, boolean delivered) {
+    record Answer(LeaderProduce.Answer answer, String failure, boolean delivered) {
         static Answer undelivered(String why) {
-            return new Answer(Errors.NETWORK_EXCEPTION, why, -1, false);
+            return new Answer(null, why, false);
         }
 
         boolean ok() {
-            return error == null || error == Errors.NONE;
+            return answer != null && answer.ok();
         }
     }
 
@@ -74,40 +67,16 @@ final class LeaderForwarder implements AutoCloseable {
         } catch (IOException e) {
             return Answer.undelivered("could not connect to the leader, node " + leaderId + " at " + address + ": " + e.getMessage());
         }
-        ProduceResponse response;
+        LeaderProduce.Answer answer;
         try {
-            response = (ProduceResponse) connection.send(new ProduceRequest(request(tp, records, acks, timeoutMs), PRODUCE_VERSION));
+            answer = LeaderProduce.send(connection, tp, records, acks, timeoutMs);
         } catch (IOException | RuntimeException e) {
             connection.close();
-            return new Answer(Errors.NETWORK_EXCEPTION, "the connection to the leader, node " + leaderId + ", failed while it had the records"
-                    + " (they may or may not be written): " + e.getMessage(), -1, true);
+            return new Answer(null, "the connection to the leader, node " + leaderId + ", failed while it had the records"
+                    + " (they may or may not be written): " + e.getMessage(), true);
         }
-        Answer answer = answer(response, tp);
         giveBack(leaderId, address, connection);
-        return answer;
-    }
-
-    private static ProduceRequestData request(TopicPartition tp, ByteBuffer records, Acks acks, int timeoutMs) {
-        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
-        topics.add(new ProduceRequestData.TopicProduceData().setName(tp.topic()).setPartitionData(List.of(
-                new ProduceRequestData.PartitionProduceData().setIndex(tp.partition()).setRecords(MemoryRecords.readableRecords(records.duplicate())))));
-        return new ProduceRequestData()
-                .setAcks(acks == Acks.ALL ? (short) -1 : (short) 1)
-                .setTimeoutMs(timeoutMs)
-                .setTopicData(topics);
-    }
-
-    private static Answer answer(ProduceResponse response, TopicPartition tp) {
-        for (ProduceResponseData.TopicProduceResponse topic : response.data().responses()) {
-            for (ProduceResponseData.PartitionProduceResponse partition : topic.partitionResponses()) {
-                if (partition.index() == tp.partition()) {
-                    Errors error = Errors.forCode(partition.errorCode());
-                    String message = partition.errorMessage() != null ? partition.errorMessage() : error.message();
-                    return new Answer(error, message, partition.baseOffset(), true);
-                }
-            }
-        }
-        return new Answer(Errors.UNKNOWN_SERVER_ERROR, "the leader's answer did not name partition " + tp, -1, true);
+        return new Answer(answer, null, true);
     }
 
     private LeaderConnection borrow(int leaderId, InetSocketAddress address, int timeoutMs) throws IOException {

@@ -2,11 +2,11 @@ package io.spate.http;
 
 import io.spate.log.TopicPartition;
 import io.spate.replication.Acks;
+import io.spate.replication.LeaderProduce;
 import io.spate.replication.Partition;
 import io.spate.replication.Written;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
@@ -170,10 +170,12 @@ final class RecordWriter {
                     LeaderForwarder.Answer answer = clients.forwarder().send(leader, address, tp,
                             batches(records, System.currentTimeMillis(), batchLimit), acks, (int) Math.max(1, Math.min(Integer.MAX_VALUE, remainingMs)));
                     if (answer.ok()) {
-                        return offsets(tp.partition(), answer.baseOffset(), records.size());
+                        return offsets(tp.partition(), answer.answer().baseOffset(), records.size());
                     }
-                    WriteFailure failure = new WriteFailure(answer.error().code(), answer.error().name(), answer.message());
-                    if (answer.delivered() && !nothingWritten(answer.error())) {
+                    LeaderProduce.Answer refused = answer.answer();
+                    WriteFailure failure = refused != null ? new WriteFailure(refused.errorCode(), refused.errorName(), refused.message())
+                            : new WriteFailure(13, "NETWORK_EXCEPTION", answer.failure());
+                    if (answer.delivered() && (refused == null || !refused.nothingWritten())) {
                         return failed(tp.partition(), failure, records.size());
                     }
                     notYet = failure;
@@ -192,12 +194,6 @@ final class RecordWriter {
             }
             backoffMs = Math.min(backoffMs * 2, 200);
         }
-    }
-
-    /** Errors with which a leader answers before appending anything: sending again cannot write twice. */
-    private static boolean nothingWritten(Errors error) {
-        return error == Errors.NOT_LEADER_OR_FOLLOWER || error == Errors.LEADER_NOT_AVAILABLE
-                || error == Errors.UNKNOWN_TOPIC_OR_PARTITION || error == Errors.FENCED_LEADER_EPOCH;
     }
 
     private static List<Result> offsets(int partition, long baseOffset, int count) {

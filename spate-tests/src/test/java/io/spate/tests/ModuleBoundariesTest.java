@@ -113,7 +113,8 @@ class ModuleBoundariesTest {
      */
     private static final Map<String, List<String>> KAFKA_PROTOCOL_EDGE = Map.of(
             "spate-server", List.of("io/spate/server/network/", "io/spate/server/handlers/", "io/spate/server/cluster/"),
-            "spate-replication", List.of("io/spate/replication/LeaderConnection.java", "io/spate/replication/ReplicaFetcher.java"));
+            "spate-replication", List.of("io/spate/replication/LeaderConnection.java", "io/spate/replication/ReplicaFetcher.java",
+                    "io/spate/replication/LeaderProduce.java"));
 
     @Test
     void kafkaClientsStaysAtTheProtocolEdge() throws IOException {
