@@ -23,6 +23,54 @@ class JoinTest {
         };
     }
 
+    private static Pipeline tableTable(String kind) {
+        return b -> {
+            KTable<String, String> users = b.table("tusers", S, S, Named.as("tusers"));
+            KTable<String, String> accounts = b.table("taccounts", S, S, Named.as("taccounts"));
+            ValueJoiner<String, String, String> joiner = (user, account) -> user + "/" + account;
+            KTable<String, String> joined = switch (kind) {
+                case "inner" -> users.join(accounts, joiner);
+                case "left" -> users.leftJoin(accounts, joiner);
+                default -> users.outerJoin(accounts, joiner);
+            };
+            joined.toStream().to("profiles", S, S);
+        };
+    }
+
+    /** The same updates through each kind of table-table join: what each sends, deletions included. */
+    private static List<String> tableTableUpdates(String kind) {
+        try (PipelineTestDriver d = new PipelineTestDriver("tt", tableTable(kind), Map.of(), 2)) {
+            assertThat(d.pipeline().subTopologies()).hasSize(1);
+            var users = d.input("tusers", S, S);
+            var accounts = d.input("taccounts", S, S);
+            users.pipe("u1", "ada", 1);
+            accounts.pipe("u1", "gold", 2);
+            accounts.pipe("u2", "silver", 3);
+            users.pipe("u1", "ada2", 4);
+            users.pipe("u1", null, 5);
+            accounts.pipe("u1", null, 6);
+            return d.output("profiles", S, S).readAll().stream().map(r -> r.key() + "=" + r.value()).toList();
+        }
+    }
+
+    @Test
+    void tableTableJoinsFollowBothSidesAndDeleteTheirResults() {
+        assertThat(tableTableUpdates("inner")).containsExactly("u1=ada/gold", "u1=ada2/gold", "u1=null");
+        assertThat(tableTableUpdates("left")).containsExactly("u1=ada/null", "u1=ada/gold", "u1=ada2/gold", "u1=null");
+        assertThat(tableTableUpdates("outer")).containsExactly("u1=ada/null", "u1=ada/gold", "u2=null/silver", "u1=ada2/gold",
+                "u1=null/gold", "u1=null");
+    }
+
+    @Test
+    void aTableTableJoinsResultCannotBeJoinedAgain() {
+        Pipeline rejoin = b -> {
+            KTable<String, String> joined = b.table("a", S, S, Named.as("a")).join(b.table("b", S, S, Named.as("b")), (x, y) -> x + y);
+            b.stream("s", S, S).join(joined, (x, y) -> x + y).to("o", S, S);
+        };
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new PipelineTestDriver("rejoin", rejoin, Map.of(), 1))
+                .hasMessageContaining("kept in no store");
+    }
+
     @Test
     void streamTableJoinSeesTableUpdatesAndTombstones() {
         try (PipelineTestDriver d = new PipelineTestDriver("j", streamTable(false), Map.of(), 3)) {

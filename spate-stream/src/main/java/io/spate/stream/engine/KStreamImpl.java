@@ -203,6 +203,10 @@ final class KStreamImpl<K, V> implements KStream<K, V> {
         KStreamImpl<K, V> s = partitioned();
         KTableImpl<K, VT> t = (KTableImpl<K, VT>) table;
         String store = t.storeName;
+        if (store == null) {
+            throw new IllegalArgumentException("a table-table join's result is kept in no store and cannot be joined with a stream:"
+                    + " send it to a topic and read that as a table");
+        }
         Serde<K> tableKeySerde = t.keySerde;
         GraphNode n = builder.node(left ? "leftjoin" : "join", null, "table " + store,
                 (ctx, name) -> new Processors.StreamTableJoin(name, ctx, store, cast(tableKeySerde), cast(joiner), left), s.node);

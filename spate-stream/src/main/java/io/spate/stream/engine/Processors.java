@@ -326,6 +326,60 @@ final class Processors {
         }
     }
 
+    /**
+     * One side of a table-table join: told of its own table's update (already in that table's
+     * store), it looks the key up in the other table's store and forwards the key's new result,
+     * or a deletion where the result no longer exists. Without the update's old value it cannot
+     * tell whether a result existed before, so a deletion may be sent for a key that had none
+     * (harmless to a reader of a changelog).
+     */
+    static final class TableTableJoin extends ProcessorNode {
+        private final KeyValueStore<Object> other;
+        private final Serde<Object> keySerde;
+        private final ValueJoiner<Object, Object, Object> joiner;
+        private final boolean thisIsLeft;
+        private final JoinKind kind;
+
+        TableTableJoin(String name, TaskContext ctx, String otherStore, Serde<Object> keySerde, ValueJoiner<Object, Object, Object> joiner,
+                       boolean thisIsLeft, JoinKind kind) {
+            super(name);
+            this.other = ctx.store(otherStore);
+            this.keySerde = keySerde;
+            this.joiner = joiner;
+            this.thisIsLeft = thisIsLeft;
+            this.kind = kind;
+        }
+
+        @Override
+        void process(Object key, Object value, long ts) {
+            if (key == null) {
+                return; // a table holds no null key
+            }
+            Object found = other.get(Bytes.wrap(keySerde.serialize(key)));
+            Object left = thisIsLeft ? value : found;
+            Object right = thisIsLeft ? found : value;
+            boolean exists = switch (kind) {
+                case INNER -> left != null && right != null;
+                case LEFT -> left != null;
+                case OUTER -> left != null || right != null;
+            };
+            if (exists) {
+                forward(key, joiner.apply(left, right), ts);
+                return;
+            }
+            // No result now. Whether there was one: this update removed this side (inner, a left
+            // side's in a left join, either in an outer join), or the other side is missing anyway.
+            boolean mayHaveExisted = switch (kind) {
+                case INNER -> value == null && found != null;
+                case LEFT -> thisIsLeft && value == null;
+                case OUTER -> value == null;
+            };
+            if (mayHaveExisted) {
+                forward(key, null, ts);
+            }
+        }
+    }
+
     /** count, reduce and aggregate per key: the store, a changelog record per update, the update downstream. */
     static final class Aggregate extends ProcessorNode {
         private final TaskContext ctx;
