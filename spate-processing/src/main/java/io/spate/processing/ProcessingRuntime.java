@@ -277,20 +277,36 @@ public final class ProcessingRuntime implements AutoCloseable {
             TopicPartition catalog = new TopicPartition(CatalogRecords.CATALOG_TOPIC, 0);
             consumer.assign(List.of(catalog));
             consumer.seekToBeginning(List.of(catalog));
+            // The jars the catalog holds, as far as read: once it has been read to where it ended at
+            // the start, a jar file here that it does not hold belongs to a pipeline deleted while this
+            // node was away (its record and tombstone compacted away): removed.
+            Set<String> jarsInCatalog = new HashSet<>();
+            long endAtStart = consumer.endOffsets(List.of(catalog), Duration.ofSeconds(30)).getOrDefault(catalog, 0L);
+            boolean swept = false;
             while (!closed) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    applyCatalogRecord(r.key(), r.value());
+                    applyCatalogRecord(r.key(), r.value(), jarsInCatalog);
+                }
+                if (!swept && consumer.position(catalog) >= endAtStart) {
+                    removeJarsNotIn(jarsInCatalog);
+                    swept = true;
                 }
             }
         }
     }
 
-    private void applyCatalogRecord(String key, byte[] value) {
+    private void applyCatalogRecord(String key, byte[] value, Set<String> jarsInCatalog) {
         if (key == null) {
             return;
         }
-        if (key.startsWith(CatalogRecords.JAR_PREFIX) && value != null) {
+        if (key.startsWith(CatalogRecords.JAR_PREFIX) && value == null) {
+            // The last pipeline running it was deleted (or redeployed with another jar).
             String sha = key.substring(CatalogRecords.JAR_PREFIX.length());
+            jarsInCatalog.remove(sha);
+            removeJar(sha);
+        } else if (key.startsWith(CatalogRecords.JAR_PREFIX)) {
+            String sha = key.substring(CatalogRecords.JAR_PREFIX.length());
+            jarsInCatalog.add(sha);
             try {
                 storeJar(sha, value);
                 onDecisions(() -> {
@@ -320,6 +336,37 @@ public final class ProcessingRuntime implements AutoCloseable {
                 }
                 changed(name);
             });
+        }
+    }
+
+    /**
+     * Deletes this node's copy of a jar. A task of a retired deployment still running its classes
+     * keeps reading them: its class loader holds the file open, and the file system keeps an open
+     * file's contents until it is closed.
+     */
+    private void removeJar(String sha) {
+        try {
+            if (Files.deleteIfExists(jarDir.resolve(sha + ".jar"))) {
+                log.info("processing: removed the jar {}, which no pipeline runs any more", sha);
+            }
+        } catch (IOException e) {
+            log.warn("processing: cannot remove the jar {} that no pipeline runs any more", sha, e);
+        }
+    }
+
+    private void removeJarsNotIn(Set<String> jarsInCatalog) {
+        if (!Files.isDirectory(jarDir)) {
+            return;
+        }
+        try (var files = Files.list(jarDir)) {
+            for (Path file : files.toList()) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".jar") && !jarsInCatalog.contains(name.substring(0, name.length() - ".jar".length()))) {
+                    removeJar(name.substring(0, name.length() - ".jar".length()));
+                }
+            }
+        } catch (IOException e) {
+            log.warn("processing: cannot list {} to remove jars no pipeline runs", jarDir, e);
         }
     }
 

@@ -433,6 +433,12 @@ class PipelineTest {
                 "--class", "com.example.Missing", "--bootstrap-server", node.bootstrapServers());
         assertThat(wrongClass.exit()).isEqualTo(1);
         assertThat(wrongClass.err()).contains("cannot load class com.example.Missing");
+
+        // Deleted, the pipeline's jar leaves the catalog and the node's copy goes too.
+        GroupsCommandTest.Run deleted = GroupsCommandTest.spate("pipeline", "delete", "shout", "--bootstrap-server", node.bootstrapServers());
+        assertThat(deleted.exit()).as(deleted.err()).isZero();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(java.nio.file.Files.list(dataDir.resolve("pipelines").resolve("jars")).toList()).isEmpty());
     }
 
     @Test
@@ -483,7 +489,12 @@ class PipelineTest {
                 assertThat(lastCounts("rclicks-per-region", 3, "read_uncommitted")).isEqualTo(expectedPerRegion(140)));
 
         node.close();
+        // A jar whose pipeline was deleted while the node was down, its catalog records compacted away.
+        java.nio.file.Path stray = dataDir.resolve("pipelines").resolve("jars").resolve("0123abcd.jar");
+        java.nio.file.Files.createDirectories(stray.getParent());
+        java.nio.file.Files.write(stray, new byte[]{1, 2, 3});
         node = SpateNode.builder().dataDir(dataDir).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> !java.nio.file.Files.exists(stray));
 
         List<KeyValue<String, String>> more = clicks(280).subList(140, 280);
         produce("rclicks", more);
