@@ -11,9 +11,11 @@ import java.util.Map;
  * @param idleWaitMs       how long an idle task waits for its inputs to grow before it looks again
  * @param taskTimeoutMs    a micro-batch that runs longer fails its task (user code that loops)
  * @param stateStore       where tasks keep their stores (in memory, or RocksDB under the node's data directory)
+ * @param maxTaskIdleMs    how long a task with several inputs waits for one that has nothing to give before it processes
+ *                         the others without it (Kafka Streams' {@code max.task.idle.ms}; 0: not at all once that input is caught up)
  */
 public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int batchMaxRecords, int batchMaxBytes, long idleWaitMs,
-                               long taskTimeoutMs, StateStoreType stateStore) {
+                               long taskTimeoutMs, StateStoreType stateStore, long maxTaskIdleMs) {
     public static final String GUARANTEE = "processing.guarantee";
     public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
     public static final String BATCH_MAX_RECORDS = "batch.max.records";
@@ -21,6 +23,7 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
     public static final String IDLE_WAIT_MS = "idle.wait.ms";
     public static final String TASK_TIMEOUT_MS = "task.timeout.ms";
     public static final String STATE_STORE = "state.store";
+    public static final String MAX_TASK_IDLE_MS = "max.task.idle.ms";
     /** Under the transaction timeout of the tasks' producers (60 s), with room: a longer transaction would be aborted by its coordinator. */
     public static final long MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS = 30_000;
 
@@ -28,6 +31,10 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
         if (guarantee == Guarantee.EXACTLY_ONCE && commitIntervalMs > MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS) {
             throw new IllegalArgumentException(COMMIT_INTERVAL_MS + " is at most " + MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS
                     + " with exactly_once: each interval is one transaction, and the coordinator aborts those older than 60 s");
+        }
+        if (maxTaskIdleMs < 0) {
+            throw new IllegalArgumentException(MAX_TASK_IDLE_MS + " must be 0 or more (Kafka Streams' -1, never waiting even for an input"
+                    + " that is behind, is not offered: a task always takes what an input behind has to give)");
         }
         if (commitIntervalMs < 1 || batchMaxRecords < 1 || batchMaxBytes < 1024 || idleWaitMs < 1 || taskTimeoutMs < 100) {
             throw new IllegalArgumentException("pipeline settings out of range: " + COMMIT_INTERVAL_MS + " >= 1, " + BATCH_MAX_RECORDS
@@ -46,7 +53,8 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
                 (int) number(settings, BATCH_MAX_BYTES, 1 << 20),
                 number(settings, IDLE_WAIT_MS, 100),
                 number(settings, TASK_TIMEOUT_MS, 30_000),
-                StateStoreType.parse(settings.getOrDefault(STATE_STORE, "in_memory")));
+                StateStoreType.parse(settings.getOrDefault(STATE_STORE, "in_memory")),
+                number(settings, MAX_TASK_IDLE_MS, 0));
     }
 
     private static long number(Map<String, String> settings, String key, long defaultValue) {

@@ -78,6 +78,8 @@ final class TaskRunner implements Runnable {
     private final java.util.concurrent.atomic.LongAdder resultsInPlace = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder resultsSent = new java.util.concurrent.atomic.LongAdder();
     private volatile int failures;
+    /** When the inputs that read nothing began to hold the others back ({@code max.task.idle.ms}), or -1. */
+    private long idleSinceMs = -1;
     /** Commits made since the task was created here: an attempt that made one made progress. */
     private volatile long commits;
     private final Map<TopicPartition, TaskInput> inputs = new LinkedHashMap<>();
@@ -505,8 +507,10 @@ final class TaskRunner implements Runnable {
                     break;
                 }
             }
+            List<TaskInput> waitingFor = merging ? inputsToWaitFor(parts, env.clock().get()) : List.of();
             if (merging) {
-                int[] taken = mergeByTimestamp(parts, more, batch);
+                // While an input holds the others back, nothing is merged: positions stay, and what was read is read again.
+                int[] taken = waitingFor.isEmpty() ? mergeByTimestamp(parts, more, batch) : new int[parts.size()];
                 part = 0;
                 for (TaskInput input : inputs.values()) {
                     List<InputRecord> read = parts.get(part);
@@ -588,7 +592,12 @@ final class TaskRunner implements Runnable {
             }
             if (batch.isEmpty()) {
                 long untilCommit = dirty ? Math.max(1, settings.commitIntervalMs() - (now - lastCommitMs)) : settings.idleWaitMs();
-                awaitInput(at, Math.min(untilCommit, settings.idleWaitMs()));
+                long wait = Math.min(untilCommit, settings.idleWaitMs());
+                if (waitingFor.isEmpty()) {
+                    awaitInput(inputs.values(), at, wait);
+                } else {
+                    awaitInput(waitingFor, at, Math.min(wait, Math.max(1, settings.maxTaskIdleMs() - (now - idleSinceMs))));
+                }
             }
         }
         if (!exactlyOnce && dirty) {
@@ -714,12 +723,47 @@ final class TaskRunner implements Runnable {
         inputLag = lag;
     }
 
-    /** Waits until one of the inputs read in place grows, at most {@code maxWaitMs}. */
-    private void awaitInput(Map<TopicPartition, Long> at, long maxWaitMs) throws InterruptedException {
+    /**
+     * Kafka Streams' {@code max.task.idle.ms} above 0: when some inputs read records and others
+     * read none, the empty ones are waited for up to that long (from when the wait began) before
+     * the others are processed without them, so that a record about to arrive on a quiet input
+     * (a table update) is merged in its timestamp's place rather than after the records read now.
+     * Returns the inputs to wait for, or none when the task may go on.
+     */
+    private List<TaskInput> inputsToWaitFor(List<List<InputRecord>> parts, long nowMs) {
+        if (settings.maxTaskIdleMs() <= 0) {
+            return List.of();
+        }
+        List<TaskInput> empty = new ArrayList<>();
+        boolean someRead = false;
+        int i = 0;
+        for (TaskInput input : inputs.values()) {
+            if (parts.get(i++).isEmpty()) {
+                empty.add(input);
+            } else {
+                someRead = true;
+            }
+        }
+        if (!someRead || empty.isEmpty()) {
+            idleSinceMs = -1;
+            return List.of();
+        }
+        if (idleSinceMs < 0) {
+            idleSinceMs = nowMs;
+        }
+        if (nowMs - idleSinceMs >= settings.maxTaskIdleMs()) {
+            idleSinceMs = -1; // waited long enough: processed without them (Streams' enforced processing)
+            return List.of();
+        }
+        return empty;
+    }
+
+    /** Waits until one of {@code which} (those read in place) grows, at most {@code maxWaitMs}. */
+    private void awaitInput(java.util.Collection<TaskInput> which, Map<TopicPartition, Long> at, long maxWaitMs) throws InterruptedException {
         List<ParkedReads.Position> local = new ArrayList<>();
         io.spate.replication.ReadBound bound = null;
         boolean remote = false;
-        for (TaskInput input : inputs.values()) {
+        for (TaskInput input : which) {
             if (input instanceof LocalInput l) {
                 local.add(new ParkedReads.Position(l.partition(), at.get(input.topicPartition())));
                 bound = l.bound();

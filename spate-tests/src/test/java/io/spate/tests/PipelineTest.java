@@ -441,6 +441,34 @@ class PipelineTest {
                 assertThat(java.nio.file.Files.list(dataDir.resolve("pipelines").resolve("jars")).toList()).isEmpty());
     }
 
+    /**
+     * max.task.idle.ms: a click read while the users table has nothing to give waits for it, so
+     * the user record sent just after, stamped earlier, is joined first. Without the wait the
+     * click is processed alone and dropped (an inner join with no user).
+     */
+    @Test
+    void withMaxTaskIdleAClickWaitsForAQuietTableAndIsJoinedWithAnEarlierUpdate() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "iclicks", 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "iclicks-users", 1, Map.of("cleanup.policy", "compact"));
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("idle", new PipelineAdmin.Code.OnClassPath(ClickRegions.class.getName()),
+                    Map.of("topics", "iclicks", "max.task.idle.ms", "30000"));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(pipelines.describe("idle").orElseThrow().tasks())
+                    .singleElement().satisfies(t -> assertThat(t.state()).isEqualTo("RUNNING")));
+            try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                producer.send(new ProducerRecord<>("iclicks", 0, 2_000L, "user9", "/late")).get();
+                producer.send(new ProducerRecord<>("iclicks-users", 0, 1_000L, "user9", "north")).get();
+            }
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+                    assertThat(Clients.readAll(consumer, Clients.partitions("iclicks-regions", 1))).extracting(ConsumerRecord::value)
+                            .containsExactly("/late@north");
+                }
+            });
+            pipelines.delete("idle", true);
+        }
+    }
+
     @Test
     void aPipelineWhoseCodeThrowsFailsAloneAndTheNodeKeepsServing() throws Exception {
         Clients.createTopic(node.bootstrapServers(), "fragile", 1, Map.of());
