@@ -30,7 +30,8 @@ import java.util.Set;
  * Only the keys that differ travel, so a replica back from an outage, or a new one, gets what it
  * lacks of its own ranges and nothing else. Both sides leave out tombstones old enough to
  * collect (they count as gone). The peer's side keeps no state. One session at a time, abandoned
- * after the request timeout; a message carries at most {@code maxKeysPerMessage} keys, the rest
+ * after the request timeout; a message carries at most {@code maxKeysPerMessage} keys, and a Push
+ * or PullReply at most {@code maxBytesPerMessage} of keys and values (at least one cell), the rest
  * waits for the range's next turn.
  */
 final class AntiEntropy {
@@ -281,6 +282,7 @@ final class AntiEntropy {
         }
         int max = node.settings.maxKeysPerMessage();
         List<TableMessage.KeyCell> push = new ArrayList<>();
+        long pushBytes = 0;
         List<byte[]> pull = new ArrayList<>();
         for (Map.Entry<ByteBuffer, TableMessage.KeyVersion> e : mine.entrySet()) {
             TableMessage.KeyVersion their = theirs.get(e.getKey());
@@ -288,7 +290,16 @@ final class AntiEntropy {
             // A key the peer left out of a cut list is not known to be missing there: skip it this round.
             boolean peerLacks = their == null && m.complete();
             if ((peerLacks || their != null && my.digest() != their.digest() && my.hlc() >= their.hlc()) && push.size() < max) {
-                push.add(new TableMessage.KeyCell(my.key(), t.store().get(my.key())));
+                Cell cell = t.store().get(my.key());
+                if (cell == null) {
+                    continue;
+                }
+                long size = wireSize(my.key(), cell);
+                if (!push.isEmpty() && pushBytes + size > node.settings.maxBytesPerMessage()) {
+                    continue; // a smaller one may still fit; the rest at the range's next turn
+                }
+                pushBytes += size;
+                push.add(new TableMessage.KeyCell(my.key(), cell));
             }
         }
         for (Map.Entry<ByteBuffer, TableMessage.KeyVersion> e : theirs.entrySet()) {
@@ -309,6 +320,11 @@ final class AntiEntropy {
         }
     }
 
+    /** A cell's share of a message: key and value with their length fields, flag and timestamp (rounded up). */
+    static long wireSize(byte[] key, Cell cell) {
+        return 32L + key.length + (cell.value() == null ? 0 : cell.value().length);
+    }
+
     void onPush(TableMessage.Push m) {
         ReplicaNode.Table t = node.tables.get(m.table());
         if (t != null) {
@@ -324,9 +340,15 @@ final class AntiEntropy {
             return;
         }
         List<TableMessage.KeyCell> cells = new ArrayList<>();
+        long bytes = 0;
         for (byte[] key : m.keys().subList(0, Math.min(m.keys().size(), node.settings.maxKeysPerMessage()))) {
             Cell c = t.store().get(key);
             if (c != null) {
+                long size = wireSize(key, c);
+                if (!cells.isEmpty() && bytes + size > node.settings.maxBytesPerMessage()) {
+                    continue; // the initiator asks for the rest at the range's next turn
+                }
+                bytes += size;
                 cells.add(new TableMessage.KeyCell(key, c));
             }
         }

@@ -22,13 +22,21 @@ class ReplicaNodeTest {
     private final Set<String> unreachable = new HashSet<>();
     private final TableConfig table = new TableConfig("t", 3, Consistency.QUORUM, Consistency.QUORUM,
             Durability.SYNC_EACH, 60_000, false);
-    private final NodeSettings settings = new NodeSettings(16, 100, 1000, 50, 100, 1_000_000, 6, 10_000, 1_000_000, 60_000);
+    private NodeSettings settings = new NodeSettings(16, 100, 1000, 50, 100, 1_000_000, 6, 10_000, 1_000_000, 60_000);
     private long epoch;
+    /** The largest anti-entropy Push or PullReply sent, in keys and values (AntiEntropy.wireSize). */
+    private long largestStream;
 
     private ReplicaNode add(String id) {
         MemoryTableStore store = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
         HintStore hints = new HintStore(new MemoryTableStore(Durability.SYNC_EACH, scheduler), scheduler, 1000, 30_000, 30_000);
         ReplicaNode node = new ReplicaNode(id, 1, scheduler, scheduler, (to, env) -> {
+            List<TableMessage.KeyCell> cells = switch (env.message()) {
+                case TableMessage.Push p -> p.cells();
+                case TableMessage.PullReply p -> p.cells();
+                default -> List.of();
+            };
+            largestStream = Math.max(largestStream, cells.stream().mapToLong(kc -> AntiEntropy.wireSize(kc.key(), kc.cell())).sum());
             if (!unreachable.contains(to) && !unreachable.contains(env.from())) {
                 scheduler.schedule(1, () -> nodes.get(to).receive(env));
             }
@@ -205,6 +213,28 @@ class ReplicaNodeTest {
         // n5's keys and k1 to its two other replicas; a few twice, when two replicas repair n5's range at once.
         // The other 900 - its.size() copies stay where they are.
         assertThat(streamed).isBetween(its.size() + 2L, its.size() + 12L);
+    }
+
+    @Test
+    void antiEntropyMessagesAreBoundedInBytesAndTheRestFollowsInLaterRounds() {
+        // 20 KiB values, 64 KiB per message: a range's few keys already pass the bound (with values
+        // of tables.max.value.bytes, 1,000 keys a message would pass the transport's 64 MiB frame).
+        settings = new NodeSettings(16, 100, 1000, 50, 100, 1_000_000, 6, 10_000, 1_000_000, 60_000, 64 << 10);
+        fiveNodes();
+        String big = "x".repeat(20 << 10);
+        for (int i = 0; i < 300; i++) {
+            put("n" + (1 + i % 5), "k" + i, big + i, Consistency.ALL);
+        }
+        List<byte[]> its = new ArrayList<>();
+        stores.get("n5").scanAll((k, c) -> its.add(k));
+        its.forEach(k -> stores.get("n5").removeIf(k, stores.get("n5").get(k)));
+        // pulled as well as pushed: n5 repairs its ranges from its side too
+        for (int round = 0; round < 600; round++) {
+            nodes.values().forEach(n -> n.antiEntropyRound());
+            scheduler.advance(20);
+        }
+        assertThat(stores.get("n5").size()).isEqualTo(its.size());
+        assertThat(largestStream).isGreaterThan(0).isLessThanOrEqualTo(64 << 10);
     }
 
     @Test

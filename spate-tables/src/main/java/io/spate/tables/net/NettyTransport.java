@@ -238,6 +238,14 @@ public final class NettyTransport implements Transport, AutoCloseable {
                     break;
                 }
                 byte[] body = TableCodec.encode(next);
+                if (4L + body.length > settings.maxFrameBytes()) {
+                    // The peer's decoder would refuse it and close the connection, losing everything
+                    // queued behind it: refuse it here, loudly, since it means a sender misses a bound.
+                    log.warn("{}: not sending a {} of {} bytes to {}: over the {}-byte frame limit", self,
+                            next.message().getClass().getSimpleName(), body.length, id, settings.maxFrameBytes());
+                    dropped.incrementAndGet();
+                    continue;
+                }
                 ByteBuf frame = channel.alloc().buffer(4 + body.length).writeInt(body.length).writeBytes(body);
                 channel.write(frame, channel.voidPromise());
                 sent.incrementAndGet();
@@ -383,7 +391,11 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            log.debug("table connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            if (cause instanceof io.netty.handler.codec.TooLongFrameException) {
+                log.warn("closing the table connection from {}: {}", ctx.channel().remoteAddress(), cause.getMessage());
+            } else {
+                log.debug("table connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            }
             ctx.close();
         }
     }

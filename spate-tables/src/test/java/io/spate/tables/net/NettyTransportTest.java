@@ -109,6 +109,25 @@ class NettyTransportTest {
     }
 
     @Test
+    void anEnvelopeOverTheFrameLimitIsRefusedBySenderAndTheConnectionKeepsTheRest() {
+        List<Envelope> inbox = new CopyOnWriteArrayList<>();
+        NettyTransport.Settings small = new NettyTransport.Settings(10_000, 4_096);
+        NettyTransport a = opened(NettyTransport.bind("a", "127.0.0.1", 0, small, e -> { }));
+        NettyTransport b = opened(NettyTransport.bind("b", "127.0.0.1", 0, small, inbox::add));
+        a.endpoint("b", at(b));
+        a.send("b", new Envelope("a", 1, new TableMessage.WriteAck(1)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> inbox.size() == 1);
+        // Over the limit: written, the receiver's decoder would close the connection and every message behind it would go.
+        a.send("b", new Envelope("a", 2, new TableMessage.Read(2, "t", new byte[8_192])));
+        for (int i = 3; i < 100; i++) {
+            a.send("b", new Envelope("a", i, new TableMessage.WriteAck(i)));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> inbox.size() == 98);
+        assertThat(inbox).allMatch(e -> e.message() instanceof TableMessage.WriteAck);
+        assertThat(a.dropped()).isEqualTo(1);
+    }
+
+    @Test
     void twoReplicaNodesTalkThroughIt() throws Exception {
         SystemScheduler threadA = opened(new SystemScheduler("tables-a"));
         SystemScheduler threadB = opened(new SystemScheduler("tables-b"));
