@@ -52,6 +52,7 @@ final class TaskOutput implements Output {
     private static final int RECORD_OVERHEAD = 32;
     /** Per task: below a table coordinator's own bound on pending requests (10,000) with several tasks on a node. */
     static final int MAX_TABLE_WRITES_IN_FLIGHT = 1_000;
+    private static final long TABLE_WRITE_WAIT_MS = 120_000;
 
     private final Producer<byte[], byte[]> producer;
     /** The replica this node holds of a partition, or null; null when every write goes through the producer. */
@@ -125,12 +126,18 @@ final class TaskOutput implements Output {
         }
     }
 
-    private static void awaitOne(CompletableFuture<Void> write) {
+    private void awaitOne(CompletableFuture<Void> write) {
         try {
-            // Bounded by the table's own request timeout, which answers every write.
-            write.join();
-        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            // The table's request timeout answers every write it sends; this bound is for one that a
+            // closing table service dropped unanswered.
+            write.get(TABLE_WRITE_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | java.util.concurrent.CancellationException e) {
             // recorded in failure by the write's own callback
+        } catch (TimeoutException e) {
+            failure.compareAndSet(null, new TimeoutException("a table write had no answer in " + TABLE_WRITE_WAIT_MS + " ms"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure.compareAndSet(null, e);
         }
     }
 
