@@ -553,9 +553,16 @@ public final class SpateNode implements AutoCloseable {
             }
         }
         // Table requests come in over HTTP (closed above); its peers see this node fenced once it has left.
-        tables.close();
-        member.close();
-        logManager.close();
+        // Whatever the tables or the membership throw, the logs are still fsynced and marked clean.
+        try {
+            tables.close();
+        } finally {
+            try {
+                member.close();
+            } finally {
+                logManager.close();
+            }
+        }
     }
 
     /** The node's masterless tables (the stores, the coordinator, the catalog it serves). */

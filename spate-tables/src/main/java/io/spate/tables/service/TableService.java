@@ -379,7 +379,18 @@ public final class TableService implements AutoCloseable {
         return done;
     }
 
-    /** Stops the node (requests in flight are not answered), flushes and closes every store, stops listening. */
+    private static void closeStore(String which, TableStore store) {
+        try {
+            store.close();
+        } catch (RuntimeException e) {
+            log.error("tables: closing the {} store failed: {}", which, e.toString(), e);
+        }
+    }
+
+    /**
+     * Stops the node (requests in flight are not answered), flushes and closes every store, stops
+     * listening. Never throws: a store that cannot be closed is logged and the others are closed.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -389,16 +400,25 @@ public final class TableService implements AutoCloseable {
             onThread(thread, () -> {
                 closed = true;
                 if (node != null) {
-                    node.stop();
+                    try {
+                        node.stop();
+                    } catch (RuntimeException e) {
+                        log.error("tables: stopping the node failed: {}", e.toString(), e);
+                    }
                 }
-                for (TableStore store : stores.values()) {
-                    store.close();
+                // Each store on its own: one that cannot flush (a full disk, a RocksDB background
+                // error) must not leave the others, or the hints, unflushed and open.
+                for (Map.Entry<String, TableStore> e : stores.entrySet()) {
+                    closeStore("table '" + e.getKey() + "'", e.getValue());
                 }
                 if (hintCells != null) {
-                    hintCells.close();
+                    closeStore("hint", hintCells);
                 }
                 return null;
             });
+        } catch (RuntimeException e) {
+            // The thread is stuck or gone: the stores stay as they are, their WALs recover them at the next start.
+            log.error("tables: closing the stores failed: {}", e.toString(), e);
         } finally {
             closed = true;
             NettyTransport t = transport;
