@@ -36,7 +36,7 @@ import static org.awaitility.Awaitility.await;
  * paused by SIGSTOP instead of killed.
  */
 class TablesClusterTest {
-    private static final String TABLE = "sessions";
+    static final String TABLE = "sessions";
     private static final int NODES = 3;
 
     @TempDir
@@ -127,7 +127,7 @@ class TablesClusterTest {
         }
     }
 
-    private interface Fault {
+    interface Fault {
         void inject() throws Exception;
     }
 
@@ -137,7 +137,7 @@ class TablesClusterTest {
      * reached); the fault comes after 150 acknowledged writes, and writing goes on until 600 more
      * are acknowledged. Returns the acknowledged writes; others had an unknown outcome.
      */
-    private static Map<String, String> writeUnderFault(String phase, List<String> nodes, Fault fault) throws Exception {
+    static Map<String, String> writeUnderFault(String phase, List<String> nodes, Fault fault) throws Exception {
         Map<String, String> acknowledged = new ConcurrentHashMap<>();
         AtomicInteger failed = new AtomicInteger();
         AtomicBoolean stop = new AtomicBoolean();
@@ -180,7 +180,7 @@ class TablesClusterTest {
     }
 
     /** Every acknowledged write reads back at QUORUM, through the given nodes in turn. */
-    private static void readBack(Map<String, String> acknowledged, List<TablesClient> through) {
+    static void readBack(Map<String, String> acknowledged, List<TablesClient> through) {
         int i = 0;
         for (Map.Entry<String, String> e : acknowledged.entrySet()) {
             TablesClient node = through.get(i++ % through.size());
@@ -189,7 +189,7 @@ class TablesClusterTest {
         }
     }
 
-    private static long hintsPending(String base) throws Exception {
+    static long hintsPending(String base) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + "/tables/" + TABLE)).build(),
                     HttpResponse.BodyHandlers.ofString());

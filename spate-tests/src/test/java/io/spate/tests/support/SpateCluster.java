@@ -44,6 +44,8 @@ public final class SpateCluster implements AutoCloseable {
     private final Map<String, String> settings;
     private final java.util.function.IntFunction<Map<String, String>> perNode;
     private final String controllers;
+    private final java.util.function.IntFunction<String> hostOf;
+    private final java.util.function.IntFunction<List<String>> prefixOf;
     private final Set<Integer> paused = ConcurrentHashMap.newKeySet();
     private Admin admin;
 
@@ -55,6 +57,20 @@ public final class SpateCluster implements AutoCloseable {
     /** As above, with settings of each node's own on top (e.g. its {@code broker.rack}). */
     public SpateCluster(Path baseDir, int size, Map<String, String> settings,
                         java.util.function.IntFunction<Map<String, String>> perNode) throws IOException {
+        this(baseDir, size, settings, perNode, id -> "127.0.0.1", id -> List.of());
+    }
+
+    /**
+     * As above, each node at an address of its own ({@code hostOf}: it binds and advertises it)
+     * and started through a command prefix ({@code prefixOf}, e.g. {@code ip netns exec NS} to run
+     * it in a network namespace: see {@link NetworkNamespaces}).
+     */
+    public SpateCluster(Path baseDir, int size, Map<String, String> settings,
+                        java.util.function.IntFunction<Map<String, String>> perNode,
+                        java.util.function.IntFunction<String> hostOf,
+                        java.util.function.IntFunction<List<String>> prefixOf) throws IOException {
+        this.hostOf = hostOf;
+        this.prefixOf = prefixOf;
         this.baseDir = baseDir;
         this.settings = Map.copyOf(settings);
         this.perNode = perNode;
@@ -66,7 +82,7 @@ public final class SpateCluster implements AutoCloseable {
             controllerPorts.put(id, distinctFreePort(used));
         }
         this.controllers = controllerPorts.entrySet().stream()
-                .map(e -> e.getKey() + "@127.0.0.1:" + e.getValue()).collect(Collectors.joining(","));
+                .map(e -> e.getKey() + "@" + hostOf.apply(e.getKey()) + ":" + e.getValue()).collect(Collectors.joining(","));
         for (int id = 1; id <= size; id++) {
             nodes.put(id, process(id, kafkaPorts.get(id)));
         }
@@ -75,10 +91,10 @@ public final class SpateCluster implements AutoCloseable {
     private SpateProcess process(int id, int kafkaPort) throws IOException {
         Path dir = baseDir.resolve("node-" + id);
         Files.createDirectories(dir);
-        List<String> args = List.of("--node-id", String.valueOf(id), "--controllers", controllers, "--host", "127.0.0.1");
+        List<String> args = List.of("--node-id", String.valueOf(id), "--controllers", controllers, "--host", hostOf.apply(id));
         Map<String, String> nodeSettings = new LinkedHashMap<>(settings);
         nodeSettings.putAll(perNode.apply(id));
-        return new SpateProcess(dir, kafkaPort, args, nodeSettings);
+        return new SpateProcess(dir, kafkaPort, args, nodeSettings).placed(hostOf.apply(id), prefixOf.apply(id));
     }
 
     /**

@@ -24,6 +24,8 @@ public final class SpateProcess implements AutoCloseable {
     private final Path logFile;
     private final Map<String, String> settings;
     private final List<String> extraArgs;
+    private String host = "127.0.0.1";
+    private List<String> prefix = List.of();
     private Process process;
     private Thread pump;
 
@@ -43,6 +45,17 @@ public final class SpateProcess implements AutoCloseable {
         this.extraArgs = List.copyOf(extraArgs);
     }
 
+    /**
+     * Runs the node through a command prefix (e.g. {@code ip netns exec NS}, which execs the JVM,
+     * so signals still reach the node itself) and reaches it at {@code host} (what it binds with
+     * {@code --host}).
+     */
+    public SpateProcess placed(String host, List<String> prefix) {
+        this.host = host;
+        this.prefix = List.copyOf(prefix);
+        return this;
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
@@ -50,7 +63,7 @@ public final class SpateProcess implements AutoCloseable {
     }
 
     public String bootstrap() {
-        return "127.0.0.1:" + port;
+        return host + ":" + port;
     }
 
     public int port() {
@@ -76,7 +89,8 @@ public final class SpateProcess implements AutoCloseable {
             throw new IllegalStateException("broker jar not found at " + jar + "; run the build through Maven");
         }
         String javaBin = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(javaBin, "-Xmx512m", "-jar", jar, "start",
+        List<String> command = new ArrayList<>(prefix);
+        command.addAll(List.of(javaBin, "-Xmx512m", "-jar", jar, "start",
                 "--data-dir", dataDir.toString(), "--port", String.valueOf(port)));
         command.addAll(extraArgs);
         settings.forEach((k, v) -> command.addAll(List.of("-o", k + "=" + v)));
