@@ -74,6 +74,7 @@ import java.util.stream.Collectors;
  * GET    /admin/pipelines               pipelines and their tasks' last reports
  * GET    /admin/stats                   this node's request figures, one sample a second, the last 5 minutes
  * GET    /admin/stats/live              the same as Server-Sent Events, a sample a second
+ * GET    /admin/tables                  the masterless tables (settings) and this node's table figures ({@link TablesAdmin})
  * GET    /  and /console/{file}         the web console
  * </pre>
  */
@@ -97,6 +98,7 @@ final class AdminApi implements AutoCloseable {
     private final String bootstrap;
     private final StatsSampler stats;
     private final ConsoleAssets console = new ConsoleAssets();
+    private final TablesAdmin tables = new TablesAdmin();
     private Admin admin;
     private boolean closed;
 
@@ -112,6 +114,11 @@ final class AdminApi implements AutoCloseable {
             }
             return nodeId[0];
         });
+    }
+
+    /** The node's tables, for {@code /admin/tables}, from now on. */
+    void serveTables(NodeTables nodeTables) {
+        tables.serve(nodeTables);
     }
 
     /** Whether {@code path} is the console's or the admin API's. */
@@ -180,6 +187,12 @@ final class AdminApi implements AutoCloseable {
                 if (path.size() == 2) {
                     allow(method, HttpMethod.GET);
                     return pipelines();
+                }
+            }
+            case "tables" -> {
+                if (path.size() == 2) {
+                    allow(method, HttpMethod.GET);
+                    return tables.describe();
                 }
             }
             case "stats" -> {

@@ -124,6 +124,7 @@ public final class HttpServer implements AutoCloseable {
     /** Serves the masterless tables under {@code /tables} from now on. */
     public void serveTables(NodeTables tables) {
         api.serveTables(new TablesApi(tables));
+        adminApi.serveTables(tables);
     }
 
     /** Request bytes admitted and not yet answered. */

@@ -1,6 +1,8 @@
 package io.spate.tests;
 
 import io.spate.processing.PipelineAdmin;
+import io.spate.tables.Consistency;
+import io.spate.tables.client.TablesClient;
 import io.spate.tests.support.Clients;
 import io.spate.tests.support.SpateCluster;
 import io.spate.tests.support.SpateProcess;
@@ -40,8 +42,9 @@ import static org.awaitility.Awaitility.await;
  * by Selenium) against a 3-node cluster of node processes under a light produce load: every page
  * shows what the cluster holds, a node killed with {@code kill -9} shows as down within seconds,
  * a group's lag grows while its consumer stops and shrinks once it resumes, the message browser
- * tails newly produced records. Screenshots go to {@code target/console-screenshots} (or
- * {@code -Dspate.console.screenshots=DIR}); the README's are a set of them.
+ * tails newly produced records, the Tables page lists a table and follows its writes. Screenshots
+ * go to {@code target/console-screenshots} (or {@code -Dspate.console.screenshots=DIR}); the
+ * README's are a set of them.
  */
 class ConsoleBrowserTest {
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
@@ -225,6 +228,36 @@ class ConsoleBrowserTest {
             browser.findElement(By.id("theme")).click();
             assertThat(browser.findElement(By.tagName("html")).getAttribute("data-theme")).isEqualTo("light");
 
+            // Tables: a table created here listed with its settings, and this node's table figures
+            // (requests per consistency, hints, repairs) following the writes live.
+            try (TablesClient tables = TablesClient.of(List.of("http://127.0.0.1:" + httpPorts.get(1)), Duration.ofSeconds(10))) {
+                tables.create("carts", 3, Map.of("durability", "sync_each"));
+                await("the table served").atMost(Duration.ofSeconds(20)).ignoreExceptions().until(() ->
+                        tables.put("carts", "probe", new byte[]{1}, Consistency.QUORUM, 0) > 0);
+                for (int i = 0; i < 40; i++) {
+                    tables.put("carts", "cart-" + i, ("items-" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), Consistency.QUORUM, 0);
+                }
+                for (int i = 0; i < 10; i++) {
+                    assertThat(tables.get("carts", "cart-" + i, Consistency.ONE)).isPresent();
+                }
+                browser.get(console + "#tables");
+                await("the table and its figures").atMost(Duration.ofSeconds(15)).ignoreExceptions().untilAsserted(() -> {
+                    assertThat(row("#tables-table", "data-table", "carts").getText()).contains("carts", "3", "QUORUM", "sync_each", "strict");
+                    assertThat(requestsShown("write-quorum")).isGreaterThanOrEqualTo(41);
+                    assertThat(requestsShown("read-one")).isGreaterThanOrEqualTo(10);
+                    assertThat(browser.findElement(By.id("figure-hints-pending")).getText()).contains("Hints pending", "0");
+                    assertThat(browser.findElement(By.id("figure-ae-sessions")).getText()).contains("Anti-entropy sessions", "in sync");
+                });
+                long before = requestsShown("write-all");
+                for (int i = 0; i < 20; i++) {
+                    tables.put("carts", "cart-" + i, new byte[]{2}, Consistency.ALL, 0);
+                }
+                await("the figures updated without a reload").atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() ->
+                        assertThat(requestsShown("write-all")).isGreaterThanOrEqualTo(before + 20));
+                awaitChart("#chart-table-rate", "ALL");
+                screenshot("tables");
+            }
+
             // A node killed with kill -9 shows as down within seconds (the session timeout is 3 s).
             browser.get(console + "#cluster");
             await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> browser.findElements(By.cssSelector("#nodes tbody tr")).size() == 3);
@@ -240,6 +273,11 @@ class ConsoleBrowserTest {
                     assertThat(row("#nodes", "data-node", "1").getAttribute("data-live")).isEqualTo("true"));
             screenshot("cluster-node-down");
         }
+    }
+
+    /** The Tables page's request count for one operation and consistency ({@code write-quorum}). */
+    private static long requestsShown(String request) {
+        return Long.parseLong(row("#table-requests", "data-request", request).findElements(By.tagName("td")).get(2).getText().replace(",", ""));
     }
 
     /** The group page's total lag. */

@@ -49,7 +49,7 @@ function apiSeries(api, field, name, color) {
 }
 
 // ---- router ----------------------------------------------------------------------------------------
-const pages = { cluster: clusterPage, topics: topicsPage, groups: groupsPage, messages: messagesPage, pipelines: pipelinesPage, stats: statsPage };
+const pages = { cluster: clusterPage, topics: topicsPage, groups: groupsPage, messages: messagesPage, pipelines: pipelinesPage, tables: tablesPage, stats: statsPage };
 let cleanup = () => {};
 
 function route() {
@@ -393,6 +393,83 @@ function pipelinesPage() {
         String(t.restores), Math.max(0, Math.round((Date.now() - t.reported_at_ms) / 1000)) + ' s']),
       { empty: 'no task has reported yet' }))));
   }, 3000);
+}
+
+// ---- Tables ----------------------------------------------------------------------------------------------
+// The catalog's tables with their settings, and this node's table figures: the counters since the
+// node started, requests/s per consistency from the difference between two refreshes.
+const tableRates = []; // [timeMs, {consistency: requests/s}]
+let lastTableCounts = null;
+function tablesPage() {
+  const cards = el('div', { class: 'cards', id: 'table-cards' });
+  const list = el('div', { id: 'tables-host' });
+  const requests = el('div', { id: 'table-requests-host' });
+  const chartBox = el('div', { class: 'panel' });
+  const chart = el('div', { class: 'chart-host', id: 'chart-table-rate' });
+  page.append(el('div', { class: 'bar' }, el('h2', {}, 'Tables'), el('span', { class: 'muted' }, 'masterless, replicated; figures of this node')),
+    list, el('h3', {}, 'This node'), cards, chartBox, el('h3', {}, 'Requests this node coordinated, per consistency'), requests);
+  const series = [['one', 'var(--c1)'], ['quorum', 'var(--c2)'], ['all', 'var(--c3)']];
+  const drawChart = () => {
+    const s = series.map(([c, color]) => ({ name: c.toUpperCase(), color, points: tableRates.map(([t, r]) => [t, r[c] || 0]) }));
+    chartBox.replaceChildren(el('div', { class: 'chart-title' }, 'Table requests/s (reads and writes)', ...legend(s)), chart);
+    lineChart(chart, { series: s, format: v => rate(v) });
+  };
+  drawChart();
+  return every(async () => {
+    let t;
+    try { t = await api('/admin/tables'); } catch (e) { showError(list, e); return; }
+    list.replaceChildren(table(
+      [{ label: 'Table' }, { label: 'Replication', num: true }, { label: 'Write (W)' }, { label: 'Read (R)' }, { label: 'Durability' },
+        { label: 'Quorum' }, { label: 'Tombstone grace' }, { label: 'Here' }],
+      t.tables.map(x => [el('span', { class: 'mono' }, x.name), String(x.replication_factor), x.write_consistency, x.read_consistency,
+        el('span', { class: 'mono' }, x.durability), x.sloppy_quorum ? 'sloppy' : 'strict', duration(x.tombstone_grace_ms),
+        x.served_here ? pill('served') : pill('opening', 'warn')]),
+      { id: 'tables-table', rowAttrs: i => ({ 'data-table': t.tables[i].name }),
+        empty: t.available ? 'no tables yet: create one with spate table create' : 'no tables on this node' }));
+    const n = t.node;
+    if (!n) {
+      cards.replaceChildren(message('error', 'no table figures: ' + (t.reason || 'unavailable')));
+      return;
+    }
+    const ae = n.anti_entropy_keys_pushed + n.anti_entropy_keys_pulled;
+    cards.replaceChildren(
+      figure('hints-pending', 'Hints pending', count(n.hints_pending), n.hints_pending > 0 ? 'warn' : ''),
+      figure('hints-sent', 'Hints delivered', count(n.hints_sent)),
+      figure('read-repairs', 'Read repairs', count(n.read_repairs_blocking + n.read_repairs_background), '',
+        `${count(n.read_repairs_blocking)} blocking, ${count(n.read_repairs_background)} background; ${count(n.keys_read_repaired)} keys`),
+      figure('read-repair-rate', 'Read-repair rate', (100 * n.read_repair_rate).toFixed(2) + ' %', '', 'reads that repaired a replica before answering'),
+      figure('ae-sessions', 'Anti-entropy sessions', count(n.anti_entropy_sessions), '',
+        `${count(n.anti_entropy_in_sync)} in sync, ${count(n.anti_entropy_abandoned)} abandoned`),
+      figure('ae-keys', 'Keys repaired by anti-entropy', count(ae), '', `${count(n.anti_entropy_keys_pushed)} pushed, ${count(n.anti_entropy_keys_pulled)} pulled`),
+      figure('table-failures', 'Timeouts / unavailable', `${count(n.write_timeouts + n.read_timeouts)} / ${count(n.writes_unavailable + n.reads_unavailable)}`,
+        n.write_timeouts + n.read_timeouts + n.writes_unavailable + n.reads_unavailable > 0 ? 'warn' : ''),
+      figure('tombstones', 'Tombstones collected', count(n.tombstones_collected)));
+    const now = Date.now();
+    const perLevel = {};
+    n.requests.forEach(r => { perLevel[r.consistency] = (perLevel[r.consistency] || 0) + r.count; });
+    if (lastTableCounts && now > lastTableCounts.at) {
+      const r = {};
+      for (const [c, v] of Object.entries(perLevel)) r[c] = Math.max(0, v - (lastTableCounts.counts[c] || 0)) * 1000 / (now - lastTableCounts.at);
+      tableRates.push([now, r]);
+      while (tableRates.length > 200) tableRates.shift();
+    }
+    lastTableCounts = { at: now, counts: perLevel };
+    drawChart();
+    requests.replaceChildren(table(
+      [{ label: 'Operation' }, { label: 'Consistency' }, { label: 'Requests', num: true }, { label: 'Mean', num: true }, { label: 'Max', num: true }],
+      n.requests.map(r => [r.op, r.consistency.toUpperCase(), count(r.count), r.count ? ms(r.mean_ms) : '–', r.count ? ms(r.max_ms) : '–']),
+      { id: 'table-requests', rowAttrs: i => ({ 'data-request': n.requests[i].op + '-' + n.requests[i].consistency }) }));
+  });
+}
+
+function figure(id, label, value, kind, detail) {
+  return el('div', { class: 'card', id: 'figure-' + id }, el('div', { class: 'label' }, label),
+    el('div', { class: 'value' + (kind ? ' ' + kind : '') }, value), detail ? el('div', { class: 'muted small' }, detail) : null);
+}
+
+function duration(msValue) {
+  const h = msValue / 3_600_000;
+  return h >= 48 ? `${Number((h / 24).toFixed(1))} days` : h >= 1 ? `${Number(h.toFixed(1))} h` : `${Math.round(msValue / 1000)} s`;
 }
 
 // ---- Live stats ------------------------------------------------------------------------------------------
