@@ -83,9 +83,9 @@ public final class ReplicaNode {
     /** Starts the periodic work. */
     public void start() {
         running = true;
-        every(0, settings.hintIntervalMs(), hintDelivery::tick);
-        every(1, settings.antiEntropyIntervalMs(), antiEntropy::tick);
-        every(2, settings.gcIntervalMs(), this::collectTombstones);
+        every(0, "hint delivery", settings.hintIntervalMs(), hintDelivery::tick);
+        every(1, "anti-entropy", settings.antiEntropyIntervalMs(), antiEntropy::tick);
+        every(2, "tombstone collection", settings.gcIntervalMs(), this::collectTombstones);
     }
 
     /** Stops everything: pending requests are never answered (as when the process dies), timers are cancelled. */
@@ -100,14 +100,26 @@ public final class ReplicaNode {
         coordinator.abandonAll();
     }
 
-    private void every(int slot, long periodMs, Runnable action) {
+    /**
+     * Runs {@code action} every period. A run that throws (a full disk under the hint store, a
+     * store's I/O error) is logged and the duty runs again at its next period: a transient
+     * failure must not stop hint delivery or tombstone collection for the rest of the process.
+     */
+    private void every(int slot, String duty, long periodMs, Runnable action) {
         Runnable[] self = new Runnable[1];
         self[0] = () -> {
             if (!running) {
                 return;
             }
-            action.run();
-            periodic[slot] = scheduler.schedule(periodMs, self[0]);
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                log.error("tables: node {}: {} failed, next try in {} ms: {}", id, duty, periodMs, e.toString(), e);
+            } finally {
+                if (running) {
+                    periodic[slot] = scheduler.schedule(periodMs, self[0]);
+                }
+            }
         };
         periodic[slot] = scheduler.schedule(periodMs, self[0]);
     }

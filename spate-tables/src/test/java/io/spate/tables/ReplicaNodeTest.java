@@ -238,6 +238,31 @@ class ReplicaNodeTest {
     }
 
     @Test
+    void aPeriodicDutyThatThrowsRunsAgainAtItsNextPeriod() {
+        settings = new NodeSettings(16, 100, 1000, 50, 100, 1_000_000, 6, 10_000, 50, 60_000);
+        MemoryTableStore inner = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
+        int[] purges = new int[1];
+        // A store whose tombstone collection fails twice (an I/O error, a full disk), then works.
+        TableStore failing = (TableStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[]{TableStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("purgeTombstones") && ++purges[0] <= 2) {
+                        throw new IllegalStateException("No space left on device");
+                    }
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        HintStore hints = new HintStore(new MemoryTableStore(Durability.SYNC_EACH, scheduler), scheduler, 1000, 30_000, 30_000);
+        ReplicaNode node = new ReplicaNode("n1", 1, scheduler, scheduler, (to, env) -> { }, hints, settings);
+        node.addTable(table, failing);
+        node.start();
+        scheduler.advance(500);
+        assertThat(purges[0]).isGreaterThanOrEqualTo(5);
+    }
+
+    @Test
     void aJoiningNodeGetsItsRangesNotACopyOfEverything() {
         for (int i = 1; i <= 4; i++) {
             add("n" + i);

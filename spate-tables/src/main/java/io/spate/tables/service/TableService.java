@@ -86,6 +86,8 @@ public final class TableService implements AutoCloseable {
     private final String id;
     private final Path dir;
     private final SystemScheduler thread;
+    /** The event thread as everything posts to it: a task that throws is logged, never lost in silence. */
+    private final io.spate.time.Scheduler events;
     private final long incarnation;
     private final long requestTimeoutMs;
     /** Set once the listener is bound, before {@link #start} returns. */
@@ -104,6 +106,7 @@ public final class TableService implements AutoCloseable {
         this.id = id;
         this.dir = dir;
         this.thread = thread;
+        this.events = guarded(id, thread);
         this.incarnation = incarnation;
         this.requestTimeoutMs = requestTimeoutMs;
     }
@@ -131,10 +134,10 @@ public final class TableService implements AutoCloseable {
             }
         };
         // First on the thread, so that every message and request queues behind it.
-        thread.schedule(0, () -> service.open(settings, hintSettings, network));
+        service.events.schedule(0, () -> service.open(settings, hintSettings, network));
         try {
             service.transport = NettyTransport.bind(id, host, port, NettyTransport.Settings.defaults(),
-                    envelope -> thread.schedule(0, () -> service.receive(envelope)));
+                    envelope -> service.events.schedule(0, () -> service.receive(envelope)));
         } catch (RuntimeException e) {
             service.close();
             throw e;
@@ -146,10 +149,10 @@ public final class TableService implements AutoCloseable {
 
     private void open(NodeSettings settings, HintSettings hintSettings, Transport network) {
         try {
-            hintCells = new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), thread);
+            hintCells = new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), events);
             HintStore hintStore = new HintStore(hintCells, Time.SYSTEM, hintSettings.maxHints(), hintSettings.maxHintAgeMs(),
                     hintSettings.maxTombstoneHintAgeMs());
-            ReplicaNode n = new ReplicaNode(id, incarnation, thread, Time.SYSTEM, network, hintStore, settings);
+            ReplicaNode n = new ReplicaNode(id, incarnation, events, Time.SYSTEM, network, hintStore, settings);
             n.start();
             node = n;
         } catch (RuntimeException e) {
@@ -164,8 +167,37 @@ public final class TableService implements AutoCloseable {
 
     private void receive(io.spate.tables.Envelope envelope) {
         if (node != null) {
-            node.receive(envelope);
+            try {
+                node.receive(envelope);
+            } catch (RuntimeException e) {
+                log.error("tables: node {}: handling a {} from {} failed: {}", id, envelope.message().getClass().getSimpleName(),
+                        envelope.from(), e.toString(), e);
+            }
         }
+    }
+
+    /**
+     * The event thread, with every task wrapped: the thread's executor would keep an exception in
+     * a future nobody reads, so a failing timeout, group commit or posted request would vanish.
+     */
+    private static io.spate.time.Scheduler guarded(String id, SystemScheduler thread) {
+        return new io.spate.time.Scheduler() {
+            @Override
+            public Time time() {
+                return thread.time();
+            }
+
+            @Override
+            public Timer schedule(long delayMs, Runnable task) {
+                return thread.schedule(delayMs, () -> {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        log.error("tables: node {}: a task on the tables' thread failed: {}", id, e.toString(), e);
+                    }
+                });
+            }
+        };
     }
 
     /**
@@ -251,7 +283,7 @@ public final class TableService implements AutoCloseable {
                 transport.endpoint(e.getKey(), new InetSocketAddress(e.getValue().host(), e.getValue().port()));
             }
         }
-        thread.schedule(0, () -> {
+        events.schedule(0, () -> {
             if (closed || node == null) {
                 return;
             }
@@ -269,7 +301,7 @@ public final class TableService implements AutoCloseable {
     private void openTable(TableConfig config) {
         TableStore store;
         try {
-            store = new RocksDbTableStore(dir.resolve("data").resolve(config.name()), config.durability(), thread);
+            store = new RocksDbTableStore(dir.resolve("data").resolve(config.name()), config.durability(), events);
         } catch (RuntimeException e) {
             log.error("tables: cannot open the store of table '{}': {}", config.name(), e.toString());
             return;
@@ -293,7 +325,7 @@ public final class TableService implements AutoCloseable {
     /** Completes once the table is open on this node (a table just created: once this node's view has it). */
     public CompletableFuture<TableConfig> awaitTable(String name) {
         CompletableFuture<TableConfig> done = new CompletableFuture<>();
-        thread.schedule(0, () -> {
+        events.schedule(0, () -> {
             TableConfig config = open.get(name);
             if (config != null) {
                 done.complete(config);
@@ -365,7 +397,7 @@ public final class TableService implements AutoCloseable {
             done.completeExceptionally(new IllegalStateException("the tables are closed"));
             return done;
         }
-        thread.schedule(0, () -> {
+        events.schedule(0, () -> {
             if (node == null) {
                 done.completeExceptionally(new IllegalStateException("this node's tables could not open their stores", openFailure));
                 return;
