@@ -30,8 +30,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * The admin endpoints of an embedded node ({@code /admin/...}), through the JDK's HTTP client:
  * the cluster, a topic created, described (offsets, sizes, configs), altered and deleted, a
- * consumer group's lag growing with records it has not consumed, the request figures, and bad
- * input answered with its status and error code.
+ * consumer group's lag growing with records it has not consumed, the request figures, the
+ * masterless tables with the node's table figures, and bad input answered with its status and
+ * error code.
  */
 class AdminHttpApiTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -215,6 +216,47 @@ class AdminHttpApiTest {
             assertThat(line).isNotNull();
             assertThat(JSON.readTree(line.substring(6)).get("node_id").asInt()).isEqualTo(1);
         }
+    }
+
+    @Test
+    void tablesListEachTableWithThisNodesTableFigures() throws Exception {
+        try (io.spate.tables.client.TablesClient tables = io.spate.tables.client.TablesClient.of(base)) {
+            tables.create("admin-carts", 1, Map.of("durability", "batched:5"));
+            for (int i = 0; i < 5; i++) {
+                tables.put("admin-carts", "k" + i, new byte[]{(byte) i}, io.spate.tables.Consistency.QUORUM, 0);
+            }
+            assertThat(tables.get("admin-carts", "k1", io.spate.tables.Consistency.ONE)).isPresent();
+        }
+        JsonNode t = ok(get("/admin/tables"));
+        assertThat(t.get("available").asBoolean()).isTrue();
+        JsonNode table = null;
+        for (JsonNode x : t.get("tables")) {
+            if (x.get("name").asText().equals("admin-carts")) {
+                table = x;
+            }
+        }
+        assertThat(table).as(t.toString()).isNotNull();
+        assertThat(table.get("replication_factor").asInt()).isEqualTo(1);
+        assertThat(table.get("write_consistency").asText()).isEqualTo("QUORUM");
+        assertThat(table.get("durability").asText()).isEqualTo("batched:5");
+        assertThat(table.get("served_here").asBoolean()).isTrue();
+        JsonNode figures = t.get("node");
+        assertThat(figures.get("hints_pending").asLong()).isZero();
+        assertThat(figures.has("anti_entropy_sessions")).isTrue();
+        assertThat(figures.has("read_repair_rate")).isTrue();
+        long writesAtQuorum = 0;
+        long readsAtOne = 0;
+        for (JsonNode r : figures.get("requests")) {
+            if (r.get("op").asText().equals("write") && r.get("consistency").asText().equals("quorum")) {
+                writesAtQuorum = r.get("count").asLong();
+                assertThat(r.get("max_ms").asDouble()).isGreaterThanOrEqualTo(r.get("mean_ms").asDouble()).isPositive();
+            }
+            if (r.get("op").asText().equals("read") && r.get("consistency").asText().equals("one")) {
+                readsAtOne = r.get("count").asLong();
+            }
+        }
+        assertThat(writesAtQuorum).isGreaterThanOrEqualTo(5);
+        assertThat(readsAtOne).isGreaterThanOrEqualTo(1);
     }
 
     @Test
