@@ -152,6 +152,11 @@ final class TablesApi {
         }
     }
 
+    /**
+     * The table as this node serves it. A table of the catalog that is not open here (its store
+     * still opening after a start, or failed to open) is 503, not 404: it exists, and another node
+     * or a later try may serve it.
+     */
     private TableConfig known(String table) {
         TableConfig config = tables.service().tables().get(table);
         if (config == null) {
@@ -160,7 +165,13 @@ final class TablesApi {
         return config;
     }
 
-    private static ApiError tableNotFound(String table) {
+    /** 404 for a name the catalog does not hold; 503 with the reason for one it holds that is not open here. */
+    private ApiError tableNotFound(String table) {
+        if (tables.catalog().containsKey(table)) {
+            String why = tables.service().notServing(table);
+            return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE,
+                    "UNAVAILABLE: table '" + table + "' is not open on this node: " + (why != null ? why : "opening"));
+        }
         return new ApiError(HttpResponseStatus.NOT_FOUND, TABLE_NOT_FOUND, "table '" + table + "' not found");
     }
 

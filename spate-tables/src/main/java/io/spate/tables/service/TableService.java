@@ -95,7 +95,7 @@ public final class TableService implements AutoCloseable {
     // The event thread's alone: null until the stores are open (or for good, if they could not be).
     private RocksDbTableStore hintCells;
     private ReplicaNode node;
-    private RuntimeException openFailure;
+    private volatile RuntimeException openFailure;
     /** The tables open on this node, readable from any thread (the node's own map is its thread's). */
     private final Map<String, TableConfig> open = new ConcurrentHashMap<>();
     private final Map<String, TableStore> stores = new HashMap<>();
@@ -315,6 +315,22 @@ public final class TableService implements AutoCloseable {
         }
         log.info("tables: serving table '{}' (replication factor {}, durability {})", config.name(), config.replicationFactor(),
                 config.durability());
+    }
+
+    /**
+     * Why a table of the catalog is not open here: the stores' opening failed (for good, until a
+     * restart), or they are still opening (after a start, or the view that brings the table has
+     * not been applied yet). Null when the table is open.
+     */
+    public String notServing(String table) {
+        if (open.containsKey(table)) {
+            return null;
+        }
+        RuntimeException failure = openFailure;
+        if (failure != null) {
+            return "this node's tables could not open their stores: " + failure.getMessage();
+        }
+        return "the table's store is still opening on this node";
     }
 
     /** The tables open on this node. */
