@@ -187,6 +187,9 @@ final class TablesApi {
             if (e.getCause() instanceof TableService.UnknownTableException) {
                 throw tableNotFound(table);
             }
+            if (e.getCause() instanceof TableService.OverloadedException overloaded) {
+                throw new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, OVERLOADED, overloaded.getMessage());
+            }
             if (e.getCause() instanceof IllegalStateException stopped) {
                 // The tables are closing, or could not open their stores on this node.
                 throw new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: " + stopped.getMessage());

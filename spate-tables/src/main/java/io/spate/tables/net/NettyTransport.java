@@ -76,9 +76,15 @@ public final class NettyTransport implements Transport, AutoCloseable {
     /** Every connection, both directions: closed with the transport, so peers see it go at once. */
     private final ChannelGroup channels;
     private volatile boolean closed;
+    /** The connections peers opened to this node, whose reading {@link #reading} turns on and off. */
+    private final ChannelGroup inbound;
+    private final java.util.concurrent.atomic.AtomicBoolean readingOn;
 
     private NettyTransport(String self, Settings settings, EventLoopGroup group, Channel listener,
-                           AtomicLong received, ChannelGroup channels) {
+                           AtomicLong received, ChannelGroup channels, ChannelGroup inbound,
+                           java.util.concurrent.atomic.AtomicBoolean readingOn) {
+        this.inbound = inbound;
+        this.readingOn = readingOn;
         this.self = self;
         this.channels = channels;
         this.received = received;
@@ -97,6 +103,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         AtomicLong received = new AtomicLong();
         ChannelGroup channels = new DefaultChannelGroup("spate-tables", GlobalEventExecutor.INSTANCE);
+        ChannelGroup inbound = new DefaultChannelGroup("spate-tables-in", GlobalEventExecutor.INSTANCE);
+        java.util.concurrent.atomic.AtomicBoolean readingOn = new java.util.concurrent.atomic.AtomicBoolean(true);
         try {
             Channel listener = new ServerBootstrap()
                     .group(group)
@@ -106,12 +114,14 @@ public final class NettyTransport implements Transport, AutoCloseable {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             channels.add(ch);
+                            inbound.add(ch);
+                            ch.config().setAutoRead(readingOn.get());
                             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(settings.maxFrameBytes(), 0, 4, 0, 4),
                                     new Inbound(deliver, received));
                         }
                     })
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            return new NettyTransport(self, settings, group, listener, received, channels);
+            return new NettyTransport(self, settings, group, listener, received, channels, inbound, readingOn);
         } catch (Exception e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             throw new IllegalStateException("cannot listen for table messages on " + host + ":" + port + ": " + e.getMessage(), e);
@@ -154,6 +164,17 @@ public final class NettyTransport implements Transport, AutoCloseable {
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 dropped.incrementAndGet(); // the transport is closing: as lost as any other message
             }
+        }
+    }
+
+    /**
+     * Turns reading from peers' connections off (the receiver's queue is full: TCP's flow control
+     * then holds the peers' sends back in their bounded queues) or on again.
+     */
+    public void reading(boolean on) {
+        readingOn.set(on);
+        for (Channel ch : inbound) {
+            ch.config().setAutoRead(on);
         }
     }
 

@@ -65,6 +65,27 @@ public final class TableService implements AutoCloseable {
         }
     }
 
+    /**
+     * Bounds on the work queued for the tables' thread (messages from peers and clients' requests,
+     * counted from posting until the thread takes them). Past either bound new client requests are
+     * refused with {@link OverloadedException} and the transport stops reading from peers; both
+     * resume once the queue is below half of each. The in-flight bound of the coordinator is checked
+     * only on the thread, so without these a burst (or a thread slowed by a disk) grew the queue
+     * without limit.
+     */
+    public record QueueLimits(int maxTasks, long maxBytes) {
+        public static QueueLimits defaults() {
+            return new QueueLimits(50_000, 256L << 20);
+        }
+    }
+
+    /** The tables' thread has more work queued than {@link QueueLimits} allow: retry later. */
+    public static final class OverloadedException extends RuntimeException {
+        public OverloadedException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
     /** Where a member's tables listen. */
     public record Endpoint(String host, int port) {
     }
@@ -101,8 +122,14 @@ public final class TableService implements AutoCloseable {
     private final Map<String, TableStore> stores = new HashMap<>();
     private final Map<String, List<CompletableFuture<TableConfig>>> waitingFor = new HashMap<>();
     private volatile boolean closed;
+    private final QueueLimits limits;
+    private final java.util.concurrent.atomic.AtomicLong queuedTasks = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
+    /** Whether the transport's reading is off because the queue passed a bound (changed under {@code this}). */
+    private volatile boolean readingPaused;
 
-    private TableService(String id, Path dir, SystemScheduler thread, long incarnation, long requestTimeoutMs) {
+    private TableService(String id, Path dir, SystemScheduler thread, long incarnation, long requestTimeoutMs, QueueLimits limits) {
+        this.limits = limits;
         this.id = id;
         this.dir = dir;
         this.thread = thread;
@@ -123,9 +150,14 @@ public final class TableService implements AutoCloseable {
      */
     public static TableService start(String id, long brokerEpochMs, Path dir, String host, int port, NodeSettings settings,
                                      HintSettings hintSettings) {
+        return start(id, brokerEpochMs, dir, host, port, settings, hintSettings, QueueLimits.defaults());
+    }
+
+    public static TableService start(String id, long brokerEpochMs, Path dir, String host, int port, NodeSettings settings,
+                                     HintSettings hintSettings, QueueLimits limits) {
         long incarnation = nextIncarnation(dir, brokerEpochMs);
         SystemScheduler thread = new SystemScheduler("spate-tables");
-        TableService service = new TableService(id, dir, thread, incarnation, settings.requestTimeoutMs());
+        TableService service = new TableService(id, dir, thread, incarnation, settings.requestTimeoutMs(), limits);
         // Never throws, as the seam requires: a message sent before the listener is bound is lost like any other.
         Transport network = (to, envelope) -> {
             NettyTransport t = service.transport;
@@ -137,7 +169,7 @@ public final class TableService implements AutoCloseable {
         service.events.schedule(0, () -> service.open(settings, hintSettings, network));
         try {
             service.transport = NettyTransport.bind(id, host, port, NettyTransport.Settings.defaults(),
-                    envelope -> service.events.schedule(0, () -> service.receive(envelope)));
+                    envelope -> service.post(bytesOf(envelope.message()), () -> service.receive(envelope)));
         } catch (RuntimeException e) {
             service.close();
             throw e;
@@ -163,6 +195,64 @@ public final class TableService implements AutoCloseable {
                 hintCells = null;
             }
         }
+    }
+
+    /** Posts work to the thread, counted in the queue until the thread takes it. */
+    private void post(long bytes, Runnable task) {
+        queuedTasks.incrementAndGet();
+        queuedBytes.addAndGet(bytes);
+        checkQueue();
+        events.schedule(0, () -> {
+            queuedTasks.decrementAndGet();
+            queuedBytes.addAndGet(-bytes);
+            checkQueue();
+            task.run();
+        });
+    }
+
+    private boolean overBound() {
+        return queuedTasks.get() >= limits.maxTasks() || queuedBytes.get() >= limits.maxBytes();
+    }
+
+    /** Turns the transport's reading off past a bound, on again below half of both. */
+    private void checkQueue() {
+        boolean over = overBound();
+        boolean low = queuedTasks.get() <= limits.maxTasks() / 2 && queuedBytes.get() <= limits.maxBytes() / 2;
+        if (over == readingPaused && !(readingPaused && low)) {
+            return; // the common case, without the lock
+        }
+        synchronized (this) {
+            NettyTransport t = transport;
+            if (!readingPaused && overBound()) {
+                readingPaused = true;
+                log.warn("tables: node {}: {} tasks ({} bytes) queued for the tables' thread; refusing requests, not reading from peers",
+                        id, queuedTasks.get(), queuedBytes.get());
+                if (t != null) {
+                    t.reading(false);
+                }
+            } else if (readingPaused && queuedTasks.get() <= limits.maxTasks() / 2 && queuedBytes.get() <= limits.maxBytes() / 2) {
+                readingPaused = false;
+                log.info("tables: node {}: the tables' queue is down to {} tasks; reading from peers again", id, queuedTasks.get());
+                if (t != null) {
+                    t.reading(true);
+                }
+            }
+        }
+    }
+
+    /** Tasks and bytes queued for the tables' thread now. */
+    public long[] queued() {
+        return new long[]{queuedTasks.get(), queuedBytes.get()};
+    }
+
+    /** What a message weighs in the queue: its keys and values, and a little for the rest. */
+    static long bytesOf(TableMessage m) {
+        return 64 + switch (m) {
+            case TableMessage.Write w -> w.key().length + w.cell().value().length;
+            case TableMessage.Push p -> p.cells().stream().mapToLong(kc -> kc.key().length + kc.cell().value().length).sum();
+            case TableMessage.PullReply p -> p.cells().stream().mapToLong(kc -> kc.key().length + kc.cell().value().length).sum();
+            default -> 0L;
+        };
     }
 
     private void receive(io.spate.tables.Envelope envelope) {
@@ -363,16 +453,25 @@ public final class TableService implements AutoCloseable {
     /** {@code w} null: the table's default. */
     public CompletableFuture<WriteResult> put(String table, byte[] key, byte[] value, Consistency w, long after) {
         Consistency level = w != null ? w : config(table).defaultWrite();
-        return call(done -> node.put(table, key, value, level, after, done::complete));
+        if (overBound()) { // refused as the coordinator refuses past its in-flight bound: nothing was sent
+            return CompletableFuture.completedFuture(new WriteResult(WriteResult.Status.OVERLOADED, 0));
+        }
+        return call(key.length + value.length, done -> node.put(table, key, value, level, after, done::complete));
     }
 
     public CompletableFuture<WriteResult> delete(String table, byte[] key, Consistency w, long after) {
         Consistency level = w != null ? w : config(table).defaultWrite();
+        if (overBound()) {
+            return CompletableFuture.completedFuture(new WriteResult(WriteResult.Status.OVERLOADED, 0));
+        }
         return call(done -> node.delete(table, key, level, after, done::complete));
     }
 
     public CompletableFuture<ReadResult> get(String table, byte[] key, Consistency r) {
         Consistency level = r != null ? r : config(table).defaultRead();
+        if (overBound()) {
+            return CompletableFuture.completedFuture(new ReadResult(ReadResult.Status.OVERLOADED, null));
+        }
         return call(done -> node.get(table, key, level, done::complete));
     }
 
@@ -408,12 +507,21 @@ public final class TableService implements AutoCloseable {
     }
 
     private <T> CompletableFuture<T> call(java.util.function.Consumer<CompletableFuture<T>> work) {
+        return call(0, work);
+    }
+
+    private <T> CompletableFuture<T> call(long bytes, java.util.function.Consumer<CompletableFuture<T>> work) {
         CompletableFuture<T> done = new CompletableFuture<>();
         if (closed) {
             done.completeExceptionally(new IllegalStateException("the tables are closed"));
             return done;
         }
-        events.schedule(0, () -> {
+        if (overBound()) {
+            done.completeExceptionally(new OverloadedException("the tables' thread has " + queuedTasks.get() + " tasks ("
+                    + queuedBytes.get() + " bytes) queued; retry"));
+            return done;
+        }
+        post(64 + bytes, () -> {
             if (node == null) {
                 done.completeExceptionally(new IllegalStateException("this node's tables could not open their stores", openFailure));
                 return;

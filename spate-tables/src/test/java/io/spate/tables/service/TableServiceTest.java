@@ -111,4 +111,43 @@ class TableServiceTest {
         assertThat(digests.get(1)).isEqualTo(digests.get(0));
         assertThat(digests.get(2)).isEqualTo(digests.get(0));
     }
+
+    @Test
+    void pastTheQueueBoundClientRequestsAreRefusedAndAcceptedAgainOnceItDrains() throws Exception {
+        TableConfig one = TableSettings.parse("t", Map.of(TableSettings.REPLICATION_FACTOR, "1"));
+        TableService s = TableService.start("n1", System.currentTimeMillis(), dir.resolve("n1"), "127.0.0.1", 0, settings,
+                TableService.HintSettings.defaults(), new TableService.QueueLimits(10, 1L << 20));
+        services.put("n1", s);
+        s.apply(new TableService.View(1, Map.of("n1", new TableService.Endpoint("127.0.0.1", s.port())), Set.of("n1"), Map.of("t", one)));
+        s.awaitTable("t").get(30, TimeUnit.SECONDS);
+        // Hold the tables' thread, as a slow disk would, so that requests queue behind it.
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch holding = new java.util.concurrent.CountDownLatch(1);
+        var held = s.metrics(m -> {
+            holding.countDown();
+            try {
+                return release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue(); // taken off the queue: only the writes count now
+        List<java.util.concurrent.CompletableFuture<WriteResult>> writes = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            writes.add(s.put("t", b("k" + i), b("v"), Consistency.ONE, 0));
+        }
+        assertThat(s.queued()[0]).isLessThanOrEqualTo(10);
+        // Refused at once, without waiting for the thread.
+        assertThat(writes.subList(10, 30)).allSatisfy(w -> assertThat(w.getNow(null)).isNotNull()
+                .extracting(WriteResult::status).isEqualTo(WriteResult.Status.OVERLOADED));
+        assertThatThrownBy(() -> s.hintsPending().get(1, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(TableService.OverloadedException.class);
+        release.countDown();
+        assertThat(held.get(30, TimeUnit.SECONDS)).isTrue();
+        for (var w : writes.subList(0, 10)) {
+            assertThat(w.get(30, TimeUnit.SECONDS).ok()).isTrue();
+        }
+        assertThat(s.put("t", b("after"), b("v"), Consistency.ONE, 0).get(30, TimeUnit.SECONDS).ok()).isTrue();
+        assertThat(s.queued()[0]).isZero();
+    }
 }
