@@ -121,6 +121,12 @@ public final class TableService implements AutoCloseable {
     private final Map<String, TableConfig> open = new ConcurrentHashMap<>();
     private final Map<String, TableStore> stores = new HashMap<>();
     private final Map<String, List<CompletableFuture<TableConfig>>> waitingFor = new HashMap<>();
+    /** Tables whose store failed to open, with the reason (read from any thread); retried with a back-off. */
+    private final Map<String, String> tableFailures = new ConcurrentHashMap<>();
+    /** The event thread's: the next retry's back-off per failed table, present while a retry is scheduled. */
+    private final Map<String, Long> retryBackoffMs = new HashMap<>();
+    static final long MIN_RETRY_MS = 1_000;
+    static final long MAX_RETRY_MS = 60_000;
     private volatile boolean closed;
     private final QueueLimits limits;
     private final java.util.concurrent.atomic.AtomicLong queuedTasks = new java.util.concurrent.atomic.AtomicLong();
@@ -378,7 +384,8 @@ public final class TableService implements AutoCloseable {
                 return;
             }
             for (TableConfig config : view.tables().values()) {
-                if (!node.hasTable(config.name())) {
+                // A table whose store failed is retried on its own back-off, not at every view.
+                if (!node.hasTable(config.name()) && !retryBackoffMs.containsKey(config.name())) {
                     openTable(config);
                 }
             }
@@ -393,9 +400,26 @@ public final class TableService implements AutoCloseable {
         try {
             store = new RocksDbTableStore(dir.resolve("data").resolve(config.name()), config.durability(), events);
         } catch (RuntimeException e) {
-            log.error("tables: cannot open the store of table '{}': {}", config.name(), e.toString());
+            long backoff = Math.min(retryBackoffMs.getOrDefault(config.name(), MIN_RETRY_MS / 2) * 2, MAX_RETRY_MS);
+            retryBackoffMs.put(config.name(), backoff);
+            String reason = e.getMessage() + (e.getCause() != null ? ": " + e.getCause().getMessage() : "");
+            tableFailures.put(config.name(), reason);
+            log.error("tables: cannot open the store of table '{}', next try in {} ms: {}", config.name(), backoff, e.toString());
+            // Whoever waits for it (a create) learns now rather than at its own timeout.
+            List<CompletableFuture<TableConfig>> waiting = waitingFor.remove(config.name());
+            if (waiting != null) {
+                waiting.forEach(w -> w.completeExceptionally(new IllegalStateException(
+                        "the store of table '" + config.name() + "' could not be opened on this node: " + reason)));
+            }
+            events.schedule(backoff, () -> {
+                if (!closed && node != null && !node.hasTable(config.name())) {
+                    openTable(config);
+                }
+            });
             return;
         }
+        retryBackoffMs.remove(config.name());
+        tableFailures.remove(config.name());
         stores.put(config.name(), store);
         node.addTable(config, store);
         open.put(config.name(), config);
@@ -420,6 +444,10 @@ public final class TableService implements AutoCloseable {
         if (failure != null) {
             return "this node's tables could not open their stores: " + failure.getMessage();
         }
+        String tableFailure = tableFailures.get(table);
+        if (tableFailure != null) {
+            return "the table's store could not be opened (retried with a back-off): " + tableFailure;
+        }
         return "the table's store is still opening on this node";
     }
 
@@ -433,8 +461,12 @@ public final class TableService implements AutoCloseable {
         CompletableFuture<TableConfig> done = new CompletableFuture<>();
         events.schedule(0, () -> {
             TableConfig config = open.get(name);
+            String failure = tableFailures.get(name);
             if (config != null) {
                 done.complete(config);
+            } else if (failure != null) {
+                done.completeExceptionally(new IllegalStateException(
+                        "the store of table '" + name + "' could not be opened on this node: " + failure));
             } else {
                 waitingFor.computeIfAbsent(name, n -> new ArrayList<>()).add(done);
             }

@@ -150,4 +150,28 @@ class TableServiceTest {
         assertThat(s.put("t", b("after"), b("v"), Consistency.ONE, 0).get(30, TimeUnit.SECONDS).ok()).isTrue();
         assertThat(s.queued()[0]).isZero();
     }
+
+    @Test
+    void aStoreThatCannotOpenFailsItsWaitersAndIsRetriedUntilItOpens() throws Exception {
+        TableConfig one = TableSettings.parse("t", Map.of(TableSettings.REPLICATION_FACTOR, "1"));
+        // A file where the table's directory goes: RocksDB cannot open it (whatever the user's rights).
+        Path blocker = dir.resolve("n1").resolve("data").resolve("t");
+        java.nio.file.Files.createDirectories(blocker.getParent());
+        java.nio.file.Files.writeString(blocker, "not a directory");
+        TableService s = start("n1");
+        var waiting = s.awaitTable("t"); // as a create waits for its table
+        TableService.View view = new TableService.View(1, Map.of("n1", new TableService.Endpoint("127.0.0.1", s.port())),
+                Set.of("n1"), Map.of("t", one));
+        s.apply(view);
+        assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS))
+                .isInstanceOf(java.util.concurrent.ExecutionException.class)
+                .hasCauseInstanceOf(IllegalStateException.class);
+        assertThat(s.notServing("t")).contains("could not be opened");
+        assertThatThrownBy(() -> s.awaitTable("t").get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(IllegalStateException.class);
+        // The cause goes away: a retry (not a new view) opens the store.
+        java.nio.file.Files.delete(blocker);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> s.tables().containsKey("t"));
+        assertThat(s.notServing("t")).isNull();
+        assertThat(s.put("t", b("k"), b("v"), Consistency.ONE, 0).get(30, TimeUnit.SECONDS).ok()).isTrue();
+    }
 }
