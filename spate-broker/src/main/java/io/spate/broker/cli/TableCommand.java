@@ -48,9 +48,18 @@ public final class TableCommand implements Runnable {
                 description = "A node's HTTP API (default: ${DEFAULT-VALUE}); repeatable or comma-separated.")
         List<String> http = new ArrayList<>();
 
-        @Option(names = "--timeout", paramLabel = "MS", defaultValue = "30000",
-                description = "How long to wait for an answer, in milliseconds (default: ${DEFAULT-VALUE}).")
-        int timeoutMs;
+        @Option(names = "--timeout", paramLabel = "MS",
+                description = "How long to wait for an answer, in milliseconds (default: 30000; repair: 610000, as a node's repair runs up to 10 minutes).")
+        Integer timeoutMs;
+
+        /** The --timeout given, or the subcommand's default. */
+        int timeoutMs() {
+            return timeoutMs != null ? timeoutMs : defaultTimeoutMs();
+        }
+
+        int defaultTimeoutMs() {
+            return 30_000;
+        }
 
         @Option(names = "--json", description = "Print JSON (stable field names) instead of text.")
         boolean json;
@@ -64,7 +73,7 @@ public final class TableCommand implements Runnable {
         @Override
         public final Integer call() {
             try (TablesClient client = TablesClient.of(http.stream().map(u -> u.contains("://") ? u : "http://" + u).toList(),
-                    Duration.ofMillis(timeoutMs))) {
+                    Duration.ofMillis(timeoutMs()))) {
                 int exit = run(client);
                 out().flush();
                 return exit;
@@ -270,13 +279,19 @@ public final class TableCommand implements Runnable {
         @Parameters(paramLabel = "TABLE")
         String table;
 
+        /** The node waits up to 10 minutes for its repair (then answers 504): wait a little longer for that answer. */
+        @Override
+        int defaultTimeoutMs() {
+            return 610_000;
+        }
+
         @Override
         int run(TablesClient unused) {
             // Each node repairs the ranges it holds: every node given is asked in turn, not just one.
             List<Map<String, Object>> rows = new ArrayList<>();
             GroupsCommand.Table out = new GroupsCommand.Table("NODE", "SESSIONS", "IN-SYNC", "ABANDONED", "PUSHED", "PULLED");
             for (String node : http) {
-                try (TablesClient one = TablesClient.of(List.of(node.contains("://") ? node : "http://" + node), Duration.ofMillis(timeoutMs))) {
+                try (TablesClient one = TablesClient.of(List.of(node.contains("://") ? node : "http://" + node), Duration.ofMillis(timeoutMs()))) {
                     TablesClient.Repair r = one.repair(table);
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("node", node);

@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The masterless tables from Java, over any nodes' HTTP API (the JDK's HTTP client, nothing else).
  * Any node coordinates any request, so the client spreads requests over the nodes it was given and
- * moves to the next when one cannot be reached or its connection breaks (an answer the node gave,
- * a refusal or a timeout included, is not retried: the caller decides, with the version the
+ * moves to the next when one cannot be reached or its connection breaks before an answer (an answer
+ * the node gave, a refusal included, and a request that timed out waiting for its answer, are not
+ * retried, as the node may still carry it out: the caller decides, with the version the
  * failure carries as its next {@code after}). A write retried on the next node after a broken
  * connection may have been applied by the first one too: the retry writes the same value again
  * with a later version, which last-writer-wins makes harmless for a key with one writer.
@@ -187,6 +188,7 @@ public final class TablesClient implements AutoCloseable {
     }
 
     /** Anti-entropy of the table now, run by the node asked, with every other live replica. */
+    /** The node's repair may run up to 10 minutes: give this client a request timeout to match. */
     public Repair repair(String table) {
         JsonNode b = json(check(send("/tables/" + enc(table) + "/repair", "POST", HttpRequest.BodyPublishers.noBody(), null), 200));
         return new Repair(b.path("sessions").asInt(), b.path("inSync").asInt(), b.path("abandoned").asInt(), b.path("keysPushed").asLong(),
@@ -223,7 +225,13 @@ public final class TablesClient implements AutoCloseable {
             try {
                 return send(nodes.get((start + i) % nodes.size()), path, method, body, contentType);
             } catch (UncheckedIOException e) {
-                last = e.getCause(); // that node cannot be reached: the next one coordinates as well
+                if (e.getCause() instanceof java.net.http.HttpTimeoutException
+                        && !(e.getCause() instanceof java.net.http.HttpConnectTimeoutException)) {
+                    // The node took the request and did not answer in time: it may still carry it out
+                    // (a create, a write), so sending it to another would do it twice. The caller decides.
+                    throw new java.io.UncheckedIOException("no answer within " + timeout.toMillis() + " ms", e.getCause());
+                }
+                last = e.getCause(); // that node cannot be reached, or dropped the connection before answering
             }
         }
         throw new java.io.UncheckedIOException("no node could be reached: " + nodes, last);
