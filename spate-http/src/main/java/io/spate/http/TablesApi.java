@@ -464,27 +464,11 @@ final class TablesApi {
     /** This node's replica as one SHA-256 over (key, version, tombstone, value) in token order: replicas holding the same cells give the same digest. */
     private Response replica(String table) {
         known(table);
-        List<TableMessage.KeyCell> cells = await(tables.service().scan(table), table);
-        MessageDigest sha;
-        try {
-            sha = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        long tombstones = 0;
-        java.nio.ByteBuffer fixed = java.nio.ByteBuffer.allocate(17);
-        for (TableMessage.KeyCell kc : cells) {
-            Cell c = kc.cell();
-            tombstones += c.tombstone() ? 1 : 0;
-            fixed.clear();
-            fixed.putInt(kc.key().length).putLong(c.hlc()).put((byte) (c.tombstone() ? 1 : 0)).putInt(c.value().length);
-            sha.update(fixed.array(), 0, 17);
-            sha.update(kc.key());
-            sha.update(c.value());
-        }
-        String digest = HexFormat.of().formatHex(sha.digest());
-        long keys = cells.size();
-        long dead = tombstones;
+        // Computed slice by slice on the tables' thread, without copying the cells.
+        TableService.ReplicaSummary summary = await(tables.service().replica(table), table);
+        String digest = summary.digest();
+        long keys = summary.keys();
+        long dead = summary.tombstones();
         return Response.json(HttpResponseStatus.OK, out -> {
             out.writeStartObject();
             out.writeStringField("table", table);

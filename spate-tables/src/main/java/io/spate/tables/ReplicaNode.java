@@ -259,6 +259,16 @@ public final class ReplicaNode {
     }
 
     /** Every key of the table this node holds, with its cell, in token order (tombstones included). */
+    /** This node's cells of the table in one token range, in token order; false when it holds no such table. */
+    public boolean scan(String table, TokenRange range, java.util.function.BiConsumer<byte[], Cell> visitor) {
+        Table t = tables.get(table);
+        if (t == null) {
+            return false;
+        }
+        t.store().scan(range, visitor);
+        return true;
+    }
+
     public void scan(String table, java.util.function.BiConsumer<byte[], Cell> visitor) {
         Table t = tables.get(table);
         if (t != null) {

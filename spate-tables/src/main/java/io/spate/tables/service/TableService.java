@@ -513,7 +513,10 @@ public final class TableService implements AutoCloseable {
         return call(done -> node.repair(table, done::complete));
     }
 
-    /** This node's own replica of the table, key by key in token order, tombstones included (what an operator compares across replicas). */
+    /**
+     * This node's own replica of the table, key by key in token order, tombstones included, copied
+     * in one task on the tables' thread: for tests and small tables ({@link #replica} for figures).
+     */
     public CompletableFuture<List<TableMessage.KeyCell>> scan(String table) {
         config(table);
         return call(done -> {
@@ -521,6 +524,80 @@ public final class TableService implements AutoCloseable {
             node.scan(table, (k, c) -> cells.add(new TableMessage.KeyCell(k, c)));
             done.complete(cells);
         });
+    }
+
+    /** One node's replica of a table in figures: keys (tombstones included), tombstones, SHA-256 of every cell in token order. */
+    public record ReplicaSummary(long keys, long tombstones, String digest) {
+    }
+
+    /** The token ring in this many equal slices, one event-thread task each, for {@link #replica}. */
+    static final int SUMMARY_SLICES = 1024;
+
+    /**
+     * This node's replica of the table in figures, without copying it: the ring is read one slice
+     * (1/{@value #SUMMARY_SLICES} of the tokens) per task on the tables' thread, each cell hashed
+     * where it lies, so requests and messages run between slices. Writes that land meanwhile may be
+     * counted or not; compare replicas when writes have stopped. Each cell is hashed as
+     * {@code [key length: 4][hlc: 8][tombstone: 1][value length: 4][key][value]}.
+     */
+    public CompletableFuture<ReplicaSummary> replica(String table) {
+        config(table);
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long[] counts = new long[2];
+        java.nio.ByteBuffer fixed = java.nio.ByteBuffer.allocate(17);
+        java.util.function.BiConsumer<byte[], io.spate.tables.Cell> hash = (key, c) -> {
+            counts[0]++;
+            counts[1] += c.tombstone() ? 1 : 0;
+            fixed.clear();
+            fixed.putInt(key.length).putLong(c.hlc()).put((byte) (c.tombstone() ? 1 : 0)).putInt(c.value().length);
+            sha.update(fixed.array(), 0, 17);
+            sha.update(key);
+            sha.update(c.value());
+        };
+        CompletableFuture<ReplicaSummary> result = new CompletableFuture<>();
+        CompletableFuture<Void> first = call(done -> {
+            summarize(table, 0, hash, result, sha, counts);
+            done.complete(null);
+        });
+        first.whenComplete((v, e) -> {
+            if (e != null) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** On the event thread: hashes slice {@code i} of the ring, then posts the next. */
+    private void summarize(String table, int i, java.util.function.BiConsumer<byte[], io.spate.tables.Cell> hash,
+                           CompletableFuture<ReplicaSummary> result, java.security.MessageDigest sha, long[] counts) {
+        if (closed || node == null) {
+            result.completeExceptionally(new IllegalStateException("the tables are closed"));
+            return;
+        }
+        long width = 1L << (64 - Integer.numberOfTrailingZeros(SUMMARY_SLICES));
+        // (MIN + i*width - 1, MIN + (i+1)*width - 1], wrapping: slice 0 starts at MIN_VALUE, the last ends at MAX_VALUE,
+        // so the slices in turn visit the cells in the order of a scan of the whole store.
+        io.spate.tables.TokenRange slice = new io.spate.tables.TokenRange(Long.MIN_VALUE + i * width - 1,
+                Long.MIN_VALUE + (i + 1) * width - 1);
+        try {
+            if (!node.scan(table, slice, hash)) {
+                result.completeExceptionally(new UnknownTableException(table));
+                return;
+            }
+        } catch (RuntimeException e) {
+            result.completeExceptionally(e);
+            return;
+        }
+        if (i + 1 == SUMMARY_SLICES) {
+            result.complete(new ReplicaSummary(counts[0], counts[1], java.util.HexFormat.of().formatHex(sha.digest())));
+        } else {
+            events.schedule(0, () -> summarize(table, i + 1, hash, result, sha, counts));
+        }
     }
 
     /** Hints this node holds for other replicas. */
