@@ -29,7 +29,8 @@ class TableServiceTest {
     private final Map<String, TableService> services = new HashMap<>();
     /** Members stay members while down, as registered nodes stay in the cluster metadata when fenced. */
     private final Map<String, TableService.Endpoint> members = new HashMap<>();
-    private final NodeSettings settings = new NodeSettings(16, 1_000, 1_000, 100, 100, 60_000, 6, 1_000, 60_000, 60_000);
+    /** A 10 s request timeout: the first writes (connections, stores warming up) timed out at 1 s on a loaded machine. */
+    private final NodeSettings settings = new NodeSettings(16, 10_000, 1_000, 100, 100, 60_000, 6, 1_000, 60_000, 60_000);
     private final TableConfig table = TableSettings.parse("t", Map.of(TableSettings.REPLICATION_FACTOR, "3"));
     private long epoch;
 
