@@ -13,9 +13,11 @@ import java.util.Map;
  * @param stateStore       where tasks keep their stores (in memory, or RocksDB under the node's data directory)
  * @param maxTaskIdleMs    how long a task with several inputs waits for one that has nothing to give before it processes
  *                         the others without it (Kafka Streams' {@code max.task.idle.ms}; 0: not at all once that input is caught up)
+ * @param inPlaceExactlyOnce exactly-once, a task whose results of each micro-batch all go to one partition its node leads
+ *                         commits them without a transaction ({@link AnchoredOutput}); false: always a transaction
  */
 public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int batchMaxRecords, int batchMaxBytes, long idleWaitMs,
-                               long taskTimeoutMs, StateStoreType stateStore, long maxTaskIdleMs) {
+                               long taskTimeoutMs, StateStoreType stateStore, long maxTaskIdleMs, boolean inPlaceExactlyOnce) {
     public static final String GUARANTEE = "processing.guarantee";
     public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
     public static final String BATCH_MAX_RECORDS = "batch.max.records";
@@ -24,6 +26,8 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
     public static final String TASK_TIMEOUT_MS = "task.timeout.ms";
     public static final String STATE_STORE = "state.store";
     public static final String MAX_TASK_IDLE_MS = "max.task.idle.ms";
+    /** {@code in_place} (the default: where a task qualifies) or {@code transaction}. */
+    public static final String EXACTLY_ONCE_COMMIT = "exactly.once.commit";
     /** Under the transaction timeout of the tasks' producers (60 s), with room: a longer transaction would be aborted by its coordinator. */
     public static final long MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS = 30_000;
 
@@ -54,7 +58,16 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
                 number(settings, IDLE_WAIT_MS, 100),
                 number(settings, TASK_TIMEOUT_MS, 30_000),
                 StateStoreType.parse(settings.getOrDefault(STATE_STORE, "in_memory")),
-                number(settings, MAX_TASK_IDLE_MS, 0));
+                number(settings, MAX_TASK_IDLE_MS, 0),
+                inPlace(settings.getOrDefault(EXACTLY_ONCE_COMMIT, "in_place")));
+    }
+
+    private static boolean inPlace(String text) {
+        return switch (text.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "in_place", "in-place" -> true;
+            case "transaction", "transactions" -> false;
+            default -> throw new IllegalArgumentException(EXACTLY_ONCE_COMMIT + " must be in_place or transaction, not '" + text + "'");
+        };
     }
 
     private static long number(Map<String, String> settings, String key, long defaultValue) {

@@ -54,13 +54,20 @@ final class PositionStore implements AutoCloseable {
         return streamTimeMs == Long.MIN_VALUE ? "" : "st=" + streamTimeMs;
     }
 
+    /** As {@link #streamTimeMetadata}, followed by where the task's exactly-once positions are anchored in its output. */
+    static String metadata(long streamTimeMs, AnchoredOutput.Anchor anchor) {
+        String streamTime = streamTimeMetadata(streamTimeMs);
+        return anchor == null ? streamTime : streamTime.isEmpty() ? anchor.metadata() : streamTime + ";" + anchor.metadata();
+    }
+
     static long streamTimeOf(OffsetAndMetadata committed) {
         String metadata = committed == null ? null : committed.metadata();
         if (metadata == null || !metadata.startsWith("st=")) {
             return Long.MIN_VALUE;
         }
+        int end = metadata.indexOf(';');
         try {
-            return Long.parseLong(metadata.substring(3));
+            return Long.parseLong(metadata.substring(3, end < 0 ? metadata.length() : end));
         } catch (NumberFormatException e) {
             return Long.MIN_VALUE;
         }

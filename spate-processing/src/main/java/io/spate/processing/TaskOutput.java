@@ -45,7 +45,7 @@ import java.util.function.Function;
 final class TaskOutput implements Output {
     /** Below the default max.message.bytes (1 MiB): a batch the log would refuse is never built. */
     private static final int LOCAL_BATCH_BYTES = 512 * 1024;
-    private static final long REPLICATION_WAIT_MS = 30_000;
+    static final long REPLICATION_WAIT_MS = 30_000;
     private static final int INITIAL_BATCH_BYTES = 64 * 1024;
     /** A v2 batch header, and a record's worst-case framing (varints, attributes, header count). */
     private static final int BATCH_OVERHEAD = 61;

@@ -264,7 +264,9 @@ final class TaskRunner implements Runnable {
                 Map<TopicPartition, Long> at = openInputs(task, exactlyOnce);
                 restore(task, exactlyOnce, committedPositions(at), checkpoint);
                 state = "RUNNING";
-                boolean clean = process(task, producer, exactlyOnce, at);
+                boolean clean;
+                Boolean anchored = anchorable(task, exactlyOnce) ? processAnchored(task, producer, at) : null;
+                clean = anchored != null ? anchored : process(task, producer, exactlyOnce, at);
                 if (clean && onDisk != null && !discardState) {
                     Map<String, Long> offsets = checkpointOffsets(task, exactlyOnce, at);
                     if (offsets != null) {
@@ -336,6 +338,11 @@ final class TaskRunner implements Runnable {
         return TaskPlacement.anchor(task.inputTopics());
     }
 
+    /** Where the committed position says this task's exactly-once positions are anchored in its output, or null. */
+    private AnchoredOutput.Anchor committedAnchor;
+    /** Why results of this task cannot be committed in place (then it uses transactions), or null. */
+    private String anchoredRefusal;
+
     /** The inputs' positions that were committed (not defaulted to the log start): where a source table's restore stops. */
     private final Map<TopicPartition, Long> committedInputs = new HashMap<>();
 
@@ -361,6 +368,9 @@ final class TaskRunner implements Runnable {
                 committedInputs.remove(input.topicPartition());
             }
         }
+        committedAnchor = inputs.size() != 1 ? null
+                : AnchoredOutput.Anchor.parse(committed.containsKey(inputs.keySet().iterator().next())
+                        ? committed.get(inputs.keySet().iterator().next()).metadata() : null);
         long streamTime = Long.MIN_VALUE;
         for (OffsetAndMetadata position : committed.values()) {
             streamTime = Math.max(streamTime, PositionStore.streamTimeOf(position));
@@ -454,6 +464,167 @@ final class TaskRunner implements Runnable {
         restoredRecords = records;
         lastRestoreMs = env.clock().get() - started;
         log.info("task {} restored {} changelog records in {} ms", id, records, lastRestoreMs);
+    }
+
+    /**
+     * Exactly-once without transactions where the task allows it: one input, no stores, and (found
+     * while it runs) every result of a micro-batch for one partition this node leads.
+     */
+    private boolean anchorable(Task task, boolean exactlyOnce) {
+        return exactlyOnce && settings.inPlaceExactlyOnce() && anchoredRefusal == null && inputs.size() == 1 && task.changelogTopics().isEmpty();
+    }
+
+    private String taskKey() {
+        return id.pipeline() + "/" + id.subTopology() + "/" + id.partition();
+    }
+
+    /**
+     * Exactly-once with each micro-batch's results and input position appended as one batch
+     * ({@link AnchoredOutput}). Returns whether it stopped cleanly, or null when a result did not
+     * fit that way: the position reached is then committed to the group, and the caller goes on
+     * from it with a transaction per interval.
+     */
+    private Boolean processAnchored(Task task, Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
+        TaskInput input = inputs.values().iterator().next();
+        TopicPartition in = input.topicPartition();
+        AnchoredOutput.Anchor anchor = committedAnchor;
+        if (anchor != null) {
+            Partition out = env.localPartition().apply(anchor.output());
+            if (out == null || !out.isLeader()) {
+                // Its positions past the group's are in that partition's log, which only its leader reads whole.
+                throw new AnchorElsewhereException("exactly-once positions of this task are in " + anchor.output()
+                        + ", which this node does not lead; waiting for it to (a preferred-leader election brings it back"
+                        + " with its input partition)");
+            }
+            long last = AnchoredOutput.lastPosition(out, anchor.scanFrom(), taskKey());
+            if (last > at.get(in)) {
+                log.info("task {} resumes at {} of {}, the position its last result in {} records (the group's is {})", id, last, in,
+                        anchor.output(), at.get(in));
+                at.put(in, last);
+            }
+        }
+        Map<String, Integer> partitionCounts = new HashMap<>();
+        AnchoredOutput output = new AnchoredOutput(taskKey(), anchor, env.localPartition(),
+                topic -> partitionCounts.computeIfAbsent(topic, t -> {
+                    try {
+                        return producer.partitionsFor(t).size();
+                    } catch (RuntimeException e) {
+                        throw new TaskOutput.OutputFailedException(e);
+                    }
+                }));
+        List<InputRecord> batch = new ArrayList<>();
+        int maxRecords = settings.batchMaxRecords();
+        boolean dirty = false;
+        long lastCommitMs = env.clock().get();
+        while (!stopped) {
+            batch.clear();
+            long position = at.get(in);
+            long next;
+            try {
+                next = input.poll(position, maxRecords, settings.batchMaxBytes(), batch);
+            } catch (PositionOutOfRangeException e) {
+                log.warn("task {}: {}; going on from the log start", id, e.getMessage());
+                next = e.logStartOffset;
+            }
+            long now = env.clock().get();
+            if (!batch.isEmpty()) {
+                output.begin(next);
+                processingSinceMs = now;
+                try {
+                    inCodeLoader(() -> {
+                        task.process(batch, output);
+                        return null;
+                    });
+                } catch (RuntimeException | StackOverflowError e) {
+                    TaskOutput.OutputFailedException failedLookup = outputFailure(e);
+                    if (failedLookup != null) {
+                        throw new KafkaException("looking up an output topic failed", failedLookup.getCause());
+                    }
+                    AnchoredOutput.NotAnchorable refused = AnchoredOutput.NotAnchorable.findIn(e);
+                    if (refused == null) {
+                        throw new UserCodeException(e);
+                    }
+                    if (refused.fewerRecords && batch.size() > 1) {
+                        maxRecords = Math.max(1, batch.size() / 2); // nothing was appended: the same records again, fewer at a time
+                        continue;
+                    }
+                    anchoredRefusal = refused.getMessage();
+                    log.info("task {}: {}; its results commit in transactions from now on", id, anchoredRefusal);
+                    positions.commit(anchoredOffsets(in, position, task, output.target()));
+                    committed();
+                    return null;
+                } finally {
+                    processingSinceMs = -1;
+                }
+                maxRecords = Math.min(settings.batchMaxRecords(), maxRecords * 2);
+                if (output.target() != null && (anchor == null || !anchor.output().equals(output.target()))) {
+                    // The partition is named in the group before it holds any position: a restart knows where to look.
+                    positions.commit(anchoredOffsets(in, position, task, output.target()));
+                    anchor = committedAnchor;
+                }
+                int results = output.records();
+                java.util.concurrent.CompletableFuture<io.spate.replication.Written> append =
+                        output.append(TaskOutput.REPLICATION_WAIT_MS, System.currentTimeMillis());
+                if (append != null) {
+                    io.spate.replication.Written written = append.get(TaskOutput.REPLICATION_WAIT_MS + 5_000, TimeUnit.MILLISECONDS);
+                    if (!written.ok()) {
+                        throw new KafkaException("a result was not acknowledged; the task goes back to its last position",
+                                new TaskOutput.LocalAppendException(output.target(), written));
+                    }
+                    resultsInPlace.add(results);
+                }
+                processed += batch.size();
+                long done = env.clock().get();
+                for (InputRecord r : batch) {
+                    latency.recordValue(Math.min(Math.max(0, (done - r.timestamp()) * 1000), TimeUnit.MINUTES.toMicros(10)));
+                }
+            }
+            if (next != position) {
+                at.put(in, next);
+                dirty = true;
+            }
+            updateLag(at);
+            now = env.clock().get();
+            if (dirty && now - lastCommitMs >= settings.commitIntervalMs()) {
+                positions.commit(anchoredOffsets(in, at.get(in), task, output.target()));
+                committed();
+                dirty = false;
+                lastCommitMs = now;
+            }
+            if (batch.isEmpty()) {
+                long untilCommit = dirty ? Math.max(1, settings.commitIntervalMs() - (now - lastCommitMs)) : settings.idleWaitMs();
+                awaitInput(inputs.values(), at, Math.min(untilCommit, settings.idleWaitMs()));
+            }
+        }
+        if (dirty) {
+            positions.commit(anchoredOffsets(in, at.get(in), task, output.target()));
+        }
+        return true;
+    }
+
+    /**
+     * The group position {@code offset} of input {@code in}, with the output partition the task's
+     * later positions will be in and the offset from which to look for them: its end now (every
+     * batch appended so far is acknowledged).
+     */
+    private Map<TopicPartition, OffsetAndMetadata> anchoredOffsets(TopicPartition in, long offset, Task task, TopicPartition output) {
+        AnchoredOutput.Anchor anchor = null;
+        if (output != null) {
+            Partition out = env.localPartition().apply(output);
+            if (out == null) {
+                throw new KafkaException("the output partition " + output + " left this node");
+            }
+            anchor = new AnchoredOutput.Anchor(output, out.log().logEndOffset());
+        }
+        committedAnchor = anchor;
+        return Map.of(in, new OffsetAndMetadata(offset, PositionStore.metadata(task.stats().streamTimeMs(), anchor)));
+    }
+
+    /** The partition holding a task's exactly-once positions is led by another node. */
+    private static final class AnchorElsewhereException extends Exception {
+        AnchorElsewhereException(String message) {
+            super(message);
+        }
     }
 
     /** Runs micro-batches until stopped; true when it stopped cleanly, everything processed committed. */

@@ -80,7 +80,23 @@ class PipelineClusterTest {
                                 .to(prefix + "-counts", Serdes.string(), Serdes.longs());
                     }
                 }
-                """.formatted(WINDOW_MS))));
+                """.formatted(WINDOW_MS)), new PipelineJars.Source("com.example.Tag", """
+                package com.example;
+
+                import io.spate.stream.Pipeline;
+                import io.spate.stream.PipelineBuilder;
+                import io.spate.stream.Serdes;
+
+                public class Tag implements Pipeline {
+                    @Override
+                    public void define(PipelineBuilder builder) {
+                        String prefix = builder.setting("prefix", "x");
+                        builder.stream(prefix + "-clicks", Serdes.string(), Serdes.string())
+                                .mapValues(page -> "tagged " + page, Serdes.string())
+                                .to(prefix + "-tagged", Serdes.string(), Serdes.string());
+                    }
+                }
+                """)));
     }
 
     @AfterAll
@@ -111,9 +127,20 @@ class PipelineClusterTest {
                 producer.send(new ProducerRecord<>(prefix + "-users", "user" + u, region(u))).get();
             }
         }
+        boolean exactlyOnce = guarantee.equals("exactly_once");
+        if (exactlyOnce) {
+            cluster.createTopic(prefix + "-tagged", 6, 3, Map.of("min.insync.replicas", "2", "spate.colocate.with", clicks));
+            cluster.awaitFullIsr(prefix + "-tagged", 6, 3);
+        }
         try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
             pipelines.deploy(prefix, new PipelineAdmin.Code.Jar(jar, "com.example.RegionWindows"),
                     Map.of("prefix", prefix, "processing.guarantee", guarantee));
+            if (exactlyOnce) {
+                // Stateless, one output partition per task: committed in place with the results, no transaction. Group
+                // commits only every 30 s, so after the kill the positions come from the output itself.
+                pipelines.deploy(prefix + "-tag", new PipelineAdmin.Code.Jar(jar, "com.example.Tag"),
+                        Map.of("prefix", prefix, "processing.guarantee", guarantee, "commit.interval.ms", "30000"));
+            }
         }
 
         Map<String, Long> expected = new ConcurrentHashMap<>();
@@ -184,6 +211,37 @@ class PipelineClusterTest {
             }
         });
         SpateCluster.log(prefix + ": " + sent.get() + " clicks counted as " + want);
+        if (exactlyOnce) {
+            int clicksSent = sent.get();
+            await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
+                List<ConsumerRecord<String, String>> tagged = readRecords(prefix + "-tagged");
+                List<String> values = tagged.stream().map(ConsumerRecord::value).toList();
+                assertThat(values).hasSize(clicksSent).doesNotHaveDuplicates();
+                java.util.Set<String> distinct = new java.util.HashSet<>(values);
+                for (int i = 0; i < clicksSent; i++) {
+                    assertThat(distinct.contains("tagged /page/" + i)).as("click %d tagged", i).isTrue();
+                }
+                // No transaction wrote them: no offset went to a commit or abort marker, and the batches carry their input positions.
+                for (int p = 0; p < 6; p++) {
+                    int partition = p;
+                    List<Long> offsets = tagged.stream().filter(r -> r.partition() == partition).map(ConsumerRecord::offset).toList();
+                    assertThat(offsets).as("offsets of partition %d", p).isEqualTo(java.util.stream.LongStream.range(0, offsets.size()).boxed().toList());
+                }
+                assertThat(tagged).anySatisfy(r -> assertThat(r.headers().lastHeader("spate.position")).isNotNull());
+            });
+        }
+    }
+
+    /** Every record of the topic's 6 partitions, as a read_committed consumer sees them. */
+    private static List<ConsumerRecord<String, String>> readRecords(String topic) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", cluster.bootstrap(),
+                "isolation.level", "read_committed"), new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int p = 0; p < 6; p++) {
+                partitions.add(new TopicPartition(topic, p));
+            }
+            return io.spate.tests.support.Clients.readAll(consumer, partitions);
+        }
     }
 
     private static KafkaProducer<String, String> producer() {

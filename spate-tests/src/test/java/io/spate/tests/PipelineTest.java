@@ -21,10 +21,13 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -95,6 +98,24 @@ class PipelineTest {
             String in = builder.setting("topics", "upper");
             builder.stream(in, Serdes.string(), Serdes.string())
                     .mapValues(v -> v.toUpperCase(java.util.Locale.ROOT))
+                    .to(in + "-out", Serdes.string(), Serdes.string());
+        }
+    }
+
+    /** Upper-cases the values of {@code <topics>} into {@code <topics>-out}, and throws on the first "boom" it meets. */
+    public static final class UpperFailingOnce implements Pipeline {
+        static final java.util.concurrent.atomic.AtomicBoolean FAILED = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public void define(PipelineBuilder builder) {
+            String in = builder.setting("topics", "upper");
+            builder.stream(in, Serdes.string(), Serdes.string())
+                    .mapValues(v -> {
+                        if (v.equals("boom") && FAILED.compareAndSet(false, true)) {
+                            throw new IllegalStateException("a passing failure at " + v);
+                        }
+                        return v.toUpperCase(java.util.Locale.ROOT);
+                    })
                     .to(in + "-out", Serdes.string(), Serdes.string());
         }
     }
@@ -290,37 +311,105 @@ class PipelineTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineTasks().stream().noneMatch(t -> t.pipeline().equals("tjoin")));
     }
 
-    /** A micro-batch's results appended in place come in batches the output topic's max.message.bytes takes. */
-    @Test
-    void resultsAppendedInPlaceFitTheOutputsMaxMessageBytes() throws Exception {
-        Clients.createTopic(node.bootstrapServers(), "wide", 1, Map.of());
-        Clients.createTopic(node.bootstrapServers(), "wide-out", 1, Map.of("max.message.bytes", "2048"));
+    /**
+     * A micro-batch's results appended in place come in batches the output topic's max.message.bytes
+     * takes; exactly-once (one batch per micro-batch, with its position) by taking fewer records at a time.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"at_least_once", "exactly_once"})
+    void resultsAppendedInPlaceFitTheOutputsMaxMessageBytes(String guarantee) throws Exception {
+        String wide = guarantee.equals("exactly_once") ? "ewide" : "wide";
+        Clients.createTopic(node.bootstrapServers(), wide, 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), wide + "-out", 1, Map.of("max.message.bytes", "2048"));
         // 300 values of 100 bytes in one producer batch: about 30 KB of results from one micro-batch.
         try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(),
                 Map.of("linger.ms", 1000, "batch.size", 1 << 20))) {
             for (int i = 0; i < 300; i++) {
-                producer.send(new ProducerRecord<>("wide", "k" + i, String.format("value %03d ", i) + "x".repeat(90)));
+                producer.send(new ProducerRecord<>(wide, "k" + i, String.format("value %03d ", i) + "x".repeat(90)));
             }
             producer.flush();
         }
         try (PipelineAdmin pipelines = node.pipelines()) {
-            pipelines.deploy("upper", new PipelineAdmin.Code.OnClassPath(Upper.class.getName()), Map.of("topics", "wide"));
+            pipelines.deploy(wide + "-upper", new PipelineAdmin.Code.OnClassPath(Upper.class.getName()),
+                    Map.of("topics", wide, "processing.guarantee", guarantee));
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers()),
                         new StringDeserializer(), new StringDeserializer())) {
-                    List<ConsumerRecord<String, String>> out = Clients.readAll(consumer, Clients.partitions("wide-out", 1));
+                    List<ConsumerRecord<String, String>> out = Clients.readAll(consumer, Clients.partitions(wide + "-out", 1));
                     assertThat(out).hasSize(300);
                     assertThat(out.get(299).value()).startsWith("VALUE 299 XXX");
                 }
             });
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                List<TaskStatus> tasks = pipelines.describe("upper").orElseThrow().tasks();
+                List<TaskStatus> tasks = pipelines.describe(wide + "-upper").orElseThrow().tasks();
                 assertThat(tasks).singleElement().satisfies(t -> {
                     assertThat(t.resultsInPlace()).isEqualTo(300);
+                    assertThat(t.resultsSent()).isZero();
                     assertThat(t.failures()).isZero();
                 });
             });
-            pipelines.delete("upper", true);
+            pipelines.delete(wide + "-upper", true);
+        }
+    }
+
+    /**
+     * Exactly-once, a stateless task with one output partition commits each micro-batch's results
+     * together with its input position, in one batch appended in place, without a transaction. After
+     * a failure it resumes from the position its output records, not from the group's (committed
+     * here only at the start: the interval is 30 s), so nothing is written twice.
+     */
+    @Test
+    void statelessExactlyOnceResultsCarryTheirPositionAndResumeFromIt() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "eonce", 2, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "eonce-out", 2, Map.of());
+        List<KeyValue<String, String>> first = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            first.add(KeyValue.pair("k" + i, "v" + i));
+        }
+        produce("eonce", first);
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("eonce", new PipelineAdmin.Code.OnClassPath(UpperFailingOnce.class.getName()),
+                    Map.of("topics", "eonce", "processing.guarantee", "exactly_once", "commit.interval.ms", "30000"));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(committedValues("eonce-out", 2)).hasSize(100));
+            List<KeyValue<String, String>> second = new ArrayList<>();
+            second.add(KeyValue.pair("k0", "boom"));
+            for (int i = 100; i < 150; i++) {
+                second.add(KeyValue.pair("k" + i, "v" + i));
+            }
+            produce("eonce", second);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                List<String> values = committedValues("eonce-out", 2);
+                assertThat(values).hasSize(151).doesNotHaveDuplicates().contains("BOOM", "V0", "V99", "V149");
+            });
+            assertThat(UpperFailingOnce.FAILED).isTrue();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                List<TaskStatus> tasks = pipelines.describe("eonce").orElseThrow().tasks();
+                assertThat(tasks).hasSize(2);
+                assertThat(tasks.stream().mapToLong(TaskStatus::failures).sum()).isEqualTo(1);
+                assertThat(tasks.stream().mapToLong(TaskStatus::resultsSent).sum()).isZero();
+            });
+            // Each partition's last batch names the input position its task reached: the end of its input.
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers()),
+                    new StringDeserializer(), new StringDeserializer());
+                 var admin = Clients.admin(node.bootstrapServers())) {
+                List<ConsumerRecord<String, String>> out = Clients.readAll(consumer, Clients.partitions("eonce-out", 2));
+                for (int p = 0; p < 2; p++) {
+                    int partition = p;
+                    long inputEnd = admin.listOffsets(Map.of(new org.apache.kafka.common.TopicPartition("eonce", p),
+                            org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get().values().iterator().next().offset();
+                    String last = out.stream().filter(r -> r.partition() == partition && r.headers().lastHeader("spate.position") != null)
+                            .reduce((a, b) -> b).map(r -> new String(r.headers().lastHeader("spate.position").value())).orElseThrow();
+                    assertThat(last).isEqualTo("eonce/0/" + p + "@" + inputEnd);
+                }
+            }
+            pipelines.delete("eonce", true);
+        }
+    }
+
+    private static List<String> committedValues(String topic, int partitions) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers(),
+                "isolation.level", "read_committed"), new StringDeserializer(), new StringDeserializer())) {
+            return Clients.readAll(consumer, Clients.partitions(topic, partitions)).stream().map(ConsumerRecord::value).toList();
         }
     }
 
@@ -339,7 +428,7 @@ class PipelineTest {
                         .filter(id -> id.startsWith("spate-pipeline-eregions-")).toList();
                 assertThat(ids).hasSize(6);
             }
-            // Exactly-once results carry their transaction's producer: they go through it, never in place.
+            // The counts' tasks have stores, the join's two inputs: their results go through their transactions, never in place.
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 List<TaskStatus> tasks = pipelines.describe("eregions").orElseThrow().tasks();
                 assertThat(tasks.stream().mapToLong(TaskStatus::resultsSent).sum()).isGreaterThanOrEqualTo(350 + 350);

@@ -1,0 +1,265 @@
+package io.spate.processing;
+
+import io.spate.log.LogError;
+import io.spate.log.LogReadResult;
+import io.spate.replication.Acks;
+import io.spate.replication.Partition;
+import io.spate.replication.ReadBound;
+import io.spate.replication.Written;
+import io.spate.stream.engine.Output;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.utils.Utils;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import java.util.function.ToIntFunction;
+
+/**
+ * Exactly-once without a transaction, for a task whose results all go to one partition its node
+ * leads (a stateless task writing its co-located output: a filter, a map). The results of one
+ * micro-batch become one record batch, appended in place with acks=all, whose first record
+ * carries the input position the micro-batch reached (header {@value #POSITION_HEADER}). The log
+ * appends a batch whole or not at all, so the results and the position that produced them commit
+ * together, in one write; a task that starts again resumes from the last position it finds in its
+ * output. Read_committed readers see the results once the high watermark passes them, as
+ * at-least-once results, instead of at the next transaction commit.
+ *
+ * <p>The group's committed position stays the lower bound (and what lag monitors read): it is
+ * committed every commit interval with the output partition and the offset from which a restart
+ * looks for later batches ({@link Anchor}), and before the first batch that partition gets.
+ *
+ * <p>A result that does not fit (for a second partition, for one led elsewhere, without a key, a
+ * table write, more than one batch holds) is {@link NotAnchorable}: nothing of the micro-batch
+ * was appended, and the task goes on with a transaction per interval.
+ */
+final class AnchoredOutput implements Output {
+    static final String POSITION_HEADER = "spate.position";
+    /** As TaskOutput's batches in place: under the default max.message.bytes (1 MiB). */
+    private static final int MAX_BATCH_BYTES = 512 * 1024;
+    private static final int BATCH_OVERHEAD = 61;
+    private static final int RECORD_OVERHEAD = 32;
+    private static final int SCAN_READ_BYTES = 1 << 20;
+
+    private final String taskKey;
+    private final Function<TopicPartition, Partition> localReplicas;
+    private final ToIntFunction<String> partitionCount;
+    private TopicPartition target;
+    private Partition replica;
+    private MemoryRecordsBuilder builder;
+    private Header[] position;
+    private int limit;
+    private int records;
+
+    /** {@code anchor}: the partition a previous instance wrote to, which this one must keep to; null when none did. */
+    AnchoredOutput(String taskKey, Anchor anchor, Function<TopicPartition, Partition> localReplicas, ToIntFunction<String> partitionCount) {
+        this.taskKey = taskKey;
+        this.localReplicas = localReplicas;
+        this.partitionCount = partitionCount;
+        if (anchor != null) {
+            target = anchor.output();
+        }
+    }
+
+    /** The partition the results go to, once the first result chose it (or a previous instance did). */
+    TopicPartition target() {
+        return target;
+    }
+
+    /** Starts a micro-batch whose input ends before {@code nextInput}. */
+    void begin(long nextInput) {
+        builder = null;
+        records = 0;
+        position = new Header[] {new RecordHeader(POSITION_HEADER, (taskKey + "@" + nextInput).getBytes(StandardCharsets.UTF_8))};
+    }
+
+    @Override
+    public void send(String topic, int partition, byte[] key, byte[] value, long timestamp) {
+        int target = partition;
+        if (partition == BY_KEY) {
+            if (key == null) {
+                throw new NotAnchorable("a result without a key may go to any partition of " + topic, false);
+            }
+            target = Utils.toPositive(Utils.murmur2(key)) % partitionCount.applyAsInt(topic);
+        }
+        TopicPartition tp = new TopicPartition(topic, target);
+        if (this.target != null && !this.target.equals(tp)) {
+            throw new NotAnchorable("results for " + this.target + " and " + tp, false);
+        }
+        if (replica == null) {
+            Partition local = localReplicas.apply(tp);
+            if (local == null || !local.isLeader()) {
+                throw new NotAnchorable(tp + " is not led by this node", false);
+            }
+            this.target = tp;
+            replica = local;
+        }
+        int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        if (builder == null) {
+            limit = Math.min(MAX_BATCH_BYTES, replica.log().config().maxMessageBytes()) - BATCH_OVERHEAD;
+            if (size + position[0].value().length + POSITION_HEADER.length() > limit) {
+                throw new NotAnchorable("a result of " + size + " bytes is larger than one batch in place", false);
+            }
+            builder = MemoryRecords.builder(ByteBuffer.allocate(Math.min(limit, 64 * 1024)), Compression.NONE, TimestampType.CREATE_TIME, 0L);
+            builder.append(timestamp, key, value, position);
+            records++;
+            return;
+        }
+        if (builder.estimatedSizeInBytes() + size > limit) {
+            throw new NotAnchorable("one micro-batch's results are larger than one batch in place", true);
+        }
+        builder.append(timestamp, key, value);
+        records++;
+    }
+
+    /** The results of the current micro-batch so far. */
+    int records() {
+        return records;
+    }
+
+    @Override
+    public void writeTable(String table, byte[] key, byte[] value, long timestamp) {
+        throw new NotAnchorable("a table write (table " + table + ") is not part of the output's log", false);
+    }
+
+    /** Appends the micro-batch's results, with its position, in one batch; null when it had none. */
+    CompletableFuture<Written> append(long replicationWaitMs, long nowMs) {
+        if (builder == null) {
+            return null;
+        }
+        ByteBuffer records = builder.build().buffer();
+        builder = null;
+        return replica.append(records, Acks.ALL, replicationWaitMs, nowMs);
+    }
+
+    /**
+     * The last input position a batch of this task records in {@code output} from {@code from} on,
+     * or -1. Read to the log's end, not the high watermark: a batch this node appended whose
+     * replication was not yet confirmed may still become committed, and must not be written twice.
+     */
+    static long lastPosition(Partition output, long from, String taskKey) throws IOException {
+        byte[] prefix = (taskKey + "@").getBytes(StandardCharsets.UTF_8);
+        long at = Math.max(from, output.log().logStartOffset());
+        long found = -1;
+        while (at < output.readLimit(ReadBound.LOG_END)) {
+            LogReadResult read = output.read(at, SCAN_READ_BYTES, ReadBound.LOG_END, true);
+            if (read.error() != LogError.NONE) {
+                throw new IOException("cannot read " + output.topicPartition() + " at " + at + " for the task's last position: " + read.error());
+            }
+            if (read.sizeInBytes() == 0) {
+                break;
+            }
+            ByteBuffer bytes;
+            try {
+                bytes = read.slice().readIntoHeap();
+            } finally {
+                read.slice().release();
+            }
+            long before = at;
+            for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
+                at = batch.lastOffset() + 1;
+                if (batch.isControlBatch()) {
+                    continue;
+                }
+                Iterator<Record> records = batch.iterator();
+                if (!records.hasNext()) {
+                    continue;
+                }
+                for (Header header : records.next().headers()) {
+                    long offset = positionIn(header, prefix);
+                    if (offset >= 0) {
+                        found = offset;
+                    }
+                }
+            }
+            if (at == before) {
+                throw new IOException("no whole batch in " + output.topicPartition() + " at " + at);
+            }
+        }
+        return found;
+    }
+
+    private static long positionIn(Header header, byte[] prefix) {
+        byte[] value = header.value();
+        if (!POSITION_HEADER.equals(header.key()) || value == null || value.length <= prefix.length) {
+            return -1;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (value[i] != prefix[i]) {
+                return -1;
+            }
+        }
+        try {
+            return Long.parseLong(new String(value, prefix.length, value.length - prefix.length, StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Where a task's positions live in its output: the partition, and the offset from which batches
+     * may be the task's later ones. Kept in the metadata of the group's committed position, after
+     * the stream time: {@code out=TOPIC/PARTITION@OFFSET}.
+     */
+    record Anchor(TopicPartition output, long scanFrom) {
+        static final String PREFIX = "out=";
+
+        String metadata() {
+            return PREFIX + output.topic() + "/" + output.partition() + "@" + scanFrom;
+        }
+
+        /** The anchor in a committed position's metadata ({@code ...;out=...}), or null. */
+        static Anchor parse(String metadata) {
+            if (metadata == null) {
+                return null;
+            }
+            for (String part : metadata.split(";")) {
+                if (!part.startsWith(PREFIX)) {
+                    continue;
+                }
+                int slash = part.lastIndexOf('/');
+                int at = part.lastIndexOf('@');
+                if (slash < PREFIX.length() || at < slash) {
+                    return null;
+                }
+                try {
+                    return new Anchor(new TopicPartition(part.substring(PREFIX.length(), slash), Integer.parseInt(part.substring(slash + 1, at))),
+                            Long.parseLong(part.substring(at + 1)));
+                } catch (NumberFormatException e) {
+                    return null;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** A result this way of committing cannot take; {@code fewerRecords}: a smaller micro-batch may fit. */
+    static final class NotAnchorable extends RuntimeException {
+        final boolean fewerRecords;
+
+        NotAnchorable(String why, boolean fewerRecords) {
+            super(why);
+            this.fewerRecords = fewerRecords;
+        }
+
+        static NotAnchorable findIn(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof NotAnchorable n) {
+                    return n;
+                }
+            }
+            return null;
+        }
+    }
+}
