@@ -47,6 +47,12 @@ final class TaskRunner implements Runnable {
     /** A restore that reads nothing for this long fails (and is tried again); a large one that progresses never does. */
     private static final long RESTORE_STALL_MS = TimeUnit.MINUTES.toMillis(2);
     private static final int USER_FAILURES_BEFORE_GIVING_UP = 3;
+    /**
+     * Exactly-once in place, the group's position is only where a restart starts looking for the
+     * positions in the output (and what lag monitors read): written at most once a second, not
+     * every (short) exactly-once interval, each write being a replicated offset commit.
+     */
+    private static final long ANCHORED_GROUP_COMMIT_MS = 1_000;
 
     /** How a task ended: what its node does next depends on it. */
     enum Ending { STOPPED, FAILED, FENCED, NOT_LEADER }
@@ -585,14 +591,15 @@ final class TaskRunner implements Runnable {
             }
             updateLag(at);
             now = env.clock().get();
-            if (dirty && now - lastCommitMs >= settings.commitIntervalMs()) {
+            if (dirty && now - lastCommitMs >= Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS)) {
                 positions.commit(anchoredOffsets(in, at.get(in), task, output.target()));
                 committed();
                 dirty = false;
                 lastCommitMs = now;
             }
             if (batch.isEmpty()) {
-                long untilCommit = dirty ? Math.max(1, settings.commitIntervalMs() - (now - lastCommitMs)) : settings.idleWaitMs();
+                long untilCommit = dirty ? Math.max(1, Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS) - (now - lastCommitMs))
+                        : settings.idleWaitMs();
                 awaitInput(inputs.values(), at, Math.min(untilCommit, settings.idleWaitMs()));
             }
         }
