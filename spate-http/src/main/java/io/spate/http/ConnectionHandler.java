@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,20 +21,37 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
- * One connection's requests, answered one at a time and in order: reading stops while a request
- * is handled (off the event loop) and resumes once its answer is written. A live stream takes the
- * connection over until either side ends it. Fields are touched on the connection's event loop only.
+ * One connection's requests, answered one at a time and in order. A request is handled off the
+ * event loop (a virtual thread, since a handler may block), except a single key of a table, which
+ * is sent to the tables' coordinator from the event loop and answered there when its future
+ * completes ({@link HttpApi#tableKey}). Requests that arrive while one is handled (pipelining)
+ * wait, and reading stops until they are answered. A live stream takes the connection over until
+ * either side ends it. Fields are touched on the connection's event loop only.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+    private static final DefaultHttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final AsciiString APPLICATION_JSON = AsciiString.cached(Response.APPLICATION_JSON);
+    private static final AsciiString OCTET_STREAM = AsciiString.cached("application/octet-stream");
 
     private final HttpApi api;
     /** Requests already decoded from one read while an earlier one is handled (pipelining); bounded by their reservations. */
     private final ArrayDeque<ApiRequest> waiting = new ArrayDeque<>();
     private boolean busy;
     private StreamingOutcome stream;
+    /** The table request in progress whose future has not completed yet; null when none. */
+    private TableCall<?> tableCall;
+    /**
+     * Answers {@link #tableCall} with a 504 if its future does not complete in time. One timer per
+     * connection, armed for the call in progress and left running across calls (re-armed when it
+     * fires early), rather than one scheduled and cancelled per request.
+     */
+    private ScheduledFuture<?> deadlineTimer;
 
     ConnectionHandler(HttpApi api) {
         this.api = api;
@@ -49,7 +68,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         waiting.add(request);
-        ctx.channel().config().setAutoRead(false);
+        if (busy) {
+            // A request waits behind another (a pipelining client): read no more until it is answered.
+            // Not turned off for every request: a client that waits for each answer sends nothing
+            // meanwhile, and switching reading off and on costs two changes of the socket's interest set.
+            ctx.channel().config().setAutoRead(false);
+        }
         next(ctx);
     }
 
@@ -59,10 +83,26 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
         ApiRequest request = waiting.poll();
         if (request == null) {
-            ctx.channel().config().setAutoRead(true);
+            if (!ctx.channel().config().isAutoRead()) {
+                ctx.channel().config().setAutoRead(true);
+            }
             return;
         }
         busy = true;
+        TablesApi.Pending<?> pending;
+        try {
+            pending = api.tableKey(request.http);
+        } catch (ApiError e) {
+            respond(ctx, request, Response.error(e));
+            return;
+        } catch (RuntimeException | Error e) {
+            respond(ctx, request, internalError(request, e));
+            return;
+        }
+        if (pending != null) {
+            await(ctx, request, pending);
+            return;
+        }
         try {
             api.execute(() -> serve(ctx, request));
         } catch (RejectedExecutionException stopping) {
@@ -71,35 +111,124 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    private static Response internalError(ApiRequest request, Throwable e) {
+        log.warn("HTTP {} {} failed", request.http.method(), request.http.uri(), e);
+        return Response.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ApiError.INTERNAL, "internal error: " + e, Map.of());
+    }
+
+    /** On the event loop: answers the table request once its future completes (or its time is up). */
+    private <T> void await(ChannelHandlerContext ctx, ApiRequest request, TablesApi.Pending<T> pending) {
+        TableCall<T> call = new TableCall<>(ctx, request, pending, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pending.answerWithinMs()));
+        tableCall = call;
+        if (deadlineTimer == null) {
+            armDeadline(ctx, call.deadlineNanos);
+        }
+        pending.future.whenComplete(call);
+    }
+
+    private void armDeadline(ChannelHandlerContext ctx, long deadlineNanos) {
+        deadlineTimer = ctx.executor().schedule(() -> deadlinePassed(ctx), Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+    }
+
+    private void deadlinePassed(ChannelHandlerContext ctx) {
+        deadlineTimer = null;
+        TableCall<?> call = tableCall;
+        if (call == null || !ctx.channel().isActive()) {
+            return; // re-armed by the next call
+        }
+        if (System.nanoTime() - call.deadlineNanos < 0) {
+            armDeadline(ctx, call.deadlineNanos); // armed for an earlier call, answered since
+            return;
+        }
+        tableCall = null; // its future's completion, if it ever comes, is dropped
+        respond(ctx, call.request, Response.error(new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, TablesApi.TIMEOUT,
+                "no answer from the table's coordinator")));
+    }
+
+    /** A table request in progress: takes its future's completion (on the tables' thread) over to the event loop. */
+    private final class TableCall<T> implements BiConsumer<T, Throwable>, Runnable {
+        final ChannelHandlerContext ctx;
+        final ApiRequest request;
+        final TablesApi.Pending<T> pending;
+        final long deadlineNanos;
+        // Written by the completing thread before the hand-over to the event loop, read after it.
+        private T result;
+        private Throwable failure;
+
+        TableCall(ChannelHandlerContext ctx, ApiRequest request, TablesApi.Pending<T> pending, long deadlineNanos) {
+            this.ctx = ctx;
+            this.request = request;
+            this.pending = pending;
+            this.deadlineNanos = deadlineNanos;
+        }
+
+        @Override
+        public void accept(T result, Throwable failure) {
+            this.result = result;
+            this.failure = failure;
+            if (ctx.executor().inEventLoop()) {
+                run(); // completed at once (refused before reaching the tables' thread)
+            } else {
+                ctx.executor().execute(this);
+            }
+        }
+
+        /** On the event loop: the answer, built here rather than on the tables' thread, which every table request passes through. */
+        @Override
+        public void run() {
+            if (tableCall != this) {
+                return; // answered with a 504 already
+            }
+            tableCall = null;
+            Response response;
+            try {
+                response = pending.answer(result, failure);
+            } catch (ApiError e) {
+                response = Response.error(e);
+            } catch (RuntimeException | Error e) {
+                response = internalError(request, e);
+            }
+            respond(ctx, request, response);
+        }
+    }
+
     /** Off the event loop: handles the request and writes the answer. */
     private void serve(ChannelHandlerContext ctx, ApiRequest request) {
-        HttpMetrics.Route route = HttpMetrics.route(request.http.method(), request.http.uri());
         Outcome outcome;
         try {
             outcome = api.handle(request.http, ctx.channel());
         } catch (ApiError e) {
             outcome = Response.error(e);
         } catch (RuntimeException | Error e) {
-            log.warn("HTTP {} {} failed", request.http.method(), request.http.uri(), e);
-            outcome = Response.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, ApiError.INTERNAL, "internal error: " + e, Map.of());
+            outcome = internalError(request, e);
         }
         if (outcome instanceof StreamingOutcome live) {
-            api.metrics().answered(route, request.arrivalNanos);
+            api.metrics().answered(HttpMetrics.route(request.http.method(), request.http.uri()), request.arrivalNanos);
             request.release();
             ctx.executor().execute(() -> startStream(ctx, live));
             return;
         }
-        Response response = (Response) outcome;
+        respond(ctx, request, (Response) outcome);
+    }
+
+    /**
+     * Writes a whole answer (from the event loop or a handler's thread), then counts the request and
+     * goes on with the next one, or closes the connection if the client asked for it or the write failed.
+     */
+    private void respond(ChannelHandlerContext ctx, ApiRequest request, Response response) {
         boolean keepAlive = HttpUtil.isKeepAlive(request.http);
-        FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.wrappedBuffer(response.body()));
-        http.headers().set(HttpHeaderNames.CONTENT_TYPE, response.contentType())
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, response.body().length);
+        byte[] body = response.body();
+        FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.wrappedBuffer(body),
+                HEADERS, HEADERS);
+        // The names and values are this module's own (the validation a client's headers need is not needed here).
+        http.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType(response.contentType()))
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
         response.headers().forEach(http.headers()::set);
         if (!keepAlive) {
             http.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         ctx.writeAndFlush(http).addListener((ChannelFutureListener) written -> {
-            api.metrics().answered(route, request.arrivalNanos);
+            api.metrics().answered(HttpMetrics.route(request.http.method(), request.http.uri()), request.arrivalNanos);
             request.release();
             if (!written.isSuccess() || !keepAlive) {
                 ctx.close();
@@ -108,6 +237,15 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             busy = false;
             next(ctx);
         });
+    }
+
+    /** The usual content types as ASCII strings made once, which the encoder copies as they are. */
+    private static CharSequence contentType(String type) {
+        return switch (type) {
+            case Response.APPLICATION_JSON -> APPLICATION_JSON;
+            case "application/octet-stream" -> OCTET_STREAM;
+            default -> type;
+        };
     }
 
     private void startStream(ChannelHandlerContext ctx, StreamingOutcome live) {
@@ -136,6 +274,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         waiting.forEach(ApiRequest::release);
         waiting.clear();
+        if (deadlineTimer != null) {
+            deadlineTimer.cancel(false);
+            deadlineTimer = null;
+        }
         if (stream != null) {
             stream.stop();
         }

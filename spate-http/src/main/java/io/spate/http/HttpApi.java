@@ -78,8 +78,8 @@ final class HttpApi {
         executor.execute(task);
     }
 
-    Outcome handle(FullHttpRequest request, Channel channel) {
-        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+    /** The path's segments, decoded, and the query parsed (so that a malformed one is a 400 here). */
+    private static List<String> pathOf(QueryStringDecoder query) {
         List<String> path = new ArrayList<>();
         try {
             query.parameters();
@@ -91,6 +91,38 @@ final class HttpApi {
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(ApiError.MALFORMED_REQUEST, "malformed URI: " + e.getMessage());
         }
+        return path;
+    }
+
+    /**
+     * A single key's table request ({@code GET|PUT|POST|DELETE /tables/{t}/keys/{k}}), checked as
+     * {@link #handle} checks it and already sent to the tables' coordinator; null for every other
+     * request, which {@link #handle} serves on a virtual thread. A refused request throws its
+     * {@link ApiError}. Never blocks: it runs on the connection's event loop, and the answer comes
+     * with the future, so these requests, the tables' bulk, pay no hand-off to a thread and back.
+     */
+    TablesApi.Pending<?> tableKey(FullHttpRequest request) {
+        TablesApi tablesApi = tables;
+        if (tablesApi == null || !request.uri().startsWith("/tables/")) {
+            return null; // what the check below would not take (other paths, absolute URIs) goes the general way
+        }
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        List<String> path;
+        try {
+            path = pathOf(query);
+        } catch (ApiError malformed) {
+            return null; // handle() answers it, as for any path
+        }
+        if (!TablesApi.isKey(path)) {
+            return null;
+        }
+        refuseCrossSite(request);
+        return tablesApi.key(request.method(), path, request, query);
+    }
+
+    Outcome handle(FullHttpRequest request, Channel channel) {
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        List<String> path = pathOf(query);
         HttpMethod method = request.method();
         refuseCrossSite(request);
         Response restProxyV2 = restProxy.route(method, path, request, channel); // Confluent REST Proxy v2 paths, or null

@@ -69,10 +69,32 @@ final class HttpMetrics {
     /** As {@link Route#of(String)}, but a POST to a topic is a REST Proxy v2 produce. */
     static Route route(io.netty.handler.codec.http.HttpMethod method, String uri) {
         Route route = Route.of(uri);
+        return route == Route.ADMIN && method.equals(io.netty.handler.codec.http.HttpMethod.POST) && namesTopic(uri) ? Route.REST_PROXY : route;
+    }
+
+    /**
+     * Whether the path, its leading and trailing slashes left out, starts with {@code topics/}:
+     * /topics/{t}, not /topics nor /admin/... Scanned in place (every request is counted, and a
+     * regular expression would be compiled for each).
+     */
+    static boolean namesTopic(String uri) {
         int end = uri.indexOf('?');
-        String path = (end < 0 ? uri : uri.substring(0, end)).replaceAll("^/+|/+$", "");
-        boolean topic = path.startsWith("topics/"); // /topics/{t}, not /topics nor /admin/...
-        return route == Route.ADMIN && topic && method.equals(io.netty.handler.codec.http.HttpMethod.POST) ? Route.REST_PROXY : route;
+        if (end < 0) {
+            end = uri.length();
+        }
+        int i = 0;
+        while (i < end && uri.charAt(i) == '/') {
+            i++;
+        }
+        if (i + 7 > end || !uri.startsWith("topics/", i)) {
+            return false;
+        }
+        for (int j = i + 7; j < end; j++) {
+            if (uri.charAt(j) != '/') {
+                return true; // something after "topics/" that is not a trailing slash
+            }
+        }
+        return false;
     }
 
     static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -125,14 +147,15 @@ final class HttpMetrics {
 
     /** A request on {@code route} that arrived at {@code arrivalNanos} (System.nanoTime) is answered. */
     void answered(Route route, long arrivalNanos) {
+        long elapsedNanos = System.nanoTime() - arrivalNanos;
         RequestStats stats = live;
         if (stats != null) {
             // One slot per route, past Kafka's api keys; bytes are not known here.
             stats.onRequest(RequestStats.FIRST_HTTP_ID + route.ordinal(), route.statsName, 0);
-            stats.onResponse(RequestStats.FIRST_HTTP_ID + route.ordinal(), route.statsName, System.nanoTime() - arrivalNanos, 0);
+            stats.onResponse(RequestStats.FIRST_HTTP_ID + route.ordinal(), route.statsName, elapsedNanos, 0);
         }
         requestsByRoute[route.ordinal()].inc();
-        latencyByRoute[route.ordinal()].observe(Math.max(0, System.nanoTime() - arrivalNanos) / 1e9);
+        latencyByRoute[route.ordinal()].observe(Math.max(0, elapsedNanos) / 1e9);
     }
 
     /** The scrape: every figure in the registry, collected now, in the text format. */

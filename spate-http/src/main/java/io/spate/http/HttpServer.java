@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The node's HTTP listener. Two event-loop threads decode HTTP and admit requests
  * ({@link RequestReader}); handlers run on virtual threads ({@link ConnectionHandler}), since a
- * produce waits on its acknowledgement and a read may wait on a consumer. See the module README.
+ * produce waits on its acknowledgement and a read may wait on a consumer. A table's single-key
+ * requests, which wait on nothing but a future, are answered on the event loop instead
+ * ({@link HttpApi#tableKey}). See the module README.
  */
 public final class HttpServer implements AutoCloseable {
     /** A connection with nothing to do (no request, no stream) for this long is closed; a body that stops arriving gets 408. */

@@ -40,7 +40,10 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     private final int maxBodyBytes;
     private final InFlightBytes inFlight;
     private HttpRequest head;
-    private CompositeByteBuf body;
+    /** When {@link #head} arrived (System.nanoTime): its body's deadline counts from then. */
+    private long headNanos;
+    /** The body so far: null while empty, the one chunk while it is one, a composite of the chunks past that. */
+    private ByteBuf body;
     private long reservedBytes;
     private java.util.concurrent.ScheduledFuture<?> bodyDeadline;
     static final long BODY_DEADLINE_MS = 60_000;
@@ -94,17 +97,9 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         }
         reservedBytes = reserve;
         head = request;
-        // Consolidated past 64 components: a body trickled in tiny pieces does not keep a buffer per piece.
-        body = ctx.alloc().compositeBuffer(64);
-        // A whole-body deadline, not only an idle one: a client sending a byte now and then must not
-        // hold its share of the in-flight bytes for ever.
-        HttpRequest pending = request;
-        bodyDeadline = ctx.executor().schedule(() -> {
-            if (head == pending && !refused) {
-                refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, ApiError.REQUEST_TIMEOUT,
-                        "the request body did not arrive within " + BODY_DEADLINE_MS + " ms", Map.of());
-            }
-        }, BODY_DEADLINE_MS, TimeUnit.MILLISECONDS);
+        headNanos = System.nanoTime();
+        // The body's deadline is armed at the end of this read if the body is not whole by then
+        // (channelReadComplete): most requests arrive whole in one read, and need no timer.
         if (HttpUtil.is100ContinueExpected(request)) {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
         }
@@ -118,19 +113,31 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
             return;
         }
         ByteBuf chunk = content.content();
-        if ((long) body.readableBytes() + chunk.readableBytes() > maxBodyBytes) {
+        long held = body == null ? 0 : body.readableBytes();
+        if (held + chunk.readableBytes() > maxBodyBytes) {
             refuseTooLarge(ctx);
             return;
         }
         if (chunk.isReadable()) {
-            body.addComponent(true, chunk.retain());
+            if (body == null) {
+                body = chunk.retain(); // a body in one piece (the usual case) is kept as it came
+            } else {
+                if (!(body instanceof CompositeByteBuf)) {
+                    // Consolidated past 64 components: a body trickled in tiny pieces does not keep a buffer per piece.
+                    CompositeByteBuf pieces = ctx.alloc().compositeBuffer(64);
+                    pieces.addComponent(true, body);
+                    body = pieces;
+                }
+                ((CompositeByteBuf) body).addComponent(true, chunk.retain());
+            }
         }
         if (content instanceof LastHttpContent) {
-            long heldBytes = Math.min(reservedBytes, body.readableBytes());
+            ByteBuf whole = body == null ? Unpooled.EMPTY_BUFFER : body;
+            long heldBytes = Math.min(reservedBytes, whole.readableBytes());
             if (reservedBytes > heldBytes) {
                 inFlight.release(reservedBytes - heldBytes); // a chunked body reserved the whole limit
             }
-            ApiRequest request = new ApiRequest(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(), body,
+            ApiRequest request = new ApiRequest(new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(), whole,
                     head.headers(), ((LastHttpContent) content).trailingHeaders()), heldBytes, inFlight);
             head = null;
             body = null;
@@ -162,6 +169,26 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         });
+    }
+
+    /**
+     * A read ends with a request's body not whole: its deadline is armed now, counted from the
+     * head's arrival. A whole-body deadline, not only an idle one: a client sending a byte now and
+     * then must not hold its share of the in-flight bytes for ever.
+     */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (head != null && bodyDeadline == null && !refused) {
+            HttpRequest pending = head;
+            long leftNanos = TimeUnit.MILLISECONDS.toNanos(BODY_DEADLINE_MS) - (System.nanoTime() - headNanos);
+            bodyDeadline = ctx.executor().schedule(() -> {
+                if (head == pending && !refused) {
+                    refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, ApiError.REQUEST_TIMEOUT,
+                            "the request body did not arrive within " + BODY_DEADLINE_MS + " ms", Map.of());
+                }
+            }, Math.max(0, leftNanos), TimeUnit.NANOSECONDS);
+        }
+        ctx.fireChannelReadComplete();
     }
 
     @Override

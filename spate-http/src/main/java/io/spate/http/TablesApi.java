@@ -99,27 +99,79 @@ final class TablesApi {
             }
             return batch(table, request, consistency(query));
         }
-        if (path.size() == 4 && path.get(2).equals("keys")) {
-            byte[] key = path.get(3).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            Consistency level = consistency(query);
-            if (method.equals(HttpMethod.GET)) {
-                return get(table, key, level);
-            }
-            if (method.equals(HttpMethod.PUT) || method.equals(HttpMethod.POST)) {
-                byte[] value = new byte[request.content().readableBytes()];
-                if (value.length > tables.maxValueBytes()) {
-                    throw new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, VALUE_TOO_LARGE, "a value of " + value.length
-                            + " bytes is over the " + tables.maxValueBytes() + " bytes a table value may hold");
-                }
-                request.content().getBytes(request.content().readerIndex(), value);
-                return write(table, key, value, false, level, after(query));
-            }
-            if (method.equals(HttpMethod.DELETE)) {
-                return write(table, key, null, true, level, after(query));
-            }
-            throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed on a key");
+        if (isKey(path)) {
+            return join(key(method, path, request, query));
         }
         throw new ApiError(HttpResponseStatus.NOT_FOUND, ApiError.NO_SUCH_PATH, "no such path: " + query.rawPath());
+    }
+
+    /** GET|PUT|POST|DELETE /tables/{t}/keys/{k}: the routes {@link #key} serves without blocking. */
+    static boolean isKey(List<String> path) {
+        return path.size() == 4 && path.get(0).equals("tables") && path.get(2).equals("keys");
+    }
+
+    /**
+     * A request to the coordinator, and how its result becomes the answer. {@link #answer} runs
+     * where the caller wants it (the connection's event loop), not on the tables' thread that
+     * completes the future: that thread is the one every table request passes through.
+     */
+    static final class Pending<T> {
+        final CompletableFuture<T> future;
+        private final java.util.function.Function<T, Response> onResult;
+        private final TablesApi api;
+        private final String table;
+
+        Pending(CompletableFuture<T> future, java.util.function.Function<T, Response> onResult, TablesApi api, String table) {
+            this.future = future;
+            this.onResult = onResult;
+            this.api = api;
+            this.table = table;
+        }
+
+        /** The answer to the result, or to the failure (as an {@link ApiError} thrown, or the failure itself if unexpected). */
+        Response answer(T result, Throwable failure) {
+            if (failure != null) {
+                throw api.failed(failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : failure, table);
+            }
+            return onResult.apply(result);
+        }
+
+        /** How long to wait for the future before answering 504: past the coordinator's own request timeout, whose answer normally comes first. */
+        long answerWithinMs() {
+            return api.tables.service().requestTimeoutMs() + 5_000;
+        }
+    }
+
+    /**
+     * A single key's GET, PUT (or POST) or DELETE: checked now (a refused request throws its
+     * {@link ApiError}), sent to the coordinator at once, never blocking: the caller completes the
+     * answer when the future does ({@link Pending#answer}).
+     */
+    Pending<?> key(HttpMethod method, List<String> path, FullHttpRequest request, QueryStringDecoder query) {
+        String table = path.get(1);
+        byte[] key = path.get(3).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Consistency level = consistency(query);
+        if (method.equals(HttpMethod.GET)) {
+            return get(table, key, level);
+        }
+        if (method.equals(HttpMethod.PUT) || method.equals(HttpMethod.POST)) {
+            byte[] value = new byte[request.content().readableBytes()];
+            if (value.length > tables.maxValueBytes()) {
+                throw new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, VALUE_TOO_LARGE, "a value of " + value.length
+                        + " bytes is over the " + tables.maxValueBytes() + " bytes a table value may hold");
+            }
+            request.content().getBytes(request.content().readerIndex(), value);
+            return write(table, key, value, false, level, after(query));
+        }
+        if (method.equals(HttpMethod.DELETE)) {
+            return write(table, key, null, true, level, after(query));
+        }
+        throw new ApiError(HttpResponseStatus.METHOD_NOT_ALLOWED, ApiError.METHOD_NOT_ALLOWED, method + " is not allowed on a key");
+    }
+
+    /** Waits for a pending request here (a handler on its own thread). */
+    private <T> Response join(Pending<T> pending) {
+        return pending.onResult.apply(await(pending.future, pending.table));
     }
 
     private static void onlyGet(HttpMethod method) {
@@ -158,7 +210,7 @@ final class TablesApi {
      * or a later try may serve it.
      */
     private TableConfig known(String table) {
-        TableConfig config = tables.service().tables().get(table);
+        TableConfig config = tables.service().table(table);
         if (config == null) {
             throw tableNotFound(table);
         }
@@ -184,20 +236,7 @@ final class TablesApi {
         try {
             return future.get(tables.service().requestTimeoutMs() + 5_000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof TableService.UnknownTableException) {
-                throw tableNotFound(table);
-            }
-            if (e.getCause() instanceof TableService.OverloadedException overloaded) {
-                throw new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, OVERLOADED, overloaded.getMessage());
-            }
-            if (e.getCause() instanceof IllegalStateException stopped) {
-                // The tables are closing, or could not open their stores on this node.
-                throw new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: " + stopped.getMessage());
-            }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(e.getCause());
+            throw failed(e.getCause(), table);
         } catch (TimeoutException e) {
             throw new ApiError(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "no answer from the table's coordinator");
         } catch (InterruptedException e) {
@@ -206,54 +245,91 @@ final class TablesApi {
         }
     }
 
-    private Response get(String table, byte[] key, Consistency level) {
-        TableConfig config = known(table);
-        ReadResult result;
-        try {
-            result = await(tables.service().get(table, key, level), table);
-        } catch (TableService.UnknownTableException e) {
-            throw tableNotFound(table);
+    /** What a request to the tables that failed with {@code cause} answers: an ApiError, or the cause itself when unexpected (a 500). */
+    private RuntimeException failed(Throwable cause, String table) {
+        if (cause instanceof TableService.UnknownTableException) {
+            return tableNotFound(table);
         }
-        Consistency used = level != null ? level : config.defaultRead();
-        Map<String, String> headers = Map.of(VERSION_HEADER, version(result.version()));
-        return switch (result.status()) {
-            case OK -> result.found()
-                    ? new Response(HttpResponseStatus.OK, result.value(), "application/octet-stream", headers)
-                    : Response.error(HttpResponseStatus.NOT_FOUND, KEY_NOT_FOUND, "key not found in table '" + table + "'"
-                            + (result.cell() != null ? " (deleted)" : ""), headers);
-            case TIMEOUT -> Response.error(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "fewer than " + used.required(config.replicationFactor())
-                    + " replicas answered within the request timeout (read at " + name(used) + ")", headers);
-            case UNAVAILABLE -> Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: fewer than "
-                    + used.required(config.replicationFactor()) + " of the key's " + config.replicationFactor()
-                    + " replicas are live (read at " + name(used) + ")", headers);
-            case OVERLOADED -> overloaded();
-        };
+        if (cause instanceof TableService.OverloadedException overloaded) {
+            return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, OVERLOADED, overloaded.getMessage());
+        }
+        if (cause instanceof IllegalStateException stopped) {
+            // The tables are closing, or could not open their stores on this node.
+            return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: " + stopped.getMessage());
+        }
+        if (cause instanceof RuntimeException r) {
+            return r;
+        }
+        return new IllegalStateException(cause);
     }
 
-    private Response write(String table, byte[] key, byte[] value, boolean delete, Consistency level, long after) {
+    private Pending<ReadResult> get(String table, byte[] key, Consistency level) {
         TableConfig config = known(table);
-        WriteResult result;
+        CompletableFuture<ReadResult> future;
         try {
-            result = await(delete ? tables.service().delete(table, key, level, after) : tables.service().put(table, key, value, level, after), table);
+            future = tables.service().get(table, key, level);
         } catch (TableService.UnknownTableException e) {
             throw tableNotFound(table);
         }
-        Consistency used = level != null ? level : config.defaultWrite();
-        Map<String, String> headers = Map.of(VERSION_HEADER, version(result.version()));
-        return switch (result.status()) {
-            case OK -> new Response(HttpResponseStatus.OK, Response.bytes(out -> {
-                out.writeStartObject();
-                out.writeStringField("version", version(result.version()));
-                out.writeEndObject();
-            }), headers);
-            case TIMEOUT -> Response.error(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "fewer than " + used.required(config.replicationFactor())
-                    + " replicas acknowledged within the request timeout (write at " + name(used)
-                    + "); it may still be applied: pass the version as 'after' to order a retry after it", headers);
-            case UNAVAILABLE -> Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: fewer than "
-                    + used.required(config.replicationFactor()) + " of the key's " + config.replicationFactor()
-                    + " replicas are live (write at " + name(used) + "); nothing was written", Map.of());
-            case OVERLOADED -> overloaded();
-        };
+        return new Pending<>(future, result -> {
+            Consistency used = level != null ? level : config.defaultRead();
+            Map<String, String> headers = Map.of(VERSION_HEADER, version(result.version()));
+            return switch (result.status()) {
+                case OK -> result.found()
+                        ? new Response(HttpResponseStatus.OK, result.value(), "application/octet-stream", headers)
+                        : Response.error(HttpResponseStatus.NOT_FOUND, KEY_NOT_FOUND, "key not found in table '" + table + "'"
+                                + (result.cell() != null ? " (deleted)" : ""), headers);
+                case TIMEOUT -> Response.error(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "fewer than " + used.required(config.replicationFactor())
+                        + " replicas answered within the request timeout (read at " + name(used) + ")", headers);
+                case UNAVAILABLE -> Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: fewer than "
+                        + used.required(config.replicationFactor()) + " of the key's " + config.replicationFactor()
+                        + " replicas are live (read at " + name(used) + ")", headers);
+                case OVERLOADED -> overloaded();
+            };
+        }, this, table);
+    }
+
+    private Pending<WriteResult> write(String table, byte[] key, byte[] value, boolean delete, Consistency level, long after) {
+        TableConfig config = known(table);
+        CompletableFuture<WriteResult> future;
+        try {
+            future = delete ? tables.service().delete(table, key, level, after) : tables.service().put(table, key, value, level, after);
+        } catch (TableService.UnknownTableException e) {
+            throw tableNotFound(table);
+        }
+        return new Pending<>(future, result -> {
+            Consistency used = level != null ? level : config.defaultWrite();
+            String version = version(result.version());
+            Map<String, String> headers = Map.of(VERSION_HEADER, version);
+            return switch (result.status()) {
+                case OK -> new Response(HttpResponseStatus.OK, versionJson(version), headers);
+                case TIMEOUT -> Response.error(HttpResponseStatus.GATEWAY_TIMEOUT, TIMEOUT, "fewer than " + used.required(config.replicationFactor())
+                        + " replicas acknowledged within the request timeout (write at " + name(used)
+                        + "); it may still be applied: pass the version as 'after' to order a retry after it", headers);
+                case UNAVAILABLE -> Response.error(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: fewer than "
+                        + used.required(config.replicationFactor()) + " of the key's " + config.replicationFactor()
+                        + " replicas are live (write at " + name(used) + "); nothing was written", Map.of());
+                case OVERLOADED -> overloaded();
+            };
+        }, this, table);
+    }
+
+    private static final byte[] VERSION_JSON_HEAD = "{\"version\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] VERSION_JSON_TAIL = "\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /**
+     * {@code {"version":"<digits>"}}, the bytes a JSON generator writes for it, put together
+     * directly: a version is decimal digits, which need no escaping, and every acknowledged write
+     * answers this (a generator per write costs more than the rest of the answer).
+     */
+    static byte[] versionJson(String version) {
+        byte[] out = new byte[VERSION_JSON_HEAD.length + version.length() + VERSION_JSON_TAIL.length];
+        System.arraycopy(VERSION_JSON_HEAD, 0, out, 0, VERSION_JSON_HEAD.length);
+        for (int i = 0; i < version.length(); i++) {
+            out[VERSION_JSON_HEAD.length + i] = (byte) version.charAt(i);
+        }
+        System.arraycopy(VERSION_JSON_TAIL, 0, out, VERSION_JSON_HEAD.length + version.length(), VERSION_JSON_TAIL.length);
+        return out;
     }
 
     /** The most writes one batch takes: each is coordinated on its own, all at once. */

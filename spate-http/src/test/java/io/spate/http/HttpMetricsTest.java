@@ -34,6 +34,16 @@ class HttpMetricsTest {
     }
 
     @Test
+    void aPostToATopicIsToldWithoutARegularExpressionAsTheExpressionTellsIt() {
+        for (String uri : new String[]{"/topics/t", "//topics/t/", "/topics/", "/topics//", "/topics", "topics/t", "/topics/t?x=1",
+                "/topics/?a=b/c", "/topics?/x", "/topicsx/t", "/admin/topics/t", "/", "", "/topics///t", "/topics/t/records"}) {
+            int end = uri.indexOf('?');
+            boolean byExpression = (end < 0 ? uri : uri.substring(0, end)).replaceAll("^/+|/+$", "").startsWith("topics/");
+            assertThat(HttpMetrics.namesTopic(uri)).as(uri).isEqualTo(byExpression);
+        }
+    }
+
+    @Test
     void theScrapeShowsEachRoutesCountAndLatencyOnceRegistered() {
         PrometheusRegistry registry = new PrometheusRegistry();
         HttpMetrics metrics = new HttpMetrics(registry);

@@ -123,4 +123,91 @@ class TablesHttpTest {
             assertThat(v.version()).isEqualTo(version);
         }
     }
+
+    /**
+     * Single-key requests are answered on the connection's event loop when the tables answer; the
+     * others on a thread of their own. Pipelined on one keep-alive connection, mixed with those
+     * others and with refusals, they are answered in order, each with its own status, headers and
+     * body, and the connection closes after the request that asks for it.
+     */
+    @Test
+    void pipelinedKeyRequestsAreAnsweredInOrderOnOneConnection() throws Exception {
+        try (HttpNode web = HttpNode.start(SpateNode.builder().dataDir(dataDir).config("tables.max.value.bytes", "1000"))) {
+            assertThat(call(web, "POST", "/tables", "{\"name\": \"t\", \"replicationFactor\": 1}").statusCode()).isEqualTo(201);
+            URI base = URI.create(web.base());
+            String requests = String.join("",
+                    "PUT /tables/t/keys/p1?consistency=one HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+                    "GET /tables/t/keys/p1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                    "GET /tables/t/keys/missing HTTP/1.1\r\nHost: h\r\n\r\n",
+                    "GET /tables HTTP/1.1\r\nHost: h\r\n\r\n", // not a key: handled on its own thread, between the others
+                    "PUT /tables/t/keys/p1 HTTP/1.1\r\nHost: h\r\nContent-Length: 1001\r\n\r\n" + "x".repeat(1001),
+                    "PUT /tables/t/keys/p2 HTTP/1.1\r\nHost: h\r\nOrigin: http://elsewhere.example\r\nContent-Length: 1\r\n\r\ny",
+                    "GET /tables/t/keys/p1?consistency=most HTTP/1.1\r\nHost: h\r\n\r\n",
+                    "GET /tables/nothing/keys/p1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                    "PATCH /tables/t/keys/p1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n",
+                    "DELETE /tables/t/keys/p1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                    "GET /tables/t/keys/p1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                    "GET /tables/t/keys/p2 HTTP/1.1\r\nHost: h\r\n\r\n"); // after the close: never answered
+            List<Answer> answers = new java.util.ArrayList<>();
+            try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+                socket.setSoTimeout(30_000);
+                socket.getOutputStream().write(requests.getBytes(StandardCharsets.ISO_8859_1));
+                socket.getOutputStream().flush();
+                java.io.InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+                Answer a;
+                while ((a = Answer.read(in)) != null) {
+                    answers.add(a);
+                }
+            }
+            assertThat(answers).extracting(Answer::status).containsExactly(200, 200, 404, 200, 413, 403, 400, 404, 405, 200, 404);
+            String written = answers.get(0).headers().get("spate-version");
+            assertThat(answers.get(0).body()).isEqualTo("{\"version\":\"" + written + "\"}");
+            assertThat(answers.get(0).headers()).containsEntry("content-type", "application/json");
+            assertThat(answers.get(1).body()).isEqualTo("abc");
+            assertThat(answers.get(1).headers()).containsEntry("content-type", "application/octet-stream").containsEntry("spate-version", written);
+            assertThat(answers.get(2).body()).contains("\"error_code\":40411", "key not found in table 't'").doesNotContain("(deleted)");
+            assertThat(answers.get(3).body()).contains("\"name\":\"t\"");
+            assertThat(answers.get(4).body()).contains("\"error_code\":41310");
+            assertThat(answers.get(5).body()).contains("\"error_code\":40302");
+            assertThat(answers.get(6).body()).contains("\"error_code\":40002");
+            assertThat(answers.get(7).body()).contains("\"error_code\":40410", "table 'nothing' not found");
+            assertThat(answers.get(8).body()).contains("\"error_code\":40500");
+            long deleted = Long.parseUnsignedLong(answers.get(9).headers().get("spate-version"));
+            assertThat(deleted).isGreaterThan(Long.parseUnsignedLong(written));
+            assertThat(answers.get(10).body()).contains("(deleted)");
+            assertThat(answers.get(10).headers()).containsEntry("connection", "close").containsEntry("spate-version", Long.toUnsignedString(deleted));
+            // Refused requests wrote nothing.
+            assertThat(call(web, "GET", "/tables/t/keys/p2", null).statusCode()).isEqualTo(404);
+        }
+    }
+
+    /** One HTTP/1.1 answer with a Content-Length body, header names in lower case. */
+    private record Answer(int status, Map<String, String> headers, String body) {
+        static Answer read(java.io.InputStream in) throws java.io.IOException {
+            String statusLine = line(in);
+            if (statusLine == null) {
+                return null; // the server closed the connection
+            }
+            Map<String, String> headers = new java.util.HashMap<>();
+            for (String h = line(in); h != null && !h.isEmpty(); h = line(in)) {
+                int colon = h.indexOf(':');
+                headers.put(h.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), h.substring(colon + 1).trim());
+            }
+            byte[] body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
+            return new Answer(Integer.parseInt(statusLine.split(" ")[1]), headers, new String(body, StandardCharsets.UTF_8));
+        }
+
+        private static String line(java.io.InputStream in) throws java.io.IOException {
+            StringBuilder b = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    return b.isEmpty() ? null : b.toString();
+                }
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+            return b.toString();
+        }
+    }
 }

@@ -456,6 +456,11 @@ public final class TableService implements AutoCloseable {
         return Map.copyOf(open);
     }
 
+    /** One table's settings if it is open on this node, else null: a lookup, without the copy {@link #tables()} makes (for every request). */
+    public TableConfig table(String name) {
+        return open.get(name);
+    }
+
     /** Completes once the table is open on this node (a table just created: once this node's view has it). */
     public CompletableFuture<TableConfig> awaitTable(String name) {
         CompletableFuture<TableConfig> done = new CompletableFuture<>();
