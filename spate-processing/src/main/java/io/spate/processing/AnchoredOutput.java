@@ -62,17 +62,13 @@ final class AnchoredOutput implements Output {
     private int limit;
     private int records;
 
-    /** {@code anchor}: the partition a previous instance wrote to, which this one must keep to; null when none did. */
-    AnchoredOutput(String taskKey, Anchor anchor, Function<TopicPartition, Partition> localReplicas, ToIntFunction<String> partitionCount) {
+    AnchoredOutput(String taskKey, Function<TopicPartition, Partition> localReplicas, ToIntFunction<String> partitionCount) {
         this.taskKey = taskKey;
         this.localReplicas = localReplicas;
         this.partitionCount = partitionCount;
-        if (anchor != null) {
-            target = anchor.output();
-        }
     }
 
-    /** The partition the results go to, once the first result chose it (or a previous instance did). */
+    /** The partition the results go to, once the first result chose it. */
     TopicPartition target() {
         return target;
     }
@@ -143,16 +139,22 @@ final class AnchoredOutput implements Output {
         return replica.append(records, Acks.ALL, replicationWaitMs, nowMs);
     }
 
+    /** The last input position found in a task's output, and the offset just past the batch that records it. */
+    record Found(long position, long batchEnd) {
+    }
+
     /**
      * The last input position a batch of this task records in {@code output} from {@code from} on,
-     * or -1. Read to the log's end, not the high watermark: a batch this node appended whose
-     * replication was not yet confirmed may still become committed, and must not be written twice.
+     * or null. Read to the log's end, not the high watermark: a batch this node appended whose
+     * replication was not yet confirmed may still become committed, and must not be written twice
+     * (the caller waits for it to be committed before it goes on from it).
      */
-    static long lastPosition(Partition output, long from, String taskKey) throws IOException {
+    static Found lastPosition(Partition output, long from, String taskKey, java.util.function.BooleanSupplier stopped) throws IOException {
         byte[] prefix = (taskKey + "@").getBytes(StandardCharsets.UTF_8);
         long at = Math.max(from, output.log().logStartOffset());
-        long found = -1;
-        while (at < output.readLimit(ReadBound.LOG_END)) {
+        long end = output.readLimit(ReadBound.LOG_END); // once: other writers appending meanwhile are not chased
+        Found found = null;
+        while (at < end && !stopped.getAsBoolean()) {
             LogReadResult read = output.read(at, SCAN_READ_BYTES, ReadBound.LOG_END, true);
             if (read.error() != LogError.NONE) {
                 throw new IOException("cannot read " + output.topicPartition() + " at " + at + " for the task's last position: " + read.error());
@@ -177,9 +179,9 @@ final class AnchoredOutput implements Output {
                     continue;
                 }
                 for (Header header : records.next().headers()) {
-                    long offset = positionIn(header, prefix);
+                    long offset = positionIn(header.key(), header.value(), prefix);
                     if (offset >= 0) {
-                        found = offset;
+                        found = new Found(offset, batch.lastOffset() + 1);
                     }
                 }
             }
@@ -190,9 +192,13 @@ final class AnchoredOutput implements Output {
         return found;
     }
 
-    private static long positionIn(Header header, byte[] prefix) {
-        byte[] value = header.value();
-        if (!POSITION_HEADER.equals(header.key()) || value == null || value.length <= prefix.length) {
+    /** The position a record header {@code key}={@code value} names for the task of {@code prefix} ("KEY@"), or -1. */
+    static long positionIn(String key, byte[] value, String taskKey) {
+        return positionIn(key, value, (taskKey + "@").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static long positionIn(String key, byte[] value, byte[] prefix) {
+        if (!POSITION_HEADER.equals(key) || value == null || value.length <= prefix.length) {
             return -1;
         }
         for (int i = 0; i < prefix.length; i++) {

@@ -271,6 +271,9 @@ final class TaskRunner implements Runnable {
                 restore(task, exactlyOnce, committedPositions(at), checkpoint);
                 state = "RUNNING";
                 boolean clean;
+                if (exactlyOnce && committedAnchor != null) {
+                    settleAnchor(producer, at);
+                }
                 Boolean anchored = anchorable(task, exactlyOnce) ? processAnchored(task, producer, at) : null;
                 clean = anchored != null ? anchored : process(task, producer, exactlyOnce, at);
                 if (clean && onDisk != null && !discardState) {
@@ -493,24 +496,10 @@ final class TaskRunner implements Runnable {
     private Boolean processAnchored(Task task, Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
         TaskInput input = inputs.values().iterator().next();
         TopicPartition in = input.topicPartition();
-        AnchoredOutput.Anchor anchor = committedAnchor;
-        if (anchor != null) {
-            Partition out = env.localPartition().apply(anchor.output());
-            if (out == null || !out.isLeader()) {
-                // Its positions past the group's are in that partition's log, which only its leader reads whole.
-                throw new AnchorElsewhereException("exactly-once positions of this task are in " + anchor.output()
-                        + ", which this node does not lead; waiting for it to (a preferred-leader election brings it back"
-                        + " with its input partition)");
-            }
-            long last = AnchoredOutput.lastPosition(out, anchor.scanFrom(), taskKey());
-            if (last > at.get(in)) {
-                log.info("task {} resumes at {} of {}, the position its last result in {} records (the group's is {})", id, last, in,
-                        anchor.output(), at.get(in));
-                at.put(in, last);
-            }
-        }
+        // This attempt names its output partition in the group before its first batch, whatever an earlier one named.
+        AnchoredOutput.Anchor anchor = null;
         Map<String, Integer> partitionCounts = new HashMap<>();
-        AnchoredOutput output = new AnchoredOutput(taskKey(), anchor, env.localPartition(),
+        AnchoredOutput output = new AnchoredOutput(taskKey(), env.localPartition(),
                 topic -> partitionCounts.computeIfAbsent(topic, t -> {
                     try {
                         return producer.partitionsFor(t).size();
@@ -554,10 +543,10 @@ final class TaskRunner implements Runnable {
                         maxRecords = Math.max(1, batch.size() / 2); // nothing was appended: the same records again, fewer at a time
                         continue;
                     }
-                    anchoredRefusal = refused.getMessage();
-                    log.info("task {}: {}; its results commit in transactions from now on", id, anchoredRefusal);
-                    positions.commit(anchoredOffsets(in, position, task, output.target()));
+                    commitInTransaction(producer, anchoredOffsets(in, position, task, anchor == null ? null : anchor.output()));
                     committed();
+                    anchoredRefusal = refused.getMessage(); // only once committed: until then a restart settles the anchor first
+                    log.info("task {}: {}; its results commit in transactions from now on", id, anchoredRefusal);
                     return null;
                 } finally {
                     processingSinceMs = -1;
@@ -565,7 +554,7 @@ final class TaskRunner implements Runnable {
                 maxRecords = Math.min(settings.batchMaxRecords(), maxRecords * 2);
                 if (output.target() != null && (anchor == null || !anchor.output().equals(output.target()))) {
                     // The partition is named in the group before it holds any position: a restart knows where to look.
-                    positions.commit(anchoredOffsets(in, position, task, output.target()));
+                    commitInTransaction(producer, anchoredOffsets(in, position, task, output.target()));
                     anchor = committedAnchor;
                 }
                 int results = output.records();
@@ -592,7 +581,7 @@ final class TaskRunner implements Runnable {
             updateLag(at);
             now = env.clock().get();
             if (dirty && now - lastCommitMs >= Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS)) {
-                positions.commit(anchoredOffsets(in, at.get(in), task, output.target()));
+                commitInTransaction(producer, anchoredOffsets(in, at.get(in), task, anchor == null ? null : anchor.output()));
                 committed();
                 dirty = false;
                 lastCommitMs = now;
@@ -604,9 +593,119 @@ final class TaskRunner implements Runnable {
             }
         }
         if (dirty) {
-            positions.commit(anchoredOffsets(in, at.get(in), task, output.target()));
+            Partition out = anchor == null ? null : env.localPartition().apply(anchor.output());
+            if (anchor != null && (out == null || !out.servesAsLeader())) {
+                return false; // gone elsewhere with the output: the next instance settles from the output itself
+            }
+            commitInTransaction(producer, anchoredOffsets(in, at.get(in), task, anchor == null ? null : anchor.output()));
         }
         return true;
+    }
+
+    /**
+     * Commits positions in a transaction of their own on the task's producer, which the task's
+     * next instance fenced when it started: an instance that lost its task (a hand-over it has not
+     * heard of) cannot move the group's position back, nor point a restart's scan past the new
+     * instance's batches.
+     */
+    private void commitInTransaction(Producer<byte[], byte[]> producer, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        producer.beginTransaction();
+        producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(PipelineNames.group(id.pipeline())));
+        producer.commitTransaction();
+    }
+
+    /**
+     * Takes over the exactly-once positions an earlier instance anchored in its output (see
+     * {@link AnchoredOutput}): the last one recorded after the group's, found in the output's log
+     * in place when this node leads it, else read from its leader once an aborted write has made
+     * everything before it decided. Done whichever way this attempt then commits.
+     */
+    private void settleAnchor(Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
+        AnchoredOutput.Anchor anchor = committedAnchor;
+        TopicPartition in = inputs.keySet().iterator().next();
+        Partition out = env.localPartition().apply(anchor.output());
+        long last;
+        if (out != null && out.servesAsLeader()) {
+            AnchoredOutput.Found found = AnchoredOutput.lastPosition(out, anchor.scanFrom(), taskKey(), () -> stopped);
+            if (found == null) {
+                return;
+            }
+            // Found past the high watermark: appended here, its replication unconfirmed. Going on from it
+            // is safe only once it is committed (a leader that took over without it would lose it).
+            long deadline = env.clock().get() + TaskOutput.REPLICATION_WAIT_MS;
+            while (out.readLimit(io.spate.replication.ReadBound.HIGH_WATERMARK) < found.batchEnd()) {
+                if (stopped || !out.servesAsLeader() || env.clock().get() > deadline) {
+                    throw new KafkaException("the batch holding this task's last position in " + anchor.output()
+                            + " is not yet replicated; settling again");
+                }
+                awaitHighWatermark(out);
+            }
+            last = found.position();
+        } else {
+            last = remoteLastPosition(producer, anchor);
+        }
+        if (last > at.get(in)) {
+            log.info("task {} resumes at {} of {}, the position its last result in {} records (the group's is {})", id, last, in,
+                    anchor.output(), at.get(in));
+            at.put(in, last);
+        }
+    }
+
+    private void awaitHighWatermark(Partition out) throws InterruptedException {
+        long hw = out.readLimit(io.spate.replication.ReadBound.HIGH_WATERMARK);
+        try {
+            env.parkedReads().park(List.of(new ParkedReads.Position(out, hw)), io.spate.replication.ReadBound.HIGH_WATERMARK, 1, 100)
+                    .get(1_100, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // looked at again either way
+        }
+    }
+
+    /**
+     * The output partition is led by another node: a write to it in a transaction, aborted (never
+     * read_committed), is acknowledged only once everything before it is committed there, so that
+     * reading up to its end then sees every batch of this task that will ever be readable.
+     */
+    private long remoteLastPosition(Producer<byte[], byte[]> producer, AnchoredOutput.Anchor anchor) throws Exception {
+        TopicPartition tp = anchor.output();
+        producer.beginTransaction();
+        try {
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(tp.topic(), tp.partition(), null, null, null,
+                    List.of(new org.apache.kafka.common.header.internals.RecordHeader("spate.settle", taskKey().getBytes(
+                            java.nio.charset.StandardCharsets.UTF_8))))).get(TaskOutput.REPLICATION_WAIT_MS, TimeUnit.MILLISECONDS);
+        } finally {
+            producer.abortTransaction();
+        }
+        Map<String, Object> config = new HashMap<>();
+        config.put(org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, env.bootstrap());
+        config.put(org.apache.kafka.clients.consumer.ConsumerConfig.CLIENT_ID_CONFIG, "spate-task-settle-" + id);
+        config.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(org.apache.kafka.clients.consumer.ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        config.put(org.apache.kafka.clients.consumer.ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(config,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            consumer.assign(List.of(tp));
+            long end = consumer.endOffsets(List.of(tp), java.time.Duration.ofSeconds(30)).get(tp);
+            long start = Math.max(anchor.scanFrom(), consumer.beginningOffsets(List.of(tp), java.time.Duration.ofSeconds(30)).get(tp));
+            consumer.seek(tp, start);
+            long last = -1;
+            long deadline = env.clock().get() + RESTORE_STALL_MS;
+            while (consumer.position(tp, java.time.Duration.ofSeconds(30)) < end) {
+                if (stopped || env.clock().get() > deadline) {
+                    throw new KafkaException("reading this task's last position from " + tp + " did not finish");
+                }
+                for (var record : consumer.poll(java.time.Duration.ofMillis(200))) {
+                    var header = record.headers().lastHeader(AnchoredOutput.POSITION_HEADER);
+                    if (header != null) {
+                        long position = AnchoredOutput.positionIn(header.key(), header.value(), taskKey());
+                        if (position >= 0) {
+                            last = position;
+                        }
+                    }
+                }
+            }
+            return last;
+        }
     }
 
     /**
@@ -618,20 +717,15 @@ final class TaskRunner implements Runnable {
         AnchoredOutput.Anchor anchor = null;
         if (output != null) {
             Partition out = env.localPartition().apply(output);
-            if (out == null) {
-                throw new KafkaException("the output partition " + output + " left this node");
+            if (out == null || !out.servesAsLeader()) {
+                throw new KafkaException("the output partition " + output + " is no longer led by this node");
             }
-            anchor = new AnchoredOutput.Anchor(output, out.log().logEndOffset());
+            // The high watermark, not the log's end: at most where this task's next batch can land on
+            // whichever replica leads next (every batch of this task so far is acknowledged, below it).
+            anchor = new AnchoredOutput.Anchor(output, out.readLimit(io.spate.replication.ReadBound.HIGH_WATERMARK));
         }
         committedAnchor = anchor;
         return Map.of(in, new OffsetAndMetadata(offset, PositionStore.metadata(task.stats().streamTimeMs(), anchor)));
-    }
-
-    /** The partition holding a task's exactly-once positions is led by another node. */
-    private static final class AnchorElsewhereException extends Exception {
-        AnchorElsewhereException(String message) {
-            super(message);
-        }
     }
 
     /** Runs micro-batches until stopped; true when it stopped cleanly, everything processed committed. */
