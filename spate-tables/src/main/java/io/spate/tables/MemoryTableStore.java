@@ -96,6 +96,23 @@ public final class MemoryTableStore extends GroupCommitStore {
     }
 
     @Override
+    public int purgeTombstones(TokenRange range, long purgeBeforeMs) {
+        List<byte[]> keys = new java.util.ArrayList<>();
+        List<Cell> cells = new java.util.ArrayList<>();
+        scan(range, (k, c) -> {
+            if (c.purgeable(purgeBeforeMs)) {
+                keys.add(k);
+                cells.add(c);
+            }
+        });
+        int purged = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            purged += removeIf(keys.get(i), cells.get(i)) ? 1 : 0;
+        }
+        return purged;
+    }
+
+    @Override
     public long size() {
         return live.size();
     }

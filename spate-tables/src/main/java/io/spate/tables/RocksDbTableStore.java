@@ -163,6 +163,58 @@ public final class RocksDbTableStore extends GroupCommitStore {
         return purged;
     }
 
+    /**
+     * Reads each entry's token and cell header only (the key and value are copied out of RocksDB
+     * for the tombstones that may go, not for every cell): the collection visits every key of the
+     * table once a period, and copying every value made it the costliest scan the node runs.
+     */
+    @Override
+    public int purgeTombstones(TokenRange range, long purgeBeforeMs) {
+        List<byte[]> keys = new ArrayList<>();
+        List<Cell> cells = new ArrayList<>();
+        long a = range.startExclusive();
+        long b = range.endInclusive();
+        if (range.wraps()) {
+            if (a != Long.MAX_VALUE) {
+                findPurgeable(a + 1, Long.MAX_VALUE, purgeBeforeMs, keys, cells);
+            }
+            findPurgeable(Long.MIN_VALUE, b, purgeBeforeMs, keys, cells);
+        } else {
+            findPurgeable(a + 1, b, purgeBeforeMs, keys, cells);
+        }
+        int purged = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            purged += removeIf(keys.get(i), cells.get(i)) ? 1 : 0;
+        }
+        return purged;
+    }
+
+    /** The store's thread's: the first bytes of a stored key (its token) or value (hlc and flags). */
+    private final java.nio.ByteBuffer header = java.nio.ByteBuffer.allocateDirect(9);
+
+    private void findPurgeable(long from, long to, long purgeBeforeMs, List<byte[]> keys, List<Cell> cells) {
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(StoreKey.seekKey(from)); it.isValid(); it.next()) {
+                header.clear();
+                it.key(header);
+                if ((header.getLong(0) ^ Long.MIN_VALUE) > to) {
+                    break;
+                }
+                header.clear();
+                int valueLength = it.value(header);
+                if (valueLength < 9) {
+                    throw new IllegalStateException("a stored cell of " + valueLength + " bytes in " + dir);
+                }
+                long hlc = header.getLong(0);
+                boolean tombstone = (header.get(8) & 1) != 0;
+                if (tombstone && Cell.tombstone(hlc).purgeable(purgeBeforeMs)) {
+                    keys.add(StoreKey.keyOf(it.key()));
+                    cells.add(StoreKey.decodeCell(it.value()));
+                }
+            }
+        }
+    }
+
     @Override
     public long size() {
         return size;

@@ -35,6 +35,12 @@ public interface TableStore extends AutoCloseable {
     /** Collects tombstones written before {@code purgeBeforeMs} (physical clock); returns how many. */
     int purgeTombstones(long purgeBeforeMs);
 
+    /**
+     * As {@link #purgeTombstones(long)}, for the keys of one token range only: the node collects a
+     * table slice by slice, so that no single task reads the whole store.
+     */
+    int purgeTombstones(TokenRange range, long purgeBeforeMs);
+
     /** Keys stored, tombstones included. */
     long size();
 

@@ -16,6 +16,19 @@ public record TokenRange(long startExclusive, long endInclusive) {
         return token > startExclusive || token <= endInclusive; // wraps past MAX_VALUE
     }
 
+    /**
+     * Slice {@code i} of the ring cut in {@code slices} equal parts (a power of two):
+     * {@code (MIN + i*width - 1, MIN + (i+1)*width - 1]}, so slice 0 starts at {@link Long#MIN_VALUE}, the
+     * last ends at {@link Long#MAX_VALUE}, and the slices in turn visit the keys in a whole scan's order.
+     */
+    public static TokenRange slice(int i, int slices) {
+        if (slices < 2 || Integer.bitCount(slices) != 1 || i < 0 || i >= slices) {
+            throw new IllegalArgumentException("slice " + i + " of " + slices);
+        }
+        long width = 1L << (64 - Integer.numberOfTrailingZeros(slices));
+        return new TokenRange(Long.MIN_VALUE + i * width - 1, Long.MIN_VALUE + (i + 1) * width - 1);
+    }
+
     public boolean wraps() {
         return startExclusive >= endInclusive;
     }

@@ -263,6 +263,48 @@ class ReplicaNodeTest {
     }
 
     @Test
+    void tombstonesAreCollectedOneSliceATaskWithOtherWorkInBetween() {
+        settings = new NodeSettings(16, 100, 1000, 50, 100, 1_000_000, 6, 10_000, 500, 60_000);
+        MemoryTableStore inner = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
+        for (int i = 0; i < 200; i++) {
+            inner.merge(b("k" + i), i % 2 == 0 ? Cell.tombstone(HybridLogicalClock.of(scheduler.millis() - table.tombstoneGraceMs() - 1, i))
+                    : Cell.value(HybridLogicalClock.of(scheduler.millis(), i), b("v" + i)), () -> { });
+        }
+        List<TokenRange> slices = new ArrayList<>();
+        int[] otherTaskRanAfter = {-1};
+        TableStore store = (TableStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[]{TableStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("purgeTombstones")) {
+                        assertThat(args).as("collected by token range, never the whole store at once").hasSize(2);
+                        slices.add((TokenRange) args[0]);
+                        if (slices.size() == 1) {
+                            // Work posted while the round runs (a request) ...
+                            scheduler.schedule(0, () -> otherTaskRanAfter[0] = slices.size());
+                        }
+                    }
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        HintStore hints = new HintStore(new MemoryTableStore(Durability.SYNC_EACH, scheduler), scheduler, 1000, 30_000, 30_000);
+        ReplicaNode node = new ReplicaNode("n1", 1, scheduler, scheduler, (to, env) -> { }, hints, settings);
+        node.addTable(table, store);
+        node.start();
+        scheduler.advance(500); // one period: one round
+        // ... runs after the first slice, not after the whole round.
+        assertThat(otherTaskRanAfter[0]).isEqualTo(1);
+        List<TokenRange> ring = new ArrayList<>();
+        for (int i = 0; i < ReplicaNode.GC_SLICES; i++) {
+            ring.add(TokenRange.slice(i, ReplicaNode.GC_SLICES));
+        }
+        assertThat(slices).isEqualTo(ring);
+        assertThat(node.metrics().tombstonesPurged()).isEqualTo(100);
+        assertThat(inner.size()).isEqualTo(100);
+    }
+
+    @Test
     void aJoiningNodeGetsItsRangesNotACopyOfEverything() {
         for (int i = 1; i <= 4; i++) {
             add("n" + i);

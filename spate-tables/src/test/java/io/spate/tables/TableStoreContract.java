@@ -105,4 +105,42 @@ abstract class TableStoreContract {
             assertThat(store.size()).isEqualTo(2);
         }
     }
+
+    @Test
+    void collectsSliceBySliceOnlyTheTombstonesOfEachSlice() {
+        try (TableStore store = open(Durability.NONE)) {
+            List<byte[]> old = new ArrayList<>();
+            for (int i = 0; i < 400; i++) {
+                // Old tombstones, recent tombstones, old values (with a value, to see the header read right past it), and an empty key.
+                Cell cell = switch (i % 3) {
+                    case 0 -> Cell.tombstone(HybridLogicalClock.of(1000, i));
+                    case 1 -> Cell.tombstone(HybridLogicalClock.of(3000, i));
+                    default -> Cell.value(HybridLogicalClock.of(10, i), ("value-" + i).repeat(20).getBytes());
+                };
+                store.merge(key(i), cell, () -> { });
+                if (i % 3 == 0) {
+                    old.add(key(i));
+                }
+            }
+            store.merge(new byte[0], Cell.tombstone(HybridLogicalClock.of(1000, 0)), () -> { });
+            old.add(new byte[0]);
+            // One slice takes only the old tombstones whose token it holds.
+            TokenRange first = TokenRange.slice(0, 4);
+            long inFirst = old.stream().filter(k -> first.contains(TokenRing.token(k))).count();
+            assertThat(inFirst).isPositive().isLessThan(old.size());
+            assertThat(store.purgeTombstones(first, 2000)).isEqualTo((int) inFirst);
+            for (byte[] k : old) {
+                assertThat(store.get(k) == null).as(new String(k)).isEqualTo(first.contains(TokenRing.token(k)));
+            }
+            // The other slices take the rest, and nothing else.
+            int purged = 0;
+            for (int i = 1; i < 4; i++) {
+                purged += store.purgeTombstones(TokenRange.slice(i, 4), 2000);
+            }
+            assertThat(purged).isEqualTo(old.size() - (int) inFirst);
+            assertThat(old).allMatch(k -> store.get(k) == null);
+            assertThat(store.size()).isEqualTo(401 - old.size());
+            assertThat(store.get(key(2)).value()).isEqualTo(("value-2").repeat(20).getBytes());
+        }
+    }
 }
