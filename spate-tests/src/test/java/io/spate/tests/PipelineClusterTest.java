@@ -240,6 +240,7 @@ class PipelineClusterTest {
             await().atMost(Duration.ofSeconds(120)).ignoreExceptions().untilAsserted(() -> {
                 List<ConsumerRecord<String, String>> tagged = readRecords(prefix + "-tagged");
                 List<String> values = tagged.stream().map(ConsumerRecord::value).toList();
+                SpateCluster.log("tagged: " + values.size() + " of " + clicksSent + " read");
                 assertThat(values).hasSize(clicksSent).doesNotHaveDuplicates();
                 java.util.Set<String> distinct = new java.util.HashSet<>(values);
                 for (int i = 0; i < clicksSent; i++) {
