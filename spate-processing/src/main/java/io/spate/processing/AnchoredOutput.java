@@ -1,7 +1,6 @@
 package io.spate.processing;
 
-import io.spate.log.LogError;
-import io.spate.log.LogReadResult;
+import io.spate.log.LogScanner;
 import io.spate.replication.Acks;
 import io.spate.replication.Partition;
 import io.spate.replication.ReadBound;
@@ -50,7 +49,6 @@ final class AnchoredOutput implements Output {
     private static final int MAX_BATCH_BYTES = 512 * 1024;
     private static final int BATCH_OVERHEAD = 61;
     private static final int RECORD_OVERHEAD = 32;
-    private static final int SCAN_READ_BYTES = 1 << 20;
 
     private final String taskKey;
     private final Function<TopicPartition, Partition> localReplicas;
@@ -151,45 +149,27 @@ final class AnchoredOutput implements Output {
      */
     static Found lastPosition(Partition output, long from, String taskKey, java.util.function.BooleanSupplier stopped) throws IOException {
         byte[] prefix = (taskKey + "@").getBytes(StandardCharsets.UTF_8);
-        long at = Math.max(from, output.log().logStartOffset());
+        long start = Math.max(from, output.log().logStartOffset());
         long end = output.readLimit(ReadBound.LOG_END); // once: other writers appending meanwhile are not chased
-        Found found = null;
-        while (at < end && !stopped.getAsBoolean()) {
-            LogReadResult read = output.read(at, SCAN_READ_BYTES, ReadBound.LOG_END, true);
-            if (read.error() != LogError.NONE) {
-                throw new IOException("cannot read " + output.topicPartition() + " at " + at + " for the task's last position: " + read.error());
+        Found[] found = new Found[1];
+        LogScanner.forEachChunk(output.log(), start, end, chunk -> {
+            if (stopped.getAsBoolean()) {
+                throw new IOException("stopped while looking for the task's last position in " + output.topicPartition());
             }
-            if (read.sizeInBytes() == 0) {
-                break;
-            }
-            ByteBuffer bytes;
-            try {
-                bytes = read.slice().readIntoHeap();
-            } finally {
-                read.slice().release();
-            }
-            long before = at;
-            for (MutableRecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
-                at = batch.lastOffset() + 1;
-                if (batch.isControlBatch()) {
-                    continue;
-                }
-                Iterator<Record> records = batch.iterator();
-                if (!records.hasNext()) {
+            for (MutableRecordBatch batch : MemoryRecords.readableRecords(chunk).batches()) {
+                Iterator<Record> records = batch.isControlBatch() ? null : batch.iterator();
+                if (records == null || !records.hasNext()) {
                     continue;
                 }
                 for (Header header : records.next().headers()) {
                     long offset = positionIn(header.key(), header.value(), prefix);
                     if (offset >= 0) {
-                        found = new Found(offset, batch.lastOffset() + 1);
+                        found[0] = new Found(offset, batch.lastOffset() + 1);
                     }
                 }
             }
-            if (at == before) {
-                throw new IOException("no whole batch in " + output.topicPartition() + " at " + at);
-            }
-        }
-        return found;
+        });
+        return found[0];
     }
 
     /** The position a record header {@code key}={@code value} names for the task of {@code prefix} ("KEY@"), or -1. */

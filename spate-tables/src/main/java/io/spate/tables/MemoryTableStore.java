@@ -105,11 +105,7 @@ public final class MemoryTableStore extends GroupCommitStore {
                 cells.add(c);
             }
         });
-        int purged = 0;
-        for (int i = 0; i < keys.size(); i++) {
-            purged += removeIf(keys.get(i), cells.get(i)) ? 1 : 0;
-        }
-        return purged;
+        return removeEach(keys, cells);
     }
 
     @Override

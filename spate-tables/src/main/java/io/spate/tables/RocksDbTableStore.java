@@ -150,17 +150,8 @@ public final class RocksDbTableStore extends GroupCommitStore {
     public int purgeTombstones(long purgeBeforeMs) {
         List<byte[]> keys = new ArrayList<>();
         List<Cell> cells = new ArrayList<>();
-        scanAll((k, c) -> {
-            if (c.purgeable(purgeBeforeMs)) {
-                keys.add(k);
-                cells.add(c);
-            }
-        });
-        int purged = 0;
-        for (int i = 0; i < keys.size(); i++) {
-            purged += removeIf(keys.get(i), cells.get(i)) ? 1 : 0;
-        }
-        return purged;
+        findPurgeable(Long.MIN_VALUE, Long.MAX_VALUE, purgeBeforeMs, keys, cells);
+        return removeEach(keys, cells);
     }
 
     /**
@@ -182,11 +173,7 @@ public final class RocksDbTableStore extends GroupCommitStore {
         } else {
             findPurgeable(a + 1, b, purgeBeforeMs, keys, cells);
         }
-        int purged = 0;
-        for (int i = 0; i < keys.size(); i++) {
-            purged += removeIf(keys.get(i), cells.get(i)) ? 1 : 0;
-        }
-        return purged;
+        return removeEach(keys, cells);
     }
 
     /** The store's thread's: the first bytes of a stored key (its token) or value (hlc and flags). */

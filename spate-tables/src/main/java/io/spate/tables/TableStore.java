@@ -41,6 +41,15 @@ public interface TableStore extends AutoCloseable {
      */
     int purgeTombstones(TokenRange range, long purgeBeforeMs);
 
+    /** Removes each of {@code keys} whose cell is still the one beside it in {@code cells}; returns how many went. */
+    default int removeEach(java.util.List<byte[]> keys, java.util.List<Cell> cells) {
+        int removed = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            removed += removeIf(keys.get(i), cells.get(i)) ? 1 : 0;
+        }
+        return removed;
+    }
+
     /** Keys stored, tombstones included. */
     long size();
 
