@@ -8,6 +8,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,8 +59,14 @@ class EligibleLeaderTest {
             // The eligible replica freezes: the controller fences it, the set drops below 2.
             cluster.pause(eligible);
             awaitIsr(cluster, List.of(leader));
-            assertThat(cluster.partitionInfo("elr", 0).elr().stream().map(Node::id).toList())
-                    .as("the admin client sees the eligible replica (DescribeTopicPartitions)").containsExactly(eligible);
+            // Each node applies the metadata log on its own: one answer may still be a step behind
+            // another, so the in-sync set and the eligible replica are checked in the same answer.
+            await("the admin client sees the eligible replica (DescribeTopicPartitions)").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .untilAsserted(() -> {
+                        TopicPartitionInfo info = cluster.partitionInfo("elr", 0);
+                        assertThat(info.isr().stream().map(Node::id).toList()).containsExactly(leader);
+                        assertThat(info.elr().stream().map(Node::id).toList()).containsExactly(eligible);
+                    });
             // The last in-sync replica dies; the crashed one comes back, out of sync and not eligible.
             cluster.kill9(leader);
             cluster.start(crashed);

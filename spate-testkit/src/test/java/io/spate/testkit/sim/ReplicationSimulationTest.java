@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReplicationSimulationTest {
     private static final int SEEDS = Integer.getInteger("spate.sim.seeds", 20);
     private static final long FIRST = Long.getLong("spate.sim.seed", 1);
-    private static final int SHORT_SEEDS = Integer.getInteger("spate.sim.shortSeeds", 3_000);
+    private static final int SHORT_SEEDS = Integer.getInteger("spate.sim.shortSeeds", 1_000);
     private static final long SHORT_FIRST = Long.getLong("spate.sim.shortSeed", 100_000);
     private static final long SHORT_FAULTY_MS = 3_000;
     private static final int WRONG_READ_SEEDS = Integer.getInteger("spate.sim.wrongReadSeeds", 200);
