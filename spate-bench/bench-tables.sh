@@ -14,8 +14,10 @@
 #   replication factor 1 or 3 and durability $SPATE_DURABILITY (none: acknowledged before any fsync,
 #   as Cassandra's periodic commit log).
 # Load: io.spate.bench.TableKvBench (spate-bench), the same phases for both: --target=cql (DataStax /
-#   Apache Cassandra Java driver 4.19.2, prepared statements, token-aware) or --target=http (Netty
-#   HTTP/1.1, keep-alive connections to every node, requests round robin over the nodes).
+#   Apache Cassandra Java driver 4.19.2, prepared statements, token-aware) or, for Spate, --target=native
+#   (the tables' native protocol on the nodes' tables ports, spate-tables' NativeTablesClient: one
+#   connection per node, requests pipelined, round robin over the nodes; SPATE_CLIENT=native) or
+#   --target=http (Netty HTTP/1.1, keep-alive connections to every node, round robin; SPATE_CLIENT=http).
 #   1 KB random values, 50 % reads / 50 % writes, $KEYS keys preloaded at ALL; per topology, for
 #   keys uniform and zipfian (theta 0.99), at ONE and QUORUM:
 #     fixed:RATE  open loop at RATE ops/s, latency from the intended send time (HdrHistogram)
@@ -26,7 +28,7 @@
 # Environment (defaults in brackets): KEYS [100000]  WARMUP_S [5]  DURATION_S [15]  INFLIGHT [64]
 #   RATE_SINGLE [2000] and RATE_CLUSTER [1000] ops/s of the fixed phases   DISTS ["uniform zipf"]
 #   CLS ["ONE QUORUM"]  TOPOLOGIES ["single cluster3"]  SYSTEMS ["cassandra spate"]  CASS_HEAP [1G]
-#   SPATE_DURABILITY [none]  CONNS [32] HTTP connections per Spate node  WARM_S [10] unrecorded closed-loop
+#   SPATE_DURABILITY [none]  SPATE_CLIENT [native] or http  CONNS [32] HTTP connections per Spate node  WARM_S [10] unrecorded closed-loop
 #   load after the preload  CASS_JAVA [JDK 17]  SKIP_BUILD [0]  KEEP_DATA [0]
 # --quick: KEYS=20000 WARMUP_S=2 DURATION_S=5 WARM_S=3, uniform keys only (a smoke run).
 set -euo pipefail
@@ -50,7 +52,8 @@ if (( QUICK )); then
 fi
 KEYS="${KEYS:-100000}"; WARMUP_S="${WARMUP_S:-5}"; DURATION_S="${DURATION_S:-15}"; INFLIGHT="${INFLIGHT:-64}"
 RATE_SINGLE="${RATE_SINGLE:-2000}"; RATE_CLUSTER="${RATE_CLUSTER:-1000}"; WARM_S="${WARM_S:-10}"
-CASS_HEAP="${CASS_HEAP:-1G}"; SPATE_DURABILITY="${SPATE_DURABILITY:-none}"; CONNS="${CONNS:-32}"
+CASS_HEAP="${CASS_HEAP:-1G}"; SPATE_DURABILITY="${SPATE_DURABILITY:-none}"; CONNS="${CONNS:-32}"; SPATE_CLIENT="${SPATE_CLIENT:-native}"
+[[ "$SPATE_CLIENT" == native || "$SPATE_CLIENT" == http ]] || { echo "bench-tables: SPATE_CLIENT must be native or http" >&2; exit 2; }
 read -r -a DIST_LIST <<<"${DISTS:-uniform zipf}"
 read -r -a CL_LIST <<<"${CLS:-ONE QUORUM}"
 read -r -a TOPOS <<<"${TOPOLOGIES:-single cluster3}"
@@ -259,7 +262,7 @@ measure() {   # run system topo
   if [[ "$sys" == cassandra ]]; then
     cp_args=(-Dlogback.configurationFile="$ROOT/spate-bench/cassandra/logback-client.xml" -cp "$CLIB/*:$WORK/bench-classes" io.spate.bench.TableKvBench --target=cql)
   else
-    cp_args=(-cp "$DIST/lib/*:$WORK/bench-classes" io.spate.bench.TableKvBench --target=http --connections="$CONNS" --durability="$SPATE_DURABILITY")
+    cp_args=(-cp "$DIST/lib/*:$WORK/bench-classes" io.spate.bench.TableKvBench --target="$SPATE_CLIENT" --connections="$CONNS" --durability="$SPATE_DURABILITY")
   fi
   vmstat 1 >"$dir/vmstat.log" 2>&1 & local vm=$!
   say "run $run: $sys $topo load: $(plan_for "$topo")"
@@ -282,7 +285,7 @@ measure() {   # run system topo
 say "raw output in $WORK"
 {
   echo "- date: $(date -u +%FT%TZ); machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- Spate: $SPATE_BUILD; \`spate cluster up\` node JVM defaults (-Xmx1g, G1); table durability $SPATE_DURABILITY; client JDK $("$JAVA" -version 2>&1 | head -1)"
+  echo "- Spate: $SPATE_BUILD; \`spate cluster up\` node JVM defaults (-Xmx1g, G1); table durability $SPATE_DURABILITY; client: $SPATE_CLIENT; client JDK $("$JAVA" -version 2>&1 | head -1)"
   echo "- Cassandra 5.0.6 (cassandra-all from Maven Central) on $("$CASS_JAVA" -version 2>&1 | head -1), -Xmx$CASS_HEAP, commitlog periodic 10 s, num_tokens 16"
   echo "- workload: $KEYS keys preloaded at ALL, 1024-byte random values, 50 % reads / 50 % writes; keys ${DIST_LIST[*]} (zipf = theta 0.99, ranks permuted over the keys); CL ${CL_LIST[*]}"
   echo "- phases: fixed $RATE_SINGLE ops/s (single) / $RATE_CLUSTER ops/s (cluster3), latency from the intended send time; max = closed loop, $INFLIGHT in flight; ${WARMUP_S} s unrecorded + ${DURATION_S} s recorded each; ${WARM_S} s closed-loop warm-up after the preload; $RUNS run(s)"

@@ -19,11 +19,12 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The key-value workload of issue 14's benchmark, the same against a Spate table (HTTP, {@link HttpKvTarget})
- * and an Apache Cassandra table (CQL, {@link CqlKvTarget}). Not a test: it prints RESULT lines.
+ * The key-value workload of issue 14's benchmark, the same against a Spate table (the native protocol,
+ * {@link NativeKvTarget}, or HTTP, {@link HttpKvTarget}) and an Apache Cassandra table (CQL, {@link CqlKvTarget}).
+ * Not a test: it prints RESULT lines.
  *
  * <pre>
- *   java -cp ... io.spate.bench.TableKvBench --target=http|cql --hosts=... [--option=value ...]
+ *   java -cp ... io.spate.bench.TableKvBench --target=native|http|cql --hosts=... [--option=value ...]
  * </pre>
  *
  * Keys "k0".."k(N-1)", values of --value-size random (incompressible) bytes, --read-pct % reads,
@@ -94,8 +95,9 @@ public final class TableKvBench {
         List<String> hosts = List.of(s("hosts", "127.0.0.1").split(","));
         Target target = switch (kind) {
             case "http" -> new HttpKvTarget(hosts, s("table", "kvbench"), (int) l("connections", 32), s("durability", "none"));
+            case "native" -> new NativeKvTarget(hosts, s("table", "kvbench"), s("durability", "none"));
             case "cql" -> new CqlKvTarget(hosts, (int) l("port", 9042), s("keyspace", "kvbench"), s("dc", "datacenter1"));
-            default -> throw new IllegalArgumentException("--target=http|cql, not " + kind);
+            default -> throw new IllegalArgumentException("--target=http|native|cql, not " + kind);
         };
         System.out.println("target: " + target.describe());
         target.setup(rf);

@@ -55,6 +55,7 @@ final class ClusterTables implements NodeTables, AutoCloseable {
                 defaults.maxKeysPerMessage(), defaults.gcIntervalMs(), defaults.maxClockForwardMs());
         TableService service = TableService.start(String.valueOf(config.nodeId()), brokerEpochMs, config.dataDir().resolve("tables"),
                 config.host(), config.tablesPort(), settings, TableService.HintSettings.defaults());
+        service.maxValueBytes(config.tablesMaxValueBytes());
         return new ClusterTables(service, metadata, config.tablesMaxValueBytes());
     }
 

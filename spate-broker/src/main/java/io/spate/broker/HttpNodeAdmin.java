@@ -52,11 +52,11 @@ final class HttpNodeAdmin implements NodeAdmin, AutoCloseable {
         for (NodeInfo n : image.nodes().values()) {
             boolean voter = voters.stream().anyMatch(v -> v.id() == n.id());
             nodes.put(n.id(), new Node(n.id(), n.host(), n.port(), n.rack().isEmpty() ? null : n.rack(), n.fenced(), voter, true,
-                    image.leaderCount(n.id())));
+                    image.leaderCount(n.id()), n.tablesPort() == NodeInfo.NO_TABLES_PORT ? -1 : n.tablesPort()));
         }
         for (ClusterSettings.Voter v : voters) {
             // A voter the metadata does not hold has never registered (its process never started).
-            nodes.putIfAbsent(v.id(), new Node(v.id(), v.host(), -1, v.id() == nodeId ? rack : null, false, true, false, 0));
+            nodes.putIfAbsent(v.id(), new Node(v.id(), v.host(), -1, v.id() == nodeId ? rack : null, false, true, false, 0, -1));
         }
         return new Cluster(clusterId, nodeId, metadata.controllerLeader(), rack, replicas.holdsLease(), image.version(),
                 new ArrayList<>(nodes.values()));

@@ -246,6 +246,7 @@ final class AdminApi implements AutoCloseable {
                 out.writeBooleanField("controller", n.id() == c.controllerId());
                 out.writeBooleanField("self", n.id() == c.nodeId());
                 out.writeNumberField("leader_of", n.leaderCount());
+                out.writeNumberField("tables_port", n.tablesPort());
                 out.writeEndObject();
             }
             out.writeEndArray();

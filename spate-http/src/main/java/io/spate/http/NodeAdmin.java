@@ -37,8 +37,10 @@ public interface NodeAdmin {
      * @param voter        a member of the metadata (controller) quorum
      * @param registered   the metadata holds it (a voter that never started is listed but not registered)
      * @param leaderCount  partitions it leads
+     * @param tablesPort   where it takes table messages and the tables' native protocol, -1 when it serves no tables
      */
-    record Node(int id, String host, int port, String rack, boolean fenced, boolean voter, boolean registered, int leaderCount) {
+    record Node(int id, String host, int port, String rack, boolean fenced, boolean voter, boolean registered, int leaderCount,
+                int tablesPort) {
     }
 
     /** A deployed pipeline and its tasks' last reports. */

@@ -125,6 +125,49 @@ class TablesHttpTest {
     }
 
     /**
+     * The tables' native protocol on the node's tables port, found through {@code /admin/cluster}:
+     * what one interface writes the other reads, with the same versions and the node's own limits.
+     */
+    @Test
+    void theNativeProtocolOnTheTablesPortServesWhatHttpServes() throws Exception {
+        try (HttpNode web = HttpNode.start(SpateNode.builder().dataDir(dataDir).config("tables.max.value.bytes", "1000"));
+             TablesClient http = TablesClient.of(web.base())) {
+            http.create("devices", 1, Map.of());
+            com.fasterxml.jackson.databind.JsonNode cluster = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(call(web, "GET", "/admin/cluster", null).body());
+            int tablesPort = cluster.path("nodes").get(0).path("tables_port").asInt();
+            assertThat(tablesPort).isPositive();
+            try (io.spate.tables.client.NativeTablesClient client = io.spate.tables.client.NativeTablesClient.connect(
+                    List.of(new java.net.InetSocketAddress("127.0.0.1", tablesPort)))) {
+                io.spate.tables.WriteResult written = client.put("devices", "d-1".getBytes(StandardCharsets.UTF_8),
+                        "on".getBytes(StandardCharsets.UTF_8), Consistency.QUORUM, 0).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(written.ok()).isTrue();
+                TablesClient.Versioned overHttp = http.get("devices", "d-1", null).orElseThrow();
+                assertThat(new String(overHttp.value(), StandardCharsets.UTF_8)).isEqualTo("on");
+                assertThat(overHttp.version()).isEqualTo(written.version());
+
+                long httpVersion = http.put("devices", "d-2", "off".getBytes(StandardCharsets.UTF_8), Consistency.ONE, 0);
+                io.spate.tables.ReadResult nativeRead = client.get("devices", "d-2".getBytes(StandardCharsets.UTF_8), Consistency.ALL)
+                        .get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(new String(nativeRead.value(), StandardCharsets.UTF_8)).isEqualTo("off");
+                assertThat(nativeRead.version()).isEqualTo(httpVersion);
+
+                assertThatThrownBy(() -> client.put("devices", "big".getBytes(StandardCharsets.UTF_8), new byte[1001], null, 0)
+                        .get(30, java.util.concurrent.TimeUnit.SECONDS))
+                        .hasMessageContaining("INVALID").hasMessageContaining("1000 bytes");
+                assertThatThrownBy(() -> client.get("nothing", "k".getBytes(StandardCharsets.UTF_8), null)
+                        .get(30, java.util.concurrent.TimeUnit.SECONDS))
+                        .hasMessageContaining("UNKNOWN_TABLE");
+                assertThat(http.get("devices", "big", null)).isEmpty();
+                // The tables count a request the same whichever way it came.
+                assertThat(call(web, "GET", "/metrics", null).body())
+                        .contains("spate_table_requests_total{consistency=\"quorum\",op=\"write\"} 1.0")
+                        .contains("spate_table_requests_total{consistency=\"all\",op=\"read\"} 1.0");
+            }
+        }
+    }
+
+    /**
      * Single-key requests are answered on the connection's event loop when the tables answer; the
      * others on a thread of their own. Pipelined on one keep-alive connection, mixed with those
      * others and with refusals, they are answered in order, each with its own status, headers and

@@ -31,6 +31,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -100,6 +101,15 @@ public final class NettyTransport implements Transport, AutoCloseable {
      * @param deliver gets every envelope received, on the transport's thread; it must only hand it on
      */
     public static NettyTransport bind(String self, String host, int port, Settings settings, Consumer<Envelope> deliver) {
+        return bind(self, host, port, settings, deliver, ClientRequests.NONE);
+    }
+
+    /**
+     * As {@link #bind(String, String, int, Settings, Consumer)}, and also answers clients' requests
+     * of the native protocol ({@link ClientCodec}) that come on the same port, through {@code clients}.
+     */
+    public static NettyTransport bind(String self, String host, int port, Settings settings, Consumer<Envelope> deliver,
+                                      ClientRequests clients) {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         AtomicLong received = new AtomicLong();
         ChannelGroup channels = new DefaultChannelGroup("spate-tables", GlobalEventExecutor.INSTANCE);
@@ -117,7 +127,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
                             inbound.add(ch);
                             ch.config().setAutoRead(readingOn.get());
                             ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(settings.maxFrameBytes(), 0, 4, 0, 4),
-                                    new Inbound(deliver, received));
+                                    new Inbound(deliver, received, clients, readingOn));
                         }
                     })
                     .bind(new InetSocketAddress(host, port)).sync().channel();
@@ -174,7 +184,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     public void reading(boolean on) {
         readingOn.set(on);
         for (Channel ch : inbound) {
-            ch.config().setAutoRead(on);
+            ch.config().setAutoRead(on && ch.isWritable()); // a client that does not read its replies stays held
         }
     }
 
@@ -387,17 +397,74 @@ public final class NettyTransport implements Transport, AutoCloseable {
         }
     }
 
+    /**
+     * Replies to one client connection, written in batches: futures complete on the tables'
+     * thread, and each reply written from there would be a task and a wake-up of the event loop of
+     * its own; queued, the replies that complete while one flush is pending go in one write.
+     */
+    private static final class ClientReplies {
+        private final Channel channel;
+        private final java.util.concurrent.ConcurrentLinkedQueue<ClientCodec.Reply> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        private final java.util.concurrent.atomic.AtomicBoolean flushScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+
+        ClientReplies(Channel channel) {
+            this.channel = channel;
+        }
+
+        void add(ClientCodec.Reply reply) {
+            queue.add(reply);
+            if (flushScheduled.compareAndSet(false, true)) {
+                try {
+                    channel.eventLoop().execute(this::flush);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    queue.clear(); // the transport is closing: the client sees its connection go
+                }
+            }
+        }
+
+        private void flush() {
+            flushScheduled.set(false);
+            boolean wrote = false;
+            ClientCodec.Reply reply;
+            while ((reply = queue.poll()) != null) {
+                if (channel.isActive()) {
+                    channel.write(ClientCodec.encode(channel.alloc(), reply), channel.voidPromise());
+                    wrote = true;
+                }
+            }
+            if (wrote) {
+                channel.flush();
+            }
+        }
+    }
+
     private static final class Inbound extends SimpleChannelInboundHandler<ByteBuf> {
         private final Consumer<Envelope> deliver;
         private final AtomicLong received;
+        private final ClientRequests clients;
+        private final java.util.concurrent.atomic.AtomicBoolean readingOn;
+        private ClientReplies replies; // the first client request makes it
 
-        Inbound(Consumer<Envelope> deliver, AtomicLong received) {
+        Inbound(Consumer<Envelope> deliver, AtomicLong received, ClientRequests clients, java.util.concurrent.atomic.AtomicBoolean readingOn) {
             this.deliver = deliver;
             this.received = received;
+            this.clients = clients;
+            this.readingOn = readingOn;
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            // A client that sends faster than it reads its replies is not read until it catches up.
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable() && readingOn.get());
+            ctx.fireChannelWritabilityChanged();
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (ClientCodec.isClientFrame(frame)) {
+                clientRequest(ctx, frame);
+                return;
+            }
             Envelope envelope;
             try {
                 envelope = TableCodec.decode(ByteBufUtil.getBytes(frame));
@@ -408,6 +475,35 @@ public final class NettyTransport implements Transport, AutoCloseable {
             }
             received.incrementAndGet();
             deliver.accept(envelope);
+        }
+
+        private void clientRequest(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (replies == null) {
+                replies = new ClientReplies(ctx.channel());
+            }
+            ClientReplies out = replies;
+            ClientCodec.Request request;
+            try {
+                request = ClientCodec.decodeRequest(frame);
+            } catch (TableCodec.MalformedFrameException e) {
+                long id = ClientCodec.idOf(frame.readerIndex(0));
+                if (id < 0) {
+                    log.warn("closing the table client connection from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+                    ctx.close();
+                    return;
+                }
+                // The frame's length kept the stream in step: answer this one, keep the connection.
+                out.add(ClientCodec.Reply.failed(id, ClientCodec.Status.INVALID, "malformed request: " + e.getMessage()));
+                return;
+            }
+            CompletableFuture<ClientCodec.Reply> reply;
+            try {
+                reply = clients.handle(request);
+            } catch (RuntimeException e) {
+                reply = CompletableFuture.failedFuture(e);
+            }
+            reply.whenComplete((r, failure) -> out.add(failure == null ? r
+                    : ClientCodec.Reply.failed(request.id(), ClientCodec.Status.ERROR, String.valueOf(failure))));
         }
 
         @Override

@@ -14,6 +14,7 @@ import io.spate.tables.TableMetrics;
 import io.spate.tables.Transport;
 import io.spate.tables.TableStore;
 import io.spate.tables.WriteResult;
+import io.spate.tables.net.ClientCodec;
 import io.spate.tables.net.NettyTransport;
 import io.spate.time.SystemScheduler;
 import io.spate.time.Time;
@@ -133,6 +134,9 @@ public final class TableService implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong queuedBytes = new java.util.concurrent.atomic.AtomicLong();
     /** Whether the transport's reading is off because the queue passed a bound (changed under {@code this}). */
     private volatile boolean readingPaused;
+    /** The last view applied: the catalog and the members, for the native protocol's answers. */
+    private volatile View view;
+    private volatile int maxValueBytes = 1 << 20;
 
     private TableService(String id, Path dir, SystemScheduler thread, long incarnation, long requestTimeoutMs, QueueLimits limits) {
         this.limits = limits;
@@ -175,7 +179,8 @@ public final class TableService implements AutoCloseable {
         service.events.schedule(0, () -> service.open(settings, hintSettings, network));
         try {
             service.transport = NettyTransport.bind(id, host, port, NettyTransport.Settings.defaults(),
-                    envelope -> service.post(bytesOf(envelope.message()), () -> service.receive(envelope)));
+                    envelope -> service.post(bytesOf(envelope.message()), () -> service.receive(envelope)),
+                    service::clientRequest);
         } catch (RuntimeException e) {
             service.close();
             throw e;
@@ -372,8 +377,73 @@ public final class TableService implements AutoCloseable {
         return transport.port();
     }
 
+    /** The largest value a request of the native protocol may write (the HTTP API checks its own). */
+    public void maxValueBytes(int bytes) {
+        if (bytes < 1) {
+            throw new IllegalArgumentException("max value bytes " + bytes);
+        }
+        maxValueBytes = bytes;
+    }
+
+    /**
+     * A request of the native protocol ({@link ClientCodec}), as the HTTP API's single-key routes
+     * answer it: a table not in the catalog is UNKNOWN_TABLE, one in it that this node does not
+     * serve yet (or cannot) NOT_SERVING with the reason, a value over the limit INVALID.
+     */
+    CompletableFuture<ClientCodec.Reply> clientRequest(ClientCodec.Request r) {
+        View v = view;
+        if (r.op() == ClientCodec.Op.NODES) {
+            List<ClientCodec.NodeEndpoint> nodes = new java.util.ArrayList<>();
+            if (v != null) {
+                v.members().forEach((member, endpoint) ->
+                        nodes.add(new ClientCodec.NodeEndpoint(member, endpoint.host(), endpoint.port(), v.live().contains(member))));
+            }
+            return CompletableFuture.completedFuture(ClientCodec.Reply.nodes(r.id(), nodes));
+        }
+        if (!open.containsKey(r.table())) {
+            if (v == null || !v.tables().containsKey(r.table())) {
+                return CompletableFuture.completedFuture(ClientCodec.Reply.failed(r.id(), ClientCodec.Status.UNKNOWN_TABLE,
+                        "table '" + r.table() + "' not found"));
+            }
+            return CompletableFuture.completedFuture(ClientCodec.Reply.failed(r.id(), ClientCodec.Status.NOT_SERVING, notServing(r.table())));
+        }
+        if (r.op() == ClientCodec.Op.PUT && r.value().length > maxValueBytes) {
+            return CompletableFuture.completedFuture(ClientCodec.Reply.failed(r.id(), ClientCodec.Status.INVALID,
+                    "a value of " + r.value().length + " bytes is over the " + maxValueBytes + " bytes a table value may hold"));
+        }
+        long id = r.id();
+        CompletableFuture<ClientCodec.Reply> reply = switch (r.op()) {
+            case GET -> get(r.table(), r.key(), r.consistency()).thenApply(res -> switch (res.status()) {
+                case OK -> res.found() ? ClientCodec.Reply.found(id, res.version(), res.value())
+                        : ClientCodec.Reply.of(id, ClientCodec.Status.NOT_FOUND, res.version());
+                case TIMEOUT -> ClientCodec.Reply.of(id, ClientCodec.Status.TIMEOUT, res.version());
+                case UNAVAILABLE -> ClientCodec.Reply.of(id, ClientCodec.Status.UNAVAILABLE, res.version());
+                case OVERLOADED -> ClientCodec.Reply.of(id, ClientCodec.Status.OVERLOADED, res.version());
+            });
+            case PUT, DELETE -> (r.op() == ClientCodec.Op.PUT ? put(r.table(), r.key(), r.value(), r.consistency(), r.after())
+                    : delete(r.table(), r.key(), r.consistency(), r.after())).thenApply(res -> ClientCodec.Reply.of(id, switch (res.status()) {
+                        case OK -> ClientCodec.Status.OK;
+                        case TIMEOUT -> ClientCodec.Status.TIMEOUT;
+                        case UNAVAILABLE -> ClientCodec.Status.UNAVAILABLE;
+                        case OVERLOADED -> ClientCodec.Status.OVERLOADED;
+                    }, res.version()));
+            case NODES -> throw new IllegalStateException("answered above");
+        };
+        return reply.exceptionally(failure -> {
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            if (cause instanceof OverloadedException) {
+                return ClientCodec.Reply.of(id, ClientCodec.Status.OVERLOADED, 0);
+            }
+            if (cause instanceof UnknownTableException) {
+                return ClientCodec.Reply.failed(id, ClientCodec.Status.UNKNOWN_TABLE, cause.getMessage());
+            }
+            return ClientCodec.Reply.failed(id, ClientCodec.Status.ERROR, String.valueOf(cause.getMessage()));
+        });
+    }
+
     /** Applies a view of the cluster: endpoints, membership, and any table of the catalog not yet open here. */
     public void apply(View view) {
+        this.view = view;
         for (Map.Entry<String, Endpoint> e : view.members().entrySet()) {
             if (!e.getKey().equals(id)) {
                 transport.endpoint(e.getKey(), new InetSocketAddress(e.getValue().host(), e.getValue().port()));
