@@ -43,7 +43,7 @@ import java.util.function.ToIntFunction;
  * table write, more than one batch holds) is {@link NotAnchorable}: nothing of the micro-batch
  * was appended, and the task goes on with a transaction per interval.
  */
-final class AnchoredOutput implements Output {
+final class AnchoredOutput implements Output, AppendRetry.Lookup {
     static final String POSITION_HEADER = "spate.position";
     /** As TaskOutput's batches in place: under the default max.message.bytes (1 MiB). */
     private static final int MAX_BATCH_BYTES = 512 * 1024;
@@ -57,6 +57,10 @@ final class AnchoredOutput implements Output {
     private Partition replica;
     private MemoryRecordsBuilder builder;
     private Header[] position;
+    /** The input position the current micro-batch reached: what its batch records. */
+    private long nextInput;
+    /** The log end before the current batch was appended: the batch lies at or after it. */
+    private long appendedFrom;
     private int limit;
     private int records;
 
@@ -75,6 +79,7 @@ final class AnchoredOutput implements Output {
     void begin(long nextInput) {
         builder = null;
         records = 0;
+        this.nextInput = nextInput;
         position = new Header[] {new RecordHeader(POSITION_HEADER, (taskKey + "@" + nextInput).getBytes(StandardCharsets.UTF_8))};
     }
 
@@ -127,14 +132,46 @@ final class AnchoredOutput implements Output {
         throw new NotAnchorable("a table write (table " + table + ") is not part of the output's log", false);
     }
 
-    /** Appends the micro-batch's results, with its position, in one batch; null when it had none. */
-    CompletableFuture<Written> append(long replicationWaitMs, long nowMs) {
+    /**
+     * Appends the micro-batch's results, with its position, in one batch, and returns once it is
+     * acknowledged (acks=all), a passing failure retried by {@code retry}: before a batch that may
+     * have been appended is appended again, its position is looked for in the log
+     * ({@link #batchEnd}), so that a reader never sees two batches of one position. False when
+     * the micro-batch had no results. Throws {@link TaskOutput.LocalAppendException} when the
+     * batch is not acknowledged (a failure that is not passing, or the retries' deadline),
+     * {@link TaskOutput.OutputMovedException} when this node no longer leads the partition.
+     */
+    boolean appendAcknowledged(AppendRetry retry, long nowMs) throws Exception {
         if (builder == null) {
-            return null;
+            return false;
         }
         ByteBuffer records = builder.build().buffer();
         builder = null;
-        return replica.append(records, Acks.ALL, replicationWaitMs, nowMs);
+        appendedFrom = replica.readLimit(ReadBound.LOG_END);
+        int epoch = replica.leaderEpoch();
+        CompletableFuture<Written> first = replica.append(records.duplicate(), Acks.ALL, retry.replicationWaitMs(), nowMs);
+        retry.await(target, replica, records, epoch, first, this);
+        return true;
+    }
+
+    /**
+     * Where the current micro-batch's batch ends in {@code output}'s log, read from the log end
+     * before it was appended to the log end now, or {@link AppendRetry#NOT_THERE}. Every earlier
+     * batch of this task was acknowledged before that log end, so a batch of this task found past
+     * it is this one (one other position there means the log is not what this task wrote: it
+     * fails, and its next start settles from the output).
+     */
+    @Override
+    public long batchEnd(Partition output) throws IOException {
+        Found found = lastPosition(output, appendedFrom, taskKey, () -> false);
+        if (found == null) {
+            return AppendRetry.NOT_THERE;
+        }
+        if (found.position() != nextInput) {
+            throw new IOException(output.topicPartition() + " holds position " + found.position() + " of " + taskKey
+                    + " past offset " + appendedFrom + " where this task's batch of position " + nextInput + " was appended");
+        }
+        return found.batchEnd();
     }
 
     /** The last input position found in a task's output, and the offset just past the batch that records it. */

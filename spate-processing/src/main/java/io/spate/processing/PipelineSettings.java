@@ -15,9 +15,16 @@ import java.util.Map;
  *                         the others without it (Kafka Streams' {@code max.task.idle.ms}; 0: not at all once that input is caught up)
  * @param inPlaceExactlyOnce exactly-once, a task whose results of each micro-batch all go to one partition its node leads
  *                         commits them without a transaction ({@link AnchoredOutput}); false: always a transaction
+ * @param deliveryTimeoutMs how long a batch of results appended in place that failed for a passing reason (too few in-sync
+ *                         replicas, a timeout) is retried before the task goes back to its last commit ({@link AppendRetry};
+ *                         as a producer's {@code delivery.timeout.ms}, 120 s by default)
+ * @param requestTimeoutMs  how long one append in place waits for the in-sync replicas before it counts as timed out (and is
+ *                         waited for further by the retry, up to {@code deliveryTimeoutMs}; a producer's {@code request.timeout.ms},
+ *                         30 s by default)
  */
 public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int batchMaxRecords, int batchMaxBytes, long idleWaitMs,
-                               long taskTimeoutMs, StateStoreType stateStore, long maxTaskIdleMs, boolean inPlaceExactlyOnce) {
+                               long taskTimeoutMs, StateStoreType stateStore, long maxTaskIdleMs, boolean inPlaceExactlyOnce,
+                               long deliveryTimeoutMs, long requestTimeoutMs) {
     public static final String GUARANTEE = "processing.guarantee";
     public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
     public static final String BATCH_MAX_RECORDS = "batch.max.records";
@@ -28,6 +35,8 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
     public static final String MAX_TASK_IDLE_MS = "max.task.idle.ms";
     /** {@code in_place} (the default: where a task qualifies) or {@code transaction}. */
     public static final String EXACTLY_ONCE_COMMIT = "exactly.once.commit";
+    public static final String DELIVERY_TIMEOUT_MS = "delivery.timeout.ms";
+    public static final String REQUEST_TIMEOUT_MS = "request.timeout.ms";
     /** Under the transaction timeout of the tasks' producers (60 s), with room: a longer transaction would be aborted by its coordinator. */
     public static final long MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS = 30_000;
 
@@ -39,6 +48,12 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
         if (maxTaskIdleMs < 0) {
             throw new IllegalArgumentException(MAX_TASK_IDLE_MS + " must be 0 or more (Kafka Streams' -1, never waiting even for an input"
                     + " that is behind, is not offered: a task always takes what an input behind has to give)");
+        }
+        if (deliveryTimeoutMs < 0) {
+            throw new IllegalArgumentException(DELIVERY_TIMEOUT_MS + " must be 0 (no retry) or more");
+        }
+        if (requestTimeoutMs < 1) {
+            throw new IllegalArgumentException(REQUEST_TIMEOUT_MS + " must be 1 or more");
         }
         if (commitIntervalMs < 1 || batchMaxRecords < 1 || batchMaxBytes < 1024 || idleWaitMs < 1 || taskTimeoutMs < 100) {
             throw new IllegalArgumentException("pipeline settings out of range: " + COMMIT_INTERVAL_MS + " >= 1, " + BATCH_MAX_RECORDS
@@ -59,7 +74,9 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
                 number(settings, TASK_TIMEOUT_MS, 30_000),
                 StateStoreType.parse(settings.getOrDefault(STATE_STORE, "in_memory")),
                 number(settings, MAX_TASK_IDLE_MS, 0),
-                inPlace(settings.getOrDefault(EXACTLY_ONCE_COMMIT, "in_place")));
+                inPlace(settings.getOrDefault(EXACTLY_ONCE_COMMIT, "in_place")),
+                number(settings, DELIVERY_TIMEOUT_MS, 120_000),
+                number(settings, REQUEST_TIMEOUT_MS, TaskOutput.REPLICATION_WAIT_MS));
     }
 
     private static boolean inPlace(String text) {

@@ -62,7 +62,10 @@ final class TaskOutput implements Output {
     private final Map<TopicPartition, Partition> bufferedFor = new HashMap<>();
     /** Partitions written through the producer since its last flush: an append in place must not overtake them. */
     private final Set<TopicPartition> sentSinceFlush = new HashSet<>();
-    private final List<CompletableFuture<Written>> appending = new ArrayList<>();
+    /** Appends in place since the last flush, in the order they were made. */
+    private final List<Pending> appending = new ArrayList<>();
+    /** Retries an append in place that failed for a passing reason; null: none is retried. */
+    private final AppendRetry retry;
     /** Partitions appended to in place since the last flush: until acknowledged, nothing for them may overtake. */
     private final Set<TopicPartition> appendedSinceFlush = new HashSet<>();
     private final Map<String, TopicPartition[]> topicPartitions = new HashMap<>();
@@ -81,17 +84,21 @@ final class TaskOutput implements Output {
     private final java.util.ArrayDeque<CompletableFuture<Void>> tableWrites = new java.util.ArrayDeque<>();
 
     TaskOutput(Producer<byte[], byte[]> producer) {
-        this(producer, null, new LongAdder(), new LongAdder(), TableWrites.NONE);
+        this(producer, null, new LongAdder(), new LongAdder(), TableWrites.NONE, null);
     }
 
-    /** Counts the results written in place and those sent into {@code inPlace} and {@code sent}. */
+    /**
+     * Counts the results written in place and those sent into {@code inPlace} and {@code sent};
+     * {@code retry} retries the appends in place that fail for a passing reason (null: none).
+     */
     TaskOutput(Producer<byte[], byte[]> producer, Function<TopicPartition, Partition> localReplicas, LongAdder inPlace, LongAdder sent,
-               TableWrites tables) {
+               TableWrites tables, AppendRetry retry) {
         this.producer = producer;
         this.localReplicas = localReplicas;
         this.inPlace = inPlace;
         this.sent = sent;
         this.tables = tables;
+        this.retry = retry;
     }
 
     /**
@@ -164,8 +171,8 @@ final class TaskOutput implements Output {
             if (appendedSinceFlush.contains(tp)) {
                 // Leadership left this node while earlier results were being appended here: sent now,
                 // these could be read before those (should those fail). Back to the last commit.
-                throw new OutputFailedException(new IllegalStateException(tp + " is no longer led here while results appended"
-                        + " in place are unacknowledged; the task goes back to its last commit"));
+                throw new OutputMovedException(tp + " is no longer led here while results appended"
+                        + " in place are unacknowledged; the task goes back to its last commit");
             }
         }
         try {
@@ -242,43 +249,101 @@ final class TaskOutput implements Output {
         bufferedFor.clear();
     }
 
+    /** One batch appended in place: kept until the flush knows it acknowledged, to be appended again if it must. */
+    private record Pending(TopicPartition tp, Partition replica, ByteBuffer batch, int epoch, CompletableFuture<Written> written) {
+    }
+
     private void appendInPlace(TopicPartition tp, MemoryRecordsBuilder builder, Partition replica) {
         appendedSinceFlush.add(tp);
         ByteBuffer records = builder.build().buffer();
-        appending.add(replica.append(records, Acks.ALL, REPLICATION_WAIT_MS, System.currentTimeMillis()).whenComplete((written, e) -> {
-            if (e != null) {
-                failure.compareAndSet(null, e instanceof Exception x ? x : new RuntimeException(e));
-            } else if (!written.ok()) {
-                failure.compareAndSet(null, new LocalAppendException(tp, written));
-            }
-        }));
+        int epoch = replica.leaderEpoch(); // read before the append: what a wait for its replication is tied to
+        appending.add(new Pending(tp, replica, records.duplicate(), epoch,
+                replica.append(records, Acks.ALL, retry != null ? retry.replicationWaitMs() : REPLICATION_WAIT_MS, System.currentTimeMillis())));
     }
 
     /**
      * Waits until everything sent is as safe as acks=all makes it: the producer's sends and the
-     * appends in place. Failures are then in {@link #takeFailure()}.
+     * appends in place, those that failed for a passing reason retried ({@link AppendRetry}).
+     * Failures are then in {@link #takeFailure()}.
+     *
+     * <p>The appends of one partition are looked at in the order they were made. Once one had to
+     * be appended again (nothing of it was appended the first time), every later one of that
+     * partition is appended again after it, whatever became of it the first time: the partition's
+     * results then end in the order they were produced, as after a restart from the last commit
+     * (the earlier copies of those that had made it are the duplicates at-least-once allows).
      */
-    void flush() throws InterruptedException, TimeoutException {
+    void flush() throws Exception {
         appendBuffered();
         awaitTableWrites();
         producer.flush();
         sentSinceFlush.clear();
         appendedSinceFlush.clear();
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPLICATION_WAIT_MS + 5_000);
-        for (CompletableFuture<Written> write : appending) {
-            try {
-                write.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (ExecutionException e) {
-                failure.compareAndSet(null, e);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos((retry != null ? retry.replicationWaitMs() : REPLICATION_WAIT_MS) + 5_000);
+        Set<TopicPartition> appendAgain = null;
+        try {
+            for (Pending write : appending) {
+                if (retry == null || failure.get() != null) {
+                    // The task goes back to its last commit anyway: nothing is retried.
+                    awaitUnretried(write, deadline);
+                    continue;
+                }
+                boolean again = appendAgain != null && appendAgain.contains(write.tp());
+                try {
+                    if (retry.await(write.tp(), write.replica(), write.batch(), write.epoch(), again ? null : write.written(), null)) {
+                        if (appendAgain == null) {
+                            appendAgain = new HashSet<>();
+                        }
+                        appendAgain.add(write.tp());
+                    }
+                } catch (LocalAppendException | OutputMovedException e) {
+                    failure.compareAndSet(null, e);
+                }
             }
+        } finally {
+            appending.clear();
         }
-        appending.clear();
+    }
+
+    private void awaitUnretried(Pending write, long deadlineNanos) throws InterruptedException, TimeoutException {
+        try {
+            Written written = write.written().get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (!written.ok()) {
+                failure.compareAndSet(null, new LocalAppendException(write.tp(), written));
+            }
+        } catch (ExecutionException e) {
+            failure.compareAndSet(null, e);
+        }
     }
 
     /** An append in place the partition did not acknowledge (not leader any more, too few in-sync replicas, ...). */
     static final class LocalAppendException extends Exception {
         LocalAppendException(TopicPartition tp, Written written) {
             super(tp + ": " + written.error() + (written.message() == null ? "" : " (" + written.message() + ")"));
+        }
+
+        LocalAppendException(TopicPartition tp, Written written, String why) {
+            super(tp + ": " + written.error() + (written.message() == null ? "" : " (" + written.message() + ")") + "; " + why);
+        }
+    }
+
+    /**
+     * The partition results were appended to in place is no longer led by this node: a passing
+     * failure (a leadership moved), not the task's. The task starts again from its last commit
+     * (exactly-once in place, settling what it anchored from the new leader first), and it is
+     * not counted as a failure.
+     */
+    static final class OutputMovedException extends org.apache.kafka.common.KafkaException {
+        OutputMovedException(String message) {
+            super(message);
+        }
+
+        static OutputMovedException findIn(Throwable e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof OutputMovedException moved) {
+                    return moved;
+                }
+            }
+            return null;
         }
     }
 

@@ -53,6 +53,8 @@ final class TaskRunner implements Runnable {
      * every (short) exactly-once interval, each write being a replicated offset commit.
      */
     private static final long ANCHORED_GROUP_COMMIT_MS = 1_000;
+    /** How the status names a passing failure of an append in place being retried. */
+    private static final String RETRYING = "retrying an append in place: ";
 
     /** How a task ended: what its node does next depends on it. */
     enum Ending { STOPPED, FAILED, FENCED, NOT_LEADER }
@@ -192,6 +194,17 @@ final class TaskRunner implements Runnable {
                 // A newer instance of this task took over (a leadership this node has not heard of yet).
                 log.info("task {} was fenced by a newer instance of itself; its node decides whether to start it again", id);
                 return Ending.FENCED;
+            } catch (TaskOutput.OutputMovedException e) {
+                if (stopped) {
+                    return failedForGood() ? Ending.FAILED : Ending.STOPPED;
+                }
+                // A passing failure: the partition its results were appended to in place is led by
+                // another node now. The task goes back to its last commit (exactly-once in place, it
+                // settles from the new leader) and is not counted as failed.
+                if (commits > commitsBefore) {
+                    backoffMs = 100;
+                }
+                log.info("task {}: {}; starting again from its last commit in {} ms", id, e.getMessage(), backoffMs);
             } catch (UserCodeException e) {
                 failures++;
                 error = e.getMessage();
@@ -507,6 +520,7 @@ final class TaskRunner implements Runnable {
                         throw new TaskOutput.OutputFailedException(e);
                     }
                 }));
+        AppendRetry retry = appendRetry();
         List<InputRecord> batch = new ArrayList<>();
         int maxRecords = settings.batchMaxRecords();
         boolean dirty = false;
@@ -558,15 +572,17 @@ final class TaskRunner implements Runnable {
                     anchor = committedAnchor;
                 }
                 int results = output.records();
-                java.util.concurrent.CompletableFuture<io.spate.replication.Written> append =
-                        output.append(TaskOutput.REPLICATION_WAIT_MS, System.currentTimeMillis());
-                if (append != null) {
-                    io.spate.replication.Written written = append.get(TaskOutput.REPLICATION_WAIT_MS + 5_000, TimeUnit.MILLISECONDS);
-                    if (!written.ok()) {
-                        throw new KafkaException("a result was not acknowledged; the task goes back to its last position",
-                                new TaskOutput.LocalAppendException(output.target(), written));
+                try {
+                    // A passing failure (too few in-sync replicas, a timeout) is retried without a second
+                    // batch of this position; a lost leadership throws OutputMovedException.
+                    if (output.appendAcknowledged(retry, System.currentTimeMillis())) {
+                        resultsInPlace.add(results);
+                        if (error.startsWith(RETRYING)) {
+                            error = ""; // past it: the group commit that clears a failure may be a while away here
+                        }
                     }
-                    resultsInPlace.add(results);
+                } catch (TaskOutput.LocalAppendException e) {
+                    throw new KafkaException("a result was not acknowledged; the task goes back to its last position", e);
                 }
                 processed += batch.size();
                 long done = env.clock().get();
@@ -718,7 +734,7 @@ final class TaskRunner implements Runnable {
         if (output != null) {
             Partition out = env.localPartition().apply(output);
             if (out == null || !out.servesAsLeader()) {
-                throw new KafkaException("the output partition " + output + " is no longer led by this node");
+                throw new TaskOutput.OutputMovedException("the output partition " + output + " is no longer led by this node");
             }
             // The high watermark, not the log's end: at most where this task's next batch can land on
             // whichever replica leads next (every batch of this task so far is acknowledged, below it).
@@ -731,7 +747,8 @@ final class TaskRunner implements Runnable {
     /** Runs micro-batches until stopped; true when it stopped cleanly, everything processed committed. */
     private boolean process(Task task, Producer<byte[], byte[]> producer, boolean exactlyOnce, Map<TopicPartition, Long> at) throws Exception {
         // At-least-once, results for partitions this node leads are appended in place.
-        TaskOutput output = new TaskOutput(producer, exactlyOnce ? null : env.localPartition(), resultsInPlace, resultsSent, env.tables());
+        TaskOutput output = new TaskOutput(producer, exactlyOnce ? null : env.localPartition(), resultsInPlace, resultsSent, env.tables(),
+                appendRetry());
         ConsumerGroupMetadata group = new ConsumerGroupMetadata(PipelineNames.group(id.pipeline()));
         List<InputRecord> batch = new ArrayList<>();
         long[] pendingStamps = new long[1024];
@@ -809,6 +826,10 @@ final class TaskRunner implements Runnable {
                     });
                     output.appendBuffered();
                 } catch (RuntimeException | StackOverflowError e) {
+                    TaskOutput.OutputMovedException moved = TaskOutput.OutputMovedException.findIn(e);
+                    if (moved != null) {
+                        throw moved;
+                    }
                     TaskOutput.OutputFailedException failedSend = outputFailure(e);
                     if (failedSend != null) {
                         throw new KafkaException("sending a result failed", failedSend.getCause());
@@ -944,6 +965,21 @@ final class TaskRunner implements Runnable {
         return null;
     }
 
+    /**
+     * Retries this task's appends in place that fail for a passing reason, for up to the
+     * pipeline's {@code delivery.timeout.ms}; its status says why meanwhile.
+     */
+    private AppendRetry appendRetry() {
+        return new AppendRetry(() -> env.clock().get(), Thread::sleep, settings.deliveryTimeoutMs(), settings.requestTimeoutMs(),
+                () -> stopped, why -> {
+                    String text = RETRYING + why;
+                    if (!text.equals(error)) {
+                        log.info("task {}: {}", id, text);
+                        error = text;
+                    }
+                });
+    }
+
     /** The last failure stays in the task's status until a commit shows the task past it. */
     private void committed() {
         commits++;
@@ -968,6 +1004,9 @@ final class TaskRunner implements Runnable {
 
     private void checkSends(TaskOutput output) {
         Exception failed = output.takeFailure();
+        if (failed instanceof TaskOutput.OutputMovedException moved) {
+            throw moved;
+        }
         if (failed != null) {
             throw new KafkaException("a result was not acknowledged; the task goes back to its last commit", failed);
         }

@@ -258,12 +258,101 @@ class PipelineClusterTest {
         }
     }
 
+    /**
+     * A follower of a pass-through pipeline's output partition paused with SIGSTOP, the output
+     * asking for all three replicas in sync (min.insync.replicas=3), the pipeline's
+     * request.timeout.ms 2 s: an append in place times out waiting for it. That batch is in the
+     * leader's log, so the task waits for it to be committed (exactly-once, after finding its
+     * position there) rather than appending it again, and neither fails nor restarts; once the
+     * follower is resumed and back in the in-sync set, every result is there, once exactly-once,
+     * all of them in place.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"exactly_once", "at_least_once"})
+    void anAppendInPlaceThatTimedOutWhileAFollowerWasPausedIsWaitedForNotRestarted(String guarantee) throws Exception {
+        boolean exactlyOnce = guarantee.equals("exactly_once");
+        String prefix = exactlyOnce ? "peos" : "palos";
+        String clicks = prefix + "-clicks";
+        String tagged = prefix + "-tagged";
+        // The input has one replica (pausing a node holds nothing of it back); the output three, led by the
+        // input's node, where the task runs. The paused node is neither that node nor the controller: the
+        // leader's lease and the metadata quorum stay as they are.
+        cluster.createTopic(clicks, 1, 1, Map.of());
+        cluster.createTopic(tagged, 1, 3, Map.of("min.insync.replicas", "3"));
+        int leader = cluster.awaitLeader(clicks, 0);
+        int controller = await().atMost(SpateCluster.SETTLE).ignoreExceptions().until(cluster::controller, java.util.Optional::isPresent).orElseThrow();
+        int paused = cluster.ids().stream().filter(id -> id != leader && id != controller).sorted().findFirst().orElseThrow();
+        TopicPartition tagged0 = new TopicPartition(tagged, 0);
+        List<Integer> replicas = new ArrayList<>(List.of(leader));
+        cluster.ids().stream().filter(id -> id != leader).sorted().forEach(replicas::add);
+        cluster.admin().alterPartitionReassignments(Map.of(tagged0,
+                java.util.Optional.of(new org.apache.kafka.clients.admin.NewPartitionReassignment(replicas)))).all().get();
+        await().atMost(SpateCluster.SETTLE).ignoreExceptions().until(() -> {
+            if (cluster.leader(tagged, 0).orElse(-1) != leader) {
+                cluster.admin().electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tagged0)).all().get();
+            }
+            return cluster.leader(tagged, 0).orElse(-1) == leader;
+        });
+        cluster.awaitFullIsr(tagged, 1, 3);
+        // Through the node that is never paused: a client that picks a paused node first waits out its request timeout.
+        try (KafkaProducer<String, String> producer = producer();
+             PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap(leader))) {
+            for (int i = 0; i < 50; i++) {
+                producer.send(new ProducerRecord<>(clicks, "user" + i, "/page/" + i)).get();
+            }
+            Map<String, String> settings = new HashMap<>(Map.of("prefix", prefix, "processing.guarantee", guarantee,
+                    "request.timeout.ms", "2000"));
+            if (exactlyOnce) {
+                settings.put("commit.interval.ms", "30000"); // no group commit while a node is paused: only the append is tested
+            }
+            pipelines.deploy(prefix + "-tag", new PipelineAdmin.Code.Jar(jar, "com.example.Tag"), settings);
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> assertThat(readRecords(tagged, 1)).hasSize(50));
+
+            cluster.pause(paused);
+            try {
+                for (int i = 50; i < 100; i++) {
+                    producer.send(new ProducerRecord<>(clicks, "user" + i, "/page/" + i)).get();
+                }
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                        assertThat(pipelines.describe(prefix + "-tag").orElseThrow().tasks()).singleElement()
+                                .satisfies(t -> assertThat(t.error()).contains("TIMED_OUT")));
+            } finally {
+                cluster.resume(paused);
+            }
+            cluster.awaitFullIsr(tagged, 1, 3);
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> {
+                List<String> values = readRecords(tagged, 1).stream().map(ConsumerRecord::value).toList();
+                List<String> want = java.util.stream.IntStream.range(0, 100).mapToObj(i -> "tagged /page/" + i).toList();
+                if (exactlyOnce) {
+                    assertThat(values).containsExactlyElementsOf(want);
+                } else {
+                    assertThat(values).containsAll(want);
+                }
+            });
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                    assertThat(pipelines.describe(prefix + "-tag").orElseThrow().tasks()).singleElement().satisfies(t -> {
+                        assertThat(t.node()).isEqualTo(leader);
+                        assertThat(t.failures()).as("waited for, not restarted").isZero();
+                        assertThat(t.error()).as("past the retry").isEmpty();
+                        assertThat(t.state()).isEqualTo("RUNNING");
+                        assertThat(t.resultsSent()).as("every result in place").isZero();
+                        assertThat(t.resultsInPlace()).isGreaterThanOrEqualTo(100);
+                    }));
+            pipelines.delete(prefix + "-tag", true);
+        }
+    }
+
     /** Every record of the topic's 6 partitions, as a read_committed consumer sees them. */
     private static List<ConsumerRecord<String, String>> readRecords(String topic) {
+        return readRecords(topic, 6);
+    }
+
+    /** Every record of the topic's first {@code partitionCount} partitions, as a read_committed consumer sees them. */
+    private static List<ConsumerRecord<String, String>> readRecords(String topic, int partitionCount) {
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", cluster.bootstrap(),
                 "isolation.level", "read_committed"), new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = new ArrayList<>();
-            for (int p = 0; p < 6; p++) {
+            for (int p = 0; p < partitionCount; p++) {
                 partitions.add(new TopicPartition(topic, p));
             }
             return io.spate.tests.support.Clients.readAll(consumer, partitions);

@@ -406,6 +406,51 @@ class PipelineTest {
         }
     }
 
+    /**
+     * An output partition with too few in-sync replicas for a while (min.insync.replicas 2 on its
+     * one replica): every append in place is refused with NOT_ENOUGH_REPLICAS. The task retries
+     * it with a back-off instead of failing and restarting from its last commit (its status says
+     * why meanwhile); once the setting is lowered, every result is there exactly once, appended in
+     * place, and the task has no failure.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"at_least_once", "exactly_once"})
+    void anAppendInPlaceRefusedForTooFewInSyncReplicasIsRetriedWithoutARestart(String guarantee) throws Exception {
+        String in = guarantee.equals("exactly_once") ? "eisr" : "isr";
+        Clients.createTopic(node.bootstrapServers(), in, 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), in + "-out", 1, Map.of("min.insync.replicas", "2"));
+        List<KeyValue<String, String>> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(KeyValue.pair("k" + i, "v" + i));
+        }
+        produce(in, records);
+        try (PipelineAdmin pipelines = node.pipelines(); var admin = Clients.admin(node.bootstrapServers())) {
+            pipelines.deploy(in + "-upper", new PipelineAdmin.Code.OnClassPath(Upper.class.getName()),
+                    Map.of("topics", in, "processing.guarantee", guarantee));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(pipelines.describe(in + "-upper").orElseThrow().tasks())
+                    .singleElement().satisfies(t -> assertThat(t.error()).contains("NOT_ENOUGH_REPLICAS")));
+            assertThat(committedValues(in + "-out", 1)).isEmpty();
+
+            var topic = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, in + "-out");
+            admin.incrementalAlterConfigs(Map.of(topic, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("min.insync.replicas", "1"),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(committedValues(in + "-out", 1)).hasSize(100));
+            List<String> expected = records.stream().map(r -> r.value().toUpperCase(java.util.Locale.ROOT)).toList();
+            assertThat(committedValues(in + "-out", 1)).containsExactlyElementsOf(expected);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(pipelines.describe(in + "-upper").orElseThrow().tasks())
+                    .singleElement().satisfies(t -> {
+                        assertThat(t.failures()).as("retried, not restarted").isZero();
+                        assertThat(t.state()).isEqualTo("RUNNING");
+                        assertThat(t.resultsInPlace()).isEqualTo(100);
+                        assertThat(t.resultsSent()).isZero();
+                        assertThat(t.error()).as("cleared by the commit after the retry").isEmpty();
+                    }));
+            pipelines.delete(in + "-upper", true);
+        }
+    }
+
     private static List<String> committedValues(String topic, int partitions) {
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers(),
                 "isolation.level", "read_committed"), new StringDeserializer(), new StringDeserializer())) {
