@@ -73,6 +73,7 @@ public final class SpateConfig {
     public static final String TABLES_PORT = "tables.port";
     public static final String TABLES_MAX_VALUE_BYTES = "tables.max.value.bytes";
     public static final String TABLES_REQUEST_TIMEOUT_MS = "tables.request.timeout.ms";
+    public static final String TABLES_BLOCK_CACHE_BYTES = "tables.block.cache.bytes";
     public static final String HTTP_MAX_BODY_BYTES = "http.max.body.bytes";
     public static final String HTTP_MAX_IN_FLIGHT_BYTES = "http.max.in.flight.bytes";
     public static final String HTTP_CONSUMER_INSTANCE_TIMEOUT_MS = "http.consumer.instance.timeout.ms";
@@ -173,6 +174,9 @@ public final class SpateConfig {
         d.put(TABLES_PORT, "0");
         d.put(TABLES_MAX_VALUE_BYTES, String.valueOf(1 << 20));
         d.put(TABLES_REQUEST_TIMEOUT_MS, "2000");
+        // RocksDB's block cache, shared by the node's table stores, off the Java heap (Cassandra's
+        // chunk cache is a quarter of its heap, at most 512 MiB).
+        d.put(TABLES_BLOCK_CACHE_BYTES, String.valueOf(256L << 20));
         return d;
     }
 
@@ -263,6 +267,9 @@ public final class SpateConfig {
         int tablesPort = intValue(TABLES_PORT);
         if (tablesPort < 0 || tablesPort > 65535) {
             throw new InvalidConfigException(TABLES_PORT + " must be between 0 and 65535, not " + tablesPort);
+        }
+        if (parseLong(TABLES_BLOCK_CACHE_BYTES, values.get(TABLES_BLOCK_CACHE_BYTES)) < 1) {
+            throw new InvalidConfigException(TABLES_BLOCK_CACHE_BYTES + " must be positive");
         }
         if (intValue(TABLES_MAX_VALUE_BYTES) < 1 || intValue(TABLES_REQUEST_TIMEOUT_MS) < 1) {
             throw new InvalidConfigException(TABLES_MAX_VALUE_BYTES + " and " + TABLES_REQUEST_TIMEOUT_MS + " must be positive");
@@ -438,6 +445,10 @@ public final class SpateConfig {
 
     public int tablesRequestTimeoutMs() {
         return intValue(TABLES_REQUEST_TIMEOUT_MS);
+    }
+
+    public long tablesBlockCacheBytes() {
+        return parseLong(TABLES_BLOCK_CACHE_BYTES, values.get(TABLES_BLOCK_CACHE_BYTES));
     }
 
     /** The HTTP API's port: 0 for any free one, -1 for none. */

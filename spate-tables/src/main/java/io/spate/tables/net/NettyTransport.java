@@ -67,6 +67,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final String self;
     private final Settings settings;
     private final EventLoopGroup group;
+    private final boolean ownsGroup;
     private final EventLoop loop;
     private final Channel listener;
     private final Map<String, InetSocketAddress> endpoints = new ConcurrentHashMap<>();
@@ -81,7 +82,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final ChannelGroup inbound;
     private final java.util.concurrent.atomic.AtomicBoolean readingOn;
 
-    private NettyTransport(String self, Settings settings, EventLoopGroup group, Channel listener,
+    private NettyTransport(String self, Settings settings, EventLoopGroup group, boolean ownsGroup, Channel listener,
                            AtomicLong received, ChannelGroup channels, ChannelGroup inbound,
                            java.util.concurrent.atomic.AtomicBoolean readingOn) {
         this.inbound = inbound;
@@ -91,6 +92,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
         this.received = received;
         this.settings = settings;
         this.group = group;
+        this.ownsGroup = ownsGroup;
         this.loop = group.next();
         this.listener = listener;
     }
@@ -110,7 +112,17 @@ public final class NettyTransport implements Transport, AutoCloseable {
      */
     public static NettyTransport bind(String self, String host, int port, Settings settings, Consumer<Envelope> deliver,
                                       ClientRequests clients) {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        return bind(self, host, port, settings, deliver, clients, null);
+    }
+
+    /**
+     * As above, on {@code shared}'s first event loop (which the caller owns and shuts down after
+     * {@link #close}), or, when null, on a one-thread group of the transport's own. {@code deliver}
+     * and {@code clients} are then called on that loop.
+     */
+    public static NettyTransport bind(String self, String host, int port, Settings settings, Consumer<Envelope> deliver,
+                                      ClientRequests clients, EventLoopGroup shared) {
+        EventLoopGroup group = shared != null ? shared : new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         AtomicLong received = new AtomicLong();
         ChannelGroup channels = new DefaultChannelGroup("spate-tables", GlobalEventExecutor.INSTANCE);
         ChannelGroup inbound = new DefaultChannelGroup("spate-tables-in", GlobalEventExecutor.INSTANCE);
@@ -131,9 +143,11 @@ public final class NettyTransport implements Transport, AutoCloseable {
                         }
                     })
                     .bind(new InetSocketAddress(host, port)).sync().channel();
-            return new NettyTransport(self, settings, group, listener, received, channels, inbound, readingOn);
+            return new NettyTransport(self, settings, group, shared == null, listener, received, channels, inbound, readingOn);
         } catch (Exception e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            if (shared == null) {
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            }
             throw new IllegalStateException("cannot listen for table messages on " + host + ":" + port + ": " + e.getMessage(), e);
         }
     }
@@ -207,7 +221,9 @@ public final class NettyTransport implements Transport, AutoCloseable {
         closed = true;
         listener.close().syncUninterruptibly();
         channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (ownsGroup) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 
     /** One peer's outgoing side. The queue is shared with senders (under its lock); the connection belongs to the event loop. */

@@ -16,7 +16,6 @@ import io.spate.tables.TableStore;
 import io.spate.tables.WriteResult;
 import io.spate.tables.net.ClientCodec;
 import io.spate.tables.net.NettyTransport;
-import io.spate.time.SystemScheduler;
 import io.spate.time.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -107,9 +106,24 @@ public final class TableService implements AutoCloseable {
 
     private final String id;
     private final Path dir;
-    private final SystemScheduler thread;
+    /**
+     * The tables' one thread: the event loop of their network too, so that a request read from a
+     * client or a peer is handled, and its answer written, without waking another thread (on these
+     * machines a wake-up of the other thread cost more than the request's own work).
+     */
+    private final io.netty.channel.EventLoopGroup group;
+    private final io.netty.channel.EventLoop loop;
     /** The event thread as everything posts to it: a task that throws is logged, never lost in silence. */
     private final io.spate.time.Scheduler events;
+    /**
+     * The thread's: work that came before the stores were open (or failed to open), run in order
+     * once they are. The opening itself runs on a thread of its own, so the listener binds and the
+     * node's start goes on meanwhile.
+     */
+    private final java.util.ArrayDeque<Runnable> beforeOpen = new java.util.ArrayDeque<>();
+    private boolean opened;
+    /** Shared by the table stores; made with the hint store, before the thread learns it is open. */
+    private volatile org.rocksdb.Cache blockCache;
     private final long incarnation;
     private final long requestTimeoutMs;
     /** Set once the listener is bound, before {@link #start} returns. */
@@ -138,12 +152,14 @@ public final class TableService implements AutoCloseable {
     private volatile View view;
     private volatile int maxValueBytes = 1 << 20;
 
-    private TableService(String id, Path dir, SystemScheduler thread, long incarnation, long requestTimeoutMs, QueueLimits limits) {
+    private TableService(String id, Path dir, io.netty.channel.EventLoopGroup group, long incarnation, long requestTimeoutMs,
+                         QueueLimits limits) {
         this.limits = limits;
         this.id = id;
         this.dir = dir;
-        this.thread = thread;
-        this.events = guarded(id, thread);
+        this.group = group;
+        this.loop = group.next();
+        this.events = guarded(id, new LoopScheduler(loop), this);
         this.incarnation = incarnation;
         this.requestTimeoutMs = requestTimeoutMs;
     }
@@ -165,9 +181,25 @@ public final class TableService implements AutoCloseable {
 
     public static TableService start(String id, long brokerEpochMs, Path dir, String host, int port, NodeSettings settings,
                                      HintSettings hintSettings, QueueLimits limits) {
+        return start(id, brokerEpochMs, dir, host, port, settings, hintSettings, limits, DEFAULT_BLOCK_CACHE_BYTES);
+    }
+
+    /** RocksDB's block cache shared by the node's table stores when none is chosen. */
+    public static final long DEFAULT_BLOCK_CACHE_BYTES = 64L << 20;
+
+    /** @param blockCacheBytes RocksDB's block cache shared by the node's table stores (off the Java heap) */
+    public static TableService start(String id, long brokerEpochMs, Path dir, String host, int port, NodeSettings settings,
+                                     HintSettings hintSettings, QueueLimits limits, long blockCacheBytes) {
+        if (blockCacheBytes < 1) {
+            throw new IllegalArgumentException("block cache of " + blockCacheBytes + " bytes");
+        }
         long incarnation = nextIncarnation(dir, brokerEpochMs);
-        SystemScheduler thread = new SystemScheduler("spate-tables");
-        TableService service = new TableService(id, dir, thread, incarnation, settings.requestTimeoutMs(), limits);
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, task -> {
+            Thread t = new io.netty.util.concurrent.FastThreadLocalThread(task, "spate-tables");
+            t.setDaemon(true);
+            return t;
+        }, io.netty.channel.nio.NioIoHandler.newFactory());
+        TableService service = new TableService(id, dir, group, incarnation, settings.requestTimeoutMs(), limits);
         // Never throws, as the seam requires: a message sent before the listener is bound is lost like any other.
         Transport network = (to, envelope) -> {
             NettyTransport t = service.transport;
@@ -175,24 +207,59 @@ public final class TableService implements AutoCloseable {
                 t.send(to, envelope);
             }
         };
-        // First on the thread, so that every message and request queues behind it.
-        service.events.schedule(0, () -> service.open(settings, hintSettings, network));
         try {
             service.transport = NettyTransport.bind(id, host, port, NettyTransport.Settings.defaults(),
                     envelope -> service.post(bytesOf(envelope.message()), () -> service.receive(envelope)),
-                    service::clientRequest);
+                    service::clientRequest, group);
         } catch (RuntimeException e) {
             service.close();
             throw e;
         }
+        // Whatever reaches the thread before the stores are open waits for them (beforeOpen).
+        Thread.ofPlatform().name("spate-tables-open").daemon().start(() -> service.open(settings, hintSettings, network, blockCacheBytes));
         log.info("tables: node {} (incarnation {}) takes table messages on {}:{}, data in {}", id, incarnation, host,
                 service.transport.port(), dir.toAbsolutePath());
         return service;
     }
 
-    private void open(NodeSettings settings, HintSettings hintSettings, Transport network) {
+    /**
+     * On a thread of its own: loads RocksDB and opens the hint store (from a fraction of a second
+     * to many on a busy machine), then hands it to the tables' thread, which starts the node and
+     * runs what waited for it.
+     */
+    private void open(NodeSettings settings, HintSettings hintSettings, Transport network, long blockCacheBytes) {
+        RocksDbTableStore cells = null;
+        RuntimeException failure = null;
         try {
-            hintCells = new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), events);
+            blockCache = RocksDbTableStore.blockCache(blockCacheBytes); // loads RocksDB's library first
+            cells = new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), events);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        RocksDbTableStore opened = cells;
+        RuntimeException failed = failure;
+        try {
+            loop.execute(() -> started(opened, failed, settings, hintSettings, network));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            if (opened != null) {
+                opened.close(); // closed before the stores were open
+            }
+        }
+    }
+
+    private void started(RocksDbTableStore cells, RuntimeException failure, NodeSettings settings, HintSettings hintSettings,
+                         Transport network) {
+        if (closed) {
+            if (cells != null) {
+                cells.close();
+            }
+            return;
+        }
+        try {
+            if (failure != null) {
+                throw failure;
+            }
+            hintCells = cells;
             HintStore hintStore = new HintStore(hintCells, Time.SYSTEM, hintSettings.maxHints(), hintSettings.maxHintAgeMs(),
                     hintSettings.maxTombstoneHintAgeMs());
             ReplicaNode n = new ReplicaNode(id, incarnation, events, Time.SYSTEM, network, hintStore, settings);
@@ -204,6 +271,12 @@ public final class TableService implements AutoCloseable {
             if (hintCells != null) {
                 hintCells.close();
                 hintCells = null;
+            }
+        } finally {
+            opened = true;
+            Runnable waiting;
+            while ((waiting = beforeOpen.poll()) != null) {
+                waiting.run();
             }
         }
     }
@@ -278,10 +351,66 @@ public final class TableService implements AutoCloseable {
     }
 
     /**
+     * The event loop as a {@link io.spate.time.Scheduler}: most tasks are posted to run now (every
+     * message, request and reply), and those go to the loop's plain queue rather than through its
+     * timer heap; a task cancelled before it ran is skipped. Once the loop refuses work (it is
+     * shutting down) a task is dropped, as the process is stopping.
+     */
+    private static final class LoopScheduler implements io.spate.time.Scheduler {
+        private final io.netty.channel.EventLoop loop;
+
+        LoopScheduler(io.netty.channel.EventLoop loop) {
+            this.loop = loop;
+        }
+
+        @Override
+        public Time time() {
+            return Time.SYSTEM;
+        }
+
+        @Override
+        public Timer schedule(long delayMs, Runnable task) {
+            try {
+                if (delayMs > 0) {
+                    java.util.concurrent.ScheduledFuture<?> future = loop.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+                    return () -> future.cancel(false);
+                }
+                Now now = new Now(task);
+                loop.execute(now);
+                return now;
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                return () -> {
+                };
+            }
+        }
+
+        private static final class Now implements Runnable, Timer {
+            private final Runnable task;
+            private volatile boolean cancelled;
+
+            Now(Runnable task) {
+                this.task = task;
+            }
+
+            @Override
+            public void run() {
+                if (!cancelled) {
+                    task.run();
+                }
+            }
+
+            @Override
+            public void cancel() {
+                cancelled = true;
+            }
+        }
+    }
+
+    /**
      * The event thread, with every task wrapped: the thread's executor would keep an exception in
      * a future nobody reads, so a failing timeout, group commit or posted request would vanish.
      */
-    private static io.spate.time.Scheduler guarded(String id, SystemScheduler thread) {
+    private static io.spate.time.Scheduler guarded(String id, io.spate.time.Scheduler thread, TableService service) {
         return new io.spate.time.Scheduler() {
             @Override
             public Time time() {
@@ -290,11 +419,18 @@ public final class TableService implements AutoCloseable {
 
             @Override
             public Timer schedule(long delayMs, Runnable task) {
-                return thread.schedule(delayMs, () -> {
+                Runnable safe = () -> {
                     try {
                         task.run();
                     } catch (RuntimeException e) {
                         log.error("tables: node {}: a task on the tables' thread failed: {}", id, e.toString(), e);
+                    }
+                };
+                return thread.schedule(delayMs, () -> {
+                    if (service.opened) {
+                        safe.run();
+                    } else {
+                        service.beforeOpen.add(safe);
                     }
                 });
             }
@@ -335,9 +471,12 @@ public final class TableService implements AutoCloseable {
         return next;
     }
 
-    private static <T> T onThread(SystemScheduler thread, Supplier<T> work) {
+    private static <T> T onThread(io.netty.channel.EventLoop thread, Supplier<T> work) {
+        if (thread.inEventLoop()) {
+            return work.get();
+        }
         CompletableFuture<T> done = new CompletableFuture<>();
-        thread.schedule(0, () -> {
+        thread.execute(() -> {
             try {
                 done.complete(work.get());
             } catch (Throwable t) {
@@ -468,7 +607,7 @@ public final class TableService implements AutoCloseable {
     private void openTable(TableConfig config) {
         TableStore store;
         try {
-            store = new RocksDbTableStore(dir.resolve("data").resolve(config.name()), config.durability(), events);
+            store = new RocksDbTableStore(dir.resolve("data").resolve(config.name()), config.durability(), events, blockCache);
         } catch (RuntimeException e) {
             long backoff = Math.min(retryBackoffMs.getOrDefault(config.name(), MIN_RETRY_MS / 2) * 2, MAX_RETRY_MS);
             retryBackoffMs.put(config.name(), backoff);
@@ -671,7 +810,8 @@ public final class TableService implements AutoCloseable {
         if (i + 1 == SUMMARY_SLICES) {
             result.complete(new ReplicaSummary(counts[0], counts[1], java.util.HexFormat.of().formatHex(sha.digest())));
         } else {
-            events.schedule(0, () -> summarize(table, i + 1, hash, result, sha, counts));
+            // A millisecond on, so that the event loop reads the network between slices (see ReplicaNode.collectSlice).
+            events.schedule(1, () -> summarize(table, i + 1, hash, result, sha, counts));
         }
     }
 
@@ -737,7 +877,7 @@ public final class TableService implements AutoCloseable {
             return;
         }
         try {
-            onThread(thread, () -> {
+            onThread(loop, () -> {
                 closed = true;
                 if (node != null) {
                     try {
@@ -754,6 +894,9 @@ public final class TableService implements AutoCloseable {
                 if (hintCells != null) {
                     closeStore("hint", hintCells);
                 }
+                if (blockCache != null) {
+                    blockCache.close();
+                }
                 return null;
             });
         } catch (RuntimeException e) {
@@ -765,7 +908,7 @@ public final class TableService implements AutoCloseable {
             if (t != null) {
                 t.close();
             }
-            thread.close();
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 }
