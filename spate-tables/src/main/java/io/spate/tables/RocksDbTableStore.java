@@ -32,6 +32,7 @@ public final class RocksDbTableStore extends GroupCommitStore {
 
     private final Path dir;
     private final Options options;
+    private final org.rocksdb.Filter filter;
     private final WriteOptions writeOptions;
     private final RocksDB db;
     private long size;
@@ -67,20 +68,20 @@ public final class RocksDbTableStore extends GroupCommitStore {
                 .setStatsDumpPeriodSec(0);
         if (sharedCache != null) {
             // A key's whole cell is one value: point lookups, where the filter's one probe per file pays.
-            options.setTableFormatConfig(new org.rocksdb.BlockBasedTableConfig().setBlockCache(sharedCache)
-                    .setFilterPolicy(new org.rocksdb.BloomFilter(10, false)));
+            filter = new org.rocksdb.BloomFilter(10, false);
+            options.setTableFormatConfig(new org.rocksdb.BlockBasedTableConfig().setBlockCache(sharedCache).setFilterPolicy(filter));
+        } else {
+            filter = null;
         }
         this.writeOptions = new WriteOptions().setSync(false);
         try {
             Files.createDirectories(dir);
             this.db = RocksDB.open(options, dir.toString());
         } catch (RocksDBException e) {
-            writeOptions.close();
-            options.close();
+            closeOptions();
             throw new StoreException("cannot open table store in " + dir, e);
         } catch (IOException e) {
-            writeOptions.close();
-            options.close();
+            closeOptions();
             throw new UncheckedIOException(e);
         }
         scanAll((k, c) -> size++); // counted once at open; kept in memory after
@@ -244,8 +245,15 @@ public final class RocksDbTableStore extends GroupCommitStore {
             flush();
         } finally {
             db.close();
-            writeOptions.close();
-            options.close();
+            closeOptions();
+        }
+    }
+
+    private void closeOptions() {
+        writeOptions.close();
+        options.close();
+        if (filter != null) {
+            filter.close();
         }
     }
 

@@ -82,6 +82,8 @@ public final class NativeTablesClient implements AutoCloseable {
     }
 
     private static final long RECONNECT_BACKOFF_MS = 500;
+    /** The nodes' frame limit (their transport's). */
+    static final int MAX_FRAME_BYTES = 64 << 20;
     private static final long SWEEP_MS = 50;
 
     private final Settings settings;
@@ -89,8 +91,11 @@ public final class NativeTablesClient implements AutoCloseable {
     private final EventLoop loop = group.next();
     private final Bootstrap bootstrap;
     private final List<InetSocketAddress> seeds;
-    /** Every node known, by address; a node no longer in the ring keeps its connection until it fails. */
-    private final Map<InetSocketAddress, Connection> connections = new ConcurrentHashMap<>();
+    /**
+     * Every node known, by {@code host:port} as the ring names it (resolved only when connecting, never
+     * on a refresh); a node no longer in the ring keeps its connection until it fails, then goes.
+     */
+    private final Map<String, Connection> connections = new ConcurrentHashMap<>();
     /** The live members to send to, in a fixed order; replaced whole by a refresh. */
     private volatile List<Connection> targets = List.of();
     private final AtomicInteger next = new AtomicInteger();
@@ -115,13 +120,14 @@ public final class NativeTablesClient implements AutoCloseable {
             throw new IllegalArgumentException("no node to connect to");
         }
         NativeTablesClient client = new NativeTablesClient(seeds, settings);
+        // Expiry first: a seed that takes the connection and never answers fails discovery by the timeout.
+        client.loop.scheduleAtFixedRate(client::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
         try {
             client.discover();
         } catch (IOException | RuntimeException e) {
             client.close();
             throw e;
         }
-        client.loop.scheduleAtFixedRate(client::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
         long refreshMs = settings.refreshInterval().toMillis();
         client.loop.scheduleAtFixedRate(client::refresh, refreshMs, refreshMs, TimeUnit.MILLISECONDS);
         return client;
@@ -153,7 +159,11 @@ public final class NativeTablesClient implements AutoCloseable {
 
     /** The ring's members as the client last learned them. */
     public List<ClientCodec.NodeEndpoint> nodes() throws IOException {
-        return await(send(ClientCodec.Request.nodes(ids.getAndIncrement()))).nodes();
+        try {
+            return await(send(ClientCodec.Request.nodes(ids.getAndIncrement()))).nodes();
+        } catch (TimeoutException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 
     private static WriteResult writeResult(ClientCodec.Reply reply) {
@@ -206,18 +216,22 @@ public final class NativeTablesClient implements AutoCloseable {
     private void discover() throws IOException {
         IOException last = null;
         for (InetSocketAddress seed : seeds) {
-            Connection c = connections.computeIfAbsent(seed, Connection::new);
+            Connection c = connection(seed.getHostString(), seed.getPort());
             Pending pending = new Pending(ClientCodec.Request.nodes(ids.getAndIncrement()),
                     System.nanoTime() + settings.requestTimeout().toNanos());
             c.offer(pending);
             try {
-                adopt(await(pending.future).nodes());
+                ClientCodec.Reply reply = await(pending.future);
+                if (reply.status() != ClientCodec.Status.OK || reply.nodes() == null) {
+                    throw new IOException(seed + " does not serve tables: " + reply.status() + " " + reply.message());
+                }
+                adopt(reply.nodes());
                 if (targets.isEmpty()) {
                     targets = List.of(c); // it knows no live member yet (still starting): it coordinates meanwhile
                 }
                 return;
-            } catch (IOException e) {
-                last = e;
+            } catch (IOException | TimeoutException | RuntimeException e) {
+                last = e instanceof IOException io ? io : new IOException(seed + ": " + e.getMessage(), e);
             }
         }
         throw new IOException("none of " + seeds + " answered", last);
@@ -232,15 +246,23 @@ public final class NativeTablesClient implements AutoCloseable {
             return;
         }
         Pending pending = new Pending(ClientCodec.Request.nodes(ids.getAndIncrement()), System.nanoTime() + settings.requestTimeout().toNanos());
-        pending.future.thenAccept(reply -> adopt(reply.nodes()));
+        pending.future.thenAccept(reply -> {
+            if (reply.status() == ClientCodec.Status.OK && reply.nodes() != null) {
+                adopt(reply.nodes());
+            }
+        });
         c.offer(pending);
+    }
+
+    private Connection connection(String host, int port) {
+        return connections.computeIfAbsent(host + ":" + port, key -> new Connection(InetSocketAddress.createUnresolved(host, port)));
     }
 
     private void adopt(List<ClientCodec.NodeEndpoint> nodes) {
         List<Connection> live = new ArrayList<>();
         for (ClientCodec.NodeEndpoint n : nodes) {
-            if (n.live()) {
-                live.add(connections.computeIfAbsent(new InetSocketAddress(n.host(), n.port()), Connection::new));
+            if (n.live() && n.port() > 0 && n.port() <= 0xFFFF) {
+                live.add(connection(n.host(), n.port()));
             }
         }
         if (live.isEmpty()) {
@@ -248,17 +270,23 @@ public final class NativeTablesClient implements AutoCloseable {
             return;
         }
         targets = List.copyOf(live);
+        // Nodes gone from the ring whose connection is gone too are forgotten.
+        connections.values().removeIf(c -> !live.contains(c) && c.channel == null && !c.connecting && c.outbox.isEmpty());
     }
 
-    private static <T> T await(CompletableFuture<T> future) throws IOException {
+    private <T> T await(CompletableFuture<T> future) throws IOException, TimeoutException {
         try {
-            return future.get();
+            // The sweep fails the request at its deadline; this bound only guards against a sweep that never ran.
+            return future.get(settings.requestTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
+            }
+            if (e.getCause() instanceof TimeoutException t) {
+                throw t;
             }
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
@@ -277,6 +305,9 @@ public final class NativeTablesClient implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         loop.execute(() -> {
             for (Connection c : connections.values()) {
@@ -286,7 +317,10 @@ public final class NativeTablesClient implements AutoCloseable {
                 }
             }
         });
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        io.netty.util.concurrent.Future<?> stopped = group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        if (!loop.inEventLoop()) { // closed from a callback on the client's own thread: it stops after that callback
+            stopped.syncUninterruptibly();
+        }
     }
 
     private static final class Pending {
@@ -353,6 +387,14 @@ public final class NativeTablesClient implements AutoCloseable {
                     p.future.completeExceptionally(e);
                     continue;
                 }
+                int bytes = frame.readableBytes() - 4;
+                if (bytes > MAX_FRAME_BYTES) {
+                    // The node would close the connection, failing every request on it: refused here alone.
+                    frame.release();
+                    p.future.completeExceptionally(new IllegalArgumentException("a request of " + bytes
+                            + " bytes is over the " + MAX_FRAME_BYTES + "-byte frame limit"));
+                    continue;
+                }
                 inFlight.put(p.request.id(), p);
                 channel.write(frame, channel.voidPromise());
                 wrote = true;
@@ -370,7 +412,7 @@ public final class NativeTablesClient implements AutoCloseable {
             ChannelFuture f = bootstrap.clone().handler(new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                    ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(64 << 20, 0, 4, 0, 4), new Replies(Connection.this));
+                    ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(MAX_FRAME_BYTES, 0, 4, 0, 4), new Replies(Connection.this));
                 }
             }).connect(address);
             f.addListener(done -> {

@@ -33,6 +33,8 @@ import java.util.List;
  */
 public final class ClientCodec {
     public static final byte FORMAT = 2;
+    /** The longest failure message a reply carries (a UTF-8 string field holds at most 65,535 bytes). */
+    static final int MAX_MESSAGE_CHARS = 4_000;
 
     public enum Op {
         GET(1), PUT(2), DELETE(3), NODES(4);
@@ -106,8 +108,10 @@ public final class ClientCodec {
             return new Reply(id, Status.OK, version, value, null, null);
         }
 
+        /** {@code message} is cut to {@link #MAX_MESSAGE_CHARS}: it may quote what the client sent. */
         public static Reply failed(long id, Status status, String message) {
-            return new Reply(id, status, 0, null, message, null);
+            String m = String.valueOf(message);
+            return new Reply(id, status, 0, null, m.length() > MAX_MESSAGE_CHARS ? m.substring(0, MAX_MESSAGE_CHARS) + "..." : m, null);
         }
 
         public static Reply nodes(long id, List<NodeEndpoint> nodes) {
@@ -127,7 +131,7 @@ public final class ClientCodec {
     public static ByteBuf encode(ByteBufAllocator alloc, Request r) {
         int size = 1 + 8 + 1 + 1;
         if (r.op() != Op.NODES) {
-            size += 2 + utf8Length(r.table()) + 4 + r.key().length;
+            size += strSize(r.table()) + 4 + r.key().length;
             if (r.op() != Op.GET) {
                 size += 8;
             }
@@ -181,11 +185,11 @@ public final class ClientCodec {
     public static ByteBuf encode(ByteBufAllocator alloc, Reply r) {
         int size = 1 + 8 + 1 + 8;
         if (r.status().failure()) {
-            size += 2 + utf8Length(r.message());
+            size += strSize(r.message());
         } else if (r.nodes() != null) {
             size += 4;
             for (NodeEndpoint n : r.nodes()) {
-                size += 2 + utf8Length(n.id()) + 2 + utf8Length(n.host()) + 4 + 1;
+                size += strSize(n.id()) + strSize(n.host()) + 4 + 1;
             }
         } else if (r.value() != null) {
             size += 4 + r.value().length;
@@ -242,9 +246,14 @@ public final class ClientCodec {
         }
     }
 
-    /** The request id of a frame's body, to answer a request that cannot be read whole; -1 when even that is missing. */
+    /** Whether a frame's body is long enough to hold a request id (any 64-bit value). */
+    public static boolean hasId(ByteBuf body) {
+        return body.readableBytes() >= 9;
+    }
+
+    /** The request id of a frame's body ({@link #hasId} first), to answer a request that cannot be read whole. */
     public static long idOf(ByteBuf body) {
-        return body.readableBytes() >= 9 ? body.getLong(body.readerIndex() + 1) : -1;
+        return body.getLong(body.readerIndex() + 1);
     }
 
     private static void format(ByteBuf in) {
@@ -262,6 +271,15 @@ public final class ClientCodec {
 
     private static int utf8Length(String s) {
         return io.netty.buffer.ByteBufUtil.utf8Bytes(s);
+    }
+
+    /** A string field's size, refused before anything is allocated when it does not fit. */
+    private static int strSize(String s) {
+        int length = utf8Length(s);
+        if (length > 0xFFFF) {
+            throw new IllegalArgumentException("a string of " + length + " bytes does not fit a client frame");
+        }
+        return 2 + length;
     }
 
     private static void str(ByteBuf out, String s) {

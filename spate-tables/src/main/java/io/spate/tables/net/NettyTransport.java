@@ -122,6 +122,10 @@ public final class NettyTransport implements Transport, AutoCloseable {
      */
     public static NettyTransport bind(String self, String host, int port, Settings settings, Consumer<Envelope> deliver,
                                       ClientRequests clients, EventLoopGroup shared) {
+        if (shared instanceof io.netty.util.concurrent.MultithreadEventExecutorGroup g && g.executorCount() != 1) {
+            // Connections would spread over its loops, and deliver/clients would run off the caller's thread.
+            throw new IllegalArgumentException("a shared group must have exactly one event loop, not " + g.executorCount());
+        }
         EventLoopGroup group = shared != null ? shared : new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         AtomicLong received = new AtomicLong();
         ChannelGroup channels = new DefaultChannelGroup("spate-tables", GlobalEventExecutor.INSTANCE);
@@ -413,18 +417,39 @@ public final class NettyTransport implements Transport, AutoCloseable {
         }
     }
 
+    /** Requests a client connection may have unanswered before the node stops reading it. */
+    static final int CLIENT_PAUSE_AT = 256;
+    /** Requests past this many unanswered (read in one go before reading stopped) are refused at once. */
+    static final int CLIENT_REFUSE_AT = 1024;
+
     /**
-     * Replies to one client connection, written in batches: futures complete on the tables'
-     * thread, and each reply written from there would be a task and a wake-up of the event loop of
-     * its own; queued, the replies that complete while one flush is pending go in one write.
+     * Replies to one client connection, written in batches: a reply may complete on any thread,
+     * and each one written from there would be a task and a wake-up of the event loop of its own;
+     * queued, the replies that complete while one flush is pending go in one write. It also counts
+     * the connection's unanswered requests: past {@link #CLIENT_PAUSE_AT} the connection is not read
+     * until half of them are answered, and while the socket takes no more (a client that does not
+     * read) replies wait here, so what one connection holds in memory stays bounded.
      */
     private static final class ClientReplies {
         private final Channel channel;
+        private final java.util.concurrent.atomic.AtomicBoolean readingOn;
         private final java.util.concurrent.ConcurrentLinkedQueue<ClientCodec.Reply> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private final java.util.concurrent.atomic.AtomicBoolean flushScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+        /** The loop's: requests read and not yet written back. */
+        private int unanswered;
 
-        ClientReplies(Channel channel) {
+        ClientReplies(Channel channel, java.util.concurrent.atomic.AtomicBoolean readingOn) {
             this.channel = channel;
+            this.readingOn = readingOn;
+        }
+
+        /** On the loop, for each request read: false when it is one too many and must be refused. */
+        boolean admit() {
+            unanswered++; // every request read gets one reply, and each reply written counts one off
+            if (unanswered >= CLIENT_PAUSE_AT) {
+                channel.config().setAutoRead(false);
+            }
+            return unanswered <= CLIENT_REFUSE_AT;
         }
 
         void add(ClientCodec.Reply reply) {
@@ -438,18 +463,37 @@ public final class NettyTransport implements Transport, AutoCloseable {
             }
         }
 
-        private void flush() {
+        /** On the loop: writes what waits while the socket takes it. */
+        void flush() {
             flushScheduled.set(false);
+            if (!channel.isActive()) {
+                queue.clear();
+                return;
+            }
             boolean wrote = false;
             ClientCodec.Reply reply;
-            while ((reply = queue.poll()) != null) {
-                if (channel.isActive()) {
-                    channel.write(ClientCodec.encode(channel.alloc(), reply), channel.voidPromise());
-                    wrote = true;
+            while (channel.isWritable() && (reply = queue.poll()) != null) {
+                unanswered--;
+                ByteBuf frame;
+                try {
+                    frame = ClientCodec.encode(channel.alloc(), reply);
+                } catch (RuntimeException e) {
+                    log.error("cannot encode a table reply to {}: {}", channel.remoteAddress(), e.toString());
+                    frame = ClientCodec.encode(channel.alloc(), ClientCodec.Reply.failed(reply.id(), ClientCodec.Status.ERROR,
+                            "the reply could not be encoded"));
                 }
+                channel.write(frame, channel.voidPromise());
+                wrote = true;
             }
             if (wrote) {
                 channel.flush();
+            }
+            resumeIfDrained();
+        }
+
+        void resumeIfDrained() {
+            if (!channel.config().isAutoRead() && unanswered <= CLIENT_PAUSE_AT / 2 && channel.isWritable() && readingOn.get()) {
+                channel.config().setAutoRead(true);
             }
         }
     }
@@ -460,6 +504,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
         private final ClientRequests clients;
         private final java.util.concurrent.atomic.AtomicBoolean readingOn;
         private ClientReplies replies; // the first client request makes it
+        /** What the connection's first frame was: a client's connection carries no peer frames, nor a peer's client ones. */
+        private Boolean clientConnection;
 
         Inbound(Consumer<Envelope> deliver, AtomicLong received, ClientRequests clients, java.util.concurrent.atomic.AtomicBoolean readingOn) {
             this.deliver = deliver;
@@ -471,13 +517,28 @@ public final class NettyTransport implements Transport, AutoCloseable {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             // A client that sends faster than it reads its replies is not read until it catches up.
-            ctx.channel().config().setAutoRead(ctx.channel().isWritable() && readingOn.get());
+            if (!ctx.channel().isWritable()) {
+                ctx.channel().config().setAutoRead(false);
+            } else if (replies != null) {
+                replies.flush(); // what waited for the socket, then reading again if few are unanswered
+            } else {
+                ctx.channel().config().setAutoRead(readingOn.get());
+            }
             ctx.fireChannelWritabilityChanged();
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            if (ClientCodec.isClientFrame(frame)) {
+            boolean client = ClientCodec.isClientFrame(frame);
+            if (clientConnection == null) {
+                clientConnection = client;
+            } else if (clientConnection != client) {
+                log.warn("closing the table connection from {}: a {} frame on a {}'s connection", ctx.channel().remoteAddress(),
+                        client ? "client" : "peer", clientConnection ? "client" : "peer");
+                ctx.close();
+                return;
+            }
+            if (client) {
                 clientRequest(ctx, frame);
                 return;
             }
@@ -495,19 +556,24 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
         private void clientRequest(ChannelHandlerContext ctx, ByteBuf frame) {
             if (replies == null) {
-                replies = new ClientReplies(ctx.channel());
+                replies = new ClientReplies(ctx.channel(), readingOn);
             }
             ClientReplies out = replies;
+            if (!ClientCodec.hasId(frame)) {
+                log.warn("closing the table client connection from {}: a frame of {} bytes holds no request id",
+                        ctx.channel().remoteAddress(), frame.readableBytes());
+                ctx.close();
+                return;
+            }
+            long id = ClientCodec.idOf(frame);
+            if (!out.admit()) {
+                out.add(ClientCodec.Reply.of(id, ClientCodec.Status.OVERLOADED, 0));
+                return;
+            }
             ClientCodec.Request request;
             try {
                 request = ClientCodec.decodeRequest(frame);
             } catch (TableCodec.MalformedFrameException e) {
-                long id = ClientCodec.idOf(frame.readerIndex(0));
-                if (id < 0) {
-                    log.warn("closing the table client connection from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
-                    ctx.close();
-                    return;
-                }
                 // The frame's length kept the stream in step: answer this one, keep the connection.
                 out.add(ClientCodec.Reply.failed(id, ClientCodec.Status.INVALID, "malformed request: " + e.getMessage()));
                 return;

@@ -122,6 +122,8 @@ public final class TableService implements AutoCloseable {
      */
     private final java.util.ArrayDeque<Runnable> beforeOpen = new java.util.ArrayDeque<>();
     private boolean opened;
+    /** Completes once the opening thread has handed its stores (or its failure) to the loop: what {@link #close} waits for. */
+    private final CompletableFuture<Void> opening = new CompletableFuture<>();
     /** Shared by the table stores; made with the hint store, before the thread learns it is open. */
     private volatile org.rocksdb.Cache blockCache;
     private final long incarnation;
@@ -151,6 +153,8 @@ public final class TableService implements AutoCloseable {
     /** The last view applied: the catalog and the members, for the native protocol's answers. */
     private volatile View view;
     private volatile int maxValueBytes = 1 << 20;
+    /** The longest key of the native protocol (Cassandra's partition key limit); HTTP's are bounded by its request line. */
+    static final int MAX_KEY_BYTES = 65_535;
 
     private TableService(String id, Path dir, io.netty.channel.EventLoopGroup group, long incarnation, long requestTimeoutMs,
                          QueueLimits limits) {
@@ -212,6 +216,7 @@ public final class TableService implements AutoCloseable {
                     envelope -> service.post(bytesOf(envelope.message()), () -> service.receive(envelope)),
                     service::clientRequest, group);
         } catch (RuntimeException e) {
+            service.opening.complete(null); // nothing is opening
             service.close();
             throw e;
         }
@@ -233,8 +238,8 @@ public final class TableService implements AutoCloseable {
         try {
             blockCache = RocksDbTableStore.blockCache(blockCacheBytes); // loads RocksDB's library first
             cells = new RocksDbTableStore(dir.resolve("hints"), io.spate.tables.Durability.batched(5), events);
-        } catch (RuntimeException e) {
-            failure = e;
+        } catch (Throwable e) { // a native library that cannot load is an Error: the node must still learn of it
+            failure = e instanceof RuntimeException r ? r : new IllegalStateException("cannot load or open RocksDB: " + e, e);
         }
         RocksDbTableStore opened = cells;
         RuntimeException failed = failure;
@@ -244,6 +249,8 @@ public final class TableService implements AutoCloseable {
             if (opened != null) {
                 opened.close(); // closed before the stores were open
             }
+        } finally {
+            opening.complete(null);
         }
     }
 
@@ -286,12 +293,24 @@ public final class TableService implements AutoCloseable {
         queuedTasks.incrementAndGet();
         queuedBytes.addAndGet(bytes);
         checkQueue();
-        events.schedule(0, () -> {
+        events.schedule(0, new Posted(() -> {
             queuedTasks.decrementAndGet();
             queuedBytes.addAndGet(-bytes);
             checkQueue();
             task.run();
-        });
+        }));
+    }
+
+    /**
+     * A message or request posted from outside: it still runs once the tables are closed, to fail
+     * its caller's future at once (node null) rather than leave it waiting; the node's own tasks
+     * (timers, messages to itself, a collection's next slice) do not, as the stores are closed.
+     */
+    private record Posted(Runnable task) implements Runnable {
+        @Override
+        public void run() {
+            task.run();
+        }
     }
 
     private boolean overBound() {
@@ -358,9 +377,11 @@ public final class TableService implements AutoCloseable {
      */
     private static final class LoopScheduler implements io.spate.time.Scheduler {
         private final io.netty.channel.EventLoop loop;
+        private final io.spate.time.ExecutorScheduler later;
 
         LoopScheduler(io.netty.channel.EventLoop loop) {
             this.loop = loop;
+            this.later = new io.spate.time.ExecutorScheduler(loop, false);
         }
 
         @Override
@@ -370,11 +391,10 @@ public final class TableService implements AutoCloseable {
 
         @Override
         public Timer schedule(long delayMs, Runnable task) {
+            if (delayMs > 0) {
+                return later.schedule(delayMs, task);
+            }
             try {
-                if (delayMs > 0) {
-                    java.util.concurrent.ScheduledFuture<?> future = loop.schedule(task, delayMs, TimeUnit.MILLISECONDS);
-                    return () -> future.cancel(false);
-                }
                 Now now = new Now(task);
                 loop.execute(now);
                 return now;
@@ -427,6 +447,9 @@ public final class TableService implements AutoCloseable {
                     }
                 };
                 return thread.schedule(delayMs, () -> {
+                    if (service.closed && !(task instanceof Posted)) {
+                        return; // the stores are closed: a late timer or message to itself must not touch them
+                    }
                     if (service.opened) {
                         safe.run();
                     } else {
@@ -545,6 +568,10 @@ public final class TableService implements AutoCloseable {
                         "table '" + r.table() + "' not found"));
             }
             return CompletableFuture.completedFuture(ClientCodec.Reply.failed(r.id(), ClientCodec.Status.NOT_SERVING, notServing(r.table())));
+        }
+        if (r.key().length > MAX_KEY_BYTES) {
+            return CompletableFuture.completedFuture(ClientCodec.Reply.failed(r.id(), ClientCodec.Status.INVALID,
+                    "a key of " + r.key().length + " bytes is over the " + MAX_KEY_BYTES + " bytes a table key may hold"));
         }
         if (r.op() == ClientCodec.Op.PUT && r.value().length > maxValueBytes) {
             return CompletableFuture.completedFuture(ClientCodec.Reply.failed(r.id(), ClientCodec.Status.INVALID,
@@ -673,10 +700,12 @@ public final class TableService implements AutoCloseable {
     /** Completes once the table is open on this node (a table just created: once this node's view has it). */
     public CompletableFuture<TableConfig> awaitTable(String name) {
         CompletableFuture<TableConfig> done = new CompletableFuture<>();
-        events.schedule(0, () -> {
+        events.schedule(0, new Posted(() -> {
             TableConfig config = open.get(name);
             String failure = tableFailures.get(name);
-            if (config != null) {
+            if (closed) {
+                done.completeExceptionally(new IllegalStateException("the tables are closed"));
+            } else if (config != null) {
                 done.complete(config);
             } else if (failure != null) {
                 done.completeExceptionally(new IllegalStateException(
@@ -684,7 +713,7 @@ public final class TableService implements AutoCloseable {
             } else {
                 waitingFor.computeIfAbsent(name, n -> new ArrayList<>()).add(done);
             }
-        });
+        }));
         return done;
     }
 
@@ -847,7 +876,8 @@ public final class TableService implements AutoCloseable {
         }
         post(64 + bytes, () -> {
             if (node == null) {
-                done.completeExceptionally(new IllegalStateException("this node's tables could not open their stores", openFailure));
+                done.completeExceptionally(closed ? new IllegalStateException("the tables are closed")
+                        : new IllegalStateException("this node's tables could not open their stores", openFailure));
                 return;
             }
             try {
@@ -877,15 +907,38 @@ public final class TableService implements AutoCloseable {
             return;
         }
         try {
+            // The stores the opening thread may still be opening are closed here, not after this returns
+            // (a start in the same process would find their locks held).
+            opening.get(60, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.warn("tables: the stores were still opening after 60 s; closing without them");
+        }
+        NettyTransport t = transport;
+        if (t != null) {
+            t.close(); // no request or message comes in any more
+        }
+        try {
             onThread(loop, () -> {
-                closed = true;
-                if (node != null) {
+                closed = true; // from here on only posted work runs, and finds no node (guarded)
+                ReplicaNode n = node;
+                node = null;
+                if (n != null) {
                     try {
-                        node.stop();
+                        n.stop();
                     } catch (RuntimeException e) {
                         log.error("tables: stopping the node failed: {}", e.toString(), e);
                     }
                 }
+                opened = true;
+                Runnable waiting;
+                while ((waiting = beforeOpen.poll()) != null) {
+                    waiting.run(); // posted work fails its caller at once; the rest finds the node gone
+                }
+                waitingFor.values().forEach(futures -> futures.forEach(w -> w.completeExceptionally(
+                        new IllegalStateException("the tables are closed"))));
+                waitingFor.clear();
                 // Each store on its own: one that cannot flush (a full disk, a RocksDB background
                 // error) must not leave the others, or the hints, unflushed and open.
                 for (Map.Entry<String, TableStore> e : stores.entrySet()) {
@@ -904,10 +957,6 @@ public final class TableService implements AutoCloseable {
             log.error("tables: closing the stores failed: {}", e.toString(), e);
         } finally {
             closed = true;
-            NettyTransport t = transport;
-            if (t != null) {
-                t.close();
-            }
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }

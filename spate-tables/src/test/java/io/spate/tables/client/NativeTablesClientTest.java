@@ -220,6 +220,77 @@ class NativeTablesClientTest {
     }
 
     @Test
+    void thousandsOfPipelinedRequestsFromAClientThatReadsLateAreEachAnswered() throws Exception {
+        startCluster(1);
+        int n = 3_000;
+        try (Socket socket = new Socket("127.0.0.1", services.get("n1").port())) {
+            socket.setSoTimeout(30_000);
+            DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 20));
+            for (int i = 0; i < n; i++) {
+                ByteBuf frame = ClientCodec.encode(ByteBufAllocator.DEFAULT, new ClientCodec.Request(i, ClientCodec.Op.GET,
+                        Consistency.ONE, "t", b("k" + i), 0, null));
+                byte[] bytes = new byte[frame.readableBytes()];
+                frame.readBytes(bytes);
+                frame.release();
+                out.write(bytes);
+            }
+            out.flush();
+            // Only now are the replies read: the node paused reading this connection meanwhile and must
+            // take it up again, answering every request once (refused at once past its bound, or done).
+            DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
+            java.util.BitSet answered = new java.util.BitSet(n);
+            Map<ClientCodec.Status, Integer> statuses = new HashMap<>();
+            for (int i = 0; i < n; i++) {
+                byte[] body = new byte[in.readInt()];
+                in.readFully(body);
+                ClientCodec.Reply r = ClientCodec.decodeReply(Unpooled.wrappedBuffer(body), false);
+                assertThat(answered.get((int) r.id())).as("request %d answered twice", r.id()).isFalse();
+                answered.set((int) r.id());
+                statuses.merge(r.status(), 1, Integer::sum);
+            }
+            assertThat(answered.cardinality()).isEqualTo(n);
+            assertThat(statuses.keySet()).isSubsetOf(ClientCodec.Status.NOT_FOUND, ClientCodec.Status.OVERLOADED);
+        }
+    }
+
+    @Test
+    void aPeerFrameOnAClientsConnectionClosesIt() throws Exception {
+        startCluster(1);
+        try (Socket socket = new Socket("127.0.0.1", services.get("n1").port())) {
+            socket.setSoTimeout(30_000);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            ByteBuf get = ClientCodec.encode(ByteBufAllocator.DEFAULT, new ClientCodec.Request(1, ClientCodec.Op.GET, Consistency.ONE,
+                    "t", b("k"), 0, null));
+            byte[] bytes = new byte[get.readableBytes()];
+            get.readBytes(bytes);
+            get.release();
+            out.write(bytes);
+            byte[] peer = io.spate.tables.net.TableCodec.encode(new io.spate.tables.Envelope("n9", 1,
+                    new io.spate.tables.TableMessage.Write(1, "t", b("k"), io.spate.tables.Cell.value(1, b("injected")), null)));
+            out.writeInt(peer.length);
+            out.write(peer);
+            out.flush();
+            byte[] body = new byte[in.readInt()];
+            in.readFully(body);
+            assertThat(ClientCodec.decodeReply(Unpooled.wrappedBuffer(body), false).status()).isEqualTo(ClientCodec.Status.NOT_FOUND);
+            assertThatThrownBy(in::readInt).isInstanceOf(EOFException.class);
+        }
+        try (NativeTablesClient client = NativeTablesClient.connect(List.of(address("n1")))) {
+            assertThat(client.get("t", b("k"), Consistency.ONE).get(30, TimeUnit.SECONDS).found()).as("the peer frame was not applied").isFalse();
+        }
+    }
+
+    @Test
+    void aSeedThatTakesTheConnectionButNeverAnswersFailsDiscoveryByTheTimeout() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            assertThatThrownBy(() -> NativeTablesClient.connect(List.of(new InetSocketAddress("127.0.0.1", silent.getLocalPort())),
+                    new NativeTablesClient.Settings(Duration.ofMillis(500), Duration.ofSeconds(2), Duration.ofSeconds(10))))
+                    .isInstanceOf(java.io.IOException.class).hasMessageContaining("none of");
+        }
+    }
+
+    @Test
     void aClientWithNoReachableSeedSaysSo() {
         assertThatThrownBy(() -> NativeTablesClient.connect(List.of(new InetSocketAddress("127.0.0.1", 1)),
                 new NativeTablesClient.Settings(Duration.ofSeconds(5), Duration.ofSeconds(2), Duration.ofSeconds(10))))

@@ -68,6 +68,13 @@ class ClientCodecTest {
         byte[] badConsistency = {2, 0, 0, 0, 0, 0, 0, 0, 1, 1, 9};
         assertThatThrownBy(() -> ClientCodec.decodeRequest(Unpooled.wrappedBuffer(badConsistency))).hasMessageContaining("consistency 9");
         assertThat(ClientCodec.isClientFrame(Unpooled.wrappedBuffer(new byte[]{1, 2}))).isFalse();
-        assertThat(ClientCodec.idOf(Unpooled.wrappedBuffer(new byte[]{2, 0}))).isEqualTo(-1);
+        assertThat(ClientCodec.hasId(Unpooled.wrappedBuffer(new byte[]{2, 0}))).isFalse();
+        assertThat(ClientCodec.idOf(Unpooled.wrappedBuffer(new byte[]{2, -1, -1, -1, -1, -1, -1, -1, -1}))).as("any 64-bit id").isEqualTo(-1L);
+        // A reply never fails to encode for a message quoting a huge name: it is cut.
+        ClientCodec.Reply quoted = ClientCodec.Reply.failed(6, ClientCodec.Status.UNKNOWN_TABLE, "table '" + "x".repeat(70_000) + "' not found");
+        ByteBuf encoded = ClientCodec.encode(ALLOC, quoted);
+        assertThat(ClientCodec.decodeReply(body(encoded), false).message()).startsWith("table 'xxx").endsWith("...");
+        assertThatThrownBy(() -> ClientCodec.encode(ALLOC, new ClientCodec.Request(7, ClientCodec.Op.GET, null, "t".repeat(70_000), new byte[0], 0, null)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }
