@@ -266,14 +266,16 @@ class NativeTablesClientTest {
             get.readBytes(bytes);
             get.release();
             out.write(bytes);
+            out.flush();
+            byte[] body = new byte[in.readInt()];
+            in.readFully(body);
+            assertThat(ClientCodec.decodeReply(Unpooled.wrappedBuffer(body), false).status()).isEqualTo(ClientCodec.Status.NOT_FOUND);
+            // The connection is a client's now: a peer's write on it is refused with the connection.
             byte[] peer = io.spate.tables.net.TableCodec.encode(new io.spate.tables.Envelope("n9", 1,
                     new io.spate.tables.TableMessage.Write(1, "t", b("k"), io.spate.tables.Cell.value(1, b("injected")), null)));
             out.writeInt(peer.length);
             out.write(peer);
             out.flush();
-            byte[] body = new byte[in.readInt()];
-            in.readFully(body);
-            assertThat(ClientCodec.decodeReply(Unpooled.wrappedBuffer(body), false).status()).isEqualTo(ClientCodec.Status.NOT_FOUND);
             assertThatThrownBy(in::readInt).isInstanceOf(EOFException.class);
         }
         try (NativeTablesClient client = NativeTablesClient.connect(List.of(address("n1")))) {
