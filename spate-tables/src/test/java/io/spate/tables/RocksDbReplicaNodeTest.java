@@ -120,7 +120,7 @@ class RocksDbReplicaNodeTest {
         }
         scheduler.advance(100);
         assertThat(deletes).hasSize(200).allMatch(WriteResult::ok);
-        scheduler.advance(table.tombstoneGraceMs() + 2 * settings.gcIntervalMs() + ReplicaNode.GC_SLICES * ReplicaNode.YIELD_MS);
+        scheduler.advance(table.tombstoneGraceMs() + 2 * settings.gcIntervalMs());
         for (String id : ids) {
             assertThat(stores.get(id).get(0).size()).as(id).isZero();
         }

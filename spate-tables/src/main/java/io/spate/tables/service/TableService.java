@@ -389,6 +389,18 @@ public final class TableService implements AutoCloseable {
             return Time.SYSTEM;
         }
 
+        /** Through the loop's timer queue at no delay: Netty takes timers due only before its next pass, after reading its sockets. */
+        @Override
+        public Timer yieldThen(Runnable task) {
+            try {
+                java.util.concurrent.ScheduledFuture<?> future = loop.schedule(task, 0, TimeUnit.NANOSECONDS);
+                return () -> future.cancel(false);
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                return () -> {
+                };
+            }
+        }
+
         @Override
         public Timer schedule(long delayMs, Runnable task) {
             if (delayMs > 0) {
@@ -439,6 +451,15 @@ public final class TableService implements AutoCloseable {
 
             @Override
             public Timer schedule(long delayMs, Runnable task) {
+                return thread.schedule(delayMs, wrap(task));
+            }
+
+            @Override
+            public Timer yieldThen(Runnable task) {
+                return thread.yieldThen(wrap(task));
+            }
+
+            private Runnable wrap(Runnable task) {
                 Runnable safe = () -> {
                     try {
                         task.run();
@@ -446,7 +467,7 @@ public final class TableService implements AutoCloseable {
                         log.error("tables: node {}: a task on the tables' thread failed: {}", id, e.toString(), e);
                     }
                 };
-                return thread.schedule(delayMs, () -> {
+                return () -> {
                     if (service.closed && !(task instanceof Posted)) {
                         return; // the stores are closed: a late timer or message to itself must not touch them
                     }
@@ -455,7 +476,7 @@ public final class TableService implements AutoCloseable {
                     } else {
                         service.beforeOpen.add(safe);
                     }
-                });
+                };
             }
         };
     }
@@ -839,8 +860,8 @@ public final class TableService implements AutoCloseable {
         if (i + 1 == SUMMARY_SLICES) {
             result.complete(new ReplicaSummary(counts[0], counts[1], java.util.HexFormat.of().formatHex(sha.digest())));
         } else {
-            // A millisecond on, so that the event loop reads the network between slices (see ReplicaNode.collectSlice).
-            events.schedule(1, () -> summarize(table, i + 1, hash, result, sha, counts));
+            // After what waits, the network's reads included (see ReplicaNode.collectSlice).
+            events.yieldThen(() -> summarize(table, i + 1, hash, result, sha, counts));
         }
     }
 
