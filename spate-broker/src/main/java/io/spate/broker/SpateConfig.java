@@ -506,9 +506,13 @@ public final class SpateConfig {
                 topicDefaults(), describableValues());
     }
 
-    /** Every setting but those node credentials derive from: DescribeConfigs is open to any client. */
+    /**
+     * Every setting but those node credentials derive from: DescribeConfigs is open to any client.
+     * Concurrent because the node writes the ports it bound (0 asks for any free one) once it has
+     * them: a client that only knows a bootstrap server learns the nodes' HTTP and tables ports here.
+     */
     private Map<String, String> describableValues() {
-        Map<String, String> shown = new TreeMap<>(values);
+        Map<String, String> shown = new java.util.concurrent.ConcurrentSkipListMap<>(values);
         shown.remove(CLUSTER_SECRET);
         shown.remove(CONTROLLER_QUORUM_VOTERS);
         return shown;

@@ -78,6 +78,8 @@ public final class SpateNode implements AutoCloseable {
     private final NodeMetrics metrics;
     /** The masterless tables (set once, before the node is handed out; volatile for a shutdown hook's thread). */
     private volatile ClusterTables tables;
+    /** What DescribeConfigs shows for this node, with the ports it bound in place of those asked for. */
+    private volatile Map<String, String> effectiveConfigs;
     /** The HTTP API; null while it serves none (http.port -1, and no {@link #serveHttp} yet). */
     private volatile io.spate.http.HttpServer http;
     private volatile boolean closed;
@@ -179,6 +181,9 @@ public final class SpateNode implements AutoCloseable {
             String clusterId = config.clustered() ? member.clusterId() : ClusterIdentity.loadOrCreate(dataDir, config.nodeId()).clusterId();
             server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits());
             ServerConfig serverConfig = config.toServerConfig(server.port());
+            Map<String, String> effective = serverConfig.brokerConfigs();
+            effective.put(SpateConfig.PORT, String.valueOf(server.port()));
+            effective.put(SpateConfig.TABLES_PORT, String.valueOf(tables.port()));
             TopicManager topics = new TopicManager(registry, serverConfig, control);
             ClusterView view = ClusterView.of(member.metadata(), replicas);
             NodeMetrics metrics = new NodeMetrics();
@@ -276,10 +281,12 @@ public final class SpateNode implements AutoCloseable {
                     metrics);
             if (http != null) {
                 http.serveTables(tables);
+                effective.put(SpateConfig.HTTP_PORT, String.valueOf(http.port()));
             }
             SpateNode node = new SpateNode(config, logManager, server, clusterId, coordinator, transactions, remoteMarkers, remoteVerifications,
                     cleaner, member, replicas, processing, httpPartitions, metrics, http);
             node.tables = tables;
+            node.effectiveConfigs = effective;
             return node;
         } catch (IOException | RuntimeException e) {
             if (processing != null) {
@@ -458,6 +465,7 @@ public final class SpateNode implements AutoCloseable {
         try {
             http = startHttp(config, port, server.port(), httpPartitions, metrics);
             http.serveTables(tables);
+            effectiveConfigs.put(SpateConfig.HTTP_PORT, String.valueOf(http.port()));
             return true;
         } catch (IOException e) {
             log.warn("{}", e.getMessage());

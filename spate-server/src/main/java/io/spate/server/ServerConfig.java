@@ -7,7 +7,8 @@ import java.util.Map;
  * What the protocol server needs to know, already validated by the broker's configuration.
  *
  * @param topicDefaults  topic-level defaults under topic-level names (segment.bytes, ...)
- * @param brokerConfigs  every broker setting in effect, for DescribeConfigs on the broker
+ * @param brokerConfigs  every broker setting in effect, for DescribeConfigs on the broker; the node
+ *                       updates the ports in it (port, http.port, tables.port) to those it bound
  */
 public record ServerConfig(
         int nodeId,

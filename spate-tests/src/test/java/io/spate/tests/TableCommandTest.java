@@ -60,4 +60,36 @@ class TableCommandTest {
         assertThat(unreachable.exit()).isEqualTo(1);
         assertThat(unreachable.err()).startsWith("spate: no answer from");
     }
+
+    @Test
+    void aBootstrapServerIsEnoughTheNodesHttpPortsAreLearnedFromTheCluster() throws Exception {
+        // HTTP on port 0: DescribeConfigs must show the port the node bound, not the 0 it was given.
+        try (HttpNode web = HttpNode.start(SpateNode.builder().dataDir(dataDir))) {
+            String bootstrap = "127.0.0.1:" + web.node().port();
+            var created = TopicProduceConsumeCommandTest.run("", "table", "create", "devices", "--replication-factor", "1",
+                    "--bootstrap-server", bootstrap);
+            assertThat(created.exit()).as(created.err()).isZero();
+            assertThat(created.out()).contains("created table devices (replication factor 1)");
+            var put = TopicProduceConsumeCommandTest.run("", "table", "put", "devices", "d1", "on", "--bootstrap-server", bootstrap);
+            assertThat(put.exit()).as(put.err()).isZero();
+            assertThat(TopicProduceConsumeCommandTest.run("", "table", "get", "devices", "d1", "--http", web.base()).out().strip())
+                    .isEqualTo("on");
+            JsonNode repair = JSON.readTree(TopicProduceConsumeCommandTest.run("", "table", "repair", "devices", "--json",
+                    "--bootstrap-server", bootstrap).out());
+            assertThat(repair).hasSize(1);
+            assertThat(repair.get(0).get("node").asText()).isEqualTo(web.base());
+
+            var both = TopicProduceConsumeCommandTest.run("", "table", "list", "--bootstrap-server", bootstrap, "--http", web.base());
+            assertThat(both.exit()).isEqualTo(1);
+            assertThat(both.err().strip()).isEqualTo("spate: give --bootstrap-server or --http, not both");
+        }
+        try (SpateNode noHttp = SpateNode.builder().dataDir(dataDir.resolve("plain")).start()) {
+            var none = TopicProduceConsumeCommandTest.run("", "table", "list", "--bootstrap-server", "127.0.0.1:" + noHttp.port());
+            assertThat(none.exit()).isEqualTo(1);
+            assertThat(none.err()).contains("serves HTTP");
+        }
+        var unreachable = TopicProduceConsumeCommandTest.run("", "table", "list", "--bootstrap-server", "127.0.0.1:1", "--timeout", "2000");
+        assertThat(unreachable.exit()).isEqualTo(1);
+        assertThat(unreachable.err()).startsWith("spate: cannot learn the nodes' HTTP APIs from 127.0.0.1:1");
+    }
 }

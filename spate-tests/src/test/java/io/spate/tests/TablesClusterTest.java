@@ -1,5 +1,7 @@
 package io.spate.tests;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.spate.tables.Consistency;
 import io.spate.tables.client.TablesClient;
 import io.spate.tests.support.SpateCluster;
@@ -56,7 +58,10 @@ class TablesClusterTest {
             for (int id = 1; id <= NODES; id++) {
                 clients.put(id, TablesClient.of(List.of(base.get(id)), Duration.ofSeconds(10)));
             }
-            clients.get(1).create(TABLE, 3, Map.of("durability", "batched:5"));
+            // Created from the command line knowing only one node's Kafka listener.
+            var created = TopicProduceConsumeCommandTest.run("", "table", "create", TABLE, "--replication-factor", "3",
+                    "--durability", "batched:5", "--bootstrap-server", cluster.bootstrap(2));
+            assertThat(created.exit()).as(created.err()).isZero();
             for (int id = 1; id <= NODES; id++) {
                 int node = id;
                 // Each node serves the table once its metadata image has it.
@@ -89,11 +94,12 @@ class TablesClusterTest {
             await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
                     .until(() -> hintsPending(base.get(1)) + hintsPending(base.get(2)) == 0);
             log("tables: " + hintsHeld + " hints delivered to node 3");
-            for (int id = 1; id <= NODES; id++) {
-                TablesClient.Repair repair = clients.get(id).repair(TABLE);
-                log("tables: repair from node " + id + ": " + repair);
-                assertThat(repair.abandoned()).isZero();
-            }
+            // `spate table repair --bootstrap-server` repairs from every node it learns of.
+            var repaired = TopicProduceConsumeCommandTest.run("", "table", "repair", TABLE, "--json", "--bootstrap-server", cluster.bootstrap(1));
+            log("tables: repair from every node: " + repaired.out().strip() + repaired.err().strip());
+            assertThat(repaired.exit()).as(repaired.err()).isZero();
+            assertThat(new ObjectMapper().readTree(repaired.out()).findValuesAsText("node"))
+                    .containsExactlyInAnyOrderElementsOf(base.values());
             List<TablesClient.Replica> replicas = new ArrayList<>();
             for (int id = 1; id <= NODES; id++) {
                 replicas.add(clients.get(id).replica(TABLE));

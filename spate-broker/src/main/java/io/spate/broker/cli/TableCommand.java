@@ -23,9 +23,11 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code spate table}: the masterless tables from the command line, over the nodes' HTTP API
- * ({@link TablesClient}): the tables are served over HTTP, not the Kafka protocol, so the
- * command takes the nodes' HTTP addresses ({@code --http}) where the topic commands take a
- * bootstrap server. Any node coordinates any request; several {@code --http} spread and fail over.
+ * ({@link TablesClient}). The tables are served over HTTP, not the Kafka protocol: the command
+ * takes the nodes' HTTP addresses ({@code --http}), or, like the topic commands, a bootstrap
+ * server, from which it learns every node and the HTTP port each serves (DescribeConfigs on the
+ * node shows the port it bound). Any node coordinates any request; several addresses spread and
+ * fail over.
  */
 @Command(name = "table", mixinStandardHelpOptions = true,
         description = "Create, list, read, write, delete and repair masterless tables (over the nodes' HTTP API).",
@@ -47,6 +49,10 @@ public final class TableCommand implements Runnable {
         @Option(names = "--http", paramLabel = "URL", split = ",", defaultValue = "http://127.0.0.1:8082",
                 description = "A node's HTTP API (default: ${DEFAULT-VALUE}); repeatable or comma-separated.")
         List<String> http = new ArrayList<>();
+
+        @Option(names = "--bootstrap-server", paramLabel = "HOST:PORT",
+                description = "A node's Kafka listener, instead of --http: every node's HTTP API is learned from the cluster.")
+        String bootstrapServer;
 
         @Option(names = "--timeout", paramLabel = "MS",
                 description = "How long to wait for an answer, in milliseconds (default: 30000; repair: 610000, as a node's repair runs up to 10 minutes).")
@@ -70,17 +76,34 @@ public final class TableCommand implements Runnable {
 
         abstract int run(TablesClient client) throws Exception;
 
+        /** The HTTP APIs to ask: those given, or those the cluster at --bootstrap-server serves. */
+        List<String> httpApis() {
+            if (bootstrapServer == null) {
+                return http.stream().map(u -> u.contains("://") ? u : "http://" + u).toList();
+            }
+            if (spec.commandLine().getParseResult().hasMatchedOption("--http")) {
+                throw new IllegalArgumentException("give --bootstrap-server or --http, not both");
+            }
+            return HttpApis.of(bootstrapServer, timeoutMs());
+        }
+
         @Override
         public final Integer call() {
-            try (TablesClient client = TablesClient.of(http.stream().map(u -> u.contains("://") ? u : "http://" + u).toList(),
-                    Duration.ofMillis(timeoutMs()))) {
+            List<String> apis;
+            try {
+                apis = httpApis();
+            } catch (GroupsCommand.Failure | IllegalArgumentException e) {
+                return fail(e.getMessage());
+            }
+            try (TablesClient client = TablesClient.of(apis, Duration.ofMillis(timeoutMs()))) {
+                http = apis;
                 int exit = run(client);
                 out().flush();
                 return exit;
             } catch (TablesClient.TablesException e) {
                 return fail(e.getMessage());
             } catch (UncheckedIOException e) {
-                return fail("no answer from " + http + ": " + (e.getCause() == null ? e.getMessage() : e.getCause().toString())
+                return fail("no answer from " + apis + ": " + (e.getCause() == null ? e.getMessage() : e.getCause().toString())
                         + " (is a node serving HTTP there?)");
             } catch (GroupsCommand.Failure | IllegalArgumentException e) {
                 return fail(e.getMessage());
@@ -274,7 +297,8 @@ public final class TableCommand implements Runnable {
     }
 
     @Command(name = "repair", mixinStandardHelpOptions = true,
-            description = "Run anti-entropy for a table now, from each --http node with every other live replica.")
+            description = "Run anti-entropy for a table now, from each node given (or, with --bootstrap-server, every node)"
+                    + " with every other live replica.")
     static final class Repair extends TableSub {
         @Parameters(paramLabel = "TABLE")
         String table;
@@ -291,7 +315,7 @@ public final class TableCommand implements Runnable {
             List<Map<String, Object>> rows = new ArrayList<>();
             GroupsCommand.Table out = new GroupsCommand.Table("NODE", "SESSIONS", "IN-SYNC", "ABANDONED", "PUSHED", "PULLED");
             for (String node : http) {
-                try (TablesClient one = TablesClient.of(List.of(node.contains("://") ? node : "http://" + node), Duration.ofMillis(timeoutMs()))) {
+                try (TablesClient one = TablesClient.of(List.of(node), Duration.ofMillis(timeoutMs()))) {
                     TablesClient.Repair r = one.repair(table);
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("node", node);
