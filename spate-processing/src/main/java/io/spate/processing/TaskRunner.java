@@ -539,9 +539,10 @@ final class TaskRunner implements Runnable {
             if (!batch.isEmpty()) {
                 output.begin(next);
                 processingSinceMs = now;
+                long wallClockMs = now;
                 try {
                     inCodeLoader(() -> {
-                        task.process(batch, output);
+                        task.process(batch, output, wallClockMs);
                         return null;
                     });
                 } catch (RuntimeException | StackOverflowError e) {
@@ -813,15 +814,24 @@ final class TaskRunner implements Runnable {
                 }
             }
             long now = env.clock().get();
-            if (!batch.isEmpty()) {
+            // window.close.idle.ms: inputs that brought nothing (none held back for max.task.idle.ms)
+            // let the wall clock move stream time once the task's deadline has passed, closing the
+            // windows due by then; their results are sent and committed like any others.
+            boolean wallClockDue = batch.isEmpty() && waitingFor.isEmpty() && now >= task.wallClockDeadlineMs();
+            if (!batch.isEmpty() || wallClockDue) {
                 if (exactlyOnce && !inTransaction) {
                     producer.beginTransaction();
                     inTransaction = true;
                 }
                 processingSinceMs = now;
+                long wallClockMs = now;
                 try {
                     inCodeLoader(() -> {
-                        task.process(batch, output);
+                        if (wallClockDue) {
+                            task.advanceWallClock(wallClockMs, output);
+                        } else {
+                            task.process(batch, output, wallClockMs);
+                        }
                         return null;
                     });
                     output.appendBuffered();
@@ -843,6 +853,11 @@ final class TaskRunner implements Runnable {
                     processingSinceMs = -1;
                 }
                 processed += batch.size();
+                if (wallClockDue) {
+                    // Stream time moved (it goes into the committed metadata) and, exactly-once, a
+                    // transaction is open: both are committed at the next interval.
+                    dirty = true;
+                }
                 if (pending + batch.size() > pendingStamps.length) {
                     pendingStamps = java.util.Arrays.copyOf(pendingStamps, Math.max(pendingStamps.length * 2, pending + batch.size()));
                 }
@@ -886,6 +901,9 @@ final class TaskRunner implements Runnable {
             if (batch.isEmpty()) {
                 long untilCommit = dirty ? Math.max(1, settings.commitIntervalMs() - (now - lastCommitMs)) : settings.idleWaitMs();
                 long wait = Math.min(untilCommit, settings.idleWaitMs());
+                // Woken when the wall clock next closes a window (window.close.idle.ms), not only by input.
+                long deadline = task.wallClockDeadlineMs();
+                wait = deadline <= now ? 1 : Math.min(wait, deadline - now);
                 if (waitingFor.isEmpty()) {
                     awaitInput(inputs.values(), at, wait);
                 } else {

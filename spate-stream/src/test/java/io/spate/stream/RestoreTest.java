@@ -83,7 +83,7 @@ class RestoreTest {
         Task t = c.createTask(0, 4);
         assertThat(t.changelogTopics()).isEqualTo(Map.of("concat", "h-concat-changelog"));
         t.process(List.of(rec("in", 4, 0, "a", "1"), rec("in", 4, 1, "a", "2"), rec("in", 4, 2, "b", "3")),
-                (topic, partition, key, value, ts) -> sent.add(new String[]{topic, String.valueOf(partition), str(key), str(value)}));
+                (topic, partition, key, value, ts) -> sent.add(new String[]{topic, String.valueOf(partition), str(key), str(value)}), 0);
         assertThat(sent).extracting(r -> String.join("|", r)).containsExactly(
                 "h-concat-changelog|4|a|1", "out|-1|a|1", "h-concat-changelog|4|a|12", "out|-1|a|12",
                 "h-concat-changelog|4|b|3", "out|-1|b|3");
@@ -95,12 +95,12 @@ class RestoreTest {
         restored.restore("concat", changelog);
         sent.clear();
         restored.process(List.of(rec("in", 4, 3, "a", "4")),
-                (topic, partition, key, value, ts) -> sent.add(new String[]{topic, String.valueOf(partition), str(key), str(value)}));
+                (topic, partition, key, value, ts) -> sent.add(new String[]{topic, String.valueOf(partition), str(key), str(value)}), 0);
         assertThat(sent).extracting(r -> String.join("|", r)).containsExactly("h-concat-changelog|4|a|124", "out|-1|a|124");
         assertThat(restored.stats().recordsProcessed()).isEqualTo(1);
         assertThat(restored.stats().changelogRecordsSent()).isEqualTo(1);
         assertThatThrownBy(() -> restored.restore("concat", List.of())).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> restored.process(List.of(rec("other", 4, 0, "a", "1")), (tp, pt, k, v, ts) -> { }))
+        assertThatThrownBy(() -> restored.process(List.of(rec("other", 4, 0, "a", "1")), (tp, pt, k, v, ts) -> { }, 0))
                 .isInstanceOf(IllegalArgumentException.class);
         restored.close();
     }
@@ -110,7 +110,7 @@ class RestoreTest {
         CompiledPipeline c = PipelineCompiler.compile("f", b -> b.stream("in", S, S).mapValues(v -> Integer.parseInt(v), Serdes.integers())
                 .to("out"), Map.of());
         Task t = c.createTask(0, 0);
-        assertThatThrownBy(() -> t.process(List.of(rec("in", 0, 7, "k", "x")), (tp, pt, k, v, ts) -> { }))
+        assertThatThrownBy(() -> t.process(List.of(rec("in", 0, 7, "k", "x")), (tp, pt, k, v, ts) -> { }, 0))
                 .isInstanceOf(io.spate.stream.engine.StreamProcessingException.class)
                 .hasMessageContaining("in-0@7");
     }

@@ -16,7 +16,15 @@ import java.util.Set;
  * sub-topology runs as one task per partition of its input topics; immutable and shareable.
  */
 public final class CompiledPipeline {
+    /**
+     * The pipeline setting (ms) after which a task whose inputs brought nothing moves its stream
+     * time on with the wall clock, so that windows close without new records; absent or -1: off.
+     * The rule is {@link WallClockStreamTime}'s.
+     */
+    public static final String WINDOW_CLOSE_IDLE_MS = "window.close.idle.ms";
+
     private final String name;
+    private final long windowCloseIdleMs;
     private final List<String> sourceTopics;
     private final List<String> sinkTopics;
     private final List<String> sinkTables;
@@ -28,6 +36,7 @@ public final class CompiledPipeline {
 
     CompiledPipeline(GraphBuilder b) {
         this.name = b.pipelineName;
+        this.windowCloseIdleMs = WallClockStreamTime.parse(b.setting(WINDOW_CLOSE_IDLE_MS, null));
         this.sourceTopics = List.copyOf(b.sourceTopics);
         this.sinkTopics = List.copyOf(b.sinkTopics);
         this.sinkTables = List.copyOf(b.sinkTables);
@@ -111,6 +120,11 @@ public final class CompiledPipeline {
         return sinkTables;
     }
 
+    /** {@link #WINDOW_CLOSE_IDLE_MS}: how long a task's inputs bring nothing before its stream time follows the wall clock, or -1 (off). */
+    public long windowCloseIdleMs() {
+        return windowCloseIdleMs;
+    }
+
     public List<InternalTopic> internalTopics() {
         return internalTopics;
     }
@@ -153,7 +167,7 @@ public final class CompiledPipeline {
                 sources.put(n.inputTopic, (ProcessorNode.InputNode) p);
             }
         }
-        return new StreamTask(ctx, sources, sub.inputTopics());
+        return new StreamTask(ctx, sources, sub.inputTopics(), windowCloseIdleMs);
     }
 
     /** The sub-topologies, their topics and stores, and their operators with what each feeds. */
@@ -161,6 +175,9 @@ public final class CompiledPipeline {
         StringBuilder sb = new StringBuilder("Pipeline ").append(name).append('\n');
         sb.append("  sources: ").append(sourceTopics).append('\n');
         sb.append("  sinks: ").append(sinkTopics).append('\n');
+        if (windowCloseIdleMs != WallClockStreamTime.OFF) {
+            sb.append("  stream time follows the wall clock after ").append(windowCloseIdleMs).append(" ms without input\n");
+        }
         if (!sinkTables.isEmpty()) {
             sb.append("  tables: ").append(sinkTables).append('\n');
         }

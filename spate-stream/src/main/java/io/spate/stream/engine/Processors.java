@@ -514,6 +514,11 @@ final class Processors {
         }
 
         @Override
+        public long nextDueStreamTime() {
+            return WallClockStreamTime.saturatedPlus(store.earliestStart(), sizeMs + graceMs);
+        }
+
+        @Override
         public void onStreamTime(long streamTimeMs) {
             // closed: start + size + grace <= streamTime
             long limit = streamTimeMs - sizeMs - graceMs + 1;
@@ -608,6 +613,11 @@ final class Processors {
             if (emitOnUpdate) {
                 forward(new Windowed<>(key, start, end), aggregate, ts);
             }
+        }
+
+        @Override
+        public long nextDueStreamTime() {
+            return WallClockStreamTime.saturatedPlus(store.earliestEnd(), gapMs + graceMs + 1);
         }
 
         @Override
@@ -762,6 +772,11 @@ final class Processors {
                     ctx.log(otherBuffer.changelog(), StoreKeys.windowKey(k, otherTs), otherBuffer.serde().serialize(values), ts);
                 }
             }
+        }
+
+        @Override
+        public long nextDueStreamTime() {
+            return WallClockStreamTime.saturatedPlus(own.earliestStart(), retentionMs);
         }
 
         @Override

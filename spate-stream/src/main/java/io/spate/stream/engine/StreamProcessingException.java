@@ -13,6 +13,15 @@ public final class StreamProcessingException extends RuntimeException {
         this.offset = offset;
     }
 
+    /** A failure outside any one record (closing windows as the wall clock moves stream time): no topic, partition -1, offset -1. */
+    public StreamProcessingException(String what, RuntimeException cause) {
+        super(what + " failed: " + cause, cause);
+        this.topic = null;
+        this.partition = -1;
+        this.offset = -1;
+    }
+
+    /** The record's topic, or null for a failure outside any one record. */
     public String topic() {
         return topic;
     }

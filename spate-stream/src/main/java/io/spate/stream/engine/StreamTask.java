@@ -12,13 +12,15 @@ final class StreamTask implements Task {
     private final List<String> inputTopics;
     private final Map<String, String> restoreTopics;
     private final TaskContext.StreamTimeListener[] listeners;
+    private final WallClockStreamTime wallClock;
     private String lastTopic;
     private ProcessorNode.InputNode lastSource;
     private boolean processing;
     private boolean closed;
 
-    StreamTask(TaskContext ctx, Map<String, ProcessorNode.InputNode> sources, List<String> inputTopics) {
+    StreamTask(TaskContext ctx, Map<String, ProcessorNode.InputNode> sources, List<String> inputTopics, long windowCloseIdleMs) {
         this.ctx = ctx;
+        this.wallClock = new WallClockStreamTime(windowCloseIdleMs);
         this.sources = new HashMap<>(sources);
         this.inputTopics = List.copyOf(inputTopics);
         Map<String, String> restore = new LinkedHashMap<>();
@@ -75,19 +77,71 @@ final class StreamTask implements Task {
     }
 
     @Override
-    public void process(List<InputRecord> batch, Output out) {
+    public void process(List<InputRecord> batch, Output out, long wallClockMs) {
         if (closed) {
             throw new IllegalStateException("task " + this + " is closed");
         }
         processing = true;
         ctx.output = out;
         try {
+            // Where the wall clock has brought stream time comes first: a record that arrives
+            // after its windows closed that way is late whether or not the runtime has run the
+            // close yet, so the outcome depends only on when the batch is processed.
+            followWallClock(wallClockMs);
             for (InputRecord r : batch) {
                 processOne(r);
+            }
+            if (!batch.isEmpty()) {
+                wallClock.recordsArrived(wallClockMs, ctx.streamTime);
             }
         } finally {
             ctx.output = null;
         }
+    }
+
+    @Override
+    public boolean advanceWallClock(long wallClockMs, Output out) {
+        if (closed) {
+            throw new IllegalStateException("task " + this + " is closed");
+        }
+        processing = true;
+        ctx.output = out;
+        try {
+            return followWallClock(wallClockMs);
+        } finally {
+            ctx.output = null;
+        }
+    }
+
+    @Override
+    public long wallClockDeadlineMs() {
+        if (!wallClock.enabled()) {
+            return Long.MAX_VALUE;
+        }
+        long due = Long.MAX_VALUE;
+        for (TaskContext.StreamTimeListener l : listeners) {
+            due = Math.min(due, l.nextDueStreamTime());
+        }
+        return wallClock.wallClockTimeOf(due);
+    }
+
+    private boolean followWallClock(long wallClockMs) {
+        long to = wallClock.streamTimeAt(wallClockMs, ctx.streamTime);
+        if (to <= ctx.streamTime) {
+            return false;
+        }
+        ctx.streamTime = to;
+        try {
+            for (TaskContext.StreamTimeListener l : listeners) {
+                l.onStreamTime(to);
+            }
+        } catch (StreamProcessingException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new StreamProcessingException("closing windows at stream time " + to + ", moved by the wall clock ("
+                    + CompiledPipeline.WINDOW_CLOSE_IDLE_MS + ")", e);
+        }
+        return true;
     }
 
     private void processOne(InputRecord r) {

@@ -13,6 +13,12 @@ final class TaskContext {
     /** Called after a record that advanced stream time has been processed. */
     interface StreamTimeListener {
         void onStreamTime(long streamTimeMs);
+
+        /**
+         * The smallest stream time at which {@link #onStreamTime} would close something it holds
+         * now, or {@link Long#MAX_VALUE} when it holds nothing: when to wake an idle task.
+         */
+        long nextDueStreamTime();
     }
 
     /** A store of the task and how to replay its changelog into it. */

@@ -8,7 +8,8 @@ package io.spate.stream.engine;
  * @param nullKeyRecordsDropped  records dropped by an aggregation, join, repartition or table sink because their key was null
  * @param recordsSent            records sent to sinks, repartition and side topics
  * @param changelogRecordsSent   records sent to changelog topics
- * @param streamTimeMs           the largest record timestamp seen, or {@link Long#MIN_VALUE} before any record
+ * @param streamTimeMs           the largest record timestamp seen (or later, where {@code window.close.idle.ms} moved it with the
+ *                               wall clock), or {@link Long#MIN_VALUE} before any record
  */
 public record TaskStats(long recordsProcessed, long lateRecordsDropped, long nullKeyRecordsDropped, long recordsSent, long changelogRecordsSent,
                         long streamTimeMs) {

@@ -26,6 +26,11 @@ import java.util.Map;
  * the tasks that read them. Each pipe processes until no task has input left, so outputs are
  * complete when {@code pipe} returns. {@link #restartTasks()} closes every task and builds it
  * again from its changelogs, as a node taking over a partition would.
+ *
+ * <p>The driver has a wall clock of its own, which moves only when a test calls
+ * {@link #advanceWallClockTime}: with the pipeline setting {@code window.close.idle.ms} that is
+ * what closes windows when no record comes (as Kafka Streams' {@code TopologyTestDriver}
+ * advances wall-clock time for its punctuations). It starts at 0; only its moves matter.
  */
 public final class PipelineTestDriver implements AutoCloseable {
     /** A record of an in-memory topic; {@code seq} orders writes across topics and partitions. */
@@ -59,6 +64,7 @@ public final class PipelineTestDriver implements AutoCloseable {
     };
     private long seq;
     private int roundRobin;
+    private long wallClockMs;
 
     private static final class TaskSlot {
         final int subTopologyId;
@@ -128,6 +134,31 @@ public final class PipelineTestDriver implements AutoCloseable {
             total = total.plus(s.task.stats());
         }
         return total;
+    }
+
+    /** The driver's wall clock: 0 until {@link #advanceWallClockTime} moves it. */
+    public long wallClockTimeMs() {
+        return wallClockMs;
+    }
+
+    /**
+     * Moves the wall clock on by {@code by}, then gives every task the new time, as the runtime
+     * does for an idle task whose deadline passed: with {@code window.close.idle.ms}, a task whose
+     * inputs brought nothing for that long moves its stream time and closes the windows due by
+     * then; what they emit is processed through the pipeline before this returns. Without the
+     * setting nothing happens.
+     */
+    public void advanceWallClockTime(java.time.Duration by) {
+        if (by.isNegative()) {
+            throw new IllegalArgumentException("the wall clock does not go back: " + by);
+        }
+        wallClockMs = Math.addExact(wallClockMs, by.toMillis());
+        for (TaskSlot slot : tasks) {
+            if (wallClockMs >= slot.task.wallClockDeadlineMs()) {
+                slot.task.advanceWallClock(wallClockMs, output);
+            }
+        }
+        runUntilIdle();
     }
 
     /** Number of records in a topic's partition (0 for a topic nothing was written to). */
@@ -206,7 +237,7 @@ public final class PipelineTestDriver implements AutoCloseable {
             for (TaskSlot slot : tasks) {
                 List<InputRecord> batch = unread(slot);
                 if (!batch.isEmpty()) {
-                    slot.task.process(batch, output);
+                    slot.task.process(batch, output, wallClockMs);
                     progress = true;
                     batches++;
                 }
