@@ -112,7 +112,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private volatile ClusterImage image = ClusterImage.EMPTY;
     private final ImageDelivery delivery = new ImageDelivery("spate-metadata-listener", () -> image);
 
-    private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness) throws IOException {
+    private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness, long startGraceNanos) throws IOException {
         this.settings = settings;
         RaftPeer[] peers = settings.voters().stream()
                 .map(v -> RaftPeer.newBuilder().setId(peerId(v.id())).setAddress(v.address()).build())
@@ -124,7 +124,7 @@ public final class RatisMetadataLog implements MetadataLog {
         this.serverProperties = properties;
         long heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatMs());
         this.lagWatch = new VoterLagWatch(TimeUnit.SECONDS.toNanos(BRIDGE_AFTER_S), TimeUnit.SECONDS.toNanos(RESTART_AFTER_S),
-                Math.max(TimeUnit.SECONDS.toNanos(1), 4 * heartbeatNanos), TimeUnit.SECONDS.toNanos(30), TimeUnit.SECONDS.toNanos(START_GRACE_S));
+                Math.max(TimeUnit.SECONDS.toNanos(1), 4 * heartbeatNanos), TimeUnit.SECONDS.toNanos(30), startGraceNanos);
         this.raftMetaGuard = new RaftMetaGuard(settings.metadataDir().resolveSibling("metadata-reserve"));
         if (voter) {
             Files.createDirectories(settings.metadataDir());
@@ -235,7 +235,17 @@ public final class RatisMetadataLog implements MetadataLog {
 
     /** Starts the voter (if this node is one) and the client; returns without waiting for a leader. */
     public static RatisMetadataLog start(ClusterSettings settings, LivenessTracker liveness) throws IOException {
-        RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness);
+        return start(settings, liveness, java.time.Duration.ofSeconds(START_GRACE_S));
+    }
+
+    /**
+     * As above, with another start grace (30 s above): how long after its Raft server starts a voter
+     * whose replica stopped applying may not yet be restarted. For a test that waits for such a
+     * restart; a node always runs with the 30 s.
+     */
+    public static RatisMetadataLog start(ClusterSettings settings, LivenessTracker liveness, java.time.Duration voterRestartGrace)
+            throws IOException {
+        RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness, voterRestartGrace.toNanos());
         if (metadataLog.server != null) {
             LeaderClassPreloader.startOnce();
             metadataLog.serverStarting();
