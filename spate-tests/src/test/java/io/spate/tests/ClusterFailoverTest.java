@@ -276,7 +276,7 @@ class ClusterFailoverTest {
     /** As the brief has it: one batch, request timeout 1 s, delivery timeout 3 s. */
     @Test
     void leaderCutOffFromQuorumAndFollowersAcknowledgesNothing() throws Exception {
-        cutOffLeaderUnderAcksAll(1_000, 1, false);
+        cutOffLeaderUnderAcksAll(1_000, 3_000, 1, false);
     }
 
     /**
@@ -285,16 +285,21 @@ class ClusterFailoverTest {
      */
     @Test
     void leaderCutOffFromQuorumAndFollowersAcknowledgesNoRetriedBatch() throws Exception {
-        cutOffLeaderUnderAcksAll(200, 4, false);
+        cutOffLeaderUnderAcksAll(200, 1_500, 4, false);
     }
 
     /** As above, then the cut-off leader dies before the others come back: nothing acknowledged may be lost. */
     @Test
     void writesAcknowledgedByACutOffLeaderSurviveItsDeath() throws Exception {
-        cutOffLeaderUnderAcksAll(200, 4, true);
+        cutOffLeaderUnderAcksAll(200, 1_500, 4, true);
     }
 
-    private void cutOffLeaderUnderAcksAll(int requestTimeoutMs, int rounds, boolean killLeader) throws Exception {
+    /**
+     * Each round of a cut-off lasts {@code deliveryTimeoutMs} (nothing is acknowledged): 1.5 s for the rounds of 200 ms
+     * requests still spans the first second of the cut-off, in which the leader may still believe it leads, with
+     * several retries in it.
+     */
+    private void cutOffLeaderUnderAcksAll(int requestTimeoutMs, int deliveryTimeoutMs, int rounds, boolean killLeader) throws Exception {
         Target t = target(false);
         int partition = t.partition();
         int leader = t.leader();
@@ -309,7 +314,7 @@ class ClusterFailoverTest {
         Map<String, Object> cutOffConfig = Map.of(
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 3_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, deliveryTimeoutMs,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, requestTimeoutMs,
                 ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 50,
                 ProducerConfig.LINGER_MS_CONFIG, 5,
@@ -435,7 +440,11 @@ class ClusterFailoverTest {
         int before = 50;
         int during = 200;
         long firstOffset;
-        try (KafkaProducer<String, String> producer = Clients.producer(survivor, Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+        // Its sends after the pause first go to the paused old leader (the producer's metadata still names it): as
+        // the steady producer's, its requests there are given up after 3 s, not the client's default 30 s, and
+        // retried at the new leader (with the same sequence numbers) while the old one is still paused.
+        try (KafkaProducer<String, String> producer = Clients.producer(survivor, Map.of(ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 3_000))) {
             firstOffset = producer.send(new ProducerRecord<>(topic, partition, "k", "before-0")).get(30, TimeUnit.SECONDS).offset();
             for (int i = 1; i < before; i++) {
                 producer.send(new ProducerRecord<>(topic, partition, "k", "before-" + i));

@@ -110,8 +110,9 @@ public final class ReplicaFiles {
         for (Map.Entry<Integer, Long> e : endOffsets.entrySet()) {
             int partition = e.getKey();
             long hw = e.getValue();
+            // Looked at once at first (the cluster has settled: usually they agree already), then every 500 ms.
             await("replicas of " + topic + "-" + partition + " agree up to " + hw).atMost(Duration.ofSeconds(30))
-                    .pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
                         Map<Integer, byte[]> prefixes = new LinkedHashMap<>();
                         List<String> problems = new ArrayList<>();
                         for (int id : holders.apply(partition)) {

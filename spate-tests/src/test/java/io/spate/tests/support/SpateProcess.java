@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  * with {@code kill -9} (SIGKILL) and restart it on the same data directory.
  */
 public final class SpateProcess implements AutoCloseable {
+    private static final List<String> HEAP = List.of("-Xmx512m");
     private final Path dataDir;
     private final int port;
     private final Path logFile;
@@ -90,7 +91,10 @@ public final class SpateProcess implements AutoCloseable {
         }
         String javaBin = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(prefix);
-        command.addAll(List.of(javaBin, "-Xmx512m", "-jar", jar, "start",
+        command.add(javaBin);
+        command.addAll(HEAP);
+        command.addAll(NodeClassArchive.jvmOptions(javaBin, jar, HEAP));
+        command.addAll(List.of("-jar", jar, "start",
                 "--data-dir", dataDir.toString(), "--port", String.valueOf(port)));
         command.addAll(extraArgs);
         settings.forEach((k, v) -> command.addAll(List.of("-o", k + "=" + v)));

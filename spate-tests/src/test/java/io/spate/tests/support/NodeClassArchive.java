@@ -1,0 +1,112 @@
+package io.spate.tests.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A class-data-sharing archive of the node's classes for the node processes the tests start, as
+ * {@code ./spate start} keeps one for its own: on two busy cores a node spends most of its start
+ * loading classes (Ratis, gRPC, Netty, kafka-clients), and the system tests start and restart
+ * nodes dozens of times. The archive is made once per test JVM, in a directory of its own (two
+ * builds side by side never share one), by starting a one-voter cluster node until it serves and
+ * stopping it with SIGTERM: the JVM writes the archive as it exits. Every node started afterwards
+ * maps it read-only; the node's behaviour is the same, only its classes load faster. Any failure
+ * leaves the nodes starting as before, without an archive.
+ */
+final class NodeClassArchive {
+    private static final long TRAIN_TIMEOUT_MS = 120_000;
+    /** Null until asked for; then the JVM options every node is started with (empty without an archive). */
+    private static List<String> options;
+
+    private NodeClassArchive() {
+    }
+
+    /** JVM options that map the archive, made on the first call (empty when it could not be made, or -Dspate.test.cds=false). */
+    static synchronized List<String> jvmOptions(String javaBin, String jar, List<String> heap) {
+        if (options == null) {
+            options = Boolean.parseBoolean(System.getProperty("spate.test.cds", "true")) ? train(javaBin, jar, heap) : List.of();
+        }
+        return options;
+    }
+
+    private static List<String> train(String javaBin, String jar, List<String> heap) {
+        long started = System.nanoTime();
+        Path work = null;
+        try {
+            work = Files.createTempDirectory("spate-test-cds-");
+            Path archive = work.resolve("node.jsa");
+            Path output = work.resolve("node.log");
+            List<String> command = new ArrayList<>(List.of(javaBin));
+            command.addAll(heap);
+            command.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
+                    "-jar", jar, "start", "--data-dir", work.resolve("data").toString(), "--port", String.valueOf(freePort()),
+                    "--node-id", "1", "--controllers", "1@127.0.0.1:" + freePort(), "--host", "127.0.0.1"));
+            Process node = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(TRAIN_TIMEOUT_MS);
+                while (!serves(output)) {
+                    if (!node.isAlive() || System.nanoTime() - deadline > 0) {
+                        log("the training node did not serve; nodes start without a class-data archive");
+                        return List.of();
+                    }
+                    Thread.sleep(50);
+                }
+                node.destroy(); // SIGTERM: the JVM exits normally and writes the archive
+                if (!node.waitFor(60, TimeUnit.SECONDS)) {
+                    log("the training node did not stop; nodes start without a class-data archive");
+                    return List.of();
+                }
+            } finally {
+                node.destroyForcibly();
+            }
+            if (!Files.isRegularFile(archive) || Files.size(archive) == 0) {
+                log("no class-data archive was written; nodes start without one");
+                return List.of();
+            }
+            archive.toFile().deleteOnExit();
+            work.toFile().deleteOnExit();
+            deleteTree(work.resolve("data"));
+            Files.deleteIfExists(output);
+            log("class-data archive for the nodes: " + archive + " (" + Files.size(archive) / 1024 / 1024 + " MB, made in "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms)");
+            // -Xshare:auto: an archive the JVM cannot use is passed over, and the node starts as without one.
+            return List.of("-XX:SharedArchiveFile=" + archive, "-Xshare:auto", "-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        } catch (IOException e) {
+            log("class-data archive: " + e + "; nodes start without one");
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
+    private static boolean serves(Path output) throws IOException {
+        return Files.isRegularFile(output) && new String(Files.readAllBytes(output), StandardCharsets.UTF_8).contains("serving Kafka on");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory left behind
+        }
+    }
+
+    private static void log(String line) {
+        System.out.println(java.time.LocalTime.now() + " [test] " + line);
+    }
+}
