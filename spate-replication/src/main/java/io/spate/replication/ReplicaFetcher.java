@@ -39,6 +39,7 @@ final class ReplicaFetcher implements Runnable {
     private final int leaderId;
     private final ReplicationSettings settings;
     private final FollowerFetchLogic logic;
+    private final FollowerFetchSession session = new FollowerFetchSession();
     private final Object wakeup = new Object();
     private volatile String host;
     private volatile int port;
@@ -119,6 +120,15 @@ final class ReplicaFetcher implements Runnable {
         }
     }
 
+    /** On the fetcher's thread: a new connection starts a new fetch session (the old one's last answer may be lost). */
+    private LeaderConnection connect() throws IOException {
+        session.reset();
+        LeaderConnection c = new LeaderConnection(host, port, "spate-replica-" + localId + settings.nodeToken(), settings.connectTimeoutMs(),
+                settings.socketTimeoutMs());
+        connection = c;
+        return c;
+    }
+
     @Override
     public void run() {
         while (running) {
@@ -131,8 +141,7 @@ final class ReplicaFetcher implements Runnable {
                 }
                 LeaderConnection c = connection;
                 if (c == null) {
-                    c = new LeaderConnection(host, port, "spate-replica-" + localId + settings.nodeToken(), settings.connectTimeoutMs(), settings.socketTimeoutMs());
-                    connection = c;
+                    c = connect();
                 }
                 truncateWhereNeeded(c);
                 fetchOnce(c);
@@ -210,20 +219,35 @@ final class ReplicaFetcher implements Runnable {
             pause();
             return;
         }
+        FollowerFetchSession.Request request = session.next(positions);
         Map<String, FetchRequestData.FetchTopic> topics = new LinkedHashMap<>();
-        for (FollowerFetchLogic.FetchPosition position : positions) {
+        for (FollowerFetchLogic.FetchPosition position : request.toSend()) {
             TopicPartition tp = position.partition();
             topics.computeIfAbsent(tp.topic(), t -> new FetchRequestData.FetchTopic().setTopic(t)).partitions().add(
                     new FetchRequestData.FetchPartition().setPartition(tp.partition()).setCurrentLeaderEpoch(position.currentLeaderEpoch())
                             .setFetchOffset(position.fetchOffset()).setLogStartOffset(position.logStartOffset())
                             .setLastFetchedEpoch(-1).setPartitionMaxBytes(settings.fetchMaxBytesPerPartition()));
         }
+        Map<String, FetchRequestData.ForgottenTopic> forgotten = new LinkedHashMap<>();
+        for (TopicPartition tp : request.toForget()) {
+            forgotten.computeIfAbsent(tp.topic(), t -> new FetchRequestData.ForgottenTopic().setTopic(t)).partitions().add(tp.partition());
+        }
         FetchRequestData data = new FetchRequestData().setReplicaId(localId).setMaxWaitMs(settings.fetchWaitMaxMs())
                 .setMinBytes(1).setMaxBytes(settings.fetchMaxBytes()).setIsolationLevel((byte) 0)
-                .setSessionId(0).setSessionEpoch(-1).setRackId(settings.rack()).setTopics(new ArrayList<>(topics.values()));
+                .setSessionId(request.sessionId()).setSessionEpoch(request.epoch()).setRackId(settings.rack())
+                .setTopics(new ArrayList<>(topics.values())).setForgottenTopicsData(new ArrayList<>(forgotten.values()));
         var response = (FetchResponse) c.send(new FetchRequest(data, FETCH_VERSION));
-        if (response.data().errorCode() != Errors.NONE.code()) {
-            log.debug("fetch from node {} failed: {}", leaderId, Errors.forCode(response.data().errorCode()));
+        Errors topLevel = Errors.forCode(response.data().errorCode());
+        FollowerFetchSession.Outcome taken = topLevel == Errors.NONE ? FollowerFetchSession.Outcome.ANSWERED
+                : topLevel == Errors.FETCH_SESSION_ID_NOT_FOUND || topLevel == Errors.INVALID_FETCH_SESSION_EPOCH
+                ? FollowerFetchSession.Outcome.SESSION_LOST : FollowerFetchSession.Outcome.REFUSED;
+        if (!session.onAnswer(request, taken, response.data().sessionId())) {
+            if (taken == FollowerFetchSession.Outcome.SESSION_LOST) {
+                // The leader lost the session (it restarted, or evicted it): the next fetch opens a new one at once.
+                log.debug("fetch session with node {} ended ({}): starting a new one", leaderId, topLevel);
+                return;
+            }
+            log.debug("fetch from node {} failed: {}", leaderId, topLevel);
             pause();
             return;
         }

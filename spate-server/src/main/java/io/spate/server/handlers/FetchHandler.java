@@ -226,6 +226,7 @@ public final class FetchHandler implements ApiHandler {
         FetchResponseData response = new FetchResponseData().setSessionId(context.responseSessionId());
         Map<String, FetchResponseData.FetchableTopicResponse> byTopic = new LinkedHashMap<>();
         Object lock = context.session() == null ? new Object() : context.session();
+        List<FetchTarget> answeredWithData = context.session() == null ? List.of() : new ArrayList<>();
         synchronized (lock) {
             for (PartitionRead read : reads) {
                 FetchTarget target = read.target;
@@ -237,6 +238,9 @@ public final class FetchHandler implements ApiHandler {
                         || read.lastStableOffset != target.lastSentLastStableOffset || target.preferredReadReplica >= 0;
                 if (context.incremental() && !changed) {
                     continue;
+                }
+                if (hasData && context.session() != null) {
+                    answeredWithData.add(target);
                 }
                 target.lastSentHighWatermark = hw;
                 target.lastSentLogStartOffset = logStart;
@@ -272,6 +276,14 @@ public final class FetchHandler implements ApiHandler {
                     }
                     return topic;
                 }).partitions().add(partitionData);
+            }
+            // A session keeps its partitions in one order and a response is filled in that order up to
+            // its byte budget: partitions that just got records go last, so a busy one cannot starve the rest.
+            for (FetchTarget target : answeredWithData) {
+                FetchTarget held = context.session().partitions.remove(target.key());
+                if (held != null) {
+                    context.session().partitions.put(target.key(), held);
+                }
             }
         }
         response.responses().addAll(byTopic.values());

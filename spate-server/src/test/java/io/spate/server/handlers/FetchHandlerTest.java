@@ -158,4 +158,61 @@ class FetchHandlerTest {
         assertThat(answered).isDone();
         assertThat(Errors.forCode(only(answered.join()).errorCode())).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
     }
+
+    @Test
+    void inASessionPartitionsThatJustGotRecordsGoLastSoABusyOneCannotStarveTheOthers() throws Exception {
+        node.topics.create("rotating", 2, (short) 1, Map.of());
+        Partition p0 = replicas.partition("rotating", 0);
+        Partition p1 = replicas.partition("rotating", 1);
+        appendTo(p0, "p0-a");
+        appendTo(p1, "p1-a");
+        int oneBatch = p0.read(0, 1 << 20, io.spate.replication.ReadBound.HIGH_WATERMARK, true).sizeInBytes();
+
+        // Opens a session; the byte budget holds one batch, so only the first partition in order gets records.
+        FetchResponseData first = (FetchResponseData) sessionFetch(0, 0, oneBatch, Map.of(0, 0L, 1, 0L), List.of()).get(10, TimeUnit.SECONDS);
+        assertThat(first.sessionId()).isNotZero();
+        assertThat(recordsByPartition(first)).containsExactly(Map.entry(0, List.of("p0-a")), Map.entry(1, List.of()));
+
+        appendTo(p0, "p0-b");
+        // Partition 0 has more again; it was answered last round, so partition 1 comes first now.
+        FetchResponseData second = (FetchResponseData) sessionFetch(first.sessionId(), 1, oneBatch, Map.of(0, 1L), List.of())
+                .get(10, TimeUnit.SECONDS);
+        assertThat(second.errorCode()).isZero();
+        assertThat(recordsByPartition(second)).containsEntry(1, List.of("p1-a"));
+        assertThat(recordsByPartition(second).get(0)).as("the busy partition waits its turn").isNullOrEmpty();
+
+        // The next round it is partition 0's turn; partition 1, unchanged, is not named and not answered.
+        FetchResponseData third = (FetchResponseData) sessionFetch(first.sessionId(), 2, oneBatch, Map.of(1, 1L), List.of())
+                .get(10, TimeUnit.SECONDS);
+        assertThat(recordsByPartition(third)).containsExactly(Map.entry(0, List.of("p0-b")));
+    }
+
+    private void appendTo(Partition p, String value) {
+        var batch = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(0L, null, value.getBytes(StandardCharsets.UTF_8)));
+        assertThat(p.append(batch.buffer(), Acks.LEADER, 1_000, System.currentTimeMillis()).join().ok()).isTrue();
+    }
+
+    private CompletableFuture<ApiMessage> sessionFetch(int sessionId, int epoch, int maxBytes, Map<Integer, Long> offsets, List<Integer> forget) {
+        FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1).setMaxBytes(maxBytes)
+                .setSessionId(sessionId).setSessionEpoch(epoch);
+        FetchRequestData.FetchTopic topic = new FetchRequestData.FetchTopic().setTopic("rotating").setTopicId(Uuid.ZERO_UUID);
+        new java.util.TreeMap<>(offsets).forEach((partition, offset) -> topic.partitions().add(new FetchRequestData.FetchPartition()
+                .setPartition(partition).setFetchOffset(offset).setPartitionMaxBytes(1 << 20)));
+        data.topics().add(topic);
+        if (!forget.isEmpty()) {
+            data.forgottenTopicsData().add(new FetchRequestData.ForgottenTopic().setTopic("rotating").setPartitions(forget));
+        }
+        return handler.handle(new RequestHeader(ApiKeys.FETCH, VERSION, "test", 1), new FetchRequest(data, VERSION),
+                new ClientConnection("c1", null, eventLoop));
+    }
+
+    private static Map<Integer, List<String>> recordsByPartition(FetchResponseData response) throws Exception {
+        Map<Integer, List<String>> byPartition = new java.util.LinkedHashMap<>();
+        for (FetchResponseData.FetchableTopicResponse topic : response.responses()) {
+            for (FetchResponseData.PartitionData p : topic.partitions()) {
+                byPartition.put(p.partitionIndex(), values(p));
+            }
+        }
+        return byPartition;
+    }
 }
