@@ -19,7 +19,8 @@ import java.util.stream.Stream;
  * builds side by side never share one), by starting a one-voter cluster node until it serves and
  * stopping it with SIGTERM: the JVM writes the archive as it exits. Every node started afterwards
  * maps it read-only; the node's behaviour is the same, only its classes load faster. Any failure
- * leaves the nodes starting as before, without an archive.
+ * leaves the nodes starting as before, without an archive. The directory is removed when the test
+ * JVM exits; one a JVM left behind (a fork that was halted) is removed by the next training.
  */
 final class NodeClassArchive {
     private static final long TRAIN_TIMEOUT_MS = 120_000;
@@ -37,11 +38,16 @@ final class NodeClassArchive {
         return options;
     }
 
+    private static final String DIR_PREFIX = "spate-test-cds-";
+
     private static List<String> train(String javaBin, String jar, List<String> heap) {
         long started = System.nanoTime();
         Path work = null;
         try {
-            work = Files.createTempDirectory("spate-test-cds-");
+            removeLeftOvers();
+            work = Files.createTempDirectory(DIR_PREFIX + ProcessHandle.current().pid() + "-");
+            Path made = work;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(made), "spate-test-cds-cleanup"));
             Path archive = work.resolve("node.jsa");
             Path output = work.resolve("node.log");
             List<String> command = new ArrayList<>(List.of(javaBin));
@@ -71,8 +77,6 @@ final class NodeClassArchive {
                 log("no class-data archive was written; nodes start without one");
                 return List.of();
             }
-            archive.toFile().deleteOnExit();
-            work.toFile().deleteOnExit();
             deleteTree(work.resolve("data"));
             Files.deleteIfExists(output);
             log("class-data archive for the nodes: " + archive + " (" + Files.size(archive) / 1024 / 1024 + " MB, made in "
@@ -85,6 +89,26 @@ final class NodeClassArchive {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return List.of();
+        }
+    }
+
+    /** Archive directories of test JVMs that are gone (named {@code spate-test-cds-PID-...}). */
+    private static void removeLeftOvers() {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try (Stream<Path> dirs = Files.list(tmp)) {
+            for (Path dir : dirs.filter(d -> d.getFileName().toString().startsWith(DIR_PREFIX)).toList()) {
+                String[] parts = dir.getFileName().toString().substring(DIR_PREFIX.length()).split("-", 2);
+                try {
+                    long pid = Long.parseLong(parts[0]);
+                    if (parts.length == 2 && ProcessHandle.of(pid).isEmpty()) {
+                        deleteTree(dir);
+                    }
+                } catch (NumberFormatException notOurs) {
+                    // not a directory named by this class
+                }
+            }
+        } catch (IOException ignored) {
+            // nothing to clean, or not readable
         }
     }
 
