@@ -17,6 +17,9 @@ import java.util.Map;
 
 /** Reads a compacted topic to its end, as the table it stands for: the last value of each key, tombstones removing. */
 final class CompactedTopicReader {
+    /** How long the node's own clients of the catalog and status topics wait for one answer. */
+    static final int INTERNAL_REQUEST_TIMEOUT_MS = 10_000;
+
     private CompactedTopicReader() {
     }
 
@@ -29,6 +32,9 @@ final class CompactedTopicReader {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));
         config.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20));
+        // A leader that stopped answering (paused, or gone behind a half-open connection) is given
+        // up after this, and the read goes on at the new leader: not after the client's 30 s.
+        config.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, INTERNAL_REQUEST_TIMEOUT_MS);
         Map<String, byte[]> table = new LinkedHashMap<>();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);

@@ -172,7 +172,12 @@ public final class ProcessingRuntime implements AutoCloseable {
         }
         statusProducer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "1",
                 ProducerConfig.LINGER_MS_CONFIG, 5, ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-status-" + nodeId,
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000), new StringSerializer(), new ByteArraySerializer());
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
+                // Reports are sent every few seconds and superseded by the next: one stuck behind a
+                // leader that stopped answering is given up early, so later ones reach the new leader.
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, CompactedTopicReader.INTERNAL_REQUEST_TIMEOUT_MS,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 2 * CompactedTopicReader.INTERNAL_REQUEST_TIMEOUT_MS),
+                new StringSerializer(), new ByteArraySerializer());
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, AdminClientConfig.CLIENT_ID_CONFIG,
                 "spate-processing-" + nodeId));
         decisions.scheduleWithFixedDelay(() -> guarded(this::report), REPORT_INTERVAL_MS, REPORT_INTERVAL_MS, TimeUnit.MILLISECONDS);
