@@ -46,6 +46,16 @@ public final class Partition {
     /** How many bytes a marker append made readable, for the readers it wakes: not known here, read and see. */
     private static final long UNKNOWN_BYTES = Long.MAX_VALUE;
 
+    /**
+     * How long a follower may go without hearing of a high watermark that moved while no records
+     * came to carry it. A follower's answer carries the leader's high watermark, and the next
+     * records reach it within one fetch; waking every follower each time the high watermark moves
+     * would double the round trips of every append (one to copy the records, one to hear they are
+     * committed), for a figure no write waits on: a follower only needs it to serve reads and when
+     * it is promoted, and neither needs it within milliseconds.
+     */
+    static final long FOLLOWER_HIGH_WATERMARK_NOTICE_MS = 10;
+
     /** Why a write waiting for the in-sync replicas did not complete. */
     public static final class ReplicationException extends RuntimeException {
         public enum Reason { NOT_LEADER, NOT_ENOUGH_REPLICAS_AFTER_APPEND }
@@ -74,6 +84,11 @@ public final class Partition {
     /** Followers' fetches, bounded by the log end offset. */
     private final Set<AppendListener> replicaReaders = ConcurrentHashMap.newKeySet();
     private final Map<Integer, FollowerProgress> followers = new ConcurrentHashMap<>();
+    /** A notice of the high watermark to the followers is scheduled. */
+    private final java.util.concurrent.atomic.AtomicBoolean highWatermarkNoticePending = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The high watermark when followers were last woken, and when (the answers they got carry at least it). */
+    private volatile long highWatermarkToldFollowers;
+    private volatile long followersWokenAtNanos;
     /** acks=all writes waiting for the high watermark, by the offset it must reach. */
     private final TreeMap<Long, List<AckWaiter>> ackWaiters = new TreeMap<>();
 
@@ -386,7 +401,7 @@ public final class Partition {
             roleLock.readLock().unlock();
         }
         if (result.ok() && !result.duplicate()) {
-            wake(replicaReaders, bytes);
+            wakeFollowers(bytes);
             maybeAdvanceHighWatermark();
         }
         return new LeaderAppend(result, epoch, null);
@@ -703,9 +718,7 @@ public final class Partition {
         long after = log.highWatermark();
         if (madeReadable > 0) {
             wake(readers, madeReadable);
-            // Followers learn the new high watermark now rather than at their next fetch timeout,
-            // so that a follower promoted later, or read from, is not behind on what is committed.
-            wake(replicaReaders, madeReadable);
+            noticeFollowersSoon();
         }
         completeAckWaiters(after);
     }
@@ -813,6 +826,38 @@ public final class Partition {
             ackWaiters.clear();
         }
         all.forEach(w -> w.done().completeExceptionally(cause));
+    }
+
+    private void wakeFollowers(long bytes) {
+        highWatermarkToldFollowers = log.highWatermark();
+        followersWokenAtNanos = context.scheduler().time().nanos();
+        wake(replicaReaders, bytes);
+    }
+
+    /**
+     * Followers learn a high watermark that moved within {@link #FOLLOWER_HIGH_WATERMARK_NOTICE_MS}
+     * (not at their next fetch timeout, so that a follower read from, or promoted, is not far
+     * behind on what is committed), by the records that come next or, when none come, by a wake
+     * of their own.
+     */
+    private void noticeFollowersSoon() {
+        if (!replicaReaders.isEmpty() && highWatermarkNoticePending.compareAndSet(false, true)) {
+            context.scheduler().schedule(FOLLOWER_HIGH_WATERMARK_NOTICE_MS, this::noticeFollowers);
+        }
+    }
+
+    private void noticeFollowers() {
+        long sinceWokenMs = (context.scheduler().time().nanos() - followersWokenAtNanos) / 1_000_000;
+        if (sinceWokenMs < FOLLOWER_HIGH_WATERMARK_NOTICE_MS) {
+            // Records went to the followers since this notice was scheduled; a later notice covers
+            // what moved after them.
+            context.scheduler().schedule(FOLLOWER_HIGH_WATERMARK_NOTICE_MS - sinceWokenMs, this::noticeFollowers);
+            return;
+        }
+        highWatermarkNoticePending.set(false);
+        if (log.highWatermark() > highWatermarkToldFollowers) {
+            wakeFollowers(UNKNOWN_BYTES);
+        }
     }
 
     private void wake(Set<AppendListener> listeners, long bytes) {
