@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Report of bench-pipelines.sh: reads its steps.tsv and prints Markdown tables.
 
-steps.tsv: run, system, kind (fixed|cap|broker), mode (a-alos...), rate, status, step dir, RESULT line.
+steps.tsv: run, system, kind (fixed|cap|broker|prime|restore), mode (a-alos...), rate, status, step dir, RESULT line.
 Usage: pipelines-report.py STEPS_TSV RUNS RATE [SHAPE]   (SHAPE e.g. "3 nodes, RF 3"; default "1 node, RF 1")
 """
 import collections
