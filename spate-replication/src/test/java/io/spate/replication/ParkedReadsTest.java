@@ -83,6 +83,41 @@ class ParkedReadsTest {
     }
 
     @Test
+    void aFollowerHearsOfAMovedHighWatermarkWithinTheNoticeWhenNoRecordsCarryIt() throws IOException {
+        Partition partition = leader();
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        // Follower 2 copied offset 0 and fetches again from 1: that fetch moves the high watermark.
+        CompletableFuture<Void> follower = park(partition, 1, ReadBound.LOG_END, 1);
+        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        assertThat(partition.log().highWatermark()).isEqualTo(1);
+        assertThat(follower).as("a moved high watermark alone does not answer the follower at once").isNotDone();
+
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS - 1);
+        assertThat(follower).isNotDone();
+        scheduler.advance(1);
+        assertThat(follower).as("nothing else came to carry it").isDone();
+    }
+
+    @Test
+    void recordsThatGoToTheFollowersCarryTheHighWatermarkAndSpareTheNotice() throws IOException {
+        Partition partition = leader();
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        CompletableFuture<Void> follower = park(partition, 1, ReadBound.LOG_END, 1);
+        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS / 2);
+
+        partition.append(records("b"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        assertThat(follower).as("woken by the records, whose answer carries high watermark 1").isDone();
+        CompletableFuture<Void> next = park(partition, 2, ReadBound.LOG_END, 1);
+        scheduler.advance(4 * Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
+        assertThat(next).as("the high watermark has not moved since the records went").isNotDone();
+
+        partition.onFollowerFetch(2, 2, scheduler.millis(), "");
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
+        assertThat(next).isDone();
+    }
+
+    @Test
     void aReadThatFindsNothingCompletesAtItsDeadlineAndLeavesNothingParked() throws IOException {
         Partition partition = leader();
         CompletableFuture<Void> read = park(partition, 0, ReadBound.LOG_END, 1);
