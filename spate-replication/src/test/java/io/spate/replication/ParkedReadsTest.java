@@ -82,13 +82,18 @@ class ParkedReadsTest {
         assertThat(partition.parkedReads()).isZero();
     }
 
+    /** Offset 0 is appended and copied by follower 2, whose fetch from 1 moves the high watermark; a fetch from 1 waits. */
+    private CompletableFuture<Void> followerWaitingAfterTheHighWatermarkMoved(Partition partition) {
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        CompletableFuture<Void> follower = park(partition, 1, ReadBound.LOG_END, 1);
+        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        return follower;
+    }
+
     @Test
     void aFollowerHearsOfAMovedHighWatermarkWithinTheNoticeWhenNoRecordsCarryIt() throws IOException {
         Partition partition = leader();
-        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
-        // Follower 2 copied offset 0 and fetches again from 1: that fetch moves the high watermark.
-        CompletableFuture<Void> follower = park(partition, 1, ReadBound.LOG_END, 1);
-        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        CompletableFuture<Void> follower = followerWaitingAfterTheHighWatermarkMoved(partition);
         assertThat(partition.log().highWatermark()).isEqualTo(1);
         assertThat(follower).as("a moved high watermark alone does not answer the follower at once").isNotDone();
 
@@ -101,9 +106,7 @@ class ParkedReadsTest {
     @Test
     void recordsThatGoToTheFollowersCarryTheHighWatermarkAndSpareTheNotice() throws IOException {
         Partition partition = leader();
-        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
-        CompletableFuture<Void> follower = park(partition, 1, ReadBound.LOG_END, 1);
-        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        CompletableFuture<Void> follower = followerWaitingAfterTheHighWatermarkMoved(partition);
         scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS / 2);
 
         partition.append(records("b"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
