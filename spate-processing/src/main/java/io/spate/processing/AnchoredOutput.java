@@ -39,6 +39,13 @@ import java.util.function.ToIntFunction;
  * committed every commit interval with the output partition and the offset from which a restart
  * looks for later batches ({@link Anchor}), and before the first batch that partition gets.
  *
+ * <p>A stateful task's store changes go in the same batch ({@link StateDelta}, in a header of its
+ * last record): the batch commits results, position and state together. The changelogs are
+ * written afterwards, in place; a restart restores them and then applies the changes its output
+ * holds past the anchor, which does not move past a batch whose changes are not yet acknowledged
+ * in the changelogs. A micro-batch that changed state without a result to carry it is held: its
+ * changes go with the next batch, and its position is not committed before then.
+ *
  * <p>A result that does not fit (for a second partition, for one led elsewhere, without a key, a
  * table write, more than one batch holds) is {@link NotAnchorable}: nothing of the micro-batch
  * was appended, and the task goes on with a transaction per interval.
@@ -53,6 +60,14 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
     private final String taskKey;
     private final Function<TopicPartition, Partition> localReplicas;
     private final ToIntFunction<String> partitionCount;
+    /** The changelogs of the task's stores: what is sent to them is state, carried by the batch. */
+    private final java.util.Set<String> changelogTopics;
+    private final StateDelta delta = new StateDelta();
+    /** A stateful task's last result so far: appended last, with the state header. */
+    private byte[] heldKey;
+    private byte[] heldValue;
+    private long heldTimestamp;
+    private boolean holding;
     private TopicPartition target;
     private Partition replica;
     private MemoryRecordsBuilder builder;
@@ -64,10 +79,12 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
     private int limit;
     private int records;
 
-    AnchoredOutput(String taskKey, Function<TopicPartition, Partition> localReplicas, ToIntFunction<String> partitionCount) {
+    AnchoredOutput(String taskKey, Function<TopicPartition, Partition> localReplicas, ToIntFunction<String> partitionCount,
+                   java.util.Set<String> changelogTopics) {
         this.taskKey = taskKey;
         this.localReplicas = localReplicas;
         this.partitionCount = partitionCount;
+        this.changelogTopics = changelogTopics;
     }
 
     /** The partition the results go to, once the first result chose it. */
@@ -75,9 +92,10 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
         return target;
     }
 
-    /** Starts a micro-batch whose input ends before {@code nextInput}. */
+    /** Starts a micro-batch whose input ends before {@code nextInput} (state held from earlier ones stays). */
     void begin(long nextInput) {
         builder = null;
+        holding = false;
         records = 0;
         this.nextInput = nextInput;
         position = new Header[] {new RecordHeader(POSITION_HEADER, (taskKey + "@" + nextInput).getBytes(StandardCharsets.UTF_8))};
@@ -85,6 +103,11 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
 
     @Override
     public void send(String topic, int partition, byte[] key, byte[] value, long timestamp) {
+        if (changelogTopics.contains(topic)) {
+            delta.add(topic, key, value, timestamp);
+            checkStateFits();
+            return;
+        }
         int target = partition;
         if (partition == BY_KEY) {
             if (key == null) {
@@ -105,21 +128,63 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
             replica = local;
         }
         int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+        limit = Math.min(MAX_BATCH_BYTES, replica.log().config().maxMessageBytes()) - BATCH_OVERHEAD;
+        if (changelogTopics.isEmpty()) {
+            append(timestamp, key, value, size, null);
+            return;
+        }
+        // Stateful: the last result carries the state, so each one waits for the next before it is appended.
+        if (holding) {
+            append(heldTimestamp, heldKey, heldValue, RECORD_OVERHEAD + (heldKey == null ? 0 : heldKey.length)
+                    + (heldValue == null ? 0 : heldValue.length), null);
+        }
+        heldKey = key;
+        heldValue = value;
+        heldTimestamp = timestamp;
+        holding = true;
+        records++;
+        checkStateFits();
+    }
+
+    private void append(long timestamp, byte[] key, byte[] value, int size, Header state) {
         if (builder == null) {
-            limit = Math.min(MAX_BATCH_BYTES, replica.log().config().maxMessageBytes()) - BATCH_OVERHEAD;
             if (size + position[0].value().length + POSITION_HEADER.length() > limit) {
                 throw new NotAnchorable("a result of " + size + " bytes is larger than one batch in place", false);
             }
             builder = MemoryRecords.builder(ByteBuffer.allocate(Math.min(limit, 64 * 1024)), Compression.NONE, TimestampType.CREATE_TIME, 0L);
-            builder.append(timestamp, key, value, position);
-            records++;
+            builder.append(timestamp, key, value, state == null ? position : new Header[] {position[0], state});
+            if (changelogTopics.isEmpty()) {
+                records++;
+            }
             return;
         }
         if (builder.estimatedSizeInBytes() + size > limit) {
             throw new NotAnchorable("one micro-batch's results are larger than one batch in place", true);
         }
-        builder.append(timestamp, key, value);
-        records++;
+        builder.append(timestamp, key, value, state == null ? Record.EMPTY_HEADERS : new Header[] {state});
+        if (changelogTopics.isEmpty()) {
+            records++;
+        }
+    }
+
+    /** Whether the results so far, the result held and the state changes still fit one batch. */
+    private void checkStateFits() {
+        int held = !holding ? 0 : RECORD_OVERHEAD + (heldKey == null ? 0 : heldKey.length) + (heldValue == null ? 0 : heldValue.length);
+        int carried = (builder == null ? 0 : builder.estimatedSizeInBytes()) + held + delta.estimatedBytes()
+                + position[0].value().length + POSITION_HEADER.length() + taskKey.length() * 3 + 32;
+        if (carried > (limit > 0 ? limit : MAX_BATCH_BYTES - BATCH_OVERHEAD)) {
+            throw new NotAnchorable("one micro-batch's results and store changes are larger than one batch in place", true);
+        }
+    }
+
+    /** The store changes not yet committed by a batch: written to the changelogs once their batch is acknowledged. */
+    StateDelta delta() {
+        return delta;
+    }
+
+    /** Whether store changes wait for a result to carry them (a micro-batch that changed state and sent nothing). */
+    boolean holdsState() {
+        return !delta.isEmpty();
     }
 
     /** The results of the current micro-batch so far. */
@@ -141,7 +206,15 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
      * batch is not acknowledged (a failure that is not passing, or the retries' deadline),
      * {@link TaskOutput.OutputMovedException} when this node no longer leads the partition.
      */
-    boolean appendAcknowledged(AppendRetry retry, long nowMs) throws Exception {
+    boolean appendAcknowledged(AppendRetry retry, long nowMs, long streamTimeMs) throws Exception {
+        if (holding) {
+            Header state = new RecordHeader(StateDelta.HEADER, delta.encode(taskKey, streamTimeMs));
+            append(heldTimestamp, heldKey, heldValue, RECORD_OVERHEAD + (heldKey == null ? 0 : heldKey.length)
+                    + (heldValue == null ? 0 : heldValue.length) + state.value().length + StateDelta.HEADER.length(), state);
+            holding = false;
+            heldKey = null;
+            heldValue = null;
+        }
         if (builder == null) {
             return false;
         }
@@ -163,7 +236,7 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
      */
     @Override
     public long batchEnd(Partition output) throws IOException {
-        Found found = lastPosition(output, appendedFrom, taskKey, () -> false);
+        Found found = lastPosition(output, appendedFrom, taskKey, () -> false, null);
         if (found == null) {
             return AppendRetry.NOT_THERE;
         }
@@ -180,11 +253,13 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
 
     /**
      * The last input position a batch of this task records in {@code output} from {@code from} on,
-     * or null. Read to the log's end, not the high watermark: a batch this node appended whose
-     * replication was not yet confirmed may still become committed, and must not be written twice
-     * (the caller waits for it to be committed before it goes on from it).
+     * or null; the store changes of those batches, in order, to {@code states} (when not null).
+     * Read to the log's end, not the high watermark: a batch this node appended whose replication
+     * was not yet confirmed may still become committed, and must not be written twice (the caller
+     * waits for it to be committed before it goes on from it).
      */
-    static Found lastPosition(Partition output, long from, String taskKey, java.util.function.BooleanSupplier stopped) throws IOException {
+    static Found lastPosition(Partition output, long from, String taskKey, java.util.function.BooleanSupplier stopped,
+                              java.util.function.Consumer<StateDelta.Decoded> states) throws IOException {
         byte[] prefix = (taskKey + "@").getBytes(StandardCharsets.UTF_8);
         long start = Math.max(from, output.log().logStartOffset());
         long end = output.readLimit(ReadBound.LOG_END); // once: other writers appending meanwhile are not chased
@@ -198,10 +273,28 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
                 if (records == null || !records.hasNext()) {
                     continue;
                 }
-                for (Header header : records.next().headers()) {
+                Record first = records.next();
+                boolean ours = false;
+                for (Header header : first.headers()) {
                     long offset = positionIn(header.key(), header.value(), prefix);
                     if (offset >= 0) {
                         found[0] = new Found(offset, batch.lastOffset() + 1);
+                        ours = true;
+                    }
+                }
+                if (ours && states != null) {
+                    // A stateful task's changes ride on the batch's last record.
+                    Record last = first;
+                    while (records.hasNext()) {
+                        last = records.next();
+                    }
+                    for (Header header : last.headers()) {
+                        if (StateDelta.HEADER.equals(header.key())) {
+                            StateDelta.Decoded decoded = StateDelta.decode(header.value(), taskKey);
+                            if (decoded != null) {
+                                states.accept(decoded);
+                            }
+                        }
                     }
                 }
             }

@@ -205,6 +205,9 @@ final class TaskRunner implements Runnable {
                     backoffMs = 100;
                 }
                 log.info("task {}: {}; starting again from its last commit in {} ms", id, e.getMessage(), backoffMs);
+            } catch (AttemptAgain e) {
+                log.info("task {}: {}; starting again from what its output committed", id, e.getMessage());
+                backoffMs = 100;
             } catch (UserCodeException e) {
                 failures++;
                 error = e.getMessage();
@@ -285,7 +288,7 @@ final class TaskRunner implements Runnable {
                 state = "RUNNING";
                 boolean clean;
                 if (exactlyOnce && committedAnchor != null) {
-                    settleAnchor(producer, at);
+                    settleAnchor(task, producer, at);
                 }
                 Boolean anchored = anchorable(task, exactlyOnce) ? processAnchored(task, producer, at) : null;
                 clean = anchored != null ? anchored : process(task, producer, exactlyOnce, at);
@@ -489,11 +492,38 @@ final class TaskRunner implements Runnable {
     }
 
     /**
-     * Exactly-once without transactions where the task allows it: one input, no stores, and (found
-     * while it runs) every result of a micro-batch for one partition this node leads.
+     * Exactly-once without transactions where the task allows it: one input; stores only when this
+     * node leads each changelog partition and no window closes by the wall clock (what it emits
+     * comes without a micro-batch to carry its changes); and (found while it runs) every result
+     * of a micro-batch for one partition this node leads.
      */
     private boolean anchorable(Task task, boolean exactlyOnce) {
-        return exactlyOnce && settings.inPlaceExactlyOnce() && anchoredRefusal == null && inputs.size() == 1 && task.changelogTopics().isEmpty();
+        if (!exactlyOnce || !settings.inPlaceExactlyOnce() || anchoredRefusal != null || inputs.size() != 1) {
+            return false;
+        }
+        if (task.changelogTopics().isEmpty()) {
+            return true;
+        }
+        if (pipeline.windowCloseIdleMs() >= 0) {
+            return false;
+        }
+        for (String topic : task.changelogTopics().values()) {
+            Partition changelog = env.localPartition().apply(new TopicPartition(topic, id.partition()));
+            if (task.inputTopics().contains(topic) || changelog == null || !changelog.isLeader()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A stateful task's micro-batch bound in place, halved when one micro-batch's results and changes did not fit a batch. */
+    private int anchoredMaxRecords = Integer.MAX_VALUE;
+
+    /** The attempt ends to start again at once from what is committed (its stores hold changes no batch committed). */
+    static final class AttemptAgain extends Exception {
+        AttemptAgain(String message) {
+            super(message);
+        }
     }
 
     private String taskKey() {
@@ -512,6 +542,7 @@ final class TaskRunner implements Runnable {
         // This attempt names its output partition in the group before its first batch, whatever an earlier one named.
         AnchoredOutput.Anchor anchor = null;
         Map<String, Integer> partitionCounts = new HashMap<>();
+        boolean stateful = !task.changelogTopics().isEmpty();
         AnchoredOutput output = new AnchoredOutput(taskKey(), env.localPartition(),
                 topic -> partitionCounts.computeIfAbsent(topic, t -> {
                     try {
@@ -519,11 +550,17 @@ final class TaskRunner implements Runnable {
                     } catch (RuntimeException e) {
                         throw new TaskOutput.OutputFailedException(e);
                     }
-                }));
+                }), java.util.Set.copyOf(task.changelogTopics().values()));
         AppendRetry retry = appendRetry();
+        // The changelogs are written in place once the batch carrying their changes is acknowledged.
+        TaskOutput changelogs = stateful ? new TaskOutput(producer, env.localPartition(), new java.util.concurrent.atomic.LongAdder(),
+                new java.util.concurrent.atomic.LongAdder(), TableWrites.NONE, retry) : null;
         List<InputRecord> batch = new ArrayList<>();
-        int maxRecords = settings.batchMaxRecords();
+        int maxRecords = stateful ? Math.min(anchoredMaxRecords, settings.batchMaxRecords()) : settings.batchMaxRecords();
         boolean dirty = false;
+        // The input position the output's batches have committed (with the stores' changes): the
+        // group's position never passes it. Behind the read position only while changes are held.
+        long carried = at.get(in);
         long lastCommitMs = env.clock().get();
         while (!stopped) {
             batch.clear();
@@ -554,6 +591,16 @@ final class TaskRunner implements Runnable {
                     if (refused == null) {
                         throw new UserCodeException(e);
                     }
+                    if (stateful) {
+                        // The stores already hold the micro-batch's changes: the task starts again from
+                        // what its batches committed, with fewer records at a time or with transactions.
+                        if (refused.fewerRecords && batch.size() > 1) {
+                            anchoredMaxRecords = Math.max(1, batch.size() / 2);
+                        } else {
+                            anchoredRefusal = refused.getMessage();
+                        }
+                        throw new AttemptAgain(refused.getMessage());
+                    }
                     if (refused.fewerRecords && batch.size() > 1) {
                         maxRecords = Math.max(1, batch.size() / 2); // nothing was appended: the same records again, fewer at a time
                         continue;
@@ -566,21 +613,29 @@ final class TaskRunner implements Runnable {
                 } finally {
                     processingSinceMs = -1;
                 }
-                maxRecords = Math.min(settings.batchMaxRecords(), maxRecords * 2);
+                if (!stateful) {
+                    maxRecords = Math.min(settings.batchMaxRecords(), maxRecords * 2);
+                }
                 if (output.target() != null && (anchor == null || !anchor.output().equals(output.target()))) {
                     // The partition is named in the group before it holds any position: a restart knows where to look.
-                    commitInTransaction(producer, anchoredOffsets(in, position, task, output.target()));
+                    commitInTransaction(producer, anchoredOffsets(in, carried, task, output.target()));
                     anchor = committedAnchor;
                 }
                 int results = output.records();
                 try {
                     // A passing failure (too few in-sync replicas, a timeout) is retried without a second
                     // batch of this position; a lost leadership throws OutputMovedException.
-                    if (output.appendAcknowledged(retry, System.currentTimeMillis())) {
+                    if (output.appendAcknowledged(retry, System.currentTimeMillis(), task.stats().streamTimeMs())) {
                         resultsInPlace.add(results);
                         if (error.startsWith(RETRYING)) {
                             error = ""; // past it: the group commit that clears a failure may be a while away here
                         }
+                        if (stateful) {
+                            writeChangelogs(changelogs, output.delta());
+                        }
+                        carried = next;
+                    } else if (!output.holdsState()) {
+                        carried = next; // nothing to carry: no result, no change
                     }
                 } catch (TaskOutput.LocalAppendException e) {
                     throw new KafkaException("a result was not acknowledged; the task goes back to its last position", e);
@@ -594,11 +649,14 @@ final class TaskRunner implements Runnable {
             if (next != position) {
                 at.put(in, next);
                 dirty = true;
+                if (batch.isEmpty() && !output.holdsState()) {
+                    carried = next; // records skipped (a transaction's marker, aborted records)
+                }
             }
             updateLag(at);
             now = env.clock().get();
             if (dirty && now - lastCommitMs >= Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS)) {
-                commitInTransaction(producer, anchoredOffsets(in, at.get(in), task, anchor == null ? null : anchor.output()));
+                commitInTransaction(producer, anchoredOffsets(in, carried, task, anchor == null ? null : anchor.output()));
                 committed();
                 dirty = false;
                 lastCommitMs = now;
@@ -614,9 +672,33 @@ final class TaskRunner implements Runnable {
             if (anchor != null && (out == null || !out.servesAsLeader())) {
                 return false; // gone elsewhere with the output: the next instance settles from the output itself
             }
-            commitInTransaction(producer, anchoredOffsets(in, at.get(in), task, anchor == null ? null : anchor.output()));
+            commitInTransaction(producer, anchoredOffsets(in, carried, task, anchor == null ? null : anchor.output()));
         }
-        return true;
+        // Stores holding changes no batch committed are not kept: the next start rebuilds them.
+        return !output.holdsState();
+    }
+
+    /**
+     * Writes the changes a batch just committed to the stores' changelogs, in place, and returns
+     * once they are acknowledged: until then the group's anchor may not move past that batch.
+     */
+    private void writeChangelogs(TaskOutput changelogs, StateDelta delta) throws Exception {
+        for (Map.Entry<String, List<StateDelta.Change>> topic : delta.changes().entrySet()) {
+            TopicPartition tp = new TopicPartition(topic.getKey(), id.partition());
+            Partition changelog = env.localPartition().apply(tp);
+            if (changelog == null || !changelog.isLeader()) {
+                throw new TaskOutput.OutputMovedException("the changelog partition " + tp + " is no longer led by this node");
+            }
+            for (StateDelta.Change c : topic.getValue()) {
+                changelogs.send(tp.topic(), tp.partition(), c.key(), c.value(), c.timestamp());
+            }
+        }
+        delta.clear();
+        changelogs.flush();
+        Exception failed = changelogs.takeFailure();
+        if (failed != null) {
+            throw new KafkaException("a changelog write was not acknowledged; the task starts again from its output", failed);
+        }
     }
 
     /**
@@ -637,13 +719,14 @@ final class TaskRunner implements Runnable {
      * in place when this node leads it, else read from its leader once an aborted write has made
      * everything before it decided. Done whichever way this attempt then commits.
      */
-    private void settleAnchor(Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
+    private void settleAnchor(Task task, Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
         AnchoredOutput.Anchor anchor = committedAnchor;
         TopicPartition in = inputs.keySet().iterator().next();
         Partition out = env.localPartition().apply(anchor.output());
         long last;
+        List<StateDelta.Decoded> changes = new ArrayList<>();
         if (out != null && out.servesAsLeader()) {
-            AnchoredOutput.Found found = AnchoredOutput.lastPosition(out, anchor.scanFrom(), taskKey(), () -> stopped);
+            AnchoredOutput.Found found = AnchoredOutput.lastPosition(out, anchor.scanFrom(), taskKey(), () -> stopped, changes::add);
             if (found == null) {
                 return;
             }
@@ -659,13 +742,63 @@ final class TaskRunner implements Runnable {
             }
             last = found.position();
         } else {
-            last = remoteLastPosition(producer, anchor);
+            last = remoteLastPosition(producer, anchor, changes::add);
         }
+        applyChanges(task, producer, changes);
         if (last > at.get(in)) {
             log.info("task {} resumes at {} of {}, the position its last result in {} records (the group's is {})", id, last, in,
                     anchor.output(), at.get(in));
             at.put(in, last);
         }
+    }
+
+    /**
+     * Applies the store changes the output holds past the anchor, after the changelogs' (which may
+     * lack the last of them: they are written once their batch is acknowledged), and writes them to
+     * the changelogs again, in a transaction: whichever way the task then commits, its changelogs
+     * hold every change its committed results reflect. Values are a key's latest, so a change
+     * applied or written twice, in order, leaves the same state.
+     */
+    private void applyChanges(Task task, Producer<byte[], byte[]> producer, List<StateDelta.Decoded> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        Map<String, String> storeOf = new HashMap<>();
+        task.changelogTopics().forEach((store, topic) -> storeOf.put(topic, store));
+        long streamTime = Long.MIN_VALUE;
+        long count = 0;
+        for (StateDelta.Decoded decoded : changes) {
+            streamTime = Math.max(streamTime, decoded.streamTimeMs());
+            for (Map.Entry<String, List<StateDelta.Change>> topic : decoded.changes().entrySet()) {
+                String store = storeOf.get(topic.getKey());
+                if (store == null) {
+                    throw new IllegalStateException("task " + id + "'s output carries changes for " + topic.getKey()
+                            + ", not the changelog of one of its stores " + task.changelogTopics());
+                }
+                List<ChangelogRecord> records = new ArrayList<>(topic.getValue().size());
+                for (StateDelta.Change c : topic.getValue()) {
+                    records.add(new ChangelogRecord(c.key(), c.value()));
+                }
+                inCodeLoader(() -> {
+                    task.restore(store, records);
+                    return null;
+                });
+                count += records.size();
+            }
+        }
+        task.restoreStreamTime(streamTime);
+        producer.beginTransaction();
+        for (StateDelta.Decoded decoded : changes) {
+            for (Map.Entry<String, List<StateDelta.Change>> topic : decoded.changes().entrySet()) {
+                for (StateDelta.Change c : topic.getValue()) {
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic.getKey(), id.partition(), c.timestamp(),
+                            c.key(), c.value()));
+                }
+            }
+        }
+        producer.commitTransaction();
+        restoredRecords += count;
+        log.info("task {} applied {} store changes its output holds past its anchor", id, count);
     }
 
     private void awaitHighWatermark(Partition out) throws InterruptedException {
@@ -683,7 +816,8 @@ final class TaskRunner implements Runnable {
      * read_committed), is acknowledged only once everything before it is committed there, so that
      * reading up to its end then sees every batch of this task that will ever be readable.
      */
-    private long remoteLastPosition(Producer<byte[], byte[]> producer, AnchoredOutput.Anchor anchor) throws Exception {
+    private long remoteLastPosition(Producer<byte[], byte[]> producer, AnchoredOutput.Anchor anchor,
+                                    java.util.function.Consumer<StateDelta.Decoded> states) throws Exception {
         TopicPartition tp = anchor.output();
         producer.beginTransaction();
         try {
@@ -718,6 +852,11 @@ final class TaskRunner implements Runnable {
                         if (position >= 0) {
                             last = position;
                         }
+                    }
+                    var state = record.headers().lastHeader(StateDelta.HEADER);
+                    StateDelta.Decoded decoded = state == null ? null : StateDelta.decode(state.value(), taskKey());
+                    if (decoded != null) {
+                        states.accept(decoded);
                     }
                 }
             }

@@ -208,7 +208,7 @@ class AppendRetryTest {
 
         assertThat(again).isFalse();
         assertThat(values(partition)).containsExactly("a", "b");
-        assertThat(AnchoredOutput.lastPosition(partition, 0, TASK, () -> false)).isEqualTo(new AnchoredOutput.Found(7, 2));
+        assertThat(AnchoredOutput.lastPosition(partition, 0, TASK, () -> false, null)).isEqualTo(new AnchoredOutput.Found(7, 2));
     }
 
     @Test
@@ -267,7 +267,7 @@ class AppendRetryTest {
     /** The lookup an {@link AnchoredOutput} gives: this task's batch of {@code position} from {@code from} on. */
     private static AppendRetry.Lookup lookup(long from, long position) {
         return replica -> {
-            AnchoredOutput.Found found = AnchoredOutput.lastPosition(replica, from, TASK, () -> false);
+            AnchoredOutput.Found found = AnchoredOutput.lastPosition(replica, from, TASK, () -> false, null);
             return found != null && found.position() == position ? found.batchEnd() : AppendRetry.NOT_THERE;
         };
     }

@@ -99,6 +99,9 @@ public interface KStream<K, V> {
     /** As {@link #to(String, Serde, Serde)} with the stream's known serdes. */
     void to(String topic);
 
+    /** Writes to an external topic, each result to the partition {@code partition} chooses. */
+    void to(String topic, Serde<K> keySerde, Serde<V> valueSerde, SinkPartition partition);
+
     /**
      * Writes each record to the Spate table {@code table} (created beforehand, e.g. with
      * {@code spate table create}): the key's latest value, a null value deleting it, at the table's

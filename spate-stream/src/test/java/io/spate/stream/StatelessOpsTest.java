@@ -78,6 +78,33 @@ class StatelessOpsTest {
     }
 
     @Test
+    void aSinkToTheTaskPartitionKeepsEachResultInThePartitionThatProducedIt() {
+        // After a re-key the task's partition is the new key's: a count per user written to the
+        // task's partition lands in the user's partition, whatever key the result carries.
+        Pipeline p = b -> b.stream("in", S, S)
+                .groupBy((k, v) -> v, S, Named.as("by-value"))
+                .count(Named.as("n"))
+                .toStream()
+                .map((k, n) -> KeyValue.pair(k + "#" + n, String.valueOf(n)), S, S)
+                .to("out", S, S, SinkPartition.TASK);
+        try (PipelineTestDriver d = new PipelineTestDriver("p", p, Map.of(), 7)) {
+            var in = d.input("in", S, S);
+            for (int i = 0; i < 40; i++) {
+                in.pipe("k" + i, "u" + (i % 5), i, i % 7);
+            }
+            List<TestRecord<String, String>> out = d.output("out", S, S).readAll();
+            assertThat(out).hasSize(40);
+            for (TestRecord<String, String> r : out) {
+                String user = r.key().substring(0, r.key().indexOf('#'));
+                assertThat(r.partition()).as(r.key()).isEqualTo(Partitioning.partition(user.getBytes(StandardCharsets.UTF_8), 7));
+                // by key, most of them would be elsewhere
+            }
+            assertThat(out).extracting(r -> Partitioning.partition(r.key().getBytes(StandardCharsets.UTF_8), 7))
+                    .isNotEqualTo(out.stream().map(TestRecord::partition).toList());
+        }
+    }
+
+    @Test
     void mergeAndFlatMapValues() {
         Pipeline p = b -> {
             KStream<String, String> a = b.stream("a", S, S);

@@ -61,6 +61,7 @@ class PipelineClusterTest {
                 import io.spate.stream.Pipeline;
                 import io.spate.stream.PipelineBuilder;
                 import io.spate.stream.Serdes;
+                import io.spate.stream.SinkPartition;
                 import io.spate.stream.TumblingWindows;
                 import java.time.Duration;
 
@@ -77,7 +78,7 @@ class PipelineClusterTest {
                                 .count()
                                 .toStream()
                                 .map((window, count) -> KeyValue.pair(window.key() + "@" + window.start(), count), Serdes.string(), Serdes.longs())
-                                .to(prefix + "-counts", Serdes.string(), Serdes.longs());
+                                .to(prefix + "-counts", Serdes.string(), Serdes.longs(), SinkPartition.valueOf(builder.setting("out-partition", "KEY")));
                     }
                 }
                 """.formatted(WINDOW_MS)), new PipelineJars.Source("com.example.Tag", """
@@ -133,8 +134,10 @@ class PipelineClusterTest {
             cluster.awaitFullIsr(prefix + "-tagged", 6, 3);
         }
         try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+            // Exactly-once, each count goes to the partition its task holds: committed in place, with the
+            // window store's changes, no transaction (at-least-once, by key: most go to another node).
             pipelines.deploy(prefix, new PipelineAdmin.Code.Jar(jar, "com.example.RegionWindows"),
-                    Map.of("prefix", prefix, "processing.guarantee", guarantee));
+                    Map.of("prefix", prefix, "processing.guarantee", guarantee, "out-partition", guarantee.equals("exactly_once") ? "TASK" : "KEY"));
             if (exactlyOnce) {
                 // Stateless, one output partition per task: committed in place with the results, no transaction. Group
                 // commits only every 30 s, so after the kill the positions come from the output itself.

@@ -120,6 +120,34 @@ class PipelineTest {
         }
     }
 
+    /**
+     * Counts the values of {@code <topics>} per value after a re-key into {@code <topics>-out};
+     * throws once, after the count, on the first "boom" it meets. With {@code to=task} each count
+     * goes to the count task's own partition, keyed by the value; with {@code to=key} it is keyed
+     * {@code VALUE!} and goes to that key's partition (most of them another task's).
+     */
+    public static final class CountsFailingOnce implements Pipeline {
+        static final Map<String, java.util.concurrent.atomic.AtomicBoolean> FAILED = new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void define(PipelineBuilder builder) {
+            String in = builder.setting("topics", "scount");
+            boolean toTask = builder.setting("to", "task").equals("task");
+            java.util.concurrent.atomic.AtomicBoolean failed = FAILED.computeIfAbsent(in, t -> new java.util.concurrent.atomic.AtomicBoolean());
+            builder.stream(in, Serdes.string(), Serdes.string())
+                    .groupBy((k, v) -> v, Serdes.string(), io.spate.stream.Named.as("by-value"))
+                    .count(io.spate.stream.Named.as("n"))
+                    .toStream()
+                    .peek((value, n) -> {
+                        if (value.equals("boom") && failed.compareAndSet(false, true)) {
+                            throw new IllegalStateException("a passing failure after counting " + value);
+                        }
+                    })
+                    .map((value, n) -> KeyValue.pair(toTask ? value : value + "!", n), Serdes.string(), Serdes.longs())
+                    .to(in + "-out", Serdes.string(), Serdes.longs(), toTask ? io.spate.stream.SinkPartition.TASK : io.spate.stream.SinkPartition.KEY);
+        }
+    }
+
     /** Upper-cases values, and throws on "boom": a pipeline whose own code fails. */
     public static final class Exploding implements Pipeline {
         @Override
@@ -407,6 +435,105 @@ class PipelineTest {
     }
 
     /**
+     * Exactly-once, a count whose results all go to its own partition ({@code to=task}) commits
+     * each micro-batch's results, input position and store changes in one batch appended in
+     * place. Its code fails after counting (the group's position is committed only at the start:
+     * the interval is 30 s, which in place only paces the group's commits), so the next attempt rebuilds the counts from the changelog and the
+     * changes its output holds, and resumes where the output says: every count of every key is
+     * there once, in order. Paused and resumed, the counts are restored from the changelog alone
+     * and go on exactly. A count whose results go to other partitions ({@code to=key}) meets that
+     * in its first micro-batch, starts again from its last commit and goes on with transactions,
+     * as exactly.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"task", "key"})
+    void statefulExactlyOnceCommitsStoreChangesWithTheResultsInPlace(String to) throws Exception {
+        String topic = "scount-" + to;
+        String suffix = to.equals("task") ? "" : "!";
+        Clients.createTopic(node.bootstrapServers(), topic, 2, Map.of());
+        List<KeyValue<String, String>> records = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            records.add(KeyValue.pair("k" + i, "u" + (i % 5)));
+        }
+        produce(topic, records);
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy(topic, new PipelineAdmin.Code.OnClassPath(CountsFailingOnce.class.getName()),
+                    Map.of("topics", topic, "to", to, "processing.guarantee", "exactly_once", "commit.interval.ms", suffix.isEmpty() ? "30000" : "20"));
+            Map<String, Long> expected = new TreeMap<>();
+            for (int u = 0; u < 5; u++) {
+                expected.put("u" + u + suffix, 20L);
+            }
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(countsInOrder(topic + "-out")).isEqualTo(expected));
+
+            records.clear();
+            records.add(KeyValue.pair("k-boom", "boom"));
+            for (int i = 100; i < 150; i++) {
+                records.add(KeyValue.pair("k" + i, "u" + (i % 5)));
+            }
+            produce(topic, records);
+            expected.replaceAll((user, n) -> 30L);
+            expected.put("boom" + suffix, 1L);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(countsInOrder(topic + "-out")).isEqualTo(expected));
+            assertThat(CountsFailingOnce.FAILED.get(topic)).isTrue();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                List<TaskStatus> counts = pipelines.describe(topic).orElseThrow().tasks().stream()
+                        .filter(t -> t.subTopology() == 1).toList();
+                assertThat(counts).hasSize(2);
+                assertThat(counts.stream().mapToLong(TaskStatus::failures).sum()).isEqualTo(1);
+                if (suffix.isEmpty()) {
+                    assertThat(counts.stream().mapToLong(TaskStatus::resultsInPlace).sum()).as("every count in place").isGreaterThanOrEqualTo(151);
+                    assertThat(counts.stream().mapToLong(TaskStatus::resultsSent).sum()).isZero();
+                } else {
+                    // (a first micro-batch whose results all went to one partition of this node was committed in place)
+                    assertThat(counts.stream().mapToLong(TaskStatus::resultsSent).sum()).as("counts in transactions").isGreaterThanOrEqualTo(100);
+                }
+            });
+            if (suffix.isEmpty()) {
+                // The output's batches carry the counts' changes, on their last record.
+                try (KafkaConsumer<String, Long> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers()),
+                        new StringDeserializer(), new LongDeserializer())) {
+                    assertThat(Clients.readAll(consumer, Clients.partitions(topic + "-out", 2)))
+                            .anySatisfy(r -> assertThat(r.headers().lastHeader("spate.state")).isNotNull());
+                }
+            }
+
+            pipelines.pause(topic);
+            await().atMost(Duration.ofSeconds(30)).until(() -> node.pipelineTasks().stream().noneMatch(t -> t.pipeline().equals(topic)));
+            pipelines.resume(topic);
+            records.clear();
+            for (int i = 150; i < 160; i++) {
+                records.add(KeyValue.pair("k" + i, "u" + (i % 5)));
+            }
+            produce(topic, records);
+            expected.replaceAll((user, n) -> user.startsWith("boom") ? 1L : 32L);
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(countsInOrder(topic + "-out")).isEqualTo(expected));
+            pipelines.delete(topic, true);
+        }
+    }
+
+    /**
+     * The last count of each key of a count's output, read_committed, once every key's counts read
+     * in log order are 1, 2, 3, ... (a count written twice, or skipped, fails it).
+     */
+    private static Map<String, Long> countsInOrder(String topic) {
+        Map<String, List<Long>> seen = new TreeMap<>();
+        try (KafkaConsumer<String, Long> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers", node.bootstrapServers(),
+                "isolation.level", "read_committed"), new StringDeserializer(), new LongDeserializer())) {
+            for (ConsumerRecord<String, Long> r : Clients.readAll(consumer, Clients.partitions(topic, 2))) {
+                seen.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
+            }
+        }
+        Map<String, Long> last = new TreeMap<>();
+        seen.forEach((key, counts) -> {
+            for (int i = 0; i < counts.size(); i++) {
+                assertThat(counts.get(i)).as("count %d of %s in %s", i + 1, key, counts).isEqualTo(i + 1L);
+            }
+            last.put(key, (long) counts.size());
+        });
+        return last;
+    }
+
+    /**
      * An output partition with too few in-sync replicas for a while (min.insync.replicas 2 on its
      * one replica): every append in place is refused with NOT_ENOUGH_REPLICAS. The task retries
      * it with a back-off instead of failing and restarting from its last commit (its status says
@@ -473,11 +600,15 @@ class PipelineTest {
                         .filter(id -> id.startsWith("spate-pipeline-eregions-")).toList();
                 assertThat(ids).hasSize(6);
             }
-            // The counts' tasks have stores, the join's two inputs: their results go through their transactions, never in place.
+            // The join's tasks have two inputs: their results go through their transactions. A count's
+            // results (keyed by region, the key it counts) all go to the partition its task holds: they
+            // are committed in place, with the counts' changes.
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 List<TaskStatus> tasks = pipelines.describe("eregions").orElseThrow().tasks();
-                assertThat(tasks.stream().mapToLong(TaskStatus::resultsSent).sum()).isGreaterThanOrEqualTo(350 + 350);
-                assertThat(tasks.stream().mapToLong(TaskStatus::resultsInPlace).sum()).isZero();
+                assertThat(tasks.stream().filter(t -> t.subTopology() == 0).mapToLong(TaskStatus::resultsSent).sum()).isGreaterThanOrEqualTo(350);
+                assertThat(tasks.stream().filter(t -> t.subTopology() == 0).mapToLong(TaskStatus::resultsInPlace).sum()).isZero();
+                assertThat(tasks.stream().filter(t -> t.subTopology() == 1).mapToLong(TaskStatus::resultsInPlace).sum()).isEqualTo(350);
+                assertThat(tasks.stream().filter(t -> t.subTopology() == 1).mapToLong(TaskStatus::resultsSent).sum()).isZero();
             });
         }
     }

@@ -10,6 +10,7 @@ import io.spate.stream.KeyValueMapper;
 import io.spate.stream.Named;
 import io.spate.stream.Predicate;
 import io.spate.stream.Serde;
+import io.spate.stream.SinkPartition;
 import io.spate.stream.ValueJoiner;
 import io.spate.stream.ValueMapper;
 
@@ -286,11 +287,18 @@ final class KStreamImpl<K, V> implements KStream<K, V> {
 
     @Override
     public void to(String topic, Serde<K> ks, Serde<V> vs) {
+        to(topic, ks, vs, SinkPartition.KEY);
+    }
+
+    @Override
+    public void to(String topic, Serde<K> ks, Serde<V> vs, SinkPartition partition) {
         Objects.requireNonNull(topic, "topic");
         Objects.requireNonNull(ks, "keySerde");
         Objects.requireNonNull(vs, "valueSerde");
+        Objects.requireNonNull(partition, "partition");
         builder.addSink(topic);
-        builder.node("sink", null, topic, (ctx, name) -> new Processors.Sink(name, ctx, topic, cast(ks), cast(vs)), node);
+        boolean toTask = partition == SinkPartition.TASK;
+        builder.node("sink", null, topic, (ctx, name) -> new Processors.Sink(name, ctx, topic, cast(ks), cast(vs), toTask), node);
     }
 
     @Override

@@ -219,25 +219,27 @@ final class Processors {
         }
     }
 
-    /** To an external topic: by key, or to the task's partition when the key is null. */
+    /** To an external topic: by key, or to the task's partition when the key is null or {@code toTask}. */
     static final class Sink extends ProcessorNode {
         private final TaskContext ctx;
         private final String topic;
         private final Serde<Object> keySerde;
         private final Serde<Object> valueSerde;
+        private final boolean toTask;
 
-        Sink(String name, TaskContext ctx, String topic, Serde<Object> keySerde, Serde<Object> valueSerde) {
+        Sink(String name, TaskContext ctx, String topic, Serde<Object> keySerde, Serde<Object> valueSerde, boolean toTask) {
             super(name);
             this.ctx = ctx;
             this.topic = topic;
             this.keySerde = keySerde;
             this.valueSerde = valueSerde;
+            this.toTask = toTask;
         }
 
         @Override
         void process(Object key, Object value, long ts) {
             byte[] k = keySerde.serialize(key);
-            ctx.send(topic, k == null ? ctx.partition : Output.BY_KEY, k, valueSerde.serialize(value), ts);
+            ctx.send(topic, k == null || toTask ? ctx.partition : Output.BY_KEY, k, valueSerde.serialize(value), ts);
         }
     }
 

@@ -8,6 +8,7 @@ import io.spate.stream.Pipeline;
 import io.spate.stream.PipelineBuilder;
 import io.spate.stream.Serde;
 import io.spate.stream.Serdes;
+import io.spate.stream.SinkPartition;
 import io.spate.stream.TumblingWindows;
 
 import java.nio.ByteBuffer;
@@ -22,9 +23,15 @@ import java.time.Duration;
  * {@code user@windowStart}, value {@code sendMicros,seq,count,windowStart}. So each event gives
  * one output, which starts with its own {@code sendMicros,seq,}.
  *
- * <p>Settings: {@code in}, {@code out}, {@code grace-s} (5), {@code window-ms} (1000) and
- * {@code local} ({@code true}: group by the record key, already the user, with no repartition:
- * the anchor's {@code b-local}).
+ * <p>Each result goes to the count task's own partition of {@code out-b} ({@link SinkPartition#TASK}:
+ * the user's, the one the task holds), so it is written on the node that computed it; the
+ * anchor's Kafka Streams app writes it to the partition of its key, {@code user@windowStart}.
+ * The results are the same records, each key's in order.
+ *
+ * <p>Settings: {@code in}, {@code out}, {@code grace-s} (5), {@code window-ms} (1000),
+ * {@code out-partition} ({@code task}, or {@code key}: the partition of the result's key, as the
+ * anchor) and {@code local} ({@code true}: group by the record key, already the user, with no
+ * repartition: the anchor's {@code b-local}).
  */
 public final class BenchB implements Pipeline {
     /** {count, sendMicros of the latest event, seq of the latest event}, as three big-endian longs. */
@@ -41,6 +48,7 @@ public final class BenchB implements Pipeline {
         long graceS = Long.parseLong(builder.setting("grace-s", "5"));
         long windowMs = Long.parseLong(builder.setting("window-ms", "1000"));
         boolean local = Boolean.parseBoolean(builder.setting("local", "false"));
+        SinkPartition outPartition = SinkPartition.valueOf(builder.setting("out-partition", "task").toUpperCase(java.util.Locale.ROOT));
         KStream<String, String> events = builder.stream(builder.setting("in", "events"), s, s);
         KGroupedStream<String, String> byUser = local
                 ? events.groupByKey()
@@ -49,7 +57,7 @@ public final class BenchB implements Pipeline {
                 .aggregate(() -> new long[3], BenchB::add, AGGREGATE, Named.as("counts"))
                 .toStream()
                 .map((w, a) -> KeyValue.pair(w.key() + "@" + w.start(), a[1] + "," + a[2] + "," + a[0] + "," + w.start()))
-                .to(builder.setting("out", "out-b"), s, s);
+                .to(builder.setting("out", "out-b"), s, s, outPartition);
     }
 
     /** Counts the event and keeps its stamp, in place: the store holds the array. */

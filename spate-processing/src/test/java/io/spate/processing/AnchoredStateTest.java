@@ -1,0 +1,162 @@
+package io.spate.processing;
+
+import io.spate.log.LogConfig;
+import io.spate.log.LogManager;
+import io.spate.log.LogScanner;
+import io.spate.log.PartitionLog;
+import io.spate.replication.Partition;
+import io.spate.replication.PartitionContext;
+import io.spate.replication.ReadBound;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A stateful task's batches in place ({@link AnchoredOutput} with changelogs, {@link StateDelta})
+ * over a real partition and log: one batch holds the micro-batch's results, its position on the
+ * first record and its store changes on the last; a micro-batch that changed state without a
+ * result holds its changes for the next batch; a restart's scan finds the changes of this task's
+ * batches in order, and not another task's; changes too large for one batch are refused before
+ * anything is appended.
+ */
+class AnchoredStateTest {
+    private static final io.spate.log.TopicPartition LOG_TP = new io.spate.log.TopicPartition("out", 0);
+    private static final String TASK = "p/1/0";
+    private static final String CHANGELOG = "p-n-changelog";
+
+    @TempDir
+    Path dataDir;
+    private LogManager logs;
+    private Partition partition;
+
+    @BeforeEach
+    void open() throws IOException {
+        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
+        PartitionLog log = logs.getOrCreate(LOG_TP, LogConfig.from(Map.of()));
+        partition = new Partition(LOG_TP, log, 1, Partition.Role.FOLLOWER, PartitionContext.defaults());
+        partition.becomeLeader(3, 1, List.of(1), List.of(1), System.currentTimeMillis());
+    }
+
+    @AfterEach
+    void close() {
+        logs.close();
+    }
+
+    private AnchoredOutput output(String task) {
+        return new AnchoredOutput(task, tp -> tp.topic().equals("out") ? partition : null, topic -> 1, Set.of(CHANGELOG));
+    }
+
+    private AppendRetry retry() {
+        return new AppendRetry(System::currentTimeMillis, ms -> { }, 30_000, 30_000, () -> false, why -> { });
+    }
+
+    private static byte[] b(String s) {
+        return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aBatchCarriesItsResultsPositionAndStoreChangesAndAScanFindsThemInOrder() throws Exception {
+        AnchoredOutput out = output(TASK);
+        out.begin(10);
+        out.send(CHANGELOG, 0, b("a"), b("1"), 5);
+        out.send("out", 0, b("a"), b("a=1"), 5);
+        out.send(CHANGELOG, 0, b("b"), b("1"), 6);
+        out.send("out", 0, b("b"), b("b=1"), 6);
+        assertThat(out.appendAcknowledged(retry(), System.currentTimeMillis(), 6)).isTrue();
+        assertThat(out.delta().changes().get(CHANGELOG)).hasSize(2);
+        out.delta().clear();
+
+        // No result: the change waits for the next batch, whose position covers both micro-batches.
+        out.begin(20);
+        out.send(CHANGELOG, 0, b("a"), null, 7);
+        assertThat(out.appendAcknowledged(retry(), System.currentTimeMillis(), 7)).isFalse();
+        assertThat(out.holdsState()).isTrue();
+        out.begin(30);
+        out.send(CHANGELOG, 0, b("c"), b("1"), 8);
+        out.send("out", 0, b("c"), b("c=1"), 8);
+        assertThat(out.appendAcknowledged(retry(), System.currentTimeMillis(), 8)).isTrue();
+        out.delta().clear();
+        assertThat(out.holdsState()).isFalse();
+
+        // Another task's batch in the same partition is not this task's.
+        AnchoredOutput other = output("p/1/9");
+        other.begin(99);
+        other.send(CHANGELOG, 0, b("z"), b("9"), 9);
+        other.send("out", 0, b("z"), b("z=9"), 9);
+        assertThat(other.appendAcknowledged(retry(), System.currentTimeMillis(), 9)).isTrue();
+
+        List<StateDelta.Decoded> found = new ArrayList<>();
+        AnchoredOutput.Found last = AnchoredOutput.lastPosition(partition, 0, TASK, () -> false, found::add);
+        assertThat(last.position()).isEqualTo(30);
+        assertThat(found).extracting(StateDelta.Decoded::streamTimeMs).containsExactly(6L, 8L);
+        assertThat(found.get(0).changes().get(CHANGELOG)).extracting(c -> new String(c.key()) + "=" + new String(c.value()))
+                .containsExactly("a=1", "b=1");
+        assertThat(found.get(1).changes().get(CHANGELOG)).extracting(c -> new String(c.key()) + "=" + (c.value() == null ? "null" : new String(c.value())))
+                .containsExactly("a=null", "c=1");
+
+        // In the log: the position on each batch's first record, the changes on its last, results only as values.
+        List<String> layout = new ArrayList<>();
+        LogScanner.forEachChunk(partition.log(), 0, partition.readLimit(ReadBound.LOG_END), chunk -> {
+            for (MutableRecordBatch batch : MemoryRecords.readableRecords(chunk).batches()) {
+                for (Record r : batch) {
+                    byte[] value = new byte[r.valueSize()];
+                    r.value().get(value);
+                    List<String> headers = new ArrayList<>();
+                    for (Header h : r.headers()) {
+                        headers.add(h.key());
+                    }
+                    layout.add(new String(value, StandardCharsets.UTF_8) + headers);
+                }
+            }
+        });
+        assertThat(layout).containsExactly("a=1[spate.position]", "b=1[spate.state]", "c=1[spate.position, spate.state]",
+                "z=9[spate.position, spate.state]");
+    }
+
+    @Test
+    void changesLargerThanOneBatchAreRefusedBeforeAnythingIsAppended() {
+        AnchoredOutput out = output(TASK);
+        out.begin(10);
+        out.send("out", 0, b("a"), b("a=1"), 5);
+        byte[] big = new byte[64 * 1024];
+        assertThatThrownBy(() -> {
+            for (int i = 0; i < 16; i++) {
+                out.send(CHANGELOG, 0, b("k" + i), big, 5);
+            }
+        }).isInstanceOfSatisfying(AnchoredOutput.NotAnchorable.class, e -> assertThat(e.fewerRecords).isTrue());
+        assertThat(partition.readLimit(ReadBound.LOG_END)).isZero();
+    }
+
+    @Test
+    void aHeaderOfAnotherTaskDecodesToNothing() {
+        StateDelta delta = new StateDelta();
+        delta.add(CHANGELOG, b("k"), b("v"), 1);
+        delta.add("other-changelog", b("k2"), null, 2);
+        byte[] encoded = delta.encode(TASK, 42);
+        assertThat(StateDelta.decode(encoded, "p/1/1")).isNull();
+        StateDelta.Decoded decoded = StateDelta.decode(encoded, TASK);
+        assertThat(decoded.streamTimeMs()).isEqualTo(42);
+        assertThat(decoded.changes().keySet()).containsExactly(CHANGELOG, "other-changelog");
+        assertThat(decoded.changes().get("other-changelog").get(0).value()).isNull();
+        assertThat(decoded.changes().get("other-changelog").get(0).timestamp()).isEqualTo(2);
+        assertThat(encoded.length).isLessThanOrEqualTo(delta.estimatedBytes() + TASK.length() + 16);
+    }
+}
