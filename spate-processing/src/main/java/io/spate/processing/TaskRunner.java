@@ -561,6 +561,8 @@ final class TaskRunner implements Runnable {
         // The input position the output's batches have committed (with the stores' changes): the
         // group's position never passes it. Behind the read position only while changes are held.
         long carried = at.get(in);
+        // The stream time at that position: a restart from it must not find records late that were not.
+        long carriedStreamTime = task.stats().streamTimeMs();
         long lastCommitMs = env.clock().get();
         while (!stopped) {
             batch.clear();
@@ -605,7 +607,7 @@ final class TaskRunner implements Runnable {
                         maxRecords = Math.max(1, batch.size() / 2); // nothing was appended: the same records again, fewer at a time
                         continue;
                     }
-                    commitInTransaction(producer, anchoredOffsets(in, position, task, anchor == null ? null : anchor.output()));
+                    commitInTransaction(producer, anchoredOffsets(in, position, task.stats().streamTimeMs(), anchor == null ? null : anchor.output()));
                     committed();
                     anchoredRefusal = refused.getMessage(); // only once committed: until then a restart settles the anchor first
                     log.info("task {}: {}; its results commit in transactions from now on", id, anchoredRefusal);
@@ -618,7 +620,7 @@ final class TaskRunner implements Runnable {
                 }
                 if (output.target() != null && (anchor == null || !anchor.output().equals(output.target()))) {
                     // The partition is named in the group before it holds any position: a restart knows where to look.
-                    commitInTransaction(producer, anchoredOffsets(in, carried, task, output.target()));
+                    commitInTransaction(producer, anchoredOffsets(in, carried, carriedStreamTime, output.target()));
                     anchor = committedAnchor;
                 }
                 int results = output.records();
@@ -634,8 +636,10 @@ final class TaskRunner implements Runnable {
                             writeChangelogs(changelogs, output.delta());
                         }
                         carried = next;
+                        carriedStreamTime = task.stats().streamTimeMs();
                     } else if (!output.holdsState()) {
                         carried = next; // nothing to carry: no result, no change
+                        carriedStreamTime = task.stats().streamTimeMs();
                     }
                 } catch (TaskOutput.LocalAppendException e) {
                     throw new KafkaException("a result was not acknowledged; the task goes back to its last position", e);
@@ -651,12 +655,13 @@ final class TaskRunner implements Runnable {
                 dirty = true;
                 if (batch.isEmpty() && !output.holdsState()) {
                     carried = next; // records skipped (a transaction's marker, aborted records)
+                    carriedStreamTime = task.stats().streamTimeMs();
                 }
             }
             updateLag(at);
             now = env.clock().get();
             if (dirty && now - lastCommitMs >= Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS)) {
-                commitInTransaction(producer, anchoredOffsets(in, carried, task, anchor == null ? null : anchor.output()));
+                commitInTransaction(producer, anchoredOffsets(in, carried, carriedStreamTime, anchor == null ? null : anchor.output()));
                 committed();
                 dirty = false;
                 lastCommitMs = now;
@@ -672,7 +677,7 @@ final class TaskRunner implements Runnable {
             if (anchor != null && (out == null || !out.servesAsLeader())) {
                 return false; // gone elsewhere with the output: the next instance settles from the output itself
             }
-            commitInTransaction(producer, anchoredOffsets(in, carried, task, anchor == null ? null : anchor.output()));
+            commitInTransaction(producer, anchoredOffsets(in, carried, carriedStreamTime, anchor == null ? null : anchor.output()));
         }
         // Stores holding changes no batch committed are not kept: the next start rebuilds them.
         return !output.holdsState();
@@ -869,7 +874,7 @@ final class TaskRunner implements Runnable {
      * later positions will be in and the offset from which to look for them: its end now (every
      * batch appended so far is acknowledged).
      */
-    private Map<TopicPartition, OffsetAndMetadata> anchoredOffsets(TopicPartition in, long offset, Task task, TopicPartition output) {
+    private Map<TopicPartition, OffsetAndMetadata> anchoredOffsets(TopicPartition in, long offset, long streamTimeMs, TopicPartition output) {
         AnchoredOutput.Anchor anchor = null;
         if (output != null) {
             Partition out = env.localPartition().apply(output);
@@ -881,7 +886,7 @@ final class TaskRunner implements Runnable {
             anchor = new AnchoredOutput.Anchor(output, out.readLimit(io.spate.replication.ReadBound.HIGH_WATERMARK));
         }
         committedAnchor = anchor;
-        return Map.of(in, new OffsetAndMetadata(offset, PositionStore.metadata(task.stats().streamTimeMs(), anchor)));
+        return Map.of(in, new OffsetAndMetadata(offset, PositionStore.metadata(streamTimeMs, anchor)));
     }
 
     /** Runs micro-batches until stopped; true when it stopped cleanly, everything processed committed. */
