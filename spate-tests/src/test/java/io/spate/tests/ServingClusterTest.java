@@ -167,7 +167,7 @@ class ServingClusterTest {
     /**
      * A burst of CreateTopics (200 topics from 4 admin clients at once) at the controller node: topic creations wait
      * for the controller quorum off the network threads, so the heartbeats the same node serves keep flowing and no
-     * node is fenced; every creation succeeds.
+     * node is fenced; every topic is created.
      */
     @Test
     void aBurstOfCreateTopicsAtTheControllerFencesNoNode() throws Exception {
@@ -188,10 +188,19 @@ class ServingClusterTest {
                 for (int t = 0; t < 50; t++) {
                     topics.add(new NewTopic("burst-" + a + "-" + t, 1, (short) 3));
                 }
-                creations.add(admin.createTopics(topics).all());
+                creations.addAll(admin.createTopics(topics).values().values());
             }
             for (KafkaFuture<Void> creation : creations) {
-                creation.get(180, java.util.concurrent.TimeUnit.SECONDS);
+                try {
+                    creation.get(180, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    // A creation answered with a retriable error although it committed (seen when the
+                    // controller quorum changed leader under load) is retried by the admin client and
+                    // finds its topic there, as on Kafka; the listing below still wants every topic.
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        throw e;
+                    }
+                }
             }
         } finally {
             admins.forEach(a -> a.close(Duration.ofSeconds(5)));
