@@ -127,16 +127,17 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
             this.target = tp;
             replica = local;
         }
-        int size = RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
-        limit = Math.min(MAX_BATCH_BYTES, replica.log().config().maxMessageBytes()) - BATCH_OVERHEAD;
+        if (builder == null && !holding) {
+            // The micro-batch's first result: the bound is read once per batch, not per result.
+            limit = Math.min(MAX_BATCH_BYTES, replica.log().config().maxMessageBytes()) - BATCH_OVERHEAD;
+        }
         if (changelogTopics.isEmpty()) {
-            append(timestamp, key, value, size, null);
+            append(timestamp, key, value, recordSize(key, value), null);
             return;
         }
         // Stateful: the last result carries the state, so each one waits for the next before it is appended.
         if (holding) {
-            append(heldTimestamp, heldKey, heldValue, RECORD_OVERHEAD + (heldKey == null ? 0 : heldKey.length)
-                    + (heldValue == null ? 0 : heldValue.length), null);
+            append(heldTimestamp, heldKey, heldValue, recordSize(heldKey, heldValue), null);
         }
         heldKey = key;
         heldValue = value;
@@ -167,9 +168,13 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
         }
     }
 
+    private static int recordSize(byte[] key, byte[] value) {
+        return RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length);
+    }
+
     /** Whether the results so far, the result held and the state changes still fit one batch. */
     private void checkStateFits() {
-        int held = !holding ? 0 : RECORD_OVERHEAD + (heldKey == null ? 0 : heldKey.length) + (heldValue == null ? 0 : heldValue.length);
+        int held = !holding ? 0 : recordSize(heldKey, heldValue);
         int carried = (builder == null ? 0 : builder.estimatedSizeInBytes()) + held + delta.estimatedBytes()
                 + position[0].value().length + POSITION_HEADER.length() + taskKey.length() * 3 + 32;
         if (carried > (limit > 0 ? limit : MAX_BATCH_BYTES - BATCH_OVERHEAD)) {
@@ -209,8 +214,7 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
     boolean appendAcknowledged(AppendRetry retry, long nowMs, long streamTimeMs) throws Exception {
         if (holding) {
             Header state = new RecordHeader(StateDelta.HEADER, delta.encode(taskKey, streamTimeMs));
-            append(heldTimestamp, heldKey, heldValue, RECORD_OVERHEAD + (heldKey == null ? 0 : heldKey.length)
-                    + (heldValue == null ? 0 : heldValue.length) + state.value().length + StateDelta.HEADER.length(), state);
+            append(heldTimestamp, heldKey, heldValue, recordSize(heldKey, heldValue) + state.value().length + StateDelta.HEADER.length(), state);
             holding = false;
             heldKey = null;
             heldValue = null;
