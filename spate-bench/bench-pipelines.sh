@@ -30,7 +30,7 @@
 #     [50000]/s for $RESTORE_FILL_S [20] s, its node killed with kill -9 and started again; the
 #     tasks' restore times and changelog records restored, from `spate pipeline describe`.
 # $PRIME_S [0; 180 with --nodes 3]: before its first step, each system's cluster runs topologies A and
-# B at-least-once at $RATE for $PRIME_S s each, unmeasured (recorded as kind "prime"). Three JVMs
+# B at-least-once at $RATE for $PRIME_S s each ($PRIME_MODES [a-alos b-alos]), unmeasured (recorded as kind "prime"). Three JVMs
 # sharing two cores are still compiling minutes into a load: a 3-node Spate cluster's C2 compiler
 # took ~0.4 of a core after 40 s, its p99 at 10k/s falling from ~150 ms to ~15 ms over the first
 # two minutes; Kafka's brokers get the same priming (a Kafka Streams app is a fresh JVM per step
@@ -443,7 +443,7 @@ measure_system() {   # run system
   local mode
   declare -A FIXED_OK=()
   if (( PRIME_S > 0 )); then
-    for mode in a-alos b-alos; do step "$run" "$system" prime "$mode" "$RATE" "$PRIME_S" 5 5; done
+    for mode in ${PRIME_MODES:-a-alos b-alos}; do step "$run" "$system" prime "$mode" "$RATE" "$PRIME_S" 5 5; done
   fi
   for mode in $FIXED_MODES; do
     step "$run" "$system" fixed "$mode" "$RATE" "$WARMUP_S" "$MEASURE_S" "$DRAIN_S"
