@@ -838,14 +838,15 @@ public final class Partition {
      * Followers learn a high watermark that moved within {@link #FOLLOWER_HIGH_WATERMARK_NOTICE_MS}
      * (not at their next fetch timeout, so that a follower read from, or promoted, is not far
      * behind on what is committed), by the records that come next or, when none come, by a wake
-     * of their own. Two cases wait longer, until the follower's next answer (at the latest after
-     * its fetch wait): a follower whose fetch was on its way when records woke the others and
-     * found nothing new, and a move made by the fetch of the only follower (none was waiting to
-     * be noticed, as before this notice existed). Committed data is never at stake, only how
-     * fresh a follower's figure is.
+     * of their own. The notice is scheduled whether or not a follower's fetch is waiting at the
+     * move: the fetch that moved it (the only follower's, with two replicas) parks just after.
+     * One case waits longer, until the follower's next answer (at the latest after its fetch
+     * wait): a follower whose fetch was on its way when the notice (or records) woke the others
+     * and found nothing new. Committed data is never at stake, only how fresh a follower's
+     * figure is.
      */
     private void noticeFollowersSoon() {
-        if (!replicaReaders.isEmpty() && highWatermarkNoticePending.compareAndSet(false, true)) {
+        if (replicas.size() > 1 && highWatermarkNoticePending.compareAndSet(false, true)) {
             context.scheduler().schedule(FOLLOWER_HIGH_WATERMARK_NOTICE_MS, this::noticeFollowers);
         }
     }

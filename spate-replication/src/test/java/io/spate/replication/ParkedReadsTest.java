@@ -104,6 +104,21 @@ class ParkedReadsTest {
     }
 
     @Test
+    void theSoleFollowerWhoseOwnFetchMovedTheHighWatermarkHearsOfItWithinTheNotice() throws IOException {
+        Partition partition = leader();
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        // As a fetch is served: the follower's position moves the high watermark, then, finding
+        // nothing past it, the same fetch parks; no fetch of a follower was waiting at the move.
+        partition.onFollowerFetch(2, 1, scheduler.millis(), "");
+        assertThat(partition.log().highWatermark()).isEqualTo(1);
+        CompletableFuture<Void> follower = park(partition, 1, ReadBound.LOG_END, 1);
+        assertThat(follower).isNotDone();
+
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
+        assertThat(follower).as("told within the notice, not at its fetch wait (" + MAX_WAIT_MS + " ms)").isDone();
+    }
+
+    @Test
     void recordsThatGoToTheFollowersCarryTheHighWatermarkAndSpareTheNotice() throws IOException {
         Partition partition = leader();
         CompletableFuture<Void> follower = followerWaitingAfterTheHighWatermarkMoved(partition);

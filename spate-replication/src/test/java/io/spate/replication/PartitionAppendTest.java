@@ -128,6 +128,8 @@ class PartitionAppendTest {
         CompletableFuture<Written> written = write(partition, Acks.ALL, "a");
         partition.onFollowerFetch(2, 1, scheduler.millis(), "");
         assertThat(written.join().ok()).isTrue();
+        // The followers' notice of the moved high watermark runs once and is not scheduled again.
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
         assertThat(scheduler.pending()).as("the deadline was cancelled with the answer").isZero();
     }
 
