@@ -11,8 +11,11 @@ import java.util.Map;
 
 /**
  * The store changes of a stateful task's micro-batches that one batch in place commits with its
- * results ({@link AnchoredOutput}): per changelog topic, the records the stores logged, in order,
- * and the task's stream time after them. Carried in the header {@value #HEADER} of the batch's
+ * results ({@link AnchoredOutput}): per changelog topic, each key's latest record the stores
+ * logged (a changelog value is a key's whole state, so an earlier one for the same key is
+ * replaced, as Kafka Streams' record cache does before its changelog: a count updated a hundred
+ * times in a micro-batch carries one change), in the order of those latest changes, and the
+ * task's stream time after them. Carried in the header {@value #HEADER} of the batch's
  * last record, which names its task, so that a restart can apply what its changelog may lack.
  *
  * <p>Encoding (varints as Kafka's records use them): the task key (length, UTF-8), the stream
@@ -30,18 +33,30 @@ final class StateDelta {
     record Decoded(long streamTimeMs, Map<String, List<Change>> changes) {
     }
 
-    private final Map<String, List<Change>> changes = new LinkedHashMap<>();
+    /** Per topic, each key's latest change by key content (a null key, never logged by a store, is kept as it comes). */
+    private final Map<String, LinkedHashMap<Object, Change>> changes = new LinkedHashMap<>();
     private int bytes;
 
     void add(String topic, byte[] key, byte[] value, long timestamp) {
-        List<Change> list = changes.get(topic);
-        if (list == null) {
-            list = new ArrayList<>();
-            changes.put(topic, list);
+        LinkedHashMap<Object, Change> latest = changes.get(topic);
+        if (latest == null) {
+            latest = new LinkedHashMap<>();
+            changes.put(topic, latest);
             bytes += 5 + topic.length() * 3 + 5;
         }
-        list.add(new Change(key, value, timestamp));
-        bytes += 10 + 5 + (key == null ? 0 : key.length) + 5 + (value == null ? 0 : value.length);
+        Change change = new Change(key, value, timestamp);
+        Object k = key == null ? new Object() : ByteBuffer.wrap(key);
+        // Removed first, so that the key takes the place of its latest change in the order.
+        Change replaced = latest.remove(k);
+        if (replaced != null) {
+            bytes -= sizeOf(replaced);
+        }
+        latest.put(k, change);
+        bytes += sizeOf(change);
+    }
+
+    private static int sizeOf(Change c) {
+        return 10 + 5 + (c.key() == null ? 0 : c.key().length) + 5 + (c.value() == null ? 0 : c.value().length);
     }
 
     boolean isEmpty() {
@@ -53,8 +68,11 @@ final class StateDelta {
         return bytes;
     }
 
+    /** Per changelog topic, the changes to write, in order. */
     Map<String, List<Change>> changes() {
-        return changes;
+        Map<String, List<Change>> byTopic = new LinkedHashMap<>();
+        changes.forEach((topic, latest) -> byTopic.put(topic, new ArrayList<>(latest.values())));
+        return byTopic;
     }
 
     void clear() {
@@ -68,10 +86,10 @@ final class StateDelta {
         writeBytes(out, task);
         ByteUtils.writeVarlong(streamTimeMs, out);
         ByteUtils.writeVarint(changes.size(), out);
-        for (Map.Entry<String, List<Change>> topic : changes.entrySet()) {
+        for (Map.Entry<String, LinkedHashMap<Object, Change>> topic : changes.entrySet()) {
             writeBytes(out, topic.getKey().getBytes(StandardCharsets.UTF_8));
             ByteUtils.writeVarint(topic.getValue().size(), out);
-            for (Change c : topic.getValue()) {
+            for (Change c : topic.getValue().values()) {
                 ByteUtils.writeVarlong(c.timestamp(), out);
                 writeBytes(out, c.key());
                 writeBytes(out, c.value());

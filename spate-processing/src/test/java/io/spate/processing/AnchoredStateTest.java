@@ -146,6 +146,27 @@ class AnchoredStateTest {
     }
 
     @Test
+    void aKeyChangedSeveralTimesCarriesOnlyItsLatestValueInTheOrderOfLatestChanges() {
+        StateDelta delta = new StateDelta();
+        delta.add(CHANGELOG, b("a"), b("1"), 1);
+        delta.add(CHANGELOG, b("b"), b("1"), 2);
+        delta.add(CHANGELOG, b("a"), b("2"), 3);
+        delta.add(CHANGELOG, b("a"), b("3"), 4);
+        delta.add("other-changelog", b("a"), b("x"), 5);
+        delta.add(CHANGELOG, b("b"), null, 6);
+        assertThat(delta.changes().get(CHANGELOG)).extracting(c -> new String(c.key()) + "=" + (c.value() == null ? "null" : new String(c.value())) + "@" + c.timestamp())
+                .containsExactly("a=3@4", "b=null@6");
+        assertThat(delta.changes().get("other-changelog")).hasSize(1);
+        StateDelta.Decoded decoded = StateDelta.decode(delta.encode(TASK, 6), TASK);
+        assertThat(decoded.changes().get(CHANGELOG)).extracting(c -> new String(c.key()) + "@" + c.timestamp()).containsExactly("a@4", "b@6");
+        StateDelta latestOnly = new StateDelta();
+        latestOnly.add(CHANGELOG, b("a"), b("3"), 4);
+        latestOnly.add("other-changelog", b("a"), b("x"), 5);
+        latestOnly.add(CHANGELOG, b("b"), null, 6);
+        assertThat(delta.estimatedBytes()).as("replaced changes no longer counted").isEqualTo(latestOnly.estimatedBytes());
+    }
+
+    @Test
     void aHeaderOfAnotherTaskDecodesToNothing() {
         StateDelta delta = new StateDelta();
         delta.add(CHANGELOG, b("k"), b("v"), 1);
