@@ -173,7 +173,7 @@ public final class PipelineLoad {
                 waitUntil(() -> {
                     Set<String> now = admin.listTopics().names().get(30, TimeUnit.SECONDS);
                     return gone.stream().noneMatch(now::contains);
-                }, 30_000, "topics " + gone + " still listed 30 s after their deletion");
+                }, 120_000, "topics " + gone + " still listed 120 s after their deletion");
             }
             for (int attempt = 0; !create.isEmpty(); attempt++) {
                 try {
@@ -196,7 +196,7 @@ public final class PipelineLoad {
                     Map<String, TopicDescription> d = admin.describeTopics(create).allTopicNames().get(30, TimeUnit.SECONDS);
                     return d.values().stream().allMatch(td -> td.partitions().size() == partitions
                             && td.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
-                }, 30_000, "topics " + create + " have no leader for every partition after 30 s");
+                }, 120_000, "topics " + create + " have no leader for every partition after 120 s");
             }
             if (!alter.isEmpty() && !configs.isEmpty()) {
                 Map<org.apache.kafka.common.config.ConfigResource, java.util.Collection<org.apache.kafka.clients.admin.AlterConfigOp>> ops = new HashMap<>();
