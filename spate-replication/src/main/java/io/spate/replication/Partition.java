@@ -690,9 +690,8 @@ public final class Partition {
             Role r = role;
             if (r == Role.LEADER) {
                 newHw = log.logEndOffset();
-                Set<Integer> vouching = new HashSet<>(isr);
-                vouching.addAll(pendingJoins);
-                if (isr.size() < Math.min(log.config().minInsyncReplicas(), replicas.size())) {
+                List<Integer> committedIsr = isr;
+                if (committedIsr.size() < Math.min(log.config().minInsyncReplicas(), replicas.size())) {
                     // KIP-966: nothing is committed while the in-sync set the controller holds is
                     // below min.insync.replicas, so the replicas that left it hold all that is and
                     // may lead. A set holding every replica has nobody outside it to vouch for
@@ -701,12 +700,11 @@ public final class Partition {
                     // that never commits must not have let the high watermark pass them.
                     return;
                 }
-                for (int id : vouching) {
-                    if (id == localId) {
-                        continue;
-                    }
-                    FollowerProgress progress = followers.get(id);
-                    newHw = Math.min(newHw, progress == null ? 0 : progress.logEndOffset());
+                // Every follower fetch lands here: the in-sync set and the pending joins (stable
+                // under the read lock) are walked in place rather than merged into a new set.
+                newHw = lowestVouched(committedIsr, newHw);
+                if (!pendingJoins.isEmpty()) {
+                    newHw = lowestVouched(pendingJoins, newHw);
                 }
             } else {
                 return;
@@ -721,6 +719,16 @@ public final class Partition {
             noticeFollowersSoon();
         }
         completeAckWaiters(after);
+    }
+
+    private long lowestVouched(Iterable<Integer> ids, long hw) {
+        for (int id : ids) {
+            if (id != localId) {
+                FollowerProgress progress = followers.get(id);
+                hw = Math.min(hw, progress == null ? 0 : progress.logEndOffset());
+            }
+        }
+        return hw;
     }
 
     /**
@@ -799,13 +807,20 @@ public final class Partition {
     }
 
     private void completeAckWaiters(long highWatermark) {
-        List<AckWaiter> due = new ArrayList<>();
+        List<AckWaiter> due = null;
         synchronized (ackWaiters) {
-            var head = ackWaiters.headMap(highWatermark, true);
-            head.values().forEach(due::addAll);
-            head.clear();
+            // Called at every follower fetch: most find nobody due, and allocate nothing then.
+            Map.Entry<Long, List<AckWaiter>> first;
+            while ((first = ackWaiters.firstEntry()) != null && first.getKey() <= highWatermark) {
+                if (due == null) {
+                    due = first.getValue();
+                } else {
+                    due.addAll(first.getValue());
+                }
+                ackWaiters.pollFirstEntry();
+            }
         }
-        if (due.isEmpty()) {
+        if (due == null) {
             return;
         }
         int insync = isr.size();
