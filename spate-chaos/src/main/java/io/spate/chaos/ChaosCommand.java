@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
 @Command(name = "chaos", mixinStandardHelpOptions = true,
         description = {"Run randomized fault campaigns against a local Spate cluster and check every run's history.",
                 "Each run starts a fresh cluster, writes with idempotent acks=all producers and reads with a consumer group "
-                        + "that rebalances (or, with --workload txn, processes the writes exactly once in transactions), injects a seeded schedule of faults (kill -9, SIGSTOP, SIGTERM and restart, "
+                        + "that rebalances (or, with --workload txn, processes the writes exactly once in transactions; with --workload pipeline, "
+                        + "copies them with Spate pipelines running at the data), injects a seeded schedule of faults (kill -9, SIGSTOP, SIGTERM and restart, "
                         + "network partitions, a full disk, CPU starvation), heals everything, and checks the history.",
                 "Network partitions, full disks and CPU starvation need root (namespaces, tmpfs, cgroups); without it they are left out and said so."},
         footer = {"", "Exit status: 0 every run passed, 1 a run failed a check, 2 bad arguments.",
@@ -62,7 +63,10 @@ public final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--workload", split = ",", defaultValue = "group",
             description = "What runs beside the producers (default: ${DEFAULT-VALUE}): group (a consumer group that rebalances), "
                     + "txn (an exactly-once consume-transform-produce pipeline in transactions, from the producers' topic to chaos-out, "
-                    + "checked for results lost, duplicated or read from aborted transactions), or both: group,txn.")
+                    + "checked for results lost, duplicated or read from aborted transactions), "
+                    + "pipeline (two Spate pipelines deployed at the data, exactly-once and at-least-once, copying the producers' topic "
+                    + "partition for partition to chaos-mirror-eos and chaos-mirror-alos, checked for results lost, repeated (exactly-once), "
+                    + "out of order or not running on the partitions' leaders at the end), or several: group,txn,pipeline.")
     List<String> workload;
 
     @Option(names = "--pipelines", defaultValue = "2", description = "Members of the exactly-once pipeline's group, each with its own transactional id (default: ${DEFAULT-VALUE}).")
@@ -123,7 +127,7 @@ public final class ChaosCommand implements Callable<Integer> {
             try {
                 workloads.add(Workload.parse(w));
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "unknown workload '" + w + "' (group, txn)");
+                throw new CommandLine.ParameterException(spec.commandLine(), "unknown workload '" + w + "' (group, txn, pipeline)");
             }
         }
         if (!Set.of("off", "on", "alternate").contains(neighbour)) {

@@ -16,6 +16,8 @@ import io.spate.chaos.report.TimelinePage;
 import io.spate.chaos.workload.FinalRead;
 import io.spate.chaos.workload.FinalTxnRead;
 import io.spate.chaos.workload.GroupWorkload;
+import io.spate.chaos.workload.MirrorWorkload;
+import io.spate.chaos.history.MirrorHistory;
 import io.spate.chaos.workload.TxnWorkload;
 import io.spate.chaos.workload.StatusWatcher;
 import io.spate.chaos.workload.ProducerWorkload;
@@ -100,6 +102,13 @@ public final class ChaosRun {
                 if (options.has(Workload.TXN)) {
                     createTopic(cluster, OUTPUT_TOPIC);
                 }
+                MirrorWorkload mirrors = null;
+                if (options.has(Workload.PIPELINE)) {
+                    mirrors = new MirrorWorkload(cluster.bootstrap(), TOPIC, options.partitions(), dir, options.brokerJar());
+                    workloads.add(mirrors);
+                    mirrors.deploy();
+                    say("deployed the mirror pipelines " + MirrorWorkload.EXACTLY_ONCE + " and " + MirrorWorkload.AT_LEAST_ONCE);
+                }
                 FaultInjector injector = new FaultInjector(cluster, clock, RunOptions.SESSION_TIMEOUT_MS);
                 ProducerWorkload producers = new ProducerWorkload(cluster.bootstrap(), TOPIC, options.partitions(),
                         options.producers(), options.rate(), clock);
@@ -147,6 +156,11 @@ public final class ChaosRun {
                         group != null ? GroupWorkload.GROUP : null, Duration.ofSeconds(120));
                 TxnHistory txn = pipeline == null ? TxnHistory.NONE : FinalTxnRead.read(cluster.bootstrap(), cluster.admin(), pipeline,
                         OUTPUT_TOPIC, options.partitions(), Duration.ofSeconds(45), Duration.ofSeconds(120));
+                MirrorHistory mirror = MirrorHistory.NONE;
+                if (mirrors != null) {
+                    mirror = mirrors.finish(cluster.admin(), last.log, Duration.ofMillis(RunOptions.PIPELINE_DRAIN_MS), Duration.ofSeconds(30));
+                    say("read the mirror pipelines' outputs");
+                }
                 // Seconds on the run's clock (from the cluster's start), as in the verdict and the timeline;
                 // the schedule's @offsets count from the first write.
                 faultLog.add(String.format(java.util.Locale.ROOT, "faults injected (seconds since the run began; writes began at %.3f, healed at %.3f, writes ended at %.3f):",
@@ -158,7 +172,7 @@ public final class ChaosRun {
                         producers.writes(), group != null ? group.reads() : List.of(), group != null ? group.commits() : List.of(),
                         group != null ? group.assignments() : List.of(), watcher.statuses(), last.log, last.logStart,
                         last.committed, new RunHistory.Bounds(options.maxStallMs() * 1_000, options.maxRecoveryMs() * 1_000),
-                        workloadStart, healed, end, sampledAtEnd(voterLogs), voterLogs.progress(), txn);
+                        workloadStart, healed, end, sampledAtEnd(voterLogs), voterLogs.progress(), txn, mirror);
                 Verdict verdict = Checker.check(history);
                 HistoryFile.write(history, dir.resolve("history.tsv"));
                 TimelinePage.write(history, verdict, dir.resolve("timeline.html"));

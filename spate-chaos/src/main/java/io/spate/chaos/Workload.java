@@ -8,7 +8,13 @@ public enum Workload {
     /** A consumer group reading the producers' topic, committing after every poll, members leaving and rejoining. */
     GROUP,
     /** An exactly-once consume-transform-produce pipeline from the producers' topic to {@code chaos-out}, in transactions. */
-    TXN;
+    TXN,
+    /**
+     * Two Spate pipelines deployed at the data, exactly-once and at-least-once, each copying the
+     * producers' topic partition for partition into an output of its own; their tasks follow the
+     * partitions' leaders through the faults.
+     */
+    PIPELINE;
 
     public String label() {
         return name().toLowerCase();

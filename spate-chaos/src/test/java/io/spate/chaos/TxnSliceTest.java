@@ -13,12 +13,15 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The exactly-once pipeline's seeded slice of the fault campaigns, with every build: one fixed
- * schedule of 20 s on a three-node cluster of real node processes, every fault kind the machine
- * allows, the producers feeding a transactional consume-transform-produce pipeline
- * ({@code --workload txn}). The history must pass every safety check, the pipeline must drain its
- * input, leave no transaction open, and have committed, aborted (on purpose) and fenced (a
- * crashed member's zombie) transactions to judge. The run stays in {@code target/chaos-slice/txn-run-SEED}.
+ * The pipelines' seeded slice of the fault campaigns, with every build: one fixed schedule of 20 s
+ * on a three-node cluster of real node processes, every fault kind the machine allows, the
+ * producers feeding a transactional consume-transform-produce client pipeline ({@code --workload
+ * txn}) and two Spate pipelines deployed at the data, exactly-once and at-least-once mirrors of
+ * the input ({@code --workload pipeline}). The history must pass every safety check; the client
+ * pipeline must drain its input, leave no transaction open, and have committed, aborted (on
+ * purpose) and fenced (a crashed member's zombie) transactions to judge; the mirrors must have
+ * copied every input record, the exactly-once one each exactly once, and end with every task on
+ * its partition's leader. The run stays in {@code target/chaos-slice/txn-run-SEED}.
  */
 class TxnSliceTest {
     /** A schedule whose pipeline members both leave as if crashed within the first 15 s (TxnWorkload's leaving draws), leaving zombies to fence. */
@@ -29,7 +32,7 @@ class TxnSliceTest {
         Path jar = Path.of(System.getProperty("spate.broker.jar"));
         assertThat(jar).as("the packaged node; build through Maven").isRegularFile();
         RunOptions options = new RunOptions(jar, 3, 6, 150, 2, 3, 20_000, 5_000, Schedule.all(), false,
-                Set.of(Workload.TXN), 2);
+                Set.of(Workload.TXN, Workload.PIPELINE), 2);
         Path dir = Path.of("target", "chaos-slice", "txn-run-" + SEED);
         ChaosRun.Result result = new ChaosRun(SEED, options, dir, new PrintWriter(System.out, true)).run();
 
@@ -49,5 +52,17 @@ class TxnSliceTest {
         assertThat(results).as("one result per input, read committed").isEqualTo(inputs).isGreaterThan(1_000);
         long aborted = h.txn().readUncommitted().values().stream().flatMap(java.util.List::stream).filter(java.util.Objects::nonNull).count() - results;
         assertThat(aborted).as("aborted results in the log, hidden from read_committed").isPositive();
+
+        assertThat(result.verdict().violationsOf(Violation.MIRROR_UNDRAINED)).as(result.verdict().describe()).isEmpty();
+        assertThat(result.verdict().violationsOf(Violation.MIRROR_MISPLACED)).as(result.verdict().describe()).isEmpty();
+        assertThat(h.mirror().mirrors()).extracting(m -> m.exactlyOnce()).containsExactlyInAnyOrder(true, false);
+        for (io.spate.chaos.history.MirrorHistory.Mirror m : h.mirror().mirrors()) {
+            long mirrored = m.output().values().stream().mapToLong(java.util.List::size).sum();
+            if (m.exactlyOnce()) {
+                assertThat(mirrored).as(m.name() + ": one result per input").isEqualTo(inputs);
+            } else {
+                assertThat(mirrored).as(m.name() + ": at least one result per input").isGreaterThanOrEqualTo(inputs);
+            }
+        }
     }
 }

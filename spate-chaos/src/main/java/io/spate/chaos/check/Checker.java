@@ -38,6 +38,7 @@ public final class Checker {
         CommitCheck.check(h, violations);
         MetadataAgreementCheck.check(h, violations);
         ExactlyOnceCheck.check(h, log, violations, notes);
+        MirrorCheck.check(h, violations, notes);
 
         Availability availability = AvailabilityCheck.measure(h, partitions(h));
         AvailabilityCheck.check(h, availability, violations);

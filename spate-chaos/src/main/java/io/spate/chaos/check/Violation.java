@@ -46,11 +46,27 @@ public record Violation(String check, int partition, long offset, String detail)
     /** The pipeline did not consume the whole input by the end. */
     public static final String TXN_UNDRAINED = "txn-undrained";
 
+    // The mirror pipelines deployed at the data (MirrorCheck): partition and offset are the input's
+    // (the record a result is of, or should be); the detail names the pipeline.
+    /** An input record before the last one mirrored has no result in the output. */
+    public static final String MIRROR_MISSING = "mirror-missing";
+    /** An input record has more than one result in an exactly-once mirror's output. */
+    public static final String MIRROR_DUPLICATE = "mirror-duplicate";
+    /** A result that is no record of the input partition it is the output of. */
+    public static final String MIRROR_UNEXPECTED = "mirror-unexpected";
+    /** Results of one input partition not in input order (first results, at-least-once). */
+    public static final String MIRROR_OUT_OF_ORDER = "mirror-out-of-order";
+    /** A mirror had not processed its whole input by the end. */
+    public static final String MIRROR_UNDRAINED = "mirror-undrained";
+    /** At the end a task was not running on the node leading its input partition. */
+    public static final String MIRROR_MISPLACED = "mirror-misplaced";
+
     /**
      * Availability checks: a bound was exceeded, but nothing acknowledged was lost or corrupted. A
      * hanging transaction and an undrained pipeline hold readers back without losing anything.
      */
-    public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY, VOTER_STUCK, TXN_HANGING, TXN_UNDRAINED);
+    public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY, VOTER_STUCK, TXN_HANGING, TXN_UNDRAINED,
+            MIRROR_UNDRAINED, MIRROR_MISPLACED);
 
     public boolean safety() {
         return !AVAILABILITY_CHECKS.contains(check);

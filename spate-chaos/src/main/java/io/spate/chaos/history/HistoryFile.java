@@ -42,6 +42,9 @@ import java.util.TreeMap;
  * txninput  PARTITION  OFFSET                     (the pipeline group's committed input offset at the end)
  * outlog    PARTITION  LOG_START  LSO  HW         (the output partition at the end)
  * out       PARTITION  OFFSET  READ_UNCOMMITTED  READ_COMMITTED   (an output offset either read has a record at)
+ * mirror    NAME  GUARANTEE                      (a mirror pipeline at the data ran: exactly_once | at_least_once)
+ * mirrortask NAME  PARTITION  NODE  STATE  LEADER  (its task of an input partition as last described)
+ * mirrorout NAME  PARTITION  VALUE                (its output's records, in offset order)
  * </pre>
  *
  * Lines starting with {@code #} and empty lines are ignored.
@@ -130,6 +133,21 @@ public final class HistoryFile {
             line(out, "committed", e.getKey(), e.getValue());
         }
         writeTxn(h.txn(), out);
+        writeMirrors(h.mirror(), out);
+    }
+
+    private static void writeMirrors(MirrorHistory m, Writer out) throws IOException {
+        for (MirrorHistory.Mirror x : m.mirrors()) {
+            line(out, "mirror", esc(x.name()), x.exactlyOnce() ? "exactly_once" : "at_least_once");
+            for (MirrorHistory.TaskSeen t : x.tasks()) {
+                line(out, "mirrortask", esc(x.name()), t.partition(), t.node(), esc(t.state()), t.leader());
+            }
+            for (Map.Entry<Integer, List<String>> e : new TreeMap<>(x.output()).entrySet()) {
+                for (String v : e.getValue()) {
+                    line(out, "mirrorout", esc(x.name()), e.getKey(), esc(v));
+                }
+            }
+        }
     }
 
     private static void writeTxn(TxnHistory t, Writer out) throws IOException {
@@ -190,6 +208,9 @@ public final class HistoryFile {
         Map<Integer, Long> committedInput = new LinkedHashMap<>();
         Map<Integer, long[]> outputBounds = new LinkedHashMap<>(); // partition -> {log start, LSO, HW}
         Map<Integer, Map<Long, String[]>> outputValues = new LinkedHashMap<>(); // offset -> {uncommitted, committed}
+        Map<String, Boolean> mirrors = new LinkedHashMap<>(); // name -> exactly-once
+        Map<String, List<MirrorHistory.TaskSeen>> mirrorTasks = new LinkedHashMap<>();
+        Map<String, Map<Integer, List<String>>> mirrorOutputs = new LinkedHashMap<>();
 
         String text;
         int lineNo = 0;
@@ -249,6 +270,11 @@ public final class HistoryFile {
                             new long[]{Long.parseLong(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4])});
                     case "out" -> outputValues.computeIfAbsent(Integer.parseInt(f[1]), k -> new LinkedHashMap<>())
                             .put(Long.parseLong(f[2]), new String[]{unesc(f[3]), unesc(f[4])});
+                    case "mirror" -> mirrors.put(unesc(f[1]), f[2].equals("exactly_once"));
+                    case "mirrortask" -> mirrorTasks.computeIfAbsent(unesc(f[1]), k -> new ArrayList<>()).add(new MirrorHistory.TaskSeen(
+                            Integer.parseInt(f[2]), Integer.parseInt(f[3]), unesc(f[4]), Integer.parseInt(f[5])));
+                    case "mirrorout" -> mirrorOutputs.computeIfAbsent(unesc(f[1]), k -> new TreeMap<>())
+                            .computeIfAbsent(Integer.parseInt(f[2]), k -> new ArrayList<>()).add(unesc(f[3]));
                     default -> throw new IllegalArgumentException("unknown kind '" + f[0] + "'");
                 }
             } catch (RuntimeException e) {
@@ -257,7 +283,9 @@ public final class HistoryFile {
         }
         return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses,
                 finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end, metadataLogs,
-                voterProgress, txnHistory(pipelineMembers, transactions, committedInput, outputBounds, outputValues));
+                voterProgress, txnHistory(pipelineMembers, transactions, committedInput, outputBounds, outputValues),
+                new MirrorHistory(mirrors.entrySet().stream().map(e -> new MirrorHistory.Mirror(e.getKey(), e.getValue(),
+                        mirrorOutputs.getOrDefault(e.getKey(), Map.of()), mirrorTasks.getOrDefault(e.getKey(), List.of()))).toList()));
     }
 
     private static TxnHistory txnHistory(int members, List<Txn> transactions, Map<Integer, Long> committedInput,

@@ -30,12 +30,25 @@ import java.util.Map;
  *                      in histories written before it was kept)
  * @param txn           the exactly-once pipeline's transactions and output ({@link TxnHistory#NONE}
  *                      when the run did not have it)
+ * @param mirror        the mirror pipelines deployed at the data ({@link MirrorHistory#NONE} when
+ *                      the run did not have them)
  */
 public record RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
                          List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
                          List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
                          Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs,
-                         List<MetadataLogEntry> metadataLogs, List<VoterProgress> voterProgress, TxnHistory txn) {
+                         List<MetadataLogEntry> metadataLogs, List<VoterProgress> voterProgress, TxnHistory txn,
+                         MirrorHistory mirror) {
+
+    /** A history without the mirror pipelines. */
+    public RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,
+                      List<NodeFault> faults, List<Write> writes, List<Read> reads, List<Commit> commits,
+                      List<Assignment> assignments, List<ReplicaStatus> statuses, Map<Integer, List<String>> finalLog, Map<Integer, Long> logStart,
+                      Map<Integer, Long> finalCommitted, Bounds bounds, long workloadStartUs, long healedUs, long endUs,
+                      List<MetadataLogEntry> metadataLogs, List<VoterProgress> voterProgress, TxnHistory txn) {
+        this(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses, finalLog, logStart,
+                finalCommitted, bounds, workloadStartUs, healedUs, endUs, metadataLogs, voterProgress, txn, MirrorHistory.NONE);
+    }
 
     /** A history without the exactly-once pipeline. */
     public RunHistory(long seed, List<Integer> nodes, List<Integer> voters, Map<Integer, List<Integer>> replicas,

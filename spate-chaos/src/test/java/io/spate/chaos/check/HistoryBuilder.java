@@ -37,6 +37,7 @@ public final class HistoryBuilder {
     public final List<io.spate.chaos.history.MetadataLogEntry> metadataLogs = new ArrayList<>();
     public final List<io.spate.chaos.history.VoterProgress> voterProgress = new ArrayList<>();
     public io.spate.chaos.history.TxnHistory txn = io.spate.chaos.history.TxnHistory.NONE;
+    public io.spate.chaos.history.MirrorHistory mirror = io.spate.chaos.history.MirrorHistory.NONE;
     public RunHistory.Bounds bounds = new RunHistory.Bounds(5 * SECOND, 10 * SECOND);
     public long workloadStartUs = SECOND;
     public long healedUs = SECOND;
@@ -129,6 +130,6 @@ public final class HistoryBuilder {
 
     public RunHistory build() {
         return new RunHistory(seed, nodes, voters, replicas, faults, writes, reads, commits, assignments, statuses, finalLog,
-                logStart, finalCommitted, bounds, workloadStartUs, healedUs, endUs, metadataLogs, voterProgress, txn);
+                logStart, finalCommitted, bounds, workloadStartUs, healedUs, endUs, metadataLogs, voterProgress, txn, mirror);
     }
 }

@@ -1,0 +1,197 @@
+package io.spate.chaos.workload;
+
+import io.spate.chaos.history.MirrorHistory;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+
+/**
+ * The {@code pipeline} workload: two Spate pipelines deployed at the data before the first write,
+ * one exactly-once and one at-least-once, each copying the producers' topic into an output of its
+ * own ({@link MirrorPipeline}, shipped as a jar as a user would). They run through every fault of
+ * the schedule: their tasks follow the input partitions' leaders as nodes die, stop, lose their
+ * network or their disk. At the end each output is read committed once it holds a result of
+ * every input partition's last record (or the drain time is up), and each task's node is compared
+ * with its partition's leader: what {@code MirrorCheck} judges. Deployed and described with
+ * {@code spate pipeline} from the nodes' own jar, as an operator does: this module holds no Spate
+ * code but the pipeline API a user's code is compiled against.
+ */
+public final class MirrorWorkload implements AutoCloseable {
+    /** Pipeline names, which are also their output topics. */
+    public static final String EXACTLY_ONCE = "chaos-mirror-eos";
+    public static final String AT_LEAST_ONCE = "chaos-mirror-alos";
+
+    private final String bootstrap;
+    private final String input;
+    private final int partitions;
+    private final Path dir;
+    private final Path brokerJar;
+    /** A row of {@code spate pipeline describe}: TASK (sub-topology/partition), NODE, STATE. */
+    private static final Pattern TASK_ROW = Pattern.compile("^\\s*(\\d+)/(\\d+)\\s+(-?\\d+)\\s+(\\S+)");
+
+    public MirrorWorkload(String bootstrap, String input, int partitions, Path dir, Path brokerJar) {
+        this.bootstrap = bootstrap;
+        this.input = input;
+        this.partitions = partitions;
+        this.dir = dir;
+        this.brokerJar = brokerJar;
+    }
+
+    /** Deploys both mirrors; their output topics are created by the deploy, co-located with the input. */
+    public void deploy() throws Exception {
+        Path jar = writeJar(dir.resolve("mirror-pipeline.jar"));
+        for (String name : List.of(EXACTLY_ONCE, AT_LEAST_ONCE)) {
+            spate("pipeline", "deploy", "--bootstrap-server", bootstrap, "--timeout", "30000", "--name", name,
+                    "--jar", jar.toString(), "--class", MirrorPipeline.class.getName(),
+                    "--set", "processing.guarantee=" + (name.equals(EXACTLY_ONCE) ? "exactly_once" : "at_least_once"),
+                    "--set", "in=" + input, "--set", "out=" + name);
+        }
+    }
+
+    /** Runs {@code spate ARGS} from the nodes' jar; its output, or why it failed. */
+    private String spate(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-jar", brokerJar.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IOException("spate " + String.join(" ", args) + " did not finish in 120 s");
+        }
+        if (p.exitValue() != 0) {
+            throw new IOException("spate " + String.join(" ", args) + " failed (" + p.exitValue() + "): " + output.strip());
+        }
+        return output;
+    }
+
+    /**
+     * Waits, up to {@code drain}, until both outputs hold a result of the last record of every
+     * input partition in {@code finalInput} (the input as read at the end), then up to {@code
+     * placement} for every task to report RUNNING on its partition's leader, and returns what it saw last.
+     */
+    public MirrorHistory finish(Admin admin, Map<Integer, List<String>> finalInput, Duration drain, Duration placement)
+            throws Exception {
+        long drainDeadline = System.nanoTime() + drain.toNanos();
+        Map<String, Map<Integer, List<String>>> outputs = new TreeMap<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(FinalRead.consumerConfig(bootstrap, "read_committed"))) {
+            while (true) {
+                for (String name : List.of(EXACTLY_ONCE, AT_LEAST_ONCE)) {
+                    outputs.put(name, readCommitted(consumer, name));
+                }
+                boolean complete = outputs.values().stream().allMatch(o -> holdsLastOfEach(o, finalInput));
+                if (complete || System.nanoTime() > drainDeadline) {
+                    break;
+                }
+                Thread.sleep(500);
+            }
+        }
+        long placementDeadline = System.nanoTime() + placement.toNanos();
+        Map<String, List<MirrorHistory.TaskSeen>> tasks;
+        while (true) {
+            tasks = describeTasks(admin);
+            boolean placed = tasks.values().stream().flatMap(List::stream).allMatch(MirrorHistory.TaskSeen::runningOnLeader);
+            if (placed || System.nanoTime() > placementDeadline) {
+                break;
+            }
+            Thread.sleep(500);
+        }
+        List<MirrorHistory.Mirror> mirrors = new ArrayList<>();
+        for (String name : List.of(EXACTLY_ONCE, AT_LEAST_ONCE)) {
+            mirrors.add(new MirrorHistory.Mirror(name, name.equals(EXACTLY_ONCE), outputs.get(name), tasks.get(name)));
+        }
+        return new MirrorHistory(mirrors);
+    }
+
+    private Map<Integer, List<String>> readCommitted(KafkaConsumer<String, String> consumer, String topic) {
+        List<TopicPartition> tps = FinalRead.partitions(topic, partitions);
+        consumer.assign(tps);
+        consumer.resume(tps);
+        Map<TopicPartition, Long> start = consumer.beginningOffsets(tps);
+        Map<TopicPartition, Long> lastStable = consumer.endOffsets(tps);
+        Map<Integer, List<String>> read = FinalRead.readTo(consumer, start, lastStable, System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
+        Map<Integer, List<String>> records = new TreeMap<>();
+        read.forEach((p, values) -> records.put(p, values.stream().filter(Objects::nonNull).toList()));
+        return records;
+    }
+
+    private static boolean holdsLastOfEach(Map<Integer, List<String>> output, Map<Integer, List<String>> finalInput) {
+        for (Map.Entry<Integer, List<String>> e : finalInput.entrySet()) {
+            String last = null;
+            for (int i = e.getValue().size() - 1; i >= 0 && last == null; i--) {
+                last = e.getValue().get(i);
+            }
+            if (last != null && !output.getOrDefault(e.getKey(), List.of()).contains(last)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Map<String, List<MirrorHistory.TaskSeen>> describeTasks(Admin admin) throws Exception {
+        Map<Integer, Integer> leaders = new HashMap<>();
+        TopicDescription d = admin.describeTopics(List.of(input)).allTopicNames().get(30, TimeUnit.SECONDS).get(input);
+        for (TopicPartitionInfo p : d.partitions()) {
+            leaders.put(p.partition(), p.leader() == null || p.leader().isEmpty() ? -1 : p.leader().id());
+        }
+        Map<String, List<MirrorHistory.TaskSeen>> seen = new TreeMap<>();
+        for (String name : List.of(EXACTLY_ONCE, AT_LEAST_ONCE)) {
+            Map<Integer, String[]> byPartition = new HashMap<>(); // partition -> {node, state}
+            try {
+                for (String line : spate("pipeline", "describe", "--bootstrap-server", bootstrap, name).split("\n")) {
+                    Matcher m = TASK_ROW.matcher(line);
+                    if (m.find()) {
+                        byPartition.put(Integer.parseInt(m.group(2)), new String[]{m.group(3), m.group(4)});
+                    }
+                }
+            } catch (IOException e) {
+                // not described this time: every task shows as unreported, and is asked again
+            }
+            List<MirrorHistory.TaskSeen> list = new ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                String[] t = byPartition.get(p);
+                list.add(new MirrorHistory.TaskSeen(p, t == null ? -1 : Integer.parseInt(t[0]), t == null ? "-" : t[1], leaders.getOrDefault(p, -1)));
+            }
+            seen.put(name, list);
+        }
+        return seen;
+    }
+
+    /** A jar holding the pipeline's one class, as a user would build it. */
+    private static Path writeJar(Path jar) throws IOException {
+        String entry = MirrorPipeline.class.getName().replace('.', '/') + ".class";
+        Files.createDirectories(jar.getParent());
+        try (InputStream classFile = Objects.requireNonNull(MirrorPipeline.class.getClassLoader().getResourceAsStream(entry), entry);
+             OutputStream file = Files.newOutputStream(jar);
+             JarOutputStream out = new JarOutputStream(file)) {
+            out.putNextEntry(new JarEntry(entry));
+            classFile.transferTo(out);
+            out.closeEntry();
+        }
+        return jar;
+    }
+
+    @Override
+    public void close() {
+        // Nothing held between calls: the pipelines stay deployed until the cluster goes.
+    }
+}
