@@ -104,8 +104,8 @@ public final class ChaosRun {
                 }
                 MirrorWorkload mirrors = null;
                 if (options.has(Workload.PIPELINE)) {
+                    // Holds nothing between calls: the pipelines stay deployed until the cluster goes.
                     mirrors = new MirrorWorkload(cluster.bootstrap(), TOPIC, options.partitions(), dir, options.brokerJar());
-                    workloads.add(mirrors);
                     mirrors.deploy();
                     say("deployed the mirror pipelines " + MirrorWorkload.EXACTLY_ONCE + " and " + MirrorWorkload.AT_LEAST_ONCE);
                 }

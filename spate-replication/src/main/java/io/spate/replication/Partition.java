@@ -809,15 +809,15 @@ public final class Partition {
     private void completeAckWaiters(long highWatermark) {
         List<AckWaiter> due = null;
         synchronized (ackWaiters) {
-            // Called at every follower fetch: most find nobody due, and allocate nothing then.
-            Map.Entry<Long, List<AckWaiter>> first;
-            while ((first = ackWaiters.firstEntry()) != null && first.getKey() <= highWatermark) {
+            // Called at every follower fetch: most find nobody due, and allocate nothing then
+            // (firstKey returns the stored key; firstEntry would copy the entry).
+            while (!ackWaiters.isEmpty() && ackWaiters.firstKey() <= highWatermark) {
+                List<AckWaiter> waiters = ackWaiters.pollFirstEntry().getValue();
                 if (due == null) {
-                    due = first.getValue();
+                    due = waiters;
                 } else {
-                    due.addAll(first.getValue());
+                    due.addAll(waiters);
                 }
-                ackWaiters.pollFirstEntry();
             }
         }
         if (due == null) {

@@ -36,7 +36,7 @@ import java.util.jar.JarOutputStream;
  * {@code spate pipeline} from the nodes' own jar, as an operator does: this module holds no Spate
  * code but the pipeline API a user's code is compiled against.
  */
-public final class MirrorWorkload implements AutoCloseable {
+public final class MirrorWorkload {
     /** Pipeline names, which are also their output topics. */
     public static final String EXACTLY_ONCE = "chaos-mirror-eos";
     public static final String AT_LEAST_ONCE = "chaos-mirror-alos";
@@ -107,16 +107,22 @@ public final class MirrorWorkload implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-XX:TieredStopAtLevel=1", "-jar", brokerJar.toString()));
         command.addAll(List.of(args));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("spate " + String.join(" ", args) + " did not finish in 120 s");
+        // Its output goes to a file, so that a CLI that hangs is still bounded by the wait below.
+        Path outputFile = Files.createTempFile(dir, "spate-cli-", ".out");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(outputFile.toFile()).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IOException("spate " + String.join(" ", args) + " did not finish in 120 s");
+            }
+            String output = Files.readString(outputFile);
+            if (p.exitValue() != 0) {
+                throw new IOException("spate " + String.join(" ", args) + " failed (" + p.exitValue() + "): " + output.strip());
+            }
+            return output;
+        } finally {
+            Files.deleteIfExists(outputFile);
         }
-        if (p.exitValue() != 0) {
-            throw new IOException("spate " + String.join(" ", args) + " failed (" + p.exitValue() + "): " + output.strip());
-        }
-        return output;
     }
 
     /**
@@ -225,10 +231,5 @@ public final class MirrorWorkload implements AutoCloseable {
             out.closeEntry();
         }
         return jar;
-    }
-
-    @Override
-    public void close() {
-        // Nothing held between calls: the pipelines stay deployed until the cluster goes.
     }
 }
