@@ -41,7 +41,7 @@
 # Reports the median over runs and Spate/Kafka; raw logs in .bench/pipelines-run-<time>/.
 # Holds /tmp/spate-build.lock for the whole run (the build included): it re-executes itself under
 # flock. $MAX_MINUTES [24, quick 10] bounds the run: capacity rungs that would start later are
-# skipped and marked so. SKIP_BUILD=1 uses what is built; PIPELINE_BENCH_WORK names the run's directory
+# skipped and marked so. SKIP_BUILD=1 uses what is built (SPATE_BIN=DIR: the spate.jar and lib/ in DIR instead); PIPELINE_BENCH_WORK names the run's directory
 # (bench-pipeline-settings.sh sets both).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -124,7 +124,10 @@ elif log "building spate-broker and spate-bench (offline; build.log)"
 fi
 # The node and the CLI run from a copy of the jar just built: sources edited by others during the
 # run must not make `spate` rebuild (or change) the code under test halfway.
-mkdir -p "$SNAP" && cp -r "$ROOT/spate-broker/target/spate.jar" "$ROOT/spate-broker/target/lib" "$SNAP/"
+# SPATE_BIN names another directory holding a spate.jar and its lib/ (another build, to compare two).
+BIN_FROM="${SPATE_BIN:-$ROOT/spate-broker/target}"
+mkdir -p "$SNAP" && cp -r "$BIN_FROM/spate.jar" "$BIN_FROM/lib" "$SNAP/"
+[[ -n "${SPATE_BIN:-}" ]] && log "spate.jar and lib/ from $SPATE_BIN"
 SPATE_JVM=(${SPATE_JVM_OPTS:--Xms128m -Xmx1g -XX:+UseG1GC -XX:MaxGCPauseMillis=10})
 spate_cli() { "$JAVA" "${SPATE_JVM[@]}" -jar "$SNAP/spate.jar" "$@"; }
 spate_command() {   # dir port -> sets CMD: the JVM line of `./spate start` (class-data archive included)

@@ -31,6 +31,7 @@ public final class LogSegment {
     private final OffsetIndex offsetIndex = new OffsetIndex();
     private final TimeIndex timeIndex = new TimeIndex();
     private final AbortedTxnIndex abortedTxns = new AbortedTxnIndex();
+    private final RecentBatches recent = new RecentBatches();
     private final int indexIntervalBytes;
     private final AtomicInteger references = new AtomicInteger(1);
 
@@ -169,6 +170,7 @@ public final class LogSegment {
             offsetOfMaxTimestamp = last;
             timeIndex.maybeAppend(batchMaxTimestamp, (int) (base - baseOffset));
         }
+        recent.add((int) (last - baseOffset), filePosition);
         nextOffset = last + 1;
     }
 
@@ -334,6 +336,7 @@ public final class LogSegment {
 
     /** Cuts the file back to {@code validBytes} (a torn tail after a crash) and makes the cut durable. */
     void cutTail(int validBytes) throws IOException {
+        recent.truncateToPosition(validBytes);
         channel.truncate(validBytes);
         channel.force(true);
         size = validBytes;
@@ -382,6 +385,17 @@ public final class LogSegment {
      * when every batch below {@code limit} ends before it.
      */
     int positionOf(long offset, int limit) {
+        if (offset >= baseOffset && offset - baseOffset <= Integer.MAX_VALUE) {
+            int known = recent.positionOf((int) (offset - baseOffset), limit);
+            if (known != RecentBatches.UNKNOWN) {
+                return known;
+            }
+        }
+        return walkedPositionOf(offset, limit);
+    }
+
+    /** {@link #positionOf} found by reading the batch headers from the nearest offset-index entry on. */
+    int walkedPositionOf(long offset, int limit) {
         ByteBuffer header = HEADER.get();
         int start = offsetIndex.floorPosition((int) Math.max(0, offset - baseOffset));
         try {
@@ -482,6 +496,7 @@ public final class LogSegment {
         size = position;
         nextOffset = offset;
         offsetIndex.truncateToPosition(position);
+        recent.truncateToPosition(position);
         timeIndex.truncateToRelativeOffset((int) (offset - baseOffset));
         abortedTxns.cutFrom(offset);
         return position;
@@ -502,8 +517,8 @@ public final class LogSegment {
         for (int attempt = 0; attempt < 2; attempt++) {
             int first;
             try {
-                first = positionOf(offset, size);
-                if (first == positionOf(offset, size)) {
+                first = walkedPositionOf(offset, size);
+                if (first == walkedPositionOf(offset, size)) {
                     return first;
                 }
             } catch (UncheckedIOException e) {
