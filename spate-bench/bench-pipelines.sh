@@ -43,6 +43,8 @@
 # flock. $MAX_MINUTES [24, quick 10] bounds the run: capacity rungs that would start later are
 # skipped and marked so. SKIP_BUILD=1 uses what is built (SPATE_BIN=DIR: the spate.jar and lib/ in DIR instead); PIPELINE_BENCH_WORK names the run's directory
 # (bench-pipeline-settings.sh sets both).
+# $LOAD_PPROPS [none]: space-separated k=v settings for the load tool's producer on both systems, for
+# diagnosis only (e.g. "linger.ms=0"); the shared contract's figures keep the Kafka 4.4 client defaults.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCK=/tmp/spate-build.lock
@@ -59,6 +61,8 @@ spate_find_java || exit 1
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 
 RUNS=1; QUICK=0; NODES=1
+LOAD_PPROP_ARGS=()
+for kv in ${LOAD_PPROPS:-}; do LOAD_PPROP_ARGS+=(--pprop "$kv"); done
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS="$2"; shift 2 ;;
@@ -352,7 +356,7 @@ step() {   # run system kind mode rate warmup measure drain
   fi
   if [[ "$STEP_STATUS" == ok ]]; then
     load run --bootstrap "$BS" --out "$out" --expect "$topo" --rate "$rate" --warmup-s "$warm" --measure-s "$meas" \
-      --drain-s "$drain" --label "$label" --cpu-pids "$cpu" >"$d/bench.log" 2>&1 || STEP_STATUS=load-failed
+      --drain-s "$drain" --label "$label" --cpu-pids "$cpu" "${LOAD_PPROP_ARGS[@]}" >"$d/bench.log" 2>&1 || STEP_STATUS=load-failed
     STEP_RESULT="$(grep '^RESULT' "$d/bench.log" || true)"
     [[ -n "$STEP_RESULT" ]] || STEP_STATUS=load-failed
   fi
