@@ -45,6 +45,8 @@
 # (bench-pipeline-settings.sh sets both).
 # $LOAD_PPROPS [none]: space-separated k=v settings for the load tool's producer on both systems, for
 # diagnosis only (e.g. "linger.ms=0"); the shared contract's figures keep the Kafka 4.4 client defaults.
+# $SPATE_NODE_OVERRIDES [none]: space-separated k=v node settings for a 3-node Spate cluster
+# (`spate cluster up -o k=v`), e.g. "num.io.threads=1".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCK=/tmp/spate-build.lock
@@ -63,6 +65,8 @@ export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 RUNS=1; QUICK=0; NODES=1
 LOAD_PPROP_ARGS=()
 for kv in ${LOAD_PPROPS:-}; do LOAD_PPROP_ARGS+=(--pprop "$kv"); done
+NODE_OVERRIDE_ARGS=()
+for kv in ${SPATE_NODE_OVERRIDES:-}; do NODE_OVERRIDE_ARGS+=(-o "$kv"); done
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) RUNS="$2"; shift 2 ;;
@@ -251,7 +255,7 @@ PROPS
     done
   else
     SPATE_CLUSTER_DIR="$dir/cluster"
-    if ! SPATE_JVM_OPTS="${SPATE_JVM[*]}" spate_cli cluster up --nodes 3 --dir "$dir/cluster" --base-port "$base" >"$dir/cluster-up.log" 2>&1; then
+    if ! SPATE_JVM_OPTS="${SPATE_JVM[*]}" spate_cli cluster up --nodes 3 --dir "$dir/cluster" --base-port "$base" "${NODE_OVERRIDE_ARGS[@]}" >"$dir/cluster-up.log" 2>&1; then
       echo "bench-pipelines: spate cluster up failed:"; tail -30 "$dir/cluster-up.log"; return 1
     fi
     BS="$(sed -n 's/^bootstrap: //p' "$dir/cluster-up.log" | tail -1)"

@@ -157,6 +157,12 @@ class ClusterCommandTest {
             assertThat(alive(pid)).as("node process %d outlives 'cluster up'", pid).isTrue();
             pids.add(pid);
         }
+        // the nodes share this machine's cores: each runs its share of network threads
+        String ioThreads = "-o num.io.threads=" + Math.max(1, Runtime.getRuntime().availableProcessors() / NODES);
+        for (long pid : pids) {
+            assertThat(ProcessHandle.of(pid).flatMap(p -> p.info().commandLine())).as("node process %d's command line", pid)
+                    .hasValueSatisfying(line -> assertThat(line).contains(ioThreads));
+        }
 
         // a second 'up' on a running cluster is refused, and starts nothing
         Run again = spate(Duration.ofSeconds(60), "cluster", "up", "--nodes", String.valueOf(NODES), "--dir", dir.toString(),
