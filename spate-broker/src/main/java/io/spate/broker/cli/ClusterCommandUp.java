@@ -1,5 +1,6 @@
 package io.spate.broker.cli;
 
+import io.spate.broker.SpateConfig;
 import io.spate.broker.cli.ClusterCommand.Failure;
 import io.spate.broker.cli.ClusterCommand.Layout;
 import io.spate.broker.cli.ClusterCommand.Node;
@@ -41,7 +42,6 @@ import java.util.stream.Stream;
 final class ClusterCommandUp extends ClusterCommand.Sub {
     static final List<String> DEFAULT_JVM_OPTIONS = List.of("-Xms128m", "-Xmx1g", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10");
     private static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
-    private static final String NUM_IO_THREADS = "num.io.threads";
     private static final int LOG_TAIL_LINES = 20;
     private static final File NULL_FILE = new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
 
@@ -205,11 +205,11 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
      * The network threads each node of a local cluster gets: the nodes share this machine's cores,
      * so each takes its share (at least one) instead of a standalone node's one per core. Three
      * nodes on two cores with two event loops each ran six loops that every produce request's
-     * replication rounds woke in turn; with one each, A's 3-node p99 fell by about a third and the
+     * replication rounds woke in turn; with one each, A's 3-node p99 fell by about a quarter and the
      * nodes' CPU by about a seventh (README, Performance). {@code -o num.io.threads=N} overrides it.
      */
     static int ioThreadsPerNode(int cores, int nodes) {
-        return Math.max(1, cores / Math.max(1, nodes));
+        return Math.max(1, cores / nodes);
     }
 
     private Started launch(Path dir, Layout layout, Node node, List<String> launcher) throws IOException {
@@ -225,7 +225,7 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
             // the default (3) cannot be met by fewer nodes: the first consumer group would fail
             settings.put(OFFSETS_TOPIC_REPLICATION_FACTOR, String.valueOf(layout.nodes().size()));
         }
-        settings.put(NUM_IO_THREADS, String.valueOf(ioThreadsPerNode(Runtime.getRuntime().availableProcessors(), layout.nodes().size())));
+        settings.put(SpateConfig.NUM_IO_THREADS, String.valueOf(ioThreadsPerNode(Runtime.getRuntime().availableProcessors(), layout.nodes().size())));
         settings.putAll(layout.overrides());
         settings.forEach((name, value) -> command.addAll(List.of("-o", name + "=" + value)));
         Process process = new ProcessBuilder(command)
