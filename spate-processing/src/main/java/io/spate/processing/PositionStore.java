@@ -19,6 +19,12 @@ import java.util.Set;
  */
 final class PositionStore implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
+    /**
+     * Runs the commits tasks hand over ({@link #commitAsync}), one at a time in the order handed
+     * over: an at-least-once task goes on with its next micro-batch instead of waiting for the
+     * group coordinator (a round trip and a replicated append of the offsets topic) every interval.
+     */
+    private final java.util.concurrent.ExecutorService committer;
 
     PositionStore(String bootstrap, String pipeline, boolean requireStable) {
         Map<String, Object> config = new HashMap<>();
@@ -32,6 +38,8 @@ final class PositionStore implements AutoCloseable {
         // over waits for its predecessor's transaction to end instead of reading a stale position.
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, requireStable ? "read_committed" : "read_uncommitted");
         consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        committer = java.util.concurrent.Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("spate-positions-" + pipeline).daemon().factory());
     }
 
     /** The committed positions of {@code partitions}, with their metadata (absent: none committed). One caller at a time. */
@@ -45,8 +53,24 @@ final class PositionStore implements AutoCloseable {
         return positions;
     }
 
+    /** How long a commit may wait for the group coordinator before it fails. */
+    static final long COMMIT_TIMEOUT_MS = 30_000;
+
     synchronized void commit(Map<TopicPartition, OffsetAndMetadata> positions) {
-        consumer.commitSync(positions, Duration.ofSeconds(30));
+        consumer.commitSync(positions, Duration.ofMillis(COMMIT_TIMEOUT_MS));
+    }
+
+    /**
+     * Commits {@code positions} on the store's own thread, after every commit handed over before
+     * it; the future fails as {@link #commit} would have thrown. A caller keeps at most one in
+     * flight, so a slow coordinator holds back that caller's next commit, not its processing.
+     */
+    java.util.concurrent.CompletableFuture<Void> commitAsync(Map<TopicPartition, OffsetAndMetadata> positions) {
+        try {
+            return java.util.concurrent.CompletableFuture.runAsync(() -> commit(positions), committer);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("the pipeline's position store is closed", e));
+        }
     }
 
     /** A task's stream time rides in its positions' metadata, as Kafka Streams keeps it: "st=MILLIS". */
@@ -74,7 +98,18 @@ final class PositionStore implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
+        committer.shutdown();
+        try {
+            // a commit under way finishes (or times out) first: the consumer is not closed under it
+            committer.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeConsumer();
+    }
+
+    private synchronized void closeConsumer() {
         consumer.close(Duration.ofSeconds(1));
     }
 }

@@ -28,7 +28,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -232,6 +234,7 @@ final class TaskRunner implements Runnable {
                 }
                 log.warn("task {} failed; restarting from its last commit in {} ms", id, backoffMs, e);
             } finally {
+                awaitCommitInFlight();
                 closeInputs();
                 processingSinceMs = -1;
             }
@@ -1016,7 +1019,10 @@ final class TaskRunner implements Runnable {
             }
             updateLag(at);
             now = env.clock().get();
-            if (dirty && now - lastCommitMs >= settings.commitIntervalMs()) {
+            if (commitInFlight != null && commitInFlight.isDone()) {
+                settleCommit();
+            }
+            if (dirty && now - lastCommitMs >= settings.commitIntervalMs() && commitInFlight == null) {
                 Map<TopicPartition, OffsetAndMetadata> offsets = offsets(at, task.stats().streamTimeMs());
                 if (exactlyOnce) {
                     if (!inTransaction) {
@@ -1035,15 +1041,16 @@ final class TaskRunner implements Runnable {
                 } else {
                     output.flush();
                     checkSends(output);
-                    positions.commit(offsets);
-                    committed();
+                    // What the flush acknowledged is committed on the store's thread while this one goes on.
+                    commitInFlight = positions.commitAsync(offsets);
                 }
                 lateRecords = task.stats().lateRecordsDropped();
                 dirty = false;
                 lastCommitMs = now;
             }
             if (batch.isEmpty()) {
-                long untilCommit = dirty ? Math.max(1, settings.commitIntervalMs() - (now - lastCommitMs)) : settings.idleWaitMs();
+                long untilCommit = dirty ? Math.max(commitInFlight == null ? 1 : COMMIT_IN_FLIGHT_POLL_MS, settings.commitIntervalMs() - (now - lastCommitMs))
+                        : settings.idleWaitMs();
                 long wait = Math.min(untilCommit, settings.idleWaitMs());
                 // Woken when the wall clock next closes a window (window.close.idle.ms), not only by input.
                 long deadline = task.wallClockDeadlineMs();
@@ -1053,6 +1060,16 @@ final class TaskRunner implements Runnable {
                 } else {
                     awaitInput(waitingFor, at, Math.min(wait, Math.max(1, settings.maxTaskIdleMs() - (now - idleSinceMs))));
                 }
+            }
+        }
+        if (!exactlyOnce && commitInFlight != null) {
+            try {
+                commitInFlight.get(PositionStore.COMMIT_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
+                commitInFlight = null;
+                committed();
+            } catch (ExecutionException | TimeoutException e) {
+                commitInFlight = null;
+                dirty = true; // committed again below, from where the task is
             }
         }
         if (!exactlyOnce && dirty) {
@@ -1140,6 +1157,49 @@ final class TaskRunner implements Runnable {
                         error = text;
                     }
                 });
+    }
+
+    /**
+     * An at-least-once commit handed to the position store and not yet known done (task thread
+     * only): at most one at a time, so a slow group coordinator delays the next commit, never the
+     * task's micro-batches.
+     */
+    private java.util.concurrent.CompletableFuture<Void> commitInFlight;
+    /** How often an idle task looks whether its commit in flight is done, so that the next one can go. */
+    private static final long COMMIT_IN_FLIGHT_POLL_MS = 5;
+
+    /** The finished commit in flight: counted, or thrown as the synchronous commit would have thrown it. */
+    private void settleCommit() {
+        java.util.concurrent.CompletableFuture<Void> done = commitInFlight;
+        commitInFlight = null;
+        try {
+            done.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            throw e;
+        }
+        committed();
+    }
+
+    /**
+     * Before the next attempt reads the committed positions, the last attempt's commit in flight
+     * ends (its failure does not matter: the next attempt goes on from what is committed).
+     */
+    private void awaitCommitInFlight() {
+        java.util.concurrent.CompletableFuture<Void> pending = commitInFlight;
+        commitInFlight = null;
+        if (pending == null) {
+            return;
+        }
+        try {
+            pending.get(PositionStore.COMMIT_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            log.debug("task {}: its last commit did not complete: {}", id, e.toString());
+        }
     }
 
     /** The last failure stays in the task's status until a commit shows the task past it. */
