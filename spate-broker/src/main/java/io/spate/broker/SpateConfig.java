@@ -34,6 +34,8 @@ public final class SpateConfig {
     public static final String AUTO_CREATE_TOPICS = "auto.create.topics.enable";
     public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
     public static final String NUM_IO_THREADS = "num.io.threads";
+    /** The Kafka listener's socket layer: auto (epoll where it loads), epoll or nio. */
+    public static final String NETWORK_TRANSPORT = "network.transport";
     public static final String RETENTION_CHECK_INTERVAL_MS = "log.retention.check.interval.ms";
     public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.min.session.timeout.ms";
     public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.max.session.timeout.ms";
@@ -113,6 +115,7 @@ public final class SpateConfig {
         d.put(AUTO_CREATE_TOPICS, "true");
         d.put(SOCKET_REQUEST_MAX_BYTES, "104857600");
         d.put(NUM_IO_THREADS, String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors())));
+        d.put(NETWORK_TRANSPORT, io.spate.server.network.Transport.AUTO);
         d.put(RETENTION_CHECK_INTERVAL_MS, "300000");
         d.put(GROUP_MIN_SESSION_TIMEOUT_MS, "6000");
         d.put(GROUP_MAX_SESSION_TIMEOUT_MS, "1800000");
@@ -331,6 +334,11 @@ public final class SpateConfig {
         }
         if (intValue(NUM_IO_THREADS) < 1) {
             throw new InvalidConfigException(NUM_IO_THREADS + " must be at least 1");
+        }
+        try {
+            networkTransport();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidConfigException(e.getMessage());
         }
         if (parseLong(RETENTION_CHECK_INTERVAL_MS, values.get(RETENTION_CHECK_INTERVAL_MS)) < 1) {
             throw new InvalidConfigException(RETENTION_CHECK_INTERVAL_MS + " must be at least 1");
@@ -563,6 +571,11 @@ public final class SpateConfig {
 
     public int ioThreads() {
         return intValue(NUM_IO_THREADS);
+    }
+
+    /** network.transport, resolved: epoll where it loads unless nio is asked for. */
+    public io.spate.server.network.Transport networkTransport() {
+        return io.spate.server.network.Transport.of(values.get(NETWORK_TRANSPORT));
     }
 
     public int socketRequestMaxBytes() {

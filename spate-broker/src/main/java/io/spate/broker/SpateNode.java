@@ -179,7 +179,9 @@ public final class SpateNode implements AutoCloseable {
             ClusterControl control = new ClusterControl(member.metadata());
             ProducerIdManager producerIds = new ProducerIdManager(control, config.nodeId());
             String clusterId = config.clustered() ? member.clusterId() : ClusterIdentity.loadOrCreate(dataDir, config.nodeId()).clusterId();
-            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits());
+            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits(),
+                    config.networkTransport());
+            log.info("Kafka listener on {}:{} over {} with {} network thread(s)", config.host(), server.port(), server.transport(), config.ioThreads());
             ServerConfig serverConfig = config.toServerConfig(server.port());
             Map<String, String> effective = serverConfig.brokerConfigs();
             effective.put(SpateConfig.PORT, String.valueOf(server.port()));
@@ -441,6 +443,11 @@ public final class SpateNode implements AutoCloseable {
 
     public int port() {
         return server.port();
+    }
+
+    /** The Kafka listener's socket layer (network.transport): "epoll" or "nio". */
+    public String networkTransport() {
+        return server.transport().toString();
     }
 
     public String host() {

@@ -5,10 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 
 import java.net.InetSocketAddress;
 
@@ -21,6 +18,7 @@ public final class KafkaServer implements AutoCloseable {
     private final EventLoopGroup acceptor;
     private final EventLoopGroup workers;
     private final int maxRequestBytes;
+    private final Transport transport;
     private Channel serverChannel;
     private volatile RequestDispatcher dispatcher;
     private volatile RequestMetrics metrics = RequestMetrics.NOOP;
@@ -39,7 +37,8 @@ public final class KafkaServer implements AutoCloseable {
         public static final Limits NONE = new Limits(-1, Integer.MAX_VALUE, Integer.MAX_VALUE);
     }
 
-    private KafkaServer(EventLoopGroup acceptor, EventLoopGroup workers, int maxRequestBytes, Limits limits) {
+    private KafkaServer(EventLoopGroup acceptor, EventLoopGroup workers, int maxRequestBytes, Limits limits, Transport transport) {
+        this.transport = transport;
         this.acceptor = acceptor;
         this.workers = workers;
         this.maxRequestBytes = maxRequestBytes;
@@ -57,13 +56,19 @@ public final class KafkaServer implements AutoCloseable {
 
     /** As above, with bounds on connections and on request memory. */
     public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads, Limits limits) throws InterruptedException {
-        EventLoopGroup acceptor = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
-        KafkaServer server = new KafkaServer(acceptor, workers, maxRequestBytes, limits);
+        return bind(host, port, maxRequestBytes, ioThreads, limits, Transport.of(Transport.AUTO));
+    }
+
+    /** As above, on {@code transport}. */
+    public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads, Limits limits, Transport transport)
+            throws InterruptedException {
+        EventLoopGroup acceptor = transport.newGroup(1);
+        EventLoopGroup workers = transport.newGroup(ioThreads);
+        KafkaServer server = new KafkaServer(acceptor, workers, maxRequestBytes, limits, transport);
         try {
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(acceptor, workers)
-                    .channel(NioServerSocketChannel.class)
+                    .channel(transport.serverChannel())
                     .option(ChannelOption.AUTO_READ, false)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
@@ -103,6 +108,11 @@ public final class KafkaServer implements AutoCloseable {
         this.dispatcher = requestDispatcher;
         serverChannel.config().setAutoRead(true);
         serverChannel.read();
+    }
+
+    /** The socket layer the listener runs on. */
+    public Transport transport() {
+        return transport;
     }
 
     /** Connections open now (for tests and diagnostics). */
