@@ -1,8 +1,8 @@
 package io.spate.processing;
 
 import io.spate.broker.SpateNode;
+import io.spate.tests.support.Clients;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
@@ -48,8 +48,8 @@ class PositionStoreTest {
 
     @Test
     void commitsHandedOverLandInOrderAndTheLastOneHolds() throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", node.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic("positions-in", 2, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        Clients.createTopic(node.bootstrapServers(), "positions-in", 2, Map.of());
+        try (Admin admin = Clients.admin(node.bootstrapServers())) {
             TopicPartition p0 = new TopicPartition("positions-in", 0);
             TopicPartition p1 = new TopicPartition("positions-in", 1);
             List<CompletableFuture<Void>> commits = new ArrayList<>();
