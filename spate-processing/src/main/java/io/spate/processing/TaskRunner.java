@@ -1063,12 +1063,9 @@ final class TaskRunner implements Runnable {
             }
         }
         if (!exactlyOnce && commitInFlight != null) {
-            try {
-                commitInFlight.get(PositionStore.COMMIT_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
-                commitInFlight = null;
+            if (awaitCommitInFlight()) {
                 committed();
-            } catch (ExecutionException | TimeoutException e) {
-                commitInFlight = null;
+            } else {
                 dirty = true; // committed again below, from where the task is
             }
         }
@@ -1184,22 +1181,26 @@ final class TaskRunner implements Runnable {
     }
 
     /**
-     * Before the next attempt reads the committed positions, the last attempt's commit in flight
-     * ends (its failure does not matter: the next attempt goes on from what is committed).
+     * Waits for the commit in flight, if any: true when one was in flight and landed. Before the
+     * next attempt reads the committed positions the last attempt's commit ends (its failure does
+     * not matter there: the next attempt goes on from what is committed); at a clean stop a
+     * failed one is committed again from where the task stopped.
      */
-    private void awaitCommitInFlight() {
+    private boolean awaitCommitInFlight() {
         java.util.concurrent.CompletableFuture<Void> pending = commitInFlight;
         commitInFlight = null;
         if (pending == null) {
-            return;
+            return false;
         }
         try {
             pending.get(PositionStore.COMMIT_TIMEOUT_MS + 5_000, TimeUnit.MILLISECONDS);
+            return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException e) {
             log.debug("task {}: its last commit did not complete: {}", id, e.toString());
         }
+        return false;
     }
 
     /** The last failure stays in the task's status until a commit shows the task past it. */
