@@ -60,10 +60,24 @@ public final class FollowerFetchLogic {
         final Partition partition;
         final int epoch;
         volatile boolean truncated;
+        /** The position last handed out: a partition that has not moved hands out the same one (most of them, every round). */
+        private FetchPosition position;
 
         Followed(Partition partition, int epoch) {
             this.partition = partition;
             this.epoch = epoch;
+        }
+
+        FetchPosition position() {
+            PartitionLog partitionLog = partition.log();
+            long end = partitionLog.logEndOffset();
+            long start = partitionLog.logStartOffset();
+            FetchPosition last = position;
+            if (last == null || last.fetchOffset() != end || last.logStartOffset() != start) {
+                last = new FetchPosition(partition.topicPartition(), epoch, end, start);
+                position = last;
+            }
+            return last;
         }
     }
 
@@ -175,16 +189,14 @@ public final class FollowerFetchLogic {
      * partition is always last.
      */
     public List<FetchPosition> fetchPositions() {
-        List<Followed> order = new ArrayList<>(followed.values());
-        if (!order.isEmpty()) {
-            Collections.rotate(order, -(int) (rounds++ % order.size()));
-        }
-        List<FetchPosition> positions = new ArrayList<>(order.size());
-        for (Followed f : order) {
+        List<FetchPosition> positions = new ArrayList<>(followed.size());
+        for (Followed f : followed.values()) {
             if (f.truncated) {
-                PartitionLog partitionLog = f.partition.log();
-                positions.add(new FetchPosition(f.partition.topicPartition(), f.epoch, partitionLog.logEndOffset(), partitionLog.logStartOffset()));
+                positions.add(f.position());
             }
+        }
+        if (!positions.isEmpty()) {
+            Collections.rotate(positions, -(int) (rounds++ % positions.size()));
         }
         return positions;
     }

@@ -4,7 +4,6 @@ import io.spate.log.TopicPartition;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -52,8 +51,10 @@ final class FollowerFetchSession {
 
     /** The fetch for {@code positions} (every partition ready to copy, at its current position). */
     Request next(List<FollowerFetchLogic.FetchPosition> positions) {
-        Map<TopicPartition, FollowerFetchLogic.FetchPosition> after = new LinkedHashMap<>();
-        positions.forEach(p -> after.put(p.partition(), p));
+        Map<TopicPartition, FollowerFetchLogic.FetchPosition> after = HashMap.newHashMap(positions.size());
+        for (FollowerFetchLogic.FetchPosition p : positions) {
+            after.put(p.partition(), p);
+        }
         if (leaderGivesNoSessions) {
             return new Request(NO_SESSION, SESSIONLESS_EPOCH, positions, List.of(), after);
         }
@@ -62,7 +63,8 @@ final class FollowerFetchSession {
         }
         List<FollowerFetchLogic.FetchPosition> changed = new ArrayList<>();
         for (FollowerFetchLogic.FetchPosition p : positions) {
-            if (!p.equals(held.get(p.partition()))) {
+            FollowerFetchLogic.FetchPosition sent = held.get(p.partition());
+            if (p != sent && !p.equals(sent)) {
                 changed.add(p);
             }
         }

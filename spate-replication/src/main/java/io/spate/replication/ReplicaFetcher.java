@@ -251,16 +251,16 @@ final class ReplicaFetcher implements Runnable {
             pause();
             return;
         }
-        Map<TopicPartition, Integer> fetchedAt = new java.util.HashMap<>();
-        positions.forEach(position -> fetchedAt.put(position.partition(), position.currentLeaderEpoch()));
+        Map<TopicPartition, FollowerFetchLogic.FetchPosition> fetchedAt = request.heldAfter();
         List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
         for (FetchResponseData.FetchableTopicResponse topic : response.data().responses()) {
             for (FetchResponseData.PartitionData p : topic.partitions()) {
                 TopicPartition tp = new TopicPartition(topic.topic(), p.partitionIndex());
-                Integer epoch = fetchedAt.get(tp);
-                if (epoch == null) {
+                FollowerFetchLogic.FetchPosition position = fetchedAt.get(tp);
+                if (position == null) {
                     continue;
                 }
+                int epoch = position.currentLeaderEpoch();
                 Errors error = Errors.forCode(p.errorCode());
                 FollowerFetchLogic.Fetched.Outcome outcome = error == Errors.NONE ? FollowerFetchLogic.Fetched.Outcome.RECORDS
                         : error == Errors.OFFSET_OUT_OF_RANGE ? FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE

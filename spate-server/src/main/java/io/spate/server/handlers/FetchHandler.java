@@ -86,8 +86,12 @@ public final class FetchHandler implements ApiHandler {
             }
         }
         List<PartitionRead> reads = readAll(context, data.maxBytes(), replica, data.isolationLevel());
-        long bytes = reads.stream().mapToLong(r -> r.result == null ? 0 : r.result.sizeInBytes()).sum();
-        boolean errors = reads.stream().anyMatch(r -> r.error != Errors.NONE);
+        long bytes = 0;
+        boolean errors = false;
+        for (PartitionRead read : reads) {
+            bytes += read.result == null ? 0 : read.result.sizeInBytes();
+            errors |= read.error != Errors.NONE;
+        }
         if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || redirected || context.targets().isEmpty()) {
             return CompletableFuture.completedFuture(respond(context, reads, version));
         }
@@ -134,7 +138,7 @@ public final class FetchHandler implements ApiHandler {
     /** Finds the partition a target reads and whether this node may serve it to this fetcher at the epoch it sent. */
     private void resolve(FetchTarget target, TopicInfo topic, int replicaId, short version) {
         int index = target.partition;
-        Partition partition = topic == null || index < 0 || index >= topic.partitions() ? null : replicas.partition(topic.name(), index);
+        Partition partition = topic == null || index < 0 || index >= topic.partitions() ? null : replicas.partition(target.logPartition(topic.name()));
         int epoch = target.currentLeaderEpoch;
         Errors error = Errors.NONE;
         if (topic == null) {
@@ -174,7 +178,13 @@ public final class FetchHandler implements ApiHandler {
         }
     }
 
-    /** Reads every target, in order, within the request's total byte budget (KIP-74). */
+    /**
+     * Reads every target, in order, within the request's total byte budget (KIP-74). In an
+     * incremental session a partition with nothing to tell (no records past the fetch offset,
+     * and the marks the client was last sent) is left out: the answer would leave it out anyway,
+     * and a follower's session holds every partition it copies from this node, most of them
+     * quiet, on every round trip.
+     */
     private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes, boolean replica, byte isolationLevel) {
         ReadBound bound = bound(replica, isolationLevel);
         List<PartitionRead> reads = new ArrayList<>(context.targets().size());
@@ -183,6 +193,9 @@ public final class FetchHandler implements ApiHandler {
         for (FetchTarget target : context.targets()) {
             if (target.lookupError != Errors.NONE) {
                 reads.add(new PartitionRead(target, target.lookupError, null));
+                continue;
+            }
+            if (context.incremental() && nothingToTell(target, bound)) {
                 continue;
             }
             if (target.preferredReadReplica >= 0) {
@@ -212,6 +225,29 @@ public final class FetchHandler implements ApiHandler {
             }
         }
         return reads;
+    }
+
+    /**
+     * Whether an incremental answer would leave {@code target} out: nothing readable past its
+     * fetch offset, and the high watermark, log start and last stable offset it was last sent.
+     * Each mark is read once and compared as a read would report it; a mark that moves between
+     * these reads and the answer is reported by the next fetch, as it would be had it moved just
+     * after the answer.
+     */
+    private static boolean nothingToTell(FetchTarget target, ReadBound bound) {
+        if (target.preferredReadReplica >= 0) {
+            return false;
+        }
+        var log = target.resolved.log();
+        if (log.isOffline()) {
+            return false; // the read reports it
+        }
+        long start = log.logStartOffset();
+        long end = log.logEndOffset();
+        long hw = log.highWatermark();
+        long stable = Math.max(start, Math.min(log.lastStableOffset(), hw));
+        return target.fetchOffset >= target.resolved.readLimit(bound) && target.fetchOffset >= start && target.fetchOffset <= end
+                && hw == target.lastSentHighWatermark && start == target.lastSentLogStartOffset && stable == target.lastSentLastStableOffset;
     }
 
     private static void release(List<PartitionRead> reads) {
@@ -267,7 +303,7 @@ public final class FetchHandler implements ApiHandler {
                 if (result != null && !hasData) {
                     result.slice().release();
                 }
-                byTopic.computeIfAbsent(target.key().substring(0, target.key().lastIndexOf(':')), k -> {
+                byTopic.computeIfAbsent(target.topicKey(), k -> {
                     FetchResponseData.FetchableTopicResponse topic = new FetchResponseData.FetchableTopicResponse();
                     if (version >= 13) {
                         topic.setTopicId(target.topicId);

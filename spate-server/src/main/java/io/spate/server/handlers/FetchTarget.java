@@ -28,6 +28,11 @@ final class FetchTarget {
     /** Follower fetching: the replica the consumer should read from instead (-1: read here). */
     int preferredReadReplica = -1;
 
+    /** The partition's name in the log's terms, kept while the topic's name stays the same (looked up on every fetch of a session). */
+    private io.spate.log.TopicPartition logPartition;
+    private final String topicKey;
+    private final String key;
+
     FetchTarget(String topic, Uuid topicId, int partition, int currentLeaderEpoch, long fetchOffset, int maxBytes) {
         this.topic = topic;
         this.topicId = topicId;
@@ -35,9 +40,26 @@ final class FetchTarget {
         this.currentLeaderEpoch = currentLeaderEpoch;
         this.fetchOffset = fetchOffset;
         this.maxBytes = maxBytes;
+        this.topicKey = topicId != null && !Uuid.ZERO_UUID.equals(topicId) ? topicId.toString() : topic;
+        this.key = topicKey + ":" + partition;
     }
 
+    /** The session's key for this partition: the topic's id (or name, before topic ids), a colon and the index. */
     String key() {
-        return (topicId != null && !Uuid.ZERO_UUID.equals(topicId) ? topicId.toString() : topic) + ":" + partition;
+        return key;
+    }
+
+    /** The topic part of {@link #key()}: partitions of one topic are answered together. */
+    String topicKey() {
+        return topicKey;
+    }
+
+    io.spate.log.TopicPartition logPartition(String topicName) {
+        io.spate.log.TopicPartition tp = logPartition;
+        if (tp == null || !tp.topic().equals(topicName)) {
+            tp = new io.spate.log.TopicPartition(topicName, partition);
+            logPartition = tp;
+        }
+        return tp;
     }
 }

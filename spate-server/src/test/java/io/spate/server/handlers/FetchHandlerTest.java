@@ -161,9 +161,9 @@ class FetchHandlerTest {
 
     @Test
     void inASessionPartitionsThatJustGotRecordsGoLastSoABusyOneCannotStarveTheOthers() throws Exception {
-        node.topics.create("rotating", 2, (short) 1, Map.of());
-        Partition p0 = replicas.partition("rotating", 0);
-        Partition p1 = replicas.partition("rotating", 1);
+        Partition[] rotating = rotatingTopic();
+        Partition p0 = rotating[0];
+        Partition p1 = rotating[1];
         appendTo(p0, "p0-a");
         appendTo(p1, "p1-a");
         int oneBatch = p0.read(0, 1 << 20, io.spate.replication.ReadBound.HIGH_WATERMARK, true).sizeInBytes();
@@ -187,6 +187,48 @@ class FetchHandlerTest {
         assertThat(recordsByPartition(third)).containsExactly(Map.entry(0, List.of("p0-b")));
     }
 
+    @Test
+    void inASessionAQuietPartitionIsLeftOutAndOneWhoseMarksMovedIsToldWithoutNewRecords() throws Exception {
+        Partition[] rotating = rotatingTopic();
+        for (String value : List.of("p0-a", "p0-b")) {
+            appendTo(rotating[0], value);
+        }
+        appendTo(rotating[1], "p1-a");
+
+        FetchResponseData first = (FetchResponseData) sessionFetch(0, 0, 1 << 20, Map.of(0, 2L, 1, 1L), List.of()).get(10, TimeUnit.SECONDS);
+        assertThat(first.sessionId()).isNotZero();
+        assertThat(recordsByPartition(first)).containsOnlyKeys(0, 1);
+
+        // Both caught up, nothing moved: an incremental fetch naming neither is answered with neither.
+        FetchResponseData quiet = (FetchResponseData) sessionFetch(first.sessionId(), 1, 1 << 20, Map.of(), List.of()).get(10, TimeUnit.SECONDS);
+        assertThat(quiet.errorCode()).isZero();
+        assertThat(quiet.responses()).isEmpty();
+
+        // Partition 0's log start moves (DeleteRecords) with no new records: the client is told its new log start.
+        rotating[0].log().deleteRecordsBefore(1);
+        FetchResponseData moved = (FetchResponseData) sessionFetch(first.sessionId(), 2, 1 << 20, Map.of(), List.of()).get(10, TimeUnit.SECONDS);
+        assertThat(moved.responses()).hasSize(1);
+        assertThat(moved.responses().get(0).partitions()).singleElement().satisfies(p -> {
+            assertThat(p.partitionIndex()).isZero();
+            assertThat(p.logStartOffset()).isEqualTo(1);
+            assertThat(p.highWatermark()).isEqualTo(2);
+            assertThat(p.records().sizeInBytes()).isZero();
+        });
+
+        // Told once: the next round is quiet again, and a new record is answered as before.
+        FetchResponseData again = (FetchResponseData) sessionFetch(first.sessionId(), 3, 1 << 20, Map.of(), List.of()).get(10, TimeUnit.SECONDS);
+        assertThat(again.responses()).isEmpty();
+        appendTo(rotating[1], "p1-b");
+        FetchResponseData fresh = (FetchResponseData) sessionFetch(first.sessionId(), 4, 1 << 20, Map.of(), List.of()).get(10, TimeUnit.SECONDS);
+        assertThat(recordsByPartition(fresh)).containsExactly(Map.entry(1, List.of("p1-b")));
+    }
+
+    /** The two partitions of a new topic, "rotating", the one {@link #sessionFetch} reads. */
+    private Partition[] rotatingTopic() {
+        node.topics.create("rotating", 2, (short) 1, Map.of());
+        return new Partition[] {replicas.partition("rotating", 0), replicas.partition("rotating", 1)};
+    }
+
     private void appendTo(Partition p, String value) {
         var batch = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(0L, null, value.getBytes(StandardCharsets.UTF_8)));
         assertThat(p.append(batch.buffer(), Acks.LEADER, 1_000, System.currentTimeMillis()).join().ok()).isTrue();
@@ -198,7 +240,9 @@ class FetchHandlerTest {
         FetchRequestData.FetchTopic topic = new FetchRequestData.FetchTopic().setTopic("rotating").setTopicId(Uuid.ZERO_UUID);
         new java.util.TreeMap<>(offsets).forEach((partition, offset) -> topic.partitions().add(new FetchRequestData.FetchPartition()
                 .setPartition(partition).setFetchOffset(offset).setPartitionMaxBytes(1 << 20)));
-        data.topics().add(topic);
+        if (!topic.partitions().isEmpty()) {
+            data.topics().add(topic);
+        }
         if (!forget.isEmpty()) {
             data.forgottenTopicsData().add(new FetchRequestData.ForgottenTopic().setTopic("rotating").setPartitions(forget));
         }
