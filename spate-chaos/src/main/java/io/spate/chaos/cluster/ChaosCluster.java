@@ -5,7 +5,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Node;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,11 +43,10 @@ public final class ChaosCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         boolean shared = !network.canPartition();
         Map<Integer, Integer> controllerPorts = new TreeMap<>();
-        Set<Integer> used = new java.util.HashSet<>();
         for (int id = 1; id <= size; id++) {
             // In namespaces every node has an address of its own, so all may use the same ports.
-            kafkaPorts.put(id, shared ? freePort(used) : 9092);
-            controllerPorts.put(id, shared ? freePort(used) : 9093);
+            kafkaPorts.put(id, shared ? LoopbackPorts.free() : 9092);
+            controllerPorts.put(id, shared ? LoopbackPorts.free() : 9093);
         }
         String voters = controllerPorts.entrySet().stream()
                 .map(e -> e.getKey() + "@" + network.address(e.getKey()) + ":" + e.getValue())
@@ -80,16 +78,6 @@ public final class ChaosCluster implements AutoCloseable {
         }
         if (throttles.isEmpty()) {
             log.accept("cpu: no cgroup available, CPU starvation falls back to SIGSTOP/SIGCONT duty cycles");
-        }
-    }
-
-    private static int freePort(Set<Integer> used) throws IOException {
-        while (true) {
-            try (ServerSocket s = new ServerSocket(0)) {
-                if (used.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            }
         }
     }
 

@@ -1,7 +1,6 @@
 package io.spate.tests.support;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -117,9 +116,7 @@ final class NodeClassArchive {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return LoopbackPorts.free();
     }
 
     private static void deleteTree(Path root) {

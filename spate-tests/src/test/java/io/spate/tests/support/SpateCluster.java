@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,12 +73,11 @@ public final class SpateCluster implements AutoCloseable {
         this.baseDir = baseDir;
         this.settings = Map.copyOf(settings);
         this.perNode = perNode;
-        Set<Integer> used = new HashSet<>();
         Map<Integer, Integer> kafkaPorts = new TreeMap<>();
         Map<Integer, Integer> controllerPorts = new TreeMap<>();
         for (int id = 1; id <= size; id++) {
-            kafkaPorts.put(id, distinctFreePort(used));
-            controllerPorts.put(id, distinctFreePort(used));
+            kafkaPorts.put(id, SpateProcess.freePort());
+            controllerPorts.put(id, SpateProcess.freePort());
         }
         this.controllers = controllerPorts.entrySet().stream()
                 .map(e -> e.getKey() + "@" + hostOf.apply(e.getKey()) + ":" + e.getValue()).collect(Collectors.joining(","));
@@ -104,24 +102,13 @@ public final class SpateCluster implements AutoCloseable {
     public int addNode() throws Exception {
         // Not synchronized: the await below asks admin() from Awaitility's own thread.
         int id = nodes.keySet().stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
-        Set<Integer> used = new HashSet<>();
-        nodes.values().forEach(n -> used.add(n.port()));
-        SpateProcess node = process(id, distinctFreePort(used));
+        SpateProcess node = process(id, SpateProcess.freePort());
         nodes.put(id, node);
         logFault("add node " + id);
         node.start();
         await().atMost(SETTLE).untilAsserted(() ->
                 assertThat(admin().describeCluster().nodes().get().stream().map(Node::id).toList()).contains(id));
         return id;
-    }
-
-    private static int distinctFreePort(Set<Integer> used) throws IOException {
-        while (true) {
-            int port = SpateProcess.freePort();
-            if (used.add(port)) {
-                return port;
-            }
-        }
     }
 
     /** Starts every node at once (each waits for the quorum) and returns when all serve. */

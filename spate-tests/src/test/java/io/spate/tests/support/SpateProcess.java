@@ -3,7 +3,6 @@ package io.spate.tests.support;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,10 +56,9 @@ public final class SpateProcess implements AutoCloseable {
         return this;
     }
 
+    /** A port for a node to bind: see {@link LoopbackPorts}. */
     public static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
+        return LoopbackPorts.free();
     }
 
     public String bootstrap() {

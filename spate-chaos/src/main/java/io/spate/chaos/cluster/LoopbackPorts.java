@@ -1,0 +1,70 @@
+package io.spate.chaos.cluster;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Ports for the campaign's nodes on the shared loopback, below the kernel's ephemeral range, so
+ * that no outgoing connection (a client, a node's Raft or fetch link) is given one between the
+ * choice and the node's bind. The same rule as the system tests' fixture, kept apart because this
+ * module depends on no Spate code.
+ */
+final class LoopbackPorts {
+    private static final int LOWEST = 10_000;
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+
+    private LoopbackPorts() {
+    }
+
+    /** A port no socket on 127.0.0.1 holds now and this JVM has not handed out before. */
+    static int free() throws IOException {
+        int ceiling = ephemeralLow();
+        if (ceiling - LOWEST < 1_000) {
+            return fromKernel();
+        }
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(LOWEST, ceiling);
+            if (HANDED_OUT.add(port)) {
+                if (bindable(port)) {
+                    return port;
+                }
+            }
+        }
+        return fromKernel();
+    }
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            return true;
+        } catch (IOException taken) {
+            return false;
+        }
+    }
+
+    private static int fromKernel() throws IOException {
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
+        }
+    }
+
+    /** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
+    private static int ephemeralLow() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"), StandardCharsets.US_ASCII).trim();
+            return Integer.parseInt(range.split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
+        }
+    }
+}
