@@ -45,6 +45,8 @@
 # (bench-pipeline-settings.sh sets both).
 # $LOAD_PPROPS [none]: space-separated k=v settings for the load tool's producer on both systems, for
 # diagnosis only (e.g. "linger.ms=0"); the shared contract's figures keep the Kafka 4.4 client defaults.
+# $LOAD_JVM_OPTS [none]: JVM options added to the load tool's (the contract's -Xms2g -Xmx2g, G1), for
+# diagnosis only (e.g. "-Xlog:gc:file=/tmp/load-gc.log" to see its own pauses).
 # $SPATE_NODE_OVERRIDES [none]: space-separated k=v node settings for a 3-node Spate cluster
 # (`spate cluster up -o k=v`), e.g. "num.io.threads=1".
 set -euo pipefail
@@ -155,7 +157,8 @@ spate_cluster_pids() {
   return 0
 }
 spate_cluster_pids_kill() { local p; for p in $(spate_cluster_pids); do kill -9 "$p" 2>/dev/null || true; done; }
-load() { "$JAVA" -Xms2g -Xmx2g -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" io.spate.bench.PipelineLoad "$@"; }
+LOAD_JVM=(${LOAD_JVM_OPTS:-})
+load() { "$JAVA" -Xms2g -Xmx2g "${LOAD_JVM[@]}" -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" io.spate.bench.PipelineLoad "$@"; }
 SPATE_DEFAULTS="$(grep -ho 'commitDefault = [^;]*' "$ROOT/spate-processing/src/main/java/io/spate/processing/PipelineSettings.java" 2>/dev/null || true)"
 {
   echo "java: $("$JAVA" -version 2>&1 | head -1) ($JAVA)"

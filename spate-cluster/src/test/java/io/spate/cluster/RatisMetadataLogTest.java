@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -30,6 +32,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.regex.Matcher;
@@ -102,14 +105,32 @@ class RatisMetadataLogTest {
 
     private void startQuorum() throws IOException {
         for (int id = 1; id <= 3; id++) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                voters.add(new ClusterSettings.Voter(id, "127.0.0.1", socket.getLocalPort()));
-            }
+            voters.add(new ClusterSettings.Voter(id, "127.0.0.1", voterPort()));
         }
         for (int id = 1; id <= 3; id++) {
             start(id);
         }
     }
+
+    /**
+     * A port below Linux's ephemeral range (from 32768 by default), free now and not handed out
+     * before in this JVM: one from {@code new ServerSocket(0)} can be given to a voter's outgoing
+     * connection before the voter it was chosen for binds it.
+     */
+    private static int voterPort() {
+        while (true) {
+            int port = ThreadLocalRandom.current().nextInt(10_000, 32_000);
+            if (HANDED_OUT.add(port)) {
+                try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                    return port;
+                } catch (IOException taken) {
+                    // held by something else: another
+                }
+            }
+        }
+    }
+
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     private void stop(int nodeId) {
         stop(IntStream.of(nodeId));
@@ -536,7 +557,7 @@ class RatisMetadataLogTest {
         List<java.net.Socket> accepted = new CopyOnWriteArrayList<>();
         try {
             for (int id = 1; id <= 3; id++) {
-                ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+                ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 silent.add(socket);
                 voters.add(new ClusterSettings.Voter(id, "127.0.0.1", socket.getLocalPort()));
                 Thread.ofPlatform().daemon().name("silent-voter-" + id).start(() -> {

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,10 +26,7 @@ class VoterLogReaderTest {
     Path dataDir;
 
     private void writeLog(int commands) throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        int port = LoopbackPorts.free();
         ClusterSettings settings = new ClusterSettings(1, List.of(new ClusterSettings.Voter(1, "127.0.0.1", port)),
                 dataDir.resolve("meta").resolve("raft"), 100, 1000, 300, 0);
         try (RatisMetadataLog log = RatisMetadataLog.start(settings, new LivenessTracker(settings.sessionTimeoutMs()))) {
