@@ -114,8 +114,14 @@ record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$METRICS"; }   # run
 free_base_port() {   # P with P..P+2 and P+100..P+102 all free on 127.0.0.1
   python3 - <<'PY'
 import random, socket
+# Below the kernel's ephemeral range: a node's outgoing connections (Raft, fetches) are given ports
+# from that range, and one took a later node's controller port before it was bound.
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
 for _ in range(200):
-    base = random.randrange(20000, 60000)
+    base = random.randrange(10000, max(10001, low - 103))
     socks, ok = [], True
     for p in [base, base + 1, base + 2, base + 100, base + 101, base + 102]:
         s = socket.socket()

@@ -217,8 +217,13 @@ cassandra_up() {   # dir topo -> HOSTS, PIDFILES
 free_base_port() {   # P with P..P+2, P+100..P+102 and P+200..P+202 free on 127.0.0.1
   python3 - <<'PY'
 import random, socket
+# Below the kernel's ephemeral range: outgoing connections are given ports from it, and one took a node's port before it was bound.
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
 for _ in range(200):
-    base = random.randrange(20000, 60000)
+    base = random.randrange(10000, max(10001, low - 203))
     socks, ok = [], True
     for p in [base + d for d in (0, 1, 2, 100, 101, 102, 200, 201, 202)]:
         s = socket.socket()
