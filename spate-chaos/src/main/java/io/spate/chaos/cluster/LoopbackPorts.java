@@ -1,6 +1,7 @@
 package io.spate.chaos.cluster;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -60,8 +61,10 @@ final class LoopbackPorts {
 
     /** The first port of the kernel's ephemeral range (Linux's default when it cannot be read). */
     private static int ephemeralLow() {
-        try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"), StandardCharsets.US_ASCII).trim();
+        // Read to the end of the stream: Files.readString trusts the size /proc reports and
+        // returned "3" for "32768 60999" here, and every port then came from the kernel after all.
+        try (InputStream in = Files.newInputStream(Path.of("/proc/sys/net/ipv4/ip_local_port_range"))) {
+            String range = new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim();
             return Integer.parseInt(range.split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 32_768;

@@ -286,7 +286,12 @@ public final class SpateCluster implements AutoCloseable {
                 if (asked && e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
                     break;
                 }
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException) || System.nanoTime() > deadline) {
+                // On a busy machine the controller may fence a node that has just started for a late
+                // heartbeat, and take it back at its next one: a refusal for too few live nodes while
+                // enough of this cluster's nodes run is asked again.
+                boolean fencedForNow = e.getCause() instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException
+                        && running() >= replicationFactor;
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException || fencedForNow) || System.nanoTime() > deadline) {
                     throw e;
                 }
                 log("creating " + topic + ": " + e.getCause().getMessage() + "; asking again");
@@ -295,6 +300,11 @@ public final class SpateCluster implements AutoCloseable {
             }
         }
         awaitFullIsr(topic, partitions, replicationFactor);
+    }
+
+    /** Nodes whose process is alive and not paused. */
+    private long running() {
+        return nodes.entrySet().stream().filter(e -> e.getValue().isAlive() && !paused.contains(e.getKey())).count();
     }
 
     public TopicDescription describe(String topic) throws ExecutionException, InterruptedException {
