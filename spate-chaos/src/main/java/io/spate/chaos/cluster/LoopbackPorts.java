@@ -12,12 +12,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Ports for the campaign's nodes on the shared loopback, below the kernel's ephemeral range, so
- * that no outgoing connection (a client, a node's Raft or fetch link) is given one between the
- * choice and the node's bind. The same rule as the system tests' fixture, kept apart because this
- * module depends on no Spate code.
+ * Ports for node processes on the shared loopback (the campaigns' and the system tests'), chosen
+ * below the kernel's ephemeral range. A port from {@code new ServerSocket(0)} comes from that
+ * range, and between choosing it and a node binding it every outgoing connection on the machine (a
+ * client, another node's Raft or fetch link) may be given it as its local port: a cluster test then
+ * died with "Address already in use" on a controller port. No outgoing connection takes a port
+ * below the range. Each port is handed out once per JVM (a restarted node keeps its own); another
+ * build on the same machine picks at random from the same twenty thousand, and a port it holds
+ * fails the bind check here.
  */
-final class LoopbackPorts {
+public final class LoopbackPorts {
     private static final int LOWEST = 10_000;
     private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
@@ -25,7 +29,7 @@ final class LoopbackPorts {
     }
 
     /** A port no socket on 127.0.0.1 holds now and this JVM has not handed out before. */
-    static int free() throws IOException {
+    public static int free() throws IOException {
         int ceiling = ephemeralLow();
         if (ceiling - LOWEST < 1_000) {
             return fromKernel();

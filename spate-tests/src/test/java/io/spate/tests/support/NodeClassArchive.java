@@ -1,5 +1,6 @@
 package io.spate.tests.support;
 
+import io.spate.chaos.cluster.LoopbackPorts;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
