@@ -84,8 +84,9 @@ public final class Partition {
     /** Followers' fetches, bounded by the log end offset. */
     private final Set<AppendListener> replicaReaders = ConcurrentHashMap.newKeySet();
     private final Map<Integer, FollowerProgress> followers = new ConcurrentHashMap<>();
-    /** A notice of the high watermark to the followers is scheduled. */
+    /** A notice of the high watermark to the followers is asked for. */
     private final java.util.concurrent.atomic.AtomicBoolean highWatermarkNoticePending = new java.util.concurrent.atomic.AtomicBoolean();
+    private final FollowerNotices.Waiting notice = this::noticeFollowersIfDue;
     /** The high watermark when followers were last woken, and when (the answers they got carry at least it). */
     private volatile long highWatermarkToldFollowers;
     private volatile long followersWokenAtNanos;
@@ -850,34 +851,35 @@ public final class Partition {
     }
 
     /**
-     * Followers learn a high watermark that moved within {@link #FOLLOWER_HIGH_WATERMARK_NOTICE_MS}
+     * Followers learn a high watermark that moved within about {@link #FOLLOWER_HIGH_WATERMARK_NOTICE_MS}
      * (not at their next fetch timeout, so that a follower read from, or promoted, is not far
      * behind on what is committed), by the records that come next or, when none come, by a wake
-     * of their own. The notice is scheduled whether or not a follower's fetch is waiting at the
-     * move: the fetch that moved it (the only follower's, with two replicas) parks just after.
-     * One case waits longer, until the follower's next answer (at the latest after its fetch
-     * wait): a follower whose fetch was on its way when the notice (or records) woke the others
-     * and found nothing new. Committed data is never at stake, only how fresh a follower's
-     * figure is.
+     * of their own from the node's {@link FollowerNotices} (within two notice periods). The notice
+     * is asked for whether or not a follower's fetch is waiting at the move: the fetch that moved
+     * it (the only follower's, with two replicas) parks just after. One case waits longer, until
+     * the follower's next answer (at the latest after its fetch wait): a follower whose fetch was on
+     * its way when the notice (or records) woke the others and found nothing new. Committed data is
+     * never at stake, only how fresh a follower's figure is.
      */
     private void noticeFollowersSoon() {
         if (replicas.size() > 1 && highWatermarkNoticePending.compareAndSet(false, true)) {
-            context.scheduler().schedule(FOLLOWER_HIGH_WATERMARK_NOTICE_MS, this::noticeFollowers);
+            context.notices().request(notice);
         }
     }
 
-    private void noticeFollowers() {
+    private boolean noticeFollowersIfDue() {
         long sinceWokenMs = (context.scheduler().time().nanos() - followersWokenAtNanos) / 1_000_000;
         if (sinceWokenMs < FOLLOWER_HIGH_WATERMARK_NOTICE_MS) {
-            // Records went to the followers since this notice was scheduled; a later notice covers
-            // what moved after them.
-            context.scheduler().schedule(FOLLOWER_HIGH_WATERMARK_NOTICE_MS - sinceWokenMs, this::noticeFollowers);
-            return;
+            // Records went to the followers lately, carrying the high watermark as it was then; a
+            // later tick covers what moved after them.
+            return false;
         }
+        // Cleared before the high watermark is read: a move after this asks again.
         highWatermarkNoticePending.set(false);
         if (log.highWatermark() > highWatermarkToldFollowers) {
             wakeFollowers(UNKNOWN_BYTES);
         }
+        return true;
     }
 
     private void wake(Set<AppendListener> listeners, long bytes) {

@@ -51,9 +51,12 @@ class ParkedReadsTest {
 
     /** Leads with follower 2 in the in-sync set, so the log end and the high watermark can differ. */
     private Partition leader() throws IOException {
-        PartitionLog log = logs.getOrCreate(TP, LogConfig.from(Map.of()));
-        Partition partition = new Partition(TP, log, 1, Partition.Role.FOLLOWER,
-                new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
+        return leader(TP, new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler));
+    }
+
+    private Partition leader(TopicPartition tp, PartitionContext node) throws IOException {
+        PartitionLog log = logs.getOrCreate(tp, LogConfig.from(Map.of()));
+        Partition partition = new Partition(tp, log, 1, Partition.Role.FOLLOWER, node);
         partition.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), scheduler.millis());
         return partition;
     }
@@ -116,6 +119,31 @@ class ParkedReadsTest {
 
         scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
         assertThat(follower).as("told within the notice, not at its fetch wait (" + MAX_WAIT_MS + " ms)").isDone();
+    }
+
+    @Test
+    void aNodesPartitionsShareOneNoticeTimerAndEachIsToldWithinTwoPeriods() throws IOException {
+        PartitionContext node = new PartitionContext(GroupCommit.IN_PLACE, LeadershipLease.ALWAYS, scheduler);
+        Partition first = leader(TP, node);
+        Partition second = leader(new TopicPartition("clicks", 1), node);
+        CompletableFuture<Void> firstFollower = followerWaitingAfterTheHighWatermarkMoved(first);
+        int timers = scheduler.pending();
+        scheduler.advance(3);
+        CompletableFuture<Void> secondFollower = followerWaitingAfterTheHighWatermarkMoved(second);
+        assertThat(scheduler.pending()).as("the second partition adds its parked fetch's deadline, no notice timer").isEqualTo(timers + 1);
+        assertThat(node.notices().waiting()).isEqualTo(2);
+
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS - 3);
+        assertThat(firstFollower).as("a period after its records went").isDone();
+        assertThat(secondFollower).as("its records went to the followers 7 ms ago: the next tick tells it").isNotDone();
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
+        assertThat(secondFollower).isDone();
+        assertThat(node.notices().waiting()).isZero();
+
+        scheduler.advance(Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
+        long ran = scheduler.tasksRun();
+        scheduler.advance(20 * Partition.FOLLOWER_HIGH_WATERMARK_NOTICE_MS);
+        assertThat(scheduler.tasksRun()).as("with nothing waiting the timer is not armed").isEqualTo(ran);
     }
 
     @Test
