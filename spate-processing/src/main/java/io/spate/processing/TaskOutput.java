@@ -73,6 +73,10 @@ final class TaskOutput implements Output {
     private final AppendRetry retry;
     /** Partitions appended to in place since the last flush: until acknowledged, nothing for them may overtake. */
     private final Set<TopicPartition> appendedSinceFlush = new HashSet<>();
+    /** Appends in place settled (acknowledged, or retried by a flush) since the start: {@link #appending} follows them. */
+    private long settledAppends;
+    /** Something went through the producer since its last flush. */
+    private boolean producerSendsSinceFlush;
     private final Map<String, TopicPartition[]> topicPartitions = new HashMap<>();
     /** Per output partition appended to in place: the size of its last batch (one int, updated in place). */
     private final Map<TopicPartition, int[]> lastBatchBytes = new HashMap<>();
@@ -184,6 +188,7 @@ final class TaskOutput implements Output {
         }
         try {
             producer.send(new ProducerRecord<>(topic, target, timestamp, key, value), onSent);
+            producerSendsSinceFlush = true;
             sent.increment();
             if (tp != null) {
                 sentSinceFlush.add(tp);
@@ -291,6 +296,7 @@ final class TaskOutput implements Output {
         appendBuffered();
         awaitTableWrites();
         producer.flush();
+        producerSendsSinceFlush = false;
         sentSinceFlush.clear();
         appendedSinceFlush.clear();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos((retry != null ? retry.replicationWaitMs() : REPLICATION_WAIT_MS) + 5_000);
@@ -315,8 +321,54 @@ final class TaskOutput implements Output {
                 }
             }
         } finally {
+            settledAppends += appending.size();
             appending.clear();
         }
+    }
+
+    /**
+     * A mark for {@link #acknowledgedUpTo}: everything sent so far went in place (nothing through
+     * the producer, no table write outstanding), so whether it is acknowledged can be looked at
+     * without waiting. -1 when not: then only {@link #flush()} settles it.
+     */
+    long inPlaceMark() {
+        appendBuffered();
+        if (producerSendsSinceFlush || !tableWrites.isEmpty()) {
+            return -1;
+        }
+        return settledAppends + appending.size();
+    }
+
+    /**
+     * Whether the appends in place made before {@code mark} are acknowledged, looked at without
+     * waiting: an at-least-once task commits its position past their inputs once they are, and
+     * goes on with its micro-batches meanwhile, where a flush would hold them up for a replication
+     * round at every commit. Those acknowledged are settled; if one of them failed, everything
+     * sent is settled by a {@link #flush()} instead (its retries, its failures in
+     * {@link #takeFailure()}), and the answer is true.
+     */
+    boolean acknowledgedUpTo(long mark) throws Exception {
+        int count = (int) Math.min(appending.size(), mark - settledAppends);
+        for (int i = 0; i < count; i++) {
+            CompletableFuture<Written> written = appending.get(i).written();
+            if (!written.isDone()) {
+                return false;
+            }
+            if (written.isCompletedExceptionally() || !written.join().ok()) {
+                flush();
+                return true;
+            }
+        }
+        if (count > 0) {
+            appending.subList(0, count).clear();
+            settledAppends += count;
+            // Only what is still unacknowledged holds back a send that would overtake it.
+            appendedSinceFlush.clear();
+            for (Pending write : appending) {
+                appendedSinceFlush.add(write.tp());
+            }
+        }
+        return true;
     }
 
     private void awaitUnretried(Pending write, long deadlineNanos) throws InterruptedException, TimeoutException {

@@ -540,6 +540,23 @@ final class TaskRunner implements Runnable {
      * from it with a transaction per interval.
      */
     private Boolean processAnchored(Task task, Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
+        try {
+            return processAnchoredBatches(task, producer, at);
+        } finally {
+            if (groupCommit != null) {
+                // Leaving on a failure: the producer is not handed back while its transaction runs.
+                try {
+                    groupCommit.get(settings.requestTimeoutMs() * 2L, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    log.info("task {}: its last group position commit did not complete ({})", id, e.toString());
+                } finally {
+                    groupCommit = null;
+                }
+            }
+        }
+    }
+
+    private Boolean processAnchoredBatches(Task task, Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
         TaskInput input = inputs.values().iterator().next();
         TopicPartition in = input.topicPartition();
         // This attempt names its output partition in the group before its first batch, whatever an earlier one named.
@@ -610,6 +627,7 @@ final class TaskRunner implements Runnable {
                         maxRecords = Math.max(1, batch.size() / 2); // nothing was appended: the same records again, fewer at a time
                         continue;
                     }
+                    awaitGroupCommit();
                     commitInTransaction(producer, anchoredOffsets(in, position, task.stats().streamTimeMs(), anchor == null ? null : anchor.output()));
                     committed();
                     anchoredRefusal = refused.getMessage(); // only once committed: until then a restart settles the anchor first
@@ -623,6 +641,7 @@ final class TaskRunner implements Runnable {
                 }
                 if (output.target() != null && (anchor == null || !anchor.output().equals(output.target()))) {
                     // The partition is named in the group before it holds any position: a restart knows where to look.
+                    awaitGroupCommit();
                     commitInTransaction(producer, anchoredOffsets(in, carried, carriedStreamTime, output.target()));
                     anchor = committedAnchor;
                 }
@@ -636,6 +655,8 @@ final class TaskRunner implements Runnable {
                             error = ""; // past it: the group commit that clears a failure may be a while away here
                         }
                         if (stateful) {
+                            // The changelogs' writer shares the producer: no send beside an open group commit.
+                            awaitGroupCommit();
                             writeChangelogs(changelogs, output.delta());
                         }
                         carried = next;
@@ -663,18 +684,27 @@ final class TaskRunner implements Runnable {
             }
             updateLag(at);
             now = env.clock().get();
-            if (dirty && now - lastCommitMs >= Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS)) {
-                commitInTransaction(producer, anchoredOffsets(in, carried, carriedStreamTime, anchor == null ? null : anchor.output()));
-                committed();
+            if (groupCommit != null && groupCommit.isDone()) {
+                awaitGroupCommit();
+            }
+            if (dirty && groupCommit == null && now - lastCommitMs >= Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS)) {
+                // The group's position is a hint for a restart (the output holds the real one): its
+                // transaction goes on another thread while this one goes on with micro-batches.
+                Map<TopicPartition, OffsetAndMetadata> offsets = anchoredOffsets(in, carried, carriedStreamTime, anchor == null ? null : anchor.output());
+                groupCommit = java.util.concurrent.CompletableFuture.runAsync(() -> commitInTransaction(producer, offsets), GROUP_COMMITTERS);
                 dirty = false;
                 lastCommitMs = now;
             }
             if (batch.isEmpty()) {
                 long untilCommit = dirty ? Math.max(1, Math.max(settings.commitIntervalMs(), ANCHORED_GROUP_COMMIT_MS) - (now - lastCommitMs))
                         : settings.idleWaitMs();
+                if (groupCommit != null) {
+                    untilCommit = Math.min(untilCommit, COMMIT_IN_FLIGHT_POLL_MS);
+                }
                 awaitInput(inputs.values(), at, Math.min(untilCommit, settings.idleWaitMs()));
             }
         }
+        awaitGroupCommit();
         if (dirty) {
             Partition out = anchor == null ? null : env.localPartition().apply(anchor.output());
             if (anchor != null && (out == null || !out.servesAsLeader())) {
@@ -715,6 +745,33 @@ final class TaskRunner implements Runnable {
      * heard of) cannot move the group's position back, nor point a restart's scan past the new
      * instance's batches.
      */
+    /**
+     * Exactly-once in place, the group position's transaction in flight, if any (task thread only).
+     * One at a time: the producer runs one transaction at a time.
+     */
+    private java.util.concurrent.CompletableFuture<Void> groupCommit;
+
+    /** Where the group positions' transactions of tasks exactly-once in place run: a virtual thread each, about once a second per task. */
+    private static final java.util.concurrent.ExecutorService GROUP_COMMITTERS =
+            java.util.concurrent.Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("spate-group-commit-", 0).factory());
+
+    /** The group commit in flight, waited for: counted, or thrown as the synchronous commit would have thrown it. */
+    private void awaitGroupCommit() {
+        if (groupCommit != null) {
+            try {
+                groupCommit.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                groupCommit = null;
+                if (e.getCause() instanceof RuntimeException failure) {
+                    throw failure;
+                }
+                throw e;
+            }
+            groupCommit = null;
+            committed();
+        }
+    }
+
     private void commitInTransaction(Producer<byte[], byte[]> producer, Map<TopicPartition, OffsetAndMetadata> offsets) {
         producer.beginTransaction();
         producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(PipelineNames.group(id.pipeline())));
@@ -1022,7 +1079,7 @@ final class TaskRunner implements Runnable {
             if (commitInFlight != null && commitInFlight.isDone()) {
                 settleCommit();
             }
-            if (dirty && now - lastCommitMs >= settings.commitIntervalMs() && commitInFlight == null) {
+            if (dirty && now - lastCommitMs >= settings.commitIntervalMs() && commitInFlight == null && deferredCommit == null) {
                 Map<TopicPartition, OffsetAndMetadata> offsets = offsets(at, task.stats().streamTimeMs());
                 if (exactlyOnce) {
                     if (!inTransaction) {
@@ -1039,18 +1096,33 @@ final class TaskRunner implements Runnable {
                     recordLatencies(pendingStamps, pending, env.clock().get());
                     pending = 0;
                 } else {
-                    output.flush();
-                    checkSends(output);
-                    // What the flush acknowledged is committed on the store's thread while this one goes on.
-                    commitInFlight = positions.commitAsync(offsets);
+                    long mark = output.inPlaceMark();
+                    if (mark >= 0) {
+                        // Committed once the results appended so far are acknowledged, looked at
+                        // between micro-batches below: no wait for a replication round here.
+                        deferredCommit = new DeferredCommit(mark, offsets);
+                    } else {
+                        output.flush();
+                        checkSends(output);
+                        // What the flush acknowledged is committed on the store's thread while this one goes on.
+                        commitInFlight = positions.commitAsync(offsets);
+                    }
                 }
                 lateRecords = task.stats().lateRecordsDropped();
                 dirty = false;
                 lastCommitMs = now;
             }
+            if (deferredCommit != null && commitInFlight == null && output.acknowledgedUpTo(deferredCommit.mark())) {
+                checkSends(output);
+                commitInFlight = positions.commitAsync(deferredCommit.offsets());
+                deferredCommit = null;
+            }
             if (batch.isEmpty()) {
                 long untilCommit = dirty ? Math.max(commitInFlight == null ? 1 : COMMIT_IN_FLIGHT_POLL_MS, settings.commitIntervalMs() - (now - lastCommitMs))
                         : settings.idleWaitMs();
+                if (deferredCommit != null) {
+                    untilCommit = Math.min(untilCommit, COMMIT_IN_FLIGHT_POLL_MS);
+                }
                 long wait = Math.min(untilCommit, settings.idleWaitMs());
                 // Woken when the wall clock next closes a window (window.close.idle.ms), not only by input.
                 long deadline = task.wallClockDeadlineMs();
@@ -1061,6 +1133,10 @@ final class TaskRunner implements Runnable {
                     awaitInput(waitingFor, at, Math.min(wait, Math.max(1, settings.maxTaskIdleMs() - (now - idleSinceMs))));
                 }
             }
+        }
+        if (deferredCommit != null) {
+            deferredCommit = null;
+            dirty = true; // the commit below covers it, from where the task is
         }
         if (!exactlyOnce && commitInFlight != null) {
             if (awaitCommitInFlight()) {
@@ -1164,6 +1240,13 @@ final class TaskRunner implements Runnable {
     private java.util.concurrent.CompletableFuture<Void> commitInFlight;
     /** How often an idle task looks whether its commit in flight is done, so that the next one can go. */
     private static final long COMMIT_IN_FLIGHT_POLL_MS = 5;
+
+    /** An at-least-once commit due: its positions, committed once the appends in place before {@code mark} are acknowledged. */
+    private record DeferredCommit(long mark, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    }
+
+    /** Task thread only. */
+    private DeferredCommit deferredCommit;
 
     /** The finished commit in flight: counted, or thrown as the synchronous commit would have thrown it. */
     private void settleCommit() {
