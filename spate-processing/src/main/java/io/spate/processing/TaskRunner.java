@@ -960,6 +960,8 @@ final class TaskRunner implements Runnable {
         int pending = 0;
         boolean inTransaction = false;
         boolean dirty = false;
+        // This attempt's own: a commit marked by a failed attempt is never made by the next one.
+        DeferredCommit deferredCommit = null;
         long lastCommitMs = env.clock().get();
         boolean merging = inputs.size() > 1;
         List<List<InputRecord>> parts = new ArrayList<>();
@@ -1245,8 +1247,6 @@ final class TaskRunner implements Runnable {
     private record DeferredCommit(long mark, Map<TopicPartition, OffsetAndMetadata> offsets) {
     }
 
-    /** Task thread only. */
-    private DeferredCommit deferredCommit;
 
     /** The finished commit in flight: counted, or thrown as the synchronous commit would have thrown it. */
     private void settleCommit() {
