@@ -547,8 +547,14 @@ final class TaskRunner implements Runnable {
                 // Leaving on a failure: the producer is not handed back while its transaction runs.
                 try {
                     groupCommit.get(settings.requestTimeoutMs() * 2L, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                    log.info("task {}: its last group position commit did not complete ({})", id, e.toString());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof ProducerFencedException || e.getCause() instanceof InvalidProducerEpochException) {
+                        // Fenced says more than the failure it ends with: a newer instance runs the task.
+                        throw (RuntimeException) e.getCause();
+                    }
+                    log.info("task {}: its last group position commit did not complete ({})", id, e.getCause().toString());
+                } catch (java.util.concurrent.TimeoutException e) {
+                    log.info("task {}: its last group position commit did not complete in time", id);
                 } finally {
                     groupCommit = null;
                 }

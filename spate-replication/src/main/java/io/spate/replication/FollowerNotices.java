@@ -46,20 +46,29 @@ public final class FollowerNotices {
     }
 
     private void tick() {
-        // Only those waiting when the tick began: one asked again below goes to the back.
-        for (int n = waiting.size(); n > 0; n--) {
-            Waiting partition = waiting.poll();
-            if (partition == null) {
-                break;
+        try {
+            // Only those waiting when the tick began: one asked again below goes to the back.
+            for (int n = waiting.size(); n > 0; n--) {
+                Waiting partition = waiting.poll();
+                if (partition == null) {
+                    break;
+                }
+                boolean told = false;
+                try {
+                    told = partition.noticeIfDue();
+                } finally {
+                    if (!told) {
+                        waiting.add(partition); // asked again at the next tick, even after a throw
+                    }
+                }
             }
-            if (!partition.noticeIfDue()) {
-                waiting.add(partition);
+        } finally {
+            // One partition's failure must not leave the node's timer disarmed for good.
+            armed.set(false);
+            // A request that came while armed was still set found the timer running: look again.
+            if (!waiting.isEmpty()) {
+                armIfIdle();
             }
-        }
-        armed.set(false);
-        // A request that came while armed was still set found the timer running: look again.
-        if (!waiting.isEmpty()) {
-            armIfIdle();
         }
     }
 
