@@ -29,6 +29,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/find-java.sh"
+source "$ROOT/spate-bench/lib.sh"   # free_base_port, tool
 spate_find_java || exit 1
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 
@@ -109,31 +110,7 @@ run() {   # logfile cmd... : runs in the background so the trap can end it; retu
   CHILD=""
   return "$rc"
 }
-tool() { "$JAVA" -Xmx512m -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" "$@"; }
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$METRICS"; }   # run system metric value
-free_base_port() {   # P with P..P+2 and P+100..P+102 all free on 127.0.0.1
-  python3 - <<'PY'
-import random, socket
-# Below the kernel's ephemeral range: a node's outgoing connections (Raft, fetches) are given ports
-# from that range, and one took a later node's controller port before it was bound.
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    low = 32768
-for _ in range(200):
-    base = random.randrange(10000, max(10001, low - 103))
-    socks, ok = [], True
-    for p in [base, base + 1, base + 2, base + 100, base + 101, base + 102]:
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p)); socks.append(s)
-        except OSError:
-            ok = False; s.close(); break
-    for s in socks: s.close()
-    if ok:
-        print(base); break
-PY
-}
 
 # ---- inputs: Kafka's jars, Spate built and pinned for the whole run, the probes
 if ! ls "$LIB"/kafka_2.13-4.4.0.jar "$LIB"/kafka-tools-4.4.0.jar >/dev/null 2>&1; then

@@ -193,29 +193,6 @@ launch_broker() {   # system dir -> BROKER_PID, BS
 }
 
 # ---- 3-node clusters (--nodes 3), as bench-cluster.sh starts them
-free_base_port() {   # P with P..P+2 and P+100..P+102 all free on 127.0.0.1
-  python3 - <<'PY'
-import random, socket
-# Below the kernel's ephemeral range: a node's outgoing connections (Raft, fetches) are given ports
-# from that range, and one took a later node's controller port before it was bound.
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    low = 32768
-for _ in range(200):
-    base = random.randrange(10000, max(10001, low - 103))
-    socks, ok = [], True
-    for p in [base, base + 1, base + 2, base + 100, base + 101, base + 102]:
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p)); socks.append(s)
-        except OSError:
-            ok = False; s.close(); break
-    for s in socks: s.close()
-    if ok:
-        print(base); break
-PY
-}
 kafka_uuid() { python3 -c 'import base64,os
 while True:
     u = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")

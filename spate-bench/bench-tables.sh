@@ -34,6 +34,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/find-java.sh"
+source "$ROOT/spate-bench/lib.sh"   # free_base_port
 spate_find_java || exit 1
 export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
 
@@ -214,31 +215,9 @@ cassandra_up() {   # dir topo -> HOSTS, PIDFILES
     HOSTS+="${HOSTS:+,}127.0.0.$n"; PIDFILES+="${PIDFILES:+,}$dir/node-$n/pid"
   done
 }
-free_base_port() {   # P with P..P+2, P+100..P+102 and P+200..P+202 free on 127.0.0.1
-  python3 - <<'PY'
-import random, socket
-# Below the kernel's ephemeral range: outgoing connections are given ports from it, and one took a node's port before it was bound.
-try:
-    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
-except (OSError, ValueError, IndexError):
-    low = 32768
-for _ in range(200):
-    base = random.randrange(10000, max(10001, low - 203))
-    socks, ok = [], True
-    for p in [base + d for d in (0, 1, 2, 100, 101, 102, 200, 201, 202)]:
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", p)); socks.append(s)
-        except OSError:
-            ok = False; s.close(); break
-    for s in socks: s.close()
-    if ok:
-        print(base); break
-PY
-}
 spate_up() {   # dir topo -> HOSTS, PIDFILES
   local dir="$1" n nodes=1 base; [[ "$2" == cluster3 ]] && nodes=3
-  base="$(free_base_port)"
+  base="$(free_base_port 3)"
   for ((n = 1; n <= nodes; n++)); do PID_FILES+=("$dir/cluster/node-$n/pid"); done
   run "$dir/cluster-up.log" "${SPATE[@]}" cluster up --nodes "$nodes" --dir "$dir/cluster" --base-port "$base" --timeout-s 120 \
     || { cat "$dir/cluster-up.log" >&2; return 1; }

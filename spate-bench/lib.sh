@@ -3,6 +3,8 @@
 #   fetch_kafka_lib            Apache Kafka 4.4.0, its tools and kafka-streams into $LIB (once)
 #   tool CLASS ARGS...         a Java main on $CP (Kafka's jars + spate-bench's classes), quiet log4j
 #   free_port                  a free TCP port on 127.0.0.1
+#   free_base_port [GROUPS]    P with P..P+2, P+100..P+102 (and so on, GROUPS [2] groups) free on
+#                              127.0.0.1, below the kernel's ephemeral range: a local cluster's ports
 #   kafka_command DIR PORT     writes DIR/server.properties (single KRaft broker+controller; extra
 #                              lines from $KAFKA_EXTRA_PROPS), formats the storage; sets CMD
 #   spate_command DIR PORT     sets CMD to `spate start` on DIR/data
@@ -18,6 +20,31 @@ fetch_kafka_lib() {
 
 tool() { "$JAVA" -Xmx512m -Dlog4j2.configurationFile="$LOG4J" -cp "$CP" "$@"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+free_base_port() {   # [groups] -> P with P+100*g..P+100*g+2 free on 127.0.0.1 for every g < groups (2)
+  python3 - "${1:-2}" <<'PY'
+import random, socket, sys
+groups = int(sys.argv[1])
+# Below the kernel's ephemeral range: a node's outgoing connections (Raft, fetches) are given ports
+# from that range, and one took a later node's controller port before it was bound.
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+for _ in range(200):
+    base = random.randrange(10000, max(10001, low - 100 * (groups - 1) - 3))
+    socks, ok = [], True
+    for p in [base + 100 * g + d for g in range(groups) for d in (0, 1, 2)]:
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", p)); socks.append(s)
+        except OSError:
+            ok = False; s.close(); break
+    for s in socks: s.close()
+    if ok:
+        print(base); break
+PY
+}
 
 kafka_command() {   # dir port -> writes config, formats storage, prints nothing; sets CMD
   local dir="$1" port="$2" cport; cport="$(free_port)"
