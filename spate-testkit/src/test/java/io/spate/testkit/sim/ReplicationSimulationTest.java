@@ -4,6 +4,11 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -28,8 +33,8 @@ class ReplicationSimulationTest {
         long writes = 0;
         long commits = 0;
         long offsetFetches = 0;
-        for (long seed = FIRST; seed < FIRST + SEEDS; seed++) {
-            ReplicationSimulation.Result result = ReplicationSimulation.run(ReplicationSimulation.defaults(seed));
+        for (ReplicationSimulation.Result result : runSeeds(FIRST, SEEDS, ReplicationSimulation::defaults)) {
+            long seed = result.seed();
             acked += result.acked();
             writes += result.writes();
             commits += result.commitsAcked();
@@ -55,8 +60,9 @@ class ReplicationSimulationTest {
         List<String> failed = new ArrayList<>();
         long acked = 0;
         long filesThatLostWrites = 0;
-        for (long seed = SHORT_FIRST; seed < SHORT_FIRST + SHORT_SEEDS; seed++) {
-            ReplicationSimulation.Result result = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withFaultyMs(SHORT_FAULTY_MS));
+        for (ReplicationSimulation.Result result : runSeeds(SHORT_FIRST, SHORT_SEEDS,
+                seed -> ReplicationSimulation.defaults(seed).withFaultyMs(SHORT_FAULTY_MS))) {
+            long seed = result.seed();
             acked += result.acked();
             filesThatLostWrites += result.filesThatLostWrites();
             if (!result.passed()) {
@@ -80,8 +86,9 @@ class ReplicationSimulationTest {
         List<String> failed = new ArrayList<>();
         long acked = 0;
         long wrongReads = 0;
-        for (long seed = WRONG_READ_FIRST; seed < WRONG_READ_FIRST + WRONG_READ_SEEDS; seed++) {
-            ReplicationSimulation.Result result = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withBitFlips(true));
+        for (ReplicationSimulation.Result result : runSeeds(WRONG_READ_FIRST, WRONG_READ_SEEDS,
+                seed -> ReplicationSimulation.defaults(seed).withBitFlips(true))) {
+            long seed = result.seed();
             acked += result.acked();
             wrongReads += result.wrongReads();
             if (!result.passed()) {
@@ -93,6 +100,51 @@ class ReplicationSimulationTest {
         assertThat(failed).isEmpty();
         assertThat(acked).isPositive();
         assertThat(wrongReads).as("the disks did read wrong bits").isPositive();
+    }
+
+    /**
+     * Runs {@code count} seeds from {@code first}, as many at once as the machine has cores: a
+     * schedule is a single-threaded state machine on its own simulated disks and clock, so seeds
+     * share nothing and each gives the result it gives alone ({@link #seedsRunTogetherGiveWhatEachGivesAlone}).
+     * The results come back in seed order.
+     */
+    private static List<ReplicationSimulation.Result> runSeeds(long first, int count, LongFunction<ReplicationSimulation.Options> options) {
+        int threads = Math.max(1, Math.min(count, Runtime.getRuntime().availableProcessors()));
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "simulation-seeds");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<ReplicationSimulation.Result>> runs = new ArrayList<>(count);
+            for (long seed = first; seed < first + count; seed++) {
+                ReplicationSimulation.Options o = options.apply(seed);
+                runs.add(pool.submit(() -> ReplicationSimulation.run(o)));
+            }
+            List<ReplicationSimulation.Result> results = new ArrayList<>(count);
+            for (Future<ReplicationSimulation.Result> run : runs) {
+                results.add(run.get());
+            }
+            return results;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the simulation ran", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("a seed's run threw", e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void seedsRunTogetherGiveWhatEachGivesAlone() {
+        List<ReplicationSimulation.Result> together = runSeeds(500, 4, seed -> ReplicationSimulation.defaults(seed).withFaultyMs(SHORT_FAULTY_MS));
+        for (ReplicationSimulation.Result result : together) {
+            ReplicationSimulation.Result alone = ReplicationSimulation.run(ReplicationSimulation.defaults(result.seed()).withFaultyMs(SHORT_FAULTY_MS));
+            assertThat(result.events()).as("seed %d's events", result.seed()).isEqualTo(alone.events());
+            assertThat(result.acked()).as("seed %d's acknowledged writes", result.seed()).isEqualTo(alone.acked());
+            assertThat(result.traceTail()).as("seed %d's trace", result.seed()).isEqualTo(alone.traceTail());
+        }
     }
 
     @Test
