@@ -73,8 +73,13 @@ class RatisMetadataLogTest {
 
     // ---------------------------------------------------------------- the cluster
 
+    /**
+     * A directory of its own under the node's, as a node's data directory holds it: the storage
+     * probe and the reserve file go beside it, and voters sharing one parent shared them (a
+     * blocked probe then failed on every voter, and the lead came back to the voter it left).
+     */
     private Path metadataDir(int nodeId) {
-        return dir.resolve("node-" + nodeId);
+        return dir.resolve("node-" + nodeId).resolve("metadata");
     }
 
     /** The broker session; a test about something other than liveness may lengthen it so that no fencing interferes. */
