@@ -237,7 +237,7 @@ public final class SpateNode implements AutoCloseable {
             replicas.addLeadershipListener(transactions.leadership());
             ReplicaManager hosted = replicas;
             processing = new io.spate.processing.ProcessingRuntime(config.nodeId(), dataDir, replicas.parkedReads(),
-                    tp -> hosted.partition(tp.topic(), tp.partition()),
+                    tp -> hosted.partition(tp.topic(), tp.partition()), hosted::hostedPartitions,
                     () -> registry.get(io.spate.processing.CatalogRecords.CATALOG_TOPIC) != null);
             processing.useTables(new PipelineTableWrites(tables));
             replicas.addLeadershipListener(processing.leadership());

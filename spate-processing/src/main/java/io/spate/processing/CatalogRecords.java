@@ -75,4 +75,9 @@ public final class CatalogRecords {
     public static String statusKey(String pipeline, int subTopology, int partition) {
         return pipeline + "/" + subTopology + "/" + partition;
     }
+
+    /** A standby's report: one per task and node keeping it. */
+    public static String standbyKey(String pipeline, int subTopology, int partition, int node) {
+        return statusKey(pipeline, subTopology, partition) + "/standby/" + node;
+    }
 }

@@ -59,7 +59,8 @@ public final class PipelineAdmin implements AutoCloseable {
     public record Deployed(PipelineSpec spec, String topology, int partitions) { }
 
     /** A pipeline and its tasks' last reports (tasks of an older generation left out). */
-    public record Description(PipelineSpec spec, List<TaskStatus> tasks) { }
+    /** A pipeline, its tasks' last reports and its standbys' ({@link StandbyTask}: state {@code STANDBY}). */
+    public record Description(PipelineSpec spec, List<TaskStatus> tasks, List<TaskStatus> standbys) { }
 
     public Deployed deploy(String name, Code code, Map<String, String> settings) throws Exception {
         PipelineNames.validate(name);
@@ -137,11 +138,18 @@ public final class PipelineAdmin implements AutoCloseable {
         if (spec.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new Description(spec.get(), tasks(name, spec.get().generation())));
+        List<TaskStatus> reports = reports(name, spec.get().generation());
+        return Optional.of(new Description(spec.get(), reports.stream().filter(t -> !t.state().equals(StandbyTask.STATE)).toList(),
+                reports.stream().filter(t -> t.state().equals(StandbyTask.STATE)).toList()));
     }
 
     /** The last reports of {@code name}'s tasks of {@code generation} (or newer). */
     public List<TaskStatus> tasks(String name, long generation) {
+        return reports(name, generation).stream().filter(t -> !t.state().equals(StandbyTask.STATE)).toList();
+    }
+
+    /** The last reports of {@code name}'s tasks and standbys of {@code generation} (or newer), by task, then node. */
+    private List<TaskStatus> reports(String name, long generation) {
         List<TaskStatus> tasks = new ArrayList<>();
         CompactedTopicReader.readAll(bootstrap, CatalogRecords.STATUS_TOPIC, TIMEOUT).forEach((key, value) -> {
             if (key.startsWith(name + "/")) {
@@ -151,8 +159,8 @@ public final class PipelineAdmin implements AutoCloseable {
                 }
             }
         });
-        tasks.sort((a, b) -> a.subTopology() != b.subTopology() ? Integer.compare(a.subTopology(), b.subTopology())
-                : Integer.compare(a.partition(), b.partition()));
+        tasks.sort(java.util.Comparator.comparingInt(TaskStatus::subTopology).thenComparingInt(TaskStatus::partition)
+                .thenComparingInt(TaskStatus::node));
         return tasks;
     }
 

@@ -21,10 +21,14 @@ import java.util.Map;
  * @param requestTimeoutMs  how long one append in place waits for the in-sync replicas before it counts as timed out (and is
  *                         waited for further by the retry, up to {@code deliveryTimeoutMs}; a producer's {@code request.timeout.ms},
  *                         30 s by default)
+ * @param standbyReplicas   how many nodes besides the one running a stateful task keep a warm copy of its in-memory stores,
+ *                         applying its changelogs from their own replicas ({@link StandbyTask}; Kafka Streams'
+ *                         {@code num.standby.replicas}, 0 by default): the task then takes over on one of them without
+ *                         reading its changelogs from the start
  */
 public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int batchMaxRecords, int batchMaxBytes, long idleWaitMs,
                                long taskTimeoutMs, StateStoreType stateStore, long maxTaskIdleMs, boolean inPlaceExactlyOnce,
-                               long deliveryTimeoutMs, long requestTimeoutMs) {
+                               long deliveryTimeoutMs, long requestTimeoutMs, int standbyReplicas) {
     public static final String GUARANTEE = "processing.guarantee";
     public static final String COMMIT_INTERVAL_MS = "commit.interval.ms";
     public static final String BATCH_MAX_RECORDS = "batch.max.records";
@@ -37,6 +41,7 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
     public static final String EXACTLY_ONCE_COMMIT = "exactly.once.commit";
     public static final String DELIVERY_TIMEOUT_MS = "delivery.timeout.ms";
     public static final String REQUEST_TIMEOUT_MS = "request.timeout.ms";
+    public static final String NUM_STANDBY_REPLICAS = "num.standby.replicas";
     /** Under the transaction timeout of the tasks' producers (60 s), with room: a longer transaction would be aborted by its coordinator. */
     public static final long MAX_EXACTLY_ONCE_COMMIT_INTERVAL_MS = 30_000;
 
@@ -51,6 +56,13 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
         }
         if (deliveryTimeoutMs < 0) {
             throw new IllegalArgumentException(DELIVERY_TIMEOUT_MS + " must be 0 (no retry) or more");
+        }
+        if (standbyReplicas < 0) {
+            throw new IllegalArgumentException(NUM_STANDBY_REPLICAS + " must be 0 or more");
+        }
+        if (standbyReplicas > 0 && stateStore != StateStoreType.IN_MEMORY) {
+            throw new IllegalArgumentException(NUM_STANDBY_REPLICAS + " needs " + STATE_STORE + "=in_memory: a RocksDB task keeps its"
+                    + " stores on disk across a clean stop, and standbys of stores on disk are not built");
         }
         if (requestTimeoutMs < 1) {
             throw new IllegalArgumentException(REQUEST_TIMEOUT_MS + " must be 1 or more");
@@ -76,7 +88,8 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
                 number(settings, MAX_TASK_IDLE_MS, 0),
                 inPlace(settings.getOrDefault(EXACTLY_ONCE_COMMIT, "in_place")),
                 number(settings, DELIVERY_TIMEOUT_MS, 120_000),
-                number(settings, REQUEST_TIMEOUT_MS, TaskOutput.REPLICATION_WAIT_MS));
+                number(settings, REQUEST_TIMEOUT_MS, TaskOutput.REPLICATION_WAIT_MS),
+                (int) number(settings, NUM_STANDBY_REPLICAS, 0));
     }
 
     private static boolean inPlace(String text) {

@@ -52,6 +52,11 @@ import java.util.function.Function;
 public final class ProcessingRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProcessingRuntime.class);
     private static final long REPORT_INTERVAL_MS = 1_000;
+    /** How often standbys apply what their changelogs gained, and how often the node looks which it should keep. */
+    private static final long STANDBY_CATCH_UP_MS = 100;
+    private static final long STANDBY_RECONCILE_MS = 1_000;
+    /** A standby that failed here is made again only after this long. */
+    private static final long STANDBY_RETRY_MS = 30_000;
 
     private final int nodeId;
     private final Path jarDir;
@@ -74,6 +79,13 @@ public final class ProcessingRuntime implements AutoCloseable {
     private final ExecutorService statusSender;
     /** Every runner whose thread may still run, for close() to stop and await without the decisions thread. */
     private final Set<TaskRunner> allRunners = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The partitions this node holds a replica of: where its standbys are. */
+    private final java.util.function.Supplier<? extends java.util.Collection<Partition>> hostedPartitions;
+    /** Warm copies of stateful tasks this node may take over: kept by the decisions thread, caught up on the standby thread. */
+    private final Map<TaskId, StandbyTask> standbys = new java.util.concurrent.ConcurrentHashMap<>();
+    /** When a standby last failed here (decisions thread). */
+    private final Map<TaskId, Long> standbyFailedAt = new HashMap<>();
+    private final ScheduledExecutorService standbyWorker;
     private volatile boolean closed;
     private String bootstrap;
     private Thread catalogReader;
@@ -117,8 +129,10 @@ public final class ProcessingRuntime implements AutoCloseable {
      *                      deploy creates it, the tier costs nothing (no client, no connection)
      */
     public ProcessingRuntime(int nodeId, Path dataDir, ParkedReads parkedReads, Function<TopicPartition, Partition> localPartition,
+                             java.util.function.Supplier<? extends java.util.Collection<Partition>> hostedPartitions,
                              java.util.function.BooleanSupplier catalogExists) {
         this.nodeId = nodeId;
+        this.hostedPartitions = hostedPartitions;
         this.catalogExists = catalogExists;
         this.jarDir = dataDir.resolve("pipelines").resolve("jars");
         this.stateDir = dataDir.resolve("pipelines").resolve("state");
@@ -134,6 +148,7 @@ public final class ProcessingRuntime implements AutoCloseable {
         this.decisions = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing").unstarted(r));
         this.setup = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing-setup").unstarted(r));
         this.statusSender = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("spate-processing-status").unstarted(r));
+        this.standbyWorker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("spate-standby").unstarted(r));
     }
 
     /** Told of this node's leaderships (registered before the node joins, so none is missed). */
@@ -181,6 +196,8 @@ public final class ProcessingRuntime implements AutoCloseable {
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, AdminClientConfig.CLIENT_ID_CONFIG,
                 "spate-processing-" + nodeId));
         decisions.scheduleWithFixedDelay(() -> guarded(this::report), REPORT_INTERVAL_MS, REPORT_INTERVAL_MS, TimeUnit.MILLISECONDS);
+        decisions.scheduleWithFixedDelay(() -> guarded(this::reconcileStandbys), STANDBY_RECONCILE_MS, STANDBY_RECONCILE_MS, TimeUnit.MILLISECONDS);
+        standbyWorker.scheduleWithFixedDelay(this::catchUpStandbys, STANDBY_CATCH_UP_MS, STANDBY_CATCH_UP_MS, TimeUnit.MILLISECONDS);
     }
 
     private Map<String, Object> producerConfig(Map<String, Object> extra) {
@@ -402,6 +419,7 @@ public final class ProcessingRuntime implements AutoCloseable {
             deployments.remove(name);
             current.retired = true;
             stopTasks(name, spec);
+            reconcileStandbys(); // its standbys go before its class loader closes
             closeIfDone(current);
         } else if (spec == null || spec.paused()) {
             // Nothing runs here; still, reports this node made of the pipeline go or say PAUSED.
@@ -515,6 +533,128 @@ public final class ProcessingRuntime implements AutoCloseable {
                 start(id, deployments.get(id.pipeline()));
             }
         }
+        reconcileStandbys();
+    }
+
+    // ---- standbys ----------------------------------------------------------------------------
+
+    /**
+     * Keeps a standby of each stateful task whose anchor partition this node follows, when this
+     * node is among the first {@code num.standby.replicas} of that partition's followers in its
+     * replica order (every node reaches the same answer from the same metadata), and drops the
+     * others. Leadership changes call it; so does a timer, for followerships (no event tells them).
+     */
+    private void reconcileStandbys() {
+        if (closed) {
+            return;
+        }
+        Map<TaskId, Deployment> wanted = new HashMap<>();
+        List<Deployment> withStandbys = new ArrayList<>();
+        for (Deployment d : deployments.values()) {
+            if (d.ready() && !d.retired && d.spec.parsedSettings().standbyReplicas() > 0) {
+                withStandbys.add(d);
+            }
+        }
+        if (!withStandbys.isEmpty()) {
+            for (Partition partition : hostedPartitions.get()) {
+                // Leading already, the task not started yet (its leadership event still queued): the standby waits for it.
+                boolean leads = partition.isLeader();
+                List<Integer> followers = new ArrayList<>(partition.replicas());
+                followers.remove(Integer.valueOf(partition.leaderId()));
+                int rank = leads ? -1 : followers.indexOf(nodeId);
+                for (Deployment d : withStandbys) {
+                    if (!leads && (rank < 0 || rank >= d.spec.parsedSettings().standbyReplicas())) {
+                        continue;
+                    }
+                    for (TaskPlacement.Anchored a : d.anchored) {
+                        if (a.anchorTopic().equals(partition.topicPartition().topic())
+                                && !d.compiled.subTopologies().get(a.subTopology()).stores().isEmpty()) {
+                            TaskId id = new TaskId(d.spec.name(), a.subTopology(), partition.topicPartition().partition());
+                            if (!running.containsKey(id) && (!leads || standbys.containsKey(id))) {
+                                wanted.put(id, d);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (StandbyTask standby : List.copyOf(standbys.values())) {
+            Deployment d = wanted.get(standby.id());
+            if (d == null || d.spec.generation() != standby.generation()) {
+                dropStandby(standby);
+                log.info("{} stops here", standby);
+            }
+        }
+        long now = System.currentTimeMillis();
+        standbyFailedAt.values().removeIf(at -> now - at > STANDBY_RETRY_MS);
+        for (Map.Entry<TaskId, Deployment> w : wanted.entrySet()) {
+            if (!standbys.containsKey(w.getKey()) && !standbyFailedAt.containsKey(w.getKey())) {
+                startStandby(w.getKey(), w.getValue(), now);
+            }
+        }
+    }
+
+    private void startStandby(TaskId id, Deployment d, long now) {
+        ClassLoader codeLoader = codeLoader(d);
+        try {
+            io.spate.stream.engine.Task task = CodeLoader.call(codeLoader,
+                    () -> d.compiled.createTask(id.subTopology(), id.partition(), io.spate.stream.store.InMemoryStores.INSTANCE));
+            PipelineSettings settings = d.spec.parsedSettings();
+            StandbyTask standby = new StandbyTask(id, d.spec.generation(), task, settings.guarantee() == Guarantee.EXACTLY_ONCE,
+                    settings.batchMaxBytes(), localPartition, codeLoader);
+            standbys.put(id, standby);
+            log.info("{} starts here", standby);
+        } catch (RuntimeException | LinkageError e) {
+            standbyFailedAt.put(id, now);
+            log.warn("task {}: its standby cannot be made here; trying again in {} ms", id, STANDBY_RETRY_MS, e);
+        }
+    }
+
+    /** On the standby thread: each standby applies what its changelogs gained; one that cannot is dropped. */
+    private void catchUpStandbys() {
+        for (StandbyTask standby : standbys.values()) {
+            if (closed) {
+                return;
+            }
+            try {
+                standby.catchUp();
+            } catch (Exception | LinkageError e) {
+                standby.close();
+                log.warn("{} failed and stops here; made again in {} ms if still wanted", standby, STANDBY_RETRY_MS, e);
+                onDecisions(() -> {
+                    if (standbys.get(standby.id()) == standby) {
+                        dropStandby(standby);
+                        standbyFailedAt.put(standby.id(), System.currentTimeMillis());
+                    }
+                });
+            }
+        }
+    }
+
+    /** The standby of a task about to start here, handed over (its stores then belong to the task), or null. */
+    private StandbyTask.Warm takeStandby(TaskId id, Deployment d) {
+        StandbyTask standby = standbys.get(id);
+        if (standby == null) {
+            return null;
+        }
+        StandbyTask.Warm warm = standby.generation() == d.spec.generation() ? standby.handOver() : null;
+        dropStandby(standby); // nothing to close once handed over
+        return warm;
+    }
+
+    /** Closes a standby here and takes its report back (a pipeline deleted takes back every report anyway). */
+    private void dropStandby(StandbyTask standby) {
+        TaskId id = standby.id();
+        standbys.remove(id, standby);
+        standby.close();
+        String key = CatalogRecords.standbyKey(id.pipeline(), id.subTopology(), id.partition(), nodeId);
+        if (published.getOrDefault(id.pipeline(), Set.of()).contains(key)) {
+            tombstone(key);
+        }
+    }
+
+    private static ClassLoader codeLoader(Deployment d) {
+        return d.loaded.loader() != null ? d.loaded.loader() : ProcessingRuntime.class.getClassLoader();
     }
 
     private void start(TaskId id, Deployment d) {
@@ -526,13 +666,13 @@ public final class ProcessingRuntime implements AutoCloseable {
             }
         }
         TopicPartition anchorPartition = anchor;
-        ClassLoader codeLoader = d.loaded.loader() != null ? d.loaded.loader() : ProcessingRuntime.class.getClassLoader();
+        ClassLoader codeLoader = codeLoader(d);
         TaskRunner runner = new TaskRunner(id, d.spec.generation(), d.compiled, d.spec.parsedSettings(), environment(d), d.positions, codeLoader,
                 () -> {
                     Partition partition = anchorPartition == null ? null : localPartition.apply(anchorPartition);
                     return partition != null && partition.isLeader();
                 },
-                ending -> onDecisions(() -> ended(id, self[0], d, ending)));
+                ending -> onDecisions(() -> ended(id, self[0], d, ending)), takeStandby(id, d));
         self[0] = runner;
         running.put(id, runner);
         allRunners.add(runner);
@@ -610,7 +750,7 @@ public final class ProcessingRuntime implements AutoCloseable {
                     publish(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()), new TaskStatus(last.pipeline(),
                             last.subTopology(), last.partition(), nodeId, "PAUSED", next.generation(), last.recordsProcessed(), last.inputLag(),
                             0, 0, 0, 0, last.lateRecords(), last.restores(), last.lastRestoreMs(), last.restoredRecords(), last.failures(), "", now,
-                            last.resultsInPlace(), last.resultsSent()));
+                            last.resultsInPlace(), last.resultsSent(), last.standbyRecords()));
                 }
             }
         }
@@ -643,11 +783,15 @@ public final class ProcessingRuntime implements AutoCloseable {
             publish(CatalogRecords.statusKey(status.pipeline(), status.subTopology(), status.partition()), status);
         }
         lastReports = List.copyOf(reports);
+        for (StandbyTask standby : standbys.values()) {
+            TaskId id = standby.id();
+            publish(CatalogRecords.standbyKey(id.pipeline(), id.subTopology(), id.partition(), nodeId), standby.report(nodeId, now));
+        }
         for (Deployment d : deployments.values()) {
             if (d.failure != null) {
                 // A pipeline that cannot run here is told under this node's key of it.
                 publish(CatalogRecords.statusKey(d.spec.name(), -1, nodeId), new TaskStatus(d.spec.name(), -1, -1, nodeId, "FAILED",
-                        d.spec.generation(), 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1, d.failure, now, 0, 0));
+                        d.spec.generation(), 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1, d.failure, now, 0, 0, 0));
             }
         }
     }
@@ -735,7 +879,7 @@ public final class ProcessingRuntime implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        for (ExecutorService executor : List.of(decisions, setup, statusSender)) {
+        for (ExecutorService executor : List.of(decisions, setup, statusSender, standbyWorker)) {
             executor.shutdown();
             try {
                 if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
@@ -746,6 +890,8 @@ public final class ProcessingRuntime implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        standbys.values().forEach(StandbyTask::close);
+        standbys.clear();
         for (Deployment d : deployed) {
             if (d.producer != null) {
                 d.producer.close(Duration.ofSeconds(5));

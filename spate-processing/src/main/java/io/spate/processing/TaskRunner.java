@@ -49,6 +49,8 @@ final class TaskRunner implements Runnable {
     /** A restore that reads nothing for this long fails (and is tried again); a large one that progresses never does. */
     private static final long RESTORE_STALL_MS = TimeUnit.MINUTES.toMillis(2);
     private static final int USER_FAILURES_BEFORE_GIVING_UP = 3;
+    /** How long a restore waits for a changelog's readable end to reach what the task's standby applied. */
+    private static final long STANDBY_END_WAIT_MS = 5_000;
     /**
      * Exactly-once in place, the group's position is only where a restart starts looking for the
      * positions in the output (and what lag monitors read): written at most once a second, not
@@ -85,6 +87,10 @@ final class TaskRunner implements Runnable {
     private volatile int restores;
     private volatile long lastRestoreMs = -1;
     private volatile long restoredRecords;
+    /** Changelog records the stores held from this node's standby when the task last restored here (not read again). */
+    private volatile long standbyRecords;
+    /** Stores kept warm by this node's standby of the task, for its first attempt only. */
+    private volatile StandbyTask.Warm warm;
     private final java.util.concurrent.atomic.LongAdder resultsInPlace = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder resultsSent = new java.util.concurrent.atomic.LongAdder();
     private volatile int failures;
@@ -96,9 +102,11 @@ final class TaskRunner implements Runnable {
     private long reportedProcessed;
     private long reportedAtMs;
 
+    /** @param warm stores this node's standby kept warm, taken over by the first attempt (null: none) */
     TaskRunner(TaskId id, long generation, CompiledPipeline pipeline, PipelineSettings settings, TaskEnvironment env, PositionStore positions,
-               ClassLoader codeLoader, BooleanSupplier stillLeads, Consumer<Ending> onEnded) {
+               ClassLoader codeLoader, BooleanSupplier stillLeads, Consumer<Ending> onEnded, StandbyTask.Warm warm) {
         this.id = id;
+        this.warm = warm;
         this.generation = generation;
         this.pipeline = pipeline;
         this.settings = settings;
@@ -171,6 +179,11 @@ final class TaskRunner implements Runnable {
         try {
             ending = runAttempts();
         } finally {
+            StandbyTask.Warm unused = warm;
+            warm = null;
+            if (unused != null) {
+                closeQuietly(unused.task()); // stopped, or no longer leading, before its first attempt
+            }
             state = ending == Ending.FAILED ? "FAILED" : "STOPPED";
             ended = true;
             onEnded.accept(ending);
@@ -252,13 +265,15 @@ final class TaskRunner implements Runnable {
     }
 
     private void attempt() throws Exception {
+        StandbyTask.Warm fromStandby = warm;
+        warm = null; // a later attempt restores from the changelogs: these stores may hold what that attempt's processing changed
         boolean onDisk = settings.stateStore() == StateStoreType.ROCKSDB;
         StateCheckpoint checkpoint = onDisk ? StateCheckpoint.take(taskStateDir(), env.clock().get()) : null;
         try {
-            attempt(checkpoint);
+            attempt(checkpoint, fromStandby);
         } catch (CheckpointUnusableException e) {
             log.info("task {}: {}; rebuilding its stores from their changelogs", id, e.getMessage());
-            attempt(null);
+            attempt(null, null);
         }
     }
 
@@ -266,14 +281,17 @@ final class TaskRunner implements Runnable {
         return env.stateDir().resolve(id.pipeline()).resolve(id.subTopology() + "_" + id.partition());
     }
 
-    /** One attempt, its RocksDB stores reopened from {@code checkpoint} when there is one, else empty. */
-    private void attempt(StateCheckpoint checkpoint) throws Exception {
+    /**
+     * One attempt, its RocksDB stores reopened from {@code checkpoint} when there is one, its
+     * in-memory stores those of {@code fromStandby} when there is one, else empty.
+     */
+    private void attempt(StateCheckpoint checkpoint, StandbyTask.Warm fromStandby) throws Exception {
         state = "RESTORING";
         boolean exactlyOnce = settings.guarantee() == Guarantee.EXACTLY_ONCE;
         // Stores on disk are this attempt's: kept only past a clean stop, with a checkpoint.
         try (RocksDbStores onDisk = settings.stateStore() != StateStoreType.ROCKSDB ? null
                 : checkpoint != null ? RocksDbStores.reopen(taskStateDir(), checkpoint) : RocksDbStores.open(taskStateDir());
-             Task task = inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition(),
+             Task task = fromStandby != null ? fromStandby.task() : inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition(),
                      onDisk != null ? onDisk : InMemoryStores.INSTANCE))) {
             Producer<byte[], byte[]> producer = env.sharedProducer();
             Producer<byte[], byte[]> own = null;
@@ -287,7 +305,7 @@ final class TaskRunner implements Runnable {
                     producer = own;
                 }
                 Map<TopicPartition, Long> at = openInputs(task, exactlyOnce);
-                restore(task, exactlyOnce, committedPositions(at), checkpoint);
+                restore(task, exactlyOnce, committedPositions(at), checkpoint, fromStandby);
                 state = "RUNNING";
                 boolean clean;
                 if (exactlyOnce && committedAnchor != null) {
@@ -346,20 +364,8 @@ final class TaskRunner implements Runnable {
         }
     }
 
-    /**
-     * Runs the pipeline's code with its own class loader as the thread's context loader (what
-     * ServiceLoader and Jackson look in), and the node's everywhere else: the Kafka clients find
-     * their classes through it.
-     */
     private <T> T inCodeLoader(java.util.function.Supplier<T> code) {
-        Thread thread = Thread.currentThread();
-        ClassLoader before = thread.getContextClassLoader();
-        thread.setContextClassLoader(codeLoader);
-        try {
-            return code.get();
-        } finally {
-            thread.setContextClassLoader(before);
-        }
+        return CodeLoader.call(codeLoader, code);
     }
 
     private static String anchorTopic(Task task) {
@@ -429,8 +435,8 @@ final class TaskRunner implements Runnable {
      * then, not its later values. Without a committed position (a first start) the whole table
      * is loaded before the first record is joined.
      */
-    private void restore(Task task, boolean readCommitted, Map<TopicPartition, Long> committedInputs, StateCheckpoint checkpoint)
-            throws Exception {
+    private void restore(Task task, boolean readCommitted, Map<TopicPartition, Long> committedInputs, StateCheckpoint checkpoint,
+                         StandbyTask.Warm fromStandby) throws Exception {
         if (task.changelogTopics().isEmpty()) {
             return;
         }
@@ -453,6 +459,22 @@ final class TaskRunner implements Runnable {
                                 + position + " to " + end);
                     }
                     position = from;
+                }
+                Long applied = fromStandby == null ? null : fromStandby.positions().get(store.getKey());
+                if (applied != null) {
+                    // The standby's stores hold everything below what it applied. It applied only what its
+                    // replica knew to be committed, which a new leader's readable end can still trail until
+                    // its followers report: that is waited for, briefly.
+                    long waitUntil = env.clock().get() + STANDBY_END_WAIT_MS;
+                    while (committed == null && applied > end && env.clock().get() < waitUntil && !stopped) {
+                        Thread.sleep(20);
+                        end = changelog.end();
+                    }
+                    if (applied < position || applied > end) {
+                        throw new CheckpointUnusableException("its standby applied " + tp + " to " + applied + ", the changelog now runs "
+                                + position + " to " + end);
+                    }
+                    position = applied;
                 }
                 List<InputRecord> chunk = new ArrayList<>();
                 long progressedAt = env.clock().get();
@@ -490,8 +512,14 @@ final class TaskRunner implements Runnable {
         }
         restores++;
         restoredRecords = records;
+        standbyRecords = fromStandby == null ? 0 : fromStandby.records();
         lastRestoreMs = env.clock().get() - started;
-        log.info("task {} restored {} changelog records in {} ms", id, records, lastRestoreMs);
+        if (fromStandby != null) {
+            log.info("task {} took over {} changelog records from its standby and restored {} more in {} ms", id, fromStandby.records(),
+                    records, lastRestoreMs);
+        } else {
+            log.info("task {} restored {} changelog records in {} ms", id, records, lastRestoreMs);
+        }
     }
 
     /**
@@ -1428,6 +1456,17 @@ final class TaskRunner implements Runnable {
         return new TaskStatus(id.pipeline(), id.subTopology(), id.partition(), env.nodeId(), state, generation, done, inputLag, rate,
                 none ? 0 : interval.getValueAtPercentile(50), none ? 0 : interval.getValueAtPercentile(99),
                 none ? 0 : interval.getValueAtPercentile(99.9), lateRecords, restores, lastRestoreMs, restoredRecords, failures, error, nowMs,
-                resultsInPlace.sum(), resultsSent.sum());
+                resultsInPlace.sum(), resultsSent.sum(), standbyRecords);
+    }
+
+    private void closeQuietly(Task task) {
+        try {
+            inCodeLoader(() -> {
+                task.close();
+                return null;
+            });
+        } catch (RuntimeException e) {
+            log.warn("task {}: closing the stores taken from its standby failed", id, e);
+        }
     }
 }

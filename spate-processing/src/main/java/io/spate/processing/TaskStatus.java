@@ -11,9 +11,12 @@ package io.spate.processing;
  * @param error        the failure of a FAILED task, else empty
  * @param resultsInPlace results appended in place to partitions this node leads (no network), since the task started here
  * @param resultsSent  results that went through a producer (to another node's partitions, or in a transaction)
+ * @param standbyRecords changelog records the task's stores already held, kept warm by a standby on this node, when it
+ *                     last restored here ({@code restoredRecords} counts only those it read itself)
  */
 public record TaskStatus(String pipeline, int subTopology, int partition, int node, String state, long generation,
                          long recordsProcessed, long inputLag, double recordsPerSecond, long latencyP50Us, long latencyP99Us,
                          long latencyP999Us, long lateRecords, int restores, long lastRestoreMs, long restoredRecords,
-                         int failures, String error, long reportedAtMs, long resultsInPlace, long resultsSent) {
+                         int failures, String error, long reportedAtMs, long resultsInPlace, long resultsSent,
+                         long standbyRecords) {
 }

@@ -18,7 +18,7 @@ class CatalogRecordsTest {
 
     @Test
     void aTaskStatusSurvivesItsRecord() {
-        TaskStatus status = new TaskStatus("counts", 1, 4, 2, "RUNNING", 3, 1000, 12, 250.5, 800, 2500, 9000, 3, 1, 42, 77, 0, "", 123456789L, 900, 100);
+        TaskStatus status = new TaskStatus("counts", 1, 4, 2, "RUNNING", 3, 1000, 12, 250.5, 800, 2500, 9000, 3, 1, 42, 77, 0, "", 123456789L, 900, 100, 5000);
 
         assertThat(CatalogRecords.decodeStatus(CatalogRecords.encode(status))).isEqualTo(status);
     }

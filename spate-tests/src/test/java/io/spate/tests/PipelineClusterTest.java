@@ -16,6 +16,7 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,6 +96,25 @@ class PipelineClusterTest {
                         builder.stream(prefix + "-clicks", Serdes.string(), Serdes.string())
                                 .mapValues(page -> "tagged " + page, Serdes.string())
                                 .to(prefix + "-tagged", Serdes.string(), Serdes.string());
+                    }
+                }
+                """), new PipelineJars.Source("com.example.CountByKey", """
+                package com.example;
+
+                import io.spate.stream.Pipeline;
+                import io.spate.stream.PipelineBuilder;
+                import io.spate.stream.Serdes;
+                import io.spate.stream.SinkPartition;
+
+                public class CountByKey implements Pipeline {
+                    @Override
+                    public void define(PipelineBuilder builder) {
+                        String prefix = builder.setting("prefix", "x");
+                        builder.stream(prefix + "-words", Serdes.string(), Serdes.string())
+                                .groupByKey()
+                                .count()
+                                .toStream()
+                                .to(prefix + "-counts", Serdes.string(), Serdes.longs(), SinkPartition.TASK);
                     }
                 }
                 """)));
@@ -258,6 +278,97 @@ class PipelineClusterTest {
                 }
                 assertThat(tagged).anySatisfy(r -> assertThat(r.headers().lastHeader("spate.position")).isNotNull());
             });
+        }
+    }
+
+    /**
+     * Standbys: with {@code num.standby.replicas=2} both followers of each input partition keep a
+     * warm copy of its task's count store, applying the changelog from their own replicas
+     * (`describe` lists them, caught up). After a {@code kill -9} of the node leading partition
+     * 0, each task that moved starts on the new leader from that node's standby stores and reads
+     * less of the changelog than the standby had applied; the counts, exactly-once, go on exact.
+     */
+    @Test
+    void aTaskThatMovesAfterAKill9TakesOverItsStandbysWarmStores() throws Exception {
+        String prefix = "standby";
+        String words = prefix + "-words";
+        int keys = 30;
+        cluster.createTopic(words, 6, 3, Map.of("min.insync.replicas", "2"));
+        cluster.awaitFullIsr(words, 6, 3);
+        try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+            pipelines.deploy(prefix, new PipelineAdmin.Code.Jar(jar, "com.example.CountByKey"),
+                    Map.of("prefix", prefix, "processing.guarantee", "exactly_once", "num.standby.replicas", "2"));
+        }
+        sendRound(words, keys);
+        Map<String, Long> once = new TreeMap<>();
+        for (int k = 0; k < keys; k++) {
+            once.put("k" + k, 20L);
+        }
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> assertThat(readCounts(prefix + "-counts")).isEqualTo(once));
+        // Every task has its two standbys, each caught up with its changelog.
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+                PipelineAdmin.Description described = pipelines.describe(prefix).orElseThrow();
+                SpateCluster.log("standbys: " + described.standbys());
+                assertThat(described.tasks()).hasSize(6);
+                assertThat(described.standbys()).hasSize(12);
+                for (TaskStatus task : described.tasks()) {
+                    List<TaskStatus> mine = described.standbys().stream().filter(s -> s.partition() == task.partition()).toList();
+                    assertThat(mine).extracting(TaskStatus::node).as("standbys of task %d", task.partition())
+                            .doesNotContain(task.node()).doesNotHaveDuplicates().hasSize(2);
+                    assertThat(mine).allSatisfy(s -> {
+                        assertThat(s.standbyRecords()).isPositive();
+                        assertThat(s.inputLag()).isZero();
+                    });
+                }
+            }
+        });
+        Map<Integer, Integer> leadersBefore = new HashMap<>();
+        for (int p = 0; p < 6; p++) {
+            leadersBefore.put(p, cluster.awaitLeader(words, p));
+        }
+        int victim = leadersBefore.get(0);
+        cluster.mark("killing node " + victim + ", leader of " + words + "-0, its standbys caught up");
+        cluster.kill9(victim);
+        try {
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> {
+                try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+                    List<TaskStatus> tasks = pipelines.describe(prefix).orElseThrow().tasks();
+                    SpateCluster.log("tasks after the kill: " + tasks);
+                    assertThat(tasks).hasSize(6);
+                    List<TaskStatus> moved = tasks.stream().filter(t -> leadersBefore.get(t.partition()) == victim).toList();
+                    assertThat(moved).isNotEmpty().allSatisfy(t -> {
+                        assertThat(t.node()).isNotEqualTo(victim).isEqualTo(cluster.leader(words, t.partition()).orElse(-1));
+                        assertThat(t.state()).isEqualTo("RUNNING");
+                        assertThat(t.standbyRecords()).as("records task %d took over from its standby", t.partition()).isPositive();
+                        assertThat(t.restoredRecords()).as("records task %d read itself", t.partition()).isLessThan(t.standbyRecords());
+                    });
+                }
+            });
+            sendRound(words, keys);
+            Map<String, Long> twice = new TreeMap<>();
+            once.forEach((key, count) -> twice.put(key, 2 * count));
+            await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> assertThat(readCounts(prefix + "-counts")).isEqualTo(twice));
+        } finally {
+            cluster.start(victim);
+        }
+        try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+            pipelines.delete(prefix, true);
+        }
+    }
+
+    /** Twenty records for each of {@code keys} keys, acknowledged by all in-sync replicas. */
+    private static void sendRound(String topic, int keys) throws Exception {
+        try (KafkaProducer<String, String> producer = producer()) {
+            List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                for (int k = 0; k < keys; k++) {
+                    sent.add(producer.send(new ProducerRecord<>(topic, "k" + k, "w" + i)));
+                }
+            }
+            for (java.util.concurrent.Future<RecordMetadata> f : sent) {
+                f.get();
+            }
         }
     }
 

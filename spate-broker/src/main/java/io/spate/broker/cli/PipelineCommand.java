@@ -122,8 +122,8 @@ public final class PipelineCommand implements Runnable {
     }
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
-            description = "A pipeline's tasks: node, state, input lag, records/s, processing latency p50/p99/p99.9, restores, "
-                    + "the share of results written in place, failures, and the age of each report.")
+            description = "A pipeline's tasks: node, state, input lag, records/s, processing latency p50/p99/p99.9, restores "
+                    + "(changelog records read, and those a standby on the node already held), the share of results written in place, failures, and the age of each report.")
     static final class Describe extends PipelineSub {
         @Parameters(paramLabel = "NAME", description = "The pipeline.")
         String name;
@@ -138,7 +138,7 @@ public final class PipelineCommand implements Runnable {
             out().printf("pipeline %s: %s, generation %d, %s%s%n", name, spec.paused() ? "PAUSED" : "RUNNING", spec.generation(), code(spec),
                     spec.settings().isEmpty() ? "" : ", " + spec.settings());
             GroupsCommand.Table table = new GroupsCommand.Table("TASK", "NODE", "STATE", "LAG", "RECORDS", "RECORDS/S", "P50-MS", "P99-MS",
-                    "P99.9-MS", "LATE", "RESTORES", "RESTORE-MS", "RESTORED", "OUT-IN-PLACE", "FAILURES", "AGE-MS", "ERROR");
+                    "P99.9-MS", "LATE", "RESTORES", "RESTORE-MS", "RESTORED", "FROM-STANDBY", "OUT-IN-PLACE", "FAILURES", "AGE-MS", "ERROR");
             List<TaskStatus> tasks = found.get().tasks();
             long now = System.currentTimeMillis(); // a report's age: a task that stopped reporting shows it
             for (TaskStatus t : tasks) {
@@ -146,12 +146,23 @@ public final class PipelineCommand implements Runnable {
                         String.valueOf(t.inputLag()), String.valueOf(t.recordsProcessed()), String.format("%.0f", t.recordsPerSecond()),
                         millis(t.latencyP50Us()), millis(t.latencyP99Us()), millis(t.latencyP999Us()), String.valueOf(t.lateRecords()),
                         String.valueOf(t.restores()), t.lastRestoreMs() < 0 ? "-" : String.valueOf(t.lastRestoreMs()),
-                        String.valueOf(t.restoredRecords()), inPlace(t), String.valueOf(t.failures()),
+                        String.valueOf(t.restoredRecords()), String.valueOf(t.standbyRecords()), inPlace(t), String.valueOf(t.failures()),
                         String.valueOf(Math.max(0, now - t.reportedAtMs())), t.error() == null || t.error().isEmpty() ? "-" : t.error());
             }
             table.print(out());
             if (tasks.isEmpty()) {
                 out().println("(no task has reported yet)");
+            }
+            List<TaskStatus> standbys = found.get().standbys();
+            if (!standbys.isEmpty()) {
+                // Warm copies of the tasks' stores on other nodes (num.standby.replicas): what a task taking over there need not restore.
+                out().println();
+                GroupsCommand.Table warm = new GroupsCommand.Table("STANDBY", "NODE", "APPLIED", "BEHIND", "AGE-MS");
+                for (TaskStatus s : standbys) {
+                    warm.row(s.subTopology() + "/" + s.partition(), String.valueOf(s.node()), String.valueOf(s.standbyRecords()),
+                            String.valueOf(s.inputLag()), String.valueOf(Math.max(0, now - s.reportedAtMs())));
+                }
+                warm.print(out());
             }
         }
 

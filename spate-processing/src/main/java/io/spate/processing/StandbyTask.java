@@ -1,0 +1,177 @@
+package io.spate.processing;
+
+import io.spate.replication.Partition;
+import io.spate.stream.engine.ChangelogRecord;
+import io.spate.stream.engine.InputRecord;
+import io.spate.stream.engine.Task;
+import org.apache.kafka.common.TopicPartition;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A warm copy of a stateful task's in-memory stores, kept on a node that holds a follower replica
+ * of the task's input (Kafka Streams' standby replica). It applies the task's changelogs from this
+ * node's own replicas as they grow, reading what a consumer could read (to the high watermark;
+ * exactly-once, to the last stable offset without aborted transactions), so nothing it holds can
+ * be taken back by a leader change. When the task's leadership comes here, the task takes these
+ * stores over and its restore reads only the changelog records written since.
+ *
+ * <p>Source tables (a store restored from one of the task's inputs) are left out: their restore
+ * stops at the committed input position, which only the starting task knows. Applying changelog
+ * records in offset order from any offset the log still holds gives what a restore from the
+ * start gives, compacted or not: compaction keeps the last record of a key, the one applied last.
+ *
+ * <p>Thread-safety: catching up runs on the node's standby thread, the hand-over and closing on
+ * its processing thread; all three are serialized on this object.
+ */
+final class StandbyTask implements AutoCloseable {
+    /** A standby's state in its reports. */
+    static final String STATE = "STANDBY";
+    /** At most this many changelog records per catch-up: a hand-over waits for at most one. */
+    static final int RECORDS_PER_CATCH_UP = 20_000;
+
+    /** What a starting task takes over: each store in {@code positions} holds every changelog record below its offset there. */
+    record Warm(Task task, Map<String, Long> positions, long records) {
+    }
+
+    private final TaskId id;
+    private final long generation;
+    private final Task task;
+    private final Map<String, TopicPartition> changelogs = new HashMap<>();
+    private final Map<String, Long> positions = new HashMap<>();
+    private final boolean readCommitted;
+    private final int maxBytes;
+    private final Function<TopicPartition, Partition> localPartition;
+    private final ClassLoader codeLoader;
+    private volatile long applied;
+    /** Changelog records readable here that it has not applied yet, as of its last catch-up. */
+    private volatile long lag;
+    private boolean gone;
+
+    /**
+     * @param task          a fresh task of the pipeline's code, its stores empty (closed by this standby unless handed over)
+     * @param codeLoader    the pipeline's class loader (a store's restore may call its serdes)
+     */
+    StandbyTask(TaskId id, long generation, Task task, boolean readCommitted, int maxBytes,
+                Function<TopicPartition, Partition> localPartition, ClassLoader codeLoader) {
+        this.id = id;
+        this.generation = generation;
+        this.task = task;
+        this.readCommitted = readCommitted;
+        this.maxBytes = maxBytes;
+        this.localPartition = localPartition;
+        this.codeLoader = codeLoader;
+        for (Map.Entry<String, String> store : task.changelogTopics().entrySet()) {
+            if (!task.inputTopics().contains(store.getValue())) {
+                changelogs.put(store.getKey(), new TopicPartition(store.getValue(), id.partition()));
+            }
+        }
+    }
+
+    TaskId id() {
+        return id;
+    }
+
+    long generation() {
+        return generation;
+    }
+
+    /** Whether it keeps anything warm: a task whose only stores are source tables has no standby. */
+    boolean hasStores() {
+        return !changelogs.isEmpty();
+    }
+
+    long appliedRecords() {
+        return applied;
+    }
+
+    /** Its report, as {@code spate pipeline describe} lists standbys: records applied and still to apply. */
+    TaskStatus report(int node, long nowMs) {
+        long done = applied;
+        return new TaskStatus(id.pipeline(), id.subTopology(), id.partition(), node, STATE, generation, 0, lag, 0, 0, 0, 0, 0, 0, -1, done,
+                0, "", nowMs, 0, 0, done);
+    }
+
+    /**
+     * Applies what the local changelog replicas gained since the last call, up to
+     * {@link #RECORDS_PER_CATCH_UP} records. Throws when a changelog cannot be read here any more
+     * (its replica left this node, or its log start moved past what was applied): this standby is
+     * then of no use, and its node drops it.
+     */
+    synchronized void catchUp() throws Exception {
+        if (gone) {
+            return;
+        }
+        int budget = RECORDS_PER_CATCH_UP;
+        long behind = 0;
+        List<InputRecord> chunk = new ArrayList<>();
+        for (Map.Entry<String, TopicPartition> store : changelogs.entrySet()) {
+            Partition local = localPartition.apply(store.getValue());
+            if (local == null) {
+                throw new IllegalStateException(store.getValue() + " has no replica on this node");
+            }
+            try (LocalInput changelog = new LocalInput(local, readCommitted)) {
+                long position = positions.computeIfAbsent(store.getKey(), s -> changelog.earliest());
+                while (budget > 0 && position < changelog.end()) {
+                    chunk.clear();
+                    long next = changelog.poll(position, budget, maxBytes, chunk); // out of range below the log start: thrown
+                    if (next == position) {
+                        break;
+                    }
+                    List<ChangelogRecord> entries = new ArrayList<>(chunk.size());
+                    for (InputRecord r : chunk) {
+                        entries.add(new ChangelogRecord(r.key(), r.value()));
+                    }
+                    CodeLoader.call(codeLoader, () -> {
+                        task.restore(store.getKey(), entries);
+                        return null;
+                    });
+                    budget -= entries.size();
+                    applied += entries.size();
+                    position = next;
+                    positions.put(store.getKey(), position);
+                }
+                behind += Math.max(0, changelog.end() - position);
+            }
+        }
+        lag = behind;
+    }
+
+    /**
+     * The stores and how far each is applied, for the task starting here; null if this standby was
+     * closed. After this call the standby neither applies nor closes anything: the task owns it all.
+     */
+    synchronized Warm handOver() {
+        if (gone) {
+            return null;
+        }
+        gone = true;
+        // A store not read yet is not in it: the task restores that one from the start.
+        return new Warm(task, Map.copyOf(positions), applied);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (gone) {
+            return;
+        }
+        gone = true;
+        try {
+            CodeLoader.call(codeLoader, () -> {
+                task.close();
+                return null;
+            });
+        } catch (RuntimeException e) {
+            // the pipeline's own close failing leaves nothing of the node's behind
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "standby " + id + " (generation " + generation + ")";
+    }
+}
