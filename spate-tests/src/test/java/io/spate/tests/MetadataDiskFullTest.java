@@ -67,7 +67,10 @@ class MetadataDiskFullTest {
             // The metadata log or a follower's append of the new topics' data fails first: either stops it.
             assertThat(cluster.node(3).output()).contains("stopping at once").containsAnyOf("metadata log", "data directory");
 
-            // The two others still form the quorum and commit.
+            // The two others still form the quorum and commit. Once node 3's session has lapsed: until
+            // then the controller may still place a replica on it, and that replica would never sync.
+            await().atMost(SpateCluster.SETTLE).ignoreExceptions().until(() -> !cluster.admin().describeCluster().nodes()
+                    .get().stream().map(org.apache.kafka.common.Node::id).toList().contains(3));
             cluster.createTopic("while-node-3-is-down", 1, 2, Map.of());
 
             // Room again: node 3 restarts and rejoins; then it and node 1 carry the quorum without node 2.
