@@ -29,6 +29,11 @@
 #  3. restore (Spate, one node, $RESTORE_MODES [none]): a stateful pipeline filled at $RESTORE_RATE
 #     [50000]/s for $RESTORE_FILL_S [20] s, its node killed with kill -9 and started again; the
 #     tasks' restore times and changelog records restored, from `spate pipeline describe`.
+#     With --nodes 3 ($FAILOVER_MODES [none], e.g. "b-alos b-alos+num.standby.replicas=1"): filled
+#     the same way, then the node running most of the tasks is killed with kill -9 and the tasks
+#     move to the new leaders; the time from the kill to every task RUNNING again, and the moved
+#     tasks' restore times and changelog records (read, and taken over from a standby); the node
+#     is then started again (`spate cluster up` on the cluster's directory).
 # $PRIME_S [0; 180 with --nodes 3]: before its first step, each system's cluster runs topologies A and
 # B at-least-once at $RATE for $PRIME_S s each ($PRIME_MODES [a-alos b-alos]), unmeasured (recorded as kind "prime"). Three JVMs
 # sharing two cores are still compiling minutes into a load: a 3-node Spate cluster's C2 compiler
@@ -89,6 +94,7 @@ SPATE_SETTINGS="${SPATE_SETTINGS:-}"          # e.g. "commit.interval.ms=100 bat
 SYSTEMS="${SYSTEMS:-kafka spate}"
 RESTORE_MODES="${RESTORE_MODES:-}"            # e.g. "b-alos b-alos+state.store=rocksdb" (Spate, one node)
 RESTORE_RATE="${RESTORE_RATE:-50000}"; RESTORE_FILL_S="${RESTORE_FILL_S:-20}"
+FAILOVER_MODES="${FAILOVER_MODES:-}"          # e.g. "b-alos b-alos+num.standby.replicas=1" (Spate, 3 nodes)
 if (( QUICK )); then
   FIXED_MODES="${FIXED_MODES:-a-alos b-alos b-eos}"; CAP_MODES="${CAP_MODES-b-alos b-eos}"
   CAP_RATES="${CAP_RATES:-25000 50000 100000}"
@@ -422,6 +428,94 @@ PY
   log "  $label: $STEP_STATUS ${STEP_RESULT#RESULT }"
 }
 
+# Failover: Spate's tasks of a stateful mode after a kill -9 of the node running most of them (3
+# nodes). Fills the state as restore_step does, kills that node, and times from the kill to every
+# task RUNNING elsewhere; reads from `describe` the moved tasks' restore times and changelog records
+# (RESTORED: read by the task; FROM-STANDBY: held by a standby on its new node). Then starts the
+# node again on its data.
+failover_step() {   # run spec
+  local run="$1" spec="$2" mode extra step_sets=()
+  mode="${spec%%[@+]*}"; extra="${spec#"$mode"}"
+  [[ -n "$extra" ]] && IFS=+ read -ra step_sets <<<"${extra#+}"
+  STEP_NO=$((STEP_NO + 1))
+  local topo="${mode%%-*}" guar="${mode#*-}" label="spate-$mode-failover-$run-v$STEP_NO" tasks=12
+  local d="$WORK/spate-run$run/$label" name="pf-$topo-$guar-$run-v$STEP_NO" victim pid t0 t1 ok=0
+  local sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
+  for kv in $SPATE_SETTINGS "${step_sets[@]}"; do [[ -n "$kv" ]] && sets+=(--set "$kv"); done
+  mkdir -p "$d"; STEP_STATUS=ok; STEP_RESULT=""
+  load setup --bootstrap "$BS" --delete events,out-a,out-b --create events "${TOPIC_ARGS[@]}" >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
+  [[ "$STEP_STATUS" == ok ]] && { spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" \
+    >"$d/deploy.log" 2>&1 || STEP_STATUS=deploy-failed; }
+  [[ "$STEP_STATUS" == ok ]] && { load run --bootstrap "$BS" --out "out-$topo" --expect "$topo" --rate "$RESTORE_RATE" --warmup-s 0 \
+    --measure-s "$RESTORE_FILL_S" --drain-s 10 --label "$label-fill" >"$d/fill.log" 2>&1 || STEP_STATUS=fill-failed; }
+  if [[ "$STEP_STATUS" == ok ]]; then
+    spate_cli pipeline describe "$name" --bootstrap-server "$BS" >"$d/before.log" 2>&1 || true
+    victim="$(awk '/^TASK/ {t = 1; next} t && NF == 0 {t = 0} t && $1 ~ /^[0-9]+\/[0-9]+$/ {n[$2]++}
+      END {for (k in n) if (n[k] > best) {best = n[k]; v = k}; print v}' "$d/before.log")"
+    pid="${BROKER_PIDS[$((victim - 1))]:-}"
+    [[ -n "$victim" && -n "$pid" ]] || STEP_STATUS=no-victim
+  fi
+  if [[ "$STEP_STATUS" == ok ]]; then
+    t0="$(date +%s%3N)"
+    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 600); do
+      spate_cli pipeline describe "$name" --bootstrap-server "$BS" >"$d/describe.log" 2>&1 || true
+      python3 - "$d/before.log" "$d/describe.log" "$victim" "$(( $(date +%s%3N) - t0 ))" "$tasks" <<'PY' && { ok=1; break; }
+import sys
+def rows(path):
+    lines = open(path).read().splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("TASK")), None)
+    if start is None: return None, {}
+    table = {}
+    for l in lines[start + 1:]:
+        if not l.split(): break   # the standbys' table follows the tasks'
+        table[l.split()[0]] = l.split()
+    return lines[start].split(), table
+_, before = rows(sys.argv[1]); head, now = rows(sys.argv[2])
+victim, since_kill, tasks = sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+if head is None or len(now) < tasks: sys.exit(1)
+node, state, age = head.index("NODE"), head.index("STATE"), head.index("AGE-MS")
+moved = [t for t, r in before.items() if r[node] == victim]
+ok = all(r[state] == "RUNNING" and r[node] != victim for r in now.values()) \
+    and all(int(now[t][age]) <= since_kill for t in moved)   # reported by the new instance, after the kill
+sys.exit(0 if ok else 1)
+PY
+      sleep 0.2
+    done
+    t1="$(date +%s%3N)"
+    (( ok )) || STEP_STATUS=tasks-not-running
+    STEP_RESULT="$(python3 - "$d/before.log" "$d/describe.log" "$victim" "$label" "$((t1 - t0))" <<'PY'
+import sys
+def rows(path):
+    lines = open(path).read().splitlines()
+    start = next((i for i, l in enumerate(lines) if l.startswith("TASK")), None)
+    if start is None: return [], {}
+    table = {}
+    for l in lines[start + 1:]:
+        if not l.split(): break   # the standbys' table follows the tasks'
+        table[l.split()[0]] = l.split()
+    return lines[start].split(), table
+_, before = rows(sys.argv[1]); head, now = rows(sys.argv[2])
+col = lambda name: head.index(name)
+moved = [now[t] for t, r in before.items() if r[col("NODE")] == sys.argv[3] and t in now]
+stateful = [r for r in moved if r[col("RESTORE-MS")] != "-" and (int(r[col("RESTORED")]) + int(r[col("FROM-STANDBY")])) > 0]
+ms = [int(r[col("RESTORE-MS")]) for r in stateful]
+print(f"RESULT label={sys.argv[4]} victim={sys.argv[3]} moved={len(moved)} moved_stateful={len(stateful)} "
+      f"restored_records={sum(int(r[col('RESTORED')]) for r in moved)} from_standby={sum(int(r[col('FROM-STANDBY')]) for r in moved)} "
+      f"restore_ms_max={max(ms) if ms else -1} kill_to_running_ms={sys.argv[5]}")
+PY
+)"
+    SPATE_JVM_OPTS="${SPATE_JVM[*]}" spate_cli cluster up --nodes 3 --dir "$SPATE_CLUSTER_DIR" "${NODE_OVERRIDE_ARGS[@]}" >"$d/restart.log" 2>&1 \
+      || STEP_STATUS="$STEP_STATUS,restart-failed"
+    local again; again="$(tr -dc 0-9 <"$SPATE_CLUSTER_DIR/node-$victim/pid" 2>/dev/null || true)"
+    [[ -n "$again" ]] && { BROKER_PIDS[$((victim - 1))]="$again"; PIDS+=("$again"); }
+    load ready --bootstrap "$BS" --nodes 3 --timeout-s 120 >"$d/ready.log" 2>&1 || STEP_STATUS="$STEP_STATUS,not-ready"
+  fi
+  spate_cli pipeline delete "$name" --bootstrap-server "$BS" >"$d/delete.log" 2>&1 || true
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" spate failover "$spec" "$RESTORE_RATE" "$STEP_STATUS" "$d" "$STEP_RESULT" >>"$STEPS"
+  log "  $label: $STEP_STATUS ${STEP_RESULT#RESULT }"
+}
+
 passes() {   # RESULT line -> exit 0 when the rung is sustained
   python3 - "$1" <<'PY'
 import sys
@@ -464,6 +558,9 @@ measure_system() {   # run system
   done
   if [[ "$system" == spate ]] && (( NODES == 1 )); then
     for mode in $RESTORE_MODES; do restore_step "$run" "$mode"; done
+  fi
+  if [[ "$system" == spate ]] && (( NODES == 3 )); then
+    for mode in $FAILOVER_MODES; do failover_step "$run" "$mode"; done
   fi
   stop_system "$system" "$dir/broker"
   [[ "${KEEP_DATA:-0}" == 1 ]] || rm -rf "$dir/broker/data" "$dir"/broker/node-{1,2,3}/data "$dir"/broker/cluster/node-{1,2,3}/data   # gigabytes after the high rungs

@@ -116,6 +116,12 @@ final class StandbyTask implements AutoCloseable {
             }
             try (LocalInput changelog = new LocalInput(local, readCommitted)) {
                 long position = positions.computeIfAbsent(store.getKey(), s -> changelog.earliest());
+                if (local.log().logEndOffset() < position) {
+                    // Records it applied are gone from the replica (an unclean election's truncation):
+                    // these stores may hold what the changelog no longer says.
+                    throw new IllegalStateException(store.getValue() + " was truncated to " + local.log().logEndOffset()
+                            + ", below the " + position + " this standby applied");
+                }
                 while (budget > 0 && position < changelog.end()) {
                     chunk.clear();
                     long next = changelog.poll(position, budget, maxBytes, chunk); // out of range below the log start: thrown
