@@ -110,6 +110,11 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         final Set<Scheduler.Timer> timers = new HashSet<>();
         /** Writes appended under this shard whose records are not replayed yet, in log order. */
         final ArrayDeque<PendingWrite<?>> pending = new ArrayDeque<>();
+        /**
+         * The log end when the shard was loaded: the shard answers nothing until the high watermark
+         * reaches it, for what it replayed past the high watermark is not committed yet.
+         */
+        long loadedTo;
         boolean dropped;
 
         Loaded(int partition, int epoch) {
@@ -209,11 +214,19 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         }
     }
 
-    /** Replays the whole log: what a leader holds past the high watermark is what it will replicate, the only history there is now. */
+    /**
+     * Replays the whole log. What a new leader holds past the high watermark is what it will
+     * replicate, unless it loses the leadership before that is committed and the next leader
+     * truncates it: so the shard serves only once the high watermark has reached this end
+     * ({@link #shardFor}). Answering from such a tail cost an exactly-once task its input once: a
+     * transaction's offsets were accepted on the strength of an uncommitted record, the record was
+     * truncated, and no marker ever ended the offsets' transaction.
+     */
     private Loaded loadFromLog(int p, int leaderEpoch, Partition partition) throws IOException {
         Loaded loaded = new Loaded(p, leaderEpoch);
         loaded.shard = factory.create(loaded);
         if (partition != null) {
+            loaded.loadedTo = partition.log().logEndOffset();
             if (partition.log().isOffline()) {
                 throw new IOException(topic + "-" + p + " is offline: " + partition.log().offlineReason());
             }
@@ -275,6 +288,10 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             // Not loaded yet, or loaded under a leadership that has since ended (the calls that drop
             // and load it again are queued behind this operation): nothing here is current.
             throw new CoordinatorException(CoordinatorException.Reason.LOADING, topic + "-" + p + " is being loaded");
+        }
+        if (partition.log().highWatermark() < loaded.loadedTo) {
+            throw new CoordinatorException(CoordinatorException.Reason.LOADING, topic + "-" + p
+                    + " is loaded, but not all of what it replayed is committed yet");
         }
         return loaded;
     }
