@@ -62,6 +62,8 @@ public final class PipelineAdmin implements AutoCloseable {
     /** A pipeline, its tasks' last reports and its standbys' ({@link StandbyTask}: state {@code STANDBY}). */
     public record Description(PipelineSpec spec, List<TaskStatus> tasks, List<TaskStatus> standbys) { }
 
+    private static final long STANDBY_REPORT_STALE_MS = 10_000;
+
     public Deployed deploy(String name, Code code, Map<String, String> settings) throws Exception {
         PipelineNames.validate(name);
         PipelineSettings.of(settings);
@@ -139,8 +141,10 @@ public final class PipelineAdmin implements AutoCloseable {
             return Optional.empty();
         }
         List<TaskStatus> reports = reports(name, spec.get().generation());
+        // A standby reports every second; one silent for longer than this is gone (its node was killed or left).
+        long since = System.currentTimeMillis() - STANDBY_REPORT_STALE_MS;
         return Optional.of(new Description(spec.get(), reports.stream().filter(t -> !t.state().equals(StandbyTask.STATE)).toList(),
-                reports.stream().filter(t -> t.state().equals(StandbyTask.STATE)).toList()));
+                reports.stream().filter(t -> t.state().equals(StandbyTask.STATE) && t.reportedAtMs() >= since).toList()));
     }
 
     /** The last reports of {@code name}'s tasks of {@code generation} (or newer). */

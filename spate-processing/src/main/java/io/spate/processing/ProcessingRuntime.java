@@ -618,7 +618,9 @@ public final class ProcessingRuntime implements AutoCloseable {
             }
             try {
                 standby.catchUp();
-            } catch (Exception | LinkageError e) {
+            } catch (Throwable e) {
+                // Any throwable: one escaping would end this scheduled loop, and every standby here
+                // would go stale while still reported and handed over.
                 standby.close();
                 log.warn("{} failed and stops here; made again in {} ms if still wanted", standby, STANDBY_RETRY_MS, e);
                 onDecisions(() -> {

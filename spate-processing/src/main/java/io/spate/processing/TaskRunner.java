@@ -273,6 +273,7 @@ final class TaskRunner implements Runnable {
             attempt(checkpoint, fromStandby);
         } catch (CheckpointUnusableException e) {
             log.info("task {}: {}; rebuilding its stores from their changelogs", id, e.getMessage());
+            closeInputs(); // the next attempt opens them again
             attempt(null, null);
         }
     }
