@@ -80,15 +80,6 @@ final class StandbyTask implements AutoCloseable {
         return generation;
     }
 
-    /** Whether it keeps anything warm: a task whose only stores are source tables has no standby. */
-    boolean hasStores() {
-        return !changelogs.isEmpty();
-    }
-
-    long appliedRecords() {
-        return applied;
-    }
-
     /** Its report, as {@code spate pipeline describe} lists standbys: records applied and still to apply. */
     TaskStatus report(int node, long nowMs) {
         long done = applied;
