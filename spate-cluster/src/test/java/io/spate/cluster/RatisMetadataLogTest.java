@@ -181,6 +181,24 @@ class RatisMetadataLogTest {
         return result;
     }
 
+    /**
+     * Creates a topic through {@code via}, a voter just restarted with a term rewritten far past
+     * the others'. Its first reply to the leader ends that leader's term, and on a loaded machine
+     * the election that follows can outlast one submission's deadline (a CI run: 7 attempts in
+     * 10 s, all unanswered). Each new attempt takes a fresh name, so that an attempt whose outcome
+     * was unknown but committed cannot fail the next one; the name that committed is returned.
+     */
+    private String createTopicOnceElected(int via, String prefix) {
+        java.util.concurrent.atomic.AtomicInteger attempt = new java.util.concurrent.atomic.AtomicInteger();
+        String[] created = {null};
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+            String name = prefix + "-" + attempt.incrementAndGet();
+            commit(via, topic(name, List.of()));
+            created[0] = name;
+        });
+        return created[0];
+    }
+
     /** The voter whose Raft server leads and is ready, once there is one. */
     private int awaitLeader() {
         int[] leader = {-1};
@@ -765,9 +783,9 @@ class RatisMetadataLogTest {
         // The voter starts again from its own storage and takes part as before.
         stop(node);
         start(node);
-        CommandResult after = commit(node, topic("after", List.of()));
-        ClusterImage agreed = awaitConverged(after.version());
-        assertThat(agreed.topics()).containsKeys("before", "after");
+        String after = createTopicOnceElected(node, "after");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(runningVoters()).allSatisfy(
+                id -> assertThat(log(id).image().topics()).containsKeys("before", after)));
     }
 
     @Test
@@ -791,8 +809,9 @@ class RatisMetadataLogTest {
         assertRewrittenPast(before, repaired);
         stop(node);
         start(node);
-        CommandResult after = commit(node, topic("after", List.of()));
-        assertThat(awaitConverged(after.version()).topics()).containsKeys("before", "after");
+        String after = createTopicOnceElected(node, "after");
+        await().atMost(PATIENCE).untilAsserted(() -> assertThat(runningVoters()).allSatisfy(
+                id -> assertThat(log(id).image().topics()).containsKeys("before", after)));
     }
 
     @Test
