@@ -21,6 +21,13 @@ public final class CatalogRecords {
     public static final int MAX_JAR_BYTES = 48 << 20;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Reads task reports written by any node of a cluster in the middle of a rolling upgrade:
+     * a field a newer node added is skipped, and one an older node did not write reads as 0
+     * (or null), so that neither a node nor {@code spate pipeline describe} stops at the other's.
+     */
+    private static final ObjectMapper TOLERANT_JSON = new ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private CatalogRecords() {
     }
@@ -66,7 +73,7 @@ public final class CatalogRecords {
 
     public static TaskStatus decodeStatus(byte[] bytes) {
         try {
-            return JSON.readValue(bytes, TaskStatus.class);
+            return TOLERANT_JSON.readValue(bytes, TaskStatus.class);
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("not a task status", e);
         }

@@ -33,6 +33,8 @@ final class LocalInput implements TaskInput {
     private final ReadBound bound;
     private final RecordReader reader = new RecordReader(PartitionLog.decompressor());
     private final RecordBatch batch = new RecordBatch();
+    /** The leader epoch of the batch the last {@link #poll} read last, -1 before any. */
+    private int lastEpoch = -1;
 
     LocalInput(Partition partition, boolean readCommitted) {
         this.partition = partition;
@@ -46,6 +48,15 @@ final class LocalInput implements TaskInput {
 
     ReadBound bound() {
         return bound;
+    }
+
+    /**
+     * The partition leader epoch of the batch that holds the record just below the position the
+     * last {@link #poll} returned (when that poll moved it), or -1 before any. With that position,
+     * what tells whether the log still holds those records or an unclean election replaced them.
+     */
+    int lastEpoch() {
+        return lastEpoch;
     }
 
     @Override
@@ -94,6 +105,7 @@ final class LocalInput implements TaskInput {
                 break;
             }
             at += size;
+            lastEpoch = batch.partitionLeaderEpoch();
             while (nextAborted < aborted.size() && aborted.get(nextAborted).firstOffset() <= batch.lastOffset()) {
                 abortedProducers.add(aborted.get(nextAborted++).producerId());
             }

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
@@ -25,14 +27,25 @@ import java.util.function.Function;
  * records in offset order from any offset the log still holds gives what a restore from the
  * start gives, compacted or not: compaction keeps the last record of a key, the one applied last.
  *
+ * <p>What it applied is checked against the replica before each catch-up and at the hand-over,
+ * as a Kafka follower checks its log against the leader's: the leader epoch of the last record
+ * applied to each store must still end at or past that record. An unclean election that cut the
+ * replica back and let it grow again under a newer epoch fails the check even when the log has
+ * grown past the old position; the standby is then dropped, or handed over as nothing.
+ *
  * <p>Thread-safety: catching up runs on the node's standby thread, the hand-over and closing on
- * its processing thread; all three are serialized on this object.
+ * its decisions thread; all three hold {@link #lock}. The hand-over and closing never wait long
+ * for a catch-up (one stuck in the pipeline's own code would hold up every decision of the
+ * node): a hand-over gives up after {@link #HAND_OVER_WAIT_MS}, the task then restores in full,
+ * and a closing left undone is done by the catch-up when it returns.
  */
 final class StandbyTask implements AutoCloseable {
     /** A standby's state in its reports. */
     static final String STATE = "STANDBY";
     /** At most this many changelog records per catch-up: a hand-over waits for at most one. */
     static final int RECORDS_PER_CATCH_UP = 20_000;
+    /** How long a hand-over waits for a catch-up in progress before the task starts without this standby. */
+    static final long HAND_OVER_WAIT_MS = 1_000;
 
     /** What a starting task takes over: each store in {@code positions} holds every changelog record below its offset there. */
     record Warm(Task task, Map<String, Long> positions, long records) {
@@ -43,6 +56,11 @@ final class StandbyTask implements AutoCloseable {
     private final Task task;
     private final Map<String, TopicPartition> changelogs = new HashMap<>();
     private final Map<String, Long> positions = new HashMap<>();
+    /** Per store, the leader epoch of the batch holding the last record applied (the one below its position). */
+    private final Map<String, Integer> epochs = new HashMap<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Set by a closing that found a catch-up in progress: the catch-up closes when it returns. */
+    private volatile boolean closeWanted;
     private final boolean readCommitted;
     private final int maxBytes;
     private final Function<TopicPartition, Partition> localPartition;
@@ -50,6 +68,7 @@ final class StandbyTask implements AutoCloseable {
     private volatile long applied;
     /** Changelog records readable here that it has not applied yet, as of its last catch-up. */
     private volatile long lag;
+    /** Closed or handed over: guarded by {@link #lock}. */
     private boolean gone;
 
     /**
@@ -93,10 +112,21 @@ final class StandbyTask implements AutoCloseable {
      * (its replica left this node, or its log start moved past what was applied): this standby is
      * then of no use, and its node drops it.
      */
-    synchronized void catchUp() throws Exception {
-        if (gone) {
-            return;
+    void catchUp() throws Exception {
+        lock.lock();
+        try {
+            if (!gone) {
+                applyWhatIsNew();
+            }
+        } finally {
+            lock.unlock();
+            if (closeWanted) {
+                close();
+            }
         }
+    }
+
+    private void applyWhatIsNew() throws Exception {
         int budget = RECORDS_PER_CATCH_UP;
         long behind = 0;
         List<InputRecord> chunk = new ArrayList<>();
@@ -105,14 +135,12 @@ final class StandbyTask implements AutoCloseable {
             if (local == null) {
                 throw new IllegalStateException(store.getValue() + " has no replica on this node");
             }
+            String unheld = unheld(store.getKey(), local);
+            if (unheld != null) {
+                throw new IllegalStateException(unheld);
+            }
             try (LocalInput changelog = new LocalInput(local, readCommitted)) {
                 long position = positions.computeIfAbsent(store.getKey(), s -> changelog.earliest());
-                if (local.log().logEndOffset() < position) {
-                    // Records it applied are gone from the replica (an unclean election's truncation):
-                    // these stores may hold what the changelog no longer says.
-                    throw new IllegalStateException(store.getValue() + " was truncated to " + local.log().logEndOffset()
-                            + ", below the " + position + " this standby applied");
-                }
                 while (budget > 0 && position < changelog.end()) {
                     chunk.clear();
                     long next = changelog.poll(position, budget, maxBytes, chunk); // out of range below the log start: thrown
@@ -131,6 +159,7 @@ final class StandbyTask implements AutoCloseable {
                     applied += entries.size();
                     position = next;
                     positions.put(store.getKey(), position);
+                    epochs.put(store.getKey(), changelog.lastEpoch());
                 }
                 behind += Math.max(0, changelog.end() - position);
             }
@@ -139,31 +168,86 @@ final class StandbyTask implements AutoCloseable {
     }
 
     /**
-     * The stores and how far each is applied, for the task starting here; null if this standby was
-     * closed. After this call the standby neither applies nor closes anything: the task owns it all.
+     * Why the local replica of {@code store}'s changelog no longer holds what was applied from it,
+     * or null when it does: the epoch of the last record applied must still be in the log and end
+     * at or past that record (it ends at the next epoch's first offset, or at the log end).
      */
-    synchronized Warm handOver() {
-        if (gone) {
+    private String unheld(String store, Partition local) {
+        Long position = positions.get(store);
+        Integer epoch = epochs.get(store);
+        if (position == null || epoch == null) {
             return null;
         }
-        gone = true;
-        // A store not read yet is not in it: the task restores that one from the start.
-        return new Warm(task, Map.copyOf(positions), applied);
+        long[] end = local.log().endOffsetForEpoch(epoch);
+        if (end[0] != epoch || end[1] < position) {
+            return local.topicPartition() + " no longer holds the records this standby applied below " + position + " (epoch " + epoch
+                    + " ends at " + end[1] + " there, as epoch " + end[0] + "): an unclean election replaced them, or retention removed them";
+        }
+        return null;
     }
 
-    @Override
-    public synchronized void close() {
-        if (gone) {
-            return;
-        }
-        gone = true;
+    /**
+     * The stores and how far each is applied, for the task starting here; null if this standby was
+     * closed, is no longer held by the local replicas, or is stuck in a catch-up for longer than
+     * {@link #HAND_OVER_WAIT_MS} (it is then closed once that catch-up returns). After a non-null
+     * answer the standby neither applies nor closes anything: the task owns it all.
+     */
+    Warm handOver() {
+        boolean locked;
         try {
-            CodeLoader.call(codeLoader, () -> {
-                task.close();
+            locked = lock.tryLock(HAND_OVER_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            locked = false;
+        }
+        if (!locked) {
+            closeWanted = true;
+            return null;
+        }
+        try {
+            if (gone) {
                 return null;
-            });
-        } catch (RuntimeException e) {
-            // the pipeline's own close failing leaves nothing of the node's behind
+            }
+            for (Map.Entry<String, TopicPartition> store : changelogs.entrySet()) {
+                Partition local = localPartition.apply(store.getValue());
+                if (local == null || unheld(store.getKey(), local) != null) {
+                    closeWanted = true;
+                    return null;
+                }
+            }
+            gone = true;
+            // A store not read yet is not in it: the task restores that one from the start.
+            return new Warm(task, Map.copyOf(positions), applied);
+        } finally {
+            lock.unlock();
+            if (closeWanted) {
+                close();
+            }
+        }
+    }
+
+    /** Closes its stores now, or when the catch-up in progress returns. */
+    @Override
+    public void close() {
+        closeWanted = true;
+        if (!lock.tryLock()) {
+            return; // the catch-up holding it closes on its way out
+        }
+        try {
+            if (gone) {
+                return;
+            }
+            gone = true;
+            try {
+                CodeLoader.call(codeLoader, () -> {
+                    task.close();
+                    return null;
+                });
+            } catch (RuntimeException e) {
+                // the pipeline's own close failing leaves nothing of the node's behind
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -24,6 +24,22 @@ class CatalogRecordsTest {
     }
 
     @Test
+    void aTaskStatusFromANewerOrAnOlderNodeIsRead() {
+        String current = new String(CatalogRecords.encode(
+                new TaskStatus("counts", 1, 4, 2, "RUNNING", 3, 1000, 12, 250.5, 800, 2500, 9000, 3, 1, 42, 77, 0, "", 123456789L, 900, 100, 5000)),
+                java.nio.charset.StandardCharsets.UTF_8);
+        String newer = current.replace("\"pipeline\":", "\"someFieldOfLater\":[1,2],\"pipeline\":");
+        String older = current.replace(",\"standbyRecords\":5000", "");
+        assertThat(newer).contains("someFieldOfLater");
+        assertThat(older).doesNotContain("standbyRecords");
+
+        assertThat(CatalogRecords.decodeStatus(newer.getBytes(java.nio.charset.StandardCharsets.UTF_8)).standbyRecords()).isEqualTo(5000);
+        TaskStatus fromOlder = CatalogRecords.decodeStatus(older.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(fromOlder.standbyRecords()).isZero();
+        assertThat(fromOlder.recordsProcessed()).isEqualTo(1000);
+    }
+
+    @Test
     void aRecordThatIsNotASpecIsRefusedWithItsText() {
         assertThatThrownBy(() -> CatalogRecords.decodeSpec("{\"name\":1}".getBytes()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a pipeline spec");
