@@ -21,7 +21,7 @@ import java.util.Map;
  * @param requestTimeoutMs  how long one append in place waits for the in-sync replicas before it counts as timed out (and is
  *                         waited for further by the retry, up to {@code deliveryTimeoutMs}; a producer's {@code request.timeout.ms},
  *                         30 s by default)
- * @param standbyReplicas   how many nodes besides the one running a stateful task keep a warm copy of its in-memory stores,
+ * @param standbyReplicas   how many nodes besides the one running a stateful task keep a warm copy of its stores (in memory or RocksDB),
  *                         applying its changelogs from their own replicas ({@link StandbyTask}; Kafka Streams'
  *                         {@code num.standby.replicas}, 0 by default): the task then takes over on one of them without
  *                         reading its changelogs from the start
@@ -59,10 +59,6 @@ public record PipelineSettings(Guarantee guarantee, long commitIntervalMs, int b
         }
         if (standbyReplicas < 0) {
             throw new IllegalArgumentException(NUM_STANDBY_REPLICAS + " must be 0 or more");
-        }
-        if (standbyReplicas > 0 && stateStore != StateStoreType.IN_MEMORY) {
-            throw new IllegalArgumentException(NUM_STANDBY_REPLICAS + " needs " + STATE_STORE + "=in_memory: a RocksDB task keeps its"
-                    + " stores on disk across a clean stop, and standbys of stores on disk are not built");
         }
         if (requestTimeoutMs < 1) {
             throw new IllegalArgumentException(REQUEST_TIMEOUT_MS + " must be 1 or more");

@@ -596,15 +596,27 @@ public final class ProcessingRuntime implements AutoCloseable {
 
     private void startStandby(TaskId id, Deployment d, long now) {
         ClassLoader codeLoader = codeLoader(d);
+        io.spate.processing.store.RocksDbStores onDisk = null;
         try {
-            io.spate.stream.engine.Task task = CodeLoader.call(codeLoader,
-                    () -> d.compiled.createTask(id.subTopology(), id.partition(), io.spate.stream.store.InMemoryStores.INSTANCE));
             PipelineSettings settings = d.spec.parsedSettings();
-            StandbyTask standby = new StandbyTask(id, d.spec.generation(), task, settings.guarantee() == Guarantee.EXACTLY_ONCE,
+            if (settings.stateStore() == StateStoreType.ROCKSDB) {
+                onDisk = io.spate.processing.store.RocksDbStores.open(StandbyTask.stateDir(stateDir, id));
+            }
+            io.spate.stream.store.StoreFactory stores = onDisk != null ? onDisk : io.spate.stream.store.InMemoryStores.INSTANCE;
+            io.spate.stream.engine.Task task = CodeLoader.call(codeLoader,
+                    () -> d.compiled.createTask(id.subTopology(), id.partition(), stores));
+            StandbyTask standby = new StandbyTask(id, d.spec.generation(), task, onDisk, settings.guarantee() == Guarantee.EXACTLY_ONCE,
                     settings.batchMaxBytes(), localPartition, codeLoader);
             standbys.put(id, standby);
             log.info("{} starts here", standby);
         } catch (RuntimeException | LinkageError e) {
+            if (onDisk != null) {
+                try {
+                    onDisk.close();
+                } catch (RuntimeException ignored) {
+                    // its directory is deleted all the same
+                }
+            }
             standbyFailedAt.put(id, now);
             log.warn("task {}: its standby cannot be made here; trying again in {} ms", id, STANDBY_RETRY_MS, e);
         }

@@ -1,5 +1,6 @@
 package io.spate.processing;
 
+import io.spate.processing.store.RocksDbStores;
 import io.spate.replication.Partition;
 import io.spate.stream.engine.ChangelogRecord;
 import io.spate.stream.engine.InputRecord;
@@ -15,12 +16,14 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
- * A warm copy of a stateful task's in-memory stores, kept on a node that holds a follower replica
+ * A warm copy of a stateful task's stores, kept on a node that holds a follower replica
  * of the task's input (Kafka Streams' standby replica). It applies the task's changelogs from this
  * node's own replicas as they grow, reading what a consumer could read (to the high watermark;
  * exactly-once, to the last stable offset without aborted transactions), so nothing it holds can
  * be taken back by a leader change. When the task's leadership comes here, the task takes these
- * stores over and its restore reads only the changelog records written since.
+ * stores over and its restore reads only the changelog records written since. RocksDB stores
+ * live in a directory of the standby's own ({@link #stateDir}), beside the task's: a task that
+ * starts without them (the hand-over gave up) never opens a database the standby still holds.
  *
  * <p>Source tables (a store restored from one of the task's inputs) are left out: their restore
  * stops at the committed input position, which only the starting task knows. Applying changelog
@@ -47,13 +50,23 @@ final class StandbyTask implements AutoCloseable {
     /** How long a hand-over waits for a catch-up in progress before the task starts without this standby. */
     static final long HAND_OVER_WAIT_MS = 1_000;
 
-    /** What a starting task takes over: each store in {@code positions} holds every changelog record below its offset there. */
-    record Warm(Task task, Map<String, Long> positions, long records) {
+    /**
+     * What a starting task takes over: each store in {@code positions} holds every changelog
+     * record below its offset there. {@code onDisk} holds the task's stores when they are in
+     * RocksDB (null: in memory); the task closes it after {@code task}.
+     */
+    record Warm(Task task, RocksDbStores onDisk, Map<String, Long> positions, long records) {
+    }
+
+    /** Where a standby of {@code id} keeps RocksDB stores, under the node's pipeline state directory. */
+    static java.nio.file.Path stateDir(java.nio.file.Path pipelinesStateDir, TaskId id) {
+        return pipelinesStateDir.resolve(id.pipeline()).resolve(id.subTopology() + "_" + id.partition() + ".standby");
     }
 
     private final TaskId id;
     private final long generation;
     private final Task task;
+    private final RocksDbStores onDisk;
     private final Map<String, TopicPartition> changelogs = new HashMap<>();
     private final Map<String, Long> positions = new HashMap<>();
     /** Per store, the leader epoch of the batch holding the last record applied (the one below its position). */
@@ -73,13 +86,16 @@ final class StandbyTask implements AutoCloseable {
 
     /**
      * @param task          a fresh task of the pipeline's code, its stores empty (closed by this standby unless handed over)
+     * @param onDisk        the stores of {@code task} when in RocksDB, opened empty in {@link #stateDir} (closed, and so
+     *                      deleted, with the standby unless handed over); null for in-memory stores
      * @param codeLoader    the pipeline's class loader (a store's restore may call its serdes)
      */
-    StandbyTask(TaskId id, long generation, Task task, boolean readCommitted, int maxBytes,
+    StandbyTask(TaskId id, long generation, Task task, RocksDbStores onDisk, boolean readCommitted, int maxBytes,
                 Function<TopicPartition, Partition> localPartition, ClassLoader codeLoader) {
         this.id = id;
         this.generation = generation;
         this.task = task;
+        this.onDisk = onDisk;
         this.readCommitted = readCommitted;
         this.maxBytes = maxBytes;
         this.localPartition = localPartition;
@@ -217,7 +233,7 @@ final class StandbyTask implements AutoCloseable {
             }
             gone = true;
             // A store not read yet is not in it: the task restores that one from the start.
-            return new Warm(task, Map.copyOf(positions), applied);
+            return new Warm(task, onDisk, Map.copyOf(positions), applied);
         } finally {
             lock.unlock();
             if (closeWanted) {
@@ -245,6 +261,13 @@ final class StandbyTask implements AutoCloseable {
                 });
             } catch (RuntimeException e) {
                 // the pipeline's own close failing leaves nothing of the node's behind
+            }
+            if (onDisk != null) {
+                try {
+                    onDisk.close(); // not kept: its directory goes
+                } catch (RuntimeException e) {
+                    // a database that fails to close is deleted with its directory all the same
+                }
             }
         } finally {
             lock.unlock();

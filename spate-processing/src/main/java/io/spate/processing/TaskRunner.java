@@ -91,6 +91,8 @@ final class TaskRunner implements Runnable {
     private volatile long standbyRecords;
     /** Stores kept warm by this node's standby of the task, for its first attempt only. */
     private volatile StandbyTask.Warm warm;
+    /** The directory the current attempt's state checkpoint came from (task thread only). */
+    private java.nio.file.Path keptStateDir;
     private final java.util.concurrent.atomic.LongAdder resultsInPlace = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder resultsSent = new java.util.concurrent.atomic.LongAdder();
     private volatile int failures;
@@ -182,7 +184,7 @@ final class TaskRunner implements Runnable {
             StandbyTask.Warm unused = warm;
             warm = null;
             if (unused != null) {
-                closeQuietly(unused.task()); // stopped, or no longer leading, before its first attempt
+                closeQuietly(unused); // stopped, or no longer leading, before its first attempt
             }
             state = ending == Ending.FAILED ? "FAILED" : "STOPPED";
             ended = true;
@@ -268,7 +270,14 @@ final class TaskRunner implements Runnable {
         StandbyTask.Warm fromStandby = warm;
         warm = null; // a later attempt restores from the changelogs: these stores may hold what that attempt's processing changed
         boolean onDisk = settings.stateStore() == StateStoreType.ROCKSDB;
-        StateCheckpoint checkpoint = onDisk ? StateCheckpoint.take(taskStateDir(), env.clock().get()) : null;
+        StateCheckpoint checkpoint = null;
+        if (onDisk && fromStandby != null) {
+            // The standby's databases are the stores now: what a clean stop kept here before is older.
+            RocksDbStores.deleteRecursively(taskStateDir());
+        } else if (onDisk) {
+            keptStateDir = keptStateDir();
+            checkpoint = StateCheckpoint.take(keptStateDir, env.clock().get());
+        }
         try {
             attempt(checkpoint, fromStandby);
         } catch (CheckpointUnusableException e) {
@@ -283,6 +292,18 @@ final class TaskRunner implements Runnable {
     }
 
     /**
+     * Where the last clean stop here kept the task's RocksDB stores: its own directory, or its
+     * standby's when the task ran on the stores it took over from a standby; its own directory
+     * when neither holds a checkpoint. No standby of the task is open here while it starts.
+     */
+    private java.nio.file.Path keptStateDir() {
+        java.nio.file.Path own = taskStateDir();
+        java.nio.file.Path standby = StandbyTask.stateDir(env.stateDir(), id);
+        return !java.nio.file.Files.exists(own.resolve(StateCheckpoint.FILE)) && java.nio.file.Files.exists(standby.resolve(StateCheckpoint.FILE))
+                ? standby : own;
+    }
+
+    /**
      * One attempt, its RocksDB stores reopened from {@code checkpoint} when there is one, its
      * in-memory stores those of {@code fromStandby} when there is one, else empty.
      */
@@ -291,7 +312,8 @@ final class TaskRunner implements Runnable {
         boolean exactlyOnce = settings.guarantee() == Guarantee.EXACTLY_ONCE;
         // Stores on disk are this attempt's: kept only past a clean stop, with a checkpoint.
         try (RocksDbStores onDisk = settings.stateStore() != StateStoreType.ROCKSDB ? null
-                : checkpoint != null ? RocksDbStores.reopen(taskStateDir(), checkpoint) : RocksDbStores.open(taskStateDir());
+                : fromStandby != null && fromStandby.onDisk() != null ? fromStandby.onDisk()
+                : checkpoint != null ? RocksDbStores.reopen(keptStateDir, checkpoint) : RocksDbStores.open(taskStateDir());
              Task task = fromStandby != null ? fromStandby.task() : inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition(),
                      onDisk != null ? onDisk : InMemoryStores.INSTANCE))) {
             Producer<byte[], byte[]> producer = env.sharedProducer();
@@ -1460,12 +1482,18 @@ final class TaskRunner implements Runnable {
                 resultsInPlace.sum(), resultsSent.sum(), standbyRecords);
     }
 
-    private void closeQuietly(Task task) {
+    private void closeQuietly(StandbyTask.Warm unused) {
         try {
-            inCodeLoader(() -> {
-                task.close();
-                return null;
-            });
+            try {
+                inCodeLoader(() -> {
+                    unused.task().close();
+                    return null;
+                });
+            } finally {
+                if (unused.onDisk() != null) {
+                    unused.onDisk().close(); // not kept: its directory goes
+                }
+            }
         } catch (RuntimeException e) {
             log.warn("task {}: closing the stores taken from its standby failed", id, e);
         }

@@ -3,6 +3,7 @@ package io.spate.processing;
 import io.spate.log.LogConfig;
 import io.spate.log.LogManager;
 import io.spate.log.PartitionLog;
+import io.spate.processing.store.RocksDbStores;
 import io.spate.replication.Acks;
 import io.spate.replication.Partition;
 import io.spate.replication.PartitionContext;
@@ -78,7 +79,11 @@ class StandbyTaskTest {
     }
 
     private StandbyTask standby(Task task) {
-        return new StandbyTask(ID, 1, task, false, 1 << 20,
+        return standby(task, null);
+    }
+
+    private StandbyTask standby(Task task, RocksDbStores onDisk) {
+        return new StandbyTask(ID, 1, task, onDisk, false, 1 << 20,
                 tp -> tp.equals(new TopicPartition(CHANGELOG, PARTITION)) ? changelog : null, getClass().getClassLoader());
     }
 
@@ -101,6 +106,44 @@ class StandbyTaskTest {
         assertThat(process(warm.task(), "a", "4")).isEqualTo("1234");
         assertThat(process(warm.task(), "b", "4")).isEqualTo("34");
         warm.task().close();
+    }
+
+    @Test
+    void rocksDbStoresAreKeptWarmInTheStandbysOwnDirectoryAndHandedOverOpen() throws Exception {
+        Path dir = StandbyTask.stateDir(dataDir.resolve("state"), ID);
+        RocksDbStores onDisk = RocksDbStores.open(dir);
+        StandbyTask standby = standby(pipeline.createTask(0, PARTITION, onDisk), onDisk);
+        write("a", "1", "a", "12", "b", "3");
+        standby.catchUp();
+        write("b", "34");
+        standby.catchUp();
+
+        StandbyTask.Warm warm = standby.handOver();
+
+        assertThat(warm.onDisk()).isSameAs(onDisk);
+        assertThat(warm.positions()).isEqualTo(Map.of("concat", 4L));
+        assertThat(process(warm.task(), "a", "4")).isEqualTo("124");
+        assertThat(process(warm.task(), "b", "5")).isEqualTo("345");
+        standby.close(); // handed over: the task's now, nothing closes
+        assertThat(process(warm.task(), "b", "6")).isEqualTo("3456");
+        warm.task().close();
+        warm.onDisk().close();
+        assertThat(dir).doesNotExist();
+    }
+
+    @Test
+    void aRocksDbStandbyClosedWithoutAHandOverLeavesNothingOnDisk() throws Exception {
+        Path dir = StandbyTask.stateDir(dataDir.resolve("state"), ID);
+        RocksDbStores onDisk = RocksDbStores.open(dir);
+        StandbyTask standby = standby(pipeline.createTask(0, PARTITION, onDisk), onDisk);
+        write("a", "1");
+        standby.catchUp();
+        assertThat(dir).isNotEmptyDirectory();
+
+        standby.close();
+
+        assertThat(dir).doesNotExist();
+        assertThat(standby.handOver()).isNull();
     }
 
     @Test

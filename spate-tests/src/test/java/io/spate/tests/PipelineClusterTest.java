@@ -287,17 +287,20 @@ class PipelineClusterTest {
      * (`describe` lists them, caught up). After a {@code kill -9} of the node leading partition
      * 0, each task that moved starts on the new leader from that node's standby stores and reads
      * less of the changelog than the standby had applied; the counts, exactly-once, go on exact.
+     * The same with the stores in RocksDB, where a standby keeps its databases in a directory of
+     * its own and hands them over open.
      */
-    @Test
-    void aTaskThatMovesAfterAKill9TakesOverItsStandbysWarmStores() throws Exception {
-        String prefix = "standby";
+    @ParameterizedTest
+    @ValueSource(strings = {"in_memory", "rocksdb"})
+    void aTaskThatMovesAfterAKill9TakesOverItsStandbysWarmStores(String stateStore) throws Exception {
+        String prefix = "standby-" + stateStore.replace("_", "");
         String words = prefix + "-words";
         int keys = 30;
         cluster.createTopic(words, 6, 3, Map.of("min.insync.replicas", "2"));
         cluster.awaitFullIsr(words, 6, 3);
         try (PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
             pipelines.deploy(prefix, new PipelineAdmin.Code.Jar(jar, "com.example.CountByKey"),
-                    Map.of("prefix", prefix, "processing.guarantee", "exactly_once", "num.standby.replicas", "2"));
+                    Map.of("prefix", prefix, "processing.guarantee", "exactly_once", "num.standby.replicas", "2", "state.store", stateStore));
         }
         sendRound(words, keys);
         Map<String, Long> once = new TreeMap<>();
