@@ -570,7 +570,9 @@ public final class ProcessingRuntime implements AutoCloseable {
                         if (a.anchorTopic().equals(partition.topicPartition().topic())
                                 && !d.compiled.subTopologies().get(a.subTopology()).stores().isEmpty()) {
                             TaskId id = new TaskId(d.spec.name(), a.subTopology(), partition.topicPartition().partition());
-                            if (!running.containsKey(id) && (!leads || standbys.containsKey(id))) {
+                            // Not while a stopping instance still closes its stores: with RocksDB, a task that
+                            // ran on a standby's databases keeps them in the directory a new standby would wipe.
+                            if (!running.containsKey(id) && !stopping.containsKey(id) && (!leads || standbys.containsKey(id))) {
                                 wanted.put(id, d);
                             }
                         }
