@@ -296,16 +296,29 @@ stop_app() {
 
 # One step: fresh topics and app, one load run. Appends a line to steps.tsv and sets STEP_RESULT
 # (the RESULT line, empty on failure) and STEP_STATUS.
+# A step's spec: mode[@rate][+key=value...], e.g. a-eos@20000+commit.interval.ms=10+batch.max.records=100.
+# Sets SPEC_MODE, SPEC_TOPO (a|b), SPEC_GUAR (alos|eos), SPEC_RATE (empty without @rate) and SPEC_SETS,
+# the --set arguments of a Spate deploy (the guarantee, then SPATE_SETTINGS, then the spec's own).
+parse_spec() {
+  local spec="$1" extra kv step_sets=()
+  SPEC_MODE="${spec%%[@+]*}"; extra="${spec#"$SPEC_MODE"}"; SPEC_RATE=""
+  if [[ "$extra" =~ ^@([0-9]+) ]]; then SPEC_RATE="${BASH_REMATCH[1]}"; extra="${extra#@"$SPEC_RATE"}"; fi
+  [[ -n "$extra" ]] && IFS=+ read -ra step_sets <<<"${extra#+}"
+  SPEC_TOPO="${SPEC_MODE%%-*}"; SPEC_GUAR="${SPEC_MODE#*-}"
+  SPEC_SETS=(--set "processing.guarantee=$([[ $SPEC_GUAR == eos ]] && echo exactly_once || echo at_least_once)")
+  for kv in $SPATE_SETTINGS "${step_sets[@]}"; do [[ -n "$kv" ]] && SPEC_SETS+=(--set "$kv"); done
+  return 0
+}
+
 STEP_NO=0
 step() {   # run system kind mode rate warmup measure drain
-  # A mode may carry its own rate and Spate settings: a-eos@20000+commit.interval.ms=10+batch.max.records=100
+  # A mode may carry its own rate and Spate settings (parse_spec)
   local run="$1" system="$2" kind="$3" spec="$4" rate="$5" warm="$6" meas="$7" drain="$8"
-  local mode="${spec%%[@+]*}" extra step_sets=()
-  extra="${spec#"$mode"}"
-  if [[ "$extra" =~ ^@([0-9]+) ]]; then rate="${BASH_REMATCH[1]}"; extra="${extra#@"$rate"}"; fi
-  [[ -n "$extra" ]] && IFS=+ read -ra step_sets <<<"${extra#+}"
+  parse_spec "$spec"
+  local mode="$SPEC_MODE" sets=("${SPEC_SETS[@]}")
+  rate="${SPEC_RATE:-$rate}"
   STEP_NO=$((STEP_NO + 1))
-  local topo="${mode%%-*}" guar="${mode#*-}" label="$system-$mode-r$rate-$kind-$run"
+  local topo="$SPEC_TOPO" guar="$SPEC_GUAR" label="$system-$mode-r$rate-$kind-$run"
   [[ "$spec" == "$mode" ]] || label="$label-v$STEP_NO"
   local d="$WORK/$system-run$run/$label"; mkdir -p "$d"
   local out="out-$topo" cpu="broker=$(IFS=+; echo "${BROKER_PIDS[*]}")"
@@ -327,9 +340,8 @@ step() {   # run system kind mode rate warmup measure drain
       cpu="$cpu,streams=$APP_PID"
     fi
   else
-    local name="pb-$topo-$guar-r$rate-$kind-$run${label##*-r$rate-$kind-$run}" tasks=6 sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
+    local name="pb-$topo-$guar-r$rate-$kind-$run${label##*-r$rate-$kind-$run}" tasks=6
     [[ "$topo" == b ]] && tasks=12
-    for kv in $SPATE_SETTINGS "${step_sets[@]}"; do [[ -n "$kv" ]] && sets+=(--set "$kv"); done
     load setup --bootstrap "$BS" --delete events,out-a,out-b --create events "${TOPIC_ARGS[@]}" >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
     if [[ "$STEP_STATUS" == ok ]]; then
       if ! spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" >"$d/deploy.log" 2>&1; then
@@ -373,14 +385,12 @@ step() {   # run system kind mode rate warmup measure drain
 # reads from `describe` the tasks' restore times and changelog records restored, and the wall time
 # from the start of the node to every task RUNNING.
 restore_step() {   # run mode
-  local run="$1" spec="$2" mode extra step_sets=()
-  mode="${spec%%[@+]*}"; extra="${spec#"$mode"}"
-  [[ -n "$extra" ]] && IFS=+ read -ra step_sets <<<"${extra#+}"
+  local run="$1" spec="$2"
+  parse_spec "$spec"
   STEP_NO=$((STEP_NO + 1))
-  local topo="${mode%%-*}" guar="${mode#*-}" label="spate-$mode-restore-$run-v$STEP_NO" tasks=12
+  local mode="$SPEC_MODE" topo="$SPEC_TOPO" guar="$SPEC_GUAR" sets=("${SPEC_SETS[@]}")
+  local label="spate-$mode-restore-$run-v$STEP_NO" tasks=12
   local d="$WORK/spate-run$run/$label" name="pr-$topo-$guar-$run-v$STEP_NO" port="${BS##*:}" running t0 t1
-  local sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
-  for kv in $SPATE_SETTINGS "${step_sets[@]}"; do [[ -n "$kv" ]] && sets+=(--set "$kv"); done
   mkdir -p "$d"; STEP_STATUS=ok; STEP_RESULT=""
   load setup --bootstrap "$BS" --delete events,out-a,out-b --create events >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
   [[ "$STEP_STATUS" == ok ]] && { spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" \
@@ -434,14 +444,12 @@ PY
 # (RESTORED: read by the task; FROM-STANDBY: held by a standby on its new node). Then starts the
 # node again on its data.
 failover_step() {   # run spec
-  local run="$1" spec="$2" mode extra step_sets=()
-  mode="${spec%%[@+]*}"; extra="${spec#"$mode"}"
-  [[ -n "$extra" ]] && IFS=+ read -ra step_sets <<<"${extra#+}"
+  local run="$1" spec="$2"
+  parse_spec "$spec"
   STEP_NO=$((STEP_NO + 1))
-  local topo="${mode%%-*}" guar="${mode#*-}" label="spate-$mode-failover-$run-v$STEP_NO" tasks=12
+  local mode="$SPEC_MODE" topo="$SPEC_TOPO" guar="$SPEC_GUAR" sets=("${SPEC_SETS[@]}")
+  local label="spate-$mode-failover-$run-v$STEP_NO" tasks=12
   local d="$WORK/spate-run$run/$label" name="pf-$topo-$guar-$run-v$STEP_NO" victim pid t0 t1 ok=0
-  local sets=(--set "processing.guarantee=$([[ $guar == eos ]] && echo exactly_once || echo at_least_once)")
-  for kv in $SPATE_SETTINGS "${step_sets[@]}"; do [[ -n "$kv" ]] && sets+=(--set "$kv"); done
   mkdir -p "$d"; STEP_STATUS=ok; STEP_RESULT=""
   load setup --bootstrap "$BS" --delete events,out-a,out-b --create events "${TOPIC_ARGS[@]}" >"$d/setup.log" 2>&1 || STEP_STATUS=setup-failed
   [[ "$STEP_STATUS" == ok ]] && { spate_cli pipeline deploy --name "$name" --example "bench-$topo" "${sets[@]}" --bootstrap-server "$BS" \

@@ -105,9 +105,12 @@ public final class ChaosRun {
                 MirrorWorkload mirrors = null;
                 if (options.has(Workload.PIPELINE)) {
                     // Holds nothing between calls: the pipelines stay deployed until the cluster goes.
-                    mirrors = new MirrorWorkload(cluster.bootstrap(), TOPIC, options.partitions(), dir, options.brokerJar());
+                    // The count's stores: in RocksDB on even seeds, in memory on odd ones (the seed replays it).
+                    mirrors = new MirrorWorkload(cluster.bootstrap(), TOPIC, options.partitions(), dir, options.brokerJar(),
+                            seed % 2 == 0 ? "rocksdb" : "in_memory");
                     mirrors.deploy();
-                    say("deployed the mirror pipelines " + MirrorWorkload.EXACTLY_ONCE + " and " + MirrorWorkload.AT_LEAST_ONCE);
+                    say("deployed the mirror pipelines " + MirrorWorkload.EXACTLY_ONCE + " and " + MirrorWorkload.AT_LEAST_ONCE
+                            + ", and the count " + MirrorWorkload.COUNT + " (stores " + mirrors.countStateStore() + ", one standby)");
                 }
                 FaultInjector injector = new FaultInjector(cluster, clock, RunOptions.SESSION_TIMEOUT_MS);
                 ProducerWorkload producers = new ProducerWorkload(cluster.bootstrap(), TOPIC, options.partitions(),

@@ -16,12 +16,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The pipelines' seeded slice of the fault campaigns, with every build: one fixed schedule of 20 s
  * on a three-node cluster of real node processes, every fault kind the machine allows, the
  * producers feeding a transactional consume-transform-produce client pipeline ({@code --workload
- * txn}) and two Spate pipelines deployed at the data, exactly-once and at-least-once mirrors of
- * the input ({@code --workload pipeline}). The history must pass every safety check; the client
- * pipeline must drain its input, leave no transaction open, and have committed, aborted (on
+ * txn}) and three Spate pipelines deployed at the data ({@code --workload pipeline}):
+ * exactly-once and at-least-once mirrors of the input and an exactly-once count per writer. The
+ * history must pass every safety check; the client pipeline must drain its input, leave no transaction open, and have committed, aborted (on
  * purpose) and fenced (a crashed member's zombie) transactions to judge; the mirrors must have
  * copied every input record, the exactly-once one each exactly once, and end with every task on
- * its partition's leader. The run stays in {@code target/chaos-slice/txn-run-SEED}.
+ * its partition's leader; the exactly-once count per writer (through a repartition, its stores
+ * in RocksDB with a standby) must have counted every input record once, each writer 1, 2, 3 .... The run stays in {@code target/chaos-slice/txn-run-SEED}.
  */
 class TxnSliceTest {
     /** A schedule whose pipeline members both leave as if crashed within the first 15 s (TxnWorkload's leaving draws), leaving zombies to fence. */
@@ -56,6 +57,12 @@ class TxnSliceTest {
         assertThat(result.verdict().violationsOf(Violation.MIRROR_UNDRAINED)).as(result.verdict().describe()).isEmpty();
         assertThat(result.verdict().violationsOf(Violation.MIRROR_MISPLACED)).as(result.verdict().describe()).isEmpty();
         assertThat(h.mirror().mirrors()).extracting(m -> m.exactlyOnce()).containsExactlyInAnyOrder(true, false);
+        // The count per writer (stores in RocksDB on this seed, one standby): every writer counted to its last record, one by one.
+        assertThat(result.verdict().violationsOf(Violation.COUNT_UNDRAINED)).as(result.verdict().describe()).isEmpty();
+        assertThat(h.mirror().counts()).singleElement().satisfies(c -> {
+            assertThat(c.stateStore()).isEqualTo("rocksdb");
+            assertThat(c.output().values().stream().mapToLong(java.util.List::size).sum()).as("one result per input").isEqualTo(inputs);
+        });
         for (io.spate.chaos.history.MirrorHistory.Mirror m : h.mirror().mirrors()) {
             long mirrored = m.output().values().stream().mapToLong(java.util.List::size).sum();
             if (m.exactlyOnce()) {

@@ -39,6 +39,7 @@ public final class Checker {
         MetadataAgreementCheck.check(h, violations);
         ExactlyOnceCheck.check(h, log, violations, notes);
         MirrorCheck.check(h, violations, notes);
+        CountCheck.check(h, violations, notes);
 
         Availability availability = AvailabilityCheck.measure(h, partitions(h));
         AvailabilityCheck.check(h, availability, violations);

@@ -61,12 +61,18 @@ public record Violation(String check, int partition, long offset, String detail)
     /** At the end a task was not running on the node leading its input partition. */
     public static final String MIRROR_MISPLACED = "mirror-misplaced";
 
+    // The exactly-once count per writer at the data (CountCheck): partition -1, the detail names the writer.
+    /** A writer's results are not 1, 2, 3 ... (a record counted twice or not at all, a store that went back), or not of the input. */
+    public static final String COUNT_WRONG = "count-wrong";
+    /** A writer's count had not reached its number of input records by the end. */
+    public static final String COUNT_UNDRAINED = "count-undrained";
+
     /**
      * Availability checks: a bound was exceeded, but nothing acknowledged was lost or corrupted. A
      * hanging transaction and an undrained pipeline hold readers back without losing anything.
      */
     public static final Set<String> AVAILABILITY_CHECKS = Set.of(STALL, RECOVERY, VOTER_STUCK, TXN_HANGING, TXN_UNDRAINED,
-            MIRROR_UNDRAINED, MIRROR_MISPLACED);
+            MIRROR_UNDRAINED, MIRROR_MISPLACED, COUNT_UNDRAINED);
 
     public boolean safety() {
         return !AVAILABILITY_CHECKS.contains(check);
@@ -79,6 +85,9 @@ public record Violation(String check, int partition, long offset, String detail)
         }
         if (check.equals(VOTER_STUCK)) {
             return "voter " + partition;
+        }
+        if (check.equals(COUNT_WRONG) || check.equals(COUNT_UNDRAINED)) {
+            return "count";
         }
         return offset >= 0 ? "p" + partition + "@" + offset : "p" + partition;
     }

@@ -45,6 +45,8 @@ import java.util.TreeMap;
  * mirror    NAME  GUARANTEE                      (a mirror pipeline at the data ran: exactly_once | at_least_once)
  * mirrortask NAME  PARTITION  NODE  STATE  LEADER  (its task of an input partition as last described)
  * mirrorout NAME  PARTITION  VALUE                (its output's records, in offset order)
+ * count     NAME  STATE_STORE                    (the count per writer ran: in_memory | rocksdb)
+ * countout  NAME  PARTITION  VALUE                (its output's records, in offset order)
  * </pre>
  *
  * Lines starting with {@code #} and empty lines are ignored.
@@ -148,6 +150,14 @@ public final class HistoryFile {
                 }
             }
         }
+        for (MirrorHistory.Count c : m.counts()) {
+            line(out, "count", esc(c.name()), esc(c.stateStore()));
+            for (Map.Entry<Integer, List<String>> e : new TreeMap<>(c.output()).entrySet()) {
+                for (String v : e.getValue()) {
+                    line(out, "countout", esc(c.name()), e.getKey(), esc(v));
+                }
+            }
+        }
     }
 
     private static void writeTxn(TxnHistory t, Writer out) throws IOException {
@@ -211,6 +221,8 @@ public final class HistoryFile {
         Map<String, Boolean> mirrors = new LinkedHashMap<>(); // name -> exactly-once
         Map<String, List<MirrorHistory.TaskSeen>> mirrorTasks = new LinkedHashMap<>();
         Map<String, Map<Integer, List<String>>> mirrorOutputs = new LinkedHashMap<>();
+        Map<String, String> counts = new LinkedHashMap<>(); // name -> state store
+        Map<String, Map<Integer, List<String>>> countOutputs = new LinkedHashMap<>();
 
         String text;
         int lineNo = 0;
@@ -275,6 +287,9 @@ public final class HistoryFile {
                             Integer.parseInt(f[2]), Integer.parseInt(f[3]), unesc(f[4]), Integer.parseInt(f[5])));
                     case "mirrorout" -> mirrorOutputs.computeIfAbsent(unesc(f[1]), k -> new TreeMap<>())
                             .computeIfAbsent(Integer.parseInt(f[2]), k -> new ArrayList<>()).add(unesc(f[3]));
+                    case "count" -> counts.put(unesc(f[1]), unesc(f[2]));
+                    case "countout" -> countOutputs.computeIfAbsent(unesc(f[1]), k -> new TreeMap<>())
+                            .computeIfAbsent(Integer.parseInt(f[2]), k -> new ArrayList<>()).add(unesc(f[3]));
                     default -> throw new IllegalArgumentException("unknown kind '" + f[0] + "'");
                 }
             } catch (RuntimeException e) {
@@ -285,7 +300,9 @@ public final class HistoryFile {
                 finalLogs(logStart, logLength, finalValues), logStart, committed, bounds, workloadStart, healed, end, metadataLogs,
                 voterProgress, txnHistory(pipelineMembers, transactions, committedInput, outputBounds, outputValues),
                 new MirrorHistory(mirrors.entrySet().stream().map(e -> new MirrorHistory.Mirror(e.getKey(), e.getValue(),
-                        mirrorOutputs.getOrDefault(e.getKey(), Map.of()), mirrorTasks.getOrDefault(e.getKey(), List.of()))).toList()));
+                        mirrorOutputs.getOrDefault(e.getKey(), Map.of()), mirrorTasks.getOrDefault(e.getKey(), List.of()))).toList(),
+                        counts.entrySet().stream().map(e -> new MirrorHistory.Count(e.getKey(), e.getValue(),
+                                countOutputs.getOrDefault(e.getKey(), Map.of()))).toList()));
     }
 
     private static TxnHistory txnHistory(int members, List<Txn> transactions, Map<Integer, Long> committedInput,

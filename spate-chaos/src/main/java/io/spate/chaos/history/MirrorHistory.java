@@ -9,14 +9,32 @@ import java.util.Map;
  * into partition p. At the end, each output as a read_committed consumer reads it from its start
  * (records only: markers and aborted records left out), and where each task ran.
  *
- * @param mirrors one per pipeline deployed; empty: the workload did not run
+ * Beside them, the stateful count per writer ({@code CountPipeline}): its output as read the same way.
+ *
+ * @param mirrors one per mirror deployed; empty: the workload did not run
+ * @param counts  one per count deployed
  */
-public record MirrorHistory(List<Mirror> mirrors) {
+public record MirrorHistory(List<Mirror> mirrors, List<Count> counts) {
 
-    public static final MirrorHistory NONE = new MirrorHistory(List.of());
+    public static final MirrorHistory NONE = new MirrorHistory(List.of(), List.of());
+
+    /** Mirrors without a count (histories written before the count ran). */
+    public MirrorHistory(List<Mirror> mirrors) {
+        this(mirrors, List.of());
+    }
 
     public boolean ran() {
         return !mirrors.isEmpty();
+    }
+
+    /**
+     * The exactly-once count per writer, through a repartition topic, with a standby.
+     *
+     * @param name       the pipeline's name
+     * @param stateStore its {@code state.store}: in_memory or rocksdb
+     * @param output     its output's values ({@code w-N=COUNT}) per partition, in offset order
+     */
+    public record Count(String name, String stateStore, Map<Integer, List<String>> output) {
     }
 
     /**

@@ -26,13 +26,16 @@ import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 
 /**
- * The {@code pipeline} workload: two Spate pipelines deployed at the data before the first write,
- * one exactly-once and one at-least-once, each copying the producers' topic into an output of its
- * own ({@link MirrorPipeline}, shipped as a jar as a user would). They run through every fault of
+ * The {@code pipeline} workload: three Spate pipelines deployed at the data before the first
+ * write: two mirrors, one exactly-once and one at-least-once, each copying the producers' topic
+ * into an output of its own ({@link MirrorPipeline}), and an exactly-once count per writer through
+ * a repartition topic ({@link CountPipeline}), its stores kept warm by a standby on another node
+ * and, on one run in two, in RocksDB; all shipped as a jar as a user would. They run through every fault of
  * the schedule: their tasks follow the input partitions' leaders as nodes die, stop, lose their
  * network or their disk. At the end each output is read committed once it holds a result of
- * every input partition's last record (or the drain time is up), and each task's node is compared
- * with its partition's leader: what {@code MirrorCheck} judges. Deployed and described with
+ * every input partition's last record, and the count's a result of every writer's whole count
+ * (or the drain time is up), and each mirror task's node is compared with its partition's
+ * leader: what {@code MirrorCheck} and {@code CountCheck} judge. Deployed and described with
  * {@code spate pipeline} from the nodes' own jar, as an operator does: this module holds no Spate
  * code but the pipeline API a user's code is compiled against.
  */
@@ -40,16 +43,21 @@ public final class MirrorWorkload {
     /** Pipeline names, which are also their output topics. */
     public static final String EXACTLY_ONCE = "chaos-mirror-eos";
     public static final String AT_LEAST_ONCE = "chaos-mirror-alos";
+    /** The count's name, also its output topic. */
+    public static final String COUNT = "chaos-count-eos";
 
     private final String bootstrap;
     private final String input;
     private final int partitions;
     private final Path dir;
     private final Path brokerJar;
+    /** The count's {@code state.store}: in_memory or rocksdb. */
+    private final String countStateStore;
     /** A row of {@code spate pipeline describe}: TASK (sub-topology/partition), NODE, STATE. */
     private static final Pattern TASK_ROW = Pattern.compile("^\\s*(\\d+)/(\\d+)\\s+(-?\\d+)\\s+(\\S+)");
 
-    public MirrorWorkload(String bootstrap, String input, int partitions, Path dir, Path brokerJar) {
+    public MirrorWorkload(String bootstrap, String input, int partitions, Path dir, Path brokerJar, String countStateStore) {
+        this.countStateStore = countStateStore;
         this.bootstrap = bootstrap;
         this.input = input;
         this.partitions = partitions;
@@ -57,15 +65,26 @@ public final class MirrorWorkload {
         this.brokerJar = brokerJar;
     }
 
-    /** Deploys both mirrors; their output topics are created by the deploy, co-located with the input. */
+    /** Deploys the mirrors and the count; their output topics are created by the deploy, co-located with the input. */
     public void deploy() throws Exception {
-        Path jar = writeJar(dir.resolve("mirror-pipeline.jar"));
-        // Two operators at once: the deploys are independent (their catalog topics are created by
+        Path jar = writeJar(dir.resolve("chaos-pipelines.jar"));
+        // Three operators at once: the deploys are independent (their catalog topics are created by
         // whichever comes first), and each CLI JVM's start is most of a deploy's time.
-        both(name -> spate("pipeline", "deploy", "--bootstrap-server", bootstrap, "--timeout", "30000", "--name", name,
-                "--jar", jar.toString(), "--class", MirrorPipeline.class.getName(),
-                "--set", "processing.guarantee=" + (name.equals(EXACTLY_ONCE) ? "exactly_once" : "at_least_once"),
-                "--set", "in=" + input, "--set", "out=" + name));
+        each(List.of(EXACTLY_ONCE, AT_LEAST_ONCE, COUNT), name -> {
+            List<String> args = new ArrayList<>(List.of("pipeline", "deploy", "--bootstrap-server", bootstrap, "--timeout", "30000",
+                    "--name", name, "--jar", jar.toString(),
+                    "--class", (name.equals(COUNT) ? CountPipeline.class : MirrorPipeline.class).getName(),
+                    "--set", "processing.guarantee=" + (name.equals(AT_LEAST_ONCE) ? "at_least_once" : "exactly_once"),
+                    "--set", "in=" + input, "--set", "out=" + name));
+            if (name.equals(COUNT)) {
+                args.addAll(List.of("--set", "num.standby.replicas=1", "--set", "state.store=" + countStateStore));
+            }
+            return spate(args.toArray(String[]::new));
+        });
+    }
+
+    public String countStateStore() {
+        return countStateStore;
     }
 
     private interface Cli {
@@ -74,8 +93,13 @@ public final class MirrorWorkload {
 
     /** {@code cli} for both mirrors concurrently: each one's output, or the first failure. */
     private static Map<String, String> both(Cli cli) throws IOException, InterruptedException {
+        return each(List.of(EXACTLY_ONCE, AT_LEAST_ONCE), cli);
+    }
+
+    /** {@code cli} for each pipeline of {@code names} concurrently: each one's output, or the first failure. */
+    private static Map<String, String> each(List<String> names, Cli cli) throws IOException, InterruptedException {
         Map<String, java.util.concurrent.CompletableFuture<String>> running = new TreeMap<>();
-        for (String name : List.of(EXACTLY_ONCE, AT_LEAST_ONCE)) {
+        for (String name : names) {
             running.put(name, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
                     return cli.run(name);
@@ -134,12 +158,15 @@ public final class MirrorWorkload {
             throws Exception {
         long drainDeadline = System.nanoTime() + drain.toNanos();
         Map<String, Map<Integer, List<String>>> outputs = new TreeMap<>();
+        Map<Integer, List<String>> counted;
+        Map<String, Long> writers = writerCounts(finalInput);
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(FinalRead.consumerConfig(bootstrap, "read_committed"))) {
             while (true) {
                 for (String name : List.of(EXACTLY_ONCE, AT_LEAST_ONCE)) {
                     outputs.put(name, readCommitted(consumer, name));
                 }
-                boolean complete = outputs.values().stream().allMatch(o -> holdsLastOfEach(o, finalInput));
+                counted = readCommitted(consumer, COUNT);
+                boolean complete = outputs.values().stream().allMatch(o -> holdsLastOfEach(o, finalInput)) && countsAll(counted, writers);
                 if (complete || System.nanoTime() > drainDeadline) {
                     break;
                 }
@@ -160,7 +187,27 @@ public final class MirrorWorkload {
         for (String name : List.of(EXACTLY_ONCE, AT_LEAST_ONCE)) {
             mirrors.add(new MirrorHistory.Mirror(name, name.equals(EXACTLY_ONCE), outputs.get(name), tasks.get(name)));
         }
-        return new MirrorHistory(mirrors);
+        return new MirrorHistory(mirrors, List.of(new MirrorHistory.Count(COUNT, countStateStore, counted)));
+    }
+
+    /** Records per writer in the final input ({@link CountPipeline#writerOf}). */
+    public static Map<String, Long> writerCounts(Map<Integer, List<String>> finalInput) {
+        Map<String, Long> writers = new TreeMap<>();
+        for (List<String> values : finalInput.values()) {
+            for (String v : values) {
+                if (v != null) {
+                    writers.merge(CountPipeline.writerOf(v), 1L, Long::sum);
+                }
+            }
+        }
+        return writers;
+    }
+
+    /** Whether the count's output holds each writer's whole count. */
+    private static boolean countsAll(Map<Integer, List<String>> counted, Map<String, Long> writers) {
+        java.util.Set<String> results = new java.util.HashSet<>();
+        counted.values().forEach(results::addAll);
+        return writers.entrySet().stream().allMatch(w -> results.contains(w.getKey() + "=" + w.getValue()));
     }
 
     private Map<Integer, List<String>> readCommitted(KafkaConsumer<String, String> consumer, String topic) {
@@ -219,16 +266,19 @@ public final class MirrorWorkload {
         return seen;
     }
 
-    /** A jar holding the pipeline's one class, as a user would build it. */
+    /** A jar holding the pipelines' classes, as a user would build it. */
     private static Path writeJar(Path jar) throws IOException {
-        String entry = MirrorPipeline.class.getName().replace('.', '/') + ".class";
         Files.createDirectories(jar.getParent());
-        try (InputStream classFile = Objects.requireNonNull(MirrorPipeline.class.getClassLoader().getResourceAsStream(entry), entry);
-             OutputStream file = Files.newOutputStream(jar);
+        try (OutputStream file = Files.newOutputStream(jar);
              JarOutputStream out = new JarOutputStream(file)) {
-            out.putNextEntry(new JarEntry(entry));
-            classFile.transferTo(out);
-            out.closeEntry();
+            for (Class<?> pipeline : List.of(MirrorPipeline.class, CountPipeline.class)) {
+                String entry = pipeline.getName().replace('.', '/') + ".class";
+                try (InputStream classFile = Objects.requireNonNull(pipeline.getClassLoader().getResourceAsStream(entry), entry)) {
+                    out.putNextEntry(new JarEntry(entry));
+                    classFile.transferTo(out);
+                    out.closeEntry();
+                }
+            }
         }
         return jar;
     }

@@ -101,7 +101,8 @@ class HistoryFileTest {
         b.mirror = new MirrorHistory(List.of(
                 new MirrorHistory.Mirror("m-eos", true, new java.util.TreeMap<>(java.util.Map.of(0, List.of("w-1-0-0", "w-2-0-0"), 1, List.of())),
                         List.of(new MirrorHistory.TaskSeen(0, 1, "RUNNING", 1), new MirrorHistory.TaskSeen(1, -1, "-", 2))),
-                new MirrorHistory.Mirror("m-alos", false, new java.util.TreeMap<>(java.util.Map.of(1, List.of("a\tb"))), List.of())));
+                new MirrorHistory.Mirror("m-alos", false, new java.util.TreeMap<>(java.util.Map.of(1, List.of("a\tb"))), List.of())),
+                List.of(new MirrorHistory.Count("c-eos", "rocksdb", new java.util.TreeMap<>(java.util.Map.of(2, List.of("w-1=1", "w-1=2"))))));
         RunHistory h = b.build();
         Path file = dir.resolve("history.tsv");
         HistoryFile.write(h, file);
@@ -111,6 +112,7 @@ class HistoryFileTest {
         assertThat(back.mirror().mirrors().get(0).output()).containsEntry(0, List.of("w-1-0-0", "w-2-0-0"));
         assertThat(back.mirror().mirrors().get(0).tasks()).isEqualTo(h.mirror().mirrors().get(0).tasks());
         assertThat(back.mirror().mirrors().get(1).output()).containsEntry(1, List.of("a\tb"));
+        assertThat(back.mirror().counts()).isEqualTo(h.mirror().counts());
         assertThat(Files.readAllLines(file)).contains("mirror\tm-eos\texactly_once", "mirrortask\tm-eos\t1\t-1\t-\t2",
                 "mirrorout\tm-eos\t0\tw-2-0-0", "mirror\tm-alos\tat_least_once");
     }
