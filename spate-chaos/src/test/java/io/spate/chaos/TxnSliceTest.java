@@ -16,13 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The pipelines' seeded slice of the fault campaigns, with every build: one fixed schedule of 20 s
  * on a three-node cluster of real node processes, every fault kind the machine allows, the
  * producers feeding a transactional consume-transform-produce client pipeline ({@code --workload
- * txn}) and three Spate pipelines deployed at the data ({@code --workload pipeline}):
- * exactly-once and at-least-once mirrors of the input and an exactly-once count per writer. The
- * history must pass every safety check; the client pipeline must drain its input, leave no transaction open, and have committed, aborted (on
- * purpose) and fenced (a crashed member's zombie) transactions to judge; the mirrors must have
- * copied every input record, the exactly-once one each exactly once, and end with every task on
- * its partition's leader; the exactly-once count per writer (through a repartition, its stores
- * in RocksDB with a standby) must have counted every input record once, each writer 1, 2, 3 .... The run stays in {@code target/chaos-slice/txn-run-SEED}.
+ * txn}) and three Spate pipelines deployed at the data ({@code --workload pipeline}): exactly-once
+ * and at-least-once mirrors of the input and an exactly-once count per writer. The history must
+ * pass every safety check; the client pipeline must drain its input, leave no transaction open,
+ * and have committed, aborted (on purpose) and fenced (a crashed member's zombie) transactions to
+ * judge; the mirrors must have copied every input record, the exactly-once one each exactly once,
+ * and end with every task on its partition's leader; the exactly-once count per writer (through a
+ * repartition, its stores in RocksDB with a standby) must have counted every input record once,
+ * each writer 1, 2, 3 .... The run stays in {@code target/chaos-slice/txn-run-SEED}.
  */
 class TxnSliceTest {
     /** A schedule whose pipeline members both leave as if crashed within the first 15 s (TxnWorkload's leaving draws), leaving zombies to fence. */
