@@ -38,8 +38,10 @@ import java.util.stream.Stream;
  * task's next start here restores only what follows ({@link #reopen}). Otherwise nothing survives
  * the task: a store's directory is wiped when it opens, and {@link #close} deletes {@code dir}.
  *
- * <p>Used from its task's thread only. Closing the task closes its stores; closing this closes
- * any left open (a task whose creation failed half-way) and the options they share.
+ * <p>Used from one thread at a time: its task's, or a standby's catching up and then, after the
+ * hand-over, the task's (the standby's lock orders the two). Closing the task closes its stores;
+ * closing this closes any left open (a task whose creation failed half-way) and the options they
+ * share.
  */
 public final class RocksDbStores implements StoreFactory, AutoCloseable {
     /** Small memtables: a node runs many tasks, and a task's working set is mostly recent windows. */
