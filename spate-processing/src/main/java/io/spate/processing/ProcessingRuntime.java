@@ -1,5 +1,6 @@
 package io.spate.processing;
 
+import io.spate.processing.store.RocksDbStores;
 import io.spate.replication.LeadershipListener;
 import io.spate.replication.ParkedReads;
 import io.spate.replication.Partition;
@@ -598,11 +599,11 @@ public final class ProcessingRuntime implements AutoCloseable {
 
     private void startStandby(TaskId id, Deployment d, long now) {
         ClassLoader codeLoader = codeLoader(d);
-        io.spate.processing.store.RocksDbStores onDisk = null;
+        RocksDbStores onDisk = null;
         try {
             PipelineSettings settings = d.spec.parsedSettings();
             if (settings.stateStore() == StateStoreType.ROCKSDB) {
-                onDisk = io.spate.processing.store.RocksDbStores.open(StandbyTask.stateDir(stateDir, id));
+                onDisk = RocksDbStores.open(StandbyTask.stateDir(stateDir, id));
             }
             io.spate.stream.store.StoreFactory stores = onDisk != null ? onDisk : io.spate.stream.store.InMemoryStores.INSTANCE;
             io.spate.stream.engine.Task task = CodeLoader.call(codeLoader,

@@ -91,8 +91,6 @@ final class TaskRunner implements Runnable {
     private volatile long standbyRecords;
     /** Stores kept warm by this node's standby of the task, for its first attempt only. */
     private volatile StandbyTask.Warm warm;
-    /** The directory the current attempt's state checkpoint came from (task thread only). */
-    private java.nio.file.Path keptStateDir;
     private final java.util.concurrent.atomic.LongAdder resultsInPlace = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder resultsSent = new java.util.concurrent.atomic.LongAdder();
     private volatile int failures;
@@ -270,20 +268,20 @@ final class TaskRunner implements Runnable {
         StandbyTask.Warm fromStandby = warm;
         warm = null; // a later attempt restores from the changelogs: these stores may hold what that attempt's processing changed
         boolean onDisk = settings.stateStore() == StateStoreType.ROCKSDB;
+        java.nio.file.Path keptDir = onDisk && fromStandby == null ? keptStateDir() : null;
         StateCheckpoint checkpoint = null;
         if (onDisk && fromStandby != null) {
             // The standby's databases are the stores now: what a clean stop kept here before is older.
             RocksDbStores.deleteRecursively(taskStateDir());
         } else if (onDisk) {
-            keptStateDir = keptStateDir();
-            checkpoint = StateCheckpoint.take(keptStateDir, env.clock().get());
+            checkpoint = StateCheckpoint.take(keptDir, env.clock().get());
         }
         try {
-            attempt(checkpoint, fromStandby);
+            attempt(checkpoint, keptDir, fromStandby);
         } catch (CheckpointUnusableException e) {
             log.info("task {}: {}; rebuilding its stores from their changelogs", id, e.getMessage());
             closeInputs(); // the next attempt opens them again
-            attempt(null, null);
+            attempt(null, null, null);
         }
     }
 
@@ -304,16 +302,16 @@ final class TaskRunner implements Runnable {
     }
 
     /**
-     * One attempt, its RocksDB stores reopened from {@code checkpoint} when there is one, its
-     * in-memory stores those of {@code fromStandby} when there is one, else empty.
+     * One attempt, its stores those of {@code fromStandby} when there is one, else its RocksDB
+     * stores reopened in {@code checkpointDir} from {@code checkpoint} when there is one, else empty.
      */
-    private void attempt(StateCheckpoint checkpoint, StandbyTask.Warm fromStandby) throws Exception {
+    private void attempt(StateCheckpoint checkpoint, java.nio.file.Path checkpointDir, StandbyTask.Warm fromStandby) throws Exception {
         state = "RESTORING";
         boolean exactlyOnce = settings.guarantee() == Guarantee.EXACTLY_ONCE;
         // Stores on disk are this attempt's: kept only past a clean stop, with a checkpoint.
         try (RocksDbStores onDisk = settings.stateStore() != StateStoreType.ROCKSDB ? null
                 : fromStandby != null && fromStandby.onDisk() != null ? fromStandby.onDisk()
-                : checkpoint != null ? RocksDbStores.reopen(keptStateDir, checkpoint) : RocksDbStores.open(taskStateDir());
+                : checkpoint != null ? RocksDbStores.reopen(checkpointDir, checkpoint) : RocksDbStores.open(taskStateDir());
              Task task = fromStandby != null ? fromStandby.task() : inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition(),
                      onDisk != null ? onDisk : InMemoryStores.INSTANCE))) {
             Producer<byte[], byte[]> producer = env.sharedProducer();

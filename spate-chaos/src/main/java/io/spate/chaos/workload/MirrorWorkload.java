@@ -30,14 +30,14 @@ import java.util.jar.JarOutputStream;
  * write: two mirrors, one exactly-once and one at-least-once, each copying the producers' topic
  * into an output of its own ({@link MirrorPipeline}), and an exactly-once count per writer through
  * a repartition topic ({@link CountPipeline}), its stores kept warm by a standby on another node
- * and, on one run in two, in RocksDB; all shipped as a jar as a user would. They run through every fault of
- * the schedule: their tasks follow the input partitions' leaders as nodes die, stop, lose their
- * network or their disk. At the end each output is read committed once it holds a result of
- * every input partition's last record, and the count's a result of every writer's whole count
- * (or the drain time is up), and each mirror task's node is compared with its partition's
- * leader: what {@code MirrorCheck} and {@code CountCheck} judge. Deployed and described with
- * {@code spate pipeline} from the nodes' own jar, as an operator does: this module holds no Spate
- * code but the pipeline API a user's code is compiled against.
+ * and, on one run in two, in RocksDB; all shipped as a jar as a user would. They run through every
+ * fault of the schedule: their tasks follow the input partitions' leaders as nodes die, stop, lose
+ * their network or their disk. At the end each output is read committed once it holds a result of
+ * every input partition's last record, and the count's a result of every writer's whole count (or
+ * the drain time is up), and each mirror task's node is compared with its partition's leader: what
+ * {@code MirrorCheck} and {@code CountCheck} judge. Deployed and described with {@code spate
+ * pipeline} from the nodes' own jar, as an operator does: this module holds no Spate code but the
+ * pipeline API a user's code is compiled against.
  */
 public final class MirrorWorkload {
     /** Pipeline names, which are also their output topics. */
@@ -191,7 +191,7 @@ public final class MirrorWorkload {
     }
 
     /** Records per writer in the final input ({@link CountPipeline#writerOf}). */
-    public static Map<String, Long> writerCounts(Map<Integer, List<String>> finalInput) {
+    private static Map<String, Long> writerCounts(Map<Integer, List<String>> finalInput) {
         Map<String, Long> writers = new TreeMap<>();
         for (List<String> values : finalInput.values()) {
             for (String v : values) {
