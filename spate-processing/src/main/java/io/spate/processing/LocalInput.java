@@ -66,7 +66,16 @@ final class LocalInput implements TaskInput {
 
     @Override
     public long poll(long position, int maxRecords, int maxBytes, List<InputRecord> into) throws IOException {
-        if (position >= partition.readLimit(bound)) {
+        return poll(position, maxRecords, maxBytes, into, Long.MAX_VALUE);
+    }
+
+    /**
+     * As {@link #poll(long, int, int, List)}, taking no record at or past {@code until}: having
+     * passed every offset below it, it returns {@code until}, and {@link #lastEpoch} is then that
+     * of the batch holding the offset just below it.
+     */
+    long poll(long position, int maxRecords, int maxBytes, List<InputRecord> into, long until) throws IOException {
+        if (position >= until || position >= partition.readLimit(bound)) {
             return position;
         }
         LogReadResult read = partition.read(position, maxBytes, bound, true);
@@ -104,6 +113,9 @@ final class LocalInput implements TaskInput {
             if (at + size > bytes.limit()) {
                 break;
             }
+            if (batch.baseOffset() >= until) {
+                return until; // batches hold no offsets between them: everything below until is passed
+            }
             at += size;
             lastEpoch = batch.partitionLeaderEpoch();
             while (nextAborted < aborted.size() && aborted.get(nextAborted).firstOffset() <= batch.lastOffset()) {
@@ -127,6 +139,9 @@ final class LocalInput implements TaskInput {
                 if (record.offset() < position) {
                     continue;
                 }
+                if (record.offset() >= until) {
+                    return until;
+                }
                 into.add(new InputRecord(topic, p, record.offset(), record.timestamp(), bytesOf(record.hasKey() ? record.key() : null),
                         bytesOf(record.hasValue() ? record.value() : null)));
                 next = record.offset() + 1;
@@ -136,7 +151,7 @@ final class LocalInput implements TaskInput {
             }
             next = Math.max(next, batch.lastOffset() + 1);
         }
-        return next;
+        return Math.min(next, until); // a skipped batch may run past until
     }
 
     private static byte[] bytesOf(ByteBuffer buffer) {

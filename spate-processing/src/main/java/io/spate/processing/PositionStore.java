@@ -43,9 +43,14 @@ final class PositionStore implements AutoCloseable {
     }
 
     /** The committed positions of {@code partitions}, with their metadata (absent: none committed). One caller at a time. */
-    synchronized Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions) {
+        return committed(partitions, Duration.ofSeconds(30));
+    }
+
+    /** As {@link #committed(Set)}, failing with a timeout after {@code timeout}. */
+    synchronized Map<TopicPartition, OffsetAndMetadata> committed(Set<TopicPartition> partitions, Duration timeout) {
         Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
-        consumer.committed(partitions, Duration.ofSeconds(30)).forEach((tp, offset) -> {
+        consumer.committed(partitions, timeout).forEach((tp, offset) -> {
             if (offset != null) {
                 positions.put(tp, offset);
             }

@@ -58,6 +58,8 @@ public final class ProcessingRuntime implements AutoCloseable {
     private static final long STANDBY_RECONCILE_MS = 1_000;
     /** A standby that failed here is made again only after this long. */
     private static final long STANDBY_RETRY_MS = 30_000;
+    /** How long a standby waits for the committed positions of its source tables' inputs before it goes on with the last. */
+    private static final long STANDBY_COMMITTED_TIMEOUT_MS = 5_000;
 
     private final int nodeId;
     private final Path jarDir;
@@ -101,6 +103,8 @@ public final class ProcessingRuntime implements AutoCloseable {
         CompiledPipeline compiled;
         List<TaskPlacement.Anchored> anchored = List.of();
         PositionStore positions;
+        /** Read by this node's standbys of source tables, made with the first of them (decisions thread). */
+        PositionStore standbyPositions;
         /**
          * The pipeline's at-least-once producer, one per deployment rather than per node: a producer
          * refreshes the metadata of every topic it ever wrote, and the refresh of a deleted topic
@@ -502,6 +506,9 @@ public final class ProcessingRuntime implements AutoCloseable {
             if (d.positions != null) {
                 d.positions.close();
             }
+            if (d.standbyPositions != null) {
+                d.standbyPositions.close();
+            }
             if (d.loaded != null) {
                 d.loaded.close();
             }
@@ -609,7 +616,7 @@ public final class ProcessingRuntime implements AutoCloseable {
             io.spate.stream.engine.Task task = CodeLoader.call(codeLoader,
                     () -> d.compiled.createTask(id.subTopology(), id.partition(), stores));
             StandbyTask standby = new StandbyTask(id, d.spec.generation(), task, onDisk, settings.guarantee() == Guarantee.EXACTLY_ONCE,
-                    settings.batchMaxBytes(), localPartition, codeLoader);
+                    settings.batchMaxBytes(), localPartition, codeLoader, committedPositions(d, task), System::currentTimeMillis);
             standbys.put(id, standby);
             log.info("{} starts here", standby);
         } catch (RuntimeException | LinkageError e) {
@@ -623,6 +630,27 @@ public final class ProcessingRuntime implements AutoCloseable {
             standbyFailedAt.put(id, now);
             log.warn("task {}: its standby cannot be made here; trying again in {} ms", id, STANDBY_RETRY_MS, e);
         }
+    }
+
+    /**
+     * How a standby of {@code task} reads its source tables' committed input positions: through a
+     * position store of the pipeline's own for standbys, so that a slow read never holds up the
+     * tasks' commits and starts.
+     */
+    private StandbyTask.CommittedPositions committedPositions(Deployment d, io.spate.stream.engine.Task task) {
+        boolean sourceTables = task.changelogTopics().values().stream().anyMatch(task.inputTopics()::contains);
+        if (!sourceTables) {
+            return inputs -> Map.of();
+        }
+        if (d.standbyPositions == null) {
+            d.standbyPositions = new PositionStore(bootstrap, d.spec.name(), d.spec.parsedSettings().guarantee() == Guarantee.EXACTLY_ONCE);
+        }
+        PositionStore store = d.standbyPositions;
+        return inputs -> {
+            Map<TopicPartition, Long> offsets = new HashMap<>();
+            store.committed(inputs, Duration.ofMillis(STANDBY_COMMITTED_TIMEOUT_MS)).forEach((tp, position) -> offsets.put(tp, position.offset()));
+            return offsets;
+        };
     }
 
     /** On the standby thread: each standby applies what its changelogs gained; one that cannot is dropped. */
@@ -915,6 +943,9 @@ public final class ProcessingRuntime implements AutoCloseable {
             }
             if (d.positions != null) {
                 d.positions.close();
+            }
+            if (d.standbyPositions != null) {
+                d.standbyPositions.close();
             }
             if (d.loaded != null) {
                 d.loaded.close();

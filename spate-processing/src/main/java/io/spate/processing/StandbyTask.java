@@ -11,9 +11,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * A warm copy of a stateful task's stores, kept on a node that holds a follower replica
@@ -25,10 +27,15 @@ import java.util.function.Function;
  * live in a directory of the standby's own ({@link #stateDir}), beside the task's: a task that
  * starts without them (the hand-over gave up) never opens a database the standby still holds.
  *
- * <p>Source tables (a store restored from one of the task's inputs) are left out: their restore
- * stops at the committed input position, which only the starting task knows. Applying changelog
- * records in offset order from any offset the log still holds gives what a restore from the
- * start gives, compacted or not: compaction keeps the last record of a key, the one applied last.
+ * <p>A source table (a store restored from one of the task's own inputs, a compacted topic read
+ * as a table) is applied only up to that input's committed position, read from the pipeline's
+ * group every {@link #COMMITTED_READ_MS}: a starting task restores it to exactly that position and
+ * replays the rest as input, so a standby past it would hold values the task must not see yet
+ * (Kafka Streams' standbys stop at the committed offset of a source changelog too). Without a
+ * committed position (the task never committed) nothing of it is applied: the task reads the
+ * whole table at its start. Applying changelog records in offset order from any offset the log
+ * still holds gives what a restore from the start gives, compacted or not: compaction keeps the
+ * last record of a key, the one applied last.
  *
  * <p>What it applied is checked against the replica before each catch-up and at the hand-over,
  * as a Kafka follower checks its log against the leader's: the leader epoch of the last record
@@ -49,6 +56,14 @@ final class StandbyTask implements AutoCloseable {
     static final int RECORDS_PER_CATCH_UP = 20_000;
     /** How long a hand-over waits for a catch-up in progress before the task starts without this standby. */
     static final long HAND_OVER_WAIT_MS = 1_000;
+    /** How often a standby of source tables reads the committed positions of their inputs. */
+    static final long COMMITTED_READ_MS = 1_000;
+
+    /** The committed positions of a pipeline's inputs, from its group (absent: none committed). */
+    @FunctionalInterface
+    interface CommittedPositions {
+        Map<TopicPartition, Long> read(Set<TopicPartition> inputs) throws Exception;
+    }
 
     /**
      * What a starting task takes over: each store in {@code positions} holds every changelog
@@ -67,7 +82,18 @@ final class StandbyTask implements AutoCloseable {
     private final long generation;
     private final Task task;
     private final RocksDbStores onDisk;
+    /** Per store, the partition it is restored from: its changelog, or for a source table the task's input. */
     private final Map<String, TopicPartition> changelogs = new HashMap<>();
+    /** The source tables among {@link #changelogs}, and where they read from. */
+    private final Map<String, TopicPartition> sourceTables = new HashMap<>();
+    private final CommittedPositions committed;
+    private final LongSupplier clock;
+    /**
+     * The committed positions of the source tables' inputs as last read (standby thread only): a
+     * source table is applied up to its input's and not past it.
+     */
+    private Map<TopicPartition, Long> limits = Map.of();
+    private long limitsReadAtMs = Long.MIN_VALUE;
     private final Map<String, Long> positions = new HashMap<>();
     /** Per store, the leader epoch of the batch holding the last record applied (the one below its position). */
     private final Map<String, Integer> epochs = new HashMap<>();
@@ -89,9 +115,11 @@ final class StandbyTask implements AutoCloseable {
      * @param onDisk        the stores of {@code task} when in RocksDB, opened empty in {@link #stateDir} (closed, and so
      *                      deleted, with the standby unless handed over); null for in-memory stores
      * @param codeLoader    the pipeline's class loader (a store's restore may call its serdes)
+     * @param committed     reads the committed positions of source tables' inputs (called only when the task has source tables)
      */
     StandbyTask(TaskId id, long generation, Task task, RocksDbStores onDisk, boolean readCommitted, int maxBytes,
-                Function<TopicPartition, Partition> localPartition, ClassLoader codeLoader) {
+                Function<TopicPartition, Partition> localPartition, ClassLoader codeLoader, CommittedPositions committed,
+                LongSupplier clock) {
         this.id = id;
         this.generation = generation;
         this.task = task;
@@ -100,9 +128,13 @@ final class StandbyTask implements AutoCloseable {
         this.maxBytes = maxBytes;
         this.localPartition = localPartition;
         this.codeLoader = codeLoader;
+        this.committed = committed;
+        this.clock = clock;
         for (Map.Entry<String, String> store : task.changelogTopics().entrySet()) {
-            if (!task.inputTopics().contains(store.getValue())) {
-                changelogs.put(store.getKey(), new TopicPartition(store.getValue(), id.partition()));
+            TopicPartition tp = new TopicPartition(store.getValue(), id.partition());
+            changelogs.put(store.getKey(), tp);
+            if (task.inputTopics().contains(store.getValue())) {
+                sourceTables.put(store.getKey(), tp);
             }
         }
     }
@@ -129,6 +161,7 @@ final class StandbyTask implements AutoCloseable {
      * then of no use, and its node drops it.
      */
     void catchUp() throws Exception {
+        readLimitsIfDue(); // outside the lock: a slow group coordinator must not hold up a hand-over
         lock.lock();
         try {
             if (!gone) {
@@ -148,6 +181,9 @@ final class StandbyTask implements AutoCloseable {
         List<InputRecord> chunk = new ArrayList<>();
         for (Map.Entry<String, TopicPartition> store : changelogs.entrySet()) {
             Partition local = localPartition.apply(store.getValue());
+            if (local == null && unread(store.getKey())) {
+                continue; // a source table whose topic has no replica here: the task reads it from its leader
+            }
             if (local == null) {
                 throw new IllegalStateException(store.getValue() + " has no replica on this node");
             }
@@ -155,11 +191,24 @@ final class StandbyTask implements AutoCloseable {
             if (unheld != null) {
                 throw new IllegalStateException(unheld);
             }
+            boolean sourceTable = sourceTables.containsKey(store.getKey());
+            Long limit = sourceTable ? limits.get(store.getValue()) : null;
+            Long reached = positions.get(store.getKey());
+            if (limit != null && reached != null && limit < reached) {
+                throw new IllegalStateException(store.getValue() + "'s committed position moved back to " + limit
+                        + ", below the " + reached + " this standby applied its table to");
+            }
             try (LocalInput changelog = new LocalInput(local, readCommitted)) {
+                if (sourceTable && limit == null) {
+                    behind += Math.max(0, changelog.end() - changelog.earliest()); // never committed: a starting task reads it whole
+                    continue;
+                }
+                long until = limit != null ? limit : Long.MAX_VALUE;
                 long position = positions.computeIfAbsent(store.getKey(), s -> changelog.earliest());
-                while (budget > 0 && position < changelog.end()) {
+                long end = Math.min(changelog.end(), until);
+                while (budget > 0 && position < end) {
                     chunk.clear();
-                    long next = changelog.poll(position, budget, maxBytes, chunk); // out of range below the log start: thrown
+                    long next = changelog.poll(position, budget, maxBytes, chunk, until); // out of range below the log start: thrown
                     if (next == position) {
                         break;
                     }
@@ -175,12 +224,37 @@ final class StandbyTask implements AutoCloseable {
                     applied += entries.size();
                     position = next;
                     positions.put(store.getKey(), position);
-                    epochs.put(store.getKey(), changelog.lastEpoch());
+                    if (changelog.lastEpoch() >= 0) { // -1: no batch read, moved over a gap to a source table's limit
+                        epochs.put(store.getKey(), changelog.lastEpoch());
+                    }
                 }
-                behind += Math.max(0, changelog.end() - position);
+                behind += Math.max(0, changelog.end() - position); // a source table's past its committed position too
             }
         }
         lag = behind;
+    }
+
+    /**
+     * Reads the source tables' committed input positions when the last read is
+     * {@link #COMMITTED_READ_MS} old. A failed read keeps the last: a position the task once
+     * committed is still one it reached, and the task restores whatever the standby lacks.
+     */
+    private void readLimitsIfDue() {
+        long now = clock.getAsLong();
+        if (sourceTables.isEmpty() || (limitsReadAtMs != Long.MIN_VALUE && now - limitsReadAtMs < COMMITTED_READ_MS)) {
+            return;
+        }
+        limitsReadAtMs = now;
+        try {
+            limits = Map.copyOf(committed.read(Set.copyOf(sourceTables.values())));
+        } catch (Exception e) {
+            // the coordinator is away or slow: the standby goes on from the last positions read
+        }
+    }
+
+    /** A source table this standby has applied nothing of (a store it does not hand over). */
+    private boolean unread(String store) {
+        return sourceTables.containsKey(store) && !positions.containsKey(store);
     }
 
     /**
@@ -226,6 +300,9 @@ final class StandbyTask implements AutoCloseable {
             }
             for (Map.Entry<String, TopicPartition> store : changelogs.entrySet()) {
                 Partition local = localPartition.apply(store.getValue());
+                if (local == null && unread(store.getKey())) {
+                    continue;
+                }
                 if (local == null || unheld(store.getKey(), local) != null) {
                     closeWanted = true;
                     return null;

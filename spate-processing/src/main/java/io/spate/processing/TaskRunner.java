@@ -485,11 +485,12 @@ final class TaskRunner implements Runnable {
                 if (applied != null) {
                     // The standby's stores hold everything below what it applied. It applied only what its
                     // replica knew to be committed, which a new leader's readable end can still trail until
-                    // its followers report: that is waited for, briefly.
+                    // its followers report: that is waited for, briefly. (A source table's standby stopped
+                    // at a committed position; one past the task's, moved back since, is of no use.)
                     long waitUntil = env.clock().get() + STANDBY_END_WAIT_MS;
-                    while (committed == null && applied > end && env.clock().get() < waitUntil && !stopped) {
+                    while ((committed == null || applied <= committed) && applied > end && env.clock().get() < waitUntil && !stopped) {
                         Thread.sleep(20);
-                        end = changelog.end();
+                        end = committed == null ? changelog.end() : Math.min(changelog.end(), committed);
                     }
                     if (applied < position || applied > end) {
                         throw new CheckpointUnusableException("its standby applied " + tp + " to " + applied + ", the changelog now runs "

@@ -8,6 +8,7 @@ import io.spate.replication.Acks;
 import io.spate.replication.Partition;
 import io.spate.replication.PartitionContext;
 import io.spate.replication.WriteError;
+import io.spate.stream.KStream;
 import io.spate.stream.Named;
 import io.spate.stream.Serde;
 import io.spate.stream.Serdes;
@@ -38,6 +39,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -84,7 +88,10 @@ class StandbyTaskTest {
 
     private StandbyTask standby(Task task, RocksDbStores onDisk) {
         return new StandbyTask(ID, 1, task, onDisk, false, 1 << 20,
-                tp -> tp.equals(new TopicPartition(CHANGELOG, PARTITION)) ? changelog : null, getClass().getClassLoader());
+                tp -> tp.equals(new TopicPartition(CHANGELOG, PARTITION)) ? changelog : null, getClass().getClassLoader(),
+                inputs -> {
+                    throw new AssertionError("no source table here, yet asked for the positions of " + inputs);
+                }, System::currentTimeMillis);
     }
 
     @Test
@@ -191,12 +198,140 @@ class StandbyTaskTest {
         assertThat(standby.handOver()).isNull();
     }
 
+    @Test
+    void aSourceTableIsAppliedUpToItsInputsCommittedPositionAsLastReadAndNoFurther() throws Exception {
+        Partition users = leaderOf("users");
+        AtomicReference<Map<TopicPartition, Long>> committed = new AtomicReference<>(Map.of());
+        AtomicLong now = new AtomicLong(1_000_000);
+        AtomicInteger reads = new AtomicInteger();
+        StandbyTask.CommittedPositions positions = inputs -> {
+            assertThat(inputs).containsExactly(USERS);
+            reads.incrementAndGet();
+            return committed.get();
+        };
+        // One batch of four: the committed position falls inside it.
+        write(users, "u1", "ada", "u2", "bob", "u1", "ada2", "u3", "cy");
+
+        // Never committed: nothing applied (a starting task would read the table whole).
+        StandbyTask first = sourceTableStandby(users, positions, now);
+        first.catchUp();
+        StandbyTask.Warm none = first.handOver();
+        assertThat(none.positions()).isEmpty();
+        assertThat(none.records()).isZero();
+        none.task().close();
+
+        StandbyTask standby = sourceTableStandby(users, positions, now);
+        committed.set(Map.of(USERS, 2L));
+        standby.catchUp();
+        // Committed further, read again only once COMMITTED_READ_MS has passed.
+        committed.set(Map.of(USERS, 3L));
+        standby.catchUp();
+        assertThat(reads).hasValue(2);
+        StandbyTask.Warm warm = standby.handOver();
+        assertThat(warm.positions()).isEqualTo(Map.of("users", 2L));
+        assertThat(warm.records()).isEqualTo(2);
+        assertThat(enrich(warm.task(), "u1")).containsExactly("page@ada");
+        assertThat(enrich(warm.task(), "u3")).isEmpty();
+        warm.task().close();
+
+        StandbyTask later = sourceTableStandby(users, positions, now);
+        committed.set(Map.of(USERS, 2L));
+        later.catchUp();
+        committed.set(Map.of(USERS, 3L));
+        now.addAndGet(StandbyTask.COMMITTED_READ_MS);
+        later.catchUp();
+        StandbyTask.Warm warmer = later.handOver();
+        assertThat(warmer.positions()).isEqualTo(Map.of("users", 3L));
+        assertThat(enrich(warmer.task(), "u1")).containsExactly("page@ada2");
+        assertThat(enrich(warmer.task(), "u3")).isEmpty();
+        warmer.task().close();
+    }
+
+    @Test
+    void aSourceTableWhoseCommittedPositionMovedBackBelowWhatWasAppliedFailsItsStandby() throws Exception {
+        Partition users = leaderOf("users");
+        AtomicReference<Map<TopicPartition, Long>> committed = new AtomicReference<>(Map.of(USERS, 3L));
+        AtomicLong now = new AtomicLong(1_000_000);
+        write(users, "u1", "ada", "u2", "bob", "u1", "ada2");
+        StandbyTask standby = sourceTableStandby(users, inputs -> committed.get(), now);
+        standby.catchUp();
+
+        committed.set(Map.of(USERS, 1L)); // the group's offsets were reset
+        now.addAndGet(StandbyTask.COMMITTED_READ_MS);
+
+        assertThatThrownBy(standby::catchUp).isInstanceOf(IllegalStateException.class).hasMessageContaining("moved back");
+        standby.close();
+    }
+
+    @Test
+    void aFailedReadOfTheCommittedPositionsKeepsTheLastOneRead() throws Exception {
+        Partition users = leaderOf("users");
+        AtomicLong now = new AtomicLong(1_000_000);
+        AtomicBoolean coordinatorAway = new AtomicBoolean();
+        write(users, "u1", "ada", "u2", "bob", "u1", "ada2");
+        StandbyTask standby = sourceTableStandby(users, inputs -> {
+            if (coordinatorAway.get()) {
+                throw new org.apache.kafka.common.errors.TimeoutException("no coordinator");
+            }
+            return Map.of(USERS, 1L);
+        }, now);
+        standby.catchUp();
+        coordinatorAway.set(true);
+        now.addAndGet(StandbyTask.COMMITTED_READ_MS);
+        write(users, "u2", "bo");
+        standby.catchUp();
+
+        StandbyTask.Warm warm = standby.handOver();
+        assertThat(warm.positions()).isEqualTo(Map.of("users", 1L));
+        assertThat(enrich(warm.task(), "u1")).containsExactly("page@ada");
+        assertThat(enrich(warm.task(), "u2")).isEmpty();
+        warm.task().close();
+    }
+
+    private static final TopicPartition USERS = new TopicPartition("users", PARTITION);
+    private final CompiledPipeline joins = PipelineCompiler.compile("h", b -> {
+        KStream<String, String> clicks = b.stream("clicks", S, S);
+        clicks.join(b.table("users", S, S, Named.as("users")), (page, user) -> page + "@" + user).to("enriched", S, S);
+    }, Map.of());
+
+    private StandbyTask sourceTableStandby(Partition users, StandbyTask.CommittedPositions committed, AtomicLong clock) {
+        Task task = joins.createTask(0, PARTITION);
+        assertThat(task.inputTopics()).contains("users");
+        assertThat(task.changelogTopics()).containsEntry("users", "users");
+        return new StandbyTask(ID, 1, task, null, false, 1 << 20, tp -> tp.equals(USERS) ? users : null, getClass().getClassLoader(),
+                committed, clock::get);
+    }
+
+    private Partition leaderOf(String topic) throws IOException {
+        io.spate.log.TopicPartition tp = new io.spate.log.TopicPartition(topic, PARTITION);
+        Partition partition = new Partition(tp, logs.getOrCreate(tp, LogConfig.from(Map.of())), 1, Partition.Role.FOLLOWER,
+                PartitionContext.defaults());
+        partition.becomeLeader(1, 1, List.of(1, 2), List.of(1), System.currentTimeMillis());
+        return partition;
+    }
+
+    /** What a click on {@code user}'s page gives, joined with the table as the task holds it. */
+    private static List<String> enrich(Task task, String user) {
+        List<String> out = new ArrayList<>();
+        task.process(List.of(new InputRecord("clicks", PARTITION, 100, 100, bytes(user), bytes("page"))),
+                (topic, partition, k, v, ts) -> {
+                    if (topic.equals("enriched")) {
+                        out.add(new String(v, StandardCharsets.UTF_8));
+                    }
+                }, 0);
+        return out;
+    }
+
     private void write(String... keyValues) {
+        write(changelog, keyValues);
+    }
+
+    private static void write(Partition partition, String... keyValues) {
         SimpleRecord[] records = new SimpleRecord[keyValues.length / 2];
         for (int i = 0; i < records.length; i++) {
             records[i] = new SimpleRecord(System.currentTimeMillis(), bytes(keyValues[2 * i]), bytes(keyValues[2 * i + 1]));
         }
-        var written = changelog.append(MemoryRecords.withRecords(Compression.NONE, records).buffer(), Acks.ALL, 30_000,
+        var written = partition.append(MemoryRecords.withRecords(Compression.NONE, records).buffer(), Acks.ALL, 30_000,
                 System.currentTimeMillis()).join();
         assertThat(written.error()).isEqualTo(WriteError.NONE);
     }
