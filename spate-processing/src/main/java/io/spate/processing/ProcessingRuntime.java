@@ -548,9 +548,9 @@ public final class ProcessingRuntime implements AutoCloseable {
 
     /**
      * Keeps a standby of each stateful task whose anchor partition this node follows, when this
-     * node is among the first {@code num.standby.replicas} of that partition's followers in its
-     * replica order (every node reaches the same answer from the same metadata), and drops the
-     * others. Leadership changes call it; so does a timer, for followerships (no event tells them).
+     * node is among the first {@code num.standby.replicas} of that partition's in-sync followers
+     * ({@link TaskPlacement#standbyRank}: every node reaches the same answer from the same
+     * metadata), and drops the others. Leadership changes call it; so does a timer, for followerships (no event tells them).
      */
     private void reconcileStandbys() {
         if (closed) {
@@ -567,9 +567,7 @@ public final class ProcessingRuntime implements AutoCloseable {
             for (Partition partition : hostedPartitions.get()) {
                 // Leading already, the task not started yet (its leadership event still queued): the standby waits for it.
                 boolean leads = partition.isLeader();
-                List<Integer> followers = new ArrayList<>(partition.replicas());
-                followers.remove(Integer.valueOf(partition.leaderId()));
-                int rank = leads ? -1 : followers.indexOf(nodeId);
+                int rank = leads ? -1 : TaskPlacement.standbyRank(partition.isr(), partition.leaderId(), nodeId);
                 for (Deployment d : withStandbys) {
                     if (!leads && (rank < 0 || rank >= d.spec.parsedSettings().standbyReplicas())) {
                         continue;

@@ -34,6 +34,30 @@ public final class TaskPlacement {
         return tasks;
     }
 
+    /**
+     * Where {@code node} stands among the followers that may keep a standby of a task anchored on
+     * a partition led by {@code leader}: its place among the in-sync followers, in the in-sync
+     * set's order, which is the order the controller picks a new leader in when the leader fails
+     * (so the first standby is on the node the task moves to). -1 when it is not an in-sync
+     * follower: a replica out of sync cannot be elected cleanly, and a fenced node has left the
+     * set, so the standby moves on to the next follower in sync.
+     */
+    public static int standbyRank(List<Integer> isr, int leader, int node) {
+        if (node == leader) {
+            return -1;
+        }
+        int rank = 0;
+        for (int replica : isr) {
+            if (replica == node) {
+                return rank;
+            }
+            if (replica != leader) {
+                rank++;
+            }
+        }
+        return -1;
+    }
+
     /** The anchor of a sub-topology reading {@code inputTopics} (first one named). */
     public static String anchor(List<String> inputTopics) {
         if (inputTopics.isEmpty()) {

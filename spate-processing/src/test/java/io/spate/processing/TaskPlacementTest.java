@@ -23,6 +23,19 @@ class TaskPlacementTest {
     }
 
     @Test
+    void standbysGoToTheInSyncFollowersInTheOrderANewLeaderIsElectedFrom() {
+        // Replicas [1, 2, 3], node 1 leads; in-sync set in the controller's order.
+        assertThat(TaskPlacement.standbyRank(List.of(1, 3, 2), 1, 3)).isZero();
+        assertThat(TaskPlacement.standbyRank(List.of(1, 3, 2), 1, 2)).isEqualTo(1);
+        assertThat(TaskPlacement.standbyRank(List.of(1, 3, 2), 1, 1)).isEqualTo(-1);
+        // Node 3 fenced (killed) or out of sync: it has left the set, node 2 is first now.
+        assertThat(TaskPlacement.standbyRank(List.of(1, 2), 1, 2)).isZero();
+        assertThat(TaskPlacement.standbyRank(List.of(1, 2), 1, 3)).isEqualTo(-1);
+        // The leader anywhere in the set is skipped.
+        assertThat(TaskPlacement.standbyRank(List.of(2, 3, 1), 1, 3)).isEqualTo(1);
+    }
+
+    @Test
     void leadingNothingOfAPipelineRunsNothingOfIt() {
         assertThat(TaskPlacement.tasksHere(twoSubTopologies, Set.of(new TopicPartition("other", 0)))).isEmpty();
     }
