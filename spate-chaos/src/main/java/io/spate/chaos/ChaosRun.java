@@ -104,6 +104,8 @@ public final class ChaosRun {
                 }
                 MirrorWorkload mirrors = null;
                 if (options.has(Workload.PIPELINE)) {
+                    // The count's source table, its partitions on the input's nodes as a user would place it.
+                    createTopic(cluster, MirrorWorkload.WRITERS, Map.of("cleanup.policy", "compact", "spate.colocate.with", TOPIC));
                     // Holds nothing between calls: the pipelines stay deployed until the cluster goes.
                     // The count's stores: in RocksDB on even seeds, in memory on odd ones (the seed replays it).
                     mirrors = new MirrorWorkload(cluster.bootstrap(), TOPIC, options.partitions(), dir, options.brokerJar(),
@@ -241,6 +243,11 @@ public final class ChaosRun {
     }
 
     private Map<Integer, List<Integer>> createTopic(ChaosCluster cluster, String topic) throws Exception {
+        return createTopic(cluster, topic, Map.of());
+    }
+
+    /** Creates {@code topic} with the run's partitions and replication, {@code configs} besides min.insync.replicas=2. */
+    private Map<Integer, List<Integer>> createTopic(ChaosCluster cluster, String topic, Map<String, String> configs) throws Exception {
         int rf = Math.min(3, options.nodes());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         // A fresh quorum can take a few seconds to elect its first controller on a busy machine
@@ -248,7 +255,7 @@ public final class ChaosRun {
         while (true) {
             try {
                 cluster.admin().createTopics(List.of(new NewTopic(topic, options.partitions(), (short) rf)
-                        .configs(Map.of("min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
+                        .configs(with(configs, "min.insync.replicas", "2")))).all().get(60, TimeUnit.SECONDS);
                 break;
             } catch (java.util.concurrent.ExecutionException e) {
                 if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
@@ -323,5 +330,11 @@ public final class ChaosRun {
 
     static String describeFaults(Set<?> kinds) {
         return kinds.stream().map(Object::toString).collect(Collectors.joining(","));
+    }
+
+    private static Map<String, String> with(Map<String, String> configs, String key, String value) {
+        Map<String, String> all = new java.util.HashMap<>(configs);
+        all.put(key, value);
+        return all;
     }
 }

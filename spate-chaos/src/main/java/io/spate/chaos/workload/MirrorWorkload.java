@@ -45,6 +45,11 @@ public final class MirrorWorkload {
     public static final String AT_LEAST_ONCE = "chaos-mirror-alos";
     /** The count's name, also its output topic. */
     public static final String COUNT = "chaos-count-eos";
+    /** The count's source table: a compacted topic co-located with the input, written before the deploy. */
+    public static final String WRITERS = "chaos-writers";
+    /** Writers named in the table (w-0 ...), each written this many times: a table with history to restore. */
+    private static final int TABLE_WRITERS = 64;
+    private static final int TABLE_VERSIONS = 3;
 
     private final String bootstrap;
     private final String input;
@@ -67,6 +72,7 @@ public final class MirrorWorkload {
 
     /** Deploys the mirrors and the count; their output topics are created by the deploy, co-located with the input. */
     public void deploy() throws Exception {
+        writeWritersTable();
         Path jar = writeJar(dir.resolve("chaos-pipelines.jar"));
         // Three operators at once: the deploys are independent (their catalog topics are created by
         // whichever comes first), and each CLI JVM's start is most of a deploy's time.
@@ -77,10 +83,28 @@ public final class MirrorWorkload {
                     "--set", "processing.guarantee=" + (name.equals(AT_LEAST_ONCE) ? "at_least_once" : "exactly_once"),
                     "--set", "in=" + input, "--set", "out=" + name));
             if (name.equals(COUNT)) {
-                args.addAll(List.of("--set", "num.standby.replicas=1", "--set", "state.store=" + countStateStore));
+                args.addAll(List.of("--set", "num.standby.replicas=1", "--set", "state.store=" + countStateStore, "--set", "writers=" + WRITERS));
             }
             return spate(args.toArray(String[]::new));
         });
+    }
+
+    /** The writers' table, {@value #TABLE_VERSIONS} versions of each, acknowledged by every in-sync replica. */
+    private void writeWritersTable() throws Exception {
+        Map<String, Object> config = Map.of("bootstrap.servers", bootstrap, "acks", "all", "enable.idempotence", true,
+                "delivery.timeout.ms", 60_000);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(config,
+                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.StringSerializer())) {
+            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+            for (int version = 1; version <= TABLE_VERSIONS; version++) {
+                for (int w = 0; w < TABLE_WRITERS; w++) {
+                    sent.add(producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(WRITERS, "w-" + w, "writer " + w + " v" + version)));
+                }
+            }
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        }
     }
 
     public String countStateStore() {
