@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -638,7 +639,7 @@ public final class ProcessingRuntime implements AutoCloseable {
     private StandbyTask.CommittedPositions committedPositions(Deployment d, io.spate.stream.engine.Task task) {
         boolean sourceTables = task.changelogTopics().values().stream().anyMatch(task.inputTopics()::contains);
         if (!sourceTables) {
-            return inputs -> Map.of();
+            return inputs -> CompletableFuture.completedFuture(Map.of());
         }
         if (d.standbyPositions == null) {
             // Not asking for stable offsets: while a task's transaction holds offsets not yet committed, a
@@ -647,11 +648,11 @@ public final class ProcessingRuntime implements AutoCloseable {
             d.standbyPositions = new PositionStore(bootstrap, d.spec.name(), false);
         }
         PositionStore store = d.standbyPositions;
-        return inputs -> {
+        return inputs -> CompletableFuture.supplyAsync(() -> {
             Map<TopicPartition, Long> offsets = new HashMap<>();
             store.committed(inputs, Duration.ofMillis(STANDBY_COMMITTED_TIMEOUT_MS)).forEach((tp, position) -> offsets.put(tp, position.offset()));
             return offsets;
-        };
+        }, runnable -> Thread.ofVirtual().name("spate-standby-positions").start(runnable));
     }
 
     /** On the standby thread: each standby applies what its changelogs gained; one that cannot is dropped. */

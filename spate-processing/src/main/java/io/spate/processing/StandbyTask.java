@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -59,10 +60,14 @@ final class StandbyTask implements AutoCloseable {
     /** How often a standby of source tables reads the committed positions of their inputs. */
     static final long COMMITTED_READ_MS = 1_000;
 
-    /** The committed positions of a pipeline's inputs, from its group (absent: none committed). */
+    /**
+     * The committed positions of a pipeline's inputs, from its group (absent: none committed),
+     * read off the caller's thread: the node's standbys share one thread, which a coordinator
+     * that is away must not hold up.
+     */
     @FunctionalInterface
     interface CommittedPositions {
-        Map<TopicPartition, Long> read(Set<TopicPartition> inputs) throws Exception;
+        CompletableFuture<Map<TopicPartition, Long>> read(Set<TopicPartition> inputs);
     }
 
     /**
@@ -94,6 +99,8 @@ final class StandbyTask implements AutoCloseable {
      */
     private Map<TopicPartition, Long> limits = Map.of();
     private long limitsReadAtMs = Long.MIN_VALUE;
+    /** The read under way, or null (standby thread only). */
+    private CompletableFuture<Map<TopicPartition, Long>> reading;
     private final Map<String, Long> positions = new HashMap<>();
     /** Per store, the leader epoch of the batch holding the last record applied (the one below its position). */
     private final Map<String, Integer> epochs = new HashMap<>();
@@ -235,20 +242,29 @@ final class StandbyTask implements AutoCloseable {
     }
 
     /**
-     * Reads the source tables' committed input positions when the last read is
-     * {@link #COMMITTED_READ_MS} old. A failed read keeps the last: a position the task once
-     * committed is still one it reached, and the task restores whatever the standby lacks.
+     * Asks for the source tables' committed input positions when the last request is
+     * {@link #COMMITTED_READ_MS} old and answered, and takes the answer once there. A failed read
+     * keeps the last positions: one the task once committed is still one it reached, and the task
+     * restores whatever the standby lacks.
      */
     private void readLimitsIfDue() {
-        long now = clock.getAsLong();
-        if (sourceTables.isEmpty() || (limitsReadAtMs != Long.MIN_VALUE && now - limitsReadAtMs < COMMITTED_READ_MS)) {
+        if (sourceTables.isEmpty()) {
             return;
         }
-        limitsReadAtMs = now;
-        try {
-            limits = Map.copyOf(committed.read(Set.copyOf(sourceTables.values())));
-        } catch (Exception e) {
-            // the coordinator is away or slow: the standby goes on from the last positions read
+        long now = clock.getAsLong();
+        if (reading == null && (limitsReadAtMs == Long.MIN_VALUE || now - limitsReadAtMs >= COMMITTED_READ_MS)) {
+            limitsReadAtMs = now;
+            try {
+                reading = committed.read(Set.copyOf(sourceTables.values()));
+            } catch (RuntimeException e) {
+                reading = CompletableFuture.failedFuture(e);
+            }
+        }
+        if (reading != null && reading.isDone()) {
+            if (!reading.isCompletedExceptionally()) {
+                limits = Map.copyOf(reading.join()); // the coordinator away or slow: the last positions stay
+            }
+            reading = null;
         }
     }
 

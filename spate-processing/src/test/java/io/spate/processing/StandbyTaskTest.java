@@ -207,7 +207,7 @@ class StandbyTaskTest {
         StandbyTask.CommittedPositions positions = inputs -> {
             assertThat(inputs).containsExactly(USERS);
             reads.incrementAndGet();
-            return committed.get();
+            return CompletableFuture.completedFuture(committed.get());
         };
         // One batch of four: the committed position falls inside it.
         write(users, "u1", "ada", "u2", "bob", "u1", "ada2", "u3", "cy");
@@ -253,7 +253,7 @@ class StandbyTaskTest {
         AtomicReference<Map<TopicPartition, Long>> committed = new AtomicReference<>(Map.of(USERS, 3L));
         AtomicLong now = new AtomicLong(1_000_000);
         write(users, "u1", "ada", "u2", "bob", "u1", "ada2");
-        StandbyTask standby = sourceTableStandby(users, inputs -> committed.get(), now);
+        StandbyTask standby = sourceTableStandby(users, inputs -> CompletableFuture.completedFuture(committed.get()), now);
         standby.catchUp();
 
         committed.set(Map.of(USERS, 1L)); // the group's offsets were reset
@@ -269,12 +269,9 @@ class StandbyTaskTest {
         AtomicLong now = new AtomicLong(1_000_000);
         AtomicBoolean coordinatorAway = new AtomicBoolean();
         write(users, "u1", "ada", "u2", "bob", "u1", "ada2");
-        StandbyTask standby = sourceTableStandby(users, inputs -> {
-            if (coordinatorAway.get()) {
-                throw new org.apache.kafka.common.errors.TimeoutException("no coordinator");
-            }
-            return Map.of(USERS, 1L);
-        }, now);
+        StandbyTask standby = sourceTableStandby(users, inputs -> coordinatorAway.get()
+                ? CompletableFuture.failedFuture(new org.apache.kafka.common.errors.TimeoutException("no coordinator"))
+                : CompletableFuture.completedFuture(Map.of(USERS, 1L)), now);
         standby.catchUp();
         coordinatorAway.set(true);
         now.addAndGet(StandbyTask.COMMITTED_READ_MS);
@@ -285,6 +282,31 @@ class StandbyTaskTest {
         assertThat(warm.positions()).isEqualTo(Map.of("users", 1L));
         assertThat(enrich(warm.task(), "u1")).containsExactly("page@ada");
         assertThat(enrich(warm.task(), "u2")).isEmpty();
+        warm.task().close();
+    }
+
+    @Test
+    void aReadOfTheCommittedPositionsStillUnansweredHoldsUpNoCatchUpAndIsTakenWhenItIs() throws Exception {
+        Partition users = leaderOf("users");
+        AtomicLong now = new AtomicLong(1_000_000);
+        List<CompletableFuture<Map<TopicPartition, Long>>> asked = new ArrayList<>();
+        StandbyTask standby = sourceTableStandby(users, inputs -> {
+            CompletableFuture<Map<TopicPartition, Long>> answer = new CompletableFuture<>();
+            asked.add(answer);
+            return answer;
+        }, now);
+        write(users, "u1", "ada", "u2", "bob", "u1", "ada2");
+        standby.catchUp();
+        now.addAndGet(3 * StandbyTask.COMMITTED_READ_MS);
+        standby.catchUp(); // still unanswered: not asked again, nothing applied
+        assertThat(asked).hasSize(1);
+
+        asked.get(0).complete(Map.of(USERS, 2L));
+        standby.catchUp();
+
+        StandbyTask.Warm warm = standby.handOver();
+        assertThat(warm.positions()).isEqualTo(Map.of("users", 2L));
+        assertThat(enrich(warm.task(), "u2")).containsExactly("page@bob");
         warm.task().close();
     }
 
