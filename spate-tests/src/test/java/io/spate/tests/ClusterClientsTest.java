@@ -72,8 +72,12 @@ class ClusterClientsTest {
     }
 
     private static void produce(String topic, int partitions, int count) throws Exception {
+        produce(topic, partitions, 0, count);
+    }
+
+    private static void produce(String topic, int partitions, int from, int count) throws Exception {
         try (KafkaProducer<String, String> producer = producer()) {
-            for (int i = 0; i < count; i++) {
+            for (int i = from; i < from + count; i++) {
                 producer.send(new ProducerRecord<>(topic, i % partitions, "k" + i, "v" + i)).get();
             }
         }
@@ -174,6 +178,84 @@ class ClusterClientsTest {
             assertThat(seenBefore.size() + seenAfter.size()).isEqualTo(300);
         } finally {
             cluster.start(coordinator);
+        }
+    }
+
+    /**
+     * A stable group's members and assignment are stored with its generation, so the offsets
+     * partition's next leader loads them: the members carry on heartbeating and committing in
+     * the same generation, with no rebalance (no partition revoked, lost or assigned again), as
+     * with Kafka. Before, the new coordinator knew no members and every one had to rejoin.
+     */
+    @Test
+    void aStableGroupKeepsItsMembersAndAssignmentWhenItsCoordinatorIsKilled() throws Exception {
+        String topic = "ledger-" + UUID.randomUUID();
+        String group = "group-" + UUID.randomUUID();
+        cluster.createTopic(topic, 4, 3, Map.of("min.insync.replicas", "2"));
+        cluster.awaitFullIsr(topic, 4, 3);
+        produce(topic, 4, 200);
+        List<String> rebalances = java.util.Collections.synchronizedList(new ArrayList<>());
+        Map<String, Object> groupConfig = Map.of(ConsumerConfig.GROUP_ID_CONFIG, group, ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 50,
+                ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+        Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        try (KafkaConsumer<String, String> first = consumer(groupConfig); KafkaConsumer<String, String> second = consumer(groupConfig)) {
+            List<KafkaConsumer<String, String>> members = List.of(first, second);
+            for (KafkaConsumer<String, String> member : members) {
+                String name = member == first ? "first" : "second";
+                member.subscribe(List.of(topic), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+                    @Override
+                    public void onPartitionsRevoked(java.util.Collection<TopicPartition> partitions) {
+                        if (!partitions.isEmpty()) {
+                            rebalances.add(name + " revoked " + partitions);
+                        }
+                    }
+
+                    @Override
+                    public void onPartitionsAssigned(java.util.Collection<TopicPartition> partitions) {
+                        rebalances.add(name + " assigned " + partitions);
+                    }
+
+                    @Override
+                    public void onPartitionsLost(java.util.Collection<TopicPartition> partitions) {
+                        rebalances.add(name + " lost " + partitions);
+                    }
+                });
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                members.forEach(m -> m.poll(Duration.ofMillis(100)).forEach(r -> seen.add(r.value())));
+                return seen.size() == 200 && first.assignment().size() + second.assignment().size() == 4
+                        && !first.assignment().isEmpty() && !second.assignment().isEmpty()
+                        && first.groupMetadata().generationId() == second.groupMetadata().generationId();
+            });
+            members.forEach(KafkaConsumer::commitSync);
+            int generation = first.groupMetadata().generationId();
+            Map<String, Set<TopicPartition>> assignment = Map.of("first", Set.copyOf(first.assignment()), "second", Set.copyOf(second.assignment()));
+            rebalances.clear();
+
+            int coordinator = cluster.admin().describeConsumerGroups(List.of(group)).all().get().get(group).coordinator().id();
+            cluster.mark("killing coordinator node " + coordinator + " of the stable group " + group);
+            cluster.kill9(coordinator);
+            try {
+                produce(topic, 4, 200, 200);
+                await().atMost(Duration.ofSeconds(90)).until(() -> {
+                    members.forEach(m -> m.poll(Duration.ofMillis(100)).forEach(r -> seen.add(r.value())));
+                    return seen.size() == 400;
+                });
+                // Commits name the member and generation: the new coordinator takes them only if it knows both.
+                members.forEach(KafkaConsumer::commitSync);
+                ConsumerGroupDescription after = cluster.admin().describeConsumerGroups(List.of(group)).all().get().get(group);
+                assertThat(after.coordinator().id()).isNotEqualTo(coordinator);
+                assertThat(after.groupState()).hasToString("Stable");
+                assertThat(after.members()).hasSize(2);
+                assertThat(rebalances).as("no partition moved, none was revoked or lost").isEmpty();
+                assertThat(first.groupMetadata().generationId()).isEqualTo(generation).isEqualTo(second.groupMetadata().generationId());
+                assertThat(Map.of("first", first.assignment(), "second", second.assignment())).isEqualTo(assignment);
+                Map<TopicPartition, OffsetAndMetadata> committed = cluster.admin().listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata().get();
+                assertThat(committed.values()).extracting(OffsetAndMetadata::offset).containsOnly(100L);
+            } finally {
+                cluster.start(coordinator);
+            }
         }
     }
 }

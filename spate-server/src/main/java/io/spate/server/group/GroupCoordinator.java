@@ -119,7 +119,8 @@ public final class GroupCoordinator implements AutoCloseable {
             }
         };
         // Each shard loads when this node comes to lead its partition (see offsetsLeadership()).
-        this.runtime = new CoordinatorRuntime<>(OffsetStore.TOPIC, scheduler, time, partitions, GroupShard::new, GroupRecordSerde.INSTANCE,
+        this.runtime = new CoordinatorRuntime<>(OffsetStore.TOPIC, scheduler, time, partitions,
+                context -> new GroupShard(context, this::startSessions), GroupRecordSerde.INSTANCE,
                 OffsetStore.COMMIT_WAIT_MS);
     }
 
@@ -604,10 +605,27 @@ public final class GroupCoordinator implements AutoCloseable {
         return CompletableFuture.completedFuture(SyncResult.refused(error));
     }
 
-    /** Writes the group's new generation (decided now: the write runs as the runtime's next task). */
+    /**
+     * Writes the group's new generation with its members and their assignments (decided now: the
+     * write runs as the runtime's next task).
+     */
     private CompletableFuture<Void> persistGroup(ClassicGroup group) {
-        GroupRecord record = new GroupRecord.Metadata(group.groupId, group.protocolType, group.protocolName, group.generationId);
+        List<GroupRecord.StoredMember> members = new ArrayList<>(group.members.size());
+        for (GroupMember m : group.members.values()) {
+            members.add(new GroupRecord.StoredMember(m.memberId, m.groupInstanceId, m.clientId, m.clientHost, m.rebalanceTimeoutMs,
+                    m.sessionTimeoutMs, group.protocolName == null ? new byte[0] : m.metadata(group.protocolName), m.assignment));
+        }
+        GroupRecord record = new GroupRecord.Metadata(group.groupId, group.protocolType, group.protocolName, group.generationId,
+                group.leaderId, members);
         return write(group.groupId, shard -> CoordinatorResult.of(List.of(record), null));
+    }
+
+    /** A group loaded stable with members: each has a session from now to heartbeat to this coordinator, as in Kafka. */
+    private void startSessions(ClassicGroup group) {
+        log.info("group {}: loaded stable at generation {} with {} member(s)", group.groupId, group.generationId, group.members.size());
+        for (GroupMember member : group.members.values()) {
+            scheduleSessionTimeout(group, member);
+        }
     }
 
     // ---------------------------------------------------------------- heartbeat, leave, expiry

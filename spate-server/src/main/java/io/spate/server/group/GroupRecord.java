@@ -6,8 +6,22 @@ sealed interface GroupRecord {
     record Offset(String group, String topic, int partition, CommittedOffset offset) implements GroupRecord {
     }
 
-    /** A group's generation and protocol, written when a generation forms. */
-    record Metadata(String group, String protocolType, String protocolName, int generation) implements GroupRecord {
+    /**
+     * A group's generation, protocol, leader and members with their assignments, written when a
+     * generation's assignment is stored and when the group empties. A new coordinator loads the
+     * members from it, so a failover does not make a stable group rebalance (Kafka's
+     * GroupMetadataValue). Records of releases before members were stored have none.
+     */
+    record Metadata(String group, String protocolType, String protocolName, int generation, String leaderId,
+                    java.util.List<StoredMember> members) implements GroupRecord {
+        public Metadata {
+            members = java.util.List.copyOf(members);
+        }
+    }
+
+    /** One member as its group's metadata record keeps it: the chosen protocol's subscription only, as Kafka keeps it. */
+    record StoredMember(String memberId, String groupInstanceId, String clientId, String clientHost, int rebalanceTimeoutMs,
+                        int sessionTimeoutMs, byte[] subscription, byte[] assignment) {
     }
 
     /** The group is deleted (a tombstone of its metadata). */

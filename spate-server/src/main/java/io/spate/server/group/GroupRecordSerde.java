@@ -4,6 +4,8 @@ import io.spate.coordinator.RecordSerde;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The layout of the group coordinator's records in {@code __consumer_offsets} (big-endian;
@@ -12,9 +14,15 @@ import java.nio.charset.StandardCharsets;
  * offset key:   version=0 int16, type=1 int8, group, topic, partition int32
  * offset value: version=0 int16, offset int64, leaderEpoch int32, metadata, commitTimestamp int64
  * group key:    version=0 int16, type=2 int8, group
- * group value:  version=0 int16, protocolType, protocolName, generation int32
+ * group value:  version=1 int16, protocolType, protocolName, generation int32, leader (nullable),
+ *               member count int32, per member: memberId, groupInstanceId (nullable), clientId,
+ *               clientHost, rebalanceTimeoutMs int32, sessionTimeoutMs int32,
+ *               subscription (int32 length, bytes), assignment (int32 length, bytes)
  * </pre>
- * A null value (tombstone) deletes the key, so compaction keeps one record per key.
+ * A null value (tombstone) deletes the key, so compaction keeps one record per key. A nullable
+ * string has length -1 for null. A group value of version 0 ends after the generation (no
+ * members); version 1 only appends, so a reader of version 0 still reads the generation of a
+ * version 1 value.
  */
 final class GroupRecordSerde implements RecordSerde<GroupRecord> {
     static final GroupRecordSerde INSTANCE = new GroupRecordSerde();
@@ -45,12 +53,7 @@ final class GroupRecordSerde implements RecordSerde<GroupRecord> {
                 yield ByteBuffer.allocate(2 + 8 + 4 + 2 + metadata.length + 8).putShort((short) 0).putLong(value.offset())
                         .putInt(value.leaderEpoch()).putShort((short) metadata.length).put(metadata).putLong(value.commitTimestamp()).array();
             }
-            case GroupRecord.Metadata m -> {
-                byte[] type = utf8(m.protocolType() == null ? "" : m.protocolType());
-                byte[] name = utf8(m.protocolName() == null ? "" : m.protocolName());
-                yield ByteBuffer.allocate(2 + 2 + type.length + 2 + name.length + 4).putShort((short) 0)
-                        .putShort((short) type.length).put(type).putShort((short) name.length).put(name).putInt(m.generation()).array();
-            }
+            case GroupRecord.Metadata m -> groupValue(m);
             case GroupRecord.Removed r -> null;
         };
     }
@@ -79,10 +82,80 @@ final class GroupRecordSerde implements RecordSerde<GroupRecord> {
             if (value == null) {
                 return new GroupRecord.Removed(group);
             }
-            value.getShort();
-            return new GroupRecord.Metadata(group, readString(value), readString(value), value.getInt());
+            short version = value.getShort();
+            String protocolType = readString(value);
+            String protocolName = readString(value);
+            int generation = value.getInt();
+            if (version < 1) {
+                return new GroupRecord.Metadata(group, protocolType, protocolName, generation, null, List.of());
+            }
+            String leader = readNullableString(value);
+            int count = value.getInt();
+            List<GroupRecord.StoredMember> members = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                members.add(new GroupRecord.StoredMember(readString(value), readNullableString(value), readString(value), readString(value),
+                        value.getInt(), value.getInt(), readBytes(value), readBytes(value)));
+            }
+            return new GroupRecord.Metadata(group, protocolType, protocolName, generation, leader, members);
         }
         return null;
+    }
+
+    private static byte[] groupValue(GroupRecord.Metadata m) {
+        byte[] type = utf8(m.protocolType() == null ? "" : m.protocolType());
+        byte[] name = utf8(m.protocolName() == null ? "" : m.protocolName());
+        byte[] leader = m.leaderId() == null ? null : utf8(m.leaderId());
+        int size = 2 + 2 + type.length + 2 + name.length + 4 + nullableSize(leader) + 4;
+        List<byte[][]> members = new ArrayList<>(m.members().size());
+        for (GroupRecord.StoredMember member : m.members()) {
+            byte[][] fields = {utf8(member.memberId()), member.groupInstanceId() == null ? null : utf8(member.groupInstanceId()),
+                    utf8(member.clientId()), utf8(member.clientHost())};
+            members.add(fields);
+            size += 2 + fields[0].length + nullableSize(fields[1]) + 2 + fields[2].length + 2 + fields[3].length + 4 + 4
+                    + 4 + member.subscription().length + 4 + member.assignment().length;
+        }
+        ByteBuffer out = ByteBuffer.allocate(size).putShort((short) 1);
+        out.putShort((short) type.length).put(type).putShort((short) name.length).put(name).putInt(m.generation());
+        putNullable(out, leader);
+        out.putInt(m.members().size());
+        for (int i = 0; i < members.size(); i++) {
+            GroupRecord.StoredMember member = m.members().get(i);
+            byte[][] fields = members.get(i);
+            out.putShort((short) fields[0].length).put(fields[0]);
+            putNullable(out, fields[1]);
+            out.putShort((short) fields[2].length).put(fields[2]).putShort((short) fields[3].length).put(fields[3]);
+            out.putInt(member.rebalanceTimeoutMs()).putInt(member.sessionTimeoutMs());
+            out.putInt(member.subscription().length).put(member.subscription()).putInt(member.assignment().length).put(member.assignment());
+        }
+        return out.array();
+    }
+
+    private static int nullableSize(byte[] s) {
+        return 2 + (s == null ? 0 : s.length);
+    }
+
+    private static void putNullable(ByteBuffer out, byte[] s) {
+        if (s == null) {
+            out.putShort((short) -1);
+        } else {
+            out.putShort((short) s.length).put(s);
+        }
+    }
+
+    private static String readNullableString(ByteBuffer buffer) {
+        short length = buffer.getShort();
+        if (length < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        buffer.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] readBytes(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.getInt()];
+        buffer.get(bytes);
+        return bytes;
     }
 
     private static String readString(ByteBuffer buffer) {

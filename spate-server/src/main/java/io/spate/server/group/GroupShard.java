@@ -10,9 +10,11 @@ import java.util.Map;
 /**
  * The groups whose ids hash to one partition of {@code __consumer_offsets}: their committed
  * offsets and stored generations, rebuilt by replaying that partition, the offsets committed inside
- * transactions not yet ended, and the members of each group (kept in memory only, as in Kafka:
- * members rejoin a new coordinator). Confined to the coordinator runtime's thread; the
- * transitions live in {@link GroupCoordinator}.
+ * transactions not yet ended, and the members of each group. A group's members and assignment
+ * are loaded from its last metadata record, as Kafka loads them: a stable group stays stable
+ * across a coordinator's failover, and its members carry on heartbeating to the new one without
+ * rejoining (members it no longer hears from expire a session after the load). Confined to the
+ * coordinator runtime's thread; the transitions live in {@link GroupCoordinator}.
  */
 final class GroupShard implements CoordinatorShard<GroupRecord> {
     final ShardContext context;
@@ -33,8 +35,19 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
     /** Where each committed offset was written (see {@link #replayed}). */
     private final Map<String, Map<GroupCoordinator.TopicPartitionKey, Long>> committedAt = new HashMap<>();
 
+    /** Called once the load is done, for each group it left with members: their sessions start then. */
+    private final java.util.function.Consumer<ClassicGroup> loadedWithMembers;
+    /** False while the load replays the log: a metadata record is then the group's latest known state. */
+    private boolean loaded;
+
     GroupShard(ShardContext context) {
+        this(context, group -> {
+        });
+    }
+
+    GroupShard(ShardContext context, java.util.function.Consumer<ClassicGroup> loadedWithMembers) {
         this.context = context;
+        this.loadedWithMembers = loadedWithMembers;
     }
 
     ClassicGroup group(String groupId) {
@@ -55,10 +68,12 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
                 }
             }
             case GroupRecord.Metadata m -> {
-                // A group with members is ahead of its log (it wrote this record from its own state): only
-                // an idle group, as after a load, takes the stored generation.
                 ClassicGroup group = group(m.group());
-                if (group.members.isEmpty() && group.generationId <= m.generation()) {
+                if (!loaded) {
+                    restore(group, m);
+                } else if (group.members.isEmpty() && group.generationId <= m.generation()) {
+                    // Once loaded, a group is ahead of its log (it wrote this record from its own state):
+                    // only an idle one takes the stored generation, never members that have since left.
                     group.protocolType = m.protocolType().isEmpty() ? null : m.protocolType();
                     group.generationId = m.generation();
                 }
@@ -67,9 +82,46 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
                 offsets.remove(r.group());
                 committedAt.remove(r.group());
                 ClassicGroup group = groups.get(r.group());
-                if (group != null && group.members.isEmpty()) {
+                if (group != null && (group.members.isEmpty() || !loaded)) {
                     groups.remove(r.group());
                 }
+            }
+        }
+    }
+
+    /** The group as its metadata record left it: stable with its members and their assignments, or empty. */
+    private static void restore(ClassicGroup group, GroupRecord.Metadata m) {
+        group.protocolType = m.protocolType().isEmpty() ? null : m.protocolType();
+        group.protocolName = m.protocolName().isEmpty() ? null : m.protocolName();
+        group.generationId = m.generation();
+        group.members.clear();
+        group.staticMembers.clear();
+        for (GroupRecord.StoredMember stored : m.members()) {
+            GroupMember member = new GroupMember(stored.memberId(), stored.groupInstanceId(), stored.clientId(), stored.clientHost());
+            member.sessionTimeoutMs = stored.sessionTimeoutMs();
+            member.rebalanceTimeoutMs = stored.rebalanceTimeoutMs();
+            member.protocolType = group.protocolType;
+            if (group.protocolName != null) {
+                member.protocols.put(group.protocolName, stored.subscription());
+            }
+            member.assignment = stored.assignment();
+            group.members.put(member.memberId, member);
+            if (member.isStatic()) {
+                group.staticMembers.put(member.groupInstanceId, member.memberId);
+            }
+        }
+        boolean hasMembers = !group.members.isEmpty();
+        group.leaderId = hasMembers && m.leaderId() != null && group.members.containsKey(m.leaderId()) ? m.leaderId()
+                : hasMembers ? group.members.keySet().iterator().next() : null;
+        group.state = hasMembers ? GroupState.STABLE : GroupState.EMPTY;
+    }
+
+    @Override
+    public void onLoaded() {
+        loaded = true;
+        for (ClassicGroup group : groups.values()) {
+            if (!group.members.isEmpty()) {
+                loadedWithMembers.accept(group);
             }
         }
     }

@@ -140,6 +140,91 @@ class GroupCoordinatorTest {
     }
 
     /**
+     * A new coordinator (the offsets partition's next leader) loads a stable group with its
+     * members, generation, leader and assignments from the group's last metadata record: its
+     * members heartbeat on without rejoining, and one that stays silent is dropped a session
+     * after the load (Kafka's GroupMetadataValue and load).
+     */
+    @Test
+    void aNewCoordinatorLoadsAStableGroupsMembersAndDropsOnlyTheSilentOneASessionAfterTheLoad() {
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        CompletableFuture<JoinResult> b = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(a.join());
+        sync(b.join());
+        String leader = a.join().leaderId();
+
+        scheduler.advance(SESSION_MS / 2);
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        GroupCoordinator.GroupSummary loaded = settled(fresh.describeGroup("billing"));
+        assertThat(loaded.state()).isEqualTo("Stable");
+        assertThat(loaded.protocolName()).isEqualTo("range");
+        assertThat(loaded.members()).extracting(GroupCoordinator.MemberSummary::memberId)
+                .containsExactlyInAnyOrder(a.join().memberId(), b.join().memberId());
+        assertThat(loaded.members()).allSatisfy(m -> {
+            assertThat(m.assignment()).containsExactly(7);
+            assertThat(m.metadata()).containsExactly(1);
+            assertThat(m.clientId()).isEqualTo("client");
+        });
+        assertThat(settled(fresh.syncGroup(new SyncRequest("billing", b.join().memberId(), null, 1, "consumer", "range", Map.of()))).assignment())
+                .as("a stable group's member gets its stored assignment").containsExactly(7);
+
+        // Only a heartbeats to the new coordinator; b's session runs from the load, not from its last heartbeat to the old one.
+        for (int i = 0; i < 3; i++) {
+            scheduler.advance(SESSION_MS / 4);
+            assertThat(settled(fresh.heartbeat("billing", a.join().memberId(), null, 1))).isEqualTo(ServiceError.NONE);
+        }
+        scheduler.advance(SESSION_MS / 4 - 1);
+        assertThat(settled(fresh.heartbeat("billing", a.join().memberId(), null, 1))).as("b's session has 1 ms left").isEqualTo(ServiceError.NONE);
+        scheduler.advance(1);
+        assertThat(settled(fresh.heartbeat("billing", a.join().memberId(), null, 1))).isEqualTo(ServiceError.REBALANCE_IN_PROGRESS);
+
+        JoinResult alone = settled(fresh.joinGroup(new JoinRequest("billing", a.join().memberId(), null, "client", "/127.0.0.1", "consumer",
+                Map.of("range", new byte[]{1}), SESSION_MS, REBALANCE_MS, true, true)));
+        assertThat(alone.generationId()).as("the generation goes on from the stored one").isEqualTo(2);
+        assertThat(alone.leaderId()).isEqualTo(a.join().memberId());
+        assertThat(alone.members()).extracting(JoinResult.Member::memberId).containsExactly(a.join().memberId());
+        assertThat(leader).isIn(a.join().memberId(), b.join().memberId());
+    }
+
+    @Test
+    void aStaticMemberLoadedByANewCoordinatorIsStillFencedByItsInstanceId() {
+        CompletableFuture<JoinResult> joining = coordinator.joinGroup(new JoinRequest("billing", "", "instance-1", "client", "/127.0.0.1",
+                "consumer", Map.of("range", new byte[]{1}), SESSION_MS, REBALANCE_MS, true, true));
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult joined = joining.join();
+        sync(joined);
+
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        assertThat(settled(fresh.heartbeat("billing", joined.memberId(), "instance-1", 1))).isEqualTo(ServiceError.NONE);
+        assertThat(settled(fresh.heartbeat("billing", "someone-else", "instance-1", 1))).isEqualTo(ServiceError.UNKNOWN_MEMBER_ID);
+        assertThat(settled(fresh.describeGroup("billing")).members()).singleElement()
+                .satisfies(m -> assertThat(m.groupInstanceId()).isEqualTo("instance-1"));
+    }
+
+    @Test
+    void aGroupWhoseMembersAllLeftLoadsEmptyAtItsLastGeneration() {
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(a.join());
+        assertThat(settled(coordinator.leaveGroup("billing", a.join().memberId(), null))).isEqualTo(ServiceError.NONE);
+        scheduler.runDue();
+
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        GroupCoordinator.GroupSummary loaded = settled(fresh.describeGroup("billing"));
+        assertThat(loaded.state()).isEqualTo("Empty");
+        assertThat(loaded.members()).isEmpty();
+        assertThat(settled(fresh.heartbeat("billing", a.join().memberId(), null, 1))).isEqualTo(ServiceError.UNKNOWN_MEMBER_ID);
+        CompletableFuture<JoinResult> again = fresh.joinGroup(new JoinRequest("billing", "", null, "client", "/127.0.0.1", "consumer",
+                Map.of("range", new byte[]{1}), SESSION_MS, REBALANCE_MS, false, true));
+        scheduler.advance(INITIAL_DELAY_MS);
+        assertThat(again.join().generationId()).as("generation 1 formed, generation 2 emptied it").isEqualTo(3);
+    }
+
+    /**
      * The newcomer waits in its join far longer than its session timeout: like Kafka, a new member's
      * join is held for up to five minutes, not dropped after one session (it would be told
      * UNKNOWN_MEMBER_ID and start over, again and again, while a slow member holds the rebalance).
