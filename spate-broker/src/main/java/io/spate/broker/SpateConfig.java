@@ -54,6 +54,9 @@ public final class SpateConfig {
     public static final String REPLICA_SOCKET_TIMEOUT_MS = "replica.socket.timeout.ms";
     public static final String AUTO_LEADER_REBALANCE = "auto.leader.rebalance.enable";
     public static final String LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS = "leader.imbalance.check.interval.seconds";
+    /** Redpanda's names: {@code node_add} moves partitions onto a node that joins empty; {@code off} leaves moves to operators. */
+    public static final String PARTITION_AUTOBALANCING_MODE = "partition.autobalancing.mode";
+    public static final String PARTITION_AUTOBALANCING_CONCURRENT_MOVES = "partition.autobalancing.concurrent.moves";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     public static final String BROKER_RACK = "broker.rack";
     public static final String CLUSTER_SECRET = "cluster.secret";
@@ -145,6 +148,8 @@ public final class SpateConfig {
         d.put(REPLICA_SOCKET_TIMEOUT_MS, "5000");
         d.put(AUTO_LEADER_REBALANCE, "true");
         d.put(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, "30");
+        d.put(PARTITION_AUTOBALANCING_MODE, "node_add");
+        d.put(PARTITION_AUTOBALANCING_CONCURRENT_MOVES, "10");
         d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
         // Set on nodes (and client.rack on consumers) to let consumers read from a follower in their rack.
         d.put(BROKER_RACK, "");
@@ -305,7 +310,8 @@ public final class SpateConfig {
             clusterSettings();
         }
         for (String name : new String[]{BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, CONTROLLER_ELECTION_TIMEOUT_MS,
-                REPLICA_LAG_TIME_MAX_MS, REPLICA_FETCH_WAIT_MAX_MS, REPLICA_SOCKET_TIMEOUT_MS, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, OFFSETS_TOPIC_REPLICATION_FACTOR}) {
+                REPLICA_LAG_TIME_MAX_MS, REPLICA_FETCH_WAIT_MAX_MS, REPLICA_SOCKET_TIMEOUT_MS, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, OFFSETS_TOPIC_REPLICATION_FACTOR,
+                PARTITION_AUTOBALANCING_CONCURRENT_MOVES}) {
             if (intValue(name) < 1) {
                 throw new InvalidConfigException(name + " must be at least 1");
             }
@@ -316,6 +322,10 @@ public final class SpateConfig {
         }
         if (intValue(BROKER_SESSION_TIMEOUT_MS) <= intValue(BROKER_HEARTBEAT_INTERVAL_MS)) {
             throw new InvalidConfigException(BROKER_SESSION_TIMEOUT_MS + " must be longer than " + BROKER_HEARTBEAT_INTERVAL_MS);
+        }
+        String autobalancing = values.get(PARTITION_AUTOBALANCING_MODE);
+        if (!autobalancing.equals("node_add") && !autobalancing.equals("off")) {
+            throw new InvalidConfigException(PARTITION_AUTOBALANCING_MODE + " must be node_add or off, not '" + autobalancing + "'");
         }
         for (String flag : new String[]{AUTO_CREATE_TOPICS, LOG_CLEANER_ENABLE, AUTO_LEADER_REBALANCE}) {
             String value = values.get(flag);
@@ -402,8 +412,10 @@ public final class SpateConfig {
                     dataDir().resolve("meta").resolve("metadata"), intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS),
                     intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs);
         }
+        int nodeAddMoves = values.get(PARTITION_AUTOBALANCING_MODE).equals("node_add") ? intValue(PARTITION_AUTOBALANCING_CONCURRENT_MOVES) : 0;
         return new io.spate.cluster.ClusterSettings(nodeId(), voters, dataDir().resolve("meta").resolve("raft"),
-                intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS), intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs);
+                intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS), intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs,
+                nodeAddMoves);
     }
 
     public io.spate.replication.ReplicationSettings replicationSettings() {

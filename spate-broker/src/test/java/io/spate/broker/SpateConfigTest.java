@@ -30,7 +30,8 @@ class SpateConfigTest {
     @ParameterizedTest
     @CsvSource({"queued.max.request.bytes,0", "queued.max.request.bytes,-2", "max.connections,0", "max.connections.per.ip,0",
             "producer.id.expiration.ms,0", "producer.id.expiration.check.interval.ms,0", "offsets.retention.minutes,0",
-            "offsets.retention.check.interval.ms,0", "max.connections,lots"})
+            "offsets.retention.check.interval.ms,0", "max.connections,lots", "partition.autobalancing.mode,continuous",
+            "partition.autobalancing.concurrent.moves,0"})
     void badValuesAreRefusedWithTheirName(String name, String value) {
         assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value))).isInstanceOf(InvalidConfigException.class).hasMessageContaining(name);
     }
@@ -41,5 +42,16 @@ class SpateConfigTest {
         assertThat(config.toServerConfig(9092).brokerConfigs()).doesNotContainKeys("cluster.secret", "controller.quorum.voters");
         assertThat(config.nodeCredentials().token(1)).isNotEmpty();
         assertThat(SpateConfig.from(Map.of()).nodeCredentials().token(1)).as("standalone").isEmpty();
+    }
+
+    @Test
+    void aClusterFillsAnAddedNodeUnlessAutobalancingIsOff() {
+        Map<String, String> cluster = Map.of("controller.quorum.voters", "1@127.0.0.1:9093");
+        assertThat(SpateConfig.from(cluster).clusterSettings().nodeAddMoves()).isEqualTo(10);
+        var withMoves = new java.util.HashMap<>(cluster);
+        withMoves.put("partition.autobalancing.concurrent.moves", "3");
+        assertThat(SpateConfig.from(withMoves).clusterSettings().nodeAddMoves()).isEqualTo(3);
+        withMoves.put("partition.autobalancing.mode", "off");
+        assertThat(SpateConfig.from(withMoves).clusterSettings().nodeAddMoves()).isZero();
     }
 }

@@ -12,9 +12,18 @@ import java.util.List;
  * @param sessionTimeoutMs    silence after which the controller fences a node and moves its leaders
  * @param electionTimeoutMs   Raft election timeout (lower bound; the upper bound is twice this)
  * @param leaderRebalanceMs   how often the controller moves leadership back to preferred replicas (0: never)
+ * @param nodeAddMoves        how many partition moves at once the controller runs to fill a node that
+ *                            joins holding no replica (0: none; Redpanda's {@code node_add} autobalancing)
  */
 public record ClusterSettings(int nodeId, List<Voter> voters, Path metadataDir,
-                              long heartbeatMs, long sessionTimeoutMs, long electionTimeoutMs, long leaderRebalanceMs) {
+                              long heartbeatMs, long sessionTimeoutMs, long electionTimeoutMs, long leaderRebalanceMs,
+                              int nodeAddMoves) {
+
+    /** Settings that move no partition on their own when a node joins. */
+    public ClusterSettings(int nodeId, List<Voter> voters, Path metadataDir, long heartbeatMs, long sessionTimeoutMs, long electionTimeoutMs,
+                           long leaderRebalanceMs) {
+        this(nodeId, voters, metadataDir, heartbeatMs, sessionTimeoutMs, electionTimeoutMs, leaderRebalanceMs, 0);
+    }
 
     public record Voter(int id, String host, int port) {
         public String address() {

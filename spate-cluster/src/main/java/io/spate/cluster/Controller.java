@@ -11,8 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The controller's duties, carried out by whichever voter currently leads the metadata quorum:
- * fence nodes whose heartbeats stopped (which moves their partitions to in-sync followers), and
- * now and then return leadership to preferred replicas. Its decisions are ordinary commands
+ * fence nodes whose heartbeats stopped (which moves their partitions to in-sync followers), now
+ * and then return leadership to preferred replicas, and move partitions onto a node that joins
+ * holding none ({@link NodeFill}). Its decisions are ordinary commands
  * through the metadata log, so a controller that lost its quorum simply cannot make them.
  * It ticks on an injected {@link Scheduler}, reading time from the liveness tracker's clock, so a
  * test or the simulation decides when it looks.
@@ -20,6 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Controller implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Controller.class);
     private static final long TICK_MS = 50;
+    /** How often the partitions moving onto a new node are looked at (each move's completion is one more look away). */
+    private static final long FILL_INTERVAL_MS = 500;
 
     private final MetadataLog metadata;
     private final LivenessTracker liveness;
@@ -33,6 +36,13 @@ public final class Controller implements AutoCloseable {
     private final Set<String> pending = ConcurrentHashMap.newKeySet();
     private boolean leading;
     private long lastRebalanceNanos;
+    private final int nodeAddMoves;
+    /** The incarnation of each live node this controller has looked at: a new one is a (re)start to look at. */
+    private final java.util.Map<Integer, Long> seenIncarnations = new java.util.HashMap<>();
+    /** Nodes that joined holding no replica, being given their share; kept by the controller leader only (see README). */
+    private final java.util.Set<Integer> filling = new java.util.TreeSet<>();
+    private final java.util.Map<Integer, Integer> movedTo = new java.util.HashMap<>();
+    private long lastFillNanos;
 
     /** Ticks on its own thread, {@code spate-controller}. */
     public Controller(MetadataLog metadata, LivenessTracker liveness, ClusterSettings settings) {
@@ -50,6 +60,7 @@ public final class Controller implements AutoCloseable {
         this.rebalanceIntervalNanos = settings.leaderRebalanceMs() * 1_000_000L;
         this.selfId = settings.nodeId();
         this.takeoverGraceNanos = settings.heartbeatMs() * 1_000_000L;
+        this.nodeAddMoves = settings.nodeAddMoves();
         this.scheduler = scheduler;
         this.ownedScheduler = ownsScheduler ? (SystemScheduler) scheduler : null;
     }
@@ -78,6 +89,10 @@ public final class Controller implements AutoCloseable {
                 // Voters learn the new leader from Raft at once; one heartbeat interval lets their next heartbeat arrive.
                 liveness.reset(metadata.image(), now + takeoverGraceNanos);
                 lastRebalanceNanos = now;
+                // What the previous leader was filling is not known here: an empty live node is taken up again.
+                seenIncarnations.clear();
+                filling.clear();
+                movedTo.clear();
             }
             leading = leader;
             if (!leader) {
@@ -91,6 +106,13 @@ public final class Controller implements AutoCloseable {
             if (rebalanceIntervalNanos > 0 && now - lastRebalanceNanos > rebalanceIntervalNanos) {
                 lastRebalanceNanos = now;
                 rebalance(image);
+            }
+            if (nodeAddMoves > 0) {
+                noticeNewNodes(image);
+                if (!filling.isEmpty() && now - lastFillNanos >= FILL_INTERVAL_MS * 1_000_000L) {
+                    lastFillNanos = now;
+                    fill(image);
+                }
             }
         } catch (RuntimeException | Error e) {
             // Caught whole: a throw out of a scheduled task would cancel every later tick, and with it all fencing.
@@ -110,6 +132,56 @@ public final class Controller implements AutoCloseable {
                             new MetadataCommand.ElectPreferredLeader(topic.name(), p), null);
                 }
             }
+        }
+    }
+
+    /** A node that (re)registered holding no replica is a new server: it is to get its share of the partitions. */
+    private void noticeNewNodes(ClusterImage image) {
+        for (NodeInfo node : image.nodes().values()) {
+            if (node.fenced()) {
+                continue;
+            }
+            Long seen = seenIncarnations.put(node.id(), node.incarnation());
+            if ((seen == null || seen != node.incarnation()) && NodeFill.replicaCount(image, node.id()) == 0) {
+                filling.add(node.id());
+            }
+        }
+    }
+
+    /** Starts the next moves onto the nodes being filled, at most {@code nodeAddMoves} running at once over the cluster. */
+    private void fill(ClusterImage image) {
+        if (pending.stream().anyMatch(k -> k.startsWith("fill-"))) {
+            return; // the image does not show those moves yet: planning now would count the node short
+        }
+        int budget = nodeAddMoves - NodeFill.movesRunning(image);
+        for (java.util.Iterator<Integer> it = filling.iterator(); it.hasNext(); ) {
+            int node = it.next();
+            NodeInfo info = image.node(node);
+            if (info == null || info.fenced()) {
+                it.remove();
+                continue;
+            }
+            java.util.List<MetadataCommand.ReassignPartition> moves = NodeFill.moves(image, node, budget);
+            if (moves.isEmpty()) {
+                if (budget > 0 && !NodeFill.receiving(image, node)) {
+                    it.remove();
+                    Integer moved = movedTo.remove(node);
+                    if (moved != null) {
+                        log.info("node {} has its share now: {} replica(s), {} moved to it", node, NodeFill.replicaCount(image, node), moved);
+                    }
+                }
+                continue;
+            }
+            if (!movedTo.containsKey(node)) {
+                log.info("node {} joined holding no replica: moving partitions to it, at most {} at once", node, nodeAddMoves);
+            }
+            for (MetadataCommand.ReassignPartition move : moves) {
+                PartitionState state = image.partition(move.topic(), move.partition());
+                movedTo.merge(node, 1, Integer::sum);
+                submitOnce("fill-" + node + "-" + move.topic() + "-" + move.partition() + "-" + state.partitionEpoch(), move,
+                        null);
+            }
+            budget -= moves.size();
         }
     }
 
