@@ -34,6 +34,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** What clients other than producers see of a cluster: follower fetching by rack, and groups across a coordinator's death. */
@@ -257,5 +258,34 @@ class ClusterClientsTest {
                 cluster.start(coordinator);
             }
         }
+    }
+
+    /** kafka-topics.sh --replica-assignment: the replicas named per partition, the first one its preferred leader. */
+    @Test
+    void aTopicCreatedAndGrownWithNamedReplicasHasExactlyThoseReplicas() throws Exception {
+        String topic = "placed-" + UUID.randomUUID();
+        var admin = cluster.admin();
+        admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(2, 3), 1, List.of(3, 1))))).all().get();
+        admin.createPartitions(Map.of(topic, org.apache.kafka.clients.admin.NewPartitions.increaseTo(3, List.of(List.of(1, 2))))).all().get();
+
+        await().atMost(SpateCluster.SETTLE).untilAsserted(() -> {
+            var partitions = cluster.describe(topic).partitions();
+            assertThat(partitions).extracting(p -> p.replicas().stream().map(org.apache.kafka.common.Node::id).toList())
+                    .containsExactly(List.of(2, 3), List.of(3, 1), List.of(1, 2));
+            assertThat(partitions).extracting(p -> p.leader().id()).containsExactly(2, 3, 1);
+        });
+        produce(topic, 3, 30);
+
+        String refused = "refused-" + UUID.randomUUID();
+        for (Map<Integer, List<Integer>> bad : List.of(Map.of(0, List.of(1, 42)), Map.of(0, List.of(1, 2), 1, List.of(3)),
+                Map.of(0, List.of(2, 2)))) {
+            assertThatThrownBy(() -> admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(refused, bad))).all().get())
+                    .as("assignment %s", bad).hasCauseInstanceOf(org.apache.kafka.common.errors.InvalidReplicaAssignmentException.class);
+        }
+        assertThatThrownBy(() -> admin.createPartitions(Map.of(topic,
+                org.apache.kafka.clients.admin.NewPartitions.increaseTo(4, List.of(List.of(1, 2, 3))))).all().get())
+                .as("a third replica where the topic has two").hasCauseInstanceOf(org.apache.kafka.common.errors.InvalidReplicaAssignmentException.class);
+        assertThat(admin.listTopics().names().get()).doesNotContain(refused);
+        assertThat(cluster.describe(topic).partitions()).hasSize(3);
     }
 }

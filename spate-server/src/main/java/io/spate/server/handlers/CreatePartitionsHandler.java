@@ -4,7 +4,6 @@ import io.spate.server.errors.ServiceException;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.network.ClientConnection;
 import org.apache.kafka.common.errors.ApiException;
-import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsResponseData;
@@ -22,11 +21,9 @@ import java.util.concurrent.CompletableFuture;
 /** CreatePartitions: grows a topic; keys then spread over more partitions, as in Kafka. */
 public final class CreatePartitionsHandler implements ApiHandler {
     private final TopicManager topics;
-    private final int nodeId;
 
-    public CreatePartitionsHandler(TopicManager topics, int nodeId) {
+    public CreatePartitionsHandler(TopicManager topics) {
         this.topics = topics;
-        this.nodeId = nodeId;
     }
 
     @Override
@@ -46,15 +43,16 @@ public final class CreatePartitionsHandler implements ApiHandler {
                 if (topics.registry().get(topic.name()) == null) {
                     throw new UnknownTopicOrPartitionException("topic '" + topic.name() + "' does not exist");
                 }
-                if (topic.assignments() != null) {
-                    for (CreatePartitionsRequestData.CreatePartitionsAssignment assignment : topic.assignments()) {
-                        if (!assignment.brokerIds().equals(List.of(nodeId))) {
-                            throw new InvalidReplicaAssignmentException("new partitions can only be assigned to broker " + nodeId);
-                        }
-                    }
-                }
                 // Completes when the controller quorum has the new partitions; the network thread does not wait.
-                pending.add(topics.addPartitionsAsync(topic.name(), topic.count(), data.validateOnly()).handle((updated, failure) -> {
+                CompletableFuture<?> added;
+                if (topic.assignments() != null) {
+                    List<List<Integer>> assignment = new ArrayList<>();
+                    topic.assignments().forEach(a -> assignment.add(List.copyOf(a.brokerIds())));
+                    added = topics.addPartitionsAsync(topic.name(), topic.count(), data.validateOnly(), assignment);
+                } else {
+                    added = topics.addPartitionsAsync(topic.name(), topic.count(), data.validateOnly());
+                }
+                pending.add(added.handle((updated, failure) -> {
                     if (failure != null) {
                         ApiException e = ApiErrors.unwrap(failure);
                         result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());

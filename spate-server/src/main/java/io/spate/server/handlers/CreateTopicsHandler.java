@@ -25,12 +25,10 @@ import java.util.concurrent.CompletableFuture;
 /** CreateTopics, with Kafka's validation; {@code validateOnly} checks without creating. */
 public final class CreateTopicsHandler implements ApiHandler {
     private final TopicManager topics;
-    private final int nodeId;
     private final TopicConfigDescriber describer;
 
-    public CreateTopicsHandler(TopicManager topics, int nodeId, TopicConfigDescriber describer) {
+    public CreateTopicsHandler(TopicManager topics, TopicConfigDescriber describer) {
         this.topics = topics;
-        this.nodeId = nodeId;
         this.describer = describer;
     }
 
@@ -79,6 +77,13 @@ public final class CreateTopicsHandler implements ApiHandler {
 
     private CompletableFuture<TopicInfo> create(CreateTopicsRequestData.CreatableTopic requested, boolean validateOnly, int timeoutMs) {
         try {
+            if (!requested.assignments().isEmpty()) {
+                List<List<Integer>> assignment = assignment(requested);
+                Map<String, String> overrides = new HashMap<>();
+                requested.configs().forEach(c -> overrides.put(c.name(), c.value()));
+                return validateOnly ? CompletableFuture.completedFuture(topics.validateCreate(requested.name(), assignment, overrides))
+                        : topics.createAsync(requested.name(), assignment, overrides, timeoutMs);
+            }
             return validateOnly ? CompletableFuture.completedFuture(plan(requested, true)) : createPlanned(requested, timeoutMs);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
@@ -91,22 +96,31 @@ public final class CreateTopicsHandler implements ApiHandler {
         return topics.createAsync(requested.name(), asked.partitions(), asked.replicationFactor(), asked.overrides(), timeoutMs);
     }
 
+    /**
+     * The replicas named for each partition, in partition order: given instead of a count and
+     * factor, for partitions 0 to n-1 each named once (Kafka's rules).
+     */
+    private static List<List<Integer>> assignment(CreateTopicsRequestData.CreatableTopic requested) {
+        if (requested.numPartitions() != -1 || requested.replicationFactor() != -1) {
+            throw new org.apache.kafka.common.errors.InvalidRequestException("give either a replica assignment or partitions and replication factor, not both");
+        }
+        int count = requested.assignments().size();
+        List<List<Integer>> byPartition = new java.util.ArrayList<>(java.util.Collections.nCopies(count, null));
+        for (CreateTopicsRequestData.CreatableReplicaAssignment a : requested.assignments()) {
+            int p = a.partitionIndex();
+            if (p < 0 || p >= count || byPartition.get(p) != null) {
+                throw new InvalidReplicaAssignmentException("partitions must be numbered 0 to " + (count - 1) + ", each once; partition " + p
+                        + " is " + (p < 0 || p >= count ? "out of that range" : "named twice"));
+            }
+            byPartition.set(p, List.copyOf(a.brokerIds()));
+        }
+        return byPartition;
+    }
+
     /** The partitions, factor and overrides asked for (validated in full when {@code validate}). */
     private TopicInfo plan(CreateTopicsRequestData.CreatableTopic requested, boolean validate) {
         int partitions = requested.numPartitions();
         short replicationFactor = requested.replicationFactor();
-        if (!requested.assignments().isEmpty()) {
-            if (partitions != -1 || replicationFactor != -1) {
-                throw new org.apache.kafka.common.errors.InvalidRequestException("give either a replica assignment or partitions and replication factor, not both");
-            }
-            for (CreateTopicsRequestData.CreatableReplicaAssignment assignment : requested.assignments()) {
-                if (!assignment.brokerIds().equals(java.util.List.of(nodeId))) {
-                    throw new InvalidReplicaAssignmentException("partition " + assignment.partitionIndex() + " is assigned to brokers " + assignment.brokerIds() + "; the only broker is " + nodeId);
-                }
-            }
-            partitions = requested.assignments().size();
-            replicationFactor = 1;
-        }
         Map<String, String> overrides = new HashMap<>();
         requested.configs().forEach(c -> overrides.put(c.name(), c.value()));
         if (validate) {

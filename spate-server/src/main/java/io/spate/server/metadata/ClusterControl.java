@@ -117,6 +117,71 @@ public final class ClusterControl {
         await(addPartitionsAsync(name, newCount));
     }
 
+    /**
+     * A topic with the replicas the client named for each partition ({@code kafka-topics.sh
+     * --replica-assignment}); the first of each list is its preferred leader.
+     */
+    public CompletableFuture<CommandResult> createTopicAsync(String name, UUID id, List<List<Integer>> assignment, Map<String, String> overrides,
+                                                             long timeoutMs) {
+        ServiceException invalid = invalidAssignment(assignment, assignment.isEmpty() ? 0 : assignment.get(0).size());
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return commitAsync(new MetadataCommand.CreateTopic(name, id, assignment, overrides), timeoutMs > 0 ? timeoutMs : COMMIT_TIMEOUT_MS);
+    }
+
+    /** New partitions on the replicas the client named, as many per partition as the topic has. */
+    public CompletableFuture<CommandResult> addPartitionsAsync(String name, int newCount, List<List<Integer>> assignment) {
+        TopicState topic = metadata.image().topic(name);
+        if (topic == null) {
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist"));
+        }
+        int adding = newCount - topic.partitions().size();
+        if (assignment.size() != adding) {
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT,
+                    "the assignment names " + assignment.size() + " new partition(s), but going to " + newCount + " adds " + adding));
+        }
+        ServiceException invalid = invalidAssignment(assignment, topic.replicationFactor());
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return commitAsync(new MetadataCommand.CreatePartitions(name, assignment));
+    }
+
+    /**
+     * What Kafka's controller checks in a manual assignment: every partition has {@code factor}
+     * distinct replicas, each a registered node that is not fenced. Null when it holds.
+     */
+    public ServiceException invalidAssignment(List<List<Integer>> assignment, int factor) {
+        if (assignment.isEmpty()) {
+            return new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "the assignment names no partition");
+        }
+        ClusterImage image = metadata.image();
+        for (int p = 0; p < assignment.size(); p++) {
+            List<Integer> replicas = assignment.get(p);
+            if (replicas.isEmpty()) {
+                return new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "partition " + p + " is given no replica");
+            }
+            if (replicas.size() != factor) {
+                return new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "partition " + p + " is given " + replicas.size()
+                        + " replica(s) where every partition of the topic has " + factor);
+            }
+            if (replicas.stream().distinct().count() != replicas.size()) {
+                return new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "partition " + p + " names a node twice: " + replicas);
+            }
+            for (int id : replicas) {
+                io.spate.cluster.NodeInfo node = image.node(id);
+                if (node == null) {
+                    return new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "partition " + p + " names node " + id + ", which is not registered");
+                }
+                if (node.fenced()) {
+                    return new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "partition " + p + " names node " + id + ", which is not live");
+                }
+            }
+        }
+        return null;
+    }
+
     public CompletableFuture<CommandResult> addPartitionsAsync(String name, int newCount) {
         TopicState topic = metadata.image().topic(name);
         if (topic == null) {

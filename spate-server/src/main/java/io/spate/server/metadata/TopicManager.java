@@ -84,6 +84,37 @@ public final class TopicManager {
                 .thenApply(result -> registry.get(name));
     }
 
+    /**
+     * Checks a creation with the replicas named per partition ({@code kafka-topics.sh
+     * --replica-assignment}) without performing it; returns the partitions and factor it would use.
+     */
+    public TopicInfo validateCreate(String name, java.util.List<java.util.List<Integer>> assignment, Map<String, String> overrides) {
+        TopicNames.validate(name);
+        if (assignment.size() > MAX_PARTITIONS_PER_TOPIC) {
+            throw new ServiceException(ServiceError.INVALID_PARTITIONS, "number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC);
+        }
+        ServiceException invalid = cluster.invalidAssignment(assignment, assignment.isEmpty() ? 0 : assignment.get(0).size());
+        if (invalid != null) {
+            throw invalid;
+        }
+        validateConfig(overrides);
+        if (registry.get(name) != null) {
+            throw new ServiceException(ServiceError.TOPIC_ALREADY_EXISTS, "topic '" + name + "' already exists");
+        }
+        return new TopicInfo(name, TopicInfo.NO_ID, assignment.size(), (short) assignment.get(0).size(), overrides);
+    }
+
+    /** Creates a topic on the replicas named per partition; as {@link #createAsync} otherwise. */
+    public CompletableFuture<TopicInfo> createAsync(String name, java.util.List<java.util.List<Integer>> assignment, Map<String, String> overrides,
+                                                    long timeoutMs) {
+        try {
+            validateCreate(name, assignment, overrides);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return cluster.createTopicAsync(name, java.util.UUID.randomUUID(), assignment, overrides, timeoutMs).thenApply(result -> registry.get(name));
+    }
+
     /** Waits for {@code future}, throwing what it failed with (for callers that are not network threads). */
     private static <T> T join(CompletableFuture<T> future) {
         try {
@@ -164,6 +195,27 @@ public final class TopicManager {
 
     public TopicInfo alterConfig(String name, Map<String, String> newOverrides, boolean validateOnly) {
         return join(alterConfigAsync(name, newOverrides, validateOnly));
+    }
+
+    /** New partitions on the replicas named for each ({@code kafka-topics.sh --alter --replica-assignment}). */
+    public CompletableFuture<TopicInfo> addPartitionsAsync(String name, int newCount, boolean validateOnly,
+                                                           java.util.List<java.util.List<Integer>> assignment) {
+        if (newCount > MAX_PARTITIONS_PER_TOPIC) {
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS, "number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC));
+        }
+        TopicInfo current = registry.get(name);
+        if (current != null && newCount <= current.partitions()) {
+            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS,
+                    "topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount));
+        }
+        if (validateOnly) {
+            ServiceException invalid = current == null ? null : assignment.size() != newCount - current.partitions()
+                    ? new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "the assignment names " + assignment.size()
+                            + " new partition(s), but going to " + newCount + " adds " + (newCount - current.partitions()))
+                    : cluster.invalidAssignment(assignment, current.replicationFactor());
+            return invalid != null ? CompletableFuture.failedFuture(invalid) : CompletableFuture.completedFuture(current);
+        }
+        return cluster.addPartitionsAsync(name, newCount, assignment).thenApply(result -> registry.get(name));
     }
 
     public CompletableFuture<TopicInfo> alterConfigAsync(String name, Map<String, String> newOverrides, boolean validateOnly) {
