@@ -15,9 +15,10 @@ import java.util.TreeMap;
  * started, until the node holds its share of the replicas or nothing more can move.
  *
  * <p>A move replaces one replica of the most loaded node with the new node, at the same place in
- * the replica list. While the new node is the preferred leader of fewer partitions than its share,
- * moves of a preferred leader's replica come first, so it also takes its share of leaderships
- * once the preferred-leader rebalance runs (and with them the pipeline tasks that run there). Only partitions whose replicas are all alive and in sync and
+ * the replica list. In each topic where the new node is the preferred leader of fewer partitions
+ * than its share, moves of a preferred leader's replica come first, so that it takes its share of
+ * every topic's leaderships once the preferred-leader rebalance runs (and with them the pipeline
+ * tasks that run there). Only partitions whose replicas are all alive and in sync and
  * that are not already moving are taken. A topic created with {@code spate.colocate.with} (a
  * pipeline's internal topics, placed with its input) never moves alone: partition p of it moves
  * with partition p of the topic it is placed with, as long as the two have the same replicas, so
@@ -81,13 +82,12 @@ public final class NodeFill {
         Map<Integer, Integer> load = new TreeMap<>();
         live.forEach(n -> load.put(n, 0));
         int total = 0;
-        int partitions = 0;
-        int[] led = {0};
+        // Preferred leaderships of the target per topic: leaders are balanced topic by topic, since a topic's partitions carry alike.
+        Map<String, Integer> led = new HashMap<>();
         for (TopicState topic : image.topics().values()) {
             for (PartitionState p : topic.partitions()) {
-                partitions++;
                 if (p.preferredLeader() == target) {
-                    led[0]++;
+                    led.merge(topic.name(), 1, Integer::sum);
                 }
                 for (int r : p.targetReplicas()) {
                     if (load.containsKey(r)) {
@@ -98,7 +98,6 @@ public final class NodeFill {
             }
         }
         int share = total / live.size();
-        int leaderShare = partitions / live.size();
         Map<String, List<TopicState>> placedWith = new HashMap<>();
         for (TopicState topic : image.topics().values()) {
             String anchor = topic.overrides().get(COLOCATE_WITH);
@@ -111,10 +110,15 @@ public final class NodeFill {
         while (moves.size() < budget && load.get(target) < share) {
             boolean moved = false;
             for (int donor : donorsByLoad(load, target)) {
-                // Below its share of leaderships: a preferred leader's replica first; at it: a follower's first.
-                List<MetadataCommand.ReassignPartition> group = firstMovable(image, placedWith, live, target, donor, taken, led[0] < leaderShare);
-                if (group.isEmpty()) {
-                    group = firstMovable(image, placedWith, live, target, donor, taken, null);
+                // First a preferred leader's replica of a topic where the target leads less than its share,
+                // then a follower's replica, then any.
+                int maxReplicas = load.get(donor) - load.get(target) - 1;
+                List<MetadataCommand.ReassignPartition> group = List.of();
+                for (Pick pick : Pick.values()) {
+                    group = firstMovable(image, placedWith, live, target, donor, taken, pick, led, maxReplicas);
+                    if (!group.isEmpty()) {
+                        break;
+                    }
                 }
                 if (group.isEmpty()) {
                     continue;
@@ -123,7 +127,7 @@ public final class NodeFill {
                     return moves;
                 }
                 if (group.get(0).target().get(0) == target) {
-                    led[0]++;
+                    led.merge(group.get(0).topic(), 1, Integer::sum);
                 }
                 for (MetadataCommand.ReassignPartition move : group) {
                     taken.add(move.topic() + "-" + move.partition());
@@ -150,13 +154,13 @@ public final class NodeFill {
     }
 
     /**
-     * The first partition (by topic name, then number) that may move from donor to target, with
-     * the partitions placed with it; {@code leading}: only one the donor is (true) or is not (false)
-     * the preferred leader of, or either (null).
+     * The first partition (by topic name, then number) of the kind {@code pick} that may move from
+     * donor to target, with the partitions placed with it. At most {@code maxReplicas} partitions
+     * move together, so that a move narrows the gap between donor and target rather than reversing it.
      */
     private static List<MetadataCommand.ReassignPartition> firstMovable(ClusterImage image, Map<String, List<TopicState>> placedWith,
                                                                       List<Integer> live, int target, int donor, Set<String> taken,
-                                                                      Boolean leading) {
+                                                                      Pick pick, Map<String, Integer> led, int maxReplicas) {
         for (TopicState topic : image.topics().values()) {
             String anchor = topic.overrides().get(COLOCATE_WITH);
             if (anchor != null && !anchor.isEmpty() && image.topic(anchor) != null) {
@@ -165,32 +169,62 @@ public final class NodeFill {
             for (int p = 0; p < topic.partitions().size(); p++) {
                 PartitionState state = topic.partitions().get(p);
                 if (taken.contains(topic.name() + "-" + p) || !movable(state, live) || !state.replicas().contains(donor)
-                        || state.replicas().contains(target) || leading != null && leading != (state.preferredLeader() == donor)) {
+                        || state.replicas().contains(target) || !pick.takes(state.preferredLeader() == donor,
+                        led.getOrDefault(topic.name(), 0) < topic.partitions().size() / live.size())) {
                     continue;
                 }
                 List<MetadataCommand.ReassignPartition> group = new ArrayList<>();
                 group.add(new MetadataCommand.ReassignPartition(topic.name(), p, replaced(state.replicas(), donor, target)));
-                boolean blocked = false;
-                for (TopicState follower : placedWith.getOrDefault(topic.name(), List.of())) {
-                    if (p >= follower.partitions().size()) {
-                        continue;
-                    }
-                    PartitionState f = follower.partitions().get(p);
-                    if (!new HashSet<>(f.replicas()).equals(new HashSet<>(state.replicas()))) {
-                        continue; // already placed elsewhere: it stays where it is
-                    }
-                    if (!movable(f, live)) {
-                        blocked = true;
-                        break;
-                    }
-                    group.add(new MetadataCommand.ReassignPartition(follower.name(), p, replaced(f.replicas(), donor, target)));
-                }
-                if (!blocked) {
+                boolean blocked = !addFollowers(topic.name(), p, state.replicas(), placedWith, live, donor, target, group);
+                if (!blocked && group.size() <= maxReplicas) {
                     return group;
                 }
             }
         }
         return List.of();
+    }
+
+    /**
+     * Adds the moves of partition p of every topic placed with {@code anchor}, and of those placed
+     * with them in turn (a changelog placed with a repartition topic placed with the input), where
+     * the partition still has the anchor's replicas. False when one of them cannot move now.
+     */
+    private static boolean addFollowers(String anchor, int p, List<Integer> replicas, Map<String, List<TopicState>> placedWith,
+                                        List<Integer> live, int donor, int target, List<MetadataCommand.ReassignPartition> group) {
+        for (TopicState follower : placedWith.getOrDefault(anchor, List.of())) {
+            if (p >= follower.partitions().size()) {
+                continue;
+            }
+            PartitionState f = follower.partitions().get(p);
+            if (!new HashSet<>(f.replicas()).equals(new HashSet<>(replicas))) {
+                continue; // already placed elsewhere: it stays where it is
+            }
+            if (!movable(f, live) || group.size() > 64) {
+                return false;
+            }
+            group.add(new MetadataCommand.ReassignPartition(follower.name(), p, replaced(f.replicas(), donor, target)));
+            if (!addFollowers(follower.name(), p, replicas, placedWith, live, donor, target, group)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** What kind of replica a move takes from its donor, in the order tried. */
+    private enum Pick {
+        /** The donor's preferred leadership, in a topic where the target leads less than its share. */
+        LEADER,
+        /** A replica the donor only follows with. */
+        FOLLOWER,
+        ANY;
+
+        boolean takes(boolean donorLeads, boolean targetWantsLeadership) {
+            return switch (this) {
+                case LEADER -> donorLeads && targetWantsLeadership;
+                case FOLLOWER -> !donorLeads;
+                case ANY -> true;
+            };
+        }
     }
 
     private static boolean movable(PartitionState state, List<Integer> live) {

@@ -138,4 +138,36 @@ class NodeFillTest {
         ClusterImage fenced = image(nodes, topic("orders", Placement.assign("orders", 0, 6, 2, List.of(1, 2, 3)), Map.of()));
         assertThat(NodeFill.moves(fenced, 4, 10)).isEmpty();
     }
+
+    @Test
+    void aTopicPlacedWithATopicPlacedWithTheInputMovesWithThemAll() {
+        List<List<Integer>> inputs = List.of(List.of(1, 2), List.of(2, 3), List.of(3, 1));
+        ClusterImage image = image(FOUR_NODES, topic("events", inputs, Map.of()),
+                topic("app-repartition", inputs, Map.of(NodeFill.COLOCATE_WITH, "events")),
+                topic("app-store-changelog", inputs, Map.of(NodeFill.COLOCATE_WITH, "app-repartition")));
+
+        List<MetadataCommand.ReassignPartition> moves = NodeFill.moves(image, 4, 10);
+
+        assertThat(moves).isNotEmpty();
+        for (MetadataCommand.ReassignPartition move : moves) {
+            assertThat(moves).filteredOn(m -> m.partition() == move.partition()).extracting(MetadataCommand.ReassignPartition::topic)
+                    .containsExactlyInAnyOrder("events", "app-repartition", "app-store-changelog");
+            assertThat(moves).filteredOn(m -> m.partition() == move.partition()).allSatisfy(m -> assertThat(m.target()).isEqualTo(move.target()));
+        }
+    }
+
+    @Test
+    void theNewNodeTakesItsShareOfEveryTopicsLeaderships() {
+        ClusterImage image = image(FOUR_NODES, topic("a", Placement.assign("a", 0, 4, 3, List.of(1, 2, 3)), Map.of()),
+                topic("b", Placement.assign("b", 0, 4, 3, List.of(1, 2, 3)), Map.of()),
+                topic("c", Placement.assign("c", 0, 8, 3, List.of(1, 2, 3)), Map.of()));
+        for (List<MetadataCommand.ReassignPartition> moves = NodeFill.moves(image, 4, 3); !moves.isEmpty(); moves = NodeFill.moves(image, 4, 3)) {
+            image = completed(image, moves);
+        }
+        for (TopicState topic : image.topics().values()) {
+            assertThat(topic.partitions().stream().filter(p -> p.preferredLeader() == 4).count()).as("preferred leaderships in %s", topic.name())
+                    .isEqualTo(topic.partitions().size() / 4);
+        }
+        assertThat(NodeFill.replicaCount(image, 4)).isEqualTo(48 / 4);
+    }
 }
