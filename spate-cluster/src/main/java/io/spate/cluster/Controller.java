@@ -39,7 +39,10 @@ public final class Controller implements AutoCloseable {
     private final int nodeAddMoves;
     /** The incarnation of each live node this controller has looked at: a new one is a (re)start to look at. */
     private final java.util.Map<Integer, Long> seenIncarnations = new java.util.HashMap<>();
-    /** Nodes that joined holding no replica, being given their share; kept by the controller leader only (see README). */
+    /**
+     * Nodes that joined holding no replica, being given their share. Kept by the controller leader
+     * only: a fill under way stops when the leadership moves (see README).
+     */
     private final java.util.Set<Integer> filling = new java.util.TreeSet<>();
     private final java.util.Map<Integer, Integer> movedTo = new java.util.HashMap<>();
     private long lastFillNanos;
@@ -89,8 +92,10 @@ public final class Controller implements AutoCloseable {
                 // Voters learn the new leader from Raft at once; one heartbeat interval lets their next heartbeat arrive.
                 liveness.reset(metadata.image(), now + takeoverGraceNanos);
                 lastRebalanceNanos = now;
-                // What the previous leader was filling is not known here: an empty live node is taken up again.
+                // Only registrations from now on count as joins: an empty node that is already there may
+                // have been drained on purpose, and must not be filled again because the controller moved.
                 seenIncarnations.clear();
+                metadata.image().nodes().values().forEach(n -> seenIncarnations.put(n.id(), n.incarnation()));
                 filling.clear();
                 movedTo.clear();
             }

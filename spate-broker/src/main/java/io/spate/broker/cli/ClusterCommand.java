@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
 /**
  * {@code spate cluster}: a local multi-node cluster on the loopback interface, one background
  * {@code spate start} process per node, all described by {@code DIR/cluster.properties} so that
- * {@code status} and {@code down} find them again from any shell.
+ * {@code status} and {@code down} find them again from any shell. {@code drain} works on any
+ * cluster, through {@code --bootstrap-server}.
  *
  * <p>Exit codes: 0 success; 1 a runtime failure (a node did not come up, the cluster does not
  * answer, a node could not be stopped); 2 the request cannot be carried out as asked (bad flag
@@ -37,7 +38,8 @@ import java.util.stream.Collectors;
         description = {"Run a local multi-node Spate cluster on 127.0.0.1, each node a background process.",
                 "Node i (1-based) serves Kafka on BASE+i-1 and its controller (Raft) port is BASE+100+i-1; "
                         + "its data, log (node.log) and pid file are in DIR/node-i, and DIR/cluster.properties records the layout."},
-        subcommands = {ClusterCommandUp.class, ClusterCommandStatus.class, ClusterCommandDown.class, CommandLine.HelpCommand.class})
+        subcommands = {ClusterCommandUp.class, ClusterCommandStatus.class, ClusterCommandDown.class, ClusterCommandDrain.class,
+                CommandLine.HelpCommand.class})
 public final class ClusterCommand implements Runnable {
     static final String HOST = "127.0.0.1";
     static final String LAYOUT_FILE = "cluster.properties";

@@ -1,0 +1,86 @@
+package io.spate.cluster;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The moves that empty a node before it leaves: where each replica goes, and what cannot leave. */
+class NodeDrainTest {
+    private static Map<Integer, NodeInfo> nodes(int... ids) {
+        Map<Integer, NodeInfo> nodes = new HashMap<>();
+        for (int id : ids) {
+            nodes.put(id, new NodeInfo(id, "127.0.0.1", 9000 + id, 1, false));
+        }
+        return nodes;
+    }
+
+    private static TopicState topic(String name, List<List<Integer>> assignment, Map<String, String> overrides) {
+        List<PartitionState> partitions = new ArrayList<>();
+        for (List<Integer> replicas : assignment) {
+            partitions.add(new PartitionState(replicas, replicas.get(0), 0, replicas, 0));
+        }
+        return new TopicState(name, UUID.nameUUIDFromBytes(name.getBytes()), partitions, overrides);
+    }
+
+    private static ClusterImage image(Map<Integer, NodeInfo> nodes, TopicState... topics) {
+        Map<String, TopicState> byName = new HashMap<>();
+        for (TopicState t : topics) {
+            byName.put(t.name(), t);
+        }
+        return new ClusterImage(1, nodes, byName, 0);
+    }
+
+    @Test
+    void everyReplicaLeavesTheNodeInPlaceAndTheOthersShareThemEvenly() {
+        List<List<Integer>> assignment = Placement.assign("orders", 0, 8, 3, List.of(1, 2, 3, 4));
+        ClusterImage image = image(nodes(1, 2, 3, 4), topic("orders", assignment, Map.of()));
+
+        List<MetadataCommand.ReassignPartition> moves = NodeDrain.moves(image, 4);
+
+        assertThat(moves).hasSize((int) assignment.stream().filter(r -> r.contains(4)).count());
+        Map<Integer, Integer> load = new HashMap<>(Map.of(1, 0, 2, 0, 3, 0));
+        List<List<Integer>> after = new ArrayList<>(assignment);
+        for (MetadataCommand.ReassignPartition move : moves) {
+            List<Integer> before = assignment.get(move.partition());
+            assertThat(move.target()).doesNotContain(4).doesNotHaveDuplicates().hasSize(3);
+            for (int i = 0; i < 3; i++) {
+                if (before.get(i) != 4) {
+                    assertThat(move.target().get(i)).as("the other replicas keep their places").isEqualTo(before.get(i));
+                }
+            }
+            after.set(move.partition(), move.target());
+        }
+        after.forEach(r -> r.forEach(n -> load.merge(n, 1, Integer::sum)));
+        assertThat(load.values().stream().mapToInt(Integer::intValue).max().orElseThrow()
+                - load.values().stream().mapToInt(Integer::intValue).min().orElseThrow()).isLessThanOrEqualTo(1);
+    }
+
+    @Test
+    void aTopicPlacedWithTheInputGetsTheSameReplacement() {
+        List<List<Integer>> inputs = List.of(List.of(1, 4), List.of(4, 2), List.of(2, 3));
+        ClusterImage image = image(nodes(1, 2, 3, 4), topic("events", inputs, Map.of()),
+                topic("app-changelog", inputs, Map.of(NodeFill.COLOCATE_WITH, "events")));
+
+        List<MetadataCommand.ReassignPartition> moves = NodeDrain.moves(image, 4);
+
+        assertThat(moves).hasSize(4);
+        for (int p : List.of(0, 1)) {
+            var pair = moves.stream().filter(m -> m.partition() == p).toList();
+            assertThat(pair).extracting(MetadataCommand.ReassignPartition::topic).containsExactlyInAnyOrder("events", "app-changelog");
+            assertThat(pair.get(0).target()).isEqualTo(pair.get(1).target());
+        }
+    }
+
+    @Test
+    void aPartitionOnEveryOtherNodeAlreadyCannotLeave() {
+        ClusterImage image = image(nodes(1, 2, 3), topic("wide", List.of(List.of(1, 2, 3)), Map.of()));
+        assertThatThrownBy(() -> NodeDrain.moves(image, 3)).isInstanceOf(NodeDrain.NoRoomException.class).hasMessageContaining("wide-0");
+    }
+}
