@@ -229,6 +229,15 @@ class TopicProduceConsumeCommandTest {
         spate("topic", "alter-config", "cli-orders", "--set", "no.such.setting=1")
                 .failedWith("bad config for 'cli-orders': unknown topic config 'no.such.setting'");
 
+        Run grown = spate("topic", "add-partitions", "cli-orders", "-n", "2");
+        assertThat(grown.exit()).as(grown.err()).isZero();
+        assertThat(grown.row("cli-orders")).containsExactly("cli-orders", "5", "OK");
+        assertThat(spate("topic", "describe", "cli-orders", "--json").json().get("partitions").asInt()).isEqualTo(5);
+        JsonNode grownJson = spate("topic", "add-partitions", "cli-orders", "--num", "1", "--json").json();
+        assertThat(grownJson.get(0).get("partitions").asInt()).isEqualTo(6);
+        spate("topic", "add-partitions", "cli-orders", "-n", "0").failedWith("--num must be at least 1, not 0");
+        spate("topic", "add-partitions", "no-such-topic", "-n", "1").failedWith("topic 'no-such-topic' does not exist");
+
         Run delete = spate("topic", "delete", "cli-events", "cli-single");
         assertThat(delete.exit()).as(delete.err()).isZero();
         assertThat(delete.row("cli-events")).containsExactly("cli-events", "OK");

@@ -39,7 +39,7 @@ import java.util.concurrent.ExecutionException;
 @Command(name = "topic", mixinStandardHelpOptions = true,
         description = "Create, list, describe, reconfigure and delete topics (over the Kafka protocol).",
         subcommands = {TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Describe.class,
-                TopicCommand.AlterConfig.class, TopicCommand.Delete.class, CommandLine.HelpCommand.class})
+                TopicCommand.AlterConfig.class, TopicCommand.AddPartitions.class, TopicCommand.Delete.class, CommandLine.HelpCommand.class})
 public final class TopicCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -343,6 +343,57 @@ public final class TopicCommand implements Runnable {
                 table.print(out());
             }
             return 0;
+        }
+    }
+
+    @Command(name = "add-partitions", mixinStandardHelpOptions = true,
+            description = {"Add partitions to topics (as rpk topic add-partitions). Records already written stay where they are;",
+                    "keys written from now on may go to another partition than before."})
+    static final class AddPartitions extends TopicSub {
+        @Parameters(paramLabel = "NAME", arity = "1..*", description = "The topics to grow.")
+        List<String> names;
+
+        @Option(names = {"-n", "--num"}, required = true, paramLabel = "N", description = "How many partitions to add to each topic.")
+        int num;
+
+        @Override
+        int run(Admin admin) throws Exception {
+            if (num < 1) {
+                throw new GroupsCommand.Failure("--num must be at least 1, not " + num);
+            }
+            List<String> topics = new ArrayList<>(new LinkedHashSet<>(names));
+            Map<String, TopicDescription> described = describeExisting(admin, topics);
+            Map<String, org.apache.kafka.clients.admin.NewPartitions> request = new LinkedHashMap<>();
+            described.forEach((topic, d) -> request.put(topic, org.apache.kafka.clients.admin.NewPartitions.increaseTo(d.partitions().size() + num)));
+            var futures = admin.createPartitions(request).values();
+            List<Map<String, Object>> rows = new ArrayList<>();
+            GroupsCommand.Table table = new GroupsCommand.Table("TOPIC", "PARTITIONS", "STATUS");
+            int exit = 0;
+            for (String topic : topics) {
+                int total = described.get(topic).partitions().size() + num;
+                String status = "OK";
+                try {
+                    futures.get(topic).get();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                        throw e;
+                    }
+                    status = topicError(topic, e.getCause());
+                    exit = 1;
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("topic", topic);
+                row.put("partitions", total);
+                row.put("status", status);
+                rows.add(row);
+                table.row(topic, String.valueOf(total), status);
+            }
+            if (json) {
+                out().println(json(rows));
+            } else {
+                table.print(out());
+            }
+            return exit;
         }
     }
 
