@@ -6,37 +6,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
+import static io.spate.cluster.TestImages.image;
+import static io.spate.cluster.TestImages.nodes;
+import static io.spate.cluster.TestImages.topic;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The moves that empty a node before it leaves: where each replica goes, and what cannot leave. */
 class NodeDrainTest {
-    private static Map<Integer, NodeInfo> nodes(int... ids) {
-        Map<Integer, NodeInfo> nodes = new HashMap<>();
-        for (int id : ids) {
-            nodes.put(id, new NodeInfo(id, "127.0.0.1", 9000 + id, 1, false));
-        }
-        return nodes;
-    }
-
-    private static TopicState topic(String name, List<List<Integer>> assignment, Map<String, String> overrides) {
-        List<PartitionState> partitions = new ArrayList<>();
-        for (List<Integer> replicas : assignment) {
-            partitions.add(new PartitionState(replicas, replicas.get(0), 0, replicas, 0));
-        }
-        return new TopicState(name, UUID.nameUUIDFromBytes(name.getBytes()), partitions, overrides);
-    }
-
-    private static ClusterImage image(Map<Integer, NodeInfo> nodes, TopicState... topics) {
-        Map<String, TopicState> byName = new HashMap<>();
-        for (TopicState t : topics) {
-            byName.put(t.name(), t);
-        }
-        return new ClusterImage(1, nodes, byName, 0);
-    }
-
     @Test
     void everyReplicaLeavesTheNodeInPlaceAndTheOthersShareThemEvenly() {
         List<List<Integer>> assignment = Placement.assign("orders", 0, 8, 3, List.of(1, 2, 3, 4));

@@ -8,35 +8,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import static io.spate.cluster.TestImages.image;
+import static io.spate.cluster.TestImages.nodes;
+import static io.spate.cluster.TestImages.topic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The moves that fill a node that joined empty: how many, from where, and what never moves. */
 class NodeFillTest {
     private static final Map<Integer, NodeInfo> FOUR_NODES = nodes(1, 2, 3, 4);
-
-    private static Map<Integer, NodeInfo> nodes(int... ids) {
-        Map<Integer, NodeInfo> nodes = new HashMap<>();
-        for (int id : ids) {
-            nodes.put(id, new NodeInfo(id, "127.0.0.1", 9000 + id, 1, false));
-        }
-        return nodes;
-    }
-
-    private static TopicState topic(String name, List<List<Integer>> assignment, Map<String, String> overrides) {
-        List<PartitionState> partitions = new ArrayList<>();
-        for (List<Integer> replicas : assignment) {
-            partitions.add(new PartitionState(replicas, replicas.get(0), 0, replicas, 0));
-        }
-        return new TopicState(name, UUID.nameUUIDFromBytes(name.getBytes()), partitions, overrides);
-    }
-
-    private static ClusterImage image(Map<Integer, NodeInfo> nodes, TopicState... topics) {
-        Map<String, TopicState> byName = new HashMap<>();
-        for (TopicState t : topics) {
-            byName.put(t.name(), t);
-        }
-        return new ClusterImage(1, nodes, byName, 0);
-    }
 
     /** The image once every move has finished: the target replicas, all in sync, led by the first. */
     private static ClusterImage completed(ClusterImage image, List<MetadataCommand.ReassignPartition> moves) {

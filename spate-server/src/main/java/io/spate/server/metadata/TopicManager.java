@@ -179,18 +179,28 @@ public final class TopicManager {
     }
 
     public CompletableFuture<TopicInfo> addPartitionsAsync(String name, int newCount, boolean validateOnly) {
-        if (newCount > MAX_PARTITIONS_PER_TOPIC) {
-            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS, "number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC));
+        ServiceException refused = invalidNewCount(name, newCount);
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
         }
         TopicInfo current = registry.get(name);
-        if (current != null && newCount <= current.partitions()) {
-            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS,
-                    "topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount));
-        }
         if (validateOnly) {
             return CompletableFuture.completedFuture(current);
         }
         return cluster.addPartitionsAsync(name, newCount).thenApply(result -> registry.get(name));
+    }
+
+    /** Why a topic cannot grow to {@code newCount} partitions, or null when it can. */
+    private ServiceException invalidNewCount(String name, int newCount) {
+        if (newCount > MAX_PARTITIONS_PER_TOPIC) {
+            return new ServiceException(ServiceError.INVALID_PARTITIONS, "number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC);
+        }
+        TopicInfo current = registry.get(name);
+        if (current != null && newCount <= current.partitions()) {
+            return new ServiceException(ServiceError.INVALID_PARTITIONS,
+                    "topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount);
+        }
+        return null;
     }
 
     public TopicInfo alterConfig(String name, Map<String, String> newOverrides, boolean validateOnly) {
@@ -200,14 +210,11 @@ public final class TopicManager {
     /** New partitions on the replicas named for each ({@code kafka-topics.sh --alter --replica-assignment}). */
     public CompletableFuture<TopicInfo> addPartitionsAsync(String name, int newCount, boolean validateOnly,
                                                            java.util.List<java.util.List<Integer>> assignment) {
-        if (newCount > MAX_PARTITIONS_PER_TOPIC) {
-            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS, "number of partitions must be at most " + MAX_PARTITIONS_PER_TOPIC));
+        ServiceException refused = invalidNewCount(name, newCount);
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
         }
         TopicInfo current = registry.get(name);
-        if (current != null && newCount <= current.partitions()) {
-            return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_PARTITIONS,
-                    "topic '" + name + "' has " + current.partitions() + " partitions; the new count must be larger, not " + newCount));
-        }
         if (validateOnly) {
             ServiceException invalid = current == null ? null : assignment.size() != newCount - current.partitions()
                     ? new ServiceException(ServiceError.INVALID_REPLICA_ASSIGNMENT, "the assignment names " + assignment.size()
