@@ -92,6 +92,12 @@ public final class Partition {
     private volatile long followersWokenAtNanos;
     /** acks=all writes waiting for the high watermark, by the offset it must reach. */
     private final TreeMap<Long, List<AckWaiter>> ackWaiters = new TreeMap<>();
+    /** DeleteRecords requests waiting for the low watermark; {@code lowWatermarkWaited} lets follower fetches skip the lock. */
+    private final List<LowWatermarkWaiter> lowWatermarkWaiters = new ArrayList<>();
+    private volatile boolean lowWatermarkWaited;
+
+    private record LowWatermarkWaiter(long offset, CompletableFuture<Long> done) {
+    }
 
     /** A waiting write: answered when the high watermark passes it, if the in-sync set is then still large enough. */
     private record AckWaiter(CompletableFuture<Void> done, int minInsync) {
@@ -246,6 +252,8 @@ public final class Partition {
             roleLock.writeLock().unlock();
         }
         failAckWaiters(new ReplicationException(ReplicationException.Reason.NOT_LEADER,
+                topicPartition + " is no longer led by this node"));
+        failLowWatermarkWaiters(new ReplicationException(ReplicationException.Reason.NOT_LEADER,
                 topicPartition + " is no longer led by this node"));
         if (wasLeading) {
             context.leadership().onResigned(this, ledAt);
@@ -515,6 +523,11 @@ public final class Partition {
      * asked for again: a metadata log entry per fetch (found by the replication simulation).
      */
     public List<Integer> onFollowerFetch(int followerId, long fetchOffset, long nowMs, String followerRack, boolean mayJoin) {
+        return onFollowerFetch(followerId, fetchOffset, -1, nowMs, followerRack, mayJoin);
+    }
+
+    /** As above, with the log start offset the follower reported ({@code followerLogStart}; -1: not told). */
+    public List<Integer> onFollowerFetch(int followerId, long fetchOffset, long followerLogStart, long nowMs, String followerRack, boolean mayJoin) {
         List<Integer> proposal = null;
         roleLock.readLock().lock();
         try {
@@ -525,7 +538,7 @@ public final class Partition {
             if (progress == null) {
                 return null;
             }
-            progress.onFetch(fetchOffset, log.logEndOffset(), nowMs, followerRack);
+            progress.onFetch(fetchOffset, followerLogStart, log.logEndOffset(), nowMs, followerRack);
             List<Integer> current = isr;
             if (mayJoin && !current.contains(followerId) && !isrChangeInFlight && fetchOffset >= log.highWatermark()
                     && fetchOffset >= epochStartOffset) {
@@ -537,7 +550,83 @@ public final class Partition {
             roleLock.readLock().unlock();
         }
         maybeAdvanceHighWatermark();
+        completeLowWatermarkWaiters();
         return proposal;
+    }
+
+    /**
+     * Kafka's low watermark: the lowest log start offset of this leader and its in-sync followers
+     * (-1 while one of them has not reported its own). DeleteRecords answers with it once it
+     * reached the offset asked for, so that the records are gone from every in-sync replica.
+     */
+    public long lowWatermark() {
+        long low = log.logStartOffset();
+        for (int id : isr) {
+            if (id != localId) {
+                FollowerProgress progress = followers.get(id);
+                low = Math.min(low, progress == null ? -1 : progress.logStartOffset());
+            }
+        }
+        return low;
+    }
+
+    /**
+     * Completes with the low watermark once it reaches {@code offset}; fails with NOT_LEADER when
+     * this node stops leading, or with a {@link TimeoutException} after {@code timeoutMs}.
+     */
+    public CompletableFuture<Long> awaitLowWatermark(long offset, long timeoutMs) {
+        CompletableFuture<Long> future = new CompletableFuture<>();
+        roleLock.readLock().lock();
+        try {
+            if (!isLeader()) {
+                future.completeExceptionally(new ReplicationException(ReplicationException.Reason.NOT_LEADER,
+                        topicPartition + " is not led by this node"));
+                return future;
+            }
+            synchronized (lowWatermarkWaiters) {
+                lowWatermarkWaiters.add(new LowWatermarkWaiter(offset, future));
+                lowWatermarkWaited = true;
+            }
+        } finally {
+            roleLock.readLock().unlock();
+        }
+        completeLowWatermarkWaiters();
+        if (future.isDone()) {
+            return future;
+        }
+        Scheduler.Timer deadline = context.scheduler().schedule(Math.max(1, timeoutMs), () -> future.completeExceptionally(
+                new TimeoutException(topicPartition + ": the in-sync replicas' log start did not reach " + offset + " in " + timeoutMs + " ms")));
+        future.whenComplete((low, failure) -> {
+            deadline.cancel();
+            synchronized (lowWatermarkWaiters) {
+                lowWatermarkWaiters.removeIf(w -> w.done() == future);
+                lowWatermarkWaited = !lowWatermarkWaiters.isEmpty();
+            }
+        });
+        return future;
+    }
+
+    private void completeLowWatermarkWaiters() {
+        if (!lowWatermarkWaited) {
+            return; // nearly always: one volatile read per follower fetch
+        }
+        long low = lowWatermark();
+        List<LowWatermarkWaiter> due = new ArrayList<>();
+        synchronized (lowWatermarkWaiters) {
+            lowWatermarkWaiters.removeIf(w -> w.offset() <= low && due.add(w));
+            lowWatermarkWaited = !lowWatermarkWaiters.isEmpty();
+        }
+        due.forEach(w -> w.done().complete(low));
+    }
+
+    private void failLowWatermarkWaiters(RuntimeException cause) {
+        List<LowWatermarkWaiter> all;
+        synchronized (lowWatermarkWaiters) {
+            all = new ArrayList<>(lowWatermarkWaiters);
+            lowWatermarkWaiters.clear();
+            lowWatermarkWaited = false;
+        }
+        all.forEach(w -> w.done().completeExceptionally(cause));
     }
 
     /**

@@ -268,4 +268,28 @@ class PartitionIsrTest {
         assertThat(partition.maximalIsr()).containsExactly(1, 2);
         assertThat(partition.onFollowerFetch(3, end, now, "", true)).containsExactlyInAnyOrder(1, 2, 3);
     }
+
+    /** DeleteRecords answers with Kafka's low watermark: once the in-sync followers' log start reached the offset, not before. */
+    @Test
+    void theLowWatermarkWaitsForTheInSyncFollowersLogStartAndFailsWhenLeadershipMoves() throws Exception {
+        append("a", "b", "c", "d");
+        partition.onFollowerFetch(2, partition.log().logEndOffset(), 0, now, "", true);
+        assertThat(partition.log().highWatermark()).isEqualTo(4);
+        partition.log().deleteRecordsBefore(2);
+
+        CompletableFuture<Long> low = partition.awaitLowWatermark(2, 600_000);
+        assertThat(partition.lowWatermark()).as("follower 2 still starts at 0").isZero();
+        assertThat(low).isNotDone();
+        partition.onFollowerFetch(2, partition.log().logEndOffset(), -1, now, "", true);
+        assertThat(low).as("a fetch that does not tell its log start changes nothing").isNotDone();
+        partition.onFollowerFetch(2, partition.log().logEndOffset(), 2, now, "", true);
+        assertThat(low).isCompletedWithValue(2L);
+        assertThat(partition.awaitLowWatermark(1, 600_000)).as("already reached").isCompletedWithValue(2L);
+
+        partition.log().deleteRecordsBefore(3);
+        CompletableFuture<Long> later = partition.awaitLowWatermark(3, 600_000);
+        partition.becomeFollower(2, 2, 2, List.of(1, 2, 3), List.of(1, 2));
+        assertThat(later).isCompletedExceptionally();
+        assertThat(catchThrowable(later::get)).hasCauseInstanceOf(Partition.ReplicationException.class);
+    }
 }

@@ -98,7 +98,17 @@ class ClusterStorageTest {
         long lowWatermark = cluster.admin().deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(200)))
                 .lowWatermarks().get(tp).get().lowWatermark();
         assertThat(lowWatermark).isEqualTo(200);
-        // Every replica drops the segments wholly below 200 once its next fetch carries the new log start.
+        // Answered once every in-sync follower moved its log start too: a follower that takes over at
+        // once (no time for another fetch) starts at 200, as Kafka's low watermark promises.
+        int leader = cluster.awaitLeader(topic, 0);
+        cluster.kill9(leader);
+        cluster.awaitLeaderOtherThan(topic, 0, leader);
+        org.awaitility.Awaitility.await("the new leader's log start").atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
+                assertThat(cluster.admin().listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest())).partitionResult(tp).get().offset())
+                        .isEqualTo(200));
+        cluster.start(leader);
+        cluster.awaitFullIsr(topic, 1, NODES);
+        // Every replica drops the segments wholly below 200, the restarted one too.
         for (int id : cluster.ids()) {
             Path dir = cluster.dataDir(id).resolve(topic + "-0");
             org.awaitility.Awaitility.await("node " + id + " drops the deleted segments").atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -108,14 +118,6 @@ class ClusterStorageTest {
                 }
             });
         }
-        int leader = cluster.awaitLeader(topic, 0);
-        cluster.kill9(leader);
-        cluster.awaitLeaderOtherThan(topic, 0, leader);
-        org.awaitility.Awaitility.await("the new leader's log start").atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() ->
-                assertThat(cluster.admin().listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest())).partitionResult(tp).get().offset())
-                        .isEqualTo(200));
-        cluster.start(leader);
-        cluster.awaitFullIsr(topic, 1, NODES);
         try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of())) {
             List<ConsumerRecord<String, String>> rest = Clients.readAll(consumer, List.of(tp));
             assertThat(rest).hasSize(100);

@@ -491,10 +491,15 @@ public final class NodeRoles {
 
     /** A follower fetched from a partition led here: track it, and ask for it to rejoin the in-sync set once caught up. */
     public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, String followerRack) {
+        onFollowerFetch(partition, followerId, fetchOffset, -1, followerRack);
+    }
+
+    /** As above, with the log start offset the follower reported (-1: not told). */
+    public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, long followerLogStart, String followerRack) {
         NodeInfo follower = lastImage.node(followerId);
         // Only a follower this node's own metadata has unfenced (KIP-841): the controller refuses the others.
         boolean mayJoin = follower != null && !follower.fenced();
-        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, time.millis(), followerRack, mayJoin);
+        List<Integer> proposal = partition.onFollowerFetch(followerId, fetchOffset, followerLogStart, time.millis(), followerRack, mayJoin);
         if (proposal != null) {
             events.askingToGrow(partition.topicPartition(), followerId, fetchOffset, proposal);
             isrChanges.propose(partition, proposal);

@@ -145,6 +145,26 @@ public final class PartitionAdmin {
     }
 
     /**
+     * Waits until every in-sync replica of the partition moved its log start to {@code offset}
+     * (Kafka's low watermark; followers move theirs with their next fetch) and answers with the
+     * low watermark; TIMED_OUT after {@code timeoutMs}, NOT_LEADER if leadership moved meanwhile.
+     */
+    public CompletableFuture<Deleted> awaitLowWatermark(String topic, int partitionIndex, long offset, long timeoutMs) {
+        TopicInfo info = topics.get(topic);
+        if (info == null || partitionIndex < 0 || partitionIndex >= info.partitions()) {
+            return CompletableFuture.completedFuture(new Deleted(ServiceError.UNKNOWN_TOPIC_OR_PARTITION, -1, false));
+        }
+        Partition partition = replicas.partition(info.name(), partitionIndex);
+        return partition.awaitLowWatermark(offset, timeoutMs).handle((low, failure) -> {
+            if (failure == null) {
+                return new Deleted(ServiceError.NONE, low, true);
+            }
+            Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            return new Deleted(cause instanceof java.util.concurrent.TimeoutException ? ServiceError.TIMED_OUT : ServiceError.NOT_LEADER, -1, false);
+        });
+    }
+
+    /**
      * Makes moved log starts durable before the request is answered (a restart must not bring
      * deleted records back), on the log manager's duty thread; completes at once when the
      * manager runs no duties (it is closing).

@@ -1,6 +1,7 @@
 package io.spate.server.handlers;
 
 import io.spate.server.admin.PartitionAdmin;
+import io.spate.server.errors.ServiceError;
 import io.spate.server.network.ClientConnection;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsResponseData;
@@ -10,6 +11,8 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.DeleteRecordsRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -40,19 +43,27 @@ public final class DeleteRecordsHandler implements ApiHandler {
         DeleteRecordsRequestData data = ((DeleteRecordsRequest) request).data();
         DeleteRecordsResponseData response = new DeleteRecordsResponseData();
         boolean moved = false;
+        List<CompletableFuture<Void>> lowWatermarks = new ArrayList<>();
         for (DeleteRecordsRequestData.DeleteRecordsTopic topicData : data.topics()) {
             DeleteRecordsResponseData.DeleteRecordsTopicResult topicResult = new DeleteRecordsResponseData.DeleteRecordsTopicResult().setName(topicData.name());
             for (DeleteRecordsRequestData.DeleteRecordsPartition p : topicData.partitions()) {
                 PartitionAdmin.Deleted deleted = admin.deleteRecordsBefore(topicData.name(), p.partitionIndex(), p.offset());
-                topicResult.partitions().add(new DeleteRecordsResponseData.DeleteRecordsPartitionResult().setPartitionIndex(p.partitionIndex())
-                        .setLowWatermark(deleted.lowWatermark()).setErrorCode(KafkaErrors.of(deleted.error()).code()));
+                DeleteRecordsResponseData.DeleteRecordsPartitionResult result = new DeleteRecordsResponseData.DeleteRecordsPartitionResult()
+                        .setPartitionIndex(p.partitionIndex()).setLowWatermark(deleted.lowWatermark()).setErrorCode(KafkaErrors.of(deleted.error()).code());
+                topicResult.partitions().add(result);
                 moved |= deleted.moved();
+                if (deleted.error() == ServiceError.NONE) {
+                    // Answered, as Kafka does, once the in-sync followers dropped the records too.
+                    lowWatermarks.add(admin.awaitLowWatermark(topicData.name(), p.partitionIndex(), deleted.lowWatermark(), data.timeoutMs())
+                            .thenAccept(low -> result.setLowWatermark(low.lowWatermark()).setErrorCode(KafkaErrors.of(low.error()).code())));
+                }
             }
             response.topics().add(topicResult);
         }
+        CompletableFuture<Void> replicated = CompletableFuture.allOf(lowWatermarks.toArray(CompletableFuture[]::new));
         if (!moved) {
-            return CompletableFuture.completedFuture(response);
+            return replicated.thenApply(ignored -> response);
         }
-        return admin.checkpointLogStarts().thenApply(ignored -> response);
+        return admin.checkpointLogStarts().thenCombine(replicated, (a, b) -> response);
     }
 }

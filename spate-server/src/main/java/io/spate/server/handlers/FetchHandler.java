@@ -81,7 +81,7 @@ public final class FetchHandler implements ApiHandler {
             // A follower's fetch offset is what it holds: the leader's view of it, and maybe its high watermark, move now.
             for (FetchTarget target : context.targets()) {
                 if (target.lookupError == Errors.NONE) {
-                    replicas.onFollowerFetch(target.resolved, replicaId, target.fetchOffset, data.rackId());
+                    replicas.onFollowerFetch(target.resolved, replicaId, target.fetchOffset, target.replicaLogStartOffset, data.rackId());
                 }
             }
         }
@@ -124,6 +124,7 @@ public final class FetchHandler implements ApiHandler {
             String name = topic == null ? topicData.topic() : topic.name();
             for (FetchRequestData.FetchPartition p : topicData.partitions()) {
                 FetchTarget target = new FetchTarget(name, topicData.topicId(), p.partition(), p.currentLeaderEpoch(), p.fetchOffset(), p.partitionMaxBytes());
+                target.replicaLogStartOffset = p.logStartOffset();
                 resolve(target, topic, replicaId, version);
                 targets.add(target);
             }

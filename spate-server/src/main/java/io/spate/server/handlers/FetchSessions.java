@@ -86,6 +86,7 @@ final class FetchSessions {
                 FetchTarget known = session.partitions.get(target.key());
                 if (known != null && known.resolved == target.resolved) {
                     known.fetchOffset = target.fetchOffset;
+                    known.replicaLogStartOffset = target.replicaLogStartOffset;
                     known.maxBytes = target.maxBytes;
                     known.currentLeaderEpoch = target.currentLeaderEpoch;
                     known.lookupError = target.lookupError;

@@ -21,6 +21,8 @@ final class FetchTarget {
     /** The leader epoch the client last sent for this partition (-1: none). */
     int currentLeaderEpoch;
     long fetchOffset;
+    /** A follower's own log start offset, as it last reported it (-1: a consumer, or not told). */
+    long replicaLogStartOffset = -1;
     int maxBytes;
     long lastSentHighWatermark = -1;
     long lastSentLogStartOffset = -1;

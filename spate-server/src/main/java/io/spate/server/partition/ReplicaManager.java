@@ -158,6 +158,11 @@ public final class ReplicaManager {
         roles.onFollowerFetch(partition, followerId, fetchOffset, followerRack);
     }
 
+    /** As above, with the log start offset the follower reported (-1: not told). */
+    public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, long followerLogStart, String followerRack) {
+        roles.onFollowerFetch(partition, followerId, fetchOffset, followerLogStart, followerRack);
+    }
+
     /** See {@link NodeRoles#checkLaggingFollowers}. */
     public void checkLaggingFollowers() {
         roles.checkLaggingFollowers();
