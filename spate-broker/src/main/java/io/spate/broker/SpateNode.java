@@ -246,6 +246,7 @@ public final class SpateNode implements AutoCloseable {
             metrics.roleChanges(replicas.roleEvents());
             metrics.groupLag(coordinator, hosted::partition);
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
+            handlers.add(new io.spate.server.handlers.DescribeQuorumHandler(member));
             if (config.clustered()) {
                 // Serving first: a voter answers the other nodes' heartbeats on this listener.
                 server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())),

@@ -62,6 +62,14 @@ public interface MetadataLog extends AutoCloseable {
     long quorumContactAgeMs();
 
     /**
+     * The quorum as this node's voter sees it while it leads the controller quorum (Kafka's
+     * DescribeQuorum), with wall-clock times relative to {@code nowMs}; empty on any other node.
+     */
+    default java.util.Optional<QuorumState> leaderQuorumState(long nowMs) {
+        return java.util.Optional.empty();
+    }
+
+    /**
      * Before a planned stop: if this node's voter leads the quorum, hands the lead to another
      * voter (waiting at most {@code timeoutMs}), so that the others need not wait out an election
      * timeout after it is gone; nothing otherwise.

@@ -72,6 +72,21 @@ class AdminApiTest {
                 .hasCauseInstanceOf(UnknownTopicOrPartitionException.class);
     }
 
+    /** A standalone node is its own quorum of one: kafka-metadata-quorum.sh describes it as leader and only voter. */
+    @Test
+    void theMetadataQuorumOfAStandaloneNodeIsTheNodeAlone() throws Exception {
+        admin.createTopics(List.of(new NewTopic("quorum-probe", 1, (short) 1))).all().get();
+        org.apache.kafka.clients.admin.QuorumInfo quorum = admin.describeMetadataQuorum().quorumInfo().get();
+        assertThat(quorum.leaderId()).isEqualTo(1);
+        assertThat(quorum.highWatermark()).as("the topic's creation is in the metadata log").isPositive();
+        assertThat(quorum.voters()).singleElement().satisfies(v -> {
+            assertThat(v.replicaId()).isEqualTo(1);
+            assertThat(v.logEndOffset()).isEqualTo(quorum.highWatermark());
+            assertThat(v.lastCaughtUpTimestamp()).isPresent();
+        });
+        assertThat(quorum.observers()).isEmpty();
+    }
+
     @Test
     void describeTopicsPagesThroughManyPartitions() throws Exception {
         admin.createTopics(List.of(new NewTopic("paged-a", 5, (short) 1), new NewTopic("paged-b", 3, (short) 1))).all().get();

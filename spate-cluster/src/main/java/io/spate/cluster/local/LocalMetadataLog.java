@@ -385,6 +385,17 @@ public final class LocalMetadataLog implements MetadataLog {
         return !closed;
     }
 
+    /** A quorum of one: this node leads at epoch 0, and its log ends where its image is. */
+    @Override
+    public java.util.Optional<io.spate.cluster.QuorumState> leaderQuorumState(long nowMs) {
+        if (closed) {
+            return java.util.Optional.empty();
+        }
+        long end = image.version();
+        return java.util.Optional.of(new io.spate.cluster.QuorumState(nodeId, 0, end,
+                java.util.List.of(new io.spate.cluster.QuorumState.ReplicaProgress(nodeId, end, nowMs, nowMs))));
+    }
+
     @Override
     public long quorumContactAgeMs() {
         return 0; // a quorum of one is always in contact with itself

@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -78,6 +79,9 @@ public final class RatisMetadataLog implements MetadataLog {
     private static final long RESEND_PAUSE_MS = 100;
     /** How often a voter without a leader hastens its reconnections: well inside one election timeout. */
     private static final long RECONNECT_CHECK_MS = 100;
+    /** How often the leading voter notes which voters hold all of its log (for DescribeQuorum's last caught-up times). */
+    private static final long CATCH_UP_SAMPLE_MS = 250;
+    private final io.spate.cluster.CatchUpTracker voterCatchUp = new io.spate.cluster.CatchUpTracker();
     /** Ratis' retry syntax: sleep, count, ...; see {@link #properties}. Visible for its test. */
     static final String APPENDER_RETRY_POLICY = "1ms,500, 100ms,100, 1s,100000";
     private final CompletableFuture<Throwable> localLogFailure = new CompletableFuture<>();
@@ -254,6 +258,9 @@ public final class RatisMetadataLog implements MetadataLog {
             metadataLog.storageProbe.scheduleWithFixedDelay(metadataLog::probeStorage, 1, 1, TimeUnit.SECONDS);
             metadataLog.reconnector.scheduleWithFixedDelay(metadataLog::hastenReconnectsWhileLeaderless,
                     RECONNECT_CHECK_MS, RECONNECT_CHECK_MS, TimeUnit.MILLISECONDS);
+            // Samples between DescribeQuorum requests, so that a voter behind now still shows when it last was not.
+            metadataLog.reconnector.scheduleWithFixedDelay(metadataLog::sampleQuorum, CATCH_UP_SAMPLE_MS, CATCH_UP_SAMPLE_MS,
+                    TimeUnit.MILLISECONDS);
         }
         return metadataLog;
     }
@@ -870,6 +877,58 @@ public final class RatisMetadataLog implements MetadataLog {
             } catch (IOException | RuntimeException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 log.info("{} did not take the controller lead: {}", candidate, e.toString());
             }
+        }
+    }
+
+    private void sampleQuorum() {
+        try {
+            leaderQuorumState(liveness.time().millis());
+        } catch (RuntimeException e) {
+            log.debug("sampling the quorum's progress", e); // the next sample tries again; a throw would end the schedule
+        }
+    }
+
+    /**
+     * From this voter's Raft server while it leads: its term, commit index and last index, and each
+     * follower's match index and time since its last answer (Ratis' own view of its appenders).
+     */
+    @Override
+    public java.util.Optional<io.spate.cluster.QuorumState> leaderQuorumState(long nowMs) {
+        RaftServer current = server;
+        if (current == null || closed) {
+            return java.util.Optional.empty();
+        }
+        try {
+            RaftServer.Division division = current.getDivision(GROUP_ID);
+            org.apache.ratis.server.DivisionInfo info = division.getInfo();
+            if (!info.isLeader()) {
+                return java.util.Optional.empty();
+            }
+            long term = info.getCurrentTerm();
+            long[] matchIndices = info.getFollowerMatchIndices();
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto role = info.getRoleInfoProto();
+            List<org.apache.ratis.proto.RaftProtos.ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
+            long leaderEnd = division.getRaftLog().getNextIndex() - 1;
+            long committed = division.getRaftLog().getLastCommittedIndex();
+            List<io.spate.cluster.QuorumState.ReplicaProgress> voters = new ArrayList<>();
+            voters.add(voterCatchUp.observe(term, settings.nodeId(), leaderEnd, leaderEnd, nowMs));
+            // Both lists come from the leader's appenders in the same order; a membership change between the two reads leaves the index unknown.
+            boolean aligned = matchIndices.length == followers.size();
+            for (int i = 0; i < followers.size(); i++) {
+                org.apache.ratis.proto.RaftProtos.ServerRpcProto follower = followers.get(i);
+                int id = nodeId(RaftPeerId.valueOf(follower.getId().getId()));
+                long contactMs = nowMs - follower.getLastRpcElapsedTimeMs();
+                voters.add(voterCatchUp.observe(term, id, aligned ? matchIndices[i] : -1, leaderEnd, contactMs));
+            }
+            for (ClusterSettings.Voter v : settings.voters()) {
+                if (voters.stream().noneMatch(r -> r.nodeId() == v.id())) {
+                    voters.add(new io.spate.cluster.QuorumState.ReplicaProgress(v.id(), -1, -1, -1));
+                }
+            }
+            voters.sort(java.util.Comparator.comparingInt(io.spate.cluster.QuorumState.ReplicaProgress::nodeId));
+            return java.util.Optional.of(new io.spate.cluster.QuorumState(settings.nodeId(), term, committed, voters));
+        } catch (IOException e) {
+            return java.util.Optional.empty();
         }
     }
 

@@ -86,6 +86,10 @@ public final class ClusterMember implements AutoCloseable {
      * its heartbeats run late (a collection pause or a starved machine must not stop it serving).
      */
     private final boolean alone;
+    /** The other nodes' copies of the metadata, as their heartbeats to this node's controller report them (DescribeQuorum's observers). */
+    private final io.spate.cluster.CatchUpTracker observers = new io.spate.cluster.CatchUpTracker();
+    /** The client id of a DescribeQuorum one node passes on to the controller's: the receiver answers it itself or refuses it, never passes it on. */
+    public static final String FORWARDED_CLIENT_ID = "spate-forwarded";
 
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness, boolean alone) {
         this.settings = settings;
@@ -395,6 +399,7 @@ public final class ClusterMember implements AutoCloseable {
         }
         // Heard, even if refused below: refusing must never make this controller fence the node later.
         liveness.heard(metadata.image(), nodeId, nodeIncarnation, time.nanos());
+        observers.observe(0, nodeId, nodeMetadataVersion, metadata.image().version(), time.millis());
         long contactAgeMs = metadata.quorumContactAgeMs();
         if (!alone && (contactAgeMs >= settings.electionTimeoutMs() || pauseWatch.mayBeStale(contactAgeMs * 1_000_000L, time.nanos()))) {
             // "Not fenced" renews the node's lease for most of a session from when it sent the
@@ -410,6 +415,54 @@ public final class ClusterMember implements AutoCloseable {
         boolean fenced = node == null || node.fenced() || node.incarnation() != nodeIncarnation;
         return new BrokerHeartbeatResponseData().setErrorCode(NO_ERROR)
                 .setIsFenced(fenced).setIsCaughtUp(nodeMetadataVersion >= image.version());
+    }
+
+    /**
+     * The controller quorum as this node sees it while its voter leads (Kafka's DescribeQuorum):
+     * the voters from Raft, and as observers every other registered node with the metadata version
+     * and time of its last heartbeat here. Empty on a node that does not lead.
+     */
+    public java.util.Optional<QuorumReport> quorumReport() {
+        return metadata.leaderQuorumState(time.millis()).map(state -> {
+            List<io.spate.cluster.QuorumState.ReplicaProgress> others = new ArrayList<>();
+            for (NodeInfo node : metadata.image().nodes().values()) {
+                if (settings.voters().stream().noneMatch(v -> v.id() == node.id())) {
+                    others.add(observers.last(node.id()));
+                }
+            }
+            others.sort(java.util.Comparator.comparingInt(io.spate.cluster.QuorumState.ReplicaProgress::nodeId));
+            return new QuorumReport(state, others, settings.voters());
+        });
+    }
+
+    /** See {@link #quorumReport}; {@code voters} gives each voter's Raft address. */
+    public record QuorumReport(io.spate.cluster.QuorumState state, List<io.spate.cluster.QuorumState.ReplicaProgress> observers,
+                               List<ClusterSettings.Voter> voters) {
+    }
+
+    /**
+     * Sends {@code request} to the node whose voter leads the controller quorum and completes with
+     * its answer (as Kafka's brokers forward DescribeQuorum to the active controller), on a thread
+     * of its own; fails when no leader is known or it cannot be reached.
+     */
+    public java.util.concurrent.CompletableFuture<org.apache.kafka.common.requests.AbstractResponse> forwardToController(
+            org.apache.kafka.common.requests.AbstractRequest request) {
+        int target = metadata.controllerLeader();
+        NodeInfo node = target < 0 || target == settings.nodeId() ? null : metadata.image().node(target);
+        if (node == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(new IOException(
+                    target < 0 ? "the controller quorum has no leader" : "no address known for the controller leader, node " + target));
+        }
+        java.util.concurrent.CompletableFuture<org.apache.kafka.common.requests.AbstractResponse> answer = new java.util.concurrent.CompletableFuture<>();
+        int timeoutMs = (int) Math.max(settings.heartbeatTimeoutMs(), 2_000);
+        Thread.ofVirtual().name("spate-forward-to-controller").start(() -> {
+            try (ControllerConnection connection = new ControllerConnection(target, node.host(), node.port(), timeoutMs)) {
+                answer.complete(connection.send(request, FORWARDED_CLIENT_ID + "-" + settings.nodeId()));
+            } catch (IOException | RuntimeException e) {
+                answer.completeExceptionally(e);
+            }
+        });
+        return answer;
     }
 
     /** Runs on the metadata thread for every new image. */
