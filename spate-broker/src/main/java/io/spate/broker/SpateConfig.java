@@ -57,6 +57,8 @@ public final class SpateConfig {
     /** Redpanda's names: {@code node_add} moves partitions onto a node that joins empty; {@code off} leaves moves to operators. */
     public static final String PARTITION_AUTOBALANCING_MODE = "partition.autobalancing.mode";
     public static final String PARTITION_AUTOBALANCING_CONCURRENT_MOVES = "partition.autobalancing.concurrent.moves";
+    /** With mode {@code continuous}: how long a node may stay unavailable before its replicas move to the live nodes (Redpanda's name). */
+    public static final String PARTITION_AUTOBALANCING_NODE_AVAILABILITY_TIMEOUT_SEC = "partition.autobalancing.node.availability.timeout.sec";
     public static final String OFFSETS_TOPIC_REPLICATION_FACTOR = "offsets.topic.replication.factor";
     public static final String BROKER_RACK = "broker.rack";
     public static final String CLUSTER_SECRET = "cluster.secret";
@@ -150,6 +152,7 @@ public final class SpateConfig {
         d.put(LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, "30");
         d.put(PARTITION_AUTOBALANCING_MODE, "node_add");
         d.put(PARTITION_AUTOBALANCING_CONCURRENT_MOVES, "10");
+        d.put(PARTITION_AUTOBALANCING_NODE_AVAILABILITY_TIMEOUT_SEC, "900");
         d.put(OFFSETS_TOPIC_REPLICATION_FACTOR, "3");
         // Set on nodes (and client.rack on consumers) to let consumers read from a follower in their rack.
         d.put(BROKER_RACK, "");
@@ -311,7 +314,7 @@ public final class SpateConfig {
         }
         for (String name : new String[]{BROKER_HEARTBEAT_INTERVAL_MS, BROKER_SESSION_TIMEOUT_MS, CONTROLLER_ELECTION_TIMEOUT_MS,
                 REPLICA_LAG_TIME_MAX_MS, REPLICA_FETCH_WAIT_MAX_MS, REPLICA_SOCKET_TIMEOUT_MS, LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS, OFFSETS_TOPIC_REPLICATION_FACTOR,
-                PARTITION_AUTOBALANCING_CONCURRENT_MOVES}) {
+                PARTITION_AUTOBALANCING_CONCURRENT_MOVES, PARTITION_AUTOBALANCING_NODE_AVAILABILITY_TIMEOUT_SEC}) {
             if (intValue(name) < 1) {
                 throw new InvalidConfigException(name + " must be at least 1");
             }
@@ -324,8 +327,8 @@ public final class SpateConfig {
             throw new InvalidConfigException(BROKER_SESSION_TIMEOUT_MS + " must be longer than " + BROKER_HEARTBEAT_INTERVAL_MS);
         }
         String autobalancing = values.get(PARTITION_AUTOBALANCING_MODE);
-        if (!autobalancing.equals("node_add") && !autobalancing.equals("off")) {
-            throw new InvalidConfigException(PARTITION_AUTOBALANCING_MODE + " must be node_add or off, not '" + autobalancing + "'");
+        if (!autobalancing.equals("node_add") && !autobalancing.equals("continuous") && !autobalancing.equals("off")) {
+            throw new InvalidConfigException(PARTITION_AUTOBALANCING_MODE + " must be node_add, continuous or off, not '" + autobalancing + "'");
         }
         for (String flag : new String[]{AUTO_CREATE_TOPICS, LOG_CLEANER_ENABLE, AUTO_LEADER_REBALANCE}) {
             String value = values.get(flag);
@@ -412,10 +415,13 @@ public final class SpateConfig {
                     dataDir().resolve("meta").resolve("metadata"), intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS),
                     intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs);
         }
-        int nodeAddMoves = values.get(PARTITION_AUTOBALANCING_MODE).equals("node_add") ? intValue(PARTITION_AUTOBALANCING_CONCURRENT_MOVES) : 0;
+        String mode = values.get(PARTITION_AUTOBALANCING_MODE);
+        // continuous does what node_add does, and also moves the replicas of a node unavailable past the timeout.
+        int nodeAddMoves = mode.equals("off") ? 0 : intValue(PARTITION_AUTOBALANCING_CONCURRENT_MOVES);
+        long unavailableMoveAfterMs = mode.equals("continuous") ? intValue(PARTITION_AUTOBALANCING_NODE_AVAILABILITY_TIMEOUT_SEC) * 1000L : 0;
         return new io.spate.cluster.ClusterSettings(nodeId(), voters, dataDir().resolve("meta").resolve("raft"),
                 intValue(BROKER_HEARTBEAT_INTERVAL_MS), intValue(BROKER_SESSION_TIMEOUT_MS), intValue(CONTROLLER_ELECTION_TIMEOUT_MS), rebalanceMs,
-                nodeAddMoves);
+                nodeAddMoves, unavailableMoveAfterMs);
     }
 
     public io.spate.replication.ReplicationSettings replicationSettings() {

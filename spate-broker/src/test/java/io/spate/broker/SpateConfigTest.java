@@ -30,8 +30,8 @@ class SpateConfigTest {
     @ParameterizedTest
     @CsvSource({"queued.max.request.bytes,0", "queued.max.request.bytes,-2", "max.connections,0", "max.connections.per.ip,0",
             "producer.id.expiration.ms,0", "producer.id.expiration.check.interval.ms,0", "offsets.retention.minutes,0",
-            "offsets.retention.check.interval.ms,0", "max.connections,lots", "partition.autobalancing.mode,continuous",
-            "partition.autobalancing.concurrent.moves,0"})
+            "offsets.retention.check.interval.ms,0", "max.connections,lots", "partition.autobalancing.mode,always",
+            "partition.autobalancing.concurrent.moves,0", "partition.autobalancing.node.availability.timeout.sec,0"})
     void badValuesAreRefusedWithTheirName(String name, String value) {
         assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value))).isInstanceOf(InvalidConfigException.class).hasMessageContaining(name);
     }
@@ -51,7 +51,13 @@ class SpateConfigTest {
         var withMoves = new java.util.HashMap<>(cluster);
         withMoves.put("partition.autobalancing.concurrent.moves", "3");
         assertThat(SpateConfig.from(withMoves).clusterSettings().nodeAddMoves()).isEqualTo(3);
+        assertThat(SpateConfig.from(withMoves).clusterSettings().unavailableMoveAfterMs()).as("node_add leaves a dead node's replicas").isZero();
+        withMoves.put("partition.autobalancing.mode", "continuous");
+        withMoves.put("partition.autobalancing.node.availability.timeout.sec", "30");
+        assertThat(SpateConfig.from(withMoves).clusterSettings().nodeAddMoves()).isEqualTo(3);
+        assertThat(SpateConfig.from(withMoves).clusterSettings().unavailableMoveAfterMs()).isEqualTo(30_000);
         withMoves.put("partition.autobalancing.mode", "off");
         assertThat(SpateConfig.from(withMoves).clusterSettings().nodeAddMoves()).isZero();
+        assertThat(SpateConfig.from(withMoves).clusterSettings().unavailableMoveAfterMs()).isZero();
     }
 }

@@ -13,16 +13,26 @@ import java.util.List;
  * @param electionTimeoutMs   Raft election timeout (lower bound; the upper bound is twice this)
  * @param leaderRebalanceMs   how often the controller moves leadership back to preferred replicas (0: never)
  * @param nodeAddMoves        how many partition moves at once the controller runs to fill a node that
- *                            joins holding no replica (0: none; Redpanda's {@code node_add} autobalancing)
+ *                            joins holding no replica (0: none; Redpanda's {@code node_add} autobalancing), and
+ *                            to move replicas off a node unavailable too long
+ * @param unavailableMoveAfterMs  how long a node may stay fenced before the controller moves its replicas
+ *                            to the live nodes (0: never; Redpanda's {@code continuous} autobalancing and its
+ *                            {@code partition_autobalancing_node_availability_timeout_sec})
  */
 public record ClusterSettings(int nodeId, List<Voter> voters, Path metadataDir,
                               long heartbeatMs, long sessionTimeoutMs, long electionTimeoutMs, long leaderRebalanceMs,
-                              int nodeAddMoves) {
+                              int nodeAddMoves, long unavailableMoveAfterMs) {
+
+    /** Settings that never move the replicas of an unavailable node on their own. */
+    public ClusterSettings(int nodeId, List<Voter> voters, Path metadataDir, long heartbeatMs, long sessionTimeoutMs, long electionTimeoutMs,
+                           long leaderRebalanceMs, int nodeAddMoves) {
+        this(nodeId, voters, metadataDir, heartbeatMs, sessionTimeoutMs, electionTimeoutMs, leaderRebalanceMs, nodeAddMoves, 0);
+    }
 
     /** Settings that move no partition on their own when a node joins. */
     public ClusterSettings(int nodeId, List<Voter> voters, Path metadataDir, long heartbeatMs, long sessionTimeoutMs, long electionTimeoutMs,
                            long leaderRebalanceMs) {
-        this(nodeId, voters, metadataDir, heartbeatMs, sessionTimeoutMs, electionTimeoutMs, leaderRebalanceMs, 0);
+        this(nodeId, voters, metadataDir, heartbeatMs, sessionTimeoutMs, electionTimeoutMs, leaderRebalanceMs, 0, 0);
     }
 
     public record Voter(int id, String host, int port) {

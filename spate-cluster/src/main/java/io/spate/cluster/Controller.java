@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The controller's duties, carried out by whichever voter currently leads the metadata quorum:
  * fence nodes whose heartbeats stopped (which moves their partitions to in-sync followers), now
  * and then return leadership to preferred replicas, and move partitions onto a node that joins
- * holding none ({@link NodeFill}). Its decisions are ordinary commands
+ * holding none ({@link NodeFill}) and, when asked, off a node unavailable too long
+ * ({@link NodeDrain#evacuation}). Its decisions are ordinary commands
  * through the metadata log, so a controller that lost its quorum simply cannot make them.
  * It ticks on an injected {@link Scheduler}, reading time from the liveness tracker's clock, so a
  * test or the simulation decides when it looks.
@@ -46,6 +47,14 @@ public final class Controller implements AutoCloseable {
     private final java.util.Set<Integer> filling = new java.util.TreeSet<>();
     private final java.util.Map<Integer, Integer> movedTo = new java.util.HashMap<>();
     private long lastFillNanos;
+    /** 0: the replicas of an unavailable node stay assigned to it. */
+    private final long unavailableMoveAfterNanos;
+    /**
+     * When this controller first saw each node fenced. Kept by the controller leader only, from
+     * its takeover: a node's wait starts again when the leadership moves, which only delays a move.
+     */
+    private final java.util.Map<Integer, Long> unavailableSince = new java.util.HashMap<>();
+    private final java.util.Set<Integer> evacuating = new java.util.TreeSet<>();
 
     /** Ticks on its own thread, {@code spate-controller}. */
     public Controller(MetadataLog metadata, LivenessTracker liveness, ClusterSettings settings) {
@@ -64,6 +73,7 @@ public final class Controller implements AutoCloseable {
         this.selfId = settings.nodeId();
         this.takeoverGraceNanos = settings.heartbeatMs() * 1_000_000L;
         this.nodeAddMoves = settings.nodeAddMoves();
+        this.unavailableMoveAfterNanos = settings.unavailableMoveAfterMs() * 1_000_000L;
         this.scheduler = scheduler;
         this.ownedScheduler = ownsScheduler ? (SystemScheduler) scheduler : null;
     }
@@ -98,6 +108,8 @@ public final class Controller implements AutoCloseable {
                 metadata.image().nodes().values().forEach(n -> seenIncarnations.put(n.id(), n.incarnation()));
                 filling.clear();
                 movedTo.clear();
+                unavailableSince.clear();
+                evacuating.clear();
             }
             leading = leader;
             if (!leader) {
@@ -114,8 +126,12 @@ public final class Controller implements AutoCloseable {
             }
             if (nodeAddMoves > 0) {
                 noticeNewNodes(image);
-                if (!filling.isEmpty() && now - lastFillNanos >= FILL_INTERVAL_MS * 1_000_000L) {
+                if (unavailableMoveAfterNanos > 0) {
+                    noticeUnavailableNodes(image, now);
+                }
+                if ((!filling.isEmpty() || !evacuating.isEmpty()) && now - lastFillNanos >= FILL_INTERVAL_MS * 1_000_000L) {
                     lastFillNanos = now;
+                    evacuate(image);
                     fill(image);
                 }
             }
@@ -153,10 +169,51 @@ public final class Controller implements AutoCloseable {
         }
     }
 
+    /** A node fenced for {@code unavailableMoveAfterMs} that still holds replicas is to lose them to the live nodes. */
+    private void noticeUnavailableNodes(ClusterImage image, long now) {
+        for (NodeInfo node : image.nodes().values()) {
+            if (!node.fenced()) {
+                unavailableSince.remove(node.id());
+                evacuating.remove(node.id());
+                continue;
+            }
+            long since = unavailableSince.computeIfAbsent(node.id(), id -> now);
+            if (now - since >= unavailableMoveAfterNanos && !evacuating.contains(node.id()) && NodeFill.replicaCount(image, node.id()) > 0) {
+                evacuating.add(node.id());
+                log.warn("node {} has been unavailable for {} s: moving its {} replica(s) to the live nodes, at most {} at once", node.id(),
+                        (now - since) / 1_000_000_000L, NodeFill.replicaCount(image, node.id()), nodeAddMoves);
+            }
+        }
+    }
+
+    /** Starts the next moves off the unavailable nodes, within the cluster's budget of moves running at once. */
+    private void evacuate(ClusterImage image) {
+        if (evacuating.isEmpty() || pending.stream().anyMatch(k -> k.startsWith("evacuate-") || k.startsWith("fill-"))) {
+            return; // the image does not show those moves yet
+        }
+        int budget = nodeAddMoves - NodeFill.movesRunning(image);
+        for (java.util.Iterator<Integer> it = evacuating.iterator(); it.hasNext() && budget > 0; ) {
+            int node = it.next();
+            java.util.List<MetadataCommand.ReassignPartition> moves = NodeDrain.evacuation(image, node, budget);
+            if (moves.isEmpty()) {
+                if (NodeFill.replicaCount(image, node) == 0) {
+                    it.remove();
+                    log.info("node {} holds no replica now", node);
+                }
+                continue; // what is left waits for a leader, a move to end, or room on a live node
+            }
+            for (MetadataCommand.ReassignPartition move : moves) {
+                PartitionState state = image.partition(move.topic(), move.partition());
+                submitOnce("evacuate-" + node + "-" + move.topic() + "-" + move.partition() + "-" + state.partitionEpoch(), move, null);
+            }
+            budget -= moves.size();
+        }
+    }
+
     /** Starts the next moves onto the nodes being filled, at most {@code nodeAddMoves} running at once over the cluster. */
     private void fill(ClusterImage image) {
-        if (pending.stream().anyMatch(k -> k.startsWith("fill-"))) {
-            return; // the image does not show those moves yet: planning now would count the node short
+        if (pending.stream().anyMatch(k -> k.startsWith("fill-") || k.startsWith("evacuate-"))) {
+            return; // the image does not show those moves yet: planning now would count the node short, or the budget
         }
         int budget = nodeAddMoves - NodeFill.movesRunning(image);
         for (java.util.Iterator<Integer> it = filling.iterator(); it.hasNext(); ) {

@@ -28,6 +28,31 @@ public final class NodeDrain {
     }
 
     public static List<MetadataCommand.ReassignPartition> moves(ClusterImage image, int node) {
+        List<MetadataCommand.ReassignPartition> moves = new ArrayList<>();
+        plan(image, node, true).forEach(moves::addAll);
+        return moves;
+    }
+
+    /**
+     * The moves that take the replicas of an unavailable node to the live ones (the controller's
+     * {@code continuous} autobalancing): as {@link #moves}, but only for partitions that can move
+     * now (a live leader, no move running) and have somewhere to go; the others are left for a
+     * later look. At most {@code budget} partitions, except that a partition and those placed
+     * with it go together, even past the budget when they are the first.
+     */
+    public static List<MetadataCommand.ReassignPartition> evacuation(ClusterImage image, int node, int budget) {
+        List<MetadataCommand.ReassignPartition> moves = new ArrayList<>();
+        for (List<MetadataCommand.ReassignPartition> group : plan(image, node, false)) {
+            if (!moves.isEmpty() && moves.size() + group.size() > budget) {
+                break;
+            }
+            moves.addAll(group);
+        }
+        return moves;
+    }
+
+    /** Groups of moves (a partition, then those placed with it); {@code strict}: every replica on the node, or NoRoomException. */
+    private static List<List<MetadataCommand.ReassignPartition>> plan(ClusterImage image, int node, boolean strict) {
         List<Integer> live = new ArrayList<>(image.liveNodes());
         live.remove(Integer.valueOf(node));
         Map<Integer, Integer> load = new TreeMap<>();
@@ -44,7 +69,7 @@ public final class NodeDrain {
                 placedWith.computeIfAbsent(anchor, a -> new ArrayList<>()).add(topic);
             }
         }
-        List<MetadataCommand.ReassignPartition> moves = new ArrayList<>();
+        List<List<MetadataCommand.ReassignPartition>> groups = new ArrayList<>();
         Set<String> planned = new HashSet<>();
         // Anchors first, so that what is placed with them moves with them; then whatever is left.
         for (boolean anchorsOnly : new boolean[]{true, false}) {
@@ -55,45 +80,59 @@ public final class NodeDrain {
                     continue;
                 }
                 for (int p = 0; p < topic.partitions().size(); p++) {
-                    List<Integer> replicas = topic.partitions().get(p).targetReplicas();
-                    if (!replicas.contains(node) || !planned.add(topic.name() + "-" + p)) {
+                    PartitionState state = topic.partitions().get(p);
+                    List<Integer> replicas = state.targetReplicas();
+                    if (!replicas.contains(node) || (!strict && !movableNow(state)) || !planned.add(topic.name() + "-" + p)) {
                         continue;
                     }
-                    int replacement = leastLoaded(load, replicas, topic.name(), p);
-                    moves.add(new MetadataCommand.ReassignPartition(topic.name(), p, replaced(replicas, node, replacement)));
+                    int replacement = leastLoaded(load, replicas, topic.name(), p, strict);
+                    if (replacement < 0) {
+                        continue;
+                    }
+                    List<MetadataCommand.ReassignPartition> group = new ArrayList<>();
+                    group.add(new MetadataCommand.ReassignPartition(topic.name(), p, replaced(replicas, node, replacement)));
                     load.merge(replacement, 1, Integer::sum);
-                    addFollowers(topic.name(), p, replicas, placedWith, node, replacement, planned, moves, load);
+                    addFollowers(topic.name(), p, replicas, placedWith, node, replacement, planned, group, load, strict);
+                    groups.add(group);
                 }
             }
         }
-        return moves;
+        return groups;
+    }
+
+    /** A move can start: the partition has a leader to copy from and no move running. */
+    private static boolean movableNow(PartitionState state) {
+        return state.hasLeader() && !state.reassigning();
     }
 
     private static void addFollowers(String anchor, int p, List<Integer> replicas, Map<String, List<TopicState>> placedWith, int node,
                                      int replacement, Set<String> planned, List<MetadataCommand.ReassignPartition> moves,
-                                     Map<Integer, Integer> load) {
+                                     Map<Integer, Integer> load, boolean strict) {
         for (TopicState follower : placedWith.getOrDefault(anchor, List.of())) {
             if (p >= follower.partitions().size()) {
                 continue;
             }
-            List<Integer> theirs = follower.partitions().get(p).targetReplicas();
-            if (!new HashSet<>(theirs).equals(new HashSet<>(replicas)) || !planned.add(follower.name() + "-" + p)) {
+            PartitionState state = follower.partitions().get(p);
+            List<Integer> theirs = state.targetReplicas();
+            if (!new HashSet<>(theirs).equals(new HashSet<>(replicas)) || (!strict && !movableNow(state))
+                    || !planned.add(follower.name() + "-" + p)) {
                 continue;
             }
             moves.add(new MetadataCommand.ReassignPartition(follower.name(), p, replaced(theirs, node, replacement)));
             load.merge(replacement, 1, Integer::sum);
-            addFollowers(follower.name(), p, replicas, placedWith, node, replacement, planned, moves, load);
+            addFollowers(follower.name(), p, replicas, placedWith, node, replacement, planned, moves, load, strict);
         }
     }
 
-    private static int leastLoaded(Map<Integer, Integer> load, List<Integer> replicas, String topic, int p) {
+    /** The live node with the fewest replicas not holding the partition; -1 (or NoRoomException when {@code strict}) if none. */
+    private static int leastLoaded(Map<Integer, Integer> load, List<Integer> replicas, String topic, int p, boolean strict) {
         int best = -1;
         for (Map.Entry<Integer, Integer> e : load.entrySet()) {
             if (!replicas.contains(e.getKey()) && (best == -1 || e.getValue() < load.get(best))) {
                 best = e.getKey();
             }
         }
-        if (best == -1) {
+        if (best == -1 && strict) {
             throw new NoRoomException(topic + "-" + p + " has replicas on " + replicas + " and no other live node is left to take one: "
                     + "add a node first, or lower the topic's replication factor");
         }

@@ -37,10 +37,15 @@ public final class SimController implements MetadataLog {
     private long index;
 
     SimController(EventLoop loop, long sessionTimeoutMs, long heartbeatMs) {
+        this(loop, sessionTimeoutMs, heartbeatMs, 0, 0);
+    }
+
+    /** As above, moving partitions as the autobalancing settings say ({@code moves} at once; replicas off a node fenced that long). */
+    SimController(EventLoop loop, long sessionTimeoutMs, long heartbeatMs, int moves, long unavailableMoveAfterMs) {
         this.sessionTimeoutMs = sessionTimeoutMs;
         this.liveness = new LivenessTracker(sessionTimeoutMs, loop);
         ClusterSettings settings = new ClusterSettings(CONTROLLER_ID, List.of(new ClusterSettings.Voter(CONTROLLER_ID, "sim", 1)), null,
-                heartbeatMs, sessionTimeoutMs, sessionTimeoutMs, 0);
+                heartbeatMs, sessionTimeoutMs, sessionTimeoutMs, 0, moves, unavailableMoveAfterMs);
         this.controller = new Controller(this, liveness, settings, loop);
     }
 

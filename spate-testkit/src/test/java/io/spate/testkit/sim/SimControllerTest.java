@@ -55,4 +55,41 @@ class SimControllerTest {
         loop.runUntil(registeredAt + SESSION_MS + 2 * TICK_MS, () -> { });
         assertThat(fenced(1)).isTrue();
     }
+
+    /** Continuous autobalancing: the replicas of a node fenced for the availability timeout move to the live nodes, not before. */
+    @Test
+    void theReplicasOfANodeUnavailableForTheTimeoutMoveToTheLiveNodesAndNotBefore() {
+        long moveAfterMs = 5_000;
+        EventLoop clock = new EventLoop();
+        SimController continuous = new SimController(clock, SESSION_MS, HEARTBEAT_MS, 10, moveAfterMs);
+        for (int id = 1; id <= 4; id++) {
+            continuous.commit(new MetadataCommand.RegisterNode(id, "sim", id, id * 11L, false));
+        }
+        java.util.List<java.util.List<Integer>> assignment = java.util.List.of(java.util.List.of(1, 2, 4), java.util.List.of(2, 3, 1),
+                java.util.List.of(3, 4, 2), java.util.List.of(4, 1, 3));
+        continuous.commit(new MetadataCommand.CreateTopic("orders", java.util.UUID.randomUUID(), assignment, java.util.Map.of()));
+        clock.every(0, HEARTBEAT_MS, () -> {
+            for (int id = 1; id <= 3; id++) {
+                continuous.heartbeat(id, id * 11L);
+            }
+        });
+        continuous.start();
+
+        long fencedBy = TICK_MS + HEARTBEAT_MS + SESSION_MS + TICK_MS;
+        clock.runUntil(fencedBy, () -> { });
+        assertThat(continuous.image().node(4).fenced()).isTrue();
+        assertThat(targets(continuous)).as("fenced, its leaderships moved, its replicas still assigned").anyMatch(r -> r.contains(4));
+
+        clock.runUntil(fencedBy + moveAfterMs - 2 * TICK_MS, () -> { });
+        assertThat(targets(continuous)).as("not before the timeout").anyMatch(r -> r.contains(4));
+
+        // The next look at moves (every 500 ms) after the timeout starts them all: 3 partitions, within the 10 at once.
+        clock.runUntil(fencedBy + moveAfterMs + 500 + TICK_MS, () -> { });
+        assertThat(targets(continuous)).noneMatch(r -> r.contains(4)).allSatisfy(r -> assertThat(r).hasSize(3).doesNotHaveDuplicates());
+        assertThat(continuous.image().topic("orders").partitions().get(1).reassigning()).as("a partition without it does not move").isFalse();
+    }
+
+    private static java.util.List<java.util.List<Integer>> targets(SimController controller) {
+        return controller.image().topic("orders").partitions().stream().map(io.spate.cluster.PartitionState::targetReplicas).toList();
+    }
 }
