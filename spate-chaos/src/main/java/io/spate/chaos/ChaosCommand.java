@@ -78,6 +78,11 @@ public final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--neighbour", defaultValue = "off", description = "A CPU-heavy neighbour process: off, on, or alternate between runs (default: ${DEFAULT-VALUE}).")
     String neighbour;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A node setting for every node of every run, on top of the "
+            + "runs' own (repeatable), e.g. --set partition.autobalancing.mode=continuous. The availability checks still judge each "
+            + "partition by the replicas it had at the start of the run.")
+    java.util.Map<String, String> nodeOverrides = new java.util.TreeMap<>();
+
     @Option(names = "--out", description = "Directory for the runs (default: .chaos/campaign-TIME under the current directory).")
     Path out;
 
@@ -157,12 +162,13 @@ public final class ChaosCommand implements Callable<Integer> {
         List<ChaosRun.Result> results = new ArrayList<>();
         console.println("chaos: " + runs + " run(s) of " + durationSeconds + " s of faults + " + tailSeconds + " s tail, "
                 + nodes + " nodes, faults " + kinds + ", workloads " + workloads + ", neighbour " + neighbour
+                + (nodeOverrides.isEmpty() ? "" : ", node settings " + nodeOverrides)
                 + "; output in " + base.toAbsolutePath());
         for (int i = 0; i < runs; i++) {
             long s = first + i;
             boolean withNeighbour = neighbour.equals("on") || (neighbour.equals("alternate") && i % 2 == 1);
             RunOptions options = new RunOptions(jar, nodes, partitions, rate, producers, consumers,
-                    durationSeconds * 1_000L, tailSeconds * 1_000L, kinds, withNeighbour, workloads, pipelines);
+                    durationSeconds * 1_000L, tailSeconds * 1_000L, kinds, withNeighbour, workloads, pipelines, nodeOverrides);
             Path dir = base.resolve("run-" + s + (withNeighbour ? "-neighbour" : ""));
             try {
                 results.add(new ChaosRun(s, options, dir, console).run());

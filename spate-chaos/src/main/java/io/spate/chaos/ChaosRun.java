@@ -74,7 +74,7 @@ public final class ChaosRun {
         Neighbour neighbour = options.neighbour() ? Neighbour.start() : null;
         RunClock clock = new RunClock();
         List<String> faultLog = new ArrayList<>();
-        try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.brokerJar(), RunOptions.nodeSettings(), this::say)) {
+        try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.brokerJar(), options.runNodeSettings(), this::say)) {
             // Only the kinds this machine can inject: without namespaces no partition, without a
             // node tmpfs no full disk (filling a shared directory would fill the host's disk).
             java.util.Set<FaultKind> kinds = java.util.EnumSet.noneOf(FaultKind.class);
@@ -87,7 +87,8 @@ public final class ChaosRun {
             }
             List<PlannedFault> plan = Schedule.generate(seed, options.nodes(), options.durationMs(), kinds, RunOptions.SESSION_TIMEOUT_MS);
             faultLog.add("seed " + seed + ", " + options.nodes() + " nodes, " + options.durationMs() / 1000 + " s of faults"
-                    + (options.neighbour() ? ", CPU-heavy neighbour" : "") + ", kinds " + kinds);
+                    + (options.neighbour() ? ", CPU-heavy neighbour" : "") + ", kinds " + kinds
+                    + (options.nodeOverrides().isEmpty() ? "" : ", node settings " + options.nodeOverrides()));
             faultLog.add("schedule:");
             plan.forEach(f -> faultLog.add("  " + f.describe()));
             say("run seed=" + seed + " in " + dir + ": " + plan.size() + " faults planned");

@@ -12,16 +12,36 @@ import java.util.Set;
  * @param neighbour   a CPU-heavy process per core beside the cluster, as on a shared machine
  * @param workloads   what runs beside the producers: the consumer group, the exactly-once pipeline, or both
  * @param pipelineMembers members of the exactly-once pipeline's group (with {@link Workload#TXN})
+ * @param nodeOverrides   node settings on top of {@link #nodeSettings()} (the campaign's {@code --set})
  */
 public record RunOptions(Path brokerJar, int nodes, int partitions, int rate, int producers, int consumers,
                          long durationMs, long tailMs, Set<FaultKind> faults, boolean neighbour,
-                         Set<Workload> workloads, int pipelineMembers) {
+                         Set<Workload> workloads, int pipelineMembers, java.util.Map<String, String> nodeOverrides) {
+
+    public RunOptions {
+        nodeOverrides = java.util.Map.copyOf(nodeOverrides);
+    }
+
+    /** With the nodes' settings as the runs use them by default. */
+    public RunOptions(Path brokerJar, int nodes, int partitions, int rate, int producers, int consumers,
+                      long durationMs, long tailMs, Set<FaultKind> faults, boolean neighbour,
+                      Set<Workload> workloads, int pipelineMembers) {
+        this(brokerJar, nodes, partitions, rate, producers, consumers, durationMs, tailMs, faults, neighbour, workloads, pipelineMembers,
+                java.util.Map.of());
+    }
 
     /** The producers and the consumer group, without the exactly-once pipeline. */
     public RunOptions(Path brokerJar, int nodes, int partitions, int rate, int producers, int consumers,
                       long durationMs, long tailMs, Set<FaultKind> faults, boolean neighbour) {
         this(brokerJar, nodes, partitions, rate, producers, consumers, durationMs, tailMs, faults, neighbour,
                 Set.of(Workload.GROUP), 2);
+    }
+
+    /** What every node of a run is started with: {@link #nodeSettings()} and the overrides. */
+    public java.util.Map<String, String> runNodeSettings() {
+        java.util.Map<String, String> settings = new java.util.TreeMap<>(nodeSettings());
+        settings.putAll(nodeOverrides);
+        return settings;
     }
 
     public boolean has(Workload w) {
