@@ -252,6 +252,10 @@ public final class SpateNode implements AutoCloseable {
                 server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())),
                         requestMetrics);
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
+                // Registered: the image now knows every assignment made before this start, so a log
+                // no partition assigned here uses is a replica moved away (or a topic deleted) while
+                // the node was down, which nothing would serve or delete otherwise.
+                replicas.roles().removeStrayLogs(member.metadata().image());
             } else {
                 // Alone, the node answers its own heartbeats in-process, so it joins before any client
                 // can reach it: an earlier layout's topics and producer ids are in the metadata before

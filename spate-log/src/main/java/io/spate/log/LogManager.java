@@ -276,6 +276,49 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Every partition with a log directory here, open or not: a directory named {@code topic-N}
+     * holding at least one segment ({@code .log}). Logs are opened when a partition is hosted, so
+     * this also lists replicas the node no longer hosts.
+     */
+    public java.util.List<TopicPartition> storedPartitions() throws IOException {
+        java.util.List<TopicPartition> stored = new java.util.ArrayList<>();
+        try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
+            for (Path dir : entries.filter(Files::isDirectory).toList()) {
+                String name = dir.getFileName().toString();
+                if (!name.matches(".+-\\d{1,9}")) {
+                    continue;
+                }
+                try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+                    if (files.anyMatch(f -> f.getFileName().toString().endsWith(".log"))) {
+                        stored.add(TopicPartition.fromDirName(name));
+                    }
+                }
+            }
+        }
+        return stored;
+    }
+
+    /** Deletes the log of {@code tp}, whether it is open or only stored (see {@link #storedPartitions}). */
+    public void deleteStored(TopicPartition tp) throws IOException {
+        if (logs.containsKey(tp)) {
+            delete(tp);
+            return;
+        }
+        checkpointedRecoveryPoints.remove(tp);
+        checkpointedLogStarts.remove(tp);
+        checkpointedHighWatermarks.remove(tp);
+        Path dir = dataDir.resolve(tp.dirName());
+        if (Files.isDirectory(dir)) {
+            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            fsyncDirectory(dataDir);
+        }
+    }
+
     /** Closes the log of {@code tp} and deletes its files. */
     public void delete(TopicPartition tp) throws IOException {
         PartitionLog removed = logs.remove(tp);

@@ -26,7 +26,8 @@ import static org.awaitility.Awaitility.await;
  * processes, a node killed with {@code kill -9} loses its replicas to the live nodes once it has
  * been unavailable for the timeout, so every partition is back to its full replication factor
  * without an operator, under an acks=all producer whose every acknowledged record must survive;
- * when the node returns, empty, it is given its share again.
+ * when the node returns, it deletes the logs of the replicas moved away meanwhile and, empty, is
+ * given its share again.
  */
 class NodeUnavailableBalancingTest {
     private static final String TOPIC = "orders";
@@ -104,6 +105,12 @@ class NodeUnavailableBalancingTest {
         }
         AckVerifier.Read read = AckVerifier.verify(cluster.bootstrap(), TOPIC, PARTITIONS, acks);
         Map<Integer, List<Integer>> placed = replicas(cluster.describe(TOPIC));
+        // The logs of the replicas moved away while it was down were deleted when it came back: it keeps only its own.
+        for (int p = 0; p < PARTITIONS; p++) {
+            assertThat(java.nio.file.Files.isDirectory(cluster.dataDir(lost).resolve(TOPIC + "-" + p)))
+                    .as("a log of %s-%d on node %d, which holds a replica of it: %s", TOPIC, p, lost, placed.get(p).contains(lost))
+                    .isEqualTo(placed.get(p).contains(lost));
+        }
         ReplicaFiles.assertReplicasAgree(cluster, TOPIC, read.endOffsets(), placed::get);
     }
 }

@@ -18,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
@@ -274,6 +275,44 @@ public final class NodeRoles {
     private boolean registeredAsThisProcess(ClusterImage image) {
         NodeInfo self = image.node(localId);
         return self != null && !self.fenced() && self.incarnation() == incarnation;
+    }
+
+    /**
+     * Deletes the logs on this node's disk that no partition assigned to it uses (Kafka's stray
+     * replicas): replicas moved away, or topics deleted, while the node was down. {@code image}
+     * must be at least as new as this node's registration, so that it knows of every assignment
+     * this node acted on before its restart; the newer of it and the last image applied decides.
+     * Returns the partitions whose logs were deleted.
+     */
+    public synchronized List<TopicPartition> removeStrayLogs(ClusterImage image) {
+        ClusterImage current = lastImage != null && lastImage.version() > image.version() ? lastImage : image;
+        List<TopicPartition> removed = new ArrayList<>();
+        List<TopicPartition> stored;
+        try {
+            stored = logs.storedPartitions();
+        } catch (IOException e) {
+            log.error("could not list the partition logs on disk to find stray replicas", e);
+            return List.of();
+        }
+        for (TopicPartition tp : stored) {
+            if (partitions.containsKey(tp)) {
+                continue;
+            }
+            PartitionState state = current.partition(tp.topic(), tp.partition());
+            if (state != null && state.replicas().contains(localId)) {
+                continue; // assigned: the next image applied hosts it
+            }
+            try {
+                log.warn("{}: a stray replica ({} at metadata version {}): deleting its log", tp,
+                        state == null ? "its topic or partition no longer exists" : "it was moved to " + state.replicas() + " while this node was away",
+                        current.version());
+                logs.deleteStored(tp);
+                removed.add(tp);
+            } catch (IOException e) {
+                log.error("{}: could not delete the log of a stray replica", tp, e);
+            }
+        }
+        return removed;
     }
 
     /** Deletes a partition's log (its topic was deleted). */
