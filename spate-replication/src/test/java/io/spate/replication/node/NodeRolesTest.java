@@ -270,4 +270,31 @@ class NodeRolesTest {
         assertThat(roles.selfFenced()).isFalse();
         assertThat(roles.partition(TP).role()).as("the image names incarnation " + INCARNATION).isNotEqualTo(Partition.Role.LEADER);
     }
+
+    /** Logs left on disk by replicas moved away or topics deleted while the node was down go; assigned and hosted ones stay. */
+    @Test
+    void strayLogsOnDiskAreDeletedAndAssignedOnesKept() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        commit(new MetadataCommand.RegisterNode(2, "127.0.0.1", 9093, 1, true));
+        CommandResult moved = commit(new MetadataCommand.CreateTopic("moved", UUID.randomUUID(), List.of(List.of(2)), Map.of()));
+        CommandResult kept = commit(new MetadataCommand.CreateTopic("kept", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
+        ClusterImage latest = metadata.awaitVersion(Math.max(moved.version(), kept.version())).get(10, TimeUnit.SECONDS);
+        // An open log no partition uses, and one a restart finds on disk without opening it.
+        for (String topic : List.of("moved", "kept")) {
+            logs.getOrCreate(new TopicPartition(topic, 0), LogConfig.defaultConfig());
+        }
+        Path data = dir.resolve("data");
+        java.nio.file.Files.createDirectories(data.resolve("gone-0"));
+        java.nio.file.Files.write(data.resolve("gone-0").resolve("00000000000000000000.log"), new byte[0]);
+        java.nio.file.Files.createDirectories(data.resolve("not-a-partition"));
+
+        assertThat(roles.removeStrayLogs(latest)).containsExactlyInAnyOrder(new TopicPartition("moved", 0), new TopicPartition("gone", 0));
+        assertThat(data.resolve("moved-0")).doesNotExist();
+        assertThat(data.resolve("gone-0")).doesNotExist();
+        assertThat(data.resolve("kept-0")).as("assigned here: the next image hosts it").isDirectory();
+        assertThat(data.resolve(TP.dirName())).as("hosted").isDirectory();
+        assertThat(data.resolve("not-a-partition")).isDirectory();
+        assertThat(roles.partition(TP)).isNotNull();
+        assertThat(image.version()).isLessThan(latest.version());
+    }
 }
