@@ -79,8 +79,7 @@ public final class ChaosCommand implements Callable<Integer> {
     String neighbour;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A node setting for every node of every run, on top of the "
-            + "runs' own (repeatable), e.g. --set partition.autobalancing.mode=continuous. The availability checks still judge each "
-            + "partition by the replicas it had at the start of the run.")
+            + "runs' own (repeatable), e.g. --set partition.autobalancing.mode=continuous.")
     java.util.Map<String, String> nodeOverrides = new java.util.TreeMap<>();
 
     @Option(names = "--out", description = "Directory for the runs (default: .chaos/campaign-TIME under the current directory).")

@@ -69,16 +69,20 @@ public final class HealthyTimeline {
                 edges.add(f.endUs());
             }
         }
-        List<Integer> universe = universe(replicas, voters, nodes);
+        Set<Integer> everReplicas = new LinkedHashSet<>(replicas);
+        statuses.forEach(st -> everReplicas.addAll(st.replicas()));
+        List<Integer> universe = universe(List.copyOf(everReplicas), voters, nodes);
         List<Interval> out = new ArrayList<>();
         Long segStart = null;
         for (Long t : edges) {
             if (segStart != null && t > segStart) {
                 long at = segStart;
+                // Moves change the replica set during a run: judged by the set the cluster last described.
+                List<Integer> current = replicasAt(statuses, segStart, replicas);
                 Eligibility eligible = judgeEligibility
-                        ? eligibleAt(statuses, faults, segStart, replicas)
-                        : new Eligibility(new java.util.HashSet<>(replicas), Set.of());
-                if (eligible.healthy(e -> healthyAt(at, replicas, voters, universe, faults, e))) {
+                        ? eligibleAt(statuses, faults, segStart, current)
+                        : new Eligibility(new java.util.HashSet<>(current), Set.of());
+                if (eligible.healthy(e -> healthyAt(at, current, voters, universe, faults, e))) {
                     if (!out.isEmpty() && out.getLast().endUs() == segStart) {
                         out.set(out.size() - 1, new Interval(out.getLast().startUs(), t));
                     } else {
@@ -102,7 +106,23 @@ public final class HealthyTimeline {
     /** For a run: the partition's intervals with a quorum up and connected, whoever could lead. */
     public static List<Interval> quorumUp(RunHistory h, int partition) {
         List<Integer> replicas = h.replicas().getOrDefault(partition, h.nodes());
-        return healthy(replicas, h.voters(), h.nodes(), h.faults(), List.of(), false, h.workloadStartUs(), h.endUs());
+        List<ReplicaStatus> statuses = h.statuses().stream().filter(st -> st.partition() == partition)
+                .sorted(java.util.Comparator.comparingLong(ReplicaStatus::atUs)).toList();
+        return healthy(replicas, h.voters(), h.nodes(), h.faults(), statuses, false, h.workloadStartUs(), h.endUs());
+    }
+
+    /** The replica set at {@code t}: as the last status at or before it that recorded one says, else {@code initial}. */
+    static List<Integer> replicasAt(List<ReplicaStatus> statuses, long t, List<Integer> initial) {
+        List<Integer> replicas = initial;
+        for (ReplicaStatus st : statuses) {
+            if (st.atUs() > t) {
+                break;
+            }
+            if (!st.replicas().isEmpty()) {
+                replicas = st.replicas();
+            }
+        }
+        return replicas;
     }
 
     /**

@@ -108,7 +108,7 @@ public final class HistoryFile {
                     a.fromCommit(), a.atUs());
         }
         for (ReplicaStatus st : h.statuses()) {
-            line(out, "status", st.partition(), st.leader(), ids(st.isr()), ids(st.elr()), st.atUs());
+            line(out, "status", st.partition(), st.leader(), ids(st.isr()), ids(st.elr()), st.atUs(), ids(st.replicas()));
         }
         for (MetadataLogEntry e : h.metadataLogs()) {
             line(out, "raft", e.node(), e.view(), e.index(), e.term(), Long.toHexString(e.crc()));
@@ -258,7 +258,7 @@ public final class HistoryFile {
                             Integer.parseInt(f[3]), Boolean.parseBoolean(f[4]), Long.parseLong(f[5]),
                             Boolean.parseBoolean(f[6]), Long.parseLong(f[7])));
                     case "status" -> statuses.add(new ReplicaStatus(Long.parseLong(f[5]), Integer.parseInt(f[1]),
-                            Integer.parseInt(f[2]), parseIds(f[3]), parseIds(f[4])));
+                            Integer.parseInt(f[2]), parseIds(f[3]), parseIds(f[4]), f.length > 6 ? parseIds(f[6]) : List.of()));
                     case "logstart" -> {
                         int p = Integer.parseInt(f[1]);
                         if (!f[2].equals("-")) {

@@ -56,7 +56,8 @@ public final class StatusWatcher implements AutoCloseable {
                 TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(2, TimeUnit.SECONDS).get(topic);
                 long at = clock.nowUs();
                 for (TopicPartitionInfo p : d.partitions()) {
-                    record(new ReplicaStatus(at, p.partition(), p.leader() == null ? -1 : p.leader().id(), ids(p.isr()), ids(p.elr())));
+                    record(new ReplicaStatus(at, p.partition(), p.leader() == null ? -1 : p.leader().id(), ids(p.isr()), ids(p.elr()),
+                            ids(p.replicas())));
                 }
             } catch (InterruptedException e) {
                 return;
@@ -76,7 +77,8 @@ public final class StatusWatcher implements AutoCloseable {
 
     private synchronized void record(ReplicaStatus status) {
         ReplicaStatus before = last.get(status.partition());
-        if (before != null && before.leader() == status.leader() && before.isr().equals(status.isr()) && before.elr().equals(status.elr())) {
+        if (before != null && before.leader() == status.leader() && before.isr().equals(status.isr()) && before.elr().equals(status.elr())
+                && before.replicas().equals(status.replicas())) {
             return;
         }
         last.put(status.partition(), status);

@@ -262,4 +262,27 @@ class AvailabilityCheckTest {
         assertThat(healthy).containsExactly(new HealthyTimeline.Interval(0, 30), new HealthyTimeline.Interval(40, 45),
                 new HealthyTimeline.Interval(50, 100));
     }
+
+    /** Seed 441 of the continuous-autobalancing campaign: a move changed the partition's replicas, and the check follows it. */
+    @Test
+    void aPartitionIsJudgedByItsReplicasAfterAMoveNotByThoseItStartedWith() {
+        for (boolean recorded : new boolean[]{true, false}) {
+            HistoryBuilder b = gapFrom3To9();
+            b.nodes = List.of(1, 2, 3, 4, 5);
+            b.voters = List.of(1, 2, 3, 4, 5);
+            b.replicas.put(0, List.of(3, 4, 5));
+            b.fault("term", List.of(3), List.of(), 2 * SECOND, 10 * SECOND);
+            b.fault("one-way", List.of(), List.of(new NodeFault.Cut(2, 5)), 3 * SECOND, 9 * SECOND);
+            // Node 4's replica moved to node 2: of {3, 2, 5}, node 3 is down and 2 and 5 cannot talk.
+            b.statuses.add(new io.spate.chaos.history.ReplicaStatus(1 * SECOND, 0, 5, List.of(5, 2), List.of(),
+                    recorded ? List.of(3, 2, 5) : List.of()));
+            Verdict v = Checker.check(b.build());
+            if (recorded) {
+                assertThat(v.violations()).as("no majority of the replicas it had then could take writes").isEmpty();
+            } else {
+                // An older history, without the replica sets: judged by {3, 4, 5}, with 4 and 5 up and connected.
+                assertThat(v.violationsOf(Violation.STALL)).singleElement();
+            }
+        }
+    }
 }

@@ -30,7 +30,7 @@ class HistoryFileTest {
                 "org.apache.kafka.common.errors.TimeoutException: Expiring 1 record(s)\n\tat x\r\n \\N"));
         b.commits.add(new Commit("c2", 1, 0, 5, 100, 200, false, "CommitFailedException:\tfenced"));
         b.assignments.add(new Assignment("c2", 1, 0, false, -1, false, 300));
-        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(350, 0, 3, List.of(3, 1), List.of(5)));
+        b.statuses.add(new io.spate.chaos.history.ReplicaStatus(350, 0, 3, List.of(3, 1), List.of(5), List.of(3, 1, 5)));
         b.statuses.add(new io.spate.chaos.history.ReplicaStatus(360, 0, -1, List.of(), List.of()));
         b.metadataLogs.add(new MetadataLogEntry(2, 7, 41, 3, 0xfedcba98L));
         b.metadataLogs.add(new MetadataLogEntry(3, 8, 41, 3, 0xfedcba98L));
