@@ -22,7 +22,6 @@ import io.spate.server.handlers.ProduceHandler;
 import io.spate.server.handlers.TopicConfigDescriber;
 import io.spate.server.metadata.ClusterIdentity;
 import io.spate.server.metadata.ProducerIdManager;
-import io.spate.server.metadata.TopicInfo;
 import io.spate.server.metadata.TopicManager;
 import io.spate.server.metadata.TopicRegistry;
 import io.spate.server.network.KafkaServer;
@@ -35,7 +34,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -45,7 +43,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One Spate node: the composition root that wires the log, the topic metadata and the Kafka
@@ -263,8 +260,9 @@ public final class SpateNode implements AutoCloseable {
                 member.join(registry, replicas, config.host(), server.port(), config.clusterJoinTimeoutMs());
                 io.spate.server.metadata.StandaloneMetadataImport.importOnce(dataDir, member.metadata(), config.nodeId());
                 // Its image is the whole truth: a partition directory it does not name is left over
-                // from a topic deleted while the files could not be removed.
-                removeOrphanPartitionDirs(dataDir, registry);
+                // from a topic deleted while the files could not be removed. Before serving, so a
+                // topic created again under that name does not find the old records.
+                replicas.roles().removeStrayLogs(member.metadata().image());
                 server.serve(new io.spate.server.network.LazyDispatcher(() -> new KafkaApis(handlers, config.nodeCredentials())),
                         requestMetrics);
             }
@@ -421,29 +419,6 @@ public final class SpateNode implements AutoCloseable {
             }
         });
         logManager.schedule(check[0], intervalMs);
-    }
-
-    /** Deletes partition directories whose topic is gone (a delete interrupted by a crash). */
-    private static void removeOrphanPartitionDirs(Path dataDir, TopicRegistry registry) throws IOException {
-        try (Stream<Path> entries = Files.list(dataDir)) {
-            for (Path dir : entries.filter(Files::isDirectory).toList()) {
-                String name = dir.getFileName().toString();
-                if (!name.matches(".+-\\d+")) {
-                    continue;
-                }
-                TopicPartition tp = TopicPartition.fromDirName(name);
-                TopicInfo topic = registry.get(tp.topic());
-                if (topic == null || tp.partition() >= topic.partitions()) {
-                    log.warn("removing {}: its topic no longer exists", dir);
-                    try (Stream<Path> files = Files.list(dir)) {
-                        for (Path f : files.toList()) {
-                            Files.deleteIfExists(f);
-                        }
-                    }
-                    Files.deleteIfExists(dir);
-                }
-            }
-        }
     }
 
     public int port() {

@@ -278,25 +278,15 @@ public final class LogManager implements AutoCloseable {
 
     /**
      * Every partition with a log directory here, open or not: a directory named {@code topic-N}
-     * holding at least one segment ({@code .log}). Logs are opened when a partition is hosted, so
-     * this also lists replicas the node no longer hosts.
+     * (what else the data directory holds lives in directories without that shape: meta, tables,
+     * pipelines, quarantine). Logs are opened when a partition is hosted, so this also lists
+     * replicas the node no longer hosts, and directories a deletion interrupted by a crash left.
      */
     public java.util.List<TopicPartition> storedPartitions() throws IOException {
-        java.util.List<TopicPartition> stored = new java.util.ArrayList<>();
         try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
-            for (Path dir : entries.filter(Files::isDirectory).toList()) {
-                String name = dir.getFileName().toString();
-                if (!name.matches(".+-\\d{1,9}")) {
-                    continue;
-                }
-                try (java.util.stream.Stream<Path> files = Files.list(dir)) {
-                    if (files.anyMatch(f -> f.getFileName().toString().endsWith(".log"))) {
-                        stored.add(TopicPartition.fromDirName(name));
-                    }
-                }
-            }
+            return entries.filter(Files::isDirectory).map(dir -> dir.getFileName().toString())
+                    .filter(name -> name.matches(".+-\\d{1,9}")).map(TopicPartition::fromDirName).toList();
         }
-        return stored;
     }
 
     /** Deletes the log of {@code tp}, whether it is open or only stored (see {@link #storedPartitions}). */

@@ -591,16 +591,28 @@ public final class Partition {
             roleLock.readLock().unlock();
         }
         completeLowWatermarkWaiters();
+        return expiring(future, timeoutMs, "the in-sync replicas' log start did not reach " + offset, () -> {
+            synchronized (lowWatermarkWaiters) {
+                lowWatermarkWaiters.removeIf(w -> w.done() == future);
+                lowWatermarkWaited = !lowWatermarkWaiters.isEmpty();
+            }
+        });
+    }
+
+    /**
+     * {@code future}, failed with a {@link TimeoutException} if still waiting after {@code timeoutMs};
+     * {@code onFailure} then takes the waiter out (a waiter that completed was taken out by whoever completed it).
+     */
+    private <T> CompletableFuture<T> expiring(CompletableFuture<T> future, long timeoutMs, String what, Runnable onFailure) {
         if (future.isDone()) {
             return future;
         }
         Scheduler.Timer deadline = context.scheduler().schedule(Math.max(1, timeoutMs), () -> future.completeExceptionally(
-                new TimeoutException(topicPartition + ": the in-sync replicas' log start did not reach " + offset + " in " + timeoutMs + " ms")));
-        future.whenComplete((low, failure) -> {
+                new TimeoutException(topicPartition + ": " + what + " in " + timeoutMs + " ms")));
+        future.whenComplete((result, failure) -> {
             deadline.cancel();
-            synchronized (lowWatermarkWaiters) {
-                lowWatermarkWaiters.removeIf(w -> w.done() == future);
-                lowWatermarkWaited = !lowWatermarkWaiters.isEmpty();
+            if (failure != null) {
+                onFailure.run(); // timed out, or cancelled by the caller
             }
         });
         return future;
@@ -866,18 +878,7 @@ public final class Partition {
      */
     public CompletableFuture<Void> awaitReplication(long nextOffset, int minInsync, int appendEpoch, long timeoutMs) {
         CompletableFuture<Void> future = awaitReplication(nextOffset, minInsync, appendEpoch);
-        if (future.isDone()) {
-            return future;
-        }
-        Scheduler.Timer deadline = context.scheduler().schedule(Math.max(1, timeoutMs), () -> future.completeExceptionally(
-                new TimeoutException(topicPartition + ": the in-sync replicas did not reach " + nextOffset + " in " + timeoutMs + " ms")));
-        future.whenComplete((ok, failure) -> {
-            deadline.cancel();
-            if (failure != null) {
-                forget(nextOffset, future); // timed out, or cancelled by the caller
-            }
-        });
-        return future;
+        return expiring(future, timeoutMs, "the in-sync replicas did not reach " + nextOffset, () -> forget(nextOffset, future));
     }
 
     /** acks=all writes waiting here for the high watermark. */

@@ -83,4 +83,16 @@ class StandaloneUpgradeTest {
             assertThat(admin.describeTopics(List.of("legacy")).allTopicNames().get().get("legacy").topicId().toString()).isEqualTo(topicId);
         }
     }
+
+    /** A topic's directory that a deletion interrupted by a crash left behind is removed at the next start, before any client can reuse the name. */
+    @Test
+    void aPartitionDirectoryOfNoTopicIsRemovedAtStart() throws Exception {
+        Files.createDirectories(dataDir);
+        Path ghost = Files.createDirectories(dataDir.resolve("ghost-0"));
+        Files.writeString(ghost.resolve("00000000000000000000.index"), "left over");
+        try (SpateNode node = SpateNode.builder().dataDir(dataDir).start()) {
+            assertThat(ghost).doesNotExist();
+            assertThat(dataDir.resolve("meta")).isDirectory();
+        }
+    }
 }

@@ -528,12 +528,7 @@ public final class NodeRoles {
 
     // ---- in-sync sets ----------------------------------------------------------------------------
 
-    /** A follower fetched from a partition led here: track it, and ask for it to rejoin the in-sync set once caught up. */
-    public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, String followerRack) {
-        onFollowerFetch(partition, followerId, fetchOffset, -1, followerRack);
-    }
-
-    /** As above, with the log start offset the follower reported (-1: not told). */
+    /** A follower fetched from a partition led here (with its log start, -1 if not told): track it, and ask for it to rejoin the in-sync set once caught up. */
     public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, long followerLogStart, String followerRack) {
         NodeInfo follower = lastImage.node(followerId);
         // Only a follower this node's own metadata has unfenced (KIP-841): the controller refuses the others.

@@ -154,11 +154,6 @@ public final class ReplicaManager {
     }
 
     /** See {@link NodeRoles#onFollowerFetch}. */
-    public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, String followerRack) {
-        roles.onFollowerFetch(partition, followerId, fetchOffset, followerRack);
-    }
-
-    /** As above, with the log start offset the follower reported (-1: not told). */
     public void onFollowerFetch(Partition partition, int followerId, long fetchOffset, long followerLogStart, String followerRack) {
         roles.onFollowerFetch(partition, followerId, fetchOffset, followerLogStart, followerRack);
     }

@@ -538,7 +538,7 @@ public final class SimNode {
                 answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
                 continue;
             }
-            roles.onFollowerFetch(p, followerId, pos.fetchOffset(), "");
+            roles.onFollowerFetch(p, followerId, pos.fetchOffset(), pos.logStartOffset(), "");
             PartitionLog log = p.log();
             LogReadResult read = p.read(pos.fetchOffset(), FETCH_MAX_BYTES, ReadBound.LOG_END, true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
