@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -170,6 +171,46 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Opens or creates the log of {@code tp} for the topic whose id is {@code topicId}, and
+     * stores that id with it. A log stored under this name for another topic (one deleted and
+     * created again while this node was away) is deleted first: its records are not the new
+     * topic's, even where their offsets and epochs look alike. A log stored without an id (written
+     * before ids were kept) is taken as the topic's.
+     *
+     * @throws IllegalStateException when the log is open already, for another topic
+     */
+    public PartitionLog getOrCreate(TopicPartition tp, LogConfig config, UUID topicId) throws IOException {
+        synchronized (logs) {
+            PartitionLog existing = logs.get(tp);
+            Path dir = dataDir.resolve(tp.dirName());
+            UUID stored = existing != null ? existing.topicId() : null;
+            if (stored == null) {
+                stored = PartitionMetadataFile.read(dir);
+            }
+            if (stored != null && !stored.equals(topicId)) {
+                if (existing != null) {
+                    throw new IllegalStateException(tp + ": its log is open for topic id " + stored + ", not " + topicId);
+                }
+                log.warn("{}: the log stored here belongs to an earlier topic of this name (id {}), not to topic id {}: deleting it",
+                        tp, stored, topicId);
+                deleteStored(tp);
+            }
+            PartitionLog opened = existing != null ? existing : getOrCreate(tp, config);
+            if (!topicId.equals(stored)) {
+                PartitionMetadataFile.write(dir, topicId);
+            }
+            opened.topicId(topicId);
+            return opened;
+        }
+    }
+
+    /** The id of the topic whose log is open under {@code tp}, when it was opened with one (else null). */
+    public UUID topicId(TopicPartition tp) {
+        PartitionLog open = logs.get(tp);
+        return open == null ? null : open.topicId();
+    }
+
     private PartitionLog openLog(TopicPartition tp, LogConfig config, boolean setAsideCorruptData) throws IOException {
         long recoveryPoint = cleanStart ? Long.MAX_VALUE : checkpointedRecoveryPoints.getOrDefault(tp, 0L);
         PartitionLog.OpenOptions options = new PartitionLog.OpenOptions(recoveryPoint, checkpointedLogStarts.getOrDefault(tp, 0L),
@@ -217,6 +258,9 @@ public final class LogManager implements AutoCloseable {
                 logs.remove(tp);
             }
             PartitionLog reopened = openLog(tp, config, true);
+            if (current != null) {
+                reopened.topicId(current.topicId());
+            }
             logs.put(tp, reopened);
             return reopened;
         }
@@ -300,11 +344,15 @@ public final class LogManager implements AutoCloseable {
         checkpointedHighWatermarks.remove(tp);
         Path dir = dataDir.resolve(tp.dirName());
         if (Files.isDirectory(dir)) {
+            Path idFile = dir.resolve(PartitionMetadataFile.FILE_NAME);
             try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                // The topic id goes last: a directory a crash leaves half deleted still says whose it was.
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).filter(f -> !f.equals(idFile) && !f.equals(dir)).toList()) {
                     Files.deleteIfExists(f);
                 }
             }
+            Files.deleteIfExists(idFile);
+            Files.deleteIfExists(dir);
             fsyncDirectory(dataDir);
         }
     }

@@ -92,6 +92,8 @@ public final class PartitionLog {
     private volatile LongConsumer stableOffsetAdvanced = bytes -> { };
     private volatile LongConsumer fsynced = nanos -> { };
 
+    private volatile java.util.UUID topicId;
+
     private PartitionLog(TopicPartition topicPartition, Path dir, LogConfig config, long nowMs) {
         this.topicPartition = topicPartition;
         this.dir = dir;
@@ -399,6 +401,19 @@ public final class PartitionLog {
     /** Told of every write to this log's files that failed (append, roll, epoch checkpoint); the log stays as it was. */
     void onWriteFailure(java.util.function.Consumer<IOException> listener) {
         this.writeFailureListener = listener;
+    }
+
+    /**
+     * The id of the topic this log belongs to (see {@link PartitionMetadataFile}), or null when it
+     * was opened without one. Replication sends it with every fetch, so a leader never answers
+     * with the records of an earlier topic of the same name.
+     */
+    public java.util.UUID topicId() {
+        return topicId;
+    }
+
+    void topicId(java.util.UUID id) {
+        this.topicId = id;
     }
 
     /** The high watermark this replica had when the data directory was last checkpointed. */
@@ -1690,11 +1705,13 @@ public final class PartitionLog {
                 segments.clear();
             }
         }
+        // The topic id goes last: a directory a crash leaves half deleted still says whose it was.
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.toList()) {
+            for (Path f : files.filter(f -> !f.getFileName().toString().equals(PartitionMetadataFile.FILE_NAME)).toList()) {
                 Files.deleteIfExists(f);
             }
         }
+        Files.deleteIfExists(dir.resolve(PartitionMetadataFile.FILE_NAME));
         Files.deleteIfExists(dir);
     }
 

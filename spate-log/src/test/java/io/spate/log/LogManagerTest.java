@@ -279,6 +279,61 @@ class LogManagerTest {
     }
 
     @Test
+    void aLogStoredForAnEarlierTopicOfTheSameNameIsDeletedWhenTheNewTopicOpensIt() throws IOException {
+        java.util.UUID old = java.util.UUID.randomUUID();
+        java.util.UUID recreated = java.util.UUID.randomUUID();
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, LogConfig.defaultConfig(), old);
+            append(log, TestBatches.batch(1, "old-1", "old-2", "old-3"), 0);
+            assertThat(manager.topicId(TP)).isEqualTo(old);
+            assertThatThrownBy(() -> manager.getOrCreate(TP, LogConfig.defaultConfig(), recreated))
+                    .as("an open log is never swapped under its users").isInstanceOf(IllegalStateException.class);
+        }
+        assertThat(PartitionMetadataFile.read(data().resolve(TP.dirName()))).isEqualTo(old);
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog again = manager.getOrCreate(TP, LogConfig.defaultConfig(), old);
+            assertThat(again.logEndOffset()).as("the same topic keeps its records").isEqualTo(3);
+        }
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog fresh = manager.getOrCreate(TP, LogConfig.defaultConfig(), recreated);
+            assertThat(fresh.logEndOffset()).as("the old topic's records are gone").isZero();
+            assertThat(fresh.logStartOffset()).isZero();
+            assertThat(manager.topicId(TP)).isEqualTo(recreated);
+            append(fresh, TestBatches.batch(1, "new"), 0);
+        }
+        assertThat(PartitionMetadataFile.read(data().resolve(TP.dirName()))).isEqualTo(recreated);
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThat(manager.getOrCreate(TP, LogConfig.defaultConfig(), recreated).logEndOffset()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLogStoredWithoutATopicIdIsTakenAsTheTopicsAndGetsIt() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            append(manager.getOrCreate(TP, LogConfig.defaultConfig()), TestBatches.batch(1, "v1", "v2"), 0);
+        }
+        assertThat(PartitionMetadataFile.read(data().resolve(TP.dirName()))).isNull();
+        java.util.UUID id = java.util.UUID.randomUUID();
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThat(manager.getOrCreate(TP, LogConfig.defaultConfig(), id).logEndOffset()).isEqualTo(2);
+        }
+        assertThat(PartitionMetadataFile.read(data().resolve(TP.dirName()))).isEqualTo(id);
+    }
+
+    @Test
+    void anUnreadableTopicIdFileIsAnErrorNotADeletion() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            append(manager.getOrCreate(TP, LogConfig.defaultConfig(), java.util.UUID.randomUUID()), TestBatches.batch(1, "v1", "v2"), 0);
+        }
+        Files.writeString(data().resolve(TP.dirName()).resolve(PartitionMetadataFile.FILE_NAME), "garbage");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThatThrownBy(() -> manager.getOrCreate(TP, LogConfig.defaultConfig(), java.util.UUID.randomUUID()))
+                    .isInstanceOf(IOException.class).hasMessageContaining("partition metadata");
+            assertThat(manager.getOrCreate(TP, LogConfig.defaultConfig()).logEndOffset()).as("nothing deleted").isEqualTo(2);
+        }
+    }
+
+    @Test
     void deleteRemovesTheLogAndItsFiles() throws IOException {
         try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
             PartitionLog log = manager.getOrCreate(TP, LogConfig.defaultConfig());

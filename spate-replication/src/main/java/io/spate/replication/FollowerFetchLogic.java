@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -40,12 +41,24 @@ public final class FollowerFetchLogic {
     }
 
     /** Where a partition's next fetch starts. */
-    public record FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset) {
+    /** Where one partition fetches from; {@code topicId} names the topic whose log it is (null: not known). */
+    public record FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset, UUID topicId) {
+        public FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset) {
+            this(partition, currentLeaderEpoch, fetchOffset, logStartOffset, null);
+        }
     }
 
-    /** What the leader answered for one partition of a fetch sent at {@code currentLeaderEpoch}. */
+    /**
+     * What the leader answered for one partition of a fetch sent at {@code currentLeaderEpoch}
+     * for the topic {@code topicId} (null: not known).
+     */
     public record Fetched(TopicPartition partition, int currentLeaderEpoch, Outcome outcome, ByteBuffer records, long highWatermark,
-                          long logStartOffset) {
+                          long logStartOffset, UUID topicId) {
+        public Fetched(TopicPartition partition, int currentLeaderEpoch, Outcome outcome, ByteBuffer records, long highWatermark,
+                       long logStartOffset) {
+            this(partition, currentLeaderEpoch, outcome, records, highWatermark, logStartOffset, null);
+        }
+
         public enum Outcome {
             /** Records (possibly none) from the fetch offset on. */
             RECORDS,
@@ -74,7 +87,7 @@ public final class FollowerFetchLogic {
             long start = partitionLog.logStartOffset();
             FetchPosition last = position;
             if (last == null || last.fetchOffset() != end || last.logStartOffset() != start) {
-                last = new FetchPosition(partition.topicPartition(), epoch, end, start);
+                last = new FetchPosition(partition.topicPartition(), epoch, end, start, partitionLog.topicId());
                 position = last;
             }
             return last;
@@ -212,6 +225,11 @@ public final class FollowerFetchLogic {
             if (f == null || f.epoch != p.currentLeaderEpoch()) {
                 // Fetched under an epoch the partition has left, even from the same leader node:
                 // those records may not be this epoch's history. The new epoch aligns first.
+                continue;
+            }
+            if (p.topicId() != null && !p.topicId().equals(f.partition.log().topicId())) {
+                // Fetched for an earlier topic of this name (deleted and created again meanwhile),
+                // whose epochs may well coincide with the new one's.
                 continue;
             }
             switch (p.outcome()) {

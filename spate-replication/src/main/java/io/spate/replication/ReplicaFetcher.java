@@ -31,7 +31,10 @@ import java.util.Map;
  */
 final class ReplicaFetcher implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetcher.class);
-    private static final short FETCH_VERSION = 12;
+    /** Fetch by topic id (KIP-516): a leader never answers with the log of an earlier topic of the same name. */
+    private static final short FETCH_VERSION = 13;
+    /** By name, for partitions whose log knows no topic id (only logs opened without one, in tests). */
+    private static final short FETCH_VERSION_BY_NAME = 12;
     private static final short EPOCH_VERSION = 4;
     private static final long BACKOFF_MS = 100;
 
@@ -40,6 +43,9 @@ final class ReplicaFetcher implements Runnable {
     private final ReplicationSettings settings;
     private final FollowerFetchLogic logic;
     private final FollowerFetchSession session = new FollowerFetchSession();
+    /** The topic id under which the leader's session holds each partition (what a forget must name). */
+    private final Map<TopicPartition, java.util.UUID> sessionIds = new java.util.HashMap<>();
+    private boolean sessionById = true;
     private final Object wakeup = new Object();
     private volatile String host;
     private volatile int port;
@@ -219,24 +225,50 @@ final class ReplicaFetcher implements Runnable {
             pause();
             return;
         }
+        boolean byId = true;
+        boolean idChanged = false;
+        for (FollowerFetchLogic.FetchPosition position : positions) {
+            java.util.UUID id = position.topicId();
+            byId &= id != null;
+            java.util.UUID held = sessionIds.get(position.partition());
+            idChanged |= held != null && !held.equals(id);
+        }
+        if (idChanged || byId != sessionById) {
+            // A topic created again under its name, or a change of how partitions are named: the
+            // leader's session would hold the old key as well. Start a new one.
+            session.reset();
+            sessionIds.clear();
+            sessionById = byId;
+        }
         FollowerFetchSession.Request request = session.next(positions);
         Map<String, FetchRequestData.FetchTopic> topics = new LinkedHashMap<>();
+        Map<org.apache.kafka.common.Uuid, String> names = new java.util.HashMap<>();
         for (FollowerFetchLogic.FetchPosition position : request.toSend()) {
             TopicPartition tp = position.partition();
-            topics.computeIfAbsent(tp.topic(), t -> new FetchRequestData.FetchTopic().setTopic(t)).partitions().add(
+            org.apache.kafka.common.Uuid wireId = byId ? wireId(position.topicId()) : org.apache.kafka.common.Uuid.ZERO_UUID;
+            names.put(wireId, tp.topic());
+            topics.computeIfAbsent(tp.topic(), t -> new FetchRequestData.FetchTopic().setTopic(t).setTopicId(wireId)).partitions().add(
                     new FetchRequestData.FetchPartition().setPartition(tp.partition()).setCurrentLeaderEpoch(position.currentLeaderEpoch())
                             .setFetchOffset(position.fetchOffset()).setLogStartOffset(position.logStartOffset())
                             .setLastFetchedEpoch(-1).setPartitionMaxBytes(settings.fetchMaxBytesPerPartition()));
         }
+        for (FollowerFetchLogic.FetchPosition position : request.heldAfter().values()) {
+            if (byId) {
+                names.putIfAbsent(wireId(position.topicId()), position.partition().topic());
+            }
+        }
         Map<String, FetchRequestData.ForgottenTopic> forgotten = new LinkedHashMap<>();
         for (TopicPartition tp : request.toForget()) {
-            forgotten.computeIfAbsent(tp.topic(), t -> new FetchRequestData.ForgottenTopic().setTopic(t)).partitions().add(tp.partition());
+            java.util.UUID held = sessionIds.get(tp);
+            org.apache.kafka.common.Uuid wireId = byId && held != null ? wireId(held) : org.apache.kafka.common.Uuid.ZERO_UUID;
+            forgotten.computeIfAbsent(tp.topic() + "/" + wireId, t -> new FetchRequestData.ForgottenTopic().setTopic(tp.topic()).setTopicId(wireId))
+                    .partitions().add(tp.partition());
         }
         FetchRequestData data = new FetchRequestData().setReplicaId(localId).setMaxWaitMs(settings.fetchWaitMaxMs())
                 .setMinBytes(1).setMaxBytes(settings.fetchMaxBytes()).setIsolationLevel((byte) 0)
                 .setSessionId(request.sessionId()).setSessionEpoch(request.epoch()).setRackId(settings.rack())
                 .setTopics(new ArrayList<>(topics.values())).setForgottenTopicsData(new ArrayList<>(forgotten.values()));
-        var response = (FetchResponse) c.send(new FetchRequest(data, FETCH_VERSION));
+        var response = (FetchResponse) c.send(new FetchRequest(data, byId ? FETCH_VERSION : FETCH_VERSION_BY_NAME));
         Errors topLevel = Errors.forCode(response.data().errorCode());
         FollowerFetchSession.Outcome taken = topLevel == Errors.NONE ? FollowerFetchSession.Outcome.ANSWERED
                 : topLevel == Errors.FETCH_SESSION_ID_NOT_FOUND || topLevel == Errors.INVALID_FETCH_SESSION_EPOCH
@@ -252,12 +284,22 @@ final class ReplicaFetcher implements Runnable {
             return;
         }
         Map<TopicPartition, FollowerFetchLogic.FetchPosition> fetchedAt = request.heldAfter();
+        sessionIds.keySet().removeAll(request.toForget());
+        for (FollowerFetchLogic.FetchPosition position : request.toSend()) {
+            if (position.topicId() != null) {
+                sessionIds.put(position.partition(), position.topicId());
+            }
+        }
         List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
         for (FetchResponseData.FetchableTopicResponse topic : response.data().responses()) {
+            String name = byId ? names.get(topic.topicId()) : topic.topic();
+            if (name == null) {
+                continue;
+            }
             for (FetchResponseData.PartitionData p : topic.partitions()) {
-                TopicPartition tp = new TopicPartition(topic.topic(), p.partitionIndex());
+                TopicPartition tp = new TopicPartition(name, p.partitionIndex());
                 FollowerFetchLogic.FetchPosition position = fetchedAt.get(tp);
-                if (position == null) {
+                if (position == null || (byId && !topic.topicId().equals(wireId(position.topicId())))) {
                     continue;
                 }
                 int epoch = position.currentLeaderEpoch();
@@ -266,11 +308,15 @@ final class ReplicaFetcher implements Runnable {
                         : error == Errors.OFFSET_OUT_OF_RANGE ? FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE
                         : FollowerFetchLogic.Fetched.Outcome.REFUSED;
                 ByteBuffer records = p.records() instanceof MemoryRecords memory ? memory.buffer() : null;
-                answers.add(new FollowerFetchLogic.Fetched(tp, epoch, outcome, records, p.highWatermark(), p.logStartOffset()));
+                answers.add(new FollowerFetchLogic.Fetched(tp, epoch, outcome, records, p.highWatermark(), p.logStartOffset(), position.topicId()));
             }
         }
         if (logic.onFetched(answers, time.millis())) {
             pause();
         }
+    }
+
+    private static org.apache.kafka.common.Uuid wireId(java.util.UUID id) {
+        return new org.apache.kafka.common.Uuid(id.getMostSignificantBits(), id.getLeastSignificantBits());
     }
 }

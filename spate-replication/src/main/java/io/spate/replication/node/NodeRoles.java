@@ -25,6 +25,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
@@ -201,6 +202,15 @@ public final class NodeRoles {
                 assigned.add(tp);
                 try {
                     Partition partition = partitions.get(tp);
+                    UUID hostedFor = partition == null ? null : logs.topicId(tp);
+                    if (hostedFor != null && !hostedFor.equals(topic.id())) {
+                        // Hosted from an older image: the topic was deleted and created again
+                        // under its name, and this log holds the old topic's records.
+                        log.warn("{}: hosted for an earlier topic of this name (id {}); topic id {} replaces it: deleting the old log",
+                                tp, hostedFor, topic.id());
+                        removePartition(tp);
+                        partition = null;
+                    }
                     if (partition == null) {
                         partition = host(tp, topic, state);
                     }
@@ -224,7 +234,7 @@ public final class NodeRoles {
 
     private Partition host(TopicPartition tp, TopicState topic, PartitionState state) throws IOException {
         LogConfig config = configs.apply(topic);
-        PartitionLog partitionLog = logs.getOrCreate(tp, config);
+        PartitionLog partitionLog = logs.getOrCreate(tp, config, topic.id());
         if (partitionLog.isOffline() && state.leader() >= 0 && state.leader() != localId && logs.offlineReason() == null) {
             // Another replica leads and holds the data: set the damaged part aside (kept in
             // quarantine/) and copy it again from the leader.

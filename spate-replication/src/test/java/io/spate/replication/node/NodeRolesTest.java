@@ -297,4 +297,64 @@ class NodeRolesTest {
         assertThat(roles.partition(TP)).isNotNull();
         assertThat(image.version()).isLessThan(latest.version());
     }
+    /**
+     * A node that hosts a partition from an image older than the topic's deletion and creation
+     * under the same name (a restart replays its own stale metadata first) drops the old topic's
+     * log when the newer image comes, rather than serving it as the new topic's.
+     */
+    @Test
+    void aTopicCreatedAgainUnderItsNameReplacesTheLogHostedForTheOldOne() throws Exception {
+        ClusterImage image = registeredAndLeading();
+        UUID oldId = image.topics().get("t").id();
+        org.apache.kafka.common.record.internal.SimpleRecord record = new org.apache.kafka.common.record.internal.SimpleRecord(1_000, null, "old".getBytes());
+        logs.log(TP).appendAsLeader(org.apache.kafka.common.record.internal.MemoryRecords.withRecords(
+                org.apache.kafka.common.compress.Compression.NONE, record, record).buffer(), 0, 1_000);
+        Partition hostedForOld = roles.partition(TP);
+        assertThat(logs.topicId(TP)).isEqualTo(oldId);
+
+        commit(new MetadataCommand.DeleteTopic("t"));
+        UUID newId = UUID.randomUUID();
+        CommandResult created = commit(new MetadataCommand.CreateTopic("t", newId, List.of(List.of(1)), Map.of()));
+        // Only the latest image reaches the node: it never saw the topic go.
+        roles.applyImage(metadata.awaitVersion(created.version()).get(10, TimeUnit.SECONDS));
+
+        assertThat(roles.partition(TP)).isNotSameAs(hostedForOld);
+        assertThat(logs.topicId(TP)).isEqualTo(newId);
+        assertThat(logs.log(TP).logEndOffset()).as("none of the old topic's records").isZero();
+        assertThat(io.spate.log.PartitionMetadataFile.read(dir.resolve("data").resolve(TP.dirName()))).isEqualTo(newId);
+        assertThat(events).noneMatch(e -> e.startsWith("failed"));
+    }
+
+    /** The same for a log a restart finds on disk without hosting it yet. */
+    @Test
+    void aStoredLogOfAnEarlierTopicOfTheSameNameIsNotTakenForTheNewOne() throws Exception {
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        roles.onRegistered(registered.version());
+        UUID oldId = UUID.randomUUID();
+        org.apache.kafka.common.record.internal.SimpleRecord record = new org.apache.kafka.common.record.internal.SimpleRecord(1_000, null, "old".getBytes());
+        logs.getOrCreate(TP, LogConfig.defaultConfig(), oldId).appendAsLeader(org.apache.kafka.common.record.internal.MemoryRecords.withRecords(
+                org.apache.kafka.common.compress.Compression.NONE, record).buffer(), 0, 1_000);
+        logs.close();
+        logs = LogManager.open(dir.resolve("data"), Clock.systemUTC(), 300_000);
+        IsrChanges isrChanges = new IsrChanges(IsrChanges.Controller.of(metadata), 1, 15_000, clock);
+        roles = new NodeRoles(1, logs, topic -> LogConfig.defaultConfig(), new NodeRoles.Followers() {
+            @Override
+            public void follow(Partition partition, NodeInfo leader, int leaderEpoch) {
+            }
+
+            @Override
+            public void unfollow(TopicPartition tp) {
+            }
+        }, isrChanges, GroupCommit.IN_PLACE, clock, LeadershipListener.NONE, 10_000, recordingEvents(), clock);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.onRegistered(registered.version());
+
+        CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
+        ClusterImage latest = metadata.awaitVersion(created.version()).get(10, TimeUnit.SECONDS);
+        assertThat(roles.removeStrayLogs(latest)).as("assigned here: hosting it decides").isEmpty();
+        roles.applyImage(latest);
+        assertThat(logs.log(TP).logEndOffset()).isZero();
+        assertThat(logs.topicId(TP)).isEqualTo(latest.topics().get("t").id());
+    }
 }

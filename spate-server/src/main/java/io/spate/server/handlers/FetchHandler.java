@@ -148,6 +148,9 @@ public final class FetchHandler implements ApiHandler {
             error = Errors.UNKNOWN_TOPIC_OR_PARTITION;
         } else if (partition == null || !(replicas.servesAsLeader(partition) || servesConsumers(partition, replicaId, version))) {
             error = Errors.NOT_LEADER_OR_FOLLOWER;
+        } else if (version >= 13 && partition.log().topicId() != null && !partition.log().topicId().equals(TopicIds.fromWire(target.topicId))) {
+            // The log here is still an earlier topic's of this name (the new image is being applied).
+            error = Errors.INCONSISTENT_TOPIC_ID;
         } else {
             error = KafkaErrors.of(NodeRoles.epochCheck(partition, epoch));
         }

@@ -534,8 +534,11 @@ public final class SimNode {
         List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
         for (FollowerFetchLogic.FetchPosition pos : positions) {
             Partition p = servingLeader(pos.partition(), pos.currentLeaderEpoch());
+            if (p != null && pos.topicId() != null && !pos.topicId().equals(p.log().topicId())) {
+                p = null; // an earlier topic's log under this name: refused, as INCONSISTENT_TOPIC_ID is on the wire
+            }
             if (p == null) {
-                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1, pos.topicId()));
                 continue;
             }
             roles.onFollowerFetch(p, followerId, pos.fetchOffset(), pos.logStartOffset(), "");
@@ -543,15 +546,15 @@ public final class SimNode {
             LogReadResult read = p.read(pos.fetchOffset(), FETCH_MAX_BYTES, ReadBound.LOG_END, true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
                 answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
-                        log.highWatermark(), log.logStartOffset()));
+                        log.highWatermark(), log.logStartOffset(), pos.topicId()));
             } else if (read.error() != LogError.NONE) {
-                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1));
+                answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1, pos.topicId()));
             } else {
                 try {
                     ByteBuffer bytes = read.slice().size() == 0 ? ByteBuffer.allocate(0) : read.slice().readIntoHeap();
                     read.slice().release();
                     answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.RECORDS, bytes,
-                            log.highWatermark(), log.logStartOffset()));
+                            log.highWatermark(), log.logStartOffset(), pos.topicId()));
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
