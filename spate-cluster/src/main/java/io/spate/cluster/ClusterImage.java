@@ -16,13 +16,37 @@ import java.util.UUID;
  * @param tables           the masterless tables' catalog, by name
  */
 public record ClusterImage(long version, Map<Integer, NodeInfo> nodes, Map<String, TopicState> topics, long nextProducerId,
-                           Map<String, TableSpec> tables) {
+                           Map<String, TableSpec> tables, Map<Integer, Map<String, String>> nodeConfigs) {
     public static final ClusterImage EMPTY = new ClusterImage(0, Map.of(), Map.of(), 0);
+    /** The key of {@link #nodeConfigs()} for the settings of every node without its own (Kafka's cluster-wide default). */
+    public static final int EVERY_NODE = -1;
 
     public ClusterImage {
         nodes = Collections.unmodifiableMap(new TreeMap<>(nodes));
         topics = Collections.unmodifiableMap(new TreeMap<>(topics));
         tables = Collections.unmodifiableMap(new TreeMap<>(tables));
+        TreeMap<Integer, Map<String, String>> configs = new TreeMap<>();
+        nodeConfigs.forEach((node, values) -> {
+            if (!values.isEmpty()) {
+                configs.put(node, Collections.unmodifiableMap(new TreeMap<>(values)));
+            }
+        });
+        nodeConfigs = Collections.unmodifiableMap(configs);
+    }
+
+    /** An image with no dynamic node settings. */
+    public ClusterImage(long version, Map<Integer, NodeInfo> nodes, Map<String, TopicState> topics, long nextProducerId,
+                        Map<String, TableSpec> tables) {
+        this(version, nodes, topics, nextProducerId, tables, Map.of());
+    }
+
+    /**
+     * A node's dynamic setting ({@code kafka-configs.sh --entity-type brokers}): its own value,
+     * else the value set for every node, else null.
+     */
+    public String nodeConfig(int nodeId, String key) {
+        String own = nodeConfigs.getOrDefault(nodeId, Map.of()).get(key);
+        return own != null ? own : nodeConfigs.getOrDefault(EVERY_NODE, Map.of()).get(key);
     }
 
     /** An image with no tables. */

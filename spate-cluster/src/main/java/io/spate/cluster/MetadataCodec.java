@@ -26,9 +26,12 @@ public final class MetadataCodec {
      * 4 added batches of in-sync set changes (written in format 4 only for those). 5 added the
      * node's rack (registrations and images; written in format 5 only when a node has one). 6
      * added the masterless tables: a node's tables port (registrations and images) and the tables'
-     * catalog (the command and images); written in format 6 only when there is one of those.
+     * catalog (the command and images); written in format 6 only when there is one of those. 7
+     * added dynamic node settings (the command and images that hold any).
      */
-    private static final byte FORMAT = 6;
+    private static final byte FORMAT = 7;
+    /** Dynamic node settings: their command, images that hold any. */
+    private static final byte NODE_CONFIGS_FORMAT = 7;
     /** Tables: registrations with a tables port, the table catalog's commands, images with either. */
     private static final byte TABLES_FORMAT = 6;
     /** Racks: registrations with {@code broker.rack} set, images where a node has a rack. */
@@ -51,6 +54,7 @@ public final class MetadataCodec {
                 case MetadataCommand.RegisterNode c -> c.tablesPort() != NodeInfo.NO_TABLES_PORT ? TABLES_FORMAT
                         : c.rack().isEmpty() ? ELR_FORMAT : RACK_FORMAT;
                 case MetadataCommand.CreateTable c -> TABLES_FORMAT;
+                case MetadataCommand.AlterNodeConfig c -> NODE_CONFIGS_FORMAT;
                 case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
                 default -> FIRST_FORMAT;
             });
@@ -69,6 +73,11 @@ public final class MetadataCodec {
                     out.writeByte(15);
                     out.writeUTF(c.name());
                     writeMap(out, c.config());
+                }
+                case MetadataCommand.AlterNodeConfig c -> {
+                    out.writeByte(16);
+                    out.writeInt(c.nodeId());
+                    writeMap(out, c.configs());
                 }
                 case MetadataCommand.RegisterNode c -> {
                     out.writeByte(c.rack().isEmpty() ? 11 : 13);
@@ -204,6 +213,7 @@ public final class MetadataCodec {
                 case 14 -> new MetadataCommand.RegisterNode(in.readInt(), in.readUTF(), in.readInt(), in.readLong(), in.readBoolean(), in.readUTF(),
                         in.readInt());
                 case 15 -> new MetadataCommand.CreateTable(in.readUTF(), readMap(in));
+                case 16 -> new MetadataCommand.AlterNodeConfig(in.readInt(), readMap(in));
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });
@@ -227,14 +237,15 @@ public final class MetadataCodec {
     }
 
     public static byte[] encode(ClusterImage image) {
-        boolean tables = !image.tables().isEmpty() || image.nodes().values().stream().anyMatch(n -> n.tablesPort() != NodeInfo.NO_TABLES_PORT);
+        boolean nodeConfigs = !image.nodeConfigs().isEmpty();
+        boolean tables = nodeConfigs || !image.tables().isEmpty() || image.nodes().values().stream().anyMatch(n -> n.tablesPort() != NodeInfo.NO_TABLES_PORT);
         boolean racks = tables || image.nodes().values().stream().anyMatch(n -> !n.rack().isEmpty());
         // Each format holds the fields of the ones before it.
         boolean eligible = racks || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(p -> !p.elr().isEmpty());
         boolean moving = eligible || image.topics().values().stream().flatMap(t -> t.partitions().stream()).anyMatch(PartitionState::reassigning);
         return write(out -> {
             // The oldest format that holds the image, so that older readers keep reading what they can.
-            out.writeByte(tables ? TABLES_FORMAT : racks ? RACK_FORMAT : eligible ? ELR_FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
+            out.writeByte(nodeConfigs ? NODE_CONFIGS_FORMAT : tables ? TABLES_FORMAT : racks ? RACK_FORMAT : eligible ? ELR_FORMAT : moving ? MOVES_FORMAT : FIRST_FORMAT);
             out.writeLong(image.version());
             out.writeLong(image.nextProducerId());
             out.writeInt(image.nodes().size());
@@ -277,6 +288,13 @@ public final class MetadataCodec {
                 for (TableSpec t : image.tables().values()) {
                     out.writeUTF(t.name());
                     writeMap(out, t.config());
+                }
+            }
+            if (nodeConfigs) {
+                out.writeInt(image.nodeConfigs().size());
+                for (Map.Entry<Integer, Map<String, String>> e : image.nodeConfigs().entrySet()) {
+                    out.writeInt(e.getKey());
+                    writeMap(out, e.getValue());
                 }
             }
         });
@@ -324,7 +342,14 @@ public final class MetadataCodec {
                     tables.put(name, new TableSpec(name, readMap(in)));
                 }
             }
-            return new ClusterImage(version, nodes, topics, nextProducerId, tables);
+            Map<Integer, Map<String, String>> nodeConfigs = new HashMap<>();
+            if (format >= NODE_CONFIGS_FORMAT) {
+                for (int i = in.readInt(); i > 0; i--) {
+                    int node = in.readInt();
+                    nodeConfigs.put(node, readMap(in));
+                }
+            }
+            return new ClusterImage(version, nodes, topics, nextProducerId, tables, nodeConfigs);
         });
     }
 

@@ -56,6 +56,13 @@ public sealed interface MetadataCommand {
     record AlterTopicConfig(String name, Map<String, String> overrides) implements MetadataCommand {
     }
 
+    /**
+     * Replaces the dynamic settings of node {@code nodeId} ({@link ClusterImage#EVERY_NODE}: of
+     * every node without its own); an empty map removes them.
+     */
+    record AlterNodeConfig(int nodeId, Map<String, String> configs) implements MetadataCommand {
+    }
+
     /** The leader's request to change the in-sync set; refused when based on an old leader or partition epoch. */
     record AlterIsr(String topic, int partition, int leader, int leaderEpoch, int partitionEpoch, List<Integer> isr) implements MetadataCommand {
     }

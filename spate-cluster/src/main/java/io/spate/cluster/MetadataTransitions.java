@@ -36,9 +36,10 @@ public final class MetadataTransitions {
             case MetadataCommand.ReassignPartition c -> reassign(image, c);
             case MetadataCommand.AllocateProducerIds c -> allocateProducerIds(image, c);
             case MetadataCommand.CreateTable c -> createTable(image, c);
+            case MetadataCommand.AlterNodeConfig c -> alterNodeConfig(image, c);
         };
         ClusterImage next = completeReassignments(outcome.image);
-        ClusterImage versioned = new ClusterImage(index, next.nodes(), next.topics(), next.nextProducerId(), next.tables());
+        ClusterImage versioned = new ClusterImage(index, next.nodes(), next.topics(), next.nextProducerId(), next.tables(), next.nodeConfigs());
         return new Outcome(versioned, outcome.result.at(index));
     }
 
@@ -95,7 +96,7 @@ public final class MetadataTransitions {
             }
             topics.put(topic.name(), updated);
         }
-        return unchanged(new ClusterImage(base.version(), nodes, topics, base.nextProducerId(), base.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(base.version(), nodes, topics, base.nextProducerId(), base.tables(), base.nodeConfigs()), CommandResult.ok(0));
     }
 
     private static Outcome fence(ClusterImage image, MetadataCommand.FenceNode c) {
@@ -148,7 +149,7 @@ public final class MetadataTransitions {
             }
             topics.put(topic.name(), updated);
         }
-        return unchanged(new ClusterImage(image.version(), nodes, topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), nodes, topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     /**
@@ -214,7 +215,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(c.name(), new TopicState(c.name(), c.id(), partitions, c.overrides()));
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     private static CommandResult checkReplicas(ClusterImage image, List<Integer> replicas) {
@@ -243,7 +244,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.remove(c.name());
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     private static Outcome createPartitions(ClusterImage image, MetadataCommand.CreatePartitions c) {
@@ -261,7 +262,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(c.name(), new TopicState(topic.name(), topic.id(), partitions, topic.overrides()));
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     private static Outcome alterConfig(ClusterImage image, MetadataCommand.AlterTopicConfig c) {
@@ -292,7 +293,7 @@ public final class MetadataTransitions {
         }
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(c.name(), updated);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     private static Outcome alterIsr(ClusterImage image, MetadataCommand.AlterIsr c) {
@@ -324,7 +325,7 @@ public final class MetadataTransitions {
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()).withElr(elr));
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     /** The most changes one {@link MetadataCommand.AlterIsrs} may carry: its result marks the refused ones in a long. */
@@ -369,7 +370,7 @@ public final class MetadataTransitions {
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withLeader(preferred, state.isr()));
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     private static Outcome reassign(ClusterImage image, MetadataCommand.ReassignPartition c) {
@@ -412,7 +413,7 @@ public final class MetadataTransitions {
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), next);
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
-        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables()), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
     }
 
     /** Any command can be the one after which a move is complete (a leader returning, an in-sync set growing). */
@@ -434,7 +435,7 @@ public final class MetadataTransitions {
                 topics.put(topic.name(), updated);
             }
         }
-        return topics == null ? image : new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables());
+        return topics == null ? image : new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs());
     }
 
     /**
@@ -470,7 +471,7 @@ public final class MetadataTransitions {
 
     private static Outcome allocateProducerIds(ClusterImage image, MetadataCommand.AllocateProducerIds c) {
         long first = image.nextProducerId();
-        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), first + c.count(), image.tables()), CommandResult.ok(first));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), first + c.count(), image.tables(), image.nodeConfigs()), CommandResult.ok(first));
     }
 
     private static Outcome createTable(ClusterImage image, MetadataCommand.CreateTable c) {
@@ -479,6 +480,13 @@ public final class MetadataTransitions {
         }
         Map<String, TableSpec> tables = new HashMap<>(image.tables());
         tables.put(c.name(), new TableSpec(c.name(), c.config()));
-        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), image.nextProducerId(), tables), CommandResult.ok(0));
+        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), image.nextProducerId(), tables, image.nodeConfigs()), CommandResult.ok(0));
+    }
+
+    private static Outcome alterNodeConfig(ClusterImage image, MetadataCommand.AlterNodeConfig c) {
+        Map<Integer, Map<String, String>> configs = new HashMap<>(image.nodeConfigs());
+        configs.put(c.nodeId(), c.configs());
+        return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), image.nextProducerId(), image.tables(), configs),
+                CommandResult.ok(0));
     }
 }

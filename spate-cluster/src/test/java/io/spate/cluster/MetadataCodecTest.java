@@ -32,7 +32,9 @@ class MetadataCodecTest {
             new MetadataCommand.ReassignPartition("orders", 2, List.of(4, 1, 2)),
             new MetadataCommand.ReassignPartition("orders", 2, List.of()),
             new MetadataCommand.RegisterNode(7, "ünïcødé-höst", 1, 0),
-            new MetadataCommand.CreateTable("sessions", Map.of("replication.factor", "3", "durability", "batched:5")));
+            new MetadataCommand.CreateTable("sessions", Map.of("replication.factor", "3", "durability", "batched:5")),
+            new MetadataCommand.AlterNodeConfig(2, Map.of("leader.replication.throttled.rate", "1048576")),
+            new MetadataCommand.AlterNodeConfig(ClusterImage.EVERY_NODE, Map.of()));
 
     @Test
     void everyCommandTypeSurvivesTheRoundTrip() {
@@ -92,7 +94,16 @@ class MetadataCodecTest {
         image = MetadataTransitions.apply(image, new MetadataCommand.AllocateProducerIds(1, 1000), ++index).image();
         image = MetadataTransitions.apply(image, new MetadataCommand.ReassignPartition("t", 0, List.of(4, 3, 1)), ++index).image();
         assertThat(image.partition("t", 0).reassigning()).as("a reassignment in flight is part of the image").isTrue();
+        image = MetadataTransitions.apply(image, new MetadataCommand.AlterNodeConfig(3, Map.of("follower.replication.throttled.rate", "100")), ++index).image();
+        image = MetadataTransitions.apply(image, new MetadataCommand.AlterNodeConfig(ClusterImage.EVERY_NODE,
+                Map.of("follower.replication.throttled.rate", "200")), ++index).image();
+        assertThat(image.nodeConfig(3, "follower.replication.throttled.rate")).isEqualTo("100");
+        assertThat(image.nodeConfig(4, "follower.replication.throttled.rate")).as("every node's").isEqualTo("200");
+        image = MetadataTransitions.apply(image, new MetadataCommand.FenceNode(3, 3), ++index).image();
+        assertThat(image.nodeConfig(3, "follower.replication.throttled.rate")).as("kept through other changes").isEqualTo("100");
         assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(image))).isEqualTo(image);
+        image = MetadataTransitions.apply(image, new MetadataCommand.AlterNodeConfig(3, Map.of()), ++index).image();
+        assertThat(image.nodeConfigs()).containsOnlyKeys(ClusterImage.EVERY_NODE);
     }
 
     @Test
@@ -109,7 +120,8 @@ class MetadataCodecTest {
         // (or without eligible replicas and registrations, or batched in-sync set changes) stays
         // readable to it.
         for (MetadataCommand command : EVERY_COMMAND) {
-            byte expected = (byte) (command instanceof MetadataCommand.CreateTable ? 6
+            byte expected = (byte) (command instanceof MetadataCommand.AlterNodeConfig ? 7
+                    : command instanceof MetadataCommand.CreateTable ? 6
                     : command instanceof MetadataCommand.ReassignPartition ? 2
                     : command instanceof MetadataCommand.RegisterNode ? 3
                     : command instanceof MetadataCommand.AlterIsrs ? 4 : 1);
@@ -127,6 +139,10 @@ class MetadataCodecTest {
         ClusterImage withEligible = imageWith(settled.withIsr(List.of(1)).withElr(List.of(2)));
         assertThat(MetadataCodec.encode(withEligible)[0]).isEqualTo((byte) 3);
         assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(withEligible))).isEqualTo(withEligible);
+        ClusterImage throttled = new ClusterImage(still.version(), still.nodes(), still.topics(), still.nextProducerId(), still.tables(),
+                Map.of(1, Map.of("leader.replication.throttled.rate", "10")));
+        assertThat(MetadataCodec.encode(throttled)[0]).isEqualTo((byte) 7);
+        assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(throttled))).isEqualTo(throttled);
     }
 
     @Test

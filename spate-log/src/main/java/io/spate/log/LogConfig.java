@@ -62,6 +62,11 @@ public record LogConfig(
      * once, at creation; empty: the usual spread.
      */
     public static final String COLOCATE_WITH = "spate.colocate.with";
+    /** Kafka's replication throttles (KIP-73): which replicas the nodes' throttled rates apply to ({@code *} or partition:node,...). */
+    public static final String LEADER_REPLICATION_THROTTLED_REPLICAS = "leader.replication.throttled.replicas";
+    public static final String FOLLOWER_REPLICATION_THROTTLED_REPLICAS = "follower.replication.throttled.replicas";
+    private static final java.util.regex.Pattern THROTTLED_REPLICAS =
+            java.util.regex.Pattern.compile("\\s*(\\*|\\d+\\s*:\\s*\\d+(\\s*,\\s*\\d+\\s*:\\s*\\d+)*)?\\s*");
     public static final Map<String, String> DEFAULTS = defaults();
 
     private static Map<String, String> defaults() {
@@ -83,6 +88,8 @@ public record LogConfig(
         d.put(SEGMENT_MS, "604800000");
         d.put(UNCLEAN_LEADER_ELECTION_ENABLE, "false");
         d.put(COLOCATE_WITH, "");
+        d.put(LEADER_REPLICATION_THROTTLED_REPLICAS, "");
+        d.put(FOLLOWER_REPLICATION_THROTTLED_REPLICAS, "");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -106,6 +113,11 @@ public record LogConfig(
         String unclean = all.get(UNCLEAN_LEADER_ELECTION_ENABLE);
         if (!unclean.equals("true") && !unclean.equals("false")) {
             throw new InvalidConfigException(UNCLEAN_LEADER_ELECTION_ENABLE + " must be true or false, not '" + unclean + "'");
+        }
+        for (String key : new String[] {LEADER_REPLICATION_THROTTLED_REPLICAS, FOLLOWER_REPLICATION_THROTTLED_REPLICAS}) {
+            if (!THROTTLED_REPLICAS.matcher(all.get(key)).matches()) {
+                throw new InvalidConfigException(key + " must be '*' or a list of partition:node, not '" + all.get(key) + "'");
+            }
         }
         String cleanup = all.get(CLEANUP_POLICY).toLowerCase(Locale.ROOT);
         for (String p : cleanup.split(",")) {

@@ -31,7 +31,7 @@ class LogConfigTest {
         assertThat(c.minCleanableDirtyRatio()).isEqualTo(0.5);
         assertThat(c.timestampAfterMaxMs()).as("Kafka 4.0's default").isEqualTo(3_600_000L);
         assertThat(c.timestampBeforeMaxMs()).isEqualTo(Long.MAX_VALUE);
-        assertThat(LogConfig.DEFAULTS).hasSize(17).containsEntry(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, "false")
+        assertThat(LogConfig.DEFAULTS).hasSize(19).containsEntry(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, "false")
                 .as("Spate's own, empty: the usual placement").containsEntry(LogConfig.COLOCATE_WITH, "");
         assertThatThrownBy(() -> LogConfig.DEFAULTS.put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
     }

@@ -16,16 +16,18 @@ public final class FetcherPool implements AutoCloseable {
     private final Map<TopicPartition, Integer> leaderOf = new HashMap<>();
 
     private final io.spate.time.Time time;
+    private final io.spate.replication.quota.ReplicationThrottles throttles;
 
     public FetcherPool(int localId, ReplicationSettings settings) {
-        this(localId, settings, io.spate.time.Time.SYSTEM);
+        this(localId, settings, io.spate.time.Time.SYSTEM, io.spate.replication.quota.ReplicationThrottles.NONE);
     }
 
-    /** As above; the fetchers read {@code time} for the follower logic's decisions. */
-    public FetcherPool(int localId, ReplicationSettings settings, io.spate.time.Time time) {
+    /** As above; the fetchers read {@code time} for the follower logic's decisions and hold back throttled copies. */
+    public FetcherPool(int localId, ReplicationSettings settings, io.spate.time.Time time, io.spate.replication.quota.ReplicationThrottles throttles) {
         this.time = time;
         this.localId = localId;
         this.settings = settings;
+        this.throttles = throttles;
     }
 
     /** Follows {@code partition} from {@code leaderId} at {@code epoch}, moving it off any other leader's fetcher. */
@@ -36,7 +38,7 @@ public final class FetcherPool implements AutoCloseable {
             detach(tp, previous);
         }
         ReplicaFetcher fetcher = byLeader.computeIfAbsent(leaderId, id -> {
-            ReplicaFetcher f = new ReplicaFetcher(localId, id, host, port, settings, time);
+            ReplicaFetcher f = new ReplicaFetcher(localId, id, host, port, settings, time, throttles);
             f.start();
             return f;
         });

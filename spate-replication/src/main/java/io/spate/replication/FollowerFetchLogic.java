@@ -112,6 +112,12 @@ public final class FollowerFetchLogic {
         return true;
     }
 
+    /** The partition copied under {@code tp}, or null. */
+    public Partition partition(TopicPartition tp) {
+        Followed f = followed.get(tp);
+        return f == null ? null : f.partition;
+    }
+
     public void unfollow(TopicPartition tp) {
         followed.remove(tp);
     }

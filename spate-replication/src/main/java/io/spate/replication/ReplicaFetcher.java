@@ -55,12 +55,16 @@ final class ReplicaFetcher implements Runnable {
 
     private final io.spate.time.Time time;
 
+    private final io.spate.replication.quota.ReplicationThrottles throttles;
+
     ReplicaFetcher(int localId, int leaderId, String host, int port, ReplicationSettings settings) {
-        this(localId, leaderId, host, port, settings, io.spate.time.Time.SYSTEM);
+        this(localId, leaderId, host, port, settings, io.spate.time.Time.SYSTEM, io.spate.replication.quota.ReplicationThrottles.NONE);
     }
 
-    ReplicaFetcher(int localId, int leaderId, String host, int port, ReplicationSettings settings, io.spate.time.Time time) {
+    ReplicaFetcher(int localId, int leaderId, String host, int port, ReplicationSettings settings, io.spate.time.Time time,
+                   io.spate.replication.quota.ReplicationThrottles throttles) {
         this.time = time;
+        this.throttles = throttles;
         this.localId = localId;
         this.leaderId = leaderId;
         this.host = host;
@@ -221,6 +225,17 @@ final class ReplicaFetcher implements Runnable {
 
     private void fetchOnce(LeaderConnection c) throws IOException {
         List<FollowerFetchLogic.FetchPosition> positions = logic.fetchPositions();
+        if (!positions.isEmpty() && throttles.followerQuota().exceeded()) {
+            // Over the follower quota: the throttled copies sit this round out (the leader's
+            // session forgets them until they come back); in-sync replicas go on.
+            List<FollowerFetchLogic.FetchPosition> allowed = new ArrayList<>(positions.size());
+            for (FollowerFetchLogic.FetchPosition position : positions) {
+                if (!throttledHere(position.partition())) {
+                    allowed.add(position);
+                }
+            }
+            positions = allowed;
+        }
         if (positions.isEmpty()) {
             pause();
             return;
@@ -311,6 +326,11 @@ final class ReplicaFetcher implements Runnable {
                 answers.add(new FollowerFetchLogic.Fetched(tp, epoch, outcome, records, p.highWatermark(), p.logStartOffset(), position.topicId()));
             }
         }
+        for (FollowerFetchLogic.Fetched answer : answers) {
+            if (answer.records() != null && answer.records().remaining() > 0 && throttledHere(answer.partition())) {
+                throttles.followerQuota().record(answer.records().remaining());
+            }
+        }
         if (logic.onFetched(answers, time.millis())) {
             pause();
         }
@@ -318,5 +338,14 @@ final class ReplicaFetcher implements Runnable {
 
     private static org.apache.kafka.common.Uuid wireId(java.util.UUID id) {
         return new org.apache.kafka.common.Uuid(id.getMostSignificantBits(), id.getLeastSignificantBits());
+    }
+
+    /** A throttled copy: listed for this node, and this replica not in the partition's in-sync set. */
+    private boolean throttledHere(TopicPartition tp) {
+        if (!throttles.throttledAsFollower(tp)) {
+            return false;
+        }
+        Partition partition = logic.partition(tp);
+        return partition == null || !partition.isr().contains(localId);
     }
 }

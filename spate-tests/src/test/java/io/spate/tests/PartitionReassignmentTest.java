@@ -12,6 +12,7 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.NoReassignmentInProgressException;
 import org.junit.jupiter.api.AfterAll;
@@ -137,13 +138,105 @@ class PartitionReassignmentTest {
                 .hasMessageContaining("42");
         assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).isEmpty();
 
-        // kafka-reassign-partitions.sh --verify clears replication throttles; Spate sets none, so that succeeds,
-        // while setting one is refused (moves are not throttled).
+        // Clearing throttles that were never set succeeds (kafka-reassign-partitions.sh --verify does it after every
+        // move); broker settings other than the throttles are static, and a throttle is a number.
         ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, "1");
         cluster.admin().incrementalAlterConfigs(Map.of(broker, List.of(
                 new AlterConfigOp(new ConfigEntry("leader.replication.throttled.rate", ""), AlterConfigOp.OpType.DELETE)))).all().get();
         assertThatThrownBy(() -> cluster.admin().incrementalAlterConfigs(Map.of(broker, List.of(
-                new AlterConfigOp(new ConfigEntry("leader.replication.throttled.rate", "1000"), AlterConfigOp.OpType.SET)))).all().get())
-                .hasCauseInstanceOf(InvalidRequestException.class);
+                new AlterConfigOp(new ConfigEntry("num.io.threads", "4"), AlterConfigOp.OpType.SET)))).all().get())
+                .hasCauseInstanceOf(InvalidConfigurationException.class).hasMessageContaining("cannot be changed at run time");
+        assertThatThrownBy(() -> cluster.admin().incrementalAlterConfigs(Map.of(broker, List.of(
+                new AlterConfigOp(new ConfigEntry("leader.replication.throttled.rate", "fast"), AlterConfigOp.OpType.SET)))).all().get())
+                .hasCauseInstanceOf(InvalidConfigurationException.class).hasMessageContaining("bytes per second");
+        assertThatThrownBy(() -> cluster.admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(
+                new AlterConfigOp(new ConfigEntry("follower.replication.throttled.replicas", "0-3"), AlterConfigOp.OpType.SET)))).all().get())
+                .hasCauseInstanceOf(InvalidConfigurationException.class).hasMessageContaining("partition:node");
+    }
+
+    /**
+     * kafka-reassign-partitions.sh --throttle, through the same Admin calls: the nodes' replication
+     * rates and the topic's throttled replicas set, a move that copies at that rate while in-sync
+     * replication goes on, and, once --verify clears the throttles, the copy finishes at full speed.
+     */
+    @Test
+    void aThrottledMoveCopiesNoFasterThanTheThrottleAndFinishesOnceItIsCleared() throws Exception {
+        String topic = "throttled-" + UUID.randomUUID();
+        cluster.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get();
+        TopicPartition tp = new TopicPartition(topic, 0);
+        cluster.awaitLeader(topic, 0);
+        long total = 0;
+        byte[] value = new byte[1024];
+        try (var producer = io.spate.tests.support.Clients.producer(cluster.bootstrap(), Map.of(
+                org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all"))) {
+            for (int i = 0; i < 6_000; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, "k" + i, new String(value).replace('\0', (char) ('a' + i % 26))));
+            }
+            producer.flush();
+        }
+        total = Files.size(segmentOf(1, topic));
+        assertThat(total).as("the leader's log").isGreaterThan(6_000_000);
+
+        long rate = 256 * 1024;
+        Map<ConfigResource, java.util.Collection<AlterConfigOp>> throttles = new HashMap<>();
+        for (int node : List.of(1, 2, 3)) {
+            throttles.put(new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(node)), List.of(
+                    new AlterConfigOp(new ConfigEntry("leader.replication.throttled.rate", String.valueOf(rate)), AlterConfigOp.OpType.SET),
+                    new AlterConfigOp(new ConfigEntry("follower.replication.throttled.rate", String.valueOf(rate)), AlterConfigOp.OpType.SET)));
+        }
+        throttles.put(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(
+                new AlterConfigOp(new ConfigEntry("leader.replication.throttled.replicas", "0:1,0:2"), AlterConfigOp.OpType.SET),
+                new AlterConfigOp(new ConfigEntry("follower.replication.throttled.replicas", "0:3"), AlterConfigOp.OpType.SET)));
+        cluster.admin().incrementalAlterConfigs(throttles).all().get();
+        ConfigResource node1 = new ConfigResource(ConfigResource.Type.BROKER, "1");
+        await("node 1 describes its throttle").atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(cluster.admin().describeConfigs(List.of(node1)).all().get().get(node1).get("leader.replication.throttled.rate"))
+                        .isNotNull().extracting(ConfigEntry::value, ConfigEntry::source)
+                        .containsExactly(String.valueOf(rate), ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG));
+
+        long started = System.nanoTime();
+        cluster.admin().alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(List.of(1, 2, 3))))).all().get();
+        // Whatever the machine's speed, the copy cannot outrun the throttle: one second's burst, the
+        // rate since the move began, and the one fetch that goes out before the quota is over.
+        Path copy = cluster.dataDir(3).resolve(topic + "-0");
+        await("node 3 starts copying").atMost(Duration.ofSeconds(30)).until(() -> Files.isDirectory(copy) && copiedBytes(copy) > 0);
+        Thread.sleep(2_000); // lets the throttle act: the assertion below holds at any moment, this is only when it is looked at
+        long copied = copiedBytes(copy);
+        double elapsedS = (System.nanoTime() - started) / 1e9;
+        long bound = (long) (rate * (elapsedS + 1)) + 1024 * 1024;
+        assertThat(copied).as("bytes copied %.1f s into a move throttled at %d B/s (of %d)", elapsedS, rate, total).isLessThanOrEqualTo(bound);
+        assertThat(copied).as("not done yet").isLessThan(total);
+        assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).containsKey(tp);
+
+        // What --verify does once the move is done (here, to let it finish): every throttle deleted.
+        Map<ConfigResource, java.util.Collection<AlterConfigOp>> clear = new HashMap<>();
+        for (int node : List.of(1, 2, 3)) {
+            clear.put(new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(node)), List.of(
+                    new AlterConfigOp(new ConfigEntry("leader.replication.throttled.rate", ""), AlterConfigOp.OpType.DELETE),
+                    new AlterConfigOp(new ConfigEntry("follower.replication.throttled.rate", ""), AlterConfigOp.OpType.DELETE),
+                    new AlterConfigOp(new ConfigEntry("replica.alter.log.dirs.io.max.bytes.per.second", ""), AlterConfigOp.OpType.DELETE)));
+        }
+        clear.put(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(
+                new AlterConfigOp(new ConfigEntry("leader.replication.throttled.replicas", ""), AlterConfigOp.OpType.DELETE),
+                new AlterConfigOp(new ConfigEntry("follower.replication.throttled.replicas", ""), AlterConfigOp.OpType.DELETE)));
+        cluster.admin().incrementalAlterConfigs(clear).all().get();
+        await("the move finishes").atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).doesNotContainKey(tp));
+        assertThat(cluster.admin().describeConfigs(List.of(node1)).all().get().get(node1).get("leader.replication.throttled.rate")).isNull();
+        ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 6_000L), partition -> List.of(1, 2, 3));
+    }
+
+    private static Path segmentOf(int node, String topic) {
+        return cluster.dataDir(node).resolve(topic + "-0").resolve("00000000000000000000.log");
+    }
+
+    private static long copiedBytes(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            long sum = 0;
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+                sum += Files.size(f);
+            }
+            return sum;
+        }
     }
 }

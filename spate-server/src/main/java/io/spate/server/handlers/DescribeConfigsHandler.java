@@ -24,10 +24,15 @@ public final class DescribeConfigsHandler implements ApiHandler {
     private final TopicConfigDescriber describer;
     private final ServerConfig config;
 
-    public DescribeConfigsHandler(TopicRegistry topics, TopicConfigDescriber describer, ServerConfig config) {
+    private final java.util.function.Supplier<java.util.Map<String, String>> dynamicSettings;
+
+    /** @param dynamicSettings this node's dynamic settings (its own or every node's), as the cluster metadata holds them */
+    public DescribeConfigsHandler(TopicRegistry topics, TopicConfigDescriber describer, ServerConfig config,
+                                  java.util.function.Supplier<java.util.Map<String, String>> dynamicSettings) {
         this.topics = topics;
         this.describer = describer;
         this.config = config;
+        this.dynamicSettings = dynamicSettings;
     }
 
     @Override
@@ -60,10 +65,17 @@ public final class DescribeConfigsHandler implements ApiHandler {
                 if (!resource.resourceName().isEmpty() && !resource.resourceName().equals(String.valueOf(config.nodeId()))) {
                     result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unknown broker " + resource.resourceName());
                 } else {
+                    java.util.Map<String, String> dynamic = dynamicSettings.get();
                     config.brokerConfigs().forEach((name, value) -> {
-                        if (wanted == null || wanted.contains(name)) {
+                        if ((wanted == null || wanted.contains(name)) && !dynamic.containsKey(name)) {
                             result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(name, value,
                                     DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.STRING), true, version));
+                        }
+                    });
+                    dynamic.forEach((name, value) -> {
+                        if (wanted == null || wanted.contains(name)) {
+                            result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(name, value,
+                                    DescribeConfigsResponse.ConfigSource.DYNAMIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.LONG), true, version));
                         }
                     });
                 }

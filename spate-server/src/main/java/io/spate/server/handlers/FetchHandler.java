@@ -85,27 +85,38 @@ public final class FetchHandler implements ApiHandler {
                 }
             }
         }
-        List<PartitionRead> reads = readAll(context, data.maxBytes(), replica, data.isolationLevel());
+        List<PartitionRead> reads = readAll(context, data.maxBytes(), replicaId, data.isolationLevel());
         long bytes = 0;
         boolean errors = false;
+        java.util.Set<FetchTarget> heldBack = null;
         for (PartitionRead read : reads) {
             bytes += read.result == null ? 0 : read.result.sizeInBytes();
             errors |= read.error != Errors.NONE;
+            if (read.heldBack) {
+                heldBack = heldBack == null ? new java.util.HashSet<>() : heldBack;
+                heldBack.add(read.target);
+            }
         }
         if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || redirected || context.targets().isEmpty()) {
             return CompletableFuture.completedFuture(respond(context, reads, version));
         }
         release(reads);
         List<ParkedReads.Position> positions = new ArrayList<>(context.targets().size());
-        context.targets().forEach(t -> positions.add(new ParkedReads.Position(t.resolved, t.fetchOffset)));
-        return replicas.parkedReads().park(positions, bound(replica, data.isolationLevel()), data.minBytes(), bytes, data.maxWaitMs(),
+        for (FetchTarget t : context.targets()) {
+            // A copy held back by the quota has data past its offset: waiting on it would wake at once.
+            if (heldBack == null || !heldBack.contains(t)) {
+                positions.add(new ParkedReads.Position(t.resolved, t.fetchOffset));
+            }
+        }
+        long maxWaitMs = heldBack == null ? data.maxWaitMs() : Math.min(data.maxWaitMs(), THROTTLE_RECHECK_MS);
+        return replicas.parkedReads().park(positions, bound(replica, data.isolationLevel()), data.minBytes(), bytes, maxWaitMs,
                         connection.scheduler())
                 .<ApiMessage>thenApplyAsync(woken -> {
                     // Leadership may have moved during the wait: the answer says so rather than reading a former leader's log.
                     for (FetchTarget target : context.targets()) {
                         resolve(target, replicaId, version);
                     }
-                    return respond(context, readAll(context, data.maxBytes(), replica, data.isolationLevel()), version);
+                    return respond(context, readAll(context, data.maxBytes(), replicaId, data.isolationLevel()), version);
                 }, connection.eventLoop());
     }
 
@@ -176,11 +187,19 @@ public final class FetchHandler implements ApiHandler {
      * One partition's read: what was read, the last stable offset, and (read_committed only) the
      * aborted transactions whose records the client must drop, null otherwise as Kafka answers.
      */
-    private record PartitionRead(FetchTarget target, Errors error, LogReadResult result, long lastStableOffset, List<AbortedTxn> aborted) {
+    private record PartitionRead(FetchTarget target, Errors error, LogReadResult result, long lastStableOffset, List<AbortedTxn> aborted,
+                                 boolean heldBack) {
         PartitionRead(FetchTarget target, Errors error, LogReadResult result) {
-            this(target, error, result, result == null ? -1 : result.lastStableOffset(), null);
+            this(target, error, result, result == null ? -1 : result.lastStableOffset(), null, false);
+        }
+
+        PartitionRead(FetchTarget target, Errors error, LogReadResult result, long lastStableOffset, List<AbortedTxn> aborted) {
+            this(target, error, result, lastStableOffset, aborted, false);
         }
     }
+
+    /** How long a fetch that only throttled copies could feed waits before it looks at the quota again. */
+    private static final long THROTTLE_RECHECK_MS = 100;
 
     /**
      * Reads every target, in order, within the request's total byte budget (KIP-74). In an
@@ -189,8 +208,10 @@ public final class FetchHandler implements ApiHandler {
      * and a follower's session holds every partition it copies from this node, most of them
      * quiet, on every round trip.
      */
-    private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes, boolean replica, byte isolationLevel) {
+    private List<PartitionRead> readAll(FetchSessions.Context context, int maxBytes, int replicaId, byte isolationLevel) {
+        boolean replica = replicaId >= 0;
         ReadBound bound = bound(replica, isolationLevel);
+        io.spate.replication.quota.ReplicationThrottles throttles = replicas.throttles();
         List<PartitionRead> reads = new ArrayList<>(context.targets().size());
         int remaining = maxBytes;
         boolean minOneBatch = true;
@@ -209,8 +230,20 @@ public final class FetchHandler implements ApiHandler {
                 continue;
             }
             var log = target.resolved.log();
+            boolean throttled = replica && throttles.throttledAsLeader(target.resolved.topicPartition())
+                    && !target.resolved.isr().contains(replicaId);
+            if (throttled && throttles.leaderQuota().exceeded()) {
+                // Over this leader's replication quota: a follower catching up gets the marks, not records, this round.
+                LogReadResult marks = new LogReadResult(LogError.NONE, io.spate.log.FileSlice.EMPTY, log.highWatermark(), log.logStartOffset(),
+                        log.logEndOffset());
+                reads.add(new PartitionRead(target, Errors.NONE, marks, marks.lastStableOffset(), null, true));
+                continue;
+            }
             int budget = Math.max(0, Math.min(target.maxBytes, remaining));
             LogReadResult result = target.resolved.read(target.fetchOffset, budget, bound, minOneBatch);
+            if (throttled) {
+                throttles.leaderQuota().record(result.sizeInBytes());
+            }
             Errors error = result.error() == LogError.NONE ? Errors.NONE : KafkaErrors.of(result.error());
             if (error == Errors.OFFSET_OUT_OF_RANGE && !replica && target.fetchOffset > log.logEndOffset()
                     && !replicas.servesAsLeader(target.resolved)) {

@@ -7,7 +7,9 @@ import io.spate.server.network.ClientConnection;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
+import io.spate.replication.quota.ReplicationThrottles;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
@@ -29,10 +31,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * IncrementalAlterConfigs on topics: SET, DELETE, and APPEND/SUBTRACT for list settings. The
- * change is validated whole, persisted, and applied to the running logs. Broker settings are
- * static in Spate and cannot be altered at run time; the one exception is deleting the
- * replication throttles (Spate never sets one), which kafka-reassign-partitions.sh does after a
- * move.
+ * change is validated whole, persisted, and applied to the running logs. On brokers (one node, or
+ * every node with an empty name) only the replication throttles are dynamic, stored in the
+ * cluster metadata as Kafka's dynamic broker configs are; the other broker settings are static.
  */
 public final class IncrementalAlterConfigsHandler implements ApiHandler {
     private final TopicManager topics;
@@ -56,12 +57,21 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
             response.responses().add(result);
             try {
-                if (ConfigResource.Type.forId(resource.resourceType()) != ConfigResource.Type.TOPIC) {
-                    if (onlyDeletesReplicationThrottles(resource.configs())) {
-                        // kafka-reassign-partitions.sh clears throttles after every move; none is ever set here.
-                        continue;
-                    }
-                    throw new InvalidRequestException("Spate's broker settings are static: edit the config file and restart the node");
+                ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+                if (type == ConfigResource.Type.BROKER) {
+                    int node = nodeOf(resource.resourceName());
+                    Map<String, String> configs = applyToNode(topics.nodeConfigs(node), resource.configs());
+                    pending.add(topics.alterNodeConfigAsync(node, configs, data.validateOnly()).handle((ignored, failure) -> {
+                        if (failure != null) {
+                            ApiException e = ApiErrors.unwrap(failure);
+                            result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+                        }
+                        return null;
+                    }));
+                    continue;
+                }
+                if (type != ConfigResource.Type.TOPIC) {
+                    throw new InvalidRequestException("Spate alters topic and broker configs only, not " + type);
                 }
                 TopicInfo topic = topics.registry().get(resource.resourceName());
                 if (topic == null) {
@@ -83,19 +93,50 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 
-    private static final Set<String> REPLICATION_THROTTLES = Set.of(
-            "leader.replication.throttled.rate", "follower.replication.throttled.rate", "replica.alter.log.dirs.io.max.bytes.per.second");
-
-    private static boolean onlyDeletesReplicationThrottles(IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {
-        if (changes.isEmpty()) {
-            return false;
+    /** A broker resource's name: a node id, or empty for every node (Kafka's cluster-wide default). */
+    private static int nodeOf(String name) {
+        if (name == null || name.isEmpty()) {
+            return io.spate.cluster.ClusterImage.EVERY_NODE;
         }
+        try {
+            int id = Integer.parseInt(name);
+            if (id < 0) {
+                throw new NumberFormatException();
+            }
+            return id;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("'" + name + "' is not a broker id");
+        }
+    }
+
+    /**
+     * A node's dynamic settings after {@code changes}. Only the replication throttles are dynamic
+     * here (what kafka-reassign-partitions.sh --throttle and kafka-configs.sh --entity-type brokers
+     * set); every other broker setting is static.
+     */
+    private static Map<String, String> applyToNode(Map<String, String> current, IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {
+        Map<String, String> configs = new HashMap<>(current);
         for (IncrementalAlterConfigsRequestData.AlterableConfig change : changes) {
-            if (change.configOperation() != AlterConfigOp.OpType.DELETE.id() || !REPLICATION_THROTTLES.contains(change.name())) {
-                return false;
+            if (!ReplicationThrottles.NODE_KEYS.contains(change.name())) {
+                throw new InvalidConfigurationException("'" + change.name() + "' cannot be changed at run time: Spate's dynamic broker settings are "
+                        + String.join(", ", new java.util.TreeSet<>(ReplicationThrottles.NODE_KEYS))
+                        + "; edit the config file and restart the node for the others");
+            }
+            AlterConfigOp.OpType op = AlterConfigOp.OpType.forId(change.configOperation());
+            if (op == AlterConfigOp.OpType.SET) {
+                try {
+                    ReplicationThrottles.validateRate(change.name(), change.value());
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidConfigurationException(e.getMessage());
+                }
+                configs.put(change.name(), change.value().strip());
+            } else if (op == AlterConfigOp.OpType.DELETE) {
+                configs.remove(change.name());
+            } else {
+                throw new InvalidRequestException(change.name() + " is a number: it can be set or deleted, not " + op);
             }
         }
-        return true;
+        return configs;
     }
 
     private Map<String, String> apply(TopicInfo topic, IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {

@@ -204,6 +204,15 @@ public final class ClusterControl {
         return commitAsync(new MetadataCommand.AlterTopicConfig(name, overrides));
     }
 
+    /** The dynamic settings stored for {@code nodeId} ({@link io.spate.cluster.ClusterImage#EVERY_NODE}: every node's). */
+    public Map<String, String> nodeConfigs(int nodeId) {
+        return metadata.image().nodeConfigs().getOrDefault(nodeId, Map.of());
+    }
+
+    public CompletableFuture<CommandResult> alterNodeConfigAsync(int nodeId, Map<String, String> configs) {
+        return commitAsync(new MetadataCommand.AlterNodeConfig(nodeId, configs));
+    }
+
     /** Asks for the preferred replica to lead {@code topic}-{@code partition}; completes once applied here. */
     public java.util.concurrent.CompletableFuture<CommandResult> electPreferredLeader(String topic, int partition) {
         return submitAndAwait(new MetadataCommand.ElectPreferredLeader(topic, partition));

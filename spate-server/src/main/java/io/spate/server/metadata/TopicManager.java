@@ -238,6 +238,19 @@ public final class TopicManager {
         return cluster.alterConfigAsync(name, newOverrides).thenApply(result -> registry.get(name));
     }
 
+    /** The dynamic settings stored for a node (or every node); see {@link ClusterControl#nodeConfigs}. */
+    public Map<String, String> nodeConfigs(int nodeId) {
+        return cluster.nodeConfigs(nodeId);
+    }
+
+    /** Replaces a node's (or every node's) dynamic settings, validated by the caller; completes once committed. */
+    public CompletableFuture<Void> alterNodeConfigAsync(int nodeId, Map<String, String> configs, boolean validateOnly) {
+        if (validateOnly) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return cluster.alterNodeConfigAsync(nodeId, configs).thenApply(result -> null);
+    }
+
     private void validateConfig(Map<String, String> overrides) {
         Map<String, String> effective = new HashMap<>(registry.topicDefaults());
         effective.putAll(overrides);

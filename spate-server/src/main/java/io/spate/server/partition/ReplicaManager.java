@@ -39,6 +39,7 @@ public final class ReplicaManager {
 
     private final LogManager logManager;
     private final TopicRegistry topics;
+    private final io.spate.replication.quota.ReplicationThrottles throttles;
     private final FetcherPool fetchers;
     private final ReplicationSettings replication;
     private final NodeRoles roles;
@@ -61,7 +62,8 @@ public final class ReplicaManager {
         this.logManager = logManager;
         this.topics = topics;
         this.replication = replication;
-        this.fetchers = new FetcherPool(localId, replication, time);
+        this.throttles = new io.spate.replication.quota.ReplicationThrottles(localId, time);
+        this.fetchers = new FetcherPool(localId, replication, time, throttles);
         IsrChanges isrChanges = new IsrChanges(IsrChanges.Controller.of(metadata), localId, ISR_ANSWER_TIMEOUT_MS,
                 new TimedScheduler(isrChangeThread, time));
         NodeRoles.Followers followers = new NodeRoles.Followers() {
@@ -131,7 +133,13 @@ public final class ReplicaManager {
 
     /** See {@link NodeRoles#applyImage}. */
     public void applyImage(ClusterImage image) {
+        throttles.update(image);
         roles.applyImage(image);
+    }
+
+    /** The replication throttles of this node, as the last image applied sets them. */
+    public io.spate.replication.quota.ReplicationThrottles throttles() {
+        return throttles;
     }
 
     /**

@@ -1,0 +1,131 @@
+package io.spate.replication.quota;
+
+import io.spate.cluster.ClusterImage;
+import io.spate.cluster.TopicState;
+import io.spate.log.TopicPartition;
+import io.spate.time.Time;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Kafka's replication quotas (KIP-73) on one node, as {@code kafka-reassign-partitions.sh
+ * --throttle} sets them: a node's {@code leader.replication.throttled.rate} bounds the bytes per
+ * second it sends to followers of the replicas its topics list in
+ * {@code leader.replication.throttled.replicas}, and its {@code follower.replication.throttled.rate}
+ * the bytes per second it copies for the replicas listed in
+ * {@code follower.replication.throttled.replicas}. A replica in the in-sync set is never held
+ * back: throttles slow the copies that catch up (moves, replicas back from a long absence), not
+ * the replication that acknowledgements wait for.
+ *
+ * <p>Follows the cluster image: {@link #update} runs on every image the node applies.
+ */
+public final class ReplicationThrottles {
+    public static final String LEADER_RATE = "leader.replication.throttled.rate";
+    public static final String FOLLOWER_RATE = "follower.replication.throttled.rate";
+    /** Accepted and kept (the tool sets it with {@code --replica-alter-log-dirs-throttle}); a node here has one log directory. */
+    public static final String LOG_DIRS_RATE = "replica.alter.log.dirs.io.max.bytes.per.second";
+    public static final Set<String> NODE_KEYS = Set.of(LEADER_RATE, FOLLOWER_RATE, LOG_DIRS_RATE);
+    public static final String LEADER_REPLICAS = "leader.replication.throttled.replicas";
+    public static final String FOLLOWER_REPLICAS = "follower.replication.throttled.replicas";
+
+    /** No throttles at all: for nodes and tests that do not follow an image. */
+    public static final ReplicationThrottles NONE = new ReplicationThrottles(-1, Time.SYSTEM);
+
+    private final int localId;
+    private final ByteRateQuota leader;
+    private final ByteRateQuota follower;
+    private volatile Map<String, ThrottledReplicas> leaderLists = Map.of();
+    private volatile Map<String, ThrottledReplicas> followerLists = Map.of();
+    private volatile Map<String, String> nodeSettings = Map.of();
+
+    public ReplicationThrottles(int localId, Time time) {
+        this.localId = localId;
+        this.leader = new ByteRateQuota(time);
+        this.follower = new ByteRateQuota(time);
+    }
+
+    /** Takes this node's rates and every topic's throttled replicas from {@code image}. */
+    public void update(ClusterImage image) {
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (String key : new String[] {LEADER_RATE, FOLLOWER_RATE, LOG_DIRS_RATE}) {
+            String value = image.nodeConfig(localId, key);
+            if (value != null) {
+                settings.put(key, value);
+            }
+        }
+        leader.setRate(rate(settings.get(LEADER_RATE)));
+        follower.setRate(rate(settings.get(FOLLOWER_RATE)));
+        Map<String, ThrottledReplicas> leaders = new HashMap<>();
+        Map<String, ThrottledReplicas> followers = new HashMap<>();
+        for (TopicState topic : image.topics().values()) {
+            put(leaders, topic, LEADER_REPLICAS);
+            put(followers, topic, FOLLOWER_REPLICAS);
+        }
+        leaderLists = leaders;
+        followerLists = followers;
+        nodeSettings = Map.copyOf(settings);
+    }
+
+    private static void put(Map<String, ThrottledReplicas> lists, TopicState topic, String key) {
+        String value = topic.overrides().get(key);
+        if (value == null || value.isBlank()) {
+            return;
+        }
+        try {
+            lists.put(topic.name(), ThrottledReplicas.parse(value));
+        } catch (IllegalArgumentException e) {
+            // Validated when set; a value that slipped through throttles nothing rather than stalling replication.
+        }
+    }
+
+    private static long rate(String value) {
+        if (value == null) {
+            return ByteRateQuota.UNLIMITED;
+        }
+        try {
+            long rate = Long.parseLong(value.strip());
+            return rate < 0 ? ByteRateQuota.UNLIMITED : rate;
+        } catch (NumberFormatException e) {
+            return ByteRateQuota.UNLIMITED;
+        }
+    }
+
+    /** Checks a node rate setting's value, as Kafka does (a non-negative number of bytes per second). */
+    public static void validateRate(String key, String value) {
+        try {
+            if (value == null || Long.parseLong(value.strip()) < 0) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a non-negative number of bytes per second, not '" + value + "'");
+        }
+    }
+
+    /** Whether this node, leading {@code tp}, holds back what it sends to a follower not in sync. */
+    public boolean throttledAsLeader(TopicPartition tp) {
+        ThrottledReplicas list = leaderLists.get(tp.topic());
+        return list != null && leader.limited() && list.contains(tp.partition(), localId);
+    }
+
+    /** Whether this node, following {@code tp} while not in sync, holds back its copying. */
+    public boolean throttledAsFollower(TopicPartition tp) {
+        ThrottledReplicas list = followerLists.get(tp.topic());
+        return list != null && follower.limited() && list.contains(tp.partition(), localId);
+    }
+
+    public ByteRateQuota leaderQuota() {
+        return leader;
+    }
+
+    public ByteRateQuota followerQuota() {
+        return follower;
+    }
+
+    /** This node's dynamic settings as the image gives them (its own or every node's). */
+    public Map<String, String> nodeSettings() {
+        return nodeSettings;
+    }
+}
