@@ -220,7 +220,7 @@ public final class SpateNode implements AutoCloseable {
                     new CreateTopicsHandler(topics, describer),
                     new DeleteTopicsHandler(topics),
                     new CreatePartitionsHandler(topics),
-                    new DescribeConfigsHandler(registry, describer, serverConfig, replicas.throttles()::nodeSettings),
+                    new DescribeConfigsHandler(registry, describer, serverConfig, replicas.throttles()),
                     new IncrementalAlterConfigsHandler(topics),
                     new DescribeClusterHandler(view, clusterId),
                     new io.spate.server.handlers.ElectLeadersHandler(registry, partitionAdmin),

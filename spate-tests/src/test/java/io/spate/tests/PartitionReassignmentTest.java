@@ -224,6 +224,18 @@ class PartitionReassignmentTest {
                 assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).doesNotContainKey(tp));
         assertThat(cluster.admin().describeConfigs(List.of(node1)).all().get().get(node1).get("leader.replication.throttled.rate")).isNull();
         ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 6_000L), partition -> List.of(1, 2, 3));
+
+        // kafka-configs.sh --entity-default: a rate for every node, which a node reports as the default it follows.
+        ConfigResource everyNode = new ConfigResource(ConfigResource.Type.BROKER, "");
+        ConfigResource node2 = new ConfigResource(ConfigResource.Type.BROKER, "2");
+        cluster.admin().incrementalAlterConfigs(Map.of(everyNode, List.of(
+                new AlterConfigOp(new ConfigEntry("follower.replication.throttled.rate", "5000"), AlterConfigOp.OpType.SET)))).all().get();
+        await("node 2 follows every node's rate").atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(cluster.admin().describeConfigs(List.of(node2)).all().get().get(node2).get("follower.replication.throttled.rate"))
+                        .isNotNull().extracting(ConfigEntry::value, ConfigEntry::source)
+                        .containsExactly("5000", ConfigEntry.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
+        cluster.admin().incrementalAlterConfigs(Map.of(everyNode, List.of(
+                new AlterConfigOp(new ConfigEntry("follower.replication.throttled.rate", ""), AlterConfigOp.OpType.DELETE)))).all().get();
     }
 
     private static Path segmentOf(int node, String topic) {

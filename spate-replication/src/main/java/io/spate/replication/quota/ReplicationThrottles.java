@@ -40,6 +40,8 @@ public final class ReplicationThrottles {
     private volatile Map<String, ThrottledReplicas> leaderLists = Map.of();
     private volatile Map<String, ThrottledReplicas> followerLists = Map.of();
     private volatile Map<String, String> nodeSettings = Map.of();
+    private volatile Map<String, String> ownSettings = Map.of();
+    private volatile Map<String, String> everyNodeSettings = Map.of();
 
     public ReplicationThrottles(int localId, Time time) {
         this.localId = localId;
@@ -67,6 +69,8 @@ public final class ReplicationThrottles {
         leaderLists = leaders;
         followerLists = followers;
         nodeSettings = Map.copyOf(settings);
+        ownSettings = image.nodeConfigs().getOrDefault(localId, Map.of());
+        everyNodeSettings = image.nodeConfigs().getOrDefault(ClusterImage.EVERY_NODE, Map.of());
     }
 
     private static void put(Map<String, ThrottledReplicas> lists, TopicState topic, String key) {
@@ -124,8 +128,18 @@ public final class ReplicationThrottles {
         return follower;
     }
 
-    /** This node's dynamic settings as the image gives them (its own or every node's). */
+    /** This node's dynamic settings in effect (its own, else every node's). */
     public Map<String, String> nodeSettings() {
         return nodeSettings;
+    }
+
+    /** The dynamic settings set for this node itself ({@code --entity-name N}). */
+    public Map<String, String> ownSettings() {
+        return ownSettings;
+    }
+
+    /** The dynamic settings set for every node ({@code --entity-default}). */
+    public Map<String, String> everyNodeSettings() {
+        return everyNodeSettings;
     }
 }

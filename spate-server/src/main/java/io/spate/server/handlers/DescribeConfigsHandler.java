@@ -24,15 +24,15 @@ public final class DescribeConfigsHandler implements ApiHandler {
     private final TopicConfigDescriber describer;
     private final ServerConfig config;
 
-    private final java.util.function.Supplier<java.util.Map<String, String>> dynamicSettings;
+    private final io.spate.replication.quota.ReplicationThrottles dynamic;
 
-    /** @param dynamicSettings this node's dynamic settings (its own or every node's), as the cluster metadata holds them */
+    /** @param dynamic this node's dynamic settings (the replication throttles), as the cluster metadata holds them */
     public DescribeConfigsHandler(TopicRegistry topics, TopicConfigDescriber describer, ServerConfig config,
-                                  java.util.function.Supplier<java.util.Map<String, String>> dynamicSettings) {
+                                  io.spate.replication.quota.ReplicationThrottles dynamic) {
         this.topics = topics;
         this.describer = describer;
         this.config = config;
-        this.dynamicSettings = dynamicSettings;
+        this.dynamic = dynamic;
     }
 
     @Override
@@ -65,17 +65,29 @@ public final class DescribeConfigsHandler implements ApiHandler {
                 if (!resource.resourceName().isEmpty() && !resource.resourceName().equals(String.valueOf(config.nodeId()))) {
                     result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unknown broker " + resource.resourceName());
                 } else {
-                    java.util.Map<String, String> dynamic = dynamicSettings.get();
-                    config.brokerConfigs().forEach((name, value) -> {
-                        if ((wanted == null || wanted.contains(name)) && !dynamic.containsKey(name)) {
-                            result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(name, value,
-                                    DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.STRING), true, version));
-                        }
-                    });
-                    dynamic.forEach((name, value) -> {
+                    // The empty name is every node's (kafka-configs.sh --entity-default): only what was set for all of them.
+                    boolean everyNode = resource.resourceName().isEmpty();
+                    java.util.Map<String, String> own = everyNode ? java.util.Map.of() : dynamic.ownSettings();
+                    java.util.Map<String, String> shared = dynamic.everyNodeSettings();
+                    if (!everyNode) {
+                        config.brokerConfigs().forEach((name, value) -> {
+                            if ((wanted == null || wanted.contains(name)) && !own.containsKey(name) && !shared.containsKey(name)) {
+                                result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(name, value,
+                                        DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.STRING), true, version));
+                            }
+                        });
+                    }
+                    own.forEach((name, value) -> {
                         if (wanted == null || wanted.contains(name)) {
                             result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(name, value,
-                                    DescribeConfigsResponse.ConfigSource.DYNAMIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.LONG), true, version));
+                                    DescribeConfigsResponse.ConfigSource.DYNAMIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.LONG), false, version));
+                        }
+                    });
+                    shared.forEach((name, value) -> {
+                        if ((wanted == null || wanted.contains(name)) && !own.containsKey(name)) {
+                            result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(name, value,
+                                    DescribeConfigsResponse.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.LONG), false,
+                                    version));
                         }
                     });
                 }

@@ -307,8 +307,23 @@ public final class SpateCluster implements AutoCloseable {
         return nodes.entrySet().stream().filter(e -> e.getValue().isAlive() && !paused.contains(e.getKey())).count();
     }
 
+    /**
+     * The topic as the cluster describes it. The admin client asks any node, and each node applies
+     * the metadata at its own pace: one that has not applied the topic's creation yet (a test that
+     * has just created it, and heard of it through another node) does not know it, for a moment.
+     */
     public TopicDescription describe(String topic) throws ExecutionException, InterruptedException {
-        return admin().describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return admin().describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     public TopicPartitionInfo partitionInfo(String topic, int partition) throws ExecutionException, InterruptedException {
