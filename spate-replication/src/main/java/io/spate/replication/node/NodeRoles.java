@@ -266,7 +266,7 @@ public final class NodeRoles {
         boolean changed = partition.role() == Partition.Role.LEADER || partition.leaderId() != leader || partition.leaderEpoch() != state.leaderEpoch();
         partition.becomeFollower(state.leaderEpoch(), state.partitionEpoch(), leader, state.replicas(), state.isr());
         NodeInfo leaderNode = leader < 0 ? null : image.node(leader);
-        if (leaderNode == null || leaderNode.fenced()) {
+        if (leaderNode == null || leaderNode.fenced() || !followsFrom(image)) {
             followers.unfollow(tp);
             return;
         }
@@ -274,6 +274,20 @@ public final class NodeRoles {
             events.following(tp, leader, state.leaderEpoch());
         }
         followers.follow(partition, leaderNode, state.leaderEpoch());
+    }
+
+    /**
+     * Whether this node copies as a follower by {@code image}: only once the image is at least as
+     * new as this incarnation's registration. A stale image (replayed at a restart, or held
+     * through a silence that got the node fenced) may name it a replica of a partition the cluster
+     * moved away from it and back meanwhile; copying with the log it holds would get it counted in
+     * sync, and applying the move afterwards deletes that log, leaving an empty replica that the
+     * in-sync set still names (found by the fault campaigns, seed 471: leadership then moved to it
+     * and the partition lost every record).
+     */
+    private boolean followsFrom(ClusterImage image) {
+        long registeredAt = registeredAtVersion;
+        return alone || (registeredAt >= 0 && image.version() >= registeredAt);
     }
 
     /**
@@ -515,6 +529,12 @@ public final class NodeRoles {
         registeredAtVersion = version;
         registered = true;
         registeringAgain = false;
+        synchronized (this) {
+            ClusterImage last = lastImage;
+            if (last != null && last.version() >= version) {
+                applyImage(last); // the image already holds the registration: follow by it now, not at the next change
+            }
+        }
     }
 
     public boolean registered() {
