@@ -357,4 +357,25 @@ class NodeRolesTest {
         assertThat(logs.log(TP).logEndOffset()).isZero();
         assertThat(logs.topicId(TP)).isEqualTo(latest.topics().get("t").id());
     }
+    /**
+     * Fix 40: an image older than this incarnation's registration (replayed at a restart) may name
+     * the node a replica of a partition moved away and back meanwhile; copying by it would get a
+     * log counted in sync that the moves not yet applied delete. The node follows once its image
+     * holds its registration.
+     */
+    @Test
+    void aNodeFollowsOnlyByAnImageAsNewAsItsRegistration() throws Exception {
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        commit(new MetadataCommand.RegisterNode(2, "127.0.0.1", 9093, 1, true));
+        commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION - 1, true)); // this node's previous process
+        CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(2, 1)), Map.of()));
+        roles.applyImage(metadata.awaitVersion(created.version()).get(10, TimeUnit.SECONDS));
+        assertThat(followed).as("not registered: the image may be stale").isEmpty();
+
+        CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        roles.applyImage(metadata.awaitVersion(registered.version()).get(10, TimeUnit.SECONDS));
+        assertThat(followed).as("the registration is not known to be committed yet").isEmpty();
+        roles.onRegistered(registered.version());
+        assertThat(followed).as("the image applied already holds it").containsExactly("t-0<-2");
+    }
 }
