@@ -344,15 +344,7 @@ public final class LogManager implements AutoCloseable {
         checkpointedHighWatermarks.remove(tp);
         Path dir = dataDir.resolve(tp.dirName());
         if (Files.isDirectory(dir)) {
-            Path idFile = dir.resolve(PartitionMetadataFile.FILE_NAME);
-            try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-                // The topic id goes last: a directory a crash leaves half deleted still says whose it was.
-                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).filter(f -> !f.equals(idFile) && !f.equals(dir)).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(idFile);
-            Files.deleteIfExists(dir);
+            PartitionLog.deleteDirectory(dir);
             fsyncDirectory(dataDir);
         }
     }

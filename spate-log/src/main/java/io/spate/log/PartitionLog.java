@@ -1705,13 +1705,21 @@ public final class PartitionLog {
                 segments.clear();
             }
         }
-        // The topic id goes last: a directory a crash leaves half deleted still says whose it was.
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(f -> !f.getFileName().toString().equals(PartitionMetadataFile.FILE_NAME)).toList()) {
+        deleteDirectory(dir);
+    }
+
+    /**
+     * Deletes a partition directory and everything in it, the topic id last: a directory a crash
+     * leaves half deleted still says whose it was.
+     */
+    static void deleteDirectory(Path dir) throws IOException {
+        Path idFile = dir.resolve(PartitionMetadataFile.FILE_NAME);
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).filter(f -> !f.equals(idFile) && !f.equals(dir)).toList()) {
                 Files.deleteIfExists(f);
             }
         }
-        Files.deleteIfExists(dir.resolve(PartitionMetadataFile.FILE_NAME));
+        Files.deleteIfExists(idFile);
         Files.deleteIfExists(dir);
     }
 

@@ -40,8 +40,7 @@ public final class FollowerFetchLogic {
     public record EpochEnd(TopicPartition partition, int currentLeaderEpoch, boolean known, int leaderEpoch, long endOffset) {
     }
 
-    /** Where a partition's next fetch starts. */
-    /** Where one partition fetches from; {@code topicId} names the topic whose log it is (null: not known). */
+    /** Where a partition's next fetch starts; {@code topicId} names the topic whose log it is (null: not known). */
     public record FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset, UUID topicId) {
         public FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset) {
             this(partition, currentLeaderEpoch, fetchOffset, logStartOffset, null);

@@ -45,6 +45,8 @@ final class ReplicaFetcher implements Runnable {
     private final FollowerFetchSession session = new FollowerFetchSession();
     /** The topic id under which the leader's session holds each partition (what a forget must name). */
     private final Map<TopicPartition, java.util.UUID> sessionIds = new java.util.HashMap<>();
+    /** The topic name of each id sent in this session: answers by id are read back by it. */
+    private final Map<org.apache.kafka.common.Uuid, String> namesById = new java.util.HashMap<>();
     private boolean sessionById = true;
     private final Object wakeup = new Object();
     private volatile String host;
@@ -132,7 +134,7 @@ final class ReplicaFetcher implements Runnable {
 
     /** On the fetcher's thread: a new connection starts a new fetch session (the old one's last answer may be lost). */
     private LeaderConnection connect() throws IOException {
-        session.reset();
+        resetSession();
         LeaderConnection c = new LeaderConnection(host, port, "spate-replica-" + localId + settings.nodeToken(), settings.connectTimeoutMs(),
                 settings.socketTimeoutMs());
         connection = c;
@@ -251,26 +253,21 @@ final class ReplicaFetcher implements Runnable {
         if (idChanged || byId != sessionById) {
             // A topic created again under its name, or a change of how partitions are named: the
             // leader's session would hold the old key as well. Start a new one.
-            session.reset();
-            sessionIds.clear();
+            resetSession();
             sessionById = byId;
         }
         FollowerFetchSession.Request request = session.next(positions);
         Map<String, FetchRequestData.FetchTopic> topics = new LinkedHashMap<>();
-        Map<org.apache.kafka.common.Uuid, String> names = new java.util.HashMap<>();
         for (FollowerFetchLogic.FetchPosition position : request.toSend()) {
             TopicPartition tp = position.partition();
             org.apache.kafka.common.Uuid wireId = byId ? wireId(position.topicId()) : org.apache.kafka.common.Uuid.ZERO_UUID;
-            names.put(wireId, tp.topic());
+            if (byId) {
+                namesById.putIfAbsent(wireId, tp.topic());
+            }
             topics.computeIfAbsent(tp.topic(), t -> new FetchRequestData.FetchTopic().setTopic(t).setTopicId(wireId)).partitions().add(
                     new FetchRequestData.FetchPartition().setPartition(tp.partition()).setCurrentLeaderEpoch(position.currentLeaderEpoch())
                             .setFetchOffset(position.fetchOffset()).setLogStartOffset(position.logStartOffset())
                             .setLastFetchedEpoch(-1).setPartitionMaxBytes(settings.fetchMaxBytesPerPartition()));
-        }
-        for (FollowerFetchLogic.FetchPosition position : request.heldAfter().values()) {
-            if (byId) {
-                names.putIfAbsent(wireId(position.topicId()), position.partition().topic());
-            }
         }
         Map<String, FetchRequestData.ForgottenTopic> forgotten = new LinkedHashMap<>();
         for (TopicPartition tp : request.toForget()) {
@@ -307,14 +304,14 @@ final class ReplicaFetcher implements Runnable {
         }
         List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
         for (FetchResponseData.FetchableTopicResponse topic : response.data().responses()) {
-            String name = byId ? names.get(topic.topicId()) : topic.topic();
+            String name = byId ? namesById.get(topic.topicId()) : topic.topic();
             if (name == null) {
                 continue;
             }
             for (FetchResponseData.PartitionData p : topic.partitions()) {
                 TopicPartition tp = new TopicPartition(name, p.partitionIndex());
                 FollowerFetchLogic.FetchPosition position = fetchedAt.get(tp);
-                if (position == null || (byId && !topic.topicId().equals(wireId(position.topicId())))) {
+                if (position == null || (byId && !sameId(topic.topicId(), position.topicId()))) {
                     continue;
                 }
                 int epoch = position.currentLeaderEpoch();
@@ -338,6 +335,17 @@ final class ReplicaFetcher implements Runnable {
 
     private static org.apache.kafka.common.Uuid wireId(java.util.UUID id) {
         return new org.apache.kafka.common.Uuid(id.getMostSignificantBits(), id.getLeastSignificantBits());
+    }
+
+    private void resetSession() {
+        session.reset();
+        sessionIds.clear();
+        namesById.clear();
+    }
+
+    private static boolean sameId(org.apache.kafka.common.Uuid wire, java.util.UUID id) {
+        return id != null && wire.getMostSignificantBits() == id.getMostSignificantBits()
+                && wire.getLeastSignificantBits() == id.getLeastSignificantBits();
     }
 
     /** A throttled copy: listed for this node, and this replica not in the partition's in-sync set. */

@@ -165,7 +165,6 @@ class PartitionReassignmentTest {
         cluster.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get();
         TopicPartition tp = new TopicPartition(topic, 0);
         cluster.awaitLeader(topic, 0);
-        long total = 0;
         byte[] value = new byte[1024];
         try (var producer = io.spate.tests.support.Clients.producer(cluster.bootstrap(), Map.of(
                 org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all"))) {
@@ -174,7 +173,7 @@ class PartitionReassignmentTest {
             }
             producer.flush();
         }
-        total = Files.size(segmentOf(1, topic));
+        long total = Files.size(segmentOf(1, topic));
         assertThat(total).as("the leader's log").isGreaterThan(6_000_000);
 
         long rate = 256 * 1024;
@@ -200,12 +199,15 @@ class PartitionReassignmentTest {
         // rate since the move began, and the one fetch that goes out before the quota is over.
         Path copy = cluster.dataDir(3).resolve(topic + "-0");
         await("node 3 starts copying").atMost(Duration.ofSeconds(30)).until(() -> Files.isDirectory(copy) && copiedBytes(copy) > 0);
-        Thread.sleep(2_000); // lets the throttle act: the assertion below holds at any moment, this is only when it is looked at
-        long copied = copiedBytes(copy);
-        double elapsedS = (System.nanoTime() - started) / 1e9;
-        long bound = (long) (rate * (elapsedS + 1)) + 1024 * 1024;
-        assertThat(copied).as("bytes copied %.1f s into a move throttled at %d B/s (of %d)", elapsedS, rate, total).isLessThanOrEqualTo(bound);
-        assertThat(copied).as("not done yet").isLessThan(total);
+        await("the copy stays within the throttle for 2 s").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                    long copied = copiedBytes(copy);
+                    double elapsedS = (System.nanoTime() - started) / 1e9;
+                    long bound = (long) (rate * (elapsedS + 1)) + 1024 * 1024;
+                    assertThat(copied).as("bytes copied %.1f s into a move throttled at %d B/s (of %d)", elapsedS, rate, total)
+                            .isLessThanOrEqualTo(bound);
+                });
+        assertThat(copiedBytes(copy)).as("not done yet").isLessThan(total);
         assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).containsKey(tp);
 
         // What --verify does once the move is done (here, to let it finish): every throttle deleted.

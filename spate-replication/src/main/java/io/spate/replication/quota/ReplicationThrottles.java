@@ -2,11 +2,11 @@ package io.spate.replication.quota;
 
 import io.spate.cluster.ClusterImage;
 import io.spate.cluster.TopicState;
+import io.spate.log.LogConfig;
 import io.spate.log.TopicPartition;
 import io.spate.time.Time;
 
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -28,8 +28,6 @@ public final class ReplicationThrottles {
     /** Accepted and kept (the tool sets it with {@code --replica-alter-log-dirs-throttle}); a node here has one log directory. */
     public static final String LOG_DIRS_RATE = "replica.alter.log.dirs.io.max.bytes.per.second";
     public static final Set<String> NODE_KEYS = Set.of(LEADER_RATE, FOLLOWER_RATE, LOG_DIRS_RATE);
-    public static final String LEADER_REPLICAS = "leader.replication.throttled.replicas";
-    public static final String FOLLOWER_REPLICAS = "follower.replication.throttled.replicas";
 
     /** No throttles at all: for nodes and tests that do not follow an image. */
     public static final ReplicationThrottles NONE = new ReplicationThrottles(-1, Time.SYSTEM);
@@ -39,7 +37,6 @@ public final class ReplicationThrottles {
     private final ByteRateQuota follower;
     private volatile Map<String, ThrottledReplicas> leaderLists = Map.of();
     private volatile Map<String, ThrottledReplicas> followerLists = Map.of();
-    private volatile Map<String, String> nodeSettings = Map.of();
     private volatile Map<String, String> ownSettings = Map.of();
     private volatile Map<String, String> everyNodeSettings = Map.of();
 
@@ -51,24 +48,16 @@ public final class ReplicationThrottles {
 
     /** Takes this node's rates and every topic's throttled replicas from {@code image}. */
     public void update(ClusterImage image) {
-        Map<String, String> settings = new LinkedHashMap<>();
-        for (String key : new String[] {LEADER_RATE, FOLLOWER_RATE, LOG_DIRS_RATE}) {
-            String value = image.nodeConfig(localId, key);
-            if (value != null) {
-                settings.put(key, value);
-            }
-        }
-        leader.setRate(rate(settings.get(LEADER_RATE)));
-        follower.setRate(rate(settings.get(FOLLOWER_RATE)));
+        leader.setRate(rate(image.nodeConfig(localId, LEADER_RATE)));
+        follower.setRate(rate(image.nodeConfig(localId, FOLLOWER_RATE)));
         Map<String, ThrottledReplicas> leaders = new HashMap<>();
         Map<String, ThrottledReplicas> followers = new HashMap<>();
         for (TopicState topic : image.topics().values()) {
-            put(leaders, topic, LEADER_REPLICAS);
-            put(followers, topic, FOLLOWER_REPLICAS);
+            put(leaders, topic, LogConfig.LEADER_REPLICATION_THROTTLED_REPLICAS);
+            put(followers, topic, LogConfig.FOLLOWER_REPLICATION_THROTTLED_REPLICAS);
         }
         leaderLists = leaders;
         followerLists = followers;
-        nodeSettings = Map.copyOf(settings);
         ownSettings = image.nodeConfigs().getOrDefault(localId, Map.of());
         everyNodeSettings = image.nodeConfigs().getOrDefault(ClusterImage.EVERY_NODE, Map.of());
     }
@@ -126,11 +115,6 @@ public final class ReplicationThrottles {
 
     public ByteRateQuota followerQuota() {
         return follower;
-    }
-
-    /** This node's dynamic settings in effect (its own, else every node's). */
-    public Map<String, String> nodeSettings() {
-        return nodeSettings;
     }
 
     /** The dynamic settings set for this node itself ({@code --entity-name N}). */

@@ -10,7 +10,7 @@ import java.util.Set;
  * or empty (none).
  */
 public final class ThrottledReplicas {
-    public static final ThrottledReplicas NONE = new ThrottledReplicas(false, Set.of());
+    private static final ThrottledReplicas NONE = new ThrottledReplicas(false, Set.of());
 
     private final boolean every;
     private final Set<Long> pairs;
@@ -47,10 +47,6 @@ public final class ThrottledReplicas {
             }
         }
         return new ThrottledReplicas(false, Set.copyOf(pairs));
-    }
-
-    public boolean isEmpty() {
-        return !every && pairs.isEmpty();
     }
 
     /** Whether the replica of {@code partition} on {@code node} is throttled. */

@@ -3,6 +3,7 @@ package io.spate.replication.quota;
 import io.spate.cluster.ClusterImage;
 import io.spate.cluster.PartitionState;
 import io.spate.cluster.TopicState;
+import io.spate.log.LogConfig;
 import io.spate.log.TopicPartition;
 import io.spate.time.ManualScheduler;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,7 @@ class ReplicationThrottlesTest {
     @Test
     void theListedReplicasOfThisNodeAreThrottledOnceItHasARate() {
         ReplicationThrottles throttles = new ReplicationThrottles(3, new ManualScheduler());
-        TopicState moving = topic("moving", Map.of(ReplicationThrottles.LEADER_REPLICAS, "0:3, 1:1", ReplicationThrottles.FOLLOWER_REPLICAS, "*"));
+        TopicState moving = topic("moving", Map.of(LogConfig.LEADER_REPLICATION_THROTTLED_REPLICAS, "0:3, 1:1", LogConfig.FOLLOWER_REPLICATION_THROTTLED_REPLICAS, "*"));
         throttles.update(image(Map.of(), moving));
         assertThat(throttles.throttledAsLeader(new TopicPartition("moving", 0))).as("no rate set").isFalse();
 
@@ -43,7 +44,8 @@ class ReplicationThrottlesTest {
         assertThat(throttles.throttledAsLeader(new TopicPartition("moving", 1))).as("1:1 is node 1's").isFalse();
         assertThat(throttles.throttledAsFollower(new TopicPartition("moving", 1))).as("*").isTrue();
         assertThat(throttles.throttledAsFollower(new TopicPartition("quiet", 0))).isFalse();
-        assertThat(throttles.nodeSettings()).containsOnlyKeys(ReplicationThrottles.LEADER_RATE, ReplicationThrottles.FOLLOWER_RATE);
+        assertThat(throttles.ownSettings()).containsOnlyKeys(ReplicationThrottles.FOLLOWER_RATE);
+        assertThat(throttles.everyNodeSettings()).containsOnlyKeys(ReplicationThrottles.LEADER_RATE);
 
         throttles.update(image(Map.of(), moving));
         assertThat(throttles.throttledAsFollower(new TopicPartition("moving", 1))).as("rates deleted").isFalse();
@@ -52,7 +54,7 @@ class ReplicationThrottlesTest {
 
     @Test
     void valuesAreCheckedAsKafkaDoes() {
-        assertThat(ThrottledReplicas.parse("").isEmpty()).isTrue();
+        assertThat(ThrottledReplicas.parse("").contains(0, 0)).isFalse();
         assertThat(ThrottledReplicas.parse(" 2:5 ,0:1").contains(2, 5)).isTrue();
         assertThat(ThrottledReplicas.parse("2:5").contains(5, 2)).isFalse();
         assertThatThrownBy(() -> ThrottledReplicas.parse("2-5")).hasMessageContaining("partition:node");

@@ -312,18 +312,11 @@ public final class SpateCluster implements AutoCloseable {
      * the metadata at its own pace: one that has not applied the topic's creation yet (a test that
      * has just created it, and heard of it through another node) does not know it, for a moment.
      */
-    public TopicDescription describe(String topic) throws ExecutionException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (true) {
-            try {
-                return admin().describeTopics(List.of(topic)).allTopicNames().get().get(topic);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(100);
-            }
-        }
+    public TopicDescription describe(String topic) {
+        return await("a description of " + topic).atMost(Duration.ofSeconds(10)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsMatching(e -> e instanceof ExecutionException
+                        && e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                .until(() -> admin().describeTopics(List.of(topic)).allTopicNames().get().get(topic), java.util.Objects::nonNull);
     }
 
     public TopicPartitionInfo partitionInfo(String topic, int partition) throws ExecutionException, InterruptedException {
