@@ -405,7 +405,7 @@ public final class MetadataTransitions {
             if (isr.isEmpty()) {
                 return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "no in-sync replica would remain"));
             }
-            next = new PartitionState(replicas, state.leader(), state.leaderEpoch(), isr, state.partitionEpoch() + 1, adding, removing);
+            next = new PartitionState(replicas, state.leader(), epochAfter(state, replicas), isr, state.partitionEpoch() + 1, adding, removing);
             if (state.hasLeader() && !isr.contains(state.leader())) {
                 next = next.withLeader(firstLive(isr, image.nodes()), isr);
             }
@@ -461,12 +461,24 @@ public final class MetadataTransitions {
             return null;
         }
         if (state.hasLeader() && isr.contains(state.leader())) {
-            return new PartitionState(replicas, state.leader(), state.leaderEpoch(), isr, state.partitionEpoch() + 1, List.of(), List.of());
+            return new PartitionState(replicas, state.leader(), epochAfter(state, replicas), isr, state.partitionEpoch() + 1, List.of(), List.of());
         }
         // The first live in-sync replica in the new order, so that a moved partition is led by its new preferred replica.
         int leader = firstLive(replicas.stream().filter(isr::contains).toList(), nodes);
-        int epoch = leader == state.leader() ? state.leaderEpoch() : state.leaderEpoch() + 1;
+        int epoch = leader == state.leader() ? epochAfter(state, replicas) : state.leaderEpoch() + 1;
         return new PartitionState(replicas, leader, epoch, isr, state.partitionEpoch() + 1, List.of(), List.of());
+    }
+
+    /**
+     * The leader epoch once the partition has {@code replicas}: one more when a replica leaves (as
+     * Kafka's controller does), so that a node still following by an image from before its removal
+     * is fenced by the leader instead of being counted in sync. Without it, a node behind on
+     * metadata while the partition moved away from it and back kept copying with the log it held,
+     * joined the in-sync set, and then applied the removal, which deletes that log: an in-sync
+     * replica with no data.
+     */
+    private static int epochAfter(PartitionState state, List<Integer> replicas) {
+        return replicas.containsAll(state.replicas()) ? state.leaderEpoch() : state.leaderEpoch() + 1;
     }
 
     private static Outcome allocateProducerIds(ClusterImage image, MetadataCommand.AllocateProducerIds c) {

@@ -498,8 +498,44 @@ class MetadataTransitionsTest {
         assertThat(after.isr()).containsExactly(1, 2);
         assertThat(after.reassigning()).isFalse();
         assertThat(after.leader()).isEqualTo(1);
-        assertThat(after.leaderEpoch()).isEqualTo(before.leaderEpoch());
+        assertThat(after.leaderEpoch()).as("a replica left: its fetches at the old epoch are fenced").isEqualTo(before.leaderEpoch() + 1);
         assertThat(after.partitionEpoch()).isGreaterThan(before.partitionEpoch());
+    }
+
+    @Test
+    void theLeaderEpochMovesWhenAReplicaLeavesAndOnlyThen() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, register(4));
+        int start = image.partition("t", 0).leaderEpoch();
+
+        // Adding a replica keeps the leader's epoch: every current replica may go on fetching.
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 2, 3, 4)));
+        assertThat(image.partition("t", 0).leaderEpoch()).isEqualTo(start);
+        image = ok(image, isrOf(image, "t", 0, List.of(1, 2, 3, 4)));
+        assertThat(image.partition("t", 0).reassigning()).isFalse();
+        assertThat(image.partition("t", 0).leaderEpoch()).isEqualTo(start);
+
+        // Node 3 moves away and comes back while the leader stays: each removal is a new epoch, so a
+        // node that has not applied the removal fetches at an epoch the leader fences, even once
+        // it is a replica again (found missing as fix 40's uncovered case).
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 2, 4)));
+        PartitionState away = image.partition("t", 0);
+        assertThat(away.replicas()).containsExactly(1, 2, 4);
+        assertThat(away.leader()).isEqualTo(1);
+        assertThat(away.leaderEpoch()).isEqualTo(start + 1);
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 2, 4, 3)));
+        assertThat(image.partition("t", 0).leaderEpoch()).isEqualTo(start + 1);
+
+        // A running move replaced by one that drops a replica it was adding fences that replica too.
+        image = ok(image, register(5));
+        image = ok(image, isrOf(image, "t", 0, List.of(1, 2, 3, 4)));
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 2, 5)));
+        int moving = image.partition("t", 0).leaderEpoch();
+        assertThat(moving).as("3 and 4 are only being removed: they still fetch until 5 is in sync").isEqualTo(start + 1);
+        image = ok(image, new MetadataCommand.ReassignPartition("t", 0, List.of(1, 2, 4, 3)));
+        assertThat(image.partition("t", 0).replicas()).containsExactly(1, 2, 4, 3);
+        assertThat(image.partition("t", 0).reassigning()).isFalse();
+        assertThat(image.partition("t", 0).leaderEpoch()).as("5 was dropped").isEqualTo(start + 2);
     }
 
     @Test

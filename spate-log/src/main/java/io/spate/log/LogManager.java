@@ -349,6 +349,35 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes the log of {@code tp} and keeps its files: it is no longer served, and a later
+     * {@link #getOrCreate} opens it again with what it held (its checkpointed positions are kept
+     * for that), or {@link #deleteStored} deletes it.
+     */
+    public void closeKeeping(TopicPartition tp) {
+        PartitionLog closing;
+        synchronized (logs) {
+            closing = logs.remove(tp);
+        }
+        if (closing == null) {
+            return;
+        }
+        synchronized (checkpointLock) {
+            if (!closing.isOffline()) {
+                checkpointedRecoveryPoints.put(tp, closing.recoveryPoint());
+                checkpointedLogStarts.put(tp, closing.logStartOffset());
+                checkpointedHighWatermarks.put(tp, closing.highWatermark());
+            }
+        }
+        closing.close();
+    }
+
+    /** The id of the topic whose log is stored under {@code tp} (open or not), or null when none says. */
+    public UUID storedTopicId(TopicPartition tp) throws IOException {
+        PartitionLog open = logs.get(tp);
+        return open != null && open.topicId() != null ? open.topicId() : PartitionMetadataFile.read(dataDir.resolve(tp.dirName()));
+    }
+
     /** Closes the log of {@code tp} and deletes its files. */
     public void delete(TopicPartition tp) throws IOException {
         PartitionLog removed = logs.remove(tp);

@@ -155,6 +155,8 @@ public final class NodeRoles {
     private volatile boolean registeredOnce;
     /** The metadata version at which this incarnation's registration was committed (-1: not yet). */
     private volatile long registeredAtVersion = -1;
+    /** Partitions an image older than the registration left out: closed, their logs kept until a current image decides (guarded by this). */
+    private final Set<TopicPartition> keptUnassigned = new HashSet<>();
     /** When the last registration was heard committed (this node's clock). */
     private volatile long registeredAtNanos = Long.MIN_VALUE;
     private volatile boolean registeringAgain;
@@ -187,10 +189,19 @@ public final class NodeRoles {
     /**
      * Makes this node's partitions match {@code image}: opens logs for new assignments, takes
      * the leader or follower role each partition now has, and deletes logs no longer assigned.
+     *
+     * <p>Only an image at least as new as this node's registration deletes data. An older one
+     * (replayed at a restart, or held while the node was fenced) may come from before a partition
+     * moved away from this node and back: deleting by it threw away the only copy of an offline
+     * partition whose last in-sync replica this node was (found by the simulation with moves: a
+     * power loss of the whole cluster, then the restarted node replayed the move away, deleted its
+     * log, and led the partition empty). Such an image only closes the log and keeps its files;
+     * the first current image deletes it unless it assigns it here again.
      */
     public synchronized void applyImage(ClusterImage image) {
         lastImage = image;
         long now = time.millis();
+        boolean current = followsFrom(image);
         Set<TopicPartition> assigned = new HashSet<>();
         for (TopicState topic : image.topics().values()) {
             for (int p = 0; p < topic.partitions().size(); p++) {
@@ -202,17 +213,23 @@ public final class NodeRoles {
                 assigned.add(tp);
                 try {
                     Partition partition = partitions.get(tp);
-                    UUID hostedFor = partition == null ? null : logs.topicId(tp);
-                    if (hostedFor != null && !hostedFor.equals(topic.id())) {
+                    UUID stored = partition != null ? logs.topicId(tp) : current ? null : logs.storedTopicId(tp);
+                    if (stored != null && !stored.equals(topic.id())) {
+                        if (!current) {
+                            // Which of the two topics is the newer only a current image can say.
+                            closeKeepingLog(tp);
+                            continue;
+                        }
                         // Hosted from an older image: the topic was deleted and created again
                         // under its name, and this log holds the old topic's records.
                         log.warn("{}: hosted for an earlier topic of this name (id {}); topic id {} replaces it: deleting the old log",
-                                tp, hostedFor, topic.id());
+                                tp, stored, topic.id());
                         removePartition(tp);
                         partition = null;
                     }
                     if (partition == null) {
                         partition = host(tp, topic, state);
+                        keptUnassigned.remove(tp);
                     }
                     applyRole(partition, state, image, now);
                 } catch (IOException | RuntimeException e) {
@@ -223,13 +240,43 @@ public final class NodeRoles {
         for (TopicPartition tp : Set.copyOf(partitions.keySet())) {
             if (!assigned.contains(tp)) {
                 try {
-                    log.info("{}: no longer assigned to this node; deleting its log", tp);
-                    removePartition(tp);
+                    if (current) {
+                        log.info("{}: no longer assigned to this node; deleting its log", tp);
+                        removePartition(tp);
+                    } else {
+                        closeKeepingLog(tp);
+                    }
                 } catch (IOException e) {
                     log.error("{}: could not delete the log of an unassigned partition", tp, e);
                 }
             }
         }
+        if (current && !keptUnassigned.isEmpty()) {
+            for (TopicPartition tp : List.copyOf(keptUnassigned)) {
+                if (!partitions.containsKey(tp)) {
+                    try {
+                        log.info("{}: not assigned to this node by the current metadata; deleting the log kept since an older image", tp);
+                        logs.deleteStored(tp);
+                    } catch (IOException e) {
+                        log.error("{}: could not delete the log of an unassigned partition", tp, e);
+                    }
+                }
+            }
+            keptUnassigned.clear();
+        }
+    }
+
+    /** Stops serving {@code tp} by an image older than this node's registration: its log stays on disk until a current image decides. */
+    private void closeKeepingLog(TopicPartition tp) {
+        if (keptUnassigned.add(tp)) {
+            log.info("{}: not assigned here by metadata older than this node's registration; closing its log and keeping it", tp);
+        }
+        followers.unfollow(tp);
+        Partition removed = partitions.remove(tp);
+        if (removed != null) {
+            removed.becomeFollower(removed.leaderEpoch() + 1, removed.partitionEpoch(), -1, List.of(), List.of());
+        }
+        logs.closeKeeping(tp);
     }
 
     private Partition host(TopicPartition tp, TopicState topic, PartitionState state) throws IOException {

@@ -126,6 +126,11 @@ class NodeRolesTest {
         return image;
     }
 
+    /** The image once {@code command} is committed. */
+    private ClusterImage imageAfter(MetadataCommand command) throws Exception {
+        return metadata.awaitVersion(commit(command).version()).get(10, TimeUnit.SECONDS);
+    }
+
     private long nanos() {
         return clock.nanos();
     }
@@ -377,5 +382,42 @@ class NodeRolesTest {
         assertThat(followed).as("the registration is not known to be committed yet").isEmpty();
         roles.onRegistered(registered.version());
         assertThat(followed).as("the image applied already holds it").containsExactly("t-0<-2");
+    }
+
+    /**
+     * An image older than this incarnation's registration (a restart replaying its metadata in
+     * order) that moves a partition away from the node closes its log but keeps the files: a
+     * later image may give it back, and this node may hold the only copy (the simulation with
+     * moves: after a power loss of the whole cluster, the restarted last in-sync replica replayed
+     * a move away, deleted its log, and led the partition empty). Only a current image deletes.
+     */
+    @Test
+    void onlyAnImageAsNewAsTheRegistrationDeletesTheLogOfAReplicaMovedAway() throws Exception {
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        commit(new MetadataCommand.RegisterNode(2, "127.0.0.1", 9093, 1, true));
+        commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION - 1, true)); // this node's previous process
+        roles.applyImage(imageAfter(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1, 2)), Map.of())));
+        org.apache.kafka.common.record.internal.SimpleRecord record = new org.apache.kafka.common.record.internal.SimpleRecord(1_000, null, "kept".getBytes());
+        logs.log(TP).appendAsLeader(org.apache.kafka.common.record.internal.MemoryRecords.withRecords(
+                org.apache.kafka.common.compress.Compression.NONE, record, record).buffer(), 0, 1_000);
+        Path partitionDir = dir.resolve("data").resolve(TP.dirName());
+
+        // Replayed: the partition moved to node 2 alone, then back.
+        roles.applyImage(imageAfter(new MetadataCommand.ReassignPartition("t", 0, List.of(2))));
+        assertThat(roles.partition(TP)).as("not served by an image that leaves it out").isNull();
+        assertThat(logs.log(TP)).isNull();
+        assertThat(partitionDir).as("kept: the image is older than the registration").isDirectory();
+        roles.applyImage(imageAfter(new MetadataCommand.ReassignPartition("t", 0, List.of(2, 1))));
+        assertThat(roles.partition(TP)).isNotNull();
+        assertThat(logs.log(TP).logEndOffset()).as("hosted again with what it held").isEqualTo(2);
+
+        // Replayed again: moved away; this time the current image does not give it back.
+        roles.applyImage(imageAfter(new MetadataCommand.ReassignPartition("t", 0, List.of(2))));
+        assertThat(partitionDir).isDirectory();
+        CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        roles.onRegistered(registered.version());
+        roles.applyImage(metadata.awaitVersion(registered.version()).get(10, TimeUnit.SECONDS));
+        assertThat(partitionDir).as("a current image leaves it out: deleted").doesNotExist();
+        assertThat(events).noneMatch(e -> e.startsWith("failed"));
     }
 }

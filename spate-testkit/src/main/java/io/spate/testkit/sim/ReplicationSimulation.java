@@ -34,14 +34,17 @@ public final class ReplicationSimulation {
     /** Every move of every high watermark in the trace (long; for replaying one seed). */
     private static final int TRACE_LINES = Integer.getInteger("spate.sim.traceLines", 200);
     private static final boolean TRACE_HIGH_WATERMARKS = Boolean.getBoolean("spate.sim.traceHighWatermarks");
+    /** Every trace line to standard error as it happens, between the code's own log lines (for replaying one seed). */
+    private static final boolean TRACE_LIVE = Boolean.getBoolean("spate.sim.traceLive");
     /** How often nodes write their checkpoints (high watermarks, recovery points); a node does every 10 s. */
     private static final long CHECKPOINT_MS = 700;
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
-    public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs, boolean bitFlips) {
+    public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs, boolean bitFlips,
+                          boolean moves) {
         /** The same run with a fault phase of {@code ms} of simulated time. */
         public Options withFaultyMs(long ms) {
-            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips);
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves);
         }
 
         /**
@@ -49,12 +52,22 @@ public final class ReplicationSimulation {
          * and then (the other faults a seed draws differ with it on).
          */
         public Options withBitFlips(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves);
+        }
+
+        /**
+         * The same run on {@code count} nodes where partitions also move between nodes (a third of
+         * the faults drawn are reassignments, each new replica placed first so that the preferred-
+         * leader election hands it leadership once it is in sync), and nodes apply every image in
+         * order, as the quorum's voters apply the metadata log, instead of jumping to the newest.
+         */
+        public Options withMoves(int count) {
+            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true);
         }
     }
 
     public static Options defaults(long seed) {
-        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false);
+        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false);
     }
 
     /**
@@ -68,7 +81,7 @@ public final class ReplicationSimulation {
 
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
     public record Result(long seed, long events, long writes, long acked, long commitsAcked, long offsetFetches, int faults,
-                         long powerLosses, long filesThatLostWrites, long wrongReads,
+                         long powerLosses, long filesThatLostWrites, long wrongReads, long moves,
                          List<String> violations, List<String> traceTail) {
         public boolean passed() {
             return violations.isEmpty();
@@ -86,18 +99,25 @@ public final class ReplicationSimulation {
     private final Map<String, String> topicConfig;
     private final List<String> violations = new ArrayList<>();
     private final Deque<String> trace = new ArrayDeque<>();
-    private final Map<String, Long> highWatermarks = new HashMap<>();
+    /**
+     * Per replica, its high watermark at the last check. Keyed by the log itself: a replica moved
+     * away from a node and back is a new log that starts again from nothing (weak: a log a node
+     * let go of is checked no more).
+     */
+    private final Map<PartitionLog, Long> highWatermarks = new java.util.WeakHashMap<>();
     /** Per node process and partition, the newest leader epoch it has been in. */
     private final Map<String, Integer> epochs = new HashMap<>();
     /** Per partition and leader epoch, the node that led it: one at most. */
     private final Map<String, Integer> leaders = new HashMap<>();
     private int faults;
+    private long moves;
 
     private ReplicationSimulation(Options options) {
         this.options = options;
         this.random = new Random(options.seed());
         this.network = new SimNetwork(random);
         this.controller = new SimController(loop, options.sessionTimeoutMs(), HEARTBEAT_MS);
+        controller.keepHistory(options.moves());
         this.topicConfig = topicConfig(options.seed());
         for (int id = 1; id <= options.nodes(); id++) {
             nodes.put(id, new SimNode(id, SimDisk.create("node-" + id), loop, network, controller, nodes, topicConfig,
@@ -130,6 +150,9 @@ public final class ReplicationSimulation {
 
     private void trace(String line) {
         trace.addLast(String.format("%8d ms  %s", loop.nowMs(), line));
+        if (TRACE_LIVE) {
+            System.err.println(trace.peekLast());
+        }
         if (trace.size() > TRACE_LINES) {
             trace.removeFirst();
         }
@@ -209,7 +232,7 @@ public final class ReplicationSimulation {
             filesThatLostWrites += node.disk().stats().filesThatLostWrites();
         }
         return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), committer.commitsAcknowledged(),
-                committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites, wrongReads,
+                committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites, wrongReads, moves,
                 List.copyOf(violations), List.copyOf(trace));
     }
 
@@ -230,6 +253,10 @@ public final class ReplicationSimulation {
         long length = 100 + random.nextInt(3_000);
         length = Math.min(length, Math.max(50, faultsEnd - loop.nowMs()));
         faults++;
+        if (options.moves() && random.nextInt(3) == 0) {
+            move();
+            return;
+        }
         switch (random.nextInt(options.bitFlips() ? 10 : 9)) {
             case 0 -> {
                 if (!node.alive() || up.size() < options.nodes()) {
@@ -309,6 +336,32 @@ public final class ReplicationSimulation {
     }
 
     /**
+     * Moves one replica of a partition of the topic to a node that does not hold it (first in the
+     * new list: its preferred leader once in sync). A partition already moving is left alone.
+     */
+    private void move() {
+        int p = random.nextInt(options.partitions());
+        PartitionState state = controller.image().partition(TOPIC, p);
+        if (state == null || state.reassigning()) {
+            return;
+        }
+        List<Integer> others = new ArrayList<>(nodes.keySet());
+        others.removeAll(state.replicas());
+        if (others.isEmpty()) {
+            return;
+        }
+        int to = others.get(random.nextInt(others.size()));
+        int from = state.replicas().get(random.nextInt(state.replicas().size()));
+        List<Integer> target = new ArrayList<>(List.of(to));
+        state.replicas().stream().filter(r -> r != from).forEach(target::add);
+        var result = controller.commit(new MetadataCommand.ReassignPartition(TOPIC, p, target));
+        trace("move " + TOPIC + "-" + p + " from node " + from + " to node " + to + ": " + state.replicas() + " -> " + target + " (" + result + ")");
+        if (result.succeeded()) {
+            moves++;
+        }
+    }
+
+    /**
      * Every node is up, registered as the process it is now, and in the in-sync set of every
      * partition it replicates: no earlier failure is still being repaired.
      */
@@ -368,7 +421,7 @@ public final class ReplicationSimulation {
                 PartitionLog log = p.log();
                 String key = node.id() + "/" + node.incarnation() + "/" + p.topicPartition();
                 long hw = log.highWatermark();
-                Long before = highWatermarks.put(key, hw);
+                Long before = highWatermarks.put(log, hw);
                 if (TRACE_HIGH_WATERMARKS && before != null && hw != before) {
                     trace("node " + node.id() + " " + p.topicPartition() + " hw " + before + " -> " + hw + " (" + p.role() + " epoch "
                             + p.leaderEpoch() + " end " + log.logEndOffset() + " isr " + p.isr() + ")");

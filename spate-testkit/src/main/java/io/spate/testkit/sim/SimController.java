@@ -35,6 +35,8 @@ public final class SimController implements MetadataLog {
     private final TreeMap<Long, List<CompletableFuture<ClusterImage>>> versionWaiters = new TreeMap<>();
     private ClusterImage image = ClusterImage.EMPTY;
     private long index;
+    /** Every image by version, when nodes apply them in order (null: they jump to the newest). */
+    private TreeMap<Long, ClusterImage> history;
 
     SimController(EventLoop loop, long sessionTimeoutMs, long heartbeatMs) {
         this(loop, sessionTimeoutMs, heartbeatMs, 0, 0);
@@ -47,6 +49,25 @@ public final class SimController implements MetadataLog {
         ClusterSettings settings = new ClusterSettings(CONTROLLER_ID, List.of(new ClusterSettings.Voter(CONTROLLER_ID, "sim", 1)), null,
                 heartbeatMs, sessionTimeoutMs, sessionTimeoutMs, 0, moves, unavailableMoveAfterMs);
         this.controller = new Controller(this, liveness, settings, loop);
+    }
+
+    /** Whether nodes apply every image in order, as voters apply the metadata log (else each jumps to the newest). */
+    void keepHistory(boolean on) {
+        history = on ? new TreeMap<>() : null;
+    }
+
+    /**
+     * The images a node at {@code version} applies to catch up: every newer one in order when the
+     * history is kept and the node holds an image at all, else only the newest.
+     */
+    List<ClusterImage> imagesAfter(long version) {
+        if (image.version() <= version) {
+            return List.of();
+        }
+        if (history == null || version < 0) {
+            return List.of(image);
+        }
+        return List.copyOf(history.tailMap(version, false).values());
     }
 
     /** Starts the controller's ticks on the simulation's loop. */
@@ -73,6 +94,9 @@ public final class SimController implements MetadataLog {
             }
         });
         if (image != before) {
+            if (history != null) {
+                history.put(image.version(), image);
+            }
             listeners.forEach(l -> l.accept(image));
             Map<Long, List<CompletableFuture<ClusterImage>>> due = versionWaiters.headMap(image.version(), true);
             List<CompletableFuture<ClusterImage>> reached = new ArrayList<>();

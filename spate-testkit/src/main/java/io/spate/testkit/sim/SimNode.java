@@ -181,7 +181,9 @@ public final class SimNode {
     private final class TracedEvents implements NodeRoles.Events {
         @Override
         public void leading(TopicPartition tp, int leaderEpoch, List<Integer> isr) {
-            trace.accept("node " + id + " leads " + tp + " at epoch " + leaderEpoch + " isr " + isr);
+            Partition held = roles == null ? null : roles.partitionsByName().get(tp);
+            trace.accept("node " + id + " leads " + tp + " at epoch " + leaderEpoch + " isr " + isr
+                    + (held == null ? "" : " with log [" + held.log().logStartOffset() + ", " + held.log().logEndOffset() + ")"));
         }
 
         @Override
@@ -440,11 +442,13 @@ public final class SimNode {
 
     /** The controller delivers its latest image when this node's is older. */
     void catchUpMetadata() {
-        ClusterImage latest = controller.image();
-        if (alive && imageVersion() < latest.version()) {
+        List<ClusterImage> missing = alive ? controller.imagesAfter(imageVersion()) : List.of();
+        if (!missing.isEmpty()) {
             fromController(() -> {
-                if (latest.version() > imageVersion()) {
-                    applyImage(latest);
+                for (ClusterImage next : missing) {
+                    if (next.version() > imageVersion()) {
+                        applyImage(next);
+                    }
                 }
             });
         }

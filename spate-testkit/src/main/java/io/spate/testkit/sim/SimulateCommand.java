@@ -16,18 +16,22 @@ public final class SimulateCommand {
         int seeds = 100;
         long faultyMs = ReplicationSimulation.defaults(0).faultyMs();
         boolean bitFlips = false;
+        int moveNodes = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seed" -> first = Long.parseLong(value(args, ++i));
                 case "--seeds" -> seeds = Integer.parseInt(value(args, ++i));
                 case "--faulty-ms" -> faultyMs = Long.parseLong(value(args, ++i));
                 case "--bit-flips" -> bitFlips = true;
+                case "--moves" -> moveNodes = Integer.parseInt(value(args, ++i));
                 case "-h", "--help" -> {
-                    System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST] [--faulty-ms MS] [--bit-flips]\n"
+                    System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST] [--faulty-ms MS] [--bit-flips] [--moves NODES]\n"
                             + "Runs N seeded schedules of crashes, pauses and network cuts against three nodes' real partition,\n"
                             + "log, follower-fetch, metadata and controller code in simulated time; checks every acknowledged\n"
                             + "write survives. --faulty-ms: how long each schedule injects faults (simulated ms, default 20000).\n"
-                            + "--bit-flips: disks that read back a wrong bit now and then join the faults (CI runs 200 such seeds).");
+                            + "--bit-flips: disks that read back a wrong bit now and then join the faults (CI runs 200 such seeds).\n"
+                            + "--moves NODES: NODES nodes (at least 4), partitions also move between them and nodes apply every\n"
+                            + "metadata image in order (CI runs 200 such seeds with --moves 4).");
                     return;
                 }
                 default -> {
@@ -40,6 +44,10 @@ public final class SimulateCommand {
             System.err.println("--seeds and --faulty-ms must be at least 1");
             System.exit(2);
         }
+        if (moveNodes != 0 && moveNodes < 4) {
+            System.err.println("--moves needs at least 4 nodes (partitions have 3 replicas)");
+            System.exit(2);
+        }
         int failed = 0;
         long acked = 0;
         long writes = 0;
@@ -49,9 +57,11 @@ public final class SimulateCommand {
         long powerLosses = 0;
         long filesThatLostWrites = 0;
         long wrongReads = 0;
+        long moves = 0;
         long started = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
-            ReplicationSimulation.Result r = ReplicationSimulation.run(ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs).withBitFlips(bitFlips));
+            ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs).withBitFlips(bitFlips);
+            ReplicationSimulation.Result r = ReplicationSimulation.run(moveNodes == 0 ? options : options.withMoves(moveNodes));
             acked += r.acked();
             writes += r.writes();
             commits += r.commitsAcked();
@@ -60,16 +70,18 @@ public final class SimulateCommand {
             powerLosses += r.powerLosses();
             filesThatLostWrites += r.filesThatLostWrites();
             wrongReads += r.wrongReads();
+            moves += r.moves();
             if (!r.passed()) {
                 failed++;
-                System.out.println("FAIL seed " + seed + " (--faulty-ms " + faultyMs + (bitFlips ? " --bit-flips" : "") + "): " + r.violations());
+                System.out.println("FAIL seed " + seed + " (--faulty-ms " + faultyMs + (bitFlips ? " --bit-flips" : "")
+                        + (moveNodes == 0 ? "" : " --moves " + moveNodes) + "): " + r.violations());
                 r.traceTail().forEach(line -> System.out.println("    " + line));
             }
         }
         System.out.printf("%d seed(s) from %d: %d passed, %d failed; %d events, %d writes, %d acknowledged; "
                         + "%d group commits acknowledged, %d committed-offset fetches checked; "
-                        + "%d power losses, %d files lost unsynced writes, %d wrong reads; %.1f s%n",
-                seeds, first, seeds - failed, failed, events, writes, acked, commits, offsetFetches, powerLosses, filesThatLostWrites, wrongReads,
+                        + "%d power losses, %d files lost unsynced writes, %d wrong reads, %d moves; %.1f s%n",
+                seeds, first, seeds - failed, failed, events, writes, acked, commits, offsetFetches, powerLosses, filesThatLostWrites, wrongReads, moves,
                 (System.nanoTime() - started) / 1e9);
         System.exit(failed == 0 ? 0 : 1);
     }

@@ -25,6 +25,8 @@ class ReplicationSimulationTest {
     private static final long SHORT_FAULTY_MS = 3_000;
     private static final int WRONG_READ_SEEDS = Integer.getInteger("spate.sim.wrongReadSeeds", 200);
     private static final long WRONG_READ_FIRST = Long.getLong("spate.sim.wrongReadSeed", 40_000);
+    private static final int MOVE_SEEDS = Integer.getInteger("spate.sim.moveSeeds", 200);
+    private static final long MOVE_FIRST = Long.getLong("spate.sim.moveSeed", 70_000);
 
     @Test
     void everyAcknowledgedWriteSurvivesEverySeed() {
@@ -100,6 +102,34 @@ class ReplicationSimulationTest {
         assertThat(failed).isEmpty();
         assertThat(acked).isPositive();
         assertThat(wrongReads).as("the disks did read wrong bits").isPositive();
+    }
+
+    /**
+     * Partitions move between four nodes while the other faults go on, and nodes apply every
+     * metadata image in order: a node behind on metadata while a partition moves away from it
+     * and back must not be counted in sync with a log it is about to delete, and a node replaying
+     * old images after a restart must not delete a log a later image gives back. Before the two
+     * fixes, 31 and 1 of these 200 seeds lost acknowledged writes.
+     */
+    @Test
+    void everyAcknowledgedWriteSurvivesMovesBetweenFourNodes() {
+        List<String> failed = new ArrayList<>();
+        long acked = 0;
+        long moves = 0;
+        for (ReplicationSimulation.Result result : runSeeds(MOVE_FIRST, MOVE_SEEDS,
+                seed -> ReplicationSimulation.defaults(seed).withMoves(4))) {
+            acked += result.acked();
+            moves += result.moves();
+            if (!result.passed()) {
+                failed.add("seed " + result.seed() + " (--moves 4): " + result.violations() + "\n  "
+                        + String.join("\n  ", result.traceTail()));
+            }
+        }
+        System.out.printf("replication simulation: %d seeds with moves from %d, %d acknowledged, %d moves, %d failed%n",
+                MOVE_SEEDS, MOVE_FIRST, acked, moves, failed.size());
+        assertThat(failed).isEmpty();
+        assertThat(acked).isPositive();
+        assertThat(moves).as("partitions did move").isPositive();
     }
 
     /**
