@@ -25,6 +25,8 @@ final class LeaderEpochCache {
     static final String FILE_NAME = "leader-epoch-checkpoint";
 
     private final TreeMap<Integer, Long> startOffsets = new TreeMap<>();
+    /** {@link #latestEpoch()}, readable without the log's lock (kept by each change, under it). */
+    private volatile int latest = -1;
     private final Path file;
 
     /** A cache persisted in {@code file}, or kept in memory only when {@code file} is null. */
@@ -50,6 +52,7 @@ final class LeaderEpochCache {
                 read.put(Integer.parseInt(parts[0]), Long.parseLong(parts[1]));
             }
             startOffsets.putAll(read);
+            latest = latestEpoch();
         } catch (IOException | RuntimeException e) {
             log.warn("ignoring unreadable {}: epochs are rebuilt from the batches", file, e);
         }
@@ -69,6 +72,11 @@ final class LeaderEpochCache {
 
     int latestEpoch() {
         return startOffsets.isEmpty() ? -1 : startOffsets.lastKey();
+    }
+
+    /** The newest epoch as of the last change, for a reader that does not hold the log's lock. */
+    int latestEpochUnlocked() {
+        return latest;
     }
 
     long[] endOffsetFor(int epoch, long logEndOffset) {
@@ -115,6 +123,7 @@ final class LeaderEpochCache {
     }
 
     private void persist() throws IOException {
+        latest = latestEpoch();
         if (file == null) {
             return;
         }

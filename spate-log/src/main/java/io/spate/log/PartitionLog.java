@@ -669,6 +669,31 @@ public final class PartitionLog {
         }
     }
 
+    /**
+     * Where a replica's history parts from this log's, judged from its fetch (KIP-320's check,
+     * which Kafka's followers truncate by): its newest epoch {@code lastFetchedEpoch} must be an
+     * epoch this log holds, ending here at or after {@code fetchOffset}. Returns null when it is
+     * (or when the replica holds no epoch: nothing to compare), else the {@link #endOffsetForEpoch}
+     * answer for that epoch, with {@code [-1, logStartOffset]} when this log holds no epoch that old.
+     */
+    public long[] divergingEpoch(int lastFetchedEpoch, long fetchOffset) {
+        if (lastFetchedEpoch < 0) {
+            return null;
+        }
+        if (lastFetchedEpoch == epochs.latestEpochUnlocked() && fetchOffset <= logEndOffset) {
+            // The usual case, without the lock appends hold: the replica's newest epoch is this
+            // log's, which ends at the log end (a leader's log is never cut under it).
+            return null;
+        }
+        synchronized (appendLock) {
+            long[] end = epochs.endOffsetFor(lastFetchedEpoch, logEndOffset);
+            if (end[0] == lastFetchedEpoch && end[1] >= fetchOffset) {
+                return null;
+            }
+            return end[0] < 0 ? new long[] {-1, logStartOffset} : end;
+        }
+    }
+
     /** Moves the high watermark; it never goes back and never passes the log end offset. */
     public void updateHighWatermark(long offset) {
         advanceHighWatermark(offset);

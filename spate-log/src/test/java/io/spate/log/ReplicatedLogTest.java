@@ -55,6 +55,23 @@ class ReplicatedLogTest {
         assertThat(leader.endOffsetForEpoch(7)).containsExactly(3, 5);
     }
 
+    /** KIP-320's check of a replica's fetch: its newest epoch must end here at or after its fetch offset. */
+    @Test
+    void aReplicasFetchIsCheckedAgainstTheEpochsThisLogHolds() throws IOException {
+        open();
+        leader.appendAsLeader(TestBatches.batch(1, "a", "b", "c"), 2, 1);  // offsets 0-2, epoch 2
+        leader.appendAsLeader(TestBatches.batch(1, "d", "e"), 5, 1);       // offsets 3-4, epoch 5
+        assertThat(leader.divergingEpoch(-1, 0)).as("a replica holding nothing: nothing to compare").isNull();
+        assertThat(leader.divergingEpoch(5, 4)).as("the newest epoch, within the log").isNull();
+        assertThat(leader.divergingEpoch(5, 5)).isNull();
+        assertThat(leader.divergingEpoch(2, 3)).as("epoch 2 ends at 3 here").isNull();
+        assertThat(leader.divergingEpoch(2, 4)).as("the replica holds more of epoch 2 than this log").containsExactly(2, 3);
+        assertThat(leader.divergingEpoch(5, 6)).as("past this log's end").containsExactly(5, 5);
+        assertThat(leader.divergingEpoch(4, 3)).as("an epoch this log never wrote").containsExactly(2, 3);
+        assertThat(leader.divergingEpoch(7, 5)).as("an epoch newer than any here").containsExactly(5, 5);
+        assertThat(leader.divergingEpoch(1, 2)).as("older than every epoch here: the log start").containsExactly(-1, 0);
+    }
+
     @Test
     void followerAppendKeepsTheLeadersOffsetsAndEpochsAndSurvivesReopen() throws IOException {
         open();

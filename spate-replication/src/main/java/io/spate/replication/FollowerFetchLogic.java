@@ -1,7 +1,6 @@
 package io.spate.replication;
 
 import io.spate.log.AppendResult;
-import io.spate.log.LogError;
 import io.spate.log.PartitionLog;
 import io.spate.log.TopicPartition;
 import org.slf4j.Logger;
@@ -17,11 +16,16 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What a follower does for the partitions it copies from one leader, without the wire: which
- * partitions must first ask where their history parts from the leader's (OffsetForLeaderEpoch),
- * where to truncate with the answer, where each fetch starts, and what to do with what a fetch
- * brought. {@link ReplicaFetcher} carries the questions and answers over a connection; a
- * simulation can carry them any other way. The time comes in with each call.
+ * What a follower does for the partitions it copies from one leader, without the wire: where
+ * each fetch starts (with the newest leader epoch this log holds, so that the leader checks the
+ * two histories agree up to there), where to truncate when the leader says they part, and what
+ * to do with what a fetch brought. {@link ReplicaFetcher} carries the fetches and answers over a
+ * connection; a simulation can carry them any other way. The time comes in with each call.
+ *
+ * <p>Truncation is decided from the fetch itself (the diverging epoch of KIP-320, as Kafka's
+ * followers have truncated since 2.7), not from an OffsetForLeaderEpoch round trip before it: a
+ * fetch names its topic by id, an OffsetForLeaderEpoch request only by name, so a leader still
+ * holding an earlier topic of the same name answered epoch questions from the wrong log.
  *
  * <p>{@link #follow} and {@link #unfollow} may be called from any thread; the rest from the one
  * thread that talks to the leader.
@@ -29,33 +33,37 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class FollowerFetchLogic {
     private static final Logger log = LoggerFactory.getLogger(FollowerFetchLogic.class);
 
-    /** A question to the leader: where does {@code epoch} (this log's newest) end in your log? */
-    public record EpochQuery(TopicPartition partition, int currentLeaderEpoch, int epoch) {
-    }
-
     /**
-     * The leader's answer to the query sent at {@code currentLeaderEpoch}; {@code known} false
-     * when it could not answer (not leader yet, other epoch).
+     * Where a partition's next fetch starts; {@code lastFetchedEpoch} is the newest leader epoch
+     * its log holds (-1: none), {@code topicId} names the topic whose log it is (null: not known).
      */
-    public record EpochEnd(TopicPartition partition, int currentLeaderEpoch, boolean known, int leaderEpoch, long endOffset) {
-    }
-
-    /** Where a partition's next fetch starts; {@code topicId} names the topic whose log it is (null: not known). */
-    public record FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset, UUID topicId) {
-        public FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset) {
-            this(partition, currentLeaderEpoch, fetchOffset, logStartOffset, null);
-        }
+    public record FetchPosition(TopicPartition partition, int currentLeaderEpoch, long fetchOffset, long logStartOffset, int lastFetchedEpoch,
+                                UUID topicId) {
     }
 
     /**
      * What the leader answered for one partition of a fetch sent at {@code currentLeaderEpoch}
-     * for the topic {@code topicId} (null: not known).
+     * for the topic {@code topicId} (null: not known). For {@link Outcome#DIVERGING},
+     * {@code divergingEpoch} and {@code divergingEndOffset} are the largest epoch the leader holds
+     * at or below the fetch's last fetched epoch and where it ends there (epoch -1: none that old).
      */
     public record Fetched(TopicPartition partition, int currentLeaderEpoch, Outcome outcome, ByteBuffer records, long highWatermark,
-                          long logStartOffset, UUID topicId) {
+                          long logStartOffset, UUID topicId, int divergingEpoch, long divergingEndOffset) {
+        public Fetched(TopicPartition partition, int currentLeaderEpoch, Outcome outcome, ByteBuffer records, long highWatermark,
+                       long logStartOffset, UUID topicId) {
+            this(partition, currentLeaderEpoch, outcome, records, highWatermark, logStartOffset, topicId, -1, -1);
+        }
+
         public Fetched(TopicPartition partition, int currentLeaderEpoch, Outcome outcome, ByteBuffer records, long highWatermark,
                        long logStartOffset) {
             this(partition, currentLeaderEpoch, outcome, records, highWatermark, logStartOffset, null);
+        }
+
+        /** The leader's answer that this replica's history parts from its own before the fetch offset. */
+        public static Fetched diverging(TopicPartition partition, int currentLeaderEpoch, long highWatermark, long logStartOffset, UUID topicId,
+                                        int divergingEpoch, long divergingEndOffset) {
+            return new Fetched(partition, currentLeaderEpoch, Outcome.DIVERGING, null, highWatermark, logStartOffset, topicId, divergingEpoch,
+                    divergingEndOffset);
         }
 
         public enum Outcome {
@@ -63,6 +71,8 @@ public final class FollowerFetchLogic {
             RECORDS,
             /** The leader does not hold the fetch offset. */
             OUT_OF_RANGE,
+            /** This replica's history parts from the leader's before the fetch offset: truncate, then fetch again. */
+            DIVERGING,
             /** Anything else (not leader, fenced epoch, storage): a change is on its way in the metadata. */
             REFUSED
         }
@@ -71,7 +81,6 @@ public final class FollowerFetchLogic {
     private static final class Followed {
         final Partition partition;
         final int epoch;
-        volatile boolean truncated;
         /** The position last handed out: a partition that has not moved hands out the same one (most of them, every round). */
         private FetchPosition position;
 
@@ -86,7 +95,8 @@ public final class FollowerFetchLogic {
             long start = partitionLog.logStartOffset();
             FetchPosition last = position;
             if (last == null || last.fetchOffset() != end || last.logStartOffset() != start) {
-                last = new FetchPosition(partition.topicPartition(), epoch, end, start, partitionLog.topicId());
+                // The newest epoch changes only with the log end (an append or a truncation), each of which moves the end first.
+                last = new FetchPosition(partition.topicPartition(), epoch, end, start, partitionLog.latestEpoch(), partitionLog.topicId());
                 position = last;
             }
             return last;
@@ -126,42 +136,6 @@ public final class FollowerFetchLogic {
     }
 
     /**
-     * The partitions that must learn where their history parts from the leader's before they copy
-     * anything. An empty log shares nothing that could differ and skips the question.
-     */
-    public List<EpochQuery> epochQueries() {
-        List<EpochQuery> queries = new ArrayList<>();
-        for (Followed f : followed.values()) {
-            if (!f.truncated) {
-                int latest = f.partition.log().latestEpoch();
-                if (latest < 0) {
-                    f.truncated = true;
-                } else {
-                    queries.add(new EpochQuery(f.partition.topicPartition(), f.epoch, latest));
-                }
-            }
-        }
-        return queries;
-    }
-
-    /** Truncates each answered partition to where its history and the leader's agree. */
-    public void onEpochEnds(List<EpochEnd> answers) throws IOException {
-        for (EpochEnd answer : answers) {
-            Followed f = followed.get(answer.partition());
-            if (f == null || f.truncated || f.epoch != answer.currentLeaderEpoch()) {
-                // Gone, done, or asked under an epoch the partition has left: the leader's log
-                // may have changed since (it can lead again at a later epoch), so ask again.
-                continue;
-            }
-            if (!answer.known()) {
-                log.debug("{}: leader {} cannot answer OffsetForLeaderEpoch yet", answer.partition(), leaderId);
-                continue;
-            }
-            truncate(f, answer.leaderEpoch(), answer.endOffset());
-        }
-    }
-
-    /**
      * Where this replica's history and the leader's part: the end of the newest epoch both hold,
      * never past either log's end. {@code leaderEpoch} and {@code leaderEndOffset} answer the
      * question for this log's newest epoch: the largest epoch the leader holds at or below it,
@@ -179,26 +153,26 @@ public final class FollowerFetchLogic {
         return Math.min(leaderEndOffset, ours[1] < 0 ? local.logStartOffset() : ours[1]);
     }
 
-    private void truncate(Followed f, int leaderEpoch, long leaderEndOffset) throws IOException {
+    /** Truncates to where the histories agree; false when that could not be done this round. */
+    private boolean truncate(Followed f, int leaderEpoch, long leaderEndOffset) throws IOException {
         PartitionLog partitionLog = f.partition.log();
         long target = truncationOffset(partitionLog, leaderEpoch, leaderEndOffset);
-        if (target < partitionLog.logEndOffset()) {
-            log.info("{}: truncating from {} to {} to match leader {} (epoch {})", f.partition.topicPartition(),
-                    partitionLog.logEndOffset(), target, leaderId, leaderEpoch);
-            try {
-                if (!f.partition.truncateAsFollower(target, f.epoch)) {
-                    return;
-                }
-            } catch (IOException e) {
-                // Usually the log could not find where to cut (its reads disagreed) and nothing was
-                // cut; a cut or fsync that failed has taken the log offline. Either way the
-                // partition asks the leader again on the next round, and the others go on.
-                log.warn("{}: could not truncate to {}: {}; asking leader {} again", f.partition.topicPartition(), target, e.getMessage(),
-                        leaderId);
-                return;
-            }
+        if (target >= partitionLog.logEndOffset()) {
+            // Nothing past the point to cut; the next fetch (from the same end) is checked again.
+            return true;
         }
-        f.truncated = true;
+        log.info("{}: truncating from {} to {} to match leader {} (epoch {})", f.partition.topicPartition(),
+                partitionLog.logEndOffset(), target, leaderId, leaderEpoch);
+        try {
+            return f.partition.truncateAsFollower(target, f.epoch);
+        } catch (IOException e) {
+            // Usually the log could not find where to cut (its reads disagreed) and nothing was
+            // cut; a cut or fsync that failed has taken the log offline. Either way the next
+            // fetch of this partition is told again, and the others go on.
+            log.warn("{}: could not truncate to {}: {}; fetching from leader {} again", f.partition.topicPartition(), target, e.getMessage(),
+                    leaderId);
+            return false;
+        }
     }
 
     /**
@@ -209,9 +183,7 @@ public final class FollowerFetchLogic {
     public List<FetchPosition> fetchPositions() {
         List<FetchPosition> positions = new ArrayList<>(followed.size());
         for (Followed f : followed.values()) {
-            if (f.truncated) {
-                positions.add(f.position());
-            }
+            positions.add(f.position());
         }
         if (!positions.isEmpty()) {
             Collections.rotate(positions, -(int) (rounds++ % positions.size()));
@@ -239,6 +211,11 @@ public final class FollowerFetchLogic {
             }
             switch (p.outcome()) {
                 case REFUSED -> backOff = true;
+                case DIVERGING -> {
+                    if (!truncate(f, p.divergingEpoch(), p.divergingEndOffset())) {
+                        backOff = true;
+                    }
+                }
                 case OUT_OF_RANGE -> {
                     if (!onOutOfRange(f, p.logStartOffset())) {
                         backOff = true;
@@ -253,9 +230,6 @@ public final class FollowerFetchLogic {
                     }
                     if (!result.ok()) {
                         log.warn("{}: could not append what leader {} sent: {}", p.partition(), leaderId, result.message());
-                        if (result.error() == LogError.OFFSET_OUT_OF_RANGE) {
-                            f.truncated = false;
-                        }
                         backOff = true;
                     }
                 }
@@ -268,17 +242,21 @@ public final class FollowerFetchLogic {
      * The leader cannot serve this replica's fetch offset. Either this log ends below the
      * leader's log start ({@code leaderLogStartOffset}: retention ran there while this replica
      * was away, or it is new), and then it starts over at the leader's log start, as Kafka's
-     * followers do; or it ends past the leader's log end, and then it realigns by leader epoch
-     * first. Returns true when the next fetch can go out at once.
+     * followers do; or it ends past the leader's log end. A log holding records sends its newest
+     * epoch with every fetch, so the leader answers that case with where the histories part
+     * (DIVERGING) instead; only an empty log (its start past the leader's end) gets here, and
+     * it also starts over at the leader's log start. Returns true when the next fetch can go out at once.
      */
     private boolean onOutOfRange(Followed f, long leaderLogStartOffset) throws IOException {
         PartitionLog partitionLog = f.partition.log();
-        if (leaderLogStartOffset > partitionLog.logEndOffset()) {
-            log.info("{}: the log ends at {}, below leader {}'s log start {}: starting over there", f.partition.topicPartition(),
+        boolean holdsNothing = partitionLog.logStartOffset() == partitionLog.logEndOffset();
+        if (leaderLogStartOffset > partitionLog.logEndOffset() || (holdsNothing && leaderLogStartOffset >= 0)) {
+            log.info("{}: the log ends at {}, outside leader {}'s log (which starts at {}): starting over there", f.partition.topicPartition(),
                     partitionLog.logEndOffset(), leaderId, leaderLogStartOffset);
             return f.partition.truncateFullyAsFollower(leaderLogStartOffset, f.epoch);
         }
-        f.truncated = false;
+        log.warn("{}: leader {} cannot serve offset {} and did not say where the histories part; fetching again",
+                f.partition.topicPartition(), leaderId, partitionLog.logEndOffset());
         return false;
     }
 

@@ -492,13 +492,16 @@ public final class Partition {
 
     /**
      * Empties the log and starts it at the leader's log start offset: this replica's log ends
-     * below it, so the offsets in between are gone everywhere and can never be fetched. False
-     * (nothing done) when the epoch has moved on.
+     * below it, so the offsets in between are gone everywhere and can never be fetched; or this
+     * log holds nothing and starts past the leader's end. False (nothing done) when the epoch has
+     * moved on, or when this log holds records the leader's start does not cover.
      */
     public boolean truncateFullyAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
         roleLock.readLock().lock();
         try {
-            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || leaderLogStartOffset <= log.logEndOffset()) {
+            boolean holdsNothing = log.logStartOffset() == log.logEndOffset();
+            boolean below = leaderLogStartOffset > log.logEndOffset();
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || !(below || holdsNothing && leaderLogStartOffset != log.logEndOffset())) {
                 return false;
             }
             log.truncateFullyAndStartAt(leaderLogStartOffset);

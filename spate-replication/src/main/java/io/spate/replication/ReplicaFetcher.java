@@ -3,14 +3,10 @@ package io.spate.replication;
 import io.spate.log.TopicPartition;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
-import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
-import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.requests.FetchRequest;
 import org.apache.kafka.common.requests.FetchResponse;
-import org.apache.kafka.common.requests.OffsetsForLeaderEpochRequest;
-import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,10 +20,11 @@ import java.util.Map;
 /**
  * Copies the partitions this node follows from one leader node, on a thread of its own: a
  * long-poll Fetch for all of them at once, the batches appended as they arrive, the next fetch
- * sent at once. A partition that has just started following (or whose leader changed) first
- * asks the leader where their histories part (OffsetForLeaderEpoch) and truncates there, so no
- * offset ever holds different records on two replicas. What to ask and what to do with the
- * answers is {@link FollowerFetchLogic}'s; this class only speaks the wire.
+ * sent at once. Each partition's fetch carries the newest leader epoch its log holds; a leader
+ * whose history parts from it before the fetch offset says where (the diverging epoch), and the
+ * replica truncates there before it copies more, so no offset ever holds different records on two
+ * replicas. What to send and what to do with the answers is {@link FollowerFetchLogic}'s; this
+ * class only speaks the wire.
  */
 final class ReplicaFetcher implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetcher.class);
@@ -35,7 +32,6 @@ final class ReplicaFetcher implements Runnable {
     private static final short FETCH_VERSION = 13;
     /** By name, for partitions whose log knows no topic id (only logs opened without one, in tests). */
     private static final short FETCH_VERSION_BY_NAME = 12;
-    private static final short EPOCH_VERSION = 4;
     private static final long BACKOFF_MS = 100;
 
     private final int localId;
@@ -155,7 +151,6 @@ final class ReplicaFetcher implements Runnable {
                 if (c == null) {
                     c = connect();
                 }
-                truncateWhereNeeded(c);
                 fetchOnce(c);
             } catch (java.net.SocketTimeoutException e) {
                 if (running) {
@@ -189,40 +184,6 @@ final class ReplicaFetcher implements Runnable {
                 running = false;
             }
         }
-    }
-
-    /** Aligns each newly followed partition with the leader's history before copying anything. */
-    private void truncateWhereNeeded(LeaderConnection c) throws IOException {
-        List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
-        if (queries.isEmpty()) {
-            return;
-        }
-        OffsetForLeaderEpochRequestData data = new OffsetForLeaderEpochRequestData().setReplicaId(localId);
-        for (FollowerFetchLogic.EpochQuery q : queries) {
-            TopicPartition tp = q.partition();
-            var topic = data.topics().find(tp.topic());
-            if (topic == null) {
-                topic = new OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic(tp.topic());
-                data.topics().add(topic);
-            }
-            topic.partitions().add(new OffsetForLeaderEpochRequestData.OffsetForLeaderPartition()
-                    .setPartition(tp.partition()).setCurrentLeaderEpoch(q.currentLeaderEpoch()).setLeaderEpoch(q.epoch()));
-        }
-        var response = (OffsetsForLeaderEpochResponse) c.send(new OffsetsForLeaderEpochRequest(data, EPOCH_VERSION));
-        Map<TopicPartition, Integer> askedAt = new java.util.HashMap<>();
-        queries.forEach(q -> askedAt.put(q.partition(), q.currentLeaderEpoch()));
-        List<FollowerFetchLogic.EpochEnd> answers = new ArrayList<>();
-        for (OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult topic : response.data().topics()) {
-            for (OffsetForLeaderEpochResponseData.EpochEndOffset result : topic.partitions()) {
-                TopicPartition tp = new TopicPartition(topic.topic(), result.partition());
-                Integer epoch = askedAt.get(tp);
-                if (epoch != null) {
-                    answers.add(new FollowerFetchLogic.EpochEnd(tp, epoch, result.errorCode() == Errors.NONE.code(),
-                            result.leaderEpoch(), result.endOffset()));
-                }
-            }
-        }
-        logic.onEpochEnds(answers);
     }
 
     private void fetchOnce(LeaderConnection c) throws IOException {
@@ -267,7 +228,7 @@ final class ReplicaFetcher implements Runnable {
             topics.computeIfAbsent(tp.topic(), t -> new FetchRequestData.FetchTopic().setTopic(t).setTopicId(wireId)).partitions().add(
                     new FetchRequestData.FetchPartition().setPartition(tp.partition()).setCurrentLeaderEpoch(position.currentLeaderEpoch())
                             .setFetchOffset(position.fetchOffset()).setLogStartOffset(position.logStartOffset())
-                            .setLastFetchedEpoch(-1).setPartitionMaxBytes(settings.fetchMaxBytesPerPartition()));
+                            .setLastFetchedEpoch(position.lastFetchedEpoch()).setPartitionMaxBytes(settings.fetchMaxBytesPerPartition()));
         }
         Map<String, FetchRequestData.ForgottenTopic> forgotten = new LinkedHashMap<>();
         for (TopicPartition tp : request.toForget()) {
@@ -316,6 +277,12 @@ final class ReplicaFetcher implements Runnable {
                 }
                 int epoch = position.currentLeaderEpoch();
                 Errors error = Errors.forCode(p.errorCode());
+                FetchResponseData.EpochEndOffset diverging = p.divergingEpoch();
+                if (error == Errors.NONE && (diverging.epoch() >= 0 || diverging.endOffset() >= 0)) {
+                    answers.add(FollowerFetchLogic.Fetched.diverging(tp, epoch, p.highWatermark(), p.logStartOffset(), position.topicId(),
+                            diverging.epoch(), diverging.endOffset()));
+                    continue;
+                }
                 FollowerFetchLogic.Fetched.Outcome outcome = error == Errors.NONE ? FollowerFetchLogic.Fetched.Outcome.RECORDS
                         : error == Errors.OFFSET_OUT_OF_RANGE ? FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE
                         : FollowerFetchLogic.Fetched.Outcome.REFUSED;

@@ -68,20 +68,16 @@ class FollowerFetchLogicTest {
         assertThat(leader.appendAsLeader(records(values), NOW).ok()).isTrue();
     }
 
-    /** The leader's OffsetForLeaderEpoch answer, from its log. */
-    private static List<FollowerFetchLogic.EpochEnd> answer(Partition leader, List<FollowerFetchLogic.EpochQuery> queries) {
-        List<FollowerFetchLogic.EpochEnd> answers = new ArrayList<>();
-        for (FollowerFetchLogic.EpochQuery q : queries) {
-            long[] end = leader.log().endOffsetForEpoch(q.epoch());
-            answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), q.currentLeaderEpoch(), true, (int) end[0], end[1]));
-        }
-        return answers;
-    }
-
     /** The leader's fetch answer for a replica (bounded by its log end), from its log. */
     private static List<FollowerFetchLogic.Fetched> fetch(Partition leader, List<FollowerFetchLogic.FetchPosition> positions) throws IOException {
         List<FollowerFetchLogic.Fetched> answers = new ArrayList<>();
         for (FollowerFetchLogic.FetchPosition p : positions) {
+            long[] diverging = leader.log().divergingEpoch(p.lastFetchedEpoch(), p.fetchOffset());
+            if (diverging != null) {
+                answers.add(FollowerFetchLogic.Fetched.diverging(p.partition(), p.currentLeaderEpoch(), leader.log().highWatermark(),
+                        leader.log().logStartOffset(), p.topicId(), (int) diverging[0], diverging[1]));
+                continue;
+            }
             LogReadResult read = leader.log().read(p.fetchOffset(), 1 << 20, leader.log().logEndOffset(), true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
                 answers.add(new FollowerFetchLogic.Fetched(p.partition(), p.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
@@ -94,9 +90,8 @@ class FollowerFetchLogicTest {
         return answers;
     }
 
-    /** One round of the follower's loop: align where needed, then fetch once. */
+    /** One round of the follower's loop: one fetch. */
     private static void round(FollowerFetchLogic follower, Partition leader) throws IOException {
-        follower.onEpochEnds(answer(leader, follower.epochQueries()));
         follower.onFetched(fetch(leader, follower.fetchPositions()), NOW);
     }
 
@@ -128,28 +123,39 @@ class FollowerFetchLogicTest {
         FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
         assertThat(oneFromTwo.follow(one, 2)).isTrue();
         assertThat(oneFromTwo.follow(one, 2)).as("already copying at that epoch").isFalse();
-        assertThat(oneFromTwo.fetchPositions()).as("nothing is copied before the histories are aligned").isEmpty();
-        List<FollowerFetchLogic.EpochQuery> queries = oneFromTwo.epochQueries();
-        assertThat(queries).containsExactly(new FollowerFetchLogic.EpochQuery(TP, 2, 1));
-        oneFromTwo.onEpochEnds(answer(two, queries));
-        assertThat(one.log().logEndOffset()).as("epoch 1 ends at 3 on the new leader").isEqualTo(3);
+        List<FollowerFetchLogic.FetchPosition> positions = oneFromTwo.fetchPositions();
+        assertThat(positions).singleElement().satisfies(p -> {
+            assertThat(p.fetchOffset()).isEqualTo(5);
+            assertThat(p.lastFetchedEpoch()).as("its log's newest epoch").isEqualTo(1);
+        });
+        List<FollowerFetchLogic.Fetched> answers = fetch(two, positions);
+        assertThat(answers).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(FollowerFetchLogic.Fetched.Outcome.DIVERGING);
+            assertThat(a.divergingEpoch()).isEqualTo(1);
+            assertThat(a.divergingEndOffset()).as("epoch 1 ends at 3 on the new leader").isEqualTo(3);
+            assertThat(a.records()).as("nothing is copied past where the histories part").isNull();
+        });
+        oneFromTwo.onFetched(answers, NOW);
+        assertThat(one.log().logEndOffset()).isEqualTo(3);
         oneFromTwo.onFetched(fetch(two, oneFromTwo.fetchPositions()), NOW);
         assertThat(values(one)).containsExactly("a", "b", "c", "f", "g").isEqualTo(values(two));
         assertThat(one.log().latestEpoch()).isEqualTo(2);
     }
 
+    /** An empty log whose start is past the leader's end (nothing to compare epochs with) starts over at the leader's log start. */
     @Test
-    void aPartitionWhoseLeaderCannotAnswerYetKeepsAskingAndCopiesNothing() throws IOException {
-        one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
-        append(one, "a");
-        one.becomeFollower(2, 2, 2, List.of(1, 2), List.of(1, 2));
+    void anEmptyLogStartingPastTheLeadersEndStartsOverAtTheLeadersStart() throws IOException {
+        two.becomeLeader(1, 1, List.of(1, 2), List.of(2), NOW);
+        append(two, "a", "b");
+        two.log().updateHighWatermark(2);
+        one.log().truncateFullyAndStartAt(10);
+        one.becomeFollower(1, 1, 2, List.of(1, 2), List.of(2));
         FollowerFetchLogic logic = new FollowerFetchLogic(2);
-        logic.follow(one, 2);
-        List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
-        logic.onEpochEnds(List.of(new FollowerFetchLogic.EpochEnd(TP, 2, false, -1, -1)));
-        assertThat(logic.fetchPositions()).isEmpty();
-        assertThat(logic.epochQueries()).isEqualTo(queries);
-        assertThat(one.log().logEndOffset()).isEqualTo(1);
+        logic.follow(one, 1);
+        round(logic, two);
+        assertThat(one.log().logStartOffset()).isZero();
+        round(logic, two);
+        assertThat(values(one)).containsExactly("a", "b");
     }
 
     @Test
@@ -175,7 +181,6 @@ class FollowerFetchLogicTest {
         append(one, "a", "b");
         two.becomeFollower(1, 1, 1, List.of(1, 2), List.of(1, 2));
         logic.follow(two, 1);
-        logic.epochQueries();
         return fetch(one, logic.fetchPositions());
     }
 
@@ -192,8 +197,8 @@ class FollowerFetchLogicTest {
     /**
      * The same leader node can lead a partition again at a later epoch, and its log may have
      * changed in between: an answer to a request sent under the earlier epoch is dropped, and the
-     * new epoch asks where the histories part before it copies anything (a review found answers
-     * matched by partition only).
+     * new epoch's own fetches say where the histories part (a review found answers matched by
+     * partition only).
      */
     @Test
     void answersToRequestsSentUnderAnEpochThePartitionLeftAreDropped() throws IOException {
@@ -207,16 +212,10 @@ class FollowerFetchLogicTest {
         assertThat(two.log().logEndOffset()).as("records fetched under epoch 1").isZero();
         round(logic, one);
         assertThat(values(two)).containsExactly("a", "b");
-        // An epoch answer to a query of the old epoch is dropped the same way.
-        append(one, "c");
+        // A diverging answer to a fetch of the old epoch is dropped the same way: it may not be the new epoch's history.
         two.becomeFollower(4, 4, 1, List.of(1, 2), List.of(1, 2));
-        one.becomeLeader(4, 4, List.of(1, 2), List.of(1, 2), NOW);
         logic.follow(two, 4);
-        List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
-        assertThat(queries).singleElement().satisfies(q -> assertThat(q.currentLeaderEpoch()).isEqualTo(4));
-        logic.follow(two, 5);
-        two.becomeFollower(5, 5, 1, List.of(1, 2), List.of(1, 2));
-        logic.onEpochEnds(answer(one, queries));
-        assertThat(logic.fetchPositions()).as("epoch 5 has not asked yet").isEmpty();
+        logic.onFetched(List.of(FollowerFetchLogic.Fetched.diverging(TP, 3, 2, 0, null, 0, 0)), NOW);
+        assertThat(values(two)).containsExactly("a", "b");
     }
 }

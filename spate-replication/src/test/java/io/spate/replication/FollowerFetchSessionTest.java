@@ -14,7 +14,7 @@ class FollowerFetchSessionTest {
     private static final TopicPartition C = new TopicPartition("c", 3);
 
     private static FollowerFetchLogic.FetchPosition at(TopicPartition tp, int epoch, long offset) {
-        return new FollowerFetchLogic.FetchPosition(tp, epoch, offset, 0);
+        return new FollowerFetchLogic.FetchPosition(tp, epoch, offset, 0, -1, null);
     }
 
     @Test

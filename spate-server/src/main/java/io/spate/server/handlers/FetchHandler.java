@@ -77,11 +77,19 @@ public final class FetchHandler implements ApiHandler {
         if (context.error() != Errors.NONE) {
             return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(context.error().code()).setSessionId(0));
         }
-        if (replica) {
-            // A follower's fetch offset is what it holds: the leader's view of it, and maybe its high watermark, move now.
-            for (FetchTarget target : context.targets()) {
-                if (target.lookupError == Errors.NONE) {
+        boolean diverged = false;
+        for (FetchTarget target : context.targets()) {
+            target.diverging = null;
+            if (replica && target.lookupError == Errors.NONE) {
+                // A follower's fetch offset is what it holds, once its newest epoch is checked
+                // against this log (KIP-320): the leader's view of it, and maybe the high
+                // watermark, move now. One whose history parts from this log's is told where
+                // instead, and its offset counts for nothing until it has truncated.
+                target.diverging = target.resolved.log().divergingEpoch(target.lastFetchedEpoch, target.fetchOffset);
+                if (target.diverging == null) {
                     replicas.onFollowerFetch(target.resolved, replicaId, target.fetchOffset, target.replicaLogStartOffset, data.rackId());
+                } else {
+                    diverged = true;
                 }
             }
         }
@@ -97,7 +105,7 @@ public final class FetchHandler implements ApiHandler {
                 heldBack.add(read.target);
             }
         }
-        if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || redirected || context.targets().isEmpty()) {
+        if (data.maxWaitMs() <= 0 || bytes >= data.minBytes() || errors || redirected || diverged || context.targets().isEmpty()) {
             return CompletableFuture.completedFuture(respond(context, reads, version));
         }
         release(reads);
@@ -136,6 +144,7 @@ public final class FetchHandler implements ApiHandler {
             for (FetchRequestData.FetchPartition p : topicData.partitions()) {
                 FetchTarget target = new FetchTarget(name, topicData.topicId(), p.partition(), p.currentLeaderEpoch(), p.fetchOffset(), p.partitionMaxBytes());
                 target.replicaLogStartOffset = p.logStartOffset();
+                target.lastFetchedEpoch = p.lastFetchedEpoch();
                 resolve(target, topic, replicaId, version);
                 targets.add(target);
             }
@@ -218,6 +227,12 @@ public final class FetchHandler implements ApiHandler {
         for (FetchTarget target : context.targets()) {
             if (target.lookupError != Errors.NONE) {
                 reads.add(new PartitionRead(target, target.lookupError, null));
+                continue;
+            }
+            if (target.diverging != null) {
+                var log = target.resolved.log();
+                reads.add(new PartitionRead(target, Errors.NONE, new LogReadResult(LogError.NONE, io.spate.log.FileSlice.EMPTY,
+                        log.highWatermark(), log.logStartOffset(), log.logEndOffset())));
                 continue;
             }
             if (context.incremental() && nothingToTell(target, bound)) {
@@ -307,8 +322,9 @@ public final class FetchHandler implements ApiHandler {
                 long hw = result == null ? -1 : result.highWatermark();
                 long logStart = result == null ? -1 : result.logStartOffset();
                 boolean hasData = result != null && result.sizeInBytes() > 0;
+                long[] diverging = version >= 12 ? target.diverging : null;
                 boolean changed = hasData || read.error != Errors.NONE || hw != target.lastSentHighWatermark || logStart != target.lastSentLogStartOffset
-                        || read.lastStableOffset != target.lastSentLastStableOffset || target.preferredReadReplica >= 0;
+                        || read.lastStableOffset != target.lastSentLastStableOffset || target.preferredReadReplica >= 0 || diverging != null;
                 if (context.incremental() && !changed) {
                     continue;
                 }
@@ -336,6 +352,9 @@ public final class FetchHandler implements ApiHandler {
                 }
                 if (version >= 11) {
                     partitionData.setPreferredReadReplica(target.preferredReadReplica);
+                }
+                if (diverging != null) {
+                    partitionData.setDivergingEpoch(new FetchResponseData.EpochEndOffset().setEpoch((int) diverging[0]).setEndOffset(diverging[1]));
                 }
                 if (result != null && !hasData) {
                     result.slice().release();

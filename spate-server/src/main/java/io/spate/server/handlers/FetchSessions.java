@@ -87,6 +87,7 @@ final class FetchSessions {
                 if (known != null && known.resolved == target.resolved) {
                     known.fetchOffset = target.fetchOffset;
                     known.replicaLogStartOffset = target.replicaLogStartOffset;
+                    known.lastFetchedEpoch = target.lastFetchedEpoch;
                     known.maxBytes = target.maxBytes;
                     known.currentLeaderEpoch = target.currentLeaderEpoch;
                     known.lookupError = target.lookupError;

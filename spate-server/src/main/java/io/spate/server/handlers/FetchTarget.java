@@ -23,6 +23,13 @@ final class FetchTarget {
     long fetchOffset;
     /** A follower's own log start offset, as it last reported it (-1: a consumer, or not told). */
     long replicaLogStartOffset = -1;
+    /** The newest leader epoch the client's log holds, as it last sent it (-1: none, or not told). */
+    int lastFetchedEpoch = -1;
+    /**
+     * For a follower's fetch, where its history parts from this log's before its fetch offset
+     * ({@code [epoch, endOffset]}), or null: worked out again on every fetch of a session.
+     */
+    long[] diverging;
     int maxBytes;
     long lastSentHighWatermark = -1;
     long lastSentLogStartOffset = -1;

@@ -108,6 +108,47 @@ class FetchHandlerTest {
         return values;
     }
 
+    /** A follower's fetch at {@code offset}, its log's newest epoch being {@code lastFetchedEpoch}. */
+    private CompletableFuture<ApiMessage> replicaFetch(long offset, int lastFetchedEpoch) {
+        FetchRequestData data = new FetchRequestData().setReplicaId(2).setMaxWaitMs(LONG_POLL_MS).setMinBytes(1).setMaxBytes(1 << 20)
+                .setSessionId(0).setSessionEpoch(-1);
+        data.topics().add(new FetchRequestData.FetchTopic().setTopic("events").setTopicId(Uuid.ZERO_UUID)
+                .setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset)
+                        .setCurrentLeaderEpoch(partition.leaderEpoch()).setLastFetchedEpoch(lastFetchedEpoch).setPartitionMaxBytes(1 << 20))));
+        return handler.handle(new RequestHeader(ApiKeys.FETCH, VERSION, "replica", 1), new FetchRequest(data, VERSION),
+                new ClientConnection("r2", null, eventLoop));
+    }
+
+    /**
+     * KIP-320's check, which followers truncate by: a replica whose newest epoch does not reach
+     * its fetch offset here is told where the histories part, at once and with no records; one
+     * whose history agrees is served (here: parked, since it has everything).
+     */
+    @Test
+    void aReplicaWhoseHistoryPartsFromTheLeadersIsToldWhereAtOnce() throws Exception {
+        append("a");
+        append("b");
+        int epoch = partition.log().latestEpoch();
+
+        FetchResponseData.PartitionData diverging = only(replicaFetch(5, epoch).get(10, TimeUnit.SECONDS));
+        assertThat(Errors.forCode(diverging.errorCode())).isEqualTo(Errors.NONE);
+        assertThat(diverging.divergingEpoch().epoch()).isEqualTo(epoch);
+        assertThat(diverging.divergingEpoch().endOffset()).as("this log's end: the replica holds offsets it never wrote").isEqualTo(2);
+        assertThat(values(diverging)).isEmpty();
+
+        FetchResponseData.PartitionData newer = only(replicaFetch(2, epoch + 3).get(10, TimeUnit.SECONDS));
+        assertThat(newer.divergingEpoch().epoch()).as("an epoch this log never had: the newest below it").isEqualTo(epoch);
+        assertThat(newer.divergingEpoch().endOffset()).isEqualTo(2);
+
+        CompletableFuture<ApiMessage> agreeing = replicaFetch(2, epoch);
+        assertThat(agreeing).as("histories agree and it has everything: it waits for more").isNotDone();
+        append("c");
+        FetchResponseData.PartitionData served = only(agreeing.get(10, TimeUnit.SECONDS));
+        assertThat(served.divergingEpoch().epoch()).isEqualTo(-1);
+        assertThat(served.divergingEpoch().endOffset()).isEqualTo(-1);
+        assertThat(values(served)).containsExactly("c");
+    }
+
     @Test
     void aFetchThatFindsNothingWaitsAndTheNextAppendAnswersIt() throws Exception {
         CompletableFuture<ApiMessage> parked = fetch("events", 0, LONG_POLL_MS);

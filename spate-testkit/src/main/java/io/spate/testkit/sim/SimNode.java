@@ -472,9 +472,8 @@ public final class SimNode {
     }
 
     private void fetchFrom(int leaderId, FollowerFetchLogic logic) {
-        List<FollowerFetchLogic.EpochQuery> queries = logic.epochQueries();
-        List<FollowerFetchLogic.FetchPosition> positions = queries.isEmpty() ? logic.fetchPositions() : List.of();
-        if (queries.isEmpty() && positions.isEmpty()) {
+        List<FollowerFetchLogic.FetchPosition> positions = logic.fetchPositions();
+        if (positions.isEmpty()) {
             return;
         }
         long request = ++requests;
@@ -488,13 +487,8 @@ public final class SimNode {
         });
         SimNode leader = peers.get(leaderId);
         send(leaderId, () -> {
-            if (!queries.isEmpty()) {
-                List<FollowerFetchLogic.EpochEnd> answers = leader.answerEpochQueries(queries);
-                leader.send(id, () -> onAnswer(leaderId, logic, request, () -> logic.onEpochEnds(answers)));
-            } else {
-                List<FollowerFetchLogic.Fetched> answers = leader.answerFetch(id, positions);
-                leader.send(id, () -> onAnswer(leaderId, logic, request, () -> logic.onFetched(answers, loop.nowMs())));
-            }
+            List<FollowerFetchLogic.Fetched> answers = leader.answerFetch(id, positions);
+            leader.send(id, () -> onAnswer(leaderId, logic, request, () -> logic.onFetched(answers, loop.nowMs())));
         });
     }
 
@@ -513,25 +507,11 @@ public final class SimNode {
         }
     }
 
-    // ---- the leader's side of replication (a model of the node's Fetch and OffsetForLeaderEpoch handling) ----
+    // ---- the leader's side of replication (a model of the node's Fetch handling) ----
 
     private Partition servingLeader(TopicPartition tp, int currentLeaderEpoch) {
         Partition p = roles.partition(tp);
         return p != null && roles.leaderCheck(p, currentLeaderEpoch) == NodeRoles.LeaderCheck.SERVES ? p : null;
-    }
-
-    List<FollowerFetchLogic.EpochEnd> answerEpochQueries(List<FollowerFetchLogic.EpochQuery> queries) {
-        List<FollowerFetchLogic.EpochEnd> answers = new ArrayList<>();
-        for (FollowerFetchLogic.EpochQuery q : queries) {
-            Partition p = servingLeader(q.partition(), q.currentLeaderEpoch());
-            if (p == null) {
-                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), q.currentLeaderEpoch(), false, -1, -1));
-            } else {
-                long[] end = p.log().endOffsetForEpoch(q.epoch());
-                answers.add(new FollowerFetchLogic.EpochEnd(q.partition(), q.currentLeaderEpoch(), true, (int) end[0], end[1]));
-            }
-        }
-        return answers;
     }
 
     List<FollowerFetchLogic.Fetched> answerFetch(int followerId, List<FollowerFetchLogic.FetchPosition> positions) {
@@ -545,8 +525,15 @@ public final class SimNode {
                 answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.REFUSED, null, -1, -1, pos.topicId()));
                 continue;
             }
-            roles.onFollowerFetch(p, followerId, pos.fetchOffset(), pos.logStartOffset(), "");
             PartitionLog log = p.log();
+            long[] diverging = log.divergingEpoch(pos.lastFetchedEpoch(), pos.fetchOffset());
+            if (diverging != null) {
+                // As the fetch handler: the follower is told where its history parts, and its offset counts for nothing yet.
+                answers.add(FollowerFetchLogic.Fetched.diverging(pos.partition(), pos.currentLeaderEpoch(), log.highWatermark(),
+                        log.logStartOffset(), pos.topicId(), (int) diverging[0], diverging[1]));
+                continue;
+            }
+            roles.onFollowerFetch(p, followerId, pos.fetchOffset(), pos.logStartOffset(), "");
             LogReadResult read = p.read(pos.fetchOffset(), FETCH_MAX_BYTES, ReadBound.LOG_END, true);
             if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
                 answers.add(new FollowerFetchLogic.Fetched(pos.partition(), pos.currentLeaderEpoch(), FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE, null,
