@@ -424,8 +424,18 @@ public final class SpateConfig {
                 nodeAddMoves, unavailableMoveAfterMs);
     }
 
+    /**
+     * How long a follower's connection to its leader may take to open before it dials again. One
+     * second: the handshake is the kernels' (not the leader's busy JVM), and a dial begun while a
+     * link was down waits out SYN retransmissions (1 s, then 3 s) once the link is back; with 3 s
+     * a follower isolated for a while started copying again 2 s after its node was back in touch
+     * (fault campaign seed 512), which a partition waiting on it for min.insync.replicas felt.
+     */
+    private static final int REPLICA_CONNECT_TIMEOUT_MS = 1_000;
+
     public io.spate.replication.ReplicationSettings replicationSettings() {
-        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(), 3_000,
+        return new io.spate.replication.ReplicationSettings(replicaFetchWaitMaxMs(), 10 * 1024 * 1024, 1024 * 1024, replicaLagTimeMaxMs(),
+                REPLICA_CONNECT_TIMEOUT_MS,
                 intValue(REPLICA_SOCKET_TIMEOUT_MS), values.get(BROKER_RACK).trim(), nodeCredentials().token(nodeId()));
     }
 
