@@ -184,10 +184,7 @@ public final class LogManager implements AutoCloseable {
         synchronized (logs) {
             PartitionLog existing = logs.get(tp);
             Path dir = dataDir.resolve(tp.dirName());
-            UUID stored = existing != null ? existing.topicId() : null;
-            if (stored == null) {
-                stored = PartitionMetadataFile.read(dir);
-            }
+            UUID stored = storedTopicId(tp);
             if (stored != null && !stored.equals(topicId)) {
                 if (existing != null) {
                     throw new IllegalStateException(tp + ": its log is open for topic id " + stored + ", not " + topicId);

@@ -248,15 +248,14 @@ public final class FollowerFetchLogic {
      * it also starts over at the leader's log start. Returns true when the next fetch can go out at once.
      */
     private boolean onOutOfRange(Followed f, long leaderLogStartOffset) throws IOException {
-        PartitionLog partitionLog = f.partition.log();
-        boolean holdsNothing = partitionLog.logStartOffset() == partitionLog.logEndOffset();
-        if (leaderLogStartOffset > partitionLog.logEndOffset() || (holdsNothing && leaderLogStartOffset >= 0)) {
-            log.info("{}: the log ends at {}, outside leader {}'s log (which starts at {}): starting over there", f.partition.topicPartition(),
-                    partitionLog.logEndOffset(), leaderId, leaderLogStartOffset);
-            return f.partition.truncateFullyAsFollower(leaderLogStartOffset, f.epoch);
+        long end = f.partition.log().logEndOffset();
+        if (f.partition.truncateFullyAsFollower(leaderLogStartOffset, f.epoch)) {
+            log.info("{}: the log ended at {}, outside leader {}'s log (which starts at {}): started over there", f.partition.topicPartition(),
+                    end, leaderId, leaderLogStartOffset);
+            return true;
         }
         log.warn("{}: leader {} cannot serve offset {} and did not say where the histories part; fetching again",
-                f.partition.topicPartition(), leaderId, partitionLog.logEndOffset());
+                f.partition.topicPartition(), leaderId, end);
         return false;
     }
 

@@ -499,9 +499,10 @@ public final class Partition {
     public boolean truncateFullyAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
         roleLock.readLock().lock();
         try {
-            boolean holdsNothing = log.logStartOffset() == log.logEndOffset();
-            boolean below = leaderLogStartOffset > log.logEndOffset();
-            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || !(below || holdsNothing && leaderLogStartOffset != log.logEndOffset())) {
+            long end = log.logEndOffset();
+            boolean endsBelowLeadersStart = leaderLogStartOffset > end;
+            boolean emptyElsewhere = log.logStartOffset() == end && leaderLogStartOffset >= 0 && leaderLogStartOffset != end;
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || !(endsBelowLeadersStart || emptyElsewhere)) {
                 return false;
             }
             log.truncateFullyAndStartAt(leaderLogStartOffset);

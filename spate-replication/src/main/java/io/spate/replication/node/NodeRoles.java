@@ -271,11 +271,7 @@ public final class NodeRoles {
         if (keptUnassigned.add(tp)) {
             log.info("{}: not assigned here by metadata older than this node's registration; closing its log and keeping it", tp);
         }
-        followers.unfollow(tp);
-        Partition removed = partitions.remove(tp);
-        if (removed != null) {
-            removed.becomeFollower(removed.leaderEpoch() + 1, removed.partitionEpoch(), -1, List.of(), List.of());
-        }
+        stopHosting(tp);
         logs.closeKeeping(tp);
     }
 
@@ -388,12 +384,17 @@ public final class NodeRoles {
 
     /** Deletes a partition's log (its topic was deleted). */
     public void removePartition(TopicPartition tp) throws IOException {
+        stopHosting(tp);
+        logs.delete(tp);
+    }
+
+    /** Stops copying and serving {@code tp} here (a leadership ends; writes waiting on it are refused); its log is the caller's. */
+    private void stopHosting(TopicPartition tp) {
         followers.unfollow(tp);
         Partition removed = partitions.remove(tp);
         if (removed != null) {
             removed.becomeFollower(removed.leaderEpoch() + 1, removed.partitionEpoch(), -1, List.of(), List.of());
         }
-        logs.delete(tp);
     }
 
     public Partition partition(TopicPartition tp) {

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.LongFunction;
+import java.util.function.ToLongFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,24 +31,14 @@ class ReplicationSimulationTest {
 
     @Test
     void everyAcknowledgedWriteSurvivesEverySeed() {
-        List<String> failed = new ArrayList<>();
-        long acked = 0;
-        long writes = 0;
-        long commits = 0;
-        long offsetFetches = 0;
-        for (ReplicationSimulation.Result result : runSeeds(FIRST, SEEDS, ReplicationSimulation::defaults)) {
-            long seed = result.seed();
-            acked += result.acked();
-            writes += result.writes();
-            commits += result.commitsAcked();
-            offsetFetches += result.offsetFetches();
-            if (!result.passed()) {
-                failed.add("seed " + seed + ": " + result.violations() + "\n  " + String.join("\n  ", result.traceTail()));
-            }
-        }
+        Seeds run = run(FIRST, SEEDS, "", ReplicationSimulation::defaults);
+        long acked = run.sum(ReplicationSimulation.Result::acked);
+        long commits = run.sum(ReplicationSimulation.Result::commitsAcked);
+        long offsetFetches = run.sum(ReplicationSimulation.Result::offsetFetches);
         System.out.printf("replication simulation: %d seeds from %d, %d writes, %d acknowledged, %d group commits acknowledged, "
-                + "%d committed-offset fetches checked, %d failed%n", SEEDS, FIRST, writes, acked, commits, offsetFetches, failed.size());
-        assertThat(failed).isEmpty();
+                + "%d committed-offset fetches checked, %d failed%n", SEEDS, FIRST, run.sum(ReplicationSimulation.Result::writes), acked,
+                commits, offsetFetches, run.failed().size());
+        assertThat(run.failed()).isEmpty();
         assertThat(acked).as("the runs acknowledged writes at all").isPositive();
         assertThat(commits).as("the coordinator acknowledged group commits").isPositive();
         assertThat(offsetFetches).as("fetches of the committed offset were answered and checked").isPositive();
@@ -59,22 +50,13 @@ class ReplicationSimulationTest {
      */
     @Test
     void everyAcknowledgedWriteSurvivesManyShortSchedules() {
-        List<String> failed = new ArrayList<>();
-        long acked = 0;
-        long filesThatLostWrites = 0;
-        for (ReplicationSimulation.Result result : runSeeds(SHORT_FIRST, SHORT_SEEDS,
-                seed -> ReplicationSimulation.defaults(seed).withFaultyMs(SHORT_FAULTY_MS))) {
-            long seed = result.seed();
-            acked += result.acked();
-            filesThatLostWrites += result.filesThatLostWrites();
-            if (!result.passed()) {
-                failed.add("seed " + seed + " (--faulty-ms " + SHORT_FAULTY_MS + "): " + result.violations() + "\n  "
-                        + String.join("\n  ", result.traceTail()));
-            }
-        }
+        Seeds run = run(SHORT_FIRST, SHORT_SEEDS, " (--faulty-ms " + SHORT_FAULTY_MS + ")",
+                seed -> ReplicationSimulation.defaults(seed).withFaultyMs(SHORT_FAULTY_MS));
+        long acked = run.sum(ReplicationSimulation.Result::acked);
+        long filesThatLostWrites = run.sum(ReplicationSimulation.Result::filesThatLostWrites);
         System.out.printf("replication simulation: %d short schedules from %d, %d acknowledged, %d files lost unsynced writes to power losses, %d failed%n",
-                SHORT_SEEDS, SHORT_FIRST, acked, filesThatLostWrites, failed.size());
-        assertThat(failed).isEmpty();
+                SHORT_SEEDS, SHORT_FIRST, acked, filesThatLostWrites, run.failed().size());
+        assertThat(run.failed()).isEmpty();
         assertThat(acked).isPositive();
         assertThat(filesThatLostWrites).as("the schedules' power losses took unsynced writes away").isPositive();
     }
@@ -85,21 +67,12 @@ class ReplicationSimulationTest {
      */
     @Test
     void everyAcknowledgedWriteSurvivesDisksThatReadAWrongBit() {
-        List<String> failed = new ArrayList<>();
-        long acked = 0;
-        long wrongReads = 0;
-        for (ReplicationSimulation.Result result : runSeeds(WRONG_READ_FIRST, WRONG_READ_SEEDS,
-                seed -> ReplicationSimulation.defaults(seed).withBitFlips(true))) {
-            long seed = result.seed();
-            acked += result.acked();
-            wrongReads += result.wrongReads();
-            if (!result.passed()) {
-                failed.add("seed " + seed + " (--bit-flips): " + result.violations() + "\n  " + String.join("\n  ", result.traceTail()));
-            }
-        }
+        Seeds run = run(WRONG_READ_FIRST, WRONG_READ_SEEDS, " (--bit-flips)", seed -> ReplicationSimulation.defaults(seed).withBitFlips(true));
+        long acked = run.sum(ReplicationSimulation.Result::acked);
+        long wrongReads = run.sum(ReplicationSimulation.Result::wrongReads);
         System.out.printf("replication simulation: %d seeds with wrong reads from %d, %d acknowledged, %d wrong reads, %d failed%n",
-                WRONG_READ_SEEDS, WRONG_READ_FIRST, acked, wrongReads, failed.size());
-        assertThat(failed).isEmpty();
+                WRONG_READ_SEEDS, WRONG_READ_FIRST, acked, wrongReads, run.failed().size());
+        assertThat(run.failed()).isEmpty();
         assertThat(acked).isPositive();
         assertThat(wrongReads).as("the disks did read wrong bits").isPositive();
     }
@@ -113,23 +86,33 @@ class ReplicationSimulationTest {
      */
     @Test
     void everyAcknowledgedWriteSurvivesMovesBetweenFourNodes() {
-        List<String> failed = new ArrayList<>();
-        long acked = 0;
-        long moves = 0;
-        for (ReplicationSimulation.Result result : runSeeds(MOVE_FIRST, MOVE_SEEDS,
-                seed -> ReplicationSimulation.defaults(seed).withMoves(4))) {
-            acked += result.acked();
-            moves += result.moves();
-            if (!result.passed()) {
-                failed.add("seed " + result.seed() + " (--moves 4): " + result.violations() + "\n  "
-                        + String.join("\n  ", result.traceTail()));
-            }
-        }
+        Seeds run = run(MOVE_FIRST, MOVE_SEEDS, " (--moves 4)", seed -> ReplicationSimulation.defaults(seed).withMoves(4));
+        long acked = run.sum(ReplicationSimulation.Result::acked);
+        long moves = run.sum(ReplicationSimulation.Result::moves);
         System.out.printf("replication simulation: %d seeds with moves from %d, %d acknowledged, %d moves, %d failed%n",
-                MOVE_SEEDS, MOVE_FIRST, acked, moves, failed.size());
-        assertThat(failed).isEmpty();
+                MOVE_SEEDS, MOVE_FIRST, acked, moves, run.failed().size());
+        assertThat(run.failed()).isEmpty();
         assertThat(acked).isPositive();
         assertThat(moves).as("partitions did move").isPositive();
+    }
+
+    /** What a slice of seeds gave: every result, and each failing seed named with what replays it and the trace that led there. */
+    private record Seeds(List<ReplicationSimulation.Result> results, List<String> failed) {
+        long sum(ToLongFunction<ReplicationSimulation.Result> counter) {
+            return results.stream().mapToLong(counter).sum();
+        }
+    }
+
+    /** Runs {@code count} seeds from {@code first}; {@code flags} are the `./spate simulate` options that replay one. */
+    private static Seeds run(long first, int count, String flags, LongFunction<ReplicationSimulation.Options> options) {
+        List<ReplicationSimulation.Result> results = runSeeds(first, count, options);
+        List<String> failed = new ArrayList<>();
+        for (ReplicationSimulation.Result result : results) {
+            if (!result.passed()) {
+                failed.add("seed " + result.seed() + flags + ": " + result.violations() + "\n  " + String.join("\n  ", result.traceTail()));
+            }
+        }
+        return new Seeds(results, failed);
     }
 
     /**
