@@ -188,12 +188,16 @@ final class ReplicaFetcher implements Runnable {
 
     private void fetchOnce(LeaderConnection c) throws IOException {
         List<FollowerFetchLogic.FetchPosition> positions = logic.fetchPositions();
-        if (!positions.isEmpty() && throttles.followerQuota().exceeded()) {
-            // Over the follower quota: the throttled copies sit this round out (the leader's
-            // session forgets them until they come back); in-sync replicas go on.
+        if (!positions.isEmpty() && (throttles.followerQuota().exceeded() || throttles.moveQuota().exceeded())) {
+            // Over a quota: the copies it governs sit this round out (the leader's session forgets
+            // them until they come back); in-sync replicas go on.
+            boolean overFollower = throttles.followerQuota().exceeded();
+            boolean overMove = throttles.moveQuota().exceeded();
             List<FollowerFetchLogic.FetchPosition> allowed = new ArrayList<>(positions.size());
             for (FollowerFetchLogic.FetchPosition position : positions) {
-                if (!throttledHere(position.partition())) {
+                TopicPartition tp = position.partition();
+                boolean held = (overFollower && throttledHere(tp)) || (overMove && movingHere(tp));
+                if (!held) {
                     allowed.add(position);
                 }
             }
@@ -291,8 +295,13 @@ final class ReplicaFetcher implements Runnable {
             }
         }
         for (FollowerFetchLogic.Fetched answer : answers) {
-            if (answer.records() != null && answer.records().remaining() > 0 && throttledHere(answer.partition())) {
-                throttles.followerQuota().record(answer.records().remaining());
+            if (answer.records() != null && answer.records().remaining() > 0) {
+                if (throttledHere(answer.partition())) {
+                    throttles.followerQuota().record(answer.records().remaining());
+                }
+                if (movingHere(answer.partition())) {
+                    throttles.moveQuota().record(answer.records().remaining());
+                }
             }
         }
         if (logic.onFetched(answers, time.millis())) {
@@ -317,10 +326,16 @@ final class ReplicaFetcher implements Runnable {
 
     /** A throttled copy: listed for this node, and this replica not in the partition's in-sync set. */
     private boolean throttledHere(TopicPartition tp) {
-        if (!throttles.throttledAsFollower(tp)) {
-            return false;
-        }
+        return throttles.throttledAsFollower(tp) && !inSyncHere(tp);
+    }
+
+    /** A replica a move is adding to this node, not in sync yet: copied within the node's move rate. */
+    private boolean movingHere(TopicPartition tp) {
+        return throttles.movingHere(tp) && !inSyncHere(tp);
+    }
+
+    private boolean inSyncHere(TopicPartition tp) {
         Partition partition = logic.partition(tp);
-        return partition == null || !partition.isr().contains(localId);
+        return partition != null && partition.isr().contains(localId);
     }
 }

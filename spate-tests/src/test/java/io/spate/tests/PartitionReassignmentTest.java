@@ -240,6 +240,59 @@ class PartitionReassignmentTest {
                 new AlterConfigOp(new ConfigEntry("follower.replication.throttled.rate", ""), AlterConfigOp.OpType.DELETE)))).all().get();
     }
 
+    /**
+     * A move nobody throttled (the controller's own, or a reassignment without --throttle) is still
+     * bounded by the copying node's move.replication.throttled.rate: no per-topic list needed.
+     */
+    @Test
+    void aMoveCopiesNoFasterThanTheNodesMoveRate() throws Exception {
+        String topic = "move-rate-" + UUID.randomUUID();
+        cluster.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get();
+        TopicPartition tp = new TopicPartition(topic, 0);
+        cluster.awaitLeader(topic, 0);
+        byte[] value = new byte[1024];
+        try (var producer = io.spate.tests.support.Clients.producer(cluster.bootstrap(), Map.of(
+                org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all"))) {
+            for (int i = 0; i < 4_000; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, "k" + i, new String(value).replace('\0', (char) ('a' + i % 26))));
+            }
+            producer.flush();
+        }
+        long total = Files.size(segmentOf(1, topic));
+        ConfigResource node3 = new ConfigResource(ConfigResource.Type.BROKER, "3");
+        assertThat(cluster.admin().describeConfigs(List.of(node3)).all().get().get(node3).get("move.replication.throttled.rate"))
+                .as("the default, described").isNotNull().extracting(ConfigEntry::value, ConfigEntry::source)
+                .containsExactly(String.valueOf(100L * 1024 * 1024), ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+
+        long rate = 256 * 1024;
+        cluster.admin().incrementalAlterConfigs(Map.of(node3, List.of(
+                new AlterConfigOp(new ConfigEntry("move.replication.throttled.rate", String.valueOf(rate)), AlterConfigOp.OpType.SET)))).all().get();
+        await("node 3 describes its move rate").atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(cluster.admin().describeConfigs(List.of(node3)).all().get().get(node3).get("move.replication.throttled.rate"))
+                        .isNotNull().extracting(ConfigEntry::value, ConfigEntry::source)
+                        .containsExactly(String.valueOf(rate), ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG));
+
+        long started = System.nanoTime();
+        cluster.admin().alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(List.of(1, 2, 3))))).all().get();
+        Path copy = cluster.dataDir(3).resolve(topic + "-0");
+        await("node 3 starts copying").atMost(Duration.ofSeconds(30)).until(() -> Files.isDirectory(copy) && copiedBytes(copy) > 0);
+        await("the copy stays within the move rate for 2 s").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                    long copied = copiedBytes(copy);
+                    double elapsedS = (System.nanoTime() - started) / 1e9;
+                    long bound = (long) (rate * (elapsedS + 1)) + 1024 * 1024;
+                    assertThat(copied).as("bytes copied %.1f s into a move at %d B/s (of %d)", elapsedS, rate, total).isLessThanOrEqualTo(bound);
+                });
+        assertThat(copiedBytes(copy)).as("not done yet").isLessThan(total);
+
+        // Back to the default (100 MiB/s): the rest is copied at once and the move completes.
+        cluster.admin().incrementalAlterConfigs(Map.of(node3, List.of(
+                new AlterConfigOp(new ConfigEntry("move.replication.throttled.rate", ""), AlterConfigOp.OpType.DELETE)))).all().get();
+        await("the move finishes").atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).doesNotContainKey(tp));
+        ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 4_000L), partition -> List.of(1, 2, 3));
+    }
+
     private static Path segmentOf(int node, String topic) {
         return cluster.dataDir(node).resolve(topic + "-0").resolve("00000000000000000000.log");
     }

@@ -7,6 +7,7 @@ import io.spate.log.TopicPartition;
 import io.spate.time.Time;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -20,6 +21,13 @@ import java.util.Set;
  * back: throttles slow the copies that catch up (moves, replicas back from a long absence), not
  * the replication that acknowledgements wait for.
  *
+ * <p>A move adds replicas to nodes that copy the whole partition, and most moves are the
+ * controller's own (filling a node that joined empty, emptying an unavailable or drained one),
+ * where no operator set a throttle. So a node also bounds the bytes per second it copies, in all,
+ * for replicas a move is adding to it and that are not yet in sync, by its
+ * {@code move.replication.throttled.rate} ({@link #DEFAULT_MOVE_RATE} unless set; Redpanda bounds
+ * its learners' recovery the same way). The KIP-73 throttles above apply on top of it.
+ *
  * <p>Follows the cluster image: {@link #update} runs on every image the node applies.
  */
 public final class ReplicationThrottles {
@@ -27,7 +35,11 @@ public final class ReplicationThrottles {
     public static final String FOLLOWER_RATE = "follower.replication.throttled.rate";
     /** Accepted and kept (the tool sets it with {@code --replica-alter-log-dirs-throttle}); a node here has one log directory. */
     public static final String LOG_DIRS_RATE = "replica.alter.log.dirs.io.max.bytes.per.second";
-    public static final Set<String> NODE_KEYS = Set.of(LEADER_RATE, FOLLOWER_RATE, LOG_DIRS_RATE);
+    /** What a node copies per second, in all, for the replicas moves are adding to it. */
+    public static final String MOVE_RATE = "move.replication.throttled.rate";
+    /** 100 MiB/s: well under what a disk or a 10 Gb/s link moves, so a move leaves room for the traffic acknowledgements wait for. */
+    public static final long DEFAULT_MOVE_RATE = 100L * 1024 * 1024;
+    public static final Set<String> NODE_KEYS = Set.of(LEADER_RATE, FOLLOWER_RATE, LOG_DIRS_RATE, MOVE_RATE);
 
     /** No throttles at all: for nodes and tests that do not follow an image. */
     public static final ReplicationThrottles NONE = new ReplicationThrottles(-1, Time.SYSTEM);
@@ -35,27 +47,43 @@ public final class ReplicationThrottles {
     private final int localId;
     private final ByteRateQuota leader;
     private final ByteRateQuota follower;
+    private final ByteRateQuota move;
     private volatile Map<String, ThrottledReplicas> leaderLists = Map.of();
     private volatile Map<String, ThrottledReplicas> followerLists = Map.of();
     private volatile Map<String, String> ownSettings = Map.of();
     private volatile Map<String, String> everyNodeSettings = Map.of();
+    /** The partitions a move is adding this node to (in the image last applied). */
+    private volatile Set<TopicPartition> addingHere = Set.of();
 
     public ReplicationThrottles(int localId, Time time) {
         this.localId = localId;
         this.leader = new ByteRateQuota(time);
         this.follower = new ByteRateQuota(time);
+        this.move = new ByteRateQuota(time);
+        if (localId >= 0) {
+            move.setRate(DEFAULT_MOVE_RATE);
+        }
     }
 
     /** Takes this node's rates and every topic's throttled replicas from {@code image}. */
     public void update(ClusterImage image) {
         leader.setRate(rate(image.nodeConfig(localId, LEADER_RATE)));
         follower.setRate(rate(image.nodeConfig(localId, FOLLOWER_RATE)));
+        String moveRate = image.nodeConfig(localId, MOVE_RATE);
+        move.setRate(moveRate == null ? DEFAULT_MOVE_RATE : rate(moveRate));
         Map<String, ThrottledReplicas> leaders = new HashMap<>();
         Map<String, ThrottledReplicas> followers = new HashMap<>();
+        Set<TopicPartition> adding = new HashSet<>();
         for (TopicState topic : image.topics().values()) {
             put(leaders, topic, LogConfig.LEADER_REPLICATION_THROTTLED_REPLICAS);
             put(followers, topic, LogConfig.FOLLOWER_REPLICATION_THROTTLED_REPLICAS);
+            for (int p = 0; p < topic.partitions().size(); p++) {
+                if (topic.partitions().get(p).adding().contains(localId)) {
+                    adding.add(new TopicPartition(topic.name(), p));
+                }
+            }
         }
+        addingHere = adding;
         leaderLists = leaders;
         followerLists = followers;
         ownSettings = image.nodeConfigs().getOrDefault(localId, Map.of());
@@ -107,6 +135,18 @@ public final class ReplicationThrottles {
     public boolean throttledAsFollower(TopicPartition tp) {
         ThrottledReplicas list = followerLists.get(tp.topic());
         return list != null && follower.limited() && list.contains(tp.partition(), localId);
+    }
+
+    /**
+     * Whether {@code tp} is a replica a move is adding to this node, copied within the node's move
+     * rate while it is not in sync.
+     */
+    public boolean movingHere(TopicPartition tp) {
+        return move.limited() && addingHere.contains(tp);
+    }
+
+    public ByteRateQuota moveQuota() {
+        return move;
     }
 
     public ByteRateQuota leaderQuota() {

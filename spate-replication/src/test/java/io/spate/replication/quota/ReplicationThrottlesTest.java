@@ -53,6 +53,33 @@ class ReplicationThrottlesTest {
     }
 
     @Test
+    void replicasAMoveAddsToThisNodeAreCopiedWithinTheMoveRateWhateverStartedTheMove() {
+        ReplicationThrottles throttles = new ReplicationThrottles(3, new ManualScheduler());
+        // Partition 0 moves from [1, 2] to [2, 3]: node 3 is being added; partition 1 stays put.
+        PartitionState moving = new PartitionState(List.of(2, 3, 1), 2, 4, List.of(1, 2), 3, List.of(3), List.of(1));
+        PartitionState still = new PartitionState(List.of(1, 2), 1, 0, List.of(1, 2), 0);
+        TopicState topic = new TopicState("t", UUID.randomUUID(), List.of(moving, still), Map.of());
+        throttles.update(image(Map.of(), topic));
+        assertThat(throttles.moveQuota().rate()).as("no setting: the default").isEqualTo(ReplicationThrottles.DEFAULT_MOVE_RATE);
+        assertThat(throttles.movingHere(new TopicPartition("t", 0))).isTrue();
+        assertThat(throttles.movingHere(new TopicPartition("t", 1))).isFalse();
+        ReplicationThrottles leaving = new ReplicationThrottles(1, new ManualScheduler());
+        leaving.update(image(Map.of(), topic));
+        assertThat(leaving.movingHere(new TopicPartition("t", 0))).as("node 1 is being removed, not added").isFalse();
+
+        throttles.update(image(Map.of(ClusterImage.EVERY_NODE, Map.of(ReplicationThrottles.MOVE_RATE, "5000")), topic));
+        assertThat(throttles.moveQuota().rate()).as("every node's value").isEqualTo(5000);
+        throttles.update(image(Map.of(ClusterImage.EVERY_NODE, Map.of(ReplicationThrottles.MOVE_RATE, "5000"),
+                3, Map.of(ReplicationThrottles.MOVE_RATE, "7000")), topic));
+        assertThat(throttles.moveQuota().rate()).as("its own").isEqualTo(7000);
+
+        PartitionState done = new PartitionState(List.of(2, 3), 2, 5, List.of(2, 3), 4);
+        throttles.update(image(Map.of(), new TopicState("t", topic.id(), List.of(done, still), Map.of())));
+        assertThat(throttles.movingHere(new TopicPartition("t", 0))).as("the move completed").isFalse();
+        assertThat(throttles.moveQuota().rate()).as("setting deleted: the default again").isEqualTo(ReplicationThrottles.DEFAULT_MOVE_RATE);
+    }
+
+    @Test
     void valuesAreCheckedAsKafkaDoes() {
         assertThat(ThrottledReplicas.parse("").contains(0, 0)).isFalse();
         assertThat(ThrottledReplicas.parse(" 2:5 ,0:1").contains(2, 5)).isTrue();

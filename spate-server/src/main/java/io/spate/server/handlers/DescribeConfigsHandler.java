@@ -76,6 +76,12 @@ public final class DescribeConfigsHandler implements ApiHandler {
                                         DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG, DescribeConfigsResponse.ConfigType.STRING), true, version));
                             }
                         });
+                        String move = io.spate.replication.quota.ReplicationThrottles.MOVE_RATE;
+                        if ((wanted == null || wanted.contains(move)) && !own.containsKey(move) && !shared.containsKey(move)) {
+                            result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(move,
+                                    String.valueOf(io.spate.replication.quota.ReplicationThrottles.DEFAULT_MOVE_RATE),
+                                    DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG, DescribeConfigsResponse.ConfigType.LONG), true, version));
+                        }
                     }
                     own.forEach((name, value) -> {
                         if (wanted == null || wanted.contains(name)) {
