@@ -38,10 +38,10 @@ final class LeaderEpochCache {
         this(null);
     }
 
-    /** Reads the checkpoint, if there is a readable one. */
-    void load() {
+    /** Reads the checkpoint, if there is a readable one; whether there was. */
+    boolean load() {
         if (file == null || !Files.exists(file)) {
-            return;
+            return false;
         }
         try {
             var lines = StableRead.lines(file);
@@ -53,9 +53,16 @@ final class LeaderEpochCache {
             }
             startOffsets.putAll(read);
             latest = latestEpoch();
+            return true;
         } catch (IOException | RuntimeException e) {
             log.warn("ignoring unreadable {}: epochs are rebuilt from the batches", file, e);
+            return false;
         }
+    }
+
+    /** Where the oldest epoch held begins, -1 when none is. */
+    long firstStart() {
+        return startOffsets.isEmpty() ? -1 : startOffsets.firstEntry().getValue();
     }
 
     /** Records that a batch of {@code epoch} starts at {@code baseOffset}; only the first one of an epoch counts. */

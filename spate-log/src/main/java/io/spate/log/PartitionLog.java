@@ -174,7 +174,7 @@ public final class PartitionLog {
             segmentFiles = list.filter(f -> f.getFileName().toString().endsWith(".log") && f.getFileName().toString().length() == 24)
                     .sorted().toList();
         }
-        epochs.load();
+        long epochsStart = epochs.load() ? epochs.firstStart() : -1;
         ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
         snapshot.restoreInto(producers);
         long replayFrom = snapshot.offset();
@@ -275,6 +275,17 @@ public final class PartitionLog {
         active = segments.lastEntry().getValue();
         logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
         logStartOffset = Math.min(Math.max(segments.firstKey(), options.logStartOffset()), logEndOffset);
+        if (epochsStart > logStartOffset) {
+            // The epoch checkpoint is cut at the log start, and rewritten at once, whenever the
+            // start moves (DeleteRecords, retention, a follower taking its leader's); the start's
+            // own checkpoint follows later. A crash in between leaves an older start here, with
+            // records below it whose epochs the checkpoint no longer holds: a leader holding them
+            // would tell every follower of those epochs that it holds none (found by the
+            // replication simulation with DeleteRecords). They were deleted before the crash.
+            log.info("{}: the log start moved to {} before the last stop (its checkpoint said {})", topicPartition,
+                    Math.min(epochsStart, logEndOffset), logStartOffset);
+            logStartOffset = Math.min(epochsStart, logEndOffset);
+        }
         highWatermark = logEndOffset;
         checkpointedHighWatermark = Math.max(logStartOffset, Math.min(options.highWatermark(), logEndOffset));
         recoveryPoint = Math.min(checkpointedRecoveryPoint, logEndOffset);

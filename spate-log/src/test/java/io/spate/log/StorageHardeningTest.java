@@ -153,6 +153,41 @@ class StorageHardeningTest {
         }
     }
 
+    /**
+     * A crash after DeleteRecords cut the epoch checkpoint at the new log start but before the
+     * log start's own checkpoint was written: the log comes back starting where the epochs do,
+     * not at its first segment, whose first records' epochs are no longer known (a leader holding
+     * them told its followers it held none of those epochs: the replication simulation).
+     */
+    @Test
+    void aLogStartWhoseCheckpointWasNotWrittenIsTakenFromTheEpochs() throws IOException {
+        Path crash = tmp.resolve("crash");
+        long deleteBefore;
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int epoch = 3; epoch <= 6; epoch++) {
+                for (int i = 0; i < 6; i++) {
+                    assertThat(log.appendAsLeader(sized(150), epoch, 0).ok()).isTrue();
+                }
+            }
+            log.updateHighWatermark(log.logEndOffset());
+            manager.writeCheckpoints();
+            deleteBefore = log.endOffsetForEpoch(4)[1] + 1; // just inside epoch 5
+            log.deleteRecordsBefore(deleteBefore);
+            copyTree(data(), crash); // no checkpoint written since the delete
+        }
+        long firstSegment = segmentFiles(crash.resolve(TP.topic() + "-" + TP.partition())).stream()
+                .mapToLong(name -> Long.parseLong(name.substring(0, 20))).min().orElseThrow();
+        assertThat(firstSegment).as("a segment still holds records below the delete").isLessThan(deleteBefore);
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            assertThat(log.logStartOffset()).as("where the epoch checkpoint was cut").isEqualTo(deleteBefore);
+            assertThat(log.read(deleteBefore - 1, 100, Long.MAX_VALUE, true).error()).isEqualTo(LogError.OFFSET_OUT_OF_RANGE);
+            assertThat(log.endOffsetForEpoch(5)[0]).isEqualTo(5);
+            assertThat(log.endOffsetForEpoch(6)[1]).isEqualTo(log.logEndOffset());
+        }
+    }
+
     @Test
     void deleteRecordsRefusesOffsetsAboveTheHighWatermark() throws IOException {
         try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {

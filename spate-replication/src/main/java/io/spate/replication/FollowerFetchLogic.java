@@ -153,6 +153,25 @@ public final class FollowerFetchLogic {
         return Math.min(leaderEndOffset, ours[1] < 0 ? local.logStartOffset() : ours[1]);
     }
 
+    /**
+     * The leader holds no epoch as old as this log's newest: a leader keeps the epoch its log
+     * start is in, so everything it holds was written in later epochs. Whatever this log holds
+     * at or past the leader's log start parted from it, and what lies below is deleted there
+     * (DeleteRecords or retention ran while this replica was away). This replica starts over at
+     * the leader's log start, as Kafka's followers do when told OFFSET_OUT_OF_RANGE here; cutting
+     * back to its own log start first would move its high watermark back (found by the
+     * replication simulation with DeleteRecords). False when the epoch moved on meanwhile.
+     */
+    private boolean startOver(Followed f, long leaderLogStartOffset) throws IOException {
+        long end = f.partition.log().logEndOffset();
+        if (!f.partition.startOverAsFollower(leaderLogStartOffset, f.epoch)) {
+            return false;
+        }
+        log.info("{}: leader {} holds no epoch as old as this log's newest (its log starts at {}): started over there; the log ended at {}",
+                f.partition.topicPartition(), leaderId, leaderLogStartOffset, end);
+        return true;
+    }
+
     /** Truncates to where the histories agree; false when that could not be done this round. */
     private boolean truncate(Followed f, int leaderEpoch, long leaderEndOffset) throws IOException {
         PartitionLog partitionLog = f.partition.log();
@@ -212,7 +231,10 @@ public final class FollowerFetchLogic {
             switch (p.outcome()) {
                 case REFUSED -> backOff = true;
                 case DIVERGING -> {
-                    if (!truncate(f, p.divergingEpoch(), p.divergingEndOffset())) {
+                    boolean done = p.divergingEpoch() < 0 || p.divergingEndOffset() < 0
+                            ? startOver(f, p.logStartOffset())
+                            : truncate(f, p.divergingEpoch(), p.divergingEndOffset());
+                    if (!done) {
                         backOff = true;
                     }
                 }

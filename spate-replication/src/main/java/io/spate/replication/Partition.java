@@ -513,6 +513,27 @@ public final class Partition {
     }
 
     /**
+     * Empties the log and starts it at the leader's log start offset, whatever it holds: the
+     * leader holds no epoch as old as this log's newest, so nothing here at or past that start is
+     * the leader's history (see FollowerFetchLogic), and nothing committed lies past it: records
+     * below this replica's high watermark are in the leader's log with their epochs unless it
+     * deleted them. False (nothing done) when the epoch has moved on or the leader's log start is
+     * unknown.
+     */
+    public boolean startOverAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
+        roleLock.readLock().lock();
+        try {
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || leaderLogStartOffset < 0) {
+                return false;
+            }
+            log.truncateFullyAndStartAt(leaderLogStartOffset);
+            return true;
+        } finally {
+            roleLock.readLock().unlock();
+        }
+    }
+
+    /**
      * Records a follower's fetch at {@code fetchOffset} (it holds everything below). Returns the
      * in-sync set this leader would now like to have, or null when no change is due.
      */

@@ -175,6 +175,44 @@ class FollowerFetchLogicTest {
         assertThat(values(one)).containsExactly("v6", "v7", "v8", "v9");
     }
 
+    /**
+     * Replica 1 led at epoch 1 and was cut off; replica 2 took over at epoch 2 and deleted
+     * records past everything replica 1 holds, so it holds no epoch as old as replica 1's newest.
+     * Replica 1 starts over at the new leader's log start at once; cutting back to its own log
+     * start first moved its high watermark back (the replication simulation with DeleteRecords).
+     */
+    @Test
+    void aFollowerWhoseEpochsTheLeaderDeletedStartsOverAtItsLogStartWithoutGoingBack() throws IOException {
+        one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);
+        two.becomeFollower(1, 1, 1, List.of(1, 2), List.of(1, 2));
+        FollowerFetchLogic twoFromOne = new FollowerFetchLogic(1);
+        twoFromOne.follow(two, 1);
+        append(one, "a", "b", "c");
+        round(twoFromOne, one);
+        one.log().updateHighWatermark(3);
+        two.log().updateHighWatermark(3);
+
+        two.becomeLeader(2, 2, List.of(1, 2), List.of(2), NOW);
+        for (int i = 0; i < 7; i++) {
+            append(two, "v" + i);
+        }
+        two.log().updateHighWatermark(10);
+        two.log().deleteRecordsBefore(6);
+        one.becomeFollower(2, 2, 2, List.of(1, 2), List.of(2));
+        FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
+        oneFromTwo.follow(one, 2);
+        List<FollowerFetchLogic.Fetched> answers = fetch(two, oneFromTwo.fetchPositions());
+        assertThat(answers).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(FollowerFetchLogic.Fetched.Outcome.DIVERGING);
+            assertThat(a.divergingEpoch()).as("no epoch as old as 1").isNegative();
+        });
+        oneFromTwo.onFetched(answers, NOW);
+        assertThat(one.log().logStartOffset()).as("at the leader's log start at once").isEqualTo(6);
+        assertThat(one.log().highWatermark()).as("never back below 3").isEqualTo(6);
+        round(oneFromTwo, two);
+        assertThat(values(one)).containsExactly("v3", "v4", "v5", "v6").isEqualTo(values(two));
+    }
+
     /** Replica 1 leads at epoch 1 with "a" and "b"; replica 2 follows it and has a fetch out, whose answer is returned. */
     private List<FollowerFetchLogic.Fetched> replicaTwoFetchesAAndBFromOneAtEpoch1(FollowerFetchLogic logic) throws IOException {
         one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);

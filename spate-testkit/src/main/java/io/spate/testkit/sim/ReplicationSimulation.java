@@ -41,10 +41,10 @@ public final class ReplicationSimulation {
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
     public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs, boolean bitFlips,
-                          boolean moves) {
+                          boolean moves, boolean deletes) {
         /** The same run with a fault phase of {@code ms} of simulated time. */
         public Options withFaultyMs(long ms) {
-            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves);
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes);
         }
 
         /**
@@ -52,7 +52,7 @@ public final class ReplicationSimulation {
          * and then (the other faults a seed draws differ with it on).
          */
         public Options withBitFlips(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves, deletes);
         }
 
         /**
@@ -62,12 +62,24 @@ public final class ReplicationSimulation {
          * order, as the quorum's voters apply the metadata log, instead of jumping to the newest.
          */
         public Options withMoves(int count) {
-            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true);
+            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true, deletes);
+        }
+
+        /**
+         * The same run where an admin client also deletes records now and then (DeleteRecords on
+         * the leader, up to a point at or below its high watermark; a quarter of the faults
+         * drawn), so that followers move their log start with the leader's, and a replica left
+         * behind the leader's log start (down, cut off, or new from a move) starts over there.
+         * Records below the highest point ever asked for may be gone; everything acknowledged at
+         * or above it must still be there.
+         */
+        public Options withDeletes(boolean on) {
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, on);
         }
     }
 
     public static Options defaults(long seed) {
-        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false);
+        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false, false);
     }
 
     /**
@@ -81,7 +93,7 @@ public final class ReplicationSimulation {
 
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
     public record Result(long seed, long events, long writes, long acked, long commitsAcked, long offsetFetches, int faults,
-                         long powerLosses, long filesThatLostWrites, long wrongReads, long moves,
+                         long powerLosses, long filesThatLostWrites, long wrongReads, long moves, long deletes,
                          List<String> violations, List<String> traceTail) {
         public boolean passed() {
             return violations.isEmpty();
@@ -111,6 +123,9 @@ public final class ReplicationSimulation {
     private final Map<String, Integer> leaders = new HashMap<>();
     private int faults;
     private long moves;
+    private long deletes;
+    /** Per partition, the highest offset a DeleteRecords asked for: what lies below it may be gone. */
+    private final Map<Integer, Long> deletedBelow = new HashMap<>();
 
     private ReplicationSimulation(Options options) {
         this.options = options;
@@ -232,7 +247,7 @@ public final class ReplicationSimulation {
             filesThatLostWrites += node.disk().stats().filesThatLostWrites();
         }
         return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), committer.commitsAcknowledged(),
-                committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites, wrongReads, moves,
+                committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites, wrongReads, moves, deletes,
                 List.copyOf(violations), List.copyOf(trace));
     }
 
@@ -255,6 +270,10 @@ public final class ReplicationSimulation {
         faults++;
         if (options.moves() && random.nextInt(3) == 0) {
             move();
+            return;
+        }
+        if (options.deletes() && random.nextInt(4) == 0) {
+            deleteRecords();
             return;
         }
         switch (random.nextInt(options.bitFlips() ? 10 : 9)) {
@@ -359,6 +378,36 @@ public final class ReplicationSimulation {
         if (result.succeeded()) {
             moves++;
         }
+    }
+
+    /**
+     * DeleteRecords on a partition of the topic, sent to its leader in the controller's image, up
+     * to a point near that leader's high watermark (most often within its last 50 records, so that
+     * a follower a little behind finds the leader's log start past its own end).
+     */
+    private void deleteRecords() {
+        int p = random.nextInt(options.partitions());
+        PartitionState state = controller.image().partition(TOPIC, p);
+        if (state == null || !state.hasLeader()) {
+            return;
+        }
+        SimNode leader = nodes.get(state.leader());
+        TopicPartition tp = new TopicPartition(TOPIC, p);
+        Partition replica = leader.partitions().get(tp);
+        if (replica == null) {
+            return;
+        }
+        long start = replica.log().logStartOffset();
+        long hw = replica.log().highWatermark();
+        if (hw <= start) {
+            return;
+        }
+        long target = hw - random.nextInt((int) Math.min(50, hw - start) + 1);
+        deletedBelow.merge(p, target, Math::max);
+        deletes++;
+        trace("delete records of " + tp + " below " + target + " on node " + leader.id() + " (log start " + start + ", hw " + hw + ")");
+        leader.deleteRecordsWhenRunning(tp, target, newStart -> trace("  node " + leader.id() + " " + tp
+                + (newStart < 0 ? ": delete refused" : ": log start now " + newStart)));
     }
 
     /**
@@ -512,21 +561,39 @@ public final class ReplicationSimulation {
         for (int i = 0; i < topic.partitions().size(); i++) {
             PartitionState s = topic.partitions().get(i);
             TopicPartition tp = new TopicPartition(TOPIC, i);
-            Map<Long, String> leaderLog = LogValues.read(nodes.get(s.leader()).partitions().get(tp).log());
+            PartitionLog leaderReplica = nodes.get(s.leader()).partitions().get(tp).log();
+            // Below the newest log start of any replica, replicas may differ in what they still hold.
+            long compareFrom = leaderReplica.logStartOffset();
             for (int r : s.replicas()) {
-                Map<Long, String> replicaLog = LogValues.read(nodes.get(r).partitions().get(tp).log());
+                compareFrom = Math.max(compareFrom, nodes.get(r).partitions().get(tp).log().logStartOffset());
+            }
+            Map<Long, String> leaderLog = from(LogValues.read(leaderReplica), compareFrom);
+            for (int r : s.replicas()) {
+                Map<Long, String> replicaLog = from(LogValues.read(nodes.get(r).partitions().get(tp).log()), compareFrom);
                 if (!replicaLog.equals(leaderLog)) {
                     violations.add(tp + ": replica " + r + " differs from leader " + s.leader() + " after convergence"
                             + firstDifference(leaderLog, replicaLog));
                 }
             }
+            Map<Long, String> held = LogValues.read(leaderReplica);
+            long deleted = deletedBelow.getOrDefault(i, 0L);
             for (SimProducer.Ack ack : producer.acks()) {
-                if (ack.partition().equals(tp) && !ack.value().equals(leaderLog.get(ack.offset()))) {
+                if (ack.partition().equals(tp) && ack.offset() >= deleted && !ack.value().equals(held.get(ack.offset()))) {
                     violations.add(tp + ": write " + ack.value() + " acknowledged at offset " + ack.offset() + " is lost (offset holds "
-                            + leaderLog.get(ack.offset()) + ")");
+                            + held.get(ack.offset()) + (deleted > 0 ? "; records were deleted below " + deleted : "") + ")");
                 }
             }
         }
+    }
+
+    private static Map<Long, String> from(Map<Long, String> values, long offset) {
+        Map<Long, String> kept = new java.util.LinkedHashMap<>();
+        values.forEach((o, v) -> {
+            if (o >= offset) {
+                kept.put(o, v);
+            }
+        });
+        return kept;
     }
 
     private static String firstDifference(Map<Long, String> leader, Map<Long, String> replica) {

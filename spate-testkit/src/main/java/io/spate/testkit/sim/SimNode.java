@@ -571,6 +571,28 @@ public final class SimNode {
         p.append(batch, Acks.ALL, PRODUCE_WAIT_MS, loop.nowMs()).thenAccept(written -> answer.accept(written.ok() ? written.baseOffset() : -1));
     }
 
+    /**
+     * DeleteRecords arriving from an admin client, as {@code PartitionAdmin} serves it: only a
+     * serving leader moves its log start (never past its high watermark), and the move is made
+     * durable before {@code answer} gets the new log start (-1 when refused).
+     */
+    void deleteRecordsWhenRunning(TopicPartition tp, long offset, java.util.function.LongConsumer answer) {
+        onNode(incarnation, () -> {
+            Partition p = roles.partition(tp);
+            if (p == null || !roles.servesAsLeader(p)) {
+                answer.accept(-1);
+                return;
+            }
+            try {
+                long start = p.log().deleteRecordsBefore(offset);
+                logs.writeCheckpoints();
+                answer.accept(start);
+            } catch (IllegalArgumentException | java.io.IOException e) {
+                answer.accept(-1);
+            }
+        });
+    }
+
     // ---- the coordinator (the real runtime, on this node's partitions of the offsets topic) ---
 
     private CoordinatorRuntime<SimOffsets, SimOffsets.Commit> newCoordinator() {

@@ -17,6 +17,7 @@ public final class SimulateCommand {
         long faultyMs = ReplicationSimulation.defaults(0).faultyMs();
         boolean bitFlips = false;
         int moveNodes = 0;
+        boolean deleteRecords = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seed" -> first = Long.parseLong(value(args, ++i));
@@ -24,14 +25,17 @@ public final class SimulateCommand {
                 case "--faulty-ms" -> faultyMs = Long.parseLong(value(args, ++i));
                 case "--bit-flips" -> bitFlips = true;
                 case "--moves" -> moveNodes = Integer.parseInt(value(args, ++i));
+                case "--deletes" -> deleteRecords = true;
                 case "-h", "--help" -> {
-                    System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST] [--faulty-ms MS] [--bit-flips] [--moves NODES]\n"
+                    System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST] [--faulty-ms MS] [--bit-flips] [--moves NODES] [--deletes]\n"
                             + "Runs N seeded schedules of crashes, pauses and network cuts against three nodes' real partition,\n"
                             + "log, follower-fetch, metadata and controller code in simulated time; checks every acknowledged\n"
                             + "write survives. --faulty-ms: how long each schedule injects faults (simulated ms, default 20000).\n"
                             + "--bit-flips: disks that read back a wrong bit now and then join the faults (CI runs 200 such seeds).\n"
                             + "--moves NODES: NODES nodes (at least 4), partitions also move between them and nodes apply every\n"
-                            + "metadata image in order (CI runs 200 such seeds with --moves 4).");
+                            + "metadata image in order (CI runs 200 such seeds with --moves 4).\n"
+                            + "--deletes: an admin client also deletes records (DeleteRecords) now and then; replicas left behind\n"
+                            + "the leader's log start start over there (CI runs 150 such seeds, a third with --moves 4).");
                     return;
                 }
                 default -> {
@@ -58,9 +62,11 @@ public final class SimulateCommand {
         long filesThatLostWrites = 0;
         long wrongReads = 0;
         long moves = 0;
+        long deletes = 0;
         long started = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
-            ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs).withBitFlips(bitFlips);
+            ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs).withBitFlips(bitFlips)
+                    .withDeletes(deleteRecords);
             ReplicationSimulation.Result r = ReplicationSimulation.run(moveNodes == 0 ? options : options.withMoves(moveNodes));
             acked += r.acked();
             writes += r.writes();
@@ -71,17 +77,18 @@ public final class SimulateCommand {
             filesThatLostWrites += r.filesThatLostWrites();
             wrongReads += r.wrongReads();
             moves += r.moves();
+            deletes += r.deletes();
             if (!r.passed()) {
                 failed++;
                 System.out.println("FAIL seed " + seed + " (--faulty-ms " + faultyMs + (bitFlips ? " --bit-flips" : "")
-                        + (moveNodes == 0 ? "" : " --moves " + moveNodes) + "): " + r.violations());
+                        + (moveNodes == 0 ? "" : " --moves " + moveNodes) + (deleteRecords ? " --deletes" : "") + "): " + r.violations());
                 r.traceTail().forEach(line -> System.out.println("    " + line));
             }
         }
         System.out.printf("%d seed(s) from %d: %d passed, %d failed; %d events, %d writes, %d acknowledged; "
                         + "%d group commits acknowledged, %d committed-offset fetches checked; "
-                        + "%d power losses, %d files lost unsynced writes, %d wrong reads, %d moves; %.1f s%n",
-                seeds, first, seeds - failed, failed, events, writes, acked, commits, offsetFetches, powerLosses, filesThatLostWrites, wrongReads, moves,
+                        + "%d power losses, %d files lost unsynced writes, %d wrong reads, %d moves, %d deletes; %.1f s%n",
+                seeds, first, seeds - failed, failed, events, writes, acked, commits, offsetFetches, powerLosses, filesThatLostWrites, wrongReads, moves, deletes,
                 (System.nanoTime() - started) / 1e9);
         System.exit(failed == 0 ? 0 : 1);
     }
