@@ -576,7 +576,17 @@ public final class PartitionLog {
      * @return the names of the segment files now in place, in offset order
      */
     private List<String> completeSwapFolder(Path swap, long from, long to) throws IOException {
-        List<String> names = StableRead.lines(swap.resolve(CleanedSegments.MANIFEST)).stream()
+        Path manifest = swap.resolve(CleanedSegments.MANIFEST);
+        if (!Files.exists(manifest)) {
+            // The manifest is durable before the folder is renamed to .swap, and goes only in the
+            // last step, the folder's deletion, after the moves were fsynced: a crash cut that
+            // deletion short (found by the replication simulation with compaction, where such a
+            // folder kept the partition from opening on that node for good).
+            log.info("{}: removing what is left of a completed compaction swap, {}", topicPartition, swap.getFileName());
+            CleanedSegments.deleteFolder(swap);
+            return List.of();
+        }
+        List<String> names = StableRead.lines(manifest).stream()
                 .map(String::trim).filter(n -> !n.isEmpty()).toList();
         try (Stream<Path> list = Files.list(dir)) {
             for (Path file : list.toList()) {

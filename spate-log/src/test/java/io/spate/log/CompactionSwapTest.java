@@ -137,4 +137,37 @@ class CompactionSwapTest {
             }
         }
     }
+
+    /**
+     * A crash while the completed swap's folder was being deleted, after its manifest went: the
+     * folder is what is left of a swap already in place (the moves were fsynced before the
+     * deletion began). It used to keep the log from opening at all (found by the replication
+     * simulation with compaction).
+     */
+    @Test
+    void aSwapFolderLeftWithoutItsManifestIsWhatRemainsOfACompletedSwap() throws IOException {
+        Path crash = tmp.resolve("crash-while-deleting-the-folder");
+        List<Long> compacted;
+        long end;
+        try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL);
+            try (CleanedSegments output = writeAndCleanEvenOffsets(log)) {
+                end = output.to();
+                assertThat(output.commit()).isTrue();
+            }
+            compacted = allBaseOffsets(log);
+            copyTree(tmp.resolve("data"), crash);
+        }
+        // What the cut-short deletion left: the folder, emptied of its manifest.
+        Files.createDirectories(crash.resolve(TP.topic() + "-" + TP.partition()).resolve("0-" + end + CleanedSegments.SWAP_SUFFIX));
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_COMPACTED);
+            assertThat(log.isOffline()).isFalse();
+            assertThat(allBaseOffsets(log)).isEqualTo(compacted);
+            assertThat(log.logEndOffset()).isEqualTo(40);
+            try (var files = Files.list(log.dir())) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.SWAP_SUFFIX));
+            }
+        }
+    }
 }

@@ -41,10 +41,10 @@ public final class ReplicationSimulation {
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
     public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs, boolean bitFlips,
-                          boolean moves, boolean deletes) {
+                          boolean moves, boolean deletes, boolean compaction) {
         /** The same run with a fault phase of {@code ms} of simulated time. */
         public Options withFaultyMs(long ms) {
-            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes);
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction);
         }
 
         /**
@@ -52,7 +52,7 @@ public final class ReplicationSimulation {
          * and then (the other faults a seed draws differ with it on).
          */
         public Options withBitFlips(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves, deletes);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves, deletes, compaction);
         }
 
         /**
@@ -62,7 +62,7 @@ public final class ReplicationSimulation {
          * order, as the quorum's voters apply the metadata log, instead of jumping to the newest.
          */
         public Options withMoves(int count) {
-            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true, deletes);
+            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true, deletes, compaction);
         }
 
         /**
@@ -74,12 +74,24 @@ public final class ReplicationSimulation {
          * or above it must still be there.
          */
         public Options withDeletes(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, on);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, on, compaction);
+        }
+
+        /**
+         * The same run on compacted topics (cleanup.policy=compact, segments of 2 KiB, keyed
+         * writes over 40 keys per partition), each node's cleaner compacting its replicas every
+         * 300 ms as a node's cleaner thread does, through the simulated disk: the faults then
+         * also meet compaction's segment swaps. Replicas compact on their own, so they may hold
+         * different records; each must hold the same latest record of every key, and every
+         * acknowledged write must still be at its offset or have a later record of its key after it.
+         */
+        public Options withCompaction(boolean on) {
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, on);
         }
     }
 
     public static Options defaults(long seed) {
-        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false, false);
+        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false, false, false);
     }
 
     /**
@@ -89,6 +101,17 @@ public final class ReplicationSimulation {
      */
     static Map<String, String> topicConfig(long seed) {
         return seed % 2 == 0 ? Map.of("min.insync.replicas", "2", "flush.messages", "1") : Map.of("min.insync.replicas", "2");
+    }
+
+    /** {@link #topicConfig(long)}, compacted when the run compacts. */
+    static Map<String, String> topicConfig(Options options) {
+        Map<String, String> config = new HashMap<>(topicConfig(options.seed()));
+        if (options.compaction()) {
+            config.put("cleanup.policy", "compact");
+            config.put("segment.bytes", "2048");
+            config.put("min.cleanable.dirty.ratio", "0.2");
+        }
+        return Map.copyOf(config);
     }
 
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
@@ -133,7 +156,7 @@ public final class ReplicationSimulation {
         this.network = new SimNetwork(random);
         this.controller = new SimController(loop, options.sessionTimeoutMs(), HEARTBEAT_MS);
         controller.keepHistory(options.moves());
-        this.topicConfig = topicConfig(options.seed());
+        this.topicConfig = topicConfig(options);
         for (int id = 1; id <= options.nodes(); id++) {
             nodes.put(id, new SimNode(id, SimDisk.create("node-" + id), loop, network, controller, nodes, topicConfig,
                     options.sessionTimeoutMs(), options.lagTimeMaxMs(), this::trace, this::violation));
@@ -203,6 +226,10 @@ public final class ReplicationSimulation {
         // As often as a node checks (ClusterMember).
         loop.every(0, 1_000, () -> nodes.values().forEach(SimNode::checkInSyncSets));
         loop.every(0, CHECKPOINT_MS, () -> nodes.values().forEach(SimNode::runLogDuties));
+        if (options.compaction()) {
+            producer.keyed();
+            loop.every(150, 300, () -> nodes.values().forEach(SimNode::compactDue));
+        }
         loop.every(0, 100, producer::refreshMetadata);
         loop.every(200, 4, producer::send);
         loop.every(0, 100, committer::refreshMetadata);
@@ -570,20 +597,59 @@ public final class ReplicationSimulation {
             Map<Long, String> leaderLog = from(LogValues.read(leaderReplica), compareFrom);
             for (int r : s.replicas()) {
                 Map<Long, String> replicaLog = from(LogValues.read(nodes.get(r).partitions().get(tp).log()), compareFrom);
-                if (!replicaLog.equals(leaderLog)) {
+                if (options.compaction()) {
+                    compareCompacted(tp, s.leader(), leaderLog, r, replicaLog);
+                } else if (!replicaLog.equals(leaderLog)) {
                     violations.add(tp + ": replica " + r + " differs from leader " + s.leader() + " after convergence"
                             + firstDifference(leaderLog, replicaLog));
                 }
             }
             Map<Long, String> held = LogValues.read(leaderReplica);
+            Map<String, Long> lastOfKey = options.compaction() ? lastOffsetOfEachKey(held) : Map.of();
             long deleted = deletedBelow.getOrDefault(i, 0L);
             for (SimProducer.Ack ack : producer.acks()) {
-                if (ack.partition().equals(tp) && ack.offset() >= deleted && !ack.value().equals(held.get(ack.offset()))) {
+                if (!ack.partition().equals(tp) || ack.offset() < deleted) {
+                    continue;
+                }
+                String there = held.get(ack.offset());
+                if (options.compaction() && there == null && lastOfKey.getOrDefault(SimProducer.keyOf(ack.value()), -1L) > ack.offset()) {
+                    continue; // compacted away under a later record of its key
+                }
+                if (!ack.value().equals(there)) {
                     violations.add(tp + ": write " + ack.value() + " acknowledged at offset " + ack.offset() + " is lost (offset holds "
-                            + held.get(ack.offset()) + (deleted > 0 ? "; records were deleted below " + deleted : "") + ")");
+                            + there + (deleted > 0 ? "; records were deleted below " + deleted : "")
+                            + (options.compaction() ? "; the last record of key " + SimProducer.keyOf(ack.value()) + " is at "
+                            + lastOfKey.get(SimProducer.keyOf(ack.value())) : "") + ")");
                 }
             }
         }
+    }
+
+    /**
+     * Compacted replicas compact on their own, so each may hold records the other dropped; what
+     * both hold must be the same, and so must the latest record of every key.
+     */
+    private void compareCompacted(TopicPartition tp, int leader, Map<Long, String> leaderLog, int replica, Map<Long, String> replicaLog) {
+        for (Map.Entry<Long, String> record : replicaLog.entrySet()) {
+            String atLeader = leaderLog.get(record.getKey());
+            if (atLeader != null && !atLeader.equals(record.getValue())) {
+                violations.add(tp + ": replica " + replica + " holds " + record.getValue() + " at offset " + record.getKey() + ", leader "
+                        + leader + " holds " + atLeader);
+                return;
+            }
+        }
+        Map<String, Long> leaderLast = lastOffsetOfEachKey(leaderLog);
+        Map<String, Long> replicaLast = lastOffsetOfEachKey(replicaLog);
+        if (!leaderLast.equals(replicaLast)) {
+            violations.add(tp + ": replica " + replica + "'s latest record per key " + new TreeMap<>(replicaLast) + " differs from leader "
+                    + leader + "'s " + new TreeMap<>(leaderLast));
+        }
+    }
+
+    private static Map<String, Long> lastOffsetOfEachKey(Map<Long, String> values) {
+        Map<String, Long> last = new HashMap<>();
+        values.forEach((offset, value) -> last.merge(SimProducer.keyOf(value), offset, Math::max));
+        return last;
     }
 
     private static Map<Long, String> from(Map<Long, String> values, long offset) {

@@ -28,6 +28,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -74,6 +75,8 @@ public final class SimNode {
     private final Consumer<String> violation;
     /** This process's coordinator runtime (the real one) over the offsets topic; null while the node is down. */
     private CoordinatorRuntime<SimOffsets, SimOffsets.Commit> coordinator;
+    /** This process's log cleaner (its progress per log dies with the process, as a node's does). */
+    private io.spate.log.compaction.LogCompactor compactor;
 
     private long incarnation;
     private boolean alive;
@@ -306,6 +309,7 @@ public final class SimNode {
             throw new UncheckedIOException(e);
         }
         coordinator = newCoordinator();
+        compactor = new io.spate.log.compaction.LogCompactor(new LoopClock(loop), 1 << 20, null);
         long at = incarnation;
         roles = newRoles(at);
         roles.join(at, LeaderLease.forSession(sessionMs), sessionMs, false);
@@ -363,6 +367,40 @@ public final class SimNode {
     }
 
     /** The log manager's background duties, in simulated time: roll flushes, then the checkpoints. */
+    /** The log cleaner's round: compacts this process's compacted logs whose dirty share is due, as a node's cleaner thread does. */
+    void compactDue() {
+        onNode(incarnation, () -> compactor.compactDue(logs.logs()));
+    }
+
+    /** The simulated time as a {@link Clock} (the compactor stamps and checks delete horizons with it). */
+    private static final class LoopClock extends Clock {
+        private final EventLoop loop;
+
+        LoopClock(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(loop.nowMs());
+        }
+
+        @Override
+        public long millis() {
+            return loop.nowMs();
+        }
+    }
+
     void runLogDuties() {
         onNode(incarnation, () -> {
             logs.flushRolledLogs();

@@ -31,6 +31,10 @@ public final class SimProducer {
     private ClusterImage known = ClusterImage.EMPTY;
     private long sent;
     private long stopAtMs = Long.MAX_VALUE;
+    /** Keyed writes (for a compacted topic): the key follows from the value, {@link #keyOf}. */
+    private boolean keyed;
+    /** How many keys keyed writes cycle through. */
+    static final int KEYS = 40;
 
     SimProducer(EventLoop loop, SimNetwork network, SimController controller, Map<Integer, SimNode> nodes, String topic, int partitions, Random random) {
         this.loop = loop;
@@ -40,6 +44,16 @@ public final class SimProducer {
         this.topic = topic;
         this.partitions = partitions;
         this.random = random;
+    }
+
+    /** From now on each write carries a key, {@link #keyOf} its value. */
+    void keyed() {
+        keyed = true;
+    }
+
+    /** The key a keyed write of {@code value} ("p{partition}-{n}") carries: one of {@link #KEYS}. */
+    static String keyOf(String value) {
+        return "k" + Long.parseLong(value.substring(value.indexOf('-') + 1)) % KEYS;
     }
 
     public List<Ack> acks() {
@@ -74,7 +88,8 @@ public final class SimProducer {
         TopicPartition tp = new TopicPartition(topic, partition);
         // Written with Spate's encoder and read back by the checker with kafka-clients' decoder (LogValues).
         var batch = new io.spate.record.RecordBatchBuilder(loop.nowMs())
-                .append(loop.nowMs(), null, java.nio.ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8))).build();
+                .append(loop.nowMs(), keyed ? java.nio.ByteBuffer.wrap(keyOf(value).getBytes(StandardCharsets.UTF_8)) : null,
+                        java.nio.ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8))).build();
         long at = leader.incarnation();
         // The client is not one of the nodes: only a node's own faults (down, paused) stand in the way.
         loop.after(network.delayMs(), () -> {

@@ -30,6 +30,8 @@ class ReplicationSimulationTest {
     private static final long MOVE_FIRST = Long.getLong("spate.sim.moveSeed", 70_000);
     private static final int DELETE_SEEDS = Integer.getInteger("spate.sim.deleteSeeds", 150);
     private static final long DELETE_FIRST = Long.getLong("spate.sim.deleteSeed", 80_000);
+    private static final int COMPACTION_SEEDS = Integer.getInteger("spate.sim.compactionSeeds", 90);
+    private static final long COMPACTION_FIRST = Long.getLong("spate.sim.compactionSeed", 90_000);
 
     @Test
     void everyAcknowledgedWriteSurvivesEverySeed() {
@@ -118,6 +120,29 @@ class ReplicationSimulationTest {
         assertThat(run.failed()).isEmpty();
         assertThat(acked).isPositive();
         assertThat(deletes).as("records were deleted").isPositive();
+    }
+
+    /**
+     * Compacted topics, each node's cleaner running every 300 ms through the simulated disk
+     * while the other faults go on (a third of the seeds on four nodes with moves): every
+     * acknowledged write is at its offset or has a later record of its key, replicas agree on
+     * what both hold and on every key's latest record, and the group's committed offsets (their
+     * topic compacted too) never go back. Before the fix, 5 of the first 20 seeds left a node
+     * unable to open a log after a power loss cut short the end of a compaction swap.
+     */
+    @Test
+    void everyAcknowledgedWriteSurvivesCompaction() {
+        Seeds run = run(COMPACTION_FIRST, COMPACTION_SEEDS, " (--compaction; seeds divisible by 3 with --moves 4)", seed -> {
+            ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withCompaction(true);
+            return seed % 3 == 0 ? options.withMoves(4) : options;
+        });
+        long acked = run.sum(ReplicationSimulation.Result::acked);
+        long powerLosses = run.sum(ReplicationSimulation.Result::powerLosses);
+        System.out.printf("replication simulation: %d seeds with compaction from %d, %d acknowledged, %d power losses, %d failed%n",
+                COMPACTION_SEEDS, COMPACTION_FIRST, acked, powerLosses, run.failed().size());
+        assertThat(run.failed()).isEmpty();
+        assertThat(acked).isPositive();
+        assertThat(powerLosses).isPositive();
     }
 
     /** What a slice of seeds gave: every result, and each failing seed named with what replays it and the trace that led there. */
