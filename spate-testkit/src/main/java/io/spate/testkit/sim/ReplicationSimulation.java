@@ -41,10 +41,10 @@ public final class ReplicationSimulation {
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
     public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs, boolean bitFlips,
-                          boolean moves, boolean deletes, boolean compaction) {
+                          boolean moves, boolean deletes, boolean compaction, boolean retention) {
         /** The same run with a fault phase of {@code ms} of simulated time. */
         public Options withFaultyMs(long ms) {
-            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction);
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction, retention);
         }
 
         /**
@@ -52,7 +52,7 @@ public final class ReplicationSimulation {
          * and then (the other faults a seed draws differ with it on).
          */
         public Options withBitFlips(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves, deletes, compaction);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves, deletes, compaction, retention);
         }
 
         /**
@@ -62,7 +62,7 @@ public final class ReplicationSimulation {
          * order, as the quorum's voters apply the metadata log, instead of jumping to the newest.
          */
         public Options withMoves(int count) {
-            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true, deletes, compaction);
+            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true, deletes, compaction, retention);
         }
 
         /**
@@ -74,7 +74,7 @@ public final class ReplicationSimulation {
          * or above it must still be there.
          */
         public Options withDeletes(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, on, compaction);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, on, compaction, retention);
         }
 
         /**
@@ -86,12 +86,24 @@ public final class ReplicationSimulation {
          * acknowledged write must still be at its offset or have a later record of its key after it.
          */
         public Options withCompaction(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, on);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, on, retention);
+        }
+
+        /**
+         * The same run with size retention (2 KiB segments, at most 6 KiB kept per replica; with
+         * compaction, {@code compact,delete}), every process applying it to its logs every 300 ms
+         * as a node's retention duty does: each replica deletes its own oldest segments, never
+         * past its high watermark, and followers also take their leader's log start. Writes
+         * acknowledged below the leader's final log start may be gone; no replica's log start may
+         * ever pass its high watermark.
+         */
+        public Options withRetention(boolean on) {
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction, on);
         }
     }
 
     public static Options defaults(long seed) {
-        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false, false, false);
+        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false, false, false, false);
     }
 
     /**
@@ -107,9 +119,13 @@ public final class ReplicationSimulation {
     static Map<String, String> topicConfig(Options options) {
         Map<String, String> config = new HashMap<>(topicConfig(options.seed()));
         if (options.compaction()) {
-            config.put("cleanup.policy", "compact");
+            config.put("cleanup.policy", options.retention() ? "compact,delete" : "compact");
             config.put("segment.bytes", "2048");
             config.put("min.cleanable.dirty.ratio", "0.2");
+        }
+        if (options.retention()) {
+            config.put("segment.bytes", "2048");
+            config.put("retention.bytes", "6144");
         }
         return Map.copyOf(config);
     }
@@ -229,6 +245,9 @@ public final class ReplicationSimulation {
         if (options.compaction()) {
             producer.keyed();
             loop.every(150, 300, () -> nodes.values().forEach(SimNode::compactDue));
+        }
+        if (options.retention()) {
+            loop.every(250, 300, () -> nodes.values().forEach(SimNode::applyRetention));
         }
         loop.every(0, 100, producer::refreshMetadata);
         loop.every(200, 4, producer::send);
@@ -508,6 +527,10 @@ public final class ReplicationSimulation {
                 if (hw > log.logEndOffset()) {
                     violations.add("node " + node.id() + ": the high watermark of " + p.topicPartition() + " is past its log end");
                 }
+                if (log.logStartOffset() > hw) {
+                    violations.add("node " + node.id() + ": the log start " + log.logStartOffset() + " of " + p.topicPartition()
+                            + " is past its high watermark " + hw);
+                }
                 Integer epochBefore = epochs.put(key, p.leaderEpoch());
                 if (epochBefore != null && p.leaderEpoch() < epochBefore) {
                     violations.add("node " + node.id() + ": the leader epoch of " + p.topicPartition() + " went back from " + epochBefore
@@ -606,7 +629,8 @@ public final class ReplicationSimulation {
             }
             Map<Long, String> held = LogValues.read(leaderReplica);
             Map<String, Long> lastOfKey = options.compaction() ? lastOffsetOfEachKey(held) : Map.of();
-            long deleted = deletedBelow.getOrDefault(i, 0L);
+            // Records below the highest point a delete asked for, or below the log start retention left, may be gone.
+            long deleted = Math.max(deletedBelow.getOrDefault(i, 0L), options.retention() ? leaderReplica.logStartOffset() : 0L);
             for (SimProducer.Ack ack : producer.acks()) {
                 if (!ack.partition().equals(tp) || ack.offset() < deleted) {
                     continue;

@@ -372,6 +372,19 @@ public final class SimNode {
         onNode(incarnation, () -> compactor.compactDue(logs.logs()));
     }
 
+    /** The retention duty's round: each of this process's logs deletes its oldest segments past its retention, below its high watermark. */
+    void applyRetention() {
+        onNode(incarnation, () -> {
+            for (PartitionLog log : logs.logs()) {
+                try {
+                    log.applyRetention(loop.nowMs());
+                } catch (IOException e) {
+                    trace.accept("node " + id + ": retention of " + log.topicPartition() + " failed: " + e);
+                }
+            }
+        });
+    }
+
     /** The simulated time as a {@link Clock} (the compactor stamps and checks delete horizons with it). */
     private static final class LoopClock extends Clock {
         private final EventLoop loop;

@@ -19,6 +19,7 @@ public final class SimulateCommand {
         int moveNodes = 0;
         boolean deleteRecords = false;
         boolean compaction = false;
+        boolean retention = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seed" -> first = Long.parseLong(value(args, ++i));
@@ -28,9 +29,10 @@ public final class SimulateCommand {
                 case "--moves" -> moveNodes = Integer.parseInt(value(args, ++i));
                 case "--deletes" -> deleteRecords = true;
                 case "--compaction" -> compaction = true;
+                case "--retention" -> retention = true;
                 case "-h", "--help" -> {
                     System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST] [--faulty-ms MS] [--bit-flips] [--moves NODES] [--deletes]\n"
-                            + "                        [--compaction]\n"
+                            + "                        [--compaction] [--retention]\n"
                             + "Runs N seeded schedules of crashes, pauses and network cuts against three nodes' real partition,\n"
                             + "log, follower-fetch, metadata and controller code in simulated time; checks every acknowledged\n"
                             + "write survives. --faulty-ms: how long each schedule injects faults (simulated ms, default 20000).\n"
@@ -40,7 +42,9 @@ public final class SimulateCommand {
                             + "--deletes: an admin client also deletes records (DeleteRecords) now and then; replicas left behind\n"
                             + "the leader's log start start over there (CI runs 150 such seeds, a third with --moves 4).\n"
                             + "--compaction: the topics are compacted (keyed writes, small segments) and each node's cleaner runs\n"
-                            + "every 300 ms: every acknowledged write is at its offset or has a later record of its key.");
+                            + "every 300 ms: every acknowledged write is at its offset or has a later record of its key.\n"
+                            + "--retention: size retention (6 KiB per replica) applied by every node every 300 ms; with\n"
+                            + "--compaction, cleanup.policy=compact,delete.");
                     return;
                 }
                 default -> {
@@ -75,7 +79,8 @@ public final class SimulateCommand {
         long started = System.nanoTime();
         for (long seed = first; seed < first + seeds; seed++) {
             ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs).withBitFlips(bitFlips)
-                    .withDeletes(deleteRecords).withCompaction(compaction);
+                    .withDeletes(deleteRecords).withCompaction(compaction)
+                    .withRetention(retention);
             ReplicationSimulation.Result r = ReplicationSimulation.run(moveNodes == 0 ? options : options.withMoves(moveNodes));
             acked += r.acked();
             writes += r.writes();
@@ -90,7 +95,7 @@ public final class SimulateCommand {
             if (!r.passed()) {
                 failed++;
                 System.out.println("FAIL seed " + seed + " (--faulty-ms " + faultyMs + (bitFlips ? " --bit-flips" : "")
-                        + (moveNodes == 0 ? "" : " --moves " + moveNodes) + (deleteRecords ? " --deletes" : "") + (compaction ? " --compaction" : "") + "): " + r.violations());
+                        + (moveNodes == 0 ? "" : " --moves " + moveNodes) + (deleteRecords ? " --deletes" : "") + (compaction ? " --compaction" : "") + (retention ? " --retention" : "") + "): " + r.violations());
                 r.traceTail().forEach(line -> System.out.println("    " + line));
             }
         }

@@ -102,16 +102,17 @@ class ReplicationSimulationTest {
 
     /**
      * An admin client deletes records (DeleteRecords) while the other faults go on, on three
-     * nodes and, for a third of the seeds, on four with moves: a replica left behind the leader's
+     * nodes and, for a third of the seeds, on four with moves (another third with size retention
+     * on every replica as well): a replica left behind the leader's
      * log start starts over there without its high watermark going back, and every write
      * acknowledged at or above the highest point a delete asked for survives. Before the fix, 7 of
      * the first 40 seeds moved a returning follower's high watermark back.
      */
     @Test
     void everyAcknowledgedWriteAboveTheDeletedPointSurvivesDeleteRecords() {
-        Seeds run = run(DELETE_FIRST, DELETE_SEEDS, " (--deletes; seeds divisible by 3 with --moves 4)", seed -> {
+        Seeds run = run(DELETE_FIRST, DELETE_SEEDS, " (--deletes; seeds divisible by 3 with --moves 4, the next ones with --retention)", seed -> {
             ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withDeletes(true);
-            return seed % 3 == 0 ? options.withMoves(4) : options;
+            return seed % 3 == 0 ? options.withMoves(4) : seed % 3 == 1 ? options.withRetention(true) : options;
         });
         long acked = run.sum(ReplicationSimulation.Result::acked);
         long deletes = run.sum(ReplicationSimulation.Result::deletes);
