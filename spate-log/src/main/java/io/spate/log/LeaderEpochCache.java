@@ -60,7 +60,7 @@ final class LeaderEpochCache {
         }
     }
 
-    /** Where the oldest epoch held begins, -1 when none is. */
+    /** Where the oldest epoch held begins, -1 when none is (after the log start when retention or compaction removed what lay before it). */
     long firstStart() {
         return startOffsets.isEmpty() ? -1 : startOffsets.firstEntry().getValue();
     }

@@ -178,6 +178,14 @@ public final class LogSegment {
         return flushed;
     }
 
+    /**
+     * What this process did not write may still be only in the page cache: a segment opened
+     * after a crash, past the recovery point, is synced by the next flush like one it appended to.
+     */
+    void markUnflushed() {
+        flushed = false;
+    }
+
     void flush() throws IOException {
         if (!flushed) {
             flushed = true;

@@ -175,6 +175,7 @@ public final class PartitionLog {
                     .sorted().toList();
         }
         long epochsStart = epochs.load() ? epochs.firstStart() : -1;
+        long[] firstBatch = {-1};
         ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
         snapshot.restoreInto(producers);
         long replayFrom = snapshot.offset();
@@ -207,6 +208,9 @@ public final class PartitionLog {
                     if (batch.baseOffset() >= replayFrom) {
                         producers.update(batch);
                     }
+                }
+                if (firstBatch[0] < 0) {
+                    firstBatch[0] = batch.baseOffset();
                 }
                 try {
                     epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
@@ -275,13 +279,14 @@ public final class PartitionLog {
         active = segments.lastEntry().getValue();
         logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
         logStartOffset = Math.min(Math.max(segments.firstKey(), options.logStartOffset()), logEndOffset);
-        if (epochsStart > logStartOffset) {
+        if (epochsStart > logStartOffset && firstBatch[0] >= 0 && firstBatch[0] < epochsStart) {
             // The epoch checkpoint is cut at the log start, and rewritten at once, whenever the
             // start moves (DeleteRecords, retention, a follower taking its leader's); the start's
             // own checkpoint follows later. A crash in between leaves an older start here, with
-            // records below it whose epochs the checkpoint no longer holds: a leader holding them
-            // would tell every follower of those epochs that it holds none (found by the
+            // records below it whose epochs the checkpoint no longer holds (found by the
             // replication simulation with DeleteRecords). They were deleted before the crash.
+            // Without records below it, an oldest epoch beginning past the log start is a
+            // compacted log's copy whose first batches were compacted away at its source.
             log.info("{}: the log start moved to {} before the last stop (its checkpoint said {})", topicPartition,
                     Math.min(epochsStart, logEndOffset), logStartOffset);
             logStartOffset = Math.min(epochsStart, logEndOffset);
@@ -289,6 +294,17 @@ public final class PartitionLog {
         highWatermark = logEndOffset;
         checkpointedHighWatermark = Math.max(logStartOffset, Math.min(options.highWatermark(), logEndOffset));
         recoveryPoint = Math.min(checkpointedRecoveryPoint, logEndOffset);
+        if (!cleanStop) {
+            // After a kill the page cache still held what the last process wrote past its
+            // recovery point, so the segments read it back whole; none of it is known to be on
+            // disk. The next flush syncs them all before the recovery point passes them: it
+            // skipped the sealed ones, and a power loss after that left a tear below the recovery
+            // point, taken for damage (found by the replication simulation with compaction).
+            Map.Entry<Long, LogSegment> first = segments.floorEntry(recoveryPoint);
+            for (LogSegment segment : (first == null ? segments : segments.tailMap(first.getKey())).values()) {
+                segment.markUnflushed();
+            }
+        }
         if (replayFrom > logEndOffset && !producers.truncateFrom(logEndOffset)) {
             // The snapshot is newer than what survived (a tail was lost) and reaches below what
             // it could cut exactly: the state is replayed from the segments instead.
@@ -695,7 +711,10 @@ public final class PartitionLog {
      * which Kafka's followers truncate by): its newest epoch {@code lastFetchedEpoch} must be an
      * epoch this log holds, ending here at or after {@code fetchOffset}. Returns null when it is
      * (or when the replica holds no epoch: nothing to compare), else the {@link #endOffsetForEpoch}
-     * answer for that epoch, with {@code [-1, logStartOffset]} when this log holds no epoch that old.
+     * answer for that epoch. When this log holds no epoch that old, everything it holds from where
+     * its oldest epoch begins was written in later epochs: a replica ending at or before that
+     * point shares no epoch with it to compare (null: what it holds below was compacted or
+     * deleted here), one ending past it parts from this log there ({@code [-1, that point]}).
      */
     public long[] divergingEpoch(int lastFetchedEpoch, long fetchOffset) {
         if (lastFetchedEpoch < 0) {
@@ -711,7 +730,14 @@ public final class PartitionLog {
             if (end[0] == lastFetchedEpoch && end[1] >= fetchOffset) {
                 return null;
             }
-            return end[0] < 0 ? new long[] {-1, logStartOffset} : end;
+            if (end[0] < 0) {
+                // The oldest epoch held begins past the log start when compaction removed what lay
+                // before its first batch on the replica this log was copied from, or DeleteRecords
+                // or retention cut the epochs there.
+                long oldestEpochStart = epochs.firstStart() < 0 ? logEndOffset : epochs.firstStart();
+                return fetchOffset <= oldestEpochStart ? null : new long[] {-1, oldestEpochStart};
+            }
+            return end;
         }
     }
 

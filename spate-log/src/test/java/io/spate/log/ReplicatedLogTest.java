@@ -69,7 +69,26 @@ class ReplicatedLogTest {
         assertThat(leader.divergingEpoch(5, 6)).as("past this log's end").containsExactly(5, 5);
         assertThat(leader.divergingEpoch(4, 3)).as("an epoch this log never wrote").containsExactly(2, 3);
         assertThat(leader.divergingEpoch(7, 5)).as("an epoch newer than any here").containsExactly(5, 5);
-        assertThat(leader.divergingEpoch(1, 2)).as("older than every epoch here: the log start").containsExactly(-1, 0);
+        assertThat(leader.divergingEpoch(1, 2)).as("older than every epoch here, past where the oldest begins").containsExactly(-1, 0);
+        assertThat(leader.divergingEpoch(1, 0)).as("older than every epoch here, ending where the oldest begins").isNull();
+    }
+
+    /**
+     * A copy of a compacted log begins its oldest epoch at its first surviving batch, past its log
+     * start: a replica with an older epoch ending at or before that batch shares nothing to
+     * compare, one ending past it parts there.
+     */
+    @Test
+    void aReplicaOlderThanEveryEpochOfACompactedCopyPartsWhereItsOldestEpochBegins() throws IOException {
+        open();
+        // Copied from a compacted leader: the first batch that survived is at offset 5, of epoch 3.
+        ByteBuffer copied = TestBatches.builder().baseOffset(5).partitionLeaderEpoch(3).record("k1", "x").record("k2", "y").build();
+        assertThat(leader.appendAsFollower(copied, 1).ok()).isTrue();
+        assertThat(leader.logStartOffset()).isZero();
+        assertThat(leader.logEndOffset()).isEqualTo(7);
+        assertThat(leader.divergingEpoch(1, 4)).as("its records lie below the copy's first batch").isNull();
+        assertThat(leader.divergingEpoch(1, 5)).isNull();
+        assertThat(leader.divergingEpoch(1, 7)).as("it holds epoch-1 records where this copy holds epoch 3").containsExactly(-1, 5);
     }
 
     @Test

@@ -154,21 +154,38 @@ public final class FollowerFetchLogic {
     }
 
     /**
-     * The leader holds no epoch as old as this log's newest: a leader keeps the epoch its log
-     * start is in, so everything it holds was written in later epochs. Whatever this log holds
-     * at or past the leader's log start parted from it, and what lies below is deleted there
-     * (DeleteRecords or retention ran while this replica was away). This replica starts over at
-     * the leader's log start, as Kafka's followers do when told OFFSET_OUT_OF_RANGE here; cutting
-     * back to its own log start first would move its high watermark back (found by the
-     * replication simulation with DeleteRecords). False when the epoch moved on meanwhile.
+     * The leader holds no epoch as old as this log's newest, and this log runs past where the
+     * leader's oldest epoch begins ({@code oldestEpochStart}): everything the leader holds from
+     * there on was written in later epochs, so this log parts from it there, and what it holds
+     * below is history the leader compacted or deleted. It is cut there and keeps the rest, with
+     * its high watermark (cutting back to its own log start moved the high watermark back: found
+     * by the replication simulation with DeleteRecords, then with compaction, where a copy of a
+     * compacted log begins its oldest epoch at its first surviving batch). When that point lies
+     * below this log's start, it starts over at the leader's log start. False when that could not
+     * be done this round.
      */
-    private boolean startOver(Followed f, long leaderLogStartOffset) throws IOException {
-        long end = f.partition.log().logEndOffset();
+    private boolean cutAtLeadersOldestEpoch(Followed f, long oldestEpochStart, long leaderLogStartOffset) throws IOException {
+        PartitionLog partitionLog = f.partition.log();
+        long end = partitionLog.logEndOffset();
+        if (oldestEpochStart < 0 || oldestEpochStart >= end) {
+            return true; // nothing past that point; the next fetch, from the same end, passes the leader's check
+        }
+        if (oldestEpochStart >= partitionLog.logStartOffset()) {
+            log.info("{}: truncating from {} to {}, where leader {}'s oldest epoch begins (it holds none as old as this log's newest)",
+                    f.partition.topicPartition(), end, oldestEpochStart, leaderId);
+            try {
+                return f.partition.truncateAsFollower(oldestEpochStart, f.epoch);
+            } catch (IOException e) {
+                log.warn("{}: could not truncate to {}: {}; fetching from leader {} again", f.partition.topicPartition(), oldestEpochStart,
+                        e.getMessage(), leaderId);
+                return false;
+            }
+        }
         if (!f.partition.startOverAsFollower(leaderLogStartOffset, f.epoch)) {
             return false;
         }
-        log.info("{}: leader {} holds no epoch as old as this log's newest (its log starts at {}): started over there; the log ended at {}",
-                f.partition.topicPartition(), leaderId, leaderLogStartOffset, end);
+        log.info("{}: leader {}'s oldest epoch begins at {}, below this log's start: started over at its log start {}; the log ended at {}",
+                f.partition.topicPartition(), leaderId, oldestEpochStart, leaderLogStartOffset, end);
         return true;
     }
 
@@ -231,8 +248,8 @@ public final class FollowerFetchLogic {
             switch (p.outcome()) {
                 case REFUSED -> backOff = true;
                 case DIVERGING -> {
-                    boolean done = p.divergingEpoch() < 0 || p.divergingEndOffset() < 0
-                            ? startOver(f, p.logStartOffset())
+                    boolean done = p.divergingEpoch() < 0
+                            ? cutAtLeadersOldestEpoch(f, p.divergingEndOffset(), p.logStartOffset())
                             : truncate(f, p.divergingEpoch(), p.divergingEndOffset());
                     if (!done) {
                         backOff = true;

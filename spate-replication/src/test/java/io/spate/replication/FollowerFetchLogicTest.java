@@ -178,8 +178,8 @@ class FollowerFetchLogicTest {
     /**
      * Replica 1 led at epoch 1 and was cut off; replica 2 took over at epoch 2 and deleted
      * records past everything replica 1 holds, so it holds no epoch as old as replica 1's newest.
-     * Replica 1 starts over at the new leader's log start at once; cutting back to its own log
-     * start first moved its high watermark back (the replication simulation with DeleteRecords).
+     * Replica 1 starts over at the new leader's log start; cutting back to its own log start first
+     * moved its high watermark back (the replication simulation with DeleteRecords).
      */
     @Test
     void aFollowerWhoseEpochsTheLeaderDeletedStartsOverAtItsLogStartWithoutGoingBack() throws IOException {
@@ -202,15 +202,49 @@ class FollowerFetchLogicTest {
         FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
         oneFromTwo.follow(one, 2);
         List<FollowerFetchLogic.Fetched> answers = fetch(two, oneFromTwo.fetchPositions());
-        assertThat(answers).singleElement().satisfies(a -> {
-            assertThat(a.outcome()).isEqualTo(FollowerFetchLogic.Fetched.Outcome.DIVERGING);
-            assertThat(a.divergingEpoch()).as("no epoch as old as 1").isNegative();
-        });
+        assertThat(answers).singleElement().satisfies(a -> assertThat(a.outcome())
+                .as("no epoch as old as 1 here, and replica 1 ends below where the oldest begins: nothing to cut, its offset is gone")
+                .isEqualTo(FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE));
         oneFromTwo.onFetched(answers, NOW);
         assertThat(one.log().logStartOffset()).as("at the leader's log start at once").isEqualTo(6);
         assertThat(one.log().highWatermark()).as("never back below 3").isEqualTo(6);
         round(oneFromTwo, two);
         assertThat(values(one)).containsExactly("v3", "v4", "v5", "v6").isEqualTo(values(two));
+    }
+
+    /**
+     * Replica 2 copied a compacted log whose first surviving batch, of epoch 3, is at offset 5,
+     * and leads; replica 1 holds offsets 0-7 of epoch 1, committed up to 5. It keeps what lies
+     * below where the leader's oldest epoch begins (compacted away there) with its high
+     * watermark, drops the rest, and copies the leader's (the replication simulation with
+     * compaction: it used to cut back to its own log start, its high watermark with it).
+     */
+    @Test
+    void aFollowerOlderThanEveryEpochOfACompactedLeaderKeepsWhatLiesBelowItsOldestEpoch() throws IOException {
+        one.becomeLeader(1, 1, List.of(1, 2), List.of(1), NOW);
+        for (int i = 0; i < 8; i++) {
+            append(one, "old" + i);
+        }
+        one.log().updateHighWatermark(5);
+        ByteBuffer copied = MemoryRecords.withRecords(5L, Compression.NONE, 3,
+                new SimpleRecord(NOW, "k".getBytes(StandardCharsets.UTF_8), "new5".getBytes(StandardCharsets.UTF_8))).buffer();
+        assertThat(two.log().appendAsFollower(copied, NOW).ok()).isTrue();
+        two.becomeLeader(4, 4, List.of(1, 2), List.of(2), NOW);
+        append(two, "new6");
+        one.becomeFollower(4, 4, 2, List.of(1, 2), List.of(2));
+        FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
+        oneFromTwo.follow(one, 4);
+        List<FollowerFetchLogic.Fetched> answers = fetch(two, oneFromTwo.fetchPositions());
+        assertThat(answers).singleElement().satisfies(a -> {
+            assertThat(a.outcome()).isEqualTo(FollowerFetchLogic.Fetched.Outcome.DIVERGING);
+            assertThat(a.divergingEpoch()).isNegative();
+            assertThat(a.divergingEndOffset()).as("where the leader's oldest epoch begins").isEqualTo(5);
+        });
+        oneFromTwo.onFetched(answers, NOW);
+        assertThat(one.log().logEndOffset()).isEqualTo(5);
+        assertThat(one.log().highWatermark()).as("never back").isEqualTo(5);
+        round(oneFromTwo, two);
+        assertThat(values(one)).containsExactly("old0", "old1", "old2", "old3", "old4", "new5", "new6");
     }
 
     /** Replica 1 leads at epoch 1 with "a" and "b"; replica 2 follows it and has a fetch out, whose answer is returned. */

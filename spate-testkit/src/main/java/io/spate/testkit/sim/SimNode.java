@@ -366,7 +366,6 @@ public final class SimNode {
         disk.kill();
     }
 
-    /** The log manager's background duties, in simulated time: roll flushes, then the checkpoints. */
     /** The log cleaner's round: compacts this process's compacted logs whose dirty share is due, as a node's cleaner thread does. */
     void compactDue() {
         onNode(incarnation, () -> compactor.compactDue(logs.logs()));
@@ -414,6 +413,7 @@ public final class SimNode {
         }
     }
 
+    /** The log manager's background duties, in simulated time: roll flushes, then the checkpoints. */
     void runLogDuties() {
         onNode(incarnation, () -> {
             logs.flushRolledLogs();

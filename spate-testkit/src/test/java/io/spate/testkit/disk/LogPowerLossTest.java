@@ -112,4 +112,49 @@ class LogPowerLossTest {
         }
         return null;
     }
+
+    /**
+     * A kill -9 leaves what the process wrote in the page cache, unsynced: the next process reads
+     * it back whole, and its first flush must sync it before the recovery point passes it. It
+     * synced only the segments it appended to itself, so a power loss after that flush left a
+     * tear in sealed segments below the recovery point, which recovery takes for damage: the log
+     * came back offline (found by the replication simulation with compaction's small segments).
+     */
+    @Test
+    void whatAKilledProcessLeftUnsyncedIsSyncedByTheNextProcesssFirstFlush() throws IOException {
+        List<String> failures = new ArrayList<>();
+        for (long seed = 0; seed < 50; seed++) {
+            Random random = new Random(seed);
+            SimDisk disk = SimDisk.create("kill-then-power-loss-" + seed);
+            LogManager logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
+            PartitionLog log = logs.getOrCreate(TP, CONFIG);
+            List<String> appended = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                String value = "r" + i + "-" + "x".repeat(100);
+                assertThat(log.appendAsLeader(MemoryRecords.withRecords(Compression.NONE,
+                        new SimpleRecord(CLOCK.millis(), null, value.getBytes(StandardCharsets.UTF_8))).buffer(), 0, CLOCK.millis()).ok()).isTrue();
+                appended.add(value);
+            }
+            logs.halt();
+            disk.kill();
+
+            logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
+            log = logs.getOrCreate(TP, CONFIG);
+            assertThat(LogValues.read(log).values()).as("a kill loses nothing").containsExactlyElementsOf(appended);
+            log.flush(CLOCK.millis());
+            logs.writeCheckpoints();
+            logs.halt();
+            disk.losePower(random);
+
+            logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
+            log = logs.getOrCreate(TP, CONFIG);
+            if (log.isOffline()) {
+                failures.add("seed " + seed + ": offline after the power loss: " + log.offlineReason());
+            } else if (!List.copyOf(LogValues.read(log).values()).equals(appended)) {
+                failures.add("seed " + seed + ": flushed records lost: " + LogValues.read(log).size() + " of " + appended.size());
+            }
+            logs.close();
+        }
+        assertThat(failures).isEmpty();
+    }
 }
