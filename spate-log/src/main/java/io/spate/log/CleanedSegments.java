@@ -37,6 +37,8 @@ public final class CleanedSegments implements AutoCloseable {
     private final List<Path> files = new ArrayList<>();
     private FileChannel current;
     private long currentSize;
+    /** Where the next batch kept may start: batches go in offset order, within [from, to). */
+    private long nextOffset;
     private boolean committed;
 
     CleanedSegments(PartitionLog log, long from, long to, long maxSegmentBytes) throws IOException {
@@ -45,6 +47,7 @@ public final class CleanedSegments implements AutoCloseable {
         this.to = to;
         this.maxSegmentBytes = Math.min(maxSegmentBytes, Integer.MAX_VALUE);
         this.folder = log.dir().resolve(from + "-" + to + CLEANING_SUFFIX);
+        this.nextOffset = from;
         deleteFolder(folder);
         Files.createDirectories(folder);
     }
@@ -73,6 +76,14 @@ public final class CleanedSegments implements AutoCloseable {
         while (position < batches.limit()) {
             view.wrap(batches, position);
             int size = view.sizeInBytes();
+            // The base offset lies outside the CRC: one read wrong would be written down as the
+            // batch's offset for good (found by the replication simulation with compaction and
+            // wrong reads, where a log's end jumped by 2^53). Such a pass fails; the log is unchanged.
+            if (view.baseOffset() < nextOffset || view.lastOffset() < view.baseOffset() || view.lastOffset() >= to) {
+                throw new IOException("a batch to keep reads back at offsets " + view.baseOffset() + ".." + view.lastOffset()
+                        + ", outside [" + nextOffset + ", " + to + ") of " + log.topicPartition() + "'s compaction: read wrong");
+            }
+            nextOffset = view.lastOffset() + 1;
             if (current == null || currentSize > 0 && currentSize + size > maxSegmentBytes) {
                 startFile(files.isEmpty() ? from : view.baseOffset());
             }

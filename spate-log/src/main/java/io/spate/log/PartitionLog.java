@@ -560,26 +560,56 @@ public final class PartitionLog {
             old.forEach(segment -> aborted.addAll(segment.abortedTxns().entries()));
             old.forEach(segment -> segments.remove(segment.baseOffset()));
             old.forEach(LogSegment::markDeleted);
-            List<String> names = completeSwapFolder(swap, from, to);
-            int next = 0;
-            for (int i = 0; i < names.size(); i++) {
-                LogSegment replacement = LogSegment.open(dir.resolve(names.get(i)), config.indexIntervalBytes());
-                java.util.Set<Long> markers = new java.util.HashSet<>();
+            try {
+                List<String> names = completeSwapFolder(swap, from, to);
+                int next = 0;
+                for (int i = 0; i < names.size(); i++) {
+                    java.util.Set<Long> markers = new java.util.HashSet<>();
+                    LogSegment replacement = openReplacement(dir.resolve(names.get(i)), markers);
+                    long end = i + 1 < names.size() ? baseOffsetOf(dir.resolve(names.get(i + 1))) : Long.MAX_VALUE;
+                    while (next < aborted.size() && aborted.get(next).lastOffset() < end) {
+                        AbortedTxn txn = aborted.get(next++);
+                        if (markers.contains(txn.lastOffset())) {
+                            replacement.abortedTxns().add(txn);
+                        }
+                    }
+                    segments.put(replacement.baseOffset(), replacement);
+                }
+            } catch (IOException | RuntimeException e) {
+                // Past the commit point the files are the compacted log (the next start completes and
+                // loads them), but this process no longer holds the range: serving on would answer
+                // reads there with nothing and let followers skip it (found by the replication
+                // simulation with compaction and a read of a wrong bit).
+                takeOffline("a compaction of offsets [" + from + ", " + to + ") was committed but its segments could not be loaded: " + e);
+                log.error("{}: {}; the partition is offline on this node until it restarts", topicPartition, offlineReason);
+                throw e;
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Opens a compaction's output segment in place and reads its batches, a few times over when
+     * a read comes back different (a wrong bit on a read is not on the disk).
+     */
+    private LogSegment openReplacement(Path file, java.util.Set<Long> markers) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            LogSegment replacement = LogSegment.open(file, config.indexIntervalBytes());
+            markers.clear();
+            try {
                 replacement.load(false, batch -> {
                     if (batch.isControl()) {
                         markers.add(batch.baseOffset());
                     }
                 });
-                long end = i + 1 < names.size() ? baseOffsetOf(dir.resolve(names.get(i + 1))) : Long.MAX_VALUE;
-                while (next < aborted.size() && aborted.get(next).lastOffset() < end) {
-                    AbortedTxn txn = aborted.get(next++);
-                    if (markers.contains(txn.lastOffset())) {
-                        replacement.abortedTxns().add(txn);
-                    }
+                return replacement;
+            } catch (IOException | RuntimeException e) {
+                replacement.close();
+                if (attempt == 3) {
+                    throw e;
                 }
-                segments.put(replacement.baseOffset(), replacement);
+                log.warn("{}: reading the compacted segment {} failed ({}); reading it again", topicPartition, file.getFileName(), e.getMessage());
             }
-            return true;
         }
     }
 
@@ -1543,6 +1573,11 @@ public final class PartitionLog {
                             throw e;
                         });
                     }
+                } else if (holding != null && last.nextOffset() < offset) {
+                    // The cut falls in a gap compaction left where a segment ends: the log ends at the
+                    // cut, as in Kafka, not at the batch before the gap (the high watermark went back
+                    // there: found by the replication simulation with compaction).
+                    last.cutAt(last.size(), offset);
                 }
                 logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
                 uncommitted.truncatedTo(logEndOffset);

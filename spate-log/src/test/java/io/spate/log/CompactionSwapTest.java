@@ -170,4 +170,56 @@ class CompactionSwapTest {
             }
         }
     }
+
+    /**
+     * A batch to keep whose base offset (outside the CRC) reads back wrong fails the pass before
+     * anything is swapped in: the log is unchanged (found by the replication simulation with
+     * compaction and wrong reads, where a kept batch's offset jumped by 2^53 for good).
+     */
+    @Test
+    void aKeptBatchReadBackAtAnOffsetOutsideTheRangeFailsThePassAndChangesNothing() throws IOException {
+        try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL);
+            for (int i = 0; i < 40; i++) {
+                append(log, sized(150), 0);
+            }
+            log.updateHighWatermark(log.logEndOffset());
+            List<Long> before = allBaseOffsets(log);
+            long end = log.cleanableEndOffset();
+            ByteBuffer wrong = readAll(log, 3);
+            wrong.putLong(0, (1L << 53) + 3); // the base offset of the batch at 3, one bit read wrong
+            try (CleanedSegments output = log.beginCleaning(0, end)) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> output.append(wrong.duplicate().limit(
+                                new RecordBatch().wrap(wrong, 0).sizeInBytes())))
+                        .isInstanceOf(IOException.class).hasMessageContaining("read wrong");
+            }
+            assertThat(allBaseOffsets(log)).isEqualTo(before);
+            try (var files = Files.list(log.dir())) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.CLEANING_SUFFIX));
+            }
+        }
+    }
+
+    /**
+     * A follower's cut that falls in a gap compaction left where a segment ends leaves the log
+     * ending at the cut, its high watermark with it, not at the batch before the gap (found by
+     * the replication simulation with compaction: the high watermark went back).
+     */
+    @Test
+    void aCutInAGapAtTheEndOfASegmentEndsTheLogAtTheCut() throws IOException {
+        try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_COMPACTED);
+            append(log, io.spate.record.TestBatches.builder().baseTimestamp(999_000).record("k0", "x".repeat(1960)).build(), 0); // most of the first segment
+            ByteBuffer afterGap = io.spate.record.TestBatches.builder().baseOffset(11).partitionLeaderEpoch(0).baseTimestamp(999_000)
+                    .record("k", "v").build();
+            assertThat(log.appendAsFollower(afterGap, 0).ok()).isTrue(); // offsets 1-10 compacted away at the leader
+            assertThat(segmentFiles(log.dir())).as("the batch after the gap begins a segment").contains(LogSegment.fileName(11));
+            log.updateHighWatermark(11);
+            log.truncateTo(11);
+            assertThat(log.logEndOffset()).isEqualTo(11);
+            assertThat(log.highWatermark()).as("never back past the gap").isEqualTo(11);
+            assertThat(log.appendAsFollower(io.spate.record.TestBatches.builder().baseOffset(11).partitionLeaderEpoch(0).baseTimestamp(999_000)
+                    .record("k", "w").build(), 0).ok()).as("the leader's batch at the cut follows").isTrue();
+        }
+    }
 }

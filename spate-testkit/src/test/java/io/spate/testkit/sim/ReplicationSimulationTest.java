@@ -125,7 +125,8 @@ class ReplicationSimulationTest {
 
     /**
      * Compacted topics, each node's cleaner running every 300 ms through the simulated disk
-     * while the other faults go on (a third of the seeds on four nodes with moves): every
+     * while the other faults go on (a third of the seeds on four nodes with moves, a third with
+     * disks that read a wrong bit now and then): every
      * acknowledged write is at its offset or has a later record of its key, replicas agree on
      * what both hold and on every key's latest record, and the group's committed offsets (their
      * topic compacted too) never go back. Before the fix, 5 of the first 20 seeds left a node
@@ -133,10 +134,11 @@ class ReplicationSimulationTest {
      */
     @Test
     void everyAcknowledgedWriteSurvivesCompaction() {
-        Seeds run = run(COMPACTION_FIRST, COMPACTION_SEEDS, " (--compaction; seeds divisible by 3 with --moves 4)", seed -> {
-            ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withCompaction(true);
-            return seed % 3 == 0 ? options.withMoves(4) : options;
-        });
+        Seeds run = run(COMPACTION_FIRST, COMPACTION_SEEDS, " (--compaction; seeds divisible by 3 with --moves 4, the next ones with --bit-flips)",
+                seed -> {
+                    ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withCompaction(true);
+                    return seed % 3 == 0 ? options.withMoves(4) : seed % 3 == 1 ? options.withBitFlips(true) : options;
+                });
         long acked = run.sum(ReplicationSimulation.Result::acked);
         long powerLosses = run.sum(ReplicationSimulation.Result::powerLosses);
         System.out.printf("replication simulation: %d seeds with compaction from %d, %d acknowledged, %d power losses, %d failed%n",
