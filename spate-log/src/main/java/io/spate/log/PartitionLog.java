@@ -558,10 +558,13 @@ public final class PartitionLog {
             // skip that producer's later transactions.
             List<AbortedTxn> aborted = new ArrayList<>();
             old.forEach(segment -> aborted.addAll(segment.abortedTxns().entries()));
-            old.forEach(segment -> segments.remove(segment.baseOffset()));
+            // The old files are renamed away before the new ones take their names; until the new
+            // segments are in the map, a reader of the range finds an old one it can no longer
+            // read and looks again (an empty answer), never the segment after the range.
             old.forEach(LogSegment::markDeleted);
             try {
                 List<String> names = completeSwapFolder(swap, from, to);
+                List<LogSegment> replacements = new ArrayList<>();
                 int next = 0;
                 for (int i = 0; i < names.size(); i++) {
                     java.util.Set<Long> markers = new java.util.HashSet<>();
@@ -573,13 +576,17 @@ public final class PartitionLog {
                             replacement.abortedTxns().add(txn);
                         }
                     }
-                    segments.put(replacement.baseOffset(), replacement);
+                    replacements.add(replacement);
                 }
+                // All of the range's new segments go in before the old entries leave (readers take no lock).
+                replacements.forEach(replacement -> segments.put(replacement.baseOffset(), replacement));
+                old.forEach(segment -> segments.remove(segment.baseOffset(), segment));
             } catch (IOException | RuntimeException e) {
                 // Past the commit point the files are the compacted log (the next start completes and
-                // loads them), but this process no longer holds the range: serving on would answer
-                // reads there with nothing and let followers skip it (found by the replication
-                // simulation with compaction and a read of a wrong bit).
+                // loads them), but this process cannot hold the range: serving on would answer reads
+                // there with nothing and let followers skip it (found by the replication simulation
+                // with compaction and a read of a wrong bit).
+                old.forEach(segment -> segments.remove(segment.baseOffset(), segment));
                 takeOffline("a compaction of offsets [" + from + ", " + to + ") was committed but its segments could not be loaded: " + e);
                 log.error("{}: {}; the partition is offline on this node until it restarts", topicPartition, offlineReason);
                 throw e;
@@ -597,11 +604,14 @@ public final class PartitionLog {
             LogSegment replacement = LogSegment.open(file, config.indexIntervalBytes());
             markers.clear();
             try {
-                replacement.load(false, batch -> {
+                LogSegment.LoadOutcome outcome = replacement.load(false, batch -> {
                     if (batch.isControl()) {
                         markers.add(batch.baseOffset());
                     }
                 });
+                if (!outcome.clean()) {
+                    throw new IOException("it reads back whole only up to byte " + outcome.validBytes() + ": " + outcome.problem());
+                }
                 return replacement;
             } catch (IOException | RuntimeException e) {
                 replacement.close();
@@ -1577,7 +1587,14 @@ public final class PartitionLog {
                     // The cut falls in a gap compaction left where a segment ends: the log ends at the
                     // cut, as in Kafka, not at the batch before the gap (the high watermark went back
                     // there: found by the replication simulation with compaction).
-                    last.cutAt(last.size(), offset);
+                    try {
+                        last.cutAt(last.size(), offset);
+                    } catch (IOException e) {
+                        logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
+                        durably("the cut of a truncation", () -> {
+                            throw e;
+                        });
+                    }
                 }
                 logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
                 uncommitted.truncatedTo(logEndOffset);

@@ -170,12 +170,15 @@ public final class FollowerFetchLogic {
         if (oldestEpochStart < 0 || oldestEpochStart >= end) {
             return true; // nothing past that point; the next fetch, from the same end, passes the leader's check
         }
-        if (oldestEpochStart >= partitionLog.logStartOffset()) {
+        // That point may fall inside one of this log's batches (it is where a batch begins in the
+        // leader's log, not in this one): the cut goes before that batch, as Kafka's does.
+        long cut = batchStartHolding(partitionLog, oldestEpochStart);
+        if (cut >= partitionLog.logStartOffset()) {
             log.info("{}: truncating from {} to {}, where leader {}'s oldest epoch begins (it holds none as old as this log's newest)",
-                    f.partition.topicPartition(), end, oldestEpochStart, leaderId);
+                    f.partition.topicPartition(), end, cut, leaderId);
             try {
-                return f.partition.truncateAsFollower(oldestEpochStart, f.epoch);
-            } catch (IOException e) {
+                return f.partition.truncateAsFollower(cut, f.epoch);
+            } catch (IOException | IllegalStateException e) {
                 log.warn("{}: could not truncate to {}: {}; fetching from leader {} again", f.partition.topicPartition(), oldestEpochStart,
                         e.getMessage(), leaderId);
                 return false;
@@ -187,6 +190,23 @@ public final class FollowerFetchLogic {
         log.info("{}: leader {}'s oldest epoch begins at {}, below this log's start: started over at its log start {}; the log ended at {}",
                 f.partition.topicPartition(), leaderId, oldestEpochStart, leaderLogStartOffset, end);
         return true;
+    }
+
+    /** The base offset of this log's batch holding {@code offset} (itself when a batch begins there or none holds it). */
+    private static long batchStartHolding(PartitionLog partitionLog, long offset) {
+        io.spate.log.LogReadResult read = partitionLog.read(offset, 1, partitionLog.logEndOffset(), true);
+        if (read.error() != io.spate.log.LogError.NONE || read.sizeInBytes() == 0) {
+            return offset;
+        }
+        try {
+            ByteBuffer batch = read.slice().readIntoHeap();
+            long base = batch.getLong(batch.position());
+            return base < offset && base >= partitionLog.logStartOffset() ? base : offset;
+        } catch (IOException | RuntimeException e) {
+            return offset;
+        } finally {
+            read.slice().release();
+        }
     }
 
     /** Truncates to where the histories agree; false when that could not be done this round. */

@@ -247,6 +247,29 @@ class FollowerFetchLogicTest {
         assertThat(values(one)).containsExactly("old0", "old1", "old2", "old3", "old4", "new5", "new6");
     }
 
+    /**
+     * Where the leader's oldest epoch begins may fall inside one of the follower's batches: the
+     * cut goes before that batch (cutting inside it threw, and the follower asked again forever).
+     */
+    @Test
+    void aCutWhereTheLeadersOldestEpochBeginsInsideAFollowersBatchGoesBeforeThatBatch() throws IOException {
+        one.becomeLeader(1, 1, List.of(1, 2), List.of(1), NOW);
+        append(one, "old0", "old1", "old2", "old3", "old4", "old5", "old6", "old7"); // one batch, offsets 0-7
+        ByteBuffer copied = MemoryRecords.withRecords(5L, Compression.NONE, 3,
+                new SimpleRecord(NOW, "k".getBytes(StandardCharsets.UTF_8), "new5".getBytes(StandardCharsets.UTF_8))).buffer();
+        assertThat(two.log().appendAsFollower(copied, NOW).ok()).isTrue();
+        two.becomeLeader(4, 4, List.of(1, 2), List.of(2), NOW);
+        one.becomeFollower(4, 4, 2, List.of(1, 2), List.of(2));
+        FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
+        oneFromTwo.follow(one, 4);
+        List<FollowerFetchLogic.Fetched> answers = fetch(two, oneFromTwo.fetchPositions());
+        assertThat(answers).singleElement().satisfies(a -> assertThat(a.divergingEndOffset()).isEqualTo(5));
+        assertThat(oneFromTwo.onFetched(answers, NOW)).as("no back-off: the cut was made").isFalse();
+        assertThat(one.log().logEndOffset()).as("before the batch holding offset 5").isZero();
+        round(oneFromTwo, two);
+        assertThat(values(one)).containsExactly("new5").isEqualTo(values(two));
+    }
+
     /** Replica 1 leads at epoch 1 with "a" and "b"; replica 2 follows it and has a fetch out, whose answer is returned. */
     private List<FollowerFetchLogic.Fetched> replicaTwoFetchesAAndBFromOneAtEpoch1(FollowerFetchLogic logic) throws IOException {
         one.becomeLeader(1, 1, List.of(1, 2), List.of(1, 2), NOW);

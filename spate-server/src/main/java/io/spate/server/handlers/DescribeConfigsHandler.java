@@ -80,7 +80,7 @@ public final class DescribeConfigsHandler implements ApiHandler {
                         if ((wanted == null || wanted.contains(move)) && !own.containsKey(move) && !shared.containsKey(move)) {
                             result.configs().add(TopicConfigDescriber.toResult(new TopicConfigDescriber.Entry(move,
                                     String.valueOf(io.spate.replication.quota.ReplicationThrottles.DEFAULT_MOVE_RATE),
-                                    DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG, DescribeConfigsResponse.ConfigType.LONG), true, version));
+                                    DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG, DescribeConfigsResponse.ConfigType.LONG), false, version));
                         }
                     }
                     own.forEach((name, value) -> {

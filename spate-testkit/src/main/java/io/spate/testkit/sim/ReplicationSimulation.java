@@ -449,11 +449,14 @@ public final class ReplicationSimulation {
             return;
         }
         long target = hw - random.nextInt((int) Math.min(50, hw - start) + 1);
-        deletedBelow.merge(p, target, Math::max);
         deletes++;
         trace("delete records of " + tp + " below " + target + " on node " + leader.id() + " (log start " + start + ", hw " + hw + ")");
-        leader.deleteRecordsWhenRunning(tp, target, newStart -> trace("  node " + leader.id() + " " + tp
-                + (newStart < 0 ? ": delete refused" : ": log start now " + newStart)));
+        leader.deleteRecordsWhenRunning(tp, target, newStart -> {
+            trace("  node " + leader.id() + " " + tp + (newStart < 0 ? ": delete refused" : ": log start now " + newStart));
+            if (newStart >= 0) {
+                deletedBelow.merge(p, target, Math::max); // only a delete that was done may account for missing records
+            }
+        });
     }
 
     /**
@@ -615,7 +618,13 @@ public final class ReplicationSimulation {
             // Below the newest log start of any replica, replicas may differ in what they still hold.
             long compareFrom = leaderReplica.logStartOffset();
             for (int r : s.replicas()) {
-                compareFrom = Math.max(compareFrom, nodes.get(r).partitions().get(tp).log().logStartOffset());
+                long replicaStart = nodes.get(r).partitions().get(tp).log().logStartOffset();
+                if (!options.deletes() && !options.retention() && replicaStart != leaderReplica.logStartOffset()) {
+                    // Nothing moves a log start in these runs: a replica starting elsewhere lost or kept what it should not.
+                    violations.add(tp + ": replica " + r + "'s log starts at " + replicaStart + ", the leader's at "
+                            + leaderReplica.logStartOffset());
+                }
+                compareFrom = Math.max(compareFrom, replicaStart);
             }
             Map<Long, String> leaderLog = from(LogValues.read(leaderReplica), compareFrom);
             for (int r : s.replicas()) {
