@@ -1457,10 +1457,14 @@ public final class PartitionLog {
                     // meanwhile (under the append lock only): a deleted one needs no fsync, and
                     // its closed channel must not read as a failed one.
                     if (!segment.retain()) {
-                        if (segment.deleted()) {
+                        if (segment.deleted() || closed) {
+                            // Deleted meanwhile, or the whole log closed (moved away, deleted, the node
+                            // stopping) after a roll queued this flush: no fsync failed. Taking it for
+                            // one took the node's whole data directory offline (found by the replication
+                            // simulation with compaction and moves).
                             continue;
                         }
-                        throw new java.nio.channels.ClosedChannelException(); // the log was closed: nothing was fsynced
+                        throw new java.nio.channels.ClosedChannelException(); // closed under a live log: nothing was fsynced
                     }
                     try {
                         segment.flush();

@@ -412,4 +412,27 @@ class LogManagerTest {
         assertThat(Files.readAllBytes(written)).containsExactly(42);
         assertThat(logs.schedule(() -> { }, 0)).as("nothing starts after the close").isFalse();
     }
+
+    /**
+     * A log closed (its partition moved away) after a roll queued its flush: the flush finds its
+     * segments closed, which is no failed fsync. Taken for one, it took the whole data directory
+     * offline (found by the replication simulation with compaction and moves).
+     */
+    @Test
+    void aRollFlushOfALogClosedMeanwhileLeavesTheDirectoryOnline() throws IOException {
+        LogConfig small = LogConfig.from(java.util.Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+        TopicPartition other = new TopicPartition("other", 0);
+        try (LogManager manager = LogManager.openWithoutDuties(tmp.resolve("data"), CLOCK)) {
+            PartitionLog moving = manager.getOrCreate(TP, small);
+            PartitionLog staying = manager.getOrCreate(other, small);
+            for (int i = 0; i < 12; i++) {
+                append(moving, TestBatches.builder().recordOfSize(150).build(), CLOCK.millis());
+            }
+            assertThat(segmentFiles(moving.dir()).size()).as("it rolled").isGreaterThan(1);
+            manager.closeKeeping(TP); // a node applying an image from before the partition moved away, as after a restart
+            manager.flushRolledLogs();
+            assertThat(staying.isOffline()).as("offline: %s", staying.offlineReason()).isFalse();
+            append(staying, TestBatches.batch(999_000, "still served"), CLOCK.millis());
+        }
+    }
 }
