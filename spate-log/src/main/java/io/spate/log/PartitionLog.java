@@ -1457,14 +1457,10 @@ public final class PartitionLog {
                     // meanwhile (under the append lock only): a deleted one needs no fsync, and
                     // its closed channel must not read as a failed one.
                     if (!segment.retain()) {
-                        if (segment.deleted() || closed) {
-                            // Deleted meanwhile, or the whole log closed (moved away, deleted, the node
-                            // stopping) after a roll queued this flush: no fsync failed. Taking it for
-                            // one took the node's whole data directory offline (found by the replication
-                            // simulation with compaction and moves).
+                        if (segment.deleted()) {
                             continue;
                         }
-                        throw new java.nio.channels.ClosedChannelException(); // closed under a live log: nothing was fsynced
+                        throw new java.nio.channels.ClosedChannelException(); // the log was closed: nothing was fsynced
                     }
                     try {
                         segment.flush();
@@ -1473,6 +1469,14 @@ public final class PartitionLog {
                     }
                 }
             } catch (IOException e) {
+                if (closed && e instanceof java.nio.channels.ClosedChannelException) {
+                    // The log was closed (its partition moved away or deleted, the node stopping)
+                    // after this flush was asked for, a roll's among them: nothing was fsynced, and
+                    // the caller is told so, but no disk failed. Taken for a failed fsync, it took
+                    // the node's whole data directory offline (found by the replication simulation
+                    // with compaction and moves).
+                    throw e;
+                }
                 // After a failed fsync the kernel may have dropped the dirty pages and cleared the
                 // error: a retry could "succeed" without the data. Never retry; go offline.
                 takeOffline("fsync failed: " + e.getMessage());
