@@ -38,10 +38,7 @@ class CompactionSwapTest {
 
     /** Writes 40 one-record batches, then "compacts" the sealed segments keeping the even offsets. */
     private CleanedSegments writeAndCleanEvenOffsets(PartitionLog log) throws IOException {
-        for (int i = 0; i < 40; i++) {
-            append(log, sized(150), 0);
-        }
-        log.updateHighWatermark(log.logEndOffset());
+        writeFortyBatches(log);
         long end = log.cleanableEndOffset();
         assertThat(end).isGreaterThan(20);
         CleanedSegments output = log.beginCleaning(0, end);
@@ -62,6 +59,20 @@ class CompactionSwapTest {
             }
         }
         return output;
+    }
+
+    /** Forty one-record batches of about 150 bytes, all committed. */
+    private static void writeFortyBatches(PartitionLog log) {
+        for (int i = 0; i < 40; i++) {
+            append(log, sized(150), 0);
+        }
+        log.updateHighWatermark(log.logEndOffset());
+    }
+
+    private static void assertNothingEndingWith(PartitionLog log, String suffix) throws IOException {
+        try (var files = Files.list(log.dir())) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(suffix));
+        }
     }
 
     private static List<Long> allBaseOffsets(PartitionLog log) {
@@ -121,9 +132,7 @@ class CompactionSwapTest {
         try (LogManager manager = LogManager.open(before, CLOCK, HOUR)) {
             PartitionLog log = manager.getOrCreate(TP, SMALL_COMPACTED);
             assertThat(allBaseOffsets(log)).isEqualTo(original);
-            try (var files = Files.list(log.dir())) {
-                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.CLEANING_SUFFIX));
-            }
+            assertNothingEndingWith(log, CleanedSegments.CLEANING_SUFFIX);
         }
         try (LogManager manager = LogManager.open(after, CLOCK, HOUR)) {
             PartitionLog log = manager.getOrCreate(TP, SMALL_COMPACTED);
@@ -132,9 +141,7 @@ class CompactionSwapTest {
             assertThat(offsets.stream().filter(o -> o < cut)).allMatch(o -> o % 2 == 0).hasSize((int) ((end + 1) / 2));
             assertThat(offsets.stream().filter(o -> o >= cut)).hasSize((int) (40 - end));
             assertThat(log.logEndOffset()).isEqualTo(40);
-            try (var files = Files.list(log.dir())) {
-                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.SWAP_SUFFIX));
-            }
+            assertNothingEndingWith(log, CleanedSegments.SWAP_SUFFIX);
         }
     }
 
@@ -165,9 +172,7 @@ class CompactionSwapTest {
             assertThat(log.isOffline()).isFalse();
             assertThat(allBaseOffsets(log)).isEqualTo(compacted);
             assertThat(log.logEndOffset()).isEqualTo(40);
-            try (var files = Files.list(log.dir())) {
-                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.SWAP_SUFFIX));
-            }
+            assertNothingEndingWith(log, CleanedSegments.SWAP_SUFFIX);
         }
     }
 
@@ -180,10 +185,7 @@ class CompactionSwapTest {
     void aKeptBatchReadBackAtAnOffsetOutsideTheRangeFailsThePassAndChangesNothing() throws IOException {
         try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
             PartitionLog log = manager.getOrCreate(TP, SMALL);
-            for (int i = 0; i < 40; i++) {
-                append(log, sized(150), 0);
-            }
-            log.updateHighWatermark(log.logEndOffset());
+            writeFortyBatches(log);
             List<Long> before = allBaseOffsets(log);
             long end = log.cleanableEndOffset();
             ByteBuffer wrong = readAll(log, 3);
@@ -194,9 +196,7 @@ class CompactionSwapTest {
                         .isInstanceOf(IOException.class).hasMessageContaining("read wrong");
             }
             assertThat(allBaseOffsets(log)).isEqualTo(before);
-            try (var files = Files.list(log.dir())) {
-                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(CleanedSegments.CLEANING_SUFFIX));
-            }
+            assertNothingEndingWith(log, CleanedSegments.CLEANING_SUFFIX);
         }
     }
 

@@ -176,13 +176,7 @@ public final class FollowerFetchLogic {
         if (cut >= partitionLog.logStartOffset()) {
             log.info("{}: truncating from {} to {}, where leader {}'s oldest epoch begins (it holds none as old as this log's newest)",
                     f.partition.topicPartition(), end, cut, leaderId);
-            try {
-                return f.partition.truncateAsFollower(cut, f.epoch);
-            } catch (IOException | IllegalStateException e) {
-                log.warn("{}: could not truncate to {}: {}; fetching from leader {} again", f.partition.topicPartition(), oldestEpochStart,
-                        e.getMessage(), leaderId);
-                return false;
-            }
+            return cutTo(f, cut);
         }
         if (!f.partition.startOverAsFollower(leaderLogStartOffset, f.epoch)) {
             return false;
@@ -219,9 +213,14 @@ public final class FollowerFetchLogic {
         }
         log.info("{}: truncating from {} to {} to match leader {} (epoch {})", f.partition.topicPartition(),
                 partitionLog.logEndOffset(), target, leaderId, leaderEpoch);
+        return cutTo(f, target);
+    }
+
+    /** Cuts the log at {@code target}; false when that could not be done this round. */
+    private boolean cutTo(Followed f, long target) {
         try {
             return f.partition.truncateAsFollower(target, f.epoch);
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
             // Usually the log could not find where to cut (its reads disagreed) and nothing was
             // cut; a cut or fsync that failed has taken the log offline. Either way the next
             // fetch of this partition is told again, and the others go on.

@@ -497,19 +497,7 @@ public final class Partition {
      * moved on, or when this log holds records the leader's start does not cover.
      */
     public boolean truncateFullyAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
-        roleLock.readLock().lock();
-        try {
-            long end = log.logEndOffset();
-            boolean endsBelowLeadersStart = leaderLogStartOffset > end;
-            boolean emptyElsewhere = log.logStartOffset() == end && leaderLogStartOffset >= 0 && leaderLogStartOffset != end;
-            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || !(endsBelowLeadersStart || emptyElsewhere)) {
-                return false;
-            }
-            log.truncateFullyAndStartAt(leaderLogStartOffset);
-            return true;
-        } finally {
-            roleLock.readLock().unlock();
-        }
+        return startOver(leaderLogStartOffset, fetchEpoch, false);
     }
 
     /**
@@ -521,9 +509,18 @@ public final class Partition {
      * unknown.
      */
     public boolean startOverAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
+        return startOver(leaderLogStartOffset, fetchEpoch, true);
+    }
+
+    /** Both of the above; {@code whateverItHolds} skips the check that the leader's start lies outside this log. */
+    private boolean startOver(long leaderLogStartOffset, int fetchEpoch, boolean whateverItHolds) throws java.io.IOException {
         roleLock.readLock().lock();
         try {
-            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || leaderLogStartOffset < 0) {
+            long end = log.logEndOffset();
+            boolean endsBelowLeadersStart = leaderLogStartOffset > end;
+            boolean emptyElsewhere = log.logStartOffset() == end && leaderLogStartOffset != end;
+            if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || leaderLogStartOffset < 0
+                    || !(whateverItHolds || endsBelowLeadersStart || emptyElsewhere)) {
                 return false;
             }
             log.truncateFullyAndStartAt(leaderLogStartOffset);

@@ -188,11 +188,11 @@ final class ReplicaFetcher implements Runnable {
 
     private void fetchOnce(LeaderConnection c) throws IOException {
         List<FollowerFetchLogic.FetchPosition> positions = logic.fetchPositions();
-        if (!positions.isEmpty() && (throttles.followerQuota().exceeded() || throttles.moveQuota().exceeded())) {
+        boolean overFollower = !positions.isEmpty() && throttles.followerQuota().exceeded();
+        boolean overMove = !positions.isEmpty() && throttles.moveQuota().exceeded();
+        if (overFollower || overMove) {
             // Over a quota: the copies it governs sit this round out (the leader's session forgets
             // them until they come back); in-sync replicas go on.
-            boolean overFollower = throttles.followerQuota().exceeded();
-            boolean overMove = throttles.moveQuota().exceeded();
             List<FollowerFetchLogic.FetchPosition> allowed = new ArrayList<>(positions.size());
             for (FollowerFetchLogic.FetchPosition position : positions) {
                 TopicPartition tp = position.partition();

@@ -226,14 +226,9 @@ class FollowerFetchLogicTest {
             append(one, "old" + i);
         }
         one.log().updateHighWatermark(5);
-        ByteBuffer copied = MemoryRecords.withRecords(5L, Compression.NONE, 3,
-                new SimpleRecord(NOW, "k".getBytes(StandardCharsets.UTF_8), "new5".getBytes(StandardCharsets.UTF_8))).buffer();
-        assertThat(two.log().appendAsFollower(copied, NOW).ok()).isTrue();
-        two.becomeLeader(4, 4, List.of(1, 2), List.of(2), NOW);
+        replicaTwoLeadsACompactedCopyAtEpoch4();
         append(two, "new6");
-        one.becomeFollower(4, 4, 2, List.of(1, 2), List.of(2));
-        FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
-        oneFromTwo.follow(one, 4);
+        FollowerFetchLogic oneFromTwo = replicaOneFollowsTwoAtEpoch4();
         List<FollowerFetchLogic.Fetched> answers = fetch(two, oneFromTwo.fetchPositions());
         assertThat(answers).singleElement().satisfies(a -> {
             assertThat(a.outcome()).isEqualTo(FollowerFetchLogic.Fetched.Outcome.DIVERGING);
@@ -255,19 +250,29 @@ class FollowerFetchLogicTest {
     void aCutWhereTheLeadersOldestEpochBeginsInsideAFollowersBatchGoesBeforeThatBatch() throws IOException {
         one.becomeLeader(1, 1, List.of(1, 2), List.of(1), NOW);
         append(one, "old0", "old1", "old2", "old3", "old4", "old5", "old6", "old7"); // one batch, offsets 0-7
-        ByteBuffer copied = MemoryRecords.withRecords(5L, Compression.NONE, 3,
-                new SimpleRecord(NOW, "k".getBytes(StandardCharsets.UTF_8), "new5".getBytes(StandardCharsets.UTF_8))).buffer();
-        assertThat(two.log().appendAsFollower(copied, NOW).ok()).isTrue();
-        two.becomeLeader(4, 4, List.of(1, 2), List.of(2), NOW);
-        one.becomeFollower(4, 4, 2, List.of(1, 2), List.of(2));
-        FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
-        oneFromTwo.follow(one, 4);
+        replicaTwoLeadsACompactedCopyAtEpoch4();
+        FollowerFetchLogic oneFromTwo = replicaOneFollowsTwoAtEpoch4();
         List<FollowerFetchLogic.Fetched> answers = fetch(two, oneFromTwo.fetchPositions());
         assertThat(answers).singleElement().satisfies(a -> assertThat(a.divergingEndOffset()).isEqualTo(5));
         assertThat(oneFromTwo.onFetched(answers, NOW)).as("no back-off: the cut was made").isFalse();
         assertThat(one.log().logEndOffset()).as("before the batch holding offset 5").isZero();
         round(oneFromTwo, two);
         assertThat(values(one)).containsExactly("new5").isEqualTo(values(two));
+    }
+
+    /** Replica 2 holds a copy of a compacted log whose first surviving batch, "new5" of epoch 3, is at offset 5, and leads at epoch 4. */
+    private void replicaTwoLeadsACompactedCopyAtEpoch4() throws IOException {
+        ByteBuffer copied = MemoryRecords.withRecords(5L, Compression.NONE, 3,
+                new SimpleRecord(NOW, "k".getBytes(StandardCharsets.UTF_8), "new5".getBytes(StandardCharsets.UTF_8))).buffer();
+        assertThat(two.log().appendAsFollower(copied, NOW).ok()).isTrue();
+        two.becomeLeader(4, 4, List.of(1, 2), List.of(2), NOW);
+    }
+
+    private FollowerFetchLogic replicaOneFollowsTwoAtEpoch4() throws IOException {
+        one.becomeFollower(4, 4, 2, List.of(1, 2), List.of(2));
+        FollowerFetchLogic oneFromTwo = new FollowerFetchLogic(2);
+        oneFromTwo.follow(one, 4);
+        return oneFromTwo;
     }
 
     /** Replica 1 leads at epoch 1 with "a" and "b"; replica 2 follows it and has a fetch out, whose answer is returned. */

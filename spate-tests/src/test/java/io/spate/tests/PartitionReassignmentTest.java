@@ -165,14 +165,7 @@ class PartitionReassignmentTest {
         cluster.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get();
         TopicPartition tp = new TopicPartition(topic, 0);
         cluster.awaitLeader(topic, 0);
-        byte[] value = new byte[1024];
-        try (var producer = io.spate.tests.support.Clients.producer(cluster.bootstrap(), Map.of(
-                org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all"))) {
-            for (int i = 0; i < 6_000; i++) {
-                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, "k" + i, new String(value).replace('\0', (char) ('a' + i % 26))));
-            }
-            producer.flush();
-        }
+        fillWithKilobyteRecords(topic, 6_000);
         long total = Files.size(segmentOf(1, topic));
         assertThat(total).as("the leader's log").isGreaterThan(6_000_000);
 
@@ -195,19 +188,7 @@ class PartitionReassignmentTest {
 
         long started = System.nanoTime();
         cluster.admin().alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(List.of(1, 2, 3))))).all().get();
-        // Whatever the machine's speed, the copy cannot outrun the throttle: one second's burst, the
-        // rate since the move began, and the one fetch that goes out before the quota is over.
-        Path copy = cluster.dataDir(3).resolve(topic + "-0");
-        await("node 3 starts copying").atMost(Duration.ofSeconds(30)).until(() -> Files.isDirectory(copy) && copiedBytes(copy) > 0);
-        await("the copy stays within the throttle for 2 s").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-                    long copied = copiedBytes(copy);
-                    double elapsedS = (System.nanoTime() - started) / 1e9;
-                    long bound = (long) (rate * (elapsedS + 1)) + 1024 * 1024;
-                    assertThat(copied).as("bytes copied %.1f s into a move throttled at %d B/s (of %d)", elapsedS, rate, total)
-                            .isLessThanOrEqualTo(bound);
-                });
-        assertThat(copiedBytes(copy)).as("not done yet").isLessThan(total);
+        assertNodeThreeCopiesWithin(topic, rate, started, total);
         assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).containsKey(tp);
 
         // What --verify does once the move is done (here, to let it finish): every throttle deleted.
@@ -250,14 +231,7 @@ class PartitionReassignmentTest {
         cluster.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get();
         TopicPartition tp = new TopicPartition(topic, 0);
         cluster.awaitLeader(topic, 0);
-        byte[] value = new byte[1024];
-        try (var producer = io.spate.tests.support.Clients.producer(cluster.bootstrap(), Map.of(
-                org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all"))) {
-            for (int i = 0; i < 4_000; i++) {
-                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, "k" + i, new String(value).replace('\0', (char) ('a' + i % 26))));
-            }
-            producer.flush();
-        }
+        fillWithKilobyteRecords(topic, 4_000);
         long total = Files.size(segmentOf(1, topic));
         ConfigResource node3 = new ConfigResource(ConfigResource.Type.BROKER, "3");
         assertThat(cluster.admin().describeConfigs(List.of(node3)).all().get().get(node3).get("move.replication.throttled.rate"))
@@ -274,16 +248,7 @@ class PartitionReassignmentTest {
 
         long started = System.nanoTime();
         cluster.admin().alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(List.of(1, 2, 3))))).all().get();
-        Path copy = cluster.dataDir(3).resolve(topic + "-0");
-        await("node 3 starts copying").atMost(Duration.ofSeconds(30)).until(() -> Files.isDirectory(copy) && copiedBytes(copy) > 0);
-        await("the copy stays within the move rate for 2 s").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-                    long copied = copiedBytes(copy);
-                    double elapsedS = (System.nanoTime() - started) / 1e9;
-                    long bound = (long) (rate * (elapsedS + 1)) + 1024 * 1024;
-                    assertThat(copied).as("bytes copied %.1f s into a move at %d B/s (of %d)", elapsedS, rate, total).isLessThanOrEqualTo(bound);
-                });
-        assertThat(copiedBytes(copy)).as("not done yet").isLessThan(total);
+        assertNodeThreeCopiesWithin(topic, rate, started, total);
 
         // Back to the default (100 MiB/s): the rest is copied at once and the move completes.
         cluster.admin().incrementalAlterConfigs(Map.of(node3, List.of(
@@ -291,6 +256,36 @@ class PartitionReassignmentTest {
         await("the move finishes").atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).doesNotContainKey(tp));
         ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 4_000L), partition -> List.of(1, 2, 3));
+    }
+
+    /** Writes {@code count} records of about 1 KiB to partition 0 of {@code topic}, acks=all. */
+    private static void fillWithKilobyteRecords(String topic, int count) {
+        byte[] value = new byte[1024];
+        try (var producer = io.spate.tests.support.Clients.producer(cluster.bootstrap(), Map.of(
+                org.apache.kafka.clients.producer.ProducerConfig.ACKS_CONFIG, "all"))) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, 0, "k" + i, new String(value).replace('\0', (char) ('a' + i % 26))));
+            }
+            producer.flush();
+        }
+    }
+
+    /**
+     * Node 3's copy of partition 0, once it starts, stays within {@code rate} for 2 s, whatever the
+     * machine's speed: one second's burst, the rate since the move began ({@code startedNanos}),
+     * and the one fetch that goes out before the quota is over; and it is not done yet.
+     */
+    private static void assertNodeThreeCopiesWithin(String topic, long rate, long startedNanos, long total) throws java.io.IOException {
+        Path copy = cluster.dataDir(3).resolve(topic + "-0");
+        await("node 3 starts copying").atMost(Duration.ofSeconds(30)).until(() -> Files.isDirectory(copy) && copiedBytes(copy) > 0);
+        await("the copy stays within the rate for 2 s").during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                    long copied = copiedBytes(copy);
+                    double elapsedS = (System.nanoTime() - startedNanos) / 1e9;
+                    long bound = (long) (rate * (elapsedS + 1)) + 1024 * 1024;
+                    assertThat(copied).as("bytes copied %.1f s into a move at %d B/s (of %d)", elapsedS, rate, total).isLessThanOrEqualTo(bound);
+                });
+        assertThat(copiedBytes(copy)).as("not done yet").isLessThan(total);
     }
 
     private static Path segmentOf(int node, String topic) {
