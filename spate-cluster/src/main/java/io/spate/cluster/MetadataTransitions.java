@@ -304,7 +304,10 @@ public final class MetadataTransitions {
         if (state.leader() != c.leader() || state.leaderEpoch() != c.leaderEpoch() || state.partitionEpoch() != c.partitionEpoch()) {
             return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "partition state changed since the request was made"));
         }
-        if (!c.isr().contains(c.leader()) || !state.replicas().containsAll(c.isr())) {
+        if (!c.isr().contains(c.leader())) {
+            return resign(image, c, state);
+        }
+        if (!state.replicas().containsAll(c.isr())) {
             return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE, "the in-sync set must hold the leader and only replicas"));
         }
         for (int id : c.isr()) {
@@ -323,6 +326,33 @@ public final class MetadataTransitions {
             elr.removeAll(c.isr());
         }
         TopicState topic = image.topic(c.topic()).withPartition(c.partition(), state.withIsr(c.isr()).withElr(elr));
+        Map<String, TopicState> topics = new HashMap<>(image.topics());
+        topics.put(topic.name(), topic);
+        return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));
+    }
+
+    /**
+     * A leader asking for an in-sync set without itself resigns: its own log went offline, so it
+     * can neither take writes nor serve reads. Only replicas already in sync may remain (they hold
+     * everything committed); the first live one leads, or, with none alive, the first to register
+     * again. The leader leaves the eligible replicas too: its log is not to be trusted to lead.
+     * The others leaving follow the usual rule.
+     */
+    private static Outcome resign(ClusterImage image, MetadataCommand.AlterIsr c, PartitionState state) {
+        if (c.isr().isEmpty() || !state.isr().containsAll(c.isr())) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE,
+                    "a resigning leader hands the partition only to replicas already in sync, not " + c.isr()));
+        }
+        List<Integer> elr = new ArrayList<>(state.elr());
+        if (c.isr().size() < minInsync(image.topic(c.topic()))) {
+            List<Integer> leaving = new ArrayList<>(state.isr());
+            leaving.removeAll(c.isr());
+            elr = union(elr, leaving);
+        }
+        elr.removeAll(c.isr());
+        elr.remove(Integer.valueOf(c.leader()));
+        PartitionState next = state.withLeader(firstLive(c.isr(), image.nodes()), c.isr()).withElr(elr);
+        TopicState topic = image.topic(c.topic()).withPartition(c.partition(), next);
         Map<String, TopicState> topics = new HashMap<>(image.topics());
         topics.put(topic.name(), topic);
         return unchanged(new ClusterImage(image.version(), image.nodes(), topics, image.nextProducerId(), image.tables(), image.nodeConfigs()), CommandResult.ok(0));

@@ -351,13 +351,47 @@ class MetadataTransitionsTest {
     }
 
     @Test
+    void aLeaderLeavingTheInSyncSetResignsToTheFirstLiveInSyncReplica() {
+        ClusterImage image = threeNodesAndTopic(Map.of("min.insync.replicas", "2"));
+        PartitionState before = image.partition("t", 0);
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(2, 3)));
+        PartitionState after = image.partition("t", 0);
+        assertThat(after.leader()).isEqualTo(2);
+        assertThat(after.isr()).containsExactly(2, 3);
+        assertThat(after.elr()).isEmpty();
+        assertThat(after.replicas()).isEqualTo(before.replicas());
+        assertThat(after.leaderEpoch()).isEqualTo(before.leaderEpoch() + 1);
+        assertThat(after.partitionEpoch()).isEqualTo(before.partitionEpoch() + 1);
+
+        // Below min.insync.replicas the other replicas leaving stay eligible; the resigning leader never is.
+        image = ok(image, new MetadataCommand.AlterIsr("t", 0, 2, after.leaderEpoch(), after.partitionEpoch(), List.of(2)));
+        PartitionState shrunk = image.partition("t", 0);
+        assertThat(shrunk.elr()).containsExactly(3);
+        // Alone in the in-sync set, it has nobody to resign to (the node does not ask then).
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 2, shrunk.leaderEpoch(), shrunk.partitionEpoch(), List.of(3)),
+                CommandResult.Error.STALE_STATE);
+    }
+
+    @Test
+    void aLeaderAloneInTheInSyncSetCannotResign() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, fence(image, 2));
+        image = ok(image, fence(image, 3));
+        PartitionState p0 = image.partition("t", 0);
+        assertThat(p0.isr()).containsExactly(1);
+        // Nobody else holds what was committed: nothing to hand over to, and no replica may join on the way out.
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, p0.leaderEpoch(), p0.partitionEpoch(), List.of()), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, p0.leaderEpoch(), p0.partitionEpoch(), List.of(2)), CommandResult.Error.STALE_STATE);
+        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, p0.leaderEpoch() - 1, p0.partitionEpoch(), List.of(2)), CommandResult.Error.STALE_STATE);
+    }
+
+    @Test
     void alterIsrIsRefusedWhenBasedOnStaleStateOrAddingAFencedNode() {
         ClusterImage image = threeNodesAndTopic(Map.of());
         image = ok(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1, 2)));   // partition epoch 1
         refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 0, List.of(1)), CommandResult.Error.STALE_STATE);
         refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 1, 1, List.of(1)), CommandResult.Error.STALE_STATE);
         refused(image, new MetadataCommand.AlterIsr("t", 0, 2, 0, 1, List.of(2)), CommandResult.Error.STALE_STATE);
-        refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 1, List.of(2)), CommandResult.Error.STALE_STATE);
         refused(image, new MetadataCommand.AlterIsr("t", 0, 1, 0, 1, List.of(1, 4)), CommandResult.Error.STALE_STATE);
         refused(image, new MetadataCommand.AlterIsr("t", 7, 1, 0, 1, List.of(1)), CommandResult.Error.UNKNOWN_TOPIC);
         refused(image, new MetadataCommand.AlterIsr("x", 0, 1, 0, 1, List.of(1)), CommandResult.Error.UNKNOWN_TOPIC);

@@ -61,11 +61,7 @@ class ClusterStorageTest {
         int follower = cluster.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
         cluster.awaitFullIsr(topic, 1, NODES);
         cluster.kill9(follower);
-        Path partitionDir = cluster.dataDir(follower).resolve(topic + "-0");
-        Path first;
-        try (Stream<Path> files = Files.list(partitionDir)) {
-            first = files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().findFirst().orElseThrow();
-        }
+        Path first = firstSegment(cluster.dataDir(follower).resolve(topic + "-0"));
         flipBitInSecondBatch(first);
         log("flipped a bit in " + first + " of follower " + follower);
 
@@ -73,7 +69,7 @@ class ClusterStorageTest {
         cluster.awaitFullIsr(topic, 1, NODES);
         assertThat(cluster.node(follower).output()).contains("corrupt local replica").contains("copying it again from node");
         try (Stream<Path> quarantined = Files.list(cluster.dataDir(follower).resolve("quarantine"))) {
-            assertThat(quarantined.toList()).hasSize(1);
+            assertThat(quarantined.filter(q -> q.getFileName().toString().startsWith(topic + "-0-")).toList()).hasSize(1);
         }
         try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
             producer.send(new ProducerRecord<>(topic, 0, "k", "after the repair")).get();
@@ -85,6 +81,40 @@ class ClusterStorageTest {
         assertThat(all).hasSize(301);
         for (int i = 0; i < 300; i++) {
             assertThat(all.get(i).value()).startsWith("value-" + i + "-");
+        }
+        ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 301L));
+    }
+
+    /**
+     * The killed node led the partition when it died, so the image it replays at its restart names
+     * it leader, and its log loads offline (the flipped bit lies below the recovery point). The
+     * image of the running cluster then names another leader: the node must set the damaged data
+     * aside and copy it again, as a follower whose first image named another leader does.
+     */
+    @Test
+    void aLeaderWithABitFlipInAnOldSegmentRepairsItOnceAnotherNodeLeads() throws Exception {
+        String topic = "flipped-leader";
+        cluster.createTopic(topic, 1, NODES, Map.of("min.insync.replicas", "2", "segment.bytes", "8192"));
+        produce(topic, 300);
+        int leader = cluster.awaitLeader(topic, 0);
+        cluster.awaitFullIsr(topic, 1, NODES);
+        cluster.kill9(leader);
+        cluster.awaitLeaderOtherThan(topic, 0, leader);
+        flipBitInSecondBatch(firstSegment(cluster.dataDir(leader).resolve(topic + "-0")));
+        log("flipped a bit in the first segment of node " + leader + ", the leader when it was killed");
+
+        cluster.start(leader);
+        cluster.awaitFullIsr(topic, 1, NODES);
+        assertThat(cluster.node(leader).output()).contains("corrupt local replica").contains("copying it again from node");
+        try (Stream<Path> quarantined = Files.list(cluster.dataDir(leader).resolve("quarantine"))) {
+            assertThat(quarantined.filter(q -> q.getFileName().toString().startsWith(topic + "-0-")).toList()).hasSize(1);
+        }
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            producer.send(new ProducerRecord<>(topic, 0, "k", "after the repair")).get();
+        }
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of())) {
+            List<ConsumerRecord<String, String>> all = Clients.readAll(consumer, List.of(new TopicPartition(topic, 0)));
+            assertThat(all).hasSize(301);
         }
         ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 301L));
     }
@@ -132,6 +162,12 @@ class ClusterStorageTest {
             for (int i = 0; i < count; i++) {
                 producer.send(new ProducerRecord<>(topic, 0, "k" + i, "value-" + i + "-" + "z".repeat(60))).get();
             }
+        }
+    }
+
+    private static Path firstSegment(Path partitionDir) throws Exception {
+        try (Stream<Path> files = Files.list(partitionDir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".log")).sorted().findFirst().orElseThrow();
         }
     }
 

@@ -87,16 +87,20 @@ public final class IsrChanges {
         this.time = scheduler.time();
     }
 
-    /** Asks for {@code proposed}, unless the partition has a change in flight already or no longer leads. */
-    public void propose(Partition partition, List<Integer> proposed) {
+    /**
+     * Asks for {@code proposed}, unless the partition has a change in flight already or no longer
+     * leads; returns whether it was asked for.
+     */
+    public boolean propose(Partition partition, List<Integer> proposed) {
         if (!partition.beginIsrChange(proposed)) {
-            return;
+            return false;
         }
         queue.add(new Change(partition, List.copyOf(proposed), partition.partitionEpoch(), partition.leaderEpoch(), time.nanos()));
         if (flushScheduled.compareAndSet(false, true)) {
             // A scheduler that is closed runs nothing: the node is stopping.
             scheduler.schedule(0, this::flush);
         }
+        return true;
     }
 
     private void flush() {

@@ -73,6 +73,12 @@ public final class NodeRoles {
 
         void registeringAgain();
 
+        /** A partition led here has an offline log: this node asks to leave its in-sync set so that {@code proposal} takes over. */
+        default void resigning(TopicPartition tp, String offlineReason, List<Integer> proposal) {
+            log.warn("{}: this leader's log is offline ({}); asking to hand the partition to the in-sync replicas {}",
+                    tp, offlineReason, proposal);
+        }
+
         /** A partition's log could not be opened (or its role taken); the others go on. */
         void couldNotTakeRole(TopicPartition tp, Exception e);
 
@@ -227,6 +233,15 @@ public final class NodeRoles {
                         removePartition(tp);
                         partition = null;
                     }
+                    if (partition != null && partition.log().isOffline() && ledElsewhere(state) && logs.offlineReason() == null) {
+                        // Hosted offline while this node led it (the image replayed at a restart,
+                        // or its own log failed while leading): another replica leads now, so the
+                        // damaged data can be set aside and copied again, as host() does for a
+                        // replica first hosted as a follower. Kept as it was, the replica failed
+                        // every fetch and stayed out of the in-sync set until the next restart.
+                        stopHosting(tp);
+                        partition = null;
+                    }
                     if (partition == null) {
                         partition = host(tp, topic, state);
                         keptUnassigned.remove(tp);
@@ -278,7 +293,7 @@ public final class NodeRoles {
     private Partition host(TopicPartition tp, TopicState topic, PartitionState state) throws IOException {
         LogConfig config = configs.apply(topic);
         PartitionLog partitionLog = logs.getOrCreate(tp, config, topic.id());
-        if (partitionLog.isOffline() && state.leader() >= 0 && state.leader() != localId && logs.offlineReason() == null) {
+        if (partitionLog.isOffline() && ledElsewhere(state) && logs.offlineReason() == null) {
             // Another replica leads and holds the data: set the damaged part aside (kept in
             // quarantine/) and copy it again from the leader.
             log.warn("{}: corrupt local replica ({}); setting the damaged data aside and copying it again from node {}",
@@ -293,6 +308,10 @@ public final class NodeRoles {
         return partition;
     }
 
+    private boolean ledElsewhere(PartitionState state) {
+        return state.leader() >= 0 && state.leader() != localId;
+    }
+
     private void applyRole(Partition partition, PartitionState state, ClusterImage image, long now) {
         TopicPartition tp = partition.topicPartition();
         if (state.leader() == localId && !selfFenced && registeredAsThisProcess(image)) {
@@ -303,6 +322,7 @@ public final class NodeRoles {
                 events.isrChanged(tp, partition.isr(), state.isr());
             }
             partition.becomeLeader(state.leaderEpoch(), state.partitionEpoch(), state.replicas(), state.isr(), now);
+            resignIfOffline(partition);
             return;
         }
         int leader = state.leader() == localId ? PartitionState.NO_LEADER : state.leader();
@@ -618,6 +638,30 @@ public final class NodeRoles {
         }
     }
 
+    /**
+     * A leader whose own log went offline (its data failed to load, or a compaction's output could
+     * not be read back) can neither take writes nor serve reads, while healthy replicas wait in its
+     * in-sync set. It asks to leave that set; the controller takes the request as a resignation
+     * and elects another in-sync replica, which holds everything committed. Once another node
+     * leads, this one sets the damaged data aside and copies it again ({@link #applyImage}). With
+     * nobody else in sync it stays as it is: no other replica holds what was committed. Not while
+     * the whole data directory is offline: the node then stops, and its fencing moves every
+     * leadership at once.
+     *
+     * @return whether the partition is led here with an offline log (nothing else is proposed for it)
+     */
+    private boolean resignIfOffline(Partition partition) {
+        PartitionLog partitionLog = partition.log();
+        if (!partition.isLeader() || !partitionLog.isOffline() || logs.offlineReason() != null) {
+            return false;
+        }
+        List<Integer> others = partition.isr().stream().filter(id -> id != localId).toList();
+        if (!others.isEmpty() && isrChanges.propose(partition, others)) {
+            events.resigning(partition.topicPartition(), partitionLog.offlineReason(), others);
+        }
+        return true;
+    }
+
     /** Drops followers that have not caught up for replica.lag.time.max.ms from the in-sync sets of partitions led here. */
     public void checkLaggingFollowers() {
         long now = time.millis();
@@ -626,6 +670,9 @@ public final class NodeRoles {
             if (retry != null) {
                 // The answer to the last change was lost: until one is known, nothing else is proposed.
                 isrChanges.propose(partition, retry);
+                continue;
+            }
+            if (resignIfOffline(partition)) {
                 continue;
             }
             List<Integer> shrunk = partition.laggingIsr(now, lagTimeMaxMs);

@@ -51,16 +51,7 @@ class NodeRolesTest {
     void start() throws Exception {
         metadata = LocalMetadataLog.open(dir.resolve("meta"), 1);
         logs = LogManager.open(dir.resolve("data"), Clock.systemUTC(), 300_000);
-        NodeRoles.Followers followers = new NodeRoles.Followers() {
-            @Override
-            public void follow(Partition partition, NodeInfo leader, int leaderEpoch) {
-                followed.add(partition.topicPartition() + "<-" + leader.id());
-            }
-
-            @Override
-            public void unfollow(TopicPartition tp) {
-            }
-        };
+        NodeRoles.Followers followers = followers();
         IsrChanges isrChanges = new IsrChanges(IsrChanges.Controller.of(metadata), 1, 15_000, clock);
         roles = new NodeRoles(1, logs, topic -> LogConfig.defaultConfig(), followers, isrChanges, GroupCommit.IN_PLACE, clock,
                 LeadershipListener.NONE, 10_000, recordingEvents(), clock);
@@ -100,6 +91,11 @@ class NodeRolesTest {
             @Override
             public void registeringAgain() {
                 events.add("register again");
+            }
+
+            @Override
+            public void resigning(TopicPartition tp, String offlineReason, List<Integer> proposal) {
+                events.add("resign " + tp + " to " + proposal);
             }
 
             @Override
@@ -277,6 +273,91 @@ class NodeRolesTest {
     }
 
     /** Logs left on disk by replicas moved away or topics deleted while the node was down go; assigned and hosted ones stay. */
+    /**
+     * A leader whose log loads offline (a bit flipped below its recovery point, found after an
+     * unclean stop) hands the partition to the other in-sync replicas, and once another node
+     * leads, sets the damaged data aside and follows. Before, it kept leading a partition it could
+     * not serve, and a replica offline under a follower role stayed so until the next restart.
+     */
+    @Test
+    void aLeaderWhoseLogIsOfflineResignsThenSetsTheDamageAsideAndFollows() throws Exception {
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
+        commit(new MetadataCommand.RegisterNode(2, "127.0.0.1", 9093, 1, true));
+        commit(new MetadataCommand.RegisterNode(3, "127.0.0.1", 9094, 1, true));
+        ClusterImage image = imageAfter(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1, 2, 3)), Map.of()));
+        assertThat(image.partition("t", 0).leader()).isEqualTo(1);
+        roles.onRegistered(registered.version());
+        roles.applyImage(image);
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        for (int i = 0; i < 3; i++) {
+            org.apache.kafka.common.record.internal.SimpleRecord record =
+                    new org.apache.kafka.common.record.internal.SimpleRecord(1_000, null, ("value " + i).getBytes());
+            logs.log(TP).appendAsLeader(org.apache.kafka.common.record.internal.MemoryRecords.withRecords(
+                    org.apache.kafka.common.compress.Compression.NONE, record, record).buffer(), 0, 1_000);
+        }
+        logs.close();
+        Path data = dir.resolve("data");
+        java.nio.file.Files.delete(data.resolve(".spate-clean-shutdown"));
+        flipABitInTheSecondBatch(data.resolve(TP.dirName()).resolve("00000000000000000000.log"));
+
+        // The node starts again on that disk, with the image that names it leader.
+        logs = LogManager.open(data, Clock.systemUTC(), 300_000);
+        roles = new NodeRoles(1, logs, topic -> LogConfig.defaultConfig(), followers(),
+                new IsrChanges(IsrChanges.Controller.of(metadata), 1, 15_000, clock), GroupCommit.IN_PLACE, clock,
+                LeadershipListener.NONE, 10_000, recordingEvents(), clock);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.onRegistered(registered.version());
+        roles.applyImage(image);
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        assertThat(roles.partition(TP).isLeader()).isTrue();
+        assertThat(roles.partition(TP).log().isOffline()).isTrue();
+        clock.advance(0);   // the in-sync set change goes out
+
+        ClusterImage resigned = metadata.awaitVersion(image.version() + 1).get(10, TimeUnit.SECONDS);
+        assertThat(resigned.partition("t", 0).leader()).isEqualTo(2);
+        assertThat(resigned.partition("t", 0).isr()).containsExactly(2, 3);
+        assertThat(events).contains("resign t-0 to [2, 3]");
+
+        roles.applyImage(resigned);
+        Partition following = roles.partition(TP);
+        assertThat(following.role()).isEqualTo(Partition.Role.FOLLOWER);
+        assertThat(following.leaderId()).isEqualTo(2);
+        assertThat(following.log().isOffline()).isFalse();
+        assertThat(following.log().logEndOffset()).as("the first batch, before the damage").isEqualTo(2);
+        assertThat(followed).contains("t-0<-2");
+        try (java.util.stream.Stream<Path> quarantined = java.nio.file.Files.list(data.resolve("quarantine"))) {
+            assertThat(quarantined.toList()).hasSize(1);
+        }
+        assertThat(events).noneMatch(e -> e.startsWith("failed"));
+    }
+
+    private NodeRoles.Followers followers() {
+        return new NodeRoles.Followers() {
+            @Override
+            public void follow(Partition partition, NodeInfo leader, int leaderEpoch) {
+                followed.add(partition.topicPartition() + "<-" + leader.id());
+            }
+
+            @Override
+            public void unfollow(TopicPartition tp) {
+            }
+        };
+    }
+
+    private static void flipABitInTheSecondBatch(Path segment) throws Exception {
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(segment,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(12);
+            channel.read(header, 0);
+            long position = 12 + header.getInt(8) + 70;
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.allocate(1);
+            channel.read(one, position);
+            one.put(0, (byte) (one.get(0) ^ 0x10)).rewind();
+            channel.write(one, position);
+        }
+    }
+
     @Test
     void strayLogsOnDiskAreDeletedAndAssignedOnesKept() throws Exception {
         ClusterImage image = registeredAndLeading();
