@@ -236,6 +236,8 @@ public final class LogSegment {
         ByteBuffer whole = null;
         String problem = null;
         boolean tornTail = false;
+        PendingJump jump = null;
+        int lastEpoch = Integer.MIN_VALUE;
         scan:
         while (position < fileSize) {
             long remaining = fileSize - position;
@@ -303,24 +305,86 @@ public final class LogSegment {
                         break scan;
                     }
                 }
-                if (view.baseOffset() < nextOffset && position > 0 || view.baseOffset() < baseOffset) {
+                long expected = jump != null ? jump.lastOffset() + 1 : nextOffset;
+                int epoch = view.partitionLeaderEpoch();
+                boolean offsetBack = view.baseOffset() < expected && (position > 0 || jump != null) || view.baseOffset() < baseOffset;
+                boolean epochBack = epoch < (jump != null ? jump.epoch() : lastEpoch);
+                if (offsetBack || epochBack) {
                     if (!confirmed) {
                         continue;
                     }
-                    problem = "batch offset " + view.baseOffset() + " does not follow offset " + (nextOffset - 1);
+                    if (jump != null && view.baseOffset() >= nextOffset && epoch >= lastEpoch) {
+                        // This batch follows the one before the jump: the jump is what is wrong.
+                        // The base offset and the leader epoch lie outside the CRC, so one changed
+                        // bit there passes every check of its own batch (found by the replication
+                        // simulation with bits rotting on the platter: the bad batch was kept, and
+                        // the log ended 2^36 offsets too far).
+                        problem = "the batch at offset " + jump.baseOffset() + " (leader epoch " + jump.epoch() + ") jumps ahead of offset "
+                                + (nextOffset - 1) + (lastEpoch == Integer.MIN_VALUE ? "" : " (leader epoch " + lastEpoch + ")")
+                                + ", and the next batch, at offset " + view.baseOffset() + " (leader epoch " + epoch
+                                + "), follows the one before: a damaged " + (offsetBack ? "base offset" : "leader epoch");
+                        position = jump.position();
+                        jump = null;
+                        tornTail = false;
+                        break scan;
+                    }
+                    if (jump != null) {
+                        lastEpoch = jump.epoch();
+                        jump = commit(jump, visitor);
+                    }
+                    problem = offsetBack ? "batch offset " + view.baseOffset() + " does not follow offset " + (nextOffset - 1)
+                            : "the batch at offset " + view.baseOffset() + " has leader epoch " + epoch + ", below the " + lastEpoch
+                            + " of the batch before it";
                     tornTail = !validBatchAfter(position + (long) batchSize, fileSize);
                     break scan;
                 }
-                onBatch(view.baseOffset(), view.lastOffset(), view.maxTimestamp(), position, batchSize);
-                if (visitor != null) {
-                    visitor.onBatch(view);
+                if (jump != null) {
+                    lastEpoch = jump.epoch();
+                    jump = commit(jump, visitor);
+                }
+                boolean offsetAhead = view.baseOffset() > nextOffset && (position > 0 || view.baseOffset() > baseOffset);
+                boolean epochAhead = lastEpoch != Integer.MIN_VALUE && epoch > lastEpoch;
+                if (offsetAhead || epochAhead) {
+                    // A jump ahead (compaction leaves offset gaps, a new leader a higher epoch, and
+                    // damage may do either): believed once the next batch, if any, follows it.
+                    jump = PendingJump.of(view, position, batchSize, validate || view.isControl() ? whole : header);
+                } else {
+                    onBatch(view.baseOffset(), view.lastOffset(), view.maxTimestamp(), position, batchSize);
+                    if (visitor != null) {
+                        visitor.onBatch(view);
+                    }
+                    lastEpoch = epoch;
                 }
                 position += batchSize;
                 break;
             }
         }
+        commit(jump, visitor);
         size = position;
         return new LoadOutcome(position, problem, tornTail);
+    }
+
+    /**
+     * A batch whose base offset or leader epoch jumps ahead of the batch before, held back until
+     * the next batch says whether to believe it.
+     */
+    private record PendingJump(long baseOffset, long lastOffset, int epoch, long maxTimestamp, int position, int size, ByteBuffer bytes) {
+        static PendingJump of(RecordBatch view, int position, int size, ByteBuffer read) {
+            ByteBuffer copy = ByteBuffer.allocate(read.limit());
+            copy.put(read.duplicate().position(0)).flip();
+            return new PendingJump(view.baseOffset(), view.lastOffset(), view.partitionLeaderEpoch(), view.maxTimestamp(), position, size, copy);
+        }
+    }
+
+    /** Indexes {@code jump} (and shows it to the visitor) now that it is believed; returns null. */
+    private PendingJump commit(PendingJump jump, BatchVisitor visitor) {
+        if (jump != null) {
+            onBatch(jump.baseOffset(), jump.lastOffset(), jump.maxTimestamp(), jump.position(), jump.size());
+            if (visitor != null) {
+                visitor.onBatch(new RecordBatch().wrap(jump.bytes(), 0));
+            }
+        }
+        return null;
     }
 
     /**

@@ -117,6 +117,51 @@ class StorageHardeningTest {
         }
     }
 
+    /**
+     * The base offset and the leader epoch lie outside a batch's CRC: one bit of either changed on
+     * disk leaves a batch that passes every check of its own and seems to jump ahead. The next
+     * batch, following the one before the jump, gives it away; the damaged batch is not kept as
+     * if compaction had left a gap (the log then ended 2^32 offsets too far) or a new leader had
+     * written it (a follower then cut its log at that false epoch boundary).
+     */
+    @Test
+    void aBaseOffsetChangedOnDiskIsTakenForDamageNotForAGap() throws IOException {
+        damagedHeaderFieldIsSetAside(3, "a damaged base offset");   // bit 32 of the second batch's base offset
+    }
+
+    @Test
+    void aLeaderEpochChangedOnDiskIsTakenForDamageNotForANewLeader() throws IOException {
+        damagedHeaderFieldIsSetAside(RecordBatch.LOG_OVERHEAD + 3, "a damaged leader epoch");   // epoch 0 becomes 1
+    }
+
+    private void damagedHeaderFieldIsSetAside(int byteInBatch, String reason) throws IOException {
+        Path crash = tmp.resolve("crash");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < 20; i++) {
+                append(log, sized(150), 0);
+            }
+            copyTree(data(), crash);
+        }
+        Path dir = crash.resolve(TP.dirName());
+        Path first = dir.resolve(segmentFiles(dir).get(0));
+        long secondBatch = firstBatchSize(first);
+        LogSegmentTest.flipByte(first, secondBatch + byteInBatch);
+
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            assertThat(log.isOffline()).isTrue();
+            assertThat(log.offlineReason()).contains("at byte " + secondBatch).contains(reason);
+        }
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            manager.getOrCreate(TP, SMALL_SEGMENTS);
+            PartitionLog repaired = manager.setAsideCorruptData(TP, SMALL_SEGMENTS);
+            assertThat(repaired.isOffline()).isFalse();
+            assertThat(repaired.logEndOffset()).as("the first batch, before the damaged one").isEqualTo(1);
+            assertThat(append(repaired, sized(10), 0).baseOffset()).isEqualTo(1);
+        }
+    }
+
     @Test
     void epochBoundariesAndProducersOutliveTheSegmentsThatHeldThem() throws IOException {
         Path crash = tmp.resolve("crash");

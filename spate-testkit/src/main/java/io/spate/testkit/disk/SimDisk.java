@@ -33,7 +33,7 @@ public final class SimDisk {
 
     /** What happened to this disk so far. */
     public record Stats(long fileSyncs, long directorySyncs, long kills, long powerLosses, long filesThatLostWrites,
-                        long journalEntriesLost, long bitFlips, long writesRefusedFull) { }
+                        long journalEntriesLost, long bitFlips, long writesRefusedFull, long rotted) { }
 
     private final String name;
     private final SimFileSystem fileSystem;
@@ -54,6 +54,7 @@ public final class SimDisk {
     private long filesThatLostWrites;
     private long journalEntriesLost;
     private long bitFlips;
+    private long rotted;
     private long writesRefusedFull;
 
     private SimDisk(String name) {
@@ -121,8 +122,26 @@ public final class SimDisk {
         this.pendingFlipPosition = position;
     }
 
+    /**
+     * Damage at rest: one bit of {@code file} on the platter, at a random place among its durable
+     * bytes, changes for good (every later read sees it). Returns the position, or -1 when the
+     * file holds nothing durable.
+     */
+    public synchronized long rot(java.nio.file.Path file, Random random) {
+        if (!(lookup((SimPath) file) instanceof SimFile target)) {
+            throw new IllegalArgumentException("no file " + file);
+        }
+        if (target.durableSize() == 0) {
+            return -1;
+        }
+        int position = random.nextInt(target.durableSize());
+        target.rot(position, random.nextInt(8));
+        rotted++;
+        return position;
+    }
+
     public synchronized Stats stats() {
-        return new Stats(fileSyncs, directorySyncs, kills, powerLosses, filesThatLostWrites, journalEntriesLost, bitFlips, writesRefusedFull);
+        return new Stats(fileSyncs, directorySyncs, kills, powerLosses, filesThatLostWrites, journalEntriesLost, bitFlips, writesRefusedFull, rotted);
     }
 
     private void releaseLocks(SimInode node) {

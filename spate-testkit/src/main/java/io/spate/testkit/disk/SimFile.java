@@ -88,6 +88,21 @@ final class SimFile extends SimInode {
         return true;
     }
 
+    /** Damage on the platter: bit {@code bit} of byte {@code position} changes, in what is durable and in the page cache alike. */
+    void rot(int position, int bit) {
+        if (position < durableSize) {
+            durableData[position] ^= (byte) (1 << bit);
+        }
+        if (position < size) {
+            data[position] ^= (byte) (1 << bit);
+        }
+    }
+
+    /** How many bytes are on the platter. */
+    int durableSize() {
+        return durableSize;
+    }
+
     /** The content as the process sees it (for a copy, which lands in the page cache, unsynced). */
     byte[] contents() {
         return Arrays.copyOf(data, size);

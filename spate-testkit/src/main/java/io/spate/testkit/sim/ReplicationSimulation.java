@@ -322,7 +322,7 @@ public final class ReplicationSimulation {
             deleteRecords();
             return;
         }
-        switch (random.nextInt(options.bitFlips() ? 10 : 9)) {
+        switch (random.nextInt(options.bitFlips() ? 11 : 9)) {
             case 0 -> {
                 if (!node.alive() || up.size() < options.nodes()) {
                     return; // one node down at a time: the fault budget of RF 3 and min.insync.replicas 2
@@ -382,6 +382,12 @@ public final class ReplicationSimulation {
                 node.disk().flipBitsOnRead(chance, new java.util.Random(random.nextLong()));
                 loop.after(length, () -> node.disk().flipBitsOnRead(0, null));
             }
+            case 10 -> {
+                if (!node.alive() || up.size() < options.nodes() || !everyReplicaInSync()) {
+                    return; // one damaged replica at a time, while the others hold everything
+                }
+                rot(node, length);
+            }
             case 4 -> {
                 int other = 1 + random.nextInt(options.nodes());
                 if (other != node.id()) {
@@ -397,6 +403,43 @@ public final class ReplicationSimulation {
                     cutFor(other, node.id(), length);
                 }
             }
+        }
+    }
+
+    /**
+     * A bit of one of the node's segments changes on the platter, then the node is killed and
+     * started again, so that its recovery meets the damage: below the recovery point it is
+     * corruption (the log loads offline; a follower sets it aside and copies again, a leader hands
+     * the partition to another in-sync replica first), above it a torn tail that is cut.
+     */
+    private void rot(SimNode node, long downMs) {
+        try {
+            List<java.nio.file.Path> partitions;
+            try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(node.disk().root().resolve("data"))) {
+                partitions = dirs.filter(d -> d.getFileName().toString().startsWith(TOPIC + "-")).sorted().toList();
+            }
+            if (partitions.isEmpty()) {
+                return;
+            }
+            java.nio.file.Path dir = partitions.get(random.nextInt(partitions.size()));
+            List<java.nio.file.Path> segments;
+            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+                segments = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+            }
+            if (segments.isEmpty()) {
+                return;
+            }
+            java.nio.file.Path segment = segments.get(random.nextInt(segments.size()));
+            long at = node.disk().rot(segment, random);
+            if (at < 0) {
+                return;
+            }
+            trace("a bit of " + dir.getFileName() + "/" + segment.getFileName() + " at byte " + at + " rots on node " + node.id()
+                    + "'s disk; the node is killed and starts again in " + downMs + " ms");
+            node.crash();
+            loop.after(downMs, node::start);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

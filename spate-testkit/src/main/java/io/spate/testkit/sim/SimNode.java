@@ -219,6 +219,11 @@ public final class SimNode {
         }
 
         @Override
+        public void resigning(TopicPartition tp, String offlineReason, List<Integer> proposal) {
+            trace.accept("node " + id + " leads " + tp + " with its log offline (" + offlineReason + "): asks to hand it to " + proposal);
+        }
+
+        @Override
         public void couldNotTakeRole(TopicPartition tp, Exception e) {
             violation.accept("node " + id + " could not take the role of " + tp + ": " + e);
         }
