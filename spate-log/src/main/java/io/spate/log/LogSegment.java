@@ -207,7 +207,8 @@ public final class LogSegment {
      * @param tornTail     the bad bytes are what a write cut short by a crash leaves behind: they
      *                     run to the end of the file and hold no whole batch after the bad one
      */
-    record LoadOutcome(int validBytes, String problem, boolean tornTail) {
+    /** {@code lastEpoch}: the leader epoch of the last batch believed, or the one given to the scan when there is none. */
+    record LoadOutcome(int validBytes, String problem, boolean tornTail, int lastEpoch) {
         boolean clean() {
             return problem == null;
         }
@@ -228,6 +229,11 @@ public final class LogSegment {
      * written.
      */
     LoadOutcome load(boolean validate, BatchVisitor visitor) throws IOException {
+        return load(validate, visitor, Integer.MIN_VALUE);
+    }
+
+    /** As {@link #load(boolean, BatchVisitor)}, knowing the leader epoch of the last batch before this segment ({@code Integer.MIN_VALUE}: none known). */
+    LoadOutcome load(boolean validate, BatchVisitor visitor, int epochBefore) throws IOException {
         long fileSize = channel.size();
         int position = 0;
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.HEADER_SIZE);
@@ -237,7 +243,7 @@ public final class LogSegment {
         String problem = null;
         boolean tornTail = false;
         PendingJump jump = null;
-        int lastEpoch = Integer.MIN_VALUE;
+        int lastEpoch = epochBefore;
         scan:
         while (position < fileSize) {
             long remaining = fileSize - position;
@@ -344,9 +350,10 @@ public final class LogSegment {
                 }
                 boolean offsetAhead = view.baseOffset() > nextOffset && (position > 0 || view.baseOffset() > baseOffset);
                 boolean epochAhead = lastEpoch != Integer.MIN_VALUE && epoch > lastEpoch;
-                if (offsetAhead || epochAhead) {
+                if (offsetAhead || epochAhead || position == 0) {
                     // A jump ahead (compaction leaves offset gaps, a new leader a higher epoch, and
-                    // damage may do either): believed once the next batch, if any, follows it.
+                    // damage may do either), or a segment's first batch, whose epoch the batch
+                    // before may not tell: believed once the next batch, if any, follows it.
                     jump = PendingJump.of(view, position, batchSize, validate || view.isControl() ? whole : header);
                 } else {
                     onBatch(view.baseOffset(), view.lastOffset(), view.maxTimestamp(), position, batchSize);
@@ -359,9 +366,12 @@ public final class LogSegment {
                 break;
             }
         }
-        commit(jump, visitor);
+        if (jump != null) {
+            lastEpoch = jump.epoch();
+            commit(jump, visitor);
+        }
         size = position;
-        return new LoadOutcome(position, problem, tornTail);
+        return new LoadOutcome(position, problem, tornTail, lastEpoch);
     }
 
     /**

@@ -180,6 +180,7 @@ public final class PartitionLog {
         snapshot.restoreInto(producers);
         long replayFrom = snapshot.offset();
         AbortedTxnIndexBuilder aborts = new AbortedTxnIndexBuilder();
+        int epochBefore = Integer.MIN_VALUE;   // the last batch's epoch in the segments loaded so far
         for (int i = 0; i < segmentFiles.size(); i++) {
             Path file = segmentFiles.get(i);
             boolean last = i == segmentFiles.size() - 1;
@@ -217,7 +218,8 @@ public final class PartitionLog {
                 } catch (IOException e) {
                     epochWrite[0] = e;
                 }
-            });
+            }, epochBefore);
+            epochBefore = outcome.lastEpoch();
             if (epochWrite[0] != null) {
                 segment.close();
                 throw epochWrite[0];

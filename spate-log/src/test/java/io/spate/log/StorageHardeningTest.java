@@ -134,7 +134,16 @@ class StorageHardeningTest {
         damagedHeaderFieldIsSetAside(RecordBatch.LOG_OVERHEAD + 3, "a damaged leader epoch");   // epoch 0 becomes 1
     }
 
+    @Test
+    void aLeaderEpochChangedOnDiskInASegmentsFirstBatchIsTakenForDamage() throws IOException {
+        damagedHeaderFieldIsSetAside(RecordBatch.LOG_OVERHEAD + 3, "a damaged leader epoch", false);
+    }
+
     private void damagedHeaderFieldIsSetAside(int byteInBatch, String reason) throws IOException {
+        damagedHeaderFieldIsSetAside(byteInBatch, reason, true);
+    }
+
+    private void damagedHeaderFieldIsSetAside(int byteInBatch, String reason, boolean inSecondBatch) throws IOException {
         Path crash = tmp.resolve("crash");
         try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
             PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
@@ -145,20 +154,21 @@ class StorageHardeningTest {
         }
         Path dir = crash.resolve(TP.dirName());
         Path first = dir.resolve(segmentFiles(dir).get(0));
-        long secondBatch = firstBatchSize(first);
-        LogSegmentTest.flipByte(first, secondBatch + byteInBatch);
+        long damaged = inSecondBatch ? firstBatchSize(first) : 0;
+        LogSegmentTest.flipByte(first, damaged + byteInBatch);
 
         try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
             PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
             assertThat(log.isOffline()).isTrue();
-            assertThat(log.offlineReason()).contains("at byte " + secondBatch).contains(reason);
+            assertThat(log.offlineReason()).contains("at byte " + damaged).contains(reason);
         }
+        long kept = inSecondBatch ? 1 : 0;
         try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
             manager.getOrCreate(TP, SMALL_SEGMENTS);
             PartitionLog repaired = manager.setAsideCorruptData(TP, SMALL_SEGMENTS);
             assertThat(repaired.isOffline()).isFalse();
-            assertThat(repaired.logEndOffset()).as("the first batch, before the damaged one").isEqualTo(1);
-            assertThat(append(repaired, sized(10), 0).baseOffset()).isEqualTo(1);
+            assertThat(repaired.logEndOffset()).as("what lies before the damaged batch").isEqualTo(kept);
+            assertThat(append(repaired, sized(10), 0).baseOffset()).isEqualTo(kept);
         }
     }
 
