@@ -24,6 +24,8 @@ public final class Controller implements AutoCloseable {
     private static final long TICK_MS = 50;
     /** How often the partitions moving onto a new node are looked at (each move's completion is one more look away). */
     private static final long FILL_INTERVAL_MS = 500;
+    /** How long a node being filled may have nothing move to it before the fill gives up on it. */
+    static final long FILL_PATIENCE_MS = 60_000;
 
     private final MetadataLog metadata;
     private final LivenessTracker liveness;
@@ -46,6 +48,8 @@ public final class Controller implements AutoCloseable {
      */
     private final java.util.Set<Integer> filling = new java.util.TreeSet<>();
     private final java.util.Map<Integer, Integer> movedTo = new java.util.HashMap<>();
+    /** Since when each node being filled has had nothing move to it (fenced, or nothing movable). */
+    private final java.util.Map<Integer, Long> fillStalledSince = new java.util.HashMap<>();
     private long lastFillNanos;
     /** 0: the replicas of an unavailable node stay assigned to it. */
     private final long unavailableMoveAfterNanos;
@@ -108,6 +112,7 @@ public final class Controller implements AutoCloseable {
                 metadata.image().nodes().values().forEach(n -> seenIncarnations.put(n.id(), n.incarnation()));
                 filling.clear();
                 movedTo.clear();
+                fillStalledSince.clear();
                 unavailableSince.clear();
                 evacuating.clear();
             }
@@ -132,7 +137,7 @@ public final class Controller implements AutoCloseable {
                 if ((!filling.isEmpty() || !evacuating.isEmpty()) && now - lastFillNanos >= FILL_INTERVAL_MS * 1_000_000L) {
                     lastFillNanos = now;
                     evacuate(image);
-                    fill(image);
+                    fill(image, now);
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -210,8 +215,15 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    /** Starts the next moves onto the nodes being filled, at most {@code nodeAddMoves} running at once over the cluster. */
-    private void fill(ClusterImage image) {
+    /**
+     * Starts the next moves onto the nodes being filled, at most {@code nodeAddMoves} running at
+     * once over the cluster. A node stays being filled until it holds its share. While it is
+     * fenced, or nothing can move to it (replicas out of sync, other moves running), it waits, up
+     * to {@link #FILL_PATIENCE_MS}: a new node that missed a heartbeat on a busy machine was
+     * dropped at once and kept the replicas it had by then (11 of its 17 in a CI run), since a
+     * node that registers again holding replicas is not a new node.
+     */
+    private void fill(ClusterImage image, long now) {
         if (pending.stream().anyMatch(k -> k.startsWith("fill-") || k.startsWith("evacuate-"))) {
             return; // the image does not show those moves yet: planning now would count the node short, or the budget
         }
@@ -219,21 +231,36 @@ public final class Controller implements AutoCloseable {
         for (java.util.Iterator<Integer> it = filling.iterator(); it.hasNext(); ) {
             int node = it.next();
             NodeInfo info = image.node(node);
-            if (info == null || info.fenced()) {
+            if (info == null || evacuating.contains(node)) {
                 it.remove();
+                fillStalledSince.remove(node);
                 continue;
             }
-            java.util.List<MetadataCommand.ReassignPartition> moves = NodeFill.moves(image, node, budget);
+            java.util.List<MetadataCommand.ReassignPartition> moves = info.fenced() ? java.util.List.of() : NodeFill.moves(image, node, budget);
             if (moves.isEmpty()) {
-                if (budget > 0 && !NodeFill.receiving(image, node)) {
+                boolean receiving = NodeFill.receiving(image, node);
+                if (!info.fenced() && !receiving && NodeFill.holdsShare(image, node)) {
                     it.remove();
+                    fillStalledSince.remove(node);
                     Integer moved = movedTo.remove(node);
                     if (moved != null) {
                         log.info("node {} has its share now: {} replica(s), {} moved to it", node, NodeFill.replicaCount(image, node), moved);
                     }
+                } else if (receiving || budget <= 0) {
+                    fillStalledSince.put(node, now); // its moves, or others', are running: not stalled
+                } else {
+                    long since = fillStalledSince.computeIfAbsent(node, n -> now);
+                    if (now - since >= FILL_PATIENCE_MS * 1_000_000L) {
+                        it.remove();
+                        fillStalledSince.remove(node);
+                        movedTo.remove(node);
+                        log.warn("node {} stays at {} replica(s), short of its share: nothing could move to it for {} s{}", node,
+                                NodeFill.replicaCount(image, node), FILL_PATIENCE_MS / 1000, info.fenced() ? " (it is fenced)" : "");
+                    }
                 }
                 continue;
             }
+            fillStalledSince.put(node, now);
             if (!movedTo.containsKey(node)) {
                 log.info("node {} joined holding no replica: moving partitions to it, at most {} at once", node, nodeAddMoves);
             }

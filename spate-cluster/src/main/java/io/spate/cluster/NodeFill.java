@@ -44,6 +44,32 @@ public final class NodeFill {
         return count;
     }
 
+    /**
+     * Whether {@code node} is live and holds at least its share of the replicas on the live nodes
+     * (targets of running moves counted), the share {@link #moves} fills it to.
+     */
+    public static boolean holdsShare(ClusterImage image, int node) {
+        List<Integer> live = image.liveNodes();
+        if (!live.contains(node)) {
+            return false;
+        }
+        int total = 0;
+        int held = 0;
+        for (TopicState topic : image.topics().values()) {
+            for (PartitionState p : topic.partitions()) {
+                for (int r : p.targetReplicas()) {
+                    if (live.contains(r)) {
+                        total++;
+                        if (r == node) {
+                            held++;
+                        }
+                    }
+                }
+            }
+        }
+        return held >= total / live.size();
+    }
+
     /** Whether a running move is still copying onto {@code node}. */
     public static boolean receiving(ClusterImage image, int node) {
         for (TopicState topic : image.topics().values()) {

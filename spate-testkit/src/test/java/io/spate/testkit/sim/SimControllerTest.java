@@ -89,6 +89,75 @@ class SimControllerTest {
         assertThat(continuous.image().topic("orders").partitions().get(1).reassigning()).as("a partition without it does not move").isFalse();
     }
 
+    /**
+     * A node being filled that is fenced along the way (it missed its heartbeats on a busy
+     * machine) gets the rest of its share once it registers again. The fill used to drop it at
+     * the fence, and a node that registers holding replicas is not a new node: a CI run left one
+     * at 11 of its 17 replicas.
+     */
+    @Test
+    void aNodeFencedWhileItIsFilledGetsTheRestOfItsShareOnceBack() {
+        EventLoop clock = new EventLoop();
+        SimController controller = new SimController(clock, SESSION_MS, HEARTBEAT_MS, 2, 0);
+        for (int id = 1; id <= 3; id++) {
+            controller.commit(new MetadataCommand.RegisterNode(id, "sim", id, id * 11L, false));
+        }
+        java.util.List<java.util.List<Integer>> assignment = new java.util.ArrayList<>();
+        for (int p = 0; p < 12; p++) {
+            assignment.add(java.util.List.of(1 + p % 3, 1 + (p + 1) % 3, 1 + (p + 2) % 3));
+        }
+        controller.commit(new MetadataCommand.CreateTopic("orders", java.util.UUID.randomUUID(), assignment, java.util.Map.of()));
+        long[] node4 = {44};
+        boolean[] node4Up = {false};
+        clock.every(0, HEARTBEAT_MS, () -> {
+            for (int id = 1; id <= 3; id++) {
+                controller.heartbeat(id, id * 11L);
+            }
+            if (node4Up[0]) {
+                controller.heartbeat(4, node4[0]);
+                catchUp(controller, 4);
+            }
+        });
+        controller.start();
+        clock.runUntil(4 * TICK_MS, () -> { });
+        // Joins once the controller leads: only registrations it sees count as new nodes.
+        controller.commit(new MetadataCommand.RegisterNode(4, "sim", 4, node4[0], false));
+        node4Up[0] = true;
+        long joinedAt = clock.nowMs();
+        while (io.spate.cluster.NodeFill.replicaCount(controller.image(), 4) < 2) {
+            assertThat(clock.nowMs() - joinedAt).as("the fill begins").isLessThan(10_000);
+            clock.runUntil(clock.nowMs() + 100, () -> { });
+        }
+
+        node4Up[0] = false;
+        long stoppedAt = clock.nowMs();
+        clock.runUntil(stoppedAt + SESSION_MS + HEARTBEAT_MS + 2 * TICK_MS, () -> { });
+        assertThat(controller.image().node(4).fenced()).isTrue();
+        clock.runUntil(clock.nowMs() + 3_000, () -> { });
+        int whileAway = io.spate.cluster.NodeFill.replicaCount(controller.image(), 4);
+        assertThat(whileAway).as("short of its share of 36 / 4").isLessThan(9);
+
+        node4[0] = 45;
+        controller.commit(new MetadataCommand.RegisterNode(4, "sim", 4, node4[0], false));
+        node4Up[0] = true;
+        clock.runUntil(clock.nowMs() + 20_000, () -> { });
+        assertThat(io.spate.cluster.NodeFill.replicaCount(controller.image(), 4)).isEqualTo(9);
+        assertThat(io.spate.cluster.NodeFill.movesRunning(controller.image())).isZero();
+    }
+
+    /** What the node's fetches would do: every replica moving to {@code node} catches up and joins the in-sync set. */
+    private static void catchUp(SimController controller, int node) {
+        io.spate.cluster.TopicState topic = controller.image().topic("orders");
+        for (int p = 0; p < topic.partitions().size(); p++) {
+            io.spate.cluster.PartitionState state = topic.partitions().get(p);
+            if (state.adding().contains(node) && !state.isr().contains(node) && state.hasLeader()) {
+                java.util.List<Integer> isr = new java.util.ArrayList<>(state.isr());
+                isr.add(node);
+                controller.commit(new MetadataCommand.AlterIsr("orders", p, state.leader(), state.leaderEpoch(), state.partitionEpoch(), isr));
+            }
+        }
+    }
+
     private static java.util.List<java.util.List<Integer>> targets(SimController controller) {
         return controller.image().topic("orders").partitions().stream().map(io.spate.cluster.PartitionState::targetReplicas).toList();
     }
