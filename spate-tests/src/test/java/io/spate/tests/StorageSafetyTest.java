@@ -112,13 +112,8 @@ class StorageSafetyTest {
             assertThat(segments(partitionDir)).as("no segment deleted").isEqualTo(segments);
             assertThat(Files.readAllBytes(first)).as("nothing cut").isEqualTo(firstBytes);
 
-            Process tool = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-jar", System.getProperty("spate.broker.jar"),
-                    "log", "set-aside-corrupt", "--data-dir", dataDir.toString(), "--partition", "flip-0")
-                    .redirectErrorStream(true).start();
-            String toolOutput = new String(tool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(tool.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(tool.exitValue()).as(toolOutput).isZero();
-            assertThat(toolOutput).contains("set aside under").contains("offsets 0..1");
+            assertThat(logTool(0, "set-aside-corrupt", "--data-dir", dataDir.toString(), "--partition", "flip-0"))
+                    .contains("set aside under").contains("offsets 0..1");
 
             node.start();
             try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrap(), Map.of())) {
@@ -133,7 +128,33 @@ class StorageSafetyTest {
                 assertThat(segments(setAside).stream().map(p -> p.getFileName().toString()))
                         .containsExactlyElementsOf(segments.stream().map(p -> p.getFileName().toString()).toList());
             }
+
+            // What was set aside is listed, and deleted only when asked, while the node runs.
+            String dir = dataDir.toString();
+            assertThat(logTool(0, "quarantine", "--data-dir", dir)).contains("kept\tflip-0-").contains("1 kept, 0 deleted");
+            assertThat(logTool(0, "quarantine", "--data-dir", dir, "--delete-older-than", "1d")).contains("1 kept, 0 deleted");
+            assertThat(logTool(2, "quarantine", "--data-dir", dir, "--delete-older-than", "soon")).contains("is not an age");
+            assertThat(logTool(0, "quarantine", "--data-dir", dir, "--delete-older-than", "0s")).contains("deleted\tflip-0-")
+                    .contains("0 kept, 1 deleted");
+            try (Stream<Path> quarantined = Files.list(dataDir.resolve("quarantine"))) {
+                assertThat(quarantined.toList()).isEmpty();
+            }
+            try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrap(), Map.of())) {
+                assertThat(producer.send(new ProducerRecord<>("flip", 0, "k", "still served")).get().offset()).isEqualTo(2);
+            }
         }
+    }
+
+    /** Runs {@code spate log ARGS} and returns what it printed, checking its exit code. */
+    private static String logTool(int exitCode, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-jar",
+                System.getProperty("spate.broker.jar"), "log"));
+        command.addAll(List.of(args));
+        Process tool = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(tool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(tool.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(tool.exitValue()).as(output).isEqualTo(exitCode);
+        return output;
     }
 
     @Test

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  */
 @Command(name = "log", mixinStandardHelpOptions = true,
         description = "Check or repair the partition logs of a stopped node's data directory.",
-        subcommands = {LogCommand.Check.class, LogCommand.SetAsideCorrupt.class})
+        subcommands = {LogCommand.Check.class, LogCommand.SetAsideCorrupt.class, LogCommand.Quarantine.class})
 public final class LogCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -91,6 +91,97 @@ public final class LogCommand implements Runnable {
                 System.out.printf("%s was offline: %s%nset aside under %s; the partition now holds offsets %d..%d%n", tp, reason,
                         dataDir.resolve(PartitionLog.QUARANTINE_DIR), repaired.logStartOffset(), repaired.logEndOffset());
                 return 0;
+            }
+        }
+    }
+
+    @Command(name = "quarantine", mixinStandardHelpOptions = true,
+            description = "List the data set aside in the data directory's quarantine folder (by a node repairing its replica "
+                    + "from a healthy one, or by set-aside-corrupt), and delete what was set aside before a given age. "
+                    + "A node never reads the folder and never empties it; this may run while the node runs.")
+    static final class Quarantine implements Callable<Integer> {
+        @Option(names = "--data-dir", defaultValue = "spate-data", description = "the node's data directory (default: ${DEFAULT-VALUE})")
+        Path dataDir;
+
+        @Option(names = "--delete-older-than", paramLabel = "AGE",
+                description = "delete what was set aside more than AGE ago: a number with ms, s, m, h or d (7d, 12h), or ISO-8601 (PT12H)")
+        String deleteOlderThan;
+
+        @Override
+        public Integer call() throws IOException {
+            java.time.Duration age = null;
+            if (deleteOlderThan != null) {
+                age = parseAge(deleteOlderThan);
+                if (age == null) {
+                    System.err.printf("--delete-older-than: '%s' is not an age (examples: 7d, 12h, 30m, PT12H)%n", deleteOlderThan);
+                    return 2;
+                }
+            }
+            Path folder = dataDir.resolve(PartitionLog.QUARANTINE_DIR);
+            if (!Files.isDirectory(folder)) {
+                System.out.printf("nothing set aside in %s%n", dataDir);
+                return 0;
+            }
+            long now = System.currentTimeMillis();
+            long kept = 0;
+            long deleted = 0;
+            List<Path> entries;
+            try (Stream<Path> list = Files.list(folder)) {
+                entries = list.sorted().toList();
+            }
+            for (Path entry : entries) {
+                long setAsideAt = Files.getLastModifiedTime(entry).toMillis();
+                long bytes = sizeOf(entry);
+                String ago = java.time.Duration.ofMillis(Math.max(0, now - setAsideAt)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                        .toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+                if (age != null && now - setAsideAt >= age.toMillis()) {
+                    deleteTree(entry);
+                    deleted++;
+                    System.out.printf("deleted	%s	set aside %s ago	%d bytes%n", entry.getFileName(), ago, bytes);
+                } else {
+                    kept++;
+                    System.out.printf("kept	%s	set aside %s ago	%d bytes%n", entry.getFileName(), ago, bytes);
+                }
+            }
+            System.out.printf("%d kept, %d deleted in %s%n", kept, deleted, folder);
+            return 0;
+        }
+
+        static java.time.Duration parseAge(String text) {
+            var unit = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(text.trim());
+            if (unit.matches()) {
+                long n = Long.parseLong(unit.group(1));
+                return switch (unit.group(2)) {
+                    case "ms" -> java.time.Duration.ofMillis(n);
+                    case "s" -> java.time.Duration.ofSeconds(n);
+                    case "m" -> java.time.Duration.ofMinutes(n);
+                    case "h" -> java.time.Duration.ofHours(n);
+                    default -> java.time.Duration.ofDays(n);
+                };
+            }
+            try {
+                java.time.Duration parsed = java.time.Duration.parse(text.trim());
+                return parsed.isNegative() ? null : parsed;
+            } catch (java.time.format.DateTimeParseException e) {
+                return null;
+            }
+        }
+
+        private static long sizeOf(Path entry) throws IOException {
+            try (Stream<Path> files = Files.walk(entry)) {
+                long total = 0;
+                for (Path f : files.filter(Files::isRegularFile).toList()) {
+                    total += Files.size(f);
+                }
+                return total;
+            }
+        }
+
+        private static void deleteTree(Path entry) throws IOException {
+            try (Stream<Path> files = Files.walk(entry)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(f);
+                }
             }
         }
     }
