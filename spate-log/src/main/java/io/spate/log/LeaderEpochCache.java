@@ -77,6 +77,72 @@ final class LeaderEpochCache {
         }
     }
 
+    /**
+     * Checks, batch by batch as a load reads them, that each batch lies in the epoch this cache
+     * places its offset in, and keeps where each epoch's first batch is, to rebuild from.
+     */
+    BatchCheck checkAgainstBatches() {
+        return new BatchCheck(new TreeMap<>(startOffsets));
+    }
+
+    static final class BatchCheck {
+        private final TreeMap<Integer, Long> loaded;
+        private final TreeMap<Integer, Long> seen = new TreeMap<>();
+        private long firstBase = -1;
+        private int lastEpoch = -1;
+        private String disagreement;
+
+        private BatchCheck(TreeMap<Integer, Long> loaded) {
+            this.loaded = loaded;
+        }
+
+        void onBatch(int epoch, long baseOffset) {
+            if (epoch < 0) {
+                return;
+            }
+            if (firstBase < 0) {
+                firstBase = baseOffset;
+            }
+            if (epoch > lastEpoch) {
+                seen.put(epoch, baseOffset);
+                lastEpoch = epoch;
+            }
+            if (disagreement != null || loaded.isEmpty() || epoch > loaded.lastKey()) {
+                return; // an epoch the checkpoint never heard of (written after it): nothing to compare
+            }
+            Map.Entry<Integer, Long> placed = null;
+            for (Map.Entry<Integer, Long> entry : loaded.descendingMap().entrySet()) {
+                if (entry.getValue() <= baseOffset) {
+                    placed = entry;
+                    break;
+                }
+            }
+            // Below the checkpoint's first start (placed == null) lie records deleted just before a
+            // crash, whose log start was not checkpointed yet: nothing to compare.
+            if (placed != null && placed.getKey() != epoch) {
+                disagreement = "a batch of epoch " + epoch + " at offset " + baseOffset + ", where the checkpoint has epoch "
+                        + placed.getKey() + " from offset " + placed.getValue();
+            }
+        }
+
+        /** What the first batch that disagreed found, or null. */
+        String disagreement() {
+            return disagreement;
+        }
+    }
+
+    /**
+     * Replaces what the checkpoint said from the first batch on with where the batches begin each
+     * epoch; entries for epochs older than the first batch's, whose batches are gone (retention,
+     * compaction), are kept.
+     */
+    void rebuild(BatchCheck check) throws IOException {
+        int firstEpoch = check.seen.isEmpty() ? Integer.MAX_VALUE : check.seen.firstKey();
+        startOffsets.entrySet().removeIf(e -> e.getKey() >= firstEpoch || e.getValue() >= check.firstBase && check.firstBase >= 0);
+        startOffsets.putAll(check.seen);
+        persist();
+    }
+
     int latestEpoch() {
         return startOffsets.isEmpty() ? -1 : startOffsets.lastKey();
     }
@@ -136,7 +202,7 @@ final class LeaderEpochCache {
         }
         StringBuilder text = new StringBuilder("0\n").append(startOffsets.size()).append('\n');
         startOffsets.forEach((epoch, start) -> text.append(epoch).append(' ').append(start).append('\n'));
-        LogManager.writeAtomically(file, text.toString());
+        LogManager.writeAtomically(file, StableRead.withChecksum(text.toString()));
     }
 
     @Override

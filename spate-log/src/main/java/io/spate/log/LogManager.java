@@ -535,7 +535,7 @@ public final class LogManager implements AutoCloseable {
     static void writeCheckpoint(Path file, Map<TopicPartition, Long> points) throws IOException {
         StringBuilder text = new StringBuilder("0\n").append(points.size()).append('\n');
         points.forEach((tp, offset) -> text.append(tp.topic()).append(' ').append(tp.partition()).append(' ').append(offset).append('\n'));
-        writeAtomically(file, text.toString());
+        writeAtomically(file, StableRead.withChecksum(text.toString()));
     }
 
     /** Writes a small file so that readers see the old or the new content, never a mix. */

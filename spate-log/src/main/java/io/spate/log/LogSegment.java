@@ -206,8 +206,9 @@ public final class LogSegment {
      * @param problem      null when the whole file is valid; else what is wrong at {@code validBytes}
      * @param tornTail     the bad bytes are what a write cut short by a crash leaves behind: they
      *                     run to the end of the file and hold no whole batch after the bad one
+     * @param lastEpoch    the leader epoch of the last batch believed, or the one the scan was
+     *                     given when it believed none
      */
-    /** {@code lastEpoch}: the leader epoch of the last batch believed, or the one given to the scan when there is none. */
     record LoadOutcome(int validBytes, String problem, boolean tornTail, int lastEpoch) {
         boolean clean() {
             return problem == null;

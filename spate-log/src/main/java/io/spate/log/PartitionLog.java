@@ -181,6 +181,7 @@ public final class PartitionLog {
         long replayFrom = snapshot.offset();
         AbortedTxnIndexBuilder aborts = new AbortedTxnIndexBuilder();
         int epochBefore = Integer.MIN_VALUE;   // the last batch's epoch in the segments loaded so far
+        LeaderEpochCache.BatchCheck epochCheck = epochs.checkAgainstBatches();
         for (int i = 0; i < segmentFiles.size(); i++) {
             Path file = segmentFiles.get(i);
             boolean last = i == segmentFiles.size() - 1;
@@ -213,6 +214,7 @@ public final class PartitionLog {
                 if (firstBatch[0] < 0) {
                     firstBatch[0] = batch.baseOffset();
                 }
+                epochCheck.onBatch(batch.partitionLeaderEpoch(), batch.baseOffset());
                 try {
                     epochs.observe(batch.partitionLeaderEpoch(), batch.baseOffset());
                 } catch (IOException e) {
@@ -292,6 +294,15 @@ public final class PartitionLog {
             log.info("{}: the log start moved to {} before the last stop (its checkpoint said {})", topicPartition,
                     Math.min(epochsStart, logEndOffset), logStartOffset);
             logStartOffset = Math.min(epochsStart, logEndOffset);
+        }
+        if (epochCheck.disagreement() != null) {
+            // The checkpoint is text with no checksum: a digit changed on the platter would move
+            // an epoch boundary, and a follower asking this replica where an epoch ends would cut
+            // good data. The batches are the authority from the first one on.
+            log.warn("{}: the leader-epoch checkpoint disagrees with the log ({}): rebuilt from the batches", topicPartition,
+                    epochCheck.disagreement());
+            epochs.rebuild(epochCheck);
+            epochs.truncateBefore(logStartOffset);
         }
         highWatermark = logEndOffset;
         checkpointedHighWatermark = Math.max(logStartOffset, Math.min(options.highWatermark(), logEndOffset));
@@ -1021,7 +1032,10 @@ public final class PartitionLog {
                     }
                 }
                 int batchEpoch = batch.partitionLeaderEpoch();
-                if (batchEpoch > leaderEpoch || batchEpoch < epoch && batchEpoch >= 0) {
+                // Negative too: a leader that read the epoch's sign bit wrong sent -2147483647 for 1,
+                // which passed here and made the log look damaged at its next load (found by the
+                // replication simulation with wrong reads and moves, seed 24254).
+                if (batchEpoch > leaderEpoch || batchEpoch < Math.max(epoch, 0)) {
                     // Taken when the leader sends the same again (a log written before this check may
                     // hold such epochs: refusing it for good would stop this replica for good), but
                     // it moves no epoch boundary here. What comes before it is appended now.

@@ -39,7 +39,9 @@ public final class PartitionMetadataFile {
         if (!Files.exists(file)) {
             return null;
         }
-        String text = Files.readString(file, StandardCharsets.UTF_8);
+        // Read until two reads agree: one wrong read ("vgrsion") failed the partition's role
+        // (found by the replication simulation with wrong reads).
+        String text = new String(StableRead.bytes(file), StandardCharsets.UTF_8);
         String[] lines = text.split("\n");
         if (lines.length < 2 || !lines[0].strip().equals(VERSION_LINE) || !lines[1].startsWith(ID_PREFIX)) {
             throw new IOException(file + ": not a partition metadata file of version 0: " + text.strip());

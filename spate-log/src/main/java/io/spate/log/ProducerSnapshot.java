@@ -64,7 +64,7 @@ final class ProducerSnapshot {
             text.append(txn.producerId()).append(' ').append(txn.producerEpoch()).append(' ').append(txn.firstOffset())
                     .append(' ').append(txn.markerOffset()).append('\n');
         }
-        LogManager.writeAtomically(dir.resolve(FILE_NAME), text.toString());
+        LogManager.writeAtomically(dir.resolve(FILE_NAME), StableRead.withChecksum(text.toString()));
     }
 
     /** The snapshot in {@code dir}, or {@link Contents#NONE} (rebuild from offset 0) when there is no readable one. */

@@ -147,6 +147,13 @@ class ReplicatedLogTest {
         assertThat(follower.logEndOffset()).isEqualTo(3);
         assertThat(follower.latestEpoch()).isEqualTo(3);
         assertThat(follower.endOffsetForEpoch(2)).containsExactly(2, 1);
+
+        // The epoch's sign bit read wrong: 3 becomes -2147483645, which no leader writes either.
+        leader.appendAsLeader(TestBatches.batch(1, "d"), 3, 1);   // 3, epoch 3
+        ByteBuffer fourth = readAll(leader, 3);
+        fourth.putInt(RecordBatch.PARTITION_LEADER_EPOCH_OFFSET, 3 | Integer.MIN_VALUE);
+        assertThat(follower.appendAsFollower(fourth.duplicate(), 3, 3).ok()).isTrue();
+        assertThat(follower.logEndOffset()).as("a negative epoch, sent once").isEqualTo(3);
     }
 
     @Test

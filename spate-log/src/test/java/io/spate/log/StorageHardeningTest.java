@@ -172,6 +172,65 @@ class StorageHardeningTest {
         }
     }
 
+    /**
+     * The leader-epoch checkpoint is text: a digit changed on the platter moved where epoch 1
+     * begins from 10 to 4, and a follower asking where epoch 0 ends would have cut six good
+     * batches. A file with its checksum line fails it and is rebuilt from the batches; one from
+     * before checksums disagrees with the batches at load, and is rebuilt from them too.
+     */
+    @Test
+    void anEpochCheckpointDamagedOnDiskIsRebuiltFromTheBatches() throws IOException {
+        for (boolean keepChecksumLine : new boolean[]{true, false}) {
+            Path crash = tmp.resolve("crash-" + keepChecksumLine);
+            Path source = tmp.resolve("source-" + keepChecksumLine);
+            try (LogManager manager = LogManager.open(source, CLOCK, HOUR)) {
+                PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+                for (int i = 0; i < 20; i++) {
+                    assertThat(log.appendAsLeader(sized(150), i < 10 ? 0 : 1, 0).error()).isEqualTo(LogError.NONE);
+                }
+                assertThat(log.endOffsetForEpoch(0)).containsExactly(0, 10);
+                copyTree(source, crash);
+            }
+            Path checkpoint = crash.resolve(TP.dirName()).resolve("leader-epoch-checkpoint");
+            String text = Files.readString(checkpoint);
+            assertThat(text).contains("\n1 10\n").contains("#crc32c ");
+            String damaged = text.replace("\n1 10\n", "\n1 4\n");
+            Files.writeString(checkpoint, keepChecksumLine ? damaged : damaged.substring(0, damaged.indexOf("#crc32c ")));
+
+            try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+                PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+                assertThat(log.isOffline()).isFalse();
+                assertThat(log.endOffsetForEpoch(0)).as("checksum line kept: %s", keepChecksumLine).containsExactly(0, 10);
+                assertThat(log.endOffsetForEpoch(1)).containsExactly(1, 20);
+            }
+            assertThat(Files.readString(checkpoint)).as("written again").contains("\n1 10\n");
+        }
+    }
+
+    /** A log-start checkpoint whose digit changed on disk fails its checksum: the log keeps its records rather than starting past them. */
+    @Test
+    void aLogStartCheckpointDamagedOnDiskDeletesNothing() throws IOException {
+        Path crash = tmp.resolve("crash");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < 20; i++) {
+                append(log, sized(150), 0);
+            }
+            manager.writeCheckpoints();
+            copyTree(data(), crash);
+        }
+        Path checkpoint = crash.resolve(LogManager.LOG_START_CHECKPOINT_FILE);
+        String text = Files.readString(checkpoint);
+        assertThat(text).contains(TP.topic() + " " + TP.partition() + " 0\n");
+        Files.writeString(checkpoint, text.replace(TP.topic() + " " + TP.partition() + " 0\n", TP.topic() + " " + TP.partition() + " 8\n"));
+
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            assertThat(log.logStartOffset()).isZero();
+            assertThat(log.logEndOffset()).isEqualTo(20);
+        }
+    }
+
     @Test
     void epochBoundariesAndProducersOutliveTheSegmentsThatHeldThem() throws IOException {
         Path crash = tmp.resolve("crash");

@@ -128,13 +128,18 @@ public final class SimDisk {
      * file holds nothing durable.
      */
     public synchronized long rot(java.nio.file.Path file, Random random) {
+        return rot(file, random, 0);
+    }
+
+    /** As {@link #rot(java.nio.file.Path, Random)}, sparing the last {@code spared} durable bytes. */
+    public synchronized long rot(java.nio.file.Path file, Random random, int spared) {
         if (!(lookup((SimPath) file) instanceof SimFile target)) {
             throw new IllegalArgumentException("no file " + file);
         }
-        if (target.durableSize() == 0) {
+        if (target.durableSize() <= spared) {
             return -1;
         }
-        int position = random.nextInt(target.durableSize());
+        int position = random.nextInt(target.durableSize() - spared);
         target.rot(position, random.nextInt(8));
         rotted++;
         return position;

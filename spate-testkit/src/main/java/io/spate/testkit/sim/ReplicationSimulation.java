@@ -413,34 +413,56 @@ public final class ReplicationSimulation {
     }
 
     /**
-     * A bit of one of the node's segments changes on the platter, then the node is killed and
-     * started again, so that its recovery meets the damage: below the recovery point it is
-     * corruption (the log loads offline; a follower sets it aside and copies again, a leader hands
-     * the partition to another in-sync replica first), above it a torn tail that is cut.
+     * A bit of one of the node's files changes on the platter (a segment three times in four, else
+     * one of the checkpoints it keeps as text), then the node is killed and started again, so that
+     * its recovery meets the damage: in a segment below the recovery point it is corruption (the
+     * log loads offline; a follower sets it aside and copies again, a leader hands the partition
+     * to another in-sync replica first), above it a torn tail that is cut; a checkpoint fails its
+     * checksum and is rebuilt or ignored.
      */
+    /** The files next to the segments and in the data directory that a node keeps as text. */
+    private static final List<String> PARTITION_CHECKPOINTS = List.of("leader-epoch-checkpoint", "producer-state-snapshot");
+    private static final List<String> DATA_DIR_CHECKPOINTS = List.of("recovery-point-offset-checkpoint", "log-start-offset-checkpoint",
+            "replication-offset-checkpoint");
+
+    /** More than the simulation's last few batches. */
+    private static final int LAST_BATCHES_SPARED = 512;
+
     private void rot(SimNode node, long downMs) {
         try {
+            java.nio.file.Path data = node.disk().root().resolve("data");
             List<java.nio.file.Path> partitions;
-            try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(node.disk().root().resolve("data"))) {
+            try (java.util.stream.Stream<java.nio.file.Path> dirs = java.nio.file.Files.list(data)) {
                 partitions = dirs.filter(d -> d.getFileName().toString().startsWith(TOPIC + "-")).sorted().toList();
             }
             if (partitions.isEmpty()) {
                 return;
             }
             java.nio.file.Path dir = partitions.get(random.nextInt(partitions.size()));
-            List<java.nio.file.Path> segments;
-            try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
-                segments = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+            List<java.nio.file.Path> candidates;
+            int kind = random.nextInt(4);
+            if (kind == 0) {
+                candidates = PARTITION_CHECKPOINTS.stream().map(dir::resolve).filter(java.nio.file.Files::exists).toList();
+            } else if (kind == 1) {
+                candidates = DATA_DIR_CHECKPOINTS.stream().map(data::resolve).filter(java.nio.file.Files::exists).toList();
+            } else {
+                try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(dir)) {
+                    candidates = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+                }
             }
-            if (segments.isEmpty()) {
+            if (candidates.isEmpty()) {
                 return;
             }
-            java.nio.file.Path segment = segments.get(random.nextInt(segments.size()));
-            long at = node.disk().rot(segment, random);
+            int pick = random.nextInt(candidates.size());
+            java.nio.file.Path file = candidates.get(pick);
+            // Open: the base offset or epoch of a log's last batch, damaged, is believed (no batch
+            // after it gives it away; spate-testkit README). The last segment's tail is spared.
+            boolean lastSegment = kind > 1 && pick == candidates.size() - 1;
+            long at = node.disk().rot(file, random, lastSegment ? LAST_BATCHES_SPARED : 0);
             if (at < 0) {
                 return;
             }
-            trace("a bit of " + dir.getFileName() + "/" + segment.getFileName() + " at byte " + at + " rots on node " + node.id()
+            trace("a bit of " + data.relativize(file) + " at byte " + at + " rots on node " + node.id()
                     + "'s disk; the node is killed and starts again in " + downMs + " ms");
             node.crash();
             loop.after(downMs, node::start);
