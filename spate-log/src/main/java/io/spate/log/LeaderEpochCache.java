@@ -82,18 +82,21 @@ final class LeaderEpochCache {
      * places its offset in, and keeps where each epoch's first batch is, to rebuild from.
      */
     BatchCheck checkAgainstBatches() {
-        return new BatchCheck(new TreeMap<>(startOffsets));
+        return new BatchCheck(startOffsets);
     }
 
     static final class BatchCheck {
-        private final TreeMap<Integer, Long> loaded;
+        /** The loaded epochs by where they begin: a batch's epoch is the one that began last at or before it. */
+        private final TreeMap<Long, Integer> loadedByStart = new TreeMap<>();
+        private final int newestLoaded;
         private final TreeMap<Integer, Long> seen = new TreeMap<>();
         private long firstBase = -1;
         private int lastEpoch = -1;
         private String disagreement;
 
         private BatchCheck(TreeMap<Integer, Long> loaded) {
-            this.loaded = loaded;
+            loaded.forEach((epoch, start) -> loadedByStart.put(start, epoch));
+            this.newestLoaded = loaded.isEmpty() ? -1 : loaded.lastKey();
         }
 
         void onBatch(int epoch, long baseOffset) {
@@ -107,21 +110,15 @@ final class LeaderEpochCache {
                 seen.put(epoch, baseOffset);
                 lastEpoch = epoch;
             }
-            if (disagreement != null || loaded.isEmpty() || epoch > loaded.lastKey()) {
+            if (disagreement != null || epoch > newestLoaded) {
                 return; // an epoch the checkpoint never heard of (written after it): nothing to compare
             }
-            Map.Entry<Integer, Long> placed = null;
-            for (Map.Entry<Integer, Long> entry : loaded.descendingMap().entrySet()) {
-                if (entry.getValue() <= baseOffset) {
-                    placed = entry;
-                    break;
-                }
-            }
+            Map.Entry<Long, Integer> placed = loadedByStart.floorEntry(baseOffset);
             // Below the checkpoint's first start (placed == null) lie records deleted just before a
             // crash, whose log start was not checkpointed yet: nothing to compare.
-            if (placed != null && placed.getKey() != epoch) {
+            if (placed != null && placed.getValue() != epoch) {
                 disagreement = "a batch of epoch " + epoch + " at offset " + baseOffset + ", where the checkpoint has epoch "
-                        + placed.getKey() + " from offset " + placed.getValue();
+                        + placed.getValue() + " from offset " + placed.getKey();
             }
         }
 

@@ -296,9 +296,9 @@ public final class PartitionLog {
             logStartOffset = Math.min(epochsStart, logEndOffset);
         }
         if (epochCheck.disagreement() != null) {
-            // The checkpoint is text with no checksum: a digit changed on the platter would move
-            // an epoch boundary, and a follower asking this replica where an epoch ends would cut
-            // good data. The batches are the authority from the first one on.
+            // A checkpoint written before checksums has none to fail: a digit changed on the
+            // platter would move an epoch boundary, and a follower asking this replica where an
+            // epoch ends would cut good data. The batches are the authority from the first one on.
             log.warn("{}: the leader-epoch checkpoint disagrees with the log ({}): rebuilt from the batches", topicPartition,
                     epochCheck.disagreement());
             epochs.rebuild(epochCheck);

@@ -68,15 +68,7 @@ class StorageHardeningTest {
 
     @Test
     void aBitFlipInAnOldSegmentTakesThePartitionOfflineAndDeletesNothing() throws IOException {
-        Path crash = tmp.resolve("crash");
-        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
-            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
-            for (int i = 0; i < 20; i++) {
-                append(log, sized(150), 0);
-            }
-            assertThat(log.segmentCount()).isGreaterThan(3);
-            copyTree(data(), crash);
-        }
+        Path crash = twentyBatchesAsAKillLeavesThem(false);
         Path dir = crash.resolve(TP.dirName());
         List<String> segmentsBefore = segmentFiles(dir);
         Path first = dir.resolve(segmentsBefore.get(0));
@@ -144,14 +136,7 @@ class StorageHardeningTest {
     }
 
     private void damagedHeaderFieldIsSetAside(int byteInBatch, String reason, boolean inSecondBatch) throws IOException {
-        Path crash = tmp.resolve("crash");
-        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
-            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
-            for (int i = 0; i < 20; i++) {
-                append(log, sized(150), 0);
-            }
-            copyTree(data(), crash);
-        }
+        Path crash = twentyBatchesAsAKillLeavesThem(false);
         Path dir = crash.resolve(TP.dirName());
         Path first = dir.resolve(segmentFiles(dir).get(0));
         long damaged = inSecondBatch ? firstBatchSize(first) : 0;
@@ -210,15 +195,7 @@ class StorageHardeningTest {
     /** A log-start checkpoint whose digit changed on disk fails its checksum: the log keeps its records rather than starting past them. */
     @Test
     void aLogStartCheckpointDamagedOnDiskDeletesNothing() throws IOException {
-        Path crash = tmp.resolve("crash");
-        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
-            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
-            for (int i = 0; i < 20; i++) {
-                append(log, sized(150), 0);
-            }
-            manager.writeCheckpoints();
-            copyTree(data(), crash);
-        }
+        Path crash = twentyBatchesAsAKillLeavesThem(true);
         Path checkpoint = crash.resolve(LogManager.LOG_START_CHECKPOINT_FILE);
         String text = Files.readString(checkpoint);
         assertThat(text).contains(TP.topic() + " " + TP.partition() + " 0\n");
@@ -342,6 +319,26 @@ class StorageHardeningTest {
             manager.close();
         }
         assertThat(data().resolve(LogManager.CLEAN_SHUTDOWN_FILE)).as("a later start must recover").doesNotExist();
+    }
+
+    /**
+     * Twenty one-record batches in small segments, copied as kill -9 leaves the data directory
+     * (no clean-shutdown marker); {@code checkpointed}: the checkpoints were written before.
+     */
+    private Path twentyBatchesAsAKillLeavesThem(boolean checkpointed) throws IOException {
+        Path crash = tmp.resolve("crash");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL_SEGMENTS);
+            for (int i = 0; i < 20; i++) {
+                append(log, sized(150), 0);
+            }
+            assertThat(log.segmentCount()).isGreaterThan(3);
+            if (checkpointed) {
+                manager.writeCheckpoints();
+            }
+            copyTree(data(), crash);
+        }
+        return crash;
     }
 
     private static long firstBatchSize(Path segment) throws IOException {
