@@ -41,6 +41,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -56,6 +57,12 @@ public final class ProcessingRuntime implements AutoCloseable {
     private static final long REPORT_INTERVAL_MS = 1_000;
     /** How often standbys apply what their changelogs gained, and how often the node looks which it should keep. */
     private static final long STANDBY_CATCH_UP_MS = 100;
+    /**
+     * How long tasks are held on a leadership this node gave up with no other leader named: past a
+     * controller's fail-over (about a second with the default election timeout and session), well
+     * short of what a stopped task's restart costs.
+     */
+    static final long LEADERSHIP_DOUBT_MS = 3_000;
     private static final long STANDBY_RECONCILE_MS = 1_000;
     /** A standby that failed here is made again only after this long. */
     private static final long STANDBY_RETRY_MS = 30_000;
@@ -73,6 +80,8 @@ public final class ProcessingRuntime implements AutoCloseable {
     private final Map<String, PipelineSpec> specs = new HashMap<>();
     private final Map<String, Deployment> deployments = new HashMap<>();
     private final Set<TopicPartition> led = new HashSet<>();
+    /** Leaderships given up with no other leader named, whose tasks are held for a while (decisions thread). */
+    private final Map<TopicPartition, LeadershipInDoubt> inDoubt = new HashMap<>();
     private final Map<TaskId, TaskRunner> running = new TreeMap<>();
     /** The running tasks' reports as of the last report round (every second), for the node's metrics. */
     private volatile List<TaskStatus> lastReports = List.of();
@@ -164,6 +173,17 @@ public final class ProcessingRuntime implements AutoCloseable {
             public void onBecameLeader(Partition partition, int leaderEpoch) {
                 TopicPartition tp = new TopicPartition(partition.topicPartition().topic(), partition.topicPartition().partition());
                 onDecisions(() -> {
+                    LeadershipInDoubt doubt = inDoubt.remove(tp);
+                    if (doubt != null) {
+                        doubt.expiry().cancel(false);
+                        if (doubt.partition() == partition && doubt.leaderEpoch() == leaderEpoch) {
+                            holdTasks(tp, false); // the same leadership back: its tasks go on with their stores
+                            reconcile(); // and one that ended meanwhile starts again
+                            return;
+                        }
+                        led.remove(tp); // led by another node meanwhile: its tasks start again from their commits
+                        reconcile();
+                    }
                     led.add(tp);
                     reconcile();
                 });
@@ -172,12 +192,68 @@ public final class ProcessingRuntime implements AutoCloseable {
             @Override
             public void onResigned(Partition partition, int leaderEpoch) {
                 TopicPartition tp = new TopicPartition(partition.topicPartition().topic(), partition.topicPartition().partition());
+                // Self-fencing keeps the epoch; a replica that stops being hosted here (a topic
+                // deleted, a move away) moves past it, and its tasks stop at once.
+                boolean noOtherLeader = partition.leaderId() < 0 && partition.leaderEpoch() == leaderEpoch;
                 onDecisions(() -> {
+                    if (noOtherLeader && led.contains(tp) && !inDoubt.containsKey(tp) && !closed) {
+                        ScheduledFuture<?> expiry = decisions.schedule(() -> guarded(() -> doubtOver(tp)), LEADERSHIP_DOUBT_MS, TimeUnit.MILLISECONDS);
+                        inDoubt.put(tp, new LeadershipInDoubt(partition, leaderEpoch, expiry));
+                        holdTasks(tp, true);
+                        return;
+                    }
+                    LeadershipInDoubt doubt = inDoubt.remove(tp);
+                    if (doubt != null) {
+                        doubt.expiry().cancel(false);
+                    }
                     led.remove(tp);
                     reconcile();
                 });
             }
         };
+    }
+
+    /**
+     * A leadership this node gave up with no other leader named: it fenced itself, unanswered by
+     * the controller for a session. When a controller fails over, every node goes through that for
+     * a moment and then leads what it led, at the same epoch: its tasks are held meanwhile (no
+     * input taken, nothing written, stores kept) instead of stopped, which would throw their
+     * stores away, or restore them again, and wipe a standby's warm copy just handed over. The
+     * doubt ends when the leadership comes back, another leader is named, or after
+     * {@link #LEADERSHIP_DOUBT_MS}; then the tasks stop.
+     */
+    private record LeadershipInDoubt(Partition partition, int leaderEpoch, ScheduledFuture<?> expiry) {
+    }
+
+    /** The partition's leadership did not come back in time: its tasks stop. */
+    private void doubtOver(TopicPartition tp) {
+        if (inDoubt.remove(tp) != null) {
+            led.remove(tp);
+            reconcile();
+        }
+    }
+
+    /** Holds (or lets go on) every task running here on {@code tp}. */
+    private void holdTasks(TopicPartition tp, boolean held) {
+        for (Map.Entry<TaskId, TaskRunner> task : running.entrySet()) {
+            if (tp.equals(anchorOf(task.getKey()))) {
+                task.getValue().hold(held);
+            }
+        }
+    }
+
+    /** The input partition a task runs by (the one whose leader runs it), or null when its deployment is gone. */
+    private TopicPartition anchorOf(TaskId id) {
+        Deployment d = deployments.get(id.pipeline());
+        if (d == null) {
+            return null;
+        }
+        for (TaskPlacement.Anchored a : d.anchored) {
+            if (a.subTopology() == id.subTopology()) {
+                return new TopicPartition(a.anchorTopic(), id.partition());
+            }
+        }
+        return null;
     }
 
     /** Starts reading the catalog through the node's own listener, once it serves. */
@@ -537,8 +613,8 @@ public final class ProcessingRuntime implements AutoCloseable {
         }
         for (TaskId id : wanted) {
             // A task of the same id still stopping here starts again only once it has ended: two
-            // instances would race for its outputs and positions.
-            if (!running.containsKey(id) && !stopping.containsKey(id)) {
+            // instances would race for its outputs and positions. None starts on a leadership in doubt.
+            if (!running.containsKey(id) && !stopping.containsKey(id) && !inDoubt.containsKey(anchorOf(id))) {
                 start(id, deployments.get(id.pipeline()));
             }
         }
@@ -568,9 +644,12 @@ public final class ProcessingRuntime implements AutoCloseable {
             for (Partition partition : hostedPartitions.get()) {
                 // Leading already, the task not started yet (its leadership event still queued): the standby waits for it.
                 boolean leads = partition.isLeader();
-                int rank = leads ? -1 : TaskPlacement.standbyRank(partition.isr(), partition.leaderId(), nodeId);
+                // No leader named (this node fenced itself, or the partition is offline): the standbys
+                // here stay as they are until one is.
+                boolean leaderless = !leads && partition.leaderId() < 0;
+                int rank = leads || leaderless ? -1 : TaskPlacement.standbyRank(partition.isr(), partition.leaderId(), nodeId);
                 for (Deployment d : withStandbys) {
-                    if (!leads && (rank < 0 || rank >= d.spec.parsedSettings().standbyReplicas())) {
+                    if (!leads && !leaderless && (rank < 0 || rank >= d.spec.parsedSettings().standbyReplicas())) {
                         continue;
                     }
                     for (TaskPlacement.Anchored a : d.anchored) {
@@ -579,7 +658,7 @@ public final class ProcessingRuntime implements AutoCloseable {
                             TaskId id = new TaskId(d.spec.name(), a.subTopology(), partition.topicPartition().partition());
                             // Not while a stopping instance still closes its stores: with RocksDB, a task that
                             // ran on a standby's databases keeps them in the directory a new standby would wipe.
-                            if (!running.containsKey(id) && !stopping.containsKey(id) && (!leads || standbys.containsKey(id))) {
+                            if (!running.containsKey(id) && !stopping.containsKey(id) && ((!leads && !leaderless) || standbys.containsKey(id))) {
                                 wanted.put(id, d);
                             }
                         }

@@ -6,6 +6,8 @@ import io.spate.stream.engine.ChangelogRecord;
 import io.spate.stream.engine.InputRecord;
 import io.spate.stream.engine.Task;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,6 +53,7 @@ import java.util.function.LongSupplier;
  * and a closing left undone is done by the catch-up when it returns.
  */
 final class StandbyTask implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StandbyTask.class);
     /** A standby's state in its reports. */
     static final String STATE = "STANDBY";
     /** At most this many changelog records per catch-up: a hand-over waits for at most one. */
@@ -308,19 +311,24 @@ final class StandbyTask implements AutoCloseable {
         }
         if (!locked) {
             closeWanted = true;
+            log.warn("{} is not handed over: a catch-up has held its stores for over {} ms; the task restores in full", this, HAND_OVER_WAIT_MS);
             return null;
         }
         try {
             if (gone) {
+                log.info("{} is not handed over: it was closed", this);
                 return null;
             }
             for (Map.Entry<String, TopicPartition> store : changelogs.entrySet()) {
                 Partition local = localPartition.apply(store.getValue());
                 if (local == null && unread(store.getKey())) {
+                    log.info("{} hands over without store {}: it has applied nothing of that source table yet", this, store.getKey());
                     continue;
                 }
-                if (local == null || unheld(store.getKey(), local) != null) {
+                String unheld = local == null ? store.getValue() + " has no replica on this node" : unheld(store.getKey(), local);
+                if (unheld != null) {
                     closeWanted = true;
+                    log.warn("{} is not handed over: {}", this, unheld);
                     return null;
                 }
             }

@@ -59,6 +59,8 @@ final class TaskRunner implements Runnable {
     private static final long ANCHORED_GROUP_COMMIT_MS = 1_000;
     /** How the status names a passing failure of an append in place being retried. */
     private static final String RETRYING = "retrying an append in place: ";
+    /** How often a held task looks whether it may go on. */
+    private static final long HOLD_CHECK_MS = 5;
 
     /** How a task ended: what its node does next depends on it. */
     enum Ending { STOPPED, FAILED, FENCED, NOT_LEADER }
@@ -75,6 +77,7 @@ final class TaskRunner implements Runnable {
     private final Thread thread;
     private final Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 2);
     private volatile boolean stopped;
+    private volatile boolean holding;
     /** The pipeline is deleted or redeployed: a clean stop keeps no state on disk. */
     private volatile boolean discardState;
     private volatile boolean ended;
@@ -132,6 +135,16 @@ final class TaskRunner implements Runnable {
     }
 
     /** Asks the task to stop after its current micro-batch; at-least-once, it first commits what was acknowledged. */
+    /**
+     * Holds the task ({@code true}) while its node's leadership of its partition is in doubt: the
+     * node fenced itself, unanswered by the controller for a session (a controller failing over,
+     * mostly), and may get the same leadership back a moment later. A held task takes no new input
+     * and writes nothing, and keeps its stores for when it goes on ({@code false}) or is stopped.
+     */
+    void hold(boolean held) {
+        holding = held;
+    }
+
     void stop() {
         // No interrupt: a task blocked in its client would lose the hand-over commit; an idle one
         // wakes within idle.wait.ms.
@@ -579,6 +592,23 @@ final class TaskRunner implements Runnable {
         }
     }
 
+    /** Between micro-batches: waits while the task is held (see {@link #hold}), or until it is stopped. */
+    private void waitWhileHeld() throws InterruptedException {
+        if (!holding) {
+            return;
+        }
+        String before = state;
+        state = "HELD";
+        log.info("task {} holds: its node is not sure it still leads the task's partition", id);
+        while (holding && !stopped) {
+            Thread.sleep(HOLD_CHECK_MS);
+        }
+        state = before;
+        if (!stopped) {
+            log.info("task {} goes on: its node leads the partition again", id);
+        }
+    }
+
     private String taskKey() {
         return id.pipeline() + "/" + id.subTopology() + "/" + id.partition();
     }
@@ -641,6 +671,7 @@ final class TaskRunner implements Runnable {
         long carriedStreamTime = task.stats().streamTimeMs();
         long lastCommitMs = env.clock().get();
         while (!stopped) {
+            waitWhileHeld();
             batch.clear();
             long position = at.get(in);
             long next;
@@ -1027,6 +1058,7 @@ final class TaskRunner implements Runnable {
         boolean[] more = new boolean[inputs.size()];
         long[] polledTo = new long[inputs.size()];
         while (!stopped) {
+            waitWhileHeld();
             batch.clear();
             int room = settings.batchMaxRecords();
             int part = 0;
