@@ -118,6 +118,8 @@ public final class Partition {
      */
     private final Set<Integer> pendingJoins = new HashSet<>();
     private volatile boolean isrChangeInFlight;
+    /** The partition epoch the change in flight was asked at: only its answer ends it. */
+    private volatile int isrChangeInFlightAt = -1;
     /** A change whose answer was lost (timeout, quorum down): sent again until one is known. */
     private volatile List<Integer> unresolvedIsrChange;
     /** The log end offset when this leader's epoch began; a follower must reach it to rejoin. */
@@ -209,10 +211,14 @@ public final class Partition {
                 // in this in-sync set or can never be committed. The image is the answer.
                 pendingJoins.clear();
                 unresolvedIsrChange = null;
+                // Nor does the change in flight hold up the next one any more: its answer can only be
+                // a refusal (or what the image already says), and it may be long in coming, from a
+                // controller that stopped answering (fault campaigns, seed 622: a leader waited 3.7 s
+                // for a paused controller, its in-sync set one short of min.insync.replicas meanwhile).
+                isrChangeInFlight = false;
             }
             if (newTerm) {
                 followers.clear();
-                isrChangeInFlight = false;
                 epochStartOffset = log.logEndOffset();
             }
             for (int id : newReplicas) {
@@ -733,25 +739,31 @@ public final class Partition {
      * its joining (and later elect it) before this leader hears back.
      */
     public boolean beginIsrChange(List<Integer> proposed) {
+        return beginIsrChangeAt(proposed) >= 0;
+    }
+
+    /** As {@link #beginIsrChange}: the partition epoch the change is asked at, or -1 when it may not be. */
+    public int beginIsrChangeAt(List<Integer> proposed) {
         roleLock.writeLock().lock();
         try {
             if (isrChangeInFlight || role != Role.LEADER) {
-                return false;
+                return -1;
             }
             if (!proposed.equals(unresolvedIsrChange) && !followsFromCurrentIsr(proposed)) {
                 // Worked out under the read lock from an in-sync set that an image replaced before
                 // this write lock: sent with the new partition epoch, it would put back a replica the
                 // image had just dropped as lagging (a review found the window). The next fetch or
                 // check proposes again from the current set.
-                return false;
+                return -1;
             }
             isrChangeInFlight = true;
+            isrChangeInFlightAt = partitionEpoch;
             for (int id : proposed) {
                 if (!isr.contains(id)) {
                     pendingJoins.add(id);
                 }
             }
-            return true;
+            return partitionEpoch;
         } finally {
             roleLock.writeLock().unlock();
         }
@@ -766,7 +778,9 @@ public final class Partition {
     public void endIsrChange(List<Integer> proposed, int basedOnPartitionEpoch, IsrChangeOutcome outcome) {
         roleLock.writeLock().lock();
         try {
-            isrChangeInFlight = false;
+            if (isrChangeInFlightAt == basedOnPartitionEpoch) {
+                isrChangeInFlight = false; // not one asked for since, at a newer epoch
+            }
             if (role != Role.LEADER || partitionEpoch != basedOnPartitionEpoch) {
                 return; // the metadata already answered (becomeLeader/becomeFollower settled it)
             }

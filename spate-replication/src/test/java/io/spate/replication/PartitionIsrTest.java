@@ -103,6 +103,31 @@ class PartitionIsrTest {
         assertThat(partition.beginIsrChange(List.of(1))).isTrue();
     }
 
+    /**
+     * Fault campaigns, seed 622: a join was asked of a controller that was paused a moment later;
+     * the next controller fenced a follower, and the image left the leader alone in its in-sync
+     * set. The join in flight, asked at the older partition epoch, can only be refused: the
+     * replica that caught up is asked for again at once, not once the paused controller answers.
+     */
+    @Test
+    void aChangeInFlightAtAnOlderPartitionEpochDoesNotHoldUpTheNext() {
+        append("a", "b");
+        List<Integer> first = replica3CatchesUpAndAsksToJoin();
+        // The next controller fences replica 2: partition epoch 2, the leader alone.
+        partition.becomeLeader(1, 2, List.of(1, 2, 3), List.of(1), now);
+        assertThat(partition.maximalIsr()).containsExactly(1);
+        List<Integer> again = partition.onFollowerFetch(3, partition.log().logEndOffset(), now, "");
+        assertThat(again).containsExactlyInAnyOrder(1, 3);
+        assertThat(partition.beginIsrChangeAt(again)).isEqualTo(2);
+        // The paused controller's answer to the first comes at last: it ends only the first.
+        partition.endIsrChange(first, 1, Partition.IsrChangeOutcome.REFUSED);
+        assertThat(partition.beginIsrChange(List.of(1, 2, 3))).as("the second is still in flight").isFalse();
+        assertThat(partition.maximalIsr()).containsExactly(1, 3);
+        partition.endIsrChange(again, 2, Partition.IsrChangeOutcome.COMMITTED);
+        partition.becomeLeader(1, 3, List.of(1, 2, 3), List.of(1, 3), now);
+        assertThat(partition.maximalIsr()).containsExactly(1, 3);
+    }
+
     @Test
     void aJoinWhoseOutcomeIsUnknownKeepsCountingForTheHighWatermarkAndIsSentAgain() {
         append("a", "b");

@@ -92,10 +92,11 @@ public final class IsrChanges {
      * leads; returns whether it was asked for.
      */
     public boolean propose(Partition partition, List<Integer> proposed) {
-        if (!partition.beginIsrChange(proposed)) {
+        int basedOn = partition.beginIsrChangeAt(proposed);
+        if (basedOn < 0) {
             return false;
         }
-        queue.add(new Change(partition, List.copyOf(proposed), partition.partitionEpoch(), partition.leaderEpoch(), time.nanos()));
+        queue.add(new Change(partition, List.copyOf(proposed), basedOn, partition.leaderEpoch(), time.nanos()));
         if (flushScheduled.compareAndSet(false, true)) {
             // A scheduler that is closed runs nothing: the node is stopping.
             scheduler.schedule(0, this::flush);
