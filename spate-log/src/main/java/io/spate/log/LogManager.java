@@ -372,7 +372,19 @@ public final class LogManager implements AutoCloseable {
     /** The id of the topic whose log is stored under {@code tp} (open or not), or null when none says. */
     public UUID storedTopicId(TopicPartition tp) throws IOException {
         PartitionLog open = logs.get(tp);
-        return open != null && open.topicId() != null ? open.topicId() : PartitionMetadataFile.read(dataDir.resolve(tp.dirName()));
+        if (open != null && open.topicId() != null) {
+            return open.topicId();
+        }
+        try {
+            return PartitionMetadataFile.read(dataDir.resolve(tp.dirName()));
+        } catch (PartitionMetadataFile.Damaged e) {
+            // Not a reason to delete the log as an earlier topic's, nor to keep the partition from
+            // its role: it is taken as the topic's, as a log stored before ids were, and the file
+            // written again (a topic deleted and created again while this node was away, with this
+            // very file damaged, would go unnoticed).
+            log.warn("{}: {}; taking the log stored here as the topic's", tp, e.getMessage());
+            return null;
+        }
     }
 
     /** Closes the log of {@code tp} and deletes its files. */

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -17,8 +18,9 @@ import java.util.UUID;
  * one's records, with offsets and leader epochs that may well coincide with the new topic's. The
  * id tells them apart.
  *
- * <p>The file is two lines, {@code version: 0} and {@code topic_id: <uuid>}, written to a
- * temporary file, fsynced and renamed into place, so a crash leaves either no file or a whole one.
+ * <p>The file is two lines, {@code version: 0} and {@code topic_id: <uuid>}, and a CRC-32C line,
+ * written to a temporary file, fsynced and renamed into place, so a crash leaves either no file or
+ * a whole one.
  */
 public final class PartitionMetadataFile {
     public static final String FILE_NAME = "partition.metadata";
@@ -40,16 +42,29 @@ public final class PartitionMetadataFile {
             return null;
         }
         // Read until two reads agree: one wrong read ("vgrsion") failed the partition's role
-        // (found by the replication simulation with wrong reads).
-        String text = new String(StableRead.bytes(file), StandardCharsets.UTF_8);
-        String[] lines = text.split("\n");
-        if (lines.length < 2 || !lines[0].strip().equals(VERSION_LINE) || !lines[1].startsWith(ID_PREFIX)) {
-            throw new IOException(file + ": not a partition metadata file of version 0: " + text.strip());
+        // (found by the replication simulation with wrong reads). A file with a checksum line is
+        // checked against it: a digit of the id changed on the platter would make the log look
+        // like an earlier topic's, and deleted.
+        List<String> lines;
+        try {
+            lines = StableRead.lines(file);
+        } catch (StableRead.ChecksumMismatch e) {
+            throw new Damaged(e.getMessage());
+        }
+        if (lines.size() < 2 || !lines.get(0).strip().equals(VERSION_LINE) || !lines.get(1).startsWith(ID_PREFIX)) {
+            throw new IOException(file + ": not a partition metadata file of version 0: " + String.join(" / ", lines));
         }
         try {
-            return UUID.fromString(lines[1].substring(ID_PREFIX.length()).strip());
+            return UUID.fromString(lines.get(1).substring(ID_PREFIX.length()).strip());
         } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": the topic id is not a UUID: " + lines[1], e);
+            throw new IOException(file + ": the topic id is not a UUID: " + lines.get(1), e);
+        }
+    }
+
+    /** The file fails its checksum: which topic the log belongs to is not known from it. */
+    public static final class Damaged extends IOException {
+        Damaged(String message) {
+            super(message);
         }
     }
 
@@ -57,7 +72,8 @@ public final class PartitionMetadataFile {
     public static void write(Path partitionDir, UUID topicId) throws IOException {
         Path file = partitionDir.resolve(FILE_NAME);
         Path tmp = partitionDir.resolve(FILE_NAME + ".tmp");
-        byte[] bytes = (VERSION_LINE + "\n" + ID_PREFIX + topicId + "\n").getBytes(StandardCharsets.UTF_8);
+        // Kafka's two lines, then a checksum line (which releases before it skip).
+        byte[] bytes = StableRead.withChecksum(VERSION_LINE + "\n" + ID_PREFIX + topicId + "\n").getBytes(StandardCharsets.UTF_8);
         try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);

@@ -41,12 +41,16 @@ final class StableRead {
     static List<String> lines(Path file) throws IOException {
         String text = new String(bytes(file), StandardCharsets.UTF_8);
         int last = text.lastIndexOf(CHECKSUM_PREFIX);
-        if (last >= 0 && (last == 0 || text.charAt(last - 1) == '\n')) {
+        if (last > 0 && text.charAt(last - 1) != '\n') {
+            // The line break before it rotted: the last line of the content would end in the checksum.
+            throw new ChecksumMismatch(file + ": its checksum line does not start a line: damaged on disk");
+        }
+        if (last >= 0) {
             String content = text.substring(0, last);
             String stored = text.substring(last + CHECKSUM_PREFIX.length()).trim();
             String computed = checksum(content);
             if (!computed.equals(stored)) {
-                throw new IOException(file + " fails its checksum (stored " + stored + ", computed " + computed + "): damaged on disk");
+                throw new ChecksumMismatch(file + " fails its checksum (stored " + stored + ", computed " + computed + "): damaged on disk");
             }
             return content.lines().toList();
         }
@@ -64,6 +68,13 @@ final class StableRead {
     }
 
     private static final String CHECKSUM_PREFIX = "#crc32c ";
+
+    /** A file whose checksum line does not match what it holds: damaged on disk. */
+    static final class ChecksumMismatch extends IOException {
+        ChecksumMismatch(String message) {
+            super(message);
+        }
+    }
 
     private static String checksum(String content) {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();

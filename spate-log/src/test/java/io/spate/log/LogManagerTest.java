@@ -333,6 +333,39 @@ class LogManagerTest {
         }
     }
 
+    /**
+     * A digit of the topic id changed on the platter still reads as a UUID: without the file's
+     * checksum line the log was taken for an earlier topic's and deleted (a known gap the
+     * simulation with rotting bits named). Now the damage is seen, and the log is kept as the
+     * topic's, as one stored before ids were, and the file written again.
+     */
+    @Test
+    void aTopicIdChangedOnDiskIsCaughtByItsChecksumAndTheLogKept() throws IOException {
+        java.util.UUID id = java.util.UUID.fromString("6a1f3c52-0d4e-4b7a-9c21-5e8f0a7b3d19");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            append(manager.getOrCreate(TP, LogConfig.defaultConfig(), id), TestBatches.batch(1, "v1", "v2"), 0);
+        }
+        Path file = data().resolve(TP.dirName()).resolve(PartitionMetadataFile.FILE_NAME);
+        String text = Files.readString(file);
+        assertThat(text).startsWith("version: 0\ntopic_id: " + id + "\n").contains("#crc32c ");
+        Files.writeString(file, text.replace("6a1f3c52", "6a1f3c53"));
+        assertThatThrownBy(() -> PartitionMetadataFile.read(data().resolve(TP.dirName())))
+                .isInstanceOf(PartitionMetadataFile.Damaged.class).hasMessageContaining("checksum");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThat(manager.getOrCreate(TP, LogConfig.defaultConfig(), id).logEndOffset()).as("nothing deleted").isEqualTo(2);
+        }
+        assertThat(PartitionMetadataFile.read(data().resolve(TP.dirName()))).isEqualTo(id);
+        // The line break before the checksum rotted (the simulation found it): damaged too, not "not a UUID".
+        Files.writeString(file, Files.readString(file).replace("\n#crc32c", "J#crc32c"));
+        assertThatThrownBy(() -> PartitionMetadataFile.read(data().resolve(TP.dirName()))).isInstanceOf(PartitionMetadataFile.Damaged.class);
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            assertThat(manager.getOrCreate(TP, LogConfig.defaultConfig(), id).logEndOffset()).isEqualTo(2);
+        }
+        // A file written before the checksum line (Kafka's two lines) reads as it always did.
+        Files.writeString(file, "version: 0\ntopic_id: " + id + "\n");
+        assertThat(PartitionMetadataFile.read(data().resolve(TP.dirName()))).isEqualTo(id);
+    }
+
     @Test
     void deleteRemovesTheLogAndItsFiles() throws IOException {
         try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {

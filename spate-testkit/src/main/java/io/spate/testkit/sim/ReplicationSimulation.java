@@ -421,7 +421,7 @@ public final class ReplicationSimulation {
      * checksum and is rebuilt or ignored.
      */
     /** The files next to the segments and in the data directory that a node keeps as text. */
-    private static final List<String> PARTITION_CHECKPOINTS = List.of("leader-epoch-checkpoint", "producer-state-snapshot");
+    private static final List<String> PARTITION_CHECKPOINTS = List.of("leader-epoch-checkpoint", "producer-state-snapshot", "partition.metadata");
     private static final List<String> DATA_DIR_CHECKPOINTS = List.of("recovery-point-offset-checkpoint", "log-start-offset-checkpoint",
             "replication-offset-checkpoint");
 
