@@ -27,8 +27,23 @@ public final class ReplicaFiles {
     private ReplicaFiles() {
     }
 
-    /** One replica's log bytes. */
+    /**
+     * One replica's log bytes. The node may be running: a segment the cleaner or retention
+     * replaces between the listing and its read is gone by then, and the listing is taken again.
+     */
     public static byte[] read(Path dataDir, String topic, int partition) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return readOnce(dataDir, topic, partition);
+            } catch (java.nio.file.NoSuchFileException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static byte[] readOnce(Path dataDir, String topic, int partition) throws IOException {
         Path dir = dataDir.resolve(topic + "-" + partition);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (!Files.isDirectory(dir)) {
