@@ -177,11 +177,16 @@ public final class GroupWorkload implements AutoCloseable {
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             for (TopicPartition tp : partitions) {
                 // Asked until answered: the position is what the checker compares with the commits.
+                // It is stamped with the moment it was first asked for: a try that timed out may still
+                // have fixed the position then (seed 640: a position fixed before a commit, answered
+                // 6 s later, after it, was taken for one that regressed).
+                // (The consumer may answer position() from the committed offsets it fetched for committed().)
+                long askedAt = clock.nowUs();
                 while (running) {
                     try {
                         OffsetAndMetadata committed = consumer.committed(Set.of(tp), Duration.ofSeconds(5)).get(tp);
                         long position = consumer.position(tp, Duration.ofSeconds(5));
-                        assignments.add(new Assignment(member, incarnation, tp.partition(), true, position, committed != null, clock.nowUs()));
+                        assignments.add(new Assignment(member, incarnation, tp.partition(), true, position, committed != null, askedAt));
                         break;
                     } catch (org.apache.kafka.common.errors.RetriableException e) {
                         sleep(100);
