@@ -145,7 +145,14 @@ public final class NodeRoles {
     // Membership: set by join, then moved by heartbeat answers and registrations.
     private volatile long incarnation = Long.MIN_VALUE;
     private volatile LeaderLease lease;
-    private volatile long sessionNanos = Long.MAX_VALUE;
+    /**
+     * Silence after which this node gives its roles up: its session plus the time one heartbeat
+     * attempt may take. The lease has stopped it serving before then; the roles wait for one more
+     * attempt so that a controller elected just as the session lapses (a failover takes about one
+     * session here) is reached before every partition, task and coordinator on the node is torn
+     * down and set up again.
+     */
+    private volatile long resignAfterNanos = Long.MAX_VALUE;
     private volatile boolean alone;
     /**
      * A node starts fenced: the image it replays from its own disk may be long stale (the quorum
@@ -443,9 +450,17 @@ public final class NodeRoles {
      * is its own only controller ({@code alone}) never does (nobody can take its leaderships).
      */
     public void join(long incarnation, LeaderLease lease, long sessionMs, boolean alone) {
+        join(incarnation, lease, sessionMs, 0, alone);
+    }
+
+    /**
+     * As {@link #join(long, LeaderLease, long, boolean)}, giving roles up only once a heartbeat
+     * attempt of up to {@code attemptMs} after the session went unanswered too (see {@link #resignAfterNanos}).
+     */
+    public void join(long incarnation, LeaderLease lease, long sessionMs, long attemptMs, boolean alone) {
         this.incarnation = incarnation;
         this.lease = lease;
-        this.sessionNanos = sessionMs * 1_000_000L;
+        this.resignAfterNanos = (sessionMs + attemptMs) * 1_000_000L;
         this.alone = alone;
         this.lastHeartbeatAckNanos = time.nanos();
     }
@@ -518,7 +533,8 @@ public final class NodeRoles {
     /**
      * Before a heartbeat sent at {@code nowNanos}: a node whose storage is down goes silent (no
      * heartbeat: false) so that the controller fences it and moves its leaders to replicas whose
-     * disks work (Kafka's offline log directory); a node unanswered for a session stops leading.
+     * disks work (Kafka's offline log directory); a node unanswered for a session and one more
+     * heartbeat attempt stops leading.
      */
     public boolean beforeHeartbeat(long nowNanos, String storageDown) {
         LeaderLease current = lease;
@@ -529,7 +545,7 @@ public final class NodeRoles {
             setSelfFenced(true);
             return false;
         }
-        if (!alone && registered && nowNanos - lastHeartbeatAckNanos > sessionNanos) {
+        if (!alone && registered && nowNanos - lastHeartbeatAckNanos > resignAfterNanos) {
             setSelfFenced(true);
         }
         return true;

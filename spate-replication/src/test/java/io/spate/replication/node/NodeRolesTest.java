@@ -113,7 +113,12 @@ class NodeRolesTest {
 
     /** This node registered as {@link #INCARNATION}, and a topic it leads; the image applied. */
     private ClusterImage registeredAndLeading() throws Exception {
-        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        return registeredAndLeading(0);
+    }
+
+    /** As above, giving roles up only a heartbeat attempt of {@code attemptMs} after the session. */
+    private ClusterImage registeredAndLeading(long attemptMs) throws Exception {
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, attemptMs, false);
         CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
         roles.onRegistered(registered.version());
         CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
@@ -175,6 +180,33 @@ class NodeRolesTest {
         assertThat(roles.beforeHeartbeat(nanos(), null)).isTrue();
         assertThat(roles.selfFenced()).as("a whole session is not more than a session").isFalse();
         clock.advance(1);
+        roles.beforeHeartbeat(nanos(), null);
+        assertThat(roles.selfFenced()).isTrue();
+        assertThat(roles.partition(TP).role()).isNotEqualTo(Partition.Role.LEADER);
+    }
+
+    @Test
+    void aControllerFoundWithinOneMoreAttemptAfterTheSessionKeepsTheRolesWithoutServingMeanwhile() throws Exception {
+        long attemptMs = 300;
+        ClusterImage image = registeredAndLeading(attemptMs);
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        assertThat(roles.selfFenced()).isFalse();
+        events.clear();
+
+        // The controller's node died just after answering; its successor is elected as the session lapses.
+        clock.advance(SESSION_MS + attemptMs / 2);
+        assertThat(roles.beforeHeartbeat(nanos(), null)).isTrue();
+        assertThat(roles.selfFenced()).as("one more attempt is allowed").isFalse();
+        assertThat(roles.partition(TP).role()).isEqualTo(Partition.Role.LEADER);
+        assertThat(roles.leaderCheck(roles.partition(TP), -1)).as("but the lease stopped it serving")
+                .isEqualTo(NodeRoles.LeaderCheck.NOT_LEADER);
+
+        roles.onHeartbeatAnswer(nanos(), false, true, image.version());
+        assertThat(roles.leaderCheck(roles.partition(TP), -1)).isEqualTo(NodeRoles.LeaderCheck.SERVES);
+        assertThat(events).as("no role was given up and taken again").isEmpty();
+
+        // Unanswered for the session and the attempt: the roles go.
+        clock.advance(SESSION_MS + attemptMs + 1);
         roles.beforeHeartbeat(nanos(), null);
         assertThat(roles.selfFenced()).isTrue();
         assertThat(roles.partition(TP).role()).isNotEqualTo(Partition.Role.LEADER);

@@ -50,6 +50,8 @@ public final class ClusterMember implements AutoCloseable {
     static final short NOT_CONTROLLER = 41;
 
     private static final Logger log = LoggerFactory.getLogger(ClusterMember.class);
+    /** How soon a heartbeat no controller answered is followed by the next (at most the heartbeat interval). */
+    private static final long UNANSWERED_RETRY_MS = 50;
 
     private final ClusterSettings settings;
     private final MetadataLog metadata;
@@ -182,11 +184,11 @@ public final class ClusterMember implements AutoCloseable {
         this.registry = topicRegistry;
         this.replicas = replicaManager;
         this.roles = replicaManager.roles();
-        roles.join(incarnation, lease, settings.sessionTimeoutMs(), alone);
+        roles.join(incarnation, lease, settings.sessionTimeoutMs(), settings.heartbeatTimeoutMs(), alone);
         this.host = listenerHost;
         this.port = listenerPort;
         metadata.subscribe(this::apply);
-        repeat(heartbeats, "heartbeat", 0, settings.heartbeatMs(), this::heartbeat);
+        scheduleHeartbeats();
         repeat(checks, "in-sync replica check", 1000, 1000, replicas::checkLaggingFollowers);
         long deadline = time.nanos() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         try {
@@ -267,16 +269,44 @@ public final class ClusterMember implements AutoCloseable {
         });
     }
 
-    private void heartbeat() {
+    /**
+     * Heartbeats every {@code heartbeatMs}, and sooner after one that no controller answered: when
+     * the controller's node dies, the quorum elects another in about a session here, and a node
+     * that waited a whole interval to ask again found it only after its lease had lapsed.
+     */
+    private void scheduleHeartbeats() {
+        heartbeats.schedule(0, new Runnable() {
+            @Override
+            public void run() {
+                if (closed) {
+                    return;
+                }
+                long nextMs = settings.heartbeatMs();
+                try {
+                    if (!heartbeat()) {
+                        nextMs = Math.min(nextMs, UNANSWERED_RETRY_MS);
+                    }
+                } catch (Throwable e) {
+                    log.error("a heartbeat failed; the next one goes at its turn", e);
+                }
+                if (!closed) {
+                    heartbeats.schedule(nextMs, this);
+                }
+            }
+        });
+    }
+
+    /** Whether a controller answered (fenced or not). */
+    private boolean heartbeat() {
         try {
             long now = time.nanos();
             if (!roles.beforeHeartbeat(now, replicas.logManager().offlineReason())) {
-                return;
+                return true;
             }
             followUpReregistration(now);
             BrokerHeartbeatResponseData reply = sendHeartbeat();
             if (reply == null) {
-                return;
+                return false;
             }
             NodeRoles.AfterAnswer next = roles.onHeartbeatAnswer(now, reply.isFenced(), reply.isCaughtUp(), metadata.image().version());
             if (!reply.isCaughtUp()) {
@@ -287,8 +317,10 @@ public final class ClusterMember implements AutoCloseable {
             if (next == NodeRoles.AfterAnswer.REGISTER_AGAIN) {
                 reregistration = new Reregistration(now, now, metadata.controllerLeader(), register(), 1);
             }
+            return true;
         } catch (RuntimeException e) {
             log.debug("heartbeat failed", e);
+            return false;
         }
     }
 

@@ -317,7 +317,7 @@ public final class SimNode {
         compactor = new io.spate.log.compaction.LogCompactor(new LoopClock(loop), 1 << 20, null);
         long at = incarnation;
         roles = newRoles(at);
-        roles.join(at, LeaderLease.forSession(sessionMs), sessionMs, false);
+        roles.join(at, LeaderLease.forSession(sessionMs), sessionMs, HEARTBEAT_TIMEOUT_MS, false);
         trace.accept("node " + id + " starts (incarnation " + at + ")");
         toController(() -> controller.heard(id, at));
         register();
