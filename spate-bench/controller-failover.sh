@@ -4,7 +4,7 @@
 #   spate-bench/controller-failover.sh [RUNS]   (default 10)
 #
 # Per run: a fresh 3-node cluster (`spate cluster up`, loopback, base port $BASE_PORT [29092]),
-# 4 s to settle, then kill -9 of the node that leads the controller quorum; 5 s later, for each
+# 4 s to settle (and until a node leads the controller quorum), then kill -9 of the node that leads the controller quorum; 5 s later, for each
 # surviving node, how many times it gave every role up ("no longer leading any partition" in its
 # node.log) and when the new controller was elected. Prints one line per run and the total.
 set -euo pipefail
@@ -18,8 +18,14 @@ for i in $(seq 1 "$RUNS"); do
   rm -rf "$DIR/c"
   "$ROOT/spate" cluster up --nodes 3 --dir "$DIR/c" --base-port "$BASE_PORT" >"$DIR/up.log" 2>&1
   sleep 4
-  status="$("$ROOT/spate" cluster status --dir "$DIR/c")"
-  ctl="$(awk '$6 == "yes" {print $1}' <<<"$status")"
+  ctl=""
+  for _ in $(seq 1 30); do
+    status="$("$ROOT/spate" cluster status --dir "$DIR/c")"
+    ctl="$(awk '$6 == "yes" {print $1}' <<<"$status")"
+    [[ -n "$ctl" ]] && break
+    sleep 1
+  done
+  [[ -n "$ctl" ]] || { echo "run $i: no controller leader after 34 s; skipped"; "$ROOT/spate" cluster down --dir "$DIR/c" >/dev/null 2>&1 || true; continue; }
   pid="$(awk -v c="$ctl" '$1 == c {print $4}' <<<"$status")"
   killed="$(date -u +%T.%3N)"
   kill -9 "$pid"

@@ -446,16 +446,9 @@ public final class NodeRoles {
 
     /**
      * Sets this process's membership up before it registers: the incarnation it registers under,
-     * its lease, and the session after which, unanswered, it stops leading on its own; a node that
-     * is its own only controller ({@code alone}) never does (nobody can take its leaderships).
-     */
-    public void join(long incarnation, LeaderLease lease, long sessionMs, boolean alone) {
-        join(incarnation, lease, sessionMs, 0, alone);
-    }
-
-    /**
-     * As {@link #join(long, LeaderLease, long, boolean)}, giving roles up only once a heartbeat
-     * attempt of up to {@code attemptMs} after the session went unanswered too (see {@link #resignAfterNanos}).
+     * its lease, and the session after which, with one more heartbeat attempt of up to
+     * {@code attemptMs} unanswered too, it stops leading on its own (see {@link #resignAfterNanos});
+     * a node that is its own only controller ({@code alone}) never does (nobody can take its leaderships).
      */
     public void join(long incarnation, LeaderLease lease, long sessionMs, long attemptMs, boolean alone) {
         this.incarnation = incarnation;

@@ -227,7 +227,7 @@ class NodeRolesTest {
 
     @Test
     void aNodeAloneNeverFencesItselfForSilence() throws Exception {
-        roles.join(INCARNATION, LeaderLease.withoutExpiry(), SESSION_MS, true);
+        roles.join(INCARNATION, LeaderLease.withoutExpiry(), SESSION_MS, 0, true);
         CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
         roles.onRegistered(registered.version());
         roles.onHeartbeatAnswer(nanos(), false, true, registered.version());
@@ -294,7 +294,7 @@ class NodeRolesTest {
 
     @Test
     void anImageOfAnEarlierIncarnationIsNotLedFrom() throws Exception {
-        roles.join(INCARNATION + 1, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.join(INCARNATION + 1, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
         commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
         CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
         ClusterImage image = metadata.awaitVersion(created.version()).get(10, TimeUnit.SECONDS);
@@ -313,7 +313,7 @@ class NodeRolesTest {
      */
     @Test
     void aLeaderWhoseLogIsOfflineResignsThenSetsTheDamageAsideAndFollows() throws Exception {
-        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
         CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
         commit(new MetadataCommand.RegisterNode(2, "127.0.0.1", 9093, 1, true));
         commit(new MetadataCommand.RegisterNode(3, "127.0.0.1", 9094, 1, true));
@@ -338,7 +338,7 @@ class NodeRolesTest {
         roles = new NodeRoles(1, logs, topic -> LogConfig.defaultConfig(), followers(),
                 new IsrChanges(IsrChanges.Controller.of(metadata), 1, 15_000, clock), GroupCommit.IN_PLACE, clock,
                 LeadershipListener.NONE, 10_000, recordingEvents(), clock);
-        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
         roles.onRegistered(registered.version());
         roles.applyImage(image);
         roles.onHeartbeatAnswer(nanos(), false, true, image.version());
@@ -446,7 +446,7 @@ class NodeRolesTest {
     /** The same for a log a restart finds on disk without hosting it yet. */
     @Test
     void aStoredLogOfAnEarlierTopicOfTheSameNameIsNotTakenForTheNewOne() throws Exception {
-        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
         CommandResult registered = commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true));
         roles.onRegistered(registered.version());
         UUID oldId = UUID.randomUUID();
@@ -465,7 +465,7 @@ class NodeRolesTest {
             public void unfollow(TopicPartition tp) {
             }
         }, isrChanges, GroupCommit.IN_PLACE, clock, LeadershipListener.NONE, 10_000, recordingEvents(), clock);
-        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
         roles.onRegistered(registered.version());
 
         CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
@@ -483,7 +483,7 @@ class NodeRolesTest {
      */
     @Test
     void aNodeFollowsOnlyByAnImageAsNewAsItsRegistration() throws Exception {
-        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
         commit(new MetadataCommand.RegisterNode(2, "127.0.0.1", 9093, 1, true));
         commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION - 1, true)); // this node's previous process
         CommandResult created = commit(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(2, 1)), Map.of()));
@@ -506,7 +506,7 @@ class NodeRolesTest {
      */
     @Test
     void onlyAnImageAsNewAsTheRegistrationDeletesTheLogOfAReplicaMovedAway() throws Exception {
-        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, false);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
         commit(new MetadataCommand.RegisterNode(2, "127.0.0.1", 9093, 1, true));
         commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION - 1, true)); // this node's previous process
         roles.applyImage(imageAfter(new MetadataCommand.CreateTopic("t", UUID.randomUUID(), List.of(List.of(1, 2)), Map.of())));

@@ -275,28 +275,11 @@ public final class ClusterMember implements AutoCloseable {
      * that waited a whole interval to ask again found it only after its lease had lapsed.
      */
     private void scheduleHeartbeats() {
-        heartbeats.schedule(0, new Runnable() {
-            @Override
-            public void run() {
-                if (closed) {
-                    return;
-                }
-                long nextMs = settings.heartbeatMs();
-                try {
-                    if (!heartbeat()) {
-                        nextMs = Math.min(nextMs, UNANSWERED_RETRY_MS);
-                    }
-                } catch (Throwable e) {
-                    log.error("a heartbeat failed; the next one goes at its turn", e);
-                }
-                if (!closed) {
-                    heartbeats.schedule(nextMs, this);
-                }
-            }
-        });
+        repeat(heartbeats, "heartbeat", 0, settings.heartbeatMs(),
+                () -> heartbeat() ? settings.heartbeatMs() : Math.min(settings.heartbeatMs(), UNANSWERED_RETRY_MS));
     }
 
-    /** Whether a controller answered (fenced or not). */
+    /** False when a heartbeat went out and no controller answered it (fenced or not): ask again soon. */
     private boolean heartbeat() {
         try {
             long now = time.nanos();
@@ -535,16 +518,26 @@ public final class ClusterMember implements AutoCloseable {
 
     /** Runs {@code task} on {@code scheduler} after {@code firstMs}, then {@code periodMs} after each run ends, until close. */
     private void repeat(Scheduler scheduler, String name, long firstMs, long periodMs, Runnable task) {
-        Runnable logged = ScheduledTasks.logged(name, task);
+        repeat(scheduler, name, firstMs, periodMs, () -> {
+            task.run();
+            return periodMs;
+        });
+    }
+
+    /** As above, {@code task} naming the delay before its next run ({@code periodMs} after a run that threw). */
+    private void repeat(Scheduler scheduler, String name, long firstMs, long periodMs, java.util.function.LongSupplier task) {
+        long[] nextMs = {periodMs};
+        Runnable logged = ScheduledTasks.logged(name, () -> nextMs[0] = task.getAsLong());
         scheduler.schedule(firstMs, new Runnable() {
             @Override
             public void run() {
                 if (closed) {
                     return;
                 }
+                nextMs[0] = periodMs;
                 logged.run();
                 if (!closed) {
-                    scheduler.schedule(periodMs, this);
+                    scheduler.schedule(nextMs[0], this);
                 }
             }
         });

@@ -57,7 +57,7 @@ class StartFencedTest {
                 ReplicaManager replicas = new ReplicaManager(logs, registry, 1, metadata,
                         new ReplicationSettings(500, 1 << 20, 1 << 20, 10_000, 1_000, 30_000, ""));
                 // This process is incarnation 2; the image holds incarnation 1, an earlier one.
-                replicas.roles().join(2, io.spate.replication.node.LeaderLease.forSession(1000), 1000, false);
+                replicas.roles().join(2, io.spate.replication.node.LeaderLease.forSession(1000), 1000, 0, false);
                 replicas.applyImage(image);
                 assertThat(replicas.partition("t", 0).role()).as("before the controller answered").isNotEqualTo(Partition.Role.LEADER);
                 // An unfenced, caught-up heartbeat answer.
