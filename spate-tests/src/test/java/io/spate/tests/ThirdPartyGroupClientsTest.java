@@ -290,6 +290,7 @@ class ThirdPartyGroupClientsTest {
             }
         }
         TopicPartition tp = new TopicPartition(topic, 0);
+        Clients.awaitTransactionsCompleted(node.bootstrapServers(), List.of(tp));
         try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
             assertThat(Clients.readAll(consumer, List.of(tp))).extracting(ConsumerRecord::value).containsExactlyElementsOf(committed);
         }

@@ -110,6 +110,7 @@ class TransactionProtocolVersionsTest {
                     .setProducerId(producerId).setProducerEpoch(epoch).setCommitted(true), false).build(endVersion));
             assertThat(ended.error()).isEqualTo(Errors.NONE);
         }
+        Clients.awaitTransactionsCompleted(node.bootstrapServers(), List.of(new TopicPartition(topic, 0)));
         try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
             assertThat(Clients.readAll(consumer, List.of(new TopicPartition(topic, 0)))).extracting(ConsumerRecord::value).containsExactly("committed");
         }

@@ -71,6 +71,9 @@ class TransactionsTest {
     }
 
     private static List<ConsumerRecord<String, String>> readAll(String isolation, Collection<TopicPartition> partitions) {
+        if (isolation.equals("read_committed")) {
+            Clients.awaitTransactionsCompleted(node.bootstrapServers(), partitions);
+        }
         try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(),
                 Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation))) {
             return Clients.readAll(consumer, partitions);
@@ -376,6 +379,7 @@ class TransactionsTest {
             assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("the hanging transaction pins the last stable offset").isZero();
         }
         transactionsTool(node, "abort", "--topic", "tx-hanging", "--partition", "0", "--start-offset", "0");
+        Clients.awaitTransactionsCompleted(node.bootstrapServers(), List.of(tp));
         try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
             assertThat(values(Clients.readAll(consumer, List.of(tp)))).containsExactly("after");
         }

@@ -87,6 +87,27 @@ public final class Clients {
     }
 
     /**
+     * Waits until no transaction is open on {@code partitions}: their last stable offset has
+     * reached the high watermark. A commit is answered once its decision is durable and its
+     * markers follow (as in Kafka), so a read_committed read started right after a commit may
+     * otherwise stop short of it. Fails after 30 s if some transaction never completes.
+     */
+    public static void awaitTransactionsCompleted(String bootstrap, Collection<TopicPartition> partitions) {
+        Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+        partitions.forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+        try (Admin admin = admin(bootstrap)) {
+            org.awaitility.Awaitility.await("transactions on " + partitions + " completed").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(20)).until(() -> {
+                        var stable = admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                                org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all().get();
+                        var written = admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+                                org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED)).all().get();
+                        return partitions.stream().allMatch(tp -> stable.get(tp).offset() == written.get(tp).offset());
+                    });
+        }
+    }
+
+    /**
      * Reads every partition of {@code partitions} from the beginning up to the end offsets taken
      * at the start, with assign/seek (no group).
      */
