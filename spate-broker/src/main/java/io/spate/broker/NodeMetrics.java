@@ -224,6 +224,28 @@ final class NodeMetrics {
         logs.observeFsyncs(nanos -> point.observe(nanos / 1e9));
     }
 
+    /**
+     * The metadata this node fetched from the controller leader (a node that is not a voter learns
+     * every change so): whole images and updates made of the entries it missed, and their bytes.
+     */
+    void metadataFetches(Supplier<io.spate.cluster.MetadataLog.Fetched> fetched) {
+        CounterWithCallback.builder()
+                .name("spate_metadata_fetches")
+                .help("Metadata fetched from the controller leader: a whole image, or the entries this node missed")
+                .labelNames("kind")
+                .callback(cb -> {
+                    io.spate.cluster.MetadataLog.Fetched now = fetched.get();
+                    cb.call(now.wholeImages(), "image");
+                    cb.call(now.entryUpdates(), "entries");
+                })
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("spate_metadata_fetched_bytes")
+                .help("Bytes of metadata fetched from the controller leader")
+                .callback(cb -> cb.call(fetched.get().bytes()))
+                .register(registry);
+    }
+
     /** Leader elections won here and in-sync set changes of partitions led here, as the role decisions count them. */
     void roleChanges(CountedRoleEvents events) {
         CounterWithCallback.builder()

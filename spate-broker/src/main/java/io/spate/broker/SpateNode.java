@@ -241,6 +241,8 @@ public final class SpateNode implements AutoCloseable {
             metrics.pipelineTasks(processing::taskReports);
             metrics.fsyncs(logManager);
             metrics.roleChanges(replicas.roleEvents());
+            io.spate.cluster.MetadataLog metadataLog = member.metadata();
+            metrics.metadataFetches(metadataLog::fetched);
             metrics.groupLag(coordinator, hosted::partition);
             handlers.add(new io.spate.server.handlers.BrokerHeartbeatHandler(member));
             handlers.add(new io.spate.server.handlers.DescribeQuorumHandler(member));

@@ -86,6 +86,17 @@ public interface MetadataLog extends AutoCloseable {
     }
 
     /**
+     * What this node fetched of the metadata from the controller leader, rather than applied from
+     * its own voter: whole images, updates made of the entries it missed, and their bytes.
+     */
+    default Fetched fetched() {
+        return new Fetched(0, 0, 0);
+    }
+
+    record Fetched(long wholeImages, long entryUpdates, long bytes) {
+    }
+
+    /**
      * Completes, with the cause, when this node's own copy of the metadata log can no longer be
      * written (a full or failing disk): its voter then only holds the quorum back.
      */

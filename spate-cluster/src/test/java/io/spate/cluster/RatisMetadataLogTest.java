@@ -348,6 +348,56 @@ class RatisMetadataLogTest {
         assertThat(client.controllerLeader()).isIn(1, 2, 3);
     }
 
+    /**
+     * A node that is not a voter fetches, at each change, only the entries it missed and applies
+     * them as the voters did, reaching their very image; the whole image only when it has none yet,
+     * or once the voters no longer hold what it missed (here: every voter restarted from a snapshot
+     * taken after the node's version).
+     */
+    @Test
+    void aNodeThatIsNotAVoterLearnsChangesFromTheEntriesItMissedAndTakesTheWholeImageOnlyWhenTheyAreGone() throws Exception {
+        startQuorum();
+        start(NON_VOTER);
+        RatisMetadataLog client = log(NON_VOTER);
+        CommandResult created = commit(1, topic("entries", List.of()));
+        client.awaitVersion(created.version()).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(client.fetched().wholeImages()).as("a node with no image yet takes the whole one").isEqualTo(1);
+        assertThat(client.fetched().entryUpdates()).isZero();
+
+        CommandResult last = created;
+        for (int i = 1; i <= 20; i++) {
+            MetadataCommand change = i % 2 == 0
+                    ? new MetadataCommand.AlterTopicConfig("entries", Map.of("retention.ms", String.valueOf(i * 1000)))
+                    : new MetadataCommand.AllocateProducerIds(NON_VOTER, 10);
+            last = commit(1 + i % 3, change);
+            if (i % 4 == 0) {
+                client.awaitVersion(last.version()).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+            }
+        }
+        ClusterImage voters = awaitConverged(last.version());
+        assertThat(client.image()).isEqualTo(voters);
+        assertThat(MetadataCodec.encode(client.image())).isEqualTo(MetadataCodec.encode(voters));
+        assertThat(client.fetched().wholeImages()).isEqualTo(1);
+        assertThat(client.fetched().entryUpdates()).isGreaterThanOrEqualTo(5);
+
+        // Changes the node does not ask about, then every voter stops (each takes a snapshot as it
+        // closes) and starts again from it: the entries past the node's version are no longer held.
+        for (int i = 0; i < 3; i++) {
+            last = commit(1, new MetadataCommand.AllocateProducerIds(NON_VOTER, 10));
+        }
+        stop(IntStream.rangeClosed(1, 3));
+        for (int id = 1; id <= 3; id++) {
+            start(id);
+        }
+        awaitLeader();
+        CommandResult after = commit(awaitLeader(), new MetadataCommand.AlterTopicConfig("entries", Map.of("retention.ms", "1")));
+        client.awaitVersion(after.version()).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+        assertThat(client.image()).isEqualTo(awaitConverged(after.version()));
+        assertThat(client.fetched().wholeImages()).as("the entries it missed went with the restart").isEqualTo(2);
+        assertThat(client.image().topic("entries").overrides()).containsEntry("retention.ms", "1");
+        assertThat(client.image().nextProducerId()).isEqualTo(voters.nextProducerId() + 30);
+    }
+
     @Test
     void theControllerFencesTheNodeWhoseHeartbeatsStopAndMovesItsLeadersWithinTheIsr() throws Exception {
         startQuorumOfBeatingNodes();

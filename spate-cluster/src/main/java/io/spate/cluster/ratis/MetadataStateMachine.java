@@ -39,17 +39,29 @@ import java.util.function.Consumer;
 final class MetadataStateMachine extends BaseStateMachine {
     static final byte QUERY_HEARTBEAT = 1;
     static final byte QUERY_IMAGE = 2;
+    /** The metadata past a version: the entries applied since, or the whole image when they are not all held. */
+    static final byte QUERY_IMAGE_SINCE = 3;
+    /** How many of the last applied entries a voter keeps for nodes catching up (and at most how many bytes of them). */
+    static final int RECENT_ENTRIES = 4096;
+    static final long RECENT_ENTRY_BYTES = 4L * 1024 * 1024;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final LivenessTracker liveness;
     private final Consumer<ClusterImage> onApplied;
     private final Consumer<Throwable> onLogFailed;
+    /** Changed only together with {@link #recent}, under its lock, so that a query sees entries that lead exactly to it. */
     private volatile ClusterImage image = ClusterImage.EMPTY;
+    private final RecentEntries recent;
 
     MetadataStateMachine(LivenessTracker liveness, Consumer<ClusterImage> onApplied, Consumer<Throwable> onLogFailed) {
+        this(liveness, onApplied, onLogFailed, RECENT_ENTRIES);
+    }
+
+    MetadataStateMachine(LivenessTracker liveness, Consumer<ClusterImage> onApplied, Consumer<Throwable> onLogFailed, int recentEntries) {
         this.liveness = liveness;
         this.onApplied = onApplied;
         this.onLogFailed = onLogFailed;
+        this.recent = new RecentEntries(recentEntries, RECENT_ENTRY_BYTES);
     }
 
     /**
@@ -102,7 +114,10 @@ final class MetadataStateMachine extends BaseStateMachine {
             return;
         }
         ClusterImage loaded = MetadataCodec.decodeImage(Files.readAllBytes(snapshot.getFile().getPath()));
-        image = loaded;
+        synchronized (recent) {
+            recent.reset(loaded.version());
+            image = loaded;
+        }
         updateLastAppliedTermIndex(snapshot.getTermIndex());
         onApplied.accept(loaded);
     }
@@ -163,26 +178,36 @@ final class MetadataStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         byte[] bytes = entry.getStateMachineLogEntry().getLogData().toByteArray();
-        MetadataTransitions.Outcome outcome;
-        try {
-            MetadataCodec.Entry decoded = MetadataCodec.decodeEntry(bytes);
-            if (decoded.bindsTerm() && decoded.decidedInTerm() != entry.getTerm()) {
-                // A deposed controller's decision that reached the log only through its successor.
-                outcome = new MetadataTransitions.Outcome(image, CommandResult.fail(CommandResult.Error.STALE_STATE,
-                        "decided by the controller of term " + decoded.decidedInTerm() + ", which no longer leads (term "
-                                + entry.getTerm() + ")").at(entry.getIndex()));
-            } else {
-                outcome = MetadataTransitions.apply(image, decoded.command(), entry.getIndex());
-            }
-        } catch (IllegalArgumentException unreadable) {
-            // Every voter refuses the same bytes the same way, so the images stay identical.
-            outcome = new MetadataTransitions.Outcome(image, CommandResult.fail(CommandResult.Error.STALE_STATE, unreadable.getMessage()).at(entry.getIndex()));
-        }
+        MetadataTransitions.Outcome outcome = applyEntry(image, bytes, entry.getTerm(), entry.getIndex());
         heardFromNodesItUnfenced(image, outcome.image());
-        image = outcome.image();
+        synchronized (recent) {
+            recent.add(entry.getIndex(), entry.getTerm(), bytes);
+            image = outcome.image();
+        }
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         onApplied.accept(outcome.image());
         return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(outcome.result()))));
+    }
+
+    /**
+     * One committed entry applied to {@code image}: what every voter does with it, and what a node
+     * that is not a voter does with the entries it fetched ({@link ImageUpdate}), so that both reach
+     * the same image. Depends on nothing but its arguments.
+     */
+    static MetadataTransitions.Outcome applyEntry(ClusterImage image, byte[] bytes, long term, long index) {
+        try {
+            MetadataCodec.Entry decoded = MetadataCodec.decodeEntry(bytes);
+            if (decoded.bindsTerm() && decoded.decidedInTerm() != term) {
+                // A deposed controller's decision that reached the log only through its successor.
+                return new MetadataTransitions.Outcome(image, CommandResult.fail(CommandResult.Error.STALE_STATE,
+                        "decided by the controller of term " + decoded.decidedInTerm() + ", which no longer leads (term "
+                                + term + ")").at(index));
+            }
+            return MetadataTransitions.apply(image, decoded.command(), index);
+        } catch (IllegalArgumentException unreadable) {
+            // Every voter refuses the same bytes the same way, so the images stay identical.
+            return new MetadataTransitions.Outcome(image, CommandResult.fail(CommandResult.Error.STALE_STATE, unreadable.getMessage()).at(index));
+        }
     }
 
     /**
@@ -217,6 +242,17 @@ final class MetadataStateMachine extends BaseStateMachine {
         }
         if (type == QUERY_IMAGE) {
             return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(MetadataCodec.encode(current))));
+        }
+        if (type == QUERY_IMAGE_SINCE) {
+            long base = in.getLong();
+            ClusterImage newest;
+            java.util.List<RecentEntries.Entry> missed;
+            synchronized (recent) {
+                newest = image;
+                // A node with nothing yet takes the whole image: usually smaller than the whole history.
+                missed = base <= 0 ? null : recent.since(base);
+            }
+            return CompletableFuture.completedFuture(Message.valueOf(ImageUpdate.encode(newest, missed)));
         }
         return CompletableFuture.failedFuture(new IllegalArgumentException("unknown metadata query " + type));
     }

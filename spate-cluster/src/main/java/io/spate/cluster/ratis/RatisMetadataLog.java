@@ -115,6 +115,14 @@ public final class RatisMetadataLog implements MetadataLog {
             Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-metadata-storage-probe").daemon().unstarted(r));
     private volatile ClusterImage image = ClusterImage.EMPTY;
     private final ImageDelivery delivery = new ImageDelivery("spate-metadata-listener", () -> image);
+    /** What this node fetched of the metadata from the leader (a node that is not a voter learns only so). */
+    private final java.util.concurrent.atomic.LongAdder wholeImagesFetched = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder entryUpdatesFetched = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder bytesFetched = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean refreshAgain = new java.util.concurrent.atomic.AtomicBoolean();
+    /** A fetch unanswered this long (a leader that died with it) no longer holds the next one back. */
+    private static final long REFRESH_TIMEOUT_MS = 3_000;
 
     private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness, long startGraceNanos) throws IOException {
         this.settings = settings;
@@ -790,14 +798,98 @@ public final class RatisMetadataLog implements MetadataLog {
         log.info("metadata voter restarted");
     }
 
-    /** Fetches the committed image from the leader: how a node that is not a voter learns, and a stuck voter's bridge. */
+    /**
+     * Fetches what the leader committed past this node's image: how a node that is not a voter
+     * learns, and a stuck voter's bridge. The leader answers with the entries this node missed,
+     * which it applies as the voters did, or with the whole image when it no longer holds them all.
+     */
     private void refreshImage() {
+        // One fetch at a time: heartbeats, waiters and the controller's nudges all ask, often
+        // together (a starting node asked for its first, whole image seven times at once). One
+        // asked for meanwhile goes out when the one in flight ends, from the version it brought.
+        if (!refreshing.compareAndSet(false, true)) {
+            refreshAgain.set(true);
+            return;
+        }
+        long base = image.version();
+        ByteBuffer request = ByteBuffer.allocate(9).put(MetadataStateMachine.QUERY_IMAGE_SINCE).putLong(base).flip();
+        client.async().sendReadOnlyUnordered(Message.valueOf(ByteString.copyFrom(request)))
+                .orTimeout(REFRESH_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .whenComplete((reply, error) -> {
+                    try {
+                        if (error == null) {
+                            takeUpdate(reply, base);
+                        }
+                    } finally {
+                        refreshing.set(false);
+                        if (refreshAgain.getAndSet(false) && !closed) {
+                            refreshImage();
+                        }
+                    }
+                });
+    }
+
+    private void takeUpdate(RaftClientReply reply, long base) {
+        if (!reply.isSuccess()) {
+            return;
+        }
+        ByteString content = reply.getMessage().getContent();
+        bytesFetched.add(content.size());
+        ImageUpdate update;
+        try {
+            update = ImageUpdate.decode(content.asReadOnlyByteBuffer());
+        } catch (RuntimeException unreadable) {
+            log.warn("unreadable metadata update from the controller leader ({} bytes)", content.size(), unreadable);
+            return;
+        }
+        if (update.isWholeImage()) {
+            wholeImagesFetched.increment();
+            offer(update.image());
+        } else {
+            entryUpdatesFetched.increment();
+            applyFetched(update, base);
+        }
+    }
+
+    /** Brings this node's image forward by fetched entries, which start right after {@code base}. */
+    private void applyFetched(ImageUpdate update, long base) {
+        ClusterImage next;
+        synchronized (this) {
+            ClusterImage current = image;
+            if (current.version() >= update.version()) {
+                return; // another answer or the node's own voter got there first
+            }
+            next = current.version() < base ? null : update.applyTo(current);
+            if (next == null || next.version() != update.version()) {
+                // Neither can happen (an image only moves forward; the transitions are the leader's own): take the leader's image.
+                log.warn("metadata entries past version {} applied to version {} gave {}, not the leader's {}: fetching the whole image",
+                        base, current.version(), next == null ? "nothing" : next.version(), update.version());
+                next = null;
+            } else {
+                image = next;
+            }
+        }
+        if (next == null) {
+            fetchWholeImage();
+        } else {
+            delivery.offered();
+        }
+    }
+
+    private void fetchWholeImage() {
         Message request = Message.valueOf(ByteString.copyFrom(new byte[]{MetadataStateMachine.QUERY_IMAGE}));
         client.async().sendReadOnlyUnordered(request).thenAccept(reply -> {
             if (reply.isSuccess()) {
+                bytesFetched.add(reply.getMessage().getContent().size());
+                wholeImagesFetched.increment();
                 offer(MetadataCodec.decodeImage(reply.getMessage().getContent().toByteArray()));
             }
         });
+    }
+
+    @Override
+    public Fetched fetched() {
+        return new Fetched(wholeImagesFetched.sum(), entryUpdatesFetched.sum(), bytesFetched.sum());
     }
 
     private static void requireSuccess(RaftClientReply reply) {
