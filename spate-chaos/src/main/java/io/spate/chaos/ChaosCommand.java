@@ -45,7 +45,8 @@ public final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--tail", defaultValue = "20", description = "Seconds of writes after healing, to measure recovery (default: ${DEFAULT-VALUE}).")
     int tailSeconds;
 
-    @Option(names = "--nodes", defaultValue = "3", description = "Nodes: 3 or 5 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--nodes", defaultValue = "3", description = "Nodes: 3 or 5, every one a controller voter, or 6: three voters and three "
+            + "nodes that are not, which learn the metadata from the controller leader (default: ${DEFAULT-VALUE}).")
     int nodes;
 
     @Option(names = "--partitions", defaultValue = "6", description = "Partitions of the workload's topic (default: ${DEFAULT-VALUE}).")
@@ -118,8 +119,8 @@ public final class ChaosCommand implements Callable<Integer> {
         if (brokerJar == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--broker-jar is required to run a campaign");
         }
-        if (nodes != 3 && nodes != 5) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--nodes must be 3 or 5, not " + nodes);
+        if (nodes != 3 && nodes != 5 && nodes != 6) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--nodes must be 3, 5 or 6, not " + nodes);
         }
         if (runs < 1 || durationSeconds < 10 || tailSeconds < 5 || partitions < 1 || rate < 1 || producers < 1 || consumers < 1
                 || pipelines < 1) {

@@ -74,7 +74,7 @@ public final class ChaosRun {
         Neighbour neighbour = options.neighbour() ? Neighbour.start() : null;
         RunClock clock = new RunClock();
         List<String> faultLog = new ArrayList<>();
-        try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.brokerJar(), options.runNodeSettings(), this::say)) {
+        try (ChaosCluster cluster = new ChaosCluster(dir, options.nodes(), options.voters(), options.brokerJar(), options.runNodeSettings(), this::say)) {
             // Only the kinds this machine can inject: without namespaces no partition, without a
             // node tmpfs no full disk (filling a shared directory would fill the host's disk).
             java.util.Set<FaultKind> kinds = java.util.EnumSet.noneOf(FaultKind.class);
@@ -123,7 +123,7 @@ public final class ChaosRun {
                 TxnWorkload pipeline = options.has(Workload.TXN)
                         ? new TxnWorkload(cluster.bootstrap(), TOPIC, OUTPUT_TOPIC, options.pipelineMembers(), seed, clock) : null;
                 StatusWatcher watcher = new StatusWatcher(cluster.bootstrap(), TOPIC, clock);
-                VoterLogSampler voterLogs = new VoterLogSampler(cluster.ids(), id -> cluster.disk(id).dataDir(), clock::nowUs);
+                VoterLogSampler voterLogs = new VoterLogSampler(cluster.voterIds(), id -> cluster.disk(id).dataDir(), clock::nowUs);
                 workloads.addAll(java.util.stream.Stream.of(producers, group, pipeline, watcher, voterLogs)
                         .filter(java.util.Objects::nonNull).toList());
                 watcher.start();
@@ -174,7 +174,7 @@ public final class ChaosRun {
                 injector.faults().forEach(f -> faultLog.add(String.format(java.util.Locale.ROOT, "  %8.3f .. %8.3f  %s",
                         f.startUs() / 1e6, f.endUs() / 1e6, f.description())));
                 injector.skipped().forEach(s -> faultLog.add("  " + s));
-                RunHistory history = new RunHistory(seed, cluster.ids(), cluster.ids(), replicas, injector.faults(),
+                RunHistory history = new RunHistory(seed, cluster.ids(), cluster.voterIds(), replicas, injector.faults(),
                         producers.writes(), group != null ? group.reads() : List.of(), group != null ? group.commits() : List.of(),
                         group != null ? group.assignments() : List.of(), watcher.statuses(), last.log, last.logStart,
                         last.committed, new RunHistory.Bounds(options.maxStallMs() * 1_000, options.maxRecoveryMs() * 1_000),

@@ -37,6 +37,15 @@ public record RunOptions(Path brokerJar, int nodes, int partitions, int rate, in
                 Set.of(Workload.GROUP), 2);
     }
 
+    /**
+     * The controller voters, nodes 1 to this: every node up to five, three of six (as {@code spate
+     * cluster up} places them), so that six-node runs also put nodes that are not voters through
+     * the faults.
+     */
+    public int voters() {
+        return nodes <= 5 ? nodes : 3;
+    }
+
     /** What every node of a run is started with: {@link #nodeSettings()} and the overrides. */
     public java.util.Map<String, String> runNodeSettings() {
         java.util.Map<String, String> settings = new java.util.TreeMap<>(nodeSettings());

@@ -19,8 +19,8 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
- * A local cluster of node processes for one chaos run: every node a controller voter (up to
- * five), each on its own disk and, where the machine allows, in its own network namespace.
+ * A local cluster of node processes for one chaos run: nodes 1 to {@code voters} the controller
+ * voters, the others nodes that are not, each on its own disk and, where the machine allows, in its own network namespace.
  * Closing it kills every node and removes namespaces, mounts and cgroups.
  */
 public final class ChaosCluster implements AutoCloseable {
@@ -37,8 +37,14 @@ public final class ChaosCluster implements AutoCloseable {
     private boolean released;
     private Admin admin;
 
-    public ChaosCluster(Path dir, int size, Path brokerJar, Map<String, String> settings, Consumer<String> log) throws IOException {
+    private final int voters;
+
+    public ChaosCluster(Path dir, int size, int voters, Path brokerJar, Map<String, String> settings, Consumer<String> log) throws IOException {
+        if (voters < 1 || voters > size) {
+            throw new IllegalArgumentException(voters + " voters of " + size + " nodes");
+        }
         this.log = log;
+        this.voters = voters;
         this.network = NamespaceNetwork.createOrFallBack(size, log);
         Runtime.getRuntime().addShutdownHook(cleanupOnExit);
         boolean shared = !network.canPartition();
@@ -48,7 +54,8 @@ public final class ChaosCluster implements AutoCloseable {
             kafkaPorts.put(id, shared ? LoopbackPorts.free() : 9092);
             controllerPorts.put(id, shared ? LoopbackPorts.free() : 9093);
         }
-        String voters = controllerPorts.entrySet().stream()
+        String quorum = controllerPorts.entrySet().stream()
+                .filter(e -> e.getKey() <= voters)
                 .map(e -> e.getKey() + "@" + network.address(e.getKey()) + ":" + e.getValue())
                 .collect(Collectors.joining(","));
         String java = ProcessHandle.current().info().command().orElse("java");
@@ -59,7 +66,7 @@ public final class ChaosCluster implements AutoCloseable {
             disks.put(id, disk);
             List<String> args = new ArrayList<>(List.of("--data-dir", disk.dataDir().toString(),
                     "--port", String.valueOf(kafkaPorts.get(id)), "--node-id", String.valueOf(id),
-                    "--controllers", voters, "--host", network.address(id)));
+                    "--controllers", quorum, "--host", network.address(id)));
             settings.forEach((k, v) -> args.addAll(List.of("-o", k + "=" + v)));
             List<String> jvm = new ArrayList<>(List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10",
                     // Ratis' server at INFO (the node's default keeps it at WARN): elections,
@@ -100,6 +107,11 @@ public final class ChaosCluster implements AutoCloseable {
 
     public List<Integer> ids() {
         return List.copyOf(nodes.keySet());
+    }
+
+    /** The controller voters' ids: the first nodes. */
+    public List<Integer> voterIds() {
+        return ids().subList(0, voters);
     }
 
     public NodeProcess node(int id) {

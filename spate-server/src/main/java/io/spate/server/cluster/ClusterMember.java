@@ -60,9 +60,7 @@ public final class ClusterMember implements AutoCloseable {
     /** Heartbeats block on a socket: they get a scheduler (a thread) of their own so nothing else waits behind them. */
     private final SystemScheduler heartbeats;
     private ControllerConnection controllerConnection;
-    private int nextCandidate;
-    /** The node the last heartbeat failed at: the next one tries the voters in turn instead. */
-    private int lastFailedTarget = -1;
+    private final HeartbeatTarget heartbeatTarget;
     /** The clock every liveness, lease and pause decision here reads (the liveness tracker's, so the controller agrees). */
     private final io.spate.time.Time time;
     private final long incarnation;
@@ -95,6 +93,7 @@ public final class ClusterMember implements AutoCloseable {
 
     private ClusterMember(ClusterSettings settings, MetadataLog metadata, Controller controller, LivenessTracker liveness, boolean alone) {
         this.settings = settings;
+        this.heartbeatTarget = new HeartbeatTarget(settings.voters().stream().map(ClusterSettings.Voter::id).toList(), settings.isVoter());
         this.alone = alone;
         this.time = liveness.time();
         this.incarnation = time.millis();
@@ -353,24 +352,20 @@ public final class ClusterMember implements AutoCloseable {
      * to the next voter in turn); null when none answered as controller within the timeout.
      */
     private BrokerHeartbeatResponseData sendHeartbeat() {
-        int target = metadata.controllerLeader();
-        List<ClusterSettings.Voter> voters = settings.voters();
-        if (target < 0 || target == lastFailedTarget) {
-            target = voters.get(Math.floorMod(nextCandidate++, voters.size())).id();
-        }
+        int target = heartbeatTarget.next(metadata.controllerLeader());
         if (target == settings.nodeId()) {
             // This node's own voter leads: asked directly, not through a socket to itself.
             BrokerHeartbeatResponseData own = onHeartbeat(settings.nodeId(), incarnation, metadata.appliedVersion());
             if (own.errorCode() != NO_ERROR) {
                 return null;
             }
-            lastFailedTarget = -1;
+            heartbeatTarget.answered(target);
             return own;
         }
         NodeInfo node = metadata.image().node(target);
         if (node == null) {
             // Its address is not in this node's image yet: ask the next voter next time, and catch up.
-            lastFailedTarget = target;
+            heartbeatTarget.failed(target);
             metadata.refresh();
             return null;
         }
@@ -384,18 +379,16 @@ public final class ClusterMember implements AutoCloseable {
             BrokerHeartbeatResponse response = (BrokerHeartbeatResponse) controllerConnection.send(
                     new BrokerHeartbeatRequest(data, (short) 0), heartbeatClientId);
             if (response.data().errorCode() != NO_ERROR) {
-                // A leader that refused for now (no fresh contact with its quorum) is asked again
-                // next time; one that is not the leader is not.
-                if (target != metadata.controllerLeader()) {
-                    lastFailedTarget = target;
+                if (heartbeatTarget.refused(target, metadata.controllerLeader())) {
+                    metadata.refresh(); // the quorum client learns who leads from the answer
                 }
                 return null;
             }
-            lastFailedTarget = -1;
+            heartbeatTarget.answered(target);
             return response.data();
         } catch (IOException | RuntimeException e) {
             closeControllerConnection();
-            lastFailedTarget = target;
+            heartbeatTarget.failed(target);
             return null;
         }
     }
