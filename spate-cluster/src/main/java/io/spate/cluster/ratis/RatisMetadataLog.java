@@ -813,20 +813,26 @@ public final class RatisMetadataLog implements MetadataLog {
         }
         long base = image.version();
         ByteBuffer request = ByteBuffer.allocate(9).put(MetadataStateMachine.QUERY_IMAGE_SINCE).putLong(base).flip();
-        client.async().sendReadOnlyUnordered(Message.valueOf(ByteString.copyFrom(request)))
-                .orTimeout(REFRESH_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-                .whenComplete((reply, error) -> {
-                    try {
-                        if (error == null) {
-                            takeUpdate(reply, base);
-                        }
-                    } finally {
-                        refreshing.set(false);
-                        if (refreshAgain.getAndSet(false) && !closed) {
-                            refreshImage();
-                        }
-                    }
-                });
+        CompletableFuture<RaftClientReply> sent;
+        try {
+            sent = client.async().sendReadOnlyUnordered(Message.valueOf(ByteString.copyFrom(request)));
+        } catch (RuntimeException closing) {
+            refreshing.set(false); // never sent: the next one may go
+            log.debug("metadata refresh not sent", closing);
+            return;
+        }
+        sent.orTimeout(REFRESH_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((reply, error) -> {
+            try {
+                if (error == null) {
+                    takeUpdate(reply, base);
+                }
+            } finally {
+                refreshing.set(false);
+                if (refreshAgain.getAndSet(false) && !closed) {
+                    refreshImage();
+                }
+            }
+        });
     }
 
     private void takeUpdate(RaftClientReply reply, long base) {
