@@ -32,11 +32,13 @@ final class KafkaRequestMetrics implements RequestMetrics {
     KafkaRequestMetrics(PrometheusRegistry registry) {
         requests = Counter.builder()
                 .name("spate_kafka_requests")
+                .withoutExemplars() // exemplars: no tracer to link them to, and their rate limiter woke a thread ~100 times a second
                 .help("Kafka requests received, per API")
                 .labelNames("api")
                 .register(registry);
         latency = Histogram.builder()
                 .name("spate_kafka_request_duration")
+                .withoutExemplars()
                 .unit(Unit.SECONDS)
                 .help("Time from a Kafka request's arrival to its response handed to the network, per API"
                         + " (an acks=0 produce: to the end of its handling)")
@@ -46,11 +48,13 @@ final class KafkaRequestMetrics implements RequestMetrics {
                 .register(registry);
         bytesIn = Counter.builder()
                 .name("spate_kafka_request_bytes")
+                .withoutExemplars()
                 .help("Bytes of Kafka requests received (with their size prefix), per API")
                 .labelNames("api")
                 .register(registry);
         bytesOut = Counter.builder()
                 .name("spate_kafka_response_bytes")
+                .withoutExemplars()
                 .help("Bytes of Kafka responses handed to the network (record sets sent from segment files included), per API")
                 .labelNames("api")
                 .register(registry);

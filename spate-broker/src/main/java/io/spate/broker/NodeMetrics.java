@@ -215,6 +215,7 @@ final class NodeMetrics {
     void fsyncs(LogManager logs) {
         Histogram fsync = Histogram.builder()
                 .name("spate_log_fsync_duration")
+                .withoutExemplars() // exemplars: no tracer to link them to, and their rate limiter woke a thread ~100 times a second
                 .unit(Unit.SECONDS)
                 .help("Time one fsync of a partition log's appended data took")
                 .classicOnly()

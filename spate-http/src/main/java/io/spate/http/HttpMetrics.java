@@ -110,11 +110,13 @@ final class HttpMetrics {
         this.registry = registry;
         this.requests = Counter.builder()
                 .name("spate_http_requests")
+                .withoutExemplars() // exemplars: no tracer to link them to, and their rate limiter woke a thread ~100 times a second
                 .help("HTTP requests answered, per route (produce, read, live, admin, metrics, rest_proxy, unknown)")
                 .labelNames("route")
                 .build();
         this.latency = Histogram.builder()
                 .name("spate_http_request_duration")
+                .withoutExemplars()
                 .unit(Unit.SECONDS)
                 .help("Time from an HTTP request's whole arrival to its answer written (a live stream: to its start), per route")
                 .labelNames("route")

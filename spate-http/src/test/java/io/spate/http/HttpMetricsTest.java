@@ -43,6 +43,25 @@ class HttpMetricsTest {
         }
     }
 
+    /**
+     * Exemplars link an observation to a trace; with no tracer there is none to link, yet their
+     * rate limiter put a timer on the client library's scheduler thread after observations, which
+     * woke about a hundred times a second on a busy node. Nothing here may start that thread.
+     */
+    @Test
+    void observingSetsNoExemplarTimer() {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        HttpMetrics metrics = new HttpMetrics(registry);
+        metrics.register();
+        for (HttpMetrics.Route route : HttpMetrics.Route.values()) {
+            metrics.answered(route, System.nanoTime() - 1_000_000);
+        }
+        registry.scrape();
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .noneMatch(name -> name.startsWith("prometheus-metrics-scheduler"));
+        metrics.unregister();
+    }
+
     @Test
     void theScrapeShowsEachRoutesCountAndLatencyOnceRegistered() {
         PrometheusRegistry registry = new PrometheusRegistry();

@@ -955,11 +955,14 @@ final class TaskRunner implements Runnable {
 
     private void awaitHighWatermark(Partition out) throws InterruptedException {
         long hw = out.readLimit(io.spate.replication.ReadBound.HIGH_WATERMARK);
+        java.util.concurrent.CompletableFuture<Void> moved = env.parkedReads()
+                .parkUntilWoken(List.of(new ParkedReads.Position(out, hw)), io.spate.replication.ReadBound.HIGH_WATERMARK, 1);
         try {
-            env.parkedReads().park(List.of(new ParkedReads.Position(out, hw)), io.spate.replication.ReadBound.HIGH_WATERMARK, 1, 100)
-                    .get(1_100, TimeUnit.MILLISECONDS);
+            moved.get(100, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             // looked at again either way
+        } finally {
+            moved.complete(null);
         }
     }
 
@@ -1480,10 +1483,15 @@ final class TaskRunner implements Runnable {
             // A remote input waits in its consumer's own poll.
             return;
         }
+        // The task's own thread keeps the deadline: a timer on the node's scheduler would wake
+        // that thread at every one of these waits (a few hundred a second per task under load).
+        java.util.concurrent.CompletableFuture<Void> woken = env.parkedReads().parkUntilWoken(local, bound, 1);
         try {
-            env.parkedReads().park(local, bound, 1, maxWaitMs).get(maxWaitMs + 1000, TimeUnit.MILLISECONDS);
+            woken.get(maxWaitMs, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            // woken by the deadline either way
+            // looked at again either way
+        } finally {
+            woken.complete(null); // withdraws the wait when it timed out
         }
     }
 

@@ -49,6 +49,18 @@ public final class ParkedReads {
         return read.done;
     }
 
+    /**
+     * As {@link #park(List, ReadBound, int, long)} for a reader with a thread of its own that waits
+     * on the future with its own timeout (a processing task): no timer is set, so no other thread
+     * wakes for the deadline. The reader completes the future itself when it stops waiting, which
+     * withdraws the read from its partitions.
+     */
+    public CompletableFuture<Void> parkUntilWoken(List<Position> positions, ReadBound bound, int minBytes) {
+        ParkedRead read = new ParkedRead(positions, minBytes, 0);
+        read.start(bound, -1, null);
+        return read.done;
+    }
+
     private final class ParkedRead implements Partition.AppendListener {
         private final List<Position> positions;
         private final int minBytes;
@@ -64,12 +76,18 @@ public final class ParkedReads {
             this.readable = new AtomicLong(alreadyRead);
         }
 
+        /** {@code deadlines} null: no deadline, the reader completes {@link #done} when it gives up. */
         void start(ReadBound bound, long maxWaitMs, Scheduler deadlines) {
+            done.whenComplete((ignored, failure) -> complete()); // completed by the reader: withdraw
             positions.forEach(p -> p.partition().addWaiter(this, bound));
-            Scheduler.Timer timer = deadlines.schedule(maxWaitMs, this::complete);
-            timeout = timer;
-            if (completed.get()) {
-                timer.cancel(); // an append on another thread completed the read before the timer was known
+            if (deadlines != null) {
+                Scheduler.Timer timer = deadlines.schedule(maxWaitMs, this::complete);
+                timeout = timer;
+                if (completed.get()) {
+                    timer.cancel(); // an append on another thread completed the read before the timer was known
+                    return;
+                }
+            } else if (completed.get()) {
                 return;
             }
             if (readable.get() > 0) {

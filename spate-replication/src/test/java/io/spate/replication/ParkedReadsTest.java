@@ -178,6 +178,28 @@ class ParkedReadsTest {
     }
 
     @Test
+    void aReaderThatKeepsItsOwnDeadlineSetsNoTimerAndWithdrawsWhenItStopsWaiting() throws IOException {
+        Partition partition = leader();
+        List<ParkedReads.Position> at = List.of(new ParkedReads.Position(partition, 0));
+
+        CompletableFuture<Void> woken = parked.parkUntilWoken(at, ReadBound.LOG_END, 1);
+        assertThat(scheduler.pending()).as("no deadline on the node's scheduler").isZero();
+        assertThat(partition.parkedReads()).isEqualTo(1);
+        partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
+        assertThat(woken).as("woken by the append").isCompleted();
+        assertThat(partition.parkedReads()).isZero();
+
+        CompletableFuture<Void> givenUp = parked.parkUntilWoken(List.of(new ParkedReads.Position(partition, 1)), ReadBound.LOG_END, 1);
+        assertThat(partition.parkedReads()).isEqualTo(1);
+        givenUp.complete(null); // the reader's own timeout
+        assertThat(partition.parkedReads()).as("withdrawn, not left for the next append").isZero();
+
+        CompletableFuture<Void> alreadyThere = parked.parkUntilWoken(at, ReadBound.LOG_END, 1);
+        assertThat(alreadyThere).as("data past the position wakes it at once").isCompleted();
+        assertThat(partition.parkedReads()).isZero();
+    }
+
+    @Test
     void dataAlreadyPastThePositionWakesTheReadAtOnce() throws IOException {
         Partition partition = leader();
         partition.append(records("a"), Acks.LEADER, MAX_WAIT_MS, scheduler.millis());
