@@ -609,6 +609,11 @@ final class TaskRunner implements Runnable {
         }
     }
 
+    /** Whether {@code replica} (null: an input read from elsewhere) is still led here at {@code epoch}. */
+    static boolean leadsInputAt(Partition replica, int epoch) {
+        return replica == null || (replica.isLeader() && replica.leaderEpoch() == epoch);
+    }
+
     private String taskKey() {
         return id.pipeline() + "/" + id.subTopology() + "/" + id.partition();
     }
@@ -645,6 +650,11 @@ final class TaskRunner implements Runnable {
     private Boolean processAnchoredBatches(Task task, Producer<byte[], byte[]> producer, Map<TopicPartition, Long> at) throws Exception {
         TaskInput input = inputs.values().iterator().next();
         TopicPartition in = input.topicPartition();
+        // Results go in place only while this node leads the input at the epoch this attempt began
+        // under: a newer instance on the input's new leader reads the output's last position once,
+        // when it starts, and a batch appended after that would be processed again from there.
+        Partition inputReplica = input instanceof LocalInput local ? local.partition() : null;
+        int inputEpoch = inputReplica == null ? -1 : inputReplica.leaderEpoch();
         // This attempt names its output partition in the group before its first batch, whatever an earlier one named.
         AnchoredOutput.Anchor anchor = null;
         Map<String, Integer> partitionCounts = new HashMap<>();
@@ -672,6 +682,14 @@ final class TaskRunner implements Runnable {
         long lastCommitMs = env.clock().get();
         while (!stopped) {
             waitWhileHeld();
+            if (stopped) {
+                break; // stopped while held: nothing more is read or written
+            }
+            if (!leadsInputAt(inputReplica, inputEpoch)) {
+                // Led elsewhere, or fenced a moment ago: the node is about to hold or stop this task.
+                Thread.sleep(HOLD_CHECK_MS);
+                continue;
+            }
             batch.clear();
             long position = at.get(in);
             long next;
@@ -733,6 +751,13 @@ final class TaskRunner implements Runnable {
                     anchor = committedAnchor;
                 }
                 int results = output.records();
+                if (!leadsInputAt(inputReplica, inputEpoch)) {
+                    // The input moved while the micro-batch ran: its results are not appended.
+                    if (stateful) {
+                        throw new AttemptAgain("the input " + in + " is no longer led here at epoch " + inputEpoch);
+                    }
+                    continue;
+                }
                 try {
                     // A passing failure (too few in-sync replicas, a timeout) is retried without a second
                     // batch of this position; a lost leadership throws OutputMovedException.
@@ -1062,6 +1087,9 @@ final class TaskRunner implements Runnable {
         long[] polledTo = new long[inputs.size()];
         while (!stopped) {
             waitWhileHeld();
+            if (stopped) {
+                break;
+            }
             batch.clear();
             int room = settings.batchMaxRecords();
             int part = 0;

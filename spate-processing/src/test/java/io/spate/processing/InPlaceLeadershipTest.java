@@ -1,0 +1,66 @@
+package io.spate.processing;
+
+import io.spate.log.LogConfig;
+import io.spate.log.LogManager;
+import io.spate.log.PartitionLog;
+import io.spate.replication.Partition;
+import io.spate.replication.PartitionContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The guard of exactly-once results in place ({@link TaskRunner#leadsInputAt}): an attempt appends
+ * only while its node leads the input at the epoch the attempt began under. The fault campaigns
+ * (6 nodes, seed 710, 2026-12-06) saw a task held while its node was starved of CPU let go when
+ * the input's leadership moved to another node, take one more micro-batch from its node's
+ * replica, now a follower's, and append it to the output it still led, after the instance on the
+ * new leader had read the output's last position: 323 results twice. A real partition on disk,
+ * moved through the roles its node's metadata gives it.
+ */
+class InPlaceLeadershipTest {
+    @TempDir
+    Path dataDir;
+    private LogManager logs;
+    private Partition input;
+
+    @BeforeEach
+    void open() throws IOException {
+        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
+        PartitionLog log = logs.getOrCreate(new io.spate.log.TopicPartition("in", 0), LogConfig.from(Map.of()));
+        input = new Partition(new io.spate.log.TopicPartition("in", 0), log, 5, Partition.Role.FOLLOWER, PartitionContext.defaults());
+    }
+
+    @AfterEach
+    void close() {
+        logs.close();
+    }
+
+    @Test
+    void resultsGoInPlaceOnlyUnderTheLeadershipTheAttemptBeganWith() {
+        input.becomeLeader(3, 1, List.of(5, 6, 1), List.of(5, 6, 1), System.currentTimeMillis());
+        int began = input.leaderEpoch();
+        assertThat(TaskRunner.leadsInputAt(input, began)).isTrue();
+
+        input.becomeLeader(3, 2, List.of(5, 6, 1), List.of(5), System.currentTimeMillis());
+        assertThat(TaskRunner.leadsInputAt(input, began)).as("the in-sync set shrank: the same leadership").isTrue();
+
+        input.becomeFollower(4, 3, 6, List.of(5, 6, 1), List.of(6));
+        assertThat(TaskRunner.leadsInputAt(input, began)).as("node 6 leads now; this replica is a follower's").isFalse();
+
+        input.becomeLeader(5, 4, List.of(5, 6, 1), List.of(5, 6), System.currentTimeMillis());
+        assertThat(TaskRunner.leadsInputAt(input, began)).as("led here again, but a new leadership: a new instance runs").isFalse();
+        assertThat(TaskRunner.leadsInputAt(input, input.leaderEpoch())).isTrue();
+
+        assertThat(TaskRunner.leadsInputAt(null, -1)).as("an input read from its leader over the network").isTrue();
+    }
+}
