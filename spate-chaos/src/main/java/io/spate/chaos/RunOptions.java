@@ -93,13 +93,12 @@ public record RunOptions(Path brokerJar, int nodes, int partitions, int rate, in
     /**
      * The longest a partition may accept no write while a quorum is up: failure detection (the
      * broker session, the client's request timeout for a frozen leader it is talking to, or the
-     * replica lag time for a follower cut off from its leader), an election (up to the election
-     * timeout's upper bound, four times its lower one since 2026-12-06: 4.6 s in all before, 5.2 s
-     * now), and 2 s.
+     * replica lag time for a follower cut off from its leader), an election (up to twice the
+     * election timeout), and 2 s.
      */
     public long maxStallMs() {
         return Math.max(Math.max(SESSION_TIMEOUT_MS, CLIENT_REQUEST_TIMEOUT_MS), REPLICA_LAG_TIME_MAX_MS)
-                + 4 * ELECTION_TIMEOUT_MS + 2_000;
+                + 2 * ELECTION_TIMEOUT_MS + 2_000;
     }
 
     public long maxRecoveryMs() {

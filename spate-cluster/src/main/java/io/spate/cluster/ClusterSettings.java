@@ -10,7 +10,7 @@ import java.util.List;
  * @param voters              the controller quorum (Kafka's {@code controller.quorum.voters}: {@code id@host:port,...})
  * @param heartbeatMs         how often a node tells the controller it is alive
  * @param sessionTimeoutMs    silence after which the controller fences a node and moves its leaders
- * @param electionTimeoutMs   Raft election timeout (lower bound; the upper bound, also a new leader's grace, is four times this)
+ * @param electionTimeoutMs   Raft election timeout (lower bound; the upper bound is twice this)
  * @param leaderRebalanceMs   how often the controller moves leadership back to preferred replicas (0: never)
  * @param nodeAddMoves        how many partition moves at once the controller runs to fill a node that
  *                            joins holding no replica (0: none; Redpanda's {@code node_add} autobalancing), and

@@ -356,16 +356,7 @@ public final class RatisMetadataLog implements MetadataLog {
         // elect a new controller well inside the 2 s failover budget.
         long election = settings.electionTimeoutMs();
         RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(election, TimeUnit.MILLISECONDS));
-        // The upper bound is also a leader's grace: Ratis steps a leader down when no majority
-        // answered it within this long, counted for a new leader from its election, before it has
-        // set up its appenders and sent a word. A voter's first lead in a process took 0.37 s on
-        // average to set up on a busy machine and up to 1 s (fault campaigns of 2026-12-05/06), so
-        // at twice the lower bound (600 ms) most new leaders of the 6-node campaigns stepped down
-        // again within 0.6-1.5 s and the quorum went another election without a controller. Four
-        // times: a follower notices a dead leader within 300-1,200 ms (the first of two: 600 ms on
-        // average, 400 before). What a controller may promise stays tied to the lower bound (it
-        // answers heartbeats only having heard a majority within it: ClusterMember.onHeartbeat).
-        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(election * 4, TimeUnit.MILLISECONDS));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(election * 2, TimeUnit.MILLISECONDS));
         RaftServerConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(Math.max(3000, election * 4), TimeUnit.MILLISECONDS));
         // A leader that steps down for want of a majority's answers stands for election again only
         // after this; Ratis' default is 10 s. On a busy machine two voters (the third down) can
@@ -373,9 +364,9 @@ public final class RatisMetadataLog implements MetadataLog {
         // saw the quorum without a leader for 8 s, every partition stalled (seed 2016). Pre-vote
         // already keeps a voter that was cut off from disrupting the others, so a short wait does.
         // Ratis also makes a leader step down after a pause of the JVM longer than this, so not
-        // shorter than a second: by then the other voters have mostly stood for election (an
-        // election timeout is at most 4 x election, above), and a leader that was gone so long
-        // has no lead left to keep. It was 2 s, and that cost a whole second more in campaign 10 (seed 3201): a
+        // shorter than a second: by then the other voters have stood for election (an election
+        // timeout is at most 2 x election), and a leader that was gone so long has no lead left
+        // to keep. It was 2 s, and that cost a whole second more in campaign 10 (seed 3201): a
         // voter back from kill -9 won an election but, busy starting, sent its first heartbeat
         // after Ratis' grace (counted from the election, not from the first send), stepped down
         // at once, and, the only voter whose log could win, refused to stand again for 2 s.
