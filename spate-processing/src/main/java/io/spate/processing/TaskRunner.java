@@ -594,13 +594,18 @@ final class TaskRunner implements Runnable {
 
     /** Between micro-batches: waits while the task is held (see {@link #hold}), or until it is stopped. */
     private void waitWhileHeld() throws InterruptedException {
-        if (!holding) {
+        waitWhileHeld(() -> false);
+    }
+
+    /** As above, and also while {@code notLedHere} holds (an input led elsewhere, or fenced a moment ago). */
+    private void waitWhileHeld(java.util.function.BooleanSupplier notLedHere) throws InterruptedException {
+        if (!holding && !notLedHere.getAsBoolean()) {
             return;
         }
         String before = state;
         state = "HELD";
         log.info("task {} holds: its node is not sure it still leads the task's partition", id);
-        while (holding && !stopped) {
+        while ((holding || notLedHere.getAsBoolean()) && !stopped) {
             Thread.sleep(HOLD_CHECK_MS);
         }
         state = before;
@@ -681,14 +686,11 @@ final class TaskRunner implements Runnable {
         long carriedStreamTime = task.stats().streamTimeMs();
         long lastCommitMs = env.clock().get();
         while (!stopped) {
-            waitWhileHeld();
+            // An input led elsewhere, or fenced a moment ago, holds the task too: its node is about
+            // to hold or stop it, and nothing may be read or appended under an epoch that ended.
+            waitWhileHeld(() -> !leadsInputAt(inputReplica, inputEpoch));
             if (stopped) {
                 break; // stopped while held: nothing more is read or written
-            }
-            if (!leadsInputAt(inputReplica, inputEpoch)) {
-                // Led elsewhere, or fenced a moment ago: the node is about to hold or stop this task.
-                Thread.sleep(HOLD_CHECK_MS);
-                continue;
             }
             batch.clear();
             long position = at.get(in);

@@ -1,10 +1,6 @@
 package io.spate.processing;
 
-import io.spate.log.LogConfig;
-import io.spate.log.LogManager;
-import io.spate.log.PartitionLog;
 import io.spate.replication.Partition;
-import io.spate.replication.PartitionContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -12,9 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,19 +24,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 class InPlaceLeadershipTest {
     @TempDir
     Path dataDir;
-    private LogManager logs;
+    private OnDiskPartition replica;
     private Partition input;
 
     @BeforeEach
     void open() throws IOException {
-        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
-        PartitionLog log = logs.getOrCreate(new io.spate.log.TopicPartition("in", 0), LogConfig.from(Map.of()));
-        input = new Partition(new io.spate.log.TopicPartition("in", 0), log, 5, Partition.Role.FOLLOWER, PartitionContext.defaults());
+        replica = new OnDiskPartition(dataDir, "in", 5);
+        input = replica.partition;
     }
 
     @AfterEach
     void close() {
-        logs.close();
+        replica.close();
     }
 
     @Test

@@ -1,10 +1,6 @@
 package io.spate.processing;
 
-import io.spate.log.LogConfig;
-import io.spate.log.LogManager;
-import io.spate.log.PartitionLog;
 import io.spate.replication.Partition;
-import io.spate.replication.PartitionContext;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -16,9 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,15 +29,14 @@ class InPlaceMarkTest {
 
     @TempDir
     Path dataDir;
-    private LogManager logs;
+    private OnDiskPartition replica;
     private Partition partition;
     private TaskOutput output;
 
     @BeforeEach
     void open() throws IOException {
-        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
-        PartitionLog log = logs.getOrCreate(new io.spate.log.TopicPartition("out", 0), LogConfig.from(Map.of()));
-        partition = new Partition(new io.spate.log.TopicPartition("out", 0), log, 1, Partition.Role.FOLLOWER, PartitionContext.defaults());
+        replica = new OnDiskPartition(dataDir, "out", 1);
+        partition = replica.partition;
         partition.becomeLeader(3, 1, List.of(1, 2), List.of(1, 2), System.currentTimeMillis());
         MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
         output = new TaskOutput(producer, tp -> tp.equals(OUT) ? partition : null, new LongAdder(), new LongAdder(), TableWrites.NONE, null);
@@ -51,7 +44,7 @@ class InPlaceMarkTest {
 
     @AfterEach
     void close() {
-        logs.close();
+        replica.close();
     }
 
     private void result(TopicPartition tp, String value) {

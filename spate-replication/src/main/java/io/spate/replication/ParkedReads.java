@@ -78,7 +78,11 @@ public final class ParkedReads {
 
         /** {@code deadlines} null: no deadline, the reader completes {@link #done} when it gives up. */
         void start(ReadBound bound, long maxWaitMs, Scheduler deadlines) {
-            done.whenComplete((ignored, failure) -> complete()); // completed by the reader: withdraw
+            if (deadlines == null) {
+                // Only a reader with no deadline completes the future itself; a fetch's park
+                // (the hot path) needs no dependent on it.
+                done.whenComplete((ignored, failure) -> complete());
+            }
             positions.forEach(p -> p.partition().addWaiter(this, bound));
             if (deadlines != null) {
                 Scheduler.Timer timer = deadlines.schedule(maxWaitMs, this::complete);
