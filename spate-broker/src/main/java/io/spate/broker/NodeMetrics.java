@@ -241,6 +241,11 @@ final class NodeMetrics {
                 })
                 .register(registry);
         CounterWithCallback.builder()
+                .name("spate_metadata_fetches_passed_over")
+                .help("Metadata fetches left waiting on a voter that no longer led, another sent to the voter answering heartbeats")
+                .callback(cb -> cb.call(fetched.get().passedOver()))
+                .register(registry);
+        CounterWithCallback.builder()
                 .name("spate_metadata_fetched_bytes")
                 .help("Bytes of metadata fetched from the controller leader")
                 .callback(cb -> cb.call(fetched.get().bytes()))

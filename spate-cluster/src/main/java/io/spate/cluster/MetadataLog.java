@@ -87,13 +87,15 @@ public interface MetadataLog extends AutoCloseable {
 
     /**
      * What this node fetched of the metadata from the controller leader, rather than applied from
-     * its own voter: whole images, updates made of the entries it missed, and their bytes.
+     * its own voter: whole images, updates made of the entries it missed, and their bytes; and
+     * the fetches passed over, left waiting on a voter that no longer led while another was sent
+     * to the one that did.
      */
     default Fetched fetched() {
-        return new Fetched(0, 0, 0);
+        return new Fetched(0, 0, 0, 0);
     }
 
-    record Fetched(long wholeImages, long entryUpdates, long bytes) {
+    record Fetched(long wholeImages, long entryUpdates, long bytes, long passedOver) {
     }
 
     /**

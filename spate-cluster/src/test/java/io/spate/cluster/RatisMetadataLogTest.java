@@ -91,8 +91,12 @@ class RatisMetadataLogTest {
      */
     private Duration voterRestartGrace;
 
+    /** The voters' addresses as the node that is not a voter knows them; null: their own. */
+    private List<ClusterSettings.Voter> nonVoterView;
+
     private ClusterSettings settings(int nodeId) {
-        return new ClusterSettings(nodeId, voters, metadataDir(nodeId), 100, sessionMs, 300, 0);
+        List<ClusterSettings.Voter> view = nodeId == NON_VOTER && nonVoterView != null ? nonVoterView : voters;
+        return new ClusterSettings(nodeId, view, metadataDir(nodeId), 100, sessionMs, 300, 0);
     }
 
     private void start(int nodeId) throws IOException {
@@ -346,6 +350,56 @@ class RatisMetadataLogTest {
         });
         assertThat(client.image()).isEqualTo(awaitConverged(created.version()));
         assertThat(client.controllerLeader()).isIn(1, 2, 3);
+    }
+
+    /**
+     * A node that is not a voter, whose metadata fetch waits on a controller that was paused
+     * (SIGSTOP: its connections stay open and nothing comes back), reaches the new controller
+     * and learns the next changes from it instead of waiting out the stuck fetch (6-node
+     * campaign, seed 711: leaderships taken seconds late). The node reaches the voters through
+     * relays, and the leader's relay is frozen before its voter stops. Before the fix its
+     * heartbeats found the new leader only ~6 s after its election (each connection reset to the
+     * paused voter held the JVM's one common-pool worker for 3 s), and its fetches waited on the
+     * paused voter until their timeout.
+     */
+    @Test
+    void aNodeThatIsNotAVoterPassesOverAFetchStuckOnAPausedFormerLeader() throws Exception {
+        startQuorum();
+        List<FreezableProxy> proxies = new ArrayList<>();
+        try {
+            nonVoterView = new ArrayList<>();
+            for (ClusterSettings.Voter v : voters) {
+                FreezableProxy proxy = new FreezableProxy(new java.net.InetSocketAddress(v.host(), v.port()));
+                proxies.add(proxy);
+                nonVoterView.add(new ClusterSettings.Voter(v.id(), "127.0.0.1", proxy.port()));
+            }
+            start(NON_VOTER);
+            RatisMetadataLog client = log(NON_VOTER);
+            commit(NON_VOTER, new MetadataCommand.RegisterNode(NON_VOTER, "127.0.0.1", 9094, 44));
+            beating.put(NON_VOTER, 44L);
+            startHeartbeats();
+            int paused = awaitLeader();
+            // Its heartbeats are answered by the leader only: from now on its fetches go there.
+            await().atMost(PATIENCE).untilAsserted(() -> {
+                client.heartbeat(NON_VOTER, 44).get(COMMIT_TIMEOUT_S, TimeUnit.SECONDS);
+                assertThat(awaitLeader()).isEqualTo(paused);
+            });
+
+            proxies.get(paused - 1).freeze();
+            client.refresh(); // a fetch now waits on the paused leader
+            stop(paused);     // and the others elect another
+            int next = awaitLeader();
+            CommandResult created = commit(next, topic("after-the-pause", List.of(List.of(NON_VOTER))));
+
+            await().atMost(PATIENCE).untilAsserted(() ->
+                    assertThat(client.image().version()).isGreaterThanOrEqualTo(created.version()));
+            assertThat(client.image().topic("after-the-pause")).isNotNull();
+            assertThat(client.fetched().passedOver())
+                    .as("the fetch stuck on the paused leader was passed over, not waited out").isPositive();
+        } finally {
+            stop(NON_VOTER);
+            proxies.forEach(FreezableProxy::close);
+        }
     }
 
     /**

@@ -119,8 +119,7 @@ public final class RatisMetadataLog implements MetadataLog {
     private final java.util.concurrent.atomic.LongAdder wholeImagesFetched = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder entryUpdatesFetched = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder bytesFetched = new java.util.concurrent.atomic.LongAdder();
-    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.atomic.AtomicBoolean refreshAgain = new java.util.concurrent.atomic.AtomicBoolean();
+    private final ImageFetchGate fetchGate;
     /** A fetch unanswered this long (a leader that died with it) no longer holds the next one back. */
     private static final long REFRESH_TIMEOUT_MS = 3_000;
 
@@ -133,6 +132,7 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftProperties properties = properties(settings);
         this.voter = settings.isVoter();
         this.liveness = liveness;
+        this.fetchGate = new ImageFetchGate(voter, TimeUnit.MILLISECONDS.toNanos(settings.electionTimeoutMs()));
         this.serverProperties = properties;
         long heartbeatNanos = TimeUnit.MILLISECONDS.toNanos(settings.heartbeatMs());
         this.lagWatch = new VoterLagWatch(TimeUnit.SECONDS.toNanos(BRIDGE_AFTER_S), TimeUnit.SECONDS.toNanos(RESTART_AFTER_S),
@@ -149,7 +149,10 @@ public final class RatisMetadataLog implements MetadataLog {
         RaftProperties heartbeatProperties = properties(settings);
         org.apache.ratis.client.RaftClientConfigKeys.Rpc.setRequestTimeout(heartbeatProperties,
                 TimeDuration.valueOf(settings.heartbeatTimeoutMs(), TimeUnit.MILLISECONDS));
+        ClientId heartbeatClientId = ClientId.randomId();
         this.heartbeatClient = RaftClient.newBuilder()
+                .setClientId(heartbeatClientId)
+                .setClientRpc(new BackgroundResetClientRpc(heartbeatClientId, heartbeatProperties))
                 .setProperties(heartbeatProperties)
                 .setRaftGroup(group)
                 .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(5, TimeDuration.valueOf(20, TimeUnit.MILLISECONDS)))
@@ -184,7 +187,10 @@ public final class RatisMetadataLog implements MetadataLog {
 
     /** The client for submissions; {@code leader}, when known, is where its first request goes. */
     private RaftClient newClient(RaftPeerId leader) {
+        ClientId clientId = ClientId.randomId();
         RaftClient.Builder builder = RaftClient.newBuilder()
+                .setClientId(clientId)
+                .setClientRpc(new BackgroundResetClientRpc(clientId, clientProperties))
                 .setProperties(clientProperties)
                 .setRaftGroup(group)
                 .setRetryPolicy(RequestTypeDependentRetryPolicy.newBuilder()
@@ -666,6 +672,7 @@ public final class RatisMetadataLog implements MetadataLog {
             requireSuccess(reply);
             ByteBuffer in = reply.getMessage().getContent().asReadOnlyByteBuffer();
             HeartbeatReply answer = new HeartbeatReply(in.get() == 1, in.getLong());
+            fetchGate.heartbeatAnsweredBy(reply.getServerId());
             if (!voter && answer.imageVersion() > image.version()) {
                 refreshImage();
             }
@@ -804,20 +811,27 @@ public final class RatisMetadataLog implements MetadataLog {
      * which it applies as the voters did, or with the whole image when it no longer holds them all.
      */
     private void refreshImage() {
-        // One fetch at a time: heartbeats, waiters and the controller's nudges all ask, often
-        // together (a starting node asked for its first, whole image seven times at once). One
-        // asked for meanwhile goes out when the one in flight ends, from the version it brought.
-        if (!refreshing.compareAndSet(false, true)) {
-            refreshAgain.set(true);
+        send(fetchGate.ask(liveness.time().nanos())); // see ImageFetchGate: one at a time, to which voter
+    }
+
+    private void send(ImageFetchGate.Fetch fetch) {
+        if (fetch == null) {
+            return;
+        }
+        if (closed) {
+            fetchGate.notSent(fetch.generation());
             return;
         }
         long base = image.version();
         ByteBuffer request = ByteBuffer.allocate(9).put(MetadataStateMachine.QUERY_IMAGE_SINCE).putLong(base).flip();
+        Message message = Message.valueOf(ByteString.copyFrom(request));
         CompletableFuture<RaftClientReply> sent;
         try {
-            sent = client.async().sendReadOnlyUnordered(Message.valueOf(ByteString.copyFrom(request)));
+            sent = fetch.target() == null
+                    ? client.async().sendReadOnlyUnordered(message)
+                    : client.async().sendReadOnlyUnordered(message, fetch.target());
         } catch (RuntimeException closing) {
-            refreshing.set(false); // never sent: the next one may go
+            fetchGate.notSent(fetch.generation()); // never sent: the next one may go
             log.debug("metadata refresh not sent", closing);
             return;
         }
@@ -827,10 +841,7 @@ public final class RatisMetadataLog implements MetadataLog {
                     takeUpdate(reply, base);
                 }
             } finally {
-                refreshing.set(false);
-                if (refreshAgain.getAndSet(false) && !closed) {
-                    refreshImage();
-                }
+                send(fetchGate.ended(fetch.generation(), liveness.time().nanos()));
             }
         });
     }
@@ -895,7 +906,7 @@ public final class RatisMetadataLog implements MetadataLog {
 
     @Override
     public Fetched fetched() {
-        return new Fetched(wholeImagesFetched.sum(), entryUpdatesFetched.sum(), bytesFetched.sum());
+        return new Fetched(wholeImagesFetched.sum(), entryUpdatesFetched.sum(), bytesFetched.sum(), fetchGate.passedOver());
     }
 
     private static void requireSuccess(RaftClientReply reply) {
