@@ -36,6 +36,8 @@ final class BackgroundResetClientRpc implements RaftClientRpc {
             Thread.ofPlatform().name("spate-ratis-connection-reset").daemon().factory());
 
     private final GrpcClientRpc delegate;
+    /** Peers whose reset is queued or under way: another failure meanwhile (calls ending on the closing channel) adds none. */
+    private final java.util.Set<RaftPeerId> resetting = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     BackgroundResetClientRpc(ClientId clientId, RaftProperties properties) {
         this.delegate = GrpcClientRpc.create(clientId, properties, null, null);
@@ -59,8 +61,14 @@ final class BackgroundResetClientRpc implements RaftClientRpc {
     @Override
     public boolean handleException(RaftPeerId serverId, Throwable t, boolean reconnect) {
         boolean reset = reconnect || delegate.shouldReconnect(t);
-        if (reset) {
-            RESETS.execute(() -> delegate.handleException(serverId, t, true));
+        if (reset && resetting.add(serverId)) {
+            RESETS.execute(() -> {
+                try {
+                    delegate.handleException(serverId, t, true);
+                } finally {
+                    resetting.remove(serverId);
+                }
+            });
         }
         return reset;
     }
