@@ -1,6 +1,7 @@
 package io.spate.tests;
 
 import io.spate.tests.support.Clients;
+import io.spate.tests.support.RawKafkaClient;
 import io.spate.tests.support.ReplicaBatches;
 import io.spate.tests.support.SpateCluster;
 import org.apache.kafka.clients.admin.DescribeConsumerGroupsOptions;
@@ -223,8 +224,15 @@ class ReplicaCatchUpTest {
         assertThat(cluster.admin().listTopics(new ListTopicsOptions().listInternal(true)).names().get()).doesNotContain(offsets);
         int down = 3;
         cluster.kill9(down);
-        await("node " + down + " is fenced").atMost(CATCH_UP).ignoreExceptions()
-                .until(() -> cluster.admin().describeCluster().nodes().get().stream().noneMatch(n -> n.id() == down));
+        // Every node up must know it: a node whose image still counts it live would create the
+        // offsets topic with a replica there (a CI run: the killed node held the controller, and
+        // the check above and the coordinator request met nodes whose images differed for a moment).
+        for (int id : cluster.ids()) {
+            if (id != down) {
+                await("node " + id + " sees node " + down + " fenced").atMost(CATCH_UP).ignoreExceptions()
+                        .until(() -> liveNodesSeenBy(id).stream().noneMatch(n -> n.id() == down));
+            }
+        }
 
         // The first group arrives while only two of three nodes are up: no coordinator yet, and no
         // offsets topic with two replicas that would stay with two for good.
@@ -241,6 +249,15 @@ class ReplicaCatchUpTest {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** The brokers node {@code id} itself lists in a Metadata answer (an admin client may ask any node). */
+    private static java.util.Collection<Node> liveNodesSeenBy(int id) throws Exception {
+        try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(id))) {
+            org.apache.kafka.common.requests.MetadataResponse response = client.send(new org.apache.kafka.common.requests.MetadataRequest.Builder(
+                    new org.apache.kafka.common.message.MetadataRequestData().setTopics(List.of()).setAllowAutoTopicCreation(false)).build((short) 12));
+            return response.brokers();
+        }
+    }
 
     /**
      * Creates a topic (a fresh name) and waits for its whole in-sync set. On a loaded machine the
