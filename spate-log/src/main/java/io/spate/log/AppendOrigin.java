@@ -11,5 +11,12 @@ public enum AppendOrigin {
      * The node's own coordinators: a transactional batch may carry the producer's id and epoch
      * without a sequence (the group coordinator writes a transaction's offsets so, as Kafka does).
      */
-    COORDINATOR
+    COORDINATOR,
+    /**
+     * A processing task's results appended in place on this node: a batch that is not
+     * transactional may carry the task producer's id and epoch without a sequence. Only its epoch
+     * is checked, so that a newer instance of the task, whose transactional write put a newer
+     * epoch in the partition, fences the older one's appends.
+     */
+    TASK_IN_PLACE
 }

@@ -1191,9 +1191,10 @@ public final class PartitionLog {
                 if (problem[0] != null) {
                     return;
                 }
-                boolean unsequenced = origin == AppendOrigin.COORDINATOR && batch.isTransactional() && !batch.isControl()
+                boolean unsequenced = (origin == AppendOrigin.COORDINATOR && batch.isTransactional()
+                        || origin == AppendOrigin.TASK_IN_PLACE && !batch.isTransactional()) && !batch.isControl()
                         && batch.hasProducerId() && batch.baseSequence() == RecordBatch.NO_SEQUENCE;
-                if (!(unsequenced ? checker.validate(withSequence(batch), rules) : checker.validate(batch, rules))) {
+                if (!checker.validate(batch, rules, unsequenced)) {
                     error[0] = switch (checker.problem()) {
                         case INVALID_TIMESTAMP -> LogError.INVALID_TIMESTAMP;
                         case CORRUPT -> LogError.CORRUPT_MESSAGE;
@@ -1214,18 +1215,6 @@ public final class PartitionLog {
         } catch (InvalidRecordBatchException e) {
             return AppendResult.failed(LogError.CORRUPT_MESSAGE, e.getMessage(), logStartOffset);
         }
-    }
-
-    /**
-     * A copy of {@code batch} that carries sequence 0, for the record checks: the validator
-     * refuses a producer id without a sequence, as Kafka refuses it from clients, before it
-     * looks at the records. Only the coordinator's rare unsequenced batches pay for the copy.
-     */
-    private static RecordBatch withSequence(RecordBatch batch) {
-        ByteBuffer copy = ByteBuffer.allocate(batch.sizeInBytes());
-        copy.put(batch.buffer().duplicate().position(batch.start()).limit(batch.start() + batch.sizeInBytes())).flip();
-        copy.putInt(RecordBatch.BASE_SEQUENCE_OFFSET, 0);
-        return RecordBatch.of(copy);
     }
 
     private ProducerStateTable.Check checkProducers(ByteBuffer records, RecordBatch batch) {

@@ -219,6 +219,40 @@ class TransactionalLogTest {
                 .containsExactly(new AbortedTxn(PID, 3, 3, 2));
     }
 
+    /** A task's result in place: not transactional, with the task producer's id and epoch and no sequence. */
+    private static ByteBuffer inPlace(long producerId, short epoch, String value) {
+        return TestBatches.builder().producer(producerId, epoch, RecordBatch.NO_SEQUENCE).baseTimestamp(999_000)
+                .record("k-" + value, value).build();
+    }
+
+    @Test
+    void aTasksBatchInPlaceIsCheckedForItsEpochOnlyAndANewerEpochFencesIt() throws IOException {
+        PartitionLog log = open();
+        assertThat(log.appendAsLeader(inPlace(PID, EPOCH, "r"), 0, 0).error()).as("from a client").isEqualTo(LogError.INVALID_RECORD);
+        assertThat(log.appendAsLeader(inPlace(PID, EPOCH, "r"), 0, 0, AppendOrigin.TASK_IN_PLACE).error())
+                .as("nothing known of the producer here").isEqualTo(LogError.NONE);
+        append(log, txn(PID, EPOCH, 0, "t"), 0);
+        abort(log, PID);
+        assertThat(log.appendAsLeader(inPlace(PID, EPOCH, "r"), 0, 0, AppendOrigin.TASK_IN_PLACE).error()).isEqualTo(LogError.NONE);
+        append(log, txn(PID, EPOCH, 1, "u"), 0);
+        assertThat(log.appendAsLeader(inPlace(PID, EPOCH, "r"), 0, 0, AppendOrigin.TASK_IN_PLACE).error())
+                .as("its own transaction is open here").isEqualTo(LogError.INVALID_TXN_STATE);
+        abort(log, PID);
+        assertThat(view(log, PID).lastSequence()).as("the batches in place took no sequence").isEqualTo(1);
+
+        // A newer instance of the task settles: a transactional write under the next epoch, aborted.
+        short newer = (short) (EPOCH + 1);
+        append(log, txn(PID, newer, 0, "settle"), 0);
+        assertThat(marker(log, PID, newer, 0, false).error()).isEqualTo(LogError.NONE);
+        long end = log.logEndOffset();
+        assertThat(log.appendAsLeader(inPlace(PID, EPOCH, "late"), 0, 0, AppendOrigin.TASK_IN_PLACE).error())
+                .isEqualTo(LogError.INVALID_PRODUCER_EPOCH);
+        assertThat(log.logEndOffset()).isEqualTo(end);
+        assertThat(log.appendAsLeader(inPlace(PID, newer, "r"), 0, 0, AppendOrigin.TASK_IN_PLACE).error()).isEqualTo(LogError.NONE);
+        assertThat(log.appendAsLeader(TestBatches.concat(txn(OTHER, EPOCH, RecordBatch.NO_SEQUENCE, "x")), 0, 0, AppendOrigin.TASK_IN_PLACE)
+                .error()).as("a transactional batch without a sequence is a coordinator's only").isEqualTo(LogError.INVALID_RECORD);
+    }
+
     @Test
     void theCoordinatorsUnsequencedTransactionalBatchesOpenTheTransactionWithoutSequenceChecks() throws IOException {
         PartitionLog log = open();

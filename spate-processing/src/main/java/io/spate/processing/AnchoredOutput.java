@@ -1,5 +1,6 @@
 package io.spate.processing;
 
+import io.spate.log.AppendOrigin;
 import io.spate.log.LogScanner;
 import io.spate.replication.Acks;
 import io.spate.replication.Partition;
@@ -79,8 +80,17 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
     private int limit;
     private int records;
 
+    /** The task producer's id and epoch, stamped on each batch so that a newer instance fences it; null: unstamped. */
+    private final ProducerIdentity stamp;
+
     AnchoredOutput(String taskKey, Function<TopicPartition, Partition> localReplicas, ToIntFunction<String> partitionCount,
                    java.util.Set<String> changelogTopics) {
+        this(taskKey, localReplicas, partitionCount, changelogTopics, null);
+    }
+
+    AnchoredOutput(String taskKey, Function<TopicPartition, Partition> localReplicas, ToIntFunction<String> partitionCount,
+                   java.util.Set<String> changelogTopics, ProducerIdentity stamp) {
+        this.stamp = stamp;
         this.taskKey = taskKey;
         this.localReplicas = localReplicas;
         this.partitionCount = partitionCount;
@@ -224,10 +234,15 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
         }
         ByteBuffer records = builder.build().buffer();
         builder = null;
+        if (stamp != null) {
+            // Not transactional and without a sequence (kafka-clients' builder refuses that): the log
+            // checks only the epoch of such a batch, from a task on the node (AppendOrigin.TASK_IN_PLACE).
+            new io.spate.record.RecordBatch().wrap(records, records.position()).stampProducer(stamp.producerId(), stamp.epoch());
+        }
         appendedFrom = replica.readLimit(ReadBound.LOG_END);
         int epoch = replica.leaderEpoch();
-        CompletableFuture<Written> first = replica.append(records.duplicate(), Acks.ALL, retry.replicationWaitMs(), nowMs);
-        retry.await(target, replica, records, epoch, first, this);
+        CompletableFuture<Written> first = replica.append(records.duplicate(), Acks.ALL, retry.replicationWaitMs(), nowMs, AppendOrigin.TASK_IN_PLACE);
+        retry.await(target, replica, records, epoch, first, this, AppendOrigin.TASK_IN_PLACE);
         return true;
     }
 

@@ -6,6 +6,7 @@ import io.spate.replication.ReadBound;
 import io.spate.replication.WriteError;
 import io.spate.replication.Written;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -124,6 +125,16 @@ final class AppendRetry {
      */
     boolean await(TopicPartition tp, Partition replica, ByteBuffer batch, int appendEpoch, CompletableFuture<Written> first, Lookup lookup)
             throws Exception {
+        return await(tp, replica, batch, appendEpoch, first, lookup, io.spate.log.AppendOrigin.CLIENT);
+    }
+
+    /**
+     * As above, appending again as {@code origin}. A batch refused for an older producer epoch than
+     * the partition knows (a task's results in place, fenced by a newer instance's transactional
+     * write) throws {@link InvalidProducerEpochException}: the instance ends as fenced.
+     */
+    boolean await(TopicPartition tp, Partition replica, ByteBuffer batch, int appendEpoch, CompletableFuture<Written> first, Lookup lookup,
+                  io.spate.log.AppendOrigin origin) throws Exception {
         Written written = first == null ? null : get(first);
         if (written != null && written.ok()) {
             return false;
@@ -137,7 +148,7 @@ final class AppendRetry {
                 epoch = replica.leaderEpoch();
                 long now = clock.getAsLong();
                 long wait = deadline == Long.MIN_VALUE ? replicationWaitMs : Math.max(1, Math.min(replicationWaitMs, deadline - now));
-                written = get(replica.append(copy(batch), Acks.ALL, wait, now));
+                written = get(replica.append(copy(batch), Acks.ALL, wait, now, origin));
                 appendedAgain = true;
                 if (written.ok()) {
                     return true;
@@ -145,6 +156,9 @@ final class AppendRetry {
             }
             Failure failure = classify(written);
             if (failure == Failure.FINAL) {
+                if (written.logError() == io.spate.log.LogError.INVALID_PRODUCER_EPOCH) {
+                    throw new InvalidProducerEpochException(tp + ": " + written.message());
+                }
                 throw new TaskOutput.LocalAppendException(tp, written);
             }
             long now = clock.getAsLong();

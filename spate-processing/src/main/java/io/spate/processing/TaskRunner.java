@@ -671,7 +671,10 @@ final class TaskRunner implements Runnable {
                     } catch (RuntimeException e) {
                         throw new TaskOutput.OutputFailedException(e);
                     }
-                }), java.util.Set.copyOf(task.changelogTopics().values()));
+                }), java.util.Set.copyOf(task.changelogTopics().values()),
+                // The epoch this instance's initTransactions gave it: a newer instance's settle writes a
+                // newer one to the output, after which these batches are refused (the instance is fenced).
+                ProducerIdentity.of(producer));
         AppendRetry retry = appendRetry();
         // The changelogs are written in place once the batch carrying their changes is acknowledged.
         TaskOutput changelogs = stateful ? new TaskOutput(producer, env.localPartition(), new java.util.concurrent.atomic.LongAdder(),

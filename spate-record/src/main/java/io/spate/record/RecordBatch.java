@@ -214,6 +214,18 @@ public final class RecordBatch {
     }
 
     /**
+     * Writes the batch under a producer's id and epoch without a sequence, as the node's own
+     * writers do for a producer (a task's results in place; see the log's append origins). The
+     * producer fields are covered by the CRC, so it is recomputed.
+     */
+    public void stampProducer(long producerId, short epoch) {
+        buffer.putLong(start + PRODUCER_ID_OFFSET, producerId);
+        buffer.putShort(start + PRODUCER_EPOCH_OFFSET, epoch);
+        buffer.putInt(start + BASE_SEQUENCE_OFFSET, NO_SEQUENCE);
+        buffer.putInt(start + CRC_OFFSET, (int) computeCrc());
+    }
+
+    /**
      * Stamps broker time for topics with {@code message.timestamp.type=LogAppendTime}. The
      * attributes and max timestamp are covered by the CRC, so the CRC is recomputed; the records
      * themselves are untouched (their timestamp deltas are ignored by readers of such batches).

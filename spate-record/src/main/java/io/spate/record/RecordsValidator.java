@@ -70,6 +70,15 @@ public final class RecordsValidator {
 
     /** @return true when {@code batch} may be stored; otherwise {@link #problem()} and {@link #message()} say why */
     public boolean validate(RecordBatch batch, Rules rules) {
+        return validate(batch, rules, false);
+    }
+
+    /**
+     * As above; {@code unsequencedProducer} lets a batch carry a producer id and epoch without a
+     * sequence, which the broker's own writers do (a coordinator's transactional offsets, a task's
+     * results in place) and clients may not.
+     */
+    public boolean validate(RecordBatch batch, Rules rules, boolean unsequencedProducer) {
         problem = null;
         message = null;
         int count = batch.recordCount();
@@ -83,7 +92,7 @@ public final class RecordsValidator {
         if (batch.isControl()) {
             return fail(Problem.INVALID_RECORD, "clients may not write control batches");
         }
-        if (batch.hasProducerId() && batch.baseSequence() < 0) {
+        if (batch.hasProducerId() && batch.baseSequence() < 0 && !unsequencedProducer) {
             return fail(Problem.INVALID_RECORD, "producer " + batch.producerId() + " sent a batch without a sequence number");
         }
         int codec = batch.compressionCodec();
