@@ -39,19 +39,21 @@ final class FreezableProxy implements AutoCloseable {
 
     private void acceptLoop() {
         while (!closed) {
+            Socket client;
             try {
-                Socket client = listener.accept();
+                client = listener.accept();
+            } catch (IOException e) {
+                continue; // closed: the loop ends
+            }
+            sockets.add(client);
+            try {
                 awaitThaw();
                 Socket server = new Socket(target.getAddress(), target.getPort());
-                sockets.add(client);
                 sockets.add(server);
                 Thread.ofVirtual().start(() -> pump(client, server));
                 Thread.ofVirtual().start(() -> pump(server, client));
             } catch (IOException | InterruptedException e) {
-                if (!closed) {
-                    continue; // the target refused: the client sees its connection closed below when it writes
-                }
-                return;
+                closeQuietly(client); // the target refused: so does the relay
             }
         }
     }

@@ -91,6 +91,9 @@ class RatisMetadataLogTest {
      */
     private Duration voterRestartGrace;
 
+    /** How long the node that is not a voter lets a metadata fetch stay unanswered; null: a node's own (3 s). */
+    private Duration nonVoterFetchTimeout;
+
     /** The voters' addresses as the node that is not a voter knows them; null: their own. */
     private List<ClusterSettings.Voter> nonVoterView;
 
@@ -103,7 +106,9 @@ class RatisMetadataLogTest {
         ClusterSettings settings = settings(nodeId);
         LivenessTracker liveness = new LivenessTracker(settings.sessionTimeoutMs());
         trackers[nodeId] = liveness;
-        RatisMetadataLog log = voterRestartGrace == null ? RatisMetadataLog.start(settings, liveness)
+        RatisMetadataLog log = nodeId == NON_VOTER && nonVoterFetchTimeout != null
+                ? RatisMetadataLog.start(settings, liveness, Duration.ZERO, nonVoterFetchTimeout) // no voter: no restart grace
+                : voterRestartGrace == null ? RatisMetadataLog.start(settings, liveness)
                 : RatisMetadataLog.start(settings, liveness, voterRestartGrace);
         logs.set(nodeId, log);
         if (settings.isVoter()) {
@@ -373,6 +378,9 @@ class RatisMetadataLogTest {
                 proxies.add(proxy);
                 nonVoterView.add(new ClusterSettings.Voter(v.id(), "127.0.0.1", proxy.port()));
             }
+            // A fetch waits on the paused leader longer than this test waits for the change, so the
+            // node can only learn it in time by passing that fetch over, however slow the machine.
+            nonVoterFetchTimeout = PATIENCE.multipliedBy(4);
             start(NON_VOTER);
             RatisMetadataLog client = log(NON_VOTER);
             commit(NON_VOTER, new MetadataCommand.RegisterNode(NON_VOTER, "127.0.0.1", 9094, 44));

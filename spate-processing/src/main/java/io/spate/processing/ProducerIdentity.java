@@ -15,7 +15,7 @@ import java.lang.reflect.Field;
  * <p>Why reflection: kafka-clients does not expose them, and asking the transaction coordinator
  * would not do, because it answers with the latest epoch, which a newer instance may already hold:
  * the stamp must be this producer's own. Read from the client's transaction manager, the fields
- * of the pinned kafka-clients version; {@code ProducerIdentityTest} checks them against the
+ * of the pinned kafka-clients version; {@code TransactionsTest} checks them against the
  * coordinator's answer, so a client upgrade that moves them fails the build rather than the fence.
  * When they cannot be read, the task appends unstamped, as before the fence, and says so once.
  */

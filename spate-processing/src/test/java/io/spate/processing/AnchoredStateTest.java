@@ -1,29 +1,20 @@
 package io.spate.processing;
 
-import io.spate.log.LogConfig;
-import io.spate.log.LogManager;
 import io.spate.log.LogScanner;
-import io.spate.log.PartitionLog;
 import io.spate.replication.Partition;
-import io.spate.replication.PartitionContext;
 import io.spate.replication.ReadBound;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -38,26 +29,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * anything is appended.
  */
 class AnchoredStateTest {
-    private static final io.spate.log.TopicPartition LOG_TP = new io.spate.log.TopicPartition("out", 0);
     private static final String TASK = "p/1/0";
     private static final String CHANGELOG = "p-n-changelog";
 
-    @TempDir
-    Path dataDir;
-    private LogManager logs;
+    @RegisterExtension
+    final OnDiskPartition replica = new OnDiskPartition("out", 1);
     private Partition partition;
 
     @BeforeEach
-    void open() throws IOException {
-        logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
-        PartitionLog log = logs.getOrCreate(LOG_TP, LogConfig.from(Map.of()));
-        partition = new Partition(LOG_TP, log, 1, Partition.Role.FOLLOWER, PartitionContext.defaults());
+    void open() {
+        partition = replica.partition();
         partition.becomeLeader(3, 1, List.of(1), List.of(1), System.currentTimeMillis());
-    }
-
-    @AfterEach
-    void close() {
-        logs.close();
     }
 
     private AnchoredOutput output(String task) {

@@ -9,15 +9,12 @@ import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.RecordBatch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -40,21 +37,14 @@ class InPlaceFencingTest {
     private static final short NEW = 8;
     private static final String TASK = "p/0/0";
 
-    @TempDir
-    Path dataDir;
-    private OnDiskPartition replica;
+    @RegisterExtension
+    final OnDiskPartition replica = new OnDiskPartition("out", 1);
     private Partition output;
 
     @BeforeEach
-    void open() throws IOException {
-        replica = new OnDiskPartition(dataDir, "out", 1);
-        output = replica.partition;
+    void open() {
+        output = replica.partition();
         output.becomeLeader(3, 1, List.of(1), List.of(1), System.currentTimeMillis());
-    }
-
-    @AfterEach
-    void close() {
-        replica.close();
     }
 
     private AnchoredOutput instance(short epoch) {

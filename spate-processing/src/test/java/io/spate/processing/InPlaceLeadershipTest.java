@@ -1,13 +1,9 @@
 package io.spate.processing;
 
 import io.spate.replication.Partition;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,24 +18,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * moved through the roles its node's metadata gives it.
  */
 class InPlaceLeadershipTest {
-    @TempDir
-    Path dataDir;
-    private OnDiskPartition replica;
-    private Partition input;
-
-    @BeforeEach
-    void open() throws IOException {
-        replica = new OnDiskPartition(dataDir, "in", 5);
-        input = replica.partition;
-    }
-
-    @AfterEach
-    void close() {
-        replica.close();
-    }
+    @RegisterExtension
+    final OnDiskPartition replica = new OnDiskPartition("in", 5);
 
     @Test
     void resultsGoInPlaceOnlyUnderTheLeadershipTheAttemptBeganWith() {
+        Partition input = replica.partition();
         input.becomeLeader(3, 1, List.of(5, 6, 1), List.of(5, 6, 1), System.currentTimeMillis());
         int began = input.leaderEpoch();
         assertThat(TaskRunner.leadsInputAt(input, began)).isTrue();

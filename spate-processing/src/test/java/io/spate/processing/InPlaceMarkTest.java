@@ -4,14 +4,11 @@ import io.spate.replication.Partition;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -27,24 +24,17 @@ class InPlaceMarkTest {
     private static final TopicPartition OUT = new TopicPartition("out", 0);
     private static final TopicPartition ELSEWHERE = new TopicPartition("out", 1);
 
-    @TempDir
-    Path dataDir;
-    private OnDiskPartition replica;
+    @RegisterExtension
+    final OnDiskPartition replica = new OnDiskPartition("out", 1);
     private Partition partition;
     private TaskOutput output;
 
     @BeforeEach
-    void open() throws IOException {
-        replica = new OnDiskPartition(dataDir, "out", 1);
-        partition = replica.partition;
+    void open() {
+        partition = replica.partition();
         partition.becomeLeader(3, 1, List.of(1, 2), List.of(1, 2), System.currentTimeMillis());
         MockProducer<byte[], byte[]> producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
         output = new TaskOutput(producer, tp -> tp.equals(OUT) ? partition : null, new LongAdder(), new LongAdder(), TableWrites.NONE, null);
-    }
-
-    @AfterEach
-    void close() {
-        replica.close();
     }
 
     private void result(TopicPartition tp, String value) {

@@ -5,21 +5,42 @@ import io.spate.log.LogManager;
 import io.spate.log.TopicPartition;
 import io.spate.replication.Partition;
 import io.spate.replication.PartitionContext;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
- * A real partition over a real log in a test's directory, starting as a follower's replica on
- * node {@code nodeId}; the test moves it through the roles its node's metadata would give it.
+ * A real partition over a real log in a directory of its own, fresh for each test, starting as a
+ * follower's replica on node {@code nodeId}; the test moves it through the roles its node's
+ * metadata would give it. Registered with {@code @RegisterExtension}.
  */
-final class OnDiskPartition implements AutoCloseable {
-    private final LogManager logs;
-    final Partition partition;
+final class OnDiskPartition implements BeforeEachCallback, AfterEachCallback {
+    private final String topic;
+    private final int nodeId;
+    private Path dataDir;
+    private LogManager logs;
+    private Partition partition;
 
-    OnDiskPartition(Path dataDir, String topic, int nodeId) throws IOException {
+    OnDiskPartition(String topic, int nodeId) {
+        this.topic = topic;
+        this.nodeId = nodeId;
+    }
+
+    Partition partition() {
+        return partition;
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws IOException {
+        dataDir = Files.createTempDirectory("spate-partition-");
         logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000);
         TopicPartition tp = new TopicPartition(topic, 0);
         partition = new Partition(tp, logs.getOrCreate(tp, LogConfig.from(Map.of())), nodeId, Partition.Role.FOLLOWER,
@@ -27,7 +48,12 @@ final class OnDiskPartition implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public void afterEach(ExtensionContext context) throws IOException {
         logs.close();
+        try (Stream<Path> files = Files.walk(dataDir)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(file);
+            }
+        }
     }
 }

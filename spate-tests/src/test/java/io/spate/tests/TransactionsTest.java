@@ -1,6 +1,7 @@
 package io.spate.tests;
 
 import io.spate.broker.SpateNode;
+import io.spate.processing.ProducerIdentity;
 import io.spate.tests.support.Clients;
 import io.spate.tests.support.RawKafkaClient;
 import io.spate.tests.support.RawRequests;
@@ -82,6 +83,35 @@ class TransactionsTest {
 
     private static List<String> values(List<ConsumerRecord<String, String>> records) {
         return records.stream().map(ConsumerRecord::value).sorted().toList();
+    }
+
+    /**
+     * {@link ProducerIdentity} reads the producer id and epoch out of the real kafka-clients
+     * producer (it exposes neither), for exactly-once tasks' batches in place: checked against what
+     * the transaction coordinator says, so that a kafka-clients upgrade that moves those fields
+     * fails here rather than the fence.
+     */
+    @Test
+    void aProducersIdAndEpochAreReadAsTheCoordinatorGaveThemAndANewerInstanceHasANewerEpoch() throws Exception {
+        try (KafkaProducer<String, String> first = transactional("identity-task", Map.of())) {
+            assertThat(ProducerIdentity.of(first)).as("no transactions initialized yet").isNull();
+            first.initTransactions();
+            ProducerIdentity older = ProducerIdentity.of(first);
+            try (Admin admin = Clients.admin(node.bootstrapServers())) {
+                TransactionDescription now = admin.describeTransactions(List.of("identity-task")).all().get().get("identity-task");
+                assertThat(older).isEqualTo(new ProducerIdentity(now.producerId(), (short) now.producerEpoch()));
+            }
+            try (KafkaProducer<String, String> second = transactional("identity-task", Map.of())) {
+                second.initTransactions(); // fences the first
+                ProducerIdentity newer = ProducerIdentity.of(second);
+                assertThat(newer.producerId()).isEqualTo(older.producerId());
+                assertThat(newer.epoch()).isGreaterThan(older.epoch());
+                assertThat(ProducerIdentity.of(first)).as("the fenced producer still holds its own").isEqualTo(older);
+            }
+        }
+        try (KafkaProducer<String, String> plain = Clients.producer(node.bootstrapServers(), Map.of())) {
+            assertThat(ProducerIdentity.of(plain)).as("no id before its first send").isNull();
+        }
     }
 
     @Test

@@ -122,9 +122,11 @@ public final class RatisMetadataLog implements MetadataLog {
     private final ImageFetchGate fetchGate;
     /** A fetch unanswered this long (a leader that died with it) no longer holds the next one back. */
     private static final long REFRESH_TIMEOUT_MS = 3_000;
+    private final long refreshTimeoutMs;
 
-    private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness, long startGraceNanos) throws IOException {
+    private RatisMetadataLog(ClusterSettings settings, LivenessTracker liveness, long startGraceNanos, long refreshTimeoutMs) throws IOException {
         this.settings = settings;
+        this.refreshTimeoutMs = refreshTimeoutMs;
         RaftPeer[] peers = settings.voters().stream()
                 .map(v -> RaftPeer.newBuilder().setId(peerId(v.id())).setAddress(v.address()).build())
                 .toArray(RaftPeer[]::new);
@@ -263,7 +265,16 @@ public final class RatisMetadataLog implements MetadataLog {
      */
     public static RatisMetadataLog start(ClusterSettings settings, LivenessTracker liveness, java.time.Duration voterRestartGrace)
             throws IOException {
-        RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness, voterRestartGrace.toNanos());
+        return start(settings, liveness, voterRestartGrace, java.time.Duration.ofMillis(REFRESH_TIMEOUT_MS));
+    }
+
+    /**
+     * As above, with another timeout for a metadata fetch (3 s above). For a test that must tell
+     * a fetch passed over from one waited out; a node always runs with the 3 s.
+     */
+    public static RatisMetadataLog start(ClusterSettings settings, LivenessTracker liveness, java.time.Duration voterRestartGrace,
+                                         java.time.Duration refreshTimeout) throws IOException {
+        RatisMetadataLog metadataLog = new RatisMetadataLog(settings, liveness, voterRestartGrace.toNanos(), refreshTimeout.toMillis());
         if (metadataLog.server != null) {
             LeaderClassPreloader.startOnce();
             metadataLog.serverStarting();
@@ -835,7 +846,7 @@ public final class RatisMetadataLog implements MetadataLog {
             log.debug("metadata refresh not sent", closing);
             return;
         }
-        sent.orTimeout(REFRESH_TIMEOUT_MS, TimeUnit.MILLISECONDS).whenComplete((reply, error) -> {
+        sent.orTimeout(refreshTimeoutMs, TimeUnit.MILLISECONDS).whenComplete((reply, error) -> {
             try {
                 if (error == null) {
                     takeUpdate(reply, base);
