@@ -8,7 +8,6 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,17 +32,10 @@ class AnchoredStateTest {
     private static final String CHANGELOG = "p-n-changelog";
 
     @RegisterExtension
-    final OnDiskPartition replica = new OnDiskPartition("out", 1);
-    private Partition partition;
-
-    @BeforeEach
-    void open() {
-        partition = replica.partition();
-        partition.becomeLeader(3, 1, List.of(1), List.of(1), System.currentTimeMillis());
-    }
+    final OnDiskPartition replica = OnDiskPartition.ledAlone("out", 1);
 
     private AnchoredOutput output(String task) {
-        return new AnchoredOutput(task, tp -> tp.topic().equals("out") ? partition : null, topic -> 1, Set.of(CHANGELOG));
+        return new AnchoredOutput(task, tp -> tp.topic().equals("out") ? replica.partition() : null, topic -> 1, Set.of(CHANGELOG));
     }
 
     private AppendRetry retry() {
@@ -86,7 +78,7 @@ class AnchoredStateTest {
         assertThat(other.appendAcknowledged(retry(), System.currentTimeMillis(), 9)).isTrue();
 
         List<StateDelta.Decoded> found = new ArrayList<>();
-        AnchoredOutput.Found last = AnchoredOutput.lastPosition(partition, 0, TASK, () -> false, found::add);
+        AnchoredOutput.Found last = AnchoredOutput.lastPosition(replica.partition(), 0, TASK, () -> false, found::add);
         assertThat(last.position()).isEqualTo(30);
         assertThat(found).extracting(StateDelta.Decoded::streamTimeMs).containsExactly(6L, 8L);
         assertThat(found.get(0).changes().get(CHANGELOG)).extracting(c -> new String(c.key()) + "=" + new String(c.value()))
@@ -96,7 +88,7 @@ class AnchoredStateTest {
 
         // In the log: the position on each batch's first record, the changes on its last, results only as values.
         List<String> layout = new ArrayList<>();
-        LogScanner.forEachChunk(partition.log(), 0, partition.readLimit(ReadBound.LOG_END), chunk -> {
+        LogScanner.forEachChunk(replica.partition().log(), 0, replica.partition().readLimit(ReadBound.LOG_END), chunk -> {
             for (MutableRecordBatch batch : MemoryRecords.readableRecords(chunk).batches()) {
                 for (Record r : batch) {
                     byte[] value = new byte[r.valueSize()];
@@ -124,7 +116,7 @@ class AnchoredStateTest {
                 out.send(CHANGELOG, 0, b("k" + i), big, 5);
             }
         }).isInstanceOfSatisfying(AnchoredOutput.NotAnchorable.class, e -> assertThat(e.fewerRecords).isTrue());
-        assertThat(partition.readLimit(ReadBound.LOG_END)).isZero();
+        assertThat(replica.partition().readLimit(ReadBound.LOG_END)).isZero();
     }
 
     @Test

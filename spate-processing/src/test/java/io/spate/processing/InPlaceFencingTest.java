@@ -9,13 +9,11 @@ import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.RecordBatch;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -38,17 +36,10 @@ class InPlaceFencingTest {
     private static final String TASK = "p/0/0";
 
     @RegisterExtension
-    final OnDiskPartition replica = new OnDiskPartition("out", 1);
-    private Partition output;
-
-    @BeforeEach
-    void open() {
-        output = replica.partition();
-        output.becomeLeader(3, 1, List.of(1), List.of(1), System.currentTimeMillis());
-    }
+    final OnDiskPartition replica = OnDiskPartition.ledAlone("out", 1);
 
     private AnchoredOutput instance(short epoch) {
-        return new AnchoredOutput(TASK, tp -> tp.topic().equals("out") ? output : null, topic -> 1, Set.of(),
+        return new AnchoredOutput(TASK, tp -> tp.topic().equals("out") ? replica.partition() : null, topic -> 1, Set.of(),
                 new ProducerIdentity(PRODUCER, epoch));
     }
 
@@ -67,9 +58,9 @@ class InPlaceFencingTest {
         MemoryRecordsBuilder txn = MemoryRecords.builder(ByteBuffer.allocate(256), RecordBatch.CURRENT_MAGIC_VALUE, Compression.NONE,
                 TimestampType.CREATE_TIME, 0L, RecordBatch.NO_TIMESTAMP, PRODUCER, epoch, 0, true, RecordBatch.NO_PARTITION_LEADER_EPOCH);
         txn.append(System.currentTimeMillis(), (byte[]) null, (byte[]) null);
-        Written written = output.append(txn.build().buffer(), Acks.ALL, 5_000, System.currentTimeMillis()).get(10, TimeUnit.SECONDS);
+        Written written = replica.partition().append(txn.build().buffer(), Acks.ALL, 5_000, System.currentTimeMillis()).get(10, TimeUnit.SECONDS);
         assertThat(written.ok()).as("%s", written).isTrue();
-        Written aborted = output.appendControl(PRODUCER, epoch, 0, false, 5_000, System.currentTimeMillis()).get(10, TimeUnit.SECONDS);
+        Written aborted = replica.partition().appendControl(PRODUCER, epoch, 0, false, 5_000, System.currentTimeMillis()).get(10, TimeUnit.SECONDS);
         assertThat(aborted.ok()).as("%s", aborted).isTrue();
     }
 
@@ -77,19 +68,19 @@ class InPlaceFencingTest {
     void aNewerInstancesSettleFencesTheOlderInstancesBatchesInPlace() throws Exception {
         AnchoredOutput old = instance(OLD);
         assertThat(result(old, 1, "a")).as("no other instance yet: appended").isTrue();
-        long before = output.readLimit(io.spate.replication.ReadBound.LOG_END);
+        long before = replica.partition().readLimit(io.spate.replication.ReadBound.LOG_END);
 
         settleUnder(NEW);
-        long settled = output.readLimit(io.spate.replication.ReadBound.LOG_END);
-        assertThat(AnchoredOutput.lastPosition(output, 0, TASK, () -> false, null).position())
+        long settled = replica.partition().readLimit(io.spate.replication.ReadBound.LOG_END);
+        assertThat(AnchoredOutput.lastPosition(replica.partition(), 0, TASK, () -> false, null).position())
                 .as("what the new instance read: the old one's last batch").isEqualTo(1);
 
         assertThatThrownBy(() -> result(old, 2, "b")).as("the old instance, after the new one read the output")
                 .isInstanceOf(InvalidProducerEpochException.class);
-        assertThat(output.readLimit(io.spate.replication.ReadBound.LOG_END)).as("nothing appended").isEqualTo(settled);
+        assertThat(replica.partition().readLimit(io.spate.replication.ReadBound.LOG_END)).as("nothing appended").isEqualTo(settled);
         assertThat(settled).isGreaterThan(before);
 
         assertThat(result(instance(NEW), 2, "b")).as("the new instance appends in place under its epoch").isTrue();
-        assertThat(AnchoredOutput.lastPosition(output, 0, TASK, () -> false, null).position()).isEqualTo(2);
+        assertThat(AnchoredOutput.lastPosition(replica.partition(), 0, TASK, () -> false, null).position()).isEqualTo(2);
     }
 }

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -25,13 +26,24 @@ import java.util.stream.Stream;
 final class OnDiskPartition implements BeforeEachCallback, AfterEachCallback {
     private final String topic;
     private final int nodeId;
+    private final boolean ledAlone;
     private Path dataDir;
     private LogManager logs;
     private Partition partition;
 
     OnDiskPartition(String topic, int nodeId) {
+        this(topic, nodeId, false);
+    }
+
+    private OnDiskPartition(String topic, int nodeId, boolean ledAlone) {
         this.topic = topic;
         this.nodeId = nodeId;
+        this.ledAlone = ledAlone;
+    }
+
+    /** A partition its node leads with itself alone in sync: an append is acknowledged once in its log. */
+    static OnDiskPartition ledAlone(String topic, int nodeId) {
+        return new OnDiskPartition(topic, nodeId, true);
     }
 
     Partition partition() {
@@ -45,6 +57,9 @@ final class OnDiskPartition implements BeforeEachCallback, AfterEachCallback {
         TopicPartition tp = new TopicPartition(topic, 0);
         partition = new Partition(tp, logs.getOrCreate(tp, LogConfig.from(Map.of())), nodeId, Partition.Role.FOLLOWER,
                 PartitionContext.defaults());
+        if (ledAlone) {
+            partition.becomeLeader(3, 1, List.of(nodeId), List.of(nodeId), System.currentTimeMillis());
+        }
     }
 
     @Override
