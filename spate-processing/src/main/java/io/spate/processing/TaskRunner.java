@@ -278,8 +278,8 @@ final class TaskRunner implements Runnable {
     }
 
     private void attempt() throws Exception {
+        // Left in place until this attempt's stores are open: a failure before then leaves them to the next attempt, or to run()'s close.
         StandbyTask.Warm fromStandby = warm;
-        warm = null; // a later attempt restores from the changelogs: these stores may hold what that attempt's processing changed
         boolean onDisk = settings.stateStore() == StateStoreType.ROCKSDB;
         java.nio.file.Path keptDir = onDisk && fromStandby == null ? keptStateDir() : null;
         StateCheckpoint checkpoint = null;
@@ -325,8 +325,9 @@ final class TaskRunner implements Runnable {
         try (RocksDbStores onDisk = settings.stateStore() != StateStoreType.ROCKSDB ? null
                 : fromStandby != null && fromStandby.onDisk() != null ? fromStandby.onDisk()
                 : checkpoint != null ? RocksDbStores.reopen(checkpointDir, checkpoint) : RocksDbStores.open(taskStateDir());
-             Task task = fromStandby != null ? fromStandby.task() : inCodeLoader(() -> pipeline.createTask(id.subTopology(), id.partition(),
+             Task task = fromStandby != null ? fromStandby.task() : inUserCode(() -> pipeline.createTask(id.subTopology(), id.partition(),
                      onDisk != null ? onDisk : InMemoryStores.INSTANCE))) {
+            warm = null; // this attempt owns them now; a later one restores from the changelogs, as they may hold this one's changes
             Producer<byte[], byte[]> producer = env.sharedProducer();
             Producer<byte[], byte[]> own = null;
             try {
@@ -400,6 +401,42 @@ final class TaskRunner implements Runnable {
 
     private <T> T inCodeLoader(java.util.function.Supplier<T> code) {
         return CodeLoader.call(codeLoader, code);
+    }
+
+    /**
+     * The pipeline's code run outside a micro-batch (its stores made, its serdes restoring them):
+     * watched for {@code task.timeout.ms} and its failure counted as a micro-batch's would be, or
+     * a restore that throws would restart forever and one that hangs would go unseen.
+     */
+    private <T> T inUserCode(java.util.function.Supplier<T> code) {
+        processingSinceMs = env.clock().get();
+        try {
+            return inCodeLoader(code);
+        } catch (RuntimeException | StackOverflowError e) {
+            StoreFailedException failedStore = StoreFailedException.findIn(e);
+            if (failedStore != null) {
+                throw failedStore;
+            }
+            throw new UserCodeException(e);
+        } finally {
+            processingSinceMs = -1;
+        }
+    }
+
+    /**
+     * The node's failure behind a micro-batch's exception, to be thrown as such (the task restarts
+     * from its last commit, nothing counted against its code), or null when it is the code's own.
+     */
+    private static RuntimeException nodeFailure(Throwable e, String sendFailed) {
+        TaskOutput.OutputMovedException moved = TaskOutput.OutputMovedException.findIn(e);
+        if (moved != null) {
+            return moved;
+        }
+        TaskOutput.OutputFailedException failedSend = outputFailure(e);
+        if (failedSend != null) {
+            return new KafkaException(sendFailed, failedSend.getCause());
+        }
+        return StoreFailedException.findIn(e);
     }
 
     private static String anchorTopic(Task task) {
@@ -536,7 +573,7 @@ final class TaskRunner implements Runnable {
                             entries.add(new ChangelogRecord(r.key(), r.value()));
                         }
                     }
-                    inCodeLoader(() -> {
+                    inUserCode(() -> {
                         task.restore(store.getKey(), entries);
                         return null;
                     });
@@ -715,9 +752,9 @@ final class TaskRunner implements Runnable {
                         return null;
                     });
                 } catch (RuntimeException | StackOverflowError e) {
-                    TaskOutput.OutputFailedException failedLookup = outputFailure(e);
-                    if (failedLookup != null) {
-                        throw new KafkaException("looking up an output topic failed", failedLookup.getCause());
+                    RuntimeException ofTheNode = nodeFailure(e, "looking up an output topic failed");
+                    if (ofTheNode != null) {
+                        throw ofTheNode;
                     }
                     AnchoredOutput.NotAnchorable refused = AnchoredOutput.NotAnchorable.findIn(e);
                     if (refused == null) {
@@ -961,7 +998,7 @@ final class TaskRunner implements Runnable {
                 for (StateDelta.Change c : topic.getValue()) {
                     records.add(new ChangelogRecord(c.key(), c.value()));
                 }
-                inCodeLoader(() -> {
+                inUserCode(() -> {
                     task.restore(store, records);
                     return null;
                 });
@@ -1166,17 +1203,9 @@ final class TaskRunner implements Runnable {
                     });
                     output.appendBuffered();
                 } catch (RuntimeException | StackOverflowError e) {
-                    TaskOutput.OutputMovedException moved = TaskOutput.OutputMovedException.findIn(e);
-                    if (moved != null) {
-                        throw moved;
-                    }
-                    TaskOutput.OutputFailedException failedSend = outputFailure(e);
-                    if (failedSend != null) {
-                        throw new KafkaException("sending a result failed", failedSend.getCause());
-                    }
-                    StoreFailedException failedStore = StoreFailedException.findIn(e);
-                    if (failedStore != null) {
-                        throw failedStore; // the node's disk, not the pipeline's code: restarted as after any other failure
+                    RuntimeException ofTheNode = nodeFailure(e, "sending a result failed");
+                    if (ofTheNode != null) {
+                        throw ofTheNode;
                     }
                     throw new UserCodeException(e);
                 } finally {
