@@ -122,8 +122,8 @@ public final class ProcessingRuntime implements AutoCloseable {
          */
         Producer<byte[], byte[]> producer;
         String failure;
-        /** Replaced or removed: its resources close once its last task has ended. */
-        boolean retired;
+        /** Replaced or removed: its resources close once its last task has ended. Read by its set-up, which then makes nothing. */
+        volatile boolean retired;
         boolean closed;
         int liveTasks;
 
@@ -298,14 +298,17 @@ public final class ProcessingRuntime implements AutoCloseable {
         return config;
     }
 
-    private void onDecisions(Runnable action) {
+    /** Queues {@code action} on the decisions thread; false when the tier is closing and it never runs. */
+    private boolean onDecisions(Runnable action) {
         if (!closed) {
             try {
                 decisions.execute(() -> guarded(action));
+                return true;
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 // closing
             }
         }
+        return false;
     }
 
     private static void guarded(Runnable action) {
@@ -525,10 +528,18 @@ public final class ProcessingRuntime implements AutoCloseable {
      * A failure (the inputs not there yet, a timeout) is retried while the deployment is current.
      */
     private void prepare(Deployment d, int attempt) {
+        if (d.retired) {
+            return; // deleted or replaced while this waited its turn
+        }
         PipelineLoader.Loaded loaded = null;
         try {
             loaded = PipelineLoader.load(d.spec, jarDir.resolve(d.spec.reference() + ".jar"));
             CompiledPipeline compiled = PipelineAdmin.compile(d.spec.name(), loaded.pipeline(), d.spec.settings());
+            if (d.retired) {
+                // A pipeline deleted with its state meanwhile: its internal topics must not be made again.
+                loaded.close();
+                return;
+            }
             PipelineTopics.ensure(admin, compiled);
             List<TaskPlacement.Anchored> anchored = new ArrayList<>();
             for (SubTopology s : compiled.subTopologies()) {
@@ -539,20 +550,25 @@ public final class ProcessingRuntime implements AutoCloseable {
             Producer<byte[], byte[]> producer = exactlyOnce ? null : new KafkaProducer<>(producerConfig(Map.of(
                     ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-" + d.spec.name() + "-" + nodeId)), new ByteArraySerializer(), new ByteArraySerializer());
             PipelineLoader.Loaded made = loaded;
-            onDecisions(() -> {
+            // Retired while this ran, its deployment was already closed (with nothing in it): what was made here is closed instead.
+            Runnable discard = () -> closeResources(producer, positions, null, made);
+            boolean queued = onDecisions(() -> {
+                if (d.retired || closed) {
+                    offDecisions(discard);
+                    return;
+                }
                 d.producer = producer;
                 d.loaded = made;
                 d.compiled = compiled;
                 d.anchored = anchored;
                 d.positions = positions;
                 d.failure = null;
-                if (d.retired) {
-                    closeIfDone(d);
-                    return;
-                }
                 log.info("pipeline {} (generation {}) is ready: {} sub-topologies", d.spec.name(), d.spec.generation(), anchored.size());
                 reconcile();
             });
+            if (!queued) {
+                discard.run();
+            }
         } catch (Exception | LinkageError e) {
             if (loaded != null) {
                 loaded.close();
@@ -564,7 +580,11 @@ public final class ProcessingRuntime implements AutoCloseable {
             onDecisions(() -> {
                 d.failure = failure + " (retrying)";
                 if (!d.retired) {
-                    decisions.schedule(() -> setup.execute(() -> prepare(d, attempt + 1)), retryMs, TimeUnit.MILLISECONDS);
+                    decisions.schedule(() -> {
+                        if (!d.retired) {
+                            setup.execute(() -> prepare(d, attempt + 1));
+                        }
+                    }, retryMs, TimeUnit.MILLISECONDS);
                 }
             });
         }
@@ -572,24 +592,37 @@ public final class ProcessingRuntime implements AutoCloseable {
 
     /** Closes a retired deployment's clients and class loader once the last of its tasks has ended. */
     private void closeIfDone(Deployment d) {
-        if (!d.retired || d.liveTasks > 0 || d.closed) {
+        // One not ready holds nothing yet: what its set-up makes is closed when handed over (see prepare).
+        if (!d.retired || d.liveTasks > 0 || d.closed || !d.ready()) {
             return;
         }
         d.closed = true;
-        setup.execute(() -> {
-            if (d.producer != null) {
-                d.producer.close(Duration.ofSeconds(5));
-            }
-            if (d.positions != null) {
-                d.positions.close();
-            }
-            if (d.standbyPositions != null) {
-                d.standbyPositions.close();
-            }
-            if (d.loaded != null) {
-                d.loaded.close();
-            }
-        });
+        offDecisions(() -> closeResources(d.producer, d.positions, d.standbyPositions, d.loaded));
+    }
+
+    /** Closing clients waits on the network: on the set-up thread, or here when that has shut down. */
+    private void offDecisions(Runnable action) {
+        try {
+            setup.execute(action);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            action.run();
+        }
+    }
+
+    private static void closeResources(Producer<byte[], byte[]> producer, PositionStore positions, PositionStore standbyPositions,
+                                       PipelineLoader.Loaded loaded) {
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(5));
+        }
+        if (positions != null) {
+            positions.close();
+        }
+        if (standbyPositions != null) {
+            standbyPositions.close();
+        }
+        if (loaded != null) {
+            loaded.close();
+        }
     }
 
     /** Starts the tasks this node should run and stops the others. */
@@ -809,8 +842,9 @@ public final class ProcessingRuntime implements AutoCloseable {
 
     private void stop(TaskId id, TaskRunner runner) {
         running.remove(id);
-        // A task whose thread ended (failed for good) or was abandoned in its own code holds nothing a new instance could race for.
-        if (!runner.hasEnded() && !runner.failedForGood()) {
+        // One abandoned in the pipeline's code may still return from it, with its stores open, and
+        // write its results and positions: no new instance starts here until its thread has ended.
+        if (!runner.hasEnded()) {
             stopping.put(id, runner);
         }
         runner.stop();
@@ -909,6 +943,7 @@ public final class ProcessingRuntime implements AutoCloseable {
             publish(CatalogRecords.statusKey(status.pipeline(), status.subTopology(), status.partition()), status);
         }
         lastReports = List.copyOf(reports);
+        reportHeldBack(now);
         for (StandbyTask standby : standbys.values()) {
             TaskId id = standby.id();
             publish(CatalogRecords.standbyKey(id.pipeline(), id.subTopology(), id.partition(), nodeId), standby.report(nodeId, now));
@@ -919,6 +954,27 @@ public final class ProcessingRuntime implements AutoCloseable {
                 publish(CatalogRecords.statusKey(d.spec.name(), -1, nodeId), new TaskStatus(d.spec.name(), -1, -1, nodeId, "FAILED",
                         d.spec.generation(), 0, 0, 0, 0, 0, 0, 0, 0, -1, 0, 1, d.failure, now, 0, 0, 0));
             }
+        }
+    }
+
+    /**
+     * A task wanted here again (resumed, redeployed, led again) that cannot start while an instance
+     * abandoned in the pipeline's code has not returned: reported FAILED under the current
+     * generation, which is what {@code describe} shows, rather than not at all.
+     */
+    private void reportHeldBack(long now) {
+        for (Map.Entry<TaskId, TaskRunner> held : stopping.entrySet()) {
+            TaskId id = held.getKey();
+            Deployment d = deployments.get(id.pipeline());
+            if (!held.getValue().failedForGood() || running.containsKey(id) || d == null || !d.ready() || !led.contains(anchorOf(id))) {
+                continue;
+            }
+            TaskStatus last = held.getValue().report(now);
+            publish(CatalogRecords.statusKey(id.pipeline(), id.subTopology(), id.partition()), new TaskStatus(last.pipeline(),
+                    last.subTopology(), last.partition(), nodeId, "FAILED", d.spec.generation(), last.recordsProcessed(), last.inputLag(),
+                    0, 0, 0, 0, last.lateRecords(), last.restores(), last.lastRestoreMs(), last.restoredRecords(), last.failures(),
+                    "an earlier instance of the task has not returned from the pipeline's code; the task starts here once it has: "
+                            + last.error(), now, last.resultsInPlace(), last.resultsSent(), last.standbyRecords()));
         }
     }
 
@@ -1019,18 +1075,7 @@ public final class ProcessingRuntime implements AutoCloseable {
         standbys.values().forEach(StandbyTask::close);
         standbys.clear();
         for (Deployment d : deployed) {
-            if (d.producer != null) {
-                d.producer.close(Duration.ofSeconds(5));
-            }
-            if (d.positions != null) {
-                d.positions.close();
-            }
-            if (d.standbyPositions != null) {
-                d.standbyPositions.close();
-            }
-            if (d.loaded != null) {
-                d.loaded.close();
-            }
+            closeResources(d.producer, d.positions, d.standbyPositions, d.loaded);
         }
         synchronized (this) {
             if (statusProducer != null) {
