@@ -65,6 +65,7 @@ public final class SpateConfig {
     public static final String QUEUED_MAX_REQUEST_BYTES = "queued.max.request.bytes";
     public static final String MAX_CONNECTIONS = "max.connections";
     public static final String MAX_CONNECTIONS_PER_IP = "max.connections.per.ip";
+    public static final String CONNECTIONS_MAX_IDLE_MS = "connections.max.idle.ms";
     public static final String PRODUCER_ID_EXPIRATION_MS = "producer.id.expiration.ms";
     public static final String PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = "producer.id.expiration.check.interval.ms";
     public static final String OFFSETS_RETENTION_MINUTES = "offsets.retention.minutes";
@@ -162,6 +163,8 @@ public final class SpateConfig {
         d.put(QUEUED_MAX_REQUEST_BYTES, "-1");
         d.put(MAX_CONNECTIONS, String.valueOf(Integer.MAX_VALUE));
         d.put(MAX_CONNECTIONS_PER_IP, String.valueOf(Integer.MAX_VALUE));
+        // A client connection with no request in flight and no bytes either way for this long is closed (Kafka's default).
+        d.put(CONNECTIONS_MAX_IDLE_MS, "600000");
         d.put(PRODUCER_ID_EXPIRATION_MS, "86400000");
         d.put(PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, "600000");
         d.put(OFFSETS_RETENTION_MINUTES, "10080");
@@ -375,7 +378,7 @@ public final class SpateConfig {
                 throw new InvalidConfigException(name + " must be at least 1");
             }
         }
-        for (String name : new String[]{PRODUCER_ID_EXPIRATION_MS, PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, OFFSETS_RETENTION_CHECK_INTERVAL_MS,
+        for (String name : new String[]{CONNECTIONS_MAX_IDLE_MS, PRODUCER_ID_EXPIRATION_MS, PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS, OFFSETS_RETENTION_CHECK_INTERVAL_MS,
                 TRANSACTION_ABORT_CHECK_INTERVAL_MS, TRANSACTIONAL_ID_EXPIRATION_MS}) {
             if (parseLong(name, values.get(name)) < 1) {
                 throw new InvalidConfigException(name + " must be at least 1");
@@ -585,7 +588,7 @@ public final class SpateConfig {
 
     public io.spate.server.network.KafkaServer.Limits networkLimits() {
         return new io.spate.server.network.KafkaServer.Limits(parseLong(QUEUED_MAX_REQUEST_BYTES, values.get(QUEUED_MAX_REQUEST_BYTES)),
-                intValue(MAX_CONNECTIONS), intValue(MAX_CONNECTIONS_PER_IP));
+                intValue(MAX_CONNECTIONS), intValue(MAX_CONNECTIONS_PER_IP), parseLong(CONNECTIONS_MAX_IDLE_MS, values.get(CONNECTIONS_MAX_IDLE_MS)));
     }
 
     /** producer.id.expiration.ms: a producer id with no append for this long is forgotten by each partition. */

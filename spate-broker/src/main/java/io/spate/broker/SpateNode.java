@@ -492,6 +492,11 @@ public final class SpateNode implements AutoCloseable {
         return server.queuedRequestBytes();
     }
 
+    /** Response bytes waiting for clients to read them, over every connection of the Kafka listener. */
+    public long unsentResponseBytes() {
+        return server.unsentResponseBytes();
+    }
+
     /** Client and node connections open on the Kafka listener. */
     public int connectionCount() {
         return server.connectionCount();

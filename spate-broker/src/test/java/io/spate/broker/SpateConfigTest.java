@@ -17,12 +17,13 @@ class SpateConfigTest {
         assertThat(config.networkLimits().queuedMaxRequestBytes()).isEqualTo(-1);
         assertThat(config.networkLimits().maxConnections()).isEqualTo(Integer.MAX_VALUE);
         assertThat(config.networkLimits().maxConnectionsPerIp()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(config.networkLimits().connectionsMaxIdleMs()).isEqualTo(600_000L);
         assertThat(config.producerIdExpirationMs()).isEqualTo(86_400_000L);
         assertThat(config.groupSettings().offsetsRetentionMs()).isEqualTo(10_080L * 60_000);
 
         SpateConfig set = SpateConfig.from(Map.of("queued.max.request.bytes", "1048576", "max.connections", "100",
-                "max.connections.per.ip", "10", "producer.id.expiration.ms", "5000", "offsets.retention.minutes", "3"));
-        assertThat(set.networkLimits()).isEqualTo(new io.spate.server.network.KafkaServer.Limits(1_048_576, 100, 10));
+                "max.connections.per.ip", "10", "connections.max.idle.ms", "30000", "producer.id.expiration.ms", "5000", "offsets.retention.minutes", "3"));
+        assertThat(set.networkLimits()).isEqualTo(new io.spate.server.network.KafkaServer.Limits(1_048_576, 100, 10, 30_000));
         assertThat(set.producerIdExpirationMs()).isEqualTo(5_000);
         assertThat(set.groupSettings().offsetsRetentionMs()).isEqualTo(180_000);
     }

@@ -1186,7 +1186,7 @@ public final class PartitionLog {
             }
             RecordsValidator checker = current;
             RecordsValidator.Rules rules = RecordsValidator.Rules.of(cfg.compact(), cfg.logAppendTime(), nowMs,
-                    cfg.timestampBeforeMaxMs(), cfg.timestampAfterMaxMs());
+                    cfg.timestampBeforeMaxMs(), cfg.timestampAfterMaxMs()).inflatingAtMostFrom(cfg.maxMessageBytes());
             RecordBatches.validateAll(records, batch -> {
                 if (problem[0] != null) {
                     return;
@@ -1194,16 +1194,18 @@ public final class PartitionLog {
                 boolean unsequenced = (origin == AppendOrigin.COORDINATOR && batch.isTransactional()
                         || origin == AppendOrigin.TASK_IN_PLACE && !batch.isTransactional()) && !batch.isControl()
                         && batch.hasProducerId() && batch.baseSequence() == RecordBatch.NO_SEQUENCE;
-                if (!checker.validate(batch, rules, unsequenced)) {
+                if (batch.sizeInBytes() > cfg.maxMessageBytes()) {
+                    // before its records are looked at: an oversized compressed batch is not inflated
+                    error[0] = LogError.MESSAGE_TOO_LARGE;
+                    problem[0] = "batch of " + batch.sizeInBytes() + " bytes exceeds max.message.bytes=" + cfg.maxMessageBytes();
+                } else if (!checker.validate(batch, rules, unsequenced)) {
                     error[0] = switch (checker.problem()) {
                         case INVALID_TIMESTAMP -> LogError.INVALID_TIMESTAMP;
                         case CORRUPT -> LogError.CORRUPT_MESSAGE;
                         case INVALID_RECORD -> LogError.INVALID_RECORD;
+                        case TOO_LARGE -> LogError.MESSAGE_TOO_LARGE;
                     };
                     problem[0] = checker.message();
-                } else if (batch.sizeInBytes() > cfg.maxMessageBytes()) {
-                    error[0] = LogError.MESSAGE_TOO_LARGE;
-                    problem[0] = "batch of " + batch.sizeInBytes() + " bytes exceeds max.message.bytes=" + cfg.maxMessageBytes();
                 } else if (batch.isTransactional() && !batch.hasProducerId()) {
                     error[0] = LogError.INVALID_RECORD;
                     problem[0] = "a transactional batch without a producer id";

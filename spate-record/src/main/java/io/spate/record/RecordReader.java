@@ -41,10 +41,12 @@ public final class RecordReader {
             if (decompressor == null) {
                 throw new IOException("batch at offset " + batch.baseOffset() + " is compressed (codec " + codec + ") and no codec is at hand");
             }
-            inflated = decompressor.decompress(codec, buffer.duplicate().limit(to).position(from).slice(), inflated);
-            buffer = inflated;
-            from = inflated.position();
-            to = inflated.limit();
+            ByteBuffer records = decompressor.decompress(codec, buffer.duplicate().limit(to).position(from).slice(), inflated,
+                    RecordsValidator.MAX_INFLATED_BYTES);
+            inflated = records.capacity() <= RecordsValidator.MAX_KEPT_BYTES ? records : inflated;
+            buffer = records;
+            from = records.position();
+            to = records.limit();
         }
         in.at(buffer, from, to);
         remaining = batch.recordCount();

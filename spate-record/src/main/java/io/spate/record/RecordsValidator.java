@@ -26,22 +26,56 @@ public final class RecordsValidator {
          * @param codec      the batch's compression codec (1 gzip, 2 snappy, 3 lz4, 4 zstd)
          * @param compressed the compressed records section
          * @param into       a buffer that may be reused (cleared) when large enough
+         * @param maxBytes   the most the records may inflate to
          * @return the decompressed records, from position to limit (possibly {@code into})
+         * @throws InflatesTooFarException when the records inflate past {@code maxBytes}
          */
-        ByteBuffer decompress(int codec, ByteBuffer compressed, ByteBuffer into) throws IOException;
+        ByteBuffer decompress(int codec, ByteBuffer compressed, ByteBuffer into, int maxBytes) throws IOException;
     }
 
+    /** A compressed records section that inflates past the bound it was given: a decompression bomb, or a mistake. */
+    public static final class InflatesTooFarException extends IOException {
+        public InflatesTooFarException(int maxBytes) {
+            super("the records inflate to more than " + maxBytes + " bytes");
+        }
+    }
+
+    /**
+     * How far any batch's records may inflate. A small compressed batch can hold gigabytes of
+     * zeros; inflated whole, that would take the node's heap (or, past 1 GiB, overflow the
+     * buffer's growth). A producer's batches inflate to what its batch size and compression
+     * ratio allow, megabytes at most; an eighth of the heap leaves room for several at once.
+     */
+    public static final int MAX_INFLATED_BYTES = (int) Math.min(256L << 20, Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 8));
+
+    /** Inflated buffers larger than this are not kept between batches, so one big batch does not pin its buffer on a thread. */
+    static final int MAX_KEPT_BYTES = 1 << 20;
+
     /** What kind of refusal: Kafka answers each with its own error code. */
-    public enum Problem { INVALID_RECORD, INVALID_TIMESTAMP, CORRUPT }
+    public enum Problem { INVALID_RECORD, INVALID_TIMESTAMP, CORRUPT, TOO_LARGE }
 
     /** What a topic asks of its records. */
-    public record Rules(boolean keysRequired, boolean createTime, long minTimestamp, long maxTimestamp) {
+    public record Rules(boolean keysRequired, boolean createTime, long minTimestamp, long maxTimestamp, int maxInflatedBytes) {
         public static Rules of(boolean compacted, boolean logAppendTime, long nowMs, long beforeMaxMs, long afterMaxMs) {
             long min = beforeMaxMs >= nowMs ? Long.MIN_VALUE : nowMs - beforeMaxMs;
             long max = afterMaxMs > Long.MAX_VALUE - nowMs ? Long.MAX_VALUE : nowMs + afterMaxMs;
-            return new Rules(compacted, !logAppendTime, min, max);
+            return new Rules(compacted, !logAppendTime, min, max, MAX_INFLATED_BYTES);
+        }
+
+        /**
+         * These rules, with a compressed batch's records inflating to at most
+         * {@link #INFLATION_ALLOWED} times the topic's {@code max.message.bytes} (and never past
+         * {@link #MAX_INFLATED_BYTES}): generous for real data, which compresses a few times to a
+         * few tens of times, and a bound for a batch of zeros.
+         */
+        public Rules inflatingAtMostFrom(int maxMessageBytes) {
+            int bound = (int) Math.min(MAX_INFLATED_BYTES, Math.max(1L << 20, (long) INFLATION_ALLOWED * maxMessageBytes));
+            return new Rules(keysRequired, createTime, minTimestamp, maxTimestamp, bound);
         }
     }
+
+    /** How many times its stored size a batch's records may inflate to, relative to the topic's {@code max.message.bytes}. */
+    public static final int INFLATION_ALLOWED = 128;
 
     private static final int MAX_CODEC = 4;
 
@@ -106,15 +140,19 @@ public final class RecordsValidator {
             if (decompressor == null) {
                 return true;
             }
+            ByteBuffer records;
             try {
                 ByteBuffer compressed = buffer.duplicate().limit(to).position(from).slice();
-                inflated = decompressor.decompress(codec, compressed, inflated);
+                records = decompressor.decompress(codec, compressed, inflated, rules.maxInflatedBytes());
+            } catch (InflatesTooFarException e) {
+                return fail(Problem.TOO_LARGE, "compressed batch refused: " + e.getMessage());
             } catch (IOException | RuntimeException e) {
                 return fail(Problem.CORRUPT, "records do not decompress: " + e.getMessage());
             }
-            buffer = inflated;
-            from = inflated.position();
-            to = inflated.limit();
+            inflated = records.capacity() <= MAX_KEPT_BYTES ? records : inflated;
+            buffer = records;
+            from = records.position();
+            to = records.limit();
         }
         boolean checkTimestamps = rules.createTime() && !batch.isLogAppendTime()
                 && (rules.minTimestamp() != Long.MIN_VALUE || rules.maxTimestamp() != Long.MAX_VALUE);

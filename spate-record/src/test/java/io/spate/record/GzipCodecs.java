@@ -12,12 +12,16 @@ final class GzipCodecs implements Codecs {
     static final int GZIP = 1;
 
     @Override
-    public ByteBuffer decompress(int codec, ByteBuffer compressed, ByteBuffer into) throws IOException {
+    public ByteBuffer decompress(int codec, ByteBuffer compressed, ByteBuffer into, int maxBytes) throws IOException {
         require(codec);
         byte[] bytes = new byte[compressed.remaining()];
         compressed.duplicate().get(bytes);
         try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(bytes))) {
-            return ByteBuffer.wrap(in.readAllBytes());
+            byte[] inflated = in.readNBytes(maxBytes);
+            if (in.read() >= 0) {
+                throw new RecordsValidator.InflatesTooFarException(maxBytes);
+            }
+            return ByteBuffer.wrap(inflated);
         }
     }
 

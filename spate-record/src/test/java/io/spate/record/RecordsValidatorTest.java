@@ -86,4 +86,26 @@ class RecordsValidatorTest {
         RecordsValidator.Rules logAppendTime = RecordsValidator.Rules.of(false, true, NOW, 0, 0);
         assertThat(validate(TestBatches.builder().baseTimestamp(1).record(null, "a").build(), logAppendTime)).as("the broker's time replaces it").isTrue();
     }
+
+    @Test
+    void aCompressedBatchMayInflateToAFixedMultipleOfItsTopicsMaxMessageBytesWithinTheHeapsBound() throws Exception {
+        RecordsValidator.Rules small = CREATE_TIME.inflatingAtMostFrom(64 * 1024);
+        assertThat(small.maxInflatedBytes()).isEqualTo(RecordsValidator.INFLATION_ALLOWED * 64 * 1024);
+        assertThat(CREATE_TIME.inflatingAtMostFrom(100).maxInflatedBytes()).isEqualTo(1 << 20);
+        assertThat(CREATE_TIME.inflatingAtMostFrom(Integer.MAX_VALUE).maxInflatedBytes()).isEqualTo(RecordsValidator.MAX_INFLATED_BYTES);
+
+        RecordsValidator inflating = new RecordsValidator(new GzipCodecs());
+        ByteBuffer plain = TestBatches.builder().baseTimestamp(NOW).recordOfSize(3 << 20).build();
+        ByteBuffer records = plain.duplicate().position(RecordBatch.HEADER_SIZE);
+        ByteBuffer compressed = new GzipCodecs().compress(GzipCodecs.GZIP, records);
+        ByteBuffer batch = ByteBuffer.allocate(RecordBatch.HEADER_SIZE + compressed.remaining());
+        batch.put(plain.duplicate().limit(RecordBatch.HEADER_SIZE)).put(compressed).flip();
+        batch.putInt(RecordBatch.LENGTH_OFFSET, batch.limit() - RecordBatch.LOG_OVERHEAD);
+        batch.putShort(RecordBatch.ATTRIBUTES_OFFSET, (short) GzipCodecs.GZIP);
+
+        assertThat(inflating.validate(RecordBatch.of(batch), CREATE_TIME.inflatingAtMostFrom(64 * 1024))).isTrue();
+        assertThat(inflating.validate(RecordBatch.of(batch), CREATE_TIME.inflatingAtMostFrom(16 * 1024))).isFalse();
+        assertThat(inflating.problem()).isEqualTo(RecordsValidator.Problem.TOO_LARGE);
+        assertThat(inflating.message()).contains("inflate to more than " + (2 << 20) + " bytes");
+    }
 }

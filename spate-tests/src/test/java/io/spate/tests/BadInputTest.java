@@ -22,10 +22,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Bad input gets a Kafka error code or a closed connection; the node keeps serving other
@@ -130,6 +132,116 @@ class BadInputTest {
             assertThat(endOffset("target")).isEqualTo(before);
             assertProduceWorks(client, "after-bad-crc");
         }
+    }
+
+    @Test
+    void aCompressedBatchThatInflatesFarBeyondItsTopicsBoundIsRefusedAndTheNodeServesOn() throws Exception {
+        // max.message.bytes 64 KB: records may inflate to 128 times that, 8 MB
+        Clients.createTopic(node.bootstrapServers(), "inflating", 1, Map.of("max.message.bytes", "65536"));
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            MemoryRecords bomb = gzipOfZeros(12 << 20);
+            assertThat(bomb.sizeInBytes()).isLessThan(65536);
+            ProduceResponse refused = client.send(RawRequests.produce("inflating", 0, (short) 1, bomb));
+            assertThat(RawRequests.only(refused).errorCode()).isEqualTo(Errors.MESSAGE_TOO_LARGE.code());
+            assertThat(RawRequests.only(refused).errorMessage()).contains("inflate to more than 8388608 bytes");
+            assertThat(endOffset("inflating")).isZero();
+
+            ProduceResponse taken = client.send(RawRequests.produce("inflating", 0, (short) 1, gzipOfZeros(4 << 20)));
+            assertThat(RawRequests.only(taken).errorCode()).isZero();
+            assertThat(endOffset("inflating")).isEqualTo(1);
+            assertProduceWorks(client, "after-the-bomb");
+        }
+    }
+
+    /** One gzip batch of one record whose value is {@code size} zeros: a few kilobytes on the wire. */
+    private static MemoryRecords gzipOfZeros(int size) {
+        var builder = MemoryRecords.builder(ByteBuffer.allocate(1 << 16), org.apache.kafka.common.compress.Compression.gzip().build(),
+                org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0L);
+        builder.append(System.currentTimeMillis(), null, new byte[size]);
+        return builder.build();
+    }
+
+    @Test
+    void aProduceWithoutAcksThatFailsClosesTheConnectionSoTheProducerLooksAgain() throws Exception {
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            client.write(RawRequests.produce("target", 0, (short) 0, RawRequests.records("fire-and-forget")));
+            ApiVersionsResponse versions = client.send(new ApiVersionsRequest.Builder().build((short) 3));
+            assertThat(versions.data().errorCode()).isZero();
+
+            client.write(RawRequests.produce("target", 7, (short) 0, RawRequests.records("into-nothing")));
+            assertThat(client.closedByServer()).isTrue();
+        }
+        assertStillServes();
+    }
+
+    @Test
+    void framesReadBehindAFatalOneAreNotActedOn() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "behind", 1, Map.of());
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            byte[] produceV99 = {0, 0, 0, 99, 0, 0, 0, 1, (byte) 0xff, (byte) 0xff};
+            ByteBuffer produce = RawRequests.produce("behind", 0, (short) 1, RawRequests.records("behind-a-fatal-frame"))
+                    .serializeWithHeader(new org.apache.kafka.common.requests.RequestHeader(ApiKeys.PRODUCE, RawRequests.PRODUCE_VERSION, "t", 2));
+            ByteBuffer both = ByteBuffer.allocate(8 + produceV99.length + produce.remaining());
+            both.putInt(produceV99.length).put(produceV99).putInt(produce.remaining()).put(produce);
+            client.writeRaw(both.array());
+            assertThat(client.closedByServer()).isTrue();
+        }
+        assertThat(endOffset("behind")).isZero();
+        assertStillServes();
+    }
+
+    @Test
+    void aMetadataTopicWithNeitherNameNorIdIsAnInvalidRequest() throws Exception {
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            var data = new org.apache.kafka.common.message.MetadataRequestData().setAllowAutoTopicCreation(false)
+                    .setTopics(List.of(new org.apache.kafka.common.message.MetadataRequestData.MetadataRequestTopic()
+                            .setName(null).setTopicId(org.apache.kafka.common.Uuid.ZERO_UUID)));
+            MetadataResponse response = client.send(new MetadataRequest.Builder(data).build((short) 12));
+            assertThat(response.data().topics()).singleElement()
+                    .satisfies(t -> assertThat(t.errorCode()).isEqualTo(Errors.INVALID_REQUEST.code()));
+            assertProduceWorks(client, "after-a-nameless-topic");
+        }
+    }
+
+    @Test
+    void aClientThatSendsAndDoesNotReadIsHeldBackInsteadOfHavingItsAnswersBuffered() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "narrow", 1, Map.of());
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            ProduceResponse produced = client.send(RawRequests.produce("narrow", 0, (short) 1, RawRequests.records("v".repeat(30_000))));
+            assertThat(RawRequests.only(produced).errorCode()).isZero();
+        }
+        // answered with a copy of the one 30 KB batch (slices this small are copied, not sent from the file)
+        var fetch = org.apache.kafka.common.requests.FetchRequest.Builder.forConsumer((short) 12, 0, 1,
+                        Map.of(new org.apache.kafka.common.TopicPartition("narrow", 0), new org.apache.kafka.common.requests.FetchRequest.PartitionData(
+                                org.apache.kafka.common.Uuid.ZERO_UUID, 0, 0, 32 * 1024, java.util.Optional.empty())))
+                .setMaxBytes(32 * 1024).build((short) 12);
+        int requests = 2_000; // 60 MB of answers, from about 200 KB of requests
+        try (RawKafkaClient hog = new RawKafkaClient(node.bootstrapServers(), 16 * 1024)) {
+            // written from a thread of their own: once the node stops reading, the writes wait for room
+            var writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    for (int i = 0; i < requests; i++) {
+                        hog.write(fetch);
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, r -> Thread.ofPlatform().daemon().start(r));
+            await().atMost(Duration.ofSeconds(15)).until(() -> node.unsentResponseBytes() > 0);
+            // the node stops taking the hog's requests once about a megabyte of answers waits
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+                    .until(() -> node.unsentResponseBytes() <= 2L << 20);
+            assertStillServes();
+
+            for (int i = 0; i < requests; i++) {
+                org.apache.kafka.common.requests.FetchResponse answer = hog.read(fetch);
+                assertThat(answer.error()).isEqualTo(Errors.NONE);
+                assertThat(answer.responseData(Map.of(), (short) 12).values()).singleElement()
+                        .satisfies(data -> assertThat(data.records().sizeInBytes()).isGreaterThan(30_000));
+            }
+            writer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.unsentResponseBytes() == 0);
     }
 
     @Test

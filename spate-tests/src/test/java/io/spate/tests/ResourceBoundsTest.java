@@ -128,6 +128,41 @@ class ResourceBoundsTest {
         }
     }
 
+    /**
+     * connections.max.idle.ms: a connection that sent half a request and went quiet is closed and
+     * gives its request memory back; a consumer long-polling meanwhile is served throughout.
+     */
+    @Test
+    void aQuietConnectionIsClosedAfterTheIdleTimeAndGivesItsRequestMemoryBack() throws Exception {
+        try (SpateNode node = SpateNode.builder().dataDir(dataDir).config("connections.max.idle.ms", "1000")
+                .config("queued.max.request.bytes", "100000").start()) {
+            Clients.createTopic(node.bootstrapServers(), "quiet", 1, Map.of());
+            try (Socket stalled = new Socket();
+                 KafkaConsumer<String, String> polling = Clients.consumer(node.bootstrapServers(),
+                         Map.of(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "3000"))) {
+                stalled.connect(new InetSocketAddress("127.0.0.1", node.port()), 5_000);
+                stalled.getOutputStream().write(new byte[]{0, 1, (byte) 0x86, (byte) 0xa0}); // a 100,000-byte request, then nothing
+                await().atMost(Duration.ofSeconds(10)).until(() -> node.queuedRequestBytes() == 100_000);
+
+                polling.assign(List.of(new TopicPartition("quiet", 0)));
+                polling.seekToBeginning(List.of(new TopicPartition("quiet", 0)));
+                long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+                while (System.nanoTime() < until) {
+                    assertThat(polling.poll(Duration.ofMillis(500))).isEmpty(); // fetches parked 3 s, longer than the idle time
+                }
+                await("the quiet connection is closed and its reservation released").atMost(Duration.ofSeconds(10))
+                        .until(() -> node.queuedRequestBytes() == 0);
+                stalled.setSoTimeout(5_000);
+                assertThat(stalled.getInputStream().read()).isEqualTo(-1);
+
+                try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
+                    producer.send(new ProducerRecord<>("quiet", "k", "after")).get();
+                }
+                assertThat(polling.poll(Duration.ofSeconds(10))).extracting(r -> r.value()).containsExactly("after");
+            }
+        }
+    }
+
     private static boolean closedByNode(Socket socket) throws IOException {
         socket.setSoTimeout(50);
         try {

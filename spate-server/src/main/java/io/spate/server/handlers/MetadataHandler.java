@@ -97,6 +97,9 @@ public final class MetadataHandler implements ApiHandler {
     private CompletableFuture<MetadataResponseData.MetadataResponseTopic> lookup(MetadataRequestData.MetadataRequestTopic requested, boolean allowCreate, short version) {
         String name = requested.name();
         TopicInfo topic = null;
+        if (name == null && (requested.topicId() == null || Uuid.ZERO_UUID.equals(requested.topicId()))) {
+            return CompletableFuture.completedFuture(error(null, Uuid.ZERO_UUID, Errors.INVALID_REQUEST, version));
+        }
         if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
             topic = topics.registry().get(TopicIds.fromWire(requested.topicId()));
             if (topic == null) {

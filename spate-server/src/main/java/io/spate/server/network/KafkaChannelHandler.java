@@ -7,6 +7,7 @@ import io.netty.channel.FileRegion;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -32,7 +33,7 @@ import java.util.concurrent.CompletableFuture;
  * UNSUPPORTED_VERSION so the client can downgrade) closes the connection, as Kafka does; other
  * connections are not affected.
  */
-final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
+final class KafkaChannelHandler extends ChannelInboundHandlerAdapter implements RequestFrameDecoder.Admission {
     private static final Logger log = LoggerFactory.getLogger(KafkaChannelHandler.class);
     /** Requests read but not yet answered; past this the connection stops reading (back-pressure). */
     private static final int MAX_IN_FLIGHT = 512;
@@ -41,6 +42,9 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
     private final RequestMetrics metrics;
     private final ArrayDeque<PendingResponse> inFlight = new ArrayDeque<>();
     private ClientConnection connection;
+    /** Set once the connection is being closed for a fatal request: frames read after it are not acted on. */
+    private boolean closing;
+    private io.netty.channel.Channel channel;
 
     private static final class PendingResponse {
         final RequestHeader header;
@@ -65,6 +69,7 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        channel = ctx.channel();
         connection = new ClientConnection(ctx.channel().id().asShortText(), ctx.channel().remoteAddress(), ctx.executor());
         super.channelActive(ctx);
     }
@@ -83,6 +88,11 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void handleFrame(ChannelHandlerContext ctx, ByteBuffer buffer) {
+        if (closing || !ctx.channel().isActive()) {
+            // The client saw (or will see) the connection close and resends on another one: a frame
+            // that came in behind a fatal one must not append or create anything meanwhile.
+            return;
+        }
         if (buffer.remaining() < 8) {
             closeWithReason(ctx, "a request frame of " + buffer.remaining() + " bytes is too short for a request header");
             return;
@@ -123,7 +133,7 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
         if (pending != null) {
             inFlight.add(pending);
             if (inFlight.size() >= MAX_IN_FLIGHT) {
-                ctx.channel().config().setAutoRead(false);
+                updateReading(ctx);
             }
         }
         CompletableFuture<ApiMessage> result;
@@ -135,6 +145,11 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
         result.whenComplete((response, error) -> {
             if (pending == null) {
                 metrics.onResponse(apiKey, arrivalStamp, 0);
+                String failure = UnansweredProduce.failure(response, error);
+                if (failure != null) {
+                    ctx.executor().execute(() -> closeWithReason(ctx, "a produce request with acks=0 (correlation id "
+                            + correlationId + ") failed, so the producer learns it only by the connection closing: " + failure));
+                }
                 return;
             }
             if (ctx.executor().inEventLoop()) {
@@ -184,8 +199,57 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
-        if (inFlight.size() < MAX_IN_FLIGHT / 2 && !ctx.channel().config().isAutoRead() && !waitingForMemory(ctx)) {
-            ctx.channel().config().setAutoRead(true);
+        updateReading(ctx);
+    }
+
+    /**
+     * Reads requests only while the client can take the answers: fewer than {@link #MAX_IN_FLIGHT}
+     * unanswered (resuming below half of it), its responses not piling up unread (the channel
+     * writable: below the listener's high water mark), and request memory to read into.
+     */
+    private void updateReading(ChannelHandlerContext ctx) {
+        var config = ctx.channel().config();
+        boolean reading = config.isAutoRead();
+        boolean read = admitsRequest() && !waitingForMemory(ctx);
+        if (read != reading) {
+            config.setAutoRead(read);
+            if (read) {
+                RequestFrameDecoder frames = ctx.pipeline().get(RequestFrameDecoder.class);
+                if (frames != null) {
+                    frames.resume();
+                }
+            }
+        }
+    }
+
+    /** Checked before each frame is handed on, so a read full of small requests stops where the answers pile up. */
+    @Override
+    public boolean admitsRequest() {
+        if (channel == null) {
+            return true;
+        }
+        boolean reading = channel.config().isAutoRead();
+        return !closing && channel.isWritable() && inFlight.size() < (reading ? MAX_IN_FLIGHT : MAX_IN_FLIGHT / 2);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        updateReading(ctx);
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event == RequestFrameDecoder.MEMORY_RELEASED) {
+            updateReading(ctx);
+        } else if (event instanceof IdleStateEvent) {
+            if (inFlight.isEmpty()) {
+                log.debug("closing connection from {}: idle for connections.max.idle.ms", ctx.channel().remoteAddress());
+                closing = true;
+                ctx.close();
+            }
+        } else {
+            super.userEventTriggered(ctx, event);
         }
     }
 
@@ -195,6 +259,10 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void closeWithReason(ChannelHandlerContext ctx, String reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
         log.warn("closing connection from {}: {}", ctx.channel().remoteAddress(), reason);
         ctx.close();
     }

@@ -1,6 +1,7 @@
 package io.spate.server.network;
 
 import io.spate.record.Codecs;
+import io.spate.record.RecordsValidator;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.utils.internals.BufferSupplier;
@@ -25,7 +26,7 @@ public final class KafkaCodecs implements Codecs {
     }
 
     @Override
-    public ByteBuffer decompress(int codec, ByteBuffer compressed, ByteBuffer into) throws IOException {
+    public ByteBuffer decompress(int codec, ByteBuffer compressed, ByteBuffer into, int maxBytes) throws IOException {
         Compression compression = Compression.of(CompressionType.forId(codec)).build();
         ByteBuffer out = into.clear();
         try (InputStream in = compression.wrapForInput(compressed, org.apache.kafka.common.record.internal.RecordBatch.MAGIC_VALUE_V2, BUFFERS.get())) {
@@ -33,7 +34,11 @@ public final class KafkaCodecs implements Codecs {
             int n;
             while ((n = in.read(chunk)) > 0) {
                 if (out.remaining() < n) {
-                    ByteBuffer bigger = ByteBuffer.allocate(Math.max(out.capacity() * 2, out.position() + n + 4096));
+                    long needed = (long) out.position() + n;
+                    if (needed > maxBytes) {
+                        throw new RecordsValidator.InflatesTooFarException(maxBytes);
+                    }
+                    ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(maxBytes, Math.max(2L * out.capacity(), needed + 4096)));
                     out.flip();
                     bigger.put(out);
                     out = bigger;

@@ -5,9 +5,15 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.timeout.IdleStateHandler;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Kafka listener: size-prefixed frames over TCP, many connections on a few event loops.
@@ -25,6 +31,9 @@ public final class KafkaServer implements AutoCloseable {
 
     private final RequestMemoryPool requestMemory;
     private final ConnectionLimiter connections;
+    private final long connectionsMaxIdleMs;
+    /** Open client connections (a closed one leaves the group by itself). */
+    private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
     /**
      * Bounds on what clients can make the listener hold, under Kafka's names.
@@ -32,10 +41,18 @@ public final class KafkaServer implements AutoCloseable {
      * @param queuedMaxRequestBytes queued.max.request.bytes: request bytes being read or handled at once (-1: no bound)
      * @param maxConnections        max.connections
      * @param maxConnectionsPerIp   max.connections.per.ip
+     * @param connectionsMaxIdleMs  connections.max.idle.ms: a connection with no request in flight and no traffic this long is closed
      */
-    public record Limits(long queuedMaxRequestBytes, int maxConnections, int maxConnectionsPerIp) {
-        public static final Limits NONE = new Limits(-1, Integer.MAX_VALUE, Integer.MAX_VALUE);
+    public record Limits(long queuedMaxRequestBytes, int maxConnections, int maxConnectionsPerIp, long connectionsMaxIdleMs) {
+        public static final Limits NONE = new Limits(-1, Integer.MAX_VALUE, Integer.MAX_VALUE, 600_000);
     }
+
+    /**
+     * Past this many response bytes waiting for a client to read them, the connection stops reading
+     * requests until the client has taken them down to the low mark: a client that sends and never
+     * reads cannot make the node hold its answers without bound.
+     */
+    private static final WriteBufferWaterMark RESPONSE_BACKLOG = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
 
     private KafkaServer(EventLoopGroup acceptor, EventLoopGroup workers, int maxRequestBytes, Limits limits, Transport transport) {
         this.transport = transport;
@@ -44,6 +61,7 @@ public final class KafkaServer implements AutoCloseable {
         this.maxRequestBytes = maxRequestBytes;
         this.requestMemory = new RequestMemoryPool(limits.queuedMaxRequestBytes());
         this.connections = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp());
+        this.connectionsMaxIdleMs = limits.connectionsMaxIdleMs();
     }
 
     /**
@@ -74,6 +92,7 @@ public final class KafkaServer implements AutoCloseable {
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, RESPONSE_BACKLOG)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -84,8 +103,11 @@ public final class KafkaServer implements AutoCloseable {
                             }
                             // A frame is a 4-byte size and that many bytes; an oversized or
                             // negative size fails fast and closes only this connection.
-                            ch.pipeline().addLast("frames", new RequestFrameDecoder(server.maxRequestBytes, server.requestMemory));
-                            ch.pipeline().addLast("kafka", new KafkaChannelHandler(server.dispatcher, server.requestMemory, server.metrics));
+                            ch.pipeline().addLast("idle", new IdleStateHandler(0, 0, server.connectionsMaxIdleMs, TimeUnit.MILLISECONDS));
+                            KafkaChannelHandler requests = new KafkaChannelHandler(server.dispatcher, server.requestMemory, server.metrics);
+                            ch.pipeline().addLast("frames", new RequestFrameDecoder(server.maxRequestBytes, server.requestMemory, requests));
+                            ch.pipeline().addLast("kafka", requests);
+                            server.clients.add(ch);
                         }
                     });
             server.serverChannel = bootstrap.bind(host, port).sync().channel();
@@ -118,6 +140,16 @@ public final class KafkaServer implements AutoCloseable {
     /** Connections open now (for tests and diagnostics). */
     public int connectionCount() {
         return connections.connections();
+    }
+
+    /** Response bytes written by the node and not yet taken by the clients' sockets, over all connections. */
+    public long unsentResponseBytes() {
+        long total = 0;
+        for (Channel client : clients) {
+            var outbound = client.unsafe().outboundBuffer();
+            total += outbound == null ? 0 : outbound.totalPendingWriteBytes();
+        }
+        return total;
     }
 
     /** Request bytes being read or handled now. */

@@ -22,8 +22,16 @@ public final class RawKafkaClient implements AutoCloseable {
     private int correlationId;
 
     public RawKafkaClient(String bootstrap) throws IOException {
+        this(bootstrap, -1);
+    }
+
+    /** A connection whose socket buffers this many bytes of responses (set before connecting), or the system's default for -1. */
+    public RawKafkaClient(String bootstrap, int receiveBufferBytes) throws IOException {
         String[] hostPort = bootstrap.split(":");
         socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
         socket.connect(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])), 5_000);
         socket.setSoTimeout(15_000);
         in = new DataInputStream(socket.getInputStream());
@@ -72,6 +80,8 @@ public final class RawKafkaClient implements AutoCloseable {
     public boolean closedByServer() {
         try {
             return in.read() == -1;
+        } catch (java.net.SocketTimeoutException e) {
+            return false; // still open: nothing came within the read timeout
         } catch (IOException e) {
             return true;
         }
