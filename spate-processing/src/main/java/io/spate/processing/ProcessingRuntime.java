@@ -500,6 +500,7 @@ public final class ProcessingRuntime implements AutoCloseable {
         if (current != null && current.spec.equals(spec)) {
             return;
         }
+        Set<String> ownDirs = spec == null ? stateDirsInUse(name) : Set.of();
         if (current != null) {
             deployments.remove(name);
             current.retired = true;
@@ -509,6 +510,9 @@ public final class ProcessingRuntime implements AutoCloseable {
         } else if (spec == null || spec.paused()) {
             // Nothing runs here; still, reports this node made of the pipeline go or say PAUSED.
             stopTasks(name, spec);
+        }
+        if (spec == null) {
+            removeKeptState(name, ownDirs);
         }
         if (spec == null || spec.paused()) {
             return;
@@ -520,6 +524,50 @@ public final class ProcessingRuntime implements AutoCloseable {
         Deployment deployment = new Deployment(spec);
         deployments.put(name, deployment);
         setup.execute(() -> prepare(deployment, 0));
+    }
+
+    /** The state directories of {@code pipeline}'s tasks and standbys here that remove themselves when they end. */
+    private Set<String> stateDirsInUse(String pipeline) {
+        Set<TaskId> ids = new HashSet<>(running.keySet());
+        ids.addAll(stopping.keySet());
+        ids.addAll(standbys.keySet());
+        Set<String> dirs = new HashSet<>();
+        for (TaskId id : ids) {
+            if (id.pipeline().equals(pipeline)) {
+                dirs.add(id.subTopology() + "_" + id.partition());
+                dirs.add(StandbyTask.stateDir(stateDir, id).getFileName().toString());
+            }
+        }
+        return dirs;
+    }
+
+    /**
+     * A deleted pipeline's stores that tasks kept here at a clean stop (a pause, a leadership that
+     * moved): a pipeline deployed later under the same name must not take them up, and its
+     * changelogs, made anew, could run past their checkpoint and let it.
+     */
+    private void removeKeptState(String pipeline, Set<String> inUse) {
+        for (Map.Entry<TaskId, TaskRunner> ending : stopping.entrySet()) {
+            if (ending.getKey().pipeline().equals(pipeline)) {
+                ending.getValue().stopAndDiscardState(); // one stopped by a pause a moment ago keeps nothing either
+            }
+        }
+        Path dir = stateDir.resolve(pipeline);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var entries = Files.list(dir)) {
+            for (Path entry : entries.toList()) {
+                if (!inUse.contains(entry.getFileName().toString())) {
+                    RocksDbStores.deleteRecursively(entry);
+                }
+            }
+            if (inUse.isEmpty()) {
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("processing: cannot remove the stores deleted pipeline {} kept in {}", pipeline, dir, e);
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import io.spate.processing.CatalogRecords;
 import io.spate.processing.PipelineAdmin;
 import io.spate.processing.TaskId;
 import io.spate.processing.TaskStatus;
+import io.spate.processing.store.StateCheckpoint;
 import io.spate.processing.store.StoreFailedException;
 import io.spate.stream.KeyValue;
 import io.spate.stream.Named;
@@ -282,6 +283,28 @@ class PipelineLifecycleTest {
             RestoreSerde.MODE.set("pass");
             RestoreSerde.RELEASE.countDown();
             pipelines.delete("restorehang", true);
+        }
+    }
+
+    /**
+     * A pipeline deleted while paused takes with it the stores its tasks kept on disk at the
+     * pause: a pipeline deployed later under its name must not start from them.
+     */
+    @Test
+    void aDeletedPipelinesKeptStoresGoWithIt() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "kept", 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "kept-out", 1, Map.of());
+        produce("kept", List.of(KeyValue.pair("k", "a"), KeyValue.pair("k", "b")));
+        Path kept = dataDir.resolve("pipelines").resolve("state").resolve("kept");
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("kept", new PipelineAdmin.Code.OnClassPath(RestoreSerde.class.getName()),
+                    Map.of("topics", "kept", "state.store", "rocksdb"));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(values("kept-out")).containsExactly("a", "ab"));
+            pipelines.pause("kept");
+            await().atMost(Duration.ofSeconds(30)).until(() -> java.nio.file.Files.exists(kept.resolve("0_0").resolve(StateCheckpoint.FILE)));
+
+            pipelines.delete("kept", true);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !java.nio.file.Files.exists(kept));
         }
     }
 
