@@ -10,7 +10,6 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -73,11 +72,8 @@ final class RecordParser {
             if (in.nextToken() != null) {
                 throw malformed("unexpected content after the JSON array at line " + in.currentTokenLocation().getLineNr());
             }
-        } catch (JsonProcessingException e) {
-            throw malformed("malformed JSON at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()
-                    + ": " + reason(e));
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw malformed("malformed JSON" + JsonFailure.describe(e, true));
         }
         return records;
     }
@@ -93,27 +89,35 @@ final class RecordParser {
             int stop = end > start && body[end - 1] == '\r' ? end - 1 : end;
             if (!blank(body, start, stop)) {
                 String where = "line " + line;
-                JsonNode node;
-                try (JsonParser in = MAPPER.createParser(body, start, stop - start)) {
-                    JsonToken first = in.nextToken();
-                    if (first != JsonToken.START_OBJECT) {
-                        throw malformed(where + ": expected a record object, not " + describe(first));
-                    }
-                    node = MAPPER.readTree(in);
-                    if (in.nextToken() != null) {
-                        throw malformed(where + ": unexpected content after the record object");
-                    }
-                } catch (JsonProcessingException e) {
-                    throw malformed(where + ": malformed JSON at column " + e.getLocation().getColumnNr() + ": " + reason(e));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                JsonNode node = line(body, start, stop, where);
+                if (node != null) {
+                    checkCount(records);
+                    records.add(record(node, where));
                 }
-                checkCount(records);
-                records.add(record(node, where));
             }
             start = end + 1;
         }
         return records;
+    }
+
+    /** One NDJSON line's record object; null if JSON finds no token in it (blank() should have caught that line, but a null token must not fail). */
+    private static JsonNode line(byte[] body, int start, int stop, String where) {
+        try (JsonParser in = MAPPER.createParser(body, start, stop - start)) {
+            JsonToken first = in.nextToken();
+            if (first == null) {
+                return null;
+            }
+            if (first != JsonToken.START_OBJECT) {
+                throw malformed(where + ": expected a record object, not " + describe(first));
+            }
+            JsonNode node = MAPPER.readTree(in);
+            if (in.nextToken() != null) {
+                throw malformed(where + ": unexpected content after the record object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw malformed(where + ": malformed JSON" + JsonFailure.describe(e, false));
+        }
     }
 
     private static IncomingRecord record(JsonNode node, String where) {
@@ -169,13 +173,6 @@ final class RecordParser {
         }
     }
 
-    /** Jackson's message without its source excerpt (disabled anyway) or start-marker location. */
-    private static String reason(JsonProcessingException e) {
-        String message = String.valueOf(e.getOriginalMessage());
-        int marker = message.indexOf(" (start marker at");
-        return marker < 0 ? message : message.substring(0, marker);
-    }
-
     private static void checkCount(List<IncomingRecord> records) {
         if (records.size() >= MAX_RECORDS) {
             throw malformed("more than " + MAX_RECORDS + " records in one request");
@@ -184,7 +181,7 @@ final class RecordParser {
 
     private static boolean blank(byte[] body, int from, int to) {
         for (int i = from; i < to; i++) {
-            if (body[i] != ' ' && body[i] != '\t') {
+            if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r') {
                 return false;
             }
         }
@@ -192,6 +189,9 @@ final class RecordParser {
     }
 
     private static String describe(JsonToken token) {
+        if (token == null) {
+            return "nothing";
+        }
         return switch (token) {
             case START_OBJECT -> "an object";
             case START_ARRAY -> "an array";

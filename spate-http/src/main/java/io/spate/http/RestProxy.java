@@ -404,11 +404,8 @@ final class RestProxy {
                 throw ApiError.badRequest(ApiError.MALFORMED_BODY, "unexpected content after the JSON body");
             }
             return node == null || node.isMissingNode() ? null : node;
-        } catch (JsonProcessingException e) {
-            throw ApiError.badRequest(ApiError.MALFORMED_BODY, "malformed JSON at line " + e.getLocation().getLineNr() + ", column "
-                    + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new IllegalStateException(e);
+            throw ApiError.badRequest(ApiError.MALFORMED_BODY, "malformed JSON" + JsonFailure.describe(e, true));
         }
     }
 

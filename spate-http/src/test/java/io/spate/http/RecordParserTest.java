@@ -78,6 +78,24 @@ class RecordParserTest {
                 .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.errorCode).isEqualTo(ApiError.BAD_PARTITION));
     }
 
+    /** A line of a lone CR (after the CR of its CRLF is taken off) is blank, not a record Jackson finds no token in. */
+    @Test
+    void aLineOfCarriageReturnsIsBlank() {
+        List<IncomingRecord> records = RecordParser.parse("application/x-ndjson", utf8("{\"value\":\"a\"}\n\r\r\n\r\n \r \n"), null, null);
+        assertThat(records).extracting(r -> text(r.value())).containsExactly("a");
+    }
+
+    /** Failures Jackson reports without a location, or as a plain IOException, are the body's fault: 400s. */
+    @Test
+    void bodiesJacksonCannotReadAtAllAreMalformed() {
+        String deep = "[".repeat(1001) + "]".repeat(1001);
+        assertMalformed("application/json", "[{\"value\":" + deep + "}]", "nesting depth");
+        assertMalformed("application/x-ndjson", "{\"value\":" + deep + "}", "line 1: malformed JSON");
+        String notUnicode = "\u0000\u0000[\u0000"; // 00 00 5B 00: a UCS-4 byte order Jackson does not read
+        assertMalformed("application/json", notUnicode, "malformed JSON");
+        assertMalformed("application/x-ndjson", notUnicode, "line 1: malformed JSON");
+    }
+
     @Test
     void aRequestOfCountlessTinyRecordsIsRefused() {
         String many = "[" + "{},".repeat(RecordParser.MAX_RECORDS) + "{}]";

@@ -120,6 +120,17 @@ class RestProxyTest {
                 e -> assertThat(e.errorCode).isEqualTo(RestProxy.NOT_ACCEPTABLE));
     }
 
+    /** A v2 body Jackson cannot read (no location to report, or not even text) is a 400, not a 500. */
+    @Test
+    void bodiesJacksonCannotReadAreMalformed() {
+        for (byte[] body : new byte[][]{("{\"records\":" + "[".repeat(1001) + "]".repeat(1001) + "}").getBytes(StandardCharsets.UTF_8),
+                {0, 0, '[', 0}}) {
+            FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/topics/t", Unpooled.wrappedBuffer(body));
+            assertThatThrownBy(() -> RestProxy.body(request)).isInstanceOfSatisfying(ApiError.class,
+                    e -> assertThat(e.errorCode).isEqualTo(ApiError.MALFORMED_BODY)).hasMessageStartingWith("malformed JSON");
+        }
+    }
+
     private static String embedded(String bytes, RestProxyConsumer.Format format) throws IOException {
         ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         try (JsonGenerator out = new JsonFactory().createGenerator(buffer)) {
