@@ -19,6 +19,8 @@ class ApiError extends RuntimeException {
     static final int METHOD_NOT_ALLOWED = 40500;
     static final int REQUEST_TIMEOUT = 40800;
     static final int BODY_TOO_LARGE = 41300;
+    /** 41502: 41500 and 41501 are the REST Proxy's media type and embedded format. */
+    static final int UNSUPPORTED_CONTENT_ENCODING = 41502;
     static final int TOO_MANY_BYTES_IN_FLIGHT = 42900;
     static final int TOO_MANY_LIVE_STREAMS = 42901;
     static final int INTERNAL = 50000;

@@ -2,6 +2,7 @@ package io.spate.http;
 
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
@@ -117,6 +118,7 @@ final class HttpApi {
             return null;
         }
         refuseCrossSite(request);
+        refuseEncoded(request);
         return tablesApi.key(request.method(), path, request, query);
     }
 
@@ -125,6 +127,7 @@ final class HttpApi {
         List<String> path = pathOf(query);
         HttpMethod method = request.method();
         refuseCrossSite(request);
+        refuseEncoded(request);
         Response restProxyV2 = restProxy.route(method, path, request, channel); // Confluent REST Proxy v2 paths, or null
         if (restProxyV2 != null) {
             return restProxyV2;
@@ -192,6 +195,21 @@ final class HttpApi {
         if (crossSite) {
             throw new ApiError(HttpResponseStatus.FORBIDDEN, ApiError.CROSS_SITE,
                     "requests from another site's pages are refused (Origin " + origin + ", Sec-Fetch-Site " + site + ")");
+        }
+    }
+
+    /**
+     * No endpoint decodes a compressed body: taken as it came, a gzip body would be stored as the
+     * event's bytes and answered 200. Refused instead (RFC 9110 15.5.16), as is any coding but identity.
+     */
+    private static void refuseEncoded(FullHttpRequest request) {
+        for (String coding : request.headers().getAll(HttpHeaderNames.CONTENT_ENCODING)) {
+            for (String one : coding.split(",")) {
+                if (!one.isBlank() && !one.trim().equalsIgnoreCase("identity")) {
+                    throw new ApiError(HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, ApiError.UNSUPPORTED_CONTENT_ENCODING,
+                            "Content-Encoding '" + one.trim() + "' is not taken: send the body uncompressed");
+                }
+            }
         }
     }
 

@@ -346,6 +346,33 @@ class HttpApiTest {
         }
     }
 
+    /** Bodies the parser once failed on (500s) and a compressed body once stored as it came (200). */
+    @Test
+    void oddBodiesAre400sAndCompressedOnes415() throws Exception {
+        String topic = "http-odd-bodies";
+        Clients.createTopic(node.bootstrapServers(), topic, 1, Map.of());
+        String records = "/topics/" + topic + "/records";
+        String deep = "[".repeat(1001) + "]".repeat(1001);
+        assertError(post(records, "application/json", "[{\"value\":" + deep + "}]"), 400, 40001);
+        assertError(send(records, "application/json", new byte[]{0, 0, '[', 0}, Map.of()), 400, 40001);
+        assertError(send(records, "application/x-ndjson", new byte[]{0, 0, '[', 0}, Map.of()), 400, 40001);
+        java.io.ByteArrayOutputStream zipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream gzip = new java.util.zip.GZIPOutputStream(zipped)) {
+            gzip.write("compressed".getBytes(StandardCharsets.UTF_8));
+        }
+        assertError(send(records, "text/plain", zipped.toByteArray(), Map.of("Content-Encoding", "gzip")), 415, 41502);
+        assertError(send(records, "text/plain", zipped.toByteArray(), Map.of("Content-Encoding", "identity, gzip")), 415, 41502);
+        assertThat(JSON.readTree(get("/topics/" + topic).body()).get("partitions").findValues("log_end_offset"))
+                .allMatch(end -> end.asLong() == 0);
+
+        HttpResponse<String> crLine = post(records, "application/x-ndjson", "{\"value\":\"a\"}\n\r\r\n");
+        assertThat(crLine.statusCode()).as(crLine.body()).isEqualTo(200);
+        assertThat(JSON.readTree(crLine.body()).get("offsets")).hasSize(1);
+        HttpResponse<String> identity = send(records, "text/plain", "plain".getBytes(StandardCharsets.UTF_8),
+                Map.of("Content-Encoding", "identity"));
+        assertThat(identity.statusCode()).as(identity.body()).isEqualTo(200);
+    }
+
     @Test
     void requestBytesBeyondTheInFlightLimitAreRefusedWith429() throws Exception {
         String topic = "http-pressure";
@@ -390,6 +417,13 @@ class HttpApiTest {
     static HttpResponse<String> post(String path, String contentType, String body) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> send(String path, String contentType, byte[] body, Map<String, String> headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     static HttpResponse<String> get(String path) throws Exception {
