@@ -595,8 +595,14 @@ public final class ProcessingRuntime implements AutoCloseable {
             }
             boolean exactlyOnce = d.spec.parsedSettings().guarantee() == Guarantee.EXACTLY_ONCE;
             PositionStore positions = new PositionStore(bootstrap, d.spec.name(), exactlyOnce);
-            Producer<byte[], byte[]> producer = exactlyOnce ? null : new KafkaProducer<>(producerConfig(Map.of(
-                    ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-" + d.spec.name() + "-" + nodeId)), new ByteArraySerializer(), new ByteArraySerializer());
+            Producer<byte[], byte[]> producer;
+            try {
+                producer = exactlyOnce ? null : new KafkaProducer<>(producerConfig(Map.of(
+                        ProducerConfig.CLIENT_ID_CONFIG, "spate-pipeline-" + d.spec.name() + "-" + nodeId)), new ByteArraySerializer(), new ByteArraySerializer());
+            } catch (RuntimeException e) {
+                positions.close(); // its consumer would otherwise outlive the failed set-up
+                throw e;
+            }
             PipelineLoader.Loaded made = loaded;
             // Retired while this ran, its deployment was already closed (with nothing in it): what was made here is closed instead.
             Runnable discard = () -> closeResources(producer, positions, null, made);
