@@ -4,6 +4,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -12,6 +14,7 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
@@ -30,8 +33,13 @@ import java.util.function.BiConsumer;
  * event loop (a virtual thread, since a handler may block), except a single key of a table, which
  * is sent to the tables' coordinator from the event loop and answered there when its future
  * completes ({@link HttpApi#tableKey}). Requests that arrive while one is handled (pipelining)
- * wait, and reading stops until they are answered. A live stream takes the connection over until
+ * wait, and reading stops until they are answered. What {@link RequestReader} refused, or a
+ * 100 Continue it owes, waits its turn likewise. A live stream takes the connection over until
  * either side ends it. Fields are touched on the connection's event loop only.
+ *
+ * <p>A refusal closes the connection the way HTTP servers do when they did not read the body: the
+ * answer, then a half-close, then the rest of the body read and dropped until the client closes
+ * (at most {@link #LINGER_MS}), so the client sees the answer rather than a reset.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -39,9 +47,15 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final AsciiString APPLICATION_JSON = AsciiString.cached(Response.APPLICATION_JSON);
     private static final AsciiString OCTET_STREAM = AsciiString.cached("application/octet-stream");
 
+    static final long LINGER_MS = 5_000;
+
     private final HttpApi api;
-    /** Requests already decoded from one read while an earlier one is handled (pipelining); bounded by their reservations. */
-    private final ArrayDeque<ApiRequest> waiting = new ArrayDeque<>();
+    private final ReadPause reading;
+    /**
+     * What arrived while an earlier request is handled (pipelining): {@link ApiRequest}s, bounded by
+     * their reservations, {@link ContinueExpected} and at most one {@link Refusal}, the last.
+     */
+    private final ArrayDeque<Object> waiting = new ArrayDeque<>();
     private boolean busy;
     private StreamingOutcome stream;
     /** The table request in progress whose future has not completed yet; null when none. */
@@ -53,41 +67,57 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private ScheduledFuture<?> deadlineTimer;
 
-    ConnectionHandler(HttpApi api) {
+    ConnectionHandler(HttpApi api, ReadPause reading) {
         this.api = api;
+        this.reading = reading;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof ApiRequest request)) {
+        if (!(msg instanceof ApiRequest || msg instanceof Refusal || msg instanceof ContinueExpected)) {
             ReferenceCountUtil.release(msg);
             return;
         }
         if (stream != null) {
-            request.release(); // a streaming connection takes no more requests
+            release(msg); // a streaming connection takes no more requests
             return;
         }
-        waiting.add(request);
-        if (busy) {
+        waiting.add(msg);
+        if (msg instanceof Refusal) {
+            // Nothing is taken after it: read on, dropping what comes, to see the client leave.
+            reading.resume(ctx.channel());
+        } else if (busy && msg instanceof ApiRequest) {
             // A request waits behind another (a pipelining client): read no more until it is answered.
             // Not turned off for every request: a client that waits for each answer sends nothing
             // meanwhile, and switching reading off and on costs two changes of the socket's interest set.
-            ctx.channel().config().setAutoRead(false);
+            reading.pause(ctx.channel());
         }
         next(ctx);
     }
 
+    private static void release(Object waiting) {
+        if (waiting instanceof ApiRequest request) {
+            request.release();
+        }
+    }
+
     private void next(ChannelHandlerContext ctx) {
-        if (busy || stream != null) {
-            return;
-        }
-        ApiRequest request = waiting.poll();
-        if (request == null) {
-            if (!ctx.channel().config().isAutoRead()) {
-                ctx.channel().config().setAutoRead(true);
+        while (!busy && stream == null) {
+            Object first = waiting.poll();
+            if (first == null) {
+                reading.resume(ctx.channel());
+                return;
             }
-            return;
+            switch (first) {
+                case ApiRequest request -> start(ctx, request);
+                case Refusal refusal -> refuse(ctx, refusal.response());
+                default -> ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                        Unpooled.EMPTY_BUFFER));
+            }
         }
+    }
+
+    private void start(ChannelHandlerContext ctx, ApiRequest request) {
         busy = true;
         TablesApi.Pending<?> pending;
         try {
@@ -217,6 +247,21 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
      */
     private void respond(ChannelHandlerContext ctx, ApiRequest request, Response response) {
         boolean keepAlive = HttpUtil.isKeepAlive(request.http);
+        // The answer is its own bytes: the body and its share of the in-flight bytes go back now, not
+        // once a client that may never read has taken the answer. (The method and URI outlive it.)
+        request.release();
+        ctx.writeAndFlush(http(response, keepAlive)).addListener((ChannelFutureListener) written -> {
+            api.metrics().answered(HttpMetrics.route(request.http.method(), request.http.uri()), request.arrivalNanos);
+            if (!written.isSuccess() || !keepAlive) {
+                ctx.close();
+                return;
+            }
+            busy = false;
+            next(ctx);
+        });
+    }
+
+    private static FullHttpResponse http(Response response, boolean keepAlive) {
         byte[] body = response.body();
         FullHttpResponse http = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.wrappedBuffer(body),
                 HEADERS, HEADERS);
@@ -227,15 +272,19 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         if (!keepAlive) {
             http.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        ctx.writeAndFlush(http).addListener((ChannelFutureListener) written -> {
-            api.metrics().answered(HttpMetrics.route(request.http.method(), request.http.uri()), request.arrivalNanos);
-            request.release();
-            if (!written.isSuccess() || !keepAlive) {
+        return http;
+    }
+
+    /** On the event loop: a refused request's answer in its turn, then a half-close; the connection serves nothing more. */
+    private void refuse(ChannelHandlerContext ctx, Response response) {
+        busy = true;
+        ctx.writeAndFlush(http(response, false)).addListener((ChannelFutureListener) written -> {
+            if (written.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
+                duplex.shutdownOutput();
+                ctx.executor().schedule(() -> ctx.close(), LINGER_MS, TimeUnit.MILLISECONDS);
+            } else {
                 ctx.close();
-                return;
             }
-            busy = false;
-            next(ctx);
         });
     }
 
@@ -251,10 +300,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private void startStream(ChannelHandlerContext ctx, StreamingOutcome live) {
         busy = false;
         stream = live;
-        waiting.forEach(ApiRequest::release);
+        waiting.forEach(ConnectionHandler::release);
         waiting.clear();
         // Read on, dropping what arrives, to see the client leave as soon as it does.
-        ctx.channel().config().setAutoRead(true);
+        reading.resume(ctx.channel());
         if (ctx.channel().isActive()) {
             live.start();
         } else {
@@ -272,7 +321,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        waiting.forEach(ApiRequest::release);
+        waiting.forEach(ConnectionHandler::release);
         waiting.clear();
         if (deadlineTimer != null) {
             deadlineTimer.cancel(false);
@@ -286,11 +335,26 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent && !busy && stream == null && waiting.isEmpty()) {
-            ctx.close(); // an idle keep-alive connection
-            return;
+        if (event instanceof IdleStateEvent idle && stream == null) {
+            if (idle.state() == IdleState.READER_IDLE && !busy && waiting.isEmpty()) {
+                ctx.close(); // an idle keep-alive connection
+                return;
+            }
+            // Not the first event: that one comes a period after the last whole write, however an answer
+            // being written since fares; the later ones only when the answer did not move (observeOutput).
+            if (idle.state() == IdleState.WRITER_IDLE && !idle.isFirst() && unsentBytes(ctx) > 0) {
+                // A client that reads none of its answers: closed, giving back what its waiting requests hold.
+                log.debug("HTTP connection {} takes none of its answer; closing it", ctx.channel().remoteAddress());
+                ctx.close();
+                return;
+            }
         }
         ctx.fireUserEventTriggered(event);
+    }
+
+    private static long unsentBytes(ChannelHandlerContext ctx) {
+        ChannelOutboundBuffer unsent = ctx.channel().unsafe().outboundBuffer();
+        return unsent == null ? 0 : unsent.totalPendingWriteBytes();
     }
 
     @Override

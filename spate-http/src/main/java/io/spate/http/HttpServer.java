@@ -31,7 +31,10 @@ import java.util.concurrent.TimeUnit;
  * ({@link HttpApi#tableKey}). See the module README.
  */
 public final class HttpServer implements AutoCloseable {
-    /** A connection with nothing to do (no request, no stream) for this long is closed; a body that stops arriving gets 408. */
+    /**
+     * A connection with nothing to do (no request, no stream) for this long is closed; a body that
+     * stops arriving (while the node reads) gets 408.
+     */
     static final int IDLE_SECONDS = 60;
     private static final int IO_THREADS = 2;
 
@@ -98,11 +101,14 @@ public final class HttpServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        ReadPause reading = new ReadPause();
                         ch.pipeline().addLast(
-                                new IdleStateHandler(IDLE_SECONDS, 0, 0),
+                                // Writer-idle observing the output: an answer that does not move (ConnectionHandler).
+                                new IdleStateHandler(true, TimeUnit.SECONDS.toMillis(IDLE_SECONDS), settings.stalledWriteMs(), 0,
+                                        TimeUnit.MILLISECONDS),
                                 new HttpServerCodec(),
-                                new RequestReader(settings.maxBodyBytes(), inFlight),
-                                new ConnectionHandler(api));
+                                new RequestReader(settings.maxBodyBytes(), inFlight, reading),
+                                new ConnectionHandler(api, reading));
                     }
                 });
         try {

@@ -3,21 +3,15 @@ package io.spate.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
@@ -28,20 +22,19 @@ import java.util.concurrent.TimeUnit;
  * Admits a request and gathers its body, one connection's worth: refuses a body over the limit
  * (413) and a request whose bytes would pass the node's in-flight limit (429), before reading it,
  * from its Content-Length (a chunked body reserves the whole limit until it ends). Passes each
- * whole request on as an {@link ApiRequest} holding its reservation.
- *
- * <p>A refusal closes the connection the way HTTP servers do when they did not read the body: the
- * answer, then a half-close, then the rest of the body read and dropped until the client closes
- * (at most {@link #LINGER_MS}), so the client sees the answer rather than a reset.
+ * whole request on as an {@link ApiRequest} holding its reservation, and a refusal as a
+ * {@link Refusal}, which {@link ConnectionHandler} answers in its turn. After a refusal the rest of
+ * what the client sends is read and dropped.
  */
 final class RequestReader extends ChannelInboundHandlerAdapter {
-    static final long LINGER_MS = 5_000;
-
     private final int maxBodyBytes;
     private final InFlightBytes inFlight;
+    private final ReadPause reading;
     private HttpRequest head;
     /** When {@link #head} arrived (System.nanoTime): its body's deadline counts from then. */
     private long headNanos;
+    /** {@link ReadPause#pausedNanos} when {@link #head} arrived: time the node did not read does not count against the body. */
+    private long headPausedNanos;
     /** The body so far: null while empty, the one chunk while it is one, a composite of the chunks past that. */
     private ByteBuf body;
     private long reservedBytes;
@@ -49,9 +42,10 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     static final long BODY_DEADLINE_MS = 60_000;
     private boolean refused;
 
-    RequestReader(int maxBodyBytes, InFlightBytes inFlight) {
+    RequestReader(int maxBodyBytes, InFlightBytes inFlight, ReadPause reading) {
         this.maxBodyBytes = maxBodyBytes;
         this.inFlight = inFlight;
+        this.reading = reading;
     }
 
     @Override
@@ -98,10 +92,11 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
         reservedBytes = reserve;
         head = request;
         headNanos = System.nanoTime();
+        headPausedNanos = reading.pausedNanos(headNanos);
         // The body's deadline is armed at the end of this read if the body is not whole by then
         // (channelReadComplete): most requests arrive whole in one read, and need no timer.
         if (HttpUtil.is100ContinueExpected(request)) {
-            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+            ctx.fireChannelRead(ContinueExpected.INSTANCE);
         }
         return true;
     }
@@ -155,20 +150,7 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int errorCode, String message, Map<String, String> headers) {
         refused = true;
         discardPartial();
-        Response answer = Response.error(status, errorCode, message, headers);
-        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(answer.body()));
-        response.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, answer.body().length)
-                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        answer.headers().forEach(response.headers()::set);
-        ctx.writeAndFlush(response).addListener((ChannelFutureListener) written -> {
-            if (written.isSuccess() && ctx.channel() instanceof DuplexChannel duplex) {
-                duplex.shutdownOutput();
-                ctx.executor().schedule(() -> ctx.close(), LINGER_MS, TimeUnit.MILLISECONDS);
-            } else {
-                ctx.close();
-            }
-        });
+        ctx.fireChannelRead(new Refusal(Response.error(status, errorCode, message, headers)));
     }
 
     /**
@@ -179,21 +161,35 @@ final class RequestReader extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (head != null && bodyDeadline == null && !refused) {
-            HttpRequest pending = head;
-            long leftNanos = TimeUnit.MILLISECONDS.toNanos(BODY_DEADLINE_MS) - (System.nanoTime() - headNanos);
-            bodyDeadline = ctx.executor().schedule(() -> {
-                if (head == pending && !refused) {
-                    refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, ApiError.REQUEST_TIMEOUT,
-                            "the request body did not arrive within " + BODY_DEADLINE_MS + " ms", Map.of());
-                }
-            }, Math.max(0, leftNanos), TimeUnit.NANOSECONDS);
+            armDeadline(ctx, head, TimeUnit.MILLISECONDS.toNanos(BODY_DEADLINE_MS) - (System.nanoTime() - headNanos));
         }
         ctx.fireChannelReadComplete();
     }
 
+    /** Checks again when it would be up if the node read all along; the time it did not read is added on. */
+    private void armDeadline(ChannelHandlerContext ctx, HttpRequest pending, long leftNanos) {
+        bodyDeadline = ctx.executor().schedule(() -> {
+            bodyDeadline = null;
+            if (head != pending || refused) {
+                return;
+            }
+            long now = System.nanoTime();
+            long readingNanos = now - headNanos - (reading.pausedNanos(now) - headPausedNanos);
+            long left = TimeUnit.MILLISECONDS.toNanos(BODY_DEADLINE_MS) - readingNanos;
+            if (left > 0) {
+                armDeadline(ctx, pending, left);
+            } else {
+                refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, ApiError.REQUEST_TIMEOUT,
+                        "the request body did not arrive within " + BODY_DEADLINE_MS + " ms", Map.of());
+            }
+        }, Math.max(0, leftNanos), TimeUnit.NANOSECONDS);
+    }
+
+    /** Quiet because the node stopped reading (its requests wait) is not the client's doing: the next idle period decides. */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof IdleStateEvent && head != null && !refused) {
+        if (event instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE && head != null && !refused
+                && !reading.pausedWithin(TimeUnit.SECONDS.toNanos(HttpServer.IDLE_SECONDS), System.nanoTime())) {
             refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, ApiError.REQUEST_TIMEOUT, "the request body stopped arriving", Map.of());
             return;
         }

@@ -373,6 +373,76 @@ class HttpApiTest {
         assertThat(identity.statusCode()).as(identity.body()).isEqualTo(200);
     }
 
+    /**
+     * A pipelining client pairs answers with requests by their order: a refusal, or a 100 Continue,
+     * for a later request must not come ahead of an earlier request's answer. The earlier request
+     * here is a REST Proxy read that waits on an empty partition, so its answer comes late.
+     */
+    @Test
+    void refusalsAndContinuesOfPipelinedRequestsComeInTheirTurn() throws Exception {
+        String topic = "http-pipelined";
+        Clients.createTopic(node.bootstrapServers(), topic, 1, Map.of());
+        String slowRead = "GET " + waitingReader(topic) + "/records?timeout=500 HTTP/1.1\r\nHost: x\r\n"
+                + "Accept: application/vnd.kafka.binary.v2+json\r\n\r\n";
+        String post = "POST /topics/" + topic + "/records HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n";
+
+        try (Socket socket = new Socket("127.0.0.1", node.httpPort())) {
+            socket.setSoTimeout(10_000);
+            write(socket, slowRead + post + "Content-Length: " + (8 * 1024 * 1024 + 1) + "\r\n\r\n");
+            String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1); // to the half-close
+            assertThat(statusLines(answers)).containsExactly("HTTP/1.1 200 OK", "HTTP/1.1 413 Request Entity Too Large");
+            assertThat(answers).containsIgnoringCase("connection: close");
+        }
+        try (Socket socket = new Socket("127.0.0.1", node.httpPort())) {
+            socket.setSoTimeout(10_000);
+            write(socket, slowRead + post + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+            String interim = readUntil(socket, "100 Continue\r\n\r\n");
+            assertThat(statusLines(interim)).containsExactly("HTTP/1.1 200 OK", "HTTP/1.1 100 Continue");
+            write(socket, "hello");
+            assertThat(statusLines(readUntil(socket, "\"offsets\""))).containsExactly("HTTP/1.1 200 OK");
+        }
+    }
+
+    /** A REST Proxy v2 consumer at the end of {@code topic}'s partition 0, whose reads wait for their timeout. */
+    private static String waitingReader(String topic) throws Exception {
+        String v2 = "application/vnd.kafka.v2+json";
+        HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(base + "/consumers/" + topic))
+                .header("Content-Type", v2).header("Accept", v2).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+        String path = "/consumers/" + topic + "/instances/" + JSON.readTree(created.body()).get("instance_id").asText();
+        String partitions = "{\"partitions\": [{\"topic\": \"" + topic + "\", \"partition\": 0}]}";
+        for (String step : List.of("/assignments", "/positions/end")) {
+            HttpResponse<String> done = http.send(HttpRequest.newBuilder(URI.create(base + path + step)).header("Content-Type", v2)
+                    .POST(HttpRequest.BodyPublishers.ofString(partitions)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(done.statusCode()).as(done.body()).isEqualTo(204);
+        }
+        return path;
+    }
+
+    private static void write(Socket socket, String text) throws Exception {
+        socket.getOutputStream().write(text.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+    }
+
+    /** What the socket gives until {@code end} has come (a read timeout fails the test). */
+    private static String readUntil(Socket socket, String end) throws Exception {
+        StringBuilder read = new StringBuilder();
+        InputStream in = socket.getInputStream();
+        while (read.indexOf(end) < 0) {
+            int b = in.read();
+            assertThat(b).as("the connection ended before %s, after: %s", end, read).isNotNegative();
+            read.append((char) b);
+        }
+        return read.toString();
+    }
+
+    /** Not by line: an answer's body has no line end, so the next answer's status line follows it on the same line. */
+    private static List<String> statusLines(String answers) {
+        return java.util.regex.Pattern.compile("HTTP/1\\.1 \\d{3}[^\\r\\n]*").matcher(answers).results()
+                .map(java.util.regex.MatchResult::group).toList();
+    }
+
     @Test
     void requestBytesBeyondTheInFlightLimitAreRefusedWith429() throws Exception {
         String topic = "http-pressure";
