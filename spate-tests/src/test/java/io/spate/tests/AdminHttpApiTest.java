@@ -193,15 +193,20 @@ class AdminHttpApiTest {
         }
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
             double produced = 0;
+            double bytesIn = 0;
             for (JsonNode sample : ok(get("/admin/stats"))) {
                 JsonNode p = sample.get("apis").get("Produce");
                 if (p != null) {
+                    // a request read in one second may be answered in the next: each sample has either or both
                     produced += p.get("answered").asLong();
-                    assertThat(p.get("p99_ms").asDouble()).isGreaterThanOrEqualTo(p.get("p50_ms").asDouble()).isPositive();
-                    assertThat(p.get("bytes_in_per_sec").asDouble()).isPositive();
+                    bytesIn += p.get("bytes_in_per_sec").asDouble();
+                    if (p.get("answered").asLong() > 0) {
+                        assertThat(p.get("p99_ms").asDouble()).isGreaterThanOrEqualTo(p.get("p50_ms").asDouble()).isPositive();
+                    }
                 }
             }
             assertThat(produced).as("the 20 produce requests, answered over the samples kept").isGreaterThanOrEqualTo(20);
+            assertThat(bytesIn).isPositive();
         });
         HttpResponse<java.io.InputStream> live = http.send(HttpRequest.newBuilder(URI.create(base + "/admin/stats/live")).build(),
                 HttpResponse.BodyHandlers.ofInputStream());
