@@ -2,6 +2,8 @@ package io.spate.tables;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -18,6 +20,12 @@ final class HintDelivery {
     private final Map<String, Long> batchSentAtMs = new HashMap<>();
     private final Set<String> busy = new HashSet<>();
     private long nextId; // negative: never collides with the coordinator's ids on this node
+    /**
+     * Hints past their age are dropped this often for targets that stay down (a full pass over the
+     * store, on the tables' thread), not every round.
+     */
+    static final long EXPIRY_INTERVAL_MS = 60_000;
+    private long nextExpiryMs = Long.MIN_VALUE;
 
     HintDelivery(ReplicaNode node) {
         this.node = node;
@@ -25,16 +33,27 @@ final class HintDelivery {
     }
 
     void tick() {
-        node.hints.expire();
         long now = node.scheduler.time().millis();
+        if (now >= nextExpiryMs) {
+            // Only bounds what targets that stay down hold: a hint is checked for its age again before it is sent.
+            node.hints.expire();
+            nextExpiryMs = now + EXPIRY_INTERVAL_MS;
+        }
         busy.removeIf(target -> now - batchSentAtMs.get(target) >= node.settings.requestTimeoutMs()
                 || inFlight.values().stream().noneMatch(h -> h.target().equals(target)));
         inFlight.values().removeIf(h -> !busy.contains(h.target()));
+        Set<String> ready = new LinkedHashSet<>();
         for (String target : node.hints.targets()) {
-            if (busy.contains(target) || !node.membership().isLive(target) || target.equals(node.id)) {
-                continue;
+            if (!busy.contains(target) && node.membership().isLive(target) && !target.equals(node.id)) {
+                ready.add(target);
             }
-            for (HintStore.Hint h : node.hints.forTarget(target, node.settings.hintBatch())) {
+        }
+        if (ready.isEmpty()) {
+            return; // while the replicas hinted for stay down, the store is not read every round
+        }
+        Map<String, List<HintStore.Hint>> batches = node.hints.forTargets(ready, node.settings.hintBatch());
+        for (String target : ready) {
+            for (HintStore.Hint h : batches.getOrDefault(target, List.of())) {
                 long id = nextId--;
                 inFlight.put(id, h);
                 node.metrics.hintsSent++;

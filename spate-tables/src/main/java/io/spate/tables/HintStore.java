@@ -1,6 +1,8 @@
 package io.spate.tables;
 
 import io.spate.time.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -9,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes held for a replica that could not take them (down, or silent past the request
@@ -32,6 +35,8 @@ import java.util.Map;
  * </pre>
  */
 public final class HintStore {
+    private static final Logger log = LoggerFactory.getLogger(HintStore.class);
+
     public record Hint(String target, String table, byte[] key, Cell cell) {
     }
 
@@ -83,13 +88,25 @@ public final class HintStore {
     /**
      * Keeps a hint. {@code whenDurable} runs once it is on disk, per the hint store's durability.
      *
-     * @return false when refused (the store is full, or the write is already too old to hint)
+     * @return false when refused (the store is full, its disk fails, or the write is already too old to hint)
      */
     public boolean add(String target, String table, byte[] key, Cell cell, Runnable whenDurable) {
         if (isExpired(cell)) {
             expired++;
             return false;
         }
+        try {
+            return store(target, table, key, cell, whenDurable);
+        } catch (RuntimeException e) {
+            // A hint is a best effort that anti-entropy backs up; a coordinator that failed here
+            // instead would leave its request unanswered (and counted in flight) for good.
+            dropped++;
+            log.warn("tables: hint for {} of a write to {} dropped, the hint store failed: {}", target, table, e.toString());
+            return false;
+        }
+    }
+
+    private boolean store(String target, String table, byte[] key, Cell cell, Runnable whenDurable) {
         byte[] hintKey = encodeKey(target, table, key);
         Cell existing = store.get(hintKey);
         if (existing == null && store.size() >= maxHints) {
@@ -106,17 +123,25 @@ public final class HintStore {
 
     /** Up to {@code max} hints for {@code target}; expired ones met on the way are dropped. */
     public List<Hint> forTarget(String target, int max) {
-        List<Hint> out = new ArrayList<>();
+        return forTargets(Set.of(target), max).getOrDefault(target, List.of());
+    }
+
+    /**
+     * Up to {@code max} hints for each of {@code targets}, in one pass over the store (hints lie in
+     * token order, not by target); expired ones met on the way are dropped.
+     */
+    public Map<String, List<Hint>> forTargets(Set<String> targets, int max) {
+        Map<String, List<Hint>> out = new HashMap<>();
         List<Hint> stale = new ArrayList<>();
         store.scanAll((k, c) -> {
-            if (out.size() >= max) {
-                return;
-            }
             Hint h = decode(k, c);
             if (isExpired(c)) {
                 stale.add(h);
-            } else if (h.target.equals(target)) {
-                out.add(h);
+            } else if (targets.contains(h.target)) {
+                List<Hint> batch = out.computeIfAbsent(h.target, t -> new ArrayList<>());
+                if (batch.size() < max) {
+                    batch.add(h);
+                }
             }
         });
         for (Hint h : stale) {

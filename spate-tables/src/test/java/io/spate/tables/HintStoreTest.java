@@ -105,4 +105,22 @@ class HintStoreTest {
         assertThat(reopened.pending("n2")).isEqualTo(1);
         assertThat(acked).hasValue(1);
     }
+
+    @Test
+    void oneReadOfTheStoreGivesEachTargetItsBatchAndDropsWhatExpired() {
+        HintStore hints = new HintStore(backing, time, 100, 5_000, 5_000);
+        hints.add("n2", "t", "stale".getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+        time.advance(6_000);
+        for (int i = 0; i < 5; i++) {
+            hints.add("n2", "t", ("a" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+            hints.add("n3", "t", ("b" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+            hints.add("n4", "t", ("c" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+        }
+        var batches = hints.forTargets(java.util.Set.of("n2", "n3"), 3);
+        assertThat(batches.keySet()).containsExactlyInAnyOrder("n2", "n3");
+        assertThat(batches.get("n2")).hasSize(3).allSatisfy(h -> assertThat(new String(h.key())).startsWith("a"));
+        assertThat(batches.get("n3")).hasSize(3).allSatisfy(h -> assertThat(new String(h.key())).startsWith("b"));
+        assertThat(hints.expired()).isEqualTo(1);
+        assertThat(hints.pending("n4")).isEqualTo(5);
+    }
 }
