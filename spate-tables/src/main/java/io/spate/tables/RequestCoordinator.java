@@ -149,6 +149,8 @@ final class RequestCoordinator {
         PendingWrite pw = new PendingWrite(newId(), table, key, cell, w, required, done);
         pw.targets.putAll(targets);
         writes.put(pw.id, pw);
+        // Armed before anything can fail or ack: every path that ends the write cancels it.
+        pw.timer = node.scheduler.schedule(node.settings.requestTimeoutMs(), () -> onWriteTimeout(pw));
         for (Map.Entry<String, String> t : targets.entrySet()) {
             String hintFor = t.getKey().equals(t.getValue()) ? null : t.getValue();
             node.send(t.getKey(), new TableMessage.Write(pw.id, tableName, key, cell, hintFor));
@@ -156,7 +158,6 @@ final class RequestCoordinator {
         for (String replica : unplaced) {
             hint(replica, pw); // no live node left to stand in: this node keeps the hint itself
         }
-        pw.timer = node.scheduler.schedule(node.settings.requestTimeoutMs(), () -> onWriteTimeout(pw));
     }
 
     boolean onWriteAck(String from, TableMessage.WriteAck ack) {
@@ -189,15 +190,16 @@ final class RequestCoordinator {
         if (writes.remove(pw.id) == null) {
             return;
         }
-        for (Map.Entry<String, String> t : pw.targets.entrySet()) {
-            if (!pw.acked.contains(t.getKey())) {
-                hint(t.getValue(), pw);
-            }
-        }
+        // The client first: whatever the hinting meets, the request is over.
         if (!pw.answered) {
             pw.answered = true;
             node.metrics.writeTimeouts++;
             pw.done.accept(new WriteResult(WriteResult.Status.TIMEOUT, pw.cell.hlc()));
+        }
+        for (Map.Entry<String, String> t : pw.targets.entrySet()) {
+            if (!pw.acked.contains(t.getKey())) {
+                hint(t.getValue(), pw);
+            }
         }
     }
 

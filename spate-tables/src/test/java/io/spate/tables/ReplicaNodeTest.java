@@ -28,8 +28,12 @@ class ReplicaNodeTest {
     private long largestStream;
 
     private ReplicaNode add(String id) {
+        return add(id, new MemoryTableStore(Durability.SYNC_EACH, scheduler));
+    }
+
+    private ReplicaNode add(String id, TableStore hintCells) {
         MemoryTableStore store = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
-        HintStore hints = new HintStore(new MemoryTableStore(Durability.SYNC_EACH, scheduler), scheduler, 1000, 30_000, 30_000);
+        HintStore hints = new HintStore(hintCells, scheduler, 1000, 30_000, 30_000);
         ReplicaNode node = new ReplicaNode(id, 1, scheduler, scheduler, (to, env) -> {
             List<TableMessage.KeyCell> cells = switch (env.message()) {
                 case TableMessage.Push p -> p.cells();
@@ -163,6 +167,52 @@ class ReplicaNodeTest {
         scheduler.advance(200);
         assertThat(stores.get(r.get(1)).get(b(key))).isNotNull();
         assertThat(stores.get(r.get(2)).get(b(key))).isNotNull();
+    }
+
+    /** A hint store on a full disk: it opens (and reads) fine, every write fails as RocksDB's does. */
+    private TableStore fullDiskHintStore() {
+        MemoryTableStore inner = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
+        return (TableStore) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+                new Class<?>[]{TableStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("merge")) {
+                        throw new RocksDbTableStore.StoreException("write to hints", new java.io.IOException("No space left on device"));
+                    }
+                    try {
+                        return method.invoke(inner, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    /** Three nodes, every one a replica of every key; n1 coordinates, over a hint store that cannot write; one request in flight at most. */
+    private void threeNodesWithAFailingHintStoreOnN1() {
+        settings = new NodeSettings(16, 100, 1, 50, 100, 1_000_000, 6, 10_000, 1_000_000, 60_000);
+        add("n1", fullDiskHintStore());
+        add("n2");
+        add("n3");
+        membership(nodes.keySet());
+    }
+
+    @Test
+    void aHintThatCannotBeStoredForADownReplicaNeitherFailsNorStrandsTheWrite() {
+        threeNodesWithAFailingHintStoreOnN1();
+        unreachable.add("n3");
+        membership(Set.of("n1", "n2")); // n3 down, and no fourth node to stand in: n1 hints it itself
+        assertThat(put("n1", "k", "v", Consistency.QUORUM).ok()).isTrue();
+        assertThat(nodes.get("n1").hints().dropped()).isEqualTo(1);
+        // The write left the coordinator's requests: with room for one, the next ones are served.
+        assertThat(put("n1", "k", "v2", Consistency.QUORUM).ok()).isTrue();
+        assertThat(get("n1", "k", Consistency.QUORUM).value()).isEqualTo(b("v2"));
+    }
+
+    @Test
+    void aHintThatCannotBeStoredAtTheTimeoutStillLetsTheClientHearTimeout() {
+        threeNodesWithAFailingHintStoreOnN1();
+        unreachable.add("n3"); // live in the metadata, but cut off: found out at the timeout
+        assertThat(put("n1", "k", "v", Consistency.ALL).status()).isEqualTo(WriteResult.Status.TIMEOUT);
+        assertThat(nodes.get("n1").hints().dropped()).isEqualTo(1);
+        assertThat(put("n1", "k", "v2", Consistency.QUORUM).ok()).isTrue();
     }
 
     @Test
