@@ -49,9 +49,14 @@ public final class HybridLogicalClock {
     /**
      * A new timestamp larger than {@code after} too: what a client saw last (its previous write's
      * version), so its next write wins over it even through a node whose clock is behind.
+     *
+     * @throws AfterTooFarAheadException when {@code after} is too far ahead to adopt: a smaller
+     *                                   timestamp would let the earlier write win
      */
     public long next(long after) {
-        observe(after);
+        if (!observe(after)) {
+            throw new AfterTooFarAheadException(after, time.millis(), maxForwardMs);
+        }
         return next();
     }
 

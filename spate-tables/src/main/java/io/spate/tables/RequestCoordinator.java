@@ -144,6 +144,7 @@ final class RequestCoordinator {
             done.accept(new WriteResult(WriteResult.Status.UNAVAILABLE, 0));
             return;
         }
+        // Throws, before anything is registered or sent, when `after` is too far ahead to order this write after it.
         long version = node.hlc.next(after);
         Cell cell = tombstone ? Cell.tombstone(version) : Cell.value(version, value);
         PendingWrite pw = new PendingWrite(newId(), table, key, cell, w, required, done);

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class HybridLogicalClockTest {
     /** A clock that can be set back, as NTP does to a machine's. */
@@ -64,6 +65,20 @@ class HybridLogicalClockTest {
             last = ts;
         }
         assertThat(HybridLogicalClock.physicalMs(last)).isEqualTo(1001);
+    }
+
+    @Test
+    void aWriteAfterAVersionTooFarAheadIsRefusedRatherThanOrderedBeforeIt() {
+        ManualScheduler time = new ManualScheduler(1_000_000);
+        HybridLogicalClock hlc = new HybridLogicalClock(time, 1_000);
+        long farAhead = HybridLogicalClock.of(1_000_000 + 5_000, 0);
+        assertThatThrownBy(() -> hlc.next(farAhead)).isInstanceOf(AfterTooFarAheadException.class)
+                .hasMessageContaining("5000 ms ahead").hasMessageContaining("1000 ms");
+        assertThat(HybridLogicalClock.physicalMs(hlc.next())).as("the clock was not dragged").isEqualTo(1_000_000);
+        long withinReach = HybridLogicalClock.of(1_000_000 + 900, 7);
+        assertThat(hlc.next(withinReach)).isGreaterThan(withinReach);
+        time.advance(4_500); // once this clock has caught up, the same after is taken
+        assertThat(hlc.next(farAhead)).isGreaterThan(farAhead);
     }
 
     @Test

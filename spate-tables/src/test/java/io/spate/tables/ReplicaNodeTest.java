@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The protocol on a handful of nodes with a 1 ms network and no faults but the ones each test makes. */
 class ReplicaNodeTest {
@@ -213,6 +214,21 @@ class ReplicaNodeTest {
         assertThat(put("n1", "k", "v", Consistency.ALL).status()).isEqualTo(WriteResult.Status.TIMEOUT);
         assertThat(nodes.get("n1").hints().dropped()).isEqualTo(1);
         assertThat(put("n1", "k", "v2", Consistency.QUORUM).ok()).isTrue();
+    }
+
+    @Test
+    void aWriteAfterAVersionFromTooFarAheadIsRefusedAndWritesNothing() {
+        fiveNodes();
+        // As from a coordinator whose clock ran two minutes fast (the limit is one).
+        long fromAFastClock = HybridLogicalClock.of(scheduler.millis() + 120_000, 0);
+        Cell fast = Cell.value(fromAFastClock, b("from the fast clock"));
+        replicas("k").forEach(r -> stores.get(r).merge(b("k"), fast, () -> { }));
+        List<WriteResult> out = new ArrayList<>();
+        assertThatThrownBy(() -> nodes.get("n2").put("t", b("k"), b("next"), Consistency.ALL, fromAFastClock, out::add))
+                .isInstanceOf(AfterTooFarAheadException.class);
+        scheduler.advance(500);
+        assertThat(out).as("never acknowledged").isEmpty();
+        assertThat(get("n3", "k", Consistency.ALL).value()).isEqualTo(b("from the fast clock"));
     }
 
     @Test

@@ -61,7 +61,7 @@ public final class ClientCodec {
         UNKNOWN_TABLE(16),
         /** The table exists but this node cannot serve it now (its store is opening or failed). */
         NOT_SERVING(17),
-        /** The request itself is refused (a value over the node's limit). */
+        /** The request itself is refused (a value over the node's limit, an {@code after} too far ahead of the node's clock). */
         INVALID(18),
         /** The node failed the request for a reason of its own. */
         ERROR(19);

@@ -624,6 +624,9 @@ public final class TableService implements AutoCloseable {
             if (cause instanceof UnknownTableException) {
                 return ClientCodec.Reply.failed(id, ClientCodec.Status.UNKNOWN_TABLE, cause.getMessage());
             }
+            if (cause instanceof io.spate.tables.AfterTooFarAheadException) {
+                return ClientCodec.Reply.failed(id, ClientCodec.Status.INVALID, cause.getMessage());
+            }
             return ClientCodec.Reply.failed(id, ClientCodec.Status.ERROR, String.valueOf(cause.getMessage()));
         });
     }

@@ -140,6 +140,12 @@ class NativeTablesClientTest {
             assertThat(client.put("t", b("k"), b("v"), Consistency.QUORUM, 0).get(30, TimeUnit.SECONDS).status())
                     .isEqualTo(WriteResult.Status.UNAVAILABLE);
             assertThat(client.put("t", b("k"), b("v"), Consistency.ONE, 0).get(30, TimeUnit.SECONDS).ok()).isTrue();
+            // An after past what this node's clock may adopt: refused, not given a smaller version that would lose to it.
+            long farAhead = io.spate.tables.HybridLogicalClock.of(System.currentTimeMillis() + 10 * settings.maxClockForwardMs(), 0);
+            assertThatThrownBy(() -> client.put("t", b("k2"), b("v"), Consistency.ONE, farAhead).get(30, TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(NativeTablesClient.TablesRequestException.class)
+                    .hasMessageContaining("INVALID").hasMessageContaining("ahead of this node's clock");
+            assertThat(client.get("t", b("k2"), Consistency.ONE).get(30, TimeUnit.SECONDS).found()).isFalse();
         }
     }
 
