@@ -33,6 +33,12 @@ import java.util.Set;
  * after the request timeout; a message carries at most {@code maxKeysPerMessage} keys, and a Push
  * or PullReply at most {@code maxBytesPerMessage} of keys and values (at least one cell), the rest
  * waits for the range's next turn.
+ *
+ * <p>A digest list cut at the bound covers the differing leaves up to its last key, in token order:
+ * within that window a key the list lacks is missing on the peer, and the range's next turn asks
+ * from past that key, so the lists walk leaves of any size (one that restarted from the first key
+ * each turn, as this once did, never got past the first {@code maxKeysPerMessage} keys, and a
+ * difference behind them was never repaired). The window moves on only once it was fully handled.
  */
 final class AntiEntropy {
     /** How often a repair runs one range with one peer again while it still finds differences (more than a message's keys). */
@@ -42,6 +48,8 @@ final class AntiEntropy {
     private int cursor;
     private Session session;
     private long nextSession;
+    /** Where each (table, range, peer)'s next digest list starts: past the key the last cut one ended at. */
+    private final Map<Step, byte[]> resumeAfter = new HashMap<>();
     /** Steps an asked-for repair still has to run, before the periodic rounds' next turn. */
     private final java.util.ArrayDeque<RepairStep> repairSteps = new java.util.ArrayDeque<>();
     private final List<java.util.function.Consumer<RepairResult>> repairWaiters = new ArrayList<>();
@@ -66,6 +74,12 @@ final class AntiEntropy {
         final Scheduler.Timer timer;
         MerkleTree tree;
         List<Integer> leaves;
+        /** The window this session compares: past {@code after} (null: from the start) up to {@code cut} (null: to the end). */
+        byte[] after;
+        byte[] cut;
+        /** Everything that differed in the window was pushed, or asked for, within the message bounds. */
+        boolean windowSent;
+        int pulling;
 
         Session(long id, Step step, int repairRound) {
             this.id = id;
@@ -88,6 +102,7 @@ final class AntiEntropy {
 
     void ringChanged() {
         plan = null;
+        resumeAfter.clear();
     }
 
     private List<Step> plan() {
@@ -229,21 +244,29 @@ final class AntiEntropy {
         s.leaves = s.tree.differingLeaves(MerkleTree.fromArray(s.step.range, depth, m.nodes()));
         if (s.leaves.isEmpty()) {
             node.metrics.antiEntropyInSync++;
+            resumeAfter.remove(s.step);
             end();
             return;
         }
-        node.send(from, new TableMessage.DigestRequest(s.id, s.step.table, s.step.range, depth, s.leaves));
+        s.after = resumeAfter.get(s.step);
+        node.send(from, new TableMessage.DigestRequest(s.id, s.step.table, s.step.range, depth, s.leaves, s.after));
     }
 
-    /** Key versions in the given leaves of a range, collectable tombstones left out, at most {@code max}. */
-    private List<TableMessage.KeyVersion> versions(ReplicaNode.Table t, TokenRange range, int depth,
-                                                   List<Integer> leaves, int max, boolean[] complete) {
+    /**
+     * Key versions in the given leaves of a range, in token order, past {@code after} and up to
+     * {@code upTo} (either null: no bound), collectable tombstones left out, at most {@code max}.
+     */
+    private List<TableMessage.KeyVersion> versions(ReplicaNode.Table t, TokenRange range, int depth, List<Integer> leaves,
+                                                   byte[] after, byte[] upTo, int max, boolean[] complete) {
         Set<Integer> wanted = new HashSet<>(leaves);
         long purgeBefore = node.purgeBeforeMs(t.config());
         List<TableMessage.KeyVersion> out = new ArrayList<>();
         complete[0] = true;
         t.store().scan(range, (key, cell) -> {
             if (cell.purgeable(purgeBefore) || !wanted.contains(MerkleTree.leafOf(range, depth, TokenRing.token(key)))) {
+                return;
+            }
+            if (after != null && compareInScan(range, key, after) <= 0 || upTo != null && compareInScan(range, key, upTo) > 0) {
                 return;
             }
             if (out.size() >= max) {
@@ -255,13 +278,24 @@ final class AntiEntropy {
         return out;
     }
 
+    /**
+     * Which of two keys a scan of the range meets first: by token from just past the range's start
+     * (a range may wrap past the largest token to the smallest), then by key bytes, as stores keep them.
+     */
+    static int compareInScan(TokenRange range, byte[] a, byte[] b) {
+        long start = range.startExclusive() + 1;
+        int byToken = Long.compareUnsigned(TokenRing.token(a) - start, TokenRing.token(b) - start);
+        return byToken != 0 ? byToken : java.util.Arrays.compareUnsigned(a, b);
+    }
+
     void onDigestRequest(String from, TableMessage.DigestRequest m) {
         ReplicaNode.Table t = node.tables.get(m.table());
         if (t == null || m.depth() > MerkleTree.MAX_DEPTH) {
             return;
         }
         boolean[] complete = new boolean[1];
-        List<TableMessage.KeyVersion> v = versions(t, m.range(), m.depth(), m.leaves(), node.settings.maxKeysPerMessage(), complete);
+        List<TableMessage.KeyVersion> v = versions(t, m.range(), m.depth(), m.leaves(), m.after(), null,
+                node.settings.maxKeysPerMessage(), complete);
         node.send(from, new TableMessage.DigestReply(m.session(), v, complete[0]));
     }
 
@@ -271,9 +305,14 @@ final class AntiEntropy {
             return;
         }
         ReplicaNode.Table t = node.tables.get(s.step.table);
+        if (!m.complete() && m.versions().isEmpty()) {
+            end(); // no window to compare (a bound of no keys)
+            return;
+        }
+        s.cut = m.complete() ? null : m.versions().getLast().key();
         boolean[] complete = new boolean[1];
         Map<ByteBuffer, TableMessage.KeyVersion> mine = new HashMap<>();
-        for (TableMessage.KeyVersion v : versions(t, s.step.range, s.tree.depth(), s.leaves, Integer.MAX_VALUE, complete)) {
+        for (TableMessage.KeyVersion v : versions(t, s.step.range, s.tree.depth(), s.leaves, s.after, s.cut, Integer.MAX_VALUE, complete)) {
             mine.put(ByteBuffer.wrap(v.key()), v);
         }
         Map<ByteBuffer, TableMessage.KeyVersion> theirs = new HashMap<>();
@@ -284,18 +323,23 @@ final class AntiEntropy {
         List<TableMessage.KeyCell> push = new ArrayList<>();
         long pushBytes = 0;
         List<byte[]> pull = new ArrayList<>();
+        boolean bounded = false;
         for (Map.Entry<ByteBuffer, TableMessage.KeyVersion> e : mine.entrySet()) {
             TableMessage.KeyVersion their = theirs.get(e.getKey());
             TableMessage.KeyVersion my = e.getValue();
-            // A key the peer left out of a cut list is not known to be missing there: skip it this round.
-            boolean peerLacks = their == null && m.complete();
-            if ((peerLacks || their != null && my.digest() != their.digest() && my.hlc() >= their.hlc()) && push.size() < max) {
+            // Mine lists only the window the peer's list covers: a key it lacks there is missing on the peer.
+            if (their == null || my.digest() != their.digest() && my.hlc() >= their.hlc()) {
+                if (push.size() >= max) {
+                    bounded = true;
+                    continue;
+                }
                 Cell cell = t.store().get(my.key());
                 if (cell == null) {
                     continue;
                 }
                 long size = wireSize(my.key(), cell);
                 if (!push.isEmpty() && pushBytes + size > node.settings.maxBytesPerMessage()) {
+                    bounded = true;
                     continue; // a smaller one may still fit; the rest at the range's next turn
                 }
                 pushBytes += size;
@@ -305,18 +349,37 @@ final class AntiEntropy {
         for (Map.Entry<ByteBuffer, TableMessage.KeyVersion> e : theirs.entrySet()) {
             TableMessage.KeyVersion my = mine.get(e.getKey());
             TableMessage.KeyVersion their = e.getValue();
-            if ((my == null || my.digest() != their.digest() && their.hlc() >= my.hlc()) && pull.size() < max) {
-                pull.add(their.key());
+            if (my == null || my.digest() != their.digest() && their.hlc() >= my.hlc()) {
+                if (pull.size() >= max) {
+                    bounded = true;
+                } else {
+                    pull.add(their.key());
+                }
             }
         }
+        s.windowSent = !bounded;
         if (!push.isEmpty()) {
             node.metrics.keysPushedByAntiEntropy += push.size();
             node.send(from, new TableMessage.Push(s.id, s.step.table, push));
         }
         if (pull.isEmpty()) {
+            windowDone(s);
             end();
         } else {
+            s.pulling = pull.size();
             node.send(from, new TableMessage.PullRequest(s.id, s.step.table, pull));
+        }
+    }
+
+    /** The session's window is repaired: the range's next turn starts past it, or from the start once the list reached the end. */
+    private void windowDone(Session s) {
+        if (!s.windowSent) {
+            return; // what the bounds held back is in this window still: the next turn compares it again
+        }
+        if (s.cut == null) {
+            resumeAfter.remove(s.step);
+        } else {
+            resumeAfter.put(s.step, s.cut);
         }
     }
 
@@ -365,6 +428,9 @@ final class AntiEntropy {
             if (t.store().merge(kc.key(), kc.cell(), () -> { })) {
                 node.metrics.keysPulledByAntiEntropy++;
             }
+        }
+        if (m.cells().size() == s.pulling) { // fewer: the peer's byte bound held some back
+            windowDone(s);
         }
         end();
     }

@@ -38,11 +38,21 @@ public sealed interface TableMessage {
     record TreeReply(long session, long[] nodes) implements TableMessage {
     }
 
-    /** Step 2: the peer's key versions in the leaves that differ. */
-    record DigestRequest(long session, String table, TokenRange range, int depth, List<Integer> leaves) implements TableMessage {
+    /**
+     * Step 2: the peer's key versions in the leaves that differ, in token order; with {@code after}
+     * (null: from the start) only those past that key, where the previous round's cut list ended.
+     */
+    record DigestRequest(long session, String table, TokenRange range, int depth, List<Integer> leaves, byte[] after)
+            implements TableMessage {
+        public DigestRequest(long session, String table, TokenRange range, int depth, List<Integer> leaves) {
+            this(session, table, range, depth, leaves, null);
+        }
     }
 
-    /** {@code complete} is false when the list was cut at the message bound: the rest waits for a later round. */
+    /**
+     * {@code complete} is false when the list was cut at the message bound: it covers the leaves up to
+     * its last key, and the next round asks from there.
+     */
     record DigestReply(long session, List<KeyVersion> versions, boolean complete) implements TableMessage {
     }
 

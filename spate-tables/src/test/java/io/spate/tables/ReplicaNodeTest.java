@@ -282,6 +282,45 @@ class ReplicaNodeTest {
     }
 
     @Test
+    void anAskedForRepairReachesDifferencesPastTheFirstMessageOfDigests() {
+        // One range a node, four leaves a range, ten keys a digest list: a leaf holds about 25 keys.
+        settings = new NodeSettings(1, 100, 1000, 50, 100, 1_000_000, 2, 10, 1_000_000, 60_000);
+        for (int i = 1; i <= 3; i++) {
+            add("n" + i);
+        }
+        membership(nodes.keySet());
+        for (int i = 0; i < 300; i++) {
+            byte[] key = b("k" + i);
+            Cell cell = Cell.value(HybridLogicalClock.of(scheduler.millis(), i), b("v" + i));
+            stores.values().forEach(s -> s.merge(key, cell, () -> { }));
+        }
+        // n3 lost a third of the keys (n1 must push them) and holds newer values of others (n1 must pull them).
+        MemoryTableStore n3 = stores.get("n3");
+        Cell newer = Cell.value(HybridLogicalClock.of(scheduler.millis() + 1, 0), b("newer"));
+        for (int i = 0; i < 300; i++) {
+            if (i % 3 == 0) {
+                n3.removeIf(b("k" + i), n3.get(b("k" + i)));
+            } else if (i % 5 == 0) {
+                n3.merge(b("k" + i), newer, () -> { });
+            }
+        }
+        List<RepairResult> done = new ArrayList<>();
+        nodes.get("n1").repair("t", done::add);
+        for (int i = 0; i < 1000 && done.isEmpty(); i++) {
+            scheduler.advance(10);
+        }
+        assertThat(done).hasSize(1);
+        for (int i = 0; i < 300; i++) {
+            Cell expected = i % 3 != 0 && i % 5 == 0 ? newer : stores.get("n2").get(b("k" + i));
+            assertThat(n3.get(b("k" + i))).as("k%d on n3", i).isEqualTo(expected);
+            assertThat(stores.get("n1").get(b("k" + i))).as("k%d on n1", i).isEqualTo(expected);
+        }
+        assertThat(done.get(0).keysPulled()).isEqualTo(40);
+        // n3's hundred, and the forty newer ones to n2 too if its turn comes after n3's
+        assertThat(done.get(0).keysPushed()).isBetween(100L, 140L);
+    }
+
+    @Test
     void antiEntropyMessagesAreBoundedInBytesAndTheRestFollowsInLaterRounds() {
         // 20 KiB values, 64 KiB per message: a range's few keys already pass the bound (with values
         // of tables.max.value.bytes, 1,000 keys a message would pass the transport's 64 MiB frame).

@@ -29,7 +29,7 @@ import java.util.List;
  * 4 ReadReply   [id: 8][cell or null]
  * 5 TreeRequest [session: 8][table: str][range][depth: 4]
  * 6 TreeReply   [session: 8][nodes: count, 8 each]
- * 7 DigestRequest [session: 8][table: str][range][depth: 4][leaves: count, 4 each]
+ * 7 DigestRequest [session: 8][table: str][range][depth: 4][leaves: count, 4 each][after: 1 present, then bytes]
  * 8 DigestReply [session: 8][versions: count, (key: bytes, hlc: 8, digest: 8)][complete: 1]
  * 9 Push        [session: 8][table: str][cells: count, (key: bytes, cell)]
  * 10 PullRequest [session: 8][table: str][keys: count, bytes]
@@ -71,6 +71,10 @@ public final class TableCodec {
                 out.b(7).l(m.session()).str(m.table()).range(m.range()).i(m.depth()).i(m.leaves().size());
                 for (int leaf : m.leaves()) {
                     out.i(leaf);
+                }
+                out.b(m.after() == null ? 0 : 1);
+                if (m.after() != null) {
+                    out.bytes(m.after());
                 }
             }
             case TableMessage.DigestReply m -> {
@@ -139,7 +143,7 @@ public final class TableCodec {
                     for (int i = 0; i < n; i++) {
                         leaves.add(in.buf.getInt());
                     }
-                    yield new TableMessage.DigestRequest(session, table, range, depth, leaves);
+                    yield new TableMessage.DigestRequest(session, table, range, depth, leaves, in.buf.get() != 0 ? in.bytes() : null);
                 }
                 case 8 -> {
                     long session = in.buf.getLong();

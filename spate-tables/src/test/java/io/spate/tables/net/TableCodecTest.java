@@ -35,6 +35,8 @@ class TableCodecTest {
                 new TableMessage.TreeReply(3, new long[]{1, -2, Long.MIN_VALUE}),
                 new TableMessage.TreeReply(3, new long[0]),
                 new TableMessage.DigestRequest(4, "t", new TokenRange(-10, 10), 6, List.of(0, 5, 63)),
+                new TableMessage.DigestRequest(4, "t", new TokenRange(-10, 10), 6, List.of(1), b("resume after")),
+                new TableMessage.DigestRequest(4, "t", new TokenRange(-10, 10), 6, List.of(1), new byte[0]),
                 new TableMessage.DigestReply(4, List.of(new TableMessage.KeyVersion(b("a"), 5, -6),
                         new TableMessage.KeyVersion(new byte[0], 0, 0)), false),
                 new TableMessage.DigestReply(4, List.of(), true),
