@@ -29,7 +29,7 @@ import java.util.List;
  * 4 ReadReply   [id: 8][cell or null]
  * 5 TreeRequest [session: 8][table: str][range][depth: 4]
  * 6 TreeReply   [session: 8][nodes: count, 8 each]
- * 7 DigestRequest [session: 8][table: str][range][depth: 4][leaves: count, 4 each][after: 1 present, then bytes]
+ * 7 DigestRequest [session: 8][table: str][range][depth: 4][leaves: count, 4 each][after, only when set: 1, bytes]
  * 8 DigestReply [session: 8][versions: count, (key: bytes, hlc: 8, digest: 8)][complete: 1]
  * 9 Push        [session: 8][table: str][cells: count, (key: bytes, cell)]
  * 10 PullRequest [session: 8][table: str][keys: count, bytes]
@@ -72,8 +72,9 @@ public final class TableCodec {
                 for (int leaf : m.leaves()) {
                     out.i(leaf);
                 }
-                out.b(m.after() == null ? 0 : 1);
                 if (m.after() != null) {
+                    // written only when there is one: a request without it is what nodes before it expect
+                    out.b(1);
                     out.bytes(m.after());
                 }
             }
@@ -143,7 +144,15 @@ public final class TableCodec {
                     for (int i = 0; i < n; i++) {
                         leaves.add(in.buf.getInt());
                     }
-                    yield new TableMessage.DigestRequest(session, table, range, depth, leaves, in.buf.get() != 0 ? in.bytes() : null);
+                    byte[] after = null;
+                    if (in.buf.hasRemaining()) {
+                        byte present = in.buf.get();
+                        if (present != 1) {
+                            throw new MalformedFrameException("a digest request's resume key is marked " + present + ", not 1");
+                        }
+                        after = in.bytes();
+                    }
+                    yield new TableMessage.DigestRequest(session, table, range, depth, leaves, after);
                 }
                 case 8 -> {
                     long session = in.buf.getLong();

@@ -65,7 +65,13 @@ class TableCodecTest {
     void truncatedOrCorruptFramesAreRefusedNotMisread() {
         for (TableMessage message : everyType()) {
             byte[] frame = TableCodec.encode(new Envelope("n1", 1, message));
+            // a digest request cut just before its optional resume key is the whole request of a node that has none
+            int wholeWithoutKey = message instanceof TableMessage.DigestRequest d && d.after() != null
+                    ? frame.length - 1 - 4 - d.after().length : -1;
             for (int cut = 0; cut < frame.length; cut++) {
+                if (cut == wholeWithoutKey) {
+                    continue;
+                }
                 byte[] shorter = Arrays.copyOf(frame, cut);
                 assertThatThrownBy(() -> TableCodec.decode(shorter)).as("%s cut at %d", message, cut)
                         .isInstanceOf(TableCodec.MalformedFrameException.class);
@@ -79,5 +85,16 @@ class TableCodecTest {
         byte[] huge = TableCodec.encode(new Envelope("n1", 1, new TableMessage.PullRequest(1, "t", List.of())));
         huge[huge.length - 1] = 0x7f; // a count far past the frame's end: refused before anything is allocated for it
         assertThatThrownBy(() -> TableCodec.decode(huge)).isInstanceOf(TableCodec.MalformedFrameException.class);
+    }
+
+    @Test
+    void aDigestRequestWithoutAResumeKeyIsWrittenAsNodesBeforeThatFieldWroteIt() {
+        var plain = new TableMessage.DigestRequest(4, "t", new TokenRange(-10, 10), 6, List.of(0, 5));
+        var resuming = new TableMessage.DigestRequest(4, "t", new TokenRange(-10, 10), 6, List.of(0, 5), b("k"));
+        byte[] withoutKey = TableCodec.encode(new Envelope("n1", 1, plain));
+        byte[] withKey = TableCodec.encode(new Envelope("n1", 1, resuming));
+        // the old form ends with the leaves: nothing after them when there is no key to resume after
+        assertThat(withKey.length - withoutKey.length).isEqualTo(1 + 4 + 1);
+        assertThat(TableCodec.decode(withoutKey).message()).usingRecursiveComparison().isEqualTo(plain);
     }
 }
