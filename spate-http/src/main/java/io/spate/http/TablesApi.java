@@ -253,6 +253,10 @@ final class TablesApi {
         if (cause instanceof TableService.OverloadedException overloaded) {
             return new ApiError(HttpResponseStatus.TOO_MANY_REQUESTS, OVERLOADED, overloaded.getMessage());
         }
+        if (cause instanceof io.spate.tables.AfterTooFarAheadException ahead) {
+            // the client's own version, from a clock far ahead of this node's: not a state of the node
+            return new ApiError(HttpResponseStatus.BAD_REQUEST, ApiError.BAD_PARAMETER, ahead.getMessage());
+        }
         if (cause instanceof IllegalStateException stopped) {
             // The tables are closing, or could not open their stores on this node.
             return new ApiError(HttpResponseStatus.SERVICE_UNAVAILABLE, UNAVAILABLE, "UNAVAILABLE: " + stopped.getMessage());

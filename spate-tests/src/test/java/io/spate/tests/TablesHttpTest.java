@@ -62,6 +62,12 @@ class TablesHttpTest {
             long future = version + (1L << 30);
             HttpResponse<String> later = call(web, "PUT", "/tables/sessions/keys/user-2?after=" + Long.toUnsignedString(future), "x");
             assertThat(Long.parseUnsignedLong(later.headers().firstValue("Spate-Version").orElseThrow())).isGreaterThan(future);
+            // One from an hour ahead cannot be followed without a version that is not this node's time: refused, nothing written.
+            long farAhead = io.spate.tables.HybridLogicalClock.of(System.currentTimeMillis() + 3_600_000, 0);
+            HttpResponse<String> refused = call(web, "PUT", "/tables/sessions/keys/user-3?after=" + Long.toUnsignedString(farAhead), "x");
+            assertThat(refused.statusCode()).isEqualTo(400);
+            assertThat(refused.body()).contains("ahead");
+            assertThat(call(web, "GET", "/tables/sessions/keys/user-3", null).statusCode()).isEqualTo(404);
 
             assertThat(call(web, "GET", "/tables/sessions/keys/nobody", null).statusCode()).isEqualTo(404);
             assertThat(call(web, "GET", "/tables/nothing/keys/user-1", null).body()).contains("table 'nothing' not found");
