@@ -4,6 +4,7 @@ import io.spate.time.Scheduler;
 import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteOptions;
 
@@ -84,7 +85,26 @@ public final class RocksDbTableStore extends GroupCommitStore {
             closeOptions();
             throw new UncheckedIOException(e);
         }
-        scanAll((k, c) -> size++); // counted once at open; kept in memory after
+        try {
+            size = countEntries(); // counted once at open; kept in memory after
+        } catch (RuntimeException e) {
+            close(); // the database's lock would otherwise stay held, and every later open of the table fail
+            throw e;
+        }
+    }
+
+    /** Every stored key is a cell's: counting them needs no value read or decoded. */
+    private long countEntries() {
+        long n = 0;
+        try (ReadOptions keysOnly = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(keysOnly)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                n++;
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StoreException("count of " + dir, e);
+        }
+        return n;
     }
 
     @Override
