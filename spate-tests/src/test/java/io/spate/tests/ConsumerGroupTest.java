@@ -15,6 +15,7 @@ import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
@@ -175,6 +176,31 @@ class ConsumerGroupTest {
             assertThat(second.assignment()).isEqualTo(before);
             assertThat(second.generation()).as("same generation: the restart caused no rebalance").isEqualTo(generation);
             assertThat(second.failure()).isNull();
+        }
+    }
+
+    /**
+     * A second consumer started with a running one's group.instance.id takes the instance over;
+     * the first is told it is fenced and stops (FencedInstanceIdException), instead of joining
+     * again with the same instance id and taking it back, the two replacing each other for ever.
+     */
+    @Test
+    void aStaticMemberReplacedByACopyWithItsInstanceIdIsFencedAndTheCopyKeepsTheInstance() throws Exception {
+        String topic = "static-fenced";
+        Clients.createTopic(node.bootstrapServers(), topic, 2, Map.of());
+        Map<String, Object> config = groupConfig("fenced-statics");
+        config.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-1");
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 30_000);
+        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 200);
+        ConcurrentLinkedQueue<ConsumerRecord<String, String>> consumed = new ConcurrentLinkedQueue<>();
+        try (GroupMemberRunner first = new GroupMemberRunner("f1", node.bootstrapServers(), topic, config, consumed)) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> first.assignment().size() == 2);
+            try (GroupMemberRunner copy = new GroupMemberRunner("f2", node.bootstrapServers(), topic, config, consumed)) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> first.failure() != null);
+                assertThat(first.failure()).isInstanceOf(FencedInstanceIdException.class);
+                await().atMost(Duration.ofSeconds(30)).until(() -> copy.assignment().size() == 2);
+                assertThat(copy.failure()).isNull();
+            }
         }
     }
 

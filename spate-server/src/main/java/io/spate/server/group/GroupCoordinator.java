@@ -310,17 +310,14 @@ public final class GroupCoordinator implements AutoCloseable {
             GroupMember member = new GroupMember(newId, instanceId, clientId, clientHost);
             return addMemberAndRebalance(group, member, request);
         }
-        GroupMember member = group.members.get(memberId);
-        if (member == null) {
-            if (group.pendingMembers.remove(memberId)) {
-                return addMemberAndRebalance(group, new GroupMember(memberId, instanceId, clientId, clientHost), request);
-            }
-            return joinError(ServiceError.UNKNOWN_MEMBER_ID, memberId);
+        if (instanceId == null && group.pendingMembers.remove(memberId)) {
+            return addMemberAndRebalance(group, new GroupMember(memberId, null, clientId, clientHost), request);
         }
-        if (instanceId != null && !memberId.equals(group.staticMembers.get(instanceId))) {
-            return joinError(ServiceError.FENCED_INSTANCE_ID, memberId);
+        ServiceError unknown = memberError(group, memberId, instanceId);
+        if (unknown != ServiceError.NONE) {
+            return joinError(unknown, memberId);
         }
-        return updateMemberAndMaybeRebalance(group, member, request);
+        return updateMemberAndMaybeRebalance(group, group.members.get(memberId), request);
     }
 
     private CompletableFuture<JoinResult> addMemberAndRebalance(ClassicGroup group, GroupMember member, JoinRequest request) {
@@ -522,6 +519,25 @@ public final class GroupCoordinator implements AutoCloseable {
                 member.memberId, skipAssignment, leader ? memberList(group) : List.of());
     }
 
+    /**
+     * Kafka's check of a member naming itself: a static one by its instance id first. A static
+     * member replaced by a restarted copy (a new member id for its instance) must hear
+     * FENCED_INSTANCE_ID, which stops it; UNKNOWN_MEMBER_ID would send it back to join with its
+     * instance id, taking the slot back from the copy, and the two would alternate for ever.
+     */
+    private static ServiceError memberError(ClassicGroup group, String memberId, String instanceId) {
+        if (instanceId != null) {
+            String current = group.staticMembers.get(instanceId);
+            if (current == null) {
+                return ServiceError.UNKNOWN_MEMBER_ID;
+            }
+            if (!current.equals(memberId)) {
+                return ServiceError.FENCED_INSTANCE_ID;
+            }
+        }
+        return group.hasMember(memberId) ? ServiceError.NONE : ServiceError.UNKNOWN_MEMBER_ID;
+    }
+
     private static CompletableFuture<JoinResult> joinError(ServiceError error, String memberId) {
         return CompletableFuture.completedFuture(JoinResult.refused(error, memberId));
     }
@@ -537,14 +553,11 @@ public final class GroupCoordinator implements AutoCloseable {
         if (group == null || group.is(GroupState.DEAD)) {
             return syncError(ServiceError.UNKNOWN_MEMBER_ID);
         }
+        ServiceError unknown = memberError(group, request.memberId(), request.groupInstanceId());
+        if (unknown != ServiceError.NONE) {
+            return syncError(unknown);
+        }
         GroupMember member = group.members.get(request.memberId());
-        if (member == null) {
-            return syncError(ServiceError.UNKNOWN_MEMBER_ID);
-        }
-        String instanceId = request.groupInstanceId();
-        if (instanceId != null && !request.memberId().equals(group.staticMembers.get(instanceId))) {
-            return syncError(ServiceError.FENCED_INSTANCE_ID);
-        }
         if (request.generationId() != group.generationId) {
             return syncError(ServiceError.ILLEGAL_GENERATION);
         }
@@ -636,17 +649,14 @@ public final class GroupCoordinator implements AutoCloseable {
             if (group == null || group.is(GroupState.DEAD)) {
                 return ServiceError.UNKNOWN_MEMBER_ID;
             }
-            GroupMember member = group.members.get(memberId);
-            if (member == null) {
-                return ServiceError.UNKNOWN_MEMBER_ID;
-            }
-            if (instanceId != null && !memberId.equals(group.staticMembers.get(instanceId))) {
-                return ServiceError.FENCED_INSTANCE_ID;
+            ServiceError unknown = memberError(group, memberId, instanceId);
+            if (unknown != ServiceError.NONE) {
+                return unknown;
             }
             if (generationId != group.generationId) {
                 return ServiceError.ILLEGAL_GENERATION;
             }
-            scheduleSessionTimeout(group, member);
+            scheduleSessionTimeout(group, group.members.get(memberId));
             return group.is(GroupState.PREPARING_REBALANCE) ? ServiceError.REBALANCE_IN_PROGRESS : ServiceError.NONE;
         });
     }
@@ -842,13 +852,11 @@ public final class GroupCoordinator implements AutoCloseable {
         if (simple) {
             return group.members.isEmpty() ? ServiceError.NONE : ServiceError.UNKNOWN_MEMBER_ID;
         }
+        ServiceError unknown = memberError(group, memberId, instanceId);
+        if (unknown != ServiceError.NONE) {
+            return unknown;
+        }
         GroupMember member = group.members.get(memberId);
-        if (member == null) {
-            return ServiceError.UNKNOWN_MEMBER_ID;
-        }
-        if (instanceId != null && !memberId.equals(group.staticMembers.get(instanceId))) {
-            return ServiceError.FENCED_INSTANCE_ID;
-        }
         if (generationId != group.generationId) {
             return ServiceError.ILLEGAL_GENERATION;
         }

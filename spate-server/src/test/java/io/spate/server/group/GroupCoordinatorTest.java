@@ -199,9 +199,47 @@ class GroupCoordinatorTest {
         GroupCoordinator fresh = reload();
         coordinator.close();
         assertThat(settled(fresh.heartbeat("billing", joined.memberId(), "instance-1", 1))).isEqualTo(ServiceError.NONE);
-        assertThat(settled(fresh.heartbeat("billing", "someone-else", "instance-1", 1))).isEqualTo(ServiceError.UNKNOWN_MEMBER_ID);
+        assertThat(settled(fresh.heartbeat("billing", "someone-else", "instance-1", 1))).isEqualTo(ServiceError.FENCED_INSTANCE_ID);
         assertThat(settled(fresh.describeGroup("billing")).members()).singleElement()
                 .satisfies(m -> assertThat(m.groupInstanceId()).isEqualTo("instance-1"));
+    }
+
+    private CompletableFuture<JoinResult> joinStatic(String memberId, String instanceId) {
+        return coordinator.joinGroup(new JoinRequest("billing", memberId, instanceId, "client", "/127.0.0.1", "consumer",
+                Map.of("range", new byte[]{1}), SESSION_MS, REBALANCE_MS, true, true));
+    }
+
+    /**
+     * A restarted copy of a static member takes over its instance id under a new member id. The
+     * old incarnation is told it is fenced wherever it shows up, as Kafka tells it: told
+     * UNKNOWN_MEMBER_ID, the client would join again with the instance id and take the slot
+     * back, and the two would replace each other for ever.
+     */
+    @Test
+    void aStaticMemberReplacedByARestartedCopyIsFencedOnHeartbeatSyncCommitAndJoin() {
+        CompletableFuture<JoinResult> first = joinStatic("", "instance-1");
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult old = first.join();
+        sync(old);
+
+        JoinResult copy = settled(joinStatic("", "instance-1"));
+        assertThat(copy.error()).isEqualTo(ServiceError.NONE);
+        assertThat(copy.memberId()).isNotEqualTo(old.memberId());
+
+        assertThat(settled(coordinator.heartbeat("billing", old.memberId(), "instance-1", old.generationId())))
+                .isEqualTo(ServiceError.FENCED_INSTANCE_ID);
+        assertThat(settled(coordinator.syncGroup(new SyncRequest("billing", old.memberId(), "instance-1", old.generationId(), "consumer",
+                "range", Map.of()))).error()).isEqualTo(ServiceError.FENCED_INSTANCE_ID);
+        var commit = new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "");
+        assertThat(settled(coordinator.commitOffsets("billing", old.generationId(), old.memberId(), "instance-1", List.of(commit))))
+                .containsEntry(commit, ServiceError.FENCED_INSTANCE_ID);
+        assertThat(settled(joinStatic(old.memberId(), "instance-1")).error()).isEqualTo(ServiceError.FENCED_INSTANCE_ID);
+        assertThat(settled(coordinator.heartbeat("billing", copy.memberId(), "instance-2", copy.generationId())))
+                .as("an instance id the group does not know").isEqualTo(ServiceError.UNKNOWN_MEMBER_ID);
+
+        assertThat(settled(coordinator.heartbeat("billing", copy.memberId(), "instance-1", copy.generationId()))).isEqualTo(ServiceError.NONE);
+        assertThat(settled(coordinator.describeGroup("billing")).members()).singleElement()
+                .satisfies(m -> assertThat(m.memberId()).isEqualTo(copy.memberId()));
     }
 
     @Test
