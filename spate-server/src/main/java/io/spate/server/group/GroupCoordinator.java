@@ -305,6 +305,14 @@ public final class GroupCoordinator implements AutoCloseable {
             }
             if (instanceId == null && request.memberIdRequired()) {
                 group.pendingMembers.add(newId);
+                // A client that never comes back with its id must not hold the next rebalance open
+                // (it waits for every pending member) nor stay for ever: Kafka drops it after a session.
+                group.timers.schedule("pending member timeout", request.sessionTimeoutMs(), () -> {
+                    if (group.pendingMembers.remove(newId)) {
+                        log.info("group {}: pending member {} did not join within its session timeout", groupId, newId);
+                        maybeCompleteJoin(group);
+                    }
+                });
                 return joinError(ServiceError.MEMBER_ID_REQUIRED, newId);
             }
             GroupMember member = new GroupMember(newId, instanceId, clientId, clientHost);

@@ -295,6 +295,29 @@ class GroupCoordinatorTest {
                 .containsExactlyInAnyOrder(a.join().memberId(), newcomer.join().memberId());
     }
 
+    /**
+     * A client handed a member id (MEMBER_ID_REQUIRED) that never joins with it is forgotten a
+     * session timeout later, as in Kafka; the rebalance it would otherwise hold open until the
+     * rebalance timeout then completes with the members that rejoined.
+     */
+    @Test
+    void aMemberIdHandedOutAndNeverUsedIsDroppedAfterItsSessionTimeoutAndNoLongerHoldsTheRebalance() {
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(a.join());
+
+        assertThat(settled(join("")).error()).isEqualTo(ServiceError.MEMBER_ID_REQUIRED); // and never comes back
+        CompletableFuture<JoinResult> aAgain = join(a.join().memberId()); // the leader rejoining starts a rebalance
+        scheduler.runDue();
+        scheduler.advance(SESSION_MS - 1);
+        assertThat(aAgain).as("the pending member's session has 1 ms left").isNotDone();
+        scheduler.advance(1);
+
+        assertThat(aAgain).as("long before the rebalance timeout").isDone();
+        assertThat(aAgain.join().generationId()).isEqualTo(2);
+        assertThat(aAgain.join().members()).extracting(JoinResult.Member::memberId).containsExactly(a.join().memberId());
+    }
+
     @Test
     void aNewMemberStillWaitingAfterFiveMinutesIsDroppedAndToldToStartOver() {
         JoinResult first = settled(join(""));
