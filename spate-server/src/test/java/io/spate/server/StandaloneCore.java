@@ -29,14 +29,18 @@ public final class StandaloneCore implements AutoCloseable {
     public final ReplicaManager replicas;
     public final TopicManager topics;
     public final ServerConfig config;
+    /** The controller commands (producer id blocks, topics) of the node's metadata log. */
+    public final ClusterControl control;
     private final ClusterMember member;
 
-    private StandaloneCore(LogManager logs, TopicRegistry registry, ReplicaManager replicas, TopicManager topics, ServerConfig config, ClusterMember member) {
+    private StandaloneCore(LogManager logs, TopicRegistry registry, ReplicaManager replicas, TopicManager topics, ServerConfig config,
+                           ClusterControl control, ClusterMember member) {
         this.logs = logs;
         this.registry = registry;
         this.replicas = replicas;
         this.topics = topics;
         this.config = config;
+        this.control = control;
         this.member = member;
     }
 
@@ -53,10 +57,11 @@ public final class StandaloneCore implements AutoCloseable {
         ReplicaManager replicas = new ReplicaManager(logs, registry, NODE_ID, member.metadata(),
                 new ReplicationSettings(500, 1 << 20, 1 << 20, 10_000, 1_000, 30_000, ""), Time.SYSTEM);
         ServerConfig config = new ServerConfig(NODE_ID, "127.0.0.1", 9092, dataDir, 100 << 20, 1, (short) 1, true, 1, 300_000, Map.of(), Map.of());
-        TopicManager topics = new TopicManager(registry, config, new ClusterControl(member.metadata()));
+        ClusterControl control = new ClusterControl(member.metadata());
+        TopicManager topics = new TopicManager(registry, config, control);
         beforeJoin.accept(replicas);
         member.join(registry, replicas, "127.0.0.1", 9092, 30_000);
-        return new StandaloneCore(logs, registry, replicas, topics, config, member);
+        return new StandaloneCore(logs, registry, replicas, topics, config, control, member);
     }
 
     public static StandaloneCore start(Path dataDir) throws IOException {

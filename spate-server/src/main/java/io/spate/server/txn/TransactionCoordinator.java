@@ -314,6 +314,9 @@ public final class TransactionCoordinator implements AutoCloseable {
         }
         CompletableFuture<Void> attempt = new CompletableFuture<>();
         shard.completing.put(transactionalId, attempt);
+        // An ended attempt means no more than an absent one: kept, every id that ever ended a
+        // transaction would stay in memory. Not a newer attempt that has since taken its place.
+        attempt.whenComplete((ok, failure) -> runtime.execute(() -> shard.completing.remove(transactionalId, attempt)));
         int coordinatorEpoch = partition.leaderEpoch();
         TxnMarker marker = new TxnMarker(preparing.producerId(), preparing.producerEpoch(), coordinatorEpoch, preparing.commits());
         try {
@@ -407,6 +410,11 @@ public final class TransactionCoordinator implements AutoCloseable {
                     ? CoordinatorResult.of(List.of(new TxnRecord(id, null)), null)
                     : CoordinatorResult.of(null));
         }
+    }
+
+    /** How many completion attempts the shards keep (for tests). */
+    CompletableFuture<Integer> completionsTracked() {
+        return runtime.readAll(shard -> shard.completing.size()).thenApply(sizes -> sizes.stream().mapToInt(Integer::intValue).sum());
     }
 
     /** The runtime's refusals as the errors a transactional client acts on (look up, wait, retry). */

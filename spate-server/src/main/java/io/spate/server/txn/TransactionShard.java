@@ -41,6 +41,7 @@ final class TransactionShard implements CoordinatorShard<TxnRecord> {
     public void replay(TxnRecord record) {
         if (record.metadata() == null) {
             transactions.remove(record.transactionalId());
+            completing.remove(record.transactionalId());
         } else {
             transactions.put(record.transactionalId(), record.metadata());
         }

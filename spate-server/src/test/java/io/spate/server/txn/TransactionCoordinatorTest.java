@@ -1,0 +1,90 @@
+package io.spate.server.txn;
+
+import io.spate.log.TopicPartition;
+import io.spate.server.StandaloneCore;
+import io.spate.server.metadata.ProducerIdManager;
+import io.spate.time.ManualScheduler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The transaction coordinator on a manual clock over a standalone node's real logs: its state
+ * writes, and the markers it writes to the node's own partitions.
+ */
+class TransactionCoordinatorTest {
+    @TempDir
+    Path dataDir;
+
+    private final ManualScheduler scheduler = new ManualScheduler(1_700_000_000_000L);
+    private StandaloneCore node;
+    private TransactionCoordinator coordinator;
+
+    @BeforeEach
+    void start() throws IOException {
+        node = StandaloneCore.start(dataDir);
+        node.topics.create("orders", 1, (short) 1, Map.of());
+        ProducerIdManager producerIds = new ProducerIdManager(node.control, StandaloneCore.NODE_ID);
+        // Its first block is reserved through the metadata log's own thread: reserved now, ids come at once.
+        producerIds.nextProducerIdAsync().join();
+        TxnMarkerChannel.Leaders leaders = new TxnMarkerChannel.Leaders() {
+            @Override
+            public int leaderOf(TopicPartition partition) {
+                return StandaloneCore.NODE_ID;
+            }
+
+            @Override
+            public int localId() {
+                return StandaloneCore.NODE_ID;
+            }
+        };
+        var local = new LocalTxnMarkers(node.replicas, node.registry, "__consumer_offsets",
+                (p, marker) -> CompletableFuture.failedFuture(new IllegalStateException("no groups here")), scheduler);
+        var markers = new TxnMarkerChannel(leaders, local,
+                (nodeId, marker, partitions) -> CompletableFuture.failedFuture(new IllegalStateException("a single node")), scheduler);
+        coordinator = new TransactionCoordinator(new TransactionCoordinator.Settings(1, (short) 1, 1, 900_000, 10_000, 604_800_000L),
+                scheduler, scheduler, node.topics, node.replicas, producerIds, markers);
+        node.replicas.addLeadershipListener(coordinator.leadership());
+        node.topics.createInternal(TransactionCoordinator.TOPIC, 1, (short) 1, Map.of("cleanup.policy", "compact"));
+        scheduler.runDue();
+    }
+
+    @AfterEach
+    void stop() {
+        coordinator.close();
+        node.close();
+    }
+
+    private <T> T settled(CompletableFuture<T> future) {
+        scheduler.runDue();
+        assertThat(future).as("answered without the clock moving").isDone();
+        return future.join();
+    }
+
+    /**
+     * Each transactional id that ends a transaction starts a completion attempt (markers, then the
+     * Complete state); once it is over the shard forgets it, or a long-lived coordinator would
+     * hold one entry for every id that ever committed.
+     */
+    @Test
+    void aCompletedTransactionLeavesNoCompletionAttemptBehind() {
+        for (String id : new String[]{"payments-1", "payments-2"}) {
+            TransactionCoordinator.ProducerIdAndEpoch producer = settled(coordinator.initProducerId(id, 60_000, -1, (short) -1));
+            settled(coordinator.addPartitions(id, producer.producerId(), producer.epoch(), Set.of(new TopicPartition("orders", 0))));
+            settled(coordinator.endTransaction(id, producer.producerId(), producer.epoch(), true));
+            scheduler.runDue();
+            assertThat(settled(coordinator.describe(id)).state()).isEqualTo(TxnState.COMPLETE_COMMIT);
+        }
+
+        assertThat(settled(coordinator.completionsTracked())).isZero();
+    }
+}
