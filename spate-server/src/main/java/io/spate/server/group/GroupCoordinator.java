@@ -600,8 +600,18 @@ public final class GroupCoordinator implements AutoCloseable {
                 if (failure != null) {
                     // Usually this node lost the offsets partition's leadership mid-write: an
                     // ordinary event of a failover, not a fault of this node, hence no stack.
-                    log.warn("group {}: could not store the assignment ({}); the group rebalances", group.groupId,
-                            failure.getCause() == null ? failure.toString() : failure.getCause().toString());
+                    ServiceError error = assignmentStoreError(failure);
+                    log.warn("group {}: could not store the assignment ({}, answered {}); the group rebalances", group.groupId,
+                            failure.getCause() == null ? failure.toString() : failure.getCause().toString(), error);
+                    // The waiting members hear why, as in Kafka: told only REBALANCE_IN_PROGRESS they
+                    // would rejoin into the same failure (an assignment too large) for ever, unseen.
+                    for (GroupMember m : group.members.values()) {
+                        m.assignment = new byte[0];
+                        if (m.awaitingSync != null) {
+                            m.awaitingSync.complete(SyncResult.refused(error));
+                            m.awaitingSync = null;
+                        }
+                    }
                     maybePrepareRebalance(group, "assignment could not be stored");
                     return;
                 }
@@ -616,6 +626,12 @@ public final class GroupCoordinator implements AutoCloseable {
             }, runtime::execute);
         }
         return response;
+    }
+
+    /** Kafka's SyncGroup answer to a failed write of the assignment: a group too large for the offsets topic is UNKNOWN_SERVER_ERROR. */
+    private static ServiceError assignmentStoreError(Throwable failure) {
+        ServiceError error = storeError(failure);
+        return error == ServiceError.INVALID_COMMIT_OFFSET_SIZE ? ServiceError.UNKNOWN : error;
     }
 
     private static SyncResult syncResponse(ClassicGroup group, GroupMember member) {

@@ -113,6 +113,37 @@ class GroupCoordinatorTest {
         assertThat(sync(second.join()).assignment()).containsExactly(7);
     }
 
+    /**
+     * An assignment larger than the offsets topic takes (max.message.bytes, 1 MiB by default)
+     * cannot be stored: every member waiting in SyncGroup is told the error, as Kafka tells it
+     * (UNKNOWN_SERVER_ERROR), and not a bare REBALANCE_IN_PROGRESS that would send them round
+     * the same rebalance for ever without a word; the group then rebalances.
+     */
+    @Test
+    void anAssignmentTooLargeToStoreFailsEveryWaitingSyncWithTheErrorAndTheGroupRebalances() {
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        CompletableFuture<JoinResult> b = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult leader = a.join().leaderId().equals(a.join().memberId()) ? a.join() : b.join();
+        JoinResult follower = leader == a.join() ? b.join() : a.join();
+
+        CompletableFuture<SyncResult> followerSync = coordinator.syncGroup(new SyncRequest("billing", follower.memberId(), null,
+                follower.generationId(), "consumer", "range", Map.of()));
+        scheduler.runDue();
+        assertThat(followerSync).as("waits for the leader's assignment").isNotDone();
+        byte[] huge = new byte[2 << 20];
+        new java.util.Random(1).nextBytes(huge);
+        SyncResult leaderSync = settled(coordinator.syncGroup(new SyncRequest("billing", leader.memberId(), null, leader.generationId(),
+                "consumer", "range", Map.of(leader.memberId(), huge, follower.memberId(), new byte[]{7}))));
+
+        assertThat(leaderSync.error()).isEqualTo(ServiceError.UNKNOWN);
+        assertThat(settled(followerSync).error()).isEqualTo(ServiceError.UNKNOWN);
+        assertThat(settled(coordinator.heartbeat("billing", follower.memberId(), null, follower.generationId())))
+                .isEqualTo(ServiceError.REBALANCE_IN_PROGRESS);
+        assertThat(settled(coordinator.describeGroup("billing")).members())
+                .as("no member keeps an assignment that was never stored").allSatisfy(m -> assertThat(m.assignment()).isEmpty());
+    }
+
     @Test
     void aMemberThatStopsHeartbeatingIsRemovedAtItsSessionTimeoutAndTheOtherRejoinsAlone() {
         CompletableFuture<JoinResult> a = joinAsNewMember();
