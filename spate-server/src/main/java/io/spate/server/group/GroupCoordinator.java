@@ -180,6 +180,8 @@ public final class GroupCoordinator implements AutoCloseable {
     private CoordinatorResult<GroupRecord, Boolean> expireSome(GroupShard shard) {
         long cutoff = time.millis() - settings.offsetsRetentionMs();
         List<GroupRecord> tombstones = new ArrayList<>();
+        // Groups whose every committed offset is tombstoned in this batch.
+        Set<String> noOffsetsLeft = new java.util.HashSet<>();
         int bytes = 0;
         for (var entry : shard.offsets.entrySet()) {
             String groupId = entry.getKey();
@@ -187,10 +189,12 @@ public final class GroupCoordinator implements AutoCloseable {
             if (group != null && !group.members.isEmpty() || shard.offsetWritesInFlight.containsKey(groupId)) {
                 continue;
             }
+            int expired = 0;
             for (var committed : entry.getValue().entrySet()) {
                 // A transaction's offset for the partition may still commit: the tombstone would void it (Kafka's rule).
                 if (committed.getValue().commitTimestamp() <= cutoff && !shard.pendingTxnOffsets.has(groupId, committed.getKey())) {
                     tombstones.add(new GroupRecord.Offset(groupId, committed.getKey().topic(), committed.getKey().partition(), null));
+                    expired++;
                     // The key, in UTF-8 at most three bytes a char, and a record's overhead.
                     bytes += 3 * (groupId.length() + committed.getKey().topic().length()) + 32;
                     if (bytes >= MAX_TOMBSTONE_BYTES_PER_WRITE) {
@@ -198,12 +202,36 @@ public final class GroupCoordinator implements AutoCloseable {
                     }
                 }
             }
+            if (expired == entry.getValue().size()) {
+                noOffsetsLeft.add(groupId);
+            }
             if (bytes >= MAX_TOMBSTONE_BYTES_PER_WRITE) {
                 break;
             }
         }
-        if (!tombstones.isEmpty()) {
-            log.info("expiring {} committed offset(s) of {}-{} (no commit for {} ms)", tombstones.size(), OffsetStore.TOPIC,
+        // An empty group left without offsets is removed, as Kafka's offset cleanup removes it:
+        // otherwise every short-lived group id would stay in memory, in ListGroups and in the log
+        // for ever. Not one with a member id handed out (its join would be refused), nor with a
+        // commit on its way or an open transaction's offset.
+        int groupsRemoved = 0;
+        for (ClassicGroup group : shard.groups.values()) {
+            String groupId = group.groupId;
+            if (bytes >= MAX_TOMBSTONE_BYTES_PER_WRITE) {
+                break;
+            }
+            if (group.is(GroupState.EMPTY) && group.members.isEmpty() && group.pendingMembers.isEmpty()
+                    && (!shard.offsets.containsKey(groupId) || noOffsetsLeft.contains(groupId))
+                    && !shard.offsetWritesInFlight.containsKey(groupId) && !shard.pendingTxnOffsets.has(groupId)) {
+                tombstones.add(new GroupRecord.Removed(groupId));
+                groupsRemoved++;
+                bytes += 3 * groupId.length() + 32;
+            }
+        }
+        if (groupsRemoved > 0) {
+            log.info("removing {} empty group(s) without offsets of {}-{}", groupsRemoved, OffsetStore.TOPIC, shard.context.partition());
+        }
+        if (tombstones.size() > groupsRemoved) {
+            log.info("expiring {} committed offset(s) of {}-{} (no commit for {} ms)", tombstones.size() - groupsRemoved, OffsetStore.TOPIC,
                     shard.context.partition(), settings.offsetsRetentionMs());
         }
         return CoordinatorResult.of(tombstones, bytes >= MAX_TOMBSTONE_BYTES_PER_WRITE);
@@ -290,12 +318,20 @@ public final class GroupCoordinator implements AutoCloseable {
             return joinError(ServiceError.INVALID_SESSION_TIMEOUT, memberId);
         }
         Map<String, byte[]> protocols = request.protocols();
-        ClassicGroup group = shard.group(groupId);
+        ClassicGroup existing = shard.groups.get(groupId);
+        ClassicGroup group = existing != null ? existing : new ClassicGroup(groupId, shard.context);
         if (group.is(GroupState.DEAD)) {
             return joinError(ServiceError.COORDINATOR_NOT_AVAILABLE, memberId);
         }
         if (!group.supports(request.protocolType(), protocols.keySet())) {
             return joinError(ServiceError.INCONSISTENT_GROUP_PROTOCOL, memberId);
+        }
+        if (existing == null) {
+            if (!memberId.isEmpty()) {
+                // A member id of a group that does not exist (removed meanwhile): no group is made for it.
+                return joinError(ServiceError.UNKNOWN_MEMBER_ID, memberId);
+            }
+            shard.groups.put(groupId, group);
         }
         String instanceId = request.groupInstanceId();
         if (memberId.isEmpty()) {

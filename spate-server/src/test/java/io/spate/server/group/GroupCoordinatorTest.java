@@ -386,6 +386,37 @@ class GroupCoordinatorTest {
         assertThat(settled(coordinator.committedOffsetCount())).isZero();
     }
 
+    private List<String> listedGroups(GroupCoordinator on) {
+        return settled(on.listGroups()).stream().map(GroupCoordinator.GroupSummary::groupId).toList();
+    }
+
+    /**
+     * Like Kafka's offset cleanup, the periodic expiry removes an empty group once it has no
+     * committed offsets (at once when it never had any), with a tombstone so that a new
+     * coordinator does not load it back; and a refused join leaves no group behind.
+     */
+    @Test
+    void anEmptyGroupIsRemovedOnceItHasNoOffsetsAndARefusedJoinCreatesNoGroup() {
+        coordinator.startOffsetExpiry();
+        settled(coordinator.commitOffsets("audit", -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, ""))));
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(a.join());
+        assertThat(settled(coordinator.leaveGroup("billing", a.join().memberId(), null))).isEqualTo(ServiceError.NONE);
+        assertThat(settled(coordinator.joinGroup(new JoinRequest("ghost", "", null, "client", "/127.0.0.1", "consumer", Map.of(),
+                SESSION_MS, REBALANCE_MS, true, true))).error()).isEqualTo(ServiceError.INCONSISTENT_GROUP_PROTOCOL);
+        assertThat(listedGroups(coordinator)).containsExactly("audit", "billing");
+
+        scheduler.advance(RETENTION_CHECK_MS);
+        assertThat(listedGroups(coordinator)).as("billing never committed an offset").containsExactly("audit");
+        scheduler.advance(RETENTION_MS);
+        assertThat(listedGroups(coordinator)).as("audit's offsets expired").isEmpty();
+
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        assertThat(listedGroups(fresh)).isEmpty();
+    }
+
     // ---------------------------------------------------------------- transactional offsets (KIP-98, KIP-447)
 
     private static final long PRODUCER = 7;
