@@ -218,11 +218,16 @@ class BadInputTest {
         int requests = 2_000; // 60 MB of answers, from about 200 KB of requests
         try (RawKafkaClient hog = new RawKafkaClient(node.bootstrapServers(), 16 * 1024)) {
             // written from a thread of their own: once the node stops reading, the writes wait for room
+            // in one write, so that the node reads many whole requests at a time
+            java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+            for (int i = 0; i < requests; i++) {
+                ByteBuffer frame = fetch.serializeWithHeader(new org.apache.kafka.common.requests.RequestHeader(ApiKeys.FETCH, (short) 12, "hog", i));
+                frames.writeBytes(ByteBuffer.allocate(4).putInt(frame.remaining()).array());
+                frames.writeBytes(java.util.Arrays.copyOfRange(frame.array(), frame.arrayOffset() + frame.position(), frame.arrayOffset() + frame.limit()));
+            }
             var writer = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 try {
-                    for (int i = 0; i < requests; i++) {
-                        hog.write(fetch);
-                    }
+                    hog.writeRaw(frames.toByteArray());
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }

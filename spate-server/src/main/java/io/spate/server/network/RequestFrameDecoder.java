@@ -76,32 +76,32 @@ final class RequestFrameDecoder extends ByteToMessageDecoder {
         if (waitingForMemory) {
             return; // one waiter is registered already; the bytes wait with the rest
         }
-        while (true) {
-            if (reserved < 0) {
-                if (in.readableBytes() < 4 || !admission.admitsRequest()) {
-                    return;
-                }
-                int size = in.getInt(in.readerIndex());
-                if (size < 0) {
-                    throw new CorruptedFrameException("negative frame size " + size);
-                }
-                if (size > maxFrameBytes) {
-                    in.skipBytes(in.readableBytes());
-                    throw new TooLongFrameException("frame of " + size + " bytes, more than " + maxFrameBytes);
-                }
-                if (!pool.tryReserve(size)) {
-                    pauseUntilReleased(ctx);
-                    return;
-                }
-                reserved = size;
-                in.skipBytes(4);
-            }
-            if (in.readableBytes() < reserved) {
+        // One frame per call: the decoder hands it on before it calls again, so the handler's answer
+        // to it (and whether that leaves room for more) is known before the next frame is admitted.
+        if (reserved < 0) {
+            if (in.readableBytes() < 4 || !admission.admitsRequest()) {
                 return;
             }
-            out.add(in.readRetainedSlice(reserved));
-            reserved = -1;
+            int size = in.getInt(in.readerIndex());
+            if (size < 0) {
+                throw new CorruptedFrameException("negative frame size " + size);
+            }
+            if (size > maxFrameBytes) {
+                in.skipBytes(in.readableBytes());
+                throw new TooLongFrameException("frame of " + size + " bytes, more than " + maxFrameBytes);
+            }
+            if (!pool.tryReserve(size)) {
+                pauseUntilReleased(ctx);
+                return;
+            }
+            reserved = size;
+            in.skipBytes(4);
         }
+        if (in.readableBytes() < reserved) {
+            return;
+        }
+        out.add(in.readRetainedSlice(reserved));
+        reserved = -1;
     }
 
     private void pauseUntilReleased(ChannelHandlerContext ctx) {

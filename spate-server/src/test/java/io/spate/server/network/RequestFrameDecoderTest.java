@@ -118,4 +118,23 @@ class RequestFrameDecoderTest {
         assertThatThrownBy(() -> channel.writeInbound(header(5_000))).isInstanceOf(TooLongFrameException.class);
         assertThat(pool.usedBytes()).isZero();
     }
+
+    @Test
+    void aFrameIsHandedOnBeforeTheNextIsAdmittedSoOneAnswerCanStopTheRest() {
+        java.util.concurrent.atomic.AtomicBoolean admits = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.List<Integer> handled = new java.util.ArrayList<>();
+        EmbeddedChannel channel = new EmbeddedChannel(new RequestFrameDecoder(10_000, new RequestMemoryPool(-1), admits::get),
+                new io.netty.channel.ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+                        ByteBuf frame = (ByteBuf) msg;
+                        handled.add(frame.readableBytes());
+                        frame.release();
+                        admits.set(false); // as when this request's answer fills the connection's outbound buffer
+                    }
+                });
+        // three whole frames arrive in one read
+        channel.writeInbound(io.netty.buffer.Unpooled.wrappedBuffer(header(10), body(10), header(20), body(20), header(30), body(30)));
+        assertThat(handled).containsExactly(10);
+    }
 }
