@@ -45,6 +45,8 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter implements 
     /** Set once the connection is being closed for a fatal request: frames read after it are not acted on. */
     private boolean closing;
     private io.netty.channel.Channel channel;
+    /** The connection's frame decoder, looked up once: asked on every answer whether it waits for request memory. */
+    private RequestFrameDecoder frames;
 
     private static final class PendingResponse {
         final RequestHeader header;
@@ -70,6 +72,7 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter implements 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         channel = ctx.channel();
+        frames = ctx.pipeline().get(RequestFrameDecoder.class);
         connection = new ClientConnection(ctx.channel().id().asShortText(), ctx.channel().remoteAddress(), ctx.executor());
         super.channelActive(ctx);
     }
@@ -210,14 +213,11 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter implements 
     private void updateReading(ChannelHandlerContext ctx) {
         var config = ctx.channel().config();
         boolean reading = config.isAutoRead();
-        boolean read = admitsRequest() && !waitingForMemory(ctx);
+        boolean read = admitsRequest() && (frames == null || !frames.waitingForMemory());
         if (read != reading) {
             config.setAutoRead(read);
-            if (read) {
-                RequestFrameDecoder frames = ctx.pipeline().get(RequestFrameDecoder.class);
-                if (frames != null) {
-                    frames.resume();
-                }
+            if (read && frames != null) {
+                frames.resume();
             }
         }
     }
@@ -251,11 +251,6 @@ final class KafkaChannelHandler extends ChannelInboundHandlerAdapter implements 
         } else {
             super.userEventTriggered(ctx, event);
         }
-    }
-
-    private static boolean waitingForMemory(ChannelHandlerContext ctx) {
-        RequestFrameDecoder frames = ctx.pipeline().get(RequestFrameDecoder.class);
-        return frames != null && frames.waitingForMemory();
     }
 
     private void closeWithReason(ChannelHandlerContext ctx, String reason) {
