@@ -1,4 +1,4 @@
-# Sourced by ./spate and .ci/run: sets JAVA_HOME and JAVA to a JDK of version 21 or newer.
+# Sourced by ./spate and scripts/test.sh (which .ci/run runs): sets JAVA_HOME and JAVA to a JDK of version 21 or newer.
 # Looks at JAVA_HOME, then every JDK under /usr/lib/jvm (newest first), then `java` on PATH.
 # The common case (JAVA_HOME or the newest JDK qualifies) runs no subprocess: `./spate start`
 # counts its start-up from the moment it is launched.
@@ -28,7 +28,18 @@ spate_accept_java() {   # candidate -> sets JAVA and JAVA_HOME if it is a JDK >=
   [[ "$home" == /* ]] || home="$(cd "$home" && pwd)"
   JAVA="$c"
   JAVA_HOME="$home"
+  SPATE_JAVA_MAJOR="$major"
   export JAVA JAVA_HOME
+}
+
+# After spate_find_java: Maven's JVM options, unless the caller chose some. The option quiets the
+# JDK's warnings about Maven's use of sun.misc.Unsafe; it exists only from JDK 23, and a JDK 21 or
+# 22 refuses to start with it.
+spate_default_maven_opts() {
+  [[ -n "${MAVEN_OPTS:-}" ]] && return 0
+  if (( SPATE_JAVA_MAJOR >= 23 )); then
+    export MAVEN_OPTS="--sun-misc-unsafe-memory-access=allow"
+  fi
 }
 
 spate_find_java() {

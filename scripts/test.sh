@@ -36,6 +36,6 @@ if [[ ! -d "$NODE_TESTS/node_modules" ]]; then
   (cd "$NODE_TESTS" && npm ci --no-audit --no-fund) || { echo "test: npm ci failed in $NODE_TESTS" >&2; exit 1; }
 fi
 
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+spate_default_maven_opts
 cd "$ROOT"
 exec ./mvnw -B verify "$@"

@@ -31,7 +31,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/find-java.sh"
 source "$ROOT/spate-bench/lib.sh"   # free_base_port, tool
 spate_find_java || exit 1
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+spate_default_maven_opts
 
 RUNS=3
 while [[ $# -gt 0 ]]; do

@@ -67,7 +67,7 @@ BENCH_START="$(date +%s)"
 
 source "$ROOT/scripts/find-java.sh"
 spate_find_java || exit 1
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+spate_default_maven_opts
 
 RUNS=1; QUICK=0; NODES=1
 LOAD_PPROP_ARGS=()

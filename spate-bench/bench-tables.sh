@@ -36,7 +36,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/find-java.sh"
 source "$ROOT/spate-bench/lib.sh"   # free_base_port
 spate_find_java || exit 1
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+spate_default_maven_opts
 
 RUNS=1; QUICK=0
 while [[ $# -gt 0 ]]; do

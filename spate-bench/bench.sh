@@ -17,7 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/find-java.sh"
 spate_find_java || exit 1
-export MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}"
+spate_default_maven_opts
 
 RUNS=3; QUICK=0
 while [[ $# -gt 0 ]]; do
