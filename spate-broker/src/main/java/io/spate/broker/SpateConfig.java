@@ -9,6 +9,7 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -104,10 +105,6 @@ public final class SpateConfig {
             Map.entry("min.insync.replicas", LogConfig.MIN_INSYNC_REPLICAS),
             Map.entry("log.cleaner.delete.retention.ms", LogConfig.DELETE_RETENTION_MS),
             Map.entry("log.cleaner.min.cleanable.ratio", LogConfig.MIN_CLEANABLE_DIRTY_RATIO));
-    /** Kafka's coarser-unit spellings, converted to milliseconds. */
-    private static final Map<String, Long> HOURS_AND_MINUTES = Map.of(
-            "log.retention.hours", 3_600_000L, "log.retention.minutes", 60_000L, "log.roll.hours", 3_600_000L);
-
     private static final Map<String, String> DEFAULTS = defaults();
 
     private static Map<String, String> defaults() {
@@ -208,31 +205,33 @@ public final class SpateConfig {
         } catch (IOException e) {
             throw new InvalidConfigException("cannot read config file " + file + ": " + e.getMessage());
         }
-        Map<String, String> map = new LinkedHashMap<>();
+        // Sorted, so the first bad setting reported is the same on every run.
+        Map<String, String> map = new TreeMap<>();
         props.stringPropertyNames().forEach(k -> map.put(k, props.getProperty(k).trim()));
         return map;
     }
 
+    /**
+     * Settings from several sources, each later one winning setting by setting: a source that
+     * names any of a setting's aliases (log.retention.hours for log.retention.ms) replaces what
+     * earlier ones said of that setting under any of its names.
+     */
+    public static SpateConfig from(List<Map<String, String>> sources) {
+        return from(SettingAliases.overlay(sources));
+    }
+
     /** Validates {@code settings} (broker names, or topic-level defaults under broker names). */
-    public static SpateConfig from(Map<String, String> settings) {
+    public static SpateConfig from(Map<String, String> given) {
+        Map<String, String> settings = SettingAliases.resolve(given);
         Map<String, String> values = new LinkedHashMap<>(DEFAULTS);
         for (Map.Entry<String, String> e : settings.entrySet()) {
             String name = e.getKey();
-            String value = e.getValue();
-            if (name.equals(LISTENERS)) {
-                applyListener(values, value);
-            } else if (name.equals(LOG_DIR)) {
-                values.put(LOG_DIRS, value);
-            } else if (HOURS_AND_MINUTES.containsKey(name)) {
-                String target = name.startsWith("log.roll") ? "log.roll.ms" : "log.retention.ms";
-                values.put(target, String.valueOf(parseLong(name, value) * HOURS_AND_MINUTES.get(name)));
-            } else if (DEFAULTS.containsKey(name) || BROKER_TO_TOPIC.containsKey(name)) {
-                values.put(name, value);
+            if (DEFAULTS.containsKey(name) || BROKER_TO_TOPIC.containsKey(name)) {
+                values.put(name, e.getValue());
             } else {
                 Set<String> known = new TreeSet<>(DEFAULTS.keySet());
                 known.addAll(BROKER_TO_TOPIC.keySet());
-                known.addAll(HOURS_AND_MINUTES.keySet());
-                known.add(LISTENERS);
+                known.addAll(SettingAliases.ALIASES);
                 throw new InvalidConfigException("unknown setting '" + name + "'; Spate understands: " + String.join(", ", known));
             }
         }
@@ -252,20 +251,6 @@ public final class SpateConfig {
         SpateConfig config = new SpateConfig(values);
         config.validate();
         return config;
-    }
-
-    private static void applyListener(Map<String, String> values, String listeners) {
-        String first = listeners.split(",")[0].trim();
-        int scheme = first.indexOf("://");
-        String hostPort = scheme >= 0 ? first.substring(scheme + 3) : first;
-        int colon = hostPort.lastIndexOf(':');
-        if (colon < 0) {
-            throw new InvalidConfigException("listeners must look like PLAINTEXT://host:port, not '" + listeners + "'");
-        }
-        if (colon > 0) {
-            values.put(HOST, hostPort.substring(0, colon));
-        }
-        values.put(PORT, hostPort.substring(colon + 1));
     }
 
     private void validate() {
@@ -533,9 +518,7 @@ public final class SpateConfig {
     }
 
     public SpateConfig with(String name, String value) {
-        Map<String, String> copy = new LinkedHashMap<>(values);
-        copy.put(name, value);
-        return from(copy);
+        return from(List.of(values, Map.of(name, value)));
     }
 
     public ServerConfig toServerConfig(int boundPort) {

@@ -2,9 +2,15 @@ package io.spate.broker;
 
 import io.spate.log.InvalidConfigException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -61,4 +67,64 @@ class SpateConfigTest {
         assertThat(SpateConfig.from(withMoves).clusterSettings().nodeAddMoves()).isZero();
         assertThat(SpateConfig.from(withMoves).clusterSettings().unavailableMoveAfterMs()).isZero();
     }
+
+    @TempDir
+    Path dir;
+
+    /** A properties file of {@code lines} plus the first {@code fillers} of the defaults, so its keys hash into tables of several sizes. */
+    private Path configFile(int fillers, List<String> lines) throws IOException {
+        List<String> all = new ArrayList<>(lines);
+        SpateConfig.from(Map.of()).toServerConfig(9092).brokerConfigs().entrySet().stream()
+                .filter(e -> !e.getKey().startsWith("log.") && !e.getKey().equals("host") && !e.getKey().equals("port"))
+                .limit(fillers).forEach(e -> all.add(e.getKey() + "=" + e.getValue()));
+        assertThat(all).hasSize(lines.size() + fillers);
+        Path file = Files.createTempFile(dir, "spate", ".properties");
+        Files.write(file, all);
+        return file;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0", "5", "13", "20", "25", "33", "40"})
+    void aFileWithSeveralAliasesOfASettingGetsKafkasPrecedenceWhateverItsSize(int fillers) throws IOException {
+        List<String> aliases = List.of("log.retention.hours=5", "log.retention.minutes=7", "log.retention.ms=1234",
+                "log.roll.hours=2", "log.roll.ms=4321", "log.dir=/tmp/spate-low", "log.dirs=/tmp/spate-high",
+                "listeners=PLAINTEXT://127.0.0.2:9300", "host=127.0.0.3", "port=9400");
+        for (List<String> lines : List.of(aliases, aliases.reversed())) {
+            SpateConfig config = SpateConfig.from(SpateConfig.readFile(configFile(fillers, lines)));
+            assertThat(config.topicDefaults()).as("%d fillers, lines %s", fillers, lines)
+                    .containsEntry("retention.ms", "1234").containsEntry("segment.ms", "4321");
+            assertThat(config.dataDir()).isEqualTo(Path.of("/tmp/spate-high"));
+            assertThat(config.host()).isEqualTo("127.0.0.2");
+            assertThat(config.port()).isEqualTo(9300);
+        }
+        SpateConfig minutes = SpateConfig.from(SpateConfig.readFile(configFile(fillers, List.of("log.retention.hours=5", "log.retention.minutes=7"))));
+        assertThat(minutes.topicDefaults()).containsEntry("retention.ms", "420000");
+    }
+
+    @Test
+    void anOverrideOfAnyAliasReplacesTheFilesAliasesOfThatSetting() throws IOException {
+        Map<String, String> file = SpateConfig.readFile(configFile(25, List.of("log.retention.minutes=7", "log.roll.ms=4321", "log.dirs=/tmp/from-file")));
+        SpateConfig config = SpateConfig.from(List.of(file, Map.of("log.retention.ms", "1000", "log.roll.hours", "1", "log.dir", "/tmp/from-override")));
+        assertThat(config.topicDefaults()).containsEntry("retention.ms", "1000").containsEntry("segment.ms", "3600000");
+        assertThat(config.dataDir()).isEqualTo(Path.of("/tmp/from-override"));
+        // and the flags (--port) beat an override's listeners
+        SpateConfig flags = SpateConfig.from(List.of(Map.of("listeners", "PLAINTEXT://127.0.0.2:9300"), Map.of("port", "9500")));
+        assertThat(flags.host()).isEqualTo("127.0.0.2");
+        assertThat(flags.port()).isEqualTo(9500);
+        assertThat(config.with("log.retention.hours", "2").topicDefaults()).containsEntry("retention.ms", "7200000");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"log.retention.hours", "log.retention.minutes", "log.retention.ms"})
+    void aNegativeRetentionInAnyUnitMeansNoTimeLimit(String name) {
+        assertThat(SpateConfig.from(Map.of(name, "-1")).topicDefaults()).containsEntry("retention.ms", "-1");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"log.retention.hours,lots", "log.roll.hours,0", "log.retention.hours,9999999999999999"})
+    void badCoarserUnitsAreRefusedWithTheirName(String name, String value) {
+        assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value, "log.retention.ms", "1000")))
+                .isInstanceOf(InvalidConfigException.class).hasMessageContaining(name);
+    }
+
 }

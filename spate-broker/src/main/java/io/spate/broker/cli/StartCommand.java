@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -108,13 +109,8 @@ final class StartCommand implements Callable<Integer> {
     static int run(Path configFile, Map<String, String> overrides, Map<String, String> flagSettings) throws InterruptedException {
         SpateConfig config;
         try {
-            Map<String, String> settings = new LinkedHashMap<>();
-            if (configFile != null) {
-                settings.putAll(SpateConfig.readFile(configFile));
-            }
-            settings.putAll(overrides);
-            settings.putAll(flagSettings);
-            config = SpateConfig.from(settings);
+            Map<String, String> file = configFile == null ? Map.of() : SpateConfig.readFile(configFile);
+            config = SpateConfig.from(List.of(file, overrides, flagSettings));
         } catch (InvalidConfigException e) {
             System.err.println("spate: bad configuration: " + e.getMessage());
             return 2;
