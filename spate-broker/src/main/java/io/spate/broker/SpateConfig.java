@@ -318,9 +318,10 @@ public final class SpateConfig {
         if (!autobalancing.equals("node_add") && !autobalancing.equals("continuous") && !autobalancing.equals("off")) {
             throw new InvalidConfigException(PARTITION_AUTOBALANCING_MODE + " must be node_add, continuous or off, not '" + autobalancing + "'");
         }
-        for (String flag : new String[]{AUTO_CREATE_TOPICS, LOG_CLEANER_ENABLE, AUTO_LEADER_REBALANCE}) {
+        // Every setting whose default is true or false is a flag: Boolean.parseBoolean would read "yes" or "on" as false.
+        for (String flag : DEFAULTS.keySet().stream().filter(name -> isTrueOrFalse(DEFAULTS.get(name))).toList()) {
             String value = values.get(flag);
-            if (!value.equals("true") && !value.equals("false")) {
+            if (!isTrueOrFalse(value)) {
                 throw new InvalidConfigException(flag + " must be true or false, not '" + value + "'");
             }
         }
@@ -606,6 +607,10 @@ public final class SpateConfig {
             throw new InvalidConfigException(name + " is out of range: " + value);
         }
         return (int) value;
+    }
+
+    private static boolean isTrueOrFalse(String value) {
+        return value.equals("true") || value.equals("false");
     }
 
     private static long parseLong(String name, String value) {

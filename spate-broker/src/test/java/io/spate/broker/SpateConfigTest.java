@@ -43,6 +43,21 @@ class SpateConfigTest {
         assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value))).isInstanceOf(InvalidConfigException.class).hasMessageContaining(name);
     }
 
+    @ParameterizedTest
+    @CsvSource({"transaction.partition.verification.enable,yes", "transaction.partition.verification.enable,1",
+            "auto.create.topics.enable,on", "log.cleaner.enable,no", "auto.leader.rebalance.enable,''"})
+    void everyFlagIsTrueOrFalse(String name, String value) {
+        assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value))).isInstanceOf(InvalidConfigException.class)
+                .hasMessage(name + " must be true or false, not '" + value + "'");
+        assertThat(SpateConfig.from(Map.of(name, "false")).toServerConfig(9092).brokerConfigs()).containsEntry(name, "false");
+    }
+
+    @Test
+    void transactionVerificationCanBeTurnedOff() {
+        assertThat(SpateConfig.from(Map.of()).transactionVerification()).isTrue();
+        assertThat(SpateConfig.from(Map.of("transaction.partition.verification.enable", "false")).transactionVerification()).isFalse();
+    }
+
     @Test
     void whatNodeCredentialsComeFromIsNotShownToClients() {
         SpateConfig config = SpateConfig.from(Map.of("controller.quorum.voters", "1@127.0.0.1:9093", "cluster.secret", "s3cret"));
