@@ -54,7 +54,7 @@ final class ClusterTables implements NodeTables, AutoCloseable {
                 defaults.hintIntervalMs(), defaults.hintBatch(), defaults.antiEntropyIntervalMs(), defaults.merkleDepth(),
                 defaults.maxKeysPerMessage(), defaults.gcIntervalMs(), defaults.maxClockForwardMs());
         TableService service = TableService.start(String.valueOf(config.nodeId()), brokerEpochMs, config.dataDir().resolve("tables"),
-                config.host(), config.tablesPort(), settings, TableService.HintSettings.defaults(), TableService.QueueLimits.defaults(),
+                config.listenHost(), config.tablesPort(), settings, TableService.HintSettings.defaults(), TableService.QueueLimits.defaults(),
                 config.tablesBlockCacheBytes());
         service.maxValueBytes(config.tablesMaxValueBytes());
         return new ClusterTables(service, metadata, config.tablesMaxValueBytes());

@@ -94,9 +94,8 @@ final class SettingAliases {
         if (colon < 0) {
             throw new InvalidConfigException("listeners must look like PLAINTEXT://host:port, not '" + listeners + "'");
         }
-        if (colon > 0) {
-            settings.put(SpateConfig.HOST, hostPort.substring(0, colon));
-        }
+        // Kafka: a listener with no host listens on every interface.
+        settings.put(SpateConfig.HOST, colon == 0 ? SpateConfig.EVERY_INTERFACE : hostPort.substring(0, colon));
         settings.put(SpateConfig.PORT, hostPort.substring(colon + 1));
     }
 }

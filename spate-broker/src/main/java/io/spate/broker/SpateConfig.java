@@ -87,6 +87,8 @@ public final class SpateConfig {
     public static final String HTTP_MAX_IN_FLIGHT_BYTES = "http.max.in.flight.bytes";
     public static final String HTTP_CONSUMER_INSTANCE_TIMEOUT_MS = "http.consumer.instance.timeout.ms";
     public static final String HTTP_CONSUMER_MAX_INSTANCES = "http.consumer.max.instances";
+    /** The host that binds every interface: {@code listeners=PLAINTEXT://:9092}, as in Kafka. */
+    public static final String EVERY_INTERFACE = "0.0.0.0";
 
     /** Broker-level name of each topic-level log setting. */
     private static final Map<String, String> BROKER_TO_TOPIC = Map.ofEntries(
@@ -192,6 +194,8 @@ public final class SpateConfig {
     }
 
     private final Map<String, String> values;
+    /** Looked up once: what a node bound to every interface tells clients and other nodes to dial. */
+    private volatile String advertisedWildcardHost;
 
     private SpateConfig(Map<String, String> values) {
         this.values = values;
@@ -255,6 +259,17 @@ public final class SpateConfig {
 
     private void validate() {
         nodeId();
+        String dirs = values.get(LOG_DIRS);
+        if (dirs.isBlank()) {
+            // Path.of("") is the working directory: the logs would land wherever the node was started.
+            throw new InvalidConfigException(LOG_DIRS + " (--data-dir) is empty; name the directory for the node's data");
+        }
+        if (dirs.contains(",")) {
+            throw new InvalidConfigException(LOG_DIRS + " names several directories ('" + dirs + "'); a Spate node keeps its data in one");
+        }
+        if (values.get(HOST).isBlank()) {
+            throw new InvalidConfigException(HOST + " is empty; use " + EVERY_INTERFACE + " to listen on every interface");
+        }
         int port = intValue(PORT);
         if (port < 0 || port > 65535) {
             throw new InvalidConfigException("port must be between 0 and 65535, not " + port);
@@ -451,8 +466,34 @@ public final class SpateConfig {
         return (short) Math.min(Short.MAX_VALUE, intValue(OFFSETS_TOPIC_REPLICATION_FACTOR));
     }
 
+    /**
+     * The host clients and other nodes are told to dial. For a node listening on every interface,
+     * the machine's canonical host name, as Kafka advertises it then: 0.0.0.0 is no address to dial.
+     */
     public String host() {
+        String host = listenHost();
+        if (!isWildcard(host)) {
+            return host;
+        }
+        String advertised = advertisedWildcardHost;
+        if (advertised == null) {
+            try {
+                advertised = java.net.InetAddress.getLocalHost().getCanonicalHostName();
+            } catch (java.net.UnknownHostException e) {
+                advertised = "127.0.0.1"; // a host without a name of its own: at least local clients can dial it
+            }
+            advertisedWildcardHost = advertised;
+        }
+        return advertised;
+    }
+
+    /** The address the node's listeners bind: {@link #EVERY_INTERFACE} for all of them. */
+    public String listenHost() {
         return values.get(HOST);
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals(EVERY_INTERFACE) || host.equals("::") || host.equals("[::]");
     }
 
     public int port() {
@@ -500,7 +541,7 @@ public final class SpateConfig {
     }
 
     public Path dataDir() {
-        return Path.of(values.get(LOG_DIRS).split(",")[0].trim());
+        return Path.of(values.get(LOG_DIRS).trim());
     }
 
     public int numPartitions() {

@@ -176,9 +176,9 @@ public final class SpateNode implements AutoCloseable {
             ClusterControl control = new ClusterControl(member.metadata());
             ProducerIdManager producerIds = new ProducerIdManager(control, config.nodeId());
             String clusterId = config.clustered() ? member.clusterId() : ClusterIdentity.loadOrCreate(dataDir, config.nodeId()).clusterId();
-            server = KafkaServer.bind(config.host(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits(),
+            server = KafkaServer.bind(config.listenHost(), config.port(), config.socketRequestMaxBytes(), config.ioThreads(), config.networkLimits(),
                     config.networkTransport());
-            log.info("Kafka listener on {}:{} over {} with {} network thread(s)", config.host(), server.port(), server.transport(), config.ioThreads());
+            log.info("Kafka listener on {}:{} over {} with {} network thread(s)", config.listenHost(), server.port(), server.transport(), config.ioThreads());
             ServerConfig serverConfig = config.toServerConfig(server.port());
             Map<String, String> effective = serverConfig.brokerConfigs();
             effective.put(SpateConfig.PORT, String.valueOf(server.port()));
@@ -464,7 +464,7 @@ public final class SpateNode implements AutoCloseable {
 
     private static io.spate.http.HttpServer startHttp(SpateConfig config, int port, int kafkaPort, HttpNodePartitions partitions,
                                                       NodeMetrics metrics) throws IOException {
-        return io.spate.http.HttpServer.start(new io.spate.http.HttpSettings(config.host(), port, config.httpMaxBodyBytes(),
+        return io.spate.http.HttpServer.start(new io.spate.http.HttpSettings(config.listenHost(), port, config.httpMaxBodyBytes(),
                 config.httpMaxInFlightBytes(), config.host() + ":" + kafkaPort, config.httpConsumerInstanceTimeoutMs(),
                 config.httpConsumerMaxInstances()), partitions, metrics.registry(), partitions.admin());
     }

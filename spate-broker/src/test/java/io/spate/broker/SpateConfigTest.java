@@ -142,4 +142,31 @@ class SpateConfigTest {
                 .isInstanceOf(InvalidConfigException.class).hasMessageContaining(name);
     }
 
+    @ParameterizedTest
+    @CsvSource({"log.dirs,''", "log.dirs,'  '", "log.dir,''"})
+    void anEmptyDataDirectoryIsRefusedRatherThanTheWorkingDirectory(String name, String value) {
+        assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value))).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("log.dirs (--data-dir) is empty; name the directory for the node's data");
+    }
+
+    @Test
+    void severalDataDirectoriesAreRefusedRatherThanAllButOneIgnored() {
+        assertThatThrownBy(() -> SpateConfig.from(Map.of("log.dirs", "/data/a,/data/b"))).isInstanceOf(InvalidConfigException.class)
+                .hasMessage("log.dirs names several directories ('/data/a,/data/b'); a Spate node keeps its data in one");
+        assertThat(SpateConfig.from(Map.of("log.dirs", " /data/a ")).dataDir()).isEqualTo(Path.of("/data/a"));
+    }
+
+    @Test
+    void aListenerWithoutAHostListensOnEveryInterfaceAndAdvertisesTheHostName() throws Exception {
+        SpateConfig config = SpateConfig.from(Map.of("listeners", "PLAINTEXT://:9300"));
+        assertThat(config.listenHost()).isEqualTo("0.0.0.0");
+        assertThat(config.port()).isEqualTo(9300);
+        assertThat(config.host()).isEqualTo(java.net.InetAddress.getLocalHost().getCanonicalHostName()).isNotEqualTo("0.0.0.0");
+        assertThat(SpateConfig.from(Map.of("host", "0.0.0.0")).host()).isEqualTo(config.host());
+
+        SpateConfig named = SpateConfig.from(Map.of("listeners", "PLAINTEXT://10.1.2.3:9300"));
+        assertThat(named.listenHost()).isEqualTo("10.1.2.3");
+        assertThat(named.host()).isEqualTo("10.1.2.3");
+        assertThat(SpateConfig.from(Map.of()).host()).as("the default").isEqualTo("127.0.0.1");
+    }
 }

@@ -40,7 +40,8 @@ final class StartCommand implements Callable<Integer> {
     @Option(names = PORT, paramLabel = "PORT", description = "Kafka listener port on the host (default: 9092).")
     Integer port;
 
-    @Option(names = HOST, paramLabel = "HOST", description = "Address to listen on and advertise (default: 127.0.0.1).")
+    @Option(names = HOST, paramLabel = "HOST", description = "Address to listen on and advertise (default: 127.0.0.1; "
+            + "0.0.0.0: every interface, advertising this machine's host name).")
     String host;
 
     @Option(names = NODE_ID, paramLabel = "N", description = "This node's id in a cluster (node.id; default: 1).")
