@@ -4,7 +4,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.GroupListing;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -183,28 +182,6 @@ public final class GroupsCommand implements Runnable {
             });
             return committed;
         }
-
-        /** Offsets for {@code spec} per partition; a partition whose lookup failed is absent. */
-        static Map<TopicPartition, Long> offsets(Admin admin, Iterable<TopicPartition> partitions, OffsetSpec spec) throws InterruptedException {
-            Map<TopicPartition, OffsetSpec> request = new LinkedHashMap<>();
-            partitions.forEach(tp -> request.put(tp, spec));
-            Map<TopicPartition, Long> answer = new HashMap<>();
-            if (request.isEmpty()) {
-                return answer;
-            }
-            ListOffsetsResult result = admin.listOffsets(request);
-            for (TopicPartition tp : request.keySet()) {
-                try {
-                    answer.put(tp, result.partitionResult(tp).get().offset());
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof TimeoutException timeout) {
-                        throw timeout;
-                    }
-                    // e.g. the topic was deleted since the offsets were committed: shown as '-'
-                }
-            }
-            return answer;
-        }
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "One line per group: id, state, protocol type.")
@@ -253,7 +230,7 @@ public final class GroupsCommand implements Runnable {
             TreeSet<TopicPartition> partitions = new TreeSet<>(Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
             partitions.addAll(committed.keySet());
             partitions.addAll(owners.keySet());
-            Map<TopicPartition, Long> end = offsets(admin, partitions, OffsetSpec.latest());
+            Map<TopicPartition, Long> end = PartitionOffsets.read(admin, partitions, OffsetSpec.latest());
 
             int members = description.members().size();
             out().printf("Group '%s': state %s, %d member%s%n%n", group, description.groupState(), members, members == 1 ? "" : "s");
@@ -316,16 +293,19 @@ public final class GroupsCommand implements Runnable {
             Long timestamp = target.datetime == null ? null : parseTime(target.datetime);
             List<TopicPartition> partitions = partitions(admin);
             Map<TopicPartition, Long> current = committed(admin, group);
-            Map<TopicPartition, Long> earliest = offsets(admin, partitions, OffsetSpec.earliest());
-            Map<TopicPartition, Long> latest = offsets(admin, partitions, OffsetSpec.latest());
+            PartitionOffsets askedEarliest = PartitionOffsets.ask(admin, partitions, OffsetSpec.earliest());
+            PartitionOffsets askedLatest = PartitionOffsets.ask(admin, partitions, OffsetSpec.latest());
+            PartitionOffsets askedByTime = timestamp == null ? null : PartitionOffsets.ask(admin, partitions, OffsetSpec.forTimestamp(timestamp));
+            Map<TopicPartition, Long> earliest = askedEarliest.answers();
+            Map<TopicPartition, Long> latest = askedLatest.answers();
+            Map<TopicPartition, Long> byTime = askedByTime == null ? Map.of() : askedByTime.answers();
             Map<TopicPartition, Long> plan = new LinkedHashMap<>();
-            Map<TopicPartition, Long> byTime = timestamp == null ? Map.of()
-                    : offsets(admin, partitions, OffsetSpec.forTimestamp(timestamp));
             for (TopicPartition tp : partitions) {
                 Long low = earliest.get(tp);
                 Long high = latest.get(tp);
-                if (low == null || high == null) {
-                    throw new Failure("cannot read the offsets of " + tp);
+                if (low == null || high == null || (timestamp != null && byTime.get(tp) == null)) {
+                    // All or nothing: a reset of only the partitions that answered would be a different reset.
+                    throw new Failure("cannot read the offsets of " + tp + " (has it no leader now?); nothing was reset");
                 }
                 long next;
                 if (target.earliest) {
@@ -333,8 +313,8 @@ public final class GroupsCommand implements Runnable {
                 } else if (target.latest) {
                     next = high;
                 } else if (target.datetime != null) {
-                    Long found = byTime.get(tp);
-                    next = found == null || found < 0 ? high : found;
+                    long found = byTime.get(tp);
+                    next = found < 0 ? high : found;
                 } else {
                     next = Math.max(low, Math.min(high, target.offset));
                 }

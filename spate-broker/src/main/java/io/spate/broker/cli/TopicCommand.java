@@ -199,8 +199,10 @@ public final class TopicCommand implements Runnable {
             List<TopicPartitionInfo> partitions = new ArrayList<>(d.partitions());
             partitions.sort(Comparator.comparingInt(TopicPartitionInfo::partition));
             List<TopicPartition> tps = partitions.stream().map(p -> new TopicPartition(name, p.partition())).toList();
-            Map<TopicPartition, Long> start = GroupsCommand.Sub.offsets(admin, tps, OffsetSpec.earliest());
-            Map<TopicPartition, Long> end = GroupsCommand.Sub.offsets(admin, tps, OffsetSpec.latest());
+            PartitionOffsets askedStart = PartitionOffsets.ask(admin, tps, OffsetSpec.earliest());
+            PartitionOffsets askedEnd = PartitionOffsets.ask(admin, tps, OffsetSpec.latest());
+            Map<TopicPartition, Long> start = askedStart.answers();
+            Map<TopicPartition, Long> end = askedEnd.answers();
             List<ConfigEntry> entries = new ArrayList<>(config.entries());
             // the settings made for this topic first, then the defaults, each by name
             entries.sort(Comparator.comparing((ConfigEntry e) -> isDefault(e)).thenComparing(ConfigEntry::name));
