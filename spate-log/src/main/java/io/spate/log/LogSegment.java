@@ -513,10 +513,13 @@ public final class LogSegment {
         }
     }
 
-    /** The first batch whose max timestamp is at or after {@code timestamp}, or null. */
-    ByteBuffer batchForTimestamp(long timestamp) throws IOException {
+    /**
+     * The first batch that ends at or after {@code fromOffset} and whose max timestamp is at or
+     * after {@code timestamp}, or null.
+     */
+    ByteBuffer batchForTimestamp(long timestamp, long fromOffset) throws IOException {
         int limit = size;
-        int position = positionOf(baseOffset + timeIndex.startOffsetFor(timestamp), limit);
+        int position = positionOf(Math.max(baseOffset + timeIndex.startOffsetFor(timestamp), fromOffset), limit);
         if (position < 0) {
             return null;
         }

@@ -1376,16 +1376,17 @@ public final class PartitionLog {
     }
 
     /**
-     * The first batch holding a record with a timestamp at or after {@code timestamp} (found
-     * through the time index and a header scan), for ListOffsets by time; null when every record
-     * is older.
+     * The first batch at or after {@code fromOffset} whose max timestamp is at or after
+     * {@code timestamp} (found through the time index and a header scan), for ListOffsets by
+     * time; null when there is none. The batch may begin below {@code fromOffset}.
      */
-    ByteBuffer batchForTimestamp(long timestamp) throws IOException {
-        for (LogSegment segment : segments.values()) {
+    ByteBuffer batchForTimestamp(long timestamp, long fromOffset) throws IOException {
+        Long first = segments.floorKey(fromOffset);
+        for (LogSegment segment : (first == null ? segments : segments.tailMap(first)).values()) {
             if (segment.maxTimestamp() < timestamp) {
                 continue;
             }
-            ByteBuffer batch = segment.batchForTimestamp(timestamp);
+            ByteBuffer batch = segment.batchForTimestamp(timestamp, fromOffset);
             if (batch != null) {
                 return batch;
             }
@@ -1398,36 +1399,47 @@ public final class PartitionLog {
     }
 
     /**
-     * The first record below {@code endOffset} whose timestamp is at or after {@code timestamp}
-     * (ListOffsets by time), or null when there is none. A batch stamped with log-append time
-     * answers with its own time and base offset, as Kafka does.
+     * The first record from the log start offset up to below {@code endOffset} whose timestamp is
+     * at or after {@code timestamp} (ListOffsets by time), or null when there is none. A batch
+     * stamped with log-append time gives each record the batch's time, as Kafka does.
+     *
+     * <p>The search starts at the log start, not the first segment: DeleteRecords deletes only
+     * whole segments, so the first one may still hold records below the log start, which no
+     * reader may be sent to (Kafka searches from the log start the same way).
      */
     public TimestampAndOffset offsetForTimestamp(long timestamp, long endOffset) throws IOException {
-        ByteBuffer bytes;
-        try {
-            bytes = batchForTimestamp(timestamp);
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
-        }
-        if (bytes == null) {
-            return null;
-        }
-        RecordBatch batch = RecordBatch.of(bytes);
-        if (batch.baseOffset() >= endOffset) {
-            return null;
-        }
-        if (batch.isLogAppendTime()) {
-            return new TimestampAndOffset(batch.maxTimestamp(), batch.baseOffset());
-        }
-        RecordReader reader = new RecordReader(decompressor).open(batch);
-        while (reader.hasNext()) {
-            io.spate.record.Record record = reader.next();
-            if (record.offset() >= endOffset) {
+        long from = logStartOffset;
+        RecordReader reader = null;
+        while (from < endOffset) {
+            ByteBuffer bytes;
+            try {
+                bytes = batchForTimestamp(timestamp, from);
+            } catch (java.io.UncheckedIOException e) {
+                throw e.getCause();
+            }
+            if (bytes == null) {
                 return null;
             }
-            if (record.timestamp() >= timestamp) {
-                return new TimestampAndOffset(record.timestamp(), record.offset());
+            RecordBatch batch = RecordBatch.of(bytes);
+            if (batch.baseOffset() >= endOffset) {
+                return null;
             }
+            if (batch.isLogAppendTime() && batch.baseOffset() >= from) {
+                return new TimestampAndOffset(batch.maxTimestamp(), batch.baseOffset());
+            }
+            reader = reader == null ? new RecordReader(decompressor) : reader;
+            reader.open(batch);
+            while (reader.hasNext()) {
+                io.spate.record.Record record = reader.next();
+                if (record.offset() >= endOffset) {
+                    return null;
+                }
+                if (record.offset() >= from && record.timestamp() >= timestamp) {
+                    return new TimestampAndOffset(record.timestamp(), record.offset());
+                }
+            }
+            // Only records below the log start reached that time in this batch: search on after it.
+            from = batch.lastOffset() + 1;
         }
         return null;
     }

@@ -350,11 +350,11 @@ class PartitionLogTest {
         append(log, TestBatches.batch(200, "b"), 0);
         append(log, TestBatches.batch(300, "c"), 0);
 
-        assertThat(TestBatches.values(log.batchForTimestamp(0))).containsExactly("a");
-        assertThat(TestBatches.values(log.batchForTimestamp(150))).containsExactly("b");
-        assertThat(TestBatches.values(log.batchForTimestamp(250))).containsExactly("c");
-        assertThat(TestBatches.values(log.batchForTimestamp(300))).containsExactly("c");
-        assertThat(log.batchForTimestamp(301)).isNull();
+        assertThat(TestBatches.values(log.batchForTimestamp(0, 0))).containsExactly("a");
+        assertThat(TestBatches.values(log.batchForTimestamp(150, 0))).containsExactly("b");
+        assertThat(TestBatches.values(log.batchForTimestamp(250, 0))).containsExactly("c");
+        assertThat(TestBatches.values(log.batchForTimestamp(300, 0))).containsExactly("c");
+        assertThat(log.batchForTimestamp(301, 0)).isNull();
         assertThat(log.maxTimestampAndOffset()).containsExactly(300L, 2L);
     }
 
