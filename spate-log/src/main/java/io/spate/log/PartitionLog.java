@@ -1677,15 +1677,22 @@ public final class PartitionLog {
         }
     }
 
+    /** What DeleteRecords sends for "everything below the high watermark" (Kafka's {@code DeleteRecordsRequest.HIGH_WATERMARK}). */
+    public static final long HIGH_WATERMARK = -1L;
+
     /**
      * DeleteRecords: makes {@code offset} the first offset readers can see, and deletes the
      * segments wholly below it. Only committed data can be deleted this way.
      *
-     * @param offset the new log start offset; -1 means the high watermark
+     * @param offset the new log start offset; {@link #HIGH_WATERMARK} means the high watermark
      * @return the log start offset afterwards
-     * @throws IllegalArgumentException when {@code offset} is above the high watermark
+     * @throws IllegalArgumentException when {@code offset} is above the high watermark, or
+     *         negative other than {@link #HIGH_WATERMARK} (Kafka's OFFSET_OUT_OF_RANGE for both)
      */
     public long deleteRecordsBefore(long offset) throws IOException {
+        if (offset < 0 && offset != HIGH_WATERMARK) {
+            throw new IllegalArgumentException("offset " + offset + " is negative; only " + HIGH_WATERMARK + " stands for the high watermark");
+        }
         long stableBefore;
         long start;
         int deleted;
@@ -1693,7 +1700,7 @@ public final class PartitionLog {
             if (offlineReason != null) {
                 throw new IOException("partition " + topicPartition + " is offline on this node: " + offlineReason);
             }
-            long target = offset < 0 ? highWatermark : offset;
+            long target = offset == HIGH_WATERMARK ? highWatermark : offset;
             if (target > highWatermark) {
                 throw new IllegalArgumentException("offset " + target + " is above the high watermark " + highWatermark);
             }

@@ -116,7 +116,7 @@ public final class PartitionAdmin {
 
     /**
      * Moves the log start of {@code topic}-{@code partition} up to {@code offset} (-1: its high
-     * watermark), on its leader. Records of a topic that only compacts are removed by compaction
+     * watermark; any other negative offset is out of range), on its leader. Records of a topic that only compacts are removed by compaction
      * alone, as in Kafka. Call {@link #checkpointLogStarts} once after the moves of one request.
      */
     public Deleted deleteRecordsBefore(String topic, int partitionIndex, long offset) {
