@@ -535,6 +535,12 @@ public final class LogSegment {
         return null;
     }
 
+    /** The whole batch that holds {@code offset}, or null when no batch of this segment reaches it. */
+    ByteBuffer batchHolding(long offset) throws IOException {
+        int position = positionOf(offset, size);
+        return position < 0 ? null : readBatch(position);
+    }
+
     /** Reads the whole batch that starts at {@code position}. */
     ByteBuffer readBatch(int position) throws IOException {
         ByteBuffer header = ByteBuffer.allocate(RecordBatch.LOG_OVERHEAD);

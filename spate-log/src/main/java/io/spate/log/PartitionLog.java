@@ -1444,17 +1444,45 @@ public final class PartitionLog {
         return null;
     }
 
-    /** Offset and timestamp of the record with the largest timestamp (ListOffsets MAX_TIMESTAMP). */
-    public long[] maxTimestampAndOffset() {
-        long ts = RecordBatch.NO_TIMESTAMP;
-        long offset = -1;
+    /**
+     * The record with the largest timestamp (ListOffsets MAX_TIMESTAMP), or null when no record
+     * has a timestamp. Its offset is that of the first record carrying that time in the batch
+     * that set it, not the batch's last offset (KAFKA-16310): the segments keep only the batch,
+     * so the one batch is decoded here, where the question is asked, and never on append.
+     */
+    public TimestampAndOffset maxTimestampAndOffset() throws IOException {
+        LogSegment latest = null;
         for (LogSegment segment : segments.values()) {
-            if (segment.maxTimestamp() > ts) {
-                ts = segment.maxTimestamp();
-                offset = segment.offsetOfMaxTimestamp();
+            if (segment.maxTimestamp() > (latest == null ? RecordBatch.NO_TIMESTAMP : latest.maxTimestamp())) {
+                latest = segment;
             }
         }
-        return new long[]{ts, offset};
+        if (latest == null) {
+            return null;
+        }
+        long maxTimestamp = latest.maxTimestamp();
+        long batchLastOffset = latest.offsetOfMaxTimestamp();
+        if (!latest.retain()) {
+            return new TimestampAndOffset(maxTimestamp, batchLastOffset); // deleted meanwhile: the batch is not at hand
+        }
+        try {
+            ByteBuffer bytes = latest.batchHolding(batchLastOffset);
+            if (bytes != null) {
+                RecordBatch batch = RecordBatch.of(bytes);
+                RecordReader reader = new RecordReader(decompressor).open(batch);
+                while (reader.hasNext()) {
+                    io.spate.record.Record record = reader.next();
+                    if (record.timestamp() == maxTimestamp) {
+                        return new TimestampAndOffset(maxTimestamp, record.offset());
+                    }
+                }
+            }
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        } finally {
+            latest.release();
+        }
+        return new TimestampAndOffset(maxTimestamp, batchLastOffset);
     }
 
     /** Fsyncs every segment with unflushed bytes; afterwards everything appended before the call is durable. */

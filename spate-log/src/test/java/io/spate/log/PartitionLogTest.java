@@ -205,7 +205,8 @@ class PartitionLogTest {
         assertThat(batch.isLogAppendTime()).isTrue();
         assertThat(batch.maxTimestamp()).isEqualTo(777_000);
         assertThatCode(() -> batch.validate(stored.remaining())).doesNotThrowAnyException();
-        assertThat(log.maxTimestampAndOffset()).containsExactly(777_000L, 1L);
+        assertThat(log.maxTimestampAndOffset()).as("the first record stamped with that time")
+                .isEqualTo(new PartitionLog.TimestampAndOffset(777_000, 0));
     }
 
     @Test
@@ -355,7 +356,7 @@ class PartitionLogTest {
         assertThat(TestBatches.values(log.batchForTimestamp(250, 0))).containsExactly("c");
         assertThat(TestBatches.values(log.batchForTimestamp(300, 0))).containsExactly("c");
         assertThat(log.batchForTimestamp(301, 0)).isNull();
-        assertThat(log.maxTimestampAndOffset()).containsExactly(300L, 2L);
+        assertThat(log.maxTimestampAndOffset()).isEqualTo(new PartitionLog.TimestampAndOffset(300, 2));
     }
 
     @Test

@@ -66,6 +66,38 @@ class ListOffsetsTest {
         assertThat(later.offset()).as("records past the log start are found as before").isEqualTo(70);
     }
 
+    /** KAFKA-16310: the offset of the first record carrying the largest time, not the last offset of its batch. */
+    @Test
+    void maxTimestampAnswersTheRecordThatCarriesIt() throws Exception {
+        TopicPartition outOfOrder = topic("max-time-out-of-order");
+        sendAsOneBatch(outOfOrder, BASE_TIME + 300, BASE_TIME + 500, BASE_TIME + 100);
+        ListOffsetsResult.ListOffsetsResultInfo max = admin.listOffsets(Map.of(outOfOrder, OffsetSpec.maxTimestamp()))
+                .partitionResult(outOfOrder).get();
+        assertThat(max.timestamp()).isEqualTo(BASE_TIME + 500);
+        assertThat(max.offset()).isEqualTo(1);
+
+        TopicPartition shared = topic("max-time-shared");
+        sendAsOneBatch(shared, BASE_TIME + 100, BASE_TIME + 200);
+        sendAsOneBatch(shared, BASE_TIME + 700, BASE_TIME + 700, BASE_TIME + 700);
+        max = admin.listOffsets(Map.of(shared, OffsetSpec.maxTimestamp())).partitionResult(shared).get();
+        assertThat(max.timestamp()).isEqualTo(BASE_TIME + 700);
+        assertThat(max.offset()).as("the first of the records sharing the time").isEqualTo(2);
+    }
+
+    /** Sends records with these timestamps in one produce batch (the producer holds them until the flush). */
+    private static void sendAsOneBatch(TopicPartition tp, long... timestamps) throws Exception {
+        try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of("linger.ms", 60_000))) {
+            List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new java.util.ArrayList<>();
+            for (long timestamp : timestamps) {
+                sent.add(producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), timestamp, null, "at " + timestamp)));
+            }
+            producer.flush();
+            for (var metadata : sent) {
+                metadata.get();
+            }
+        }
+    }
+
     private static TopicPartition topic(String name) throws Exception {
         admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get();
         return new TopicPartition(name, 0);

@@ -86,9 +86,13 @@ public final class ListOffsetsHandler implements ApiHandler {
         } else if (timestamp == LATEST) {
             answer.setOffset(readableEnd);
         } else if (timestamp == MAX_TIMESTAMP) {
-            long[] max = log.maxTimestampAndOffset();
-            if (max[1] >= 0 && max[1] < readableEnd) {
-                answer.setTimestamp(max[0]).setOffset(max[1]);
+            try {
+                PartitionLog.TimestampAndOffset max = log.maxTimestampAndOffset();
+                if (max != null && max.offset() >= 0 && max.offset() < readableEnd) {
+                    answer.setTimestamp(max.timestamp()).setOffset(max.offset());
+                }
+            } catch (IOException e) {
+                return answer.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
             }
         } else if (timestamp >= 0) {
             try {
