@@ -74,7 +74,12 @@ public final class PipelineTopics {
         }
         for (InternalTopic internal : pipeline.internalTopics()) {
             String with = changelogAnchor.getOrDefault(internal.name(), anchor);
-            (with.equals(anchor) ? first : second).put(internal.name(), topic(internal.name(), partitions, factor, with, internal.compacted()));
+            NewTopic topic = topic(internal.name(), partitions, factor, with, internal.compacted());
+            // A repartition record's timestamp is its stream time downstream, and a restore takes a
+            // task's stream time from its changelog's: neither may be replaced by the append time,
+            // whatever the node's log.message.timestamp.type (Kafka Streams pins it the same way).
+            topic.configs().put("message.timestamp.type", "CreateTime");
+            (with.equals(anchor) ? first : second).put(internal.name(), topic);
         }
         Map<String, TopicDescription> existing = new HashMap<>();
         List<String> names = new ArrayList<>(first.keySet());

@@ -570,7 +570,7 @@ final class TaskRunner implements Runnable {
                     List<ChangelogRecord> entries = new ArrayList<>(chunk.size());
                     for (InputRecord r : chunk) {
                         if (r.offset() < end) { // a batch read whole may run past a source table's committed position
-                            entries.add(new ChangelogRecord(r.key(), r.value()));
+                            entries.add(new ChangelogRecord(r.key(), r.value(), r.timestamp()));
                         }
                     }
                     inUserCode(() -> {
@@ -996,7 +996,7 @@ final class TaskRunner implements Runnable {
                 }
                 List<ChangelogRecord> records = new ArrayList<>(topic.getValue().size());
                 for (StateDelta.Change c : topic.getValue()) {
-                    records.add(new ChangelogRecord(c.key(), c.value()));
+                    records.add(new ChangelogRecord(c.key(), c.value(), c.timestamp()));
                 }
                 inUserCode(() -> {
                     task.restore(store, records);

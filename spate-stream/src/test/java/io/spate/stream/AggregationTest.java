@@ -112,7 +112,7 @@ class AggregationTest {
         try (PipelineTestDriver d = new PipelineTestDriver("n", p, Map.of(), 1)) {
             d.input("in", S, S).pipe("a", "", 1).pipe("b", "x", 2);
             assertThat(d.output("out", S, Serdes.longs()).readLatestByKey()).isEqualTo(Map.of("x", 1L));
-            assertThat(d.totalStats().nullKeyRecordsDropped()).isEqualTo(1);
+            assertThat(d.totalStats().nullRecordsDropped()).isEqualTo(1);
         }
     }
 
@@ -136,5 +136,20 @@ class AggregationTest {
             b.stream("t", S, S).groupByKey().count(Named.as("n"));
             b.stream("u", S, S).groupByKey().count(Named.as("n"));
         }, Map.of())).hasMessageContaining("used twice");
+    }
+
+    @Test
+    void aggregationsSkipTombstonesAsKafkaStreamsDoes() {
+        Pipeline p = b -> {
+            KGroupedStream<String, String> byKey = b.stream("in", S, S).groupByKey();
+            byKey.reduce((a, v) -> a + "+" + v, Named.as("joined")).toStream().to("reduced", S, S);
+            byKey.count(Named.as("counted")).toStream().to("counted", S, Serdes.longs());
+        };
+        try (PipelineTestDriver d = new PipelineTestDriver("t", p, Map.of(), 1)) {
+            d.input("in", S, S).pipe("k", "5", 1).pipe("k", null, 2).pipe("k", "7", 3);
+            assertThat(d.output("reduced", S, S).readAll()).extracting(TestRecord::value).containsExactly("5", "5+7");
+            assertThat(d.output("counted", S, Serdes.longs()).readAll()).extracting(TestRecord::value).containsExactly(1L, 2L);
+            assertThat(d.totalStats().nullRecordsDropped()).isEqualTo(2);         // once per aggregation
+        }
     }
 }

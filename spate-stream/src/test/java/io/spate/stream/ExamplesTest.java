@@ -41,7 +41,7 @@ class ExamplesTest {
             in.pipe("u1", "ada", 1).pipe("u2", "bob", 2).pipe("u1", "ada lovelace", 3).pipe("u3", "cy", 4).pipe("u2", null, 5);
             in.pipe(null, "no key", 6);
             assertThat(d.table("user-table", S, S)).containsExactlyInAnyOrderEntriesOf(Map.of("u1", "ada lovelace", "u3", "cy"));
-            assertThat(d.totalStats().nullKeyRecordsDropped()).isEqualTo(1);
+            assertThat(d.totalStats().nullRecordsDropped()).isEqualTo(1);
         }
     }
 

@@ -194,10 +194,10 @@ class JoinTest {
             clicks.pipe("a", "c1", 1080);
             clicks.pipe("z", "c0", 1100);              // a click without a view: a left join never emits it alone
             assertThat(out.readAll()).extracting(TestRecord::value).containsExactly("v1+c1");
-            // v2 could still be matched by a click up to 1100 arriving before stream time 1250 (1100 + 100 + 50)
-            clicks.pipe("x", "c2", 1249);
+            // v2 could still be matched by a click up to 1100 arriving until stream time passes 1250 (1100 + 100 + 50)
+            clicks.pipe("x", "c2", 1250);
             assertThat(out.readAll()).isEmpty();
-            clicks.pipe("x", "c3", 1250);              // 1000 + 100 + 100 + 50: v1 and v2 leave the buffer
+            clicks.pipe("x", "c3", 1251);              // past 1000 + 100 + 100 + 50: v1 and v2 leave the buffer
             assertThat(out.readAll()).extracting(r -> r.key() + "=" + r.value() + "@" + r.timestamp()).containsExactly("b=v2+null@1000");
         }
     }
@@ -219,8 +219,52 @@ class JoinTest {
             assertThat(out.readAll()).extracting(TestRecord::value).containsExactly("v1+c2");
             // The flags are in the changelogs: a restarted task restores them and emits no null join for v1 or c2.
             d.restartTasks();
-            views.pipe("y", "tick", 1300);             // every record above leaves the buffer (t + 200 <= 1300)
+            views.pipe("y", "tick", 1300);             // every record above leaves the buffer (t + 200 < 1300)
             assertThat(out.readAll()).extracting(TestRecord::value).containsExactlyInAnyOrder("v2+null", "null+c1");
+        }
+    }
+
+    private static Pipeline viewsJoinClicks(JoinWindows windows, boolean left) {
+        return b -> {
+            KStream<String, String> views = b.stream("views", S, S);
+            KStream<String, String> clicks = b.stream("clicks", S, S);
+            ValueJoiner<String, String, String> joiner = (v, c) -> v + "+" + c;
+            (left ? views.leftJoin(clicks, joiner, windows, Named.as("vc")) : views.join(clicks, joiner, windows, Named.as("vc")))
+                    .to("joined", S, S);
+        };
+    }
+
+    @Test
+    void aJoinWindowClosedOnOneSideStillTakesThatSidesRecordsInOrder() {
+        // clicks up to 10 s after their view, no grace: a click's own look-ahead is zero
+        try (PipelineTestDriver d = new PipelineTestDriver("z", viewsJoinClicks(JoinWindows.of(Duration.ofSeconds(10)).before(Duration.ZERO), false),
+                Map.of(), 1)) {
+            d.input("views", S, S).pipe("a", "v", 1000);
+            d.input("clicks", S, S).pipe("a", "c", 1005);
+            assertThat(d.output("joined", S, S).readAll()).extracting(r -> r.value() + "@" + r.timestamp()).containsExactly("v+c@1005");
+            assertThat(d.totalStats().lateRecordsDropped()).isZero();
+        }
+        // no difference allowed at all: records of equal timestamps join
+        try (PipelineTestDriver d = new PipelineTestDriver("z", viewsJoinClicks(JoinWindows.of(Duration.ZERO), false), Map.of(), 1)) {
+            d.input("views", S, S).pipe("a", "v", 1000);
+            d.input("clicks", S, S).pipe("a", "c1", 1000).pipe("a", "c2", 1001);
+            assertThat(d.output("joined", S, S).readAll()).extracting(TestRecord::value).containsExactly("v+c1");
+        }
+    }
+
+    @Test
+    void anExpiredRecordIsJoinedWithWhatTheOtherSideStillBuffersAndStampedWithTheLaterTime() {
+        JoinWindows windows = JoinWindows.of(Duration.ofMillis(100));     // a record is buffered until stream time passes t + 200
+        try (PipelineTestDriver d = new PipelineTestDriver("x", viewsJoinClicks(windows, true), Map.of(), 1)) {
+            var views = d.input("views", S, S);
+            var out = d.output("joined", S, S);
+            d.input("clicks", S, S).pipe("a", "c", 1100).pipe("z", "tick", 1250);
+            views.pipe("a", "v1", 1000);               // expired (1000 + 200 < 1250), c still buffered (1100 + 200 >= 1250)
+            views.pipe("b", "v2", 1000);               // expired and nothing to match: a left join emits it with null at once
+            assertThat(out.readAll()).extracting(r -> r.key() + "=" + r.value() + "@" + r.timestamp())
+                    .containsExactly("a=v1+c@1100", "b=v2+null@1000");
+            assertThat(d.totalStats().lateRecordsDropped()).isEqualTo(2);
+            assertThat(d.size("x-vc-left-changelog", 0)).isZero();           // neither was buffered
         }
     }
 }

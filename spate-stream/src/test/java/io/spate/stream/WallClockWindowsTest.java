@@ -182,7 +182,7 @@ class WallClockWindowsTest {
         try (PipelineTestDriver d = new PipelineTestDriver("lj", p, IDLE_1000, 1)) {
             var out = d.output("joined", S, S);
             d.input("views", S, S).pipe("b", "v2", 1000);
-            d.advanceWallClockTime(Duration.ofMillis(1249));  // buffered until stream time 1000 + 100 + 100 + 50
+            d.advanceWallClockTime(Duration.ofMillis(1250));  // buffered until stream time passes 1000 + 100 + 100 + 50
             assertThat(out.readAll()).isEmpty();
             d.advanceWallClockTime(Duration.ofMillis(1));
             assertThat(out.readAll()).extracting(r -> r.key() + "=" + r.value()).containsExactly("b=v2+null");
@@ -196,7 +196,7 @@ class WallClockWindowsTest {
         List<String> emitted = new ArrayList<>();
         Output out = (topic, partition, key, value, ts) -> {
             if (topic.endsWith("-changelog")) {
-                changelog.add(new ChangelogRecord(key, value));
+                changelog.add(new ChangelogRecord(key, value, ts));
             } else {
                 emitted.add(topic + ":" + S.deserialize(key));
             }

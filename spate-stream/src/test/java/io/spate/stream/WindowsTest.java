@@ -132,4 +132,34 @@ class WindowsTest {
             assertThat(out.readAll()).extracting(r -> r.key() + "=" + r.value()).containsExactly("a@100-112=3");
         }
     }
+
+    @Test
+    void aTableJoinedForLookupsDoesNotCloseTheStreamsWindows() {
+        Pipeline p = b -> {
+            KTable<String, String> users = b.table("users", S, S, Named.as("users"));
+            b.stream("clicks", S, S).join(users, (click, user) -> user)
+                    .groupByKey().windowedBy(TumblingWindows.of(Duration.ofMinutes(1)))
+                    .count(Named.as("counts")).toStream()
+                    .map((w, c) -> KeyValue.pair(w.key() + "@" + w.start(), c)).to("out", S, Serdes.longs());
+        };
+        try (PipelineTestDriver d = new PipelineTestDriver("t", p, Map.of(), 1)) {
+            d.input("users", S, S).pipe("u1", "ada", 120_000).pipe("u9", "bob", 120_000);   // written today
+            d.input("clicks", S, S).pipe("u1", "c", 61_000);                                 // yesterday's click, replayed
+            assertThat(d.output("out", S, Serdes.longs()).readAll()).extracting(r -> r.key() + "=" + r.value())
+                    .containsExactly("u1@60000=1");
+            assertThat(d.totalStats().lateRecordsDropped()).isZero();
+        }
+    }
+
+    @Test
+    void aTimestampNearTheEndOfTimeFallsInItsLastWindowsWithoutOverflowing() {
+        Windows hopping = HoppingWindows.of(Duration.ofMillis(100), Duration.ofMillis(50));
+        try (PipelineTestDriver d = new PipelineTestDriver("w", windowedCount(hopping), Map.of(), 1)) {
+            long ts = Long.MAX_VALUE - 1;
+            long last = ts / 50 * 50;                  // both windows' ends lie past Long.MAX_VALUE: they end there
+            d.input("in", S, S).pipe("a", "x", ts);
+            assertThat(d.output("out", S, Serdes.longs()).readAll()).extracting(TestRecord::key)
+                    .containsExactly("a@" + (last - 50) + "-" + Long.MAX_VALUE, "a@" + last + "-" + Long.MAX_VALUE);
+        }
+    }
 }

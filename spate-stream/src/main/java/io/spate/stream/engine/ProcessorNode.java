@@ -25,5 +25,12 @@ abstract class ProcessorNode {
     /** A node that reads one of the task's input topics. */
     interface InputNode {
         void processInput(InputRecord record);
+
+        /**
+         * Whether the topic's records move the task's stream time: a stream's do; a table's only
+         * when its updates flow on as a stream. A table that serves lookups only (a join's) would
+         * otherwise close the windows of the stream it is joined with by its own timestamps.
+         */
+        boolean movesStreamTime();
     }
 }

@@ -41,6 +41,11 @@ final class Processors {
         }
 
         @Override
+        public boolean movesStreamTime() {
+            return true;
+        }
+
+        @Override
         void process(Object key, Object value, long ts) {
             throw new IllegalStateException("a source reads only its topic");
         }
@@ -64,7 +69,7 @@ final class Processors {
         @Override
         public void processInput(InputRecord r) {
             if (r.key() == null) {
-                ctx.nullKeyRecordsDropped++;
+                ctx.nullRecordsDropped++;
                 return;
             }
             Object value = valueSerde.deserialize(r.value());
@@ -72,6 +77,11 @@ final class Processors {
             if (children.length > 0) {
                 forward(keySerde.deserialize(r.key()), value, r.timestamp());
             }
+        }
+
+        @Override
+        public boolean movesStreamTime() {
+            return children.length > 0;
         }
 
         @Override
@@ -262,7 +272,7 @@ final class Processors {
         void process(Object key, Object value, long ts) {
             byte[] k = key == null ? null : keySerde.serialize(key);
             if (k == null) {
-                ctx.nullKeyRecordsDropped++;
+                ctx.nullRecordsDropped++;
                 return;
             }
             ctx.writeTable(table, k, value == null ? null : valueSerde.serialize(value), ts);
@@ -288,7 +298,7 @@ final class Processors {
         void process(Object key, Object value, long ts) {
             byte[] k = key == null ? null : keySerde.serialize(key);
             if (k == null) {
-                ctx.nullKeyRecordsDropped++;
+                ctx.nullRecordsDropped++;
                 return;
             }
             ctx.send(topic, Output.BY_KEY, k, valueSerde.serialize(value), ts);
@@ -318,7 +328,7 @@ final class Processors {
             if (key != null) {
                 other = table.get(Bytes.wrap(tableKeySerde.serialize(key)));
             } else if (!left) {
-                ctx.nullKeyRecordsDropped++;
+                ctx.nullRecordsDropped++;
                 return;
             }
             if (other == null && !left) {
@@ -406,8 +416,8 @@ final class Processors {
 
         @Override
         void process(Object key, Object value, long ts) {
-            if (key == null) {
-                ctx.nullKeyRecordsDropped++;
+            if (key == null || value == null) {
+                ctx.nullRecordsDropped++;       // a tombstone is no event to count or fold in (nor to hand a reducer)
                 return;
             }
             byte[] k = keySerde.serialize(key);
@@ -485,17 +495,22 @@ final class Processors {
 
         @Override
         void process(Object key, Object value, long ts) {
-            if (key == null) {
-                ctx.nullKeyRecordsDropped++;
+            if (key == null || value == null) {
+                ctx.nullRecordsDropped++;
                 return;
             }
             byte[] k = keySerde.serialize(key);
             Bytes storeKey = Bytes.wrap(k);
             long streamTime = ctx.streamTime;
             boolean updated = false;
-            for (long start = Math.max(0, ts - sizeMs + advanceMs) / advanceMs * advanceMs; start <= ts; start += advanceMs) {
-                long end = start + sizeMs;
-                if (end + graceMs <= streamTime) {
+            // Windows start at multiples of the advance from 0; counted rather than stepped past ts,
+            // which could overflow for a timestamp near Long.MAX_VALUE.
+            long first = Math.max(0, ts - sizeMs + advanceMs) / advanceMs * advanceMs;
+            long windows = ts < 0 ? 0 : (ts / advanceMs * advanceMs - first) / advanceMs + 1;
+            for (long i = 0; i < windows; i++) {
+                long start = first + i * advanceMs;
+                long end = WallClockStreamTime.saturatedPlus(start, sizeMs);
+                if (WallClockStreamTime.saturatedPlus(end, graceMs) <= streamTime) {
                     continue;                       // this window has closed
                 }
                 updated = true;
@@ -579,8 +594,8 @@ final class Processors {
 
         @Override
         void process(Object key, Object value, long ts) {
-            if (key == null) {
-                ctx.nullKeyRecordsDropped++;
+            if (key == null || value == null) {
+                ctx.nullRecordsDropped++;
                 return;
             }
             byte[] k = keySerde.serialize(key);
@@ -653,11 +668,13 @@ final class Processors {
 
     /**
      * One side of a windowed stream-stream join: buffers its record (by key and timestamp, with a
-     * changelog) and joins it with the other side's buffered records within its window. A record's
-     * window ({@code [t - before, t + after]} on the left, the mirror on the right) closes once
-     * stream time reaches its end plus grace: a record whose window is closed on arrival is late.
-     * A buffered record is kept while a record of the other side that is not late could still
-     * match it: until stream time passes {@code t + before + after + grace}.
+     * changelog) and joins it with the other side's buffered records within its window
+     * ({@code [t - before, t + after]} on the left, the mirror on the right), each result stamped
+     * with the later of the two timestamps. A buffered record is kept while a record of the other
+     * side whose own window is still open (stream time not past its end plus grace, the end being
+     * inclusive) could match it: until stream time passes {@code t + before + after + grace}. A
+     * record that arrives that late is expired: it is still joined with what the other side
+     * buffers, counted late, and not buffered.
      *
      * <p>In a left or outer join, the sides whose unmatched records count keep a matched flag with
      * each buffered record (in the store and its changelog, so a restored task knows it), set when
@@ -728,27 +745,34 @@ final class Processors {
         @Override
         void process(Object key, Object value, long ts) {
             if (key == null) {
-                ctx.nullKeyRecordsDropped++;
-                return;
-            }
-            if (ts + lookAheadMs + graceMs <= ctx.streamTime) {
-                ctx.lateRecordsDropped++;
+                ctx.nullRecordsDropped++;
                 return;
             }
             byte[] k = keySerde.serialize(key);
             Bytes storeKey = Bytes.wrap(k);
             matchTimes.clear();
             matchLists.clear();
-            other.fetch(storeKey, ts - lookBackMs, ts + lookAheadMs, (sk, otherTs, values) -> {
+            // Whatever the other side still buffers within the window is joined, even for a record
+            // whose own window has closed: only the other side's later records can no longer find it.
+            other.fetch(storeKey, ts - lookBackMs, WallClockStreamTime.saturatedPlus(ts, lookAheadMs), (sk, otherTs, values) -> {
                 matchTimes.add(otherTs);
                 matchLists.add(values);
             });
             boolean matched = !matchTimes.isEmpty();
-            List<Object> buffered = own.fetch(storeKey, ts);
-            List<Object> updated = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
-            updated.add(ownBuffer.flagged() ? new Buffered(value, matched) : value);
-            own.put(storeKey, ts, updated);
-            ctx.log(ownBuffer.changelog(), StoreKeys.windowKey(k, ts), ownBuffer.serde().serialize(updated), ts);
+            if (WallClockStreamTime.saturatedPlus(ts, retentionMs) < ctx.streamTime) {
+                // Expired: no record of the other side that is not late can match it any more, so it
+                // is not buffered; an unmatched one of a left or outer side is joined with null now.
+                ctx.lateRecordsDropped++;
+                if (!matched && ownBuffer.flagged()) {
+                    forward(key, thisIsLeft ? joiner.apply(value, null) : joiner.apply(null, value), ts);
+                }
+            } else {
+                List<Object> buffered = own.fetch(storeKey, ts);
+                List<Object> updated = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
+                updated.add(ownBuffer.flagged() ? new Buffered(value, matched) : value);
+                own.put(storeKey, ts, updated);
+                ctx.log(ownBuffer.changelog(), StoreKeys.windowKey(k, ts), ownBuffer.serde().serialize(updated), ts);
+            }
             for (int i = 0; i < matchTimes.size(); i++) {
                 List<Object> values = matchLists.get(i);
                 boolean flipped = false;
@@ -765,7 +789,8 @@ final class Processors {
                             values.set(j, new Buffered(o, true));
                         }
                     }
-                    forward(key, thisIsLeft ? joiner.apply(value, o) : joiner.apply(o, value), ts);
+                    // stamped like Kafka Streams' joins: the later of the two records
+                    forward(key, thisIsLeft ? joiner.apply(value, o) : joiner.apply(o, value), Math.max(ts, matchTimes.get(i)));
                 }
                 if (flipped) {
                     // The other side's records that matched for the first time: their flags change in its buffer and changelog.
@@ -778,12 +803,12 @@ final class Processors {
 
         @Override
         public long nextDueStreamTime() {
-            return WallClockStreamTime.saturatedPlus(own.earliestStart(), retentionMs);
+            return WallClockStreamTime.saturatedPlus(own.earliestStart(), WallClockStreamTime.saturatedPlus(retentionMs, 1));
         }
 
         @Override
         public void onStreamTime(long streamTimeMs) {
-            long limit = streamTimeMs - retentionMs + 1;      // expired: t + retention < streamTime + 1
+            long limit = streamTimeMs - retentionMs;      // expired: t + retention < streamTime
             if (own.earliestStart() >= limit) {
                 return;
             }

@@ -61,9 +61,17 @@ final class StreamTask implements Task {
         if (s == null) {
             throw new IllegalArgumentException("task " + this + " has no store " + store + ", only " + ctx.stores.keySet());
         }
+        // A store's changes were made at a stream time at least their timestamps: at-least-once, the
+        // changelog runs past the committed position, and windows it closed there must stay closed
+        // (a replayed record rebuilding one from nothing would emit a smaller result than it had).
+        // A source table's records are input, which moves stream time only when processed.
+        boolean movesStreamTime = !inputTopics.contains(s.restoreTopic());
         for (ChangelogRecord r : records) {
             if (r.key() != null) {
                 s.restorer().restore(r.key(), r.value());
+            }
+            if (movesStreamTime && r.timestamp() > ctx.streamTime) {
+                ctx.streamTime = r.timestamp();
             }
         }
     }
@@ -161,7 +169,7 @@ final class StreamTask implements Task {
             throw new IllegalArgumentException("task " + this + " got a record of partition " + r.partition());
         }
         long ts = r.timestamp();
-        boolean advanced = ts > ctx.streamTime;
+        boolean advanced = ts > ctx.streamTime && source.movesStreamTime();
         if (advanced) {
             ctx.streamTime = ts;
         }

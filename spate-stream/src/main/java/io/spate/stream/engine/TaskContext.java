@@ -40,7 +40,7 @@ final class TaskContext {
 
     long recordsProcessed;
     long lateRecordsDropped;
-    long nullKeyRecordsDropped;
+    long nullRecordsDropped;
     long recordsSent;
     long changelogRecordsSent;
 
@@ -76,6 +76,6 @@ final class TaskContext {
     }
 
     TaskStats stats() {
-        return new TaskStats(recordsProcessed, lateRecordsDropped, nullKeyRecordsDropped, recordsSent, changelogRecordsSent, streamTime);
+        return new TaskStats(recordsProcessed, lateRecordsDropped, nullRecordsDropped, recordsSent, changelogRecordsSent, streamTime);
     }
 }

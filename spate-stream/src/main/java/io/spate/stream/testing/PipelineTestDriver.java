@@ -169,16 +169,21 @@ public final class PipelineTestDriver implements AutoCloseable {
 
     /**
      * Closes every task and creates it again, restoring each store from its changelog partition
-     * (the task's own) before any record; input positions are kept, as if committed.
+     * (the task's own) before any record; input positions are kept, as if committed, and so is
+     * each task's stream time, which a node commits with them.
      */
     public void restartTasks() {
         for (TaskSlot slot : tasks) {
+            long streamTime = slot.task.stats().streamTimeMs();
             slot.task.close();
             Task task = pipeline.createTask(slot.subTopologyId, slot.partition, storeFactory);
+            if (streamTime != Long.MIN_VALUE) {
+                task.restoreStreamTime(streamTime);
+            }
             for (Map.Entry<String, String> e : task.changelogTopics().entrySet()) {
                 List<ChangelogRecord> records = new ArrayList<>();
                 for (StoredRecord r : partition(e.getValue(), slot.partition)) {
-                    records.add(new ChangelogRecord(r.key(), r.value()));
+                    records.add(new ChangelogRecord(r.key(), r.value(), r.timestamp()));
                 }
                 task.restore(e.getKey(), records);
             }
