@@ -116,6 +116,13 @@ class StorageSafetyTest {
                     .contains("set aside under").contains("offsets 0..1");
 
             node.start();
+            // The tools read a stopped node's directory: a running node's, or a mistyped one, is one line and exit code 2.
+            assertThat(logTool(2, "check", "--data-dir", dataDir.toString()).strip())
+                    .isEqualTo("spate: data directory " + dataDir.toAbsolutePath() + " is in use by another Spate node; stop that node first");
+            Path typo = tmp.resolve("dta");
+            assertThat(logTool(2, "set-aside-corrupt", "--data-dir", typo.toString(), "--partition", "flip-0").strip())
+                    .isEqualTo("spate: no data directory at " + typo.toAbsolutePath());
+            assertThat(typo).doesNotExist();
             try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrap(), Map.of())) {
                 List<ConsumerRecord<String, String>> kept = Clients.readAll(consumer, List.of(new TopicPartition("flip", 0)));
                 assertThat(kept).extracting(ConsumerRecord::value).containsExactly("value-0-" + "x".repeat(80));

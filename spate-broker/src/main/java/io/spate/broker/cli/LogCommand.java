@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -35,38 +36,96 @@ public final class LogCommand implements Runnable {
     }
 
     @Command(name = "check", mixinStandardHelpOptions = true,
-            description = "Open and recover every partition log; list the ones that are offline and why. Exit code 1 when any is.")
-    static final class Check implements Callable<Integer> {
+            description = "Open and recover every partition log; list the ones that are offline and why. "
+                    + "Exit code 1 when any is, 2 when the directory cannot be checked.")
+    static final class Check extends OfflineTool {
         @Option(names = "--data-dir", defaultValue = "spate-data", description = "the node's data directory (default: ${DEFAULT-VALUE})")
         Path dataDir;
 
         @Override
-        public Integer call() throws IOException {
+        Path dataDir() {
+            return dataDir;
+        }
+
+        @Override
+        int run(LogManager manager) throws IOException {
+            PrintWriter out = out();
             int offline = 0;
-            try (LogManager manager = LogManager.open(dataDir, Clock.systemUTC(), Long.MAX_VALUE / 4)) {
-                for (TopicPartition tp : partitionDirs(dataDir)) {
-                    PartitionLog log = manager.getOrCreate(tp, LogConfig.defaultConfig());
-                    if (log.isOffline()) {
-                        offline++;
-                        System.out.printf("%s\tOFFLINE\t%s%n", tp, log.offlineReason());
-                    } else {
-                        System.out.printf("%s\tok\toffsets %d..%d, %d segment(s), %d bytes%n", tp, log.logStartOffset(),
-                                log.logEndOffset(), log.segmentCount(), log.sizeInBytes());
-                    }
+            for (TopicPartition tp : partitionDirs(dataDir)) {
+                PartitionLog log = manager.getOrCreate(tp, LogConfig.defaultConfig());
+                if (log.isOffline()) {
+                    offline++;
+                    out.printf("%s\tOFFLINE\t%s%n", tp, log.offlineReason());
+                } else {
+                    out.printf("%s\tok\toffsets %d..%d, %d segment(s), %d bytes%n", tp, log.logStartOffset(),
+                            log.logEndOffset(), log.segmentCount(), log.sizeInBytes());
                 }
             }
             if (offline > 0) {
-                System.out.printf("%d partition(s) offline. To keep the data before the damage and set the rest aside:%n"
+                out.printf("%d partition(s) offline. To keep the data before the damage and set the rest aside:%n"
                         + "  spate log set-aside-corrupt --data-dir %s --partition TOPIC-PARTITION%n", offline, dataDir);
             }
             return offline == 0 ? 0 : 1;
         }
     }
 
+    /**
+     * A tool that opens a stopped node's logs. The directory must already exist (a mistyped path
+     * is an error, not a new empty node) and must not be held by a running node; either failure
+     * is one line on stderr and exit code 2.
+     */
+    abstract static class OfflineTool implements Callable<Integer> {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        abstract Path dataDir();
+
+        /** Runs with the directory's logs open; returns the exit code. */
+        abstract int run(LogManager manager) throws IOException;
+
+        /** Checked before the logs are opened; an exit code to stop with, or null to go on. */
+        Integer precheck() {
+            return null;
+        }
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        int cannot(String message) {
+            PrintWriter err = spec.commandLine().getErr();
+            err.println("spate: " + message);
+            err.flush();
+            return 2;
+        }
+
+        @Override
+        public final Integer call() throws IOException {
+            Path dir = dataDir();
+            if (!Files.isDirectory(dir)) {
+                return cannot("no data directory at " + dir.toAbsolutePath());
+            }
+            Integer stop = precheck();
+            if (stop != null) {
+                return stop;
+            }
+            LogManager manager;
+            try {
+                manager = LogManager.open(dir, Clock.systemUTC(), Long.MAX_VALUE / 4);
+            } catch (IOException e) {
+                boolean held = e.getMessage() != null && e.getMessage().contains("in use by another");
+                return cannot(FailureReport.describe(e) + (held ? "; stop that node first" : ""));
+            }
+            try (manager) {
+                return run(manager);
+            }
+        }
+    }
+
     @Command(name = "set-aside-corrupt", mixinStandardHelpOptions = true,
             description = "Move the corrupt data of an offline partition, and every segment after it, to the data directory's "
                     + "quarantine folder (nothing is deleted); the partition then ends where its valid data ends.")
-    static final class SetAsideCorrupt implements Callable<Integer> {
+    static final class SetAsideCorrupt extends OfflineTool {
         @Option(names = "--data-dir", defaultValue = "spate-data", description = "the node's data directory (default: ${DEFAULT-VALUE})")
         Path dataDir;
 
@@ -74,24 +133,29 @@ public final class LogCommand implements Runnable {
         String partition;
 
         @Override
-        public Integer call() throws IOException {
+        Path dataDir() {
+            return dataDir;
+        }
+
+        @Override
+        Integer precheck() {
             TopicPartition tp = parse(partition);
-            if (tp == null || !Files.isDirectory(dataDir.resolve(tp.dirName()))) {
-                System.err.printf("no partition %s in %s%n", partition, dataDir);
-                return 2;
-            }
-            try (LogManager manager = LogManager.open(dataDir, Clock.systemUTC(), Long.MAX_VALUE / 4)) {
-                PartitionLog log = manager.getOrCreate(tp, LogConfig.defaultConfig());
-                if (!log.isOffline()) {
-                    System.out.printf("%s is not offline (offsets %d..%d): nothing to do%n", tp, log.logStartOffset(), log.logEndOffset());
-                    return 0;
-                }
-                String reason = log.offlineReason();
-                PartitionLog repaired = manager.setAsideCorruptData(tp, LogConfig.defaultConfig());
-                System.out.printf("%s was offline: %s%nset aside under %s; the partition now holds offsets %d..%d%n", tp, reason,
-                        dataDir.resolve(PartitionLog.QUARANTINE_DIR), repaired.logStartOffset(), repaired.logEndOffset());
+            return tp != null && Files.isDirectory(dataDir.resolve(tp.dirName())) ? null : cannot("no partition " + partition + " in " + dataDir);
+        }
+
+        @Override
+        int run(LogManager manager) throws IOException {
+            TopicPartition tp = parse(partition);
+            PartitionLog log = manager.getOrCreate(tp, LogConfig.defaultConfig());
+            if (!log.isOffline()) {
+                out().printf("%s is not offline (offsets %d..%d): nothing to do%n", tp, log.logStartOffset(), log.logEndOffset());
                 return 0;
             }
+            String reason = log.offlineReason();
+            PartitionLog repaired = manager.setAsideCorruptData(tp, LogConfig.defaultConfig());
+            out().printf("%s was offline: %s%nset aside under %s; the partition now holds offsets %d..%d%n", tp, reason,
+                    dataDir.resolve(PartitionLog.QUARANTINE_DIR), repaired.logStartOffset(), repaired.logEndOffset());
+            return 0;
         }
     }
 

@@ -16,6 +16,11 @@ public final class SpateCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** The {@code spate} command line, failures reported as {@link FailureReport} says. */
+    public static CommandLine commandLine() {
+        return FailureReport.install(new CommandLine(new SpateCommand()));
+    }
+
     public static void main(String[] args) {
         ProcessDefaults.apply();
         int exit;
@@ -32,11 +37,11 @@ public final class SpateCommand implements Runnable {
                     exit = 1;
                 }
             } else {
-                CommandLine start = new CommandLine(new StartCommand()).setCommandName("spate start");
+                CommandLine start = FailureReport.install(new CommandLine(new StartCommand()).setCommandName("spate start"));
                 exit = start.execute(startArgs);
             }
         } else {
-            exit = new CommandLine(new SpateCommand()).execute(args);
+            exit = commandLine().execute(args);
         }
         if (exit != 0) {
             System.exit(exit);
