@@ -469,8 +469,10 @@ class TopicProduceConsumeCommandTest {
         try (OutputStream stdin = produce.getOutputStream()) {
             stdin.write(lines(0, 500));
             stdin.flush();
-            // the input is still open: the progress line shows what went in so far, on stderr
-            await().atMost(Duration.ofSeconds(15)).until(() -> Files.readString(produceErr).contains("500 records produced"));
+            // the input is still open: the progress line shows what went in so far, on stderr (a JVM
+            // starting beside another test class's cluster on two cores can take a while; a failure
+            // shows what the process printed)
+            await().atMost(Duration.ofSeconds(45)).untilAsserted(() -> assertThat(Files.readString(produceErr)).contains("500 records produced"));
             stdin.write(lines(500, 1000));
         }
         assertThat(produce.waitFor(30, TimeUnit.SECONDS)).isTrue();
