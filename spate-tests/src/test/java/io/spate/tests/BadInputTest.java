@@ -313,4 +313,17 @@ class BadInputTest {
             return consumer.endOffsets(List.of(tp)).get(tp);
         }
     }
+
+    @Test
+    void aStartOnATakenPortSaysWhichPort(@TempDir Path otherDir) throws Exception {
+        List<String> command = List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx256m", "-jar",
+                System.getProperty("spate.broker.jar"), "start", "--data-dir", otherDir.toString(), "--port", String.valueOf(node.port()),
+                "--http-port", "-1");
+        Process second = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(second.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(second.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(second.exitValue()).as(output).isEqualTo(1);
+        assertThat(output).contains("spate: cannot start: cannot listen for Kafka on 127.0.0.1:" + node.port() + ": ")
+                .contains("Address already in use");
+    }
 }

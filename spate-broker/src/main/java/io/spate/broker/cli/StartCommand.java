@@ -137,7 +137,7 @@ final class StartCommand implements Callable<Integer> {
         try {
             node = SpateNode.start(config);
         } catch (java.io.IOException | RuntimeException e) {
-            System.err.println("spate: cannot start: " + e.getMessage());
+            System.err.println("spate: cannot start: " + FailureReport.describe(e));
             return 1;
         } finally {
             watchdog.interrupt();

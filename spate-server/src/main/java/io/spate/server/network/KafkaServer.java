@@ -68,18 +68,19 @@ public final class KafkaServer implements AutoCloseable {
      * Binds the listening socket without accepting yet, so that the caller can learn the port
      * (port 0 picks a free one) before it builds what answers requests; {@link #serve} starts.
      */
-    public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads) throws InterruptedException {
+    public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads) throws InterruptedException, java.io.IOException {
         return bind(host, port, maxRequestBytes, ioThreads, Limits.NONE);
     }
 
     /** As above, with bounds on connections and on request memory. */
-    public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads, Limits limits) throws InterruptedException {
+    public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads, Limits limits)
+            throws InterruptedException, java.io.IOException {
         return bind(host, port, maxRequestBytes, ioThreads, limits, Transport.of(Transport.AUTO));
     }
 
     /** As above, on {@code transport}. */
     public static KafkaServer bind(String host, int port, int maxRequestBytes, int ioThreads, Limits limits, Transport transport)
-            throws InterruptedException {
+            throws InterruptedException, java.io.IOException {
         EventLoopGroup acceptor = transport.newGroup(1);
         EventLoopGroup workers = transport.newGroup(ioThreads);
         KafkaServer server = new KafkaServer(acceptor, workers, maxRequestBytes, limits, transport);
@@ -112,9 +113,13 @@ public final class KafkaServer implements AutoCloseable {
                     });
             server.serverChannel = bootstrap.bind(host, port).sync().channel();
             return server;
-        } catch (RuntimeException | InterruptedException e) {
+        } catch (Exception e) { // Netty rethrows the socket's checked exceptions (a taken port) undeclared
             acceptor.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
             workers.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (e instanceof java.io.IOException failed) {
+                // Its message ("bind(..) failed: Address already in use") names neither the address nor the port.
+                throw new java.io.IOException("cannot listen for Kafka on " + host + ":" + port + ": " + failed.getMessage(), failed);
+            }
             throw e;
         }
     }
