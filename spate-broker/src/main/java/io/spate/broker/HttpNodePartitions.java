@@ -57,7 +57,7 @@ final class HttpNodePartitions implements NodePartitions {
     @Override
     public Placement placement(String topic, int partition) {
         ClusterView.PartitionView p = view.partition(topic, partition);
-        return p == null ? null : new Placement(p.leader(), p.replicas(), p.isr());
+        return p == null ? null : new Placement(p.leader(), p.replicas(), p.isr(), p.adding());
     }
 
     @Override

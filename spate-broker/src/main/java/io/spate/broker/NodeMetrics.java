@@ -347,7 +347,7 @@ final class NodeMetrics {
                 boolean led = partition.leader() == localId;
                 boolean counts = switch (health) {
                     case LED -> led;
-                    case UNDER_REPLICATED -> led && partition.isr().size() < partition.replicas().size();
+                    case UNDER_REPLICATED -> led && partition.underReplicated();
                     case OFFLINE -> partition.leader() < 0;
                 };
                 if (counts) {

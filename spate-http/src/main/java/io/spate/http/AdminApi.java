@@ -359,7 +359,7 @@ final class AdminApi implements AutoCloseable {
                     replication = Math.max(replication, placement.replicas().size());
                     if (placement.leader() < 0 || !live.contains(placement.leader())) {
                         offline++;
-                    } else if (placement.isr().size() < placement.replicas().size()) {
+                    } else if (placement.underReplicated()) {
                         underReplicated++;
                     }
                     Long s = f.start.get(tp);
@@ -422,6 +422,8 @@ final class AdminApi implements AutoCloseable {
                     out.writeNumberField("leader", placement.leader());
                     writeIds(out, "replicas", placement.replicas());
                     writeIds(out, "isr", placement.isr());
+                    writeIds(out, "adding_replicas", placement.adding());
+                    out.writeBooleanField("under_replicated", placement.underReplicated());
                     writeIds(out, "offline_replicas", placement.replicas().stream().filter(id -> !live.contains(id)).toList());
                 }
                 writeNullableLong(out, "log_start_offset", f.start.get(tp));

@@ -51,11 +51,17 @@ public interface NodePartitions {
         return Integer.MAX_VALUE;
     }
 
-    /** A partition's leader (-1 when none), its replicas and its in-sync set. */
-    record Placement(int leader, List<Integer> replicas, List<Integer> isr) {
+    /** A partition's leader (-1 when none), its replicas, its in-sync set and the replicas a running reassignment is adding. */
+    record Placement(int leader, List<Integer> replicas, List<Integer> isr, List<Integer> adding) {
         public Placement {
             replicas = List.copyOf(replicas);
             isr = List.copyOf(isr);
+            adding = List.copyOf(adding);
+        }
+
+        /** Fewer replicas in sync than the partition is meant to have; as in Kafka, the replicas being added do not count yet. */
+        public boolean underReplicated() {
+            return isr.size() < replicas.size() - adding.size();
         }
     }
 }

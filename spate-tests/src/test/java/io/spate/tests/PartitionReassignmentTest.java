@@ -47,11 +47,29 @@ class PartitionReassignmentTest {
     static Path tmp;
 
     private static SpateCluster cluster;
+    /** Each node's HTTP port (its /metrics and admin API). */
+    private static final Map<Integer, Integer> HTTP_PORTS = new java.util.concurrent.ConcurrentHashMap<>();
 
     @BeforeAll
     static void startCluster() throws Exception {
         // Moves here are the operator's: the node added empty is not filled on its own.
-        cluster = new SpateCluster(tmp.resolve("cluster"), 3, Map.of("partition.autobalancing.mode", "off")).start();
+        cluster = new SpateCluster(tmp.resolve("cluster"), 3, Map.of("partition.autobalancing.mode", "off"),
+                id -> Map.of("http.port", String.valueOf(HTTP_PORTS.computeIfAbsent(id, n -> freePort())))).start();
+    }
+
+    private static int freePort() {
+        try {
+            return io.spate.tests.support.SpateProcess.freePort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String httpGet(int node, String path) throws Exception {
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            return http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + HTTP_PORTS.get(node) + path)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        }
     }
 
     @AfterAll
@@ -249,6 +267,7 @@ class PartitionReassignmentTest {
         long started = System.nanoTime();
         cluster.admin().alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(List.of(1, 2, 3))))).all().get();
         assertNodeThreeCopiesWithin(topic, rate, started, total);
+        assertAMoveIsNotUnderReplication(topic, cluster.awaitLeader(topic, 0));
 
         // Back to the default (100 MiB/s): the rest is copied at once and the move completes.
         cluster.admin().incrementalAlterConfigs(Map.of(node3, List.of(
@@ -256,6 +275,31 @@ class PartitionReassignmentTest {
         await("the move finishes").atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).doesNotContainKey(tp));
         ReplicaFiles.assertReplicasAgree(cluster, topic, Map.of(0, 4_000L), partition -> List.of(1, 2, 3));
+    }
+
+    /**
+     * As in Kafka, the replica a running move adds does not count against the partition's in-sync
+     * set until it has caught up: partition 0 of {@code topic}, replicas [1, 2, 3] with 3 still
+     * copying and in sync [1, 2], is not under-replicated in the metrics or the admin API.
+     */
+    private static void assertAMoveIsNotUnderReplication(String topic, int leader) throws Exception {
+        TopicPartitionInfo moving = cluster.partitionInfo(topic, 0);
+        assertThat(moving.replicas().stream().map(Node::id).toList()).containsExactlyInAnyOrder(1, 2, 3);
+        assertThat(moving.isr().stream().map(Node::id).toList()).as("node 3 is still copying").doesNotContain(3);
+        await("no under-replicated partition on the leader").atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(httpGet(leader, "/metrics").lines().filter(l -> l.startsWith("spate_partitions_under_replicated ")).toList())
+                        .singleElement().satisfies(l -> assertThat(Double.parseDouble(l.split(" ")[1])).isZero()));
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var listed = json.readTree(httpGet(leader, "/admin/topics"));
+        assertThat(listed.findValues("name").stream().map(n -> n.asText()).toList()).contains(topic);
+        for (var t : listed) {
+            if (t.get("name").asText().equals(topic)) {
+                assertThat(t.get("under_replicated").asInt()).isZero();
+            }
+        }
+        var partition = json.readTree(httpGet(leader, "/admin/topics/" + topic)).get("partitions").get(0);
+        assertThat(partition.get("adding_replicas").toString()).isEqualTo("[3]");
+        assertThat(partition.get("under_replicated").asBoolean()).isFalse();
     }
 
     /** Writes {@code count} records of about 1 KiB to partition 0 of {@code topic}, acks=all. */

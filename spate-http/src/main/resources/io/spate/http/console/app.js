@@ -247,8 +247,8 @@ function topicPage(topic) {
         { label: 'Log start', num: true }, { label: 'Log end', num: true }, { label: 'Records', num: true }, { label: 'Size', num: true }],
       t.partitions.map(p => [String(p.partition), p.leader >= 0 ? String(p.leader) : pill('none', 'bad'),
         (p.replicas || []).join(', '),
-        el('span', {}, (p.isr || []).join(', '), (p.isr || []).length < (p.replicas || []).length ? ' ' : null,
-          (p.isr || []).length < (p.replicas || []).length ? pill('under-replicated', 'warn') : null),
+        el('span', {}, (p.isr || []).join(', '), p.under_replicated ? ' ' : null,
+          p.under_replicated ? pill('under-replicated', 'warn') : null),
         count(p.log_start_offset), count(p.log_end_offset), count(p.records), bytes(p.size_bytes)]),
       { id: 'partitions', rowAttrs: i => ({ 'data-partition': t.partitions[i].partition }) })));
     drawConfigs(t);

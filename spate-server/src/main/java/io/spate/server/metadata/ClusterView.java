@@ -21,8 +21,19 @@ public interface ClusterView {
         }
     }
 
-    /** {@code elr}: KIP-966's eligible leader replicas (out of the in-sync set, yet safe to elect). */
-    record PartitionView(int leader, int leaderEpoch, List<Integer> replicas, List<Integer> isr, List<Integer> elr) {
+    /**
+     * {@code elr}: KIP-966's eligible leader replicas (out of the in-sync set, yet safe to elect);
+     * {@code adding}: the replicas a running reassignment is still copying to.
+     */
+    record PartitionView(int leader, int leaderEpoch, List<Integer> replicas, List<Integer> isr, List<Integer> elr, List<Integer> adding) {
+        /**
+         * Fewer replicas in sync than the partition is meant to have. As in Kafka, the replicas a
+         * reassignment is adding do not count: they are listed in {@code replicas} before they
+         * have copied anything, and a partition moving healthily is not short of replicas.
+         */
+        public boolean underReplicated() {
+            return isr.size() < replicas.size() - adding.size();
+        }
     }
 
     List<Broker> brokers();
@@ -81,7 +92,7 @@ public interface ClusterView {
                 }
                 // Without its lease the node's whole image may be stale, not only its own leaderships.
                 int leader = replicas.holdsLease() ? state.leader() : PartitionState.NO_LEADER;
-                return new PartitionView(leader, state.leaderEpoch(), state.replicas(), state.isr(), state.elr());
+                return new PartitionView(leader, state.leaderEpoch(), state.replicas(), state.isr(), state.elr(), state.adding());
             }
 
             @Override
