@@ -27,9 +27,13 @@ public final class MetadataCodec {
      * node's rack (registrations and images; written in format 5 only when a node has one). 6
      * added the masterless tables: a node's tables port (registrations and images) and the tables'
      * catalog (the command and images); written in format 6 only when there is one of those. 7
-     * added dynamic node settings (the command and images that hold any).
+     * added dynamic node settings (the command and images that hold any). 8 added partition
+     * additions that name the partition count they were decided on (format 1's carry none, and
+     * are replayed unchecked).
      */
-    private static final byte FORMAT = 7;
+    private static final byte FORMAT = 8;
+    /** Partition additions that carry the count they expect. */
+    private static final byte COUNTED_PARTITIONS_FORMAT = 8;
     /** Dynamic node settings: their command, images that hold any. */
     private static final byte NODE_CONFIGS_FORMAT = 7;
     /** Tables: registrations with a tables port, the table catalog's commands, images with either. */
@@ -56,6 +60,8 @@ public final class MetadataCodec {
                 case MetadataCommand.CreateTable c -> TABLES_FORMAT;
                 case MetadataCommand.AlterNodeConfig c -> NODE_CONFIGS_FORMAT;
                 case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
+                case MetadataCommand.CreatePartitions c when c.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED ->
+                        COUNTED_PARTITIONS_FORMAT;
                 default -> FIRST_FORMAT;
             });
             switch (command) {
@@ -105,6 +111,12 @@ public final class MetadataCodec {
                 case MetadataCommand.DeleteTopic c -> {
                     out.writeByte(4);
                     out.writeUTF(c.name());
+                }
+                case MetadataCommand.CreatePartitions c when c.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED -> {
+                    out.writeByte(17);
+                    out.writeUTF(c.name());
+                    out.writeInt(c.expectedCount());
+                    writeAssignment(out, c.newAssignment());
                 }
                 case MetadataCommand.CreatePartitions c -> {
                     out.writeByte(5);
@@ -214,6 +226,7 @@ public final class MetadataCodec {
                         in.readInt());
                 case 15 -> new MetadataCommand.CreateTable(in.readUTF(), readMap(in));
                 case 16 -> new MetadataCommand.AlterNodeConfig(in.readInt(), readMap(in));
+                case 17 -> new MetadataCommand.CreatePartitions(in.readUTF(), in.readInt(), readAssignment(in));
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });

@@ -49,8 +49,21 @@ public sealed interface MetadataCommand {
     record DeleteTopic(String name) implements MetadataCommand {
     }
 
-    /** Appends partitions with the given replica lists. */
-    record CreatePartitions(String name, List<List<Integer>> newAssignment) implements MetadataCommand {
+    /**
+     * Appends partitions with the given replica lists to a topic that has {@code expectedCount}
+     * partitions when the command is applied; refused otherwise. The count is what the node that
+     * decided the new partitions saw: two requests decided on the same count must not both add
+     * theirs (Kafka's controller answers the second "Topic already has N partitions").
+     * {@link #UNCHECKED}: appended whatever the count, as the entries written before the count was
+     * carried were, and still are when replayed.
+     */
+    record CreatePartitions(String name, int expectedCount, List<List<Integer>> newAssignment) implements MetadataCommand {
+        public static final int UNCHECKED = -1;
+
+        /** The form of the entries written before the count was carried. */
+        public CreatePartitions(String name, List<List<Integer>> newAssignment) {
+            this(name, UNCHECKED, newAssignment);
+        }
     }
 
     record AlterTopicConfig(String name, Map<String, String> overrides) implements MetadataCommand {

@@ -252,6 +252,11 @@ public final class MetadataTransitions {
         if (topic == null) {
             return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, "topic '" + c.name() + "' does not exist"));
         }
+        int count = topic.partitions().size();
+        if (c.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED && c.expectedCount() != count) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.INVALID_PARTITIONS, "topic '" + c.name() + "' already has "
+                    + count + " partition(s), not the " + c.expectedCount() + " the new ones were added to"));
+        }
         List<PartitionState> partitions = new ArrayList<>(topic.partitions());
         for (List<Integer> replicas : c.newAssignment()) {
             CommandResult invalid = checkReplicas(image, replicas);

@@ -21,6 +21,7 @@ class MetadataCodecTest {
             new MetadataCommand.CreateTopic("empty", new UUID(0, 0), List.of(), Map.of()),
             new MetadataCommand.DeleteTopic("orders"),
             new MetadataCommand.CreatePartitions("orders", List.of(List.of(3, 1), List.of(1, 2))),
+            new MetadataCommand.CreatePartitions("orders", 4, List.of(List.of(3, 1), List.of(1, 2))),
             new MetadataCommand.AlterTopicConfig("orders", Map.of("min.insync.replicas", "2")),
             new MetadataCommand.AlterTopicConfig("orders", Map.of()),
             new MetadataCommand.AlterIsr("orders", 1, 2, 3, 4, List.of(2, 1)),
@@ -120,7 +121,9 @@ class MetadataCodecTest {
         // (or without eligible replicas and registrations, or batched in-sync set changes) stays
         // readable to it.
         for (MetadataCommand command : EVERY_COMMAND) {
-            byte expected = (byte) (command instanceof MetadataCommand.AlterNodeConfig ? 7
+            byte expected = (byte) (command instanceof MetadataCommand.CreatePartitions c
+                    && c.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED ? 8
+                    : command instanceof MetadataCommand.AlterNodeConfig ? 7
                     : command instanceof MetadataCommand.CreateTable ? 6
                     : command instanceof MetadataCommand.ReassignPartition ? 2
                     : command instanceof MetadataCommand.RegisterNode ? 3

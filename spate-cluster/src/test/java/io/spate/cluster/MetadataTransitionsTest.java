@@ -493,6 +493,27 @@ class MetadataTransitionsTest {
         refused(deleted, new MetadataCommand.DeleteTopic("t"), CommandResult.Error.UNKNOWN_TOPIC);
     }
 
+    /**
+     * Two CreatePartitions requests decided on the same count (two nodes, each with its own image,
+     * both asked to go from 2 to 3): the first adds its partition, the second is refused, as
+     * Kafka's controller refuses it, instead of adding one more.
+     */
+    @Test
+    void partitionsDecidedOnACountTheTopicNoLongerHasAreRefused() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        MetadataCommand.CreatePartitions first = new MetadataCommand.CreatePartitions("t", 2, List.of(List.of(3, 1, 2)));
+        MetadataCommand.CreatePartitions second = new MetadataCommand.CreatePartitions("t", 2, List.of(List.of(1, 2, 3)));
+
+        ClusterImage grown = ok(image, first);
+        assertThat(grown.topic("t").partitions()).hasSize(3);
+        refused(grown, second, CommandResult.Error.INVALID_PARTITIONS);
+        assertThat(apply(grown, second).result().message()).contains("already has 3 partition(s)");
+
+        // Entries written before the count was carried are replayed as they were applied then.
+        ClusterImage replayed = ok(grown, new MetadataCommand.CreatePartitions("t", List.of(List.of(1, 2, 3))));
+        assertThat(replayed.topic("t").partitions()).hasSize(4);
+    }
+
     private static MetadataCommand.AlterIsr isrOf(ClusterImage image, String topic, int p, List<Integer> isr) {
         PartitionState state = image.partition(topic, p);
         return new MetadataCommand.AlterIsr(topic, p, state.leader(), state.leaderEpoch(), state.partitionEpoch(), isr);

@@ -145,7 +145,7 @@ public final class ClusterControl {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return commitAsync(new MetadataCommand.CreatePartitions(name, assignment));
+        return commitAsync(new MetadataCommand.CreatePartitions(name, topic.partitions().size(), assignment));
     }
 
     /**
@@ -193,7 +193,7 @@ public final class ClusterControl {
             return CompletableFuture.failedFuture(new ServiceException(ServiceError.INVALID_REPLICATION_FACTOR, "only " + live.size() + " nodes are live; new partitions need " + factor));
         }
         int current = topic.partitions().size();
-        return commitAsync(new MetadataCommand.CreatePartitions(name, Placement.assign(name, current, newCount - current, factor, live)));
+        return commitAsync(new MetadataCommand.CreatePartitions(name, current, Placement.assign(name, current, newCount - current, factor, live)));
     }
 
     public void alterConfig(String name, Map<String, String> overrides) {
