@@ -29,9 +29,12 @@ public final class MetadataCodec {
      * catalog (the command and images); written in format 6 only when there is one of those. 7
      * added dynamic node settings (the command and images that hold any). 8 added partition
      * additions that name the partition count they were decided on (format 1's carry none, and
-     * are replayed unchecked).
+     * are replayed unchecked). 9 added topic setting replacements that name the settings they
+     * replace (format 1's replace whatever is there).
      */
-    private static final byte FORMAT = 8;
+    private static final byte FORMAT = 9;
+    /** Topic setting replacements that carry the settings they were made on. */
+    private static final byte BASED_CONFIG_FORMAT = 9;
     /** Partition additions that carry the count they expect. */
     private static final byte COUNTED_PARTITIONS_FORMAT = 8;
     /** Dynamic node settings: their command, images that hold any. */
@@ -62,6 +65,7 @@ public final class MetadataCodec {
                 case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
                 case MetadataCommand.CreatePartitions c when c.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED ->
                         COUNTED_PARTITIONS_FORMAT;
+                case MetadataCommand.AlterTopicConfig c when c.basedOn() != null -> BASED_CONFIG_FORMAT;
                 default -> FIRST_FORMAT;
             });
             switch (command) {
@@ -122,6 +126,12 @@ public final class MetadataCodec {
                     out.writeByte(5);
                     out.writeUTF(c.name());
                     writeAssignment(out, c.newAssignment());
+                }
+                case MetadataCommand.AlterTopicConfig c when c.basedOn() != null -> {
+                    out.writeByte(18);
+                    out.writeUTF(c.name());
+                    writeMap(out, c.overrides());
+                    writeMap(out, c.basedOn());
                 }
                 case MetadataCommand.AlterTopicConfig c -> {
                     out.writeByte(6);
@@ -227,6 +237,7 @@ public final class MetadataCodec {
                 case 15 -> new MetadataCommand.CreateTable(in.readUTF(), readMap(in));
                 case 16 -> new MetadataCommand.AlterNodeConfig(in.readInt(), readMap(in));
                 case 17 -> new MetadataCommand.CreatePartitions(in.readUTF(), in.readInt(), readAssignment(in));
+                case 18 -> new MetadataCommand.AlterTopicConfig(in.readUTF(), readMap(in), readMap(in));
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });

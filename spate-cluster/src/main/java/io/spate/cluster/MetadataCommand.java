@@ -66,7 +66,18 @@ public sealed interface MetadataCommand {
         }
     }
 
-    record AlterTopicConfig(String name, Map<String, String> overrides) implements MetadataCommand {
+    /**
+     * Replaces the topic's settings with {@code overrides}, if they are still {@code basedOn} when
+     * the command is applied (refused as stale otherwise): a node computes an incremental change
+     * on its own copy of the settings, and two such changes computed on the same copy must not
+     * have the later one silently undo the earlier. Null {@code basedOn}: replaces whatever is
+     * there, as the entries written before the base was carried did.
+     */
+    record AlterTopicConfig(String name, Map<String, String> overrides, Map<String, String> basedOn) implements MetadataCommand {
+        /** An unconditional replacement (the form of the entries written before the base was carried). */
+        public AlterTopicConfig(String name, Map<String, String> overrides) {
+            this(name, overrides, null);
+        }
     }
 
     /**

@@ -275,6 +275,10 @@ public final class MetadataTransitions {
         if (topic == null) {
             return unchanged(image, CommandResult.fail(CommandResult.Error.UNKNOWN_TOPIC, "topic '" + c.name() + "' does not exist"));
         }
+        if (c.basedOn() != null && !c.basedOn().equals(topic.overrides())) {
+            return unchanged(image, CommandResult.fail(CommandResult.Error.STALE_STATE,
+                    "the settings of topic '" + c.name() + "' changed since this change was made on them"));
+        }
         TopicState updated = new TopicState(topic.name(), topic.id(), topic.partitions(), c.overrides());
         if (minInsync(updated) != minInsync(topic)) {
             // Under a lower bound the high watermark moves again without the eligible replicas

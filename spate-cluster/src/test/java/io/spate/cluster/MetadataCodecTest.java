@@ -24,6 +24,8 @@ class MetadataCodecTest {
             new MetadataCommand.CreatePartitions("orders", 4, List.of(List.of(3, 1), List.of(1, 2))),
             new MetadataCommand.AlterTopicConfig("orders", Map.of("min.insync.replicas", "2")),
             new MetadataCommand.AlterTopicConfig("orders", Map.of()),
+            new MetadataCommand.AlterTopicConfig("orders", Map.of("retention.ms", "5"), Map.of("retention.ms", "4", "segment.ms", "9")),
+            new MetadataCommand.AlterTopicConfig("orders", Map.of(), Map.of()),
             new MetadataCommand.AlterIsr("orders", 1, 2, 3, 4, List.of(2, 1)),
             new MetadataCommand.AlterIsrs(List.of(new MetadataCommand.AlterIsr("orders", 0, 1, 2, 3, List.of(1)),
                     new MetadataCommand.AlterIsr("ünïcødé", 7, 3, 0, 9, List.of(3, 1, 2)))),
@@ -121,8 +123,9 @@ class MetadataCodecTest {
         // (or without eligible replicas and registrations, or batched in-sync set changes) stays
         // readable to it.
         for (MetadataCommand command : EVERY_COMMAND) {
-            byte expected = (byte) (command instanceof MetadataCommand.CreatePartitions c
-                    && c.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED ? 8
+            byte expected = (byte) (command instanceof MetadataCommand.CreatePartitions grow
+                    && grow.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED ? 8
+                    : command instanceof MetadataCommand.AlterTopicConfig alter && alter.basedOn() != null ? 9
                     : command instanceof MetadataCommand.AlterNodeConfig ? 7
                     : command instanceof MetadataCommand.CreateTable ? 6
                     : command instanceof MetadataCommand.ReassignPartition ? 2

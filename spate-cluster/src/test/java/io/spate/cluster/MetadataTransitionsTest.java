@@ -514,6 +514,30 @@ class MetadataTransitionsTest {
         assertThat(replayed.topic("t").partitions()).hasSize(4);
     }
 
+    /**
+     * Two incremental changes made on the same settings (two nodes' copies): the first replaces
+     * them, the second is refused as stale instead of replacing them again without the first.
+     */
+    @Test
+    void aSettingsReplacementMadeOnSettingsThatChangedSinceIsRefused() {
+        ClusterImage image = threeNodesAndTopic(Map.of("retention.ms", "1000"));
+        Map<String, String> base = image.topic("t").overrides();
+        MetadataCommand.AlterTopicConfig first = new MetadataCommand.AlterTopicConfig("t",
+                Map.of("retention.ms", "1000", "segment.ms", "60000"), base);
+        MetadataCommand.AlterTopicConfig second = new MetadataCommand.AlterTopicConfig("t",
+                Map.of("retention.ms", "1000", "max.message.bytes", "2048"), base);
+
+        ClusterImage changed = ok(image, first);
+        assertThat(changed.topic("t").overrides()).containsEntry("segment.ms", "60000");
+        refused(changed, second, CommandResult.Error.STALE_STATE);
+
+        MetadataCommand.AlterTopicConfig remade = new MetadataCommand.AlterTopicConfig("t",
+                Map.of("retention.ms", "1000", "segment.ms", "60000", "max.message.bytes", "2048"), changed.topic("t").overrides());
+        assertThat(ok(changed, remade).topic("t").overrides()).containsOnlyKeys("retention.ms", "segment.ms", "max.message.bytes");
+        // Entries written before the base was carried replace whatever is there, as they did then.
+        assertThat(ok(changed, new MetadataCommand.AlterTopicConfig("t", Map.of())).topic("t").overrides()).isEmpty();
+    }
+
     private static MetadataCommand.AlterIsr isrOf(ClusterImage image, String topic, int p, List<Integer> isr) {
         PartitionState state = image.partition(topic, p);
         return new MetadataCommand.AlterIsr(topic, p, state.leader(), state.leaderEpoch(), state.partitionEpoch(), isr);

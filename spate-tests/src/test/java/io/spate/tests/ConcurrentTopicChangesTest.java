@@ -4,7 +4,11 @@ import io.spate.tests.support.Clients;
 import io.spate.tests.support.RawKafkaClient;
 import io.spate.tests.support.SpateCluster;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.requests.MetadataRequest;
@@ -71,6 +75,24 @@ class ConcurrentTopicChangesTest {
                     .allSatisfy(f -> assertThat(f).isInstanceOf(InvalidPartitionsException.class));
             await("every node agrees on " + topic).atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                     assertThat(cluster.ids()).allSatisfy(id -> assertThat(partitionCount(id, topic)).isEqualTo(6)));
+        }
+    }
+
+    @Test
+    void twoRacingChangesToDifferentSettingsOfATopicBothSurvive() throws Exception {
+        for (int round = 0; round < ROUNDS; round++) {
+            String topic = "settings-" + round;
+            cluster.createTopic(topic, 1, 1, Map.of());
+            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            List<Throwable> failures = race(admin -> admin.incrementalAlterConfigs(Map.of(resource, List.of(admin == viaNode1
+                    ? new AlterConfigOp(new ConfigEntry("retention.ms", "3600000"), AlterConfigOp.OpType.SET)
+                    : new AlterConfigOp(new ConfigEntry("segment.ms", "600000"), AlterConfigOp.OpType.SET)))).all());
+            assertThat(failures).isEmpty();
+            await("both settings of " + topic).atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+                Config config = cluster.admin().describeConfigs(List.of(resource)).all().get().get(resource);
+                assertThat(config.get("retention.ms").value()).isEqualTo("3600000");
+                assertThat(config.get("segment.ms").value()).isEqualTo("600000");
+            });
         }
     }
 

@@ -77,14 +77,19 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                 if (topic == null) {
                     throw new UnknownTopicOrPartitionException("topic '" + resource.resourceName() + "' does not exist");
                 }
-                // Completes when the controller quorum has the change; the network thread does not wait.
-                pending.add(topics.alterConfigAsync(topic.name(), apply(topic, resource.configs()), data.validateOnly()).handle((updated, failure) -> {
-                    if (failure != null) {
-                        ApiException e = ApiErrors.unwrap(failure);
-                        result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
-                    }
-                    return null;
-                }));
+                // The operations are applied to the settings the controller quorum has committed (again, if
+                // another change gets in first). Completes when the quorum has the change; the network thread does not wait.
+                pending.add(topics.alterConfigAsync(topic.name(), overrides -> apply(overrides, resource.configs()), data.validateOnly())
+                        .handle((updated, failure) -> {
+                            if (failure != null) {
+                                ApiException e = ApiErrors.unwrap(failure);
+                                result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+                            } else if (updated == null) {
+                                ApiException e = new UnknownTopicOrPartitionException("topic '" + resource.resourceName() + "' does not exist");
+                                result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
+                            }
+                            return null;
+                        }));
             } catch (ApiException | ServiceException refused) {
                 ApiException e = ApiErrors.unwrap(refused);
                 result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
@@ -139,9 +144,11 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
         return configs;
     }
 
-    private Map<String, String> apply(TopicInfo topic, IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {
-        Map<String, String> overrides = new HashMap<>(topic.overrides());
-        Map<String, String> effective = topics.registry().effectiveConfig(topic);
+    /** The topic's own settings {@code committed} after {@code changes}; a list setting not set on the topic starts from the node's default. */
+    private Map<String, String> apply(Map<String, String> committed, IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {
+        Map<String, String> overrides = new HashMap<>(committed);
+        Map<String, String> effective = new HashMap<>(topics.registry().topicDefaults());
+        effective.putAll(committed);
         for (IncrementalAlterConfigsRequestData.AlterableConfig change : changes) {
             AlterConfigOp.OpType op = AlterConfigOp.OpType.forId(change.configOperation());
             if (op == null) {

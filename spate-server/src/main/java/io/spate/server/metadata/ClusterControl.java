@@ -196,12 +196,30 @@ public final class ClusterControl {
         return commitAsync(new MetadataCommand.CreatePartitions(name, current, Placement.assign(name, current, newCount - current, factor, live)));
     }
 
-    public void alterConfig(String name, Map<String, String> overrides) {
-        await(alterConfigAsync(name, overrides));
+    /** The topic's own settings as this node's image holds them, or null when it knows no such topic. */
+    public Map<String, String> topicOverrides(String name) {
+        TopicState topic = metadata.image().topic(name);
+        return topic == null ? null : topic.overrides();
     }
 
-    public CompletableFuture<CommandResult> alterConfigAsync(String name, Map<String, String> overrides) {
-        return commitAsync(new MetadataCommand.AlterTopicConfig(name, overrides));
+    /**
+     * Replaces the topic's settings with {@code overrides} if the committed ones are still
+     * {@code basedOn}. Completes with false, once this node's image holds the settings that
+     * replaced {@code basedOn}, when they are not: the caller makes its change again on those.
+     */
+    public CompletableFuture<Boolean> alterConfigAsync(String name, Map<String, String> basedOn, Map<String, String> overrides) {
+        return appliedAsync(new MetadataCommand.AlterTopicConfig(name, overrides, basedOn), COMMIT_TIMEOUT_MS).handle((result, failure) -> {
+            if (failure != null) {
+                throw refusal(failure, COMMIT_TIMEOUT_MS);
+            }
+            if (result.error() == CommandResult.Error.STALE_STATE) {
+                return false;
+            }
+            if (!result.succeeded()) {
+                throw refusal(result);
+            }
+            return true;
+        });
     }
 
     /** The dynamic settings stored for {@code nodeId} ({@link io.spate.cluster.ClusterImage#EVERY_NODE}: every node's). */
@@ -246,10 +264,7 @@ public final class ClusterControl {
     }
 
     private CompletableFuture<CommandResult> commitAsync(MetadataCommand command, long timeoutMs) {
-        return CompletableFuture.supplyAsync(() -> metadata.submit(command), submitter)
-                .thenCompose(submitted -> submitted)
-                .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result))
-                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        return appliedAsync(command, timeoutMs)
                 .handle((result, failure) -> {
                     if (failure != null) {
                         throw refusal(failure, timeoutMs);
@@ -259,6 +274,14 @@ public final class ClusterControl {
                     }
                     return result;
                 });
+    }
+
+    /** Submits {@code command} and completes with its result, refused or not, once this node's image holds it. */
+    private CompletableFuture<CommandResult> appliedAsync(MetadataCommand command, long timeoutMs) {
+        return CompletableFuture.supplyAsync(() -> metadata.submit(command), submitter)
+                .thenCompose(submitted -> submitted)
+                .thenCompose(result -> metadata.awaitVersion(result.version()).thenApply(image -> result))
+                .orTimeout(timeoutMs, TimeUnit.MILLISECONDS);
     }
 
     private static RuntimeException refusal(Throwable failure, long timeoutMs) {

@@ -9,6 +9,7 @@ import io.spate.server.errors.ServiceException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 
 /**
  * Topic administration with every rule a Kafka broker applies: valid names, partition counts
@@ -203,10 +204,6 @@ public final class TopicManager {
         return null;
     }
 
-    public TopicInfo alterConfig(String name, Map<String, String> newOverrides, boolean validateOnly) {
-        return join(alterConfigAsync(name, newOverrides, validateOnly));
-    }
-
     /** New partitions on the replicas named for each ({@code kafka-topics.sh --alter --replica-assignment}). */
     public CompletableFuture<TopicInfo> addPartitionsAsync(String name, int newCount, boolean validateOnly,
                                                            java.util.List<java.util.List<Integer>> assignment) {
@@ -225,17 +222,48 @@ public final class TopicManager {
         return cluster.addPartitionsAsync(name, newCount, assignment).thenApply(result -> registry.get(name));
     }
 
-    public CompletableFuture<TopicInfo> alterConfigAsync(String name, Map<String, String> newOverrides, boolean validateOnly) {
+    /**
+     * Changes a topic's settings by {@code change}, which is given the committed settings (the
+     * topic's own, without the node's defaults) and returns the new ones; the result is validated
+     * whole. The controller quorum applies the result only on the settings it was computed from:
+     * when another change got in first, {@code change} runs again on the newer settings (at most
+     * {@link #CONFIG_CHANGE_ATTEMPTS} times), so that neither change undoes the other. Completes
+     * with the topic as this node then knows it; null when there is no such topic.
+     */
+    public CompletableFuture<TopicInfo> alterConfigAsync(String name, UnaryOperator<Map<String, String>> change, boolean validateOnly) {
+        return alterConfigAsync(name, change, validateOnly, CONFIG_CHANGE_ATTEMPTS);
+    }
+
+    /** How often a topic's settings change is made again on settings that changed under it before it gives up (busy topics). */
+    static final int CONFIG_CHANGE_ATTEMPTS = 5;
+
+    private CompletableFuture<TopicInfo> alterConfigAsync(String name, UnaryOperator<Map<String, String>> change, boolean validateOnly,
+                                                          int attemptsLeft) {
+        Map<String, String> base = cluster.topicOverrides(name);
+        if (base == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        Map<String, String> updated;
         try {
-            validateConfig(newOverrides);
+            updated = change.apply(Map.copyOf(base));
+            validateConfig(updated);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        TopicInfo topic = registry.get(name);
-        if (validateOnly || topic == null) {
-            return CompletableFuture.completedFuture(topic);
+        if (validateOnly) {
+            return CompletableFuture.completedFuture(registry.get(name));
         }
-        return cluster.alterConfigAsync(name, newOverrides).thenApply(result -> registry.get(name));
+        return cluster.alterConfigAsync(name, base, updated).thenCompose(applied -> {
+            if (applied) {
+                return CompletableFuture.completedFuture(registry.get(name));
+            }
+            if (attemptsLeft <= 1) {
+                // Retriable for the client, which asks again (as after a controller's timeout).
+                return CompletableFuture.failedFuture(new ServiceException(ServiceError.TIMED_OUT,
+                        "the settings of topic '" + name + "' kept changing under this change; try again"));
+            }
+            return alterConfigAsync(name, change, false, attemptsLeft - 1);
+        });
     }
 
     /** The dynamic settings stored for a node (or every node); see {@link ClusterControl#nodeConfigs}. */
