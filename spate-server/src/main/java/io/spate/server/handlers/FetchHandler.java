@@ -57,7 +57,8 @@ public final class FetchHandler implements ApiHandler {
         short version = header.apiVersion();
         int replicaId = FetchRequest.replicaId(data);
         boolean replica = replicaId >= 0;
-        FetchSessions.Context context = sessions.open(data.sessionId(), data.sessionEpoch(), targets(data, version, replicaId), forgotten(data, version));
+        FetchSessions.Context context = sessions.open(data.sessionId(), data.sessionEpoch(), targets(data, version, replicaId), forgotten(data, version),
+                replica);
         if (context.incremental()) {
             // Partitions the request did not name were checked when they joined the session; since then leadership may
             // have moved or the epoch advanced. Checking again sends the client NOT_LEADER_OR_FOLLOWER or

@@ -9,28 +9,50 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Incremental fetch sessions (KIP-227): a consumer sends its partition list once; later fetches
- * name only what changed, and the response carries only partitions with news. Bounded: past
- * {@link #MAX_SESSIONS} the least recently used session is evicted and its client falls back to
- * a full fetch when it sees FETCH_SESSION_ID_NOT_FOUND.
+ * name only what changed, and the response carries only partitions with news.
+ *
+ * <p>Bounded to {@link #MAX_SESSIONS}, with Kafka's eviction rules: when the cache is full, a new
+ * session takes the place of one idle for longer than {@link #EVICTION_MS}; failing that, of the
+ * least valuable session that is evictable by it (value: a follower's session before a
+ * consumer's, then the larger), provided the new one is worth more. A session younger than
+ * {@link #EVICTION_MS} is evictable only by a follower, and only if it is a consumer's. A fetch
+ * that gets no session is served sessionless (session id 0 in the answer) and its client asks
+ * again with a full fetch later; evicting a live session instead would send its client back to
+ * full fetches at every turn once more clients than slots fetch (the cache would thrash).
  */
 final class FetchSessions {
     static final int MAX_SESSIONS = 1_000;
+    /** Kafka's {@code MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS}. */
+    static final long EVICTION_MS = 120_000;
     static final int INITIAL_EPOCH = 0;
     static final int FINAL_EPOCH = -1;
 
     static final class Session {
         final int id;
+        /** A follower's session: worth more than a consumer's (replication must not stall behind consumers). */
+        final boolean privileged;
+        final long createdNanos;
         int nextEpoch = 1;
-        long lastUsedNanos;
+        volatile long lastUsedNanos;
+        /** How many partitions the session holds, as of its last fetch: a bigger session saves more. */
+        volatile int size;
         final LinkedHashMap<String, FetchTarget> partitions = new LinkedHashMap<>();
 
-        Session(int id) {
+        Session(int id, boolean privileged, long nowNanos) {
             this.id = id;
+            this.privileged = privileged;
+            this.createdNanos = nowNanos;
+            this.lastUsedNanos = nowNanos;
         }
     }
+
+    /** Least valuable first: a consumer's before a follower's, then the smaller, then by id (Kafka's order). */
+    private static final Comparator<Session> BY_VALUE = Comparator.<Session, Boolean>comparing(s -> s.privileged)
+            .thenComparingInt(s -> s.size).thenComparingInt(s -> s.id);
 
     /**
      * What one fetch request reads and how it answers.
@@ -46,16 +68,20 @@ final class FetchSessions {
 
     private final Map<Integer, Session> sessions = new ConcurrentHashMap<>();
     private final io.spate.time.Time time;
+    private final int maxSessions;
+    private final long evictionNanos = TimeUnit.MILLISECONDS.toNanos(EVICTION_MS);
 
     FetchSessions() {
-        this(io.spate.time.Time.SYSTEM);
+        this(io.spate.time.Time.SYSTEM, MAX_SESSIONS);
     }
 
-    FetchSessions(io.spate.time.Time time) {
+    FetchSessions(io.spate.time.Time time, int maxSessions) {
         this.time = time;
+        this.maxSessions = maxSessions;
     }
 
-    Context open(int sessionId, int epoch, List<FetchTarget> requested, List<String> forgottenKeys) {
+    /** @param privileged the fetch is a follower's */
+    Context open(int sessionId, int epoch, List<FetchTarget> requested, List<String> forgottenKeys, boolean privileged) {
         if (epoch == FINAL_EPOCH) {
             if (sessionId != 0) {
                 sessions.remove(sessionId);
@@ -66,9 +92,13 @@ final class FetchSessions {
             if (sessionId != 0) {
                 sessions.remove(sessionId);
             }
-            Session session = create();
+            Session session = create(privileged, requested.size());
+            if (session == null) {
+                return new Context(Errors.NONE, null, requested, false);
+            }
             synchronized (session) {
                 requested.forEach(t -> session.partitions.put(t.key(), t));
+                session.size = session.partitions.size();
             }
             return new Context(Errors.NONE, session, requested, false);
         }
@@ -96,23 +126,50 @@ final class FetchSessions {
                 }
             }
             forgottenKeys.forEach(session.partitions::remove);
+            session.size = session.partitions.size();
             return new Context(Errors.NONE, session, new ArrayList<>(session.partitions.values()), true);
         }
     }
 
-    private Session create() {
-        if (sessions.size() >= MAX_SESSIONS) {
-            sessions.values().stream().min(Comparator.comparingLong(s -> s.lastUsedNanos))
-                    .ifPresent(oldest -> sessions.remove(oldest.id));
-        }
-        while (true) {
-            int id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
-            Session session = new Session(id);
-            session.lastUsedNanos = time.nanos();
-            if (sessions.putIfAbsent(id, session) == null) {
-                return session;
+    /** A new session, or null when the cache is full of sessions worth keeping. */
+    private Session create(boolean privileged, int size) {
+        synchronized (sessions) {
+            long now = time.nanos();
+            if (sessions.size() >= maxSessions && !evictFor(privileged, size, now)) {
+                return null;
+            }
+            while (true) {
+                int id = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
+                Session session = new Session(id, privileged, now);
+                if (sessions.putIfAbsent(id, session) == null) {
+                    return session;
+                }
             }
         }
+    }
+
+    /** Makes room for a new session of {@code size} partitions by Kafka's rules; false when none may go. */
+    private boolean evictFor(boolean privileged, int size, long now) {
+        Session idlest = sessions.values().stream().min(Comparator.comparingLong(s -> s.lastUsedNanos)).orElse(null);
+        if (idlest != null && now - idlest.lastUsedNanos > evictionNanos) {
+            sessions.remove(idlest.id);
+            return true;
+        }
+        Session cheapest = sessions.values().stream().filter(s -> evictableBy(s, privileged, now)).min(BY_VALUE).orElse(null);
+        if (cheapest == null || !worthMore(privileged, size, cheapest)) {
+            return false;
+        }
+        sessions.remove(cheapest.id);
+        return true;
+    }
+
+    /** A session past its protected youth goes for anyone worth more; a young consumer's only for a follower. */
+    private boolean evictableBy(Session session, boolean privileged, long now) {
+        return now - session.createdNanos > evictionNanos || (privileged && !session.privileged);
+    }
+
+    private static boolean worthMore(boolean privileged, int size, Session session) {
+        return privileged != session.privileged ? privileged : size > session.size;
     }
 
     int size() {
