@@ -55,7 +55,35 @@ public record LogConfig(
     /** Read by the controller, not the log: may an out-of-sync replica lead when no in-sync one is alive? */
     public static final String UNCLEAN_LEADER_ELECTION_ENABLE = "unclean.leader.election.enable";
 
-    /** Kafka's defaults for each topic-level setting, as strings, in a stable order. */
+    /**
+     * Spate stores batches as producers compressed them: {@code producer} is the only value it
+     * takes (Kafka's default); recompressing to one codec is not done.
+     */
+    public static final String COMPRESSION_TYPE = "compression.type";
+    public static final String COMPRESSION_GZIP_LEVEL = "compression.gzip.level";
+    public static final String COMPRESSION_LZ4_LEVEL = "compression.lz4.level";
+    public static final String COMPRESSION_ZSTD_LEVEL = "compression.zstd.level";
+    public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+    public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
+    public static final String SEGMENT_JITTER_MS = "segment.jitter.ms";
+    public static final String SEGMENT_INDEX_BYTES = "segment.index.bytes";
+    public static final String PREALLOCATE = "preallocate";
+    public static final String FILE_DELETE_DELAY_MS = "file.delete.delay.ms";
+    /** Tiered storage (KIP-405): Spate has none, so only {@code false} is taken, as a Kafka broker without it answers. */
+    public static final String REMOTE_STORAGE_ENABLE = "remote.storage.enable";
+    public static final String LOCAL_RETENTION_MS = "local.retention.ms";
+    public static final String LOCAL_RETENTION_BYTES = "local.retention.bytes";
+    public static final String REMOTE_LOG_COPY_DISABLE = "remote.log.copy.disable";
+    public static final String REMOTE_LOG_DELETE_ON_DISABLE = "remote.log.delete.on.disable";
+
+    /**
+     * Kafka topic settings that Spate accepts, validates and stores (tools and clients set them,
+     * and a topic copied from Kafka carries them) but does not act on.
+     */
+    public static final java.util.Set<String> STORED_ONLY = java.util.Set.of(COMPRESSION_GZIP_LEVEL, COMPRESSION_LZ4_LEVEL,
+            COMPRESSION_ZSTD_LEVEL, MIN_COMPACTION_LAG_MS, MAX_COMPACTION_LAG_MS, SEGMENT_JITTER_MS, SEGMENT_INDEX_BYTES, PREALLOCATE,
+            FILE_DELETE_DELAY_MS, LOCAL_RETENTION_MS, LOCAL_RETENTION_BYTES, REMOTE_LOG_COPY_DISABLE, REMOTE_LOG_DELETE_ON_DISABLE);
+
     /**
      * Spate's own: place this topic's partition p on the replicas of partition p of the named topic,
      * led by the same node (a pipeline's internal topics next to its input). A placement hint read
@@ -67,6 +95,7 @@ public record LogConfig(
     public static final String FOLLOWER_REPLICATION_THROTTLED_REPLICAS = "follower.replication.throttled.replicas";
     private static final java.util.regex.Pattern THROTTLED_REPLICAS =
             java.util.regex.Pattern.compile("\\s*(\\*|\\d+\\s*:\\s*\\d+(\\s*,\\s*\\d+\\s*:\\s*\\d+)*)?\\s*");
+    /** Kafka's defaults for each topic-level setting, as strings, in a stable order. */
     public static final Map<String, String> DEFAULTS = defaults();
 
     private static Map<String, String> defaults() {
@@ -90,6 +119,21 @@ public record LogConfig(
         d.put(COLOCATE_WITH, "");
         d.put(LEADER_REPLICATION_THROTTLED_REPLICAS, "");
         d.put(FOLLOWER_REPLICATION_THROTTLED_REPLICAS, "");
+        d.put(COMPRESSION_TYPE, "producer");
+        d.put(COMPRESSION_GZIP_LEVEL, "-1");
+        d.put(COMPRESSION_LZ4_LEVEL, "9");
+        d.put(COMPRESSION_ZSTD_LEVEL, "3");
+        d.put(MIN_COMPACTION_LAG_MS, "0");
+        d.put(MAX_COMPACTION_LAG_MS, String.valueOf(Long.MAX_VALUE));
+        d.put(SEGMENT_JITTER_MS, "0");
+        d.put(SEGMENT_INDEX_BYTES, "10485760");
+        d.put(PREALLOCATE, "false");
+        d.put(FILE_DELETE_DELAY_MS, "60000");
+        d.put(REMOTE_STORAGE_ENABLE, "false");
+        d.put(LOCAL_RETENTION_MS, "-2");
+        d.put(LOCAL_RETENTION_BYTES, "-2");
+        d.put(REMOTE_LOG_COPY_DISABLE, "false");
+        d.put(REMOTE_LOG_DELETE_ON_DISABLE, "false");
         return java.util.Collections.unmodifiableMap(d);
     }
 
@@ -104,8 +148,12 @@ public record LogConfig(
             if (!DEFAULTS.containsKey(e.getKey())) {
                 throw new InvalidConfigException("unknown topic config '" + e.getKey() + "'");
             }
+            if (e.getValue() == null) {
+                throw new InvalidConfigException("topic config '" + e.getKey() + "' is given no value");
+            }
             all.put(e.getKey(), e.getValue());
         }
+        validateStoredOnly(all);
         String tsType = all.get(MESSAGE_TIMESTAMP_TYPE);
         if (!tsType.equals("CreateTime") && !tsType.equals("LogAppendTime")) {
             throw new InvalidConfigException(MESSAGE_TIMESTAMP_TYPE + " must be CreateTime or LogAppendTime, not '" + tsType + "'");
@@ -141,6 +189,52 @@ public record LogConfig(
                 ratio(all, MIN_CLEANABLE_DIRTY_RATIO),
                 atLeast(all, MESSAGE_TIMESTAMP_BEFORE_MAX_MS, 0),
                 atLeast(all, MESSAGE_TIMESTAMP_AFTER_MAX_MS, 0));
+    }
+
+    /**
+     * The settings Spate stores without acting on, and the two it takes one value of, checked as
+     * Kafka checks them, so that what a Kafka broker refuses is refused here too.
+     */
+    private static void validateStoredOnly(Map<String, String> all) {
+        String compression = all.get(COMPRESSION_TYPE).trim().toLowerCase(Locale.ROOT);
+        if (!compression.equals("producer")) {
+            throw new InvalidConfigException(COMPRESSION_TYPE + " must be 'producer': Spate keeps batches as producers compressed them"
+                    + " and does not recompress to '" + all.get(COMPRESSION_TYPE) + "' (set the codec on the producers instead)");
+        }
+        if (!all.get(REMOTE_STORAGE_ENABLE).trim().equals("false")) {
+            throw new InvalidConfigException(REMOTE_STORAGE_ENABLE + " must be false: Spate has no tiered storage");
+        }
+        long gzip = atLeast(all, COMPRESSION_GZIP_LEVEL, -1);
+        if (gzip == 0 || gzip > 9) {
+            throw new InvalidConfigException(COMPRESSION_GZIP_LEVEL + " must be -1 or between 1 and 9, not " + gzip);
+        }
+        atMost(all, COMPRESSION_LZ4_LEVEL, 1, 17);
+        atMost(all, COMPRESSION_ZSTD_LEVEL, -131072, 22);
+        long minLag = atLeast(all, MIN_COMPACTION_LAG_MS, 0);
+        long maxLag = atLeast(all, MAX_COMPACTION_LAG_MS, 1);
+        if (minLag > maxLag) {
+            throw new InvalidConfigException(MIN_COMPACTION_LAG_MS + " (" + minLag + ") must not be above " + MAX_COMPACTION_LAG_MS
+                    + " (" + maxLag + ")");
+        }
+        atLeast(all, SEGMENT_JITTER_MS, 0);
+        atMost(all, SEGMENT_INDEX_BYTES, 4, Integer.MAX_VALUE);
+        atLeast(all, FILE_DELETE_DELAY_MS, 0);
+        atLeast(all, LOCAL_RETENTION_MS, -2);
+        atLeast(all, LOCAL_RETENTION_BYTES, -2);
+        for (String key : new String[] {PREALLOCATE, REMOTE_LOG_COPY_DISABLE, REMOTE_LOG_DELETE_ON_DISABLE}) {
+            String value = all.get(key).trim().toLowerCase(Locale.ROOT);
+            if (!value.equals("true") && !value.equals("false")) {
+                throw new InvalidConfigException(key + " must be true or false, not '" + all.get(key) + "'");
+            }
+        }
+    }
+
+    private static long atMost(Map<String, String> all, String name, long min, long max) {
+        long value = atLeast(all, name, min);
+        if (value > max) {
+            throw new InvalidConfigException(name + " must be at most " + max + ", not " + value);
+        }
+        return value;
     }
 
     /** Validates one topic-level setting, as an AlterConfigs request would. */

@@ -31,9 +31,37 @@ class LogConfigTest {
         assertThat(c.minCleanableDirtyRatio()).isEqualTo(0.5);
         assertThat(c.timestampAfterMaxMs()).as("Kafka 4.0's default").isEqualTo(3_600_000L);
         assertThat(c.timestampBeforeMaxMs()).isEqualTo(Long.MAX_VALUE);
-        assertThat(LogConfig.DEFAULTS).hasSize(19).containsEntry(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, "false")
+        assertThat(LogConfig.DEFAULTS).hasSize(34).containsEntry(LogConfig.UNCLEAN_LEADER_ELECTION_ENABLE, "false")
                 .as("Spate's own, empty: the usual placement").containsEntry(LogConfig.COLOCATE_WITH, "");
         assertThatThrownBy(() -> LogConfig.DEFAULTS.put("x", "y")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
+    void kafkasOtherTopicSettingsAreTakenAndCheckedAsKafkaChecksThem() {
+        assertThatCode(() -> LogConfig.from(Map.of("compression.type", "producer", "min.compaction.lag.ms", "1000",
+                "max.compaction.lag.ms", "2000", "segment.jitter.ms", "10", "segment.index.bytes", "4096", "preallocate", "true",
+                "compression.zstd.level", "-5", "file.delete.delay.ms", "0", "local.retention.ms", "-2",
+                "remote.storage.enable", "false"))).doesNotThrowAnyException();
+        assertThat(LogConfig.STORED_ONLY).allSatisfy(key -> assertThat(LogConfig.DEFAULTS).containsKey(key));
+
+        assertThatThrownBy(() -> LogConfig.from(Map.of("compression.type", "gzip"))).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("producer");
+        assertThatThrownBy(() -> LogConfig.from(Map.of("remote.storage.enable", "true"))).isInstanceOf(InvalidConfigException.class)
+                .hasMessageContaining("tiered storage");
+        assertThatThrownBy(() -> LogConfig.from(Map.of("min.compaction.lag.ms", "5", "max.compaction.lag.ms", "4")))
+                .isInstanceOf(InvalidConfigException.class);
+        assertThatThrownBy(() -> LogConfig.from(Map.of("preallocate", "maybe"))).isInstanceOf(InvalidConfigException.class);
+        assertThatThrownBy(() -> LogConfig.from(Map.of("compression.gzip.level", "0"))).isInstanceOf(InvalidConfigException.class);
+        assertThatThrownBy(() -> LogConfig.from(Map.of("segment.index.bytes", "3"))).isInstanceOf(InvalidConfigException.class);
+        assertThatThrownBy(() -> LogConfig.from(Map.of("message.format.version", "3.0"))).as("removed in Kafka 4.0")
+                .isInstanceOf(InvalidConfigException.class);
+    }
+
+    @Test
+    void aSettingWithoutAValueIsInvalidNotAnError() {
+        Map<String, String> noValue = new java.util.HashMap<>();
+        noValue.put("retention.ms", null);
+        assertThatThrownBy(() -> LogConfig.from(noValue)).isInstanceOf(InvalidConfigException.class).hasMessageContaining("retention.ms");
     }
 
     @Test

@@ -79,8 +79,7 @@ public final class CreateTopicsHandler implements ApiHandler {
         try {
             if (!requested.assignments().isEmpty()) {
                 List<List<Integer>> assignment = assignment(requested);
-                Map<String, String> overrides = new HashMap<>();
-                requested.configs().forEach(c -> overrides.put(c.name(), c.value()));
+                Map<String, String> overrides = overrides(requested);
                 return validateOnly ? CompletableFuture.completedFuture(topics.validateCreate(requested.name(), assignment, overrides))
                         : topics.createAsync(requested.name(), assignment, overrides, timeoutMs);
             }
@@ -117,12 +116,23 @@ public final class CreateTopicsHandler implements ApiHandler {
         return byPartition;
     }
 
+    /** The settings asked for; one without a value is an invalid config, as in Kafka (not a failure of the node). */
+    private static Map<String, String> overrides(CreateTopicsRequestData.CreatableTopic requested) {
+        Map<String, String> overrides = new HashMap<>();
+        for (CreateTopicsRequestData.CreatableTopicConfig c : requested.configs()) {
+            if (c.value() == null) {
+                throw new org.apache.kafka.common.errors.InvalidConfigurationException("Null value not supported for topic configs: " + c.name());
+            }
+            overrides.put(c.name(), c.value());
+        }
+        return overrides;
+    }
+
     /** The partitions, factor and overrides asked for (validated in full when {@code validate}). */
     private TopicInfo plan(CreateTopicsRequestData.CreatableTopic requested, boolean validate) {
         int partitions = requested.numPartitions();
         short replicationFactor = requested.replicationFactor();
-        Map<String, String> overrides = new HashMap<>();
-        requested.configs().forEach(c -> overrides.put(c.name(), c.value()));
+        Map<String, String> overrides = overrides(requested);
         if (validate) {
             return topics.validateCreate(requested.name(), partitions, replicationFactor, overrides);
         }

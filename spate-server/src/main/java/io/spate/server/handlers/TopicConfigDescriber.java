@@ -27,7 +27,24 @@ public final class TopicConfigDescriber {
             Map.entry(LogConfig.RETENTION_MS, DescribeConfigsResponse.ConfigType.LONG),
             Map.entry(LogConfig.SEGMENT_BYTES, DescribeConfigsResponse.ConfigType.INT),
             Map.entry(LogConfig.SEGMENT_MS, DescribeConfigsResponse.ConfigType.LONG),
-            Map.entry(LogConfig.COLOCATE_WITH, DescribeConfigsResponse.ConfigType.STRING));
+            Map.entry(LogConfig.COLOCATE_WITH, DescribeConfigsResponse.ConfigType.STRING),
+            Map.entry(LogConfig.COMPRESSION_TYPE, DescribeConfigsResponse.ConfigType.STRING),
+            Map.entry(LogConfig.COMPRESSION_GZIP_LEVEL, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.COMPRESSION_LZ4_LEVEL, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.COMPRESSION_ZSTD_LEVEL, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.MIN_COMPACTION_LAG_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.MAX_COMPACTION_LAG_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.SEGMENT_JITTER_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.SEGMENT_INDEX_BYTES, DescribeConfigsResponse.ConfigType.INT),
+            Map.entry(LogConfig.PREALLOCATE, DescribeConfigsResponse.ConfigType.BOOLEAN),
+            Map.entry(LogConfig.FILE_DELETE_DELAY_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.REMOTE_STORAGE_ENABLE, DescribeConfigsResponse.ConfigType.BOOLEAN),
+            Map.entry(LogConfig.LOCAL_RETENTION_MS, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.LOCAL_RETENTION_BYTES, DescribeConfigsResponse.ConfigType.LONG),
+            Map.entry(LogConfig.REMOTE_LOG_COPY_DISABLE, DescribeConfigsResponse.ConfigType.BOOLEAN),
+            Map.entry(LogConfig.REMOTE_LOG_DELETE_ON_DISABLE, DescribeConfigsResponse.ConfigType.BOOLEAN));
+    /** What DescribeConfigs says of the Kafka settings Spate stores but does not act on. */
+    static final String STORED_ONLY_DOCUMENTATION = "Accepted and stored for compatibility with Kafka; Spate does not act on it.";
 
     private final TopicRegistry registry;
 
@@ -69,7 +86,7 @@ public final class TopicConfigDescriber {
                 .setName(entry.name()).setValue(entry.value()).setReadOnly(readOnly).setIsSensitive(false)
                 .setConfigSource(entry.source().id());
         if (version >= 3) {
-            result.setConfigType(entry.type().id()).setDocumentation(null);
+            result.setConfigType(entry.type().id()).setDocumentation(LogConfig.STORED_ONLY.contains(entry.name()) ? STORED_ONLY_DOCUMENTATION : null);
         }
         return result;
     }
