@@ -84,6 +84,18 @@ class ListOffsetsTest {
         assertThat(max.offset()).as("the first of the records sharing the time").isEqualTo(2);
     }
 
+    /** Without tiered storage Kafka answers these with no offset and no error (KIP-1005, KIP-1023). */
+    @Test
+    void theTieredStorageLookupsAnswerNoOffset() throws Exception {
+        TopicPartition tp = topic("no-tiers");
+        sendAsOneBatch(tp, BASE_TIME, BASE_TIME + 1);
+        for (OffsetSpec spec : List.of(OffsetSpec.latestTiered(), OffsetSpec.earliestPendingUpload())) {
+            ListOffsetsResult.ListOffsetsResultInfo answer = admin.listOffsets(Map.of(tp, spec)).partitionResult(tp).get();
+            assertThat(answer.offset()).as("%s", spec).isEqualTo(-1);
+            assertThat(answer.timestamp()).isEqualTo(-1);
+        }
+    }
+
     /** Sends records with these timestamps in one produce batch (the producer holds them until the flush). */
     private static void sendAsOneBatch(TopicPartition tp, long... timestamps) throws Exception {
         try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of("linger.ms", 60_000))) {

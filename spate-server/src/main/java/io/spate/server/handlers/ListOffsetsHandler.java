@@ -21,12 +21,16 @@ import java.util.concurrent.CompletableFuture;
 /**
  * ListOffsets: earliest, latest, the record with the largest timestamp, or the first record at
  * or after a time (found through the time index, then by decoding the one batch that holds it).
+ * The tiered-storage lookups answer no offset: there is no remote storage.
  */
 public final class ListOffsetsHandler implements ApiHandler {
     private static final long LATEST = -1L;
     private static final long EARLIEST = -2L;
     private static final long MAX_TIMESTAMP = -3L;
     private static final long EARLIEST_LOCAL = -4L;
+    /** The last offset in remote storage (KIP-1005) and the first not yet uploaded there (KIP-1023). */
+    private static final long LATEST_TIERED = -5L;
+    private static final long EARLIEST_PENDING_UPLOAD = -6L;
 
     private final TopicRegistry topics;
     private final ReplicaManager replicas;
@@ -94,6 +98,9 @@ public final class ListOffsetsHandler implements ApiHandler {
             } catch (IOException e) {
                 return answer.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
             }
+        } else if (timestamp == LATEST_TIERED || timestamp == EARLIEST_PENDING_UPLOAD) {
+            // Spate has no tiered storage: Kafka answers these for a topic without it with no offset, no error.
+            return answer.setLeaderEpoch(-1);
         } else if (timestamp >= 0) {
             try {
                 findByTimestamp(log, timestamp, readableEnd, answer);

@@ -70,7 +70,8 @@ public final class MetadataHandler implements ApiHandler {
             response.setControllerId(cluster.controllerId());
         }
         boolean allowCreate = version < 4 || data.allowAutoTopicCreation();
-        if (data.topics() == null) {
+        // Every topic: a null list, or in version 0 (where the list cannot be null) an empty one.
+        if (((MetadataRequest) request).isAllTopics()) {
             for (TopicInfo topic : topics.registry().all()) {
                 response.topics().add(describe(topic, version));
             }
