@@ -516,6 +516,9 @@ final class TaskRunner implements Runnable {
         for (Map.Entry<String, String> store : task.changelogTopics().entrySet()) {
             TopicPartition tp = new TopicPartition(store.getValue(), id.partition());
             try (TaskInput changelog = openInput(tp, readCommitted, true)) {
+                if (changelog instanceof LocalInput local) {
+                    awaitCaughtUpLeader(local.partition(), tp);
+                }
                 long position = changelog.earliest();
                 long end = changelog.end();
                 Long committed = committedInputs.get(tp);
@@ -570,7 +573,7 @@ final class TaskRunner implements Runnable {
                     List<ChangelogRecord> entries = new ArrayList<>(chunk.size());
                     for (InputRecord r : chunk) {
                         if (r.offset() < end) { // a batch read whole may run past a source table's committed position
-                            entries.add(new ChangelogRecord(r.key(), r.value(), r.timestamp()));
+                            entries.add(r.asChange());
                         }
                     }
                     inUserCode(() -> {
@@ -651,9 +654,34 @@ final class TaskRunner implements Runnable {
         }
     }
 
+    /**
+     * A leader that has just taken over can have a high watermark below records the previous
+     * leader acknowledged (its followers have not reported yet): a restore that stopped there
+     * would leave committed store changes out, and processing would go on from the committed
+     * position without them.
+     */
+    private void awaitCaughtUpLeader(Partition changelog, TopicPartition tp) throws Exception {
+        long waitUntil = env.clock().get() + RESTORE_STALL_MS;
+        while (changelog.isLeader() && !changelog.caughtUpToEpochStart()) {
+            if (stopped) {
+                throw new InterruptedException("stopped while waiting to restore");
+            }
+            if (env.clock().get() > waitUntil) {
+                throw new java.util.concurrent.TimeoutException("restoring " + tp + ": its leader's high watermark has not reached"
+                        + " what it held when it took over within " + RESTORE_STALL_MS + " ms");
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** Whether {@code replica} (null: an input read from elsewhere) is still led here at {@code epoch}. */
     static boolean leadsInputAt(Partition replica, int epoch) {
         return replica == null || (replica.isLeader() && replica.leaderEpoch() == epoch);
+    }
+
+    /** Whether {@code replica} is led here at an epoch later than {@code epoch}. */
+    static boolean ledAtNewerEpoch(Partition replica, int epoch) {
+        return replica != null && replica.isLeader() && replica.leaderEpoch() > epoch;
     }
 
     private String taskKey() {
@@ -726,9 +754,14 @@ final class TaskRunner implements Runnable {
         long carriedStreamTime = task.stats().streamTimeMs();
         long lastCommitMs = env.clock().get();
         while (!stopped) {
+            if (ledAtNewerEpoch(inputReplica, inputEpoch)) {
+                // Still led here, under a newer epoch (a reassignment that kept the leader): the node
+                // starts no new task for it, so this attempt makes way for one under the new epoch.
+                throw new AttemptAgain("the input " + in + " is led here at a newer epoch than " + inputEpoch);
+            }
             // An input led elsewhere, or fenced a moment ago, holds the task too: its node is about
             // to hold or stop it, and nothing may be read or appended under an epoch that ended.
-            waitWhileHeld(() -> !leadsInputAt(inputReplica, inputEpoch));
+            waitWhileHeld(() -> !leadsInputAt(inputReplica, inputEpoch) && !ledAtNewerEpoch(inputReplica, inputEpoch));
             if (stopped) {
                 break; // stopped while held: nothing more is read or written
             }
@@ -795,7 +828,7 @@ final class TaskRunner implements Runnable {
                 int results = output.records();
                 if (!leadsInputAt(inputReplica, inputEpoch)) {
                     // The input moved while the micro-batch ran: its results are not appended.
-                    if (stateful) {
+                    if (stateful || ledAtNewerEpoch(inputReplica, inputEpoch)) {
                         throw new AttemptAgain("the input " + in + " is no longer led here at epoch " + inputEpoch);
                     }
                     continue;

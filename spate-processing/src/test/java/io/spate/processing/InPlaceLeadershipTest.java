@@ -40,4 +40,25 @@ class InPlaceLeadershipTest {
 
         assertThat(TaskRunner.leadsInputAt(null, -1)).as("an input read from its leader over the network").isTrue();
     }
+
+    /**
+     * A reassignment that drops a replica but keeps the leader gives the same node a newer epoch,
+     * and its node starts no new task for a partition it already led: the attempt under the old
+     * epoch must make way (it used to wait, HELD, until the task was stopped for another reason).
+     */
+    @Test
+    void anAttemptSeesItsInputLedHereAtANewerEpochAfterAReassignmentThatKeptTheLeader() {
+        Partition input = replica.partition();
+        input.becomeLeader(3, 1, List.of(5, 6, 1), List.of(5, 6, 1), System.currentTimeMillis());
+        int began = input.leaderEpoch();
+        assertThat(TaskRunner.ledAtNewerEpoch(input, began)).isFalse();
+
+        input.becomeLeader(4, 2, List.of(5, 6), List.of(5, 6), System.currentTimeMillis());
+        assertThat(TaskRunner.leadsInputAt(input, began)).isFalse();
+        assertThat(TaskRunner.ledAtNewerEpoch(input, began)).as("same leader, newer epoch: start again under it").isTrue();
+
+        input.becomeFollower(5, 3, 6, List.of(5, 6), List.of(6));
+        assertThat(TaskRunner.ledAtNewerEpoch(input, began)).as("led elsewhere: held until its node stops it").isFalse();
+        assertThat(TaskRunner.ledAtNewerEpoch(null, -1)).isFalse();
+    }
 }

@@ -167,6 +167,16 @@ public final class Partition {
         return role;
     }
 
+    /**
+     * Whether this leader's high watermark has reached the log end it took over with. Until its
+     * followers next report, it can trail records an earlier leader had already acknowledged, so
+     * "everything committed" read from it then stops short (Kafka's ListOffsets answers
+     * OFFSET_NOT_AVAILABLE meanwhile, KIP-207).
+     */
+    public boolean caughtUpToEpochStart() {
+        return log.highWatermark() >= epochStartOffset;
+    }
+
     /** Whether this replica takes writes and serves consumers now. */
     public boolean isLeader() {
         Role r = role;

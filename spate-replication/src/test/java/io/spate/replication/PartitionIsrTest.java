@@ -82,6 +82,24 @@ class PartitionIsrTest {
     }
 
     /**
+     * A new leadership's high watermark trails the log end it took over with until its followers
+     * report: a reader that wants everything committed (a pipeline task restoring its store)
+     * must wait for it rather than stop at the high watermark it finds.
+     */
+    @Test
+    void aNewLeadershipIsCaughtUpOnceItsFollowersReachTheLogEndItTookOverWith() {
+        long end = append("a", "b");
+        assertThat(partition.log().highWatermark()).isZero();
+        partition.becomeLeader(2, 2, List.of(1, 2, 3), List.of(1, 2), now);
+        assertThat(partition.caughtUpToEpochStart()).isFalse();
+        partition.onFollowerFetch(2, end - 1, now, "");
+        assertThat(partition.caughtUpToEpochStart()).isFalse();
+        partition.onFollowerFetch(2, end, now, "");
+        assertThat(partition.log().highWatermark()).isEqualTo(end);
+        assertThat(partition.caughtUpToEpochStart()).isTrue();
+    }
+
+    /**
      * A review found the window: a proposal is worked out under the read lock and begun under the
      * write lock, and an image may land in between. Sent with the image's partition epoch, a
      * proposal from the older in-sync set would put back the replica the image just dropped.
