@@ -143,7 +143,7 @@ final class LocalInput implements TaskInput {
                     return until;
                 }
                 into.add(new InputRecord(topic, p, record.offset(), record.timestamp(), bytesOf(record.hasKey() ? record.key() : null),
-                        bytesOf(record.hasValue() ? record.value() : null)));
+                        bytesOf(record.hasValue() ? record.value() : null), batch.isLogAppendTime()));
                 next = record.offset() + 1;
                 if (++taken >= maxRecords) {
                     return next;

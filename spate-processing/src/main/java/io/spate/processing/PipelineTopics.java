@@ -98,6 +98,8 @@ public final class PipelineTopics {
                         + " with its state, or its topic, to start over)");
             }
         }
+        pinCreateTime(admin, existing.keySet().stream()
+                .filter(n -> pipeline.internalTopics().stream().anyMatch(t -> t.name().equals(n))).toList());
         for (Map<String, NewTopic> round : List.of(first, second)) {
             round.keySet().removeAll(existing.keySet());
             round.keySet().removeAll(pipeline.sourceTopics());
@@ -113,6 +115,29 @@ public final class PipelineTopics {
             }
         }
         return partitions;
+    }
+
+    /** Internal topics made before they were created with CreateTime, on a node whose default is LogAppendTime, are set to it. */
+    private static void pinCreateTime(Admin admin, List<String> internal)
+            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        if (internal.isEmpty()) {
+            return;
+        }
+        List<org.apache.kafka.common.config.ConfigResource> resources = internal.stream()
+                .map(n -> new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, n)).toList();
+        Map<org.apache.kafka.common.config.ConfigResource, java.util.Collection<org.apache.kafka.clients.admin.AlterConfigOp>> changes =
+                new HashMap<>();
+        admin.describeConfigs(resources).all().get(30, TimeUnit.SECONDS).forEach((resource, config) -> {
+            org.apache.kafka.clients.admin.ConfigEntry type = config.get("message.timestamp.type");
+            if (type != null && !"CreateTime".equals(type.value())) {
+                changes.put(resource, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                        new org.apache.kafka.clients.admin.ConfigEntry("message.timestamp.type", "CreateTime"),
+                        org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)));
+            }
+        });
+        if (!changes.isEmpty()) {
+            admin.incrementalAlterConfigs(changes).all().get(30, TimeUnit.SECONDS);
+        }
     }
 
     private static NewTopic topic(String name, int partitions, short factor, String anchor, boolean compacted) {

@@ -71,7 +71,8 @@ final class RemoteInput implements TaskInput {
             if (taken >= maxRecords) {
                 break;
             }
-            into.add(new InputRecord(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), r.value()));
+            into.add(new InputRecord(r.topic(), r.partition(), r.offset(), r.timestamp(), r.key(), r.value(),
+                    r.timestampType() == org.apache.kafka.common.record.TimestampType.LOG_APPEND_TIME));
             next = r.offset() + 1;
             taken++;
         }

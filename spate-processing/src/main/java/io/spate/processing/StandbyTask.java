@@ -224,7 +224,7 @@ final class StandbyTask implements AutoCloseable {
                     }
                     List<ChangelogRecord> entries = new ArrayList<>(chunk.size());
                     for (InputRecord r : chunk) {
-                        entries.add(new ChangelogRecord(r.key(), r.value(), r.timestamp()));
+                        entries.add(r.asChange());
                     }
                     CodeLoader.call(codeLoader, () -> {
                         task.restore(store.getKey(), entries);
