@@ -69,8 +69,8 @@ public final class ListOffsetsHandler implements ApiHandler {
     }
 
     /** {@code readCommitted}: offsets a read_committed consumer may read, below the last stable offset (as Kafka answers). */
-    private ListOffsetsResponseData.ListOffsetsPartitionResponse lookup(Partition partition, ListOffsetsRequestData.ListOffsetsPartition p, short version,
-                                                                        boolean readCommitted) {
+    static ListOffsetsResponseData.ListOffsetsPartitionResponse lookup(Partition partition, ListOffsetsRequestData.ListOffsetsPartition p, short version,
+                                                                       boolean readCommitted) {
         ListOffsetsResponseData.ListOffsetsPartitionResponse answer = new ListOffsetsResponseData.ListOffsetsPartitionResponse()
                 .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1);
         if (partition == null) {
@@ -85,9 +85,15 @@ public final class ListOffsetsHandler implements ApiHandler {
         PartitionLog log = partition.log();
         long timestamp = p.timestamp();
         long readableEnd = readCommitted ? partition.lastStableOffset() : log.highWatermark();
+        // A leadership whose followers have not reported yet can have a high watermark below what
+        // the last leader acknowledged: its end would seem to go back (Kafka answers this, KIP-207).
+        boolean endNotKnown = !partition.caughtUpToEpochStart();
         if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
             answer.setOffset(log.logStartOffset());
         } else if (timestamp == LATEST) {
+            if (endNotKnown) {
+                return answer.setErrorCode(Errors.OFFSET_NOT_AVAILABLE.code());
+            }
             answer.setOffset(readableEnd);
         } else if (timestamp == MAX_TIMESTAMP) {
             try {
@@ -106,6 +112,9 @@ public final class ListOffsetsHandler implements ApiHandler {
                 findByTimestamp(log, timestamp, readableEnd, answer);
             } catch (IOException e) {
                 return answer.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+            }
+            if (answer.offset() < 0 && endNotKnown) {
+                return answer.setErrorCode(Errors.OFFSET_NOT_AVAILABLE.code()); // it may lie in what is not readable yet
             }
         } else {
             return answer.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
