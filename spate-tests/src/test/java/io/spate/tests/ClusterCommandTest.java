@@ -227,4 +227,40 @@ class ClusterCommandTest {
         assertThat(stopped.row("1").get(4)).isEqualTo("no");
         assertThat(stopped.out()).contains("cluster not reachable");
     }
+
+    /** The settings a node process was started with, from its command line. */
+    private List<String> settingsOf(int node) {
+        long pid = pid(node).orElseThrow(() -> new AssertionError("no pid file for node " + node));
+        String line = ProcessHandle.of(pid).flatMap(p -> p.info().commandLine()).orElseThrow();
+        List<String> settings = new ArrayList<>();
+        List<String> words = Arrays.asList(line.split("\\s+"));
+        for (int i = 0; i + 1 < words.size(); i++) {
+            if (words.get(i).equals("-o")) {
+                settings.add(words.get(i + 1));
+            }
+        }
+        return settings;
+    }
+
+    /** A stopped cluster started again with one new -o keeps the settings it was first started with. */
+    @Test
+    void aRestartWithANewSettingKeepsTheEarlierOnes() throws Exception {
+        int base = freeBasePort();
+        Run up = spate(Duration.ofSeconds(180), "cluster", "up", "--nodes", "1", "--dir", dir.toString(), "--base-port", String.valueOf(base),
+                "--timeout-s", "120", "-o", "min.insync.replicas=1", "-o", "log.retention.ms=3600000");
+        assertThat(up.exit()).as(up.err()).isZero();
+        assertThat(settingsOf(1)).contains("min.insync.replicas=1", "log.retention.ms=3600000");
+        Run down = spate(Duration.ofSeconds(90), "cluster", "down", "--dir", dir.toString());
+        assertThat(down.exit()).as(down.err()).isZero();
+
+        Run again = spate(Duration.ofSeconds(180), "cluster", "up", "--nodes", "1", "--dir", dir.toString(), "--timeout-s", "120",
+                "-o", "log.segment.bytes=2097152", "-o", "log.retention.ms=7200000");
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(settingsOf(1)).contains("min.insync.replicas=1", "log.retention.ms=7200000", "log.segment.bytes=2097152")
+                .doesNotContain("log.retention.ms=3600000");
+        assertThat(Files.readString(dir.resolve("cluster.properties"))).contains("override.min.insync.replicas=1",
+                "override.log.retention.ms=7200000", "override.log.segment.bytes=2097152");
+        assertThat(again.out()).contains("setting log.segment.bytes=2097152 (new)", "setting log.retention.ms=7200000 (was 3600000)",
+                "keeping the earlier setting min.insync.replicas=1");
+    }
 }

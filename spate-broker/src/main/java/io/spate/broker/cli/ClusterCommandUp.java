@@ -60,7 +60,8 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
     int timeoutS;
 
     @Option(names = {"-o", "--override"}, paramLabel = "NAME=VALUE",
-            description = "A setting for every node, as 'spate start -o NAME=VALUE'; repeatable.")
+            description = "A setting for every node, as 'spate start -o NAME=VALUE'; repeatable. A stopped cluster started again keeps "
+                    + "the settings it had: a NAME given again takes the new VALUE, and NAME= (no value) drops it.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     /** A node process this command started, and where its output began in its (appended) log. */
@@ -81,6 +82,7 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
         }
         int base = basePort == null ? ClusterCommand.DEFAULT_BASE_PORT : basePort;
         java.util.Set<Integer> alreadyRunning = new java.util.HashSet<>();
+        ClusterOverrides restartedSettings = null;
         if (Files.isRegularFile(dir.resolve(ClusterCommand.LAYOUT_FILE))) {
             Layout existing = Layout.read(dir);
             List<String> running = new ArrayList<>();
@@ -94,10 +96,8 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
                 throw Failure.refused("a cluster is already running in " + dir + " (" + String.join(", ", running)
                         + "); stop it first with 'spate cluster down --dir " + dir + "'");
             }
-            if (overrides.isEmpty()) {
-                // restarting: the nodes keep the settings they were created with
-                overrides.putAll(existing.overrides());
-            }
+            restartedSettings = ClusterOverrides.merge(existing.overrides(), overrides);
+            overrides = new LinkedHashMap<>(restartedSettings.settings());
             if (basePort == null) {
                 base = existing.basePort();
             }
@@ -134,6 +134,9 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
         out.flush();
         long startNanos = System.nanoTime();
         List<Started> started = new ArrayList<>();
+        if (restartedSettings != null) {
+            printSettings(out, restartedSettings, !alreadyRunning.isEmpty());
+        }
         if (!alreadyRunning.isEmpty()) {
             out.printf("nodes %s are running; starting the others%n", new java.util.TreeSet<>(alreadyRunning));
         }
@@ -157,6 +160,18 @@ final class ClusterCommandUp extends ClusterCommand.Sub {
             out.flush();
         }
         return awaitReady(dir, layout, started, startNanos);
+    }
+
+    /** What a restart's -o changed of the settings the cluster was started with, and what it keeps. */
+    private static void printSettings(PrintWriter out, ClusterOverrides merged, boolean someRunning) {
+        merged.changes().forEach(change -> out.println("setting " + change));
+        if (!merged.kept().isEmpty()) {
+            out.println("keeping the earlier setting" + (merged.kept().size() == 1 ? " " : "s ") + String.join(", ", merged.kept()));
+        }
+        if (someRunning && !merged.changes().isEmpty()) {
+            // A running node read its settings when it started: only the nodes started now take the changes.
+            out.println("the nodes running now keep the settings they started with; 'spate cluster down' and up again to apply the changes to all");
+        }
     }
 
     private static boolean isEmpty(Path dir) throws IOException {
