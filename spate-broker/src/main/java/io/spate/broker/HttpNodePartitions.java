@@ -1,6 +1,7 @@
 package io.spate.broker;
 
 import io.spate.http.NodePartitions;
+import io.spate.log.LogConfig;
 import io.spate.log.TopicPartition;
 import io.spate.replication.Partition;
 import io.spate.server.metadata.ClusterView;
@@ -66,15 +67,20 @@ final class HttpNodePartitions implements NodePartitions {
         return broker == null ? null : InetSocketAddress.createUnresolved(broker.host(), broker.port());
     }
 
+    /**
+     * The topic's {@code max.message.bytes} as DescribeConfigs tells it: its override, else this
+     * node's {@code message.max.bytes}. The override alone let a batch built here for another
+     * node's leader grow past a node-wide limit, and the leader refused the whole batch.
+     */
     @Override
     public int maxMessageBytes(String topic) {
         TopicInfo info = registry.get(topic);
-        String override = info == null ? null : info.overrides().get("max.message.bytes");
-        if (override == null) {
+        String limit = info == null ? null : registry.effectiveConfig(info).get(LogConfig.MAX_MESSAGE_BYTES);
+        if (limit == null) {
             return Integer.MAX_VALUE;
         }
         try {
-            return Integer.parseInt(override.trim());
+            return Integer.parseInt(limit.trim());
         } catch (NumberFormatException e) {
             return Integer.MAX_VALUE;
         }

@@ -33,6 +33,8 @@ class HttpApiClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String TOPIC = "http-cluster";
     private static final int PARTITIONS = 4;
+    /** Below the HTTP API's own 1 MiB batch bound, so that a node-wide limit is what splits a large request. */
+    private static final int NODE_MAX_MESSAGE_BYTES = 500_000;
     @TempDir
     static Path tmp;
     static SpateCluster cluster;
@@ -45,7 +47,8 @@ class HttpApiClusterTest {
             httpPorts.put(id, SpateProcess.freePort());
         }
         cluster = new SpateCluster(tmp.resolve("cluster"), 2, Map.of("broker.heartbeat.interval.ms", "500", "broker.session.timeout.ms", "3000",
-                "offsets.topic.replication.factor", "1"), id -> Map.of("http.port", String.valueOf(httpPorts.get(id)))).start();
+                "offsets.topic.replication.factor", "1", "message.max.bytes", String.valueOf(NODE_MAX_MESSAGE_BYTES)),
+                id -> Map.of("http.port", String.valueOf(httpPorts.get(id)))).start();
         cluster.createTopic(TOPIC, PARTITIONS, 1, Map.of());
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     }
@@ -155,6 +158,46 @@ class HttpApiClusterTest {
         assertThat(read).filteredOn(r -> r.partition() == remote).extracting(r -> r.offset() + "=" + r.value())
                 .as("nothing of the refused request is in partition %d", remote).containsExactly("0=a", "1=b", "2=c");
         assertThat(read).filteredOn(r -> r.partition() == local).extracting(ConsumerRecord::value).containsExactly("here");
+    }
+
+    /**
+     * A topic without a max.message.bytes of its own takes the nodes' message.max.bytes. Records
+     * for a partition led elsewhere are sent in batches the leader takes: node 1 once built one
+     * batch of up to 1 MiB from 900 KB of small records, and node 2 refused all of them.
+     */
+    @Test
+    void recordsForAPartitionLedElsewhereAreBatchedWithinTheNodesMessageLimit() throws Exception {
+        String topic = "http-cluster-node-limit";
+        cluster.createTopic(topic, PARTITIONS, 1, Map.of());
+        Map<Integer, Integer> leaders = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            leaders.put(p, cluster.awaitLeader(topic, p));
+        }
+        int remote = leaders.entrySet().stream().filter(e -> e.getValue() == 2).findFirst().orElseThrow().getKey();
+        String value = "v".repeat(90);
+        int count = 9_000;
+        StringBuilder body = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            body.append("{\"value\": \"").append(value).append("\", \"partition\": ").append(remote).append("}\n");
+        }
+        assertThat(body.length()).as("more than the nodes take in one batch").isGreaterThan(NODE_MAX_MESSAGE_BYTES);
+
+        HttpResponse<String> written = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts.get(1) + "/topics/" + topic
+                        + "/records")).header("Content-Type", "application/x-ndjson").POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(written.statusCode()).as(abbreviated(written.body())).isEqualTo(200);
+        JsonNode offsets = JSON.readTree(written.body()).get("offsets");
+        assertThat(offsets).hasSize(count);
+        assertThat(offsets.get(count - 1).get("offset").asLong()).isEqualTo(count - 1);
+
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of())) {
+            assertThat(Clients.readAll(consumer, Clients.partitions(topic, PARTITIONS))).filteredOn(r -> r.partition() == remote)
+                    .hasSize(count).allMatch(r -> r.value().equals(value));
+        }
+    }
+
+    private static String abbreviated(String text) {
+        return text.length() <= 2_000 ? text : text.substring(0, 2_000) + "...";
     }
 
     private static String value(String event) {
