@@ -6,9 +6,6 @@ import io.spate.cluster.MetadataLog;
 import io.spate.cluster.NodeInfo;
 import io.spate.http.NodeAdmin;
 import io.spate.http.RequestStats;
-import io.spate.processing.PipelineAdmin;
-import io.spate.processing.PipelineSpec;
-import io.spate.processing.TaskStatus;
 import io.spate.server.partition.ReplicaManager;
 
 import java.util.ArrayList;
@@ -19,7 +16,7 @@ import java.util.TreeMap;
 /**
  * The web console's and {@code /admin}'s view of the node: the cluster from its committed metadata
  * (fenced nodes and voters included), the pipelines as {@code spate pipeline describe} reads them
- * (the catalog and status topics, through {@link PipelineAdmin}), and its live request figures.
+ * (the catalog and status topics, followed by {@link PipelineCatalogView}), and its live request figures.
  */
 final class HttpNodeAdmin implements NodeAdmin, AutoCloseable {
     private final int nodeId;
@@ -30,7 +27,7 @@ final class HttpNodeAdmin implements NodeAdmin, AutoCloseable {
     private final List<ClusterSettings.Voter> voters;
     private final String bootstrap;
     private final RequestStats stats;
-    private PipelineAdmin pipelines;
+    private PipelineCatalogView pipelines;
     private boolean closed;
 
     HttpNodeAdmin(int nodeId, String clusterId, String rack, MetadataLog metadata, ReplicaManager replicas, List<ClusterSettings.Voter> voters,
@@ -64,25 +61,16 @@ final class HttpNodeAdmin implements NodeAdmin, AutoCloseable {
 
     @Override
     public List<Pipeline> pipelines() {
-        PipelineAdmin admin = pipelineAdmin();
-        List<Pipeline> answer = new ArrayList<>();
-        for (PipelineSpec spec : admin.list()) {
-            List<Task> tasks = new ArrayList<>();
-            for (TaskStatus t : admin.tasks(spec.name(), spec.generation())) {
-                tasks.add(new Task(t.subTopology(), t.partition(), t.node(), t.state(), t.recordsProcessed(), t.inputLag(), t.recordsPerSecond(),
-                        t.latencyP50Us(), t.latencyP99Us(), t.restores(), t.failures(), t.error(), t.reportedAtMs()));
-            }
-            answer.add(new Pipeline(spec.name(), spec.source(), spec.className(), spec.paused(), spec.generation(), spec.settings(), tasks));
-        }
-        return answer;
+        return pipelineView().pipelines();
     }
 
-    private synchronized PipelineAdmin pipelineAdmin() {
+    /** Made on the first look, so that a node whose console is never opened keeps no clients for it. */
+    synchronized PipelineCatalogView pipelineView() {
         if (closed) {
             throw new IllegalStateException("the node is closing");
         }
         if (pipelines == null) {
-            pipelines = new PipelineAdmin(bootstrap);
+            pipelines = new PipelineCatalogView(bootstrap, nodeId);
         }
         return pipelines;
     }

@@ -264,6 +264,41 @@ class AdminHttpApiTest {
         assertThat(readsAtOne).isGreaterThanOrEqualTo(1);
     }
 
+    /** The pipelines page's endpoint follows the catalog: a deploy, a pause (a new generation) and a delete show at the next look. */
+    @Test
+    void pipelinesListWhatTheCatalogHoldsAfterEachChange() throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = Clients.admin(node.bootstrapServers())) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("admin-lines", 1, (short) 1))).all().get();
+        }
+        try (io.spate.processing.PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("admin-words", new io.spate.processing.PipelineAdmin.Code.Example("wordcount"), Map.of("in", "admin-lines"));
+            JsonNode deployed = pipeline(ok(get("/admin/pipelines")), "admin-words");
+            assertThat(deployed).as("deployed").isNotNull();
+            assertThat(deployed.get("source").asText()).isEqualTo("example");
+            assertThat(deployed.get("paused").asBoolean()).isFalse();
+            assertThat(deployed.get("generation").asLong()).isEqualTo(1);
+            await("the task reports").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(pipeline(ok(get("/admin/pipelines")), "admin-words").get("tasks")).isNotEmpty());
+
+            pipelines.pause("admin-words");
+            JsonNode paused = pipeline(ok(get("/admin/pipelines")), "admin-words");
+            assertThat(paused.get("paused").asBoolean()).isTrue();
+            assertThat(paused.get("generation").asLong()).isEqualTo(2);
+
+            pipelines.delete("admin-words", true);
+            assertThat(pipeline(ok(get("/admin/pipelines")), "admin-words")).as("deleted").isNull();
+        }
+    }
+
+    private static JsonNode pipeline(JsonNode list, String name) {
+        for (JsonNode p : list) {
+            if (p.get("name").asText().equals(name)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
     @Test
     void badInputIsRefusedWithItsStatusAndCode() throws Exception {
         assertError(send("POST", "/admin/topics", "{nope"), 400, 40001);
