@@ -670,7 +670,7 @@ final class TaskRunner implements Runnable {
                 throw new java.util.concurrent.TimeoutException("restoring " + tp + ": its leader's high watermark has not reached"
                         + " what it held when it took over within " + RESTORE_STALL_MS + " ms");
             }
-            Thread.sleep(10);
+            awaitHighWatermark(changelog);
         }
     }
 
