@@ -35,15 +35,27 @@ import java.util.concurrent.TimeUnit;
  * its jar and spec to the catalog, which every node reads.
  */
 public final class PipelineAdmin implements AutoCloseable {
-    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    /** How long one step (a request, a read of the catalog, a delete's wait for its tasks) may take unless told otherwise. */
+    public static final Duration DEFAULT_STEP = Duration.ofSeconds(30);
     private final String bootstrap;
+    private final Duration step;
     private final Admin admin;
     private KafkaProducer<String, byte[]> producer;
 
     public PipelineAdmin(String bootstrap) {
+        this(bootstrap, DEFAULT_STEP);
+    }
+
+    /** An admin whose every step gives up after {@code step} (the catalog write, which may carry a jar, after twice that). */
+    public PipelineAdmin(String bootstrap, Duration step) {
+        if (step.isNegative() || step.isZero()) {
+            throw new IllegalArgumentException("a pipeline command's timeout must be positive, not " + step.toMillis() + " ms");
+        }
         this.bootstrap = bootstrap;
+        this.step = step;
         this.admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) TIMEOUT.toMillis()));
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, step.toMillis()),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, step.toMillis())));
     }
 
     /** Where a pipeline's code comes from. */
@@ -102,7 +114,7 @@ public final class PipelineAdmin implements AutoCloseable {
         try (PipelineLoader.Loaded loaded = PipelineLoader.load(spec, jarPath)) {
             compiled = compile(name, loaded.pipeline(), settings);
         }
-        int partitions = PipelineTopics.ensure(admin, compiled);
+        int partitions = PipelineTopics.ensure(admin, compiled, step);
         if (jar != null) {
             send(CatalogRecords.jarKey(reference), jar);
         }
@@ -121,7 +133,7 @@ public final class PipelineAdmin implements AutoCloseable {
 
     public List<PipelineSpec> list() {
         List<PipelineSpec> specs = new ArrayList<>();
-        CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, TIMEOUT).forEach((key, value) -> {
+        CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, step).forEach((key, value) -> {
             if (key.startsWith(CatalogRecords.PIPELINE_PREFIX)) {
                 specs.add(CatalogRecords.decodeSpec(value));
             }
@@ -131,7 +143,7 @@ public final class PipelineAdmin implements AutoCloseable {
     }
 
     public Optional<PipelineSpec> spec(String name) {
-        byte[] value = CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, TIMEOUT).get(CatalogRecords.pipelineKey(name));
+        byte[] value = CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, step).get(CatalogRecords.pipelineKey(name));
         return value == null ? Optional.empty() : Optional.of(CatalogRecords.decodeSpec(value));
     }
 
@@ -155,7 +167,7 @@ public final class PipelineAdmin implements AutoCloseable {
     /** The last reports of {@code name}'s tasks and standbys of {@code generation} (or newer), by task, then node. */
     private List<TaskStatus> reports(String name, long generation) {
         List<TaskStatus> tasks = new ArrayList<>();
-        CompactedTopicReader.readAll(bootstrap, CatalogRecords.STATUS_TOPIC, TIMEOUT).forEach((key, value) -> {
+        CompactedTopicReader.readAll(bootstrap, CatalogRecords.STATUS_TOPIC, step).forEach((key, value) -> {
             if (key.startsWith(name + "/")) {
                 TaskStatus status = CatalogRecords.decodeStatus(value);
                 if (status.pipeline().equals(name) && status.generation() >= generation) {
@@ -190,7 +202,7 @@ public final class PipelineAdmin implements AutoCloseable {
      * (its outputs stay). Returns what it could not do, or an empty list.
      */
     public List<String> delete(String name, boolean removeState) throws Exception {
-        Map<String, byte[]> catalog = CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, TIMEOUT);
+        Map<String, byte[]> catalog = CompactedTopicReader.readAll(bootstrap, CatalogRecords.CATALOG_TOPIC, step);
         byte[] value = catalog.get(CatalogRecords.pipelineKey(name));
         if (value == null) {
             throw new IllegalArgumentException("no pipeline named " + name);
@@ -215,20 +227,20 @@ public final class PipelineAdmin implements AutoCloseable {
             return left;
         }
         // Each node takes its tasks' reports back once their threads have ended.
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + step.toNanos();
         while (!tasks(name, 0).isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(200);
         }
         if (!tasks(name, 0).isEmpty()) {
-            left.add("some of its tasks still reported after 30 s (a node down?); its state was removed anyway");
+            left.add("some of its tasks still reported after " + step.toMillis() + " ms (a node down?); its state was removed anyway");
         }
         List<String> present = new ArrayList<>(internal);
-        present.retainAll(admin.listTopics().names().get(30, TimeUnit.SECONDS));
+        present.retainAll(admin.listTopics().names().get(step.toMillis(), TimeUnit.MILLISECONDS));
         if (!present.isEmpty()) {
-            admin.deleteTopics(present).all().get(30, TimeUnit.SECONDS);
+            admin.deleteTopics(present).all().get(step.toMillis(), TimeUnit.MILLISECONDS);
         }
         try {
-            admin.deleteConsumerGroups(List.of(PipelineNames.group(name))).all().get(30, TimeUnit.SECONDS);
+            admin.deleteConsumerGroups(List.of(PipelineNames.group(name))).all().get(step.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (!(e.getCause() instanceof GroupIdNotFoundException)) {
                 left.add("its positions (group " + PipelineNames.group(name) + ") were not removed: " + e.getCause());
@@ -263,7 +275,7 @@ public final class PipelineAdmin implements AutoCloseable {
     }
 
     private void ensureCatalogTopics() throws Exception {
-        int nodes = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
+        int nodes = admin.describeCluster().nodes().get(step.toMillis(), TimeUnit.MILLISECONDS).size();
         short factor = (short) Math.min(3, nodes);
         List<NewTopic> topics = List.of(
                 new NewTopic(CatalogRecords.CATALOG_TOPIC, 1, factor).configs(Map.of("cleanup.policy", "compact",
@@ -271,7 +283,7 @@ public final class PipelineAdmin implements AutoCloseable {
                 new NewTopic(CatalogRecords.STATUS_TOPIC, 1, factor).configs(Map.of("cleanup.policy", "compact")));
         for (NewTopic topic : topics) {
             try {
-                admin.createTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+                admin.createTopics(List.of(topic)).all().get(step.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
@@ -284,10 +296,12 @@ public final class PipelineAdmin implements AutoCloseable {
         if (producer == null) {
             producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all",
                     ProducerConfig.MAX_REQUEST_SIZE_CONFIG, CatalogRecords.MAX_JAR_BYTES + (1 << 20),
-                    ProducerConfig.BUFFER_MEMORY_CONFIG, (long) CatalogRecords.MAX_JAR_BYTES * 2 + (1 << 20)),
+                    ProducerConfig.BUFFER_MEMORY_CONFIG, (long) CatalogRecords.MAX_JAR_BYTES * 2 + (1 << 20),
+                    // without it, a send to a cluster that does not answer blocks 60 s on metadata before the bound below applies
+                    ProducerConfig.MAX_BLOCK_MS_CONFIG, step.toMillis()),
                     new StringSerializer(), new ByteArraySerializer());
         }
-        producer.send(new ProducerRecord<>(CatalogRecords.CATALOG_TOPIC, 0, key, value)).get(60, TimeUnit.SECONDS);
+        producer.send(new ProducerRecord<>(CatalogRecords.CATALOG_TOPIC, 0, key, value)).get(2 * step.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     static String sha256(byte[] bytes) {

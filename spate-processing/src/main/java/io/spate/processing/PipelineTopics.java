@@ -9,6 +9,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -32,11 +33,22 @@ public final class PipelineTopics {
     private PipelineTopics() {
     }
 
-    /** Creates what is missing; checks that the inputs exist and agree on their partition count. Returns the count. */
+    /** {@link #ensure(Admin, CompiledPipeline, Duration)} with 30 s a request. */
     public static int ensure(Admin admin, CompiledPipeline pipeline) throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        return ensure(admin, pipeline, Duration.ofSeconds(30));
+    }
+
+    /**
+     * Creates what is missing; checks that the inputs exist and agree on their partition count.
+     * Returns the count. Each request to the cluster is given {@code step} (topic creation twice
+     * that: it waits for the partitions' leaders).
+     */
+    public static int ensure(Admin admin, CompiledPipeline pipeline, Duration step)
+            throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
+        long stepMs = step.toMillis();
         Map<String, TopicDescription> sources;
         try {
-            sources = admin.describeTopics(pipeline.sourceTopics()).allTopicNames().get(30, TimeUnit.SECONDS);
+            sources = admin.describeTopics(pipeline.sourceTopics()).allTopicNames().get(stepMs, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 throw new IllegalArgumentException("pipeline " + pipeline.name() + " reads " + pipeline.sourceTopics()
@@ -85,10 +97,10 @@ public final class PipelineTopics {
         List<String> names = new ArrayList<>(first.keySet());
         names.addAll(second.keySet());
         names.removeAll(pipeline.sourceTopics());
-        java.util.Set<String> listed = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+        java.util.Set<String> listed = admin.listTopics().names().get(stepMs, TimeUnit.MILLISECONDS);
         names.removeIf(n -> !listed.contains(n));
         if (!names.isEmpty()) {
-            existing.putAll(admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS));
+            existing.putAll(admin.describeTopics(names).allTopicNames().get(stepMs, TimeUnit.MILLISECONDS));
         }
         for (TopicDescription d : existing.values()) {
             boolean internal = pipeline.internalTopics().stream().anyMatch(t -> t.name().equals(d.name()));
@@ -99,7 +111,7 @@ public final class PipelineTopics {
             }
         }
         pinCreateTime(admin, existing.keySet().stream()
-                .filter(n -> pipeline.internalTopics().stream().anyMatch(t -> t.name().equals(n))).toList());
+                .filter(n -> pipeline.internalTopics().stream().anyMatch(t -> t.name().equals(n))).toList(), stepMs);
         for (Map<String, NewTopic> round : List.of(first, second)) {
             round.keySet().removeAll(existing.keySet());
             round.keySet().removeAll(pipeline.sourceTopics());
@@ -107,7 +119,7 @@ public final class PipelineTopics {
                 continue;
             }
             try {
-                admin.createTopics(round.values()).all().get(60, TimeUnit.SECONDS);
+                admin.createTopics(round.values()).all().get(2 * stepMs, TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
@@ -118,7 +130,7 @@ public final class PipelineTopics {
     }
 
     /** Internal topics made before they were created with CreateTime, on a node whose default is LogAppendTime, are set to it. */
-    private static void pinCreateTime(Admin admin, List<String> internal)
+    private static void pinCreateTime(Admin admin, List<String> internal, long stepMs)
             throws ExecutionException, InterruptedException, java.util.concurrent.TimeoutException {
         if (internal.isEmpty()) {
             return;
@@ -127,7 +139,7 @@ public final class PipelineTopics {
                 .map(n -> new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, n)).toList();
         Map<org.apache.kafka.common.config.ConfigResource, java.util.Collection<org.apache.kafka.clients.admin.AlterConfigOp>> changes =
                 new HashMap<>();
-        admin.describeConfigs(resources).all().get(30, TimeUnit.SECONDS).forEach((resource, config) -> {
+        admin.describeConfigs(resources).all().get(stepMs, TimeUnit.MILLISECONDS).forEach((resource, config) -> {
             org.apache.kafka.clients.admin.ConfigEntry type = config.get("message.timestamp.type");
             if (type != null && !"CreateTime".equals(type.value())) {
                 changes.put(resource, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
@@ -136,7 +148,7 @@ public final class PipelineTopics {
             }
         });
         if (!changes.isEmpty()) {
-            admin.incrementalAlterConfigs(changes).all().get(30, TimeUnit.SECONDS);
+            admin.incrementalAlterConfigs(changes).all().get(stepMs, TimeUnit.MILLISECONDS);
         }
     }
 

@@ -228,6 +228,14 @@ class GroupsCommandTest {
         assertThat(unreachable.out()).isEmpty();
         assertThat(unreachable.err().strip())
                 .isEqualTo("spate: no answer from a broker at 127.0.0.1:1 within 1500 ms (is a node running there?)");
+        // a pipeline command's steps are bounded by --timeout too (they kept 30 s each whatever it said)
+        Run pipelines = spate("pipeline", "list", "--bootstrap-server", "127.0.0.1:1", "--timeout", "1500");
+        assertThat(pipelines.exit()).isEqualTo(1);
+        assertThat(pipelines.err().strip())
+                .isEqualTo("spate: no answer from a broker at 127.0.0.1:1 within 1500 ms (is a node running there?)");
+        Run noTimeout = spate("pipeline", "describe", "p", "--bootstrap-server", "127.0.0.1:1", "--timeout", "0");
+        assertThat(noTimeout.exit()).isEqualTo(1);
+        assertThat(noTimeout.err().strip()).isEqualTo("spate: a pipeline command's timeout must be positive, not 0 ms");
 
         Run badAddress = spate("groups", "list", "--bootstrap-server", "no-port-here");
         assertThat(badAddress.exit()).isEqualTo(1);

@@ -111,6 +111,11 @@ public final class GroupsCommand implements Runnable {
 
         abstract void run(Admin admin) throws Exception;
 
+        /** How long this command waits for an answer, as its failures tell it. */
+        int timeoutMs() {
+            return connection.timeoutMs;
+        }
+
         /** The group this command is about, for error messages; null if none. */
         abstract String group();
 
@@ -147,7 +152,7 @@ public final class GroupsCommand implements Runnable {
                 timedOut = t instanceof TimeoutException;
             }
             if (timedOut) {
-                return "no answer from a broker at " + connection.bootstrapServer + " within " + connection.timeoutMs
+                return "no answer from a broker at " + connection.bootstrapServer + " within " + timeoutMs()
                         + " ms (is a node running there?)";
             }
             if (e instanceof GroupIdNotFoundException) {

@@ -12,6 +12,7 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,11 +45,22 @@ public final class PipelineCommand implements Runnable {
         @Override
         final void run(Admin admin) throws Exception {
             System.getProperties().putIfAbsent("org.slf4j.simpleLogger.log.org.apache.kafka", "error");
-            try (PipelineAdmin pipelines = new PipelineAdmin(connection.bootstrapServer)) {
+            try (PipelineAdmin pipelines = new PipelineAdmin(connection.bootstrapServer, Duration.ofMillis(timeoutMs()))) {
                 run(pipelines);
             } catch (IllegalArgumentException e) {
                 throw new GroupsCommand.Failure(e.getMessage());
             }
+        }
+
+        /**
+         * A step of a pipeline command (a catalog read, topic creation, a delete's wait for its
+         * tasks) gets --timeout when given, else PipelineAdmin's own 30 s: the other commands'
+         * 15 s default is too short for a deploy that creates topics on a busy cluster.
+         */
+        @Override
+        int timeoutMs() {
+            return spec.commandLine().getParseResult().hasMatchedOption("--timeout")
+                    ? connection.timeoutMs : (int) PipelineAdmin.DEFAULT_STEP.toMillis();
         }
 
         abstract void run(PipelineAdmin pipelines) throws Exception;
