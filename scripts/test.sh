@@ -38,4 +38,9 @@ fi
 
 spate_default_maven_opts
 cd "$ROOT"
-exec ./mvnw -B verify "$@"
+# Two modules at a time (-T 2): the controller tests of spate-cluster wait on timeouts while the
+# small modules build beside them, and the simulation's slice in spate-testkit, which nothing
+# depends on, runs while the server, processing, HTTP and broker modules build and test. The
+# fault campaigns' slice waits for the simulation (spate-chaos/pom.xml) and the system tests for
+# the campaigns, so the two heaviest parts never overlap. SPATE_TEST_THREADS=1 builds one at a time.
+exec ./mvnw -B -T "${SPATE_TEST_THREADS:-2}" verify "$@"
