@@ -3,7 +3,10 @@ package io.spate.tests;
 import io.spate.processing.PipelineAdmin;
 import io.spate.processing.TaskStatus;
 import io.spate.tests.support.PipelineJars;
+import io.spate.tests.support.RawKafkaClient;
 import io.spate.tests.support.SpateCluster;
+import io.spate.tests.support.SteadyProducer;
+import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -11,6 +14,8 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.requests.MetadataRequest;
+import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.serialization.LongDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -28,6 +33,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -509,6 +515,89 @@ class PipelineClusterTest {
                         assertThat(t.resultsInPlace()).isGreaterThanOrEqualTo(100);
                     }));
             pipelines.delete(prefix + "-tag", true);
+        }
+    }
+
+    /**
+     * A reassignment that drops a follower of a pass-through pipeline's input partition keeps its
+     * leader but, as Kafka's controller does, gives the partition a newer leader epoch there. The
+     * exactly-once task in place on that node began under the old epoch, and its node starts no
+     * new task for a partition it already led: the attempt itself starts again under the new
+     * epoch (it used to wait, HELD, for good). Under a steady load its results keep coming after
+     * the move, the task ends RUNNING with no lag, and every result is there exactly once.
+     */
+    @Test
+    void anExactlyOnceTaskInPlaceGoesOnAfterAReassignmentThatKeepsItsInputsLeader() throws Exception {
+        String prefix = "keep";
+        String clicks = prefix + "-clicks";
+        String tagged = prefix + "-tagged";
+        TopicPartition clicks0 = new TopicPartition(clicks, 0);
+        cluster.createTopic(clicks, 1, 3, Map.of("min.insync.replicas", "2"));
+        cluster.createTopic(tagged, 1, 3, Map.of("min.insync.replicas", "2", "spate.colocate.with", clicks));
+        int leader = cluster.awaitLeader(clicks, 0);
+        assertThat(cluster.awaitLeader(tagged, 0)).as("the output is led with the input").isEqualTo(leader);
+        SteadyProducer load = new SteadyProducer(cluster.bootstrap(), clicks, 1, 200, Map.of()).start();
+        try (load; PipelineAdmin pipelines = new PipelineAdmin(cluster.bootstrap())) {
+            pipelines.deploy(prefix + "-tag", new PipelineAdmin.Code.Jar(jar, "com.example.Tag"),
+                    Map.of("prefix", prefix, "processing.guarantee", "exactly_once"));
+            // The premise: the task runs on the input's leader and writes its results in place, no transaction.
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
+                    assertThat(pipelines.describe(prefix + "-tag").orElseThrow().tasks()).singleElement().satisfies(t -> {
+                        assertThat(t.node()).isEqualTo(leader);
+                        assertThat(t.state()).isEqualTo("RUNNING");
+                        assertThat(t.resultsInPlace()).isPositive();
+                        assertThat(t.resultsSent()).isZero();
+                    }));
+            int epochBefore = leaderEpochAt(leader, clicks0);
+            List<Integer> replicas = cluster.partitionInfo(clicks, 0).replicas().stream().map(org.apache.kafka.common.Node::id).toList();
+            List<Integer> kept = new ArrayList<>(List.of(leader));
+            replicas.stream().filter(id -> id != leader).limit(1).forEach(kept::add);
+            cluster.mark("reassigning " + clicks0 + " from " + replicas + " to " + kept + ", keeping its leader " + leader
+                    + " (epoch " + epochBefore + "), after " + load.sent() + " clicks");
+            cluster.admin().alterPartitionReassignments(Map.of(clicks0, Optional.of(new NewPartitionReassignment(kept)))).all().get();
+            await("the move done, the leader kept at a newer epoch").atMost(SpateCluster.SETTLE).ignoreExceptions().untilAsserted(() -> {
+                assertThat(cluster.admin().listPartitionReassignments().reassignments().get()).doesNotContainKey(clicks0);
+                assertThat(cluster.partitionInfo(clicks, 0).replicas()).extracting(org.apache.kafka.common.Node::id).containsExactlyElementsOf(kept);
+                assertThat(cluster.leader(clicks, 0)).contains(leader);
+                assertThat(leaderEpochAt(leader, clicks0)).isGreaterThan(epochBefore);
+            });
+            long movedAt = load.sent();
+            await().atMost(Duration.ofSeconds(30)).until(() -> load.ackedFrom(movedAt) >= 200 || !load.failures().isEmpty());
+            long inputEnd = cluster.admin().listOffsets(Map.of(clicks0, org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get()
+                    .get(clicks0).offset();
+            // Results of the input written after the move: the task goes on under the new epoch.
+            await("results past the move").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+                int results = readRecords(tagged, 1).size();
+                SpateCluster.log("after the move: " + results + " results of " + inputEnd + " clicks; tasks "
+                        + pipelines.describe(prefix + "-tag").orElseThrow().tasks());
+                assertThat(results).isGreaterThanOrEqualTo((int) inputEnd);
+            });
+            load.stop();
+            assertThat(load.failureSummary()).isEqualTo("no send failures");
+            List<String> want = load.acks().stream().sorted(java.util.Comparator.comparingLong(SteadyProducer.Ack::offset))
+                    .map(a -> "tagged " + a.value()).toList();
+            await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                assertThat(readRecords(tagged, 1).stream().map(ConsumerRecord::value).toList()).containsExactlyElementsOf(want);
+                assertThat(pipelines.describe(prefix + "-tag").orElseThrow().tasks()).singleElement().satisfies(t -> {
+                    assertThat(t.node()).isEqualTo(leader);
+                    assertThat(t.state()).isEqualTo("RUNNING");
+                    // A held task reports the lag it last saw: the records it processed say it went on.
+                    assertThat(t.recordsProcessed()).isGreaterThanOrEqualTo(want.size());
+                    assertThat(t.inputLag()).isZero();
+                    assertThat(t.resultsSent()).as("still in place").isZero();
+                });
+            });
+            SpateCluster.log(prefix + ": " + want.size() + " clicks tagged exactly once across the move");
+            pipelines.delete(prefix + "-tag", true);
+        }
+    }
+
+    /** The leader epoch of {@code tp} as node {@code id} knows it (its own metadata image). */
+    private static int leaderEpochAt(int id, TopicPartition tp) throws Exception {
+        try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(id))) {
+            MetadataResponse response = client.send(new MetadataRequest.Builder(List.of(tp.topic()), false).build((short) 12));
+            return response.data().topics().find(tp.topic()).partitions().stream().filter(p -> p.partitionIndex() == tp.partition())
+                    .findFirst().orElseThrow().leaderEpoch();
         }
     }
 
