@@ -61,6 +61,7 @@ final class TaskRunner implements Runnable {
     private static final String RETRYING = "retrying an append in place: ";
     /** How often a held task looks whether it may go on. */
     private static final long HOLD_CHECK_MS = 5;
+    private static final long HELD_LAG_EVERY_MS = 200;
 
     /** How a task ended: what its node does next depends on it. */
     enum Ending { STOPPED, FAILED, FENCED, NOT_LEADER }
@@ -645,8 +646,16 @@ final class TaskRunner implements Runnable {
         String before = state;
         state = "HELD";
         log.info("task {} holds: its node is not sure it still leads the task's partition", id);
+        long lagMeasuredAt = 0;
         while ((holding || notLedHere.getAsBoolean()) && !stopped) {
             Thread.sleep(HOLD_CHECK_MS);
+            // A held task processes nothing, so nothing else moves its lag: without this its reports
+            // kept the lag it had when the hold began, 0 while records waited.
+            long now = env.clock().get();
+            if (lagPositions != null && now - lagMeasuredAt >= HELD_LAG_EVERY_MS) {
+                lagMeasuredAt = now;
+                updateLag(lagPositions);
+            }
         }
         state = before;
         if (!stopped) {
@@ -1519,12 +1528,19 @@ final class TaskRunner implements Runnable {
     }
 
     private void updateLag(Map<TopicPartition, Long> at) {
+        lagPositions = at;
         long lag = 0;
         for (TaskInput input : inputs.values()) {
-            lag += input.lag(at.get(input.topicPartition()));
+            Long position = at.get(input.topicPartition());
+            if (position != null) {
+                lag += input.lag(position);
+            }
         }
         inputLag = lag;
     }
+
+    /** The positions the lag was last measured from: a held task measures again from them while records arrive. */
+    private Map<TopicPartition, Long> lagPositions;
 
     /**
      * Kafka Streams' {@code max.task.idle.ms} above 0: when some inputs read records and others
