@@ -30,9 +30,12 @@ public final class MetadataCodec {
      * added dynamic node settings (the command and images that hold any). 8 added partition
      * additions that name the partition count they were decided on (format 1's carry none, and
      * are replayed unchecked). 9 added topic setting replacements that name the settings they
-     * replace (format 1's replace whatever is there).
+     * replace (format 1's replace whatever is there). 10 added changes to single keys of a node's
+     * dynamic settings (format 7's replace them all).
      */
-    private static final byte FORMAT = 9;
+    private static final byte FORMAT = 10;
+    /** Changes to single keys of a node's dynamic settings. */
+    private static final byte NODE_CONFIG_KEYS_FORMAT = 10;
     /** Topic setting replacements that carry the settings they were made on. */
     private static final byte BASED_CONFIG_FORMAT = 9;
     /** Partition additions that carry the count they expect. */
@@ -62,6 +65,7 @@ public final class MetadataCodec {
                         : c.rack().isEmpty() ? ELR_FORMAT : RACK_FORMAT;
                 case MetadataCommand.CreateTable c -> TABLES_FORMAT;
                 case MetadataCommand.AlterNodeConfig c -> NODE_CONFIGS_FORMAT;
+                case MetadataCommand.AlterNodeConfigKeys c -> NODE_CONFIG_KEYS_FORMAT;
                 case MetadataCommand.ReassignPartition c -> MOVES_FORMAT;
                 case MetadataCommand.CreatePartitions c when c.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED ->
                         COUNTED_PARTITIONS_FORMAT;
@@ -88,6 +92,12 @@ public final class MetadataCodec {
                     out.writeByte(16);
                     out.writeInt(c.nodeId());
                     writeMap(out, c.configs());
+                }
+                case MetadataCommand.AlterNodeConfigKeys c -> {
+                    out.writeByte(19);
+                    out.writeInt(c.nodeId());
+                    writeMap(out, c.set());
+                    writeStrings(out, c.deleted());
                 }
                 case MetadataCommand.RegisterNode c -> {
                     out.writeByte(c.rack().isEmpty() ? 11 : 13);
@@ -238,6 +248,7 @@ public final class MetadataCodec {
                 case 16 -> new MetadataCommand.AlterNodeConfig(in.readInt(), readMap(in));
                 case 17 -> new MetadataCommand.CreatePartitions(in.readUTF(), in.readInt(), readAssignment(in));
                 case 18 -> new MetadataCommand.AlterTopicConfig(in.readUTF(), readMap(in), readMap(in));
+                case 19 -> new MetadataCommand.AlterNodeConfigKeys(in.readInt(), readMap(in), readStrings(in));
                 default -> throw new IOException("unknown metadata command type " + type);
             };
         });
@@ -463,6 +474,22 @@ public final class MetadataCodec {
             assignment.add(readInts(in));
         }
         return assignment;
+    }
+
+    /** Sorted, so that equal sets encode to the same bytes. */
+    private static void writeStrings(DataOutputStream out, java.util.Set<String> values) throws IOException {
+        out.writeInt(values.size());
+        for (String value : new java.util.TreeSet<>(values)) {
+            out.writeUTF(value);
+        }
+    }
+
+    private static java.util.Set<String> readStrings(DataInputStream in) throws IOException {
+        java.util.Set<String> values = new java.util.HashSet<>();
+        for (int i = in.readInt(); i > 0; i--) {
+            values.add(in.readUTF());
+        }
+        return values;
     }
 
     private static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {

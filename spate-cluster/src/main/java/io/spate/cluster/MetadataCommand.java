@@ -2,6 +2,7 @@ package io.spate.cluster;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -85,6 +86,26 @@ public sealed interface MetadataCommand {
      * every node without its own); an empty map removes them.
      */
     record AlterNodeConfig(int nodeId, Map<String, String> configs) implements MetadataCommand {
+    }
+
+    /**
+     * Sets the keys of {@code set} and removes those of {@code deleted} in the dynamic settings of
+     * node {@code nodeId} ({@link ClusterImage#EVERY_NODE}: of every node without its own), leaving
+     * its other keys as they are when the command is applied. A whole map made from one node's
+     * copy undid a change to another key committed meanwhile through another node; Kafka's
+     * controller too applies an incremental change to the settings it holds. The two key sets
+     * are disjoint.
+     */
+    record AlterNodeConfigKeys(int nodeId, Map<String, String> set, Set<String> deleted) implements MetadataCommand {
+        public AlterNodeConfigKeys {
+            set = Map.copyOf(set);
+            deleted = Set.copyOf(deleted);
+            for (String key : deleted) {
+                if (set.containsKey(key)) {
+                    throw new IllegalArgumentException("'" + key + "' is both set and deleted");
+                }
+            }
+        }
     }
 
     /** The leader's request to change the in-sync set; refused when based on an old leader or partition epoch. */

@@ -37,6 +37,7 @@ public final class MetadataTransitions {
             case MetadataCommand.AllocateProducerIds c -> allocateProducerIds(image, c);
             case MetadataCommand.CreateTable c -> createTable(image, c);
             case MetadataCommand.AlterNodeConfig c -> alterNodeConfig(image, c);
+            case MetadataCommand.AlterNodeConfigKeys c -> alterNodeConfigKeys(image, c);
         };
         ClusterImage next = completeReassignments(outcome.image);
         ClusterImage versioned = new ClusterImage(index, next.nodes(), next.topics(), next.nextProducerId(), next.tables(), next.nodeConfigs());
@@ -539,5 +540,12 @@ public final class MetadataTransitions {
         configs.put(c.nodeId(), c.configs());
         return unchanged(new ClusterImage(image.version(), image.nodes(), image.topics(), image.nextProducerId(), image.tables(), configs),
                 CommandResult.ok(0));
+    }
+
+    private static Outcome alterNodeConfigKeys(ClusterImage image, MetadataCommand.AlterNodeConfigKeys c) {
+        Map<String, String> changed = new HashMap<>(image.nodeConfigs().getOrDefault(c.nodeId(), Map.of()));
+        changed.keySet().removeAll(c.deleted());
+        changed.putAll(c.set());
+        return alterNodeConfig(image, new MetadataCommand.AlterNodeConfig(c.nodeId(), changed));
     }
 }

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -37,7 +38,10 @@ class MetadataCodecTest {
             new MetadataCommand.RegisterNode(7, "ünïcødé-höst", 1, 0),
             new MetadataCommand.CreateTable("sessions", Map.of("replication.factor", "3", "durability", "batched:5")),
             new MetadataCommand.AlterNodeConfig(2, Map.of("leader.replication.throttled.rate", "1048576")),
-            new MetadataCommand.AlterNodeConfig(ClusterImage.EVERY_NODE, Map.of()));
+            new MetadataCommand.AlterNodeConfig(ClusterImage.EVERY_NODE, Map.of()),
+            new MetadataCommand.AlterNodeConfigKeys(2, Map.of("leader.replication.throttled.rate", "1048576", "ünï", "cødé"),
+                    Set.of("follower.replication.throttled.rate", "move.replication.throttled.rate")),
+            new MetadataCommand.AlterNodeConfigKeys(ClusterImage.EVERY_NODE, Map.of(), Set.of()));
 
     @Test
     void everyCommandTypeSurvivesTheRoundTrip() {
@@ -105,6 +109,11 @@ class MetadataCodecTest {
         image = MetadataTransitions.apply(image, new MetadataCommand.FenceNode(3, 3), ++index).image();
         assertThat(image.nodeConfig(3, "follower.replication.throttled.rate")).as("kept through other changes").isEqualTo("100");
         assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(image))).isEqualTo(image);
+        image = MetadataTransitions.apply(image, new MetadataCommand.AlterNodeConfigKeys(3, Map.of("leader.replication.throttled.rate", "300"),
+                Set.of()), ++index).image();
+        assertThat(image.nodeConfigs().get(3)).as("a key set beside the others")
+                .containsOnly(Map.entry("follower.replication.throttled.rate", "100"), Map.entry("leader.replication.throttled.rate", "300"));
+        assertThat(MetadataCodec.decodeImage(MetadataCodec.encode(image))).isEqualTo(image);
         image = MetadataTransitions.apply(image, new MetadataCommand.AlterNodeConfig(3, Map.of()), ++index).image();
         assertThat(image.nodeConfigs()).containsOnlyKeys(ClusterImage.EVERY_NODE);
     }
@@ -126,6 +135,7 @@ class MetadataCodecTest {
             byte expected = (byte) (command instanceof MetadataCommand.CreatePartitions grow
                     && grow.expectedCount() != MetadataCommand.CreatePartitions.UNCHECKED ? 8
                     : command instanceof MetadataCommand.AlterTopicConfig alter && alter.basedOn() != null ? 9
+                    : command instanceof MetadataCommand.AlterNodeConfigKeys ? 10
                     : command instanceof MetadataCommand.AlterNodeConfig ? 7
                     : command instanceof MetadataCommand.CreateTable ? 6
                     : command instanceof MetadataCommand.ReassignPartition ? 2

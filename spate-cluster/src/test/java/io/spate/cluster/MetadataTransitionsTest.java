@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -536,6 +537,34 @@ class MetadataTransitionsTest {
         assertThat(ok(changed, remade).topic("t").overrides()).containsOnlyKeys("retention.ms", "segment.ms", "max.message.bytes");
         // Entries written before the base was carried replace whatever is there, as they did then.
         assertThat(ok(changed, new MetadataCommand.AlterTopicConfig("t", Map.of())).topic("t").overrides()).isEmpty();
+    }
+
+    /**
+     * Two changes to different keys of a node's dynamic settings, each decided on a node whose
+     * image held neither: both apply to what is committed, so neither undoes the other (a whole map
+     * made from either node's copy did). The form written before keys were carried still replaces
+     * the whole map, as it did then.
+     */
+    @Test
+    void changesToDifferentKeysOfANodesSettingsBothStay() {
+        ClusterImage image = threeNodesAndTopic(Map.of());
+        image = ok(image, new MetadataCommand.AlterNodeConfig(2, Map.of("replica.alter.log.dirs.io.max.bytes.per.second", "300")));
+        MetadataCommand.AlterNodeConfigKeys leader = new MetadataCommand.AlterNodeConfigKeys(2,
+                Map.of("leader.replication.throttled.rate", "100"), Set.of());
+        MetadataCommand.AlterNodeConfigKeys follower = new MetadataCommand.AlterNodeConfigKeys(2,
+                Map.of("follower.replication.throttled.rate", "200"), Set.of("replica.alter.log.dirs.io.max.bytes.per.second"));
+
+        ClusterImage both = ok(ok(image, leader), follower);
+        assertThat(both.nodeConfigs().get(2)).containsOnly(Map.entry("leader.replication.throttled.rate", "100"),
+                Map.entry("follower.replication.throttled.rate", "200"));
+        assertThat(ok(ok(image, follower), leader).nodeConfigs()).as("in either order").isEqualTo(both.nodeConfigs());
+        assertThat(both.nodeConfigs()).as("another node's settings are its own").doesNotContainKeys(1, 3, ClusterImage.EVERY_NODE);
+
+        ClusterImage cleared = ok(both, new MetadataCommand.AlterNodeConfigKeys(2, Map.of(),
+                Set.of("leader.replication.throttled.rate", "follower.replication.throttled.rate")));
+        assertThat(cleared.nodeConfigs()).as("no settings left: no entry").doesNotContainKey(2);
+        assertThat(ok(both, new MetadataCommand.AlterNodeConfig(2, Map.of("move.replication.throttled.rate", "5"))).nodeConfigs().get(2))
+                .containsOnlyKeys("move.replication.throttled.rate");
     }
 
     private static MetadataCommand.AlterIsr isrOf(ClusterImage image, String topic, int p, List<Integer> isr) {

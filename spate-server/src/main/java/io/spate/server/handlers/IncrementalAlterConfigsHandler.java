@@ -23,6 +23,7 @@ import org.apache.kafka.common.requests.RequestHeader;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -60,8 +61,10 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                 ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
                 if (type == ConfigResource.Type.BROKER) {
                     int node = nodeOf(resource.resourceName());
-                    Map<String, String> configs = applyToNode(topics.nodeConfigs(node), resource.configs());
-                    pending.add(topics.alterNodeConfigAsync(node, configs, data.validateOnly()).handle((ignored, failure) -> {
+                    // Only the keys named go to the controller quorum, which applies them to the settings it has
+                    // committed: a whole map made from this node's copy would undo a change made meanwhile through another node.
+                    NodeConfigChange change = nodeChange(resource.configs());
+                    pending.add(topics.alterNodeConfigAsync(node, change.set(), change.deleted(), data.validateOnly()).handle((ignored, failure) -> {
                         if (failure != null) {
                             ApiException e = ApiErrors.unwrap(failure);
                             result.setErrorCode(Errors.forException(e).code()).setErrorMessage(e.getMessage());
@@ -114,13 +117,19 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
         }
     }
 
+    /** What a change does to a node's dynamic settings: the keys it sets, and those it deletes. */
+    private record NodeConfigChange(Map<String, String> set, Set<String> deleted) {
+    }
+
     /**
-     * A node's dynamic settings after {@code changes}. Only the replication throttles are dynamic
-     * here (what kafka-reassign-partitions.sh --throttle and kafka-configs.sh --entity-type brokers
-     * set); every other broker setting is static.
+     * The keys {@code changes} set and delete in a node's dynamic settings, a later operation on a
+     * key taking the place of an earlier one. Only the replication throttles are dynamic here (what
+     * kafka-reassign-partitions.sh --throttle and kafka-configs.sh --entity-type brokers set);
+     * every other broker setting is static.
      */
-    private static Map<String, String> applyToNode(Map<String, String> current, IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {
-        Map<String, String> configs = new HashMap<>(current);
+    private static NodeConfigChange nodeChange(IncrementalAlterConfigsRequestData.AlterableConfigCollection changes) {
+        Map<String, String> set = new HashMap<>();
+        Set<String> deleted = new HashSet<>();
         for (IncrementalAlterConfigsRequestData.AlterableConfig change : changes) {
             if (!ReplicationThrottles.NODE_KEYS.contains(change.name())) {
                 throw new InvalidConfigurationException("'" + change.name() + "' cannot be changed at run time: Spate's dynamic broker settings are "
@@ -134,14 +143,16 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
                 } catch (IllegalArgumentException e) {
                     throw new InvalidConfigurationException(e.getMessage());
                 }
-                configs.put(change.name(), change.value().strip());
+                set.put(change.name(), change.value().strip());
+                deleted.remove(change.name());
             } else if (op == AlterConfigOp.OpType.DELETE) {
-                configs.remove(change.name());
+                set.remove(change.name());
+                deleted.add(change.name());
             } else {
                 throw new InvalidRequestException(change.name() + " is a number: it can be set or deleted, not " + op);
             }
         }
-        return configs;
+        return new NodeConfigChange(set, deleted);
     }
 
     /** The topic's own settings {@code committed} after {@code changes}; a list setting not set on the topic starts from the node's default. */

@@ -222,13 +222,13 @@ public final class ClusterControl {
         });
     }
 
-    /** The dynamic settings stored for {@code nodeId} ({@link io.spate.cluster.ClusterImage#EVERY_NODE}: every node's). */
-    public Map<String, String> nodeConfigs(int nodeId) {
-        return metadata.image().nodeConfigs().getOrDefault(nodeId, Map.of());
-    }
-
-    public CompletableFuture<CommandResult> alterNodeConfigAsync(int nodeId, Map<String, String> configs) {
-        return commitAsync(new MetadataCommand.AlterNodeConfig(nodeId, configs));
+    /**
+     * Sets and deletes single keys of the dynamic settings of {@code nodeId}
+     * ({@link io.spate.cluster.ClusterImage#EVERY_NODE}: every node's). The controller quorum applies
+     * them to the settings it has committed, so changes to other keys made meanwhile stay.
+     */
+    public CompletableFuture<CommandResult> alterNodeConfigAsync(int nodeId, Map<String, String> set, java.util.Set<String> deleted) {
+        return commitAsync(new MetadataCommand.AlterNodeConfigKeys(nodeId, set, deleted));
     }
 
     /** Asks for the preferred replica to lead {@code topic}-{@code partition}; completes once applied here. */

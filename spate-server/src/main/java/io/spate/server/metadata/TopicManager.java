@@ -266,17 +266,15 @@ public final class TopicManager {
         });
     }
 
-    /** The dynamic settings stored for a node (or every node); see {@link ClusterControl#nodeConfigs}. */
-    public Map<String, String> nodeConfigs(int nodeId) {
-        return cluster.nodeConfigs(nodeId);
-    }
-
-    /** Replaces a node's (or every node's) dynamic settings, validated by the caller; completes once committed. */
-    public CompletableFuture<Void> alterNodeConfigAsync(int nodeId, Map<String, String> configs, boolean validateOnly) {
+    /**
+     * Sets and deletes single keys of a node's (or every node's) dynamic settings, validated by the
+     * caller; see {@link ClusterControl#alterNodeConfigAsync}. Completes once committed.
+     */
+    public CompletableFuture<Void> alterNodeConfigAsync(int nodeId, Map<String, String> set, java.util.Set<String> deleted, boolean validateOnly) {
         if (validateOnly) {
             return CompletableFuture.completedFuture(null);
         }
-        return cluster.alterNodeConfigAsync(nodeId, configs).thenApply(result -> null);
+        return cluster.alterNodeConfigAsync(nodeId, set, deleted).thenApply(result -> null);
     }
 
     private void validateConfig(Map<String, String> overrides) {
