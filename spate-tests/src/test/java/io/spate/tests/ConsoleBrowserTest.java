@@ -248,7 +248,8 @@ class ConsoleBrowserTest {
                     assertThat(browser.findElement(By.id("figure-hints-pending")).getText()).contains("Hints pending", "0");
                     assertThat(browser.findElement(By.id("figure-ae-sessions")).getText()).contains("Anti-entropy sessions", "in sync");
                 });
-                long before = requestsShown("write-all");
+                // read between two of the page's refreshes: one that replaces the row under the read makes it stale
+                long before = await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> requestsShown("write-all"), shown -> true);
                 for (int i = 0; i < 20; i++) {
                     tables.put("carts", "cart-" + i, new byte[]{2}, Consistency.ALL, 0);
                 }

@@ -31,16 +31,16 @@ final class NodeClassArchive {
     }
 
     /** JVM options that map the archive, made on the first call (empty when it could not be made, or -Dspate.test.cds=false). */
-    static synchronized List<String> jvmOptions(String javaBin, String jar, List<String> heap) {
+    static synchronized List<String> jvmOptions(String javaBin, String jar, List<String> nodeOptions) {
         if (options == null) {
-            options = Boolean.parseBoolean(System.getProperty("spate.test.cds", "true")) ? train(javaBin, jar, heap) : List.of();
+            options = Boolean.parseBoolean(System.getProperty("spate.test.cds", "true")) ? train(javaBin, jar, nodeOptions) : List.of();
         }
         return options;
     }
 
     private static final String DIR_PREFIX = "spate-test-cds-";
 
-    private static List<String> train(String javaBin, String jar, List<String> heap) {
+    private static List<String> train(String javaBin, String jar, List<String> nodeOptions) {
         long started = System.nanoTime();
         Path work = null;
         try {
@@ -51,7 +51,7 @@ final class NodeClassArchive {
             Path archive = work.resolve("node.jsa");
             Path output = work.resolve("node.log");
             List<String> command = new ArrayList<>(List.of(javaBin));
-            command.addAll(heap);
+            command.addAll(nodeOptions); // the archive is made under the options that map it
             command.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
                     "-jar", jar, "start", "--data-dir", work.resolve("data").toString(), "--port", String.valueOf(freePort()),
                     "--node-id", "1", "--controllers", "1@127.0.0.1:" + freePort(), "--host", "127.0.0.1"));
