@@ -1663,8 +1663,11 @@ public final class PartitionLog {
                 ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
                 verificationGuards.clear(); // a truncating replica is a follower: what a leader verified is void
                 if (!producers.truncateFrom(offset)) {
-                    // The cut went below the markers the table still holds: a marker it cut may have
-                    // decided a transaction that is open again now, so the state is replayed.
+                    // The cut went below the markers the table still holds (a marker it cut may have
+                    // decided a transaction that is open again now), or took all the batches it kept
+                    // of a producer that wrote before the cut (a retry of what it wrote there would be
+                    // stored twice; Kafka rebuilds the state at every truncation): the state is
+                    // replayed, reading the log from the snapshot, or from its start without one.
                     replayProducerState(snapshot.offset() <= offset ? snapshot : ProducerSnapshot.Contents.NONE);
                     producers.onHighWatermark(highWatermark);
                 }

@@ -21,6 +21,8 @@ import java.util.TreeMap;
  * that is not replicated may still be cut, and its transaction would then be open again). A
  * truncation that cuts such a marker reopens its transaction from what the table holds; one
  * that cuts below what it holds ({@link #truncateFrom} answers false) needs a replay of the log.
+ * So does one that takes every kept batch of a producer that wrote before the cut: the batches
+ * it wrote there are no longer known, and a retry of them would be stored twice.
  *
  * <p>Guarded by the partition's append lock. Rebuilt from the batch headers (and the markers)
  * when the log loads.
@@ -44,6 +46,11 @@ public final class ProducerStateTable {
         long txnFirstOffset = -1;
         /** Offset of the last batch or marker that changed this entry: a cut below it may leave nothing of it. */
         long lastOffset = -1;
+        /**
+         * Offset of the first batch or marker this table recorded for the producer, -1 for one
+         * read from a snapshot (it wrote somewhere before). A cut at or below it takes all it wrote.
+         */
+        long firstOffset = -1;
         final ArrayDeque<BatchMetadata> batches = new ArrayDeque<>(BATCHES_KEPT);
         /**
          * Every sequence of this epoch from here to the last batch was written here, in order. It
@@ -153,7 +160,7 @@ public final class ProducerStateTable {
     private static boolean writtenBeforeTheKeptBatches(ProducerEntry entry, int firstSequence, int lastSequence) {
         // Sequences of one epoch are accepted only in order, so a range after the first sequence
         // this table saw and before the oldest kept batch was written here.
-        if (entry.contiguousSince == RecordBatch.NO_SEQUENCE) {
+        if (entry.contiguousSince == RecordBatch.NO_SEQUENCE || entry.batches.isEmpty()) {
             return false;
         }
         int oldest = entry.batches.getFirst().firstSequence();
@@ -202,7 +209,7 @@ public final class ProducerStateTable {
         if (baseSequence == RecordBatch.NO_SEQUENCE && !transactional) {
             return;
         }
-        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
+        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> newEntry(batch.baseOffset()));
         if (batch.producerEpoch() != entry.epoch) {
             entry.moveToEpoch(batch.producerEpoch());
         }
@@ -251,7 +258,7 @@ public final class ProducerStateTable {
      * @return the aborted transaction for the segment's index, or null for a commit
      */
     public AbortedTxn completeTxn(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit, long markerOffset, long timestamp) {
-        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> new ProducerEntry());
+        ProducerEntry entry = producers.computeIfAbsent(producerId, id -> newEntry(markerOffset));
         if (producerEpoch != entry.epoch) {
             entry.moveToEpoch(producerEpoch);
         }
@@ -296,14 +303,22 @@ public final class ProducerStateTable {
         return first;
     }
 
+    private static ProducerEntry newEntry(long firstOffset) {
+        ProducerEntry entry = new ProducerEntry();
+        entry.firstOffset = firstOffset;
+        return entry;
+    }
+
     /**
      * Forgets what lies at or after {@code offset}, after the log was cut there: batches,
      * transactions that began there, and the markers there (their transactions are open again).
      * The epochs and times a cut marker or batch set stay (an epoch only fences older writers).
      *
      * @return false when the cut may have taken a marker this table no longer holds (below the
-     *         high watermark it was told): the state is then only as good as this table could
-     *         make it, and the log replays its batches to rebuild it
+     *         high watermark it was told), or took every kept batch of a producer that wrote
+     *         before it (its batches there were dropped from the five kept and only the log
+     *         knows them): the state is then only as good as this table could make it, and the
+     *         log replays its batches to rebuild it
      */
     boolean truncateFrom(long offset) {
         boolean exact = offset >= completedKnownFrom;
@@ -317,7 +332,7 @@ public final class ProducerStateTable {
             if (txn.firstOffset() < offset) {
                 ProducerEntry entry = producers.get(txn.producerId());
                 if (entry == null) { // expired since its marker
-                    entry = new ProducerEntry();
+                    entry = newEntry(txn.firstOffset());
                     entry.epoch = txn.producerEpoch();
                     producers.put(txn.producerId(), entry);
                 }
@@ -325,7 +340,18 @@ public final class ProducerStateTable {
                 openTxns.put(txn.firstOffset(), txn.producerId());
             }
         }
-        producers.values().forEach(e -> e.batches.removeIf(b -> b.lastOffset() >= offset));
+        for (ProducerEntry entry : producers.values()) {
+            if (entry.batches.isEmpty() || entry.batches.peekLast().lastOffset() < offset) {
+                continue;
+            }
+            entry.batches.removeIf(b -> b.lastOffset() >= offset);
+            if (entry.batches.isEmpty()) {
+                // Nothing is left to say where the sequences it wrote before the cut end: a
+                // retry of one would be stored again, so only a replay brings them back.
+                entry.contiguousSince = RecordBatch.NO_SEQUENCE;
+                exact &= entry.firstOffset >= offset;
+            }
+        }
         producers.values().removeIf(e -> e.batches.isEmpty() && e.txnFirstOffset < 0 && e.lastOffset >= offset);
         return exact;
     }

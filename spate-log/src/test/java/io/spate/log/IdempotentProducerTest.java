@@ -229,4 +229,25 @@ class IdempotentProducerTest {
         assertThat(resend.baseOffset()).isEqualTo(1);
         assertThat(baseOffsets(readAll(log, 0))).containsExactly(0L, 1L);
     }
+
+    @Test
+    void aTruncationThatTakesEveryKeptBatchReplaysTheLogSoThatARetryOfAnOlderOneIsStillADuplicate() throws IOException {
+        // A leader wrote sequences 0..5 and only offset 0 reached the replica that took over: the
+        // cut takes the five batches kept. The producer's request timed out and it retries from
+        // sequence 0, which the log holds at offset 0, once leadership is back here.
+        PartitionLog log = open();
+        for (int i = 0; i < 6; i++) {
+            append(log, batch((short) 0, i, 1), 0);
+        }
+        log.truncateTo(1);
+
+        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
+        assertThat(retry.error()).isEqualTo(LogError.NONE);
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.baseOffset()).isZero();
+        AppendResult next = append(log, batch((short) 0, 1, 1), 0);
+        assertThat(next.duplicate()).isFalse();
+        assertThat(next.baseOffset()).isEqualTo(1);
+        assertThat(baseOffsets(readAll(log, 0))).containsExactly(0L, 1L);
+    }
 }

@@ -124,13 +124,44 @@ class ProducerStateTableTest {
         store(batch(1, 0, 0, 1)); // offset 0
         store(batch(2, 0, 0, 1)); // offset 1
         store(batch(1, 0, 1, 1)); // offset 2
-        table.truncateFrom(1);
+        assertThat(table.truncateFrom(1)).as("producer 2 wrote nothing before the cut: no replay").isTrue();
         assertThat(table.producerCount()).isEqualTo(1);
         assertThat(table.check(batch(1, 0, 1, 1))).isInstanceOf(ProducerStateTable.Accept.class);
         assertThat(table.check(batch(2, 0, 0, 1))).isInstanceOf(ProducerStateTable.Accept.class);
         // producer 2 has no state left: like a producer never seen, it may go on at any sequence (KIP-360)
         assertThat(table.check(batch(2, 0, 1, 1))).isInstanceOf(ProducerStateTable.Accept.class);
         assertThat(table.check(batch(1, 0, 3, 1))).isInstanceOf(ProducerStateTable.Reject.class);
+    }
+
+    @Test
+    void aCutThatTakesEveryKeptBatchOfATransactionalProducerThatWroteBeforeItAsksForAReplay() {
+        // Seen in review: six batches, only the first one below the cut. The cut took the five
+        // kept; the transaction kept the entry, whose stale contiguousSince sent the next check to
+        // the oldest of no batches (NoSuchElementException, an unknown server error).
+        for (int i = 0; i < 6; i++) {
+            store(transactional(1, i)); // offsets 0..5
+        }
+
+        assertThat(table.truncateFrom(1)).isFalse();
+
+        // Until the log replays it the table stays usable: out of order, not a crash.
+        assertThat(table.check(transactional(1, 1))).isInstanceOf(ProducerStateTable.Reject.class);
+    }
+
+    @Test
+    void aCutThatTakesEveryKeptBatchOfAnIdempotentProducerThatWroteBeforeItAsksForAReplay() {
+        for (int i = 0; i < 6; i++) {
+            store(batch(1, 0, i, 1)); // offsets 0..5
+        }
+        // Without a replay the producer is forgotten, and a retry of its batch at offset 0 would be stored again.
+        assertThat(table.truncateFrom(1)).isFalse();
+    }
+
+    private RecordBatch transactional(long pid, int seq) {
+        RecordBatch b = RecordBatch.of(TestBatches.builder().attributes(RecordBatch.TRANSACTIONAL_MASK).producer(pid, (short) 0, seq)
+                .record(null, "t" + seq).build());
+        b.assign(nextOffset, 0);
+        return b;
     }
 
     private RecordBatch batchAt(long pid, int seq, long timestamp) {

@@ -318,6 +318,30 @@ class TransactionalLogTest {
     }
 
     @Test
+    void aTruncationThatTakesEveryKeptBatchOfAnOpenTransactionReplaysTheLog() throws IOException {
+        // A leader wrote sequences 0..5 of a transaction and only offset 0 reached the replica that
+        // took over. The transaction began before the cut and stays open, but the five batches kept
+        // were all cut: the producer's retry of sequence 1 failed with an unknown server error.
+        PartitionLog log = open();
+        for (int i = 0; i < 6; i++) {
+            append(log, txn(PID, EPOCH, i, "t" + i), 0);            // 0..5
+        }
+        log.updateHighWatermark(1);
+
+        log.truncateTo(1);
+
+        AppendResult retry = log.appendAsLeader(txn(PID, EPOCH, 1, "t1"), 0, 0);
+        assertThat(retry.error()).as(retry.message()).isEqualTo(LogError.NONE);
+        assertThat(retry.baseOffset()).isEqualTo(1);
+        assertThat(view(log, PID).currentTxnStartOffset()).isZero();
+        assertThat(view(log, PID).lastSequence()).isEqualTo(1);
+        assertThat(log.appendAsLeader(txn(PID, EPOCH, 0, "t0"), 0, 0).duplicate()).isTrue();
+        commit(log, PID);
+        replicateAll(log);
+        assertThat(log.lastStableOffset()).isEqualTo(log.logEndOffset());
+    }
+
+    @Test
     void aTruncationThatCutsATransactionsStartForgetsIt() throws IOException {
         PartitionLog log = open();
         append(log, plain("p"), 0);                                 // 0
