@@ -821,11 +821,11 @@ public final class GroupCoordinator implements AutoCloseable {
      * TxnOffsetCommit (KIP-98): offsets {@code producerId} commits inside its transaction, written
      * as its transactional batch to the group's offsets partition. They count for the group only
      * once the transaction coordinator's commit marker follows ({@link #completeTransaction});
-     * until then a fetch with requireStable answers their partitions UNSTABLE_OFFSET_COMMIT, and
-     * an abort voids them. A member that names itself (v3+, KIP-447: generation, member id,
-     * instance id) is checked against the group as Kafka does, so that a zombie producer whose
-     * consumer lost its partitions cannot commit; one that does not is taken as it comes, as the
-     * older versions carry no member.
+     * until then, from the moment the write is decided, a fetch with requireStable answers their
+     * partitions UNSTABLE_OFFSET_COMMIT, and an abort voids them. A member that names itself
+     * (v3+, KIP-447: generation, member id, instance id) is checked against the group as Kafka
+     * does, so that a zombie producer whose consumer lost its partitions cannot commit; one that
+     * does not is taken as it comes, as the older versions carry no member.
      */
     public CompletableFuture<Map<OffsetCommit, ServiceError>> txnCommitOffsets(String transactionalId, String groupId, long producerId,
                                                                          short producerEpoch, int generationId, String memberId,
@@ -881,11 +881,19 @@ public final class GroupCoordinator implements AutoCloseable {
                 shard.offsetWritesInFlight.merge(groupId, 1, Integer::sum);
                 decided.accepted = accepted;
                 decided.writing = true;
+                if (transaction != null) {
+                    // Replayed only once the high watermark passes it: until then a fetch requiring
+                    // stable offsets would hand out the offset this one may replace (KIP-447).
+                    shard.txnOffsetWriteDecided(groupId, partitionsOf(accepted));
+                }
             }
             return new CoordinatorResult<>(records, results, transaction);
         }, shard -> {
             if (decided.writing) {
                 shard.offsetWritesInFlight.computeIfPresent(groupId, (g, n) -> n == 1 ? null : n - 1);
+                if (transaction != null) {
+                    shard.txnOffsetWriteSettled(groupId, partitionsOf(decided.accepted));
+                }
             }
         }).handle((results, failure) -> {
             if (failure == null) {
@@ -898,6 +906,10 @@ public final class GroupCoordinator implements AutoCloseable {
             decided.accepted.forEach(c -> decided.results.put(c, error));
             return decided.results;
         });
+    }
+
+    private static List<TopicPartitionKey> partitionsOf(List<OffsetCommit> commits) {
+        return commits.stream().map(c -> new TopicPartitionKey(c.topic(), c.partition())).toList();
     }
 
     private ServiceError validateCommit(GroupShard shard, String groupId, int generationId, String memberId, String instanceId) {
@@ -979,9 +991,9 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /**
      * A group's committed offsets as OffsetFetch answers them. {@code unstable}: the partitions an
-     * open transaction has committed an offset for, when the fetch required stable offsets
-     * (KIP-447: a read_committed consumer must not start from an offset about to change); empty
-     * otherwise.
+     * open transaction has committed an offset for, or is writing one for, when the fetch required
+     * stable offsets (KIP-447: a read_committed consumer must not start from an offset about to
+     * change); empty otherwise.
      */
     public record FetchedOffsets(Map<TopicPartitionKey, CommittedOffset> committed, Set<TopicPartitionKey> unstable) {
         /** UNSTABLE_OFFSET_COMMIT for an unstable partition (the consumer retries), NONE otherwise. */
@@ -995,10 +1007,10 @@ public final class GroupCoordinator implements AutoCloseable {
         return fetchOffsets(groupId, false).thenApply(FetchedOffsets::committed);
     }
 
-    /** As above; with {@code requireStable}, also which partitions an open transaction holds an offset for. */
+    /** As above; with {@code requireStable}, also which partitions an open transaction holds or is writing an offset for. */
     public CompletableFuture<FetchedOffsets> fetchOffsets(String groupId, boolean requireStable) {
         return inShard(groupId, shard -> new FetchedOffsets(new HashMap<>(shard.offsets.getOrDefault(groupId, Map.of())),
-                requireStable ? shard.pendingTxnOffsets.partitions(groupId) : Set.of()));
+                requireStable ? shard.unstablePartitions(groupId) : Set.of()));
     }
 
     public CompletableFuture<Void> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {

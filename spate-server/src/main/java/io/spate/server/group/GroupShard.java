@@ -25,6 +25,12 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
     /** Offset writes decided and not yet answered, per group: expiry leaves such groups alone. */
     final Map<String, Integer> offsetWritesInFlight = new HashMap<>();
     /**
+     * Partitions of each group that a transaction's offset commit is being written for, with how
+     * many such writes: until it is replayed (into {@link #pendingTxnOffsets}) or known not to be
+     * in the log, a fetch requiring stable offsets must not hand out the offset it may replace.
+     */
+    private final Map<String, Map<GroupCoordinator.TopicPartitionKey, Integer>> txnOffsetWritesInFlight = new HashMap<>();
+    /**
      * Records replayed so far: a record's place in the log among those the shard has seen, the
      * same whatever compaction removed (it never reorders). A transaction's offset replaces the
      * committed one on its commit only if it was written after it, as Kafka decides by record
@@ -188,6 +194,32 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
         offsets.clear();
         committedAt.clear();
         pendingTxnOffsets.clear();
+    }
+
+    void txnOffsetWriteDecided(String groupId, Iterable<GroupCoordinator.TopicPartitionKey> partitions) {
+        Map<GroupCoordinator.TopicPartitionKey, Integer> inFlight = txnOffsetWritesInFlight.computeIfAbsent(groupId, g -> new HashMap<>());
+        partitions.forEach(key -> inFlight.merge(key, 1, Integer::sum));
+    }
+
+    void txnOffsetWriteSettled(String groupId, Iterable<GroupCoordinator.TopicPartitionKey> partitions) {
+        Map<GroupCoordinator.TopicPartitionKey, Integer> inFlight = txnOffsetWritesInFlight.get(groupId);
+        if (inFlight == null) {
+            return;
+        }
+        partitions.forEach(key -> inFlight.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1));
+        if (inFlight.isEmpty()) {
+            txnOffsetWritesInFlight.remove(groupId);
+        }
+    }
+
+    /**
+     * The partitions of {@code groupId} whose committed offset a transaction may yet replace (KIP-447):
+     * one that committed an offset for it and has not ended, or whose commit is still being written.
+     */
+    java.util.Set<GroupCoordinator.TopicPartitionKey> unstablePartitions(String groupId) {
+        java.util.Set<GroupCoordinator.TopicPartitionKey> partitions = pendingTxnOffsets.partitions(groupId);
+        partitions.addAll(txnOffsetWritesInFlight.getOrDefault(groupId, Map.of()).keySet());
+        return partitions;
     }
 
     int committedOffsetCount() {

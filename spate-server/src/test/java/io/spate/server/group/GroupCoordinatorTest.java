@@ -463,6 +463,53 @@ class GroupCoordinatorTest {
         assertThat(settled(coordinator.fetchOffsets("audit", true)).error(orders1)).isEqualTo(ServiceError.NONE);
     }
 
+    /**
+     * Makes the offsets partition wait for a second in-sync replica that never fetches (the node
+     * alone commits at once): what the coordinator writes stays past the high watermark, unreplayed,
+     * until {@link #releaseHighWatermark}. The same leader epoch, so the shard is not reloaded.
+     */
+    private io.spate.replication.Partition holdHighWatermark() {
+        var offsets = replicas.partition(GroupCoordinator.OFFSETS_TOPIC, 0);
+        List<Integer> withAbsentFollower = List.of(StandaloneCore.NODE_ID, StandaloneCore.NODE_ID + 1);
+        offsets.becomeLeader(offsets.leaderEpoch(), offsets.partitionEpoch(), withAbsentFollower, withAbsentFollower, scheduler.millis());
+        return offsets;
+    }
+
+    private void releaseHighWatermark(io.spate.replication.Partition offsets) {
+        List<Integer> alone = List.of(StandaloneCore.NODE_ID);
+        offsets.becomeLeader(offsets.leaderEpoch(), offsets.partitionEpoch(), alone, alone, scheduler.millis());
+        scheduler.runDue();
+    }
+
+    /**
+     * Found in review: a transactional offset commit counted as pending only once replayed, after
+     * the high watermark passed it. Meanwhile a read_committed consumer newly assigned the partition
+     * was handed the old offset as stable, and reprocessed what the transaction went on to commit.
+     */
+    @Test
+    void aTransactionalCommitStillBeingWrittenMakesItsPartitionUnstable() {
+        var orders1 = new GroupCoordinator.TopicPartitionKey("orders", 1);
+        settled(coordinator.commitOffsets("audit", -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 1, 10, -1, ""))));
+        var offsets = holdHighWatermark();
+
+        CompletableFuture<Map<GroupCoordinator.OffsetCommit, ServiceError>> writing = coordinator.txnCommitOffsets("payments-tx", "audit",
+                PRODUCER, EPOCH, -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 1, 42, -1, "")));
+        scheduler.runDue();
+        assertThat(writing).as("waits for the in-sync replicas").isNotDone();
+
+        GroupCoordinator.FetchedOffsets stable = settled(coordinator.fetchOffsets("audit", true));
+        assertThat(stable.error(orders1)).isEqualTo(ServiceError.UNSTABLE_OFFSET_COMMIT);
+        assertThat(stable.committed().get(orders1).offset()).isEqualTo(10);
+        assertThat(settled(coordinator.fetchOffsets("audit", false)).unstable()).as("only when asked for").isEmpty();
+
+        releaseHighWatermark(offsets);
+        assertThat(writing.join()).containsValue(ServiceError.NONE);
+        assertThat(settled(coordinator.fetchOffsets("audit", true)).unstable()).as("pending on its transaction now").containsExactly(orders1);
+        endTransaction(coordinator, PRODUCER, false);
+        assertThat(settled(coordinator.fetchOffsets("audit", true)).unstable()).isEmpty();
+        assertThat(committed(coordinator, orders1)).isEqualTo(10);
+    }
+
     @Test
     void anAbortedTransactionsOffsetsNeverCount() {
         var orders1 = new GroupCoordinator.TopicPartitionKey("orders", 1);
@@ -567,6 +614,7 @@ class GroupCoordinatorTest {
 
         assertThat(settled(coordinator.txnCommitOffsets("payments-tx", "audit", PRODUCER, (short) 0, -1, "", null, List.of(commit))))
                 .as("an epoch the producer has moved past").containsEntry(commit, ServiceError.INVALID_PRODUCER_EPOCH);
+        assertThat(settled(coordinator.fetchOffsets("audit", true)).unstable()).as("a write the log refused holds nothing back").isEmpty();
         CompletableFuture<Void> stale = coordinator.completeTransaction(coordinator.partitionFor("audit"), PRODUCER, (short) 1, 4, false);
         scheduler.runDue();
         assertThat(ServiceException.errorOf(stale.handle((ok, failure) -> failure).join(), ServiceError.NONE))
