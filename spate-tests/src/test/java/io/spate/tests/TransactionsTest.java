@@ -114,6 +114,38 @@ class TransactionsTest {
         }
     }
 
+    /**
+     * A producer fenced by a newer instance of its transactional id that then asks for an epoch
+     * bump with its own id and epoch (KIP-360, as a client recovering from an abortable error
+     * does) is refused, not answered as a retry of the newer instance's InitProducerId: that
+     * answer would hand it the newer instance's epoch, and both would write as one producer.
+     */
+    @Test
+    void aFencedProducerAskingForAnEpochBumpIsRefusedAndNotHandedTheNewerInstancesEpoch() throws Exception {
+        String id = "fenced-bump";
+        try (KafkaProducer<String, String> first = transactional(id, Map.of())) {
+            first.initTransactions();
+            ProducerIdentity older = ProducerIdentity.of(first);
+            assertThat(older.epoch()).isZero();
+            try (KafkaProducer<String, String> second = transactional(id, Map.of())) {
+                second.initTransactions();
+                ProducerIdentity newer = ProducerIdentity.of(second);
+                assertThat(newer).isEqualTo(new ProducerIdentity(older.producerId(), (short) 1));
+                try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+                    InitProducerIdResponse asked = client.send(new InitProducerIdRequest.Builder(new InitProducerIdRequestData()
+                            .setTransactionalId(id).setTransactionTimeoutMs(60_000)
+                            .setProducerId(older.producerId()).setProducerEpoch(older.epoch())).build((short) 4));
+                    assertThat(asked.error()).as("answered producer %d at epoch %d", asked.data().producerId(), asked.data().producerEpoch())
+                            .isEqualTo(Errors.PRODUCER_FENCED);
+                }
+                try (Admin admin = Clients.admin(node.bootstrapServers())) {
+                    TransactionDescription now = admin.describeTransactions(List.of(id)).all().get().get(id);
+                    assertThat(now.producerEpoch()).as("the newer instance keeps its epoch").isEqualTo(newer.epoch());
+                }
+            }
+        }
+    }
+
     @Test
     void readCommittedSeesEachCommittedRecordOnceAndNoAbortedOne() throws Exception {
         Clients.createTopic(node.bootstrapServers(), "tx-a", 3, Map.of());

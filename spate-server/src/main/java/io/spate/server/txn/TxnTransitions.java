@@ -44,6 +44,12 @@ final class TxnTransitions {
      * taken in case this id is new or its epochs are used up. An open transaction is first
      * aborted under a bumped epoch (which fences the producer that opened it); the caller then
      * answers CONCURRENT_TRANSACTIONS and the client asks again once the abort is complete.
+     *
+     * <p>The previous epoch is remembered only when the current producer bumped its own epoch
+     * (KIP-360: the request names the current id and epoch), so that its retry gets the answer it
+     * missed. A new producer's bump, and the fence of an open transaction, forget it (Kafka's
+     * lastProducerEpoch = -1): the producer that held it is fenced, and a late or retried request
+     * of that producer must not be handed the new one's epoch.
      */
     static Decision init(TxnMetadata current, String transactionalId, int timeoutMs, long expectedProducerId, short expectedEpoch,
                          long freshProducerId, long nowMs) {
@@ -53,7 +59,9 @@ final class TxnTransitions {
             return Decision.write(new TxnMetadata(transactionalId, freshProducerId, -1, (short) 0, (short) -1, timeoutMs,
                     TxnState.EMPTY, Set.of(), -1, nowMs));
         }
-        if (expectedProducerId >= 0 && !isCurrentOrRetried(current, expectedProducerId, expectedEpoch)) {
+        boolean recovering = expectedProducerId >= 0;
+        boolean retried = recovering && retriesLastBump(current, expectedProducerId, expectedEpoch);
+        if (recovering && !retried && !(expectedProducerId == current.producerId() && expectedEpoch == current.producerEpoch())) {
             return Decision.refuse(ServiceError.PRODUCER_FENCED, "producer " + expectedProducerId + " at epoch " + expectedEpoch
                     + " is not the current producer of '" + transactionalId + "' (" + current.producerId() + " at epoch " + current.producerEpoch() + ")");
         }
@@ -63,33 +71,41 @@ final class TxnTransitions {
         if (current.state() == TxnState.ONGOING) {
             return Decision.write(fenceAndAbort(current, nowMs));
         }
-        if (expectedProducerId >= 0 && current.previousProducerEpoch() == expectedEpoch && expectedEpoch != current.producerEpoch()) {
+        if (retried) {
             // A retry of an InitProducerId that was bumped already: the answer it missed.
             return Decision.NOTHING;
         }
+        short previousEpoch = recovering ? current.producerEpoch() : (short) -1;
         TxnMetadata bumped = epochExhausted(current.producerEpoch())
-                ? current.withProducer(freshProducerId, current.producerId(), (short) 0, (short) -1)
-                : current.withProducer(current.producerId(), current.previousProducerId(), (short) (current.producerEpoch() + 1), current.producerEpoch());
+                ? current.withProducer(freshProducerId, current.producerId(), (short) 0, previousEpoch)
+                : current.withProducer(current.producerId(), current.previousProducerId(), (short) (current.producerEpoch() + 1), previousEpoch);
         return Decision.write(bumped.withTimeout(timeoutMs).withState(TxnState.EMPTY, Set.of(), -1, nowMs));
     }
 
-    private static boolean isCurrentOrRetried(TxnMetadata current, long producerId, short epoch) {
-        if (producerId == current.producerId()) {
-            return epoch == current.producerEpoch() || epoch == current.previousProducerEpoch();
+    /**
+     * Whether a request naming {@code producerId} at {@code epoch} is the current producer asking
+     * again for the bump it already got: the id and epoch it held before the last bump, which
+     * was under the previous producer id when that bump took a new one (epoch 0).
+     */
+    private static boolean retriesLastBump(TxnMetadata current, long producerId, short epoch) {
+        if (current.previousProducerEpoch() < 0 || epoch != current.previousProducerEpoch()) {
+            return false;
         }
-        // The epochs ran out and a new producer id was given; a retry still names the old one.
-        return producerId == current.previousProducerId() && current.producerEpoch() == 0;
+        boolean rotated = current.producerEpoch() == 0 && current.previousProducerId() >= 0;
+        return producerId == (rotated ? current.previousProducerId() : current.producerId());
     }
 
     /**
      * The open transaction aborted under the next epoch: markers with that epoch fence the
      * producer that opened it on every partition it wrote to (a zombie, or one that timed out).
+     * No previous epoch is kept: this epoch is never handed to the producer being fenced, whose
+     * retry is refused (Kafka's prepareFenceProducerEpoch, then lastProducerEpoch = -1).
      */
     static TxnMetadata fenceAndAbort(TxnMetadata current, long nowMs) {
         // Up to the very last epoch (Kafka's rule): a marker without a bump would not fence the producer that opened the transaction.
-        TxnMetadata fenced = current.producerEpoch() == Short.MAX_VALUE ? current
-                : current.withProducer(current.producerId(), current.previousProducerId(), (short) (current.producerEpoch() + 1), current.producerEpoch());
-        return fenced.withState(TxnState.PREPARE_ABORT, current.partitions(), current.startMs(), nowMs);
+        short epoch = current.producerEpoch() == Short.MAX_VALUE ? current.producerEpoch() : (short) (current.producerEpoch() + 1);
+        return current.withProducer(current.producerId(), current.previousProducerId(), epoch, (short) -1)
+                .withState(TxnState.PREPARE_ABORT, current.partitions(), current.startMs(), nowMs);
     }
 
     /** Checks that a request comes from the current producer of the transactional id. */

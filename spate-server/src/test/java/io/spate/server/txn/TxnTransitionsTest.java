@@ -27,12 +27,63 @@ class TxnTransitionsTest {
     }
 
     @Test
-    void initAgainBumpsTheEpochAndRemembersThePreviousOne() {
+    void aNewProducersInitBumpsTheEpochAndForgetsThePreviousOne() {
         TxnMetadata next = TxnTransitions.init(empty((short) 3), "t", 30_000, -1, (short) -1, 42, 100).next();
         assertThat(next.producerId()).isEqualTo(7);
         assertThat(next.producerEpoch()).isEqualTo((short) 4);
-        assertThat(next.previousProducerEpoch()).isEqualTo((short) 3);
+        assertThat(next.previousProducerEpoch()).as("epoch 3 was fenced, not bumped by its holder").isEqualTo((short) -1);
         assertThat(next.timeoutMs()).isEqualTo(30_000);
+    }
+
+    @Test
+    void theCurrentProducersOwnBumpRemembersTheEpochItCameFrom() {
+        TxnMetadata next = TxnTransitions.init(empty((short) 3), "t", 30_000, 7, (short) 3, 42, 100).next();
+        assertThat(next.producerEpoch()).isEqualTo((short) 4);
+        assertThat(next.previousProducerEpoch()).isEqualTo((short) 3);
+    }
+
+    /**
+     * A producer fenced by a new one (same transactional id, no expected epoch) that then asks
+     * for an epoch bump with its own (KIP-360) is refused: answered as a retry of the new
+     * producer's bump, it would get the new producer's epoch and the two would write as one.
+     */
+    @Test
+    void aProducerFencedByANewOneIsNotHandedTheNewOnesEpoch() {
+        TxnMetadata taken = TxnTransitions.init(empty((short) 3), "t", 60_000, -1, (short) -1, 42, 100).next();
+        assertThat(taken.producerEpoch()).isEqualTo((short) 4);
+
+        TxnTransitions.Decision fenced = TxnTransitions.init(taken, "t", 60_000, 7, (short) 3, 42, 200);
+        assertThat(fenced.error()).isEqualTo(ServiceError.PRODUCER_FENCED);
+    }
+
+    /**
+     * The abort of an open transaction under a bumped epoch fences whoever opened it, whoever
+     * asked: a new producer, the timeout, or the producer itself asking for a bump while its
+     * transaction is open (Kafka's rule, which is why its clients end the transaction first). The
+     * fencing epoch is handed to nobody; the next new producer gets the one after.
+     */
+    @Test
+    void theEpochThatAbortsAnOpenTransactionIsHandedToNobody() {
+        TxnMetadata ongoing = empty((short) 3).withState(TxnState.ONGOING, Set.of(A), 50, 50);
+        for (long askedBy : new long[]{-1, 7}) {
+            short expected = askedBy < 0 ? -1 : (short) 3;
+            TxnMetadata aborting = TxnTransitions.init(ongoing, "t", 60_000, askedBy, expected, 42, 100).next();
+            assertThat(aborting.producerEpoch()).isEqualTo((short) 4);
+            assertThat(aborting.previousProducerEpoch()).isEqualTo((short) -1);
+            TxnMetadata aborted = TxnTransitions.complete(aborting, 150);
+
+            assertThat(TxnTransitions.init(aborted, "t", 60_000, 7, (short) 3, 42, 200).error()).as("asked by %d", askedBy)
+                    .isEqualTo(ServiceError.PRODUCER_FENCED);
+            assertThat(TxnTransitions.init(aborted, "t", 60_000, -1, (short) -1, 42, 200).next().producerEpoch()).isEqualTo((short) 5);
+        }
+        assertThat(TxnTransitions.fenceAndAbort(ongoing.withProducer(7, -1, (short) 3, (short) 2), 61_001).previousProducerEpoch())
+                .isEqualTo((short) -1);
+    }
+
+    /** A request naming an id with no epoch (-1) is no retry of anything, even where no previous epoch is known. */
+    @Test
+    void anExpectedIdWithoutAnEpochIsFenced() {
+        assertThat(TxnTransitions.init(empty((short) 3), "t", 60_000, 7, (short) -1, 42, 100).error()).isEqualTo(ServiceError.PRODUCER_FENCED);
     }
 
     @Test
@@ -41,6 +92,26 @@ class TxnTransitionsTest {
         assertThat(next.producerId()).isEqualTo(42);
         assertThat(next.producerEpoch()).isZero();
         assertThat(next.previousProducerId()).isEqualTo(7);
+    }
+
+    /**
+     * Past the last epoch the id changes; the old producer's retry (naming its old id) gets the
+     * new id it missed, but only when it asked for that bump itself: after a new producer's, it
+     * is fenced, not handed the new producer's id.
+     */
+    @Test
+    void aNewProducerIdIsHandedToTheRetryOfTheBumpThatTookItOnly() {
+        short last = (short) (Short.MAX_VALUE - 1);
+        TxnMetadata recovered = TxnTransitions.init(empty(last), "t", 60_000, 7, last, 42, 100).next();
+        assertThat(recovered.producerId()).isEqualTo(42);
+        TxnTransitions.Decision retry = TxnTransitions.init(recovered, "t", 60_000, 7, last, 43, 200);
+        assertThat(retry.refused()).isFalse();
+        assertThat(retry.next()).isNull();
+        assertThat(TxnTransitions.init(recovered, "t", 60_000, 42, last, 43, 200).error()).isEqualTo(ServiceError.PRODUCER_FENCED);
+
+        TxnMetadata taken = TxnTransitions.init(empty(last), "t", 60_000, -1, (short) -1, 42, 100).next();
+        assertThat(taken.producerId()).isEqualTo(42);
+        assertThat(TxnTransitions.init(taken, "t", 60_000, 7, last, 43, 200).error()).isEqualTo(ServiceError.PRODUCER_FENCED);
     }
 
     @Test
