@@ -296,12 +296,30 @@ public final class TransactionCoordinator implements AutoCloseable {
     }
 
     /**
+     * How soon a completion that failed short of being fenced is tried again: the leader epoch
+     * moved on this same node (the shard stays, and nothing else would start it again), the
+     * lease lapsed for a moment, the Complete state was refused or timed out. Left to the next
+     * timeout check, it would hold back the last stable offset of every partition of the
+     * transaction, and the producer's next transaction, for up to that interval (10 s by
+     * default); Kafka's coordinator tries again at once.
+     */
+    static final long COMPLETION_RETRY_MS = 100;
+
+    /**
      * On the runtime's thread: writes the markers of a transaction in a Prepare state, then its
-     * Complete state, unless an attempt of this leadership is still at it. Every way an attempt
-     * ends (written, fenced, no longer coordinating, the follow-up write refused, an exception)
-     * marks it done, so a later check starts another.
+     * Complete state, unless an attempt of this leadership is still at it. An attempt whose
+     * markers failed other than fenced ends and starts again after {@link #COMPLETION_RETRY_MS},
+     * at the leader epoch of that moment; one whose markers are written stays open while its
+     * Complete state is tried again every {@link #COMPLETION_RETRY_MS} (the markers are not
+     * written again). Both wait on the shard's timers, which die with the shard. A fenced
+     * attempt (a newer coordinator owns the transaction), and one that could not start, end and
+     * are left to the next check.
      */
     private void complete(TransactionShard shard, String transactionalId) {
+        complete(shard, transactionalId, 0);
+    }
+
+    private void complete(TransactionShard shard, String transactionalId, int failures) {
         TxnMetadata preparing = shard.get(transactionalId);
         CompletableFuture<Void> running = shard.completing.get(transactionalId);
         if (preparing == null || !preparing.state().preparing() || (running != null && !running.isDone())) {
@@ -322,24 +340,52 @@ public final class TransactionCoordinator implements AutoCloseable {
         try {
             markers.write(marker, preparing.partitions(), () -> partition.leaderEpoch() == coordinatorEpoch && replicas.servesAsLeader(partition))
                     .whenComplete((ok, failure) -> {
-                        if (failure != null) {
-                            log.warn("markers of '{}' (producer {} epoch {}) not written: {}; tried again at the next check", transactionalId,
-                                    preparing.producerId(), preparing.producerEpoch(), failure.getMessage());
-                            attempt.complete(null);
+                        if (failure == null) {
+                            storeCompletion(shard, transactionalId, preparing, attempt, 0);
                             return;
                         }
-                        runtime.write(p, current -> {
-                            TxnMetadata now = current == shard ? shard.get(transactionalId) : null;
-                            boolean same = now != null && now.state() == preparing.state() && now.producerId() == preparing.producerId()
-                                    && now.producerEpoch() == preparing.producerEpoch();
-                            return same ? CoordinatorResult.of(List.of(new TxnRecord(transactionalId, TxnTransitions.complete(now, time.millis()))), null)
-                                    : CoordinatorResult.<TxnRecord, Void>of(null);
-                        }).whenComplete((written, refused) -> attempt.complete(null));
+                        boolean fenced = ServiceException.errorOf(failure, ServiceError.UNKNOWN) == ServiceError.TRANSACTION_COORDINATOR_FENCED;
+                        if (fenced || failures % 50 == 0) {
+                            log.warn("markers of '{}' (producer {} epoch {}) not written: {}; tried again {}", transactionalId,
+                                    preparing.producerId(), preparing.producerEpoch(), failure.getMessage(),
+                                    fenced ? "at the next check" : "in " + COMPLETION_RETRY_MS + " ms");
+                        }
+                        attempt.complete(null);
+                        if (!fenced) {
+                            later(shard, () -> complete(shard, transactionalId, failures + 1));
+                        }
                     });
         } catch (RuntimeException e) {
             log.error("could not start writing the markers of '{}'; tried again at the next check", transactionalId, e);
             attempt.complete(null);
         }
+    }
+
+    /** The markers of {@code preparing} are written: stores its Complete state, unless the state moved on meanwhile. */
+    private void storeCompletion(TransactionShard shard, String transactionalId, TxnMetadata preparing, CompletableFuture<Void> attempt,
+                                 int failures) {
+        runtime.write(shard.context.partition(), current -> {
+            TxnMetadata now = current == shard ? shard.get(transactionalId) : null;
+            boolean same = now != null && now.state() == preparing.state() && now.producerId() == preparing.producerId()
+                    && now.producerEpoch() == preparing.producerEpoch();
+            return same ? CoordinatorResult.of(List.of(new TxnRecord(transactionalId, TxnTransitions.complete(now, time.millis()))), null)
+                    : CoordinatorResult.<TxnRecord, Void>of(null);
+        }).whenComplete((written, refused) -> {
+            if (refused == null) {
+                attempt.complete(null);
+                return;
+            }
+            if (failures % 50 == 0) {
+                log.warn("the completion of '{}' (producer {} epoch {}) was not stored: {}; tried again in {} ms", transactionalId,
+                        preparing.producerId(), preparing.producerEpoch(), refused.getMessage(), COMPLETION_RETRY_MS);
+            }
+            later(shard, () -> storeCompletion(shard, transactionalId, preparing, attempt, failures + 1));
+        });
+    }
+
+    /** From any thread: runs {@code retry} on the runtime's thread after {@link #COMPLETION_RETRY_MS}, unless the shard is dropped first. */
+    private void later(TransactionShard shard, Runnable retry) {
+        runtime.execute(() -> shard.context.schedule("transaction completion", COMPLETION_RETRY_MS, retry));
     }
 
     /**
@@ -378,7 +424,8 @@ public final class TransactionCoordinator implements AutoCloseable {
 
     /**
      * Aborts open transactions past their timeout (under a bumped epoch, which fences their
-     * producer, as Kafka does), resumes completions whose markers failed, and removes
+     * producer, as Kafka does), resumes completions left without a retry (fenced, or one that
+     * could not start), and removes
      * transactional ids idle for longer than transactional.id.expiration.ms.
      */
     void check(TransactionShard shard) {

@@ -23,7 +23,7 @@ final class TransactionShard implements CoordinatorShard<TxnRecord> {
     /**
      * Ids whose markers this leadership is writing, each with its attempt, done once the attempt
      * ended either way: one that ended without a Complete state written (the markers failed, the
-     * lease lapsed for a moment) is started again by the next check.
+     * lease lapsed for a moment) is started again shortly, or by the next check when it was fenced.
      */
     final Map<String, java.util.concurrent.CompletableFuture<Void>> completing = new HashMap<>();
     private final Consumer<TransactionShard> loaded;

@@ -1,6 +1,8 @@
 package io.spate.server.txn;
 
+import io.spate.log.LogConfig;
 import io.spate.log.TopicPartition;
+import io.spate.replication.Partition;
 import io.spate.server.StandaloneCore;
 import io.spate.server.metadata.ProducerIdManager;
 import io.spate.time.ManualScheduler;
@@ -27,6 +29,8 @@ class TransactionCoordinatorTest {
 
     private final ManualScheduler scheduler = new ManualScheduler(1_700_000_000_000L);
     private StandaloneCore node;
+    /** While set, "orders" has no leader: the markers for it wait, as they do for a leader moving. */
+    private boolean ordersLeaderless;
     private TransactionCoordinator coordinator;
 
     @BeforeEach
@@ -39,7 +43,7 @@ class TransactionCoordinatorTest {
         TxnMarkerChannel.Leaders leaders = new TxnMarkerChannel.Leaders() {
             @Override
             public int leaderOf(TopicPartition partition) {
-                return StandaloneCore.NODE_ID;
+                return ordersLeaderless && partition.topic().equals("orders") ? -1 : StandaloneCore.NODE_ID;
             }
 
             @Override
@@ -85,6 +89,38 @@ class TransactionCoordinatorTest {
             assertThat(settled(coordinator.describe(id)).state()).isEqualTo(TxnState.COMPLETE_COMMIT);
         }
 
+        assertThat(settled(coordinator.completionsTracked())).isZero();
+    }
+
+    /**
+     * A completion whose Complete state is refused (here the transaction log is short of
+     * min.insync.replicas, for a moment) is stored on the next try, 100 ms later: not at the next
+     * timeout check (10 s here), while the transaction holds back the last stable offset of its
+     * partitions and its producer's next transaction.
+     */
+    @Test
+    void aCompletionWhoseStateWasRefusedIsStoredPromptlyNotAtTheNextTimeoutCheck() {
+        String id = "payments-refused";
+        TransactionCoordinator.ProducerIdAndEpoch producer = settled(coordinator.initProducerId(id, 60_000, -1, (short) -1));
+        settled(coordinator.addPartitions(id, producer.producerId(), producer.epoch(), Set.of(new TopicPartition("orders", 0))));
+        ordersLeaderless = true;
+        settled(coordinator.endTransaction(id, producer.producerId(), producer.epoch(), true));
+        assertThat(settled(coordinator.describe(id)).state()).isEqualTo(TxnState.PREPARE_COMMIT);
+
+        // As a change of the topic's settings applies it: the Complete state cannot be written.
+        Partition transactionLog = node.replicas.partition(TransactionCoordinator.TOPIC, 0);
+        LogConfig usual = transactionLog.log().config();
+        transactionLog.log().updateConfig(LogConfig.from(Map.of(LogConfig.CLEANUP_POLICY, "compact", LogConfig.MIN_INSYNC_REPLICAS, "2")));
+        ordersLeaderless = false;
+        scheduler.advance(TxnMarkerChannel.RETRY_BACKOFF_MS);
+        Partition orders = node.replicas.partition("orders", 0);
+        assertThat(orders.log().logEndOffset()).as("its marker").isEqualTo(1);
+        assertThat(settled(coordinator.describe(id)).state()).as("the Complete state refused").isEqualTo(TxnState.PREPARE_COMMIT);
+
+        transactionLog.log().updateConfig(usual);
+        scheduler.advance(TransactionCoordinator.COMPLETION_RETRY_MS);
+        assertThat(settled(coordinator.describe(id)).state()).isEqualTo(TxnState.COMPLETE_COMMIT);
+        assertThat(orders.log().logEndOffset()).as("the markers are not written again").isEqualTo(1);
         assertThat(settled(coordinator.completionsTracked())).isZero();
     }
 }
