@@ -1280,6 +1280,15 @@ public final class PartitionLog {
         LogManager.fsyncDirectory(dir);
         segments.put(next.baseOffset(), next);
         active = next;
+        // The producer state as of the roll, as Kafka keeps one per segment: a replay after a
+        // kill, or after a truncation that took a producer's remembered batches, then reads the
+        // active segment instead of the whole log under the append lock.
+        try {
+            ProducerSnapshot.write(dir, logEndOffset, producers);
+        } catch (IOException e) {
+            log.warn("{}: could not write the producer state snapshot at a roll to {}: a replay reads from the previous one", topicPartition,
+                    baseOffset, e);
+        }
         rolled.accept(this);
     }
 

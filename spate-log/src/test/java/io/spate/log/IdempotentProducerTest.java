@@ -250,4 +250,26 @@ class IdempotentProducerTest {
         assertThat(next.baseOffset()).isEqualTo(1);
         assertThat(baseOffsets(readAll(log, 0))).containsExactly(0L, 1L);
     }
+
+    @Test
+    void aRollSnapshotsTheProducerStateSoThatAReplayAfterATruncationReadsOnlyTheActiveSegment() throws IOException {
+        PartitionLog log = PartitionLog.open(TP, dir, config(LogConfig.SEGMENT_BYTES, "1024"), 0, 0);
+        opened.add(log);
+        int sequence = 0;
+        while (log.activeSegmentBaseOffset() == 0) {
+            append(log, batch((short) 0, sequence++, 1), 0);
+        }
+        long rolledAt = log.activeSegmentBaseOffset();
+        assertThat(ProducerSnapshot.read(dir).offset()).as("the state as of the roll").isEqualTo(rolledAt);
+        for (int i = 0; i < 5; i++) {
+            append(log, batch((short) 0, sequence++, 1), 0);
+        }
+        // The cut takes the five batches kept; the replay starts at the roll's snapshot and finds
+        // the batch at the roll, so a retry of it is still known.
+        log.truncateTo(rolledAt + 1);
+        AppendResult retry = log.appendAsLeader(batch((short) 0, (int) rolledAt, 1), 0, 0);
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(rolledAt);
+        assertThat(append(log, batch((short) 0, (int) rolledAt + 1, 1), 0).baseOffset()).isEqualTo(rolledAt + 1);
+    }
 }
