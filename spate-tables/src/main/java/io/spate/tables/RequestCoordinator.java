@@ -80,6 +80,14 @@ final class RequestCoordinator {
         final Map<String, Cell> replies = new LinkedHashMap<>();
         /** Replicas a blocking repair waits for. */
         final Set<String> repairing = new HashSet<>();
+        /**
+         * What the read answers: the newest of the R replies it resolved, which its blocking repair
+         * makes durable on those replicas. Fixed once resolved: a newer cell from a reply after that
+         * is repaired in the background, with no wait for it, and answering it would let a later
+         * read at R (if those repairs are lost) return something older than this answer.
+         */
+        Cell answer;
+        /** The newest cell of every reply so far, what background repairs copy. */
         Cell winner;
         boolean answered;
         Scheduler.Timer timer;
@@ -257,6 +265,7 @@ final class RequestCoordinator {
             winner = Cell.merge(winner, c);
         }
         pr.winner = winner;
+        pr.answer = winner;
         for (Map.Entry<String, Cell> e : pr.replies.entrySet()) {
             if (needsRepair(pr, e.getValue())) {
                 pr.repairing.add(e.getKey());
@@ -322,7 +331,7 @@ final class RequestCoordinator {
         pr.answered = true;
         node.metrics.reads++;
         node.metrics.read(pr.consistency, node.scheduler.time().nanos() - pr.startNanos);
-        pr.done.accept(new ReadResult(ReadResult.Status.OK, pr.winner));
+        pr.done.accept(new ReadResult(ReadResult.Status.OK, pr.answer));
     }
 
     private void finishRead(PendingRead pr) {

@@ -27,6 +27,11 @@ class ReplicaNodeTest {
     private long epoch;
     /** The largest anti-entropy Push or PullReply sent, in keys and values (AntiEntropy.wireSize). */
     private long largestStream;
+    /** Non-null: messages wait here until the test delivers them ({@link #deliver}), in whatever order it chooses. */
+    private List<Held> held;
+
+    private record Held(String to, Envelope envelope) {
+    }
 
     private ReplicaNode add(String id) {
         return add(id, new MemoryTableStore(Durability.SYNC_EACH, scheduler));
@@ -42,7 +47,9 @@ class ReplicaNodeTest {
                 default -> List.of();
             };
             largestStream = Math.max(largestStream, cells.stream().mapToLong(kc -> AntiEntropy.wireSize(kc.key(), kc.cell())).sum());
-            if (!unreachable.contains(to) && !unreachable.contains(env.from())) {
+            if (held != null) {
+                held.add(new Held(to, env));
+            } else if (!unreachable.contains(to) && !unreachable.contains(env.from())) {
                 scheduler.schedule(1, () -> nodes.get(to).receive(env));
             }
         }, hints, settings);
@@ -250,6 +257,58 @@ class ReplicaNodeTest {
         assertThat(m.blockingReadRepairs()).isEqualTo(1);
         assertThat(m.keysReadRepaired()).isEqualTo(2);
         assertThat(m.readLatency(Consistency.ALL).count()).isEqualTo(1);
+    }
+
+    /** Delivers the first held message of {@code type} from one node to another; false if there is none. */
+    private boolean deliver(String from, String to, Class<? extends TableMessage> type) {
+        for (java.util.Iterator<Held> it = held.iterator(); it.hasNext(); ) {
+            Held h = it.next();
+            if (h.to().equals(to) && h.envelope().from().equals(from) && type.isInstance(h.envelope().message())) {
+                it.remove();
+                nodes.get(to).receive(h.envelope());
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void aReadAnswersWhatItsBlockingRepairWroteNotANewerReplyThatCameMeanwhile() {
+        for (int i = 1; i <= 4; i++) {
+            add("n" + i);
+        }
+        membership(nodes.keySet());
+        String key = "k";
+        List<String> r = replicas(key);
+        String a = r.get(0);
+        String bee = r.get(1);
+        String c = r.get(2);
+        String coordinator = nodes.keySet().stream().filter(n -> !r.contains(n)).findFirst().orElseThrow();
+        Cell v0 = Cell.value(HybridLogicalClock.of(scheduler.millis() - 30, 0), b("v0"));
+        Cell v1 = Cell.value(HybridLogicalClock.of(scheduler.millis() - 20, 0), b("v1"));
+        Cell v2 = Cell.value(HybridLogicalClock.of(scheduler.millis() - 10, 0), b("v2")); // a write that reached only c
+        stores.get(a).merge(b(key), v1, () -> { });
+        stores.get(bee).merge(b(key), v0, () -> { });
+        stores.get(c).merge(b(key), v2, () -> { });
+        held = new ArrayList<>();
+        List<ReadResult> out = new ArrayList<>();
+        nodes.get(coordinator).get("t", b(key), Consistency.QUORUM, out::add);
+        for (String replica : List.of(a, bee)) {
+            assertThat(deliver(coordinator, replica, TableMessage.Read.class)).isTrue();
+            assertThat(deliver(replica, coordinator, TableMessage.ReadReply.class)).isTrue();
+        }
+        // a and b resolved: v1, with b's blocking repair to v1 out. Now c's v2 comes in.
+        assertThat(deliver(coordinator, c, TableMessage.Read.class)).isTrue();
+        assertThat(deliver(c, coordinator, TableMessage.ReadReply.class)).isTrue();
+        assertThat(deliver(coordinator, bee, TableMessage.Write.class)).as("the blocking repair, first to b").isTrue();
+        assertThat(stores.get(bee).get(b(key))).isEqualTo(v1);
+        assertThat(deliver(bee, coordinator, TableMessage.WriteAck.class)).isTrue();
+        assertThat(out).hasSize(1);
+        // v2's background repairs to a and b may be lost, and c go down: a read at QUORUM of a and b
+        // then returns v1, so the answer must not have been v2.
+        assertThat(out.get(0).cell()).isEqualTo(v1);
+        assertThat(held).allMatch(h -> h.envelope().message() instanceof TableMessage.Write w && w.cell().equals(v2));
+        assertThat(held).extracting(Held::to).containsExactlyInAnyOrder(a, bee); // v2 repaired in the background all the same
     }
 
     @Test
