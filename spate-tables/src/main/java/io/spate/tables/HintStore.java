@@ -190,6 +190,11 @@ public final class HintStore {
         return store.size();
     }
 
+    /** The largest timestamp of a hint stored (the node's own writes among them): see {@link TableStore#maxHlc()}. */
+    public long maxHlc() {
+        return store.maxHlc();
+    }
+
     public int pending(String target) {
         return pendingByTarget.getOrDefault(target, 0);
     }

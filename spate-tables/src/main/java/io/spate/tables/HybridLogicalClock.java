@@ -60,6 +60,16 @@ public final class HybridLogicalClock {
         return next();
     }
 
+    /**
+     * Takes in the largest timestamp this node's stores hold when it opens them, however far ahead
+     * of the physical clock: the clock's state is in memory only, and a restart on a clock that
+     * stepped back would otherwise issue timestamps below writes already acknowledged, which every
+     * replica then ignores (last writer wins) while acknowledging them.
+     */
+    public void seed(long stored) {
+        last = Math.max(last, stored);
+    }
+
     /** Takes in a timestamp seen on a message; returns false when it was too far ahead to adopt. */
     public boolean observe(long remote) {
         if (remote <= last) {

@@ -24,6 +24,7 @@ public final class MemoryTableStore extends GroupCommitStore {
     private TreeMap<StoreKey, Cell> live = new TreeMap<>();
     private final TreeMap<StoreKey, Cell> durable = new TreeMap<>();
     private final List<Change> unsynced = new ArrayList<>();
+    private long maxHlc;
 
     public MemoryTableStore(Durability durability, Scheduler scheduler) {
         super(durability, scheduler);
@@ -42,6 +43,7 @@ public final class MemoryTableStore extends GroupCommitStore {
         if (changed) {
             live.put(k, cell);
             unsynced.add(new Change(k, cell));
+            maxHlc = Math.max(maxHlc, cell.hlc());
         }
         afterWrite(whenDurable);
         return changed;
@@ -109,6 +111,11 @@ public final class MemoryTableStore extends GroupCommitStore {
     }
 
     @Override
+    public long maxHlc() {
+        return maxHlc;
+    }
+
+    @Override
     public long size() {
         return live.size();
     }
@@ -144,6 +151,7 @@ public final class MemoryTableStore extends GroupCommitStore {
         int lost = unsynced.size() - kept;
         unsynced.clear();
         live = new TreeMap<>(durable);
+        maxHlc = live.values().stream().mapToLong(Cell::hlc).max().orElse(0); // as a reopened store finds it
         return lost;
     }
 

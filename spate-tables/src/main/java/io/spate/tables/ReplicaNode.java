@@ -68,6 +68,7 @@ public final class ReplicaNode {
         this.hints = hints;
         this.settings = settings;
         this.hlc = new HybridLogicalClock(clock, settings.maxClockForwardMs());
+        seedClock("hint", hints.maxHlc());
         this.coordinator = new RequestCoordinator(this);
         this.hintDelivery = new HintDelivery(this);
         this.antiEntropy = new AntiEntropy(this);
@@ -77,7 +78,23 @@ public final class ReplicaNode {
         if (tables.putIfAbsent(config.name(), new Table(config, store)) != null) {
             throw new IllegalArgumentException("table " + config.name() + " already added");
         }
+        seedClock("table '" + config.name() + "'", store.maxHlc()); // before any write of the table is coordinated here
         antiEntropy.ringChanged(); // the new table's ranges join the rounds
+    }
+
+    /**
+     * Starts the clock above what a store holds (its timestamps the previous run issued or took
+     * in), however far ahead that is: see {@link HybridLogicalClock#seed}. Far ahead means this
+     * node's clock stepped back, or a node with a clock far ahead wrote here; either way the
+     * writes coordinated here must still order after what the store holds.
+     */
+    private void seedClock(String store, long stored) {
+        long aheadMs = HybridLogicalClock.physicalMs(stored) - clock.millis();
+        if (aheadMs > settings.maxClockForwardMs()) {
+            log.warn("tables: node {}: the {} store holds timestamps {} ms ahead of this node's clock (its clock stepped back, or a node's "
+                    + "clock ran ahead); this node's timestamps start after them", id, store, aheadMs);
+        }
+        hlc.seed(stored);
     }
 
     /** Starts the periodic work. */

@@ -37,6 +37,7 @@ public final class RocksDbTableStore extends GroupCommitStore {
     private final WriteOptions writeOptions;
     private final RocksDB db;
     private long size;
+    private long maxHlc;
     private boolean closed;
 
     public RocksDbTableStore(Path dir, Durability durability, Scheduler scheduler) {
@@ -86,25 +87,35 @@ public final class RocksDbTableStore extends GroupCommitStore {
             throw new UncheckedIOException(e);
         }
         try {
-            size = countEntries(); // counted once at open; kept in memory after
+            readAtOpen(); // once; kept in memory after
         } catch (RuntimeException e) {
             close(); // the database's lock would otherwise stay held, and every later open of the table fail
             throw e;
         }
     }
 
-    /** Every stored key is a cell's: counting them needs no value read or decoded. */
-    private long countEntries() {
+    /**
+     * Counts the cells and finds their largest timestamp. Every stored key is a cell's; of each
+     * value only its first bytes (the timestamp) are copied out, not the value itself.
+     */
+    private void readAtOpen() {
         long n = 0;
-        try (ReadOptions keysOnly = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(keysOnly)) {
+        long max = 0;
+        java.nio.ByteBuffer valueHead = java.nio.ByteBuffer.allocateDirect(8);
+        try (ReadOptions once = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(once)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 n++;
+                valueHead.clear();
+                if (it.value(valueHead) >= 8) {
+                    max = Math.max(max, valueHead.getLong(0));
+                }
             }
             it.status();
         } catch (RocksDBException e) {
             throw new StoreException("count of " + dir, e);
         }
-        return n;
+        size = n;
+        maxHlc = max;
     }
 
     @Override
@@ -129,6 +140,7 @@ public final class RocksDbTableStore extends GroupCommitStore {
                 if (old == null) {
                     size++;
                 }
+                maxHlc = Math.max(maxHlc, cell.hlc());
             }
             afterWrite(whenDurable);
             return changed;
@@ -244,6 +256,11 @@ public final class RocksDbTableStore extends GroupCommitStore {
     @Override
     public long size() {
         return size;
+    }
+
+    @Override
+    public long maxHlc() {
+        return maxHlc;
     }
 
     @Override

@@ -50,6 +50,12 @@ public interface TableStore extends AutoCloseable {
         return removed;
     }
 
+    /**
+     * The largest timestamp of a cell stored since the store was opened, at least the largest it
+     * held then: a restarted node's clock starts above it ({@link HybridLogicalClock#seed}).
+     */
+    long maxHlc();
+
     /** Keys stored, tombstones included. */
     long size();
 

@@ -91,4 +91,16 @@ class HybridLogicalClockTest {
         assertThat(hlc.next()).isEqualTo(HybridLogicalClock.of(1_000_500, 4));
         assertThat(hlc.refused()).isEqualTo(1);
     }
+
+    @Test
+    void aSeedFromTheStoresIsTakenInHoweverFarAheadUnlikeAMessagesTimestamp() {
+        SettableTime time = new SettableTime();
+        HybridLogicalClock hlc = new HybridLogicalClock(time, 60_000);
+        long stored = HybridLogicalClock.of(time.ms + 600_000, 3); // written before the clock stepped back ten minutes
+        assertThat(hlc.observe(stored)).isFalse();
+        hlc.seed(stored);
+        assertThat(hlc.next()).isGreaterThan(stored);
+        hlc.seed(HybridLogicalClock.of(time.ms - 5, 0)); // an older one changes nothing
+        assertThat(hlc.next()).isEqualTo(stored + 2);
+    }
 }

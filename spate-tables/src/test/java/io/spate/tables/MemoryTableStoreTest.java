@@ -19,16 +19,17 @@ class MemoryTableStoreTest extends TableStoreContract {
             MemoryTableStore store = new MemoryTableStore(Durability.batched(10), scheduler);
             AtomicInteger acked = new AtomicInteger();
             for (int i = 0; i < 5; i++) {
-                store.merge(key(i), Cell.value(1, "v".getBytes()), acked::incrementAndGet);
+                store.merge(key(i), Cell.value(i + 1, "v".getBytes()), acked::incrementAndGet);
             }
             scheduler.advance(10);
             for (int i = 5; i < 10; i++) {
-                store.merge(key(i), Cell.value(1, "v".getBytes()), acked::incrementAndGet);
+                store.merge(key(i), Cell.value(i + 1, "v".getBytes()), acked::incrementAndGet);
             }
             int lost = store.crash(new Random(seed));
             scheduler.advance(10);
             assertThat(acked).hasValue(5); // the second group's acks died with the process
             assertThat(store.size()).isEqualTo(10 - lost);
+            assertThat(store.maxHlc()).as("what survived, as a reopened store would find it").isEqualTo(10 - lost);
             for (int i = 0; i < 10 - lost; i++) {
                 assertThat(store.get(key(i))).as("prefix kept, seed %d", seed).isNotNull();
             }

@@ -312,6 +312,42 @@ class ReplicaNodeTest {
     }
 
     @Test
+    void aNodeRestartedOnAClockThatSteppedBackStillWritesOverWhatItStored() {
+        TableConfig one = new TableConfig("one", 1, Consistency.ONE, Consistency.ONE, Durability.SYNC_EACH, 60_000, false);
+        MemoryTableStore cells = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
+        MemoryTableStore hintCells = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
+        long stepMs = 10_000;
+        io.spate.time.Time steppedBack = new io.spate.time.Time() {
+            @Override
+            public long millis() {
+                return scheduler.millis() - stepMs;
+            }
+
+            @Override
+            public long nanos() {
+                return scheduler.nanos();
+            }
+        };
+        List<WriteResult> writes = new ArrayList<>();
+        List<ReadResult> reads = new ArrayList<>();
+        for (io.spate.time.Time clock : List.<io.spate.time.Time>of(scheduler, steppedBack)) {
+            ReplicaNode node = new ReplicaNode("n1", clock == scheduler ? 1 : 2, scheduler, clock, (to, env) -> { },
+                    new HintStore(hintCells, clock, 1000, 30_000, 30_000), settings);
+            node.addTable(one, cells);
+            node.onMembership(new Membership(1, new TreeSet<>(Set.of("n1")), Set.of("n1")));
+            node.start();
+            node.put("one", b("k"), b(clock == scheduler ? "v1" : "v2"), Consistency.ONE, 0, writes::add);
+            scheduler.advance(10);
+            node.get("one", b("k"), Consistency.ONE, reads::add);
+            scheduler.advance(10);
+            node.stop();
+        }
+        assertThat(writes).extracting(WriteResult::ok).containsExactly(true, true);
+        assertThat(reads).extracting(ReadResult::value).containsExactly(b("v1"), b("v2"));
+        assertThat(writes.get(1).version()).isGreaterThan(writes.get(0).version());
+    }
+
+    @Test
     void antiEntropyStreamsOnlyTheKeysThatDiffer() {
         fiveNodes();
         for (int i = 0; i < 300; i++) {

@@ -80,6 +80,43 @@ class RocksDbReplicaNodeTest {
     }
 
     @Test
+    void aNodeReopeningItsStoresOnAClockThatSteppedBackStillWritesOverWhatTheyHold() {
+        down.addAll(ids); // a node of its own, none of the cluster's
+        TableConfig one = new TableConfig("one", 1, Consistency.ONE, Consistency.ONE, Durability.SYNC_EACH, 60_000, false);
+        io.spate.time.Time tenSecondsBack = new io.spate.time.Time() {
+            @Override
+            public long millis() {
+                return scheduler.millis() - 10_000;
+            }
+
+            @Override
+            public long nanos() {
+                return scheduler.nanos();
+            }
+        };
+        List<ReadResult> reads = new ArrayList<>();
+        List<WriteResult> writes = new ArrayList<>();
+        for (io.spate.time.Time clock : List.<io.spate.time.Time>of(scheduler, tenSecondsBack)) {
+            TableStore cells = new RocksDbTableStore(dir.resolve("solo").resolve("one"), one.durability(), scheduler);
+            TableStore hintCells = new RocksDbTableStore(dir.resolve("solo").resolve("hints"), one.durability(), scheduler);
+            ReplicaNode node = new ReplicaNode("solo", ++incarnation, scheduler, clock, (to, env) -> { },
+                    new HintStore(hintCells, clock, 10_000, 1_500, 20_000), settings);
+            node.addTable(one, cells);
+            node.onMembership(new Membership(1, new TreeSet<>(Set.of("solo")), Set.of("solo")));
+            node.start();
+            node.put("one", b("k"), b(clock == scheduler ? "v1" : "v2"), Consistency.ONE, 0, writes::add);
+            scheduler.advance(10);
+            node.get("one", b("k"), Consistency.ONE, reads::add);
+            scheduler.advance(10);
+            node.stop();
+            cells.close();
+            hintCells.close();
+        }
+        assertThat(writes).extracting(WriteResult::ok).containsExactly(true, true);
+        assertThat(reads).extracting(ReadResult::value).containsExactly(b("v1"), b("v2"));
+    }
+
+    @Test
     void hintsSurviveTheStandInsRestartAndDeletesAreCollectedEverywhere() {
         ids.forEach(this::start);
         stop("n4");

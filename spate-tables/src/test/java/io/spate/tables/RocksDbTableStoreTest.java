@@ -38,6 +38,7 @@ class RocksDbTableStoreTest extends TableStoreContract {
         } // close flushes the waiting group
         try (RocksDbTableStore store = new RocksDbTableStore(db, Durability.SYNC_EACH, scheduler)) {
             assertThat(store.size()).isEqualTo(100);
+            assertThat(store.maxHlc()).as("found at open, for the node's clock to start above").isEqualTo(100);
             assertThat(store.get(key(7))).isEqualTo(Cell.value(8, "v7".getBytes()));
             assertThat(store.get(key(20))).isEqualTo(Cell.tombstone(21));
             assertThat(store.merge(key(7), Cell.value(2, "older".getBytes()), () -> { })).isFalse();

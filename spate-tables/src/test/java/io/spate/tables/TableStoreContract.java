@@ -37,6 +37,17 @@ abstract class TableStoreContract {
     }
 
     @Test
+    void tracksTheLargestTimestampStored() {
+        try (TableStore store = open(Durability.SYNC_EACH)) {
+            assertThat(store.maxHlc()).isZero();
+            store.merge(key(1), Cell.value(5, "a".getBytes()), () -> { });
+            store.merge(key(2), Cell.tombstone(9), () -> { });
+            store.merge(key(1), Cell.value(4, "old".getBytes()), () -> { });
+            assertThat(store.maxHlc()).isEqualTo(9);
+        }
+    }
+
+    @Test
     void scansARangeInTokenOrderIncludingWrappingAndWholeRanges() {
         try (TableStore store = open(Durability.NONE)) {
             for (int i = 0; i < 500; i++) {
