@@ -288,6 +288,11 @@ public final class SpateConfig {
         if (intValue(TABLES_MAX_VALUE_BYTES) < 1 || intValue(TABLES_REQUEST_TIMEOUT_MS) < 1) {
             throw new InvalidConfigException(TABLES_MAX_VALUE_BYTES + " and " + TABLES_REQUEST_TIMEOUT_MS + " must be positive");
         }
+        if (intValue(TABLES_MAX_VALUE_BYTES) > io.spate.tables.service.TableService.MAX_VALUE_BYTES_LIMIT) {
+            // A replica's copy of a larger value would not fit the tables' network frame: every such write would time out.
+            throw new InvalidConfigException(TABLES_MAX_VALUE_BYTES + " must be at most "
+                    + io.spate.tables.service.TableService.MAX_VALUE_BYTES_LIMIT + " (the tables' network frame less room for the key)");
+        }
         if (httpMaxBodyBytes() < 1 || httpMaxBodyBytes() > httpMaxInFlightBytes()) {
             throw new InvalidConfigException(HTTP_MAX_BODY_BYTES + " must be at least 1 and at most " + HTTP_MAX_IN_FLIGHT_BYTES);
         }

@@ -38,7 +38,8 @@ class SpateConfigTest {
     @CsvSource({"queued.max.request.bytes,0", "queued.max.request.bytes,-2", "max.connections,0", "max.connections.per.ip,0",
             "producer.id.expiration.ms,0", "producer.id.expiration.check.interval.ms,0", "offsets.retention.minutes,0",
             "offsets.retention.check.interval.ms,0", "max.connections,lots", "partition.autobalancing.mode,always",
-            "partition.autobalancing.concurrent.moves,0", "partition.autobalancing.node.availability.timeout.sec,0"})
+            "partition.autobalancing.concurrent.moves,0", "partition.autobalancing.node.availability.timeout.sec,0",
+            "tables.max.value.bytes,0", "tables.max.value.bytes,66060289", "tables.max.value.bytes,2147483647"})
     void badValuesAreRefusedWithTheirName(String name, String value) {
         assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value))).isInstanceOf(InvalidConfigException.class).hasMessageContaining(name);
     }
@@ -50,6 +51,13 @@ class SpateConfigTest {
         assertThatThrownBy(() -> SpateConfig.from(Map.of(name, value))).isInstanceOf(InvalidConfigException.class)
                 .hasMessage(name + " must be true or false, not '" + value + "'");
         assertThat(SpateConfig.from(Map.of(name, "false")).toServerConfig(9092).brokerConfigs()).containsEntry(name, "false");
+    }
+
+    @Test
+    void aTableValueMayBeAsLargeAsTheTablesNetworkFrameCarries() {
+        int limit = io.spate.tables.service.TableService.MAX_VALUE_BYTES_LIMIT;
+        assertThat(SpateConfig.from(Map.of("tables.max.value.bytes", String.valueOf(limit))).tablesMaxValueBytes()).isEqualTo(limit);
+        assertThat(limit).isEqualTo(66_060_288); // one more is refused above
     }
 
     @Test

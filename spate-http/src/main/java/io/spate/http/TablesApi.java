@@ -377,13 +377,20 @@ final class TablesApi {
                 throw new ApiError(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, VALUE_TOO_LARGE, "writes[" + i + "]: a value of " + bytes.length
                         + " bytes is over the " + tables.maxValueBytes() + " bytes a table value may hold");
             }
+            byte[] keyBytes = key.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            // The native protocol refuses such a key and a single key's route cannot carry it in its
+            // request line: written here, it could be read by neither.
+            if (keyBytes.length > TableService.MAX_KEY_BYTES) {
+                throw ApiError.badRequest(ApiError.BAD_PARAMETER, "writes[" + i + "]: a key of " + keyBytes.length + " bytes is over the "
+                        + TableService.MAX_KEY_BYTES + " bytes a table key may hold");
+            }
             long after;
             try {
                 after = w.has("after") ? Long.parseUnsignedLong(w.get("after").asText()) : 0;
             } catch (NumberFormatException e) {
                 throw ApiError.badRequest(ApiError.BAD_PARAMETER, "writes[" + i + "]: after must be a version, not '" + w.get("after").asText() + "'");
             }
-            keys.add(key.asText().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            keys.add(keyBytes);
             values.add(bytes);
             afters.add(after);
         }

@@ -97,6 +97,11 @@ class TablesHttpTest {
             assertThat(call(web, "POST", "/tables/sessions/keys", "{\"writes\": [{\"key\": \"b3\", \"value\": \"v\"}, "
                     + "{\"key\": \"b4\", \"value\": \"" + "x".repeat(1001) + "\"}]}").statusCode()).isEqualTo(413);
             assertThat(client.get("sessions", "b3", null)).isEmpty(); // a refused batch writes nothing
+            HttpResponse<String> longKey = call(web, "POST", "/tables/sessions/keys", "{\"writes\": [{\"key\": \"b3\", \"value\": \"v\"}, "
+                    + "{\"key\": \"" + "k".repeat(65_536) + "\", \"value\": \"v\"}]}");
+            assertThat(longKey.statusCode()).isEqualTo(400);
+            assertThat(longKey.body()).contains("writes[1]: a key of 65536 bytes is over the 65535");
+            assertThat(client.get("sessions", "b3", null)).isEmpty();
             client.delete("sessions", "b2", null, 0);
             assertThat(client.repair("sessions").abandoned()).isZero();
             TablesClient.Replica replica = client.replica("sessions");

@@ -153,8 +153,15 @@ public final class TableService implements AutoCloseable {
     /** The last view applied: the catalog and the members, for the native protocol's answers. */
     private volatile View view;
     private volatile int maxValueBytes = 1 << 20;
-    /** The longest key of the native protocol (Cassandra's partition key limit); HTTP's are bounded by its request line. */
-    static final int MAX_KEY_BYTES = 65_535;
+    /** The longest key a client may write (Cassandra's partition key limit): the native protocol and the HTTP API refuse longer ones. */
+    public static final int MAX_KEY_BYTES = 65_535;
+    /**
+     * The largest {@link #maxValueBytes} may be: a replica's Write of such a value must fit the
+     * transport's frame, or the sender drops it and the write times out. The 1 MiB kept aside is
+     * more than the rest of a Write can take (a key of {@link #MAX_KEY_BYTES}, three names of at
+     * most 65,535 bytes each, a few numbers).
+     */
+    public static final int MAX_VALUE_BYTES_LIMIT = NettyTransport.Settings.defaults().maxFrameBytes() - (1 << 20);
 
     private TableService(String id, Path dir, io.netty.channel.EventLoopGroup group, long incarnation, long requestTimeoutMs,
                          QueueLimits limits) {
@@ -562,8 +569,8 @@ public final class TableService implements AutoCloseable {
 
     /** The largest value a request of the native protocol may write (the HTTP API checks its own). */
     public void maxValueBytes(int bytes) {
-        if (bytes < 1) {
-            throw new IllegalArgumentException("max value bytes " + bytes);
+        if (bytes < 1 || bytes > MAX_VALUE_BYTES_LIMIT) {
+            throw new IllegalArgumentException("max value bytes " + bytes + " (at most " + MAX_VALUE_BYTES_LIMIT + ")");
         }
         maxValueBytes = bytes;
     }

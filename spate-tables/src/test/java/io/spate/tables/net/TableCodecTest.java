@@ -97,4 +97,14 @@ class TableCodecTest {
         assertThat(withKey.length - withoutKey.length).isEqualTo(1 + 4 + 1);
         assertThat(TableCodec.decode(withoutKey).message()).usingRecursiveComparison().isEqualTo(plain);
     }
+
+    @Test
+    void aWriteOfTheLargestValueATableTakesFitsAFrameWhateverItsKeyAndNames() {
+        String longestName = "n".repeat(0xFFFF);
+        byte[] oneByte = {1};
+        byte[] body = TableCodec.encode(new Envelope(longestName, Long.MAX_VALUE, new TableMessage.Write(Long.MAX_VALUE, longestName,
+                new byte[io.spate.tables.service.TableService.MAX_KEY_BYTES], Cell.value(Long.MAX_VALUE, oneByte), longestName)));
+        long frame = 4L + body.length - oneByte.length + io.spate.tables.service.TableService.MAX_VALUE_BYTES_LIMIT;
+        assertThat(frame).isLessThanOrEqualTo(NettyTransport.Settings.defaults().maxFrameBytes());
+    }
 }
