@@ -38,10 +38,18 @@ final class ClusterTables implements NodeTables, AutoCloseable {
     /** Catalog entries this release cannot read, reported once. */
     private final Set<String> unreadable = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    private ClusterTables(TableService service, MetadataLog metadata, int maxValueBytes) {
+    private final NodeSettings settings;
+    private final TableService.HintSettings hints;
+    private final long minGraceMs;
+
+    private ClusterTables(TableService service, MetadataLog metadata, int maxValueBytes, NodeSettings settings,
+                          TableService.HintSettings hints) {
         this.service = service;
         this.metadata = metadata;
         this.maxValueBytes = maxValueBytes;
+        this.settings = settings;
+        this.hints = hints;
+        this.minGraceMs = hints.minTombstoneGraceMs(settings);
     }
 
     /**
@@ -53,11 +61,12 @@ final class ClusterTables implements NodeTables, AutoCloseable {
         NodeSettings settings = new NodeSettings(defaults.vnodes(), config.tablesRequestTimeoutMs(), defaults.maxInFlightRequests(),
                 defaults.hintIntervalMs(), defaults.hintBatch(), defaults.antiEntropyIntervalMs(), defaults.merkleDepth(),
                 defaults.maxKeysPerMessage(), defaults.gcIntervalMs(), defaults.maxClockForwardMs());
+        TableService.HintSettings hints = TableService.HintSettings.defaults();
         TableService service = TableService.start(String.valueOf(config.nodeId()), brokerEpochMs, config.dataDir().resolve("tables"),
-                config.listenHost(), config.tablesPort(), settings, TableService.HintSettings.defaults(), TableService.QueueLimits.defaults(),
+                config.listenHost(), config.tablesPort(), settings, hints, TableService.QueueLimits.defaults(),
                 config.tablesBlockCacheBytes());
         service.maxValueBytes(config.tablesMaxValueBytes());
-        return new ClusterTables(service, metadata, config.tablesMaxValueBytes());
+        return new ClusterTables(service, metadata, config.tablesMaxValueBytes(), settings, hints);
     }
 
     int port() {
@@ -98,11 +107,12 @@ final class ClusterTables implements NodeTables, AutoCloseable {
 
     @Override
     public CompletableFuture<TableConfig> create(TableConfig config) {
-        long hintAgeMs = TableService.HintSettings.defaults().maxHintAgeMs();
-        if (config.tombstoneGraceMs() <= hintAgeMs) {
+        if (config.tombstoneGraceMs() < minGraceMs) {
             // A value's hint delivered after its deletion's tombstone was collected would bring the value back.
-            return CompletableFuture.failedFuture(new IllegalArgumentException("tombstone.grace.ms must be above the "
-                    + hintAgeMs + " ms a value's hint is kept, not " + config.tombstoneGraceMs()));
+            return CompletableFuture.failedFuture(new IllegalArgumentException("tombstone.grace.ms must be at least " + minGraceMs
+                    + " ms (the " + hints.maxHintAgeMs() + " ms a value's hint is kept, plus the " + settings.maxClockForwardMs()
+                    + " ms the nodes' clocks may disagree, plus the " + settings.requestTimeoutMs() + " ms request timeout), not "
+                    + config.tombstoneGraceMs()));
         }
         MetadataCommand.CreateTable command = new MetadataCommand.CreateTable(config.name(), TableSettings.toMap(config));
         return metadata.submit(command).thenCompose((CommandResult result) -> {

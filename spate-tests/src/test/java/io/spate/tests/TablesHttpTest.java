@@ -47,7 +47,7 @@ class TablesHttpTest {
             assertThat(call(web, "POST", "/tables", "{\"name\": \"x\"}").body()).contains("replication.factor is required");
             HttpResponse<String> shortGrace = call(web, "POST", "/tables", "{\"name\": \"x\", \"replicationFactor\": 1, \"tombstoneGraceMs\": 1000}");
             assertThat(shortGrace.statusCode()).isEqualTo(400);
-            assertThat(shortGrace.body()).contains("tombstone.grace.ms must be above");
+            assertThat(shortGrace.body()).contains("tombstone.grace.ms must be at least");
             assertThat(call(web, "POST", "/tables", "{\"name\": \"x\", \"replicationFactor\": 1, \"colour\": \"red\"}").statusCode()).isEqualTo(400);
 
             HttpResponse<String> put = call(web, "PUT", "/tables/sessions/keys/user-1?consistency=quorum", "hello");
@@ -132,6 +132,34 @@ class TablesHttpTest {
             TablesClient.Versioned v = client.get("sessions", "user-1", Consistency.ONE).orElseThrow();
             assertThat(new String(v.value(), StandardCharsets.UTF_8)).isEqualTo("hello");
             assertThat(v.version()).isEqualTo(version);
+        }
+    }
+
+    /**
+     * A value's hint is judged for age on the stand-in's clock, a tombstone for collection on the
+     * replica's: a grace just above the hint's age (three hours) let a stand-in with a slow clock
+     * deliver a value after the replica had collected its deletion. The grace must also cover the
+     * clocks' 60 s disagreement and a request timeout.
+     */
+    @Test
+    void aGraceMustCoverTheHintAgeTheClocksDisagreementAndARequestTimeout() throws Exception {
+        long minimum = 3 * 3600_000L + 60_000 + 1_500;
+        try (HttpNode web = HttpNode.start(SpateNode.builder().dataDir(dataDir).config("tables.request.timeout.ms", "1500"))) {
+            HttpResponse<String> justAboveHintAge = call(web, "POST", "/tables",
+                    "{\"name\": \"t\", \"replicationFactor\": 1, \"tombstoneGraceMs\": " + (3 * 3600_000L + 1) + "}");
+            assertThat(justAboveHintAge.statusCode()).isEqualTo(400);
+            assertThat(justAboveHintAge.body()).contains("tombstone.grace.ms must be at least " + minimum + " ms")
+                    .contains("10800000 ms a value's hint is kept").contains("60000 ms the nodes' clocks may disagree")
+                    .contains("1500 ms request timeout").contains("not 10800001");
+            HttpResponse<String> oneShort = call(web, "POST", "/tables",
+                    "{\"name\": \"t\", \"replicationFactor\": 1, \"tombstoneGraceMs\": " + (minimum - 1) + "}");
+            assertThat(oneShort.statusCode()).isEqualTo(400);
+            HttpResponse<String> atMinimum = call(web, "POST", "/tables",
+                    "{\"name\": \"t\", \"replicationFactor\": 1, \"tombstoneGraceMs\": " + minimum + "}");
+            assertThat(atMinimum.statusCode()).as(atMinimum.body()).isEqualTo(201);
+            assertThat(atMinimum.body()).contains("\"tombstoneGraceMs\":" + minimum);
+            HttpResponse<String> byDefault = call(web, "POST", "/tables", "{\"name\": \"d\", \"replicationFactor\": 1}");
+            assertThat(byDefault.statusCode()).as(byDefault.body()).isEqualTo(201);
         }
     }
 

@@ -63,6 +63,20 @@ public final class TableService implements AutoCloseable {
         public static HintSettings defaults() {
             return new HintSettings(1_000_000, 3 * 3600_000L, 30 * 24 * 3600_000L);
         }
+
+        /**
+         * The shortest tombstone grace a table may have. A value's hint is judged for age on the
+         * clock of the stand-in holding it, a tombstone for collection on the replica's; with a
+         * grace only just above the hint's age, a stand-in whose clock is behind the replica's
+         * delivers the value after the replica collected the deletion, and the value comes back.
+         * So the grace covers the hint's age, the clocks' disagreement (the bound past which a
+         * node refuses a peer's timestamps) and a hint's time in flight after its age was last
+         * checked (a request timeout). The collection period needs no room: it only makes
+         * collection later than the grace, never earlier.
+         */
+        public long minTombstoneGraceMs(NodeSettings settings) {
+            return maxHintAgeMs + settings.maxClockForwardMs() + settings.requestTimeoutMs();
+        }
     }
 
     /**
