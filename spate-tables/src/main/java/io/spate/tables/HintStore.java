@@ -60,7 +60,10 @@ public final class HintStore {
         this.maxHints = maxHints;
         this.maxHintAgeMs = maxHintAgeMs;
         this.maxTombstoneHintAgeMs = maxTombstoneHintAgeMs;
-        store.scanAll((k, c) -> pendingByTarget.merge(decode(k, c).target, 1, Integer::sum));
+        store.scanHeaders(null, (k, hlc, tombstone) -> {
+            pendingByTarget.merge(targetOf(k), 1, Integer::sum);
+            return true;
+        });
     }
 
     static byte[] encodeKey(String target, String table, byte[] key) {
@@ -68,6 +71,11 @@ public final class HintStore {
         byte[] tb = table.getBytes(StandardCharsets.UTF_8);
         return ByteBuffer.allocate(4 + t.length + tb.length + key.length)
                 .putShort((short) t.length).put(t).putShort((short) tb.length).put(tb).put(key).array();
+    }
+
+    static String targetOf(byte[] hintKey) {
+        ByteBuffer b = ByteBuffer.wrap(hintKey);
+        return new String(hintKey, 2, b.getShort(), StandardCharsets.UTF_8);
     }
 
     static Hint decode(byte[] hintKey, Cell cell) {
@@ -81,8 +89,12 @@ public final class HintStore {
     }
 
     private boolean isExpired(Cell cell) {
-        long maxAgeMs = cell.tombstone() ? maxTombstoneHintAgeMs : maxHintAgeMs;
-        return HybridLogicalClock.physicalMs(cell.hlc()) < time.millis() - maxAgeMs;
+        return isExpired(cell.hlc(), cell.tombstone());
+    }
+
+    private boolean isExpired(long hlc, boolean tombstone) {
+        long maxAgeMs = tombstone ? maxTombstoneHintAgeMs : maxHintAgeMs;
+        return HybridLogicalClock.physicalMs(hlc) < time.millis() - maxAgeMs;
     }
 
     /**
@@ -131,25 +143,68 @@ public final class HintStore {
      * token order, not by target); expired ones met on the way are dropped.
      */
     public Map<String, List<Hint>> forTargets(Set<String> targets, int max) {
-        Map<String, List<Hint>> out = new HashMap<>();
-        List<Hint> stale = new ArrayList<>();
-        store.scanAll((k, c) -> {
-            Hint h = decode(k, c);
-            if (isExpired(c)) {
-                stale.add(h);
-            } else if (targets.contains(h.target)) {
-                List<Hint> batch = out.computeIfAbsent(h.target, t -> new ArrayList<>());
+        Map<String, List<byte[]>> keys = new HashMap<>();
+        sweep((hintKey, target) -> {
+            if (targets.contains(target)) {
+                List<byte[]> batch = keys.computeIfAbsent(target, t -> new ArrayList<>());
                 if (batch.size() < max) {
-                    batch.add(h);
+                    batch.add(hintKey);
                 }
             }
         });
-        for (Hint h : stale) {
-            if (remove(h)) {
-                expired++;
+        // Only the hints about to be sent have their values read.
+        Map<String, List<Hint>> out = new HashMap<>();
+        keys.forEach((target, batch) -> {
+            for (byte[] hintKey : batch) {
+                Cell cell = store.get(hintKey);
+                if (cell != null) {
+                    out.computeIfAbsent(target, t -> new ArrayList<>()).add(decode(hintKey, cell));
+                }
             }
-        }
+        });
         return out;
+    }
+
+    /**
+     * Expired hints removed per chunk of a pass. A pass reads keys and cell headers only and
+     * holds one chunk's keys at a time: collecting every expired hint with its value before
+     * removing any held them all at once, and a node restarted after hours down (whose first
+     * round expires the most) could run out of memory on hundreds of thousands of hints of up to
+     * a MiB each.
+     */
+    static final int EXPIRY_CHUNK = 1_000;
+
+    private record Stale(byte[] hintKey, long hlc, boolean tombstone) {
+    }
+
+    /**
+     * One pass over the store in key order: hints past their age are removed a chunk at a time
+     * (removed only if the store still holds the cell judged, by its header), every other hint's
+     * key goes to {@code unexpired} with its target.
+     */
+    private void sweep(java.util.function.BiConsumer<byte[], String> unexpired) {
+        byte[] after = null;
+        while (true) {
+            List<Stale> stale = new ArrayList<>();
+            store.scanHeaders(after, (hintKey, hlc, tombstone) -> {
+                if (isExpired(hlc, tombstone)) {
+                    stale.add(new Stale(hintKey, hlc, tombstone));
+                    return stale.size() < EXPIRY_CHUNK;
+                }
+                unexpired.accept(hintKey, targetOf(hintKey));
+                return true;
+            });
+            for (Stale h : stale) {
+                if (store.removeIfHeader(h.hintKey, h.hlc, h.tombstone)) {
+                    pendingByTarget.computeIfPresent(targetOf(h.hintKey), (t, n) -> n == 1 ? null : n - 1);
+                    expired++;
+                }
+            }
+            if (stale.size() < EXPIRY_CHUNK) {
+                return; // the scan reached the end
+            }
+            after = stale.getLast().hintKey;
+        }
     }
 
     /** The target took the hint: forget it, unless a newer write replaced it meanwhile. */
@@ -169,17 +224,7 @@ public final class HintStore {
 
     /** Drops hints past their age for every target (those that stay down too). */
     public void expire() {
-        List<Hint> stale = new ArrayList<>();
-        store.scanAll((k, c) -> {
-            if (isExpired(c)) {
-                stale.add(decode(k, c));
-            }
-        });
-        for (Hint h : stale) {
-            if (remove(h)) {
-                expired++;
-            }
-        }
+        sweep((hintKey, target) -> { });
     }
 
     public Iterable<String> targets() {

@@ -61,6 +61,22 @@ public final class MemoryTableStore extends GroupCommitStore {
     }
 
     @Override
+    public boolean removeIfHeader(byte[] key, long hlc, boolean tombstone) {
+        Cell stored = live.get(new StoreKey(key));
+        return stored != null && stored.hlc() == hlc && stored.tombstone() == tombstone && removeIf(key, stored);
+    }
+
+    @Override
+    public void scanHeaders(byte[] afterKey, HeaderVisitor visitor) {
+        SortedMap<StoreKey, Cell> rest = afterKey == null ? live : live.tailMap(new StoreKey(afterKey), false);
+        for (Map.Entry<StoreKey, Cell> e : rest.entrySet()) {
+            if (!visitor.visit(e.getKey().key, e.getValue().hlc(), e.getValue().tombstone())) {
+                return;
+            }
+        }
+    }
+
+    @Override
     public void scan(TokenRange range, BiConsumer<byte[], Cell> visitor) {
         long a = range.startExclusive();
         long b = range.endInclusive();

@@ -166,6 +166,50 @@ public final class RocksDbTableStore extends GroupCommitStore {
     }
 
     @Override
+    public boolean removeIfHeader(byte[] key, long hlc, boolean tombstone) {
+        byte[] storedKey = StoreKey.encodeKey(key);
+        try {
+            byte[] stored = db.get(storedKey);
+            if (stored == null || stored.length < 9 || java.nio.ByteBuffer.wrap(stored).getLong(0) != hlc
+                    || ((stored[8] & 1) != 0) != tombstone) {
+                return false;
+            }
+            db.delete(writeOptions, storedKey);
+            size--;
+            return true;
+        } catch (RocksDBException e) {
+            throw new StoreException("delete in " + dir, e);
+        }
+    }
+
+    /** As {@link #findPurgeable}: the key is copied out, of the value only its header. */
+    @Override
+    public void scanHeaders(byte[] afterKey, HeaderVisitor visitor) {
+        byte[] from = afterKey == null ? null : StoreKey.encodeKey(afterKey);
+        try (RocksIterator it = db.newIterator()) {
+            if (from == null) {
+                it.seekToFirst();
+            } else {
+                it.seek(from);
+            }
+            for (; it.isValid(); it.next()) {
+                byte[] storedKey = it.key();
+                if (from != null && java.util.Arrays.equals(storedKey, from)) {
+                    continue;
+                }
+                header.clear();
+                int valueLength = it.value(header);
+                if (valueLength < 9) {
+                    throw new IllegalStateException("a stored cell of " + valueLength + " bytes in " + dir);
+                }
+                if (!visitor.visit(StoreKey.keyOf(storedKey), header.getLong(0), (header.get(8) & 1) != 0)) {
+                    return;
+                }
+            }
+        }
+    }
+
+    @Override
     public void scan(TokenRange range, BiConsumer<byte[], Cell> visitor) {
         long a = range.startExclusive();
         long b = range.endInclusive();

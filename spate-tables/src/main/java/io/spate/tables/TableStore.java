@@ -32,6 +32,28 @@ public interface TableStore extends AutoCloseable {
     /** Every key, in token order. */
     void scanAll(BiConsumer<byte[], Cell> visitor);
 
+    /** A stored cell's header, its value left in the store. */
+    @FunctionalInterface
+    interface HeaderVisitor {
+        /** @return whether to go on to the next key */
+        boolean visit(byte[] key, long hlc, boolean tombstone);
+    }
+
+    /**
+     * The keys after {@code afterKey} (null: from the first), in store order, each with its cell's
+     * timestamp and tombstone flag, until the visitor returns false. Values are not read: a pass
+     * that judges cells by age alone (the hints' expiry) then holds keys, not values of up to a
+     * MiB each. The visitor must not write to the store; a caller resumes after the last key it
+     * saw, writes done meanwhile.
+     */
+    void scanHeaders(byte[] afterKey, HeaderVisitor visitor);
+
+    /**
+     * Deletes the key outright if its cell still has this timestamp and kind: for what is judged by
+     * its header alone (a hint's age), a cell with the same header is judged the same.
+     */
+    boolean removeIfHeader(byte[] key, long hlc, boolean tombstone);
+
     /** Collects tombstones written before {@code purgeBeforeMs} (physical clock); returns how many. */
     int purgeTombstones(long purgeBeforeMs);
 

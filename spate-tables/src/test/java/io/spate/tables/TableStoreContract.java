@@ -104,6 +104,52 @@ abstract class TableStoreContract {
     }
 
     @Test
+    void headersInStoreOrderResumableAfterAKeyEvenARemovedOne() {
+        try (TableStore store = open(Durability.NONE)) {
+            for (int i = 0; i < 50; i++) {
+                store.merge(key(i), i % 2 == 0 ? Cell.tombstone(HybridLogicalClock.of(100 + i, 0))
+                        : Cell.value(HybridLogicalClock.of(100 + i, 0), ("v" + i).repeat(50).getBytes()), () -> { });
+            }
+            List<String> all = new ArrayList<>();
+            store.scanAll((k, c) -> all.add(java.util.Arrays.toString(k) + c.hlc() + c.tombstone()));
+            List<String> headers = new ArrayList<>();
+            store.scanHeaders(null, (k, hlc, tombstone) -> !headers.add(java.util.Arrays.toString(k) + hlc + tombstone));
+            assertThat(headers).containsExactly(all.getFirst()); // a visitor's false stops the scan
+            headers.clear();
+            store.scanHeaders(null, (k, hlc, tombstone) -> {
+                headers.add(java.util.Arrays.toString(k) + hlc + tombstone);
+                return true;
+            });
+            assertThat(headers).isEqualTo(all);
+
+            // Ten at a time, resuming after the last key seen, which is removed meanwhile.
+            List<String> resumed = new ArrayList<>();
+            byte[][] last = new byte[1][];
+            int[] removed = {0};
+            do {
+                List<byte[]> chunk = new ArrayList<>();
+                store.scanHeaders(last[0], (k, hlc, tombstone) -> {
+                    resumed.add(java.util.Arrays.toString(k) + hlc + tombstone);
+                    chunk.add(k);
+                    return chunk.size() < 10;
+                });
+                last[0] = chunk.isEmpty() ? null : chunk.getLast();
+                if (last[0] != null) {
+                    Cell c = store.get(last[0]);
+                    assertThat(store.removeIfHeader(last[0], c.hlc(), !c.tombstone())).isFalse();
+                    assertThat(store.removeIfHeader(last[0], c.hlc() + 1, c.tombstone())).isFalse();
+                    assertThat(store.removeIfHeader(last[0], c.hlc(), c.tombstone())).isTrue();
+                    assertThat(store.get(last[0])).isNull();
+                    removed[0]++;
+                }
+            } while (last[0] != null);
+            assertThat(resumed).isEqualTo(all);
+            assertThat(store.size()).isEqualTo(50 - removed[0]);
+            assertThat(store.removeIfHeader(key(999), 1, false)).isFalse();
+        }
+    }
+
+    @Test
     void collectsOnlyTombstonesPastTheGrace() {
         try (TableStore store = open(Durability.NONE)) {
             store.merge(key(1), Cell.tombstone(HybridLogicalClock.of(1000, 0)), () -> { });
