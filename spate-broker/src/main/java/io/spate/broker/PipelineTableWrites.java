@@ -70,6 +70,16 @@ final class PipelineTableWrites implements TableWrites {
             return CompletableFuture.failedFuture(new IllegalArgumentException("no table " + table + " (create it first: spate table create "
                     + table + ")"));
         }
+        // What every client route refuses: a key or value larger would be stored on this node's
+        // replica and time out at the others, whose Write could not carry it.
+        if (key.length > TableService.MAX_KEY_BYTES) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("a key of " + key.length + " bytes for table " + table
+                    + " is over the " + TableService.MAX_KEY_BYTES + " bytes a table key may hold"));
+        }
+        if (value != null && value.length > service.maxValueBytes()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("a value of " + value.length + " bytes for table " + table
+                    + " is over the " + service.maxValueBytes() + " bytes a table value may hold (tables.max.value.bytes)"));
+        }
         TableKey k = new TableKey(table, key);
         CompletableFuture<Void> done = new CompletableFuture<>();
         var queued = new Object() {

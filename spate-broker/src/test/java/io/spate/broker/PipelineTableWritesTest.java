@@ -126,4 +126,17 @@ class PipelineTableWritesTest {
                 .hasRootCauseInstanceOf(IllegalArgumentException.class);
         assertThat(writes.keysInFlight()).isZero();
     }
+
+    @Test
+    void aKeyOrValueOverTheTablesBoundsIsRefusedWithWhatTheBoundIs() throws Exception {
+        PipelineTableWrites writes = start(10_000);
+        service.maxValueBytes(1_000);
+        assertThatThrownBy(() -> writes.write("t", new byte[TableService.MAX_KEY_BYTES + 1], b("v")).get(30, TimeUnit.SECONDS))
+                .hasRootCauseInstanceOf(IllegalArgumentException.class).rootCause().hasMessageContaining("65535 bytes a table key may hold");
+        assertThatThrownBy(() -> writes.write("t", b("k"), new byte[1_001]).get(30, TimeUnit.SECONDS))
+                .hasRootCauseInstanceOf(IllegalArgumentException.class).rootCause().hasMessageContaining("1000 bytes a table value may hold");
+        writes.write("t", new byte[TableService.MAX_KEY_BYTES], new byte[1_000]).get(30, TimeUnit.SECONDS);
+        writes.write("t", b("k"), null).get(30, TimeUnit.SECONDS); // a delete carries no value
+        assertThat(writes.keysInFlight()).isZero();
+    }
 }

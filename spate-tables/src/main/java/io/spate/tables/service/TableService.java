@@ -581,6 +581,11 @@ public final class TableService implements AutoCloseable {
         return transport.port();
     }
 
+    /** The largest value a request may write. */
+    public int maxValueBytes() {
+        return maxValueBytes;
+    }
+
     /** The largest value a request of the native protocol may write (the HTTP API checks its own). */
     public void maxValueBytes(int bytes) {
         if (bytes < 1 || bytes > MAX_VALUE_BYTES_LIMIT) {
