@@ -436,16 +436,54 @@ public final class GroupCoordinator implements AutoCloseable {
             group.leaderId = newId;
         }
         boolean changed = !sameProtocols(member.protocols, request.protocols());
+        Map<String, byte[]> oldProtocols = member.protocols;
+        int oldSessionTimeoutMs = member.sessionTimeoutMs;
+        int oldRebalanceTimeoutMs = member.rebalanceTimeoutMs;
         member.protocols = request.protocols();
         member.sessionTimeoutMs = request.sessionTimeoutMs();
         member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
         scheduleSessionTimeout(group, member);
         boolean leader = newId.equals(group.leaderId);
         if (group.is(GroupState.STABLE) && !changed && (!leader || request.leaderMaySkipAssignment())) {
-            // A static member restarting with the same subscription keeps its assignment: no rebalance.
-            JoinResult response = joinResponse(group, member, ServiceError.NONE, leader);
-            log.info("group {}: static member {} rejoined as {} without a rebalance", group.groupId, instanceId, newId);
-            return CompletableFuture.completedFuture(response);
+            // A static member restarting with the same subscription keeps its assignment: no
+            // rebalance. Its new member id is stored before it is answered, as Kafka does: a
+            // coordinator loading the group after a failover would otherwise fence the running
+            // copy (FENCED_INSTANCE_ID is fatal to it) and take the dead incarnation's heartbeats.
+            CompletableFuture<JoinResult> response = new CompletableFuture<>();
+            member.awaitingJoin = response;
+            persistGroup(group).whenCompleteAsync((ok, failure) -> {
+                if (member.awaitingJoin != response) {
+                    return; // answered meanwhile: fenced by a later copy, taken into a rebalance, or the shard was dropped
+                }
+                member.awaitingJoin = null;
+                if (failure == null) {
+                    log.info("group {}: static member {} rejoined as {} without a rebalance", group.groupId, instanceId, newId);
+                    // Its session timer skipped the member while its join waited on the write.
+                    scheduleSessionTimeout(group, member);
+                    response.complete(joinResponse(group, member, ServiceError.NONE, newId.equals(group.leaderId)));
+                    return;
+                }
+                // What the log holds still names the old member id: so must the group, or a failover
+                // would swap them back under the members' feet. The copy hears why and joins again.
+                ServiceError error = storeError(failure);
+                log.warn("group {}: could not store static member {}'s new member id {} ({}); it stays {}", group.groupId,
+                        instanceId, newId, error, oldId);
+                if (group.members.get(newId) == member) {
+                    group.members.remove(newId);
+                    member.memberId = oldId;
+                    member.protocols = oldProtocols;
+                    member.sessionTimeoutMs = oldSessionTimeoutMs;
+                    member.rebalanceTimeoutMs = oldRebalanceTimeoutMs;
+                    group.members.put(oldId, member);
+                    group.staticMembers.put(instanceId, oldId);
+                    if (newId.equals(group.leaderId)) {
+                        group.leaderId = oldId;
+                    }
+                    scheduleSessionTimeout(group, member);
+                }
+                response.complete(JoinResult.refused(error, ""));
+            }, runtime::execute);
+            return response;
         }
         member.awaitingJoin = new CompletableFuture<>();
         CompletableFuture<JoinResult> response = member.awaitingJoin;

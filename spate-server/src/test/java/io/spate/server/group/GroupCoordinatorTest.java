@@ -273,6 +273,53 @@ class GroupCoordinatorTest {
                 .satisfies(m -> assertThat(m.memberId()).isEqualTo(copy.memberId()));
     }
 
+    /**
+     * Found in review: a static member's restarted copy got its new member id without a rebalance,
+     * in memory only. The next coordinator loaded the old id from the log, fenced the running copy
+     * (FENCED_INSTANCE_ID stops a Java consumer for good) and took the dead incarnation's
+     * heartbeats. The id is stored before the copy is answered, as Kafka does.
+     */
+    @Test
+    void aStaticMembersNewMemberIdIsStoredBeforeItIsAnsweredSoANewCoordinatorKnowsIt() {
+        CompletableFuture<JoinResult> first = joinStatic("", "instance-1");
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult old = first.join();
+        sync(old);
+        JoinResult copy = settled(joinStatic("", "instance-1"));
+        assertThat(copy.error()).isEqualTo(ServiceError.NONE);
+        assertThat(copy.generationId()).as("no rebalance").isEqualTo(old.generationId());
+
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        assertThat(settled(fresh.heartbeat("billing", copy.memberId(), "instance-1", copy.generationId()))).isEqualTo(ServiceError.NONE);
+        assertThat(settled(fresh.heartbeat("billing", old.memberId(), "instance-1", old.generationId())))
+                .isEqualTo(ServiceError.FENCED_INSTANCE_ID);
+        assertThat(settled(fresh.syncGroup(new SyncRequest("billing", copy.memberId(), "instance-1", copy.generationId(), "consumer",
+                "range", Map.of()))).assignment()).as("the copy keeps the instance's assignment").containsExactly(7);
+    }
+
+    /** The copy is answered only once its member id is stored: until then the old incarnation is fenced and the copy waits. */
+    @Test
+    void aStaticMembersCopyIsAnsweredOnlyOnceItsMemberIdIsCommitted() {
+        CompletableFuture<JoinResult> first = joinStatic("", "instance-1");
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult old = first.join();
+        sync(old);
+        var offsets = holdHighWatermark();
+
+        CompletableFuture<JoinResult> copy = joinStatic("", "instance-1");
+        scheduler.runDue();
+        assertThat(copy).as("waits for the in-sync replicas").isNotDone();
+        assertThat(settled(coordinator.heartbeat("billing", old.memberId(), "instance-1", old.generationId())))
+                .isEqualTo(ServiceError.FENCED_INSTANCE_ID);
+
+        releaseHighWatermark(offsets);
+        assertThat(copy.join().error()).isEqualTo(ServiceError.NONE);
+        scheduler.advance(SESSION_MS - 1);
+        assertThat(settled(coordinator.heartbeat("billing", copy.join().memberId(), "instance-1", copy.join().generationId())))
+                .as("its session runs from its join").isEqualTo(ServiceError.NONE);
+    }
+
     @Test
     void aGroupWhoseMembersAllLeftLoadsEmptyAtItsLastGeneration() {
         CompletableFuture<JoinResult> a = joinAsNewMember();
