@@ -18,6 +18,12 @@ final class ClassicGroup {
     String protocolType;
     String protocolName;
     String leaderId;
+    /**
+     * When the group last became empty, by the coordinator's clock: an empty group's offsets expire
+     * a retention after this (KIP-211), not after their last commit, which consumers skip for
+     * partitions whose position did not move. -1 while it has members.
+     */
+    long emptySince = -1;
     final Map<String, GroupMember> members = new LinkedHashMap<>();
     final Map<String, String> staticMembers = new HashMap<>();
     /** Member ids handed out with MEMBER_ID_REQUIRED and not yet used to join. */

@@ -44,8 +44,8 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Settings under Kafka's broker names. */
     /**
-     * @param offsetsRetentionMs             offsets.retention.minutes, in ms: committed offsets of a group without members
-     *                                       expire this long after their last commit
+     * @param offsetsRetentionMs             offsets.retention.minutes, in ms: committed offsets of a group expire once it
+     *                                       has been empty this long (offsets without a group: this long after their last commit)
      * @param offsetsRetentionCheckIntervalMs offsets.retention.check.interval.ms
      */
     public record Settings(int minSessionTimeoutMs, int maxSessionTimeoutMs, int initialRebalanceDelayMs,
@@ -170,13 +170,16 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /**
-     * Offsets of a group with no members (or no group state at all: commits from consumers using
-     * assign()) whose last commit is older than the retention are tombstoned, and forgotten when
-     * the tombstones commit, so that abandoned groups do not hold memory and disk for ever. Groups
-     * with members keep theirs, as in Kafka, and so do groups with a commit on its way (decided on
-     * what is committed, a tombstone must not land after a newer commit).
+     * Offsets of abandoned groups are tombstoned, and forgotten when the tombstones commit, so that
+     * they do not hold memory and disk for ever. As in Kafka (KIP-211): a group of a protocol
+     * (consumers that joined) loses its offsets once it has been empty for the retention, however
+     * old their commits (consumers skip committing partitions whose position did not move, so an
+     * idle partition's commit may be days old while the group runs); offsets without a group of a
+     * protocol (consumers using assign()) expire a retention after their last commit. Groups with
+     * members keep theirs, and so do groups with a commit on its way (decided on what is
+     * committed, a tombstone must not land after a newer commit).
+     * Tombstones what is due, up to a batch's worth; answers whether the batch was full (more may be due).
      */
-    /** Tombstones what is due, up to a batch's worth; answers whether the batch was full (more may be due). */
     private CoordinatorResult<GroupRecord, Boolean> expireSome(GroupShard shard) {
         long cutoff = time.millis() - settings.offsetsRetentionMs();
         List<GroupRecord> tombstones = new ArrayList<>();
@@ -189,10 +192,18 @@ public final class GroupCoordinator implements AutoCloseable {
             if (group != null && !group.members.isEmpty() || shard.offsetWritesInFlight.containsKey(groupId)) {
                 continue;
             }
+            boolean ofAProtocol = group != null && group.protocolType != null;
+            if (ofAProtocol && (!group.is(GroupState.EMPTY) || group.emptySince < 0)) {
+                continue;
+            }
             int expired = 0;
             for (var committed : entry.getValue().entrySet()) {
+                // Never before a retention from the commit either: Kafka would expire an offset committed
+                // into a long-empty group (an admin's reset) at once, before anyone could use it.
+                long since = ofAProtocol ? Math.max(group.emptySince, committed.getValue().commitTimestamp())
+                        : committed.getValue().commitTimestamp();
                 // A transaction's offset for the partition may still commit: the tombstone would void it (Kafka's rule).
-                if (committed.getValue().commitTimestamp() <= cutoff && !shard.pendingTxnOffsets.has(groupId, committed.getKey())) {
+                if (since <= cutoff && !shard.pendingTxnOffsets.has(groupId, committed.getKey())) {
                     tombstones.add(new GroupRecord.Offset(groupId, committed.getKey().topic(), committed.getKey().partition(), null));
                     expired++;
                     // The key, in UTF-8 at most three bytes a char, and a record's overhead.
@@ -521,6 +532,7 @@ public final class GroupCoordinator implements AutoCloseable {
             }
         }
         group.state = GroupState.PREPARING_REBALANCE;
+        group.emptySince = -1;
         log.info("group {}: preparing to rebalance ({}), generation {}", group.groupId, reason, group.generationId);
         // A group forming from empty waits group.initial.rebalance.delay.ms for more members, so
         // that consumers starting together share one rebalance instead of several.
@@ -554,6 +566,7 @@ public final class GroupCoordinator implements AutoCloseable {
         group.generationId++;
         if (group.members.isEmpty()) {
             group.state = GroupState.EMPTY;
+            group.emptySince = time.millis();
             group.protocolName = null;
             group.leaderId = null;
             persistGroup(group);
@@ -727,7 +740,7 @@ public final class GroupCoordinator implements AutoCloseable {
                     m.sessionTimeoutMs, group.protocolName == null ? new byte[0] : m.metadata(group.protocolName), m.assignment));
         }
         GroupRecord record = new GroupRecord.Metadata(group.groupId, group.protocolType, group.protocolName, group.generationId,
-                group.leaderId, members);
+                group.leaderId, members, group.is(GroupState.EMPTY) ? group.emptySince : -1);
         return write(group.groupId, shard -> CoordinatorResult.of(List.of(record), null));
     }
 

@@ -11,11 +11,18 @@ sealed interface GroupRecord {
      * generation's assignment is stored and when the group empties. A new coordinator loads the
      * members from it, so a failover does not make a stable group rebalance (Kafka's
      * GroupMetadataValue). Records of releases before members were stored have none.
+     *
+     * @param emptySince when the group became empty (its offsets' retention counts from then, KIP-211);
+     *                   -1 for a group with members, and in records of releases that did not store it
      */
     record Metadata(String group, String protocolType, String protocolName, int generation, String leaderId,
-                    java.util.List<StoredMember> members) implements GroupRecord {
+                    java.util.List<StoredMember> members, long emptySince) implements GroupRecord {
         public Metadata {
             members = java.util.List.copyOf(members);
+        }
+
+        Metadata(String group, String protocolType, String protocolName, int generation, String leaderId, java.util.List<StoredMember> members) {
+            this(group, protocolType, protocolName, generation, leaderId, members, -1);
         }
     }
 

@@ -17,12 +17,15 @@ import java.util.List;
  * group value:  version=1 int16, protocolType, protocolName, generation int32, leader (nullable),
  *               member count int32, per member: memberId, groupInstanceId (nullable), clientId,
  *               clientHost, rebalanceTimeoutMs int32, sessionTimeoutMs int32,
- *               subscription (int32 length, bytes), assignment (int32 length, bytes)
+ *               subscription (int32 length, bytes), assignment (int32 length, bytes),
+ *               from version 2: emptySince int64 (-1 when the group has members)
  * </pre>
  * A null value (tombstone) deletes the key, so compaction keeps one record per key. A nullable
  * string has length -1 for null. A group value of version 0 ends after the generation (no
  * members); version 1 only appends, so a reader of version 0 still reads the generation of a
- * version 1 value.
+ * version 1 value; version 2 appends once more, after the members, so a reader of version 1
+ * (which reads any version above 0 as its own and ignores what follows the members) still reads
+ * everything it knows of a version 2 value.
  */
 final class GroupRecordSerde implements RecordSerde<GroupRecord> {
     static final GroupRecordSerde INSTANCE = new GroupRecordSerde();
@@ -96,7 +99,8 @@ final class GroupRecordSerde implements RecordSerde<GroupRecord> {
                 members.add(new GroupRecord.StoredMember(readString(value), readNullableString(value), readString(value), readString(value),
                         value.getInt(), value.getInt(), readBytes(value), readBytes(value)));
             }
-            return new GroupRecord.Metadata(group, protocolType, protocolName, generation, leader, members);
+            long emptySince = version >= 2 ? value.getLong() : -1;
+            return new GroupRecord.Metadata(group, protocolType, protocolName, generation, leader, members, emptySince);
         }
         return null;
     }
@@ -105,7 +109,7 @@ final class GroupRecordSerde implements RecordSerde<GroupRecord> {
         byte[] type = utf8(m.protocolType() == null ? "" : m.protocolType());
         byte[] name = utf8(m.protocolName() == null ? "" : m.protocolName());
         byte[] leader = m.leaderId() == null ? null : utf8(m.leaderId());
-        int size = 2 + 2 + type.length + 2 + name.length + 4 + nullableSize(leader) + 4;
+        int size = 2 + 2 + type.length + 2 + name.length + 4 + nullableSize(leader) + 4 + 8;
         List<byte[][]> members = new ArrayList<>(m.members().size());
         for (GroupRecord.StoredMember member : m.members()) {
             byte[][] fields = {utf8(member.memberId()), member.groupInstanceId() == null ? null : utf8(member.groupInstanceId()),
@@ -114,7 +118,7 @@ final class GroupRecordSerde implements RecordSerde<GroupRecord> {
             size += 2 + fields[0].length + nullableSize(fields[1]) + 2 + fields[2].length + 2 + fields[3].length + 4 + 4
                     + 4 + member.subscription().length + 4 + member.assignment().length;
         }
-        ByteBuffer out = ByteBuffer.allocate(size).putShort((short) 1);
+        ByteBuffer out = ByteBuffer.allocate(size).putShort((short) 2);
         out.putShort((short) type.length).put(type).putShort((short) name.length).put(name).putInt(m.generation());
         putNullable(out, leader);
         out.putInt(m.members().size());
@@ -127,6 +131,7 @@ final class GroupRecordSerde implements RecordSerde<GroupRecord> {
             out.putInt(member.rebalanceTimeoutMs()).putInt(member.sessionTimeoutMs());
             out.putInt(member.subscription().length).put(member.subscription()).putInt(member.assignment().length).put(member.assignment());
         }
+        out.putLong(m.emptySince());
         return out.array();
     }
 

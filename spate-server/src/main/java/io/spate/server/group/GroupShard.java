@@ -82,6 +82,9 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
                     // only an idle one takes the stored generation, never members that have since left.
                     group.protocolType = m.protocolType().isEmpty() ? null : m.protocolType();
                     group.generationId = m.generation();
+                    if (group.emptySince < 0) {
+                        group.emptySince = m.emptySince() >= 0 ? m.emptySince() : context.time().millis();
+                    }
                 }
             }
             case GroupRecord.Removed r -> {
@@ -96,7 +99,7 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
     }
 
     /** The group as its metadata record left it: stable with its members and their assignments, or empty. */
-    private static void restore(ClassicGroup group, GroupRecord.Metadata m) {
+    private void restore(ClassicGroup group, GroupRecord.Metadata m) {
         group.protocolType = m.protocolType().isEmpty() ? null : m.protocolType();
         group.protocolName = m.protocolName().isEmpty() ? null : m.protocolName();
         group.generationId = m.generation();
@@ -120,6 +123,9 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
         group.leaderId = hasMembers && m.leaderId() != null && group.members.containsKey(m.leaderId()) ? m.leaderId()
                 : hasMembers ? group.members.keySet().iterator().next() : null;
         group.state = hasMembers ? GroupState.STABLE : GroupState.EMPTY;
+        // A record of a release that did not store it: empty since the load, as far as this
+        // coordinator can vouch, so that its offsets never expire before Kafka's would.
+        group.emptySince = hasMembers ? -1 : m.emptySince() >= 0 ? m.emptySince() : context.time().millis();
     }
 
     @Override

@@ -433,6 +433,46 @@ class GroupCoordinatorTest {
         assertThat(settled(coordinator.committedOffsetCount())).isZero();
     }
 
+    /**
+     * Found in review (KIP-211): an empty group's offsets expired a retention after their last
+     * commit. Consumers skip committing a partition whose position did not move, so an idle
+     * partition's commit may be older than the retention while the group runs; when its consumers
+     * restarted (the group empty a moment), the next check tombstoned it and auto.offset.reset
+     * skipped or replayed the partition. The retention counts from when the group became empty,
+     * and a new coordinator loads that time with the group.
+     */
+    @Test
+    void anEmptyGroupsOffsetsExpireARetentionAfterItBecameEmptyNotAfterTheirLastCommit() {
+        coordinator.startOffsetExpiry();
+        CompletableFuture<JoinResult> joining = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult member = joining.join();
+        sync(member);
+        var commit = new GroupCoordinator.OffsetCommit("orders", 0, 42, -1, "");
+        assertThat(settled(coordinator.commitOffsets("billing", member.generationId(), member.memberId(), null, List.of(commit))))
+                .containsEntry(commit, ServiceError.NONE);
+        long committedAt = scheduler.millis();
+        while (scheduler.millis() < committedAt + RETENTION_MS + RETENTION_CHECK_MS) {
+            scheduler.advance(SESSION_MS / 2);
+            assertThat(settled(coordinator.heartbeat("billing", member.memberId(), null, member.generationId()))).isEqualTo(ServiceError.NONE);
+        }
+        assertThat(settled(coordinator.fetchOffsets("billing"))).as("a group with members keeps its offsets").hasSize(1);
+
+        assertThat(settled(coordinator.leaveGroup("billing", member.memberId(), null))).isEqualTo(ServiceError.NONE);
+        long emptySince = scheduler.millis();
+        scheduler.advance(RETENTION_CHECK_MS);
+        assertThat(settled(coordinator.fetchOffsets("billing"))).as("empty for one check interval only").hasSize(1);
+
+        scheduler.advance(RETENTION_MS / 2);
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        fresh.startOffsetExpiry();
+        scheduler.advance(emptySince + RETENTION_MS - 1 - scheduler.millis());
+        assertThat(settled(fresh.fetchOffsets("billing"))).as("the retention has not passed since the group emptied").hasSize(1);
+        scheduler.advance(RETENTION_CHECK_MS);
+        assertThat(settled(fresh.fetchOffsets("billing"))).as("counted from when it emptied, not from the load").isEmpty();
+    }
+
     private List<String> listedGroups(GroupCoordinator on) {
         return settled(on.listGroups()).stream().map(GroupCoordinator.GroupSummary::groupId).toList();
     }

@@ -43,6 +43,28 @@ class GroupRecordSerdeTest {
     }
 
     @Test
+    void whenAGroupBecameEmptySurvivesTheRoundTrip() {
+        var read = (GroupRecord.Metadata) roundTrip(new GroupRecord.Metadata("billing", "consumer", null, 3, null, List.of(), 1_234_567L));
+        assertThat(read.emptySince()).isEqualTo(1_234_567L);
+        assertThat(read.generation()).isEqualTo(3);
+    }
+
+    /** Version 1 (members, no emptySince) reads as a group whose empty time is not known; version 2 is version 1 plus 8 bytes at the end. */
+    @Test
+    void aValueOfVersionOneReadsWithoutItsEmptyTime() {
+        var member = new GroupRecord.StoredMember("m-1", "instance-1", "c", "/h", 1, 2, new byte[]{9}, new byte[]{8});
+        var record = new GroupRecord.Metadata("billing", "consumer", "range", 12, "m-1", List.of(member), 77);
+        byte[] v2 = serde.value(record);
+        ByteBuffer v1 = ByteBuffer.allocate(v2.length - 8).put(v2, 0, v2.length - 8).putShort(0, (short) 1).flip();
+
+        GroupRecord.Metadata read = (GroupRecord.Metadata) serde.read(ByteBuffer.wrap(serde.key(record)), v1);
+
+        assertThat(read.emptySince()).isEqualTo(-1);
+        assertThat(read.generation()).isEqualTo(12);
+        assertThat(read.members()).usingRecursiveFieldByFieldElementComparator().containsExactly(member);
+    }
+
+    @Test
     void aValueOfTheEarlierLayoutReadsAsAGroupWithoutMembers() {
         byte[] type = "consumer".getBytes(StandardCharsets.UTF_8);
         byte[] name = "range".getBytes(StandardCharsets.UTF_8);

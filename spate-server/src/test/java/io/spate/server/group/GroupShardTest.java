@@ -106,4 +106,16 @@ class GroupShardTest {
         assertThat(committed(ORDERS_0)).isNull();
         assertThat(committed(ORDERS_1)).isEqualTo(30);
     }
+
+    /** An empty group's offsets expire a retention after it emptied: a record of a release that did not store when counts from the load. */
+    @Test
+    void anEmptyGroupLoadedFromARecordWithoutItsEmptySinceIsEmptySinceTheLoad() {
+        scheduler.advance(5_000);
+        shard.replay(new GroupRecord.Metadata("billing", "consumer", "", 4, null, java.util.List.of()));
+        shard.replay(new GroupRecord.Metadata("audit", "consumer", "", 2, null, java.util.List.of(), 1_000));
+        shard.onLoaded();
+
+        assertThat(shard.groups.get("billing").emptySince).isEqualTo(scheduler.millis());
+        assertThat(shard.groups.get("audit").emptySince).isEqualTo(1_000);
+    }
 }
