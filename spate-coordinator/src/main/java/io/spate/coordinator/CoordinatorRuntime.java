@@ -115,6 +115,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
          * reaches it, for what it replayed past the high watermark is not committed yet.
          */
         long loadedTo;
+        /** The high watermark has reached {@link #loadedTo}: the shard serves, and was told so. */
+        boolean active;
         boolean dropped;
 
         Loaded(int partition, int epoch) {
@@ -206,11 +208,37 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             scheduler.schedule(LOAD_RETRY_MS, () -> thread.execute(() -> load(p, leaderEpoch)));
             return;
         }
+        Loaded loaded = shards.get(p);
         try {
-            shards.get(p).shard.onLoaded();
+            loaded.shard.onLoaded();
         } catch (RuntimeException e) {
             // The shard is loaded and serves; what it wanted to start on loading did not start.
             log.error("{}-{}: the shard's start after loading failed", topic, p, e);
+        }
+        if (partition.log().highWatermark() >= loaded.loadedTo) {
+            activate(loaded);
+        } else {
+            // Nothing else may come to tell: the shard's clients are refused until then, and a
+            // shard that waits for them (a group's members' sessions) would wait for ever.
+            partition.awaitReplication(loaded.loadedTo, 1, leaderEpoch).whenComplete((ok, failure) -> thread.execute(() -> {
+                Partition now = partitions.partition(p);
+                if (!closed && shards.get(p) == loaded && now != null && now.log().highWatermark() >= loaded.loadedTo) {
+                    activate(loaded);
+                }
+            }));
+        }
+    }
+
+    /** The shard serves from now on: it hears so once (see {@link CoordinatorShard#onActive}). */
+    private void activate(Loaded loaded) {
+        if (loaded.active || loaded.dropped) {
+            return;
+        }
+        loaded.active = true;
+        try {
+            loaded.shard.onActive();
+        } catch (RuntimeException e) {
+            log.error("{}-{}: the shard's start on becoming active failed", topic, loaded.partition, e);
         }
     }
 
@@ -293,6 +321,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             throw new CoordinatorException(CoordinatorException.Reason.LOADING, topic + "-" + p
                     + " is loaded, but not all of what it replayed is committed yet");
         }
+        // A leadership that moved to a newer epoch under the shard (its wait for the high watermark failed) activates it here.
+        activate(loaded);
         return loaded;
     }
 

@@ -36,6 +36,16 @@ public interface CoordinatorShard<R> {
     default void onLoaded() {
     }
 
+    /**
+     * The shard takes operations from now on: the high watermark has reached the end of what it
+     * replayed at the load, which may be long after {@link #onLoaded} (a new leader waits for its
+     * in-sync replicas to catch up, or for the slow one to be dropped from the in-sync set). Until
+     * then every operation is refused as loading; timers that expect clients to act (sessions)
+     * start here, not at the load.
+     */
+    default void onActive() {
+    }
+
     /** The leadership ended (or the runtime stopped): the shard is dropped and answers nothing more. Its timers are already cancelled. */
     default void onUnloaded() {
     }

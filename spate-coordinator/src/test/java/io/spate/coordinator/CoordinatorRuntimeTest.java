@@ -56,6 +56,8 @@ class CoordinatorRuntimeTest {
         final List<String> told = new ArrayList<>();
         final List<String> reminders = new ArrayList<>();
         boolean unloaded;
+        /** How often it was told it serves. */
+        int activations;
 
         Counters(ShardContext context) {
             this.context = context;
@@ -89,6 +91,11 @@ class CoordinatorRuntimeTest {
         @Override
         public void onLoaded() {
             told.add("loaded");
+        }
+
+        @Override
+        public void onActive() {
+            activations++;
         }
 
         @Override
@@ -252,6 +259,30 @@ class CoordinatorRuntimeTest {
 
         replicate();
         assertThat(read("clicks")).isEqualTo(1);
+    }
+
+    /**
+     * A shard whose load replayed past the high watermark hears that it serves once the high
+     * watermark gets there, whether or not an operation comes (a group's members' sessions start
+     * then; started at the load, they ran while every heartbeat was refused as loading).
+     */
+    @Test
+    void aShardIsToldItServesOnceTheHighWatermarkReachesWhatItsLoadReplayedAndOnlyOnce() {
+        copiedFromAnEarlierLeader(countBatch("clicks", 1, null));
+        lead(1);
+        Counters shard = created.get(0);
+        assertThat(shard.activations).as("what it replayed is not committed yet").isZero();
+
+        replicate();
+        assertThat(shard.activations).isEqualTo(1);
+        assertThat(read("clicks")).isEqualTo(1);
+        assertThat(shard.activations).isEqualTo(1);
+    }
+
+    @Test
+    void aShardLoadedFromACommittedLogServesAtOnce() {
+        lead(1);
+        assertThat(created.get(0).activations).isEqualTo(1);
     }
 
     @Test

@@ -744,7 +744,10 @@ public final class GroupCoordinator implements AutoCloseable {
         return write(group.groupId, shard -> CoordinatorResult.of(List.of(record), null));
     }
 
-    /** A group loaded stable with members: each has a session from now to heartbeat to this coordinator, as in Kafka. */
+    /**
+     * A group loaded stable with members, once its shard serves: each has a session from now to
+     * heartbeat to this coordinator, as in Kafka (not from the load: until now heartbeats were not taken).
+     */
     private void startSessions(ClassicGroup group) {
         log.info("group {}: loaded stable at generation {} with {} member(s)", group.groupId, group.generationId, group.members.size());
         for (GroupMember member : group.members.values()) {
@@ -754,6 +757,11 @@ public final class GroupCoordinator implements AutoCloseable {
 
     // ---------------------------------------------------------------- heartbeat, leave, expiry
 
+    /**
+     * While the group's shard loads, a heartbeat is answered NONE, as Kafka answers it: the Java
+     * consumer takes COORDINATOR_LOAD_IN_PROGRESS on a heartbeat as an unexpected error. The
+     * member's session then starts once the shard serves.
+     */
     public CompletableFuture<ServiceError> heartbeat(String groupId, String memberId, String instanceId, int generationId) {
         return inShard(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
@@ -769,7 +777,8 @@ public final class GroupCoordinator implements AutoCloseable {
             }
             scheduleSessionTimeout(group, group.members.get(memberId));
             return group.is(GroupState.PREPARING_REBALANCE) ? ServiceError.REBALANCE_IN_PROGRESS : ServiceError.NONE;
-        });
+        }).exceptionallyCompose(failure -> ServiceException.errorOf(failure, ServiceError.NONE) == ServiceError.COORDINATOR_LOAD_IN_PROGRESS
+                ? CompletableFuture.completedFuture(ServiceError.NONE) : CompletableFuture.failedFuture(failure));
     }
 
     /** A member leaving; {@code memberId} may be empty when only the instance id is known. */

@@ -13,7 +13,9 @@ import java.util.Map;
  * transactions not yet ended, and the members of each group. A group's members and assignment
  * are loaded from its last metadata record, as Kafka loads them: a stable group stays stable
  * across a coordinator's failover, and its members carry on heartbeating to the new one without
- * rejoining (members it no longer hears from expire a session after the load). Confined to the
+ * rejoining (members it no longer hears from expire a session after the shard starts serving,
+ * which may be well after the load: until the high watermark reaches what the load replayed,
+ * their heartbeats are refused as loading and could not keep a session). Confined to the
  * coordinator runtime's thread; the transitions live in {@link GroupCoordinator}.
  */
 final class GroupShard implements CoordinatorShard<GroupRecord> {
@@ -41,7 +43,7 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
     /** Where each committed offset was written (see {@link #replayed}). */
     private final Map<String, Map<GroupCoordinator.TopicPartitionKey, Long>> committedAt = new HashMap<>();
 
-    /** Called once the load is done, for each group it left with members: their sessions start then. */
+    /** Called once the shard serves, for each group the load left with members: their sessions start then. */
     private final java.util.function.Consumer<ClassicGroup> loadedWithMembers;
     /** False while the load replays the log: a metadata record is then the group's latest known state. */
     private boolean loaded;
@@ -131,6 +133,10 @@ final class GroupShard implements CoordinatorShard<GroupRecord> {
     @Override
     public void onLoaded() {
         loaded = true;
+    }
+
+    @Override
+    public void onActive() {
         for (ClassicGroup group : groups.values()) {
             if (!group.members.isEmpty()) {
                 loadedWithMembers.accept(group);

@@ -219,6 +219,60 @@ class GroupCoordinatorTest {
         assertThat(leader).isIn(a.join().memberId(), b.join().memberId());
     }
 
+    /**
+     * Found in review: a new coordinator started the loaded members' sessions at the load, but
+     * refused their heartbeats as loading until the high watermark reached what it replayed
+     * (a slow follower holds it until it leaves the in-sync set, up to replica.lag.time.max.ms):
+     * every member expired meanwhile and the group rebalanced from scratch. Heartbeats are
+     * answered NONE while loading, as Kafka answers them, and the sessions start once it serves.
+     */
+    @Test
+    void membersLoadedByANewCoordinatorKeepTheirSessionsWhileItWaitsForTheHighWatermark() {
+        CompletableFuture<JoinResult> joining = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult member = joining.join();
+        sync(member);
+        var offsets = holdHighWatermark();
+        coordinator.commitOffsets("audit", -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "")));
+        scheduler.runDue(); // written, not committed: the next coordinator replays past the high watermark
+
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        for (int i = 0; i < 6; i++) {
+            scheduler.advance(SESSION_MS / 4);
+            assertThat(settled(fresh.heartbeat("billing", member.memberId(), null, member.generationId())))
+                    .as("answered while loading").isEqualTo(ServiceError.NONE);
+        }
+        releaseHighWatermark(offsets);
+        assertThat(settled(fresh.heartbeat("billing", member.memberId(), null, member.generationId()))).isEqualTo(ServiceError.NONE);
+
+        scheduler.advance(SESSION_MS - 1);
+        assertThat(settled(fresh.describeGroup("billing")).state()).as("a session from its last heartbeat").isEqualTo("Stable");
+        scheduler.advance(1);
+        assertThat(settled(fresh.heartbeat("billing", member.memberId(), null, member.generationId()))).isEqualTo(ServiceError.UNKNOWN_MEMBER_ID);
+    }
+
+    /** A shard loaded past the high watermark starts its members' sessions once it serves, even if none of them speaks. */
+    @Test
+    void aSilentMemberLoadedPastTheHighWatermarkExpiresASessionAfterTheShardServes() {
+        CompletableFuture<JoinResult> joining = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult member = joining.join();
+        sync(member);
+        var offsets = holdHighWatermark();
+        coordinator.commitOffsets("audit", -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "")));
+        scheduler.runDue();
+
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        scheduler.advance(2 * SESSION_MS);
+        releaseHighWatermark(offsets);
+        scheduler.advance(SESSION_MS - 1);
+        assertThat(settled(fresh.describeGroup("billing")).members()).hasSize(1);
+        scheduler.advance(1);
+        assertThat(settled(fresh.describeGroup("billing")).members()).isEmpty();
+    }
+
     @Test
     void aStaticMemberLoadedByANewCoordinatorIsStillFencedByItsInstanceId() {
         CompletableFuture<JoinResult> joining = coordinator.joinGroup(new JoinRequest("billing", "", "instance-1", "client", "/127.0.0.1",
