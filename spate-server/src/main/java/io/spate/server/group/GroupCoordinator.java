@@ -432,6 +432,7 @@ public final class GroupCoordinator implements AutoCloseable {
     private CompletableFuture<JoinResult> rejoinStatic(ClassicGroup group, String instanceId, String newId, JoinRequest request) {
         GroupMember member = group.members.remove(group.staticMembers.get(instanceId));
         String oldId = member.memberId;
+        String leaderBefore = group.leaderId;
         if (member.awaitingJoin != null) {
             member.awaitingJoin.complete(JoinResult.refused(ServiceError.FENCED_INSTANCE_ID, oldId));
             member.awaitingJoin = null;
@@ -446,7 +447,6 @@ public final class GroupCoordinator implements AutoCloseable {
         if (oldId.equals(group.leaderId)) {
             group.leaderId = newId;
         }
-        boolean changed = !sameProtocols(member.protocols, request.protocols());
         Map<String, byte[]> oldProtocols = member.protocols;
         int oldSessionTimeoutMs = member.sessionTimeoutMs;
         int oldRebalanceTimeoutMs = member.rebalanceTimeoutMs;
@@ -454,12 +454,15 @@ public final class GroupCoordinator implements AutoCloseable {
         member.sessionTimeoutMs = request.sessionTimeoutMs();
         member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
         scheduleSessionTimeout(group, member);
-        boolean leader = newId.equals(group.leaderId);
-        if (group.is(GroupState.STABLE) && !changed && (!leader || request.leaderMaySkipAssignment())) {
-            // A static member restarting with the same subscription keeps its assignment: no
-            // rebalance. Its new member id is stored before it is answered, as Kafka does: a
-            // coordinator loading the group after a failover would otherwise fence the running
-            // copy (FENCED_INSTANCE_ID is fatal to it) and take the dead incarnation's heartbeats.
+        // As Kafka decides it: only a change of the protocol the group would select makes it
+        // rebalance. Not a change of the subscription's bytes: the Java consumer's carry its
+        // generation and owned partitions, which differ after any rebalance, and a member loaded
+        // after a failover keeps only the selected protocol's.
+        if (group.is(GroupState.STABLE) && java.util.Objects.equals(group.protocolName, group.selectProtocol())) {
+            // A static member restarting keeps its assignment: no rebalance. Its new member id is
+            // stored before it is answered, as Kafka does: a coordinator loading the group after a
+            // failover would otherwise fence the running copy (FENCED_INSTANCE_ID is fatal to it)
+            // and take the dead incarnation's heartbeats.
             CompletableFuture<JoinResult> response = new CompletableFuture<>();
             member.awaitingJoin = response;
             persistGroup(group).whenCompleteAsync((ok, failure) -> {
@@ -471,7 +474,15 @@ public final class GroupCoordinator implements AutoCloseable {
                     log.info("group {}: static member {} rejoined as {} without a rebalance", group.groupId, instanceId, newId);
                     // Its session timer skipped the member while its join waited on the write.
                     scheduleSessionTimeout(group, member);
-                    response.complete(joinResponse(group, member, ServiceError.NONE, newId.equals(group.leaderId)));
+                    if (request.leaderMaySkipAssignment()) {
+                        // KIP-814: a leader is told to skip the assignment, and gets the members to check it against.
+                        response.complete(joinResponse(group, member, ServiceError.NONE, newId.equals(group.leaderId)));
+                    } else {
+                        // Before JoinGroup v9 a leader cannot skip the assignment: told the leader's id
+                        // as it was, a restarted leader syncs as a follower and gets its stored share.
+                        response.complete(new JoinResult(ServiceError.NONE, group.generationId, group.protocolType, group.protocolName,
+                                leaderBefore == null ? "" : leaderBefore, newId, false, List.of()));
+                    }
                     return;
                 }
                 // What the log holds still names the old member id: so must the group, or a failover

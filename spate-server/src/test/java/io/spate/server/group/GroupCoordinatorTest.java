@@ -374,6 +374,82 @@ class GroupCoordinatorTest {
                 .as("its session runs from its join").isEqualTo(ServiceError.NONE);
     }
 
+    private CompletableFuture<JoinResult> joinStatic(String instanceId, Map<String, byte[]> protocols, boolean mayskipAssignment) {
+        return coordinator.joinGroup(new JoinRequest("billing", "", instanceId, "client", "/127.0.0.1", "consumer", protocols, SESSION_MS,
+                REBALANCE_MS, true, mayskipAssignment));
+    }
+
+    private static Map<String, byte[]> protocols(Object... nameThenMetadata) {
+        Map<String, byte[]> protocols = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < nameThenMetadata.length; i += 2) {
+            protocols.put((String) nameThenMetadata[i], (byte[]) nameThenMetadata[i + 1]);
+        }
+        return protocols;
+    }
+
+    /**
+     * Found in review: a restarted static member rebalanced its group unless its subscription was
+     * byte for byte the same, but the Java consumer's carries its generation and owned partitions.
+     * As in Kafka, only a change of the protocol the group would select makes it rebalance.
+     */
+    @Test
+    void aRestartedStaticMemberWhoseSubscriptionBytesChangedDoesNotRebalanceUnlessTheSelectedProtocolChanges() {
+        CompletableFuture<JoinResult> a = joinStatic("instance-1", protocols("range", new byte[]{1}, "roundrobin", new byte[]{1}), true);
+        CompletableFuture<JoinResult> b = joinStatic("instance-2", protocols("range", new byte[]{1}, "roundrobin", new byte[]{1}), true);
+        scheduler.advance(INITIAL_DELAY_MS);
+        sync(a.join());
+        sync(b.join());
+        JoinResult follower = a.join().leaderId().equals(a.join().memberId()) ? b.join() : a.join();
+        String instance = follower == a.join() ? "instance-1" : "instance-2";
+
+        JoinResult copy = settled(joinStatic(instance, protocols("range", new byte[]{2}, "roundrobin", new byte[]{2}), true));
+        assertThat(copy.error()).isEqualTo(ServiceError.NONE);
+        assertThat(copy.generationId()).as("no rebalance").isEqualTo(follower.generationId());
+        assertThat(settled(coordinator.describeGroup("billing")).state()).isEqualTo("Stable");
+
+        CompletableFuture<JoinResult> again = joinStatic(instance, protocols("roundrobin", new byte[]{2}), true);
+        scheduler.runDue();
+        assertThat(settled(coordinator.describeGroup("billing")).state()).as("roundrobin is the only protocol in common now")
+                .isEqualTo("PreparingRebalance");
+        assertThat(again).isNotDone();
+    }
+
+    /** Before JoinGroup v9 a restarted static leader is told the leader's id as it was: it syncs as a follower, and nobody rebalances. */
+    @Test
+    void aRestartedStaticLeaderBelowJoinGroupV9SyncsAsAFollowerWithoutARebalance() {
+        CompletableFuture<JoinResult> first = joinStatic("instance-1", protocols("range", new byte[]{1}), false);
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult old = first.join();
+        assertThat(old.leaderId()).isEqualTo(old.memberId());
+        sync(old);
+
+        JoinResult copy = settled(joinStatic("instance-1", protocols("range", new byte[]{2}), false));
+        assertThat(copy.error()).isEqualTo(ServiceError.NONE);
+        assertThat(copy.generationId()).isEqualTo(old.generationId());
+        assertThat(copy.leaderId()).as("the old leader id: not this member").isEqualTo(old.memberId()).isNotEqualTo(copy.memberId());
+        assertThat(copy.skipAssignment()).isFalse();
+        assertThat(copy.members()).isEmpty();
+        assertThat(sync(copy).assignment()).as("its stored share").containsExactly(7);
+    }
+
+    /** A member loaded after a failover keeps only the selected protocol; its restart with all its protocols changes nothing. */
+    @Test
+    void aStaticMemberLoadedAfterAFailoverRestartsWithAllItsProtocolsWithoutARebalance() {
+        CompletableFuture<JoinResult> first = joinStatic("instance-1", protocols("range", new byte[]{1}, "roundrobin", new byte[]{1}), true);
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult old = first.join();
+        sync(old);
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+
+        JoinResult copy = settled(fresh.joinGroup(new JoinRequest("billing", "", "instance-1", "client", "/127.0.0.1", "consumer",
+                protocols("range", new byte[]{1}, "roundrobin", new byte[]{1}), SESSION_MS, REBALANCE_MS, true, true)));
+        assertThat(copy.error()).isEqualTo(ServiceError.NONE);
+        assertThat(copy.generationId()).isEqualTo(old.generationId());
+        assertThat(copy.skipAssignment()).as("the leader keeps the assignment").isTrue();
+        assertThat(settled(fresh.describeGroup("billing")).state()).isEqualTo("Stable");
+    }
+
     @Test
     void aGroupWhoseMembersAllLeftLoadsEmptyAtItsLastGeneration() {
         CompletableFuture<JoinResult> a = joinAsNewMember();
