@@ -22,6 +22,8 @@ public enum ServiceError {
     REBALANCE_IN_PROGRESS,
     GROUP_ID_NOT_FOUND,
     NON_EMPTY_GROUP,
+    /** OffsetDelete of a partition of a topic the group's members are subscribed to. */
+    GROUP_SUBSCRIBED_TO_TOPIC,
     OFFSET_METADATA_TOO_LARGE,
     INVALID_COMMIT_OFFSET_SIZE,
     /** An offset a transaction committed and has not ended yet, asked for with requireStable (KIP-447). */

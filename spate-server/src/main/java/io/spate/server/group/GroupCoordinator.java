@@ -1084,19 +1084,62 @@ public final class GroupCoordinator implements AutoCloseable {
                 requireStable ? shard.unstablePartitions(groupId) : Set.of()));
     }
 
-    public CompletableFuture<Void> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {
+    /**
+     * OffsetDelete, as Kafka answers it: a group with members keeps the offsets of the topics they
+     * are subscribed to (GROUP_SUBSCRIBED_TO_TOPIC for each such partition) and loses the others';
+     * a group with members of a protocol type other than consumer's, whose subscriptions cannot be
+     * read, refuses as a whole (NON_EMPTY_GROUP). Answers each partition's error.
+     */
+    public CompletableFuture<Map<TopicPartitionKey, ServiceError>> deleteOffsets(String groupId, List<TopicPartitionKey> partitions) {
         return write(groupId, shard -> {
             ClassicGroup group = shard.groups.get(groupId);
             if (group == null && !shard.offsets.containsKey(groupId) && !shard.pendingTxnOffsets.has(groupId)) {
                 throw new ServiceException(ServiceError.GROUP_ID_NOT_FOUND, "group " + groupId + " has no committed offsets");
             }
+            Set<String> subscribed = Set.of();
             if (group != null && !group.members.isEmpty() && !group.is(GroupState.EMPTY)) {
-                throw new ServiceException(ServiceError.NON_EMPTY_GROUP, "group " + groupId + " has active members; stop them before deleting offsets");
+                if (!CONSUMER_PROTOCOL_TYPE.equals(group.protocolType)) {
+                    throw new ServiceException(ServiceError.NON_EMPTY_GROUP, "group " + groupId + " has active members; stop them before deleting offsets");
+                }
+                subscribed = subscribedTopics(group);
             }
+            Map<TopicPartitionKey, ServiceError> results = new LinkedHashMap<>();
             List<GroupRecord> tombstones = new ArrayList<>();
-            partitions.forEach(tp -> tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null)));
-            return CoordinatorResult.<GroupRecord, Void>of(tombstones, null);
+            for (TopicPartitionKey tp : partitions) {
+                // Subscriptions that cannot be read (null) count as every topic's: deleting an offset in use would rewind or skip it.
+                if (subscribed == null || subscribed.contains(tp.topic())) {
+                    results.put(tp, ServiceError.GROUP_SUBSCRIBED_TO_TOPIC);
+                } else {
+                    results.put(tp, ServiceError.NONE);
+                    tombstones.add(new GroupRecord.Offset(groupId, tp.topic(), tp.partition(), null));
+                }
+            }
+            return CoordinatorResult.of(tombstones, results);
         });
+    }
+
+    static final String CONSUMER_PROTOCOL_TYPE = "consumer";
+
+    /**
+     * The topics a consumer group's members subscribe to, read from their subscriptions of the
+     * selected protocol as Kafka reads them; null when that is not known (no protocol selected
+     * yet, or a subscription the consumer protocol cannot read).
+     */
+    private static Set<String> subscribedTopics(ClassicGroup group) {
+        if (group.protocolName == null) {
+            return null;
+        }
+        Set<String> topics = new java.util.HashSet<>();
+        try {
+            for (GroupMember member : group.members.values()) {
+                topics.addAll(org.apache.kafka.clients.consumer.internals.ConsumerProtocol
+                        .deserializeSubscription(java.nio.ByteBuffer.wrap(member.metadata(group.protocolName))).topics());
+            }
+        } catch (RuntimeException e) {
+            log.warn("group {}: a member's subscription does not read as the consumer protocol's ({})", group.groupId, e.toString());
+            return null;
+        }
+        return topics;
     }
 
     // ---------------------------------------------------------------- admin

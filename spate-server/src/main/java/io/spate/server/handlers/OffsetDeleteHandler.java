@@ -15,7 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** OffsetDelete: removes committed offsets of a group with no active members. */
+/** OffsetDelete: removes committed offsets of a group, except those of topics its members are subscribed to. */
 final class OffsetDeleteHandler implements ApiHandler {
     private final GroupCoordinator coordinator;
 
@@ -33,14 +33,17 @@ final class OffsetDeleteHandler implements ApiHandler {
         OffsetDeleteRequestData data = ((OffsetDeleteRequest) request).data();
         List<GroupCoordinator.TopicPartitionKey> partitions = new ArrayList<>();
         data.topics().forEach(t -> t.partitions().forEach(p -> partitions.add(new GroupCoordinator.TopicPartitionKey(t.name(), p.partitionIndex()))));
-        return coordinator.deleteOffsets(data.groupId(), partitions).handle((ok, failure) -> {
+        return coordinator.deleteOffsets(data.groupId(), partitions).handle((errors, failure) -> {
             OffsetDeleteResponseData response = new OffsetDeleteResponseData();
             if (failure != null) {
                 return response.setErrorCode(Errors.forException(ApiErrors.unwrap(failure)).code());
             }
             for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : data.topics()) {
                 var topic = new OffsetDeleteResponseData.OffsetDeleteResponseTopic().setName(t.name());
-                t.partitions().forEach(p -> topic.partitions().add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition().setPartitionIndex(p.partitionIndex())));
+                t.partitions().forEach(p -> topic.partitions().add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition()
+                        .setPartitionIndex(p.partitionIndex())
+                        .setErrorCode(KafkaErrors.of(errors.getOrDefault(new GroupCoordinator.TopicPartitionKey(t.name(), p.partitionIndex()),
+                                io.spate.server.errors.ServiceError.NONE)).code())));
                 response.topics().add(topic);
             }
             return response;

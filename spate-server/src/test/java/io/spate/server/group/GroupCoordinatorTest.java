@@ -603,6 +603,47 @@ class GroupCoordinatorTest {
         assertThat(settled(fresh.fetchOffsets("billing"))).as("counted from when it emptied, not from the load").isEmpty();
     }
 
+    /**
+     * Found in review: OffsetDelete refused any group with members. As in Kafka, a consumer group's
+     * offsets of topics its members do not subscribe to are deleted, and each partition of a
+     * subscribed topic is answered GROUP_SUBSCRIBED_TO_TOPIC; a group whose subscriptions cannot be
+     * read keeps them all.
+     */
+    @Test
+    void offsetDeleteOnAGroupWithMembersDeletesOnlyTheOffsetsOfTopicsNobodySubscribesTo() throws Exception {
+        node.topics.create("payments", 1, (short) 1, Map.of());
+        java.nio.ByteBuffer subscription = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.serializeSubscription(
+                new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription(List.of("orders")));
+        byte[] metadata = new byte[subscription.remaining()];
+        subscription.get(metadata);
+        CompletableFuture<JoinResult> joining = coordinator.joinGroup(new JoinRequest("billing", "", "instance-1", "client", "/127.0.0.1",
+                "consumer", Map.of("range", metadata), SESSION_MS, REBALANCE_MS, true, true));
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult member = joining.join();
+        sync(member);
+        var orders = new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "");
+        var payments = new GroupCoordinator.OffsetCommit("payments", 0, 9, -1, "");
+        assertThat(settled(coordinator.commitOffsets("billing", member.generationId(), member.memberId(), "instance-1", List.of(orders, payments))))
+                .containsValues(ServiceError.NONE, ServiceError.NONE);
+        var orders0 = new GroupCoordinator.TopicPartitionKey("orders", 0);
+        var payments0 = new GroupCoordinator.TopicPartitionKey("payments", 0);
+
+        assertThat(settled(coordinator.deleteOffsets("billing", List.of(orders0, payments0))))
+                .containsEntry(orders0, ServiceError.GROUP_SUBSCRIBED_TO_TOPIC).containsEntry(payments0, ServiceError.NONE);
+        assertThat(settled(coordinator.fetchOffsets("billing"))).containsOnlyKeys(orders0);
+
+        CompletableFuture<JoinResult> opaque = coordinator.joinGroup(new JoinRequest("audit", "", null, "client", "/127.0.0.1", "consumer",
+                Map.of("range", new byte[]{1}), SESSION_MS, REBALANCE_MS, false, true));
+        scheduler.advance(INITIAL_DELAY_MS);
+        settled(coordinator.syncGroup(new SyncRequest("audit", opaque.join().memberId(), null, opaque.join().generationId(), "consumer", "range",
+                Map.of(opaque.join().memberId(), new byte[0]))));
+        assertThat(settled(coordinator.commitOffsets("audit", opaque.join().generationId(), opaque.join().memberId(), null, List.of(payments))))
+                .containsEntry(payments, ServiceError.NONE);
+        assertThat(settled(coordinator.deleteOffsets("audit", List.of(payments0)))).as("a subscription that does not read")
+                .containsEntry(payments0, ServiceError.GROUP_SUBSCRIBED_TO_TOPIC);
+        assertThat(settled(coordinator.fetchOffsets("audit"))).containsOnlyKeys(payments0);
+    }
+
     private List<String> listedGroups(GroupCoordinator on) {
         return settled(on.listGroups()).stream().map(GroupCoordinator.GroupSummary::groupId).toList();
     }
