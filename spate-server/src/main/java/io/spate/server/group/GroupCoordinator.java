@@ -175,8 +175,9 @@ public final class GroupCoordinator implements AutoCloseable {
      * (consumers that joined) loses its offsets once it has been empty for the retention, however
      * old their commits (consumers skip committing partitions whose position did not move, so an
      * idle partition's commit may be days old while the group runs); offsets without a group of a
-     * protocol (consumers using assign()) expire a retention after their last commit. Groups with
-     * members keep theirs, and so do groups with a commit on its way (decided on what is
+     * protocol (consumers using assign()) expire a retention after their last commit, and so do a
+     * stable consumer group's offsets of topics none of its members subscribes to. Groups with
+     * members keep the others, and groups with a commit on its way keep all (decided on what is
      * committed, a tombstone must not land after a newer commit).
      * Tombstones what is due, up to a batch's worth; answers whether the batch was full (more may be due).
      */
@@ -189,18 +190,30 @@ public final class GroupCoordinator implements AutoCloseable {
         for (var entry : shard.offsets.entrySet()) {
             String groupId = entry.getKey();
             ClassicGroup group = shard.groups.get(groupId);
-            if (group != null && !group.members.isEmpty() || shard.offsetWritesInFlight.containsKey(groupId)) {
+            if (shard.offsetWritesInFlight.containsKey(groupId)) {
                 continue;
             }
-            boolean ofAProtocol = group != null && group.protocolType != null;
-            if (ofAProtocol && (!group.is(GroupState.EMPTY) || group.emptySince < 0)) {
+            boolean sinceEmpty = group != null && group.protocolType != null;
+            Set<String> subscribed = Set.of();
+            if (group != null && !group.members.isEmpty()) {
+                // Kafka's rule: a stable consumer group's offsets of topics none of its members
+                // subscribes to any more expire by their commit time; the others stay.
+                if (!group.is(GroupState.STABLE) || !CONSUMER_PROTOCOL_TYPE.equals(group.protocolType)
+                        || (subscribed = subscribedTopics(group)) == null) {
+                    continue;
+                }
+                sinceEmpty = false;
+            } else if (sinceEmpty && (!group.is(GroupState.EMPTY) || group.emptySince < 0)) {
                 continue;
             }
             int expired = 0;
             for (var committed : entry.getValue().entrySet()) {
+                if (subscribed.contains(committed.getKey().topic())) {
+                    continue;
+                }
                 // Never before a retention from the commit either: Kafka would expire an offset committed
                 // into a long-empty group (an admin's reset) at once, before anyone could use it.
-                long since = ofAProtocol ? Math.max(group.emptySince, committed.getValue().commitTimestamp())
+                long since = sinceEmpty ? Math.max(group.emptySince, committed.getValue().commitTimestamp())
                         : committed.getValue().commitTimestamp();
                 // A transaction's offset for the partition may still commit: the tombstone would void it (Kafka's rule).
                 if (since <= cutoff && !shard.pendingTxnOffsets.has(groupId, committed.getKey())) {
@@ -1136,7 +1149,6 @@ public final class GroupCoordinator implements AutoCloseable {
                         .deserializeSubscription(java.nio.ByteBuffer.wrap(member.metadata(group.protocolName))).topics());
             }
         } catch (RuntimeException e) {
-            log.warn("group {}: a member's subscription does not read as the consumer protocol's ({})", group.groupId, e.toString());
             return null;
         }
         return topics;

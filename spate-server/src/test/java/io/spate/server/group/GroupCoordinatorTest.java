@@ -644,6 +644,33 @@ class GroupCoordinatorTest {
         assertThat(settled(coordinator.fetchOffsets("audit"))).containsOnlyKeys(payments0);
     }
 
+    /** As in Kafka: a stable consumer group's offsets of a topic none of its members subscribes to expire by commit time. */
+    @Test
+    void aStableConsumerGroupsOffsetsOfATopicItNoLongerSubscribesToExpireByCommitTime() throws Exception {
+        coordinator.startOffsetExpiry();
+        node.topics.create("payments", 1, (short) 1, Map.of());
+        java.nio.ByteBuffer subscription = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.serializeSubscription(
+                new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription(List.of("orders")));
+        byte[] metadata = new byte[subscription.remaining()];
+        subscription.get(metadata);
+        CompletableFuture<JoinResult> joining = coordinator.joinGroup(new JoinRequest("billing", "", "instance-1", "client", "/127.0.0.1",
+                "consumer", Map.of("range", metadata), SESSION_MS, REBALANCE_MS, true, true));
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult member = joining.join();
+        sync(member);
+        var orders = new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "");
+        var payments = new GroupCoordinator.OffsetCommit("payments", 0, 9, -1, "");
+        assertThat(settled(coordinator.commitOffsets("billing", member.generationId(), member.memberId(), "instance-1", List.of(orders, payments))))
+                .containsValues(ServiceError.NONE, ServiceError.NONE);
+
+        long committedAt = scheduler.millis();
+        while (scheduler.millis() < committedAt + RETENTION_MS + RETENTION_CHECK_MS) {
+            scheduler.advance(SESSION_MS / 2);
+            assertThat(settled(coordinator.heartbeat("billing", member.memberId(), "instance-1", member.generationId()))).isEqualTo(ServiceError.NONE);
+        }
+        assertThat(settled(coordinator.fetchOffsets("billing"))).containsOnlyKeys(new GroupCoordinator.TopicPartitionKey("orders", 0));
+    }
+
     private List<String> listedGroups(GroupCoordinator on) {
         return settled(on.listGroups()).stream().map(GroupCoordinator.GroupSummary::groupId).toList();
     }
