@@ -191,7 +191,8 @@ public final class SpateNode implements AutoCloseable {
             io.spate.server.network.RequestMetrics requestMetrics = new LiveRequestMetrics(metrics.kafkaRequests(), liveStats);
             metrics.partitionHealth(registry, view, config.nodeId());
             TopicConfigDescriber describer = new TopicConfigDescriber(registry);
-            coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas);
+            coordinator = new GroupCoordinator(config.groupSettings(), clock, topics, replicas)
+                    .readSubscriptionsWith(io.spate.server.handlers.ConsumerSubscriptions::topics);
             GroupCoordinator groups = coordinator;
             io.spate.time.Time clockTime = timeOf(clock);
             var localMarkers = new io.spate.server.txn.LocalTxnMarkers(replicas, registry, GroupCoordinator.OFFSETS_TOPIC,

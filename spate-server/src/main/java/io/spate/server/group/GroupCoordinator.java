@@ -1138,20 +1138,40 @@ public final class GroupCoordinator implements AutoCloseable {
      * selected protocol as Kafka reads them; null when that is not known (no protocol selected
      * yet, or a subscription the consumer protocol cannot read).
      */
-    private static Set<String> subscribedTopics(ClassicGroup group) {
+    private Set<String> subscribedTopics(ClassicGroup group) {
         if (group.protocolName == null) {
             return null;
         }
         Set<String> topics = new java.util.HashSet<>();
         try {
             for (GroupMember member : group.members.values()) {
-                topics.addAll(org.apache.kafka.clients.consumer.internals.ConsumerProtocol
-                        .deserializeSubscription(java.nio.ByteBuffer.wrap(member.metadata(group.protocolName))).topics());
+                topics.addAll(subscriptions.topics(member.metadata(group.protocolName)));
             }
         } catch (RuntimeException e) {
             return null;
         }
         return topics;
+    }
+
+    /**
+     * Reads the topics a member of a {@code consumer} group subscribes to from its protocol
+     * metadata: the consumer protocol's own encoding, decoded at the protocol edge
+     * ({@code io.spate.server.handlers.ConsumerSubscriptions}); a reader that throws leaves the
+     * subscriptions unknown.
+     */
+    public interface SubscriptionReader {
+        Set<String> topics(byte[] metadata);
+    }
+
+    /** Until a reader is given, every topic counts as subscribed: no offset is deleted or expired for want of one. */
+    private volatile SubscriptionReader subscriptions = metadata -> {
+        throw new IllegalStateException("no subscription reader");
+    };
+
+    /** Where members' subscriptions are decoded (the node gives the consumer protocol's reader). */
+    public GroupCoordinator readSubscriptionsWith(SubscriptionReader reader) {
+        this.subscriptions = reader;
+        return this;
     }
 
     // ---------------------------------------------------------------- admin

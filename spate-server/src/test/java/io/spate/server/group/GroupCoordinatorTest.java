@@ -46,7 +46,8 @@ class GroupCoordinatorTest {
         replicas = node.replicas;
         node.topics.create("orders", 2, (short) 1, Map.of());
         settings = new GroupCoordinator.Settings(6_000, 300_000, INITIAL_DELAY_MS, 4_096, 1, (short) 1, RETENTION_MS, RETENTION_CHECK_MS);
-        coordinator = new GroupCoordinator(settings, scheduler, scheduler, node.topics, replicas);
+        coordinator = new GroupCoordinator(settings, scheduler, scheduler, node.topics, replicas)
+                .readSubscriptionsWith(io.spate.server.handlers.ConsumerSubscriptions::topics);
         replicas.addLeadershipListener(coordinator.offsetsLeadership());
         // Created here, not on the first request, so that its shard loads before the test's first step
         // (the node leads it once the metadata holds it; the load is a task on the manual scheduler).
@@ -723,7 +724,8 @@ class GroupCoordinatorTest {
 
     /** A second coordinator that loads the offsets partition from its log, as a new leader would. */
     private GroupCoordinator reload() {
-        GroupCoordinator fresh = new GroupCoordinator(settings, scheduler, scheduler, node.topics, replicas);
+        GroupCoordinator fresh = new GroupCoordinator(settings, scheduler, scheduler, node.topics, replicas)
+                .readSubscriptionsWith(io.spate.server.handlers.ConsumerSubscriptions::topics);
         reloaded.add(fresh);
         var partition = replicas.partition(GroupCoordinator.OFFSETS_TOPIC, 0);
         fresh.offsetsLeadership().onBecameLeader(partition, partition.leaderEpoch());
