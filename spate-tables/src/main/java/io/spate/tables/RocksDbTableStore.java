@@ -151,27 +151,21 @@ public final class RocksDbTableStore extends GroupCommitStore {
 
     @Override
     public boolean removeIf(byte[] key, Cell expected) {
-        byte[] storedKey = StoreKey.encodeKey(key);
-        try {
-            byte[] stored = db.get(storedKey);
-            if (stored == null || !expected.equals(StoreKey.decodeCell(stored))) {
-                return false;
-            }
-            db.delete(writeOptions, storedKey);
-            size--;
-            return true;
-        } catch (RocksDBException e) {
-            throw new StoreException("delete in " + dir, e);
-        }
+        return removeWhen(key, stored -> expected.equals(StoreKey.decodeCell(stored)));
     }
 
     @Override
     public boolean removeIfHeader(byte[] key, long hlc, boolean tombstone) {
+        return removeWhen(key, stored -> stored.length >= 9 && java.nio.ByteBuffer.wrap(stored).getLong(0) == hlc
+                && ((stored[8] & 1) != 0) == tombstone);
+    }
+
+    /** Deletes {@code key} if it is stored and its stored value passes {@code matches}. */
+    private boolean removeWhen(byte[] key, java.util.function.Predicate<byte[]> matches) {
         byte[] storedKey = StoreKey.encodeKey(key);
         try {
             byte[] stored = db.get(storedKey);
-            if (stored == null || stored.length < 9 || java.nio.ByteBuffer.wrap(stored).getLong(0) != hlc
-                    || ((stored[8] & 1) != 0) != tombstone) {
+            if (stored == null || !matches.test(stored)) {
                 return false;
             }
             db.delete(writeOptions, storedKey);

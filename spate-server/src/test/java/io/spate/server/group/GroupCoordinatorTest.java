@@ -605,14 +605,11 @@ class GroupCoordinatorTest {
     }
 
     /**
-     * Found in review: OffsetDelete refused any group with members. As in Kafka, a consumer group's
-     * offsets of topics its members do not subscribe to are deleted, and each partition of a
-     * subscribed topic is answered GROUP_SUBSCRIBED_TO_TOPIC; a group whose subscriptions cannot be
-     * read keeps them all.
+     * Static member instance-1 of consumer group billing, subscribed to orders only (its
+     * subscription in the consumer protocol's encoding), stable, with offsets committed for
+     * orders-0 (5) and payments-0 (9).
      */
-    @Test
-    void offsetDeleteOnAGroupWithMembersDeletesOnlyTheOffsetsOfTopicsNobodySubscribesTo() throws Exception {
-        node.topics.create("payments", 1, (short) 1, Map.of());
+    private JoinResult stableOrdersConsumerWithOffsetsOfOrdersAndPayments() throws Exception {
         java.nio.ByteBuffer subscription = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.serializeSubscription(
                 new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription(List.of("orders")));
         byte[] metadata = new byte[subscription.remaining()];
@@ -626,6 +623,20 @@ class GroupCoordinatorTest {
         var payments = new GroupCoordinator.OffsetCommit("payments", 0, 9, -1, "");
         assertThat(settled(coordinator.commitOffsets("billing", member.generationId(), member.memberId(), "instance-1", List.of(orders, payments))))
                 .containsValues(ServiceError.NONE, ServiceError.NONE);
+        return member;
+    }
+
+    /**
+     * Found in review: OffsetDelete refused any group with members. As in Kafka, a consumer group's
+     * offsets of topics its members do not subscribe to are deleted, and each partition of a
+     * subscribed topic is answered GROUP_SUBSCRIBED_TO_TOPIC; a group whose subscriptions cannot be
+     * read keeps them all.
+     */
+    @Test
+    void offsetDeleteOnAGroupWithMembersDeletesOnlyTheOffsetsOfTopicsNobodySubscribesTo() throws Exception {
+        node.topics.create("payments", 1, (short) 1, Map.of());
+        JoinResult member = stableOrdersConsumerWithOffsetsOfOrdersAndPayments();
+        var payments = new GroupCoordinator.OffsetCommit("payments", 0, 9, -1, "");
         var orders0 = new GroupCoordinator.TopicPartitionKey("orders", 0);
         var payments0 = new GroupCoordinator.TopicPartitionKey("payments", 0);
 
@@ -650,19 +661,8 @@ class GroupCoordinatorTest {
     void aStableConsumerGroupsOffsetsOfATopicItNoLongerSubscribesToExpireByCommitTime() throws Exception {
         coordinator.startOffsetExpiry();
         node.topics.create("payments", 1, (short) 1, Map.of());
-        java.nio.ByteBuffer subscription = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.serializeSubscription(
-                new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription(List.of("orders")));
-        byte[] metadata = new byte[subscription.remaining()];
-        subscription.get(metadata);
-        CompletableFuture<JoinResult> joining = coordinator.joinGroup(new JoinRequest("billing", "", "instance-1", "client", "/127.0.0.1",
-                "consumer", Map.of("range", metadata), SESSION_MS, REBALANCE_MS, true, true));
-        scheduler.advance(INITIAL_DELAY_MS);
-        JoinResult member = joining.join();
-        sync(member);
-        var orders = new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, "");
+        JoinResult member = stableOrdersConsumerWithOffsetsOfOrdersAndPayments();
         var payments = new GroupCoordinator.OffsetCommit("payments", 0, 9, -1, "");
-        assertThat(settled(coordinator.commitOffsets("billing", member.generationId(), member.memberId(), "instance-1", List.of(orders, payments))))
-                .containsValues(ServiceError.NONE, ServiceError.NONE);
 
         long committedAt = scheduler.millis();
         while (scheduler.millis() < committedAt + RETENTION_MS + RETENTION_CHECK_MS) {
