@@ -146,18 +146,11 @@ public final class Controller implements AutoCloseable {
         }
     }
 
-    /** Moves leadership back to preferred replicas that are alive and in sync (Kafka's auto leader rebalance). */
+    /** Moves leadership back to preferred replicas that are alive and in sync, placed partitions with their anchors ({@link LeaderRebalance}). */
     private void rebalance(ClusterImage image) {
-        Set<Integer> live = new HashSet<>(image.liveNodes());
-        for (TopicState topic : image.topics().values()) {
-            for (int p = 0; p < topic.partitions().size(); p++) {
-                PartitionState state = topic.partitions().get(p);
-                int preferred = state.preferredLeader();
-                if (state.leader() != preferred && live.contains(preferred) && state.isr().contains(preferred)) {
-                    submitOnce("elect-" + topic.name() + "-" + p + "-" + state.leaderEpoch(),
-                            new MetadataCommand.ElectPreferredLeader(topic.name(), p), null);
-                }
-            }
+        for (MetadataCommand.ElectPreferredLeader election : LeaderRebalance.elections(image)) {
+            PartitionState state = image.partition(election.topic(), election.partition());
+            submitOnce("elect-" + election.topic() + "-" + election.partition() + "-" + state.leaderEpoch(), election, null);
         }
     }
 

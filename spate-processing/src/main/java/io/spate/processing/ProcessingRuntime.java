@@ -166,6 +166,9 @@ public final class ProcessingRuntime implements AutoCloseable {
         this.standbyWorker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("spate-standby").unstarted(r));
     }
 
+    /** A leadership was taken by the image being applied: its tasks start once it is all applied (decisions thread only). */
+    private boolean leadershipsToStart;
+
     /** Told of this node's leaderships (registered before the node joins, so none is missed). */
     public LeadershipListener leadership() {
         return new LeadershipListener() {
@@ -184,8 +187,21 @@ public final class ProcessingRuntime implements AutoCloseable {
                         led.remove(tp); // led by another node meanwhile: its tasks start again from their commits
                         reconcile();
                     }
+                    // Started once the whole image is applied: the outputs placed with this input move
+                    // in the same image, and a task that began before they were led here would write
+                    // its results in transactions for as long as it runs.
                     led.add(tp);
-                    reconcile();
+                    leadershipsToStart = true;
+                });
+            }
+
+            @Override
+            public void onRolesApplied() {
+                onDecisions(() -> {
+                    if (leadershipsToStart) {
+                        leadershipsToStart = false;
+                        reconcile();
+                    }
                 });
             }
 

@@ -17,6 +17,14 @@ public interface LeadershipListener {
     /** This node no longer leads {@code partition}; it had led it at {@code leaderEpoch}. */
     void onResigned(Partition partition, int leaderEpoch);
 
+    /**
+     * Every role a metadata image gives this node has been taken: a tier that needs several
+     * partitions led here together (a processing task and the outputs placed with its input,
+     * whose leaderships one image moves at once) decides now rather than on the first of them.
+     */
+    default void onRolesApplied() {
+    }
+
     LeadershipListener NONE = new LeadershipListener() {
         @Override
         public void onBecameLeader(Partition partition, int leaderEpoch) {

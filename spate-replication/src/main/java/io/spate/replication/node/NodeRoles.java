@@ -212,6 +212,14 @@ public final class NodeRoles {
      * the first current image deletes it unless it assigns it here again.
      */
     public synchronized void applyImage(ClusterImage image) {
+        try {
+            applyRoles(image);
+        } finally {
+            partitionContext.leadership().onRolesApplied();
+        }
+    }
+
+    private void applyRoles(ClusterImage image) {
         lastImage = image;
         long now = time.millis();
         boolean current = followsFrom(image);

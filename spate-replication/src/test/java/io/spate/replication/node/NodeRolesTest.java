@@ -137,6 +137,47 @@ class NodeRolesTest {
     }
 
     @Test
+    void theListenerHearsAnImageAppliedOnlyAfterEveryLeadershipItGives() throws Exception {
+        // Processing starts a task once the image is applied: its input's leadership and its
+        // outputs' come in one image, and a task started on the first alone wrote with transactions.
+        List<String> told = new ArrayList<>();
+        LeadershipListener recording = new LeadershipListener() {
+            @Override
+            public void onBecameLeader(Partition partition, int leaderEpoch) {
+                told.add("lead " + partition.topicPartition());
+            }
+
+            @Override
+            public void onResigned(Partition partition, int leaderEpoch) {
+                told.add("resign " + partition.topicPartition());
+            }
+
+            @Override
+            public void onRolesApplied() {
+                told.add("applied");
+            }
+        };
+        roles = new NodeRoles(1, logs, topic -> LogConfig.defaultConfig(), followers(), new IsrChanges(IsrChanges.Controller.of(metadata), 1, 15_000, clock),
+                GroupCommit.IN_PLACE, clock, recording, 10_000, recordingEvents(), clock);
+        roles.join(INCARNATION, LeaderLease.forSession(SESSION_MS), SESSION_MS, 0, false);
+        roles.onRegistered(commit(new MetadataCommand.RegisterNode(1, "127.0.0.1", 9092, INCARNATION, true)).version());
+        commit(new MetadataCommand.CreateTopic("clicks", UUID.randomUUID(), List.of(List.of(1)), Map.of()));
+        ClusterImage both = imageAfter(new MetadataCommand.CreateTopic("tagged", UUID.randomUUID(), List.of(List.of(1)),
+                Map.of("spate.colocate.with", "clicks")));
+        roles.applyImage(both);
+        told.clear();
+
+        // The controller answers: the node unfences and takes both leaderships of the image it holds.
+        roles.onHeartbeatAnswer(nanos(), false, true, both.version());
+
+        assertThat(told).hasSize(3).endsWith("applied");
+        assertThat(told.subList(0, 2)).containsExactlyInAnyOrder("lead clicks-0", "lead tagged-0");
+        told.clear();
+        roles.applyImage(both);
+        assertThat(told).as("an image that changes nothing is told applied all the same").containsExactly("applied");
+    }
+
+    @Test
     void aNodeLeadsOnlyOnceTheControllerAnsweredAHeartbeatOfThisProcess() throws Exception {
         ClusterImage image = registeredAndLeading();
         assertThat(roles.partition(TP).role()).as("started fenced").isNotEqualTo(Partition.Role.LEADER);

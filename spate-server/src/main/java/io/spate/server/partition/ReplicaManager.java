@@ -88,6 +88,11 @@ public final class ReplicaManager {
                     public void onResigned(Partition partition, int leaderEpoch) {
                         leadershipListeners.forEach(l -> l.onResigned(partition, leaderEpoch));
                     }
+
+                    @Override
+                    public void onRolesApplied() {
+                        leadershipListeners.forEach(LeadershipListener::onRolesApplied);
+                    }
                 }, replication.lagTimeMaxMs(), roleEvents, time);
     }
 
