@@ -132,7 +132,7 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
         if (replica == null) {
             Partition local = localReplicas.apply(tp);
             if (local == null || !local.isLeader()) {
-                throw new NotAnchorable(tp + " is not led by this node", false);
+                throw new NotAnchorable(tp + " is not led by this node", false, tp);
             }
             this.target = tp;
             replica = local;
@@ -382,10 +382,17 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
     /** A result this way of committing cannot take; {@code fewerRecords}: a smaller micro-batch may fit. */
     static final class NotAnchorable extends RuntimeException {
         final boolean fewerRecords;
+        /** The output partition another node leads, when that is the reason: once led here, results go in place again. */
+        final TopicPartition notLedHere;
 
         NotAnchorable(String why, boolean fewerRecords) {
+            this(why, fewerRecords, null);
+        }
+
+        NotAnchorable(String why, boolean fewerRecords, TopicPartition notLedHere) {
             super(why);
             this.fewerRecords = fewerRecords;
+            this.notLedHere = notLedHere;
         }
 
         static NotAnchorable findIn(Throwable e) {

@@ -448,6 +448,13 @@ final class TaskRunner implements Runnable {
     private AnchoredOutput.Anchor committedAnchor;
     /** Why results of this task cannot be committed in place (then it uses transactions), or null. */
     private String anchoredRefusal;
+    /**
+     * The partition whose leadership elsewhere is the only reason this task commits in
+     * transactions (an output, or a changelog), or null: a leadership split for a while (a
+     * fail-over that elected the task's input and its output apart, until the preferred leaders
+     * come back together). Once this node leads it, the task goes back to committing in place.
+     */
+    private TopicPartition ledElsewhere;
 
     /** The inputs' positions that were committed (not defaulted to the log start): where a source table's restore stops. */
     private final Map<TopicPartition, Long> committedInputs = new HashMap<>();
@@ -608,6 +615,7 @@ final class TaskRunner implements Runnable {
         if (!exactlyOnce || !settings.inPlaceExactlyOnce() || anchoredRefusal != null || inputs.size() != 1) {
             return false;
         }
+        ledElsewhere = null;
         if (task.changelogTopics().isEmpty()) {
             return true;
         }
@@ -615,11 +623,35 @@ final class TaskRunner implements Runnable {
             return false;
         }
         for (String topic : task.changelogTopics().values()) {
-            Partition changelog = env.localPartition().apply(new TopicPartition(topic, id.partition()));
-            if (task.inputTopics().contains(topic) || changelog == null || !changelog.isLeader()) {
+            TopicPartition tp = new TopicPartition(topic, id.partition());
+            Partition changelog = env.localPartition().apply(tp);
+            if (task.inputTopics().contains(topic) || changelog == null) {
+                return false;
+            }
+            if (!changelog.isLeader()) {
+                ledElsewhere = tp;
                 return false;
             }
         }
+        return true;
+    }
+
+    /**
+     * Exactly-once in transactions only because {@link #ledElsewhere} was led by another node,
+     * which has just moved here: the caller ends the attempt after its commit, and the next one
+     * commits in place.
+     */
+    private boolean ledHereAgain() {
+        TopicPartition tp = ledElsewhere;
+        if (tp == null || !settings.inPlaceExactlyOnce()) {
+            return false;
+        }
+        Partition replica = env.localPartition().apply(tp);
+        if (replica == null || !replica.isLeader()) {
+            return false;
+        }
+        ledElsewhere = null;
+        anchoredRefusal = null;
         return true;
     }
 
@@ -809,6 +841,7 @@ final class TaskRunner implements Runnable {
                             anchoredMaxRecords = Math.max(1, batch.size() / 2);
                         } else {
                             anchoredRefusal = refused.getMessage();
+                            ledElsewhere = refused.notLedHere;
                         }
                         throw new AttemptAgain(refused.getMessage());
                     }
@@ -820,6 +853,7 @@ final class TaskRunner implements Runnable {
                     commitInTransaction(producer, anchoredOffsets(in, position, task.stats().streamTimeMs(), anchor == null ? null : anchor.output()));
                     committed();
                     anchoredRefusal = refused.getMessage(); // only once committed: until then a restart settles the anchor first
+                    ledElsewhere = refused.notLedHere;
                     log.info("task {}: {}; its results commit in transactions from now on", id, anchoredRefusal);
                     return null;
                 } finally {
@@ -1292,6 +1326,10 @@ final class TaskRunner implements Runnable {
                     checkSends(output);
                     recordLatencies(pendingStamps, pending, env.clock().get());
                     pending = 0;
+                    TopicPartition wasLedElsewhere = ledElsewhere;
+                    if (ledHereAgain()) {
+                        throw new AttemptAgain(wasLedElsewhere + " is led here again: its results commit in place from now on");
+                    }
                 } else {
                     long mark = output.inPlaceMark();
                     if (mark >= 0) {
