@@ -442,6 +442,18 @@ public final class GroupCoordinator implements AutoCloseable {
         return response;
     }
 
+    /** A static member under another member id (a restarted copy's, or back to the old one), the group's leadership with it. */
+    private static void renameStaticMember(ClassicGroup group, GroupMember member, String instanceId, String to) {
+        String from = member.memberId;
+        group.members.remove(from);
+        member.memberId = to;
+        group.members.put(to, member);
+        group.staticMembers.put(instanceId, to);
+        if (from.equals(group.leaderId)) {
+            group.leaderId = to;
+        }
+    }
+
     private CompletableFuture<JoinResult> rejoinStatic(ClassicGroup group, String instanceId, String newId, JoinRequest request) {
         GroupMember member = group.members.remove(group.staticMembers.get(instanceId));
         String oldId = member.memberId;
@@ -454,12 +466,7 @@ public final class GroupCoordinator implements AutoCloseable {
             member.awaitingSync.complete(SyncResult.refused(ServiceError.FENCED_INSTANCE_ID));
             member.awaitingSync = null;
         }
-        member.memberId = newId;
-        group.members.put(newId, member);
-        group.staticMembers.put(instanceId, newId);
-        if (oldId.equals(group.leaderId)) {
-            group.leaderId = newId;
-        }
+        renameStaticMember(group, member, instanceId, newId);
         Map<String, byte[]> oldProtocols = member.protocols;
         int oldSessionTimeoutMs = member.sessionTimeoutMs;
         int oldRebalanceTimeoutMs = member.rebalanceTimeoutMs;
@@ -504,16 +511,10 @@ public final class GroupCoordinator implements AutoCloseable {
                 log.warn("group {}: could not store static member {}'s new member id {} ({}); it stays {}", group.groupId,
                         instanceId, newId, error, oldId);
                 if (group.members.get(newId) == member) {
-                    group.members.remove(newId);
-                    member.memberId = oldId;
+                    renameStaticMember(group, member, instanceId, oldId);
                     member.protocols = oldProtocols;
                     member.sessionTimeoutMs = oldSessionTimeoutMs;
                     member.rebalanceTimeoutMs = oldRebalanceTimeoutMs;
-                    group.members.put(oldId, member);
-                    group.staticMembers.put(instanceId, oldId);
-                    if (newId.equals(group.leaderId)) {
-                        group.leaderId = oldId;
-                    }
                     scheduleSessionTimeout(group, member);
                 }
                 response.complete(JoinResult.refused(error, ""));

@@ -353,6 +353,45 @@ class GroupCoordinatorTest {
                 "range", Map.of()))).assignment()).as("the copy keeps the instance's assignment").containsExactly(7);
     }
 
+    /**
+     * The write of a restarted copy's new member id fails (here its subscription is larger than
+     * the offsets topic takes): the group goes back to the id the log holds, so the running
+     * incarnation is not fenced and a coordinator that loads the group agrees with this one.
+     */
+    @Test
+    void aStaticMembersNewMemberIdThatCannotBeStoredIsUndone() {
+        CompletableFuture<JoinResult> first = joinStatic("instance-1", protocols("range", new byte[]{1}), true);
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult old = first.join();
+        assertThat(old.leaderId()).isEqualTo(old.memberId());
+        sync(old);
+        byte[] huge = new byte[2 << 20];
+        new java.util.Random(2).nextBytes(huge);
+
+        JoinResult copy = settled(joinStatic("instance-1", protocols("range", huge), true));
+
+        assertThat(copy.error()).isNotEqualTo(ServiceError.NONE);
+        assertThat(settled(coordinator.heartbeat("billing", old.memberId(), "instance-1", old.generationId())))
+                .as("the running incarnation keeps its member id").isEqualTo(ServiceError.NONE);
+        var described = settled(coordinator.describeGroup("billing"));
+        assertThat(described.state()).isEqualTo("Stable");
+        assertThat(described.members()).singleElement().satisfies(m -> {
+            assertThat(m.memberId()).isEqualTo(old.memberId());
+            assertThat(m.metadata()).as("and its subscription").containsExactly(1);
+        });
+        scheduler.advance(SESSION_MS - 1);
+        assertThat(settled(coordinator.heartbeat("billing", old.memberId(), "instance-1", old.generationId())))
+                .as("its session timer still runs for it").isEqualTo(ServiceError.NONE);
+
+        GroupCoordinator fresh = reload();
+        coordinator.close();
+        assertThat(settled(fresh.heartbeat("billing", old.memberId(), "instance-1", old.generationId()))).isEqualTo(ServiceError.NONE);
+        JoinResult leader = settled(fresh.joinGroup(new JoinRequest("billing", old.memberId(), "instance-1", "client", "/127.0.0.1",
+                "consumer", protocols("range", new byte[]{1}), SESSION_MS, REBALANCE_MS, true, true)));
+        assertThat(leader.error()).isEqualTo(ServiceError.NONE);
+        assertThat(leader.leaderId()).as("still the group's leader").isEqualTo(old.memberId());
+    }
+
     /** The copy is answered only once its member id is stored: until then the old incarnation is fenced and the copy waits. */
     @Test
     void aStaticMembersCopyIsAnsweredOnlyOnceItsMemberIdIsCommitted() {
