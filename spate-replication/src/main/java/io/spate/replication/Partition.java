@@ -582,6 +582,12 @@ public final class Partition {
                     && fetchOffset >= epochStartOffset) {
                 List<Integer> expanded = new ArrayList<>(current);
                 expanded.add(followerId);
+                // In the replica list's order, not the order the followers caught up in: a fail-over
+                // elects the first live replica of the in-sync set, and partitions placed together
+                // (one replica list) then elect the same node, so a task's input and its
+                // co-located outputs stay led together.
+                List<Integer> order = replicas;
+                expanded.sort(java.util.Comparator.comparingInt(id -> order.contains(id) ? order.indexOf(id) : Integer.MAX_VALUE));
                 proposal = expanded;
             }
         } finally {

@@ -82,6 +82,22 @@ class PartitionIsrTest {
     }
 
     /**
+     * A follower that catches up goes back to its place in the replica list, not to the end of the
+     * in-sync set: a fail-over elects the first live in-sync replica, and two partitions placed
+     * together (a pipeline's input and its output) must elect the same node, whatever order
+     * their followers caught up in.
+     */
+    @Test
+    void aFollowerJoinsTheInSyncSetInReplicaOrder() {
+        partition.becomeLeader(2, 2, List.of(3, 1, 2), List.of(1), now);
+        long end = append("a");
+        List<Integer> withReplica2 = partition.onFollowerFetch(2, end, now, "");
+        assertThat(withReplica2).containsExactly(1, 2);
+        partition.becomeLeader(2, 3, List.of(3, 1, 2), withReplica2, now);
+        assertThat(partition.onFollowerFetch(3, end, now, "")).as("3 leads the replica list").containsExactly(3, 1, 2);
+    }
+
+    /**
      * A new leadership's high watermark trails the log end it took over with until its followers
      * report: a reader that wants everything committed (a pipeline task restoring its store)
      * must wait for it rather than stop at the high watermark it finds.
