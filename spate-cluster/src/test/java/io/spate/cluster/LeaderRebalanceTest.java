@@ -57,6 +57,27 @@ class LeaderRebalanceTest {
     }
 
     @Test
+    void aChainOfPlacementsMovesAsOneGroupDeepestFirst() {
+        // A stateful pipeline's changelog is placed with its repartition topic, placed with the input.
+        ClusterImage image = image(THREE_NODES, oneMovedPartition("clicks", Map.of(), List.of(2, 3, 1)),
+                oneMovedPartition("by-user-repartition", PLACED_WITH_CLICKS, List.of(2, 3, 1)),
+                oneMovedPartition("count-changelog", Map.of("spate.colocate.with", "by-user-repartition"), List.of(2, 3, 1)));
+        assertThat(names(LeaderRebalance.elections(image))).containsExactly("count-changelog-0", "by-user-repartition-0", "clicks-0");
+
+        ClusterImage changelogBehind = image(THREE_NODES, oneMovedPartition("clicks", Map.of(), List.of(2, 3, 1)),
+                oneMovedPartition("by-user-repartition", PLACED_WITH_CLICKS, List.of(2, 3, 1)),
+                oneMovedPartition("count-changelog", Map.of("spate.colocate.with", "by-user-repartition"), List.of(2, 3)));
+        assertThat(LeaderRebalance.elections(changelogBehind)).as("the changelog's follower holds the chain back").isEmpty();
+    }
+
+    @Test
+    void topicsPlacedWithEachOtherAreElectedEachOnItsOwn() {
+        ClusterImage image = image(THREE_NODES, oneMovedPartition("a", Map.of("spate.colocate.with", "b"), List.of(2, 3, 1)),
+                oneMovedPartition("b", Map.of("spate.colocate.with", "a"), List.of(2, 3)));
+        assertThat(names(LeaderRebalance.elections(image))).containsExactly("a-0");
+    }
+
+    @Test
     void aPlacedPartitionLeftBehindFollowsItsAnchorAlone() {
         // The anchor went back earlier (or was never moved); its output is still led elsewhere.
         ClusterImage image = image(THREE_NODES, topic("clicks", List.of(PREFERS_1), Map.of()),

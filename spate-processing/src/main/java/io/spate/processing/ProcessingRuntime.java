@@ -166,8 +166,13 @@ public final class ProcessingRuntime implements AutoCloseable {
         this.standbyWorker = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("spate-standby").unstarted(r));
     }
 
-    /** A leadership was taken by the image being applied: its tasks start once it is all applied (decisions thread only). */
-    private boolean leadershipsToStart;
+    /**
+     * Leaderships taken by the image being applied, not yet in {@link #led} (decisions thread
+     * only): their tasks start once every role of that image is taken. A fail-over moves a
+     * task's input and the outputs placed with it in one image, and a task started on the input
+     * alone found its output led elsewhere and committed in transactions until it moved again.
+     */
+    private final Set<TopicPartition> ledOnceApplied = new HashSet<>();
 
     /** Told of this node's leaderships (registered before the node joins, so none is missed). */
     public LeadershipListener leadership() {
@@ -187,19 +192,16 @@ public final class ProcessingRuntime implements AutoCloseable {
                         led.remove(tp); // led by another node meanwhile: its tasks start again from their commits
                         reconcile();
                     }
-                    // Started once the whole image is applied: the outputs placed with this input move
-                    // in the same image, and a task that began before they were led here would write
-                    // its results in transactions for as long as it runs.
-                    led.add(tp);
-                    leadershipsToStart = true;
+                    ledOnceApplied.add(tp);
                 });
             }
 
             @Override
             public void onRolesApplied() {
                 onDecisions(() -> {
-                    if (leadershipsToStart) {
-                        leadershipsToStart = false;
+                    if (!ledOnceApplied.isEmpty()) {
+                        led.addAll(ledOnceApplied);
+                        ledOnceApplied.clear();
                         reconcile();
                     }
                 });
@@ -212,6 +214,7 @@ public final class ProcessingRuntime implements AutoCloseable {
                 // deleted, a move away) moves past it, and its tasks stop at once.
                 boolean noOtherLeader = partition.leaderId() < 0 && partition.leaderEpoch() == leaderEpoch;
                 onDecisions(() -> {
+                    ledOnceApplied.remove(tp);
                     if (noOtherLeader && led.contains(tp) && !inDoubt.containsKey(tp) && !closed) {
                         ScheduledFuture<?> expiry = decisions.schedule(() -> guarded(() -> doubtOver(tp)), LEADERSHIP_DOUBT_MS, TimeUnit.MILLISECONDS);
                         inDoubt.put(tp, new LeadershipInDoubt(partition, leaderEpoch, expiry));

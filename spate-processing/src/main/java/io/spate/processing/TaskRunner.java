@@ -355,6 +355,10 @@ final class TaskRunner implements Runnable {
                         onDisk.keepOnClose(offsets, env.clock().get());
                     }
                 }
+                if (attemptInPlaceNext && !stopped) {
+                    attemptInPlaceNext = false;
+                    throw new AttemptAgain("its partitions are all led here again: its results commit in place from now on");
+                }
             } finally {
                 if (own != null) {
                     try {
@@ -455,6 +459,8 @@ final class TaskRunner implements Runnable {
      * come back together). Once this node leads it, the task goes back to committing in place.
      */
     private TopicPartition ledElsewhere;
+    /** Set when an attempt in transactions ended because {@link #ledElsewhere} is led here now. */
+    private boolean attemptInPlaceNext;
 
     /** The inputs' positions that were committed (not defaulted to the log start): where a source table's restore stops. */
     private final Map<TopicPartition, Long> committedInputs = new HashMap<>();
@@ -641,6 +647,14 @@ final class TaskRunner implements Runnable {
      * which has just moved here: the caller ends the attempt after its commit, and the next one
      * commits in place.
      */
+    /**
+     * {@code tp} when it is the task's own partition of its topic (co-located, led with the
+     * input), else null: a re-keyed result for another partition is no leadership that comes back.
+     */
+    private TopicPartition ownPartition(TopicPartition tp) {
+        return tp != null && tp.partition() == id.partition() ? tp : null;
+    }
+
     private boolean ledHereAgain() {
         TopicPartition tp = ledElsewhere;
         if (tp == null || !settings.inPlaceExactlyOnce()) {
@@ -841,7 +855,7 @@ final class TaskRunner implements Runnable {
                             anchoredMaxRecords = Math.max(1, batch.size() / 2);
                         } else {
                             anchoredRefusal = refused.getMessage();
-                            ledElsewhere = refused.notLedHere;
+                            ledElsewhere = ownPartition(refused.notLedHere);
                         }
                         throw new AttemptAgain(refused.getMessage());
                     }
@@ -853,7 +867,7 @@ final class TaskRunner implements Runnable {
                     commitInTransaction(producer, anchoredOffsets(in, position, task.stats().streamTimeMs(), anchor == null ? null : anchor.output()));
                     committed();
                     anchoredRefusal = refused.getMessage(); // only once committed: until then a restart settles the anchor first
-                    ledElsewhere = refused.notLedHere;
+                    ledElsewhere = ownPartition(refused.notLedHere);
                     log.info("task {}: {}; its results commit in transactions from now on", id, anchoredRefusal);
                     return null;
                 } finally {
@@ -1326,10 +1340,6 @@ final class TaskRunner implements Runnable {
                     checkSends(output);
                     recordLatencies(pendingStamps, pending, env.clock().get());
                     pending = 0;
-                    TopicPartition wasLedElsewhere = ledElsewhere;
-                    if (ledHereAgain()) {
-                        throw new AttemptAgain(wasLedElsewhere + " is led here again: its results commit in place from now on");
-                    }
                 } else {
                     long mark = output.inPlaceMark();
                     if (mark >= 0) {
@@ -1346,6 +1356,11 @@ final class TaskRunner implements Runnable {
                 lateRecords = task.stats().lateRecordsDropped();
                 dirty = false;
                 lastCommitMs = now;
+            }
+            if (exactlyOnce && !inTransaction && !dirty && ledHereAgain()) {
+                // Everything is committed: the attempt ends cleanly (stores kept on disk) and the next one commits in place.
+                attemptInPlaceNext = true;
+                break;
             }
             if (deferredCommit != null && commitInFlight == null && output.acknowledgedUpTo(deferredCommit.mark())) {
                 checkSends(output);

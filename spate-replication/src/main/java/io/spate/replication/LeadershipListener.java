@@ -20,7 +20,7 @@ public interface LeadershipListener {
     /**
      * Every role a metadata image gives this node has been taken: a tier that needs several
      * partitions led here together (a processing task and the outputs placed with its input,
-     * whose leaderships one image moves at once) decides now rather than on the first of them.
+     * which a fail-over moves in one image) decides now rather than on the first of them.
      */
     default void onRolesApplied() {
     }

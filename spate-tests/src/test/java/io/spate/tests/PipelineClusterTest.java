@@ -238,14 +238,7 @@ class PipelineClusterTest {
                 replicas.stream().filter(n -> n != elsewhere).forEach(reordered::add);
                 cluster.mark("moving the leadership of " + tagged0 + " to node " + elsewhere + ", away from its input's preferred node "
                         + inputPreferred);
-                cluster.admin().alterPartitionReassignments(Map.of(tagged0,
-                        java.util.Optional.of(new org.apache.kafka.clients.admin.NewPartitionReassignment(reordered)))).all().get();
-                await().atMost(SpateCluster.SETTLE).ignoreExceptions().until(() -> {
-                    if (cluster.leader(tagged0.topic(), 0).orElse(-1) != elsewhere) {
-                        cluster.admin().electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tagged0)).all().get();
-                    }
-                    return cluster.leader(tagged0.topic(), 0).orElse(-1) == elsewhere;
-                });
+                moveLeadership(tagged0, reordered);
                 int afterMove = sent.get();
                 await().atMost(Duration.ofSeconds(30)).until(() -> sent.get() > afterMove + 200 || loadFailure.get() != null);
                 // And back to its input's node: task 0 commits in place again (a leadership split
@@ -253,14 +246,7 @@ class PipelineClusterTest {
                 long inPlaceBefore = tagTask0(prefix).resultsInPlace();
                 cluster.mark("moving the leadership of " + tagged0 + " back to node " + inputPreferred + " (" + inPlaceBefore
                         + " results of task 0 in place so far)");
-                cluster.admin().alterPartitionReassignments(Map.of(tagged0,
-                        java.util.Optional.of(new org.apache.kafka.clients.admin.NewPartitionReassignment(replicas)))).all().get();
-                await().atMost(SpateCluster.SETTLE).ignoreExceptions().until(() -> {
-                    if (cluster.leader(tagged0.topic(), 0).orElse(-1) != inputPreferred) {
-                        cluster.admin().electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tagged0)).all().get();
-                    }
-                    return cluster.leader(tagged0.topic(), 0).orElse(-1) == inputPreferred;
-                });
+                moveLeadership(tagged0, replicas);
                 await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
                         assertThat(tagTask0(prefix).resultsInPlace()).as("task 0's results in place").isGreaterThan(inPlaceBefore));
             }
@@ -304,6 +290,19 @@ class PipelineClusterTest {
                 assertThat(tagged).anySatisfy(r -> assertThat(r.headers().lastHeader("spate.position")).isNotNull());
             });
         }
+    }
+
+    /** Reorders {@code tp}'s replicas and elects the first of them, until it leads. */
+    private void moveLeadership(TopicPartition tp, List<Integer> replicas) throws Exception {
+        cluster.admin().alterPartitionReassignments(Map.of(tp,
+                java.util.Optional.of(new org.apache.kafka.clients.admin.NewPartitionReassignment(replicas)))).all().get();
+        int leader = replicas.get(0);
+        await().atMost(SpateCluster.SETTLE).ignoreExceptions().until(() -> {
+            if (cluster.leader(tp.topic(), tp.partition()).orElse(-1) != leader) {
+                cluster.admin().electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all().get();
+            }
+            return cluster.leader(tp.topic(), tp.partition()).orElse(-1) == leader;
+        });
     }
 
     /** The pass-through's task on input partition 0, as {@code describe} reports it. */
