@@ -131,7 +131,7 @@ public final class ReplicationSimulation {
     }
 
     /** What a run found: no violation means it passed. The trace's tail says what led there. */
-    public record Result(long seed, long events, long writes, long acked, long commitsAcked, long offsetFetches, int faults,
+    public record Result(long seed, long events, long writes, long acked, long retries, long retriesAnsweredAsWritten, long commitsAcked, long offsetFetches, int faults,
                          long powerLosses, long filesThatLostWrites, long wrongReads, long moves, long deletes,
                          List<String> violations, List<String> traceTail) {
         public boolean passed() {
@@ -177,7 +177,10 @@ public final class ReplicationSimulation {
             nodes.put(id, new SimNode(id, SimDisk.create("node-" + id), loop, network, controller, nodes, topicConfig,
                     options.sessionTimeoutMs(), options.lagTimeMaxMs(), this::trace, this::violation));
         }
-        this.producer = new SimProducer(loop, network, controller, nodes, TOPIC, options.partitions(), random);
+        this.producer = new SimProducer(loop, network, controller, nodes, TOPIC, options.partitions(), random, this::violation);
+        if (options.deletes() || options.retention() || options.compaction()) {
+            producer.logMayForget();
+        }
         this.committer = new SimCommitter(loop, network, controller, nodes, this::violation);
     }
 
@@ -292,7 +295,8 @@ public final class ReplicationSimulation {
             powerLosses += node.disk().stats().powerLosses();
             filesThatLostWrites += node.disk().stats().filesThatLostWrites();
         }
-        return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), committer.commitsAcknowledged(),
+        return new Result(options.seed(), loop.eventsRun(), producer.sent(), producer.acks().size(), producer.retries(),
+                producer.duplicatesAnswered(), committer.commitsAcknowledged(),
                 committer.fetchesAnswered(), faults, powerLosses, filesThatLostWrites, wrongReads, moves, deletes,
                 List.copyOf(violations), List.copyOf(trace));
     }
@@ -708,6 +712,15 @@ public final class ReplicationSimulation {
                 }
             }
             Map<Long, String> held = LogValues.read(leaderReplica);
+            // Each value is sent by one write, retried until acknowledged: stored once, whatever the faults.
+            Map<String, Long> firstAt = new HashMap<>();
+            for (Map.Entry<Long, String> record : held.entrySet()) {
+                Long earlier = firstAt.putIfAbsent(record.getValue(), record.getKey());
+                if (earlier != null) {
+                    violations.add(tp + ": write " + record.getValue() + " is in the log twice, at offsets " + earlier + " and " + record.getKey());
+                    break;
+                }
+            }
             Map<String, Long> lastOfKey = options.compaction() ? lastOffsetOfEachKey(held) : Map.of();
             // Records below the highest point a delete asked for, or below the log start retention left, may be gone.
             long deleted = Math.max(deletedBelow.getOrDefault(i, 0L), options.retention() ? leaderReplica.logStartOffset() : 0L);

@@ -17,6 +17,7 @@ import io.spate.replication.Acks;
 import io.spate.replication.GroupCommit;
 import io.spate.replication.Partition;
 import io.spate.replication.ReadBound;
+import io.spate.replication.Written;
 import io.spate.replication.node.IsrChanges;
 import io.spate.replication.node.LeaderLease;
 import io.spate.replication.node.NodeRoles;
@@ -613,19 +614,24 @@ public final class SimNode {
     // ---- produce (a model of the produce handler, acks=all) ------------------------------------
 
     /** A write arriving from a client: handled now, or once this node resumes from a pause. */
-    void produceWhenRunning(TopicPartition tp, ByteBuffer batch, java.util.function.LongConsumer answer) {
+    void produceWhenRunning(TopicPartition tp, ByteBuffer batch, Consumer<Written> answer) {
         onNode(incarnation, () -> produce(tp, batch, answer));
     }
 
-    /** The leader's side of an acks=all write, through the partition's own write path; {@code answer} gets the base offset, or -1. */
-    private void produce(TopicPartition tp, ByteBuffer batch, java.util.function.LongConsumer answer) {
+    /** The leader's side of an acks=all write, through the partition's own write path; {@code answer} gets what it did. */
+    private void produce(TopicPartition tp, ByteBuffer batch, Consumer<Written> answer) {
         Partition p = roles.partition(tp);
         if (p == null) {
-            answer.accept(-1);
+            answer.accept(NOT_HOSTED);
             return;
         }
-        p.append(batch, Acks.ALL, PRODUCE_WAIT_MS, loop.nowMs()).thenAccept(written -> answer.accept(written.ok() ? written.baseOffset() : -1));
+        // A retry sends the same bytes again: the log must not see a buffer an earlier attempt consumed.
+        p.append(batch.duplicate(), Acks.ALL, PRODUCE_WAIT_MS, loop.nowMs()).thenAccept(answer);
     }
+
+    /** The answer to a write for a partition this node does not host. */
+    private static final Written NOT_HOSTED = new Written(io.spate.replication.WriteError.NOT_LEADER, LogError.NONE,
+            "not hosted here", -1, -1, -1);
 
     /**
      * DeleteRecords arriving from an admin client, as {@code PartitionAdmin} serves it: only a

@@ -68,6 +68,7 @@ public final class SimulateCommand {
         }
         int failed = 0;
         long acked = 0;
+        long retries = 0;
         long writes = 0;
         long commits = 0;
         long offsetFetches = 0;
@@ -84,6 +85,7 @@ public final class SimulateCommand {
                     .withRetention(retention);
             ReplicationSimulation.Result r = ReplicationSimulation.run(moveNodes == 0 ? options : options.withMoves(moveNodes));
             acked += r.acked();
+            retries += r.retries();
             writes += r.writes();
             commits += r.commitsAcked();
             offsetFetches += r.offsetFetches();
@@ -100,10 +102,10 @@ public final class SimulateCommand {
                 r.traceTail().forEach(line -> System.out.println("    " + line));
             }
         }
-        System.out.printf("%d seed(s) from %d: %d passed, %d failed; %d events, %d writes, %d acknowledged; "
+        System.out.printf("%d seed(s) from %d: %d passed, %d failed; %d events, %d writes, %d acknowledged, %d retried; "
                         + "%d group commits acknowledged, %d committed-offset fetches checked; "
                         + "%d power losses, %d files lost unsynced writes, %d wrong reads, %d moves, %d deletes; %.1f s%n",
-                seeds, first, seeds - failed, failed, events, writes, acked, commits, offsetFetches, powerLosses, filesThatLostWrites, wrongReads, moves, deletes,
+                seeds, first, seeds - failed, failed, events, writes, acked, retries, commits, offsetFetches, powerLosses, filesThatLostWrites, wrongReads, moves, deletes,
                 (System.nanoTime() - started) / 1e9);
         System.exit(failed == 0 ? 0 : 1);
     }

@@ -39,11 +39,14 @@ class ReplicationSimulationTest {
         long acked = run.sum(ReplicationSimulation.Result::acked);
         long commits = run.sum(ReplicationSimulation.Result::commitsAcked);
         long offsetFetches = run.sum(ReplicationSimulation.Result::offsetFetches);
-        System.out.printf("replication simulation: %d seeds from %d, %d writes, %d acknowledged, %d group commits acknowledged, "
-                + "%d committed-offset fetches checked, %d failed%n", SEEDS, FIRST, run.sum(ReplicationSimulation.Result::writes), acked,
-                commits, offsetFetches, run.failed().size());
+        long retries = run.sum(ReplicationSimulation.Result::retries);
+        long answeredAsWritten = run.sum(ReplicationSimulation.Result::retriesAnsweredAsWritten);
+        System.out.printf("replication simulation: %d seeds from %d, %d writes, %d acknowledged, %d retried (%d of them answered as written"
+                + " long ago), %d group commits acknowledged, %d committed-offset fetches checked, %d failed%n", SEEDS, FIRST,
+                run.sum(ReplicationSimulation.Result::writes), acked, retries, answeredAsWritten, commits, offsetFetches, run.failed().size());
         assertThat(run.failed()).isEmpty();
         assertThat(acked).as("the runs acknowledged writes at all").isPositive();
+        assertThat(retries).as("the idempotent producer sent unacknowledged writes again").isPositive();
         assertThat(commits).as("the coordinator acknowledged group commits").isPositive();
         assertThat(offsetFetches).as("fetches of the committed offset were answered and checked").isPositive();
     }
