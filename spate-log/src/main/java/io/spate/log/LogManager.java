@@ -221,7 +221,6 @@ public final class LogManager implements AutoCloseable {
         opened.onFsyncFailure(this::takeOffline);
         opened.onFsynced(nanos -> fsyncObserver.accept(nanos));
         opened.onRecoveryPointLowered(() -> recoveryPointLowered(opened));
-        opened.onRecoveryPointWrite(this::writeRecoveryPointsNow);
         opened.onRoll(this::flushAfterRoll);
         opened.onWriteFailure(this::writeFailed);
         if (opened.isOffline()) {
@@ -463,14 +462,6 @@ public final class LogManager implements AutoCloseable {
         }
     }
 
-    /** Writes every log's recovery point now (compaction is about to clean below one); a failure takes nothing offline by itself. */
-    private void writeRecoveryPointsNow() throws IOException {
-        if (offlineReason != null) {
-            throw new IOException("the data directory is offline: " + offlineReason);
-        }
-        writeCheckpointsOrFail();
-    }
-
     /**
      * A truncation took {@code partitionLog}'s recovery point back: unless the checkpoint on disk
      * is already at or below it, it is rewritten now, before any later append can be torn below
@@ -548,12 +539,6 @@ public final class LogManager implements AutoCloseable {
                 throw e;
             }
             writtenRecoveryPoints.putAll(recoveryPoints);
-            for (PartitionLog partitionLog : logs.values()) {
-                Long written = recoveryPoints.get(partitionLog.topicPartition());
-                if (written != null) {
-                    partitionLog.recoveryPointWritten(written);
-                }
-            }
             writeCheckpoint(dataDir.resolve(LOG_START_CHECKPOINT_FILE), logStarts);
             writeCheckpoint(dataDir.resolve(HIGH_WATERMARK_CHECKPOINT_FILE), highWatermarks);
         }

@@ -87,10 +87,6 @@ public final class PartitionLog {
     private volatile String offlineReason;
     private volatile java.util.function.Consumer<IOException> fsyncFailureListener = e -> { };
     private volatile RecoveryPointListener recoveryPointLowered = () -> { };
-    /** Writes the recovery point checkpoint now (the log manager's); a log without one has nothing to write. */
-    private volatile RecoveryPointListener recoveryPointWriter = () -> recoveryPointWritten(recoveryPoint);
-    /** The recovery point the checkpoint on disk holds: where a load after a power loss starts to distrust the segments. */
-    private volatile long writtenRecoveryPoint;
     private volatile java.util.function.Consumer<PartitionLog> rolled = l -> { };
     private volatile java.util.function.Consumer<IOException> writeFailureListener = e -> { };
     private volatile LongConsumer stableOffsetAdvanced = bytes -> { };
@@ -259,16 +255,10 @@ public final class PartitionLog {
                 }
             }
             long end = Math.max(segment.nextOffset(), segment.baseOffset());
-            if (!last && end < nextBase && end >= checkpointedRecoveryPoint) {
+            if (!last && end < nextBase && end >= checkpointedRecoveryPoint && !config.compact()) {
                 // A gap past the recovery point: the operating system wrote the next segment back
                 // before this one's unsynced tail, and a power loss kept only the former. Only
-                // compaction leaves gaps on purpose, and it cleans only below a recovery point it
-                // has written first (makeDurableThrough), and a follower rolls at its log's end even
-                // when its compacted leader's next batch starts later (followerRollBase), so this is
-                // a tear. In a compacted log the tear
-                // was kept before: the follower fetched on from the later segment's end and
-                // never got the lost records back, the latest of some key among them (found by
-                // the replication simulation with an idempotent producer and compaction).
+                // compaction leaves gaps on purpose, so outside compacted logs this is a tear.
                 dropUnflushedAfterTear(segmentFiles.subList(i + 1, segmentFiles.size()), end);
                 if (segment.size() == 0 && i > 0) {
                     segment.markDeleted();
@@ -317,7 +307,6 @@ public final class PartitionLog {
         highWatermark = logEndOffset;
         checkpointedHighWatermark = Math.max(logStartOffset, Math.min(options.highWatermark(), logEndOffset));
         recoveryPoint = Math.min(checkpointedRecoveryPoint, logEndOffset);
-        writtenRecoveryPoint = recoveryPoint;
         if (!cleanStop) {
             // After a kill the page cache still held what the last process wrote past its
             // recovery point, so the segments read it back whole; none of it is known to be on
@@ -723,34 +712,6 @@ public final class PartitionLog {
         return recoveryPoint;
     }
 
-    /** The log manager wrote {@code offset} as this log's recovery point to its checkpoint. */
-    void recoveryPointWritten(long offset) {
-        writtenRecoveryPoint = offset;
-    }
-
-    /**
-     * Fsyncs the log and writes the recovery point checkpoint, unless the checkpoint already
-     * holds {@code offset} or more. Compaction calls it before it rewrites segments below
-     * {@code offset}: a cleaned segment may end before the next one begins, and such a gap must
-     * lie below the recovery point a load starts from, where it is taken as it is. A gap above
-     * it is then always a power loss that kept a later segment and lost an earlier one's tail
-     * (see {@link #load}).
-     */
-    public void makeDurableThrough(long offset, long nowMs) throws IOException {
-        if (writtenRecoveryPoint >= offset) {
-            return;
-        }
-        if (recoveryPoint < offset) {
-            flush(nowMs);
-        }
-        recoveryPointWriter.lowered();
-    }
-
-    /** Told to write the recovery point checkpoint now (see {@link #makeDurableThrough}). */
-    void onRecoveryPointWrite(RecoveryPointListener writer) {
-        this.recoveryPointWriter = writer;
-    }
-
     /**
      * Sets the high watermark even backwards: a replica that restarts or changes role does not
      * know what the in-sync set holds, so it hides what it cannot vouch for until it learns.
@@ -1099,7 +1060,7 @@ public final class PartitionLog {
             }
             ByteBuffer taken = records.duplicate().limit(upTo);
             try {
-                maybeRollAt(followerRollBase(firstOffset), upTo - start, config, nowMs);
+                maybeRollAt(firstOffset, upTo - start, config, nowMs);
                 active.append(taken, nowMs);
             } catch (IOException e) {
                 log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, upTo - start, e);
@@ -1286,19 +1247,6 @@ public final class PartitionLog {
         }
         return result;
     }
-
-    /**
-     * Where a follower's new segment begins when the batch it rolls for starts at {@code firstOffset}:
-     * at this log's end, so that the gap a compacted leader sent lies inside the new segment and a
-     * gap between segments past the recovery point only ever means a tear (see {@link #load}).
-     * Only a gap too wide for the segment's relative offsets starts the segment at the batch.
-     */
-    private long followerRollBase(long firstOffset) {
-        return firstOffset - logEndOffset < MAX_GAP_INSIDE_A_SEGMENT ? logEndOffset : firstOffset;
-    }
-
-    /** Offsets in a segment's index are ints relative to its base: a gap inside one stays well below that. */
-    private static final long MAX_GAP_INSIDE_A_SEGMENT = Integer.MAX_VALUE / 4;
 
     private void maybeRoll(int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
         maybeRollAt(logEndOffset, incomingBytes, cfg, nowMs);

@@ -111,8 +111,6 @@ public final class LogCompactor {
         if (dirtyFrom >= end) {
             dirtyFrom = from;
         }
-        // What this pass may leave as a gap between segments is made durable first (see PartitionLog.makeDurableThrough).
-        partitionLog.makeDurableThrough(end, clock.millis());
         long firstSegment = partitionLog.segmentBaseAtOrBelow(from);
         AbortedBatches aborted = new AbortedBatches(partitionLog.abortedTransactions(firstSegment, end));
         KeyMap latest = mapKeys(partitionLog, dirtyFrom, end, aborted);
