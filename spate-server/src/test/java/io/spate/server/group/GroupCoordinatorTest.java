@@ -360,11 +360,7 @@ class GroupCoordinatorTest {
      */
     @Test
     void aStaticMembersNewMemberIdThatCannotBeStoredIsUndone() {
-        CompletableFuture<JoinResult> first = joinStatic("instance-1", protocols("range", new byte[]{1}), true);
-        scheduler.advance(INITIAL_DELAY_MS);
-        JoinResult old = first.join();
-        assertThat(old.leaderId()).isEqualTo(old.memberId());
-        sync(old);
+        JoinResult old = aStaticLeaderAlone(true);
         byte[] huge = new byte[2 << 20];
         new java.util.Random(2).nextBytes(huge);
 
@@ -419,6 +415,16 @@ class GroupCoordinatorTest {
                 REBALANCE_MS, true, mayskipAssignment));
     }
 
+    /** Instance "instance-1" joined alone (range), leads, and synced its assignment; {@code maySkipAssignment}: JoinGroup v9+. */
+    private JoinResult aStaticLeaderAlone(boolean maySkipAssignment) {
+        CompletableFuture<JoinResult> first = joinStatic("instance-1", protocols("range", new byte[]{1}), maySkipAssignment);
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult leader = first.join();
+        assertThat(leader.leaderId()).isEqualTo(leader.memberId());
+        sync(leader);
+        return leader;
+    }
+
     private static Map<String, byte[]> protocols(Object... nameThenMetadata) {
         Map<String, byte[]> protocols = new java.util.LinkedHashMap<>();
         for (int i = 0; i < nameThenMetadata.length; i += 2) {
@@ -457,11 +463,7 @@ class GroupCoordinatorTest {
     /** Before JoinGroup v9 a restarted static leader is told the leader's id as it was: it syncs as a follower, and nobody rebalances. */
     @Test
     void aRestartedStaticLeaderBelowJoinGroupV9SyncsAsAFollowerWithoutARebalance() {
-        CompletableFuture<JoinResult> first = joinStatic("instance-1", protocols("range", new byte[]{1}), false);
-        scheduler.advance(INITIAL_DELAY_MS);
-        JoinResult old = first.join();
-        assertThat(old.leaderId()).isEqualTo(old.memberId());
-        sync(old);
+        JoinResult old = aStaticLeaderAlone(false);
 
         JoinResult copy = settled(joinStatic("instance-1", protocols("range", new byte[]{2}), false));
         assertThat(copy.error()).isEqualTo(ServiceError.NONE);

@@ -58,7 +58,6 @@ public final class SimProducer {
     private long sent;
     private long retries;
     private long duplicatesAnswered;
-    private long givenUp;
     private long stopAtMs = Long.MAX_VALUE;
     /** Keyed writes (for a compacted topic): the key follows from the value, {@link #keyOf}. */
     private boolean keyed;
@@ -107,11 +106,6 @@ public final class SimProducer {
     /** Writes sent again after no acknowledgement. */
     public long retries() {
         return retries;
-    }
-
-    /** Writes given up after the log refused their sequence: in the log at most once. */
-    public long givenUp() {
-        return givenUp;
     }
 
     /** Retries the log answered as already written. */
@@ -199,7 +193,6 @@ public final class SimProducer {
                         + write.sequence() + ") with " + written.logError() + ": " + written.message());
             }
             // KIP-360: a new epoch, every partition's sequences from 0; what was in flight may be in the log, or not.
-            givenUp += java.util.Arrays.stream(inFlight).filter(java.util.Objects::nonNull).count();
             java.util.Arrays.fill(inFlight, null);
             java.util.Arrays.fill(nextSequence, 0);
             epoch++;
