@@ -643,11 +643,6 @@ final class TaskRunner implements Runnable {
     }
 
     /**
-     * Exactly-once in transactions only because {@link #ledElsewhere} was led by another node,
-     * which has just moved here: the caller ends the attempt after its commit, and the next one
-     * commits in place.
-     */
-    /**
      * {@code tp} when it is the task's own partition of its topic (co-located, led with the
      * input), else null: a re-keyed result for another partition is no leadership that comes back.
      */
@@ -655,6 +650,11 @@ final class TaskRunner implements Runnable {
         return tp != null && tp.partition() == id.partition() ? tp : null;
     }
 
+    /**
+     * Exactly-once in transactions only because {@link #ledElsewhere} was led by another node,
+     * which has just moved here: the caller ends the attempt after its commit, and the next one
+     * commits in place.
+     */
     private boolean ledHereAgain() {
         TopicPartition tp = ledElsewhere;
         if (tp == null || !settings.inPlaceExactlyOnce()) {
