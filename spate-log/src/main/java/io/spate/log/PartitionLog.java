@@ -82,6 +82,9 @@ public final class PartitionLog {
     private volatile long recoveryPoint;
     private volatile long checkpointedHighWatermark;
     private volatile long lastFlushMs;
+    /** The active segment as the last flush found it, and its size then: what a compacted log's roll would still have to fsync. */
+    private volatile LogSegment flushedActive;
+    private volatile int flushedActiveBytes;
     private volatile boolean closed;
     /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
     private volatile String offlineReason;
@@ -258,7 +261,9 @@ public final class PartitionLog {
             if (!last && end < nextBase && end >= checkpointedRecoveryPoint && !config.compact()) {
                 // A gap past the recovery point: the operating system wrote the next segment back
                 // before this one's unsynced tail, and a power loss kept only the former. Only
-                // compaction leaves gaps on purpose, so outside compacted logs this is a tear.
+                // compaction leaves gaps on purpose, so outside compacted logs this is a tear. A
+                // compacted log fsyncs a segment before it creates the next (fsyncBeforeTheNextSegment),
+                // so there a gap between segments is never a tear.
                 dropUnflushedAfterTear(segmentFiles.subList(i + 1, segmentFiles.size()), end);
                 if (segment.size() == 0 && i > 0) {
                     segment.markDeleted();
@@ -1274,6 +1279,9 @@ public final class PartitionLog {
     }
 
     private void rollAt(long baseOffset) throws IOException {
+        if (config.compact()) {
+            fsyncBeforeTheNextSegment();
+        }
         LogSegment next = LogSegment.create(dir, baseOffset, config.indexIntervalBytes());
         // The new file's name must survive a power loss too: without this a crash could lose the
         // directory entry of a segment whose data was fsynced.
@@ -1290,6 +1298,31 @@ public final class PartitionLog {
                     baseOffset, e);
         }
         rolled.accept(this);
+    }
+
+    /**
+     * Fsyncs what is not yet durable before a compacted log's next segment is created, under the
+     * append lock. A compacted log's segments may end before the next one begins (compaction's
+     * output, a compacted leader's gaps copied by a follower), so its load cannot tell a power
+     * loss that kept a later segment and lost the unsynced tail of the one before it from such a
+     * gap: it kept the hole, and a follower fetched on from the later segment's end and never got
+     * the lost records back, the latest of some key among them (found by the replication
+     * simulation with an idempotent producer and compaction, seed 91039). Made durable before the
+     * next segment exists, a segment is whole whenever one after it is on disk (compaction's
+     * output is fsynced before it replaces anything). The recovery point is left to
+     * {@link #flush}, which takes the flush lock first and finds these bytes already synced.
+     */
+    private void fsyncBeforeTheNextSegment() throws IOException {
+        Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
+        try {
+            for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
+                segment.flush();
+            }
+        } catch (IOException e) {
+            takeOffline("fsync failed: " + e.getMessage());
+            fsyncFailureListener.accept(e);
+            throw e;
+        }
     }
 
     /**
@@ -1506,6 +1539,8 @@ public final class PartitionLog {
                 return;
             }
             Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
+            LogSegment activeNow = active;
+            int activeBytes = activeNow.size();
             long started = System.nanoTime(); // observed for the metrics only; no decision reads it
             try {
                 for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
@@ -1542,11 +1577,31 @@ public final class PartitionLog {
             fsynced.accept(System.nanoTime() - started);
             recoveryPoint = target;
             lastFlushMs = nowMs;
+            flushedActive = activeNow;
+            flushedActiveBytes = activeBytes;
         }
     }
 
+    /**
+     * True when the background flusher should fsync this log now: its flush.ms passed, or it is
+     * compacted and its active segment holds more than {@link #COMPACTED_UNSYNCED_BYTES} not yet
+     * fsynced. A compacted log fsyncs a segment before it rolls (fsyncBeforeTheNextSegment), under
+     * the append lock; kept small ahead of time, that fsync holds appends back for milliseconds,
+     * not for the writes of the last half-minute the operating system had not written back yet.
+     */
     boolean flushDue(long nowMs) {
-        return offlineReason == null && logEndOffset > recoveryPoint && nowMs - lastFlushMs >= config.flushMs();
+        if (offlineReason != null || logEndOffset <= recoveryPoint) {
+            return false;
+        }
+        return nowMs - lastFlushMs >= config.flushMs() || (config.compact() && unsyncedActiveBytes() > COMPACTED_UNSYNCED_BYTES);
+    }
+
+    /** How many bytes of a compacted log's active segment may wait for the roll's own fsync. */
+    static final int COMPACTED_UNSYNCED_BYTES = 4 << 20;
+
+    private int unsyncedActiveBytes() {
+        LogSegment current = active;
+        return current == flushedActive ? current.size() - flushedActiveBytes : current.size();
     }
 
     /** True when an acknowledgement of data up to {@code nextOffset} must wait for fsync. */

@@ -714,6 +714,51 @@ class PartitionLogTest {
         assertThat(log.flushDue(12_000)).isTrue();
     }
 
+    /**
+     * A compacted log's segment is whole on disk before the next one is created: its segments may
+     * end before the next begins, so after a power loss a torn tail before a kept segment would
+     * look like a gap compaction left, and stay a hole (see LogPowerLossTest). A log that is not
+     * compacted leaves its sealed segments to the background flush, as Kafka does.
+     */
+    @Test
+    void aCompactedLogFsyncsASegmentBeforeItRolls() throws IOException {
+        PartitionLog compacted = open(config(LogConfig.SEGMENT_BYTES, "1024", LogConfig.CLEANUP_POLICY, "compact"));
+        for (int i = 0; i < 12; i++) {
+            append(compacted, TestBatches.builder().baseTimestamp(0).record("k" + i, "x".repeat(200)).build(), 0);
+        }
+        List<LogSegmentView> segments = LogSegmentView.of(compacted);
+        assertThat(segments).hasSizeGreaterThan(2);
+        assertThat(segments.subList(0, segments.size() - 1)).allMatch(LogSegmentView::flushed, "every sealed segment is fsynced");
+        assertThat(segments.getLast().flushed()).as("the active segment is not").isFalse();
+        assertThat(compacted.recoveryPoint()).as("the recovery point is the flush's to move").isZero();
+    }
+
+    @Test
+    void aLogThatIsNotCompactedLeavesItsSealedSegmentsToTheBackgroundFlush() throws IOException {
+        PartitionLog deleted = open(config(LogConfig.SEGMENT_BYTES, "1024"));
+        for (int i = 0; i < 12; i++) {
+            append(deleted, sized(200, 0), 0);
+        }
+        assertThat(LogSegmentView.of(deleted)).hasSizeGreaterThan(2).noneMatch(LogSegmentView::flushed);
+    }
+
+    /** The roll's fsync stays small: a compacted log is flushed in the background once its active segment holds a few MiB unsynced. */
+    @Test
+    void aCompactedLogIsFlushedInTheBackgroundBeforeItsRollWouldWaitLong() throws IOException {
+        PartitionLog log = open(config(LogConfig.CLEANUP_POLICY, "compact"));
+        ByteBuffer halfMib = TestBatches.builder().baseTimestamp(0).record("k", "x".repeat(1 << 19)).build();
+        for (int i = 0; i < 7; i++) {
+            append(log, halfMib.duplicate(), 0);
+        }
+        assertThat(log.flushDue(0)).as("3.5 MiB unsynced").isFalse();
+        append(log, halfMib.duplicate(), 0);
+        assertThat(log.flushDue(0)).as("4 MiB and the batches' headers").isTrue();
+        log.flush(0);
+        assertThat(log.flushDue(0)).isFalse();
+        append(log, halfMib.duplicate(), 0);
+        assertThat(log.flushDue(0)).as("only what came after the flush counts").isFalse();
+    }
+
     /** Peeks at segments through the package-private API (same package as the log). */
     private record LogSegmentView(String name, boolean flushed) {
         static List<LogSegmentView> of(PartitionLog log) throws IOException {

@@ -9,6 +9,8 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -35,14 +37,27 @@ class LogPowerLossTest {
     private static final Clock CLOCK = Clock.fixed(Instant.ofEpochMilli(1_700_000_000_000L), ZoneOffset.UTC);
     /** Small segments, so that schedules roll often. */
     private static final LogConfig CONFIG = LogConfig.from(Map.of(LogConfig.SEGMENT_BYTES, "1024"));
+    /**
+     * The same as a compacted topic's: its segments may legitimately end before the next one
+     * begins, so the load cannot tell a torn tail before a kept segment from such a gap by
+     * looking (no compaction runs here; every key is distinct).
+     */
+    private static final LogConfig COMPACTED = LogConfig.from(Map.of(LogConfig.SEGMENT_BYTES, "1024", LogConfig.CLEANUP_POLICY, "compact"));
 
-    @Test
-    void theReopenedLogHoldsAPrefixWithEverythingFsynced() throws IOException {
+    /**
+     * With the compacted policy this failed for 226 of its 500 seeds: a power loss kept a
+     * later segment and lost the tail of the one before it, and the reopened log had a hole (found
+     * by the replication simulation with an idempotent producer and compaction, seed 91039).
+     */
+    @ParameterizedTest(name = "cleanup.policy={0}")
+    @ValueSource(strings = {"delete", "compact"})
+    void theReopenedLogHoldsAPrefixWithEverythingFsynced(String policy) throws IOException {
+        LogConfig config = policy.equals("compact") ? COMPACTED : CONFIG;
         List<String> failures = new ArrayList<>();
         for (long seed = 0; seed < SEEDS; seed++) {
             String failure;
             try {
-                failure = runSeed(seed);
+                failure = runSeed(seed, config);
             } catch (AssertionError | RuntimeException e) {
                 failure = e.toString();
             }
@@ -54,14 +69,14 @@ class LogPowerLossTest {
     }
 
     /** One schedule; returns what went wrong, or null. */
-    private static String runSeed(long seed) throws IOException {
+    private static String runSeed(long seed, LogConfig config) throws IOException {
         Random random = new Random(seed);
         SimDisk disk = SimDisk.create("seed-" + seed);
         List<String> appended = new ArrayList<>();
         long fsynced = 0;
         for (int life = 0; life <= LIVES; life++) {
             LogManager logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
-            PartitionLog log = logs.getOrCreate(TP, CONFIG);
+            PartitionLog log = logs.getOrCreate(TP, config);
             if (log.isOffline()) {
                 return "life " + life + ": the log reopened offline: " + log.offlineReason();
             }
@@ -84,7 +99,8 @@ class LogPowerLossTest {
                 if (what < 7) {
                     String value = "r" + life + "-" + i + "-" + "x".repeat(random.nextInt(200));
                     var result = log.appendAsLeader(MemoryRecords.withRecords(Compression.NONE,
-                            new SimpleRecord(CLOCK.millis(), null, value.getBytes(StandardCharsets.UTF_8))).buffer(), life, CLOCK.millis());
+                            new SimpleRecord(CLOCK.millis(), value.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8))).buffer(),
+                            life, CLOCK.millis());
                     if (!result.ok()) {
                         return "life " + life + ": append failed: " + result.message();
                     }
