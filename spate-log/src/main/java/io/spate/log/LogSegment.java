@@ -40,6 +40,8 @@ public final class LogSegment {
     private volatile long maxTimestamp = RecordBatch.NO_TIMESTAMP;
     private volatile long offsetOfMaxTimestamp = -1;
     private volatile boolean flushed = true;
+    /** The size the last fsync covered. */
+    private volatile int syncedBytes;
     private int bytesSinceIndexEntry;
     private long firstAppendMs = -1;
     private volatile boolean deleteOnRelease;
@@ -76,6 +78,7 @@ public final class LogSegment {
         }
         LogSegment segment = new LogSegment(file, base, channel, indexIntervalBytes);
         segment.size = (int) fileSize;
+        segment.syncedBytes = segment.size;
         return segment;
     }
 
@@ -178,25 +181,45 @@ public final class LogSegment {
         return flushed;
     }
 
+    /** Bytes written since the last fsync began (all of them, for a segment a crashed process left). */
+    int unsyncedBytes() {
+        return size - syncedBytes;
+    }
+
     /**
      * What this process did not write may still be only in the page cache: a segment opened
      * after a crash, past the recovery point, is synced by the next flush like one it appended to.
      */
     void markUnflushed() {
         flushed = false;
+        syncedBytes = 0;
     }
 
+    /**
+     * Fsyncs the segment unless nothing was written since the last fsync began. Callers on
+     * different threads (a log's flush under its flush lock, a compacted log's roll under its
+     * append lock) wait for each other: the flag is set before the fsync, so that a write during
+     * it is synced by the next one, and a second caller that found it set while the first one's
+     * fsync was still running would have returned with the bytes not yet on disk.
+     */
     void flush() throws IOException {
-        if (!flushed) {
-            flushed = true;
-            try {
-                channel.force(false);
-            } catch (IOException e) {
-                flushed = false;
-                throw e;
+        synchronized (fsyncLock) {
+            if (!flushed) {
+                flushed = true;
+                int sizeNow = size;
+                try {
+                    channel.force(false);
+                    syncedBytes = sizeNow;
+                } catch (IOException e) {
+                    flushed = false;
+                    throw e;
+                }
             }
         }
     }
+
+    /** Held through an fsync; taken under no other lock of this segment (appends never take it). */
+    private final Object fsyncLock = new Object();
 
     /**
      * What a scan of the file found: the bytes that hold whole, valid batches from the start
@@ -372,6 +395,7 @@ public final class LogSegment {
             commit(jump, visitor);
         }
         size = position;
+        syncedBytes = Math.min(syncedBytes, size);
         return new LoadOutcome(position, problem, tornTail, lastEpoch);
     }
 
@@ -423,6 +447,7 @@ public final class LogSegment {
         channel.truncate(validBytes);
         channel.force(true);
         size = validBytes;
+        syncedBytes = Math.min(syncedBytes, size);
     }
 
     /** Whether a whole valid batch starts at {@code position}; a "no" is read twice (see {@link #load}). */
@@ -586,6 +611,7 @@ public final class LogSegment {
         channel.truncate(position);
         flushed = false; // the cut is not durable until the next flush
         size = position;
+        syncedBytes = Math.min(syncedBytes, size);
         nextOffset = offset;
         offsetIndex.truncateToPosition(position);
         recent.truncateToPosition(position);

@@ -82,9 +82,6 @@ public final class PartitionLog {
     private volatile long recoveryPoint;
     private volatile long checkpointedHighWatermark;
     private volatile long lastFlushMs;
-    /** The active segment as the last flush found it, and its size then: what a compacted log's roll would still have to fsync. */
-    private volatile LogSegment flushedActive;
-    private volatile int flushedActiveBytes;
     private volatile boolean closed;
     /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
     private volatile String offlineReason;
@@ -1319,6 +1316,11 @@ public final class PartitionLog {
                 segment.flush();
             }
         } catch (IOException e) {
+            if (e instanceof java.nio.channels.ClosedChannelException) {
+                // An interrupted thread (the retention duty at a stop) closed the channel: nothing
+                // was fsynced and the roll does not happen, but no disk failed.
+                throw e;
+            }
             takeOffline("fsync failed: " + e.getMessage());
             fsyncFailureListener.accept(e);
             throw e;
@@ -1539,8 +1541,6 @@ public final class PartitionLog {
                 return;
             }
             Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
-            LogSegment activeNow = active;
-            int activeBytes = activeNow.size();
             long started = System.nanoTime(); // observed for the metrics only; no decision reads it
             try {
                 for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
@@ -1577,8 +1577,6 @@ public final class PartitionLog {
             fsynced.accept(System.nanoTime() - started);
             recoveryPoint = target;
             lastFlushMs = nowMs;
-            flushedActive = activeNow;
-            flushedActiveBytes = activeBytes;
         }
     }
 
@@ -1586,23 +1584,20 @@ public final class PartitionLog {
      * True when the background flusher should fsync this log now: its flush.ms passed, or it is
      * compacted and its active segment holds more than {@link #COMPACTED_UNSYNCED_BYTES} not yet
      * fsynced. A compacted log fsyncs a segment before it rolls (fsyncBeforeTheNextSegment), under
-     * the append lock; kept small ahead of time, that fsync holds appends back for milliseconds,
-     * not for the writes of the last half-minute the operating system had not written back yet.
+     * the append lock; kept small ahead of time (the log manager asks at least every second), that
+     * fsync holds appends back for what came in since, not for the writes of the last half-minute
+     * the operating system had not written back yet.
      */
     boolean flushDue(long nowMs) {
         if (offlineReason != null || logEndOffset <= recoveryPoint) {
             return false;
         }
-        return nowMs - lastFlushMs >= config.flushMs() || (config.compact() && unsyncedActiveBytes() > COMPACTED_UNSYNCED_BYTES);
+        return nowMs - lastFlushMs >= config.flushMs() || (config.compact() && active.unsyncedBytes() > COMPACTED_UNSYNCED_BYTES);
     }
 
     /** How many bytes of a compacted log's active segment may wait for the roll's own fsync. */
     static final int COMPACTED_UNSYNCED_BYTES = 4 << 20;
 
-    private int unsyncedActiveBytes() {
-        LogSegment current = active;
-        return current == flushedActive ? current.size() - flushedActiveBytes : current.size();
-    }
 
     /** True when an acknowledgement of data up to {@code nextOffset} must wait for fsync. */
     public boolean needsFlushBeforeAck(long nextOffset) {
@@ -1909,6 +1904,13 @@ public final class PartitionLog {
     public int producerCount() {
         synchronized (appendLock) {
             return producers.producerCount();
+        }
+    }
+
+    /** What compaction must keep of each producer this log knows (see {@link ProducerStateTable.LastRecord}). */
+    public Map<Long, ProducerStateTable.LastRecord> lastRecordsOfProducers() {
+        synchronized (appendLock) {
+            return producers.lastRecords();
         }
     }
 

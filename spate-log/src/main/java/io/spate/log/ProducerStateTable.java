@@ -72,6 +72,24 @@ public final class ProducerStateTable {
         }
     }
 
+    /**
+     * What compaction keeps of a producer it still knows (Kafka's cleaner does the same): the data
+     * batch at {@code lastDataOffset}, which holds its last sequence, even once every record in it
+     * has a later version; with no data batch in its current epoch ({@code lastDataOffset} -1),
+     * its last marker of {@code epoch}, which carries the epoch that fences older instances. A
+     * replica that replays the log then knows the producer as the one that wrote it did.
+     */
+    public record LastRecord(long lastDataOffset, short epoch) {
+    }
+
+    /** {@link LastRecord} of every producer this table knows, by producer id. */
+    public Map<Long, LastRecord> lastRecords() {
+        Map<Long, LastRecord> lastRecords = new HashMap<>();
+        producers.forEach((producerId, entry) -> lastRecords.put(producerId,
+                new LastRecord(entry.batches.isEmpty() ? -1 : entry.batches.peekLast().lastOffset(), entry.epoch)));
+        return lastRecords;
+    }
+
     /** The outcome of checking a batch against a producer's state. */
     public sealed interface Check {
         Check ACCEPT = new Accept();

@@ -53,7 +53,7 @@ public final class RecordBatch {
     public static final int NO_SEQUENCE = -1;
     public static final long NO_TIMESTAMP = -1L;
 
-    private static final int COMPRESSION_MASK = 0x07;
+    static final int COMPRESSION_MASK = 0x07;
     private static final int TIMESTAMP_TYPE_MASK = 0x08;
     public static final int TRANSACTIONAL_MASK = 0x10;
     public static final int CONTROL_MASK = 0x20;

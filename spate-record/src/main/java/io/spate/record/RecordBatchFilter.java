@@ -10,8 +10,10 @@ import java.nio.ByteBuffer;
  * survive, as in Kafka; its record count, its max timestamp (unless stamped with log-append
  * time) and its CRC are set for what it keeps. Retained records are copied as encoded: their
  * offset and timestamp deltas still count from the unchanged base. A batch that keeps every
- * record is copied whole; one that keeps none is dropped; a control batch (a transaction marker)
- * is kept whole.
+ * record is copied whole; one that keeps none is dropped, unless the retention asks to keep it
+ * empty (a producer's last batch: Kafka's cleaner keeps its header so that the producer's last
+ * sequence survives a replay of the log), and then only its header stays, with no records and no
+ * codec; a control batch (a transaction marker) is kept whole.
  *
  * <p>Not thread-safe: one instance per thread.
  */
@@ -20,6 +22,11 @@ public final class RecordBatchFilter {
     @FunctionalInterface
     public interface Retention {
         boolean retain(RecordBatch batch, Record record);
+
+        /** Whether a data batch none of whose records is retained stays as an empty batch (its header alone). */
+        default boolean keepWhenEmpty(RecordBatch batch) {
+            return false;
+        }
     }
 
     /** The rewritten batches (from position to limit), and what they hold. */
@@ -64,11 +71,15 @@ public final class RecordBatchFilter {
                 recordsKept += in.recordCount();
             } else {
                 int count = keep(retention);
-                if (count == in.recordCount()) {
+                if (count > 0 && count == in.recordCount()) {
                     out = copy(batches, position, size, out);
                     batchesKept++;
                 } else if (count > 0) {
                     out = rewrite(count, out);
+                    batchesKept++;
+                } else if (retention.keepWhenEmpty(in)) {
+                    // An empty batch an earlier pass kept is copied as it is.
+                    out = in.recordCount() == 0 ? copy(batches, position, size, out) : writeEmpty(out);
                     batchesKept++;
                 }
                 recordsKept += count;
@@ -119,6 +130,24 @@ public final class RecordBatchFilter {
         if (!in.isLogAppendTime()) {
             out.putLong(start + RecordBatch.MAX_TIMESTAMP_OFFSET, keptMaxTimestamp);
         }
+        written.wrap(out, start).seal(size);
+        return out;
+    }
+
+    /**
+     * The header of {@link #in} with no records: offsets, producer id, epoch and sequence, leader
+     * epoch and timestamps as they were, the count 0 and the codec bits cleared (there is nothing
+     * to inflate), as Kafka writes an empty batch.
+     */
+    private ByteBuffer writeEmpty(ByteBuffer out) {
+        int size = RecordBatch.HEADER_SIZE;
+        if (out.remaining() < size) {
+            out = grow(out.flip(), size);
+        }
+        int start = out.position();
+        out.put(in.buffer().duplicate().position(in.start()).limit(in.start() + size));
+        out.putInt(start + RecordBatch.RECORD_COUNT_OFFSET, 0);
+        out.putShort(start + RecordBatch.ATTRIBUTES_OFFSET, (short) (in.attributes() & ~RecordBatch.COMPRESSION_MASK));
         written.wrap(out, start).seal(size);
         return out;
     }

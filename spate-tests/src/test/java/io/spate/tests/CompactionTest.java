@@ -85,6 +85,52 @@ class CompactionTest {
         }
     }
 
+    /**
+     * A producer whose only batch is superseded keeps it as an empty batch (as Kafka's cleaner
+     * does: it holds the producer's last sequence for a replica that replays the log), and
+     * kafka-clients' consumer reads across it to the latest values and the log's end.
+     */
+    @Test
+    void aProducersLastBatchStaysEmptyAndConsumersReadAcrossIt() throws Exception {
+        String topic = "compacted-producers";
+        Clients.createTopic(node.bootstrapServers(), topic, 1, Map.of(
+                "cleanup.policy", "compact", "segment.bytes", "4096", "segment.ms", "300", "min.cleanable.dirty.ratio", "0.01"));
+        try (KafkaProducer<String, String> first = Clients.producer(node.bootstrapServers(), Map.of(ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            first.send(new ProducerRecord<>(topic, 0, "key-a", "first")).get();
+        }
+        try (KafkaProducer<String, String> second = Clients.producer(node.bootstrapServers(), Map.of(ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            second.send(new ProducerRecord<>(topic, 0, "key-a", "second")).get();
+            second.send(new ProducerRecord<>(topic, 0, "key-b", "second")).get();
+            awaitSegmentAge(second, topic, "roll-1");
+        }
+        await().atMost(Duration.ofSeconds(30)).ignoreException(java.nio.file.NoSuchFileException.class)
+                .untilAsserted(() -> assertThat(emptyIdempotentBatches(topic)).isEqualTo(1));
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(node.bootstrapServers(), Map.of())) {
+            List<ConsumerRecord<String, String>> records = Clients.readAll(consumer, Clients.partitions(topic, 1));
+            assertThat(records).extracting(ConsumerRecord::key, ConsumerRecord::value)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("key-a", "second"), org.assertj.core.groups.Tuple.tuple("key-b", "second"),
+                            org.assertj.core.groups.Tuple.tuple("roll-1", "x"));
+            assertThat(records.getFirst().offset()).as("the first producer's batch at 0 holds no record").isEqualTo(1);
+        }
+    }
+
+    /** Batches in the topic's segment files that carry a producer id and no record, read with kafka-clients' own classes. */
+    private static long emptyIdempotentBatches(String topic) throws Exception {
+        long empty = 0;
+        try (Stream<Path> files = Files.list(dataDir.resolve(topic + "-0"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".log")).toList()) {
+                var records = org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(java.nio.ByteBuffer.wrap(Files.readAllBytes(f)));
+                for (var batch : records.batches()) {
+                    if (batch.hasProducerId() && !batch.isControlBatch() && batch.countOrNull() == 0) {
+                        batch.ensureValid();
+                        empty++;
+                    }
+                }
+            }
+        }
+        return empty;
+    }
+
     private static void awaitSegmentAge(KafkaProducer<String, String> producer, String topic, String marker) throws Exception {
         long sent = System.nanoTime();
         await().pollDelay(Duration.ofMillis(350)).atMost(Duration.ofSeconds(5)).until(() -> System.nanoTime() - sent > 300_000_000L);

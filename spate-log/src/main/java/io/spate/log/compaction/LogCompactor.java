@@ -39,7 +39,11 @@ import java.util.Map;
  * <p>Transactions (KIP-98): the records of aborted transactions, found through the log's
  * aborted-transaction index, never enter the key map and are dropped (an aborted value or
  * tombstone must not replace or delete an older committed one); committed transactional records
- * are compacted like any others. A transaction marker goes once its transaction has no data
+ * are compacted like any others. The batch holding the last sequence of a producer the log still
+ * knows stays, empty if none of its records does, and so does a marker that carries its
+ * producer's current epoch when no data batch of that epoch is left ({@link ProducersLastRecords},
+ * as Kafka's cleaner): a replica that replays the log knows the producer, so its retry is still
+ * found a duplicate and an older instance still fenced. A transaction marker goes once its transaction has no data
  * left before it and its delete horizon has passed ({@link TxnMarkers}, KIP-534): the first pass
  * that finds the transaction empty stamps the horizon ({@code delete.retention.ms} from then),
  * a pass after it removes the marker; a log with a stamped marker is due again at its horizon
@@ -119,21 +123,30 @@ public final class LogCompactor {
         long now = clock.millis();
         long deleteRetentionMs = partitionLog.config().deleteRetentionMs();
         long mappedUpTo = latest.mappedUpTo;
-        RecordBatchFilter.Retention retention = (batch, record) -> {
-            if (aborted.contains(batch)) {
-                return false;
+        ProducersLastRecords producersLast = new ProducersLastRecords(partitionLog.lastRecordsOfProducers());
+        RecordBatchFilter.Retention retention = new RecordBatchFilter.Retention() {
+            @Override
+            public boolean retain(RecordBatch batch, Record record) {
+                if (aborted.contains(batch)) {
+                    return false;
+                }
+                if (!record.hasKey() || record.offset() >= mappedUpTo) {
+                    return true;
+                }
+                Long last = latest.offsets.get(record.key());
+                if (last != null && last > record.offset()) {
+                    return false;
+                }
+                // A tombstone stays until delete.retention.ms after its time (the batch's, for log-append time).
+                return record.hasValue() || record.timestamp() + deleteRetentionMs > now;
             }
-            if (!record.hasKey() || record.offset() >= mappedUpTo) {
-                return true;
+
+            @Override
+            public boolean keepWhenEmpty(RecordBatch batch) {
+                return producersLast.holds(batch);
             }
-            Long last = latest.offsets.get(record.key());
-            if (last != null && last > record.offset()) {
-                return false;
-            }
-            // A tombstone stays until delete.retention.ms after its time (the batch's, for log-append time).
-            return record.hasValue() || record.timestamp() + deleteRetentionMs > now;
         };
-        TxnMarkers markers = new TxnMarkers(end, now, deleteRetentionMs);
+        TxnMarkers markers = new TxnMarkers(end, now, deleteRetentionMs, producersLast);
         long[] kept = new long[2];
         boolean replaced;
         int outputs;

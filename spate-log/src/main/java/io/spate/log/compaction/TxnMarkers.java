@@ -20,7 +20,9 @@ import java.util.Set;
  * is kept the first time with a delete horizon, {@code now + delete.retention.ms}, written as
  * Kafka writes it (the batch's base timestamp, attribute bit {@value #DELETE_HORIZON_MASK}; the
  * record keeps its own timestamp, so its delta goes negative), and dropped by the first pass
- * after the horizon. Consumers that read the log meanwhile still see the marker. Other control
+ * after the horizon. Consumers that read the log meanwhile still see the marker. A marker that
+ * carries its producer's current epoch, with no data batch of that epoch left, stays: it is what
+ * fences the producer's older instances on a replica that replays the log. Other control
  * batches, and markers at or past the cleanable end, are copied as they are.
  *
  * <p>One instance per pass: it remembers, per producer, whether a data batch of its current
@@ -33,6 +35,7 @@ final class TxnMarkers {
     private final long end;
     private final long now;
     private final long deleteRetentionMs;
+    private final ProducersLastRecords producersLast;
     private final Set<Long> keptDataSinceMarker = new HashSet<>();
     private final RecordReader reader = new RecordReader(null);
     private final RecordBatch view = new RecordBatch();
@@ -40,11 +43,15 @@ final class TxnMarkers {
     private int stamped;
     private int removed;
 
-    /** @param end the cleanable end of the pass: no marker at or past it is touched */
-    TxnMarkers(long end, long now, long deleteRetentionMs) {
+    /**
+     * @param end           the cleanable end of the pass: no marker at or past it is touched
+     * @param producersLast markers that carry their producer's current epoch with no data batch of it left stay as they are
+     */
+    TxnMarkers(long end, long now, long deleteRetentionMs, ProducersLastRecords producersLast) {
         this.end = end;
         this.now = now;
         this.deleteRetentionMs = deleteRetentionMs;
+        this.producersLast = producersLast;
     }
 
     static boolean hasDeleteHorizon(RecordBatch batch) {
@@ -103,7 +110,7 @@ final class TxnMarkers {
         }
         // The marker ends its producer's transaction here, whatever happens to the marker itself.
         boolean dataKept = keptDataSinceMarker.remove(batch.producerId());
-        if (dataKept || batch.lastOffset() >= end || batch.compressionCodec() != 0 || batch.recordCount() != 1) {
+        if (dataKept || batch.lastOffset() >= end || batch.compressionCodec() != 0 || batch.recordCount() != 1 || producersLast.holds(batch)) {
             return Action.KEEP;
         }
         if (hasDeleteHorizon(batch)) {

@@ -1,5 +1,6 @@
 package io.spate.log.compaction;
 
+import io.spate.log.AppendResult;
 import io.spate.log.LogConfig;
 import io.spate.log.LogError;
 import io.spate.log.LogManager;
@@ -209,6 +210,13 @@ class LogCompactorTest {
             fillToRoll(log);
             assertThat(compactor.compact(log)).isTrue();
             assertThat(dataRecords(log, 3)).isEmpty();
+            assertThat(emptyBatches(log)).as("the producer's last batch stays, empty: it holds its last sequence").containsExactly(1L);
+            assertThat(marker(log, 2)).as("and holds its transaction's marker, as in Kafka").isNotNull()
+                    .satisfies(b -> assertThat(b.attributes() & TxnMarkers.DELETE_HORIZON_MASK).isZero());
+
+            assertThat(log.removeExpiredProducers(clock.millis(), 1)).as("the producer expires").isEqualTo(1);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(emptyBatches(log)).as("nothing holds its batch now").isEmpty();
             io.spate.record.RecordBatch commit = marker(log, 2);
             assertThat(commit).as("emptied now: kept until its horizon").isNotNull();
             commit.validate(commit.sizeInBytes());
@@ -232,6 +240,8 @@ class LogCompactorTest {
             fillToRoll(log);
             MutableClock clock = new MutableClock(now);
             LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            // Gone (expired), the producer no longer holds its last batch and marker.
+            assertThat(log.removeExpiredProducers(now + 1, 1)).isEqualTo(1);
 
             compactor.compactDue(List.of(log));
             assertThat(markerOffsets(log)).containsExactly(1L);
@@ -255,38 +265,95 @@ class LogCompactorTest {
             append(log, transactional(COMMITTING, 0).record("k", "1").build());                                           // 2
             assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();                 // 3
             append(log, TestBatches.builder().baseTimestamp(now).record("k", "2").build());                               // 4
+            // Each producer's last transaction stays: its batches hold the producers' last sequences.
+            append(log, transactional(ABORTING, 1).record("z", "kept").build());                                          // 5
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, true, 0, now).ok()).isTrue();                   // 6
+            append(log, transactional(COMMITTING, 1).record("y", "kept").build());                                        // 7
+            assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();                 // 8
             fillToRoll(log);
             MutableClock clock = new MutableClock(now);
             LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
             assertThat(compactor.compact(log)).isTrue();
             clock.set(now + 1000);
             assertThat(compactor.compact(log)).isTrue();
-            assertThat(markerOffsets(log)).isEmpty();
-            assertThat(dataRecords(log, 5)).containsExactly("4:k=2");
+            assertThat(markerOffsets(log)).containsExactly(6L, 8L);
+            assertThat(dataRecords(log, 9)).containsExactly("4:k=2", "5:z=kept", "7:y=kept");
+            assertThat(emptyBatches(log)).isEmpty();
         }
         io.spate.log.LogTestSupport.copyTree(tmp, noSnapshot);
         Files.delete(noSnapshot.resolve("t-0").resolve("producer-state-snapshot"));
         for (boolean withSnapshot : new boolean[] {true, false}) {
             try (LogManager manager = LogManager.open(withSnapshot ? tmp : noSnapshot, CLOCK, 3_600_000)) {
                 PartitionLog log = manager.getOrCreate(tp, COMPACTED);
-                assertThat(markerOffsets(log)).isEmpty();
+                assertThat(markerOffsets(log)).containsExactly(6L, 8L);
                 assertThat(log.producerStates()).as("with snapshot: %s", withSnapshot)
                         .allSatisfy(p -> assertThat(p.currentTxnStartOffset()).as("no transaction reopened").isEqualTo(-1));
                 assertThat(log.lastStableOffset()).isEqualTo(log.highWatermark()).isEqualTo(log.logEndOffset());
                 assertThat(log.abortedTransactions(0, log.logEndOffset())).isEmpty();
+                assertThat(log.producerStates()).as("the producers are still known, with snapshot: %s", withSnapshot)
+                        .anySatisfy(p -> assertThat(p).extracting(io.spate.log.ProducerView::producerId, io.spate.log.ProducerView::lastSequence)
+                                .containsExactly(COMMITTING, 1))
+                        .anySatisfy(p -> assertThat(p).extracting(io.spate.log.ProducerView::producerId, io.spate.log.ProducerView::lastSequence)
+                                .containsExactly(ABORTING, 1));
                 if (withSnapshot) {
-                    assertThat(log.producerStates()).as("the producers are still known")
-                            .anySatisfy(p -> assertThat(p).extracting(io.spate.log.ProducerView::producerId, io.spate.log.ProducerView::lastSequence)
-                                    .containsExactly(COMMITTING, 0))
-                            .anySatisfy(p -> assertThat(p.producerId()).isEqualTo(ABORTING));
                     // The committing producer's next transaction follows its last sequence.
-                    append(log, transactional(COMMITTING, 1).record("k", "3").build());
+                    append(log, transactional(COMMITTING, 2).record("k", "3").build());
                     assertThat(log.lastStableOffset()).isEqualTo(log.logEndOffset() - 1);
                     assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();
                     log.updateHighWatermark(log.logEndOffset());
                     assertThat(log.lastStableOffset()).isEqualTo(log.logEndOffset());
                 }
             }
+        }
+    }
+
+    /**
+     * An idempotent producer's last batch whose records all have later versions stays as an empty
+     * batch, as Kafka's cleaner keeps it: a replica that copies the compacted log (a new follower,
+     * a reassignment) learns the producer's last sequence from it, and when that replica leads, a
+     * retry of the batch is answered as the duplicate it is. Dropped, the copy did not know the
+     * producer, took the retry for its first write (KIP-360) and stored it twice. The producer's
+     * earlier batch goes, and so does every batch of a producer the log no longer knows.
+     */
+    @Test
+    void aProducersLastBatchStaysEmptySoThatAReplicaThatCopiesTheLogFindsItsRetryADuplicate() throws IOException {
+        long producer = 81;
+        long expired = 82;
+        ByteBuffer lastBatch = TestBatches.builder().baseTimestamp(CLOCK.millis()).producer(producer, (short) 0, 1).record("b", "1").build();
+        TopicPartition tp = new TopicPartition("t", 0);
+        ByteBuffer compacted;
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis() - 10_000).producer(expired, (short) 0, 0).record("c", "1").build()); // 0
+            assertThat(log.removeExpiredProducers(CLOCK.millis(), 5_000)).isEqualTo(1);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).producer(producer, (short) 0, 0).record("a", "1").build());          // 1
+            append(log, lastBatch.duplicate());                                                                                               // 2
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "2").record("b", "2").record("c", "2").build());         // 3..5
+            fillToRoll(log);
+
+            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+
+            assertThat(dataRecords(log, 6)).containsExactly("3:a=2", "4:b=2", "5:c=2");
+            assertThat(emptyBatches(log)).containsExactly(2L);
+            io.spate.record.RecordBatch empty = batchAt(log, 2);
+            empty.validate(empty.sizeInBytes());
+            assertThat(empty).extracting(io.spate.record.RecordBatch::producerId, io.spate.record.RecordBatch::baseSequence,
+                    io.spate.record.RecordBatch::lastOffset, io.spate.record.RecordBatch::recordCount).containsExactly(producer, 1, 2L, 0);
+            LogReadResult read = log.read(log.logStartOffset(), Integer.MAX_VALUE, log.logEndOffset(), false);
+            try {
+                compacted = read.slice().readIntoHeap();
+            } finally {
+                read.slice().release();
+            }
+        }
+        try (LogManager manager = LogManager.open(noSnapshot, CLOCK, 3_600_000)) {
+            PartitionLog copy = manager.getOrCreate(tp, COMPACTED);
+            assertThat(copy.appendAsFollower(compacted, 0).ok()).isTrue();
+            long end = copy.logEndOffset();
+            AppendResult retry = copy.appendAsLeader(lastBatch.duplicate(), 0, CLOCK.millis());
+            assertThat(retry.duplicate()).as("the copy knows the producer's last sequence").isTrue();
+            assertThat(retry.baseOffset()).isEqualTo(2);
+            assertThat(copy.logEndOffset()).as("nothing stored twice").isEqualTo(end);
         }
     }
 
@@ -391,6 +458,30 @@ class LogCompactorTest {
             }
         });
         return seen;
+    }
+
+    /** Base offsets of the data batches that hold no record (what compaction keeps of a producer's last batch). */
+    private static List<Long> emptyBatches(PartitionLog log) throws IOException {
+        List<Long> offsets = new ArrayList<>();
+        LogScanner.forEachBatch(log, log.logStartOffset(), log.logEndOffset(), batch -> {
+            if (!batch.isControl() && batch.recordCount() == 0) {
+                offsets.add(batch.baseOffset());
+            }
+        });
+        return offsets;
+    }
+
+    /** The batch whose base offset is {@code offset}, copied. */
+    private static io.spate.record.RecordBatch batchAt(PartitionLog log, long offset) throws IOException {
+        io.spate.record.RecordBatch[] found = new io.spate.record.RecordBatch[1];
+        LogScanner.forEachBatch(log, log.logStartOffset(), log.logEndOffset(), batch -> {
+            if (batch.baseOffset() == offset) {
+                ByteBuffer copy = ByteBuffer.allocate(batch.sizeInBytes());
+                copy.put(batch.buffer().duplicate().limit(batch.start() + batch.sizeInBytes()).position(batch.start())).flip();
+                found[0] = io.spate.record.RecordBatch.of(copy);
+            }
+        });
+        return found[0];
     }
 
     private static List<Long> markerOffsets(PartitionLog log) throws IOException {

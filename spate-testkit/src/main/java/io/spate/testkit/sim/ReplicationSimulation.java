@@ -178,7 +178,7 @@ public final class ReplicationSimulation {
                     options.sessionTimeoutMs(), options.lagTimeMaxMs(), this::trace, this::violation));
         }
         this.producer = new SimProducer(loop, network, controller, nodes, TOPIC, options.partitions(), random, this::violation);
-        if (options.deletes() || options.retention() || options.compaction()) {
+        if (options.deletes() || options.retention()) {
             producer.logMayForget();
         }
         this.committer = new SimCommitter(loop, network, controller, nodes, this::violation);
