@@ -37,6 +37,7 @@ public final class CleanedSegments implements AutoCloseable {
     private final List<Path> files = new ArrayList<>();
     private FileChannel current;
     private long currentSize;
+    private long currentBase;
     /** Where the next batch kept may start: batches go in offset order, within [from, to). */
     private long nextOffset;
     private boolean committed;
@@ -67,8 +68,10 @@ public final class CleanedSegments implements AutoCloseable {
 
     /**
      * Appends whole, valid batches in offset order. A new file starts when the next batch would
-     * take the current one past {@code segment.bytes}; the first file is named after {@code from}
-     * so that the log start does not move, the others after their first batch.
+     * take the current one past {@code segment.bytes}, or end more than 2^31 offsets past its base
+     * (a segment's indexes hold offsets relative to it as ints: sparse keys, compacted, can spread
+     * a few records over billions of offsets); the first file is named after {@code from} so that
+     * the log start does not move, the others after their first batch.
      */
     public void append(ByteBuffer batches) throws IOException {
         RecordBatch view = new RecordBatch();
@@ -84,8 +87,11 @@ public final class CleanedSegments implements AutoCloseable {
                         + ", outside [" + nextOffset + ", " + to + ") of " + log.topicPartition() + "'s compaction: read wrong");
             }
             nextOffset = view.lastOffset() + 1;
-            if (current == null || currentSize > 0 && currentSize + size > maxSegmentBytes) {
-                startFile(files.isEmpty() ? from : view.baseOffset());
+            if (current == null) {
+                startFile(from);
+            }
+            if (currentSize > 0 && currentSize + size > maxSegmentBytes || view.lastOffset() - currentBase > Integer.MAX_VALUE) {
+                startFile(view.baseOffset());
             }
             ByteBuffer one = batches.duplicate().limit(position + size).position(position);
             while (one.hasRemaining()) {
@@ -101,6 +107,7 @@ public final class CleanedSegments implements AutoCloseable {
         Path file = folder.resolve(LogSegment.fileName(baseOffset));
         current = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         currentSize = 0;
+        currentBase = baseOffset;
         files.add(file);
     }
 

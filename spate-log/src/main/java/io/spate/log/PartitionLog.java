@@ -1024,6 +1024,11 @@ public final class PartitionLog {
                     return AppendResult.failed(LogError.OFFSET_OUT_OF_RANGE, "replicated batch at " + batch.baseOffset()
                             + " does not follow the previous one, which ends before " + next, logStartOffset);
                 }
+                if (batch.lastOffset() - firstOffset > Integer.MAX_VALUE) {
+                    // Too far on from the first batch for one segment (see maybeRollAt): the next fetch brings it.
+                    upTo = position;
+                    break;
+                }
                 if (batch.isControl()) {
                     try {
                         ControlBatches.readMarker(batch);
@@ -1062,7 +1067,7 @@ public final class PartitionLog {
             }
             ByteBuffer taken = records.duplicate().limit(upTo);
             try {
-                maybeRollAt(firstOffset, upTo - start, config, nowMs);
+                maybeRollAt(firstOffset, next - 1, upTo - start, config, nowMs);
                 active.append(taken, nowMs);
             } catch (IOException e) {
                 log.error("{}: replicated append of {} bytes failed; the log is unchanged", topicPartition, upTo - start, e);
@@ -1251,7 +1256,8 @@ public final class PartitionLog {
     }
 
     private void maybeRoll(int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
-        maybeRollAt(logEndOffset, incomingBytes, cfg, nowMs);
+        // A leader numbers at most one record per byte it appends.
+        maybeRollAt(logEndOffset, logEndOffset + incomingBytes, incomingBytes, cfg, nowMs);
     }
 
     private void roll() throws IOException {
@@ -1263,14 +1269,20 @@ public final class PartitionLog {
      * incoming offset: after a gap (a compacted leader's batches) the segment then starts at its
      * first batch, and offsets relative to the segment stay small.
      */
-    private void maybeRollAt(long nextBase, int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
+    private void maybeRollAt(long nextBase, long lastIncomingOffset, int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
         LogSegment current = active;
-        if (current.size() == 0) {
+        // A segment's indexes hold offsets as ints relative to its base, as Kafka's do: what ends
+        // further past it goes into a new segment, even when this one is empty (a follower of a
+        // compacted leader whose next batch lies more than 2^31 offsets on; it was indexed at a
+        // wrapped offset). Only a follower's gaps get that far: a leader numbers its records one
+        // by one, and a segment holds at most 2 GiB of them.
+        boolean tooFar = lastIncomingOffset - current.baseOffset() > Integer.MAX_VALUE;
+        if (current.size() == 0 && !tooFar) {
             return;
         }
         boolean full = (long) current.size() + incomingBytes > Math.min(cfg.segmentBytes(), Integer.MAX_VALUE);
         boolean old = current.firstAppendMs() >= 0 && nowMs - current.firstAppendMs() >= cfg.segmentMs();
-        if (full || old) {
+        if (full || old || tooFar) {
             rollAt(nextBase);
         }
     }
@@ -1316,9 +1328,9 @@ public final class PartitionLog {
                 segment.flush();
             }
         } catch (IOException e) {
-            if (e instanceof java.nio.channels.ClosedChannelException) {
-                // An interrupted thread (the retention duty at a stop) closed the channel: nothing
-                // was fsynced and the roll does not happen, but no disk failed.
+            if (closed && e instanceof java.nio.channels.ClosedChannelException) {
+                // As in flush: the log was closed meanwhile (a stop); nothing was fsynced and the
+                // roll does not happen, but no disk failed.
                 throw e;
             }
             takeOffline("fsync failed: " + e.getMessage());

@@ -47,6 +47,11 @@ public final class ProducerStateTable {
         /** Offset of the last batch or marker that changed this entry: a cut below it may leave nothing of it. */
         long lastOffset = -1;
         /**
+         * Last offset of the newest data batch of the current epoch, sequenced or not (a group
+         * coordinator writes a transaction's offsets without a sequence); -1 when none is known.
+         */
+        long lastDataOffset = -1;
+        /**
          * Offset of the first batch or marker this table recorded for the producer, -1 for one
          * read from a snapshot (it wrote somewhere before). A cut at or below it takes all it wrote.
          */
@@ -68,6 +73,7 @@ public final class ProducerStateTable {
         void moveToEpoch(short newEpoch) {
             epoch = newEpoch;
             batches.clear();
+            lastDataOffset = -1;
             contiguousSince = RecordBatch.NO_SEQUENCE;
         }
     }
@@ -76,17 +82,18 @@ public final class ProducerStateTable {
      * What compaction keeps of a producer it still knows (Kafka's cleaner does the same): the data
      * batch at {@code lastDataOffset}, which holds its last sequence, even once every record in it
      * has a later version; with no data batch in its current epoch ({@code lastDataOffset} -1),
-     * its last marker of {@code epoch}, which carries the epoch that fences older instances. A
+     * its last marker, at {@code lastOffset} (-1 when the table does not know where it is: a
+     * producer restored from a snapshot), which carries the epoch that fences older instances. A
      * replica that replays the log then knows the producer as the one that wrote it did.
      */
-    public record LastRecord(long lastDataOffset, short epoch) {
+    public record LastRecord(long lastDataOffset, long lastOffset, short epoch) {
     }
 
     /** {@link LastRecord} of every producer this table knows, by producer id. */
     public Map<Long, LastRecord> lastRecords() {
         Map<Long, LastRecord> lastRecords = new HashMap<>();
         producers.forEach((producerId, entry) -> lastRecords.put(producerId,
-                new LastRecord(entry.batches.isEmpty() ? -1 : entry.batches.peekLast().lastOffset(), entry.epoch)));
+                new LastRecord(entry.lastDataOffset, entry.lastOffset, entry.epoch)));
         return lastRecords;
     }
 
@@ -242,6 +249,7 @@ public final class ProducerStateTable {
         }
         entry.lastTimestamp = batch.maxTimestamp();
         entry.lastOffset = batch.lastOffset();
+        entry.lastDataOffset = batch.lastOffset();
         if (transactional && entry.txnFirstOffset < 0) {
             entry.txnFirstOffset = batch.baseOffset();
             openTxns.put(batch.baseOffset(), producerId);
@@ -359,10 +367,19 @@ public final class ProducerStateTable {
             }
         }
         for (ProducerEntry entry : producers.values()) {
+            if (entry.lastDataOffset >= offset) {
+                entry.lastDataOffset = -1; // set again below when a sequenced batch before the cut is kept
+            }
             if (entry.batches.isEmpty() || entry.batches.peekLast().lastOffset() < offset) {
+                if (entry.lastDataOffset < 0 && !entry.batches.isEmpty()) {
+                    entry.lastDataOffset = entry.batches.peekLast().lastOffset();
+                }
                 continue;
             }
             entry.batches.removeIf(b -> b.lastOffset() >= offset);
+            if (!entry.batches.isEmpty()) {
+                entry.lastDataOffset = entry.batches.peekLast().lastOffset();
+            }
             if (entry.batches.isEmpty()) {
                 // Nothing is left to say where the sequences it wrote before the cut end: a
                 // retry of one would be stored again, so only a replay brings them back.
@@ -418,6 +435,7 @@ public final class ProducerStateTable {
         entry.coordinatorEpoch = snapshot.coordinatorEpoch();
         entry.lastTimestamp = snapshot.lastTimestamp();
         entry.lastOffset = snapshot.batches().isEmpty() ? -1 : snapshot.batches().get(snapshot.batches().size() - 1).lastOffset();
+        entry.lastDataOffset = entry.lastOffset;
         ProducerEntry replaced = producers.put(snapshot.producerId(), entry);
         if (replaced != null && replaced.txnFirstOffset >= 0) {
             openTxns.remove(replaced.txnFirstOffset);

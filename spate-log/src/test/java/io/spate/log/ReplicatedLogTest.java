@@ -237,6 +237,25 @@ class ReplicatedLogTest {
         assertThat(follower.highWatermark()).isEqualTo(0);
     }
 
+    /** Base offsets of every batch from {@code offset} to the log end, read on from segment to segment as a fetcher does. */
+    private static List<Long> batchesFrom(PartitionLog log, long offset) {
+        List<Long> offsets = new java.util.ArrayList<>();
+        long next = offset;
+        while (next < log.logEndOffset()) {
+            ByteBuffer bytes = readAll(log, next);
+            if (!bytes.hasRemaining()) {
+                break;
+            }
+            RecordBatch view = new RecordBatch();
+            for (int pos = bytes.position(); pos < bytes.limit(); pos += view.sizeInBytes()) {
+                view.wrap(bytes, pos);
+                offsets.add(view.baseOffset());
+                next = view.lastOffset() + 1;
+            }
+        }
+        return offsets;
+    }
+
     /** A batch of {@code values} numbered from {@code baseOffset}, as a leader would have stored it. */
     private static ByteBuffer numbered(long baseOffset, int epoch, String... values) {
         ByteBuffer batch = TestBatches.batch(1, values);
@@ -254,6 +273,51 @@ class ReplicatedLogTest {
             all.put(b.duplicate());
         }
         return all.flip();
+    }
+
+    /**
+     * A segment's indexes hold offsets relative to its base as ints: a compacted leader's batch
+     * more than 2^31 offsets on (a few keys updated billions of times) starts a segment of its
+     * own, as in Kafka. It went into the same segment and was indexed at a wrapped offset.
+     */
+    @Test
+    void aCompactedLeadersBatchMoreThan2To31OffsetsOnStartsASegmentOfItsOwn() throws IOException {
+        leader = null;
+        LogConfig compacted = LogTestSupport.config("cleanup.policy", "compact");
+        follower = PartitionLog.open(TP, followerDir, compacted, 0, 0);
+        long far = 3_000_000_000L;
+        AppendResult first = follower.appendAsFollower(concat(numbered(0, 1, "a"), numbered(far, 1, "b"), numbered(far + 5, 1, "c")), 2);
+        assertThat(first.error()).isEqualTo(LogError.NONE);
+        assertThat(follower.logEndOffset()).as("the far batches are left for the next fetch").isEqualTo(1);
+        AppendResult second = follower.appendAsFollower(concat(numbered(far, 1, "b"), numbered(far + 5, 1, "c")), 2);
+        assertThat(second.error()).isEqualTo(LogError.NONE);
+        assertThat(follower.logEndOffset()).isEqualTo(far + 6);
+        assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(0), LogSegment.fileName(far));
+        for (int life = 0; life < 2; life++) {
+            assertThat(batchesFrom(follower, 0)).as("life %d", life).containsExactly(0L, far, far + 5);
+            assertThat(batchesFrom(follower, 1)).containsExactly(far, far + 5);
+            assertThat(batchesFrom(follower, far + 1)).containsExactly(far + 5);
+            follower.close();
+            follower = PartitionLog.open(TP, followerDir, compacted, 0, 0); // the indexes are built again at load
+        }
+    }
+
+    /** The same when the first batch a new replica copies lies that far past its empty segment. */
+    @Test
+    void anEmptySegmentMoreThan2To31OffsetsBeforeTheFirstBatchIsLeftForANewOne() throws IOException {
+        leader = null;
+        LogConfig compacted = LogTestSupport.config("cleanup.policy", "compact");
+        follower = PartitionLog.open(TP, followerDir, compacted, 0, 0);
+        long far = 5_000_000_000L;
+        assertThat(follower.appendAsFollower(concat(numbered(far, 1, "a"), numbered(far + 2, 1, "b")), 2).error()).isEqualTo(LogError.NONE);
+        assertThat(follower.logEndOffset()).isEqualTo(far + 3);
+        assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(0), LogSegment.fileName(far));
+        assertThat(batchesFrom(follower, 0)).as("a read from the log start finds the batches").containsExactly(far, far + 2);
+        assertThat(batchesFrom(follower, far + 1)).containsExactly(far + 2);
+        follower.close();
+        follower = PartitionLog.open(TP, followerDir, compacted, 0, 0);
+        assertThat(batchesFrom(follower, 0)).containsExactly(far, far + 2);
+        assertThat(follower.logStartOffset()).as("the log start stays").isZero();
     }
 
     @Test

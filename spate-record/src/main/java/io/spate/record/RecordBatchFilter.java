@@ -135,9 +135,9 @@ public final class RecordBatchFilter {
     }
 
     /**
-     * The header of {@link #in} with no records: offsets, producer id, epoch and sequence, leader
-     * epoch and timestamps as they were, the count 0 and the codec bits cleared (there is nothing
-     * to inflate), as Kafka writes an empty batch.
+     * The header of {@link #in} with no records: offsets, producer id, epoch and sequence and
+     * leader epoch as they were, both timestamps the batch's max timestamp, the count 0 and the
+     * codec bits cleared (there is nothing to inflate), as Kafka writes an empty batch.
      */
     private ByteBuffer writeEmpty(ByteBuffer out) {
         int size = RecordBatch.HEADER_SIZE;
@@ -147,6 +147,7 @@ public final class RecordBatchFilter {
         int start = out.position();
         out.put(in.buffer().duplicate().position(in.start()).limit(in.start() + size));
         out.putInt(start + RecordBatch.RECORD_COUNT_OFFSET, 0);
+        out.putLong(start + RecordBatch.BASE_TIMESTAMP_OFFSET, in.maxTimestamp());
         out.putShort(start + RecordBatch.ATTRIBUTES_OFFSET, (short) (in.attributes() & ~RecordBatch.COMPRESSION_MASK));
         written.wrap(out, start).seal(size);
         return out;

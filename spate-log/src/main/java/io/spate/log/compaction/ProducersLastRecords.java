@@ -8,7 +8,7 @@ import java.util.Map;
 /**
  * The batches a compaction pass keeps for the producers the log knows, taken once when the pass
  * begins (a producer that writes meanwhile writes past the pass's range): each producer's last
- * data batch, and, for one with no data batch in its current epoch, its markers of that epoch.
+ * data batch, and, for one with no data batch in its current epoch, its last marker.
  */
 final class ProducersLastRecords {
     private final Map<Long, ProducerStateTable.LastRecord> byProducer;
@@ -29,6 +29,10 @@ final class ProducersLastRecords {
         if (last.lastDataOffset() >= 0) {
             return !batch.isControl() && batch.lastOffset() == last.lastDataOffset();
         }
-        return batch.isControl() && batch.producerEpoch() == last.epoch();
+        if (!batch.isControl() || batch.producerEpoch() != last.epoch()) {
+            return false;
+        }
+        // Where the table does not know its last marker, every marker of the epoch stays until it does.
+        return last.lastOffset() < 0 || batch.lastOffset() == last.lastOffset();
     }
 }

@@ -357,6 +357,82 @@ class LogCompactorTest {
         }
     }
 
+    /**
+     * A group coordinator writes a transaction's offsets with the producer's id and epoch and no
+     * sequence, and the epoch stays the same from one transaction to the next: only the producer's
+     * last offsets batch and the marker after it stay. Taken for a producer with no data in its
+     * epoch, every marker of the epoch stayed, and the offsets log of a long-running exactly-once
+     * application grew by one marker per commit (found by a review).
+     */
+    @Test
+    void onlyTheLastOfACoordinatorsTransactionalOffsetBatchesAndItsMarkerStay() throws IOException {
+        long producer = 91;
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long now = CLOCK.millis();
+            for (int txn = 0; txn < 5; txn++) {                                                                          // 2 * txn, 2 * txn + 1
+                ByteBuffer offsets = TestBatches.builder().baseTimestamp(now).attributes(io.spate.record.RecordBatch.TRANSACTIONAL_MASK)
+                        .producer(producer, (short) 0, io.spate.record.RecordBatch.NO_SEQUENCE).record("group-offset", "txn-" + txn).build();
+                assertThat(log.appendAsLeader(offsets, 0, now, io.spate.log.AppendOrigin.COORDINATOR).error()).isEqualTo(LogError.NONE);
+                assertThat(log.appendControlAsLeader(producer, (short) 0, 0, true, 0, now).ok()).isTrue();
+            }
+            append(log, TestBatches.builder().baseTimestamp(now).record("group-offset", "plain").build());                // 10
+            fillToRoll(log);
+            MutableClock clock = new MutableClock(now);
+            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            assertThat(compactor.compact(log)).isTrue();
+            clock.set(now + 1000);
+            assertThat(compactor.compact(log)).isTrue();
+
+            assertThat(markerOffsets(log)).as("the last transaction's marker").containsExactly(9L);
+            assertThat(emptyBatches(log)).as("the last transaction's offsets, empty").containsExactly(8L);
+            assertThat(dataRecords(log, 11)).containsExactly("10:group-offset=plain");
+        }
+    }
+
+    /**
+     * A pass's output starts a new segment before a batch that ends more than 2^31 offsets past
+     * the segment's base (its indexes hold relative offsets as ints), as Kafka's cleaner groups
+     * segments: few keys spread over billions of offsets were written into one segment.
+     */
+    @Test
+    void aPassStartsANewSegmentBeforeABatchMoreThan2To31OffsetsOn() throws IOException {
+        TopicPartition tp = new TopicPartition("t", 0);
+        long far = 3_000_000_000L;
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+            // A follower's copy of a compacted leader: three batches, each 3e9 offsets after the last.
+            for (int i = 0; i < 4; i++) {
+                ByteBuffer batch = TestBatches.builder().baseOffset(i * far).partitionLeaderEpoch(0).baseTimestamp(CLOCK.millis())
+                        .record("k" + i, "v" + i).build();
+                assertThat(log.appendAsFollower(batch, 0).error()).isEqualTo(LogError.NONE);
+            }
+            log.updateHighWatermark(log.logEndOffset());
+            assertThat(log.cleanableEndOffset()).isEqualTo(3 * far);
+            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(dataRecords(log, Long.MAX_VALUE)).containsExactly("0:k0=v0", far + ":k1=v1", 2 * far + ":k2=v2", 3 * far + ":k3=v3");
+        }
+        try (Stream<Path> files = Files.list(tmp.resolve("t-0"))) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".log")).sorted())
+                    .containsExactly(io.spate.log.LogSegment.fileName(0), io.spate.log.LogSegment.fileName(far),
+                            io.spate.log.LogSegment.fileName(2 * far), io.spate.log.LogSegment.fileName(3 * far));
+        }
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+            assertThat(dataRecords(log, Long.MAX_VALUE)).as("the indexes, built again at load")
+                    .containsExactly("0:k0=v0", far + ":k1=v1", 2 * far + ":k2=v2", 3 * far + ":k3=v3");
+            for (long i = 1; i < 4; i++) {
+                LogReadResult read = log.read(i * far - 1, Integer.MAX_VALUE, log.logEndOffset(), false);
+                try {
+                    assertThat(recordsIn(read.slice().readIntoHeap(), Long.MAX_VALUE)).as("a read inside the gap before %d", i * far)
+                            .containsExactly(i * far + ":k" + i + "=v" + i);
+                } finally {
+                    read.slice().release();
+                }
+            }
+        }
+    }
+
     private static final long ABORTING = 71;
     private static final long COMMITTING = 72;
 
