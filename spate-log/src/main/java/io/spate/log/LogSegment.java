@@ -231,8 +231,10 @@ public final class LogSegment {
      *                     run to the end of the file and hold no whole batch after the bad one
      * @param lastEpoch    the leader epoch of the last batch believed, or the one the scan was
      *                     given when it believed none
+     * @param tornBase     the base offset the torn batch's header gives, read the same twice, or
+     *                     -1 when no header could be read there
      */
-    record LoadOutcome(int validBytes, String problem, boolean tornTail, int lastEpoch) {
+    record LoadOutcome(int validBytes, String problem, boolean tornTail, int lastEpoch, long tornBase) {
         boolean clean() {
             return problem == null;
         }
@@ -266,6 +268,7 @@ public final class LogSegment {
         ByteBuffer whole = null;
         String problem = null;
         boolean tornTail = false;
+        long tornBase = -1;
         PendingJump jump = null;
         int lastEpoch = epochBefore;
         scan:
@@ -274,6 +277,9 @@ public final class LogSegment {
             if (remaining < RecordBatch.HEADER_SIZE) {
                 problem = remaining + " byte(s) at the end of the file are less than a batch header";
                 tornTail = true;
+                if (remaining >= Long.BYTES) {
+                    tornBase = baseOffsetReadTwice(position);
+                }
                 break;
             }
             // A problem is read twice before it counts: a read that returns a wrong bit once (the
@@ -305,6 +311,7 @@ public final class LogSegment {
                     }
                     problem = "a batch of " + batchSize + " bytes runs past the end of the file (" + remaining + " bytes left)";
                     tornTail = true;
+                    tornBase = view.baseOffset();
                     break scan;
                 }
                 if (validate || view.isControl()) {
@@ -332,6 +339,7 @@ public final class LogSegment {
                         // A whole valid batch after the bad one means the bad one was damaged in
                         // place (a bit flip, a torn page), not cut short by a crash.
                         tornTail = !validBatchAfter(position + (long) batchSize, fileSize);
+                        tornBase = headerBase;
                         break scan;
                     }
                 }
@@ -396,7 +404,7 @@ public final class LogSegment {
         }
         size = position;
         syncedBytes = Math.min(syncedBytes, size);
-        return new LoadOutcome(position, problem, tornTail, lastEpoch);
+        return new LoadOutcome(position, problem, tornTail, lastEpoch, tornTail ? tornBase : -1);
     }
 
     /**
@@ -426,6 +434,16 @@ public final class LogSegment {
      * Reads the header at {@code position} until two reads in a row agree (at most four reads):
      * a read that returns a wrong bit once must not put a wrong offset or length into the index.
      */
+    /** The base offset of a batch whose header is cut short, when two reads agree on it; else -1. */
+    private long baseOffsetReadTwice(long position) throws IOException {
+        ByteBuffer first = ByteBuffer.allocate(Long.BYTES);
+        ByteBuffer second = ByteBuffer.allocate(Long.BYTES);
+        readFully(first, position);
+        readFully(second, position);
+        long base = first.getLong(0);
+        return base == second.getLong(0) && base >= 0 ? base : -1;
+    }
+
     private void readHeaderTwice(ByteBuffer header, ByteBuffer secondHeaderRead, long position) throws IOException {
         header.clear();
         readFully(header, position);

@@ -231,7 +231,16 @@ public final class PartitionLog {
                 // Past the recovery point nothing was fsynced, and a power loss keeps each file's
                 // unsynced writes independently: an older segment's tail can be torn while the
                 // next segment (created by the roll) survives. Found by the simulated disk.
-                boolean tornTail = outcome.tornTail() && badOffset >= checkpointedRecoveryPoint;
+                // The torn batch's own offsets say whether it was written after the last flush: in a
+                // compacted follower's copy, the batch before it may end below the recovery point
+                // with a gap between (a cut inside a gap, or the leader's compaction, moved the
+                // log's end, and the recovery point with it, past the last batch). Judged by the
+                // batch before it, such a tear was taken for damage below the recovery point and
+                // the partition came back offline (found by LogPowerLossTest with a compacted
+                // follower). Its base offset lies outside the CRC, but a synced batch would need
+                // two faults, one making it run past the end and one moving its offset up, to pass.
+                long tornAt = Math.max(badOffset, outcome.tornBase());
+                boolean tornTail = outcome.tornTail() && tornAt >= checkpointedRecoveryPoint;
                 if (tornTail) {
                     log.warn("{}: cut a torn write of {} byte(s) at the end of {} (offsets from {} were never acknowledged as durable): {}",
                             topicPartition, segment.channel().size() - outcome.validBytes(), file.getFileName(), badOffset, outcome.problem());

@@ -335,6 +335,9 @@ class LogCompactorTest {
 
             assertThat(dataRecords(log, 6)).containsExactly("3:a=2", "4:b=2", "5:c=2");
             assertThat(emptyBatches(log)).containsExactly(2L);
+            fillToRoll(log);
+            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(emptyBatches(log)).as("a later pass keeps it while it is still the producer's last").containsExactly(2L);
             io.spate.record.RecordBatch empty = batchAt(log, 2);
             empty.validate(empty.sizeInBytes());
             assertThat(empty).extracting(io.spate.record.RecordBatch::producerId, io.spate.record.RecordBatch::baseSequence,
@@ -354,6 +357,42 @@ class LogCompactorTest {
             assertThat(retry.duplicate()).as("the copy knows the producer's last sequence").isTrue();
             assertThat(retry.baseOffset()).isEqualTo(2);
             assertThat(copy.logEndOffset()).as("nothing stored twice").isEqualTo(end);
+        }
+    }
+
+    /**
+     * An aborted transaction's batch that is its producer's last stays empty, and with it the
+     * abort marker and its index entry, so that read_committed readers and a replica replaying the
+     * log still see the transaction as aborted; once the producer expires, the batch, then the
+     * marker at its horizon, and the entry go.
+     */
+    @Test
+    void anAbortedBatchThatIsItsProducersLastStaysEmptyWithItsMarkerUntilTheProducerExpires() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            long now = CLOCK.millis();
+            append(log, transactional(ABORTING, 0).record("a", "aborted").build());                                       // 0
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();                  // 1
+            fillToRoll(log);
+            MutableClock clock = new MutableClock(now);
+            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            assertThat(compactor.compact(log)).isTrue();
+            clock.set(now + 10_000);
+            assertThat(compactor.compact(log)).isTrue();
+
+            assertThat(dataRecords(log, 2)).isEmpty();
+            assertThat(emptyBatches(log)).containsExactly(0L);
+            assertThat(markerOffsets(log)).containsExactly(1L);
+            assertThat(log.abortedTransactions(0, log.logEndOffset())).containsExactly(new io.spate.log.AbortedTxn(ABORTING, 0, 1, 2));
+
+            assertThat(log.removeExpiredProducers(clock.millis(), 1)).isEqualTo(1);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(emptyBatches(log)).isEmpty();
+            assertThat(markerOffsets(log)).as("stamped, not yet gone").containsExactly(1L);
+            clock.set(clock.millis() + 1000);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(markerOffsets(log)).isEmpty();
+            assertThat(log.abortedTransactions(0, log.logEndOffset())).isEmpty();
         }
     }
 
