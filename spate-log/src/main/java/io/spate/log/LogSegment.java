@@ -232,9 +232,11 @@ public final class LogSegment {
      * @param lastEpoch    the leader epoch of the last batch believed, or the one the scan was
      *                     given when it believed none
      * @param tornBase     the base offset the torn batch's header gives, read the same twice, or
-     *                     -1 when no header could be read there
+     *                     -1 when none was
+     * @param shortTail    fewer bytes than a batch header follow the valid ones: no synced batch
+     *                     can be there (each is whole and longer), unless the file's size is damaged
      */
-    record LoadOutcome(int validBytes, String problem, boolean tornTail, int lastEpoch, long tornBase) {
+    record LoadOutcome(int validBytes, String problem, boolean tornTail, int lastEpoch, long tornBase, boolean shortTail) {
         boolean clean() {
             return problem == null;
         }
@@ -269,6 +271,7 @@ public final class LogSegment {
         String problem = null;
         boolean tornTail = false;
         long tornBase = -1;
+        boolean shortTail = false;
         PendingJump jump = null;
         int lastEpoch = epochBefore;
         scan:
@@ -277,13 +280,12 @@ public final class LogSegment {
             if (remaining < RecordBatch.HEADER_SIZE) {
                 problem = remaining + " byte(s) at the end of the file are less than a batch header";
                 tornTail = true;
-                if (remaining >= Long.BYTES) {
-                    tornBase = baseOffsetReadTwice(position);
-                }
+                shortTail = true;
                 break;
             }
             // A problem is read twice before it counts: a read that returns a wrong bit once (the
             // platter intact) must not make recovery cut or set aside data that is good.
+            long firstReadBase = -1;
             for (int read = 1; ; read++) {
                 boolean confirmed = read == 2;
                 if (validate) {
@@ -307,11 +309,12 @@ public final class LogSegment {
                 }
                 if (batchSize > remaining) {
                     if (!confirmed) {
+                        firstReadBase = view.baseOffset();
                         continue;
                     }
                     problem = "a batch of " + batchSize + " bytes runs past the end of the file (" + remaining + " bytes left)";
                     tornTail = true;
-                    tornBase = view.baseOffset();
+                    tornBase = view.baseOffset() == firstReadBase ? firstReadBase : -1;
                     break scan;
                 }
                 if (validate || view.isControl()) {
@@ -333,13 +336,14 @@ public final class LogSegment {
                         }
                     } catch (InvalidRecordBatchException e) {
                         if (!confirmed) {
+                            firstReadBase = headerBase;
                             continue;
                         }
                         problem = e.getMessage();
                         // A whole valid batch after the bad one means the bad one was damaged in
                         // place (a bit flip, a torn page), not cut short by a crash.
                         tornTail = !validBatchAfter(position + (long) batchSize, fileSize);
-                        tornBase = headerBase;
+                        tornBase = headerBase == firstReadBase ? headerBase : -1;
                         break scan;
                     }
                 }
@@ -404,7 +408,7 @@ public final class LogSegment {
         }
         size = position;
         syncedBytes = Math.min(syncedBytes, size);
-        return new LoadOutcome(position, problem, tornTail, lastEpoch, tornTail ? tornBase : -1);
+        return new LoadOutcome(position, problem, tornTail, lastEpoch, tornTail ? tornBase : -1, tornTail && shortTail);
     }
 
     /**
@@ -434,16 +438,6 @@ public final class LogSegment {
      * Reads the header at {@code position} until two reads in a row agree (at most four reads):
      * a read that returns a wrong bit once must not put a wrong offset or length into the index.
      */
-    /** The base offset of a batch whose header is cut short, when two reads agree on it; else -1. */
-    private long baseOffsetReadTwice(long position) throws IOException {
-        ByteBuffer first = ByteBuffer.allocate(Long.BYTES);
-        ByteBuffer second = ByteBuffer.allocate(Long.BYTES);
-        readFully(first, position);
-        readFully(second, position);
-        long base = first.getLong(0);
-        return base == second.getLong(0) && base >= 0 ? base : -1;
-    }
-
     private void readHeaderTwice(ByteBuffer header, ByteBuffer secondHeaderRead, long position) throws IOException {
         header.clear();
         readFully(header, position);

@@ -237,10 +237,15 @@ public final class PartitionLog {
                 // log's end, and the recovery point with it, past the last batch). Judged by the
                 // batch before it, such a tear was taken for damage below the recovery point and
                 // the partition came back offline (found by LogPowerLossTest with a compacted
-                // follower). Its base offset lies outside the CRC, but a synced batch would need
-                // two faults, one making it run past the end and one moving its offset up, to pass.
-                long tornAt = Math.max(badOffset, outcome.tornBase());
-                boolean tornTail = outcome.tornTail() && tornAt >= checkpointedRecoveryPoint;
+                // follower). Only in compacted logs (elsewhere offsets follow on without gaps) and
+                // only when both reads of the header agree and the offset lies in this segment's
+                // range: it is outside the CRC, and a synced batch would otherwise need a fault
+                // that both makes it run past the end and moves its offset up to pass for a tear.
+                long tornBase = outcome.tornBase();
+                boolean tornBaseFits = config.compact() && tornBase >= segment.baseOffset() && (last || tornBase < nextBase);
+                long tornAt = tornBaseFits ? Math.max(badOffset, tornBase) : badOffset;
+                // Fewer bytes than a header can only be a write cut short, wherever the data before it ends.
+                boolean tornTail = outcome.tornTail() && (tornAt >= checkpointedRecoveryPoint || config.compact() && outcome.shortTail());
                 if (tornTail) {
                     log.warn("{}: cut a torn write of {} byte(s) at the end of {} (offsets from {} were never acknowledged as durable): {}",
                             topicPartition, segment.channel().size() - outcome.validBytes(), file.getFileName(), badOffset, outcome.problem());
@@ -921,7 +926,7 @@ public final class PartitionLog {
                 next = batch.lastOffset() + 1;
             }
             try {
-                maybeRoll(records.remaining(), cfg, nowMs);
+                maybeRoll(next - 1, records.remaining(), cfg, nowMs);
                 active.append(records, nowMs);
             } catch (IOException e) {
                 log.error("{}: append of {} bytes failed; the log is unchanged", topicPartition, records.remaining(), e);
@@ -1264,9 +1269,8 @@ public final class PartitionLog {
         return result;
     }
 
-    private void maybeRoll(int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
-        // A leader numbers at most one record per byte it appends.
-        maybeRollAt(logEndOffset, logEndOffset + incomingBytes, incomingBytes, cfg, nowMs);
+    private void maybeRoll(long lastIncomingOffset, int incomingBytes, LogConfig cfg, long nowMs) throws IOException {
+        maybeRollAt(logEndOffset, lastIncomingOffset, incomingBytes, cfg, nowMs);
     }
 
     private void roll() throws IOException {
@@ -1283,8 +1287,8 @@ public final class PartitionLog {
         // A segment's indexes hold offsets as ints relative to its base, as Kafka's do: what ends
         // further past it goes into a new segment, even when this one is empty (a follower of a
         // compacted leader whose next batch lies more than 2^31 offsets on; it was indexed at a
-        // wrapped offset). Only a follower's gaps get that far: a leader numbers its records one
-        // by one, and a segment holds at most 2 GiB of them.
+        // wrapped offset), or a leader's compressed batches of tiny records (a 2 GiB segment can
+        // hold more than 2^31 of them).
         boolean tooFar = lastIncomingOffset - current.baseOffset() > Integer.MAX_VALUE;
         if (current.size() == 0 && !tooFar) {
             return;
@@ -1337,9 +1341,10 @@ public final class PartitionLog {
                 segment.flush();
             }
         } catch (IOException e) {
-            if (closed && e instanceof java.nio.channels.ClosedChannelException) {
-                // As in flush: the log was closed meanwhile (a stop); nothing was fsynced and the
-                // roll does not happen, but no disk failed.
+            if (closed && e instanceof java.nio.channels.ClosedChannelException || e instanceof java.nio.channels.ClosedByInterruptException) {
+                // The log was closed, or the thread interrupted (the log manager's duties are at a
+                // stop, before the logs are closed): nothing was fsynced and the roll does not
+                // happen, but no disk failed.
                 throw e;
             }
             takeOffline("fsync failed: " + e.getMessage());
@@ -1649,7 +1654,11 @@ public final class PartitionLog {
             long total = sizeInBytes();
             while (segments.size() > 1) {
                 LogSegment oldest = segments.firstEntry().getValue();
-                boolean expired = cfg.retentionMs() >= 0 && oldest.maxTimestamp() >= 0 && nowMs - oldest.maxTimestamp() > cfg.retentionMs();
+                // An empty segment holds nothing to keep (a follower's roll past a compacted gap, a
+                // compaction that kept the log start with an empty file): without a timestamp of
+                // its own it blocked time retention for good.
+                boolean expired = cfg.retentionMs() >= 0
+                        && (oldest.size() == 0 || oldest.maxTimestamp() >= 0 && nowMs - oldest.maxTimestamp() > cfg.retentionMs());
                 boolean oversize = cfg.retentionBytes() >= 0 && total - oldest.size() >= cfg.retentionBytes();
                 // Never past the high watermark: a follower may not have copied it yet, and a
                 // leader that lost it before it was replicated would lose acknowledged data.
@@ -2032,7 +2041,7 @@ public final class PartitionLog {
             long offset = logEndOffset;
             batch.assign(offset, leaderEpoch);
             try {
-                maybeRoll(size, cfg, nowMs);
+                maybeRoll(offset, size, cfg, nowMs);
                 active.append(marker, nowMs);
             } catch (IOException e) {
                 log.error("{}: append of a transaction marker failed; the log is unchanged", topicPartition, e);

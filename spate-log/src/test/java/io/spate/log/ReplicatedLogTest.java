@@ -302,6 +302,44 @@ class ReplicatedLogTest {
         }
     }
 
+    /**
+     * A leader's batch that would end more than 2^31 offsets past its active segment's base rolls
+     * too: a follower's segment whose last batch lies just short of that, led now, takes the
+     * leader's next batch in a new one.
+     */
+    @Test
+    void aLeadersBatchEndingMoreThan2To31OffsetsPastItsSegmentsBaseStartsANewOne() throws IOException {
+        leader = null;
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("cleanup.policy", "compact"), 0, 0);
+        long nearTheEdge = Integer.MAX_VALUE - 3L;
+        assertThat(follower.appendAsFollower(concat(numbered(0, 1, "a"), numbered(nearTheEdge, 1, "b")), 1).error()).isEqualTo(LogError.NONE);
+        assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(0));
+        ByteBuffer tenRecords = TestBatches.builder().baseTimestamp(0).record("k0", "v").record("k1", "v").record("k2", "v").record("k3", "v")
+                .record("k4", "v").record("k5", "v").record("k6", "v").record("k7", "v").record("k8", "v").record("k9", "v").build();
+        AppendResult led = follower.appendAsLeader(tenRecords, 2, 0);
+        assertThat(led.error()).isEqualTo(LogError.NONE);
+        assertThat(led.baseOffset()).isEqualTo(nearTheEdge + 1);
+        assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(0), LogSegment.fileName(nearTheEdge + 1));
+        assertThat(batchesFrom(follower, 1)).containsExactly(nearTheEdge, nearTheEdge + 1);
+    }
+
+    /**
+     * An empty segment holds nothing to keep: time retention deletes it (it had no timestamp, and
+     * blocked retention of everything after it for good).
+     */
+    @Test
+    void timeRetentionDeletesAnEmptySegmentLeftBeforeAFarBatch() throws IOException {
+        leader = null;
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("cleanup.policy", "compact,delete", "retention.ms", "1000"), 0, 0);
+        long far = 5_000_000_000L;
+        assertThat(follower.appendAsFollower(numbered(far, 1, "a"), 1).error()).isEqualTo(LogError.NONE);
+        assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(0), LogSegment.fileName(far));
+        follower.updateHighWatermark(far + 1);
+        assertThat(follower.applyRetention(500)).as("the batch, stamped 1, is not yet 1000 ms old").isEqualTo(1);
+        assertThat(follower.logStartOffset()).isEqualTo(far);
+        assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(far));
+    }
+
     /** The same when the first batch a new replica copies lies that far past its empty segment. */
     @Test
     void anEmptySegmentMoreThan2To31OffsetsBeforeTheFirstBatchIsLeftForANewOne() throws IOException {

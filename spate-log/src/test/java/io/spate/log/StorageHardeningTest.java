@@ -325,6 +325,39 @@ class StorageHardeningTest {
      * Twenty one-record batches in small segments, copied as kill -9 leaves the data directory
      * (no clean-shutdown marker); {@code checkpointed}: the checkpoints were written before.
      */
+    /**
+     * A compacted log judges a torn tail by the torn batch's own base offset (a follower's copy
+     * may end below the recovery point before a gap): a synced batch whose length was damaged to
+     * run past the end keeps its own offset, below the recovery point, and is still damage.
+     */
+    @Test
+    void aSyncedBatchOfACompactedLogWhoseLengthRunsPastTheEndIsDamageNotATear() throws IOException {
+        LogConfig compacted = config(LogConfig.SEGMENT_BYTES, "1024", LogConfig.CLEANUP_POLICY, "compact");
+        Path crash = tmp.resolve("crash");
+        long lastBatchAt;
+        Path segment;
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, compacted);
+            for (int i = 0; i < 3; i++) {
+                append(log, TestBatches.builder().baseTimestamp(0).record("k" + i, "x".repeat(100)).build(), 0);
+            }
+            log.flush(0);
+            manager.writeCheckpoints(); // the recovery point, 3, is on disk
+            copyTree(data(), crash);
+        }
+        segment = crash.resolve(TP.dirName()).resolve(LogSegment.fileName(0));
+        byte[] bytes = Files.readAllBytes(segment);
+        lastBatchAt = 2L * firstBatchSize(segment);
+        ByteBuffer.wrap(bytes).putInt((int) lastBatchAt + RecordBatch.LENGTH_OFFSET, 1 << 20); // now runs past the end
+        Files.write(segment, bytes);
+        try (LogManager manager = LogManager.open(crash, CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, compacted);
+            assertThat(log.isOffline()).as("offset 2, below the recovery point, was synced: damage").isTrue();
+            assertThat(log.offlineReason()).contains("runs past the end");
+        }
+        assertThat(Files.readAllBytes(segment)).as("nothing cut").isEqualTo(bytes);
+    }
+
     private Path twentyBatchesAsAKillLeavesThem(boolean checkpointed) throws IOException {
         Path crash = tmp.resolve("crash");
         try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {

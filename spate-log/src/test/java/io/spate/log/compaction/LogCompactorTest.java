@@ -440,7 +440,7 @@ class LogCompactorTest {
         long far = 3_000_000_000L;
         try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
             PartitionLog log = manager.getOrCreate(tp, COMPACTED);
-            // A follower's copy of a compacted leader: three batches, each 3e9 offsets after the last.
+            // A follower's copy of a compacted leader: four batches, each 3e9 offsets after the last.
             for (int i = 0; i < 4; i++) {
                 ByteBuffer batch = TestBatches.builder().baseOffset(i * far).partitionLeaderEpoch(0).baseTimestamp(CLOCK.millis())
                         .record("k" + i, "v" + i).build();
