@@ -111,6 +111,15 @@ public final class LogSegment {
         return channel;
     }
 
+    /** The file's modification time, -1 when it cannot be read. */
+    long lastModifiedMs() {
+        try {
+            return Files.getLastModifiedTime(file).toMillis();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
     Path file() {
         return file;
     }

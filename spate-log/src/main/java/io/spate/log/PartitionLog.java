@@ -241,11 +241,14 @@ public final class PartitionLog {
                 // only when both reads of the header agree and the offset lies in this segment's
                 // range: it is outside the CRC, and a synced batch would otherwise need a fault
                 // that both makes it run past the end and moves its offset up to pass for a tear.
+                // Only the last segment: a compacted log fsyncs a segment before it creates the next,
+                // so an earlier one cannot be torn. Only after a crash: then every batch's CRC was
+                // checked, and a length read wrong cannot make a synced batch look short.
+                boolean judgedByItself = config.compact() && last && !cleanStop;
                 long tornBase = outcome.tornBase();
-                boolean tornBaseFits = config.compact() && tornBase >= segment.baseOffset() && (last || tornBase < nextBase);
-                long tornAt = tornBaseFits ? Math.max(badOffset, tornBase) : badOffset;
-                // Fewer bytes than a header can only be a write cut short, wherever the data before it ends.
-                boolean tornTail = outcome.tornTail() && (tornAt >= checkpointedRecoveryPoint || config.compact() && outcome.shortTail());
+                long tornAt = judgedByItself && tornBase >= segment.baseOffset() ? Math.max(badOffset, tornBase) : badOffset;
+                // Fewer bytes than a header after the last valid batch were never a synced batch (each is whole and longer).
+                boolean tornTail = outcome.tornTail() && (tornAt >= checkpointedRecoveryPoint || judgedByItself && outcome.shortTail());
                 if (tornTail) {
                     log.warn("{}: cut a torn write of {} byte(s) at the end of {} (offsets from {} were never acknowledged as durable): {}",
                             topicPartition, segment.channel().size() - outcome.validBytes(), file.getFileName(), badOffset, outcome.problem());
@@ -1341,10 +1344,14 @@ public final class PartitionLog {
                 segment.flush();
             }
         } catch (IOException e) {
-            if (closed && e instanceof java.nio.channels.ClosedChannelException || e instanceof java.nio.channels.ClosedByInterruptException) {
-                // The log was closed, or the thread interrupted (the log manager's duties are at a
-                // stop, before the logs are closed): nothing was fsynced and the roll does not
-                // happen, but no disk failed.
+            if (closed && e instanceof java.nio.channels.ClosedChannelException) {
+                throw e; // as in flush: the log was closed meanwhile; nothing was fsynced, no disk failed
+            }
+            if (e instanceof java.nio.channels.ClosedByInterruptException) {
+                // The thread was interrupted (a stop, a task abandoned): the segment's channel is
+                // closed for good, so this log is offline until it is opened again, but the disk
+                // did not fail.
+                takeOffline("a roll's fsync was interrupted: " + e);
                 throw e;
             }
             takeOffline("fsync failed: " + e.getMessage());
@@ -1654,15 +1661,17 @@ public final class PartitionLog {
             long total = sizeInBytes();
             while (segments.size() > 1) {
                 LogSegment oldest = segments.firstEntry().getValue();
-                // An empty segment holds nothing to keep (a follower's roll past a compacted gap, a
-                // compaction that kept the log start with an empty file): without a timestamp of
-                // its own it blocked time retention for good.
-                boolean expired = cfg.retentionMs() >= 0
-                        && (oldest.size() == 0 || oldest.maxTimestamp() >= 0 && nowMs - oldest.maxTimestamp() > cfg.retentionMs());
+                // An empty segment (a follower's roll past a compacted gap, a compaction that kept
+                // the log start with an empty file) has no timestamp of its own: it blocked time
+                // retention for good. It ages by its file's time, as in Kafka.
+                long newest = oldest.size() == 0 ? oldest.lastModifiedMs() : oldest.maxTimestamp();
+                boolean expired = cfg.retentionMs() >= 0 && newest >= 0 && nowMs - newest > cfg.retentionMs();
                 boolean oversize = cfg.retentionBytes() >= 0 && total - oldest.size() >= cfg.retentionBytes();
                 // Never past the high watermark: a follower may not have copied it yet, and a
-                // leader that lost it before it was replicated would lose acknowledged data.
-                boolean replicated = oldest.nextOffset() <= highWatermark;
+                // leader that lost it before it was replicated would lose acknowledged data. The
+                // next segment's base, as in Kafka: the log start moves there, and a segment may
+                // end before a gap (an empty one ends where it begins).
+                boolean replicated = segments.higherKey(oldest.baseOffset()) <= highWatermark;
                 if (!expired && !oversize || !replicated) {
                     break;
                 }

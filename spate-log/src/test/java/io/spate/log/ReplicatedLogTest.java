@@ -324,18 +324,23 @@ class ReplicatedLogTest {
     }
 
     /**
-     * An empty segment holds nothing to keep: time retention deletes it (it had no timestamp, and
-     * blocked retention of everything after it for good).
+     * An empty segment holds nothing to keep: time retention deletes it once its file is older
+     * than retention.ms, as Kafka does (it had no timestamp, and blocked the retention of
+     * everything after it for good).
      */
     @Test
     void timeRetentionDeletesAnEmptySegmentLeftBeforeAFarBatch() throws IOException {
         leader = null;
         follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("cleanup.policy", "compact,delete", "retention.ms", "1000"), 0, 0);
         long far = 5_000_000_000L;
-        assertThat(follower.appendAsFollower(numbered(far, 1, "a"), 1).error()).isEqualTo(LogError.NONE);
+        ByteBuffer batch = TestBatches.builder().baseTimestamp(10_000).record("k", "v").build();
+        new RecordBatch().wrap(batch, batch.position()).assign(far, 1);
+        assertThat(follower.appendAsFollower(batch, 1).error()).isEqualTo(LogError.NONE);
         assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(0), LogSegment.fileName(far));
+        java.nio.file.Files.setLastModifiedTime(followerDir.resolve(LogSegment.fileName(0)), java.nio.file.attribute.FileTime.fromMillis(0));
+        assertThat(follower.applyRetention(5_000)).as("not before the next segment's base is below the high watermark").isZero();
         follower.updateHighWatermark(far + 1);
-        assertThat(follower.applyRetention(500)).as("the batch, stamped 1, is not yet 1000 ms old").isEqualTo(1);
+        assertThat(follower.applyRetention(5_000)).as("the empty segment aged by its file's time; the batch, stamped 10,000, is young").isEqualTo(1);
         assertThat(follower.logStartOffset()).isEqualTo(far);
         assertThat(LogTestSupport.segmentFiles(followerDir)).containsExactly(LogSegment.fileName(far));
     }

@@ -322,10 +322,6 @@ class StorageHardeningTest {
     }
 
     /**
-     * Twenty one-record batches in small segments, copied as kill -9 leaves the data directory
-     * (no clean-shutdown marker); {@code checkpointed}: the checkpoints were written before.
-     */
-    /**
      * A compacted log judges a torn tail by the torn batch's own base offset (a follower's copy
      * may end below the recovery point before a gap): a synced batch whose length was damaged to
      * run past the end keeps its own offset, below the recovery point, and is still damage.
@@ -358,6 +354,10 @@ class StorageHardeningTest {
         assertThat(Files.readAllBytes(segment)).as("nothing cut").isEqualTo(bytes);
     }
 
+    /**
+     * Twenty one-record batches in small segments, copied as kill -9 leaves the data directory
+     * (no clean-shutdown marker); {@code checkpointed}: the checkpoints were written before.
+     */
     private Path twentyBatchesAsAKillLeavesThem(boolean checkpointed) throws IOException {
         Path crash = tmp.resolve("crash");
         try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
