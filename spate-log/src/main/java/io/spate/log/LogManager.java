@@ -82,6 +82,12 @@ public final class LogManager implements AutoCloseable {
             // back over logs that were not closed cleanly (their recovery would be skipped).
             fsyncDirectory(dataDir);
         }
+        // Deletions a stop or a crash interrupted after their commit point (PartitionLog.deleteDirectory).
+        try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
+            for (Path doomed : entries.filter(e -> e.getFileName().toString().endsWith(PartitionLog.DELETE_SUFFIX)).toList()) {
+                PartitionLog.deleteTree(doomed);
+            }
+        }
         this.flusher = new FlushCoordinator(clock);
         ScheduledThreadPoolExecutor duties = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().name("spate-log-scheduler").daemon().unstarted(r));
         // At close, a duty that is running finishes and nothing waiting starts (see close()).
@@ -209,6 +215,13 @@ public final class LogManager implements AutoCloseable {
     }
 
     private PartitionLog openLog(TopicPartition tp, LogConfig config, boolean setAsideCorruptData) throws IOException {
+        if (!Files.isDirectory(dataDir.resolve(tp.dirName()))) {
+            // A new log: what the checkpoints still hold for this name is of one deleted before
+            // they were written again, and a log start from there would begin the new one far on.
+            checkpointedRecoveryPoints.remove(tp);
+            checkpointedLogStarts.remove(tp);
+            checkpointedHighWatermarks.remove(tp);
+        }
         long recoveryPoint = cleanStart ? Long.MAX_VALUE : checkpointedRecoveryPoints.getOrDefault(tp, 0L);
         PartitionLog.OpenOptions options = new PartitionLog.OpenOptions(recoveryPoint, checkpointedLogStarts.getOrDefault(tp, 0L),
                 checkpointedHighWatermarks.getOrDefault(tp, 0L), setAsideCorruptData);
@@ -342,7 +355,6 @@ public final class LogManager implements AutoCloseable {
         Path dir = dataDir.resolve(tp.dirName());
         if (Files.isDirectory(dir)) {
             PartitionLog.deleteDirectory(dir);
-            fsyncDirectory(dataDir);
         }
     }
 

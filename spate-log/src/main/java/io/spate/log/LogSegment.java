@@ -702,6 +702,14 @@ public final class LogSegment {
     }
 
     /**
+     * The segment's directory was renamed (for deletion): a release deletes the file there, never
+     * one a new log of the same name has since created under the old path.
+     */
+    void directoryMovedTo(Path newDir) {
+        file = newDir.resolve(file.getFileName());
+    }
+
+    /**
      * Deletes the file once the last reader is done with it. The file is first renamed to
      * {@code .deleted}, so that a new segment with the same base offset (after a truncation)
      * gets a file of its own instead of the one a reader still holds.

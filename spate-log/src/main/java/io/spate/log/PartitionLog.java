@@ -1988,33 +1988,57 @@ public final class PartitionLog {
         }
     }
 
-    /** Closes the log and removes its directory. */
+    /** Closes the log and removes its directory (see {@link #deleteDirectory}). */
     void deleteFiles() throws IOException {
+        Path doomed;
         synchronized (flushLock) {
             synchronized (appendLock) {
                 closed = true;
+                doomed = renameForDeletion(dir);
                 for (LogSegment segment : segments.values()) {
-                    segment.markDeleted();
+                    segment.directoryMovedTo(doomed);
+                    segment.markDeleted(); // open reads keep their channels; the files go with the directory
                 }
                 segments.clear();
             }
         }
-        deleteDirectory(dir);
+        deleteTree(doomed);
     }
 
+    /** The suffix of a partition directory on its way out: never loaded, removed when the log manager opens. */
+    static final String DELETE_SUFFIX = "-delete";
+    private static final java.util.concurrent.atomic.AtomicLong DELETIONS = new java.util.concurrent.atomic.AtomicLong();
+
     /**
-     * Deletes a partition directory and everything in it, the topic id last: a directory a crash
-     * leaves half deleted still says whose it was.
+     * Deletes a partition directory and everything in it. It is first renamed out of the way,
+     * durably: a power loss during the deletion of the files one by one kept some and lost the
+     * others, and the directory that came back was taken for the partition's log, its first
+     * segments gone (found by the replication simulation with compaction and moves, seed 99000:
+     * a replica moved away and back again served its log from offset 184, and had it led, the
+     * others would have deleted their records below 184 too). As Kafka does, the rename is the
+     * commit point: without it the log is whole, with it the log manager removes the rest.
      */
     static void deleteDirectory(Path dir) throws IOException {
-        Path idFile = dir.resolve(PartitionMetadataFile.FILE_NAME);
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).filter(f -> !f.equals(idFile) && !f.equals(dir)).toList()) {
+        deleteTree(renameForDeletion(dir));
+    }
+
+    private static Path renameForDeletion(Path dir) throws IOException {
+        Path doomed;
+        do {
+            doomed = dir.resolveSibling(dir.getFileName() + "." + DELETIONS.incrementAndGet() + DELETE_SUFFIX);
+        } while (Files.exists(doomed));
+        Files.move(dir, doomed, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        LogManager.fsyncDirectory(dir.getParent());
+        return doomed;
+    }
+
+    /** Removes a directory renamed for deletion and everything in it. */
+    static void deleteTree(Path doomed) throws IOException {
+        try (Stream<Path> files = Files.walk(doomed)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(f);
             }
         }
-        Files.deleteIfExists(idFile);
-        Files.deleteIfExists(dir);
     }
 
     // ------------------------------------------------------------ transactions (KIP-98)

@@ -378,6 +378,42 @@ class LogManagerTest {
         }
     }
 
+    /**
+     * A read that still holds a segment of a deleted log releases it after a new log of the same
+     * name was created: the release deletes the old file, never the new log's file of the same
+     * name; and the new log starts at 0 whatever the checkpoints held for the deleted one.
+     */
+    @Test
+    void aLogDeletedAndCreatedAgainIsNotTouchedByAReadOfTheOldOne() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog old = manager.getOrCreate(TP, LogConfig.defaultConfig());
+            for (int i = 0; i < 5; i++) {
+                append(old, TestBatches.batch(1, "old-" + i), 0);
+            }
+            old.updateHighWatermark(5);
+            old.advanceLogStartOffset(3);
+            manager.writeCheckpoints(); // the deleted log's start, 3, stays in the file
+            LogReadResult held = old.read(3, 1000, Long.MAX_VALUE, true);
+            assertThat(held.slice().size()).isPositive();
+            manager.delete(TP);
+            assertThat(data().resolve(TP.dirName())).doesNotExist();
+
+            PartitionLog fresh = manager.getOrCreate(TP, LogConfig.defaultConfig());
+            assertThat(fresh.logStartOffset()).as("not the deleted log's checkpointed start").isZero();
+            append(fresh, TestBatches.batch(1, "new"), 0);
+            assertThat(TestBatches.values(held.slice().readIntoHeap())).as("the held read still reads the old data")
+                    .containsExactly("old-3", "old-4");
+            held.slice().release();
+            assertThat(data().resolve(TP.dirName()).resolve(LogSegment.fileName(0))).exists();
+            assertThat(TestBatches.values(readAll(fresh, 0))).containsExactly("new");
+        }
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR);
+             java.util.stream.Stream<Path> entries = Files.list(data())) {
+            assertThat(entries.map(e -> e.getFileName().toString())).noneMatch(n -> n.endsWith(PartitionLog.DELETE_SUFFIX));
+            assertThat(TestBatches.values(readAll(manager.getOrCreate(TP, LogConfig.defaultConfig()), 0))).containsExactly("new");
+        }
+    }
+
     @Test
     void closeFlushesAndRecordsTheRecoveryPoints() throws IOException {
         TopicPartition other = new TopicPartition("my-topic-with-dashes", 3);
