@@ -50,7 +50,9 @@ public final class CleanedSegments implements AutoCloseable {
         this.folder = log.dir().resolve(from + "-" + to + CLEANING_SUFFIX);
         this.nextOffset = from;
         deleteFolder(folder);
-        Files.createDirectories(folder);
+        // Not createDirectories: a log deleted meanwhile has no directory, and making it again
+        // would leave an empty one, taken for a stored log.
+        Files.createDirectory(folder);
     }
 
     public long from() {

@@ -85,7 +85,12 @@ public final class LogManager implements AutoCloseable {
         // Deletions a stop or a crash interrupted after their commit point (PartitionLog.deleteDirectory).
         try (java.util.stream.Stream<Path> entries = Files.list(dataDir)) {
             for (Path doomed : entries.filter(e -> e.getFileName().toString().endsWith(PartitionLog.DELETE_SUFFIX)).toList()) {
-                PartitionLog.deleteTree(doomed);
+                try {
+                    PartitionLog.deleteTree(doomed);
+                } catch (IOException e) {
+                    // Its name keeps it from ever being loaded: the node serves on, and the next start tries again.
+                    log.warn("could not remove {}, a log deleted before the last stop: {}", doomed, e.toString());
+                }
             }
         }
         this.flusher = new FlushCoordinator(clock);
@@ -349,12 +354,35 @@ public final class LogManager implements AutoCloseable {
             delete(tp);
             return;
         }
-        checkpointedRecoveryPoints.remove(tp);
-        checkpointedLogStarts.remove(tp);
-        checkpointedHighWatermarks.remove(tp);
+        forgetCheckpoints(tp);
         Path dir = dataDir.resolve(tp.dirName());
         if (Files.isDirectory(dir)) {
             PartitionLog.deleteDirectory(dir);
+        }
+        checkpointsWithout(tp);
+    }
+
+    private void forgetCheckpoints(TopicPartition tp) {
+        synchronized (checkpointLock) { // a checkpoint being written finishes first: it cannot write them back after
+            checkpointedRecoveryPoints.remove(tp);
+            checkpointedLogStarts.remove(tp);
+            checkpointedHighWatermarks.remove(tp);
+        }
+    }
+
+    /**
+     * Rewrites the checkpoints once {@code tp}'s log is gone, as Kafka does after a deletion: until
+     * then they name its positions, and a new log of the same name made durable before the next
+     * periodic write would take them at a restart (a log start far on hides its records).
+     */
+    private void checkpointsWithout(TopicPartition tp) {
+        if (offlineReason != null || closed) {
+            return; // nothing is written any more: the deletion's rename already keeps the entries from a new log
+        }
+        try {
+            writeCheckpointsOrFail();
+        } catch (IOException e) {
+            log.error("could not write the offset checkpoints of {} after deleting {}", dataDir, tp, e);
         }
     }
 
@@ -403,12 +431,11 @@ public final class LogManager implements AutoCloseable {
     public void delete(TopicPartition tp) throws IOException {
         PartitionLog removed = logs.remove(tp);
         // Checkpoints of logs not open (yet) are kept; those of a deleted one are not.
-        checkpointedRecoveryPoints.remove(tp);
-        checkpointedLogStarts.remove(tp);
-        checkpointedHighWatermarks.remove(tp);
+        forgetCheckpoints(tp);
         if (removed != null) {
             removed.deleteFiles();
         }
+        checkpointsWithout(tp);
     }
 
     /** Schedules a one-off task on the log scheduler (used by the server for housekeeping). */

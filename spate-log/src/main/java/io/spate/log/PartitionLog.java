@@ -559,6 +559,9 @@ public final class PartitionLog {
 
     /** Starts the output of a compaction of the sealed segments covering {@code [from, to)}. */
     public CleanedSegments beginCleaning(long from, long to) throws IOException {
+        if (closed) {
+            throw new java.nio.channels.ClosedChannelException(); // closed or deleted since the pass began
+        }
         return new CleanedSegments(this, from, to, config.segmentBytes());
     }
 
@@ -1994,7 +1997,17 @@ public final class PartitionLog {
         synchronized (flushLock) {
             synchronized (appendLock) {
                 closed = true;
-                doomed = renameForDeletion(dir);
+                try {
+                    doomed = renameForDeletion(dir);
+                } catch (IOException | RuntimeException e) {
+                    // Not renamed, or not durably: the segments are closed, their files left whole
+                    // where they are (a renamed directory goes at the next start).
+                    for (LogSegment segment : segments.values()) {
+                        segment.close();
+                    }
+                    segments.clear();
+                    throw e;
+                }
                 for (LogSegment segment : segments.values()) {
                     segment.directoryMovedTo(doomed);
                     segment.markDeleted(); // open reads keep their channels; the files go with the directory

@@ -414,6 +414,33 @@ class LogManagerTest {
         }
     }
 
+    /**
+     * The checkpoints are written again when a log is deleted: a new log of the same name, made
+     * before the next periodic write, does not take the deleted one's log start at a restart
+     * after a crash (it hid the new log's records).
+     */
+    @Test
+    void aLogCreatedAgainAfterADeletionDoesNotTakeTheDeletedOnesCheckpointsAfterACrash() throws IOException {
+        LogManager manager = LogManager.open(data(), CLOCK, HOUR);
+        PartitionLog old = manager.getOrCreate(TP, LogConfig.defaultConfig());
+        for (int i = 0; i < 5; i++) {
+            append(old, TestBatches.batch(1, "old-" + i), 0);
+        }
+        old.updateHighWatermark(5);
+        old.advanceLogStartOffset(3);
+        manager.writeCheckpoints();
+        manager.delete(TP);
+        PartitionLog fresh = manager.getOrCreate(TP, LogConfig.defaultConfig());
+        append(fresh, TestBatches.batch(1, "new"), 0);
+        manager.halt(); // no checkpoint written at the stop: the one the deletion wrote stands
+
+        try (LogManager reopened = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = reopened.getOrCreate(TP, LogConfig.defaultConfig());
+            assertThat(log.logStartOffset()).isZero();
+            assertThat(TestBatches.values(readAll(log, 0))).containsExactly("new");
+        }
+    }
+
     @Test
     void closeFlushesAndRecordsTheRecoveryPoints() throws IOException {
         TopicPartition other = new TopicPartition("my-topic-with-dashes", 3);

@@ -241,7 +241,8 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
         }
         appendedFrom = replica.readLimit(ReadBound.LOG_END);
         int epoch = replica.leaderEpoch();
-        CompletableFuture<Written> first = replica.append(records.duplicate(), Acks.ALL, retry.replicationWaitMs(), nowMs, AppendOrigin.TASK_IN_PLACE);
+        CompletableFuture<Written> first = TaskInterrupts.shielded(
+                () -> replica.append(records.duplicate(), Acks.ALL, retry.replicationWaitMs(), nowMs, AppendOrigin.TASK_IN_PLACE));
         retry.await(target, replica, records, epoch, first, this, AppendOrigin.TASK_IN_PLACE);
         return true;
     }

@@ -148,7 +148,8 @@ final class AppendRetry {
                 epoch = replica.leaderEpoch();
                 long now = clock.getAsLong();
                 long wait = deadline == Long.MIN_VALUE ? replicationWaitMs : Math.max(1, Math.min(replicationWaitMs, deadline - now));
-                written = get(replica.append(copy(batch), Acks.ALL, wait, now, origin));
+                ByteBuffer again = copy(batch);
+                written = get(TaskInterrupts.shielded(() -> replica.append(again, Acks.ALL, wait, now, origin)));
                 appendedAgain = true;
                 if (written.ok()) {
                     return true;

@@ -78,7 +78,7 @@ final class LocalInput implements TaskInput {
         if (position >= until || position >= partition.readLimit(bound)) {
             return position;
         }
-        LogReadResult read = partition.read(position, maxBytes, bound, true);
+        LogReadResult read = TaskInterrupts.shielded(() -> partition.read(position, maxBytes, bound, true));
         if (read.error() == LogError.OFFSET_OUT_OF_RANGE) {
             if (position >= read.logStartOffset()) {
                 // Past this replica's end: a copy still catching up on what the task already took.
@@ -94,7 +94,7 @@ final class LocalInput implements TaskInput {
         }
         ByteBuffer bytes;
         try {
-            bytes = read.slice().readIntoHeap();
+            bytes = TaskInterrupts.shielded(() -> read.slice().readIntoHeap());
         } finally {
             read.slice().release();
         }

@@ -130,7 +130,7 @@ final class TaskOutput implements Output {
         }
         CompletableFuture<Void> write;
         try {
-            write = tables.write(table, key, value);
+            write = TaskInterrupts.shielded(() -> tables.write(table, key, value)); // this node's replica may be written on this thread
         } catch (RuntimeException e) {
             write = CompletableFuture.failedFuture(e);
         }
@@ -193,7 +193,8 @@ final class TaskOutput implements Output {
             }
         }
         try {
-            producer.send(new ProducerRecord<>(topic, target, timestamp, key, value), onSent);
+            ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, target, timestamp, key, value);
+            TaskInterrupts.shielded(() -> producer.send(record, onSent));
             producerSendsSinceFlush = true;
             sent.increment();
             if (tp != null) {
@@ -290,8 +291,8 @@ final class TaskOutput implements Output {
             appending.add(new Pending(tp, replica, records.duplicate(), epoch, CompletableFuture.completedFuture(WAITING_FOR_AN_EARLIER_BATCH)));
             return;
         }
-        CompletableFuture<Written> written = replica.append(records, Acks.ALL, retry != null ? retry.replicationWaitMs() : REPLICATION_WAIT_MS,
-                System.currentTimeMillis());
+        long waitMs = retry != null ? retry.replicationWaitMs() : REPLICATION_WAIT_MS;
+        CompletableFuture<Written> written = TaskInterrupts.shielded(() -> replica.append(records, Acks.ALL, waitMs, System.currentTimeMillis()));
         if (written.isDone() && !written.isCompletedExceptionally() && !written.join().ok()
                 && AppendRetry.classify(written.join()) == AppendRetry.Failure.NOT_APPENDED) {
             refusedUnsettled.add(tp);
@@ -441,7 +442,7 @@ final class TaskOutput implements Output {
         Integer count = partitionCounts.get(topic);
         if (count == null) {
             try {
-                count = producer.partitionsFor(topic).size();
+                count = TaskInterrupts.shielded(() -> producer.partitionsFor(topic)).size();
             } catch (org.apache.kafka.common.KafkaException e) {
                 throw new OutputFailedException(e);
             }

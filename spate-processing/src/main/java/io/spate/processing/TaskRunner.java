@@ -76,6 +76,7 @@ final class TaskRunner implements Runnable {
     private final BooleanSupplier stillLeads;
     private final Consumer<Ending> onEnded;
     private final Thread thread;
+    private final TaskInterrupts interrupts;
     private final Recorder latency = new Recorder(TimeUnit.MINUTES.toMicros(10), 2);
     private volatile boolean stopped;
     private volatile boolean holding;
@@ -120,6 +121,7 @@ final class TaskRunner implements Runnable {
         this.stillLeads = stillLeads;
         this.onEnded = onEnded;
         this.thread = Thread.ofPlatform().daemon().name("spate-task-" + id).unstarted(this);
+        this.interrupts = new TaskInterrupts(thread);
     }
 
     TaskId id() {
@@ -184,11 +186,12 @@ final class TaskRunner implements Runnable {
         failures++;
         processingSinceMs = -1;
         stopped = true;
-        thread.interrupt();
+        interrupts.interrupt(); // to unblock the pipeline's code; never inside a read or an append of a log
     }
 
     @Override
     public void run() {
+        interrupts.bindToCurrentThread();
         Ending ending = Ending.STOPPED;
         try {
             ending = runAttempts();
@@ -425,6 +428,7 @@ final class TaskRunner implements Runnable {
             throw new UserCodeException(e);
         } finally {
             processingSinceMs = -1;
+            interrupts.leftUserCode();
         }
     }
 
@@ -787,7 +791,7 @@ final class TaskRunner implements Runnable {
         AnchoredOutput output = new AnchoredOutput(taskKey(), env.localPartition(),
                 topic -> partitionCounts.computeIfAbsent(topic, t -> {
                     try {
-                        return producer.partitionsFor(t).size();
+                        return TaskInterrupts.shielded(() -> producer.partitionsFor(t)).size(); // looked up inside the pipeline's code
                     } catch (RuntimeException e) {
                         throw new TaskOutput.OutputFailedException(e);
                     }
@@ -872,6 +876,7 @@ final class TaskRunner implements Runnable {
                     return null;
                 } finally {
                     processingSinceMs = -1;
+                    interrupts.leftUserCode();
                 }
                 if (!stateful) {
                     maxRecords = Math.min(settings.batchMaxRecords(), maxRecords * 2);
@@ -1300,6 +1305,7 @@ final class TaskRunner implements Runnable {
                     throw new UserCodeException(e);
                 } finally {
                     processingSinceMs = -1;
+                    interrupts.leftUserCode();
                 }
                 processed += batch.size();
                 if (wallClockDue) {

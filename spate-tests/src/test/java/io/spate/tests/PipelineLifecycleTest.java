@@ -103,6 +103,20 @@ class PipelineLifecycleTest {
         }
     }
 
+    /**
+     * Upper-cases values and sets its own thread's interrupt flag each time, as code that restores
+     * the flag after catching an InterruptedException does.
+     */
+    public static final class SelfInterrupting implements Pipeline {
+        @Override
+        public void define(PipelineBuilder builder) {
+            builder.stream("selfint", S, S).mapValues(v -> {
+                Thread.currentThread().interrupt();
+                return v.toUpperCase(java.util.Locale.ROOT);
+            }).to("selfint-out", S, S);
+        }
+    }
+
     /** Upper-cases values; on "disk" it fails as a failing store does, the first three times. */
     public static final class FailingStore implements Pipeline {
         static final AtomicInteger FAILURES = new AtomicInteger();
@@ -224,6 +238,40 @@ class PipelineLifecycleTest {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(values("stuck-out")).contains("BLOCK"));
             assertThat(Stuck.MOST_INSIDE).hasValue(1);
             pipelines.delete("stuck", true);
+        }
+    }
+
+    /**
+     * A pipeline's code that interrupts its own thread does not close the files of the logs its
+     * task reads in place and appends its results to (a file channel used by an interrupted
+     * thread closes for good): the task goes on without failing, and both partitions go on
+     * taking and serving records for every client.
+     */
+    @Test
+    void aPipelineThatInterruptsItsOwnThreadLeavesTheLogsItUsesWorking() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "selfint", 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "selfint-out", 1, Map.of());
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("selfint", new PipelineAdmin.Code.OnClassPath(SelfInterrupting.class.getName()), Map.of());
+            List<String> expected = new java.util.ArrayList<>();
+            for (int round = 0; round < 3; round++) {
+                List<KeyValue<String, String>> records = new java.util.ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    records.add(KeyValue.pair("k" + i, "r" + round + "-" + i));
+                    expected.add(("r" + round + "-" + i).toUpperCase(java.util.Locale.ROOT));
+                }
+                produce("selfint", records); // each round once the last is through: micro-batches read after the flag was set
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(values("selfint-out")).containsAll(expected));
+            }
+            assertThat(pipelines.describe("selfint").orElseThrow().tasks()).singleElement().satisfies(t -> {
+                assertThat(t.state()).isEqualTo("RUNNING");
+                assertThat(t.failures()).isZero();
+                assertThat(t.resultsInPlace()).as("appended in place, through the node's own file channel").isPositive();
+            });
+            produce("selfint", List.of(KeyValue.pair("k", "last")));
+            assertThat(values("selfint")).hasSize(61).endsWith("last");
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(values("selfint-out")).containsAll(expected).contains("LAST"));
+            pipelines.delete("selfint", true);
         }
     }
 

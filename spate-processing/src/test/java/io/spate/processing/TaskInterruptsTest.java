@@ -1,0 +1,121 @@
+package io.spate.processing;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A task's interrupts never reach a file channel of the node's, on real files and threads. */
+class TaskInterruptsTest {
+    @TempDir
+    Path dir;
+
+    /** The pipeline's code set its own flag: a channel used in a shielded call stays open, and the flag comes back after. */
+    @Test
+    void aFlagTheThreadSetItselfDoesNotCloseAChannelUsedInAShieldedCall() throws Exception {
+        try (FileChannel channel = FileChannel.open(dir.resolve("segment"), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            CompletableFuture<Boolean> flagAfter = new CompletableFuture<>();
+            Thread task = Thread.ofPlatform().unstarted(() -> {
+                try {
+                    Thread.currentThread().interrupt();
+                    TaskInterrupts.shielded(() -> channel.write(ByteBuffer.wrap(new byte[]{1, 2, 3}), 0));
+                    flagAfter.complete(Thread.currentThread().isInterrupted());
+                } catch (Exception e) {
+                    flagAfter.completeExceptionally(e);
+                }
+            });
+            task.start();
+            assertThat(flagAfter.get(10, TimeUnit.SECONDS)).as("the flag is the thread's again after the call").isTrue();
+            assertThat(channel.isOpen()).isTrue();
+            assertThat(channel.size()).isEqualTo(3);
+        }
+    }
+
+    /** Without the shield the same write closes the channel: what the shield is for. */
+    @Test
+    void withoutTheShieldTheSameWriteClosesTheChannel() throws Exception {
+        try (FileChannel channel = FileChannel.open(dir.resolve("segment"), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            CompletableFuture<Throwable> failure = new CompletableFuture<>();
+            Thread task = Thread.ofPlatform().unstarted(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    channel.write(ByteBuffer.wrap(new byte[]{1}), 0);
+                    failure.complete(null);
+                } catch (Exception e) {
+                    failure.complete(e);
+                }
+            });
+            task.start();
+            assertThat(failure.get(10, TimeUnit.SECONDS)).isInstanceOf(java.nio.channels.ClosedByInterruptException.class);
+            assertThat(channel.isOpen()).isFalse();
+        }
+    }
+
+    /** An abandonment during a log call waits for the call to return, then reaches the thread. */
+    @Test
+    void anInterruptDuringALogCallIsDeliveredWhenItReturns() throws Exception {
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Boolean> flagInside = new CompletableFuture<>();
+        CompletableFuture<Boolean> flagAfter = new CompletableFuture<>();
+        TaskInterrupts[] interrupts = new TaskInterrupts[1];
+        Thread task = Thread.ofPlatform().unstarted(() -> {
+            interrupts[0].bindToCurrentThread();
+            try {
+                TaskInterrupts.shielded(() -> {
+                    inside.countDown();
+                    while (release.getCount() > 0) {
+                        Thread.onSpinWait(); // not await(): that would see an interrupt by throwing
+                    }
+                    flagInside.complete(Thread.currentThread().isInterrupted());
+                    return null;
+                });
+                flagAfter.complete(Thread.currentThread().isInterrupted());
+            } catch (RuntimeException e) {
+                flagAfter.completeExceptionally(e);
+            }
+        });
+        interrupts[0] = new TaskInterrupts(task);
+        task.start();
+        assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+        interrupts[0].interrupt();
+        release.countDown();
+        assertThat(flagInside.get(10, TimeUnit.SECONDS)).as("held back while the call runs").isFalse();
+        assertThat(flagAfter.get(10, TimeUnit.SECONDS)).as("delivered once it returned").isTrue();
+    }
+
+    /** The flag the pipeline's code left is dropped when it returns, unless the task was abandoned. */
+    @Test
+    void leavingThePipelinesCodeDropsItsFlagUnlessTheTaskWasAbandoned() throws Exception {
+        CompletableFuture<boolean[]> flags = new CompletableFuture<>();
+        TaskInterrupts[] interrupts = new TaskInterrupts[1];
+        CountDownLatch returnedOnce = new CountDownLatch(1);
+        Thread task = Thread.ofPlatform().unstarted(() -> {
+            interrupts[0].bindToCurrentThread();
+            Thread.currentThread().interrupt();
+            interrupts[0].leftUserCode();
+            boolean afterOwnFlag = Thread.currentThread().isInterrupted();
+            returnedOnce.countDown();
+            while (!Thread.currentThread().isInterrupted()) {
+                Thread.onSpinWait(); // until the abandonment's interrupt arrives
+            }
+            interrupts[0].leftUserCode();
+            flags.complete(new boolean[]{afterOwnFlag, Thread.currentThread().isInterrupted()});
+        });
+        interrupts[0] = new TaskInterrupts(task);
+        task.start();
+        assertThat(returnedOnce.await(10, TimeUnit.SECONDS)).isTrue();
+        interrupts[0].interrupt();
+        boolean[] seen = flags.get(10, TimeUnit.SECONDS);
+        assertThat(seen[0]).as("its own flag, dropped").isFalse();
+        assertThat(seen[1]).as("the abandonment's, kept").isTrue();
+    }
+}
