@@ -67,7 +67,7 @@ public final class SpateNode implements AutoCloseable {
     private final io.spate.server.cluster.RemoteTxnRequests remoteMarkers;
     /** KIP-890 part 1's questions to other nodes' coordinators; null with transaction.partition.verification.enable=false. */
     private final io.spate.server.cluster.RemoteTxnRequests remoteVerifications;
-    private final ScheduledExecutorService cleaner;
+    private final LogCleaner cleaner;
     private final ClusterMember member;
     private final ReplicaManager replicas;
     private final io.spate.processing.ProcessingRuntime processing;
@@ -85,7 +85,7 @@ public final class SpateNode implements AutoCloseable {
     private SpateNode(SpateConfig config, LogManager logManager, KafkaServer server, String clusterId,
                       GroupCoordinator coordinator, io.spate.server.txn.TransactionCoordinator transactions,
                       io.spate.server.cluster.RemoteTxnRequests remoteMarkers, io.spate.server.cluster.RemoteTxnRequests remoteVerifications,
-                      ScheduledExecutorService cleaner, ClusterMember member, ReplicaManager replicas,
+                      LogCleaner cleaner, ClusterMember member, ReplicaManager replicas,
                       io.spate.processing.ProcessingRuntime processing, HttpNodePartitions httpPartitions, NodeMetrics metrics,
                       io.spate.http.HttpServer http) {
         this.processing = processing;
@@ -155,7 +155,7 @@ public final class SpateNode implements AutoCloseable {
         io.spate.server.txn.TransactionCoordinator transactions = null;
         io.spate.server.cluster.RemoteTxnRequests remoteMarkers = null;
         io.spate.server.cluster.RemoteTxnRequests remoteVerifications = null;
-        ScheduledExecutorService cleaner = null;
+        LogCleaner cleaner = null;
         ClusterMember member = null;
         ReplicaManager replicas = null;
         io.spate.processing.ProcessingRuntime processing = null;
@@ -322,7 +322,7 @@ public final class SpateNode implements AutoCloseable {
                 coordinator.close();
             }
             if (cleaner != null) {
-                cleaner.shutdownNow();
+                cleaner.stop();
             }
             if (tables != null) {
                 tables.close();
@@ -388,15 +388,37 @@ public final class SpateNode implements AutoCloseable {
     }
 
     /** Runs compaction passes on its own thread, so that cleaning never delays produce or fetch. */
-    private static ScheduledExecutorService startCleaner(SpateConfig config, Clock clock, LogManager logManager) {
+    private static LogCleaner startCleaner(SpateConfig config, Clock clock, LogManager logManager) {
         long backoffMs = config.cleanerBackoffMs();
         if (backoffMs <= 0) {
             return null;
         }
         LogCompactor compactor = new LogCompactor(clock, config.cleanerKeyMapBytes(), io.spate.server.network.KafkaCodecs.INSTANCE);
-        ScheduledExecutorService cleaner = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-cleaner").daemon().unstarted(r));
-        io.spate.log.ScheduledTasks.withFixedDelay(cleaner, "log cleaner", () -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
-        return cleaner;
+        ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().name("spate-log-cleaner").daemon().unstarted(r));
+        io.spate.log.ScheduledTasks.withFixedDelay(thread, "log cleaner", () -> compactor.compactDue(logManager.logs()), backoffMs, backoffMs, TimeUnit.MILLISECONDS);
+        return new LogCleaner(thread, compactor);
+    }
+
+    /** The log cleaner's thread and its compactor. */
+    private record LogCleaner(ScheduledExecutorService thread, LogCompactor compactor) {
+        /**
+         * A pass running now gives up at its next batch; the thread is not interrupted (that
+         * would close the files of the log it reads: ClosedByInterruptException), unless it has
+         * not ended 10 s later.
+         */
+        void stop() {
+            compactor.stop();
+            thread.shutdown();
+            try {
+                if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+                    log.warn("the log cleaner did not stop within 10 s of being asked: interrupting it");
+                    thread.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                thread.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
@@ -548,12 +570,7 @@ public final class SpateNode implements AutoCloseable {
         coordinator.close();
         replicas.close();
         if (cleaner != null) {
-            cleaner.shutdownNow();
-            try {
-                cleaner.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            cleaner.stop();
         }
         // Table requests come in over HTTP (closed above); its peers see this node fenced once it has left.
         // Whatever the tables or the membership throw, the logs are still fsynced and marked clean.

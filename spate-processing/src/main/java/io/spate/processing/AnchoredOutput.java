@@ -284,6 +284,12 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
         long start = Math.max(from, output.log().logStartOffset());
         long end = output.readLimit(ReadBound.LOG_END); // once: other writers appending meanwhile are not chased
         Found[] found = new Found[1];
+        TaskInterrupts.shielded(() -> scan(output, start, end, prefix, taskKey, stopped, states, found));
+        return found[0];
+    }
+
+    private static Void scan(Partition output, long start, long end, byte[] prefix, String taskKey, java.util.function.BooleanSupplier stopped,
+                             java.util.function.Consumer<StateDelta.Decoded> states, Found[] found) throws IOException {
         LogScanner.forEachChunk(output.log(), start, end, chunk -> {
             if (stopped.getAsBoolean()) {
                 throw new IOException("stopped while looking for the task's last position in " + output.topicPartition());
@@ -319,7 +325,7 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
                 }
             }
         });
-        return found[0];
+        return null;
     }
 
     /** The position a record header {@code key}={@code value} names for the task of {@code prefix} ("KEY@"), or -1. */

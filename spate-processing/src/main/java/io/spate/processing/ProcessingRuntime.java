@@ -1007,8 +1007,8 @@ public final class ProcessingRuntime implements AutoCloseable {
         long now = System.currentTimeMillis();
         List<TaskStatus> reports = new ArrayList<>(running.size());
         for (TaskRunner runner : running.values()) {
-            if (runner.stuck(now)) {
-                runner.abandon("the pipeline's code did not return within task.timeout.ms; the task is failed (its thread may still run)");
+            if (runner.stuck(now)
+                    && runner.abandon("the pipeline's code did not return within task.timeout.ms; the task is failed (its thread may still run)")) {
                 log.error("task {}: its micro-batch has been in the pipeline's code for longer than task.timeout.ms; failed", runner.id());
             }
             TaskStatus status = runner.report(now);
@@ -1136,12 +1136,17 @@ public final class ProcessingRuntime implements AutoCloseable {
         }
         for (ExecutorService executor : List.of(decisions, setup, statusSender, standbyWorker)) {
             executor.shutdown();
+            // A standby's catch-up reads the node's logs: interrupted, it would close their files
+            // (ClosedByInterruptException). It sees the runtime closed and stops by itself.
+            boolean interruptible = executor != standbyWorker;
             try {
-                if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
+                if (!executor.awaitTermination(2, TimeUnit.SECONDS) && interruptible) {
                     executor.shutdownNow();
                 }
             } catch (InterruptedException e) {
-                executor.shutdownNow();
+                if (interruptible) {
+                    executor.shutdownNow();
+                }
                 Thread.currentThread().interrupt();
             }
         }

@@ -13,7 +13,7 @@ package io.spate.processing;
  * {@code task.timeout.ms}; and the pipeline's code itself, which may set its own flag
  * again after catching an {@code InterruptedException}, as Java code is taught to do. So around
  * every such call ({@link #shielded}) the flag is cleared and set again afterwards, and an
- * interrupt asked for meanwhile ({@link #interrupt}) is delivered once the call has returned.
+ * interrupt asked for meanwhile ({@link #abandon}) is delivered once the call has returned.
  * When the pipeline's code returns, the flag it left is dropped ({@link #leftUserCode}) unless
  * the task was abandoned: the runtime's own waits (its back-off, its commits) must not end early
  * for it.
@@ -31,6 +31,7 @@ final class TaskInterrupts {
     private int inLogCalls; // guarded by this
     private boolean deferred; // guarded by this: an interrupt asked for during a log call
     private boolean abandoned; // guarded by this
+    private boolean inUserCode; // guarded by this
 
     TaskInterrupts(Thread thread) {
         this.thread = thread;
@@ -67,21 +68,40 @@ final class TaskInterrupts {
         }
     }
 
-    /** Interrupts the task's thread for its abandonment: now, or as soon as its log call returns. */
-    synchronized void interrupt() {
+    /** The task's thread calls the pipeline's code: from now until {@link #leftUserCode} it may be abandoned. */
+    synchronized void enteredUserCode() {
+        inUserCode = true;
+    }
+
+    /**
+     * The pipeline's code returned, on the task's thread: the flag it left is not the runtime's
+     * to see, unless the task was abandoned.
+     */
+    synchronized void leftUserCode() {
+        inUserCode = false;
+        if (!abandoned) {
+            Thread.interrupted();
+        }
+    }
+
+    /**
+     * Abandons the task if its thread is still in the pipeline's code: runs {@code markFailed},
+     * then interrupts the thread (now, or once its log call returns) and returns true. Returns
+     * false, doing nothing, when the code returned since it was found overrunning: the
+     * interrupt would land in the runtime's own work instead.
+     */
+    synchronized boolean abandon(Runnable markFailed) {
+        if (!inUserCode) {
+            return false;
+        }
+        markFailed.run(); // before the interrupt: the thread, woken, must find itself stopped
         abandoned = true;
         if (inLogCalls > 0) {
             deferred = true;
         } else {
             thread.interrupt();
         }
-    }
-
-    /** The pipeline's code returned, on the task's thread: the flag it left is not the runtime's to see. */
-    synchronized void leftUserCode() {
-        if (!abandoned) {
-            Thread.interrupted();
-        }
+        return true;
     }
 
     private synchronized void enter() {

@@ -179,14 +179,20 @@ final class TaskRunner implements Runnable {
         return since >= 0 && !failedForGood() && nowMs - since > settings.taskTimeoutMs();
     }
 
-    /** Fails a task whose code does not return: its thread is left to end by itself (Java cannot stop it). */
-    void abandon(String why) {
-        error = why;
-        state = "FAILED";
-        failures++;
-        processingSinceMs = -1;
-        stopped = true;
-        interrupts.interrupt(); // to unblock the pipeline's code; never inside a read or an append of a log
+    /**
+     * Fails a task whose code does not return: its thread is left to end by itself (Java cannot
+     * stop it). False when the code returned meanwhile: nothing is done.
+     */
+    boolean abandon(String why) {
+        // Only while the thread is still in the pipeline's code (it may have returned since it was
+        // found stuck); the interrupt unblocks that code and never lands in a read or an append of a log.
+        return interrupts.abandon(() -> {
+            error = why;
+            state = "FAILED";
+            failures++;
+            processingSinceMs = -1;
+            stopped = true;
+        });
     }
 
     @Override
@@ -267,6 +273,7 @@ final class TaskRunner implements Runnable {
                 awaitCommitInFlight();
                 closeInputs();
                 processingSinceMs = -1;
+                interrupts.leftUserCode(); // the task's close ran the pipeline's code too
             }
             if (!stopped) {
                 state = "RESTARTING";
@@ -418,6 +425,7 @@ final class TaskRunner implements Runnable {
      */
     private <T> T inUserCode(java.util.function.Supplier<T> code) {
         processingSinceMs = env.clock().get();
+        interrupts.enteredUserCode();
         try {
             return inCodeLoader(code);
         } catch (RuntimeException | StackOverflowError e) {
@@ -837,6 +845,7 @@ final class TaskRunner implements Runnable {
             if (!batch.isEmpty()) {
                 output.begin(next);
                 processingSinceMs = now;
+                interrupts.enteredUserCode();
                 long wallClockMs = now;
                 try {
                     inCodeLoader(() -> {
@@ -1286,6 +1295,7 @@ final class TaskRunner implements Runnable {
                     inTransaction = true;
                 }
                 processingSinceMs = now;
+                interrupts.enteredUserCode();
                 long wallClockMs = now;
                 try {
                     inCodeLoader(() -> {
@@ -1699,6 +1709,7 @@ final class TaskRunner implements Runnable {
                     return null;
                 });
             } finally {
+                interrupts.leftUserCode();
                 if (unused.onDisk() != null) {
                     unused.onDisk().close(); // not kept: its directory goes
                 }

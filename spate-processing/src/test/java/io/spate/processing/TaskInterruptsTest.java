@@ -69,6 +69,7 @@ class TaskInterruptsTest {
         TaskInterrupts[] interrupts = new TaskInterrupts[1];
         Thread task = Thread.ofPlatform().unstarted(() -> {
             interrupts[0].bindToCurrentThread();
+            interrupts[0].enteredUserCode(); // the pipeline's code sends a result: an append in place
             try {
                 TaskInterrupts.shielded(() -> {
                     inside.countDown();
@@ -86,7 +87,7 @@ class TaskInterruptsTest {
         interrupts[0] = new TaskInterrupts(task);
         task.start();
         assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
-        interrupts[0].interrupt();
+        assertThat(interrupts[0].abandon(() -> { })).isTrue();
         release.countDown();
         assertThat(flagInside.get(10, TimeUnit.SECONDS)).as("held back while the call runs").isFalse();
         assertThat(flagAfter.get(10, TimeUnit.SECONDS)).as("delivered once it returned").isTrue();
@@ -97,25 +98,59 @@ class TaskInterruptsTest {
     void leavingThePipelinesCodeDropsItsFlagUnlessTheTaskWasAbandoned() throws Exception {
         CompletableFuture<boolean[]> flags = new CompletableFuture<>();
         TaskInterrupts[] interrupts = new TaskInterrupts[1];
-        CountDownLatch returnedOnce = new CountDownLatch(1);
+        CountDownLatch inCodeAgain = new CountDownLatch(1);
         Thread task = Thread.ofPlatform().unstarted(() -> {
             interrupts[0].bindToCurrentThread();
+            interrupts[0].enteredUserCode();
             Thread.currentThread().interrupt();
             interrupts[0].leftUserCode();
             boolean afterOwnFlag = Thread.currentThread().isInterrupted();
-            returnedOnce.countDown();
+            interrupts[0].enteredUserCode();
+            inCodeAgain.countDown();
             while (!Thread.currentThread().isInterrupted()) {
-                Thread.onSpinWait(); // until the abandonment's interrupt arrives
+                Thread.onSpinWait(); // code that does not return until the abandonment's interrupt arrives
             }
             interrupts[0].leftUserCode();
             flags.complete(new boolean[]{afterOwnFlag, Thread.currentThread().isInterrupted()});
         });
         interrupts[0] = new TaskInterrupts(task);
         task.start();
-        assertThat(returnedOnce.await(10, TimeUnit.SECONDS)).isTrue();
-        interrupts[0].interrupt();
+        assertThat(inCodeAgain.await(10, TimeUnit.SECONDS)).isTrue();
+        boolean[] marked = new boolean[1];
+        assertThat(interrupts[0].abandon(() -> marked[0] = true)).isTrue();
         boolean[] seen = flags.get(10, TimeUnit.SECONDS);
+        assertThat(marked[0]).isTrue();
         assertThat(seen[0]).as("its own flag, dropped").isFalse();
         assertThat(seen[1]).as("the abandonment's, kept").isTrue();
+    }
+
+    /** Code found overrunning that returned before the abandonment is not abandoned: no interrupt lands in the runtime's work. */
+    @Test
+    void aTaskThatReturnedFromItsCodeIsNotAbandoned() throws Exception {
+        CountDownLatch returned = new CountDownLatch(1);
+        CountDownLatch checked = new CountDownLatch(1);
+        CompletableFuture<Boolean> flag = new CompletableFuture<>();
+        TaskInterrupts[] interrupts = new TaskInterrupts[1];
+        Thread task = Thread.ofPlatform().unstarted(() -> {
+            interrupts[0].bindToCurrentThread();
+            interrupts[0].enteredUserCode();
+            interrupts[0].leftUserCode();
+            returned.countDown();
+            try {
+                checked.await();
+            } catch (InterruptedException e) {
+                flag.complete(true);
+                return;
+            }
+            flag.complete(Thread.currentThread().isInterrupted());
+        });
+        interrupts[0] = new TaskInterrupts(task);
+        task.start();
+        assertThat(returned.await(10, TimeUnit.SECONDS)).isTrue();
+        boolean[] marked = new boolean[1];
+        assertThat(interrupts[0].abandon(() -> marked[0] = true)).isFalse();
+        checked.countDown();
+        assertThat(flag.get(10, TimeUnit.SECONDS)).isFalse();
+        assertThat(marked[0]).isFalse();
     }
 }

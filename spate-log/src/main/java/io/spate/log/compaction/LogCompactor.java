@@ -64,6 +64,8 @@ public final class LogCompactor {
     private final RecordReader reader;
     private final RecordBatchFilter filter;
     private final Map<PartitionLog, Long> cleanedUpTo = new HashMap<>();
+    /** Set by {@link #stop}: a pass gives up at its next batch, its output discarded. */
+    private volatile boolean stopping;
     /** Per log, the earliest delete horizon of a marker the last pass stamped or kept: the log is due again then. */
     private final Map<PartitionLog, Long> horizonDue = new HashMap<>();
     private ByteBuffer output = ByteBuffer.allocate(0);
@@ -76,9 +78,34 @@ public final class LogCompactor {
         this.filter = new RecordBatchFilter(codecs);
     }
 
+    /**
+     * Makes a pass running now give up at its next batch (and no later one start): a node
+     * stopping does not wait for a pass over a big log, nor interrupts it, which would close the
+     * files of the log it reads (ClosedByInterruptException).
+     */
+    public void stop() {
+        stopping = true;
+    }
+
+    private void checkNotStopping() throws IOException {
+        if (stopping) {
+            throw new StoppedException();
+        }
+    }
+
+    /** A pass given up because the compactor was stopped. */
+    private static final class StoppedException extends IOException {
+        StoppedException() {
+            super("the log cleaner is stopping");
+        }
+    }
+
     /** Compacts every log in {@code logs} whose dirty share of sealed bytes reaches its threshold. */
     public void compactDue(Iterable<PartitionLog> logs) {
         for (PartitionLog partitionLog : logs) {
+            if (stopping) {
+                return;
+            }
             LogConfig config = partitionLog.config();
             if (!config.compact() || partitionLog.isOffline()) {
                 continue;
@@ -92,6 +119,9 @@ public final class LogCompactor {
                 if (sealed > 0 && (markersDue || dirty > 0 && (double) dirty / sealed >= config.minCleanableDirtyRatio())) {
                     compact(partitionLog);
                 }
+            } catch (StoppedException e) {
+                log.info("{}: compaction given up, the node is stopping; the log is unchanged", partitionLog.topicPartition());
+                return;
             } catch (IOException | RuntimeException e) {
                 log.error("{}: compaction failed; the log is unchanged", partitionLog.topicPartition(), e);
             }
@@ -152,6 +182,7 @@ public final class LogCompactor {
         int outputs;
         try (CleanedSegments cleaned = partitionLog.beginCleaning(firstSegment, to)) {
             LogScanner.forEachChunk(partitionLog, firstSegment, to, chunk -> {
+                checkNotStopping();
                 if (output.capacity() < chunk.remaining()) {
                     output = ByteBuffer.allocate(chunk.remaining());
                 }
@@ -188,6 +219,7 @@ public final class LogCompactor {
         KeyMap map = new KeyMap();
         map.mappedUpTo = from;
         LogScanner.forEachBatch(partitionLog, from, end, batch -> {
+            checkNotStopping();
             if (map.full) {
                 return;
             }

@@ -59,6 +59,29 @@ class LogCompactorTest {
         }
     }
 
+    /** A stopped compactor gives a pass up at its next batch, the log as it was; compacting is for another one. */
+    @Test
+    void aStoppedCompactorGivesUpItsPassAndLeavesTheLogAsItWas() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "1").build());
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "2").build());
+            fillToRoll(log);
+            List<String> before = records(log, 2);
+            LogCompactor stopped = new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            stopped.stop();
+
+            assertThatThrownBy(() -> stopped.compact(log)).isInstanceOf(IOException.class).hasMessageContaining("stopping");
+            stopped.compactDue(List.of(log)); // gives up quietly
+            assertThat(records(log, 2)).isEqualTo(before).contains("0:a=1");
+            try (java.util.stream.Stream<Path> left = Files.list(log.dir())) {
+                assertThat(left.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".cleaning"));
+            }
+            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(records(log, 2)).containsExactly("1:a=2");
+        }
+    }
+
     @Test
     void aBatchThatReadsBackWrongFailsThePassAndLeavesTheLogAsItWas() throws IOException {
         try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {

@@ -496,7 +496,13 @@ public final class TransactionCoordinator implements AutoCloseable {
         runtime.close();
         if (ownedScheduler != null) {
             try {
-                ownedScheduler.close();
+                if (ownedScheduler instanceof io.spate.time.SystemScheduler thread) {
+                    // Its shards read and append logs: not interrupted; and the runtime's last task, failing
+                    // what is pending, runs.
+                    thread.closeAfterDueTasks(10_000);
+                } else {
+                    ownedScheduler.close();
+                }
             } catch (Exception e) {
                 log.warn("could not stop the transaction coordinator's thread", e);
             }
