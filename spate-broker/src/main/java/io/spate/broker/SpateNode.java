@@ -303,12 +303,7 @@ public final class SpateNode implements AutoCloseable {
             if (server != null) {
                 server.close();
             }
-            if (replicas != null) {
-                replicas.close();
-            }
-            if (member != null) {
-                member.close();
-            }
+            // The coordinators before the replicas, as close() does: their last tasks still use them.
             if (transactions != null) {
                 transactions.close();
             }
@@ -320,6 +315,12 @@ public final class SpateNode implements AutoCloseable {
             }
             if (coordinator != null) {
                 coordinator.close();
+            }
+            if (replicas != null) {
+                replicas.close();
+            }
+            if (member != null) {
+                member.close();
             }
             if (cleaner != null) {
                 cleaner.stop();
@@ -549,6 +550,9 @@ public final class SpateNode implements AutoCloseable {
             return;
         }
         closed = true;
+        if (cleaner != null) {
+            cleaner.compactor().stop(); // a pass over a big log winds down meanwhile; stop() below waits for it
+        }
         if (http != null) {
             http.close(); // its internal clients use the Kafka listener
         }

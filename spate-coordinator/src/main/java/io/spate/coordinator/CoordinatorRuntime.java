@@ -261,6 +261,10 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             RecordReader reader = new RecordReader(PartitionLog.decompressor());
             S shard = loaded.shard;
             LogScanner.forEachBatch(partition.log(), partition.log().logStartOffset(), partition.log().logEndOffset(), batch -> {
+                if (closed) {
+                    // A node stopping does not wait for, nor interrupt, the replay of a big partition.
+                    throw new IOException("the " + topic + " coordinator stopped while loading " + topic + "-" + p);
+                }
                 if (batch.isControl()) {
                     // Other control types than end markers mean nothing to a coordinator.
                     ControlBatches.EndTxnMarker marker = ControlBatches.readMarker(batch);
@@ -609,7 +613,11 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             CoordinatorException stopping = new CoordinatorException(CoordinatorException.Reason.NOT_AVAILABLE,
                     "the " + topic + " coordinator stopped before the write was committed");
             for (Loaded loaded : shards.values()) {
-                loaded.drop();
+                try {
+                    loaded.drop();
+                } catch (RuntimeException e) {
+                    log.warn("{}-{}: unloading at the stop failed", topic, loaded.partition, e); // the other shards' writes are failed all the same
+                }
                 loaded.pending.forEach(write -> write.fail(stopping));
             }
             shards.clear();

@@ -1008,7 +1008,7 @@ public final class ProcessingRuntime implements AutoCloseable {
         List<TaskStatus> reports = new ArrayList<>(running.size());
         for (TaskRunner runner : running.values()) {
             if (runner.stuck(now)
-                    && runner.abandon("the pipeline's code did not return within task.timeout.ms; the task is failed (its thread may still run)")) {
+                    && runner.abandon("the pipeline's code did not return within task.timeout.ms; the task is failed (its thread may still run)", now)) {
                 log.error("task {}: its micro-batch has been in the pipeline's code for longer than task.timeout.ms; failed", runner.id());
             }
             TaskStatus status = runner.report(now);

@@ -85,13 +85,16 @@ final class TaskInterrupts {
     }
 
     /**
-     * Abandons the task if its thread is still in the pipeline's code: runs {@code markFailed},
+     * Abandons the task if its thread is still in the pipeline's code, in the same call found
+     * overrunning ({@code stillOverrunning}): runs {@code markFailed},
      * then interrupts the thread (now, or once its log call returns) and returns true. Returns
      * false, doing nothing, when the code returned since it was found overrunning: the
      * interrupt would land in the runtime's own work instead.
      */
-    synchronized boolean abandon(Runnable markFailed) {
-        if (!inUserCode) {
+    synchronized boolean abandon(java.util.function.BooleanSupplier stillOverrunning, Runnable markFailed) {
+        // Checked again under the lock: the code found overrunning may have returned since, and
+        // the next micro-batch's begun, which is not the one to fail.
+        if (!inUserCode || !stillOverrunning.getAsBoolean()) {
             return false;
         }
         markFailed.run(); // before the interrupt: the thread, woken, must find itself stopped

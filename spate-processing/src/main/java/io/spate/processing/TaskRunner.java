@@ -183,10 +183,10 @@ final class TaskRunner implements Runnable {
      * Fails a task whose code does not return: its thread is left to end by itself (Java cannot
      * stop it). False when the code returned meanwhile: nothing is done.
      */
-    boolean abandon(String why) {
-        // Only while the thread is still in the pipeline's code (it may have returned since it was
-        // found stuck); the interrupt unblocks that code and never lands in a read or an append of a log.
-        return interrupts.abandon(() -> {
+    boolean abandon(String why, long nowMs) {
+        // Only while the thread is still in the pipeline's code it was found stuck in (it may have
+        // returned since); the interrupt unblocks that code and never lands in a read or an append of a log.
+        return interrupts.abandon(() -> stuck(nowMs), () -> {
             error = why;
             state = "FAILED";
             failures++;

@@ -87,7 +87,7 @@ class TaskInterruptsTest {
         interrupts[0] = new TaskInterrupts(task);
         task.start();
         assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(interrupts[0].abandon(() -> { })).isTrue();
+        assertThat(interrupts[0].abandon(() -> true, () -> { })).isTrue();
         release.countDown();
         assertThat(flagInside.get(10, TimeUnit.SECONDS)).as("held back while the call runs").isFalse();
         assertThat(flagAfter.get(10, TimeUnit.SECONDS)).as("delivered once it returned").isTrue();
@@ -117,7 +117,7 @@ class TaskInterruptsTest {
         task.start();
         assertThat(inCodeAgain.await(10, TimeUnit.SECONDS)).isTrue();
         boolean[] marked = new boolean[1];
-        assertThat(interrupts[0].abandon(() -> marked[0] = true)).isTrue();
+        assertThat(interrupts[0].abandon(() -> true, () -> marked[0] = true)).isTrue();
         boolean[] seen = flags.get(10, TimeUnit.SECONDS);
         assertThat(marked[0]).isTrue();
         assertThat(seen[0]).as("its own flag, dropped").isFalse();
@@ -148,9 +148,36 @@ class TaskInterruptsTest {
         task.start();
         assertThat(returned.await(10, TimeUnit.SECONDS)).isTrue();
         boolean[] marked = new boolean[1];
-        assertThat(interrupts[0].abandon(() -> marked[0] = true)).isFalse();
+        assertThat(interrupts[0].abandon(() -> true, () -> marked[0] = true)).isFalse();
         checked.countDown();
         assertThat(flag.get(10, TimeUnit.SECONDS)).isFalse();
         assertThat(marked[0]).isFalse();
+    }
+
+    /** Code in a newer micro-batch than the one found overrunning is not abandoned. */
+    @Test
+    void aTaskInALaterMicroBatchThanTheOneFoundStuckIsNotAbandoned() throws Exception {
+        CountDownLatch inCode = new CountDownLatch(1);
+        CountDownLatch checked = new CountDownLatch(1);
+        CompletableFuture<Boolean> interrupted = new CompletableFuture<>();
+        TaskInterrupts[] interrupts = new TaskInterrupts[1];
+        Thread task = Thread.ofPlatform().unstarted(() -> {
+            interrupts[0].bindToCurrentThread();
+            interrupts[0].enteredUserCode();
+            inCode.countDown();
+            try {
+                checked.await();
+                interrupted.complete(false);
+            } catch (InterruptedException e) {
+                interrupted.complete(true);
+            }
+            interrupts[0].leftUserCode();
+        });
+        interrupts[0] = new TaskInterrupts(task);
+        task.start();
+        assertThat(inCode.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(interrupts[0].abandon(() -> false, () -> { })).isFalse();
+        checked.countDown();
+        assertThat(interrupted.get(10, TimeUnit.SECONDS)).isFalse();
     }
 }
