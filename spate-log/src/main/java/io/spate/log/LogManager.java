@@ -223,9 +223,7 @@ public final class LogManager implements AutoCloseable {
         if (!Files.isDirectory(dataDir.resolve(tp.dirName()))) {
             // A new log: what the checkpoints still hold for this name is of one deleted before
             // they were written again, and a log start from there would begin the new one far on.
-            checkpointedRecoveryPoints.remove(tp);
-            checkpointedLogStarts.remove(tp);
-            checkpointedHighWatermarks.remove(tp);
+            forgetCheckpoints(tp);
         }
         long recoveryPoint = cleanStart ? Long.MAX_VALUE : checkpointedRecoveryPoints.getOrDefault(tp, 0L);
         PartitionLog.OpenOptions options = new PartitionLog.OpenOptions(recoveryPoint, checkpointedLogStarts.getOrDefault(tp, 0L),

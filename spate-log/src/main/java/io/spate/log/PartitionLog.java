@@ -1347,20 +1347,31 @@ public final class PartitionLog {
                 segment.flush();
             }
         } catch (IOException e) {
-            if (closed && e instanceof java.nio.channels.ClosedChannelException) {
-                throw e; // as in flush: the log was closed meanwhile; nothing was fsynced, no disk failed
-            }
-            if (e instanceof java.nio.channels.ClosedByInterruptException) {
-                // The thread was interrupted (a stop, a task abandoned): the segment's channel is
-                // closed for good, so this log is offline until it is opened again, but the disk
-                // did not fail.
-                takeOffline("a roll's fsync was interrupted: " + e);
-                throw e;
-            }
-            takeOffline("fsync failed: " + e.getMessage());
-            fsyncFailureListener.accept(e);
-            throw e;
+            throw fsyncFailed(e);
         }
+    }
+
+    /**
+     * What a failed fsync of this log means, for {@link #flush} and a roll's fsync alike; returns
+     * {@code e} for the caller to throw. The log closed meanwhile (its partition moved away or
+     * deleted, the node stopping): nothing was fsynced, and no disk failed (taken for a failed
+     * fsync, it took the node's whole data directory offline: found by the replication simulation
+     * with compaction and moves). The thread interrupted (a stop): the segment's channel is closed
+     * for good, so this log is offline until it is opened again, but the disk did not fail.
+     * Otherwise the kernel may have dropped the dirty pages and cleared the error, so a retry
+     * could "succeed" without the data: never retried, the directory goes offline.
+     */
+    private IOException fsyncFailed(IOException e) {
+        if (closed && e instanceof java.nio.channels.ClosedChannelException) {
+            return e;
+        }
+        if (e instanceof java.nio.channels.ClosedByInterruptException) {
+            takeOffline("an fsync was interrupted: " + e);
+            return e;
+        }
+        takeOffline("fsync failed: " + e.getMessage());
+        fsyncFailureListener.accept(e);
+        return e;
     }
 
     /**
@@ -1596,19 +1607,7 @@ public final class PartitionLog {
                     }
                 }
             } catch (IOException e) {
-                if (closed && e instanceof java.nio.channels.ClosedChannelException) {
-                    // The log was closed (its partition moved away or deleted, the node stopping)
-                    // after this flush was asked for, a roll's among them: nothing was fsynced, and
-                    // the caller is told so, but no disk failed. Taken for a failed fsync, it took
-                    // the node's whole data directory offline (found by the replication simulation
-                    // with compaction and moves).
-                    throw e;
-                }
-                // After a failed fsync the kernel may have dropped the dirty pages and cleared the
-                // error: a retry could "succeed" without the data. Never retry; go offline.
-                takeOffline("fsync failed: " + e.getMessage());
-                fsyncFailureListener.accept(e);
-                throw e;
+                throw fsyncFailed(e);
             }
             fsynced.accept(System.nanoTime() - started);
             recoveryPoint = target;
@@ -1633,7 +1632,6 @@ public final class PartitionLog {
 
     /** How many bytes of a compacted log's active segment may wait for the roll's own fsync. */
     static final int COMPACTED_UNSYNCED_BYTES = 4 << 20;
-
 
     /** True when an acknowledgement of data up to {@code nextOffset} must wait for fsync. */
     public boolean needsFlushBeforeAck(long nextOffset) {

@@ -275,6 +275,14 @@ class ReplicatedLogTest {
         return all.flip();
     }
 
+    private static final LogConfig COMPACTED = LogTestSupport.config("cleanup.policy", "compact");
+
+    /** Only a follower, of a compacted topic: what the 2^31 tests below copy into. */
+    private void openACompactedFollowerAlone() throws IOException {
+        leader = null;
+        follower = PartitionLog.open(TP, followerDir, COMPACTED, 0, 0);
+    }
+
     /**
      * A segment's indexes hold offsets relative to its base as ints: a compacted leader's batch
      * more than 2^31 offsets on (a few keys updated billions of times) starts a segment of its
@@ -282,9 +290,7 @@ class ReplicatedLogTest {
      */
     @Test
     void aCompactedLeadersBatchMoreThan2To31OffsetsOnStartsASegmentOfItsOwn() throws IOException {
-        leader = null;
-        LogConfig compacted = LogTestSupport.config("cleanup.policy", "compact");
-        follower = PartitionLog.open(TP, followerDir, compacted, 0, 0);
+        openACompactedFollowerAlone();
         long far = 3_000_000_000L;
         AppendResult first = follower.appendAsFollower(concat(numbered(0, 1, "a"), numbered(far, 1, "b"), numbered(far + 5, 1, "c")), 2);
         assertThat(first.error()).isEqualTo(LogError.NONE);
@@ -298,7 +304,7 @@ class ReplicatedLogTest {
             assertThat(batchesFrom(follower, 1)).containsExactly(far, far + 5);
             assertThat(batchesFrom(follower, far + 1)).containsExactly(far + 5);
             follower.close();
-            follower = PartitionLog.open(TP, followerDir, compacted, 0, 0); // the indexes are built again at load
+            follower = PartitionLog.open(TP, followerDir, COMPACTED, 0, 0); // the indexes are built again at load
         }
     }
 
@@ -348,9 +354,7 @@ class ReplicatedLogTest {
     /** The same when the first batch a new replica copies lies that far past its empty segment. */
     @Test
     void anEmptySegmentMoreThan2To31OffsetsBeforeTheFirstBatchIsLeftForANewOne() throws IOException {
-        leader = null;
-        LogConfig compacted = LogTestSupport.config("cleanup.policy", "compact");
-        follower = PartitionLog.open(TP, followerDir, compacted, 0, 0);
+        openACompactedFollowerAlone();
         long far = 5_000_000_000L;
         assertThat(follower.appendAsFollower(concat(numbered(far, 1, "a"), numbered(far + 2, 1, "b")), 2).error()).isEqualTo(LogError.NONE);
         assertThat(follower.logEndOffset()).isEqualTo(far + 3);
@@ -358,7 +362,7 @@ class ReplicatedLogTest {
         assertThat(batchesFrom(follower, 0)).as("a read from the log start finds the batches").containsExactly(far, far + 2);
         assertThat(batchesFrom(follower, far + 1)).containsExactly(far + 2);
         follower.close();
-        follower = PartitionLog.open(TP, followerDir, compacted, 0, 0);
+        follower = PartitionLog.open(TP, followerDir, COMPACTED, 0, 0);
         assertThat(batchesFrom(follower, 0)).containsExactly(far, far + 2);
         assertThat(follower.logStartOffset()).as("the log start stays").isZero();
     }

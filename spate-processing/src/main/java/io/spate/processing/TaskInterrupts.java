@@ -21,7 +21,7 @@ package io.spate.processing;
 final class TaskInterrupts {
     /** A call into a log, or into one of the runtime's clients, that must not see an interrupt. */
     @FunctionalInterface
-    interface LogCall<T, E extends Exception> {
+    interface Call<T, E extends Exception> {
         T call() throws E;
     }
 
@@ -50,7 +50,7 @@ final class TaskInterrupts {
      * task delivered until it returns; the flag is then as it was, or set if an interrupt came.
      * On a thread that is not a task's, only the flag is cleared and restored.
      */
-    static <T, E extends Exception> T shielded(LogCall<T, E> call) throws E {
+    static <T, E extends Exception> T shielded(Call<T, E> call) throws E {
         TaskInterrupts task = OF_THIS_THREAD.get();
         if (task != null) {
             task.enter();

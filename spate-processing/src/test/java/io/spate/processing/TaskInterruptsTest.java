@@ -127,57 +127,46 @@ class TaskInterruptsTest {
     /** Code found overrunning that returned before the abandonment is not abandoned: no interrupt lands in the runtime's work. */
     @Test
     void aTaskThatReturnedFromItsCodeIsNotAbandoned() throws Exception {
-        CountDownLatch returned = new CountDownLatch(1);
-        CountDownLatch checked = new CountDownLatch(1);
-        CompletableFuture<Boolean> flag = new CompletableFuture<>();
-        TaskInterrupts[] interrupts = new TaskInterrupts[1];
-        Thread task = Thread.ofPlatform().unstarted(() -> {
-            interrupts[0].bindToCurrentThread();
-            interrupts[0].enteredUserCode();
-            interrupts[0].leftUserCode();
-            returned.countDown();
-            try {
-                checked.await();
-            } catch (InterruptedException e) {
-                flag.complete(true);
-                return;
-            }
-            flag.complete(Thread.currentThread().isInterrupted());
-        });
-        interrupts[0] = new TaskInterrupts(task);
-        task.start();
-        assertThat(returned.await(10, TimeUnit.SECONDS)).isTrue();
-        boolean[] marked = new boolean[1];
-        assertThat(interrupts[0].abandon(() -> true, () -> marked[0] = true)).isFalse();
-        checked.countDown();
-        assertThat(flag.get(10, TimeUnit.SECONDS)).isFalse();
-        assertThat(marked[0]).isFalse();
+        assertAbandonRefused(true, () -> true);
     }
 
     /** Code in a newer micro-batch than the one found overrunning is not abandoned. */
     @Test
     void aTaskInALaterMicroBatchThanTheOneFoundStuckIsNotAbandoned() throws Exception {
-        CountDownLatch inCode = new CountDownLatch(1);
+        assertAbandonRefused(false, () -> false);
+    }
+
+    /**
+     * A task thread in its code ({@code returnedFirst}: just back from it) while an abandonment
+     * is tried, the micro-batch found stuck still running or not ({@code stillOverrunning}):
+     * nothing is marked failed and the thread is not interrupted.
+     */
+    private static void assertAbandonRefused(boolean returnedFirst, java.util.function.BooleanSupplier stillOverrunning) throws Exception {
+        CountDownLatch ready = new CountDownLatch(1);
         CountDownLatch checked = new CountDownLatch(1);
         CompletableFuture<Boolean> interrupted = new CompletableFuture<>();
         TaskInterrupts[] interrupts = new TaskInterrupts[1];
         Thread task = Thread.ofPlatform().unstarted(() -> {
             interrupts[0].bindToCurrentThread();
             interrupts[0].enteredUserCode();
-            inCode.countDown();
+            if (returnedFirst) {
+                interrupts[0].leftUserCode();
+            }
+            ready.countDown();
             try {
                 checked.await();
-                interrupted.complete(false);
+                interrupted.complete(Thread.currentThread().isInterrupted());
             } catch (InterruptedException e) {
                 interrupted.complete(true);
             }
-            interrupts[0].leftUserCode();
         });
         interrupts[0] = new TaskInterrupts(task);
         task.start();
-        assertThat(inCode.await(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(interrupts[0].abandon(() -> false, () -> { })).isFalse();
+        assertThat(ready.await(10, TimeUnit.SECONDS)).isTrue();
+        boolean[] marked = new boolean[1];
+        assertThat(interrupts[0].abandon(stillOverrunning, () -> marked[0] = true)).isFalse();
         checked.countDown();
         assertThat(interrupted.get(10, TimeUnit.SECONDS)).isFalse();
+        assertThat(marked[0]).isFalse();
     }
 }

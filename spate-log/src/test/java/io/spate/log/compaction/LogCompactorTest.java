@@ -52,7 +52,7 @@ class LogCompactorTest {
             append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("c", null).record("d", "1").build());
             fillToRoll(log);
 
-            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
 
             // b's tombstone is older than delete.retention.ms; c's is not, so readers still learn c is gone.
             assertThat(records(log, 7)).containsExactly("3:a=2", "5:c=null", "6:d=1");
@@ -68,7 +68,7 @@ class LogCompactorTest {
             append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "2").build());
             fillToRoll(log);
             List<String> before = records(log, 2);
-            LogCompactor stopped = new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            LogCompactor stopped = compactor(CLOCK);
             stopped.stop();
 
             assertThatThrownBy(() -> stopped.compact(log)).isInstanceOf(IOException.class).hasMessageContaining("stopping");
@@ -77,7 +77,7 @@ class LogCompactorTest {
             try (java.util.stream.Stream<Path> left = Files.list(log.dir())) {
                 assertThat(left.map(f -> f.getFileName().toString())).noneMatch(n -> n.endsWith(".cleaning"));
             }
-            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
             assertThat(records(log, 2)).containsExactly("1:a=2");
         }
     }
@@ -94,7 +94,7 @@ class LogCompactorTest {
             flipLastByteOfFirstBatchValue(segment);
             byte[] flipped = Files.readAllBytes(segment);
 
-            assertThatThrownBy(() -> new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log))
+            assertThatThrownBy(() -> compactor(CLOCK).compact(log))
                     .isInstanceOf(IOException.class).hasMessageContaining("fails its check");
 
             assertThat(Files.readAllBytes(segment)).isEqualTo(flipped).isNotEqualTo(before);
@@ -117,7 +117,7 @@ class LogCompactorTest {
             List<io.spate.log.AbortedTxn> aborted = log.abortedTransactions(0, 8);
             assertThat(aborted).containsExactly(new io.spate.log.AbortedTxn(ABORTING, 3, 6, 5));
 
-            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
 
             assertThat(dataRecords(log, 8)).as("c's committed transactional value replaces the older one; the aborted ones are gone")
                     .containsExactly("0:a=1", "1:b=1", "5:c=2");
@@ -142,7 +142,7 @@ class LogCompactorTest {
             assertThat(log.lastStableOffset()).isEqualTo(open);
             assertThat(log.cleanableEndOffset()).isLessThanOrEqualTo(open);
 
-            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
 
             List<String> kept = dataRecords(log, log.logEndOffset());
             assertThat(kept).as("below the last stable offset: compacted").doesNotContain("0:a=1").contains("1:a=2");
@@ -163,7 +163,7 @@ class LogCompactorTest {
             fillToRoll(log);
             assertThat(log.abortedTransactions(0, 6)).containsExactly(new io.spate.log.AbortedTxn(ABORTING, 1, 3, 4));
             MutableClock clock = new MutableClock(now);
-            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            LogCompactor compactor = compactor(clock);
 
             assertThat(compactor.compact(log)).isTrue();
 
@@ -215,7 +215,7 @@ class LogCompactorTest {
             fillToRoll(log);
             // Far past any horizon: the marker is held by its records alone.
             MutableClock clock = new MutableClock(now + 86_400_000);
-            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            LogCompactor compactor = compactor(clock);
 
             assertThat(compactor.compact(log)).isTrue();
             assertThat(compactor.compact(log)).isTrue();
@@ -258,11 +258,9 @@ class LogCompactorTest {
         try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
             PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
             long now = CLOCK.millis();
-            append(log, transactional(ABORTING, 0).record("a", "aborted").build());                                       // 0
-            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();                  // 1
-            fillToRoll(log);
+            appendAbortedTransactionAlone(log, now); // 0, its marker 1
             MutableClock clock = new MutableClock(now);
-            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            LogCompactor compactor = compactor(clock);
             // Gone (expired), the producer no longer holds its last batch and marker.
             assertThat(log.removeExpiredProducers(now + 1, 1)).isEqualTo(1);
 
@@ -295,7 +293,7 @@ class LogCompactorTest {
             assertThat(log.appendControlAsLeader(COMMITTING, (short) 0, 0, true, 0, now).ok()).isTrue();                 // 8
             fillToRoll(log);
             MutableClock clock = new MutableClock(now);
-            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            LogCompactor compactor = compactor(clock);
             assertThat(compactor.compact(log)).isTrue();
             clock.set(now + 1000);
             assertThat(compactor.compact(log)).isTrue();
@@ -354,12 +352,12 @@ class LogCompactorTest {
             append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "2").record("b", "2").record("c", "2").build());         // 3..5
             fillToRoll(log);
 
-            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
 
             assertThat(dataRecords(log, 6)).containsExactly("3:a=2", "4:b=2", "5:c=2");
             assertThat(emptyBatches(log)).containsExactly(2L);
             fillToRoll(log);
-            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
             assertThat(emptyBatches(log)).as("a later pass keeps it while it is still the producer's last").containsExactly(2L);
             io.spate.record.RecordBatch empty = batchAt(log, 2);
             empty.validate(empty.sizeInBytes());
@@ -394,11 +392,9 @@ class LogCompactorTest {
         try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
             PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
             long now = CLOCK.millis();
-            append(log, transactional(ABORTING, 0).record("a", "aborted").build());                                       // 0
-            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();                  // 1
-            fillToRoll(log);
+            appendAbortedTransactionAlone(log, now); // 0, its marker 1
             MutableClock clock = new MutableClock(now);
-            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            LogCompactor compactor = compactor(clock);
             assertThat(compactor.compact(log)).isTrue();
             clock.set(now + 10_000);
             assertThat(compactor.compact(log)).isTrue();
@@ -441,7 +437,7 @@ class LogCompactorTest {
             append(log, TestBatches.builder().baseTimestamp(now).record("group-offset", "plain").build());                // 10
             fillToRoll(log);
             MutableClock clock = new MutableClock(now);
-            LogCompactor compactor = new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+            LogCompactor compactor = compactor(clock);
             assertThat(compactor.compact(log)).isTrue();
             clock.set(now + 1000);
             assertThat(compactor.compact(log)).isTrue();
@@ -471,7 +467,7 @@ class LogCompactorTest {
             }
             log.updateHighWatermark(log.logEndOffset());
             assertThat(log.cleanableEndOffset()).isEqualTo(3 * far);
-            assertThat(new LogCompactor(CLOCK, LogCompactor.DEFAULT_KEY_MAP_BYTES, null).compact(log)).isTrue();
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
             assertThat(dataRecords(log, Long.MAX_VALUE)).containsExactly("0:k0=v0", far + ":k1=v1", 2 * far + ":k2=v2", 3 * far + ":k3=v3");
         }
         try (Stream<Path> files = Files.list(tmp.resolve("t-0"))) {
@@ -637,6 +633,17 @@ class LogCompactorTest {
     }
 
     /** Writes keyless-free filler under its own keys until the first segments are sealed and committed. */
+    private static LogCompactor compactor(Clock clock) {
+        return new LogCompactor(clock, LogCompactor.DEFAULT_KEY_MAP_BYTES, null);
+    }
+
+    /** One transaction of one record, aborted (offset 0, its marker 1), in a sealed segment of its own. */
+    private static void appendAbortedTransactionAlone(PartitionLog log, long now) {
+        append(log, transactional(ABORTING, 0).record("a", "aborted").build());
+        assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();
+        fillToRoll(log);
+    }
+
     private static void fillToRoll(PartitionLog log) {
         for (int i = 0; i < 20; i++) {
             append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("filler-" + i, "x".repeat(100)).build());

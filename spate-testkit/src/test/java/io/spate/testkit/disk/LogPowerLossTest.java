@@ -183,19 +183,11 @@ class LogPowerLossTest {
     void aLogDeletedWhenThePowerFailsComesBackWholeOrNotAtAll() throws IOException {
         List<String> failures = new ArrayList<>();
         for (long seed = 0; seed < 100; seed++) {
-            // The first draw of java.util.Random for neighbouring small seeds is nearly the same:
-            // mixed, so that the power loss keeps a different part of the deletion for each seed.
-            Random random = new Random(new java.util.SplittableRandom(seed).nextLong());
+            Random random = mixed(seed);
             SimDisk disk = SimDisk.create("delete-" + seed);
             LogManager logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
             PartitionLog log = logs.getOrCreate(TP, CONFIG);
-            List<String> appended = new ArrayList<>();
-            for (int i = 0; i < 30; i++) {
-                String value = "r" + i + "-" + "x".repeat(100);
-                assertThat(log.appendAsLeader(MemoryRecords.withRecords(Compression.NONE,
-                        new SimpleRecord(CLOCK.millis(), null, value.getBytes(StandardCharsets.UTF_8))).buffer(), 0, CLOCK.millis()).ok()).isTrue();
-                appended.add(value);
-            }
+            List<String> appended = appendRecords(log, 30);
             log.flush(CLOCK.millis());
             logs.writeCheckpoints();
             assertThat(log.segmentCount()).isGreaterThan(3);
@@ -224,17 +216,11 @@ class LogPowerLossTest {
     void whatAKilledProcessLeftUnsyncedIsSyncedByTheNextProcesssFirstFlush() throws IOException {
         List<String> failures = new ArrayList<>();
         for (long seed = 0; seed < 50; seed++) {
-            Random random = new Random(seed);
+            Random random = mixed(seed);
             SimDisk disk = SimDisk.create("kill-then-power-loss-" + seed);
             LogManager logs = LogManager.openWithoutDuties(disk.root().resolve("data"), CLOCK);
             PartitionLog log = logs.getOrCreate(TP, CONFIG);
-            List<String> appended = new ArrayList<>();
-            for (int i = 0; i < 40; i++) {
-                String value = "r" + i + "-" + "x".repeat(100);
-                assertThat(log.appendAsLeader(MemoryRecords.withRecords(Compression.NONE,
-                        new SimpleRecord(CLOCK.millis(), null, value.getBytes(StandardCharsets.UTF_8))).buffer(), 0, CLOCK.millis()).ok()).isTrue();
-                appended.add(value);
-            }
+            List<String> appended = appendRecords(log, 40);
             logs.halt();
             disk.kill();
 
@@ -256,5 +242,25 @@ class LogPowerLossTest {
             logs.close();
         }
         assertThat(failures).isEmpty();
+    }
+
+    /**
+     * A Random for a test whose first draw decides (how much of the journal a power loss keeps):
+     * the first draw of {@code new Random(seed)} is nearly the same for neighbouring small seeds.
+     */
+    private static Random mixed(long seed) {
+        return new Random(new java.util.SplittableRandom(seed).nextLong());
+    }
+
+    /** Appends {@code count} records of about 100 bytes as leader; returns their values in order. */
+    private static List<String> appendRecords(PartitionLog log, int count) {
+        List<String> appended = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String value = "r" + i + "-" + "x".repeat(100);
+            assertThat(log.appendAsLeader(MemoryRecords.withRecords(Compression.NONE,
+                    new SimpleRecord(CLOCK.millis(), null, value.getBytes(StandardCharsets.UTF_8))).buffer(), 0, CLOCK.millis()).ok()).isTrue();
+            appended.add(value);
+        }
+        return appended;
     }
 }
