@@ -178,6 +178,13 @@ public final class LogManager implements AutoCloseable {
             }
             PartitionLog opened = openLog(tp, config, false);
             logs.put(tp, opened);
+            if (!opened.isOffline() && opened.recoveryPoint() < checkpointedRecoveryPoints.getOrDefault(tp, 0L) && !cleanStart) {
+                // The log came back ending below its checkpointed recovery point (its end lay in a
+                // gap, past its last batch, which the segments cannot show): as after a truncation,
+                // the checkpoint follows before anything is appended there, or a power loss tearing
+                // such an append would look like damage to flushed data.
+                recoveryPointLowered(opened);
+            }
             return opened;
         }
     }

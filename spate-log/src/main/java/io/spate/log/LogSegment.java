@@ -45,6 +45,8 @@ public final class LogSegment {
     private int bytesSinceIndexEntry;
     private long firstAppendMs = -1;
     private volatile boolean deleteOnRelease;
+    /** Set by a cut that left the next offset past the end of the last batch (a cut inside a gap), or may have. */
+    private volatile boolean endsInGap;
 
     private LogSegment(Path file, long baseOffset, FileChannel channel, int indexIntervalBytes) {
         this.file = file;
@@ -93,6 +95,14 @@ public final class LogSegment {
     /** Offset after the last batch of this segment. */
     public long nextOffset() {
         return nextOffset;
+    }
+
+    /**
+     * Whether a cut since this segment was opened may have left its batches ending before
+     * {@link #nextOffset()}: a load, which knows only the batches, would see a gap there.
+     */
+    boolean mayEndInGap() {
+        return endsInGap;
     }
 
     public long maxTimestamp() {
@@ -184,6 +194,7 @@ public final class LogSegment {
         }
         recent.add((int) (last - baseOffset), filePosition);
         nextOffset = last + 1;
+        endsInGap = false;
     }
 
     boolean isFlushed() {
@@ -636,6 +647,8 @@ public final class LogSegment {
         nextOffset = offset;
         offsetIndex.truncateToPosition(position);
         recent.truncateToPosition(position);
+        int end = recent.newestEnd();
+        endsInGap |= end == RecentBatches.UNKNOWN || baseOffset + end < offset;
         timeIndex.truncateToRelativeOffset((int) (offset - baseOffset));
         abortedTxns.cutFrom(offset);
         return position;

@@ -80,6 +80,8 @@ public final class PartitionLog {
     /** Recomputed under the append lock whenever the high watermark, the log start or the transactions move. */
     private volatile long lastStableOffset;
     private volatile long recoveryPoint;
+    /** What {@link SealedThrough} holds for this log; under the append lock once loaded. */
+    private long sealedThrough;
     private volatile long checkpointedHighWatermark;
     private volatile long lastFlushMs;
     private volatile boolean closed;
@@ -174,6 +176,10 @@ public final class PartitionLog {
             segmentFiles = list.filter(f -> f.getFileName().toString().endsWith(".log") && f.getFileName().toString().length() == 24)
                     .sorted().toList();
         }
+        Long storedSeal = SealedThrough.read(dir);
+        // Without the file (a log written before it existed) the load judges gaps as it did then:
+        // by the topic's policy, a compacted log's segments having been fsynced before each roll.
+        long sealed = storedSeal != null ? storedSeal : config.compact() ? Long.MAX_VALUE : SealedThrough.NONE;
         long epochsStart = epochs.load() ? epochs.firstStart() : -1;
         long[] firstBatch = {-1};
         ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
@@ -232,19 +238,19 @@ public final class PartitionLog {
                 // unsynced writes independently: an older segment's tail can be torn while the
                 // next segment (created by the roll) survives. Found by the simulated disk.
                 // The torn batch's own offsets say whether it was written after the last flush: in a
-                // compacted follower's copy, the batch before it may end below the recovery point
-                // with a gap between (a cut inside a gap, or the leader's compaction, moved the
+                // copy of a compacted leader's log, the batch before it may end below the recovery
+                // point with a gap between (a cut inside a gap, or the leader's compaction, moved the
                 // log's end, and the recovery point with it, past the last batch). Judged by the
                 // batch before it, such a tear was taken for damage below the recovery point and
                 // the partition came back offline (found by LogPowerLossTest with a compacted
-                // follower). Only in compacted logs (elsewhere offsets follow on without gaps) and
-                // only when both reads of the header agree and the offset lies in this segment's
-                // range: it is outside the CRC, and a synced batch would otherwise need a fault
-                // that both makes it run past the end and moves its offset up to pass for a tear.
-                // Only the last segment: a compacted log fsyncs a segment before it creates the next,
-                // so an earlier one cannot be torn. Only after a crash: then every batch's CRC was
-                // checked, and a length read wrong cannot make a synced batch look short.
-                boolean judgedByItself = config.compact() && last && !cleanStop;
+                // follower, and again once the follower's policy switched to delete). Only when both
+                // reads of the header agree and the offset lies in this segment's range: it is
+                // outside the CRC, and a synced batch would otherwise need a fault that both makes
+                // it run past the end and moves its offset up to pass for a tear. Only in a segment
+                // not known sealed (the last one, or one rolled without a seal): a sealed one was
+                // fsynced whole before the next was created. Only after a crash: then every batch's
+                // CRC was checked, and a length read wrong cannot make a synced batch look short.
+                boolean judgedByItself = (last || nextBase > sealed) && !cleanStop;
                 long tornBase = outcome.tornBase();
                 long tornAt = judgedByItself && tornBase >= segment.baseOffset() ? Math.max(badOffset, tornBase) : badOffset;
                 // Fewer bytes than a header after the last valid batch were never a synced batch (each is whole and longer).
@@ -272,12 +278,17 @@ public final class PartitionLog {
                 }
             }
             long end = Math.max(segment.nextOffset(), segment.baseOffset());
-            if (!last && end < nextBase && end >= checkpointedRecoveryPoint && !config.compact()) {
-                // A gap past the recovery point: the operating system wrote the next segment back
-                // before this one's unsynced tail, and a power loss kept only the former. Only
-                // compaction leaves gaps on purpose, so outside compacted logs this is a tear. A
-                // compacted log fsyncs a segment before it creates the next (fsyncBeforeTheNextSegment),
-                // so there a gap between segments is never a tear.
+            if (!last && end < nextBase && nextBase > checkpointedRecoveryPoint && nextBase > sealed) {
+                // A gap before a segment created after the last checkpointed flush: the operating
+                // system wrote the next segment back before this one's unsynced tail, and a power
+                // loss kept only the former. A gap made on purpose (compaction's output, a roll past
+                // a gap a compacted leader left) comes after everything before it was fsynced and
+                // the next segment's base was recorded as sealed, so a gap before a segment not known
+                // sealed is a tear, whatever the topic's policy is now (it may have changed since the
+                // segments were written). This segment's batches may end below the recovery point
+                // (a truncation inside a gap left the log's end, which the flush took, past them):
+                // the next segment beginning past it says this one was still written to after that
+                // flush, and lost what came after.
                 dropUnflushedAfterTear(segmentFiles.subList(i + 1, segmentFiles.size()), end);
                 if (segment.size() == 0 && i > 0) {
                     segment.markDeleted();
@@ -300,6 +311,13 @@ public final class PartitionLog {
             segments.put(start, first);
         }
         active = segments.lastEntry().getValue();
+        // Segments created from now on begin past the active one's base; the stored offset may lie
+        // beyond it (a roll whose segment a power loss took, a tear cut here), and must not vouch
+        // for them before they are sealed.
+        sealedThrough = Math.min(sealed, active.baseOffset());
+        if (storedSeal == null || storedSeal != sealedThrough) {
+            SealedThrough.write(dir, sealedThrough);
+        }
         logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
         logStartOffset = Math.min(Math.max(segments.firstKey(), options.logStartOffset()), logEndOffset);
         if (epochsStart > logStartOffset && firstBatch[0] >= 0 && firstBatch[0] < epochsStart) {
@@ -581,6 +599,10 @@ public final class PartitionLog {
                     || range.lastEntry().getValue().nextOffset() > to) {
                 return false;
             }
+            // The output ends where its last batch ends, before the segment at `to` begins: sealed
+            // first, so that no crash after the commit takes that gap for a tear.
+            fsyncUnsyncedSegmentsBelow(to);
+            sealThrough(to);
             Path swap = dir.resolve(from + "-" + to + CleanedSegments.SWAP_SUFFIX);
             Files.move(cleaning, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             LogManager.fsyncDirectory(dir);
@@ -1307,8 +1329,15 @@ public final class PartitionLog {
     }
 
     private void rollAt(long baseOffset) throws IOException {
-        if (config.compact()) {
-            fsyncBeforeTheNextSegment();
+        LogSegment current = active;
+        // A roll that leaves a gap (past a compacted leader's gap, or from a segment cut inside
+        // one) seals what comes before, whatever the policy: a follower of a topic that compacted
+        // before its policy changed copies such gaps too. A compacted log seals at every roll, so
+        // that a gap compaction makes later inside its sealed segments is never taken for a tear.
+        boolean afterGap = baseOffset > Math.max(current.nextOffset(), current.baseOffset()) || current.mayEndInGap();
+        if (config.compact() || afterGap) {
+            fsyncUnsyncedSegmentsBelow(Long.MAX_VALUE);
+            sealThrough(baseOffset);
         }
         LogSegment next = LogSegment.create(dir, baseOffset, config.indexIntervalBytes());
         // The new file's name must survive a power loss too: without this a crash could lose the
@@ -1329,25 +1358,53 @@ public final class PartitionLog {
     }
 
     /**
-     * Fsyncs what is not yet durable before a compacted log's next segment is created, under the
-     * append lock. A compacted log's segments may end before the next one begins (compaction's
-     * output, a compacted leader's gaps copied by a follower), so its load cannot tell a power
-     * loss that kept a later segment and lost the unsynced tail of the one before it from such a
-     * gap: it kept the hole, and a follower fetched on from the later segment's end and never got
-     * the lost records back, the latest of some key among them (found by the replication
-     * simulation with an idempotent producer and compaction, seed 91039). Made durable before the
-     * next segment exists, a segment is whole whenever one after it is on disk (compaction's
-     * output is fsynced before it replaces anything). The recovery point is left to
-     * {@link #flush}, which takes the flush lock first and finds these bytes already synced.
+     * Fsyncs what is not yet durable in the segments that begin below {@code end}, under the
+     * append lock, before a gap may follow them (see {@link SealedThrough}). A segment may end
+     * before the next one begins (compaction's output, a compacted leader's gaps copied by a
+     * follower), and a load cannot tell a power loss that kept a later segment and lost the
+     * unsynced tail of the one before it from such a gap by looking: it kept the hole, and a
+     * follower fetched on from the later segment's end and never got the lost records back, the
+     * latest of some key among them (found by the replication simulation with an idempotent
+     * producer and compaction, seed 91039). The recovery point is left to {@link #flush}, which
+     * takes the flush lock first and finds these bytes already synced.
      */
-    private void fsyncBeforeTheNextSegment() throws IOException {
+    private void fsyncUnsyncedSegmentsBelow(long end) throws IOException {
         Map.Entry<Long, LogSegment> from = segments.floorEntry(recoveryPoint);
         try {
             for (LogSegment segment : (from == null ? segments : segments.tailMap(from.getKey())).values()) {
+                if (segment.baseOffset() >= end) {
+                    break;
+                }
                 segment.flush();
             }
         } catch (IOException e) {
             throw fsyncFailed(e);
+        }
+    }
+
+    /**
+     * Records, durably and before a segment at {@code offset} or a gap below it exists, that every
+     * segment below {@code offset} is fsynced (the caller made sure); under the append lock.
+     */
+    private void sealThrough(long offset) throws IOException {
+        if (offset > sealedThrough) {
+            try {
+                SealedThrough.write(dir, offset);
+            } catch (IOException e) {
+                throw fsyncFailed(e);
+            }
+            sealedThrough = offset;
+        }
+    }
+
+    /**
+     * After a truncation, before anything can roll past the cut: segments created there are not
+     * sealed unless they say so themselves. Under the append lock.
+     */
+    private void unsealFrom(long offset) throws IOException {
+        if (sealedThrough > offset) {
+            durably("the sealed offset after a truncation", () -> SealedThrough.write(dir, offset));
+            sealedThrough = offset;
         }
     }
 
@@ -1618,7 +1675,7 @@ public final class PartitionLog {
     /**
      * True when the background flusher should fsync this log now: its flush.ms passed, or it is
      * compacted and its active segment holds more than {@link #COMPACTED_UNSYNCED_BYTES} not yet
-     * fsynced. A compacted log fsyncs a segment before it rolls (fsyncBeforeTheNextSegment), under
+     * fsynced. A compacted log fsyncs a segment before it rolls (the roll's seal), under
      * the append lock; kept small ahead of time (the log manager asks at least every second), that
      * fsync holds appends back for what came in since, not for the writes of the last half-minute
      * the operating system had not written back yet.
@@ -1785,6 +1842,7 @@ public final class PartitionLog {
                     LogManager.fsyncDirectory(dir);
                 });
                 epochs.truncateFrom(logEndOffset);
+                unsealFrom(active.baseOffset());
                 if (recoveryPoint < recoveryPointBefore) {
                     durably("the recovery checkpoint after a truncation", recoveryPointLowered::lowered);
                 }
@@ -1935,6 +1993,7 @@ public final class PartitionLog {
             epochs.clear();
             ProducerSnapshot.delete(dir);
             durably("the fsync of a full truncation", () -> LogManager.fsyncDirectory(dir));
+            unsealFrom(offset);
             if (recoveryPoint < recoveryPointBefore) {
                 durably("the recovery checkpoint after a truncation", recoveryPointLowered::lowered);
             }

@@ -45,6 +45,18 @@ final class RecentBatches {
     }
 
     /**
+     * Where the newest batch held ends, relative to the segment's base (its last offset plus
+     * one): 0 when the segment holds no batch, {@link #UNKNOWN} when the ring lost track (every
+     * batch it held was cut away, and older ones were pushed out).
+     */
+    synchronized int newestEnd() {
+        if (entries > 0) {
+            return lastOffsets[slot(entries - 1)] + 1;
+        }
+        return fromSegmentStart ? 0 : UNKNOWN;
+    }
+
+    /**
      * The position of the first batch below {@code limit} (a batch boundary or the segment's
      * size) whose last offset is at or after {@code relativeOffset}; -1 when every batch below
      * {@code limit} ends before it; {@link #UNKNOWN} when the answer lies outside the ring.

@@ -123,6 +123,8 @@ class CompactionSwapTest {
                 original = allBaseOffsets(log);
                 Path folder = output.prepare();
                 copyTree(tmp.resolve("data"), before);
+                // What swapIn records before its commit point: the output's gaps are deliberate.
+                SealedThrough.write(log.dir(), end);
                 // The commit point, and a crash right after it: the swap is not applied yet.
                 Files.move(folder, log.dir().resolve("0-" + end + CleanedSegments.SWAP_SUFFIX));
                 copyTree(tmp.resolve("data"), after);

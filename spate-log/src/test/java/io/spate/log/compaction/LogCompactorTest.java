@@ -82,6 +82,55 @@ class LogCompactorTest {
         }
     }
 
+    /**
+     * The README's known gap of a switch from compact to delete: compaction leaves a sealed
+     * segment ending before the next begins, and after a crash the load judged such gaps by the
+     * policy at hand. Switched to delete, they were taken for tears past the recovery point, and
+     * every later segment was deleted as never fsynced, after a kill that lost nothing.
+     */
+    @Test
+    void aCompactedLogSwitchedToDeleteKeepsEveryRecordAcrossAKill() throws IOException {
+        TopicPartition tp = new TopicPartition("t", 0);
+        LogConfig deleting = LogConfig.from(Map.of(LogConfig.CLEANUP_POLICY, "delete", LogConfig.SEGMENT_BYTES, "1024"));
+        List<String> kept;
+        long end;
+        LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000);
+        try {
+            PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+            // Every key but each segment's first written twice: a pass's output segment then ends
+            // with the first record of the last segment it covers, before the next one begins.
+            for (int i = 0; i < 40; i++) {
+                append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("k-" + i, "x".repeat(100)).build());
+            }
+            java.util.Set<Long> firsts = new java.util.HashSet<>();
+            for (long base = 0; base >= 0 && base < 40; base = log.nextSegmentBaseAfter(base)) {
+                firsts.add(base);
+            }
+            for (int i = 0; i < 40; i++) {
+                if (!firsts.contains((long) i)) {
+                    append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("k-" + i, "x".repeat(100)).build());
+                }
+            }
+            for (int i = 0; i < 20; i++) {
+                append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("other-" + i, "y".repeat(100)).build());
+            }
+            log.updateHighWatermark(log.logEndOffset());
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
+            kept = records(log, Long.MAX_VALUE);
+            assertThat(kept).hasSize(60).contains("0:k-0=" + "x".repeat(100)).doesNotContain("1:k-1=" + "x".repeat(100));
+            end = log.logEndOffset();
+            log.updateConfig(deleting);
+        } finally {
+            manager.halt(); // a kill: no flush, no checkpoint
+        }
+        try (LogManager reopened = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = reopened.getOrCreate(tp, deleting);
+            assertThat(log.isOffline()).isFalse();
+            assertThat(records(log, Long.MAX_VALUE)).isEqualTo(kept);
+            assertThat(log.logEndOffset()).isEqualTo(end);
+        }
+    }
+
     @Test
     void aBatchThatReadsBackWrongFailsThePassAndLeavesTheLogAsItWas() throws IOException {
         try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {

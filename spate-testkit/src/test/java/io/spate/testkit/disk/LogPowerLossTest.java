@@ -52,17 +52,25 @@ class LogPowerLossTest {
      * leave gaps of their own, so that segments begin after one. It found that a tear past such a
      * gap was judged by the batch before the gap, below the recovery point, and taken for damage:
      * 4 of its 500 seeds came back offline.
+     *
+     * <p>The fourth is a follower copying such a leader while its topic's policy switches between
+     * {@code compact} and {@code delete} (an operator's config change), and some lives end with a
+     * kill instead of a power loss, after which nothing appended may be missing. The load judged a
+     * gap between segments by the policy at hand: after a switch to {@code delete} it cut a
+     * compacted copy's gaps as tears after a mere kill, and after a switch to {@code compact} it
+     * kept real tears.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"delete", "compact", "compacted follower"})
+    @ValueSource(strings = {"delete", "compact", "compacted follower", "follower switching policies"})
     void theReopenedLogHoldsAPrefixWithEverythingFsynced(String kind) throws IOException {
         LogConfig config = kind.equals("delete") ? CONFIG : COMPACTED;
-        boolean follower = kind.equals("compacted follower");
+        boolean follower = kind.contains("follower");
+        boolean switching = kind.equals("follower switching policies");
         List<String> failures = new ArrayList<>();
         for (long seed = 0; seed < SEEDS; seed++) {
             String failure;
             try {
-                failure = runSeed(seed, config, follower);
+                failure = runSeed(seed, config, follower, switching);
             } catch (AssertionError | RuntimeException e) {
                 failure = e.toString();
             }
@@ -74,8 +82,9 @@ class LogPowerLossTest {
     }
 
     /** One schedule; returns what went wrong, or null. */
-    private static String runSeed(long seed, LogConfig config, boolean follower) throws IOException {
+    private static String runSeed(long seed, LogConfig config, boolean follower, boolean switching) throws IOException {
         Random random = new Random(seed);
+        boolean killed = false; // the last life ended with a kill, not a power loss
         SimDisk disk = SimDisk.create("seed-" + seed);
         List<String> appended = new ArrayList<>();
         List<Long> offsets = new ArrayList<>(); // of the values in appended
@@ -87,15 +96,19 @@ class LogPowerLossTest {
                 return "life " + life + ": the log reopened offline: " + log.offlineReason();
             }
             List<String> found = follower ? valuesOfGappedLog(log) : new ArrayList<>(LogValues.read(log).values());
-            if (found.size() < fsynced) {
-                return "life " + life + ": " + fsynced + " records were fsynced, " + found.size() + " survived; disk " + disk.listing();
+            int mustSurvive = killed ? appended.size() : (int) fsynced;
+            if (found.size() < mustSurvive) {
+                return "life " + life + ": " + mustSurvive + " records were " + (killed ? "appended before a kill" : "fsynced") + ", "
+                        + found.size() + " survived; disk " + disk.listing();
             }
             if (!appended.subList(0, found.size()).equals(found)) {
                 return "life " + life + ": the log is not a prefix of what was appended: " + found;
             }
             appended = new ArrayList<>(found);
             offsets = new ArrayList<>(offsets.subList(0, found.size()));
-            fsynced = found.size(); // after a power loss, what is there is on the platter
+            // After a power loss, what is there is on the platter; after a kill, what the killed
+            // process had not fsynced still is not, until this one flushes.
+            fsynced = killed ? Math.min(fsynced, found.size()) : found.size();
             if (life == LIVES) {
                 logs.close(); // the last power loss has been checked
                 break;
@@ -103,14 +116,21 @@ class LogPowerLossTest {
             int steps = 5 + random.nextInt(60);
             for (int i = 0; i < steps; i++) {
                 int what = random.nextInt(10);
-                if (what < 7) {
+                if (switching && random.nextInt(12) == 0) {
+                    config = config.compact() ? CONFIG : COMPACTED;
+                    log.updateConfig(config);
+                } else if (what < 7) {
                     String value = "r" + life + "-" + i + "-" + "x".repeat(random.nextInt(200));
                     SimpleRecord record = new SimpleRecord(CLOCK.millis(), value.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8));
                     long offset = log.logEndOffset();
                     io.spate.log.AppendResult result;
                     if (follower) {
                         // What a compacted leader sends: now and then the next batch lies past records compacted away.
-                        offset += random.nextInt(3) == 0 ? 1 + random.nextInt(1_000) : 0;
+                        long gap = random.nextInt(3) == 0 ? 1 + random.nextInt(1_000) : 0;
+                        while (switching && Long.bitCount(gap) == 1) {
+                            gap++; // outside compaction a follower takes a gap of a power of two only when sent twice
+                        }
+                        offset += gap;
                         result = log.appendAsFollower(MemoryRecords.withRecords(offset, Compression.NONE, life, record).buffer(), life);
                     } else {
                         result = log.appendAsLeader(MemoryRecords.withRecords(Compression.NONE, record).buffer(), life, CLOCK.millis());
@@ -141,7 +161,12 @@ class LogPowerLossTest {
                 }
             }
             logs.halt();
-            disk.losePower(random);
+            killed = switching && random.nextBoolean();
+            if (killed) {
+                disk.kill(); // keeps what the operating system was given, synced or not
+            } else {
+                disk.losePower(random);
+            }
         }
         return null;
     }
