@@ -178,13 +178,7 @@ public final class LogManager implements AutoCloseable {
             }
             PartitionLog opened = openLog(tp, config, false);
             logs.put(tp, opened);
-            if (!opened.isOffline() && opened.recoveryPoint() < checkpointedRecoveryPoints.getOrDefault(tp, 0L) && !cleanStart) {
-                // The log came back ending below its checkpointed recovery point (its end lay in a
-                // gap, past its last batch, which the segments cannot show): as after a truncation,
-                // the checkpoint follows before anything is appended there, or a power loss tearing
-                // such an append would look like damage to flushed data.
-                recoveryPointLowered(opened);
-            }
+            checkpointFollows(opened);
             return opened;
         }
     }
@@ -282,6 +276,7 @@ public final class LogManager implements AutoCloseable {
                 reopened.topicId(current.topicId());
             }
             logs.put(tp, reopened);
+            checkpointFollows(reopened);
             return reopened;
         }
     }
@@ -503,6 +498,25 @@ public final class LogManager implements AutoCloseable {
             writeCheckpointsOrFail();
         } catch (IOException e) {
             log.error("could not write the offset checkpoints of {}", dataDir, e);
+        }
+    }
+
+    /**
+     * A log just opened ends below its checkpointed recovery point (its end lay in a gap past its
+     * last batch, which the segments cannot show, even after a clean stop; or corrupt data was set
+     * aside): as after a truncation, the checkpoint follows before anything is appended there, or
+     * a power loss tearing such an append would look like damage to flushed data. A log that
+     * cannot have it written goes offline.
+     */
+    private void checkpointFollows(PartitionLog opened) throws IOException {
+        if (opened.isOffline() || opened.recoveryPoint() >= checkpointedRecoveryPoints.getOrDefault(opened.topicPartition(), 0L)) {
+            return;
+        }
+        try {
+            recoveryPointLowered(opened);
+        } catch (IOException e) {
+            opened.takeOffline("its recovery checkpoint could not be lowered to where it ends: " + e.getMessage());
+            throw e;
         }
     }
 

@@ -246,13 +246,16 @@ public final class PartitionLog {
                 // follower, and again once the follower's policy switched to delete). Only when both
                 // reads of the header agree and the offset lies in this segment's range: it is
                 // outside the CRC, and a synced batch would otherwise need a fault that both makes
-                // it run past the end and moves its offset up to pass for a tear. Only in a segment
-                // not known sealed (the last one, or one rolled without a seal): a sealed one was
-                // fsynced whole before the next was created. Only after a crash: then every batch's
+                // it run past the end and moves its offset up to pass for a tear. Only in the last
+                // segment or one the next of which began past the recovery point without a seal: a
+                // sealed one was fsynced whole before the next was created, and one rolled before
+                // the last checkpointed flush was fsynced by it. (A log without the seal file goes
+                // by the rules it was written under: compacted logs only, the last segment only.) Only after a crash: then every batch's
                 // CRC was checked, and a length read wrong cannot make a synced batch look short.
-                boolean judgedByItself = (last || nextBase > sealed) && !cleanStop;
+                boolean judgedByItself = !cleanStop && (storedSeal == null ? config.compact() && last
+                        : last || nextBase > sealed && nextBase > checkpointedRecoveryPoint);
                 long tornBase = outcome.tornBase();
-                long tornAt = judgedByItself && tornBase >= segment.baseOffset() ? Math.max(badOffset, tornBase) : badOffset;
+                long tornAt = judgedByItself && tornBase >= segment.baseOffset() && tornBase < nextBase ? Math.max(badOffset, tornBase) : badOffset;
                 // Fewer bytes than a header after the last valid batch were never a synced batch (each is whole and longer).
                 boolean tornTail = outcome.tornTail() && (tornAt >= checkpointedRecoveryPoint || judgedByItself && outcome.shortTail());
                 if (tornTail) {
@@ -278,7 +281,9 @@ public final class PartitionLog {
                 }
             }
             long end = Math.max(segment.nextOffset(), segment.baseOffset());
-            if (!last && end < nextBase && nextBase > checkpointedRecoveryPoint && nextBase > sealed) {
+            boolean tear = storedSeal == null ? end >= checkpointedRecoveryPoint && !config.compact()
+                    : nextBase > checkpointedRecoveryPoint && nextBase > sealed;
+            if (!last && end < nextBase && tear) {
                 // A gap before a segment created after the last checkpointed flush: the operating
                 // system wrote the next segment back before this one's unsynced tail, and a power
                 // loss kept only the former. A gap made on purpose (compaction's output, a roll past
@@ -1794,10 +1799,12 @@ public final class PartitionLog {
                             throw e;
                         });
                     }
-                } else if (holding != null && last.nextOffset() < offset) {
+                } else if (holding != null && last.nextOffset() != offset) {
                     // The cut falls in a gap compaction left where a segment ends: the log ends at the
                     // cut, as in Kafka, not at the batch before the gap (the high watermark went back
-                    // there: found by the replication simulation with compaction).
+                    // there: found by the replication simulation with compaction). Also when an
+                    // earlier cut left the log's end further into that gap: it stayed there, and the
+                    // follower fetched past the new leader's records between the two cuts.
                     try {
                         last.cutAt(last.size(), offset);
                     } catch (IOException e) {
@@ -1808,6 +1815,8 @@ public final class PartitionLog {
                     }
                 }
                 logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
+                // Before any later step can fail and leave the mark vouching for rolls past the cut.
+                unsealFrom(active.baseOffset());
                 uncommitted.truncatedTo(logEndOffset);
                 if (logEndOffset < highWatermark) {
                     highWatermark = logEndOffset;
@@ -1842,7 +1851,6 @@ public final class PartitionLog {
                     LogManager.fsyncDirectory(dir);
                 });
                 epochs.truncateFrom(logEndOffset);
-                unsealFrom(active.baseOffset());
                 if (recoveryPoint < recoveryPointBefore) {
                     durably("the recovery checkpoint after a truncation", recoveryPointLowered::lowered);
                 }
@@ -1981,6 +1989,7 @@ public final class PartitionLog {
             LogSegment fresh = LogSegment.create(dir, offset, config.indexIntervalBytes());
             segments.put(offset, fresh);
             active = fresh;
+            unsealFrom(offset);
             logStartOffset = offset;
             logEndOffset = offset;
             highWatermark = offset;
@@ -1993,7 +2002,6 @@ public final class PartitionLog {
             epochs.clear();
             ProducerSnapshot.delete(dir);
             durably("the fsync of a full truncation", () -> LogManager.fsyncDirectory(dir));
-            unsealFrom(offset);
             if (recoveryPoint < recoveryPointBefore) {
                 durably("the recovery checkpoint after a truncation", recoveryPointLowered::lowered);
             }

@@ -200,6 +200,34 @@ class LogManagerTest {
         }
     }
 
+    /**
+     * A compacted follower whose end lay in a gap (a cut inside one) comes back, even from a
+     * clean stop, ending at its last batch, below the recovery point checkpointed at the gap: the
+     * checkpoint follows at once, before the leader's next batches are appended below it (a power
+     * loss tearing one would have looked like damage to flushed data). Found by a review of fix 66.
+     */
+    @Test
+    void aLogThatComesBackEndingBelowItsCheckpointedRecoveryPointLowersTheCheckpoint() throws IOException {
+        LogConfig compacted = LogTestSupport.config("cleanup.policy", "compact");
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, compacted);
+            ByteBuffer first = TestBatches.batch(1, "a");
+            new io.spate.record.RecordBatch().wrap(first, first.position()).assign(0, 1);
+            ByteBuffer far = TestBatches.batch(1, "b");
+            new io.spate.record.RecordBatch().wrap(far, far.position()).assign(100, 1);
+            assertThat(log.appendAsFollower(first, CLOCK.millis(), 1).ok()).isTrue();
+            assertThat(log.appendAsFollower(far, CLOCK.millis(), 1).ok()).isTrue();
+            log.truncateTo(50);
+        }
+        assertThat(LogManager.readCheckpoint(data().resolve(LogManager.RECOVERY_CHECKPOINT_FILE))).isEqualTo(Map.of(TP, 50L));
+
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, compacted);
+            assertThat(log.logEndOffset()).isEqualTo(1);
+            assertThat(LogManager.readCheckpoint(data().resolve(LogManager.RECOVERY_CHECKPOINT_FILE))).isEqualTo(Map.of(TP, 1L));
+        }
+    }
+
     @Test
     void cleanRestartKeepsEverything() throws IOException {
         ByteBuffer written;

@@ -284,6 +284,26 @@ class ReplicatedLogTest {
     }
 
     /**
+     * A compacted follower cut twice inside the same gap: the first cut left its end at 50, past
+     * its last batch; the second, to 30, left it there (no batch reaches 30, and the end was not
+     * below it), so the follower fetched from 50 and never copied the new leader's records in
+     * [30, 50). Found by a review of fix 66.
+     */
+    @Test
+    void aSecondCutInsideTheSameGapMovesTheLogsEndBackToIt() throws IOException {
+        openACompactedFollowerAlone();
+        assertThat(follower.appendAsFollower(concat(numbered(0, 1, "a"), numbered(100, 1, "b")), 2).ok()).isTrue();
+        follower.truncateTo(50);
+        assertThat(follower.logEndOffset()).isEqualTo(50);
+
+        follower.truncateTo(30);
+
+        assertThat(follower.logEndOffset()).isEqualTo(30);
+        assertThat(follower.appendAsFollower(numbered(30, 3, "c"), 3).ok()).as("the new leader's batch at 30").isTrue();
+        assertThat(batchesFrom(follower, 0)).containsExactly(0L, 30L);
+    }
+
+    /**
      * A segment's indexes hold offsets relative to its base as ints: a compacted leader's batch
      * more than 2^31 offsets on (a few keys updated billions of times) starts a segment of its
      * own, as in Kafka. It went into the same segment and was indexed at a wrapped offset.
