@@ -41,10 +41,10 @@ public final class ReplicationSimulation {
 
     /** How a run is shaped; {@link #defaults(long)} is what CI runs. */
     public record Options(long seed, int nodes, int partitions, long faultyMs, long sessionTimeoutMs, long lagTimeMaxMs, boolean bitFlips,
-                          boolean moves, boolean deletes, boolean compaction, boolean retention) {
+                          boolean moves, boolean deletes, boolean compaction, boolean retention, boolean policySwitches) {
         /** The same run with a fault phase of {@code ms} of simulated time. */
         public Options withFaultyMs(long ms) {
-            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction, retention);
+            return new Options(seed, nodes, partitions, ms, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction, retention, policySwitches);
         }
 
         /**
@@ -52,7 +52,7 @@ public final class ReplicationSimulation {
          * and then (the other faults a seed draws differ with it on).
          */
         public Options withBitFlips(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves, deletes, compaction, retention);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, on, moves, deletes, compaction, retention, policySwitches);
         }
 
         /**
@@ -62,7 +62,7 @@ public final class ReplicationSimulation {
          * order, as the quorum's voters apply the metadata log, instead of jumping to the newest.
          */
         public Options withMoves(int count) {
-            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true, deletes, compaction, retention);
+            return new Options(seed, count, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, true, deletes, compaction, retention, policySwitches);
         }
 
         /**
@@ -74,7 +74,7 @@ public final class ReplicationSimulation {
          * or above it must still be there.
          */
         public Options withDeletes(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, on, compaction, retention);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, on, compaction, retention, policySwitches);
         }
 
         /**
@@ -86,7 +86,7 @@ public final class ReplicationSimulation {
          * acknowledged write must still be at its offset or have a later record of its key after it.
          */
         public Options withCompaction(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, on, retention);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, on, retention, policySwitches);
         }
 
         /**
@@ -98,12 +98,23 @@ public final class ReplicationSimulation {
          * ever pass its high watermark.
          */
         public Options withRetention(boolean on) {
-            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction, on);
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction, on, policySwitches);
+        }
+
+        /**
+         * The same compacted run where an operator switches the topics' cleanup policy between
+         * {@code compact} and {@code delete} (with retention, {@code compact,delete} and
+         * {@code delete}) every 1.5-3 s, each node applying it to its open logs at once (a node
+         * that is down takes the new policy when it starts): followers then copy a compacted
+         * leader's gaps under either policy, and recovery meets segments written under the other.
+         */
+        public Options withPolicySwitches(boolean on) {
+            return new Options(seed, nodes, partitions, faultyMs, sessionTimeoutMs, lagTimeMaxMs, bitFlips, moves, deletes, compaction, retention, on);
         }
     }
 
     public static Options defaults(long seed) {
-        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false, false, false, false);
+        return new Options(seed, 3, 2, 20_000, 1_000, 2_000, false, false, false, false, false, false);
     }
 
     /**
@@ -184,6 +195,19 @@ public final class ReplicationSimulation {
         this.committer = new SimCommitter(loop, network, controller, nodes, this::violation);
     }
 
+    /** Switches the topics' cleanup policy in 1.5-3 s, then again, on every node at once. */
+    private void switchPolicyLater(Random switches, boolean compacted) {
+        loop.after(1_500 + switches.nextInt(1_500), () -> {
+            Map<String, String> config = new HashMap<>(topicConfig);
+            String policy = compacted ? "delete" : options.retention() ? "compact,delete" : "compact";
+            config.put("cleanup.policy", policy);
+            trace("the topics' cleanup.policy is now " + policy);
+            Map<String, String> switched = Map.copyOf(config);
+            nodes.values().forEach(node -> node.switchTopicConfig(switched));
+            switchPolicyLater(switches, !compacted);
+        });
+    }
+
     /** Runs one seed; each node's disk is simulated, in memory. */
     public static Result run(Options options) {
         ReplicationSimulation sim = new ReplicationSimulation(options);
@@ -251,6 +275,10 @@ public final class ReplicationSimulation {
         }
         if (options.retention()) {
             loop.every(250, 300, () -> nodes.values().forEach(SimNode::applyRetention));
+        }
+        if (options.policySwitches()) {
+            // A generator of its own: the other faults a seed draws stay as they are without it.
+            switchPolicyLater(new Random(options.seed() ^ 0x5eed5717c4L), true);
         }
         loop.every(0, 100, producer::refreshMetadata);
         loop.every(200, 4, producer::send);

@@ -69,7 +69,8 @@ public final class SimNode {
     private final SimNetwork network;
     private final SimController controller;
     private final Map<Integer, SimNode> peers;
-    private final Map<String, String> topicConfig;
+    /** Replaced when the simulation switches the topics' policy; logs opened later take the new one. */
+    private volatile Map<String, String> topicConfig;
     private final long sessionMs;
     private final long lagTimeMaxMs;
     private final Consumer<String> trace;
@@ -375,6 +376,17 @@ public final class SimNode {
     /** The log cleaner's round: compacts this process's compacted logs whose dirty share is due, as a node's cleaner thread does. */
     void compactDue() {
         onNode(incarnation, () -> compactor.compactDue(logs.logs()));
+    }
+
+    /** An operator's config change, as a node applies it from the metadata: every open log takes it now. */
+    void switchTopicConfig(Map<String, String> config) {
+        topicConfig = config;
+        if (logs != null) {
+            LogConfig next = LogConfig.from(config);
+            for (PartitionLog log : logs.logs()) {
+                log.updateConfig(next);
+            }
+        }
     }
 
     /** The retention duty's round: each of this process's logs deletes its oldest segments past its retention, below its high watermark. */

@@ -20,6 +20,7 @@ public final class SimulateCommand {
         boolean deleteRecords = false;
         boolean compaction = false;
         boolean retention = false;
+        boolean policySwitches = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--seed" -> first = Long.parseLong(value(args, ++i));
@@ -30,9 +31,10 @@ public final class SimulateCommand {
                 case "--deletes" -> deleteRecords = true;
                 case "--compaction" -> compaction = true;
                 case "--retention" -> retention = true;
+                case "--policy-switches" -> policySwitches = true;
                 case "-h", "--help" -> {
                     System.out.println("usage: ./spate simulate [--seeds N] [--seed FIRST] [--faulty-ms MS] [--bit-flips] [--moves NODES] [--deletes]\n"
-                            + "                        [--compaction] [--retention]\n"
+                            + "                        [--compaction] [--retention] [--policy-switches]\n"
                             + "Runs N seeded schedules of crashes, pauses and network cuts against three nodes' real partition,\n"
                             + "log, follower-fetch, metadata and controller code in simulated time; checks every acknowledged\n"
                             + "write survives. --faulty-ms: how long each schedule injects faults (simulated ms, default 20000).\n"
@@ -45,7 +47,9 @@ public final class SimulateCommand {
                             + "--compaction: the topics are compacted (keyed writes, small segments) and each node's cleaner runs\n"
                             + "every 300 ms: every acknowledged write is at its offset or has a later record of its key.\n"
                             + "--retention: size retention (6 KiB per replica) applied by every node every 300 ms; with\n"
-                            + "--compaction, cleanup.policy=compact,delete.");
+                            + "--compaction, cleanup.policy=compact,delete.\n"
+                            + "--policy-switches: with --compaction, the topics' cleanup.policy switches to delete and back every\n"
+                            + "1.5-3 s on every node, so that followers copy a compacted leader's gaps under either policy.");
                     return;
                 }
                 default -> {
@@ -60,6 +64,10 @@ public final class SimulateCommand {
         }
         if (deleteRecords && compaction) {
             System.err.println("--deletes and --compaction do not go together: DeleteRecords is refused on a compacted topic, as in Kafka");
+            System.exit(2);
+        }
+        if (policySwitches && !compaction) {
+            System.err.println("--policy-switches needs --compaction (a policy to switch from)");
             System.exit(2);
         }
         if (moveNodes != 0 && moveNodes < 4) {
@@ -82,7 +90,7 @@ public final class SimulateCommand {
         for (long seed = first; seed < first + seeds; seed++) {
             ReplicationSimulation.Options options = ReplicationSimulation.defaults(seed).withFaultyMs(faultyMs).withBitFlips(bitFlips)
                     .withDeletes(deleteRecords).withCompaction(compaction)
-                    .withRetention(retention);
+                    .withRetention(retention).withPolicySwitches(policySwitches);
             ReplicationSimulation.Result r = ReplicationSimulation.run(moveNodes == 0 ? options : options.withMoves(moveNodes));
             acked += r.acked();
             retries += r.retries();
@@ -98,7 +106,7 @@ public final class SimulateCommand {
             if (!r.passed()) {
                 failed++;
                 System.out.println("FAIL seed " + seed + " (--faulty-ms " + faultyMs + (bitFlips ? " --bit-flips" : "")
-                        + (moveNodes == 0 ? "" : " --moves " + moveNodes) + (deleteRecords ? " --deletes" : "") + (compaction ? " --compaction" : "") + (retention ? " --retention" : "") + "): " + r.violations());
+                        + (moveNodes == 0 ? "" : " --moves " + moveNodes) + (deleteRecords ? " --deletes" : "") + (compaction ? " --compaction" : "") + (retention ? " --retention" : "") + (policySwitches ? " --policy-switches" : "") + "): " + r.violations());
                 r.traceTail().forEach(line -> System.out.println("    " + line));
             }
         }
