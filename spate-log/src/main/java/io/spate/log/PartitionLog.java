@@ -360,10 +360,19 @@ public final class PartitionLog {
                 segment.markUnflushed();
             }
         }
-        if (replayFrom > logEndOffset && !producers.truncateFrom(logEndOffset)) {
-            // The snapshot is newer than what survived (a tail was lost) and reaches below what
-            // it could cut exactly: the state is replayed from the segments instead.
-            replayProducerState(ProducerSnapshot.Contents.NONE);
+        if (replayFrom > logEndOffset) {
+            if (!producers.truncateFrom(logEndOffset)) {
+                // The snapshot is newer than what survived (a tail was lost) and reaches below what
+                // it could cut exactly: the state is replayed from the segments instead.
+                replayProducerState(ProducerSnapshot.Contents.NONE);
+            }
+            // The file goes too, as at a truncation: the batches that fill the offsets up to it again
+            // (a new leader's, or the same resent) would be skipped by the replay after the next
+            // crash, which starts there. A power loss lost the tail below it (a roll wrote the
+            // snapshot, unsynced segments of a delete topic did not survive), or the log's end lay in
+            // a gap past its last batch, which the segments cannot show. Found by a review of fix 66.
+            ProducerSnapshot.delete(dir);
+            LogManager.fsyncDirectory(dir);
         }
         // Transactions decided below the checkpointed high watermark stay decided; those above
         // it are kept, since the replica's high watermark may be set back to it.
@@ -1799,14 +1808,15 @@ public final class PartitionLog {
                             throw e;
                         });
                     }
-                } else if (holding != null && last.nextOffset() != offset) {
+                } else if (last.nextOffset() != cutBefore) {
                     // The cut falls in a gap compaction left where a segment ends: the log ends at the
                     // cut, as in Kafka, not at the batch before the gap (the high watermark went back
                     // there: found by the replication simulation with compaction). Also when an
-                    // earlier cut left the log's end further into that gap: it stayed there, and the
-                    // follower fetched past the new leader's records between the two cuts.
+                    // earlier cut left the log's end further into that gap, or at the first
+                    // segment's base into an empty segment: it stayed there, and the follower
+                    // fetched past the new leader's records between the two cuts.
                     try {
-                        last.cutAt(last.size(), offset);
+                        last.cutAt(last.size(), cutBefore);
                     } catch (IOException e) {
                         logEndOffset = Math.max(active.nextOffset(), active.baseOffset());
                         durably("the cut of a truncation", () -> {

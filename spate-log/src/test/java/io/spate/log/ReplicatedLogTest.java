@@ -303,6 +303,48 @@ class ReplicatedLogTest {
         assertThat(batchesFrom(follower, 0)).containsExactly(0L, 30L);
     }
 
+    /** The same at the first segment's base: a cut into its empty start left the end at the first cut. */
+    @Test
+    void aSecondCutAtTheFirstSegmentsBaseMovesTheLogsEndBackToIt() throws IOException {
+        openACompactedFollowerAlone();
+        assertThat(follower.appendAsFollower(numbered(40, 1, "a"), 2).ok()).isTrue();
+        follower.truncateTo(20);
+        assertThat(follower.logEndOffset()).isEqualTo(20);
+
+        follower.truncateTo(0);
+
+        assertThat(follower.logEndOffset()).isZero();
+        assertThat(follower.appendAsFollower(numbered(5, 3, "b"), 3).ok()).as("the new leader's batch at 5").isTrue();
+        assertThat(batchesFrom(follower, 0)).containsExactly(5L);
+    }
+
+    /**
+     * A producer snapshot written while the log's end lay in a gap (here at a clean close) names an
+     * offset past the batches: the log reopens ending at its last batch, and a replay after the
+     * next crash started at the snapshot's offset, skipping the batches appended below it again
+     * (an idempotent producer's retry of one of them would then be stored twice). Found by a
+     * review of fix 66; a power loss that lost an unsynced tail below a roll's snapshot did the same.
+     */
+    @Test
+    void aProducerSnapshotPastTheReloadedEndIsNotReplayedFrom() throws IOException {
+        openACompactedFollowerAlone();
+        ByteBuffer first = TestBatches.idempotent(7, (short) 0, 0, 1);
+        new RecordBatch().wrap(first, first.position()).assign(0, 1);
+        assertThat(follower.appendAsFollower(concat(first, numbered(100, 1, "far")), 2).ok()).isTrue();
+        follower.truncateTo(50);
+        follower.close(); // its snapshot says 50
+        follower = PartitionLog.open(TP, followerDir, COMPACTED, Long.MAX_VALUE, 0);
+        assertThat(follower.logEndOffset()).isEqualTo(1);
+
+        ByteBuffer second = TestBatches.idempotent(7, (short) 0, 1, 1);
+        new RecordBatch().wrap(second, second.position()).assign(1, 1);
+        assertThat(follower.appendAsFollower(second, 2).ok()).isTrue();
+        follower.halt(); // a kill: no snapshot at close
+        follower = PartitionLog.open(TP, followerDir, COMPACTED, 0, 0);
+
+        assertThat(follower.producerStates()).singleElement().extracting(ProducerView::lastSequence).isEqualTo(1);
+    }
+
     /**
      * A segment's indexes hold offsets relative to its base as ints: a compacted leader's batch
      * more than 2^31 offsets on (a few keys updated billions of times) starts a segment of its
