@@ -1992,6 +1992,14 @@ public final class PartitionLog {
             if (closed) {
                 throw new IOException("log " + topicPartition + " is closed");
             }
+            // The producer snapshot goes first, durably: left behind by a crash part-way (after the new
+            // segment exists), it brought back the discarded log's producers, an open transaction
+            // among them holding the last stable offset at the new log start for good (found by a
+            // review of fix 67).
+            durably("the deletion of the producer snapshot of a full truncation", () -> {
+                ProducerSnapshot.delete(dir);
+                LogManager.fsyncDirectory(dir);
+            });
             List<LogSegment> old = new ArrayList<>(segments.values());
             segments.clear();
             old.forEach(LogSegment::markDeleted);
@@ -2010,7 +2018,6 @@ public final class PartitionLog {
             verificationGuards.clear();
             refreshLastStableOffset();
             epochs.clear();
-            ProducerSnapshot.delete(dir);
             durably("the fsync of a full truncation", () -> LogManager.fsyncDirectory(dir));
             if (recoveryPoint < recoveryPointBefore) {
                 durably("the recovery checkpoint after a truncation", recoveryPointLowered::lowered);

@@ -346,6 +346,32 @@ class ReplicatedLogTest {
     }
 
     /**
+     * A follower that starts its log over at the leader's log start, and stops part-way (here the
+     * epoch checkpoint cannot be written; a kill there does the same): the discarded log's producer
+     * snapshot stayed while its segments were gone, and came back at the next start with the open
+     * transaction it held, below the new log start, where no marker would ever end it.
+     */
+    @Test
+    void aFullTruncationCutShortLeavesNoProducerOfTheDiscardedLog() throws IOException {
+        leader = null;
+        follower = PartitionLog.open(TP, followerDir, LogConfig.defaultConfig(), 0, 0);
+        ByteBuffer open = TestBatches.builder().attributes(RecordBatch.TRANSACTIONAL_MASK).producer(9, (short) 0, 0).record(null, "open").build();
+        new RecordBatch().wrap(open, open.position()).assign(0, 1);
+        assertThat(follower.appendAsFollower(open, 2).ok()).isTrue();
+        follower.close(); // its snapshot holds producer 9's open transaction
+        follower = PartitionLog.open(TP, followerDir, LogConfig.defaultConfig(), Long.MAX_VALUE, 0);
+        java.nio.file.Files.createDirectory(followerDir.resolve(LeaderEpochCache.FILE_NAME + ".tmp")); // the epoch checkpoint's write fails
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> follower.truncateFullyAndStartAt(100)).isInstanceOf(IOException.class);
+        follower.halt();
+        follower = PartitionLog.open(TP, followerDir, LogConfig.defaultConfig(), 0, 0);
+
+        assertThat(follower.logStartOffset()).isEqualTo(100);
+        assertThat(follower.producerStates()).isEmpty();
+        assertThat(follower.lastStableOffset()).isEqualTo(follower.logEndOffset());
+    }
+
+    /**
      * A segment's indexes hold offsets relative to its base as ints: a compacted leader's batch
      * more than 2^31 offsets on (a few keys updated billions of times) starts a segment of its
      * own, as in Kafka. It went into the same segment and was indexed at a wrapped offset.
