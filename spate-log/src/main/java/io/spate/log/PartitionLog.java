@@ -250,8 +250,9 @@ public final class PartitionLog {
                 // segment or one the next of which began past the recovery point without a seal: a
                 // sealed one was fsynced whole before the next was created, and one rolled before
                 // the last checkpointed flush was fsynced by it. (A log without the seal file goes
-                // by the rules it was written under: compacted logs only, the last segment only.) Only after a crash: then every batch's
-                // CRC was checked, and a length read wrong cannot make a synced batch look short.
+                // by the rules it was written under: compacted logs only, the last segment only.)
+                // Only after a crash: then every batch's CRC was checked, and a length read wrong
+                // cannot make a synced batch look short.
                 boolean judgedByItself = !cleanStop && (storedSeal == null ? config.compact() && last
                         : last || nextBase > sealed && nextBase > checkpointedRecoveryPoint);
                 long tornBase = outcome.tornBase();

@@ -1,13 +1,8 @@
 package io.spate.log;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
@@ -25,8 +20,8 @@ import java.util.List;
  * raised, durably, before the segment it covers exists, so a crash never leaves a deliberate gap
  * past it; it is lowered, durably, before a truncation's appends can roll past the cut.
  *
- * <p>One line with the offset and a CRC-32C line, written to a temporary file, fsynced and
- * renamed into place: a crash leaves the old file or the new one.
+ * <p>One line with the offset and a CRC-32C line, written as the data directory's checkpoints
+ * are ({@link LogManager#writeAtomically}): a crash leaves the old file or the new one.
  */
 final class SealedThrough {
     static final String FILE_NAME = "sealed-through";
@@ -63,18 +58,6 @@ final class SealedThrough {
 
     /** Stores {@code offset} in {@code dir} durably: the file's content and its name. */
     static void write(Path dir, long offset) throws IOException {
-        Path file = dir.resolve(FILE_NAME);
-        Path tmp = dir.resolve(FILE_NAME + ".tmp");
-        byte[] bytes = StableRead.withChecksum(offset + "\n").getBytes(StandardCharsets.UTF_8);
-        try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            channel.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        LogManager.fsyncDirectory(dir);
+        LogManager.writeAtomically(dir.resolve(FILE_NAME), StableRead.withChecksum(offset + "\n"));
     }
 }
