@@ -29,12 +29,22 @@ public final class LogScanner {
     private LogScanner() {
     }
 
+    /** Where a scan's reads go: a log's reads, or what its segments store below its log start too. */
+    @FunctionalInterface
+    interface Reader {
+        LogReadResult read(long offset, int maxBytes, long maxOffsetExclusive);
+    }
+
     /** Calls {@code visitor} with buffers of whole batches covering [from, to), in order. */
     public static void forEachChunk(PartitionLog log, long from, long to, ChunkVisitor visitor) throws IOException {
+        forEachChunk(log, (offset, maxBytes, bound) -> log.read(offset, maxBytes, bound, true), from, to, visitor);
+    }
+
+    static void forEachChunk(PartitionLog log, Reader reader, long from, long to, ChunkVisitor visitor) throws IOException {
         long offset = from;
         RecordBatch batch = new RecordBatch();
         while (offset < to) {
-            LogReadResult read = log.read(offset, CHUNK_BYTES, to, true);
+            LogReadResult read = reader.read(offset, CHUNK_BYTES, to);
             if (read.error() != LogError.NONE) {
                 // A scan that silently stopped early would look like a short log: compaction
                 // would then replace segments with a partial copy.
@@ -81,8 +91,12 @@ public final class LogScanner {
 
     /** Calls {@code visitor} with every whole batch in [from, to), in order. */
     public static void forEachBatch(PartitionLog log, long from, long to, BatchVisitor visitor) throws IOException {
+        forEachBatch(log, (offset, maxBytes, bound) -> log.read(offset, maxBytes, bound, true), from, to, visitor);
+    }
+
+    static void forEachBatch(PartitionLog log, Reader reader, long from, long to, BatchVisitor visitor) throws IOException {
         RecordBatch batch = new RecordBatch();
-        forEachChunk(log, from, to, chunk -> {
+        forEachChunk(log, reader, from, to, chunk -> {
             int position = 0;
             while (position < chunk.limit()) {
                 visitor.visit(batch.wrap(chunk, position));

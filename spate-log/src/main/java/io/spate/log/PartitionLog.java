@@ -182,7 +182,8 @@ public final class PartitionLog {
         long sealed = storedSeal != null ? storedSeal : config.compact() ? Long.MAX_VALUE : SealedThrough.NONE;
         long epochsStart = epochs.load() ? epochs.firstStart() : -1;
         long[] firstBatch = {-1};
-        ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
+        ProducerSnapshot.migrateLegacy(dir);
+        ProducerSnapshot.Contents snapshot = ProducerSnapshot.newest(dir);
         snapshot.restoreInto(producers);
         long replayFrom = snapshot.offset();
         AbortedTxnIndexBuilder aborts = new AbortedTxnIndexBuilder();
@@ -361,18 +362,19 @@ public final class PartitionLog {
                 segment.markUnflushed();
             }
         }
-        if (replayFrom > logEndOffset) {
-            if (!producers.truncateFrom(logEndOffset)) {
-                // The snapshot is newer than what survived (a tail was lost) and reaches below what
-                // it could cut exactly: the state is replayed from the segments instead.
-                replayProducerState(ProducerSnapshot.Contents.NONE);
-            }
-            // The file goes too, as at a truncation: the batches that fill the offsets up to it again
-            // (a new leader's, or the same resent) would be skipped by the replay after the next
-            // crash, which starts there. A power loss lost the tail below it (a roll wrote the
-            // snapshot, unsynced segments of a delete topic did not survive), or the log's end lay in
-            // a gap past its last batch, which the segments cannot show. Found by a review of fix 66.
-            ProducerSnapshot.delete(dir);
+        if (replayFrom > logEndOffset && !producers.truncateFrom(logEndOffset)) {
+            // The snapshot is newer than what survived (a tail was lost) and reaches below what
+            // it could cut exactly: the state is replayed from the newest one at or below the end.
+            replayProducerState(ProducerSnapshot.newestAtOrBelow(dir, logEndOffset));
+        }
+        // The snapshots past the end go, as at a truncation: the batches that fill those offsets
+        // again (a new leader's, or the same resent) would be skipped by the replay after the next
+        // crash, which starts there. A power loss lost the tail below them (a roll wrote the
+        // snapshot, unsynced segments of a delete topic did not survive), or the log's end lay in
+        // a gap past its last batch, which the segments cannot show. Found by a review of fix 66.
+        boolean deleted = ProducerSnapshot.deleteAbove(dir, logEndOffset);
+        ProducerSnapshot.deleteStrays(dir, segments.keySet());
+        if (deleted) {
             LogManager.fsyncDirectory(dir);
         }
         // Transactions decided below the checkpointed high watermark stay decided; those above
@@ -1758,6 +1760,7 @@ public final class PartitionLog {
                 deleted++;
             }
             if (deleted > 0) {
+                deleteSnapshotsBeforeLogStart();
                 epochs.truncateBefore(logStartOffset);
                 refreshLastStableOffset();
             }
@@ -1836,22 +1839,21 @@ public final class PartitionLog {
                 assert highWatermarkWithinLog();
                 long recoveryPointBefore = recoveryPoint;
                 recoveryPoint = Math.min(recoveryPoint, logEndOffset);
-                ProducerSnapshot.Contents snapshot = ProducerSnapshot.read(dir);
                 verificationGuards.clear(); // a truncating replica is a follower: what a leader verified is void
                 if (!producers.truncateFrom(offset)) {
                     // The cut went below the markers the table still holds (a marker it cut may have
                     // decided a transaction that is open again now), or took all the batches it kept
                     // of a producer that wrote before the cut (a retry of what it wrote there would be
                     // stored twice; Kafka rebuilds the state at every truncation): the state is
-                    // replayed, reading the log from the snapshot, or from its start without one.
-                    replayProducerState(snapshot.offset() <= offset ? snapshot : ProducerSnapshot.Contents.NONE);
+                    // replayed, reading the log from the newest snapshot at or below the cut (one
+                    // per segment), or from its first segment without one.
+                    replayProducerState(ProducerSnapshot.newestAtOrBelow(dir, offset));
                     producers.onHighWatermark(highWatermark);
                 }
                 refreshLastStableOffset();
-                if (snapshot.offset() > offset) {
-                    // A snapshot taken past the cut would skip the batches that will now fill the gap.
-                    ProducerSnapshot.delete(dir);
-                }
+                // A snapshot taken past the cut would skip the batches that will now fill the gap;
+                // the fsync below makes their deletion durable before they do.
+                ProducerSnapshot.deleteAbove(dir, offset);
                 // The cut goes to the platter before anything that relies on it: the epoch
                 // checkpoint below and the appends that will refill these offsets. Otherwise a
                 // power loss could keep the new epochs' checkpoint and bring back the cut batches
@@ -1963,6 +1965,7 @@ public final class PartitionLog {
             segments.pollFirstEntry().getValue().markDeleted();
             deleted++;
         }
+        deleteSnapshotsBeforeLogStart();
         epochs.truncateBefore(logStartOffset);
         // Past an open transaction's start, read_committed readers start at the log start (as in Kafka).
         refreshLastStableOffset();
@@ -1997,8 +2000,8 @@ public final class PartitionLog {
             // segment exists), it brought back the discarded log's producers, an open transaction
             // among them holding the last stable offset at the new log start for good (found by a
             // review of fix 67).
-            durably("the deletion of the producer snapshot of a full truncation", () -> {
-                ProducerSnapshot.delete(dir);
+            durably("the deletion of the producer snapshots of a full truncation", () -> {
+                ProducerSnapshot.deleteAll(dir);
                 LogManager.fsyncDirectory(dir);
             });
             List<LogSegment> old = new ArrayList<>(segments.values());
@@ -2265,9 +2268,11 @@ public final class PartitionLog {
     private void replayProducerState(ProducerSnapshot.Contents snapshot) {
         ProducerStateTable replayed = new ProducerStateTable();
         snapshot.restoreInto(replayed);
-        long from = Math.max(snapshot.offset(), logStartOffset);
+        // From what the segments store, below the log start too: DeleteRecords moves it inside a
+        // segment, and the producers of the batches it passed are in no snapshot past them.
+        long from = Math.max(snapshot.offset(), segments.firstKey());
         try {
-            LogScanner.forEachBatch(this, from, logEndOffset, batch -> {
+            LogScanner.forEachBatch(this, this::readStored, from, logEndOffset, batch -> {
                 if (!batch.isControl()) {
                     replayed.update(batch);
                     return;
@@ -2285,6 +2290,28 @@ public final class PartitionLog {
         }
         producers = replayed;
         log.info("{}: replayed the producer state from offset {} to {}", topicPartition, from, logEndOffset);
+    }
+
+    /** A read of what the segments store, below the log start too; under the append lock. */
+    private LogReadResult readStored(long offset, int maxBytes, long maxOffsetExclusive) {
+        FileSlice slice;
+        try {
+            slice = readSlice(offset, maxBytes, maxOffsetExclusive, true);
+        } catch (java.io.UncheckedIOException e) {
+            slice = null;
+        }
+        LogError error = slice == null ? LogError.STORAGE_ERROR : LogError.NONE;
+        return new LogReadResult(error, slice == null ? FileSlice.EMPTY : slice, highWatermark, logStartOffset, logEndOffset,
+                lastStableOffset, List.of());
+    }
+
+    /** Once segments went below the log start: their snapshots would never be read again. */
+    private void deleteSnapshotsBeforeLogStart() {
+        try {
+            ProducerSnapshot.deleteBefore(dir, logStartOffset);
+        } catch (IOException e) {
+            log.warn("{}: could not delete the producer snapshots below the log start {}", topicPartition, logStartOffset, e);
+        }
     }
 
     @Override

@@ -8,13 +8,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
- * The idempotent producers' state of one partition as of an offset, kept in a file next to the
- * segments. Without it the state would be rebuilt from the batches alone, and a producer whose
+ * The idempotent producers' state of one partition as of an offset, kept in files next to the
+ * segments, one per offset it was taken at ({@code <offset, 20 digits>.snapshot}, as Kafka names
+ * them). Without them the state would be rebuilt from the batches alone, and a producer whose
  * last batches were in segments that retention, DeleteRecords or compaction removed would be
- * forgotten: its next retry would be stored twice. It is written before segments are removed
- * and at a clean close; at load, the batches at or after its offset are replayed on top of it.
+ * forgotten: its next retry would be stored twice. One is written at every roll, before segments
+ * are removed and at a clean close; at load the batches at or after the newest one's offset are
+ * replayed on top of it, and a truncation replays from the newest one at or below its cut. A
+ * snapshot at offset S describes the batches below S, so it stays true as long as nothing below
+ * S is replaced: every truncation deletes the snapshots past its cut before the log refills.
+ *
+ * <p>One file per log (before 2026-12-07, {@value #LEGACY_FILE_NAME}) left a truncation below it
+ * nothing to start from but the segments, which no longer hold the producers retention removed.
+ * Such a file is renamed to the new form at load.
  *
  * <p>Format (text, written atomically), version 2: {@code 2}, the offset, the number of
  * producers, then a line per producer: id, epoch, coordinator epoch of its last marker (-1),
@@ -27,7 +36,8 @@ import java.util.List;
  */
 final class ProducerSnapshot {
     private static final Logger log = LoggerFactory.getLogger(ProducerSnapshot.class);
-    static final String FILE_NAME = "producer-state-snapshot";
+    static final String SUFFIX = ".snapshot";
+    static final String LEGACY_FILE_NAME = "producer-state-snapshot";
 
     /** What a snapshot file held: the state of every batch below {@code offset}. */
     record Contents(long offset, List<ProducerStateTable.SnapshotEntry> entries, List<ProducerStateTable.CompletedTxn> unreplicated,
@@ -64,14 +74,138 @@ final class ProducerSnapshot {
             text.append(txn.producerId()).append(' ').append(txn.producerEpoch()).append(' ').append(txn.firstOffset())
                     .append(' ').append(txn.markerOffset()).append('\n');
         }
-        LogManager.writeAtomically(dir.resolve(FILE_NAME), StableRead.withChecksum(text.toString()));
+        LogManager.writeAtomically(fileFor(dir, offset), StableRead.withChecksum(text.toString()));
     }
 
-    /** The snapshot in {@code dir}, or {@link Contents#NONE} (rebuild from offset 0) when there is no readable one. */
-    static Contents read(Path dir) {
-        Path file = dir.resolve(FILE_NAME);
+    static Path fileFor(Path dir, long offset) {
+        return dir.resolve(String.format("%020d", offset) + SUFFIX);
+    }
+
+    /** The offsets of the snapshots in {@code dir}, ascending. */
+    static List<Long> offsets(Path dir) throws IOException {
+        List<Long> offsets = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            files.forEach(file -> {
+                String name = file.getFileName().toString();
+                if (name.length() == 20 + SUFFIX.length() && name.endsWith(SUFFIX)) {
+                    try {
+                        offsets.add(Long.parseLong(name.substring(0, 20)));
+                    } catch (NumberFormatException e) {
+                        log.warn("ignoring {}: not a producer snapshot's name", file);
+                    }
+                }
+            });
+        }
+        offsets.sort(null);
+        return offsets;
+    }
+
+    /** The newest readable snapshot in {@code dir}, or {@link Contents#NONE} (rebuild from the log start). */
+    static Contents newest(Path dir) throws IOException {
+        return newestAtOrBelow(dir, Long.MAX_VALUE);
+    }
+
+    /**
+     * The newest readable snapshot at or below {@code offset}: what a truncation to it starts its
+     * replay from. An unreadable one is passed over for the one before it, which only makes the
+     * replay longer.
+     */
+    static Contents newestAtOrBelow(Path dir, long offset) throws IOException {
+        List<Long> offsets = offsets(dir);
+        for (int i = offsets.size() - 1; i >= 0; i--) {
+            long at = offsets.get(i);
+            if (at > offset) {
+                continue;
+            }
+            Contents contents = read(fileFor(dir, at));
+            if (contents != null && contents.offset() == at) {
+                return contents;
+            }
+            if (contents != null) {
+                log.warn("ignoring {}: it holds the state as of offset {}", fileFor(dir, at), contents.offset());
+            }
+        }
+        return Contents.NONE;
+    }
+
+    /**
+     * Deletes the snapshots past {@code offset} (a truncation's cut, or a reloaded log's end): the
+     * batches that fill those offsets again would be skipped by a replay starting there. Says
+     * whether any went; the caller makes that durable before the log refills.
+     */
+    static boolean deleteAbove(Path dir, long offset) throws IOException {
+        boolean deleted = false;
+        for (long at : offsets(dir)) {
+            if (at > offset) {
+                deleted |= Files.deleteIfExists(fileFor(dir, at));
+            }
+        }
+        return deleted;
+    }
+
+    /**
+     * Deletes the snapshots older than the newest one at or below {@code logStartOffset}: a
+     * truncation never cuts below the log start, so none of them would be read again.
+     */
+    static void deleteBefore(Path dir, long logStartOffset) throws IOException {
+        List<Long> offsets = offsets(dir);
+        long kept = -1;
+        for (long at : offsets) {
+            if (at <= logStartOffset) {
+                kept = at;
+            }
+        }
+        for (long at : offsets) {
+            if (at < kept) {
+                Files.deleteIfExists(fileFor(dir, at));
+            }
+        }
+    }
+
+    /**
+     * At load: deletes the snapshots that are neither at a segment's base nor the newest (taken
+     * at closes, retention passes and compactions), as Kafka removes its stray snapshots, so that
+     * a log keeps about one per segment.
+     */
+    static void deleteStrays(Path dir, java.util.Set<Long> segmentBases) throws IOException {
+        List<Long> offsets = offsets(dir);
+        for (int i = 0; i < offsets.size() - 1; i++) {
+            if (!segmentBases.contains(offsets.get(i))) {
+                Files.deleteIfExists(fileFor(dir, offsets.get(i)));
+            }
+        }
+    }
+
+    static void deleteAll(Path dir) throws IOException {
+        for (long at : offsets(dir)) {
+            Files.deleteIfExists(fileFor(dir, at));
+        }
+        Files.deleteIfExists(dir.resolve(LEGACY_FILE_NAME));
+    }
+
+    /**
+     * Renames the one snapshot file of a log written before snapshots were kept per offset to
+     * the name of its offset (an unreadable one is deleted, as it would have been ignored).
+     */
+    static void migrateLegacy(Path dir) throws IOException {
+        Path legacy = dir.resolve(LEGACY_FILE_NAME);
+        if (!Files.exists(legacy)) {
+            return;
+        }
+        Contents contents = read(legacy);
+        if (contents != null) {
+            Files.move(legacy, fileFor(dir, contents.offset()), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } else {
+            Files.delete(legacy);
+        }
+        LogManager.fsyncDirectory(dir);
+    }
+
+    /** The snapshot in {@code file}, or null when it is missing or unreadable (with a warning). */
+    static Contents read(Path file) {
         if (!Files.exists(file)) {
-            return Contents.NONE;
+            return null;
         }
         try {
             List<String> lines = StableRead.lines(file);
@@ -112,12 +246,8 @@ final class ProducerSnapshot {
             }
             return new Contents(offset, entries, unreplicated, knownFrom);
         } catch (IOException | RuntimeException e) {
-            log.warn("ignoring unreadable {}: producer state is rebuilt from the batches still stored", file, e);
-            return Contents.NONE;
+            log.warn("ignoring unreadable {}: producer state is rebuilt from an older snapshot or the batches still stored", file, e);
+            return null;
         }
-    }
-
-    static void delete(Path dir) throws IOException {
-        Files.deleteIfExists(dir.resolve(FILE_NAME));
     }
 }

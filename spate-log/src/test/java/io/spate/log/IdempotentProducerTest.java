@@ -260,7 +260,7 @@ class IdempotentProducerTest {
             append(log, batch((short) 0, sequence++, 1), 0);
         }
         long rolledAt = log.activeSegmentBaseOffset();
-        assertThat(ProducerSnapshot.read(dir).offset()).as("the state as of the roll").isEqualTo(rolledAt);
+        assertThat(ProducerSnapshot.newest(dir).offset()).as("the state as of the roll").isEqualTo(rolledAt);
         for (int i = 0; i < 5; i++) {
             append(log, batch((short) 0, sequence++, 1), 0);
         }
@@ -271,5 +271,91 @@ class IdempotentProducerTest {
         assertThat(retry.duplicate()).isTrue();
         assertThat(retry.baseOffset()).isEqualTo(rolledAt);
         assertThat(append(log, batch((short) 0, (int) rolledAt + 1, 1), 0).baseOffset()).isEqualTo(rolledAt + 1);
+    }
+
+    private static final long OTHER = 77L;
+
+    /** Producer OTHER's single-record batches until the log rolls; returns the sequence to go on with. */
+    private static int fillToRoll(PartitionLog log, int sequence) {
+        long base = log.activeSegmentBaseOffset();
+        while (log.activeSegmentBaseOffset() == base) {
+            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
+        }
+        return sequence;
+    }
+
+    /**
+     * A truncation that must replay the producer state, below the snapshot taken at the deletion, after
+     * DeleteRecords (or retention) removed the segment holding producer PID's only batch: the replay started from
+     * the segments alone (the one snapshot lay past the cut) and forgot PID, so a retry of its
+     * batch was stored again. With a snapshot per segment it starts from the roll's, which knows
+     * PID.
+     */
+    @Test
+    void aTruncationBelowTheNewestSnapshotStillKnowsAProducerWhoseSegmentWasDeleted() throws IOException {
+        PartitionLog log = PartitionLog.open(TP, dir, config(LogConfig.SEGMENT_BYTES, "1024"), 0, 0);
+        opened.add(log);
+        AppendResult only = append(log, batch((short) 0, 0, 1), 0);
+        int sequence = fillToRoll(log, 0);
+        long secondSegment = log.activeSegmentBaseOffset();
+        sequence = fillToRoll(log, sequence);
+        for (int i = 0; i < 5; i++) {
+            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
+        }
+        log.updateHighWatermark(log.logEndOffset());
+        log.deleteRecordsBefore(secondSegment); // its snapshot is taken at the log's end
+        assertThat(log.logStartOffset()).isEqualTo(secondSegment);
+
+        // The cut takes OTHER's five kept batches, so the state is replayed.
+        log.truncateTo(log.logEndOffset() - 5);
+
+        assertThat(log.producerStates()).as("PID, whose segment was deleted, is still known")
+                .anySatisfy(p -> assertThat(p.producerId()).isEqualTo(PID));
+        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
+        assertThat(retry.duplicate()).as("a retry of PID's batch is a duplicate").isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(only.baseOffset());
+    }
+
+    /**
+     * The same after DeleteRecords moved the log start inside a segment, past PID's batch just
+     * after that segment's snapshot: the replay read from the log start and skipped the batch,
+     * which is still stored; it now reads what the segments hold from the snapshot's offset.
+     */
+    @Test
+    void aTruncationAfterDeleteRecordsInsideASegmentStillKnowsTheProducersItPassed() throws IOException {
+        PartitionLog log = PartitionLog.open(TP, dir, config(LogConfig.SEGMENT_BYTES, "1024"), 0, 0);
+        opened.add(log);
+        int sequence = fillToRoll(log, 0);
+        AppendResult only = append(log, batch((short) 0, 0, 1), 0);
+        assertThat(only.baseOffset()).as("just after the roll's snapshot").isEqualTo(log.activeSegmentBaseOffset() + 1);
+        for (int i = 0; i < 8; i++) {
+            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
+        }
+        assertThat(log.activeSegmentBaseOffset()).as("no roll since PID's batch").isEqualTo(only.baseOffset() - 1);
+        log.updateHighWatermark(log.logEndOffset());
+        log.deleteRecordsBefore(only.baseOffset() + 1);
+
+        log.truncateTo(log.logEndOffset() - 5);
+
+        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
+        assertThat(retry.duplicate()).as("a retry of PID's batch is a duplicate").isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(only.baseOffset());
+    }
+
+    /** Snapshots past a truncation's cut go; those at or below it, one per segment, stay. */
+    @Test
+    void aTruncationDeletesTheSnapshotsPastItsCutOnly() throws IOException {
+        PartitionLog log = PartitionLog.open(TP, dir, config(LogConfig.SEGMENT_BYTES, "1024"), 0, 0);
+        opened.add(log);
+        int sequence = fillToRoll(log, 0);
+        long second = log.activeSegmentBaseOffset();
+        sequence = fillToRoll(log, sequence);
+        long third = log.activeSegmentBaseOffset();
+        fillToRoll(log, sequence);
+        assertThat(ProducerSnapshot.offsets(dir)).containsExactly(second, third, log.activeSegmentBaseOffset());
+
+        log.truncateTo(third);
+
+        assertThat(ProducerSnapshot.offsets(dir)).containsExactly(second, third);
     }
 }

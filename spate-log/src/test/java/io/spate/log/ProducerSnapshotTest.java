@@ -38,11 +38,11 @@ class ProducerSnapshotTest {
         table.onHighWatermark(1);
 
         ProducerSnapshot.write(dir, 6, table);
-        ProducerSnapshot.Contents read = ProducerSnapshot.read(dir);
+        ProducerSnapshot.Contents read = ProducerSnapshot.newest(dir);
         ProducerStateTable restored = new ProducerStateTable();
         read.restoreInto(restored);
 
-        assertThat(Files.readAllLines(dir.resolve(ProducerSnapshot.FILE_NAME)).get(0)).isEqualTo("2");
+        assertThat(Files.readAllLines(ProducerSnapshot.fileFor(dir, 6)).get(0)).isEqualTo("2");
         assertThat(read.offset()).isEqualTo(6);
         assertThat(restored.views()).containsExactlyInAnyOrderElementsOf(table.views());
         assertThat(restored.views()).contains(new ProducerView(1, (short) 2, 1, 5_000, 9, 2), new ProducerView(3, (short) 2, 0, 5_000, -1, 3));
@@ -57,13 +57,17 @@ class ProducerSnapshotTest {
     void aVersionOneSnapshotStillLoads() throws IOException {
         // Written by a build that refused transactional data: id, epoch, then per batch its
         // sequences, offsets and timestamp.
-        Files.writeString(dir.resolve(ProducerSnapshot.FILE_NAME), "1\n12\n2\n42 3 0 4 0 4 7000 5 6 5 6 8000\n43 0 0 0 7 7 9000\n");
+        // Written, as every snapshot before 2026-12-07, in the log's one snapshot file.
+        Files.writeString(dir.resolve(ProducerSnapshot.LEGACY_FILE_NAME), "1\n12\n2\n42 3 0 4 0 4 7000 5 6 5 6 8000\n43 0 0 0 7 7 9000\n");
 
-        ProducerSnapshot.Contents read = ProducerSnapshot.read(dir);
+        ProducerSnapshot.migrateLegacy(dir);
+        ProducerSnapshot.Contents read = ProducerSnapshot.newest(dir);
         ProducerStateTable table = new ProducerStateTable();
         read.restoreInto(table);
 
         assertThat(read.offset()).isEqualTo(12);
+        assertThat(ProducerSnapshot.offsets(dir)).as("renamed to its offset").containsExactly(12L);
+        assertThat(dir.resolve(ProducerSnapshot.LEGACY_FILE_NAME)).doesNotExist();
         assertThat(table.views()).containsExactlyInAnyOrder(new ProducerView(42, (short) 3, 6, 8_000, -1, -1),
                 new ProducerView(43, (short) 0, 0, 9_000, -1, -1));
         assertThat(table.firstUnstableOffset(0)).isEqualTo(Long.MAX_VALUE);

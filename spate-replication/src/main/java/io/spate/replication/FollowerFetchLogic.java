@@ -302,8 +302,9 @@ public final class FollowerFetchLogic {
      * was away, or it is new), and then it starts over at the leader's log start, as Kafka's
      * followers do; or it ends past the leader's log end. A log holding records sends its newest
      * epoch with every fetch, so the leader answers that case with where the histories part
-     * (DIVERGING) instead; only an empty log (its start past the leader's end) gets here, and
-     * it also starts over at the leader's log start. Returns true when the next fetch can go out at once.
+     * (DIVERGING) instead; only a log holding no batch (empty, its start past the leader's end,
+     * or left with nothing by a cut inside a compacted gap) gets here, and it also starts over at
+     * the leader's log start. Returns true when the next fetch can go out at once.
      */
     private boolean onOutOfRange(Followed f, long leaderLogStartOffset) throws IOException {
         long end = f.partition.log().logEndOffset();

@@ -509,7 +509,7 @@ public final class Partition {
     /**
      * Empties the log and starts it at the leader's log start offset: this replica's log ends
      * below it, so the offsets in between are gone everywhere and can never be fetched; or this
-     * log holds nothing and starts past the leader's end. False (nothing done) when the epoch has
+     * log holds no batch and ends past the leader's end. False (nothing done) when the epoch has
      * moved on, or when this log holds records the leader's start does not cover.
      */
     public boolean truncateFullyAsFollower(long leaderLogStartOffset, int fetchEpoch) throws java.io.IOException {
@@ -534,7 +534,7 @@ public final class Partition {
         try {
             long end = log.logEndOffset();
             boolean endsBelowLeadersStart = leaderLogStartOffset > end;
-            boolean emptyElsewhere = log.logStartOffset() == end && leaderLogStartOffset != end;
+            boolean emptyElsewhere = leaderLogStartOffset != end && holdsNoBatch();
             if (role != Role.FOLLOWER || leaderEpoch != fetchEpoch || leaderLogStartOffset < 0
                     || !(whateverItHolds || endsBelowLeadersStart || emptyElsewhere)) {
                 return false;
@@ -543,6 +543,28 @@ public final class Partition {
             return true;
         } finally {
             roleLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * No batch lies between this log's start and its end: an empty log, or one that a cut inside
+     * a compacted copy's gap left with an end past its start and nothing before it. Such a log
+     * has no epoch to send with its fetches, so a leader whose log ends below it can only answer
+     * that the offset is out of range, and a log start below its end kept it from starting over:
+     * the follower fetched the same offset for good (found by a review of fix 67).
+     */
+    private boolean holdsNoBatch() {
+        if (log.logStartOffset() == log.logEndOffset()) {
+            return true;
+        }
+        if (log.latestEpoch() >= 0) {
+            return false;
+        }
+        io.spate.log.LogReadResult read = log.read(log.logStartOffset(), 1, log.logEndOffset(), true);
+        try {
+            return read.error() == io.spate.log.LogError.NONE && read.sizeInBytes() == 0;
+        } finally {
+            read.slice().release();
         }
     }
 

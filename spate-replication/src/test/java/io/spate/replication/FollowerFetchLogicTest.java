@@ -158,6 +158,41 @@ class FollowerFetchLogicTest {
         assertThat(values(one)).containsExactly("a", "b");
     }
 
+    /**
+     * A compacted copy cut inside its gap keeps its log start (0) below its end (20) with no
+     * batch in between, so no epoch to send: a leader ending below 20 answered out of range, and
+     * the follower, whose log did not look empty, fetched 20 again for good.
+     */
+    @Test
+    void aFollowerLeftWithNoBatchByACutInsideAGapStartsOverAtTheLeadersStart() throws IOException {
+        TopicPartition compacted = new TopicPartition("compacted", 0);
+        LogConfig config = LogConfig.from(java.util.Map.of("cleanup.policy", "compact"));
+        Partition follower = new Partition(compacted, logsOne.getOrCreate(compacted, config), 1, Partition.Role.FOLLOWER);
+        Partition leader = new Partition(compacted, logsTwo.getOrCreate(compacted, config), 2, Partition.Role.FOLLOWER);
+        ByteBuffer far = MemoryRecords.withRecords(40L, Compression.NONE, 1,
+                new SimpleRecord(NOW, "k".getBytes(StandardCharsets.UTF_8), "far".getBytes(StandardCharsets.UTF_8))).buffer();
+        assertThat(follower.log().appendAsFollower(far, NOW).ok()).isTrue();
+        follower.log().truncateTo(20);
+        assertThat(follower.log().logStartOffset()).isZero();
+        assertThat(follower.log().logEndOffset()).isEqualTo(20);
+        assertThat(follower.log().latestEpoch()).as("no batch left, so no epoch").isEqualTo(-1);
+        leader.becomeLeader(2, 2, List.of(1, 2), List.of(2), NOW);
+        assertThat(leader.appendAsLeader(MemoryRecords.withRecords(Compression.NONE,
+                new SimpleRecord(NOW, "a".getBytes(StandardCharsets.UTF_8), "a".getBytes(StandardCharsets.UTF_8)),
+                new SimpleRecord(NOW, "b".getBytes(StandardCharsets.UTF_8), "b".getBytes(StandardCharsets.UTF_8))).buffer(), NOW).ok()).isTrue();
+        follower.becomeFollower(2, 2, 2, List.of(1, 2), List.of(2));
+        FollowerFetchLogic logic = new FollowerFetchLogic(2);
+        logic.follow(follower, 2);
+
+        List<FollowerFetchLogic.Fetched> answers = fetch(leader, logic.fetchPositions());
+        assertThat(answers).singleElement().extracting(FollowerFetchLogic.Fetched::outcome).isEqualTo(FollowerFetchLogic.Fetched.Outcome.OUT_OF_RANGE);
+        logic.onFetched(answers, NOW);
+        round(logic, leader);
+
+        assertThat(follower.log().logEndOffset()).isEqualTo(2);
+        assertThat(values(follower)).containsExactly("a", "b");
+    }
+
     @Test
     void aFollowerWhoseLogEndsBelowTheLeadersLogStartStartsOverThere() throws IOException {
         two.becomeLeader(1, 1, List.of(1, 2), List.of(2), NOW);

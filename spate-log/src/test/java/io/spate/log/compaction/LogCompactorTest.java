@@ -351,7 +351,11 @@ class LogCompactorTest {
             assertThat(emptyBatches(log)).isEmpty();
         }
         io.spate.log.LogTestSupport.copyTree(tmp, noSnapshot);
-        Files.delete(noSnapshot.resolve("t-0").resolve("producer-state-snapshot"));
+        try (var snapshots = Files.list(noSnapshot.resolve("t-0"))) {
+            for (Path snapshot : snapshots.filter(f -> f.getFileName().toString().endsWith(".snapshot")).toList()) {
+                Files.delete(snapshot);
+            }
+        }
         for (boolean withSnapshot : new boolean[] {true, false}) {
             try (LogManager manager = LogManager.open(withSnapshot ? tmp : noSnapshot, CLOCK, 3_600_000)) {
                 PartitionLog log = manager.getOrCreate(tp, COMPACTED);

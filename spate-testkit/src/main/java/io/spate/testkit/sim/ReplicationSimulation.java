@@ -453,7 +453,7 @@ public final class ReplicationSimulation {
      * checksum and is rebuilt or ignored.
      */
     /** The files next to the segments and in the data directory that a node keeps as text. */
-    private static final List<String> PARTITION_CHECKPOINTS = List.of("leader-epoch-checkpoint", "producer-state-snapshot", "partition.metadata");
+    private static final List<String> PARTITION_CHECKPOINTS = List.of("leader-epoch-checkpoint", "partition.metadata");
     private static final List<String> DATA_DIR_CHECKPOINTS = List.of("recovery-point-offset-checkpoint", "log-start-offset-checkpoint",
             "replication-offset-checkpoint");
 
@@ -474,7 +474,13 @@ public final class ReplicationSimulation {
             List<java.nio.file.Path> candidates;
             int kind = random.nextInt(4);
             if (kind == 0) {
-                candidates = PARTITION_CHECKPOINTS.stream().map(dir::resolve).filter(java.nio.file.Files::exists).toList();
+                // The checkpoints of the partition, and its producer snapshots (one per segment).
+                List<java.nio.file.Path> files = new java.util.ArrayList<>(
+                        PARTITION_CHECKPOINTS.stream().map(dir::resolve).filter(java.nio.file.Files::exists).toList());
+                try (java.util.stream.Stream<java.nio.file.Path> listed = java.nio.file.Files.list(dir)) {
+                    files.addAll(listed.filter(f -> f.getFileName().toString().endsWith(".snapshot")).sorted().toList());
+                }
+                candidates = files;
             } else if (kind == 1) {
                 candidates = DATA_DIR_CHECKPOINTS.stream().map(data::resolve).filter(java.nio.file.Files::exists).toList();
             } else {
