@@ -183,7 +183,7 @@ public final class PartitionLog {
         long epochsStart = epochs.load() ? epochs.firstStart() : -1;
         long[] firstBatch = {-1};
         ProducerSnapshot.migrateLegacy(dir);
-        ProducerSnapshot.Contents snapshot = ProducerSnapshot.newest(dir);
+        ProducerSnapshot.Contents snapshot = ProducerSnapshot.newest(dir, segmentFiles.isEmpty() ? 0 : baseOffsetOf(segmentFiles.get(0)));
         snapshot.restoreInto(producers);
         long replayFrom = snapshot.offset();
         AbortedTxnIndexBuilder aborts = new AbortedTxnIndexBuilder();
@@ -365,17 +365,20 @@ public final class PartitionLog {
         if (replayFrom > logEndOffset && !producers.truncateFrom(logEndOffset)) {
             // The snapshot is newer than what survived (a tail was lost) and reaches below what
             // it could cut exactly: the state is replayed from the newest one at or below the end.
-            replayProducerState(ProducerSnapshot.newestAtOrBelow(dir, logEndOffset));
+            replayProducerState(ProducerSnapshot.newestAtOrBelow(dir, logEndOffset, segments.firstKey()));
         }
         // The snapshots past the end go, as at a truncation: the batches that fill those offsets
         // again (a new leader's, or the same resent) would be skipped by the replay after the next
         // crash, which starts there. A power loss lost the tail below them (a roll wrote the
         // snapshot, unsynced segments of a delete topic did not survive), or the log's end lay in
         // a gap past its last batch, which the segments cannot show. Found by a review of fix 66.
-        boolean deleted = ProducerSnapshot.deleteAbove(dir, logEndOffset);
-        ProducerSnapshot.deleteStrays(dir, segments.keySet());
-        if (deleted) {
-            LogManager.fsyncDirectory(dir);
+        // Not from a log that stays offline: nothing of it is deleted until its damage is dealt with.
+        if (offlineReason == null) {
+            boolean deleted = ProducerSnapshot.deleteAbove(dir, logEndOffset);
+            ProducerSnapshot.deleteStrays(dir, segments.keySet());
+            if (deleted) {
+                LogManager.fsyncDirectory(dir);
+            }
         }
         // Transactions decided below the checkpointed high watermark stay decided; those above
         // it are kept, since the replica's high watermark may be set back to it.
@@ -623,7 +626,7 @@ public final class PartitionLog {
             Path swap = dir.resolve(from + "-" + to + CleanedSegments.SWAP_SUFFIX);
             Files.move(cleaning, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             LogManager.fsyncDirectory(dir);
-            ProducerSnapshot.write(dir, logEndOffset, producers);
+            snapshotAtEnd();
             List<LogSegment> old = new ArrayList<>(range.values());
             // The aborted transactions of the range stay as they were (with their first offsets and
             // last stable offsets, which the copy cannot show), but for those whose marker the
@@ -1366,7 +1369,10 @@ public final class PartitionLog {
         // kill, or after a truncation that took a producer's remembered batches, then reads the
         // active segment instead of the whole log under the append lock.
         try {
-            ProducerSnapshot.write(dir, logEndOffset, producers);
+            // At the new segment's base, also when the roll leaves a gap (the log's end is still
+            // before it): the same state, as no batch lies in between, and the snapshot a
+            // truncation inside this segment replays from.
+            ProducerSnapshot.write(dir, Math.max(logEndOffset, baseOffset), producers);
         } catch (IOException e) {
             log.warn("{}: could not write the producer state snapshot at a roll to {}: a replay reads from the previous one", topicPartition,
                     baseOffset, e);
@@ -1751,7 +1757,7 @@ public final class PartitionLog {
                     break;
                 }
                 if (deleted == 0) {
-                    ProducerSnapshot.write(dir, logEndOffset, producers);
+                    snapshotAtEnd();
                 }
                 segments.remove(oldest.baseOffset());
                 total -= oldest.size();
@@ -1760,7 +1766,7 @@ public final class PartitionLog {
                 deleted++;
             }
             if (deleted > 0) {
-                deleteSnapshotsBeforeLogStart();
+                deleteSnapshotsBeforeFirstSegment();
                 epochs.truncateBefore(logStartOffset);
                 refreshLastStableOffset();
             }
@@ -1847,13 +1853,14 @@ public final class PartitionLog {
                     // stored twice; Kafka rebuilds the state at every truncation): the state is
                     // replayed, reading the log from the newest snapshot at or below the cut (one
                     // per segment), or from its first segment without one.
-                    replayProducerState(ProducerSnapshot.newestAtOrBelow(dir, offset));
+                    replayProducerState(ProducerSnapshot.newestAtOrBelow(dir, offset, segments.firstKey()));
                     producers.onHighWatermark(highWatermark);
                 }
                 refreshLastStableOffset();
                 // A snapshot taken past the cut would skip the batches that will now fill the gap;
-                // the fsync below makes their deletion durable before they do.
-                ProducerSnapshot.deleteAbove(dir, offset);
+                // the fsync below makes their deletion durable before they do. One that cannot be
+                // deleted takes the log offline: it would be the newest at the next start.
+                durably("the deletion of the producer snapshots past a truncation", () -> ProducerSnapshot.deleteAbove(dir, offset));
                 // The cut goes to the platter before anything that relies on it: the epoch
                 // checkpoint below and the appends that will refill these offsets. Otherwise a
                 // power loss could keep the new epochs' checkpoint and bring back the cut batches
@@ -1960,12 +1967,14 @@ public final class PartitionLog {
                 break;
             }
             if (deleted == 0) {
-                ProducerSnapshot.write(dir, logEndOffset, producers);
+                snapshotAtEnd();
             }
             segments.pollFirstEntry().getValue().markDeleted();
             deleted++;
         }
-        deleteSnapshotsBeforeLogStart();
+        if (deleted > 0) {
+            deleteSnapshotsBeforeFirstSegment();
+        }
         epochs.truncateBefore(logStartOffset);
         // Past an open transaction's start, read_committed readers start at the log start (as in Kafka).
         refreshLastStableOffset();
@@ -2055,7 +2064,7 @@ public final class PartitionLog {
         synchronized (appendLock) {
             if (!closed && offlineReason == null && !segments.isEmpty()) {
                 try {
-                    ProducerSnapshot.write(dir, logEndOffset, producers);
+                    snapshotAtEnd();
                 } catch (IOException e) {
                     log.warn("{}: could not write the producer state snapshot at close", topicPartition, e);
                 }
@@ -2305,13 +2314,22 @@ public final class PartitionLog {
                 lastStableOffset, List.of());
     }
 
-    /** Once segments went below the log start: their snapshots would never be read again. */
-    private void deleteSnapshotsBeforeLogStart() {
+    /** Once segments were deleted: their snapshots would never be read again. */
+    private void deleteSnapshotsBeforeFirstSegment() {
         try {
-            ProducerSnapshot.deleteBefore(dir, logStartOffset);
+            ProducerSnapshot.deleteBefore(dir, segments.firstKey());
         } catch (IOException e) {
-            log.warn("{}: could not delete the producer snapshots below the log start {}", topicPartition, logStartOffset, e);
+            log.warn("{}: could not delete the producer snapshots below the first segment {}", topicPartition, segments.firstKey(), e);
         }
+    }
+
+    /**
+     * A snapshot at the log's end (before segments are deleted, at a compaction's commit, at a
+     * clean close), and the earlier ones of that kind go: a log keeps one per segment and the newest.
+     */
+    private void snapshotAtEnd() throws IOException {
+        ProducerSnapshot.write(dir, logEndOffset, producers);
+        ProducerSnapshot.deleteStrays(dir, segments.keySet());
     }
 
     @Override

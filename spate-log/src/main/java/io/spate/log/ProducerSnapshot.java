@@ -100,22 +100,31 @@ final class ProducerSnapshot {
         return offsets;
     }
 
-    /** The newest readable snapshot in {@code dir}, or {@link Contents#NONE} (rebuild from the log start). */
-    static Contents newest(Path dir) throws IOException {
-        return newestAtOrBelow(dir, Long.MAX_VALUE);
+    /**
+     * The newest readable snapshot at or above {@code firstSegmentBase}, or {@link Contents#NONE}
+     * (rebuild from the first segment).
+     */
+    static Contents newest(Path dir, long firstSegmentBase) throws IOException {
+        return newestAtOrBelow(dir, Long.MAX_VALUE, firstSegmentBase);
     }
 
     /**
      * The newest readable snapshot at or below {@code offset}: what a truncation to it starts its
      * replay from. An unreadable one is passed over for the one before it, which only makes the
-     * replay longer.
+     * replay longer. None below {@code firstSegmentBase} is used: the batches between it and the
+     * first segment are gone, and a transaction it holds open whose marker was among them would
+     * stay open for good, holding the last stable offset (the segments alone open again every
+     * transaction with a batch still stored).
      */
-    static Contents newestAtOrBelow(Path dir, long offset) throws IOException {
+    static Contents newestAtOrBelow(Path dir, long offset, long firstSegmentBase) throws IOException {
         List<Long> offsets = offsets(dir);
         for (int i = offsets.size() - 1; i >= 0; i--) {
             long at = offsets.get(i);
             if (at > offset) {
                 continue;
+            }
+            if (at < firstSegmentBase) {
+                break;
             }
             Contents contents = read(fileFor(dir, at));
             if (contents != null && contents.offset() == at) {
@@ -143,29 +152,19 @@ final class ProducerSnapshot {
         return deleted;
     }
 
-    /**
-     * Deletes the snapshots older than the newest one at or below {@code logStartOffset}: a
-     * truncation never cuts below the log start, so none of them would be read again.
-     */
-    static void deleteBefore(Path dir, long logStartOffset) throws IOException {
-        List<Long> offsets = offsets(dir);
-        long kept = -1;
-        for (long at : offsets) {
-            if (at <= logStartOffset) {
-                kept = at;
-            }
-        }
-        for (long at : offsets) {
-            if (at < kept) {
+    /** Deletes the snapshots below the first segment's base: none of them is read again (see {@link #newestAtOrBelow}). */
+    static void deleteBefore(Path dir, long firstSegmentBase) throws IOException {
+        for (long at : offsets(dir)) {
+            if (at < firstSegmentBase) {
                 Files.deleteIfExists(fileFor(dir, at));
             }
         }
     }
 
     /**
-     * At load: deletes the snapshots that are neither at a segment's base nor the newest (taken
-     * at closes, retention passes and compactions), as Kafka removes its stray snapshots, so that
-     * a log keeps about one per segment.
+     * Deletes the snapshots that are neither at a segment's base nor the newest (taken at closes,
+     * retention passes and compactions), as Kafka removes its stray snapshots, so that a log keeps
+     * about one per segment: a truncation between them replays from the segment's base instead.
      */
     static void deleteStrays(Path dir, java.util.Set<Long> segmentBases) throws IOException {
         List<Long> offsets = offsets(dir);
@@ -185,12 +184,17 @@ final class ProducerSnapshot {
 
     /**
      * Renames the one snapshot file of a log written before snapshots were kept per offset to
-     * the name of its offset (an unreadable one is deleted, as it would have been ignored).
+     * the name of its offset (an unreadable one is deleted, as it would have been ignored). Found
+     * beside snapshots per offset, it was written by an earlier release the node ran since, whose
+     * truncations did not delete those: they go.
      */
     static void migrateLegacy(Path dir) throws IOException {
         Path legacy = dir.resolve(LEGACY_FILE_NAME);
         if (!Files.exists(legacy)) {
             return;
+        }
+        for (long at : offsets(dir)) {
+            Files.deleteIfExists(fileFor(dir, at));
         }
         Contents contents = read(legacy);
         if (contents != null) {

@@ -260,7 +260,7 @@ class IdempotentProducerTest {
             append(log, batch((short) 0, sequence++, 1), 0);
         }
         long rolledAt = log.activeSegmentBaseOffset();
-        assertThat(ProducerSnapshot.newest(dir).offset()).as("the state as of the roll").isEqualTo(rolledAt);
+        assertThat(ProducerSnapshot.newest(dir, 0).offset()).as("the state as of the roll").isEqualTo(rolledAt);
         for (int i = 0; i < 5; i++) {
             append(log, batch((short) 0, sequence++, 1), 0);
         }
@@ -334,6 +334,45 @@ class IdempotentProducerTest {
         assertThat(log.activeSegmentBaseOffset()).as("no roll since PID's batch").isEqualTo(only.baseOffset() - 1);
         log.updateHighWatermark(log.logEndOffset());
         log.deleteRecordsBefore(only.baseOffset() + 1);
+
+        log.truncateTo(log.logEndOffset() - 5);
+
+        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
+        assertThat(retry.duplicate()).as("a retry of PID's batch is a duplicate").isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(only.baseOffset());
+    }
+
+    /**
+     * DeleteRecords removes PID's segment (a snapshot is taken at the log's end first), then moves
+     * the log start again inside the next segment, and the node restarts cleanly before a
+     * truncation that replays the state. The second move kept only the newest snapshot at or
+     * below the log start, the one taken at the end, and the restart deleted that one as a stray
+     * (neither at a segment's base nor the newest): the replay then started from nothing and
+     * forgot PID. Found by a review of the fix.
+     */
+    @Test
+    void aTruncationAfterARestartStillKnowsAProducerWhoseSegmentDeleteRecordsRemoved() throws IOException {
+        LogConfig config = config(LogConfig.SEGMENT_BYTES, "1024");
+        PartitionLog log = PartitionLog.open(TP, dir, config, 0, 0);
+        AppendResult only = append(log, batch((short) 0, 0, 1), 0);
+        int sequence = fillToRoll(log, 0);
+        long base = log.activeSegmentBaseOffset();
+        for (int i = 0; i < 2; i++) {
+            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
+        }
+        log.updateHighWatermark(log.logEndOffset());
+        log.deleteRecordsBefore(base + 1); // PID's segment goes
+        for (int i = 0; i < 6; i++) {
+            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
+        }
+        log.updateHighWatermark(log.logEndOffset());
+        log.deleteRecordsBefore(base + 4); // inside the same segment, past the end the first deletion snapshotted
+        assertThat(log.segmentCount()).as("one segment left").isEqualTo(1);
+        assertThat(log.activeSegmentBaseOffset()).isEqualTo(base);
+        PartitionLog.OpenOptions clean = new PartitionLog.OpenOptions(Long.MAX_VALUE, log.logStartOffset(), log.highWatermark(), false);
+        log.close();
+        log = PartitionLog.open(TP, dir, config, clean, 0);
+        opened.add(log);
 
         log.truncateTo(log.logEndOffset() - 5);
 

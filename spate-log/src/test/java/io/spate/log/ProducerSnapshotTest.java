@@ -38,7 +38,7 @@ class ProducerSnapshotTest {
         table.onHighWatermark(1);
 
         ProducerSnapshot.write(dir, 6, table);
-        ProducerSnapshot.Contents read = ProducerSnapshot.newest(dir);
+        ProducerSnapshot.Contents read = ProducerSnapshot.newest(dir, 0);
         ProducerStateTable restored = new ProducerStateTable();
         read.restoreInto(restored);
 
@@ -61,7 +61,7 @@ class ProducerSnapshotTest {
         Files.writeString(dir.resolve(ProducerSnapshot.LEGACY_FILE_NAME), "1\n12\n2\n42 3 0 4 0 4 7000 5 6 5 6 8000\n43 0 0 0 7 7 9000\n");
 
         ProducerSnapshot.migrateLegacy(dir);
-        ProducerSnapshot.Contents read = ProducerSnapshot.newest(dir);
+        ProducerSnapshot.Contents read = ProducerSnapshot.newest(dir, 0);
         ProducerStateTable table = new ProducerStateTable();
         read.restoreInto(table);
 

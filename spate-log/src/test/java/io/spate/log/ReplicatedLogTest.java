@@ -346,6 +346,28 @@ class ReplicatedLogTest {
     }
 
     /**
+     * A follower's roll to a batch past a compacted gap takes its producer snapshot at the new
+     * segment's base, the snapshot a truncation inside that segment replays from. It was named
+     * after the log's end before the gap, and the next start deleted it as a stray (neither at a
+     * segment's base nor the newest). Found by a review of fix 68.
+     */
+    @Test
+    void aRollPastAGapSnapshotsTheProducersAtTheNewSegmentsBase() throws IOException {
+        leader = null;
+        follower = PartitionLog.open(TP, followerDir, LogTestSupport.config("cleanup.policy", "compact", LogConfig.SEGMENT_BYTES, "1024"), 0, 0);
+        long next = 0;
+        while (follower.sizeInBytes() < 1024 - 100) { // each batch is under 100 bytes: no roll yet
+            assertThat(follower.appendAsFollower(numbered(next, 1, "k" + next), 2).ok()).isTrue();
+            next++;
+        }
+        long base = next + 1000;
+        assertThat(follower.appendAsFollower(numbered(base, 1, "x".repeat(200)), 2).ok()).isTrue();
+        assertThat(follower.activeSegmentBaseOffset()).as("rolled to the batch past the gap").isEqualTo(base);
+
+        assertThat(ProducerSnapshot.offsets(followerDir)).contains(base);
+    }
+
+    /**
      * A follower that starts its log over at the leader's log start, and stops part-way (here the
      * epoch checkpoint cannot be written; a kill there does the same): the discarded log's producer
      * snapshot stayed while its segments were gone, and came back at the next start with the open

@@ -1306,7 +1306,6 @@ final class TaskRunner implements Runnable {
                         }
                         return null;
                     });
-                    output.appendBuffered();
                 } catch (RuntimeException | StackOverflowError e) {
                     RuntimeException ofTheNode = nodeFailure(e, "sending a result failed");
                     if (ofTheNode != null) {
@@ -1317,6 +1316,9 @@ final class TaskRunner implements Runnable {
                     processingSinceMs = -1;
                     interrupts.leftUserCode();
                 }
+                // The node's own append, outside the pipeline's code: its time is not the code's to
+                // be abandoned for, nor its failure counted against the code.
+                output.appendBuffered();
                 processed += batch.size();
                 if (wallClockDue) {
                     // Stream time moved (it goes into the committed metadata) and, exactly-once, a

@@ -474,11 +474,16 @@ public final class ReplicationSimulation {
             List<java.nio.file.Path> candidates;
             int kind = random.nextInt(4);
             if (kind == 0) {
-                // The checkpoints of the partition, and its producer snapshots (one per segment).
+                // The checkpoints of the partition, and one of its producer snapshots (one per
+                // segment), so that each kind of file is as likely to rot as before they were many.
                 List<java.nio.file.Path> files = new java.util.ArrayList<>(
                         PARTITION_CHECKPOINTS.stream().map(dir::resolve).filter(java.nio.file.Files::exists).toList());
+                List<java.nio.file.Path> snapshots;
                 try (java.util.stream.Stream<java.nio.file.Path> listed = java.nio.file.Files.list(dir)) {
-                    files.addAll(listed.filter(f -> f.getFileName().toString().endsWith(".snapshot")).sorted().toList());
+                    snapshots = listed.filter(f -> f.getFileName().toString().endsWith(".snapshot")).sorted().toList();
+                }
+                if (!snapshots.isEmpty()) {
+                    files.add(snapshots.get(random.nextInt(snapshots.size())));
                 }
                 candidates = files;
             } else if (kind == 1) {
