@@ -183,7 +183,9 @@ public final class PartitionLog {
         long epochsStart = epochs.load() ? epochs.firstStart() : -1;
         long[] firstBatch = {-1};
         ProducerSnapshot.migrateLegacy(dir);
-        ProducerSnapshot.Contents snapshot = ProducerSnapshot.newest(dir, segmentFiles.isEmpty() ? 0 : baseOffsetOf(segmentFiles.get(0)));
+        // Where the first segment is or will be (an empty log's starts at its log start offset).
+        long firstBase = segmentFiles.isEmpty() ? Math.max(0, options.logStartOffset()) : baseOffsetOf(segmentFiles.get(0));
+        ProducerSnapshot.Contents snapshot = ProducerSnapshot.newest(dir, firstBase);
         snapshot.restoreInto(producers);
         long replayFrom = snapshot.offset();
         AbortedTxnIndexBuilder aborts = new AbortedTxnIndexBuilder();
@@ -623,10 +625,17 @@ public final class PartitionLog {
             // first, so that no crash after the commit takes that gap for a tear.
             fsyncUnsyncedSegmentsBelow(to);
             sealThrough(to);
+            // Before the commit point, durably: no snapshot below the range's end is replayed from
+            // once it is compacted. A transaction it holds open may have had its marker removed
+            // (KIP-534's delete horizon) and would stay open for good, holding the last stable
+            // offset; the segments alone open no such transaction, its records going first (found
+            // by a review of fix 68). A truncation below the range's end then replays the segments.
+            snapshotAtEnd();
+            ProducerSnapshot.deleteBefore(dir, to);
+            LogManager.fsyncDirectory(dir);
             Path swap = dir.resolve(from + "-" + to + CleanedSegments.SWAP_SUFFIX);
             Files.move(cleaning, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             LogManager.fsyncDirectory(dir);
-            snapshotAtEnd();
             List<LogSegment> old = new ArrayList<>(range.values());
             // The aborted transactions of the range stay as they were (with their first offsets and
             // last stable offsets, which the copy cannot show), but for those whose marker the

@@ -152,10 +152,13 @@ final class ProducerSnapshot {
         return deleted;
     }
 
-    /** Deletes the snapshots below the first segment's base: none of them is read again (see {@link #newestAtOrBelow}). */
-    static void deleteBefore(Path dir, long firstSegmentBase) throws IOException {
+    /**
+     * Deletes the snapshots below {@code offset}: the first segment's base (none of them is read
+     * again, see {@link #newestAtOrBelow}), or the end of a range about to be compacted.
+     */
+    static void deleteBefore(Path dir, long offset) throws IOException {
         for (long at : offsets(dir)) {
-            if (at < firstSegmentBase) {
+            if (at < offset) {
                 Files.deleteIfExists(fileFor(dir, at));
             }
         }
@@ -193,8 +196,12 @@ final class ProducerSnapshot {
         if (!Files.exists(legacy)) {
             return;
         }
-        for (long at : offsets(dir)) {
+        List<Long> stale = offsets(dir);
+        for (long at : stale) {
             Files.deleteIfExists(fileFor(dir, at));
+        }
+        if (!stale.isEmpty()) {
+            LogManager.fsyncDirectory(dir); // before the rename: a power loss must not keep it and bring them back
         }
         Contents contents = read(legacy);
         if (contents != null) {

@@ -139,30 +139,101 @@ public final class HintStore {
     }
 
     /**
-     * Up to {@code max} hints for each of {@code targets}, in one pass over the store (hints lie in
-     * token order, not by target); expired ones met on the way are dropped.
+     * Up to {@code max} hints for each of {@code targets}, read from where the last round stopped
+     * and only as far as it takes to fill every batch (or once round the store): the hints lie in
+     * token order, not by target, and a round that read the whole store to find one replica's
+     * next batch cost that replica's hand-off a full pass a second over hundreds of thousands of
+     * hints. Expired ones met on the way are dropped (up to a chunk a round; {@link #expire} does
+     * the rest) and never sent.
      */
     public Map<String, List<Hint>> forTargets(Set<String> targets, int max) {
-        Map<String, List<byte[]>> keys = new HashMap<>();
-        sweep((hintKey, target) -> {
-            if (targets.contains(target)) {
-                List<byte[]> batch = keys.computeIfAbsent(target, t -> new ArrayList<>());
-                if (batch.size() < max) {
-                    batch.add(hintKey);
-                }
+        Map<String, Integer> wanted = new HashMap<>();
+        for (String target : targets) {
+            int want = Math.min(max, pending(target));
+            if (want > 0) {
+                wanted.put(target, want);
             }
-        });
+        }
+        if (wanted.isEmpty()) {
+            return Map.of();
+        }
+        BatchScan scan = new BatchScan(wanted);
+        store.scanHeaders(cursor, scan);
+        if (!scan.filled() && cursor != null) {
+            // Round the end of the store to where this round began (nothing was written in between:
+            // the scan runs on the tables' thread, and removes nothing until it is done).
+            scan.stopAt = scan.first;
+            store.scanHeaders(null, scan);
+        }
+        cursor = scan.filled() ? scan.last : null;
+        for (Stale h : scan.stale) {
+            if (store.removeIfHeader(h.hintKey, h.hlc, h.tombstone)) {
+                pendingByTarget.computeIfPresent(targetOf(h.hintKey), (t, n) -> n == 1 ? null : n - 1);
+                expired++;
+            }
+        }
         // Only the hints about to be sent have their values read.
         Map<String, List<Hint>> out = new HashMap<>();
-        keys.forEach((target, batch) -> {
+        scan.keys.forEach((target, batch) -> {
             for (byte[] hintKey : batch) {
                 Cell cell = store.get(hintKey);
-                if (cell != null) {
+                if (cell != null && !isExpired(cell)) {
                     out.computeIfAbsent(target, t -> new ArrayList<>()).add(decode(hintKey, cell));
                 }
             }
         });
         return out;
+    }
+
+    /** Where the next delivery round starts reading the store (null: at its start). */
+    private byte[] cursor;
+
+    /** One round's read of the store: the keys of each target's next batch, and the expired hints met. */
+    private final class BatchScan implements TableStore.HeaderVisitor {
+        final Map<String, Integer> wanted;
+        final Map<String, List<byte[]>> keys = new HashMap<>();
+        final List<Stale> stale = new ArrayList<>();
+        int full;
+        byte[] first;
+        byte[] last;
+        byte[] stopAt;
+
+        BatchScan(Map<String, Integer> wanted) {
+            this.wanted = wanted;
+        }
+
+        boolean filled() {
+            return full == wanted.size();
+        }
+
+        @Override
+        public boolean visit(byte[] hintKey, long hlc, boolean tombstone) {
+            if (stopAt != null && Arrays.equals(hintKey, stopAt)) {
+                return false;
+            }
+            if (first == null) {
+                first = hintKey;
+            }
+            last = hintKey;
+            if (isExpired(hlc, tombstone)) {
+                if (stale.size() < EXPIRY_CHUNK) {
+                    stale.add(new Stale(hintKey, hlc, tombstone));
+                }
+                return true;
+            }
+            String target = targetOf(hintKey);
+            Integer want = wanted.get(target);
+            if (want != null) {
+                List<byte[]> batch = keys.computeIfAbsent(target, t -> new ArrayList<>());
+                if (batch.size() < want) {
+                    batch.add(hintKey);
+                    if (batch.size() == want) {
+                        full++;
+                    }
+                }
+            }
+            return !filled();
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.spate.tables;
 import io.spate.time.ManualScheduler;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -107,7 +108,7 @@ class HintStoreTest {
     }
 
     @Test
-    void oneReadOfTheStoreGivesEachTargetItsBatchAndDropsWhatExpired() {
+    void aRoundGivesEachTargetItsBatchAndNeverAnExpiredHint() {
         HintStore hints = new HintStore(backing, time, 100, 5_000, 5_000);
         hints.add("n2", "t", "stale".getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
         time.advance(6_000);
@@ -120,8 +121,47 @@ class HintStoreTest {
         assertThat(batches.keySet()).containsExactlyInAnyOrder("n2", "n3");
         assertThat(batches.get("n2")).hasSize(3).allSatisfy(h -> assertThat(new String(h.key())).startsWith("a"));
         assertThat(batches.get("n3")).hasSize(3).allSatisfy(h -> assertThat(new String(h.key())).startsWith("b"));
-        assertThat(hints.expired()).isEqualTo(1);
         assertThat(hints.pending("n4")).isEqualTo(5);
+        hints.expire();
+        assertThat(hints.expired()).isEqualTo(1);
+        assertThat(hints.pending("n2")).isEqualTo(5);
+    }
+
+    /**
+     * A replica back after an outage takes its hints a batch a round, among many more hints for a
+     * replica still down: each round reads on from where the last stopped, about as far as its
+     * batch takes (a round read the whole store before), and every hint is handed over once.
+     */
+    @Test
+    void eachRoundReadsOnlyAsFarAsItsBatchTakesAndEveryHintIsHandedOverOnce() {
+        ValueCountingStore counting = new ValueCountingStore(backing);
+        HintStore hints = new HintStore(counting, time, 100_000, 60_000, 60_000);
+        int back = 5_000;
+        int down = 20_000;
+        for (int i = 0; i < down; i++) {
+            hints.add("down", "t", ("d" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+            if (i < back) {
+                hints.add("back", "t", ("b" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+            }
+        }
+        java.util.Set<String> handedOver = new java.util.HashSet<>();
+        long headersBefore = counting.headers;
+        int rounds = 0;
+        while (hints.pending("back") > 0) {
+            List<HintStore.Hint> batch = hints.forTarget("back", 100);
+            assertThat(batch).hasSize(Math.min(100, hints.pending("back")));
+            for (HintStore.Hint h : batch) {
+                assertThat(handedOver.add(new String(h.key()))).as("handed over once: %s", new String(h.key())).isTrue();
+                hints.delivered(h);
+            }
+            rounds++;
+        }
+        assertThat(handedOver).hasSize(back);
+        assertThat(rounds).isEqualTo(back / 100);
+        // About one pass over the store for the whole hand-off (a round reads ~500 headers to find
+        // 100 of the replica's), where reading the store whole at every round read 50 passes.
+        assertThat(counting.headers - headersBefore).isLessThan(2L * (back + down));
+        assertThat(hints.pending("down")).isEqualTo(down);
     }
 
     /**
@@ -163,6 +203,7 @@ class HintStoreTest {
     private static final class ValueCountingStore implements TableStore {
         private final TableStore inner;
         long valueBytes;
+        long headers;
 
         ValueCountingStore(TableStore inner) {
             this.inner = inner;
@@ -197,7 +238,10 @@ class HintStoreTest {
 
         @Override
         public void scanHeaders(byte[] afterKey, HeaderVisitor visitor) {
-            inner.scanHeaders(afterKey, visitor);
+            inner.scanHeaders(afterKey, (key, hlc, tombstone) -> {
+                headers++;
+                return visitor.visit(key, hlc, tombstone);
+            });
         }
 
         @Override

@@ -324,6 +324,45 @@ class LogCompactorTest {
         }
     }
 
+    /**
+     * A transaction open across a roll is open in that roll's producer snapshot; its producer
+     * aborts it, writes no more and expires, and compaction then removes the aborted record and,
+     * past the delete horizon, the marker. A truncation into the
+     * compacted range replayed from that snapshot, met no marker, and left the transaction open
+     * for good, the last stable offset held at the log start. Found by a review of fix 68: a
+     * compaction now deletes the snapshots below its range's end before it commits.
+     */
+    @Test
+    void aTruncationIntoACompactedRangeDoesNotReopenATransactionWhoseMarkerWent() throws IOException {
+        long now = CLOCK.millis();
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            append(log, transactional(ABORTING, 0).record("a", "aborted").build());                                       // 0
+            for (int i = 0; log.activeSegmentBaseOffset() == 0; i++) {
+                append(log, TestBatches.builder().baseTimestamp(now).record("before-" + i, "x".repeat(100)).build());
+            }
+            assertThat(log.appendControlAsLeader(ABORTING, (short) 0, 0, false, 0, now).ok()).isTrue();
+            long marker = log.logEndOffset() - 1;
+            long cut = log.logEndOffset();
+            append(log, TestBatches.builder().baseTimestamp(now).record("k", "cut").build());
+            fillToRoll(log);
+            // The producer writes no more and expires: its marker no longer has to stay.
+            assertThat(log.removeExpiredProducers(now + 1, 1)).isEqualTo(1);
+            MutableClock clock = new MutableClock(now);
+            LogCompactor compactor = compactor(clock);
+            assertThat(compactor.compact(log)).isTrue();
+            clock.set(now + 1000);
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(markerOffsets(log)).as("the aborted transaction's marker is gone").doesNotContain(marker);
+            assertThat(cut).as("inside the compacted range").isLessThan(log.cleanableEndOffset());
+
+            log.truncateTo(cut);
+
+            assertThat(log.producerStates()).allSatisfy(p -> assertThat(p.currentTxnStartOffset()).as("no transaction reopened").isEqualTo(-1));
+            assertThat(log.lastStableOffset()).isEqualTo(log.logEndOffset()).isEqualTo(cut);
+        }
+    }
+
     @Test
     void aLogReloadedAfterItsMarkersWentKeepsItsProducerStateAndLastStableOffset() throws IOException {
         long now = CLOCK.millis();
@@ -749,3 +788,4 @@ class LogCompactorTest {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 }
+
