@@ -87,10 +87,69 @@ public final class RocksDbTableStore extends GroupCommitStore {
             throw new UncheckedIOException(e);
         }
         try {
-            readAtOpen(); // once; kept in memory after
+            if (!readCounts()) {
+                readAtOpen(); // once; kept in memory after
+            }
         } catch (RuntimeException e) {
             close(); // the database's lock would otherwise stay held, and every later open of the table fail
             throw e;
+        }
+    }
+
+    /**
+     * Where a clean close leaves the count of cells and their largest timestamp, with the
+     * database's last sequence number: a restart after a clean stop then opens a large table
+     * without a pass over it (a pass that held every request of the tables' thread), and any
+     * write since, or a store closed otherwise, makes the numbers disagree and the pass runs.
+     */
+    static final String COUNTS_FILE = "spate-counts";
+    private boolean countsReadAtOpen;
+
+    /** Whether the count and largest timestamp came from a clean close's {@link #COUNTS_FILE} (for tests). */
+    boolean countsReadAtOpen() {
+        return countsReadAtOpen;
+    }
+
+    private boolean readCounts() {
+        Path file = dir.resolve(COUNTS_FILE);
+        if (!Files.exists(file)) {
+            return false;
+        }
+        try {
+            String[] f = Files.readString(file).trim().split(" ");
+            Files.delete(file); // used once: the next close writes it again
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            String body = f[0] + " " + f[1] + " " + f[2] + " " + f[3];
+            crc.update(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            if (f.length != 5 || !f[0].equals("1") || Long.parseLong(f[4]) != crc.getValue()
+                    || Long.parseLong(f[1]) != db.getLatestSequenceNumber()) {
+                return false;
+            }
+            size = Long.parseLong(f[2]);
+            maxHlc = Long.parseLong(f[3]);
+            countsReadAtOpen = true;
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false; // counted instead
+        }
+    }
+
+    /** After the close's flush, on the only thread that writes: see {@link #COUNTS_FILE}. */
+    private void writeCounts() {
+        String body = "1 " + db.getLatestSequenceNumber() + " " + size + " " + maxHlc;
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Path file = dir.resolve(COUNTS_FILE);
+        Path tmp = dir.resolve(COUNTS_FILE + ".tmp");
+        try {
+            try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+                channel.write(java.nio.ByteBuffer.wrap((body + " " + crc.getValue() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                channel.force(true);
+            }
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            // The next open counts instead.
         }
     }
 
@@ -318,6 +377,7 @@ public final class RocksDbTableStore extends GroupCommitStore {
         closed = true;
         try {
             flush();
+            writeCounts();
         } finally {
             db.close();
             closeOptions();
