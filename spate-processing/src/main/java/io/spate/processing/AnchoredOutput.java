@@ -134,6 +134,12 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
             if (local == null || !local.isLeader()) {
                 throw new NotAnchorable(tp + " is not led by this node", false, tp);
             }
+            if (local.log().config().compact()) {
+                // Compaction rewrites batches and drops a key's older records, the first record of a
+                // batch among them, which carries its position: a restart would not find that batch,
+                // and would process its input again (found by a review).
+                throw new NotAnchorable(tp + " is compacted: compaction would drop the positions its batches carry", false);
+            }
             this.target = tp;
             replica = local;
         }

@@ -95,6 +95,7 @@ final class AppendRetry {
     private final Sleeper sleeper;
     private final long deliveryTimeoutMs;
     private final long replicationWaitMs;
+    private final BooleanSupplier inputLed;
     private final BooleanSupplier stopped;
     private final Consumer<String> onRetry;
 
@@ -106,6 +107,17 @@ final class AppendRetry {
      */
     AppendRetry(LongSupplier clock, Sleeper sleeper, long deliveryTimeoutMs, long replicationWaitMs, BooleanSupplier stopped,
                 Consumer<String> onRetry) {
+        this(clock, sleeper, deliveryTimeoutMs, replicationWaitMs, stopped, () -> true, onRetry);
+    }
+
+    /**
+     * As above; {@code inputLed}: the task's node still leads its input at the epoch its attempt
+     * began under, looked at before each append again (a newer instance elsewhere may have read
+     * the output's last position already, and would process again what this one appends after).
+     */
+    AppendRetry(LongSupplier clock, Sleeper sleeper, long deliveryTimeoutMs, long replicationWaitMs, BooleanSupplier stopped,
+                BooleanSupplier inputLed, Consumer<String> onRetry) {
+        this.inputLed = inputLed;
         this.clock = clock;
         this.sleeper = sleeper;
         this.deliveryTimeoutMs = deliveryTimeoutMs;
@@ -141,9 +153,25 @@ final class AppendRetry {
         }
         int epoch = appendEpoch;
         boolean appendedAgain = false;
+        boolean failedBefore = false;
         long deadline = Long.MIN_VALUE;
         long backoff = BACKOFF_MS;
         while (true) {
+            if (written == null && failedBefore) {
+                // Checked again before each append after a failure, not only when one fails: the
+                // back-off (up to a second) may have seen the task stop, the input move or the output
+                // move (found by a review: an old instance appended after its successor had settled).
+                if (stopped.getAsBoolean()) {
+                    throw new TaskOutput.OutputMovedException(tp + ": the task is stopping; not appended again");
+                }
+                if (!inputLed.getAsBoolean()) {
+                    throw new TaskOutput.OutputMovedException(tp + ": the task's input is no longer led here at the epoch its attempt"
+                            + " began under; not appended again");
+                }
+                if (!replica.isLeader()) {
+                    throw new TaskOutput.OutputMovedException(tp + " is no longer led by this node; not appended again");
+                }
+            }
             if (written == null) {
                 epoch = replica.leaderEpoch();
                 long now = clock.getAsLong();
@@ -155,6 +183,7 @@ final class AppendRetry {
                     return true;
                 }
             }
+            failedBefore = true;
             Failure failure = classify(written);
             if (failure == Failure.FINAL) {
                 if (written.logError() == io.spate.log.LogError.INVALID_PRODUCER_EPOCH) {

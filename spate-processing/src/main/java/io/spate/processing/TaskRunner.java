@@ -807,7 +807,7 @@ final class TaskRunner implements Runnable {
                 // The epoch this instance's initTransactions gave it: a newer instance's settle writes a
                 // newer one to the output, after which these batches are refused (the instance is fenced).
                 ProducerIdentity.of(producer));
-        AppendRetry retry = appendRetry();
+        AppendRetry retry = appendRetry(() -> leadsInputAt(inputReplica, inputEpoch));
         // The changelogs are written in place once the batch carrying their changes is acknowledged.
         TaskOutput changelogs = stateful ? new TaskOutput(producer, env.localPartition(), new java.util.concurrent.atomic.LongAdder(),
                 new java.util.concurrent.atomic.LongAdder(), TableWrites.NONE, retry) : null;
@@ -1147,8 +1147,10 @@ final class TaskRunner implements Runnable {
         TopicPartition tp = anchor.output();
         producer.beginTransaction();
         try {
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(tp.topic(), tp.partition(), null, null, null,
-                    List.of(new org.apache.kafka.common.header.internals.RecordHeader("spate.settle", taskKey().getBytes(
+            // Keyed (by the task), as a compacted output (one anchored before it was compacted) takes
+            // no record without a key: the settle would fail at every start (found by a review).
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(tp.topic(), tp.partition(), null,
+                    taskKey().getBytes(java.nio.charset.StandardCharsets.UTF_8), null, List.of(new org.apache.kafka.common.header.internals.RecordHeader("spate.settle", taskKey().getBytes(
                             java.nio.charset.StandardCharsets.UTF_8))))).get(TaskOutput.REPLICATION_WAIT_MS, TimeUnit.MILLISECONDS);
         } finally {
             producer.abortTransaction();
@@ -1490,8 +1492,13 @@ final class TaskRunner implements Runnable {
      * pipeline's {@code delivery.timeout.ms}; its status says why meanwhile.
      */
     private AppendRetry appendRetry() {
+        return appendRetry(() -> true);
+    }
+
+    /** As above, appending again only while {@code inputLed}: see {@link AppendRetry}. */
+    private AppendRetry appendRetry(BooleanSupplier inputLed) {
         return new AppendRetry(() -> env.clock().get(), Thread::sleep, settings.deliveryTimeoutMs(), settings.requestTimeoutMs(),
-                () -> stopped, why -> {
+                () -> stopped, inputLed, why -> {
                     String text = RETRYING + why;
                     if (!text.equals(error)) {
                         log.info("task {}: {}", id, text);

@@ -154,4 +154,20 @@ class AnchoredStateTest {
         assertThat(decoded.changes().get("other-changelog").get(0).timestamp()).isEqualTo(2);
         assertThat(encoded.length).isLessThanOrEqualTo(delta.estimatedBytes() + TASK.length() + 16);
     }
+
+    /**
+     * Results for a compacted topic do not go in place: compaction would drop the first record of
+     * a batch (its position) once a later record of the batch has its key, and a restart would not
+     * find the batch (found by a review). The task commits in transactions instead.
+     */
+    @Test
+    void aCompactedOutputIsNotTakenInPlace() {
+        replica.partition().log().updateConfig(io.spate.log.LogConfig.from(java.util.Map.of("cleanup.policy", "compact")));
+        AnchoredOutput out = new AnchoredOutput("p/0/0", tp -> replica.partition(), topic -> 1, Set.of());
+        out.begin(1);
+
+        assertThatThrownBy(() -> out.send("out", 0, "k".getBytes(StandardCharsets.UTF_8), "v".getBytes(StandardCharsets.UTF_8), 0))
+                .isInstanceOf(AnchoredOutput.NotAnchorable.class).hasMessageContaining("compacted");
+        assertThat(out.target()).isNull();
+    }
 }

@@ -144,6 +144,33 @@ class AppendRetryTest {
         assertThat(retried).hasSize(4).allSatisfy(why -> assertThat(why).contains("NOT_ENOUGH_REPLICAS"));
     }
 
+    /**
+     * A batch refused for too few in-sync replicas, whose task's input moves to another node
+     * during the back-off: it is not appended again, though the partition would take it now. Its
+     * successor on the input's new leader may already have read the output's last position, and
+     * would process the batch's input again (found by a review: the leadership checks ran only
+     * after an append again had failed).
+     */
+    @Test
+    void aBatchIsNotAppendedAgainOnceTheTasksInputMovedDuringTheBackOff() throws Exception {
+        Partition partition = leader(Map.of("min.insync.replicas", "2"), List.of(1), List.of(1));
+        ByteBuffer batch = batch("7", "a");
+        CompletableFuture<Written> first = append(partition, batch, 30_000);
+        assertThat(first.join().error()).isEqualTo(WriteError.NOT_ENOUGH_REPLICAS);
+        java.util.concurrent.atomic.AtomicBoolean inputLed = new java.util.concurrent.atomic.AtomicBoolean(true);
+        AppendRetry retry = new AppendRetry(clock::get, ms -> {
+            sleeps.add(ms);
+            clock.addAndGet(ms);
+            partition.log().updateConfig(LogConfig.from(Map.of("min.insync.replicas", "1"))); // the output would take it now
+            inputLed.set(false);
+        }, 120_000, 30_000, () -> false, inputLed::get, retried::add);
+
+        assertThatThrownBy(() -> retry.await(TP, partition, batch, 3, first, null))
+                .isInstanceOf(TaskOutput.OutputMovedException.class).hasMessageContaining("input is no longer led here");
+        assertThat(values(partition)).isEmpty();
+        assertThat(sleeps).hasSize(1);
+    }
+
     @Test
     void retriesStopAtTheDeliveryTimeoutWithTheBackOffCappedAtOneSecond() throws Exception {
         Partition partition = leader(Map.of("min.insync.replicas", "2"), List.of(1), List.of(1));

@@ -143,35 +143,27 @@ public final class HintStore {
      * and only as far as it takes to fill every batch (or once round the store): the hints lie in
      * token order, not by target, and a round that read the whole store to find one replica's
      * next batch cost that replica's hand-off a full pass a second over hundreds of thousands of
-     * hints. Expired ones met on the way are dropped (up to a chunk a round; {@link #expire} does
-     * the rest) and never sent.
+     * hints. Expired ones met on the way are dropped, a chunk at a time, and never sent.
      */
     public Map<String, List<Hint>> forTargets(Set<String> targets, int max) {
-        Map<String, Integer> wanted = new HashMap<>();
+        Map<String, Integer> pending = new HashMap<>();
         for (String target : targets) {
-            int want = Math.min(max, pending(target));
-            if (want > 0) {
-                wanted.put(target, want);
+            if (pending(target) > 0) {
+                pending.put(target, pending(target));
             }
         }
-        if (wanted.isEmpty()) {
+        if (pending.isEmpty() || max <= 0) {
             return Map.of();
         }
-        BatchScan scan = new BatchScan(wanted);
-        store.scanHeaders(cursor, scan);
+        BatchScan scan = new BatchScan(pending, max);
+        scanFrom(cursor, scan);
         if (!scan.filled() && cursor != null) {
-            // Round the end of the store to where this round began (nothing was written in between:
-            // the scan runs on the tables' thread, and removes nothing until it is done).
+            // Round the end of the store to where this round began: its first hint not expired, which
+            // no one removed meanwhile (the scan runs on the tables' thread, and removes only expired ones).
             scan.stopAt = scan.first;
-            store.scanHeaders(null, scan);
+            scanFrom(null, scan);
         }
         cursor = scan.filled() ? scan.last : null;
-        for (Stale h : scan.stale) {
-            if (store.removeIfHeader(h.hintKey, h.hlc, h.tombstone)) {
-                pendingByTarget.computeIfPresent(targetOf(h.hintKey), (t, n) -> n == 1 ? null : n - 1);
-                expired++;
-            }
-        }
         // Only the hints about to be sent have their values read.
         Map<String, List<Hint>> out = new HashMap<>();
         scan.keys.forEach((target, batch) -> {
@@ -185,25 +177,60 @@ public final class HintStore {
         return out;
     }
 
+    /**
+     * Reads on from {@code from} until the scan stops (batches filled, its stop key met) or the
+     * store ends, removing the expired hints it meets a chunk at a time.
+     */
+    private void scanFrom(byte[] from, BatchScan scan) {
+        while (true) {
+            scan.chunkFull = false;
+            store.scanHeaders(from, scan);
+            for (Stale h : scan.stale) {
+                if (store.removeIfHeader(h.hintKey, h.hlc, h.tombstone)) {
+                    pendingByTarget.computeIfPresent(targetOf(h.hintKey), (t, n) -> n == 1 ? null : n - 1);
+                    expired++;
+                }
+            }
+            scan.stale.clear();
+            if (!scan.chunkFull || scan.filled()) {
+                return;
+            }
+            from = scan.last; // removed: the scan goes on after where it was
+        }
+    }
+
     /** Where the next delivery round starts reading the store (null: at its start). */
     private byte[] cursor;
 
     /** One round's read of the store: the keys of each target's next batch, and the expired hints met. */
     private final class BatchScan implements TableStore.HeaderVisitor {
-        final Map<String, Integer> wanted;
+        private final int max;
+        /** Each target's hints not yet known to be expired, from its pending count down. */
+        private final Map<String, Integer> live;
+        private final java.util.Set<String> filled = new java.util.HashSet<>();
         final Map<String, List<byte[]>> keys = new HashMap<>();
         final List<Stale> stale = new ArrayList<>();
-        int full;
+        /** The first hint not expired the round met: where a scan round the end stops. */
         byte[] first;
         byte[] last;
         byte[] stopAt;
+        boolean chunkFull;
 
-        BatchScan(Map<String, Integer> wanted) {
-            this.wanted = wanted;
+        BatchScan(Map<String, Integer> pending, int max) {
+            this.live = new HashMap<>(pending);
+            this.max = max;
         }
 
         boolean filled() {
-            return full == wanted.size();
+            return filled.size() == live.size();
+        }
+
+        /** A target's batch is full with {@code max} hints, or with every hint of it that is not expired. */
+        private void checkFilled(String target) {
+            int taken = keys.getOrDefault(target, List.of()).size();
+            if (taken >= Math.min(max, live.get(target))) {
+                filled.add(target);
+            }
         }
 
         @Override
@@ -211,26 +238,31 @@ public final class HintStore {
             if (stopAt != null && Arrays.equals(hintKey, stopAt)) {
                 return false;
             }
+            last = hintKey;
+            String target = targetOf(hintKey);
+            boolean wanted = live.containsKey(target) && !filled.contains(target);
+            if (isExpired(hlc, tombstone)) {
+                stale.add(new Stale(hintKey, hlc, tombstone));
+                if (stale.size() >= EXPIRY_CHUNK) {
+                    chunkFull = true;
+                }
+                if (live.containsKey(target)) {
+                    // Counted as pending, never to be sent: a target whose hints have all expired
+                    // since the last expiry pass would otherwise never fill, and send every round
+                    // round the whole store.
+                    live.merge(target, -1, Integer::sum);
+                    if (wanted) {
+                        checkFilled(target);
+                    }
+                }
+                return !filled() && !chunkFull;
+            }
             if (first == null) {
                 first = hintKey;
             }
-            last = hintKey;
-            if (isExpired(hlc, tombstone)) {
-                if (stale.size() < EXPIRY_CHUNK) {
-                    stale.add(new Stale(hintKey, hlc, tombstone));
-                }
-                return true;
-            }
-            String target = targetOf(hintKey);
-            Integer want = wanted.get(target);
-            if (want != null) {
-                List<byte[]> batch = keys.computeIfAbsent(target, t -> new ArrayList<>());
-                if (batch.size() < want) {
-                    batch.add(hintKey);
-                    if (batch.size() == want) {
-                        full++;
-                    }
-                }
+            if (wanted) {
+                keys.computeIfAbsent(target, t -> new ArrayList<>()).add(hintKey);
+                checkFilled(target);
             }
             return !filled();
         }

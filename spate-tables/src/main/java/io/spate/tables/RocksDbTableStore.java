@@ -90,6 +90,7 @@ public final class RocksDbTableStore extends GroupCommitStore {
             if (!readCounts()) {
                 readAtOpen(); // once; kept in memory after
             }
+            countsKnown = true;
         } catch (RuntimeException e) {
             close(); // the database's lock would otherwise stay held, and every later open of the table fail
             throw e;
@@ -104,6 +105,12 @@ public final class RocksDbTableStore extends GroupCommitStore {
      */
     static final String COUNTS_FILE = "spate-counts";
     private boolean countsReadAtOpen;
+    /**
+     * Set once the open read or counted them: a store whose counting pass failed (its open fails,
+     * and closes it) must not leave zeros that the next open, with the same sequence number, would
+     * believe (found by a review).
+     */
+    private boolean countsKnown;
 
     /** Whether the count and largest timestamp came from a clean close's {@link #COUNTS_FILE} (for tests). */
     boolean countsReadAtOpen() {
@@ -377,7 +384,9 @@ public final class RocksDbTableStore extends GroupCommitStore {
         closed = true;
         try {
             flush();
-            writeCounts();
+            if (countsKnown) {
+                writeCounts();
+            }
         } finally {
             db.close();
             closeOptions();

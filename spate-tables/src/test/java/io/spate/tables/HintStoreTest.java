@@ -199,6 +199,31 @@ class HintStoreTest {
         assertThat(counting.valueBytes).isEqualTo(5L * value.length);
     }
 
+    /**
+     * A replica back after its hints all expired (the expiry pass had not run yet): its pending
+     * count said thousands, its batch could never fill, and each round read round the whole
+     * store, removing a chunk of the expired hints at most. One round now removes them all.
+     */
+    @Test
+    void aRoundForAReplicaWhoseHintsAllExpiredRemovesThemAll() {
+        HintStore hints = new HintStore(backing, time, 100_000, 5_000, 5_000);
+        int expiredHints = 3 * HintStore.EXPIRY_CHUNK;
+        for (int i = 0; i < expiredHints; i++) {
+            hints.add("back", "t", ("b" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+        }
+        time.advance(6_000);
+        for (int i = 0; i < 5_000; i++) {
+            hints.add("down", "t", ("d" + i).getBytes(), Cell.value(now(), "v".getBytes()), () -> { });
+        }
+
+        assertThat(hints.forTarget("back", 100)).isEmpty();
+
+        assertThat(hints.pending("back")).isZero();
+        assertThat(hints.expired()).isEqualTo(expiredHints);
+        assertThat(hints.targets()).containsExactly("down");
+        assertThat(hints.pending("down")).isEqualTo(5_000);
+    }
+
     /** Counts the value bytes of the cells it hands out. */
     private static final class ValueCountingStore implements TableStore {
         private final TableStore inner;
