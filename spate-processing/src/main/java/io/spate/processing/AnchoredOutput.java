@@ -260,6 +260,17 @@ final class AnchoredOutput implements Output, AppendRetry.Lookup {
      * it is this one (one other position there means the log is not what this task wrote: it
      * fails, and its next start settles from the output).
      */
+    /**
+     * Appended again from the log's end now, which a cut under another leadership may have moved
+     * below where the first append began: the search starts there too, or it would miss that copy
+     * and a third would follow (found by a review). Every earlier batch of this task is committed,
+     * so still below it.
+     */
+    @Override
+    public void appendingAgain(Partition output) {
+        appendedFrom = Math.min(appendedFrom, output.readLimit(ReadBound.LOG_END));
+    }
+
     @Override
     public long batchEnd(Partition output) throws IOException {
         Found found = lastPosition(output, appendedFrom, taskKey, () -> false, null);

@@ -68,6 +68,14 @@ final class AppendRetry {
     @FunctionalInterface
     interface Lookup {
         long batchEnd(Partition replica) throws Exception;
+
+        /**
+         * The batch is about to be appended again, at the log's end now: a later search must look
+         * from there too, which may lie below where its first append began (the log was cut
+         * meanwhile, under another leadership).
+         */
+        default void appendingAgain(Partition replica) {
+        }
     }
 
     /** What a failed append leaves behind. */
@@ -173,6 +181,9 @@ final class AppendRetry {
                 }
             }
             if (written == null) {
+                if (lookup != null) {
+                    lookup.appendingAgain(replica);
+                }
                 epoch = replica.leaderEpoch();
                 long now = clock.getAsLong();
                 long wait = deadline == Long.MIN_VALUE ? replicationWaitMs : Math.max(1, Math.min(replicationWaitMs, deadline - now));

@@ -249,9 +249,22 @@ class AppendRetryTest {
         // The new leader never had it: this replica truncates it away, then leads again.
         assertThat(partition.truncateAsFollower(0, 4)).isTrue();
         partition.becomeLeader(5, 3, List.of(1, 2), List.of(1), clock.get());
+        List<Long> toldAt = new ArrayList<>();
+        AppendRetry.Lookup lookup = new AppendRetry.Lookup() {
+            @Override
+            public long batchEnd(Partition replica) throws Exception {
+                return lookup(0, 7).batchEnd(replica);
+            }
 
-        boolean again = retry(120_000, 30_000).await(TP, partition, batch, epoch, first, lookup(0, 7));
+            @Override
+            public void appendingAgain(Partition replica) {
+                toldAt.add(replica.readLimit(ReadBound.LOG_END));
+            }
+        };
 
+        boolean again = retry(120_000, 30_000).await(TP, partition, batch, epoch, first, lookup);
+
+        assertThat(toldAt).as("told before the append again, at the log's end then").containsExactly(0L);
         assertThat(again).isTrue();
         assertThat(values(partition)).containsExactly("a", "b");
         assertThat(partition.log().highWatermark()).isEqualTo(2);
@@ -289,6 +302,32 @@ class AppendRetryTest {
 
         assertThat(output.takeFailure()).isNull();
         assertThat(values(partition)).containsExactly("a", "b");
+    }
+
+    /**
+     * A batch appended in place at 1 whose leadership went away; the new leader never had it, and
+     * this replica's log is cut to 0 before it leads again, so the batch is appended again at 0,
+     * below where its first append began. The next search for it started at 1, missed that copy,
+     * and a third would have followed (found by a review); it now starts where the append again
+     * began.
+     */
+    @Test
+    void exactlyOnceACopyAppendedAgainBelowWhereTheFirstAppendBeganIsFound() throws Exception {
+        Partition partition = leader(Map.of(), List.of(1, 2), List.of(1));
+        assertThat(append(partition, batch(null, "other"), 30_000).join().ok()).isTrue();
+        AnchoredOutput out = new AnchoredOutput(TASK, tp -> partition, topic -> 1, java.util.Set.of());
+        out.begin(7);
+        out.send("out", 0, null, "a".getBytes(StandardCharsets.UTF_8), System.currentTimeMillis());
+        assertThat(out.appendAcknowledged(retry(120_000, 30_000), clock.get(), 0)).isTrue();
+        assertThat(out.batchEnd(partition)).as("its first append, at 1").isEqualTo(2);
+        partition.becomeFollower(4, 2, 2, List.of(1, 2), List.of(2));
+        assertThat(partition.truncateAsFollower(0, 4)).isTrue();
+        partition.becomeLeader(5, 3, List.of(1, 2), List.of(1), clock.get());
+
+        out.appendingAgain(partition); // as AppendRetry tells it before it appends again
+        assertThat(append(partition, batch("7", "a"), 30_000).join().ok()).isTrue();
+
+        assertThat(out.batchEnd(partition)).as("the copy at 0").isEqualTo(1);
     }
 
     /** The lookup an {@link AnchoredOutput} gives: this task's batch of {@code position} from {@code from} on. */
