@@ -275,6 +275,26 @@ class IdempotentProducerTest {
 
     private static final long OTHER = 77L;
 
+    /** {@code count} single-record batches of producer OTHER; returns the sequence to go on with. */
+    private static int appendOthers(PartitionLog log, int sequence, int count) {
+        for (int i = 0; i < count; i++) {
+            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
+        }
+        return sequence;
+    }
+
+    /**
+     * Cuts OTHER's five kept batches, so that the truncation replays the producer state, then
+     * retries PID's batch {@code only}: still known, the retry is a duplicate.
+     */
+    private static void assertARetryOfPidsBatchIsADuplicateAfterACutOfOthersLastFive(PartitionLog log, AppendResult only) throws IOException {
+        log.truncateTo(log.logEndOffset() - 5);
+
+        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
+        assertThat(retry.duplicate()).as("a retry of PID's batch is a duplicate").isTrue();
+        assertThat(retry.baseOffset()).isEqualTo(only.baseOffset());
+    }
+
     /** Producer OTHER's single-record batches until the log rolls; returns the sequence to go on with. */
     private static int fillToRoll(PartitionLog log, int sequence) {
         long base = log.activeSegmentBaseOffset();
@@ -299,9 +319,7 @@ class IdempotentProducerTest {
         int sequence = fillToRoll(log, 0);
         long secondSegment = log.activeSegmentBaseOffset();
         sequence = fillToRoll(log, sequence);
-        for (int i = 0; i < 5; i++) {
-            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
-        }
+        sequence = appendOthers(log, sequence, 5);
         log.updateHighWatermark(log.logEndOffset());
         log.deleteRecordsBefore(secondSegment); // its snapshot is taken at the log's end
         assertThat(log.logStartOffset()).isEqualTo(secondSegment);
@@ -328,18 +346,12 @@ class IdempotentProducerTest {
         int sequence = fillToRoll(log, 0);
         AppendResult only = append(log, batch((short) 0, 0, 1), 0);
         assertThat(only.baseOffset()).as("just after the roll's snapshot").isEqualTo(log.activeSegmentBaseOffset() + 1);
-        for (int i = 0; i < 8; i++) {
-            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
-        }
+        sequence = appendOthers(log, sequence, 8);
         assertThat(log.activeSegmentBaseOffset()).as("no roll since PID's batch").isEqualTo(only.baseOffset() - 1);
         log.updateHighWatermark(log.logEndOffset());
         log.deleteRecordsBefore(only.baseOffset() + 1);
 
-        log.truncateTo(log.logEndOffset() - 5);
-
-        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
-        assertThat(retry.duplicate()).as("a retry of PID's batch is a duplicate").isTrue();
-        assertThat(retry.baseOffset()).isEqualTo(only.baseOffset());
+        assertARetryOfPidsBatchIsADuplicateAfterACutOfOthersLastFive(log, only);
     }
 
     /**
@@ -357,14 +369,10 @@ class IdempotentProducerTest {
         AppendResult only = append(log, batch((short) 0, 0, 1), 0);
         int sequence = fillToRoll(log, 0);
         long base = log.activeSegmentBaseOffset();
-        for (int i = 0; i < 2; i++) {
-            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
-        }
+        sequence = appendOthers(log, sequence, 2);
         log.updateHighWatermark(log.logEndOffset());
         log.deleteRecordsBefore(base + 1); // PID's segment goes
-        for (int i = 0; i < 6; i++) {
-            append(log, TestBatches.idempotent(OTHER, (short) 0, sequence++, 1), 0);
-        }
+        sequence = appendOthers(log, sequence, 6);
         log.updateHighWatermark(log.logEndOffset());
         log.deleteRecordsBefore(base + 4); // inside the same segment, past the end the first deletion snapshotted
         assertThat(log.segmentCount()).as("one segment left").isEqualTo(1);
@@ -374,11 +382,7 @@ class IdempotentProducerTest {
         log = PartitionLog.open(TP, dir, config, clean, 0);
         opened.add(log);
 
-        log.truncateTo(log.logEndOffset() - 5);
-
-        AppendResult retry = log.appendAsLeader(batch((short) 0, 0, 1), 0, 0);
-        assertThat(retry.duplicate()).as("a retry of PID's batch is a duplicate").isTrue();
-        assertThat(retry.baseOffset()).isEqualTo(only.baseOffset());
+        assertARetryOfPidsBatchIsADuplicateAfterACutOfOthersLastFive(log, only);
     }
 
     /** Snapshots past a truncation's cut go; those at or below it, one per segment, stay. */
