@@ -96,6 +96,18 @@ final class TaskOutput implements Output {
     private final LongAdder inPlace;
     private final LongAdder sent;
 
+    /**
+     * At-least-once with stores: a changelog deletion waits until the results sent before it are
+     * acknowledged ({@link #sendChangelog}); exactly-once commits both atomically.
+     */
+    private final boolean holdDeletions;
+    /** Changelog writes held back, in the order they were made: deletions, and what followed one on its partition. */
+    private final List<HeldWrite> held = new ArrayList<>();
+    /** The changelog partitions with a write in {@link #held}: their later writes queue behind it. */
+    private final Set<TopicPartition> heldFor = new HashSet<>();
+    /** How many of {@link #held} came before the last {@link #inPlaceMark()}: released once it is acknowledged. */
+    private int heldAtMark;
+
     private final TableWrites tables;
     /** Table writes not yet known acknowledged, oldest first. */
     private final java.util.ArrayDeque<CompletableFuture<Void>> tableWrites = new java.util.ArrayDeque<>();
@@ -110,6 +122,13 @@ final class TaskOutput implements Output {
      */
     TaskOutput(Producer<byte[], byte[]> producer, Function<TopicPartition, Partition> localReplicas, LongAdder inPlace, LongAdder sent,
                TableWrites tables, AppendRetry retry) {
+        this(producer, localReplicas, inPlace, sent, tables, retry, false);
+    }
+
+    /** As above; with {@code holdDeletions}, a changelog deletion waits for the results sent before it ({@link #sendChangelog}). */
+    TaskOutput(Producer<byte[], byte[]> producer, Function<TopicPartition, Partition> localReplicas, LongAdder inPlace, LongAdder sent,
+               TableWrites tables, AppendRetry retry, boolean holdDeletions) {
+        this.holdDeletions = holdDeletions;
         this.producer = producer;
         this.localReplicas = localReplicas;
         this.inPlace = inPlace;
@@ -203,6 +222,72 @@ final class TaskOutput implements Output {
         } catch (org.apache.kafka.common.KafkaException e) {
             throw new OutputFailedException(e);
         }
+    }
+
+    /**
+     * At-least-once, a store's deletion is held back until the results sent before it are
+     * acknowledged, and the later changes of its changelog partition queue behind it. A window
+     * closes by deleting its state and emitting its result; were the deletion durable and the
+     * result lost (a kill before the result's acknowledgement), the restarted task would restore
+     * a store without the window and a stream time past its close, and the replayed records
+     * would be late: the result lost for good. Held, the deletion is written at the next commit,
+     * acknowledged before the position passes its input, as every store change is.
+     */
+    @Override
+    public void sendChangelog(String topic, int partition, byte[] key, byte[] value, long timestamp) {
+        if (holdDeletions) {
+            TopicPartition tp = topicPartition(topic, partition);
+            if (value == null || heldFor.contains(tp)) {
+                held.add(new HeldWrite(tp, key, value, timestamp));
+                heldFor.add(tp);
+                return;
+            }
+        }
+        send(topic, partition, key, value, timestamp);
+    }
+
+    private record HeldWrite(TopicPartition tp, byte[] key, byte[] value, long timestamp) {
+    }
+
+    /** Sends the first {@code count} writes held back, in order; the rest stay held. */
+    private void releaseHeld(int count) {
+        List<HeldWrite> going = held.subList(0, count);
+        for (HeldWrite write : going) {
+            send(write.tp().topic(), write.tp().partition(), write.key(), write.value(), write.timestamp());
+        }
+        going.clear();
+        heldFor.clear();
+        for (HeldWrite write : held) {
+            heldFor.add(write.tp());
+        }
+        heldAtMark = Math.min(heldAtMark, held.size());
+        appendBuffered();
+    }
+
+    /** Whether changelog writes are held back ({@link #sendChangelog}). */
+    boolean holdsChangelogWrites() {
+        return !held.isEmpty();
+    }
+
+    /**
+     * Once {@link #acknowledgedUpTo} the last mark is true: sends the changelog writes held back
+     * before that mark (the results they waited for are acknowledged) and returns a mark to wait
+     * for before the position passes their inputs; -1 when none were held. When one went
+     * through the producer, flushes instead and returns -1: everything sent is then settled.
+     * The writes held after the mark wait for the next commit, so a steady flow of deletions
+     * never postpones a commit by more than this one round.
+     */
+    long releaseHeldAtMark() throws Exception {
+        if (heldAtMark == 0) {
+            return -1;
+        }
+        releaseHeld(heldAtMark);
+        heldAtMark = 0;
+        if (producerSendsSinceFlush || !tableWrites.isEmpty()) {
+            flush();
+            return -1;
+        }
+        return settledAppends + appending.size();
     }
 
     private TopicPartition topicPartition(String topic, int partition) {
@@ -314,8 +399,25 @@ final class TaskOutput implements Output {
      * partition is appended again after it, whatever became of it the first time: the partition's
      * results then end in the order they were produced, as after a restart from the last commit
      * (the earlier copies of those that had made it are the duplicates at-least-once allows).
+     * The changelog writes held back ({@link #sendChangelog}) are then sent and waited for too.
      */
     void flush() throws Exception {
+        settle();
+        if (!held.isEmpty()) {
+            if (failure.get() != null) {
+                // The task goes back to its last commit and restores its stores from the changelogs, without these.
+                held.clear();
+                heldFor.clear();
+                heldAtMark = 0;
+                return;
+            }
+            // What they waited for is acknowledged: now the deletions, and what followed them.
+            releaseHeld(held.size());
+            settle();
+        }
+    }
+
+    private void settle() throws Exception {
         appendBuffered();
         awaitTableWrites();
         producer.flush();
@@ -360,6 +462,7 @@ final class TaskOutput implements Output {
         if (producerSendsSinceFlush || !tableWrites.isEmpty()) {
             return -1;
         }
+        heldAtMark = held.size();
         return settledAppends + appending.size();
     }
 

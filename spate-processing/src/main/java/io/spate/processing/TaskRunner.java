@@ -1216,7 +1216,7 @@ final class TaskRunner implements Runnable {
     private boolean process(Task task, Producer<byte[], byte[]> producer, boolean exactlyOnce, Map<TopicPartition, Long> at) throws Exception {
         // At-least-once, results for partitions this node leads are appended in place.
         TaskOutput output = new TaskOutput(producer, exactlyOnce ? null : env.localPartition(), resultsInPlace, resultsSent, env.tables(),
-                appendRetry());
+                appendRetry(), !exactlyOnce && !task.changelogTopics().isEmpty());
         ConsumerGroupMetadata group = new ConsumerGroupMetadata(PipelineNames.group(id.pipeline()));
         List<InputRecord> batch = new ArrayList<>();
         long[] pendingStamps = new long[1024];
@@ -1383,9 +1383,16 @@ final class TaskRunner implements Runnable {
                 break;
             }
             if (deferredCommit != null && commitInFlight == null && output.acknowledgedUpTo(deferredCommit.mark())) {
-                checkSends(output);
-                commitInFlight = positions.commitAsync(deferredCommit.offsets());
-                deferredCommit = null;
+                // The store deletions held behind the acknowledged results go now, and are
+                // acknowledged before the position passes their inputs.
+                long heldMark = output.releaseHeldAtMark();
+                if (heldMark >= 0) {
+                    deferredCommit = new DeferredCommit(heldMark, deferredCommit.offsets());
+                } else {
+                    checkSends(output);
+                    commitInFlight = positions.commitAsync(deferredCommit.offsets());
+                    deferredCommit = null;
+                }
             }
             if (batch.isEmpty()) {
                 long untilCommit = dirty ? Math.max(commitInFlight == null ? 1 : COMMIT_IN_FLIGHT_POLL_MS, settings.commitIntervalMs() - (now - lastCommitMs))

@@ -72,7 +72,7 @@ final class TaskContext {
     /** A store change: to the changelog's partition of this task. */
     void log(String changelogTopic, byte[] key, byte[] value, long timestamp) {
         changelogRecordsSent++;
-        output.send(changelogTopic, partition, key, value, timestamp);
+        output.sendChangelog(changelogTopic, partition, key, value, timestamp);
     }
 
     TaskStats stats() {
