@@ -95,6 +95,14 @@ final class RemoteInput implements TaskInput {
     }
 
     @Override
+    public boolean caughtUp(long position) {
+        // Unknown until a fetch answered: not caught up. The lag is from the consumer's position,
+        // which a poll leaves where the task's position is unless it must seek there first.
+        OptionalLong lag = consumer.currentLag(topicPartition);
+        return lag.isPresent() && lag.getAsLong() == 0 && seekedTo == position;
+    }
+
+    @Override
     public long end() {
         return consumer.endOffsets(List.of(topicPartition)).getOrDefault(topicPartition, 0L);
     }

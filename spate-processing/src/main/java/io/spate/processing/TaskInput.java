@@ -20,6 +20,15 @@ interface TaskInput extends AutoCloseable {
     /** The records readable past {@code position} now, as far as this input knows cheaply (for reports). */
     long lag(long position);
 
+    /**
+     * Whether nothing is known to be readable past {@code position}: false too while this input
+     * does not know yet where its partition ends (a consumer before its first fetch answer). A
+     * task with several inputs waits for one that read nothing until it is caught up.
+     */
+    default boolean caughtUp(long position) {
+        return lag(position) == 0;
+    }
+
     /** The offset readable data ends at now, asked of the partition's leader when not read in place (a restore's target). */
     long end();
 

@@ -99,8 +99,6 @@ final class TaskRunner implements Runnable {
     private final java.util.concurrent.atomic.LongAdder resultsInPlace = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder resultsSent = new java.util.concurrent.atomic.LongAdder();
     private volatile int failures;
-    /** When the inputs that read nothing began to hold the others back ({@code max.task.idle.ms}), or -1. */
-    private long idleSinceMs = -1;
     /** Commits made since the task was created here: an attempt that made one made progress. */
     private volatile long commits;
     private final Map<TopicPartition, TaskInput> inputs = new LinkedHashMap<>();
@@ -1233,6 +1231,10 @@ final class TaskRunner implements Runnable {
         }
         boolean[] more = new boolean[inputs.size()];
         long[] polledTo = new long[inputs.size()];
+        boolean[] readSome = new boolean[inputs.size()];
+        boolean[] caughtUp = new boolean[inputs.size()];
+        boolean[] waitFor = new boolean[inputs.size()];
+        InputReadiness readiness = new InputReadiness(inputs.size(), settings.maxTaskIdleMs());
         while (!stopped) {
             waitWhileHeld();
             if (stopped) {
@@ -1258,6 +1260,8 @@ final class TaskRunner implements Runnable {
                 if (merging) {
                     // Its position moves once the merge says how much of what it read is processed.
                     more[part] = !into.isEmpty() && input.lag(next) > 0;
+                    readSome[part] = !into.isEmpty();
+                    caughtUp[part] = !readSome[part] && input.caughtUp(next);
                     polledTo[part++] = next;
                     continue;
                 }
@@ -1270,7 +1274,8 @@ final class TaskRunner implements Runnable {
                     break;
                 }
             }
-            List<TaskInput> waitingFor = merging ? inputsToWaitFor(parts, env.clock().get()) : List.of();
+            long readAtMs = env.clock().get();
+            List<TaskInput> waitingFor = merging && readiness.waitFor(readSome, caughtUp, readAtMs, waitFor) ? waitedFor(waitFor) : List.of();
             if (merging) {
                 // While an input holds the others back, nothing is merged: positions stay, and what was read is read again.
                 int[] taken = waitingFor.isEmpty() ? mergeByTimestamp(parts, more, batch) : new int[parts.size()];
@@ -1407,7 +1412,7 @@ final class TaskRunner implements Runnable {
                 if (waitingFor.isEmpty()) {
                     awaitInput(inputs.values(), at, wait);
                 } else {
-                    awaitInput(waitingFor, at, Math.min(wait, Math.max(1, settings.maxTaskIdleMs() - (now - idleSinceMs))));
+                    awaitInput(waitingFor, at, Math.min(wait, readiness.untilNextDeadline(waitFor, now)));
                 }
             }
         }
@@ -1627,39 +1632,16 @@ final class TaskRunner implements Runnable {
     /** The positions the lag was last measured from: a held task measures again from them while records arrive. */
     private Map<TopicPartition, Long> lagPositions;
 
-    /**
-     * Kafka Streams' {@code max.task.idle.ms} above 0: when some inputs read records and others
-     * read none, the empty ones are waited for up to that long (from when the wait began) before
-     * the others are processed without them, so that a record about to arrive on a quiet input
-     * (a table update) is merged in its timestamp's place rather than after the records read now.
-     * Returns the inputs to wait for, or none when the task may go on.
-     */
-    private List<TaskInput> inputsToWaitFor(List<List<InputRecord>> parts, long nowMs) {
-        if (settings.maxTaskIdleMs() <= 0) {
-            return List.of();
-        }
-        List<TaskInput> empty = new ArrayList<>();
-        boolean someRead = false;
+    /** The inputs {@code waitFor} marks, in the task's order of inputs. */
+    private List<TaskInput> waitedFor(boolean[] waitFor) {
+        List<TaskInput> which = new ArrayList<>();
         int i = 0;
         for (TaskInput input : inputs.values()) {
-            if (parts.get(i++).isEmpty()) {
-                empty.add(input);
-            } else {
-                someRead = true;
+            if (waitFor[i++]) {
+                which.add(input);
             }
         }
-        if (!someRead || empty.isEmpty()) {
-            idleSinceMs = -1;
-            return List.of();
-        }
-        if (idleSinceMs < 0) {
-            idleSinceMs = nowMs;
-        }
-        if (nowMs - idleSinceMs >= settings.maxTaskIdleMs()) {
-            idleSinceMs = -1; // waited long enough: processed without them (Streams' enforced processing)
-            return List.of();
-        }
-        return empty;
+        return which;
     }
 
     /** Waits until one of {@code which} (those read in place) grows, at most {@code maxWaitMs}. */
