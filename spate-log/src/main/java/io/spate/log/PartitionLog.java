@@ -833,6 +833,25 @@ public final class PartitionLog {
     }
 
     /**
+     * The OffsetForLeaderEpoch answer a client is given: {@link #endOffsetForEpoch}, except for an
+     * epoch older than any this log still holds (retention, DeleteRecords or compaction removed
+     * its batches), answered as Kafka does, with that epoch ending where the oldest one held
+     * begins. {@code [-1, -1]} there told a consumer validating a committed position of that
+     * epoch that the log was truncated: with the default {@code auto.offset.reset=latest} it
+     * skipped everything written since (with {@code none} it threw), where Kafka keeps it.
+     */
+    public long[] offsetForLeaderEpoch(int epoch) {
+        synchronized (appendLock) {
+            long[] end = epochs.endOffsetFor(epoch, logEndOffset);
+            long oldestStart = epochs.firstStart();
+            if (end[0] < 0 && epoch >= 0 && oldestStart >= 0) {
+                return new long[] {epoch, oldestStart};
+            }
+            return end;
+        }
+    }
+
+    /**
      * Where a replica's history parts from this log's, judged from its fetch (KIP-320's check,
      * which Kafka's followers truncate by): its newest epoch {@code lastFetchedEpoch} must be an
      * epoch this log holds, ending here at or after {@code fetchOffset}. Returns null when it is

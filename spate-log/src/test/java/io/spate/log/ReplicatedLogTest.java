@@ -55,6 +55,23 @@ class ReplicatedLogTest {
         assertThat(leader.endOffsetForEpoch(7)).containsExactly(3, 5);
     }
 
+    @Test
+    void aClientAskingForAnEpochOlderThanAnyHeldIsToldItEndsWhereTheOldestHeldBegins() throws IOException {
+        open();
+        assertThat(leader.offsetForLeaderEpoch(0)).as("no epoch at all: undefined").containsExactly(-1, -1);
+        leader.appendAsLeader(TestBatches.batch(1, "a", "b", "c"), 0, 1);      // offsets 0-2, epoch 0
+        leader.appendAsLeader(TestBatches.batch(1, "d", "e", "f"), 2, 1);      // offsets 3-5, epoch 2
+        leader.appendAsLeader(TestBatches.batch(1, "g", "h"), 4, 1);           // offsets 6-7, epoch 4
+        leader.updateHighWatermark(8);
+        leader.deleteRecordsBefore(4); // epoch 0's batches go; epoch 2 now begins at the log start
+        assertThat(leader.offsetForLeaderEpoch(0)).as("as Kafka: a consumer committed in epoch 0 at or below 4 keeps its position")
+                .containsExactly(0, 4);
+        assertThat(leader.offsetForLeaderEpoch(1)).containsExactly(1, 4);
+        assertThat(leader.offsetForLeaderEpoch(2)).containsExactly(2, 6);
+        assertThat(leader.offsetForLeaderEpoch(4)).containsExactly(4, 8);
+        assertThat(leader.endOffsetForEpoch(0)).as("a replica's own lookup is unchanged").containsExactly(-1, -1);
+    }
+
     /** KIP-320's check of a replica's fetch: its newest epoch must end here at or after its fetch offset. */
     @Test
     void aReplicasFetchIsCheckedAgainstTheEpochsThisLogHolds() throws IOException {

@@ -708,16 +708,23 @@ public final class Partition {
     }
 
     /**
-     * Follower fetching (KIP-392): an in-sync follower in the consumer's rack that already holds
-     * {@code fetchOffset}, when this leader is in another rack; -1 when the consumer should read here.
+     * Follower fetching (KIP-392): an in-sync follower in the consumer's rack that holds
+     * {@code fetchOffset} (between its log start and its end, as last reported), when this leader
+     * is in another rack; -1 when the consumer should read here. A fetch below this leader's log
+     * start is read here too, and answered out of range: the consumer resets only on that answer
+     * from its leader. Sent to a follower that no longer holds the offset, it is told out of range
+     * there, drops the preferred replica and asks the leader again, which would send it back for
+     * good (as Kafka's selector, which keeps only replicas holding the offset).
      */
     public int preferredReadReplica(String clientRack, String localRack, long fetchOffset) {
-        if (clientRack == null || clientRack.isEmpty() || clientRack.equals(localRack) || role != Role.LEADER) {
+        if (clientRack == null || clientRack.isEmpty() || clientRack.equals(localRack) || role != Role.LEADER
+                || fetchOffset < log.logStartOffset()) {
             return -1;
         }
         for (int id : isr) {
             FollowerProgress progress = followers.get(id);
-            if (id != localId && progress != null && clientRack.equals(progress.rack()) && progress.logEndOffset() >= fetchOffset) {
+            if (id != localId && progress != null && clientRack.equals(progress.rack()) && progress.logEndOffset() >= fetchOffset
+                    && progress.logStartOffset() >= 0 && progress.logStartOffset() <= fetchOffset) {
                 return id;
             }
         }

@@ -67,7 +67,7 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
         if (refused != Errors.NONE) {
             return result.setErrorCode(refused.code());
         }
-        long[] end = partition.log().endOffsetForEpoch(p.leaderEpoch());
+        long[] end = partition.log().offsetForLeaderEpoch(p.leaderEpoch());
         return result.setErrorCode(Errors.NONE.code()).setLeaderEpoch((int) end[0]).setEndOffset(end[1]);
     }
 }
