@@ -110,6 +110,49 @@ class JoinTest {
     }
 
     @Test
+    void aStreamRecordWithANullValueIsDroppedByEveryStreamTableJoin() {
+        for (boolean left : new boolean[] {false, true}) {
+            try (PipelineTestDriver d = new PipelineTestDriver("j", streamTable(left), Map.of(), 1)) {
+                d.input("users", S, S).pipe("u1", "alice", 1);
+                d.input("clicks", S, S).pipe("u1", null, 2).pipe("u1", "c1", 3);
+                assertThat(d.output("enriched", S, S).readAll()).as("left %s", left).extracting(TestRecord::value).containsExactly("c1/alice");
+            }
+        }
+    }
+
+    @Test
+    void aWindowedJoinDropsNullValuesAndJoinsAnOuterSidesNullKeyAtOnce() {
+        JoinWindows windows = JoinWindows.of(Duration.ofMillis(100)).grace(Duration.ofMillis(0));
+        ValueJoiner<String, String, String> joiner = (v, c) -> v + "+" + c;
+        for (String kind : List.of("inner", "left", "outer")) {
+            Pipeline p = b -> {
+                KStream<String, String> views = b.stream("views", S, S);
+                KStream<String, String> clicks = b.stream("clicks", S, S);
+                (switch (kind) {
+                    case "inner" -> views.join(clicks, joiner, windows, Named.as("vc"));
+                    case "left" -> views.leftJoin(clicks, joiner, windows, Named.as("vc"));
+                    default -> views.outerJoin(clicks, joiner, windows, Named.as("vc"));
+                }).to("joined", S, S);
+            };
+            try (PipelineTestDriver d = new PipelineTestDriver(kind, p, Map.of(), 1)) {
+                var views = d.input("views", S, S);
+                var clicks = d.input("clicks", S, S);
+                views.pipe("a", null, 1000);           // no event: nothing to join, on any side
+                clicks.pipe("a", "c1", 1010);
+                views.pipe(null, "v0", 1020);          // no key: nothing can match it
+                clicks.pipe(null, "c0", 1030);
+                views.pipe("a", "v1", 1040);
+                List<String> expected = switch (kind) {
+                    case "inner" -> List.of("v1+c1");
+                    case "left" -> List.of("v0+null", "v1+c1");
+                    default -> List.of("v0+null", "null+c0", "v1+c1");
+                };
+                assertThat(d.output("joined", S, S).readAll()).as(kind).extracting(TestRecord::value).containsExactlyElementsOf(expected);
+            }
+        }
+    }
+
+    @Test
     void aReKeyedStreamIsRepartitionedBeforeATableJoin() {
         Pipeline p = b -> {
             KTable<String, String> users = b.table("users", S, S);

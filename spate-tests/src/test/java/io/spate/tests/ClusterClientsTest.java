@@ -124,11 +124,47 @@ class ClusterClientsTest {
         }
     }
 
+    @Test
+    void aRedirectCarriesTheLastStableOffsetAndAFetchBelowTheLogStartIsAnsweredOutOfRangeByTheLeader() throws Exception {
+        String topic = "racks-start-" + UUID.randomUUID();
+        cluster.createTopic(topic, 1, 3, Map.of("min.insync.replicas", "2"));
+        cluster.awaitFullIsr(topic, 1, 3);
+        produce(topic, 1, 50);
+        int leader = cluster.awaitLeader(topic, 0);
+        int follower = leader == 1 ? 2 : 1;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "open-" + topic);
+        try (KafkaProducer<String, String> open = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            open.initTransactions();
+            open.beginTransaction();
+            open.send(new ProducerRecord<>(topic, 0, "t", "open")).get();
+            // The open transaction holds the last stable offset at its first record, 50.
+            await().atMost(SpateCluster.SETTLE).untilAsserted(() -> {
+                FetchResponseData.PartitionData atLeader = fetch(leader, topic, "rack-" + follower, 0);
+                assertThat(atLeader.preferredReadReplica()).isEqualTo(follower);
+                assertThat(atLeader.highWatermark()).isEqualTo(51);
+                assertThat(atLeader.lastStableOffset()).as("the redirect's marks are the leader's, as a read there gives them").isEqualTo(50);
+            });
+            TopicPartition tp = new TopicPartition(topic, 0);
+            cluster.admin().deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(20))).all().get();
+            FetchResponseData.PartitionData below = fetch(leader, topic, "rack-" + follower, 5);
+            assertThat(below.errorCode()).as("read at the leader, not sent to a follower: the consumer resets on this answer")
+                    .isEqualTo(org.apache.kafka.common.protocol.Errors.OFFSET_OUT_OF_RANGE.code());
+            assertThat(below.preferredReadReplica()).isEqualTo(-1);
+            open.abortTransaction();
+        }
+    }
+
     private static FetchResponseData.PartitionData fetch(int node, String topic, String rack) throws Exception {
+        return fetch(node, topic, rack, 0);
+    }
+
+    private static FetchResponseData.PartitionData fetch(int node, String topic, String rack, long offset) throws Exception {
         FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20)
                 .setSessionId(0).setSessionEpoch(-1).setRackId(rack)
                 .setTopics(List.of(new FetchRequestData.FetchTopic().setTopic(topic).setPartitions(List.of(
-                        new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0).setPartitionMaxBytes(1 << 20)
+                        new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset).setPartitionMaxBytes(1 << 20)
                                 .setCurrentLeaderEpoch(-1).setLogStartOffset(-1).setLastFetchedEpoch(-1)))));
         try (RawKafkaClient client = new RawKafkaClient(cluster.bootstrap(node))) {
             FetchResponse response = client.send(new FetchRequest(data, (short) 12));

@@ -240,9 +240,11 @@ public final class FetchHandler implements ApiHandler {
                 continue;
             }
             if (target.preferredReadReplica >= 0) {
+                // The marks as a read here would give them: a read_committed consumer takes its lag
+                // from the last stable offset until its next fetch from the follower.
                 var log = target.resolved.log();
                 reads.add(new PartitionRead(target, Errors.NONE, new LogReadResult(LogError.NONE, io.spate.log.FileSlice.EMPTY,
-                        log.highWatermark(), log.logStartOffset(), log.logEndOffset())));
+                        log.highWatermark(), log.logStartOffset(), log.logEndOffset(), log.lastStableOffset(), List.of())));
                 continue;
             }
             var log = target.resolved.log();

@@ -324,6 +324,12 @@ final class Processors {
 
         @Override
         void process(Object key, Object value, long ts) {
+            if (value == null) {
+                // A null value is no event to join (Kafka Streams drops it too): a left join's null
+                // stands for a missing table value, and the joiner would be handed nothing to join.
+                ctx.nullRecordsDropped++;
+                return;
+            }
             Object other = null;
             if (key != null) {
                 other = table.get(Bytes.wrap(tableKeySerde.serialize(key)));
@@ -744,8 +750,19 @@ final class Processors {
 
         @Override
         void process(Object key, Object value, long ts) {
-            if (key == null) {
+            if (value == null) {
+                // As in Kafka Streams: a null value is no event (and a joiner's null means "no match").
                 ctx.nullRecordsDropped++;
+                return;
+            }
+            if (key == null) {
+                if (ownBuffer.flagged()) {
+                    // Nothing can match it; a side that emits its unmatched records does so at once
+                    // (Kafka Streams since KIP-962), where an inner side drops it.
+                    forward(null, thisIsLeft ? joiner.apply(value, null) : joiner.apply(null, value), ts);
+                } else {
+                    ctx.nullRecordsDropped++;
+                }
                 return;
             }
             byte[] k = keySerde.serialize(key);
