@@ -728,15 +728,35 @@ public final class LogSegment {
      * gets a file of its own instead of the one a reader still holds.
      */
     void markDeleted() {
-        Path renamed = file.resolveSibling(file.getFileName() + ".deleted");
-        try {
-            Files.move(file, renamed, StandardCopyOption.REPLACE_EXISTING);
-            file = renamed;
-        } catch (IOException e) {
-            // keep the old name; the file is deleted by name on release
+        if (!renamedForDeletion()) {
+            Path renamed = file.resolveSibling(file.getFileName() + ".deleted");
+            try {
+                Files.move(file, renamed, StandardCopyOption.REPLACE_EXISTING);
+                file = renamed;
+            } catch (IOException e) {
+                // keep the old name; the file is deleted by name on release
+            }
         }
         deleteOnRelease = true;
         release();
+    }
+
+    /**
+     * Renames the file to {@code NAME.deleted} and keeps it open, readable and in the log until
+     * {@link #markDeleted()}: a compaction's output takes the name while readers of the range
+     * still read this copy (the same data, not yet compacted). Throws when the rename fails: the
+     * output must not take a name that a later deletion by name would remove.
+     */
+    void renameForDeletion() throws IOException {
+        if (!renamedForDeletion()) {
+            Path renamed = file.resolveSibling(file.getFileName() + ".deleted");
+            Files.move(file, renamed, StandardCopyOption.REPLACE_EXISTING);
+            file = renamed;
+        }
+    }
+
+    private boolean renamedForDeletion() {
+        return file.getFileName().toString().endsWith(".deleted");
     }
 
     void close() {

@@ -644,11 +644,15 @@ public final class PartitionLog {
             // skip that producer's later transactions.
             List<AbortedTxn> aborted = new ArrayList<>();
             old.forEach(segment -> aborted.addAll(segment.abortedTxns().entries()));
-            // The old files are renamed away before the new ones take their names; until the new
-            // segments are in the map, a reader of the range finds an old one it can no longer
-            // read and looks again (an empty answer), never the segment after the range.
-            old.forEach(LogSegment::markDeleted);
+            // The old files are renamed away before the new ones take their names, and stay open
+            // and in the map until the new segments are in: a reader of the range reads the old
+            // copy or the new one, never nothing. An empty answer there ended a scan early: a
+            // coordinator loading its state while its partition was compacted loaded part of it,
+            // without a word (found by review).
             try {
+                for (LogSegment segment : old) {
+                    segment.renameForDeletion();
+                }
                 List<String> names = completeSwapFolder(swap, from, to);
                 List<LogSegment> replacements = new ArrayList<>();
                 int next = 0;
@@ -667,12 +671,14 @@ public final class PartitionLog {
                 // All of the range's new segments go in before the old entries leave (readers take no lock).
                 replacements.forEach(replacement -> segments.put(replacement.baseOffset(), replacement));
                 old.forEach(segment -> segments.remove(segment.baseOffset(), segment));
+                old.forEach(LogSegment::markDeleted);
             } catch (IOException | RuntimeException e) {
                 // Past the commit point the files are the compacted log (the next start completes and
                 // loads them), but this process cannot hold the range: serving on would answer reads
                 // there with nothing and let followers skip it (found by the replication simulation
                 // with compaction and a read of a wrong bit).
                 old.forEach(segment -> segments.remove(segment.baseOffset(), segment));
+                old.forEach(LogSegment::markDeleted);
                 takeOffline("a compaction of offsets [" + from + ", " + to + ") was committed but its segments could not be loaded: " + e);
                 log.error("{}: {}; the partition is offline on this node until it restarts", topicPartition, offlineReason);
                 throw e;
@@ -1502,6 +1508,7 @@ public final class PartitionLog {
             return new LogReadResult(LogError.STORAGE_ERROR, FileSlice.EMPTY, highWatermark, logStartOffset, logEndOffset,
                     lastStableOffset, List.of());
         }
+        int deletedUnderUs = 0;
         while (true) {
             long start = logStartOffset;
             long end = logEndOffset;
@@ -1528,8 +1535,10 @@ public final class PartitionLog {
                         : List.of();
                 return new LogReadResult(LogError.NONE, slice, hw, start, end, stable, aborted);
             }
-            // A segment was deleted under us: retention moved the log start; look again.
-            if (logStartOffset == start) {
+            // A segment was deleted under us: retention moved the log start, or a compaction's
+            // output replaced it (found in the map a moment before the swap): look again. A log
+            // whose segment stays deleted in the map (closed, deleted) answers nothing, as before.
+            if (logStartOffset == start && ++deletedUnderUs > 100) {
                 return new LogReadResult(LogError.NONE, FileSlice.EMPTY, hw, start, end, stable, List.of());
             }
         }

@@ -90,6 +90,54 @@ class CompactionSwapTest {
     }
 
     @Test
+    void aScanOfTheLogWhileCompactionsSwapItsSegmentsSeesEveryBatch() throws Exception {
+        try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, SMALL);
+            writeFortyBatches(log);
+            long end = log.cleanableEndOffset();
+            java.util.concurrent.atomic.AtomicBoolean swapping = new java.util.concurrent.atomic.AtomicBoolean(true);
+            List<String> shortScans = java.util.Collections.synchronizedList(new ArrayList<>());
+            int[] scans = {0};
+            // A coordinator's load, a replay: LogScanner from the start to the end, over and over,
+            // while the sealed segments are replaced by copies of themselves (the same batches).
+            Thread scanner = Thread.ofPlatform().start(() -> {
+                while (swapping.get()) {
+                    int[] batches = {0};
+                    try {
+                        LogScanner.forEachBatch(log, 0, 40, batch -> batches[0]++);
+                    } catch (IOException e) {
+                        shortScans.add(e.toString());
+                    }
+                    if (batches[0] != 40) {
+                        shortScans.add(batches[0] + " batches");
+                    }
+                    scans[0]++;
+                }
+            });
+            try {
+                for (int swap = 0; swap < 150; swap++) {
+                    try (CleanedSegments output = log.beginCleaning(0, end)) {
+                        output.append(readRange(log, 0, end));
+                        assertThat(output.commit()).isTrue();
+                    }
+                }
+            } finally {
+                swapping.set(false);
+                scanner.join();
+            }
+            assertThat(scans[0]).isPositive();
+            assertThat(shortScans).as("scans cut short by a swap, of %s", scans[0]).isEmpty();
+        }
+    }
+
+    /** The batches of [from, to), whole, in one buffer. */
+    private static ByteBuffer readRange(PartitionLog log, long from, long to) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        LogScanner.forEachChunk(log, from, to, chunk -> bytes.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining()));
+        return ByteBuffer.wrap(bytes.toByteArray());
+    }
+
+    @Test
     void theOutputIsSplitIntoSegmentsNoLargerThanSegmentBytesAndSwappedIn() throws IOException {
         try (LogManager manager = LogManager.open(tmp.resolve("data"), CLOCK, HOUR)) {
             PartitionLog log = manager.getOrCreate(TP, SMALL);
