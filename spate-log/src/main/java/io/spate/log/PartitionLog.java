@@ -2338,7 +2338,21 @@ public final class PartitionLog {
         log.info("{}: replayed the producer state from offset {} to {}", topicPartition, from, logEndOffset);
     }
 
-    /** A read of what the segments store, below the log start too; under the append lock. */
+    /**
+     * Calls {@code visitor} with buffers of whole batches covering {@code [from, to)} as the
+     * segments store them, below the log start too: a compaction rewrites whole segments, and
+     * the first one may begin below the log start (DeleteRecords moves it inside a segment, and a
+     * follower takes its leader's, whose segments end elsewhere). A segment deleted meanwhile
+     * fails the scan with an IOException.
+     */
+    public void forEachStoredChunk(long from, long to, LogScanner.ChunkVisitor visitor) throws IOException {
+        LogScanner.forEachChunk(this, this::readStored, from, to, visitor);
+    }
+
+    /**
+     * A read of what the segments store, below the log start too; under the append lock, or by a
+     * compaction (a segment deleted meanwhile answers a storage error: the pass gives up).
+     */
     private LogReadResult readStored(long offset, int maxBytes, long maxOffsetExclusive) {
         FileSlice slice;
         try {

@@ -181,7 +181,8 @@ public final class LogCompactor {
         boolean replaced;
         int outputs;
         try (CleanedSegments cleaned = partitionLog.beginCleaning(firstSegment, to)) {
-            LogScanner.forEachChunk(partitionLog, firstSegment, to, chunk -> {
+            // From the first segment's base, which may lie below the log start: read as stored.
+            partitionLog.forEachStoredChunk(firstSegment, to, chunk -> {
                 checkNotStopping();
                 if (output.capacity() < chunk.remaining()) {
                     output = ByteBuffer.allocate(chunk.remaining());

@@ -59,6 +59,32 @@ class LogCompactorTest {
         }
     }
 
+    /**
+     * DeleteRecords on a compact,delete topic, and every follower of one (it takes its leader's
+     * log start, which its own segments end elsewhere than), leave the log start inside the first
+     * segment: the rewrite, which starts at that segment's base, read below the log start and
+     * failed, every pass, for as long as the first segment stayed.
+     */
+    @Test
+    void aLogWhoseStartLiesInsideItsFirstSegmentIsCompacted() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            LogConfig compactDelete = LogConfig.from(Map.of(LogConfig.CLEANUP_POLICY, "compact,delete", LogConfig.SEGMENT_BYTES, "1024"));
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), compactDelete);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "1").build());
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("b", "1").build());
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "2").build());
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("b", "2").build());
+            fillToRoll(log);
+            log.deleteRecordsBefore(1);
+            assertThat(log.segmentBaseAtOrBelow(log.logStartOffset())).isZero();
+
+            assertThat(compactor(CLOCK).compact(log)).isTrue();
+
+            assertThat(records(log, 4)).containsExactly("2:a=2", "3:b=2");
+            assertThat(log.logStartOffset()).isEqualTo(1);
+        }
+    }
+
     /** A stopped compactor gives a pass up at its next batch, the log as it was; compacting is for another one. */
     @Test
     void aStoppedCompactorGivesUpItsPassAndLeavesTheLogAsItWas() throws IOException {
