@@ -83,6 +83,12 @@ public final class PartitionLog {
     /** What {@link SealedThrough} holds for this log; under the append lock once loaded. */
     private long sealedThrough;
     private volatile long checkpointedHighWatermark;
+    /**
+     * Whether the high watermark is one the replica's owner set ({@link #resetHighWatermark}, or
+     * moved past the log end it loaded with): a loaded log's is its log end until then, which
+     * vouches for nothing, and compaction stays below the checkpointed one meanwhile.
+     */
+    private volatile boolean highWatermarkSet;
     private volatile long lastFlushMs;
     private volatile boolean closed;
     /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
@@ -576,7 +582,10 @@ public final class PartitionLog {
      * transaction aborted).
      */
     public long cleanableEndOffset() {
-        long stable = lastStableOffset;
+        // Before its owner sets the high watermark, a loaded log's runs to its end: what lies past
+        // the checkpointed one may be a tail a follower is about to cut, and a newer value there
+        // would let a pass delete the older, committed one of its key for good.
+        long stable = highWatermarkSet ? lastStableOffset : Math.min(lastStableOffset, checkpointedHighWatermark);
         for (LogSegment segment : segments.values()) {
             if (segment == active || segment.nextOffset() > stable) {
                 return segment.baseOffset();
@@ -801,6 +810,7 @@ public final class PartitionLog {
             stableBefore = lastStableOffset;
             long before = highWatermark;
             highWatermark = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+            highWatermarkSet = true;
             if (highWatermark < before) {
                 uncommitted.highWatermarkSetBack();
             } else {
@@ -915,6 +925,7 @@ public final class PartitionLog {
             boolean wasInStep = stableBefore == highWatermark;
             bytes = uncommitted.committed(highWatermark, bounded);
             highWatermark = bounded;
+            highWatermarkSet = true;
             assert highWatermarkWithinLog();
             producers.onHighWatermark(bounded);
             refreshLastStableOffset();

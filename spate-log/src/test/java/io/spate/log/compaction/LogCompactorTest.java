@@ -85,6 +85,36 @@ class LogCompactorTest {
         }
     }
 
+    /**
+     * A loaded log's high watermark is its log end until its owner sets it from the checkpoint:
+     * a pass in between took a newer value in the unreplicated tail (which the follower then
+     * cuts) to supersede the committed one of its key, and the key was gone on this replica.
+     */
+    @Test
+    void aLoadedLogIsNotCompactedPastItsCheckpointedHighWatermarkBeforeItIsSet() throws IOException {
+        TopicPartition tp = new TopicPartition("t", 0);
+        long committed;
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "committed").build());
+            fillToRoll(log);
+            committed = log.highWatermark();
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "unreplicated").build());
+            for (int i = 0; i < 20; i++) {
+                append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("tail-" + i, "x".repeat(100)).build());
+            }
+        }
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(tp, COMPACTED);
+            assertThat(log.checkpointedHighWatermark()).isEqualTo(committed);
+            compactor(CLOCK).compact(log);
+            assertThat(records(log, committed)).contains("0:a=committed");
+            log.resetHighWatermark(log.checkpointedHighWatermark());
+            compactor(CLOCK).compact(log);
+            assertThat(records(log, committed)).contains("0:a=committed");
+        }
+    }
+
     /** A stopped compactor gives a pass up at its next batch, the log as it was; compacting is for another one. */
     @Test
     void aStoppedCompactorGivesUpItsPassAndLeavesTheLogAsItWas() throws IOException {
