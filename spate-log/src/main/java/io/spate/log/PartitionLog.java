@@ -559,12 +559,12 @@ public final class PartitionLog {
         return active.baseOffset();
     }
 
-    /** Bytes held by sealed segments at or after {@code offset}. */
-    public long sealedBytesFrom(long offset) {
+    /** Bytes of the sealed segments holding offsets in {@code [from, to)}. */
+    public long sealedBytesBetween(long from, long to) {
         long total = 0;
         LogSegment current = active;
         for (LogSegment segment : segments.values()) {
-            if (segment != current && segment.nextOffset() > offset) {
+            if (segment != current && segment.nextOffset() > from && segment.baseOffset() < to) {
                 total += segment.size();
             }
         }

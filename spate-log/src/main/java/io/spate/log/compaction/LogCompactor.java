@@ -112,8 +112,12 @@ public final class LogCompactor {
             }
             try {
                 long cleaned = Math.max(cleanedUpTo.getOrDefault(partitionLog, partitionLog.logStartOffset()), partitionLog.logStartOffset());
-                long sealed = partitionLog.sealedBytesFrom(partitionLog.logStartOffset());
-                long dirty = partitionLog.sealedBytesFrom(cleaned);
+                // Counted below where a pass may clean, as Kafka's dirty ratio is: with the last
+                // stable offset held by an open transaction, the bytes written past it made every
+                // pass due, and each rewrote the whole log unchanged.
+                long cleanable = partitionLog.cleanableEndOffset();
+                long sealed = partitionLog.sealedBytesBetween(partitionLog.logStartOffset(), cleanable);
+                long dirty = partitionLog.sealedBytesBetween(cleaned, cleanable);
                 Long horizon = horizonDue.get(partitionLog);
                 boolean markersDue = horizon != null && horizon <= clock.millis();
                 if (sealed > 0 && (markersDue || dirty > 0 && (double) dirty / sealed >= config.minCleanableDirtyRatio())) {

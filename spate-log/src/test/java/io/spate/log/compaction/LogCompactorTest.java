@@ -256,6 +256,30 @@ class LogCompactorTest {
     }
 
     @Test
+    void bytesPastAStuckLastStableOffsetDoNotMakeEveryPassDue() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "1").build());
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("a", "2").build());
+            fillToRoll(log);
+            append(log, transactional(ABORTING).record("x", "open").build()); // never decided: the last stable offset stays here
+            for (int i = 0; i < 3; i++) {
+                fillToRoll(log);
+            }
+            LogCompactor compactor = compactor(CLOCK);
+            compactor.compactDue(List.of(log));
+            assertThat(dataRecords(log, log.logEndOffset())).as("cleaned below the last stable offset").doesNotContain("0:a=1");
+            Path first = log.dir().resolve(String.format("%020d.log", log.segmentBaseAtOrBelow(0)));
+            Object before = Files.readAttributes(first, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+
+            compactor.compactDue(List.of(log));
+
+            assertThat(Files.readAttributes(first, java.nio.file.attribute.BasicFileAttributes.class).fileKey())
+                    .as("nothing below the last stable offset changed: no pass rewrote it").isEqualTo(before);
+        }
+    }
+
+    @Test
     void anAbortMarkerSurvivesTheFirstPassWithADeleteHorizonAndGoesAfterIt() throws IOException {
         try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
             PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
