@@ -89,6 +89,8 @@ public final class PartitionLog {
      * vouches for nothing, and compaction stays below the checkpointed one meanwhile.
      */
     private volatile boolean highWatermarkSet;
+    /** Truncations since the log was opened: offsets they cut are filled again with other batches. */
+    private volatile long truncations;
     private volatile long lastFlushMs;
     private volatile boolean closed;
     /** Why this log serves nothing (corrupt data found at load, a failed fsync), or null. */
@@ -557,6 +559,11 @@ public final class PartitionLog {
     /** Base offset of the active segment: everything below it is sealed and may be compacted. */
     public long activeSegmentBaseOffset() {
         return active.baseOffset();
+    }
+
+    /** How many times the log was cut since it was opened (a follower's truncations, full or not). */
+    public long truncations() {
+        return truncations;
     }
 
     /** Bytes of the sealed segments holding offsets in {@code [from, to)}. */
@@ -1835,6 +1842,7 @@ public final class PartitionLog {
                 if (offset >= logEndOffset) {
                     return;
                 }
+                truncations++;
                 if (offset < logStartOffset) {
                     // Nothing left would be shared with the leader (an unclean election let a replica
                     // holding less lead): as Kafka does, the log starts over, empty, at the cut.
@@ -2053,6 +2061,7 @@ public final class PartitionLog {
             if (closed) {
                 throw new IOException("log " + topicPartition + " is closed");
             }
+            truncations++;
             // The producer snapshot goes first, durably: left behind by a crash part-way (after the new
             // segment exists), it brought back the discarded log's producers, an open transaction
             // among them holding the last stable offset at the new log start for good (found by a

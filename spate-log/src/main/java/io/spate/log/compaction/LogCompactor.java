@@ -66,8 +66,10 @@ public final class LogCompactor {
     private final Map<PartitionLog, Long> cleanedUpTo = new HashMap<>();
     /** Set by {@link #stop}: a pass gives up at its next batch, its output discarded. */
     private volatile boolean stopping;
-    /** Per log, the earliest delete horizon of a marker the last pass stamped or kept: the log is due again then. */
+    /** Per log, the earliest delete horizon of a marker or tombstone the last pass kept: the log is due again then. */
     private final Map<PartitionLog, Long> horizonDue = new HashMap<>();
+    /** Per log, up to where its passes kept tombstones, and when. */
+    private final Map<PartitionLog, TombstoneHorizons> tombstoneHorizons = new HashMap<>();
     private ByteBuffer output = ByteBuffer.allocate(0);
 
     /** @param codecs inflate and deflate compressed batches (null: only uncompressed topics can be compacted) */
@@ -132,6 +134,7 @@ public final class LogCompactor {
         }
         cleanedUpTo.keySet().removeIf(l -> l.config() == null);
         horizonDue.keySet().removeIf(l -> l.config() == null);
+        tombstoneHorizons.keySet().removeIf(l -> l.config() == null);
     }
 
     /**
@@ -157,6 +160,9 @@ public final class LogCompactor {
         long now = clock.millis();
         long deleteRetentionMs = partitionLog.config().deleteRetentionMs();
         long mappedUpTo = latest.mappedUpTo;
+        TombstoneHorizons tombstones = tombstoneHorizons.computeIfAbsent(partitionLog, l -> new TombstoneHorizons());
+        long tombstonesGoBelow = tombstones.removableBelow(now, deleteRetentionMs, partitionLog.truncations());
+        long[] tombstonesKept = {0};
         ProducersLastRecords producersLast = new ProducersLastRecords(partitionLog.lastRecordsOfProducers());
         RecordBatchFilter.Retention retention = new RecordBatchFilter.Retention() {
             @Override
@@ -171,8 +177,15 @@ public final class LogCompactor {
                 if (last != null && last > record.offset()) {
                     return false;
                 }
-                // A tombstone stays until delete.retention.ms after its time (the batch's, for log-append time).
-                return record.hasValue() || record.timestamp() + deleteRetentionMs > now;
+                // A tombstone stays until delete.retention.ms after the first pass that kept it.
+                if (record.hasValue()) {
+                    return true;
+                }
+                if (record.offset() < tombstonesGoBelow) {
+                    return false;
+                }
+                tombstonesKept[0]++;
+                return true;
             }
 
             @Override
@@ -203,10 +216,14 @@ public final class LogCompactor {
         }
         if (replaced) {
             cleanedUpTo.put(partitionLog, mappedUpTo);
-            if (markers.earliestHorizon() == Long.MAX_VALUE) {
+            if (tombstonesKept[0] > 0) {
+                tombstones.kept(to, now);
+            }
+            long due = Math.min(markers.earliestHorizon(), tombstones.nextDueMs(deleteRetentionMs));
+            if (due == Long.MAX_VALUE) {
                 horizonDue.remove(partitionLog);
             } else {
-                horizonDue.put(partitionLog, markers.earliestHorizon());
+                horizonDue.put(partitionLog, due);
             }
             log.info("{}: compacted offsets [{}, {}) ({} key(s) mapped up to {}): {} record(s), {} bytes kept in {} segment(s); "
                             + "{} transaction marker(s) given a delete horizon, {} removed",

@@ -74,7 +74,7 @@ final class TxnMarkers {
                 Action action = decide(view);
                 drop = action == Action.REMOVE;
                 if (action == Action.STAMP) {
-                    replacement = stamp(view, now + deleteRetentionMs);
+                    replacement = stamp(view, TombstoneHorizons.saturatedPlus(now, deleteRetentionMs));
                 }
             } else if (view.isTransactional() && view.hasProducerId()) {
                 keptDataSinceMarker.add(view.producerId());
@@ -123,7 +123,7 @@ final class TxnMarkers {
             return Action.KEEP;
         }
         stamped++;
-        earliestHorizon = Math.min(earliestHorizon, now + deleteRetentionMs);
+        earliestHorizon = Math.min(earliestHorizon, TombstoneHorizons.saturatedPlus(now, deleteRetentionMs));
         return Action.STAMP;
     }
 
