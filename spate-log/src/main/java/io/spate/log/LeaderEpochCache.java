@@ -149,6 +149,18 @@ final class LeaderEpochCache {
         return latest;
     }
 
+    /** The epoch whose batches hold {@code offset}: the newest beginning at or below it; -1 when none does. */
+    int epochAt(long offset) {
+        int epoch = -1;
+        for (Map.Entry<Integer, Long> entry : startOffsets.entrySet()) {
+            if (entry.getValue() > offset) {
+                break;
+            }
+            epoch = entry.getKey();
+        }
+        return epoch;
+    }
+
     long[] endOffsetFor(int epoch, long logEndOffset) {
         Map.Entry<Integer, Long> floor = startOffsets.floorEntry(epoch);
         if (floor == null) {

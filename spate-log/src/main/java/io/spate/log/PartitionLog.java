@@ -855,6 +855,13 @@ public final class PartitionLog {
         }
     }
 
+    /** The leader epoch of the batch holding {@code offset} (as the epoch checkpoint has it); -1 when no epoch covers it. */
+    public int epochAt(long offset) {
+        synchronized (appendLock) {
+            return epochs.epochAt(offset);
+        }
+    }
+
     /**
      * The OffsetForLeaderEpoch answer a client is given: {@link #endOffsetForEpoch}, except for an
      * epoch older than any this log still holds (retention, DeleteRecords or compaction removed

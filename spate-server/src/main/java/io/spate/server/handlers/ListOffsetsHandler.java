@@ -120,7 +120,11 @@ public final class ListOffsetsHandler implements ApiHandler {
             return answer.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
         }
         if (version >= 4) {
-            answer.setLeaderEpoch(partition.leaderEpoch());
+            // As Kafka: the latest offset carries the leader's epoch, any other the epoch of the
+            // batch it lies in (the earliest, the log start's), none when no offset was found. A
+            // consumer that commits an offset with a newer epoch than its record's weakens the
+            // truncation check made when it resumes there.
+            answer.setLeaderEpoch(timestamp == LATEST ? partition.leaderEpoch() : answer.offset() < 0 ? -1 : log.epochAt(answer.offset()));
         }
         return answer;
     }

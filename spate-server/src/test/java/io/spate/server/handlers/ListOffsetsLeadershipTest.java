@@ -48,6 +48,28 @@ class ListOffsetsLeadershipTest {
         }
     }
 
+    @Test
+    void anOffsetFoundCarriesTheEpochOfItsBatchAndTheLatestTheLeaders() throws Exception {
+        try (LogManager logs = LogManager.open(dataDir, Clock.systemUTC(), 300_000)) {
+            Partition partition = new Partition(new TopicPartition("t", 0), logs.getOrCreate(new TopicPartition("t", 0),
+                    LogConfig.defaultConfig()), 1, Partition.Role.FOLLOWER);
+            partition.becomeLeader(1, 1, List.of(1), List.of(1), 1_000);
+            partition.appendAsLeader(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(5L, null, "a".getBytes())).buffer(), 1_000);
+            partition.becomeLeader(3, 2, List.of(1), List.of(1), 1_000);
+            partition.appendAsLeader(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(9L, null, "b".getBytes())).buffer(), 1_000);
+            partition.becomeLeader(4, 3, List.of(1), List.of(1), 1_000);
+
+            assertThat(earliest(partition).leaderEpoch()).as("the log start's batch was written in epoch 1").isEqualTo(1);
+            assertThat(byTime(partition, 5).leaderEpoch()).isEqualTo(1);
+            assertThat(byTime(partition, 7).offset()).isEqualTo(1);
+            assertThat(byTime(partition, 7).leaderEpoch()).isEqualTo(3);
+            assertThat(byTime(partition, -3).leaderEpoch()).as("the largest timestamp's batch").isEqualTo(3);
+            assertThat(byTime(partition, 99).offset()).isEqualTo(-1);
+            assertThat(byTime(partition, 99).leaderEpoch()).as("nothing found").isEqualTo(-1);
+            assertThat(latest(partition).leaderEpoch()).as("the leader's").isEqualTo(4);
+        }
+    }
+
     private static org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse latest(Partition partition) {
         return byTime(partition, -1);
     }
