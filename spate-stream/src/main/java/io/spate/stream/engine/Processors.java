@@ -628,13 +628,14 @@ final class Processors {
                 store.put(storeKey, f.start, f.end, null);
                 ctx.log(changelog, StoreKeys.sessionKey(k, f.start, f.end), null, ts);
                 if (emitOnUpdate) {
-                    forward(new Windowed<>(key, f.start, f.end), null, ts);
+                    // Stamped with the session's end, its latest record's time, as Kafka Streams stamps them.
+                    forward(new Windowed<>(key, f.start, f.end), null, f.end);
                 }
             }
             store.put(storeKey, start, end, aggregate);
             ctx.log(changelog, StoreKeys.sessionKey(k, start, end), aggregateSerde.serialize(aggregate), ts);
             if (emitOnUpdate) {
-                forward(new Windowed<>(key, start, end), aggregate, ts);
+                forward(new Windowed<>(key, start, end), aggregate, end);
             }
         }
 
