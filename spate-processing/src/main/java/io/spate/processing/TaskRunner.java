@@ -358,9 +358,12 @@ final class TaskRunner implements Runnable {
                 Boolean anchored = anchorable(task, exactlyOnce) ? processAnchored(task, producer, at) : null;
                 clean = anchored != null ? anchored : process(task, producer, exactlyOnce, at);
                 if (clean && onDisk != null && !discardState) {
-                    Map<String, Long> offsets = checkpointOffsets(task, exactlyOnce, at);
+                    Map<String, Long> offsets = KeptStores.checkpointOffsets(task.changelogTopics().values(), id.partition(), at, changelogLedAt, env.localPartition(),
+                            exactlyOnce);
                     if (offsets != null) {
                         onDisk.keepOnClose(offsets, env.clock().get());
+                    } else {
+                        log.info("task {}: its stores are not kept: a changelog partition is not led here as when it started", id);
                     }
                 }
                 if (attemptInPlaceNext && !stopped) {
@@ -378,31 +381,6 @@ final class TaskRunner implements Runnable {
                 }
             }
         }
-    }
-
-    /**
-     * After a clean stop, the offsets the stores reflect every changelog record below: a source
-     * table's, the input position processed up to; any other's, the changelog's readable end now
-     * (every result of this task is acknowledged, or committed, by then). Null when a changelog is
-     * not on this node (its end would take a request): the stores are then not kept.
-     */
-    private Map<String, Long> checkpointOffsets(Task task, boolean readCommitted, Map<TopicPartition, Long> at) {
-        Map<String, Long> offsets = new HashMap<>();
-        for (String topic : task.changelogTopics().values()) {
-            TopicPartition tp = new TopicPartition(topic, id.partition());
-            Long position = at.get(tp);
-            if (position == null) {
-                Partition local = env.localPartition().apply(tp);
-                if (local == null) {
-                    return null;
-                }
-                try (TaskInput changelog = new LocalInput(local, readCommitted)) {
-                    position = changelog.end();
-                }
-            }
-            offsets.put(StateCheckpoint.partitionKey(tp.topic(), tp.partition()), position);
-        }
-        return offsets;
     }
 
     /** A checkpoint that does not fit the changelogs as they are now (truncated, deleted past, or for other stores). */
@@ -474,6 +452,8 @@ final class TaskRunner implements Runnable {
 
     /** The inputs' positions that were committed (not defaulted to the log start): where a source table's restore stops. */
     private final Map<TopicPartition, Long> committedInputs = new HashMap<>();
+    /** This attempt's: the leader epoch of each changelog partition this node led when it restored it. */
+    private final Map<TopicPartition, Integer> changelogLedAt = new HashMap<>();
 
     private Map<TopicPartition, Long> committedPositions(Map<TopicPartition, Long> at) {
         Map<TopicPartition, Long> limits = new HashMap<>(committedInputs);
@@ -532,6 +512,7 @@ final class TaskRunner implements Runnable {
      */
     private void restore(Task task, boolean readCommitted, Map<TopicPartition, Long> committedInputs, StateCheckpoint checkpoint,
                          StandbyTask.Warm fromStandby) throws Exception {
+        changelogLedAt.clear();
         if (task.changelogTopics().isEmpty()) {
             return;
         }
@@ -542,6 +523,7 @@ final class TaskRunner implements Runnable {
             try (TaskInput changelog = openInput(tp, readCommitted, true)) {
                 if (changelog instanceof LocalInput local) {
                     awaitCaughtUpLeader(local.partition(), tp);
+                    changelogLedAt.put(tp, local.partition().leaderEpoch());
                 }
                 long position = changelog.earliest();
                 long end = changelog.end();
