@@ -1016,6 +1016,16 @@ public final class ProcessingRuntime implements AutoCloseable {
             publish(CatalogRecords.statusKey(status.pipeline(), status.subTopology(), status.partition()), status);
         }
         lastReports = List.copyOf(reports);
+        for (TaskRunner runner : List.copyOf(stopping.values())) {
+            // Stopped (paused, redeployed, handed over) while in the pipeline's code: watched all the
+            // same. Unwatched, code blocked in a call an interrupt would end stayed there, and the
+            // task never started on this node again, nor could its pipeline be deleted (found by review).
+            if (runner.stuck(now)
+                    && runner.abandon("the pipeline's code did not return within task.timeout.ms while the task was stopping; failed", now)) {
+                log.error("task {}: stopping, its micro-batch has been in the pipeline's code for longer than task.timeout.ms; failed",
+                        runner.id());
+            }
+        }
         reportHeldBack(now);
         for (StandbyTask standby : standbys.values()) {
             TaskId id = standby.id();

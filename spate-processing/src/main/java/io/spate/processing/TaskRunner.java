@@ -219,7 +219,6 @@ final class TaskRunner implements Runnable {
                 // Leadership moved while this task waited to start again: the new leader runs it.
                 return Ending.NOT_LEADER;
             }
-            long processedBefore = processed;
             long commitsBefore = commits;
             try {
                 attempt();
@@ -245,9 +244,17 @@ final class TaskRunner implements Runnable {
                 log.info("task {}: {}; starting again from what its output committed", id, e.getMessage());
                 backoffMs = 100;
             } catch (UserCodeException e) {
+                if (stopped) {
+                    // Abandoned past task.timeout.ms (its code threw on the interrupt) or stopped: no
+                    // attempt follows, and a failure for good stays one (it was restarted before).
+                    return failedForGood() ? Ending.FAILED : Ending.STOPPED;
+                }
                 failures++;
                 error = e.getMessage();
-                userFailuresInARow = processed > processedBefore ? 1 : userFailuresInARow + 1;
+                // Only a commit is progress: records processed again since the last one (a backlog
+                // worked through before the failing record) came back the next time too, and a
+                // task failing at the same record restarted for good, writing them again each time.
+                userFailuresInARow = commits > commitsBefore ? 1 : userFailuresInARow + 1;
                 log.warn("task {}: the pipeline's code failed ({} in a row)", id, userFailuresInARow, e.getCause());
                 if (userFailuresInARow >= USER_FAILURES_BEFORE_GIVING_UP) {
                     state = "FAILED";
@@ -283,7 +290,7 @@ final class TaskRunner implements Runnable {
                 backoffMs = Math.min(backoffMs * 2, 10_000);
             }
         }
-        return Ending.STOPPED;
+        return failedForGood() ? Ending.FAILED : Ending.STOPPED;
     }
 
     private void attempt() throws Exception {

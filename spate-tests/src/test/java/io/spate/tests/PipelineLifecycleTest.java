@@ -103,6 +103,28 @@ class PipelineLifecycleTest {
         }
     }
 
+    /** Sleeps on the first "sleep" until interrupted, then goes on; upper-cases values. */
+    public static final class SleepsUntilInterrupted implements Pipeline {
+        static final CountDownLatch ENTERED = new CountDownLatch(1);
+        static final AtomicInteger INTERRUPTED = new AtomicInteger();
+        static final java.util.concurrent.atomic.AtomicBoolean SLEPT = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public void define(PipelineBuilder builder) {
+            builder.stream("sleeper", S, S).mapValues(v -> {
+                if (v.equals("sleep") && SLEPT.compareAndSet(false, true)) {
+                    ENTERED.countDown();
+                    try {
+                        Thread.sleep(Long.MAX_VALUE);
+                    } catch (InterruptedException e) {
+                        INTERRUPTED.incrementAndGet();
+                    }
+                }
+                return v.toUpperCase(java.util.Locale.ROOT);
+            }).to("sleeper-out", S, S);
+        }
+    }
+
     /**
      * Upper-cases values and sets its own thread's interrupt flag each time, as code that restores
      * the flag after catching an InterruptedException does.
@@ -313,6 +335,30 @@ class PipelineLifecycleTest {
                     }));
             RestoreSerde.MODE.set("pass");
             pipelines.delete("restorethrow", true);
+        }
+    }
+
+    /**
+     * A task paused while its code blocks is still watched: past task.timeout.ms its thread is
+     * interrupted, the code returns, and a resume starts the task again (before, nothing watched
+     * a stopping task: the code stayed blocked and the task never started on this node again).
+     */
+    @Test
+    void aTaskStoppedWhileItsCodeBlocksIsInterruptedPastTheTimeoutAndStartsAgainOnResume() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "sleeper", 1, Map.of());
+        Clients.createTopic(node.bootstrapServers(), "sleeper-out", 1, Map.of());
+        produce("sleeper", List.of(KeyValue.pair("k", "sleep")));
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            pipelines.deploy("sleeper", new PipelineAdmin.Code.OnClassPath(SleepsUntilInterrupted.class.getName()),
+                    Map.of("task.timeout.ms", "3000"));
+            assertThat(SleepsUntilInterrupted.ENTERED.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            pipelines.pause("sleeper");
+            await().atMost(Duration.ofSeconds(30)).until(() -> SleepsUntilInterrupted.INTERRUPTED.get() == 1);
+
+            produce("sleeper", List.of(KeyValue.pair("k", "after")));
+            pipelines.resume("sleeper");
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(values("sleeper-out")).contains("SLEEP", "AFTER"));
+            pipelines.delete("sleeper", true);
         }
     }
 

@@ -163,6 +163,21 @@ class PipelineTest {
         }
     }
 
+    /** Upper-cases values of "backlog", and throws on "boom". */
+    public static final class ExplodingBehindABacklog implements Pipeline {
+        @Override
+        public void define(PipelineBuilder builder) {
+            builder.stream("backlog", Serdes.string(), Serdes.string())
+                    .mapValues(v -> {
+                        if (v.equals("boom")) {
+                            throw new IllegalStateException("the pipeline's own bug at " + v);
+                        }
+                        return v.toUpperCase();
+                    })
+                    .to("backlog-out", Serdes.string(), Serdes.string());
+        }
+    }
+
     private static void produce(String topic, List<KeyValue<String, String>> records) throws Exception {
         try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrapServers(), Map.of())) {
             for (KeyValue<String, String> r : records) {
@@ -768,6 +783,35 @@ class PipelineTest {
                     assertThat(lastCounts("sclicks-per-region", 3, "read_uncommitted")).isEqualTo(expectedPerRegion(14)));
             pipelines.delete("fragile", true);
             pipelines.delete("steady", true);
+        }
+    }
+
+    /**
+     * A record the pipeline's code fails on, behind records processed since the last commit: each
+     * attempt processes those again before it fails, which is no progress. Three failures in a row
+     * fail the task (before, the records processed again counted as progress, and the task
+     * restarted for good, writing their results again each time).
+     */
+    @Test
+    void aRecordTheCodeFailsOnBehindABacklogFailsTheTaskAfterThreeTries() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "backlog", 1, Map.of());
+        List<KeyValue<String, String>> records = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            records.add(KeyValue.pair("k", "ok-" + i));
+        }
+        records.add(KeyValue.pair("k", "boom"));
+        produce("backlog", records);
+        try (PipelineAdmin pipelines = node.pipelines()) {
+            // Small micro-batches and no commit before the failing record: every attempt processes the 200 again.
+            pipelines.deploy("backlog", new PipelineAdmin.Code.OnClassPath(ExplodingBehindABacklog.class.getName()),
+                    Map.of("batch.max.records", "5", "commit.interval.ms", "600000"));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(pipelines.describe("backlog").orElseThrow().tasks())
+                    .singleElement().satisfies(task -> {
+                        assertThat(task.state()).isEqualTo("FAILED");
+                        assertThat(task.failures()).isEqualTo(3);
+                        assertThat(task.error()).contains("the pipeline's own bug at boom");
+                    }));
+            pipelines.delete("backlog", true);
         }
     }
 
