@@ -27,17 +27,23 @@ public final class LeaderProduce {
 
     /**
      * What the leader answered: {@code errorCode} 0 and the base offset when written, else Kafka's
-     * error code, name and message.
+     * error code, name and message; and the log start offset it answered with (-1 for none).
      */
-    public record Answer(short errorCode, String errorName, String message, long baseOffset) {
+    public record Answer(short errorCode, String errorName, String message, long baseOffset, long logStartOffset) {
         public boolean ok() {
             return errorCode == 0;
         }
 
-        /** Errors with which a leader answers before appending anything: sending again cannot write twice. */
+        /**
+         * Answered before anything was appended: sending again cannot write twice. A Spate leader
+         * whose leadership ended while an acks=all write waited for its replicas answers
+         * NOT_LEADER_OR_FOLLOWER too, after the append, and then with its log start offset: those
+         * records may live on at the next leader, and a retry there wrote them twice (found by
+         * review). Only the answer without one is a refusal before the append.
+         */
         public boolean nothingWritten() {
             Errors error = Errors.forCode(errorCode);
-            return error == Errors.NOT_LEADER_OR_FOLLOWER || error == Errors.LEADER_NOT_AVAILABLE
+            return error == Errors.NOT_LEADER_OR_FOLLOWER && logStartOffset < 0 || error == Errors.LEADER_NOT_AVAILABLE
                     || error == Errors.UNKNOWN_TOPIC_OR_PARTITION || error == Errors.FENCED_LEADER_EPOCH;
         }
     }
@@ -62,10 +68,10 @@ public final class LeaderProduce {
                 if (partition.index() == tp.partition()) {
                     Errors error = Errors.forCode(partition.errorCode());
                     String message = partition.errorMessage() != null ? partition.errorMessage() : error.message();
-                    return new Answer(error.code(), error.name(), message, partition.baseOffset());
+                    return new Answer(error.code(), error.name(), message, partition.baseOffset(), partition.logStartOffset());
                 }
             }
         }
-        return new Answer(Errors.UNKNOWN_SERVER_ERROR.code(), Errors.UNKNOWN_SERVER_ERROR.name(), "the leader's answer did not name partition " + tp, -1);
+        return new Answer(Errors.UNKNOWN_SERVER_ERROR.code(), Errors.UNKNOWN_SERVER_ERROR.name(), "the leader's answer did not name partition " + tp, -1, -1);
     }
 }
