@@ -99,7 +99,7 @@ class RestProxyTest {
         assertThat(RestProxy.kafkaErrorCode(10)).isEqualTo(RestProxy.KAFKA_ERROR); // MESSAGE_TOO_LARGE
         assertThat(RestProxy.kafkaErrorCode(-1)).isEqualTo(RestProxy.KAFKA_ERROR);
         // The set agrees with kafka-clients' own view of which errors are retriable (the test may name its protocol package).
-        for (int code : new int[]{-1, 2, 3, 6, 7, 10, 18, 19, 20, 32, 56, 87}) {
+        for (int code : new int[]{-1, 2, 3, 5, 6, 7, 10, 13, 18, 19, 20, 32, 56, 74, 75, 87}) {
             boolean retriable = org.apache.kafka.common.protocol.Errors.forCode((short) code).exception()
                     instanceof org.apache.kafka.common.errors.RetriableException;
             assertThat(RestProxy.kafkaErrorCode(code)).as("code %d", code)

@@ -350,6 +350,20 @@ class RestProxyV2Test {
         assertError(send("POST", "/topics/" + topic, V2_JSON, null, "{\"records\": []}"), 422, 42200);
         assertError(send("POST", "/topics/" + topic, V2_JSON, null, "{\"records\": [{\"value\": 1, \"colour\": 2}]}"), 422, 42200);
         assertError(send("POST", "/topics/" + topic, V2_JSON, null, "{\"records\": [{\"value\": 1}"), 400, 40001);
+        assertError(send("POST", "/topics/" + topic, V2_JSON, null, "{\"records\": [{\"value\": 1}]} {}"), 400, 40001);
+        assertError(send("POST", "/topics/" + topic, V2_JSON, null, "{\"records\": [{\"value\": 1}], \"colour\": 2}"), 422, 42200);
+        assertError(send("POST", "/topics/" + topic, V2_JSON, null, "[{\"value\": 1}]"), 422, 42200);
+        // Read as a stream and counted as it comes (a tree of the whole body took ~200 bytes a record first).
+        String tooMany = "{\"records\": [" + "{\"value\":1},".repeat(100_000) + "{\"value\":1}]}";
+        HttpResponse<String> refusedMany = send("POST", "/topics/" + topic, V2_JSON, null, tooMany);
+        assertError(refusedMany, 422, 42200);
+        assertThat(refusedMany.body()).contains("more than 100000 records");
+        try (var admin = Clients.admin(node.bootstrapServers())) {
+            var ends = admin.listOffsets(Map.of(new org.apache.kafka.common.TopicPartition(topic, 0),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest(), new org.apache.kafka.common.TopicPartition(topic, 1),
+                    org.apache.kafka.clients.admin.OffsetSpec.latest())).all().get();
+            assertThat(ends.values()).as("nothing of a refused body is written").allSatisfy(e -> assertThat(e.offset()).isZero());
+        }
 
         // Content types: the schema formats need a registry Spate does not have.
         for (String schema : new String[]{"avro", "protobuf", "jsonschema"}) {
