@@ -85,7 +85,8 @@ final class LiveStream implements StreamingOutcome {
             try {
                 int partition = Integer.parseInt(pair[0].trim());
                 long offset = Long.parseLong(pair[1].trim());
-                if (pair.length != 2 || partition < 0 || partition >= partitions || offset < -1 || positions.put(partition, offset) != null) {
+                if (pair.length != 2 || partition < 0 || partition >= partitions || offset < -1 || offset == Long.MAX_VALUE
+                        || positions.put(partition, offset) != null) {
                     throw new IllegalArgumentException();
                 }
             } catch (RuntimeException e) {

@@ -167,6 +167,15 @@ final class RestProxyConsumer {
                 consumer.poll(Duration.ofMillis(remainingMs)).forEach(buffered::add);
             } catch (WakeupException e) {
                 break; // the instance is being deleted
+            } catch (RuntimeException e) {
+                if (out.isEmpty()) {
+                    throw e;
+                }
+                // The records taken already count as consumed: they go out with this answer, and the
+                // failure shows on the next read. Thrown, they were lost to the client, and a later
+                // commit of what was consumed passed them (found by review).
+                log.debug("REST Proxy consumer {}/{}: a poll failed after {} record(s) were taken; they are answered", group, id, out.size(), e);
+                break;
             }
         }
         if (settings.autoCommit() && !out.isEmpty()) {

@@ -452,8 +452,10 @@ final class RestProxyConsumerApi {
             }
             RestProxy.checkFields(o, where, metadata ? Set.of("topic", "partition", "offset", "metadata") : Set.of("topic", "partition", "offset"));
             JsonNode offset = o.get("offset");
-            if (offset == null || !offset.isIntegralNumber() || !offset.canConvertToLong() || offset.longValue() < 0) {
-                throw RestProxy.unprocessable(where + ".offset must be a non-negative integer");
+            // A commit is of the offset after the one given: the largest long has none.
+            if (offset == null || !offset.isIntegralNumber() || !offset.canConvertToLong() || offset.longValue() < 0
+                    || metadata && offset.longValue() == Long.MAX_VALUE) {
+                throw RestProxy.unprocessable(where + ".offset must be a non-negative integer" + (metadata ? " below " + Long.MAX_VALUE : ""));
             }
             JsonNode meta = o.get("metadata");
             if (meta != null && !meta.isNull() && !meta.isTextual()) {

@@ -57,7 +57,7 @@ class RecordsTest {
         assertThat(id).isEqualTo("0:15,1:-1,2:7");
         assertThat(LiveStream.parseEventId(id, 3)).isEqualTo(positions);
         assertThat(LiveStream.parseEventId(" 1:3 ", 2)).isEqualTo(Map.of(1, 3L));
-        for (String bad : new String[]{"3:1", "0:1,0:2", "x", "0:", "0:1:2", "0:-2", "-1:0"}) {
+        for (String bad : new String[]{"3:1", "0:1,0:2", "x", "0:", "0:1:2", "0:-2", "-1:0", "0:9223372036854775807"}) {
             assertThatThrownBy(() -> LiveStream.parseEventId(bad, 3)).as(bad).isInstanceOf(ApiError.class);
         }
     }

@@ -328,6 +328,48 @@ class RestProxyV2Test {
         assertThat(send("DELETE", path, null, null, null).statusCode()).isEqualTo(204);
     }
 
+    /**
+     * Records taken from what an earlier poll left, then a poll that fails (a partition with no
+     * committed offset and auto.offset.reset none): the records go out with the answer, the
+     * failure comes with the next read. They were lost to the client before, and counted as consumed.
+     */
+    @Test
+    void recordsTakenBeforeAPollFailsAreAnsweredNotLost() throws Exception {
+        String topic = "v2-taken";
+        Clients.createTopic(node.bootstrapServers(), topic, 2, Map.of());
+        try (KafkaProducer<byte[], byte[]> producer = Clients.bytesProducer(node.bootstrapServers(), Map.of())) {
+            for (int i = 0; i < 5; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, null, ("v" + i).getBytes(StandardCharsets.UTF_8))).get();
+            }
+        }
+        // fetch.min.bytes: a read holds out for more than the buffered records carry, and polls again.
+        HttpResponse<String> created = send("POST", "/consumers/v2-taken-group", V2, V2,
+                "{\"name\": \"t1\", \"auto.offset.reset\": \"none\", \"fetch.min.bytes\": \"1000000\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+        String path = "/consumers/v2-taken-group/instances/t1";
+        String p0 = "{\"topic\": \"" + topic + "\", \"partition\": 0}";
+        String p1 = "{\"topic\": \"" + topic + "\", \"partition\": 1}";
+        assertThat(send("POST", path + "/assignments", V2, null, "{\"partitions\": [" + p0 + "]}").statusCode()).isEqualTo(204);
+        assertThat(send("POST", path + "/positions/beginning", V2, null, "{\"partitions\": [" + p0 + "]}").statusCode()).isEqualTo(204);
+        // One record an answer (2 bytes each): the poll's others wait in the instance.
+        List<Long> seen = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            HttpResponse<String> read = send("GET", path + "/records?max_bytes=2&timeout=500", null, V2_BINARY, null);
+            JSON.readTree(read.body()).forEach(r -> seen.add(r.get("offset").asLong()));
+            return !seen.isEmpty();
+        });
+        assertThat(seen).containsExactly(0L);
+        // Partition 1 has no committed offset and may not reset: the next poll fails.
+        assertThat(send("POST", path + "/assignments", V2, null, "{\"partitions\": [" + p0 + ", " + p1 + "]}").statusCode()).isEqualTo(204);
+        HttpResponse<String> rest = send("GET", path + "/records?timeout=2000", null, V2_BINARY, null);
+        assertThat(rest.statusCode()).as(rest.body()).isEqualTo(200);
+        JSON.readTree(rest.body()).forEach(r -> seen.add(r.get("offset").asLong()));
+        assertThat(seen).containsExactly(0L, 1L, 2L, 3L, 4L);
+        assertThat(send("GET", path + "/records?timeout=500", null, V2_BINARY, null).statusCode()).as("the failure, on the next read")
+                .isGreaterThanOrEqualTo(400);
+        assertThat(send("DELETE", path, null, null, null).statusCode()).isEqualTo(204);
+    }
+
     @Test
     void refusesBadInputWithConfluentsErrorCodes() throws Exception {
         String topic = "v2-errors";
@@ -386,6 +428,9 @@ class RestProxyV2Test {
         assertError(send("POST", path + "/positions", V2, null, "{\"offsets\": [{\"topic\": \"" + topic
                 + "\", \"partition\": 0, \"offset\": 0}]}"), 409, 40903);
         assertError(send("POST", path + "/subscription", V2, null, "{\"topics\": [\"a\"], \"topic_pattern\": \"b.*\"}"), 422, 42200);
+        // A commit is of the offset after the one given: the largest long has none (it was a 500).
+        assertError(send("POST", path + "/offsets", V2, null, "{\"offsets\": [{\"topic\": \"" + topic
+                + "\", \"partition\": 0, \"offset\": 9223372036854775807}]}"), 422, 42200);
         assertError(send("PUT", path + "/subscription", V2, null, "{}"), 405, 40500);
 
         // Names are unique per group; instances per node are bounded.
