@@ -22,6 +22,8 @@ final class RemoteInput implements TaskInput {
     private final TopicPartition topicPartition;
     private final KafkaConsumer<byte[], byte[]> consumer;
     private long seekedTo = -1;
+    /** The last poll found the position past the partition's end: nothing to read there yet. */
+    private long pastEndAt = -1;
 
     RemoteInput(TopicPartition topicPartition, String bootstrap, boolean readCommitted, int maxBytes) {
         this.topicPartition = topicPartition;
@@ -62,8 +64,10 @@ final class RemoteInput implements TaskInput {
             if (position < start) {
                 throw new PositionOutOfRangeException(topicPartition, position, start, end);
             }
+            pastEndAt = position;
             return position;
         }
+        pastEndAt = -1;
         for (ConsumerRecord<byte[], byte[]> r : polled) {
             if (r.offset() < position) {
                 continue;
@@ -98,6 +102,9 @@ final class RemoteInput implements TaskInput {
     public boolean caughtUp(long position) {
         // Unknown until a fetch answered: not caught up. The lag is from the consumer's position,
         // which a poll leaves where the task's position is unless it must seek there first.
+        if (pastEndAt == position) {
+            return true; // past the partition's end (cut back, or re-created): nothing is known to be there to wait for
+        }
         OptionalLong lag = consumer.currentLag(topicPartition);
         return lag.isPresent() && lag.getAsLong() == 0 && seekedTo == position;
     }

@@ -249,6 +249,9 @@ final class TaskRunner implements Runnable {
                     // attempt follows, and a failure for good stays one (it was restarted before).
                     return failedForGood() ? Ending.FAILED : Ending.STOPPED;
                 }
+                if (awaitCommitInFlight()) {
+                    committed(); // a commit that lands as the attempt fails is progress too
+                }
                 failures++;
                 error = e.getMessage();
                 // Only a commit is progress: records processed again since the last one (a backlog
@@ -265,6 +268,9 @@ final class TaskRunner implements Runnable {
             } catch (Throwable e) {
                 if (stopped) {
                     return failedForGood() ? Ending.FAILED : Ending.STOPPED;
+                }
+                if (awaitCommitInFlight()) {
+                    committed();
                 }
                 failures++;
                 error = causes(e);

@@ -217,7 +217,9 @@ public final class LogCompactor {
         if (replaced) {
             cleanedUpTo.put(partitionLog, mappedUpTo);
             if (tombstonesKept[0] > 0) {
-                tombstones.kept(to, now);
+                // Up to where the keys were mapped: a tombstone past it was kept without being looked
+                // at, and its older value may go only at a later pass, from which its stay counts.
+                tombstones.kept(mappedUpTo, now);
             }
             long due = Math.min(markers.earliestHorizon(), tombstones.nextDueMs(deleteRetentionMs));
             if (due == Long.MAX_VALUE) {

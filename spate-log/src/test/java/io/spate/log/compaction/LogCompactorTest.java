@@ -268,6 +268,39 @@ class LogCompactorTest {
         }
     }
 
+    /**
+     * A tombstone past where a pass's key map ended was kept without being looked at: its stay
+     * counts from the later pass that mapped it and removed the value it deletes, not from the first.
+     */
+    @Test
+    void aTombstonePastTheKeyMapsEndStaysDeleteRetentionAfterThePassThatRemovedItsValue() throws IOException {
+        try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
+            PartitionLog log = manager.getOrCreate(new TopicPartition("t", 0), COMPACTED);
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("k", "v").build());     // 0
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("gone", null).build()); // 1: a tombstone kept by pass 1
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("f1", "x").build());    // 2
+            append(log, TestBatches.builder().baseTimestamp(CLOCK.millis()).record("k", null).build());    // 3: past the small map's end
+            fillToRoll(log);
+            MutableClock clock = new MutableClock(CLOCK.millis());
+            // Room for about two keys: the map ends before offset 3, whose segment is rewritten whole.
+            LogCompactor compactor = new LogCompactor(clock, 2 * (LogCompactor.ENTRY_OVERHEAD_BYTES + 4), null);
+
+            assertThat(compactor.compact(log)).isTrue();
+            assertThat(records(log, 4)).as("pass 1 mapped k=v, not its tombstone").contains("0:k=v", "3:k=null");
+            clock.set(CLOCK.millis() + 500);
+            compactor.compact(log);
+            compactor.compact(log);
+            assertThat(records(log, 4)).as("a later pass mapped the tombstone: the value goes").doesNotContain("0:k=v").contains("3:k=null");
+
+            clock.set(CLOCK.millis() + 1_000);   // delete.retention.ms after pass 1, half of it after the value went
+            compactor.compact(log);
+            assertThat(records(log, 4)).contains("3:k=null");
+            clock.set(CLOCK.millis() + 1_500);
+            compactor.compact(log);
+            assertThat(records(log, 4)).doesNotContain("3:k=null");
+        }
+    }
+
     @Test
     void bytesPastAStuckLastStableOffsetDoNotMakeEveryPassDue() throws IOException {
         try (LogManager manager = LogManager.open(tmp, CLOCK, 3_600_000)) {
