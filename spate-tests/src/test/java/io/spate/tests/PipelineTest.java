@@ -148,33 +148,19 @@ class PipelineTest {
         }
     }
 
-    /** Upper-cases values, and throws on "boom": a pipeline whose own code fails. */
+    /** Upper-cases values of its topic ("fragile" unless set), and throws on "boom": a pipeline whose own code fails. */
     public static final class Exploding implements Pipeline {
         @Override
         public void define(PipelineBuilder builder) {
-            builder.stream("fragile", Serdes.string(), Serdes.string())
+            String in = builder.setting("topics", "fragile");
+            builder.stream(in, Serdes.string(), Serdes.string())
                     .mapValues(v -> {
                         if (v.equals("boom")) {
                             throw new IllegalStateException("the pipeline's own bug at " + v);
                         }
                         return v.toUpperCase();
                     })
-                    .to("fragile-out", Serdes.string(), Serdes.string());
-        }
-    }
-
-    /** Upper-cases values of "backlog", and throws on "boom". */
-    public static final class ExplodingBehindABacklog implements Pipeline {
-        @Override
-        public void define(PipelineBuilder builder) {
-            builder.stream("backlog", Serdes.string(), Serdes.string())
-                    .mapValues(v -> {
-                        if (v.equals("boom")) {
-                            throw new IllegalStateException("the pipeline's own bug at " + v);
-                        }
-                        return v.toUpperCase();
-                    })
-                    .to("backlog-out", Serdes.string(), Serdes.string());
+                    .to(in + "-out", Serdes.string(), Serdes.string());
         }
     }
 
@@ -803,8 +789,8 @@ class PipelineTest {
         produce("backlog", records);
         try (PipelineAdmin pipelines = node.pipelines()) {
             // Small micro-batches and no commit before the failing record: every attempt processes the 200 again.
-            pipelines.deploy("backlog", new PipelineAdmin.Code.OnClassPath(ExplodingBehindABacklog.class.getName()),
-                    Map.of("batch.max.records", "5", "commit.interval.ms", "600000"));
+            pipelines.deploy("backlog", new PipelineAdmin.Code.OnClassPath(Exploding.class.getName()),
+                    Map.of("topics", "backlog", "batch.max.records", "5", "commit.interval.ms", "600000"));
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(pipelines.describe("backlog").orElseThrow().tasks())
                     .singleElement().satisfies(task -> {
                         assertThat(task.state()).isEqualTo("FAILED");
