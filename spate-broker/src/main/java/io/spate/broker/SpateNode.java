@@ -208,6 +208,8 @@ public final class SpateNode implements AutoCloseable {
             if (config.transactionVerification()) {
                 remoteVerifications = new io.spate.server.cluster.RemoteTxnRequests(config.nodeId(), view, "txn-verify");
                 verifier = new io.spate.server.txn.TxnVerifier(transactions, view, config.nodeId(), remoteVerifications);
+                io.spate.server.txn.TxnVerifier verifying = verifier;
+                coordinator.verifyTransactionsWith((id, producerId, epoch, partition) -> verifying.verify(id, producerId, epoch, java.util.Set.of(partition)));
             }
             var partitionAdmin = new io.spate.server.admin.PartitionAdmin(registry, view, control, replicas);
             List<ApiHandler> handlers = new ArrayList<>(List.of(

@@ -11,8 +11,14 @@ public record CoordinatorResult<R, T>(List<R> records, T response, Transaction t
     /**
      * The producer whose transaction the records are part of: they are written as its
      * transactional batch and count only once its commit marker follows them in the log.
+     * {@code verified}, when not null, is the guard taken on the partition while the transaction
+     * coordinator was asked whether the transaction includes it (KIP-890): the append is refused
+     * unless the transaction is open there by then or the guard is still current.
      */
-    public record Transaction(long producerId, short producerEpoch) {
+    public record Transaction(long producerId, short producerEpoch, io.spate.log.TxnVerificationGuard verified) {
+        public Transaction(long producerId, short producerEpoch) {
+            this(producerId, producerEpoch, null);
+        }
     }
 
     public CoordinatorResult {

@@ -478,7 +478,8 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             batch.append(now, key == null ? null : ByteBuffer.wrap(key), value == null ? null : ByteBuffer.wrap(value));
         }
         ByteBuffer records = batch.build();
-        appendPending(loaded, partition, write, () -> partition.append(records, Acks.ALL, commitTimeoutMs, now, AppendOrigin.COORDINATOR));
+        io.spate.log.TxnVerificationGuard verified = transaction == null ? null : transaction.verified();
+        appendPending(loaded, partition, write, () -> partition.append(records, Acks.ALL, commitTimeoutMs, now, AppendOrigin.COORDINATOR, verified));
     }
 
     /** Appends through {@code appendToLog} (on this thread) and follows the outcome; the write is pending from now on. */

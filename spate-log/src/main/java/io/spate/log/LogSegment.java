@@ -651,7 +651,25 @@ public final class LogSegment {
         endsInGap |= end == RecentBatches.UNKNOWN || baseOffset + end < offset;
         timeIndex.truncateToRelativeOffset((int) (offset - baseOffset));
         abortedTxns.cutFrom(offset);
+        // The newest timestamp may have been cut away: kept, it answered ListOffsets' MAX_TIMESTAMP
+        // with an offset no longer there (or refilled by other records), kept later batches out
+        // of the time index and held time retention back. The surviving index says what is left.
+        long[] newest = timeIndex.lastEntry();
+        maxTimestamp = newest == null ? RecordBatch.NO_TIMESTAMP : newest[0];
+        offsetOfMaxTimestamp = newest == null ? -1 : lastOffsetOfBatchAt(positionOf(baseOffset + newest[1], size));
+        bytesSinceIndexEntry = 0;
+        if (size == 0) {
+            firstAppendMs = -1;
+        }
         return position;
+    }
+
+    /** The last offset of the batch at {@code position}. */
+    private long lastOffsetOfBatchAt(int position) throws IOException {
+        ByteBuffer header = HEADER.get();
+        header.clear().limit(RecordBatch.LAST_OFFSET_DELTA_OFFSET + 4);
+        readFully(header, position);
+        return header.getLong(RecordBatch.BASE_OFFSET_OFFSET) + header.getInt(RecordBatch.LAST_OFFSET_DELTA_OFFSET);
     }
 
     /**

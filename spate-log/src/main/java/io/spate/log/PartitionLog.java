@@ -984,8 +984,8 @@ public final class PartitionLog {
 
     /**
      * As above, with the guard of a verified transaction (KIP-890 part 1; null when no
-     * verification was asked for): a client's transactional batch whose producer has no
-     * transaction open here is taken only with the producer's current guard, from
+     * verification was asked for): a transactional batch (a client's, or a group coordinator's
+     * for a producer's offsets) whose producer has no transaction open here is taken only with the producer's current guard, from
      * {@link #beginTransactionVerification}, and then opens its transaction; otherwise it is
      * refused with {@link LogError#INVALID_TXN_STATE} and nothing is written.
      */
@@ -1016,7 +1016,7 @@ public final class PartitionLog {
                 return new AppendResult(LogError.NONE, null, original.firstOffset(), original.lastOffset(),
                         cfg.logAppendTime() ? original.timestamp() : -1, logStartOffset, true);
             }
-            if (verified != null && origin == AppendOrigin.CLIENT) {
+            if (verified != null) {
                 String unverified = unverifiedTransaction(records, batch, verified);
                 if (unverified != null) {
                     return AppendResult.failed(LogError.INVALID_TXN_STATE, unverified, logStartOffset);
@@ -1575,7 +1575,11 @@ public final class PartitionLog {
             LogSegment segment = entry.getValue();
             int size = segment.size();
             long segmentNext = segment.nextOffset();
-            int limit = segmentNext <= maxOffsetExclusive ? size : Math.max(0, segment.positionOf(maxOffsetExclusive, size));
+            // No batch below the size reaching the bound (an append under way published its offsets
+            // before its size, or a cut inside a gap left the segment's end past its last batch):
+            // all of them are below it.
+            int boundAt = segmentNext <= maxOffsetExclusive ? size : segment.positionOf(maxOffsetExclusive, size);
+            int limit = boundAt < 0 ? size : boundAt;
             int position = segment.positionOf(offset, limit);
             if (position >= 0) {
                 if (!segment.retain()) {
@@ -1798,8 +1802,14 @@ public final class PartitionLog {
                 return 0;
             }
             stableBefore = lastStableOffset;
-            if (cfg.retentionMs() >= 0 && active.size() > 0 && active.maxTimestamp() >= 0 && nowMs - active.maxTimestamp() > cfg.retentionMs()) {
-                roll();
+            if (cfg.retentionMs() >= 0 && active.size() > 0 && nowMs - newestTimestamp(active) > cfg.retentionMs()) {
+                try {
+                    roll();
+                } catch (IOException e) {
+                    // A full disk has no room for the next segment's file: the sealed ones still go,
+                    // and the active one at a later check, once there is.
+                    log.warn("{}: could not roll the expired active segment for retention: {}", topicPartition, e.toString());
+                }
             }
             long total = sizeInBytes();
             while (segments.size() > 1) {
@@ -1807,7 +1817,7 @@ public final class PartitionLog {
                 // An empty segment (a follower's roll past a compacted gap, a compaction that kept
                 // the log start with an empty file) has no timestamp of its own: it blocked time
                 // retention for good. It ages by its file's time, as in Kafka.
-                long newest = oldest.size() == 0 ? oldest.lastModifiedMs() : oldest.maxTimestamp();
+                long newest = newestTimestamp(oldest);
                 boolean expired = cfg.retentionMs() >= 0 && newest >= 0 && nowMs - newest > cfg.retentionMs();
                 boolean oversize = cfg.retentionBytes() >= 0 && total - oldest.size() >= cfg.retentionBytes();
                 // Never past the high watermark: a follower may not have copied it yet, and a
@@ -1819,7 +1829,7 @@ public final class PartitionLog {
                     break;
                 }
                 if (deleted == 0) {
-                    snapshotAtEnd();
+                    snapshotBeforeDeleting();
                 }
                 segments.remove(oldest.baseOffset());
                 total -= oldest.size();
@@ -2030,7 +2040,7 @@ public final class PartitionLog {
                 break;
             }
             if (deleted == 0) {
-                snapshotAtEnd();
+                snapshotBeforeDeleting();
             }
             segments.pollFirstEntry().getValue().markDeleted();
             deleted++;
@@ -2405,6 +2415,27 @@ public final class PartitionLog {
      * A snapshot at the log's end (before segments are deleted, at a compaction's commit, at a
      * clean close), and the earlier ones of that kind go: a log keeps one per segment and the newest.
      */
+    /**
+     * {@link #snapshotAtEnd} before segments go, when the disk has room for it. Deleting writes
+     * nothing else, and on a full disk it is what frees space (retention, DeleteRecords): without
+     * the snapshot, a replay after a restart rebuilds the producers from the segments that are left.
+     */
+    private void snapshotBeforeDeleting() {
+        try {
+            snapshotAtEnd();
+        } catch (IOException e) {
+            log.warn("{}: could not write the producer state snapshot before deleting segments: {}", topicPartition, e.toString());
+        }
+    }
+
+    /**
+     * A segment's newest record time for time retention, as in Kafka: records without a time (or
+     * with one before 1970) leave the file's last change, and an empty segment has only that.
+     */
+    private static long newestTimestamp(LogSegment segment) {
+        return segment.maxTimestamp() >= 0 ? segment.maxTimestamp() : segment.lastModifiedMs();
+    }
+
     private void snapshotAtEnd() throws IOException {
         ProducerSnapshot.write(dir, logEndOffset, producers);
         ProducerSnapshot.deleteStrays(dir, segments.keySet());

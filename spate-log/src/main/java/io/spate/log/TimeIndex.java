@@ -45,6 +45,11 @@ final class TimeIndex {
         return found < 0 ? 0 : relativeOffsets[found];
     }
 
+    /** The newest entry as {timestamp, relative offset}, or null when there is none. */
+    synchronized long[] lastEntry() {
+        return entries == 0 ? null : new long[]{timestamps[entries - 1], relativeOffsets[entries - 1]};
+    }
+
     synchronized void truncateToRelativeOffset(int relativeOffset) {
         while (entries > 0 && relativeOffsets[entries - 1] >= relativeOffset) {
             entries--;

@@ -437,6 +437,41 @@ class PartitionLogTest {
         return log.applyRetention(nowMs);
     }
 
+    /**
+     * Records without a time (-1, or before 1970) age by their segment file's last change, as in
+     * Kafka: such a segment kept time retention from every later one for good.
+     */
+    @Test
+    void timeRetentionAgesRecordsWithoutATimestampByTheirFile() throws IOException {
+        PartitionLog log = open(config(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_MS, "1000"));
+        for (int i = 0; i < 12; i++) {
+            append(log, TestBatches.batch(-1, "x".repeat(200)), 0);
+        }
+        assertThat(log.segmentCount()).isGreaterThan(2);
+        assertThat(retainCommitted(log, System.currentTimeMillis() - 60_000)).as("files younger than the retention").isZero();
+
+        assertThat(retainCommitted(log, System.currentTimeMillis() + 60_000)).isPositive();
+
+        assertThat(log.logStartOffset()).as("the active segment rolled and went too").isEqualTo(log.logEndOffset()).isEqualTo(12);
+    }
+
+    /** A cut takes the newest timestamp with it: MAX_TIMESTAMP then names what is left, not an offset cut away. */
+    @Test
+    void aCutTakesTheNewestTimestampWithIt() throws IOException {
+        PartitionLog log = open(config());
+        append(log, TestBatches.batch(100, "a"), 0);
+        append(log, TestBatches.batch(1_000, "b"), 0);
+        assertThat(log.maxTimestampAndOffset()).isEqualTo(new PartitionLog.TimestampAndOffset(1_000, 1));
+
+        log.truncateTo(1);
+        assertThat(log.maxTimestampAndOffset()).isEqualTo(new PartitionLog.TimestampAndOffset(100, 0));
+        append(log, TestBatches.batch(500, "c"), 0);
+
+        assertThat(log.maxTimestampAndOffset()).isEqualTo(new PartitionLog.TimestampAndOffset(500, 1));
+        assertThat(log.offsetForTimestamp(400, log.logEndOffset())).as("the time index took the new batch")
+                .isEqualTo(new PartitionLog.TimestampAndOffset(500, 1));
+    }
+
     @Test
     void retentionNeverDeletesAboveTheHighWatermark() throws IOException {
         PartitionLog log = open(config(LogConfig.SEGMENT_BYTES, "1024", LogConfig.RETENTION_BYTES, "1", LogConfig.RETENTION_MS, "-1"));

@@ -320,6 +320,19 @@ class ReplicatedLogTest {
         assertThat(batchesFrom(follower, 0)).containsExactly(0L, 30L);
     }
 
+    /**
+     * A read bounded inside the gap a cut left at a segment's end (the high watermark there) reads
+     * the batches before it: the bound found no batch reaching it and the read came back empty.
+     */
+    @Test
+    void aReadBoundedInsideTheGapACutLeftReadsTheBatchesBeforeIt() throws IOException {
+        openACompactedFollowerAlone();
+        assertThat(follower.appendAsFollower(concat(numbered(0, 1, "a"), numbered(100, 1, "b")), 2).ok()).isTrue();
+        follower.truncateTo(50);
+
+        assertThat(LogTestSupport.baseOffsets(LogTestSupport.readBytes(follower, 0, 1 << 20, 40, false))).containsExactly(0L);
+    }
+
     /** The same at the first segment's base: a cut into its empty start left the end at the first cut. */
     @Test
     void aSecondCutAtTheFirstSegmentsBaseMovesTheLogsEndBackToIt() throws IOException {

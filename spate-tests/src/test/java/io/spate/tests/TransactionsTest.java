@@ -402,6 +402,49 @@ class TransactionsTest {
         assertThat(values(readAll("read_uncommitted", List.of(tp)))).containsExactly("committed");
     }
 
+    /**
+     * The same for offsets: a TxnOffsetCommit that arrives after its transaction ended (a retry
+     * the first attempt overtook) is refused with INVALID_TXN_STATE, as Kafka since 3.6 verifies
+     * it. Taken, it opened a transaction on the group's offsets partition that no marker ends:
+     * every consumer that asks for stable offsets (read_committed, Streams) was told they are
+     * unstable for good.
+     */
+    @Test
+    void aTransactionalOffsetCommitAfterItsTransactionEndedIsRefused() throws Exception {
+        Clients.createTopic(node.bootstrapServers(), "tx-late-offsets", 1, Map.of());
+        TopicPartition tp = new TopicPartition("tx-late-offsets", 0);
+        String group = "tx-late-offsets-group";
+        TransactionDescription ended;
+        try (KafkaProducer<String, String> producer = transactional("tx-late-offsets-1", Map.of());
+             Admin admin = Clients.admin(node.bootstrapServers())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tx-late-offsets", "k", "v")).get();
+            producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(5)), new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
+            producer.commitTransaction();
+            ended = admin.describeTransactions(List.of("tx-late-offsets-1")).all().get().get("tx-late-offsets-1");
+        }
+        org.apache.kafka.common.message.TxnOffsetCommitRequestData late = new org.apache.kafka.common.message.TxnOffsetCommitRequestData()
+                .setTransactionalId("tx-late-offsets-1").setGroupId(group).setProducerId(ended.producerId())
+                .setProducerEpoch((short) ended.producerEpoch()).setGenerationIdOrMemberEpoch(-1).setMemberId("");
+        late.topics().add(new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(tp.topic())
+                .setPartitions(List.of(new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                        .setPartitionIndex(0).setCommittedOffset(3).setCommittedLeaderEpoch(-1))));
+        try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
+            org.apache.kafka.common.requests.TxnOffsetCommitResponse answer = client.send(
+                    new org.apache.kafka.common.requests.TxnOffsetCommitRequest(late, (short) 3));
+            assertThat(answer.data().topics()).singleElement().satisfies(t -> assertThat(t.partitions()).singleElement()
+                    .satisfies(p -> assertThat(Errors.forCode(p.errorCode())).isEqualTo(Errors.INVALID_TXN_STATE)));
+        }
+        try (Admin admin = Clients.admin(node.bootstrapServers())) {
+            Map<TopicPartition, OffsetAndMetadata> stable = admin.listConsumerGroupOffsets(Map.of(group,
+                            new org.apache.kafka.clients.admin.ListConsumerGroupOffsetsSpec()),
+                    new org.apache.kafka.clients.admin.ListConsumerGroupOffsetsOptions().requireStable(true).timeoutMs(10_000))
+                    .partitionsToOffsetAndMetadata(group).get();
+            assertThat(stable).as("the committed offset, stable").isEqualTo(Map.of(tp, new OffsetAndMetadata(5)));
+        }
+    }
+
     /** With verification off (as on Kafka before 3.6), a late write leaves a hanging transaction for the tool to find and abort. */
     @Test
     void kafkaTransactionsToolFindsAndAbortsAHangingTransaction(@TempDir Path unverifiedDir) throws Exception {

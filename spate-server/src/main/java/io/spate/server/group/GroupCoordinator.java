@@ -917,8 +917,58 @@ public final class GroupCoordinator implements AutoCloseable {
                                                                          String groupInstanceId, List<OffsetCommit> offsets) {
         log.debug("group {}: {} offset(s) committed inside the transaction of {} (producer {} epoch {})", groupId, offsets.size(),
                 transactionalId, producerId, producerEpoch);
+        TransactionCheck check = transactionCheck;
+        int p = partitionFor(groupId);
+        io.spate.replication.Partition partition = check == null ? null : replicas.partition(OffsetStore.TOPIC, p);
+        if (partition == null) {
+            // Not verified (verification off), or not hosted here: the write is refused as not the coordinator.
+            return storeTxnOffsets(transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, offsets, null);
+        }
+        // KIP-890 (as Kafka since 3.6): a commit that comes after its transaction ended (a late
+        // retry, one sent without AddOffsetsToTxn) would open a transaction on the offsets partition
+        // that no marker ever ends: the group's offsets unstable for good, its log uncompactable.
+        io.spate.log.TxnVerificationGuard guard = partition.log().beginTransactionVerification(producerId, producerEpoch, time.millis());
+        if (guard == io.spate.log.TxnVerificationGuard.ALREADY_OPEN) {
+            return storeTxnOffsets(transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, offsets, guard);
+        }
+        return check.verify(transactionalId, producerId, producerEpoch, new io.spate.log.TopicPartition(OffsetStore.TOPIC, p))
+                .handle((inTransaction, failure) -> {
+                    ServiceError refusal = failure != null ? switch (ServiceException.errorOf(failure, ServiceError.COORDINATOR_NOT_AVAILABLE)) {
+                        case PRODUCER_FENCED, INVALID_PRODUCER_EPOCH -> ServiceError.INVALID_PRODUCER_EPOCH;
+                        case INVALID_PRODUCER_ID_MAPPING -> ServiceError.INVALID_PRODUCER_ID_MAPPING;
+                        // Could not ask: the client looks its coordinator up again and retries.
+                        default -> ServiceError.COORDINATOR_NOT_AVAILABLE;
+                    } : inTransaction ? ServiceError.NONE : ServiceError.INVALID_TXN_STATE;
+                    if (refusal != ServiceError.NONE) {
+                        Map<OffsetCommit, ServiceError> refused = new LinkedHashMap<>();
+                        offsets.forEach(c -> refused.put(c, refusal));
+                        return CompletableFuture.completedFuture(refused);
+                    }
+                    return storeTxnOffsets(transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId,
+                            offsets, guard);
+                }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<Map<OffsetCommit, ServiceError>> storeTxnOffsets(String transactionalId, String groupId, long producerId,
+                                                                        short producerEpoch, int generationId, String memberId,
+                                                                        String groupInstanceId, List<OffsetCommit> offsets,
+                                                                        io.spate.log.TxnVerificationGuard verified) {
         return storeOffsets(groupId, offsets, shard -> validateTxnCommit(shard, groupId, generationId, memberId, groupInstanceId),
-                new CoordinatorResult.Transaction(producerId, producerEpoch));
+                new CoordinatorResult.Transaction(producerId, producerEpoch, verified));
+    }
+
+    /** Asks the transaction coordinator whether a producer's open transaction includes a partition (KIP-890 verification). */
+    @FunctionalInterface
+    public interface TransactionCheck {
+        CompletableFuture<Boolean> verify(String transactionalId, long producerId, short epoch, io.spate.log.TopicPartition partition);
+    }
+
+    private volatile TransactionCheck transactionCheck;
+
+    /** Verifies transactional offset commits with {@code check} from now on (as produce does, when verification is on). */
+    public GroupCoordinator verifyTransactionsWith(TransactionCheck check) {
+        this.transactionCheck = check;
+        return this;
     }
 
     /**

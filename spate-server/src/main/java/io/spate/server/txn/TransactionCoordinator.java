@@ -391,10 +391,11 @@ public final class TransactionCoordinator implements AutoCloseable {
     /**
      * A shard finished replaying its log: once what it replayed is committed (a Prepare state
      * past the high watermark may vanish with this leader, and its transaction then be timed out
-     * and aborted by the next one), complete what was decided; and start the timeout checks.
+     * and aborted by the next one), complete what was decided and start the timeout checks, which
+     * complete Prepare states too: started before, they wrote the markers of a decision the next
+     * leader might never have heard of.
      */
     private void loaded(TransactionShard shard) {
-        scheduleChecks(shard);
         Partition partition = replicas.partition(TOPIC, shard.context.partition());
         resumeWhenCommitted(shard, partition == null ? 0 : partition.log().logEndOffset());
     }
@@ -405,6 +406,7 @@ public final class TransactionCoordinator implements AutoCloseable {
             shard.context.schedule("resume transaction completions", RESUME_POLL_MS, () -> resumeWhenCommitted(shard, loadedTo));
             return;
         }
+        scheduleChecks(shard);
         for (TxnMetadata txn : List.copyOf(shard.transactions.values())) {
             try {
                 complete(shard, txn.transactionalId());

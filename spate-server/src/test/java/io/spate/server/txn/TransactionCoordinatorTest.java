@@ -123,4 +123,37 @@ class TransactionCoordinatorTest {
         assertThat(orders.log().logEndOffset()).as("the markers are not written again").isEqualTo(1);
         assertThat(settled(coordinator.completionsTracked())).isZero();
     }
+    /**
+     * A coordinator that takes over a transaction log whose last Prepare state is not committed yet
+     * completes nothing before it is, the timeout checks included: a check 10 s after the load
+     * wrote the markers of a decision that could still vanish with this leader (the next one then
+     * sees the transaction open, and its producer's commit is refused where those markers landed).
+     */
+    @Test
+    void aLoadedPrepareStateIsCompletedOnlyOnceItIsCommittedTheTimeoutChecksIncluded() {
+        String id = "payments-takeover";
+        TransactionCoordinator.ProducerIdAndEpoch producer = settled(coordinator.initProducerId(id, 60_000, -1, (short) -1));
+        settled(coordinator.addPartitions(id, producer.producerId(), producer.epoch(), Set.of(new TopicPartition("orders", 0))));
+        ordersLeaderless = true;
+        settled(coordinator.endTransaction(id, producer.producerId(), producer.epoch(), true));
+        Partition transactionLog = node.replicas.partition(TransactionCoordinator.TOPIC, 0);
+        long prepareAt = transactionLog.log().logEndOffset() - 1;
+
+        // This node leads the log again, its last record (the PrepareCommit) not known committed yet.
+        coordinator.leadership().onResigned(transactionLog, transactionLog.leaderEpoch());
+        scheduler.runDue();
+        transactionLog.log().resetHighWatermark(prepareAt);
+        coordinator.leadership().onBecameLeader(transactionLog, transactionLog.leaderEpoch());
+        scheduler.runDue();
+
+        scheduler.advance(3 * 10_000);
+        assertThat(settled(coordinator.completionsTracked())).as("no completion started on an uncommitted decision").isZero();
+
+        transactionLog.log().updateHighWatermark(transactionLog.log().logEndOffset());
+        ordersLeaderless = false;
+        scheduler.advance(TransactionCoordinator.RESUME_POLL_MS);
+        scheduler.advance(TxnMarkerChannel.RETRY_BACKOFF_MS);
+        scheduler.advance(TransactionCoordinator.COMPLETION_RETRY_MS);
+        assertThat(settled(coordinator.describe(id)).state()).isEqualTo(TxnState.COMPLETE_COMMIT);
+    }
 }
