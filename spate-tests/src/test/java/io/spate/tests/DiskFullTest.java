@@ -73,6 +73,67 @@ class DiskFullTest {
         }
     }
 
+    /**
+     * On a full disk, DeleteRecords and time retention are what free space, and they write
+     * nothing new to do it: the producer state snapshot they take first, when there is room, is
+     * skipped when there is none (it failed before anything was deleted, and DeleteRecords left
+     * the log start moved over segments still there).
+     */
+    @Test
+    void deleteRecordsAndRetentionFreeAFullDisk() throws Exception {
+        Path dir = Tmpfs.mountOrSkip(tmp.resolve("small-disk"), "4m");
+        mountPoint = dir;
+        String value = "x".repeat(60_000);
+        try (SpateNode node = SpateNode.builder().dataDir(dir.resolve("data")).config("log.retention.check.interval.ms", "200").start();
+             RawKafkaClient client = new RawKafkaClient(node.bootstrapServers());
+             Admin admin = Clients.admin(node.bootstrapServers())) {
+            Clients.createTopic(node.bootstrapServers(), "filler", 1, Map.of("segment.bytes", "300000"));
+            int acknowledged = fillUntilFull(client, value);
+            org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition("filler", 0);
+
+            long half = acknowledged / 2;
+            long lowWatermark = admin.deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(half)))
+                    .lowWatermarks().get(tp).get().lowWatermark();
+            assertThat(lowWatermark).isEqualTo(half);
+            var afterDeleting = RawRequests.only(client.send(RawRequests.produce("filler", 0, (short) 1, RawRequests.records(value))));
+            assertThat(Errors.forCode(afterDeleting.errorCode())).as("room again").isEqualTo(Errors.NONE);
+            assertThat(afterDeleting.baseOffset()).isEqualTo(acknowledged);
+
+            int more = fillUntilFull(client, value);
+            admin.incrementalAlterConfigs(Map.of(new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "filler"), List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+                    .all().get();
+            long end = acknowledged + 1 + more;
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest())).partitionResult(tp).get().offset())
+                            .as("retention took the whole log").isEqualTo(end));
+            var afterRetention = RawRequests.only(client.send(RawRequests.produce("filler", 0, (short) 1, RawRequests.records(value))));
+            assertThat(Errors.forCode(afterRetention.errorCode())).isEqualTo(Errors.NONE);
+            assertThat(afterRetention.baseOffset()).isEqualTo(end);
+        }
+    }
+
+    /**
+     * Appends large records, then smaller ones, until not even a small one fits (no page of the
+     * disk left); returns how many were acknowledged.
+     */
+    private static int fillUntilFull(RawKafkaClient client, String value) throws Exception {
+        int acknowledged = 0;
+        for (String size : List.of(value, "y".repeat(1_000), "z".repeat(50))) {
+            short lastError = 0;
+            for (int i = 0; i < 5_000 && lastError == 0; i++) {
+                var answer = RawRequests.only(client.send(RawRequests.produce("filler", 0, (short) 1, RawRequests.records(size + i))));
+                lastError = answer.errorCode();
+                if (lastError == 0) {
+                    acknowledged++;
+                }
+            }
+            assertThat(Errors.forCode(lastError)).isEqualTo(Errors.KAFKA_STORAGE_ERROR);
+        }
+        return acknowledged;
+    }
+
     @Test
     void aStandaloneNodeStartsAgainOnAFullDiskAndServesWhatItHolds() throws Exception {
         Path dir = Tmpfs.mountOrSkip(tmp.resolve("small-disk"), "4m");
