@@ -141,6 +141,10 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
             Scheduler.Timer timer = scheduler.schedule(delayMs, () -> {
                 timers.remove(self[0]);
                 if (!dropped && !closed) {
+                    // A timer acts on the shard as it is: a write answered as timed out that has
+                    // committed since is replayed first (else only the next request here would,
+                    // and a transaction coordinator's checks went on seeing a state long gone).
+                    replayCommitted(this);
                     logged.run();
                 }
             });

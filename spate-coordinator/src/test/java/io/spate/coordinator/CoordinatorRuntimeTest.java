@@ -328,6 +328,22 @@ class CoordinatorRuntimeTest {
         assertThat(settled).containsExactly("clicks");
     }
 
+    /** A timer sees what committed meanwhile, with no request coming to the shard in between. */
+    @Test
+    void aShardsTimerSeesAWriteThatTimedOutAndCommittedSince() {
+        lead(1);
+        CompletableFuture<Long> late = runtime.write(0, shard -> shard.increment("clicks"));
+        scheduler.advance(COMMIT_TIMEOUT_MS);
+        assertThat(late).isCompletedExceptionally();
+        List<Long> seen = new ArrayList<>();
+        done(runtime.read(0, shard -> shard.context.schedule("look", 1_000, () -> seen.add(shard.values.getOrDefault("clicks", 0L)))));
+
+        replicate();
+        scheduler.advance(1_000);
+
+        assertThat(seen).containsExactly(1L);
+    }
+
     @Test
     void aShardsTimersRunOnItsThreadAndDieWithIt() {
         lead(1);

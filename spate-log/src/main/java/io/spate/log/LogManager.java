@@ -399,6 +399,15 @@ public final class LogManager implements AutoCloseable {
         if (closing == null) {
             return;
         }
+        if (!closing.isOffline()) {
+            // What it holds is vouched for by the recovery point kept below, and by a clean start's
+            // (which trusts every log it opens again in this process): it must be on disk first.
+            try {
+                closing.flush(clock.millis());
+            } catch (IOException e) {
+                log.warn("{}: could not fsync the log closed and kept: {}", tp, e.toString());
+            }
+        }
         synchronized (checkpointLock) {
             if (!closing.isOffline()) {
                 checkpointedRecoveryPoints.put(tp, closing.recoveryPoint());

@@ -469,6 +469,25 @@ class LogManagerTest {
         }
     }
 
+    /**
+     * A log closed and kept (a stale image took the partition away) is fsynced first: the recovery
+     * point kept for it, and a clean start's trust in every log it opens again in this process,
+     * vouched for bytes never synced, and a power loss then left a hole below the recovery point.
+     */
+    @Test
+    void aLogClosedAndKeptIsFlushedFirst() throws IOException {
+        try (LogManager manager = LogManager.open(data(), CLOCK, HOUR)) {
+            PartitionLog log = manager.getOrCreate(TP, LogConfig.defaultConfig());
+            append(log, TestBatches.batch(1, "a", "b"), 0);
+            assertThat(log.recoveryPoint()).isZero();
+
+            manager.closeKeeping(TP);
+
+            assertThat(log.recoveryPoint()).isEqualTo(2);
+            assertThat(manager.getOrCreate(TP, LogConfig.defaultConfig()).recoveryPoint()).isEqualTo(2);
+        }
+    }
+
     @Test
     void closeFlushesAndRecordsTheRecoveryPoints() throws IOException {
         TopicPartition other = new TopicPartition("my-topic-with-dashes", 3);

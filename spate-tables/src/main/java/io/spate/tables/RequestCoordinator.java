@@ -352,9 +352,20 @@ final class RequestCoordinator {
         }
     }
 
-    /** The node stops: nothing pending will be answered. */
+    /**
+     * The node stops: nothing pending will be answered. A write still waiting for some replicas
+     * leaves them the hints its timeout would have (the hint store is flushed as the node stops):
+     * acknowledged at QUORUM by two replicas, its third copy otherwise waited for anti-entropy.
+     */
     void abandonAll() {
-        writes.values().forEach(w -> w.timer.cancel());
+        for (PendingWrite w : writes.values()) {
+            w.timer.cancel();
+            for (Map.Entry<String, String> t : w.targets.entrySet()) {
+                if (!w.acked.contains(t.getKey())) {
+                    hint(t.getValue(), w);
+                }
+            }
+        }
         reads.values().forEach(r -> r.timer.cancel());
         writes.clear();
         reads.clear();

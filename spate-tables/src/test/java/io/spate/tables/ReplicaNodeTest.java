@@ -177,6 +177,28 @@ class ReplicaNodeTest {
         assertThat(stores.get(r.get(2)).get(b(key))).isNotNull();
     }
 
+    /**
+     * A coordinator stopped while a write it acknowledged at QUORUM still waits for its third
+     * replica keeps that replica's hint (as the write's timeout would have): the copy is not left
+     * to anti-entropy.
+     */
+    @Test
+    void aCoordinatorStoppedBeforeEveryReplicaAnsweredKeepsTheMissingOnesHints() {
+        fiveNodes();
+        String key = "k";
+        List<String> r = replicas(key);
+        unreachable.add(r.get(2)); // live in the metadata, silent
+        List<WriteResult> out = new ArrayList<>();
+        nodes.get(r.get(0)).put("t", b(key), b("v"), Consistency.QUORUM, 0, out::add);
+        scheduler.advance(10);
+        assertThat(out).singleElement().satisfies(w -> assertThat(w.ok()).isTrue());
+        assertThat(nodes.get(r.get(0)).hints().pending()).as("before its timeout").isZero();
+
+        nodes.get(r.get(0)).stop();
+
+        assertThat(nodes.get(r.get(0)).hints().pending(r.get(2))).isEqualTo(1);
+    }
+
     /** A hint store on a full disk: it opens (and reads) fine, every write fails as RocksDB's does. */
     private TableStore fullDiskHintStore() {
         MemoryTableStore inner = new MemoryTableStore(Durability.SYNC_EACH, scheduler);
