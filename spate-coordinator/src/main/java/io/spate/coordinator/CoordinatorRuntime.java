@@ -143,8 +143,13 @@ public final class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
                 if (!dropped && !closed) {
                     // A timer acts on the shard as it is: a write answered as timed out that has
                     // committed since is replayed first (else only the next request here would,
-                    // and a transaction coordinator's checks went on seeing a state long gone).
-                    replayCommitted(this);
+                    // and a transaction coordinator's checks went on seeing a state long gone);
+                    // only while this leadership lasts (a follower's log past a write's offsets
+                    // holds the next leader's records).
+                    Partition led = partitions.partition(partition);
+                    if (led != null && partitions.leads(led) && led.leaderEpoch() == epoch) {
+                        replayCommitted(this);
+                    }
                     logged.run();
                 }
             });

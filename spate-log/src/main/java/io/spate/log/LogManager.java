@@ -627,6 +627,13 @@ public final class LogManager implements AutoCloseable {
                 channel.write(bytes);
             }
             channel.force(true);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(tmp); // its pages, on a full disk, are what the next write needs
+            } catch (IOException ignored) {
+                // the next write truncates it
+            }
+            throw e;
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         fsyncDirectory(file.getParent());

@@ -655,8 +655,14 @@ public final class LogSegment {
         // with an offset no longer there (or refilled by other records), kept later batches out
         // of the time index and held time retention back. The surviving index says what is left.
         long[] newest = timeIndex.lastEntry();
+        long newestOffset;
+        try {
+            newestOffset = newest == null ? -1 : lastOffsetOfBatchAt(positionOf(baseOffset + newest[1], size));
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        offsetOfMaxTimestamp = newestOffset;
         maxTimestamp = newest == null ? RecordBatch.NO_TIMESTAMP : newest[0];
-        offsetOfMaxTimestamp = newest == null ? -1 : lastOffsetOfBatchAt(positionOf(baseOffset + newest[1], size));
         bytesSinceIndexEntry = 0;
         if (size == 0) {
             firstAppendMs = -1;

@@ -682,6 +682,7 @@ public final class PartitionLog {
                             replacement.abortedTxns().add(txn);
                         }
                     }
+                    keepFileTime(replacement, old, end);
                     replacements.add(replacement);
                 }
                 // All of the range's new segments go in before the old entries leave (readers take no lock).
@@ -700,6 +701,29 @@ public final class PartitionLog {
                 throw e;
             }
             return true;
+        }
+    }
+
+    /**
+     * Gives a compaction's output segment the newest file time of the segments it replaces up to
+     * {@code end}, as Kafka's cleaner does: records without a time age by it for time retention,
+     * and a new file time at every pass kept them for good on a compact,delete topic.
+     */
+    private void keepFileTime(LogSegment replacement, List<LogSegment> replaced, long end) {
+        long newest = -1;
+        for (int i = 0; i < replaced.size(); i++) {
+            LogSegment segment = replaced.get(i);
+            long segmentEnd = i + 1 < replaced.size() ? replaced.get(i + 1).baseOffset() : Long.MAX_VALUE;
+            if (segment.baseOffset() < end && segmentEnd > replacement.baseOffset()) {
+                newest = Math.max(newest, segment.lastModifiedMs());
+            }
+        }
+        if (newest >= 0) {
+            try {
+                Files.setLastModifiedTime(replacement.file(), java.nio.file.attribute.FileTime.fromMillis(newest));
+            } catch (IOException e) {
+                log.warn("{}: could not keep the file time of the compacted segment {}: {}", topicPartition, replacement.baseOffset(), e.toString());
+            }
         }
     }
 
@@ -1802,13 +1826,17 @@ public final class PartitionLog {
                 return 0;
             }
             stableBefore = lastStableOffset;
-            if (cfg.retentionMs() >= 0 && active.size() > 0 && nowMs - newestTimestamp(active) > cfg.retentionMs()) {
+            long activeNewest = newestTimestamp(active);
+            if (cfg.retentionMs() >= 0 && active.size() > 0 && activeNewest >= 0 && nowMs - activeNewest > cfg.retentionMs()) {
                 try {
                     roll();
                 } catch (IOException e) {
                     // A full disk has no room for the next segment's file: the sealed ones still go,
                     // and the active one at a later check, once there is.
                     log.warn("{}: could not roll the expired active segment for retention: {}", topicPartition, e.toString());
+                    if (offlineReason != null) {
+                        return 0; // the roll's fsync failed: the log is offline, nothing more is done to it
+                    }
                 }
             }
             long total = sizeInBytes();

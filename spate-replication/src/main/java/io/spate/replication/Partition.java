@@ -598,6 +598,13 @@ public final class Partition {
             if (progress == null) {
                 return null;
             }
+            if (fetchOffset > log.logEndOffset()) {
+                // Beyond what this leader holds (a follower with an empty log starting further on,
+                // which names no epoch to check): answered OFFSET_OUT_OF_RANGE, and it vouches for
+                // nothing, as in Kafka; counted, it moved the high watermark and joined the in-sync
+                // set holding none of it.
+                return null;
+            }
             progress.onFetch(fetchOffset, followerLogStart, log.logEndOffset(), nowMs, followerRack);
             List<Integer> current = isr;
             if (mayJoin && !current.contains(followerId) && !isrChangeInFlight && fetchOffset >= log.highWatermark()
@@ -800,6 +807,17 @@ public final class Partition {
                 // image had just dropped as lagging (a review found the window). The next fetch or
                 // check proposes again from the current set.
                 return -1;
+            }
+            if (!proposed.equals(unresolvedIsrChange)) {
+                // A joiner caught up when its fetch was seen, under the read lock; writes acknowledged
+                // by the set without it may have moved the high watermark past it since. Joining now,
+                // it could be elected without them (as Kafka checks again under its write lock).
+                for (int id : proposed) {
+                    FollowerProgress joining = isr.contains(id) ? null : followers.get(id);
+                    if (joining != null && (joining.logEndOffset() < log.highWatermark() || joining.logEndOffset() < epochStartOffset)) {
+                        return -1;
+                    }
+                }
             }
             isrChangeInFlight = true;
             isrChangeInFlightAt = partitionEpoch;

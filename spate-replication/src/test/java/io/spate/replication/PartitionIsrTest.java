@@ -81,6 +81,41 @@ class PartitionIsrTest {
         return proposal;
     }
 
+    /** A follower fetching beyond the leader's log end vouches for nothing: no joining, no high watermark (found by review on 2026-12-08). */
+    @Test
+    void aFetchBeyondTheLogEndCountsForNothing() {
+        long end = append("a");
+        partition.onFollowerFetch(2, 0, now, "");
+
+        assertThat(partition.onFollowerFetch(3, end + 100, now, "")).isNull();
+        partition.onFollowerFetch(2, end, now, "");
+        assertThat(partition.onFollowerFetch(3, end + 100, now, "")).isNull();
+
+        assertThat(partition.log().highWatermark()).isEqualTo(end);
+        assertThat(partition.onFollowerFetch(3, end, now, "")).as("once it holds what the leader holds").containsExactly(1, 2, 3);
+    }
+
+    /**
+     * A joiner proposed when it caught up, whose proposal is begun only after writes acknowledged
+     * without it moved the high watermark past it, is not asked for: committed into the in-sync
+     * set, it could be elected without those writes (found by review on 2026-12-08).
+     */
+    @Test
+    void aJoinerTheHighWatermarkPassedBeforeItsChangeBeganIsNotAskedFor() {
+        long end = append("a");
+        partition.onFollowerFetch(2, end, now, "");
+        List<Integer> proposal = partition.onFollowerFetch(3, end, now, "");
+        assertThat(proposal).containsExactly(1, 2, 3);
+
+        long later = append("b", "c");
+        partition.onFollowerFetch(2, later, now, "");
+        assertThat(partition.log().highWatermark()).as("acknowledged by 1 and 2").isEqualTo(later);
+
+        assertThat(partition.beginIsrChange(proposal)).isFalse();
+        assertThat(partition.onFollowerFetch(3, later, now, "")).as("caught up again").containsExactly(1, 2, 3);
+        assertThat(partition.beginIsrChange(List.of(1, 2, 3))).isTrue();
+    }
+
     /**
      * A follower that catches up goes back to its place in the replica list, not to the end of the
      * in-sync set: a fail-over elects the first live in-sync replica, and two partitions placed

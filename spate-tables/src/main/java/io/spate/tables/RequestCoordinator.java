@@ -358,17 +358,18 @@ final class RequestCoordinator {
      * acknowledged at QUORUM by two replicas, its third copy otherwise waited for anti-entropy.
      */
     void abandonAll() {
-        for (PendingWrite w : writes.values()) {
-            w.timer.cancel();
+        List<PendingWrite> unfinished = List.copyOf(writes.values());
+        writes.values().forEach(w -> w.timer.cancel());
+        reads.values().forEach(r -> r.timer.cancel());
+        writes.clear();
+        reads.clear();
+        repairs.clear();
+        for (PendingWrite w : unfinished) {
             for (Map.Entry<String, String> t : w.targets.entrySet()) {
                 if (!w.acked.contains(t.getKey())) {
                     hint(t.getValue(), w);
                 }
             }
         }
-        reads.values().forEach(r -> r.timer.cancel());
-        writes.clear();
-        reads.clear();
-        repairs.clear();
     }
 }

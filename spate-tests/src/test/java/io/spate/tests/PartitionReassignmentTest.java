@@ -180,7 +180,7 @@ class PartitionReassignmentTest {
     @Test
     void aThrottledMoveCopiesNoFasterThanTheThrottleAndFinishesOnceItIsCleared() throws Exception {
         String topic = "throttled-" + UUID.randomUUID();
-        cluster.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get();
+        cluster.createTopic(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))), 1, 2);
         TopicPartition tp = new TopicPartition(topic, 0);
         cluster.awaitLeader(topic, 0);
         fillWithKilobyteRecords(topic, 6_000);
@@ -246,7 +246,7 @@ class PartitionReassignmentTest {
     @Test
     void aMoveCopiesNoFasterThanTheNodesMoveRate() throws Exception {
         String topic = "move-rate-" + UUID.randomUUID();
-        cluster.admin().createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))))).all().get();
+        cluster.createTopic(new org.apache.kafka.clients.admin.NewTopic(topic, Map.of(0, List.of(1, 2))), 1, 2);
         TopicPartition tp = new TopicPartition(topic, 0);
         cluster.awaitLeader(topic, 0);
         fillWithKilobyteRecords(topic, 4_000);

@@ -384,7 +384,8 @@ class TransactionsTest {
             producer.beginTransaction();
             producer.send(new ProducerRecord<>("tx-late", "k", "committed")).get();
             producer.commitTransaction();
-            ended = admin.describeTransactions(List.of("tx-late-1")).all().get().get("tx-late-1");
+            ended = await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeTransactions(List.of("tx-late-1")).all().get().get("tx-late-1"),
+                    d -> d.state() == TransactionState.COMPLETE_COMMIT); // its markers written
         }
         try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
             ProduceRequest late = RawRequests.produce("tx-late", 0, (short) -1,
@@ -422,7 +423,11 @@ class TransactionsTest {
             producer.send(new ProducerRecord<>("tx-late-offsets", "k", "v")).get();
             producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(5)), new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
             producer.commitTransaction();
-            ended = admin.describeTransactions(List.of("tx-late-offsets-1")).all().get().get("tx-late-offsets-1");
+            // Its markers written (the commit returns once the decision is): a commit before them
+            // would still join the transaction, as on Kafka.
+            ended = await().atMost(Duration.ofSeconds(30)).until(
+                    () -> admin.describeTransactions(List.of("tx-late-offsets-1")).all().get().get("tx-late-offsets-1"),
+                    d -> d.state() == TransactionState.COMPLETE_COMMIT);
         }
         org.apache.kafka.common.message.TxnOffsetCommitRequestData late = new org.apache.kafka.common.message.TxnOffsetCommitRequestData()
                 .setTransactionalId("tx-late-offsets-1").setGroupId(group).setProducerId(ended.producerId())

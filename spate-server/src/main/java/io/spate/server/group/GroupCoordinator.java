@@ -722,6 +722,7 @@ public final class GroupCoordinator implements AutoCloseable {
                         if (m.awaitingSync != null) {
                             m.awaitingSync.complete(SyncResult.refused(error));
                             m.awaitingSync = null;
+                            scheduleSessionTimeout(group, m); // its session runs again from its answer
                         }
                     }
                     maybePrepareRebalance(group, "assignment could not be stored");
@@ -733,6 +734,7 @@ public final class GroupCoordinator implements AutoCloseable {
                     if (m.awaitingSync != null) {
                         m.awaitingSync.complete(syncResponse(group, m));
                         m.awaitingSync = null;
+                        scheduleSessionTimeout(group, m); // its session runs again from its answer
                     }
                 }
             }, runtime::execute);
@@ -850,6 +852,12 @@ public final class GroupCoordinator implements AutoCloseable {
         if (member.awaitingJoin != null && !member.isNew) {
             return; // a parked join is governed by the rebalance timeout
         }
+        if (member.awaitingSync != null) {
+            // Waiting for the leader's assignment, which the sync timer (the rebalance timeout)
+            // bounds, as Kafka's pending sync: librdkafka sends no heartbeat meanwhile, and its
+            // followers were dropped whenever a leader took longer than a session to sync.
+            return;
+        }
         removeMember(group, member, member.isNew
                 ? "its first join did not complete within " + NEW_MEMBER_JOIN_TIMEOUT_MS + " ms"
                 : "session timed out after " + member.sessionTimeoutMs + " ms without a heartbeat");
@@ -920,8 +928,8 @@ public final class GroupCoordinator implements AutoCloseable {
         TransactionCheck check = transactionCheck;
         int p = partitionFor(groupId);
         io.spate.replication.Partition partition = check == null ? null : replicas.partition(OffsetStore.TOPIC, p);
-        if (partition == null) {
-            // Not verified (verification off), or not hosted here: the write is refused as not the coordinator.
+        if (partition == null || !partition.isLeader()) {
+            // Not verified (verification off), or not led here: the write is refused as not the coordinator.
             return storeTxnOffsets(transactionalId, groupId, producerId, producerEpoch, generationId, memberId, groupInstanceId, offsets, null);
         }
         // KIP-890 (as Kafka since 3.6): a commit that comes after its transaction ended (a late
@@ -1270,6 +1278,14 @@ public final class GroupCoordinator implements AutoCloseable {
             }
             if (group != null && !group.members.isEmpty()) {
                 return CoordinatorResult.<GroupRecord, ServiceError>of(ServiceError.NON_EMPTY_GROUP);
+            }
+            if (shard.offsetWritesInFlight.containsKey(groupId)) {
+                // A commit still being written is not in the shard yet, so it would get no tombstone:
+                // replayed before the group's removal it was wiped from memory, but stayed in the log,
+                // and once compaction dropped the tombstones a reload brought the group back with it.
+                // A moment later it is replayed (or known not written) and the delete covers it; the
+                // admin client retries this answer.
+                return CoordinatorResult.<GroupRecord, ServiceError>of(ServiceError.COORDINATOR_LOAD_IN_PROGRESS);
             }
             // Partitions only a transaction holds an offset for get a tombstone too, which voids it, as in Kafka:
             // the group must not come back with offsets when that transaction commits.

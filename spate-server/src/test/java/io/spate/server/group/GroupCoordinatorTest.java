@@ -145,6 +145,37 @@ class GroupCoordinatorTest {
                 .as("no member keeps an assignment that was never stored").allSatisfy(m -> assertThat(m.assignment()).isEmpty());
     }
 
+    /**
+     * A follower waiting in SyncGroup for the leader's assignment is not expired by its session
+     * (librdkafka sends no heartbeat then): the rebalance timeout bounds that wait, as in Kafka.
+     * Its session runs again from the answer (found by review on 2026-12-08).
+     */
+    @Test
+    void aFollowerWaitingForTheAssignmentLongerThanASessionGetsIt() {
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        CompletableFuture<JoinResult> b = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult leader = a.join().leaderId().equals(a.join().memberId()) ? a.join() : b.join();
+        JoinResult follower = leader == a.join() ? b.join() : a.join();
+        CompletableFuture<SyncResult> followerSync = coordinator.syncGroup(new SyncRequest("billing", follower.memberId(), null,
+                follower.generationId(), "consumer", "range", Map.of()));
+        for (int i = 0; i < 3; i++) {
+            scheduler.advance(SESSION_MS / 2);
+            assertThat(settled(coordinator.heartbeat("billing", leader.memberId(), null, leader.generationId()))).isEqualTo(ServiceError.NONE);
+        }
+        assertThat(followerSync).as("still waiting, past its session").isNotDone();
+
+        assertThat(sync(leader).error()).isEqualTo(ServiceError.NONE);
+
+        assertThat(settled(followerSync).assignment()).containsExactly(7);
+        scheduler.advance(SESSION_MS - 1);
+        assertThat(settled(coordinator.heartbeat("billing", leader.memberId(), null, leader.generationId()))).isEqualTo(ServiceError.NONE);
+        assertThat(settled(coordinator.describeGroup("billing")).members()).hasSize(2);
+        scheduler.advance(1);
+        assertThat(settled(coordinator.describeGroup("billing")).members()).as("silent a session after its answer")
+                .extracting(GroupCoordinator.MemberSummary::memberId).containsExactly(leader.memberId());
+    }
+
     @Test
     void aMemberThatStopsHeartbeatingIsRemovedAtItsSessionTimeoutAndTheOtherRejoinsAlone() {
         CompletableFuture<JoinResult> a = joinAsNewMember();
@@ -922,6 +953,30 @@ class GroupCoordinatorTest {
         endTransaction(coordinator, PRODUCER, false);
         scheduler.advance(RETENTION_CHECK_MS);
         assertThat(committed(coordinator, orders1)).isNull();
+    }
+
+    /**
+     * A delete while a commit of the group is still being written waits for it (a retriable
+     * answer): done at once, the commit got no tombstone, stayed in the log, and a reload after
+     * compaction brought the group back with it (found by review on 2026-12-08).
+     */
+    @Test
+    void aDeleteWaitsForTheGroupsCommitStillBeingWritten() {
+        settled(coordinator.commitOffsets("audit", -1, "", null, List.of(new GroupCoordinator.OffsetCommit("orders", 0, 5, -1, ""))));
+        var offsets = holdHighWatermark();
+        CompletableFuture<?> commit = coordinator.commitOffsets("audit", -1, "", null,
+                List.of(new GroupCoordinator.OffsetCommit("orders", 1, 10, -1, "")));
+        scheduler.runDue();
+        assertThat(commit).as("written, not committed").isNotDone();
+
+        assertThat(settled(coordinator.deleteGroup("audit"))).isEqualTo(ServiceError.COORDINATOR_LOAD_IN_PROGRESS);
+
+        releaseHighWatermark(offsets);
+        assertThat(commit).isDone();
+        assertThat(settled(coordinator.deleteGroup("audit"))).isEqualTo(ServiceError.NONE);
+        GroupCoordinator fresh = reload();
+        scheduler.runDue();
+        assertThat(settled(fresh.fetchOffsets("audit"))).as("every key of the group has its tombstone").isEmpty();
     }
 
     @Test

@@ -275,12 +275,22 @@ public final class SpateCluster implements AutoCloseable {
      * request timeout): it is asked again, and "already exists" then means the first one committed.
      */
     public void createTopic(String topic, int partitions, int replicationFactor, Map<String, String> configs) throws Exception {
+        createTopic(new NewTopic(topic, partitions, (short) replicationFactor).configs(configs), partitions, replicationFactor);
+    }
+
+    /**
+     * As above, for a topic described in full (its replicas named per partition), with
+     * {@code partitions} of {@code replicationFactor} replicas each. A refusal the client may
+     * retry (the controller quorum that did not commit within the admin's 2 s request timeout,
+     * on a busy machine) is asked again.
+     */
+    public void createTopic(NewTopic newTopic, int partitions, int replicationFactor) throws Exception {
+        String topic = newTopic.name();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         boolean asked = false;
         while (true) {
             try {
-                admin().createTopics(List.of(new NewTopic(topic, partitions, (short) replicationFactor).configs(configs)))
-                        .all().get(60, TimeUnit.SECONDS);
+                admin().createTopics(List.of(newTopic)).all().get(60, TimeUnit.SECONDS);
                 break;
             } catch (ExecutionException e) {
                 if (asked && e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
