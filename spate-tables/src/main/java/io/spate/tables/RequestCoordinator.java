@@ -205,6 +205,11 @@ final class RequestCoordinator {
             node.metrics.writeTimeouts++;
             pw.done.accept(new WriteResult(WriteResult.Status.TIMEOUT, pw.cell.hlc()));
         }
+        hintUnacknowledged(pw);
+    }
+
+    /** Hints every target of {@code pw} that has not acknowledged it. */
+    private void hintUnacknowledged(PendingWrite pw) {
         for (Map.Entry<String, String> t : pw.targets.entrySet()) {
             if (!pw.acked.contains(t.getKey())) {
                 hint(t.getValue(), pw);
@@ -364,12 +369,6 @@ final class RequestCoordinator {
         writes.clear();
         reads.clear();
         repairs.clear();
-        for (PendingWrite w : unfinished) {
-            for (Map.Entry<String, String> t : w.targets.entrySet()) {
-                if (!w.acked.contains(t.getKey())) {
-                    hint(t.getValue(), w);
-                }
-            }
-        }
+        unfinished.forEach(this::hintUnacknowledged);
     }
 }

@@ -119,19 +119,24 @@ class DiskFullTest {
      * disk left); returns how many were acknowledged.
      */
     private static int fillUntilFull(RawKafkaClient client, String value) throws Exception {
-        int acknowledged = 0;
+        return fillUntilFull(client, value, new ArrayList<>());
+    }
+
+    /** As above, adding each acknowledged value to {@code acknowledged}. */
+    private static int fillUntilFull(RawKafkaClient client, String value, List<String> acknowledged) throws Exception {
+        int before = acknowledged.size();
         for (String size : List.of(value, "y".repeat(1_000), "z".repeat(50))) {
             short lastError = 0;
             for (int i = 0; i < 5_000 && lastError == 0; i++) {
                 var answer = RawRequests.only(client.send(RawRequests.produce("filler", 0, (short) 1, RawRequests.records(size + i))));
                 lastError = answer.errorCode();
                 if (lastError == 0) {
-                    acknowledged++;
+                    acknowledged.add(size + i);
                 }
             }
             assertThat(Errors.forCode(lastError)).isEqualTo(Errors.KAFKA_STORAGE_ERROR);
         }
-        return acknowledged;
+        return acknowledged.size() - before;
     }
 
     @Test
@@ -143,18 +148,7 @@ class DiskFullTest {
         try (SpateNode node = SpateNode.builder().dataDir(dir.resolve("data")).start()) {
             Clients.createTopic(node.bootstrapServers(), "filler", 1, Map.of());
             try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
-                // Large records, then smaller ones, until not even a small one fits.
-                for (String size : List.of(value, "y".repeat(1_000), "z".repeat(50))) {
-                    short lastError = 0;
-                    for (int i = 0; i < 5_000 && lastError == 0; i++) {
-                        var answer = RawRequests.only(client.send(RawRequests.produce("filler", 0, (short) 1, RawRequests.records(size + i))));
-                        lastError = answer.errorCode();
-                        if (lastError == 0) {
-                            acknowledged.add(size + i);
-                        }
-                    }
-                    assertThat(lastError).isEqualTo(Errors.KAFKA_STORAGE_ERROR.code());
-                }
+                fillUntilFull(client, value, acknowledged);
             }
         }
         // Starting writes the node's registration to its metadata log, into the zeroed space the log

@@ -384,8 +384,7 @@ class TransactionsTest {
             producer.beginTransaction();
             producer.send(new ProducerRecord<>("tx-late", "k", "committed")).get();
             producer.commitTransaction();
-            ended = await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeTransactions(List.of("tx-late-1")).all().get().get("tx-late-1"),
-                    d -> d.state() == TransactionState.COMPLETE_COMMIT); // its markers written
+            ended = awaitMarkersWritten(admin, "tx-late-1");
         }
         try (RawKafkaClient client = new RawKafkaClient(node.bootstrapServers())) {
             ProduceRequest late = RawRequests.produce("tx-late", 0, (short) -1,
@@ -401,6 +400,15 @@ class TransactionsTest {
             assertThat(consumer.endOffsets(List.of(tp)).get(tp)).as("no transaction left open: the last stable offset is the log end").isEqualTo(2);
         }
         assertThat(values(readAll("read_uncommitted", List.of(tp)))).containsExactly("committed");
+    }
+
+    /**
+     * The committed transaction of {@code id} once its markers are written (a commit returns once the
+     * decision is): a late write before them would still join the transaction, as on Kafka.
+     */
+    private static TransactionDescription awaitMarkersWritten(Admin admin, String id) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeTransactions(List.of(id)).all().get().get(id),
+                d -> d.state() == TransactionState.COMPLETE_COMMIT);
     }
 
     /**
@@ -423,11 +431,7 @@ class TransactionsTest {
             producer.send(new ProducerRecord<>("tx-late-offsets", "k", "v")).get();
             producer.sendOffsetsToTransaction(Map.of(tp, new OffsetAndMetadata(5)), new org.apache.kafka.clients.consumer.ConsumerGroupMetadata(group));
             producer.commitTransaction();
-            // Its markers written (the commit returns once the decision is): a commit before them
-            // would still join the transaction, as on Kafka.
-            ended = await().atMost(Duration.ofSeconds(30)).until(
-                    () -> admin.describeTransactions(List.of("tx-late-offsets-1")).all().get().get("tx-late-offsets-1"),
-                    d -> d.state() == TransactionState.COMPLETE_COMMIT);
+            ended = awaitMarkersWritten(admin, "tx-late-offsets-1");
         }
         org.apache.kafka.common.message.TxnOffsetCommitRequestData late = new org.apache.kafka.common.message.TxnOffsetCommitRequestData()
                 .setTransactionalId("tx-late-offsets-1").setGroupId(group).setProducerId(ended.producerId())

@@ -96,6 +96,24 @@ class GroupCoordinatorTest {
                 joined.protocolName(), assignments)));
     }
 
+    /** Two new members join one generation: {leader, follower}. */
+    private JoinResult[] twoMembersJoined() {
+        CompletableFuture<JoinResult> a = joinAsNewMember();
+        CompletableFuture<JoinResult> b = joinAsNewMember();
+        scheduler.advance(INITIAL_DELAY_MS);
+        JoinResult leader = a.join().leaderId().equals(a.join().memberId()) ? a.join() : b.join();
+        return new JoinResult[]{leader, leader == a.join() ? b.join() : a.join()};
+    }
+
+    /** The follower's SyncGroup, waiting for the leader's assignment. */
+    private CompletableFuture<SyncResult> followerSyncs(JoinResult follower) {
+        CompletableFuture<SyncResult> sync = coordinator.syncGroup(new SyncRequest("billing", follower.memberId(), null,
+                follower.generationId(), "consumer", "range", Map.of()));
+        scheduler.runDue();
+        assertThat(sync).as("waits for the leader's assignment").isNotDone();
+        return sync;
+    }
+
     @Test
     void aGroupFormingFromEmptyWaitsTheInitialDelayForMoreMembersThenAnswersThemAllInOneGeneration() {
         CompletableFuture<JoinResult> first = joinAsNewMember();
@@ -122,16 +140,10 @@ class GroupCoordinatorTest {
      */
     @Test
     void anAssignmentTooLargeToStoreFailsEveryWaitingSyncWithTheErrorAndTheGroupRebalances() {
-        CompletableFuture<JoinResult> a = joinAsNewMember();
-        CompletableFuture<JoinResult> b = joinAsNewMember();
-        scheduler.advance(INITIAL_DELAY_MS);
-        JoinResult leader = a.join().leaderId().equals(a.join().memberId()) ? a.join() : b.join();
-        JoinResult follower = leader == a.join() ? b.join() : a.join();
-
-        CompletableFuture<SyncResult> followerSync = coordinator.syncGroup(new SyncRequest("billing", follower.memberId(), null,
-                follower.generationId(), "consumer", "range", Map.of()));
-        scheduler.runDue();
-        assertThat(followerSync).as("waits for the leader's assignment").isNotDone();
+        JoinResult[] joined = twoMembersJoined();
+        JoinResult leader = joined[0];
+        JoinResult follower = joined[1];
+        CompletableFuture<SyncResult> followerSync = followerSyncs(follower);
         byte[] huge = new byte[2 << 20];
         new java.util.Random(1).nextBytes(huge);
         SyncResult leaderSync = settled(coordinator.syncGroup(new SyncRequest("billing", leader.memberId(), null, leader.generationId(),
@@ -152,13 +164,10 @@ class GroupCoordinatorTest {
      */
     @Test
     void aFollowerWaitingForTheAssignmentLongerThanASessionGetsIt() {
-        CompletableFuture<JoinResult> a = joinAsNewMember();
-        CompletableFuture<JoinResult> b = joinAsNewMember();
-        scheduler.advance(INITIAL_DELAY_MS);
-        JoinResult leader = a.join().leaderId().equals(a.join().memberId()) ? a.join() : b.join();
-        JoinResult follower = leader == a.join() ? b.join() : a.join();
-        CompletableFuture<SyncResult> followerSync = coordinator.syncGroup(new SyncRequest("billing", follower.memberId(), null,
-                follower.generationId(), "consumer", "range", Map.of()));
+        JoinResult[] joined = twoMembersJoined();
+        JoinResult leader = joined[0];
+        JoinResult follower = joined[1];
+        CompletableFuture<SyncResult> followerSync = followerSyncs(follower);
         for (int i = 0; i < 3; i++) {
             scheduler.advance(SESSION_MS / 2);
             assertThat(settled(coordinator.heartbeat("billing", leader.memberId(), null, leader.generationId()))).isEqualTo(ServiceError.NONE);

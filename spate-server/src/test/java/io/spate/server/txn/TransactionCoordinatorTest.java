@@ -92,6 +92,14 @@ class TransactionCoordinatorTest {
         assertThat(settled(coordinator.completionsTracked())).isZero();
     }
 
+    /** {@code id} commits a transaction on "orders" while "orders" has no leader: its markers wait. */
+    private void commitWithItsMarkersWaiting(String id) {
+        TransactionCoordinator.ProducerIdAndEpoch producer = settled(coordinator.initProducerId(id, 60_000, -1, (short) -1));
+        settled(coordinator.addPartitions(id, producer.producerId(), producer.epoch(), Set.of(new TopicPartition("orders", 0))));
+        ordersLeaderless = true;
+        settled(coordinator.endTransaction(id, producer.producerId(), producer.epoch(), true));
+    }
+
     /**
      * A completion whose Complete state is refused (here the transaction log is short of
      * min.insync.replicas, for a moment) is stored on the next try, 100 ms later: not at the next
@@ -101,10 +109,7 @@ class TransactionCoordinatorTest {
     @Test
     void aCompletionWhoseStateWasRefusedIsStoredPromptlyNotAtTheNextTimeoutCheck() {
         String id = "payments-refused";
-        TransactionCoordinator.ProducerIdAndEpoch producer = settled(coordinator.initProducerId(id, 60_000, -1, (short) -1));
-        settled(coordinator.addPartitions(id, producer.producerId(), producer.epoch(), Set.of(new TopicPartition("orders", 0))));
-        ordersLeaderless = true;
-        settled(coordinator.endTransaction(id, producer.producerId(), producer.epoch(), true));
+        commitWithItsMarkersWaiting(id);
         assertThat(settled(coordinator.describe(id)).state()).isEqualTo(TxnState.PREPARE_COMMIT);
 
         // As a change of the topic's settings applies it: the Complete state cannot be written.
@@ -132,10 +137,7 @@ class TransactionCoordinatorTest {
     @Test
     void aLoadedPrepareStateIsCompletedOnlyOnceItIsCommittedTheTimeoutChecksIncluded() {
         String id = "payments-takeover";
-        TransactionCoordinator.ProducerIdAndEpoch producer = settled(coordinator.initProducerId(id, 60_000, -1, (short) -1));
-        settled(coordinator.addPartitions(id, producer.producerId(), producer.epoch(), Set.of(new TopicPartition("orders", 0))));
-        ordersLeaderless = true;
-        settled(coordinator.endTransaction(id, producer.producerId(), producer.epoch(), true));
+        commitWithItsMarkersWaiting(id);
         Partition transactionLog = node.replicas.partition(TransactionCoordinator.TOPIC, 0);
         long prepareAt = transactionLog.log().logEndOffset() - 1;
 
